@@ -1,0 +1,87 @@
+"""Fully connected layers: Linear and Bilinear (and Keras' Dense)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import SpecError
+from ..model import Shape, Tensor
+from .base import PYTORCH, Kind, Pos, alias, last, pick, product, register
+from .spelling import translate
+
+
+@register
+@dataclass(frozen=True)
+class Linear(Kind):
+    """weight: out x in, bias: out.  Params = (in x out) + out.  MACs = in x out per position."""
+
+    in_features: Pos
+    out_features: Pos
+    bias: bool = True
+
+    inferred = {"in_features": last}
+
+    def output_shape(self, x: Shape) -> Shape:
+        if not x or x[-1] != self.in_features:
+            raise SpecError(f"in_features={self.in_features} does not fit the incoming shape "
+                             f"{list(x)}: its last dimension must be {self.in_features}")
+        return (*x[:-1], self.out_features)
+
+    def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
+        i, o = self.in_features, self.out_features
+        torch = [Tensor("weight", (o, i), "weight", dims=("out_features", "in_features"))]
+        keras = [Tensor("kernel", (i, o), "weight", dims=("in_features", "out_features"))]
+        if self.bias:
+            torch.append(Tensor("bias", (o,), "bias", dims=("out_features",)))
+            keras.append(Tensor("bias", (o,), "bias", dims=("out_features",)))
+        return pick(convention, torch, keras)
+
+    def macs(self, x: Shape) -> int:
+        return product(x[:-1]) * self.in_features * self.out_features
+
+    def formula(self, tensors: list[Tensor]) -> str:
+        # The textbook order: (inputs x outputs) + outputs.
+        i, o = self.in_features, self.out_features
+        return f"({i:,} x {o:,}) + {o:,}" if self.bias else f"{i:,} x {o:,}"
+
+
+@register
+@dataclass(frozen=True)
+class Bilinear(Kind):
+    """y = x1^T W x2 + b.  weight: out x in1 x in2, bias: out.  In a sequence, x1 = x2 = input."""
+
+    in1_features: Pos
+    in2_features: Pos
+    out_features: Pos
+    bias: bool = True
+
+    inferred = {"in1_features": last,
+                "in2_features": last}
+
+    def output_shape(self, x: Shape) -> Shape:
+        if not x or x[-1] != self.in1_features or x[-1] != self.in2_features:
+            raise SpecError(f"in1_features={self.in1_features} and in2_features="
+                             f"{self.in2_features} must both equal the incoming last dimension "
+                             f"(shape {list(x)}): in a sequence both inputs are the same tensor")
+        return (*x[:-1], self.out_features)
+
+    def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
+        o = self.out_features
+        t = [Tensor("weight", (o, self.in1_features, self.in2_features), "weight",
+                    dims=("out_features", "in1_features", "in2_features"))]
+        return t + [Tensor("bias", (o,), "bias", dims=("out_features",))] if self.bias else t
+
+    def macs(self, x: Shape) -> int:
+        # Per output k: (W_k x2) is in1*in2 MACs, then x1 . (W_k x2) is in1 more.
+        per = self.out_features * (self.in1_features * self.in2_features + self.in1_features)
+        return product(x[:-1]) * per
+
+
+@alias("Dense")
+def _dense(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
+    if args.get("lora_rank"):
+        raise SpecError("Dense: lora_rank is not supported; count the LoRA factors separately")
+    args.pop("lora_rank", None)
+    args.pop("lora_alpha", None)
+    return "Linear", translate("Dense", args, {"units": "out_features", "use_bias": "bias"})

@@ -1,0 +1,75 @@
+"""Lookup tables: Embedding and EmbeddingBag.  weight: num_embeddings x embedding_dim."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import SpecError
+from ..model import Shape, Tensor
+from .base import KERAS, PYTORCH, Kind, Pos, alias, need_rank, register
+from .spelling import translate
+
+
+def _table(num: int, dim: int, convention: str) -> list[Tensor]:
+    name = "embeddings" if convention == KERAS else "weight"
+    return [Tensor(name, (num, dim), "embedding", dims=("num_embeddings", "embedding_dim"))]
+
+
+@register
+@dataclass(frozen=True)
+class Embedding(Kind):
+    """Indices of any shape -> that shape + (embedding_dim,).  A lookup: no MACs."""
+
+    num_embeddings: Pos
+    embedding_dim: Pos
+    padding_idx: int | None = None
+    max_norm: float | None = None
+    norm_type: float = 2.0
+    scale_grad_by_freq: bool = False
+    sparse: bool = False
+
+    def __post_init__(self) -> None:
+        if self.padding_idx is not None and not \
+                -self.num_embeddings <= self.padding_idx < self.num_embeddings:
+            raise SpecError(f"padding_idx={self.padding_idx} must be within num_embeddings="
+                            f"{self.num_embeddings}")
+
+    def output_shape(self, x: Shape) -> Shape:
+        return (*x, self.embedding_dim)
+
+    def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
+        return _table(self.num_embeddings, self.embedding_dim, convention)
+
+
+@register
+@dataclass(frozen=True)
+class EmbeddingBag(Kind):
+    """A bag of N indices -> one embedding_dim vector (sum, mean or max of the rows)."""
+
+    num_embeddings: Pos
+    embedding_dim: Pos
+    max_norm: float | None = None
+    norm_type: float = 2.0
+    scale_grad_by_freq: bool = False
+    mode: str = "mean"
+    sparse: bool = False
+    include_last_offset: bool = False
+    padding_idx: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("sum", "mean", "max"):
+            raise SpecError(f"mode: one of 'sum', 'mean', 'max', got {self.mode!r}")
+
+    def output_shape(self, x: Shape) -> Shape:
+        need_rank(x, (1,), "(a bag of indices)")
+        return (self.embedding_dim,)
+
+    def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
+        return _table(self.num_embeddings, self.embedding_dim, PYTORCH)
+
+
+@alias("Embedding", shared=True)
+def _embedding(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
+    return "Embedding", translate("Embedding", args, {"input_dim": "num_embeddings",
+                                                      "output_dim": "embedding_dim"})

@@ -1,0 +1,254 @@
+"""Normalization: BatchNorm, InstanceNorm, LayerNorm, GroupNorm, RMSNorm, LocalResponseNorm.
+
+The frameworks disagree on BatchNorm's running statistics: PyTorch keeps running_mean,
+running_var and num_batches_tracked as buffers (not parameters); Keras keeps moving_mean and
+moving_variance as non-trainable weights, which count_params() includes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from ..errors import SpecError
+from ..model import Shape, Tensor
+from .base import KERAS, PYTORCH, Dims, Kind, Pos, alias, first, need_rank, register
+from .spelling import translate
+
+
+def _affine(c: int, affine: bool, convention: str) -> list[Tensor]:
+    if not affine:
+        return []
+    if convention == KERAS:
+        return [Tensor("gamma", (c,), "norm", dims=("num_features",)),
+                Tensor("beta", (c,), "norm", dims=("num_features",))]
+    return [Tensor("weight", (c,), "norm", dims=("num_features",)),
+            Tensor("bias", (c,), "norm", dims=("num_features",))]
+
+
+def _running(c: int, track: bool, convention: str) -> list[Tensor]:
+    if not track:
+        return []
+    if convention == KERAS:
+        return [Tensor("moving_mean", (c,), "statistic", trainable=False, dims=("num_features",)),
+                Tensor("moving_variance", (c,), "statistic", trainable=False,
+                       dims=("num_features",))]
+    return [Tensor("running_mean", (c,), "statistic", buffer=True, dims=("num_features",)),
+            Tensor("running_var", (c,), "statistic", buffer=True, dims=("num_features",)),
+            Tensor("num_batches_tracked", (), "statistic", buffer=True)]
+
+
+@dataclass(frozen=True)
+class _BatchNorm(Kind):
+    """weight, bias: C (if affine); buffers running_mean, running_var: C, num_batches_tracked."""
+
+    num_features: Pos
+    eps: float = 1e-5
+    momentum: float | None = 0.1
+    affine: bool = True
+    track_running_stats: bool = True
+
+    ranks: ClassVar[tuple[int, ...]] = (3,)
+    inferred = {"num_features": first}
+
+    def output_shape(self, x: Shape) -> Shape:
+        need_rank(x, self.ranks, "(channels first)")
+        if x[0] != self.num_features:
+            raise SpecError(f"num_features={self.num_features} does not fit the incoming "
+                            f"{x[0]} channels (shape {list(x)})")
+        return x
+
+    def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
+        c = self.num_features
+        return _affine(c, self.affine, convention) + \
+            _running(c, self.track_running_stats, convention)
+
+
+@register
+@dataclass(frozen=True)
+class BatchNorm1d(_BatchNorm):
+    ranks: ClassVar[tuple[int, ...]] = (1, 2)
+
+
+@register
+@dataclass(frozen=True)
+class BatchNorm2d(_BatchNorm):
+    ranks: ClassVar[tuple[int, ...]] = (3,)
+
+
+@register
+@dataclass(frozen=True)
+class BatchNorm3d(_BatchNorm):
+    ranks: ClassVar[tuple[int, ...]] = (4,)
+
+
+@dataclass(frozen=True)
+class _InstanceNorm(_BatchNorm):
+    """As BatchNorm, but affine and track_running_stats default to False."""
+
+    affine: bool = False
+    track_running_stats: bool = False
+
+    def output_shape(self, x: Shape) -> Shape:
+        need_rank(x, self.ranks, "(channels first)")
+        if (self.affine or self.track_running_stats) and x[0] != self.num_features:
+            raise SpecError(f"num_features={self.num_features} does not fit the incoming "
+                            f"{x[0]} channels (shape {list(x)})")
+        return x
+
+    def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
+        # Keras has no InstanceNorm: PyTorch's tensors in both conventions.
+        return super().tensors(PYTORCH)
+
+
+@register
+@dataclass(frozen=True)
+class InstanceNorm1d(_InstanceNorm):
+    ranks: ClassVar[tuple[int, ...]] = (2,)
+
+
+@register
+@dataclass(frozen=True)
+class InstanceNorm2d(_InstanceNorm):
+    ranks: ClassVar[tuple[int, ...]] = (3,)
+
+
+@register
+@dataclass(frozen=True)
+class InstanceNorm3d(_InstanceNorm):
+    ranks: ClassVar[tuple[int, ...]] = (4,)
+
+
+def _ends_with(x: Shape, normalized: tuple[int, ...]) -> None:
+    if tuple(x[len(x) - len(normalized):]) != normalized or len(normalized) > len(x):
+        raise SpecError(f"normalized_shape={list(normalized)} does not match the end of the "
+                        f"incoming shape {list(x)}")
+
+
+@register
+@dataclass(frozen=True)
+class LayerNorm(Kind):
+    """weight, bias: normalized_shape (if elementwise_affine; bias=False drops the bias)."""
+
+    normalized_shape: Dims
+    eps: float = 1e-5
+    elementwise_affine: bool = True
+    bias: bool = True
+
+    inferred = {"normalized_shape": lambda x: x[-1:] if x else None}
+
+    def output_shape(self, x: Shape) -> Shape:
+        _ends_with(x, self.normalized_shape)
+        return x
+
+    def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
+        if not self.elementwise_affine:
+            return []
+        s, dims = self.normalized_shape, ("normalized_shape",) * len(self.normalized_shape)
+        names = ("gamma", "beta") if convention == KERAS else ("weight", "bias")
+        t = [Tensor(names[0], s, "norm", dims=dims)]
+        return t + [Tensor(names[1], s, "norm", dims=dims)] if self.bias else t
+
+
+@register
+@dataclass(frozen=True)
+class RMSNorm(Kind):
+    """weight: normalized_shape (if elementwise_affine).  No bias."""
+
+    normalized_shape: Dims
+    eps: float | None = None
+    elementwise_affine: bool = True
+
+    inferred = {"normalized_shape": lambda x: x[-1:] if x else None}
+
+    def output_shape(self, x: Shape) -> Shape:
+        _ends_with(x, self.normalized_shape)
+        return x
+
+    def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
+        if not self.elementwise_affine:
+            return []
+        name = "scale" if convention == KERAS else "weight"
+        return [Tensor(name, self.normalized_shape, "norm",
+                       dims=("normalized_shape",) * len(self.normalized_shape))]
+
+
+@register
+@dataclass(frozen=True)
+class GroupNorm(Kind):
+    """weight, bias: num_channels (if affine).  num_channels must divide into num_groups."""
+
+    num_groups: Pos
+    num_channels: Pos
+    eps: float = 1e-5
+    affine: bool = True
+
+    inferred = {"num_channels": first}
+
+    def __post_init__(self) -> None:
+        if self.num_channels % self.num_groups:
+            raise SpecError(f"num_channels={self.num_channels} is not divisible by "
+                            f"num_groups={self.num_groups}")
+
+    def output_shape(self, x: Shape) -> Shape:
+        if not x or x[0] != self.num_channels:
+            raise SpecError(f"num_channels={self.num_channels} does not fit the incoming "
+                            f"shape {list(x)} (channels first)")
+        return x
+
+    def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
+        return _affine(self.num_channels, self.affine, convention)
+
+
+@register
+@dataclass(frozen=True)
+class LocalResponseNorm(Kind):
+    """No parameters."""
+
+    size: Pos
+    alpha: float = 1e-4
+    beta: float = 0.75
+    k: float = 1.0
+
+
+def _center_scale(name: str, out: dict[str, Any]) -> bool:
+    center, scale = out.pop("center", True), out.pop("scale", True)
+    if center != scale:
+        raise SpecError(f"{name}: center={center} with scale={scale} has no PyTorch "
+                        "equivalent; nnsize counts both or neither")
+    return bool(scale)
+
+
+@alias("BatchNormalization")
+def _batchnorm(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
+    out = translate("BatchNormalization", args, {}, ("center", "scale"))
+    out["affine"] = _center_scale("BatchNormalization", out)
+    kind = {1: "BatchNorm1d", 2: "BatchNorm1d", 3: "BatchNorm2d", 4: "BatchNorm3d"}.get(len(x))
+    if kind is None:
+        raise SpecError(f"BatchNormalization: no PyTorch BatchNorm takes an input of shape "
+                        f"{list(x)}")
+    return kind, out
+
+
+@alias("LayerNormalization")
+def _layernorm(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
+    out = translate("LayerNormalization", args, {}, ("center", "scale"))
+    center, scale = out.pop("center", True), out.pop("scale", True)
+    if center and not scale:
+        raise SpecError("LayerNormalization: center=True with scale=False has no PyTorch "
+                        "equivalent")
+    return "LayerNorm", {"elementwise_affine": bool(scale), "bias": bool(center)}
+
+
+@alias("GroupNormalization")
+def _groupnorm(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
+    out = translate("GroupNormalization", args, {"groups": "num_groups"}, ("center", "scale"))
+    out["affine"] = _center_scale("GroupNormalization", out)
+    out.setdefault("num_groups", 32)
+    return "GroupNorm", out
+
+
+@alias("RMSNormalization")
+def _rmsnorm(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
+    translate("RMSNormalization", args, {})
+    return "RMSNorm", {}

@@ -1,0 +1,151 @@
+"""Pooling: Max/Avg/LP pooling and their adaptive forms, 1d to 3d.  No parameters, no MACs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from ..errors import SpecError
+from ..model import Shape
+from .base import Kind, Pads, Pos, Size, alias, need_rank, ntuple, register
+from .conv import keras_same_padding
+from .spelling import translate
+
+
+def pool_length(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling output length, ceil_mode's rule included.
+
+    floor_or_ceil((n + 2p - d(k-1) - 1) / s) + 1, and with ceil_mode the last window must
+    start inside the input or its left padding.
+    """
+    top = n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)
+    out = top // s + 1
+    if ceil_mode and (out - 1) * s >= n + p:
+        out -= 1
+    return out
+
+
+def _pool_shape(x: Shape, n: int, k: tuple[int, ...], s: tuple[int, ...], p: tuple[int, ...],
+                d: tuple[int, ...], ceil_mode: bool) -> Shape:
+    need_rank(x, (n + 1,), f"(channels, {n} spatial)")
+    out = []
+    for i, length in enumerate(x[1:]):
+        if p[i] > k[i] // 2:
+            raise SpecError(f"padding {p[i]} must be at most half the kernel size {k[i]} "
+                            f"(as in PyTorch)")
+        o = pool_length(length, k[i], s[i], p[i], d[i], ceil_mode)
+        if o < 1 or length + 2 * p[i] < d[i] * (k[i] - 1) + 1:
+            raise SpecError(f"kernel_size {k[i]} is larger than the padded input "
+                            f"{length + 2 * p[i]} in spatial dimension {i + 1}")
+        out.append(o)
+    return (x[0], *out)
+
+
+@dataclass(frozen=True)
+class _MaxPool(Kind):
+    kernel_size: Size
+    stride: Size | None = None
+    padding: Pads = 0
+    dilation: Size = 1
+    return_indices: bool = False
+    ceil_mode: bool = False
+
+    n: ClassVar[int] = 2
+
+    def output_shape(self, x: Shape) -> Shape:
+        k = ntuple(self.kernel_size, self.n, "kernel_size")
+        s = ntuple(self.stride, self.n, "stride") if self.stride is not None else k
+        return _pool_shape(x, self.n, k, s, ntuple(self.padding, self.n, "padding"),
+                           ntuple(self.dilation, self.n, "dilation"), self.ceil_mode)
+
+
+@dataclass(frozen=True)
+class _AvgPool(Kind):
+    kernel_size: Size
+    stride: Size | None = None
+    padding: Pads = 0
+    ceil_mode: bool = False
+    count_include_pad: bool = True
+    divisor_override: Pos | None = None
+
+    n: ClassVar[int] = 2
+
+    def output_shape(self, x: Shape) -> Shape:
+        if self.n == 1 and self.divisor_override is not None:
+            raise SpecError("AvgPool1d has no argument 'divisor_override'")
+        k = ntuple(self.kernel_size, self.n, "kernel_size")
+        s = ntuple(self.stride, self.n, "stride") if self.stride is not None else k
+        return _pool_shape(x, self.n, k, s, ntuple(self.padding, self.n, "padding"),
+                           (1,) * self.n, self.ceil_mode)
+
+
+@dataclass(frozen=True)
+class _LPPool(Kind):
+    norm_type: float
+    kernel_size: Size
+    stride: Size | None = None
+    ceil_mode: bool = False
+
+    n: ClassVar[int] = 2
+
+    def output_shape(self, x: Shape) -> Shape:
+        k = ntuple(self.kernel_size, self.n, "kernel_size")
+        s = ntuple(self.stride, self.n, "stride") if self.stride is not None else k
+        return _pool_shape(x, self.n, k, s, (0,) * self.n, (1,) * self.n, self.ceil_mode)
+
+
+@dataclass(frozen=True)
+class _AdaptivePool(Kind):
+    output_size: Any
+
+    n: ClassVar[int] = 2
+
+    def output_shape(self, x: Shape) -> Shape:
+        need_rank(x, (self.n + 1,), f"(channels, {self.n} spatial)")
+        size = self.output_size
+        sizes = (size,) * self.n if not isinstance(size, tuple) else size
+        if len(sizes) != self.n or not all(
+                v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 1)
+                for v in sizes):
+            raise SpecError(f"output_size: expected a positive integer or {self.n} of them "
+                            f"(null keeps the input's size), got {size!r}")
+        return (x[0], *(x[i + 1] if v is None else v for i, v in enumerate(sizes)))
+
+
+@dataclass(frozen=True)
+class _AdaptiveMaxPool(_AdaptivePool):
+    return_indices: bool = False
+
+
+_FAMILIES: tuple[tuple[str, type[Kind]], ...] = (
+    ("MaxPool", _MaxPool), ("AvgPool", _AvgPool), ("LPPool", _LPPool),
+    ("AdaptiveAvgPool", _AdaptivePool), ("AdaptiveMaxPool", _AdaptiveMaxPool))
+
+for _prefix, _base in _FAMILIES:
+    for _n in (1, 2, 3):
+        register(dataclass(frozen=True)(type(f"{_prefix}{_n}d", (_base,), {
+            "__annotations__": {}, "n": _n, "__doc__": f"{_prefix}{_n}d: no parameters."})))
+
+
+def _keras_pool(kind: str, n: int) -> None:
+    name = f"{kind}Pooling{n}D"
+
+    @alias(name)
+    def translate_pool(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
+        out = translate(name, args, {"pool_size": "kernel_size", "strides": "stride",
+                                     "padding": "padding"})
+        out.setdefault("kernel_size", 2)
+        padding = out.pop("padding", "valid")
+        if padding == "same":
+            k = out["kernel_size"]
+            out["padding"] = keras_same_padding(x, k, out.get("stride") or k, 1, n)
+            if out["padding"] == "same":
+                out["padding"] = 0 if k == 1 else (k - 1) // 2 if isinstance(k, int) else 0
+        elif padding != "valid":
+            raise SpecError(f"{name}: padding must be 'same' or 'valid', got {padding!r}")
+        return f"{'Max' if kind == 'Max' else 'Avg'}Pool{n}d", out
+
+
+for _n in (1, 2, 3):
+    _keras_pool("Max", _n)
+    _keras_pool("Average", _n)

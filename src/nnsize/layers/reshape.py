@@ -1,0 +1,104 @@
+"""Layers that hold no parameters and only keep or rearrange the shape."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, make_dataclass
+from typing import Any
+
+from ..errors import SpecError
+from ..model import Shape
+from .base import Kind, alias, product, register
+from .spelling import translate
+
+
+@register
+@dataclass(frozen=True)
+class Identity(Kind):
+    """Passes its input through: no parameters."""
+
+
+def _batched_dim(dim: int, rank: int, key: str) -> int:
+    """A dim of the batched tensor (batch at 0) as an index into our batch-less shape."""
+    d = dim + rank + 1 if dim < 0 else dim
+    if not 0 <= d <= rank:
+        raise SpecError(f"{key}={dim} is out of range for an input of {rank} dimensions "
+                        f"plus the batch")
+    if d == 0:
+        raise SpecError(f"{key}={dim} is the batch dimension, which a spec leaves out")
+    return d - 1
+
+
+@register
+@dataclass(frozen=True)
+class Flatten(Kind):
+    """Merges dimensions start_dim..end_dim (counted with the batch at 0, as torch does)."""
+
+    start_dim: int = 1
+    end_dim: int = -1
+
+    def output_shape(self, x: Shape) -> Shape:
+        if not x:
+            return x
+        s = _batched_dim(self.start_dim, len(x), "start_dim")
+        e = _batched_dim(self.end_dim, len(x), "end_dim")
+        if s > e:
+            raise SpecError(f"start_dim={self.start_dim} comes after end_dim={self.end_dim}")
+        return (*x[:s], product(x[s:e + 1]), *x[e + 1:])
+
+
+@register
+@dataclass(frozen=True)
+class Unflatten(Kind):
+    """Splits dimension dim (batch at 0) into unflattened_size; one entry may be -1."""
+
+    dim: int
+    unflattened_size: Any
+
+    def output_shape(self, x: Shape) -> Shape:
+        d = _batched_dim(self.dim, len(x), "dim")
+        sizes = self.unflattened_size
+        if not isinstance(sizes, tuple) or not sizes or not all(
+                isinstance(s, int) and not isinstance(s, bool) and (s >= 1 or s == -1)
+                for s in sizes) or list(sizes).count(-1) > 1:
+            raise SpecError(f"unflattened_size: expected a list of positive integers with at "
+                            f"most one -1, got {sizes!r}")
+        known = product(tuple(s for s in sizes if s != -1))
+        if -1 in sizes:
+            if x[d] % known:
+                raise SpecError(f"unflattened_size {list(sizes)} does not divide dimension "
+                                f"{self.dim} of size {x[d]}")
+            sizes = tuple(x[d] // known if s == -1 else s for s in sizes)
+        elif known != x[d]:
+            raise SpecError(f"unflattened_size {list(sizes)} has {known} elements, but "
+                            f"dimension {self.dim} has {x[d]}")
+        return (*x[:d], *sizes, *x[d + 1:])
+
+
+def _check_p(self: Any) -> None:
+    if not 0 <= self.p <= 1:
+        raise SpecError(f"p: a probability between 0 and 1, got {self.p}")
+
+
+for _name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
+              "FeatureAlphaDropout"):
+    register(make_dataclass(
+        _name, [("p", "float", field(default=0.5)), ("inplace", "bool", field(default=False))],
+        bases=(Kind,), frozen=True, namespace={"__post_init__": _check_p,
+                                               "__doc__": "Zeroes elements in training: no parameters."}))
+
+
+@alias("Dropout", shared=True)
+def _dropout(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
+    return "Dropout", translate("Dropout", args, {"rate": "p"})
+
+
+@alias("Flatten", shared=True)
+def _flatten(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
+    translate("Flatten", args, {})
+    return "Flatten", {}
+
+
+@alias("Activation")
+def _activation(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
+    translate("Activation", args, {})
+    return "Identity", {}

@@ -1,0 +1,125 @@
+"""Layers that resize spatial dimensions without parameters: Upsample, padding, pixel shuffle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from ..errors import SpecError
+from ..model import Shape
+from .base import Kind, Pads, Pos, need_rank, ntuple, register
+
+UPSAMPLE_MODES = {"nearest": None, "nearest-exact": None, "linear": 1, "bilinear": 2,
+                  "bicubic": 2, "trilinear": 3, "area": None}
+
+
+@register
+@dataclass(frozen=True)
+class Upsample(Kind):
+    """Spatial size = size, or floor(input x scale_factor).  Channels first."""
+
+    size: Any = None
+    scale_factor: Any = None
+    mode: str = "nearest"
+    align_corners: bool | None = None
+    recompute_scale_factor: bool | None = None
+
+    def output_shape(self, x: Shape) -> Shape:
+        if self.mode not in UPSAMPLE_MODES:
+            raise SpecError(f"mode: one of {', '.join(UPSAMPLE_MODES)}, got {self.mode!r}")
+        spatial = UPSAMPLE_MODES[self.mode]
+        need_rank(x, (spatial + 1,) if spatial else (2, 3, 4), "(channels, spatial...)")
+        n = len(x) - 1
+        if (self.size is None) == (self.scale_factor is None):
+            raise SpecError("give exactly one of size and scale_factor")
+        if self.size is not None:
+            return (x[0], *_positive(self.size, n, "size", int))
+        scale = _positive(self.scale_factor, n, "scale_factor", (int, float))
+        return (x[0], *(int(length * s) for length, s in zip(x[1:], scale)))
+
+
+def _positive(value: Any, n: int, key: str, kinds: Any) -> tuple[Any, ...]:
+    values = value if isinstance(value, tuple) else (value,) * n
+    if len(values) != n or not all(isinstance(v, kinds) and not isinstance(v, bool) and v > 0
+                                   for v in values):
+        raise SpecError(f"{key}: expected a positive number or {n} of them, got {value!r}")
+    return values
+
+
+@dataclass(frozen=True)
+class _Upsampling2d(Kind):
+    size: Any = None
+    scale_factor: Any = None
+
+    def output_shape(self, x: Shape) -> Shape:
+        return Upsample(self.size, self.scale_factor).output_shape(x) if len(x) == 3 else \
+            need_rank(x, (3,), "(channels, height, width)") or x
+
+
+register(dataclass(frozen=True)(type("UpsamplingNearest2d", (_Upsampling2d,), {})))
+register(dataclass(frozen=True)(type("UpsamplingBilinear2d", (_Upsampling2d,), {})))
+
+
+@dataclass(frozen=True)
+class _Pad(Kind):
+    """Adds padding to the last n dims: (left, right[, top, bottom[, front, back]])."""
+
+    padding: Pads
+    n: ClassVar[int] = 1
+    reflect: ClassVar[bool] = False
+
+    def output_shape(self, x: Shape) -> Shape:
+        need_rank(x, (self.n + 1,), f"(channels, {self.n} spatial)")
+        p = ntuple(self.padding, 2 * self.n, "padding")
+        out = list(x)
+        for i in range(self.n):  # p[0], p[1] pad the last dimension, p[2], p[3] the one before
+            dim = len(x) - 1 - i
+            if self.reflect and max(p[2 * i], p[2 * i + 1]) >= x[dim]:
+                raise SpecError(f"padding {max(p[2 * i], p[2 * i + 1])} must be smaller than "
+                                f"the input size {x[dim]} for reflection padding")
+            out[dim] += p[2 * i] + p[2 * i + 1]
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class _ConstantPad(_Pad):
+    value: float = 0.0
+
+
+for _n in (1, 2, 3):
+    for _prefix, _base, _reflect in (("ZeroPad", _Pad, False), ("ReplicationPad", _Pad, False),
+                                     ("CircularPad", _Pad, False), ("ReflectionPad", _Pad, True),
+                                     ("ConstantPad", _ConstantPad, False)):
+        register(dataclass(frozen=True)(type(f"{_prefix}{_n}d", (_base,), {
+            "n": _n, "reflect": _reflect, "__doc__": f"{_prefix}{_n}d: no parameters."})))
+
+
+@register
+@dataclass(frozen=True)
+class PixelShuffle(Kind):
+    """(C x r^2, H, W) -> (C, H x r, W x r)."""
+
+    upscale_factor: Pos
+
+    def output_shape(self, x: Shape) -> Shape:
+        need_rank(x, (3,), "(channels, height, width)")
+        r = self.upscale_factor
+        if x[0] % (r * r):
+            raise SpecError(f"{x[0]} channels are not divisible by upscale_factor^2 = {r * r}")
+        return (x[0] // (r * r), x[1] * r, x[2] * r)
+
+
+@register
+@dataclass(frozen=True)
+class PixelUnshuffle(Kind):
+    """(C, H x r, W x r) -> (C x r^2, H, W)."""
+
+    downscale_factor: Pos
+
+    def output_shape(self, x: Shape) -> Shape:
+        need_rank(x, (3,), "(channels, height, width)")
+        r = self.downscale_factor
+        if x[1] % r or x[2] % r:
+            raise SpecError(f"height {x[1]} and width {x[2]} must be divisible by "
+                            f"downscale_factor={r}")
+        return (x[0] * r * r, x[1] // r, x[2] // r)

@@ -1,0 +1,226 @@
+"""What a count produces: tensors, layer rows and the report that sums them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+Shape = tuple[int, ...]
+
+ROLES = ("weight", "bias", "norm", "embedding", "statistic", "other")
+
+
+def numel(shape: Shape) -> int:
+    """Elements of a tensor of this shape; () is a scalar with one element."""
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """One parameter or buffer, named as the framework names it.
+
+    role: weight | bias | norm (scale or shift of a normalization) | embedding | statistic
+    (running mean / variance / counter) | other.  copies > 1 stands for that many tensors of one
+    shape whose names differ only by the index written ``{i}`` in name (layers.{i}.weight).
+    """
+
+    name: str
+    shape: Shape
+    role: str
+    trainable: bool = True
+    buffer: bool = False
+    dims: tuple[str, ...] = ()
+    copies: int = 1
+
+    @property
+    def numel(self) -> int:
+        return numel(self.shape) * self.copies
+
+    def names(self) -> Iterator[str]:
+        """Every concrete name this entry stands for."""
+        if self.copies == 1:
+            yield self.name
+        else:
+            for i in range(self.copies):
+                yield self.name.replace("{i}", str(i))
+
+    def prefixed(self, prefix: str) -> Tensor:
+        return Tensor(f"{prefix}{self.name}", self.shape, self.role, self.trainable,
+                      self.buffer, self.dims, self.copies)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"name": self.name, "shape": list(self.shape), "role": self.role,
+                             "trainable": self.trainable and not self.buffer,
+                             "buffer": self.buffer, "numel": self.numel}
+        if self.copies != 1:
+            d["copies"] = self.copies
+        return d
+
+
+@dataclass(frozen=True)
+class Row:
+    """One layer of a report, or a run of `repeat` identical layers counted once and multiplied."""
+
+    name: str
+    label: str
+    type: str
+    input_shape: Shape
+    output_shape: Shape
+    tensors: tuple[Tensor, ...]
+    macs_each: int
+    formula: str  # the parameters of one repeat as a sum: '(10 x 20) + 20'
+    repeat: int = 1
+    index: int = 0  # position of the first of these layers in the flattened network
+    # How the repeats are laid out, innermost first: (count, positions between two of them).
+    steps: tuple[tuple[int, int], ...] = ()
+    args: tuple[tuple[str, str], ...] = ()  # the layer's arguments that differ from defaults
+
+    def positions(self) -> Iterator[int]:
+        """Flat positions of every layer this row stands for (expands repeats)."""
+        import itertools
+
+        ranges = [range(count) for count, _ in self.steps]
+        for combo in itertools.product(*ranges):
+            yield self.index + sum(c * step for c, (_, step) in zip(combo, self.steps))
+
+    @property
+    def last_position(self) -> int:
+        return self.index + sum((count - 1) * step for count, step in self.steps)
+
+    def _sum(self, keep: Any) -> int:
+        return sum(t.numel for t in self.tensors if keep(t)) * self.repeat
+
+    @property
+    def params_each(self) -> int:
+        return sum(t.numel for t in self.tensors if not t.buffer)
+
+    @property
+    def params(self) -> int:
+        return self.params_each * self.repeat
+
+    @property
+    def weights(self) -> int:
+        return self._sum(lambda t: not t.buffer and t.trainable and t.role == "weight")
+
+    @property
+    def biases(self) -> int:
+        return self._sum(lambda t: not t.buffer and t.trainable and t.role == "bias")
+
+    @property
+    def other_trainable(self) -> int:
+        return self._sum(lambda t: not t.buffer and t.trainable and t.role not in ("weight", "bias"))
+
+    @property
+    def trainable(self) -> int:
+        return self._sum(lambda t: not t.buffer and t.trainable)
+
+    @property
+    def non_trainable(self) -> int:
+        return self._sum(lambda t: not t.buffer and not t.trainable)
+
+    @property
+    def buffers(self) -> int:
+        return self._sum(lambda t: t.buffer)
+
+    @property
+    def macs(self) -> int:
+        return self.macs_each * self.repeat
+
+    @property
+    def formula_text(self) -> str:
+        """'(10 x 20) + 20 = 220', or '3 x ((20 x 20) + 20) = 1,260' for a repeated layer."""
+        if self.repeat == 1:
+            return f"{self.formula} = {self.params:,}" if self.formula != "0" else "0"
+        return f"{self.repeat:,} x ({self.formula}) = {self.params:,}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "label": self.label, "type": self.type,
+                "input_shape": list(self.input_shape), "output_shape": list(self.output_shape),
+                "repeat": self.repeat, "params": self.params, "params_each": self.params_each,
+                "weights": self.weights, "biases": self.biases, "buffers": self.buffers,
+                "macs": self.macs, "formula": self.formula_text,
+                "tensors": [t.to_dict() for t in self.tensors]}
+
+
+@dataclass(frozen=True)
+class Report:
+    """The count of one network: its rows, totals and parameter memory per precision."""
+
+    source: str
+    convention: str
+    input_shape: Shape
+    rows: tuple[Row, ...]
+    total_params: int = field(init=False)
+    trainable_params: int = field(init=False)
+    non_trainable_params: int = field(init=False)
+    weights: int = field(init=False)
+    biases: int = field(init=False)
+    other_trainable: int = field(init=False)
+    buffers: int = field(init=False)
+    macs: int = field(init=False)
+    memory: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        from .precision import PARAMETER_TABLE, storage_bytes
+
+        totals = {
+            "weights": sum(r.weights for r in self.rows),
+            "biases": sum(r.biases for r in self.rows),
+            "other_trainable": sum(r.other_trainable for r in self.rows),
+            "trainable_params": sum(r.trainable for r in self.rows),
+            "non_trainable_params": sum(r.non_trainable for r in self.rows),
+            "buffers": sum(r.buffers for r in self.rows),
+            "macs": sum(r.macs for r in self.rows),
+        }
+        totals["total_params"] = totals["trainable_params"] + totals["non_trainable_params"]
+        for k, v in totals.items():
+            object.__setattr__(self, k, v)
+        memory = {p.name: storage_bytes(totals["total_params"], p) for p in PARAMETER_TABLE}
+        object.__setattr__(self, "memory", memory)
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.rows[-1].output_shape if self.rows else self.input_shape
+
+    @property
+    def layers(self) -> tuple[Row, ...]:
+        return self.rows
+
+    def named_tensors(self) -> Iterator[tuple[str, Tensor]]:
+        """(full name, tensor) for every tensor of the flattened network, repeats expanded.
+
+        Names are those of the same layers in a torch.nn.Sequential: '<index>.<tensor name>'.
+        Expands repeats one by one: meant for small networks and tests.
+        """
+        for row in self.rows:
+            for position in row.positions():
+                for t in row.tensors:
+                    for name in t.names():
+                        yield f"{position}.{name}", t
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "convention": self.convention,
+            "input_shape": list(self.input_shape),
+            "output_shape": list(self.output_shape),
+            "total_params": self.total_params,
+            "trainable_params": self.trainable_params,
+            "non_trainable_params": self.non_trainable_params,
+            "weights": self.weights,
+            "biases": self.biases,
+            "other_trainable": self.other_trainable,
+            "buffers": self.buffers,
+            "macs": self.macs,
+            "flops": 2 * self.macs,
+            "memory": dict(self.memory),
+            "layers": [r.to_dict() for r in self.rows],
+        }
+
+    def __str__(self) -> str:
+        from .render import render
+
+        return render(self, "table")

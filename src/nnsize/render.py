@@ -1,0 +1,255 @@
+"""The only place numbers become strings: text tables, JSON, Markdown, CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any, Callable, Sequence
+
+from .model import Report, Row, Shape
+
+FORMATS = ("table", "json", "markdown", "csv")
+BINARY = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
+DECIMAL = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
+
+
+# --- numbers ---------------------------------------------------------------------------------
+
+def n(value: int) -> str:
+    return f"{value:,}"
+
+
+def unit_for(nbytes: int, binary: bool) -> int:
+    """Index of the largest unit in which nbytes is at least 1."""
+    base, units, i = (1024 if binary else 1000), (BINARY if binary else DECIMAL), 0
+    while i + 1 < len(units) and nbytes >= base ** (i + 1):
+        i += 1
+    return i
+
+
+def in_unit(nbytes: int, unit: int, binary: bool) -> str:
+    """nbytes in a unit, exactly rounded: two decimals, three when three say it exactly.
+
+    1,000,000 B -> '3.81 MiB' at fp32 x 4 ... 125,000 B -> '0.12 MiB' and '0.125 MB'.
+    """
+    units = BINARY if binary else DECIMAL
+    if unit == 0:
+        return f"{nbytes:,} B"
+    size = (1024 if binary else 1000) ** unit
+    if (nbytes * 100) % size and not (nbytes * 1000) % size:
+        q = nbytes * 1000 // size
+        return f"{q // 1000:,}.{q % 1000:03d} {units[unit]}"
+    q = (2 * nbytes * 100 + size) // (2 * size)  # half up, in integers: exact at any size
+    return f"{q // 100:,}.{q % 100:02d} {units[unit]}"
+
+
+def human(nbytes: int, binary: bool) -> str:
+    return in_unit(nbytes, unit_for(nbytes, binary), binary)
+
+
+def shape(s: Shape) -> str:
+    return "[" + ", ".join(f"{d:,}" for d in s) + "]"
+
+
+# --- plain-text tables -----------------------------------------------------------------------
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.rjust(w) if r else c.ljust(w)
+                         for c, w, r in zip(cells, widths, right)).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def _layer_table(report: Report) -> tuple[list[str], list[list[str]], list[bool]]:
+    show_type = any(r.label != r.type for r in report.rows)
+    headers = ["#", "Layer", *(["Type"] if show_type else []), "Output shape", "Weights",
+               "Biases", "Params", "MACs", "Formula"]
+    rows = []
+    for r in report.rows:
+        rows.append([r.name, r.label, *([r.type] if show_type else []), shape(r.output_shape),
+                     n(r.weights), n(r.biases), n(r.params), n(r.macs), r.formula_text])
+    right = [True, False, *([False] if show_type else []), False, True, True, True, True, False]
+    return headers, rows, right
+
+
+def totals(report: Report) -> list[tuple[str, str]]:
+    return [
+        ("Trainable weights", n(report.weights)),
+        ("Trainable biases", n(report.biases)),
+        ("Other trainable parameters", n(report.other_trainable)),
+        ("Total parameters", n(report.total_params)),
+        ("Non-trainable parameters", n(report.non_trainable_params)),
+        ("Buffers (not parameters)", n(report.buffers)),
+        ("Multiply-accumulates", f"{n(report.macs)} (= {n(2 * report.macs)} FLOPs, "
+                                 f"one sample, forward)"),
+    ]
+
+
+def memory_rows(report: Report) -> list[list[str]]:
+    from .precision import PARAMETER_TABLE
+
+    top = max(report.memory.values())
+    ub, ud = unit_for(top, True), unit_for(top, False)
+    return [[p.name, str(p.bits_per_value), n(report.memory[p.name]),
+             in_unit(report.memory[p.name], ub, True), in_unit(report.memory[p.name], ud, False)]
+            for p in PARAMETER_TABLE]
+
+
+MEMORY_HEADERS = ["Precision", "Bits", "Bytes", "Binary (KiB/MiB/GiB)", "Decimal (kB/MB/GB)"]
+
+
+def text(report: Report, explain: bool = False) -> str:
+    out = [f"{report.source}  (input shape {shape(report.input_shape)}, "
+           f"convention: {report.convention})", ""]
+    out += [table(*_layer_table(report)), ""]
+    width = max(len(k) for k, _ in totals(report))
+    vwidth = max(len(v.split(" ")[0]) for _, v in totals(report))
+    for k, v in totals(report):
+        head, _, tail = v.partition(" ")
+        out.append(f"{k.ljust(width)}  {head.rjust(vwidth)} {tail}".rstrip())
+    out += ["", f"Parameter memory ({n(report.total_params)} parameters; "
+                f"buffers not included)",
+            table(MEMORY_HEADERS, memory_rows(report), [False, True, True, True, True])]
+    if explain:
+        out += ["", explanation(report)]
+    return "\n".join(out)
+
+
+def explanation(report: Report) -> str:
+    """The worked sums, layer by layer, the way a textbook would write them."""
+    out = ["How these numbers come about", "============================"]
+    for r in report.rows:
+        args = ", ".join(f"{k}={v}" for k, v in r.args)
+        where = f"Layer {r.name}" if r.repeat == 1 else f"Layers {r.name} ({n(r.repeat)} alike)"
+        label = f"{r.label}: " if r.label != r.type else ""
+        out.append(f"{where}  {label}{r.type}({args})")
+        out.append(f"  input {shape(r.input_shape)} -> output {shape(r.output_shape)}")
+        for t in r.tensors:
+            dims = " x ".join(t.dims) if t.dims and len(t.dims) == len(t.shape) else ""
+            sizes = " x ".join(n(d) for d in t.shape) or "1 (a scalar)"
+            copies = f"{n(t.copies)} x " if t.copies != 1 else ""
+            kind = "buffer" if t.buffer else "parameter" if t.trainable else \
+                "non-trainable parameter"
+            value = f"{copies}{sizes} = {n(t.numel)}" if len(t.shape) > 1 or t.copies != 1 \
+                else f"{sizes}"
+            out.append(f"  {t.name}: {dims + ' = ' if dims else ''}{value}   ({t.role}, {kind})")
+        if r.tensors:
+            each = " + ".join(n(t.numel) for t in r.tensors if not t.buffer) or "0"
+            line = f"  parameters = {each} = {n(r.params_each)}"
+            if r.repeat != 1:
+                line += f"; x {n(r.repeat)} layers = {n(r.params)}"
+            out.append(line)
+        else:
+            out.append("  no parameters")
+        if r.macs_each:
+            out.append(f"  multiply-accumulates = {n(r.macs_each)}"
+                       + (f" x {n(r.repeat)} = {n(r.macs)}" if r.repeat != 1 else ""))
+    with_params = [r for r in report.rows if r.params]
+    out.append("")
+    out.append(f"Total parameters = {' + '.join(n(r.params) for r in with_params) or '0'} = "
+               f"{n(report.total_params)}")
+    for title, get in (("Trainable weights", lambda r: r.weights),
+                       ("Trainable biases", lambda r: r.biases)):
+        parts = [n(get(r)) for r in report.rows if get(r)]
+        out.append(f"{title} = {' + '.join(parts) or '0'} = {n(sum(get(r) for r in report.rows))}")
+    for p in ("fp32", "fp16", "int8"):
+        bits = {"fp32": 32, "fp16": 16, "int8": 8}[p]
+        b = report.memory[p]
+        out.append(f"Memory at {p} = {n(report.total_params)} parameters x {bits} bits / 8 = "
+                   f"{n(b)} bytes = {human(b, True)} = {human(b, False)}")
+    return "\n".join(out)
+
+
+# --- other formats ---------------------------------------------------------------------------
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    def esc(c: str) -> str:
+        return c.replace("|", "\\|")
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    return "\n".join(lines + ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows])
+
+
+def markdown(report: Report) -> str:
+    headers, rows, _ = _layer_table(report)
+    return "\n".join([
+        f"### {report.source}", "",
+        f"Input shape {shape(report.input_shape)}, convention: {report.convention}.", "",
+        markdown_table(headers, rows), "",
+        markdown_table(["Total", "Count"], [[k, v] for k, v in totals(report)]), "",
+        markdown_table(MEMORY_HEADERS, memory_rows(report)), ""])
+
+
+CSV_COLUMNS = ["name", "label", "type", "output_shape", "repeat", "weights", "biases",
+               "other_trainable", "non_trainable", "params", "buffers", "macs", "formula"]
+
+
+def csv_text(report: Report) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for r in report.rows:
+        w.writerow([r.name, r.label, r.type, "x".join(map(str, r.output_shape)), r.repeat,
+                    r.weights, r.biases, r.other_trainable, r.non_trainable, r.params,
+                    r.buffers, r.macs, r.formula_text])
+    w.writerow(["total", "", "", "x".join(map(str, report.output_shape)), "", report.weights,
+                report.biases, report.other_trainable, report.non_trainable_params,
+                report.total_params, report.buffers, report.macs, ""])
+    return buf.getvalue().rstrip("\n")
+
+
+def render(report: Report, fmt: str = "table", explain: bool = False) -> str:
+    if fmt == "json":
+        return json.dumps(report.to_dict(), indent=2)
+    if fmt == "markdown":
+        return markdown(report) + ("\n```\n" + explanation(report) + "\n```" if explain else "")
+    if fmt == "csv":
+        return csv_text(report)
+    return text(report, explain)
+
+
+# --- several networks side by side -----------------------------------------------------------
+
+def summary(report: Report) -> dict[str, Any]:
+    d = report.to_dict()
+    d.pop("layers")
+    d["layers"] = report.rows[-1].last_position + 1 if report.rows else 0
+    return d
+
+
+COMPARE: list[tuple[str, Callable[[Report], str]]] = [
+    ("Network", lambda r: r.source),
+    ("Layers", lambda r: n(r.rows[-1].last_position + 1)),
+    ("Weights", lambda r: n(r.weights)),
+    ("Biases", lambda r: n(r.biases)),
+    ("Total params", lambda r: n(r.total_params)),
+    ("Trainable", lambda r: n(r.trainable_params)),
+    ("MACs", lambda r: n(r.macs)),
+    ("fp32", lambda r: human(r.memory["fp32"], True)),
+    ("fp16", lambda r: human(r.memory["fp16"], True)),
+    ("int8", lambda r: human(r.memory["int8"], True)),
+]
+
+
+def compare(reports: list[Report], fmt: str = "table") -> str:
+    if fmt == "json":
+        return json.dumps([summary(r) for r in reports], indent=2)
+    headers = [h for h, _ in COMPARE]
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        keys = ["source", "layers", "weights", "biases", "total_params", "trainable_params",
+                "non_trainable_params", "buffers", "macs"]
+        w.writerow(keys + [f"memory_{k}" for k in reports[0].memory])
+        for r in reports:
+            s = summary(r)
+            w.writerow([s[k] for k in keys] + list(r.memory.values()))
+        return buf.getvalue().rstrip("\n")
+    rows = [[f(r) for _, f in COMPARE] for r in reports]
+    if fmt == "markdown":
+        return markdown_table(headers, rows)
+    return table(headers, rows, [False] + [True] * (len(headers) - 1))
