@@ -84,8 +84,10 @@ def run(argv: Sequence[str]) -> str:
     argv = list(argv)
     command = argv.pop(0) if argv and argv[0] in COMMANDS else "count"
     # '-5-3' is a (bad) network, not an option: keep it where the shorthand parser can say why.
-    dashed = [a for a in argv if re.match(r"-[0-9]", a)]
-    argv = [a for a in argv if a not in dashed] + (["--", *dashed] if dashed else [])
+    end = argv.index("--") if "--" in argv else len(argv)
+    dashed = [a for a in argv[:end] if re.match(r"-[0-9]", a)]
+    if dashed:
+        argv = [a for a in argv[:end] if a not in dashed] + ["--", *dashed, *argv[end + 1:]]
     if command == "compare":
         args = _compare_parser().parse_args(argv)
         reports = [nnsize.count(s, args.convention) for s in args.networks]

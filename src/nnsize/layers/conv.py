@@ -74,6 +74,7 @@ class _Conv(Kind):
         d, pad = ntuple(self.dilation, self.n, "dilation"), self._padding()
         out = []
         for i, length in enumerate(x[1:]):
+            self._check_padding_mode(i, length, pad[i] if pad else None, d[i] * (k[i] - 1))
             if pad is None:
                 out.append(length)
                 continue
@@ -84,6 +85,17 @@ class _Conv(Kind):
                                 f"{length + 2 * pad[i]} in spatial dimension {i + 1}")
             out.append(conv_length(length, k[i], s[i], pad[i], d[i]))
         return (self.out_channels, *out)
+
+    def _check_padding_mode(self, dim: int, length: int, pad: int | None, total: int) -> None:
+        """reflect pads by mirroring (pad < length); circular wraps around at most once."""
+        if self.padding_mode not in ("reflect", "circular"):
+            return
+        widest = max(total - total // 2, total // 2) if pad is None else pad
+        limit = length - 1 if self.padding_mode == "reflect" else length
+        if widest > limit:
+            raise SpecError(f"padding {widest} is too wide for padding_mode="
+                            f"{self.padding_mode!r} on an input of size {length} in spatial "
+                            f"dimension {dim + 1} (at most {limit})")
 
     def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
         o, i_g, k = self.out_channels, self.in_channels // self.groups, self.kernel

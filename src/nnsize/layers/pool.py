@@ -34,7 +34,7 @@ def _pool_shape(x: Shape, n: int, k: tuple[int, ...], s: tuple[int, ...], p: tup
             raise SpecError(f"padding {p[i]} must be at most half the kernel size {k[i]} "
                             f"(as in PyTorch)")
         o = pool_length(length, k[i], s[i], p[i], d[i], ceil_mode)
-        if o < 1 or length + 2 * p[i] < d[i] * (k[i] - 1) + 1:
+        if o < 1:
             raise SpecError(f"kernel_size {k[i]} is larger than the padded input "
                             f"{length + 2 * p[i]} in spatial dimension {i + 1}")
         out.append(o)
@@ -75,6 +75,10 @@ class _AvgPool(Kind):
             raise SpecError("AvgPool1d has no argument 'divisor_override'")
         k = ntuple(self.kernel_size, self.n, "kernel_size")
         s = ntuple(self.stride, self.n, "stride") if self.stride is not None else k
+        if self.n == 3 and any(length < ki for length, ki in zip(x[1:], k)):
+            # avg_pool3d alone compares the unpadded input with the kernel
+            raise SpecError(f"the input {list(x[1:])} is smaller than the kernel {list(k)} "
+                            f"(AvgPool3d does not count the padding here, as in PyTorch)")
         return _pool_shape(x, self.n, k, s, ntuple(self.padding, self.n, "padding"),
                            (1,) * self.n, self.ceil_mode)
 
@@ -104,9 +108,10 @@ class _AdaptivePool(Kind):
         need_rank(x, (self.n + 1,), f"(channels, {self.n} spatial)")
         size = self.output_size
         sizes = (size,) * self.n if not isinstance(size, tuple) else size
+        # torch keeps a dimension for None in 2d and 3d only
         if len(sizes) != self.n or not all(
-                v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 1)
-                for v in sizes):
+                (v is None and self.n > 1) or
+                (isinstance(v, int) and not isinstance(v, bool) and v >= 1) for v in sizes):
             raise SpecError(f"output_size: expected a positive integer or {self.n} of them "
                             f"(null keeps the input's size), got {size!r}")
         return (x[0], *(x[i + 1] if v is None else v for i, v in enumerate(sizes)))
