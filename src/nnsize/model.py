@@ -41,7 +41,7 @@ class Tensor:
 
     def names(self) -> Iterator[str]:
         """Every concrete name this entry stands for."""
-        if self.copies == 1:
+        if "{i}" not in self.name:
             yield self.name
         else:
             for i in range(self.copies):

@@ -41,6 +41,13 @@ def _pool_shape(x: Shape, n: int, k: tuple[int, ...], s: tuple[int, ...], p: tup
     return (x[0], *out)
 
 
+def _avg_pool3d_check(x: Shape, k: tuple[int, ...], n: int) -> None:
+    """avg_pool3d alone compares the unpadded input with the kernel, even in ceil_mode."""
+    if n == 3 and len(x) == 4 and any(length < ki for length, ki in zip(x[1:], k)):
+        raise SpecError(f"the input {list(x[1:])} is smaller than the kernel {list(k)} "
+                        f"(3d average pooling does not count the padding here, as in PyTorch)")
+
+
 @dataclass(frozen=True)
 class _MaxPool(Kind):
     kernel_size: Size
@@ -75,10 +82,7 @@ class _AvgPool(Kind):
             raise SpecError("AvgPool1d has no argument 'divisor_override'")
         k = ntuple(self.kernel_size, self.n, "kernel_size")
         s = ntuple(self.stride, self.n, "stride") if self.stride is not None else k
-        if self.n == 3 and any(length < ki for length, ki in zip(x[1:], k)):
-            # avg_pool3d alone compares the unpadded input with the kernel
-            raise SpecError(f"the input {list(x[1:])} is smaller than the kernel {list(k)} "
-                            f"(AvgPool3d does not count the padding here, as in PyTorch)")
+        _avg_pool3d_check(x, k, self.n)
         return _pool_shape(x, self.n, k, s, ntuple(self.padding, self.n, "padding"),
                            (1,) * self.n, self.ceil_mode)
 
@@ -95,6 +99,7 @@ class _LPPool(Kind):
     def output_shape(self, x: Shape) -> Shape:
         k = ntuple(self.kernel_size, self.n, "kernel_size")
         s = ntuple(self.stride, self.n, "stride") if self.stride is not None else k
+        _avg_pool3d_check(x, k, self.n)  # LPPool3d runs avg_pool3d
         return _pool_shape(x, self.n, k, s, (0,) * self.n, (1,) * self.n, self.ceil_mode)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import SpecError
 from ..model import Shape
-from .base import Kind, alias, product, register
+from .base import Kind, alias, need_rank, product, register
 from .spelling import translate
 
 
@@ -17,13 +17,14 @@ class Identity(Kind):
     """Passes its input through: no parameters."""
 
 
-def _batched_dim(dim: int, rank: int, key: str) -> int:
-    """A dim of the batched tensor (batch at 0) as an index into our batch-less shape."""
+def _batched_dim(dim: int, rank: int, key: str, batch_ok: bool = False) -> int:
+    """A dim of the batched tensor (batch at 0) as an index into our batch-less shape (-1 for
+    the batch itself, where batch_ok)."""
     d = dim + rank + 1 if dim < 0 else dim
     if not 0 <= d <= rank:
         raise SpecError(f"{key}={dim} is out of range for an input of {rank} dimensions "
                         f"plus the batch")
-    if d == 0:
+    if d == 0 and not batch_ok:
         raise SpecError(f"{key}={dim} is the batch dimension, which a spec leaves out")
     return d - 1
 
@@ -39,10 +40,15 @@ class Flatten(Kind):
     def output_shape(self, x: Shape) -> Shape:
         if not x:
             return x
-        s = _batched_dim(self.start_dim, len(x), "start_dim")
-        e = _batched_dim(self.end_dim, len(x), "end_dim")
+        s = _batched_dim(self.start_dim, len(x), "start_dim", batch_ok=True)
+        e = _batched_dim(self.end_dim, len(x), "end_dim", batch_ok=True)
         if s > e:
             raise SpecError(f"start_dim={self.start_dim} comes after end_dim={self.end_dim}")
+        if s == e:
+            return x
+        if s < 0:
+            raise SpecError(f"start_dim={self.start_dim} would merge the batch dimension into "
+                            f"the sample, which nnsize does not count")
         return (*x[:s], product(x[s:e + 1]), *x[e + 1:])
 
 
@@ -79,12 +85,21 @@ def _check_p(self: Any) -> None:
         raise SpecError(f"p: a probability between 0 and 1, got {self.p}")
 
 
-for _name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
-              "FeatureAlphaDropout"):
+def _channel_rank(rank: int | None) -> Any:
+    def output_shape(self: Kind, x: Shape) -> Shape:
+        if rank is not None:  # channel-wise dropout: (channels, n spatial)
+            need_rank(x, (rank,), f"(channels, {rank - 1} spatial)")
+        return x
+    return output_shape
+
+
+for _name, _rank in (("Dropout", None), ("Dropout1d", 2), ("Dropout2d", 3), ("Dropout3d", 4),
+                     ("AlphaDropout", None), ("FeatureAlphaDropout", None)):
     register(make_dataclass(
         _name, [("p", "float", field(default=0.5)), ("inplace", "bool", field(default=False))],
-        bases=(Kind,), frozen=True, namespace={"__post_init__": _check_p,
-                                               "__doc__": "Zeroes elements in training: no parameters."}))
+        bases=(Kind,), frozen=True,
+        namespace={"__post_init__": _check_p, "output_shape": _channel_rank(_rank),
+                   "__doc__": "Zeroes elements in training: no parameters."}))
 
 
 @alias("Dropout", shared=True)

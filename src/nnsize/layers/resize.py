@@ -66,7 +66,7 @@ class _Pad(Kind):
 
     padding: Pads
     n: ClassVar[int] = 1
-    reflect: ClassVar[bool] = False
+    wrap: ClassVar[str] = ""  # reflect: pad < size; circular: pad <= size (wraps once at most)
 
     def output_shape(self, x: Shape) -> Shape:
         need_rank(x, (self.n + 1,), f"(channels, {self.n} spatial)")
@@ -74,9 +74,11 @@ class _Pad(Kind):
         out = list(x)
         for i in range(self.n):  # p[0], p[1] pad the last dimension, p[2], p[3] the one before
             dim = len(x) - 1 - i
-            if self.reflect and max(p[2 * i], p[2 * i + 1]) >= x[dim]:
-                raise SpecError(f"padding {max(p[2 * i], p[2 * i + 1])} must be smaller than "
-                                f"the input size {x[dim]} for reflection padding")
+            widest = max(p[2 * i], p[2 * i + 1])
+            limit = {"reflect": x[dim] - 1, "circular": x[dim]}.get(self.wrap)
+            if limit is not None and widest > limit:
+                raise SpecError(f"padding {widest} is too wide for {self.wrap} padding of an "
+                                f"input of size {x[dim]} (at most {limit})")
             out[dim] += p[2 * i] + p[2 * i + 1]
         return tuple(out)
 
@@ -87,11 +89,12 @@ class _ConstantPad(_Pad):
 
 
 for _n in (1, 2, 3):
-    for _prefix, _base, _reflect in (("ZeroPad", _Pad, False), ("ReplicationPad", _Pad, False),
-                                     ("CircularPad", _Pad, False), ("ReflectionPad", _Pad, True),
-                                     ("ConstantPad", _ConstantPad, False)):
+    for _prefix, _base, _wrap in (("ZeroPad", _Pad, ""), ("ReplicationPad", _Pad, ""),
+                                  ("CircularPad", _Pad, "circular"),
+                                  ("ReflectionPad", _Pad, "reflect"),
+                                  ("ConstantPad", _ConstantPad, "")):
         register(dataclass(frozen=True)(type(f"{_prefix}{_n}d", (_base,), {
-            "n": _n, "reflect": _reflect, "__doc__": f"{_prefix}{_n}d: no parameters."})))
+            "n": _n, "wrap": _wrap, "__doc__": f"{_prefix}{_n}d: no parameters."})))
 
 
 @register

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import pytest
+
+from differential import check
+
+from nnsize.layers.activation import ELEMENTWISE
+
+REQUIRED = {"Threshold": {"threshold": 0.1, "value": 0.0}}
+
+
+@pytest.mark.parametrize("kind", sorted(ELEMENTWISE))
+def test_elementwise_activations_match_torch(kind: str) -> None:
+    x = (3, 4, 5) if kind == "Softmax2d" else (4, 6)
+    args = {"dim": -1} if kind in ("Softmax", "LogSoftmax", "Softmin") else {}
+    report = check(kind, {**args, **REQUIRED.get(kind, {})}, x)
+    assert report is not None and report.total_params == 0 and report.output_shape == x
+
+
+@pytest.mark.parametrize("num, x", [(1, (4, 6)), (4, (4, 6)), (3, (4, 6)), (3, (3, 2, 2))])
+def test_prelu_matches_torch(num: int, x: tuple[int, ...]) -> None:
+    check("PReLU", {"num_parameters": num}, x)
+
+
+@pytest.mark.parametrize("dim, x", [(-1, (4, 6)), (1, (4, 6)), (2, (4, 6)), (-1, (4, 5)),
+                                    (3, (4, 6))])
+def test_glu_matches_torch(dim: int, x: tuple[int, ...]) -> None:
+    check("GLU", {"dim": dim}, x)
