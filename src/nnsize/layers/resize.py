@@ -35,7 +35,11 @@ class Upsample(Kind):
         if self.size is not None:
             return (x[0], *_positive(self.size, n, "size", int))
         scale = _positive(self.scale_factor, n, "scale_factor", (int, float))
-        return (x[0], *(int(length * s) for length, s in zip(x[1:], scale)))
+        out = tuple(int(length * s) for length, s in zip(x[1:], scale))
+        if 0 in out:
+            raise SpecError(f"scale_factor {self.scale_factor} leaves no output for the input "
+                            f"{list(x[1:])}")
+        return (x[0], *out)
 
 
 def _positive(value: Any, n: int, key: str, kinds: Any) -> tuple[Any, ...]:
