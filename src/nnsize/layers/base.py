@@ -59,6 +59,8 @@ class Kind:
     def formula(self, tensors: list[Tensor]) -> str:
         """The parameter count as a sum with the numbers in it: '(16 x 3 x 3 x 3) + 16'."""
         params = [t for t in tensors if not t.buffer]
+        if len(params) == 1 and params[0].copies == 1:
+            return " x ".join(f"{d:,}" for d in params[0].shape) or "1"
         return " + ".join(_term(t) for t in params) if params else "0"
 
     @property
