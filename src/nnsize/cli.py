@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from typing import NoReturn, Sequence
+from collections.abc import Sequence
+from typing import NoReturn
 
 from .errors import NnsizeError
 
@@ -79,6 +80,7 @@ def _network(args: argparse.Namespace) -> str:
 def run(argv: Sequence[str]) -> str:
     """The text the command prints for these arguments; raises NnsizeError for bad input."""
     import nnsize
+
     from .render import compare, render
 
     argv = list(argv)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 class NnsizeError(ValueError):
-    """Base of every error nnsize raises for bad input; the message names the bad value and where."""
+    """Every error nnsize raises for bad input; the message names the bad value and where."""
 
 
 class SpecError(NnsizeError):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 Shape = tuple[int, ...]
 
@@ -111,7 +112,8 @@ class Row:
 
     @property
     def other_trainable(self) -> int:
-        return self._sum(lambda t: not t.buffer and t.trainable and t.role not in ("weight", "bias"))
+        return self._sum(lambda t: not t.buffer and t.trainable
+                         and t.role not in ("weight", "bias"))
 
     @property
     def trainable(self) -> int:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from .model import Report, Row, Shape
+from .model import Report, Shape
 
 FORMATS = ("table", "json", "markdown", "csv")
 BINARY = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
@@ -156,10 +154,10 @@ def explanation(report: Report) -> str:
     out.append("")
     out.append(f"Total parameters = {' + '.join(n(r.params) for r in with_params) or '0'} = "
                f"{n(report.total_params)}")
-    for title, get in (("Trainable weights", lambda r: r.weights),
-                       ("Trainable biases", lambda r: r.biases)):
-        parts = [n(get(r)) for r in report.rows if get(r)]
-        out.append(f"{title} = {' + '.join(parts) or '0'} = {n(sum(get(r) for r in report.rows))}")
+    for title, attr in (("Trainable weights", "weights"), ("Trainable biases", "biases")):
+        values = [getattr(r, attr) for r in report.rows]
+        parts = [n(v) for v in values if v]
+        out.append(f"{title} = {' + '.join(parts) or '0'} = {n(sum(values))}")
     for p in ("fp32", "fp16", "int8"):
         bits = {"fp32": 32, "fp16": 16, "int8": 8}[p]
         b = report.memory[p]
@@ -192,6 +190,9 @@ CSV_COLUMNS = ["name", "label", "type", "output_shape", "repeat", "weights", "bi
 
 
 def csv_text(report: Report) -> str:
+    import csv
+    import io
+
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
@@ -207,6 +208,8 @@ def csv_text(report: Report) -> str:
 
 def render(report: Report, fmt: str = "table", explain: bool = False) -> str:
     if fmt == "json":
+        import json
+
         return json.dumps(report.to_dict(), indent=2)
     if fmt == "markdown":
         return markdown(report) + ("\n```\n" + explanation(report) + "\n```" if explain else "")
@@ -239,6 +242,10 @@ COMPARE: list[tuple[str, Callable[[Report], str]]] = [
 
 
 def compare(reports: list[Report], fmt: str = "table") -> str:
+    import csv
+    import io
+    import json
+
     if fmt == "json":
         return json.dumps([summary(r) for r in reports], indent=2)
     headers = [h for h, _ in COMPARE]

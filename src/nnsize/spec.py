@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
@@ -41,6 +40,8 @@ def load(path: str) -> Any:
 
 
 def parse_json(text: str, where: str) -> Any:
+    import json
+
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:

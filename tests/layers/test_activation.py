@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from differential import check
-
 from nnsize.layers.activation import ELEMENTWISE
+
+from differential import check
 
 REQUIRED = {"Threshold": {"threshold": 0.1, "value": 0.0}}
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from differential import check
-
 import nnsize
+
+from differential import check
 
 
 def test_linear_worked_example() -> None:

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from differential import check
-
 import nnsize
 from nnsize.errors import SpecError
+
+from differential import check
 
 
 @st.composite

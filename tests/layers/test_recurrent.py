@@ -4,10 +4,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from differential import check
-
 import nnsize
 from nnsize.errors import SpecError
+
+from differential import check
 
 
 @settings(max_examples=80, deadline=None)

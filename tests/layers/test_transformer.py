@@ -5,9 +5,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from differential import check
-
 import nnsize
+
+from differential import check
 
 
 @st.composite

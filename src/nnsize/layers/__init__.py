@@ -1,13 +1,16 @@
-"""Layer kinds, one file per family; importing this package fills the registry.
+"""Layer kinds, one file per family, each registering its kinds with @register.
 
-A new kind goes into its family's file with @register (and @alias for another framework's
-spelling); a new family is a new file listed here.
+A new kind goes into its family's file (and @alias for another framework's spelling); a new
+family is a new file named in FAMILIES.  Families are imported when a spec first names a kind
+they might hold, most common first, so counting an MLP imports dense.py alone.
 """
 
 from __future__ import annotations
 
-from . import activation, attention, conv, dense, embedding, norm, pool, recurrent, \
-    reshape, resize, transformer  # noqa: F401  (each registers its kinds)
-from .base import CONVENTIONS, KERAS, PYTORCH, REGISTRY, Kind, build, known_types
+from .base import CONVENTIONS, KERAS, PYTORCH, REGISTRY, Kind, build, known_types, load_all
 
-__all__ = ["CONVENTIONS", "KERAS", "PYTORCH", "REGISTRY", "Kind", "build", "known_types"]
+FAMILIES = ("dense", "activation", "conv", "pool", "norm", "reshape", "embedding", "recurrent",
+            "attention", "transformer", "resize")
+
+__all__ = ["CONVENTIONS", "FAMILIES", "KERAS", "PYTORCH", "REGISTRY", "Kind", "build",
+           "known_types", "load_all"]

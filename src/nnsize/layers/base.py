@@ -16,16 +16,17 @@ kind's ``inferred``: a function of the incoming shape that supplies the value wh
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, ClassVar, TypeVar, Union
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
 
 from ..errors import SpecError, suggest
 from ..model import Shape, Tensor, numel
 
 Pos = int
 NonNeg = int
-Size = Union[int, tuple[int, ...]]
-Pads = Union[int, tuple[int, ...]]
-Pad = Union[int, tuple[int, ...], str]
+Size = int | tuple[int, ...]
+Pads = int | tuple[int, ...]
+Pad = int | tuple[int, ...] | str
 Dims = tuple[int, ...]
 Layer = dict[str, Any]
 
@@ -89,7 +90,7 @@ def register(cls: K) -> K:
     name = cls.__name__
     if name in REGISTRY or name in ALIASES:
         raise RuntimeError(f"layer kind {name!r} registered twice")
-    REGISTRY[name] = cls  # type: ignore[assignment]
+    REGISTRY[name] = cls
     return cls
 
 
@@ -107,7 +108,31 @@ def alias(name: str, shared: bool = False) -> Callable[[Translator], Translator]
     return deco
 
 
+_loaded: set[str] = set()
+
+
+def _load(until: str | None = None) -> None:
+    """Import the families in order until one registers `until` (all of them for None)."""
+    import importlib
+
+    from . import FAMILIES
+
+    for family in FAMILIES:
+        if until is not None and (until in REGISTRY or until in ALIASES):
+            return
+        if family not in _loaded:
+            importlib.import_module(f"{__package__}.{family}")
+            _loaded.add(family)
+
+
+def load_all() -> dict[str, type[Kind]]:
+    """Every family imported; the full registry."""
+    _load()
+    return REGISTRY
+
+
 def known_types() -> list[str]:
+    load_all()
     return sorted([*REGISTRY, *ALIASES])
 
 
@@ -115,6 +140,7 @@ def build(type_name: Any, args: dict[str, Any], x: Shape) -> Kind:
     """The kind named type_name with args checked and inferred from the incoming shape x."""
     if not isinstance(type_name, str):
         raise SpecError(f"'type' must be a layer name, got {type_name!r}")
+    _load(until=type_name)
     if type_name in ALIASES:
         type_name, args = ALIASES[type_name](dict(args), x)
     elif type_name in SHARED and type_name in REGISTRY:
@@ -123,6 +149,7 @@ def build(type_name: Any, args: dict[str, Any], x: Shape) -> Kind:
             type_name, args = SHARED[type_name](dict(args), x)
     cls = REGISTRY.get(type_name)
     if cls is None:
+        load_all()
         folded = {k.lower(): k for k in REGISTRY}
         if type_name.lower() in folded:
             cls = REGISTRY[folded[type_name.lower()]]

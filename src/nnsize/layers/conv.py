@@ -7,8 +7,21 @@ from typing import Any, ClassVar
 
 from ..errors import SpecError
 from ..model import Shape, Tensor
-from .base import PYTORCH, Kind, Pad, Pads, Pos, Size, alias, first, need_rank, ntuple, pick, \
-    product, register
+from .base import (
+    PYTORCH,
+    Kind,
+    Pad,
+    Pads,
+    Pos,
+    Size,
+    alias,
+    first,
+    need_rank,
+    ntuple,
+    pick,
+    product,
+    register,
+)
 from .spelling import translate
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -253,6 +266,14 @@ def _keras_conv(n: int, transposed: bool) -> None:
             if padding == "same":
                 raise SpecError(f"{name}: padding='same' has no PyTorch equivalent; "
                                 "use ConvTranspose with padding and output_padding")
+            # Keras' 'valid' output is L x s + max(k - s, 0); torch's is (L - 1) s + k, which
+            # falls short by s - k when the kernel is smaller than the stride.
+            k = ntuple(out.get("kernel_size", 1), n, "kernel_size")
+            st = ntuple(out.get("stride", 1), n, "strides")
+            d = ntuple(out.get("dilation", 1), n, "dilation_rate")
+            reach = [d[i] * (k[i] - 1) + 1 for i in range(n)]
+            if "output_padding" not in out and any(r < st[i] for i, r in enumerate(reach)):
+                out["output_padding"] = tuple(max(st[i] - r, 0) for i, r in enumerate(reach))
             return f"ConvTranspose{n}d", out
         if padding == "same" and len(x) == n + 1:
             out["padding"] = keras_same_padding(x, out.get("kernel_size", 1),

@@ -56,8 +56,8 @@ class _Upsampling2d(Kind):
     scale_factor: Any = None
 
     def output_shape(self, x: Shape) -> Shape:
-        return Upsample(self.size, self.scale_factor).output_shape(x) if len(x) == 3 else \
-            need_rank(x, (3,), "(channels, height, width)") or x
+        need_rank(x, (3,), "(channels, height, width)")
+        return Upsample(self.size, self.scale_factor).output_shape(x)
 
 
 register(dataclass(frozen=True)(type("UpsamplingNearest2d", (_Upsampling2d,), {})))

@@ -8,7 +8,7 @@ so a stack of any depth is counted in constant time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import SpecError
 from ..model import Shape, Tensor
@@ -98,6 +98,9 @@ def prepare_stack(args: dict[str, Any], x: Shape, key: str, kind: str) -> dict[s
 class _Stack(Kind):
     """N copies of one block, then an optional final norm."""
 
+    if TYPE_CHECKING:  # a field of each subclass, named as torch names it
+        num_layers: int
+
     @property
     def block(self) -> Kind:
         raise NotImplementedError
@@ -112,12 +115,12 @@ class _Stack(Kind):
 
     def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
         norm = self._norm()
-        return _stacked(self.block.tensors(), "layers.", getattr(self, "num_layers")) + \
+        return _stacked(self.block.tensors(), "layers.", self.num_layers) + \
             ([t.prefixed("norm.") for t in norm.tensors()] if norm else [])
 
     def macs(self, x: Shape) -> int:
         norm = self._norm()
-        return getattr(self, "num_layers") * self.block.macs(x) + (norm.macs(x) if norm else 0)
+        return self.num_layers * self.block.macs(x) + (norm.macs(x) if norm else 0)
 
 
 @register
@@ -185,13 +188,14 @@ class Transformer(Kind):
                             "TransformerDecoder as layers instead")
 
     def stacks(self) -> list[tuple[str, _Stack]]:
-        args = dict(d_model=self.d_model, nhead=self.nhead, dim_feedforward=self.dim_feedforward,
-                    activation=self.activation, bias=self.bias)
-        norm = LayerNorm((self.d_model,), bias=self.bias)
-        return [("encoder", TransformerEncoder(TransformerEncoderLayer(**args),
-                                               self.num_encoder_layers, norm)),
-                ("decoder", TransformerDecoder(TransformerDecoderLayer(**args),
-                                               self.num_decoder_layers, norm))]
+        d, h, ff, b = self.d_model, self.nhead, self.dim_feedforward, self.bias
+        norm: Any = LayerNorm((d,), bias=b)
+        encoder: Any = TransformerEncoderLayer(d, h, ff, activation=self.activation, bias=b)
+        decoder: Any = TransformerDecoderLayer(d, h, ff, activation=self.activation, bias=b)
+        return [("encoder", TransformerEncoder(encoder_layer=encoder, norm=norm,
+                                               num_layers=self.num_encoder_layers)),
+                ("decoder", TransformerDecoder(decoder_layer=decoder, norm=norm,
+                                               num_layers=self.num_decoder_layers))]
 
     def output_shape(self, x: Shape) -> Shape:
         return self.stacks()[0][1].output_shape(x)
