@@ -13,28 +13,72 @@ from .errors import NnsizeError, SpecError
 from .model import Report, Row, Tensor
 
 __version__ = "0.1.0"
-__all__ = ["NnsizeError", "Report", "Row", "SpecError", "Tensor", "count", "mlp", "__version__"]
+__all__ = ["NnsizeError", "Report", "Row", "SpecError", "Tensor", "count", "mlp", "summary",
+           "__version__"]
 
 
-def count(source: Any, convention: str = "pytorch") -> Report:
-    """Count a network: an MLP shorthand ('10-20x3-2'), a spec dict, or a .json/.yaml spec file.
+def count(source: Any, convention: str | None = None, **options: Any) -> Report:
+    """Count a network from any source nnsize reads.
 
-    convention: 'pytorch' (default) or 'keras', where the frameworks differ (LSTM biases,
-    BatchNorm statistics).  Raises NnsizeError (a ValueError) for anything that cannot be counted.
+    source: an MLP shorthand ('10-20x3-2'), a spec dict, a .json/.yaml spec file, an .onnx or
+    .keras file, 'torch:package.module:factory' (a torch.nn.Module or a callable returning one),
+    or a live torch / Keras model.  convention: 'pytorch' or 'keras', where the frameworks
+    differ (LSTM biases, BatchNorm statistics); by default Keras' for Keras models and files,
+    PyTorch's for everything else.  options go to summary() for models
+    (input_size, input_data, depth, input_dtype).  Raises NnsizeError (a ValueError) for
+    anything that cannot be counted.
     """
     from . import shorthand, spec
     from .network import count_spec
 
     if isinstance(source, dict):
-        return count_spec(source, convention)
+        return count_spec(source, convention or "pytorch")
     if hasattr(source, "__fspath__"):
         source = str(source)
+    if isinstance(source, (list, tuple, int, float, bytes)) or source is None:
+        raise SpecError(f"cannot count a {type(source).__name__}: give a shorthand, a spec "
+                        f"dict, a file path or a model")
     if not isinstance(source, str):
-        raise SpecError(f"cannot count a {type(source).__name__}: give a shorthand, "
-                        f"a spec dict or a spec file path")
+        return summary(source, convention=convention, **options)
+    lowered = source.lower()
+    if lowered.startswith("torch:"):
+        from .importers.from_torch import import_object
+
+        return summary(import_object(source[len("torch:"):]), convention=convention, **options)
+    if lowered.endswith(".onnx"):
+        from .importers.from_onnx import load_onnx
+
+        return load_onnx(source)
+    if lowered.endswith(".keras"):
+        from .importers.from_keras import load_keras_file
+
+        return load_keras_file(source, convention or "keras")
     if spec.looks_like_file(source):
-        return count_spec(spec.load(source), convention, source)
-    return shorthand.count(source, convention)
+        return count_spec(spec.load(source), convention or "pytorch", source)
+    return shorthand.count(source, convention or "pytorch")
+
+
+def summary(model: Any, input_size: Any = None, input_data: Any = None,
+            depth: int | None = None, input_dtype: Any = None,
+            convention: str | None = None) -> Report:
+    """A live model's report: torch.nn.Module (a module tree; shapes and compute when an input
+    is given, from a forward pass that allocates nothing) or a Keras 3 model (its layers; Keras'
+    convention unless convention='pytorch')."""
+    import sys
+
+    # Keras first: with its torch backend a Keras model is a torch.nn.Module too.
+    keras = sys.modules.get("keras")
+    if keras is not None and isinstance(model, (keras.Model, keras.layers.Layer)):
+        from .importers.from_keras import summarize as keras_summary
+
+        return keras_summary(model, convention or "keras")
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(model, torch.nn.Module):
+        from .importers.from_torch import summarize
+
+        return summarize(model, input_size, input_data, depth, input_dtype)
+    raise NnsizeError(f"cannot summarise a {type(model).__name__}: nnsize reads torch.nn.Module "
+                      f"and keras.Model objects")
 
 
 def mlp(inputs: int, hidden_layers: int, neurons: int, outputs: int,

@@ -18,7 +18,7 @@ from typing import NoReturn
 from .errors import NnsizeError
 
 DEFAULT_NETWORK = "10-20-20-20-2"
-COMMANDS = ("count", "compare")
+COMMANDS = ("count", "compare", "check")
 EXIT_BAD_INPUT = 2
 
 
@@ -32,19 +32,40 @@ def _output_options(p: argparse.ArgumentParser) -> None:
                    help="output format (default: table)")
     p.add_argument("--json", dest="format", action="store_const", const="json",
                    help="short for --format json")
-    p.add_argument("--convention", choices=("pytorch", "keras"), default="pytorch",
+    p.add_argument("--convention", choices=("pytorch", "keras"), default=None,
                    help="whose tensors to count where frameworks differ (LSTM biases, "
-                        "BatchNorm statistics); default pytorch")
+                        "BatchNorm statistics); default: keras for .keras files, else pytorch")
+
+
+def _model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--input-size", type=_sizes, default=None,
+                   help="for torch: models, the input shape with the batch, e.g. 1,3,224,224 "
+                        "(shapes and compute come from a forward pass that allocates nothing)")
+    p.add_argument("--input-dtype", choices=("float32", "float16", "bfloat16", "int64"),
+                   default=None, help="dtype of that input (int64 for token ids)")
+    p.add_argument("--depth", type=int, default=None,
+                   help="for torch: models, fold modules deeper than this into their parent")
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(v) for v in text.replace("x", ",").split(","))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"expected sizes like 1,3,224,224, got {text!r}") from e
+    if not sizes or any(v < 1 for v in sizes):
+        raise argparse.ArgumentTypeError(f"sizes must be positive, got {text!r}")
+    return sizes
 
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="nnsize", description="Exact sizes of neural networks: parameters layer by "
                 "layer, memory at every precision, compute.",
-                epilog="Commands: count (the default), compare. "
-                       "'nnsize compare --help' for its options.")
+                epilog="Commands: count (the default), compare, check. "
+                       "'nnsize compare --help' and 'nnsize check --help' for theirs.")
     p.add_argument("network", nargs="?",
-                   help=f"an MLP shorthand such as 10-20-20-20-2 or 784-512x4-10, or a .json / "
-                        f".yaml layer spec (default: {DEFAULT_NETWORK})")
+                   help=f"an MLP shorthand such as 10-20-20-20-2 or 784-512x4-10, a .json / "
+                        f".yaml layer spec, an .onnx or .keras file, or torch:package.module:"
+                        f"factory (default: {DEFAULT_NETWORK})")
     mlp = p.add_argument_group("the original calculator (instead of NETWORK)")
     mlp.add_argument("--inputs", type=int, help="input neurons")
     mlp.add_argument("--hidden-layers", type=int, help="number of hidden layers")
@@ -52,6 +73,19 @@ def _parser() -> argparse.ArgumentParser:
     mlp.add_argument("--outputs", type=int, help="output neurons")
     p.add_argument("--explain", action="store_true", help="print the worked sums")
     _output_options(p)
+    _model_options(p)
+    return p
+
+
+def _check_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="nnsize check", description="Exit 1 when a model exceeds a budget (for CI).")
+    p.add_argument("source", help="anything 'nnsize' counts")
+    p.add_argument("--max-params", help="most parameters allowed, e.g. 10M, 1.5B, 1102")
+    p.add_argument("--max-memory", help="most parameter memory allowed, e.g. 8GiB or 500MB "
+                   "(GiB and MiB are powers of 1024, GB and MB of 1000)")
+    p.add_argument("--dtype", default="fp32", help="precision of that memory (default fp32)")
+    p.add_argument("--convention", choices=("pytorch", "keras"), default=None)
+    _model_options(p)
     return p
 
 
@@ -94,9 +128,63 @@ def run(argv: Sequence[str]) -> str:
         args = _compare_parser().parse_args(argv)
         reports = [nnsize.count(s, args.convention) for s in args.networks]
         return compare(reports, args.format)
+    if command == "check":
+        return check(_check_parser().parse_args(argv))
     args = _parser().parse_args(argv)
-    report = nnsize.count(_network(args), args.convention)
+    report = nnsize.count(_network(args), args.convention, **_options(args))
     return render(report, args.format, args.explain)
+
+
+def _options(args: argparse.Namespace) -> dict[str, object]:
+    options: dict[str, object] = {}
+    if args.input_size:
+        options["input_size"] = args.input_size
+    if args.depth is not None:
+        options["depth"] = args.depth
+    if args.input_dtype:
+        import torch
+
+        options["input_dtype"] = getattr(torch, args.input_dtype)
+    return options
+
+
+class BudgetExceeded(Exception):
+    """A model over its budget: `nnsize check` prints why and exits 1."""
+
+
+def check(args: argparse.Namespace) -> str:
+    import nnsize
+
+    from .precision import PARAMETER_TABLE
+    from .units import parse_bytes, parse_count
+
+    if args.max_params is None and args.max_memory is None:
+        raise NnsizeError("give --max-params and/or --max-memory")
+    max_params = parse_count(args.max_params, "--max-params") if args.max_params else None
+    max_memory = parse_bytes(args.max_memory, "--max-memory") if args.max_memory else None
+    precisions = {p.name: p for p in PARAMETER_TABLE}
+    if args.dtype not in precisions:
+        from .errors import suggest
+
+        raise NnsizeError(f"unknown --dtype {args.dtype!r}{suggest(args.dtype, list(precisions))}"
+                          f"; one of {', '.join(precisions)}")
+    report = nnsize.count(args.source, args.convention, **_options(args))
+    lines, over = [], False
+    if max_params is not None:
+        ok = report.total_params <= max_params
+        over |= not ok
+        lines.append(f"{'ok  ' if ok else 'OVER'} parameters {report.total_params:,} "
+                     f"{'<=' if ok else '>'} {max_params:,}")
+    if max_memory is not None:
+        used = report.memory[args.dtype]
+        ok = used <= max_memory
+        over |= not ok
+        lines.append(f"{'ok  ' if ok else 'OVER'} parameter memory at {args.dtype} {used:,} B "
+                     f"{'<=' if ok else '>'} {max_memory:,} B")
+    text = f"{report.source}\n" + "\n".join(lines)
+    if over:
+        raise BudgetExceeded(text)
+    return text
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -104,6 +192,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         out = run(sys.argv[1:] if argv is None else argv)
         sys.stdout.write(out + "\n")
         sys.stdout.flush()
+    except BudgetExceeded as e:
+        sys.stdout.write(f"{e}\n")
+        return 1
     except NnsizeError as e:
         print(f"nnsize: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT

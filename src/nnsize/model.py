@@ -35,10 +35,16 @@ class Tensor:
     buffer: bool = False
     dims: tuple[str, ...] = ()
     copies: int = 1
+    shared_with: str = ""  # the same tensor as this one, where it is counted (tied weights)
 
     @property
     def numel(self) -> int:
         return numel(self.shape) * self.copies
+
+    @property
+    def counted(self) -> int:
+        """Elements this entry adds to the totals: none for a tensor counted elsewhere."""
+        return 0 if self.shared_with else self.numel
 
     def names(self) -> Iterator[str]:
         """Every concrete name this entry stands for."""
@@ -50,7 +56,7 @@ class Tensor:
 
     def prefixed(self, prefix: str) -> Tensor:
         return Tensor(f"{prefix}{self.name}", self.shape, self.role, self.trainable,
-                      self.buffer, self.dims, self.copies)
+                      self.buffer, self.dims, self.copies, self.shared_with)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"name": self.name, "shape": list(self.shape), "role": self.role,
@@ -58,7 +64,23 @@ class Tensor:
                              "buffer": self.buffer, "numel": self.numel}
         if self.copies != 1:
             d["copies"] = self.copies
+        if self.shared_with:
+            d["shared_with"] = self.shared_with
         return d
+
+
+def sum_formula(tensors: list[Tensor] | tuple[Tensor, ...]) -> str:
+    """The parameters as a sum with the numbers in it: '(16 x 3 x 3 x 3) + 16'."""
+    params = [t for t in tensors if not t.buffer and not t.shared_with]
+    if len(params) == 1 and params[0].copies == 1:
+        return " x ".join(f"{d:,}" for d in params[0].shape) or "1"
+    return " + ".join(_term(t) for t in params) if params else "0"
+
+
+def _term(t: Tensor) -> str:
+    dims = " x ".join(f"{d:,}" for d in t.shape) or "1"
+    inner = f"({dims})" if len(t.shape) > 1 else dims
+    return f"{t.copies:,} x {inner}" if t.copies != 1 else inner
 
 
 @dataclass(frozen=True)
@@ -78,6 +100,7 @@ class Row:
     # How the repeats are laid out, innermost first: (count, positions between two of them).
     steps: tuple[tuple[int, int], ...] = ()
     args: tuple[tuple[str, str], ...] = ()  # the layer's arguments that differ from defaults
+    depth: int = -1  # in a module tree: 0 for the root, 1 for its children...; -1 in a sequence
 
     def positions(self) -> Iterator[int]:
         """Flat positions of every layer this row stands for (expands repeats)."""
@@ -92,11 +115,11 @@ class Row:
         return self.index + sum((count - 1) * step for count, step in self.steps)
 
     def _sum(self, keep: Any) -> int:
-        return sum(t.numel for t in self.tensors if keep(t)) * self.repeat
+        return sum(t.counted for t in self.tensors if keep(t)) * self.repeat
 
     @property
     def params_each(self) -> int:
-        return sum(t.numel for t in self.tensors if not t.buffer)
+        return sum(t.counted for t in self.tensors if not t.buffer)
 
     @property
     def params(self) -> int:
@@ -185,7 +208,36 @@ class Report:
 
     @property
     def output_shape(self) -> Shape:
+        if self.rows and self.rows[0].depth >= 0:  # a module tree: the root's output
+            return self.rows[0].output_shape
         return self.rows[-1].output_shape if self.rows else self.input_shape
+
+    @property
+    def is_tree(self) -> bool:
+        return bool(self.rows) and self.rows[0].depth >= 0
+
+    def with_children(self, row: Row) -> tuple[int, int]:
+        """(parameters, multiply-accumulates) of a module tree row and all rows below it."""
+        prefix = row.name + "."
+        below = [r for r in self.rows if row.depth == 0 or r is row or r.name.startswith(prefix)]
+        return sum(r.params for r in below), sum(r.macs for r in below)
+
+    def to_dataframe(self) -> Any:
+        """The rows as a pandas DataFrame (pandas must be installed)."""
+        try:
+            import pandas as pd
+        except ImportError as e:
+            from .errors import NnsizeError
+
+            raise NnsizeError("to_dataframe() needs pandas: pip install pandas") from e
+        from .render import CSV_COLUMNS, csv_rows
+
+        return pd.DataFrame(csv_rows(self), columns=CSV_COLUMNS)
+
+    def _repr_html_(self) -> str:
+        from .render import html
+
+        return html(self)
 
     @property
     def layers(self) -> tuple[Row, ...]:

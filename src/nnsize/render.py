@@ -63,7 +63,24 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence
     return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
 
 
+def _tree_table(report: Report) -> tuple[list[str], list[list[str]], list[bool]]:
+    """A module tree: each module's own parameters, and with everything below it."""
+    headers = ["Module", "Type", "Output shape", "Params", "With children", "Trainable",
+               "Buffers", "MACs", "With children"]
+    rows = []
+    for r in report.rows:
+        params, macs = report.with_children(r)
+        shared = [t.name for t in r.tensors if t.shared_with]
+        label = "  " * r.depth + (r.label or "(root)")
+        rows.append([label + (f" [shares {', '.join(shared)}]" if shared else ""), r.type,
+                     shape(r.output_shape) if r.output_shape else "-", n(r.params), n(params),
+                     n(r.trainable), n(r.buffers), n(r.macs), n(macs)])
+    return headers, rows, [False, False, False, True, True, True, True, True, True]
+
+
 def _layer_table(report: Report) -> tuple[list[str], list[list[str]], list[bool]]:
+    if report.is_tree:
+        return _tree_table(report)
     show_type = any(r.label != r.type for r in report.rows)
     headers = ["#", "Layer", *(["Type"] if show_type else []), "Output shape", "Weights",
                "Biases", "Params", "MACs", "Formula"]
@@ -83,8 +100,8 @@ def totals(report: Report) -> list[tuple[str, str]]:
         ("Total parameters", n(report.total_params)),
         ("Non-trainable parameters", n(report.non_trainable_params)),
         ("Buffers (not parameters)", n(report.buffers)),
-        ("Multiply-accumulates", f"{n(report.macs)} (= {n(2 * report.macs)} FLOPs, "
-                                 f"one sample, forward)"),
+        ("Multiply-accumulates", f"{n(report.macs)} (= {n(2 * report.macs)} FLOPs, forward, "
+                                 + ("for the given input)" if report.is_tree else "one sample)")),
     ]
 
 
@@ -104,8 +121,8 @@ MEMORY_HEADERS = ["Precision", "Bits", "Bytes", "Binary (KiB/MiB/GiB)", "Decimal
 
 
 def text(report: Report, explain: bool = False) -> str:
-    out = [f"{report.source}  (input shape {shape(report.input_shape)}, "
-           f"convention: {report.convention})", ""]
+    inputs = f"input shape {shape(report.input_shape)}, " if report.input_shape else ""
+    out = [f"{report.source}  ({inputs}convention: {report.convention})", ""]
     out += [table(*_layer_table(report)), ""]
     width = max(len(k) for k, _ in totals(report))
     vwidth = max(len(v.split(" ")[0]) for _, v in totals(report))
@@ -189,6 +206,13 @@ CSV_COLUMNS = ["name", "label", "type", "output_shape", "repeat", "weights", "bi
                "other_trainable", "non_trainable", "params", "buffers", "macs", "formula"]
 
 
+def csv_rows(report: Report) -> list[list[Any]]:
+    """One list per row, in CSV_COLUMNS order: plain values, numbers left as ints."""
+    return [[r.name, r.label, r.type, "x".join(map(str, r.output_shape)), r.repeat, r.weights,
+             r.biases, r.other_trainable, r.non_trainable, r.params, r.buffers, r.macs,
+             r.formula_text] for r in report.rows]
+
+
 def csv_text(report: Report) -> str:
     import csv
     import io
@@ -196,14 +220,29 @@ def csv_text(report: Report) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
-    for r in report.rows:
-        w.writerow([r.name, r.label, r.type, "x".join(map(str, r.output_shape)), r.repeat,
-                    r.weights, r.biases, r.other_trainable, r.non_trainable, r.params,
-                    r.buffers, r.macs, r.formula_text])
+    w.writerows(csv_rows(report))
     w.writerow(["total", "", "", "x".join(map(str, report.output_shape)), "", report.weights,
                 report.biases, report.other_trainable, report.non_trainable_params,
                 report.total_params, report.buffers, report.macs, ""])
     return buf.getvalue().rstrip("\n")
+
+
+def html(report: Report) -> str:
+    """An HTML fragment for notebooks: the layer table, the totals and the memory table."""
+    from html import escape
+
+    def table_html(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+        head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+        body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>"
+                       for r in rows)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    headers, rows, _ = _layer_table(report)
+    return (f"<div class='nnsize-report'><p><b>{escape(report.source)}</b> "
+            f"(convention: {escape(report.convention)})</p>"
+            + table_html(headers, rows)
+            + table_html(["Total", "Count"], [[k, v] for k, v in totals(report)])
+            + table_html(MEMORY_HEADERS, memory_rows(report)) + "</div>")
 
 
 def render(report: Report, fmt: str = "table", explain: bool = False) -> str:

@@ -84,5 +84,5 @@ def _leaky(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
 
 @alias("ReLU", shared=True)
 def _relu(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
-    translate("ReLU", args, {}, ("max_value", "threshold"))
+    translate("ReLU", args, {}, ("max_value", "threshold", "negative_slope"))
     return "ReLU", {}

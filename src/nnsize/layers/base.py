@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 from ..errors import SpecError, suggest
-from ..model import Shape, Tensor, numel
+from ..model import Shape, Tensor, numel, sum_formula
 
 Pos = int
 NonNeg = int
@@ -59,20 +59,11 @@ class Kind:
 
     def formula(self, tensors: list[Tensor]) -> str:
         """The parameter count as a sum with the numbers in it: '(16 x 3 x 3 x 3) + 16'."""
-        params = [t for t in tensors if not t.buffer]
-        if len(params) == 1 and params[0].copies == 1:
-            return " x ".join(f"{d:,}" for d in params[0].shape) or "1"
-        return " + ".join(_term(t) for t in params) if params else "0"
+        return sum_formula(tensors)
 
     @property
     def type_name(self) -> str:
         return type(self).__name__
-
-
-def _term(t: Tensor) -> str:
-    dims = " x ".join(f"{d:,}" for d in t.shape) or "1"
-    inner = f"({dims})" if len(t.shape) > 1 else dims
-    return f"{t.copies} x {inner}" if t.copies != 1 else inner
 
 
 K = TypeVar("K", bound=type)

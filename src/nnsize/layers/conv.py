@@ -262,6 +262,8 @@ def _keras_conv(n: int, transposed: bool) -> None:
         padding = out.pop("padding", "valid")
         if padding not in ("same", "valid"):
             raise SpecError(f"{name}: padding must be 'same' or 'valid', got {padding!r}")
+        if out.get("output_padding", 0) is None:  # Keras' default: worked out from the rest
+            del out["output_padding"]
         if transposed:
             if padding == "same":
                 raise SpecError(f"{name}: padding='same' has no PyTorch equivalent; "

@@ -80,8 +80,5 @@ class Bilinear(Kind):
 
 @alias("Dense")
 def _dense(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
-    if args.get("lora_rank"):
-        raise SpecError("Dense: lora_rank is not supported; count the LoRA factors separately")
-    args.pop("lora_rank", None)
     args.pop("lora_alpha", None)
     return "Linear", translate("Dense", args, {"units": "out_features", "use_bias": "bias"})

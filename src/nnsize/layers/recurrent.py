@@ -144,16 +144,11 @@ class LSTM(_Recurrent):
 class GRU(_Recurrent):
     """Three gates.  reset_after (Keras' argument) only matters in the Keras convention."""
 
-    # PyTorch always applies the reset gate after the recurrent matmul, which needs the
-    # recurrent bias kept apart; Keras' reset_after=False merges the two bias vectors.
+    # PyTorch always applies the reset gate after the recurrent matmul, which keeps the
+    # recurrent bias apart: two bias vectors whatever reset_after says.  Keras'
+    # reset_after=False merges them into one.
     reset_after: bool = True
     gates: ClassVar[int] = 3
-
-    def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
-        if convention != KERAS and not self.reset_after:
-            raise SpecError("reset_after=False has no PyTorch equivalent (PyTorch's GRU always "
-                            "resets after the matmul); count it with --convention keras")
-        return super().tensors(convention)
 
     def _keras_bias(self, gh: int) -> Tensor:
         if self.reset_after:

@@ -17,8 +17,11 @@ IGNORED = frozenset({
     "recurrent_dropout", "unit_forget_bias", "go_backwards", "stateful", "unroll",
     "return_state", "embeddings_initializer", "embeddings_regularizer", "embeddings_constraint",
     "mask_zero", "synchronized", "epsilon", "momentum", "axis", "input_length", "sparse",
-    "use_cudnn", "implementation", "time_major",
+    "use_cudnn", "implementation", "time_major", "renorm_clipping", "renorm_momentum",
+    "zero_output_for_mask", "trainable",
 })
+# Keras arguments that add or remove weights: accepted only at these values.
+ONLY = {"renorm": False, "quantization_config": None, "rms_scaling": False, "lora_rank": None}
 
 
 def translate(keras_name: str, args: dict[str, Any], rename: dict[str, str],
@@ -31,6 +34,10 @@ def translate(keras_name: str, args: dict[str, Any], rename: dict[str, str],
             out[rename[key]] = value
         elif key in extra:
             out[key] = value
+        elif key in ONLY:
+            if value != ONLY[key]:
+                raise SpecError(f"{keras_name}: {key}={value!r} changes the layer's weights in "
+                                f"a way nnsize does not count")
         elif key not in IGNORED:
             raise SpecError(f"{keras_name} has no argument {key!r}{suggest(key, known)}")
     return out

@@ -1,0 +1,1 @@
+"""Reading models nnsize did not build: one file per source, reading only, no formulas."""

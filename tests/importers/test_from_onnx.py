@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import nnsize
+
+onnx = pytest.importorskip("onnx")
+helper, TensorProto = onnx.helper, onnx.TensorProto
+
+
+def mlp_model(hidden: int = 20) -> object:
+    """10 -> hidden (Gemm) -> Relu -> 2 (MatMul + Add), built with onnx.helper."""
+    import numpy as np
+
+    inits = [
+        onnx.numpy_helper.from_array(np.zeros((hidden, 10), np.float32), "w1"),
+        onnx.numpy_helper.from_array(np.zeros((hidden,), np.float32), "b1"),
+        onnx.numpy_helper.from_array(np.zeros((hidden, 2), np.float32), "w2"),
+        onnx.numpy_helper.from_array(np.zeros((2,), np.float32), "b2"),
+        onnx.numpy_helper.from_array(np.zeros((7,), np.float32), "unused"),
+    ]
+    nodes = [helper.make_node("Gemm", ["x", "w1", "b1"], ["h"], name="fc1", transB=1),
+             helper.make_node("Relu", ["h"], ["r"], name="relu"),
+             helper.make_node("MatMul", ["r", "w2"], ["m"], name="fc2"),
+             helper.make_node("Add", ["m", "b2"], ["y"], name="bias2")]
+    graph = helper.make_graph(nodes, "mlp", [helper.make_tensor_value_info(
+        "x", TensorProto.FLOAT, [1, 10])], [helper.make_tensor_value_info(
+            "y", TensorProto.FLOAT, [1, 2])], inits)
+    return helper.make_model(graph)
+
+
+def test_initializers_per_node(tmp_path: Path) -> None:
+    path = tmp_path / "mlp.onnx"
+    onnx.save(mlp_model(), path)
+    report = nnsize.count(str(path))
+    # fc1: 20 x 10 + 20 = 220; fc2: 20 x 2 = 40; bias2: 2; an unused initializer of 7
+    assert [r.params for r in report.rows] == [220, 0, 40, 2, 7]
+    assert report.total_params == 269
+    assert report.rows[0].output_shape == (1, 20)
+    # MACs: 1 x 20 x 10 + 1 x 2 x 20 = 240
+    assert report.macs == 240
+
+
+def test_external_data_is_never_read(tmp_path: Path) -> None:
+    path = tmp_path / "big.onnx"
+    onnx.save(mlp_model(hidden=4096), path, save_as_external_data=True,
+              all_tensors_to_one_file=True, location="big.data", size_threshold=0)
+    (tmp_path / "big.data").unlink()  # nothing to read: the count must not need it
+    report = nnsize.count(str(path))
+    assert report.total_params == 4096 * 10 + 4096 + 4096 * 2 + 2 + 7
+
+
+def test_hostile_onnx_files(tmp_path: Path) -> None:
+    model = mlp_model()
+    model.graph.initializer[0].dims[0] = -5  # type: ignore[attr-defined]
+    bad = tmp_path / "negative.onnx"
+    onnx.save(model, bad)
+    with pytest.raises(nnsize.NnsizeError, match="impossible dimensions"):
+        nnsize.count(str(bad))
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(b"\x08\x96\x01" * 100)
+    with pytest.raises(nnsize.NnsizeError, match="not a readable ONNX model"):
+        nnsize.count(str(garbage))
+
+
+def test_exported_from_pytorch(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    model = torch.nn.Sequential(torch.nn.Linear(10, 20), torch.nn.ReLU(),
+                                torch.nn.Linear(20, 2))
+    path = tmp_path / "exported.onnx"
+    torch.onnx.export(model, (torch.randn(1, 10),), str(path), dynamo=False)
+    assert nnsize.count(str(path)).total_params == 1 * (10 * 20 + 20) + 20 * 2 + 2
