@@ -167,6 +167,7 @@ class Row:
                 "repeat": self.repeat, "params": self.params, "params_each": self.params_each,
                 "weights": self.weights, "biases": self.biases, "buffers": self.buffers,
                 "macs": self.macs, "formula": self.formula_text,
+                **({"depth": self.depth} if self.depth >= 0 else {}),
                 "tensors": [t.to_dict() for t in self.tensors]}
 
 

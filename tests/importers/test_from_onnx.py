@@ -72,3 +72,15 @@ def test_exported_from_pytorch(tmp_path: Path) -> None:
     path = tmp_path / "exported.onnx"
     torch.onnx.export(model, (torch.randn(1, 10),), str(path), dynamo=False)
     assert nnsize.count(str(path)).total_params == 1 * (10 * 20 + 20) + 20 * 2 + 2
+
+
+def test_the_cli_reads_onnx(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from nnsize.cli import main
+
+    path = tmp_path / "mlp.onnx"
+    onnx.save(mlp_model(), path)
+    assert main([str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["total_params"] == 269
+    assert main(["check", str(path), "--max-params", "200"]) == 1
