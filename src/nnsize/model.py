@@ -36,6 +36,7 @@ class Tensor:
     dims: tuple[str, ...] = ()
     copies: int = 1
     shared_with: str = ""  # the same tensor as this one, where it is counted (tied weights)
+    start: int = 0  # the first index {i} stands for, when copies > 1
 
     @property
     def numel(self) -> int:
@@ -51,12 +52,12 @@ class Tensor:
         if "{i}" not in self.name:
             yield self.name
         else:
-            for i in range(self.copies):
+            for i in range(self.start, self.start + self.copies):
                 yield self.name.replace("{i}", str(i))
 
     def prefixed(self, prefix: str) -> Tensor:
         return Tensor(f"{prefix}{self.name}", self.shape, self.role, self.trainable,
-                      self.buffer, self.dims, self.copies, self.shared_with)
+                      self.buffer, self.dims, self.copies, self.shared_with, self.start)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"name": self.name, "shape": list(self.shape), "role": self.role,
@@ -64,6 +65,7 @@ class Tensor:
                              "buffer": self.buffer, "numel": self.numel}
         if self.copies != 1:
             d["copies"] = self.copies
+            d["first_index"] = self.start
         if self.shared_with:
             d["shared_with"] = self.shared_with
         return d
@@ -101,6 +103,11 @@ class Row:
     steps: tuple[tuple[int, int], ...] = ()
     args: tuple[tuple[str, str], ...] = ()  # the layer's arguments that differ from defaults
     depth: int = -1  # in a module tree: 0 for the root, 1 for its children...; -1 in a sequence
+    active_each: int | None = None  # parameters used per token, where fewer than all (experts)
+
+    @property
+    def active(self) -> int:
+        return self.params if self.active_each is None else self.active_each * self.repeat
 
     def positions(self) -> Iterator[int]:
         """Flat positions of every layer this row stands for (expands repeats)."""
@@ -187,6 +194,7 @@ class Report:
     other_trainable: int = field(init=False)
     buffers: int = field(init=False)
     macs: int = field(init=False)
+    active_params: int = field(init=False)
     memory: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -200,6 +208,7 @@ class Report:
             "non_trainable_params": sum(r.non_trainable for r in self.rows),
             "buffers": sum(r.buffers for r in self.rows),
             "macs": sum(r.macs for r in self.rows),
+            "active_params": sum(r.active for r in self.rows),
         }
         totals["total_params"] = totals["trainable_params"] + totals["non_trainable_params"]
         for k, v in totals.items():
@@ -263,6 +272,7 @@ class Report:
             "input_shape": list(self.input_shape),
             "output_shape": list(self.output_shape),
             "total_params": self.total_params,
+            "active_params": self.active_params,
             "trainable_params": self.trainable_params,
             "non_trainable_params": self.non_trainable_params,
             "weights": self.weights,

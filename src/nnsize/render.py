@@ -81,28 +81,47 @@ def _tree_table(report: Report) -> tuple[list[str], list[list[str]], list[bool]]
 def _layer_table(report: Report) -> tuple[list[str], list[list[str]], list[bool]]:
     if report.is_tree:
         return _tree_table(report)
-    show_type = any(r.label != r.type for r in report.rows)
-    headers = ["#", "Layer", *(["Type"] if show_type else []), "Output shape", "Weights",
-               "Biases", "Params", "MACs", "Formula"]
-    rows = []
-    for r in report.rows:
-        rows.append([r.name, r.label, *([r.type] if show_type else []), shape(r.output_shape),
-                     n(r.weights), n(r.biases), n(r.params), n(r.macs), r.formula_text])
-    right = [True, False, *([False] if show_type else []), False, True, True, True, True, False]
-    return headers, rows, right
+    # (header, cell, right-aligned, shown): columns with nothing to say are left out
+    columns: list[tuple[str, Callable[[Row], str], bool, bool]] = [
+        ("#", lambda r: r.name, True, any(r.name != r.label for r in report.rows)),
+        ("Layer", lambda r: r.label, False, True),
+        ("Type", lambda r: r.type, False, any(r.label != r.type for r in report.rows)),
+        ("Output shape", lambda r: shape(r.output_shape), False,
+         any(r.output_shape for r in report.rows)),
+        ("Weights", lambda r: n(r.weights), True, True),
+        ("Biases", lambda r: n(r.biases), True, True),
+        ("Params", lambda r: n(r.params), True, True),
+        ("Active", lambda r: n(r.active), True, report.active_params != report.total_params),
+        ("MACs", lambda r: n(r.macs), True, _has_compute(report)),
+        ("Formula", lambda r: r.formula_text, False, True),
+    ]
+    shown = [c for c in columns if c[3]]
+    return ([c[0] for c in shown], [[c[1](r) for c in shown] for r in report.rows],
+            [c[2] for c in shown])
+
+
+def _has_compute(report: Report) -> bool:
+    return bool(report.macs) or any(r.output_shape for r in report.rows)
 
 
 def totals(report: Report) -> list[tuple[str, str]]:
-    return [
+    lines = [
         ("Trainable weights", n(report.weights)),
         ("Trainable biases", n(report.biases)),
         ("Other trainable parameters", n(report.other_trainable)),
         ("Total parameters", n(report.total_params)),
+    ]
+    if report.active_params != report.total_params:
+        lines.append(("Active parameters", f"{n(report.active_params)} (used per token)"))
+    lines += [
         ("Non-trainable parameters", n(report.non_trainable_params)),
         ("Buffers (not parameters)", n(report.buffers)),
-        ("Multiply-accumulates", f"{n(report.macs)} (= {n(2 * report.macs)} FLOPs, forward, "
-                                 + ("for the given input)" if report.is_tree else "one sample)")),
     ]
+    if _has_compute(report):
+        lines.append(("Multiply-accumulates", f"{n(report.macs)} (= {n(2 * report.macs)} FLOPs, "
+                      "forward, " + ("for the given input)" if report.is_tree
+                                     else "one sample)")))
+    return lines
 
 
 def memory_rows(report: Report) -> list[list[str]]:

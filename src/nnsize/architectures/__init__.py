@@ -1,0 +1,53 @@
+"""Models built from Hugging Face config.json files, family by family (model_type), and presets.
+
+A new family is a builder registered with @register(model_type, defaults) in one of the modules
+listed in MODULES; it returns an Assembly of rows named as transformers names the tensors.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ..errors import SpecError, suggest
+from ..model import Report
+from .config import Config
+from .registry import FAMILIES
+
+MODULES = ("decoder",)
+_loaded = False
+
+
+def families() -> dict[str, Any]:
+    global _loaded
+    if not _loaded:
+        for module in MODULES:
+            importlib.import_module(f"{__name__}.{module}")
+        _loaded = True
+    return FAMILIES
+
+
+BASE_SUFFIXES = ("Model",)
+
+
+def count_config(data: Any, where: str = "config.json", base: bool = False) -> Report:
+    """The report of the model transformers would build from this config dict."""
+    if not isinstance(data, dict):
+        raise SpecError(f"{where}: a config.json is a JSON object, got {type(data).__name__}")
+    model_type = data.get("model_type")
+    archs = data.get("architectures")
+    arch = archs[0] if isinstance(archs, list) and archs and isinstance(archs[0], str) else None
+    if not isinstance(model_type, str):
+        raise SpecError(f"{where}: missing 'model_type' (such as 'llama'); "
+                        f"supported: {', '.join(sorted(families()))}")
+    family = families().get(model_type)
+    if family is None:
+        raise SpecError(f"{where}: model_type {model_type!r} is not supported"
+                        f"{suggest(model_type, list(families()))}; supported: "
+                        f"{', '.join(sorted(families()))}")
+    if arch is not None and not base:
+        base = arch.endswith(BASE_SUFFIXES) and not arch.endswith("ForCausalLM")
+    name = str(data.get("_name_or_path") or arch or model_type)
+    config = Config(data, model_type, family.defaults, family.aliases, where)
+    report = family.build(model_type, config, name, base).report()
+    return report

@@ -1,0 +1,54 @@
+"""Reading a Hugging Face config.json: typed values, the family's defaults, clear refusals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import SpecError
+
+MISSING: Any = object()
+
+
+class Config:
+    """A config dict with the defaults transformers' config class of its family would fill in.
+
+    Keys a config leaves out take the family's default (copied from transformers' config
+    classes, and checked against them in the tests); a key with neither is refused by name.
+    """
+
+    def __init__(self, data: dict[str, Any], family: str, defaults: dict[str, Any],
+                 aliases: dict[str, str] | None = None, where: str = "config.json") -> None:
+        self.data, self.family, self.defaults, self.where = data, family, defaults, where
+        for legacy, key in (aliases or {}).items():  # older key names: n_embd -> hidden_size
+            if key not in data and legacy in data:
+                self.data = {**self.data, key: data[legacy]}
+
+    def value(self, key: str, default: Any = MISSING) -> Any:
+        if key in self.data and self.data[key] is not None:
+            return self.data[key]
+        if key in self.defaults:
+            return self.defaults[key]
+        if default is not MISSING:
+            return default
+        raise SpecError(f"{self.where}: missing {key!r}, which a {self.family} model needs")
+
+    def int(self, key: str, default: Any = MISSING, least: int = 1) -> int:
+        v = self.value(key, default)
+        if v is None:
+            return v  # type: ignore[no-any-return]
+        if isinstance(v, bool) or not isinstance(v, int) or v < least or v > 2**62:
+            raise SpecError(f"{self.where}: {key} must be a whole number of at least {least}, "
+                            f"got {v!r}")
+        return v
+
+    def bool(self, key: str, default: Any = MISSING) -> bool:
+        v = self.value(key, default)
+        if not isinstance(v, bool):
+            raise SpecError(f"{self.where}: {key} must be true or false, got {v!r}")
+        return v
+
+    def ints(self, key: str, default: Any = MISSING) -> list[int]:
+        v = self.value(key, default)
+        if not isinstance(v, list) or not all(isinstance(i, int) for i in v):
+            raise SpecError(f"{self.where}: {key} must be a list of layer numbers, got {v!r}")
+        return v
