@@ -24,7 +24,8 @@ class Config:
                 self.data = {**self.data, key: data[legacy]}
 
     def value(self, key: str, default: Any = MISSING) -> Any:
-        if key in self.data and self.data[key] is not None:
+        """The config's value (null included), else the family's default, else default."""
+        if key in self.data:
             return self.data[key]
         if key in self.defaults:
             return self.defaults[key]
@@ -33,9 +34,13 @@ class Config:
         raise SpecError(f"{self.where}: missing {key!r}, which a {self.family} model needs")
 
     def int(self, key: str, default: Any = MISSING, least: int = 1) -> int:
+        """A whole number; null means the default given here (as transformers works it out)."""
         v = self.value(key, default)
         if v is None:
-            return v  # type: ignore[no-any-return]
+            if default is MISSING:
+                raise SpecError(f"{self.where}: {key} is null, and a {self.family} model "
+                                f"needs a number there")
+            return default  # type: ignore[no-any-return]
         if isinstance(v, bool) or not isinstance(v, int) or v < least or v > 2**62:
             raise SpecError(f"{self.where}: {key} must be a whole number of at least {least}, "
                             f"got {v!r}")

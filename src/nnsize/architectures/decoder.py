@@ -83,6 +83,8 @@ def _attention(family: str, c: Config, d: Dims) -> list[Tensor]:
         qkv_bias, o_bias = c.bool("qkv_bias"), False
     elif family == "starcoder2":
         qkv_bias = o_bias = c.bool("use_bias")
+    elif family in ("mistral", "mixtral"):  # no biases, whatever the config says
+        qkv_bias = o_bias = False
     else:
         qkv_bias = o_bias = c.bool("attention_bias")
     out = "self_attn.dense" if family == "phi" else "self_attn.o_proj"

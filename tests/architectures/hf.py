@@ -1,0 +1,46 @@
+"""Building the same config with transformers on the meta device, to compare with nnsize."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import pytest
+
+transformers = pytest.importorskip("transformers")
+torch = pytest.importorskip("torch")
+
+
+def build(config: dict[str, Any], base: bool = False) -> Any:
+    """transformers' model for a config dict: the class in "architectures", else the causal LM
+    (or the base model)."""
+    data = dict(config)
+    model_type = data.pop("model_type")
+    arch = (data.pop("architectures", None) or [None])[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cfg = transformers.CONFIG_MAPPING[model_type](**data)
+        with torch.device("meta"):
+            if arch and not base:
+                return getattr(transformers, arch)(cfg)
+            if base:
+                return transformers.AutoModel.from_config(cfg)
+            return transformers.AutoModelForCausalLM.from_config(cfg)
+
+
+def compare(config: dict[str, Any], base: bool = False) -> Any:
+    """Assert that nnsize's count of config equals transformers', tensor by tensor."""
+    from nnsize.architectures import count_config
+
+    model = build(config, base)
+    report = count_config(config, base=base)
+    ours = {name: t.shape for row in report.rows for t in row.tensors
+            if not t.buffer and not t.shared_with for name in t.names()}
+    theirs = {name: tuple(p.shape) for name, p in model.named_parameters()}
+    missing, extra = set(theirs) - set(ours), set(ours) - set(theirs)
+    assert not missing and not extra, f"missing {sorted(missing)[:5]}, extra {sorted(extra)[:5]}"
+    assert ours == theirs
+    assert report.total_params == sum(p.numel() for p in model.parameters())
+    buffers = {name for row in report.rows for t in row.tensors if t.buffer for name in t.names()}
+    assert buffers <= {name for name, _ in model.named_buffers()}
+    return report
