@@ -11,9 +11,19 @@ transformers = pytest.importorskip("transformers")
 torch = pytest.importorskip("torch")
 
 
+def lm_class(model_type: str) -> str:
+    """The language-model class transformers has for a model_type."""
+    for names in ("MODEL_FOR_CAUSAL_LM_MAPPING_NAMES", "MODEL_FOR_MASKED_LM_MAPPING_NAMES",
+                  "MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES"):
+        table = getattr(transformers.models.auto.modeling_auto, names)
+        if model_type in table:
+            return str(table[model_type])
+    raise KeyError(model_type)
+
+
 def build(config: dict[str, Any], base: bool = False) -> Any:
-    """transformers' model for a config dict: the class in "architectures", else the causal LM
-    (or the base model)."""
+    """transformers' model for a config dict: the class in "architectures", else the base model
+    (AutoModel)."""
     data = dict(config)
     model_type = data.pop("model_type")
     arch = (data.pop("architectures", None) or [None])[0]
@@ -23,9 +33,7 @@ def build(config: dict[str, Any], base: bool = False) -> Any:
         with torch.device("meta"):
             if arch and not base:
                 return getattr(transformers, arch)(cfg)
-            if base:
-                return transformers.AutoModel.from_config(cfg)
-            return transformers.AutoModelForCausalLM.from_config(cfg)
+            return transformers.AutoModel.from_config(cfg)
 
 
 def compare(config: dict[str, Any], base: bool = False) -> Any:

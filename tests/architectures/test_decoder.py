@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hf import compare, transformers
+from hf import compare, lm_class, transformers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -54,6 +54,8 @@ def decoder_config(draw: st.DrawFn, family: str) -> dict[str, Any]:
                  q_lora_rank=draw(st.sampled_from([None, 6])), kv_lora_rank=4,
                  qk_rope_head_dim=2, qk_nope_head_dim=draw(st.sampled_from([2, 4])),
                  v_head_dim=draw(st.sampled_from([2, 4])), num_key_value_heads=heads)
+    if draw(st.booleans()):  # the language-model class; without one, the base model
+        c["architectures"] = [lm_class(family)]
     return c
 
 

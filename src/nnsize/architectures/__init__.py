@@ -14,7 +14,7 @@ from ..model import Report
 from .config import Config
 from .registry import FAMILIES
 
-MODULES = ("decoder",)
+MODULES = ("decoder", "gpt", "encoder", "t5")
 _loaded = False
 
 
@@ -27,11 +27,12 @@ def families() -> dict[str, Any]:
     return FAMILIES
 
 
-BASE_SUFFIXES = ("Model",)
+TASK_HEADS = ("ForCausalLM", "LMHeadModel", "ForMaskedLM", "ForConditionalGeneration")
 
 
 def count_config(data: Any, where: str = "config.json", base: bool = False) -> Report:
-    """The report of the model transformers would build from this config dict."""
+    """The report of the model transformers would build from this config dict: the class named
+    first in "architectures", or the base model (AutoModel) without one or with base=True."""
     if not isinstance(data, dict):
         raise SpecError(f"{where}: a config.json is a JSON object, got {type(data).__name__}")
     model_type = data.get("model_type")
@@ -45,8 +46,17 @@ def count_config(data: Any, where: str = "config.json", base: bool = False) -> R
         raise SpecError(f"{where}: model_type {model_type!r} is not supported"
                         f"{suggest(model_type, list(families()))}; supported: "
                         f"{', '.join(sorted(families()))}")
-    if arch is not None and not base:
-        base = arch.endswith(BASE_SUFFIXES) and not arch.endswith("ForCausalLM")
+    if arch is None:
+        base = True  # no class named: the base model of the model_type, as AutoModel builds
+    elif not base:
+        if arch.endswith(TASK_HEADS):
+            base = False
+        elif arch.endswith("Model"):
+            base = True
+        else:
+            raise SpecError(f"{where}: {arch} is not a model nnsize builds: it builds the "
+                            f"language-model classes (...{', ...'.join(TASK_HEADS)}) and the "
+                            f"base models; --base counts the base model")
     name = str(data.get("_name_or_path") or arch or model_type)
     config = Config(data, model_type, family.defaults, family.aliases, where)
     report = family.build(model_type, config, name, base).report()
