@@ -12,13 +12,13 @@ from typing import Any
 from ..errors import SpecError, suggest
 from ..model import Report
 from .config import Config
-from .registry import FAMILIES
+from .registry import FAMILIES, Family
 
 MODULES = ("decoder", "gpt", "encoder", "t5")
 _loaded = False
 
 
-def families() -> dict[str, Any]:
+def families() -> dict[str, Family]:
     global _loaded
     if not _loaded:
         for module in MODULES:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from ..errors import SpecError
@@ -52,7 +53,7 @@ class Config:
             raise SpecError(f"{self.where}: {key} must be true or false, got {v!r}")
         return v
 
-    def ints(self, key: str, default: Any = MISSING) -> list[int]:
+    def ints(self, key: str, default: Any = MISSING) -> list[builtins.int]:
         v = self.value(key, default)
         if not isinstance(v, list) or not all(isinstance(i, int) for i in v):
             raise SpecError(f"{self.where}: {key} must be a list of layer numbers, got {v!r}")
