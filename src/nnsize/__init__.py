@@ -20,7 +20,8 @@ __all__ = ["NnsizeError", "Report", "Row", "SpecError", "Tensor", "count", "mlp"
 def count(source: Any, convention: str | None = None, **options: Any) -> Report:
     """Count a network from any source nnsize reads.
 
-    source: an MLP shorthand ('10-20x3-2'), a spec dict, a .json/.yaml spec file, an .onnx or
+    source: an MLP shorthand ('10-20x3-2'), a spec dict, a .json/.yaml spec file, a Hugging Face
+    config.json (or its dict; base=True counts the base model), an .onnx or
     .keras file, 'torch:package.module:factory' (a torch.nn.Module or a callable returning one),
     or a live torch / Keras model.  convention: 'pytorch' or 'keras', where the frameworks
     differ (LSTM biases, BatchNorm statistics); by default Keras' for Keras models and files,
@@ -32,6 +33,10 @@ def count(source: Any, convention: str | None = None, **options: Any) -> Report:
     from .network import count_spec
 
     if isinstance(source, dict):
+        from .architectures import count_config, looks_like_config
+
+        if looks_like_config(source):
+            return count_config(source, "config", bool(options.get("base")))
         return count_spec(source, convention or "pytorch")
     if hasattr(source, "__fspath__"):
         source = str(source)
@@ -53,8 +58,18 @@ def count(source: Any, convention: str | None = None, **options: Any) -> Report:
         from .importers.from_keras import load_keras_file
 
         return load_keras_file(source, convention or "keras")
+    from .presets import find_preset
+
+    preset = find_preset(source)
+    if preset is not None:
+        return preset.count(convention, **options)
     if spec.looks_like_file(source):
-        return count_spec(spec.load(source), convention or "pytorch", source)
+        data = spec.load(source)
+        from .architectures import count_config, looks_like_config
+
+        if looks_like_config(data):
+            return count_config(data, source, bool(options.get("base")))
+        return count_spec(data, convention or "pytorch", source)
     return shorthand.count(source, convention or "pytorch")
 
 

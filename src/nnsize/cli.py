@@ -18,7 +18,7 @@ from typing import NoReturn
 from .errors import NnsizeError
 
 DEFAULT_NETWORK = "10-20-20-20-2"
-COMMANDS = ("count", "compare", "check")
+COMMANDS = ("count", "compare", "check", "presets")
 EXIT_BAD_INPUT = 2
 
 
@@ -45,6 +45,11 @@ def _model_options(p: argparse.ArgumentParser) -> None:
                    default=None, help="dtype of that input (int64 for token ids)")
     p.add_argument("--depth", type=int, default=None,
                    help="for torch: models, fold modules deeper than this into their parent")
+    p.add_argument("--base", action="store_true",
+                   help="for a config.json or a language-model preset, count the base model "
+                        "(no language-model head)")
+    p.add_argument("--actions", type=int, default=None,
+                   help="for the dqn preset, the number of actions (default 18)")
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -130,6 +135,13 @@ def run(argv: Sequence[str]) -> str:
         return compare(reports, args.format)
     if command == "check":
         return check(_check_parser().parse_args(argv))
+    if command == "presets":
+        from .presets import presets
+        from .render import preset_table
+
+        _Parser(prog="nnsize presets", description="The models nnsize knows by name.") \
+            .parse_args(argv)
+        return preset_table(list(presets().values()))
     args = _parser().parse_args(argv)
     report = nnsize.count(_network(args), args.convention, **_options(args))
     return render(report, args.format, args.explain)
@@ -141,6 +153,10 @@ def _options(args: argparse.Namespace) -> dict[str, object]:
         options["input_size"] = args.input_size
     if args.depth is not None:
         options["depth"] = args.depth
+    if args.base:
+        options["base"] = True
+    if args.actions is not None:
+        options["actions"] = args.actions
     if args.input_dtype:
         import torch
 

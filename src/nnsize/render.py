@@ -321,3 +321,9 @@ def compare(reports: list[Report], fmt: str = "table") -> str:
     if fmt == "markdown":
         return markdown_table(headers, rows)
     return table(headers, rows, [False] + [True] * (len(headers) - 1))
+
+
+def preset_table(presets: list[Any]) -> str:
+    """The presets, one line each: name, kind, what it is, where its numbers come from."""
+    rows = [[p.name, p.kind, p.description, p.source] for p in presets]
+    return table(["Preset", "Kind", "Model", "Source"], rows, [False] * 4)

@@ -30,17 +30,48 @@ def families() -> dict[str, Family]:
 TASK_HEADS = ("ForCausalLM", "LMHeadModel", "ForMaskedLM", "ForConditionalGeneration")
 
 
+# Class-name prefixes of the "architectures" entry, for configs without a model_type, and the
+# model_type names older configs used.
+CLASS_PREFIXES = {
+    "Llama": "llama", "Mistral": "mistral", "Mixtral": "mixtral", "Qwen2Moe": "qwen2_moe",
+    "Qwen2": "qwen2", "Qwen3Moe": "qwen3_moe", "Qwen3": "qwen3", "Gemma3": "gemma3_text",
+    "Gemma2": "gemma2", "Gemma": "gemma", "Phi3": "phi3", "Phi": "phi", "GPT2": "gpt2",
+    "GPTNeoX": "gpt_neox", "GPTJ": "gptj", "OPT": "opt", "Bloom": "bloom", "Falcon": "falcon",
+    "RW": "falcon", "Bert": "bert", "Roberta": "roberta", "DistilBert": "distilbert", "T5": "t5",
+    "Olmo2": "olmo2", "Olmo": "olmo", "Starcoder2": "starcoder2", "DeepseekV2": "deepseek_v2",
+    "DeepseekV3": "deepseek_v3",
+}
+LEGACY_TYPES = {"RefinedWeb": "falcon", "RefinedWebModel": "falcon", "gemma3": "gemma3_text"}
+
+
+def _model_type(data: dict[str, Any], arch: str | None, where: str) -> str:
+    model_type = data.get("model_type")
+    if isinstance(model_type, str):
+        return LEGACY_TYPES.get(model_type, model_type)
+    if arch:
+        for prefix in sorted(CLASS_PREFIXES, key=len, reverse=True):
+            if arch.startswith(prefix) and arch[len(prefix):len(prefix) + 1].isupper():
+                return CLASS_PREFIXES[prefix]
+    raise SpecError(f"{where}: missing 'model_type' (such as 'llama'), and no architecture "
+                    f"class to tell it from; supported: {', '.join(sorted(families()))}")
+
+
+def looks_like_config(data: Any) -> bool:
+    """A Hugging Face config.json rather than a layer spec."""
+    return isinstance(data, dict) and "layers" not in data and (
+        "model_type" in data or "architectures" in data)
+
+
 def count_config(data: Any, where: str = "config.json", base: bool = False) -> Report:
     """The report of the model transformers would build from this config dict: the class named
     first in "architectures", or the base model (AutoModel) without one or with base=True."""
     if not isinstance(data, dict):
         raise SpecError(f"{where}: a config.json is a JSON object, got {type(data).__name__}")
-    model_type = data.get("model_type")
     archs = data.get("architectures")
     arch = archs[0] if isinstance(archs, list) and archs and isinstance(archs[0], str) else None
-    if not isinstance(model_type, str):
-        raise SpecError(f"{where}: missing 'model_type' (such as 'llama'); "
-                        f"supported: {', '.join(sorted(families()))}")
+    if arch == "RWForCausalLM":  # Falcon's first, remote-code class name
+        arch = "FalconForCausalLM"
+    model_type = _model_type(data, arch, where)
     family = families().get(model_type)
     if family is None:
         raise SpecError(f"{where}: model_type {model_type!r} is not supported"
