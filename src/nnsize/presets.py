@@ -43,10 +43,14 @@ def presets() -> dict[str, Preset]:
 
     table = {name: _llm(name, *entry) for name, entry in LLMS.items()}
     for name, (source, description, builder) in CLASSICS.items():
-        table[name] = Preset(name, "classic network", description, source,
-                             lambda convention, options, b=builder: b(convention, **{
-                                 k: v for k, v in options.items() if k == "actions"}))
+        table[name] = Preset(name, "classic network", description, source, _classic(builder))
     return table
+
+
+def _classic(builder: Callable[..., Report]) -> Callable[[str | None, dict[str, Any]], Report]:
+    def build(convention: str | None, options: dict[str, Any]) -> Report:
+        return builder(convention, **{k: v for k, v in options.items() if k == "actions"})
+    return build
 
 
 _SHAPED = re.compile(r"[A-Za-z][A-Za-z0-9._\-]*[A-Za-z0-9]")
