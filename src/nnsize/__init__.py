@@ -58,6 +58,18 @@ def count(source: Any, convention: str | None = None, **options: Any) -> Report:
         from .importers.from_keras import load_keras_file
 
         return load_keras_file(source, convention or "keras")
+    if lowered.endswith((".safetensors", ".safetensors.index.json")):
+        from .importers.from_safetensors import load_safetensors
+
+        return load_safetensors(source)
+    if lowered.endswith(".gguf"):
+        from .importers.from_gguf import load_gguf
+
+        return load_gguf(source)
+    if lowered.endswith((".pt", ".pth", ".bin", ".ckpt")):
+        from .importers.from_torch_checkpoint import load_checkpoint
+
+        return load_checkpoint(source)
     from .presets import find_preset
 
     preset = find_preset(source)

@@ -186,6 +186,8 @@ class Report:
     convention: str
     input_shape: Shape
     rows: tuple[Row, ...]
+    # What a file holds beside the count: per-dtype elements and bytes of a checkpoint...
+    stored: dict[str, Any] = field(default_factory=dict)
     total_params: int = field(init=False)
     trainable_params: int = field(init=False)
     non_trainable_params: int = field(init=False)
@@ -282,6 +284,7 @@ class Report:
             "macs": self.macs,
             "flops": 2 * self.macs,
             "memory": dict(self.memory),
+            **({"stored": self.stored} if self.stored else {}),
             "layers": [r.to_dict() for r in self.rows],
         }
 

@@ -148,12 +148,30 @@ def text(report: Report, explain: bool = False) -> str:
     for k, v in totals(report):
         head, _, tail = v.partition(" ")
         out.append(f"{k.ljust(width)}  {head.rjust(vwidth)} {tail}".rstrip())
+    if report.stored:
+        out += ["", *stored_lines(report.stored)]
     out += ["", f"Parameter memory ({n(report.total_params)} parameters; "
                 f"buffers not included)",
             table(MEMORY_HEADERS, memory_rows(report), [False, True, True, True, True])]
     if explain:
         out += ["", explanation(report)]
     return "\n".join(out)
+
+
+def stored_lines(stored: dict[str, Any]) -> list[str]:
+    """What a checkpoint file holds, per dtype."""
+    lines = [f"Stored in the file ({stored['format']}"
+             + (f", {stored['shards']} shards" if "shards" in stored else "")
+             + f"): {n(stored['tensors'])} tensors, {n(stored['elements'])} elements, "
+             f"{n(stored['bytes'])} bytes = {human(stored['bytes'], True)} = "
+             f"{human(stored['bytes'], False)}"
+             + ("; quantized: parameters above are those of the unquantized model"
+                if stored.get("quantized") else "")]
+    rows = [[dtype, n(d["tensors"]), n(d["elements"]), n(d["bytes"]), human(d["bytes"], True)]
+            for dtype, d in stored["dtypes"].items()]
+    lines.append(table(["Dtype", "Tensors", "Elements", "Bytes", "Binary"], rows,
+                       [False, True, True, True, True]))
+    return lines
 
 
 def explanation(report: Report) -> str:

@@ -1,0 +1,106 @@
+"""safetensors files, read from their header alone: 8 bytes of length, then JSON.
+
+    [u64 little-endian N][N bytes of JSON: {name: {dtype, shape, data_offsets}, __metadata__}]
+
+The header is bounded (100 MB, as the safetensors library bounds it), checked against the file's
+size, and every entry validated; the tensor data is never read.  A sharded model is read through
+its model.safetensors.index.json, every shard it names.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+from typing import Any
+
+from ..errors import SpecError
+from ..model import Report, numel
+from .tensors import DTYPE_BITS, Stored, checkpoint_report
+
+MAX_HEADER = 100 * 1024 * 1024
+MAX_DIMS = 16
+
+
+def read_header(path: str) -> list[Stored]:
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as f:
+            head = f.read(8)
+            if len(head) < 8:
+                raise SpecError(f"{path}: too short to be a safetensors file ({size} bytes)")
+            (length,) = struct.unpack("<Q", head)
+            if length > MAX_HEADER or length > size - 8:
+                raise SpecError(f"{path}: the header claims {length:,} bytes, but the file has "
+                                f"{size - 8:,} after its length (and headers stop at "
+                                f"{MAX_HEADER:,}): not a valid safetensors file")
+            raw = f.read(length)
+    except FileNotFoundError as e:
+        raise SpecError(f"{path}: no such file") from e
+    except OSError as e:
+        raise SpecError(f"{path}: cannot be read ({e.strerror or e})") from e
+    try:
+        header = json.loads(raw)
+    except RecursionError as e:
+        raise SpecError(f"{path}: the header's JSON is nested too deeply") from e
+    except (ValueError, UnicodeDecodeError) as e:
+        raise SpecError(f"{path}: the header is not valid JSON ({e})") from e
+    if not isinstance(header, dict):
+        raise SpecError(f"{path}: the header is not a JSON object")
+    data_size = size - 8 - length
+    return [_entry(path, name, info, data_size) for name, info in header.items()
+            if name != "__metadata__"]
+
+
+def _entry(path: str, name: str, info: Any, data_size: int) -> Stored:
+    where = f"{path}: tensor {name!r}"
+    if not isinstance(info, dict):
+        raise SpecError(f"{where}: expected an object with dtype, shape and data_offsets")
+    dtype, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
+    if dtype not in DTYPE_BITS:
+        raise SpecError(f"{where}: unknown dtype {dtype!r}")
+    if not isinstance(shape, list) or len(shape) > MAX_DIMS or not all(
+            isinstance(d, int) and not isinstance(d, bool) and 0 <= d < 2**62 for d in shape):
+        raise SpecError(f"{where}: invalid shape {shape!r}")
+    if not (isinstance(offsets, list) and len(offsets) == 2 and
+            all(isinstance(o, int) and not isinstance(o, bool) for o in offsets) and
+            0 <= offsets[0] <= offsets[1] <= data_size):
+        raise SpecError(f"{where}: data_offsets {offsets!r} fall outside the file's "
+                        f"{data_size:,} bytes of data (truncated?)")
+    nbytes = offsets[1] - offsets[0]
+    expected = numel(tuple(shape)) * DTYPE_BITS[dtype]
+    if expected != nbytes * 8:
+        raise SpecError(f"{where}: {nbytes:,} bytes stored for a {dtype} tensor of shape "
+                        f"{shape}, which needs {int(expected / 8):,}")
+    return Stored(name, tuple(shape), dtype, nbytes)
+
+
+def load_safetensors(path: str) -> Report:
+    """Count a .safetensors file, or a sharded model through its .index.json."""
+    if path.endswith(".index.json"):
+        return _load_index(path)
+    return checkpoint_report(path, read_header(path), "safetensors")
+
+
+def _load_index(path: str) -> Report:
+    from ..spec import load
+
+    index = load(path)
+    weight_map = index.get("weight_map") if isinstance(index, dict) else None
+    if not isinstance(weight_map, dict) or not weight_map:
+        raise SpecError(f"{path}: no 'weight_map' of tensor names to shard files")
+    folder = os.path.dirname(path)
+    shards = sorted(set(weight_map.values()))
+    stored: list[Stored] = []
+    for shard in shards:
+        if not isinstance(shard, str) or os.path.basename(shard) != shard:
+            raise SpecError(f"{path}: shard {shard!r} is not a file name beside the index")
+        stored += read_header(os.path.join(folder, shard))
+    found = {s.name for s in stored}
+    missing = [name for name in weight_map if name not in found]
+    if missing:
+        raise SpecError(f"{path}: {len(missing)} tensors of the index are in no shard, such as "
+                        f"{missing[0]!r}")
+    report = checkpoint_report(path, stored, "safetensors")
+    report.stored["shards"] = len(shards)
+    return report

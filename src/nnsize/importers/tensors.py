@@ -1,0 +1,115 @@
+"""A report from a checkpoint's flat list of named tensors, with quantized layers recognised.
+
+Quantized checkpoints store a layer's weight as packed integers plus bookkeeping tensors.  The
+report counts the logical parameters of the unquantized model, and keeps the stored tensors as
+buffers (role 'quantization'), so totals answer "how big is the model" and the stored bytes
+"how big is the file":
+
+    GPTQ / AWQ     qweight (packed int32), qzeros, scales, g_idx  -> in_features x out_features
+                   (out from scales' last dim; in from g_idx, or AWQ's qweight rows)
+    bitsandbytes   4-bit: weight (uint8, two values a byte) + absmax, quant_map, quant_state...
+                   8-bit: weight (int8) + SCB
+    MXFP4          *_blocks (uint8, two values a byte) + *_scales
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from ..model import Report, Row, Tensor, numel, sum_formula
+
+# bits per element of each stored dtype: safetensors' names, ONNX/torch names map onto them
+DTYPE_BITS: dict[str, Fraction] = {
+    "F64": Fraction(64), "F32": Fraction(32), "F16": Fraction(16), "BF16": Fraction(16),
+    "F8_E4M3": Fraction(8), "F8_E5M2": Fraction(8), "F8_E8M0": Fraction(8),
+    "F6_E2M3": Fraction(6), "F6_E3M2": Fraction(6), "F4": Fraction(4),
+    "I64": Fraction(64), "I32": Fraction(32), "I16": Fraction(16), "I8": Fraction(8),
+    "U64": Fraction(64), "U32": Fraction(32), "U16": Fraction(16), "U8": Fraction(8),
+    "BOOL": Fraction(8), "C64": Fraction(64),
+}
+BOOKKEEPING = re.compile(r"\.(qzeros|scales|g_idx|SCB|absmax|quant_map|nested_absmax|"
+                         r"nested_quant_map|quant_state\..*)$|_scales$")
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One tensor as a file stores it."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    nbytes: int
+
+
+def _group(name: str) -> str:
+    """'model.layers.3.mlp.up_proj.weight' -> 'model.layers.3'; 'lm_head.weight' -> 'lm_head'."""
+    parts = name.split(".")
+    for i, part in enumerate(parts):
+        if part.isdigit():
+            return ".".join(parts[:i + 1])
+    return ".".join(parts[:-1]) or name
+
+
+def _role(name: str) -> str:
+    leaf = name.rsplit(".", 1)[-1]
+    if "norm" in name.lower() or leaf in ("gamma", "beta"):
+        return "norm"
+    if "embed" in name or leaf in ("wte", "wpe"):
+        return "embedding"
+    return "bias" if leaf == "bias" else "weight"
+
+
+def logical_tensors(stored: list[Stored]) -> list[Tensor]:
+    """The parameters the stored tensors stand for, quantized layers unpacked."""
+    by_name = {s.name: s for s in stored}
+    out = []
+    for s in stored:
+        base = s.name[:-len(".qweight")] if s.name.endswith(".qweight") else None
+        if base is not None and f"{base}.scales" in by_name:
+            cols = by_name[f"{base}.scales"].shape[-1]
+            g_idx = by_name.get(f"{base}.g_idx")
+            rows = g_idx.shape[0] if g_idx else s.shape[0]  # GPTQ keeps g_idx; AWQ does not
+            out.append(Tensor(f"{base}.weight", (cols, rows), "weight"))
+            out.append(Tensor(s.name, s.shape, "quantization", buffer=True))
+        elif s.name.endswith("_blocks") and s.name[:-7] + "_scales" in by_name:
+            out.append(Tensor(s.name[:-7], (numel(s.shape) * 2,), "weight"))  # two 4-bit a byte
+            out.append(Tensor(s.name, s.shape, "quantization", buffer=True))
+        elif f"{s.name}.quant_state.bitsandbytes__nf4" in by_name or \
+                f"{s.name}.quant_state.bitsandbytes__fp4" in by_name:
+            out.append(Tensor(s.name, (numel(s.shape) * 2,), "weight"))
+            out.append(Tensor(s.name + " (packed)", s.shape, "quantization", buffer=True))
+        elif BOOKKEEPING.search(s.name) and _quantized_sibling(s.name, by_name):
+            out.append(Tensor(s.name, s.shape, "quantization", buffer=True))
+        else:
+            out.append(Tensor(s.name, s.shape, _role(s.name)))
+    return out
+
+
+def _quantized_sibling(name: str, by_name: dict[str, Stored]) -> bool:
+    base = BOOKKEEPING.sub("", name)
+    return any(k in by_name for k in (f"{base}.qweight", f"{base}_blocks", f"{base}.weight",
+                                       base))
+
+
+def checkpoint_report(source: str, stored: list[Stored], fmt: str) -> Report:
+    """Rows per module group (a layer, the embeddings...), and the stored bytes per dtype."""
+    tensors = logical_tensors(stored)
+    groups: dict[str, list[Tensor]] = {}
+    for t in tensors:
+        groups.setdefault(_group(t.name), []).append(t)
+    rows = tuple(Row(name=g, label=g, type=fmt, input_shape=(), output_shape=(),
+                     tensors=tuple(ts), macs_each=0, formula=sum_formula(ts), index=i)
+                 for i, (g, ts) in enumerate(groups.items()))
+    dtypes: dict[str, dict[str, int]] = {}
+    for s in stored:
+        d = dtypes.setdefault(s.dtype, {"tensors": 0, "elements": 0, "bytes": 0})
+        d["tensors"] += 1
+        d["elements"] += numel(s.shape)
+        d["bytes"] += s.nbytes
+    quantized = any(t.role == "quantization" for t in tensors)
+    summary = {"format": fmt, "tensors": len(stored),
+               "elements": sum(numel(s.shape) for s in stored),
+               "bytes": sum(s.nbytes for s in stored), "dtypes": dtypes, "quantized": quantized}
+    return Report(source, "checkpoint", (), rows, stored=summary)
