@@ -18,7 +18,7 @@ from typing import NoReturn
 from .errors import NnsizeError
 
 DEFAULT_NETWORK = "10-20-20-20-2"
-COMMANDS = ("count", "compare", "check", "presets")
+COMMANDS = ("count", "compare", "check", "presets", "diff")
 EXIT_BAD_INPUT = 2
 
 
@@ -65,8 +65,8 @@ def _sizes(text: str) -> tuple[int, ...]:
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="nnsize", description="Exact sizes of neural networks: parameters layer by "
                 "layer, memory at every precision, compute.",
-                epilog="Commands: count (the default), compare, check. "
-                       "'nnsize compare --help' and 'nnsize check --help' for theirs.")
+                epilog="Commands: count (the default), compare, check, diff, presets. "
+                       "'nnsize COMMAND --help' for each one's options.")
     p.add_argument("network", nargs="?",
                    help=f"an MLP shorthand such as 10-20-20-20-2 or 784-512x4-10, a .json / "
                         f".yaml layer spec, an .onnx or .keras file, or torch:package.module:"
@@ -135,6 +135,8 @@ def run(argv: Sequence[str]) -> str:
         return compare(reports, args.format)
     if command == "check":
         return check(_check_parser().parse_args(argv))
+    if command == "diff":
+        return diff(argv)
     if command == "presets":
         from .presets import presets
         from .render import preset_table
@@ -165,7 +167,27 @@ def _options(args: argparse.Namespace) -> dict[str, object]:
 
 
 class BudgetExceeded(Exception):
-    """A model over its budget: `nnsize check` prints why and exits 1."""
+    """A model over its budget, or two sources that differ: the text, and exit code 1."""
+
+
+def diff(argv: list[str]) -> str:
+    import nnsize
+    from .diff import compare
+    from .render import diff_text
+
+    p = _Parser(prog="nnsize diff", description="Compare two sources of the same model "
+                "(a config or preset and a checkpoint, or two checkpoints); exit 1 if they "
+                "differ.")
+    p.add_argument("a")
+    p.add_argument("b")
+    p.add_argument("--base", action="store_true", help="count configs as base models")
+    args = p.parse_args(argv)
+    options = {"base": True} if args.base else {}
+    result = compare(nnsize.count(args.a, **options), nnsize.count(args.b, **options))
+    text = diff_text(result)
+    if not result.same:
+        raise BudgetExceeded(text)
+    return text
 
 
 def check(args: argparse.Namespace) -> str:
