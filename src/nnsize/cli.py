@@ -172,6 +172,7 @@ class BudgetExceeded(Exception):
 
 def diff(argv: list[str]) -> str:
     import nnsize
+
     from .diff import compare
     from .render import diff_text
 
@@ -182,8 +183,9 @@ def diff(argv: list[str]) -> str:
     p.add_argument("b")
     p.add_argument("--base", action="store_true", help="count configs as base models")
     args = p.parse_args(argv)
-    options = {"base": True} if args.base else {}
-    result = compare(nnsize.count(args.a, **options), nnsize.count(args.b, **options))
+    options: dict[str, object] = {"base": True} if args.base else {}
+    result = compare(nnsize.count(args.a, None, **options),
+                     nnsize.count(args.b, None, **options))
     text = diff_text(result)
     if not result.same:
         raise BudgetExceeded(text)
