@@ -80,3 +80,19 @@ FAMILIES = ["gpt2", "gpt_neox", "gptj", "opt", "bloom", "falcon", "bert", "rober
 def test_random_configs_match_transformers(family: str, data: st.DataObject,
                                            base: bool) -> None:
     compare(data.draw(config(family)), base=base)
+
+
+def test_older_configs_where_the_intent_is_clear() -> None:
+    import nnsize
+
+    # Falcon's first config: model_type RefinedWebModel, n_embed / n_head / n_layer
+    falcon = {"architectures": ["RWForCausalLM"], "model_type": "RefinedWebModel",
+              "hidden_size": 4544, "n_head": 71, "n_layer": 32, "multi_query": True,
+              "parallel_attn": True, "bias": False, "vocab_size": 65024}
+    assert nnsize.count(falcon).total_params == 6_921_720_704
+    # no model_type, but an architecture class to tell it from
+    gpt2 = {"architectures": ["GPT2LMHeadModel"], "n_embd": 768, "n_layer": 12, "n_head": 12,
+            "vocab_size": 50257, "n_positions": 1024}
+    assert nnsize.count(gpt2).total_params == 124_439_808
+    with pytest.raises(nnsize.NnsizeError, match="missing 'model_type'"):
+        nnsize.count({"architectures": ["MysteryForCausalLM"], "hidden_size": 8})
