@@ -60,7 +60,8 @@ def main() -> None:
         m = statistics.median(ts)
         print(f"{name:32} {m * 1000:10.1f} {m / base:9.2f} {m / ours:9.2f}")
     print(f"\nnnsize / bare python = {ours / base:.2f} (target <= 1.5); "
-          f"torchinfo / nnsize = {statistics.median(times['torchinfo.summary (same MLP)']) / ours:.1f}")
+          f"torchinfo / nnsize = "
+          f"{statistics.median(times['torchinfo.summary (same MLP)']) / ours:.1f}")
 
 
 if __name__ == "__main__":

@@ -122,7 +122,8 @@ def main() -> None:
                   f"{r.get('error', '')}")
         a, b = results["nnsize"], results["torchinfo"]
         if "seconds" in a and "seconds" in b and "error" not in b:
-            print(f"{'':12} torchinfo / nnsize: time {float(b['seconds']) / float(a['seconds']):.1f}x "
+            ratio = float(b["seconds"]) / float(a["seconds"])
+            print(f"{'':12} torchinfo / nnsize: time {ratio:.1f}x "
                   f"(after the first call), peak memory "
                   f"{float(b['peak_mib']) / float(a['peak_mib']):.1f}x")
 

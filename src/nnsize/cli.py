@@ -18,7 +18,7 @@ from typing import NoReturn
 from .errors import NnsizeError
 
 DEFAULT_NETWORK = "10-20-20-20-2"
-COMMANDS = ("count", "compare", "check", "presets", "diff")
+COMMANDS = ("count", "compare", "check", "presets", "diff", "serve")
 EXIT_BAD_INPUT = 2
 
 
@@ -65,7 +65,8 @@ def _sizes(text: str) -> tuple[int, ...]:
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="nnsize", description="Exact sizes of neural networks: parameters layer by "
                 "layer, memory at every precision, compute.",
-                epilog="Commands: count (the default), compare, check, diff, presets. "
+                epilog="Commands: count (the default), compare, check, diff, presets, serve "
+                       "(the web calculator). "
                        "'nnsize COMMAND --help' for each one's options.")
     p.add_argument("network", nargs="?",
                    help=f"an MLP shorthand such as 10-20-20-20-2 or 784-512x4-10, a .json / "
@@ -137,6 +138,8 @@ def run(argv: Sequence[str]) -> str:
         return check(_check_parser().parse_args(argv))
     if command == "diff":
         return diff(argv)
+    if command == "serve":
+        return serve(argv)
     if command == "presets":
         from .presets import presets
         from .render import preset_table
@@ -146,7 +149,12 @@ def run(argv: Sequence[str]) -> str:
         return preset_table(list(presets().values()))
     args = _parser().parse_args(argv)
     report = nnsize.count(_network(args), args.convention, **_options(args))
-    return render(report, args.format, args.explain)
+    text = render(report, args.format, args.explain)
+    if not argv:  # the plain `nnsize`: the calculator's default network, and where to go next
+        text += ("\n\nAny network: nnsize 784-512x4-10, nnsize llama-3.1-8b, nnsize net.yaml "
+                 "(nnsize --help).\nThe web calculator: nnsize serve, then open "
+                 "http://127.0.0.1:8000/ (needs the web extra: pip install 'nnsize[web]').")
+    return text
 
 
 def _options(args: argparse.Namespace) -> dict[str, object]:
@@ -168,6 +176,24 @@ def _options(args: argparse.Namespace) -> dict[str, object]:
 
 class BudgetExceeded(Exception):
     """A model over its budget, or two sources that differ: the text, and exit code 1."""
+
+
+def serve(argv: list[str]) -> str:
+    p = _Parser(prog="nnsize serve", description="The web calculator and its HTTP API.")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: "
+                   "127.0.0.1, this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    args = p.parse_args(argv)
+    try:
+        import uvicorn
+
+        from .web.app import create_app
+    except ImportError as e:
+        raise NnsizeError("the web calculator needs its extra: pip install 'nnsize[web]'") from e
+    print(f"nnsize web calculator on http://{args.host}:{args.port}/ (Ctrl+C stops it)",
+          flush=True)
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning")
+    return ""
 
 
 def diff(argv: list[str]) -> str:

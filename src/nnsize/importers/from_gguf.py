@@ -84,7 +84,6 @@ def _quant_sizes() -> tuple[dict[int, tuple[int, int]], dict[int, str]]:
 
 
 def read_gguf(path: str) -> tuple[dict[str, Any], list[Stored]]:
-    sizes, names = _quant_sizes()
     try:
         size = os.path.getsize(path)
         f = open(path, "rb")
@@ -93,44 +92,56 @@ def read_gguf(path: str) -> tuple[dict[str, Any], list[Stored]]:
     except OSError as e:
         raise SpecError(f"{path}: cannot be read ({e.strerror or e})") from e
     with f:
-        r = _Reader(f, size, path)
-        if r.take(4, "the magic number") != b"GGUF":
-            raise SpecError(f"{path}: not a GGUF file (no GGUF magic number)")
-        version = r.unpack("<I", "the version")
-        if version not in (2, 3):
-            raise SpecError(f"{path}: GGUF version {version} is not supported (2 and 3 are)")
-        tensors, kvs = r.unpack("<Q", "the tensor count"), r.unpack("<Q", "the metadata count")
-        # every tensor info takes at least 8 + 4 + 8 + 4 + 8 bytes, every key-value 8 + 4 + 1
-        if tensors * 32 > r.left() or kvs * 13 > r.left():
-            raise SpecError(f"{path}: the header claims {tensors:,} tensors and {kvs:,} "
-                            f"metadata entries, more than a {size:,}-byte file can hold")
-        metadata: dict[str, Any] = {"version": version}
-        for i in range(kvs):
-            key = r.string(f"metadata key {i}")
-            value = r.value(r.unpack("<I", f"the type of {key}"), key, keep=True)
-            metadata[key] = value
-        stored = []
-        for i in range(tensors):
-            name = r.string(f"tensor name {i}")
-            n = r.unpack("<I", f"the dimensions of {name}")
-            if n > MAX_DIMS:
-                raise SpecError(f"{path}: tensor {name!r} claims {n} dimensions")
-            dims = tuple(r.unpack("<Q", f"a dimension of {name}") for _ in range(n))
-            if numel(dims) > 2**62:
-                raise SpecError(f"{path}: tensor {name!r} claims {list(dims)} elements")
-            kind = r.unpack("<I", f"the type of {name}")
-            r.unpack("<Q", f"the offset of {name}")
-            if kind not in sizes:
-                raise SpecError(f"{path}: tensor {name!r} has unknown type {kind}")
-            block, type_size = sizes[kind]
-            # GGUF lists dimensions fastest-first; shown here as torch would (slowest first)
-            stored.append(Stored(name, dims[::-1], names.get(kind, str(kind)),
-                                 numel(dims) // block * type_size))
+        return parse(f, size, path)
+
+
+def parse(f: IO[bytes], size: int, path: str) -> tuple[dict[str, Any], list[Stored]]:
+    """Metadata and tensors from a GGUF header in f, of which size bytes can be read."""
+    sizes, names = _quant_sizes()
+    r = _Reader(f, size, path)
+    if r.take(4, "the magic number") != b"GGUF":
+        raise SpecError(f"{path}: not a GGUF file (no GGUF magic number)")
+    version = r.unpack("<I", "the version")
+    if version not in (2, 3):
+        raise SpecError(f"{path}: GGUF version {version} is not supported (2 and 3 are)")
+    tensors, kvs = r.unpack("<Q", "the tensor count"), r.unpack("<Q", "the metadata count")
+    # every tensor info takes at least 8 + 4 + 8 + 4 + 8 bytes, every key-value 8 + 4 + 1
+    if tensors * 32 > r.left() or kvs * 13 > r.left():
+        raise SpecError(f"{path}: the header claims {tensors:,} tensors and {kvs:,} "
+                        f"metadata entries, more than a {size:,}-byte file can hold")
+    metadata: dict[str, Any] = {"version": version}
+    for i in range(kvs):
+        key = r.string(f"metadata key {i}")
+        value = r.value(r.unpack("<I", f"the type of {key}"), key, keep=True)
+        metadata[key] = value
+    stored = []
+    for i in range(tensors):
+        name = r.string(f"tensor name {i}")
+        n = r.unpack("<I", f"the dimensions of {name}")
+        if n > MAX_DIMS:
+            raise SpecError(f"{path}: tensor {name!r} claims {n} dimensions")
+        dims = tuple(r.unpack("<Q", f"a dimension of {name}") for _ in range(n))
+        if numel(dims) > 2**62:
+            raise SpecError(f"{path}: tensor {name!r} claims {list(dims)} elements")
+        kind = r.unpack("<I", f"the type of {name}")
+        r.unpack("<Q", f"the offset of {name}")
+        if kind not in sizes:
+            raise SpecError(f"{path}: tensor {name!r} has unknown type {kind}")
+        block, type_size = sizes[kind]
+        # GGUF lists dimensions fastest-first; shown here as torch would (slowest first)
+        stored.append(Stored(name, dims[::-1], names.get(kind, str(kind)),
+                             numel(dims) // block * type_size))
     return metadata, stored
 
 
-def load_gguf(path: str) -> Report:
-    metadata, stored = read_gguf(path)
+def load_gguf(path: str, data: bytes | None = None) -> Report:
+    """Count a .gguf file, or (data) the first bytes of one, holding its whole header."""
+    if data is None:
+        metadata, stored = read_gguf(path)
+    else:
+        import io
+
+        metadata, stored = parse(io.BytesIO(data), len(data), path)
     report = checkpoint_report(path, stored, "gguf")
     report.stored["metadata"] = {k: v for k, v in metadata.items()
                                  if k.startswith("general.") or k == "version"}

@@ -22,23 +22,44 @@ MAX_HEADER = 100 * 1024 * 1024
 MAX_DIMS = 16
 
 
+def header_length(head: bytes, size: int, path: str) -> int:
+    """The header's length from the first 8 bytes, checked against a file of size bytes."""
+    if len(head) < 8:
+        raise SpecError(f"{path}: too short to be a safetensors file ({size} bytes)")
+    (length,) = struct.unpack("<Q", head[:8])
+    if length > MAX_HEADER or length > size - 8:
+        raise SpecError(f"{path}: the header claims {length:,} bytes, but the file has "
+                        f"{max(size - 8, 0):,} after its length (and headers stop at "
+                        f"{MAX_HEADER:,}): not a valid safetensors file")
+    return int(length)
+
+
 def read_header(path: str) -> list[Stored]:
     try:
         size = os.path.getsize(path)
         with open(path, "rb") as f:
             head = f.read(8)
-            if len(head) < 8:
-                raise SpecError(f"{path}: too short to be a safetensors file ({size} bytes)")
-            (length,) = struct.unpack("<Q", head)
-            if length > MAX_HEADER or length > size - 8:
-                raise SpecError(f"{path}: the header claims {length:,} bytes, but the file has "
-                                f"{size - 8:,} after its length (and headers stop at "
-                                f"{MAX_HEADER:,}): not a valid safetensors file")
+            length = header_length(head, size, path)
             raw = f.read(length)
     except FileNotFoundError as e:
         raise SpecError(f"{path}: no such file") from e
     except OSError as e:
         raise SpecError(f"{path}: cannot be read ({e.strerror or e})") from e
+    return parse_header(raw, size - 8 - length, path)
+
+
+def from_bytes(data: bytes, size: int, where: str) -> list[Stored]:
+    """The tensors of a safetensors file of size bytes whose first bytes are data (at least
+    its length and header: what a browser sends, sliced from a file it does not upload)."""
+    length = header_length(data, size, where)
+    if len(data) < 8 + length:
+        raise SpecError(f"{where}: {len(data):,} bytes sent, but the header needs "
+                        f"{8 + length:,}")
+    return parse_header(data[8:8 + length], size - 8 - length, where)
+
+
+def parse_header(raw: bytes, data_size: int, path: str) -> list[Stored]:
+    """The entries of a header, checked against data_size bytes of tensor data."""
     try:
         header = json.loads(raw)
     except RecursionError as e:
@@ -47,7 +68,6 @@ def read_header(path: str) -> list[Stored]:
         raise SpecError(f"{path}: the header is not valid JSON ({e})") from e
     if not isinstance(header, dict):
         raise SpecError(f"{path}: the header is not a JSON object")
-    data_size = size - 8 - length
     return [_entry(path, name, info, data_size) for name, info in header.items()
             if name != "__metadata__"]
 
@@ -75,8 +95,11 @@ def _entry(path: str, name: str, info: Any, data_size: int) -> Stored:
     return Stored(name, tuple(shape), dtype, nbytes)
 
 
-def load_safetensors(path: str) -> Report:
-    """Count a .safetensors file, or a sharded model through its .index.json."""
+def load_safetensors(path: str, data: bytes | None = None, size: int = 0) -> Report:
+    """Count a .safetensors file, a sharded model through its .index.json, or (data) the first
+    bytes of a file of size bytes."""
+    if data is not None:
+        return checkpoint_report(path, from_bytes(data, size, path), "safetensors")
     if path.endswith(".index.json"):
         return _load_index(path)
     return checkpoint_report(path, read_header(path), "safetensors")

@@ -1,0 +1,230 @@
+"""The HTTP API and the page.  Everything the page shows comes from these endpoints.
+
+The API counts what it is sent and nothing else: it opens no path it is given (a network is a
+shorthand, a spec object, a config object, a preset name or the header bytes of a checkpoint),
+writes nothing to disk, and answers bad input with a 4xx carrying the CLI's message.  Requests
+are limited in size: 1 MiB for JSON, 16 MiB for checkpoint headers (documented in the README).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field
+
+from .. import __version__
+from ..errors import NnsizeError
+from ..model import Report
+
+STATIC = Path(__file__).parent / "static"
+JSON_LIMIT = 1024 * 1024
+HEADER_LIMIT = 16 * 1024 * 1024
+Numbers = Literal["int", "string"]
+
+
+class CountRequest(BaseModel):
+    """Exactly one of: network (an MLP shorthand), spec (a layer spec), or the calculator's
+    four numbers."""
+
+    model_config = ConfigDict(extra="forbid")
+    network: str | None = Field(None, max_length=10_000, examples=["10-20-20-20-2"])
+    spec: dict[str, Any] | None = None
+    inputs: int | None = None
+    hidden_layers: int | None = None
+    neurons: int | None = None
+    outputs: int | None = None
+    convention: Literal["pytorch", "keras"] = "pytorch"
+
+
+class ConfigRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    config: dict[str, Any]
+    base: bool = False
+
+
+class PresetRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(max_length=200, examples=["llama-3.1-8b"])
+    base: bool = False
+    actions: int | None = Field(None, ge=1, le=1_000_000)
+
+
+def _strings(value: Any) -> Any:
+    """Every int as a string: what a browser gets, so no count is rounded by a JS float."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strings(v) for v in value]
+    return value
+
+
+def _answer(report: Report, numbers: Numbers) -> dict[str, Any]:
+    """The report, and the strings the page shows (rendered by render.py, as everywhere)."""
+    from ..render import _layer_table, explanation, markdown, memory_rows, totals
+
+    headers, rows, _ = _layer_table(report)
+    data = report.to_dict()
+    view = {"headers": headers, "rows": rows, "totals": totals(report),
+            "memory": memory_rows(report), "markdown": markdown(report),
+            "explain": explanation(report) if len(report.rows) <= 500 else ""}
+    return {"report": _strings(data) if numbers == "string" else data, "view": view}
+
+
+def _count(body: CountRequest) -> Report:
+    from ..network import count_spec
+    from ..shorthand import count as count_shorthand
+    from ..shorthand import from_counts
+
+    calculator = (body.inputs, body.hidden_layers, body.neurons, body.outputs)
+    given = [body.network is not None, body.spec is not None,
+             any(v is not None for v in calculator)]
+    if sum(given) != 1:
+        raise NnsizeError("give exactly one of: network, spec, or inputs / hidden_layers / "
+                          "neurons / outputs")
+    if body.spec is not None:
+        return count_spec(body.spec, body.convention)
+    if body.network is not None:
+        return count_shorthand(body.network, body.convention)  # a shorthand, never a path
+    if any(v is None for v in calculator):
+        raise NnsizeError("the calculator needs inputs, hidden_layers, neurons and outputs")
+    inputs, hidden, neurons, outputs = calculator
+    assert inputs is not None and hidden is not None and neurons is not None \
+        and outputs is not None
+    if hidden > 1_000_000_000_000:
+        raise NnsizeError(f"hidden_layers={hidden:,} is more than nnsize shows at once")
+    return count_shorthand(from_counts(inputs, hidden, neurons, outputs), body.convention)
+
+
+class _SizeLimit:
+    """ASGI middleware: 413 for a body over the limit, by Content-Length or as it streams."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = HEADER_LIMIT if scope["path"] == "/api/checkpoint" else JSON_LIMIT
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await _too_large(send, limit)
+            return
+        seen = 0
+
+        async def limited() -> Any:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await _too_large(send, limit)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Any, limit: int) -> None:
+    body = f'{{"detail": "request larger than {limit:,} bytes"}}'.encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="nnsize", version=__version__,
+                  description="Exact sizes of neural networks: parameters layer by layer, "
+                              "memory at every precision, compute.")
+
+    @app.exception_handler(NnsizeError)
+    async def bad_input(request: Request, e: NnsizeError) -> JSONResponse:
+        return JSONResponse({"detail": str(e)}, status_code=400)
+
+    @app.exception_handler(RecursionError)
+    async def too_deep(request: Request, e: RecursionError) -> JSONResponse:
+        return JSONResponse({"detail": "the request nests too deeply"}, status_code=400)
+
+    @app.post("/api/count")
+    def count(body: CountRequest, numbers: Numbers = "int") -> dict[str, Any]:
+        """Count an MLP shorthand, a layer spec, or the calculator's four numbers."""
+        return _answer(_count(body), numbers)
+
+    @app.post("/api/config")
+    def config(body: ConfigRequest, numbers: Numbers = "int") -> dict[str, Any]:
+        """Count the model transformers would build from a config.json's contents."""
+        from ..architectures import count_config
+
+        return _answer(count_config(body.config, "config.json", body.base), numbers)
+
+    @app.post("/api/preset")
+    def preset(body: PresetRequest, numbers: Numbers = "int") -> dict[str, Any]:
+        """Count a preset by name ('nnsize presets' lists them)."""
+        from ..presets import presets
+
+        found = presets().get(body.name.lower())
+        if found is None:
+            from ..errors import suggest
+
+            raise NnsizeError(f"no preset {body.name!r}{suggest(body.name, list(presets()))}")
+        options: dict[str, Any] = {"base": body.base}
+        if body.actions is not None:
+            options["actions"] = body.actions
+        return _answer(found.count(None, **options), numbers)
+
+    @app.get("/api/presets")
+    def preset_list() -> list[dict[str, str]]:
+        """Every preset: name, kind, description, where its numbers come from."""
+        from ..presets import presets
+
+        return [{"name": p.name, "kind": p.kind, "description": p.description,
+                 "source": p.source} for p in presets().values()]
+
+    @app.get("/api/layers")
+    def layer_types() -> list[str]:
+        """Every layer type a spec may name."""
+        from ..layers import known_types
+
+        return known_types()
+
+    @app.post("/api/checkpoint")
+    async def checkpoint(request: Request,
+                         format: Literal["safetensors", "gguf"] = Query(...),
+                         file_size: int = Query(..., ge=0, le=2**62),
+                         name: str = Query("checkpoint", max_length=500),
+                         numbers: Numbers = "int") -> dict[str, Any]:
+        """Count a checkpoint from its first bytes (the body): a safetensors file's length and
+        header, or a GGUF file's whole header.  file_size is the whole file's size."""
+        data = await request.body()
+        if format == "safetensors":
+            from ..importers.from_safetensors import load_safetensors
+
+            report = load_safetensors(name, data, file_size)
+        else:
+            from ..importers.from_gguf import load_gguf
+
+            report = load_gguf(name, data)
+        return _answer(report, numbers)
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(_SizeLimit)
+    return app

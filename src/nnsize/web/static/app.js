@@ -1,0 +1,263 @@
+// nnsize's page: every number comes from the API (as strings, so none is rounded by a JS float)
+"use strict";
+const $ = (id) => document.getElementById(id);
+const DEFAULT_SPEC = {input_shape: [3, 32, 32], layers: [
+  {type: "Conv2d", out_channels: 16, kernel_size: 3, padding: 1}, {type: "ReLU"},
+  {type: "MaxPool2d", kernel_size: 2}, {type: "Flatten"}, {type: "Linear", out_features: 10}]};
+const state = {mode: "mlp", inputs: "10", hidden: "3", neurons: "20", outputs: "2", shorthand: "",
+               spec: DEFAULT_SPEC, preset: "llama-3.1-8b", actions: ""};
+let last = null, pending = null, presets = [];
+
+function group(s) {  // "1234567" -> "1,234,567", exactly, for any size
+  return /^-?\d+$/.test(String(s)) ? BigInt(s).toLocaleString("en-US") : String(s);
+}
+
+async function post(path, body, raw) {
+  if (pending) pending.abort();
+  pending = new AbortController();
+  const response = await fetch(path + (path.includes("?") ? "&" : "?") + "numbers=string", {
+    method: "POST", signal: pending.signal, body: raw ? body : JSON.stringify(body),
+    headers: {"content-type": raw ? "application/octet-stream" : "application/json"}});
+  const data = await response.json();
+  if (!response.ok) {
+    const detail = typeof data.detail === "string" ? data.detail :
+      (data.detail || []).map((d) => `${(d.loc || []).slice(1).join(".")}: ${d.msg}`).join("; ");
+    throw new Error(detail || response.statusText);
+  }
+  return data;
+}
+
+function showError(message) {
+  $("error").hidden = !message;
+  $("error").textContent = message || "";
+}
+
+function table(el, headers, rows, numeric) {
+  el.replaceChildren();
+  const head = el.createTHead().insertRow();
+  headers.forEach((h) => { const th = document.createElement("th"); th.scope = "col"; th.textContent = h; head.append(th); });
+  const body = el.createTBody();
+  rows.forEach((r) => {
+    const tr = body.insertRow();
+    r.forEach((cell, i) => { const td = tr.insertCell(); td.textContent = cell; if (numeric(i, cell)) td.className = "num"; });
+  });
+}
+
+function chart(report) {
+  const svg = $("chart"), rows = report.layers.slice(0, 60);
+  const values = rows.map((r) => BigInt(r.params));
+  const top = values.reduce((a, b) => (b > a ? b : a), 1n);
+  const bar = 22, width = 700, label = 230;
+  svg.setAttribute("viewBox", `0 0 ${width} ${Math.max(1, rows.length) * bar}`);
+  svg.replaceChildren(...rows.flatMap((r, i) => {
+    const w = Number((values[i] * 10000n) / top) / 10000 * (width - label - 80);
+    const ns = "http://www.w3.org/2000/svg";
+    const t = document.createElementNS(ns, "text");
+    t.setAttribute("x", 0); t.setAttribute("y", i * bar + 15); t.textContent = r.label.slice(0, 32);
+    const rect = document.createElementNS(ns, "rect");
+    rect.setAttribute("x", label); rect.setAttribute("y", i * bar + 4);
+    rect.setAttribute("width", Math.max(w, values[i] > 0n ? 1 : 0)); rect.setAttribute("height", bar - 8);
+    const v = document.createElementNS(ns, "text");
+    v.setAttribute("x", label + w + 6); v.setAttribute("y", i * bar + 15); v.textContent = group(r.params);
+    return [t, rect, v];
+  }));
+}
+
+function show(data) {
+  last = data;
+  const r = data.report, v = data.view;
+  $("total-weights").textContent = group(r.weights);
+  $("total-biases").textContent = group(r.biases);
+  $("total-params").textContent = group(r.total_params);
+  const fp32 = v.memory.find((m) => m[0] === "fp32");
+  $("memory-fp32").textContent = `${fp32[2]} B = ${fp32[3]} = ${fp32[4]}`;
+  table($("layers"), v.headers, v.rows, (i, c) => /^[\d,]+$/.test(c));
+  table($("totals"), ["", "Count"], v.totals, (i) => i === 1);
+  table($("memory"), ["Precision", "Bits", "Bytes", "Binary", "Decimal"], v.memory, (i) => i > 0);
+  $("explain").textContent = v.explain;
+  chart(r);
+  showError("");
+}
+
+async function update() {
+  writeHash();
+  try {
+    if (state.mode === "mlp") {
+      const body = state.shorthand.trim() ? {network: state.shorthand.trim()} : {
+        inputs: +state.inputs, hidden_layers: +state.hidden, neurons: +state.neurons, outputs: +state.outputs};
+      for (const k of ["inputs", "hidden_layers", "neurons", "outputs"]) {
+        if (k in body && !/^\d+$/.test(String(state[{hidden_layers: "hidden"}[k] || k]).trim()))
+          throw new Error(`${k.replace("_", " ")} must be a whole number`);
+      }
+      show(await post("/api/count", body));
+    } else if (state.mode === "spec") {
+      show(await post("/api/count", {spec: state.spec}));
+    } else if (state.mode === "preset") {
+      const body = {name: state.preset};
+      if (state.preset === "dqn" && state.actions) body.actions = +state.actions;
+      show(await post("/api/preset", body));
+      const p = presets.find((x) => x.name === state.preset);
+      $("preset-source").textContent = p ? `${p.description}. Source: ${p.source}` : "";
+    }
+  } catch (e) {
+    if (e.name !== "AbortError") showError(e.message);
+  }
+}
+
+// --- permalink: the whole state in the URL -------------------------------------------------
+function writeHash() {
+  const p = new URLSearchParams({mode: state.mode});
+  if (state.mode === "mlp") Object.entries({inputs: state.inputs, hidden: state.hidden, neurons: state.neurons,
+    outputs: state.outputs, shorthand: state.shorthand}).forEach(([k, v]) => v !== "" && p.set(k, v));
+  if (state.mode === "spec") p.set("spec", JSON.stringify(state.spec));
+  if (state.mode === "preset") p.set("preset", state.preset);
+  history.replaceState(null, "", "#" + p.toString());
+  $("permalink").href = location.href;
+}
+
+function readHash() {
+  const p = new URLSearchParams(location.hash.slice(1));
+  if (!p.has("mode")) return;
+  state.mode = p.get("mode");
+  for (const k of ["inputs", "hidden", "neurons", "outputs", "shorthand", "preset"]) if (p.has(k)) state[k] = p.get(k);
+  if (p.has("spec")) { try { state.spec = JSON.parse(p.get("spec")); } catch (e) { showError("the link's spec is not valid JSON"); } }
+}
+
+// --- tabs -------------------------------------------------------------------------------------
+function select(mode) {
+  state.mode = mode;
+  for (const m of ["mlp", "spec", "preset", "file"]) {
+    $("tab-" + m).setAttribute("aria-selected", String(m === mode));
+    $("panel-" + m).hidden = m !== mode;
+  }
+  if (mode !== "file") update();
+}
+
+// --- the layer editor and the spec text, two views of state.spec ----------------------------
+function parseArgs(text) {
+  const args = {};
+  for (const part of text.split(/,(?![^\[]*\])/).map((s) => s.trim()).filter(Boolean)) {
+    const [k, ...rest] = part.split("=");
+    const raw = rest.join("=").trim();
+    if (!k.trim() || !raw) throw new Error(`arguments are name=value, got "${part}"`);
+    try { args[k.trim()] = JSON.parse(raw); } catch (e) { args[k.trim()] = raw.replace(/^["']|["']$/g, ""); }
+  }
+  return args;
+}
+
+function formatArgs(layer) {
+  return Object.entries(layer).filter(([k]) => k !== "type").map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ");
+}
+
+function renderEditor() {
+  const body = $("editor").tBodies[0];
+  body.replaceChildren();
+  const layers = Array.isArray(state.spec.layers) ? state.spec.layers : [];
+  layers.forEach((layer, i) => {
+    const tr = body.insertRow();
+    tr.insertCell().textContent = i;
+    const type = document.createElement("input");
+    type.value = layer.type || ""; type.setAttribute("list", "layer-types"); type.setAttribute("aria-label", `Layer ${i} type`);
+    const args = document.createElement("input");
+    args.value = formatArgs(layer); args.setAttribute("aria-label", `Layer ${i} arguments`);
+    const remove = document.createElement("button");
+    remove.type = "button"; remove.textContent = "Remove"; remove.setAttribute("aria-label", `Remove layer ${i}`);
+    const sync = () => {
+      try { layers[i] = {type: type.value, ...parseArgs(args.value)}; showError(""); fromEditor(); }
+      catch (e) { showError(e.message); }
+    };
+    type.addEventListener("input", sync); args.addEventListener("input", sync);
+    remove.addEventListener("click", () => { layers.splice(i, 1); renderEditor(); fromEditor(); });
+    tr.insertCell().append(type); tr.insertCell().append(args); tr.insertCell().append(remove);
+  });
+  $("input-shape").value = (state.spec.input_shape || []).join(", ");
+}
+
+function fromEditor() {
+  const shape = $("input-shape").value.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
+  state.spec = {...state.spec, input_shape: shape};
+  $("spec-text").value = JSON.stringify(state.spec, null, 2);
+  update();
+}
+
+// --- files: read the header only ----------------------------------------------------------------
+async function countFile(file) {
+  try {
+    const lower = file.name.toLowerCase();
+    if (lower.endsWith(".json")) {
+      if (file.size > 1024 * 1024) throw new Error("a config.json over 1 MiB is not a config");
+      const data = JSON.parse(await file.text());
+      if (data && (data.model_type || data.architectures) && !data.layers) {
+        show(await post("/api/config", {config: data}));
+      } else {
+        state.spec = data; renderEditor(); $("spec-text").value = JSON.stringify(data, null, 2); select("spec");
+      }
+      return;
+    }
+    const name = encodeURIComponent(file.name);
+    if (lower.endsWith(".safetensors")) {
+      const head = new DataView(await file.slice(0, 8).arrayBuffer());
+      if (head.byteLength < 8) throw new Error("too short to be a safetensors file");
+      const length = head.getBigUint64(0, true);
+      if (length > 100n * 1024n * 1024n) throw new Error("the header claims more than 100 MB: not a safetensors file");
+      const bytes = await file.slice(0, 8 + Number(length)).arrayBuffer();
+      show(await post(`/api/checkpoint?format=safetensors&file_size=${file.size}&name=${name}`, bytes, true));
+    } else if (lower.endsWith(".gguf")) {
+      const bytes = await file.slice(0, Math.min(file.size, 16 * 1024 * 1024)).arrayBuffer();
+      show(await post(`/api/checkpoint?format=gguf&file_size=${file.size}&name=${name}`, bytes, true));
+    } else {
+      throw new Error("drop a config.json, a .safetensors or a .gguf file");
+    }
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
+async function copy(text) {
+  try { await navigator.clipboard.writeText(text); }
+  catch (e) {  // no clipboard permission: select the text for the user instead
+    const area = document.createElement("textarea"); area.value = text; document.body.append(area);
+    area.select(); document.execCommand("copy"); area.remove();
+  }
+}
+
+async function init() {
+  readHash();
+  for (const k of ["inputs", "hidden", "neurons", "outputs", "shorthand"]) {
+    $(k).value = state[k];
+    $(k).addEventListener("input", () => { state[k] = $(k).value; update(); });
+  }
+  for (const m of ["mlp", "spec", "preset", "file"]) $("tab-" + m).addEventListener("click", () => select(m));
+  $("spec-text").value = JSON.stringify(state.spec, null, 2);
+  $("spec-text").addEventListener("input", () => {
+    try { state.spec = JSON.parse($("spec-text").value); renderEditor(); update(); }
+    catch (e) { showError("the layer spec is not valid JSON: " + e.message); }
+  });
+  $("input-shape").addEventListener("input", fromEditor);
+  $("add-layer").addEventListener("click", () => { state.spec.layers = [...(state.spec.layers || []), {type: "Linear", out_features: 10}]; renderEditor(); fromEditor(); });
+  renderEditor();
+  const drop = $("drop"), file = $("file");
+  drop.addEventListener("click", () => file.click());
+  drop.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); file.click(); } });
+  drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); if (e.dataTransfer.files[0]) countFile(e.dataTransfer.files[0]); });
+  file.addEventListener("change", () => file.files[0] && countFile(file.files[0]));
+  $("copy-md").addEventListener("click", () => last && copy(last.view.markdown));
+  $("copy-json").addEventListener("click", () => last && copy(JSON.stringify(last.report, null, 2)));
+  $("preset").addEventListener("change", () => { state.preset = $("preset").value; update(); });
+  fetch("/api/layers").then((r) => r.json()).then((types) => {
+    $("layer-types").replaceChildren(...types.map((t) => Object.assign(document.createElement("option"), {value: t})));
+  });
+  presets = await (await fetch("/api/presets")).json();
+  const groups = {};
+  for (const p of presets) {
+    groups[p.kind] = groups[p.kind] || Object.assign(document.createElement("optgroup"), {label: p.kind === "language model" ? "Language models" : "Classic networks"});
+    groups[p.kind].append(Object.assign(document.createElement("option"), {value: p.name, textContent: `${p.name}: ${p.description}`}));
+  }
+  $("preset").replaceChildren(...Object.values(groups));
+  $("preset").value = state.preset;
+  select(state.mode === "file" ? "mlp" : state.mode);
+}
+
+init();

@@ -1,0 +1,123 @@
+"""The HTTP API through FastAPI's test client: answers, errors, limits, and a fuzz of every
+endpoint that must never produce a 500."""
+
+from __future__ import annotations
+
+import json
+import struct
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from nnsize.web.app import JSON_LIMIT, create_app  # noqa: E402
+
+client = TestClient(create_app(), raise_server_exceptions=False)
+
+
+def test_the_original_calculator() -> None:
+    r = client.post("/api/count", json={"inputs": 10, "hidden_layers": 3, "neurons": 20,
+                                        "outputs": 2})
+    assert r.status_code == 200
+    report = r.json()["report"]
+    assert (report["weights"], report["biases"], report["total_params"]) == (1040, 62, 1102)
+    assert report["memory"]["fp32"] == 4408
+
+
+def test_counts_above_2_to_the_53_travel_as_strings() -> None:
+    # 10^9 x 10^9 + 10^9 parameters: past 2^53, where a JS float would round
+    r = client.post("/api/count?numbers=string", json={"network": "1000000000-1000000000"})
+    assert r.json()["report"]["total_params"] == str(10**18 + 10**9)
+    assert json.loads(r.text)["report"]["total_params"] == "1000000001000000000"
+
+
+def test_spec_config_preset_and_checkpoint() -> None:
+    spec = {"input_shape": [3, 32, 32], "layers": [
+        {"type": "Conv2d", "out_channels": 16, "kernel_size": 3, "padding": 1},
+        {"type": "Flatten"}, {"type": "Linear", "out_features": 10}]}
+    assert client.post("/api/count", json={"spec": spec}).json()["report"]["total_params"] == \
+        448 + 16 * 32 * 32 * 10 + 10
+    config = {"model_type": "gpt2", "n_embd": 768, "n_layer": 12, "n_head": 12,
+              "architectures": ["GPT2LMHeadModel"]}
+    assert client.post("/api/config", json={"config": config}).json()["report"][
+        "total_params"] == 124_439_808
+    assert client.post("/api/preset", json={"name": "Llama-3.1-8B"}).json()["report"][
+        "total_params"] == 8_030_261_248
+    header = json.dumps({"w": {"dtype": "F32", "shape": [1000, 1000],
+                               "data_offsets": [0, 4_000_000]}}).encode()
+    body = struct.pack("<Q", len(header)) + header  # the header only: the data stays behind
+    r = client.post(f"/api/checkpoint?format=safetensors&file_size={len(body) + 4_000_000}",
+                    content=body)
+    assert r.status_code == 200 and r.json()["report"]["total_params"] == 1_000_000
+    names = [p["name"] for p in client.get("/api/presets").json()]
+    assert "llama-3.1-8b" in names and "resnet50" in names
+    assert "Conv2d" in client.get("/api/layers").json()
+
+
+@pytest.mark.parametrize("path, body, status, message", [
+    ("/api/count", {"network": "10--20"}, 400, "token 2: empty size"),
+    ("/api/count", {"network": "/etc/passwd.json"}, 400, "not a whole number"),
+    ("/api/count", {}, 400, "exactly one of"),
+    ("/api/count", {"network": "10-2", "spec": {}}, 400, "exactly one of"),
+    ("/api/count", {"inputs": "ten"}, 422, ""),
+    ("/api/count", {"spec": {"input_shape": [3], "layers": [{"type": "Lineer"}]}}, 400,
+     "did you mean 'Linear'"),
+    ("/api/count", {"network": "10-2", "extra": 1}, 422, ""),
+    ("/api/config", {"config": {"model_type": "lama"}}, 400, "not supported"),
+    ("/api/preset", {"name": "llama-9"}, 400, "no preset"),
+    ("/api/count", {"inputs": 10**400, "hidden_layers": 1, "neurons": 1, "outputs": 1}, 400, ""),
+])
+def test_errors_are_4xx_with_the_cli_message(path: str, body: dict[str, Any], status: int,
+                                             message: str) -> None:
+    r = client.post(path, json=body)
+    assert r.status_code == status, r.text
+    assert message in json.dumps(r.json())
+
+
+def test_request_size_limit() -> None:
+    big = {"network": "1" * (JSON_LIMIT + 10)}
+    assert client.post("/api/count", json=big).status_code == 413
+    r = client.post("/api/count", content=b"{" * 200_000, headers={"content-type":
+                                                                    "application/json"})
+    assert r.status_code in (400, 422)
+
+
+def test_openapi_schema_is_served() -> None:
+    schema = client.get("/openapi.json").json()
+    assert {"/api/count", "/api/config", "/api/preset", "/api/checkpoint"} <= set(schema["paths"])
+
+
+def test_the_page_and_its_assets_ship_in_the_package() -> None:
+    assert "Total Trainable Weights" in client.get("/").text
+    assert client.get("/static/app.js").status_code == 200
+
+
+json_value = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
+                                                                max_size=4), max_leaves=15)
+fields = st.sampled_from(["network", "spec", "inputs", "hidden_layers", "neurons", "outputs",
+                          "convention", "config", "base", "name", "actions"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(path=st.sampled_from(["/api/count", "/api/config", "/api/preset"]),
+       body=st.dictionaries(fields, json_value, max_size=4) | json_value,
+       numbers=st.sampled_from(["int", "string", "x"]))
+def test_fuzz_no_500(path: str, body: Any, numbers: str) -> None:
+    r = client.post(f"{path}?numbers={numbers}", json=body)
+    assert r.status_code < 500, r.text
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.binary(max_size=300), fmt=st.sampled_from(["safetensors", "gguf", "onnx"]),
+       size=st.integers(-5, 2**64))
+def test_fuzz_checkpoint_headers_no_500(data: bytes, fmt: str, size: int) -> None:
+    r = client.post(f"/api/checkpoint?format={fmt}&file_size={size}", content=data)
+    assert r.status_code < 500, r.text
