@@ -18,7 +18,8 @@ from typing import NoReturn
 from .errors import NnsizeError
 
 DEFAULT_NETWORK = "10-20-20-20-2"
-COMMANDS = ("count", "compare", "check", "presets", "diff", "serve")
+COMMANDS = ("count", "compare", "check", "presets", "diff", "serve", "search", "growth", "init",
+            "sparsity")
 EXIT_BAD_INPUT = 2
 
 
@@ -66,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="nnsize", description="Exact sizes of neural networks: parameters layer by "
                 "layer, memory at every precision, compute.",
                 epilog="Commands: count (the default), compare, check, diff, presets, serve "
-                       "(the web calculator). "
+                       "(the web calculator), search, growth, init, sparsity. "
                        "'nnsize COMMAND --help' for each one's options.")
     p.add_argument("network", nargs="?",
                    help=f"an MLP shorthand such as 10-20-20-20-2 or 784-512x4-10, a .json / "
@@ -140,6 +141,10 @@ def run(argv: Sequence[str]) -> str:
         return diff(argv)
     if command == "serve":
         return serve(argv)
+    if command in ("search", "growth", "init", "sparsity"):
+        from . import design
+
+        return str(getattr(design, command)(argv))
     if command == "presets":
         from .presets import presets
         from .render import preset_table

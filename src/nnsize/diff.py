@@ -25,14 +25,12 @@ class Diff:
 
 def _tensors(report: Report) -> tuple[dict[str, Shape], set[str]]:
     shapes, tied = {}, set()
-    for row in report.rows:
-        for t in row.tensors:
-            if t.buffer:
-                continue
-            for name in t.names():
-                shapes[name] = t.shape
-                if t.shared_with:
-                    tied.add(name)
+    for name, t in report.named_tensors():
+        if t.buffer:
+            continue
+        shapes[name] = t.shape
+        if t.shared_with:
+            tied.add(name)
     return shapes, tied
 
 

@@ -103,6 +103,7 @@ class Row:
     steps: tuple[tuple[int, int], ...] = ()
     args: tuple[tuple[str, str], ...] = ()  # the layer's arguments that differ from defaults
     depth: int = -1  # in a module tree: 0 for the root, 1 for its children...; -1 in a sequence
+    qualified: bool = False  # tensor names are full already (configs, checkpoints, ONNX)
     active_each: int | None = None  # parameters used per token, where fewer than all (experts)
 
     @property
@@ -116,6 +117,19 @@ class Row:
         ranges = [range(count) for count, _ in self.steps]
         for combo in itertools.product(*ranges):
             yield self.index + sum(c * step for c, (_, step) in zip(combo, self.steps))
+
+    def named(self) -> Iterator[tuple[str, Tensor]]:
+        """(full name, tensor) for every tensor this row stands for, repeats expanded: the row's
+        name (or each repeat's position) before the tensor's own, unless already qualified."""
+        for t in self.tensors:
+            for name in t.names():
+                if self.qualified:
+                    yield name, t
+                elif self.steps:
+                    for position in self.positions():
+                        yield f"{position}.{name}", t
+                else:
+                    yield (f"{self.name}.{name}" if self.name else name), t
 
     @property
     def last_position(self) -> int:
@@ -262,10 +276,7 @@ class Report:
         Expands repeats one by one: meant for small networks and tests.
         """
         for row in self.rows:
-            for position in row.positions():
-                for t in row.tensors:
-                    for name in t.names():
-                        yield f"{position}.{name}", t
+            yield from row.named()
 
     def to_dict(self) -> dict[str, Any]:
         return {

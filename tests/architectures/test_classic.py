@@ -62,7 +62,7 @@ def test_resnet_tensor_by_tensor(name: str, blocks: list[int], bottleneck: bool)
     with torch.device("meta"):
         model = torch_resnet(blocks, bottleneck)
     report = nnsize.count(name)
-    ours = {n: t.shape for r in report.rows for t in r.tensors for n in t.names()}
+    ours = {n: t.shape for n, t in report.named_tensors()}
     theirs = {n: tuple(p.shape) for n, p in [*model.named_parameters(),
                                               *model.named_buffers()]}
     assert ours == theirs

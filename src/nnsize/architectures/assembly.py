@@ -65,7 +65,7 @@ def _row(label: str, component: str, tensors: list[Tensor], active: int | None,
          index: int) -> Row:
     return Row(name=label, label=label, type=component, input_shape=(), output_shape=(),
                tensors=tuple(tensors), macs_each=0, formula=sum_formula(tensors), index=index,
-               active_each=active)
+               active_each=active, qualified=True)
 
 
 def linear(name: str, out_features: int, in_features: int, bias: bool = False) -> list[Tensor]:

@@ -36,14 +36,15 @@ class Net:
         """Parameters a module registers directly (ViT's class token and positions)."""
         self.rows.append(Row(name=name, label=name, type=type_name, input_shape=(),
                              output_shape=(), tensors=tuple(tensors), macs_each=0,
-                             formula=sum_formula(tensors), index=len(self.rows)))
+                             formula=sum_formula(tensors), index=len(self.rows),
+                             qualified=True))
 
     def report(self) -> Report:
         return Report(self.name, self.convention, self.input, tuple(self.rows))
 
 
 def _row(name: str, kind: Kind, x: Shape, y: Shape, convention: str, index: int) -> Row:
-    tensors = [t.prefixed(f"{name}.") for t in kind.tensors(convention)]
+    tensors = kind.tensors(convention)  # named within the module; row.named() qualifies them
     return Row(name=name, label=name, type=kind.type_name, input_shape=x, output_shape=y,
                tensors=tuple(tensors), macs_each=kind.macs(x), formula=kind.formula(tensors),
                index=index)

@@ -109,12 +109,12 @@ def load_onnx(path: str) -> Report:
         rows.append(Row(name=str(i), label=node.name or node.op_type, type=node.op_type,
                         input_shape=(), output_shape=out_shape, tensors=tuple(tensors),
                         macs_each=_macs(node, shapes, inits), formula=sum_formula(tensors),
-                        index=i))
+                        index=i, qualified=True))
     unused = [Tensor(n, s, "other") for n, s in inits.items() if n not in used]
     if unused:
         rows.append(Row(name=str(len(rows)), label="(initializers no node reads)", type="-",
                         input_shape=(), output_shape=(), tensors=tuple(unused), macs_each=0,
-                        formula=sum_formula(unused), index=len(rows)))
+                        formula=sum_formula(unused), index=len(rows), qualified=True))
     first = next((vi for vi in graph.input if vi.name not in inits), None)
     x = tuple(d for d in shapes.get(first.name, ()) if isinstance(d, int)) if first else ()
     return Report(path, "onnx", x, tuple(rows))

@@ -100,7 +100,8 @@ def checkpoint_report(source: str, stored: list[Stored], fmt: str) -> Report:
     for t in tensors:
         groups.setdefault(_group(t.name), []).append(t)
     rows = tuple(Row(name=g, label=g, type=fmt, input_shape=(), output_shape=(),
-                     tensors=tuple(ts), macs_each=0, formula=sum_formula(ts), index=i)
+                     tensors=tuple(ts), macs_each=0, formula=sum_formula(ts), index=i,
+                     qualified=True)
                  for i, (g, ts) in enumerate(groups.items()))
     dtypes: dict[str, dict[str, int]] = {}
     for s in stored:
