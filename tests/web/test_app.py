@@ -86,6 +86,13 @@ def test_request_size_limit() -> None:
     assert r.status_code in (400, 422)
 
 
+def test_growth() -> None:
+    data = client.post("/api/growth", json={"network": "10-20x3-2"}).json()
+    assert data["width"]["sizes"] == ["5", "10", "20", "40", "80", "160"]
+    assert data["width"]["params"][2] == "1102"
+    assert client.post("/api/growth", json={"network": "10-20-30-2"}).status_code == 400
+
+
 def test_openapi_schema_is_served() -> None:
     schema = client.get("/openapi.json").json()
     assert {"/api/count", "/api/config", "/api/preset", "/api/checkpoint"} <= set(schema["paths"])
@@ -107,7 +114,7 @@ fields = st.sampled_from(["network", "spec", "inputs", "hidden_layers", "neurons
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(path=st.sampled_from(["/api/count", "/api/config", "/api/preset"]),
+@given(path=st.sampled_from(["/api/count", "/api/config", "/api/preset", "/api/growth"]),
        body=st.dictionaries(fields, json_value, max_size=4) | json_value,
        numbers=st.sampled_from(["int", "string", "x"]))
 def test_fuzz_no_500(path: str, body: Any, numbers: str) -> None:

@@ -49,6 +49,13 @@ def test_every_keystroke_updates_the_results(page: Any) -> None:
     assert totals(page) == ("1,440", "82", "1,522")
 
 
+def test_growth_chart(page: Any) -> None:
+    wait_for(page, "1,102")
+    page.wait_for_function("document.querySelectorAll('#growth-width circle').length === 6")
+    assert "~width^1.9" in page.text_content("#growth-width")
+    assert "~depth^1.0" in page.text_content("#growth-depth")
+
+
 def test_keyboard_alone(page: Any) -> None:
     wait_for(page, "1,102")
     page.focus("#outputs")

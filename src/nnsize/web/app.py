@@ -46,6 +46,11 @@ class ConfigRequest(BaseModel):
     base: bool = False
 
 
+class GrowthRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    network: str = Field(max_length=10_000, examples=["10-20-20-20-2"])
+
+
 class PresetRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(max_length=200, examples=["llama-3.1-8b"])
@@ -186,6 +191,22 @@ def create_app() -> FastAPI:
         if body.actions is not None:
             options["actions"] = body.actions
         return _answer(found.count(None, **options), numbers)
+
+    @app.post("/api/growth")
+    def growth(body: GrowthRequest) -> dict[str, Any]:
+        """Parameters of an MLP shorthand as its hidden width and its depth vary (strings)."""
+        from ..growth import mlp_growth
+        from ..search import Range
+        from ..shorthand import parse
+
+        hidden = parse(body.network)[1:-1]
+        w = hidden[0][0] if hidden else 1
+        widths = Range(tuple(sorted({max(1, w // 4), max(1, w // 2), w, 2 * w, 4 * w, 8 * w})))
+        _, _, by_width, by_depth = mlp_growth(body.network, widths,
+                                              Range((1, 2, 4, 8, 16, 32, 64)))
+        return {s.axis: {"fixed": str(s.fixed), "sizes": [str(x) for x in s.sizes],
+                         "params": [str(p) for p in s.params],
+                         "exponent": f"{s.exponent:.2f}"} for s in (by_width, by_depth)}
 
     @app.get("/api/presets")
     def preset_list() -> list[dict[str, str]]:

@@ -79,6 +79,37 @@ function show(data) {
   showError("");
 }
 
+function lineChart(svg, series, axis) {
+  // log-log: x = log(size), y = log(parameters); exact values in the labels
+  const ns = "http://www.w3.org/2000/svg", W = 320, H = 180, pad = 34;
+  const xs = series.sizes.map((s) => Math.log(Number(s))), ys = series.params.map((p) => Math.log(Number(p)));
+  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  const px = (x) => pad + (x1 > x0 ? (x - x0) / (x1 - x0) : 0.5) * (W - 2 * pad);
+  const py = (y) => H - pad - (y1 > y0 ? (y - y0) / (y1 - y0) : 0.5) * (H - 2 * pad);
+  const el = (name, attrs, text) => { const e = document.createElementNS(ns, name);
+    Object.entries(attrs).forEach(([k, v]) => e.setAttribute(k, v)); if (text) e.textContent = text; return e; };
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  const d = xs.map((x, i) => `${i ? "L" : "M"}${px(x).toFixed(1)},${py(ys[i]).toFixed(1)}`).join(" ");
+  const other = axis === "width" ? "depth" : "width";
+  svg.replaceChildren(
+    el("line", {x1: pad, y1: H - pad, x2: W - pad, y2: H - pad}), el("line", {x1: pad, y1: pad / 2, x2: pad, y2: H - pad}),
+    el("path", {d}), ...xs.map((x, i) => el("circle", {cx: px(x), cy: py(ys[i]), r: 3})),
+    el("text", {x: pad, y: 12}, `parameters vs ${axis} (${other} ${series.fixed}): ~${axis}^${series.exponent}`),
+    el("text", {x: pad, y: H - 8}, `${axis} ${series.sizes[0]}`),
+    el("text", {x: W - pad, y: H - 8, "text-anchor": "end"}, `${series.sizes[series.sizes.length - 1]}`),
+    el("text", {x: W - pad, y: py(y1) - 6, "text-anchor": "end"}, group(series.params[series.params.length - 1])));
+}
+
+async function growth(network) {
+  try {
+    const response = await fetch("/api/growth", {method: "POST", headers: {"content-type": "application/json"},
+                                                 body: JSON.stringify({network})});
+    const data = await response.json();
+    $("growth").hidden = !response.ok;
+    if (response.ok) { lineChart($("growth-width"), data.width, "width"); lineChart($("growth-depth"), data.depth, "depth"); }
+  } catch (e) { $("growth").hidden = true; }
+}
+
 async function update() {
   writeHash();
   try {
@@ -90,6 +121,8 @@ async function update() {
           throw new Error(`${k.replace("_", " ")} must be a whole number`);
       }
       show(await post("/api/count", body));
+      const hidden = +state.hidden;
+      growth(body.network || (hidden > 0 ? `${state.inputs}-${state.neurons}x${hidden}-${state.outputs}` : ""));
     } else if (state.mode === "spec") {
       show(await post("/api/count", {spec: state.spec}));
     } else if (state.mode === "preset") {
@@ -126,6 +159,7 @@ function readHash() {
 // --- tabs -------------------------------------------------------------------------------------
 function select(mode) {
   state.mode = mode;
+  $("growth").hidden = mode !== "mlp";
   for (const m of ["mlp", "spec", "preset", "file"]) {
     $("tab-" + m).setAttribute("aria-selected", String(m === mode));
     $("panel-" + m).hidden = m !== mode;
