@@ -64,6 +64,15 @@ def test_mlp_search_against_brute_force() -> None:
                for a, b in zip(front, front[1:]))
 
 
+def test_width_front() -> None:
+    result = search_mlp(100, 10, Range(None, 1, 5), Range(None, 8, 200, 8), 60_000,
+                        pareto="width")
+    front = result.pareto
+    assert result.pareto_axis == "width" and front
+    assert all(a.sizes["width"] < b.sizes["width"] and a.params < b.params
+               for a, b in zip(front, front[1:]))
+
+
 def test_a_hundred_million_candidates_without_enumerating_them() -> None:
     result = search_mlp(784, 10, Range(None, 1, 10_000), Range(None, 1, 10_000), 10**6)
     assert result.space == 10**8 and result.best[0].params == 1_000_000  # 784-410x5-10

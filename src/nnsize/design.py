@@ -43,6 +43,8 @@ def search(argv: list[str]) -> str:
     g.add_argument("--depth", default="1:4", help="hidden layers: 1:4, or 1,2,8")
     g.add_argument("--width", default="16:1024:16", help="hidden widths: 16:1024:16, or 64,128")
     g.add_argument("--per-layer", action="store_true", help="each hidden layer its own width")
+    g.add_argument("--pareto", choices=("depth", "width"), default="depth",
+                   help="the front's axis: the most parameters for each depth (default) or width")
     g = p.add_argument_group("llama")
     g.add_argument("--hidden", default="256:4096:64", help="hidden_size range")
     g.add_argument("--layers", default="16", help="num_hidden_layers")
@@ -67,7 +69,8 @@ def search(argv: list[str]) -> str:
         if args.inputs < 1 or args.outputs < 1:
             raise NnsizeError("--inputs and --outputs must be at least 1")
         result = search_mlp(args.inputs, args.outputs, parse_range(args.depth, "--depth", 0),
-                            parse_range(args.width, "--width"), budget, args.top, args.per_layer)
+                            parse_range(args.width, "--width"), budget, args.top, args.per_layer,
+                            args.pareto)
     elif args.family == "llama":
         inter = parse_range(args.intermediate, "--intermediate") if args.intermediate else None
         result = search_llama(parse_range(args.hidden, "--hidden"),

@@ -114,7 +114,7 @@ def mlp_params(inputs: int, depth: int, width: int, outputs: int) -> int:
 
 
 def search_mlp(inputs: int, outputs: int, depths: Range, widths: Range, budget: int,
-               top: int = 10, per_layer: bool = False) -> Result:
+               top: int = 10, per_layer: bool = False, pareto: str = "depth") -> Result:
     if per_layer:
         return _search_mlp_per_layer(inputs, outputs, depths, widths, budget, top)
     space = len(depths) * len(widths)
@@ -138,7 +138,20 @@ def search_mlp(inputs: int, outputs: int, depths: Range, widths: Range, budget: 
         raise NnsizeError(f"no candidate fits the budget of {budget:,} parameters: the smallest "
                           f"has {smallest:,}")
     best = [c for *_, c in sorted(heap, key=lambda e: (-e[0], e[1], e[2]))]
+    if pareto == "width":  # for each width, its deepest fitting depth
+        if len(widths) > 1_000_000:
+            raise NnsizeError("a width front needs at most 1,000,000 widths; give a step")
+        per_width = []
+        for w in widths:
+            n = _largest(depths, partial(_mlp_fits_depth, inputs, w, outputs, budget))
+            if n:
+                per_width.append(_mlp_candidate(inputs, depths[n - 1], w, outputs))
+        return Result("mlp", space, fitting, budget, best, _front(per_width, "width"), "width")
     return Result("mlp", space, fitting, budget, best, _front(per_depth, "depth"), "depth")
+
+
+def _mlp_fits_depth(inputs: int, width: int, outputs: int, budget: int, depth: int) -> bool:
+    return mlp_params(inputs, depth, width, outputs) <= budget
 
 
 def _mlp_fits(inputs: int, depth: int, outputs: int, budget: int, width: int) -> bool:
