@@ -19,7 +19,7 @@ from .errors import NnsizeError
 
 DEFAULT_NETWORK = "10-20-20-20-2"
 COMMANDS = ("count", "compare", "check", "presets", "diff", "serve", "search", "growth", "init",
-            "sparsity")
+            "sparsity", "memory", "fit", "compute")
 EXIT_BAD_INPUT = 2
 
 
@@ -67,7 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="nnsize", description="Exact sizes of neural networks: parameters layer by "
                 "layer, memory at every precision, compute.",
                 epilog="Commands: count (the default), compare, check, diff, presets, serve "
-                       "(the web calculator), search, growth, init, sparsity. "
+                       "(the web calculator), memory, fit, compute, search, growth, init, "
+                       "sparsity. "
                        "'nnsize COMMAND --help' for each one's options.")
     p.add_argument("network", nargs="?",
                    help=f"an MLP shorthand such as 10-20-20-20-2 or 784-512x4-10, a .json / "
@@ -128,7 +129,7 @@ def run(argv: Sequence[str]) -> str:
     command = argv.pop(0) if argv and argv[0] in COMMANDS else "count"
     # '-5-3' is a (bad) network, not an option: keep it where the shorthand parser can say why.
     end = argv.index("--") if "--" in argv else len(argv)
-    dashed = [a for a in argv[:end] if re.match(r"-[0-9]", a)]
+    dashed = [a for a in argv[:end] if re.match(r"-[0-9]+-", a)]
     if dashed:
         argv = [a for a in argv[:end] if a not in dashed] + ["--", *dashed, *argv[end + 1:]]
     if command == "compare":
@@ -141,6 +142,10 @@ def run(argv: Sequence[str]) -> str:
         return diff(argv)
     if command == "serve":
         return serve(argv)
+    if command in ("memory", "fit", "compute"):
+        from . import planner
+
+        return str(getattr(planner, command)(argv))
     if command in ("search", "growth", "init", "sparsity"):
         from . import design
 

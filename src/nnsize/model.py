@@ -105,6 +105,9 @@ class Row:
     depth: int = -1  # in a module tree: 0 for the root, 1 for its children...; -1 in a sequence
     qualified: bool = False  # tensor names are full already (configs, checkpoints, ONNX)
     active_each: int | None = None  # parameters used per token, where fewer than all (experts)
+    # what autograd saves for backward per sample, where the layer kind knows it as a whole:
+    # (values at the activation precision, fp32 values)
+    saved: tuple[int, int] | None = None
 
     @property
     def active(self) -> int:
@@ -193,6 +196,35 @@ class Row:
 
 
 @dataclass(frozen=True)
+class AttentionLayer:
+    """What one decoder layer keeps per token in its KV cache.
+
+    kv_heads x (key_dim + value_dim) values a token, or, for multi-head latent attention
+    (DeepSeek), latent_dim values (the compressed cache serving engines keep).  window: a sliding
+    window's length (the cache holds window - 1 past tokens, as transformers keeps them).
+    """
+
+    heads: int
+    kv_heads: int
+    key_dim: int
+    value_dim: int
+    window: int | None = None
+    latent_dim: int | None = None
+
+
+@dataclass(frozen=True)
+class Decoder:
+    """The shape of a decoder-only language model, for the memory and compute planner."""
+
+    hidden: int
+    intermediate: int
+    vocab: int
+    layers: tuple[AttentionLayer, ...]
+    experts_per_token: int = 0  # 0: dense
+    expert_intermediate: int = 0
+
+
+@dataclass(frozen=True)
 class Report:
     """The count of one network: its rows, totals and parameter memory per precision."""
 
@@ -202,6 +234,7 @@ class Report:
     rows: tuple[Row, ...]
     # What a file holds beside the count: per-dtype elements and bytes of a checkpoint...
     stored: dict[str, Any] = field(default_factory=dict)
+    decoder: Decoder | None = None  # for language models counted from a config
     total_params: int = field(init=False)
     trainable_params: int = field(init=False)
     non_trainable_params: int = field(init=False)

@@ -461,3 +461,51 @@ def sparsity_text(report: Report, tensors: list[Any], value_bits: int, index_bit
                 "2:4 keeps exactly half of every four weights (50% sparse, whatever the "
                 "sparsity asked)."]
     return "\n".join(out)
+
+
+# --- the planner ---------------------------------------------------------------------------------
+
+def plan_text(plan: Any, tool: str | None = None, as_tool: tuple[int, str] | None = None) -> str:
+    rows = [[line.name, n(line.bytes), human(line.bytes, True), human(line.bytes, False),
+             ("" if line.exact else "~ ") + line.how] for line in plan.lines]
+    rows.append(["total (the sum of the lines)", n(plan.total), human(plan.total, True),
+                 human(plan.total, False), ""])
+    out = [plan.title, "", table(["", "Bytes", "Binary", "Decimal", "How (~ an estimate)"],
+                                 rows, [False, True, True, True, False])]
+    out += ["", *plan.notes] if plan.notes else []
+    if as_tool:
+        size, why = as_tool
+        out += ["", f"Under {tool}'s assumptions: {n(size)} bytes = {human(size, True)}. {why}."]
+    return "\n".join(out)
+
+
+def fit_text(result: Any, gpu: Any) -> str:
+    verdict = "fits" if result.fits else "does not fit"
+    out = [plan_text(result.plan), "",
+           f"On {gpu.name} ({n(gpu.bytes)} bytes = {human(gpu.bytes, True)}; usable "
+           f"{human(result.usable, True)} after 1 GiB for the CUDA context and the allocator): "
+           f"{verdict}, {human(result.plan.total, True)} needed.",
+           f"Largest batch at this context: {_or(result.largest_batch, 'none fits')}",
+           f"Longest context at this batch: {_or(result.longest_context, 'none fits')}",
+           f"Fewest such GPUs that hold it: {_or(result.fewest_gpus, 'more than 4,096')}"
+           + (" (sharded with FSDP / ZeRO-3)" if "training" in result.plan.title else
+              " (weights and cache split evenly, tensor parallel)"), "",
+           "Precisions: " + ", ".join(f"{name} {human(b, True)} {'fits' if ok else 'no'}"
+                                      for name, b, ok in result.precisions)]
+    return "\n".join(out)
+
+
+def _or(count: int, otherwise: str) -> str:
+    return n(count) if count else otherwise
+
+
+def compute_text(source: str, c: Any) -> str:
+    return "\n".join([
+        f"{source}: compute (1 multiply-accumulate = 2 FLOPs)",
+        f"  per token, linear layers (active experts only): {n(c.linear_macs)} MACs",
+        f"  prefill of {n(c.context)} tokens: {n(c.prefill_flops)} FLOPs, attention's QK^T and "
+        f"AV included ({n(c.attention_macs_prefill)} MACs; causal: position t attends to t "
+        f"keys, about half the full {n(c.context)} x {n(c.context)})",
+        f"  decoding one token after {n(c.context)}: {n(c.decode_flops)} FLOPs",
+        f"  training: {n(c.training_flops_per_token)} FLOPs per token (3 x the forward: "
+        f"the backward computes gradients of inputs and of weights)"])

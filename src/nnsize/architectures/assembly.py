@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..model import Report, Row, Tensor, sum_formula
+from ..model import Decoder, Report, Row, Tensor, sum_formula
 
 # A layer: component ('attention', 'mlp', 'experts', 'norm'...) -> its tensors, named from the
 # layer's prefix ('self_attn.q_proj.weight').
@@ -52,8 +52,10 @@ class Assembly:
                 self.add(f"{span}: {component}", component, named, used)
             start = end
 
+    decoder: Decoder | None = None
+
     def report(self, convention: str = "pytorch") -> Report:
-        return Report(self.source, convention, (), tuple(self.rows))
+        return Report(self.source, convention, (), tuple(self.rows), decoder=self.decoder)
 
 
 def _signature(layer: Layer) -> tuple[object, ...]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from ..model import Tensor
+from ..model import AttentionLayer, Decoder, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
 from .registry import register
@@ -191,9 +191,47 @@ def _layer(family: str, c: Config, d: Dims, i: int) -> Layer:
     return layer
 
 
+def _windows(family: str, c: Config, layers: int) -> list[int | None]:
+    """Each layer's sliding window, by the config's layer_types or the family's rule."""
+    window = c.value("sliding_window", None)
+    types = c.value("layer_types", None)
+    if isinstance(types, list) and len(types) == layers:
+        return [window if t == "sliding_attention" else None for t in types]
+    if not isinstance(window, int) or isinstance(window, bool) or window < 1:
+        return [None] * layers
+    if family == "gemma2":  # local and global layers alternate, local first
+        return [window if i % 2 == 0 else None for i in range(layers)]
+    if family == "gemma3_text":  # five local layers to every global one
+        pattern = c.int("sliding_window_pattern", 6)
+        return [window if (i + 1) % pattern else None for i in range(layers)]
+    if family in ("qwen2", "qwen2_moe", "qwen3", "qwen3_moe"):
+        if not c.value("use_sliding_window", False):
+            return [None] * layers
+        first = c.int("max_window_layers", 28, least=0)
+        return [window if i >= first else None for i in range(layers)]
+    if family in ("mistral", "mixtral", "starcoder2", "phi3"):
+        return [window] * layers
+    return [None] * layers
+
+
+def decoder_shape(family: str, c: Config, d: Dims) -> Decoder:
+    windows = _windows(family, c, d.layers)
+    if family.startswith("deepseek"):
+        nope, rope, v = c.int("qk_nope_head_dim"), c.int("qk_rope_head_dim"), c.int("v_head_dim")
+        layers = tuple(AttentionLayer(d.heads, d.heads, nope + rope, v, w,
+                                      c.int("kv_lora_rank") + rope) for w in windows)
+    else:
+        layers = tuple(AttentionLayer(d.heads, d.kv, d.head_dim, d.head_dim, w) for w in windows)
+    experts, expert_inter = 0, 0
+    if family in MOE:
+        _, _, experts, expert_inter = _moe_layer(family, c, d, d.layers - 1)
+    return Decoder(d.hidden, d.inter, d.vocab, layers, experts, expert_inter)
+
+
 def build(family: str, c: Config, name: str, base: bool) -> Assembly:
     d = Dims(c)
     a = Assembly(name)
+    a.decoder = decoder_shape(family, c, d)
     prefix = "" if base else "model."
     a.add("embeddings", "embedding", embedding(f"{prefix}embed_tokens", d.vocab, d.hidden))
     active: dict[str, object] = {}

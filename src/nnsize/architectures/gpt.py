@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from ..model import Tensor
+from ..model import AttentionLayer, Decoder, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
 from .registry import register
+
+
+def _mha(hidden: int, inter: int, vocab: int, layers: int, heads: int, kv: int | None = None,
+         head_dim: int | None = None) -> Decoder:
+    d = head_dim or hidden // heads
+    return Decoder(hidden, inter, vocab, tuple(AttentionLayer(heads, kv or heads, d, d)
+                                               for _ in range(layers)))
+
 
 GPT2_NAMES = {"n_embd": "hidden_size", "n_layer": "num_hidden_layers", "n_head":
               "num_attention_heads", "n_positions": "max_position_embeddings"}
@@ -33,6 +41,7 @@ def gpt2(family: str, c: Config, name: str, base: bool) -> Assembly:
     inner = c.int("n_inner", None) or 4 * h
     p = "" if base else "transformer."
     a = Assembly(name)
+    a.decoder = _mha(h, inner, v, c.int("num_hidden_layers"), c.int("num_attention_heads"))
     a.add("embeddings", "embedding", embedding(f"{p}wte", v, h) +
           embedding(f"{p}wpe", c.int("max_position_embeddings"), h))
 
@@ -55,6 +64,7 @@ def gpt_neox(family: str, c: Config, name: str, base: bool) -> Assembly:
     bias = c.bool("attention_bias")
     p = "" if base else "gpt_neox."
     a = Assembly(name)
+    a.decoder = _mha(h, inter, v, c.int("num_hidden_layers"), c.int("num_attention_heads"))
     a.add("embeddings", "embedding", embedding(f"{p}embed_in", v, h))
 
     def layer(i: int) -> Layer:
@@ -79,6 +89,7 @@ def gptj(family: str, c: Config, name: str, base: bool) -> Assembly:
     inner = c.int("n_inner", None) or 4 * h
     p = "" if base else "transformer."
     a = Assembly(name)
+    a.decoder = _mha(h, inner, v, c.int("num_hidden_layers"), c.int("num_attention_heads"))
     a.add("embeddings", "embedding", embedding(f"{p}wte", v, h))
 
     def layer(i: int) -> Layer:
@@ -104,6 +115,7 @@ def opt(family: str, c: Config, name: str, base: bool) -> Assembly:
     bias, affine = c.bool("enable_bias"), c.bool("layer_norm_elementwise_affine")
     p = "decoder." if base else "model.decoder."
     a = Assembly(name)
+    a.decoder = _mha(h, ffn, v, c.int("num_hidden_layers"), c.int("num_attention_heads"))
     # OPT's learned positions keep 2 extra rows (an offset from its fairseq origins)
     a.add("embeddings", "embedding", embedding(f"{p}embed_tokens", v, proj) +
           embedding(f"{p}embed_positions", c.int("max_position_embeddings") + 2, h))
@@ -136,6 +148,7 @@ def bloom(family: str, c: Config, name: str, base: bool) -> Assembly:
     h, v = c.int("hidden_size"), c.int("vocab_size")
     p = "" if base else "transformer."
     a = Assembly(name)
+    a.decoder = _mha(h, 4 * h, v, c.int("num_hidden_layers"), c.int("num_attention_heads"))
     a.add("embeddings", "embedding", embedding(f"{p}word_embeddings", v, h) +
           norm(f"{p}word_embeddings_layernorm", h, True))
 
@@ -173,6 +186,8 @@ def falcon(family: str, c: Config, name: str, base: bool) -> Assembly:
     lns = c.int("num_ln_in_parallel_attn", None) or (2 if new else None)
     p = "" if base else "transformer."
     a = Assembly(name)
+    kv = c.int("num_kv_heads", heads) if new else 1 if c.bool("multi_query") else heads
+    a.decoder = _mha(h, ffn, v, c.int("num_hidden_layers"), heads, kv)
     a.add("embeddings", "embedding", embedding(f"{p}word_embeddings", v, h))
 
     def layer(i: int) -> Layer:

@@ -57,6 +57,12 @@ class Kind:
         """Multiply-accumulates of one forward pass of one sample (matmuls and convolutions)."""
         return 0
 
+    def saved(self, x: Shape) -> tuple[int, int] | None:
+        """What autograd saves for backward, per sample, where this kind knows it as a whole:
+        (values at the activation precision, fp32 values).  None: the planner's per-kind table
+        (memory.SAVES) applies."""
+        return None
+
     def formula(self, tensors: list[Tensor]) -> str:
         """The parameter count as a sum with the numbers in it: '(16 x 3 x 3 x 3) + 16'."""
         return sum_formula(tensors)

@@ -68,6 +68,15 @@ class _Block(Kind):
 class TransformerEncoderLayer(_Block):
     """self_attn, linear1, linear2, norm1, norm2."""
 
+    def saved(self, x: Shape) -> tuple[int, int] | None:
+        # Measured with saved_tensors_hooks (tests/test_memory.py), dropout 0, attention through
+        # scaled_dot_product_attention: per token 8 d_model values (the block's input, q, k, v,
+        # the attention output and its projection's input, both norms' inputs and outputs,
+        # shared storage counted once) and dim_feedforward (the ReLU's output, linear2's input);
+        # in fp32 the attention's logsumexp (a value a head) and the norms' mean and rstd.
+        tokens = x[0]
+        return tokens * (8 * self.d_model + self.dim_feedforward), tokens * (self.nhead + 4)
+
 
 @register
 @dataclass(frozen=True)

@@ -1,0 +1,219 @@
+"""The planner against PyTorch and transformers measuring the same thing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.checkpoint import checkpoint
+
+import nnsize
+from nnsize.cli import main
+from nnsize.memory import Setup, compute, kv_cache, optimizer_bytes, plan, spec_activation_bytes
+from nnsize.precision import find
+
+SPEC = {"input_shape": [3, 16, 16], "layers": [
+    {"type": "Conv2d", "out_channels": 8, "kernel_size": 3, "padding": 1},
+    {"type": "BatchNorm2d"}, {"type": "ReLU"}, {"type": "MaxPool2d", "kernel_size": 2},
+    {"type": "Flatten"}, {"type": "Linear", "out_features": 32}, {"type": "ReLU"},
+    {"type": "Linear", "out_features": 10}, {"type": "LayerNorm"}]}
+
+
+def torch_model() -> nn.Module:
+    return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 8 * 8, 32), nn.ReLU(),
+                         nn.Linear(32, 10), nn.LayerNorm(10))
+
+
+def one_step(model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
+    model(torch.randn(4, 3, 16, 16)).square().mean().backward()
+    optimizer.step()
+
+
+@pytest.mark.parametrize("name, make", [
+    ("sgd", lambda p: torch.optim.SGD(p, lr=0.1)),
+    ("sgd-momentum", lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9)),
+    ("adam", lambda p: torch.optim.Adam(p)),
+    ("adamw", lambda p: torch.optim.AdamW(p)),
+    ("adafactor", lambda p: torch.optim.Adafactor(p)),
+])
+def test_optimizer_states_against_torch(name: str, make: Any) -> None:
+    model = torch_model()
+    optimizer = make(model.parameters())
+    one_step(model, optimizer)
+    measured = sum(v.nbytes for state in optimizer.state.values() for v in state.values()
+                   if isinstance(v, torch.Tensor))
+    predicted, _ = optimizer_bytes(nnsize.count(SPEC), name, 32)
+    assert predicted == measured
+
+
+def test_gradients_and_weights_against_torch() -> None:
+    model = torch_model()
+    model(torch.randn(4, 3, 16, 16)).sum().backward()
+    lines = {line.name: line.bytes for line in plan(nnsize.count(SPEC), Setup(
+        dtype="fp32", train=True, mixed_precision=False, optimizer="sgd")).lines}
+    assert lines["gradients"] == sum(p.grad.nbytes for p in model.parameters())
+    assert lines["weights"] == sum(p.nbytes for p in model.parameters())
+
+
+def saved_bytes(model: nn.Module, x: torch.Tensor, checkpointed: bool = False) -> int:
+    """What autograd keeps for backward, deduplicated by storage, parameters left out."""
+    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    seen: dict[int, int] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        storage = t.untyped_storage()
+        if storage.data_ptr() not in params:
+            seen[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        if checkpointed:
+            y = x
+            for layer in model:
+                y = checkpoint(layer, y, use_reentrant=False)
+        else:
+            model(x)
+    return sum(seen.values())
+
+
+# The activation model is an estimate: it counts what each layer kind saves (its input or
+# output, a max-pool's int64 indices, a norm's statistics) and shares one tensor between a layer
+# and the next.  Allowed 10%: small extras it leaves out (BatchNorm's reserve, scalars).
+TOLERANCE = 0.10
+
+
+@pytest.mark.parametrize("name, spec, model, x", [
+    ("mlp", {"input_shape": [64], "layers": [
+        {"type": "Linear", "out_features": 128}, {"type": "ReLU"},
+        {"type": "Linear", "out_features": 128}, {"type": "ReLU"},
+        {"type": "Linear", "out_features": 10}]},
+     lambda: nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(),
+                           nn.Linear(128, 10)), (8, 64)),
+    ("cnn", SPEC, torch_model, (8, 3, 16, 16)),
+    ("transformer block", {"input_shape": [32, 64], "layers": [
+        {"type": "TransformerEncoderLayer", "nhead": 4, "dim_feedforward": 128,
+         "dropout": 0.0}]},
+     lambda: nn.Sequential(nn.TransformerEncoderLayer(64, 4, 128, dropout=0.0,
+                                                      batch_first=True)), (8, 32, 64)),
+])
+@pytest.mark.parametrize("checkpointed", [False, True])
+def test_activations_against_saved_tensors_hooks(name: str, spec: dict[str, Any], model: Any,
+                                                 x: tuple[int, ...], checkpointed: bool) -> None:
+    torch.manual_seed(0)
+    measured = saved_bytes(model(), torch.randn(x, requires_grad=False), checkpointed)
+    predicted, _ = spec_activation_bytes(nnsize.count(spec), x[0], find("fp32"), checkpointed)
+    assert predicted == pytest.approx(measured, rel=TOLERANCE), (predicted, measured)
+
+
+transformers = pytest.importorskip("transformers")
+
+
+@pytest.mark.parametrize("family, extra", [
+    ("llama", {}),  # grouped-query attention: 2 key-value heads for 4
+    ("mistral", {"sliding_window": 5}),
+    ("gemma2", {"sliding_window": 5, "head_dim": 8}),  # local and global layers alternate
+    ("gemma3_text", {"sliding_window": 5, "head_dim": 8, "sliding_window_pattern": 2}),
+    ("qwen3", {"head_dim": 8}),
+])
+def test_kv_cache_against_transformers(family: str, extra: dict[str, Any]) -> None:
+    import warnings
+
+    config = {"model_type": family, "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48,
+              "num_hidden_layers": 4, "num_attention_heads": 4, "num_key_value_heads": 2,
+              "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0, **extra}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cfg = transformers.CONFIG_MAPPING[family](**{k: v for k, v in config.items()
+                                                      if k != "model_type"})
+        model = transformers.AutoModelForCausalLM.from_config(cfg).eval()
+    batch, tokens = 3, 13
+    with torch.no_grad():
+        cache = model(torch.randint(0, 64, (batch, tokens)), use_cache=True).past_key_values
+    measured = sum(layer.keys.nbytes + layer.values.nbytes for layer in cache.layers)
+    predicted, _, _ = kv_cache(nnsize.count(config), batch, tokens, find("fp32"))
+    assert predicted == measured
+
+
+def test_latent_attention_cache() -> None:
+    # DeepSeek-V3: the latent is kv_lora_rank + rope = 512 + 64 values a token a layer
+    report = nnsize.count("deepseek-v3")
+    latent, _, _ = kv_cache(report, 1, 1000, find("bf16"))
+    assert latent == 61 * 1000 * 576 * 2
+    expanded, _, _ = kv_cache(report, 1, 1000, find("bf16"), latent=False)
+    assert expanded == 61 * 1000 * 128 * (192 + 128) * 2
+
+
+def test_compute_against_flop_counter() -> None:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = {"model_type": "llama", "vocab_size": 64, "hidden_size": 32,
+              "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4,
+              "num_key_value_heads": 2, "architectures": ["LlamaForCausalLM"]}
+    cfg = transformers.LlamaConfig(**{k: v for k, v in config.items()
+                                      if k not in ("model_type", "architectures")})
+    model = transformers.LlamaForCausalLM(cfg).eval()
+    s = 10
+    from nnsize.importers.from_torch import flop_formulas
+
+    with FlopCounterMode(display=False, custom_mapping=flop_formulas(torch)) as counter, \
+            torch.no_grad():
+        model(torch.randint(0, 64, (1, s)))
+    c = compute(nnsize.count(config), s)
+    # FlopCounterMode counts every matmul exactly, and attention over the full s x s (it does
+    # not know the mask is causal): 2 layers x s^2 x 4 heads x (8 + 8)
+    full_attention = 2 * s * s * 4 * (8 + 8)
+    assert counter.get_total_flops() == 2 * (c.linear_macs * s + full_attention)
+    # nnsize's prefill counts the causal half: sum of t for t = 1..s keys per query
+    assert c.attention_macs_prefill == 2 * (s * (s + 1) // 2) * 4 * (8 + 8)
+
+
+def test_memory_is_a_sum_of_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    assert main(["memory", "llama-3.1-8b", "--train", "--batch", "8", "--context", "4096",
+                 "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["total_bytes"] == sum(line["bytes"] for line in data["lines"])
+    names = [line["name"] for line in data["lines"]]
+    assert names[:4] == ["weights", "gradients", "master weights (fp32)",
+                         "optimizer states (adamw)"]
+
+
+def test_precisions_exactly() -> None:
+    # 1M parameters: fp32 4,000,000 B; int4 GPTQ group 128: 4 + 20/128 bits
+    assert find("gptq-int4").bits_per_value * 1_000_000 / 8 == 519_531.25
+    assert find("nf4").bits_per_value == 4.5 and find("q4_0").bits_per_value == 4.5
+    assert find("q8_0").bits_per_value == 8.5  # 34 bytes per block of 32
+
+
+def test_fit_and_tools(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    assert main(["fit", "llama-3.1-8b", "--gpu", "rtx-4090", "--context", "8192",
+                 "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["fits"] and data["largest_batch"] >= 1 and data["fewest_gpus"] == 1
+    assert main(["fit", "llama-3.1-70b", "--gpu", "80GB", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["fewest_gpus"] == 2
+    assert main(["memory", "llama-3.1-8b", "--train", "--as", "accelerate"]) == 0
+    assert "4 x the model at bf16" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["memory", "llama-3.1-8b", "--dtype", "fp7"], "did you mean 'fp8'"),
+    (["memory", "llama-3.1-8b", "--batch", "0"], "--batch must be at least 1"),
+    (["memory", "llama-3.1-8b", "--batch", "-3"], "--batch must be at least 1"),
+    (["memory", "llama-3.1-8b", "--batch", "10000000000", "--context", "10000000000"],
+     "beyond any machine"),
+    (["fit", "llama-3.1-8b", "--gpu", "24G"], "ambiguous"),
+    (["fit", "llama-3.1-8b", "--gpu", "rtx-4080"], "did you mean"),
+    (["fit", "llama-3.1-8b", "--gpu", "big"], "unknown GPU"),
+    (["memory", "llama-3.1-8b", "--train", "--dtype", "q4_k"], "float format"),
+])
+def test_bad_input(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
