@@ -110,11 +110,13 @@ json_value = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
                                                                 max_size=4), max_leaves=15)
 fields = st.sampled_from(["network", "spec", "inputs", "hidden_layers", "neurons", "outputs",
-                          "convention", "config", "base", "name", "actions"])
+                          "convention", "config", "base", "name", "actions", "preset", "dtype",
+                          "batch", "context", "train", "gpu", "optimizer"])
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(path=st.sampled_from(["/api/count", "/api/config", "/api/preset", "/api/growth"]),
+@given(path=st.sampled_from(["/api/count", "/api/config", "/api/preset", "/api/growth",
+                             "/api/memory"]),
        body=st.dictionaries(fields, json_value, max_size=4) | json_value,
        numbers=st.sampled_from(["int", "string", "x"]))
 def test_fuzz_no_500(path: str, body: Any, numbers: str) -> None:
@@ -128,3 +130,21 @@ def test_fuzz_no_500(path: str, body: Any, numbers: str) -> None:
 def test_fuzz_checkpoint_headers_no_500(data: bytes, fmt: str, size: int) -> None:
     r = client.post(f"/api/checkpoint?format={fmt}&file_size={size}", content=data)
     assert r.status_code < 500, r.text
+
+
+def test_memory_and_fit() -> None:
+    r = client.post("/api/memory", json={"preset": "llama-3.1-8b", "batch": 4, "context": 8192,
+                                         "gpu": "rtx-4090"})
+    assert r.status_code == 200
+    plan = r.json()["plan"]
+    assert plan["total"] == str(sum(int(line["bytes"]) for line in plan["lines"]))
+    assert r.json()["fit"]["gpu"] == "rtx-4090"
+    r = client.post("/api/memory", json={"network": "10-20-20-20-2", "train": True,
+                                         "batch": 32})
+    assert r.json()["plan"]["lines"][0]["bytes"] == "2204"  # 1,102 x 2 bytes (bf16)
+    assert client.post("/api/memory", json={"preset": "llama-3.1-8b", "gpu": "24G"}) \
+        .status_code == 400
+    assert client.post("/api/memory", json={"preset": "llama-3.1-8b", "dtype": "fp7"}) \
+        .status_code == 400
+    assert any(d["name"] == "q4_k" for d in client.get("/api/dtypes").json())
+    assert any(g["name"] == "h100-80gb" for g in client.get("/api/gpus").json())

@@ -132,3 +132,15 @@ def test_bad_input_shows_the_message(page: Any) -> None:
     page.fill("#shorthand", "10--20")
     page.wait_for_selector("#error:not([hidden])")
     assert "token 2: empty size" in page.inner_text("#error")
+
+
+def test_the_memory_planner(page: Any) -> None:
+    page.click("#tab-preset")
+    wait_for(page, "8,030,261,248")
+    page.wait_for_function("document.getElementById('plan-verdict').textContent.includes("
+                           "'rtx-4090')", timeout=10_000)
+    assert "Fits on rtx-4090" in page.inner_text("#plan-verdict")
+    page.check("#plan-train")
+    page.wait_for_function("document.getElementById('plan-verdict').textContent.includes("
+                           "'Does not fit')", timeout=10_000)
+    assert "optimizer states (adamw)" in page.inner_text("#plan-table")

@@ -51,6 +51,58 @@ class GrowthRequest(BaseModel):
     network: str = Field(max_length=10_000, examples=["10-20-20-20-2"])
 
 
+class PlanRequest(BaseModel):
+    """A model (one of network, spec, config, preset) and the planner's setup."""
+
+    model_config = ConfigDict(extra="forbid")
+    network: str | None = Field(None, max_length=10_000)
+    spec: dict[str, Any] | None = None
+    config: dict[str, Any] | None = None
+    preset: str | None = Field(None, max_length=200)
+    dtype: str = Field("bf16", max_length=40)
+    batch: int = Field(1, ge=1, le=2**40)
+    context: int = Field(2048, ge=1, le=2**40)
+    kv_dtype: str | None = Field(None, max_length=40)
+    train: bool = False
+    optimizer: Literal["sgd", "sgd-momentum", "adam", "adamw", "adam-8bit", "adafactor",
+                       "lion"] = "adamw"
+    mixed_precision: bool = True
+    checkpointing: bool = False
+    gpus: int = Field(1, ge=1, le=1_000_000)
+    sharding: Literal["none", "ddp", "zero1", "zero2", "zero3", "fsdp", "tp"] = "none"
+    lora_rank: int = Field(0, ge=0, le=1_000_000)
+    qlora: bool = False
+    gpu: str | None = Field(None, max_length=40, examples=["rtx-4090", "24GiB"])
+
+
+def _plan_model(body: PlanRequest) -> Report:
+    given = [x for x in (body.network, body.spec, body.config, body.preset) if x is not None]
+    if len(given) != 1:
+        raise NnsizeError("give exactly one of: network, spec, config, preset")
+    if body.preset is not None:
+        from ..presets import presets
+
+        found = presets().get(body.preset.lower())
+        if found is None:
+            raise NnsizeError(f"no preset {body.preset!r}")
+        return found.count(None)
+    if body.config is not None:
+        from ..architectures import count_config
+
+        return count_config(body.config)
+    return _count(CountRequest(network=body.network, spec=body.spec))
+
+
+def _plan_view(plan: Any) -> dict[str, Any]:
+    from ..render import human
+
+    return {"title": plan.title, "total": str(plan.total),
+            "total_binary": human(plan.total, True), "notes": plan.notes,
+            "lines": [{"name": line.name, "bytes": str(line.bytes), "how": line.how,
+                       "exact": line.exact, "binary": human(line.bytes, True),
+                       "decimal": human(line.bytes, False)} for line in plan.lines]}
+
+
 class PresetRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(max_length=200, examples=["llama-3.1-8b"])
@@ -207,6 +259,50 @@ def create_app() -> FastAPI:
         return {s.axis: {"fixed": str(s.fixed), "sizes": [str(x) for x in s.sizes],
                          "params": [str(p) for p in s.params],
                          "exponent": f"{s.exponent:.2f}"} for s in (by_width, by_depth)}
+
+    @app.post("/api/memory")
+    def memory(body: PlanRequest) -> dict[str, Any]:
+        """Memory for inference or training, line by line (counts as strings), and, given a
+        gpu, whether it fits: the largest batch, the longest context, the fewest GPUs."""
+        from ..memory import Setup, fit, plan
+
+        report = _plan_model(body)
+        setup = Setup(dtype=body.dtype, batch=body.batch, context=body.context,
+                      kv_dtype=body.kv_dtype, train=body.train, optimizer=body.optimizer,
+                      mixed_precision=body.mixed_precision, checkpointing=body.checkpointing,
+                      gpus=body.gpus, sharding=body.sharding, lora_rank=body.lora_rank,
+                      qlora=body.qlora)
+        if body.gpu is None:
+            return {"plan": _plan_view(plan(report, setup))}
+        from ..gpus import find_gpu
+        from ..render import human
+
+        gpu = find_gpu(body.gpu)
+        result = fit(report, setup, gpu.usable)
+        return {"plan": _plan_view(result.plan),
+                "fit": {"gpu": gpu.name, "usable": str(gpu.usable),
+                        "usable_binary": human(gpu.usable, True), "fits": result.fits,
+                        "largest_batch": str(result.largest_batch),
+                        "longest_context": str(result.longest_context),
+                        "fewest_gpus": str(result.fewest_gpus),
+                        "precisions": [{"dtype": name, "binary": human(b, True), "fits": ok}
+                                       for name, b, ok in result.precisions]}}
+
+    @app.get("/api/dtypes")
+    def dtypes() -> list[dict[str, str]]:
+        """Every precision the planner knows, with its exact bits per value."""
+        from ..precision import catalogue
+
+        return [{"name": p.name, "bits": str(p.bits_per_value), "description": p.description}
+                for p in catalogue().values()]
+
+    @app.get("/api/gpus")
+    def gpus() -> list[dict[str, str]]:
+        """The GPU catalogue: memory and its source."""
+        from ..gpus import GPUS
+
+        return [{"name": g.name, "bytes": str(g.bytes), "source": g.source}
+                for g in GPUS.values()]
 
     @app.get("/api/presets")
     def preset_list() -> list[dict[str, str]]:

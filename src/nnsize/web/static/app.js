@@ -77,6 +77,7 @@ function show(data) {
   $("explain").textContent = v.explain;
   chart(r);
   showError("");
+  updatePlan();
 }
 
 function lineChart(svg, series, axis) {
@@ -108,6 +109,57 @@ async function growth(network) {
     $("growth").hidden = !response.ok;
     if (response.ok) { lineChart($("growth-width"), data.width, "width"); lineChart($("growth-depth"), data.depth, "depth"); }
   } catch (e) { $("growth").hidden = true; }
+}
+
+function planSource() {
+  if (state.mode === "mlp") return state.shorthand.trim() ? {network: state.shorthand.trim()} :
+    {network: [state.inputs, ...Array(+state.hidden || 0).fill(state.neurons), state.outputs].join("-")};
+  if (state.mode === "spec") return {spec: state.spec};
+  if (state.mode === "preset") return {preset: state.preset};
+  return state.config ? {config: state.config} : null;
+}
+
+let planPending = null;
+async function updatePlan() {
+  const source = planSource();
+  if (!source) return;
+  const body = {...source, dtype: $("plan-dtype").value || "bf16", batch: +$("plan-batch").value,
+                context: +$("plan-context").value, train: $("plan-train").checked,
+                optimizer: $("plan-optimizer").value};
+  if ($("plan-gpu").value.trim()) body.gpu = $("plan-gpu").value.trim();
+  if (planPending) planPending.abort();
+  planPending = new AbortController();
+  try {
+    const response = await fetch("/api/memory", {method: "POST", signal: planPending.signal,
+      headers: {"content-type": "application/json"}, body: JSON.stringify(body)});
+    const data = await response.json();
+    if (!response.ok) {
+      $("plan-verdict").textContent = typeof data.detail === "string" ? data.detail : "check the planner's fields";
+      return;
+    }
+    const plan = data.plan;
+    table($("plan-table"), ["", "Bytes", "Binary", "Decimal", "How (~ an estimate)"],
+      [...plan.lines.map((l) => [l.name, group(l.bytes), l.binary, l.decimal, (l.exact ? "" : "~ ") + l.how]),
+       ["total (the sum of the lines)", group(plan.total), plan.total_binary, "", ""]], (i) => i > 0 && i < 4);
+    $("plan-notes").textContent = plan.notes.join(" ");
+    const f = data.fit;
+    $("plan-verdict").textContent = f ? `${f.fits ? "Fits" : "Does not fit"} on ${f.gpu} (${f.usable_binary} usable): ` +
+      `${plan.total_binary} needed. Largest batch ${group(f.largest_batch)}, longest context ${group(f.longest_context)}, ` +
+      `fewest GPUs ${group(f.fewest_gpus)}. Precisions that fit: ${f.precisions.filter((p) => p.fits).map((p) => p.dtype).join(", ") || "none"}.` : plan.title;
+    const ns = "http://www.w3.org/2000/svg", svg = $("plan-chart"), W = 700, total = BigInt(plan.total) || 1n;
+    let x = 0;
+    const parts = [];
+    plan.lines.forEach((l, i) => {
+      const w = Number((BigInt(l.bytes) * 100000n) / total) / 100000 * W;
+      const r = document.createElementNS(ns, "rect");
+      r.setAttribute("x", x); r.setAttribute("y", 0); r.setAttribute("width", w); r.setAttribute("height", 24);
+      const t = document.createElementNS(ns, "text");
+      t.setAttribute("x", 0); t.setAttribute("y", 44 + 16 * i); t.textContent = `${l.name}: ${l.binary}`;
+      parts.push(r, t); x += w;
+    });
+    svg.setAttribute("viewBox", `0 0 ${W} ${36 + 16 * plan.lines.length}`);
+    svg.replaceChildren(...parts);
+  } catch (e) { if (e.name !== "AbortError") $("plan-verdict").textContent = e.message; }
 }
 
 async function update() {
@@ -222,6 +274,7 @@ async function countFile(file) {
       if (file.size > 1024 * 1024) throw new Error("a config.json over 1 MiB is not a config");
       const data = JSON.parse(await file.text());
       if (data && (data.model_type || data.architectures) && !data.layers) {
+        state.config = data;
         show(await post("/api/config", {config: data}));
       } else {
         state.spec = data; renderEditor(); $("spec-text").value = JSON.stringify(data, null, 2); select("spec");
@@ -283,6 +336,15 @@ async function init() {
   fetch("/api/layers").then((r) => r.json()).then((types) => {
     $("layer-types").replaceChildren(...types.map((t) => Object.assign(document.createElement("option"), {value: t})));
   });
+  for (const id of ["plan-dtype", "plan-batch", "plan-context", "plan-gpu", "plan-train", "plan-optimizer"])
+    $(id).addEventListener("input", updatePlan);
+  fetch("/api/gpus").then((r) => r.json()).then((list) => {
+    $("gpu-list").replaceChildren(...list.map((g) => Object.assign(document.createElement("option"), {value: g.name})));
+  });
+  const dtypes = await (await fetch("/api/dtypes")).json();
+  $("plan-dtype").replaceChildren(...dtypes.map((d) => Object.assign(document.createElement("option"),
+    {value: d.name, textContent: `${d.name} (${d.bits} bits)`})));
+  $("plan-dtype").value = "bf16";
   presets = await (await fetch("/api/presets")).json();
   const groups = {};
   for (const p of presets) {
