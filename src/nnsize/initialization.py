@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 from .errors import NnsizeError
 from .model import Report, numel
@@ -87,21 +86,10 @@ def report_scales(report: Report, nonlinearity: str = "relu",
                           "count with --convention pytorch")
     g = gain(nonlinearity, param)
     out = []
-    for name, t in _named(report):
+    for name, t in report.tensor_list():
         if not t.buffer and not t.shared_with and len(t.shape) >= 2 and \
                 t.role in ("weight", "embedding"):
             out.append(scales(name, t.shape, g))
     return out
 
 
-
-def _named(report: Report) -> list[tuple[str, Any]]:
-    """(full name, tensor) of every weight, repeats expanded (at most 100,000)."""
-    out: list[tuple[str, Any]] = []
-    for row in report.rows:
-        if row.repeat > 10_000:
-            raise NnsizeError(f"layer {row.name} repeats {row.repeat:,} times: too many to list")
-        out += list(row.named())
-        if len(out) > 100_000:
-            raise NnsizeError("more than 100,000 tensors: count a smaller model")
-    return out

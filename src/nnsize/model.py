@@ -311,6 +311,21 @@ class Report:
         for row in self.rows:
             yield from row.named()
 
+    def tensor_list(self, limit: int = 100_000) -> list[tuple[str, Tensor]]:
+        """named_tensors() as a list, refused past limit entries (a billion repeated layers
+        are counted in constant time, but not listed)."""
+        from .errors import NnsizeError
+
+        out: list[tuple[str, Tensor]] = []
+        for row in self.rows:
+            if row.repeat > limit:
+                raise NnsizeError(f"layer {row.name} repeats {row.repeat:,} times: too many to "
+                                  f"list one by one")
+            out += row.named()
+            if len(out) > limit:
+                raise NnsizeError(f"more than {limit:,} tensors: too many to list one by one")
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,

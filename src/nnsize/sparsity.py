@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
 
 from .errors import NnsizeError
 from .model import Report, numel
@@ -94,7 +93,7 @@ def sparsify(report: Report, sparsity: Fraction, per_layer: dict[str, Fraction] 
         raise NnsizeError(f"index width {index_bits} bits: one of 8, 16, 32, 64")
     per_layer = per_layer or {}
     out = []
-    for name, t in _named(report):
+    for name, t in report.tensor_list():
         if t.buffer or t.shared_with or len(t.shape) < 2 or t.role != "weight":
             continue
         matches = [k for k in per_layer if name.startswith(k)]
@@ -107,14 +106,3 @@ def sparsify(report: Report, sparsity: Fraction, per_layer: dict[str, Fraction] 
     return out
 
 
-
-def _named(report: Report) -> list[tuple[str, Any]]:
-    """(full name, tensor) of every weight, repeats expanded (at most 100,000)."""
-    out: list[tuple[str, Any]] = []
-    for row in report.rows:
-        if row.repeat > 10_000:
-            raise NnsizeError(f"layer {row.name} repeats {row.repeat:,} times: too many to list")
-        out += list(row.named())
-        if len(out) > 100_000:
-            raise NnsizeError("more than 100,000 tensors: count a smaller model")
-    return out
