@@ -182,6 +182,22 @@ def test_memory_is_a_sum_of_lines(capsys: pytest.CaptureFixture[str]) -> None:
                          "optimizer states (adamw)"]
 
 
+def test_what_weight_only_formats_keep(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    sizes = {}
+    for keep in ("norms,biases,embeddings,head", "none"):
+        assert main(["memory", "llama-3.2-1b", "--dtype", "q4_0", "--keep", keep,
+                     "--json"]) == 0
+        sizes[keep] = json.loads(capsys.readouterr().out)["lines"][0]["bytes"]
+    # tied embeddings of 128,256 x 2,048 at 16 bits instead of 4.5: 128,256 x 2,048 x 11.5 / 8
+    # bytes more, plus the norms (2 x 16 + 1) x 2,048 x 11.5 / 8
+    embeddings, norms = 128_256 * 2048, 33 * 2048
+    assert sizes["norms,biases,embeddings,head"] - sizes["none"] == \
+        pytest.approx((embeddings + norms) * 11.5 / 8, abs=2)
+    assert main(["memory", "llama-3.2-1b", "--keep", "eyes"]) == 2
+
+
 def test_precisions_exactly() -> None:
     # 1M parameters: fp32 4,000,000 B; int4 GPTQ group 128: 4 + 20/128 bits
     assert find("gptq-int4").bits_per_value * 1_000_000 / 8 == 519_531.25

@@ -64,16 +64,26 @@ def _b(p: Precision) -> str:
 
 # --- weights -----------------------------------------------------------------------------------
 
-def _kept(row_type: str, t: Tensor) -> bool:
-    """Tensors weight-only formats leave at the compute precision: norms, biases, embeddings,
-    the head, and anything of one dimension."""
-    return t.role in ("norm", "bias", "embedding", "statistic", "other") or len(t.shape) < 2 \
-        or row_type == "head"
+KEEP = ("norms", "biases", "embeddings", "head")  # what weight-only formats usually leave alone
 
 
-def weight_bytes(report: Report, precision: Precision, keep: Precision) -> tuple[int, str]:
+def _kept(row_type: str, t: Tensor, keep: tuple[str, ...]) -> bool:
+    """Whether a weight-only format leaves t at the compute precision: by default norms,
+    biases, embeddings and the head (and any other vector), as GPTQ, AWQ, bitsandbytes and most
+    GGUF mixes do; --keep changes the list."""
+    if t.role == "norm" or t.role in ("statistic", "other"):
+        return "norms" in keep or t.role != "norm"
+    if t.role == "bias" or len(t.shape) < 2:
+        return "biases" in keep or t.role != "bias"
+    if row_type == "head":
+        return "head" in keep
+    return t.role == "embedding" and "embeddings" in keep
+
+
+def weight_bytes(report: Report, precision: Precision, keep: Precision,
+                 kept_roles: tuple[str, ...] = KEEP) -> tuple[int, str]:
     """Bytes of every parameter (counted once) at precision; what a weight-only format leaves
-    alone stays at keep."""
+    alone (kept_roles) stays at keep."""
     quantized = precision.name not in FLOATS
     main, kept, total = 0, 0, 0
     for row in report.rows:
@@ -81,7 +91,7 @@ def weight_bytes(report: Report, precision: Precision, keep: Precision) -> tuple
             if t.buffer or t.shared_with:
                 continue
             n = t.numel * row.repeat
-            if quantized and _kept(row.type, t):
+            if quantized and _kept(row.type, t, kept_roles):
                 kept += n
                 total += _bytes(n, keep.bits_per_value)
             else:
@@ -92,7 +102,7 @@ def weight_bytes(report: Report, precision: Precision, keep: Precision) -> tuple
                 total += _bytes(n, precision.bits_per_value) + extra // 8
     how = f"{main:,} x {_b(precision)}"
     if kept:
-        how += f" + {kept:,} kept at {keep.name} ({_b(keep)}: norms, biases, embeddings, head)"
+        how += f" + {kept:,} kept at {keep.name} ({_b(keep)}: {', '.join(kept_roles)})"
     return total, how
 
 
@@ -116,6 +126,14 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
         groups[(tokens, per_token)] = groups.get((tokens, per_token), 0) + 1
         values += tokens * per_token
     total = _bytes(batch * values, kv.bits_per_value)
+    full = [layer for layer in d.layers if not layer.window]
+    per_token = sum(layer.latent_dim if layer.latent_dim is not None and latent else
+                    (layer.heads if layer.latent_dim is not None else layer.kv_heads) *
+                    (layer.key_dim + layer.value_dim) for layer in d.layers)
+    notes.append(f"KV cache per token (every layer): {_bytes(per_token, kv.bits_per_value):,} "
+                 f"bytes at {kv.name}" + (f"; {len(d.layers) - len(full)} sliding-window layers "
+                                          f"stop growing at their window" if
+                                          len(full) < len(d.layers) else ""))
     parts = [f"{n} layers x {tokens:,} tokens x {per:,}" for (tokens, per), n in groups.items()]
     how = f"{batch:,} x ({' + '.join(parts)}) values x {_b(kv)}"
     first = d.layers[0]
@@ -308,6 +326,7 @@ class Setup:
     lora_rank: int = 0
     lora_targets: tuple[str, ...] = ("q_proj", "v_proj")
     qlora: bool = False
+    keep: tuple[str, ...] = KEEP
 
     def check(self) -> None:
         for name, value in (("--batch", self.batch), ("--context", self.context),
@@ -325,6 +344,9 @@ class Setup:
                               f"{', '.join(SHARDING)}")
         if self.lora_rank < 0:
             raise NnsizeError("--lora-rank must be 0 (no LoRA) or more")
+        for role in self.keep:
+            if role not in KEEP:
+                raise NnsizeError(f"--keep {role!r}: choose from {', '.join(KEEP)} (or none)")
 
 
 def plan(report: Report, s: Setup) -> Plan:
@@ -337,7 +359,7 @@ def _infer(report: Report, s: Setup) -> Plan:
     compute = precision if precision.name in FLOATS else find("bf16")
     p = Plan(f"{report.source}: inference at {precision.name}, batch {s.batch:,}, context "
              f"{s.context:,}")
-    weights, how = weight_bytes(report, precision, compute)
+    weights, how = weight_bytes(report, precision, compute, s.keep)
     p.lines.append(Line("weights", weights, how))
     if report.decoder is not None:
         kv = find(s.kv_dtype) if s.kv_dtype else compute
@@ -381,7 +403,7 @@ def _train(report: Report, s: Setup) -> Plan:
         rank = s.lora_rank or 16
         adapters = _lora(report, rank, s.lora_targets)
         base = find("nf4") if s.qlora else precision
-        weights, how = weight_bytes(report, base, precision)
+        weights, how = weight_bytes(report, base, precision, s.keep)
         p.lines.append(Line(f"base weights, frozen ({base.name})", weights // shard[0], how))
         lora_params = sum(numel(t.shape) for t, _ in adapters)
         p.lines.append(Line(f"LoRA adapters (rank {rank})", _bytes(lora_params,

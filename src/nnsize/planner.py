@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from .cli import _model_options, _options, _Parser
-from .memory import OPTIMIZERS, SHARDING, Setup
+from .memory import KEEP, OPTIMIZERS, SHARDING, Setup
 
 
 def _setup_options(p: argparse.ArgumentParser) -> None:
@@ -34,6 +34,9 @@ def _setup_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lora-targets", default="q_proj,v_proj",
                    help="module names to adapt, or all-linear (q_proj,v_proj)")
     p.add_argument("--qlora", action="store_true", help="LoRA over NF4 base weights")
+    p.add_argument("--keep", default=",".join(KEEP),
+                   help="what a weight-only format (int4, nf4, q4_k...) leaves at the compute "
+                        "precision: norms, biases, embeddings, head, or none (default: all four)")
     p.add_argument("--json", action="store_true")
     _model_options(p)
 
@@ -45,7 +48,9 @@ def _setup(args: argparse.Namespace) -> Setup:
                  checkpointing=args.checkpointing, gpus=args.gpus, sharding=args.sharding,
                  lora_rank=args.lora_rank,
                  lora_targets=tuple(t.strip() for t in args.lora_targets.split(",") if t),
-                 qlora=args.qlora)
+                 qlora=args.qlora,
+                 keep=() if args.keep.strip() == "none" else
+                 tuple(k.strip() for k in args.keep.split(",") if k.strip()))
 
 
 def _report(args: argparse.Namespace) -> Any:

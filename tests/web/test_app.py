@@ -78,6 +78,19 @@ def test_errors_are_4xx_with_the_cli_message(path: str, body: dict[str, Any], st
     assert message in json.dumps(r.json())
 
 
+def test_an_onnx_file_sent_whole() -> None:
+    onnx = pytest.importorskip("onnx")
+    helper = onnx.helper
+    w = onnx.numpy_helper.from_array(__import__("numpy").zeros((3, 4), "float32"), "w")
+    graph = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 3])],
+                              [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 4])],
+                              [w])
+    data = helper.make_model(graph).SerializeToString()
+    r = client.post(f"/api/checkpoint?format=onnx&file_size={len(data)}", content=data)
+    assert r.status_code == 200 and r.json()["report"]["total_params"] == 12
+
+
 def test_request_size_limit() -> None:
     big = {"network": "1" * (JSON_LIMIT + 10)}
     assert client.post("/api/count", json=big).status_code == 413

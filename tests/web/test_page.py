@@ -112,6 +112,21 @@ def test_a_permalink_restores_the_state(page: Any, browser: Any) -> None:
     fresh.close()
 
 
+def test_the_planner_is_in_the_permalink(page: Any, browser: Any) -> None:
+    page.click("#tab-preset")
+    wait_for(page, "8,030,261,248")
+    page.fill("#plan-context", "4096")
+    page.fill("#plan-gpu", "h100-80gb")
+    page.wait_for_function("document.getElementById('plan-verdict').textContent.includes("
+                           "'h100-80gb')", timeout=10_000)
+    fresh = browser.new_page()
+    fresh.goto(page.get_attribute("#permalink", "href"))
+    wait_for(fresh, "8,030,261,248")
+    assert fresh.input_value("#plan-context") == "4096"
+    assert fresh.input_value("#plan-gpu") == "h100-80gb"
+    fresh.close()
+
+
 def test_phone_width_and_dark_mode(browser: Any, server: str) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844},
                                   color_scheme="dark")

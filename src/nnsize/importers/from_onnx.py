@@ -79,11 +79,12 @@ def _macs(node: Any, shapes: dict[str, tuple[Any, ...]], weights: dict[str, Shap
     return 0
 
 
-def load_onnx(path: str) -> Report:
-    """Count an .onnx file's initializers node by node; external data is never opened."""
+def load_onnx(path: str, data: bytes | None = None) -> Report:
+    """Count an .onnx file (or its bytes) node by node; external data is never opened."""
     onnx = _onnx()
     try:
-        model = onnx.load(path, load_external_data=False)
+        model = onnx.load(path, load_external_data=False) if data is None else \
+            onnx.load_from_string(data)
     except FileNotFoundError as e:
         raise SpecError(f"{path}: no such file") from e
     except Exception as e:  # DecodeError and friends: not a valid ONNX protobuf

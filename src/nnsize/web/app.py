@@ -321,13 +321,18 @@ def create_app() -> FastAPI:
 
     @app.post("/api/checkpoint")
     async def checkpoint(request: Request,
-                         format: Literal["safetensors", "gguf"] = Query(...),
+                         format: Literal["safetensors", "gguf", "onnx"] = Query(...),
                          file_size: int = Query(..., ge=0, le=2**62),
                          name: str = Query("checkpoint", max_length=500),
                          numbers: Numbers = "int") -> dict[str, Any]:
         """Count a checkpoint from its first bytes (the body): a safetensors file's length and
-        header, or a GGUF file's whole header.  file_size is the whole file's size."""
+        header, a GGUF file's whole header, or a whole ONNX file (whose external data stays
+        behind).  file_size is the whole file's size."""
         data = await request.body()
+        if format == "onnx":
+            from ..importers.from_onnx import load_onnx
+
+            return _answer(load_onnx(name, data), numbers)
         if format == "safetensors":
             from ..importers.from_safetensors import load_safetensors
 

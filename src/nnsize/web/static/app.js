@@ -196,8 +196,25 @@ function writeHash() {
     outputs: state.outputs, shorthand: state.shorthand}).forEach(([k, v]) => v !== "" && p.set(k, v));
   if (state.mode === "spec") p.set("spec", JSON.stringify(state.spec));
   if (state.mode === "preset") p.set("preset", state.preset);
+  for (const [key, id] of PLAN_FIELDS) {
+    const el = $(id);
+    const value = el.type === "checkbox" ? (el.checked ? "1" : "") : el.value;
+    if (value) p.set(key, value);
+  }
   history.replaceState(null, "", "#" + p.toString());
   $("permalink").href = location.href;
+}
+
+const PLAN_FIELDS = [["dtype", "plan-dtype"], ["batch", "plan-batch"], ["context", "plan-context"],
+                     ["gpu", "plan-gpu"], ["train", "plan-train"], ["optimizer", "plan-optimizer"]];
+
+function readPlanHash() {
+  const p = new URLSearchParams(location.hash.slice(1));
+  for (const [key, id] of PLAN_FIELDS) {
+    if (!p.has(key)) continue;
+    const el = $(id);
+    if (el.type === "checkbox") el.checked = p.get(key) === "1"; else el.value = p.get(key);
+  }
 }
 
 function readHash() {
@@ -292,8 +309,13 @@ async function countFile(file) {
     } else if (lower.endsWith(".gguf")) {
       const bytes = await file.slice(0, Math.min(file.size, 16 * 1024 * 1024)).arrayBuffer();
       show(await post(`/api/checkpoint?format=gguf&file_size=${file.size}&name=${name}`, bytes, true));
+    } else if (lower.endsWith(".onnx")) {
+      // an ONNX file keeps its weights inside unless they are external data: the file itself is
+      // the header, so only small ones (or ones with external data) are sent
+      if (file.size > 16 * 1024 * 1024) throw new Error("this ONNX file holds its weights inside (over 16 MiB): count it with the command line, nnsize model.onnx");
+      show(await post(`/api/checkpoint?format=onnx&file_size=${file.size}&name=${name}`, await file.arrayBuffer(), true));
     } else {
-      throw new Error("drop a config.json, a .safetensors or a .gguf file");
+      throw new Error("drop a config.json, a .safetensors, a .gguf or an .onnx file");
     }
   } catch (e) {
     showError(e.message);
@@ -337,7 +359,7 @@ async function init() {
     $("layer-types").replaceChildren(...types.map((t) => Object.assign(document.createElement("option"), {value: t})));
   });
   for (const id of ["plan-dtype", "plan-batch", "plan-context", "plan-gpu", "plan-train", "plan-optimizer"])
-    $(id).addEventListener("input", updatePlan);
+    $(id).addEventListener("input", () => { writeHash(); updatePlan(); });
   fetch("/api/gpus").then((r) => r.json()).then((list) => {
     $("gpu-list").replaceChildren(...list.map((g) => Object.assign(document.createElement("option"), {value: g.name})));
   });
@@ -345,6 +367,7 @@ async function init() {
   $("plan-dtype").replaceChildren(...dtypes.map((d) => Object.assign(document.createElement("option"),
     {value: d.name, textContent: `${d.name} (${d.bits} bits)`})));
   $("plan-dtype").value = "bf16";
+  readPlanHash();
   presets = await (await fetch("/api/presets")).json();
   const groups = {};
   for (const p of presets) {
