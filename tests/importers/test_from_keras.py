@@ -33,6 +33,10 @@ def models() -> dict[str, Any]:
         "norms": seq((16,), layers.LayerNormalization(), layers.Dense(16),
                      layers.GroupNormalization(groups=4), layers.RMSNormalization(),
                      layers.BatchNormalization()),
+        "mobile": seq((16, 16, 3), layers.Conv2D(8, 3, padding="same"),
+                      layers.DepthwiseConv2D(3, depth_multiplier=2),
+                      layers.BatchNormalization(), layers.GlobalAveragePooling2D(),
+                      layers.Dense(4)),
         "sequence_norms": seq((6, 16), layers.LayerNormalization(), layers.Dense(8),
                               layers.RMSNormalization()),
     }

@@ -72,6 +72,40 @@ def test_convolutions(case: tuple[dict[str, Any], tuple[int, ...]]) -> None:
     compare(layer, x, spatial=True)
 
 
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(1, 2), c=st.integers(1, 4), multiplier=st.integers(1, 3),
+       k=st.integers(1, 3), bias=st.booleans(), padding=st.sampled_from(["valid", "same"]),
+       strides=st.integers(1, 2))
+def test_depthwise_convolutions(n: int, c: int, multiplier: int, k: int, bias: bool,
+                                padding: str, strides: int) -> None:
+    # Keras keeps the kernel as (*kernel, channels, multiplier): compare counts and shapes
+    layer = {"type": f"DepthwiseConv{n}D", "kernel_size": k, "depth_multiplier": multiplier,
+             "use_bias": bias, "padding": padding, "strides": strides}
+    x = (c, *([6] * n))
+    args = {key: v for key, v in layer.items() if key != "type"}
+    keras_layer = getattr(keras.layers, layer["type"])(**args)
+    model = keras.Sequential([keras.Input(channels_last(x)), keras_layer])
+    report = nnsize.count({"input_shape": list(x), "layers": [layer]}, convention="keras")
+    assert report.total_params == model.count_params()
+    out = tuple(keras_layer.compute_output_shape((None, *channels_last(x)))[1:])
+    assert channels_last(report.output_shape) == out
+
+
+@pytest.mark.parametrize("kind", ["GlobalAveragePooling2D", "GlobalMaxPooling1D",
+                                  "GlobalAveragePooling3D"])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_global_pooling(kind: str, keepdims: bool) -> None:
+    n = int(kind[-2])
+    x = (5, *([4] * n))
+    layer = {"type": kind, "keepdims": keepdims}
+    keras_layer = getattr(keras.layers, kind)(keepdims=keepdims)
+    report = nnsize.count({"input_shape": list(x), "layers": [layer, {
+        "type": "Flatten"}, {"type": "Dense", "units": 3}]}, convention="keras")
+    assert report.total_params == 5 * 3 + 3
+    out = tuple(keras_layer.compute_output_shape((None, *channels_last(x)))[1:])
+    assert channels_last(report.rows[0].output_shape) == out or report.rows[0].output_shape == out
+
+
 @settings(max_examples=20, deadline=None)
 @given(kind=st.sampled_from(["BatchNormalization", "LayerNormalization", "GroupNormalization",
                              "RMSNormalization"]),

@@ -290,3 +290,35 @@ def _keras_conv(n: int, transposed: bool) -> None:
 for _n in (1, 2, 3):
     _keras_conv(_n, False)
     _keras_conv(_n, True)
+
+
+def _keras_depthwise(n: int) -> None:
+    name = f"DepthwiseConv{n}D"
+
+    @alias(name)
+    def translate_depthwise(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
+        """A depthwise convolution is a grouped one: groups = channels, depth_multiplier
+        outputs each.  Keras stores its kernel as (*kernel, channels, multiplier); the count is
+        the same."""
+        out = translate(name, args, {"kernel_size": "kernel_size", "strides": "stride",
+                                     "padding": "padding", "dilation_rate": "dilation",
+                                     "use_bias": "bias", "depth_multiplier": "depth_multiplier"},
+                        ("depthwise_initializer", "depthwise_regularizer",
+                         "depthwise_constraint"))
+        for ignored in ("depthwise_initializer", "depthwise_regularizer", "depthwise_constraint"):
+            out.pop(ignored, None)
+        channels = x[0] if x else 1
+        multiplier = out.pop("depth_multiplier", 1)
+        padding = out.pop("padding", "valid")
+        if padding == "same" and len(x) == n + 1:
+            out["padding"] = keras_same_padding(x, out.get("kernel_size", 1),
+                                                out.get("stride", 1), out.get("dilation", 1), n)
+        elif padding == "valid":
+            out["padding"] = 0
+        else:
+            raise SpecError(f"{name}: padding must be 'same' or 'valid', got {padding!r}")
+        return f"Conv{n}d", {**out, "groups": channels, "out_channels": channels * multiplier}
+
+
+for _n in (1, 2):
+    _keras_depthwise(_n)

@@ -159,3 +159,25 @@ def _keras_pool(kind: str, n: int) -> None:
 for _n in (1, 2, 3):
     _keras_pool("Max", _n)
     _keras_pool("Average", _n)
+
+
+@dataclass(frozen=True)
+class _GlobalPool(Kind):
+    """Keras' global pooling: each channel to one value, (C, spatial...) -> (C,), or
+    (C, 1, ...) with keepdims.  PyTorch writes it AdaptiveAvgPool / AdaptiveMaxPool + Flatten."""
+
+    keepdims: bool = False
+    data_format: str | None = None
+    name: str | None = None
+
+    n: ClassVar[int] = 2
+
+    def output_shape(self, x: Shape) -> Shape:
+        need_rank(x, (self.n + 1,), f"(channels, {self.n} spatial)")
+        return (x[0], *((1,) * self.n)) if self.keepdims else (x[0],)
+
+
+for _kind in ("Average", "Max"):
+    for _n in (1, 2, 3):
+        register(dataclass(frozen=True)(type(f"Global{_kind}Pooling{_n}D", (_GlobalPool,), {
+            "n": _n, "__doc__": f"Keras' Global{_kind}Pooling{_n}D: no parameters."})))
