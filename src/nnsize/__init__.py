@@ -70,11 +70,12 @@ def count(source: Any, convention: str | None = None, **options: Any) -> Report:
         from .importers.from_torch_checkpoint import load_checkpoint
 
         return load_checkpoint(source)
-    from .presets import find_preset
+    if source[:1].isalpha():  # preset names start with a letter; shorthands with a digit
+        from .presets import find_preset
 
-    preset = find_preset(source)
-    if preset is not None:
-        return preset.count(convention, **options)
+        preset = find_preset(source)
+        if preset is not None:
+            return preset.count(convention, **options)
     if spec.looks_like_file(source):
         data = spec.load(source)
         from .architectures import count_config, looks_like_config
