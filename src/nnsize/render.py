@@ -179,21 +179,28 @@ def explanation(report: Report) -> str:
     out = ["How these numbers come about", "============================"]
     for r in report.rows:
         args = ", ".join(f"{k}={v}" for k, v in r.args)
-        where = f"Layer {r.name}" if r.repeat == 1 else f"Layers {r.name} ({n(r.repeat)} alike)"
-        label = f"{r.label}: " if r.label != r.type else ""
-        out.append(f"{where}  {label}{r.type}({args})")
-        out.append(f"  input {shape(r.input_shape)} -> output {shape(r.output_shape)}")
+        if r.qualified or r.depth >= 0:  # named rows: a model family's groups, a module tree
+            out.append(f"{r.label or r.name or r.type} ({r.type})")
+        else:
+            where = f"Layer {r.name}" if r.repeat == 1 else \
+                f"Layers {r.name} ({n(r.repeat)} alike)"
+            label = f"{r.label}: " if r.label != r.type else ""
+            out.append(f"{where}  {label}{r.type}({args})")
+        if r.input_shape or r.output_shape:
+            out.append(f"  input {shape(r.input_shape)} -> output {shape(r.output_shape)}")
         for t in r.tensors:
             dims = " x ".join(t.dims) if t.dims and len(t.dims) == len(t.shape) else ""
             sizes = " x ".join(n(d) for d in t.shape) or "1 (a scalar)"
             copies = f"{n(t.copies)} x " if t.copies != 1 else ""
-            kind = "buffer" if t.buffer else "parameter" if t.trainable else \
+            kind = f"the same tensor as {t.shared_with}, counted there" if t.shared_with else \
+                "buffer" if t.buffer else "parameter" if t.trainable else \
                 "non-trainable parameter"
             value = f"{copies}{sizes} = {n(t.numel)}" if len(t.shape) > 1 or t.copies != 1 \
                 else f"{sizes}"
-            out.append(f"  {t.name}: {dims + ' = ' if dims else ''}{value}   ({t.role}, {kind})")
+            name = t.name.replace("{i}", f"{{{t.start}..{t.start + t.copies - 1}}}")
+            out.append(f"  {name}: {dims + ' = ' if dims else ''}{value}   ({t.role}, {kind})")
         if r.tensors:
-            terms = [n(t.numel) for t in r.tensors if not t.buffer]
+            terms = [n(t.numel) for t in r.tensors if not t.buffer and not t.shared_with]
             each = f"{' + '.join(terms)} = " if len(terms) > 1 else ""
             line = f"  parameters = {each}{n(r.params_each)}"
             if r.repeat != 1:
