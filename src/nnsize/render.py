@@ -78,7 +78,7 @@ def _tree_table(report: Report) -> tuple[list[str], list[list[str]], list[bool]]
     return headers, rows, [False, False, False, True, True, True, True, True, True]
 
 
-def _layer_table(report: Report) -> tuple[list[str], list[list[str]], list[bool]]:
+def layer_table(report: Report) -> tuple[list[str], list[list[str]], list[bool]]:
     if report.is_tree:
         return _tree_table(report)
     # (header, cell, right-aligned, shown): columns with nothing to say are left out
@@ -142,7 +142,7 @@ MEMORY_HEADERS = ["Precision", "Bits", "Bytes", "Binary (KiB/MiB/GiB)", "Decimal
 def text(report: Report, explain: bool = False) -> str:
     inputs = f"input shape {shape(report.input_shape)}, " if report.input_shape else ""
     out = [f"{report.source}  ({inputs}convention: {report.convention})", ""]
-    out += [table(*_layer_table(report)), ""]
+    out += [table(*layer_table(report)), ""]
     width = max(len(k) for k, _ in totals(report))
     vwidth = max(len(v.split(" ")[0]) for _, v in totals(report))
     for k, v in totals(report):
@@ -237,7 +237,7 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str
 
 
 def markdown(report: Report) -> str:
-    headers, rows, _ = _layer_table(report)
+    headers, rows, _ = layer_table(report)
     return "\n".join([
         f"### {report.source}", "",
         f"Input shape {shape(report.input_shape)}, convention: {report.convention}.", "",
@@ -281,7 +281,7 @@ def html(report: Report) -> str:
                        for r in rows)
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
-    headers, rows, _ = _layer_table(report)
+    headers, rows, _ = layer_table(report)
     return (f"<div class='nnsize-report'><p><b>{escape(report.source)}</b> "
             f"(convention: {escape(report.convention)})</p>"
             + table_html(headers, rows)

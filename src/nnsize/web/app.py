@@ -125,9 +125,9 @@ def _strings(value: Any) -> Any:
 
 def _answer(report: Report, numbers: Numbers) -> dict[str, Any]:
     """The report, and the strings the page shows (rendered by render.py, as everywhere)."""
-    from ..render import _layer_table, explanation, markdown, memory_rows, totals
+    from ..render import layer_table, explanation, markdown, memory_rows, totals
 
-    headers, rows, _ = _layer_table(report)
+    headers, rows, _ = layer_table(report)
     data = report.to_dict()
     view = {"headers": headers, "rows": rows, "totals": totals(report),
             "memory": memory_rows(report), "markdown": markdown(report),
@@ -150,11 +150,10 @@ def _count(body: CountRequest) -> Report:
         return count_spec(body.spec, body.convention)
     if body.network is not None:
         return count_shorthand(body.network, body.convention)  # a shorthand, never a path
-    if any(v is None for v in calculator):
+    numbers = [v for v in calculator if v is not None]
+    if len(numbers) != 4:
         raise NnsizeError("the calculator needs inputs, hidden_layers, neurons and outputs")
-    inputs, hidden, neurons, outputs = calculator
-    assert inputs is not None and hidden is not None and neurons is not None \
-        and outputs is not None
+    inputs, hidden, neurons, outputs = numbers
     if hidden > 1_000_000_000_000:
         raise NnsizeError(f"hidden_layers={hidden:,} is more than nnsize shows at once")
     return count_shorthand(from_counts(inputs, hidden, neurons, outputs), body.convention)
