@@ -24,7 +24,7 @@ from fractions import Fraction
 from typing import Any
 
 from .errors import NnsizeError
-from .model import Report, Tensor, numel
+from .model import AttentionLayer, Report, Tensor, numel
 from .precision import FLOATS, Precision, find
 
 OPTIMIZERS = ("sgd", "sgd-momentum", "adam", "adamw", "adam-8bit", "adafactor", "lion")
@@ -108,6 +108,14 @@ def weight_bytes(report: Report, precision: Precision, keep: Precision,
 
 # --- KV cache ----------------------------------------------------------------------------------
 
+def _cached_values(layer: AttentionLayer, latent: bool) -> int:
+    """Values one layer caches per token: its latent (MLA, compressed), every head's key and
+    value (MLA expanded), or its key-value heads' keys and values."""
+    if layer.latent_dim is not None:
+        return layer.latent_dim if latent else layer.heads * (layer.key_dim + layer.value_dim)
+    return layer.kv_heads * (layer.key_dim + layer.value_dim)
+
+
 def kv_cache(report: Report, batch: int, context: int, kv: Precision,
              latent: bool = True) -> tuple[int, str, list[str]]:
     d = report.decoder
@@ -117,23 +125,13 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
     groups: dict[tuple[int, int], int] = {}
     for layer in d.layers:
         tokens = min(context, layer.window - 1) if layer.window else context
-        if layer.latent_dim is not None and latent:
-            per_token = layer.latent_dim
-        elif layer.latent_dim is not None:
-            per_token = layer.heads * (layer.key_dim + layer.value_dim)
-        else:
-            per_token = layer.kv_heads * (layer.key_dim + layer.value_dim)
+        per_token = _cached_values(layer, latent)
         groups[(tokens, per_token)] = groups.get((tokens, per_token), 0) + 1
         values += tokens * per_token
     total = _bytes(batch * values, kv.bits_per_value)
-    full = [layer for layer in d.layers if not layer.window]
-    per_token = sum(layer.latent_dim if layer.latent_dim is not None and latent else
-                    (layer.heads if layer.latent_dim is not None else layer.kv_heads) *
-                    (layer.key_dim + layer.value_dim) for layer in d.layers)
+    per_token = sum(_cached_values(layer, latent) for layer in d.layers)
     notes.append(f"KV cache per token (every layer): {_bytes(per_token, kv.bits_per_value):,} "
-                 f"bytes at {kv.name}" + (f"; {len(d.layers) - len(full)} sliding-window layers "
-                                          f"stop growing at their window" if
-                                          len(full) < len(d.layers) else ""))
+                 f"bytes at {kv.name}")
     parts = [f"{n} layers x {tokens:,} tokens x {per:,}" for (tokens, per), n in groups.items()]
     how = f"{batch:,} x ({' + '.join(parts)}) values x {_b(kv)}"
     first = d.layers[0]

@@ -250,6 +250,22 @@ def keras_same_padding(x: Shape, kernel: Any, strides: Any, dilation: Any, n: in
     return tuple(pads)
 
 
+def _check_padding(name: str, padding: Any) -> None:
+    if padding not in ("same", "valid"):
+        raise SpecError(f"{name}: padding must be 'same' or 'valid', got {padding!r}")
+
+
+def _torch_padding(padding: str, out: dict[str, Any], x: Shape, n: int) -> Any:
+    """Keras' 'valid' as 0, and its 'same' as the padding that gives the same output length
+    (left as 'same' for an input of the wrong rank, which the convolution then refuses)."""
+    if padding == "valid":
+        return 0
+    if len(x) != n + 1:
+        return "same"
+    return keras_same_padding(x, out.get("kernel_size", 1), out.get("stride", 1),
+                              out.get("dilation", 1), n)
+
+
 def _keras_conv(n: int, transposed: bool) -> None:
     name = f"Conv{n}DTranspose" if transposed else f"Conv{n}D"
 
@@ -260,8 +276,7 @@ def _keras_conv(n: int, transposed: bool) -> None:
                                      "dilation_rate": "dilation", "groups": "groups",
                                      "use_bias": "bias"}, ("output_padding",))
         padding = out.pop("padding", "valid")
-        if padding not in ("same", "valid"):
-            raise SpecError(f"{name}: padding must be 'same' or 'valid', got {padding!r}")
+        _check_padding(name, padding)
         if out.get("output_padding", 0) is None:  # Keras' default: worked out from the rest
             del out["output_padding"]
         if transposed:
@@ -277,13 +292,7 @@ def _keras_conv(n: int, transposed: bool) -> None:
             if "output_padding" not in out and any(r < st[i] for i, r in enumerate(reach)):
                 out["output_padding"] = tuple(max(st[i] - r, 0) for i, r in enumerate(reach))
             return f"ConvTranspose{n}d", out
-        if padding == "same" and len(x) == n + 1:
-            out["padding"] = keras_same_padding(x, out.get("kernel_size", 1),
-                                                out.get("stride", 1), out.get("dilation", 1), n)
-        elif padding == "valid":
-            out["padding"] = 0
-        else:
-            out["padding"] = padding
+        out["padding"] = _torch_padding(padding, out, x, n)
         return f"Conv{n}d", out
 
 
@@ -302,21 +311,12 @@ def _keras_depthwise(n: int) -> None:
         the same."""
         out = translate(name, args, {"kernel_size": "kernel_size", "strides": "stride",
                                      "padding": "padding", "dilation_rate": "dilation",
-                                     "use_bias": "bias", "depth_multiplier": "depth_multiplier"},
-                        ("depthwise_initializer", "depthwise_regularizer",
-                         "depthwise_constraint"))
-        for ignored in ("depthwise_initializer", "depthwise_regularizer", "depthwise_constraint"):
-            out.pop(ignored, None)
+                                     "use_bias": "bias", "depth_multiplier": "depth_multiplier"})
         channels = x[0] if x else 1
         multiplier = out.pop("depth_multiplier", 1)
         padding = out.pop("padding", "valid")
-        if padding == "same" and len(x) == n + 1:
-            out["padding"] = keras_same_padding(x, out.get("kernel_size", 1),
-                                                out.get("stride", 1), out.get("dilation", 1), n)
-        elif padding == "valid":
-            out["padding"] = 0
-        else:
-            raise SpecError(f"{name}: padding must be 'same' or 'valid', got {padding!r}")
+        _check_padding(name, padding)
+        out["padding"] = _torch_padding(padding, out, x, n)
         return f"Conv{n}d", {**out, "groups": channels, "out_channels": channels * multiplier}
 
 

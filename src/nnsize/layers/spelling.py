@@ -18,7 +18,8 @@ IGNORED = frozenset({
     "return_state", "embeddings_initializer", "embeddings_regularizer", "embeddings_constraint",
     "mask_zero", "synchronized", "epsilon", "momentum", "axis", "input_length", "sparse",
     "use_cudnn", "implementation", "time_major", "renorm_clipping", "renorm_momentum",
-    "zero_output_for_mask", "trainable",
+    "zero_output_for_mask", "trainable", "depthwise_initializer", "depthwise_regularizer",
+    "depthwise_constraint",
 })
 # Keras arguments that add or remove weights: accepted only at these values.
 ONLY = {"renorm": False, "quantization_config": None, "rms_scaling": False, "lora_rank": None}

@@ -125,7 +125,7 @@ def _strings(value: Any) -> Any:
 
 def _answer(report: Report, numbers: Numbers) -> dict[str, Any]:
     """The report, and the strings the page shows (rendered by render.py, as everywhere)."""
-    from ..render import layer_table, explanation, markdown, memory_rows, totals
+    from ..render import explanation, layer_table, markdown, memory_rows, totals
 
     headers, rows, _ = layer_table(report)
     data = report.to_dict()
