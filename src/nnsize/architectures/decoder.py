@@ -2,7 +2,7 @@
 
     model.embed_tokens -> layers.{i}: self_attn, mlp (or experts), norms -> model.norm -> lm_head
 
-Families differ in a few traits (traits.py), given per family below and in families.py: biases,
+Families differ in a few traits (traits.py), given per family below and in decoder_families.py: biases,
 extra norms, fused projections, mixture-of-experts feed-forward layers, DeepSeek's multi-head
 latent attention.  One builder reads them.  Defaults are those of transformers' config class for
 each family (tests check them against it).
@@ -10,6 +10,7 @@ each family (tests check them against it).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
@@ -66,7 +67,7 @@ TRAITS: dict[str, Traits] = {
     "qwen2": Traits(qkv_bias=True, o_bias=False, windows="qwen"),
     "qwen2_moe": Traits(qkv_bias="qkv_bias", o_bias=False, windows="qwen",
                         moe=Moe(layers="sparse_step", shared_width="shared_expert_intermediate_size",
-                                shared_name="shared_expert", shared_gate=True)),
+                                shared_name="mlp.shared_expert", shared_gate=True)),
     "qwen3": Traits(qk_norm="head", windows="qwen"),
     "qwen3_moe": Traits(qk_norm="head", windows="qwen", moe=_QWEN_MOE),
     "gemma": Traits(),
@@ -98,19 +99,30 @@ TRAITS: dict[str, Traits] = {
 class Dims:
     """The sizes a decoder layer is built from, read once."""
 
-    def __init__(self, c: Config) -> None:
+    def __init__(self, t: Traits, c: Config) -> None:
         self.hidden = c.int("hidden_size")
         self.heads = c.int("num_attention_heads")
-        self.kv = c.int("num_key_value_heads", self.heads)
-        self.head_dim = c.int("head_dim", None) or self.hidden // self.heads
-        self.inter = c.int("intermediate_size")
+        kv = self._fallback(t, "num_key_value_heads", self.heads)
+        self.kv = c.int("num_key_value_heads", *kv)
+        self.head_dim = (c.int("head_dim", *self._fallback(t, "head_dim", None))
+                         if t.head_dim else None) or self.hidden // self.heads
+        self.inter = c.int(t.dense_width)
         self.vocab = c.int("vocab_size")
         self.layers = c.int("num_hidden_layers")
 
+    @staticmethod
+    def _fallback(t: Traits, key: str, value: int | None) -> tuple[int | None, ...]:
+        """The value a missing or null key takes, none for a key the family requires."""
+        return () if key in t.requires else (value,)
+
 
 def flag(c: Config, value: Flag) -> bool:
-    """A trait's answer: fixed, or read from the config key it names."""
-    return value if isinstance(value, bool) else c.bool(value)
+    """A trait's answer: fixed, or read from the config key it names ("!key": its negation)."""
+    if isinstance(value, bool):
+        return value
+    if value.startswith("!"):
+        return not c.bool(value[1:])
+    return c.bool(value)
 
 
 def _attention(t: Traits, c: Config, d: Dims) -> list[Tensor]:
@@ -131,7 +143,10 @@ def _attention(t: Traits, c: Config, d: Dims) -> list[Tensor]:
         elif t.qk_norm == "full":
             w += norm(f"self_attn.{qn}", q, t.qk_norm_bias) + \
                 norm(f"self_attn.{kn}", kv, t.qk_norm_bias)
-        else:  # one norm per head
+        elif t.qk_norm == "per_head":  # a list of LayerNorms, one per head (StableLM)
+            w += [x for i in range(d.heads) for x in norm(f"self_attn.{qn}.norms.{i}", d.head_dim)]
+            w += [x for i in range(d.kv) for x in norm(f"self_attn.{kn}.norms.{i}", d.head_dim)]
+        else:  # one norm per head, as one tensor (Cohere)
             w += [Tensor(f"self_attn.{qn}.weight", (d.heads, d.head_dim), "norm"),
                   Tensor(f"self_attn.{kn}.weight", (d.kv, d.head_dim), "norm")]
     if t.sinks:
@@ -171,6 +186,9 @@ def _dense_mlp(t: Traits, c: Config, d: Dims, inter: int, prefix: str = "mlp") -
         w = linear(f"{prefix}.fc1", inter, h, bias) + linear(f"{prefix}.fc2", h, inter, bias)
     elif t.mlp == "c_fc":
         w = linear(f"{prefix}.c_fc", inter, h, bias) + linear(f"{prefix}.c_proj", h, inter, bias)
+    elif t.mlp == "io":  # Granite's shared expert: gate and up in one input_linear
+        w = linear(f"{prefix}.input_linear", 2 * inter, h, bias) + \
+            linear(f"{prefix}.output_linear", h, inter, bias)
     elif t.mlp == "plain":
         w = linear(f"{prefix}.up_proj", inter, h, bias) + \
             linear(f"{prefix}.down_proj", h, inter, bias)
@@ -228,7 +246,7 @@ def _layer(t: Traits, c: Config, d: Dims, i: int) -> Layer:
     h, m = d.hidden, t.moe
     if m is not None and _sparse(m, c, i, d.layers):
         n, inter = c.int(m.experts), c.int(m.width)
-        router = linear(f"{m.block}.{m.router}", n, h, m.router_bias)
+        router = linear(f"{m.block}.{m.router}", n, h, flag(c, m.router_bias))
         if m.score_bias:
             router.append(Tensor(f"{m.block}.{m.score_bias}", (n,), "other",
                                  buffer=m.score_bias_buffer))
@@ -240,12 +258,14 @@ def _layer(t: Traits, c: Config, d: Dims, i: int) -> Layer:
         elif m.shared_count:
             shared = inter * c.int(m.shared_count, least=0)
         if shared:
-            layer["shared experts"] = _dense_mlp(t, c, d, shared, f"{m.block}.{m.shared_name}")
+            kind = replace(t, mlp=m.shared_mlp) if m.shared_mlp else t
+            layer["shared experts"] = _dense_mlp(kind, c, d, shared, m.shared_name)
             if m.shared_gate:
-                layer["shared experts"] += linear(f"{m.block}.{m.shared_name}_gate", 1, h)
+                layer["shared experts"] += linear(f"{m.shared_name}_gate", 1, h)
     else:
-        layer["mlp"] = _dense_mlp(t, c, d, d.inter)
-    norms = [w for n in t.norms for w in norm(n, h, flag(c, t.norm_bias))]
+        layer["mlp"] = _dense_mlp(t, c, d, d.inter, t.mlp_name)
+    norms = [w for n in t.norms if not isinstance(n, tuple) or flag(c, n[1])
+             for w in norm(n if isinstance(n, str) else n[0], h, flag(c, t.norm_bias))]
     if norms:
         layer["norms"] = norms
     return layer
@@ -291,7 +311,7 @@ def decoder_shape(t: Traits, c: Config, d: Dims) -> Decoder:
 
 def build_traits(t: Traits, c: Config, name: str, base: bool) -> Assembly:
     """The model of a Llama-shaped family with traits t."""
-    d = Dims(c)
+    d = Dims(t, c)
     a = Assembly(name)
     a.decoder = decoder_shape(t, c, d)
     prefix = "" if base else "model."
@@ -306,7 +326,7 @@ def build_traits(t: Traits, c: Config, name: str, base: bool) -> Assembly:
         a.add("final norm", "norm", [w.prefixed(prefix) for w in final])
     if not base:
         tied = c.bool("tie_word_embeddings")
-        head = linear("lm_head", d.vocab, d.hidden, bias=t.head_bias)
+        head = linear("lm_head", d.vocab, d.hidden, bias=flag(c, t.head_bias))
         if tied:
             head[0] = Tensor("lm_head.weight", head[0].shape, "embedding",
                              shared_with="model.embed_tokens.weight")

@@ -2,7 +2,7 @@
 
 A trait is fixed for the family (True, "gated") or read from the config (a key name such as
 "attention_bias", whose default is the family's).  decoder.py builds every family from its
-Traits; families.py lists them.
+Traits; decoder.py and decoder_families.py list them.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ class Moe:
     top_k: str = "num_experts_per_tok"
     block: str = "mlp"  # the feed-forward module's name in a layer
     router: str = "gate"  # the router's linear layer, under block
-    router_bias: bool = False
+    router_bias: Flag = False
     expert_bias: bool = False  # GPT-OSS: gate_up_proj_bias, down_proj_bias
     transposed: bool = False
     # which layers are sparse: all | sparse_step (Qwen) | first_k_dense (DeepSeek) |
@@ -33,8 +33,9 @@ class Moe:
     layers: str = "all"
     shared_width: str | None = None  # config key: the shared expert's intermediate size
     shared_count: str | None = None  # config key: shared experts, each `width` wide
-    shared_name: str = "shared_experts"
+    shared_name: str = "mlp.shared_experts"  # the shared expert's path in the layer
     shared_gate: bool = False  # Qwen2-MoE: a sigmoid gate on the shared expert
+    shared_mlp: str | None = None  # the shared expert's layout, where not the dense MLP's
     score_bias: str | None = None  # a per-expert correction bias beside the router
     score_bias_buffer: bool = True
 
@@ -43,12 +44,15 @@ class Moe:
 class Traits:
     """One decoder family's layout; every field's default is Llama's."""
 
-    attention: str = "split"  # split: q/k/v/o | fused: qkv_proj (Phi-3) | latent (DeepSeek)
+    attention: str = "split"
+    head_dim: bool = True  # reads head_dim (else hidden / heads, whatever the config says)
+    # keys the config must give (transformers has no default for them and fails without)
+    requires: tuple[str, ...] = ()  # split: q/k/v/o | fused: qkv_proj (Phi-3) | latent (DeepSeek)
     qkv_bias: Flag = "attention_bias"
     o_bias: Flag = "attention_bias"
     out_proj: str = "o_proj"
     # RMSNorm on queries and keys: head (over head_dim) | full (over all heads) |
-    # heads (one per head: heads x head_dim, Cohere)
+    # heads (one per head: heads x head_dim, Cohere) | per_head (a LayerNorm per head, StableLM)
     qk_norm: str | None = None
     qk_norm_when: Flag = True
     qk_norm_names: tuple[str, str] = ("q_norm", "k_norm")
@@ -56,12 +60,16 @@ class Traits:
     sinks: bool = False  # GPT-OSS: one learned attention-sink logit per head
     sub_norms: bool = False  # BitNet: a norm after attention and inside the MLP
     # gated: gate/up/down | fused: gate_up/down | plain: up/down | fc: fc1/fc2 | c_fc: c_fc/c_proj
+    # | io: input_linear/output_linear
     mlp: str = "gated"
+    mlp_name: str = "mlp"  # the dense feed-forward module's name in a layer
+    dense_width: str = "intermediate_size"  # config key: a dense MLP's intermediate size
     mlp_bias: Flag = False
-    norms: tuple[str, ...] = ("input_layernorm", "post_attention_layernorm")
+    # a layer's norms; (name, flag): a norm there only when the flag holds
+    norms: tuple[str | tuple[str, Flag], ...] = ("input_layernorm", "post_attention_layernorm")
     norm_bias: Flag = False
     final_norm: str | None = "norm"
-    head_bias: bool = False
+    head_bias: Flag = False
     moe: Moe | None = None
     # sliding windows without layer_types: none | all | alternate (Gemma 2) | pattern (Gemma 3) |
     # qwen (use_sliding_window from max_window_layers on)
