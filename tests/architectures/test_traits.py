@@ -68,6 +68,8 @@ def config(draw: st.DrawFn, family: str) -> dict[str, Any]:
         if m.layers == "sparse_step":
             c.update(decoder_sparse_step=draw(st.integers(1, 2)),
                      mlp_only_layers=draw(st.lists(st.integers(0, layers - 1), max_size=1)))
+    if family == "internlm3":  # its config refuses different biases for attention and MLP
+        c["attention_bias"] = c["mlp_bias"] = draw(st.booleans())
     if family == "llama4_text":
         c["no_rope_layers"] = [1] * layers
     if draw(st.booleans()):  # the language-model class; without one, the base model

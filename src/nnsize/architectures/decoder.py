@@ -14,6 +14,7 @@ from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
+from ..errors import SpecError
 from ..model import AttentionLayer, Decoder, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
@@ -229,11 +230,15 @@ def _sparse(m: Moe, c: Config, i: int, layers: int) -> bool:
             return i in c.ints("moe_layers")
         step = c.int("interleave_moe_layer_step", least=0)
         return step > 0 and i % step == step - 1
-    if m.layers == "start_interval":  # ERNIE 4.5: from start to end, every interval-th layer
-        start, interval = c.int("moe_layer_start_index", least=0), c.int("moe_layer_interval")
-        end = c.value("moe_layer_end_index", -1)
-        end = layers - 1 if end in (-1, None) else c.int("moe_layer_end_index", least=0)
-        return (i + 1) % interval == 0 and start <= i <= end
+    if m.layers == "types":
+        types = c.value("mlp_layer_types", None)
+        if types is None:
+            return _sparse(replace(m, layers=m.types_else), c, i, layers)
+        if not isinstance(types, list) or len(types) != layers or \
+                not set(types) <= {"sparse", "dense"}:
+            raise SpecError(f"{c.where}: mlp_layer_types must list 'sparse' or 'dense' for each "
+                            f"of the {layers} layers, got {types!r}")
+        return types[i] == "sparse"
     return True
 
 

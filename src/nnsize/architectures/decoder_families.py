@@ -25,6 +25,10 @@ TRAITS: dict[str, Traits] = {
     "cwm": Traits(qkv_bias=False, o_bias=False, mlp_bias="mlp_bias"),
     "ernie4_5": Traits(qkv_bias="use_bias", o_bias="use_bias", mlp_bias="use_bias"),
     "exaone4": Traits(qkv_bias=False, o_bias=False, qk_norm="head", norms=_POST_NORMS),
+    "exaone": Traits(mlp_bias="mlp_bias"),
+    "internlm3": Traits(mlp_bias="mlp_bias"),
+    "iquestcoder": Traits(mlp_bias="mlp_bias"),
+    "granite_swa": Traits(sinks=True, mlp_bias="mlp_bias"),
     "glm": Traits(o_bias=False, mlp="fused"),
     "glm4": Traits(o_bias=False, mlp="fused", norms=_SANDWICH),
     "granite": Traits(mlp_bias="mlp_bias"),
@@ -68,6 +72,20 @@ TRAITS: dict[str, Traits] = {
     "olmoe": Traits(qk_norm="full", moe=Moe(experts="num_experts", width="intermediate_size")),
     "phimoe": Traits(norm_bias=True, head_bias="lm_head_bias", moe=Moe(
         experts="num_local_experts", width="intermediate_size", router="router")),
+    "granitemoe_swa": Traits(sinks=True, moe=Moe(
+        experts="num_local_experts", width="intermediate_size", block="block_sparse_moe",
+        router="router", shared_width="shared_intermediate_size", shared_name="shared_mlp",
+        shared_mlp="io")),
+    "mellum": Traits(qk_norm="head", moe=Moe(layers="types")),
+    "exaone_moe": Traits(qkv_bias=False, o_bias=False, qk_norm="head", moe=Moe(
+        layers="types", types_else="first_k_dense", shared_count="num_shared_experts",
+        score_bias="gate.e_score_correction_bias")),
+    "solar_open": Traits(o_bias=False, moe=Moe(
+        experts="n_routed_experts", shared_count="n_shared_experts",
+        score_bias="gate.e_score_correction_bias")),
+    "dots1": Traits(qk_norm="head", moe=Moe(
+        experts="n_routed_experts", layers="first_k_dense", shared_count="n_shared_experts",
+        score_bias="gate.e_score_correction_bias")),
     "glm4_moe": Traits(o_bias=False, qk_norm="head", qk_norm_when="use_qk_norm", moe=Moe(
         experts="n_routed_experts", layers="first_k_dense", shared_count="n_shared_experts",
         score_bias="gate.e_score_correction_bias")),
@@ -105,6 +123,15 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "olmoe": {"tie_word_embeddings": False, "attention_bias": False, "num_experts": 64, "num_experts_per_tok": 8},
     "phimoe": {"tie_word_embeddings": False, "num_key_value_heads": 8, "attention_bias": False, "lm_head_bias": False, "num_local_experts": 16, "num_experts_per_tok": 2},
     "glm4_moe": {"tie_word_embeddings": False, "num_key_value_heads": 8, "attention_bias": False, "use_qk_norm": False, "n_routed_experts": 128, "moe_intermediate_size": 1408, "num_experts_per_tok": 8, "n_shared_experts": 1, "first_k_dense_replace": 1},
+    "exaone": {"tie_word_embeddings": False, "num_key_value_heads": 8, "attention_bias": False, "mlp_bias": False},
+    "internlm3": {"tie_word_embeddings": False, "num_key_value_heads": 2, "head_dim": 128, "attention_bias": False, "mlp_bias": False},
+    "iquestcoder": {"tie_word_embeddings": False, "num_key_value_heads": 8, "head_dim": 128, "attention_bias": False, "mlp_bias": False},
+    "granite_swa": {"tie_word_embeddings": True, "num_key_value_heads": 4, "attention_bias": False, "mlp_bias": False},
+    "granitemoe_swa": {"tie_word_embeddings": False, "attention_bias": False, "num_local_experts": 8, "num_experts_per_tok": 2, "shared_intermediate_size": 0},
+    "mellum": {"tie_word_embeddings": False, "num_key_value_heads": 4, "head_dim": 128, "attention_bias": False, "num_experts": 64, "moe_intermediate_size": 896, "num_experts_per_tok": 8, "mlp_layer_types": None},
+    "exaone_moe": {"tie_word_embeddings": False, "num_key_value_heads": 32, "num_experts": 64, "moe_intermediate_size": 1024, "num_experts_per_tok": 8, "num_shared_experts": 1, "mlp_layer_types": None, "first_k_dense_replace": 1},
+    "solar_open": {"tie_word_embeddings": False, "num_key_value_heads": 8, "head_dim": 128, "attention_bias": False, "n_routed_experts": 128, "moe_intermediate_size": 1280, "num_experts_per_tok": 8, "n_shared_experts": 1},
+    "dots1": {"tie_word_embeddings": False, "num_key_value_heads": 32, "attention_bias": False, "n_routed_experts": None, "moe_intermediate_size": 1408, "num_experts_per_tok": None, "n_shared_experts": None, "first_k_dense_replace": 0},
 }
 
 # attribute_map: the names a publisher may have written for a key
@@ -114,6 +141,11 @@ ALIASES: dict[str, dict[str, str]] = {
     "minimax_m2": {"num_experts": "num_local_experts"},
     "olmoe": {"num_local_experts": "num_experts"},
     "glm4_moe": {"num_local_experts": "n_routed_experts", "num_mtp_layers": "num_nextn_predict_layers"},
+    "exaone": {"num_layers": "num_hidden_layers", "layer_norm_epsilon": "rms_norm_eps", "activation_function": "hidden_act"},
+    "internlm3": {"qkv_bias": "attention_bias", "bias": "mlp_bias"},
+    "mellum": {"num_experts": "num_local_experts", "num_mtp_layers": "num_nextn_predict_layers"},
+    "solar_open": {"num_local_experts": "n_routed_experts"},
+    "dots1": {"num_local_experts": "n_routed_experts"},
 }
 
 for _family, _traits in TRAITS.items():

@@ -29,8 +29,10 @@ class Moe:
     expert_bias: bool = False  # GPT-OSS: gate_up_proj_bias, down_proj_bias
     transposed: bool = False
     # which layers are sparse: all | sparse_step (Qwen) | first_k_dense (DeepSeek) |
-    # interleave (Llama 4) | start_interval (ERNIE 4.5)
+    # interleave (Llama 4) | types: mlp_layer_types ("sparse" / "dense"), else the rule in
+    # types_else (Mellum, EXAONE MoE)
     layers: str = "all"
+    types_else: str = "all"
     shared_width: str | None = None  # config key: the shared expert's intermediate size
     shared_count: str | None = None  # config key: shared experts, each `width` wide
     shared_name: str = "mlp.shared_experts"  # the shared expert's path in the layer
