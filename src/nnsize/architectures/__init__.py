@@ -14,7 +14,7 @@ from ..model import Report
 from .config import Config
 from .registry import FAMILIES, Family
 
-MODULES = ("decoder", "decoder_families", "gpt", "encoder", "t5")
+MODULES = ("decoder", "decoder_families", "gpt", "encoder", "bert_like", "t5")
 _loaded = False
 
 
