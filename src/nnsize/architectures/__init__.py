@@ -14,7 +14,8 @@ from ..model import Report
 from .config import Config
 from .registry import FAMILIES, Family
 
-MODULES = ("decoder", "decoder_families", "gpt", "encoder", "bert_like", "t5")
+MODULES = ("decoder", "decoder_families", "gpt", "encoder", "bert_like", "t5", "seq2seq",
+           "whisper")
 _loaded = False
 
 
@@ -27,7 +28,8 @@ def families() -> dict[str, Family]:
     return FAMILIES
 
 
-TASK_HEADS = ("ForCausalLM", "LMHeadModel", "ForMaskedLM", "ForConditionalGeneration")
+TASK_HEADS = ("ForCausalLM", "LMHeadModel", "ForMaskedLM", "ForConditionalGeneration",
+              "MTModel")
 
 
 # Class-name prefixes of the "architectures" entry, for configs without a model_type, and the
