@@ -14,8 +14,8 @@ from ..model import Report
 from .config import Config
 from .registry import FAMILIES, Family
 
-MODULES = ("decoder", "decoder_families", "gpt", "encoder", "bert_like", "t5", "seq2seq",
-           "whisper")
+MODULES = ("decoder", "decoder_families", "gpt", "gpt_more", "encoder", "bert_like", "t5",
+           "seq2seq", "whisper")
 _loaded = False
 
 
