@@ -1,0 +1,62 @@
+"""Mamba, Falcon-Mamba and Mamba-2 against transformers, tensor by tensor, random configs."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+from hf import compare, lm_class, transformers
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nnsize.architectures import families
+from nnsize.architectures.config import Config
+from nnsize.architectures.mamba import state_values
+
+FAMILIES = ["falcon_mamba", "mamba", "mamba2"]
+
+
+@st.composite
+def config(draw: st.DrawFn, family: str) -> dict[str, Any]:
+    h = draw(st.sampled_from([8, 16]))
+    c: dict[str, Any] = {
+        "model_type": family, "hidden_size": h, "vocab_size": draw(st.integers(10, 40)),
+        "num_hidden_layers": draw(st.integers(1, 3)), "state_size": draw(st.integers(2, 8)),
+        "expand": draw(st.sampled_from([1, 2])), "conv_kernel": draw(st.integers(2, 4)),
+        "use_bias": draw(st.booleans()), "use_conv_bias": draw(st.booleans()),
+        "tie_word_embeddings": draw(st.booleans()),
+        "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0,
+    }
+    if family == "mamba2":
+        inner = c["expand"] * h
+        heads = draw(st.sampled_from([2, 4]))
+        c.update(num_heads=heads, head_dim=inner // heads, n_groups=draw(st.sampled_from([1, 2])))
+    else:
+        c["time_step_rank"] = draw(st.sampled_from(["auto", 3]))
+    if draw(st.booleans()):
+        c["architectures"] = [lm_class(family)]
+    return c
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@settings(max_examples=6, deadline=None)
+@given(data=st.data())
+def test_random_configs_match_transformers(family: str, data: st.DataObject) -> None:
+    compare(data.draw(config(family)))
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_defaults_are_transformers_own(family: str) -> None:
+    cls = transformers.CONFIG_MAPPING[family]
+    theirs = {f.name: f.default for f in dataclasses.fields(cls)}
+    for key, value in families()[family].defaults.items():
+        assert theirs[key] == value, key
+
+
+def test_state_size() -> None:
+    # mamba-130m: 24 layers, d 768, expand 2 -> I 1,536; kernel 4, N 16
+    # a layer: 1,536 x 4 conv + 1,536 x 16 ssm = 6,144 + 24,576 = 30,720; x 24 = 737,280
+    c = Config({"hidden_size": 768, "num_hidden_layers": 24}, "mamba",
+               families()["mamba"].defaults)
+    assert state_values("mamba", c) == 737_280
