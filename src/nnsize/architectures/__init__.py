@@ -15,7 +15,7 @@ from .config import Config
 from .registry import FAMILIES, Family
 
 MODULES = ("decoder", "decoder_families", "gpt", "gpt_more", "encoder", "bert_like", "t5",
-           "seq2seq", "whisper", "vision", "mamba")
+           "seq2seq", "whisper", "vision", "mamba", "multimodal")
 _loaded = False
 
 
@@ -43,7 +43,7 @@ CLASS_PREFIXES = {
     "Olmo2": "olmo2", "Olmo": "olmo", "Starcoder2": "starcoder2", "DeepseekV2": "deepseek_v2",
     "DeepseekV3": "deepseek_v3",
 }
-LEGACY_TYPES = {"RefinedWeb": "falcon", "RefinedWebModel": "falcon", "gemma3": "gemma3_text"}
+LEGACY_TYPES = {"RefinedWeb": "falcon", "RefinedWebModel": "falcon"}
 
 
 def _model_type(data: dict[str, Any], arch: str | None, where: str) -> str:
