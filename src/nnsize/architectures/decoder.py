@@ -10,6 +10,7 @@ each family (tests check them against it).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from fractions import Fraction
 from typing import Any
@@ -107,9 +108,14 @@ class Dims:
         self.kv = c.int("num_key_value_heads", *kv)
         self.head_dim = (c.int("head_dim", *self._fallback(t, "head_dim", None))
                          if t.head_dim else None) or self.hidden // self.heads
-        self.inter = c.int(t.dense_width)
+        # read where a dense MLP needs it (a model of experts only may not give it)
+        self._inter: Callable[[], int] = lambda: c.int(t.dense_width)
         self.vocab = c.int("vocab_size")
         self.layers = c.int("num_hidden_layers")
+
+    @property
+    def inter(self) -> int:
+        return self._inter()
 
     @staticmethod
     def _fallback(t: Traits, key: str, value: int | None) -> tuple[int | None, ...]:
@@ -311,7 +317,8 @@ def decoder_shape(t: Traits, c: Config, d: Dims) -> Decoder:
     m = t.moe
     if m is not None and any(_sparse(m, c, i, d.layers) for i in range(d.layers)):
         experts, expert_inter = _top_k(m, c), c.int(m.width)
-    return Decoder(d.hidden, d.inter, d.vocab, layers, experts, expert_inter)
+    dense = m is None or not all(_sparse(m, c, i, d.layers) for i in range(d.layers))
+    return Decoder(d.hidden, d.inter if dense else 0, d.vocab, layers, experts, expert_inter)
 
 
 def build_traits(t: Traits, c: Config, name: str, base: bool) -> Assembly:
