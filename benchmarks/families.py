@@ -69,6 +69,10 @@ def transformers_counts(types: list[str]) -> tuple[dict[str, dict], dict[str, li
     return configs, counts
 
 
+def show(p: object) -> str:
+    return f"{p:>18,}" if isinstance(p, int) else f"{str(p)[:18]:>18}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated model types")
@@ -99,7 +103,6 @@ def main() -> None:
             total_ours += o_sec
             total_theirs += t_sec
         ratio = f"{t_sec / o_sec:7.0f}" if o_sec and isinstance(t_params, int) else "      -"
-        show = (lambda p: f"{p:>18,}" if isinstance(p, int) else f"{str(p)[:18]:>18}")
         print(f"{name:26} {show(o_params)} {show(t_params)} {o_sec * 1000:10.2f} "
               f"{t_sec * 1000:9.1f} {ratio}  "
               f"{'yes' if ok else 'NO' if isinstance(t_params, int) else 'n/a'}")

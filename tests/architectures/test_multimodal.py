@@ -29,7 +29,8 @@ def config(draw: st.DrawFn, family: str) -> dict[str, Any]:
     hv = heads * draw(st.sampled_from([2, 4]))
     patch = draw(st.sampled_from([2, 4]))
     vc = {"model_type": vision, "hidden_size": hv, "num_attention_heads": heads,
-          "num_hidden_layers": draw(st.integers(1, 2)), "intermediate_size": draw(st.integers(4, 8)),
+          "num_hidden_layers": draw(st.integers(1, 2)),
+          "intermediate_size": draw(st.integers(4, 8)),
           "patch_size": patch, "image_size": patch * 4, "num_channels": 3}
     th = draw(st.sampled_from([8, 16]))
     tc = {"model_type": text, "hidden_size": th, "num_attention_heads": 2,

@@ -23,9 +23,11 @@ FAMILIES = sorted(CLASSES)
 def tower(draw: st.DrawFn, text: bool) -> dict[str, Any]:
     heads = draw(st.sampled_from([2, 4]))
     c = {"hidden_size": heads * draw(st.sampled_from([2, 4])), "num_attention_heads": heads,
-         "num_hidden_layers": draw(st.integers(1, 2)), "intermediate_size": draw(st.integers(4, 12))}
+         "num_hidden_layers": draw(st.integers(1, 2)),
+         "intermediate_size": draw(st.integers(4, 12))}
     if text:
-        c.update(vocab_size=draw(st.integers(10, 40)), max_position_embeddings=draw(st.integers(4, 12)),
+        c.update(vocab_size=draw(st.integers(10, 40)),
+                 max_position_embeddings=draw(st.integers(4, 12)),
                  pad_token_id=0, bos_token_id=0, eos_token_id=0)
     else:
         patch = draw(st.sampled_from([2, 4]))

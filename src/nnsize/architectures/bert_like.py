@@ -55,7 +55,8 @@ def _head(a: Assembly, c: Config, kind: str, v: int, h: int, e: int) -> None:
     else:
         decoder = [] if tied else linear("lm_head.decoder", v, h, True)
         a.add(label, "head", linear("lm_head.dense", h, h, True) +
-              norm("lm_head.layer_norm", h, True) + decoder + [Tensor("lm_head.bias", (v,), "bias")])
+              norm("lm_head.layer_norm", h, True) + decoder +
+              [Tensor("lm_head.bias", (v,), "bias")])
 
 
 def build_layout(lay: Layout, c: Config, name: str, base: bool) -> Assembly:

@@ -2,9 +2,9 @@
 
     model.embed_tokens -> layers.{i}: self_attn, mlp (or experts), norms -> model.norm -> lm_head
 
-Families differ in a few traits (traits.py), given per family below and in decoder_families.py: biases,
-extra norms, fused projections, mixture-of-experts feed-forward layers, DeepSeek's multi-head
-latent attention.  One builder reads them.  Defaults are those of transformers' config class for
+Families differ in a few traits (traits.py), given per family below and in decoder_families.py:
+biases, extra norms, fused projections, mixture-of-experts feed-forward layers, DeepSeek's
+multi-head latent attention.  One builder reads them.  Defaults are those of transformers' config class for
 each family (tests check them against it).
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import SpecError
 from ..model import AttentionLayer, Decoder, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
-from .config import Config
+from .config import MISSING, Config
 from .registry import register
 from .traits import Flag, Moe, Traits
 
@@ -68,7 +68,8 @@ TRAITS: dict[str, Traits] = {
                       moe=Moe(experts="num_local_experts", width="intermediate_size")),
     "qwen2": Traits(qkv_bias=True, o_bias=False, windows="qwen"),
     "qwen2_moe": Traits(qkv_bias="qkv_bias", o_bias=False, windows="qwen",
-                        moe=Moe(layers="sparse_step", shared_width="shared_expert_intermediate_size",
+                        moe=Moe(layers="sparse_step",
+                                shared_width="shared_expert_intermediate_size",
                                 shared_name="mlp.shared_expert", shared_gate=True)),
     "qwen3": Traits(qk_norm="head", windows="qwen"),
     "qwen3_moe": Traits(qk_norm="head", windows="qwen", moe=_QWEN_MOE),
@@ -104,10 +105,12 @@ class Dims:
     def __init__(self, t: Traits, c: Config) -> None:
         self.hidden = c.int("hidden_size")
         self.heads = c.int("num_attention_heads")
-        kv = self._fallback(t, "num_key_value_heads", self.heads)
-        self.kv = c.int("num_key_value_heads", *kv)
-        self.head_dim = (c.int("head_dim", *self._fallback(t, "head_dim", None))
-                         if t.head_dim else None) or self.hidden // self.heads
+        # a key the family requires has no fallback (transformers fails without it)
+        kv: Any = MISSING if "num_key_value_heads" in t.requires else self.heads
+        self.kv = c.int("num_key_value_heads", kv)
+        head_dim: Any = MISSING if "head_dim" in t.requires else None
+        self.head_dim = (c.int("head_dim", head_dim) if t.head_dim else None) or \
+            self.hidden // self.heads
         # read where a dense MLP needs it (a model of experts only may not give it)
         self._inter: Callable[[], int] = lambda: c.int(t.dense_width)
         self.vocab = c.int("vocab_size")
@@ -116,11 +119,6 @@ class Dims:
     @property
     def inter(self) -> int:
         return self._inter()
-
-    @staticmethod
-    def _fallback(t: Traits, key: str, value: int | None) -> tuple[int | None, ...]:
-        """The value a missing or null key takes, none for a key the family requires."""
-        return () if key in t.requires else (value,)
 
 
 def flag(c: Config, value: Flag) -> bool:
@@ -244,7 +242,7 @@ def _sparse(m: Moe, c: Config, i: int, layers: int) -> bool:
                 not set(types) <= {"sparse", "dense"}:
             raise SpecError(f"{c.where}: mlp_layer_types must list 'sparse' or 'dense' for each "
                             f"of the {layers} layers, got {types!r}")
-        return types[i] == "sparse"
+        return bool(types[i] == "sparse")
     return True
 
 

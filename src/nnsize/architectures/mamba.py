@@ -72,8 +72,9 @@ def _build(family: str, c: Config, name: str, base: bool) -> Assembly:
         rank = _rank(c)
         mixer = linear("mixer.in_proj", 2 * inner, h, bias) + \
             _conv("mixer.conv1d", inner, k, conv_bias) + \
-            linear("mixer.x_proj", rank + 2 * n, inner) + linear("mixer.dt_proj", inner, rank, True) \
-            + [Tensor("mixer.A_log", (inner, n), "other"), Tensor("mixer.D", (inner,), "other")] + \
+            linear("mixer.x_proj", rank + 2 * n, inner) + \
+            linear("mixer.dt_proj", inner, rank, True) + \
+            [Tensor("mixer.A_log", (inner, n), "other"), Tensor("mixer.D", (inner,), "other")] + \
             linear("mixer.out_proj", h, inner, bias)
 
     def layer(i: int) -> Layer:

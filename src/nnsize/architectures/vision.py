@@ -41,8 +41,9 @@ def conv(name: str, out: int, channels: int, c: Config, bias: bool = True) -> li
 
 def _tower_layer(h: int, inter: int, k: bool = True) -> Layer:
     """A CLIP / SigLIP encoder layer: self_attn (k, v, q, out), MLP, two pre-norms."""
-    return {"attention": linear("self_attn.k_proj", h, h, k) + linear("self_attn.v_proj", h, h, True)
-            + linear("self_attn.q_proj", h, h, True) + linear("self_attn.out_proj", h, h, True),
+    return {"attention": linear("self_attn.k_proj", h, h, k) +
+            linear("self_attn.v_proj", h, h, True) + linear("self_attn.q_proj", h, h, True) +
+            linear("self_attn.out_proj", h, h, True),
             "mlp": linear("mlp.fc1", inter, h, True) + linear("mlp.fc2", h, inter, True),
             "norms": norm("layer_norm1", h, True) + norm("layer_norm2", h, True)}
 
