@@ -4,8 +4,8 @@
 
 Families differ in a few traits (traits.py), given per family below and in decoder_families.py:
 biases, extra norms, fused projections, mixture-of-experts feed-forward layers, DeepSeek's
-multi-head latent attention.  One builder reads them.  Defaults are those of transformers' config class for
-each family (tests check them against it).
+multi-head latent attention.  One builder reads them.  Defaults are those of transformers' config
+class for each family (tests check them against it).
 """
 
 from __future__ import annotations
