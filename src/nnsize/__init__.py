@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from .conveniences import install
 from .errors import NnsizeError, SpecError
 from .model import Report, Row, Tensor
+
+install()
 
 __version__ = "0.1.0"
 __all__ = ["NnsizeError", "Report", "Row", "SpecError", "Tensor", "count", "mlp", "summary",
@@ -45,33 +48,17 @@ def count(source: Any, convention: str | None = None, **options: Any) -> Report:
                         f"dict, a file path or a model")
     if not isinstance(source, str):
         return summary(source, convention=convention, **options)
-    lowered = source.lower()
-    if lowered.startswith("torch:"):
+    if source.lower().startswith("torch:"):
         from .importers.from_torch import import_object
 
         return summary(import_object(source[len("torch:"):]), convention=convention, **options)
-    if lowered.endswith(".onnx"):
-        from .importers.from_onnx import load_onnx
+    from .importers import format_for
 
-        return load_onnx(source)
-    if lowered.endswith(".keras"):
-        from .importers.from_keras import load_keras_file
-
-        return load_keras_file(source, convention or "keras")
-    if lowered.endswith((".safetensors", ".safetensors.index.json")):
-        from .importers.from_safetensors import load_safetensors
-
-        return load_safetensors(source)
-    if lowered.endswith(".gguf"):
-        from .importers.from_gguf import load_gguf
-
-        return load_gguf(source)
-    if lowered.endswith((".pt", ".pth", ".bin", ".ckpt")):
-        from .importers.from_torch_checkpoint import load_checkpoint
-
-        return load_checkpoint(source)
+    fmt = format_for(source)
+    if fmt is not None:
+        return fmt.load(source, convention)
     if source[:1].isalpha():  # preset names start with a letter; shorthands with a digit
-        from .presets import find_preset
+        from .architectures.presets import find_preset
 
         preset = find_preset(source)
         if preset is not None:

@@ -7,10 +7,20 @@ they might hold, most common first, so counting an MLP imports dense.py alone.
 
 from __future__ import annotations
 
-from .base import CONVENTIONS, KERAS, PYTORCH, REGISTRY, Kind, build, known_types, load_all
+from .base import (
+    CONVENTIONS,
+    KERAS,
+    PYTORCH,
+    REGISTRY,
+    Kind,
+    build,
+    kind_of,
+    known_types,
+    load_all,
+)
 
 FAMILIES = ("dense", "activation", "conv", "pool", "norm", "reshape", "embedding", "recurrent",
             "attention", "transformer", "resize")
 
 __all__ = ["CONVENTIONS", "FAMILIES", "KERAS", "PYTORCH", "REGISTRY", "Kind", "build",
-           "known_types", "load_all"]
+           "kind_of", "known_types", "load_all"]

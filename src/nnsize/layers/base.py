@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 from ..errors import SpecError, suggest
-from ..model import Shape, Tensor, numel, sum_formula
+from ..model import Formula, Saves, Shape, Tensor, numel, sum_formula
 
 Pos = int
 NonNeg = int
@@ -39,6 +39,8 @@ class Kind:
     """Base of every layer kind.  Subclasses are frozen dataclasses."""
 
     inferred: ClassVar[dict[str, Callable[[Shape], Any]]] = {}
+    # What autograd saves for backward (None: not modelled, the planner says so).
+    saves: ClassVar[Saves | None] = None
 
     @classmethod
     def prepare(cls, args: dict[str, Any], x: Shape) -> dict[str, Any]:
@@ -59,12 +61,11 @@ class Kind:
 
     def saved(self, x: Shape) -> tuple[int, int] | None:
         """What autograd saves for backward, per sample, where this kind knows it as a whole:
-        (values at the activation precision, fp32 values).  None: the planner's per-kind table
-        (memory.SAVES) applies."""
+        (values at the activation precision, fp32 values).  None: the kind's `saves` applies."""
         return None
 
-    def formula(self, tensors: list[Tensor]) -> str:
-        """The parameter count as a sum with the numbers in it: '(16 x 3 x 3 x 3) + 16'."""
+    def formula(self, tensors: list[Tensor]) -> Formula:
+        """The parameter count as a sum of products: (16 x 3 x 3 x 3) + 16."""
         return sum_formula(tensors)
 
     @property
@@ -126,6 +127,12 @@ def load_all() -> dict[str, type[Kind]]:
     """Every family imported; the full registry."""
     _load()
     return REGISTRY
+
+
+def kind_of(type_name: str) -> type[Kind] | None:
+    """The registered kind of this exact name (a framework's class name), None if none."""
+    _load(until=type_name)
+    return REGISTRY.get(type_name)
 
 
 def known_types() -> list[str]:
