@@ -6,12 +6,11 @@ from .options import Parser, output_options
 
 
 def run(argv: list[str]) -> str:
-    import nnsize
-
+    from .. import sources
     from ..render.compare import compare
 
     p = Parser(prog="nnsize compare", description="Networks side by side, one row each.")
     p.add_argument("networks", nargs="+", help="shorthands or spec files")
     output_options(p)
     args = p.parse_args(argv)
-    return compare([nnsize.count(s, args.convention) for s in args.networks], args.format)
+    return compare([sources.count(s, args.convention) for s in args.networks], args.format)

@@ -6,8 +6,7 @@ from .options import Parser, json_option
 
 
 def run(argv: list[str]) -> str:
-    import nnsize
-
+    from .. import sources
     from ..memory import compute
 
     p = Parser(prog="nnsize compute", description="Multiply-accumulates and FLOPs of a "
@@ -16,7 +15,7 @@ def run(argv: list[str]) -> str:
     p.add_argument("--context", type=int, default=2048)
     json_option(p)
     args = p.parse_args(argv)
-    c = compute(nnsize.count(args.source), args.context)
+    c = compute(sources.count(args.source), args.context)
     if args.json:
         from ..render.json import compute_dict, dumps
 

@@ -6,8 +6,7 @@ from .options import Parser, json_option
 
 
 def run(argv: list[str]) -> str:
-    import nnsize
-
+    from .. import sources
     from ..diff import compare
     from . import BudgetExceeded
 
@@ -20,8 +19,8 @@ def run(argv: list[str]) -> str:
     json_option(p)
     args = p.parse_args(argv)
     options: dict[str, object] = {"base": True} if args.base else {}
-    result = compare(nnsize.count(args.a, None, **options),
-                     nnsize.count(args.b, None, **options))
+    result = compare(sources.count(args.a, None, **options),
+                     sources.count(args.b, None, **options))
     if args.json:
         from ..render.json import diff_dict, dumps
 

@@ -6,8 +6,7 @@ from .options import Parser, json_option, source_option
 
 
 def run(argv: list[str]) -> str:
-    import nnsize
-
+    from .. import sources
     from ..initialization import report_scales
     from ..render.design import init_text
 
@@ -19,7 +18,7 @@ def run(argv: list[str]) -> str:
     p.add_argument("--param", type=float, default=None, help="leaky_relu's negative slope")
     json_option(p)
     args = p.parse_args(argv)
-    report = nnsize.count(args.source)
+    report = sources.count(args.source)
     scales = report_scales(report, args.nonlinearity, args.param)
     if args.json:
         from ..render.json import dumps, init_list

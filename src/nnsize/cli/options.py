@@ -59,7 +59,7 @@ def sizes(text: str) -> tuple[int, ...]:
 
 
 def model_kwargs(args: argparse.Namespace) -> dict[str, object]:
-    """The options of nnsize.count() that model_options() read."""
+    """The options of sources.count() that model_options() read."""
     options: dict[str, object] = {}
     if args.input_size:
         options["input_size"] = args.input_size
@@ -77,10 +77,10 @@ def model_kwargs(args: argparse.Namespace) -> dict[str, object]:
 
 
 def count(args: argparse.Namespace, source: str, convention: str | None = None) -> Any:
-    """nnsize.count(source) with the model options given."""
-    import nnsize
+    """sources.count(source) with the model options given."""
+    from .. import sources
 
-    return nnsize.count(source, convention, **model_kwargs(args))
+    return sources.count(source, convention, **model_kwargs(args))
 
 
 # --- the planner's setup, from memory.setup.Setup's fields --------------------------------------

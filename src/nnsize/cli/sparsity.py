@@ -9,8 +9,7 @@ from .options import Parser, json_option, source_option
 
 
 def run(argv: list[str]) -> str:
-    import nnsize
-
+    from .. import sources
     from ..render.design import sparsity_text
     from ..sparsity import parse_sparsity, sparsify
 
@@ -33,7 +32,7 @@ def run(argv: list[str]) -> str:
         per_layer[name] = parse_sparsity(value)
     if args.value_bits < 1:
         raise NnsizeError("--value-bits must be at least 1")
-    report = nnsize.count(args.source)
+    report = sources.count(args.source)
     tensors = sparsify(report, parse_sparsity(args.sparsity), per_layer, args.value_bits,
                        args.index_bits)
     if not tensors:

@@ -75,6 +75,9 @@ class Kind:
 
 K = TypeVar("K", bound=type)
 
+# The families, one module each, imported in this order until one registers a wanted kind.
+FAMILIES = ("dense", "activation", "conv", "pool", "norm", "reshape", "embedding", "recurrent",
+            "attention", "transformer", "resize")
 REGISTRY: dict[str, type[Kind]] = {}
 Translator = Callable[[dict[str, Any], Shape], tuple[str, dict[str, Any]]]
 ALIASES: dict[str, Translator] = {}
@@ -112,8 +115,6 @@ _loaded: set[str] = set()
 def _load(until: str | None = None) -> None:
     """Import the families in order until one registers `until` (all of them for None)."""
     import importlib
-
-    from . import FAMILIES
 
     for family in FAMILIES:
         if until is not None and (until in REGISTRY or until in ALIASES):

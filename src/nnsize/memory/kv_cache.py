@@ -8,7 +8,6 @@ from typing import Any
 from ..model import AttentionLayer, Report
 from ..precision import Precision
 from .bits import to_bytes
-from .plan import Note
 
 
 def cached_values(layer: AttentionLayer, latent: bool) -> int:
@@ -19,14 +18,18 @@ def cached_values(layer: AttentionLayer, latent: bool) -> int:
     return layer.kv_heads * (layer.key_dim + layer.value_dim)
 
 
+Terms = dict[str, Any]  # the numbers of an arithmetic, for render/
+
+
 def kv_cache(report: Report, batch: int, context: int, kv: Precision,
-             latent: bool = True) -> tuple[int, dict[str, Any], list[Note]]:
-    """(bytes, the terms of the arithmetic, notes): batch x sum over layers of tokens kept x
-    values per token, at kv's bits."""
+             latent: bool = True) -> tuple[int, Terms, list[tuple[str, Terms]]]:
+    """(bytes, the terms of the arithmetic, notes as (key, terms)): batch x the sum over
+    layers of tokens kept x values per token, at kv's bits."""
     d = report.decoder
     if d is None:
         return 0, {}, []
-    values, notes = 0, []
+    values = 0
+    notes: list[tuple[str, Terms]] = []
     groups: dict[tuple[int, int], int] = {}
     for layer in d.layers:
         tokens = min(context, layer.window - 1) if layer.window else context
@@ -35,17 +38,17 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
         values += tokens * per_token
     total = to_bytes(batch * values, kv.bits_per_value)
     per_token = sum(cached_values(layer, latent) for layer in d.layers)
-    notes.append(Note("kv_per_token", {"bytes": to_bytes(per_token, kv.bits_per_value),
-                                       "precision": kv}))
+    notes.append(("kv_per_token", {"bytes": to_bytes(per_token, kv.bits_per_value),
+                                  "precision": kv}))
     first = d.layers[0]
     if first.latent_dim is not None:
         expanded = to_bytes(batch * context * len(d.layers) * first.heads *
                             (first.key_dim + first.value_dim), kv.bits_per_value)
-        notes.append(Note("mla_latent", {"expanded_bytes": expanded}) if latent else
-                     Note("mla_expanded", {}))
+        notes.append(("mla_latent", {"expanded_bytes": expanded}) if latent else
+                     ("mla_expanded", {}))
     if any(layer.window for layer in d.layers):
         windowed = sum(1 for layer in d.layers if layer.window)
-        notes.append(Note("sliding_window", {"windowed": windowed, "layers": len(d.layers)}))
+        notes.append(("sliding_window", {"windowed": windowed, "layers": len(d.layers)}))
     terms = {"batch": batch, "precision": kv,
              "groups": [(n, tokens, per) for (tokens, per), n in groups.items()]}
     return total, terms, notes

@@ -71,7 +71,7 @@ def _infer(report: Report, s: Setup) -> Plan:
         kv = find(s.kv_dtype) if s.kv_dtype else compute
         cache, terms, notes = kv_cache(report, s.batch, s.context, kv, s.latent)
         p.lines.append(Line("kv_cache", cache, terms))
-        p.notes += notes
+        p.notes += [Note(key, terms) for key, terms in notes]
         d = report.decoder
         tokens = s.batch * s.context
         inter = max(d.intermediate, d.expert_intermediate * d.experts_per_token)

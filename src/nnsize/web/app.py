@@ -16,10 +16,10 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from .. import __version__
 from ..errors import NnsizeError
 from ..importers import FORMATS
 from ..model import Report
+from ..version import __version__
 
 STATIC = Path(__file__).parent / "static"
 JSON_LIMIT = 1024 * 1024
