@@ -83,8 +83,9 @@ def flop_formulas(torch: Any) -> dict[Any, Any]:
     """
     from torch.utils.flop_counter import sdpa_flop_count
 
-    def cpu_attention(query: Any, key: Any, value: Any, *args: Any, out_shape: Any = None,
-                      **kwargs: Any) -> int:
+    # FlopCounterMode passes the op's other arguments too (dropout_p, is_causal, attn_mask,
+    # scale, out_shape): none changes the count of the matmuls.
+    def cpu_attention(query: Any, key: Any, value: Any, *_: Any, **__: Any) -> int:
         return int(sdpa_flop_count(query, key, value))  # type: ignore[no-untyped-call]
 
     op = getattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu", None)

@@ -81,6 +81,7 @@ FAMILIES = ("dense", "activation", "conv", "pool", "norm", "reshape", "embedding
 REGISTRY: dict[str, type[Kind]] = {}
 Translator = Callable[[dict[str, Any], Shape], tuple[str, dict[str, Any]]]
 ALIASES: dict[str, Translator] = {}
+SPATIAL: dict[str, int] = {}  # Keras spellings of channels-last spatial layers: their dimensions
 # Names both frameworks use (LSTM, Embedding, Dropout...): read as PyTorch's unless an argument
 # is one only the Keras layer has (LSTM(units=...)), then translated.
 SHARED: dict[str, Translator] = {}
@@ -95,18 +96,29 @@ def register(cls: K) -> K:
     return cls
 
 
-def alias(name: str, shared: bool = False) -> Callable[[Translator], Translator]:
+def alias(name: str, shared: bool = False,
+          spatial: int = 0) -> Callable[[Translator], Translator]:
     """Register another spelling (a Keras layer name) that translates its arguments to a kind's.
 
     shared=True: the name is also a torch.nn kind's; the translation applies to Keras arguments.
+    spatial: the spatial dimensions of a layer whose Keras input is channels-last by default
+    (convolutions and pooling), which the kind reads channels-first.
     """
     def deco(fn: Translator) -> Translator:
         table = SHARED if shared else ALIASES
         if name in table or (not shared and name in REGISTRY):
             raise RuntimeError(f"layer spelling {name!r} registered twice")
         table[name] = fn
+        if spatial:
+            SPATIAL[name] = spatial
         return fn
     return deco
+
+
+def spatial_dims(name: str) -> int:
+    """The spatial dimensions of a spelling registered with alias(spatial=n); 0 for others."""
+    _load(until=name)
+    return SPATIAL.get(name, 0)
 
 
 _loaded: set[str] = set()

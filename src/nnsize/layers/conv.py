@@ -273,7 +273,7 @@ def _torch_padding(padding: str, out: dict[str, Any], x: Shape, n: int) -> Any:
 def _keras_conv(n: int, transposed: bool) -> None:
     name = f"Conv{n}DTranspose" if transposed else f"Conv{n}D"
 
-    @alias(name)
+    @alias(name, spatial=n)
     def translate_conv(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
         out = translate(name, args, {"filters": "out_channels", "kernel_size": "kernel_size",
                                      "strides": "stride", "padding": "padding",
@@ -308,7 +308,7 @@ for _n in (1, 2, 3):
 def _keras_depthwise(n: int) -> None:
     name = f"DepthwiseConv{n}D"
 
-    @alias(name)
+    @alias(name, spatial=n)
     def translate_depthwise(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
         """A depthwise convolution is a grouped one: groups = channels, depth_multiplier
         outputs each.  Keras stores its kernel as (*kernel, channels, multiplier); the count is

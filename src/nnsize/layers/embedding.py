@@ -20,6 +20,7 @@ def _table(num: int, dim: int, convention: str) -> list[Tensor]:
 @dataclass(frozen=True)
 class Embedding(Kind):
     """Indices of any shape -> that shape + (embedding_dim,).  A lookup: no MACs."""
+
     saves = Saves()  # the indices only
 
     num_embeddings: Pos

@@ -149,7 +149,7 @@ for _prefix, _base in _FAMILIES:
 def _keras_pool(kind: str, n: int) -> None:
     name = f"{kind}Pooling{n}D"
 
-    @alias(name)
+    @alias(name, spatial=n)
     def translate_pool(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
         out = translate(name, args, {"pool_size": "kernel_size", "strides": "stride",
                                      "padding": "padding"})
