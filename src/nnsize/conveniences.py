@@ -14,9 +14,9 @@ from .model import Report, Row
 
 def _memory(self: Report) -> dict[str, int]:
     """Bytes of the parameters at each precision of the parameter table."""
-    from .memory.weights import parameter_memory
+    from .precision import memory_table
 
-    return parameter_memory(self)
+    return memory_table(self.total_params)
 
 
 def _report_dict(self: Report) -> dict[str, Any]:

@@ -41,11 +41,12 @@ def count(source: Any, convention: str | None = None, **options: Any) -> Report:
         from .importers.from_torch import import_object
 
         return summary(import_object(source[len("torch:"):]), convention=convention, **options)
-    from .importers import format_for
+    if "." in source:  # every file suffix has one; a shorthand rarely does
+        from .importers import format_for
 
-    fmt = format_for(source)
-    if fmt is not None:
-        return fmt.load(source, convention)
+        fmt = format_for(source)
+        if fmt is not None:
+            return fmt.load(source, convention)
     if source[:1].isalpha():  # preset names start with a letter; shorthands with a digit
         from .architectures.presets import find_preset
 

@@ -7,8 +7,7 @@ from .options import Parser, json_option, model_options
 
 
 def run(argv: list[str]) -> str:
-    from ..memory.weights import parameter_memory
-    from ..precision import PARAMETER_TABLE
+    from ..precision import PARAMETER_TABLE, memory_table
     from ..units import parse_bytes, parse_count
     from . import BudgetExceeded
     from .options import count
@@ -39,7 +38,7 @@ def run(argv: list[str]) -> str:
         checks.append(("parameters", report.total_params, max_params,
                        report.total_params <= max_params))
     if max_memory is not None:
-        used = parameter_memory(report)[args.dtype]
+        used = memory_table(report.total_params)[args.dtype]
         checks.append((f"parameter memory at {args.dtype}", used, max_memory,
                        used <= max_memory))
     if args.json:

@@ -17,11 +17,11 @@ from .activations import decoder_activation_values, spec_activation_bytes
 from .compute import Compute, compute
 from .fit import Fit, fit
 from .kv_cache import kv_cache
-from .optimizers import OPTIMIZERS, optimizer_bytes
+from .optimizers import optimizer_bytes
 from .peers import as_tool
 from .plan import Line, Note, Plan, plan
-from .setup import KEEP, MAX_TOKENS, SHARDING, Setup
-from .weights import parameter_memory, weight_bytes
+from .setup import MAX_TOKENS, OPTIMIZERS, SHARDING, Setup
+from .weights import KEEP, parameter_memory, weight_bytes
 
 __all__ = ["KEEP", "MAX_TOKENS", "OPTIMIZERS", "SHARDING", "Compute", "Fit", "Line", "Note",
            "Plan", "Setup", "as_tool", "compute", "decoder_activation_values", "fit", "kv_cache",

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..errors import NnsizeError
+from .weights import KEEP
 
 OPTIMIZERS = ("sgd", "sgd-momentum", "adam", "adamw", "adam-8bit", "adafactor", "lion")
 SHARDING = ("none", "ddp", "zero1", "zero2", "zero3", "fsdp", "tp")
-KEEP = ("norms", "biases", "embeddings", "head")  # what weight-only formats usually leave alone
 MAX_TOKENS = 2**40  # batch x context beyond this is not a plan, it is a typo
 
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import Report, Tensor
-from ..precision import FLOATS, PARAMETER_TABLE, Precision, storage_bytes
+from ..precision import FLOATS, Precision, memory_table
 from .bits import to_bytes
-from .setup import KEEP
+
+KEEP = ("norms", "biases", "embeddings", "head")  # what weight-only formats usually leave alone
 
 
 def parameter_memory(report: Report) -> dict[str, int]:
     """Bytes of all parameters at each precision of the parameter table (fp64 ... 1 bit)."""
-    return {p.name: storage_bytes(report.total_params, p) for p in PARAMETER_TABLE}
+    return memory_table(report.total_params)
 
 
 def _kept(row_type: str, t: Tensor, keep: tuple[str, ...]) -> bool:

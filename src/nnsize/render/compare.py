@@ -17,9 +17,9 @@ def summary(report: Report) -> dict[str, Any]:
 
 
 def _memory(report: Report) -> dict[str, int]:
-    from ..memory.weights import parameter_memory
+    from ..precision import memory_table
 
-    return parameter_memory(report)
+    return memory_table(report.total_params)
 
 
 COMPARE: list[tuple[str, Callable[[Report], str]]] = [

@@ -61,7 +61,7 @@ def row_dict(r: Row) -> dict[str, Any]:
 
 def report_dict(report: Report, layers: bool = True) -> dict[str, Any]:
     """The count (README: 'JSON output'); without layers, compare's one row."""
-    from ..memory.weights import parameter_memory
+    from ..precision import memory_table
 
     d: dict[str, Any] = {
         "source": report.source,
@@ -78,7 +78,7 @@ def report_dict(report: Report, layers: bool = True) -> dict[str, Any]:
         "buffers": report.buffers,
         "macs": report.macs,
         "flops": 2 * report.macs,
-        "memory": parameter_memory(report),
+        "memory": memory_table(report.total_params),
         **({"stored": report.stored} if report.stored else {}),
     }
     if layers:

@@ -78,10 +78,9 @@ def totals(report: Report) -> list[tuple[str, str]]:
 
 
 def memory_rows(report: Report) -> list[list[str]]:
-    from ..memory.weights import parameter_memory
-    from ..precision import PARAMETER_TABLE
+    from ..precision import PARAMETER_TABLE, memory_table
 
-    memory = parameter_memory(report)
+    memory = memory_table(report.total_params)
     # One unit for the whole table, the one that suits fp32 (the calculator's reference), so
     # the rows compare at a glance: 1M parameters read 3.81 MiB at fp32 and 0.12 MiB at 1 bit.
     top = memory["fp32"]
@@ -174,11 +173,11 @@ def explanation(report: Report) -> str:
         values = [getattr(r, attr) for r in report.rows]
         parts = [n(v) for v in values if v]
         out.append(f"{title} = {' + '.join(parts) or '0'} = {n(sum(values))}")
-    from ..memory.weights import parameter_memory
+    from ..precision import memory_table
 
     for p in ("fp32", "fp16", "int8"):
         bits = {"fp32": 32, "fp16": 16, "int8": 8}[p]
-        b = parameter_memory(report)[p]
+        b = memory_table(report.total_params)[p]
         out.append(f"Memory at {p} = {n(report.total_params)} parameters x {bits} bits / 8 = "
                    f"{n(b)} bytes = {human(b, True)} = {human(b, False)}")
     return "\n".join(out)
