@@ -9,7 +9,7 @@ are limited in size: 1 MiB for JSON, 16 MiB for checkpoint headers (documented i
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
@@ -26,7 +26,10 @@ JSON_LIMIT = 1024 * 1024
 HEADER_LIMIT = 16 * 1024 * 1024
 Numbers = Literal["int", "string"]
 # the formats read from a file's first bytes, from the importers' one table
-HeaderFormat = Literal[tuple(f.name for f in FORMATS if f.from_bytes)]  # type: ignore[valid-type]
+if TYPE_CHECKING:
+    HeaderFormat = str
+else:
+    HeaderFormat = Literal[tuple(f.name for f in FORMATS if f.from_bytes)]
 
 
 class CountRequest(BaseModel):
@@ -64,7 +67,7 @@ def _setup_field(f: Any) -> tuple[Any, Any]:
     if m["listed"]:
         return list[str], Field(list(f.default), max_length=64, description=m["help"])
     if m["choices"]:
-        return Literal[m["choices"]], Field(f.default, description=m["help"])  # type: ignore[valid-type]
+        return Literal[m["choices"]], Field(f.default, description=m["help"])
     kind: Any = str | None if f.type == "str | None" else str
     return kind, Field(f.default, max_length=m["max_length"], description=m["help"])
 
@@ -92,8 +95,11 @@ PlanRequest = _plan_request()
 def _setup(body: Any) -> Any:
     from ..memory.setup import Setup, setup_fields
 
-    return Setup(**{f.name: tuple(v) if isinstance(v := getattr(body, f.name), list) else v
-                    for f in setup_fields()})
+    values: dict[str, Any] = {}
+    for f in setup_fields():  # lists (lora_targets, keep) become the Setup's tuples
+        value = getattr(body, f.name)
+        values[f.name] = tuple(value) if isinstance(value, list) else value
+    return Setup(**values)
 
 
 def _plan_model(body: Any) -> Report:
