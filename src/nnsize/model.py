@@ -210,6 +210,10 @@ class Decoder:
     layers: tuple[AttentionLayer, ...]
     experts_per_token: int = 0  # 0: dense
     expert_intermediate: int = 0
+    # values one sequence keeps whatever its length (Mamba's convolution and SSM state)
+    state_values: int = 0
+    # feature tokens one image becomes in the context (image-text models; 0: text only)
+    image_tokens: int = 0
 
 
 @dataclass(frozen=True)

@@ -60,3 +60,22 @@ def test_state_size() -> None:
     c = Config({"hidden_size": 768, "num_hidden_layers": 24}, "mamba",
                families()["mamba"].defaults)
     assert state_values("mamba", c) == 737_280
+
+
+def test_the_planner_keeps_the_state_and_no_kv_cache() -> None:
+    # mamba-130m: the state is 737,280 values a sequence, whatever the context
+    from nnsize.memory import kv_cache
+    from nnsize.precision import find
+
+    report = nnsize_count({"model_type": "mamba", "hidden_size": 768, "num_hidden_layers": 24,
+                           "vocab_size": 50280})
+    for context in (1, 4096):
+        total, terms, _ = kv_cache(report, 2, context, find("bf16"))
+        assert total == 2 * 737_280 * 2  # batch 2 x values x 2 bytes
+        assert terms["state"] == 737_280
+
+
+def nnsize_count(config: dict[str, Any]) -> Any:
+    import nnsize
+
+    return nnsize.count(config)

@@ -78,3 +78,20 @@ def test_nested_sizes_are_the_sub_config_defaults(kind: str) -> None:
 def test_a_tower_left_out_is_refused() -> None:
     with pytest.raises(SpecError, match="missing 'vision_config'"):
         count_config({"model_type": "llava", "text_config": {"model_type": "llama"}})
+
+
+def test_image_tokens_and_compute_per_text_token() -> None:
+    import nnsize
+    from nnsize.memory import compute
+    from published import PUBLISHED
+
+    # llava-1.5: (336 / 14)^2 = 576 patches, the class token dropped
+    report = nnsize.count(PUBLISHED["llava-1.5-7b"][0])
+    assert report.decoder is not None and report.decoder.image_tokens == 576
+    # the vision tower and projector run once an image: a text token multiplies only the
+    # language model's matrices (its head included)
+    vision = sum(r.params for r in report.rows if r.type == "vision")
+    language = nnsize.count({**NESTED["llama"], **PUBLISHED["llava-1.5-7b"][0]["text_config"],
+                             "architectures": ["LlamaForCausalLM"]})
+    assert vision == report.total_params - language.total_params
+    assert compute(report, 16).linear_macs == compute(language, 16).linear_macs

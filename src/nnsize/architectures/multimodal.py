@@ -53,14 +53,16 @@ def _sub(c: Config, key: str, default_type: str) -> tuple[str, Config]:
                         f"{c.where}: {key}")
 
 
-def absorb(a: Assembly, part: Assembly, prefix: str, title: str) -> None:
-    """Append part's rows under prefix (tied names too), labelled with the part's title."""
+def absorb(a: Assembly, part: Assembly, prefix: str, title: str,
+           component: str | None = None) -> None:
+    """Append part's rows under prefix (tied names too), labelled with the part's title (and
+    all of one component, where given)."""
     for row in part.rows:
         tensors = [replace(t, name=prefix + t.name,
                            shared_with=prefix + t.shared_with if t.shared_with else "")
                    for t in row.tensors]
-        a.rows.append(_row(f"{title}: {row.label}", row.type, tensors, row.active_each,
-                           len(a.rows)))
+        a.rows.append(_row(f"{title}: {row.label}", component or row.type, tensors,
+                           row.active_each, len(a.rows)))
 
 
 def _pixtral(c: Config) -> Assembly:
@@ -80,6 +82,26 @@ def _pixtral(c: Config) -> Assembly:
     return a
 
 
+def image_tokens(family: str, c: Config, vc: Config) -> int:
+    """Feature tokens one image becomes in the language model's context (the marker tokens a
+    processor puts around or between them not included).
+
+    LLaVA: every patch ("default" drops the class token: (336 / 14)^2 = 576); Gemma 3:
+    mm_tokens_per_image (256, pooled); Mistral 3: the patches of an image of image_size, merged
+    spatial_merge_size^2 to one (images of other sizes differ).
+    """
+    from .vision import patches
+
+    if family == "gemma3":
+        return c.int("mm_tokens_per_image")
+    n = patches(vc)
+    if family == "mistral3":
+        s = c.int("spatial_merge_size")
+        return n // (s * s)
+    full = c.value("vision_feature_select_strategy", "default") == "full"
+    return n + 1 if full else n
+
+
 def _feature_layers(c: Config) -> int:
     """How many vision layers' outputs the projector takes, side by side."""
     layer = c.value("vision_feature_layer")
@@ -96,7 +118,8 @@ def _build(family: str, c: Config, name: str, base: bool) -> Assembly:
     hv, ht = vc.int("hidden_size"), tc.int("hidden_size")
     p = "" if base else "model."
     a = Assembly(name)
-    absorb(a, vision, f"{p}vision_tower.", "vision tower")
+    # the vision rows are of the component "vision": they run once an image, not once a token
+    absorb(a, vision, f"{p}vision_tower.", "vision tower", "vision")
     q = f"{p}multi_modal_projector"
     if family == "gemma3":  # an RMS norm on the image tokens, then one projection matrix
         projector = [Tensor(f"{q}.mm_input_projection_weight", (hv, ht), "weight")] + \
@@ -111,9 +134,10 @@ def _build(family: str, c: Config, name: str, base: bool) -> Assembly:
                 linear(f"{q}.patch_merger.merging_layer", hv, hv * s * s)
         projector += linear(f"{q}.linear_1", ht, width, bias) + linear(f"{q}.linear_2", ht, ht,
                                                                        bias)
-    a.add("projector", "weight", projector)
+    a.add("projector", "vision", projector)
     absorb(a, text, f"{p}language_model.", "language model")
-    a.decoder = text.decoder
+    if text.decoder is not None:
+        a.decoder = replace(text.decoder, image_tokens=image_tokens(family, c, vc))
     if not base:
         v = tc.int("vocab_size")
         tied = c.bool("tie_word_embeddings")
@@ -124,12 +148,13 @@ def _build(family: str, c: Config, name: str, base: bool) -> Assembly:
     return a
 
 
-register("llava", {"vision_feature_layer": -2, "multimodal_projector_bias": True,
+register("llava", {"vision_feature_layer": -2, "vision_feature_select_strategy": "default",
+                   "multimodal_projector_bias": True,
                    "tie_word_embeddings": False}, causal=True,
          aliases={"image_token_id": "image_token_index"})(_build)
 register("mistral3", {"vision_feature_layer": -1, "multimodal_projector_bias": False,
                       "spatial_merge_size": 2, "tie_word_embeddings": True}, causal=True,
          aliases={"image_token_id": "image_token_index"})(_build)
-register("gemma3", {"tie_word_embeddings": True}, causal=True,
+register("gemma3", {"mm_tokens_per_image": 256, "tie_word_embeddings": True}, causal=True,
          aliases={"image_token_id": "image_token_index", "boi_token_id": "boi_token_index",
                   "eoi_token_id": "eoi_token_index"})(_build)

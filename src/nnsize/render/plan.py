@@ -61,6 +61,8 @@ def optimizer_how(t: dict[str, Any]) -> str:
 def _kv(t: dict[str, Any]) -> str:
     parts = [f"{layers} layers x {tokens:,} tokens x {per:,}" for layers, tokens, per in
              t["groups"]]
+    if t.get("state"):
+        parts.append(f"{t['state']:,} state values")
     return f"{t['batch']:,} x ({' + '.join(parts)}) values x {bits(t['precision'])}"
 
 
