@@ -81,9 +81,10 @@ def test_a_tower_left_out_is_refused() -> None:
 
 
 def test_image_tokens_and_compute_per_text_token() -> None:
+    from published import PUBLISHED
+
     import nnsize
     from nnsize.memory import compute
-    from published import PUBLISHED
 
     # llava-1.5: (336 / 14)^2 = 576 patches, the class token dropped
     report = nnsize.count(PUBLISHED["llava-1.5-7b"][0])
