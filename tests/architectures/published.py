@@ -117,4 +117,16 @@ PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
                                         "num_attention_heads": 16, "image_size": 336,
                                         "patch_size": 14, "projection_dim": 768}},
                      HF.format("llava-hf/llava-1.5-7b-hf"), 7 * B, B),
+    # model card: "12B active parameters and a total of 52B parameters across all experts"
+    "jamba-v0.1": ({"model_type": "jamba", "architectures": ["JambaForCausalLM"],
+                    "vocab_size": 65536, "hidden_size": 4096, "intermediate_size": 14336,
+                    "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8,
+                    "num_experts": 16, "num_experts_per_tok": 2, "use_mamba_kernels": False},
+                   HF.format("ai21labs/Jamba-v0.1"), 52 * B, B),
+    # the paper (arXiv 2006.11477): BASE, 95M with its pre-training quantizer; the base model
+    # transformers builds, 94.4M (rounded to 100M here)
+    "wav2vec2-base": ({"model_type": "wav2vec2", "architectures": ["Wav2Vec2Model"],
+                       "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
+                       "intermediate_size": 3072},
+                      HF.format("facebook/wav2vec2-base"), 100 * M, 10 * M),
 }

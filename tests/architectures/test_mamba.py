@@ -79,3 +79,37 @@ def nnsize_count(config: dict[str, Any]) -> Any:
     import nnsize
 
     return nnsize.count(config)
+
+
+@st.composite
+def jamba_config(draw: st.DrawFn) -> dict[str, Any]:
+    c: dict[str, Any] = {
+        "model_type": "jamba", "hidden_size": 16, "num_attention_heads": 2,
+        "num_key_value_heads": draw(st.sampled_from([1, 2])),
+        "num_hidden_layers": draw(st.integers(1, 4)), "intermediate_size": draw(st.integers(4, 8)),
+        "vocab_size": draw(st.integers(10, 40)), "num_experts": draw(st.integers(1, 4)),
+        "num_experts_per_tok": 1, "expert_layer_period": draw(st.integers(1, 2)),
+        "expert_layer_offset": 0, "attn_layer_period": draw(st.integers(1, 3)),
+        "attn_layer_offset": 0, "mamba_d_state": draw(st.integers(2, 4)),
+        "mamba_d_conv": draw(st.integers(2, 4)), "mamba_expand": draw(st.sampled_from([1, 2])),
+        "mamba_proj_bias": draw(st.booleans()), "mamba_conv_bias": draw(st.booleans()),
+        "tie_word_embeddings": draw(st.booleans()), "use_mamba_kernels": False,
+        "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0,
+    }
+    c["attn_layer_offset"] = draw(st.integers(0, c["attn_layer_period"] - 1))
+    c["expert_layer_offset"] = draw(st.integers(0, c["expert_layer_period"] - 1))
+    if draw(st.booleans()):
+        c["architectures"] = ["JambaForCausalLM"]
+    return c
+
+
+@settings(max_examples=8, deadline=None)
+@given(jamba_config())
+def test_jamba_matches_transformers(c: dict[str, Any]) -> None:
+    compare(c)
+
+
+def test_jamba_defaults_are_transformers_own() -> None:
+    theirs = {f.name: f.default for f in dataclasses.fields(transformers.CONFIG_MAPPING["jamba"])}
+    for key, value in families()["jamba"].defaults.items():
+        assert theirs[key] == value, key

@@ -15,7 +15,7 @@ from .config import Config
 from .registry import FAMILIES, Family
 
 MODULES = ("decoder", "decoder_families", "gpt", "gpt_more", "encoder", "bert_like", "t5",
-           "seq2seq", "whisper", "vision", "mamba", "multimodal", "qwen_vl", "audio")
+           "seq2seq", "whisper", "vision", "mamba", "multimodal", "qwen_vl", "audio", "jamba")
 _loaded = False
 
 

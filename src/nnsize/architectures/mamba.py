@@ -37,6 +37,16 @@ def _conv(name: str, channels: int, kernel: int, bias: bool) -> list[Tensor]:
     return t + [Tensor(f"{name}.bias", (channels,), "bias")] if bias else t
 
 
+def selective_scan(p: str, h: int, inner: int, n: int, k: int, rank: int, bias: bool,
+                   conv_bias: bool) -> list[Tensor]:
+    """Mamba's mixer: in_proj (x and gate), a depthwise conv, x_proj (dt, B, C), dt_proj,
+    A_log (inner x N), D, out_proj."""
+    return linear(f"{p}.in_proj", 2 * inner, h, bias) + _conv(f"{p}.conv1d", inner, k, conv_bias) \
+        + linear(f"{p}.x_proj", rank + 2 * n, inner) + linear(f"{p}.dt_proj", inner, rank, True) \
+        + [Tensor(f"{p}.A_log", (inner, n), "other"), Tensor(f"{p}.D", (inner,), "other")] + \
+        linear(f"{p}.out_proj", h, inner, bias)
+
+
 def state_values(family: str, c: Config) -> int:
     """Values one sequence's state holds across all layers: the conv window and the SSM state.
 
@@ -70,13 +80,7 @@ def _build(family: str, c: Config, name: str, base: bool) -> Assembly:
              Tensor("mixer.D", (heads,), "other")] + norm("mixer.norm", inner) + \
             linear("mixer.out_proj", h, inner, bias)
     else:
-        rank = _rank(c)
-        mixer = linear("mixer.in_proj", 2 * inner, h, bias) + \
-            _conv("mixer.conv1d", inner, k, conv_bias) + \
-            linear("mixer.x_proj", rank + 2 * n, inner) + \
-            linear("mixer.dt_proj", inner, rank, True) + \
-            [Tensor("mixer.A_log", (inner, n), "other"), Tensor("mixer.D", (inner,), "other")] + \
-            linear("mixer.out_proj", h, inner, bias)
+        mixer = selective_scan("mixer", h, inner, n, k, _rank(c), bias, conv_bias)
 
     def layer(i: int) -> Layer:
         return {"mixer": mixer, "norms": norm("norm", h)}

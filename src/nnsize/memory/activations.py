@@ -25,9 +25,9 @@ def decoder_activation_values(report: Report, tokens: int, checkpointing: bool
     d = report.decoder
     if d is None:
         raise NnsizeError(f"{report.source} is not a language model counted from a config")
-    if not d.layers:
-        raise NnsizeError(f"{report.source}: training activations of a model without attention "
-                          f"layers (a state-space model) are not modelled; plan inference")
+    if not d.layers or d.state_values:
+        raise NnsizeError(f"{report.source}: training activations of a model with state-space "
+                          f"layers are not modelled; plan inference")
     h, i, n = d.hidden, d.expert_intermediate * d.experts_per_token or d.intermediate, \
         len(d.layers)
     first = d.layers[0]
