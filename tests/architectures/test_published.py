@@ -14,6 +14,9 @@ DIFFERENT = {
     # OpenAI's model-card table says 244M; transformers builds 241,734,912 (its encoder's
     # sinusoidal positions included, as a frozen parameter): 1% apart.
     "whisper-small": 241_734_912,
+    # The paper's 95M includes the quantizer wav2vec2 pre-trains with; the base model
+    # transformers builds (Wav2Vec2Model) has 94,371,712.
+    "wav2vec2-base": 94_371_712,
 }
 
 

@@ -56,7 +56,8 @@ def jamba(family: str, c: Config, name: str, base: bool) -> Assembly:
                 Tensor("feed_forward.experts.down_proj", (experts, h, inter), "weight")]
         else:
             out["mlp"] = linear("feed_forward.gate_proj", inter, h) + \
-                linear("feed_forward.up_proj", inter, h) + linear("feed_forward.down_proj", h, inter)
+                linear("feed_forward.up_proj", inter, h) + \
+                linear("feed_forward.down_proj", h, inter)
         out["norms"] = norm("input_layernorm", h) + norm("pre_ff_layernorm", h)
         return out
 
