@@ -96,3 +96,39 @@ def test_image_tokens_and_compute_per_text_token() -> None:
                              "architectures": ["LlamaForCausalLM"]})
     assert vision == report.total_params - language.total_params
     assert compute(report, 16).linear_macs == compute(language, 16).linear_macs
+
+
+@st.composite
+def llama4_config(draw: st.DrawFn) -> dict[str, Any]:
+    layers = draw(st.integers(1, 2))
+    text = {"hidden_size": 16, "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 8,
+            "num_hidden_layers": layers, "intermediate_size": draw(st.integers(4, 8)),
+            "intermediate_size_mlp": draw(st.integers(4, 12)),
+            "vocab_size": draw(st.integers(10, 40)),
+            "num_local_experts": draw(st.integers(1, 3)),
+            "interleave_moe_layer_step": draw(st.integers(1, 2)), "no_rope_layers": [1] * layers,
+            "tie_word_embeddings": draw(st.booleans()),
+            "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0}
+    patch = draw(st.sampled_from([2, 4]))
+    vision = {"hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 1,
+              "intermediate_size": draw(st.integers(4, 8)), "patch_size": patch,
+              "image_size": patch * draw(st.integers(1, 3)), "num_channels": 3,
+              "vision_output_dim": draw(st.integers(4, 8)),
+              "projector_input_dim": draw(st.integers(4, 8)),
+              "projector_output_dim": draw(st.integers(4, 8))}
+    return {"model_type": "llama4", "architectures": ["Llama4ForConditionalGeneration"],
+            "text_config": text, "vision_config": vision}
+
+
+@settings(max_examples=6, deadline=None)
+@given(llama4_config())
+def test_llama4_matches_transformers(c: dict[str, Any]) -> None:
+    compare(c)
+
+
+def test_llama4_vision_defaults_are_transformers_own() -> None:
+    from nnsize.architectures.multimodal import LLAMA4_VISION
+
+    sub = transformers.CONFIG_MAPPING["llama4"].sub_configs["vision_config"]
+    theirs = {f.name: f.default for f in dataclasses.fields(sub)}
+    assert all(theirs[k] == v for k, v in LLAMA4_VISION.items())

@@ -31,6 +31,8 @@ NESTED: dict[str, dict[str, Any]] = {
                     "num_hidden_layers": 26, "num_attention_heads": 8},
     "qwen2": {"vocab_size": 151936, "hidden_size": 4096, "intermediate_size": 22016,
               "num_hidden_layers": 32, "num_attention_heads": 32},
+    "llama4_text": {"vocab_size": 202048, "hidden_size": 5120, "intermediate_size": 8192,
+                    "num_hidden_layers": 48, "num_attention_heads": 40},
 }
 PIXTRAL = {"hidden_size": 1024, "intermediate_size": 4096, "num_hidden_layers": 24,
            "num_attention_heads": 16, "num_channels": 3, "image_size": 1024, "patch_size": 16}
@@ -158,3 +160,51 @@ register("mistral3", {"vision_feature_layer": -1, "multimodal_projector_bias": F
 register("gemma3", {"mm_tokens_per_image": 256, "tie_word_embeddings": True}, causal=True,
          aliases={"image_token_id": "image_token_index", "boi_token_id": "boi_token_index",
                   "eoi_token_id": "eoi_token_index"})(_build)
+
+
+LLAMA4_VISION = {"hidden_size": 768, "num_hidden_layers": 34, "num_attention_heads": 16,
+                 "num_channels": 3, "intermediate_size": 5632, "image_size": 448,
+                 "patch_size": 14, "vision_output_dim": 7680, "projector_input_dim": 4096,
+                 "projector_output_dim": 4096}
+
+
+@register("llama4", {"tie_word_embeddings": False}, causal=True)
+def llama4(family: str, c: Config, name: str, base: bool) -> Assembly:
+    """Llama 4: a vision transformer over unfolded patches with a pixel-shuffle adapter, one
+    projection into the text width, and Llama 4's language model of experts (its own LM head).
+
+    vision_model.* -> multi_modal_projector.linear_1 -> language_model.model.*, .lm_head
+    """
+    data = c.value("vision_config", None)
+    if not isinstance(data, dict):
+        raise SpecError(f"{c.where}: vision_config must be an object, got {data!r}")
+    vc = Config(data, "llama4_vision_model", LLAMA4_VISION, where=f"{c.where}: vision_config")
+    _, tc = _sub(c, "text_config", "llama4_text")
+    h, inter = vc.int("hidden_size"), vc.int("intermediate_size")
+    ph, pw = _pair(vc, "patch_size")
+    from .vision import patches
+
+    vision = Assembly(name)
+    vision.add("patches", "embedding", [
+        Tensor("class_embedding", (h,), "embedding"),
+        Tensor("positional_embedding_vlm", (patches(vc) + 1, h), "embedding")] +
+        linear("patch_embedding.linear", h, vc.int("num_channels") * ph * pw) +
+        norm("layernorm_pre", h, True) + norm("layernorm_post", h, True))
+    vision.stack("model.layers.", vc.int("num_hidden_layers"), lambda i: {
+        "attention": linear("self_attn.q_proj", h, h, True) + linear("self_attn.k_proj", h, h, True)
+        + linear("self_attn.v_proj", h, h, True) + linear("self_attn.o_proj", h, h, True),
+        "mlp": linear("mlp.fc1", inter, h, True) + linear("mlp.fc2", h, inter, True),
+        "norms": norm("input_layernorm", h, True) + norm("post_attention_layernorm", h, True)},
+        title="vision layers")
+    out = vc.int("projector_output_dim")
+    vision.add("pixel-shuffle adapter", "vision",
+               linear("vision_adapter.mlp.fc1", vc.int("projector_input_dim"), inter) +
+               linear("vision_adapter.mlp.fc2", out, out))
+    text = FAMILIES["llama4_text"].build("llama4_text", tc, name, False)
+    a = Assembly(name)
+    absorb(a, vision, "vision_model.", "vision model", "vision")
+    a.add("projector", "vision", linear("multi_modal_projector.linear_1", tc.int("hidden_size"),
+                                        vc.int("vision_output_dim")))
+    absorb(a, text, "language_model.", "language model")
+    a.decoder = text.decoder
+    return a
