@@ -10,7 +10,7 @@ from __future__ import annotations
 from .base import CONVENTIONS, KERAS, PYTORCH, REGISTRY, Kind, build, known_types, load_all
 
 FAMILIES = ("dense", "activation", "conv", "pool", "norm", "reshape", "embedding", "recurrent",
-            "attention", "transformer", "resize")
+            "attention", "transformer", "resize", "wrapper")
 
 __all__ = ["CONVENTIONS", "FAMILIES", "KERAS", "PYTORCH", "REGISTRY", "Kind", "build",
            "known_types", "load_all"]

@@ -8,8 +8,13 @@ from typing import Any, ClassVar
 from ..errors import SpecError
 from ..model import Shape, Tensor
 from .base import (
+    CHANNELS_FIRST,
+    CHANNELS_LAST,
     PYTORCH,
     Kind,
+    Translation,
+    channel_axis,
+    move_axis,
     Pad,
     Pads,
     Pos,
@@ -53,6 +58,8 @@ class _Conv(Kind):
 
     n: ClassVar[int] = 2
     inferred = {"in_channels": first}
+    channels = True
+    factory = True
 
     def __post_init__(self) -> None:
         for name in ("in_channels", "out_channels"):
@@ -160,15 +167,22 @@ class _ConvTranspose(Kind):
     bias: bool = True
     dilation: Size = 1
     padding_mode: str = "zeros"
+    # nnsize's own: Keras' padding ('same' or 'valid') with its output_padding=None, where the
+    # output length is Keras' own: L x s for 'same', L x s + max(k - s, 0) for 'valid'.
+    keras_padding: str | None = None
 
     n: ClassVar[int] = 2
     inferred = {"in_channels": first}
+    channels = True
+    factory = True
 
     def __post_init__(self) -> None:
         for name in ("in_channels", "out_channels"):
             if getattr(self, name) % self.groups:
                 raise SpecError(f"{name}={getattr(self, name)} is not divisible by "
                                 f"groups={self.groups}")
+        if self.keras_padding not in (None, "same", "valid"):
+            raise SpecError(f"keras_padding: 'same' or 'valid', got {self.keras_padding!r}")
         if self.padding_mode != "zeros":
             raise SpecError("padding_mode: only 'zeros' is supported for transposed "
                             "convolutions (as in PyTorch)")
@@ -190,6 +204,11 @@ class _ConvTranspose(Kind):
         k, s = self.kernel, ntuple(self.stride, self.n, "stride")
         p, d = ntuple(self.padding, self.n, "padding"), ntuple(self.dilation, self.n, "dilation")
         op = ntuple(self.output_padding, self.n, "output_padding")
+        if self.keras_padding is not None:
+            reach = [d[i] * (k[i] - 1) + 1 for i in range(self.n)]
+            out = [length * s[i] + (max(reach[i] - s[i], 0) if self.keras_padding == "valid"
+                                    else 0) for i, length in enumerate(x[1:])]
+            return (self.out_channels, *out)
         out = [transposed_length(length, k[i], s[i], p[i], d[i], op[i])
                for i, length in enumerate(x[1:])]
         if any(o < 1 for o in out):
@@ -266,34 +285,35 @@ def _torch_padding(padding: str, out: dict[str, Any], x: Shape, n: int) -> Any:
                               out.get("dilation", 1), n)
 
 
+def channels_moved(name: str, data_format: Any, x: Shape) -> tuple[int, int]:
+    """The move that puts a Keras layer's channel axis where torch.nn reads it (first)."""
+    return channel_axis(data_format, x, name), 0
+
+
 def _keras_conv(n: int, transposed: bool) -> None:
     name = f"Conv{n}DTranspose" if transposed else f"Conv{n}D"
 
     @alias(name)
-    def translate_conv(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
+    def translate_conv(args: dict[str, Any], x: Shape) -> Translation:
         out = translate(name, args, {"filters": "out_channels", "kernel_size": "kernel_size",
                                      "strides": "stride", "padding": "padding",
                                      "dilation_rate": "dilation", "groups": "groups",
-                                     "use_bias": "bias"}, ("output_padding",))
+                                     "use_bias": "bias"}, ("output_padding", "data_format"))
+        move = channels_moved(name, out.pop("data_format", None), x)
+        x = move_axis(x, *move)
         padding = out.pop("padding", "valid")
         _check_padding(name, padding)
-        if out.get("output_padding", 0) is None:  # Keras' default: worked out from the rest
-            del out["output_padding"]
         if transposed:
-            if padding == "same":
-                raise SpecError(f"{name}: padding='same' has no PyTorch equivalent; "
-                                "use ConvTranspose with padding and output_padding")
-            # Keras' 'valid' output is L x s + max(k - s, 0); torch's is (L - 1) s + k, which
-            # falls short by s - k when the kernel is smaller than the stride.
             k = ntuple(out.get("kernel_size", 1), n, "kernel_size")
-            st = ntuple(out.get("stride", 1), n, "strides")
             d = ntuple(out.get("dilation", 1), n, "dilation_rate")
-            reach = [d[i] * (k[i] - 1) + 1 for i in range(n)]
-            if "output_padding" not in out and any(r < st[i] for i, r in enumerate(reach)):
-                out["output_padding"] = tuple(max(st[i] - r, 0) for i, r in enumerate(reach))
-            return f"ConvTranspose{n}d", out
+            if out.get("output_padding") is None:  # Keras' default: its own output length
+                out.pop("output_padding", None)
+                out["keras_padding"] = padding
+            elif padding == "same":  # Keras pads k // 2 on each side
+                out["padding"] = tuple((d[i] * (k[i] - 1) + 1) // 2 for i in range(n))
+            return f"ConvTranspose{n}d", out, move
         out["padding"] = _torch_padding(padding, out, x, n)
-        return f"Conv{n}d", out
+        return f"Conv{n}d", out, move
 
 
 for _n in (1, 2, 3):
@@ -305,20 +325,106 @@ def _keras_depthwise(n: int) -> None:
     name = f"DepthwiseConv{n}D"
 
     @alias(name)
-    def translate_depthwise(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
+    def translate_depthwise(args: dict[str, Any], x: Shape) -> Translation:
         """A depthwise convolution is a grouped one: groups = channels, depth_multiplier
         outputs each.  Keras stores its kernel as (*kernel, channels, multiplier); the count is
         the same."""
         out = translate(name, args, {"kernel_size": "kernel_size", "strides": "stride",
                                      "padding": "padding", "dilation_rate": "dilation",
-                                     "use_bias": "bias", "depth_multiplier": "depth_multiplier"})
+                                     "use_bias": "bias", "depth_multiplier": "depth_multiplier"},
+                        ("data_format",))
+        move = channels_moved(name, out.pop("data_format", None), x)
+        x = move_axis(x, *move)
         channels = x[0] if x else 1
         multiplier = out.pop("depth_multiplier", 1)
         padding = out.pop("padding", "valid")
         _check_padding(name, padding)
         out["padding"] = _torch_padding(padding, out, x, n)
-        return f"Conv{n}d", {**out, "groups": channels, "out_channels": channels * multiplier}
+        return f"Conv{n}d", {**out, "groups": channels, "out_channels": channels * multiplier}, \
+            move
 
+
+for _n in (1, 2):  # Keras 3 has no DepthwiseConv3D
+    _keras_depthwise(_n)
+
+
+@dataclass(frozen=True)
+class _SeparableConv(Kind):
+    """Keras' separable convolution: a depthwise convolution (depth_multiplier outputs a channel)
+    then a 1 x 1 one to filters.  depthwise_kernel: *kernel x C x m, pointwise_kernel:
+    1... x C*m x filters, bias: filters.  In the PyTorch convention the same tensors are the
+    two torch.nn.Conv weights a user writes for it: depthwise.weight, pointwise.weight/bias."""
+
+    filters: Pos
+    kernel_size: Size
+    strides: Size = 1
+    padding: str = "valid"
+    data_format: str | None = None
+    dilation_rate: Size = 1
+    depth_multiplier: Pos = 1
+    use_bias: bool = True
+    in_channels: Pos = 1  # nnsize's own: read from the input's channel axis
+
+    n: ClassVar[int] = 2
+    keras = True
+
+    @classmethod
+    def prepare(cls, args: dict[str, Any], x: Shape) -> dict[str, Any]:
+        axis = channel_axis(args.get("data_format"), x, cls.__name__)
+        return {"in_channels": x[axis] if x else 1, **args}
+
+    def __post_init__(self) -> None:
+        _check_padding(self.type_name, self.padding)
+
+    def _first(self, x: Shape) -> tuple[int, int]:
+        return channel_axis(self.data_format, x, self.type_name), 0
+
+    def parts(self, x: Shape) -> tuple[_Conv, _Conv]:
+        """The depthwise and the pointwise convolution, on the channels-first x."""
+        c, m, conv = self.in_channels, self.depth_multiplier, REGISTRY_CONV[self.n]
+        args = {"kernel_size": self.kernel_size, "stride": self.strides,
+                "dilation": self.dilation_rate}
+        depthwise = conv(c, c * m, self.kernel_size, self.strides,
+                         _torch_padding(self.padding, args, x, self.n), self.dilation_rate,
+                         groups=c, bias=False)
+        return depthwise, conv(c * m, self.filters, 1, bias=self.use_bias)
+
+    def output_shape(self, x: Shape) -> Shape:
+        move = self._first(x)
+        inside = move_axis(x, *move)
+        depthwise, pointwise = self.parts(inside)
+        y = pointwise.output_shape(depthwise.output_shape(inside))
+        return move_axis(y, move[1], move[0])
+
+    def layout(self, x: Shape) -> str | None:
+        return None if len(x) < 2 else \
+            CHANNELS_FIRST if self.data_format == CHANNELS_FIRST else CHANNELS_LAST
+
+    def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
+        c, m, f, k = self.in_channels, self.depth_multiplier, self.filters, \
+            ntuple(self.kernel_size, self.n, "kernel_size")
+        ones, kd = (1,) * self.n, tuple(f"kernel_{j}" for j in range(self.n))
+        keras = [Tensor("depthwise_kernel", (*k, c, m), "weight",
+                        dims=(*kd, "in_channels", "depth_multiplier")),
+                 Tensor("pointwise_kernel", (*ones, c * m, f), "weight",
+                        dims=(*("1",) * self.n, "in_channels*depth_multiplier", "filters"))]
+        torch = [Tensor("depthwise.weight", (c * m, 1, *k), "weight",
+                        dims=("in_channels*depth_multiplier", "1", *kd)),
+                 Tensor("pointwise.weight", (f, c * m, *ones), "weight",
+                        dims=("filters", "in_channels*depth_multiplier", *("1",) * self.n))]
+        if self.use_bias:
+            keras.append(Tensor("bias", (f,), "bias", dims=("filters",)))
+            torch.append(Tensor("pointwise.bias", (f,), "bias", dims=("filters",)))
+        return pick(convention, torch, keras)
+
+    def macs(self, x: Shape) -> int:
+        inside = move_axis(x, *self._first(x))
+        depthwise, pointwise = self.parts(inside)
+        return depthwise.macs(inside) + pointwise.macs(depthwise.output_shape(inside))
+
+
+REGISTRY_CONV: dict[int, type[_Conv]] = {1: Conv1d, 2: Conv2d, 3: Conv3d}
 
 for _n in (1, 2):
-    _keras_depthwise(_n)
+    register(dataclass(frozen=True)(type(f"SeparableConv{_n}D", (_SeparableConv,), {
+        "n": _n, "__doc__": f"Keras' SeparableConv{_n}D: depthwise, then pointwise."})))
