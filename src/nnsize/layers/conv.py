@@ -55,6 +55,9 @@ class _Conv(Kind):
     groups: Pos = 1
     bias: bool = True
     padding_mode: str = "zeros"
+    # nnsize's own: Keras' padding='same', output length ceil(L / stride) (Keras pads what it
+    # needs, the odd one at the end, which no symmetric torch padding does for every kernel)
+    keras_padding: str | None = None
 
     n: ClassVar[int] = 2
     inferred = {"in_channels": first}
@@ -62,6 +65,8 @@ class _Conv(Kind):
     factory = True
 
     def __post_init__(self) -> None:
+        if self.keras_padding not in (None, "same"):
+            raise SpecError(f"keras_padding: 'same' or null, got {self.keras_padding!r}")
         for name in ("in_channels", "out_channels"):
             if getattr(self, name) % self.groups:
                 raise SpecError(f"{name}={getattr(self, name)} is not divisible by "
@@ -92,6 +97,8 @@ class _Conv(Kind):
                             f"{x[0]} channels (shape {list(x)})")
         k, s = self.kernel, ntuple(self.stride, self.n, "stride")
         d, pad = ntuple(self.dilation, self.n, "dilation"), self._padding()
+        if self.keras_padding == "same":
+            return (self.out_channels, *(-(-length // s[i]) for i, length in enumerate(x[1:])))
         out = []
         for i, length in enumerate(x[1:]):
             self._check_padding_mode(i, length, pad[i] if pad else None, d[i] * (k[i] - 1))
@@ -251,38 +258,17 @@ class ConvTranspose3d(_ConvTranspose):
     n: ClassVar[int] = 3
 
 
-def keras_same_padding(x: Shape, kernel: Any, strides: Any, dilation: Any, n: int) -> Any:
-    """Symmetric padding that gives Keras' 'same' output length ceil(L / stride) per dimension.
-
-    Keras pads (out-1)s + d(k-1) + 1 - L in total, the odd one at the end; padding half of it,
-    rounded up, on both sides gives the same output length, and the same weights.
-    """
-    k, s, d = ntuple(kernel, n, "kernel_size"), ntuple(strides, n, "strides"), \
-        ntuple(dilation, n, "dilation_rate")
-    if all(v == 1 for v in s):
-        return "same"
-    pads = []
-    for i, length in enumerate(x[1:n + 1]):
-        out = -(-length // s[i])
-        total = max((out - 1) * s[i] + d[i] * (k[i] - 1) + 1 - length, 0)
-        pads.append(-(-total // 2))
-    return tuple(pads)
-
-
 def _check_padding(name: str, padding: Any) -> None:
     if padding not in ("same", "valid"):
         raise SpecError(f"{name}: padding must be 'same' or 'valid', got {padding!r}")
 
 
-def _torch_padding(padding: str, out: dict[str, Any], x: Shape, n: int) -> Any:
-    """Keras' 'valid' as 0, and its 'same' as the padding that gives the same output length
-    (left as 'same' for an input of the wrong rank, which the convolution then refuses)."""
-    if padding == "valid":
-        return 0
-    if len(x) != n + 1:
-        return "same"
-    return keras_same_padding(x, out.get("kernel_size", 1), out.get("stride", 1),
-                              out.get("dilation", 1), n)
+def _check_dilation(name: str, strides: Any, dilation: Any, n: int) -> None:
+    """Keras takes strides > 1 or dilation_rate > 1, not both."""
+    if any(v > 1 for v in ntuple(strides, n, "strides")) and \
+            any(v > 1 for v in ntuple(dilation, n, "dilation_rate")):
+        raise SpecError(f"{name}: strides > 1 with dilation_rate > 1 is refused by Keras "
+                        f"(strides={strides}, dilation_rate={dilation})")
 
 
 def channels_moved(name: str, data_format: Any, x: Shape) -> tuple[int, int]:
@@ -303,6 +289,7 @@ def _keras_conv(n: int, transposed: bool) -> None:
         x = move_axis(x, *move)
         padding = out.pop("padding", "valid")
         _check_padding(name, padding)
+        _check_dilation(name, out.get("stride", 1), out.get("dilation", 1), n)
         if transposed:
             k = ntuple(out.get("kernel_size", 1), n, "kernel_size")
             d = ntuple(out.get("dilation", 1), n, "dilation_rate")
@@ -312,7 +299,8 @@ def _keras_conv(n: int, transposed: bool) -> None:
             elif padding == "same":  # Keras pads k // 2 on each side
                 out["padding"] = tuple((d[i] * (k[i] - 1) + 1) // 2 for i in range(n))
             return f"ConvTranspose{n}d", out, move
-        out["padding"] = _torch_padding(padding, out, x, n)
+        if padding == "same":
+            out["keras_padding"] = "same"
         return f"Conv{n}d", out, move
 
 
@@ -321,41 +309,12 @@ for _n in (1, 2, 3):
     _keras_conv(_n, True)
 
 
-def _keras_depthwise(n: int) -> None:
-    name = f"DepthwiseConv{n}D"
-
-    @alias(name)
-    def translate_depthwise(args: dict[str, Any], x: Shape) -> Translation:
-        """A depthwise convolution is a grouped one: groups = channels, depth_multiplier
-        outputs each.  Keras stores its kernel as (*kernel, channels, multiplier); the count is
-        the same."""
-        out = translate(name, args, {"kernel_size": "kernel_size", "strides": "stride",
-                                     "padding": "padding", "dilation_rate": "dilation",
-                                     "use_bias": "bias", "depth_multiplier": "depth_multiplier"},
-                        ("data_format",))
-        move = channels_moved(name, out.pop("data_format", None), x)
-        x = move_axis(x, *move)
-        channels = x[0] if x else 1
-        multiplier = out.pop("depth_multiplier", 1)
-        padding = out.pop("padding", "valid")
-        _check_padding(name, padding)
-        out["padding"] = _torch_padding(padding, out, x, n)
-        return f"Conv{n}d", {**out, "groups": channels, "out_channels": channels * multiplier}, \
-            move
-
-
-for _n in (1, 2):  # Keras 3 has no DepthwiseConv3D
-    _keras_depthwise(_n)
-
-
 @dataclass(frozen=True)
-class _SeparableConv(Kind):
-    """Keras' separable convolution: a depthwise convolution (depth_multiplier outputs a channel)
-    then a 1 x 1 one to filters.  depthwise_kernel: *kernel x C x m, pointwise_kernel:
-    1... x C*m x filters, bias: filters.  In the PyTorch convention the same tensors are the
-    two torch.nn.Conv weights a user writes for it: depthwise.weight, pointwise.weight/bias."""
+class _KerasConv(Kind):
+    """Keras' depthwise convolution: depth_multiplier outputs a channel, from that channel
+    alone.  kernel: *kernel x C x m, bias: C*m (Keras); weight: C*m x 1 x *kernel, bias: C*m
+    (torch.nn's Conv with groups = C)."""
 
-    filters: Pos
     kernel_size: Size
     strides: Size = 1
     padding: str = "valid"
@@ -375,35 +334,79 @@ class _SeparableConv(Kind):
 
     def __post_init__(self) -> None:
         _check_padding(self.type_name, self.padding)
+        _check_dilation(self.type_name, self.strides, self.dilation_rate, self.n)
 
     def _first(self, x: Shape) -> tuple[int, int]:
         return channel_axis(self.data_format, x, self.type_name), 0
 
-    def parts(self, x: Shape) -> tuple[_Conv, _Conv]:
-        """The depthwise and the pointwise convolution, on the channels-first x."""
-        c, m, conv = self.in_channels, self.depth_multiplier, REGISTRY_CONV[self.n]
-        args = {"kernel_size": self.kernel_size, "stride": self.strides,
-                "dilation": self.dilation_rate}
-        depthwise = conv(c, c * m, self.kernel_size, self.strides,
-                         _torch_padding(self.padding, args, x, self.n), self.dilation_rate,
-                         groups=c, bias=False)
-        return depthwise, conv(c * m, self.filters, 1, bias=self.use_bias)
+    def parts(self) -> list[_Conv]:
+        """The convolutions it runs, on channels-first shapes: the depthwise one here."""
+        c, m = self.in_channels, self.depth_multiplier
+        return [REGISTRY_CONV[self.n](
+            c, c * m, self.kernel_size, self.strides, 0, self.dilation_rate, groups=c,
+            bias=self.use_bias, keras_padding="same" if self.padding == "same" else None)]
 
     def output_shape(self, x: Shape) -> Shape:
         move = self._first(x)
-        inside = move_axis(x, *move)
-        depthwise, pointwise = self.parts(inside)
-        y = pointwise.output_shape(depthwise.output_shape(inside))
+        y = move_axis(x, *move)
+        for part in self.parts():
+            y = part.output_shape(y)
         return move_axis(y, move[1], move[0])
 
     def layout(self, x: Shape) -> str | None:
         return None if len(x) < 2 else \
             CHANNELS_FIRST if self.data_format == CHANNELS_FIRST else CHANNELS_LAST
 
+    def macs(self, x: Shape) -> int:
+        y, total = move_axis(x, *self._first(x)), 0
+        for part in self.parts():
+            total += part.macs(y)
+            y = part.output_shape(y)
+        return total
+
+    def saved(self, x: Shape) -> tuple[int, int] | None:
+        # each convolution keeps its input for backward, as Conv2d does
+        y, values = move_axis(x, *self._first(x)), 0
+        for part in self.parts():
+            values += product(y)
+            y = part.output_shape(y)
+        return values, 0
+
+    def _kernel(self) -> tuple[tuple[int, ...], tuple[str, ...]]:
+        return ntuple(self.kernel_size, self.n, "kernel_size"), \
+            tuple(f"kernel_{j}" for j in range(self.n))
+
     def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
-        c, m, f, k = self.in_channels, self.depth_multiplier, self.filters, \
-            ntuple(self.kernel_size, self.n, "kernel_size")
-        ones, kd = (1,) * self.n, tuple(f"kernel_{j}" for j in range(self.n))
+        c, m, (k, kd) = self.in_channels, self.depth_multiplier, self._kernel()
+        keras = [Tensor("kernel", (*k, c, m), "weight",
+                        dims=(*kd, "in_channels", "depth_multiplier"))]
+        torch = [Tensor("weight", (c * m, 1, *k), "weight",
+                        dims=("in_channels*depth_multiplier", "1", *kd))]
+        if self.use_bias:
+            for t in (keras, torch):
+                t.append(Tensor("bias", (c * m,), "bias", dims=("in_channels*depth_multiplier",)))
+        return pick(convention, torch, keras)
+
+
+@dataclass(frozen=True)
+class _SeparableConv(_KerasConv):
+    """Keras' separable convolution: the depthwise convolution, then a 1 x 1 one to filters.
+    depthwise_kernel: *kernel x C x m, pointwise_kernel: 1... x C*m x filters, bias: filters.
+    In the PyTorch convention the same tensors are the two torch.nn.Conv weights a user writes
+    for it: depthwise.weight, pointwise.weight and pointwise.bias."""
+
+    filters: Pos = 1
+
+    def parts(self) -> list[_Conv]:
+        c, m = self.in_channels, self.depth_multiplier
+        depthwise = REGISTRY_CONV[self.n](
+            c, c * m, self.kernel_size, self.strides, 0, self.dilation_rate, groups=c,
+            bias=False, keras_padding="same" if self.padding == "same" else None)
+        return [depthwise, REGISTRY_CONV[self.n](c * m, self.filters, 1, bias=self.use_bias)]
+
+    def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
+        c, m, f, (k, kd) = self.in_channels, self.depth_multiplier, self.filters, self._kernel()
+        ones = (1,) * self.n
         keras = [Tensor("depthwise_kernel", (*k, c, m), "weight",
                         dims=(*kd, "in_channels", "depth_multiplier")),
                  Tensor("pointwise_kernel", (*ones, c * m, f), "weight",
@@ -417,14 +420,11 @@ class _SeparableConv(Kind):
             torch.append(Tensor("pointwise.bias", (f,), "bias", dims=("filters",)))
         return pick(convention, torch, keras)
 
-    def macs(self, x: Shape) -> int:
-        inside = move_axis(x, *self._first(x))
-        depthwise, pointwise = self.parts(inside)
-        return depthwise.macs(inside) + pointwise.macs(depthwise.output_shape(inside))
-
 
 REGISTRY_CONV: dict[int, type[_Conv]] = {1: Conv1d, 2: Conv2d, 3: Conv3d}
 
-for _n in (1, 2):
+for _n in (1, 2):  # Keras 3 has no DepthwiseConv3D or SeparableConv3D
+    register(dataclass(frozen=True)(type(f"DepthwiseConv{_n}D", (_KerasConv,), {
+        "n": _n, "__doc__": f"Keras' DepthwiseConv{_n}D: one filter group a channel."})))
     register(dataclass(frozen=True)(type(f"SeparableConv{_n}D", (_SeparableConv,), {
         "n": _n, "__doc__": f"Keras' SeparableConv{_n}D: depthwise, then pointwise."})))

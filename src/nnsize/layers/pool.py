@@ -103,7 +103,8 @@ class _AvgPool(Kind):
             raise SpecError("AvgPool1d has no argument 'divisor_override'")
         k = ntuple(self.kernel_size, self.n, "kernel_size")
         s = ntuple(self.stride, self.n, "stride") if self.stride is not None else k
-        _avg_pool3d_check(x, k, self.n)
+        if self.keras_padding is None:
+            _avg_pool3d_check(x, k, self.n)
         return _pool_shape(x, self.n, k, s, ntuple(self.padding, self.n, "padding"),
                            (1,) * self.n, self.ceil_mode, self.keras_padding)
 
