@@ -296,8 +296,14 @@ def _keras_conv(n: int, transposed: bool) -> None:
             if out.get("output_padding") is None:  # Keras' default: its own output length
                 out.pop("output_padding", None)
                 out["keras_padding"] = padding
-            elif padding == "same":  # Keras pads k // 2 on each side
-                out["padding"] = tuple((d[i] * (k[i] - 1) + 1) // 2 for i in range(n))
+            else:
+                st = ntuple(out.get("stride", 1), n, "strides")
+                op = ntuple(out["output_padding"], n, "output_padding")
+                if any(op[i] >= st[i] for i in range(n)):
+                    raise SpecError(f"{name}: output_padding {list(op)} must be smaller than "
+                                    f"the strides {list(st)} (as in Keras)")
+                if padding == "same":  # Keras pads k // 2 on each side
+                    out["padding"] = tuple((d[i] * (k[i] - 1) + 1) // 2 for i in range(n))
             return f"ConvTranspose{n}d", out, move
         if padding == "same":
             out["keras_padding"] = "same"
