@@ -266,7 +266,7 @@ def build(type_name: Any, args: dict[str, Any], x: Shape) -> Kind:
         dtype = _dtype(args.pop("dtype", None))
         result = ALIASES[type_name](args, x)
         type_name, args = result[0], result[1]
-        move = result[2] if len(result) > 2 else None  # type: ignore[misc]
+        move = result[2] if len(result) > 2 else None
     elif type_name in SHARED and type_name in REGISTRY:
         own = {f.name for f in dataclasses.fields(REGISTRY[type_name])}  # type: ignore[arg-type]
         if not set(args) - {"dtype", "device"} <= own:

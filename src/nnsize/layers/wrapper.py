@@ -45,6 +45,10 @@ class Bidirectional(Kind):
 
     keras = True
 
+    @property
+    def wrapped(self) -> Kind:
+        return self.layer  # type: ignore[return-value]  # built by prepare()
+
     @classmethod
     def prepare(cls, args: dict[str, Any], x: Shape) -> dict[str, Any]:
         out = dict(args)
@@ -76,17 +80,17 @@ class Bidirectional(Kind):
                             "of the forward one")
 
     def output_shape(self, x: Shape) -> Shape:
-        y = self.layer.output_shape(x)
+        y = self.wrapped.output_shape(x)
         return y if self.merge_mode == "concat" else (*y[:-1], y[-1] // 2)
 
     def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
-        return self.layer.tensors(convention)
+        return self.wrapped.tensors(convention)
 
     def macs(self, x: Shape) -> int:
-        return self.layer.macs(x)
+        return self.wrapped.macs(x)
 
     def layout(self, x: Shape) -> str | None:
-        return self.layer.layout(x)
+        return self.wrapped.layout(x)
 
 
 @register
@@ -99,6 +103,10 @@ class TimeDistributed(Kind):
 
     keras = True
 
+    @property
+    def wrapped(self) -> Kind:
+        return self.layer  # type: ignore[return-value]  # built by prepare()
+
     @classmethod
     def prepare(cls, args: dict[str, Any], x: Shape) -> dict[str, Any]:
         if len(x) < 2:
@@ -107,13 +115,13 @@ class TimeDistributed(Kind):
         return {**args, "layer": nested(args.get("layer"), x[1:], "layer")}
 
     def output_shape(self, x: Shape) -> Shape:
-        return (x[0], *self.layer.output_shape(x[1:]))
+        return (x[0], *self.wrapped.output_shape(x[1:]))
 
     def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
-        return self.layer.tensors(convention)
+        return self.wrapped.tensors(convention)
 
     def macs(self, x: Shape) -> int:
-        return x[0] * self.layer.macs(x[1:])
+        return x[0] * self.wrapped.macs(x[1:])
 
     def layout(self, x: Shape) -> str | None:
-        return self.layer.layout(x[1:])
+        return self.wrapped.layout(x[1:])
