@@ -129,8 +129,9 @@ class _Walker:
             macs = kind.macs(x)
         except SpecError as e:
             raise SpecError(f"{at}: {e}") from e
-        label = entry.get("name")
-        self.rows.append(Row(name=str(self.position), label=str(label or kind.type_name),
+        # labelled as the spec spells it (Conv2D), typed as the kind counted (Conv2d)
+        label = entry.get("name") or type_name
+        self.rows.append(Row(name=str(self.position), label=str(label),
                              type=kind.type_name, input_shape=x, output_shape=y,
                              tensors=tuple(tensors), macs_each=macs,
                              formula=kind.formula(tensors), index=self.position,

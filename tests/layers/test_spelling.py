@@ -62,6 +62,8 @@ def test_keras_simple_mnist_convnet() -> None:
                                                      for layer in model.layers]
     # the shapes, and so the count, are the same in the PyTorch convention
     assert nnsize.count(MNIST_CONVNET).total_params == 34_826
+    # rows are labelled as the spec spells them, typed as the kind counted
+    assert (report.rows[0].label, report.rows[0].type) == ("Conv2D", "Conv2d")
 
 
 @pytest.mark.parametrize("center, scale, kept", [(False, True, "gamma"), (True, False, "beta")])
