@@ -127,7 +127,15 @@ class Placed(Kind):
         return move_axis(x, self.source, self.target)
 
     def output_shape(self, x: Shape) -> Shape:
-        return move_axis(self.inner.output_shape(self.inside(x)), self.target, self.source)
+        try:
+            y = self.inner.output_shape(self.inside(x))
+        except SpecError as e:
+            if self.source == self.target or len(x) < 2:
+                raise
+            raise SpecError(f"{e}; read as Keras reads it, dimension {self.source + 1} of "
+                            f"{list(x)} is the channels (moved first for torch.nn's "
+                            f"{self.inner.type_name}: {list(self.inside(x))})") from e
+        return move_axis(y, self.target, self.source)
 
     def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
         return self.inner.tensors(convention)
