@@ -135,7 +135,8 @@ class _Walker:
                              type=kind.type_name, input_shape=x, output_shape=y,
                              tensors=tuple(tensors), macs_each=macs,
                              formula=kind.formula(tensors), index=self.position,
-                             args=kind.arguments(), saved=kind.saved(x)))
+                             args=kind.arguments(), saved=kind.saved(x),
+                             saves=kind.saving()))
         self.position += 1
         return y
 

@@ -16,7 +16,7 @@ import json
 from typing import Any
 
 from ..errors import NnsizeError, SpecError
-from ..model import Report, Row, Shape, Tensor, sum_formula
+from ..model import Report, Row, Tensor, sum_formula
 
 ROLES = {"kernel": "weight", "recurrent_kernel": "weight", "depthwise_kernel": "weight",
          "pointwise_kernel": "weight", "bias": "bias", "gamma": "norm", "beta": "norm",
@@ -135,7 +135,3 @@ def load_keras_file(path: str, convention: str = "keras") -> Report:
         return count_spec(spec, convention, path)
     except SpecError as e:
         raise SpecError(f"{path}: {e}") from e
-
-
-def input_shape_of(report: Report) -> Shape:
-    return report.input_shape

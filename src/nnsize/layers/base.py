@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 from ..errors import SpecError, suggest
-from ..model import Shape, Tensor, numel, sum_formula
+from ..model import Formula, Saves, Shape, Tensor, numel, sum_formula
 from .spelling import translate
 
 Pos = int
@@ -63,6 +63,8 @@ class Kind:
     # that change nothing counted are dropped before checking, as for translated spellings
     keras: ClassVar[bool] = False
     renamed: ClassVar[dict[str, str]] = {}  # a Keras argument -> the field that holds it
+    # What autograd saves for backward (None: not modelled, the planner says so).
+    saves: ClassVar[Saves | None] = None
 
     @classmethod
     def prepare(cls, args: dict[str, Any], x: Shape) -> dict[str, Any]:
@@ -83,13 +85,16 @@ class Kind:
 
     def saved(self, x: Shape) -> tuple[int, int] | None:
         """What autograd saves for backward, per sample, where this kind knows it as a whole:
-        (values at the activation precision, fp32 values).  None: the planner's per-kind table
-        (memory.SAVES) applies."""
+        (values at the activation precision, fp32 values).  None: the kind's `saves` applies."""
         return None
 
-    def formula(self, tensors: list[Tensor]) -> str:
-        """The parameter count as a sum with the numbers in it: '(16 x 3 x 3 x 3) + 16'."""
+    def formula(self, tensors: list[Tensor]) -> Formula:
+        """The parameter count as a sum of products: (16 x 3 x 3 x 3) + 16."""
         return sum_formula(tensors)
+
+    def saving(self) -> Saves | None:
+        """What autograd saves for backward, as the row records it: the kind's `saves`."""
+        return self.saves
 
     def layout(self, x: Shape) -> str | None:
         """Where this layer reads the channel axis of x: CHANNELS_FIRST, CHANNELS_LAST, or None
@@ -144,9 +149,28 @@ class Placed(Kind):
         return self.inner.macs(self.inside(x))
 
     def saved(self, x: Shape) -> tuple[int, int] | None:
-        return self.inner.saved(self.inside(x))
+        whole = self.inner.saved(self.inside(x))
+        saves = self.inner.saving()
+        if whole is not None or saves is None or not self._moves_statistics():
+            return whole
+        # statistics per channel or per row are laid out on the inner kind's axes, which the
+        # row's shapes (the spec's) do not show: what it saves is counted here as a whole
+        inside = self.inside(x)
+        y = self.inner.output_shape(inside)
+        values = numel(x) * saves.input + numel(y) * saves.output
+        fp32 = saves.channel_stats * (y[0] if y else 1) + \
+            saves.row_stats * numel(inside[:-1])
+        return values, fp32
 
-    def formula(self, tensors: list[Tensor]) -> str:
+    def _moves_statistics(self) -> bool:
+        saves = self.inner.saving()
+        return self.source != self.target and saves is not None and \
+            bool(saves.channel_stats or saves.row_stats) and not saves.mask_bits
+
+    def saving(self) -> Saves | None:
+        return self.inner.saving()
+
+    def formula(self, tensors: list[Tensor]) -> Formula:
         return self.inner.formula(tensors)
 
     def layout(self, x: Shape) -> str | None:
@@ -200,6 +224,9 @@ def keras_axis(axis: Any, x: Shape, where: str, key: str = "axis") -> int:
 
 K = TypeVar("K", bound=type)
 
+# The families, one module each, imported in this order until one registers a wanted kind.
+FAMILIES = ("dense", "activation", "conv", "pool", "norm", "reshape", "embedding", "recurrent",
+            "attention", "transformer", "resize", "wrapper")
 REGISTRY: dict[str, type[Kind]] = {}
 # A translation: the torch.nn kind and its arguments, and optionally (source, target): the axis
 # of x to move before building it (the Keras layer's channel axis to where torch reads it).
@@ -241,8 +268,6 @@ def _load(until: str | None = None) -> None:
     """Import the families in order until one registers `until` (all of them for None)."""
     import importlib
 
-    from . import FAMILIES
-
     for family in FAMILIES:
         if until is not None and (until in REGISTRY or until in ALIASES):
             return
@@ -255,6 +280,12 @@ def load_all() -> dict[str, type[Kind]]:
     """Every family imported; the full registry."""
     _load()
     return REGISTRY
+
+
+def kind_of(type_name: str) -> type[Kind] | None:
+    """The registered kind of this exact name (a framework's class name), None if none."""
+    _load(until=type_name)
+    return REGISTRY.get(type_name)
 
 
 def known_types() -> list[str]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..errors import SpecError
-from ..model import Shape, Tensor
+from ..model import Saves, Shape, Tensor
 from .base import (
     CHANNELS_FIRST,
     CHANNELS_LAST,
@@ -45,6 +45,8 @@ def transposed_length(n: int, k: int, s: int, p: int, d: int, op: int) -> int:
 @dataclass(frozen=True)
 class _Conv(Kind):
     """weight: out x in/groups x *kernel, bias: out.  MACs = out positions x weight elements."""
+
+    saves = Saves(input=True)
 
     in_channels: Pos
     out_channels: Pos
@@ -163,6 +165,8 @@ class Conv3d(_Conv):
 @dataclass(frozen=True)
 class _ConvTranspose(Kind):
     """weight: in x out/groups x *kernel, bias: out.  MACs = input positions x weight elements."""
+
+    saves = Saves(input=True)
 
     in_channels: Pos
     out_channels: Pos

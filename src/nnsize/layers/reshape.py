@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, make_dataclass
 from typing import Any
 
 from ..errors import SpecError
-from ..model import Shape
+from ..model import Saves, Shape
 from .base import Kind, Pos, alias, need_rank, product, register
 from .spelling import translate
 
@@ -15,6 +15,7 @@ from .spelling import translate
 @dataclass(frozen=True)
 class Identity(Kind):
     """Passes its input through: no parameters."""
+    saves = Saves(view=True)
 
 
 def _batched_dim(dim: int, rank: int, key: str, batch_ok: bool = False) -> int:
@@ -33,6 +34,7 @@ def _batched_dim(dim: int, rank: int, key: str, batch_ok: bool = False) -> int:
 @dataclass(frozen=True)
 class Flatten(Kind):
     """Merges dimensions start_dim..end_dim (counted with the batch at 0, as torch does)."""
+    saves = Saves(view=True)
 
     start_dim: int = 1
     end_dim: int = -1
@@ -56,6 +58,7 @@ class Flatten(Kind):
 @dataclass(frozen=True)
 class Unflatten(Kind):
     """Splits dimension dim (batch at 0) into unflattened_size; one entry may be -1."""
+    saves = Saves(view=True)
 
     dim: int
     unflattened_size: Any
@@ -100,7 +103,9 @@ for _name, _rank in (("Dropout", None), ("Dropout1d", 2), ("Dropout2d", 3), ("Dr
         bases=(Kind,), frozen=True,
         namespace={"__post_init__": _check_p, "output_shape": _channel_rank(_rank),
                    "channels": _rank is not None,
-                   "__doc__": "Zeroes elements in training: no parameters."}))
+                   "__doc__": "Zeroes elements in training: no parameters.",
+                   # torch keeps a bool mask the size of the output (8 bits an element)
+                   "saves": Saves(mask_bits=8) if _name == "Dropout" else None}))
 
 
 @alias("Dropout", shared=True)
@@ -130,6 +135,7 @@ class Reshape(Kind):
     target_shape: Any
 
     keras = True
+    saves = Saves(view=True)
 
     def output_shape(self, x: Shape) -> Shape:
         sizes = self.target_shape if isinstance(self.target_shape, tuple) else \
@@ -158,6 +164,7 @@ class Permute(Kind):
     dims: Any
 
     keras = True
+    saves = Saves(view=True)
 
     def output_shape(self, x: Shape) -> Shape:
         dims = self.dims if isinstance(self.dims, tuple) else (self.dims,)

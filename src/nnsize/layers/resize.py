@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..errors import SpecError
-from ..model import Shape
+from ..model import Saves, Shape
 from .base import (
     CHANNELS_FIRST,
     CHANNELS_LAST,
@@ -229,6 +229,7 @@ class _Cropping(Kind):
 
     n: ClassVar[int] = 1
     keras = True
+    saves = Saves(view=True)  # a slice of the input
 
     def layout(self, x: Shape) -> str | None:
         return CHANNELS_FIRST if self.data_format == CHANNELS_FIRST else CHANNELS_LAST

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import SpecError
-from ..model import Shape, Tensor
+from ..model import Saves, Shape, Tensor
 from .base import KERAS, PYTORCH, Kind, Layer, build, register
 
 MERGE_MODES = ("concat", "sum", "mul", "ave")
@@ -122,6 +122,16 @@ class TimeDistributed(Kind):
 
     def macs(self, x: Shape) -> int:
         return x[0] * self.wrapped.macs(x[1:])
+
+    def saved(self, x: Shape) -> tuple[int, int] | None:
+        once = self.wrapped.saved(x[1:])
+        return None if once is None else (x[0] * once[0], x[0] * once[1])
+
+    def saving(self) -> Saves | None:
+        # per element of its input and output, as the wrapped layer; per-channel or per-row
+        # statistics are laid out on the wrapped layer's shapes: not modelled
+        saves = self.wrapped.saving()
+        return saves if saves is None or not (saves.channel_stats or saves.row_stats) else None
 
     def layout(self, x: Shape) -> str | None:
         return self.wrapped.layout(x[1:])
