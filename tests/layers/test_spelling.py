@@ -105,3 +105,11 @@ def test_spellings_that_read_no_channel_axis_mix_freely() -> None:
     report = nnsize.count({"input_shape": [4], "layers": [
         {"type": "Dense", "units": 5}, {"type": "Linear", "out_features": 2}]})
     assert report.total_params == 37
+
+
+def test_activation_memory_of_a_channels_last_batchnorm() -> None:
+    # BatchNormalization on (8, 8, 16) saves its input, 8 x 8 x 16 = 1,024 values, and a mean
+    # and an invstd per channel: 2 x 16 = 32 fp32 values (not 2 x 8: the channels are last)
+    report = nnsize.count({"input_shape": [8, 8, 16],
+                           "layers": [{"type": "BatchNormalization"}]}, convention="keras")
+    assert report.rows[0].saved == (1024, 32)
