@@ -115,7 +115,7 @@ def conv(draw: st.DrawFn) -> Case:
         "kernel_size": draw(size(n, st.integers(1, 3))),
         "strides": strides,
         "use_bias": draw(st.booleans()),
-        "padding": draw(st.sampled_from(["valid", "same"])),
+        "padding": draw(st.sampled_from(["valid", "same", "SAME", "causal"])),
     }
     if draw(st.booleans()):  # Keras refuses dilation with strides > 1
         spec["dilation_rate"] = draw(size(n, st.integers(1, 2)))

@@ -292,6 +292,10 @@ def _keras_conv(n: int, transposed: bool) -> None:
         move = channels_moved(name, out.pop("data_format", None), x)
         x = move_axis(x, *move)
         padding = out.pop("padding", "valid")
+        padding = padding.lower() if isinstance(padding, str) else padding  # as Keras reads it
+        if padding == "causal" and name == "Conv1D":
+            # padded d(k - 1) at the start: the output is ceil(L / stride) long, as for 'same'
+            padding = "same"
         _check_padding(name, padding)
         _check_dilation(name, out.get("stride", 1), out.get("dilation", 1), n)
         if transposed:
