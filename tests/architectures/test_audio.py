@@ -15,13 +15,15 @@ from nnsize.errors import SpecError
 
 
 @st.composite
-def config(draw: st.DrawFn) -> dict[str, Any]:
+def config(draw: st.DrawFn, family: str = "wav2vec2") -> dict[str, Any]:
     heads = draw(st.sampled_from([2, 4]))
     h = heads * draw(st.sampled_from([2, 4]))
     n = draw(st.integers(1, 3))
     groups = draw(st.sampled_from([g for g in (1, 2, 4) if h % g == 0]))
     c: dict[str, Any] = {
-        "model_type": "wav2vec2", "architectures": ["Wav2Vec2Model"], "hidden_size": h,
+        "model_type": family,
+        "architectures": ["Wav2Vec2Model" if family == "wav2vec2" else "HubertModel"],
+        "hidden_size": h,
         "num_attention_heads": heads, "num_hidden_layers": draw(st.integers(1, 2)),
         "intermediate_size": draw(st.integers(4, 12)),
         "conv_dim": draw(st.lists(st.integers(2, 8), min_size=n, max_size=n)),
@@ -34,19 +36,23 @@ def config(draw: st.DrawFn) -> dict[str, Any]:
         "mask_time_prob": draw(st.sampled_from([0.0, 0.05])),
         "do_stable_layer_norm": draw(st.booleans()),
     }
+    if family == "hubert":
+        c["feat_proj_layer_norm"] = draw(st.booleans())
     return c
 
 
-@settings(max_examples=10, deadline=None)
-@given(config())
-def test_random_configs_match_transformers(c: dict[str, Any]) -> None:
-    compare(c)
+@pytest.mark.parametrize("family", ["hubert", "wav2vec2"])
+@settings(max_examples=8, deadline=None)
+@given(data=st.data())
+def test_random_configs_match_transformers(family: str, data: st.DataObject) -> None:
+    compare(data.draw(config(family)))
 
 
-def test_defaults_are_transformers_own() -> None:
-    cls = transformers.CONFIG_MAPPING["wav2vec2"]
+@pytest.mark.parametrize("family", ["hubert", "wav2vec2"])
+def test_defaults_are_transformers_own(family: str) -> None:
+    cls = transformers.CONFIG_MAPPING[family]
     theirs = {f.name: f.default for f in dataclasses.fields(cls)}
-    for key, value in families()["wav2vec2"].defaults.items():
+    for key, value in families()[family].defaults.items():
         assert (list(theirs[key]) if isinstance(theirs[key], tuple) else theirs[key]) == value
 
 

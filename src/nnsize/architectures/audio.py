@@ -1,4 +1,4 @@
-"""wav2vec 2.0: a stack of 1-D convolutions over the raw waveform, a projection to the
+"""wav2vec 2.0 and HuBERT: a stack of 1-D convolutions over the raw waveform, a projection to the
 transformer's width, a convolutional relative position embedding, and a transformer encoder.
 
     feature_extractor.conv_layers.{i} -> feature_projection -> encoder: pos_conv_embed,
@@ -29,19 +29,25 @@ def _probability(c: Config, key: str) -> float:
     return float(v)
 
 
-@register("wav2vec2", {"conv_dim": [512] * 7, "conv_stride": [5, 2, 2, 2, 2, 2, 2],
-                       "conv_kernel": [10, 3, 3, 3, 3, 2, 2], "conv_bias": False,
-                       "feat_extract_norm": "group", "num_conv_pos_embeddings": 128,
-                       "num_conv_pos_embedding_groups": 16, "mask_time_prob": 0.05,
-                       "mask_feature_prob": 0.0, "add_adapter": False}, causal=False)
+WAV2VEC2 = {"conv_dim": [512] * 7, "conv_stride": [5, 2, 2, 2, 2, 2, 2],
+            "conv_kernel": [10, 3, 3, 3, 3, 2, 2], "conv_bias": False,
+            "feat_extract_norm": "group", "num_conv_pos_embeddings": 128,
+            "num_conv_pos_embedding_groups": 16, "mask_time_prob": 0.05,
+            "mask_feature_prob": 0.0}
+
+
+@register("wav2vec2", {**WAV2VEC2, "add_adapter": False}, causal=False)
+@register("hubert", {**WAV2VEC2, "feat_proj_layer_norm": True}, causal=False)
 def wav2vec2(family: str, c: Config, name: str, base: bool) -> Assembly:
+    """HuBERT keeps wav2vec 2.0's layout; its projection's norm is optional
+    (feat_proj_layer_norm), and it has no adapter."""
     h, inter = c.int("hidden_size"), c.int("intermediate_size")
     dims, kernels = _sizes(c, "conv_dim"), _sizes(c, "conv_kernel")
     if len(kernels) != len(dims) or len(_sizes(c, "conv_stride")) != len(dims):
         raise SpecError(f"{c.where}: conv_dim, conv_kernel and conv_stride must be as long as "
                         f"each other, got {len(dims)}, {len(kernels)}, "
                         f"{len(_sizes(c, 'conv_stride'))}")
-    if c.bool("add_adapter"):
+    if c.bool("add_adapter", False):
         raise SpecError(f"{c.where}: add_adapter: true (an adapter after the encoder) is not "
                         f"built by nnsize")
     norm_kind = c.value("feat_extract_norm")
@@ -63,7 +69,9 @@ def wav2vec2(family: str, c: Config, name: str, base: bool) -> Assembly:
         if norm_kind == "layer" or i == 0:
             convs += norm(f"{p}.layer_norm", out, True)
     a.add("feature extractor", "weight", convs)
-    a.add("feature projection", "weight", norm("feature_projection.layer_norm", dims[-1], True) +
+    projection_norm = norm("feature_projection.layer_norm", dims[-1], True) \
+        if c.bool("feat_proj_layer_norm", True) else []
+    a.add("feature projection", "weight", projection_norm +
           linear("feature_projection.projection", h, dims[-1], True))
     k, groups = c.int("num_conv_pos_embeddings"), c.int("num_conv_pos_embedding_groups")
     # weight normalisation over dim 2: a magnitude per kernel position and the direction
