@@ -203,6 +203,9 @@ def _dense_mlp(t: Traits, c: Config, d: Dims, inter: int, prefix: str = "mlp") -
             linear(f"{prefix}.down_proj", h, inter, bias)
     if t.sub_norms:
         w += norm(f"{prefix}.ffn_sub_norm", inter)
+    if t.act_params:
+        w += [Tensor(f"{prefix}.act_fn.alpha_p", (1,), "other"),
+              Tensor(f"{prefix}.act_fn.alpha_n", (1,), "other")]
     return w
 
 
@@ -226,6 +229,8 @@ def _sparse(m: Moe, c: Config, i: int, layers: int) -> bool:
     if m.layers == "sparse_step":
         n, step = c.int(m.experts, least=0), c.int("decoder_sparse_step")
         return i not in c.ints("mlp_only_layers") and n > 0 and (i + 1) % step == 0
+    if m.layers == "first_dense":  # GLM-4 MoE Lite's mlp_layer_types when left out
+        return i >= 1
     if m.layers == "first_k_dense":
         return i >= c.int("first_k_dense_replace", least=0)
     if m.layers == "interleave":  # Llama 4: moe_layers, else every step-th layer

@@ -18,7 +18,10 @@ _SANDWICH = ("input_layernorm", "post_attention_layernorm", "post_self_attn_laye
 _LOCAL = Moe(experts="num_local_experts", width="intermediate_size")
 
 TRAITS: dict[str, Traits] = {
+    "apertus": Traits(qk_norm="head", mlp="plain", act_params=True,
+                      norms=("attention_layernorm", "feedforward_layernorm")),
     "arcee": Traits(mlp="plain", mlp_bias="mlp_bias"),
+    "youtu": Traits(attention="latent"),
     "bitnet": Traits(sub_norms=True),
     "cohere": Traits(qk_norm="heads", qk_norm_when="use_qk_norm", norms=("input_layernorm",)),
     "cohere2": Traits(norms=("input_layernorm",)),
@@ -90,6 +93,9 @@ TRAITS: dict[str, Traits] = {
     "dots1": Traits(qk_norm="head", moe=Moe(
         experts="n_routed_experts", layers="first_k_dense", shared_count="n_shared_experts",
         score_bias="gate.e_score_correction_bias")),
+    "glm4_moe_lite": Traits(attention="latent", moe=Moe(
+        experts="n_routed_experts", layers="types", types_else="first_dense",
+        shared_count="n_shared_experts", score_bias="gate.e_score_correction_bias")),
     "glm4_moe": Traits(o_bias=False, qk_norm="head", qk_norm_when="use_qk_norm", moe=Moe(
         experts="n_routed_experts", layers="first_k_dense", shared_count="n_shared_experts",
         score_bias="gate.e_score_correction_bias")),
@@ -173,6 +179,16 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "dots1": {"tie_word_embeddings": False, "num_key_value_heads": 32, "attention_bias": False,
               "n_routed_experts": None, "moe_intermediate_size": 1408, "num_experts_per_tok": None,
               "n_shared_experts": None, "first_k_dense_replace": 0},
+    "apertus": {"tie_word_embeddings": False, "attention_bias": False},
+    "youtu": {"tie_word_embeddings": True, "num_key_value_heads": 16, "attention_bias": False,
+              "q_lora_rank": 1536, "kv_lora_rank": 512, "qk_rope_head_dim": 64,
+              "qk_nope_head_dim": 128, "v_head_dim": 128},
+    "glm4_moe_lite": {"tie_word_embeddings": False, "num_key_value_heads": 20,
+                      "attention_bias": False, "n_routed_experts": 64,
+                      "moe_intermediate_size": 1536, "num_experts_per_tok": 4,
+                      "n_shared_experts": 1, "mlp_layer_types": None, "q_lora_rank": 768,
+                      "kv_lora_rank": 512, "qk_rope_head_dim": 64, "qk_nope_head_dim": 192,
+                      "v_head_dim": 256},
 }
 
 # attribute_map: the names a publisher may have written for a key
@@ -189,6 +205,7 @@ ALIASES: dict[str, dict[str, str]] = {
     "mellum": {"num_experts": "num_local_experts", "num_mtp_layers": "num_nextn_predict_layers"},
     "solar_open": {"num_local_experts": "n_routed_experts"},
     "dots1": {"num_local_experts": "n_routed_experts"},
+    "glm4_moe_lite": {"num_local_experts": "n_routed_experts", "head_dim": "qk_rope_head_dim"},
 }
 
 for _family, _traits in TRAITS.items():

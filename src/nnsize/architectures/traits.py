@@ -29,8 +29,8 @@ class Moe:
     expert_bias: bool = False  # GPT-OSS: gate_up_proj_bias, down_proj_bias
     transposed: bool = False
     # which layers are sparse: all | sparse_step (Qwen) | first_k_dense (DeepSeek) |
-    # interleave (Llama 4) | types: mlp_layer_types ("sparse" / "dense"), else the rule in
-    # types_else (Mellum, EXAONE MoE)
+    # interleave (Llama 4) | first_dense (all but layer 0) | types: mlp_layer_types ("sparse" /
+    # "dense"), else the rule in types_else (Mellum, EXAONE MoE, GLM-4 MoE Lite)
     layers: str = "all"
     types_else: str = "all"
     shared_width: str | None = None  # config key: the shared expert's intermediate size
@@ -61,6 +61,7 @@ class Traits:
     qk_norm_bias: bool = False
     sinks: bool = False  # GPT-OSS: one learned attention-sink logit per head
     sub_norms: bool = False  # BitNet: a norm after attention and inside the MLP
+    act_params: bool = False  # Apertus: xIELU's two learned scalars, alpha_p and alpha_n
     # gated: gate/up/down | fused: gate_up/down | plain: up/down | fc: fc1/fc2 | c_fc: c_fc/c_proj
     # | io: input_linear/output_linear
     mlp: str = "gated"
