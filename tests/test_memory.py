@@ -233,3 +233,13 @@ def test_bad_input(capsys: pytest.CaptureFixture[str], argv: list[str], message:
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_a_size_a_card_is_sold_as_reads_as_its_memory() -> None:
+    from nnsize.gpus import find_gpu
+
+    gpu = find_gpu("48GB")  # an L40S is sold as 48 GB and has 48 GiB = 51,539,607,552 bytes
+    assert gpu.bytes == 48 * 2**30 and "l40s" in gpu.name and "48000MB" in gpu.name
+    assert find_gpu("48000MB").bytes == 48 * 10**9  # the decimal reading, asked for plainly
+    assert find_gpu("50GB").bytes == 50 * 10**9  # no card is sold as 50 GB
+    assert find_gpu("141GB").bytes == 141 * 10**9  # the H200's 141 GB are decimal already
