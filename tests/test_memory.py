@@ -178,8 +178,16 @@ def test_memory_is_a_sum_of_lines(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(capsys.readouterr().out)
     assert data["total_bytes"] == sum(line["bytes"] for line in data["lines"])
     names = [line["name"] for line in data["lines"]]
-    assert names[:4] == ["weights", "gradients", "master weights (fp32)",
-                         "optimizer states (adamw)"]
+    # the default: torch.autocast over fp32 weights, gradients and Adam states
+    assert names[:4] == ["weights", "gradients", "optimizer states (adamw)",
+                         "autocast weight copies (bf16)"]
+    assert data["lines"][0]["bytes"] == 4 * 8_030_261_248
+    assert main(["memory", "llama-3.1-8b", "--train", "--mixed-precision", "master-weights",
+                 "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [line["name"] for line in data["lines"]][:4] == [
+        "weights", "gradients", "master weights (fp32)", "optimizer states (adamw)"]
+    assert data["lines"][0]["bytes"] == 2 * 8_030_261_248
 
 
 def test_what_weight_only_formats_keep(capsys: pytest.CaptureFixture[str]) -> None:

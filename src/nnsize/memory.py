@@ -29,6 +29,9 @@ from .precision import FLOATS, Precision, find
 
 OPTIMIZERS = ("sgd", "sgd-momentum", "adam", "adamw", "adam-8bit", "adafactor", "lion")
 SHARDING = ("none", "ddp", "zero1", "zero2", "zero3", "fsdp", "tp")
+# torch.autocast (fp32 weights, bf16 compute: the usual mixed precision), 16-bit weights with
+# fp32 master weights (DeepSpeed, Megatron), or everything at --dtype
+MIXED = ("autocast", "master-weights", "none")
 MAX_TOKENS = 2**40  # batch x context beyond this is not a plan, it is a typo
 
 
@@ -325,6 +328,24 @@ class Setup:
     lora_targets: tuple[str, ...] = ("q_proj", "v_proj")
     qlora: bool = False
     keep: tuple[str, ...] = KEEP
+    mixed: str = "autocast"  # autocast | master-weights | none (with a 16-bit --dtype)
+    attention: str = "sdpa"  # sdpa | eager: what transformers runs
+    engine: str = "transformers"  # transformers | vllm | llama.cpp (inference)
+    chunk: int | None = None  # prompt tokens per forward pass (the engine's default)
+    gpu_memory_utilization: Fraction | None = None  # vLLM's share of the GPU
+    imatrix: bool = False  # GGUF mixes made with an importance matrix
+    gpu_bytes: int | None = None  # the GPU, where the engine's defaults depend on it
+    gpu_name: str = ""
+
+    @property
+    def training_mode(self) -> str:
+        """How the step is computed: fp32, bf16 / fp16 (pure), or autocast."""
+        from .precision import find as find_precision
+
+        name = find_precision(self.dtype).name
+        if name in ("bf16", "fp16") and self.mixed_precision and self.mixed == "autocast":
+            return "autocast"
+        return name if name in ("bf16", "fp16") else "fp32"
 
     def check(self) -> None:
         for name, value in (("--batch", self.batch), ("--context", self.context),
@@ -345,6 +366,20 @@ class Setup:
         for role in self.keep:
             if role not in KEEP:
                 raise NnsizeError(f"--keep {role!r}: choose from {', '.join(KEEP)} (or none)")
+        if self.mixed not in MIXED:
+            from .errors import suggest
+
+            raise NnsizeError(f"unknown --mixed-precision {self.mixed!r}"
+                              f"{suggest(self.mixed, MIXED)}; one of {', '.join(MIXED)}")
+        if self.attention not in ("sdpa", "eager"):
+            raise NnsizeError(f"unknown --attention {self.attention!r}; sdpa or eager")
+        self.serving()  # checks --engine, --chunk and --gpu-memory-utilization
+
+    def serving(self) -> Any:
+        from .serving import engine
+
+        return engine(self.engine, self.chunk, self.gpu_memory_utilization,
+                      self.attention == "sdpa", self.gpu_bytes, self.gpu_name)
 
 
 def plan(report: Report, s: Setup) -> Plan:
@@ -352,26 +387,62 @@ def plan(report: Report, s: Setup) -> Plan:
     return _train(report, s) if s.train else _infer(report, s)
 
 
+def _gguf_mix(dtype: str) -> str | None:
+    """The llama.cpp mix a --dtype names, where it names one and no single format (Q4_K_M,
+    IQ4_XS...; Q4_0 and Q8_0 are formats too, and stay formats unless asked with gguf:)."""
+    from .gguf_mix import FTYPES, find_ftype
+
+    key = dtype.strip()
+    if key.lower().startswith("gguf:"):
+        return find_ftype(key[5:])
+    upper = key.upper().replace("-", "_")
+    if upper in FTYPES and upper not in FLOATS_GGUF:
+        try:
+            find(key)
+        except NnsizeError:
+            return upper
+    return None
+
+
+FLOATS_GGUF = ("F32", "F16", "BF16")
+
+
 def _infer(report: Report, s: Setup) -> Plan:
-    precision = find(s.dtype)
+    mix = _gguf_mix(s.dtype)
+    precision = find("bf16") if mix else find(s.dtype)
     compute = precision if precision.name in FLOATS else find("bf16")
-    p = Plan(f"{report.source}: inference at {precision.name}, batch {s.batch:,}, context "
-             f"{s.context:,}")
-    weights, how = weight_bytes(report, precision, compute, s.keep)
-    p.lines.append(Line("weights", weights, how))
+    e = s.serving()
+    p = Plan(f"{report.source}: inference at {mix or precision.name}, batch {s.batch:,}, "
+             f"context {s.context:,}, {e.name}")
+    p.notes.append(f"Engine: {e.describe()} (--engine, --chunk)")
+    if mix:
+        from .gguf_mix import mix as gguf_mix
+
+        m = gguf_mix(report, mix, _model_type(report), s.imatrix)
+        parts = ", ".join(f"{n} x {t}" for t, (n, _) in sorted(m.by_type().items()))
+        p.lines.append(Line(f"weights (GGUF {mix})", m.tensor_bytes,
+                            f"llama.cpp's per-tensor types: {parts}"))
+        compute = find("bf16")
+    else:
+        weights, how = weight_bytes(report, precision, compute, s.keep)
+        p.lines.append(Line("weights", weights, how))
     if report.decoder is not None:
-        kv = find(s.kv_dtype) if s.kv_dtype else compute
-        cache, how, notes = kv_cache(report, s.batch, s.context, kv, s.latent)
-        p.lines.append(Line(f"KV cache ({kv.name})", cache, how))
+        from .serving import paged, workspace_bytes
+
+        default_kv = e.kv_default if e.kv_default and not s.kv_dtype else None
+        kv = find(s.kv_dtype) if s.kv_dtype else find("fp16") if default_kv else compute
+        context = paged(s.context, e.block_tokens)
+        cache, how, notes = kv_cache(report, s.batch, context, kv, s.latent)
+        p.lines.append(Line(f"KV cache ({kv.name})", cache, how +
+                            (f" (whole blocks of {e.block_tokens} tokens)"
+                             if context != s.context else "")))
         p.notes += notes
         d = report.decoder
-        tokens = s.batch * s.context
         inter = max(d.intermediate, d.expert_intermediate * d.experts_per_token)
-        workspace = _bytes(tokens * (2 * inter + 4 * d.hidden), compute.bits_per_value) + \
-            s.batch * d.vocab * 4
-        p.lines.append(Line("activation workspace", workspace,
-                            f"{tokens:,} tokens x (2 x {inter:,} + 4 x {d.hidden:,}) x "
-                            f"{_b(compute)} + {s.batch:,} x {d.vocab:,} fp32 logits", False))
+        act = 4 if compute.bits_per_value == 32 else 2
+        workspace, how = workspace_bytes(e, s.batch, s.context, d.hidden, inter,
+                                         max(layer.heads for layer in d.layers), d.vocab, act)
+        p.lines.append(Line("activation workspace", workspace, how, False))
     else:
         largest = max((numel(r.input_shape) + numel(r.output_shape) for r in report.rows),
                       default=0)
@@ -382,62 +453,123 @@ def _infer(report: Report, s: Setup) -> Plan:
     return p
 
 
+def _model_type(report: Report) -> str:
+    """llama.cpp's architecture for a report counted from a config, where it says."""
+    return str(report.stored.get("model_type", "llama"))
+
+
 def _train(report: Report, s: Setup) -> Plan:
     precision = find(s.dtype)
     if precision.name not in FLOATS:
         raise NnsizeError(f"training keeps weights in a float format (fp32, bf16, fp16), not "
                           f"{precision.name}; for 4-bit base weights use --qlora")
-    mixed = s.mixed_precision and precision.name in ("bf16", "fp16")
-    state_bits = 32 if mixed or precision.name == "fp32" else precision.bits_per_value
+    mode = s.training_mode
+    sixteen = precision.name in ("bf16", "fp16")
+    master = sixteen and s.mixed_precision and s.mixed == "master-weights"
+    lora = bool(s.lora_rank or s.qlora)
+    # autocast trains fp32 weights (LoRA: fp32 adapters over the 16-bit base, as PEFT does)
+    param = find("fp32") if mode == "autocast" else precision
+    state_bits = 32 if master or mode in ("autocast", "fp32") else precision.bits_per_value
     n = s.gpus if s.sharding != "none" else 1
     shard = {"none": (1, 1, 1), "ddp": (1, 1, 1), "zero1": (1, 1, n), "zero2": (1, n, n),
              "zero3": (n, n, n), "fsdp": (n, n, n), "tp": (n, n, n)}[s.sharding]
-    title = f"{report.source}: training at {precision.name}" + \
-        (" (mixed precision, fp32 master weights)" if mixed else "") + \
-        f", {s.optimizer}, batch {s.batch:,}, context {s.context:,}" + \
+    how_run = {"autocast": f"torch.autocast({precision.name}) over fp32 weights",
+               "fp32": "fp32"}.get(mode, f"pure {precision.name}")
+    if master:
+        how_run = f"{precision.name} weights with fp32 master weights"
+    title = f"{report.source}: training, {how_run}, {s.optimizer}, batch {s.batch:,}, " \
+        f"context {s.context:,}" + \
         (f", per GPU of {s.gpus} ({s.sharding})" if s.sharding != "none" else "")
     p = Plan(title)
-    if s.lora_rank or s.qlora:
+    p.notes.append(f"Assumed: {how_run} (--mixed-precision {s.mixed if sixteen else 'none'}), "
+                   f"{s.attention} attention (--attention), activation checkpointing "
+                   f"{'on' if s.checkpointing else 'off'} (--checkpointing)")
+    if lora:
         rank = s.lora_rank or 16
         adapters = _lora(report, rank, s.lora_targets)
         base = find("nf4") if s.qlora else precision
         weights, how = weight_bytes(report, base, precision, s.keep)
         p.lines.append(Line(f"base weights, frozen ({base.name})", weights // shard[0], how))
         lora_params = sum(numel(t.shape) for t, _ in adapters)
-        p.lines.append(Line(f"LoRA adapters (rank {rank})", _bytes(lora_params,
-                                                                   precision.bits_per_value),
+        p.lines.append(Line(f"LoRA adapters (rank {rank}, {param.name})",
+                            _bytes(lora_params, param.bits_per_value),
                             f"{lora_params:,} = rank {rank} x (in + out) per targeted linear"))
         trainable, trainable_tensors = lora_params, adapters
     else:
-        weights, how = weight_bytes(report, precision, precision)
+        weights, how = weight_bytes(report, param, param)
         p.lines.append(Line("weights", weights // shard[0], how + _per(shard[0])))
         trainable = report.trainable_params
         trainable_tensors = _trainable(report)
-    p.lines.append(Line("gradients", _bytes(trainable, precision.bits_per_value) // shard[1],
-                        f"{trainable:,} trainable x {_b(precision)}" + _per(shard[1])))
-    if mixed:
+    p.lines.append(Line("gradients", _bytes(trainable, param.bits_per_value) // shard[1],
+                        f"{trainable:,} trainable x {_b(param)}" + _per(shard[1])))
+    if master:
         p.lines.append(Line("master weights (fp32)", _bytes(trainable, 32) // shard[2],
                             f"{trainable:,} x 32 bits" + _per(shard[2])))
     optim, how = optimizer_bytes(report, s.optimizer, state_bits, trainable_tensors)
     p.lines.append(Line(f"optimizer states ({s.optimizer})", optim // shard[2],
                         how + _per(shard[2])))
-    act_precision = find("bf16") if mixed and precision.name == "bf16" else \
-        find("fp16") if mixed else precision
+    if mode == "autocast" and not lora:
+        copies, how = _autocast_copies(report, s.checkpointing)
+        p.lines.append(Line(f"autocast weight copies ({precision.name})", copies // shard[0],
+                            how + _per(shard[0])))
+    tp = n if s.sharding == "tp" else 1
     if report.decoder is not None:
-        values, fp32_bytes, how = decoder_activation_values(report, s.batch * s.context,
-                                                            s.checkpointing)
-        act = _bytes(values, act_precision.bits_per_value) + (0 if s.checkpointing else
-                                                              fp32_bytes)
-        tp = n if s.sharding == "tp" else 1
-        p.lines.append(Line("activations" + (" (checkpointed)" if s.checkpointing else ""),
-                            act // tp, f"{how} x {_b(act_precision)}" +
-                            ("" if s.checkpointing else " + the norms' fp32 copies") +
-                            _per(tp), False))
+        from .saved_activations import activations
+
+        act = activations(report.decoder, s.batch, s.context, mode, s.attention,
+                          s.checkpointing, _experts(report))
+        tokens = s.batch * s.context
+        if s.checkpointing:
+            p.lines.append(Line("activations (checkpointed: layer inputs, then the peak in "
+                                "backward)", act.peak // tp,
+                                f"{tokens:,} tokens: each layer's input ({act.layer_inputs:,} B)"
+                                f" + the larger of the loss's backward and one layer "
+                                f"recomputed ({act.peak - act.layer_inputs:,} B)" + _per(tp),
+                                False))
+        else:
+            p.lines.append(Line("activations (saved for backward)", act.saved // tp,
+                                f"{tokens:,} tokens x {len(report.decoder.layers)} layers as "
+                                f"transformers saves them ({mode}, {s.attention}) + the final "
+                                f"norm and the loss's fp32 log-probabilities" + _per(tp),
+                                False))
+            p.lines.append(Line("loss backward (fp32 logits gradients)", act.logits_grad // tp,
+                                f"{tokens:,} tokens x {report.decoder.vocab:,} x 8 B, "
+                                f"transient" + _per(tp), False))
     else:
-        act, how = spec_activation_bytes(report, s.batch, act_precision, s.checkpointing)
+        act_precision = find("fp32") if mode == "fp32" else \
+            find("fp16") if precision.name == "fp16" else find("bf16")
+        total, how = spec_activation_bytes(report, s.batch, act_precision, s.checkpointing)
         p.lines.append(Line("activations" + (" (checkpointed)" if s.checkpointing else ""),
-                            act, how, False))
+                            total, how, False))
     return p
+
+
+def _experts(report: Report) -> int:
+    """Routed experts per MoE layer (the leading dimension of the fused expert tensors)."""
+    return max((t.shape[0] for row in report.rows if row.type == "experts"
+                for t in row.tensors if len(t.shape) == 3), default=0)
+
+
+def _autocast_copies(report: Report, checkpointing: bool) -> tuple[int, str]:
+    """torch.autocast's cached 16-bit copy of every weight a linear layer reads (the head too,
+    tied or not; not the embedding lookup, not the grouped experts), for the whole step."""
+    from .saved_activations import autocast_weight_copies
+
+    linear, in_layers = 0, 0
+    for row in report.rows:
+        if row.type == "embedding":
+            continue
+        for t in row.tensors:
+            if len(t.shape) == 2 and t.role in ("weight", "embedding") and not t.buffer:
+                linear += numel(t.shape) * t.copies * row.repeat
+                if t.copies > 1:
+                    in_layers += numel(t.shape) * t.copies * row.repeat
+    layers = len(report.decoder.layers) if report.decoder else 0
+    again = in_layers // layers if checkpointing and layers else 0
+    how = f"{linear:,} linear weights x 2 B"
+    if again:
+        how += f" + one layer's {again:,} again, recomputed under checkpointing"
+    return autocast_weight_copies(linear + again), how
 
 
 def _per(n: int) -> str:
@@ -458,11 +590,34 @@ def as_tool(report: Report, tool: str, s: Setup) -> tuple[int, str]:
                           f"{precision.name}), with no master weights or activations")
     if tool == "deepspeed":
         n = s.gpus
-        # DeepSpeed estimate_zero3_model_states_mem_needs, no offload: 18 bytes a parameter
-        return 18 * params // n, (f"DeepSpeed's ZeRO-3 estimator counts 18 bytes a parameter "
-                                  f"over {n} GPUs (fp16 weights and gradients, fp32 master and "
-                                  f"two moments, and its buffers), without activations")
+        largest, module = largest_module(report)
+        # deepspeed/runtime/zero/stage3.py estimate_zero3_model_states_mem_needs, no offload:
+        # gpu_mem = 4 x largest_layer_params + int(18 x total_params / total_gpus), where
+        # largest_layer_params is the most parameters one module holds itself
+        # (model_to_params: m.parameters(recurse=False))
+        return 4 * largest + 18 * params // n, (
+            f"DeepSpeed's ZeRO-3 estimator counts 18 bytes a parameter over {n} GPUs (fp16 "
+            f"weights and gradients, fp32 master and two moments, and its buffers) and 4 bytes "
+            f"a parameter of the largest module, gathered whole ({module}: {largest:,}), "
+            f"without activations")
     raise NnsizeError(f"unknown tool {tool!r}: accelerate or deepspeed")
+
+
+def largest_module(report: Report) -> tuple[int, str]:
+    """The most parameters one module holds itself (its tensors, not its children's), and its
+    name: tensors grouped by the name before their last dot, one copy of a repeated layer."""
+    modules: dict[str, int] = {}
+    for row in report.rows:
+        for t in row.tensors:
+            if t.buffer or t.shared_with:
+                continue
+            name = t.name if row.qualified or not row.name else f"{row.name}.{t.name}"
+            module = name.rsplit(".", 1)[0] if "." in name else name
+            modules[module] = modules.get(module, 0) + numel(t.shape)
+    if not modules:
+        return 0, "none"
+    name = max(modules, key=lambda k: modules[k])
+    return modules[name], name.replace("{i}", "N")
 
 
 # --- will it fit? -----------------------------------------------------------------------------

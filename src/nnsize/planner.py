@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from fractions import Fraction
 from typing import Any
 
 from .cli import _model_options, _options, _Parser
-from .memory import KEEP, OPTIMIZERS, SHARDING, Setup
+from .memory import KEEP, MIXED, OPTIMIZERS, SHARDING, Setup
 
 
 def _setup_options(p: argparse.ArgumentParser) -> None:
@@ -24,8 +25,24 @@ def _setup_options(p: argparse.ArgumentParser) -> None:
                         "expanded (transformers)")
     p.add_argument("--train", action="store_true", help="training instead of inference")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default="adamw")
+    p.add_argument("--mixed-precision", choices=MIXED, default="autocast",
+                   help="with a 16-bit --dtype: torch.autocast over fp32 weights (default, as "
+                        "the Trainer's bf16=True runs), 16-bit weights with fp32 master "
+                        "weights (DeepSpeed, Megatron), or none (pure 16-bit)")
     p.add_argument("--no-mixed-precision", action="store_true",
-                   help="16-bit training without fp32 master weights")
+                   help="the same as --mixed-precision none")
+    p.add_argument("--attention", choices=("sdpa", "eager"), default="sdpa",
+                   help="transformers' attention: sdpa (default; flash / memory-efficient) or "
+                        "eager (keeps the heads x context x context probabilities)")
+    p.add_argument("--engine", choices=("transformers", "vllm", "llama.cpp"),
+                   default="transformers", help="inference as this engine serves it "
+                   "(default transformers: the whole prompt in one pass)")
+    p.add_argument("--chunk", type=int, help="prompt tokens per forward pass (vLLM's "
+                   "max_num_batched_tokens, llama.cpp's --ubatch-size; default the engine's)")
+    p.add_argument("--gpu-memory-utilization", type=float,
+                   help="vLLM's share of the GPU (default 0.9)")
+    p.add_argument("--imatrix", action="store_true",
+                   help="a GGUF mix made with an importance matrix (changes a few tensors)")
     p.add_argument("--checkpointing", action="store_true", help="activation checkpointing")
     p.add_argument("--gpus", type=int, default=1)
     p.add_argument("--sharding", choices=SHARDING, default="none",
@@ -48,7 +65,10 @@ def _setup(args: argparse.Namespace) -> Setup:
                  checkpointing=args.checkpointing, gpus=args.gpus, sharding=args.sharding,
                  lora_rank=args.lora_rank,
                  lora_targets=tuple(t.strip() for t in args.lora_targets.split(",") if t),
-                 qlora=args.qlora,
+                 qlora=args.qlora, mixed=args.mixed_precision, attention=args.attention,
+                 engine=args.engine, chunk=args.chunk,
+                 gpu_memory_utilization=None if args.gpu_memory_utilization is None else
+                 Fraction(str(args.gpu_memory_utilization)), imatrix=args.imatrix,
                  keep=() if args.keep.strip() == "none" else
                  tuple(k.strip() for k in args.keep.split(",") if k.strip()))
 
@@ -103,9 +123,15 @@ def fit(argv: list[str]) -> str:
                    "a100-80gb, h100-80gb...")
     args = p.parse_args(argv)
     gpu = find_gpu(args.gpu)
-    result = fit_plan(_report(args), _setup(args), gpu.usable)
+    from dataclasses import replace
+
+    setup = replace(_setup(args), gpu_bytes=gpu.bytes, gpu_name=gpu.name)
+    share = setup.serving().memory_fraction  # vLLM takes its share of the whole GPU
+    usable = gpu.usable if share == 1 or setup.train else gpu.bytes * share.numerator // \
+        share.denominator
+    result = fit_plan(_report(args), setup, usable)
     if args.json:
-        return json.dumps({"gpu": gpu.name, "gpu_bytes": gpu.bytes, "usable_bytes": gpu.usable,
+        return json.dumps({"gpu": gpu.name, "gpu_bytes": gpu.bytes, "usable_bytes": usable,
                            "fits": result.fits, "total_bytes": result.plan.total,
                            "largest_batch": result.largest_batch,
                            "longest_context": result.longest_context,

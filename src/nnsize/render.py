@@ -490,8 +490,10 @@ def fit_text(result: Any, gpu: Any) -> str:
     verdict = "fits" if result.fits else "does not fit"
     out = [plan_text(result.plan), "",
            f"On {gpu.name} ({n(gpu.bytes)} bytes = {human(gpu.bytes, True)}; usable "
-           f"{human(result.usable, True)} after 1 GiB for the CUDA context and the allocator): "
-           f"{verdict}, {human(result.plan.total, True)} needed.",
+           f"{human(result.usable, True)} " + (
+               "after 1 GiB for the CUDA context and the allocator" if
+               result.usable == gpu.usable else "as vLLM's gpu_memory_utilization of it") + "): "
+           + f"{verdict}, {human(result.plan.total, True)} needed.",
            f"Largest batch at this context: {_or(result.largest_batch, 'none fits')}",
            f"Longest context at this batch: {_or(result.longest_context, 'none fits')}",
            f"Fewest such GPUs that hold it: {_or(result.fewest_gpus, 'more than 4,096')}"
