@@ -251,3 +251,38 @@ def test_a_size_a_card_is_sold_as_reads_as_its_memory() -> None:
     assert find_gpu("48000MB").bytes == 48 * 10**9  # the decimal reading, asked for plainly
     assert find_gpu("50GB").bytes == 50 * 10**9  # no card is sold as 50 GB
     assert find_gpu("141GB").bytes == 141 * 10**9  # the H200's 141 GB are decimal already
+
+
+def test_deepspeeds_largest_layer_is_the_largest_module() -> None:
+    """model_to_params in DeepSpeed: max over modules of sum(p.numel() for p in
+    m.parameters(recurse=False)); for a Llama, the embedding (or the head)."""
+    transformers = pytest.importorskip("transformers")
+    from nnsize.memory import as_tool, largest_module
+
+    config = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": 100,
+              "hidden_size": 32, "intermediate_size": 200, "num_hidden_layers": 2,
+              "num_attention_heads": 4, "num_key_value_heads": 2,
+              "tie_word_embeddings": False}
+    model = transformers.LlamaForCausalLM(transformers.LlamaConfig(
+        **{k: v for k, v in config.items() if k not in ("model_type", "architectures")}))
+    expected = max(sum(p.numel() for p in m.parameters(recurse=False)) for m in model.modules())
+    report = nnsize.count(config)
+    largest, name = largest_module(report)
+    assert largest == expected == 200 * 32  # an MLP projection (6,400) beats the 100 x 32 embedding
+    total, why = as_tool(report, "deepspeed", Setup(gpus=4))
+    assert total == 4 * 6_400 + 18 * report.total_params // 4 and "largest module" in why
+
+
+def test_weight_only_formats_follow_their_library(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from nnsize.weight_only import split
+
+    report = nnsize.count("mixtral-8x7b")
+    quantized, kept = split(report, "gptq")
+    lines = plan(report, Setup(dtype="gptq-int4")).lines
+    # GPTQ keeps the routers, embeddings, norms and head at bf16: 2 bytes each
+    assert str(kept) in lines[0].how.replace(",", "") and "gptq" in lines[0].how
+    assert main(["memory", "mixtral-8x7b", "--dtype", "nf4", "--json"]) == 0
+    how = json.loads(capsys.readouterr().out)["lines"][0]["how"]
+    assert "what nf4 leaves unquantized" in how  # transformers 5: fused experts are not Linear

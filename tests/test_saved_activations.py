@@ -107,3 +107,36 @@ def test_autocast_weight_copies_are_every_matmul_weight() -> None:
     # 2 layers x (128 x 128 + 2 x 64 x 128 + 128 x 128 + 3 x 344 x 128) + 1,000 x 128 = 490,496
     assert linear == 490_496
     assert measured.casts == autocast_weight_copies(linear) == 980_992
+
+
+@pytest.mark.parametrize(("mixed", "mode"), [("autocast", "autocast"), ("none", "bf16")])
+def test_the_planners_lines_against_a_real_step(mixed: str, mode: str) -> None:
+    """nnsize memory --train on the tiny Llama: weights, gradients, Adam's states and autocast's
+    copies to the byte; the activation line within 10% of what autograd keeps."""
+    from nnsize.memory import Setup, plan
+
+    dtype, autocast = MODES[mode]
+    hf = transformers.LlamaConfig(**{k: v for k, v in LLAMA.items()
+                                     if k not in ("model_type", "architectures")})
+    torch.manual_seed(0)
+    model = transformers.LlamaForCausalLM(hf).to(dtype)
+    ids = torch.randint(0, LLAMA["vocab_size"], (BATCH, CONTEXT))
+    measured = measure(model, ids, autocast)
+    optimizer = torch.optim.AdamW(model.parameters())
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+        loss = model(input_ids=ids, labels=ids).loss
+    loss.backward()
+    optimizer.step()
+    lines = {line.name: line.bytes for line in plan(nnsize.count(LLAMA), Setup(
+        dtype="bf16", mixed=mixed, batch=BATCH, context=CONTEXT, train=True)).lines}
+    assert lines["weights"] == sum(p.nbytes for p in model.parameters())
+    assert lines["gradients"] == sum(p.grad.nbytes for p in model.parameters())
+    assert lines["optimizer states (adamw)"] == sum(
+        v.nbytes for state in optimizer.state.values() for v in state.values())
+    assert lines.get("autocast weight copies (bf16)", 0) == measured.casts
+    assert lines["activations (saved for backward)"] == pytest.approx(measured.saved, rel=0.10)
+    # the step's peak, the weights' gradients apart: what is saved, the logits' gradients in
+    # the loss's backward, and autocast's copies
+    peak = lines["activations (saved for backward)"] + \
+        lines["loss backward (fp32 logits gradients)"] + measured.casts
+    assert peak == pytest.approx(measured.peak, rel=0.10)

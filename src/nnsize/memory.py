@@ -88,13 +88,21 @@ def weight_bytes(report: Report, precision: Precision, keep: Precision,
     """Bytes of every parameter (counted once) at precision; what a weight-only format leaves
     alone (kept_roles) stays at keep."""
     quantized = precision.name not in FLOATS
+    method = _library(precision.name) if report.decoder is not None and \
+        tuple(kept_roles) == KEEP else None
     main, kept, total = 0, 0, 0
     for row in report.rows:
         for t in row.tensors:
             if t.buffer or t.shared_with:
                 continue
             n = t.numel * row.repeat
-            if quantized and _kept(row.type, t, kept_roles):
+            if method:  # a language model: the library's own rule, by tensor name
+                from .weight_only import quantized as library_quantizes
+
+                keep_it = not library_quantizes(method, t.name, t.shape)
+            else:
+                keep_it = _kept(row.type, t, kept_roles)
+            if quantized and keep_it:
                 kept += n
                 total += _bytes(n, keep.bits_per_value)
             else:
@@ -105,8 +113,17 @@ def weight_bytes(report: Report, precision: Precision, keep: Precision,
                 total += _bytes(n, precision.bits_per_value) + extra // 8
     how = f"{main:,} x {_b(precision)}"
     if kept:
-        how += f" + {kept:,} kept at {keep.name} ({_b(keep)}: {', '.join(kept_roles)})"
+        what = f"what {method} leaves unquantized" if method else ", ".join(kept_roles)
+        how += f" + {kept:,} kept at {keep.name} ({_b(keep)}: {what})"
     return total, how
+
+
+def _library(precision: str) -> str | None:
+    """The library whose defaults a weight-only format follows (weight_only.RULES)."""
+    for prefix, method in (("gptq", "gptq"), ("awq", "awq"), ("nf4", "nf4"), ("fp8", "fp8")):
+        if precision.startswith(prefix):
+            return method
+    return None
 
 
 # --- KV cache ----------------------------------------------------------------------------------
