@@ -140,3 +140,20 @@ def test_the_planners_lines_against_a_real_step(mixed: str, mode: str) -> None:
     peak = lines["activations (saved for backward)"] + \
         lines["loss backward (fp32 logits gradients)"] + measured.casts
     assert peak == pytest.approx(measured.peak, rel=0.10)
+
+
+@pytest.mark.parametrize("mode", ["autocast", "bf16"])
+def test_the_planners_checkpointed_peak(mode: str) -> None:
+    """With checkpointing, autocast keeps only the head's weight copies for the whole step and
+    makes a layer's again when it is recomputed: the activation line plus the copies line
+    against the step's peak."""
+    from nnsize.memory import Setup, plan
+
+    measured = _run(LLAMA, mode, checkpointing=True)
+    lines = {line.name.split(" (")[0]: line.bytes for line in plan(nnsize.count(LLAMA), Setup(
+        dtype="bf16", mixed="autocast" if mode == "autocast" else "none", batch=BATCH,
+        context=CONTEXT, train=True, checkpointing=True)).lines}
+    copies = lines.get("autocast weight copies", 0)
+    # the head's 1,000 x 128 and one layer's 181,248 weights, 2 bytes each
+    assert copies == (0 if mode == "bf16" else 2 * (128_000 + 181_248))
+    assert lines["activations"] + copies == pytest.approx(measured.peak, rel=0.10)

@@ -582,11 +582,13 @@ def _autocast_copies(report: Report, checkpointing: bool) -> tuple[int, str]:
                 if t.copies > 1:
                     in_layers += numel(t.shape) * t.copies * row.repeat
     layers = len(report.decoder.layers) if report.decoder else 0
-    again = in_layers // layers if checkpointing and layers else 0
-    how = f"{linear:,} linear weights x 2 B"
-    if again:
-        how += f" + one layer's {again:,} again, recomputed under checkpointing"
-    return autocast_weight_copies(linear + again), how
+    if checkpointing and layers:
+        # a checkpointed layer does not keep its copies: they are made again when it is
+        # recomputed, one layer at a time (measured); the head's stay for the whole step
+        one = in_layers // layers
+        return autocast_weight_copies(linear - in_layers + one), \
+            f"({linear - in_layers:,} outside the layers + one layer's {one:,}, recomputed) x 2 B"
+    return autocast_weight_copies(linear), f"{linear:,} linear weights x 2 B"
 
 
 def _per(n: int) -> str:
@@ -687,7 +689,7 @@ def fit(report: Report, s: Setup, usable: int) -> Fit:
             if -(-p.total // gpus) <= usable:
                 fewest = gpus
                 break
-    candidates = ("fp32", "bf16", "fp8", "int8", "q8_0", "q6_k", "q4_k", "nf4", "q3_k",
+    candidates = ("fp32", "bf16", "fp8", "int8", "q8_0", "q6_k", "q4_k_m", "nf4", "q3_k_m",
                   "q2_k") if not s.train else ("fp32", "bf16")
     precisions = []
     for name in candidates:

@@ -26,7 +26,8 @@ loss: transformers upcasts the logits to fp32 for the cross-entropy; log_softmax
     lists, measured on the CPU): their tensors are 4 bytes.
 autocast weight copies: torch.autocast caches a bf16 copy of every weight a linear layer
     reads (attention, dense MLPs, routers, lm_head; not the grouped experts) for the whole
-    step: 2 bytes each; with checkpointing, the recomputed layer casts its weights once more.
+    step: 2 bytes each; with checkpointing a layer's copies are not kept but made again when it
+    is recomputed: the head's and one layer's.
 
 Activation checkpointing (transformers' per-layer checkpoint): each layer's input (h at the
 residual stream's precision) is kept; the peak during backward is the larger of the loss's
