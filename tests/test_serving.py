@@ -27,14 +27,14 @@ def test_defaults() -> None:
 def test_chunked_prefill_bounds_the_workspace() -> None:
     t, v = engine("transformers"), engine("vllm", gpu_bytes=24 * GiB)
     assert prefill_tokens(t, 2, 8192) == 16_384 and prefill_tokens(v, 2, 8192) == 2048
-    # Llama-3.1-8B shapes, bf16: 2,048 x (2 x 14,336 + 4 x 4,096) x 2 = 184,549,376
+    # Llama-3.1-8B shapes, bf16: 2,048 x (3 x 14,336 + 4 x 4,096) x 2 = 243,269,632
     # + min(256 sampled rows, 2,048) x 128,256 x 4 = 131,334,144
     total, _ = workspace_bytes(v, 2, 8192, 4096, 14_336, 32, 128_256, 2)
-    assert total == 184_549_376 + 131_334_144
+    assert total == 243_269_632 + 131_334_144
     # without flash attention llama.cpp also holds one layer's scores: 512 x 32 x 8,192 x 4
     cpp = engine("llama.cpp", flash_attention=False)
     total, how = workspace_bytes(cpp, 1, 8192, 4096, 14_336, 32, 128_256, 2)
-    assert total == 512 * (2 * 14_336 + 4 * 4096) * 4 + 512 * 32 * 8192 * 4 + 128_256 * 4
+    assert total == 512 * (3 * 14_336 + 4 * 4096) * 4 + 512 * 32 * 8192 * 4 + 128_256 * 4
     assert "scores" in how
 
 
@@ -79,3 +79,30 @@ def test_longest_context_with_chunked_prefill(capsys: pytest.CaptureFixture[str]
 def test_bad_profiles(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(NnsizeError, match=message):
         engine(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("dtype", ["fp32", "bf16"])
+def test_transformers_prefill_workspace_against_a_real_forward(dtype: str) -> None:
+    """The peak of live storages during a prefill (no_grad, logits of the last position), less
+    the KV cache it fills, against the workspace line: within 10%."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    from measure import _Live
+
+    config = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": 1000,
+              "hidden_size": 128, "intermediate_size": 344, "num_hidden_layers": 2,
+              "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 32,
+              "tie_word_embeddings": False}
+    hf = transformers.LlamaConfig(**{k: v for k, v in config.items()
+                                     if k not in ("model_type", "architectures")})
+    torch.manual_seed(0)
+    model = transformers.LlamaForCausalLM(hf).to(getattr(torch, {"fp32": "float32",
+                                                                  "bf16": "bfloat16"}[dtype]))
+    model.eval()
+    live = _Live(list(model.parameters()))
+    with torch.no_grad(), live:
+        model(input_ids=torch.randint(0, 1000, (2, 256)), use_cache=True, logits_to_keep=1)
+    lines = {line.name.split(" (")[0]: line.bytes for line in plan(nnsize.count(config), Setup(
+        dtype=dtype, batch=2, context=256)).lines}
+    assert lines["activation workspace"] + lines["KV cache"] == \
+        pytest.approx(live.peak, rel=0.10)

@@ -93,14 +93,17 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
                     heads: int, vocab: int, act_bytes: int) -> tuple[int, str]:
     """One forward pass's transient tensors at their largest, and the arithmetic.
 
-    Per token of the pass: the MLP's two intermediates and four hidden-sized tensors (2 x i +
-    4 x h values) at the activation precision (llama.cpp: fp32); without flash attention one
-    layer's scores (heads x context fp32 per token); and the fp32 logits of the rows sampled.
+    Per token of the pass: at the MLP's activation, three intermediates alive at once (the
+    activated gate, up, their product) and four hidden-sized tensors (residual, normed input,
+    the norm's fp32 copy): 3 x i + 4 x h values at the activation precision (llama.cpp: fp32;
+    measured for transformers' prefill on the CPU, tests/test_serving.py); without flash
+    attention one layer's scores (heads x context fp32 per token); and the fp32 logits of the
+    rows sampled.
     """
     tokens = prefill_tokens(e, batch, context)
     a = 4 if e.name == "llama.cpp" else act_bytes
-    total = tokens * (2 * intermediate + 4 * hidden) * a
-    how = f"{tokens:,} tokens x (2 x {intermediate:,} + 4 x {hidden:,}) x {a} B"
+    total = tokens * (3 * intermediate + 4 * hidden) * a
+    how = f"{tokens:,} tokens x (3 x {intermediate:,} + 4 x {hidden:,}) x {a} B"
     if not e.flash_attention:
         total += tokens * heads * context * 4
         how += f" + scores {tokens:,} x {heads} heads x {context:,} keys x 4 B"
