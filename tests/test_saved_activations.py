@@ -28,6 +28,10 @@ LLAMA = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_si
          "use_cache": False}
 MIXTRAL = {**LLAMA, "model_type": "mixtral", "architectures": ["MixtralForCausalLM"],
            "num_local_experts": 4, "num_experts_per_tok": 2}
+QWEN_MOE = {**LLAMA, "model_type": "qwen2_moe", "architectures": ["Qwen2MoeForCausalLM"],
+            "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 64,
+            "shared_expert_intermediate_size": 32}
+CONFIGS = {"mixtral": "MixtralConfig", "qwen2_moe": "Qwen2MoeConfig", "llama": "LlamaConfig"}
 MODES = {"fp32": (torch.float32, False), "bf16": (torch.bfloat16, False),
          "autocast": (torch.float32, True)}
 
@@ -35,8 +39,7 @@ MODES = {"fp32": (torch.float32, False), "bf16": (torch.bfloat16, False),
 def _run(config: dict[str, Any], mode: str, attention: str = "sdpa",
          checkpointing: bool = False, peak: bool = True) -> Measured:
     dtype, autocast = MODES[mode]
-    cls = transformers.MixtralConfig if config["model_type"] == "mixtral" else \
-        transformers.LlamaConfig
+    cls = getattr(transformers, CONFIGS[config["model_type"]])
     hf = cls(**{k: v for k, v in config.items() if k not in ("model_type", "architectures")})
     hf._attn_implementation = attention
     torch.manual_seed(0)
@@ -52,13 +55,15 @@ def _planned(config: dict[str, Any], mode: str, attention: str = "sdpa",
              checkpointing: bool = False) -> Any:
     report = nnsize.count(config)
     assert report.decoder is not None
-    experts = config.get("num_local_experts", 0)
-    return activations(report.decoder, BATCH, CONTEXT, mode, attention, checkpointing, experts)
+    experts = config.get("num_local_experts", config.get("num_experts", 0))
+    shared = config.get("shared_expert_intermediate_size", 0)
+    return activations(report.decoder, BATCH, CONTEXT, mode, attention, checkpointing, experts,
+                       shared=shared)
 
 
 CASES = [(LLAMA, mode, attention) for mode in MODES for attention in ("sdpa", "eager")] + \
     [({**LLAMA, "vocab_size": 32_000, "hidden_size": 64, "head_dim": 16}, mode, "sdpa")
-     for mode in MODES] + [(MIXTRAL, mode, "sdpa") for mode in MODES]
+     for mode in MODES] + [(moe, mode, "sdpa") for moe in (MIXTRAL, QWEN_MOE) for mode in MODES]
 
 
 @pytest.mark.parametrize(("config", "mode", "attention"), CASES)

@@ -533,8 +533,9 @@ def _train(report: Report, s: Setup) -> Plan:
     if report.decoder is not None:
         from .saved_activations import activations
 
+        moe_layers, shared = _moe_layout(report)
         act = activations(report.decoder, s.batch, s.context, mode, s.attention,
-                          s.checkpointing, _experts(report))
+                          s.checkpointing, _experts(report), moe_layers, shared)
         tokens = s.batch * s.context
         if s.checkpointing:
             p.lines.append(Line("activations (checkpointed: layer inputs, then the peak in "
@@ -565,6 +566,16 @@ def _experts(report: Report) -> int:
     """Routed experts per MoE layer (the leading dimension of the fused expert tensors)."""
     return max((t.shape[0] for row in report.rows if row.type == "experts"
                 for t in row.tensors if len(t.shape) == 3), default=0)
+
+
+def _moe_layout(report: Report) -> tuple[int | None, int]:
+    """(layers that route to experts, the shared experts' intermediate size), from the rows:
+    the copies of the expert tensors, the first dimension of a shared expert's gate_proj."""
+    routed = max((t.copies * row.repeat for row in report.rows if row.type == "experts"
+                  for t in row.tensors), default=None)
+    shared = max((t.shape[0] for row in report.rows if row.type == "shared experts"
+                  for t in row.tensors if t.name.endswith("gate_proj.weight")), default=0)
+    return routed, shared
 
 
 def _autocast_copies(report: Report, checkpointing: bool) -> tuple[int, str]:

@@ -18,7 +18,8 @@ attention, eager: q, k and v repeated to every head (repeat_kv), the output, and
 gated MLP: gate and up outputs, the activation, their product: 4 a i
 MoE (transformers' grouped experts): per routed copy (k a token) the gathered input and the
     expert's output (2 a h) and 4 a i_expert; routing: E fp32 router probabilities, and per
-    routed copy its weight, index and the sort's permutations (40 bytes), and 4 bytes
+    routed copy its weight, index and the sort's permutations (40 bytes), and 4 bytes; a shared
+    expert (Qwen2-MoE, DeepSeek): a dense MLP (4 a i_shared) and its output (a h)
 loss: transformers upcasts the logits to fp32 for the cross-entropy; log_softmax keeps its
     fp32 output (4 V).  In the backward the gradients of the fp32 logits and of the
     log-probabilities exist together: 8 V per token, transient.
@@ -101,17 +102,20 @@ def _attention(layer: AttentionLayer, a: int, attention: str, keys: int) -> int:
 
 
 def layer_bytes(d: Decoder, layer: AttentionLayer, mode: str, attention: str, context: int,
-                experts: int = 0) -> int:
-    """Bytes one decoder layer saves per token."""
+                experts: int = 0, moe: bool | None = None, shared: int = 0) -> int:
+    """Bytes one decoder layer saves per token; moe: its MLP is routed (default: the model's),
+    shared: a shared expert's intermediate size (Qwen2-MoE, DeepSeek)."""
     a, autocast, h = _act_bytes(mode), mode == "autocast", d.hidden
-    moe = d.experts_per_token > 0
+    moe = d.experts_per_token > 0 if moe is None else moe
     total = _norm(h, a, autocast, 3) + _attention(layer, a, attention, context)
     if moe:
         # autocast leaves grouped_mm in fp32: the experts' tensors stay 4 bytes, and only the
-        # router reads a bf16 cast of the norm's output
+        # router (and a shared expert's gate, up and gate) reads a bf16 cast of the norm's output
         k, i, e = d.experts_per_token, d.expert_intermediate, 4 if autocast else a
-        total += _norm(h, a, autocast, 1) + e * (2 * k * h + 4 * k * i) + 4 * experts + \
-            40 * k + 4
+        total += _norm(h, a, autocast, 4 if shared else 1) + e * (2 * k * h + 4 * k * i) + \
+            4 * experts + 40 * k + 4
+        if shared:  # a dense MLP beside the experts, and its output kept for the gate's product
+            total += a * (4 * shared + h)
     else:
         total += _norm(h, a, autocast, 2) + 4 * a * d.intermediate
     return total
@@ -119,12 +123,18 @@ def layer_bytes(d: Decoder, layer: AttentionLayer, mode: str, attention: str, co
 
 def activations(d: Decoder, batch: int, context: int, mode: str = "autocast",
                 attention: str = "sdpa", checkpointing: bool = False,
-                experts: int = 0) -> Activations:
-    """The training step's activations of a decoder, batch x context tokens."""
+                experts: int = 0, moe_layers: int | None = None,
+                shared: int = 0) -> Activations:
+    """The training step's activations of a decoder, batch x context tokens.  moe_layers: how
+    many layers route to experts (DeepSeek's first layers are dense; default all, for a MoE
+    model); shared: the shared experts' intermediate size."""
     tokens = batch * context
     a = _act_bytes(mode)
     residual = 2 if mode in ("bf16", "fp16") else 4  # autocast keeps the residual stream fp32
-    per_layer = [layer_bytes(d, layer, mode, attention, context, experts) for layer in d.layers]
+    n = len(d.layers)
+    routed = (n if d.experts_per_token else 0) if moe_layers is None else moe_layers
+    per_layer = [layer_bytes(d, layer, mode, attention, context, experts, index >= n - routed,
+                             shared) for index, layer in enumerate(d.layers)]
     head = _norm(d.hidden, a, mode == "autocast", 1) + 4 * d.vocab
     inner = d.expert_intermediate * d.experts_per_token or d.intermediate
     return Activations(
