@@ -152,3 +152,10 @@ def test_unknown_names_and_mixes_are_errors() -> None:
         gguf_mix.find_ftype("Q4_KM")
     with pytest.raises(NnsizeError, match="no GGUF name"):
         gguf_mix.gguf_names("model.layers.0.mystery.weight", (4, 4))
+
+
+def test_qwen2_with_80_layers_is_a_70b_too() -> None:
+    report = nnsize.count("qwen2.5-72b")  # llama.cpp: qwen2, 80 layers -> LLM_TYPE_70B
+    types = {t.name: t.ggml_type for t in gguf_mix.mix(report, "Q4_K_S").tensors}
+    assert types["blk.40.attn_v.weight"] == "Q5_K"
+    assert types["blk.0.attn_q.bias"] == "F32"  # Qwen's biases: 1-D, F32

@@ -69,7 +69,8 @@ class Hparams:
     n_head: int
     n_head_kv: int
     n_expert: int = 0
-    arch: str = "llama"  # llama.cpp's architecture name; "falcon" has rules of its own
+    arch: str = "llama"  # llama.cpp's architecture; "falcon" has rules of its own (its
+    # names are not mapped from transformers': give GGUF names to assign())
 
     @property
     def n_gqa(self) -> int:
@@ -77,8 +78,9 @@ class Hparams:
 
     @property
     def is_70b(self) -> bool:
-        """LLM_TYPE_70B: llama with 80 layers and grouped keys (llama-model.cpp)."""
-        return self.arch == "llama" and self.n_layer == 80 and self.n_head != self.n_head_kv
+        """LLM_TYPE_70B (llama-model.cpp): a llama of 80 layers with grouped keys, a qwen2 of
+        80 layers (all of them grouped); the names nnsize maps are of these families."""
+        return self.arch != "falcon" and self.n_layer == 80 and self.n_head != self.n_head_kv
 
 
 @dataclass(frozen=True)
@@ -415,10 +417,6 @@ def gguf_names(name: str, shape: Shape) -> list[tuple[str, Shape]]:
                       f"Mixtral, Qwen 2/3 and their MoE names")
 
 
-_ARCHS = {"llama": "llama", "mistral": "llama", "mixtral": "llama", "qwen2": "qwen2",
-          "qwen3": "qwen3", "qwen2_moe": "qwen2moe", "qwen3_moe": "qwen3moe"}
-
-
 def report_tensors(report: Report) -> list[tuple[str, Shape]]:
     """A model's tensors under GGUF's names; a tied head is not written twice."""
     out: list[tuple[str, Shape]] = []
@@ -429,15 +427,14 @@ def report_tensors(report: Report) -> list[tuple[str, Shape]]:
     return out
 
 
-def hparams(report: Report, model_type: str = "llama") -> Hparams:
+def hparams(report: Report) -> Hparams:
     d = report.decoder
     if d is None:
         raise NnsizeError("a GGUF mix is for language models counted from a config")
     first = d.layers[0]
     experts = max((t.shape[0] for row in report.rows for t in row.tensors
                    if row.type == "experts" and len(t.shape) == 3), default=0)
-    return Hparams(len(d.layers), first.heads, first.kv_heads, experts,
-                   _ARCHS.get(model_type, model_type))
+    return Hparams(len(d.layers), first.heads, first.kv_heads, experts)
 
 
 @dataclass(frozen=True)
@@ -472,9 +469,8 @@ class Mix:
         return out
 
 
-def mix(report: Report, ftype: str, model_type: str = "llama", imatrix: bool = False,
-        float_type: str = "BF16") -> Mix:
+def mix(report: Report, ftype: str, imatrix: bool = False, float_type: str = "BF16") -> Mix:
     """The GGUF of a counted model under a named llama.cpp mix (Q4_K_M, Q8_0, IQ4_XS...)."""
     key = find_ftype(ftype)
-    return Mix(key, tuple(assign(report_tensors(report), key, hparams(report, model_type),
-                                 imatrix, float_type)))
+    return Mix(key, tuple(assign(report_tensors(report), key, hparams(report), imatrix,
+                                 float_type)))

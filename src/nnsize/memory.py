@@ -435,7 +435,7 @@ def _infer(report: Report, s: Setup) -> Plan:
     if mix:
         from .gguf_mix import mix as gguf_mix
 
-        m = gguf_mix(report, mix, _model_type(report), s.imatrix)
+        m = gguf_mix(report, mix, s.imatrix)
         parts = ", ".join(f"{n} x {t}" for t, (n, _) in sorted(m.by_type().items()))
         p.lines.append(Line(f"weights (GGUF {mix})", m.tensor_bytes,
                             f"llama.cpp's per-tensor types: {parts}"))
@@ -468,11 +468,6 @@ def _infer(report: Report, s: Setup) -> Plan:
                             f"{s.batch:,} x the largest layer's input and output ({largest:,} "
                             f"values) x {_b(compute)}", False))
     return p
-
-
-def _model_type(report: Report) -> str:
-    """llama.cpp's architecture for a report counted from a config, where it says."""
-    return str(report.stored.get("model_type", "llama"))
 
 
 def _train(report: Report, s: Setup) -> Plan:

@@ -91,5 +91,4 @@ def count_config(data: Any, where: str = "config.json", base: bool = False) -> R
     name = str(data.get("_name_or_path") or arch or model_type)
     config = Config(data, model_type, family.defaults, family.aliases, where)
     report = family.build(model_type, config, name, base).report()
-    report.stored.setdefault("model_type", model_type)  # for llama.cpp's per-architecture rules
     return report
