@@ -3,7 +3,7 @@
     python benchmarks/activations.py
 
 For each mode (fp32, pure bf16, torch.autocast over fp32 weights; SDPA and eager attention;
-a 32,000-token vocabulary; a Mixtral-shaped MoE; activation checkpointing) it runs one
+a 32,000-token vocabulary; a Mixtral-shaped MoE and a Qwen2-MoE with a shared expert; activation checkpointing) it runs one
 training step on the CPU, batch 2 x 128 tokens, and prints nnsize's activation line over the
 bytes autograd keeps for backward (saved_tensors_hooks, one count per storage) or, with
 checkpointing, over the step's peak of live storages (a TorchDispatchMode), the weights'
@@ -33,14 +33,17 @@ LLAMA = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_si
 BIG_VOCAB = {**LLAMA, "vocab_size": 32_000, "hidden_size": 64, "head_dim": 16}
 MIXTRAL = {**LLAMA, "model_type": "mixtral", "architectures": ["MixtralForCausalLM"],
            "num_local_experts": 4, "num_experts_per_tok": 2}
+QWEN_MOE = {**LLAMA, "model_type": "qwen2_moe", "architectures": ["Qwen2MoeForCausalLM"],
+            "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 64,
+            "shared_expert_intermediate_size": 32}
+CONFIGS = {"mixtral": "MixtralConfig", "qwen2_moe": "Qwen2MoeConfig", "llama": "LlamaConfig"}
 MODES = {"fp32": (torch.float32, False), "bf16": (torch.bfloat16, False),
          "autocast": (torch.float32, True)}
 
 
 def run(config: dict, mode: str, attention: str, checkpointing: bool) -> tuple[int, int]:
     dtype, autocast = MODES[mode]
-    cls = transformers.MixtralConfig if config["model_type"] == "mixtral" else \
-        transformers.LlamaConfig
+    cls = getattr(transformers, CONFIGS[config["model_type"]])
     hf = cls(**{k: v for k, v in config.items() if k not in ("model_type", "architectures")})
     hf._attn_implementation = attention
     torch.manual_seed(0)
@@ -62,7 +65,7 @@ def run(config: dict, mode: str, attention: str, checkpointing: bool) -> tuple[i
 def main() -> None:
     rows = []
     for name, config in (("Llama, vocab 1,000", LLAMA), ("Llama, vocab 32,000", BIG_VOCAB),
-                         ("Mixtral-shaped MoE", MIXTRAL)):
+                         ("Mixtral-shaped MoE", MIXTRAL), ("Qwen2-MoE, shared expert", QWEN_MOE)):
         for mode in MODES:
             for attention in ("sdpa", "eager") if config is LLAMA else ("sdpa",):
                 planned, measured = run(config, mode, attention, False)
@@ -70,10 +73,10 @@ def main() -> None:
     for mode in MODES:
         planned, measured = run(LLAMA, mode, "sdpa", True)
         rows.append(("Llama, vocab 1,000", mode, "sdpa", "checkpointed peak", planned, measured))
-    print(f"{'model':<22}{'mode':<10}{'attention':<10}{'what':<19}{'nnsize':>12}"
+    print(f"{'model':<26}{'mode':<10}{'attention':<10}{'what':<19}{'nnsize':>12}"
           f"{'measured':>12}{'ratio':>7}")
     for name, mode, attention, what, planned, measured in rows:
-        print(f"{name:<22}{mode:<10}{attention:<10}{what:<19}{planned:>12,}{measured:>12,}"
+        print(f"{name:<26}{mode:<10}{attention:<10}{what:<19}{planned:>12,}{measured:>12,}"
               f"{planned / measured:>7.3f}")
 
 
