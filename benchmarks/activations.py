@@ -8,7 +8,7 @@ training step on the CPU, batch 2 x 128 tokens, and prints nnsize's activation l
 bytes autograd keeps for backward (saved_tensors_hooks, one count per storage) or, with
 checkpointing, over the step's peak of live storages (a TorchDispatchMode), the weights'
 gradients apart (autocast's weight copies, a line of their own, counted on both sides).  The same measurements are the tests in
-tests/test_saved_activations.py; issue #15 measured the previous model at 0.05 - 0.93.
+tests/test_activations.py; issue #15 measured the previous model at 0.05 - 0.93.
 """
 
 from __future__ import annotations
@@ -55,11 +55,10 @@ def run(config: dict, mode: str, attention: str, checkpointing: bool) -> tuple[i
     setup = Setup(dtype="fp32" if mode == "fp32" else "bf16",
                   mixed="autocast" if mode == "autocast" else "none", batch=2, context=128,
                   train=True, attention=attention, checkpointing=checkpointing)
-    lines = {line.name.split(" (")[0]: line.bytes for line in plan(nnsize.count(config),
-                                                                    setup).lines}
+    lines = {line.part: line.bytes for line in plan(nnsize.count(config), setup).lines}
     if checkpointing:  # the peak, with autocast's copies (one layer's twice) on both sides
-        return lines["activations"] + lines.get("autocast weight copies", 0), m.peak
-    return lines["activations"], m.saved
+        return lines["decoder_activations"] + lines.get("autocast_copies", 0), m.peak
+    return lines["decoder_activations"], m.saved
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import nnsize  # noqa: E402
-from nnsize import gguf_mix  # noqa: E402
+from nnsize.memory import gguf_mix  # noqa: E402
 
 PUBLISHED = {"Q2_K": 3.1593, "Q3_K_S": 3.6429, "Q3_K_L": 4.2979, "Q4_K_S": 4.6672,
              "Q4_K_M": 4.8944, "Q5_K_S": 5.5704, "Q5_K_M": 5.7036, "Q6_K": 6.5633,

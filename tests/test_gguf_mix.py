@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import nnsize
-from nnsize import gguf_mix
+from nnsize.memory import gguf_mix
 from nnsize.errors import NnsizeError
 
 # llama.cpp's tools/quantize/README.md (ggml-org/llama.cpp, commit 311c2c9f0ebd6e08f5b20e8827c

@@ -52,7 +52,7 @@ def test_optimizer_states_against_torch(name: str, make: Any) -> None:
 def test_gradients_and_weights_against_torch() -> None:
     model = torch_model()
     model(torch.randn(4, 3, 16, 16)).sum().backward()
-    lines = {line.name: line.bytes for line in plan(nnsize.count(SPEC), Setup(
+    lines = {line.part: line.bytes for line in plan(nnsize.count(SPEC), Setup(
         dtype="fp32", train=True, mixed_precision=False, optimizer="sgd")).lines}
     assert lines["gradients"] == sum(p.grad.nbytes for p in model.parameters())
     assert lines["weights"] == sum(p.nbytes for p in model.parameters())
@@ -269,20 +269,23 @@ def test_deepspeeds_largest_layer_is_the_largest_module() -> None:
     report = nnsize.count(config)
     largest, name = largest_module(report)
     assert largest == expected == 200 * 32  # an MLP projection (6,400) beats the 100 x 32 embedding
-    total, why = as_tool(report, "deepspeed", Setup(gpus=4))
-    assert total == 4 * 6_400 + 18 * report.total_params // 4 and "largest module" in why
+    total, terms = as_tool(report, "deepspeed", Setup(gpus=4))
+    assert total == 4 * 6_400 + 18 * report.total_params // 4
+    assert terms["module"] == "model.layers.N.mlp.gate_proj"
 
 
 def test_weight_only_formats_follow_their_library(capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
-    from nnsize.weight_only import split
+    from nnsize.memory.weight_only import split
 
     report = nnsize.count("mixtral-8x7b")
     quantized, kept = split(report, "gptq")
-    lines = plan(report, Setup(dtype="gptq-int4")).lines
+    from nnsize.render.plan import line_how
+
+    how = line_how(plan(report, Setup(dtype="gptq-int4")).lines[0])
     # GPTQ keeps the routers, embeddings, norms and head at bf16: 2 bytes each
-    assert str(kept) in lines[0].how.replace(",", "") and "gptq" in lines[0].how
+    assert str(kept) in how.replace(",", "") and "gptq" in how
     assert main(["memory", "mixtral-8x7b", "--dtype", "nf4", "--json"]) == 0
     how = json.loads(capsys.readouterr().out)["lines"][0]["how"]
     assert "what nf4 leaves unquantized" in how  # transformers 5: fused experts are not Linear

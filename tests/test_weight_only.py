@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 import nnsize
-from nnsize import weight_only
+from nnsize.memory import weight_only
 from nnsize.errors import NnsizeError
 
 TINY = {"vocab_size": 128, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,

@@ -3,7 +3,7 @@
 Each case builds a small model, runs one step (batch 2 x 128 tokens) and measures the bytes
 autograd keeps for backward (saved_tensors_hooks, one count per storage) and the peak of live
 storages during the step (a TorchDispatchMode), then compares the formulas of
-nnsize.saved_activations: within 10% (most match to the byte).
+nnsize.memory.activations: within 10% (most match to the byte).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 import nnsize  # noqa: E402
-from nnsize.saved_activations import activations, autocast_weight_copies  # noqa: E402
+from nnsize.memory.activations import activations, autocast_weight_copies  # noqa: E402
 
 from measure import Measured, measure  # noqa: E402
 
@@ -132,18 +132,18 @@ def test_the_planners_lines_against_a_real_step(mixed: str, mode: str) -> None:
         loss = model(input_ids=ids, labels=ids).loss
     loss.backward()
     optimizer.step()
-    lines = {line.name: line.bytes for line in plan(nnsize.count(LLAMA), Setup(
+    lines = {line.part: line.bytes for line in plan(nnsize.count(LLAMA), Setup(
         dtype="bf16", mixed=mixed, batch=BATCH, context=CONTEXT, train=True)).lines}
     assert lines["weights"] == sum(p.nbytes for p in model.parameters())
     assert lines["gradients"] == sum(p.grad.nbytes for p in model.parameters())
-    assert lines["optimizer states (adamw)"] == sum(
+    assert lines["optimizer"] == sum(
         v.nbytes for state in optimizer.state.values() for v in state.values())
-    assert lines.get("autocast weight copies (bf16)", 0) == measured.casts
-    assert lines["activations (saved for backward)"] == pytest.approx(measured.saved, rel=0.10)
+    assert lines.get("autocast_copies", 0) == measured.casts
+    assert lines["decoder_activations"] == pytest.approx(measured.saved, rel=0.10)
     # the step's peak, the weights' gradients apart: what is saved, the logits' gradients in
     # the loss's backward, and autocast's copies
-    peak = lines["activations (saved for backward)"] + \
-        lines["loss backward (fp32 logits gradients)"] + measured.casts
+    peak = lines["decoder_activations"] + \
+        lines["loss_backward"] + measured.casts
     assert peak == pytest.approx(measured.peak, rel=0.10)
 
 
@@ -155,10 +155,10 @@ def test_the_planners_checkpointed_peak(mode: str) -> None:
     from nnsize.memory import Setup, plan
 
     measured = _run(LLAMA, mode, checkpointing=True)
-    lines = {line.name.split(" (")[0]: line.bytes for line in plan(nnsize.count(LLAMA), Setup(
+    lines = {line.part: line.bytes for line in plan(nnsize.count(LLAMA), Setup(
         dtype="bf16", mixed="autocast" if mode == "autocast" else "none", batch=BATCH,
         context=CONTEXT, train=True, checkpointing=True)).lines}
-    copies = lines.get("autocast weight copies", 0)
+    copies = lines.get("autocast_copies", 0)
     # the head's 1,000 x 128 and one layer's 181,248 weights, 2 bytes each
     assert copies == (0 if mode == "bf16" else 2 * (128_000 + 181_248))
-    assert lines["activations"] + copies == pytest.approx(measured.peak, rel=0.10)
+    assert lines["decoder_activations"] + copies == pytest.approx(measured.peak, rel=0.10)

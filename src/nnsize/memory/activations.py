@@ -1,7 +1,12 @@
-"""What a language model's training step keeps for backward, as PyTorch and transformers run it.
+"""Activations: what autograd saves for backward (an estimate, said so in the plan).
 
-Measured, not derived: every term below is a tensor autograd saves in transformers' Llama,
-Mistral, Qwen and Mixtral layers (tests/test_saved_activations.py measures them with
+For layer specs, each layer kind says what it saves (Kind.saves, or Kind.saved() for a whole
+block); the output of one layer and the input of the next are one tensor, counted once
+(spec_activation_bytes).
+
+For language models (activations()), what a training step keeps as PyTorch and transformers
+run it.  Measured, not derived: every term below is a tensor autograd saves in transformers' Llama,
+Mistral, Qwen and Mixtral layers (tests/test_activations.py measures them with
 saved_tensors_hooks and a TorchDispatchMode tracking live storages).  Per token, a = bytes
 of an activation (4 fp32, 2 bf16 / fp16 and under autocast), h hidden, i intermediate,
 q / o / k / v the widths of the query, attention output, key and value projections:
@@ -19,12 +24,12 @@ gated MLP: gate and up outputs, the activation, their product: 4 a i
 MoE (transformers' grouped experts): per routed copy (k a token) the gathered input and the
     expert's output (2 a h) and 4 a i_expert; routing: E fp32 router probabilities, and per
     routed copy its weight, index and the sort's permutations (40 bytes), and 4 bytes; a shared
-    expert (Qwen2-MoE, DeepSeek): a dense MLP (4 a i_shared) and its output (a h)
+    expert (Qwen2-MoE, DeepSeek): a dense MLP (4 a i_shared) and its output (a h).
+    Under autocast the grouped experts run in fp32 (torch._grouped_mm is not on autocast's
+    lists, measured on the CPU): their tensors are 4 bytes.
 loss: transformers upcasts the logits to fp32 for the cross-entropy; log_softmax keeps its
     fp32 output (4 V).  In the backward the gradients of the fp32 logits and of the
     log-probabilities exist together: 8 V per token, transient.
-    Under autocast the grouped experts run in fp32 (torch._grouped_mm is not on autocast's
-    lists, measured on the CPU): their tensors are 4 bytes.
 autocast weight copies: torch.autocast caches a bf16 copy of every weight a linear layer
     reads (attention, dense MLPs, routers, lm_head; not the grouped experts) for the whole
     step: 2 bytes each; with checkpointing a layer's copies are not kept but made again when it
@@ -39,12 +44,16 @@ saved tensors and the gradients flowing through it (about a (2 i + h) per token)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
 
-from .errors import NnsizeError
+from ..errors import NnsizeError
+from ..model import Report, numel
+from ..precision import Precision
+from .bits import to_bytes
 
 if TYPE_CHECKING:
-    from .model import AttentionLayer, Decoder
+    from ..model import AttentionLayer, Decoder
 
 ATTENTION = ("sdpa", "eager")
 MODES = ("fp32", "bf16", "fp16", "autocast")  # how the activations are computed
@@ -149,3 +158,45 @@ def activations(d: Decoder, batch: int, context: int, mode: str = "autocast",
 def autocast_weight_copies(linear_weights: int) -> int:
     """torch.autocast's cached bf16 copies of the weights matmuls read: 2 bytes each."""
     return 2 * linear_weights
+
+
+def spec_activation_bytes(report: Report, batch: int, act: Precision,
+                          checkpointing: bool = False) -> tuple[int, dict[str, Any]]:
+    """What autograd keeps for one step of a layer spec: each layer's saved tensors, the output
+    of one layer and the input of the next counted once (they are one tensor).  Checkpointed
+    (every layer its own segment), only each layer's input is kept."""
+    if checkpointing:
+        values = sum(numel(r.input_shape) * r.repeat for r in report.rows)
+        return to_bytes(batch * values, act.bits_per_value), \
+            {"batch": batch, "values": values, "precision": act, "checkpointing": True}
+    total_bits: Fraction | int = 0
+    layers = 0
+    previous_output = None  # the tensor the previous layer made (and maybe saved)
+    for row in report.rows:
+        if row.saved is not None:
+            values, fp32 = row.saved
+            total_bits += (values * act.bits_per_value + fp32 * 32) * row.repeat
+            previous_output, layers = None, layers + row.repeat
+            continue
+        saves = row.saves
+        if saves is None:
+            raise NnsizeError(f"activation memory of a {row.type} layer is not modelled yet")
+        if saves.view:  # the same storage under another shape
+            if previous_output is row.input_shape:
+                previous_output = row.output_shape
+            layers += row.repeat
+            continue
+        total_bits += numel(row.output_shape) * saves.mask_bits * row.repeat
+        if saves.channel_stats:
+            total_bits += saves.channel_stats * row.output_shape[0] * 32 * row.repeat
+        if saves.row_stats:
+            total_bits += saves.row_stats * numel(row.input_shape[:-1]) * 32 * row.repeat
+        if saves.input and previous_output is not row.input_shape:
+            total_bits += numel(row.input_shape) * act.bits_per_value * row.repeat
+        previous_output = None
+        if saves.output:
+            total_bits += numel(row.output_shape) * act.bits_per_value * row.repeat
+            previous_output = row.output_shape
+        layers += row.repeat
+    total = to_bytes(batch * Fraction(total_bits).__ceil__(), 1)
+    return total, {"batch": batch, "layers": layers, "checkpointing": False}

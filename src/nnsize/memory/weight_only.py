@@ -22,10 +22,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .errors import NnsizeError, suggest
+from ..errors import NnsizeError, suggest
 
 if TYPE_CHECKING:
-    from .model import Report, Shape
+    from ..model import Report, Shape
 
 Rule = Callable[[str, "Shape"], bool]
 RULES: dict[str, Rule] = {}

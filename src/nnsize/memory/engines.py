@@ -23,10 +23,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
-from .errors import NnsizeError, suggest
+from ..errors import NnsizeError, suggest
 
 ENGINES = ("transformers", "vllm", "llama.cpp")
+
 GiB = 2**30
 
 
@@ -39,18 +41,6 @@ class Engine:
     logits_rows: int | None  # rows of fp32 logits per step; None: one per sequence
     flash_attention: bool = True
     kv_default: str | None = None  # the engine's own KV cache type, where it has one
-
-    def describe(self) -> str:
-        chunk = f"prefill in chunks of {self.chunk:,} tokens" if self.chunk else \
-            "the whole prompt in one pass"
-        parts = [f"{self.name}: {chunk}"]
-        if self.memory_fraction != 1:
-            parts.append(f"{float(self.memory_fraction):g} of the GPU")
-        if self.block_tokens > 1:
-            parts.append(f"KV cache in blocks of {self.block_tokens} tokens")
-        if not self.flash_attention:
-            parts.append("attention scores materialized (no flash attention)")
-        return ", ".join(parts)
 
 
 def vllm_batch_defaults(gpu_bytes: int | None, gpu_name: str = "") -> tuple[int, int]:
@@ -90,27 +80,25 @@ def prefill_tokens(e: Engine, batch: int, context: int) -> int:
 
 
 def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermediate: int,
-                    heads: int, vocab: int, act_bytes: int) -> tuple[int, str]:
-    """One forward pass's transient tensors at their largest, and the arithmetic.
+                    heads: int, vocab: int, act_bytes: int) -> tuple[int, dict[str, Any]]:
+    """One forward pass's transient tensors at their largest, and the terms.
 
     Per token of the pass: at the MLP's activation, three intermediates alive at once (the
     activated gate, up, their product) and four hidden-sized tensors (residual, normed input,
     the norm's fp32 copy): 3 x i + 4 x h values at the activation precision (llama.cpp: fp32;
-    measured for transformers' prefill on the CPU, tests/test_serving.py); without flash
+    measured for transformers' prefill on the CPU, tests/test_engines.py); without flash
     attention one layer's scores (heads x context fp32 per token); and the fp32 logits of the
     rows sampled.
     """
     tokens = prefill_tokens(e, batch, context)
     a = 4 if e.name == "llama.cpp" else act_bytes
     total = tokens * (3 * intermediate + 4 * hidden) * a
-    how = f"{tokens:,} tokens x (3 x {intermediate:,} + 4 x {hidden:,}) x {a} B"
-    if not e.flash_attention:
-        total += tokens * heads * context * 4
-        how += f" + scores {tokens:,} x {heads} heads x {context:,} keys x 4 B"
+    scores = 0 if e.flash_attention else tokens * heads * context * 4
     rows = batch if e.logits_rows is None else min(e.logits_rows, tokens)
-    total += rows * vocab * 4
-    how += f" + {rows:,} x {vocab:,} fp32 logits"
-    return total, how
+    total += scores + rows * vocab * 4
+    return total, {"tokens": tokens, "intermediate": intermediate, "hidden": hidden,
+                   "act_bytes": a, "heads": heads, "keys": context, "scores": scores,
+                   "rows": rows, "vocab": vocab}
 
 
 def paged(tokens: int, block_tokens: int) -> int:

@@ -9,7 +9,7 @@ import pytest
 import nnsize
 from nnsize.errors import NnsizeError
 from nnsize.memory import Setup, plan
-from nnsize.serving import engine, paged, prefill_tokens, vllm_batch_defaults, workspace_bytes
+from nnsize.memory.engines import engine, paged, prefill_tokens, vllm_batch_defaults, workspace_bytes
 
 GiB = 2**30
 
@@ -44,15 +44,15 @@ def test_paged_blocks() -> None:
 
 def test_llama_cpp_keeps_an_f16_cache_and_vllm_whole_blocks() -> None:
     report = nnsize.count("llama-3.1-8b")
-    lines = {line.name: line.bytes for line in plan(report, Setup(
+    lines = {line.part: line.bytes for line in plan(report, Setup(
         dtype="q4_k_m", context=1000, engine="llama.cpp")).lines}
     # 32 layers x 1,000 tokens x 8 kv heads x (128 + 128) x 2 bytes
-    assert lines["KV cache (fp16)"] == 32 * 1000 * 8 * 256 * 2
+    assert lines["kv_cache"] == 32 * 1000 * 8 * 256 * 2  # fp16, llama.cpp's default
     # llama.cpp: 4.8944 bits a weight with the 256 bytes of rope_freqs (tests/test_gguf_mix.py)
-    assert lines["weights (GGUF Q4_K_M)"] == 4_912_898_048
-    lines = {line.name: line.bytes for line in plan(report, Setup(
+    assert lines["gguf_weights"] == 4_912_898_048
+    lines = {line.part: line.bytes for line in plan(report, Setup(
         context=1000, engine="vllm")).lines}
-    assert lines["KV cache (bf16)"] == 32 * 1008 * 8 * 256 * 2  # 63 blocks of 16 tokens
+    assert lines["kv_cache"] == 32 * 1008 * 8 * 256 * 2  # 63 blocks of 16 tokens
 
 
 def test_longest_context_with_chunked_prefill(capsys: pytest.CaptureFixture[str]) -> None:
@@ -102,7 +102,7 @@ def test_transformers_prefill_workspace_against_a_real_forward(dtype: str) -> No
     live = _Live(list(model.parameters()))
     with torch.no_grad(), live:
         model(input_ids=torch.randint(0, 1000, (2, 256)), use_cache=True, logits_to_keep=1)
-    lines = {line.name.split(" (")[0]: line.bytes for line in plan(nnsize.count(config), Setup(
+    lines = {line.part: line.bytes for line in plan(nnsize.count(config), Setup(
         dtype=dtype, batch=2, context=256)).lines}
-    assert lines["activation workspace"] + lines["KV cache"] == \
+    assert lines["decoder_workspace"] + lines["kv_cache"] == \
         pytest.approx(live.peak, rel=0.10)

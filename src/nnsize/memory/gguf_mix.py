@@ -24,10 +24,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .errors import NnsizeError, suggest
+from ..errors import NnsizeError, suggest
 
 if TYPE_CHECKING:
-    from .model import Report, Shape
+    from ..model import Report, Shape
 
 # ggml type -> (values per block, bytes per block): gguf.constants.GGML_QUANT_SIZES
 TYPE_SIZES: dict[str, tuple[int, int]] = {

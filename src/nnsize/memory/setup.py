@@ -1,0 +1,152 @@
+"""The planner's inputs, described once: the CLI's options and the web API's request model are
+both derived from these fields and their metadata (flag, help, choices, bounds)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from ..errors import NnsizeError
+from .engines import ENGINES, engine
+from .weights import KEEP
+
+OPTIMIZERS = ("sgd", "sgd-momentum", "adam", "adamw", "adam-8bit", "adafactor", "lion")
+# torch.autocast (fp32 weights, bf16 compute: the usual mixed precision), 16-bit weights with
+# fp32 master weights (DeepSpeed, Megatron), or everything at --dtype
+MIXED = ("autocast", "master-weights", "none")
+ATTENTION = ("sdpa", "eager")
+SHARDING = ("none", "ddp", "zero1", "zero2", "zero3", "fsdp", "tp")
+MAX_TOKENS = 2**40  # batch x context beyond this is not a plan, it is a typo
+
+
+def _opt(help: str, *, flag: str | None = None, choices: tuple[str, ...] = (),
+         low: int | None = None, high: int | None = None, negated: bool = False,
+         listed: tuple[str, ...] = (), max_length: int | None = None) -> dict[str, Any]:
+    """Field metadata: the CLI flag (default --field-name), help, choices, bounds.  negated: a
+    bool True by default, turned off by the flag.  listed: a comma list whose 'none' is ()."""
+    return {"flag": flag, "help": help, "choices": choices, "low": low, "high": high,
+            "negated": negated, "listed": listed, "max_length": max_length}
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What the planner is asked: precision, batch, context, training and how it is spread."""
+
+    dtype: str = field(default="bf16", metadata=_opt(
+        "weights' precision: fp32, bf16, fp16, fp8, int8, int8-channel, gptq-int4[-gN], "
+        "awq-int4, nf4, nf4-dq, mxfp4, nvfp4, the GGUF types (q4_k, q8_0...), ternary, binary "
+        "(default bf16)", max_length=40))
+    batch: int = field(default=1, metadata=_opt("sequences per step (1)", low=1,
+                                                high=MAX_TOKENS))
+    context: int = field(default=2048, metadata=_opt("tokens per sequence (2048)", low=1,
+                                                     high=MAX_TOKENS))
+    kv_dtype: str | None = field(default=None, metadata=_opt(
+        "the KV cache's precision (default: the compute one)", max_length=40))
+    latent: bool = field(default=True, metadata=_opt(
+        "DeepSeek's latent attention cache: compressed (serving engines) or expanded "
+        "(transformers)", flag="--mla", choices=("latent", "expanded")))
+    train: bool = field(default=False, metadata=_opt("training instead of inference"))
+    optimizer: str = field(default="adamw", metadata=_opt("the optimizer (adamw)",
+                                                          choices=OPTIMIZERS))
+    mixed_precision: bool = field(default=True, metadata=_opt(
+        "16-bit training without fp32 master weights", flag="--no-mixed-precision",
+        negated=True))
+    checkpointing: bool = field(default=False, metadata=_opt("activation checkpointing"))
+    gpus: int = field(default=1, metadata=_opt("GPUs (1)", low=1, high=1_000_000))
+    sharding: str = field(default="none", metadata=_opt(
+        "data parallel (ddp), ZeRO 1/2/3, FSDP or tensor parallel over --gpus",
+        choices=SHARDING))
+    lora_rank: int = field(default=0, metadata=_opt("train LoRA adapters of this rank", low=0,
+                                                    high=1_000_000))
+    lora_targets: tuple[str, ...] = field(default=("q_proj", "v_proj"), metadata=_opt(
+        "module names to adapt, or all-linear (q_proj,v_proj)", listed=("all-linear",)))
+    qlora: bool = field(default=False, metadata=_opt("LoRA over NF4 base weights"))
+    keep: tuple[str, ...] = field(default=KEEP, metadata=_opt(
+        "what a weight-only format (int4, nf4, q4_k...) leaves at the compute precision: "
+        "norms, biases, embeddings, head, or none (default: all four; on a language model "
+        "GPTQ, AWQ, NF4 and FP8 follow their library)", listed=KEEP))
+    mixed: str = field(default="autocast", metadata=_opt(
+        "with a 16-bit --dtype: torch.autocast over fp32 weights (default, as the Trainer's "
+        "bf16=True runs), 16-bit weights with fp32 master weights (DeepSpeed, Megatron), or "
+        "none (pure 16-bit)", flag="--mixed-precision", choices=MIXED))
+    attention: str = field(default="sdpa", metadata=_opt(
+        "transformers' attention: sdpa (default; flash / memory-efficient) or eager (keeps "
+        "the heads x context x context probabilities)", choices=ATTENTION))
+    engine: str = field(default="transformers", metadata=_opt(
+        "inference as this engine serves it: transformers (default: the whole prompt in one "
+        "pass), vllm, llama.cpp", choices=ENGINES))
+    chunk: int = field(default=0, metadata=_opt(
+        "prompt tokens per forward pass: vLLM's max_num_batched_tokens, llama.cpp's "
+        "--ubatch-size (0: the engine's default)", low=0, high=MAX_TOKENS))
+    gpu_memory_utilization: str = field(default="", metadata=_opt(
+        "vLLM's share of the GPU (default 0.9)", max_length=20))
+    imatrix: bool = field(default=False, metadata=_opt(
+        "a GGUF mix made with an importance matrix (it changes a few tensors' types)"))
+
+    @property
+    def training_mode(self) -> str:
+        """How a training step computes: fp32, bf16 / fp16 (pure), or autocast."""
+        from ..precision import find
+
+        name = find(self.dtype).name
+        if name in ("bf16", "fp16") and self.mixed_precision and self.mixed == "autocast":
+            return "autocast"
+        return name if name in ("bf16", "fp16") else "fp32"
+
+    @property
+    def master_weights(self) -> bool:
+        """16-bit weights and gradients with fp32 master weights and optimizer states."""
+        from ..precision import find
+
+        return find(self.dtype).name in ("bf16", "fp16") and self.mixed_precision and \
+            self.mixed == "master-weights"
+
+    def serving(self, gpu_bytes: int | None = None, gpu_name: str = "") -> Any:
+        """The engine profile (memory.engines.Engine) this setup serves with."""
+        from fractions import Fraction
+
+        share = None
+        if self.gpu_memory_utilization:
+            try:
+                share = Fraction(self.gpu_memory_utilization.strip())
+            except (ValueError, ZeroDivisionError) as e:
+                raise NnsizeError(f"--gpu-memory-utilization {self.gpu_memory_utilization!r} "
+                                  f"is not a number such as 0.9") from e
+        return engine(self.engine, self.chunk or None, share, self.attention == "sdpa",
+                      gpu_bytes, gpu_name)
+
+    def check(self) -> None:
+        for name, value in (("--batch", self.batch), ("--context", self.context),
+                            ("--gpus", self.gpus)):
+            if value < 1:
+                raise NnsizeError(f"{name} must be at least 1, got {value}")
+        if self.batch * self.context > MAX_TOKENS:
+            raise NnsizeError(f"--batch {self.batch:,} x --context {self.context:,} tokens is "
+                              f"beyond any machine (at most {MAX_TOKENS:,})")
+        if self.sharding not in SHARDING:
+            from ..errors import suggest
+
+            raise NnsizeError(f"unknown --sharding {self.sharding!r}"
+                              f"{suggest(self.sharding, SHARDING)}; one of "
+                              f"{', '.join(SHARDING)}")
+        if self.lora_rank < 0:
+            raise NnsizeError("--lora-rank must be 0 (no LoRA) or more")
+        for role in self.keep:
+            if role not in KEEP:
+                raise NnsizeError(f"--keep {role!r}: choose from {', '.join(KEEP)} (or none)")
+        for name, value, choices in (("--mixed-precision", self.mixed, MIXED),
+                                     ("--attention", self.attention, ATTENTION)):
+            if value not in choices:
+                from ..errors import suggest
+
+                raise NnsizeError(f"unknown {name} {value!r}{suggest(value, choices)}; one of "
+                                  f"{', '.join(choices)}")
+        if self.chunk < 0:
+            raise NnsizeError(f"--chunk must be 0 (the engine's default) or more, got "
+                              f"{self.chunk}")
+        self.serving()  # checks --engine and --gpu-memory-utilization
+
+
+def setup_fields() -> list[Any]:
+    """The Setup's fields, in order, each with its metadata (for the CLI and the web)."""
+    return list(fields(Setup))
