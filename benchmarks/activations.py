@@ -3,11 +3,12 @@
     python benchmarks/activations.py
 
 For each mode (fp32, pure bf16, torch.autocast over fp32 weights; SDPA and eager attention;
-a 32,000-token vocabulary; a Mixtral-shaped MoE and a Qwen2-MoE with a shared expert; activation checkpointing) it runs one
-training step on the CPU, batch 2 x 128 tokens, and prints nnsize's activation line over the
-bytes autograd keeps for backward (saved_tensors_hooks, one count per storage) or, with
-checkpointing, over the step's peak of live storages (a TorchDispatchMode), the weights'
-gradients apart (autocast's weight copies, a line of their own, counted on both sides).  The same measurements are the tests in
+a 32,000-token vocabulary; a Mixtral-shaped MoE and a Qwen2-MoE with a shared expert;
+activation checkpointing) it runs one training step on the CPU, batch 2 x 128 tokens, and
+prints nnsize's activation line over the bytes autograd keeps for backward
+(saved_tensors_hooks, one count per storage) or, with checkpointing, over the step's peak of
+live storages (a TorchDispatchMode), the weights' gradients apart (autocast's weight copies,
+a line of their own, counted on both sides).  The same measurements are the tests in
 tests/test_activations.py; issue #15 measured the previous model at 0.05 - 0.93.
 """
 
@@ -22,8 +23,9 @@ import transformers
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-import nnsize  # noqa: E402
 from measure import measure  # noqa: E402
+
+import nnsize  # noqa: E402
 from nnsize.memory import Setup, plan  # noqa: E402
 
 LLAMA = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": 1000,

@@ -15,10 +15,10 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
+from measure import Measured, measure  # noqa: E402
+
 import nnsize  # noqa: E402
 from nnsize.memory.activations import activations, autocast_weight_copies  # noqa: E402
-
-from measure import Measured, measure  # noqa: E402
 
 BATCH, CONTEXT = 2, 128
 LLAMA = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": 1000,

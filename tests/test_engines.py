@@ -9,7 +9,13 @@ import pytest
 import nnsize
 from nnsize.errors import NnsizeError
 from nnsize.memory import Setup, plan
-from nnsize.memory.engines import engine, paged, prefill_tokens, vllm_batch_defaults, workspace_bytes
+from nnsize.memory.engines import (
+    engine,
+    paged,
+    prefill_tokens,
+    vllm_batch_defaults,
+    workspace_bytes,
+)
 
 GiB = 2**30
 

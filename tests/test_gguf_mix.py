@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 import nnsize
-from nnsize.memory import gguf_mix
 from nnsize.errors import NnsizeError
+from nnsize.memory import gguf_mix
 
 # llama.cpp's tools/quantize/README.md (ggml-org/llama.cpp, commit 311c2c9f0ebd6e08f5b20e8827c
 # 654cebb7a41d6), table "meta-llama/Llama-3.1-8B": llama-bench's bits per weight, i.e. the

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 import nnsize
-from nnsize.memory import weight_only
 from nnsize.errors import NnsizeError
+from nnsize.memory import weight_only
 
 TINY = {"vocab_size": 128, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
         "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 64}

@@ -134,13 +134,13 @@ class Setup:
         for role in self.keep:
             if role not in KEEP:
                 raise NnsizeError(f"--keep {role!r}: choose from {', '.join(KEEP)} (or none)")
-        for name, value, choices in (("--mixed-precision", self.mixed, MIXED),
+        for flag, given, allowed in (("--mixed-precision", self.mixed, MIXED),
                                      ("--attention", self.attention, ATTENTION)):
-            if value not in choices:
+            if given not in allowed:
                 from ..errors import suggest
 
-                raise NnsizeError(f"unknown {name} {value!r}{suggest(value, choices)}; one of "
-                                  f"{', '.join(choices)}")
+                raise NnsizeError(f"unknown {flag} {given!r}{suggest(given, allowed)}; one of "
+                                  f"{', '.join(allowed)}")
         if self.chunk < 0:
             raise NnsizeError(f"--chunk must be 0 (the engine's default) or more, got "
                               f"{self.chunk}")
