@@ -189,6 +189,8 @@ class _State:
 def _get_type(qs: _State, new: str, name: str, shape: Shape, ftype: str) -> str:
     """llama_tensor_get_type_impl, branch for branch (llama-quant.cpp)."""
     hp, cat = qs.hp, _category(name)
+    # llama.cpp tests attn_v-like tensors (a fused attn_qkv too) before its own attn_qkv
+    # branch, which is never reached
     attn_v_like = cat in ("attn_v", "attn_qkv", "attn_kv_b")
     if cat == "output" or (qs.has_tied_embeddings and cat == "token_embd"):
         block = TYPE_SIZES[new][0]
@@ -313,8 +315,6 @@ def _get_type(qs: _State, new: str, name: str, shape: Shape, ftype: str) -> str:
                        "Q3_K_L": "Q5_K", "IQ3_M": "Q4_K"}.get(ftype, new)
         elif ftype == "Q3_K_L":
             new = "Q4_K"
-        return new
-    if cat == "attn_qkv":  # reached only through attn_v_like above; kept for the record
         return new
     if cat in ("ffn_gate", "ffn_up"):
         counter = qs.i_ffn_gate if cat == "ffn_gate" else qs.i_ffn_up
