@@ -74,7 +74,8 @@ NVLINK5 = Link("NVLink 5 (1.8 TB/s both ways)", 900 * GBps, NVIDIA.format("dgx-b
 INFINITY = Link("Infinity Fabric (896 GB/s peer to peer in total, both ways)", 448 * GBps,
                 "https://www.amd.com/en/products/accelerators/instinct/mi300/mi300x.html")
 
-AMPERE = "https://www.nvidia.com/content/PDF/nvidia-ampere-ga-102-gpu-architecture-whitepaper-v2.pdf"
+AMPERE = ("https://www.nvidia.com/content/PDF/"
+          "nvidia-ampere-ga-102-gpu-architecture-whitepaper-v2.pdf")
 ADA = "https://images.nvidia.com/aem-dam/Solutions/geforce/ada/nvidia-ada-gpu-architecture.pdf"
 BLACKWELL = ("https://images.nvidia.com/aem-dam/Solutions/geforce/blackwell/"
              "nvidia-rtx-blackwell-gpu-architecture.pdf")

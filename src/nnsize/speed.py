@@ -122,13 +122,15 @@ def compute_precision(dtype: str, gpu: GPU) -> str:
 
 
 def hardware(gpu: GPU, dtype: str, gpus: int = 1, bandwidth: int | None = None,
-             tflops: float | None = None, compute: str | None = None) -> Hardware:
-    """A card of the catalogue, or any card given by --bandwidth (bytes/s) and --tflops."""
+             tflops: float | None = None, compute: str | None = None,
+             need_bandwidth: bool = True) -> Hardware:
+    """A card of the catalogue, or any card given by --bandwidth (bytes/s) and --tflops.
+    Training time needs no bandwidth (need_bandwidth=False)."""
     if gpus < 1:
         raise NnsizeError(f"--gpus must be at least 1, got {gpus}")
     precision = compute or compute_precision(dtype, gpu)
     band = bandwidth if bandwidth is not None else gpu.bandwidth
-    if band <= 0:
+    if band <= 0 and need_bandwidth:
         raise NnsizeError(f"--gpu {gpu.name}: no memory bandwidth known; give --bandwidth, "
                           f"e.g. --bandwidth 1008GB/s")
     if tflops is not None:
@@ -293,7 +295,7 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
           batch: int = 1, context: int = 2048, prompt: int = 512, engine: str = "llama.cpp",
           latent: bool = True, keep: tuple[str, ...] | None = None) -> Speed:
     """Decode at `context` tokens and prefill of a `prompt`-token prompt, `batch` sequences."""
-    from .memory import compute, kv_cache
+    from .memory import KEEP, compute, kv_cache
     from .precision import find
 
     d = report.decoder
@@ -313,18 +315,25 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
     layers = len(d.layers)
     first = d.layers[0]
     kv_split = 1 if first.latent_dim is not None else min(g, first.kv_heads)
-    weights = weights_read(report, precision.name, keep)
-    notes = [f"weights read per step: every matrix but the input embedding, at {precision.name}"]
+    kept = KEEP if keep is None else keep
+    weights = weights_read(report, precision.name, kept)
+    notes = [f"weights read per step: every matrix but the input embedding, at {precision.name}"
+             + (f" ({', '.join(kept)} kept at bf16)"
+                if precision.name not in FLOATS and kept else ""),
+             f"KV cache at {kv.name}" + ("" if kv_dtype else " (the compute precision; "
+                                                        "--kv-dtype changes it)")]
     if weights.experts:
         notes.append(f"mixture of experts: {d.experts_per_token} experts per token; a step of "
                      f"t tokens reads n (1 - (1 - k/n)^t) of n experts in expectation (uniform "
                      f"routing), all of them at {weights.all:,} bytes")
     if g > 1:
         link = hw.link.name if hw.link else "no link known"
-        notes.append(f"tensor parallel over {g} cards: weights, FLOPs and KV heads split "
-                     f"{g} ways (the KV cache {kv_split} ways); 2 all-reduces per layer over "
-                     f"{link}" + (f" at {hw.link.bandwidth / 1e9:g} GB/s each way"
-                                  if hw.link else " (not counted)"))
+        cache = "the latent KV cache is not split: it has no heads" if first.latent_dim \
+            else f"the KV cache {kv_split} ways, by its {first.kv_heads} key-value heads"
+        notes.append(f"tensor parallel over {g} cards: weights and FLOPs split {g} ways, {cache}"
+                     f"; 2 all-reduces per layer over {link}"
+                     + (f" at {hw.link.bandwidth / 1e9:g} GB/s each way" if hw.link else
+                        " (not counted)"))
 
     # decode: one token for each of `batch` sequences with `context` tokens in the cache
     c = compute(report, context)

@@ -1,0 +1,168 @@
+"""Speed results as text (the arithmetic shown) and as JSON (one schema for the CLI and the API)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .speed import Speed, Step, Training
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"
+
+
+def _s(seconds: float) -> str:
+    """A duration in the unit that reads best: us, ms, s, h or days."""
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.3g} us"
+    if seconds < 1:
+        return f"{seconds * 1e3:.3g} ms"
+    if seconds < 3600:
+        return f"{seconds:.3g} s"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.3g} h"
+    return f"{seconds / 86400:,.1f} days"
+
+
+def _rate(value: float, unit: str) -> str:
+    """1,008 GB/s; 165.2 TFLOP/s."""
+    for scale, prefix in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if value >= scale:
+            return f"{value / scale:,.4g} {prefix}{unit}"
+    return f"{value:,.4g} {unit}"
+
+
+def _tokens(value: float) -> str:
+    return f"{value:,.1f}" if value < 1000 else f"{value:,.0f}"
+
+
+def _expected(step: Step, s: Speed) -> str:
+    e = s.engine
+    parts = []
+    if step.memory_s / e.bandwidth_share >= step.compute_s / e.compute_share:
+        parts.append(f"{_s(step.memory_s)}" + (f" / {e.bandwidth_share:g} (its share of peak "
+                                               f"bandwidth)" if e.bandwidth_share != 1 else ""))
+    else:
+        parts.append(f"{_s(step.compute_s)}" + (f" / {e.compute_share:g} (its share of peak "
+                                                f"FLOP/s)" if e.compute_share != 1 else ""))
+    if step.comm_s:
+        parts.append(f"{_s(step.comm_s)} all-reduce")
+    if step.overhead_s:
+        parts.append(f"{s.layers} layers x {_s(e.layer_overhead_s)}")
+    return " + ".join(parts) + f" = {_s(step.expected_s)}"
+
+
+def _step_lines(step: Step, s: Speed, tokens: int) -> list[str]:
+    hw = s.hardware
+    per = " per card" if hw.gpus > 1 else ""
+    lines = [
+        f"  weights read    {_n(step.weight_bytes)} bytes{per}",
+        f"  KV cache        {_n(step.cache_bytes)} bytes{per}",
+        f"  memory          {_n(step.bytes)} bytes / {_rate(hw.bandwidth, 'B/s')} = "
+        f"{_s(step.memory_s)}",
+        f"  compute         {_n(step.flops)} FLOPs / {_rate(hw.peak_flops, 'FLOP/s')} "
+        f"({hw.compute}) = {_s(step.compute_s)}"]
+    if hw.gpus > 1:
+        link = f"{_rate(hw.link.bandwidth, 'B/s')} ({hw.link.name})" if hw.link else \
+            "no link known, not counted"
+        lines.append(f"  all-reduce      {_n(step.comm_bytes)} bytes / {link} = "
+                     f"{_s(step.comm_s)}")
+    lines.append(f"  roofline        {_s(step.roofline_s)}: {step.bound} binds -> "
+                 f"{_tokens(tokens / step.roofline_s)} tokens/s")
+    lines.append(f"  expected        {_expected(step, s)} -> "
+                 f"{_tokens(tokens / step.expected_s)} tokens/s ({s.engine.name})")
+    return lines
+
+
+def speed_text(s: Speed) -> str:
+    hw = s.hardware
+    cards = f"{hw.gpus} x {hw.name}" if hw.gpus > 1 else hw.name
+    out = [f"{s.source} on {cards} ({_rate(hw.bandwidth, 'B/s')}, "
+           f"{_rate(hw.peak_flops, 'FLOP/s')} at {hw.compute}): weights {s.dtype}, "
+           f"KV cache {s.kv_dtype}, engine {s.engine.name}", "",
+           (f"Decode: one token for each of {_n(s.batch)} sequences" if s.batch > 1 else
+            "Decode: one token") + f" at {_n(s.context)} tokens of context"]
+    out += _step_lines(s.decode, s, s.batch)
+    if s.compute_bound_batch is None:
+        out.append("  compute never binds: the KV cache read grows as fast as the FLOPs")
+    else:
+        out.append(f"  compute binds from a batch of {_n(s.compute_bound_batch)}")
+    out += ["", f"Prefill: a prompt of {_n(s.prompt)} tokens"
+                f"{f' for each of {_n(s.batch)} sequences' if s.batch > 1 else ''}"]
+    out += _step_lines(s.prefill, s, s.batch * s.prompt)
+    roofline, expected = s.time_to_first_token_s
+    out.append(f"  time to first token: {_s(roofline)} at best, {_s(expected)} expected")
+    out += ["", f"Engine {s.engine.name}: {s.engine.source}"]
+    out += [f"Note: {note}" for note in s.notes]
+    return "\n".join(out)
+
+
+def _step_json(step: Step, tokens: int) -> dict[str, Any]:
+    return {"weight_bytes": step.weight_bytes, "cache_bytes": step.cache_bytes,
+            "bytes": step.bytes, "flops": step.flops, "allreduce_bytes": step.comm_bytes,
+            "memory_s": step.memory_s, "compute_s": step.compute_s,
+            "allreduce_s": step.comm_s, "overhead_s": step.overhead_s, "bound": step.bound,
+            "roofline_s": step.roofline_s, "expected_s": step.expected_s,
+            "tokens_per_s": {"roofline": tokens / step.roofline_s,
+                             "expected": tokens / step.expected_s}}
+
+
+def speed_json(s: Speed) -> dict[str, Any]:
+    """The schema of `nnsize speed --json` and POST /api/speed."""
+    hw, e = s.hardware, s.engine
+    return {
+        "model": s.source, "dtype": s.dtype, "kv_dtype": s.kv_dtype, "batch": s.batch,
+        "context": s.context, "prompt": s.prompt, "layers": s.layers,
+        "hardware": {"gpu": hw.name, "gpus": hw.gpus, "bandwidth_bytes_per_s": hw.bandwidth,
+                     "peak_flops": hw.peak_flops, "compute_dtype": hw.compute,
+                     "link": None if hw.link is None else
+                     {"name": hw.link.name, "bandwidth_bytes_per_s": hw.link.bandwidth},
+                     "source": hw.source},
+        "engine": {"name": e.name, "bandwidth_share": e.bandwidth_share,
+                   "compute_share": e.compute_share, "layer_overhead_s": e.layer_overhead_s,
+                   "source": e.source},
+        "decode": {**_step_json(s.decode, s.batch),
+                   "compute_bound_batch": s.compute_bound_batch},
+        "prefill": {**_step_json(s.prefill, s.batch * s.prompt),
+                    "time_to_first_token_s": {"roofline": s.prefill.roofline_s,
+                                              "expected": s.prefill.expected_s}},
+        "notes": list(s.notes),
+    }
+
+
+def training_text(t: Training) -> str:
+    hw = t.hardware
+    best, expected = t.seconds
+    step_best, step_expected = t.step_seconds
+    return "\n".join([
+        f"{t.source}: training on {_n(t.tokens)} tokens, {_n(hw.gpus)} x {hw.name} "
+        f"({_rate(hw.peak_flops, 'FLOP/s')} at {hw.compute} each)",
+        f"  per token     6 x {_n(t.six_n // 6)} active parameters (linear layers) = "
+        f"{_n(t.six_n)} FLOPs + attention over {_n(t.context)} tokens "
+        f"{_n(t.attention_flops_per_token)} = {_n(t.flops_per_token)} FLOPs",
+        f"  in all        {_n(t.tokens)} x {_n(t.flops_per_token)} = {t.total_flops:.4g} FLOPs",
+        f"  roofline      {t.total_flops:.4g} / ({_n(hw.gpus)} x "
+        f"{_rate(hw.peak_flops, 'FLOP/s')}) = {_s(best)}",
+        f"  expected      at {t.mfu:.0%} model-FLOPs utilisation: {_s(expected)}",
+        f"  a step        {_n(t.batch)} sequences x {_n(t.context)} tokens: {_s(step_best)} "
+        f"at best, {_s(step_expected)} expected; {_n(t.steps)} steps",
+        f"  Chinchilla-optimal: 20 tokens per parameter x {_n(t.params)} = "
+        f"{_n(t.chinchilla_tokens)} tokens (Hoffmann et al. 2022, "
+        f"https://arxiv.org/abs/2203.15556; for dense models)",
+        "Note: published large runs report 38-43% MFU in bf16 (Llama 3 405B on 16K H100s, "
+        "https://arxiv.org/abs/2407.21783)"])
+
+
+def training_json(t: Training) -> dict[str, Any]:
+    hw = t.hardware
+    best, expected = t.seconds
+    step_best, step_expected = t.step_seconds
+    return {"model": t.source, "tokens": t.tokens, "context": t.context, "batch": t.batch,
+            "gpu": hw.name, "gpus": hw.gpus, "peak_flops": hw.peak_flops,
+            "compute_dtype": hw.compute, "mfu": t.mfu,
+            "flops_per_token": t.flops_per_token, "six_n_flops_per_token": t.six_n,
+            "attention_flops_per_token": t.attention_flops_per_token,
+            "total_flops": t.total_flops,
+            "seconds": {"roofline": best, "expected": expected},
+            "step_seconds": {"roofline": step_best, "expected": step_expected},
+            "steps": t.steps, "params": t.params, "chinchilla_tokens": t.chinchilla_tokens}
