@@ -33,7 +33,9 @@ from .gpus import GPU, Link
 from .model import Report, Row
 
 FLOATS = ("fp32", "tf32", "bf16", "fp16")
+PEAKS = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4", "fp4")  # what a card lists
 MAX_BATCH = 2**24  # beyond this a decode batch is a typo, not a plan
+MAX_TOKENS = 2**24  # a context or prompt beyond 16M tokens too (sliding-window sums stay quick)
 CHINCHILLA_TOKENS_PER_PARAM = 20  # Hoffmann et al. 2022, https://arxiv.org/abs/2203.15556
 ACTIVATION_BYTES = 2  # what tensor parallelism all-reduces: 16-bit activations
 
@@ -128,14 +130,18 @@ def hardware(gpu: GPU, dtype: str, gpus: int = 1, bandwidth: int | None = None,
     Training time needs no bandwidth (need_bandwidth=False)."""
     if gpus < 1:
         raise NnsizeError(f"--gpus must be at least 1, got {gpus}")
+    if compute is not None and compute not in PEAKS:
+        raise NnsizeError(f"--compute-dtype {compute!r}{suggest(compute, PEAKS)}: one of "
+                          f"{', '.join(PEAKS)}")
     precision = compute or compute_precision(dtype, gpu)
     band = bandwidth if bandwidth is not None else gpu.bandwidth
     if band <= 0 and need_bandwidth:
         raise NnsizeError(f"--gpu {gpu.name}: no memory bandwidth known; give --bandwidth, "
                           f"e.g. --bandwidth 1008GB/s")
     if tflops is not None:
-        if not tflops > 0:
-            raise NnsizeError(f"--tflops must be above 0, got {tflops}")
+        if not 0 < tflops <= 1e9:
+            raise NnsizeError(f"--tflops is a card's peak in TFLOP/s, above 0 and at most a "
+                              f"billion, got {tflops}")
         peak = int(tflops * 10**12)
     else:
         found = gpu.peak(precision)
@@ -305,9 +311,10 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
     for name, value in (("--batch", batch), ("--context", context), ("--prompt", prompt)):
         if value < 1:
             raise NnsizeError(f"{name} must be at least 1, got {value}")
-    if batch > MAX_BATCH or batch * max(context, prompt) > 2**40:
-        raise NnsizeError(f"--batch {batch:,} with {max(context, prompt):,} tokens is beyond "
-                          f"any machine")
+    for name, value, most in (("--batch", batch, MAX_BATCH), ("--context", context, MAX_TOKENS),
+                              ("--prompt", prompt, MAX_TOKENS)):
+        if value > most:
+            raise NnsizeError(f"{name} {value:,} is beyond any machine (at most {most:,})")
     eng = find_engine(engine)
     precision = find(dtype)
     kv = find(kv_dtype) if kv_dtype else (precision if precision.name in FLOATS else find("bf16"))
@@ -442,6 +449,8 @@ def training(report: Report, hw: Hardware, tokens: int, mfu: float = 0.4, contex
 
     if tokens < 1:
         raise NnsizeError(f"--tokens must be at least 1, got {tokens}")
+    if not 1 <= context <= MAX_TOKENS:
+        raise NnsizeError(f"--context must be from 1 to {MAX_TOKENS:,}, got {context:,}")
     if not 0 < mfu <= 1:
         raise NnsizeError(f"--mfu is a share of peak between 0 and 1, got {mfu}")
     sequences = hw.gpus if batch is None else batch

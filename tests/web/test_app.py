@@ -124,12 +124,13 @@ json_value = st.recursive(
                                                                 max_size=4), max_leaves=15)
 fields = st.sampled_from(["network", "spec", "inputs", "hidden_layers", "neurons", "outputs",
                           "convention", "config", "base", "name", "actions", "preset", "dtype",
-                          "batch", "context", "train", "gpu", "optimizer"])
+                          "batch", "context", "train", "gpu", "optimizer", "gpus", "bandwidth",
+                          "tflops", "prompt", "engine", "tokens", "keep"])
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(path=st.sampled_from(["/api/count", "/api/config", "/api/preset", "/api/growth",
-                             "/api/memory"]),
+                             "/api/memory", "/api/speed"]),
        body=st.dictionaries(fields, json_value, max_size=4) | json_value,
        numbers=st.sampled_from(["int", "string", "x"]))
 def test_fuzz_no_500(path: str, body: Any, numbers: str) -> None:
@@ -161,3 +162,28 @@ def test_memory_and_fit() -> None:
         .status_code == 400
     assert any(d["name"] == "q4_k" for d in client.get("/api/dtypes").json())
     assert any(g["name"] == "h100-80gb" for g in client.get("/api/gpus").json())
+
+
+def test_speed_endpoint() -> None:
+    r = client.post("/api/speed", json={"preset": "llama-3.1-8b", "gpu": "rtx-4090",
+                                        "dtype": "q4_0", "context": 4096, "tokens": "15T"})
+    assert r.status_code == 200, r.text
+    speed = r.json()["speed"]
+    decode = speed["decode"]
+    # counts travel as strings; the seconds as numbers
+    assert int(decode["bytes"]) == int(decode["weight_bytes"]) + int(decode["cache_bytes"])
+    assert decode["roofline_s"] == pytest.approx(int(decode["bytes"]) / 1_008e9)
+    assert decode["bound"] == "memory"
+    assert speed["hardware"]["compute_dtype"] == "bf16"
+    assert r.json()["training"]["tokens"] == "15000000000000"
+    r = client.post("/api/speed", json={"preset": "llama-3.1-8b", "bandwidth": "500GB/s",
+                                        "tflops": 50})
+    assert r.json()["speed"]["hardware"]["bandwidth_bytes_per_s"] == "500000000000"
+    for bad in ({"preset": "llama-3.1-8b"}, {"preset": "llama-3.1-8b", "gpu": "tpu"},
+                {"preset": "llama-3.1-8b", "gpu": "a100-80gb", "compute_dtype": "fp8"},
+                {"preset": "llama-3.1-8b", "gpu": "h100-80gb", "engine": "vllm9"},
+                {"network": "10-20-2", "gpu": "h100-80gb"},
+                {"gpu": "h100-80gb"}):
+        assert client.post("/api/speed", json=bad).status_code in (400, 422), bad
+    gpus = {g["name"]: g for g in client.get("/api/gpus").json()}
+    assert gpus["h100-80gb"]["peak_bf16"] == "989400000000000"

@@ -103,6 +103,32 @@ def _plan_view(plan: Any) -> dict[str, Any]:
                        "decimal": human(line.bytes, False)} for line in plan.lines]}
 
 
+class SpeedRequest(BaseModel):
+    """A language model (config or preset), a card (gpu, or bandwidth and tflops) and the setup
+    of nnsize speed; with `tokens` (or `train`), nnsize train-time's answer too."""
+
+    model_config = ConfigDict(extra="forbid")
+    config: dict[str, Any] | None = None
+    preset: str | None = Field(None, max_length=200, examples=["llama-3.1-8b"])
+    gpu: str | None = Field(None, max_length=40, examples=["rtx-4090", "h100-80gb", "m2-ultra"])
+    gpus: int = Field(1, ge=1, le=1_000_000)
+    bandwidth: str | None = Field(None, max_length=40, examples=["1008GB/s"])
+    tflops: float | None = Field(None, gt=0, le=1e9)
+    dtype: str = Field("bf16", max_length=40)
+    kv_dtype: str | None = Field(None, max_length=40)
+    compute_dtype: str | None = Field(None, max_length=40)
+    batch: int = Field(1, ge=1, le=2**24)
+    context: int = Field(2048, ge=1, le=2**24)
+    prompt: int = Field(512, ge=1, le=2**24)
+    engine: str = Field("llama.cpp", max_length=40)
+    mla: Literal["latent", "expanded"] = "latent"
+    keep: list[Literal["norms", "biases", "embeddings", "head"]] | None = None
+    train: bool = False
+    tokens: str | None = Field(None, max_length=40, examples=["15T"])
+    mfu: float = Field(0.4, gt=0, le=1)
+    train_context: int = Field(4096, ge=1, le=2**24)
+
+
 class PresetRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(max_length=200, examples=["llama-3.1-8b"])
@@ -287,6 +313,36 @@ def create_app() -> FastAPI:
                         "precisions": [{"dtype": name, "binary": human(b, True), "fits": ok}
                                        for name, b, ok in result.precisions]}}
 
+    @app.post("/api/speed")
+    def speed(body: SpeedRequest) -> dict[str, Any]:
+        """Decode tokens per second, time to first token (and, asked, training time): roofline
+        bounds and expected values, every integer as a string."""
+        from ..gpus import GPU, find_gpu
+        from ..render_speed import speed_json, training_json
+        from ..speed import hardware, parse_bandwidth
+        from ..speed import speed as estimate
+        from ..speed import training
+        from ..units import parse_count
+
+        if (body.config is None) == (body.preset is None):
+            raise NnsizeError("give exactly one of: config, preset")
+        report = _plan_model(PlanRequest(config=body.config, preset=body.preset))
+        if body.gpu is None and (body.bandwidth is None or body.tflops is None):
+            raise NnsizeError("give gpu, or bandwidth and tflops")
+        card = find_gpu(body.gpu) if body.gpu else GPU("the card given", 0, "bandwidth, tflops")
+        band = parse_bandwidth(body.bandwidth) if body.bandwidth else None
+        hw = hardware(card, body.dtype, body.gpus, band, body.tflops, body.compute_dtype)
+        keep = None if body.keep is None else tuple(body.keep)
+        answer = {"speed": speed_json(estimate(report, hw, body.dtype, body.kv_dtype, body.batch,
+                                               body.context, body.prompt, body.engine,
+                                               body.mla == "latent", keep))}
+        if body.train or body.tokens:
+            tokens = parse_count(body.tokens, "tokens") if body.tokens else \
+                20 * report.total_params
+            answer["training"] = training_json(training(report, hw, tokens, body.mfu,
+                                                        body.train_context))
+        return dict(_strings(answer))
+
     @app.get("/api/dtypes")
     def dtypes() -> list[dict[str, str]]:
         """Every precision the planner knows, with its exact bits per value."""
@@ -300,8 +356,9 @@ def create_app() -> FastAPI:
         """The GPU catalogue: memory and its source."""
         from ..gpus import GPUS
 
-        return [{"name": g.name, "bytes": str(g.bytes), "source": g.source}
-                for g in GPUS.values()]
+        return [{"name": g.name, "bytes": str(g.bytes), "source": g.source,
+                 "bandwidth": str(g.bandwidth), "spec_source": g.spec_source or g.source,
+                 **{f"peak_{k}": str(v) for k, v in g.peaks}} for g in GPUS.values()]
 
     @app.get("/api/presets")
     def preset_list() -> list[dict[str, str]]:
