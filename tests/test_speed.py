@@ -183,3 +183,57 @@ def test_expected_is_within_30_percent_for_most() -> None:
     within = sum(1 for r in ratios if 0.7 <= r <= 1.3)
     assert within >= 0.8 * len(ratios), (within, len(ratios))
     assert 0.9 <= statistics.median(ratios) <= 1.1
+
+
+# --- the commands --------------------------------------------------------------------------------
+
+def test_speed_command_shows_the_arithmetic(capsys: pytest.CaptureFixture[str]) -> None:
+    from nnsize.cli import main
+
+    assert main(["speed", "llama-3.1-8b", "--gpu", "rtx-4090", "--dtype", "q4_0", "--keep",
+                 "none", "--context", "4096"]) == 0
+    out = capsys.readouterr().out
+    assert "bytes / 1.008 TB/s = " in out and "memory binds" in out
+    assert "compute binds ->" in out  # the prefill
+    assert main(["speed", "deepseek-v3", "--gpu", "h100-80gb", "--gpus", "8", "--dtype", "fp8",
+                 "--batch", "32", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["hardware"]["gpus"] == 8 and data["hardware"]["compute_dtype"] == "fp8"
+    assert data["hardware"]["link"]["name"].startswith("NVLink 4")
+    assert data["decode"]["allreduce_bytes"] > 0
+    assert main(["speed", "--list-gpus"]) == 0
+    assert "m2-ultra" in capsys.readouterr().out
+
+
+def test_train_time_command(capsys: pytest.CaptureFixture[str]) -> None:
+    from nnsize.cli import main
+
+    assert main(["train-time", "llama-3.1-8b", "--tokens", "15T", "--gpu", "h100-80gb",
+                 "--gpus", "1024", "--mfu", "0.4", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    # 15T tokens x 48,249,962,496 FLOPs / (1,024 x 989.4 TFLOP/s x 0.4) = 20.7 days
+    assert data["flops_per_token"] == 48_249_962_496
+    assert data["seconds"]["expected"] / 86400 == pytest.approx(
+        15e12 * 48_249_962_496 / (1024 * 989.4e12 * 0.4) / 86400)
+    assert main(["train-time", "llama-3.1-8b", "--gpu", "h100-80gb"]) == 0
+    assert "Chinchilla-optimal" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["speed", "llama-3.1-8b"], "give --gpu"),
+    (["speed", "llama-3.1-8b", "--gpu", "rtx-9090"], "unknown GPU"),
+    (["speed", "llama-3.1-8b", "--gpu", "24GiB"], "no memory bandwidth known"),
+    (["speed", "llama-3.1-8b", "--bandwidth", "500GB", "--tflops", "5"], "bytes per second"),
+    (["speed", "llama-3.1-8b", "--gpu", "t4", "--tflops", "inf"], "--tflops"),
+    (["speed", "llama-3.1-8b", "--gpu", "t4", "--context", "99999999999"], "--context"),
+    (["speed", "llama-3.1-8b", "--gpu", "t4", "--dtype", "q4_k_m"], "unknown precision"),
+    (["train-time", "llama-3.1-8b", "--gpu", "t4", "--tokens", "lots"], "--tokens"),
+    (["train-time", "llama-3.1-8b", "--gpu", "t4", "--mfu", "40"], "--mfu"),
+])
+def test_bad_commands_are_one_line(argv: list[str], message: str,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from nnsize.cli import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1, err

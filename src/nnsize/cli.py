@@ -19,7 +19,7 @@ from .errors import NnsizeError
 
 DEFAULT_NETWORK = "10-20-20-20-2"
 COMMANDS = ("count", "compare", "check", "presets", "diff", "serve", "search", "growth", "init",
-            "sparsity", "memory", "fit", "compute")
+            "sparsity", "memory", "fit", "compute", "speed", "train-time")
 EXIT_BAD_INPUT = 2
 
 
@@ -146,6 +146,11 @@ def run(argv: Sequence[str]) -> str:
         from . import planner
 
         return str(getattr(planner, command)(argv))
+    if command in ("speed", "train-time"):
+        from . import speed_commands
+
+        return speed_commands.speed(argv) if command == "speed" else \
+            speed_commands.train_time(argv)
     if command in ("search", "growth", "init", "sparsity"):
         from . import design
 

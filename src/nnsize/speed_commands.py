@@ -114,8 +114,7 @@ def train_time(argv: list[str]) -> str:
     _model_options(p)
     args = p.parse_args(argv)
     report = _report(args)
-    hw = hardware(_card(args), args.dtype, args.gpus, None, args.tflops, args.dtype,
-                  need_bandwidth=False)
+    hw = hardware(_card(args), args.dtype, args.gpus, None, args.tflops, need_bandwidth=False)
     tokens = parse_count(args.tokens, "--tokens") if args.tokens else 20 * report.total_params
     result = training(report, hw, tokens, args.mfu, args.context, args.batch)
     if args.json:
