@@ -43,38 +43,23 @@ def rates(m: dict[str, Any]) -> tuple[float, float]:
 
 
 def fit() -> None:
-    engines = sorted({m["engine"] for m in measurements()})
-    for engine in engines:
-        rows = [m for m in measurements() if m["engine"] == engine]
-        xs, ys = [], []  # decode: seconds = a x (bytes / bandwidth) + c x layers
-        shares = []
-        for m in rows:
+    from nnsize.speed.engines import fit_decode
+
+    for engine in sorted({m["engine"] for m in measurements()}):
+        decode, shares = [], []
+        for m in measurements():
+            if m["engine"] != engine:
+                continue
             s = predict(m, "roofline")
-            seconds = 1 / m["tokens_per_s"] if m["phase"] == "decode" else \
-                m["prompt"] / m["tokens_per_s"]
             if m["phase"] == "decode":
-                xs.append((s.decode.memory_s, s.layers))
-                ys.append(seconds)
+                decode.append((s.decode.memory_s, s.layers, 1 / m["tokens_per_s"]))
             else:
-                shares.append(s.prefill.compute_s / seconds)
-        sxx = sum(a * a for a, _ in xs)
-        sxl = sum(a * b for a, b in xs)
-        sll = sum(b * b for _, b in xs)
-        sxy = sum(a * y for (a, _), y in zip(xs, ys))
-        sly = sum(b * y for (_, b), y in zip(xs, ys))
-        det = sxx * sll - sxl * sxl
-        if len(xs) >= 2 and det:
-            a = (sxy * sll - sxl * sly) / det
-            c = (sxx * sly - sxl * sxy) / det
-            print(f"{engine}: bandwidth share {1 / a:.3f}, cost per layer {c * 1e6:.1f} us "
-                  f"({len(xs)} decode points)", end="")
-        else:
-            print(f"{engine}: {len(xs)} decode points, too few to fit two figures", end="")
-        if shares:
-            print(f"; compute share {statistics.median(shares):.3f} "
-                  f"(median of {len(shares)} prefill points)")
-        else:
-            print("; no prefill points")
+                shares.append(s.prefill.compute_s / (m["prompt"] / m["tokens_per_s"]))
+        share, cost = fit_decode(decode)
+        print(f"{engine}: bandwidth share {share:.3f}, cost per layer {cost * 1e6:.1f} us "
+              f"({len(decode)} decode points)", end="")
+        print(f"; compute share {statistics.median(shares):.3f} (median of {len(shares)} "
+              f"prefill points)" if shares else "; no prefill points")
 
 
 def table(markdown: bool) -> str:

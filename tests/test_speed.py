@@ -177,6 +177,30 @@ def test_roofline_is_never_below_a_measurement() -> None:
         assert roofline >= m["tokens_per_s"], m
 
 
+def test_the_engines_are_fitted_to_the_measurements() -> None:
+    from nnsize.speed.engines import fit_decode
+
+    pytest.importorskip("gguf")
+    for name in ("llama.cpp", "mlc", "exllama"):
+        decode, shares = [], []
+        for m in _measurements():
+            if m["engine"] != name:
+                continue
+            s = speed(nnsize.count(m["model"]), hardware(GPUS[m["gpu"]], m["dtype"]),
+                      m["dtype"], context=m.get("context", 512), prompt=m.get("prompt", 512),
+                      engine="roofline", keep=tuple(m["keep"]))
+            if m["phase"] == "decode":
+                decode.append((s.decode.memory_s, s.layers, 1 / m["tokens_per_s"]))
+            else:
+                shares.append(s.prefill.compute_s * m["tokens_per_s"] / m["prompt"])
+        share, cost = fit_decode(decode)
+        engine = ENGINES[name]
+        assert engine.bandwidth_share == pytest.approx(share, abs=0.01), name
+        assert engine.layer_overhead_s == pytest.approx(cost, abs=1e-6), name
+        if shares:
+            assert engine.compute_share == pytest.approx(statistics.median(shares), abs=0.01)
+
+
 def test_expected_is_within_30_percent_for_most() -> None:
     pytest.importorskip("gguf")
     ratios = [_rates(m)[1] / m["tokens_per_s"] for m in _measurements()]
