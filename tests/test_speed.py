@@ -290,3 +290,26 @@ def test_bad_commands_are_one_line(argv: list[str], message: str,
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1, err
+
+
+GOLDEN = Path(__file__).parent / "golden"
+GOLDEN_CASES = {
+    "speed.txt": ["speed", "llama-3.1-8b", "--gpu", "rtx-4090", "--dtype", "q4_0", "--keep",
+                  "none", "--context", "4096"],
+    "speed_tp.txt": ["speed", "deepseek-v3", "--gpu", "h100-80gb", "--gpus", "8", "--dtype",
+                     "fp8", "--batch", "32"],
+    "speed.json": ["speed", "qwen3-30b-a3b", "--gpu", "m2-ultra", "--json"],
+    "train_time.txt": ["train-time", "llama-3.1-8b", "--tokens", "15T", "--gpu", "h100-80gb",
+                       "--gpus", "1024", "--mfu", "0.4"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_CASES))
+def test_golden_output(name: str, overwrite: bool) -> None:
+    from nnsize.cli import run
+
+    out = run(GOLDEN_CASES[name]) + "\n"
+    path = GOLDEN / name
+    if overwrite:
+        path.write_text(out)
+    assert out == path.read_text(), f"{name} changed; rerun with --overwrite if intended"
