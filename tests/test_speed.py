@@ -313,3 +313,27 @@ def test_golden_output(name: str, overwrite: bool) -> None:
     if overwrite:
         path.write_text(out)
     assert out == path.read_text(), f"{name} changed; rerun with --overwrite if intended"
+
+
+@pytest.mark.parametrize("config", [
+    DENSE, MOE, {**DENSE, "tie_word_embeddings": True},
+], ids=["llama", "mixtral", "llama-tied"])
+def test_weights_read_against_transformers(config: dict[str, Any]) -> None:
+    """Every parameter transformers holds but the input embedding, at bf16; a tied head reads
+    the embedding matrix, which named_parameters() lists once."""
+    import warnings
+
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    from nnsize.speed import weights_read
+
+    family = config["model_type"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cfg = transformers.CONFIG_MAPPING[family](**{k: v for k, v in config.items()
+                                                      if k not in ("model_type", "architectures")})
+        model = transformers.AutoModelForCausalLM.from_config(cfg, dtype=torch.bfloat16)
+    tied = config.get("tie_word_embeddings", False)
+    measured = sum(p.nbytes for name, p in model.named_parameters()
+                   if tied or "embed_tokens" not in name)
+    assert weights_read(nnsize.count(config), "bf16").all == measured
