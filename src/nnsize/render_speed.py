@@ -52,7 +52,13 @@ def _expected(step: Step, s: Speed) -> str:
     return " + ".join(parts) + f" = {_s(step.expected_s)}"
 
 
-def _step_lines(step: Step, s: Speed, tokens: int) -> list[str]:
+def _per(tokens: int, seconds: float, sequences: int) -> str:
+    """'1,820 tokens/s' and, for a decode batch, each sequence's share."""
+    text = f"{_tokens(tokens / seconds)} tokens/s"
+    return text + (f" ({_tokens(1 / seconds)} per sequence)" if sequences > 1 else "")
+
+
+def _step_lines(step: Step, s: Speed, tokens: int, sequences: int = 1) -> list[str]:
     hw = s.hardware
     per = " per card" if hw.gpus > 1 else ""
     lines = [
@@ -68,9 +74,9 @@ def _step_lines(step: Step, s: Speed, tokens: int) -> list[str]:
         lines.append(f"  all-reduce      {_n(step.comm_bytes)} bytes / {link} = "
                      f"{_s(step.comm_s)}")
     lines.append(f"  roofline        {_s(step.roofline_s)}: {step.bound} binds -> "
-                 f"{_tokens(tokens / step.roofline_s)} tokens/s")
+                 f"{_per(tokens, step.roofline_s, sequences)}")
     lines.append(f"  expected        {_expected(step, s)} -> "
-                 f"{_tokens(tokens / step.expected_s)} tokens/s ({s.engine.name})")
+                 f"{_per(tokens, step.expected_s, sequences)} ({s.engine.name})")
     return lines
 
 
@@ -82,7 +88,7 @@ def speed_text(s: Speed) -> str:
            f"KV cache {s.kv_dtype}, engine {s.engine.name}", "",
            (f"Decode: one token for each of {_n(s.batch)} sequences" if s.batch > 1 else
             "Decode: one token") + f" at {_n(s.context)} tokens of context"]
-    out += _step_lines(s.decode, s, s.batch)
+    out += _step_lines(s.decode, s, s.batch, s.batch)
     if s.compute_bound_batch is None:
         out.append("  compute never binds: the KV cache read grows as fast as the FLOPs")
     else:
@@ -122,6 +128,8 @@ def speed_json(s: Speed) -> dict[str, Any]:
                    "compute_share": e.compute_share, "layer_overhead_s": e.layer_overhead_s,
                    "source": e.source},
         "decode": {**_step_json(s.decode, s.batch),
+                   "tokens_per_s_per_sequence": {"roofline": 1 / s.decode.roofline_s,
+                                                 "expected": 1 / s.decode.expected_s},
                    "compute_bound_batch": s.compute_bound_batch},
         "prefill": {**_step_json(s.prefill, s.batch * s.prompt),
                     "time_to_first_token_s": {"roofline": s.prefill.roofline_s,
