@@ -151,7 +151,7 @@ def test_memory_and_fit() -> None:
                                          "gpu": "rtx-4090"})
     assert r.status_code == 200
     plan = r.json()["plan"]
-    assert plan["total"] == str(sum(int(line["bytes"]) for line in plan["lines"]))
+    assert plan["total_bytes"] == str(sum(int(line["bytes"]) for line in plan["lines"]))
     assert r.json()["fit"]["gpu"] == "rtx-4090"
     r = client.post("/api/memory", json={"network": "10-20-20-20-2", "train": True,
                                          "batch": 32})

@@ -1,14 +1,14 @@
-"""Speed results as text (the arithmetic shown) and as JSON (one schema for the CLI and the API)."""
+"""Speed results as text, the arithmetic shown: decode, prefill, training time."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from .speed import Speed, Step, Training
+from .numbers import n as _n
 
-
-def _n(value: int) -> str:
-    return f"{value:,}"
+if TYPE_CHECKING:
+    from ..gpus import GPU
+    from ..speed import Speed, Step, Training
 
 
 def _s(seconds: float) -> str:
@@ -103,41 +103,6 @@ def speed_text(s: Speed) -> str:
     return "\n".join(out)
 
 
-def _step_json(step: Step, tokens: int) -> dict[str, Any]:
-    return {"weight_bytes": step.weight_bytes, "cache_bytes": step.cache_bytes,
-            "bytes": step.bytes, "flops": step.flops, "allreduce_bytes": step.comm_bytes,
-            "memory_s": step.memory_s, "compute_s": step.compute_s,
-            "allreduce_s": step.comm_s, "overhead_s": step.overhead_s, "bound": step.bound,
-            "roofline_s": step.roofline_s, "expected_s": step.expected_s,
-            "tokens_per_s": {"roofline": tokens / step.roofline_s,
-                             "expected": tokens / step.expected_s}}
-
-
-def speed_json(s: Speed) -> dict[str, Any]:
-    """The schema of `nnsize speed --json` and POST /api/speed."""
-    hw, e = s.hardware, s.engine
-    return {
-        "model": s.source, "dtype": s.dtype, "kv_dtype": s.kv_dtype, "batch": s.batch,
-        "context": s.context, "prompt": s.prompt, "layers": s.layers,
-        "hardware": {"gpu": hw.name, "gpus": hw.gpus, "bandwidth_bytes_per_s": hw.bandwidth,
-                     "peak_flops": hw.peak_flops, "compute_dtype": hw.compute,
-                     "link": None if hw.link is None else
-                     {"name": hw.link.name, "bandwidth_bytes_per_s": hw.link.bandwidth},
-                     "source": hw.source},
-        "engine": {"name": e.name, "bandwidth_share": e.bandwidth_share,
-                   "compute_share": e.compute_share, "layer_overhead_s": e.layer_overhead_s,
-                   "source": e.source},
-        "decode": {**_step_json(s.decode, s.batch),
-                   "tokens_per_s_per_sequence": {"roofline": 1 / s.decode.roofline_s,
-                                                 "expected": 1 / s.decode.expected_s},
-                   "compute_bound_batch": s.compute_bound_batch},
-        "prefill": {**_step_json(s.prefill, s.batch * s.prompt),
-                    "time_to_first_token_s": {"roofline": s.prefill.roofline_s,
-                                              "expected": s.prefill.expected_s}},
-        "notes": list(s.notes),
-    }
-
-
 def training_text(t: Training) -> str:
     hw = t.hardware
     best, expected = t.seconds
@@ -161,16 +126,12 @@ def training_text(t: Training) -> str:
         "https://arxiv.org/abs/2407.21783)"])
 
 
-def training_json(t: Training) -> dict[str, Any]:
-    hw = t.hardware
-    best, expected = t.seconds
-    step_best, step_expected = t.step_seconds
-    return {"model": t.source, "tokens": t.tokens, "context": t.context, "batch": t.batch,
-            "gpu": hw.name, "gpus": hw.gpus, "peak_flops": hw.peak_flops,
-            "compute_dtype": hw.compute, "mfu": t.mfu,
-            "flops_per_token": t.flops_per_token, "six_n_flops_per_token": t.six_n,
-            "attention_flops_per_token": t.attention_flops_per_token,
-            "total_flops": t.total_flops,
-            "seconds": {"roofline": best, "expected": expected},
-            "step_seconds": {"roofline": step_best, "expected": step_expected},
-            "steps": t.steps, "params": t.params, "chinchilla_tokens": t.chinchilla_tokens}
+def gpu_table(gpus: list[GPU]) -> str:
+    """The catalogue: bandwidth, dense peaks per precision, the link, the source."""
+    from .table import table
+
+    rows = [[g.name, f"{g.bandwidth / 1e9:,.0f} GB/s",
+             ", ".join(f"{k} {v / 1e12:,.4g}" for k, v in g.peaks),
+             g.link.name if g.link else "", g.spec_source or g.source] for g in gpus]
+    return table(["GPU", "Memory bandwidth", "Dense peak TFLOP/s", "Link", "Source"], rows,
+                 [False, True, False, False, False])
