@@ -28,10 +28,11 @@ from __future__ import annotations
 from .engines import ENGINES, Engine, find_engine, register
 from .hardware import FLOATS, PEAKS, Hardware, compute_precision, hardware, parse_bandwidth
 from .inference import MAX_BATCH, MAX_TOKENS, Speed, Step, speed
+from .setup import SpeedSetup, TrainingSetup, estimate, train
 from .training import CHINCHILLA_TOKENS_PER_PARAM, Training, training
 from .weights import Weights, weights_read
 
 __all__ = ["CHINCHILLA_TOKENS_PER_PARAM", "ENGINES", "FLOATS", "MAX_BATCH", "MAX_TOKENS", "PEAKS",
-           "Engine", "Hardware", "Speed", "Step", "Training", "Weights", "compute_precision",
-           "find_engine", "hardware", "parse_bandwidth", "register", "speed", "training",
-           "weights_read"]
+           "Engine", "Hardware", "Speed", "SpeedSetup", "Step", "Training", "TrainingSetup",
+           "Weights", "compute_precision", "estimate", "find_engine", "hardware",
+           "parse_bandwidth", "register", "speed", "train", "training", "weights_read"]

@@ -55,18 +55,25 @@ class GrowthRequest(BaseModel):
 
 
 def _setup_field(f: Any) -> tuple[Any, Any]:
-    """A pydantic field for one of memory.setup.Setup's fields, from its type and metadata."""
+    """A pydantic field for one field of a setup described once (memory.setup.Setup,
+    speed.setup), from its type and metadata."""
     m = f.metadata
     if f.type == "bool":
         return bool, f.default
-    if f.type == "int":
-        return int, Field(f.default, ge=m["low"], le=m["high"], description=m["help"])
+    if f.type in ("int", "int | None", "float", "float | None"):
+        kind: Any = {"int": int, "int | None": int | None, "float": float,
+                     "float | None": float | None}[f.type]
+        return kind, Field(f.default, ge=m["low"], le=m["high"], description=m["help"])
     if m["listed"]:
         return list[str], Field(list(f.default), max_length=64, description=m["help"])
     if m["choices"]:
         return Literal[m["choices"]], Field(f.default, description=m["help"])  # type: ignore[valid-type]
-    kind: Any = str | None if f.type == "str | None" else str
+    kind = str | None if f.type == "str | None" else str
     return kind, Field(f.default, max_length=m["max_length"], description=m["help"])
+
+
+def _request(name: str, doc: str | None, fields: dict[str, Any]) -> type[BaseModel]:
+    return create_model(name, __config__=ConfigDict(extra="forbid"), __doc__=doc, **fields)
 
 
 def _plan_request() -> type[BaseModel]:
@@ -82,18 +89,56 @@ def _plan_request() -> type[BaseModel]:
         **{f.name: _setup_field(f) for f in setup_fields()},
         "gpu": (str | None, Field(None, max_length=40, examples=["rtx-4090", "24GiB"])),
     }
-    return create_model("PlanRequest", __config__=ConfigDict(extra="forbid"),
-                        __doc__=_plan_request.__doc__, **fields)
+    return _request("PlanRequest", _plan_request.__doc__, fields)
+
+
+def _language_model_request(name: str, described: list[Any], doc: str) -> type[BaseModel]:
+    """A language model (config or preset) and every field of a setup, as the CLI has them."""
+    fields: dict[str, Any] = {
+        "config": (dict[str, Any] | None, None),
+        "preset": (str | None, Field(None, max_length=200, examples=["llama-3.1-8b"])),
+        **{f.name: _setup_field(f) for f in described},
+    }
+    return _request(name, doc, fields)
 
 
 PlanRequest = _plan_request()
 
 
+def _from_body(cls: Any, described: list[Any], body: Any) -> Any:
+    """The setup (an instance of cls) a request's fields describe."""
+    return cls(**{f.name: tuple(v) if isinstance(v := getattr(body, f.name), list) else v
+                  for f in described})
+
+
 def _setup(body: Any) -> Any:
     from ..memory.setup import Setup, setup_fields
 
-    return Setup(**{f.name: tuple(v) if isinstance(v := getattr(body, f.name), list) else v
-                    for f in setup_fields()})
+    return _from_body(Setup, setup_fields(), body)
+
+
+def _speed_requests() -> tuple[type[BaseModel], type[BaseModel]]:
+    from ..speed.setup import speed_fields, training_fields
+
+    return (_language_model_request("SpeedRequest", speed_fields(), "A language model "
+                                    "(config or preset) and the options of nnsize speed."),
+            _language_model_request("TrainTimeRequest", training_fields(), "A language model "
+                                    "(config or preset) and the options of nnsize train-time."))
+
+
+SpeedRequest, TrainTimeRequest = _speed_requests()
+
+
+def _language_model(body: Any) -> Report:
+    if (body.config is None) == (body.preset is None):
+        raise NnsizeError("give exactly one of: config, preset")
+    if body.preset is not None:
+        from ..architectures.presets import find
+
+        return find(body.preset).count(None)
+    from ..architectures import count_config
+
+    return count_config(body.config)
 
 
 def _plan_model(body: Any) -> Report:
@@ -109,32 +154,6 @@ def _plan_model(body: Any) -> Report:
 
         return count_config(body.config)
     return _count(CountRequest(network=body.network, spec=body.spec))
-
-
-class SpeedRequest(BaseModel):
-    """A language model (config or preset), a card (gpu, or bandwidth and tflops) and the
-    options of nnsize speed; with `tokens` (or `train`), nnsize train-time's answer too."""
-
-    model_config = ConfigDict(extra="forbid")
-    config: dict[str, Any] | None = None
-    preset: str | None = Field(None, max_length=200, examples=["llama-3.1-8b"])
-    gpu: str | None = Field(None, max_length=40, examples=["rtx-4090", "h100-80gb", "m2-ultra"])
-    gpus: int = Field(1, ge=1, le=1_000_000)
-    bandwidth: str | None = Field(None, max_length=40, examples=["1008GB/s"])
-    tflops: float | None = Field(None, gt=0, le=1e9)
-    dtype: str = Field("bf16", max_length=40)
-    kv_dtype: str | None = Field(None, max_length=40)
-    compute_dtype: str | None = Field(None, max_length=40)
-    batch: int = Field(1, ge=1, le=2**24)
-    context: int = Field(2048, ge=1, le=2**24)
-    prompt: int = Field(512, ge=1, le=2**24)
-    engine: str = Field("llama.cpp", max_length=40)
-    mla: Literal["latent", "expanded"] = "latent"
-    keep: list[Literal["norms", "biases", "embeddings", "head"]] | None = None
-    train: bool = False
-    tokens: str | None = Field(None, max_length=40, examples=["15T"])
-    mfu: float = Field(0.4, gt=0, le=1)
-    train_context: int = Field(4096, ge=1, le=2**24)
 
 
 class PresetRequest(BaseModel):
@@ -295,42 +314,26 @@ def create_app() -> FastAPI:
         return {"plan": strings(plan_dict(result.plan)), "fit": strings(fit_dict(result, gpu))}
 
     @app.post("/api/speed")
-    def speed(body: SpeedRequest) -> dict[str, Any]:
-        """Decode tokens per second, time to first token (and, asked, training time): roofline
-        bounds and expected values; the schemas of speed --json and train-time --json, every
-        integer as a string."""
-        from ..gpus import GPU, find_gpu
-        from ..render.json import speed_dict, strings, training_dict
-        from ..speed import hardware, parse_bandwidth
-        from ..speed import speed as estimate
-        from ..speed import training
-        from ..units import parse_count
+    def speed(body: SpeedRequest) -> dict[str, Any]:  # type: ignore[valid-type]
+        """Decode tokens per second and time to first token, roofline bounds and expected
+        values: the schema of speed --json, every integer as a string."""
+        from ..render.json import speed_dict, strings
+        from ..speed import SpeedSetup, estimate
+        from ..speed.setup import speed_fields
 
-        if (body.config is None) == (body.preset is None):
-            raise NnsizeError("give exactly one of: config, preset")
-        if body.preset is not None:
-            from ..architectures.presets import find
+        result = estimate(_language_model(body), _from_body(SpeedSetup, speed_fields(), body))
+        return strings(speed_dict(result))  # type: ignore[no-any-return]
 
-            report = find(body.preset).count(None)
-        else:
-            from ..architectures import count_config
+    @app.post("/api/train-time")
+    def train_time(body: TrainTimeRequest) -> dict[str, Any]:  # type: ignore[valid-type]
+        """Training time at a stated MFU, and the Chinchilla-optimal tokens: the schema of
+        train-time --json, every integer as a string."""
+        from ..render.json import strings, training_dict
+        from ..speed import TrainingSetup, train
+        from ..speed.setup import training_fields
 
-            report = count_config(body.config)
-        if body.gpu is None and (body.bandwidth is None or body.tflops is None):
-            raise NnsizeError("give gpu, or bandwidth and tflops")
-        card = find_gpu(body.gpu) if body.gpu else GPU("the card given", 0, "bandwidth, tflops")
-        band = parse_bandwidth(body.bandwidth) if body.bandwidth else None
-        hw = hardware(card, body.dtype, body.gpus, band, body.tflops, body.compute_dtype)
-        keep = None if body.keep is None else tuple(body.keep)
-        answer = {"speed": speed_dict(estimate(report, hw, body.dtype, body.kv_dtype, body.batch,
-                                               body.context, body.prompt, body.engine,
-                                               body.mla == "latent", keep))}
-        if body.train or body.tokens:
-            tokens = parse_count(body.tokens, "tokens") if body.tokens else \
-                20 * report.total_params
-            answer["training"] = training_dict(training(report, hw, tokens, body.mfu,
-                                                        body.train_context))
-        return strings(answer)  # type: ignore[no-any-return]
+        result = train(_language_model(body), _from_body(TrainingSetup, training_fields(), body))
+        return strings(training_dict(result))  # type: ignore[no-any-return]
 
     @app.get("/api/dtypes")
     def dtypes() -> list[dict[str, str]]:
