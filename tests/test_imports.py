@@ -3,7 +3,8 @@ imports only those below it.
 
     core (errors, units, model, precision, spec)  <  layers  <  sources (network, shorthand,
     architectures, importers, sources)  <  analyses (memory, sparsity, initialization, search,
-    growth, diff, gpus, speed)  <  render  <  cli, web  <  the package itself (__init__, conveniences)
+    growth, diff, gpus, speed)  <  render  <  cli, web  <  the package itself (__init__,
+    conveniences)
 
 Imports inside functions count too: a lazy import is still a dependency.
 """

@@ -65,10 +65,11 @@ def _row_dict(self: Row) -> dict[str, Any]:
 
 
 def install() -> None:
-    Report.memory = property(_memory)
-    Report.to_dict = _report_dict
-    Report.__str__ = _str
-    Report._repr_html_ = _html
-    Report.to_dataframe = _dataframe
-    Row.formula_text = property(_formula_text)
-    Row.to_dict = _row_dict
+    methods: dict[type, dict[str, Any]] = {
+        Report: {"memory": property(_memory), "to_dict": _report_dict, "__str__": _str,
+                 "_repr_html_": _html, "to_dataframe": _dataframe},
+        Row: {"formula_text": property(_formula_text), "to_dict": _row_dict},
+    }
+    for cls, named in methods.items():
+        for name, value in named.items():
+            setattr(cls, name, value)

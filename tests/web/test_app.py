@@ -164,6 +164,31 @@ def test_memory_and_fit() -> None:
     assert any(g["name"] == "h100-80gb" for g in client.get("/api/gpus").json())
 
 
+@pytest.mark.parametrize("setup, argv", [
+    ({"dtype": "q4_k", "keep": ["norms"]}, ["--dtype", "q4_k", "--keep", "norms"]),
+    ({"train": True, "lora_rank": 8, "lora_targets": ["q_proj", "k_proj"]},
+     ["--train", "--lora-rank", "8", "--lora-targets", "q_proj,k_proj"]),
+    ({"latent": False, "context": 512}, ["--mla", "expanded", "--context", "512"]),
+])
+def test_memory_takes_every_setup_option_as_the_cli(setup: dict[str, Any],
+                                                   argv: list[str]) -> None:
+    """The web's request model and the CLI's options come from one Setup: the same plan, in
+    the same schema (the web's integers as strings)."""
+    from nnsize.cli import run
+    from nnsize.render.json import strings
+
+    preset = "deepseek-v2-lite" if "latent" in setup else "llama-3.2-1b"
+    r = client.post("/api/memory", json={"preset": preset, **setup})
+    assert r.status_code == 200, r.text
+    cli = json.loads(run(["memory", preset, "--json", *argv]))
+    assert r.json()["plan"] == strings(cli)
+
+
+def test_memory_refuses_an_unknown_setup_option() -> None:
+    r = client.post("/api/memory", json={"preset": "llama-3.2-1b", "kepp": ["norms"]})
+    assert r.status_code == 422
+
+
 def test_speed_endpoints() -> None:
     r = client.post("/api/speed", json={"preset": "llama-3.1-8b", "gpu": "rtx-4090",
                                         "dtype": "q4_0", "context": 4096})
@@ -175,9 +200,12 @@ def test_speed_endpoints() -> None:
     assert decode["bound"] == "memory"
     assert r.json()["hardware"]["compute_dtype"] == "bf16"
     # the request's fields are the CLI's options: one description (speed.setup)
-    assert r.json() == json.loads(json.dumps(_strings_of(
-        ["speed", "llama-3.1-8b", "--gpu", "rtx-4090", "--dtype", "q4_0", "--context", "4096",
-         "--json"])))
+    from nnsize.cli import run
+    from nnsize.render.json import strings
+
+    assert r.json() == strings(json.loads(run(["speed", "llama-3.1-8b", "--gpu", "rtx-4090",
+                                               "--dtype", "q4_0", "--context", "4096",
+                                               "--json"])))
     r = client.post("/api/speed", json={"preset": "llama-3.1-8b", "bandwidth": "500GB/s",
                                         "tflops": 50, "keep": []})
     assert r.json()["hardware"]["bandwidth_bytes_per_s"] == "500000000000"
@@ -201,9 +229,3 @@ def test_speed_endpoints() -> None:
     gpus = {g["name"]: g for g in client.get("/api/gpus").json()}
     assert gpus["h100-80gb"]["peak_bf16"] == "989400000000000"
 
-
-def _strings_of(argv: list[str]) -> Any:
-    from nnsize.cli import run
-    from nnsize.render.json import strings
-
-    return strings(json.loads(run(argv)))

@@ -109,7 +109,7 @@ class _LPPool(Kind):
 
 @dataclass(frozen=True)
 class _AdaptivePool(Kind):
-    saves = Saves()
+    saves: ClassVar[Saves | None] = Saves()
 
     output_size: Any
 

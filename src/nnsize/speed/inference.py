@@ -138,9 +138,9 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
                      f"routing), all of them at {weights.all:,} bytes")
     if g > 1:
         link = hw.link.name if hw.link else "no link known"
-        cache = "the latent KV cache is not split: it has no heads" if first.latent_dim \
+        split = "the latent KV cache is not split: it has no heads" if first.latent_dim \
             else f"the KV cache {kv_split} ways, by its {first.kv_heads} key-value heads"
-        notes.append(f"tensor parallel over {g} cards: weights and FLOPs split {g} ways, {cache}"
+        notes.append(f"tensor parallel over {g} cards: weights and FLOPs split {g} ways, {split}"
                      f"; 2 all-reduces per layer over {link}"
                      + (f" at {hw.link.bandwidth / 1e9:g} GB/s each way" if hw.link else
                         " (not counted)"))

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from ..errors import NnsizeError
-from ..memory.setup import KEEP, option
+from ..memory import KEEP
+from ..memory.setup import option
 from .engines import ENGINES
 from .inference import MAX_BATCH, MAX_TOKENS
 

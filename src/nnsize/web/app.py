@@ -9,7 +9,7 @@ are limited in size: 1 MiB for JSON, 16 MiB for checkpoint headers (documented i
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
@@ -26,7 +26,10 @@ JSON_LIMIT = 1024 * 1024
 HEADER_LIMIT = 16 * 1024 * 1024
 Numbers = Literal["int", "string"]
 # the formats read from a file's first bytes, from the importers' one table
-HeaderFormat = Literal[tuple(f.name for f in FORMATS if f.from_bytes)]  # type: ignore[valid-type]
+if TYPE_CHECKING:
+    HeaderFormat = str
+else:
+    HeaderFormat = Literal[tuple(f.name for f in FORMATS if f.from_bytes)]
 
 
 class CountRequest(BaseModel):
@@ -67,7 +70,7 @@ def _setup_field(f: Any) -> tuple[Any, Any]:
     if m["listed"]:
         return list[str], Field(list(f.default), max_length=64, description=m["help"])
     if m["choices"]:
-        return Literal[m["choices"]], Field(f.default, description=m["help"])  # type: ignore[valid-type]
+        return Literal[m["choices"]], Field(f.default, description=m["help"])
     kind = str | None if f.type == "str | None" else str
     return kind, Field(f.default, max_length=m["max_length"], description=m["help"])
 
@@ -107,8 +110,11 @@ PlanRequest = _plan_request()
 
 def _from_body(cls: Any, described: list[Any], body: Any) -> Any:
     """The setup (an instance of cls) a request's fields describe."""
-    return cls(**{f.name: tuple(v) if isinstance(v := getattr(body, f.name), list) else v
-                  for f in described})
+    values: dict[str, Any] = {}
+    for f in described:  # lists (lora_targets, keep) become the setup's tuples
+        value = getattr(body, f.name)
+        values[f.name] = tuple(value) if isinstance(value, list) else value
+    return cls(**values)
 
 
 def _setup(body: Any) -> Any:
