@@ -17,7 +17,7 @@ def run(argv: list[str]) -> str:
     p = Parser(prog="nnsize speed", description="How fast a language model decodes and reads "
                "a prompt: the bytes and FLOPs of each step over the card's bandwidth and peak, "
                "as a roofline bound and as the value an engine reaches.")
-    p.add_argument("source", help="a preset, a config.json, a Hub id: a language model")
+    p.add_argument("source", help="a language model: a preset (llama-3.1-8b) or a config.json")
     field_options(p, speed_fields())
     p.add_argument("--list-gpus", action="store_true", help="the catalogue, with sources")
     json_option(p)

@@ -12,7 +12,7 @@ def run(argv: list[str]) -> str:
     p = Parser(prog="nnsize train-time", description="Time to train a language model on a "
                "number of tokens: 6 x active parameters + attention FLOPs a token, over the "
                "cards' peak at a model-FLOPs utilisation.")
-    p.add_argument("source", help="a preset, a config.json, a Hub id: a language model")
+    p.add_argument("source", help="a language model: a preset (llama-3.1-8b) or a config.json")
     field_options(p, training_fields())
     json_option(p)
     model_options(p)

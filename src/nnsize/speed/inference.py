@@ -110,7 +110,7 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
     d = report.decoder
     if d is None:
         raise NnsizeError(f"{report.source}: speed is for language models counted from a "
-                          f"config (a preset, a config.json, a Hub id)")
+                          f"config (a preset such as llama-3.1-8b, or a config.json)")
     for name, value in (("--batch", batch), ("--context", context), ("--prompt", prompt)):
         if value < 1:
             raise NnsizeError(f"{name} must be at least 1, got {value}")
