@@ -193,6 +193,8 @@ def _step_dict(step: Step, tokens: int) -> dict[str, Any]:
 
 def speed_dict(s: Speed) -> dict[str, Any]:
     """The schema of `nnsize speed --json` and POST /api/speed."""
+    from .speed import speed_notes
+
     hw, e = s.hardware, s.engine
     return {
         "model": s.source, "dtype": s.dtype, "kv_dtype": s.kv_dtype, "batch": s.batch,
@@ -212,7 +214,7 @@ def speed_dict(s: Speed) -> dict[str, Any]:
         "prefill": {**_step_dict(s.prefill, s.batch * s.prompt),
                     "time_to_first_token_s": {"roofline": s.prefill.roofline_s,
                                               "expected": s.prefill.expected_s}},
-        "notes": list(s.notes),
+        "notes": speed_notes(s),
     }
 
 

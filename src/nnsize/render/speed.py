@@ -80,6 +80,28 @@ def _step_lines(step: Step, s: Speed, tokens: int, sequences: int = 1) -> list[s
     return lines
 
 
+def speed_notes(s: Speed) -> list[str]:
+    """What the figures assume, in words."""
+    hw = s.hardware
+    notes = [f"weights read per step: every matrix but the input embedding, at {s.dtype}"
+             + (f" ({', '.join(s.kept)} kept at bf16)" if s.kept else ""),
+             f"KV cache at {s.kv_dtype}" + ("" if s.kv_given else
+                                           " (the compute precision; --kv-dtype changes it)")]
+    if s.experts_per_token:
+        notes.append(f"mixture of experts: {s.experts_per_token} experts per token; a step of "
+                     f"t tokens reads n (1 - (1 - k/n)^t) of n experts in expectation (uniform "
+                     f"routing), all of them {_n(s.expert_bytes)} bytes")
+    if hw.gpus > 1:
+        link = hw.link.name if hw.link else "no link known"
+        split = "the latent KV cache is not split: it has no heads" if s.latent_cache \
+            else f"the KV cache {s.kv_split} ways, by its {s.kv_heads} key-value heads"
+        notes.append(f"tensor parallel over {hw.gpus} cards: weights and FLOPs split "
+                     f"{hw.gpus} ways, {split}; 2 all-reduces per layer over {link}"
+                     + (f" at {_rate(hw.link.bandwidth, 'B/s')} each way" if hw.link else
+                        " (not counted)"))
+    return notes
+
+
 def speed_text(s: Speed) -> str:
     hw = s.hardware
     cards = f"{hw.gpus} x {hw.name}" if hw.gpus > 1 else hw.name
@@ -99,7 +121,7 @@ def speed_text(s: Speed) -> str:
     roofline, expected = s.time_to_first_token_s
     out.append(f"  time to first token: {_s(roofline)} at best, {_s(expected)} expected")
     out += ["", f"Engine {s.engine.name}: {s.engine.source}"]
-    out += [f"Note: {note}" for note in s.notes]
+    out += [f"Note: {note}" for note in speed_notes(s)]
     return "\n".join(out)
 
 

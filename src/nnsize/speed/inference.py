@@ -62,7 +62,16 @@ class Speed:
     decode: Step
     prefill: Step
     compute_bound_batch: int | None  # the smallest decode batch at which compute binds
-    notes: tuple[str, ...] = ()
+    # what the notes say (render.speed writes them): what a weight-only format kept at bf16,
+    # whether the KV precision was given, the experts per token and all experts' bytes, how
+    # many ways the KV cache splits over the cards and whether it is a latent (no heads)
+    kept: tuple[str, ...] = ()
+    kv_given: bool = False
+    experts_per_token: int = 0
+    expert_bytes: int = 0
+    kv_split: int = 1
+    kv_heads: int = 0
+    latent_cache: bool = False
 
     @property
     def decode_tokens_per_s(self) -> tuple[float, float]:
@@ -127,23 +136,6 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
     kv_split = 1 if first.latent_dim is not None else min(g, first.kv_heads)
     kept = KEEP if keep is None else keep
     weights = weights_read(report, precision.name, kept)
-    notes = [f"weights read per step: every matrix but the input embedding, at {precision.name}"
-             + (f" ({', '.join(kept)} kept at bf16)"
-                if precision.name not in FLOATS and kept else ""),
-             f"KV cache at {kv.name}" + ("" if kv_dtype else " (the compute precision; "
-                                                        "--kv-dtype changes it)")]
-    if weights.experts:
-        notes.append(f"mixture of experts: {d.experts_per_token} experts per token; a step of "
-                     f"t tokens reads n (1 - (1 - k/n)^t) of n experts in expectation (uniform "
-                     f"routing), all of them at {weights.all:,} bytes")
-    if g > 1:
-        link = hw.link.name if hw.link else "no link known"
-        split = "the latent KV cache is not split: it has no heads" if first.latent_dim \
-            else f"the KV cache {kv_split} ways, by its {first.kv_heads} key-value heads"
-        notes.append(f"tensor parallel over {g} cards: weights and FLOPs split {g} ways, {split}"
-                     f"; 2 all-reduces per layer over {link}"
-                     + (f" at {hw.link.bandwidth / 1e9:g} GB/s each way" if hw.link else
-                        " (not counted)"))
 
     # decode: one token for each of `batch` sequences with `context` tokens in the cache
     c = compute(report, context)
@@ -160,8 +152,12 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
 
     per_sequence, _, _ = kv_cache(report, 1, context, kv, latent)
     crossover = _compute_bound_batch(weights, per_sequence // kv_split, c.decode_flops, hw)
+    quantized = precision.name not in FLOATS
     return Speed(report.source, hw, eng, precision.name, kv.name, batch, context, prompt, layers,
-                 decode, prefill, crossover, tuple(notes))
+                 decode, prefill, crossover, kept if quantized else (), kv_dtype is not None,
+                 d.experts_per_token if weights.experts else 0,
+                 sum(b for b, _ in weights.experts), kv_split, first.kv_heads,
+                 first.latent_dim is not None)
 
 
 def _compute_bound_batch(weights: Weights, cache_per_sequence: int, flops_per_token: int,
