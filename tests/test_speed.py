@@ -256,6 +256,10 @@ def test_speed_command_shows_the_arithmetic(capsys: pytest.CaptureFixture[str]) 
     assert data["decode"]["allreduce_bytes"] > 0
     assert main(["speed", "--list-gpus"]) == 0
     assert "m2-ultra" in capsys.readouterr().out
+    assert main(["speed", "--list-gpus", "--json"]) == 0
+    cards = {g["name"]: g for g in json.loads(capsys.readouterr().out)}
+    assert cards["mi300x"]["bandwidth"] == 5_300 * 10**9
+    assert cards["h100-80gb"]["link"]["bandwidth"] == 450 * 10**9
 
 
 def test_train_time_command(capsys: pytest.CaptureFixture[str]) -> None:

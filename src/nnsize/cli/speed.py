@@ -11,6 +11,11 @@ def run(argv: list[str]) -> str:
 
     if "--list-gpus" in argv:
         from ..gpus import GPUS
+
+        if "--json" in argv:
+            from ..render.json import dumps, gpu_list
+
+            return dumps(gpu_list(list(GPUS.values())))
         from ..render.speed import gpu_table
 
         return gpu_table(list(GPUS.values()))

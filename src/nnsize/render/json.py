@@ -14,6 +14,7 @@ from .formula import formula_text
 from .numbers import human
 
 if TYPE_CHECKING:
+    from ..gpus import GPU
     from ..memory import Compute, Fit, Plan
     from ..model import Report, Row, Tensor
     from ..speed import Speed, Step, Training
@@ -180,6 +181,17 @@ def diff_dict(d: Any) -> dict[str, Any]:
 
 
 # --- speed ---------------------------------------------------------------------------------------
+
+def gpu_list(gpus: list[GPU]) -> list[dict[str, Any]]:
+    """The catalogue: name, bytes, bandwidth (bytes/s), peak_<precision> (dense FLOP/s), link,
+    note, source (of the memory) and spec_source (of bandwidth and peaks)."""
+    return [{"name": g.name, "bytes": g.bytes, "bandwidth": g.bandwidth,
+             **{f"peak_{k}": v for k, v in g.peaks},
+             "link": None if g.link is None else
+             {"name": g.link.name, "bandwidth": g.link.bandwidth, "source": g.link.source},
+             "note": g.note, "source": g.source, "spec_source": g.spec_source or g.source}
+            for g in gpus]
+
 
 def _step_dict(step: Step, tokens: int) -> dict[str, Any]:
     return {"weight_bytes": step.weight_bytes, "cache_bytes": step.cache_bytes,

@@ -350,13 +350,13 @@ def create_app() -> FastAPI:
         return dtype_list(list(catalogue().values()))
 
     @app.get("/api/gpus")
-    def gpus() -> list[dict[str, str]]:
-        """The GPU catalogue: memory and its source."""
+    def gpus() -> list[dict[str, Any]]:
+        """The GPU catalogue: memory, bandwidth, dense peaks per precision, the link, sources
+        (the schema of speed --list-gpus --json, integers as strings)."""
         from ..gpus import GPUS
+        from ..render.json import gpu_list, strings
 
-        return [{"name": g.name, "bytes": str(g.bytes), "source": g.source,
-                 "bandwidth": str(g.bandwidth), "spec_source": g.spec_source or g.source,
-                 **{f"peak_{k}": str(v) for k, v in g.peaks}} for g in GPUS.values()]
+        return strings(gpu_list(list(GPUS.values())))  # type: ignore[no-any-return]
 
     @app.get("/api/presets")
     def preset_list() -> list[dict[str, str]]:
