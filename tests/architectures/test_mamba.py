@@ -113,3 +113,22 @@ def test_jamba_defaults_are_transformers_own() -> None:
     theirs = {f.name: f.default for f in dataclasses.fields(transformers.CONFIG_MAPPING["jamba"])}
     for key, value in families()["jamba"].defaults.items():
         assert theirs[key] == value, key
+
+
+@pytest.mark.parametrize("command", [["memory"], ["memory", "--engine", "vllm"],
+                                     ["fit", "--gpu", "24GiB"]])
+def test_the_planner_commands_on_state_space_models(command: list[str], tmp_path: Any) -> None:
+    # no KV cache, no attention layer: the planner's commands answer, or refuse in one line
+    import json
+
+    from nnsize.cli import main
+
+    for config in ({"model_type": "mamba", "hidden_size": 64, "num_hidden_layers": 2,
+                    "vocab_size": 100},
+                   {"model_type": "jamba", "hidden_size": 64, "num_attention_heads": 4,
+                    "num_hidden_layers": 8, "intermediate_size": 128, "vocab_size": 100,
+                    "num_experts": 4}):
+        path = tmp_path / "config.json"
+        path.write_text(json.dumps(config))
+        assert main([command[0], str(path), *command[1:]]) == 0
+        assert main(["memory", str(path), "--train"]) == 2
