@@ -123,13 +123,14 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
         return 0, "", []
     values, notes = 0, []
     groups: dict[tuple[int, int], int] = {}
-    for layer in d.layers:
+    counts = d.layers.counts()  # each distinct layer once, with how many are like it
+    for layer, n in counts:
         tokens = min(context, layer.window - 1) if layer.window else context
         per_token = _cached_values(layer, latent)
-        groups[(tokens, per_token)] = groups.get((tokens, per_token), 0) + 1
-        values += tokens * per_token
+        groups[(tokens, per_token)] = groups.get((tokens, per_token), 0) + n
+        values += n * tokens * per_token
     total = _bytes(batch * values, kv.bits_per_value)
-    per_token = sum(_cached_values(layer, latent) for layer in d.layers)
+    per_token = sum(n * _cached_values(layer, latent) for layer, n in counts)
     notes.append(f"KV cache per token (every layer): {_bytes(per_token, kv.bits_per_value):,} "
                  f"bytes at {kv.name}")
     parts = [f"{n} layers x {tokens:,} tokens x {per:,}" for (tokens, per), n in groups.items()]
@@ -145,8 +146,8 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
         else:
             notes.append("KV cache: multi-head latent attention, expanded keys and values (as "
                          "transformers keeps them); --mla latent gives the compressed cache")
-    if any(layer.window for layer in d.layers):
-        windowed = sum(1 for layer in d.layers if layer.window)
+    if any(layer.window for layer, _ in counts):
+        windowed = sum(n for layer, n in counts if layer.window)
         notes.append(f"KV cache: {windowed} of {len(d.layers)} layers attend through a sliding "
                      f"window and keep window - 1 past tokens")
     return total, how, notes
@@ -576,11 +577,11 @@ def compute(report: Report, context: int) -> Compute:
             else Fraction(1)
         linear += int(weights * share)
     prefill = decode = 0
-    for layer in d.layers:
-        per_key = layer.heads * (layer.key_dim + layer.value_dim)
+    for layer, n in d.layers.counts():
+        per_key = n * layer.heads * (layer.key_dim + layer.value_dim)
         w = layer.window
-        if w:
-            keys = sum(min(t, w) for t in range(1, context + 1))
+        if w and w < context:  # sum(min(t, w) for t in 1..context), in closed form
+            keys = w * (w + 1) // 2 + (context - w) * w
         else:
             keys = context * (context + 1) // 2
         prefill += keys * per_key

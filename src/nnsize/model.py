@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -212,6 +212,64 @@ class AttentionLayer:
     latent_dim: int | None = None
 
 
+Run = tuple[tuple[AttentionLayer, ...], int]  # a block of consecutive layers, and its repeats
+
+
+@dataclass(frozen=True)
+class Layers:
+    """A decoder's attention layers as runs of repeated blocks, so that a model of 10^15 layers
+    (or of 10^6 alternating local and global ones) is a few entries:
+
+        Layers.periodic((local, global), 5)  ->  local global local global local
+    """
+
+    runs: tuple[Run, ...]
+
+    @staticmethod
+    def of(layers: Iterable[AttentionLayer]) -> Layers:
+        """Layers listed one by one; equal neighbours merge into one run."""
+        runs: list[list[Any]] = []
+        for layer in layers:
+            if runs and runs[-1][0] == (layer,):
+                runs[-1][1] += 1
+            else:
+                runs.append([(layer,), 1])
+        return Layers(tuple((block, n) for block, n in runs))
+
+    @staticmethod
+    def periodic(block: tuple[AttentionLayer, ...], count: int) -> Layers:
+        """count layers that repeat block, the last repeat cut short where count ends."""
+        whole, rest = divmod(count, len(block))
+        runs = [(block, whole)] if whole else []
+        return Layers(tuple(runs + ([(block[:rest], 1)] if rest else [])))
+
+    def __len__(self) -> int:
+        return sum(len(block) * n for block, n in self.runs)
+
+    def __getitem__(self, i: int) -> AttentionLayer:
+        if i < 0:
+            i += len(self)
+        for block, n in self.runs:
+            if 0 <= i < len(block) * n:
+                return block[i % len(block)]
+            i -= len(block) * n
+        raise IndexError("layer index out of range")
+
+    def __iter__(self) -> Iterator[AttentionLayer]:
+        """Every layer one by one (meant for small models and tests; see counts())."""
+        for block, n in self.runs:
+            for _ in range(n):
+                yield from block
+
+    def counts(self) -> list[tuple[AttentionLayer, int]]:
+        """Each distinct layer with how many layers are like it, in order of first use."""
+        out: dict[AttentionLayer, int] = {}
+        for block, n in self.runs:
+            for layer in block:
+                out[layer] = out.get(layer, 0) + n
+        return list(out.items())
+
+
 @dataclass(frozen=True)
 class Decoder:
     """The shape of a decoder-only language model, for the memory and compute planner."""
@@ -219,7 +277,7 @@ class Decoder:
     hidden: int
     intermediate: int
     vocab: int
-    layers: tuple[AttentionLayer, ...]
+    layers: Layers
     experts_per_token: int = 0  # 0: dense
     expert_intermediate: int = 0
 
