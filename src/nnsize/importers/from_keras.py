@@ -118,8 +118,10 @@ def load_keras_file(path: str, convention: str = "keras") -> Report:
 
     from ..network import count_spec
 
+    from ..files import open_regular
+
     try:
-        with zipfile.ZipFile(path) as z:
+        with open_regular(path) as f, zipfile.ZipFile(f) as z:
             info = z.getinfo("config.json")
             if info.file_size > MAX_CONFIG_BYTES:
                 raise SpecError(f"{path}: config.json of {info.file_size:,} bytes is too large")

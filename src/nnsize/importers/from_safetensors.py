@@ -36,16 +36,18 @@ def header_length(head: bytes, size: int, path: str) -> int:
 
 
 def read_header(path: str) -> list[Stored]:
-    try:
-        size = os.path.getsize(path)
-        with open(path, "rb") as f:
+    from ..files import open_regular
+
+    with open_regular(path) as f:
+        try:
+            size = os.fstat(f.fileno()).st_size
             head = f.read(8)
             length = header_length(head, size, path)
             raw = f.read(length)
-    except FileNotFoundError as e:
-        raise SpecError(f"{path}: no such file") from e
-    except OSError as e:
-        raise SpecError(f"{path}: cannot be read ({e.strerror or e})") from e
+        except OSError as e:
+            raise SpecError(f"{path}: cannot be read ({e.strerror or e})") from e
+    if len(raw) < length:
+        raise SpecError(f"{path}: the file ended inside its header (truncated while read?)")
     return parse_header(raw, size - 8 - length, path)
 
 
