@@ -194,6 +194,8 @@ def serve(argv: list[str]) -> str:
                    "127.0.0.1, this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     args = p.parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        raise NnsizeError(f"--port {args.port}: a TCP port is a number from 0 to 65535")
     try:
         import uvicorn
 

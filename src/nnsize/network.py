@@ -21,7 +21,7 @@ from .model import Report, Row, Shape
 
 ENTRY_KEYS = ("repeat", "trainable", "name")
 MAX_CHANGING_REPEATS = 10_000  # repetitions whose shape keeps changing are run one by one
-MAX_VISITS = 100_000  # layers built one by one in all (each a row of the report)
+MAX_VISITS = 50_000  # layers built one by one in all (each a row of the report)
 
 
 def count_spec(spec: Any, convention: str = PYTORCH, source: str = "spec") -> Report:

@@ -97,22 +97,23 @@ def _check_archive(path: str, f: Any) -> None:
 
 
 def load_checkpoint(path: str) -> Report:
-    try:
-        import torch
-    except ImportError as e:
-        raise SpecError("reading PyTorch checkpoints needs torch: pip install torch") from e
     import pickle
     import warnings
     import zipfile
 
     from ..files import open_regular
 
+    # the file and its zip directory are checked before torch is imported (seconds)
     with open_regular(path) as f:
         if not zipfile.is_zipfile(f):
             raise SpecError(f"{path}: not a zip-format PyTorch checkpoint (the legacy format "
                             f"cannot be read without loading all of it; re-save it with "
                             f"torch.save)")
         _check_archive(path, f)
+    try:
+        import torch
+    except ImportError as e:
+        raise SpecError("reading PyTorch checkpoints needs torch: pip install torch") from e
     try:
         with warnings.catch_warnings():  # torch's notes would make a second line of output
             warnings.simplefilter("ignore")
