@@ -185,6 +185,8 @@ def server() -> Iterator[int]:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+        if proc.stderr:
+            proc.stderr.close()
 
 
 def request(port: int, method: str, path: str, body: Any = None,
