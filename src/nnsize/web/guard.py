@@ -58,8 +58,8 @@ async def answer(send: Send, status: int, detail: str, close: bool = False) -> N
 class Guard:
     """Wraps an ASGI app; see the module's docstring."""
 
-    def __init__(self, app: App, seconds: float = REQUEST_SECONDS) -> None:
-        self.app, self.seconds = app, seconds
+    def __init__(self, app: App, seconds: float | None = None) -> None:
+        self.app, self.seconds = app, REQUEST_SECONDS if seconds is None else seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
