@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import SpecError
@@ -31,8 +32,9 @@ class _Reader:
     """The header's bytes in memory (at most MAX_HEADER of them), read from position pos; size
     is the whole file's, which every claimed length is checked against first."""
 
-    def __init__(self, data: bytes, size: int, path: str) -> None:
-        self.data, self.size, self.path, self.pos = data, size, path, 0
+    def __init__(self, data: bytes, size: int, path: str,
+                 more: Callable[[int], bytes] | None = None) -> None:
+        self.data, self.size, self.path, self.pos, self.more = data, size, path, 0, more
 
     def left(self) -> int:
         return self.size - self.pos
@@ -41,6 +43,13 @@ class _Reader:
         if n > self.left():
             raise SpecError(f"{self.path}: {what} needs {n:,} bytes but only {self.left():,} "
                             f"remain: truncated or not a GGUF file")
+        while self.pos + n > len(self.data) and self.more is not None and \
+                len(self.data) < min(self.size, MAX_HEADER):
+            # read on in growing steps: a header of 1 MB in a 40 GB file costs about 1 MB
+            chunk = self.more(min(max(len(self.data), 1 << 20), MAX_HEADER - len(self.data)))
+            if not chunk:
+                break
+            self.data += chunk
         if self.pos + n > len(self.data):
             raise SpecError(f"{self.path}: the header is larger than {MAX_HEADER:,} bytes, "
                             f"the most nnsize reads")
@@ -105,7 +114,7 @@ class _Reader:
             (kind,) = _U32.unpack_from(data, pos)
             self.pos = pos + 12  # the type, and the data offset (not needed)
             return name, dims, kind
-        except (IndexError, struct.error):
+        except (IndexError, struct.error):  # at the end of what was read so far, or wrong
             return self._tensor_info_slowly(i)
 
     def _tensor_info_slowly(self, i: int) -> tuple[str, tuple[int, ...], int]:
@@ -135,17 +144,17 @@ def read_gguf(path: str) -> tuple[dict[str, Any], list[Stored]]:
 
     with open_regular(path) as f:
         try:
-            size = os.fstat(f.fileno()).st_size
-            data = f.read(min(size, MAX_HEADER))
+            return parse(b"", os.fstat(f.fileno()).st_size, path, f.read)
         except OSError as e:
             raise SpecError(f"{path}: cannot be read ({e.strerror or e})") from e
-    return parse(data, size, path)
 
 
-def parse(data: bytes, size: int, path: str) -> tuple[dict[str, Any], list[Stored]]:
-    """Metadata and tensors from a GGUF header: data, the first bytes of a file of size."""
+def parse(data: bytes, size: int, path: str, more: Callable[[int], bytes] | None = None
+          ) -> tuple[dict[str, Any], list[Stored]]:
+    """Metadata and tensors from a GGUF header: data, the first bytes of a file of size, and
+    more(n), which reads on from the file where there is one."""
     sizes, names = _quant_sizes()
-    r = _Reader(data, size, path)
+    r = _Reader(data, size, path, more)
     if r.take(4, "the magic number") != b"GGUF":
         raise SpecError(f"{path}: not a GGUF file (no GGUF magic number)")
     version = r.unpack("<I", "the version")
