@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from hostile import Case, all_cases, write_case
 
 CPU_SECONDS = 10
@@ -136,7 +135,7 @@ def _runnable(case: Case) -> bool:
 def test_cli_on_hostile_input(tmp_path: Path) -> None:
     cases = [c for c in CASES if _runnable(c)]
     folders = []
-    for i, case in enumerate(cases):
+    for i in range(len(cases)):
         folder = tmp_path / f"case{i}"  # one folder each: FIFOs and shards stay apart
         folder.mkdir()
         folders.append(folder)
@@ -173,9 +172,9 @@ def server() -> Iterator[int]:
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1):
                     break
-            except OSError:
+            except OSError as e:
                 if proc.poll() is not None:
-                    raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "")
+                    raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "") from e
                 time.sleep(0.1)
         yield port
     finally:

@@ -210,7 +210,7 @@ def serve(argv: list[str]) -> str:
     print(f"nnsize web calculator on http://{args.host}:{args.port}/ (Ctrl+C stops it)",
           flush=True)
     try:
-        run(Guard(create_app()), args.host, args.port)
+        run(Guard(create_app()), args.host, args.port)  # type: ignore[arg-type]
     except OSError as e:  # the port taken, an address not of this machine
         raise NnsizeError(f"cannot serve on {args.host}:{args.port} ({e.strerror or e})") from e
     return ""

@@ -9,8 +9,8 @@ Defaults are those of transformers' config class for each family (tests check th
 
 from __future__ import annotations
 
-from fractions import Fraction
 from collections.abc import Iterator
+from fractions import Fraction
 from typing import Any
 
 from ..model import AttentionLayer, Decoder, Layers, Tensor

@@ -116,9 +116,8 @@ def load_keras_file(path: str, convention: str = "keras") -> Report:
     """Count a .keras archive from its config.json, translated to nnsize's layer spec."""
     import zipfile
 
-    from ..network import count_spec
-
     from ..files import open_regular
+    from ..network import count_spec
 
     try:
         with open_regular(path) as f, zipfile.ZipFile(f) as z:
@@ -134,7 +133,7 @@ def load_keras_file(path: str, convention: str = "keras") -> Report:
         raise SpecError(f"{path}: not a .keras archive ({e})") from e
     except (ValueError, RecursionError) as e:
         raise SpecError(f"{path}: config.json is not valid JSON ({e})") from e
-    model = config.get("config") if isinstance(config, dict) else None
+    model: Any = config.get("config") if isinstance(config, dict) else None
     layers = model.get("layers") if isinstance(model, dict) else None
     if not isinstance(layers, list) or not all(
             isinstance(lc, dict) and isinstance(lc.get("class_name"), str) and

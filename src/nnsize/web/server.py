@@ -22,7 +22,7 @@ def protocol() -> type:
     """uvicorn's h11 protocol with a deadline for each request head."""
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
-    class HeadDeadline(H11Protocol):  # type: ignore[misc]
+    class HeadDeadline(H11Protocol):
         _deadline: Any = None
 
         def connection_made(self, transport: Any) -> None:
