@@ -41,7 +41,7 @@ def slow():
     time.sleep(6)
     return {}
 
-server.run(guard.Guard(app), "127.0.0.1", int(sys.argv[1]))
+server.serve(app, "127.0.0.1", int(sys.argv[1]))
 """
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, make_dataclass
 from typing import Any
 
 from ..errors import SpecError
-from ..model import Shape, Tensor
+from ..model import Saves, Shape, Tensor
 from .base import PYTORCH, Kind, Pos, alias, register
 from .spelling import translate
 
@@ -39,6 +39,12 @@ def _along_dim(self: Any, x: Shape) -> Shape:
     return x
 
 
+# What autograd keeps for backward: the output where the gradient is a function of it (ReLU's
+# mask, sigmoid's s(1 - s)), else the input.
+SAVED_OUTPUT = ("ReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "ELU")
+SAVED_INPUT = ("ReLU6", "GELU", "SiLU", "Mish", "LeakyReLU", "Hardswish", "Hardsigmoid",
+               "Softplus")
+
 for _name, _args in ELEMENTWISE.items():
     _namespace: dict[str, Any] = {"__doc__": f"{_name}: elementwise, no parameters."}
     if _DIM in _args:
@@ -47,7 +53,10 @@ for _name, _args in ELEMENTWISE.items():
         _name,
         [(a, t, field()) if d is None and "None" not in t else (a, t, field(default=d))
          for a, t, d in _args],
-        bases=(Kind,), frozen=True, namespace=_namespace))
+        bases=(Kind,), frozen=True,
+        namespace={**_namespace,
+                   "saves": Saves(output=True) if _name in SAVED_OUTPUT else
+                   Saves(input=True) if _name in SAVED_INPUT else None}))
 
 
 @register

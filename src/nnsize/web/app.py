@@ -3,27 +3,35 @@
 The API counts what it is sent and nothing else: it opens no path it is given (a network is a
 shorthand, a spec object, a config object, a preset name or the header bytes of a checkpoint),
 writes nothing to disk, and answers bad input with a 4xx carrying the CLI's message.  Requests
-are limited in size: 1 MiB for JSON, 16 MiB for checkpoint headers (documented in the README).
+are limited in size (1 MiB for JSON, 16 MiB for checkpoint headers) and in time (guard.py; all
+documented in the README).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model
 
-from .. import __version__
 from ..errors import NnsizeError
+from ..importers import FORMATS
 from ..model import Report
+from ..version import __version__
+from .guard import HEADER_LIMIT, JSON_LIMIT, REQUEST_SECONDS, Guard
+
+__all__ = ["HEADER_LIMIT", "JSON_LIMIT", "create_app"]
 
 STATIC = Path(__file__).parent / "static"
-JSON_LIMIT = 1024 * 1024
-HEADER_LIMIT = 16 * 1024 * 1024
 Numbers = Literal["int", "string"]
+# the formats read from a file's first bytes, from the importers' one table
+if TYPE_CHECKING:
+    HeaderFormat = str
+else:
+    HeaderFormat = Literal[tuple(f.name for f in FORMATS if f.from_bytes)]
 
 
 class CountRequest(BaseModel):
@@ -43,7 +51,7 @@ class CountRequest(BaseModel):
 class ConfigRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     config: dict[str, Any]
-    base: bool = False
+    base: StrictBool = False  # true or false: 0 and "no" are refused, not read as false
 
 
 class GrowthRequest(BaseModel):
@@ -51,41 +59,59 @@ class GrowthRequest(BaseModel):
     network: str = Field(max_length=10_000, examples=["10-20-20-20-2"])
 
 
-class PlanRequest(BaseModel):
-    """A model (one of network, spec, config, preset) and the planner's setup."""
-
-    model_config = ConfigDict(extra="forbid")
-    network: str | None = Field(None, max_length=10_000)
-    spec: dict[str, Any] | None = None
-    config: dict[str, Any] | None = None
-    preset: str | None = Field(None, max_length=200)
-    dtype: str = Field("bf16", max_length=40)
-    batch: int = Field(1, ge=1, le=2**40)
-    context: int = Field(2048, ge=1, le=2**40)
-    kv_dtype: str | None = Field(None, max_length=40)
-    train: bool = False
-    optimizer: Literal["sgd", "sgd-momentum", "adam", "adamw", "adam-8bit", "adafactor",
-                       "lion"] = "adamw"
-    mixed_precision: bool = True
-    checkpointing: bool = False
-    gpus: int = Field(1, ge=1, le=1_000_000)
-    sharding: Literal["none", "ddp", "zero1", "zero2", "zero3", "fsdp", "tp"] = "none"
-    lora_rank: int = Field(0, ge=0, le=1_000_000)
-    qlora: bool = False
-    gpu: str | None = Field(None, max_length=40, examples=["rtx-4090", "24GiB"])
+def _setup_field(f: Any) -> tuple[Any, Any]:
+    """A pydantic field for one of memory.setup.Setup's fields, from its type and metadata."""
+    m = f.metadata
+    if f.type == "bool":
+        return StrictBool, f.default
+    if f.type == "int":
+        return int, Field(f.default, ge=m["low"], le=m["high"], description=m["help"])
+    if m["listed"]:
+        return list[str], Field(list(f.default), max_length=64, description=m["help"])
+    if m["choices"]:
+        return Literal[m["choices"]], Field(f.default, description=m["help"])
+    kind: Any = str | None if f.type == "str | None" else str
+    return kind, Field(f.default, max_length=m["max_length"], description=m["help"])
 
 
-def _plan_model(body: PlanRequest) -> Report:
+def _plan_request() -> type[BaseModel]:
+    """A model (one of network, spec, config, preset), the planner's setup (every field of
+    memory.setup.Setup, as the CLI has them) and, for fit, a gpu."""
+    from ..memory.setup import setup_fields
+
+    fields: dict[str, Any] = {
+        "network": (str | None, Field(None, max_length=10_000)),
+        "spec": (dict[str, Any] | None, None),
+        "config": (dict[str, Any] | None, None),
+        "preset": (str | None, Field(None, max_length=200)),
+        **{f.name: _setup_field(f) for f in setup_fields()},
+        "gpu": (str | None, Field(None, max_length=40, examples=["rtx-4090", "24GiB"])),
+    }
+    return create_model("PlanRequest", __config__=ConfigDict(extra="forbid"),
+                        __doc__=_plan_request.__doc__, **fields)
+
+
+PlanRequest = _plan_request()
+
+
+def _setup(body: Any) -> Any:
+    from ..memory.setup import Setup, setup_fields
+
+    values: dict[str, Any] = {}
+    for f in setup_fields():  # lists (lora_targets, keep) become the Setup's tuples
+        value = getattr(body, f.name)
+        values[f.name] = tuple(value) if isinstance(value, list) else value
+    return Setup(**values)
+
+
+def _plan_model(body: Any) -> Report:
     given = [x for x in (body.network, body.spec, body.config, body.preset) if x is not None]
     if len(given) != 1:
         raise NnsizeError("give exactly one of: network, spec, config, preset")
     if body.preset is not None:
-        from ..presets import presets
+        from ..architectures.presets import find
 
-        found = presets().get(body.preset.lower())
-        if found is None:
-            raise NnsizeError(f"no preset {body.preset!r}")
-        return found.count(None)
+        return find(body.preset).count(None)
     if body.config is not None:
         from ..architectures import count_config
 
@@ -93,46 +119,24 @@ def _plan_model(body: PlanRequest) -> Report:
     return _count(CountRequest(network=body.network, spec=body.spec))
 
 
-def _plan_view(plan: Any) -> dict[str, Any]:
-    from ..render import human
-
-    return {"title": plan.title, "total": str(plan.total),
-            "total_binary": human(plan.total, True), "notes": plan.notes,
-            "lines": [{"name": line.name, "bytes": str(line.bytes), "how": line.how,
-                       "exact": line.exact, "binary": human(line.bytes, True),
-                       "decimal": human(line.bytes, False)} for line in plan.lines]}
-
-
 class PresetRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(max_length=200, examples=["llama-3.1-8b"])
-    base: bool = False
+    base: StrictBool = False
     actions: int | None = Field(None, ge=1, le=1_000_000)
-
-
-def _strings(value: Any) -> Any:
-    """Every int as a string: what a browser gets, so no count is rounded by a JS float."""
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _strings(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_strings(v) for v in value]
-    return value
 
 
 def _answer(report: Report, numbers: Numbers) -> dict[str, Any]:
     """The report, and the strings the page shows (rendered by render.py, as everywhere)."""
-    from ..render import explanation, layer_table, markdown, memory_rows, totals
+    from ..render.json import report_dict, strings
+    from ..render.report import explanation, layer_table, markdown, memory_rows, totals
 
     headers, rows, _ = layer_table(report)
-    data = report.to_dict()
+    data = report_dict(report)
     view = {"headers": headers, "rows": rows, "totals": totals(report),
             "memory": memory_rows(report), "markdown": markdown(report),
             "explain": explanation(report) if len(report.rows) <= 500 else ""}
-    return {"report": _strings(data) if numbers == "string" else data, "view": view}
+    return {"report": strings(data) if numbers == "string" else data, "view": view}
 
 
 def _count(body: CountRequest) -> Report:
@@ -159,54 +163,28 @@ def _count(body: CountRequest) -> Report:
     return count_shorthand(from_counts(inputs, hidden, neurons, outputs), body.convention)
 
 
-class _SizeLimit:
-    """ASGI middleware: 413 for a body over the limit, by Content-Length or as it streams."""
+class Detail(BaseModel):
+    """Every error answer: the reason, as the command line would say it."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = HEADER_LIMIT if scope["path"] == "/api/checkpoint" else JSON_LIMIT
-        headers = dict(scope.get("headers") or [])
-        length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            await _too_large(send, limit)
-            return
-        seen = 0
-
-        async def limited() -> Any:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await _too_large(send, limit)
+    detail: str
 
 
-class _TooLarge(Exception):
-    pass
-
-
-async def _too_large(send: Any, limit: int) -> None:
-    body = f'{{"detail": "request larger than {limit:,} bytes"}}'.encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
+# The answers every endpoint may give besides its own, for the OpenAPI schema (FastAPI adds
+# 422 itself); their bodies are {"detail": "..."}.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Detail, "description": "Bad input: the command line's one-line message"},
+    408: {"model": Detail, "description": f"The body did not arrive within {REQUEST_SECONDS:g} s"},
+    413: {"model": Detail, "description": f"A body over {JSON_LIMIT:,} bytes ({HEADER_LIMIT:,} "
+                                          f"for /api/checkpoint)"},
+}
 
 
 def create_app() -> FastAPI:
     app = FastAPI(title="nnsize", version=__version__,
                   description="Exact sizes of neural networks: parameters layer by layer, "
-                              "memory at every precision, compute.")
+                              "memory at every precision, compute.  Every request must arrive "
+                              f"and be answered within {REQUEST_SECONDS:g} s (else 408 or 422).",
+                  responses=ERRORS)
 
     @app.exception_handler(NnsizeError)
     async def bad_input(request: Request, e: NnsizeError) -> JSONResponse:
@@ -231,13 +209,9 @@ def create_app() -> FastAPI:
     @app.post("/api/preset")
     def preset(body: PresetRequest, numbers: Numbers = "int") -> dict[str, Any]:
         """Count a preset by name ('nnsize presets' lists them)."""
-        from ..presets import presets
+        from ..architectures.presets import find
 
-        found = presets().get(body.name.lower())
-        if found is None:
-            from ..errors import suggest
-
-            raise NnsizeError(f"no preset {body.name!r}{suggest(body.name, list(presets()))}")
+        found = find(body.name)
         options: dict[str, Any] = {"base": body.base}
         if body.actions is not None:
             options["actions"] = body.actions
@@ -253,47 +227,36 @@ def create_app() -> FastAPI:
         hidden = parse(body.network)[1:-1]
         w = hidden[0][0] if hidden else 1
         widths = Range(tuple(sorted({max(1, w // 4), max(1, w // 2), w, 2 * w, 4 * w, 8 * w})))
+        from ..render.json import growth_dict, strings
+
         _, _, by_width, by_depth = mlp_growth(body.network, widths,
                                               Range((1, 2, 4, 8, 16, 32, 64)))
-        return {s.axis: {"fixed": str(s.fixed), "sizes": [str(x) for x in s.sizes],
-                         "params": [str(p) for p in s.params],
-                         "exponent": f"{s.exponent:.2f}"} for s in (by_width, by_depth)}
+        return strings(growth_dict([by_width, by_depth]))  # type: ignore[no-any-return]
 
     @app.post("/api/memory")
-    def memory(body: PlanRequest) -> dict[str, Any]:
+    def memory(body: PlanRequest) -> dict[str, Any]:  # type: ignore[valid-type]
         """Memory for inference or training, line by line (counts as strings), and, given a
         gpu, whether it fits: the largest batch, the longest context, the fewest GPUs."""
-        from ..memory import Setup, fit, plan
+        from ..memory import fit, plan
+        from ..render.json import fit_dict, plan_dict, strings
 
         report = _plan_model(body)
-        setup = Setup(dtype=body.dtype, batch=body.batch, context=body.context,
-                      kv_dtype=body.kv_dtype, train=body.train, optimizer=body.optimizer,
-                      mixed_precision=body.mixed_precision, checkpointing=body.checkpointing,
-                      gpus=body.gpus, sharding=body.sharding, lora_rank=body.lora_rank,
-                      qlora=body.qlora)
-        if body.gpu is None:
-            return {"plan": _plan_view(plan(report, setup))}
+        setup = _setup(body)
+        if body.gpu is None:  # type: ignore[attr-defined]
+            return {"plan": strings(plan_dict(plan(report, setup)))}
         from ..gpus import find_gpu
-        from ..render import human
 
-        gpu = find_gpu(body.gpu)
+        gpu = find_gpu(body.gpu)  # type: ignore[attr-defined]
         result = fit(report, setup, gpu.usable)
-        return {"plan": _plan_view(result.plan),
-                "fit": {"gpu": gpu.name, "usable": str(gpu.usable),
-                        "usable_binary": human(gpu.usable, True), "fits": result.fits,
-                        "largest_batch": str(result.largest_batch),
-                        "longest_context": str(result.longest_context),
-                        "fewest_gpus": str(result.fewest_gpus),
-                        "precisions": [{"dtype": name, "binary": human(b, True), "fits": ok}
-                                       for name, b, ok in result.precisions]}}
+        return {"plan": strings(plan_dict(result.plan)), "fit": strings(fit_dict(result, gpu))}
 
     @app.get("/api/dtypes")
     def dtypes() -> list[dict[str, str]]:
         """Every precision the planner knows, with its exact bits per value."""
         from ..precision import catalogue
+        from ..render.json import dtype_list
 
-        return [{"name": p.name, "bits": str(p.bits_per_value), "description": p.description}
-                for p in catalogue().values()]
+        return dtype_list(list(catalogue().values()))
 
     @app.get("/api/gpus")
     def gpus() -> list[dict[str, str]]:
@@ -306,10 +269,10 @@ def create_app() -> FastAPI:
     @app.get("/api/presets")
     def preset_list() -> list[dict[str, str]]:
         """Every preset: name, kind, description, where its numbers come from."""
-        from ..presets import presets
+        from ..architectures.presets import presets
+        from ..render.json import preset_list
 
-        return [{"name": p.name, "kind": p.kind, "description": p.description,
-                 "source": p.source} for p in presets().values()]
+        return preset_list(list(presets().values()))
 
     @app.get("/api/layers")
     def layer_types() -> list[str]:
@@ -320,32 +283,31 @@ def create_app() -> FastAPI:
 
     @app.post("/api/checkpoint")
     async def checkpoint(request: Request,
-                         format: Literal["safetensors", "gguf", "onnx"] = Query(...),
+                         format: Annotated[HeaderFormat, Query()],
                          file_size: int = Query(..., ge=0, le=2**62),
                          name: str = Query("checkpoint", max_length=500),
                          numbers: Numbers = "int") -> dict[str, Any]:
         """Count a checkpoint from its first bytes (the body): a safetensors file's length and
         header, a GGUF file's whole header, or a whole ONNX file (whose external data stays
         behind).  file_size is the whole file's size."""
+        from starlette.concurrency import run_in_threadpool
+
+        from ..importers import find_format
+
         data = await request.body()
-        if format == "onnx":
-            from ..importers.from_onnx import load_onnx
+        load = find_format(format).loader()
 
-            return _answer(load_onnx(name, data), numbers)
-        if format == "safetensors":
-            from ..importers.from_safetensors import load_safetensors
+        def answer() -> dict[str, Any]:  # in a thread: a 16 MiB header stalls no one else
+            report = load(name, data, file_size) if format == "safetensors" else \
+                load(name, data)
+            return _answer(report, numbers)
 
-            report = load_safetensors(name, data, file_size)
-        else:
-            from ..importers.from_gguf import load_gguf
-
-            report = load_gguf(name, data)
-        return _answer(report, numbers)
+        return await run_in_threadpool(answer)
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
         return FileResponse(STATIC / "index.html")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(_SizeLimit)
+    app.add_middleware(Guard)  # bounded bodies, a deadline, an answer to every request
     return app

@@ -62,7 +62,8 @@ def protocol() -> type:
     return HeadDeadline
 
 
-def run(app: Any, host: str, port: int) -> None:
+def serve(app: Any, host: str, port: int) -> None:
+    """Serve app (create_app()'s, which guard.Guard wraps already) until interrupted."""
     import uvicorn
 
     uvicorn.run(app, host=host, port=port, log_level="warning", http=protocol(),
