@@ -1,6 +1,7 @@
 """ASGI middleware: every request gets a bounded body, a deadline and an answer.
 
-    body over its limit (by Content-Length, or as a chunked body streams)   -> 413
+    body over its limit (by Content-Length, or as a chunked body streams)   -> 413, once read
+        to its end (up to DRAIN_LIMIT; a larger one at once, the connection closed)
     body not received within REQUEST_SECONDS (sent a byte at a time)        -> 408
     no answer within REQUEST_SECONDS of the request's start                 -> 422
     an exception nothing else handled                                       -> 500, and the
@@ -9,8 +10,8 @@
 The body is read here, whole (it is at most 16 MiB), and replayed to the app, so the app never
 waits on a slow client.  The app runs as its own task: at the deadline the answer goes out and
 whatever the app sends later is dropped (a thread cannot be stopped; every count nnsize makes
-is bounded, so it ends soon after).  413 and 408 close the connection: the unread rest of the
-body would otherwise be read as the next request.
+is bounded, so it ends soon after).  A 408, or a 413 before the body's end, closes the
+connection: the unread rest of the body would otherwise be read as the next request.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ App = Callable[[Scope, Receive, Send], Awaitable[None]]
 JSON_LIMIT = 1024 * 1024  # bytes of a JSON request body
 HEADER_LIMIT = 16 * 1024 * 1024  # bytes of a checkpoint's first bytes (/api/checkpoint)
 REQUEST_SECONDS = 10.0  # from the request's start to its answer, body included
+# A body over its limit is still read (and dropped) up to this many bytes, so the client, still
+# sending, hears the 413 instead of a reset connection; past it the connection is closed.
+DRAIN_LIMIT = 64 * 1024 * 1024
 
 log = logging.getLogger("nnsize.web")
 
@@ -39,9 +43,9 @@ def body_limit(path: str) -> int:
 
 
 class _Refused(Exception):
-    def __init__(self, status: int, detail: str) -> None:
+    def __init__(self, status: int, detail: str, close: bool = True) -> None:
         super().__init__(detail)
-        self.status, self.detail = status, detail
+        self.status, self.detail, self.close = status, detail, close
 
 
 async def answer(send: Send, status: int, detail: str, close: bool = False) -> None:
@@ -70,7 +74,7 @@ class Guard:
         try:
             body = await _read_body(scope, receive, deadline, loop, self.seconds)
         except _Refused as e:
-            await answer(send, e.status, e.detail, close=True)
+            await answer(send, e.status, e.detail, close=e.close)
             return
         await self._run(scope, body, receive, send, deadline, loop)
 
@@ -129,7 +133,7 @@ async def _read_body(scope: Scope, receive: Receive, deadline: float,
     limit = body_limit(scope["path"])
     headers = dict(scope.get("headers") or [])
     length = headers.get(b"content-length")
-    if length is not None and (not length.isdigit() or int(length) > limit):
+    if length is not None and (not length.isdigit() or int(length) > DRAIN_LIMIT):
         raise _Refused(413, f"request larger than {limit:,} bytes")
     chunks, seen = [], 0
     while True:
@@ -143,8 +147,11 @@ async def _read_body(scope: Scope, receive: Receive, deadline: float,
             raise _Refused(400, "the client went away before sending the whole body")
         chunk = message.get("body", b"")
         seen += len(chunk)
-        if seen > limit:
+        if seen > DRAIN_LIMIT:
             raise _Refused(413, f"request larger than {limit:,} bytes")
-        chunks.append(chunk)
+        if seen <= limit:
+            chunks.append(chunk)
         if not message.get("more_body"):
+            if seen > limit:  # read to its end, so the client hears the answer
+                raise _Refused(413, f"request larger than {limit:,} bytes", close=False)
             return b"".join(chunks)
