@@ -15,8 +15,8 @@ buffers (role 'quantization'), so totals answer "how big is the model" and the s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 from ..model import Report, Row, Tensor, numel, sum_formula
 
@@ -36,9 +36,8 @@ BOOKKEEPING = re.compile(r"\.(qzeros|scales|g_idx|SCB|absmax|quant_map|nested_ab
 BOOKKEEPING_ENDS = ("qzeros", "scales", "g_idx", "SCB", "absmax", "quant_map")
 
 
-@dataclass(frozen=True)
-class Stored:
-    """One tensor as a file stores it."""
+class Stored(NamedTuple):
+    """One tensor as a file stores it (a named tuple: a million are built in a header's time)."""
 
     name: str
     shape: tuple[int, ...]
