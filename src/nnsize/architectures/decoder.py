@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
 
+from ..errors import SpecError, shown
 from ..model import AttentionLayer, Decoder, Layers, Tensor
 from .assembly import Assembly, Layer, check_runs, embedding, linear, norm
 from .config import Config
@@ -215,6 +216,10 @@ def _windows(family: str, c: Config, layers: int) -> Windows:
     window = c.value("sliding_window", None)
     types = c.value("layer_types", None)
     if isinstance(types, list) and len(types) == layers:
+        if not all(isinstance(t, str) for t in types):
+            bad = next(t for t in types if not isinstance(t, str))
+            raise SpecError(f"{c.where}: layer_types lists attention types by name, such as "
+                            f"'sliding_attention', got {shown(bad)}")
         return tuple(((window if t == "sliding_attention" else None,), 1) for t in types)
     if not isinstance(window, int) or isinstance(window, bool) or window < 1:
         return (((None,), layers),)
