@@ -192,6 +192,20 @@ def overflow() -> list[Case]:
                                                      "--width", "100:1")))
     cases.append(Case("serve-port-99999", argv=("serve", "--port", "99999")))
     cases.append(Case("serve-port-negative", argv=("serve", "--port", "-5")))
+    cases.append(Case("speed-context-10e400", argv=(
+        "speed", "llama-3.1-8b", "--gpu", "h100-80gb", "--context", str(BIG)),
+        api=("POST", "/api/speed", {"preset": "llama-3.1-8b", "gpu": "h100-80gb",
+                                    "context": BIG})))
+    cases.append(Case("train-time-gpus-10e29", argv=(
+        "train-time", "llama-3.1-8b", "--gpu", "h100-80gb", "--gpus", str(10**29),
+        "--tokens", "15T"),
+        api=("POST", "/api/train-time", {"preset": "llama-3.1-8b", "gpu": "h100-80gb",
+                                         "gpus": 10**29, "tokens": "15T"})))
+    cases.append(Case("speed-config-10e15-layers", "speed.json",
+                      _json(_config("llama", 10**15)),
+                      argv=("speed", "{path}", "--gpu", "h100-80gb"),
+                      api=("POST", "/api/speed", {"config": _config("llama", 10**15),
+                                                  "gpu": "h100-80gb"})))
     cases.append(Case("memory-context-10e30", "ctx.json", _json(_config("llama", 2)),
                       argv=("memory", "{path}", "--context", str(10**30))))
     cases.append(Case("compute-context-10e15-window", "ctxw.json",
