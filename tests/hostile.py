@@ -90,6 +90,13 @@ def unbounded_work() -> list[Case]:
         "deepseek_v3", 10**15, first_k_dense_replace=10**12, n_routed_experts=4,
         num_experts_per_tok=2, moe_intermediate_size=32, q_lora_rank=32, kv_lora_rank=32,
         qk_rope_head_dim=8, qk_nope_head_dim=8, v_head_dim=8, num_key_value_heads=4))
+    for name, config in (("llama", _config("llama", 10**15)), ("deepseek", _config(
+            "deepseek_v3", 10**15, first_k_dense_replace=10**12, n_routed_experts=4,
+            num_experts_per_tok=2, moe_intermediate_size=32, q_lora_rank=32, kv_lora_rank=32,
+            qk_rope_head_dim=8, qk_nope_head_dim=8, v_head_dim=8, num_key_value_heads=4))):
+        cases.append(Case(f"{name}-10e15-training", f"{name}-train.json", _json(config),
+                          argv=("memory", "{path}", "--train"),
+                          api=("POST", "/api/memory", {"config": config, "train": True})))
     cases += _config_case("qwen-window-long-context", _config(
         "qwen2", 10**6, use_sliding_window=True, sliding_window=7, max_window_layers=3))
     for kind, n in (("LSTM", 10**6), ("GRU", 10**7), ("RNN", 10**15)):

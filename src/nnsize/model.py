@@ -249,6 +249,21 @@ class Layers:
             for _ in range(n):
                 yield from block
 
+    def split_counts(self, at: int) -> list[tuple[AttentionLayer, int, int]]:
+        """Each distinct layer with how many like it come before index at, and from at on."""
+        out: dict[AttentionLayer, list[int]] = {}
+        position = 0
+        for block, n in self.runs:
+            for j, layer in enumerate(block):
+                first = position + j  # this layer's indexes: first + k x len(block), k < n
+                # how many of them are >= at: k >= ceil((at - first) / len(block))
+                skip = min(n, max(0, -(-(at - first) // len(block))))
+                counts = out.setdefault(layer, [0, 0])
+                counts[0] += skip
+                counts[1] += n - skip
+            position += len(block) * n
+        return [(layer, before, after) for layer, (before, after) in out.items()]
+
     def counts(self) -> list[tuple[AttentionLayer, int]]:
         """Each distinct layer with how many layers are like it, in order of first use."""
         out: dict[AttentionLayer, int] = {}
