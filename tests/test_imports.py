@@ -1,7 +1,7 @@
 """The imports of src/nnsize, read with ast (nothing is executed): no cycle, and each package
 imports only those below it.
 
-    core (errors, units, model, precision, spec)  <  layers  <  sources (network, shorthand,
+    core (errors, units, model, precision, spec, files)  <  layers  <  sources (network, shorthand,
     architectures, importers, sources)  <  analyses (memory, sparsity, initialization, search,
     growth, diff, gpus, speed)  <  render  <  cli, web  <  the package itself (__init__,
     conveniences)
@@ -19,7 +19,7 @@ import pytest
 SRC = Path(__file__).parent.parent / "src" / "nnsize"
 
 LEVELS = [
-    ("errors", "units", "model", "precision", "spec", "version"),
+    ("errors", "units", "model", "precision", "spec", "version", "files"),
     ("layers",),
     ("network", "shorthand", "architectures", "importers", "sources"),
     ("memory", "sparsity", "initialization", "search", "growth", "diff", "gpus", "speed"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ..errors import SpecError, suggest
+from ..errors import SpecError, shown, suggest
 from ..model import Report
 from .config import Config
 from .registry import FAMILIES, Family
@@ -76,7 +76,7 @@ def count_config(data: Any, where: str = "config.json", base: bool = False) -> R
     model_type = _model_type(data, arch, where)
     family = families().get(model_type)
     if family is None:
-        raise SpecError(f"{where}: model_type {model_type!r} is not supported"
+        raise SpecError(f"{where}: model_type {shown(model_type)} is not supported"
                         f"{suggest(model_type, list(families()))}; supported: "
                         f"{', '.join(sorted(families()))}")
     if arch is None:

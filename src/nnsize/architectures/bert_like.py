@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..model import Tensor
-from .assembly import Assembly, Layer, embedding, linear, norm
+from .assembly import Assembly, Layer, check_runs, embedding, linear, norm
 from .config import Config
 from .registry import register
 
@@ -163,7 +163,9 @@ def albert(family: str, c: Config, name: str, base: bool) -> Assembly:
                 "norms": norm("attention.LayerNorm", h, True) +
                 norm("full_layer_layer_norm", h, True)}
 
-    for g in range(c.int("num_hidden_groups")):
+    groups = c.int("num_hidden_groups")
+    check_runs(groups, "num_hidden_groups")
+    for g in range(groups):
         a.stack(f"{p}encoder.albert_layer_groups.{g}.albert_layers.", c.int("inner_group_num"),
                 layer, title=f"group {g} layers")
     if base:
@@ -271,7 +273,8 @@ def modernbert(family: str, c: Config, name: str, base: bool) -> Assembly:
                 "mlp": linear("mlp.Wi", 2 * inter, h, mb) + linear("mlp.Wo", h, inter, mb),
                 "norms": (norm("attn_norm", h, nb) if i else []) + norm("mlp_norm", h, nb)}
 
-    a.stack(f"{p}layers.", c.int("num_hidden_layers"), layer)
+    # layer 0 has no attention norm: it differs from layer 1 on
+    a.stack(f"{p}layers.", c.int("num_hidden_layers"), layer, starts=(0, 1))
     a.add("final norm", "norm", norm(f"{p}final_norm", h, nb))
     if not base:
         tied = c.bool("tie_word_embeddings")

@@ -10,14 +10,15 @@ class for each family (tests check them against it).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from fractions import Fraction
+from itertools import islice
 from typing import Any
 
-from ..errors import SpecError
-from ..model import AttentionLayer, Decoder, Tensor
-from .assembly import Assembly, Layer, embedding, linear, norm
+from ..errors import SpecError, shown
+from ..model import AttentionLayer, Decoder, Layers, Tensor
+from .assembly import MAX_RUNS, Assembly, Layer, check_runs, embedding, linear, norm
 from .config import MISSING, Config
 from .registry import register
 from .traits import Flag, Moe, Traits
@@ -251,6 +252,40 @@ def _sparse(m: Moe, c: Config, i: int, layers: int) -> bool:
     return True
 
 
+def _starts(t: Traits, c: Config, d: Dims) -> Iterator[int]:
+    """The layers where _sparse's answer may change from the layer before (see stack())."""
+    yield 0
+    m = t.moe
+    if m is None:
+        return
+    rule = m.layers
+    if rule == "types" and c.value("mlp_layer_types", None) is None:
+        rule = m.types_else
+    if rule == "sparse_step":
+        for i in c.ints("mlp_only_layers"):
+            yield from (i, i + 1)
+        step = c.int("decoder_sparse_step")
+        if step > 1:
+            for i in range(step - 1, d.layers, step):
+                yield from (i, i + 1)
+    elif rule == "first_k_dense":
+        yield c.int("first_k_dense_replace", least=0)
+    elif rule == "first_dense":
+        yield 1
+    elif rule == "types":  # a list as long as the model: every layer may differ
+        yield from range(1, d.layers)
+    elif rule == "interleave":
+        listed = c.value("moe_layers", None)
+        if listed is not None:
+            for i in c.ints("moe_layers"):
+                yield from (i, i + 1)
+        else:
+            step = c.int("interleave_moe_layer_step", least=0)
+            if step > 1:
+                for i in range(step - 1, d.layers, step):
+                    yield from (i, i + 1)
+
+
 def _top_k(m: Moe, c: Config) -> int:
     return c.int(m.top_k, None) or 1
 
@@ -285,42 +320,70 @@ def _layer(t: Traits, c: Config, d: Dims, i: int) -> Layer:
     return layer
 
 
-def _windows(t: Traits, c: Config, layers: int) -> list[int | None]:
-    """Each layer's sliding window, by the config's layer_types or the family's rule."""
+Windows = tuple[tuple[tuple[int | None, ...], int], ...]  # runs: (a block of windows, repeats)
+
+
+def _windows(t: Traits, c: Config, layers: int) -> Windows:
+    """Each layer's sliding window, by the config's layer_types or the family's rule, as runs of
+    repeated blocks (a million alternating layers are one run)."""
     window = c.value("sliding_window", None)
     types = c.value("layer_types", None)
     if isinstance(types, list) and len(types) == layers:
-        return [window if t == "sliding_attention" else None for t in types]
+        if not all(isinstance(x, str) for x in types):
+            bad = next(x for x in types if not isinstance(x, str))
+            raise SpecError(f"{c.where}: layer_types lists attention types by name, such as "
+                            f"'sliding_attention', got {shown(bad)}")
+        return tuple(((window if x == "sliding_attention" else None,), 1) for x in types)
     if not isinstance(window, int) or isinstance(window, bool) or window < 1:
-        return [None] * layers
+        return (((None,), layers),)
     if t.windows == "alternate":  # local and global layers alternate, local first
-        return [window if i % 2 == 0 else None for i in range(layers)]
+        return _periodic((window, None), layers)
     if t.windows == "pattern":  # five local layers to every global one
         pattern = c.int("sliding_window_pattern", 6)
-        return [window if (i + 1) % pattern else None for i in range(layers)]
+        if pattern <= 64:
+            return _periodic((window,) * (pattern - 1) + (None,), layers)
+        # a long pattern: runs of local layers between the global ones
+        whole, rest = divmod(layers, pattern)
+        check_runs(2 * whole + 1, "sliding_window_pattern")
+        return tuple(((window,), pattern - 1) if j % 2 == 0 else ((None,), 1)
+                     for j in range(2 * whole)) + ((((window,), rest),) if rest else ())
     if t.windows == "qwen":
         if not c.value("use_sliding_window", False):
-            return [None] * layers
-        first = c.int("max_window_layers", 28, least=0)
-        return [window if i >= first else None for i in range(layers)]
+            return (((None,), layers),)
+        first = min(c.int("max_window_layers", 28, least=0), layers)
+        return tuple(run for run in (((None,), first), ((window,), layers - first)) if run[1])
     if t.windows == "all":
-        return [window] * layers
-    return [None] * layers
+        return (((window,), layers),)
+    return (((None,), layers),)
+
+
+def _periodic(block: tuple[int | None, ...], count: int) -> Windows:
+    whole, rest = divmod(count, len(block))
+    return tuple(run for run in ((block, whole), (block[:rest], 1)) if run[1] and run[0])
 
 
 def decoder_shape(t: Traits, c: Config, d: Dims) -> Decoder:
-    windows = _windows(t, c, d.layers)
     if t.attention == "latent":
         nope, rope, v = c.int("qk_nope_head_dim"), c.int("qk_rope_head_dim"), c.int("v_head_dim")
-        layers = tuple(AttentionLayer(d.heads, d.heads, nope + rope, v, w,
-                                      c.int("kv_lora_rank") + rope) for w in windows)
+        latent = c.int("kv_lora_rank") + rope
+
+        def attention(w: int | None) -> AttentionLayer:
+            return AttentionLayer(d.heads, d.heads, nope + rope, v, w, latent)
     else:
-        layers = tuple(AttentionLayer(d.heads, d.kv, d.head_dim, d.head_dim, w) for w in windows)
+        def attention(w: int | None) -> AttentionLayer:
+            return AttentionLayer(d.heads, d.kv, d.head_dim, d.head_dim, w)
+    layers = Layers(tuple((tuple(attention(w) for w in block), n)
+                          for block, n in _windows(t, c, d.layers)))
     experts, expert_inter = 0, 0
     m = t.moe
-    if m is not None and any(_sparse(m, c, i, d.layers) for i in range(d.layers)):
+    # the layers' kinds change only at _starts: asking there answers for every layer
+    points = sorted(set(islice((i for i in _starts(t, c, d) if 0 <= i < d.layers),
+                               MAX_RUNS + 1)))
+    check_runs(len(points), f"layers (of {d.layers:,})")
+    sparse = [_sparse(m, c, i, d.layers) for i in points] if m is not None else [False]
+    if m is not None and any(sparse):
         experts, expert_inter = _top_k(m, c), c.int(m.width)
-    dense = m is None or not all(_sparse(m, c, i, d.layers) for i in range(d.layers))
+    dense = not all(sparse)
     return Decoder(d.hidden, d.inter if dense else 0, d.vocab, layers, experts, expert_inter)
 
 
@@ -335,7 +398,8 @@ def build_traits(t: Traits, c: Config, name: str, base: bool) -> Assembly:
     if t.moe is not None:
         n = c.int(t.moe.experts, least=0)
         active["experts"] = Fraction(_top_k(t.moe, c), n) if n else Fraction(0)
-    a.stack(f"{prefix}layers.", d.layers, lambda i: _layer(t, c, d, i), active=active)
+    a.stack(f"{prefix}layers.", d.layers, lambda i: _layer(t, c, d, i), active=active,
+            starts=_starts(t, c, d))
     if t.final_norm:
         final = norm(t.final_norm, d.hidden, flag(c, t.norm_bias))
         a.add("final norm", "norm", [w.prefixed(prefix) for w in final])

@@ -3,18 +3,22 @@ the first GPT, XGLM, BioGPT, MPT."""
 
 from __future__ import annotations
 
-from ..model import AttentionLayer, Decoder, Tensor
+from ..model import AttentionLayer, Decoder, Layers, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
 from .gpt import GPT2_NAMES, conv1d
 from .registry import register
 from .seq2seq import stack_layer
 
+Windows = tuple[tuple[tuple[int | None, ...], int], ...]  # runs: (a block of windows, repeats)
 
-def _decoder(h: int, inter: int, v: int, heads: int, kv: int,
-             windows: list[int | None]) -> Decoder:
+
+def _decoder(h: int, inter: int, v: int, heads: int, kv: int, layers: int,
+             windows: Windows | None = None) -> Decoder:
     d = h // heads
-    return Decoder(h, inter, v, tuple(AttentionLayer(heads, kv, d, d, w) for w in windows))
+    runs = windows if windows is not None else (((None,), layers),)
+    return Decoder(h, inter, v, Layers(tuple(
+        (tuple(AttentionLayer(heads, kv, d, d, w) for w in block), n) for block, n in runs)))
 
 
 def _head(a: Assembly, c: Config, v: int, h: int, tied_to: str, bias: bool = False,
@@ -39,7 +43,7 @@ def gpt_bigcode(family: str, c: Config, name: str, base: bool) -> Assembly:
     p = "" if base else "transformer."
     layers = c.int("num_hidden_layers")
     a = Assembly(name)
-    a.decoder = _decoder(h, inner, v, heads, 1 if mq else heads, [None] * layers)
+    a.decoder = _decoder(h, inner, v, heads, 1 if mq else heads, layers)
     a.add("embeddings", "embedding", embedding(f"{p}wte", v, h) +
           embedding(f"{p}wpe", c.int("max_position_embeddings"), h))
     a.stack(f"{p}h.", layers, lambda i: {
@@ -52,23 +56,30 @@ def gpt_bigcode(family: str, c: Config, name: str, base: bool) -> Assembly:
     return a
 
 
-def _neo_windows(c: Config, layers: int) -> list[int | None]:
-    """GPT-Neo's attention_types, [[["global", "local"], 12]], expanded to one entry a layer."""
+def _neo_windows(c: Config, layers: int) -> Windows:
+    """GPT-Neo's attention_types, [[["global", "local"], 12]]: runs of a block of kinds."""
+    from ..errors import SpecError
+
     types = c.value("attention_types")
     if types is None:  # what the config class fills in
         types = [[["global", "local"], 12]]
-    kinds: list[str] = []
+    window = c.int("window_size")
+    runs: list[tuple[tuple[int | None, ...], int]] = []
+    count = 0
     if isinstance(types, list):
         for item in types:
             if isinstance(item, list) and len(item) == 2 and isinstance(item[0], list) and \
-                    isinstance(item[1], int):
-                kinds += [str(k) for k in item[0]] * item[1]
-    if len(kinds) != layers:
-        from ..errors import SpecError
-        raise SpecError(f"{c.where}: attention_types {types!r} must name one attention kind "
-                        f"for each of the {layers} layers")
-    window = c.int("window_size")
-    return [window if k == "local" else None for k in kinds]
+                    isinstance(item[1], int) and not isinstance(item[1], bool) and \
+                    item[1] >= 0 and item[0] and len(item[0]) <= 64:
+                runs.append((tuple(window if k == "local" else None for k in item[0]), item[1]))
+                count += len(item[0]) * item[1]
+            else:
+                count = -1
+                break
+    if count != layers:
+        raise SpecError(f"{c.where}: attention_types must name one attention kind for each of "
+                        f"the {layers} layers, got {str(types)[:200]}")
+    return tuple(runs)
 
 
 @register("gpt_neo", {"vocab_size": 50257, "max_position_embeddings": 2048,
@@ -81,7 +92,7 @@ def gpt_neo(family: str, c: Config, name: str, base: bool) -> Assembly:
     layers = c.int("num_layers")
     p = "" if base else "transformer."
     a = Assembly(name)
-    a.decoder = _decoder(h, inner, v, heads, heads, _neo_windows(c, layers))
+    a.decoder = _decoder(h, inner, v, heads, heads, layers, _neo_windows(c, layers))
     a.add("embeddings", "embedding", embedding(f"{p}wte", v, h) +
           embedding(f"{p}wpe", c.int("max_position_embeddings"), h))
     a.stack(f"{p}h.", layers, lambda i: {
@@ -104,7 +115,7 @@ def codegen(family: str, c: Config, name: str, base: bool) -> Assembly:
     layers = c.int("num_hidden_layers")
     p = "" if base else "transformer."
     a = Assembly(name)
-    a.decoder = _decoder(h, inner, v, heads, heads, [None] * layers)
+    a.decoder = _decoder(h, inner, v, heads, heads, layers)
     a.add("embeddings", "embedding", embedding(f"{p}wte", v, h))
     a.stack(f"{p}h.", layers, lambda i: {
         "attention": linear("attn.qkv_proj", 3 * h, h) + linear("attn.out_proj", h, h),
@@ -124,7 +135,7 @@ def openai_gpt(family: str, c: Config, name: str, base: bool) -> Assembly:
     layers = c.int("num_hidden_layers")
     p = "" if base else "transformer."
     a = Assembly(name)
-    a.decoder = _decoder(h, 4 * h, v, heads, heads, [None] * layers)
+    a.decoder = _decoder(h, 4 * h, v, heads, heads, layers)
     a.add("embeddings", "embedding", embedding(f"{p}tokens_embed", v, h) +
           embedding(f"{p}positions_embed", c.int("max_position_embeddings"), h))
     a.stack(f"{p}h.", layers, lambda i: {
@@ -154,7 +165,7 @@ def xglm(family: str, c: Config, name: str, base: bool) -> Assembly:
     heads = c.int("attention_heads")
     p = "" if base else "model."
     a = Assembly(name)
-    a.decoder = _decoder(h, ffn, v, heads, heads, [None] * c.int("num_layers"))
+    a.decoder = _decoder(h, ffn, v, heads, heads, c.int("num_layers"))
     a.add("embeddings", "embedding", embedding(f"{p}embed_tokens", v, h))
     _fairseq_decoder(a, c, p, h, ffn, "num_layers")
     if not base:
@@ -170,7 +181,7 @@ def biogpt(family: str, c: Config, name: str, base: bool) -> Assembly:
     heads = c.int("num_attention_heads")
     p = "" if base else "biogpt."
     a = Assembly(name)
-    a.decoder = _decoder(h, ffn, v, heads, heads, [None] * c.int("num_hidden_layers"))
+    a.decoder = _decoder(h, ffn, v, heads, heads, c.int("num_hidden_layers"))
     a.add("embeddings", "embedding", embedding(f"{p}embed_tokens", v, h) +
           embedding(f"{p}embed_positions", c.int("max_position_embeddings") + 2, h))
     _fairseq_decoder(a, c, p, h, ffn)
@@ -189,7 +200,7 @@ def mpt(family: str, c: Config, name: str, base: bool) -> Assembly:
     layers = c.int("n_layers")
     p = "" if base else "transformer."
     a = Assembly(name)
-    a.decoder = _decoder(h, 4 * h, v, heads, heads, [None] * layers)
+    a.decoder = _decoder(h, 4 * h, v, heads, heads, layers)
     a.add("embeddings", "embedding", embedding(f"{p}wte", v, h))
     a.stack(f"{p}blocks.", layers, lambda i: {
         "attention": linear("attn.Wqkv", 3 * h, h) + linear("attn.out_proj", h, h),

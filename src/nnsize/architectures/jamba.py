@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from ..model import AttentionLayer, Decoder, Tensor
+from ..model import AttentionLayer, Decoder, Layers, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
 from .mamba import selective_scan
@@ -63,14 +63,17 @@ def jamba(family: str, c: Config, name: str, base: bool) -> Assembly:
 
     p = "" if base else "model."
     a = Assembly(name)
-    mamba_layers = sum(1 for i in range(layers) if not attention(i))
-    sparse = any(i % moe_period == moe_offset for i in range(layers)) and experts > 1
-    a.decoder = Decoder(h, inter, v, tuple(AttentionLayer(heads, kv, d, d)
-                                           for i in range(layers) if attention(i)),
+    # layers i with i % period == offset: ceil((layers - offset) / period) of them
+    attention_layers = -(-(layers - attn_offset) // attn_period) if attn_offset < layers else 0
+    sparse = moe_offset < layers and experts > 1
+    a.decoder = Decoder(h, inter, v, Layers((((AttentionLayer(heads, kv, d, d),),
+                                              attention_layers),) if attention_layers else ()),
                         top_k if sparse else 0, inter if sparse else 0,
-                        state_values=mamba_layers * (inner * k + inner * n))
+                        state_values=(layers - attention_layers) * (inner * k + inner * n))
     a.add("embeddings", "embedding", embedding(f"{p}embed_tokens", v, h))
-    a.stack(f"{p}layers.", layers, layer, active={"experts": Fraction(top_k, experts)})
+    # any layer may differ from the one before (stack() refuses past MAX_RUNS runs)
+    a.stack(f"{p}layers.", layers, layer, active={"experts": Fraction(top_k, experts)},
+            starts=range(layers))
     a.add("final norm", "norm", norm(f"{p}final_layernorm", h))
     if not base:
         tied = c.bool("tie_word_embeddings")

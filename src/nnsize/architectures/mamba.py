@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from ..errors import SpecError
-from ..model import Decoder, Tensor
+from ..model import Decoder, Layers, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
 from .registry import register
@@ -69,7 +69,7 @@ def _build(family: str, c: Config, name: str, base: bool) -> Assembly:
     inner, bias, conv_bias = _inner(c), c.bool("use_bias"), c.bool("use_conv_bias")
     p = "" if base else "backbone."
     a = Assembly(name)
-    a.decoder = Decoder(h, inner, v, (), state_values=state_values(family, c))
+    a.decoder = Decoder(h, inner, v, Layers(()), state_values=state_values(family, c))
     a.add("embeddings", "embedding", embedding(f"{p}embeddings", v, h))
     if family == "mamba2":
         heads, groups = c.int("num_heads"), c.int("n_groups")

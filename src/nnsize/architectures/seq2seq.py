@@ -8,6 +8,7 @@ Blenderbot, Blenderbot-Small, M2M-100.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,19 +49,28 @@ def stack_layer(d: int, ffn: int, cross: bool, k_bias: bool = True) -> Layer:  #
             "norms": norms + norm("final_layer_norm", d, True)}
 
 
+def _same(layer: Layer) -> Callable[[int], Layer]:
+    """Every layer of a stack alike."""
+    return lambda i: layer
+
+
 def build_layout(lay: Layout, family: str, c: Config, name: str, base: bool) -> Assembly:
     d, v = c.int("d_model"), c.int("vocab_size")
     p = "" if base else "model."
     a = Assembly(name)
     shared = family != "marian" or c.bool("share_encoder_decoder_embeddings")
-    target = v if shared else c.int("decoder_vocab_size", None) or v
+    # Marian's decoder may have a vocabulary of its own (its embeddings are that size, and so is
+    # the head where the embeddings are not shared)
+    decoder_vocab = c.int("decoder_vocab_size", None) or v if family == "marian" else v
+    target = v if shared else decoder_vocab
     tied = c.bool("tie_word_embeddings")
     if shared:
         a.add("embeddings", "embedding", embedding(f"{p}shared", v, d))
     for side in ("encoder", "decoder"):
         top: list[Tensor] = []
         if not shared or not tied:  # untied, transformers 5 keeps each stack's own copy
-            top += embedding(f"{p}{side}.embed_tokens", v if side == "encoder" else target, d)
+            top += embedding(f"{p}{side}.embed_tokens", v if side == "encoder" else decoder_vocab,
+                             d)
         rows = c.int("max_position_embeddings")
         if lay.positions in ("offset", "learned"):
             top += embedding(f"{p}{side}.embed_positions",
@@ -71,9 +81,8 @@ def build_layout(lay: Layout, family: str, c: Config, name: str, base: bool) -> 
         if lay.embedding_norm:
             top += norm(f"{p}{side}.layernorm_embedding", d, True)
         a.add(f"{side} embeddings", "embedding", top)
-        ffn = c.int(f"{side}_ffn_dim")
-        a.stack(f"{p}{side}.layers.", c.int(f"{side}_layers"),
-                lambda i, ffn=ffn, side=side: stack_layer(d, ffn, side == "decoder"),
+        layer = stack_layer(d, c.int(f"{side}_ffn_dim"), side == "decoder")
+        a.stack(f"{p}{side}.layers.", c.int(f"{side}_layers"), _same(layer),
                 title=f"{side} layers")
         if lay.final_norm:
             a.add(f"{side} final norm", "norm", norm(f"{p}{side}.layer_norm", d, True))

@@ -15,8 +15,8 @@ buffers (role 'quantization'), so totals answer "how big is the model" and the s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 from ..model import Report, Row, Tensor, numel, sum_formula
 
@@ -29,13 +29,15 @@ DTYPE_BITS: dict[str, Fraction] = {
     "U64": Fraction(64), "U32": Fraction(32), "U16": Fraction(16), "U8": Fraction(8),
     "BOOL": Fraction(8), "C64": Fraction(64),
 }
+INT_BITS = {k: int(v) for k, v in DTYPE_BITS.items()}  # every stored dtype has whole bits
 BOOKKEEPING = re.compile(r"\.(qzeros|scales|g_idx|SCB|absmax|quant_map|nested_absmax|"
                          r"nested_quant_map|quant_state\..*)$|_scales$")
+# what every name BOOKKEEPING matches ends with (or holds .quant_state.): a cheap test first
+BOOKKEEPING_ENDS = ("qzeros", "scales", "g_idx", "SCB", "absmax", "quant_map")
 
 
-@dataclass(frozen=True)
-class Stored:
-    """One tensor as a file stores it."""
+class Stored(NamedTuple):
+    """One tensor as a file stores it (a named tuple: a million are built in a header's time)."""
 
     name: str
     shape: tuple[int, ...]
@@ -80,7 +82,8 @@ def logical_tensors(stored: list[Stored]) -> list[Tensor]:
                 f"{s.name}.quant_state.bitsandbytes__fp4" in by_name:
             out.append(Tensor(s.name, (numel(s.shape) * 2,), "weight"))
             out.append(Tensor(s.name + " (packed)", s.shape, "quantization", buffer=True))
-        elif BOOKKEEPING.search(s.name) and _quantized_sibling(s.name, by_name):
+        elif (s.name.endswith(BOOKKEEPING_ENDS) or ".quant_state." in s.name) and \
+                BOOKKEEPING.search(s.name) and _quantized_sibling(s.name, by_name):
             out.append(Tensor(s.name, s.shape, "quantization", buffer=True))
         else:
             out.append(Tensor(s.name, s.shape, _role(s.name)))
