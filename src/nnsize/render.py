@@ -159,7 +159,67 @@ def text(report: Report, explain: bool = False) -> str:
 
 
 def stored_lines(stored: dict[str, Any]) -> list[str]:
-    """What a checkpoint file holds, per dtype."""
+    """What a checkpoint file holds, per dtype; for a Hub model, where it came from and how it
+    differs from the config's count."""
+    lines = []
+    if "counted_with" in stored:
+        lines.append(f"Counted by building {stored['counted_with']} on the meta device (no "
+                     f"memory allocated), in {stored['build_ms']:,} ms")
+    if "hub" in stored:
+        lines += hub_lines(stored["hub"], stored)
+    if "config_error" in stored:
+        lines.append(f"The config could not be counted ({stored['config_error']}); the count "
+                     f"above is what the checkpoint stores")
+    if "checkpoint" in stored:
+        lines.append(f"No checkpoint to compare with: the repo has {stored['checkpoint']}")
+    if "format" in stored:
+        lines += _file_lines(stored)
+    if "differences" in stored:
+        lines += difference_lines(stored["differences"], stored.get("hub", {}))
+    return lines
+
+
+def hub_lines(hub: dict[str, Any], stored: dict[str, Any]) -> list[str]:
+    """Where a Hub model was read from, and what reading it cost."""
+    read = (f"; the headers are {n(stored['header_bytes'])} bytes of {n(stored['file_bytes'])}"
+            f" bytes ({human(stored['file_bytes'], True)}) of files" if "file_bytes" in stored
+            else "")
+    cached = f", {n(hub['cached_files'])} answered from the cache" if hub["cached_files"] else ""
+    offline = f" (offline: {hub['offline']})" if hub["offline"] else ""
+    return [f"From the Hugging Face Hub: {hub['repo']} at {hub['revision']} (commit "
+            f"{hub['commit'][:12]}){offline}",
+            f"Transferred {n(hub['bytes_transferred'])} bytes in {n(hub['requests'])} "
+            f"requests{cached}{read}", ""]
+
+
+def difference_lines(d: dict[str, Any], hub: dict[str, Any]) -> list[str]:
+    """The config's count against the checkpoint's tensors, said plainly."""
+    name = hub.get("repo", "")
+    if d["same"]:
+        tied = (f" ({n(d['tied_not_stored'])} tied tensor(s) stored once, or not at all)"
+                if d["tied_not_stored"] else "")
+        return ["", f"The checkpoint stores exactly the tensors the config builds{tied}."]
+    delta = d["checkpoint_params"] - d["config_params"]
+    out = ["", f"The config and the checkpoint differ: the checkpoint holds "
+               f"{n(d['checkpoint_params'])} parameters, {delta:+,} against the config's "
+               f"{n(d['config_params'])}."]
+    if d["quantized"]:
+        out.append("  The checkpoint is quantized: its packed tensors and scales stand for the "
+                   "weights above.")
+    for key, what in (("only_checkpoint", "stored, not in the model the config builds"),
+                      ("only_config", "in the model, not stored"),
+                      ("shapes_differ", "with other shapes")):
+        if d[key]:
+            examples = d["examples_shapes"] if key == "shapes_differ" else d[f"examples_{key}"]
+            first = examples[0] if key != "shapes_differ" else \
+                f"{examples[0][0]}: {shape(tuple(examples[0][1]))} vs " \
+                f"{shape(tuple(examples[0][2]))}"
+            out.append(f"  {n(d[key])} tensor(s) {what}, such as {first}")
+    out.append(f"  'nnsize diff {name}' lists them all.")
+    return out
+
+
+def _file_lines(stored: dict[str, Any]) -> list[str]:
     lines = [f"Stored in the file ({stored['format']}"
              + (f", {stored['shards']} shards" if "shards" in stored else "")
              + f"): {n(stored['tensors'])} tensors, {n(stored['elements'])} elements, "

@@ -1,0 +1,197 @@
+"""A model on the Hub as nnsize reports it: the count from its config, and what its checkpoint
+stores (tensors, dtypes, bytes, from the safetensors headers), with where the two differ.
+
+    config.json                       -> the model transformers builds (architectures/)
+    model.safetensors[.index.json]    -> every tensor stored: name, shape, dtype, bytes
+    both                              -> the config's report, the checkpoint's summary beside it
+    repo:Q4_K_M                       -> that GGUF file's header (all its parts)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from typing import IO, Any
+
+from ..errors import NnsizeError
+from ..model import Report
+from .fetch import WORKERS, HubError, Remote, Snapshot
+from .name import HubName
+
+INDEX, SINGLE, CONFIG = "model.safetensors.index.json", "model.safetensors", "config.json"
+PARTS = ("both", "config", "checkpoint")
+GGUF_CHUNK = 64 * 1024
+# a quantization in a GGUF file name: Q4_K_M, IQ2_XXS, Q8_0, BF16, F16, F32, MXFP4...
+QUANT = re.compile(r"(?<![A-Za-z0-9])((?:I?Q[0-9][A-Za-z0-9_]*?)|BF16|F16|F32|MXFP4(?:_MOE)?)"
+                   r"(?=[-.]|$)", re.IGNORECASE)
+LIMIT = 20  # names listed per kind of difference
+
+
+def count(name: HubName, base: bool = False, part: str = "both") -> Report:
+    """The report of a Hub model (part: both, or only its config's count or its checkpoint's)."""
+    if part not in PARTS:
+        raise NnsizeError(f"part must be one of {', '.join(PARTS)}, got {part!r}")
+    remote = Remote(name)
+    snap = remote.snapshot()
+    files = set(snap.files)
+    ggufs = sorted(f for f in snap.files if f.lower().endswith(".gguf"))
+    has_weights = INDEX in files or SINGLE in files
+    if name.quant is not None or (ggufs and CONFIG not in files and not has_weights):
+        return _gguf(remote, snap, ggufs)
+    if CONFIG not in files and not has_weights:
+        other = f" (it has GGUF files: name one, {name.repo}:QUANT)" if ggufs else ""
+        raise HubError(f"{name}: the repo has neither a config.json nor safetensors weights "
+                       f"({INDEX} or {SINGLE}){other}")
+    config: Report | None = None
+    config_error = ""
+    if CONFIG in files and part != "checkpoint":
+        try:
+            config = _count_config(remote, snap, base)
+        except HubError:
+            raise
+        except NnsizeError as e:
+            if part == "config" or not has_weights:
+                raise
+            config_error = str(e)
+    checkpoint = _checkpoint(remote, snap) if has_weights and part != "config" else None
+    hub = _hub_info(remote, snap)
+    if config is None and checkpoint is None:
+        raise HubError(f"{name}: the repo has no {'config.json' if part == 'config' else 'safetensors weights'}")
+    if checkpoint is None:
+        assert config is not None
+        note = {} if part == "config" else {"checkpoint": f"no {INDEX} or {SINGLE}"}
+        return replace(config, stored={**config.stored, "hub": hub, **note})
+    if config is None:
+        extra = {"config_error": config_error} if config_error else {}
+        return replace(checkpoint, stored={**checkpoint.stored, "hub": hub, **extra})
+    return replace(config, stored={**checkpoint.stored, **config.stored, "hub": hub,
+                                   "differences": differences(config, checkpoint)})
+
+
+def _count_config(remote: Remote, snap: Snapshot, base: bool) -> Report:
+    from ..architectures import count_config
+
+    where = f"{remote.name.repo}/{CONFIG}"
+    try:
+        data = json.loads(remote.small_file(CONFIG, snap.commit))
+    except ValueError as e:
+        raise NnsizeError(f"{where}: not valid JSON ({e})") from e
+    report = count_config(data, where, base)
+    return replace(report, source=f"{remote.name} ({CONFIG})")
+
+
+def _read_safetensors(where: str) -> Any:
+    from ..importers.from_safetensors import header_length, parse_header
+
+    def read(f: IO[bytes], size: int) -> tuple[list[Any], int]:
+        length = header_length(f.read(8), size, where)
+        raw = f.read(length)
+        return parse_header(raw, size - 8 - length, where), size
+
+    return read
+
+
+def _checkpoint(remote: Remote, snap: Snapshot) -> Report:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ..importers.tensors import checkpoint_report
+
+    repo = remote.name.repo
+    shards = [SINGLE]
+    weight_map: dict[str, Any] = {}
+    if INDEX in snap.files:
+        try:
+            index = json.loads(remote.small_file(INDEX, snap.commit))
+        except ValueError as e:
+            raise NnsizeError(f"{repo}/{INDEX}: not valid JSON ({e})") from e
+        weight_map = index.get("weight_map") if isinstance(index, dict) else None
+        if not isinstance(weight_map, dict) or not weight_map:
+            raise NnsizeError(f"{repo}/{INDEX}: no 'weight_map' of tensor names to shard files")
+        shards = sorted(set(weight_map.values()))
+        for shard in shards:
+            if not isinstance(shard, str) or ".." in shard.split("/") or shard.startswith("/") \
+                    or shard not in snap.files:
+                raise NnsizeError(f"{repo}/{INDEX}: shard {shard!r} is not a file of the repo")
+
+    def one(shard: str) -> tuple[tuple[list[Any], int], int]:
+        return remote.head(shard, snap.commit, _read_safetensors(f"{repo}/{shard}"))  # type: ignore[no-any-return]
+
+    with ThreadPoolExecutor(min(WORKERS, len(shards))) as pool:
+        results = list(pool.map(one, shards))
+    stored = [s for (tensors, _), _ in results for s in tensors]
+    missing = [n for n in weight_map if n not in {s.name for s in stored}]
+    if missing:
+        raise NnsizeError(f"{repo}/{INDEX}: {len(missing)} tensors of the index are in no "
+                          f"shard, such as {missing[0]!r}")
+    report = checkpoint_report(f"{remote.name} (safetensors)", stored, "safetensors")
+    report.stored["shards"] = len(shards)
+    report.stored["file_bytes"] = sum(size for (_, size), _ in results)
+    report.stored["header_bytes"] = sum(prefix for _, prefix in results)
+    return report
+
+
+def quants(files: list[str]) -> list[str]:
+    """The quantizations GGUF file names name: 'x-Q4_K_M.gguf' -> 'Q4_K_M'."""
+    found = {m.group(1).upper() for f in files for m in [QUANT.search(f.rsplit("/", 1)[-1])]
+             if m}
+    return sorted(found)
+
+
+def _gguf(remote: Remote, snap: Snapshot, ggufs: list[str]) -> Report:
+    from ..importers.from_gguf import parse
+    from ..importers.tensors import checkpoint_report
+
+    name = remote.name
+    if not ggufs:
+        raise HubError(f"{name}: the repo has no GGUF files")
+    if name.quant is None:
+        if len(ggufs) > 1 and len(quants(ggufs)) != 1:
+            raise HubError(f"{name.repo} has {len(ggufs)} GGUF files: name one, such as "
+                           f"{name.repo}:{(quants(ggufs) or ['Q4_K_M'])[0]} (it has "
+                           f"{', '.join(quants(ggufs)) or ', '.join(ggufs)})")
+        chosen = ggufs
+    else:
+        chosen = [f for f in ggufs if (m := QUANT.search(f.rsplit("/", 1)[-1]))
+                  and m.group(1).upper() == name.quant.upper()]
+        if not chosen:
+            raise HubError(f"{name.repo} has no {name.quant} GGUF file; it has "
+                           f"{', '.join(quants(ggufs)) or ', '.join(ggufs)}")
+    stored: list[Any] = []
+    metadata: dict[str, Any] = {}
+    sizes, prefixes = 0, 0
+    for f in chosen:  # a split file (-00001-of-00003.gguf) has a header per part
+        def read(stream: IO[bytes], size: int, f: str = f) -> tuple[Any, int]:
+            return parse(stream, size, f"{name.repo}/{f}"), size
+
+        ((meta, tensors), size), prefix = remote.head(f, snap.commit, read, GGUF_CHUNK)
+        metadata = metadata or meta
+        stored += tensors
+        sizes, prefixes = sizes + size, prefixes + prefix
+    report = checkpoint_report(f"{name} ({', '.join(chosen)})", stored, "gguf")
+    report.stored["metadata"] = {k: v for k, v in metadata.items()
+                                 if k.startswith("general.") or k == "version"}
+    report.stored["file_bytes"], report.stored["header_bytes"] = sizes, prefixes
+    return replace(report, stored={**report.stored, "hub": _hub_info(remote, snap)})
+
+
+def _hub_info(remote: Remote, snap: Snapshot) -> dict[str, Any]:
+    t = remote.transfer
+    return {"repo": remote.name.repo, "revision": remote.revision, "commit": snap.commit,
+            "endpoint": remote.endpoint, "bytes_transferred": t.bytes, "requests": t.requests,
+            "cached_files": t.cached_files, "offline": remote.offline_reason}
+
+
+def differences(config: Report, checkpoint: Report) -> dict[str, Any]:
+    """Where the config's model and the checkpoint's tensors differ, in plain terms."""
+    from ..diff import compare
+
+    d = compare(config, checkpoint)
+    return {"same": d.same, "config_params": config.total_params,
+            "checkpoint_params": checkpoint.total_params,
+            "only_config": len(d.only_a), "only_checkpoint": len(d.only_b),
+            "shapes_differ": len(d.mismatched), "tied_not_stored": len(d.tied_not_stored),
+            "examples_only_config": d.only_a[:LIMIT],
+            "examples_only_checkpoint": d.only_b[:LIMIT],
+            "examples_shapes": [[n, list(a), list(b)] for n, a, b in d.mismatched[:LIMIT]],
+            "quantized": bool(checkpoint.stored.get("quantized"))}
