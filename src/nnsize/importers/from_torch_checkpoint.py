@@ -65,7 +65,14 @@ def load_checkpoint(path: str) -> Report:
     _flatten(obj, "", tensors, torch, 0)
     if not tensors:
         raise SpecError(f"{path}: holds no tensors")
-    stored = [Stored(name, tuple(t.shape), DTYPES.get(str(t.dtype).replace("torch.", ""),
-                                                      str(t.dtype)),
-                     t.numel() * t.element_size()) for name, t in tensors]
+    stored, seen = [], {}
+    for name, t in tensors:
+        # tied weights (an LM head sharing the embeddings) are one storage, saved once: the
+        # same storage, offset, shape and strides is the same tensor under a second name
+        key = (t.untyped_storage().data_ptr(), t.storage_offset(), tuple(t.shape), t.stride(),
+               t.dtype)
+        first = seen.setdefault(key, name) if t.numel() else name
+        stored.append(Stored(name, tuple(t.shape),
+                             DTYPES.get(str(t.dtype).replace("torch.", ""), str(t.dtype)),
+                             t.numel() * t.element_size(), first if first != name else ""))
     return checkpoint_report(path, stored, "pytorch")

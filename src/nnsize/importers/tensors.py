@@ -29,6 +29,11 @@ DTYPE_BITS: dict[str, Fraction] = {
     "U64": Fraction(64), "U32": Fraction(32), "U16": Fraction(16), "U8": Fraction(8),
     "BOOL": Fraction(8), "C64": Fraction(64),
 }
+# Tensors a checkpoint stores that the model holds as buffers, not parameters (persistent
+# buffers are saved too): counted as buffers, as a config's report counts them.
+BUFFERS = {"e_score_correction_bias": "other",  # DeepSeek-V3's router: register_buffer
+           "running_mean": "statistic", "running_var": "statistic",
+           "num_batches_tracked": "statistic"}
 BOOKKEEPING = re.compile(r"\.(qzeros|scales|g_idx|SCB|absmax|quant_map|nested_absmax|"
                          r"nested_quant_map|quant_state\..*)$|_scales$")
 
@@ -41,6 +46,7 @@ class Stored:
     shape: tuple[int, ...]
     dtype: str
     nbytes: int
+    shared_with: str = ""  # the same data as this earlier tensor (tied weights saved once)
 
 
 def _group(name: str) -> str:
@@ -82,6 +88,10 @@ def logical_tensors(stored: list[Stored]) -> list[Tensor]:
             out.append(Tensor(s.name + " (packed)", s.shape, "quantization", buffer=True))
         elif BOOKKEEPING.search(s.name) and _quantized_sibling(s.name, by_name):
             out.append(Tensor(s.name, s.shape, "quantization", buffer=True))
+        elif s.shared_with:
+            out.append(Tensor(s.name, s.shape, _role(s.name), shared_with=s.shared_with))
+        elif s.name.rsplit(".", 1)[-1] in BUFFERS:
+            out.append(Tensor(s.name, s.shape, BUFFERS[s.name.rsplit(".", 1)[-1]], buffer=True))
         else:
             out.append(Tensor(s.name, s.shape, _role(s.name)))
     return out
@@ -104,13 +114,16 @@ def checkpoint_report(source: str, stored: list[Stored], fmt: str) -> Report:
                      qualified=True)
                  for i, (g, ts) in enumerate(groups.items()))
     dtypes: dict[str, dict[str, int]] = {}
-    for s in stored:
+    kept = [s for s in stored if not s.shared_with]  # a tied tensor's data is stored once
+    for s in kept:
         d = dtypes.setdefault(s.dtype, {"tensors": 0, "elements": 0, "bytes": 0})
         d["tensors"] += 1
         d["elements"] += numel(s.shape)
         d["bytes"] += s.nbytes
     quantized = any(t.role == "quantization" for t in tensors)
-    summary = {"format": fmt, "tensors": len(stored),
-               "elements": sum(numel(s.shape) for s in stored),
-               "bytes": sum(s.nbytes for s in stored), "dtypes": dtypes, "quantized": quantized}
+    summary = {"format": fmt, "tensors": len(kept),
+               "elements": sum(numel(s.shape) for s in kept),
+               "bytes": sum(s.nbytes for s in kept), "dtypes": dtypes, "quantized": quantized}
+    if len(kept) < len(stored):
+        summary["tied"] = len(stored) - len(kept)
     return Report(source, "checkpoint", (), rows, stored=summary)
