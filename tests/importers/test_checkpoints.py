@@ -112,7 +112,10 @@ def test_pytorch_checkpoints_without_unpickling_code(tmp_path: Path) -> None:
     path = tmp_path / "model.pt"
     torch.save({"state_dict": model.state_dict(), "epoch": 3}, path)
     report = nnsize.count(str(path))
-    assert report.total_params == sum(t.numel() for t in model.state_dict().values())
+    # BatchNorm's running statistics are buffers there, as in the model: 220 + 40 parameters,
+    # 20 + 20 + 1 buffers
+    assert report.total_params == sum(p.numel() for p in model.parameters()) == 260
+    assert report.buffers == sum(b.numel() for b in model.buffers()) == 41
 
     class Evil:
         def __reduce__(self) -> Any:
