@@ -72,8 +72,9 @@ def _parser() -> argparse.ArgumentParser:
                        "'nnsize COMMAND --help' for each one's options.")
     p.add_argument("network", nargs="?",
                    help=f"an MLP shorthand such as 10-20-20-20-2 or 784-512x4-10, a .json / "
-                        f".yaml layer spec, an .onnx or .keras file, or torch:package.module:"
-                        f"factory (default: {DEFAULT_NETWORK})")
+                        f".yaml layer spec, an .onnx or .keras file, torch:package.module:"
+                        f"factory, or a Hugging Face Hub model: org/name[@revision][:QUANT] "
+                        f"(default: {DEFAULT_NETWORK})")
     mlp = p.add_argument_group("the original calculator (instead of NETWORK)")
     mlp.add_argument("--inputs", type=int, help="input neurons")
     mlp.add_argument("--hidden-layers", type=int, help="number of hidden layers")
@@ -215,13 +216,23 @@ def diff(argv: list[str]) -> str:
     p = _Parser(prog="nnsize diff", description="Compare two sources of the same model "
                 "(a config or preset and a checkpoint, or two checkpoints); exit 1 if they "
                 "differ.")
-    p.add_argument("a")
-    p.add_argument("b")
+    p.add_argument("a", help="a config, preset or checkpoint; or a Hub model alone "
+                   "(org/name): its config against its checkpoint")
+    p.add_argument("b", nargs="?")
     p.add_argument("--base", action="store_true", help="count configs as base models")
     args = p.parse_args(argv)
     options: dict[str, object] = {"base": True} if args.base else {}
-    result = compare(nnsize.count(args.a, None, **options),
-                     nnsize.count(args.b, None, **options))
+    if args.b is None:
+        from .hub import parse
+
+        if parse(args.a) is None:
+            raise NnsizeError("give two sources to compare, or one Hub model (org/name) to "
+                              "compare its config with its checkpoint")
+        a = nnsize.count(args.a, None, part="config", **options)
+        b = nnsize.count(args.a, None, part="checkpoint", **options)
+    else:
+        a, b = nnsize.count(args.a, None, **options), nnsize.count(args.b, None, **options)
+    result = compare(a, b)
     text = diff_text(result)
     if not result.same:
         raise BudgetExceeded(text)

@@ -181,15 +181,15 @@ def stored_lines(stored: dict[str, Any]) -> list[str]:
 
 def hub_lines(hub: dict[str, Any], stored: dict[str, Any]) -> list[str]:
     """Where a Hub model was read from, and what reading it cost."""
-    read = (f"; the headers are {n(stored['header_bytes'])} bytes of {n(stored['file_bytes'])}"
-            f" bytes ({human(stored['file_bytes'], True)}) of files" if "file_bytes" in stored
-            else "")
-    cached = f", {n(hub['cached_files'])} answered from the cache" if hub["cached_files"] else ""
+    read = (f"; of the checkpoint's {n(stored['file_bytes'])} bytes "
+            f"({human(stored['file_bytes'], True)}) only its headers are read, "
+            f"{n(stored['header_bytes'])} bytes" if "file_bytes" in stored else "")
+    cached = f", {n(hub['cached_files'])} file(s) from the cache" if hub["cached_files"] else ""
     offline = f" (offline: {hub['offline']})" if hub["offline"] else ""
+    requests = "1 request" if hub["requests"] == 1 else f"{n(hub['requests'])} requests"
     return [f"From the Hugging Face Hub: {hub['repo']} at {hub['revision']} (commit "
             f"{hub['commit'][:12]}){offline}",
-            f"Transferred {n(hub['bytes_transferred'])} bytes in {n(hub['requests'])} "
-            f"requests{cached}{read}", ""]
+            f"Transferred {n(hub['bytes_transferred'])} bytes in {requests}{cached}{read}", ""]
 
 
 def difference_lines(d: dict[str, Any], hub: dict[str, Any]) -> list[str]:

@@ -56,3 +56,13 @@ def test_qwen3_moe_reads_num_local_experts() -> None:
         + 160 * 3 * 2560 * 6144 + 2 * 6144
     total = 2 * 151936 * 6144 + 62 * per_layer + 6144
     assert count_config(config).total_params == total == 480_154_875_392
+
+
+def test_a_run_of_one_layer_names_its_index() -> None:
+    # in the JSON, '{i}' stands only for a run of several layers (with first_index and copies)
+    config = {"model_type": "llama", "hidden_size": 8, "intermediate_size": 8,
+              "num_hidden_layers": 1, "num_attention_heads": 2, "vocab_size": 16}
+    names = [t["name"] for row in count_config(config).to_dict()["layers"]
+             for t in row["tensors"]]
+    assert "layers.0.self_attn.q_proj.weight" in names
+    assert not any("{i}" in n for n in names)

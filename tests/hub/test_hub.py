@@ -106,3 +106,59 @@ def test_names_local_paths_presets_and_shorthands(tmp_path: Path,
     (tmp_path / "org").mkdir()
     (tmp_path / "org" / "name").write_text("{}")
     assert parse("org/name") is None  # a local path that exists wins
+
+
+def test_every_command_takes_a_hub_name(hub: Hub, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from nnsize.cli import main
+
+    hub.add("org/tiny-llama", str(save_pretrained(TINY_LLAMA, tmp_path / "t", "4KB")))
+    capsys.readouterr()
+    assert main(["org/tiny-llama", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["total_params"] == 7920 and data["stored"]["hub"]["repo"] == "org/tiny-llama"
+    for argv in (["memory", "org/tiny-llama", "--dtype", "bf16", "--context", "64"],
+                 ["compute", "org/tiny-llama", "--context", "64"],
+                 ["fit", "org/tiny-llama", "--gpu", "24GiB"],
+                 ["compare", "org/tiny-llama", "10-20-2"],
+                 ["check", "org/tiny-llama", "--max-params", "1M"],
+                 ["diff", "org/tiny-llama"],
+                 ["diff", "org/tiny-llama", "org/tiny-llama@main"]):
+        assert main(argv) == 0, argv
+        assert capsys.readouterr().out
+    assert main(["org/missing"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("nnsize: error: org/missing: no such model repo") and err.count("\n") == 1
+
+
+def test_the_report_says_where_config_and_checkpoint_differ(hub: Hub, tmp_path: Path) -> None:
+    import json
+
+    folder = save_pretrained(TINY_LLAMA, tmp_path / "t")
+    # the config says 2 layers, the checkpoint stores 3: as DeepSeek-V3's extra MTP layer
+    config = json.loads((folder / "config.json").read_text())
+    config["num_hidden_layers"] = 2
+    (folder / "config.json").write_text(json.dumps(config))
+    hub.add("org/mtp", str(folder))
+    report = nnsize.count("org/mtp")
+    d = report.stored["differences"]
+    assert d["only_checkpoint"] == 9 and d["only_config"] == 0 and not d["same"]
+    assert d["checkpoint_params"] - d["config_params"] == 1952  # one layer: see the first test
+    text = str(report)
+    assert "The config and the checkpoint differ" in text
+    assert "9 tensor(s) stored, not in the model the config builds, such as " \
+           "model.layers.2." in text
+    assert "'nnsize diff org/mtp' lists them all." in text
+
+
+def test_a_model_type_without_a_builder_is_counted_by_transformers(hub: Hub,
+                                                                    tmp_path: Path) -> None:
+    config = {"model_type": "mpnet", "architectures": ["MPNetForMaskedLM"], "hidden_size": 16,
+              "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 8,
+              "vocab_size": 32, "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0}
+    hub.add("org/tiny-mpnet", str(save_pretrained(config, tmp_path / "m")))
+    report = nnsize.count("org/tiny-mpnet")
+    assert report.stored["counted_with"].startswith("MPNetForMaskedLM")
+    assert report.stored["differences"]["same"], report.stored["differences"]

@@ -107,6 +107,18 @@ def test_gguf(tmp_path: Path) -> None:
     assert report.stored["metadata"]["general.name"] == "tiny"
 
 
+def test_tied_weights_in_a_torch_checkpoint_are_one_parameter(tmp_path: Path) -> None:
+    # torch.save(state_dict) of a model whose head shares the embedding's storage:
+    # 10 x 4 = 40 parameters stored once, not 80
+    model = torch.nn.Sequential(torch.nn.Embedding(10, 4), torch.nn.Linear(4, 10, bias=False))
+    model[1].weight = model[0].weight
+    path = tmp_path / "tied.pt"
+    torch.save(model.state_dict(), path)
+    report = nnsize.count(str(path))
+    assert report.total_params == sum(p.numel() for p in model.parameters()) == 40
+    assert report.stored["bytes"] == 160 and report.stored["tied"] == 1
+
+
 def test_pytorch_checkpoints_without_unpickling_code(tmp_path: Path) -> None:
     model = torch.nn.Sequential(torch.nn.Linear(10, 20), torch.nn.BatchNorm1d(20))
     path = tmp_path / "model.pt"
