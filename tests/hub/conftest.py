@@ -47,7 +47,8 @@ def save_pretrained(config: dict[str, Any], folder: Path, max_shard_size: str | 
         warnings.simplefilter("ignore")
         cfg = transformers.CONFIG_MAPPING[model_type](**data)
         torch.manual_seed(0)
-        model = getattr(transformers, arch)(cfg) if arch else transformers.AutoModel.from_config(cfg)
+        model = getattr(transformers, arch)(cfg) if arch else \
+            transformers.AutoModel.from_config(cfg)
         kwargs = {"max_shard_size": max_shard_size} if max_shard_size else {}
         model.save_pretrained(folder, **kwargs)
     return folder

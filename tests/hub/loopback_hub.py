@@ -76,7 +76,7 @@ class Hub:
             files = dict(folder_or_files)
         digest = hashlib.sha1(repr(sorted((k, hashlib.sha1(v).hexdigest())
                                           for k, v in files.items())).encode()).hexdigest()
-        self.repos[repo] = Repo(files, digest, gated, {b: digest for b in branches})
+        self.repos[repo] = Repo(files, digest, gated, dict.fromkeys(branches, digest))
         return digest
 
     @property

@@ -43,8 +43,10 @@ def count_with_transformers(data: dict[str, Any], model_type: str, arch: str | N
                         f"{INSTALL}")
     import torch
     import transformers
-    from transformers.models.auto.configuration_auto import CONFIG_MAPPING_NAMES
-    from transformers.models.auto.modeling_auto import MODEL_MAPPING_NAMES
+    from transformers.models.auto import configuration_auto, modeling_auto
+
+    CONFIG_MAPPING_NAMES = getattr(configuration_auto, "CONFIG_MAPPING_NAMES")  # noqa: B009,N806
+    MODEL_MAPPING_NAMES = modeling_auto.MODEL_MAPPING_NAMES  # noqa: N806
 
     if model_type not in CONFIG_MAPPING_NAMES:
         code = data.get("auto_map")
@@ -89,7 +91,8 @@ def count_with_transformers(data: dict[str, Any], model_type: str, arch: str | N
 def _tensors(model: Any) -> list[Tensor]:
     from ..importers.tensors import _role
 
-    out, first = [], {}
+    out: list[Tensor] = []
+    first: dict[int, str] = {}
     for name, p in model.named_parameters(remove_duplicate=False):
         shared = first.setdefault(id(p), name)
         out.append(Tensor(name, tuple(p.shape), _role(name), bool(p.requires_grad),
@@ -122,7 +125,8 @@ def _rows(tensors: list[Tensor]) -> list[Row]:
         if index is not None and not any(t.shared_with for t in ts):  # tied: a row each
             sig = _signature(prefix, index, ts)
             while end < len(groups) and groups[end][0] == prefix and groups[end][1] == \
-                    index + (end - k) and _signature(prefix, groups[end][1], groups[end][2]) == sig:
+                    index + (end - k) and _signature(prefix, index + (end - k),
+                                                     groups[end][2]) == sig:
                 end += 1
         if index is not None and end - k > 1:
             named = [Tensor(f"{prefix}{{i}}." + t.name[len(f"{prefix}{index}."):], t.shape,

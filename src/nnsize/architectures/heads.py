@@ -17,6 +17,7 @@ num_labels, else the size of its id2label, else 2, as transformers' config class
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -55,7 +56,8 @@ for _f in ENCODERS:
 HEADS.update({("bert", SEQ): ("bert", "pooled classifier"),
               ("roberta", SEQ): ("roberta", "dense classifier"),
               ("distilbert", SEQ): ("distilbert", "pre-classifier"),
-              ("bert", MC): ("bert", "pooled choice"), ("roberta", MC): ("roberta", "pooled choice"),
+              ("bert", MC): ("bert", "pooled choice"),
+              ("roberta", MC): ("roberta", "pooled choice"),
               ("distilbert", MC): ("distilbert", "pre-classifier choice"),
               ("t5", "EncoderModel"): ("", "encoder only"),
               ("gpt2", "DoubleHeadsModel"): ("transformer", "double heads")})
@@ -114,7 +116,7 @@ def build_head(family: str, c: Config, base: Assembly, arch: str, n_labels: int,
     a.rows = [_prefixed(r, f"{prefix}.") if prefix else r for r in rows]
     h = c.int("word_embed_proj_dim", None) or c.int("hidden_size") if family == "opt" \
         else c.int("d_model") if family == "t5" else c.int("hidden_size")
-    head: list[Tensor] = {
+    kinds: dict[str, Callable[[], list[Tensor]]] = {
         "score": lambda: linear("score", n_labels, h),
         "biased score": lambda: linear("score", n_labels, h, True),
         "classifier": lambda: linear("classifier", n_labels, h, True),
@@ -130,7 +132,8 @@ def build_head(family: str, c: Config, base: Assembly, arch: str, n_labels: int,
         linear("classifier", 1, h, True),
         "encoder only": lambda: [],
         "double heads": lambda: _summary(c, h),
-    }[kind]()
+    }
+    head = kinds[kind]()
     if lm_head is not None:  # GPT2DoubleHeadsModel keeps the LM head as well
         a.rows += [r for r in lm_head.rows if r.type == "head"]
     a.add(f"{_suffix(arch)} head", "head", head)

@@ -62,6 +62,14 @@ class Transfer:
             self.requests += requests
 
 
+def _transport_error() -> type[Exception]:
+    """What huggingface_hub's HTTP client raises when the network fails (httpx's HTTPError,
+    which its own HTTP errors subclass too)."""
+    from huggingface_hub import errors
+
+    return getattr(errors, "HTTPError")  # type: ignore[no-any-return]  # noqa: B009
+
+
 def _truthy(value: str | None) -> bool:
     return (value or "").strip().upper() in {"1", "ON", "YES", "TRUE"}
 
@@ -109,9 +117,9 @@ class Remote:
     # --- the requests ----------------------------------------------------------------------
 
     def _headers(self) -> dict[str, str]:
-        from huggingface_hub.utils import build_hf_headers
+        from huggingface_hub import utils
 
-        return dict(build_hf_headers(token=self.token, library_name="nnsize"))
+        return dict(utils.build_hf_headers(token=self.token, library_name="nnsize"))  # type: ignore[attr-defined]
 
     def _fail(self, e: Exception, what: str) -> HubError:
         """One line for what huggingface_hub raised."""
@@ -139,7 +147,7 @@ class Remote:
                         f"{str(e)[:120] or 'no answer'}), and {what} is not in the cache")
 
     def _get_json(self, url: str, what: str) -> Any:
-        from huggingface_hub.utils import get_session, hf_raise_for_status
+        from huggingface_hub import get_session, hf_raise_for_status
 
         response = get_session().get(url, headers=self._headers(), timeout=TIMEOUT_S)
         self.transfer.add(len(response.content))
@@ -154,8 +162,7 @@ class Remote:
         """length bytes of a file from start (fewer at its end), and the file's size.
 
         Streamed, so a server that ignores Range costs what is read here, not the whole file."""
-        from huggingface_hub import hf_hub_url
-        from huggingface_hub.utils import get_session, hf_raise_for_status
+        from huggingface_hub import get_session, hf_hub_url, hf_raise_for_status
 
         url = hf_hub_url(self.name.repo, filename, revision=commit, endpoint=self.endpoint)
         headers = {**self._headers(), "Range": f"bytes={start}-{start + length - 1}",
@@ -193,7 +200,7 @@ class Remote:
                 info = self._get_json(url, "the repo's description")
             except errors.HfHubHTTPError as e:
                 raise self._fail(e, "the repo") from e
-            except errors.HTTPError as e:  # no network: the cache may still answer
+            except _transport_error() as e:  # no network: the cache may still answer
                 self.offline, self.offline_reason = True, f"cannot reach {self.endpoint}"
                 cached = self._cached_snapshot()
                 if cached is None:
@@ -238,7 +245,7 @@ class Remote:
                                    cache_dir=self.cache_dir, token=self.token,
                                    endpoint=self.endpoint, library_name="nnsize",
                                    etag_timeout=TIMEOUT_S)
-        except (errors.HTTPError, errors.LocalEntryNotFoundError, OSError) as e:
+        except (_transport_error(), errors.LocalEntryNotFoundError, OSError) as e:
             raise self._fail(e, filename) from e
         data = _read_small(str(path), filename)
         self.transfer.add(len(data), requests=2)  # HEAD, then GET
@@ -260,12 +267,10 @@ class Remote:
         if self.offline:
             raise HubError(f"{self.name}: offline ({self.offline_reason}) and the header of "
                            f"{filename} is not cached")
-        from huggingface_hub import errors
-
         stream = RangeStream(self, filename, commit, chunk)
         try:
             result = read(stream, stream.size)
-        except errors.HTTPError as e:
+        except _transport_error() as e:
             raise self._fail(e, filename) from e
         prefix = stream.prefix()
         self._write(path, struct.pack("<Q", stream.size) + prefix)

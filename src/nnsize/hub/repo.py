@@ -57,7 +57,8 @@ def count(name: HubName, base: bool = False, part: str = "both") -> Report:
     checkpoint = _checkpoint(remote, snap) if has_weights and part != "config" else None
     hub = _hub_info(remote, snap)
     if config is None and checkpoint is None:
-        raise HubError(f"{name}: the repo has no {'config.json' if part == 'config' else 'safetensors weights'}")
+        missing = CONFIG if part == "config" else "safetensors weights"
+        raise HubError(f"{name}: the repo has no {missing}")
     if checkpoint is None:
         assert config is not None
         note = {} if part == "config" else {"checkpoint": f"no {INDEX} or {SINGLE}"}
@@ -105,9 +106,10 @@ def _checkpoint(remote: Remote, snap: Snapshot) -> Report:
             index = json.loads(remote.small_file(INDEX, snap.commit))
         except ValueError as e:
             raise NnsizeError(f"{repo}/{INDEX}: not valid JSON ({e})") from e
-        weight_map = index.get("weight_map") if isinstance(index, dict) else None
-        if not isinstance(weight_map, dict) or not weight_map:
+        found = index.get("weight_map") if isinstance(index, dict) else None
+        if not isinstance(found, dict) or not found:
             raise NnsizeError(f"{repo}/{INDEX}: no 'weight_map' of tensor names to shard files")
+        weight_map = found
         shards = sorted(set(weight_map.values()))
         for shard in shards:
             if not isinstance(shard, str) or ".." in shard.split("/") or shard.startswith("/") \
@@ -115,7 +117,7 @@ def _checkpoint(remote: Remote, snap: Snapshot) -> Report:
                 raise NnsizeError(f"{repo}/{INDEX}: shard {shard!r} is not a file of the repo")
 
     def one(shard: str) -> tuple[tuple[list[Any], int], int]:
-        return remote.head(shard, snap.commit, _read_safetensors(f"{repo}/{shard}"))  # type: ignore[no-any-return]
+        return remote.head(shard, snap.commit, _read_safetensors(f"{repo}/{shard}"))
 
     with ThreadPoolExecutor(min(WORKERS, len(shards))) as pool:
         results = list(pool.map(one, shards))
