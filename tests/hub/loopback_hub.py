@@ -2,6 +2,7 @@
 a thread) that answers what huggingface_hub asks, as huggingface.co does:
 
     GET  /api/models/{repo}/revision/{rev}   {"id", "sha", "siblings": [{"rfilename"}]}
+    GET  /api/models/{repo}/tree/{rev}       [{"type", "path", "size", "oid"}] (downloads)
     HEAD /{repo}/resolve/{rev}/{file}        X-Repo-Commit, ETag, Content-Length; for large
     GET  /{repo}/resolve/{rev}/{file}        (LFS) files a 302 to /lfs/... with X-Linked-Etag
     GET  /lfs/{sha256}                       and X-Linked-Size; Range: bytes=a-b -> 206
@@ -37,6 +38,8 @@ class Hub:
 
     def __init__(self) -> None:
         self.repos: dict[str, Repo] = {}
+        self.blobs: dict[str, tuple[bytes, str]] = {}  # sha256 -> (file, commit)
+        self.shas: dict[tuple[str, str], str] = {}  # (repo, file) -> sha256
         self.token = "hf_test_token"
         self.log: list[tuple[str, str, int]] = []  # (method, path, body bytes)
         self.lock = threading.Lock()
@@ -52,7 +55,10 @@ class Hub:
             def do_HEAD(self) -> None:
                 hub._answer(self, body=False)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 128  # clients connect in parallel (5 would drop some SYNs)
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -77,6 +83,10 @@ class Hub:
         digest = hashlib.sha1(repr(sorted((k, hashlib.sha1(v).hexdigest())
                                           for k, v in files.items())).encode()).hexdigest()
         self.repos[repo] = Repo(files, digest, gated, dict.fromkeys(branches, digest))
+        for name, data in files.items():
+            sha = hashlib.sha256(data).hexdigest()
+            self.blobs[sha] = (data, digest)
+            self.shas[(repo, name)] = sha
         return digest
 
     @property
@@ -128,12 +138,20 @@ class Hub:
                 self._send(h, 200, {"Content-Type": "application/json"},
                            json.dumps(info).encode(), body)
             return
+        m = re.fullmatch(r"/api/models/([^/]+/[^/]+)/tree/([^/]+)", path)
+        if m:  # the file listing snapshot_download asks for
+            repo = self._repo(h, unquote(m[1]), unquote(m[2]), body)
+            if repo is not None:
+                tree = [{"type": "file", "path": f, "size": len(data),
+                         "oid": hashlib.sha1(data).hexdigest()}
+                        for f, data in sorted(repo.files.items())]
+                self._send(h, 200, {"Content-Type": "application/json"},
+                           json.dumps(tree).encode(), body)
+            return
         m = re.fullmatch(r"/lfs/([0-9a-f]{64})", path)
         if m:
-            for repo in self.repos.values():
-                for data in repo.files.values():
-                    if hashlib.sha256(data).hexdigest() == m[1]:
-                        return self._file(h, data, repo.commit, body)
+            if m[1] in self.blobs:
+                return self._file(h, *self.blobs[m[1]], body)
             return self._error(h, 404, "EntryNotFound", body)
         m = re.fullmatch(r"/([^/]+/[^/]+)/resolve/([^/]+)/(.+)", path)
         if not m:
@@ -146,7 +164,7 @@ class Hub:
             return self._error(h, 404, "EntryNotFound", body)
         data = repo.files[filename]
         if filename.endswith(LFS_SUFFIXES):  # large files: redirected, as the Hub does
-            sha = hashlib.sha256(data).hexdigest()
+            sha = self.shas[(name, filename)]
             return self._send(h, 302, {"Location": f"/lfs/{sha}", "X-Repo-Commit": repo.commit,
                                        "X-Linked-Etag": f'"{sha}"',
                                        "X-Linked-Size": str(len(data))}, b"", body)

@@ -158,13 +158,16 @@ class Remote:
             raise HubError(f"{self.name.repo}: {self.endpoint} sent {what} that is not JSON") \
                 from e
 
-    def _range(self, filename: str, commit: str, start: int, length: int) -> tuple[bytes, int]:
-        """length bytes of a file from start (fewer at its end), and the file's size.
+    def _range(self, filename: str, commit: str, start: int, length: int,
+               url: str = "") -> tuple[bytes, int, str]:
+        """length bytes of a file from start (fewer at its end), the file's size, and the URL
+        the Hub redirected to (where the next range of the same file is asked for).
 
         Streamed, so a server that ignores Range costs what is read here, not the whole file."""
         from huggingface_hub import get_session, hf_hub_url, hf_raise_for_status
 
-        url = hf_hub_url(self.name.repo, filename, revision=commit, endpoint=self.endpoint)
+        url = url or hf_hub_url(self.name.repo, filename, revision=commit,
+                                endpoint=self.endpoint)
         headers = {**self._headers(), "Range": f"bytes={start}-{start + length - 1}",
                    "Accept-Encoding": "identity"}
         with get_session().stream("GET", url, headers=headers, timeout=TIMEOUT_S) as response:
@@ -185,7 +188,8 @@ class Remote:
                 if got >= length:
                     break
             self.transfer.add(seen)
-        return b"".join(chunks), total
+            final = str(response.url)
+        return b"".join(chunks), total, final
 
     # --- what the rest of nnsize asks for ---------------------------------------------------
 
@@ -267,8 +271,8 @@ class Remote:
         if self.offline:
             raise HubError(f"{self.name}: offline ({self.offline_reason}) and the header of "
                            f"{filename} is not cached")
-        stream = RangeStream(self, filename, commit, chunk)
         try:
+            stream = RangeStream(self, filename, commit, chunk)
             result = read(stream, stream.size)
         except _transport_error() as e:
             raise self._fail(e, filename) from e
@@ -287,7 +291,7 @@ class RangeStream(io.RawIOBase):
         super().__init__()
         self.remote, self.filename, self.commit = remote, filename, commit
         self.pos, self.chunk = 0, chunk
-        self.buffer, self.size = remote._range(filename, commit, 0, 8)
+        self.buffer, self.size, self.url = remote._range(filename, commit, 0, 8)
 
     def readable(self) -> bool:
         return True
@@ -310,7 +314,8 @@ class RangeStream(io.RawIOBase):
                 raise HubError(f"{self.remote.name}: {self.filename} has a header of more than "
                                f"{MAX_GGUF_HEADER:,} bytes; nnsize reads headers, not weights")
             want = max(end - len(self.buffer), min(self.chunk, self.size - len(self.buffer)))
-            more, _ = self.remote._range(self.filename, self.commit, len(self.buffer), want)
+            more, _, self.url = self.remote._range(self.filename, self.commit,
+                                                   len(self.buffer), want, self.url)
             self.buffer += more
             self.chunk *= 2
         data = self.buffer[self.pos:end]
