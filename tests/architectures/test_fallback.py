@@ -82,3 +82,18 @@ def test_a_repo_s_own_code_is_never_run() -> None:
     with pytest.raises(SpecError, match="needs trust_remote_code, its repo's own code .*"
                                         "modeling_my.MyModelForCausalLM.* never runs it"):
         count_config(config)
+
+
+def test_huge_layer_counts_are_refused_before_building() -> None:
+    # a billion layers would be a billion modules in transformers: refused at once
+    with pytest.raises(SpecError, match="num_hidden_layers = 1,000,000,000: transformers would "
+                                        "build that many modules"):
+        count_config({"model_type": "mamba", "num_hidden_layers": 10**9})
+    with pytest.raises(SpecError, match="text_config.num_hidden_layers"):
+        count_config({"model_type": "gemma3", "text_config": {"num_hidden_layers": 10**6},
+                      "vision_config": {}})
+
+
+def test_the_web_api_counts_only_native_families() -> None:
+    with pytest.raises(SpecError, match="here only those are counted"):
+        count_config({"model_type": "mamba"}, fallback=False)

@@ -77,9 +77,13 @@ def looks_like_config(data: Any) -> bool:
         "model_type" in data or "architectures" in data)
 
 
-def count_config(data: Any, where: str = "config.json", base: bool = False) -> Report:
+def count_config(data: Any, where: str = "config.json", base: bool = False,
+                 fallback: bool = True) -> Report:
     """The report of the model transformers would build from this config dict: the class named
-    first in "architectures", or the base model (AutoModel) without one or with base=True."""
+    first in "architectures", or the base model (AutoModel) without one or with base=True.
+
+    fallback: count what nnsize has no builder for by building it with transformers on the meta
+    device (False: refuse it, as a server that must answer quickly does)."""
     if not isinstance(data, dict):
         raise SpecError(f"{where}: a config.json is a JSON object, got {type(data).__name__}")
     archs = data.get("architectures")
@@ -95,7 +99,7 @@ def count_config(data: Any, where: str = "config.json", base: bool = False) -> R
                f"model_type {model_type!r} is not supported"
                f"{suggest(model_type, list(families()))} by nnsize's builders (they build "
                f"{', '.join(sorted(families()))})")
-        return _fallback(data, model_type, arch, where, base, why)
+        return _fallback(data, model_type, arch, where, base, why, fallback)
     name = str(data.get("_name_or_path") or arch or model_type)
     config = Config(data, model_type, family.defaults, family.aliases, where)
     if arch is None:
@@ -107,7 +111,8 @@ def count_config(data: Any, where: str = "config.json", base: bool = False) -> R
             return _fallback(data, model_type, arch, where, base,
                              f"{arch} is not a class nnsize builds for {model_type} (it builds "
                              f"the base model, the language-model classes and the task heads "
-                             f"of the classes transformers has; --base counts the base model)")
+                             f"of the classes transformers has; --base counts the base model)",
+                             fallback)
         lm = family.build(model_type, config, name, False) \
             if arch.endswith("DoubleHeadsModel") else None
         return build_head(model_type, config, family.build(model_type, config, name, True),
@@ -118,7 +123,10 @@ def count_config(data: Any, where: str = "config.json", base: bool = False) -> R
 
 
 def _fallback(data: dict[str, Any], model_type: str, arch: str | None, where: str, base: bool,
-              why: str) -> Report:
+              why: str, allowed: bool) -> Report:
     from .fallback import count_with_transformers
 
+    if not allowed:
+        raise SpecError(f"{where}: {why}; here only those are counted (the command line and "
+                        f"the library count others by building them with transformers)")
     return count_with_transformers(data, model_type, arch, where, base, why)

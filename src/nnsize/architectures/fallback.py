@@ -22,6 +22,9 @@ from ..errors import SpecError
 from ..model import Report, Row, Tensor, sum_formula
 
 INSTALL = "pip install 'nnsize[transformers]'"
+# transformers builds one module per layer (and, in some families, per expert): past this many,
+# the build would take minutes and gigabytes, so such a config is refused before it starts
+MAX_REPEATS = 4096
 _LAYER = re.compile(r"^(?P<prefix>.*?\.)(?P<i>\d+)\.(?P<rest>.+)$")
 
 
@@ -55,6 +58,7 @@ def count_with_transformers(data: dict[str, Any], model_type: str, arch: str | N
         raise SpecError(f"{where}: {why}, nor by transformers {transformers.__version__}: "
                         f"such a model needs trust_remote_code, its repo's own code{how}, and "
                         f"nnsize never runs it")
+    _check_sizes(data, where)
     if arch and not base:
         cls = getattr(transformers, arch, None)
         if cls is None:
@@ -86,6 +90,20 @@ def count_with_transformers(data: dict[str, Any], model_type: str, arch: str | N
                                             f"{transformers.__version__}",
                             "build_ms": elapsed_ms})
     return report
+
+
+def _check_sizes(data: Any, where: str, path: str = "") -> None:
+    """Refuse counts of layers or experts past MAX_REPEATS, sub-configs included."""
+    if not isinstance(data, dict):
+        return
+    for key, value in data.items():
+        if isinstance(value, dict):
+            _check_sizes(value, where, f"{path}{key}.")
+        elif isinstance(value, int) and not isinstance(value, bool) and value > MAX_REPEATS \
+                and ("layers" in key or "expert" in key):
+            raise SpecError(f"{where}: {path}{key} = {value:,}: transformers would build that "
+                            f"many modules one by one; nnsize builds at most {MAX_REPEATS:,} "
+                            f"that way")
 
 
 def _tensors(model: Any) -> list[Tensor]:
