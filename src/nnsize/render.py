@@ -194,11 +194,17 @@ def hub_lines(hub: dict[str, Any], stored: dict[str, Any]) -> list[str]:
 
 def difference_lines(d: dict[str, Any], hub: dict[str, Any]) -> list[str]:
     """The config's count against the checkpoint's tensors, said plainly."""
-    name = hub.get("repo", "")
+    name = hub.get("repo", "") + (f"@{hub['revision']}" if hub.get("revision", "main")
+                                   != "main" else "")
+    reasons = [f"  Where: {r}." for r in d.get("reasons", [])]
     if d["same"]:
         tied = (f" ({n(d['tied_not_stored'])} tied tensor(s) stored once, or not at all)"
                 if d["tied_not_stored"] else "")
-        return ["", f"The checkpoint stores exactly the tensors the config builds{tied}."]
+        if d["checkpoint_params"] == d["config_params"]:
+            return ["", f"The checkpoint stores exactly the tensors the config builds{tied}."]
+        return ["", f"The checkpoint stores the tensors the config builds, with the same "
+                    f"shapes, but holds {n(d['checkpoint_params'])} parameters against the "
+                    f"config's {n(d['config_params'])}.", *reasons]
     delta = d["checkpoint_params"] - d["config_params"]
     out = ["", f"The config and the checkpoint differ: the checkpoint holds "
                f"{n(d['checkpoint_params'])} parameters, {delta:+,} against the config's "
@@ -215,6 +221,7 @@ def difference_lines(d: dict[str, Any], hub: dict[str, Any]) -> list[str]:
                 f"{examples[0][0]}: {shape(tuple(examples[0][1]))} vs " \
                 f"{shape(tuple(examples[0][2]))}"
             out.append(f"  {n(d[key])} tensor(s) {what}, such as {first}")
+    out += reasons
     out.append(f"  'nnsize diff {name}' lists them all.")
     return out
 

@@ -151,6 +151,25 @@ def test_the_report_says_where_config_and_checkpoint_differ(hub: Hub, tmp_path: 
     assert "9 tensor(s) stored, not in the model the config builds, such as " \
            "model.layers.2." in text
     assert "'nnsize diff org/mtp' lists them all." in text
+    assert "stores layer(s) 2 past the config's 2 (as DeepSeek-V3's multi-token-prediction " \
+           "layer" in text
+
+
+def test_a_tied_head_stored_anyway_is_said_so(hub: Hub, tmp_path: Path) -> None:
+    import json
+
+    from safetensors.torch import load_file, save_file
+
+    folder = save_pretrained({**TINY_LLAMA, "tie_word_embeddings": True}, tmp_path / "t")
+    state = load_file(str(folder / "model.safetensors"))
+    state["lm_head.weight"] = state["model.embed_tokens.weight"].clone()  # stored anyway
+    save_file(state, str(folder / "model.safetensors"))
+    assert json.loads((folder / "config.json").read_text())["tie_word_embeddings"] is True
+    hub.add("org/tied", str(folder))
+    report = nnsize.count("org/tied")
+    d = report.stored["differences"]
+    assert d["same"] and d["checkpoint_params"] - d["config_params"] == 64 * 16
+    assert "stores lm_head.weight as a tensor of its own" in str(report)
 
 
 def test_a_model_type_without_a_builder_is_counted_by_transformers(hub: Hub,

@@ -189,7 +189,22 @@ def differences(config: Report, checkpoint: Report) -> dict[str, Any]:
     from ..diff import compare
 
     d = compare(config, checkpoint)
-    return {"same": d.same, "config_params": config.total_params,
+    tied = {n for n, t in config.named_tensors() if t.shared_with}
+    stored = {n for n, t in checkpoint.named_tensors()}
+    reasons = []
+    tied_stored = sorted(tied & stored)
+    if tied_stored:
+        reasons.append(f"the checkpoint stores {', '.join(tied_stored[:3])} as a tensor of its "
+                       f"own, which the model ties to another (and counts once)")
+    layers = len(config.decoder.layers) if config.decoder else None
+    extra_layers = sorted({m.group(1) for n in d.only_b
+                           if (m := re.search(r"\blayers\.(\d+)\.", n))
+                           and layers is not None and int(m.group(1)) >= layers}, key=int)
+    if extra_layers:
+        reasons.append(f"the checkpoint stores layer(s) {', '.join(extra_layers)} past the "
+                       f"config's {layers} (as DeepSeek-V3's multi-token-prediction layer, "
+                       f"which transformers does not build)")
+    return {"same": d.same, "reasons": reasons, "config_params": config.total_params,
             "checkpoint_params": checkpoint.total_params,
             "only_config": len(d.only_a), "only_checkpoint": len(d.only_b),
             "shapes_differ": len(d.mismatched), "tied_not_stored": len(d.tied_not_stored),
