@@ -59,6 +59,12 @@ def count(source: Any, convention: str | None = None, **options: Any) -> Report:
         from .hub import count as count_hub
 
         return count_hub(name, bool(options.get("base")), str(options.get("part", "both")))
+    import os
+
+    if os.path.isdir(source):  # save_pretrained's folder: config and checkpoint, as a repo
+        from .hub.repo import count_folder
+
+        return count_folder(source, bool(options.get("base")), str(options.get("part", "both")))
     if lowered.endswith(".onnx"):
         from .importers.from_onnx import load_onnx
 

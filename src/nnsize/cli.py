@@ -223,11 +223,13 @@ def diff(argv: list[str]) -> str:
     args = p.parse_args(argv)
     options: dict[str, object] = {"base": True} if args.base else {}
     if args.b is None:
+        import os
+
         from .hub import parse
 
-        if parse(args.a) is None:
-            raise NnsizeError("give two sources to compare, or one Hub model (org/name) to "
-                              "compare its config with its checkpoint")
+        if parse(args.a) is None and not os.path.isdir(args.a):
+            raise NnsizeError("give two sources to compare, or one Hub model (org/name) or "
+                              "model folder to compare its config with its checkpoint")
         a = nnsize.count(args.a, None, part="config", **options)
         b = nnsize.count(args.a, None, part="checkpoint", **options)
     else:

@@ -175,7 +175,7 @@ def stored_lines(stored: dict[str, Any]) -> list[str]:
     if "format" in stored:
         lines += _file_lines(stored)
     if "differences" in stored:
-        lines += difference_lines(stored["differences"], stored.get("hub", {}))
+        lines += difference_lines(stored["differences"])
     return lines
 
 
@@ -192,10 +192,9 @@ def hub_lines(hub: dict[str, Any], stored: dict[str, Any]) -> list[str]:
             f"Transferred {n(hub['bytes_transferred'])} bytes in {requests}{cached}{read}", ""]
 
 
-def difference_lines(d: dict[str, Any], hub: dict[str, Any]) -> list[str]:
+def difference_lines(d: dict[str, Any]) -> list[str]:
     """The config's count against the checkpoint's tensors, said plainly."""
-    name = hub.get("repo", "") + (f"@{hub['revision']}" if hub.get("revision", "main")
-                                   != "main" else "")
+    name = d["name"]
     reasons = [f"  Where: {r}." for r in d.get("reasons", [])]
     if d["same"]:
         tied = (f" ({n(d['tied_not_stored'])} tied tensor(s) stored once, or not at all)"

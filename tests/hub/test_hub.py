@@ -181,3 +181,20 @@ def test_a_model_type_without_a_builder_is_counted_by_transformers(hub: Hub,
     report = nnsize.count("org/tiny-mpnet")
     assert report.stored["counted_with"].startswith("MPNetForMaskedLM")
     assert report.stored["differences"]["same"], report.stored["differences"]
+
+
+def test_a_model_folder_is_read_as_a_repo(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    # what save_pretrained writes, on disk: the config's count beside what the shards store
+    from nnsize.cli import main
+
+    folder = save_pretrained(TINY_LLAMA, tmp_path / "tiny", max_shard_size="4KB")
+    report = nnsize.count(str(folder))
+    assert report.total_params == 7920 and "hub" not in report.stored
+    assert report.stored["differences"]["same"] and report.stored["shards"] > 3
+    assert report.stored["header_bytes"] < report.stored["file_bytes"]
+    capsys.readouterr()
+    assert main(["diff", str(folder)]) == 0
+    assert "Same tensors and shapes." in capsys.readouterr().out
+    with pytest.raises(NnsizeError, match="a folder without a config.json"):
+        nnsize.count(str(tmp_path))

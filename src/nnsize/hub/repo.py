@@ -12,12 +12,26 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from ..errors import NnsizeError
 from ..model import Report
 from .fetch import WORKERS, HubError, Remote, Snapshot
 from .name import HubName
+
+
+class Source(Protocol):
+    """A repo to read: on the Hub (fetch.Remote) or on disk (folder.Folder)."""
+
+    name: HubName
+
+    def snapshot(self) -> Snapshot: ...
+
+    def small_file(self, filename: str, commit: str) -> bytes: ...
+
+    def head(self, filename: str, commit: str, read: Any,
+             chunk: int = 0) -> tuple[Any, int]: ...
+
 
 INDEX, SINGLE, CONFIG = "model.safetensors.index.json", "model.safetensors", "config.json"
 PARTS = ("both", "config", "checkpoint")
@@ -30,9 +44,31 @@ LIMIT = 20  # names listed per kind of difference
 
 def count(name: HubName, base: bool = False, part: str = "both") -> Report:
     """The report of a Hub model (part: both, or only its config's count or its checkpoint's)."""
+    return count_source(Remote(name), base, part)
+
+
+def is_model_folder(path: str) -> bool:
+    """A folder holding a config.json or safetensors weights at its top."""
+    import os
+
+    return os.path.isdir(path) and any(os.path.isfile(os.path.join(path, f))
+                                       for f in (CONFIG, INDEX, SINGLE))
+
+
+def count_folder(path: str, base: bool = False, part: str = "both") -> Report:
+    """A model folder on disk (save_pretrained's), read as a Hub repo is."""
+    from .folder import Folder
+
+    if not is_model_folder(path):
+        raise NnsizeError(f"{path}: a folder without a config.json, {INDEX} or {SINGLE}")
+    return count_source(Folder(path), base, part)
+
+
+def count_source(remote: Source, base: bool = False, part: str = "both") -> Report:
+    """The report of a repo, remote (Remote) or on disk (Folder)."""
     if part not in PARTS:
         raise NnsizeError(f"part must be one of {', '.join(PARTS)}, got {part!r}")
-    remote = Remote(name)
+    name = remote.name
     snap = remote.snapshot()
     files = set(snap.files)
     ggufs = sorted(f for f in snap.files if f.lower().endswith(".gguf"))
@@ -62,15 +98,15 @@ def count(name: HubName, base: bool = False, part: str = "both") -> Report:
     if checkpoint is None:
         assert config is not None
         note = {} if part == "config" else {"checkpoint": f"no {INDEX} or {SINGLE}"}
-        return replace(config, stored={**config.stored, "hub": hub, **note})
+        return replace(config, stored={**config.stored, **_hub(hub), **note})
     if config is None:
         extra = {"config_error": config_error} if config_error else {}
-        return replace(checkpoint, stored={**checkpoint.stored, "hub": hub, **extra})
-    return replace(config, stored={**checkpoint.stored, **config.stored, "hub": hub,
-                                   "differences": differences(config, checkpoint)})
+        return replace(checkpoint, stored={**checkpoint.stored, **_hub(hub), **extra})
+    return replace(config, stored={**checkpoint.stored, **config.stored, **_hub(hub),
+                                   "differences": differences(config, checkpoint, str(name))})
 
 
-def _count_config(remote: Remote, snap: Snapshot, base: bool) -> Report:
+def _count_config(remote: Source, snap: Snapshot, base: bool) -> Report:
     from ..architectures import count_config
 
     where = f"{remote.name.repo}/{CONFIG}"
@@ -93,7 +129,7 @@ def _read_safetensors(where: str) -> Any:
     return read
 
 
-def _checkpoint(remote: Remote, snap: Snapshot) -> Report:
+def _checkpoint(remote: Source, snap: Snapshot) -> Report:
     from concurrent.futures import ThreadPoolExecutor
 
     from ..importers.tensors import checkpoint_report
@@ -140,7 +176,7 @@ def quants(files: list[str]) -> list[str]:
     return sorted(found)
 
 
-def _gguf(remote: Remote, snap: Snapshot, ggufs: list[str]) -> Report:
+def _gguf(remote: Source, snap: Snapshot, ggufs: list[str]) -> Report:
     from ..importers.from_gguf import parse
     from ..importers.tensors import checkpoint_report
 
@@ -174,17 +210,23 @@ def _gguf(remote: Remote, snap: Snapshot, ggufs: list[str]) -> Report:
     report.stored["metadata"] = {k: v for k, v in metadata.items()
                                  if k.startswith("general.") or k == "version"}
     report.stored["file_bytes"], report.stored["header_bytes"] = sizes, prefixes
-    return replace(report, stored={**report.stored, "hub": _hub_info(remote, snap)})
+    return replace(report, stored={**report.stored, **_hub(_hub_info(remote, snap))})
 
 
-def _hub_info(remote: Remote, snap: Snapshot) -> dict[str, Any]:
+def _hub_info(remote: Source, snap: Snapshot) -> dict[str, Any]:
+    if not isinstance(remote, Remote):
+        return {}
     t = remote.transfer
     return {"repo": remote.name.repo, "revision": remote.revision, "commit": snap.commit,
             "endpoint": remote.endpoint, "bytes_transferred": t.bytes, "requests": t.requests,
             "cached_files": t.cached_files, "offline": remote.offline_reason}
 
 
-def differences(config: Report, checkpoint: Report) -> dict[str, Any]:
+def _hub(info: dict[str, Any]) -> dict[str, Any]:
+    return {"hub": info} if info else {}
+
+
+def differences(config: Report, checkpoint: Report, name: str) -> dict[str, Any]:
     """Where the config's model and the checkpoint's tensors differ, in plain terms."""
     from ..diff import compare
 
@@ -204,7 +246,7 @@ def differences(config: Report, checkpoint: Report) -> dict[str, Any]:
         reasons.append(f"the checkpoint stores layer(s) {', '.join(extra_layers)} past the "
                        f"config's {layers} (as DeepSeek-V3's multi-token-prediction layer, "
                        f"which transformers does not build)")
-    return {"same": d.same, "reasons": reasons, "config_params": config.total_params,
+    return {"same": d.same, "name": name, "reasons": reasons, "config_params": config.total_params,
             "checkpoint_params": checkpoint.total_params,
             "only_config": len(d.only_a), "only_checkpoint": len(d.only_b),
             "shapes_differ": len(d.mismatched), "tied_not_stored": len(d.tied_not_stored),
