@@ -52,13 +52,14 @@ def count(source: Any, convention: str | None = None, **options: Any) -> Report:
         from .importers.from_torch import import_object
 
         return summary(import_object(source[len("torch:"):]), convention=convention, **options)
-    from .hub.name import parse as hub_name
+    if "/" in source or lowered.startswith("hf:"):  # org/name with no such local path; hf:name
+        from .hub.name import parse as hub_name
 
-    name = hub_name(source)  # org/name with no such local path; hf:name
-    if name is not None:
-        from .hub import count as count_hub
+        name = hub_name(source)
+        if name is not None:
+            from .hub import count as count_hub
 
-        return count_hub(name, bool(options.get("base")), str(options.get("part", "both")))
+            return count_hub(name, bool(options.get("base")), str(options.get("part", "both")))
     import os
 
     if os.path.isdir(source):  # save_pretrained's folder: config and checkpoint, as a repo
