@@ -88,8 +88,15 @@ def test_errors_are_one_line(hub: Hub, tmp_path: Path, name: str, message: str) 
 def test_a_gated_repo_with_a_token(hub: Hub, tmp_path: Path,
                                    monkeypatch: pytest.MonkeyPatch) -> None:
     hub.add("org/gated", str(save_pretrained(TINY_LLAMA, tmp_path / "t")), gated=True)
+    monkeypatch.setenv("HF_TOKEN", "hf_not_granted")
+    with pytest.raises(NnsizeError, match="org/gated is a gated repo: the token given has not "
+                                          "been granted access: accept the model's terms"):
+        nnsize.count("org/gated")
     monkeypatch.setenv("HF_TOKEN", hub.token)
     assert nnsize.count("org/gated@main").total_params == 7920
+    commit = hub.repos["org/gated"].commit
+    report = nnsize.count(f"org/gated@{commit}")  # a revision by its commit
+    assert report.total_params == 7920 and report.stored["hub"]["revision"] == commit
 
 
 def test_names_local_paths_presets_and_shorthands(tmp_path: Path,

@@ -149,11 +149,21 @@ class Remote:
     def _get_json(self, url: str, what: str) -> Any:
         from huggingface_hub import get_session, hf_raise_for_status
 
-        response = get_session().get(url, headers=self._headers(), timeout=TIMEOUT_S)
-        self.transfer.add(len(response.content))
-        hf_raise_for_status(response)
+        with get_session().stream("GET", url, headers=self._headers(),
+                                  timeout=TIMEOUT_S) as response:
+            if response.status_code >= 400:  # the error's body, for huggingface_hub to read
+                response.read()
+                self.transfer.add(len(response.content))
+                hf_raise_for_status(response)
+            body = b""
+            for chunk in response.iter_bytes():  # bounded: a repo's description is kilobytes
+                body += chunk
+                if len(body) > MAX_SMALL_FILE:
+                    raise HubError(f"{self.name.repo}: {self.endpoint} sent more than "
+                                   f"{MAX_SMALL_FILE:,} bytes for {what}")
+            self.transfer.add(len(body))
         try:
-            return response.json()
+            return json.loads(body)
         except ValueError as e:
             raise HubError(f"{self.name.repo}: {self.endpoint} sent {what} that is not JSON") \
                 from e
