@@ -205,3 +205,28 @@ def test_a_model_folder_is_read_as_a_repo(tmp_path: Path,
     assert "Same tensors and shapes." in capsys.readouterr().out
     with pytest.raises(NnsizeError, match="a folder without a config.json"):
         nnsize.count(str(tmp_path))
+
+
+def test_a_server_that_ignores_range_costs_only_what_is_read(hub: Hub, tmp_path: Path) -> None:
+    import struct
+
+    # an 8 MB shard behind a server that answers every range with the whole file
+    header = b'{"w": {"dtype": "F32", "shape": [2097152], "data_offsets": [0, 8388608]}}'
+    shard = struct.pack("<Q", len(header)) + header + bytes(8 * 1024 * 1024)
+    hub.add("org/big", {"model.safetensors": shard})
+    hub.ignore_range = True
+    report = nnsize.count("org/big")
+    assert report.total_params == 2097152
+    assert report.stored["hub"]["bytes_transferred"] < len(shard) // 4
+
+
+@pytest.mark.parametrize(("shard", "message"), [
+    (b"\x01\x02\x03", "too short to be a safetensors file"),
+    (b"\xff" * 8 + b"{}", "the header claims"),
+    (b"\x04\x00\x00\x00\x00\x00\x00\x00[1]x", "not a JSON object|not valid JSON"),
+])
+def test_hostile_shards_are_one_line(hub: Hub, shard: bytes, message: str) -> None:
+    hub.add("org/bad", {"model.safetensors": shard})
+    with pytest.raises(NnsizeError, match=message) as e:
+        nnsize.count("org/bad")
+    assert "\n" not in str(e.value)
