@@ -230,3 +230,22 @@ def test_hostile_shards_are_one_line(hub: Hub, shard: bytes, message: str) -> No
     with pytest.raises(NnsizeError, match=message) as e:
         nnsize.count("org/bad")
     assert "\n" not in str(e.value)
+
+
+def test_a_model_downloaded_before_is_read_from_huggingface_hub_s_cache(
+        hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # snapshot_download (what transformers' from_pretrained does) filled the cache; nnsize then
+    # needs nothing of the network, not even offline, and reads the headers from those files
+    import os
+
+    import huggingface_hub
+    import huggingface_hub.constants
+
+    hub.add("org/downloaded", str(save_pretrained(TINY_LLAMA, tmp_path / "t", "4KB")))
+    huggingface_hub.snapshot_download("org/downloaded", endpoint=hub.url,
+                                      cache_dir=os.path.join(os.environ["HF_HOME"], "hub"))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    before = len(hub.log)
+    report = nnsize.count("org/downloaded")
+    assert len(hub.log) == before and report.total_params == 7920
+    assert report.stored["differences"]["same"] and report.stored["hub"]["bytes_transferred"] == 0

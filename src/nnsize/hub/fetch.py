@@ -238,9 +238,34 @@ class Remote:
             with open(self._own("snapshots", commit, "files.json")) as f:
                 files = json.load(f)
         except (OSError, ValueError):
-            return None
+            return self._downloaded_snapshot()
         self.transfer.cached_files += 1
         return Snapshot(commit, tuple(str(x) for x in files))
+
+    def _downloaded_snapshot(self) -> Snapshot | None:
+        """The revision as huggingface_hub's cache holds it, when the model was downloaded
+        (by transformers, say): its ref, and the files of that snapshot."""
+        repo = os.path.join(self.cache_dir, "models--" + self.name.repo.replace("/", "--"))
+        try:
+            with open(os.path.join(repo, "refs", self.revision)) as f:
+                commit = f.read().strip()
+        except OSError:
+            commit = self.revision  # a commit named as the revision
+        folder = os.path.join(repo, "snapshots", commit)
+        if not commit or os.path.basename(commit) != commit or not os.path.isdir(folder):
+            return None
+        files = [os.path.relpath(os.path.join(root, n), folder)
+                 for root, _, names in os.walk(folder) for n in names]
+        self.transfer.cached_files += 1
+        return Snapshot(commit, tuple(sorted(files)))
+
+    def _downloaded(self, filename: str, commit: str) -> str | None:
+        """The path of a whole file in huggingface_hub's cache, if it was downloaded."""
+        from huggingface_hub import try_to_load_from_cache
+
+        found = try_to_load_from_cache(self.name.repo, filename, cache_dir=self.cache_dir,
+                                       revision=commit)
+        return found if isinstance(found, str) else None
 
     def small_file(self, filename: str, commit: str) -> bytes:
         """A config or an index, through huggingface_hub's cache (shared with transformers)."""
@@ -278,6 +303,13 @@ class Remote:
             return read(io.BytesIO(prefix), size), len(prefix)
         except (OSError, struct.error):
             pass
+        downloaded = self._downloaded(filename, commit)
+        if downloaded is not None:  # the whole file is here already: read its header here
+            from .folder import Folder
+
+            self.transfer.cached_files += 1
+            folder = Folder(os.path.dirname(downloaded))
+            return folder.head(os.path.basename(downloaded), commit, read, chunk)
         if self.offline:
             raise HubError(f"{self.name}: offline ({self.offline_reason}) and the header of "
                            f"{filename} is not cached")
