@@ -21,12 +21,12 @@ import json
 import os
 import struct
 import threading
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 from ..errors import NnsizeError
 from .name import HubName
+from .records import Snapshot, Transfer
 
 INSTALL = "pip install 'nnsize[hub]'"
 MAX_SMALL_FILE = 64 * 1024 * 1024  # a config or an index; larger is not one
@@ -37,29 +37,6 @@ WORKERS = 8  # shard headers read at once
 
 class HubError(NnsizeError):
     """A Hub name that cannot be read: no such repo, gated, offline with nothing cached..."""
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """One commit of a repo: its hash and its files."""
-
-    commit: str
-    files: tuple[str, ...]
-
-
-@dataclass
-class Transfer:
-    """What crossed the network: response bodies, in bytes, and requests made."""
-
-    bytes: int = 0
-    requests: int = 0
-    cached_files: int = 0  # files answered from the cache instead
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def add(self, nbytes: int, requests: int = 1) -> None:
-        with self.lock:
-            self.bytes += nbytes
-            self.requests += requests
 
 
 def _transport_error() -> type[Exception]:

@@ -8,8 +8,8 @@ import os
 from typing import Any
 
 from ..errors import NnsizeError
-from .fetch import Snapshot, Transfer
 from .name import HubName
+from .records import Snapshot, Transfer
 
 MAX_SMALL_FILE = 64 * 1024 * 1024
 

@@ -16,8 +16,9 @@ from typing import IO, Any, Protocol
 
 from ..errors import NnsizeError
 from ..model import Report
-from .fetch import WORKERS, HubError, Remote, Snapshot
+from .fetch import WORKERS, HubError, Remote
 from .name import HubName
+from .records import Snapshot
 
 
 class Source(Protocol):

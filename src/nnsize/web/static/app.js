@@ -95,7 +95,7 @@ function lineChart(svg, series, axis) {
   svg.replaceChildren(
     el("line", {x1: pad, y1: H - pad, x2: W - pad, y2: H - pad}), el("line", {x1: pad, y1: pad / 2, x2: pad, y2: H - pad}),
     el("path", {d}), ...xs.map((x, i) => el("circle", {cx: px(x), cy: py(ys[i]), r: 3})),
-    el("text", {x: pad, y: 12}, `parameters vs ${axis} (${other} ${series.fixed}): ~${axis}^${series.exponent}`),
+    el("text", {x: pad, y: 12}, `parameters vs ${axis} (${other} ${series.fixed}): ~${axis}^${Number(series.exponent).toFixed(2)}`),
     el("text", {x: pad, y: H - 8}, `${axis} ${series.sizes[0]}`),
     el("text", {x: W - pad, y: H - 8, "text-anchor": "end"}, `${series.sizes[series.sizes.length - 1]}`),
     el("text", {x: W - pad, y: py(y1) - 6, "text-anchor": "end"}, group(series.params[series.params.length - 1])));
@@ -140,13 +140,13 @@ async function updatePlan() {
     const plan = data.plan;
     table($("plan-table"), ["", "Bytes", "Binary", "Decimal", "How (~ an estimate)"],
       [...plan.lines.map((l) => [l.name, group(l.bytes), l.binary, l.decimal, (l.exact ? "" : "~ ") + l.how]),
-       ["total (the sum of the lines)", group(plan.total), plan.total_binary, "", ""]], (i) => i > 0 && i < 4);
+       ["total (the sum of the lines)", group(plan.total_bytes), plan.total_binary, "", ""]], (i) => i > 0 && i < 4);
     $("plan-notes").textContent = plan.notes.join(" ");
     const f = data.fit;
     $("plan-verdict").textContent = f ? `${f.fits ? "Fits" : "Does not fit"} on ${f.gpu} (${f.usable_binary} usable): ` +
       `${plan.total_binary} needed. Largest batch ${group(f.largest_batch)}, longest context ${group(f.longest_context)}, ` +
       `fewest GPUs ${group(f.fewest_gpus)}. Precisions that fit: ${f.precisions.filter((p) => p.fits).map((p) => p.dtype).join(", ") || "none"}.` : plan.title;
-    const ns = "http://www.w3.org/2000/svg", svg = $("plan-chart"), W = 700, total = BigInt(plan.total) || 1n;
+    const ns = "http://www.w3.org/2000/svg", svg = $("plan-chart"), W = 700, total = BigInt(plan.total_bytes) || 1n;
     let x = 0;
     const parts = [];
     plan.lines.forEach((l, i) => {
