@@ -20,7 +20,7 @@ from nnsize.errors import NnsizeError
 def write_safetensors(path: Path, entries: dict[str, tuple[str, list[int]]],
                       data: bool = True) -> None:
     """A safetensors file by hand: header entries name -> (dtype, shape); zero data."""
-    width = {"F32": 4, "F16": 2, "BF16": 2, "I32": 4, "U8": 1, "I8": 1, "I64": 8}
+    width = {"F32": 4, "F16": 2, "BF16": 2, "I32": 4, "U8": 1, "I8": 1, "I64": 8, "F8_E4M3": 1}
     header: dict[str, Any] = {}
     offset = 0
     for name, (dtype, shape) in entries.items():
@@ -82,6 +82,17 @@ def test_quantized_checkpoints_count_the_unquantized_model(tmp_path: Path) -> No
     })
     report = nnsize.count(str(path))
     assert report.total_params == 256 * 64 + 256 * 64 + 2048 + 1024 + 64
+    assert report.stored["quantized"] is True
+
+
+def test_fp8_scales_are_bookkeeping(tmp_path: Path) -> None:
+    # DeepSeek-V3's FP8 checkpoint: a 256 x 256 weight in F8_E4M3 and its 2 x 2 block scales
+    # (128 x 128 blocks) in F32: 65,536 parameters, 4 values of quantization bookkeeping
+    path = tmp_path / "fp8.safetensors"
+    write_safetensors(path, {"q_proj.weight": ("F8_E4M3", [256, 256]),
+                             "q_proj.weight_scale_inv": ("F32", [2, 2])})
+    report = nnsize.count(str(path))
+    assert report.total_params == 65536 and report.buffers == 4
     assert report.stored["quantized"] is True
 
 

@@ -164,7 +164,8 @@ def _checkpoint(remote: Source, snap: Snapshot) -> Report:
         raise NnsizeError(f"{repo}/{INDEX}: {len(missing)} tensors of the index are in no "
                           f"shard, such as {missing[0]!r}")
     report = checkpoint_report(f"{remote.name} (safetensors)", stored, "safetensors")
-    report.stored["shards"] = len(shards)
+    if INDEX in snap.files:
+        report.stored["shards"] = len(shards)
     report.stored["file_bytes"] = sum(size for (_, size), _ in results)
     report.stored["header_bytes"] = sum(prefix for _, prefix in results)
     return report

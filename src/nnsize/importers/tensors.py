@@ -10,6 +10,7 @@ buffers (role 'quantization'), so totals answer "how big is the model" and the s
     bitsandbytes   4-bit: weight (uint8, two values a byte) + absmax, quant_map, quant_state...
                    8-bit: weight (int8) + SCB
     MXFP4          *_blocks (uint8, two values a byte) + *_scales
+    FP8            weight (F8_E4M3) + weight_scale_inv, or weight_scale and input_scale
 """
 
 from __future__ import annotations
@@ -34,8 +35,11 @@ DTYPE_BITS: dict[str, Fraction] = {
 BUFFERS = {"e_score_correction_bias": "other",  # DeepSeek-V3's router: register_buffer
            "running_mean": "statistic", "running_var": "statistic",
            "num_batches_tracked": "statistic"}
+# FP8 checkpoints keep a scale beside each weight: weight_scale_inv (DeepSeek-V3's blocks of
+# 128 x 128), weight_scale and input_scale (compressed-tensors, FBGEMM)
 BOOKKEEPING = re.compile(r"\.(qzeros|scales|g_idx|SCB|absmax|quant_map|nested_absmax|"
-                         r"nested_quant_map|quant_state\..*)$|_scales$")
+                         r"nested_quant_map|quant_state\..*|weight_scale_inv|weight_scale|"
+                         r"input_scale)$|_scales$")
 
 
 @dataclass(frozen=True)
