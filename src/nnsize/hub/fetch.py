@@ -216,7 +216,7 @@ class Remote:
                 files = json.load(f)
         except (OSError, ValueError):
             return self._downloaded_snapshot()
-        self.transfer.cached_files += 1
+        self.transfer.cached()
         return Snapshot(commit, tuple(str(x) for x in files))
 
     def _downloaded_snapshot(self) -> Snapshot | None:
@@ -233,7 +233,7 @@ class Remote:
             return None
         files = [os.path.relpath(os.path.join(root, n), folder)
                  for root, _, names in os.walk(folder) for n in names]
-        self.transfer.cached_files += 1
+        self.transfer.cached()
         return Snapshot(commit, tuple(sorted(files)))
 
     def _downloaded(self, filename: str, commit: str) -> str | None:
@@ -251,7 +251,7 @@ class Remote:
         cached = try_to_load_from_cache(self.name.repo, filename, cache_dir=self.cache_dir,
                                         revision=commit)
         if isinstance(cached, str):
-            self.transfer.cached_files += 1
+            self.transfer.cached()
             return _read_small(cached, filename)
         if self.offline:
             raise HubError(f"{self.name}: offline ({self.offline_reason}) and its {filename} is "
@@ -276,7 +276,7 @@ class Remote:
             with open(path, "rb") as f:
                 (size,) = struct.unpack("<Q", f.read(8))
                 prefix = f.read()
-            self.transfer.cached_files += 1
+            self.transfer.cached()
             return read(io.BytesIO(prefix), size), len(prefix)
         except (OSError, struct.error):
             pass
@@ -284,7 +284,7 @@ class Remote:
         if downloaded is not None:  # the whole file is here already: read its header here
             from .folder import Folder
 
-            self.transfer.cached_files += 1
+            self.transfer.cached()
             folder = Folder(os.path.dirname(downloaded))
             return folder.head(os.path.basename(downloaded), commit, read, chunk)
         if self.offline:

@@ -28,3 +28,8 @@ class Transfer:
         with self.lock:
             self.bytes += nbytes
             self.requests += requests
+
+    def cached(self) -> None:
+        """One file answered from the cache (shards are read from threads)."""
+        with self.lock:
+            self.cached_files += 1
