@@ -99,7 +99,10 @@ def build_head(family: str, c: Config, base: Assembly, arch: str, n_labels: int,
                lm_head: Assembly | None) -> Assembly:
     """The class arch: base (the base model's rows) under its attribute, then its head."""
     found = head_of(family, arch)
-    assert found is not None
+    if found is None:
+        from ..errors import SpecError
+
+        raise SpecError(f"{arch}: not a task head nnsize builds for {family}")
     prefix, kind = found
     pooled = kind in ("pooled classifier", "pooled choice")
     rows = [r for r in base.rows
