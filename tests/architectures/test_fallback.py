@@ -32,8 +32,18 @@ TINY: dict[str, dict[str, Any]] = {
                                  "image_size": 16, "patch_size": 4},
                "mm_tokens_per_image": 4, "image_token_index": 5, "boi_token_index": 6,
                "eoi_token_index": 7},
+    # ALBERT shares one layer's parameters across all layers; BART ties three embeddings
+    "albert": {"embedding_size": 8, "hidden_size": 16, "num_hidden_layers": 3,
+               "num_attention_heads": 2, "intermediate_size": 8, "vocab_size": 32,
+               "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0},
+    "bart": {"d_model": 16, "encoder_layers": 2, "decoder_layers": 2, "vocab_size": 32,
+             "encoder_attention_heads": 2, "decoder_attention_heads": 2, "encoder_ffn_dim": 8,
+             "decoder_ffn_dim": 8, "max_position_embeddings": 16, "pad_token_id": 0,
+             "bos_token_id": 0, "eos_token_id": 0, "decoder_start_token_id": 0,
+             "forced_eos_token_id": 0},
 }
-CLASSES = {"mamba": "MambaForCausalLM", "vit": "ViTForImageClassification",
+CLASSES = {"mamba": "MambaForCausalLM", "albert": "AlbertForMaskedLM",
+           "bart": "BartForConditionalGeneration", "vit": "ViTForImageClassification",
            "whisper": "WhisperForConditionalGeneration", "mpnet": "MPNetForMaskedLM",
            "gemma3": "Gemma3ForConditionalGeneration"}
 
