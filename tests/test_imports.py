@@ -3,8 +3,8 @@ imports only those below it.
 
     core (errors, units, model, precision, spec)  <  layers  <  sources (network, shorthand,
     architectures, importers, hub, diff, sources)  <  analyses (memory, sparsity,
-    initialization, search, growth, gpus)  <  render  <  cli, web  <  the package itself
-    (__init__, conveniences)
+    initialization, search, growth, gpus, speed)  <  render  <  cli, web  <  the package
+    itself (__init__, conveniences)
 
 Imports inside functions count too: a lazy import is still a dependency.
 """
@@ -24,7 +24,7 @@ LEVELS = [
     # diff sits with the sources: a pure comparison of two reports, which hub/ uses to say
     # where a model's config and its checkpoint differ
     ("network", "shorthand", "architectures", "importers", "hub", "diff", "sources"),
-    ("memory", "sparsity", "initialization", "search", "growth", "gpus"),
+    ("memory", "sparsity", "initialization", "search", "growth", "gpus", "speed"),
     ("render",),
     ("cli", "web"),
     ("__init__", "conveniences", "__main__"),
