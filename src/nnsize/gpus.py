@@ -210,9 +210,24 @@ def find_gpu(text: str) -> GPU:
         from .units import parse_bytes
 
         size = parse_bytes(text, "--gpu")
+        size, name = _as_sold(size, text.strip())
         if size <= RESERVED:
             raise NnsizeError(f"--gpu {text!r}: at most {RESERVED:,} bytes go to the CUDA "
                               f"context; give more memory than that")
-        return GPU(text.strip(), size, "the size given")
+        return GPU(name, size, "the size given")
     raise NnsizeError(f"unknown GPU {text!r}{suggest(key, list(GPUS))}; give a size such as "
                       f"24GiB, or one of {', '.join(GPUS)}")
+
+
+def _as_sold(size: int, text: str) -> tuple[int, str]:
+    """A size in decimal GB that a catalogue card is sold as ("48 GB": an L40S, whose 48 GB are
+    48 GiB of memory chips) is read as that card's memory, and the name says so."""
+    if size % GB or not text.lower().replace(" ", "").endswith("gb"):
+        return size, text
+    cards = [g for g in GPUS.values() if g.bytes == size // GB * GiB]
+    if not cards:
+        return size, text
+    names = ", ".join(g.name for g in cards)
+    return cards[0].bytes, (f"{text} (read as the memory of a card sold as {size // GB} GB, "
+                            f"{names}: {cards[0].bytes:,} bytes; write {size // GB}000MB for "
+                            f"{size:,})")

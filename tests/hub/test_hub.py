@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import TINY_LLAMA, save_pretrained, write_gguf
+from hub_repos import TINY_LLAMA, save_pretrained, write_gguf
 from loopback_hub import Hub
 
 import nnsize

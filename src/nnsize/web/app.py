@@ -315,9 +315,11 @@ def create_app() -> FastAPI:
         if body.gpu is None:  # type: ignore[attr-defined]
             return {"plan": strings(plan_dict(plan(report, setup)))}
         from ..gpus import find_gpu
+        from ..memory.fit import on_gpu
 
         gpu = find_gpu(body.gpu)  # type: ignore[attr-defined]
-        result = fit(report, setup, gpu.usable)
+        setup, usable = on_gpu(setup, gpu.bytes, gpu.name, gpu.usable)
+        result = fit(report, setup, usable)
         return {"plan": strings(plan_dict(result.plan)), "fit": strings(fit_dict(result, gpu))}
 
     @app.post("/api/speed")
