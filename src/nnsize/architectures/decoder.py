@@ -55,6 +55,15 @@ DEFAULTS: dict[str, dict[str, Any]] = {
                     "first_k_dense_replace": 3, "q_lora_rank": 1536, "kv_lora_rank": 512,
                     "qk_rope_head_dim": 64, "qk_nope_head_dim": 128, "v_head_dim": 128},
 }
+# Other names a family's config class accepts for a key (its attribute_map), as other name ->
+# the key read here: a qwen3_moe config saved by transformers 5 says num_local_experts.
+ALIASES: dict[str, dict[str, str]] = {
+    "mixtral": {"num_experts": "num_local_experts"},
+    "qwen3_moe": {"num_local_experts": "num_experts"},
+    "deepseek_v2": {"num_experts": "n_routed_experts"},
+    "deepseek_v3": {"num_local_experts": "n_routed_experts", "num_experts": "n_routed_experts",
+                    "num_mtp_layers": "num_nextn_predict_layers"},
+}
 MOE = {"mixtral", "qwen2_moe", "qwen3_moe", "deepseek_v2", "deepseek_v3"}
 QK_NORM = {"qwen3", "qwen3_moe", "gemma3_text"}  # RMSNorm over one head's dimensions
 SANDWICH = {"gemma2", "gemma3_text"}  # pre- and post-feed-forward norms too
@@ -297,4 +306,4 @@ def build(family: str, c: Config, name: str, base: bool) -> Assembly:
 
 
 for _family in DEFAULTS:
-    register(_family, DEFAULTS[_family], causal=True)(build)
+    register(_family, DEFAULTS[_family], causal=True, aliases=ALIASES.get(_family))(build)
