@@ -57,8 +57,11 @@ class Assembly:
             i += 1
             span = f"{title} {start}" if end == start + 1 else f"{title} {start}-{end - 1}"
             for component, tensors in first.items():
-                named = [Tensor(f"{prefix}{{i}}.{t.name}", t.shape, t.role, t.trainable, t.buffer,
-                                t.dims, end - start, t.shared_with, start) for t in tensors]
+                # a run of one layer names its index; '{i}' stands only for a run of several
+                index = "{i}" if end > start + 1 else str(start)
+                named = [Tensor(f"{prefix}{index}.{t.name}", t.shape, t.role, t.trainable,
+                                t.buffer, t.dims, end - start, t.shared_with,
+                                start if end > start + 1 else 0) for t in tensors]
                 share = (active or {}).get(component)
                 used = None
                 if isinstance(share, Fraction):

@@ -59,6 +59,15 @@ DEFAULTS: dict[str, dict[str, Any]] = {
                     "first_k_dense_replace": 3, "q_lora_rank": 1536, "kv_lora_rank": 512,
                     "qk_rope_head_dim": 64, "qk_nope_head_dim": 128, "v_head_dim": 128},
 }
+# Other names a family's config class accepts for a key (its attribute_map), as other name ->
+# the key read here: a qwen3_moe config saved by transformers 5 says num_local_experts.
+ALIASES: dict[str, dict[str, str]] = {
+    "mixtral": {"num_experts": "num_local_experts"},
+    "qwen3_moe": {"num_local_experts": "num_experts"},
+    "deepseek_v2": {"num_experts": "n_routed_experts"},
+    "deepseek_v3": {"num_local_experts": "n_routed_experts", "num_experts": "n_routed_experts",
+                    "num_mtp_layers": "num_nextn_predict_layers"},
+}
 _QWEN_MOE = Moe(layers="sparse_step")
 _DEEPSEEK_MOE = Moe(experts="n_routed_experts", layers="first_k_dense",
                     shared_count="n_shared_experts")
@@ -423,4 +432,4 @@ def register_traits(model_type: str, traits: Traits, defaults: dict[str, Any],
 
 
 for _family in DEFAULTS:
-    register_traits(_family, TRAITS[_family], DEFAULTS[_family])
+    register_traits(_family, TRAITS[_family], DEFAULTS[_family], ALIASES.get(_family))

@@ -143,7 +143,15 @@ def load_checkpoint(path: str) -> Report:
                         f"{MAX_TENSORS:,}")
     if not tensors:
         raise SpecError(f"{path}: holds no tensors")
-    stored = [Stored(name, tuple(t.shape), DTYPES.get(str(t.dtype).replace("torch.", ""),
-                                                      str(t.dtype)),
-                     t.numel() * t.element_size()) for name, t in tensors]
+    stored: list[Stored] = []
+    seen: dict[tuple[Any, ...], str] = {}
+    for name, t in tensors:
+        # tied weights (an LM head sharing the embeddings) are one storage, saved once: the
+        # same storage, offset, shape and strides is the same tensor under a second name
+        storage = (t.untyped_storage().data_ptr(), t.storage_offset(), tuple(t.shape), t.stride(),
+               t.dtype)
+        earlier = seen.setdefault(storage, name) if t.numel() else name
+        stored.append(Stored(name, tuple(t.shape),
+                             DTYPES.get(str(t.dtype).replace("torch.", ""), str(t.dtype)),
+                             t.numel() * t.element_size(), earlier if earlier != name else ""))
     return checkpoint_report(path, stored, "pytorch")

@@ -160,7 +160,7 @@ def _plan_model(body: Any) -> Report:
     if body.config is not None:
         from ..architectures import count_config
 
-        return count_config(body.config)
+        return count_config(body.config, fallback=False)  # no transformers build per request
     return _count(CountRequest(network=body.network, spec=body.spec))
 
 
@@ -249,7 +249,8 @@ def create_app() -> FastAPI:
         """Count the model transformers would build from a config.json's contents."""
         from ..architectures import count_config
 
-        return _answer(count_config(body.config, "config.json", body.base), numbers)
+        return _answer(count_config(body.config, "config.json", body.base, fallback=False),
+                       numbers)
 
     @app.post("/api/preset")
     def preset(body: PresetRequest, numbers: Numbers = "int") -> dict[str, Any]:
