@@ -18,6 +18,11 @@ def n(value: int) -> str:
     return f"{value:,}"
 
 
+def bits(value: Any) -> str:
+    """Bits per value: 16, or 4.5 for a format whose scales add a fraction of a bit."""
+    return str(value) if isinstance(value, int) else f"{float(value):.4g}"
+
+
 def unit_for(nbytes: int, binary: bool) -> int:
     """Index of the largest unit in which nbytes is at least 1."""
     base, units, i = (1024 if binary else 1000), (BINARY if binary else DECIMAL), 0
@@ -158,20 +163,30 @@ def text(report: Report, explain: bool = False) -> str:
     return "\n".join(out)
 
 
+STORED_HEADERS = ["Dtype", "Tensors", "Elements", "Bytes", "Binary"]
+
+
+def stored_summary(stored: dict[str, Any]) -> str:
+    """What a checkpoint file holds, in one sentence."""
+    return (f"Stored in the file ({stored['format']}"
+            + (f", {stored['shards']} shards" if "shards" in stored else "")
+            + f"): {n(stored['tensors'])} tensors, {n(stored['elements'])} elements, "
+            f"{n(stored['bytes'])} bytes = {human(stored['bytes'], True)} = "
+            f"{human(stored['bytes'], False)}"
+            + ("; quantized: parameters above are those of the unquantized model"
+               if stored.get("quantized") else ""))
+
+
+def stored_rows(stored: dict[str, Any]) -> list[list[str]]:
+    """What a checkpoint file holds, per dtype: the rows under STORED_HEADERS."""
+    return [[dtype, n(d["tensors"]), n(d["elements"]), n(d["bytes"]), human(d["bytes"], True)]
+            for dtype, d in stored["dtypes"].items()]
+
+
 def stored_lines(stored: dict[str, Any]) -> list[str]:
     """What a checkpoint file holds, per dtype."""
-    lines = [f"Stored in the file ({stored['format']}"
-             + (f", {stored['shards']} shards" if "shards" in stored else "")
-             + f"): {n(stored['tensors'])} tensors, {n(stored['elements'])} elements, "
-             f"{n(stored['bytes'])} bytes = {human(stored['bytes'], True)} = "
-             f"{human(stored['bytes'], False)}"
-             + ("; quantized: parameters above are those of the unquantized model"
-                if stored.get("quantized") else "")]
-    rows = [[dtype, n(d["tensors"]), n(d["elements"]), n(d["bytes"]), human(d["bytes"], True)]
-            for dtype, d in stored["dtypes"].items()]
-    lines.append(table(["Dtype", "Tensors", "Elements", "Bytes", "Binary"], rows,
-                       [False, True, True, True, True]))
-    return lines
+    return [stored_summary(stored), table(STORED_HEADERS, stored_rows(stored),
+                                          [False, True, True, True, True])]
 
 
 def explanation(report: Report) -> str:
@@ -486,17 +501,31 @@ def plan_text(plan: Any, tool: str | None = None, as_tool: tuple[int, str] | Non
     return "\n".join(out)
 
 
-def fit_text(result: Any, gpu: Any) -> str:
+def fit_verdict(result: Any, gpu: Any) -> str:
+    """One sentence: does the plan fit on the GPU, and what it needs."""
     verdict = "fits" if result.fits else "does not fit"
-    out = [plan_text(result.plan), "",
-           f"On {gpu.name} ({n(gpu.bytes)} bytes = {human(gpu.bytes, True)}; usable "
-           f"{human(result.usable, True)} after 1 GiB for the CUDA context and the allocator): "
-           f"{verdict}, {human(result.plan.total, True)} needed.",
-           f"Largest batch at this context: {_or(result.largest_batch, 'none fits')}",
-           f"Longest context at this batch: {_or(result.longest_context, 'none fits')}",
-           f"Fewest such GPUs that hold it: {_or(result.fewest_gpus, 'more than 4,096')}"
-           + (" (sharded with FSDP / ZeRO-3)" if "training" in result.plan.title else
-              " (weights and cache split evenly, tensor parallel)"), "",
+    return (f"On {gpu.name} ({n(gpu.bytes)} bytes = {human(gpu.bytes, True)}; usable "
+            f"{human(result.usable, True)} after 1 GiB for the CUDA context and the "
+            f"allocator): {verdict}, {human(result.plan.total, True)} needed.")
+
+
+def fit_lines(result: Any) -> list[tuple[str, str]]:
+    """The limits found by the fit, as the CLI and the page both show them."""
+    lines = [("Largest batch at this context", _or(result.largest_batch, "none fits"))]
+    if result.longest_context is not None:
+        cap = result.positions
+        lines.append(("Longest context at this batch", _or(result.longest_context, "none fits")
+                      + (f" (all of its {n(cap)} learned positions)"
+                         if cap and result.longest_context == cap else "")))
+    lines.append(("Fewest such GPUs that hold it", _or(result.fewest_gpus, "more than 4,096")
+                  + (" (sharded with FSDP / ZeRO-3)" if "training" in result.plan.title else
+                     " (weights and cache split evenly, tensor parallel)")))
+    return lines
+
+
+def fit_text(result: Any, gpu: Any) -> str:
+    out = [plan_text(result.plan), "", fit_verdict(result, gpu),
+           *(f"{label}: {value}" for label, value in fit_lines(result)), "",
            "Precisions: " + ", ".join(f"{name} {human(b, True)} {'fits' if ok else 'no'}"
                                       for name, b, ok in result.precisions)]
     return "\n".join(out)

@@ -117,7 +117,7 @@ def test_the_planner_is_in_the_permalink(page: Any, browser: Any) -> None:
     wait_for(page, "8,030,261,248")
     page.fill("#plan-context", "4096")
     page.fill("#plan-gpu", "h100-80gb")
-    page.wait_for_function("document.getElementById('plan-verdict').textContent.includes("
+    page.wait_for_function("document.getElementById('plan-fit').textContent.includes("
                            "'h100-80gb')", timeout=10_000)
     fresh = browser.new_page()
     fresh.goto(page.get_attribute("#permalink", "href"))
@@ -152,10 +152,10 @@ def test_bad_input_shows_the_message(page: Any) -> None:
 def test_the_memory_planner(page: Any) -> None:
     page.click("#tab-preset")
     wait_for(page, "8,030,261,248")
-    page.wait_for_function("document.getElementById('plan-verdict').textContent.includes("
+    page.wait_for_function("document.getElementById('plan-fit').textContent.includes("
                            "'rtx-4090')", timeout=10_000)
-    assert "Fits on rtx-4090" in page.inner_text("#plan-verdict")
+    assert "Fits on rtx-4090" in page.inner_text("#verdict")
     page.check("#plan-train")
-    page.wait_for_function("document.getElementById('plan-verdict').textContent.includes("
+    page.wait_for_function("document.getElementById('verdict').textContent.includes("
                            "'Does not fit')", timeout=10_000)
     assert "optimizer states (adamw)" in page.inner_text("#plan-table")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +23,7 @@ from ..model import Report
 STATIC = Path(__file__).parent / "static"
 JSON_LIMIT = 1024 * 1024
 HEADER_LIMIT = 16 * 1024 * 1024
+PLAN_LIMIT = HEADER_LIMIT * 4 // 3 + JSON_LIMIT  # a plan may carry a checkpoint header, base64
 Numbers = Literal["int", "string"]
 
 
@@ -51,14 +52,26 @@ class GrowthRequest(BaseModel):
     network: str = Field(max_length=10_000, examples=["10-20-20-20-2"])
 
 
+class CheckpointHeader(BaseModel):
+    """A checkpoint's first bytes, base64, as /api/checkpoint takes them raw: the page plans a
+    dropped file with them."""
+
+    model_config = ConfigDict(extra="forbid")
+    format: Literal["safetensors", "gguf", "onnx"]
+    file_size: int = Field(ge=0, le=2**62)
+    name: str = Field("checkpoint", max_length=500)
+    header: str = Field(max_length=(HEADER_LIMIT + 2) // 3 * 4)
+
+
 class PlanRequest(BaseModel):
-    """A model (one of network, spec, config, preset) and the planner's setup."""
+    """A model (one of network, spec, config, preset, checkpoint) and the planner's setup."""
 
     model_config = ConfigDict(extra="forbid")
     network: str | None = Field(None, max_length=10_000)
     spec: dict[str, Any] | None = None
     config: dict[str, Any] | None = None
     preset: str | None = Field(None, max_length=200)
+    checkpoint: CheckpointHeader | None = None
     dtype: str = Field("bf16", max_length=40)
     batch: int = Field(1, ge=1, le=2**40)
     context: int = Field(2048, ge=1, le=2**40)
@@ -75,10 +88,35 @@ class PlanRequest(BaseModel):
     gpu: str | None = Field(None, max_length=40, examples=["rtx-4090", "24GiB"])
 
 
+def _checkpoint(fmt: str, data: bytes, file_size: int, name: str) -> Report:
+    if fmt == "onnx":
+        from ..importers.from_onnx import load_onnx
+
+        return load_onnx(name, data)
+    if fmt == "safetensors":
+        from ..importers.from_safetensors import load_safetensors
+
+        return load_safetensors(name, data, file_size)
+    from ..importers.from_gguf import load_gguf
+
+    return load_gguf(name, data)
+
+
 def _plan_model(body: PlanRequest) -> Report:
-    given = [x for x in (body.network, body.spec, body.config, body.preset) if x is not None]
+    given = [x for x in (body.network, body.spec, body.config, body.preset, body.checkpoint)
+             if x is not None]
     if len(given) != 1:
-        raise NnsizeError("give exactly one of: network, spec, config, preset")
+        raise NnsizeError("give exactly one of: network, spec, config, preset, checkpoint")
+    if body.checkpoint is not None:
+        import base64
+        import binascii
+
+        c = body.checkpoint
+        try:
+            data = base64.b64decode(c.header, validate=True)
+        except binascii.Error as e:
+            raise NnsizeError(f"checkpoint.header is not base64: {e}") from None
+        return _checkpoint(c.format, data, c.file_size, c.name)
     if body.preset is not None:
         from ..presets import presets
 
@@ -101,6 +139,50 @@ def _plan_view(plan: Any) -> dict[str, Any]:
             "lines": [{"name": line.name, "bytes": str(line.bytes), "how": line.how,
                        "exact": line.exact, "binary": human(line.bytes, True),
                        "decimal": human(line.bytes, False)} for line in plan.lines]}
+
+
+def _memory(body: PlanRequest) -> dict[str, Any]:
+    from ..memory import Setup, fit, plan
+    from ..render import human
+
+    report = _plan_model(body)
+    setup = Setup(dtype=body.dtype, batch=body.batch, context=body.context,
+                  kv_dtype=body.kv_dtype, train=body.train, optimizer=body.optimizer,
+                  mixed_precision=body.mixed_precision, checkpointing=body.checkpointing,
+                  gpus=body.gpus, sharding=body.sharding, lora_rank=body.lora_rank,
+                  qlora=body.qlora)
+    if body.gpu is None:
+        return {"plan": _plan_view(plan(report, setup))}
+    from ..gpus import find_gpu
+    from ..render import fit_lines, fit_verdict
+
+    gpu = find_gpu(body.gpu)
+    result = fit(report, setup, gpu.usable)
+    longest = result.longest_context
+    return {"plan": _plan_view(result.plan),
+            "fit": {"gpu": gpu.name, "usable": str(gpu.usable),
+                    "usable_binary": human(gpu.usable, True), "fits": result.fits,
+                    "verdict": fit_verdict(result, gpu),
+                    "lines": [list(line) for line in fit_lines(result)],
+                    "largest_batch": str(result.largest_batch),
+                    "longest_context": None if longest is None else str(longest),
+                    "fewest_gpus": str(result.fewest_gpus),
+                    "precisions": [{"dtype": name, "binary": human(b, True), "fits": ok}
+                                   for name, b, ok in result.precisions]}}
+
+
+def _growth(network: str) -> dict[str, Any]:
+    from ..growth import mlp_growth
+    from ..search import Range
+    from ..shorthand import parse
+
+    hidden = parse(network)[1:-1]
+    w = hidden[0][0] if hidden else 1
+    widths = Range(tuple(sorted({max(1, w // 4), max(1, w // 2), w, 2 * w, 4 * w, 8 * w})))
+    _, _, by_width, by_depth = mlp_growth(network, widths, Range((1, 2, 4, 8, 16, 32, 64)))
+    return {s.axis: {"fixed": str(s.fixed), "sizes": [str(x) for x in s.sizes],
+                     "params": [str(p) for p in s.params],
+                     "exponent": f"{s.exponent:.2f}"} for s in (by_width, by_depth)}
 
 
 class PresetRequest(BaseModel):
@@ -129,9 +211,14 @@ def _answer(report: Report, numbers: Numbers) -> dict[str, Any]:
 
     headers, rows, _ = layer_table(report)
     data = report.to_dict()
-    view = {"headers": headers, "rows": rows, "totals": totals(report),
-            "memory": memory_rows(report), "markdown": markdown(report),
-            "explain": explanation(report) if len(report.rows) <= 500 else ""}
+    view: dict[str, Any] = {"headers": headers, "rows": rows, "totals": totals(report),
+                            "memory": memory_rows(report), "markdown": markdown(report),
+                            "explain": explanation(report) if len(report.rows) <= 500 else ""}
+    if report.stored:
+        from ..render import STORED_HEADERS, stored_rows, stored_summary
+
+        view["stored"] = {"summary": stored_summary(report.stored), "headers": STORED_HEADERS,
+                          "rows": stored_rows(report.stored)}
     return {"report": _strings(data) if numbers == "string" else data, "view": view}
 
 
@@ -169,7 +256,8 @@ class _SizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = HEADER_LIMIT if scope["path"] == "/api/checkpoint" else JSON_LIMIT
+        limit = {"/api/checkpoint": HEADER_LIMIT,
+                 "/api/memory": PLAN_LIMIT}.get(scope["path"], JSON_LIMIT)
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
@@ -246,46 +334,13 @@ def create_app() -> FastAPI:
     @app.post("/api/growth")
     def growth(body: GrowthRequest) -> dict[str, Any]:
         """Parameters of an MLP shorthand as its hidden width and its depth vary (strings)."""
-        from ..growth import mlp_growth
-        from ..search import Range
-        from ..shorthand import parse
-
-        hidden = parse(body.network)[1:-1]
-        w = hidden[0][0] if hidden else 1
-        widths = Range(tuple(sorted({max(1, w // 4), max(1, w // 2), w, 2 * w, 4 * w, 8 * w})))
-        _, _, by_width, by_depth = mlp_growth(body.network, widths,
-                                              Range((1, 2, 4, 8, 16, 32, 64)))
-        return {s.axis: {"fixed": str(s.fixed), "sizes": [str(x) for x in s.sizes],
-                         "params": [str(p) for p in s.params],
-                         "exponent": f"{s.exponent:.2f}"} for s in (by_width, by_depth)}
+        return _growth(body.network)
 
     @app.post("/api/memory")
     def memory(body: PlanRequest) -> dict[str, Any]:
         """Memory for inference or training, line by line (counts as strings), and, given a
         gpu, whether it fits: the largest batch, the longest context, the fewest GPUs."""
-        from ..memory import Setup, fit, plan
-
-        report = _plan_model(body)
-        setup = Setup(dtype=body.dtype, batch=body.batch, context=body.context,
-                      kv_dtype=body.kv_dtype, train=body.train, optimizer=body.optimizer,
-                      mixed_precision=body.mixed_precision, checkpointing=body.checkpointing,
-                      gpus=body.gpus, sharding=body.sharding, lora_rank=body.lora_rank,
-                      qlora=body.qlora)
-        if body.gpu is None:
-            return {"plan": _plan_view(plan(report, setup))}
-        from ..gpus import find_gpu
-        from ..render import human
-
-        gpu = find_gpu(body.gpu)
-        result = fit(report, setup, gpu.usable)
-        return {"plan": _plan_view(result.plan),
-                "fit": {"gpu": gpu.name, "usable": str(gpu.usable),
-                        "usable_binary": human(gpu.usable, True), "fits": result.fits,
-                        "largest_batch": str(result.largest_batch),
-                        "longest_context": str(result.longest_context),
-                        "fewest_gpus": str(result.fewest_gpus),
-                        "precisions": [{"dtype": name, "binary": human(b, True), "fits": ok}
-                                       for name, b, ok in result.precisions]}}
+        return _memory(body)
 
     @app.get("/api/dtypes")
     def dtypes() -> list[dict[str, str]]:
@@ -327,24 +382,14 @@ def create_app() -> FastAPI:
         """Count a checkpoint from its first bytes (the body): a safetensors file's length and
         header, a GGUF file's whole header, or a whole ONNX file (whose external data stays
         behind).  file_size is the whole file's size."""
-        data = await request.body()
-        if format == "onnx":
-            from ..importers.from_onnx import load_onnx
-
-            return _answer(load_onnx(name, data), numbers)
-        if format == "safetensors":
-            from ..importers.from_safetensors import load_safetensors
-
-            report = load_safetensors(name, data, file_size)
-        else:
-            from ..importers.from_gguf import load_gguf
-
-            report = load_gguf(name, data)
-        return _answer(report, numbers)
+        return _answer(_checkpoint(format, await request.body(), file_size, name), numbers)
 
     @app.get("/", include_in_schema=False)
-    def page() -> FileResponse:
-        return FileResponse(STATIC / "index.html")
+    def page() -> HTMLResponse:
+        """The page, with what its first screen needs inside it: no API call before it shows."""
+        from .boot import page_html
+
+        return HTMLResponse(page_html(app))
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(_SizeLimit)

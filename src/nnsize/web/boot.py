@@ -1,0 +1,78 @@
+"""The page with its first screen inside it: the lists its controls offer (precisions, presets,
+GPUs, layer types), which optional endpoints this server has, and the answers to the default
+calculator and planner.  The browser shows results without one API call; it is built once per
+app, on the first request for the page.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import FastAPI
+
+# The first screen: the original calculator (10 inputs, 3 hidden layers of 20, 2 outputs) and
+# the planner's defaults.  The page sends exactly these bodies; it uses the answers given here
+# when its request is the same.
+FIRST_COUNT = {"inputs": "10", "hidden_layers": "3", "neurons": "20", "outputs": "2"}
+FIRST_PLAN = {"network": "10-20x3-2", "dtype": "bf16", "batch": "1", "context": "2048",
+              "gpus": "1", "train": False, "optimizer": "adamw", "sharding": "none",
+              "checkpointing": False, "lora_rank": "0", "qlora": False, "gpu": "rtx-4090"}
+# Precisions a KV cache is kept in by the engines people use (transformers, vLLM, llama.cpp).
+KV_DTYPES = ("fp32", "bf16", "fp16", "fp8", "fp8-e4m3", "fp8-e5m2", "int8", "q8_0", "q4_0")
+
+
+def _group(name: str, description: str) -> str:
+    from ..precision import FLOATS
+
+    if name in FLOATS:
+        return "Floats"
+    if description.startswith("GGUF"):
+        return "GGUF (llama.cpp)"
+    if name.startswith(("fp8", "int8")):
+        return "8 bits"
+    return "4 bits and below"
+
+
+def _dtypes() -> list[dict[str, Any]]:
+    from ..precision import catalogue
+    from ..render import bits
+
+    return [{"name": p.name, "bits": bits(p.bits_per_value), "description": p.description,
+             "group": _group(p.name, p.description), "kv": p.name in KV_DTYPES}
+            for p in catalogue().values()]
+
+
+def boot_data(app: FastAPI) -> dict[str, Any]:
+    from ..gpus import GPUS
+    from ..layers import known_types
+    from ..presets import presets
+    from .app import CountRequest, PlanRequest, _answer, _count, _growth, _memory
+
+    paths = {getattr(route, "path", "") for route in app.routes}
+    return {
+        "dtypes": _dtypes(),
+        "presets": [{"name": p.name, "kind": p.kind, "description": p.description,
+                     "source": p.source} for p in presets().values()],
+        "gpus": [{"name": g.name, "bytes": str(g.bytes)} for g in GPUS.values()],
+        "layers": known_types(),
+        # endpoints from other parts of nnsize that a server may lack: their panels hide
+        "features": {"hub": "/api/hub" in paths, "speed": "/api/speed" in paths},
+        "initial": {"path": "/api/count", "body": FIRST_COUNT,
+                    "answer": _answer(_count(CountRequest(**FIRST_COUNT)), "string"),
+                    "plan": {"body": FIRST_PLAN, "answer": _memory(PlanRequest(**FIRST_PLAN))},
+                    "growth": {"network": FIRST_PLAN["network"],
+                               "answer": _growth(FIRST_PLAN["network"])}},
+    }
+
+
+def page_html(app: FastAPI) -> str:
+    """index.html with the boot data in its <script id="boot">, built once per app."""
+    cached: str | None = getattr(app.state, "page_html", None)
+    if cached is None:
+        from .app import STATIC
+
+        data = json.dumps(boot_data(app), separators=(",", ":")).replace("</", "<\\/")
+        cached = (STATIC / "index.html").read_text(encoding="utf-8").replace("{{BOOT}}", data)
+        app.state.page_html = cached
+    return cached
