@@ -220,8 +220,8 @@ def test_fit_and_tools(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.parametrize("argv, message", [
     (["memory", "llama-3.1-8b", "--dtype", "fp7"], "did you mean 'fp8'"),
-    (["memory", "llama-3.1-8b", "--batch", "0"], "--batch must be at least 1"),
-    (["memory", "llama-3.1-8b", "--batch", "-3"], "--batch must be at least 1"),
+    (["memory", "llama-3.1-8b", "--batch", "0"], "batch must be at least 1, got"),
+    (["memory", "llama-3.1-8b", "--batch", "-3"], "batch must be at least 1, got"),
     (["memory", "llama-3.1-8b", "--batch", "10000000000", "--context", "10000000000"],
      "beyond any machine"),
     (["fit", "llama-3.1-8b", "--gpu", "24G"], "ambiguous"),

@@ -144,7 +144,7 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
                          f"transformers keeps them, would take {expanded:,} bytes")
         else:
             notes.append("KV cache: multi-head latent attention, expanded keys and values (as "
-                         "transformers keeps them); --mla latent gives the compressed cache")
+                         "transformers keeps them); the latent setting gives the compressed cache")
     if any(layer.window for layer in d.layers):
         windowed = sum(1 for layer in d.layers if layer.window)
         notes.append(f"KV cache: {windowed} of {len(d.layers)} layers attend through a sliding "
@@ -327,21 +327,22 @@ class Setup:
     keep: tuple[str, ...] = KEEP
 
     def check(self) -> None:
-        for name, value in (("--batch", self.batch), ("--context", self.context),
-                            ("--gpus", self.gpus)):
+        # Messages name the setting, not a command-line flag: the page and the API say them too.
+        for name, value in (("batch", self.batch), ("context", self.context),
+                            ("the number of GPUs", self.gpus)):
             if value < 1:
                 raise NnsizeError(f"{name} must be at least 1, got {value}")
         if self.batch * self.context > MAX_TOKENS:
-            raise NnsizeError(f"--batch {self.batch:,} x --context {self.context:,} tokens is "
+            raise NnsizeError(f"batch {self.batch:,} x context {self.context:,} tokens is "
                               f"beyond any machine (at most {MAX_TOKENS:,})")
         if self.sharding not in SHARDING:
             from .errors import suggest
 
-            raise NnsizeError(f"unknown --sharding {self.sharding!r}"
+            raise NnsizeError(f"unknown sharding {self.sharding!r}"
                               f"{suggest(self.sharding, SHARDING)}; one of "
                               f"{', '.join(SHARDING)}")
         if self.lora_rank < 0:
-            raise NnsizeError("--lora-rank must be 0 (no LoRA) or more")
+            raise NnsizeError("the LoRA rank must be 0 (no LoRA) or more")
         for role in self.keep:
             if role not in KEEP:
                 raise NnsizeError(f"--keep {role!r}: choose from {', '.join(KEEP)} (or none)")
@@ -391,7 +392,8 @@ def _train(report: Report, s: Setup) -> Plan:
     precision = find(s.dtype)
     if precision.name not in FLOATS:
         raise NnsizeError(f"training keeps weights in a float format (fp32, bf16, fp16), not "
-                          f"{precision.name}; for 4-bit base weights use --qlora")
+                          f"{precision.name}; for 4-bit base weights train QLoRA (LoRA over NF4 "
+                          f"weights)")
     mixed = s.mixed_precision and precision.name in ("bf16", "fp16")
     state_bits = 32 if mixed or precision.name == "fp32" else precision.bits_per_value
     n = s.gpus if s.sharding != "none" else 1
@@ -574,7 +576,7 @@ def compute(report: Report, context: int) -> Compute:
     if d is None:
         raise NnsizeError("compute per token is for language models counted from a config")
     if context < 1:
-        raise NnsizeError("--context must be at least 1")
+        raise NnsizeError("context must be at least 1")
     linear = 0
     for row in report.rows:
         if row.type == "embedding":

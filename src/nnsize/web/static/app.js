@@ -641,6 +641,8 @@ function init() {
     if (last) updatePlan(source);
   });
   select(state.mode);
+  // a link pasted into this tab changes only the hash: read it as a new page
+  addEventListener("hashchange", () => location.reload());
 }
 
 init();
