@@ -147,7 +147,7 @@ function show(data) {
   $("memory-fp32").replaceChildren(el("span", {className: "big"}, fp32[3]),
                                    el("span", {className: "sub"}, `${fp32[2]} B at fp32`));
   table($("layers"), v.headers, v.rows, (i, c) => /^[\d,]+$/.test(c));
-  table($("totals"), ["", "Count"], v.totals, (i) => i === 1);
+  table($("totals"), ["What", "Count"], v.totals, (i) => i === 1);
   table($("memory"), ["Precision", "Bits", "Bytes", "Binary", "Decimal"], v.memory, (i) => i > 0);
   $("stored").hidden = !v.stored;
   if (v.stored) {
@@ -248,7 +248,7 @@ function setup() {
 const PART_COLOURS = 6;
 function showPlan(data) {
   const plan = data.plan, f = data.fit;
-  table($("plan-table"), ["", "Bytes", "Binary", "Decimal", "How (~ an estimate)"],
+  table($("plan-table"), ["Part", "Bytes", "Binary", "Decimal", "How (~ an estimate)"],
     [...plan.lines.map((l) => [l.name, group(l.bytes), l.binary, l.decimal, (l.exact ? "" : "~ ") + l.how]),
      ["total (the sum of the lines)", group(plan.total), plan.total_binary, "", ""]], (i) => i > 0 && i < 4);
   $("plan-notes").textContent = plan.notes.join(" ");
@@ -297,7 +297,7 @@ async function updateSpeed(body) {
     const data = await call("speed", "/api/speed", body);
     const rows = Object.entries(data).filter(([, v]) => typeof v !== "object" || v === null)
       .map(([k, v]) => [k.replace(/_/g, " "), group(v)]);
-    table($("speed-table"), ["", "Value"], rows, (i) => i === 1);
+    table($("speed-table"), ["Figure", "Value"], rows, (i) => i === 1);
     $("speed-notes").textContent = (data.notes || []).join(" ");
   } catch (e) { if (e.name !== "AbortError") { $("speed-table").replaceChildren(); $("speed-notes").textContent = e.message; } }
 }
