@@ -168,8 +168,7 @@ function noAnswer(message, quiet) {
   document.body.classList.add("invalid");
   for (const id of ["total-params", "total-weights", "total-biases", "total-other", "memory-fp32"]) $(id).textContent = "-";
   $("active-params").hidden = true;
-  $("verdict").textContent = "No answer: " + message;
-  $("verdict").className = "verdict none";
+  verdict("none", "No answer", message);
   $("detail").hidden = true;
   $("plan-fit").replaceChildren(el("p", {}, "No plan until the model above is valid."));
   for (const id of ["plan-chart", "plan-legend", "plan-table", "speed-table"]) $(id).replaceChildren();
@@ -266,21 +265,24 @@ function showPlan(data) {
     $("plan-fit").replaceChildren(el("p", {className: f.fits ? "yes" : "no"}, f.verdict),
       el("ul", {}, ...f.lines.map(([k, v]) => el("li", {}, `${k}: `, el("strong", {}, v)))),
       el("p", {className: "hint"}, "Precisions: " + f.precisions.map((p) => `${p.dtype} ${p.binary} ${p.fits ? "fits" : "no"}`).join(", ")));
-    $("verdict").textContent = `${f.fits ? "Fits" : "Does not fit"} on ${f.gpu}: ${plan.total_binary} needed of ${f.usable_binary} usable (${plan.title}).`;
-    $("verdict").className = "verdict " + (f.fits ? "yes" : "no");
+    verdict(f.fits ? "yes" : "no", `${f.fits ? "Fits" : "Does not fit"} on ${f.gpu}`,
+            `${plan.total_binary} needed, ${f.usable_binary} usable. ${plan.title}.`);
   } else {
     $("plan-fit").replaceChildren(el("p", {}, plan.title + ": " + plan.total_binary + " (name a GPU to see whether it fits)"));
-    $("verdict").textContent = `${plan.total_binary} needed (${plan.title}); name a GPU below to see whether it fits.`;
-    $("verdict").className = "verdict";
+    verdict("", `${plan.total_binary} needed`, `${plan.title}. Name a GPU below to see whether it fits.`);
   }
+}
+
+function verdict(kind, headline, detail) {
+  $("verdict").replaceChildren(el("strong", {}, headline), el("span", {className: "detail"}, detail));
+  $("verdict").className = "verdict " + kind;
 }
 
 function planError(message) {
   $("plan-fit").replaceChildren(el("p", {className: "no"}, "No plan: " + message));
   for (const id of ["plan-chart", "plan-legend", "plan-table"]) $(id).replaceChildren();
   $("plan-notes").textContent = "";
-  $("verdict").textContent = "No plan: " + message;
-  $("verdict").className = "verdict none";
+  verdict("none", "No plan", message);
 }
 
 async function updatePlan(source) {
@@ -384,6 +386,7 @@ function readHash() {
       if (p.has("config")) state.file = {kind: "config", config: JSON.parse(p.get("config")), name: "config.json"};
       else if (p.has("header")) state.file = {kind: "checkpoint", format: p.get("format"), size: p.get("size"),
                                               name: p.get("fname") || "checkpoint", header: p.get("header")};
+      if (state.file) $("file-name").textContent = `${state.file.name}, from the link (its header travels in it)`;
     } catch (e) { notice("The link's config is not valid JSON: " + e.message); }
   }
 }
