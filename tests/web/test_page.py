@@ -462,3 +462,57 @@ def test_the_first_screen_needs_no_api_call(browser: Any, server: str) -> None:
     page.wait_for_function("document.querySelectorAll('#growth-width circle').length === 6")
     assert calls == []
     page.close()
+
+
+def test_the_hub_and_speed_panels_show_where_the_api_has_them(browser: Any) -> None:
+    """The server here has neither endpoint (they come with the Hub reader and the speed
+    analysis): the page hides both; an app that has them gets both panels, calling them."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from nnsize.presets import presets
+    from nnsize.web.app import _answer, create_app
+
+    app = create_app()
+    asked: list[dict[str, Any]] = []
+
+    @app.post("/api/hub")
+    def hub(body: dict[str, Any], numbers: str = "int") -> dict[str, Any]:
+        asked.append(body)
+        return {**_answer(presets()["gpt2"].count(None), "string"),
+                "comparison": "the config and the checkpoint agree"}
+
+    @app.post("/api/speed")
+    def speed(body: dict[str, Any], numbers: str = "int") -> dict[str, Any]:
+        return {"decode_tokens_per_second": "123", "notes": ["a stand-in"]}
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    page = browser.new_page()
+    try:
+        page.goto(f"http://127.0.0.1:{port}/")
+        wait_for(page, "1,102")
+        assert page.is_visible("#tab-hub") and page.is_visible("#speed")
+        wait_text(page, "#speed-table", "123")
+        page.click("#tab-hub")
+        page.fill("#hub-name", "openai-community/gpt2")
+        page.click("#hub-go")
+        wait_for(page, "124,439,808")
+        assert asked == [{"name": "openai-community/gpt2"}]
+        assert "agree" in page.inner_text("#hub-compare")
+    finally:
+        page.close()
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_without_those_endpoints_the_panels_stay_hidden(page: Any) -> None:
+    wait_for(page, "1,102")
+    assert page.is_hidden("#tab-hub") and page.is_hidden("#speed")

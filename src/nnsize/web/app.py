@@ -72,6 +72,7 @@ class PlanRequest(BaseModel):
     config: dict[str, Any] | None = None
     preset: str | None = Field(None, max_length=200)
     checkpoint: CheckpointHeader | None = None
+    hub: str | None = Field(None, max_length=200)  # a Hub model's name, with a Hub reader
     dtype: str = Field("bf16", max_length=40)
     batch: int = Field(1, ge=1, le=2**40)
     context: int = Field(2048, ge=1, le=2**40)
@@ -103,10 +104,13 @@ def _checkpoint(fmt: str, data: bytes, file_size: int, name: str) -> Report:
 
 
 def _plan_model(body: PlanRequest) -> Report:
-    given = [x for x in (body.network, body.spec, body.config, body.preset, body.checkpoint)
-             if x is not None]
+    given = [x for x in (body.network, body.spec, body.config, body.preset, body.checkpoint,
+                         body.hub) if x is not None]
     if len(given) != 1:
-        raise NnsizeError("give exactly one of: network, spec, config, preset, checkpoint")
+        raise NnsizeError("give exactly one of: network, spec, config, preset, checkpoint, hub")
+    if body.hub is not None:
+        raise NnsizeError("this server has no Hub reader: a model by name is counted where "
+                          "nnsize reads the Hub")
     if body.checkpoint is not None:
         import base64
         import binascii

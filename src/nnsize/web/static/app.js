@@ -323,8 +323,10 @@ async function update() {
   }
   if (state.mode === "mlp") growth(source.growth); else $("growth").hidden = true;
   const plan = BOOT.initial && BOOT.initial.plan;
-  if (plan && canon({...source.plan, ...safeSetup()}) === canon(plan.body)) showPlan(plan.answer);
-  else updatePlan(source);
+  if (plan && canon({...source.plan, ...safeSetup()}) === canon(plan.body)) {
+    showPlan(plan.answer);
+    if (BOOT.features.speed) updateSpeed(plan.body);
+  } else updatePlan(source);
   if (state.mode === "preset") {
     const p = BOOT.presets.find((x) => x.name === state.preset);
     $("preset-source").textContent = p ? `${p.description}. Source: ${p.source}` : "";
