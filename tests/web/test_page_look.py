@@ -83,7 +83,8 @@ def test_the_answer_comes_first_and_the_memory_card_stays_short(browser: Any, se
     # the memory card is three lines: its title, the size, the exact bytes; none wraps
     lines = page.evaluate("""[...document.querySelectorAll(
         '#memory-fp32 .big, #memory-fp32 .sub, #memory-fp32 + dt, .card.wide:last-child dt')]
-        .map((e) => e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight))""")
+        .map((e) => e.getBoundingClientRect().height /
+                    parseFloat(getComputedStyle(e).lineHeight))""")
     assert len(lines) == 3 and all(n < 1.5 for n in lines), lines
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= viewport["width"]  # nothing scrolls the page sideways

@@ -14,10 +14,13 @@ from fastapi import FastAPI
 # The first screen: the original calculator (10 inputs, 3 hidden layers of 20, 2 outputs) and
 # the planner's defaults.  The page sends exactly these bodies; it uses the answers given here
 # when its request is the same.
-FIRST_COUNT = {"inputs": "10", "hidden_layers": "3", "neurons": "20", "outputs": "2"}
-FIRST_PLAN = {"network": "10-20x3-2", "dtype": "bf16", "batch": "1", "context": "2048",
-              "gpus": "1", "train": False, "optimizer": "adamw", "sharding": "none",
-              "checkpointing": False, "lora_rank": "0", "qlora": False, "gpu": "rtx-4090"}
+FIRST_COUNT: dict[str, Any] = {"inputs": "10", "hidden_layers": "3", "neurons": "20",
+                               "outputs": "2"}
+FIRST_NETWORK = "10-20x3-2"  # the same network, as the page sends it to the planner
+FIRST_PLAN: dict[str, Any] = {
+    "network": FIRST_NETWORK, "dtype": "bf16", "batch": "1", "context": "2048", "gpus": "1",
+    "train": False, "optimizer": "adamw", "sharding": "none", "checkpointing": False,
+    "lora_rank": "0", "qlora": False, "gpu": "rtx-4090"}
 # Precisions a KV cache is kept in by the engines people use (transformers, vLLM, llama.cpp).
 KV_DTYPES = ("fp32", "bf16", "fp16", "fp8", "fp8-e4m3", "fp8-e5m2", "int8", "q8_0", "q4_0")
 
@@ -59,10 +62,11 @@ def boot_data(app: FastAPI) -> dict[str, Any]:
         # endpoints from other parts of nnsize that a server may lack: their panels hide
         "features": {"hub": "/api/hub" in paths, "speed": "/api/speed" in paths},
         "initial": {"path": "/api/count", "body": FIRST_COUNT,
-                    "answer": _answer(_count(CountRequest(**FIRST_COUNT)), "string"),
-                    "plan": {"body": FIRST_PLAN, "answer": _memory(PlanRequest(**FIRST_PLAN))},
-                    "growth": {"network": FIRST_PLAN["network"],
-                               "answer": _growth(FIRST_PLAN["network"])}},
+                    "answer": _answer(_count(CountRequest.model_validate(FIRST_COUNT)),
+                                      "string"),
+                    "plan": {"body": FIRST_PLAN,
+                             "answer": _memory(PlanRequest.model_validate(FIRST_PLAN))},
+                    "growth": {"network": FIRST_NETWORK, "answer": _growth(FIRST_NETWORK)}},
     }
 
 
