@@ -475,6 +475,19 @@ function parseArgs(text) {
   return args;
 }
 
+function compact(v) {  // JSON on one line, spaced as people write it
+  if (Array.isArray(v)) return "[" + v.map(compact).join(", ") + "]";
+  if (v && typeof v === "object") return "{" + Object.keys(v).map((k) => JSON.stringify(k) + ": " + compact(v[k])).join(", ") + "}";
+  return JSON.stringify(v);
+}
+
+function specJSON(spec) {  // a spec as text: one line per layer
+  if (!spec || typeof spec !== "object" || Array.isArray(spec)) return JSON.stringify(spec, null, 2);
+  const lines = Object.keys(spec).map((k) => Array.isArray(spec[k]) && k === "layers" ?
+    `  "layers": [\n${spec[k].map((l) => "    " + compact(l)).join(",\n")}\n  ]` : `  ${JSON.stringify(k)}: ${compact(spec[k])}`);
+  return "{\n" + lines.join(",\n") + "\n}";
+}
+
 function formatArgs(layer) {
   return Object.entries(layer).filter(([k]) => k !== "type").map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ");
 }
@@ -505,7 +518,7 @@ function fromEditor() {
   const shape = $("input-shape").value.split(",").map((s) => s.trim()).filter(Boolean).map((s) => /^\d+$/.test(s) ? Number(s) : s);
   state.spec = {...state.spec, input_shape: shape};
   state.specText = null;
-  $("spec-text").value = JSON.stringify(state.spec, null, 2);
+  $("spec-text").value = specJSON(state.spec);
   update();
 }
 
@@ -531,7 +544,7 @@ async function countFile(file) {
         state.file = {kind: "config", config: data, name: file.name};
       } else {
         state.spec = data; state.specText = null; renderEditor();
-        $("spec-text").value = JSON.stringify(data, null, 2);
+        $("spec-text").value = specJSON(data);
         select("spec");
         return;
       }
@@ -616,7 +629,7 @@ function init() {
     $("tab-" + m).addEventListener("click", () => select(m));
     $("tab-" + m).addEventListener("keydown", tabKeys);
   }
-  $("spec-text").value = state.specText !== null ? state.specText : JSON.stringify(state.spec, null, 2);
+  $("spec-text").value = state.specText !== null ? state.specText : specJSON(state.spec);
   $("spec-text").addEventListener("input", () => {
     state.specText = $("spec-text").value;
     try { state.spec = JSON.parse(state.specText); state.specText = null; renderEditor(); } catch (e) { /* said by update() */ }
