@@ -472,7 +472,7 @@ def test_the_hub_and_speed_panels_show_where_the_api_has_them(browser: Any) -> N
 
     import uvicorn
 
-    from nnsize.presets import presets
+    import nnsize
     from nnsize.web.app import _answer, create_app
 
     app = create_app()
@@ -481,7 +481,7 @@ def test_the_hub_and_speed_panels_show_where_the_api_has_them(browser: Any) -> N
     @app.post("/api/hub")
     def hub(body: dict[str, Any], numbers: str = "int") -> dict[str, Any]:
         asked.append(body)
-        return {**_answer(presets()["gpt2"].count(None), "string"),
+        return {**_answer(nnsize.count("gpt2"), "string"),
                 "comparison": "the config and the checkpoint agree"}
 
     @app.post("/api/speed")
