@@ -507,6 +507,11 @@ def test_the_hub_and_speed_panels_show_where_the_api_has_them(browser: Any) -> N
         wait_for(page, "124,439,808")
         assert asked == [{"name": "openai-community/gpt2"}]
         assert "agree" in page.inner_text("#hub-compare")
+        axe = pytest.importorskip("axe_playwright_python.sync_playwright")
+        results = axe.Axe().run(page)  # the two panels pass axe-core too
+        assert results.violations_count == 0, results.generate_report()
+        OUTPUT.mkdir(exist_ok=True)
+        page.screenshot(path=str(OUTPUT / "by-name-desktop-light.png"), full_page=True)
     finally:
         page.close()
         server.should_exit = True
