@@ -521,3 +521,14 @@ def test_the_hub_and_speed_panels_show_where_the_api_has_them(browser: Any) -> N
 def test_without_those_endpoints_the_panels_stay_hidden(page: Any) -> None:
     wait_for(page, "1,102")
     assert page.is_hidden("#tab-hub") and page.is_hidden("#speed")
+
+
+def test_a_file_too_large_for_a_link_says_so(page: Any, tmp_path: Path) -> None:
+    # 300 tensors of 10 values: a header of some 20 kB, more than a link should carry
+    path = safetensors(tmp_path / "many.safetensors",
+                       {f"layer.{i}.weight": ("F32", [10]) for i in range(300)})
+    page.click("#tab-file")
+    page.set_input_files("#file", str(path))
+    wait_for(page, "3,000")  # 300 x 10
+    assert page.get_attribute("#permalink", "href") is None
+    assert "too large for a link" in page.inner_text("#permalink")
