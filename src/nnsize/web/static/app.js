@@ -28,6 +28,10 @@ function el(name, attrs, ...children) {
 
 // --- talking to the API: one request in flight per purpose, late answers dropped -------------
 const inflight = {};
+function cancel(...purposes) {  // answers to a question no longer asked must not show
+  for (const p of purposes) if (inflight[p]) { inflight[p].abort(); inflight[p] = null; }
+}
+
 async function call(purpose, path, body, raw) {
   if (inflight[purpose]) inflight[purpose].abort();
   const controller = inflight[purpose] = new AbortController();
@@ -165,6 +169,7 @@ function show(data) {
 function noAnswer(message, quiet) {
   // the input is not valid: no number on screen may belong to another model
   last = null;
+  cancel("count", "plan", "speed", "growth");
   document.body.classList.add("invalid");
   for (const id of ["total-params", "total-weights", "total-biases", "total-other", "memory-fp32"]) $(id).textContent = "-";
   $("active-params").hidden = true;
@@ -307,6 +312,7 @@ async function updateSpeed(body) {
 // --- one update: count, plan, link ----------------------------------------------------------------
 async function update() {
   writeHash();
+  cancel("count", "plan", "speed", "growth");
   let source;
   try { source = model(); }
   catch (e) { if (e instanceof Invalid) { noAnswer(e.message, e.quiet); return; } throw e; }
