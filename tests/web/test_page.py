@@ -484,9 +484,18 @@ def test_the_hub_and_speed_panels_show_where_the_api_has_them(browser: Any) -> N
         return {**_answer(nnsize.count("gpt2"), "string"),
                 "comparison": "the config and the checkpoint agree"}
 
+    speeds: list[dict[str, Any]] = []
+
     @app.post("/api/speed")
     def speed(body: dict[str, Any], numbers: str = "int") -> dict[str, Any]:
-        return {"decode_tokens_per_second": "123", "notes": ["a stand-in"]}
+        speeds.append(body)  # the schema of nnsize speed --json, cut to what the page shows
+        rate = {"roofline": 123.4, "expected": 98.7}
+        return {"speed": {"batch": "1", "prompt": "512", "notes": ["a stand-in"],
+                          "engine": {"name": "llama.cpp", "source": "its benchmarks"},
+                          "decode": {"tokens_per_s": rate, "tokens_per_s_per_sequence": rate,
+                                     "bound": "memory", "compute_bound_batch": "160"},
+                          "prefill": {"time_to_first_token_s": {"roofline": 0.05,
+                                                                "expected": 0.08}}}}
 
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
     server = uvicorn.Server(config)
@@ -500,7 +509,12 @@ def test_the_hub_and_speed_panels_show_where_the_api_has_them(browser: Any) -> N
         page.goto(f"http://127.0.0.1:{port}/")
         wait_for(page, "1,102")
         assert page.is_visible("#tab-hub") and page.is_visible("#speed")
-        wait_text(page, "#speed-table", "123")
+        assert "language models" in page.inner_text("#speed-notes")  # not for an MLP
+        page.click("#tab-preset")
+        wait_for(page, "8,030,261,248")
+        wait_text(page, "#speed-table", "123 tokens/s at best, 98.7 tokens/s expected")
+        assert speeds[-1] == {"preset": "llama-3.1-8b", "gpu": "rtx-4090", "gpus": "1",
+                              "dtype": "bf16", "batch": "1", "context": "2048"}
         page.click("#tab-hub")
         page.fill("#hub-name", "openai-community/gpt2")
         page.click("#hub-go")

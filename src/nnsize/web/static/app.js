@@ -294,19 +294,35 @@ async function updatePlan(source) {
   let body;
   try { body = {...source.plan, ...setup()}; }
   catch (e) { planError(e.message); return; }
+  updateSpeed(source, body);
   try { showPlan(await call("plan", "/api/memory", body)); }
   catch (e) { if (e.name !== "AbortError") planError(e.message); }
-  if (BOOT.features.speed) updateSpeed(body);
 }
 
-async function updateSpeed(body) {
+// How fast (POST /api/speed, nnsize speed's JSON): estimates, so shown to three figures
+const figure = (x) => Number(x).toPrecision(3);
+async function updateSpeed(source, s) {
+  if (!BOOT.features.speed) return;
+  const model = "preset" in source.plan ? {preset: source.plan.preset} : "config" in source.plan ? {config: source.plan.config} : null;
+  $("speed-table").replaceChildren();
+  if (!model || !s || !s.gpu) {
+    $("speed-notes").textContent = "Speed is estimated for language models (a preset or a config.json) on a named GPU.";
+    return;
+  }
+  const body = {...model, gpu: s.gpu, gpus: s.gpus, dtype: s.dtype, batch: s.batch, context: s.context};
+  if (s.kv_dtype) body.kv_dtype = s.kv_dtype;
   try {
-    const data = await call("speed", "/api/speed", body);
-    const rows = Object.entries(data).filter(([, v]) => typeof v !== "object" || v === null)
-      .map(([k, v]) => [k.replace(/_/g, " "), group(v)]);
-    table($("speed-table"), ["Figure", "Value"], rows, (i) => i === 1);
-    $("speed-notes").textContent = (data.notes || []).join(" ");
-  } catch (e) { if (e.name !== "AbortError") { $("speed-table").replaceChildren(); $("speed-notes").textContent = e.message; } }
+    const {speed} = await call("speed", "/api/speed", body);
+    const d = speed.decode, p = speed.prefill, range = (x, unit) => `${figure(x.roofline)} ${unit} at best, ${figure(x.expected)} ${unit} expected`;
+    table($("speed-table"), ["Figure", "Value"], [
+      [`Decoding, tokens per second (batch ${group(speed.batch)})`, range(d.tokens_per_s, "tokens/s")],
+      ["Decoding, tokens per second per sequence", range(d.tokens_per_s_per_sequence, "tokens/s")],
+      ["What bounds decoding", String(d.bound)],
+      [`Time to first token (a prompt of ${group(speed.prompt)})`, range(p.time_to_first_token_s, "s")],
+      ["Batch from which decoding is compute-bound", group(d.compute_bound_batch)],
+      ["Engine", `${speed.engine.name} (${speed.engine.source})`]], (i) => false);
+    $("speed-notes").textContent = (speed.notes || []).join(" ");
+  } catch (e) { if (e.name !== "AbortError") $("speed-notes").textContent = "No speed estimate: " + e.message; }
 }
 
 // --- one update: count, plan, link ----------------------------------------------------------------
@@ -331,7 +347,7 @@ async function update() {
   const plan = BOOT.initial && BOOT.initial.plan;
   if (plan && canon({...source.plan, ...safeSetup()}) === canon(plan.body)) {
     showPlan(plan.answer);
-    if (BOOT.features.speed) updateSpeed(plan.body);
+    updateSpeed(source, safeSetup());
   } else updatePlan(source);
   if (state.mode === "preset") {
     const p = BOOT.presets.find((x) => x.name === state.preset);
