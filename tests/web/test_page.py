@@ -19,7 +19,7 @@ def totals(page: Any) -> tuple[str, str, str]:
 
 def wait_for(page: Any, total: str) -> None:
     page.wait_for_function(f"document.getElementById('total-params').textContent === '{total}'",
-                           timeout=10_000)
+                           timeout=30_000)  # generous: the test machine is shared
 
 
 @pytest.fixture
@@ -167,7 +167,7 @@ def plan_text(page: Any) -> str:
     return page.inner_text("#plan-fit") + "\n" + page.inner_text("#plan-table")
 
 
-def wait_text(page: Any, selector: str, text: str, timeout: int = 10_000) -> None:
+def wait_text(page: Any, selector: str, text: str, timeout: int = 30_000) -> None:
     page.wait_for_function("([s, t]) => (document.querySelector(s) || {}).textContent"
                            "?.includes(t)", arg=[selector, text], timeout=timeout)
 
