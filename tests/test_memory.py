@@ -52,7 +52,7 @@ def test_optimizer_states_against_torch(name: str, make: Any) -> None:
 def test_gradients_and_weights_against_torch() -> None:
     model = torch_model()
     model(torch.randn(4, 3, 16, 16)).sum().backward()
-    lines = {line.name: line.bytes for line in plan(nnsize.count(SPEC), Setup(
+    lines = {line.part: line.bytes for line in plan(nnsize.count(SPEC), Setup(
         dtype="fp32", train=True, mixed_precision=False, optimizer="sgd")).lines}
     assert lines["gradients"] == sum(p.grad.nbytes for p in model.parameters())
     assert lines["weights"] == sum(p.nbytes for p in model.parameters())

@@ -44,8 +44,30 @@ def test_units(nbytes: int, binary: bool, text: str) -> None:
     assert in_unit(nbytes, unit, binary) == text
 
 
-def test_rows_sum_to_the_totals() -> None:
-    report = nnsize.count(str(CNN))
-    assert sum(r.params for r in report.rows) == report.total_params
-    assert sum(r.weights for r in report.rows) == report.weights
-    assert report.weights + report.biases + report.other_trainable == report.trainable_params
+def test_rows_sum_to_the_totals_torch_counts() -> None:
+    """The rows' sums against totals from an independent path: torch's own parameters() and
+    buffers() of the same network built in PyTorch (not the sums the Report is made of)."""
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
+                          nn.MaxPool2d(2), nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32),
+                          nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10))
+    spec = {"input_shape": [3, 32, 32], "layers": [
+        {"type": "Conv2d", "out_channels": 16, "kernel_size": 3, "padding": 1},
+        {"type": "BatchNorm2d"}, {"type": "ReLU"}, {"type": "MaxPool2d", "kernel_size": 2},
+        {"type": "Conv2d", "out_channels": 32, "kernel_size": 3, "padding": 1},
+        {"type": "BatchNorm2d"}, {"type": "ReLU"},
+        {"type": "AdaptiveAvgPool2d", "output_size": 1}, {"type": "Flatten"},
+        {"type": "Linear", "out_features": 10}]}
+    report = nnsize.count(spec)
+    params = list(model.named_parameters())
+    # (16 x 3 x 3 x 3 + 16) + 2 x 16 + (32 x 16 x 3 x 3 + 32) + 2 x 32 + (32 x 10 + 10)
+    # = 448 + 32 + 4,640 + 64 + 330 = 5,514
+    assert sum(r.params for r in report.rows) == sum(p.numel() for _, p in params) == 5_514
+    assert sum(r.weights for r in report.rows) == \
+        sum(p.numel() for name, p in params if name.endswith("weight") and p.dim() > 1)
+    assert sum(r.biases for r in report.rows) == \
+        sum(p.numel() for name, p in params if name in ("0.bias", "4.bias", "9.bias"))
+    # running_mean, running_var (16 + 32 each) and two num_batches_tracked scalars: 98
+    assert sum(r.buffers for r in report.rows) == \
+        sum(b.numel() for b in model.buffers()) == 98

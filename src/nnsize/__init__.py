@@ -7,112 +7,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from .conveniences import install
 from .errors import NnsizeError, SpecError
 from .model import Report, Row, Tensor
+from .sources import count, mlp, summary
+from .version import __version__
 
-__version__ = "0.1.0"
+install()
+
 __all__ = ["NnsizeError", "Report", "Row", "SpecError", "Tensor", "count", "mlp", "summary",
            "__version__"]
-
-
-def count(source: Any, convention: str | None = None, **options: Any) -> Report:
-    """Count a network from any source nnsize reads.
-
-    source: an MLP shorthand ('10-20x3-2'), a spec dict, a .json/.yaml spec file, a Hugging Face
-    config.json (or its dict; base=True counts the base model), an .onnx or
-    .keras file, 'torch:package.module:factory' (a torch.nn.Module or a callable returning one),
-    or a live torch / Keras model.  convention: 'pytorch' or 'keras', where the frameworks
-    differ (LSTM biases, BatchNorm statistics); by default Keras' for Keras models and files,
-    PyTorch's for everything else.  options go to summary() for models
-    (input_size, input_data, depth, input_dtype).  Raises NnsizeError (a ValueError) for
-    anything that cannot be counted.
-    """
-    from . import shorthand, spec
-    from .network import count_spec
-
-    if isinstance(source, dict):
-        from .architectures import count_config, looks_like_config
-
-        if looks_like_config(source):
-            return count_config(source, "config", bool(options.get("base")))
-        return count_spec(source, convention or "pytorch")
-    if hasattr(source, "__fspath__"):
-        source = str(source)
-    if isinstance(source, (list, tuple, int, float, bytes)) or source is None:
-        raise SpecError(f"cannot count a {type(source).__name__}: give a shorthand, a spec "
-                        f"dict, a file path or a model")
-    if not isinstance(source, str):
-        return summary(source, convention=convention, **options)
-    lowered = source.lower()
-    if lowered.startswith("torch:"):
-        from .importers.from_torch import import_object
-
-        return summary(import_object(source[len("torch:"):]), convention=convention, **options)
-    if lowered.endswith(".onnx"):
-        from .importers.from_onnx import load_onnx
-
-        return load_onnx(source)
-    if lowered.endswith(".keras"):
-        from .importers.from_keras import load_keras_file
-
-        return load_keras_file(source, convention or "keras")
-    if lowered.endswith((".safetensors", ".safetensors.index.json")):
-        from .importers.from_safetensors import load_safetensors
-
-        return load_safetensors(source)
-    if lowered.endswith(".gguf"):
-        from .importers.from_gguf import load_gguf
-
-        return load_gguf(source)
-    if lowered.endswith((".pt", ".pth", ".bin", ".ckpt")):
-        from .importers.from_torch_checkpoint import load_checkpoint
-
-        return load_checkpoint(source)
-    if source[:1].isalpha():  # preset names start with a letter; shorthands with a digit
-        from .presets import find_preset
-
-        preset = find_preset(source)
-        if preset is not None:
-            return preset.count(convention, **options)
-    if spec.looks_like_file(source):
-        data = spec.load(source)
-        from .architectures import count_config, looks_like_config
-
-        if looks_like_config(data):
-            return count_config(data, source, bool(options.get("base")))
-        return count_spec(data, convention or "pytorch", source)
-    return shorthand.count(source, convention or "pytorch")
-
-
-def summary(model: Any, input_size: Any = None, input_data: Any = None,
-            depth: int | None = None, input_dtype: Any = None,
-            convention: str | None = None) -> Report:
-    """A live model's report: torch.nn.Module (a module tree; shapes and compute when an input
-    is given, from a forward pass that allocates nothing) or a Keras 3 model (its layers; Keras'
-    convention unless convention='pytorch')."""
-    import sys
-
-    # Keras first: with its torch backend a Keras model is a torch.nn.Module too.
-    keras = sys.modules.get("keras")
-    if keras is not None and isinstance(model, (keras.Model, keras.layers.Layer)):
-        from .importers.from_keras import summarize as keras_summary
-
-        return keras_summary(model, convention or "keras")
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(model, torch.nn.Module):
-        from .importers.from_torch import summarize
-
-        return summarize(model, input_size, input_data, depth, input_dtype)
-    raise NnsizeError(f"cannot summarise a {type(model).__name__}: nnsize reads torch.nn.Module "
-                      f"and keras.Model objects")
-
-
-def mlp(inputs: int, hidden_layers: int, neurons: int, outputs: int,
-        convention: str = "pytorch") -> Report:
-    """The original calculator: input neurons, hidden layers, neurons per hidden layer, outputs."""
-    from . import shorthand
-
-    return shorthand.count(shorthand.from_counts(inputs, hidden_layers, neurons, outputs),
-                           convention)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 Shape = tuple[int, ...]
 
@@ -59,30 +59,27 @@ class Tensor:
         return Tensor(f"{prefix}{self.name}", self.shape, self.role, self.trainable,
                       self.buffer, self.dims, self.copies, self.shared_with, self.start)
 
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"name": self.name, "shape": list(self.shape), "role": self.role,
-                             "trainable": self.trainable and not self.buffer,
-                             "buffer": self.buffer, "numel": self.numel}
-        if self.copies != 1:
-            d["copies"] = self.copies
-            d["first_index"] = self.start
-        if self.shared_with:
-            d["shared_with"] = self.shared_with
-        return d
+
+Term = tuple[int, Shape]  # (copies, shape): copies x the product of the shape's dimensions
+Formula = tuple[Term, ...]  # a parameter count as a sum of such products; () is 0
 
 
-def sum_formula(tensors: list[Tensor] | tuple[Tensor, ...]) -> str:
-    """The parameters as a sum with the numbers in it: '(16 x 3 x 3 x 3) + 16'."""
-    params = [t for t in tensors if not t.buffer and not t.shared_with]
-    if len(params) == 1 and params[0].copies == 1:
-        return " x ".join(f"{d:,}" for d in params[0].shape) or "1"
-    return " + ".join(_term(t) for t in params) if params else "0"
+def sum_formula(tensors: list[Tensor] | tuple[Tensor, ...]) -> Formula:
+    """The parameters as a sum of products, one term per parameter tensor counted here:
+    a weight 16 x 3 x 3 x 3 and a bias 16 -> ((1, (16, 3, 3, 3)), (1, (16,)))."""
+    return tuple((t.copies, t.shape) for t in tensors if not t.buffer and not t.shared_with)
 
 
-def _term(t: Tensor) -> str:
-    dims = " x ".join(f"{d:,}" for d in t.shape) or "1"
-    inner = f"({dims})" if len(t.shape) > 1 else dims
-    return f"{t.copies:,} x {inner}" if t.copies != 1 else inner
+@dataclass(frozen=True)
+class Saves:
+    """What autograd keeps for backward, per sample, as a layer kind declares it."""
+
+    input: bool = False  # the layer's input
+    output: bool = False  # its output
+    mask_bits: int = 0  # bits per output element of a mask or indices (dropout 8, max-pool 64)
+    channel_stats: int = 0  # fp32 values per channel (the output's first dimension)
+    row_stats: int = 0  # fp32 values per row (every dimension but the last)
+    view: bool = False  # the input's storage under another shape (Flatten): nothing new
 
 
 @dataclass(frozen=True)
@@ -96,7 +93,7 @@ class Row:
     output_shape: Shape
     tensors: tuple[Tensor, ...]
     macs_each: int
-    formula: str  # the parameters of one repeat as a sum: '(10 x 20) + 20'
+    formula: Formula  # the parameters of one repeat as a sum of products: (10 x 20) + 20
     repeat: int = 1
     index: int = 0  # position of the first of these layers in the flattened network
     # How the repeats are laid out, innermost first: (count, positions between two of them).
@@ -108,6 +105,7 @@ class Row:
     # what autograd saves for backward per sample, where the layer kind knows it as a whole:
     # (values at the activation precision, fp32 values)
     saved: tuple[int, int] | None = None
+    saves: Saves | None = None  # what it saves, as its layer kind declares it
 
     @property
     def active(self) -> int:
@@ -178,21 +176,11 @@ class Row:
     def macs(self) -> int:
         return self.macs_each * self.repeat
 
-    @property
-    def formula_text(self) -> str:
-        """'(10 x 20) + 20 = 220', or '3 x ((20 x 20) + 20) = 1,260' for a repeated layer."""
-        if self.repeat == 1:
-            return f"{self.formula} = {self.params:,}" if self.formula != "0" else "0"
-        return f"{self.repeat:,} x ({self.formula}) = {self.params:,}"
+    if TYPE_CHECKING:  # supplied by nnsize.conveniences, which renders them
+        @property
+        def formula_text(self) -> str: ...
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "label": self.label, "type": self.type,
-                "input_shape": list(self.input_shape), "output_shape": list(self.output_shape),
-                "repeat": self.repeat, "params": self.params, "params_each": self.params_each,
-                "weights": self.weights, "biases": self.biases, "buffers": self.buffers,
-                "macs": self.macs, "formula": self.formula_text,
-                **({"depth": self.depth} if self.depth >= 0 else {}),
-                "tensors": [t.to_dict() for t in self.tensors]}
+        def to_dict(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -247,11 +235,8 @@ class Report:
     buffers: int = field(init=False)
     macs: int = field(init=False)
     active_params: int = field(init=False)
-    memory: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
-        from .precision import PARAMETER_TABLE, storage_bytes
-
         totals = {
             "weights": sum(r.weights for r in self.rows),
             "biases": sum(r.biases for r in self.rows),
@@ -265,8 +250,6 @@ class Report:
         totals["total_params"] = totals["trainable_params"] + totals["non_trainable_params"]
         for k, v in totals.items():
             object.__setattr__(self, k, v)
-        memory = {p.name: storage_bytes(totals["total_params"], p) for p in PARAMETER_TABLE}
-        object.__setattr__(self, "memory", memory)
 
     @property
     def output_shape(self) -> Shape:
@@ -283,23 +266,6 @@ class Report:
         prefix = row.name + "."
         below = [r for r in self.rows if row.depth == 0 or r is row or r.name.startswith(prefix)]
         return sum(r.params for r in below), sum(r.macs for r in below)
-
-    def to_dataframe(self) -> Any:
-        """The rows as a pandas DataFrame (pandas must be installed)."""
-        try:
-            import pandas as pd
-        except ImportError as e:
-            from .errors import NnsizeError
-
-            raise NnsizeError("to_dataframe() needs pandas: pip install pandas") from e
-        from .render import CSV_COLUMNS, csv_rows
-
-        return pd.DataFrame(csv_rows(self), columns=CSV_COLUMNS)
-
-    def _repr_html_(self) -> str:
-        from .render import html
-
-        return html(self)
 
     @property
     def layers(self) -> tuple[Row, ...]:
@@ -329,28 +295,12 @@ class Report:
                 raise NnsizeError(f"more than {limit:,} tensors: too many to list one by one")
         return out
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "convention": self.convention,
-            "input_shape": list(self.input_shape),
-            "output_shape": list(self.output_shape),
-            "total_params": self.total_params,
-            "active_params": self.active_params,
-            "trainable_params": self.trainable_params,
-            "non_trainable_params": self.non_trainable_params,
-            "weights": self.weights,
-            "biases": self.biases,
-            "other_trainable": self.other_trainable,
-            "buffers": self.buffers,
-            "macs": self.macs,
-            "flops": 2 * self.macs,
-            "memory": dict(self.memory),
-            **({"stored": self.stored} if self.stored else {}),
-            "layers": [r.to_dict() for r in self.rows],
-        }
+    if TYPE_CHECKING:  # supplied by nnsize.conveniences: analyses and render, on demand
+        @property
+        def memory(self) -> dict[str, int]: ...
 
-    def __str__(self) -> str:
-        from .render import render
+        def to_dict(self) -> dict[str, Any]: ...
 
-        return render(self, "table")
+        def to_dataframe(self) -> Any: ...
+
+        def _repr_html_(self) -> str: ...

@@ -132,7 +132,8 @@ class _Walker:
                              type=kind.type_name, input_shape=x, output_shape=y,
                              tensors=tuple(tensors), macs_each=macs,
                              formula=kind.formula(tensors), index=self.position,
-                             args=_arguments(kind), saved=kind.saved(x)))
+                             args=_arguments(kind), saved=kind.saved(x),
+                             saves=kind.saves))
         self.position += 1
         return y
 

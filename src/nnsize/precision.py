@@ -114,3 +114,9 @@ PARAMETER_TABLE: tuple[Precision, ...] = (
     Precision("int4", 4, "4-bit integer, scales not counted"),
     Precision("1bit", 1, "binary weights, 8 per byte"),
 )
+
+
+def memory_table(count: int) -> dict[str, int]:
+    """Bytes of count values at each precision of PARAMETER_TABLE (fp64 ... 1 bit): a report's
+    parameter memory."""
+    return {p.name: storage_bytes(count, p) for p in PARAMETER_TABLE}

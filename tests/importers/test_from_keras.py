@@ -22,7 +22,7 @@ def models() -> dict[str, Any]:
                    layers.BatchNormalization(), layers.MaxPooling2D(), layers.Flatten(),
                    layers.Dropout(0.5), layers.Dense(10)),
         "conv_transpose": seq((8, 8, 4), layers.Conv2DTranspose(6, 3, strides=2),
-                              layers.Conv1D(4, 3) if False else layers.Flatten(),
+                              layers.Flatten(),
                               layers.Dense(3)),
         "lstm": seq((7, 10), layers.LSTM(20, return_sequences=True), layers.LSTM(8),
                     layers.Dense(1)),

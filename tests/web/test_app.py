@@ -202,7 +202,7 @@ def test_memory_and_fit() -> None:
                                          "gpu": "rtx-4090"})
     assert r.status_code == 200
     plan = r.json()["plan"]
-    assert plan["total"] == str(sum(int(line["bytes"]) for line in plan["lines"]))
+    assert plan["total_bytes"] == str(sum(int(line["bytes"]) for line in plan["lines"]))
     assert r.json()["fit"]["gpu"] == "rtx-4090"
     r = client.post("/api/memory", json={"network": "10-20-20-20-2", "train": True,
                                          "batch": 32})
@@ -213,3 +213,28 @@ def test_memory_and_fit() -> None:
         .status_code == 400
     assert any(d["name"] == "q4_k" for d in client.get("/api/dtypes").json())
     assert any(g["name"] == "h100-80gb" for g in client.get("/api/gpus").json())
+
+
+@pytest.mark.parametrize("setup, argv", [
+    ({"dtype": "q4_k", "keep": ["norms"]}, ["--dtype", "q4_k", "--keep", "norms"]),
+    ({"train": True, "lora_rank": 8, "lora_targets": ["q_proj", "k_proj"]},
+     ["--train", "--lora-rank", "8", "--lora-targets", "q_proj,k_proj"]),
+    ({"latent": False, "context": 512}, ["--mla", "expanded", "--context", "512"]),
+])
+def test_memory_takes_every_setup_option_as_the_cli(setup: dict[str, Any],
+                                                   argv: list[str]) -> None:
+    """The web's request model and the CLI's options come from one Setup: the same plan, in
+    the same schema (the web's integers as strings)."""
+    from nnsize.cli import run
+    from nnsize.render.json import strings
+
+    preset = "deepseek-v2-lite" if "latent" in setup else "llama-3.2-1b"
+    r = client.post("/api/memory", json={"preset": preset, **setup})
+    assert r.status_code == 200, r.text
+    cli = json.loads(run(["memory", preset, "--json", *argv]))
+    assert r.json()["plan"] == strings(cli)
+
+
+def test_memory_refuses_an_unknown_setup_option() -> None:
+    r = client.post("/api/memory", json={"preset": "llama-3.2-1b", "kepp": ["norms"]})
+    assert r.status_code == 422

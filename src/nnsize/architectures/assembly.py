@@ -70,17 +70,27 @@ def _row(label: str, component: str, tensors: list[Tensor], active: int | None,
                active_each=active, qualified=True)
 
 
+def _named(name: str, tensors: list[Tensor]) -> list[Tensor]:
+    return [t.prefixed(f"{name}.") for t in tensors]
+
+
 def linear(name: str, out_features: int, in_features: int, bias: bool = False) -> list[Tensor]:
-    """nn.Linear's tensors: weight (out x in) and bias (out)."""
-    t = [Tensor(f"{name}.weight", (out_features, in_features), "weight")]
-    return t + [Tensor(f"{name}.bias", (out_features,), "bias")] if bias else t
+    """nn.Linear's tensors, as layers/ gives them: weight (out x in) and bias (out)."""
+    from ..layers.dense import Linear
+
+    return _named(name, Linear(in_features, out_features, bias).tensors())
 
 
 def norm(name: str, size: int, bias: bool = False) -> list[Tensor]:
-    """A LayerNorm / RMSNorm's tensors: weight (and bias)."""
-    t = [Tensor(f"{name}.weight", (size,), "norm")]
-    return t + [Tensor(f"{name}.bias", (size,), "norm")] if bias else t
+    """A LayerNorm's (or, without bias, an RMSNorm's) tensors, as layers/ gives them."""
+    from ..layers.norm import LayerNorm, RMSNorm
+
+    kind = LayerNorm((size,)) if bias else RMSNorm((size,))
+    return _named(name, kind.tensors())
 
 
 def embedding(name: str, num: int, dim: int) -> list[Tensor]:
-    return [Tensor(f"{name}.weight", (num, dim), "embedding")]
+    """nn.Embedding's table, as layers/ gives it: weight (num x dim)."""
+    from ..layers.embedding import Embedding
+
+    return _named(name, Embedding(num, dim).tensors())

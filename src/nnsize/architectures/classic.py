@@ -47,7 +47,7 @@ def _row(name: str, kind: Kind, x: Shape, y: Shape, convention: str, index: int)
     tensors = kind.tensors(convention)  # named within the module; row.named() qualifies them
     return Row(name=name, label=name, type=kind.type_name, input_shape=x, output_shape=y,
                tensors=tuple(tensors), macs_each=kind.macs(x), formula=kind.formula(tensors),
-               index=index)
+               index=index, saves=kind.saves)
 
 
 def conv_bn(net: Net, conv: str, bn: str, out: int, k: int, stride: int = 1,

@@ -1,4 +1,5 @@
-"""Popular models as presets, offline: their published config.json values, and where from.
+"""Every named model nnsize counts offline: language models from their published config.json
+values (LLMS, below), and the classic networks built from nnsize's own layer kinds (classic.py).
 
 Each preset keeps only the keys that change the count (and model_type / architectures); the
 source is the config.json it was copied from.  Tests check every preset against transformers
@@ -7,7 +8,13 @@ and against the model's published parameter count.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+from ..errors import SpecError, suggest
+from ..model import Report
 
 HF = "https://huggingface.co/{}/blob/main/config.json"
 
@@ -236,3 +243,75 @@ LLMS.update({
 
 def source_url(repo: str) -> str:
     return HF.format(repo.split(" ")[0])
+
+
+# --- the presets: every named model ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    kind: str  # "language model" or "classic network"
+    description: str
+    source: str
+    build: Callable[[str | None, dict[str, Any]], Report]
+
+    def count(self, convention: str | None = None, **options: Any) -> Report:
+        return self.build(convention, options)
+
+
+def _llm(name: str, repo: str, config: dict[str, Any], description: str) -> Preset:
+    def build(convention: str | None, options: dict[str, Any]) -> Report:
+        from dataclasses import replace
+
+        from . import count_config
+
+        return replace(count_config(config, name, bool(options.get("base"))), source=name)
+
+    return Preset(name, "language model", description, source_url(repo), build)
+
+
+def presets() -> dict[str, Preset]:
+    from .classic import CLASSICS
+
+    table = {name: _llm(name, *entry) for name, entry in LLMS.items()}
+    for name, (source, description, builder) in CLASSICS.items():
+        table[name] = Preset(name, "classic network", description, source, _classic(builder))
+    return table
+
+
+def _classic(builder: Callable[..., Report]) -> Callable[[str | None, dict[str, Any]], Report]:
+    def build(convention: str | None, options: dict[str, Any]) -> Report:
+        return builder(convention, **{k: v for k, v in options.items() if k == "actions"})
+    return build
+
+
+_SHAPED = re.compile(r"[A-Za-z][A-Za-z0-9._\-]*[A-Za-z0-9]")
+
+
+def find(name: str) -> Preset:
+    """The preset of this name (any case); a SpecError naming the closest ones otherwise."""
+    table = presets()
+    found = table.get(name.lower())
+    if found is None:
+        raise SpecError(f"no preset {name!r}{suggest(name.lower(), list(table))}")
+    return found
+
+
+def find_preset(text: str) -> Preset | None:
+    """The preset named text (any case), None for text that is not a preset-like name, and a
+    SpecError with the closest names for one that looks like a preset but is not."""
+    import os
+
+    if not _SHAPED.fullmatch(text) or text[0].isdigit() or os.path.exists(text):
+        return None
+    table = presets()
+    key = text.lower()
+    if key in table:
+        return table[key]
+    from ..importers import SUFFIXES
+    from ..spec import SPEC_SUFFIXES
+
+    if key.endswith(SPEC_SUFFIXES + SUFFIXES):
+        return None
+    raise SpecError(f"{text!r} is not a shorthand, a file or a preset{suggest(key, list(table))}"
+                    f"; 'nnsize presets' lists the presets")

@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from ..errors import NnsizeError, SpecError
-from ..model import Report, Row, Shape, Tensor, sum_formula
+from ..model import Report, Row, Tensor, sum_formula
 
 ROLES = {"kernel": "weight", "recurrent_kernel": "weight", "depthwise_kernel": "weight",
          "pointwise_kernel": "weight", "bias": "bias", "gamma": "norm", "beta": "norm",
@@ -88,9 +88,10 @@ def _channels_first(shape: list[Any], layers: list[dict[str, Any]], path: str) -
     last axis of such a multi-dimensional input has no channels-first equivalent, so it is
     refused rather than counted on the wrong axis.
     """
+    from ..layers.base import spatial_dims
+
     dims = [int(d) for d in shape]
-    spatial = any(str(lc.get("class_name", "")).startswith(("Conv", "MaxPool", "AveragePool",
-                                                            "DepthwiseConv"))
+    spatial = any(spatial_dims(str(lc.get("class_name", "")))
                   and lc.get("config", {}).get("data_format", "channels_last") == "channels_last"
                   for lc in layers)
     if spatial and len(dims) >= 2:
@@ -157,7 +158,3 @@ def load_keras_file(path: str, convention: str = "keras") -> Report:
         return count_spec(spec, convention, path)
     except SpecError as e:
         raise SpecError(f"{path}: {e}") from e
-
-
-def input_shape_of(report: Report) -> Shape:
-    return report.input_shape

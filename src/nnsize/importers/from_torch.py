@@ -83,8 +83,9 @@ def flop_formulas(torch: Any) -> dict[Any, Any]:
     """
     from torch.utils.flop_counter import sdpa_flop_count
 
-    def cpu_attention(query: Any, key: Any, value: Any, *args: Any, out_shape: Any = None,
-                      **kwargs: Any) -> int:
+    # FlopCounterMode passes the op's other arguments too (dropout_p, is_causal, attn_mask,
+    # scale, out_shape): none changes the count of the matmuls.
+    def cpu_attention(query: Any, key: Any, value: Any, *_: Any, **__: Any) -> int:
         return int(sdpa_flop_count(query, key, value))  # type: ignore[no-untyped-call]
 
     op = getattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu", None)
@@ -237,9 +238,18 @@ def summarize(model: Any, input_size: Any = None, input_data: Any = None,
         rows.append(Row(name=path, label=path.rsplit(".", 1)[-1] if path else "",
                         type=type(module).__name__, input_shape=(),
                         output_shape=shapes.get(path, ()), tensors=tuple(own), macs_each=macs,
-                        formula=sum_formula(own), index=len(rows), depth=level))
+                        formula=sum_formula(own), index=len(rows), depth=level,
+                        saves=_saves(type(module).__name__)))
     size = tuple(input_size) if input_size and isinstance(input_size[0], int) else ()
     return Report(type(model).__name__, "pytorch", size, tuple(rows))
+
+
+def _saves(class_name: str) -> Any:
+    """What a torch.nn class saves for backward, as nnsize's kind of that name declares it."""
+    from ..layers import kind_of
+
+    kind = kind_of(class_name)
+    return kind.saves if kind is not None else None
 
 
 def import_object(target: str) -> Any:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, make_dataclass
 from typing import Any
 
 from ..errors import SpecError
-from ..model import Shape, Tensor
+from ..model import Saves, Shape, Tensor
 from .base import PYTORCH, Kind, Pos, alias, register
 from .spelling import translate
 
@@ -28,13 +28,21 @@ ELEMENTWISE: dict[str, tuple[tuple[str, str, Any], ...]] = {
     "RReLU": (("lower", "float", 1 / 8), ("upper", "float", 1 / 3), _INPLACE),
 }
 
+# What autograd keeps for backward: the output where the gradient is a function of it (ReLU's
+# mask, sigmoid's s(1 - s)), else the input.
+SAVED_OUTPUT = ("ReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "ELU")
+SAVED_INPUT = ("ReLU6", "GELU", "SiLU", "Mish", "LeakyReLU", "Hardswish", "Hardsigmoid",
+               "Softplus")
+
 for _name, _args in ELEMENTWISE.items():
     register(make_dataclass(
         _name,
         [(a, t, field()) if d is None and "None" not in t else (a, t, field(default=d))
          for a, t, d in _args],
         bases=(Kind,), frozen=True,
-        namespace={"__doc__": f"{_name}: elementwise, no parameters."}))
+        namespace={"__doc__": f"{_name}: elementwise, no parameters.",
+                   "saves": Saves(output=True) if _name in SAVED_OUTPUT else
+                   Saves(input=True) if _name in SAVED_INPUT else None}))
 
 
 @register

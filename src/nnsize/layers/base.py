@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 from ..errors import SpecError, suggest
-from ..model import Shape, Tensor, numel, sum_formula
+from ..model import Formula, Saves, Shape, Tensor, numel, sum_formula
 
 Pos = int
 NonNeg = int
@@ -39,6 +39,8 @@ class Kind:
     """Base of every layer kind.  Subclasses are frozen dataclasses."""
 
     inferred: ClassVar[dict[str, Callable[[Shape], Any]]] = {}
+    # What autograd saves for backward (None: not modelled, the planner says so).
+    saves: ClassVar[Saves | None] = None
 
     @classmethod
     def prepare(cls, args: dict[str, Any], x: Shape) -> dict[str, Any]:
@@ -59,12 +61,11 @@ class Kind:
 
     def saved(self, x: Shape) -> tuple[int, int] | None:
         """What autograd saves for backward, per sample, where this kind knows it as a whole:
-        (values at the activation precision, fp32 values).  None: the planner's per-kind table
-        (memory.SAVES) applies."""
+        (values at the activation precision, fp32 values).  None: the kind's `saves` applies."""
         return None
 
-    def formula(self, tensors: list[Tensor]) -> str:
-        """The parameter count as a sum with the numbers in it: '(16 x 3 x 3 x 3) + 16'."""
+    def formula(self, tensors: list[Tensor]) -> Formula:
+        """The parameter count as a sum of products: (16 x 3 x 3 x 3) + 16."""
         return sum_formula(tensors)
 
     @property
@@ -74,9 +75,13 @@ class Kind:
 
 K = TypeVar("K", bound=type)
 
+# The families, one module each, imported in this order until one registers a wanted kind.
+FAMILIES = ("dense", "activation", "conv", "pool", "norm", "reshape", "embedding", "recurrent",
+            "attention", "transformer", "resize")
 REGISTRY: dict[str, type[Kind]] = {}
 Translator = Callable[[dict[str, Any], Shape], tuple[str, dict[str, Any]]]
 ALIASES: dict[str, Translator] = {}
+SPATIAL: dict[str, int] = {}  # Keras spellings of channels-last spatial layers: their dimensions
 # Names both frameworks use (LSTM, Embedding, Dropout...): read as PyTorch's unless an argument
 # is one only the Keras layer has (LSTM(units=...)), then translated.
 SHARED: dict[str, Translator] = {}
@@ -91,18 +96,29 @@ def register(cls: K) -> K:
     return cls
 
 
-def alias(name: str, shared: bool = False) -> Callable[[Translator], Translator]:
+def alias(name: str, shared: bool = False,
+          spatial: int = 0) -> Callable[[Translator], Translator]:
     """Register another spelling (a Keras layer name) that translates its arguments to a kind's.
 
     shared=True: the name is also a torch.nn kind's; the translation applies to Keras arguments.
+    spatial: the spatial dimensions of a layer whose Keras input is channels-last by default
+    (convolutions and pooling), which the kind reads channels-first.
     """
     def deco(fn: Translator) -> Translator:
         table = SHARED if shared else ALIASES
         if name in table or (not shared and name in REGISTRY):
             raise RuntimeError(f"layer spelling {name!r} registered twice")
         table[name] = fn
+        if spatial:
+            SPATIAL[name] = spatial
         return fn
     return deco
+
+
+def spatial_dims(name: str) -> int:
+    """The spatial dimensions of a spelling registered with alias(spatial=n); 0 for others."""
+    _load(until=name)
+    return SPATIAL.get(name, 0)
 
 
 _loaded: set[str] = set()
@@ -111,8 +127,6 @@ _loaded: set[str] = set()
 def _load(until: str | None = None) -> None:
     """Import the families in order until one registers `until` (all of them for None)."""
     import importlib
-
-    from . import FAMILIES
 
     for family in FAMILIES:
         if until is not None and (until in REGISTRY or until in ALIASES):
@@ -126,6 +140,12 @@ def load_all() -> dict[str, type[Kind]]:
     """Every family imported; the full registry."""
     _load()
     return REGISTRY
+
+
+def kind_of(type_name: str) -> type[Kind] | None:
+    """The registered kind of this exact name (a framework's class name), None if none."""
+    _load(until=type_name)
+    return REGISTRY.get(type_name)
 
 
 def known_types() -> list[str]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..errors import SpecError
-from ..model import Shape, Tensor
+from ..model import Saves, Shape, Tensor
 from .base import (
     PYTORCH,
     Kind,
@@ -40,6 +40,8 @@ def transposed_length(n: int, k: int, s: int, p: int, d: int, op: int) -> int:
 @dataclass(frozen=True)
 class _Conv(Kind):
     """weight: out x in/groups x *kernel, bias: out.  MACs = out positions x weight elements."""
+
+    saves = Saves(input=True)
 
     in_channels: Pos
     out_channels: Pos
@@ -149,6 +151,8 @@ class Conv3d(_Conv):
 @dataclass(frozen=True)
 class _ConvTranspose(Kind):
     """weight: in x out/groups x *kernel, bias: out.  MACs = input positions x weight elements."""
+
+    saves = Saves(input=True)
 
     in_channels: Pos
     out_channels: Pos
@@ -269,7 +273,7 @@ def _torch_padding(padding: str, out: dict[str, Any], x: Shape, n: int) -> Any:
 def _keras_conv(n: int, transposed: bool) -> None:
     name = f"Conv{n}DTranspose" if transposed else f"Conv{n}D"
 
-    @alias(name)
+    @alias(name, spatial=n)
     def translate_conv(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
         out = translate(name, args, {"filters": "out_channels", "kernel_size": "kernel_size",
                                      "strides": "stride", "padding": "padding",
@@ -304,7 +308,7 @@ for _n in (1, 2, 3):
 def _keras_depthwise(n: int) -> None:
     name = f"DepthwiseConv{n}D"
 
-    @alias(name)
+    @alias(name, spatial=n)
     def translate_depthwise(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
         """A depthwise convolution is a grouped one: groups = channels, depth_multiplier
         outputs each.  Keras stores its kernel as (*kernel, channels, multiplier); the count is

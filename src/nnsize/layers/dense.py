@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import SpecError
-from ..model import Shape, Tensor
+from ..model import Formula, Saves, Shape, Tensor
 from .base import PYTORCH, Kind, Pos, alias, last, pick, product, register
 from .spelling import translate
 
@@ -15,6 +15,8 @@ from .spelling import translate
 @dataclass(frozen=True)
 class Linear(Kind):
     """weight: out x in, bias: out.  Params = (in x out) + out.  MACs = in x out per position."""
+
+    saves = Saves(input=True)
 
     in_features: Pos
     out_features: Pos
@@ -40,16 +42,18 @@ class Linear(Kind):
     def macs(self, x: Shape) -> int:
         return product(x[:-1]) * self.in_features * self.out_features
 
-    def formula(self, tensors: list[Tensor]) -> str:
+    def formula(self, tensors: list[Tensor]) -> Formula:
         # The textbook order: (inputs x outputs) + outputs.
         i, o = self.in_features, self.out_features
-        return f"({i:,} x {o:,}) + {o:,}" if self.bias else f"{i:,} x {o:,}"
+        return ((1, (i, o)), (1, (o,))) if self.bias else ((1, (i, o)),)
 
 
 @register
 @dataclass(frozen=True)
 class Bilinear(Kind):
     """y = x1^T W x2 + b.  weight: out x in1 x in2, bias: out.  In a sequence, x1 = x2 = input."""
+
+    saves = Saves(input=True)
 
     in1_features: Pos
     in2_features: Pos

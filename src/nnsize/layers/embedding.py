@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import SpecError
-from ..model import Shape, Tensor
+from ..model import Saves, Shape, Tensor
 from .base import KERAS, PYTORCH, Kind, Pos, alias, need_rank, register
 from .spelling import translate
 
@@ -20,6 +20,8 @@ def _table(num: int, dim: int, convention: str) -> list[Tensor]:
 @dataclass(frozen=True)
 class Embedding(Kind):
     """Indices of any shape -> that shape + (embedding_dim,).  A lookup: no MACs."""
+
+    saves = Saves()  # the indices only
 
     num_embeddings: Pos
     embedding_dim: Pos

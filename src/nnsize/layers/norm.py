@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..errors import SpecError
-from ..model import Shape, Tensor
+from ..model import Saves, Shape, Tensor
 from .base import KERAS, PYTORCH, Dims, Kind, Pos, alias, first, need_rank, register
 from .spelling import translate
 
@@ -41,6 +41,8 @@ def _running(c: int, track: bool, convention: str) -> list[Tensor]:
 @dataclass(frozen=True)
 class _BatchNorm(Kind):
     """weight, bias: C (if affine); buffers running_mean, running_var: C, num_batches_tracked."""
+
+    saves = Saves(input=True, channel_stats=2)  # and the mean and invstd
 
     num_features: Pos
     eps: float = 1e-5
@@ -130,6 +132,8 @@ def _ends_with(x: Shape, normalized: tuple[int, ...]) -> None:
 class LayerNorm(Kind):
     """weight, bias: normalized_shape (if elementwise_affine; bias=False drops the bias)."""
 
+    saves = Saves(input=True, row_stats=2)  # and the mean and rstd
+
     normalized_shape: Dims
     eps: float = 1e-5
     elementwise_affine: bool = True
@@ -177,6 +181,8 @@ class RMSNorm(Kind):
 @dataclass(frozen=True)
 class GroupNorm(Kind):
     """weight, bias: num_channels (if affine).  num_channels must divide into num_groups."""
+
+    saves = Saves(input=True)
 
     num_groups: Pos
     num_channels: Pos

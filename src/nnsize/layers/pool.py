@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..errors import SpecError
-from ..model import Shape
+from ..model import Saves, Shape
 from .base import Kind, Pads, Pos, Size, alias, need_rank, ntuple, register
 from .conv import keras_same_padding
 from .spelling import translate
@@ -50,6 +50,8 @@ def _avg_pool3d_check(x: Shape, k: tuple[int, ...], n: int) -> None:
 
 @dataclass(frozen=True)
 class _MaxPool(Kind):
+    saves = Saves(input=True, mask_bits=64)  # and the int64 indices
+
     kernel_size: Size
     stride: Size | None = None
     padding: Pads = 0
@@ -68,6 +70,8 @@ class _MaxPool(Kind):
 
 @dataclass(frozen=True)
 class _AvgPool(Kind):
+    saves = Saves()
+
     kernel_size: Size
     stride: Size | None = None
     padding: Pads = 0
@@ -105,6 +109,8 @@ class _LPPool(Kind):
 
 @dataclass(frozen=True)
 class _AdaptivePool(Kind):
+    saves: ClassVar[Saves | None] = Saves()
+
     output_size: Any
 
     n: ClassVar[int] = 2
@@ -124,6 +130,8 @@ class _AdaptivePool(Kind):
 
 @dataclass(frozen=True)
 class _AdaptiveMaxPool(_AdaptivePool):
+    saves = None
+
     return_indices: bool = False
 
 
@@ -134,13 +142,14 @@ _FAMILIES: tuple[tuple[str, type[Kind]], ...] = (
 for _prefix, _base in _FAMILIES:
     for _n in (1, 2, 3):
         register(dataclass(frozen=True)(type(f"{_prefix}{_n}d", (_base,), {
-            "__annotations__": {}, "n": _n, "__doc__": f"{_prefix}{_n}d: no parameters."})))
+            "__annotations__": {}, "n": _n, "__doc__": f"{_prefix}{_n}d: no parameters.",
+            "saves": None if _prefix == "LPPool" else _base.saves})))
 
 
 def _keras_pool(kind: str, n: int) -> None:
     name = f"{kind}Pooling{n}D"
 
-    @alias(name)
+    @alias(name, spatial=n)
     def translate_pool(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
         out = translate(name, args, {"pool_size": "kernel_size", "strides": "stride",
                                      "padding": "padding"})

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, make_dataclass
 from typing import Any
 
 from ..errors import SpecError
-from ..model import Shape
+from ..model import Saves, Shape
 from .base import Kind, alias, need_rank, product, register
 from .spelling import translate
 
@@ -15,6 +15,7 @@ from .spelling import translate
 @dataclass(frozen=True)
 class Identity(Kind):
     """Passes its input through: no parameters."""
+    saves = Saves(view=True)
 
 
 def _batched_dim(dim: int, rank: int, key: str, batch_ok: bool = False) -> int:
@@ -33,6 +34,7 @@ def _batched_dim(dim: int, rank: int, key: str, batch_ok: bool = False) -> int:
 @dataclass(frozen=True)
 class Flatten(Kind):
     """Merges dimensions start_dim..end_dim (counted with the batch at 0, as torch does)."""
+    saves = Saves(view=True)
 
     start_dim: int = 1
     end_dim: int = -1
@@ -56,6 +58,7 @@ class Flatten(Kind):
 @dataclass(frozen=True)
 class Unflatten(Kind):
     """Splits dimension dim (batch at 0) into unflattened_size; one entry may be -1."""
+    saves = Saves(view=True)
 
     dim: int
     unflattened_size: Any
@@ -99,7 +102,9 @@ for _name, _rank in (("Dropout", None), ("Dropout1d", 2), ("Dropout2d", 3), ("Dr
         _name, [("p", "float", field(default=0.5)), ("inplace", "bool", field(default=False))],
         bases=(Kind,), frozen=True,
         namespace={"__post_init__": _check_p, "output_shape": _channel_rank(_rank),
-                   "__doc__": "Zeroes elements in training: no parameters."}))
+                   "__doc__": "Zeroes elements in training: no parameters.",
+                   # torch keeps a bool mask the size of the output (8 bits an element)
+                   "saves": Saves(mask_bits=8) if _name == "Dropout" else None}))
 
 
 @alias("Dropout", shared=True)

@@ -9,22 +9,28 @@ are limited in size: 1 MiB for JSON, 16 MiB for checkpoint headers (documented i
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from .. import __version__
 from ..errors import NnsizeError
+from ..importers import FORMATS
 from ..model import Report
+from ..version import __version__
 
 STATIC = Path(__file__).parent / "static"
 JSON_LIMIT = 1024 * 1024
 HEADER_LIMIT = 16 * 1024 * 1024
 PLAN_LIMIT = HEADER_LIMIT * 4 // 3 + JSON_LIMIT  # a plan may carry a checkpoint header, base64
 Numbers = Literal["int", "string"]
+# the formats read from a file's first bytes, from the importers' one table
+if TYPE_CHECKING:
+    HeaderFormat = str
+else:
+    HeaderFormat = Literal[tuple(f.name for f in FORMATS if f.from_bytes)]
 
 
 class CountRequest(BaseModel):
@@ -57,53 +63,69 @@ class CheckpointHeader(BaseModel):
     dropped file with them."""
 
     model_config = ConfigDict(extra="forbid")
-    format: Literal["safetensors", "gguf", "onnx"]
+    format: HeaderFormat
     file_size: int = Field(ge=0, le=2**62)
     name: str = Field("checkpoint", max_length=500)
     header: str = Field(max_length=(HEADER_LIMIT + 2) // 3 * 4)
 
 
-class PlanRequest(BaseModel):
-    """A model (one of network, spec, config, preset, checkpoint) and the planner's setup."""
+def _setup_field(f: Any) -> tuple[Any, Any]:
+    """A pydantic field for one of memory.setup.Setup's fields, from its type and metadata."""
+    m = f.metadata
+    if f.type == "bool":
+        return bool, f.default
+    if f.type == "int":
+        return int, Field(f.default, ge=m["low"], le=m["high"], description=m["help"])
+    if m["listed"]:
+        return list[str], Field(list(f.default), max_length=64, description=m["help"])
+    if m["choices"]:
+        return Literal[m["choices"]], Field(f.default, description=m["help"])
+    kind: Any = str | None if f.type == "str | None" else str
+    return kind, Field(f.default, max_length=m["max_length"], description=m["help"])
 
-    model_config = ConfigDict(extra="forbid")
-    network: str | None = Field(None, max_length=10_000)
-    spec: dict[str, Any] | None = None
-    config: dict[str, Any] | None = None
-    preset: str | None = Field(None, max_length=200)
-    checkpoint: CheckpointHeader | None = None
-    hub: str | None = Field(None, max_length=200)  # a Hub model's name, with a Hub reader
-    dtype: str = Field("bf16", max_length=40)
-    batch: int = Field(1, ge=1, le=2**40)
-    context: int = Field(2048, ge=1, le=2**40)
-    kv_dtype: str | None = Field(None, max_length=40)
-    train: bool = False
-    optimizer: Literal["sgd", "sgd-momentum", "adam", "adamw", "adam-8bit", "adafactor",
-                       "lion"] = "adamw"
-    mixed_precision: bool = True
-    checkpointing: bool = False
-    gpus: int = Field(1, ge=1, le=1_000_000)
-    sharding: Literal["none", "ddp", "zero1", "zero2", "zero3", "fsdp", "tp"] = "none"
-    lora_rank: int = Field(0, ge=0, le=1_000_000)
-    qlora: bool = False
-    gpu: str | None = Field(None, max_length=40, examples=["rtx-4090", "24GiB"])
+
+def _plan_request() -> type[BaseModel]:
+    """A model (one of network, spec, config, preset, checkpoint, hub), the planner's setup
+    (every field of memory.setup.Setup, as the CLI has them) and, for fit, a gpu."""
+    from ..memory.setup import setup_fields
+
+    fields: dict[str, Any] = {
+        "network": (str | None, Field(None, max_length=10_000)),
+        "spec": (dict[str, Any] | None, None),
+        "config": (dict[str, Any] | None, None),
+        "preset": (str | None, Field(None, max_length=200)),
+        "checkpoint": (CheckpointHeader | None, None),
+        "hub": (str | None, Field(None, max_length=200)),  # a Hub model's name
+        **{f.name: _setup_field(f) for f in setup_fields()},
+        "gpu": (str | None, Field(None, max_length=40, examples=["rtx-4090", "24GiB"])),
+    }
+    return create_model("PlanRequest", __config__=ConfigDict(extra="forbid"),
+                        __doc__=_plan_request.__doc__, **fields)
+
+
+PlanRequest = _plan_request()
+
+
+def _setup(body: Any) -> Any:
+    from ..memory.setup import Setup, setup_fields
+
+    values: dict[str, Any] = {}
+    for f in setup_fields():  # lists (lora_targets, keep) become the Setup's tuples
+        value = getattr(body, f.name)
+        values[f.name] = tuple(value) if isinstance(value, list) else value
+    return Setup(**values)
 
 
 def _checkpoint(fmt: str, data: bytes, file_size: int, name: str) -> Report:
-    if fmt == "onnx":
-        from ..importers.from_onnx import load_onnx
+    """A checkpoint counted from its first bytes, by the importers' table."""
+    from ..importers import find_format
 
-        return load_onnx(name, data)
-    if fmt == "safetensors":
-        from ..importers.from_safetensors import load_safetensors
-
-        return load_safetensors(name, data, file_size)
-    from ..importers.from_gguf import load_gguf
-
-    return load_gguf(name, data)
+    load = find_format(fmt).loader()
+    report: Report = load(name, data, file_size) if fmt == "safetensors" else load(name, data)
+    return report
 
 
-def _plan_model(body: PlanRequest) -> Report:
+def _plan_model(body: Any) -> Report:
     given = [x for x in (body.network, body.spec, body.config, body.preset, body.checkpoint,
                          body.hub) if x is not None]
     if len(given) != 1:
@@ -122,12 +144,9 @@ def _plan_model(body: PlanRequest) -> Report:
             raise NnsizeError(f"checkpoint.header is not base64: {e}") from None
         return _checkpoint(c.format, data, c.file_size, c.name)
     if body.preset is not None:
-        from ..presets import presets
+        from ..architectures.presets import find
 
-        found = presets().get(body.preset.lower())
-        if found is None:
-            raise NnsizeError(f"no preset {body.preset!r}")
-        return found.count(None)
+        return find(body.preset).count(None)
     if body.config is not None:
         from ..architectures import count_config
 
@@ -135,48 +154,9 @@ def _plan_model(body: PlanRequest) -> Report:
     return _count(CountRequest(network=body.network, spec=body.spec))
 
 
-def _plan_view(plan: Any) -> dict[str, Any]:
-    from ..render import human
-
-    return {"title": plan.title, "total": str(plan.total),
-            "total_binary": human(plan.total, True), "notes": plan.notes,
-            "lines": [{"name": line.name, "bytes": str(line.bytes), "how": line.how,
-                       "exact": line.exact, "binary": human(line.bytes, True),
-                       "decimal": human(line.bytes, False)} for line in plan.lines]}
-
-
-def _memory(body: PlanRequest) -> dict[str, Any]:
-    from ..memory import Setup, fit, plan
-    from ..render import human
-
-    report = _plan_model(body)
-    setup = Setup(dtype=body.dtype, batch=body.batch, context=body.context,
-                  kv_dtype=body.kv_dtype, train=body.train, optimizer=body.optimizer,
-                  mixed_precision=body.mixed_precision, checkpointing=body.checkpointing,
-                  gpus=body.gpus, sharding=body.sharding, lora_rank=body.lora_rank,
-                  qlora=body.qlora)
-    if body.gpu is None:
-        return {"plan": _plan_view(plan(report, setup))}
-    from ..gpus import find_gpu
-    from ..render import fit_lines, fit_verdict
-
-    gpu = find_gpu(body.gpu)
-    result = fit(report, setup, gpu.usable)
-    longest = result.longest_context
-    return {"plan": _plan_view(result.plan),
-            "fit": {"gpu": gpu.name, "usable": str(gpu.usable),
-                    "usable_binary": human(gpu.usable, True), "fits": result.fits,
-                    "verdict": fit_verdict(result, gpu),
-                    "lines": [list(line) for line in fit_lines(result)],
-                    "largest_batch": str(result.largest_batch),
-                    "longest_context": None if longest is None else str(longest),
-                    "fewest_gpus": str(result.fewest_gpus),
-                    "precisions": [{"dtype": name, "binary": human(b, True), "fits": ok}
-                                   for name, b, ok in result.precisions]}}
-
-
 def _growth(network: str) -> dict[str, Any]:
     from ..growth import mlp_growth
+    from ..render.json import growth_dict, strings
     from ..search import Range
     from ..shorthand import parse
 
@@ -184,9 +164,33 @@ def _growth(network: str) -> dict[str, Any]:
     w = hidden[0][0] if hidden else 1
     widths = Range(tuple(sorted({max(1, w // 4), max(1, w // 2), w, 2 * w, 4 * w, 8 * w})))
     _, _, by_width, by_depth = mlp_growth(network, widths, Range((1, 2, 4, 8, 16, 32, 64)))
-    return {s.axis: {"fixed": str(s.fixed), "sizes": [str(x) for x in s.sizes],
-                     "params": [str(p) for p in s.params],
-                     "exponent": f"{s.exponent:.2f}"} for s in (by_width, by_depth)}
+    return strings(growth_dict([by_width, by_depth]))  # type: ignore[no-any-return]
+
+
+def _memory(body: Any) -> dict[str, Any]:
+    from ..memory import fit, plan
+    from ..render.json import fit_dict, plan_dict, strings
+
+    report = _plan_model(body)
+    setup = _setup(body)
+    if body.gpu is None:
+        return {"plan": strings(plan_dict(plan(report, setup)))}
+    from ..gpus import find_gpu
+
+    gpu = find_gpu(body.gpu)
+    result = fit(report, setup, gpu.usable)
+    return {"plan": strings(plan_dict(result.plan)), "fit": strings(fit_dict(result, gpu))}
+
+
+def _first_screen() -> dict[str, Any]:
+    """The answers to the requests the page makes on its first screen (boot.py's bodies)."""
+    from .boot import FIRST_COUNT, FIRST_NETWORK, FIRST_PLAN
+
+    return {"path": "/api/count", "body": FIRST_COUNT,
+            "answer": _answer(_count(CountRequest.model_validate(FIRST_COUNT)), "string"),
+            "plan": {"body": FIRST_PLAN,
+                     "answer": _memory(PlanRequest.model_validate(FIRST_PLAN))},
+            "growth": {"network": FIRST_NETWORK, "answer": _growth(FIRST_NETWORK)}}
 
 
 class PresetRequest(BaseModel):
@@ -196,34 +200,22 @@ class PresetRequest(BaseModel):
     actions: int | None = Field(None, ge=1, le=1_000_000)
 
 
-def _strings(value: Any) -> Any:
-    """Every int as a string: what a browser gets, so no count is rounded by a JS float."""
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _strings(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_strings(v) for v in value]
-    return value
-
-
 def _answer(report: Report, numbers: Numbers) -> dict[str, Any]:
     """The report, and the strings the page shows (rendered by render.py, as everywhere)."""
-    from ..render import explanation, layer_table, markdown, memory_rows, totals
+    from ..render.json import report_dict, strings
+    from ..render.report import explanation, layer_table, markdown, memory_rows, totals
 
     headers, rows, _ = layer_table(report)
-    data = report.to_dict()
+    data = report_dict(report)
     view: dict[str, Any] = {"headers": headers, "rows": rows, "totals": totals(report),
                             "memory": memory_rows(report), "markdown": markdown(report),
                             "explain": explanation(report) if len(report.rows) <= 500 else ""}
     if report.stored:
-        from ..render import STORED_HEADERS, stored_rows, stored_summary
+        from ..render.report import STORED_HEADERS, stored_rows, stored_summary
 
         view["stored"] = {"summary": stored_summary(report.stored), "headers": STORED_HEADERS,
                           "rows": stored_rows(report.stored)}
-    return {"report": _strings(data) if numbers == "string" else data, "view": view}
+    return {"report": strings(data) if numbers == "string" else data, "view": view}
 
 
 def _count(body: CountRequest) -> Report:
@@ -323,13 +315,9 @@ def create_app() -> FastAPI:
     @app.post("/api/preset")
     def preset(body: PresetRequest, numbers: Numbers = "int") -> dict[str, Any]:
         """Count a preset by name ('nnsize presets' lists them)."""
-        from ..presets import presets
+        from ..architectures.presets import find
 
-        found = presets().get(body.name.lower())
-        if found is None:
-            from ..errors import suggest
-
-            raise NnsizeError(f"no preset {body.name!r}{suggest(body.name, list(presets()))}")
+        found = find(body.name)
         options: dict[str, Any] = {"base": body.base}
         if body.actions is not None:
             options["actions"] = body.actions
@@ -341,7 +329,7 @@ def create_app() -> FastAPI:
         return _growth(body.network)
 
     @app.post("/api/memory")
-    def memory(body: PlanRequest) -> dict[str, Any]:
+    def memory(body: PlanRequest) -> dict[str, Any]:  # type: ignore[valid-type]
         """Memory for inference or training, line by line (counts as strings), and, given a
         gpu, whether it fits: the largest batch, the longest context, the fewest GPUs."""
         return _memory(body)
@@ -350,9 +338,9 @@ def create_app() -> FastAPI:
     def dtypes() -> list[dict[str, str]]:
         """Every precision the planner knows, with its exact bits per value."""
         from ..precision import catalogue
+        from ..render.json import dtype_list
 
-        return [{"name": p.name, "bits": str(p.bits_per_value), "description": p.description}
-                for p in catalogue().values()]
+        return dtype_list(list(catalogue().values()))
 
     @app.get("/api/gpus")
     def gpus() -> list[dict[str, str]]:
@@ -365,10 +353,10 @@ def create_app() -> FastAPI:
     @app.get("/api/presets")
     def preset_list() -> list[dict[str, str]]:
         """Every preset: name, kind, description, where its numbers come from."""
-        from ..presets import presets
+        from ..architectures.presets import presets
+        from ..render.json import preset_list
 
-        return [{"name": p.name, "kind": p.kind, "description": p.description,
-                 "source": p.source} for p in presets().values()]
+        return preset_list(list(presets().values()))
 
     @app.get("/api/layers")
     def layer_types() -> list[str]:
@@ -379,7 +367,7 @@ def create_app() -> FastAPI:
 
     @app.post("/api/checkpoint")
     async def checkpoint(request: Request,
-                         format: Literal["safetensors", "gguf", "onnx"] = Query(...),
+                         format: Annotated[HeaderFormat, Query()],
                          file_size: int = Query(..., ge=0, le=2**62),
                          name: str = Query("checkpoint", max_length=500),
                          numbers: Numbers = "int") -> dict[str, Any]:
@@ -393,7 +381,7 @@ def create_app() -> FastAPI:
         """The page, with what its first screen needs inside it: no API call before it shows."""
         from .boot import page_html
 
-        return HTMLResponse(page_html(app))
+        return HTMLResponse(page_html(app, STATIC / "index.html", _first_screen))
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(_SizeLimit)

@@ -7,6 +7,8 @@ app, on the first request for the page.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -39,18 +41,19 @@ def _group(name: str, description: str) -> str:
 
 def _dtypes() -> list[dict[str, Any]]:
     from ..precision import catalogue
-    from ..render import bits
+    from ..render.plan import bits_value
 
-    return [{"name": p.name, "bits": bits(p.bits_per_value), "description": p.description,
+    return [{"name": p.name, "bits": bits_value(p.bits_per_value), "description": p.description,
              "group": _group(p.name, p.description), "kv": p.name in KV_DTYPES}
             for p in catalogue().values()]
 
 
-def boot_data(app: FastAPI) -> dict[str, Any]:
+def boot_data(app: FastAPI, initial: dict[str, Any]) -> dict[str, Any]:
+    """The lists the page's controls offer, the optional endpoints this app has, and the
+    answers to the first screen's requests (initial, made by the app)."""
+    from ..architectures.presets import presets
     from ..gpus import GPUS
     from ..layers import known_types
-    from ..presets import presets
-    from .app import CountRequest, PlanRequest, _answer, _count, _growth, _memory
 
     paths = {getattr(route, "path", "") for route in app.routes}
     return {
@@ -61,22 +64,17 @@ def boot_data(app: FastAPI) -> dict[str, Any]:
         "layers": known_types(),
         # endpoints from other parts of nnsize that a server may lack: their panels hide
         "features": {"hub": "/api/hub" in paths, "speed": "/api/speed" in paths},
-        "initial": {"path": "/api/count", "body": FIRST_COUNT,
-                    "answer": _answer(_count(CountRequest.model_validate(FIRST_COUNT)),
-                                      "string"),
-                    "plan": {"body": FIRST_PLAN,
-                             "answer": _memory(PlanRequest.model_validate(FIRST_PLAN))},
-                    "growth": {"network": FIRST_NETWORK, "answer": _growth(FIRST_NETWORK)}},
+        "initial": initial,
     }
 
 
-def page_html(app: FastAPI) -> str:
-    """index.html with the boot data in its <script id="boot">, built once per app."""
+def page_html(app: FastAPI, page: Path, first_screen: Callable[[], dict[str, Any]]) -> str:
+    """The page (index.html) with the boot data in its <script id="boot">, built once per
+    app; first_screen() answers the first screen's requests."""
     cached: str | None = getattr(app.state, "page_html", None)
     if cached is None:
-        from .app import STATIC
-
-        data = json.dumps(boot_data(app), separators=(",", ":")).replace("</", "<\\/")
-        cached = (STATIC / "index.html").read_text(encoding="utf-8").replace("{{BOOT}}", data)
+        data = json.dumps(boot_data(app, first_screen()), separators=(",", ":"))
+        cached = page.read_text(encoding="utf-8").replace("{{BOOT}}",
+                                                         data.replace("</", "<\\/"))
         app.state.page_html = cached
     return cached

@@ -207,7 +207,7 @@ function lineChart(svg, series, axis) {
   svg.replaceChildren(
     svgEl("line", {x1: pad, y1: H - pad, x2: W - pad, y2: H - pad}), svgEl("line", {x1: pad, y1: pad / 2, x2: pad, y2: H - pad}),
     svgEl("path", {d}), ...xs.map((x, i) => svgEl("circle", {cx: px(x), cy: py(ys[i]), r: 3})),
-    svgEl("text", {x: 4, y: 12}, `parameters vs ${axis} (${other} ${series.fixed}): ~${axis}^${series.exponent}`),
+    svgEl("text", {x: 4, y: 12}, `parameters vs ${axis} (${other} ${series.fixed}): ~${axis}^${Number(series.exponent).toFixed(2)}`),
     svgEl("text", {x: pad, y: H - 8}, `${axis} ${series.sizes[0]}`),
     svgEl("text", {x: W - 4, y: H - 8, "text-anchor": "end"}, `${series.sizes[series.sizes.length - 1]}`),
     svgEl("text", {x: W - 4, y: py(y1) - 6, "text-anchor": "end"}, group(series.params[series.params.length - 1])));
@@ -254,9 +254,9 @@ function showPlan(data) {
   const plan = data.plan, f = data.fit;
   table($("plan-table"), ["Part", "Bytes", "Binary", "Decimal", "How (~ an estimate)"],
     [...plan.lines.map((l) => [l.name, group(l.bytes), l.binary, l.decimal, (l.exact ? "" : "~ ") + l.how]),
-     ["total (the sum of the lines)", group(plan.total), plan.total_binary, "", ""]], (i) => i > 0 && i < 4);
+     ["total (the sum of the lines)", group(plan.total_bytes), plan.total_binary, "", ""]], (i) => i > 0 && i < 4);
   $("plan-notes").textContent = plan.notes.join(" ");
-  const total = BigInt(plan.total) || 1n;
+  const total = BigInt(plan.total_bytes) || 1n;
   $("plan-chart").setAttribute("aria-label", `Memory by part, ${plan.total_binary} in all: ` +
     plan.lines.map((l) => `${l.name} ${l.binary}`).join(", "));
   $("plan-chart").replaceChildren(...plan.lines.map((l, i) => {

@@ -1,0 +1,26 @@
+"""nnsize fit: will it fit on a GPU; the largest batch, the longest context, the fewest GPUs."""
+
+from __future__ import annotations
+
+from .options import Parser, count, setup, setup_options
+
+
+def run(argv: list[str]) -> str:
+    from ..gpus import find_gpu
+    from ..memory import fit
+
+    p = Parser(prog="nnsize fit", description="Will it fit on a GPU: the largest batch, the "
+               "longest context, the fewest GPUs, the precisions that fit.")
+    setup_options(p)
+    p.add_argument("--gpu", required=True, help="a size (24GiB, 80 GB) or a GPU: rtx-4090, "
+                   "a100-80gb, h100-80gb...")
+    args = p.parse_args(argv)
+    gpu = find_gpu(args.gpu)
+    result = fit(count(args, args.source), setup(args), gpu.usable)
+    if args.json:
+        from ..render.json import dumps, fit_dict
+
+        return dumps(fit_dict(result, gpu))
+    from ..render.plan import fit_text
+
+    return fit_text(result, gpu)

@@ -1,0 +1,131 @@
+"""What several commands share: the parser that fails in one line, the output options, the
+options of a model source, and the planner's setup (derived from memory.setup.Setup)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, NoReturn
+
+from ..errors import NnsizeError
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, not argparse's usage block
+        raise NnsizeError(f"{message} (see '{self.prog} --help')")
+
+
+def output_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=("table", "json", "markdown", "csv"), default="table",
+                   help="output format (default: table)")
+    p.add_argument("--json", dest="format", action="store_const", const="json",
+                   help="short for --format json")
+    p.add_argument("--convention", choices=("pytorch", "keras"), default=None,
+                   help="whose tensors to count where frameworks differ (LSTM biases, "
+                        "BatchNorm statistics); default: keras for .keras files, else pytorch")
+
+
+def json_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="JSON for scripts")
+
+
+def source_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", nargs="?", default="10-20-20-20-2",
+                   help="anything 'nnsize' counts (default 10-20-20-20-2)")
+
+
+def model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--input-size", type=sizes, default=None,
+                   help="for torch: models, the input shape with the batch, e.g. 1,3,224,224 "
+                        "(shapes and compute come from a forward pass that allocates nothing)")
+    p.add_argument("--input-dtype", choices=("float32", "float16", "bfloat16", "int64"),
+                   default=None, help="dtype of that input (int64 for token ids)")
+    p.add_argument("--depth", type=int, default=None,
+                   help="for torch: models, fold modules deeper than this into their parent")
+    p.add_argument("--base", action="store_true",
+                   help="for a config.json or a language-model preset, count the base model "
+                        "(no language-model head)")
+    p.add_argument("--actions", type=int, default=None,
+                   help="for the dqn preset, the number of actions (default 18)")
+
+
+def sizes(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.replace("x", ",").split(","))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"expected sizes like 1,3,224,224, got {text!r}") from e
+    if not values or any(v < 1 for v in values):
+        raise argparse.ArgumentTypeError(f"sizes must be positive, got {text!r}")
+    return values
+
+
+def model_kwargs(args: argparse.Namespace) -> dict[str, object]:
+    """The options of sources.count() that model_options() read."""
+    options: dict[str, object] = {}
+    if args.input_size:
+        options["input_size"] = args.input_size
+    if args.depth is not None:
+        options["depth"] = args.depth
+    if args.base:
+        options["base"] = True
+    if args.actions is not None:
+        options["actions"] = args.actions
+    if args.input_dtype:
+        import torch
+
+        options["input_dtype"] = getattr(torch, args.input_dtype)
+    return options
+
+
+def count(args: argparse.Namespace, source: str, convention: str | None = None) -> Any:
+    """sources.count(source) with the model options given."""
+    from .. import sources
+
+    return sources.count(source, convention, **model_kwargs(args))
+
+
+# --- the planner's setup, from memory.setup.Setup's fields --------------------------------------
+
+def _flag(f: Any) -> str:
+    return str(f.metadata["flag"] or "--" + f.name.replace("_", "-"))
+
+
+def setup_options(p: argparse.ArgumentParser) -> None:
+    """The source and one option per Setup field."""
+    from ..memory.setup import setup_fields
+
+    p.add_argument("source", help="anything 'nnsize' counts: a preset, a config.json, a "
+                   "checkpoint, a layer spec, a shorthand")
+    for f in setup_fields():
+        m, flag = f.metadata, _flag(f)
+        if f.type == "bool" and m["choices"]:  # a bool spelled as one of two words
+            p.add_argument(flag, dest=f.name, choices=m["choices"],
+                           default=m["choices"][0 if f.default else 1], help=m["help"])
+        elif f.type == "bool":
+            p.add_argument(flag, dest=f.name, action="store_false" if m["negated"] else
+                           "store_true", help=m["help"])
+        elif m["listed"]:
+            p.add_argument(flag, dest=f.name, default=",".join(f.default), help=m["help"])
+        elif f.type == "int":
+            p.add_argument(flag, dest=f.name, type=int, default=f.default, help=m["help"])
+        else:
+            p.add_argument(flag, dest=f.name, default=f.default, help=m["help"],
+                           choices=m["choices"] or None)
+    json_option(p)
+    model_options(p)
+
+
+def setup(args: argparse.Namespace) -> Any:
+    """The Setup the options of setup_options() describe."""
+    from ..memory.setup import Setup, setup_fields
+
+    values: dict[str, Any] = {}
+    for f in setup_fields():
+        value = getattr(args, f.name)
+        m = f.metadata
+        if f.type == "bool" and m["choices"]:
+            value = value == m["choices"][0]
+        elif m["listed"]:
+            value = () if value.strip() == "none" else \
+                tuple(v.strip() for v in value.split(",") if v.strip())
+        values[f.name] = value
+    return Setup(**values)

@@ -1,0 +1,67 @@
+"""Compute of a language model: multiply-accumulates per token, over a prompt, per new token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from ..errors import NnsizeError
+from ..model import Report
+
+
+@dataclass(frozen=True)
+class Compute:
+    linear_macs: int  # per token: every matmul with a weight (active experts only)
+    attention_macs_prefill: int  # QK^T and AV over a prompt of `context`, all of it
+    attention_macs_decode: int  # for one new token after `context` tokens
+    context: int
+
+    @property
+    def prefill_flops(self) -> int:
+        return 2 * (self.linear_macs * self.context + self.attention_macs_prefill)
+
+    @property
+    def decode_flops(self) -> int:
+        return 2 * (self.linear_macs + self.attention_macs_decode)
+
+    @property
+    def training_flops_per_token(self) -> int:
+        """Forward and backward (twice the forward: gradients of inputs and of weights)."""
+        return 3 * self.prefill_flops // self.context
+
+
+def compute(report: Report, context: int) -> Compute:
+    """Multiply-accumulates of a language model, per token and over a prompt.
+
+    Linear: the active parameters of every weight matrix except the embedding lookup (the head
+    does multiply).  Attention, causal: position t attends to t keys (or a sliding window's),
+    q.k and a.v: heads x (key_dim + value_dim) MACs per key; a prompt of s tokens sums t = 1..s,
+    about half of the full s x s (the causal factor).
+    """
+    d = report.decoder
+    if d is None:
+        raise NnsizeError("compute per token is for language models counted from a config")
+    if context < 1:
+        raise NnsizeError("context must be at least 1")
+    linear = 0
+    for row in report.rows:
+        if row.type == "embedding":
+            continue
+        weights = sum(t.numel for t in row.tensors
+                      if not t.buffer and len(t.shape) >= 2 and t.role in ("weight", "embedding"))
+        if row.type == "head" and weights == 0:  # tied head: it multiplies all the same
+            weights = d.vocab * d.hidden
+        share = Fraction(row.active, row.params) if row.params and row.active != row.params \
+            else Fraction(1)
+        linear += int(weights * share)
+    prefill = decode = 0
+    for layer in d.layers:
+        per_key = layer.heads * (layer.key_dim + layer.value_dim)
+        w = layer.window
+        if w:
+            keys = sum(min(t, w) for t in range(1, context + 1))
+        else:
+            keys = context * (context + 1) // 2
+        prefill += keys * per_key
+        decode += min(context + 1, w or context + 1) * per_key
+    return Compute(linear, prefill, decode, context)

@@ -1,0 +1,81 @@
+"""Will it fit: the plan against a GPU's usable bytes; the largest batch, the longest context,
+the fewest GPUs, the precisions that fit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import NnsizeError
+from ..model import Report
+from .plan import Plan, plan
+from .setup import MAX_TOKENS, Setup
+
+
+@dataclass(frozen=True)
+class Fit:
+    plan: Plan
+    usable: int
+    fits: bool
+    largest_batch: int  # at the setup's context (0: none fits)
+    # at the setup's batch, at most the model's learned positions (0: none fits; None: the
+    # model reads no sequence, an MLP or a CNN, so no context length applies)
+    longest_context: int | None
+    fewest_gpus: int  # that hold it, sharded (0: more than 4,096)
+    precisions: list[tuple[str, int, bool]]  # name, total bytes, fits
+    positions: int = 0  # the model's learned positions, the cap on longest_context (0: none)
+
+
+def fit(report: Report, s: Setup, usable: int) -> Fit:
+    """Does it fit in usable bytes; the largest batch, the longest context, the fewest GPUs."""
+    from dataclasses import replace
+
+    p = plan(report, s)
+
+    def total(**change: Any) -> int:
+        return plan(report, replace(s, **change)).total
+
+    def largest(key: str, limit: int) -> int:
+        """The largest value of key (1..limit) whose plan fits: memory grows with it."""
+        if total(**{key: 1}) > usable:
+            return 0
+        lo, hi = 1, 2
+        while hi <= limit and total(**{key: hi}) <= usable:
+            lo, hi = hi, hi * 2
+        hi = min(hi, limit + 1)
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if total(**{key: mid}) <= usable:
+                lo = mid
+            else:
+                hi = mid
+        return lo
+
+    fewest = 0
+    if s.train:
+        for gpus in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096):
+            sharding = s.sharding if s.sharding != "none" else "fsdp"
+            if total(gpus=gpus, sharding=sharding if gpus > 1 else s.sharding) <= usable:
+                fewest = gpus
+                break
+    else:  # inference: weights and cache split evenly across tensor-parallel GPUs
+        for gpus in range(1, 4097):
+            if -(-p.total // gpus) <= usable:
+                fewest = gpus
+                break
+    candidates = ("fp32", "bf16", "fp8", "int8", "q8_0", "q6_k", "q4_k", "nf4", "q3_k",
+                  "q2_k") if not s.train else ("fp32", "bf16")
+    precisions = []
+    for name in candidates:
+        try:
+            t = total(dtype=name)
+        except NnsizeError:
+            continue
+        precisions.append((name, t, t <= usable))
+    d = report.decoder
+    longest = None if d is None else \
+        largest("context", min(MAX_TOKENS // s.batch, d.positions or MAX_TOKENS))
+    return Fit(p, usable, p.total <= usable, largest("batch", MAX_TOKENS // s.context),
+               longest, fewest, precisions, d.positions if d is not None else 0)
+
+

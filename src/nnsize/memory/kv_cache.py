@@ -1,0 +1,54 @@
+"""The KV cache, as transformers fills it: key and value heads per token per layer; sliding-
+window layers keep window - 1 past tokens; multi-head latent attention its latent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import AttentionLayer, Report
+from ..precision import Precision
+from .bits import to_bytes
+
+
+def cached_values(layer: AttentionLayer, latent: bool) -> int:
+    """Values one layer caches per token: its latent (MLA, compressed), every head's key and
+    value (MLA expanded), or its key-value heads' keys and values."""
+    if layer.latent_dim is not None:
+        return layer.latent_dim if latent else layer.heads * (layer.key_dim + layer.value_dim)
+    return layer.kv_heads * (layer.key_dim + layer.value_dim)
+
+
+Terms = dict[str, Any]  # the numbers of an arithmetic, for render/
+
+
+def kv_cache(report: Report, batch: int, context: int, kv: Precision,
+             latent: bool = True) -> tuple[int, Terms, list[tuple[str, Terms]]]:
+    """(bytes, the terms of the arithmetic, notes as (key, terms)): batch x the sum over
+    layers of tokens kept x values per token, at kv's bits."""
+    d = report.decoder
+    if d is None:
+        return 0, {}, []
+    values = 0
+    notes: list[tuple[str, Terms]] = []
+    groups: dict[tuple[int, int], int] = {}
+    for layer in d.layers:
+        tokens = min(context, layer.window - 1) if layer.window else context
+        per_token = cached_values(layer, latent)
+        groups[(tokens, per_token)] = groups.get((tokens, per_token), 0) + 1
+        values += tokens * per_token
+    total = to_bytes(batch * values, kv.bits_per_value)
+    per_token = sum(cached_values(layer, latent) for layer in d.layers)
+    notes.append(("kv_per_token", {"bytes": to_bytes(per_token, kv.bits_per_value),
+                                  "precision": kv}))
+    first = d.layers[0]
+    if first.latent_dim is not None:
+        expanded = to_bytes(batch * context * len(d.layers) * first.heads *
+                            (first.key_dim + first.value_dim), kv.bits_per_value)
+        notes.append(("mla_latent", {"expanded_bytes": expanded}) if latent else
+                     ("mla_expanded", {}))
+    if any(layer.window for layer in d.layers):
+        windowed = sum(1 for layer in d.layers if layer.window)
+        notes.append(("sliding_window", {"windowed": windowed, "layers": len(d.layers)}))
+    terms = {"batch": batch, "precision": kv,
+             "groups": [(n, tokens, per) for (tokens, per), n in groups.items()]}
+    return total, terms, notes

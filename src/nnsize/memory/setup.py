@@ -1,0 +1,87 @@
+"""The planner's inputs, described once: the CLI's options and the web API's request model are
+both derived from these fields and their metadata (flag, help, choices, bounds)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from ..errors import NnsizeError
+from .weights import KEEP
+
+OPTIMIZERS = ("sgd", "sgd-momentum", "adam", "adamw", "adam-8bit", "adafactor", "lion")
+SHARDING = ("none", "ddp", "zero1", "zero2", "zero3", "fsdp", "tp")
+MAX_TOKENS = 2**40  # batch x context beyond this is not a plan, it is a typo
+
+
+def _opt(help: str, *, flag: str | None = None, choices: tuple[str, ...] = (),
+         low: int | None = None, high: int | None = None, negated: bool = False,
+         listed: tuple[str, ...] = (), max_length: int | None = None) -> dict[str, Any]:
+    """Field metadata: the CLI flag (default --field-name), help, choices, bounds.  negated: a
+    bool True by default, turned off by the flag.  listed: a comma list whose 'none' is ()."""
+    return {"flag": flag, "help": help, "choices": choices, "low": low, "high": high,
+            "negated": negated, "listed": listed, "max_length": max_length}
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What the planner is asked: precision, batch, context, training and how it is spread."""
+
+    dtype: str = field(default="bf16", metadata=_opt(
+        "weights' precision: fp32, bf16, fp16, fp8, int8, int8-channel, gptq-int4[-gN], "
+        "awq-int4, nf4, nf4-dq, mxfp4, nvfp4, the GGUF types (q4_k, q8_0...), ternary, binary "
+        "(default bf16)", max_length=40))
+    batch: int = field(default=1, metadata=_opt("sequences per step (1)", low=1,
+                                                high=MAX_TOKENS))
+    context: int = field(default=2048, metadata=_opt("tokens per sequence (2048)", low=1,
+                                                     high=MAX_TOKENS))
+    kv_dtype: str | None = field(default=None, metadata=_opt(
+        "the KV cache's precision (default: the compute one)", max_length=40))
+    latent: bool = field(default=True, metadata=_opt(
+        "DeepSeek's latent attention cache: compressed (serving engines) or expanded "
+        "(transformers)", flag="--mla", choices=("latent", "expanded")))
+    train: bool = field(default=False, metadata=_opt("training instead of inference"))
+    optimizer: str = field(default="adamw", metadata=_opt("the optimizer (adamw)",
+                                                          choices=OPTIMIZERS))
+    mixed_precision: bool = field(default=True, metadata=_opt(
+        "16-bit training without fp32 master weights", flag="--no-mixed-precision",
+        negated=True))
+    checkpointing: bool = field(default=False, metadata=_opt("activation checkpointing"))
+    gpus: int = field(default=1, metadata=_opt("GPUs (1)", low=1, high=1_000_000))
+    sharding: str = field(default="none", metadata=_opt(
+        "data parallel (ddp), ZeRO 1/2/3, FSDP or tensor parallel over --gpus",
+        choices=SHARDING))
+    lora_rank: int = field(default=0, metadata=_opt("train LoRA adapters of this rank", low=0,
+                                                    high=1_000_000))
+    lora_targets: tuple[str, ...] = field(default=("q_proj", "v_proj"), metadata=_opt(
+        "module names to adapt, or all-linear (q_proj,v_proj)", listed=("all-linear",)))
+    qlora: bool = field(default=False, metadata=_opt("LoRA over NF4 base weights"))
+    keep: tuple[str, ...] = field(default=KEEP, metadata=_opt(
+        "what a weight-only format (int4, nf4, q4_k...) leaves at the compute precision: "
+        "norms, biases, embeddings, head, or none (default: all four)", listed=KEEP))
+
+    def check(self) -> None:
+        # Messages name the setting, not a command-line flag: the page and the API say them too.
+        for name, value in (("batch", self.batch), ("context", self.context),
+                            ("the number of GPUs", self.gpus)):
+            if value < 1:
+                raise NnsizeError(f"{name} must be at least 1, got {value}")
+        if self.batch * self.context > MAX_TOKENS:
+            raise NnsizeError(f"batch {self.batch:,} x context {self.context:,} tokens is "
+                              f"beyond any machine (at most {MAX_TOKENS:,})")
+        if self.sharding not in SHARDING:
+            from ..errors import suggest
+
+            raise NnsizeError(f"unknown sharding {self.sharding!r}"
+                              f"{suggest(self.sharding, SHARDING)}; one of "
+                              f"{', '.join(SHARDING)}")
+        if self.lora_rank < 0:
+            raise NnsizeError("the LoRA rank must be 0 (no LoRA) or more")
+        for role in self.keep:
+            if role not in KEEP:
+                raise NnsizeError(f"--keep {role!r}: choose from {', '.join(KEEP)} (or none)")
+
+
+def setup_fields() -> list[Any]:
+    """The Setup's fields, in order, each with its metadata (for the CLI and the web)."""
+    return list(fields(Setup))

@@ -1,0 +1,53 @@
+"""Parameter bytes: every tensor (counted once) at a format's exact bits per value."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import Report, Tensor
+from ..precision import FLOATS, Precision, memory_table
+from .bits import to_bytes
+
+KEEP = ("norms", "biases", "embeddings", "head")  # what weight-only formats usually leave alone
+
+
+def parameter_memory(report: Report) -> dict[str, int]:
+    """Bytes of all parameters at each precision of the parameter table (fp64 ... 1 bit)."""
+    return memory_table(report.total_params)
+
+
+def _kept(row_type: str, t: Tensor, keep: tuple[str, ...]) -> bool:
+    """Whether a weight-only format leaves t at the compute precision: by default norms,
+    biases, embeddings and the head (and any other vector), as GPTQ, AWQ, bitsandbytes and most
+    GGUF mixes do; --keep changes the list."""
+    if t.role == "norm" or t.role in ("statistic", "other"):
+        return "norms" in keep or t.role != "norm"
+    if t.role == "bias" or len(t.shape) < 2:
+        return "biases" in keep or t.role != "bias"
+    if row_type == "head":
+        return "head" in keep
+    return t.role == "embedding" and "embeddings" in keep
+
+
+def weight_bytes(report: Report, precision: Precision, keep: Precision,
+                 kept_roles: tuple[str, ...] = KEEP) -> tuple[int, dict[str, Any]]:
+    """Bytes of every parameter (counted once) at precision; what a weight-only format leaves
+    alone (kept_roles) stays at keep.  Returns (bytes, the terms of the arithmetic)."""
+    quantized = precision.name not in FLOATS
+    main, kept, total = 0, 0, 0
+    for row in report.rows:
+        for t in row.tensors:
+            if t.buffer or t.shared_with:
+                continue
+            n = t.numel * row.repeat
+            if quantized and _kept(row.type, t, kept_roles):
+                kept += n
+                total += to_bytes(n, keep.bits_per_value)
+            else:
+                main += n
+                extra = 0
+                if precision.name == "int8-channel" and len(t.shape) >= 2:
+                    extra = t.shape[0] * t.copies * row.repeat * 32  # an fp32 scale a row
+                total += to_bytes(n, precision.bits_per_value) + extra // 8
+    return total, {"values": main, "precision": precision, "kept": kept, "keep": keep,
+                   "kept_roles": kept_roles}

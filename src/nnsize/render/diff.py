@@ -1,0 +1,29 @@
+"""Two sources of one model compared, as text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .numbers import n, shape
+
+
+def diff_text(d: Any, limit: int = 20) -> str:
+    """A comparison of two sources: what only one has, shapes that differ, totals."""
+    def listing(title: str, items: list[str]) -> list[str]:
+        if not items:
+            return []
+        more = f"  ... and {n(len(items) - limit)} more" if len(items) > limit else ""
+        return [f"{title} ({n(len(items))}):", *(f"  {i}" for i in items[:limit]),
+                *([more] if more else [])]
+
+    out = [f"A: {d.a.source}  {n(d.a.total_params)} parameters",
+           f"B: {d.b.source}  {n(d.b.total_params)} parameters", ""]
+    out += listing("Only in A", d.only_a) + listing("Only in B", d.only_b)
+    out += listing("Shapes differ (A vs B)", [f"{name}: {shape(x)} vs {shape(y)}"
+                                               for name, x, y in d.mismatched])
+    out += listing("Tied to another tensor in one, not stored in the other (the same model)",
+                   d.tied_not_stored)
+    delta = d.b.total_params - d.a.total_params
+    out += ["", "Same tensors and shapes." if d.same else "The two differ.",
+            f"Parameters: B - A = {delta:+,}"]
+    return "\n".join(out)

@@ -1,0 +1,182 @@
+"""One JSON schema per result, used by the CLI (--json) and the web API alike.
+
+Counts are JSON integers; the web API sends them as strings where asked (numbers=string), so a
+browser never rounds one (see strings()).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from .formula import formula_text
+from .numbers import human
+
+if TYPE_CHECKING:
+    from ..memory import Compute, Fit, Plan
+    from ..model import Report, Row, Tensor
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, indent=2)
+
+
+def strings(value: Any) -> Any:
+    """Every int as a string: what a browser gets, so no count is rounded by a JS float."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [strings(v) for v in value]
+    return value
+
+
+# --- a count -----------------------------------------------------------------------------------
+
+def tensor_dict(t: Tensor) -> dict[str, Any]:
+    d: dict[str, Any] = {"name": t.name, "shape": list(t.shape), "role": t.role,
+                         "trainable": t.trainable and not t.buffer,
+                         "buffer": t.buffer, "numel": t.numel}
+    if t.copies != 1:
+        d["copies"] = t.copies
+        d["first_index"] = t.start
+    if t.shared_with:
+        d["shared_with"] = t.shared_with
+    return d
+
+
+def row_dict(r: Row) -> dict[str, Any]:
+    return {"name": r.name, "label": r.label, "type": r.type,
+            "input_shape": list(r.input_shape), "output_shape": list(r.output_shape),
+            "repeat": r.repeat, "params": r.params, "params_each": r.params_each,
+            "weights": r.weights, "biases": r.biases, "buffers": r.buffers,
+            "macs": r.macs, "formula": formula_text(r),
+            **({"depth": r.depth} if r.depth >= 0 else {}),
+            "tensors": [tensor_dict(t) for t in r.tensors]}
+
+
+def report_dict(report: Report, layers: bool = True) -> dict[str, Any]:
+    """The count (README: 'JSON output'); without layers, compare's one row."""
+    from ..precision import memory_table
+
+    d: dict[str, Any] = {
+        "source": report.source,
+        "convention": report.convention,
+        "input_shape": list(report.input_shape),
+        "output_shape": list(report.output_shape),
+        "total_params": report.total_params,
+        "active_params": report.active_params,
+        "trainable_params": report.trainable_params,
+        "non_trainable_params": report.non_trainable_params,
+        "weights": report.weights,
+        "biases": report.biases,
+        "other_trainable": report.other_trainable,
+        "buffers": report.buffers,
+        "macs": report.macs,
+        "flops": 2 * report.macs,
+        "memory": memory_table(report.total_params),
+        **({"stored": report.stored} if report.stored else {}),
+    }
+    if layers:
+        d["layers"] = [row_dict(r) for r in report.rows]
+    else:
+        d["layers"] = report.rows[-1].last_position + 1 if report.rows else 0
+    return d
+
+
+# --- the planner -------------------------------------------------------------------------------
+
+def plan_dict(plan: Plan, as_tool: tuple[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The memory plan: its lines, their sum (total_bytes) and the notes."""
+    from .plan import line_how, line_name, note_text, title, tool_why
+
+    return {"title": title(plan), "total_bytes": plan.total,
+            "total_binary": human(plan.total, True),
+            "lines": [{"name": line_name(line), "bytes": line.bytes,
+                       "binary": human(line.bytes, True), "decimal": human(line.bytes, False),
+                       "how": line_how(line), "exact": line.exact} for line in plan.lines],
+            "notes": [note_text(note) for note in plan.notes],
+            **({"as": {"tool": as_tool[1]["tool"], "bytes": as_tool[0],
+                       "why": tool_why(as_tool[1])}} if as_tool else {})}
+
+
+def fit_dict(result: Fit, gpu: Any) -> dict[str, Any]:
+    """Will it fit on a GPU: the verdict, the largest batch and context, the fewest GPUs."""
+    from .plan import fit_lines, fit_verdict
+
+    return {"gpu": gpu.name, "gpu_bytes": gpu.bytes, "usable_bytes": gpu.usable,
+            "usable_binary": human(gpu.usable, True), "fits": result.fits,
+            "verdict": fit_verdict(result, gpu),
+            "lines": [list(line) for line in fit_lines(result)],
+            "total_bytes": result.plan.total,
+            "largest_batch": result.largest_batch,
+            "longest_context": result.longest_context,
+            "fewest_gpus": result.fewest_gpus,
+            "precisions": [{"dtype": name, "bytes": b, "binary": human(b, True), "fits": ok}
+                           for name, b, ok in result.precisions]}
+
+
+def compute_dict(c: Compute) -> dict[str, Any]:
+    return {"context": c.context, "linear_macs_per_token": c.linear_macs,
+            "attention_macs_prefill": c.attention_macs_prefill,
+            "prefill_flops": c.prefill_flops, "decode_flops": c.decode_flops,
+            "training_flops_per_token": c.training_flops_per_token}
+
+
+# --- the design tools ----------------------------------------------------------------------------
+
+def search_dict(result: Any) -> dict[str, Any]:
+    def one(c: Any) -> dict[str, Any]:
+        return {"label": c.label, "sizes": c.sizes, "params": c.params}
+
+    return {"family": result.family, "space": result.space,
+            "fitting": result.fitting, "budget_params": result.budget,
+            "candidates": [one(c) for c in result.best],
+            "pareto": {"axis": result.pareto_axis,
+                       "candidates": [one(c) for c in result.pareto]}}
+
+
+def growth_dict(series: list[Any]) -> dict[str, Any]:
+    return {s.axis: {"fixed": s.fixed, "sizes": s.sizes, "params": s.params,
+                     "exponent": round(s.exponent, 4)} for s in series}
+
+
+def init_list(scales: list[Any]) -> list[dict[str, Any]]:
+    return [asdict(s) for s in scales]
+
+
+def sparsity_list(tensors: list[Any]) -> list[dict[str, Any]]:
+    return [{"name": t.name, "shape": list(t.shape), "sparsity": float(t.sparsity),
+             "nonzeros": t.nonzeros, "bytes": t.bytes,
+             "break_even": {k: float(v) for k, v in t.break_even.items()}} for t in tensors]
+
+
+def preset_list(presets: list[Any]) -> list[dict[str, str]]:
+    """Every preset: name, kind, description, where its numbers come from."""
+    return [{"name": p.name, "kind": p.kind, "description": p.description, "source": p.source}
+            for p in presets]
+
+
+def dtype_list(catalogue: list[Any]) -> list[dict[str, str]]:
+    return [{"name": p.name, "bits": str(p.bits_per_value), "description": p.description}
+            for p in catalogue]
+
+
+def check_dict(report: Report, checks: list[tuple[str, int, int, bool]]) -> dict[str, Any]:
+    """A budget check: each (what, used, limit, ok)."""
+    return {"source": report.source, "ok": all(ok for *_, ok in checks),
+            "checks": [{"what": what, "used": used, "limit": limit, "ok": ok}
+                       for what, used, limit, ok in checks]}
+
+
+def diff_dict(d: Any) -> dict[str, Any]:
+    return {"a": {"source": d.a.source, "total_params": d.a.total_params},
+            "b": {"source": d.b.source, "total_params": d.b.total_params},
+            "same": d.same, "only_a": d.only_a, "only_b": d.only_b,
+            "mismatched": [{"name": name, "a": list(x), "b": list(y)}
+                           for name, x, y in d.mismatched],
+            "tied_not_stored": d.tied_not_stored}

@@ -1,0 +1,222 @@
+"""The planner's results as text: each line's name and arithmetic, the notes, fit, compute."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from .numbers import human, n
+from .table import table
+
+if TYPE_CHECKING:
+    from ..memory import Compute, Fit, Line, Note, Plan
+    from ..precision import Precision
+
+
+def bits_value(b: int | Fraction) -> str:
+    """'16', '4.5': exact bits per value, shortened where not whole."""
+    return f"{b}" if not isinstance(b, Fraction) or b.denominator == 1 else f"{float(b):.4g}"
+
+
+def bits(p: Precision) -> str:
+    """'16 bits', '4.5 bits' (exact bits per value, shortened where not whole)."""
+    return f"{bits_value(p.bits_per_value)} bits"
+
+
+def _per(gpus: int) -> str:
+    return f", / {gpus} GPUs" if gpus > 1 else ""
+
+
+def title(p: Plan) -> str:
+    s = p.setup
+    if not s.train:
+        return (f"{p.source}: inference at {p.precision.name}, batch {s.batch:,}, context "
+                f"{s.context:,}")
+    return (f"{p.source}: training at {p.precision.name}"
+            + (" (mixed precision, fp32 master weights)" if p.mixed else "")
+            + f", {s.optimizer}, batch {s.batch:,}, context {s.context:,}"
+            + (f", per GPU of {s.gpus} ({s.sharding})" if s.sharding != "none" else ""))
+
+
+def _weights(t: dict[str, Any]) -> str:
+    how = f"{t['values']:,} x {bits(t['precision'])}"
+    if t["kept"]:
+        how += (f" + {t['kept']:,} kept at {t['keep'].name} ({bits(t['keep'])}: "
+                f"{', '.join(t['kept_roles'])})")
+    return how + _per(t.get("gpus", 1))
+
+
+_OPTIMIZER = {
+    "sgd": "plain SGD keeps no state",
+    "sgd-momentum": "{params:,} momentum values x {state_bits} bits",
+    "lion": "{params:,} momentum values x {state_bits} bits",
+    "adam": "{params:,} x 2 moments x {state_bits} bits + {tensors:,} steps x 4 B",
+    "adamw": "{params:,} x 2 moments x {state_bits} bits + {tensors:,} steps x 4 B",
+    "adam-8bit": "{params:,} x 2 moments x 8 bits + an fp32 absmax per 2,048",
+    "adafactor": "factored second moments: a row and a column vector per matrix",
+}
+
+
+def optimizer_how(t: dict[str, Any]) -> str:
+    return _OPTIMIZER[t["optimizer"]].format(**t)
+
+
+def _kv(t: dict[str, Any]) -> str:
+    parts = [f"{layers} layers x {tokens:,} tokens x {per:,}" for layers, tokens, per in
+             t["groups"]]
+    return f"{t['batch']:,} x ({' + '.join(parts)}) values x {bits(t['precision'])}"
+
+
+def _decoder_activations(t: dict[str, Any]) -> str:
+    if t["checkpointing"]:
+        how = (f"{t['tokens']:,} tokens x ({t['layers']} layers x {t['hidden']:,} + one layer "
+               f"of {t['per_layer']:,})")
+    else:
+        how = (f"{t['tokens']:,} tokens x {t['layers']} layers x (6 x {t['hidden']:,} + 3 x "
+               f"{t['kv']:,} + 4 x {t['intermediate']:,})")
+    return (f"{how} x {bits(t['precision'])}"
+            + ("" if t["checkpointing"] else " + the norms' fp32 copies") + _per(t["gpus"]))
+
+
+def _activations(t: dict[str, Any]) -> str:
+    if t["checkpointing"]:
+        return (f"{t['batch']:,} x each layer's input ({t['values']:,} values) x "
+                f"{bits(t['precision'])}")
+    return f"{t['batch']:,} x the tensors {t['layers']:,} layers save for backward"
+
+
+def _checkpointed(t: dict[str, Any]) -> str:
+    return "activations" + (" (checkpointed)" if t["checkpointing"] else "")
+
+
+# part: (the line's name, its arithmetic)
+PARTS: dict[str, tuple[Any, Any]] = {
+    "weights": (lambda t: "weights", _weights),
+    "base_weights": (lambda t: f"base weights, frozen ({t['precision'].name})", _weights),
+    "lora": (lambda t: f"LoRA adapters (rank {t['rank']})",
+             lambda t: f"{t['params']:,} = rank {t['rank']} x (in + out) per targeted linear"),
+    "gradients": (lambda t: "gradients", lambda t: f"{t['params']:,} trainable x "
+                  f"{bits(t['precision'])}" + _per(t["gpus"])),
+    "master_weights": (lambda t: "master weights (fp32)",
+                       lambda t: f"{t['params']:,} x 32 bits" + _per(t["gpus"])),
+    "optimizer": (lambda t: f"optimizer states ({t['optimizer']})",
+                  lambda t: optimizer_how(t) + _per(t["gpus"])),
+    "kv_cache": (lambda t: f"KV cache ({t['precision'].name})", _kv),
+    "decoder_workspace": (lambda t: "activation workspace", lambda t: (
+        f"{t['tokens']:,} tokens x (2 x {t['intermediate']:,} + 4 x {t['hidden']:,}) x "
+        f"{bits(t['precision'])} + {t['batch']:,} x {t['vocab']:,} fp32 logits")),
+    "workspace": (lambda t: "activation workspace", lambda t: (
+        f"{t['batch']:,} x the largest layer's input and output ({t['values']:,} values) x "
+        f"{bits(t['precision'])}")),
+    "decoder_activations": (_checkpointed, _decoder_activations),
+    "activations": (_checkpointed, _activations),
+}
+
+
+def line_name(line: Line) -> str:
+    return str(PARTS[line.part][0](line.terms))
+
+
+def line_how(line: Line) -> str:
+    return str(PARTS[line.part][1](line.terms))
+
+
+NOTES: dict[str, Any] = {
+    "kv_per_token": lambda t: (f"KV cache per token (every layer): {t['bytes']:,} bytes at "
+                               f"{t['precision'].name}"),
+    "mla_latent": lambda t: ("KV cache: multi-head latent attention, the compressed latent per "
+                             "token (as serving engines keep it); expanded keys and values, as "
+                             f"transformers keeps them, would take {t['expanded_bytes']:,} "
+                             "bytes"),
+    "mla_expanded": lambda t: ("KV cache: multi-head latent attention, expanded keys and values "
+                               "(as transformers keeps them); the latent setting gives the "
+                               "compressed cache"),
+    "past_positions": lambda t: (f"The model has {t['positions']:,} learned positions: it "
+                                 f"cannot read a context of {t['context']:,} tokens (planned "
+                                 f"as asked)."),
+    "sliding_window": lambda t: (f"KV cache: {t['windowed']} of {t['layers']} layers attend "
+                                 f"through a sliding window and keep window - 1 past tokens"),
+}
+
+
+def note_text(note: Note) -> str:
+    return str(NOTES[note.key](note.terms))
+
+
+def tool_why(terms: dict[str, Any]) -> str:
+    """Why another tool's figure differs: what it assumes."""
+    if terms["tool"] == "accelerate":
+        p = terms["precision"].name
+        return (f"accelerate's estimate-memory counts training with Adam as 4 x the model at {p} "
+                f"(weights, gradients, two moments, all at {p}), with no master weights or "
+                f"activations")
+    return (f"DeepSpeed's ZeRO-3 estimator counts 18 bytes a parameter over {terms['gpus']} GPUs "
+            f"(fp16 weights and gradients, fp32 master and two moments, and its buffers), "
+            f"without activations")
+
+
+def plan_text(plan: Plan, as_tool: tuple[int, dict[str, Any]] | None = None) -> str:
+    rows = [[line_name(line), n(line.bytes), human(line.bytes, True), human(line.bytes, False),
+             ("" if line.exact else "~ ") + line_how(line)] for line in plan.lines]
+    rows.append(["total (the sum of the lines)", n(plan.total), human(plan.total, True),
+                 human(plan.total, False), ""])
+    out = [title(plan), "", table(["", "Bytes", "Binary", "Decimal", "How (~ an estimate)"],
+                                  rows, [False, True, True, True, False])]
+    out += ["", *map(note_text, plan.notes)] if plan.notes else []
+    if as_tool:
+        size, terms = as_tool
+        out += ["", f"Under {terms['tool']}'s assumptions: {n(size)} bytes = "
+                    f"{human(size, True)}. {tool_why(terms)}."]
+    return "\n".join(out)
+
+
+def fit_verdict(result: Fit, gpu: Any) -> str:
+    """One sentence: does the plan fit on the GPU, and what it needs."""
+    verdict = "fits" if result.fits else "does not fit"
+    return (f"On {gpu.name} ({n(gpu.bytes)} bytes = {human(gpu.bytes, True)}; usable "
+            f"{human(result.usable, True)} after 1 GiB for the CUDA context and the "
+            f"allocator): {verdict}, {human(result.plan.total, True)} needed.")
+
+
+def fit_lines(result: Fit) -> list[tuple[str, str]]:
+    """The limits the fit found, as the CLI and the page both show them."""
+    lines = [("Largest batch at this context", _or(result.largest_batch, "none fits"))]
+    if result.longest_context is not None:
+        cap = result.positions
+        lines.append(("Longest context at this batch", _or(result.longest_context, "none fits")
+                      + (f" (all of its {n(cap)} learned positions)"
+                         if cap and result.longest_context == cap else "")))
+    lines.append(("Fewest such GPUs that hold it", _or(result.fewest_gpus, "more than 4,096")
+                  + (" (sharded with FSDP / ZeRO-3)" if result.plan.setup.train else
+                     " (weights and cache split evenly, tensor parallel)")))
+    return lines
+
+
+def fit_text(result: Fit, gpu: Any) -> str:
+    out = [plan_text(result.plan), "", fit_verdict(result, gpu),
+           *(f"{label}: {value}" for label, value in fit_lines(result)), "",
+           "Precisions: " + ", ".join(f"{name} {human(b, True)} {'fits' if ok else 'no'}"
+                                      for name, b, ok in result.precisions)]
+    return "\n".join(out)
+
+
+def _or(count: int, otherwise: str) -> str:
+    return n(count) if count else otherwise
+
+
+def compute_text(source: str, c: Compute) -> str:
+    return "\n".join([
+        f"{source}: compute (1 multiply-accumulate = 2 FLOPs)",
+        f"  per token, linear layers (active experts only): {n(c.linear_macs)} MACs",
+        f"  prefill of {n(c.context)} tokens: {n(c.prefill_flops)} FLOPs, attention's QK^T and "
+        f"AV included ({n(c.attention_macs_prefill)} MACs; causal: position t attends to t "
+        f"keys, about half the full {n(c.context)} x {n(c.context)})",
+        f"  decoding one token after {n(c.context)}: {n(c.decode_flops)} FLOPs",
+        f"  training: {n(c.training_flops_per_token)} FLOPs per token (3 x the forward: "
+        f"the backward computes gradients of inputs and of weights)"])
+
+
+def dtype_table(catalogue: list[Any]) -> str:
+    return table(["Precision", "Bits per value", "What"],
+                 [[c.name, f"{float(c.bits_per_value):.4g}", c.description]
+                  for c in catalogue], [False, True, False])

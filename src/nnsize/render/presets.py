@@ -1,0 +1,13 @@
+"""The preset list as text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .table import table
+
+
+def preset_table(presets: list[Any]) -> str:
+    """The presets, one line each: name, kind, what it is, where its numbers come from."""
+    rows = [[p.name, p.kind, p.description, p.source] for p in presets]
+    return table(["Preset", "Kind", "Model", "Source"], rows, [False] * 4)

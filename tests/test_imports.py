@@ -1,0 +1,122 @@
+"""The imports of src/nnsize, read with ast (nothing is executed): no cycle, and each package
+imports only those below it.
+
+    core (errors, units, model, precision, spec)  <  layers  <  sources (network, shorthand,
+    architectures, importers, sources)  <  analyses (memory, sparsity, initialization, search,
+    growth, diff, gpus)  <  render  <  cli, web  <  the package itself (__init__, conveniences)
+
+Imports inside functions count too: a lazy import is still a dependency.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).parent.parent / "src" / "nnsize"
+
+LEVELS = [
+    ("errors", "units", "model", "precision", "spec", "version"),
+    ("layers",),
+    ("network", "shorthand", "architectures", "importers", "sources"),
+    ("memory", "sparsity", "initialization", "search", "growth", "diff", "gpus"),
+    ("render",),
+    ("cli", "web"),
+    ("__init__", "conveniences", "__main__"),
+]
+LEVEL = {unit: i for i, units in enumerate(LEVELS) for unit in units}
+
+
+def _name(path: Path) -> str:
+    parts = ["nnsize", *path.relative_to(SRC).with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_name(p): p for p in SRC.rglob("*.py")}
+
+
+def _is_package(module: str) -> bool:
+    return MODULES[module].name == "__init__.py"
+
+
+def imports(module: str) -> set[str]:
+    """The nnsize modules this one imports, anywhere in it."""
+    tree = ast.parse(MODULES[module].read_text())
+    package = module if _is_package(module) else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] == "nnsize"}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[:len(base) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target.split(".")[0] != "nnsize":
+                continue
+            for a in node.names:  # `from . import sources` names a module
+                sub = f"{target}.{a.name}"
+                found.add(sub if sub in MODULES else target)
+    return {m for m in found if m in MODULES and m != module}
+
+
+def unit(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+GRAPH = {m: imports(m) for m in MODULES}
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One cycle of the graph as a path, or [] when there is none."""
+    state: dict[str, int] = {}  # 1: on the path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return path[path.index(nxt):] + [nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        path.pop()
+        state[node] = 2
+        return []
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return []
+
+
+def test_every_unit_has_a_level() -> None:
+    assert {unit(m) for m in MODULES} <= set(LEVEL), "place a new module in LEVELS"
+
+
+def test_no_module_import_cycle() -> None:
+    assert _cycle(GRAPH) == []
+
+
+def test_no_package_import_cycle() -> None:
+    units: dict[str, set[str]] = {}
+    for m, targets in GRAPH.items():
+        units.setdefault(unit(m), set()).update(unit(t) for t in targets if unit(t) != unit(m))
+    assert _cycle(units) == []
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_imports_only_from_below(module: str) -> None:
+    upward = sorted(t for t in GRAPH[module] if LEVEL[unit(t)] > LEVEL[unit(module)])
+    assert upward == [], f"{module} imports from above it"
+
+
+def test_the_walk_sees_lazy_and_relative_imports() -> None:
+    # cli/serve.py imports the web app inside its run(); model.py imports nothing above it
+    assert "nnsize.web.app" in GRAPH["nnsize.cli.serve"]
+    assert GRAPH["nnsize.model"] <= {"nnsize.errors"}
