@@ -15,8 +15,8 @@ import dataclasses
 from typing import Any
 
 from .errors import SpecError
-from .layers import CONVENTIONS, PYTORCH, Kind, build
-from .layers.base import check_value
+from .layers import CONVENTIONS, PYTORCH, build
+from .layers.base import CHANNELS_FIRST, CHANNELS_LAST, check_value
 from .model import Report, Row, Shape
 
 ENTRY_KEYS = ("repeat", "trainable", "name")
@@ -57,6 +57,7 @@ class _Walker:
         self.rows: list[Row] = []
         self.position = 0  # flat index of the next layer, as in an nn.Sequential
         self.visits = 0
+        self.layout: tuple[str, str] | None = None  # the first channel reading, and where
 
     def walk(self, entries: list[Any], x: Shape, path: str) -> Shape:
         for i, entry in enumerate(entries):
@@ -122,29 +123,39 @@ class _Walker:
         at = f"{where} ({type_name})" if isinstance(type_name, str) else where
         try:
             kind = build(type_name, args, x)
+            self._check_layout(kind.layout(x), at)
             y = kind.output_shape(x)
             tensors = kind.tensors(self.convention)
             macs = kind.macs(x)
         except SpecError as e:
             raise SpecError(f"{at}: {e}") from e
-        label = entry.get("name")
-        self.rows.append(Row(name=str(self.position), label=str(label or kind.type_name),
+        # labelled as the spec spells it (Conv2D), typed as the kind counted (Conv2d)
+        label = entry.get("name") or type_name
+        self.rows.append(Row(name=str(self.position), label=str(label),
                              type=kind.type_name, input_shape=x, output_shape=y,
                              tensors=tuple(tensors), macs_each=macs,
                              formula=kind.formula(tensors), index=self.position,
-                             args=_arguments(kind), saved=kind.saved(x),
-                             saves=kind.saves))
+                             args=kind.arguments(), saved=kind.saved(x),
+                             saves=kind.saving()))
         self.position += 1
         return y
 
 
-def _arguments(kind: Kind) -> tuple[tuple[str, str], ...]:
-    """The kind's arguments that differ from their defaults (all required ones), for display."""
-    out = []
-    for f in dataclasses.fields(kind):  # type: ignore[arg-type]
-        value = getattr(kind, f.name)
-        if f.default is dataclasses.MISSING or value != f.default:
-            text = value.type_name if isinstance(value, Kind) else \
-                list(value) if isinstance(value, tuple) else value
-            out.append((f.name, str(text)))
-    return tuple(out)
+    def _check_layout(self, layout: str | None, at: str) -> None:
+        """One spec, one reading of its shapes: a layer that takes the channel axis first after
+        one that took it last (or the reverse) is refused, never guessed."""
+        if layout is None:
+            return
+        if self.layout is None:
+            self.layout = (layout, at)
+            return
+        first, where = self.layout
+        if layout != first:
+            raise SpecError(
+                f"reads its input {_LAYOUTS[layout]}, but {where} read it "
+                f"{_LAYOUTS[first]}; a spec takes one framework's shapes (Keras spellings are "
+                f"channels-last unless data_format='channels_first' is given, torch.nn's are "
+                f"channels-first)")
+
+
+_LAYOUTS = {CHANNELS_FIRST: "channels-first (C, ...)", CHANNELS_LAST: "channels-last (..., C)"}

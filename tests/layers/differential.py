@@ -31,6 +31,8 @@ NNSIZE_ONLY = ("return_sequences", "reset_after")
 
 def torch_module(type_name: str, args: dict[str, Any]) -> nn.Module:
     args = {k: v for k, v in args.items() if k not in NNSIZE_ONLY}
+    if isinstance(args.get("dtype"), str):  # a spec writes the dtype's name
+        args["dtype"] = getattr(torch, args["dtype"].removeprefix("torch."))
     if type_name in ("TransformerEncoder", "TransformerDecoder"):
         layer_key = "encoder_layer" if type_name == "TransformerEncoder" else "decoder_layer"
         layer_type = "TransformerEncoderLayer" if type_name == "TransformerEncoder" \
@@ -49,11 +51,12 @@ def torch_input(type_name: str, args: dict[str, Any], x: tuple[int, ...]) -> lis
     if type_name in ("Embedding", "EmbeddingBag"):
         return [torch.randint(0, args["num_embeddings"], (BATCH, *x), generator=g)]
     shape = x if type_name in UNBATCHED else (BATCH, *x)
-    t = torch.randn(shape, generator=g)
+    dtype = getattr(torch, str(args.get("dtype") or "float32").removeprefix("torch."))
+    t = torch.randn(shape, generator=g, dtype=dtype)
     if type_name == "MultiheadAttention":
         length = x[0]
-        k = torch.randn(length, args.get("kdim") or x[-1], generator=g)
-        v = torch.randn(length, args.get("vdim") or x[-1], generator=g)
+        k = torch.randn(length, args.get("kdim") or x[-1], generator=g, dtype=dtype)
+        v = torch.randn(length, args.get("vdim") or x[-1], generator=g, dtype=dtype)
         return [t, k, v]
     if type_name in ("TransformerDecoderLayer", "TransformerDecoder", "Transformer", "Bilinear"):
         return [t, t]

@@ -106,6 +106,7 @@ def test_conv_errors_name_the_problem(layer: dict[str, Any], x: list[int], messa
 
 def test_keras_conv_same_padding_with_strides() -> None:
     # Keras 'same' with stride 2 gives ceil(9 / 2) = 5; weights 8 x 3 x 3 x 3 + 8 = 224
-    report = nnsize.count({"input_shape": [3, 9, 9], "layers": [
+    # (channels-last, as Keras reads it)
+    report = nnsize.count({"input_shape": [9, 9, 3], "layers": [
         {"type": "Conv2D", "filters": 8, "kernel_size": 3, "strides": 2, "padding": "same"}]})
-    assert report.output_shape == (8, 5, 5) and report.total_params == 224
+    assert report.output_shape == (5, 5, 8) and report.total_params == 224

@@ -6,7 +6,8 @@ moving statistics become buffers (plus num_batches_tracked), and a recurrent lay
 vector gets PyTorch's second one.
 
 A .keras file is a zip archive; its config.json is read as JSON and each layer translated to the
-nnsize layer it spells (no code in the archive is run, no weights are read).
+nnsize layer it spells (no code in the archive is run, no weights are read), on Keras' own
+shapes: channels-last unless a layer's data_format says otherwise.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ def _pytorch_view(layer: Any, tensors: list[Tensor], keras: Any) -> list[Tensor]
         rest = [t for t in tensors if t.role != "statistic"]
         return rest + [Tensor(t.name, t.shape, "statistic", buffer=True) for t in stats] + \
             [Tensor("num_batches_tracked", (), "statistic", buffer=True)]
+    if isinstance(layer, layers.Bidirectional):  # both directions as the layer it wraps
+        layer = layer.forward_layer
     one_bias = isinstance(layer, (layers.LSTM, layers.SimpleRNN)) or (
         isinstance(layer, layers.GRU) and not layer.reset_after)
     if one_bias:
@@ -81,36 +84,10 @@ def summarize(model: Any, convention: str = "keras") -> Report:
 
 # --- .keras files ---------------------------------------------------------------------------
 
-def _channels_first(shape: list[Any], layers: list[dict[str, Any]], path: str) -> list[int]:
-    """Keras' channels-last input shape as nnsize's channels-first, for spatial models.
-
-    Without spatial layers the shape stays; a BatchNormalization or GroupNormalization over the
-    last axis of such a multi-dimensional input has no channels-first equivalent, so it is
-    refused rather than counted on the wrong axis.
-    """
-    from ..layers.base import spatial_dims
-
-    dims = [int(d) for d in shape]
-    spatial = any(spatial_dims(str(lc.get("class_name", "")))
-                  and lc.get("config", {}).get("data_format", "channels_last") == "channels_last"
-                  for lc in layers)
-    if spatial and len(dims) >= 2:
-        return [dims[-1], *dims[:-1]]
-    if len(dims) >= 2:
-        for lc in layers:
-            if lc.get("class_name") == "Flatten":
-                break
-            if lc.get("class_name") in ("BatchNormalization", "GroupNormalization"):
-                raise SpecError(f"{path}: {lc['class_name']} over the last axis of a "
-                                f"{len(dims)}-dimensional input has no channels-first "
-                                f"equivalent that nnsize counts; summarise the live model "
-                                f"with nnsize.summary() instead")
-    return dims
-
-
-# Keras config keys that are not constructor arguments nnsize needs.
+# Keras config keys that are not constructor arguments nnsize needs.  data_format stays: the
+# shapes are Keras' own (channels-last by default), as the layers read them.
 DROP = {"name", "trainable", "dtype", "batch_input_shape", "batch_shape", "build_config",
-        "input_shape", "data_format"}
+        "input_shape"}
 
 
 def load_keras_file(path: str, convention: str = "keras") -> Report:
@@ -152,7 +129,7 @@ def load_keras_file(path: str, convention: str = "keras") -> Report:
         spec_layers.append(entry)
     if not shape or None in shape[1:]:
         raise SpecError(f"{path}: the model's input shape is not fully known ({shape})")
-    spec = {"input_shape": _channels_first(list(shape[1:]), layers, path), "layers": spec_layers,
+    spec = {"input_shape": [int(d) for d in shape[1:]], "layers": spec_layers,
             "name": config.get("config", {}).get("name") or path}
     try:
         return count_spec(spec, convention, path)

@@ -53,6 +53,8 @@ class PReLU(Kind):
     num_parameters: Pos = 1
     init: float = 0.25
 
+    factory = True
+
     def output_shape(self, x: Shape) -> Shape:
         if self.num_parameters != 1 and (not x or x[0] != self.num_parameters):
             raise SpecError(f"num_parameters={self.num_parameters} must be 1 or the number of "

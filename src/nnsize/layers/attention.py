@@ -12,10 +12,11 @@ positions (keys of width kdim, values of width vdim when those are given).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import SpecError
 from ..model import Shape, Tensor
-from .base import PYTORCH, Kind, Pos, last, need_rank, register
+from .base import PYTORCH, Kind, Pos, last, need_rank, product, register
 
 
 @register
@@ -34,6 +35,7 @@ class MultiheadAttention(Kind):
     batch_first: bool = False
 
     inferred = {"embed_dim": last}
+    factory = True
 
     def __post_init__(self) -> None:
         if self.embed_dim % self.num_heads:
@@ -86,3 +88,75 @@ class MultiheadAttention(Kind):
         projections = length * e * e + source * (self.k + self.v) * e + length * e * e
         s = source + self.add_bias_kv + self.add_zero_attn
         return projections + 2 * length * s * e
+
+
+@register
+@dataclass(frozen=True)
+class MultiHeadAttention(Kind):
+    """Keras' MultiHeadAttention attending over its own input (..., E), as in a Sequential stack.
+
+    query/kernel: E x h x key_dim, key/kernel: E x h x key_dim, value/kernel: E x h x value_dim
+    (each with a bias h x dim when use_bias), attention_output/kernel: h x value_dim x O and
+    bias O, where O = output_shape or E.  The tensors are Keras' in both conventions (torch.nn
+    has no layer with a key_dim apart from the width).
+    """
+
+    num_heads: Pos
+    key_dim: Pos
+    value_dim: Pos | None = None
+    dropout: float = 0.0
+    use_bias: bool = True
+    output_dim: Any = None  # Keras' output_shape (a name Kind's method has)
+    attention_axes: Any = None
+    embed_dim: Pos = 1  # nnsize's own: the input's last dimension
+
+    keras = True
+    renamed = {"output_shape": "output_dim"}
+    inferred = {"embed_dim": last}
+
+    @property
+    def out(self) -> int:
+        o = self.output_dim
+        o = o[0] if isinstance(o, tuple) and len(o) == 1 else o
+        if o is None:
+            return self.embed_dim
+        if not isinstance(o, int) or isinstance(o, bool) or o < 1:
+            raise SpecError(f"output_shape: nnsize counts one positive integer, got {o!r}")
+        return o
+
+    def _heads(self) -> tuple[int, int, int]:
+        return self.num_heads, self.key_dim, self.value_dim or self.key_dim
+
+    def output_shape(self, x: Shape) -> Shape:
+        if len(x) < 2:
+            raise SpecError(f"expects an input of at least 2 dimensions (positions..., "
+                            f"features), got shape {list(x)}")
+        if self.attention_axes is not None:
+            raise SpecError("attention_axes: nnsize counts attention over every position "
+                            "axis (the default, null)")
+        if x[-1] != self.embed_dim:
+            raise SpecError(f"the input's {x[-1]} features do not fit embed_dim="
+                            f"{self.embed_dim}")
+        return (*x[:-1], self.out)
+
+    def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
+        e, (h, kd, vd), o = self.embed_dim, self._heads(), self.out
+        t = []
+        for part, width in (("query", kd), ("key", kd), ("value", vd)):
+            t.append(Tensor(f"{part}/kernel", (e, h, width), "weight",
+                            dims=("embed_dim", "num_heads", f"{part}_dim")))
+            if self.use_bias:
+                t.append(Tensor(f"{part}/bias", (h, width), "bias",
+                                dims=("num_heads", f"{part}_dim")))
+        t.append(Tensor("attention_output/kernel", (h, vd, o), "weight",
+                        dims=("num_heads", "value_dim", "output_dim")))
+        if self.use_bias:
+            t.append(Tensor("attention_output/bias", (o,), "bias", dims=("output_dim",)))
+        return t
+
+    def macs(self, x: Shape) -> int:
+        """L positions: projections L*E*h*(2 key_dim + value_dim) and L*h*value_dim*O;
+        scores [h, L, key_dim] @ [h, key_dim, L] and weights [h, L, L] @ [h, L, value_dim]."""
+        e, (h, kd, vd), o = self.embed_dim, self._heads(), self.out
+        n = product(x[:-1])
+        return n * e * h * (2 * kd + vd) + n * h * vd * o + n * n * h * (kd + vd)

@@ -23,6 +23,7 @@ class Linear(Kind):
     bias: bool = True
 
     inferred = {"in_features": last}
+    factory = True
 
     def output_shape(self, x: Shape) -> Shape:
         if not x or x[-1] != self.in_features:
@@ -62,6 +63,7 @@ class Bilinear(Kind):
 
     inferred = {"in1_features": last,
                 "in2_features": last}
+    factory = True
 
     def output_shape(self, x: Shape) -> Shape:
         if not x or x[-1] != self.in1_features or x[-1] != self.in2_features:

@@ -31,6 +31,8 @@ class Embedding(Kind):
     scale_grad_by_freq: bool = False
     sparse: bool = False
 
+    factory = True
+
     def __post_init__(self) -> None:
         if self.padding_idx is not None and not \
                 -self.num_embeddings <= self.padding_idx < self.num_embeddings:
@@ -58,6 +60,8 @@ class EmbeddingBag(Kind):
     sparse: bool = False
     include_last_offset: bool = False
     padding_idx: int | None = None
+
+    factory = True
 
     def __post_init__(self) -> None:
         if self.mode not in ("sum", "mean", "max"):

@@ -12,18 +12,32 @@ from typing import Any, ClassVar
 
 from ..errors import SpecError
 from ..model import Saves, Shape, Tensor
-from .base import KERAS, PYTORCH, Dims, Kind, Pos, alias, first, need_rank, register
+from .base import (
+    KERAS,
+    PYTORCH,
+    Dims,
+    Kind,
+    Pos,
+    Translation,
+    alias,
+    first,
+    keras_axis,
+    need_rank,
+    register,
+)
 from .spelling import translate
 
 
-def _affine(c: int, affine: bool, convention: str) -> list[Tensor]:
+def _affine(c: int, affine: bool, convention: str, scale: bool = True,
+            center: bool = True) -> list[Tensor]:
+    """The scale and shift: weight and bias (PyTorch), gamma and beta (Keras).  Keras' scale or
+    center alone keeps gamma or beta alone (no torch.nn norm can; PyTorch's names then name
+    the one tensor there is)."""
     if not affine:
         return []
-    if convention == KERAS:
-        return [Tensor("gamma", (c,), "norm", dims=("num_features",)),
-                Tensor("beta", (c,), "norm", dims=("num_features",))]
-    return [Tensor("weight", (c,), "norm", dims=("num_features",)),
-            Tensor("bias", (c,), "norm", dims=("num_features",))]
+    names = ("gamma", "beta") if convention == KERAS else ("weight", "bias")
+    return [*([Tensor(names[0], (c,), "norm", dims=("num_features",))] if scale else []),
+            *([Tensor(names[1], (c,), "norm", dims=("num_features",))] if center else [])]
 
 
 def _running(c: int, track: bool, convention: str) -> list[Tensor]:
@@ -49,9 +63,14 @@ class _BatchNorm(Kind):
     momentum: float | None = 0.1
     affine: bool = True
     track_running_stats: bool = True
+    # nnsize's own: Keras' scale (gamma) and center (beta), which it may keep one without the other
+    scale: bool = True
+    center: bool = True
 
     ranks: ClassVar[tuple[int, ...]] = (3,)
     inferred = {"num_features": first}
+    channels = True
+    factory = True
 
     def output_shape(self, x: Shape) -> Shape:
         need_rank(x, self.ranks, "(channels first)")
@@ -62,7 +81,7 @@ class _BatchNorm(Kind):
 
     def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
         c = self.num_features
-        return _affine(c, self.affine, convention) + \
+        return _affine(c, self.affine, convention, self.scale, self.center) + \
             _running(c, self.track_running_stats, convention)
 
 
@@ -138,8 +157,10 @@ class LayerNorm(Kind):
     eps: float = 1e-5
     elementwise_affine: bool = True
     bias: bool = True
+    scale: bool = True  # nnsize's own: Keras' scale=False keeps beta without gamma
 
     inferred = {"normalized_shape": lambda x: x[-1:] if x else None}
+    factory = True
 
     def output_shape(self, x: Shape) -> Shape:
         _ends_with(x, self.normalized_shape)
@@ -150,7 +171,7 @@ class LayerNorm(Kind):
             return []
         s, dims = self.normalized_shape, ("normalized_shape",) * len(self.normalized_shape)
         names = ("gamma", "beta") if convention == KERAS else ("weight", "bias")
-        t = [Tensor(names[0], s, "norm", dims=dims)]
+        t = [Tensor(names[0], s, "norm", dims=dims)] if self.scale else []
         return t + [Tensor(names[1], s, "norm", dims=dims)] if self.bias else t
 
 
@@ -164,6 +185,7 @@ class RMSNorm(Kind):
     elementwise_affine: bool = True
 
     inferred = {"normalized_shape": lambda x: x[-1:] if x else None}
+    factory = True
 
     def output_shape(self, x: Shape) -> Shape:
         _ends_with(x, self.normalized_shape)
@@ -188,8 +210,12 @@ class GroupNorm(Kind):
     num_channels: Pos
     eps: float = 1e-5
     affine: bool = True
+    scale: bool = True  # nnsize's own: Keras' scale and center, as for BatchNorm
+    center: bool = True
 
     inferred = {"num_channels": first}
+    channels = True
+    factory = True
 
     def __post_init__(self) -> None:
         if self.num_channels % self.num_groups:
@@ -203,7 +229,7 @@ class GroupNorm(Kind):
         return x
 
     def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
-        return _affine(self.num_channels, self.affine, convention)
+        return _affine(self.num_channels, self.affine, convention, self.scale, self.center)
 
 
 @register
@@ -216,45 +242,75 @@ class LocalResponseNorm(Kind):
     beta: float = 0.75
     k: float = 1.0
 
+    channels = True
 
-def _center_scale(name: str, out: dict[str, Any]) -> bool:
-    center, scale = out.pop("center", True), out.pop("scale", True)
-    if center != scale:
-        raise SpecError(f"{name}: center={center} with scale={scale} has no PyTorch "
-                        "equivalent; nnsize counts both or neither")
-    return bool(scale)
+
+def _center_scale(out: dict[str, Any]) -> dict[str, Any]:
+    """Keras' center and scale as affine (either) and which of beta and gamma it keeps."""
+    center, scale = bool(out.pop("center", True)), bool(out.pop("scale", True))
+    return {"affine": center or scale, "center": center, "scale": scale}
+
+
+def _feature_axis(name: str, out: dict[str, Any], x: Shape) -> int:
+    """The axis a Keras norm reads (its `axis`, default the last) as an index of x."""
+    return keras_axis(out.pop("axis", -1), x, name) if x else 0
 
 
 @alias("BatchNormalization")
-def _batchnorm(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
-    out = translate("BatchNormalization", args, {}, ("center", "scale"))
-    out["affine"] = _center_scale("BatchNormalization", out)
+def _batchnorm(args: dict[str, Any], x: Shape) -> Translation:
+    out = translate("BatchNormalization", args, {}, ("center", "scale", "axis"))
+    axis = _feature_axis("BatchNormalization", out, x)
     kind = {1: "BatchNorm1d", 2: "BatchNorm1d", 3: "BatchNorm2d", 4: "BatchNorm3d"}.get(len(x))
     if kind is None:
-        raise SpecError(f"BatchNormalization: no PyTorch BatchNorm takes an input of shape "
-                        f"{list(x)}")
-    return kind, out
+        raise SpecError(f"BatchNormalization: nnsize counts inputs of 1 to 4 dimensions, got "
+                        f"shape {list(x)}")
+    return kind, {**out, **_center_scale(out)}, (axis, 0)
 
 
 @alias("LayerNormalization")
-def _layernorm(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
-    out = translate("LayerNormalization", args, {}, ("center", "scale"))
-    center, scale = out.pop("center", True), out.pop("scale", True)
-    if center and not scale:
-        raise SpecError("LayerNormalization: center=True with scale=False has no PyTorch "
-                        "equivalent")
-    return "LayerNorm", {"elementwise_affine": bool(scale), "bias": bool(center)}
+def _layernorm(args: dict[str, Any], x: Shape) -> Translation:
+    out = translate("LayerNormalization", args, {}, ("center", "scale", "axis"))
+    flags = _center_scale(out)
+    affine = {"elementwise_affine": flags["affine"], "bias": flags["center"],
+              "scale": flags["scale"]}
+    axis = out.pop("axis", -1)
+    if isinstance(axis, (list, tuple)) and len(axis) > 1:
+        # gamma and beta span the axes: trailing ones are torch's normalized_shape
+        axes = sorted({keras_axis(a, x, "LayerNormalization") for a in axis})
+        if len(axes) != len(axis) or axes != list(range(len(x) - len(axes), len(x))):
+            raise SpecError(f"LayerNormalization: axis={list(axis)} are not the last "
+                            f"{len(axis)} axes of the input {list(x)}, which nnsize counts")
+        return "LayerNorm", {**affine, "normalized_shape": x[axes[0]:]}
+    d = keras_axis(axis, x, "LayerNormalization") if x else 0
+    return "LayerNorm", affine, (d, max(len(x) - 1, 0))
 
 
 @alias("GroupNormalization")
-def _groupnorm(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
-    out = translate("GroupNormalization", args, {"groups": "num_groups"}, ("center", "scale"))
-    out["affine"] = _center_scale("GroupNormalization", out)
+def _groupnorm(args: dict[str, Any], x: Shape) -> Translation:
+    out = translate("GroupNormalization", args, {"groups": "num_groups"},
+                    ("center", "scale", "axis"))
+    axis = _feature_axis("GroupNormalization", out, x)
     out.setdefault("num_groups", 32)
-    return "GroupNorm", out
+    return "GroupNorm", {**out, **_center_scale(out)}, (axis, 0)
 
 
 @alias("RMSNormalization")
-def _rmsnorm(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
-    translate("RMSNormalization", args, {})
-    return "RMSNorm", {}
+def _rmsnorm(args: dict[str, Any], x: Shape) -> Translation:
+    out = translate("RMSNormalization", args, {}, ("axis",))
+    axis = _feature_axis("RMSNormalization", out, x)
+    return "RMSNorm", {}, (axis, max(len(x) - 1, 0))
+
+
+@register
+@dataclass(frozen=True)
+class UnitNormalization(Kind):
+    """Keras' UnitNormalization: each vector along axis scaled to length 1.  No parameters."""
+
+    axis: Any = -1
+
+    keras = True
+
+    def output_shape(self, x: Shape) -> Shape:
+        for a in self.axis if isinstance(self.axis, tuple) else (self.axis,):
+            keras_axis(a, x, "UnitNormalization")
+        return x

@@ -7,8 +7,20 @@ from typing import Any, ClassVar
 
 from ..errors import SpecError
 from ..model import Saves, Shape
-from .base import Kind, Pads, Pos, Size, alias, need_rank, ntuple, register
-from .conv import keras_same_padding
+from .base import (
+    CHANNELS_FIRST,
+    CHANNELS_LAST,
+    Kind,
+    Pads,
+    Pos,
+    Size,
+    Translation,
+    alias,
+    channel_axis,
+    need_rank,
+    ntuple,
+    register,
+)
 from .spelling import translate
 
 
@@ -26,8 +38,10 @@ def pool_length(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
 
 
 def _pool_shape(x: Shape, n: int, k: tuple[int, ...], s: tuple[int, ...], p: tuple[int, ...],
-                d: tuple[int, ...], ceil_mode: bool) -> Shape:
+                d: tuple[int, ...], ceil_mode: bool, keras_padding: str | None = None) -> Shape:
     need_rank(x, (n + 1,), f"(channels, {n} spatial)")
+    if keras_padding == "same":  # Keras pads what it needs, the odd one at the end
+        return (x[0], *(-(-length // s[i]) for i, length in enumerate(x[1:])))
     out = []
     for i, length in enumerate(x[1:]):
         if p[i] > k[i] // 2:
@@ -58,14 +72,19 @@ class _MaxPool(Kind):
     dilation: Size = 1
     return_indices: bool = False
     ceil_mode: bool = False
+    # nnsize's own: Keras' padding='same' (output length ceil(L / stride)), which no symmetric
+    # torch padding gives for every kernel
+    keras_padding: str | None = None
 
     n: ClassVar[int] = 2
+    channels = True
 
     def output_shape(self, x: Shape) -> Shape:
         k = ntuple(self.kernel_size, self.n, "kernel_size")
         s = ntuple(self.stride, self.n, "stride") if self.stride is not None else k
         return _pool_shape(x, self.n, k, s, ntuple(self.padding, self.n, "padding"),
-                           ntuple(self.dilation, self.n, "dilation"), self.ceil_mode)
+                           ntuple(self.dilation, self.n, "dilation"), self.ceil_mode,
+                           self.keras_padding)
 
 
 @dataclass(frozen=True)
@@ -78,17 +97,20 @@ class _AvgPool(Kind):
     ceil_mode: bool = False
     count_include_pad: bool = True
     divisor_override: Pos | None = None
+    keras_padding: str | None = None  # as _MaxPool's
 
     n: ClassVar[int] = 2
+    channels = True
 
     def output_shape(self, x: Shape) -> Shape:
         if self.n == 1 and self.divisor_override is not None:
             raise SpecError("AvgPool1d has no argument 'divisor_override'")
         k = ntuple(self.kernel_size, self.n, "kernel_size")
         s = ntuple(self.stride, self.n, "stride") if self.stride is not None else k
-        _avg_pool3d_check(x, k, self.n)
+        if self.keras_padding is None:
+            _avg_pool3d_check(x, k, self.n)
         return _pool_shape(x, self.n, k, s, ntuple(self.padding, self.n, "padding"),
-                           (1,) * self.n, self.ceil_mode)
+                           (1,) * self.n, self.ceil_mode, self.keras_padding)
 
 
 @dataclass(frozen=True)
@@ -99,6 +121,7 @@ class _LPPool(Kind):
     ceil_mode: bool = False
 
     n: ClassVar[int] = 2
+    channels = True
 
     def output_shape(self, x: Shape) -> Shape:
         k = ntuple(self.kernel_size, self.n, "kernel_size")
@@ -114,6 +137,7 @@ class _AdaptivePool(Kind):
     output_size: Any
 
     n: ClassVar[int] = 2
+    channels = True
 
     def output_shape(self, x: Shape) -> Shape:
         need_rank(x, (self.n + 1,), f"(channels, {self.n} spatial)")
@@ -149,20 +173,20 @@ for _prefix, _base in _FAMILIES:
 def _keras_pool(kind: str, n: int) -> None:
     name = f"{kind}Pooling{n}D"
 
-    @alias(name, spatial=n)
-    def translate_pool(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
+    @alias(name)
+    def translate_pool(args: dict[str, Any], x: Shape) -> Translation:
         out = translate(name, args, {"pool_size": "kernel_size", "strides": "stride",
-                                     "padding": "padding"})
+                                     "padding": "padding"}, ("data_format",))
+        move = channel_axis(out.pop("data_format", None), x, name), 0
+        if kind == "Average" and "kernel_size" not in out:
+            raise SpecError(f"{name} needs the argument 'pool_size'")  # as Keras 3 does
         out.setdefault("kernel_size", 2)
         padding = out.pop("padding", "valid")
         if padding == "same":
-            k = out["kernel_size"]
-            out["padding"] = keras_same_padding(x, k, out.get("stride") or k, 1, n)
-            if out["padding"] == "same":
-                out["padding"] = 0 if k == 1 else (k - 1) // 2 if isinstance(k, int) else 0
+            out["keras_padding"] = "same"
         elif padding != "valid":
             raise SpecError(f"{name}: padding must be 'same' or 'valid', got {padding!r}")
-        return f"{'Max' if kind == 'Max' else 'Avg'}Pool{n}d", out
+        return f"{'Max' if kind == 'Max' else 'Avg'}Pool{n}d", out, move
 
 
 for _n in (1, 2, 3):
@@ -172,18 +196,27 @@ for _n in (1, 2, 3):
 
 @dataclass(frozen=True)
 class _GlobalPool(Kind):
-    """Keras' global pooling: each channel to one value, (C, spatial...) -> (C,), or
-    (C, 1, ...) with keepdims.  PyTorch writes it AdaptiveAvgPool / AdaptiveMaxPool + Flatten."""
+    """Keras' global pooling: each channel to one value, (spatial..., C) -> (C,), or
+    (1, ..., C) with keepdims (channels-first with data_format='channels_first').  PyTorch writes
+    it AdaptiveAvgPool / AdaptiveMaxPool + Flatten."""
 
     keepdims: bool = False
     data_format: str | None = None
-    name: str | None = None
 
     n: ClassVar[int] = 2
+    keras = True
+
+    def layout(self, x: Shape) -> str | None:
+        return CHANNELS_FIRST if self.data_format == CHANNELS_FIRST else CHANNELS_LAST
 
     def output_shape(self, x: Shape) -> Shape:
-        need_rank(x, (self.n + 1,), f"(channels, {self.n} spatial)")
-        return (x[0], *((1,) * self.n)) if self.keepdims else (x[0],)
+        c = channel_axis(self.data_format, x, self.type_name)
+        first = self.data_format == CHANNELS_FIRST
+        need_rank(x, (self.n + 1,), f"({self.n} spatial, channels)" if not first else
+                  f"(channels, {self.n} spatial)")
+        if not self.keepdims:
+            return (x[c],)
+        return (x[0], *((1,) * self.n)) if first else (*((1,) * self.n), x[c])
 
 
 for _kind in ("Average", "Max"):

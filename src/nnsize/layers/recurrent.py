@@ -37,6 +37,7 @@ class _Recurrent(Kind):
 
     gates: ClassVar[int] = 1
     inferred = {"input_size": last}
+    factory = True
 
     @property
     def state(self) -> int:

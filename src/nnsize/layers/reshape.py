@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import SpecError
 from ..model import Saves, Shape
-from .base import Kind, alias, need_rank, product, register
+from .base import Kind, Pos, alias, need_rank, product, register
 from .spelling import translate
 
 
@@ -102,6 +102,7 @@ for _name, _rank in (("Dropout", None), ("Dropout1d", 2), ("Dropout2d", 3), ("Dr
         _name, [("p", "float", field(default=0.5)), ("inplace", "bool", field(default=False))],
         bases=(Kind,), frozen=True,
         namespace={"__post_init__": _check_p, "output_shape": _channel_rank(_rank),
+                   "channels": _rank is not None,
                    "__doc__": "Zeroes elements in training: no parameters.",
                    # torch keeps a bool mask the size of the output (8 bits an element)
                    "saves": Saves(mask_bits=8) if _name == "Dropout" else None}))
@@ -122,3 +123,66 @@ def _flatten(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
 def _activation(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
     translate("Activation", args, {})
     return "Identity", {}
+
+
+# --- Keras' shape layers: dims counted from 1 (the batch is 0, left out) ----------------------
+
+@register
+@dataclass(frozen=True)
+class Reshape(Kind):
+    """Keras' Reshape: the sample to target_shape (one entry may be -1).  No parameters."""
+
+    target_shape: Any
+
+    keras = True
+    saves = Saves(view=True)
+
+    def output_shape(self, x: Shape) -> Shape:
+        sizes = self.target_shape if isinstance(self.target_shape, tuple) else \
+            (self.target_shape,)
+        if not sizes or not all(isinstance(s, int) and not isinstance(s, bool) and
+                                (s >= 1 or s == -1) for s in sizes) or sizes.count(-1) > 1:
+            raise SpecError(f"target_shape: expected a list of positive integers with at most "
+                            f"one -1, got {self.target_shape!r}")
+        known, total = product(tuple(s for s in sizes if s != -1)), product(x)
+        if -1 in sizes:
+            if total % known:
+                raise SpecError(f"target_shape {list(sizes)} does not divide the input's "
+                                f"{total} values (shape {list(x)})")
+            return tuple(total // known if s == -1 else s for s in sizes)
+        if known != total:
+            raise SpecError(f"target_shape {list(sizes)} has {known} values, the input "
+                            f"{list(x)} has {total}")
+        return sizes
+
+
+@register
+@dataclass(frozen=True)
+class Permute(Kind):
+    """Keras' Permute: dims is a permutation of 1..rank (the batch, 0, stays).  No parameters."""
+
+    dims: Any
+
+    keras = True
+    saves = Saves(view=True)
+
+    def output_shape(self, x: Shape) -> Shape:
+        dims = self.dims if isinstance(self.dims, tuple) else (self.dims,)
+        if sorted(dims) != list(range(1, len(x) + 1)):
+            raise SpecError(f"dims: expected a permutation of 1..{len(x)} for an input of "
+                            f"shape {list(x)}, got {self.dims!r}")
+        return tuple(x[d - 1] for d in dims)
+
+
+@register
+@dataclass(frozen=True)
+class RepeatVector(Kind):
+    """Keras' RepeatVector: (features,) -> (n, features).  No parameters."""
+
+    n: Pos
+
+    keras = True
+
+    def output_shape(self, x: Shape) -> Shape:
+        need_rank(x, (1,), "(features)")
+        return (self.n, *x)

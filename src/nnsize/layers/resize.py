@@ -6,8 +6,21 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..errors import SpecError
-from ..model import Shape
-from .base import Kind, Pads, Pos, need_rank, ntuple, register
+from ..model import Saves, Shape
+from .base import (
+    CHANNELS_FIRST,
+    CHANNELS_LAST,
+    Kind,
+    Pads,
+    Pos,
+    Translation,
+    alias,
+    channel_axis,
+    need_rank,
+    ntuple,
+    register,
+)
+from .spelling import translate
 
 UPSAMPLE_MODES = {"nearest": None, "nearest-exact": None, "linear": 1, "bilinear": 2,
                   "bicubic": 2, "trilinear": 3, "area": None}
@@ -23,6 +36,8 @@ class Upsample(Kind):
     mode: str = "nearest"
     align_corners: bool | None = None
     recompute_scale_factor: bool | None = None
+
+    channels = True
 
     def output_shape(self, x: Shape) -> Shape:
         if self.mode not in UPSAMPLE_MODES:
@@ -55,6 +70,8 @@ class _Upsampling2d(Kind):
     size: Any = None
     scale_factor: Any = None
 
+    channels = True
+
     def output_shape(self, x: Shape) -> Shape:
         need_rank(x, (3,), "(channels, height, width)")
         return Upsample(self.size, self.scale_factor).output_shape(x)
@@ -70,6 +87,7 @@ class _Pad(Kind):
 
     padding: Pads
     n: ClassVar[int] = 1
+    channels = True
     wrap: ClassVar[str] = ""  # reflect: pad < size; circular: pad <= size (wraps once at most)
 
     def output_shape(self, x: Shape) -> Shape:
@@ -108,6 +126,8 @@ class PixelShuffle(Kind):
 
     upscale_factor: Pos
 
+    channels = True
+
     def output_shape(self, x: Shape) -> Shape:
         need_rank(x, (3,), "(channels, height, width)")
         r = self.upscale_factor
@@ -123,6 +143,8 @@ class PixelUnshuffle(Kind):
 
     downscale_factor: Pos
 
+    channels = True
+
     def output_shape(self, x: Shape) -> Shape:
         need_rank(x, (3,), "(channels, height, width)")
         r = self.downscale_factor
@@ -130,3 +152,107 @@ class PixelUnshuffle(Kind):
             raise SpecError(f"height {x[1]} and width {x[2]} must be divisible by "
                             f"downscale_factor={r}")
         return (x[0] * r * r, x[1] // r, x[2] // r)
+
+
+# --- Keras' spellings: channels-last unless data_format says otherwise -----------------------
+
+def _keras_upsampling(n: int) -> None:
+    name = f"UpSampling{n}D"
+
+    @alias(name)
+    def translate_upsampling(args: dict[str, Any], x: Shape) -> Translation:
+        """Each spatial dimension times size: torch's Upsample(scale_factor=size)."""
+        out = translate(name, args, {"size": "size"},
+                        ("interpolation", "data_format") if n > 1 else ())
+        out.pop("interpolation", None)  # how the new values are made, not how many
+        size = ntuple(_whole(out.pop("size", 2), name, "size"), n, "size")
+        move = channel_axis(out.pop("data_format", None), x, name), 0
+        return "Upsample", {"scale_factor": size if n > 1 else size[0]}, move
+
+
+def _whole(value: Any, name: str, key: str) -> Any:
+    values = value if isinstance(value, (list, tuple)) else (value,)
+    if not values or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
+                             for v in values):
+        raise SpecError(f"{name}: {key} must be a positive integer or a list of them, "
+                        f"got {value!r}")
+    return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
+def keras_pairs(value: Any, n: int, key: str) -> tuple[tuple[int, int], ...]:
+    """Keras' padding / cropping forms as (before, after) per spatial dimension:
+    p, (p_1, ..., p_n) or ((before_1, after_1), ...); for n = 1 also (before, after)."""
+    def count(v: Any) -> int:
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise SpecError(f"{key}: expected non-negative integers, got {value!r}")
+        return v
+
+    if isinstance(value, int) and not isinstance(value, bool):
+        return ((count(value), count(value)),) * n
+    items = list(value) if isinstance(value, (list, tuple)) else None
+    if items is not None and n == 1 and len(items) == 2 and \
+            all(isinstance(v, int) for v in items):
+        return ((count(items[0]), count(items[1])),)
+    if items is None or len(items) != n:
+        raise SpecError(f"{key}: expected an integer, {n} of them or {n} (before, after) "
+                        f"pairs, got {value!r}")
+    out = []
+    for v in items:
+        if isinstance(v, (list, tuple)):
+            if len(v) != 2:
+                raise SpecError(f"{key}: expected (before, after) pairs, got {value!r}")
+            out.append((count(v[0]), count(v[1])))
+        else:
+            out.append((count(v), count(v)))
+    return tuple(out)
+
+
+def _keras_zero_padding(n: int) -> None:
+    name = f"ZeroPadding{n}D"
+
+    @alias(name)
+    def translate_padding(args: dict[str, Any], x: Shape) -> Translation:
+        """torch's ZeroPad pads the last dimension first: (left, right, top, bottom, ...)."""
+        out = translate(name, args, {"padding": "padding"}, ("data_format",) if n > 1 else ())
+        pairs = keras_pairs(out.pop("padding", 1), n, "padding")
+        move = channel_axis(out.pop("data_format", None), x, name), 0
+        return f"ZeroPad{n}d", {"padding": tuple(p for pair in reversed(pairs) for p in pair)}, \
+            move
+
+
+@dataclass(frozen=True)
+class _Cropping(Kind):
+    """Keras' Cropping1D/2D/3D: (before, after) cut from each spatial dimension."""
+
+    cropping: Any = 1
+    data_format: str | None = None
+
+    n: ClassVar[int] = 1
+    keras = True
+    saves = Saves(view=True)  # a slice of the input
+
+    def layout(self, x: Shape) -> str | None:
+        return CHANNELS_FIRST if self.data_format == CHANNELS_FIRST else CHANNELS_LAST
+
+    def output_shape(self, x: Shape) -> Shape:
+        first = self.data_format == CHANNELS_FIRST
+        if self.n == 1 and first:
+            raise SpecError("Cropping1D has no argument 'data_format'")
+        channel_axis(self.data_format, x, self.type_name)
+        need_rank(x, (self.n + 1,), f"(channels, {self.n} spatial)" if first else
+                  f"({self.n} spatial, channels)")
+        spatial = range(1, self.n + 1) if first else range(self.n)
+        out = list(x)
+        for i, (before, after) in zip(spatial, keras_pairs(self.cropping, self.n, "cropping")):
+            out[i] -= before + after
+            if out[i] < 1:
+                raise SpecError(f"cropping {before} + {after} leaves nothing of the spatial "
+                                f"dimension of size {x[i]}")
+        return tuple(out)
+
+
+for _n in (1, 2, 3):
+    _keras_upsampling(_n)
+    _keras_zero_padding(_n)
+    register(dataclass(frozen=True)(type(f"Cropping{_n}D", (_Cropping,), {
+        "n": _n, "__doc__": f"Keras' Cropping{_n}D: no parameters."})))

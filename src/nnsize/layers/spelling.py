@@ -19,7 +19,8 @@ IGNORED = frozenset({
     "mask_zero", "synchronized", "epsilon", "momentum", "axis", "input_length", "sparse",
     "use_cudnn", "implementation", "time_major", "renorm_clipping", "renorm_momentum",
     "zero_output_for_mask", "trainable", "depthwise_initializer", "depthwise_regularizer",
-    "depthwise_constraint",
+    "depthwise_constraint", "pointwise_initializer", "pointwise_regularizer",
+    "pointwise_constraint", "autocast", "flash_attention",
 })
 # Keras arguments that add or remove weights: accepted only at these values.
 ONLY = {"renorm": False, "quantization_config": None, "rms_scaling": False, "lora_rank": None}

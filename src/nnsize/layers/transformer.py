@@ -36,6 +36,7 @@ class _Block(Kind):
     bias: bool = True
 
     inferred = {"d_model": last}
+    factory = True
     attentions: ClassVar[tuple[str, ...]] = ("self_attn",)
 
     def __post_init__(self) -> None:
@@ -190,6 +191,7 @@ class Transformer(Kind):
     bias: bool = True
 
     inferred = {"d_model": last}
+    factory = True
 
     def __post_init__(self) -> None:
         if self.custom_encoder is not None or self.custom_decoder is not None:
