@@ -288,7 +288,7 @@ def test_5_the_planner_says_what_the_cli_says(page: Any, capsys: Any) -> None:
     # an MLP reads no sequence: no longest context at all
     page.click("#tab-mlp")
     wait_for(page, "1,102")
-    wait_text(page, "#plan-fit", "Largest batch")
+    wait_text(page, "#verdict", "10-20x3-2: training")  # the MLP's plan, not the last one
     assert "Longest context" not in page.inner_text("#plan-fit")
     # GPT-2 has 1,024 learned positions
     page.click("#tab-preset")
