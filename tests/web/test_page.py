@@ -223,8 +223,8 @@ def test_2_a_huge_number_of_hidden_layers_is_described_compactly(page: Any) -> N
     wait_for(page, "1,102")
     page.fill("#hidden", "100000000")
     # 10 x 20 + 20 = 220, then 99,999,999 x (20 x 20 + 20) = 41,999,999,580, then 20 x 2 + 2 = 42
-    wait_for(page, "41,999,999,842", )
-    wait_text(page, "#verdict", "on rtx-4090")
+    wait_for(page, "41,999,999,842")
+    wait_text(page, "#verdict", "10-20x100000000-2: inference")  # this network's plan
     assert "784" not in page.input_value("#shorthand")
     assert page.input_value("#shorthand") == "10-20x100000000-2"
     page.fill("#hidden", "99999999999")  # 220 + 99,999,999,998 x 420 + 42 = 41,999,999,999,422
@@ -353,8 +353,8 @@ def test_8_the_shorthand_and_the_four_fields_are_one_network(page: Any) -> None:
 def test_9_gpu_names_and_the_planner_controls(page: Any) -> None:
     page.click("#tab-preset")
     wait_for(page, "8,030,261,248")
-    for typed, found in (("h100", "h100-80gb"), ("a100", "a100-80gb"), ("RTX 4090", "rtx-4090"),
-                         ("4090", "rtx-4090")):
+    for typed, found in (("h100", "h100-80gb"), ("RTX 4090", "rtx-4090"), ("a100", "a100-80gb"),
+                         ("4090", "rtx-4090")):  # each a different card from the one before
         page.fill("#plan-gpu", typed)
         wait_text(page, "#plan-fit", f"On {found} (")
     page.fill("#plan-batch", "0")
