@@ -3,7 +3,8 @@ imports only those below it.
 
     core (errors, units, model, precision, spec)  <  layers  <  sources (network, shorthand,
     architectures, importers, sources)  <  analyses (memory, sparsity, initialization, search,
-    growth, diff, gpus)  <  render  <  cli, web  <  the package itself (__init__, conveniences)
+    growth, diff, gpus, speed)  <  render  <  cli, web  <  the package itself (__init__,
+    conveniences)
 
 Imports inside functions count too: a lazy import is still a dependency.
 """
@@ -21,7 +22,7 @@ LEVELS = [
     ("errors", "units", "model", "precision", "spec", "version"),
     ("layers",),
     ("network", "shorthand", "architectures", "importers", "sources"),
-    ("memory", "sparsity", "initialization", "search", "growth", "diff", "gpus"),
+    ("memory", "sparsity", "initialization", "search", "growth", "diff", "gpus", "speed"),
     ("render",),
     ("cli", "web"),
     ("__init__", "conveniences", "__main__"),

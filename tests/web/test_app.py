@@ -126,7 +126,7 @@ def test_the_page_carries_its_first_screen() -> None:
     assert boot["initial"]["growth"]["answer"]["width"]["params"][2] == "1102"
     names = {d["name"]: d for d in boot["dtypes"]}
     assert names["q4_k"]["group"] == "GGUF (llama.cpp)" and names["nf4"]["bits"] == "4.5"
-    assert boot["features"] == {"hub": False, "speed": False}  # no such endpoints here
+    assert boot["features"] == {"hub": False, "speed": True}  # no Hub reader's endpoint here
 
 
 def test_a_plan_of_a_checkpoint_header() -> None:
@@ -176,12 +176,13 @@ json_value = st.recursive(
                                                                 max_size=4), max_leaves=15)
 fields = st.sampled_from(["network", "spec", "inputs", "hidden_layers", "neurons", "outputs",
                           "convention", "config", "base", "name", "actions", "preset", "dtype",
-                          "batch", "context", "train", "gpu", "optimizer"])
+                          "batch", "context", "train", "gpu", "optimizer", "gpus", "bandwidth",
+                          "tflops", "prompt", "engine", "tokens", "keep"])
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(path=st.sampled_from(["/api/count", "/api/config", "/api/preset", "/api/growth",
-                             "/api/memory"]),
+                             "/api/memory", "/api/speed", "/api/train-time"]),
        body=st.dictionaries(fields, json_value, max_size=4) | json_value,
        numbers=st.sampled_from(["int", "string", "x"]))
 def test_fuzz_no_500(path: str, body: Any, numbers: str) -> None:
@@ -238,3 +239,45 @@ def test_memory_takes_every_setup_option_as_the_cli(setup: dict[str, Any],
 def test_memory_refuses_an_unknown_setup_option() -> None:
     r = client.post("/api/memory", json={"preset": "llama-3.2-1b", "kepp": ["norms"]})
     assert r.status_code == 422
+
+
+def test_speed_endpoints() -> None:
+    r = client.post("/api/speed", json={"preset": "llama-3.1-8b", "gpu": "rtx-4090",
+                                        "dtype": "q4_0", "context": 4096})
+    assert r.status_code == 200, r.text
+    decode = r.json()["decode"]
+    # counts travel as strings; the seconds as numbers
+    assert int(decode["bytes"]) == int(decode["weight_bytes"]) + int(decode["cache_bytes"])
+    assert decode["roofline_s"] == pytest.approx(int(decode["bytes"]) / 1_008e9)
+    assert decode["bound"] == "memory"
+    assert r.json()["hardware"]["compute_dtype"] == "bf16"
+    # the request's fields are the CLI's options: one description (speed.setup)
+    from nnsize.cli import run
+    from nnsize.render.json import strings
+
+    assert r.json() == strings(json.loads(run(["speed", "llama-3.1-8b", "--gpu", "rtx-4090",
+                                               "--dtype", "q4_0", "--context", "4096",
+                                               "--json"])))
+    r = client.post("/api/speed", json={"preset": "llama-3.1-8b", "bandwidth": "500GB/s",
+                                        "tflops": 50, "keep": []})
+    assert r.json()["hardware"]["bandwidth_bytes_per_s"] == "500000000000"
+    r = client.post("/api/train-time", json={"preset": "llama-3.1-8b", "tokens": "15T",
+                                             "gpu": "h100-80gb", "gpus": 1024})
+    assert r.status_code == 200, r.text
+    assert r.json()["tokens"] == "15000000000000"
+    for path, bad in (("speed", {"preset": "llama-3.1-8b"}),
+                      ("speed", {"preset": "llama-3.1-8b", "gpu": "tpu"}),
+                      ("speed", {"preset": "llama-3.1-8b", "gpu": "a100-80gb",
+                                 "compute_dtype": "fp8"}),
+                      ("speed", {"preset": "llama-3.1-8b", "gpu": "h100-80gb",
+                                 "engine": "vllm9"}),
+                      ("speed", {"preset": "llama-3.1-8b", "gpu": "h100-80gb",
+                                 "keep": ["eyes"]}),
+                      ("speed", {"network": "10-20-2", "gpu": "h100-80gb"}),
+                      ("speed", {"gpu": "h100-80gb"}),
+                      ("train-time", {"preset": "llama-3.1-8b", "gpu": "t4", "mfu": 2}),
+                      ("train-time", {"preset": "llama-3.1-8b", "gpu": "t4", "tokens": "x"})):
+        assert client.post(f"/api/{path}", json=bad).status_code in (400, 422), bad
+    gpus = {g["name"]: g for g in client.get("/api/gpus").json()}
+    assert gpus["h100-80gb"]["peak_bf16"] == "989400000000000"
+

@@ -464,9 +464,23 @@ def test_the_first_screen_needs_no_api_call(browser: Any, server: str) -> None:
     page.close()
 
 
-def test_the_hub_and_speed_panels_show_where_the_api_has_them(browser: Any) -> None:
-    """The server here has neither endpoint (they come with the Hub reader and the speed
-    analysis): the page hides both; an app that has them gets both panels, calling them."""
+def test_the_speed_panel_asks_nnsize_speed(page: Any) -> None:
+    wait_for(page, "1,102")
+    assert page.is_visible("#speed")
+    assert "language models" in page.inner_text("#speed-notes")  # not for an MLP
+    sent: list[dict[str, Any]] = []
+    page.on("request", lambda r: "/api/speed" in r.url and sent.append(json.loads(r.post_data)))
+    page.click("#tab-preset")
+    wait_for(page, "8,030,261,248")
+    wait_text(page, "#speed-table", "tokens/s expected")
+    assert "What bounds decoding" in page.inner_text("#speed-table")
+    assert sent[-1] == {"preset": "llama-3.1-8b", "gpu": "rtx-4090", "gpus": "1",
+                        "dtype": "bf16", "batch": "1", "context": "2048"}
+
+
+def test_the_hub_panel_shows_where_the_api_has_it(browser: Any) -> None:
+    """The Hub reader's endpoint comes from another part of nnsize: the page hides the tab
+    without it (test below); an app that has it gets the tab, which calls it."""
     import threading
     import time
 
@@ -484,19 +498,6 @@ def test_the_hub_and_speed_panels_show_where_the_api_has_them(browser: Any) -> N
         return {**_answer(nnsize.count("gpt2"), "string"),
                 "comparison": "the config and the checkpoint agree"}
 
-    speeds: list[dict[str, Any]] = []
-
-    @app.post("/api/speed")
-    def speed(body: dict[str, Any], numbers: str = "int") -> dict[str, Any]:
-        speeds.append(body)  # the schema of nnsize speed --json, cut to what the page shows
-        rate = {"roofline": 123.4, "expected": 98.7}
-        return {"speed": {"batch": "1", "prompt": "512", "notes": ["a stand-in"],
-                          "engine": {"name": "llama.cpp", "source": "its benchmarks"},
-                          "decode": {"tokens_per_s": rate, "tokens_per_s_per_sequence": rate,
-                                     "bound": "memory", "compute_bound_batch": "160"},
-                          "prefill": {"time_to_first_token_s": {"roofline": 0.05,
-                                                                "expected": 0.08}}}}
-
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -508,13 +509,7 @@ def test_the_hub_and_speed_panels_show_where_the_api_has_them(browser: Any) -> N
     try:
         page.goto(f"http://127.0.0.1:{port}/")
         wait_for(page, "1,102")
-        assert page.is_visible("#tab-hub") and page.is_visible("#speed")
-        assert "language models" in page.inner_text("#speed-notes")  # not for an MLP
-        page.click("#tab-preset")
-        wait_for(page, "8,030,261,248")
-        wait_text(page, "#speed-table", "123 tokens/s at best, 98.7 tokens/s expected")
-        assert speeds[-1] == {"preset": "llama-3.1-8b", "gpu": "rtx-4090", "gpus": "1",
-                              "dtype": "bf16", "batch": "1", "context": "2048"}
+        assert page.is_visible("#tab-hub")
         page.click("#tab-hub")
         page.fill("#hub-name", "openai-community/gpt2")
         page.click("#hub-go")
@@ -522,7 +517,7 @@ def test_the_hub_and_speed_panels_show_where_the_api_has_them(browser: Any) -> N
         assert asked == [{"name": "openai-community/gpt2"}]
         assert "agree" in page.inner_text("#hub-compare")
         axe = pytest.importorskip("axe_playwright_python.sync_playwright")
-        results = axe.Axe().run(page)  # the two panels pass axe-core too
+        results = axe.Axe().run(page)  # the tab passes axe-core too
         assert results.violations_count == 0, results.generate_report()
         OUTPUT.mkdir(exist_ok=True)
         page.screenshot(path=str(OUTPUT / "by-name-desktop-light.png"), full_page=True)
@@ -532,9 +527,9 @@ def test_the_hub_and_speed_panels_show_where_the_api_has_them(browser: Any) -> N
         thread.join(timeout=10)
 
 
-def test_without_those_endpoints_the_panels_stay_hidden(page: Any) -> None:
+def test_without_the_hub_endpoint_its_tab_stays_hidden(page: Any) -> None:
     wait_for(page, "1,102")
-    assert page.is_hidden("#tab-hub") and page.is_hidden("#speed")
+    assert page.is_hidden("#tab-hub")
 
 
 def test_a_file_too_large_for_a_link_says_so(page: Any, tmp_path: Path) -> None:

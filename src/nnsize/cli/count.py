@@ -14,8 +14,8 @@ def parser() -> argparse.ArgumentParser:
     p = Parser(prog="nnsize", description="Exact sizes of neural networks: parameters layer by "
                "layer, memory at every precision, compute.",
                epilog="Commands: count (the default), compare, check, diff, presets, serve "
-                      "(the web calculator), memory, fit, compute, search, growth, init, "
-                      "sparsity. "
+                      "(the web calculator), memory, fit, compute, speed, train-time, search, "
+                      "growth, init, sparsity. "
                       "'nnsize COMMAND --help' for each one's options.")
     p.add_argument("network", nargs="?",
                    help=f"an MLP shorthand such as 10-20-20-20-2 or 784-512x4-10, a .json / "

@@ -89,13 +89,9 @@ def _flag(f: Any) -> str:
     return str(f.metadata["flag"] or "--" + f.name.replace("_", "-"))
 
 
-def setup_options(p: argparse.ArgumentParser) -> None:
-    """The source and one option per Setup field."""
-    from ..memory.setup import setup_fields
-
-    p.add_argument("source", help="anything 'nnsize' counts: a preset, a config.json, a "
-                   "checkpoint, a layer spec, a shorthand")
-    for f in setup_fields():
+def field_options(p: argparse.ArgumentParser, described: list[Any]) -> None:
+    """One option per field of a setup described once (memory.setup, speed.setup)."""
+    for f in described:
         m, flag = f.metadata, _flag(f)
         if f.type == "bool" and m["choices"]:  # a bool spelled as one of two words
             p.add_argument(flag, dest=f.name, choices=m["choices"],
@@ -105,21 +101,18 @@ def setup_options(p: argparse.ArgumentParser) -> None:
                            "store_true", help=m["help"])
         elif m["listed"]:
             p.add_argument(flag, dest=f.name, default=",".join(f.default), help=m["help"])
-        elif f.type == "int":
-            p.add_argument(flag, dest=f.name, type=int, default=f.default, help=m["help"])
+        elif f.type in ("int", "int | None", "float", "float | None"):
+            p.add_argument(flag, dest=f.name, type=int if f.type.startswith("int") else float,
+                           default=f.default, help=m["help"])
         else:
             p.add_argument(flag, dest=f.name, default=f.default, help=m["help"],
                            choices=m["choices"] or None)
-    json_option(p)
-    model_options(p)
 
 
-def setup(args: argparse.Namespace) -> Any:
-    """The Setup the options of setup_options() describe."""
-    from ..memory.setup import Setup, setup_fields
-
+def from_fields(cls: Any, described: list[Any], args: argparse.Namespace) -> Any:
+    """The setup (an instance of cls) the options of field_options() describe."""
     values: dict[str, Any] = {}
-    for f in setup_fields():
+    for f in described:
         value = getattr(args, f.name)
         m = f.metadata
         if f.type == "bool" and m["choices"]:
@@ -128,4 +121,22 @@ def setup(args: argparse.Namespace) -> Any:
             value = () if value.strip() == "none" else \
                 tuple(v.strip() for v in value.split(",") if v.strip())
         values[f.name] = value
-    return Setup(**values)
+    return cls(**values)
+
+
+def setup_options(p: argparse.ArgumentParser) -> None:
+    """The source and one option per Setup field."""
+    from ..memory.setup import setup_fields
+
+    p.add_argument("source", help="anything 'nnsize' counts: a preset, a config.json, a "
+                   "checkpoint, a layer spec, a shorthand")
+    field_options(p, setup_fields())
+    json_option(p)
+    model_options(p)
+
+
+def setup(args: argparse.Namespace) -> Any:
+    """The Setup the options of setup_options() describe."""
+    from ..memory.setup import Setup, setup_fields
+
+    return from_fields(Setup, setup_fields(), args)

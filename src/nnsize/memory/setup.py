@@ -23,6 +23,9 @@ def _opt(help: str, *, flag: str | None = None, choices: tuple[str, ...] = (),
             "negated": negated, "listed": listed, "max_length": max_length}
 
 
+option = _opt  # the same metadata for the other setups described once (speed.setup)
+
+
 @dataclass(frozen=True)
 class Setup:
     """What the planner is asked: precision, batch, context, training and how it is spread."""

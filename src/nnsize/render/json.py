@@ -14,8 +14,10 @@ from .formula import formula_text
 from .numbers import human
 
 if TYPE_CHECKING:
+    from ..gpus import GPU
     from ..memory import Compute, Fit, Plan
     from ..model import Report, Row, Tensor
+    from ..speed import Speed, Step, Training
 
 
 def dumps(value: Any) -> str:
@@ -180,3 +182,68 @@ def diff_dict(d: Any) -> dict[str, Any]:
             "mismatched": [{"name": name, "a": list(x), "b": list(y)}
                            for name, x, y in d.mismatched],
             "tied_not_stored": d.tied_not_stored}
+
+
+# --- speed ---------------------------------------------------------------------------------------
+
+def gpu_list(gpus: list[GPU]) -> list[dict[str, Any]]:
+    """The catalogue: name, bytes, bandwidth (bytes/s), peak_<precision> (dense FLOP/s), link,
+    note, source (of the memory) and spec_source (of bandwidth and peaks)."""
+    return [{"name": g.name, "bytes": g.bytes, "bandwidth": g.bandwidth,
+             **{f"peak_{k}": v for k, v in g.peaks},
+             "link": None if g.link is None else
+             {"name": g.link.name, "bandwidth": g.link.bandwidth, "source": g.link.source},
+             "note": g.note, "source": g.source, "spec_source": g.spec_source or g.source}
+            for g in gpus]
+
+
+def _step_dict(step: Step, tokens: int) -> dict[str, Any]:
+    return {"weight_bytes": step.weight_bytes, "cache_bytes": step.cache_bytes,
+            "bytes": step.bytes, "flops": step.flops, "allreduce_bytes": step.comm_bytes,
+            "memory_s": step.memory_s, "compute_s": step.compute_s,
+            "allreduce_s": step.comm_s, "overhead_s": step.overhead_s, "bound": step.bound,
+            "roofline_s": step.roofline_s, "expected_s": step.expected_s,
+            "tokens_per_s": {"roofline": tokens / step.roofline_s,
+                             "expected": tokens / step.expected_s}}
+
+
+def speed_dict(s: Speed) -> dict[str, Any]:
+    """The schema of `nnsize speed --json` and POST /api/speed."""
+    from .speed import speed_notes
+
+    hw, e = s.hardware, s.engine
+    return {
+        "model": s.source, "dtype": s.dtype, "kv_dtype": s.kv_dtype, "batch": s.batch,
+        "context": s.context, "prompt": s.prompt, "layers": s.layers,
+        "hardware": {"gpu": hw.name, "gpus": hw.gpus, "bandwidth_bytes_per_s": hw.bandwidth,
+                     "peak_flops": hw.peak_flops, "compute_dtype": hw.compute,
+                     "link": None if hw.link is None else
+                     {"name": hw.link.name, "bandwidth_bytes_per_s": hw.link.bandwidth},
+                     "source": hw.source},
+        "engine": {"name": e.name, "bandwidth_share": e.bandwidth_share,
+                   "compute_share": e.compute_share, "layer_overhead_s": e.layer_overhead_s,
+                   "source": e.source},
+        "decode": {**_step_dict(s.decode, s.batch),
+                   "tokens_per_s_per_sequence": {"roofline": 1 / s.decode.roofline_s,
+                                                 "expected": 1 / s.decode.expected_s},
+                   "compute_bound_batch": s.compute_bound_batch},
+        "prefill": {**_step_dict(s.prefill, s.batch * s.prompt),
+                    "time_to_first_token_s": {"roofline": s.prefill.roofline_s,
+                                              "expected": s.prefill.expected_s}},
+        "notes": speed_notes(s),
+    }
+
+
+def training_dict(t: Training) -> dict[str, Any]:
+    hw = t.hardware
+    best, expected = t.seconds
+    step_best, step_expected = t.step_seconds
+    return {"model": t.source, "tokens": t.tokens, "context": t.context, "batch": t.batch,
+            "gpu": hw.name, "gpus": hw.gpus, "peak_flops": hw.peak_flops,
+            "compute_dtype": hw.compute, "mfu": t.mfu,
+            "flops_per_token": t.flops_per_token, "six_n_flops_per_token": t.six_n,
+            "attention_flops_per_token": t.attention_flops_per_token,
+            "total_flops": t.total_flops,
+            "seconds": {"roofline": best, "expected": expected},
+            "step_seconds": {"roofline": step_best, "expected": step_expected},
+            "steps": t.steps, "params": t.params, "chinchilla_tokens": t.chinchilla_tokens}

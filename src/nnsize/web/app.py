@@ -70,18 +70,25 @@ class CheckpointHeader(BaseModel):
 
 
 def _setup_field(f: Any) -> tuple[Any, Any]:
-    """A pydantic field for one of memory.setup.Setup's fields, from its type and metadata."""
+    """A pydantic field for one field of a setup described once (memory.setup.Setup,
+    speed.setup), from its type and metadata."""
     m = f.metadata
     if f.type == "bool":
         return bool, f.default
-    if f.type == "int":
-        return int, Field(f.default, ge=m["low"], le=m["high"], description=m["help"])
+    if f.type in ("int", "int | None", "float", "float | None"):
+        kind: Any = {"int": int, "int | None": int | None, "float": float,
+                     "float | None": float | None}[f.type]
+        return kind, Field(f.default, ge=m["low"], le=m["high"], description=m["help"])
     if m["listed"]:
         return list[str], Field(list(f.default), max_length=64, description=m["help"])
     if m["choices"]:
         return Literal[m["choices"]], Field(f.default, description=m["help"])
-    kind: Any = str | None if f.type == "str | None" else str
+    kind = str | None if f.type == "str | None" else str
     return kind, Field(f.default, max_length=m["max_length"], description=m["help"])
+
+
+def _request(name: str, doc: str | None, fields: dict[str, Any]) -> type[BaseModel]:
+    return create_model(name, __config__=ConfigDict(extra="forbid"), __doc__=doc, **fields)
 
 
 def _plan_request() -> type[BaseModel]:
@@ -99,21 +106,59 @@ def _plan_request() -> type[BaseModel]:
         **{f.name: _setup_field(f) for f in setup_fields()},
         "gpu": (str | None, Field(None, max_length=40, examples=["rtx-4090", "24GiB"])),
     }
-    return create_model("PlanRequest", __config__=ConfigDict(extra="forbid"),
-                        __doc__=_plan_request.__doc__, **fields)
+    return _request("PlanRequest", _plan_request.__doc__, fields)
+
+
+def _language_model_request(name: str, described: list[Any], doc: str) -> type[BaseModel]:
+    """A language model (config or preset) and every field of a setup, as the CLI has them."""
+    fields: dict[str, Any] = {
+        "config": (dict[str, Any] | None, None),
+        "preset": (str | None, Field(None, max_length=200, examples=["llama-3.1-8b"])),
+        **{f.name: _setup_field(f) for f in described},
+    }
+    return _request(name, doc, fields)
 
 
 PlanRequest = _plan_request()
 
 
+def _from_body(cls: Any, described: list[Any], body: Any) -> Any:
+    """The setup (an instance of cls) a request's fields describe."""
+    values: dict[str, Any] = {}
+    for f in described:  # lists (lora_targets, keep) become the setup's tuples
+        value = getattr(body, f.name)
+        values[f.name] = tuple(value) if isinstance(value, list) else value
+    return cls(**values)
+
+
 def _setup(body: Any) -> Any:
     from ..memory.setup import Setup, setup_fields
 
-    values: dict[str, Any] = {}
-    for f in setup_fields():  # lists (lora_targets, keep) become the Setup's tuples
-        value = getattr(body, f.name)
-        values[f.name] = tuple(value) if isinstance(value, list) else value
-    return Setup(**values)
+    return _from_body(Setup, setup_fields(), body)
+
+
+def _speed_requests() -> tuple[type[BaseModel], type[BaseModel]]:
+    from ..speed.setup import speed_fields, training_fields
+
+    return (_language_model_request("SpeedRequest", speed_fields(), "A language model "
+                                    "(config or preset) and the options of nnsize speed."),
+            _language_model_request("TrainTimeRequest", training_fields(), "A language model "
+                                    "(config or preset) and the options of nnsize train-time."))
+
+
+SpeedRequest, TrainTimeRequest = _speed_requests()
+
+
+def _language_model(body: Any) -> Report:
+    if (body.config is None) == (body.preset is None):
+        raise NnsizeError("give exactly one of: config, preset")
+    if body.preset is not None:
+        from ..architectures.presets import find
+
+        return find(body.preset).count(None)
+    from ..architectures import count_config
+
+    return count_config(body.config)
 
 
 def _checkpoint(fmt: str, data: bytes, file_size: int, name: str) -> Report:
@@ -334,6 +379,28 @@ def create_app() -> FastAPI:
         gpu, whether it fits: the largest batch, the longest context, the fewest GPUs."""
         return _memory(body)
 
+    @app.post("/api/speed")
+    def speed(body: SpeedRequest) -> dict[str, Any]:  # type: ignore[valid-type]
+        """Decode tokens per second and time to first token, roofline bounds and expected
+        values: the schema of speed --json, every integer as a string."""
+        from ..render.json import speed_dict, strings
+        from ..speed import SpeedSetup, estimate
+        from ..speed.setup import speed_fields
+
+        result = estimate(_language_model(body), _from_body(SpeedSetup, speed_fields(), body))
+        return strings(speed_dict(result))  # type: ignore[no-any-return]
+
+    @app.post("/api/train-time")
+    def train_time(body: TrainTimeRequest) -> dict[str, Any]:  # type: ignore[valid-type]
+        """Training time at a stated MFU, and the Chinchilla-optimal tokens: the schema of
+        train-time --json, every integer as a string."""
+        from ..render.json import strings, training_dict
+        from ..speed import TrainingSetup, train
+        from ..speed.setup import training_fields
+
+        result = train(_language_model(body), _from_body(TrainingSetup, training_fields(), body))
+        return strings(training_dict(result))  # type: ignore[no-any-return]
+
     @app.get("/api/dtypes")
     def dtypes() -> list[dict[str, str]]:
         """Every precision the planner knows, with its exact bits per value."""
@@ -343,12 +410,13 @@ def create_app() -> FastAPI:
         return dtype_list(list(catalogue().values()))
 
     @app.get("/api/gpus")
-    def gpus() -> list[dict[str, str]]:
-        """The GPU catalogue: memory and its source."""
+    def gpus() -> list[dict[str, Any]]:
+        """The GPU catalogue: memory, bandwidth, dense peaks per precision, the link, sources
+        (the schema of speed --list-gpus --json, integers as strings)."""
         from ..gpus import GPUS
+        from ..render.json import gpu_list, strings
 
-        return [{"name": g.name, "bytes": str(g.bytes), "source": g.source}
-                for g in GPUS.values()]
+        return strings(gpu_list(list(GPUS.values())))  # type: ignore[no-any-return]
 
     @app.get("/api/presets")
     def preset_list() -> list[dict[str, str]]:

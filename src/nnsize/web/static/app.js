@@ -299,7 +299,8 @@ async function updatePlan(source) {
   catch (e) { if (e.name !== "AbortError") planError(e.message); }
 }
 
-// How fast (POST /api/speed, nnsize speed's JSON): estimates, so shown to three figures
+// How fast (POST /api/speed, nnsize speed's JSON): estimates in seconds, floats, shown to three
+// figures (the counts in it come as strings, as everywhere)
 const figure = (x) => Number(x).toPrecision(3);
 async function updateSpeed(source, s) {
   if (!BOOT.features.speed) return;
@@ -312,14 +313,14 @@ async function updateSpeed(source, s) {
   const body = {...model, gpu: s.gpu, gpus: s.gpus, dtype: s.dtype, batch: s.batch, context: s.context};
   if (s.kv_dtype) body.kv_dtype = s.kv_dtype;
   try {
-    const {speed} = await call("speed", "/api/speed", body);
+    const speed = await call("speed", "/api/speed", body);  // the schema of nnsize speed --json
     const d = speed.decode, p = speed.prefill, range = (x, unit) => `${figure(x.roofline)} ${unit} at best, ${figure(x.expected)} ${unit} expected`;
     table($("speed-table"), ["Figure", "Value"], [
       [`Decoding, tokens per second (batch ${group(speed.batch)})`, range(d.tokens_per_s, "tokens/s")],
       ["Decoding, tokens per second per sequence", range(d.tokens_per_s_per_sequence, "tokens/s")],
       ["What bounds decoding", String(d.bound)],
       [`Time to first token (a prompt of ${group(speed.prompt)})`, range(p.time_to_first_token_s, "s")],
-      ["Batch from which decoding is compute-bound", group(d.compute_bound_batch)],
+      ["Batch from which decoding is compute-bound", d.compute_bound_batch === null ? "none: it stays memory-bound" : group(d.compute_bound_batch)],
       ["Engine", `${speed.engine.name} (${speed.engine.source})`]], (i) => false);
     $("speed-notes").textContent = (speed.notes || []).join(" ");
   } catch (e) { if (e.name !== "AbortError") $("speed-notes").textContent = "No speed estimate: " + e.message; }

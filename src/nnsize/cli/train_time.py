@@ -1,0 +1,27 @@
+"""nnsize train-time: time to train a language model on N tokens, at a stated MFU."""
+
+from __future__ import annotations
+
+from .options import Parser, count, field_options, from_fields, json_option, model_options
+
+
+def run(argv: list[str]) -> str:
+    from ..speed import TrainingSetup, train
+    from ..speed.setup import training_fields
+
+    p = Parser(prog="nnsize train-time", description="Time to train a language model on a "
+               "number of tokens: 6 x active parameters + attention FLOPs a token, over the "
+               "cards' peak at a model-FLOPs utilisation.")
+    p.add_argument("source", help="a language model: a preset (llama-3.1-8b) or a config.json")
+    field_options(p, training_fields())
+    json_option(p)
+    model_options(p)
+    args = p.parse_args(argv)
+    result = train(count(args, args.source), from_fields(TrainingSetup, training_fields(), args))
+    if args.json:
+        from ..render.json import dumps, training_dict
+
+        return dumps(training_dict(result))
+    from ..render.speed import training_text
+
+    return training_text(result)

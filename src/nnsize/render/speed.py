@@ -1,0 +1,159 @@
+"""Speed results as text, the arithmetic shown: decode, prefill, training time."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .numbers import n as _n
+
+if TYPE_CHECKING:
+    from ..gpus import GPU
+    from ..speed import Speed, Step, Training
+
+
+def _s(seconds: float) -> str:
+    """A duration in the unit that reads best: us, ms, s, h or days."""
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.3g} us"
+    if seconds < 1:
+        return f"{seconds * 1e3:.3g} ms"
+    if seconds < 3600:
+        return f"{seconds:.3g} s"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.3g} h"
+    return f"{seconds / 86400:,.1f} days"
+
+
+def _rate(value: float, unit: str) -> str:
+    """1,008 GB/s; 165.2 TFLOP/s."""
+    for scale, prefix in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if value >= scale:
+            return f"{value / scale:,.4g} {prefix}{unit}"
+    return f"{value:,.4g} {unit}"
+
+
+def _tokens(value: float) -> str:
+    return f"{value:,.1f}" if value < 1000 else f"{value:,.0f}"
+
+
+def _expected(step: Step, s: Speed) -> str:
+    e = s.engine
+    parts = []
+    if step.memory_s / e.bandwidth_share >= step.compute_s / e.compute_share:
+        parts.append(f"{_s(step.memory_s)}" + (f" / {e.bandwidth_share:g} (its share of peak "
+                                               f"bandwidth)" if e.bandwidth_share != 1 else ""))
+    else:
+        parts.append(f"{_s(step.compute_s)}" + (f" / {e.compute_share:g} (its share of peak "
+                                                f"FLOP/s)" if e.compute_share != 1 else ""))
+    if step.comm_s:
+        parts.append(f"{_s(step.comm_s)} all-reduce")
+    if step.overhead_s:
+        parts.append(f"{s.layers} layers x {_s(e.layer_overhead_s)}")
+    return " + ".join(parts) + f" = {_s(step.expected_s)}"
+
+
+def _per(tokens: int, seconds: float, sequences: int) -> str:
+    """'1,820 tokens/s' and, for a decode batch, each sequence's share."""
+    text = f"{_tokens(tokens / seconds)} tokens/s"
+    return text + (f" ({_tokens(1 / seconds)} per sequence)" if sequences > 1 else "")
+
+
+def _step_lines(step: Step, s: Speed, tokens: int, sequences: int = 1) -> list[str]:
+    hw = s.hardware
+    per = " per card" if hw.gpus > 1 else ""
+    lines = [
+        f"  weights read    {_n(step.weight_bytes)} bytes{per}",
+        f"  KV cache        {_n(step.cache_bytes)} bytes{per}",
+        f"  memory          {_n(step.bytes)} bytes / {_rate(hw.bandwidth, 'B/s')} = "
+        f"{_s(step.memory_s)}",
+        f"  compute         {_n(step.flops)} FLOPs / {_rate(hw.peak_flops, 'FLOP/s')} "
+        f"({hw.compute}) = {_s(step.compute_s)}"]
+    if hw.gpus > 1:
+        link = f"{_rate(hw.link.bandwidth, 'B/s')} ({hw.link.name})" if hw.link else \
+            "no link known, not counted"
+        lines.append(f"  all-reduce      {_n(step.comm_bytes)} bytes / {link} = "
+                     f"{_s(step.comm_s)}")
+    lines.append(f"  roofline        {_s(step.roofline_s)}: {step.bound} binds -> "
+                 f"{_per(tokens, step.roofline_s, sequences)}")
+    lines.append(f"  expected        {_expected(step, s)} -> "
+                 f"{_per(tokens, step.expected_s, sequences)} ({s.engine.name})")
+    return lines
+
+
+def speed_notes(s: Speed) -> list[str]:
+    """What the figures assume, in words."""
+    hw = s.hardware
+    notes = [f"weights read per step: every matrix but the input embedding, at {s.dtype}"
+             + (f" ({', '.join(s.kept)} kept at bf16)" if s.kept else ""),
+             f"KV cache at {s.kv_dtype}" + ("" if s.kv_given else
+                                           " (the compute precision; --kv-dtype changes it)")]
+    if s.experts_per_token:
+        notes.append(f"mixture of experts: {s.experts_per_token} experts per token; a step of "
+                     f"t tokens reads n (1 - (1 - k/n)^t) of n experts in expectation (uniform "
+                     f"routing), all of them {_n(s.expert_bytes)} bytes")
+    if hw.gpus > 1:
+        link = hw.link.name if hw.link else "no link known"
+        split = "the latent KV cache is not split: it has no heads" if s.latent_cache \
+            else f"the KV cache {s.kv_split} ways, by its {s.kv_heads} key-value heads"
+        notes.append(f"tensor parallel over {hw.gpus} cards: weights and FLOPs split "
+                     f"{hw.gpus} ways, {split}; 2 all-reduces per layer over {link}"
+                     + (f" at {_rate(hw.link.bandwidth, 'B/s')} each way" if hw.link else
+                        " (not counted)"))
+    return notes
+
+
+def speed_text(s: Speed) -> str:
+    hw = s.hardware
+    cards = f"{hw.gpus} x {hw.name}" if hw.gpus > 1 else hw.name
+    out = [f"{s.source} on {cards} ({_rate(hw.bandwidth, 'B/s')}, "
+           f"{_rate(hw.peak_flops, 'FLOP/s')} at {hw.compute}): weights {s.dtype}, "
+           f"KV cache {s.kv_dtype}, engine {s.engine.name}", "",
+           (f"Decode: one token for each of {_n(s.batch)} sequences" if s.batch > 1 else
+            "Decode: one token") + f" at {_n(s.context)} tokens of context"]
+    out += _step_lines(s.decode, s, s.batch, s.batch)
+    if s.compute_bound_batch is None:
+        out.append("  compute never binds: the KV cache read grows as fast as the FLOPs")
+    else:
+        out.append(f"  compute binds from a batch of {_n(s.compute_bound_batch)}")
+    out += ["", f"Prefill: a prompt of {_n(s.prompt)} tokens"
+                f"{f' for each of {_n(s.batch)} sequences' if s.batch > 1 else ''}"]
+    out += _step_lines(s.prefill, s, s.batch * s.prompt)
+    roofline, expected = s.time_to_first_token_s
+    out.append(f"  time to first token: {_s(roofline)} at best, {_s(expected)} expected")
+    out += ["", f"Engine {s.engine.name}: {s.engine.source}"]
+    out += [f"Note: {note}" for note in speed_notes(s)]
+    return "\n".join(out)
+
+
+def training_text(t: Training) -> str:
+    hw = t.hardware
+    best, expected = t.seconds
+    step_best, step_expected = t.step_seconds
+    return "\n".join([
+        f"{t.source}: training on {_n(t.tokens)} tokens, {_n(hw.gpus)} x {hw.name} "
+        f"({_rate(hw.peak_flops, 'FLOP/s')} at {hw.compute} each)",
+        f"  per token     6 x {_n(t.six_n // 6)} active parameters (linear layers) = "
+        f"{_n(t.six_n)} FLOPs + attention over {_n(t.context)} tokens "
+        f"{_n(t.attention_flops_per_token)} = {_n(t.flops_per_token)} FLOPs",
+        f"  in all        {_n(t.tokens)} x {_n(t.flops_per_token)} = {t.total_flops:.4g} FLOPs",
+        f"  roofline      {t.total_flops:.4g} / ({_n(hw.gpus)} x "
+        f"{_rate(hw.peak_flops, 'FLOP/s')}) = {_s(best)}",
+        f"  expected      at {t.mfu:.0%} model-FLOPs utilisation: {_s(expected)}",
+        f"  a step        {_n(t.batch)} sequences x {_n(t.context)} tokens: {_s(step_best)} "
+        f"at best, {_s(step_expected)} expected; {_n(t.steps)} steps",
+        f"  Chinchilla-optimal: 20 tokens per parameter x {_n(t.params)} = "
+        f"{_n(t.chinchilla_tokens)} tokens (Hoffmann et al. 2022, "
+        f"https://arxiv.org/abs/2203.15556; for dense models)",
+        "Note: published large runs report 38-43% MFU in bf16 (Llama 3 405B on 16K H100s, "
+        "https://arxiv.org/abs/2407.21783)"])
+
+
+def gpu_table(gpus: list[GPU]) -> str:
+    """The catalogue: bandwidth, dense peaks per precision, the link, the source."""
+    from .table import table
+
+    rows = [[g.name, f"{g.bandwidth / 1e9:,.0f} GB/s",
+             ", ".join(f"{k} {v / 1e12:,.4g}" for k, v in g.peaks),
+             g.link.name if g.link else "", g.spec_source or g.source] for g in gpus]
+    return table(["GPU", "Memory bandwidth", "Dense peak TFLOP/s", "Link", "Source"], rows,
+                 [False, True, False, False, False])

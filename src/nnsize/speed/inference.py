@@ -1,0 +1,186 @@
+"""Decode and prefill: the bytes and FLOPs of a step, over bandwidth and peak (the roofline), and
+as an engine runs them (the expected value)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import NnsizeError
+from ..model import Report
+from .engines import Engine, find_engine
+from .hardware import FLOATS, Hardware
+from .weights import Weights, weights_read
+
+MAX_BATCH = 2**24  # beyond this a decode batch is a typo, not a plan
+MAX_TOKENS = 2**24  # a context or prompt beyond 16M tokens too (sliding-window sums stay quick)
+ACTIVATION_BYTES = 2  # what tensor parallelism all-reduces: 16-bit activations
+
+
+@dataclass(frozen=True)
+class Step:
+    """One decode step or one prefill, per card, with both times."""
+
+    weight_bytes: int
+    cache_bytes: int
+    flops: int
+    comm_bytes: int  # all-reduce traffic per card
+    memory_s: float  # bytes / bandwidth
+    compute_s: float  # FLOPs / peak
+    comm_s: float  # comm_bytes / link bandwidth
+    overhead_s: float  # the engine's layers x its cost per layer
+    expected_s: float
+
+    @property
+    def bytes(self) -> int:
+        return self.weight_bytes + self.cache_bytes
+
+    @property
+    def roofline_s(self) -> float:
+        return max(self.memory_s, self.compute_s, self.comm_s)
+
+    @property
+    def bound(self) -> str:
+        """Which term binds the roofline: memory, compute or the interconnect."""
+        if self.comm_s > max(self.memory_s, self.compute_s):
+            return "interconnect"
+        return "memory" if self.memory_s >= self.compute_s else "compute"
+
+
+@dataclass(frozen=True)
+class Speed:
+    """Decode and prefill of one model on one setup."""
+
+    source: str
+    hardware: Hardware
+    engine: Engine
+    dtype: str
+    kv_dtype: str
+    batch: int
+    context: int
+    prompt: int
+    layers: int
+    decode: Step
+    prefill: Step
+    compute_bound_batch: int | None  # the smallest decode batch at which compute binds
+    # what the notes say (render.speed writes them): what a weight-only format kept at bf16,
+    # whether the KV precision was given, the experts per token and all experts' bytes, how
+    # many ways the KV cache splits over the cards and whether it is a latent (no heads)
+    kept: tuple[str, ...] = ()
+    kv_given: bool = False
+    experts_per_token: int = 0
+    expert_bytes: int = 0
+    kv_split: int = 1
+    kv_heads: int = 0
+    latent_cache: bool = False
+
+    @property
+    def decode_tokens_per_s(self) -> tuple[float, float]:
+        """(roofline, expected) tokens per second of the whole batch."""
+        return self.batch / self.decode.roofline_s, self.batch / self.decode.expected_s
+
+    @property
+    def time_to_first_token_s(self) -> tuple[float, float]:
+        """(roofline, expected) seconds to read the prompt and produce the first token."""
+        return self.prefill.roofline_s, self.prefill.expected_s
+
+    @property
+    def prefill_tokens_per_s(self) -> tuple[float, float]:
+        tokens = self.batch * self.prompt
+        return tokens / self.prefill.roofline_s, tokens / self.prefill.expected_s
+
+
+def _step(hw: Hardware, engine: Engine, layers: int, weight_bytes: int, cache_bytes: int,
+          flops: int, comm_bytes: int) -> Step:
+    memory_s = (weight_bytes + cache_bytes) / hw.bandwidth
+    compute_s = flops / hw.peak_flops
+    comm_s = comm_bytes / hw.link.bandwidth if hw.link and comm_bytes else 0.0
+    overhead_s = layers * engine.layer_overhead_s
+    expected = max(memory_s / engine.bandwidth_share, compute_s / engine.compute_share) + \
+        comm_s + overhead_s
+    return Step(weight_bytes, cache_bytes, flops, comm_bytes, memory_s, compute_s, comm_s,
+                overhead_s, expected)
+
+
+def _allreduce_bytes(tokens: int, hidden: int, layers: int, gpus: int) -> int:
+    """Per card: 2 all-reduces a layer, a ring moving 2 (g - 1) / g of tokens x hidden each."""
+    if gpus == 1:
+        return 0
+    message = tokens * hidden * ACTIVATION_BYTES
+    return layers * 2 * (2 * (gpus - 1) * message // gpus)
+
+
+def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | None = None,
+          batch: int = 1, context: int = 2048, prompt: int = 512, engine: str = "llama.cpp",
+          latent: bool = True, keep: tuple[str, ...] | None = None) -> Speed:
+    """Decode at `context` tokens and prefill of a `prompt`-token prompt, `batch` sequences."""
+    from ..memory import KEEP, compute, kv_cache
+    from ..precision import find
+
+    d = report.decoder
+    if d is None:
+        raise NnsizeError(f"{report.source}: speed is for language models counted from a "
+                          f"config (a preset such as llama-3.1-8b, or a config.json)")
+    for name, value in (("--batch", batch), ("--context", context), ("--prompt", prompt)):
+        if value < 1:
+            raise NnsizeError(f"{name} must be at least 1, got {value}")
+    for name, value, most in (("--batch", batch, MAX_BATCH), ("--context", context, MAX_TOKENS),
+                              ("--prompt", prompt, MAX_TOKENS)):
+        if value > most:
+            raise NnsizeError(f"{name} {value:,} is beyond any machine (at most {most:,})")
+    eng = find_engine(engine)
+    precision = find(dtype)
+    kv = find(kv_dtype) if kv_dtype else (precision if precision.name in FLOATS else find("bf16"))
+    g = hw.gpus
+    layers = len(d.layers)
+    first = d.layers[0]
+    kv_split = 1 if first.latent_dim is not None else min(g, first.kv_heads)
+    kept = KEEP if keep is None else keep
+    weights = weights_read(report, precision.name, kept)
+
+    # decode: one token for each of `batch` sequences with `context` tokens in the cache
+    c = compute(report, context)
+    cache, _, _ = kv_cache(report, batch, context, kv, latent)
+    decode = _step(hw, eng, layers, weights.read(batch) // g, cache // kv_split,
+                   batch * c.decode_flops // g, _allreduce_bytes(batch, d.hidden, layers, g))
+
+    # prefill: the whole prompt of every sequence at once, writing its KV cache
+    p = compute(report, prompt)
+    written, _, _ = kv_cache(report, batch, prompt, kv, latent)
+    prefill = _step(hw, eng, layers, weights.read(batch * prompt) // g, written // kv_split,
+                    batch * p.prefill_flops // g,
+                    _allreduce_bytes(batch * prompt, d.hidden, layers, g))
+
+    per_sequence, _, _ = kv_cache(report, 1, context, kv, latent)
+    crossover = _compute_bound_batch(weights, per_sequence // kv_split, c.decode_flops, hw)
+    quantized = precision.name not in FLOATS
+    return Speed(report.source, hw, eng, precision.name, kv.name, batch, context, prompt, layers,
+                 decode, prefill, crossover, kept if quantized else (), kv_dtype is not None,
+                 d.experts_per_token if weights.experts else 0,
+                 sum(b for b, _ in weights.experts), kv_split, first.kv_heads,
+                 first.latent_dim is not None)
+
+
+def _compute_bound_batch(weights: Weights, cache_per_sequence: int, flops_per_token: int,
+                         hw: Hardware) -> int | None:
+    """The smallest decode batch B with FLOPs(B) / peak >= bytes(B) / bandwidth, or None.
+
+    f(B) = B x flops x bandwidth - (weights read(B) + B x cache) x peak.  Weights read grow
+    more slowly with each token (concave), so f is convex with f(0) < 0: below its one root
+    it is negative, above it positive, and bisection finds the root.
+    """
+    g = hw.gpus
+
+    def compute_binds(b: int) -> bool:
+        return b * flops_per_token // g * hw.bandwidth >= \
+            (weights.read(b) // g + b * cache_per_sequence) * hw.peak_flops
+
+    if not compute_binds(MAX_BATCH):
+        return None
+    low, high = 0, MAX_BATCH  # compute_binds(high) holds; compute_binds(low) does not
+    while high - low > 1:
+        mid = (low + high) // 2
+        if compute_binds(mid):
+            high = mid
+        else:
+            low = mid
+    return high

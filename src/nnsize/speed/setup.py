@@ -1,0 +1,130 @@
+"""What speed and train-time are asked, described once: the CLI's options and the web API's
+request models are both derived from these fields and their metadata (as memory.setup)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+from ..errors import NnsizeError
+from ..memory import KEEP
+from ..memory.setup import option
+from .engines import ENGINES
+from .inference import MAX_BATCH, MAX_TOKENS
+
+if TYPE_CHECKING:
+    from ..model import Report
+    from .hardware import Hardware
+    from .inference import Speed
+    from .training import Training
+
+GPU_HELP = ("a card of the catalogue: rtx-4090, h100-80gb, m2-ultra, mi300x... "
+            "(nnsize speed --list-gpus)")
+TFLOPS_HELP = ("dense peak TFLOP/s of one card at the compute precision, for a card not in the "
+               "catalogue or to override it")
+
+
+@dataclass(frozen=True)
+class SpeedSetup:
+    """Decode and prefill of one model: the card, the precisions, the batch, the engine."""
+
+    gpu: str | None = field(default=None, metadata=option(GPU_HELP, max_length=40))
+    gpus: int = field(default=1, metadata=option("cards, tensor parallel (1)", low=1,
+                                                 high=1_000_000))
+    bandwidth: str | None = field(default=None, metadata=option(
+        "memory bandwidth of one card, e.g. 1008GB/s or 3.35TB/s", max_length=40))
+    tflops: float | None = field(default=None, metadata=option(TFLOPS_HELP, high=10**9))
+    dtype: str = field(default="bf16", metadata=option(
+        "the weights' precision (default bf16): fp32, bf16, fp16, fp8, int8, gptq-int4, nf4, "
+        "the GGUF types (q4_0, q8_0...)", max_length=40))
+    kv_dtype: str | None = field(default=None, metadata=option(
+        "the KV cache's precision (default: the compute one)", max_length=40))
+    compute_dtype: str | None = field(default=None, metadata=option(
+        "the precision the matmuls run at (default: the weights' for floats, fp8 for fp8 on "
+        "cards that have it, else bf16)", max_length=40))
+    context: int = field(default=2048, metadata=option(
+        "tokens in the cache while decoding (2048)", low=1, high=MAX_TOKENS))
+    batch: int = field(default=1, metadata=option("sequences decoded together (1)", low=1,
+                                                  high=MAX_BATCH))
+    prompt: int = field(default=512, metadata=option(
+        "prompt tokens for the time to first token (512)", low=1, high=MAX_TOKENS))
+    engine: str = field(default="llama.cpp", metadata=option(
+        "whose measured efficiency the expected values use (llama.cpp)",
+        choices=tuple(ENGINES)))
+    latent: bool = field(default=True, metadata=option(
+        "DeepSeek's latent attention cache: compressed or expanded", flag="--mla",
+        choices=("latent", "expanded")))
+    keep: tuple[str, ...] = field(default=KEEP, metadata=option(
+        "what a weight-only format leaves at 16 bits: norms, biases, embeddings, head, or none "
+        "(GGUF files: none)", listed=KEEP))
+
+
+@dataclass(frozen=True)
+class TrainingSetup:
+    """Training time: the tokens, the cards, the precision, the MFU."""
+
+    tokens: str | None = field(default=None, metadata=option(
+        "training tokens, e.g. 15T, 300B (default: Chinchilla-optimal, 20 per parameter)",
+        max_length=40))
+    gpu: str | None = field(default=None, metadata=option(GPU_HELP, max_length=40))
+    gpus: int = field(default=1, metadata=option("cards, data parallel (1)", low=1,
+                                                 high=10**9))
+    tflops: float | None = field(default=None, metadata=option(TFLOPS_HELP, high=10**9))
+    dtype: str = field(default="bf16", metadata=option(
+        "the precision the matmuls run at (bf16)", max_length=40))
+    mfu: float = field(default=0.4, metadata=option(
+        "model-FLOPs utilisation, the share of peak reached (0.4)", high=1))
+    context: int = field(default=4096, metadata=option("tokens per sequence (4096)", low=1,
+                                                       high=MAX_TOKENS))
+    batch: int | None = field(default=None, metadata=option(
+        "sequences per step, all cards together (default: one per card)", low=1, high=10**9))
+
+
+def speed_fields() -> list[Any]:
+    return list(fields(SpeedSetup))
+
+
+def training_fields() -> list[Any]:
+    return list(fields(TrainingSetup))
+
+
+def _card(gpu: str | None, bandwidth: str | None, tflops: float | None) -> Any:
+    from ..gpus import GPU, find_gpu
+
+    if gpu:
+        return find_gpu(gpu)
+    if bandwidth is None and tflops is None:
+        raise NnsizeError("give --gpu (a card of the catalogue), or --bandwidth and --tflops")
+    return GPU("the card given", 0, "--bandwidth and --tflops")
+
+
+def speed_hardware(s: SpeedSetup) -> Hardware:
+    from .hardware import hardware, parse_bandwidth
+
+    band = parse_bandwidth(s.bandwidth) if s.bandwidth else None
+    return hardware(_card(s.gpu, s.bandwidth, s.tflops), s.dtype, s.gpus, band, s.tflops,
+                    s.compute_dtype)
+
+
+def estimate(report: Report, s: SpeedSetup) -> Speed:
+    """inference.speed() for the setup: the card it names, its options."""
+    from .inference import speed
+
+    for role in s.keep:
+        if role not in KEEP:
+            raise NnsizeError(f"--keep {role!r}: choose from {', '.join(KEEP)} (or none)")
+    return speed(report, speed_hardware(s), s.dtype, s.kv_dtype, s.batch, s.context, s.prompt,
+                 s.engine, s.latent, s.keep)
+
+
+def train(report: Report, t: TrainingSetup) -> Training:
+    """training.training() for the setup; tokens default to Chinchilla-optimal."""
+    from ..units import parse_count
+    from .hardware import hardware
+    from .training import CHINCHILLA_TOKENS_PER_PARAM, training
+
+    hw = hardware(_card(t.gpu, None, t.tflops), t.dtype, t.gpus, None, t.tflops,
+                  need_bandwidth=False)
+    tokens = parse_count(t.tokens, "--tokens") if t.tokens else \
+        CHINCHILLA_TOKENS_PER_PARAM * report.total_params
+    return training(report, hw, tokens, t.mfu, t.context, t.batch)

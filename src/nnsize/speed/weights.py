@@ -1,0 +1,53 @@
+"""The weights a step reads: all but the input embedding, and the experts its tokens pick."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from ..model import Report, Row
+from .hardware import FLOATS
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Bytes of the weights a step reads: those read whatever the batch, and expert rows."""
+
+    always: int
+    experts: tuple[tuple[int, Fraction], ...]  # (bytes of all of a row's experts, k / n)
+
+    def read(self, tokens: int) -> int:
+        """Bytes read by a step of `tokens` tokens: each expert row's share a token uses, spread
+        over tokens picks: n (1 - (1 - k/n)^tokens) of n experts, as bytes."""
+        total = self.always
+        for row_bytes, share in self.experts:
+            touched = 1 - (1 - float(share)) ** tokens
+            total += min(row_bytes, int(row_bytes * touched + 0.5))
+        return total
+
+    @property
+    def all(self) -> int:
+        return self.always + sum(b for b, _ in self.experts)
+
+
+def weights_read(report: Report, dtype: str, keep: tuple[str, ...] | None = None) -> Weights:
+    """Every weight a forward pass reads at dtype (a weight-only format leaves `keep` at bf16),
+    less the input embedding table: a token reads one row of it.  A head tied to the embedding
+    reads the whole matrix, so then it counts."""
+    from ..memory import KEEP, weight_bytes
+    from ..precision import find
+
+    precision = find(dtype)
+    compute = precision if precision.name in FLOATS else find("bf16")
+    kept = KEEP if keep is None else keep
+    tied = any(t.shared_with for r in report.rows if r.type == "head" for t in r.tensors)
+    read = [r for r in report.rows if r.type != "embedding" or tied]
+
+    def size(rows: list[Row]) -> int:
+        sub = Report(report.source, report.convention, report.input_shape, tuple(rows))
+        return weight_bytes(sub, precision, compute, kept)[0]
+
+    always = size([r for r in read if r.active_each is None or r.params_each == 0])
+    experts = tuple((size([r]), Fraction(r.active_each, r.params_each)) for r in read
+                    if r.active_each is not None and r.params_each)
+    return Weights(always, experts)
