@@ -178,8 +178,16 @@ def test_memory_is_a_sum_of_lines(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(capsys.readouterr().out)
     assert data["total_bytes"] == sum(line["bytes"] for line in data["lines"])
     names = [line["name"] for line in data["lines"]]
-    assert names[:4] == ["weights", "gradients", "master weights (fp32)",
-                         "optimizer states (adamw)"]
+    # the default: torch.autocast over fp32 weights, gradients and Adam states
+    assert names[:4] == ["weights", "gradients", "optimizer states (adamw)",
+                         "autocast weight copies (bf16)"]
+    assert data["lines"][0]["bytes"] == 4 * 8_030_261_248
+    assert main(["memory", "llama-3.1-8b", "--train", "--mixed-precision", "master-weights",
+                 "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [line["name"] for line in data["lines"]][:4] == [
+        "weights", "gradients", "master weights (fp32)", "optimizer states (adamw)"]
+    assert data["lines"][0]["bytes"] == 2 * 8_030_261_248
 
 
 def test_what_weight_only_formats_keep(capsys: pytest.CaptureFixture[str]) -> None:
@@ -250,3 +258,51 @@ def test_fit_no_context_for_an_mlp_and_gpt2s_learned_positions() -> None:
                                   "1,024 (all of its 1,024 learned positions)")
     past = plan(nnsize.count("gpt2"), Setup(context=2048))
     assert [note.key for note in past.notes][-1] == "past_positions"
+
+
+def test_a_size_a_card_is_sold_as_reads_as_its_memory() -> None:
+    from nnsize.gpus import find_gpu
+
+    gpu = find_gpu("48GB")  # an L40S is sold as 48 GB and has 48 GiB = 51,539,607,552 bytes
+    assert gpu.bytes == 48 * 2**30 and "l40s" in gpu.name and "48000MB" in gpu.name
+    assert find_gpu("48000MB").bytes == 48 * 10**9  # the decimal reading, asked for plainly
+    assert find_gpu("50GB").bytes == 50 * 10**9  # no card is sold as 50 GB
+    assert find_gpu("141GB").bytes == 141 * 10**9  # the H200's 141 GB are decimal already
+
+
+def test_deepspeeds_largest_layer_is_the_largest_module() -> None:
+    """model_to_params in DeepSpeed: max over modules of sum(p.numel() for p in
+    m.parameters(recurse=False)); for a Llama, the embedding (or the head)."""
+    transformers = pytest.importorskip("transformers")
+    from nnsize.memory import as_tool, largest_module
+
+    config = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": 100,
+              "hidden_size": 32, "intermediate_size": 200, "num_hidden_layers": 2,
+              "num_attention_heads": 4, "num_key_value_heads": 2,
+              "tie_word_embeddings": False}
+    model = transformers.LlamaForCausalLM(transformers.LlamaConfig(
+        **{k: v for k, v in config.items() if k not in ("model_type", "architectures")}))
+    expected = max(sum(p.numel() for p in m.parameters(recurse=False)) for m in model.modules())
+    report = nnsize.count(config)
+    largest, name = largest_module(report)
+    assert largest == expected == 200 * 32  # an MLP projection (6,400) beats the 100 x 32 embedding
+    total, terms = as_tool(report, "deepspeed", Setup(gpus=4))
+    assert total == 4 * 6_400 + 18 * report.total_params // 4
+    assert terms["module"] == "model.layers.N.mlp.gate_proj"
+
+
+def test_weight_only_formats_follow_their_library(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from nnsize.memory.weight_only import split
+
+    report = nnsize.count("mixtral-8x7b")
+    quantized, kept = split(report, "gptq")
+    from nnsize.render.plan import line_how
+
+    how = line_how(plan(report, Setup(dtype="gptq-int4")).lines[0])
+    # GPTQ keeps the routers, embeddings, norms and head at bf16: 2 bytes each
+    assert str(kept) in how.replace(",", "") and "gptq" in how
+    assert main(["memory", "mixtral-8x7b", "--dtype", "nf4", "--json"]) == 0
+    how = json.loads(capsys.readouterr().out)["lines"][0]["how"]
+    assert "what nf4 leaves unquantized" in how  # transformers 5: fused experts are not Linear

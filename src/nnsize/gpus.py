@@ -241,10 +241,11 @@ def find_gpu(text: str) -> GPU:
         from .units import parse_bytes
 
         size = parse_bytes(text, "GPU memory")
+        size, name = _as_sold(size, text.strip())
         if size <= RESERVED:
             raise NnsizeError(f"GPU memory {text!r}: at most {RESERVED:,} bytes go to the CUDA "
                               f"context; give more memory than that")
-        return GPU(text.strip(), size, "the size given")
+        return GPU(name, size, "the size given")
     if key.isdigit():
         raise NnsizeError(f"GPU {text!r}: no card has that model number here, and a size needs "
                           f"a unit (24GiB, 80GB); the cards: {', '.join(GPUS)}")
@@ -255,3 +256,17 @@ def find_gpu(text: str) -> GPU:
     hint = f" (did you mean {index[close[0]]!r}?)" if close else ""
     raise NnsizeError(f"unknown GPU {text!r}{hint}; give a size such as 24GiB, or one of "
                       f"{', '.join(GPUS)}")
+
+
+def _as_sold(size: int, text: str) -> tuple[int, str]:
+    """A size in decimal GB that a catalogue card is sold as ("48 GB": an L40S, whose 48 GB are
+    48 GiB of memory chips) is read as that card's memory, and the name says so."""
+    if size % GB or not text.lower().replace(" ", "").endswith("gb"):
+        return size, text
+    cards = [g for g in GPUS.values() if g.bytes == size // GB * GiB]
+    if not cards:
+        return size, text
+    names = ", ".join(g.name for g in cards)
+    return cards[0].bytes, (f"{text} (read as the memory of a card sold as {size // GB} GB, "
+                            f"{names}: {cards[0].bytes:,} bytes; write {size // GB}000MB for "
+                            f"{size:,})")

@@ -207,7 +207,16 @@ def test_memory_and_fit() -> None:
     assert r.json()["fit"]["gpu"] == "rtx-4090"
     r = client.post("/api/memory", json={"network": "10-20-20-20-2", "train": True,
                                          "batch": 32})
-    assert r.json()["plan"]["lines"][0]["bytes"] == "2204"  # 1,102 x 2 bytes (bf16)
+    # bf16 training runs under torch.autocast by default: fp32 weights, 1,102 x 4 bytes
+    assert r.json()["plan"]["lines"][0]["bytes"] == "4408"
+    r = client.post("/api/memory", json={"preset": "llama-3.1-8b", "dtype": "q4_k_m",
+                                         "engine": "vllm", "gpu": "24GiB"})
+    assert r.status_code == 200 and r.json()["plan"]["lines"][0]["name"] == \
+        "weights (GGUF Q4_K_M)"
+    # vLLM takes 0.9 of the card: 24 x 2^30 x 9 / 10 bytes
+    assert r.json()["fit"]["usable_bytes"] == str(24 * 2**30 * 9 // 10)
+    assert client.post("/api/memory", json={"preset": "llama-3.1-8b", "engine": "tgi"}) \
+        .status_code in (400, 422)
     assert client.post("/api/memory", json={"preset": "llama-3.1-8b", "gpu": "24G"}) \
         .status_code == 400
     assert client.post("/api/memory", json={"preset": "llama-3.1-8b", "dtype": "fp7"}) \

@@ -8,6 +8,7 @@ from .options import Parser, count, setup, setup_options
 def run(argv: list[str]) -> str:
     from ..gpus import find_gpu
     from ..memory import fit
+    from ..memory.fit import on_gpu
 
     p = Parser(prog="nnsize fit", description="Will it fit on a GPU: the largest batch, the "
                "longest context, the fewest GPUs, the precisions that fit.")
@@ -16,7 +17,8 @@ def run(argv: list[str]) -> str:
                    "a100-80gb, h100-80gb...")
     args = p.parse_args(argv)
     gpu = find_gpu(args.gpu)
-    result = fit(count(args, args.source), setup(args), gpu.usable)
+    s, usable = on_gpu(setup(args), gpu.bytes, gpu.name, gpu.usable)
+    result = fit(count(args, args.source), s, usable)
     if args.json:
         from ..render.json import dumps, fit_dict
 

@@ -1,40 +1,163 @@
 """Activations: what autograd saves for backward (an estimate, said so in the plan).
 
 For layer specs, each layer kind says what it saves (Kind.saves, or Kind.saved() for a whole
-block); the output of one layer and the input of the next are one tensor, counted once.  For
-language models, per layer per token 6 h + 3 kv d + 4 i values (norm and projection inputs,
-q / k / v, attention output, the gated MLP's four intermediates) at the activation precision,
-plus each RMSNorm's fp32 copy of its input (4 h bytes each); with activation checkpointing, each
-layer's input alone plus one layer recomputed.
+block); the output of one layer and the input of the next are one tensor, counted once
+(spec_activation_bytes).
+
+For language models (activations()), what a training step keeps as PyTorch and transformers
+run it.  Measured, not derived: every term below is a tensor autograd saves in transformers' Llama,
+Mistral, Qwen and Mixtral layers (tests/test_activations.py measures them with
+saved_tensors_hooks and a TorchDispatchMode tracking live storages).  Per token, a = bytes
+of an activation (4 fp32, 2 bf16 / fp16 and under autocast), h hidden, i intermediate,
+q / o / k / v the widths of the query, attention output, key and value projections:
+
+RMSNorm (two a layer, one at the end): its fp32 copy of the input (4 h), the normalized
+    input and its output (2 a h); under autocast the normalized input stays fp32 (4 h) and
+    each projection that reads the output saves its own bf16 cast (2 h each: q, k, v; gate, up;
+    the router; lm_head); one fp32 rsqrt (4 bytes)
+attention, SDPA (flash / memory-efficient / the CPU kernel): q, k, v, the output (a (q + k +
+    v + o)) and an fp32 log-sum-exp per head (4 heads)
+attention, eager: q, k and v repeated to every head (repeat_kv), the output, and the
+    probabilities: fp32 softmax output plus their cast to a (4 + a, or 4 in fp32) x heads x
+    keys, keys = the whole context (the mask does not shrink the matrix)
+gated MLP: gate and up outputs, the activation, their product: 4 a i
+MoE (transformers' grouped experts): per routed copy (k a token) the gathered input and the
+    expert's output (2 a h) and 4 a i_expert; routing: E fp32 router probabilities, and per
+    routed copy its weight, index and the sort's permutations (40 bytes), and 4 bytes; a shared
+    expert (Qwen2-MoE, DeepSeek): a dense MLP (4 a i_shared) and its output (a h).
+    Under autocast the grouped experts run in fp32 (torch._grouped_mm is not on autocast's
+    lists, measured on the CPU): their tensors are 4 bytes.
+loss: transformers upcasts the logits to fp32 for the cross-entropy; log_softmax keeps its
+    fp32 output (4 V).  In the backward the gradients of the fp32 logits and of the
+    log-probabilities exist together: 8 V per token, transient.
+autocast weight copies: torch.autocast caches a bf16 copy of every weight a linear layer
+    reads (attention, dense MLPs, routers, lm_head; not the grouped experts) for the whole
+    step: 2 bytes each; with checkpointing a layer's copies are not kept but made again when it
+    is recomputed: the head's and one layer's.
+
+Activation checkpointing (transformers' per-layer checkpoint): each layer's input (h at the
+residual stream's precision) is kept; the peak during backward is the larger of the loss's
+(the head's saved tensors and the logits' gradients) and one layer recomputed with its
+saved tensors and the gradients flowing through it (about a (2 i + h) per token).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import NnsizeError
 from ..model import Report, numel
 from ..precision import Precision
 from .bits import to_bytes
 
+if TYPE_CHECKING:
+    from ..model import AttentionLayer, Decoder
 
-def decoder_activation_values(report: Report, tokens: int, checkpointing: bool
-                              ) -> tuple[int, int, dict[str, Any]]:
-    """(16-bit values, fp32 bytes, the terms) of what one training step keeps for backward."""
-    d = report.decoder
-    if d is None:
-        raise NnsizeError(f"{report.source} is not a language model counted from a config")
-    h, i, n = d.hidden, d.expert_intermediate * d.experts_per_token or d.intermediate, \
-        len(d.layers)
-    first = d.layers[0]
-    kv = first.kv_heads * first.key_dim
-    per_layer = 6 * h + 3 * kv + 4 * i
-    terms = {"tokens": tokens, "layers": n, "hidden": h, "kv": kv, "intermediate": i,
-             "per_layer": per_layer, "checkpointing": checkpointing}
-    if checkpointing:  # each layer's input, and one layer recomputed during backward
-        return tokens * (n * h + per_layer), tokens * 2 * 4 * h, terms
-    return tokens * n * per_layer, tokens * n * 2 * 4 * h, terms
+ATTENTION = ("sdpa", "eager")
+MODES = ("fp32", "bf16", "fp16", "autocast")  # how the activations are computed
+
+
+@dataclass(frozen=True)
+class Activations:
+    """Bytes a training step keeps, by part; tokens = batch x context."""
+
+    layers: int  # what the decoder layers save for backward (no checkpointing)
+    head: int  # the final norm's and the loss's saved tensors
+    logits_grad: int  # transient in the loss's backward
+    layer_inputs: int  # each layer's input (what checkpointing keeps)
+    recompute: int  # one layer recomputed during backward, and its gradients' workspace
+    checkpointing: bool
+
+    @property
+    def saved(self) -> int:
+        """What autograd holds at the end of the forward pass."""
+        if self.checkpointing:
+            return self.layer_inputs + self.head
+        return self.layers + self.head
+
+    @property
+    def peak(self) -> int:
+        """The most alive at once during backward, gradients of the weights apart."""
+        if self.checkpointing:
+            return self.layer_inputs + max(self.head + self.logits_grad, self.recompute)
+        return self.saved + self.logits_grad
+
+
+def _act_bytes(mode: str) -> int:
+    if mode not in MODES:
+        raise NnsizeError(f"unknown activation mode {mode!r}; one of {', '.join(MODES)}")
+    return 4 if mode == "fp32" else 2
+
+
+def _norm(h: int, a: int, autocast: bool, readers: int) -> int:
+    """One RMSNorm's saved bytes per token, readers = projections reading its output."""
+    if autocast:
+        return 8 * h + readers * 2 * h + 4
+    return 4 * h + 2 * a * h + 4
+
+
+def _attention(layer: AttentionLayer, a: int, attention: str, keys: int) -> int:
+    heads, dk, dv = layer.heads, layer.key_dim, layer.value_dim
+    q, o = heads * dk, heads * dv
+    if attention == "sdpa":
+        k, v = layer.kv_heads * dk, layer.kv_heads * dv
+        return a * (q + k + v + o) + 4 * heads
+    if attention == "eager":
+        probs = 4 + (a if a != 4 else 0)
+        return a * (q + heads * (dk + dv) + o) + probs * heads * keys
+    raise NnsizeError(f"unknown --attention {attention!r}; one of {', '.join(ATTENTION)}")
+
+
+def layer_bytes(d: Decoder, layer: AttentionLayer, mode: str, attention: str, context: int,
+                experts: int = 0, moe: bool | None = None, shared: int = 0) -> int:
+    """Bytes one decoder layer saves per token; moe: its MLP is routed (default: the model's),
+    shared: a shared expert's intermediate size (Qwen2-MoE, DeepSeek)."""
+    a, autocast, h = _act_bytes(mode), mode == "autocast", d.hidden
+    moe = d.experts_per_token > 0 if moe is None else moe
+    total = _norm(h, a, autocast, 3) + _attention(layer, a, attention, context)
+    if moe:
+        # autocast leaves grouped_mm in fp32: the experts' tensors stay 4 bytes, and only the
+        # router (and a shared expert's gate, up and gate) reads a bf16 cast of the norm's output
+        k, i, e = d.experts_per_token, d.expert_intermediate, 4 if autocast else a
+        total += _norm(h, a, autocast, 4 if shared else 1) + e * (2 * k * h + 4 * k * i) + \
+            4 * experts + 40 * k + 4
+        if shared:  # a dense MLP beside the experts, and its output kept for the gate's product
+            total += a * (4 * shared + h)
+    else:
+        total += _norm(h, a, autocast, 2) + 4 * a * d.intermediate
+    return total
+
+
+def activations(d: Decoder, batch: int, context: int, mode: str = "autocast",
+                attention: str = "sdpa", checkpointing: bool = False,
+                experts: int = 0, moe_layers: int | None = None,
+                shared: int = 0) -> Activations:
+    """The training step's activations of a decoder, batch x context tokens.  moe_layers: how
+    many layers route to experts (DeepSeek's first layers are dense; default all, for a MoE
+    model); shared: the shared experts' intermediate size."""
+    tokens = batch * context
+    a = _act_bytes(mode)
+    residual = 2 if mode in ("bf16", "fp16") else 4  # autocast keeps the residual stream fp32
+    n = len(d.layers)
+    routed = (n if d.experts_per_token else 0) if moe_layers is None else moe_layers
+    per_layer = [layer_bytes(d, layer, mode, attention, context, experts, index >= n - routed,
+                             shared) for index, layer in enumerate(d.layers)]
+    head = _norm(d.hidden, a, mode == "autocast", 1) + 4 * d.vocab
+    inner = d.expert_intermediate * d.experts_per_token or d.intermediate
+    return Activations(
+        layers=tokens * sum(per_layer),
+        head=tokens * head,
+        logits_grad=tokens * 8 * d.vocab,
+        layer_inputs=tokens * len(d.layers) * residual * d.hidden,
+        recompute=tokens * (max(per_layer) + a * (2 * inner + d.hidden)),
+        checkpointing=checkpointing)
+
+
+def autocast_weight_copies(linear_weights: int) -> int:
+    """torch.autocast's cached bf16 copies of the weights matmuls read: 2 bytes each."""
+    return 2 * linear_weights
 
 
 def spec_activation_bytes(report: Report, batch: int, act: Precision,

@@ -26,6 +26,21 @@ class Fit:
     positions: int = 0  # the model's learned positions, the cap on longest_context (0: none)
 
 
+def on_gpu(s: Setup, gpu_bytes: int, gpu_name: str, usable: int) -> tuple[Setup, int]:
+    """The setup as its engine runs on this GPU, and the bytes it may use there: vLLM takes
+    gpu_memory_utilization of the whole GPU, with its chunk for that GPU (vllm serve's
+    defaults); the others, usable (the GPU less the CUDA context)."""
+    from dataclasses import replace
+
+    e = s.serving(gpu_bytes, gpu_name)
+    if s.train or e.memory_fraction == 1:
+        return s, usable
+    if not s.chunk and e.chunk:
+        s = replace(s, chunk=e.chunk)
+    share = e.memory_fraction
+    return s, gpu_bytes * share.numerator // share.denominator
+
+
 def fit(report: Report, s: Setup, usable: int) -> Fit:
     """Does it fit in usable bytes; the largest batch, the longest context, the fewest GPUs."""
     from dataclasses import replace
@@ -63,7 +78,7 @@ def fit(report: Report, s: Setup, usable: int) -> Fit:
             if -(-p.total // gpus) <= usable:
                 fewest = gpus
                 break
-    candidates = ("fp32", "bf16", "fp8", "int8", "q8_0", "q6_k", "q4_k", "nf4", "q3_k",
+    candidates = ("fp32", "bf16", "fp8", "int8", "q8_0", "q6_k", "q4_k_m", "nf4", "q3_k_m",
                   "q2_k") if not s.train else ("fp32", "bf16")
     precisions = []
     for name in candidates:

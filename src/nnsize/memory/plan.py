@@ -3,10 +3,11 @@
 Every line is a count times bytes; its terms are the numbers of that arithmetic (render/ writes
 them out).  What is exact and what is an estimate is said per line:
 
-exact        weights (per tensor, at each format's exact bits), gradients, master weights,
-             optimizer states, the KV cache
-estimate     activations (see activations.py); the inference workspace: one layer's transient
-             tensors during prefill plus the fp32 logits of the last position.
+exact        weights (per tensor, at each format's exact bits; a GGUF mix tensor by tensor, as
+             llama.cpp makes it), gradients, master weights, optimizer states, autocast's
+             weight copies, the KV cache (an engine's whole blocks)
+estimate     activations and the loss's backward (activations.py: measured on transformers);
+             the inference workspace: one forward pass's transient tensors (engines.py).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class Plan:
     setup: Setup
     precision: Precision
     mixed: bool = False  # training in 16 bits with fp32 master weights
+    mode: str = ""  # training: fp32, bf16 / fp16 (pure), autocast; inference: the GGUF mix
     lines: list[Line] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
 
@@ -62,28 +64,59 @@ def plan(report: Report, s: Setup) -> Plan:
     return p
 
 
+def gguf_mix_name(dtype: str) -> str | None:
+    """The llama.cpp mix a --dtype names, where it names a mix and no single format (Q4_K_M,
+    IQ4_XS...); Q4_0, Q8_0, Q6_K are formats too, and stay formats unless asked with gguf:."""
+    from .gguf_mix import FTYPES, find_ftype
+
+    key = dtype.strip()
+    if key.lower().startswith("gguf:"):
+        return find_ftype(key[5:])
+    upper = key.upper().replace("-", "_")
+    if upper in FTYPES and upper not in ("F32", "F16", "BF16"):
+        try:
+            find(key)
+        except NnsizeError:
+            return upper
+    return None
+
+
 def _infer(report: Report, s: Setup) -> Plan:
     from .kv_cache import kv_cache
     from .weights import weight_bytes
 
-    precision = find(s.dtype)
+    mix = gguf_mix_name(s.dtype)
+    precision = find("bf16") if mix else find(s.dtype)
     compute = precision if precision.name in FLOATS else find("bf16")
-    p = Plan(report.source, s, precision)
-    weights, terms = weight_bytes(report, precision, compute, s.keep)
-    p.lines.append(Line("weights", weights, terms))
+    e = s.serving()
+    p = Plan(report.source, s, precision, mode=mix or "")
+    p.notes.append(Note("engine", {"engine": e}))
+    if mix:
+        from .gguf_mix import mix as gguf_mix
+
+        m = gguf_mix(report, mix, s.imatrix)
+        p.lines.append(Line("gguf_weights", m.tensor_bytes,
+                            {"ftype": mix, "types": sorted((t, n, b) for t, (n, b) in
+                                                           m.by_type().items())}))
+    else:
+        weights, terms = weight_bytes(report, precision, compute, s.keep)
+        p.lines.append(Line("weights", weights, terms))
     if report.decoder is not None:
-        kv = find(s.kv_dtype) if s.kv_dtype else compute
-        cache, terms, notes = kv_cache(report, s.batch, s.context, kv, s.latent)
-        p.lines.append(Line("kv_cache", cache, terms))
+        from .engines import paged, workspace_bytes
+
+        kv = find(s.kv_dtype) if s.kv_dtype else \
+            find("fp16") if e.kv_default == "f16" else compute
+        context = paged(s.context, e.block_tokens)
+        cache, terms, notes = kv_cache(report, s.batch, context, kv, s.latent)
+        p.lines.append(Line("kv_cache", cache, {**terms, "block_tokens": e.block_tokens
+                                                if context != s.context else 0}))
         p.notes += [Note(key, terms) for key, terms in notes]
         d = report.decoder
-        tokens = s.batch * s.context
         inter = max(d.intermediate, d.expert_intermediate * d.experts_per_token)
-        workspace = to_bytes(tokens * (2 * inter + 4 * d.hidden), compute.bits_per_value) + \
-            s.batch * d.vocab * 4
-        p.lines.append(Line("decoder_workspace", workspace,
-                            {"tokens": tokens, "intermediate": inter, "hidden": d.hidden,
-                             "precision": compute, "batch": s.batch, "vocab": d.vocab}, False))
+        act = 4 if compute.bits_per_value == 32 else 2
+        workspace, terms = workspace_bytes(e, s.batch, s.context, d.hidden, inter,
+                                           max(layer.heads for layer in d.layers), d.vocab, act)
+        p.lines.append(Line("decoder_workspace", workspace, terms, False))
     else:
         largest = max((numel(r.input_shape) + numel(r.output_shape) for r in report.rows),
                       default=0)
@@ -93,7 +126,7 @@ def _infer(report: Report, s: Setup) -> Plan:
 
 
 def _train(report: Report, s: Setup) -> Plan:
-    from .activations import decoder_activation_values, spec_activation_bytes
+    from .activations import spec_activation_bytes
     from .optimizers import optimizer_bytes, trainable_tensors
     from .weights import weight_bytes
 
@@ -102,49 +135,107 @@ def _train(report: Report, s: Setup) -> Plan:
         raise NnsizeError(f"training keeps weights in a float format (fp32, bf16, fp16), not "
                           f"{precision.name}; for 4-bit base weights train QLoRA (LoRA over NF4 "
                           f"weights)")
-    mixed = s.mixed_precision and precision.name in ("bf16", "fp16")
-    state_bits = 32 if mixed or precision.name == "fp32" else precision.bits_per_value
+    mode, master = s.training_mode, s.master_weights
+    lora = bool(s.lora_rank or s.qlora)
+    # autocast trains fp32 weights (LoRA: fp32 adapters over the 16-bit base, as PEFT does)
+    param = find("fp32") if mode == "autocast" else precision
+    state_bits = 32 if master or mode in ("autocast", "fp32") else precision.bits_per_value
     n = s.gpus if s.sharding != "none" else 1
     # (weights, gradients, optimizer states and master weights): over how many GPUs each
     shard = {"none": (1, 1, 1), "ddp": (1, 1, 1), "zero1": (1, 1, n), "zero2": (1, n, n),
              "zero3": (n, n, n), "fsdp": (n, n, n), "tp": (n, n, n)}[s.sharding]
-    p = Plan(report.source, s, precision, mixed)
-    if s.lora_rank or s.qlora:
+    p = Plan(report.source, s, precision, master, mode)
+    p.notes.append(Note("training_setup", {"mode": mode, "master": master,
+                                           "precision": precision, "attention": s.attention,
+                                           "checkpointing": s.checkpointing}))
+    if lora:
         rank = s.lora_rank or 16
         adapters = _lora(report, rank, s.lora_targets)
         base = find("nf4") if s.qlora else precision
         weights, terms = weight_bytes(report, base, precision, s.keep)
         p.lines.append(Line("base_weights", weights // shard[0], terms))
         lora_params = sum(numel(t.shape) for t, _ in adapters)
-        p.lines.append(Line("lora", to_bytes(lora_params, precision.bits_per_value),
-                            {"params": lora_params, "rank": rank}))
+        p.lines.append(Line("lora", to_bytes(lora_params, param.bits_per_value),
+                            {"params": lora_params, "rank": rank, "precision": param}))
         trainable, trainable_list = lora_params, adapters
     else:
-        weights, terms = weight_bytes(report, precision, precision)
+        weights, terms = weight_bytes(report, param, param)
         p.lines.append(Line("weights", weights // shard[0], {**terms, "gpus": shard[0]}))
         trainable = report.trainable_params
         trainable_list = trainable_tensors(report)
-    p.lines.append(Line("gradients", to_bytes(trainable, precision.bits_per_value) // shard[1],
-                        {"params": trainable, "precision": precision, "gpus": shard[1]}))
-    if mixed:
+    p.lines.append(Line("gradients", to_bytes(trainable, param.bits_per_value) // shard[1],
+                        {"params": trainable, "precision": param, "gpus": shard[1]}))
+    if master:
         p.lines.append(Line("master_weights", to_bytes(trainable, 32) // shard[2],
                             {"params": trainable, "gpus": shard[2]}))
     optim, terms = optimizer_bytes(report, s.optimizer, state_bits, trainable_list)
     p.lines.append(Line("optimizer", optim // shard[2], {**terms, "gpus": shard[2]}))
-    act_precision = find("bf16") if mixed and precision.name == "bf16" else \
-        find("fp16") if mixed else precision
+    if mode == "autocast" and not lora:
+        copies, terms = _autocast_copies(report, s.checkpointing)
+        p.lines.append(Line("autocast_copies", copies // shard[0],
+                            {**terms, "precision": precision, "gpus": shard[0]}))
+    tp = n if s.sharding == "tp" else 1
     if report.decoder is not None:
-        values, fp32_bytes, terms = decoder_activation_values(report, s.batch * s.context,
-                                                              s.checkpointing)
-        act = to_bytes(values, act_precision.bits_per_value) + (0 if s.checkpointing else
-                                                                fp32_bytes)
-        tp = n if s.sharding == "tp" else 1
-        p.lines.append(Line("decoder_activations", act // tp,
-                            {**terms, "precision": act_precision, "gpus": tp}, False))
+        from .activations import activations
+
+        routed, shared = _moe_layout(report)
+        act = activations(report.decoder, s.batch, s.context, mode, s.attention,
+                          s.checkpointing, _experts(report), routed, shared)
+        terms = {"tokens": s.batch * s.context, "layers": len(report.decoder.layers),
+                 "mode": mode, "attention": s.attention, "checkpointing": s.checkpointing,
+                 "layer_inputs": act.layer_inputs, "vocab": report.decoder.vocab, "gpus": tp}
+        if s.checkpointing:
+            p.lines.append(Line("decoder_activations", act.peak // tp, terms, False))
+        else:
+            p.lines.append(Line("decoder_activations", act.saved // tp, terms, False))
+            p.lines.append(Line("loss_backward", act.logits_grad // tp, terms, False))
     else:
-        act, terms = spec_activation_bytes(report, s.batch, act_precision, s.checkpointing)
-        p.lines.append(Line("activations", act, {**terms, "precision": act_precision}, False))
+        act_precision = find("fp32") if mode == "fp32" else \
+            find("fp16") if precision.name == "fp16" else find("bf16")
+        total, terms = spec_activation_bytes(report, s.batch, act_precision, s.checkpointing)
+        p.lines.append(Line("activations", total, {**terms, "precision": act_precision},
+                            False))
     return p
+
+
+def _experts(report: Report) -> int:
+    """Routed experts per MoE layer (the leading dimension of the fused expert tensors)."""
+    return max((t.shape[0] for row in report.rows if row.type == "experts"
+                for t in row.tensors if len(t.shape) == 3), default=0)
+
+
+def _moe_layout(report: Report) -> tuple[int | None, int]:
+    """(layers that route to experts, the shared experts' intermediate size), from the rows:
+    the copies of the expert tensors, the first dimension of a shared expert's gate_proj."""
+    routed = max((t.copies * row.repeat for row in report.rows if row.type == "experts"
+                  for t in row.tensors), default=None)
+    shared = max((t.shape[0] for row in report.rows if row.type == "shared experts"
+                  for t in row.tensors if t.name.endswith("gate_proj.weight")), default=0)
+    return routed, shared
+
+
+def _autocast_copies(report: Report, checkpointing: bool) -> tuple[int, dict[str, Any]]:
+    """torch.autocast's cached 16-bit copy of every weight a linear layer reads (the head too,
+    tied or not; not the embedding lookup, not the grouped experts), for the whole step; with
+    checkpointing a layer's copies are made again when it is recomputed, one layer at a time
+    (measured), and only the head's stay."""
+    from .activations import autocast_weight_copies
+
+    linear, in_layers = 0, 0
+    for row in report.rows:
+        if row.type == "embedding":
+            continue
+        for t in row.tensors:
+            if len(t.shape) == 2 and t.role in ("weight", "embedding") and not t.buffer:
+                linear += numel(t.shape) * t.copies * row.repeat
+                if t.copies > 1:
+                    in_layers += numel(t.shape) * t.copies * row.repeat
+    layers = len(report.decoder.layers) if report.decoder else 0
+    if checkpointing and layers:
+        one = in_layers // layers
+        return autocast_weight_copies(linear - in_layers + one), \
+            {"params": linear - in_layers + one, "outside": linear - in_layers, "one_layer": one}
+    return autocast_weight_copies(linear), {"params": linear, "outside": 0, "one_layer": 0}
 
 
 def _lora(report: Report, rank: int, targets: tuple[str, ...]) -> list[tuple[Any, int]]:

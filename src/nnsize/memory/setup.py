@@ -7,9 +7,14 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..errors import NnsizeError
+from .engines import ENGINES, engine
 from .weights import KEEP
 
 OPTIMIZERS = ("sgd", "sgd-momentum", "adam", "adamw", "adam-8bit", "adafactor", "lion")
+# torch.autocast (fp32 weights, bf16 compute: the usual mixed precision), 16-bit weights with
+# fp32 master weights (DeepSpeed, Megatron), or everything at --dtype
+MIXED = ("autocast", "master-weights", "none")
+ATTENTION = ("sdpa", "eager")
 SHARDING = ("none", "ddp", "zero1", "zero2", "zero3", "fsdp", "tp")
 MAX_TOKENS = 2**40  # batch x context beyond this is not a plan, it is a typo
 
@@ -61,7 +66,57 @@ class Setup:
     qlora: bool = field(default=False, metadata=_opt("LoRA over NF4 base weights"))
     keep: tuple[str, ...] = field(default=KEEP, metadata=_opt(
         "what a weight-only format (int4, nf4, q4_k...) leaves at the compute precision: "
-        "norms, biases, embeddings, head, or none (default: all four)", listed=KEEP))
+        "norms, biases, embeddings, head, or none (default: all four; on a language model "
+        "GPTQ, AWQ, NF4 and FP8 follow their library)", listed=KEEP))
+    mixed: str = field(default="autocast", metadata=_opt(
+        "with a 16-bit --dtype: torch.autocast over fp32 weights (default, as the Trainer's "
+        "bf16=True runs), 16-bit weights with fp32 master weights (DeepSpeed, Megatron), or "
+        "none (pure 16-bit)", flag="--mixed-precision", choices=MIXED))
+    attention: str = field(default="sdpa", metadata=_opt(
+        "transformers' attention: sdpa (default; flash / memory-efficient) or eager (keeps "
+        "the heads x context x context probabilities)", choices=ATTENTION))
+    engine: str = field(default="transformers", metadata=_opt(
+        "inference as this engine serves it: transformers (default: the whole prompt in one "
+        "pass), vllm, llama.cpp", choices=ENGINES))
+    chunk: int = field(default=0, metadata=_opt(
+        "prompt tokens per forward pass: vLLM's max_num_batched_tokens, llama.cpp's "
+        "--ubatch-size (0: the engine's default)", low=0, high=MAX_TOKENS))
+    gpu_memory_utilization: str = field(default="", metadata=_opt(
+        "vLLM's share of the GPU (default 0.9)", max_length=20))
+    imatrix: bool = field(default=False, metadata=_opt(
+        "a GGUF mix made with an importance matrix (it changes a few tensors' types)"))
+
+    @property
+    def training_mode(self) -> str:
+        """How a training step computes: fp32, bf16 / fp16 (pure), or autocast."""
+        from ..precision import find
+
+        name = find(self.dtype).name
+        if name in ("bf16", "fp16") and self.mixed_precision and self.mixed == "autocast":
+            return "autocast"
+        return name if name in ("bf16", "fp16") else "fp32"
+
+    @property
+    def master_weights(self) -> bool:
+        """16-bit weights and gradients with fp32 master weights and optimizer states."""
+        from ..precision import find
+
+        return find(self.dtype).name in ("bf16", "fp16") and self.mixed_precision and \
+            self.mixed == "master-weights"
+
+    def serving(self, gpu_bytes: int | None = None, gpu_name: str = "") -> Any:
+        """The engine profile (memory.engines.Engine) this setup serves with."""
+        from fractions import Fraction
+
+        share = None
+        if self.gpu_memory_utilization:
+            try:
+                share = Fraction(self.gpu_memory_utilization.strip())
+            except (ValueError, ZeroDivisionError) as e:
+                raise NnsizeError(f"--gpu-memory-utilization {self.gpu_memory_utilization!r} "
+                                  f"is not a number such as 0.9") from e
+        return engine(self.engine, self.chunk or None, share, self.attention == "sdpa",
+                      gpu_bytes, gpu_name)
 
     def check(self) -> None:
         # Messages name the setting, not a command-line flag: the page and the API say them too.
@@ -83,6 +138,17 @@ class Setup:
         for role in self.keep:
             if role not in KEEP:
                 raise NnsizeError(f"--keep {role!r}: choose from {', '.join(KEEP)} (or none)")
+        for flag, given, allowed in (("--mixed-precision", self.mixed, MIXED),
+                                     ("--attention", self.attention, ATTENTION)):
+            if given not in allowed:
+                from ..errors import suggest
+
+                raise NnsizeError(f"unknown {flag} {given!r}{suggest(given, allowed)}; one of "
+                                  f"{', '.join(allowed)}")
+        if self.chunk < 0:
+            raise NnsizeError(f"--chunk must be 0 (the engine's default) or more, got "
+                              f"{self.chunk}")
+        self.serving()  # checks --engine and --gpu-memory-utilization
 
 
 def setup_fields() -> list[Any]:

@@ -34,13 +34,21 @@ def weight_bytes(report: Report, precision: Precision, keep: Precision,
     """Bytes of every parameter (counted once) at precision; what a weight-only format leaves
     alone (kept_roles) stays at keep.  Returns (bytes, the terms of the arithmetic)."""
     quantized = precision.name not in FLOATS
+    method = library(precision.name) if report.decoder is not None and \
+        tuple(kept_roles) == KEEP else None
     main, kept, total = 0, 0, 0
     for row in report.rows:
         for t in row.tensors:
             if t.buffer or t.shared_with:
                 continue
             n = t.numel * row.repeat
-            if quantized and _kept(row.type, t, kept_roles):
+            if method:  # a language model: the library's own rule, by tensor name
+                from .weight_only import quantized as library_quantizes
+
+                keep_it = not library_quantizes(method, t.name, t.shape)
+            else:
+                keep_it = _kept(row.type, t, kept_roles)
+            if quantized and keep_it:
                 kept += n
                 total += to_bytes(n, keep.bits_per_value)
             else:
@@ -50,4 +58,12 @@ def weight_bytes(report: Report, precision: Precision, keep: Precision,
                     extra = t.shape[0] * t.copies * row.repeat * 32  # an fp32 scale a row
                 total += to_bytes(n, precision.bits_per_value) + extra // 8
     return total, {"values": main, "precision": precision, "kept": kept, "keep": keep,
-                   "kept_roles": kept_roles}
+                   "kept_roles": kept_roles, "method": method}
+
+
+def library(precision: str) -> str | None:
+    """The library whose defaults a weight-only format follows (weight_only.RULES)."""
+    for prefix in ("gptq", "awq", "nf4", "fp8"):
+        if precision.startswith(prefix):
+            return prefix
+    return None

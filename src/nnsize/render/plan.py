@@ -27,13 +27,24 @@ def _per(gpus: int) -> str:
     return f", / {gpus} GPUs" if gpus > 1 else ""
 
 
+_RUN = {"autocast": "torch.autocast({p}) over fp32 weights", "fp32": "fp32",
+        "bf16": "pure bf16", "fp16": "pure fp16"}
+
+
+def _run(mode: str, master: bool, precision: str) -> str:
+    """How a training step is computed, in words."""
+    if master:
+        return f"{precision} weights with fp32 master weights"
+    return _RUN[mode].format(p=precision)
+
+
 def title(p: Plan) -> str:
     s = p.setup
     if not s.train:
-        return (f"{p.source}: inference at {p.precision.name}, batch {s.batch:,}, context "
-                f"{s.context:,}")
-    return (f"{p.source}: training at {p.precision.name}"
-            + (" (mixed precision, fp32 master weights)" if p.mixed else "")
+        engine = f", {s.engine}" if s.engine != "transformers" else ""
+        return (f"{p.source}: inference at {p.mode or p.precision.name}, batch {s.batch:,}, "
+                f"context {s.context:,}{engine}")
+    return (f"{p.source}: training, {_run(p.mode, p.mixed, p.precision.name)}"
             + f", {s.optimizer}, batch {s.batch:,}, context {s.context:,}"
             + (f", per GPU of {s.gpus} ({s.sharding})" if s.sharding != "none" else ""))
 
@@ -41,8 +52,9 @@ def title(p: Plan) -> str:
 def _weights(t: dict[str, Any]) -> str:
     how = f"{t['values']:,} x {bits(t['precision'])}"
     if t["kept"]:
-        how += (f" + {t['kept']:,} kept at {t['keep'].name} ({bits(t['keep'])}: "
-                f"{', '.join(t['kept_roles'])})")
+        what = f"what {t['method']} leaves unquantized" if t.get("method") else \
+            ", ".join(t["kept_roles"])
+        how += f" + {t['kept']:,} kept at {t['keep'].name} ({bits(t['keep'])}: {what})"
     return how + _per(t.get("gpus", 1))
 
 
@@ -64,18 +76,32 @@ def optimizer_how(t: dict[str, Any]) -> str:
 def _kv(t: dict[str, Any]) -> str:
     parts = [f"{layers} layers x {tokens:,} tokens x {per:,}" for layers, tokens, per in
              t["groups"]]
-    return f"{t['batch']:,} x ({' + '.join(parts)}) values x {bits(t['precision'])}"
+    how = f"{t['batch']:,} x ({' + '.join(parts)}) values x {bits(t['precision'])}"
+    if t.get("block_tokens"):
+        how += f" (whole blocks of {t['block_tokens']} tokens)"
+    return how
 
 
 def _decoder_activations(t: dict[str, Any]) -> str:
     if t["checkpointing"]:
-        how = (f"{t['tokens']:,} tokens x ({t['layers']} layers x {t['hidden']:,} + one layer "
-               f"of {t['per_layer']:,})")
-    else:
-        how = (f"{t['tokens']:,} tokens x {t['layers']} layers x (6 x {t['hidden']:,} + 3 x "
-               f"{t['kv']:,} + 4 x {t['intermediate']:,})")
-    return (f"{how} x {bits(t['precision'])}"
-            + ("" if t["checkpointing"] else " + the norms' fp32 copies") + _per(t["gpus"]))
+        return (f"{t['tokens']:,} tokens: each layer's input ({t['layer_inputs']:,} B) + the "
+                f"larger of the loss's backward and one layer recomputed" + _per(t["gpus"]))
+    return (f"{t['tokens']:,} tokens x {t['layers']} layers as transformers saves them "
+            f"({t['mode']}, {t['attention']}) + the final norm and the loss's fp32 "
+            f"log-probabilities" + _per(t["gpus"]))
+
+
+def _workspace(t: dict[str, Any]) -> str:
+    how = (f"{t['tokens']:,} tokens x (3 x {t['intermediate']:,} + 4 x {t['hidden']:,}) x "
+           f"{t['act_bytes']} B")
+    if t["scores"]:
+        how += f" + scores {t['tokens']:,} x {t['heads']} heads x {t['keys']:,} keys x 4 B"
+    return how + f" + {t['rows']:,} x {t['vocab']:,} fp32 logits"
+
+
+def _gguf(t: dict[str, Any]) -> str:
+    return "llama.cpp's per-tensor types: " + ", ".join(f"{count} x {kind}" for kind, count, _
+                                                        in t["types"])
 
 
 def _activations(t: dict[str, Any]) -> str:
@@ -93,7 +119,7 @@ def _checkpointed(t: dict[str, Any]) -> str:
 PARTS: dict[str, tuple[Any, Any]] = {
     "weights": (lambda t: "weights", _weights),
     "base_weights": (lambda t: f"base weights, frozen ({t['precision'].name})", _weights),
-    "lora": (lambda t: f"LoRA adapters (rank {t['rank']})",
+    "lora": (lambda t: f"LoRA adapters (rank {t['rank']}, {t['precision'].name})",
              lambda t: f"{t['params']:,} = rank {t['rank']} x (in + out) per targeted linear"),
     "gradients": (lambda t: "gradients", lambda t: f"{t['params']:,} trainable x "
                   f"{bits(t['precision'])}" + _per(t["gpus"])),
@@ -102,13 +128,20 @@ PARTS: dict[str, tuple[Any, Any]] = {
     "optimizer": (lambda t: f"optimizer states ({t['optimizer']})",
                   lambda t: optimizer_how(t) + _per(t["gpus"])),
     "kv_cache": (lambda t: f"KV cache ({t['precision'].name})", _kv),
-    "decoder_workspace": (lambda t: "activation workspace", lambda t: (
-        f"{t['tokens']:,} tokens x (2 x {t['intermediate']:,} + 4 x {t['hidden']:,}) x "
-        f"{bits(t['precision'])} + {t['batch']:,} x {t['vocab']:,} fp32 logits")),
+    "decoder_workspace": (lambda t: "activation workspace", _workspace),
+    "gguf_weights": (lambda t: f"weights (GGUF {t['ftype']})", _gguf),
+    "autocast_copies": (lambda t: f"autocast weight copies ({t['precision'].name})", lambda t: (
+        f"({t['outside']:,} outside the layers + one layer's {t['one_layer']:,}, recomputed) "
+        f"x 2 B" if t["one_layer"] else f"{t['params']:,} linear weights x 2 B") +
+        _per(t["gpus"])),
+    "loss_backward": (lambda t: "loss backward (fp32 logits gradients)", lambda t: (
+        f"{t['tokens']:,} tokens x {t['vocab']:,} x 8 B, transient" + _per(t["gpus"]))),
     "workspace": (lambda t: "activation workspace", lambda t: (
         f"{t['batch']:,} x the largest layer's input and output ({t['values']:,} values) x "
         f"{bits(t['precision'])}")),
-    "decoder_activations": (_checkpointed, _decoder_activations),
+    "decoder_activations": (lambda t: "activations (checkpointed: layer inputs, then the peak "
+                            "in backward)" if t["checkpointing"] else
+                            "activations (saved for backward)", _decoder_activations),
     "activations": (_checkpointed, _activations),
 }
 
@@ -136,7 +169,27 @@ NOTES: dict[str, Any] = {
                                  f"as asked)."),
     "sliding_window": lambda t: (f"KV cache: {t['windowed']} of {t['layers']} layers attend "
                                  f"through a sliding window and keep window - 1 past tokens"),
+    "engine": lambda t: "Engine: " + engine_text(t["engine"]) + " (--engine, --chunk)",
+    "training_setup": lambda t: (
+        f"Assumed: {_run(t['mode'], t['master'], t['precision'].name)} (--mixed-precision), "
+        f"{t['attention']} attention (--attention), activation checkpointing "
+        f"{'on' if t['checkpointing'] else 'off'} (--checkpointing)"),
 }
+
+
+def engine_text(e: Any) -> str:
+    """An engine profile in words: how it prefills, its share of the GPU, its cache."""
+    parts = [f"{e.name}: " + (f"prefill in chunks of {e.chunk:,} tokens" if e.chunk else
+                              "the whole prompt in one pass")]
+    if e.memory_fraction != 1:
+        parts.append(f"{float(e.memory_fraction):g} of the GPU")
+    if e.block_tokens > 1:
+        parts.append(f"KV cache in blocks of {e.block_tokens} tokens")
+    if e.kv_default:
+        parts.append(f"an {e.kv_default} KV cache by default")
+    if not e.flash_attention:
+        parts.append("attention scores materialized (no flash attention)")
+    return ", ".join(parts)
 
 
 def note_text(note: Note) -> str:
@@ -151,8 +204,9 @@ def tool_why(terms: dict[str, Any]) -> str:
                 f"(weights, gradients, two moments, all at {p}), with no master weights or "
                 f"activations")
     return (f"DeepSpeed's ZeRO-3 estimator counts 18 bytes a parameter over {terms['gpus']} GPUs "
-            f"(fp16 weights and gradients, fp32 master and two moments, and its buffers), "
-            f"without activations")
+            f"(fp16 weights and gradients, fp32 master and two moments, and its buffers) and 4 "
+            f"bytes a parameter of the largest module, gathered whole ({terms['module']}: "
+            f"{terms['largest']:,}), without activations")
 
 
 def plan_text(plan: Plan, as_tool: tuple[int, dict[str, Any]] | None = None) -> str:
@@ -174,8 +228,10 @@ def fit_verdict(result: Fit, gpu: Any) -> str:
     """One sentence: does the plan fit on the GPU, and what it needs."""
     verdict = "fits" if result.fits else "does not fit"
     return (f"On {gpu.name} ({n(gpu.bytes)} bytes = {human(gpu.bytes, True)}; usable "
-            f"{human(result.usable, True)} after 1 GiB for the CUDA context and the "
-            f"allocator): {verdict}, {human(result.plan.total, True)} needed.")
+            f"{human(result.usable, True)} " + (
+                "after 1 GiB for the CUDA context and the allocator" if
+                result.usable == gpu.usable else "as vLLM's gpu_memory_utilization of it") +
+            f"): {verdict}, {human(result.plan.total, True)} needed.")
 
 
 def fit_lines(result: Fit) -> list[tuple[str, str]]:

@@ -221,9 +221,11 @@ def _memory(body: Any) -> dict[str, Any]:
     if body.gpu is None:
         return {"plan": strings(plan_dict(plan(report, setup)))}
     from ..gpus import find_gpu
+    from ..memory.fit import on_gpu
 
     gpu = find_gpu(body.gpu)
-    result = fit(report, setup, gpu.usable)
+    setup, usable = on_gpu(setup, gpu.bytes, gpu.name, gpu.usable)
+    result = fit(report, setup, usable)
     return {"plan": strings(plan_dict(result.plan)), "fit": strings(fit_dict(result, gpu))}
 
 

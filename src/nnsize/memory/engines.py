@@ -1,0 +1,106 @@
+"""Inference as engines serve it: how much of the GPU each takes, its KV cache, its workspace.
+
+transformers  generate(): the whole prompt in one forward pass (no chunking); the KV cache
+              grows with the tokens; the logits of the last position only (logits_to_keep=1),
+              in fp32.
+vllm          takes gpu_memory_utilization of the GPU (default 0.9, docs.vllm.ai "Optimization and
+              Tuning"); prefills in chunks of max_num_batched_tokens (vllm/engine/arg_utils.py
+              get_batch_defaults for `vllm serve`: 8,192 on GPUs of 70 GiB or more other than the
+              A100, 2,048 otherwise), samples up to max_num_seqs (256 or 1,024 there) rows of
+              logits in fp32, and gives the rest to the KV cache in blocks of 16 tokens.
+              CUDA graphs' memory and the non-torch allocations (NCCL, cuBLAS workspaces) are not
+              counted: vLLM measures them at start-up.
+llama.cpp     allocates the KV cache for the whole context at start-up at --cache-type-k/-v
+              (f16 by default), prefills n_ubatch tokens at a time (512; common/common.h,
+              ggml-org/llama.cpp 001d906), in fp32 intermediates; without flash attention the
+              compute buffer also holds one layer's attention scores (n_ubatch x context x heads
+              fp32).
+
+Every workspace here is an estimate: one chunk's transient tensors, each at its largest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from ..errors import NnsizeError, suggest
+
+ENGINES = ("transformers", "vllm", "llama.cpp")
+
+GiB = 2**30
+
+
+@dataclass(frozen=True)
+class Engine:
+    name: str
+    chunk: int | None  # prompt tokens per forward pass; None: the whole prompt at once
+    memory_fraction: Fraction  # of the GPU the engine may take (vLLM's gpu_memory_utilization)
+    block_tokens: int  # the KV cache is allocated in blocks of this many tokens
+    logits_rows: int | None  # rows of fp32 logits per step; None: one per sequence
+    flash_attention: bool = True
+    kv_default: str | None = None  # the engine's own KV cache type, where it has one
+
+
+def vllm_batch_defaults(gpu_bytes: int | None, gpu_name: str = "") -> tuple[int, int]:
+    """(max_num_batched_tokens, max_num_seqs) of `vllm serve` on this GPU."""
+    if gpu_bytes is not None and gpu_bytes >= 70 * GiB and "a100" not in gpu_name.lower():
+        return 8192, 1024
+    return 2048, 256
+
+
+def engine(name: str, chunk: int | None = None, memory_fraction: Fraction | None = None,
+           flash_attention: bool = True, gpu_bytes: int | None = None,
+           gpu_name: str = "") -> Engine:
+    """An engine profile with its defaults; chunk and memory_fraction override them."""
+    key = name.strip().lower()
+    if key not in ENGINES:
+        raise NnsizeError(f"unknown --engine {name!r}{suggest(key, ENGINES)}; one of "
+                          f"{', '.join(ENGINES)}")
+    if chunk is not None and chunk < 1:
+        raise NnsizeError(f"--chunk must be at least 1 token, got {chunk}")
+    if memory_fraction is not None and not 0 < memory_fraction <= 1:
+        raise NnsizeError(f"--gpu-memory-utilization must be in (0, 1], got "
+                          f"{float(memory_fraction)}")
+    if key == "transformers":
+        return Engine(key, chunk, memory_fraction or Fraction(1), 1, None, flash_attention)
+    if key == "vllm":
+        tokens, seqs = vllm_batch_defaults(gpu_bytes, gpu_name)
+        return Engine(key, chunk or tokens, memory_fraction or Fraction(9, 10), 16, seqs,
+                      flash_attention)
+    return Engine(key, chunk or 512, memory_fraction or Fraction(1), 1, None, flash_attention,
+                  "f16")
+
+
+def prefill_tokens(e: Engine, batch: int, context: int) -> int:
+    """Tokens one forward pass carries: the whole batch of prompts, or one chunk of them."""
+    tokens = batch * context
+    return min(tokens, e.chunk) if e.chunk else tokens
+
+
+def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermediate: int,
+                    heads: int, vocab: int, act_bytes: int) -> tuple[int, dict[str, Any]]:
+    """One forward pass's transient tensors at their largest, and the terms.
+
+    Per token of the pass: at the MLP's activation, three intermediates alive at once (the
+    activated gate, up, their product) and four hidden-sized tensors (residual, normed input,
+    the norm's fp32 copy): 3 x i + 4 x h values at the activation precision (llama.cpp: fp32;
+    measured for transformers' prefill on the CPU, tests/test_engines.py); without flash
+    attention one layer's scores (heads x context fp32 per token); and the fp32 logits of the
+    rows sampled.
+    """
+    tokens = prefill_tokens(e, batch, context)
+    a = 4 if e.name == "llama.cpp" else act_bytes
+    total = tokens * (3 * intermediate + 4 * hidden) * a
+    scores = 0 if e.flash_attention else tokens * heads * context * 4
+    rows = batch if e.logits_rows is None else min(e.logits_rows, tokens)
+    total += scores + rows * vocab * 4
+    return total, {"tokens": tokens, "intermediate": intermediate, "hidden": hidden,
+                   "act_bytes": a, "heads": heads, "keys": context, "scores": scores,
+                   "rows": rows, "vocab": vocab}
+
+
+def paged(tokens: int, block_tokens: int) -> int:
+    """Tokens a paged cache holds for a sequence: whole blocks."""
+    return -(-tokens // block_tokens) * block_tokens

@@ -1,0 +1,114 @@
+"""Engine profiles: chunked prefill, vLLM's share of the GPU and its paged cache, llama.cpp."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+import nnsize
+from nnsize.errors import NnsizeError
+from nnsize.memory import Setup, plan
+from nnsize.memory.engines import (
+    engine,
+    paged,
+    prefill_tokens,
+    vllm_batch_defaults,
+    workspace_bytes,
+)
+
+GiB = 2**30
+
+
+def test_defaults() -> None:
+    assert vllm_batch_defaults(24 * GiB) == (2048, 256)
+    assert vllm_batch_defaults(80 * GiB, "h100-80gb") == (8192, 1024)
+    assert vllm_batch_defaults(80 * GiB, "a100-80gb") == (2048, 256)  # the A100 is excepted
+    v = engine("vllm", gpu_bytes=24 * GiB)
+    assert (v.chunk, v.memory_fraction, v.block_tokens) == (2048, Fraction(9, 10), 16)
+    assert engine("llama.cpp").chunk == 512 and engine("llama.cpp").kv_default == "f16"
+    assert engine("transformers").chunk is None
+
+
+def test_chunked_prefill_bounds_the_workspace() -> None:
+    t, v = engine("transformers"), engine("vllm", gpu_bytes=24 * GiB)
+    assert prefill_tokens(t, 2, 8192) == 16_384 and prefill_tokens(v, 2, 8192) == 2048
+    # Llama-3.1-8B shapes, bf16: 2,048 x (3 x 14,336 + 4 x 4,096) x 2 = 243,269,632
+    # + min(256 sampled rows, 2,048) x 128,256 x 4 = 131,334,144
+    total, _ = workspace_bytes(v, 2, 8192, 4096, 14_336, 32, 128_256, 2)
+    assert total == 243_269_632 + 131_334_144
+    # without flash attention llama.cpp also holds one layer's scores: 512 x 32 x 8,192 x 4
+    cpp = engine("llama.cpp", flash_attention=False)
+    total, how = workspace_bytes(cpp, 1, 8192, 4096, 14_336, 32, 128_256, 2)
+    assert total == 512 * (3 * 14_336 + 4 * 4096) * 4 + 512 * 32 * 8192 * 4 + 128_256 * 4
+    assert "scores" in how
+
+
+def test_paged_blocks() -> None:
+    assert paged(1000, 16) == 1008 and paged(1024, 16) == 1024 and paged(7, 1) == 7
+
+
+def test_llama_cpp_keeps_an_f16_cache_and_vllm_whole_blocks() -> None:
+    report = nnsize.count("llama-3.1-8b")
+    lines = {line.part: line.bytes for line in plan(report, Setup(
+        dtype="q4_k_m", context=1000, engine="llama.cpp")).lines}
+    # 32 layers x 1,000 tokens x 8 kv heads x (128 + 128) x 2 bytes
+    assert lines["kv_cache"] == 32 * 1000 * 8 * 256 * 2  # fp16, llama.cpp's default
+    # llama.cpp: 4.8944 bits a weight with the 256 bytes of rope_freqs (tests/test_gguf_mix.py)
+    assert lines["gguf_weights"] == 4_912_898_048
+    lines = {line.part: line.bytes for line in plan(report, Setup(
+        context=1000, engine="vllm")).lines}
+    assert lines["kv_cache"] == 32 * 1008 * 8 * 256 * 2  # 63 blocks of 16 tokens
+
+
+def test_longest_context_with_chunked_prefill(capsys: pytest.CaptureFixture[str]) -> None:
+    """Llama-3.1-8B bf16 on a 24 GiB card: the whole prompt at once leaves room for ~39k
+    tokens; llama.cpp's 512-token micro-batches for ~65k; vLLM, with 0.9 of the card, ~52k."""
+    import json
+
+    from nnsize.cli import main
+
+    got = {}
+    for name in ("transformers", "vllm", "llama.cpp"):
+        assert main(["fit", "llama-3.1-8b", "--gpu", "24GiB", "--engine", name,
+                     "--json"]) == 0
+        got[name] = json.loads(capsys.readouterr().out)["longest_context"]
+    assert got["transformers"] < 40_000 < got["vllm"] < 60_000 < got["llama.cpp"]
+    assert got["vllm"] % 16 == 0
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"name": "tgi"}, "unknown --engine"),
+    ({"name": "vllm", "chunk": 0}, "--chunk"),
+    ({"name": "vllm", "memory_fraction": Fraction(3, 2)}, "gpu-memory-utilization"),
+])
+def test_bad_profiles(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(NnsizeError, match=message):
+        engine(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("dtype", ["fp32", "bf16"])
+def test_transformers_prefill_workspace_against_a_real_forward(dtype: str) -> None:
+    """The peak of live storages during a prefill (no_grad, logits of the last position), less
+    the KV cache it fills, against the workspace line: within 10%."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    from measure import _Live
+
+    config = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": 1000,
+              "hidden_size": 128, "intermediate_size": 344, "num_hidden_layers": 2,
+              "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 32,
+              "tie_word_embeddings": False}
+    hf = transformers.LlamaConfig(**{k: v for k, v in config.items()
+                                     if k not in ("model_type", "architectures")})
+    torch.manual_seed(0)
+    model = transformers.LlamaForCausalLM(hf).to(getattr(torch, {"fp32": "float32",
+                                                                  "bf16": "bfloat16"}[dtype]))
+    model.eval()
+    live = _Live(list(model.parameters()))
+    with torch.no_grad(), live:
+        model(input_ids=torch.randint(0, 1000, (2, 256)), use_cache=True, logits_to_keep=1)
+    lines = {line.part: line.bytes for line in plan(nnsize.count(config), Setup(
+        dtype=dtype, batch=2, context=256)).lines}
+    assert lines["decoder_workspace"] + lines["kv_cache"] == \
+        pytest.approx(live.peak, rel=0.10)

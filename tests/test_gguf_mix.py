@@ -1,0 +1,161 @@
+"""GGUF named mixes against llama.cpp's published sizes and files written by the gguf package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import nnsize
+from nnsize.errors import NnsizeError
+from nnsize.memory import gguf_mix
+
+# llama.cpp's tools/quantize/README.md (ggml-org/llama.cpp, commit 311c2c9f0ebd6e08f5b20e8827c
+# 654cebb7a41d6), table "meta-llama/Llama-3.1-8B": llama-bench's bits per weight, i.e. the
+# tensor data x 8 / 8,030,261,312 parameters (8,030,261,248 of the model and the 64 of the
+# rope_freqs.weight the converter adds for Llama 3.1's rope scaling).  The same table's GiB:
+# Q4_K_M 4.58, Q5_K_M 5.33, Q6_K 6.14, Q8_0 7.95, IQ4_XS 4.17.  (Its IQ4_NL and Q4_K_S rows
+# share their speed columns; their bits differ and are both matched here.)
+PUBLISHED_BPW = {
+    "IQ1_S": "2.0042", "IQ1_M": "2.1460", "IQ2_XXS": "2.3824", "IQ2_XS": "2.5882",
+    "IQ2_S": "2.7403", "IQ2_M": "2.9294", "IQ3_XXS": "3.2548", "IQ3_XS": "3.4977",
+    "IQ3_S": "3.6606", "IQ3_M": "3.7628", "IQ4_XS": "4.4597", "IQ4_NL": "4.6818",
+    "Q2_K_S": "2.9697", "Q2_K": "3.1593", "Q3_K_S": "3.6429", "Q3_K_L": "4.2979",
+    "Q4_K_S": "4.6672", "Q4_K_M": "4.8944", "Q5_K_S": "5.5704", "Q5_K_M": "5.7036",
+    "Q6_K": "6.5633", "Q8_0": "8.5008", "F16": "16.0005",
+}
+# The IQ1 / IQ2 / IQ3_XXS types cannot be made without an importance matrix (llama-quant.cpp's
+# tensor_requires_imatrix), so those rows were made with one; for the others it changes
+# nothing but IQ4_XS / IQ4_NL's first ffn_down layers, and those rows match without one.
+WITH_IMATRIX = {"IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ2_M", "IQ3_XXS"}
+ROPE_FREQS = ("rope_freqs.weight", (64,))  # head_dim / 2 fp32 factors, written by the converter
+
+
+def _llama_31_8b(ftype: str) -> gguf_mix.Mix:
+    report = nnsize.count("llama-3.1-8b")
+    tensors = gguf_mix.report_tensors(report) + [ROPE_FREQS]
+    return gguf_mix.Mix(ftype, tuple(gguf_mix.assign(tensors, ftype, gguf_mix.hparams(report),
+                                                     ftype in WITH_IMATRIX, "F16")))
+
+
+@pytest.mark.parametrize("ftype", sorted(PUBLISHED_BPW))
+def test_llama_31_8b_matches_the_published_bits_per_weight(ftype: str) -> None:
+    m = _llama_31_8b(ftype)
+    assert m.params == 8_030_261_312
+    bpw = m.tensor_bytes * 8 / m.params
+    assert f"{bpw:.4f}" == PUBLISHED_BPW[ftype]  # to the 4 decimals published (well within 1%)
+
+
+def test_q4_k_m_per_tensor_choices() -> None:
+    types = {t.name: t.ggml_type for t in _llama_31_8b("Q4_K_M").tensors}
+    # use_more_bits over 32 layers: i < 4, i >= 28, or (i - 4) % 3 == 2 -> 6, 9, ..., 27
+    more = set(range(4)) | set(range(28, 32)) | set(range(6, 28, 3))
+    assert len(more) == 16  # 4 + 4 + 8
+    for i in range(32):
+        want = "Q6_K" if i in more else "Q4_K"
+        assert types[f"blk.{i}.attn_v.weight"] == want
+        assert types[f"blk.{i}.ffn_down.weight"] == want
+        assert types[f"blk.{i}.attn_q.weight"] == "Q4_K"
+        assert types[f"blk.{i}.attn_norm.weight"] == "F32"
+    assert types["output.weight"] == "Q6_K"
+    assert types["token_embd.weight"] == "Q4_K"  # not tied: the embedding takes the default
+    assert types["rope_freqs.weight"] == "F32"
+
+
+def test_q4_0_puts_the_head_at_q6_k_and_imatrix_the_first_ffn_down_at_q4_1() -> None:
+    plain = {t.name: t.ggml_type for t in _llama_31_8b("Q4_0").tensors}
+    assert plain["output.weight"] == "Q6_K" and plain["blk.0.ffn_down.weight"] == "Q4_0"
+    report = nnsize.count("llama-3.1-8b")
+    imat = {t.name: t.ggml_type for t in gguf_mix.assign(
+        gguf_mix.report_tensors(report), "Q4_0", gguf_mix.hparams(report), imatrix=True)}
+    # n_layer / 8 = 4 first layers
+    assert [imat[f"blk.{i}.ffn_down.weight"] for i in (0, 3, 4)] == ["Q4_1", "Q4_1", "Q4_0"]
+
+
+def test_tied_embeddings_take_the_output_type() -> None:
+    report = nnsize.count("llama-3.2-1b")  # tie_word_embeddings: no output.weight in the file
+    types = {t.name: t.ggml_type for t in gguf_mix.mix(report, "Q4_K_M").tensors}
+    assert "output.weight" not in types and types["token_embd.weight"] == "Q6_K"
+
+
+def test_70b_attn_v_gets_q5_k() -> None:
+    report = nnsize.count("llama-3.1-70b")
+    types = {t.name: t.ggml_type for t in gguf_mix.mix(report, "Q4_K_S").tensors}
+    assert types["blk.0.attn_v.weight"] == "Q5_K"  # Q4_K_S: first 4 attn_v at Q5_K
+    assert types["blk.40.attn_v.weight"] == "Q5_K"  # LLM_TYPE_70B: Q4_K -> Q5_K
+
+
+def test_mixtral_experts_routers_and_attn_v() -> None:
+    report = nnsize.count("mixtral-8x7b")
+    m = gguf_mix.mix(report, "Q4_K_M")
+    types = {t.name: t.ggml_type for t in m.tensors}
+    shapes = {t.name: t.shape for t in m.tensors}
+    assert shapes["blk.0.ffn_gate_exps.weight"] == (8, 14336, 4096)  # gate_up_proj split in two
+    assert types["blk.0.ffn_gate_inp.weight"] == "F32"  # the router is never quantized
+    assert types["blk.5.attn_v.weight"] == "Q8_0"  # 8 experts: attn_v and attn_k at Q8_0
+    assert types["blk.5.attn_k.weight"] == "Q8_0"
+    assert types["blk.5.attn_output.weight"] == "Q5_K"
+    assert m.params == report.total_params
+
+
+def test_type_sizes_are_ggufs() -> None:
+    constants = pytest.importorskip("gguf.constants")
+    sizes = {k.name: v for k, v in constants.GGML_QUANT_SIZES.items()}
+    for name, size in gguf_mix.TYPE_SIZES.items():
+        assert sizes[name] == size
+
+
+def test_a_gguf_written_with_these_types_has_these_bytes(tmp_path: Path) -> None:
+    """A tiny Llama written by the gguf package with the Q4_K_M types: every tensor's bytes and
+    the file's size, to the byte."""
+    gguf = pytest.importorskip("gguf")
+    np = pytest.importorskip("numpy")
+    config = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": 1000,
+              "hidden_size": 256, "intermediate_size": 512, "num_hidden_layers": 16,
+              "num_attention_heads": 4, "num_key_value_heads": 1, "max_position_embeddings": 512,
+              "rms_norm_eps": 1e-5, "tie_word_embeddings": False}
+    report = nnsize.count(config)
+    m = gguf_mix.mix(report, "Q4_K_M")
+    path = tmp_path / "tiny-Q4_K_M.gguf"
+    writer = gguf.GGUFWriter(str(path), "llama")
+    for t in m.tensors:
+        qtype = gguf.GGMLQuantizationType[t.ggml_type]
+        block, size = gguf.GGML_QUANT_SIZES[qtype]
+        byte_shape = (*t.shape[:-1], t.shape[-1] // block * size)
+        writer.add_tensor(t.name, np.zeros(byte_shape, dtype=np.uint8), raw_dtype=qtype)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    reader = gguf.GGUFReader(str(path))
+    read = {t.name: (t.tensor_type.name, int(t.n_bytes)) for t in reader.tensors}
+    assert read == {t.name: (t.ggml_type, t.bytes) for t in m.tensors}
+    assert path.stat().st_size == reader.data_offset + m.padded_bytes()
+    # ffn_down at Q6_K in 16 layers: i < 2, i >= 14, (i - 2) % 3 == 2 -> 0, 1, 4, 7, 10, 13, 14, 15
+    assert [i for i in range(16) if read[f"blk.{i}.ffn_down.weight"][0] == "Q6_K"] == \
+        [0, 1, 4, 7, 10, 13, 14, 15]
+    # blk.0.attn_v: (64, 256) at Q6_K = 64 rows x 1 block x 210 bytes = 13,440
+    assert read["blk.0.attn_v.weight"] == ("Q6_K", 13_440)
+
+
+def test_falls_back_where_rows_are_not_whole_blocks() -> None:
+    hp = gguf_mix.Hparams(n_layer=1, n_head=1, n_head_kv=1)
+    out = gguf_mix.assign([("blk.0.attn_q.weight", (96, 96)), ("blk.0.ffn_up.weight", (96, 40))],
+                          "Q4_K_M", hp)
+    types = {t.name: t.ggml_type for t in out}
+    assert types == {"blk.0.attn_q.weight": "Q5_0",  # 96 % 256 != 0: Q4_K -> Q5_0 (32)
+                     "blk.0.ffn_up.weight": "F16"}  # 40 % 32 != 0 as well: F16
+
+
+def test_unknown_names_and_mixes_are_errors() -> None:
+    with pytest.raises(NnsizeError, match="Q4_K_M"):
+        gguf_mix.find_ftype("Q4_KM")
+    with pytest.raises(NnsizeError, match="no GGUF name"):
+        gguf_mix.gguf_names("model.layers.0.mystery.weight", (4, 4))
+
+
+def test_qwen2_with_80_layers_is_a_70b_too() -> None:
+    report = nnsize.count("qwen2.5-72b")  # llama.cpp: qwen2, 80 layers -> LLM_TYPE_70B
+    types = {t.name: t.ggml_type for t in gguf_mix.mix(report, "Q4_K_S").tensors}
+    assert types["blk.40.attn_v.weight"] == "Q5_K"
+    assert types["blk.0.attn_q.bias"] == "F32"  # Qwen's biases: 1-D, F32
