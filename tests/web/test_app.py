@@ -142,6 +142,11 @@ def test_a_plan_of_a_checkpoint_header() -> None:
     bad = client.post("/api/memory", json={"checkpoint": {
         "format": "safetensors", "file_size": 10, "header": "not base64!"}})
     assert bad.status_code == 400 and "base64" in bad.json()["detail"]
+    # a header of 2 MiB travels in a plan's body (over the 1 MiB of other JSON bodies)
+    big = base64.b64encode(struct.pack("<Q", 2**21) + b" " * 2**21).decode()
+    r = client.post("/api/memory", json={"checkpoint": {
+        "format": "safetensors", "file_size": 2**22, "header": big}})
+    assert r.status_code == 400  # read, and refused for what it says, not for its size
 
 
 def test_the_four_numbers_may_be_exact_strings() -> None:
