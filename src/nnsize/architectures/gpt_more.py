@@ -14,11 +14,13 @@ Windows = tuple[tuple[tuple[int | None, ...], int], ...]  # runs: (a block of wi
 
 
 def _decoder(h: int, inter: int, v: int, heads: int, kv: int, layers: int,
-             windows: Windows | None = None) -> Decoder:
+             windows: Windows | None = None, positions: int = 0) -> Decoder:
+    """positions: a learned position table's rows, the longest sequence (0: none)."""
     d = h // heads
     runs = windows if windows is not None else (((None,), layers),)
     return Decoder(h, inter, v, Layers(tuple(
-        (tuple(AttentionLayer(heads, kv, d, d, w) for w in block), n) for block, n in runs)))
+        (tuple(AttentionLayer(heads, kv, d, d, w) for w in block), n) for block, n in runs)),
+        positions=positions)
 
 
 def _head(a: Assembly, c: Config, v: int, h: int, tied_to: str, bias: bool = False,
@@ -43,7 +45,8 @@ def gpt_bigcode(family: str, c: Config, name: str, base: bool) -> Assembly:
     p = "" if base else "transformer."
     layers = c.int("num_hidden_layers")
     a = Assembly(name)
-    a.decoder = _decoder(h, inner, v, heads, 1 if mq else heads, layers)
+    a.decoder = _decoder(h, inner, v, heads, 1 if mq else heads, layers,
+                         positions=c.int("max_position_embeddings"))
     a.add("embeddings", "embedding", embedding(f"{p}wte", v, h) +
           embedding(f"{p}wpe", c.int("max_position_embeddings"), h))
     a.stack(f"{p}h.", layers, lambda i: {
@@ -92,7 +95,8 @@ def gpt_neo(family: str, c: Config, name: str, base: bool) -> Assembly:
     layers = c.int("num_layers")
     p = "" if base else "transformer."
     a = Assembly(name)
-    a.decoder = _decoder(h, inner, v, heads, heads, layers, _neo_windows(c, layers))
+    a.decoder = _decoder(h, inner, v, heads, heads, layers, _neo_windows(c, layers),
+                         c.int("max_position_embeddings"))
     a.add("embeddings", "embedding", embedding(f"{p}wte", v, h) +
           embedding(f"{p}wpe", c.int("max_position_embeddings"), h))
     a.stack(f"{p}h.", layers, lambda i: {
@@ -135,7 +139,8 @@ def openai_gpt(family: str, c: Config, name: str, base: bool) -> Assembly:
     layers = c.int("num_hidden_layers")
     p = "" if base else "transformer."
     a = Assembly(name)
-    a.decoder = _decoder(h, 4 * h, v, heads, heads, layers)
+    a.decoder = _decoder(h, 4 * h, v, heads, heads, layers,
+                         positions=c.int("max_position_embeddings"))
     a.add("embeddings", "embedding", embedding(f"{p}tokens_embed", v, h) +
           embedding(f"{p}positions_embed", c.int("max_position_embeddings"), h))
     a.stack(f"{p}h.", layers, lambda i: {
@@ -181,7 +186,8 @@ def biogpt(family: str, c: Config, name: str, base: bool) -> Assembly:
     heads = c.int("num_attention_heads")
     p = "" if base else "biogpt."
     a = Assembly(name)
-    a.decoder = _decoder(h, ffn, v, heads, heads, c.int("num_hidden_layers"))
+    a.decoder = _decoder(h, ffn, v, heads, heads, c.int("num_hidden_layers"),
+                         positions=c.int("max_position_embeddings"))
     a.add("embeddings", "embedding", embedding(f"{p}embed_tokens", v, h) +
           embedding(f"{p}embed_positions", c.int("max_position_embeddings") + 2, h))
     _fairseq_decoder(a, c, p, h, ffn)

@@ -42,7 +42,7 @@ def compute(report: Report, context: int) -> Compute:
     if d is None:
         raise NnsizeError("compute per token is for language models counted from a config")
     if context < 1:
-        raise NnsizeError("--context must be at least 1")
+        raise NnsizeError("context must be at least 1")
     if not d.layers or d.state_values:
         raise NnsizeError(f"{report.source}: compute of a model with state-space layers (their "
                           f"scan and convolution) is not modelled")
