@@ -15,7 +15,8 @@ from .seq2seq import stack_layer
 
 
 @register("whisper", {"vocab_size": 51865, "num_mel_bins": 80, "max_source_positions": 1500,
-                      "max_target_positions": 448, "tie_word_embeddings": True}, causal=False,
+                      "max_target_positions": 448, "tie_word_embeddings": True,
+                      "classifier_proj_size": 256, "use_weighted_layer_sum": False}, causal=False,
           aliases={"hidden_size": "d_model", "num_attention_heads": "encoder_attention_heads",
                    "num_key_value_heads": "encoder_attention_heads",
                    "num_hidden_layers": "encoder_layers"})
