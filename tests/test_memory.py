@@ -306,3 +306,45 @@ def test_weight_only_formats_follow_their_library(capsys: pytest.CaptureFixture[
     assert main(["memory", "mixtral-8x7b", "--dtype", "nf4", "--json"]) == 0
     how = json.loads(capsys.readouterr().out)["lines"][0]["how"]
     assert "what nf4 leaves unquantized" in how  # transformers 5: fused experts are not Linear
+
+
+@pytest.mark.parametrize("family", ["whisper", "bart", "mbart", "marian", "pegasus", "m2m_100",
+                                    "t5"])
+def test_encoder_decoder_cache_against_transformers(family: str) -> None:
+    # transformers' EncoderDecoderCache after one forward pass: the decoder's self-attention
+    # keys and values for its tokens, cross-attention's for the encoder's, in every layer
+    import warnings
+
+    if family == "t5":
+        config: dict[str, Any] = {"d_model": 16, "d_kv": 6, "num_heads": 3, "d_ff": 8,
+                                  "num_layers": 2, "num_decoder_layers": 3}
+    else:
+        config = {"d_model": 16, "encoder_attention_heads": 4, "decoder_attention_heads": 2,
+                  "encoder_layers": 2, "decoder_layers": 3, "encoder_ffn_dim": 8,
+                  "decoder_ffn_dim": 8, "max_position_embeddings": 64}
+    if family == "whisper":  # the encoder always reads max_source_positions frames
+        config.update(num_mel_bins=4, max_source_positions=10, max_target_positions=32)
+    config.update(vocab_size=64, pad_token_id=0, bos_token_id=0, eos_token_id=0,
+                  decoder_start_token_id=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cfg = transformers.CONFIG_MAPPING[family](**config)
+        model = transformers.AutoModelForSpeechSeq2Seq.from_config(cfg) if family == "whisper" \
+            else transformers.AutoModelForSeq2SeqLM.from_config(cfg)
+    batch, tokens, source = 2, 7, 11
+    inputs = {"input_features": torch.randn(batch, 4, 20)} if family == "whisper" else \
+        {"input_ids": torch.randint(1, 64, (batch, source))}
+    with torch.no_grad():
+        cache = model(**inputs, decoder_input_ids=torch.randint(1, 64, (batch, tokens)),
+                      use_cache=True).past_key_values
+    measured = sum(layer.keys.nbytes + layer.values.nbytes for part in (
+        cache.self_attention_cache, cache.cross_attention_cache) for layer in part.layers)
+    report = nnsize.count({"model_type": family, **config})
+    asked = 0 if family == "whisper" else source
+    p = plan(report, Setup(dtype="fp32", batch=batch, context=tokens, encoder_length=asked))
+    line = next(line for line in p.lines if line.part == "encoder_decoder_cache")
+    assert line.bytes == measured
+    assert "workspace" not in [line.part for line in p.lines]
+    # by hand, bart: 2 x 3 layers x (32 x 7 + 32 x 11) x 4 B = 13,824; t5: 2 x 3 x (36 x 7 +
+    # 36 x 11) x 4 = 15,552; whisper: 2 x 3 x (32 x 7 + 32 x 10 frames) x 4 = 13,056
+    assert measured == {"t5": 15_552, "whisper": 13_056}.get(family, 13_824)

@@ -131,6 +131,11 @@ PARTS: dict[str, tuple[Any, Any]] = {
                   lambda t: optimizer_how(t) + _per(t["gpus"])),
     "kv_cache": (lambda t: f"KV cache ({t['precision'].name})", _kv),
     "decoder_workspace": (lambda t: "activation workspace", _workspace),
+    "encoder_decoder_cache": (lambda t: f"KV cache: self- and cross-attention "
+                              f"({t['precision'].name})", lambda t: (
+        f"{t['batch']:,} x {t['layers']:,} decoder layers x ({t['self_values']:,} x "
+        f"{t['context']:,} decoder tokens + {t['cross_values']:,} x {t['encoder_tokens']:,} "
+        f"encoder tokens) x {bits(t['precision'])}")),
     "gguf_weights": (lambda t: f"weights (GGUF {t['ftype']})", _gguf),
     "autocast_copies": (lambda t: f"autocast weight copies ({t['precision'].name})", lambda t: (
         f"({t['outside']:,} outside the layers + one layer's {t['one_layer']:,}, recomputed) "
@@ -171,6 +176,12 @@ NOTES: dict[str, Any] = {
                                  f"as asked)."),
     "sliding_window": lambda t: (f"KV cache: {t['windowed']} of {t['layers']} layers attend "
                                  f"through a sliding window and keep window - 1 past tokens"),
+    "encoder_decoder": lambda t: (
+        f"Encoder-decoder: cross-attention caches {t['encoder_tokens']:,} encoder tokens in "
+        f"every decoder layer (" + ("as asked, --encoder-length" if t["asked"] else
+                                    "the encoder's fixed length" if t["fixed"] else
+                                    "as many as the context; --encoder-length sets it") +
+        "); one forward pass's workspace is not estimated for encoder-decoders"),
     "engine": lambda t: "Engine: " + engine_text(t["engine"]) + " (--engine, --chunk)",
     "training_setup": lambda t: (
         f"Assumed: {_run(t['mode'], t['master'], t['precision'].name)} (--mixed-precision), "
