@@ -348,3 +348,45 @@ def test_encoder_decoder_cache_against_transformers(family: str) -> None:
     # by hand, bart: 2 x 3 layers x (32 x 7 + 32 x 11) x 4 B = 13,824; t5: 2 x 3 x (36 x 7 +
     # 36 x 11) x 4 = 15,552; whisper: 2 x 3 x (32 x 7 + 32 x 10 frames) x 4 = 13,056
     assert measured == {"t5": 15_552, "whisper": 13_056}.get(family, 13_824)
+
+
+def test_mamba_compute_against_flop_counter() -> None:
+    # a tiny Mamba through transformers' reference (PyTorch) scan: FlopCounterMode counts the
+    # projections (mm), the depthwise conv and the scan's read-out C h (bmm); the state update
+    # dA h + dB x is elementwise there (FlopCounterMode counts no elementwise op), as are exp,
+    # softplus, the gate and the norms, which nnsize does not count either
+    import warnings
+
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = {"model_type": "mamba", "vocab_size": 64, "hidden_size": 16, "state_size": 4,
+              "num_hidden_layers": 2, "expand": 2, "conv_kernel": 3,
+              "architectures": ["MambaForCausalLM"]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cfg = transformers.MambaConfig(**{k: v for k, v in config.items()
+                                          if k not in ("model_type", "architectures")})
+        model = transformers.MambaForCausalLM(cfg).eval()
+    s, layers, inner, n, k = 10, 2, 32, 4, 3
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(torch.randint(0, 64, (1, s)), use_cache=False)
+    flops = {str(op): v for op, v in counter.get_flop_counts()["Global"].items()}
+    c = compute(nnsize.count(config), s)
+    conv = layers * inner * k  # 2 x 32 x 3 = 192 MACs a token, inside linear_macs
+    assert flops["aten.mm"] == 2 * s * (c.linear_macs - conv)  # 2 x 10 x 4,736 = 94,720
+    assert c.scan_macs == 2 * layers * inner * n == 512
+    assert flops["aten.bmm"] == 2 * s * c.scan_macs // 2  # the read-out: 2 x 10 x 256 = 5,120
+    # transformers pads the conv by k - 1 and drops the k - 1 extra outputs it computes
+    assert flops["aten.convolution"] == 2 * (s + k - 1) * conv  # 2 x 12 x 192 = 4,608
+    assert c.prefill_flops == 2 * s * (c.linear_macs + c.scan_macs)
+
+
+def test_state_space_lines_are_named_ssm_state() -> None:
+    from nnsize.render.plan import line_name
+
+    mamba = {"model_type": "mamba", "vocab_size": 64, "hidden_size": 16, "state_size": 4,
+             "num_hidden_layers": 2, "expand": 2, "conv_kernel": 3}
+    line = next(x for x in plan(nnsize.count(mamba), Setup()).lines if x.part == "kv_cache")
+    assert line_name(line) == "SSM state (bf16)"
+    # one sequence: 2 layers x (32 x 3 conv window + 32 x 4 SSM) = 448 values x 2 B
+    assert line.bytes == 896

@@ -290,6 +290,9 @@ class Decoder:
     state_values: int = 0
     # feature tokens one image becomes in the context (image-text models; 0: text only)
     image_tokens: int = 0
+    # SSM state elements over all state-space layers (Mamba: inner x N a layer; Mamba-2:
+    # heads x head_dim x N): a token updates each (h = dA h + dB x) and reads it (y = C h)
+    scan_values: int = 0
 
 
 @dataclass(frozen=True)

@@ -129,7 +129,9 @@ PARTS: dict[str, tuple[Any, Any]] = {
                        lambda t: f"{t['params']:,} x 32 bits" + _per(t["gpus"])),
     "optimizer": (lambda t: f"optimizer states ({t['optimizer']})",
                   lambda t: optimizer_how(t) + _per(t["gpus"])),
-    "kv_cache": (lambda t: f"KV cache ({t['precision'].name})", _kv),
+    "kv_cache": (lambda t: ("SSM state" if not t.get("groups") else
+                            "KV cache and SSM state" if t.get("state") else "KV cache") +
+                 f" ({t['precision'].name})", _kv),
     "decoder_workspace": (lambda t: "activation workspace", _workspace),
     "encoder_decoder_cache": (lambda t: f"KV cache: self- and cross-attention "
                               f"({t['precision'].name})", lambda t: (
@@ -277,6 +279,9 @@ def compute_text(source: str, c: Compute) -> str:
     return "\n".join([
         f"{source}: compute (1 multiply-accumulate = 2 FLOPs)",
         f"  per token, linear layers (active experts only): {n(c.linear_macs)} MACs",
+        *([f"  per token, the state-space scan: {n(c.scan_macs)} MACs (2 per SSM state "
+           f"element: update and read-out; exp, softplus, gates and norms not counted)"]
+          if c.scan_macs else []),
         f"  prefill of {n(c.context)} tokens: {n(c.prefill_flops)} FLOPs, attention's QK^T and "
         f"AV included ({n(c.attention_macs_prefill)} MACs; causal: position t attends to t "
         f"keys, about half the full {n(c.context)} x {n(c.context)})",
