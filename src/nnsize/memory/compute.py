@@ -39,7 +39,8 @@ def compute(report: Report, context: int) -> Compute:
 
     Linear: the active parameters of every weight matrix except the embedding lookup (the head
     does multiply); a state-space layer's depthwise convolution counts its kernel (I x k MACs a
-    token) there too.  Scan: 2 x the SSM state elements (Decoder.scan_values) a token.  Attention, causal: position t attends to t keys (or a sliding window's),
+    token) there too.  Scan: 2 x the SSM state elements (Decoder.scan_values) a token.
+    Attention, causal: position t attends to t keys (or a sliding window's),
     q.k and a.v: heads x (key_dim + value_dim) MACs per key; a prompt of s tokens sums t = 1..s,
     about half of the full s x s (the causal factor).
     """
