@@ -390,3 +390,22 @@ def test_state_space_lines_are_named_ssm_state() -> None:
     assert line_name(line) == "SSM state (bf16)"
     # one sequence: 2 layers x (32 x 3 conv window + 32 x 4 SSM) = 448 values x 2 B
     assert line.bytes == 896
+
+
+def test_images_join_the_context() -> None:
+    # LLaVA-1.5 (transformers' default LlavaConfig): CLIP ViT-L/14 at 336 px, 576 tokens an
+    # image; 2 images and 2,048 text tokens are a context of 2,048 + 2 x 576 = 3,200 tokens
+    from nnsize.errors import NnsizeError
+    from nnsize.memory.compute import image_context
+
+    config = transformers.LlavaConfig().to_dict()
+    report = nnsize.count(config)
+    assert image_context(report, 2048, 2) == 3200
+    with_images = plan(report, Setup(context=2048, images=2))
+    as_text = plan(report, Setup(context=3200))
+    kv = [next(x.bytes for x in p.lines if x.part == "kv_cache") for p in (with_images, as_text)]
+    assert kv[0] == kv[1] == 32 * 3200 * 8192 * 2  # layers x tokens x 2 x 4,096 x 2 B
+    assert "images" in [note.key for note in with_images.notes]
+    assert compute(report, image_context(report, 2048, 2)) == compute(report, 3200)
+    with pytest.raises(NnsizeError, match="no fixed number of tokens per image"):
+        plan(nnsize.count("llama-3.1-8b"), Setup(images=1))

@@ -34,6 +34,21 @@ class Compute:
         return 3 * self.prefill_flops // self.context
 
 
+def image_context(report: Report, context: int, images: int) -> int:
+    """The context with images in it: context + images x the model's tokens per image
+    (LLaVA-1.5: 2,048 + 2 x 576 = 3,200)."""
+    if images == 0:
+        return context
+    if images < 0:
+        raise NnsizeError(f"images must be 0 or more, got {images}")
+    d = report.decoder
+    if d is None or not d.image_tokens:
+        raise NnsizeError(f"images: {report.source} has no fixed number of tokens per image "
+                          f"(nnsize knows it for LLaVA, Gemma 3 and Mistral 3; Qwen2-VL's "
+                          f"depends on the image's size): give the tokens in the context")
+    return context + images * d.image_tokens
+
+
 def compute(report: Report, context: int) -> Compute:
     """Multiply-accumulates of a language model, per token and over a prompt.
 

@@ -57,7 +57,18 @@ class Plan:
 
 def plan(report: Report, s: Setup) -> Plan:
     s.check()
+    text = s.context
+    if s.images:
+        from dataclasses import replace
+
+        from .compute import image_context
+
+        s = replace(s, context=image_context(report, s.context, s.images))
+        s.check()
     p = _train(report, s) if s.train else _infer(report, s)
+    if s.images and report.decoder is not None:
+        p.notes.append(Note("images", {"images": s.images, "tokens": report.decoder.image_tokens,
+                                       "text": text, "context": s.context}))
     d = report.decoder
     if d is not None and d.positions and s.context > d.positions:
         p.notes.append(Note("past_positions", {"positions": d.positions, "context": s.context}))

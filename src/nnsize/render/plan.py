@@ -184,6 +184,9 @@ NOTES: dict[str, Any] = {
                                     "the encoder's fixed length" if t["fixed"] else
                                     "as many as the context; --encoder-length sets it") +
         "); one forward pass's workspace is not estimated for encoder-decoders"),
+    "images": lambda t: (f"Images: {t['images']:,} x {t['tokens']:,} tokens each join the "
+                         f"{t['text']:,} text tokens: a context of {t['context']:,} for the KV "
+                         f"cache and compute (the vision tower's own work is not in them)"),
     "engine": lambda t: "Engine: " + engine_text(t["engine"]) + " (--engine, --chunk)",
     "training_setup": lambda t: (
         f"Assumed: {_run(t['mode'], t['master'], t['precision'].name)} (--mixed-precision), "
