@@ -209,7 +209,8 @@ def speed_dict(s: Speed) -> dict[str, Any]:
 
     hw, e = s.hardware, s.engine
     return {
-        "model": s.source, "dtype": s.dtype, "kv_dtype": s.kv_dtype, "batch": s.batch,
+        "model": s.source, "dtype": s.dtype, "gguf_mix": s.gguf_mix, "kv_dtype": s.kv_dtype,
+        "batch": s.batch,
         "context": s.context, "prompt": s.prompt, "layers": s.layers,
         "hardware": {"gpu": hw.name, "gpus": hw.gpus, "bandwidth_bytes_per_s": hw.bandwidth,
                      "peak_flops": hw.peak_flops, "compute_dtype": hw.compute,
