@@ -327,6 +327,8 @@ GOLDEN_CASES = {
     "speed_tp.txt": ["speed", "deepseek-v3", "--gpu", "h100-80gb", "--gpus", "8", "--dtype",
                      "fp8", "--batch", "32"],
     "speed.json": ["speed", "qwen3-30b-a3b", "--gpu", "m2-ultra", "--json"],
+    "speed_gguf.txt": ["speed", "llama-3.1-8b", "--gpu", "rtx-4090", "--dtype", "q4_k_m",
+                       "--context", "4096"],
     "train_time.txt": ["train-time", "llama-3.1-8b", "--tokens", "15T", "--gpu", "h100-80gb",
                        "--gpus", "1024", "--mfu", "0.4"],
 }

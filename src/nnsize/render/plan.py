@@ -173,6 +173,10 @@ NOTES: dict[str, Any] = {
 
 def engine_text(e: Any) -> str:
     """An engine profile in words: how it prefills, its share of the GPU, its cache."""
+    from ..engines import NO_ALLOCATION
+
+    if not e.profiled:
+        return NO_ALLOCATION.format(e.name)
     parts = [f"{e.name}: " + (f"prefill in chunks of {e.chunk:,} tokens" if e.chunk else
                               "the whole prompt in one pass")]
     if e.memory_fraction != 1:

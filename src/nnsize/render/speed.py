@@ -76,7 +76,9 @@ def _step_lines(step: Step, s: Speed, tokens: int, sequences: int = 1) -> list[s
     lines.append(f"  roofline        {_s(step.roofline_s)}: {step.bound} binds -> "
                  f"{_per(tokens, step.roofline_s, sequences)}")
     lines.append(f"  expected        {_expected(step, s)} -> "
-                 f"{_per(tokens, step.expected_s, sequences)} ({s.engine.name})")
+                 f"{_per(tokens, step.expected_s, sequences)} ({s.engine.name}"
+                 + ("" if s.engine.measured else ": no published measurement, the roofline")
+                 + ")")
     return lines
 
 
