@@ -222,13 +222,23 @@ def plan_text(plan: Plan, as_tool: tuple[int, dict[str, Any]] | None = None) -> 
     return "\n".join(out)
 
 
+def _usable_why(gpu: Any) -> str:
+    """Why the usable memory is what it is (gpus.GPU.usable), in words."""
+    if getattr(gpu, "unified", False):
+        share = "3/4" if gpu.usable == gpu.bytes * 3 // 4 else "2/3"
+        return (f"= {share} of it, macOS's GPU limit on unified memory (Metal's "
+                f"recommendedMaxWorkingSetSize: 3/4 above 36 GiB, 2/3 at or below; sysctl "
+                f"iogpu.wired_limit_mb raises it)")
+    return "after 1 GiB for the CUDA context and the allocator"
+
+
 def fit_text(result: Fit, gpu: Any) -> str:
     verdict = "fits" if result.fits else "does not fit"
     out = [plan_text(result.plan), "",
            f"On {gpu.name} ({n(gpu.bytes)} bytes = {human(gpu.bytes, True)}; usable "
            f"{human(result.usable, True)} " + (
-               "after 1 GiB for the CUDA context and the allocator" if
-               result.usable == gpu.usable else "as vLLM's gpu_memory_utilization of it") +
+               _usable_why(gpu) if result.usable == gpu.usable else
+               "as vLLM's gpu_memory_utilization of it") +
            f"): {verdict}, {human(result.plan.total, True)} needed.",
            f"Largest batch at this context: {_or(result.largest_batch, 'none fits')}",
            f"Longest context at this batch: {_or(result.longest_context, 'none fits')}",
