@@ -94,6 +94,8 @@ def _infer(report: Report, s: Setup) -> Plan:
         p.lines.append(Line("gguf_weights", m.tensor_bytes,
                             {"ftype": mix, "types": sorted((t, n, b) for t, (n, b) in
                                                            m.by_type().items())}))
+        p.notes.append(Note("gguf_file", {"padding": m.padded_bytes() - m.tensor_bytes,
+                                          "tensors": len(m.tensors)}))
     else:
         weights, terms = weight_bytes(report, precision, compute, s.keep)
         p.lines.append(Line("weights", weights, terms))

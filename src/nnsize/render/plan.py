@@ -164,6 +164,12 @@ NOTES: dict[str, Any] = {
     "sliding_window": lambda t: (f"KV cache: {t['windowed']} of {t['layers']} layers attend "
                                  f"through a sliding window and keep window - 1 past tokens"),
     "engine": lambda t: "Engine: " + engine_text(t["engine"]) + " (--engine, --chunk)",
+    "gguf_file": lambda t: (
+        f"GGUF file: the weights line is the tensor data of its {t['tensors']:,} tensors (as "
+        f"llama.cpp loads them); the file also holds its header and metadata, the tokenizer "
+        f"among them (a few MB)"
+        + (f", and {t['padding']:,} bytes of 32-byte alignment padding" if t["padding"] else "")
+        + ", not counted here"),
     "training_setup": lambda t: (
         f"Assumed: {_run(t['mode'], t['master'], t['precision'].name)} (--mixed-precision), "
         f"{t['attention']} attention (--attention), activation checkpointing "
