@@ -45,3 +45,38 @@ def test_differences_are_listed(tmp_path: Path, capsys: pytest.CaptureFixture[st
     out = capsys.readouterr().out
     assert "Only in A (1):\n  model.norm.weight" in out
     assert "model.layers.0.mlp.up_proj.weight: [12, 8] vs [3, 3]" in out
+
+
+@pytest.mark.parametrize(("model_type", "extra"), [
+    ("qwen3_moe", {"num_local_experts": 3, "moe_intermediate_size": 6}),
+    ("mixtral", {"num_local_experts": 3}),
+    ("deepseek_v3", {"n_routed_experts": 4, "n_shared_experts": 1, "n_group": 1,
+                     "topk_group": 1, "moe_intermediate_size": 6, "first_k_dense_replace": 1,
+                     "q_lora_rank": 6, "kv_lora_rank": 4, "qk_rope_head_dim": 2,
+                     "qk_nope_head_dim": 2, "v_head_dim": 2, "num_key_value_heads": 4}),
+])
+def test_experts_saved_one_by_one_match_the_fused_form(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], model_type: str,
+        extra: dict[str, object]) -> None:
+    # transformers 5 builds experts.gate_up_proj [n, 2 x inter, hidden] and saves
+    # experts.{j}.gate_proj / up_proj / down_proj, one expert at a time
+    transformers = pytest.importorskip("transformers")
+    import nnsize
+
+    config = transformers.CONFIG_MAPPING[model_type](
+        hidden_size=16, intermediate_size=12, num_hidden_layers=2, num_attention_heads=4,
+        vocab_size=32, num_experts_per_tok=1, pad_token_id=0, bos_token_id=0, eos_token_id=0,
+        **extra)
+    arch = transformers.models.auto.modeling_auto.MODEL_FOR_CAUSAL_LM_MAPPING_NAMES[model_type]
+    getattr(transformers, arch)(config).save_pretrained(tmp_path)
+    capsys.readouterr()
+    assert main(["diff", str(tmp_path / "config.json"),
+                 str(tmp_path / "model.safetensors")]) == 0
+    out = capsys.readouterr().out
+    assert "Same tensors and shapes." in out and "Experts stored one by one" in out
+    # DeepSeek-V3's e_score_correction_bias: a buffer in both reports, as in the model
+    a = nnsize.count(str(tmp_path / "config.json"))
+    b = nnsize.count(str(tmp_path / "model.safetensors"))
+    assert (a.total_params, a.buffers) == (b.total_params, b.buffers)
+    if model_type == "deepseek_v3":
+        assert b.buffers == 4  # 4 routed experts, one layer with experts

@@ -1,10 +1,10 @@
 """The imports of src/nnsize, read with ast (nothing is executed): no cycle, and each package
 imports only those below it.
 
-    core (errors, units, model, precision, spec)  <  layers  <  sources (network, shorthand,
-    architectures, importers, sources)  <  analyses (memory, sparsity, initialization, search,
-    growth, diff, gpus, speed)  <  render  <  cli, web  <  the package itself (__init__,
-    conveniences)
+    core (errors, units, model, precision, spec, files)  <  layers  <  sources (network,
+    shorthand, architectures, importers, hub, diff, sources)  <  analyses (memory, sparsity,
+    initialization, search, growth, gpus, speed)  <  render  <  cli, web  <  the package
+    itself (__init__, conveniences)
 
 Imports inside functions count too: a lazy import is still a dependency.
 """
@@ -19,10 +19,12 @@ import pytest
 SRC = Path(__file__).parent.parent / "src" / "nnsize"
 
 LEVELS = [
-    ("errors", "units", "model", "precision", "spec", "version"),
+    ("errors", "units", "model", "precision", "spec", "version", "files"),
     ("layers",),
-    ("network", "shorthand", "architectures", "importers", "sources"),
-    ("memory", "sparsity", "initialization", "search", "growth", "diff", "gpus", "speed"),
+    # diff sits with the sources: a pure comparison of two reports, which hub/ uses to say
+    # where a model's config and its checkpoint differ
+    ("network", "shorthand", "architectures", "importers", "hub", "diff", "sources"),
+    ("memory", "sparsity", "initialization", "search", "growth", "gpus", "speed"),
     ("render",),
     ("cli", "web"),
     ("__init__", "conveniences", "__main__"),

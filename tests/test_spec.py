@@ -61,7 +61,18 @@ def test_yaml_aliases_cannot_blow_up(tmp_path: Path) -> None:
     lines += ["input_shape: [3]", "layers: [*a8]"]
     path = tmp_path / "laughs.yaml"
     path.write_text("\n".join(lines))
+    # 9^8 = 43,046,721 layers: refused while still a graph of 17 nodes, before anything
+    # (the walker, an error message, the report's name) expands it
+    with pytest.raises(SpecError, match="aliases expand it to more than 1,000,000 values"):
+        nnsize.count(str(path))
+
+
+def test_yaml_aliases_within_the_bound_are_read(tmp_path: Path) -> None:
+    # one block used three times: 3 x (Linear + ReLU) after the input
+    path = tmp_path / "blocks.yaml"
+    path.write_text("block: &b {layers: [{type: Linear, out_features: 4}, {type: ReLU}]}\n"
+                    "input_shape: [4]\nlayers: [*b, *b, *b]\n")
     data = __import__("nnsize.spec", fromlist=["load"]).load(str(path))
-    spec = {"input_shape": data["input_shape"], "layers": data["layers"]}
-    with pytest.raises(SpecError, match="more than 1,000,000 layers"):
-        nnsize.count(spec)
+    # 3 x (4 x 4 + 4) = 60
+    assert nnsize.count({"input_shape": data["input_shape"],
+                         "layers": data["layers"]}).total_params == 60

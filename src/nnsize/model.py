@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -200,6 +200,79 @@ class AttentionLayer:
     latent_dim: int | None = None
 
 
+Run = tuple[tuple[AttentionLayer, ...], int]  # a block of consecutive layers, and its repeats
+
+
+@dataclass(frozen=True)
+class Layers:
+    """A decoder's attention layers as runs of repeated blocks, so that a model of 10^15 layers
+    (or of 10^6 alternating local and global ones) is a few entries:
+
+        Layers.periodic((local, global), 5)  ->  local global local global local
+    """
+
+    runs: tuple[Run, ...]
+
+    @staticmethod
+    def of(layers: Iterable[AttentionLayer]) -> Layers:
+        """Layers listed one by one; equal neighbours merge into one run."""
+        runs: list[list[Any]] = []
+        for layer in layers:
+            if runs and runs[-1][0] == (layer,):
+                runs[-1][1] += 1
+            else:
+                runs.append([(layer,), 1])
+        return Layers(tuple((block, n) for block, n in runs))
+
+    @staticmethod
+    def periodic(block: tuple[AttentionLayer, ...], count: int) -> Layers:
+        """count layers that repeat block, the last repeat cut short where count ends."""
+        whole, rest = divmod(count, len(block))
+        runs = [(block, whole)] if whole else []
+        return Layers(tuple(runs + ([(block[:rest], 1)] if rest else [])))
+
+    def __len__(self) -> int:
+        return sum(len(block) * n for block, n in self.runs)
+
+    def __getitem__(self, i: int) -> AttentionLayer:
+        if i < 0:
+            i += len(self)
+        for block, n in self.runs:
+            if 0 <= i < len(block) * n:
+                return block[i % len(block)]
+            i -= len(block) * n
+        raise IndexError("layer index out of range")
+
+    def __iter__(self) -> Iterator[AttentionLayer]:
+        """Every layer one by one (meant for small models and tests; see counts())."""
+        for block, n in self.runs:
+            for _ in range(n):
+                yield from block
+
+    def split_counts(self, at: int) -> list[tuple[AttentionLayer, int, int]]:
+        """Each distinct layer with how many like it come before index at, and from at on."""
+        out: dict[AttentionLayer, list[int]] = {}
+        position = 0
+        for block, n in self.runs:
+            for j, layer in enumerate(block):
+                first = position + j  # this layer's indexes: first + k x len(block), k < n
+                # how many of them are >= at: k >= ceil((at - first) / len(block))
+                skip = min(n, max(0, -(-(at - first) // len(block))))
+                counts = out.setdefault(layer, [0, 0])
+                counts[0] += skip
+                counts[1] += n - skip
+            position += len(block) * n
+        return [(layer, before, after) for layer, (before, after) in out.items()]
+
+    def counts(self) -> list[tuple[AttentionLayer, int]]:
+        """Each distinct layer with how many layers are like it, in order of first use."""
+        out: dict[AttentionLayer, int] = {}
+        for block, n in self.runs:
+            for layer in block:
+                out[layer] = out.get(layer, 0) + n
+        return list(out.items())
+
+
 @dataclass(frozen=True)
 class Decoder:
     """The shape of a decoder-only language model, for the memory and compute planner."""
@@ -207,9 +280,45 @@ class Decoder:
     hidden: int
     intermediate: int
     vocab: int
-    layers: tuple[AttentionLayer, ...]
+    layers: Layers
     experts_per_token: int = 0  # 0: dense
     expert_intermediate: int = 0
+
+
+def _totals(rows: tuple[Row, ...]) -> dict[str, int]:
+    """The sums of Row's properties over rows, in one pass over the tensors (a checkpoint of a
+    million tensors is summed in a second, not in eight passes through properties)."""
+    weights = biases = other = trainable = frozen = buffers = macs = active = 0
+    for r in rows:
+        w = b = o = t = f = buf = 0
+        for x in r.tensors:
+            if x.shared_with:
+                continue
+            n = numel(x.shape) * x.copies
+            if x.buffer:
+                buf += n
+            elif x.trainable:
+                t += n
+                if x.role == "weight":
+                    w += n
+                elif x.role == "bias":
+                    b += n
+                else:
+                    o += n
+            else:
+                f += n
+        k = r.repeat
+        weights += w * k
+        biases += b * k
+        other += o * k
+        trainable += t * k
+        frozen += f * k
+        buffers += buf * k
+        macs += r.macs_each * k
+        active += (t + f) * k if r.active_each is None else r.active_each * k
+    return {"weights": weights, "biases": biases, "other_trainable": other,
+            "trainable_params": trainable, "non_trainable_params": frozen, "buffers": buffers,
+            "macs": macs, "active_params": active}
 
 
 @dataclass(frozen=True)
@@ -234,16 +343,7 @@ class Report:
     active_params: int = field(init=False)
 
     def __post_init__(self) -> None:
-        totals = {
-            "weights": sum(r.weights for r in self.rows),
-            "biases": sum(r.biases for r in self.rows),
-            "other_trainable": sum(r.other_trainable for r in self.rows),
-            "trainable_params": sum(r.trainable for r in self.rows),
-            "non_trainable_params": sum(r.non_trainable for r in self.rows),
-            "buffers": sum(r.buffers for r in self.rows),
-            "macs": sum(r.macs for r in self.rows),
-            "active_params": sum(r.active for r in self.rows),
-        }
+        totals = _totals(self.rows)
         totals["total_params"] = totals["trainable_params"] + totals["non_trainable_params"]
         for k, v in totals.items():
             object.__setattr__(self, k, v)

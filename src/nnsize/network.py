@@ -14,14 +14,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from .errors import SpecError
+from .errors import SpecError, shown
 from .layers import CONVENTIONS, PYTORCH, build
-from .layers.base import CHANNELS_FIRST, CHANNELS_LAST, check_value
+from .layers.base import CHANNELS_FIRST, CHANNELS_LAST, MAX_INT, check_value
 from .model import Report, Row, Shape
 
 ENTRY_KEYS = ("repeat", "trainable", "name")
 MAX_CHANGING_REPEATS = 10_000  # repetitions whose shape keeps changing are run one by one
-MAX_VISITS = 1_000_000  # layer entries built in all; YAML aliases can make a small file huge
+MAX_VISITS = 50_000  # layers built one by one in all (each a row of the report)
 
 
 def count_spec(spec: Any, convention: str = PYTORCH, source: str = "spec") -> Report:
@@ -48,7 +48,10 @@ def count_spec(spec: Any, convention: str = PYTORCH, source: str = "spec") -> Re
         raise SpecError("the spec nests groups too deeply") from e
     rows = tuple(r if r.repeat == 1 else dataclasses.replace(r, name=f"{r.index}-{r.last_position}")
                  for r in walker.rows)
-    return Report(str(spec.get("name") or source), convention, x, rows)
+    name = spec.get("name")
+    if name is not None and not isinstance(name, str):
+        raise SpecError(f"name: expected a string, got {shown(name)}")
+    return Report(name or source, convention, x, rows)
 
 
 class _Walker:
@@ -63,7 +66,8 @@ class _Walker:
         for i, entry in enumerate(entries):
             where = f"{path}[{i}]"
             if not isinstance(entry, dict):
-                raise SpecError(f"{where}: a layer spec is an object with 'type', got {entry!r}")
+                raise SpecError(f"{where}: a layer spec is an object with 'type', got "
+                                f"{shown(entry)}")
             repeat = check_value(entry.get("repeat", 1), "Pos", f"{where}.repeat")
             trainable = check_value(entry.get("trainable", True), "bool", f"{where}.trainable")
             x = self._repeat(entry, x, where, repeat, trainable)
@@ -129,6 +133,9 @@ class _Walker:
             macs = kind.macs(x)
         except SpecError as e:
             raise SpecError(f"{at}: {e}") from e
+        if any(d > MAX_INT for d in y):
+            raise SpecError(f"{at}: the output shape has a dimension past 10^100, the largest "
+                            f"nnsize takes")
         # labelled as the spec spells it (Conv2D), typed as the kind counted (Conv2d)
         label = entry.get("name") or type_name
         self.rows.append(Row(name=str(self.position), label=str(label),

@@ -27,6 +27,8 @@ from .errors import NnsizeError
 
 MAX_ENUMERATED = 1_000_000
 MAX_OUTER = 2_000_000
+MAX_LOOPED = 10_000  # depths (or widths, or stage-block pairs) tried one by one
+MAX_STAGES = 64
 
 
 @dataclass(frozen=True)
@@ -38,15 +40,20 @@ class Range:
     stop: int = 0
     step: int = 1
 
-    def __len__(self) -> int:
+    @property
+    def count(self) -> int:
+        """How many sizes (any Python int: len() stops at 2^63, a range 1:10^30 does not)."""
         return len(self.values) if self.values is not None else \
             (self.stop - self.start) // self.step + 1
+
+    def __len__(self) -> int:
+        return self.count
 
     def __getitem__(self, i: int) -> int:
         return self.values[i] if self.values is not None else self.start + i * self.step
 
     def __iter__(self) -> Any:
-        return (self[i] for i in range(len(self)))
+        return (self[i] for i in range(self.count))
 
 
 def parse_range(text: str, what: str, least: int = 1) -> Range:
@@ -96,7 +103,7 @@ class Result:
 
 def _largest(r: Range, fits: Callable[[int], bool]) -> int:
     """How many of r's (increasing) sizes fit: the index of the first that does not."""
-    lo, hi = 0, len(r)
+    lo, hi = 0, r.count
     while lo < hi:
         mid = (lo + hi) // 2
         if fits(r[mid]):
@@ -117,11 +124,19 @@ def search_mlp(inputs: int, outputs: int, depths: Range, widths: Range, budget: 
                top: int = 10, per_layer: bool = False, pareto: str = "depth") -> Result:
     if per_layer:
         return _search_mlp_per_layer(inputs, outputs, depths, widths, budget, top)
-    space = len(depths) * len(widths)
+    space = depths.count * widths.count
     fitting, smallest = 0, None
     heap: list[tuple[Any, ...]] = []
     per_depth: list[Candidate] = []
-    for depth in depths:
+    # Past the first depth at which even the narrowest width does not fit, none does (each
+    # layer adds w x w + w): only the depths before it are tried, found by bisection.
+    tried = _largest(depths, lambda d: d == 0 or _mlp_fits(inputs, d, outputs, budget,
+                                                            widths[0]))
+    if tried > MAX_LOOPED:
+        raise NnsizeError(f"{tried:,} depths fit the budget; narrow --depth (nnsize tries at "
+                          f"most {MAX_LOOPED:,} depths; widths may range as widely as you like)")
+    for k in range(max(tried, 1)):
+        depth = depths[k]
         n = _largest(widths, partial(_mlp_fits, inputs, depth, outputs, budget))
         fitting += n
         p0 = mlp_params(inputs, depth, widths[0], outputs)
@@ -139,8 +154,8 @@ def search_mlp(inputs: int, outputs: int, depths: Range, widths: Range, budget: 
                           f"has {smallest:,}")
     best = [c for *_, c in sorted(heap, key=lambda e: (-e[0], e[1], e[2]))]
     if pareto == "width":  # for each width, its deepest fitting depth
-        if len(widths) > 1_000_000:
-            raise NnsizeError("a width front needs at most 1,000,000 widths; give a step")
+        if widths.count > MAX_LOOPED:
+            raise NnsizeError(f"a width front needs at most {MAX_LOOPED:,} widths; give a step")
         per_width = []
         for w in widths:
             n = _largest(depths, partial(_mlp_fits_depth, inputs, w, outputs, budget))
@@ -167,11 +182,15 @@ def _mlp_candidate(inputs: int, depth: int, width: int, outputs: int) -> Candida
 
 def _search_mlp_per_layer(inputs: int, outputs: int, depths: Range, widths: Range,
                           budget: int, top: int) -> Result:
-    space = sum(len(widths) ** d for d in depths)
+    space = 0
+    for d in depths:  # stops as soon as the space is too large to list
+        space += widths.count ** d if d < 64 or widths.count == 1 else MAX_ENUMERATED + 1
+        if space > MAX_ENUMERATED:
+            break
     if space > MAX_ENUMERATED:
-        raise NnsizeError(f"{space:,} per-layer candidates are too many to list; narrow the "
-                          f"widths or depths (at most {MAX_ENUMERATED:,}), or search uniform "
-                          f"widths, which any size of space can")
+        raise NnsizeError(f"more than {MAX_ENUMERATED:,} per-layer candidates are too many to "
+                          f"list; narrow the widths or depths, or search uniform widths, which "
+                          f"any size of space can")
     found = []
     for depth in depths:
         for ws in itertools.product(widths, repeat=depth):
@@ -209,7 +228,7 @@ def search_llama(hidden: Range, layers: Range, heads: Range, kv: Range, inter: R
                  ratio: float | None, vocab: Range, tied: bool, budget: int,
                  top: int = 10) -> Result:
     """Llama-shaped decoders; bisection over hidden_size for every choice of the rest."""
-    outer = len(layers) * len(heads) * len(kv) * len(vocab) * (len(inter) if inter else 1)
+    outer = layers.count * heads.count * kv.count * vocab.count * (inter.count if inter else 1)
     if outer > MAX_OUTER:
         raise NnsizeError(f"{outer:,} combinations of layers, heads, key-value heads, "
                           f"vocabulary and intermediate sizes are too many; narrow them (at "
@@ -217,20 +236,26 @@ def search_llama(hidden: Range, layers: Range, heads: Range, kv: Range, inter: R
     fitting, space, smallest = 0, 0, None
     heap: list[tuple[Any, ...]] = []
     per_layers: list[Candidate] = []
-    if hidden.values is None and len(hidden) > 100_000:
+    if hidden.values is None and hidden.count > 100_000:
         raise NnsizeError("hidden_size ranges over more than 100,000 values; give a step")
+    if heads.count * hidden.count > 10 * MAX_OUTER:
+        raise NnsizeError(f"{heads.count:,} head counts x {hidden.count:,} hidden sizes are too "
+                          f"many to sieve (at most {10 * MAX_OUTER:,}); narrow them")
+    divisible: dict[int, Range] = {}  # hidden sizes each head count divides, sieved once
     for n_layers, n_heads, n_kv, n_vocab in itertools.product(layers, heads, kv, vocab):
         if n_heads % n_kv:
             continue
-        valid = Range(tuple(h for h in hidden if h % n_heads == 0))
-        if not len(valid):
+        if n_heads not in divisible:
+            divisible[n_heads] = Range(tuple(h for h in hidden if h % n_heads == 0))
+        valid = divisible[n_heads]
+        if not valid.count:
             continue
         for inter_size in (inter or [0]):
             def params(h: int, shape: tuple[int, ...] = (n_vocab, n_layers, n_heads, n_kv,
                                                           inter_size)) -> int:
                 v, layers_, heads_, kv_, i = shape
                 return llama_params(v, h, layers_, heads_, kv_, i or _ffn(h, ratio), tied)
-            space += len(valid)
+            space += valid.count
             n = _largest(valid, partial(_fits, params, budget))
             fitting += n
             p0 = params(valid[0])
@@ -279,9 +304,9 @@ def cnn_params(in_channels: int, base: int, stages: int, blocks: int, classes: i
     total, c_in = 0, in_channels
     for s in range(stages):
         c = base * 2**s
-        for _ in range(blocks):
-            total += c * c_in * 9 + 2 * c
-            c_in = c
+        # the stage's first conv reads c_in channels, its other blocks - 1 convs read c
+        total += c * c_in * 9 + 2 * c + (blocks - 1) * (c * c * 9 + 2 * c)
+        c_in = c
     return total + c_in * classes + classes
 
 
@@ -290,10 +315,14 @@ def search_cnn(in_channels: int, classes: int, bases: Range, stages: Range, bloc
     fitting, space, smallest = 0, 0, None
     heap: list[tuple[Any, ...]] = []
     per_depth: list[Candidate] = []
-    if len(stages) * len(blocks) > MAX_OUTER:
-        raise NnsizeError("too many combinations of stages and blocks; narrow them")
+    if stages.count * blocks.count > MAX_LOOPED:
+        raise NnsizeError(f"too many combinations of stages and blocks; narrow them (at most "
+                          f"{MAX_LOOPED:,})")
+    if stages[stages.count - 1] > MAX_STAGES:
+        raise NnsizeError(f"--stages up to {stages[stages.count - 1]:,}: channels double per "
+                          f"stage, so nnsize takes at most {MAX_STAGES} stages")
     for S, B in itertools.product(stages, blocks):
-        space += len(bases)
+        space += bases.count
 
         def params(b: int, shape: tuple[int, int] = (S, B)) -> int:
             return cnn_params(in_channels, b, shape[0], shape[1], classes)

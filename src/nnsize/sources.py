@@ -13,8 +13,11 @@ def count(source: Any, convention: str | None = None, **options: Any) -> Report:
     """Count a network from any source nnsize reads.
 
     source: an MLP shorthand ('10-20x3-2'), a spec dict, a .json/.yaml spec file, a Hugging Face
-    config.json (or its dict; base=True counts the base model), an .onnx or
-    .keras file, 'torch:package.module:factory' (a torch.nn.Module or a callable returning one),
+    config.json (or its dict; base=True counts the base model), a model on the Hugging Face
+    Hub by name ('Qwen/Qwen3-30B-A3B', 'org/name@revision', 'org/name-GGUF:Q4_K_M'; a local
+    path that exists wins; part='config' or 'checkpoint' for one side of it) or a model folder
+    (save_pretrained's), an .onnx or .keras file, 'torch:package.module:factory' (a
+    torch.nn.Module or a callable returning one),
     or a live torch / Keras model.  convention: 'pytorch' or 'keras', where the frameworks
     differ (LSTM biases, BatchNorm statistics); by default Keras' for Keras models and files,
     PyTorch's for everything else.  options go to summary() for models
@@ -41,6 +44,20 @@ def count(source: Any, convention: str | None = None, **options: Any) -> Report:
         from .importers.from_torch import import_object
 
         return summary(import_object(source[len("torch:"):]), convention=convention, **options)
+    if "/" in source or source.lower().startswith("hf:"):  # org/name, no such path; hf:name
+        from .hub.name import parse as hub_name
+
+        name = hub_name(source)
+        if name is not None:
+            from .hub import count as count_hub
+
+            return count_hub(name, bool(options.get("base")), str(options.get("part", "both")))
+    import os
+
+    if os.path.isdir(source):  # save_pretrained's folder: config and checkpoint, as a repo
+        from .hub.repo import count_folder
+
+        return count_folder(source, bool(options.get("base")), str(options.get("part", "both")))
     if "." in source:  # every file suffix has one; a shorthand rarely does
         from .importers import format_for
 

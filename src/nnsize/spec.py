@@ -17,19 +17,9 @@ def looks_like_file(text: str) -> bool:
 
 def load(path: str) -> Any:
     """The parsed contents of a spec file; SpecError for a missing, huge or malformed file."""
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_SPEC_BYTES:
-            raise SpecError(f"{path}: {size:,} bytes is too large for a layer spec "
-                            f"(at most {MAX_SPEC_BYTES:,})")
-        with open(path, "rb") as f:
-            raw = f.read(MAX_SPEC_BYTES + 1)
-    except FileNotFoundError as e:
-        raise SpecError(f"{path}: no such file") from e
-    except IsADirectoryError as e:
-        raise SpecError(f"{path}: is a directory, not a spec file") from e
-    except OSError as e:
-        raise SpecError(f"{path}: cannot be read ({e.strerror or e})") from e
+    from .files import read_bounded
+
+    raw = read_bounded(path, MAX_SPEC_BYTES, "a layer spec")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -54,10 +44,19 @@ def parse_json(text: str, where: str) -> Any:
 
 
 def parse_yaml(text: str, where: str) -> Any:
+    """YAML's safe subset; aliases may not expand the document past MAX_YAML_NODES nodes
+    (600 bytes of nested aliases can stand for billions), checked before anything reads it."""
     import yaml  # only for YAML files
 
+    loader = yaml.SafeLoader(text)
     try:
-        return yaml.safe_load(text)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node, where)
+        return loader.construct_document(node)
+    except SpecError:
+        raise
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -68,3 +67,40 @@ def parse_yaml(text: str, where: str) -> Any:
         raise SpecError(f"{where}: YAML nested too deeply") from e
     except ValueError as e:
         raise SpecError(f"{where}: invalid YAML: {e}") from e
+    finally:
+        loader.dispose()
+
+
+MAX_YAML_NODES = 1_000_000  # nodes of a YAML document with every alias expanded
+
+
+def _check_expansion(root: Any, where: str) -> None:
+    """Count the nodes the document stands for, each shared node once per use (memoised by
+    node, so the count costs one visit per distinct node); refuse cycles and big expansions."""
+    import yaml
+
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: Any, depth: int) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise SpecError(f"{where}: a YAML alias refers to a node that contains it")
+        if depth > 500:
+            raise SpecError(f"{where}: YAML nested too deeply")
+        active.add(key)
+        n = 1
+        if isinstance(node, yaml.SequenceNode):
+            n += sum(size(child, depth + 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            n += sum(size(k, depth + 1) + size(v, depth + 1) for k, v in node.value)
+        if n > MAX_YAML_NODES:
+            raise SpecError(f"{where}: the YAML's aliases expand it to more than "
+                            f"{MAX_YAML_NODES:,} values; nnsize reads at most that many")
+        active.discard(key)
+        sizes[key] = n
+        return n
+
+    size(root, 0)

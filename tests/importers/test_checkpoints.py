@@ -20,7 +20,7 @@ from nnsize.errors import NnsizeError
 def write_safetensors(path: Path, entries: dict[str, tuple[str, list[int]]],
                       data: bool = True) -> None:
     """A safetensors file by hand: header entries name -> (dtype, shape); zero data."""
-    width = {"F32": 4, "F16": 2, "BF16": 2, "I32": 4, "U8": 1, "I8": 1, "I64": 8}
+    width = {"F32": 4, "F16": 2, "BF16": 2, "I32": 4, "U8": 1, "I8": 1, "I64": 8, "F8_E4M3": 1}
     header: dict[str, Any] = {}
     offset = 0
     for name, (dtype, shape) in entries.items():
@@ -85,6 +85,17 @@ def test_quantized_checkpoints_count_the_unquantized_model(tmp_path: Path) -> No
     assert report.stored["quantized"] is True
 
 
+def test_fp8_scales_are_bookkeeping(tmp_path: Path) -> None:
+    # DeepSeek-V3's FP8 checkpoint: a 256 x 256 weight in F8_E4M3 and its 2 x 2 block scales
+    # (128 x 128 blocks) in F32: 65,536 parameters, 4 values of quantization bookkeeping
+    path = tmp_path / "fp8.safetensors"
+    write_safetensors(path, {"q_proj.weight": ("F8_E4M3", [256, 256]),
+                             "q_proj.weight_scale_inv": ("F32", [2, 2])})
+    report = nnsize.count(str(path))
+    assert report.total_params == 65536 and report.buffers == 4
+    assert report.stored["quantized"] is True
+
+
 def test_gguf(tmp_path: Path) -> None:
     gguf = pytest.importorskip("gguf")
     import numpy as np
@@ -107,12 +118,27 @@ def test_gguf(tmp_path: Path) -> None:
     assert report.stored["metadata"]["general.name"] == "tiny"
 
 
+def test_tied_weights_in_a_torch_checkpoint_are_one_parameter(tmp_path: Path) -> None:
+    # torch.save(state_dict) of a model whose head shares the embedding's storage:
+    # 10 x 4 = 40 parameters stored once, not 80
+    model = torch.nn.Sequential(torch.nn.Embedding(10, 4), torch.nn.Linear(4, 10, bias=False))
+    model[1].weight = model[0].weight
+    path = tmp_path / "tied.pt"
+    torch.save(model.state_dict(), path)
+    report = nnsize.count(str(path))
+    assert report.total_params == sum(p.numel() for p in model.parameters()) == 40
+    assert report.stored["bytes"] == 160 and report.stored["tied"] == 1
+
+
 def test_pytorch_checkpoints_without_unpickling_code(tmp_path: Path) -> None:
     model = torch.nn.Sequential(torch.nn.Linear(10, 20), torch.nn.BatchNorm1d(20))
     path = tmp_path / "model.pt"
     torch.save({"state_dict": model.state_dict(), "epoch": 3}, path)
     report = nnsize.count(str(path))
-    assert report.total_params == sum(t.numel() for t in model.state_dict().values())
+    # BatchNorm's running statistics are buffers there, as in the model: 220 + 40 parameters,
+    # 20 + 20 + 1 buffers
+    assert report.total_params == sum(p.numel() for p in model.parameters()) == 260
+    assert report.buffers == sum(b.numel() for b in model.buffers()) == 41
 
     class Evil:
         def __reduce__(self) -> Any:

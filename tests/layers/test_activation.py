@@ -26,3 +26,12 @@ def test_prelu_matches_torch(num: int, x: tuple[int, ...]) -> None:
                                     (3, (4, 6))])
 def test_glu_matches_torch(dim: int, x: tuple[int, ...]) -> None:
     check("GLU", {"dim": dim}, x)
+
+
+@pytest.mark.parametrize("kind", ["Softmax", "LogSoftmax", "Softmin"])
+@pytest.mark.parametrize("dim, x", [(2, (5,)), (1, (5,)), (-2, (5,)), (-3, (5,)), (3, (4, 6)),
+                                    (-3, (4, 6)), (2, (4, 6))])
+def test_softmax_dim_range_matches_torch(kind: str, dim: int, x: tuple[int, ...]) -> None:
+    # on a batch of 1-d samples (2 dimensions in all) PyTorch takes dim -2..1 and raises
+    # IndexError for 2; check() requires nnsize to refuse exactly what torch refuses
+    check(kind, {"dim": dim}, x)

@@ -51,3 +51,20 @@ def test_gru_reset_after_only_in_keras() -> None:
     assert nnsize.count(spec, convention="keras").total_params == 288
     # PyTorch's GRU keeps two whatever reset_after says: 288 + 24 = 312
     assert nnsize.count(spec).total_params == 312
+
+
+def test_a_million_stacked_layers_are_two_entries() -> None:
+    # layer 0: 4 x 8 x (3 + 8) + 2 x 32 = 416; layers 1..: 4 x 8 x (8 + 8) + 64 = 576 each
+    spec = {"input_shape": [5, 3], "layers": [{"type": "LSTM", "hidden_size": 8,
+                                               "num_layers": 10**15}]}
+    report = nnsize.count(spec)
+    assert report.total_params == 416 + (10**15 - 1) * 576
+    (row,) = report.rows
+    assert len(row.tensors) == 8  # weight_ih, weight_hh, bias_ih, bias_hh: layer 0 and the rest
+    assert row.tensors[4].name == "weight_ih_l{i}" and row.tensors[4].copies == 10**15 - 1
+    # MACs per step: 4 x 8 x (3 + 8) + (10^15 - 1) x 4 x 8 x (8 + 8), for 5 steps
+    assert report.macs == 5 * (352 + (10**15 - 1) * 512)
+    keras = nnsize.count(spec, convention="keras")
+    names = [t.name for t in keras.rows[0].tensors]
+    assert names[:3] == ["l0.kernel", "l0.recurrent_kernel", "l0.bias"]
+    assert names[3] == "l{i}.kernel"

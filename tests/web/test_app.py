@@ -238,3 +238,23 @@ def test_speed_endpoints() -> None:
     gpus = {g["name"]: g for g in client.get("/api/gpus").json()}
     assert gpus["h100-80gb"]["peak_bf16"] == "989400000000000"
 
+
+def test_openapi_lists_the_error_answers() -> None:
+    schema = client.get("/openapi.json").json()
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            for status in ("400", "408", "413"):
+                assert status in operation["responses"], f"{method} {path}: {status}"
+    assert schema["components"]["schemas"]["Detail"]["required"] == ["detail"]
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/api/config", {"config": {"model_type": "llama"}, "base": 0}),
+    ("/api/config", {"config": {"model_type": "llama"}, "base": "no"}),
+    ("/api/preset", {"name": "llama-3.1-8b", "base": 1}),
+    ("/api/memory", {"preset": "llama-3.1-8b", "train": 0}),
+])
+def test_booleans_are_true_or_false(path: str, body: dict[str, Any]) -> None:
+    r = client.post(path, json=body)
+    assert r.status_code == 422
+    assert "bool" in r.text

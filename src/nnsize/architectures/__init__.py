@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ..errors import SpecError, suggest
+from ..errors import SpecError, shown, suggest
 from ..model import Report
 from .config import Config
 from .registry import FAMILIES, Family
@@ -42,11 +42,26 @@ CLASS_PREFIXES = {
     "DeepseekV3": "deepseek_v3",
 }
 LEGACY_TYPES = {"RefinedWeb": "falcon", "RefinedWebModel": "falcon", "gemma3": "gemma3_text"}
+# The base model class of each family (AutoModel's), the one '...Model' class counted as it
+BASE_CLASSES = {
+    "llama": "LlamaModel", "mistral": "MistralModel", "mixtral": "MixtralModel",
+    "qwen2": "Qwen2Model", "qwen2_moe": "Qwen2MoeModel", "qwen3": "Qwen3Model",
+    "qwen3_moe": "Qwen3MoeModel", "gemma": "GemmaModel", "gemma2": "Gemma2Model",
+    "gemma3_text": "Gemma3TextModel", "olmo": "OlmoModel", "olmo2": "Olmo2Model",
+    "starcoder2": "Starcoder2Model", "phi": "PhiModel", "phi3": "Phi3Model",
+    "deepseek_v2": "DeepseekV2Model", "deepseek_v3": "DeepseekV3Model", "gpt2": "GPT2Model",
+    "gpt_neox": "GPTNeoXModel", "gptj": "GPTJModel", "opt": "OPTModel", "bloom": "BloomModel",
+    "falcon": "FalconModel", "bert": "BertModel", "roberta": "RobertaModel",
+    "distilbert": "DistilBertModel", "t5": "T5Model",
+}
+MULTIMODAL_KEYS = ("text_config", "vision_config", "audio_config")
 
 
 def _model_type(data: dict[str, Any], arch: str | None, where: str) -> str:
     model_type = data.get("model_type")
     if isinstance(model_type, str):
+        if any(isinstance(data.get(k), dict) for k in MULTIMODAL_KEYS):
+            return model_type  # gemma3 with a text_config is the multimodal model, not its text
         return LEGACY_TYPES.get(model_type, model_type)
     if arch:
         for prefix in sorted(CLASS_PREFIXES, key=len, reverse=True):
@@ -62,9 +77,13 @@ def looks_like_config(data: Any) -> bool:
         "model_type" in data or "architectures" in data)
 
 
-def count_config(data: Any, where: str = "config.json", base: bool = False) -> Report:
+def count_config(data: Any, where: str = "config.json", base: bool = False,
+                 fallback: bool = True) -> Report:
     """The report of the model transformers would build from this config dict: the class named
-    first in "architectures", or the base model (AutoModel) without one or with base=True."""
+    first in "architectures", or the base model (AutoModel) without one or with base=True.
+
+    fallback: count what nnsize has no builder for by building it with transformers on the meta
+    device (False: refuse it, as a server that must answer quickly does)."""
     if not isinstance(data, dict):
         raise SpecError(f"{where}: a config.json is a JSON object, got {type(data).__name__}")
     archs = data.get("architectures")
@@ -73,22 +92,41 @@ def count_config(data: Any, where: str = "config.json", base: bool = False) -> R
         arch = "FalconForCausalLM"
     model_type = _model_type(data, arch, where)
     family = families().get(model_type)
+    multimodal = [k for k in MULTIMODAL_KEYS if isinstance(data.get(k), dict)]
     if family is None:
-        raise SpecError(f"{where}: model_type {model_type!r} is not supported"
-                        f"{suggest(model_type, list(families()))}; supported: "
-                        f"{', '.join(sorted(families()))}")
-    if arch is None:
-        base = True  # no class named: the base model of the model_type, as AutoModel builds
-    elif not base:
-        if arch.endswith(TASK_HEADS):
-            base = False
-        elif arch.endswith("Model"):
-            base = True
-        else:
-            raise SpecError(f"{where}: {arch} is not a model nnsize builds: it builds the "
-                            f"language-model classes (...{', ...'.join(TASK_HEADS)}) and the "
-                            f"base models; --base counts the base model")
+        why = (f"model_type {shown(model_type)} is a multimodal model "
+               f"({', '.join(multimodal)}), which nnsize has no builder for" if multimodal else
+               f"model_type {shown(model_type)} is not supported"
+               f"{suggest(model_type, list(families()))} by nnsize's builders (they build "
+               f"{', '.join(sorted(families()))})")
+        return _fallback(data, model_type, arch, where, base, why, fallback)
     name = str(data.get("_name_or_path") or arch or model_type)
     config = Config(data, model_type, family.defaults, family.aliases, where)
-    report = family.build(model_type, config, name, base).report()
-    return report
+    if arch is None:
+        base = True  # no class named: the base model of the model_type, as AutoModel builds
+    elif not base and not arch.endswith(TASK_HEADS) and arch != BASE_CLASSES.get(model_type):
+        from .heads import build_head, head_of, labels
+
+        if head_of(model_type, arch) is None:
+            return _fallback(data, model_type, arch, where, base,
+                             f"{arch} is not a class nnsize builds for {model_type} (it builds "
+                             f"the base model, the language-model classes and the task heads "
+                             f"of the classes transformers has; --base counts the base model)",
+                             fallback)
+        lm = family.build(model_type, config, name, False) \
+            if arch.endswith("DoubleHeadsModel") else None
+        return build_head(model_type, config, family.build(model_type, config, name, True),
+                          arch, labels(data, where), lm).report()
+    elif arch == BASE_CLASSES.get(model_type):
+        base = True
+    return family.build(model_type, config, name, base).report()
+
+
+def _fallback(data: dict[str, Any], model_type: str, arch: str | None, where: str, base: bool,
+              why: str, allowed: bool) -> Report:
+    from .fallback import count_with_transformers
+
+    if not allowed:
+        raise SpecError(f"{where}: {why}; here only those are counted (the command line and "
+                        f"the library count others by building them with transformers)")
+    return count_with_transformers(data, model_type, arch, where, base, why)

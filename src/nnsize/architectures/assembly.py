@@ -3,9 +3,16 @@ row per component with copies, so a 126-layer model is a handful of rows, built 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 
+from ..errors import SpecError
 from ..model import Decoder, Report, Row, Tensor, sum_formula
+
+# Layers that differ from their neighbours are built one by one; past this many runs of equal
+# layers (a pattern that changes every few layers of a huge model), nnsize refuses.
+MAX_RUNS = 10_000
 
 # A layer: component ('attention', 'mlp', 'experts', 'norm'...) -> its tensors, named from the
 # layer's prefix ('self_attn.q_proj.weight').
@@ -24,38 +31,55 @@ class Assembly:
         if tensors:
             self.rows.append(_row(label, component, tensors, active, len(self.rows)))
 
-    def stack(self, prefix: str, count: int, layer: object, title: str = "layers",
-              active: dict[str, object] | None = None) -> None:
+    def stack(self, prefix: str, count: int, layer: Callable[[int], Layer],
+              title: str = "layers", active: dict[str, object] | None = None,
+              starts: Iterable[int] = (0,)) -> None:
         """Layers prefix0..prefix{count-1}, built by layer(i) -> Layer; equal neighbours merge.
 
+        starts: the layers where a layer may differ from the one before it (the family's rule:
+        T5's block 0 holds the position bias, DeepSeek's first layers are dense...).  layer(i)
+        is called at those alone, so a million identical layers cost what one does.
         active: component -> fraction of its parameters used per token (a Fraction), for
         mixture-of-experts layers.
         """
         from fractions import Fraction
 
-        built = [layer(i) for i in range(count)]  # type: ignore[operator]
-        start = 0
-        while start < count:
-            end = start + 1
-            key = _signature(built[start])
-            while end < count and _signature(built[end]) == key:
-                end += 1
+        points = sorted({0, *islice((s for s in starts if 0 <= s < count), MAX_RUNS + 1)})
+        check_runs(len(points), f"{title} (of {count:,})")
+        built = [(start, end, layer(start)) for start, end in zip(points, [*points[1:], count])]
+        i = 0
+        while i < len(built):
+            start, end, first = built[i]
+            key = _signature(first)
+            while i + 1 < len(built) and _signature(built[i + 1][2]) == key:
+                i += 1
+                end = built[i][1]
+            i += 1
             span = f"{title} {start}" if end == start + 1 else f"{title} {start}-{end - 1}"
-            for component, tensors in built[start].items():
-                named = [Tensor(f"{prefix}{{i}}.{t.name}", t.shape, t.role, t.trainable, t.buffer,
-                                t.dims, end - start, t.shared_with, start) for t in tensors]
+            for component, tensors in first.items():
+                # a run of one layer names its index; '{i}' stands only for a run of several
+                index = "{i}" if end > start + 1 else str(start)
+                named = [Tensor(f"{prefix}{index}.{t.name}", t.shape, t.role, t.trainable,
+                                t.buffer, t.dims, end - start, t.shared_with,
+                                start if end > start + 1 else 0) for t in tensors]
                 share = (active or {}).get(component)
                 used = None
                 if isinstance(share, Fraction):
                     total = sum(t.numel for t in named if not t.buffer)
                     used = int(total * share)
                 self.add(f"{span}: {component}", component, named, used)
-            start = end
 
     decoder: Decoder | None = None
 
     def report(self, convention: str = "pytorch") -> Report:
         return Report(self.source, convention, (), tuple(self.rows), decoder=self.decoder)
+
+
+def check_runs(runs: int, what: str) -> None:
+    """Refuse a model whose layers change in more than MAX_RUNS places."""
+    if runs > MAX_RUNS:
+        raise SpecError(f"{what}: the layers change in more than {MAX_RUNS:,} places; nnsize "
+                        f"builds at most {MAX_RUNS:,} runs of identical layers")
 
 
 def _signature(layer: Layer) -> tuple[object, ...]:

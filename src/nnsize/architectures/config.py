@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from ..errors import SpecError
+from ..errors import SpecError, shown
 
 MISSING: Any = object()
 
@@ -44,17 +44,18 @@ class Config:
             return default  # type: ignore[no-any-return]
         if isinstance(v, bool) or not isinstance(v, int) or v < least or v > 2**62:
             raise SpecError(f"{self.where}: {key} must be a whole number of at least {least}, "
-                            f"got {v!r}")
+                            f"got {shown(v)}")
         return v
 
     def bool(self, key: str, default: Any = MISSING) -> bool:
         v = self.value(key, default)
         if not isinstance(v, bool):
-            raise SpecError(f"{self.where}: {key} must be true or false, got {v!r}")
+            raise SpecError(f"{self.where}: {key} must be true or false, got {shown(v)}")
         return v
 
     def ints(self, key: str, default: Any = MISSING) -> list[builtins.int]:
         v = self.value(key, default)
         if not isinstance(v, list) or not all(isinstance(i, int) for i in v):
-            raise SpecError(f"{self.where}: {key} must be a list of layer numbers, got {v!r}")
+            raise SpecError(f"{self.where}: {key} must be a list of layer numbers, got "
+                            f"{shown(v)}")
         return v

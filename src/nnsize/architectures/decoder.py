@@ -9,11 +9,13 @@ Defaults are those of transformers' config class for each family (tests check th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
 
-from ..model import AttentionLayer, Decoder, Tensor
-from .assembly import Assembly, Layer, embedding, linear, norm
+from ..errors import SpecError, shown
+from ..model import AttentionLayer, Decoder, Layers, Tensor
+from .assembly import Assembly, Layer, check_runs, embedding, linear, norm
 from .config import Config
 from .registry import register
 
@@ -52,6 +54,15 @@ DEFAULTS: dict[str, dict[str, Any]] = {
                     "n_routed_experts": 256, "n_shared_experts": 1, "num_experts_per_tok": 8,
                     "first_k_dense_replace": 3, "q_lora_rank": 1536, "kv_lora_rank": 512,
                     "qk_rope_head_dim": 64, "qk_nope_head_dim": 128, "v_head_dim": 128},
+}
+# Other names a family's config class accepts for a key (its attribute_map), as other name ->
+# the key read here: a qwen3_moe config saved by transformers 5 says num_local_experts.
+ALIASES: dict[str, dict[str, str]] = {
+    "mixtral": {"num_experts": "num_local_experts"},
+    "qwen3_moe": {"num_local_experts": "num_experts"},
+    "deepseek_v2": {"num_experts": "n_routed_experts"},
+    "deepseek_v3": {"num_local_experts": "n_routed_experts", "num_experts": "n_routed_experts",
+                    "num_mtp_layers": "num_nextn_predict_layers"},
 }
 MOE = {"mixtral", "qwen2_moe", "qwen3_moe", "deepseek_v2", "deepseek_v3"}
 QK_NORM = {"qwen3", "qwen3_moe", "gemma3_text"}  # RMSNorm over one head's dimensions
@@ -155,6 +166,20 @@ def _moe_layer(family: str, c: Config, d: Dims, i: int) -> tuple[bool, int, int,
     return moe, c.int("n_routed_experts"), top_k, c.int("moe_intermediate_size")
 
 
+def _starts(family: str, c: Config, d: Dims) -> Iterator[int]:
+    """The layers where _moe_layer's answer may change from the layer before (see stack())."""
+    yield 0
+    if family in ("qwen2_moe", "qwen3_moe"):
+        for i in c.ints("mlp_only_layers"):
+            yield from (i, i + 1)
+        step = c.int("decoder_sparse_step")
+        if step > 1:
+            for i in range(step - 1, d.layers, step):
+                yield from (i, i + 1)
+    elif family.startswith("deepseek"):
+        yield c.int("first_k_dense_replace", least=0)
+
+
 def _layer(family: str, c: Config, d: Dims, i: int) -> Layer:
     layer: Layer = {"attention": _attention(family, c, d)}
     h = d.hidden
@@ -191,37 +216,60 @@ def _layer(family: str, c: Config, d: Dims, i: int) -> Layer:
     return layer
 
 
-def _windows(family: str, c: Config, layers: int) -> list[int | None]:
-    """Each layer's sliding window, by the config's layer_types or the family's rule."""
+Windows = tuple[tuple[tuple[int | None, ...], int], ...]  # runs: (a block of windows, repeats)
+
+
+def _windows(family: str, c: Config, layers: int) -> Windows:
+    """Each layer's sliding window, by the config's layer_types or the family's rule, as runs of
+    repeated blocks (a million alternating layers are one run)."""
     window = c.value("sliding_window", None)
     types = c.value("layer_types", None)
     if isinstance(types, list) and len(types) == layers:
-        return [window if t == "sliding_attention" else None for t in types]
+        if not all(isinstance(t, str) for t in types):
+            bad = next(t for t in types if not isinstance(t, str))
+            raise SpecError(f"{c.where}: layer_types lists attention types by name, such as "
+                            f"'sliding_attention', got {shown(bad)}")
+        return tuple(((window if t == "sliding_attention" else None,), 1) for t in types)
     if not isinstance(window, int) or isinstance(window, bool) or window < 1:
-        return [None] * layers
+        return (((None,), layers),)
     if family == "gemma2":  # local and global layers alternate, local first
-        return [window if i % 2 == 0 else None for i in range(layers)]
+        return _periodic((window, None), layers)
     if family == "gemma3_text":  # five local layers to every global one
         pattern = c.int("sliding_window_pattern", 6)
-        return [window if (i + 1) % pattern else None for i in range(layers)]
+        if pattern <= 64:
+            return _periodic((window,) * (pattern - 1) + (None,), layers)
+        # a long pattern: runs of local layers between the global ones
+        whole, rest = divmod(layers, pattern)
+        check_runs(2 * whole + 1, "sliding_window_pattern")
+        return tuple(((window,), pattern - 1) if j % 2 == 0 else ((None,), 1)
+                     for j in range(2 * whole)) + ((((window,), rest),) if rest else ())
     if family in ("qwen2", "qwen2_moe", "qwen3", "qwen3_moe"):
         if not c.value("use_sliding_window", False):
-            return [None] * layers
-        first = c.int("max_window_layers", 28, least=0)
-        return [window if i >= first else None for i in range(layers)]
+            return (((None,), layers),)
+        first = min(c.int("max_window_layers", 28, least=0), layers)
+        return tuple(run for run in (((None,), first), ((window,), layers - first)) if run[1])
     if family in ("mistral", "mixtral", "starcoder2", "phi3"):
-        return [window] * layers
-    return [None] * layers
+        return (((window,), layers),)
+    return (((None,), layers),)
+
+
+def _periodic(block: tuple[int | None, ...], count: int) -> Windows:
+    whole, rest = divmod(count, len(block))
+    return tuple(run for run in ((block, whole), (block[:rest], 1)) if run[1] and run[0])
 
 
 def decoder_shape(family: str, c: Config, d: Dims) -> Decoder:
-    windows = _windows(family, c, d.layers)
     if family.startswith("deepseek"):
         nope, rope, v = c.int("qk_nope_head_dim"), c.int("qk_rope_head_dim"), c.int("v_head_dim")
-        layers = tuple(AttentionLayer(d.heads, d.heads, nope + rope, v, w,
-                                      c.int("kv_lora_rank") + rope) for w in windows)
+        latent = c.int("kv_lora_rank") + rope
+
+        def attention(w: int | None) -> AttentionLayer:
+            return AttentionLayer(d.heads, d.heads, nope + rope, v, w, latent)
     else:
-        layers = tuple(AttentionLayer(d.heads, d.kv, d.head_dim, d.head_dim, w) for w in windows)
+        def attention(w: int | None) -> AttentionLayer:
+            return AttentionLayer(d.heads, d.kv, d.head_dim, d.head_dim, w)
+    layers = Layers(tuple((tuple(attention(w) for w in block), n)
+                          for block, n in _windows(family, c, d.layers)))
     experts, expert_inter = 0, 0
     if family in MOE:
         _, _, experts, expert_inter = _moe_layer(family, c, d, d.layers - 1)
@@ -238,7 +286,8 @@ def build(family: str, c: Config, name: str, base: bool) -> Assembly:
     if family in MOE:
         _, n, top_k, _ = _moe_layer(family, c, d, d.layers - 1)
         active["experts"] = Fraction(top_k, n) if n else Fraction(0)
-    a.stack(f"{prefix}layers.", d.layers, lambda i: _layer(family, c, d, i), active=active)
+    a.stack(f"{prefix}layers.", d.layers, lambda i: _layer(family, c, d, i), active=active,
+            starts=_starts(family, c, d))
     if family == "olmo":
         final = []
     elif family == "phi":
@@ -257,4 +306,4 @@ def build(family: str, c: Config, name: str, base: bool) -> Assembly:
 
 
 for _family in DEFAULTS:
-    register(_family, DEFAULTS[_family], causal=True)(build)
+    register(_family, DEFAULTS[_family], causal=True, aliases=ALIASES.get(_family))(build)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import AttentionLayer, Decoder, Tensor
+from ..model import AttentionLayer, Decoder, Layers, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
 from .registry import register
@@ -11,8 +11,8 @@ from .registry import register
 def _mha(hidden: int, inter: int, vocab: int, layers: int, heads: int, kv: int | None = None,
          head_dim: int | None = None) -> Decoder:
     d = head_dim or hidden // heads
-    return Decoder(hidden, inter, vocab, tuple(AttentionLayer(heads, kv or heads, d, d)
-                                               for _ in range(layers)))
+    return Decoder(hidden, inter, vocab, Layers((((AttentionLayer(heads, kv or heads, d, d),),
+                                                  layers),)))
 
 
 GPT2_NAMES = {"n_embd": "hidden_size", "n_layer": "num_hidden_layers", "n_head":

@@ -48,10 +48,11 @@ def t5(family: str, c: Config, name: str, base: bool) -> Assembly:
                 norm("layer.2.layer_norm", d)}
 
     layers = c.int("num_layers")
-    a.stack("encoder.block.", layers, encoder, title="encoder blocks")
+    # block 0 alone holds the relative position bias: the rest start at block 1
+    a.stack("encoder.block.", layers, encoder, title="encoder blocks", starts=(0, 1))
     a.add("encoder final norm", "norm", norm("encoder.final_layer_norm", d))
     a.stack("decoder.block.", c.int("num_decoder_layers", None) or layers, decoder,
-            title="decoder blocks")
+            title="decoder blocks", starts=(0, 1))
     a.add("decoder final norm", "norm", norm("decoder.final_layer_norm", d))
     if not base:
         # transformers 5 ties T5's head to the shared embedding always; tie_word_embeddings:

@@ -65,6 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RecursionError:
         print("nnsize: error: input nested too deeply", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except MemoryError:  # every input is bounded; a machine short of memory still gets a line
+        print("nnsize: error: out of memory", file=sys.stderr)
+        return EXIT_BAD_INPUT
     return 0
 
 

@@ -19,8 +19,9 @@ def parser() -> argparse.ArgumentParser:
                       "'nnsize COMMAND --help' for each one's options.")
     p.add_argument("network", nargs="?",
                    help=f"an MLP shorthand such as 10-20-20-20-2 or 784-512x4-10, a .json / "
-                        f".yaml layer spec, an .onnx or .keras file, or torch:package.module:"
-                        f"factory (default: {DEFAULT_NETWORK})")
+                        f".yaml layer spec, an .onnx or .keras file, torch:package.module:"
+                        f"factory, or a Hugging Face Hub model: org/name[@revision][:QUANT] "
+                        f"(default: {DEFAULT_NETWORK})")
     mlp = p.add_argument_group("the original calculator (instead of NETWORK)")
     mlp.add_argument("--inputs", type=int, help="input neurons")
     mlp.add_argument("--hidden-layers", type=int, help="number of hidden layers")

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import struct
-from typing import IO, Any
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import SpecError
 from ..model import Report, numel
@@ -19,22 +20,44 @@ from .tensors import Stored, checkpoint_report
 
 MAX_DIMS = 8
 MAX_STRING = 64 * 1024 * 1024
+MAX_HEADER = 256 * 1024 * 1024  # bytes of metadata and tensor infos read (a 150k-word vocabulary
+                                # takes a few MB); the tensor data after them is never read
+MAX_TENSORS = 1_000_000  # tensors of one file, as for a safetensors header
 SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q",
            11: "<q", 12: "<d"}
+_U32, _U64 = struct.Struct("<I"), struct.Struct("<Q")
 
 
 class _Reader:
-    def __init__(self, f: IO[bytes], size: int, path: str) -> None:
-        self.f, self.size, self.path = f, size, path
+    """The header's bytes in memory (at most MAX_HEADER of them), read from position pos; size
+    is the whole file's, which every claimed length is checked against first."""
+
+    def __init__(self, data: bytes, size: int, path: str,
+                 more: Callable[[int], bytes] | None = None) -> None:
+        self.data, self.size, self.path, self.pos, self.more = data, size, path, 0, more
 
     def left(self) -> int:
-        return self.size - self.f.tell()
+        return self.size - self.pos
 
-    def take(self, n: int, what: str) -> bytes:
+    def need(self, n: int, what: str) -> None:
         if n > self.left():
             raise SpecError(f"{self.path}: {what} needs {n:,} bytes but only {self.left():,} "
                             f"remain: truncated or not a GGUF file")
-        return self.f.read(n)
+        while self.pos + n > len(self.data) and self.more is not None and \
+                len(self.data) < min(self.size, MAX_HEADER):
+            # read on in growing steps: a header of 1 MB in a 40 GB file costs about 1 MB
+            chunk = self.more(min(max(len(self.data), 1 << 20), MAX_HEADER - len(self.data)))
+            if not chunk:
+                break
+            self.data += chunk
+        if self.pos + n > len(self.data):
+            raise SpecError(f"{self.path}: the header is larger than {MAX_HEADER:,} bytes, "
+                            f"the most nnsize reads")
+
+    def take(self, n: int, what: str) -> bytes:
+        self.need(n, what)
+        self.pos += n
+        return self.data[self.pos - n:self.pos]
 
     def unpack(self, fmt: str, what: str) -> Any:
         return struct.unpack(fmt, self.take(struct.calcsize(fmt), what))[0]
@@ -49,7 +72,8 @@ class _Reader:
         if n > self.left():
             raise SpecError(f"{self.path}: {what} claims {n:,} bytes but only {self.left():,} "
                             f"remain")
-        self.f.seek(n, os.SEEK_CUR)
+        self.need(n, what)
+        self.pos += n
 
     def value(self, kind: int, what: str, keep: bool) -> Any:
         if kind in SCALARS:
@@ -72,6 +96,38 @@ class _Reader:
             return f"[{count:,} items]"
         raise SpecError(f"{self.path}: {what} has unknown value type {kind}")
 
+    def tensor_info(self, i: int) -> tuple[str, tuple[int, ...], int]:
+        """(name, dims fastest first, type) of tensor info i, in one pass over the bytes: a
+        million of them cost about what reading them does; messages are built on failure."""
+        data, pos = self.data, self.pos
+        try:
+            (n,) = _U64.unpack_from(data, pos)
+            if n > MAX_STRING or pos + 8 + n + 4 > min(len(data), self.size):
+                raise IndexError
+            name = data[pos + 8:pos + 8 + n].decode("utf-8", "replace")
+            pos += 8 + n
+            (ndim,) = _U32.unpack_from(data, pos)
+            if ndim > MAX_DIMS or pos + 4 + 8 * ndim + 12 > min(len(data), self.size):
+                raise IndexError
+            dims = struct.unpack_from(f"<{ndim}Q", data, pos + 4)
+            pos += 4 + 8 * ndim
+            (kind,) = _U32.unpack_from(data, pos)
+            self.pos = pos + 12  # the type, and the data offset (not needed)
+            return name, dims, kind
+        except (IndexError, struct.error):  # at the end of what was read so far, or wrong
+            return self._tensor_info_slowly(i)
+
+    def _tensor_info_slowly(self, i: int) -> tuple[str, tuple[int, ...], int]:
+        """The same as tensor_info, field by field, to say which one is wrong."""
+        name = self.string(f"tensor name {i}")
+        n = self.unpack("<I", f"the dimensions of {name}")
+        if n > MAX_DIMS:
+            raise SpecError(f"{self.path}: tensor {name!r} claims {n} dimensions")
+        dims = tuple(self.unpack("<Q", f"a dimension of {name}") for _ in range(n))
+        kind = self.unpack("<I", f"the type of {name}")
+        self.unpack("<Q", f"the offset of {name}")
+        return name, dims, kind
+
 
 def _quant_sizes() -> tuple[dict[int, tuple[int, int]], dict[int, str]]:
     try:
@@ -84,21 +140,21 @@ def _quant_sizes() -> tuple[dict[int, tuple[int, int]], dict[int, str]]:
 
 
 def read_gguf(path: str) -> tuple[dict[str, Any], list[Stored]]:
-    try:
-        size = os.path.getsize(path)
-        f = open(path, "rb")
-    except FileNotFoundError as e:
-        raise SpecError(f"{path}: no such file") from e
-    except OSError as e:
-        raise SpecError(f"{path}: cannot be read ({e.strerror or e})") from e
-    with f:
-        return parse(f, size, path)
+    from ..files import open_regular
+
+    with open_regular(path) as f:
+        try:
+            return parse(b"", os.fstat(f.fileno()).st_size, path, f.read)
+        except OSError as e:
+            raise SpecError(f"{path}: cannot be read ({e.strerror or e})") from e
 
 
-def parse(f: IO[bytes], size: int, path: str) -> tuple[dict[str, Any], list[Stored]]:
-    """Metadata and tensors from a GGUF header in f, of which size bytes can be read."""
+def parse(data: bytes, size: int, path: str, more: Callable[[int], bytes] | None = None
+          ) -> tuple[dict[str, Any], list[Stored]]:
+    """Metadata and tensors from a GGUF header: data, the first bytes of a file of size, and
+    more(n), which reads on from the file where there is one."""
     sizes, names = _quant_sizes()
-    r = _Reader(f, size, path)
+    r = _Reader(data, size, path, more)
     if r.take(4, "the magic number") != b"GGUF":
         raise SpecError(f"{path}: not a GGUF file (no GGUF magic number)")
     version = r.unpack("<I", "the version")
@@ -109,6 +165,9 @@ def parse(f: IO[bytes], size: int, path: str) -> tuple[dict[str, Any], list[Stor
     if tensors * 32 > r.left() or kvs * 13 > r.left():
         raise SpecError(f"{path}: the header claims {tensors:,} tensors and {kvs:,} "
                         f"metadata entries, more than a {size:,}-byte file can hold")
+    if tensors > MAX_TENSORS:
+        raise SpecError(f"{path}: the header lists {tensors:,} tensors; nnsize reads at most "
+                        f"{MAX_TENSORS:,}")
     metadata: dict[str, Any] = {"version": version}
     for i in range(kvs):
         key = r.string(f"metadata key {i}")
@@ -116,21 +175,16 @@ def parse(f: IO[bytes], size: int, path: str) -> tuple[dict[str, Any], list[Stor
         metadata[key] = value
     stored = []
     for i in range(tensors):
-        name = r.string(f"tensor name {i}")
-        n = r.unpack("<I", f"the dimensions of {name}")
-        if n > MAX_DIMS:
-            raise SpecError(f"{path}: tensor {name!r} claims {n} dimensions")
-        dims = tuple(r.unpack("<Q", f"a dimension of {name}") for _ in range(n))
-        if numel(dims) > 2**62:
+        name, dims, kind = r.tensor_info(i)
+        elements = numel(dims)
+        if elements > 2**62:
             raise SpecError(f"{path}: tensor {name!r} claims {list(dims)} elements")
-        kind = r.unpack("<I", f"the type of {name}")
-        r.unpack("<Q", f"the offset of {name}")
         if kind not in sizes:
             raise SpecError(f"{path}: tensor {name!r} has unknown type {kind}")
         block, type_size = sizes[kind]
         # GGUF lists dimensions fastest-first; shown here as torch would (slowest first)
         stored.append(Stored(name, dims[::-1], names.get(kind, str(kind)),
-                             numel(dims) // block * type_size))
+                             elements // block * type_size))
     return metadata, stored
 
 
@@ -139,9 +193,7 @@ def load_gguf(path: str, data: bytes | None = None) -> Report:
     if data is None:
         metadata, stored = read_gguf(path)
     else:
-        import io
-
-        metadata, stored = parse(io.BytesIO(data), len(data), path)
+        metadata, stored = parse(data, len(data), path)
     report = checkpoint_report(path, stored, "gguf")
     report.stored["metadata"] = {k: v for k, v in metadata.items()
                                  if k.startswith("general.") or k == "version"}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..errors import NnsizeError, SpecError
+from ..errors import NnsizeError, SpecError, shown
 from ..model import Report, Row, Tensor, sum_formula
 
 ROLES = {"kernel": "weight", "recurrent_kernel": "weight", "depthwise_kernel": "weight",
@@ -94,10 +94,11 @@ def load_keras_file(path: str, convention: str = "keras") -> Report:
     """Count a .keras archive from its config.json, translated to nnsize's layer spec."""
     import zipfile
 
+    from ..files import open_regular
     from ..network import count_spec
 
     try:
-        with zipfile.ZipFile(path) as z:
+        with open_regular(path) as f, zipfile.ZipFile(f) as z:
             info = z.getinfo("config.json")
             if info.file_size > MAX_CONFIG_BYTES:
                 raise SpecError(f"{path}: config.json of {info.file_size:,} bytes is too large")
@@ -110,14 +111,19 @@ def load_keras_file(path: str, convention: str = "keras") -> Report:
         raise SpecError(f"{path}: not a .keras archive ({e})") from e
     except (ValueError, RecursionError) as e:
         raise SpecError(f"{path}: config.json is not valid JSON ({e})") from e
-    layers = config.get("config", {}).get("layers") if isinstance(config, dict) else None
-    if not isinstance(layers, list):
-        raise SpecError(f"{path}: config.json has no list of layers (only Sequential and "
-                        f"linear functional models are read)")
+    model: Any = config.get("config") if isinstance(config, dict) else None
+    layers = model.get("layers") if isinstance(model, dict) else None
+    if not isinstance(layers, list) or not all(
+            isinstance(lc, dict) and isinstance(lc.get("class_name"), str) and
+            isinstance(lc.get("config", {}), dict) and
+            isinstance(lc.get("build_config") or {}, dict) for lc in layers):
+        raise SpecError(f"{path}: config.json has no list of layers, each an object with a "
+                        f"class_name and a config (only Sequential and linear functional "
+                        f"models are read)")
     shape: Any = None
     spec_layers = []
     for lc in layers:
-        cls, cfg = lc.get("class_name"), dict(lc.get("config", {}))
+        cls, cfg = lc["class_name"], dict(lc.get("config", {}))
         if cls == "InputLayer":
             shape = cfg.get("batch_shape") or cfg.get("batch_input_shape")
             continue
@@ -127,10 +133,13 @@ def load_keras_file(path: str, convention: str = "keras") -> Report:
         if cfg.get("trainable") is False:
             entry["trainable"] = False
         spec_layers.append(entry)
-    if not shape or None in shape[1:]:
-        raise SpecError(f"{path}: the model's input shape is not fully known ({shape})")
-    spec = {"input_shape": [int(d) for d in shape[1:]], "layers": spec_layers,
-            "name": config.get("config", {}).get("name") or path}
+    if not isinstance(shape, list) or len(shape) < 2 or not all(
+            isinstance(d, int) and not isinstance(d, bool) for d in shape[1:]):
+        raise SpecError(f"{path}: the model's input shape is not fully known "
+                        f"({shown(shape)})")
+    name = model.get("name")
+    spec = {"input_shape": list(shape[1:]), "layers": spec_layers,
+            "name": name if isinstance(name, str) and name else path}
     try:
         return count_spec(spec, convention, path)
     except SpecError as e:

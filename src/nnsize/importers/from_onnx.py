@@ -13,6 +13,7 @@ from typing import Any
 from ..errors import SpecError
 from ..model import Report, Row, Shape, Tensor, numel, sum_formula
 
+MAX_ONNX_BYTES = 2**31 - 1  # protobuf's limit on one message (big models keep data outside)
 MAX_DIMS = 64
 MAX_DIM = 2**62
 
@@ -82,11 +83,12 @@ def _macs(node: Any, shapes: dict[str, tuple[Any, ...]], weights: dict[str, Shap
 def load_onnx(path: str, data: bytes | None = None) -> Report:
     """Count an .onnx file (or its bytes) node by node; external data is never opened."""
     onnx = _onnx()
+    if data is None:
+        from ..files import read_bounded
+
+        data = read_bounded(path, MAX_ONNX_BYTES, "an ONNX model")
     try:
-        model = onnx.load(path, load_external_data=False) if data is None else \
-            onnx.load_from_string(data)
-    except FileNotFoundError as e:
-        raise SpecError(f"{path}: no such file") from e
+        model = onnx.load_from_string(data)
     except Exception as e:  # DecodeError and friends: not a valid ONNX protobuf
         raise SpecError(f"{path}: not a readable ONNX model ({type(e).__name__}: {e})") from e
     if not model.HasField("graph"):

@@ -14,11 +14,12 @@ import os
 import struct
 from typing import Any
 
-from ..errors import SpecError
+from ..errors import SpecError, shown
 from ..model import Report, numel
-from .tensors import DTYPE_BITS, Stored, checkpoint_report
+from .tensors import DTYPE_BITS, INT_BITS, Stored, checkpoint_report
 
-MAX_HEADER = 100 * 1024 * 1024
+MAX_HEADER = 100 * 1024 * 1024  # bytes of JSON, as the safetensors library bounds it
+MAX_TENSORS = 1_000_000  # entries of one header (the largest published models hold ~100,000)
 MAX_DIMS = 16
 
 
@@ -35,16 +36,18 @@ def header_length(head: bytes, size: int, path: str) -> int:
 
 
 def read_header(path: str) -> list[Stored]:
-    try:
-        size = os.path.getsize(path)
-        with open(path, "rb") as f:
+    from ..files import open_regular
+
+    with open_regular(path) as f:
+        try:
+            size = os.fstat(f.fileno()).st_size
             head = f.read(8)
             length = header_length(head, size, path)
             raw = f.read(length)
-    except FileNotFoundError as e:
-        raise SpecError(f"{path}: no such file") from e
-    except OSError as e:
-        raise SpecError(f"{path}: cannot be read ({e.strerror or e})") from e
+        except OSError as e:
+            raise SpecError(f"{path}: cannot be read ({e.strerror or e})") from e
+    if len(raw) < length:
+        raise SpecError(f"{path}: the file ended inside its header (truncated while read?)")
     return parse_header(raw, size - 8 - length, path)
 
 
@@ -65,27 +68,52 @@ def parse_header(raw: bytes, data_size: int, path: str) -> list[Stored]:
     except RecursionError as e:
         raise SpecError(f"{path}: the header's JSON is nested too deeply") from e
     except (ValueError, UnicodeDecodeError) as e:
-        raise SpecError(f"{path}: the header is not valid JSON ({e})") from e
+        raise SpecError(f"{path}: the header is not valid JSON ({shown(str(e), 200)})") from e
     if not isinstance(header, dict):
         raise SpecError(f"{path}: the header is not a JSON object")
-    return [_entry(path, name, info, data_size) for name, info in header.items()
-            if name != "__metadata__"]
+    if len(header) > MAX_TENSORS + 1:
+        raise SpecError(f"{path}: the header lists {len(header):,} tensors; nnsize reads at "
+                        f"most {MAX_TENSORS:,}")
+    # One pass, plain comparisons: a million entries cost about what json.loads of them does.
+    out = []
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        try:
+            dtype, shape, (start, end) = info["dtype"], info["shape"], info["data_offsets"]
+            bits = INT_BITS[dtype]
+            n = 1
+            for d in shape:
+                if type(d) is not int or not 0 <= d < 2**62:
+                    raise TypeError(d)
+                n *= d
+            if type(start) is not int or type(end) is not int or type(shape) is not list \
+                    or len(shape) > MAX_DIMS:
+                raise TypeError(start)
+        except (KeyError, TypeError, ValueError):  # a missing key, a list for an object...
+            _entry(path, name, info, data_size)  # says exactly what is wrong
+            raise  # pragma: no cover  (_entry raises for every entry the fast path refuses)
+        if not 0 <= start <= end <= data_size or n * bits != (end - start) * 8:
+            _entry(path, name, info, data_size)
+        out.append(Stored(name, tuple(shape), dtype, end - start))
+    return out
 
 
 def _entry(path: str, name: str, info: Any, data_size: int) -> Stored:
-    where = f"{path}: tensor {name!r}"
+    where = f"{path}: tensor {shown(name)}"
     if not isinstance(info, dict):
-        raise SpecError(f"{where}: expected an object with dtype, shape and data_offsets")
+        raise SpecError(f"{where}: expected an object with dtype, shape and data_offsets, got "
+                        f"{shown(info)}")
     dtype, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
-    if dtype not in DTYPE_BITS:
-        raise SpecError(f"{where}: unknown dtype {dtype!r}")
+    if not isinstance(dtype, str) or dtype not in DTYPE_BITS:
+        raise SpecError(f"{where}: unknown dtype {shown(dtype)}")
     if not isinstance(shape, list) or len(shape) > MAX_DIMS or not all(
             isinstance(d, int) and not isinstance(d, bool) and 0 <= d < 2**62 for d in shape):
-        raise SpecError(f"{where}: invalid shape {shape!r}")
+        raise SpecError(f"{where}: invalid shape {shown(shape)}")
     if not (isinstance(offsets, list) and len(offsets) == 2 and
             all(isinstance(o, int) and not isinstance(o, bool) for o in offsets) and
             0 <= offsets[0] <= offsets[1] <= data_size):
-        raise SpecError(f"{where}: data_offsets {offsets!r} fall outside the file's "
+        raise SpecError(f"{where}: data_offsets {shown(offsets)} fall outside the file's "
                         f"{data_size:,} bytes of data (truncated?)")
     nbytes = offsets[1] - offsets[0]
     expected = numel(tuple(shape)) * DTYPE_BITS[dtype]

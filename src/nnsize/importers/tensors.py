@@ -10,13 +10,14 @@ buffers (role 'quantization'), so totals answer "how big is the model" and the s
     bitsandbytes   4-bit: weight (uint8, two values a byte) + absmax, quant_map, quant_state...
                    8-bit: weight (int8) + SCB
     MXFP4          *_blocks (uint8, two values a byte) + *_scales
+    FP8            weight (F8_E4M3) + weight_scale_inv, or weight_scale and input_scale
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 from ..model import Report, Row, Tensor, numel, sum_formula
 
@@ -29,18 +30,30 @@ DTYPE_BITS: dict[str, Fraction] = {
     "U64": Fraction(64), "U32": Fraction(32), "U16": Fraction(16), "U8": Fraction(8),
     "BOOL": Fraction(8), "C64": Fraction(64),
 }
+INT_BITS = {k: int(v) for k, v in DTYPE_BITS.items()}  # every stored dtype has whole bits
+# Tensors a checkpoint stores that the model holds as buffers, not parameters (persistent
+# buffers are saved too): counted as buffers, as a config's report counts them.
+BUFFERS = {"e_score_correction_bias": "other",  # DeepSeek-V3's router: register_buffer
+           "running_mean": "statistic", "running_var": "statistic",
+           "num_batches_tracked": "statistic"}
+# FP8 checkpoints keep a scale beside each weight: weight_scale_inv (DeepSeek-V3's blocks of
+# 128 x 128), weight_scale and input_scale (compressed-tensors, FBGEMM)
 BOOKKEEPING = re.compile(r"\.(qzeros|scales|g_idx|SCB|absmax|quant_map|nested_absmax|"
-                         r"nested_quant_map|quant_state\..*)$|_scales$")
+                         r"nested_quant_map|quant_state\..*|weight_scale_inv|weight_scale|"
+                         r"input_scale)$|_scales$")
+# what every name BOOKKEEPING matches ends with (or holds .quant_state.): a cheap test first
+BOOKKEEPING_ENDS = ("qzeros", "scales", "g_idx", "SCB", "absmax", "quant_map",
+                    "weight_scale_inv", "weight_scale", "input_scale")
 
 
-@dataclass(frozen=True)
-class Stored:
-    """One tensor as a file stores it."""
+class Stored(NamedTuple):
+    """One tensor as a file stores it (a named tuple: a million are built in a header's time)."""
 
     name: str
     shape: tuple[int, ...]
     dtype: str
     nbytes: int
+    shared_with: str = ""  # the same data as this earlier tensor (tied weights saved once)
 
 
 def _group(name: str) -> str:
@@ -80,8 +93,13 @@ def logical_tensors(stored: list[Stored]) -> list[Tensor]:
                 f"{s.name}.quant_state.bitsandbytes__fp4" in by_name:
             out.append(Tensor(s.name, (numel(s.shape) * 2,), "weight"))
             out.append(Tensor(s.name + " (packed)", s.shape, "quantization", buffer=True))
-        elif BOOKKEEPING.search(s.name) and _quantized_sibling(s.name, by_name):
+        elif (s.name.endswith(BOOKKEEPING_ENDS) or ".quant_state." in s.name) and \
+                BOOKKEEPING.search(s.name) and _quantized_sibling(s.name, by_name):
             out.append(Tensor(s.name, s.shape, "quantization", buffer=True))
+        elif s.shared_with:
+            out.append(Tensor(s.name, s.shape, _role(s.name), shared_with=s.shared_with))
+        elif s.name.rsplit(".", 1)[-1] in BUFFERS:
+            out.append(Tensor(s.name, s.shape, BUFFERS[s.name.rsplit(".", 1)[-1]], buffer=True))
         else:
             out.append(Tensor(s.name, s.shape, _role(s.name)))
     return out
@@ -104,13 +122,16 @@ def checkpoint_report(source: str, stored: list[Stored], fmt: str) -> Report:
                      qualified=True)
                  for i, (g, ts) in enumerate(groups.items()))
     dtypes: dict[str, dict[str, int]] = {}
-    for s in stored:
+    kept = [s for s in stored if not s.shared_with]  # a tied tensor's data is stored once
+    for s in kept:
         d = dtypes.setdefault(s.dtype, {"tensors": 0, "elements": 0, "bytes": 0})
         d["tensors"] += 1
         d["elements"] += numel(s.shape)
         d["bytes"] += s.nbytes
     quantized = any(t.role == "quantization" for t in tensors)
-    summary = {"format": fmt, "tensors": len(stored),
-               "elements": sum(numel(s.shape) for s in stored),
-               "bytes": sum(s.nbytes for s in stored), "dtypes": dtypes, "quantized": quantized}
+    summary = {"format": fmt, "tensors": len(kept),
+               "elements": sum(numel(s.shape) for s in kept),
+               "bytes": sum(s.nbytes for s in kept), "dtypes": dtypes, "quantized": quantized}
+    if len(kept) < len(stored):
+        summary["tied"] = len(stored) - len(kept)
     return Report(source, "checkpoint", (), rows, stored=summary)

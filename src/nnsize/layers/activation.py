@@ -28,6 +28,17 @@ ELEMENTWISE: dict[str, tuple[tuple[str, str, Any], ...]] = {
     "RReLU": (("lower", "float", 1 / 8), ("upper", "float", 1 / 3), _INPLACE),
 }
 
+
+def _along_dim(self: Any, x: Shape) -> Shape:
+    """Softmax and its kin: dim must name a dimension of the batched input, as in PyTorch
+    (which raises IndexError otherwise): -(rank) <= dim < rank, rank = len(x) + 1."""
+    rank = len(x) + 1
+    if self.dim is not None and not -rank <= self.dim < rank:
+        raise SpecError(f"dim={self.dim} is out of range for an input of shape {list(x)} "
+                        f"({rank} dimensions with the batch: dim from {-rank} to {rank - 1})")
+    return x
+
+
 # What autograd keeps for backward: the output where the gradient is a function of it (ReLU's
 # mask, sigmoid's s(1 - s)), else the input.
 SAVED_OUTPUT = ("ReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "ELU")
@@ -35,12 +46,15 @@ SAVED_INPUT = ("ReLU6", "GELU", "SiLU", "Mish", "LeakyReLU", "Hardswish", "Hards
                "Softplus")
 
 for _name, _args in ELEMENTWISE.items():
+    _namespace: dict[str, Any] = {"__doc__": f"{_name}: elementwise, no parameters."}
+    if _DIM in _args:
+        _namespace["output_shape"] = _along_dim
     register(make_dataclass(
         _name,
         [(a, t, field()) if d is None and "None" not in t else (a, t, field(default=d))
          for a, t, d in _args],
         bases=(Kind,), frozen=True,
-        namespace={"__doc__": f"{_name}: elementwise, no parameters.",
+        namespace={**_namespace,
                    "saves": Saves(output=True) if _name in SAVED_OUTPUT else
                    Saves(input=True) if _name in SAVED_INPUT else None}))
 

@@ -25,7 +25,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
-from ..errors import SpecError, suggest
+from ..errors import SpecError, shown, suggest
 from ..model import Formula, Saves, Shape, Tensor, numel, sum_formula
 from .spelling import translate
 
@@ -36,6 +36,10 @@ Pads = int | tuple[int, ...]
 Pad = int | tuple[int, ...] | str
 Dims = tuple[int, ...]
 Layer = dict[str, Any]
+
+# The largest size, count or index a spec may give: counts stay exact far past any real model
+# (10^40 x 10^40 is fine), but a dimension of 10^400 is refused before its digits cost anything.
+MAX_INT = 10**100
 
 PYTORCH = "pytorch"
 KERAS = "keras"
@@ -296,7 +300,7 @@ def known_types() -> list[str]:
 def build(type_name: Any, args: dict[str, Any], x: Shape) -> Kind:
     """The kind named type_name with args checked and inferred from the incoming shape x."""
     if not isinstance(type_name, str):
-        raise SpecError(f"'type' must be a layer name, got {type_name!r}")
+        raise SpecError(f"'type' must be a layer name, got {shown(type_name)}")
     _load(until=type_name)
     args = dict(args)
     move: tuple[int, int] | None = None
@@ -319,7 +323,8 @@ def build(type_name: Any, args: dict[str, Any], x: Shape) -> Kind:
         if type_name.lower() in folded:
             cls = REGISTRY[folded[type_name.lower()]]
         else:
-            raise SpecError(f"unknown layer type {type_name!r}{suggest(type_name, known_types())}")
+            raise SpecError(f"unknown layer type {shown(type_name)}"
+                            f"{suggest(type_name, known_types())}")
     if not translated:
         dtype = None
         if cls.factory or cls.keras:  # torch.nn's factory arguments; every Keras layer's dtype
@@ -354,7 +359,7 @@ def from_args(cls: type[Kind], args: dict[str, Any], x: Shape) -> Kind:
     for key, value in args.items():
         f = fields.get(key)
         if f is None:
-            raise SpecError(f"{cls.__name__} has no argument {key!r}"
+            raise SpecError(f"{cls.__name__} has no argument {shown(key)}"
                             f"{suggest(key, list(fields))}")
         values[key] = check_value(value, str(f.type), key)
     for name, f in fields.items():
@@ -389,6 +394,10 @@ def _is_int(v: Any) -> bool:
 def check_value(value: Any, annotation: str, key: str) -> Any:
     """value checked against an annotation of the vocabulary above; lists become tuples."""
     options = [a.strip() for a in annotation.split("|")]
+    if any(_is_int(v) and abs(v) > MAX_INT for v in (value if isinstance(value, list) else
+                                                        [value])):
+        raise SpecError(f"{key}: {shown(value)} is past the largest number nnsize takes, "
+                        f"10^100")
     if value is None:
         if "None" in options or "Any" in options:
             return None
@@ -398,7 +407,7 @@ def check_value(value: Any, annotation: str, key: str) -> Any:
         if ok:
             return normal
     wanted = " or ".join(_describe(a) for a in options if a != "None")
-    raise SpecError(f"{key}: expected {wanted}, got {value!r}")
+    raise SpecError(f"{key}: expected {wanted}, got {shown(value)}")
 
 
 def _accepts(a: str, v: Any) -> tuple[bool, Any]:

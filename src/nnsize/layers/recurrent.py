@@ -14,6 +14,7 @@ MACs per time step: G*H*(I_l + state) (+ P*H for the projection).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -62,39 +63,53 @@ class _Recurrent(Kind):
         return Tensor("bias", (gh,), "bias", dims=("gates*hidden_size",))
 
     def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
-        gh, h, out = self.gates * self.hidden_size, self.hidden_size, []
-        for layer in range(self.num_layers):
-            i = self.layer_input(layer)
-            for d in range(self.directions):
-                if convention == KERAS:
-                    prefix = ("" if self.num_layers == 1 else f"l{layer}.") + \
-                        ("" if not self.bidirectional else ("backward." if d else "forward."))
-                    t = [Tensor("kernel", (i, gh), "weight", dims=("input", "gates*hidden_size")),
-                         Tensor("recurrent_kernel", (h, gh), "weight",
-                                dims=("hidden_size", "gates*hidden_size"))]
-                    if self.bias:
-                        t.append(self._keras_bias(gh))
-                    out += [x.prefixed(prefix) for x in t]
-                    continue
-                sfx = f"_l{layer}" + ("_reverse" if d else "")
-                out += [Tensor(f"weight_ih{sfx}", (gh, i), "weight",
-                               dims=("gates*hidden_size", "input")),
-                        Tensor(f"weight_hh{sfx}", (gh, self.state), "weight",
-                               dims=("gates*hidden_size", "state"))]
-                if self.bias:
-                    out += [Tensor(f"bias_ih{sfx}", (gh,), "bias", dims=("gates*hidden_size",)),
-                            Tensor(f"bias_hh{sfx}", (gh,), "bias", dims=("gates*hidden_size",))]
-                out += self._projection(sfx)
+        # Layers 1..num_layers-1 all read directions x state features: one entry each, with
+        # copies, so a million stacked layers are as many entries as two.
+        out = self._layer_tensors(convention, 0, 1)
+        if self.num_layers > 1:
+            out += self._layer_tensors(convention, 1, self.num_layers - 1)
         return out
+
+    def _layer_tensors(self, convention: str, layer: int, copies: int) -> list[Tensor]:
+        """The tensors of layers layer..layer+copies-1, whose shapes are the same."""
+        gh, h, i, out = self.gates * self.hidden_size, self.hidden_size, \
+            self.layer_input(layer), []
+        index = "{i}" if copies > 1 else str(layer)
+        for d in range(self.directions):
+            if convention == KERAS:
+                prefix = ("" if self.num_layers == 1 else f"l{index}.") + \
+                    ("" if not self.bidirectional else ("backward." if d else "forward."))
+                t = [Tensor("kernel", (i, gh), "weight", dims=("input", "gates*hidden_size")),
+                     Tensor("recurrent_kernel", (h, gh), "weight",
+                            dims=("hidden_size", "gates*hidden_size"))]
+                if self.bias:
+                    t.append(self._keras_bias(gh))
+                out += [x.prefixed(prefix) for x in t]
+                continue
+            sfx = f"_l{index}" + ("_reverse" if d else "")
+            out += [Tensor(f"weight_ih{sfx}", (gh, i), "weight",
+                           dims=("gates*hidden_size", "input")),
+                    Tensor(f"weight_hh{sfx}", (gh, self.state), "weight",
+                           dims=("gates*hidden_size", "state"))]
+            if self.bias:
+                out += [Tensor(f"bias_ih{sfx}", (gh,), "bias", dims=("gates*hidden_size",)),
+                        Tensor(f"bias_hh{sfx}", (gh,), "bias", dims=("gates*hidden_size",))]
+            out += self._projection(sfx)
+        if copies == 1:
+            return out
+        return [dataclasses.replace(t, copies=copies, start=layer) for t in out]
 
     def _projection(self, sfx: str) -> list[Tensor]:
         return []
 
     def macs(self, x: Shape) -> int:
-        per_step = sum(self.gates * self.hidden_size * (self.layer_input(layer) + self.state)
-                       + self.state * self.hidden_size * (self.state != self.hidden_size)
-                       for layer in range(self.num_layers)) * self.directions
-        return x[0] * per_step
+        def layer_macs(layer: int) -> int:
+            return self.gates * self.hidden_size * (self.layer_input(layer) + self.state) + \
+                self.state * self.hidden_size * (self.state != self.hidden_size)
+
+        # layer 0, and num_layers - 1 layers that all read directions x state features
+        per_step = layer_macs(0) + (self.num_layers - 1) * layer_macs(1)
+        return x[0] * per_step * self.directions
 
 
 @register

@@ -50,11 +50,26 @@ class Upsample(Kind):
         if self.size is not None:
             return (x[0], *_positive(self.size, n, "size", int))
         scale = _positive(self.scale_factor, n, "scale_factor", (int, float))
-        out = tuple(int(length * s) for length, s in zip(x[1:], scale))
+        out = tuple(_scaled(length, s) for length, s in zip(x[1:], scale))
         if 0 in out:
             raise SpecError(f"scale_factor {self.scale_factor} leaves no output for the input "
                             f"{list(x[1:])}")
         return (x[0], *out)
+
+
+def _scaled(length: int, scale: float) -> int:
+    """floor(length x scale) as PyTorch computes it, in double precision; refused where a double
+    cannot hold the input or the result (1e308, Infinity, a length of 10^400)."""
+    import math
+
+    if length > 2**53 or not math.isfinite(scale):
+        raise SpecError(f"scale_factor {scale!r} on a length of {length:,}: too large to size "
+                        f"(PyTorch computes the output size as a double)")
+    out = length * float(scale)
+    if not math.isfinite(out) or out > 2**62:
+        raise SpecError(f"scale_factor {scale!r} makes the length {length:,} larger than "
+                        f"{2**62:,}")
+    return int(out)
 
 
 def _positive(value: Any, n: int, key: str, kinds: Any) -> tuple[Any, ...]:

@@ -19,7 +19,8 @@ from .norm import LayerNorm
 
 
 def _stacked(tensors: list[Tensor], prefix: str, copies: int) -> list[Tensor]:
-    return [Tensor(f"{prefix}{{i}}.{t.name}", t.shape, t.role, t.trainable, t.buffer, t.dims,
+    index = "{i}" if copies > 1 else "0"  # one layer names its index; '{i}' stands for several
+    return [Tensor(f"{prefix}{index}.{t.name}", t.shape, t.role, t.trainable, t.buffer, t.dims,
                    t.copies * copies) for t in tensors]
 
 

@@ -142,16 +142,23 @@ def activations(d: Decoder, batch: int, context: int, mode: str = "autocast",
     residual = 2 if mode in ("bf16", "fp16") else 4  # autocast keeps the residual stream fp32
     n = len(d.layers)
     routed = (n if d.experts_per_token else 0) if moe_layers is None else moe_layers
-    per_layer = [layer_bytes(d, layer, mode, attention, context, experts, index >= n - routed,
-                             shared) for index, layer in enumerate(d.layers)]
+    # each distinct layer once, as a dense layer and as a routed one (the last `routed` layers):
+    # a model of 10^15 layers costs what one of a few does
+    total = largest = 0
+    for layer, dense, moe in d.layers.split_counts(n - routed):
+        for count, routes in ((dense, False), (moe, True)):
+            if count:
+                each = layer_bytes(d, layer, mode, attention, context, experts, routes, shared)
+                total += count * each
+                largest = max(largest, each)
     head = _norm(d.hidden, a, mode == "autocast", 1) + 4 * d.vocab
     inner = d.expert_intermediate * d.experts_per_token or d.intermediate
     return Activations(
-        layers=tokens * sum(per_layer),
+        layers=tokens * total,
         head=tokens * head,
         logits_grad=tokens * 8 * d.vocab,
         layer_inputs=tokens * len(d.layers) * residual * d.hidden,
-        recompute=tokens * (max(per_layer) + a * (2 * inner + d.hidden)),
+        recompute=tokens * (largest + a * (2 * inner + d.hidden)),
         checkpointing=checkpointing)
 
 

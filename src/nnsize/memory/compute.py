@@ -55,11 +55,11 @@ def compute(report: Report, context: int) -> Compute:
             else Fraction(1)
         linear += int(weights * share)
     prefill = decode = 0
-    for layer in d.layers:
-        per_key = layer.heads * (layer.key_dim + layer.value_dim)
+    for layer, n in d.layers.counts():  # each distinct layer once, n layers like it
+        per_key = n * layer.heads * (layer.key_dim + layer.value_dim)
         w = layer.window
-        if w:
-            keys = sum(min(t, w) for t in range(1, context + 1))
+        if w and w < context:  # sum(min(t, w) for t in 1..context), in closed form
+            keys = w * (w + 1) // 2 + (context - w) * w
         else:
             keys = context * (context + 1) // 2
         prefill += keys * per_key

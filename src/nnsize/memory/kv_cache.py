@@ -31,13 +31,14 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
     values = 0
     notes: list[tuple[str, Terms]] = []
     groups: dict[tuple[int, int], int] = {}
-    for layer in d.layers:
+    counts = d.layers.counts()  # each distinct layer once, with how many are like it
+    for layer, n in counts:
         tokens = min(context, layer.window - 1) if layer.window else context
         per_token = cached_values(layer, latent)
-        groups[(tokens, per_token)] = groups.get((tokens, per_token), 0) + 1
-        values += tokens * per_token
+        groups[(tokens, per_token)] = groups.get((tokens, per_token), 0) + n
+        values += n * tokens * per_token
     total = to_bytes(batch * values, kv.bits_per_value)
-    per_token = sum(cached_values(layer, latent) for layer in d.layers)
+    per_token = sum(n * cached_values(layer, latent) for layer, n in counts)
     notes.append(("kv_per_token", {"bytes": to_bytes(per_token, kv.bits_per_value),
                                   "precision": kv}))
     first = d.layers[0]
@@ -46,8 +47,8 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
                             (first.key_dim + first.value_dim), kv.bits_per_value)
         notes.append(("mla_latent", {"expanded_bytes": expanded}) if latent else
                      ("mla_expanded", {}))
-    if any(layer.window for layer in d.layers):
-        windowed = sum(1 for layer in d.layers if layer.window)
+    if any(layer.window for layer, _ in counts):
+        windowed = sum(n for layer, n in counts if layer.window)
         notes.append(("sliding_window", {"windowed": windowed, "layers": len(d.layers)}))
     terms = {"batch": batch, "precision": kv,
              "groups": [(n, tokens, per) for (tokens, per), n in groups.items()]}

@@ -23,6 +23,9 @@ def diff_text(d: Any, limit: int = 20) -> str:
                                                for name, x, y in d.mismatched])
     out += listing("Tied to another tensor in one, not stored in the other (the same model)",
                    d.tied_not_stored)
+    if d.fused:
+        out.append(f"Experts stored one by one, matched to the fused tensors transformers "
+                   f"builds, in {n(len(d.fused))} layer(s) (such as {d.fused[0]})")
     delta = d.b.total_params - d.a.total_params
     out += ["", "Same tensors and shapes." if d.same else "The two differ.",
             f"Parameters: B - A = {delta:+,}"]

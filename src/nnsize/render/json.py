@@ -180,7 +180,7 @@ def diff_dict(d: Any) -> dict[str, Any]:
             "same": d.same, "only_a": d.only_a, "only_b": d.only_b,
             "mismatched": [{"name": name, "a": list(x), "b": list(y)}
                            for name, x, y in d.mismatched],
-            "tied_not_stored": d.tied_not_stored}
+            "tied_not_stored": d.tied_not_stored, "fused_experts": d.fused}
 
 
 # --- speed ---------------------------------------------------------------------------------------

@@ -113,7 +113,30 @@ def text(report: Report, explain: bool = False) -> str:
 
 
 def stored_lines(stored: dict[str, Any]) -> list[str]:
-    """What a checkpoint file holds, per dtype."""
+    """What a checkpoint file holds, per dtype; for a Hub model or a model folder, where it
+    came from and how it differs from the config's count; how a model was counted, when
+    transformers built it."""
+    from .hub import difference_lines, hub_lines
+
+    lines = []
+    if "counted_with" in stored:
+        lines.append(f"Counted by building {stored['counted_with']} on the meta device (no "
+                     f"memory allocated), in {stored['build_ms']:,} ms")
+    if "hub" in stored:
+        lines += hub_lines(stored["hub"], stored)
+    if "config_error" in stored:
+        lines.append(f"The config could not be counted ({stored['config_error']}); the count "
+                     f"above is what the checkpoint stores")
+    if "checkpoint" in stored:
+        lines.append(f"No checkpoint to compare with: the repo has {stored['checkpoint']}")
+    if "format" in stored:
+        lines += _file_lines(stored)
+    if "differences" in stored:
+        lines += difference_lines(stored["differences"])
+    return lines
+
+
+def _file_lines(stored: dict[str, Any]) -> list[str]:
     lines = [f"Stored in the file ({stored['format']}"
              + (f", {stored['shards']} shards" if "shards" in stored else "")
              + f"): {n(stored['tensors'])} tensors, {n(stored['elements'])} elements, "

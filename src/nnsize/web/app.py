@@ -3,7 +3,8 @@
 The API counts what it is sent and nothing else: it opens no path it is given (a network is a
 shorthand, a spec object, a config object, a preset name or the header bytes of a checkpoint),
 writes nothing to disk, and answers bad input with a 4xx carrying the CLI's message.  Requests
-are limited in size: 1 MiB for JSON, 16 MiB for checkpoint headers (documented in the README).
+are limited in size (1 MiB for JSON, 16 MiB for checkpoint headers) and in time (guard.py; all
+documented in the README).
 """
 
 from __future__ import annotations
@@ -14,16 +15,17 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model
 
 from ..errors import NnsizeError
 from ..importers import FORMATS
 from ..model import Report
 from ..version import __version__
+from .guard import HEADER_LIMIT, JSON_LIMIT, REQUEST_SECONDS, Guard
+
+__all__ = ["HEADER_LIMIT", "JSON_LIMIT", "create_app"]
 
 STATIC = Path(__file__).parent / "static"
-JSON_LIMIT = 1024 * 1024
-HEADER_LIMIT = 16 * 1024 * 1024
 Numbers = Literal["int", "string"]
 # the formats read from a file's first bytes, from the importers' one table
 if TYPE_CHECKING:
@@ -49,7 +51,7 @@ class CountRequest(BaseModel):
 class ConfigRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     config: dict[str, Any]
-    base: bool = False
+    base: StrictBool = False  # true or false: 0 and "no" are refused, not read as false
 
 
 class GrowthRequest(BaseModel):
@@ -62,7 +64,7 @@ def _setup_field(f: Any) -> tuple[Any, Any]:
     speed.setup), from its type and metadata."""
     m = f.metadata
     if f.type == "bool":
-        return bool, f.default
+        return StrictBool, f.default
     if f.type in ("int", "int | None", "float", "float | None"):
         kind: Any = {"int": int, "int | None": int | None, "float": float,
                      "float | None": float | None}[f.type]
@@ -158,14 +160,14 @@ def _plan_model(body: Any) -> Report:
     if body.config is not None:
         from ..architectures import count_config
 
-        return count_config(body.config)
+        return count_config(body.config, fallback=False)  # no transformers build per request
     return _count(CountRequest(network=body.network, spec=body.spec))
 
 
 class PresetRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(max_length=200, examples=["llama-3.1-8b"])
-    base: bool = False
+    base: StrictBool = False
     actions: int | None = Field(None, ge=1, le=1_000_000)
 
 
@@ -206,54 +208,28 @@ def _count(body: CountRequest) -> Report:
     return count_shorthand(from_counts(inputs, hidden, neurons, outputs), body.convention)
 
 
-class _SizeLimit:
-    """ASGI middleware: 413 for a body over the limit, by Content-Length or as it streams."""
+class Detail(BaseModel):
+    """Every error answer: the reason, as the command line would say it."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = HEADER_LIMIT if scope["path"] == "/api/checkpoint" else JSON_LIMIT
-        headers = dict(scope.get("headers") or [])
-        length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            await _too_large(send, limit)
-            return
-        seen = 0
-
-        async def limited() -> Any:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await _too_large(send, limit)
+    detail: str
 
 
-class _TooLarge(Exception):
-    pass
-
-
-async def _too_large(send: Any, limit: int) -> None:
-    body = f'{{"detail": "request larger than {limit:,} bytes"}}'.encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
+# The answers every endpoint may give besides its own, for the OpenAPI schema (FastAPI adds
+# 422 itself); their bodies are {"detail": "..."}.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Detail, "description": "Bad input: the command line's one-line message"},
+    408: {"model": Detail, "description": f"The body did not arrive within {REQUEST_SECONDS:g} s"},
+    413: {"model": Detail, "description": f"A body over {JSON_LIMIT:,} bytes ({HEADER_LIMIT:,} "
+                                          f"for /api/checkpoint)"},
+}
 
 
 def create_app() -> FastAPI:
     app = FastAPI(title="nnsize", version=__version__,
                   description="Exact sizes of neural networks: parameters layer by layer, "
-                              "memory at every precision, compute.")
+                              "memory at every precision, compute.  Every request must arrive "
+                              f"and be answered within {REQUEST_SECONDS:g} s (else 408 or 422).",
+                  responses=ERRORS)
 
     @app.exception_handler(NnsizeError)
     async def bad_input(request: Request, e: NnsizeError) -> JSONResponse:
@@ -273,7 +249,8 @@ def create_app() -> FastAPI:
         """Count the model transformers would build from a config.json's contents."""
         from ..architectures import count_config
 
-        return _answer(count_config(body.config, "config.json", body.base), numbers)
+        return _answer(count_config(body.config, "config.json", body.base, fallback=False),
+                       numbers)
 
     @app.post("/api/preset")
     def preset(body: PresetRequest, numbers: Numbers = "int") -> dict[str, Any]:
@@ -384,17 +361,24 @@ def create_app() -> FastAPI:
         """Count a checkpoint from its first bytes (the body): a safetensors file's length and
         header, a GGUF file's whole header, or a whole ONNX file (whose external data stays
         behind).  file_size is the whole file's size."""
+        from starlette.concurrency import run_in_threadpool
+
         from ..importers import find_format
 
         data = await request.body()
         load = find_format(format).loader()
-        report = load(name, data, file_size) if format == "safetensors" else load(name, data)
-        return _answer(report, numbers)
+
+        def answer() -> dict[str, Any]:  # in a thread: a 16 MiB header stalls no one else
+            report = load(name, data, file_size) if format == "safetensors" else \
+                load(name, data)
+            return _answer(report, numbers)
+
+        return await run_in_threadpool(answer)
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
         return FileResponse(STATIC / "index.html")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(_SizeLimit)
+    app.add_middleware(Guard)  # bounded bodies, a deadline, an answer to every request
     return app

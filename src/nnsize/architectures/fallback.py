@@ -1,0 +1,170 @@
+"""Any architecture transformers knows, for a model_type nnsize has no builder for: the class is
+built on the meta device (shapes only, no memory, no weights) and its tensors are listed.
+
+    with torch.device("meta"): model = ModelClass(config)
+    named_parameters(remove_duplicate=False)   parameters; a tied one counted once
+    persistent named_buffers                   buffers (what a checkpoint stores beside them)
+
+Exact (it is the model transformers builds), but it needs transformers and torch (the
+'transformers' extra), takes as long as building the model's modules does, and never runs a
+repo's own code: a config whose model_type only a repo's code defines (trust_remote_code) is
+refused.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import warnings
+from typing import Any
+
+from ..errors import SpecError
+from ..model import Report, Row, Tensor, sum_formula
+
+INSTALL = "pip install 'nnsize[transformers]'"
+# transformers builds one module per layer (and, in some families, per expert): past this many,
+# the build would take minutes and gigabytes, so such a config is refused before it starts
+MAX_REPEATS = 4096
+_LAYER = re.compile(r"^(?P<prefix>.*?\.)(?P<i>\d+)\.(?P<rest>.+)$")
+
+
+def available() -> bool:
+    """Whether transformers and torch can be imported (without importing them)."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ("transformers", "torch"))
+
+
+def count_with_transformers(data: dict[str, Any], model_type: str, arch: str | None,
+                            where: str, base: bool, why: str) -> Report:
+    """The report of the class transformers builds from data (arch, or its base model).
+
+    why: what nnsize lacks, for the message when transformers is missing."""
+    if not available():
+        raise SpecError(f"{where}: {why}; nnsize counts such models by building them with "
+                        f"transformers on the meta device, which needs transformers and torch: "
+                        f"{INSTALL}")
+    import torch
+    import transformers
+    from transformers.models.auto import configuration_auto, modeling_auto
+
+    CONFIG_MAPPING_NAMES = getattr(configuration_auto, "CONFIG_MAPPING_NAMES")  # noqa: B009,N806
+    MODEL_MAPPING_NAMES = modeling_auto.MODEL_MAPPING_NAMES  # noqa: N806
+
+    if model_type not in CONFIG_MAPPING_NAMES:
+        code = data.get("auto_map")
+        how = f" (its auto_map points at {sorted(code.values())[0]!r})" \
+            if isinstance(code, dict) and code else ""
+        raise SpecError(f"{where}: {why}, nor by transformers {transformers.__version__}: "
+                        f"such a model needs trust_remote_code, its repo's own code{how}, and "
+                        f"nnsize never runs it")
+    _check_sizes(data, where)
+    if arch and not base:
+        cls = getattr(transformers, arch, None)
+        if cls is None:
+            raise SpecError(f"{where}: transformers {transformers.__version__} has no class "
+                            f"{arch!r} (it needs trust_remote_code, or a newer transformers)")
+    else:
+        name = MODEL_MAPPING_NAMES.get(model_type)
+        cls = getattr(transformers, name, None) if isinstance(name, str) else None
+        if cls is None:
+            raise SpecError(f"{where}: transformers has no base model for model_type "
+                            f"{model_type!r}; name a class in 'architectures'")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            config = transformers.CONFIG_MAPPING[model_type].from_dict(
+                {k: v for k, v in data.items() if k not in ("auto_map",)})
+            start = time.perf_counter()
+            with torch.device("meta"):
+                model = cls(config)
+            elapsed_ms = round((time.perf_counter() - start) * 1000)
+    except Exception as e:  # transformers' own validation of the config: one line, not a trace
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise SpecError(f"{where}: transformers could not build {cls.__name__} from this config "
+                        f"({type(e).__name__}: {first})") from e
+    tensors = _tensors(model)
+    source = str(data.get("_name_or_path") or cls.__name__)
+    report = Report(source, "pytorch", (), tuple(_rows(tensors)),
+                    stored={"counted_with": f"{cls.__name__} with transformers "
+                                            f"{transformers.__version__}",
+                            "build_ms": elapsed_ms})
+    return report
+
+
+def _check_sizes(data: Any, where: str, path: str = "") -> None:
+    """Refuse counts of layers or experts past MAX_REPEATS, sub-configs included."""
+    if not isinstance(data, dict):
+        return
+    for key, value in data.items():
+        if isinstance(value, dict):
+            _check_sizes(value, where, f"{path}{key}.")
+        elif isinstance(value, int) and not isinstance(value, bool) and value > MAX_REPEATS \
+                and ("layers" in key or "expert" in key):
+            raise SpecError(f"{where}: {path}{key} = {value:,}: transformers would build that "
+                            f"many modules one by one; nnsize builds at most {MAX_REPEATS:,} "
+                            f"that way")
+
+
+def _tensors(model: Any) -> list[Tensor]:
+    from ..importers.tensors import _role
+
+    out: list[Tensor] = []
+    first: dict[int, str] = {}
+    for name, p in model.named_parameters(remove_duplicate=False):
+        shared = first.setdefault(id(p), name)
+        out.append(Tensor(name, tuple(p.shape), _role(name), bool(p.requires_grad),
+                          shared_with=shared if shared != name else ""))
+    persistent = set(model.state_dict(keep_vars=True))
+    for name, b in model.named_buffers():
+        if name in persistent:
+            role = "statistic" if name.endswith(("running_mean", "running_var",
+                                                 "num_batches_tracked")) else "other"
+            out.append(Tensor(name, tuple(b.shape), role, buffer=True))
+    return out
+
+
+def _rows(tensors: list[Tensor]) -> list[Row]:
+    """One row per module group (a layer, the embeddings...), runs of identical layers merged
+    into one row whose tensor names hold {i}."""
+    groups: list[tuple[str, int | None, list[Tensor]]] = []  # (prefix, layer index, tensors)
+    for t in tensors:
+        m = _LAYER.match(t.name)
+        key = (m["prefix"], int(m["i"])) if m else (_top(t.name), None)
+        if groups and groups[-1][:2] == key:
+            groups[-1][2].append(t)
+        else:
+            groups.append((key[0], key[1], [t]))
+    rows: list[Row] = []
+    k = 0
+    while k < len(groups):
+        prefix, index, ts = groups[k]
+        end = k + 1
+        if index is not None and not any(t.shared_with for t in ts):  # tied: a row each
+            sig = _signature(prefix, index, ts)
+            while end < len(groups) and groups[end][0] == prefix and groups[end][1] == \
+                    index + (end - k) and _signature(prefix, index + (end - k),
+                                                     groups[end][2]) == sig:
+                end += 1
+        if index is not None and end - k > 1:
+            named = [Tensor(f"{prefix}{{i}}." + t.name[len(f"{prefix}{index}."):], t.shape,
+                            t.role, t.trainable, t.buffer, (), end - k, "", index) for t in ts]
+            label = f"{prefix}{index}-{index + end - k - 1}"
+        else:
+            named = ts
+            label = f"{prefix}{index}" if index is not None else prefix
+        rows.append(Row(name=label, label=label, type="transformers", input_shape=(),
+                        output_shape=(), tensors=tuple(named), macs_each=0,
+                        formula=sum_formula(named), index=len(rows), qualified=True))
+        k = end
+    return rows
+
+
+def _top(name: str) -> str:
+    parts = name.split(".")
+    return ".".join(parts[:-1]) or name
+
+
+def _signature(prefix: str, index: int, ts: list[Tensor]) -> tuple[object, ...]:
+    cut = len(f"{prefix}{index}.")
+    return tuple((t.name[cut:], t.shape, t.role, t.buffer, bool(t.shared_with)) for t in ts)

@@ -1,0 +1,156 @@
+"""Task heads on the native families: the classes transformers 5 builds around a base model.
+
+    ...ForSequenceClassification   a decoder: score (labels x hidden, no bias); an encoder: its
+                                   classifier (BERT after the pooler, RoBERTa a dense layer and
+                                   out_proj, DistilBERT pre_classifier and classifier)
+    ...ForTokenClassification      score or classifier (labels x hidden, biased), no pooler
+    ...ForQuestionAnswering        qa_outputs: 2 x hidden on decoders, labels x hidden on BERT's
+    ...ForMultipleChoice           a pooled encoder and classifier: 1 x hidden
+    T5EncoderModel                 T5's shared embedding and encoder alone
+    GPT2DoubleHeadsModel           GPT-2's LM head and multiple_choice_head.summary (1 x hidden)
+
+The base model sits under an attribute whose name varies by class (LlamaForSequenceClassification
+keeps it in 'model', LlamaForQuestionAnswering in 'transformer'): the table below says which, for
+each class transformers has (tests build every one and compare).  labels: the config's
+num_labels, else the size of its id2label, else 2, as transformers' config class reads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from ..model import Row, Tensor
+from .assembly import Assembly, linear
+from .config import Config
+
+SEQ, TOKEN, QA, MC = ("ForSequenceClassification", "ForTokenClassification",
+                      "ForQuestionAnswering", "ForMultipleChoice")
+LLAMA_LIKE = ("llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma",
+              "gemma2", "gemma3_text", "olmo", "olmo2", "starcoder2", "phi", "phi3",
+              "deepseek_v2", "deepseek_v3")
+GPT_LIKE = {"gpt2": "transformer", "gpt_neox": "gpt_neox", "gptj": "transformer",
+            "opt": "model", "bloom": "transformer", "falcon": "transformer"}
+ENCODERS = ("bert", "roberta", "distilbert")
+
+# (family, class suffix) -> (attribute holding the base model, head kind)
+HEADS: dict[tuple[str, str], tuple[str, str]] = {}
+for _f in LLAMA_LIKE:
+    HEADS[(_f, SEQ)] = ("model", "score")
+for _f in ("llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma",
+           "gemma2", "starcoder2", "phi", "phi3", "deepseek_v3"):
+    HEADS[(_f, TOKEN)] = ("model", "biased score")
+for _f in ("llama", "qwen2", "qwen3", "qwen3_moe"):
+    HEADS[(_f, QA)] = ("transformer", "qa")
+for _f in ("mistral", "mixtral", "qwen2_moe"):
+    HEADS[(_f, QA)] = ("model", "qa")
+for _f, _p in GPT_LIKE.items():
+    HEADS[(_f, SEQ)] = (_p, "score")
+    HEADS[(_f, QA)] = (_p, "qa")
+    if _f in ("gpt2", "gpt_neox", "bloom", "falcon"):
+        HEADS[(_f, TOKEN)] = (_p, "classifier")
+for _f in ENCODERS:
+    HEADS[(_f, TOKEN)] = (_f, "classifier")
+    HEADS[(_f, QA)] = (_f, "qa per label")
+HEADS.update({("bert", SEQ): ("bert", "pooled classifier"),
+              ("roberta", SEQ): ("roberta", "dense classifier"),
+              ("distilbert", SEQ): ("distilbert", "pre-classifier"),
+              ("bert", MC): ("bert", "pooled choice"),
+              ("roberta", MC): ("roberta", "pooled choice"),
+              ("distilbert", MC): ("distilbert", "pre-classifier choice"),
+              ("t5", "EncoderModel"): ("", "encoder only"),
+              ("gpt2", "DoubleHeadsModel"): ("transformer", "double heads")})
+CLASS_SUFFIXES = (SEQ, TOKEN, QA, MC, "EncoderModel", "DoubleHeadsModel")
+
+
+def head_of(family: str, arch: str) -> tuple[str, str] | None:
+    """(base model attribute, head kind) for a task-head class name, None if not one."""
+    for suffix in CLASS_SUFFIXES:
+        if arch.endswith(suffix):
+            return HEADS.get((family, suffix))
+    return None
+
+
+def is_task_head(arch: str) -> bool:
+    return arch.endswith(CLASS_SUFFIXES)
+
+
+def labels(data: dict[str, Any], where: str) -> int:
+    """num_labels as transformers' config class reads it."""
+    from ..errors import SpecError
+
+    value = data.get("num_labels")
+    if value is None:
+        id2label = data.get("id2label")
+        value = len(id2label) if isinstance(id2label, dict) else 2
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 2**31:
+        raise SpecError(f"{where}: num_labels must be a positive whole number, got {value!r}")
+    return value
+
+
+def _prefixed(row: Row, prefix: str) -> Row:
+    tensors = tuple(replace(t.prefixed(prefix), shared_with=prefix + t.shared_with
+                            if t.shared_with else "") for t in row.tensors)
+    return replace(row, tensors=tensors)
+
+
+def build_head(family: str, c: Config, base: Assembly, arch: str, n_labels: int,
+               lm_head: Assembly | None) -> Assembly:
+    """The class arch: base (the base model's rows) under its attribute, then its head."""
+    found = head_of(family, arch)
+    if found is None:
+        from ..errors import SpecError
+
+        raise SpecError(f"{arch}: not a task head nnsize builds for {family}")
+    prefix, kind = found
+    pooled = kind in ("pooled classifier", "pooled choice")
+    rows = [r for r in base.rows
+            if pooled or not any(t.name.startswith("pooler.") for t in r.tensors)]
+    if kind == "encoder only":
+        rows = [r for r in rows if not any(t.name.startswith("decoder.") for t in r.tensors)]
+    if kind == "qa per label" and family == "distilbert" and n_labels != 2:
+        from ..errors import SpecError
+
+        raise SpecError(f"{arch}: num_labels must be 2 (a start and an end score), as "
+                        f"transformers requires, got {n_labels}")
+    a = Assembly(arch)
+    a.decoder = base.decoder
+    a.rows = [_prefixed(r, f"{prefix}.") if prefix else r for r in rows]
+    h = c.int("word_embed_proj_dim", None) or c.int("hidden_size") if family == "opt" \
+        else c.int("d_model") if family == "t5" else c.int("hidden_size")
+    kinds: dict[str, Callable[[], list[Tensor]]] = {
+        "score": lambda: linear("score", n_labels, h),
+        "biased score": lambda: linear("score", n_labels, h, True),
+        "classifier": lambda: linear("classifier", n_labels, h, True),
+        "qa": lambda: linear("qa_outputs", 2, h, True),
+        "qa per label": lambda: linear("qa_outputs", n_labels, h, True),
+        "pooled classifier": lambda: linear("classifier", n_labels, h, True),
+        "dense classifier": lambda: linear("classifier.dense", h, h, True) +
+        linear("classifier.out_proj", n_labels, h, True),
+        "pre-classifier": lambda: linear("pre_classifier", h, h, True) +
+        linear("classifier", n_labels, h, True),
+        "pooled choice": lambda: linear("classifier", 1, h, True),
+        "pre-classifier choice": lambda: linear("pre_classifier", h, h, True) +
+        linear("classifier", 1, h, True),
+        "encoder only": lambda: [],
+        "double heads": lambda: _summary(c, h),
+    }
+    head = kinds[kind]()
+    if lm_head is not None:  # GPT2DoubleHeadsModel keeps the LM head as well
+        a.rows += [r for r in lm_head.rows if r.type == "head"]
+    a.add(f"{_suffix(arch)} head", "head", head)
+    a.rows = [replace(r, index=i) for i, r in enumerate(a.rows)]
+    return a
+
+
+def _suffix(arch: str) -> str:
+    return next(s for s in CLASS_SUFFIXES if arch.endswith(s))
+
+
+def _summary(c: Config, h: int) -> list[Tensor]:
+    """GPT-2's sequence summary: a projection to one score (num_labels is set to 1)."""
+    if not c.bool("summary_use_proj", True):
+        return []
+    return linear("multiple_choice_head.summary", 1 if c.bool("summary_proj_to_labels", True)
+                  else h, h, True)

@@ -1,0 +1,259 @@
+"""A model on the Hub as nnsize reports it: the count from its config, and what its checkpoint
+stores (tensors, dtypes, bytes, from the safetensors headers), with where the two differ.
+
+    config.json                       -> the model transformers builds (architectures/)
+    model.safetensors[.index.json]    -> every tensor stored: name, shape, dtype, bytes
+    both                              -> the config's report, the checkpoint's summary beside it
+    repo:Q4_K_M                       -> that GGUF file's header (all its parts)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from typing import IO, Any, Protocol
+
+from ..errors import NnsizeError
+from ..model import Report
+from .fetch import WORKERS, HubError, Remote
+from .name import HubName
+from .records import Snapshot
+
+
+class Source(Protocol):
+    """A repo to read: on the Hub (fetch.Remote) or on disk (folder.Folder)."""
+
+    name: HubName
+
+    def snapshot(self) -> Snapshot: ...
+
+    def small_file(self, filename: str, commit: str) -> bytes: ...
+
+    def head(self, filename: str, commit: str, read: Any,
+             chunk: int = 0) -> tuple[Any, int]: ...
+
+
+INDEX, SINGLE, CONFIG = "model.safetensors.index.json", "model.safetensors", "config.json"
+PARTS = ("both", "config", "checkpoint")
+GGUF_CHUNK = 64 * 1024
+# a quantization in a GGUF file name: Q4_K_M, IQ2_XXS, Q8_0, BF16, F16, F32, MXFP4...
+QUANT = re.compile(r"(?<![A-Za-z0-9])((?:I?Q[0-9][A-Za-z0-9_]*?)|BF16|F16|F32|MXFP4(?:_MOE)?)"
+                   r"(?=[-.]|$)", re.IGNORECASE)
+LIMIT = 20  # names listed per kind of difference
+
+
+def count(name: HubName, base: bool = False, part: str = "both") -> Report:
+    """The report of a Hub model (part: both, or only its config's count or its checkpoint's)."""
+    return count_source(Remote(name), base, part)
+
+
+def is_model_folder(path: str) -> bool:
+    """A folder holding a config.json or safetensors weights at its top."""
+    import os
+
+    return os.path.isdir(path) and any(os.path.isfile(os.path.join(path, f))
+                                       for f in (CONFIG, INDEX, SINGLE))
+
+
+def count_folder(path: str, base: bool = False, part: str = "both") -> Report:
+    """A model folder on disk (save_pretrained's), read as a Hub repo is."""
+    from .folder import Folder
+
+    if not is_model_folder(path):
+        raise NnsizeError(f"{path}: a folder without a config.json, {INDEX} or {SINGLE}")
+    return count_source(Folder(path), base, part)
+
+
+def count_source(remote: Source, base: bool = False, part: str = "both") -> Report:
+    """The report of a repo, remote (Remote) or on disk (Folder)."""
+    if part not in PARTS:
+        raise NnsizeError(f"part must be one of {', '.join(PARTS)}, got {part!r}")
+    name = remote.name
+    snap = remote.snapshot()
+    files = set(snap.files)
+    ggufs = sorted(f for f in snap.files if f.lower().endswith(".gguf"))
+    has_weights = INDEX in files or SINGLE in files
+    if name.quant is not None or (ggufs and CONFIG not in files and not has_weights):
+        return _gguf(remote, snap, ggufs)
+    if CONFIG not in files and not has_weights:
+        other = f" (it has GGUF files: name one, {name.repo}:QUANT)" if ggufs else ""
+        raise HubError(f"{name}: the repo has neither a config.json nor safetensors weights "
+                       f"({INDEX} or {SINGLE}){other}")
+    config: Report | None = None
+    config_error = ""
+    if CONFIG in files and part != "checkpoint":
+        try:
+            config = _count_config(remote, snap, base)
+        except HubError:
+            raise
+        except NnsizeError as e:
+            if part == "config" or not has_weights:
+                raise
+            config_error = str(e)
+    checkpoint = _checkpoint(remote, snap) if has_weights and part != "config" else None
+    hub = _hub_info(remote, snap)
+    if config is None and checkpoint is None:
+        missing = CONFIG if part == "config" else "safetensors weights"
+        raise HubError(f"{name}: the repo has no {missing}")
+    if checkpoint is None:
+        assert config is not None
+        note = {} if part == "config" else {"checkpoint": f"no {INDEX} or {SINGLE}"}
+        return replace(config, stored={**config.stored, **_hub(hub), **note})
+    if config is None:
+        extra = {"config_error": config_error} if config_error else {}
+        return replace(checkpoint, stored={**checkpoint.stored, **_hub(hub), **extra})
+    return replace(config, stored={**checkpoint.stored, **config.stored, **_hub(hub),
+                                   "differences": differences(config, checkpoint, str(name))})
+
+
+def _count_config(remote: Source, snap: Snapshot, base: bool) -> Report:
+    from ..architectures import count_config
+
+    where = f"{remote.name.repo}/{CONFIG}"
+    try:
+        data = json.loads(remote.small_file(CONFIG, snap.commit))
+    except ValueError as e:
+        raise NnsizeError(f"{where}: not valid JSON ({e})") from e
+    report = count_config(data, where, base)
+    return replace(report, source=f"{remote.name} ({CONFIG})")
+
+
+def _read_safetensors(where: str) -> Any:
+    from ..importers.from_safetensors import header_length, parse_header
+
+    def read(f: IO[bytes], size: int) -> tuple[list[Any], int]:
+        length = header_length(f.read(8), size, where)
+        raw = f.read(length)
+        return parse_header(raw, size - 8 - length, where), size
+
+    return read
+
+
+def _checkpoint(remote: Source, snap: Snapshot) -> Report:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ..importers.tensors import checkpoint_report
+
+    repo = remote.name.repo
+    shards = [SINGLE]
+    weight_map: dict[str, Any] = {}
+    if INDEX in snap.files:
+        try:
+            index = json.loads(remote.small_file(INDEX, snap.commit))
+        except ValueError as e:
+            raise NnsizeError(f"{repo}/{INDEX}: not valid JSON ({e})") from e
+        found = index.get("weight_map") if isinstance(index, dict) else None
+        if not isinstance(found, dict) or not found:
+            raise NnsizeError(f"{repo}/{INDEX}: no 'weight_map' of tensor names to shard files")
+        weight_map = found
+        shards = sorted(set(weight_map.values()))
+        for shard in shards:
+            if not isinstance(shard, str) or ".." in shard.split("/") or shard.startswith("/") \
+                    or shard not in snap.files:
+                raise NnsizeError(f"{repo}/{INDEX}: shard {shard!r} is not a file of the repo")
+
+    def one(shard: str) -> tuple[tuple[list[Any], int], int]:
+        return remote.head(shard, snap.commit, _read_safetensors(f"{repo}/{shard}"))
+
+    with ThreadPoolExecutor(min(WORKERS, len(shards))) as pool:
+        results = list(pool.map(one, shards))
+    stored = [s for (tensors, _), _ in results for s in tensors]
+    missing = [n for n in weight_map if n not in {s.name for s in stored}]
+    if missing:
+        raise NnsizeError(f"{repo}/{INDEX}: {len(missing)} tensors of the index are in no "
+                          f"shard, such as {missing[0]!r}")
+    report = checkpoint_report(f"{remote.name} (safetensors)", stored, "safetensors")
+    if INDEX in snap.files:
+        report.stored["shards"] = len(shards)
+    report.stored["file_bytes"] = sum(size for (_, size), _ in results)
+    report.stored["header_bytes"] = sum(prefix for _, prefix in results)
+    return report
+
+
+def quants(files: list[str]) -> list[str]:
+    """The quantizations GGUF file names name: 'x-Q4_K_M.gguf' -> 'Q4_K_M'."""
+    found = {m.group(1).upper() for f in files for m in [QUANT.search(f.rsplit("/", 1)[-1])]
+             if m}
+    return sorted(found)
+
+
+def _gguf(remote: Source, snap: Snapshot, ggufs: list[str]) -> Report:
+    from ..importers.from_gguf import parse
+    from ..importers.tensors import checkpoint_report
+
+    name = remote.name
+    if not ggufs:
+        raise HubError(f"{name}: the repo has no GGUF files")
+    if name.quant is None:
+        if len(ggufs) > 1 and len(quants(ggufs)) != 1:
+            raise HubError(f"{name.repo} has {len(ggufs)} GGUF files: name one, such as "
+                           f"{name.repo}:{(quants(ggufs) or ['Q4_K_M'])[0]} (it has "
+                           f"{', '.join(quants(ggufs)) or ', '.join(ggufs)})")
+        chosen = ggufs
+    else:
+        chosen = [f for f in ggufs if (m := QUANT.search(f.rsplit("/", 1)[-1]))
+                  and m.group(1).upper() == name.quant.upper()]
+        if not chosen:
+            raise HubError(f"{name.repo} has no {name.quant} GGUF file; it has "
+                           f"{', '.join(quants(ggufs)) or ', '.join(ggufs)}")
+    stored: list[Any] = []
+    metadata: dict[str, Any] = {}
+    sizes, prefixes = 0, 0
+    for f in chosen:  # a split file (-00001-of-00003.gguf) has a header per part
+        def read(stream: IO[bytes], size: int, f: str = f) -> tuple[Any, int]:
+            # the GGUF reader asks for more bytes as it needs them: ranges, never the data
+            return parse(stream.read(8), size, f"{name.repo}/{f}", stream.read), size
+
+        ((meta, tensors), size), prefix = remote.head(f, snap.commit, read, GGUF_CHUNK)
+        metadata = metadata or meta
+        stored += tensors
+        sizes, prefixes = sizes + size, prefixes + prefix
+    report = checkpoint_report(f"{name} ({', '.join(chosen)})", stored, "gguf")
+    report.stored["metadata"] = {k: v for k, v in metadata.items()
+                                 if k.startswith("general.") or k == "version"}
+    report.stored["file_bytes"], report.stored["header_bytes"] = sizes, prefixes
+    return replace(report, stored={**report.stored, **_hub(_hub_info(remote, snap))})
+
+
+def _hub_info(remote: Source, snap: Snapshot) -> dict[str, Any]:
+    if not isinstance(remote, Remote):
+        return {}
+    t = remote.transfer
+    return {"repo": remote.name.repo, "revision": remote.revision, "commit": snap.commit,
+            "endpoint": remote.endpoint, "bytes_transferred": t.bytes, "requests": t.requests,
+            "cached_files": t.cached_files, "offline": remote.offline_reason}
+
+
+def _hub(info: dict[str, Any]) -> dict[str, Any]:
+    return {"hub": info} if info else {}
+
+
+def differences(config: Report, checkpoint: Report, name: str) -> dict[str, Any]:
+    """Where the config's model and the checkpoint's tensors differ, in plain terms."""
+    from ..diff import compare
+
+    d = compare(config, checkpoint)
+    tied = {n for n, t in config.named_tensors() if t.shared_with}
+    stored = {n for n, t in checkpoint.named_tensors()}
+    reasons = []
+    tied_stored = sorted(tied & stored)
+    if tied_stored:
+        reasons.append(f"the checkpoint stores {', '.join(tied_stored[:3])} as a tensor of its "
+                       f"own, which the model ties to another (and counts once)")
+    layers = len(config.decoder.layers) if config.decoder else None
+    extra_layers = sorted({m.group(1) for n in d.only_b
+                           if (m := re.search(r"\blayers\.(\d+)\.", n))
+                           and layers is not None and int(m.group(1)) >= layers}, key=int)
+    if extra_layers:
+        reasons.append(f"the checkpoint stores layer(s) {', '.join(extra_layers)} past the "
+                       f"config's {layers} (as DeepSeek-V3's multi-token-prediction layer, "
+                       f"which transformers does not build)")
+    return {"same": d.same, "name": name, "reasons": reasons, "config_params": config.total_params,
+            "checkpoint_params": checkpoint.total_params,
+            "only_config": len(d.only_a), "only_checkpoint": len(d.only_b),
+            "shapes_differ": len(d.mismatched), "tied_not_stored": len(d.tied_not_stored),
+            "examples_only_config": d.only_a[:LIMIT],
+            "examples_only_checkpoint": d.only_b[:LIMIT],
+            "examples_shapes": [[n, list(a), list(b)] for n, a, b in d.mismatched[:LIMIT]],
+            "quantized": bool(checkpoint.stored.get("quantized"))}

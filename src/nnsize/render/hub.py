@@ -1,0 +1,54 @@
+"""Where a Hub model came from, what reading it cost, and where its config and its checkpoint
+differ, as text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .numbers import human, n, shape
+
+
+def hub_lines(hub: dict[str, Any], stored: dict[str, Any]) -> list[str]:
+    """Where a Hub model was read from, and what reading it cost."""
+    read = (f"; of the checkpoint's {n(stored['file_bytes'])} bytes "
+            f"({human(stored['file_bytes'], True)}) only its headers are read, "
+            f"{n(stored['header_bytes'])} bytes" if "file_bytes" in stored else "")
+    cached = f", {n(hub['cached_files'])} file(s) from the cache" if hub["cached_files"] else ""
+    offline = f" (offline: {hub['offline']})" if hub["offline"] else ""
+    requests = "1 request" if hub["requests"] == 1 else f"{n(hub['requests'])} requests"
+    return [f"From the Hugging Face Hub: {hub['repo']} at {hub['revision']} (commit "
+            f"{hub['commit'][:12]}){offline}",
+            f"Transferred {n(hub['bytes_transferred'])} bytes in {requests}{cached}{read}", ""]
+
+
+def difference_lines(d: dict[str, Any]) -> list[str]:
+    """The config's count against the checkpoint's tensors, said plainly."""
+    name = d["name"]
+    reasons = [f"  Where: {r}." for r in d.get("reasons", [])]
+    if d["same"]:
+        tied = (f" ({n(d['tied_not_stored'])} tied tensor(s) stored once, or not at all)"
+                if d["tied_not_stored"] else "")
+        if d["checkpoint_params"] == d["config_params"]:
+            return ["", f"The checkpoint stores exactly the tensors the config builds{tied}."]
+        return ["", f"The checkpoint stores the tensors the config builds, with the same "
+                    f"shapes, but holds {n(d['checkpoint_params'])} parameters against the "
+                    f"config's {n(d['config_params'])}.", *reasons]
+    delta = d["checkpoint_params"] - d["config_params"]
+    out = ["", f"The config and the checkpoint differ: the checkpoint holds "
+               f"{n(d['checkpoint_params'])} parameters, {delta:+,} against the config's "
+               f"{n(d['config_params'])}."]
+    if d["quantized"]:
+        out.append("  The checkpoint is quantized: its packed tensors and scales stand for the "
+                   "weights above.")
+    for key, what in (("only_checkpoint", "stored, not in the model the config builds"),
+                      ("only_config", "in the model, not stored"),
+                      ("shapes_differ", "with other shapes")):
+        if d[key]:
+            examples = d["examples_shapes"] if key == "shapes_differ" else d[f"examples_{key}"]
+            first = examples[0] if key != "shapes_differ" else \
+                f"{examples[0][0]}: {shape(tuple(examples[0][1]))} vs " \
+                f"{shape(tuple(examples[0][2]))}"
+            out.append(f"  {n(d[key])} tensor(s) {what}, such as {first}")
+    out += reasons
+    out.append(f"  'nnsize diff {name}' lists them all.")
+    return out

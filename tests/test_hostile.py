@@ -1,0 +1,250 @@
+"""Every hostile input of hostile.py against the CLI, each in its own process with limits, and
+against a real server on 127.0.0.1.
+
+CLI: exit 0 or 2, at most one line on stderr, no traceback, at most CPU_SECONDS of CPU (a
+resource limit: work, not the wall time of a busy machine) and WALL_SECONDS of wall time (a
+FIFO blocks without using CPU), and a peak resident memory of at most 1 GiB (ru_maxrss from
+wait4).  API: an answer within WALL_SECONDS and never a 5xx, while a probe keeps getting answers
+to other requests.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hostile import Case, all_cases, write_case
+
+CPU_SECONDS = 10
+WALL_SECONDS = 30  # generous: up to 8 test processes share two cores in CI
+PEAK_BYTES = 1024**3
+ADDRESS_SPACE = 6 * 1024**3  # torch maps a few GiB of address space it never touches
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+WORKERS = 4
+
+CASES = all_cases()
+try:
+    import torch  # noqa: F401
+
+    HAVE_TORCH = True
+except ImportError:
+    HAVE_TORCH = False
+
+
+# The command itself, reporting at exit the peak resident memory of its own process image
+# (VmHWM: ru_maxrss would include the test process it was forked from).
+WRAPPER = """
+import atexit, sys
+def peak(report):
+    try:
+        with open("/proc/self/status") as f:
+            kb = next((line.split()[1] for line in f if line.startswith("VmHWM")), "")
+        with open(report, "w") as f:
+            f.write(kb)
+    except OSError:
+        pass
+atexit.register(peak, sys.argv[1])
+sys.argv = ["nnsize", *sys.argv[2:]]
+from nnsize.cli import main
+sys.exit(main())
+"""
+
+
+def _limits() -> None:
+    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS + 1))
+    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _env() -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env.pop("COLUMNS", None)
+    return env
+
+
+def run_cli(argv: list[str], folder: Path) -> tuple[int, str, int, float]:
+    """(exit status or -signal, stderr, peak RSS bytes, wall seconds) of nnsize argv."""
+    out_path, err_path = folder / f"out-{threading.get_ident()}", \
+        folder / f"err-{threading.get_ident()}"
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        start = time.monotonic()
+        peak_path = folder / f"peak-{threading.get_ident()}"
+        proc = subprocess.Popen([sys.executable, "-c", WRAPPER, str(peak_path), *argv],
+                                stdout=out, stderr=err,
+                                stdin=subprocess.DEVNULL, env=_env(), cwd=folder,
+                                preexec_fn=_limits, start_new_session=True)
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() - start > WALL_SECONDS:
+                os.killpg(proc.pid, signal.SIGKILL)
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.02)
+        elapsed = time.monotonic() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    try:
+        peak = int(peak_path.read_text()) * 1024
+    except (OSError, ValueError):  # killed before it could say, or no /proc
+        peak = usage.ru_maxrss * 1024
+    return proc.returncode, err_path.read_text(errors="replace"), peak, elapsed
+
+
+def _problems_cli(case: Case, folder: Path) -> str:
+    path = write_case(case, str(folder))
+    argv = [a.replace("{path}", path) for a in case.argv]
+    code, err, peak, elapsed = run_cli(argv, folder)
+    lines = err.strip().splitlines()
+    problems = []
+    if code not in (0, 2):
+        what = "killed after the CPU limit" if code == -signal.SIGXCPU else \
+            "killed after the wall-time limit" if code == -signal.SIGKILL else f"exit {code}"
+        problems.append(what)
+    if "Traceback" in err:
+        problems.append("a traceback")
+    if len(lines) > 1:
+        problems.append(f"{len(lines)} lines on stderr")
+    if code == 2 and not (lines and lines[0].startswith("nnsize: error: ")):
+        problems.append("exit 2 without an error line")
+    if peak > PEAK_BYTES:
+        problems.append(f"peak memory {peak / 2**20:,.0f} MiB")
+    if problems:
+        shown = (lines[-1] if lines else "")[:200]
+        return f"{case.name}: {', '.join(problems)} after {elapsed:.1f} s ({shown})"
+    return ""
+
+
+def _runnable(case: Case) -> bool:
+    return HAVE_TORCH or not case.torch
+
+
+def test_cli_on_hostile_input(tmp_path: Path) -> None:
+    cases = [c for c in CASES if _runnable(c)]
+    folders = []
+    for i in range(len(cases)):
+        folder = tmp_path / f"case{i}"  # one folder each: FIFOs and shards stay apart
+        folder.mkdir()
+        folders.append(folder)
+    with ThreadPoolExecutor(WORKERS) as pool:
+        problems = [p for p in pool.map(_problems_cli, cases, folders) if p]
+    assert not problems, "\n".join(problems)
+
+
+def test_every_family_of_input_is_tried() -> None:
+    names = {c.name.split("-")[0] for c in CASES}
+    for family in ("llama", "t5", "LSTM", "GRU", "yaml", "upsample", "st", "gguf", "pt",
+                   "keras", "onnx", "fifo", "dev", "search", "serve", "softmax"):
+        assert family in names, family
+
+
+# --- the API ------------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[int]:
+    pytest.importorskip("uvicorn")
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "nnsize", "serve", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env(),
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError as e:
+                if proc.poll() is not None:
+                    raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "") from e
+                time.sleep(0.1)
+        yield port
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        if proc.stderr:
+            proc.stderr.close()
+
+
+def request(port: int, method: str, path: str, body: Any = None,
+            timeout: float = WALL_SECONDS) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        if isinstance(body, bytes):
+            data, ctype = body, "application/octet-stream"
+        elif isinstance(body, str):  # JSON text as it is (nested past what json.dumps writes)
+            data, ctype = body.encode(), "application/json"
+        else:
+            data, ctype = (json.dumps(body).encode() if body is not None else None,
+                           "application/json")
+        conn.request(method, path, body=data, headers={"Content-Type": ctype})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def test_api_on_hostile_input(server: int) -> None:
+    cases = [c for c in CASES if c.api is not None]
+    assert len(cases) > 40
+    stop = threading.Event()
+    probes: list[float] = []
+    probe_failures: list[str] = []
+
+    def probe() -> None:  # other requests keep being answered meanwhile
+        while not stop.is_set():
+            start = time.monotonic()
+            try:
+                status, _ = request(server, "GET", "/api/dtypes", timeout=WALL_SECONDS)
+                if status != 200:
+                    probe_failures.append(f"probe got {status}")
+            except OSError as e:
+                probe_failures.append(f"probe: {e}")
+            probes.append(time.monotonic() - start)
+            time.sleep(0.05)
+
+    def send(case: Case) -> str:
+        assert case.api is not None
+        method, path, body = case.api
+        start = time.monotonic()
+        try:
+            status, answer = request(server, method, path, body)
+        except OSError as e:  # a timeout, or the connection dropped
+            return f"{case.name}: {type(e).__name__} after {time.monotonic() - start:.1f} s"
+        if status >= 500:
+            return f"{case.name}: {status} {answer[:200]!r}"
+        return ""
+
+    watcher = threading.Thread(target=probe)
+    watcher.start()
+    try:
+        with ThreadPoolExecutor(WORKERS) as pool:
+            problems = [p for p in pool.map(send, cases) if p]
+    finally:
+        stop.set()
+        watcher.join()
+    assert not problems, "\n".join(problems)
+    assert not probe_failures, probe_failures[:5]
+    assert probes, "the probe never ran"
