@@ -306,3 +306,23 @@ def test_weight_only_formats_follow_their_library(capsys: pytest.CaptureFixture[
     assert main(["memory", "mixtral-8x7b", "--dtype", "nf4", "--json"]) == 0
     how = json.loads(capsys.readouterr().out)["lines"][0]["how"]
     assert "what nf4 leaves unquantized" in how  # transformers 5: fused experts are not Linear
+
+
+def test_a_layers_dtype_argument_sets_its_parameter_memory() -> None:
+    """nn.Linear(16, 32, dtype=torch.float16) keeps its 544 parameters in 2 bytes each, whatever
+    the plan's --dtype; the Linear without one follows --dtype (fp32: 132 x 4)."""
+    torch = pytest.importorskip("torch")
+    from nnsize.memory import Setup, plan
+
+    spec = {"input_shape": [16], "layers": [
+        {"type": "Linear", "in_features": 16, "out_features": 32, "dtype": "float16"},
+        {"type": "Linear", "in_features": 32, "out_features": 4}]}
+    model = torch.nn.Sequential(torch.nn.Linear(16, 32, dtype=torch.float16),
+                                torch.nn.Linear(32, 4))
+    measured = sum(p.numel() * p.element_size() for p in model.parameters())
+    lines = {line.part: line for line in plan(nnsize.count(spec), Setup(dtype="fp32")).lines}
+    # (16 x 32 + 32) x 2 + (32 x 4 + 4) x 4 = 1,088 + 528 = 1,616
+    assert lines["weights"].bytes == measured == 1_616
+    assert lines["weights"].terms["own"] == [("fp16", 544)]
+    train = plan(nnsize.count(spec), Setup(dtype="fp32", train=True))
+    assert any(note.key == "layer_dtypes_ignored" for note in train.notes)

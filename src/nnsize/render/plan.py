@@ -52,6 +52,8 @@ def _weights(t: dict[str, Any]) -> str:
         what = f"what {t['method']} leaves unquantized" if t.get("method") else \
             ", ".join(t["kept_roles"])
         how += f" + {t['kept']:,} kept at {t['keep'].name} ({bits(t['keep'])}: {what})"
+    for name, count in t.get("own", ()):
+        how += f" + {count:,} at {name} (the layers' own dtype argument)"
     return how + _per(t.get("gpus", 1))
 
 
@@ -164,6 +166,10 @@ NOTES: dict[str, Any] = {
     "sliding_window": lambda t: (f"KV cache: {t['windowed']} of {t['layers']} layers attend "
                                  f"through a sliding window and keep window - 1 past tokens"),
     "engine": lambda t: "Engine: " + engine_text(t["engine"]) + " (--engine, --chunk)",
+    "layer_dtypes_ignored": lambda t: (
+        f"Layer dtype arguments ({', '.join(t['dtypes'])}) are not applied to a training plan: "
+        f"every parameter, gradient and optimizer state is counted at the training precision "
+        f"(--dtype, --mixed-precision); inference plans keep those layers in their own dtype"),
     "gguf_file": lambda t: (
         f"GGUF file: the weights line is the tensor data of its {t['tensors']:,} tensors (as "
         f"llama.cpp loads them); the file also holds its header and metadata, the tokenizer "
