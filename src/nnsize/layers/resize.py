@@ -31,6 +31,8 @@ UPSAMPLE_MODES = {"nearest": None, "nearest-exact": None, "linear": 1, "bilinear
 class Upsample(Kind):
     """Spatial size = size, or floor(input x scale_factor).  Channels first."""
 
+    saves = Saves()  # every mode's backward needs only the sizes (measured)
+
     size: Any = None
     scale_factor: Any = None
     mode: str = "nearest"
@@ -130,8 +132,11 @@ for _n in (1, 2, 3):
                                   ("CircularPad", _Pad, "circular"),
                                   ("ReflectionPad", _Pad, "reflect"),
                                   ("ConstantPad", _ConstantPad, "")):
+        # constant padding's backward slices the gradient: it saves nothing (measured with
+        # saved_tensors_hooks, tests/layers/test_saves.py); the others are not modelled
         register(dataclass(frozen=True)(type(f"{_prefix}{_n}d", (_base,), {
-            "n": _n, "wrap": _wrap, "__doc__": f"{_prefix}{_n}d: no parameters."})))
+            "n": _n, "wrap": _wrap, "__doc__": f"{_prefix}{_n}d: no parameters.",
+            "saves": Saves() if _prefix in ("ZeroPad", "ConstantPad") else None})))
 
 
 @register
