@@ -256,8 +256,9 @@ class _Cropping(Kind):
 
     def output_shape(self, x: Shape) -> Shape:
         first = self.data_format == CHANNELS_FIRST
-        if self.n == 1 and first:
-            raise SpecError("Cropping1D has no argument 'data_format'")
+        if self.n == 1 and self.data_format is not None:  # any value: Keras has no such argument
+            raise SpecError(f"no argument 'data_format' (Keras' Cropping1D takes none: its "
+                            f"input is (steps, features)), got {self.data_format!r}")
         channel_axis(self.data_format, x, self.type_name)
         need_rank(x, (self.n + 1,), f"(channels, {self.n} spatial)" if first else
                   f"({self.n} spatial, channels)")
