@@ -13,8 +13,15 @@ import pytest
 import nnsize
 from nnsize.errors import NnsizeError
 from nnsize.gpus import GPUS, Link
-from nnsize.speed import (ENGINES, Hardware, compute_precision, hardware, speed, training,
-                          weights_read)
+from nnsize.speed import (
+    ENGINES,
+    Hardware,
+    compute_precision,
+    hardware,
+    speed,
+    training,
+    weights_read,
+)
 
 # One decoder of each kind, small enough to add up by hand: hidden 32, 2 layers, 4 heads of 8.
 COMMON = {"vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2,

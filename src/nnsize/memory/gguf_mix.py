@@ -26,6 +26,9 @@ from typing import TYPE_CHECKING
 
 from ..errors import NnsizeError, suggest
 
+# names: transformers' to GGUF's, re-exported for this module's callers
+from .gguf_names import gguf_names, report_tensors  # noqa: F401
+
 if TYPE_CHECKING:
     from ..model import Report, Shape
 
@@ -369,10 +372,6 @@ def assign(tensors: Iterable[tuple[str, Shape]], ftype: str, hp: Hparams,
             new = _fallback(shape, _get_type(qs, default, name, shape, ftype))
         out.append(GGUFTensor(name, shape, new))
     return out
-
-
-# names: transformers' to GGUF's (memory.gguf_names), re-exported for the callers of this module
-from .gguf_names import gguf_names, report_tensors  # noqa: E402
 
 
 def hparams(report: Report) -> Hparams:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..engines import NO_EFFICIENCY, find_engine as find_profile
+from ..engines import NO_EFFICIENCY
+from ..engines import find_engine as find_profile
 
 
 @dataclass(frozen=True)

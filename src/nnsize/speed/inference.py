@@ -157,9 +157,9 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
     per_sequence, _, _ = kv_cache(report, 1, context, kv, latent)
     crossover = _compute_bound_batch(weights, per_sequence // kv_split, c.decode_flops, hw)
     quantized = precision.name not in FLOATS
-    return Speed(report.source, hw, eng, mix or precision.name, kv.name, batch, context, prompt, layers,
-                 decode, prefill, crossover, kept if quantized else (), kv_dtype is not None,
-                 d.experts_per_token if weights.experts else 0,
+    return Speed(report.source, hw, eng, mix or precision.name, kv.name, batch, context, prompt,
+                 layers, decode, prefill, crossover, kept if quantized else (),
+                 kv_dtype is not None, d.experts_per_token if weights.experts else 0,
                  sum(b for b, _ in weights.experts), kv_split, first.kv_heads,
                  first.latent_dim is not None, bool(mix))
 
