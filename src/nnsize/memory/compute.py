@@ -42,7 +42,7 @@ def compute(report: Report, context: int) -> Compute:
     if d is None:
         raise NnsizeError("compute per token is for language models counted from a config")
     if context < 1:
-        raise NnsizeError("--context must be at least 1")
+        raise NnsizeError("context must be at least 1")
     linear = 0
     for row in report.rows:
         if row.type == "embedding":

@@ -422,5 +422,5 @@ class Mix:
 def mix(report: Report, ftype: str, imatrix: bool = False, float_type: str = "BF16") -> Mix:
     """The GGUF of a counted model under a named llama.cpp mix (Q4_K_M, Q8_0, IQ4_XS...)."""
     key = find_ftype(ftype)
-    return Mix(key, tuple(assign(report_tensors(report), key, hparams(report), imatrix,
-                                 float_type)))
+    hp = hparams(report)  # first: a network that is no language model is refused at once
+    return Mix(key, tuple(assign(report_tensors(report), key, hp, imatrix, float_type)))
