@@ -57,6 +57,9 @@ class Plan:
 
 def plan(report: Report, s: Setup) -> Plan:
     s.check()
+    refused = report.stored.get("planner_refused")
+    if refused:  # a language model transformers built, whose cache nnsize would have to guess
+        raise NnsizeError(f"cannot plan it: {refused}")
     return _train(report, s) if s.train else _infer(report, s)
 
 
