@@ -66,6 +66,8 @@ def count_with_transformers(data: dict[str, Any], model_type: str, arch: str | N
                             f"{arch!r} (it needs trust_remote_code, or a newer transformers)")
     else:
         name = MODEL_MAPPING_NAMES.get(model_type)
+        if isinstance(name, (tuple, list)) and name:  # FunnelModel, FunnelBaseModel: as
+            name = next((n for n in name if n == arch), name[0])  # AutoModel chooses
         cls = getattr(transformers, name, None) if isinstance(name, str) else None
         if cls is None:
             raise SpecError(f"{where}: transformers has no base model for model_type "
