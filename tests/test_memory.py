@@ -228,8 +228,8 @@ def test_fit_and_tools(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.parametrize("argv, message", [
     (["memory", "llama-3.1-8b", "--dtype", "fp7"], "did you mean 'fp8'"),
-    (["memory", "llama-3.1-8b", "--batch", "0"], "--batch must be at least 1"),
-    (["memory", "llama-3.1-8b", "--batch", "-3"], "--batch must be at least 1"),
+    (["memory", "llama-3.1-8b", "--batch", "0"], "batch must be at least 1, got"),
+    (["memory", "llama-3.1-8b", "--batch", "-3"], "batch must be at least 1, got"),
     (["memory", "llama-3.1-8b", "--batch", "10000000000", "--context", "10000000000"],
      "beyond any machine"),
     (["fit", "llama-3.1-8b", "--gpu", "24G"], "ambiguous"),
@@ -241,6 +241,23 @@ def test_bad_input(capsys: pytest.CaptureFixture[str], argv: list[str], message:
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_fit_no_context_for_an_mlp_and_gpt2s_learned_positions() -> None:
+    from nnsize.memory import fit
+    from nnsize.render.plan import fit_lines
+
+    usable = 23 * 2**30  # a 24 GiB card less 1 GiB
+    mlp = fit(nnsize.count("784-512x4-10"), Setup(), usable)
+    assert mlp.longest_context is None  # it reads no sequence: no context applies
+    assert [label for label, _ in fit_lines(mlp)] == ["Largest batch at this context",
+                                                      "Fewest such GPUs that hold it"]
+    gpt2 = fit(nnsize.count("gpt2"), Setup(context=1024), usable)
+    assert gpt2.positions == 1024 and gpt2.longest_context == 1024  # wpe: 1,024 x 768
+    assert fit_lines(gpt2)[1] == ("Longest context at this batch",
+                                  "1,024 (all of its 1,024 learned positions)")
+    past = plan(nnsize.count("gpt2"), Setup(context=2048))
+    assert [note.key for note in past.notes][-1] == "past_positions"
 
 
 def test_a_size_a_card_is_sold_as_reads_as_its_memory() -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import NnsizeError, suggest
+from .errors import NnsizeError
 
 RESERVED = 2**30  # the CUDA context and the allocator's reserve
 
@@ -201,22 +201,61 @@ GPUS = {g.name: g for g in (
 )}
 
 
+# Names people write for a catalogue entry where the catalogue has one card of that name, or
+# where one memory size is the one sold today (an A100 or H100 is the 80 GB card unless the name
+# says 40gb): the answer always names the entry it used, so nothing is guessed silently.
+ALIASES = {"h100": "h100-80gb", "a100": "a100-80gb", "h200-141gb": "h200", "b200-180gb": "b200",
+           "mi300": "mi300x"}
+# Words that brands put around a model number: "NVIDIA GeForce RTX 4090", "Tesla T4".
+_BRANDS = ("nvidia", "geforce", "tesla", "amd", "instinct", "radeon")
+
+
+def _key(text: str) -> str:
+    """'NVIDIA GeForce RTX 4090' -> 'rtx4090', 'H100 80GB' -> 'h10080gb': letters and digits."""
+    words = text.lower().replace("-", " ").replace("_", " ").split()
+    return "".join(w for w in words if w not in _BRANDS)
+
+
+def _index() -> dict[str, str]:
+    """Every spelling find_gpu accepts, as a _key, and the catalogue name it means."""
+    index: dict[str, str] = {}
+    for name in GPUS:
+        index[_key(name)] = name
+        if name.startswith("rtx-"):  # the model number alone: 4090
+            index[_key(name[4:])] = name
+    for alias, name in ALIASES.items():
+        index[_key(alias)] = name
+    return index
+
+
 def find_gpu(text: str) -> GPU:
-    """A catalogue name (rtx-4090, h100-80gb...) or a size (24GiB, 80 GB)."""
+    """A catalogue name (rtx-4090, h100-80gb...), a spelling of one (RTX 4090, 4090, h100), or
+    a size (24GiB, 80 GB)."""
     key = text.strip().lower()
     if key in GPUS:
         return GPUS[key]
-    if key[:1].isdigit():
+    name = _index().get(_key(text))
+    if name is not None:
+        return GPUS[name]
+    if key[:1].isdigit() and not key.isdigit():
         from .units import parse_bytes
 
-        size = parse_bytes(text, "--gpu")
+        size = parse_bytes(text, "GPU memory")
         size, name = _as_sold(size, text.strip())
         if size <= RESERVED:
-            raise NnsizeError(f"--gpu {text!r}: at most {RESERVED:,} bytes go to the CUDA "
+            raise NnsizeError(f"GPU memory {text!r}: at most {RESERVED:,} bytes go to the CUDA "
                               f"context; give more memory than that")
         return GPU(name, size, "the size given")
-    raise NnsizeError(f"unknown GPU {text!r}{suggest(key, list(GPUS))}; give a size such as "
-                      f"24GiB, or one of {', '.join(GPUS)}")
+    if key.isdigit():
+        raise NnsizeError(f"GPU {text!r}: no card has that model number here, and a size needs "
+                          f"a unit (24GiB, 80GB); the cards: {', '.join(GPUS)}")
+    import difflib
+
+    index = _index()
+    close = difflib.get_close_matches(_key(text), list(index), n=1, cutoff=0.6)
+    hint = f" (did you mean {index[close[0]]!r}?)" if close else ""
+    raise NnsizeError(f"unknown GPU {text!r}{hint}; give a size such as 24GiB, or one of "
+                      f"{', '.join(GPUS)}")
 
 
 def _as_sold(size: int, text: str) -> tuple[int, str]:

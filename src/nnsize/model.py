@@ -283,6 +283,9 @@ class Decoder:
     layers: Layers
     experts_per_token: int = 0  # 0: dense
     expert_intermediate: int = 0
+    # Learned position embeddings: the longest sequence the model can read (0: no such table;
+    # rotary and ALiBi models have no hard limit, only the length they were trained at).
+    positions: int = 0
 
 
 def _totals(rows: tuple[Row, ...]) -> dict[str, int]:

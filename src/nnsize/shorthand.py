@@ -92,9 +92,9 @@ def from_counts(inputs: int, hidden_layers: int, neurons: int, outputs: int) -> 
     """The original calculator's four inputs as a shorthand: 10, 3, 20, 2 -> '10-20x3-2'."""
     for name, value in (("inputs", inputs), ("neurons", neurons), ("outputs", outputs)):
         if value < 1:
-            raise SpecError(f"--{name} must be at least 1, got {value}")
+            raise SpecError(f"{name} must be at least 1, got {value}")
     if hidden_layers < 0:
-        raise SpecError(f"--hidden-layers must be 0 or more, got {hidden_layers}")
+        raise SpecError(f"hidden layers must be 0 or more, got {hidden_layers}")
     # Spelled out, as the original calculator lists every layer, unless there are many.
     middle = [str(neurons)] * hidden_layers if hidden_layers <= 16 else \
         [f"{neurons}x{hidden_layers}"]

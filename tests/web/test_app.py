@@ -112,8 +112,70 @@ def test_openapi_schema_is_served() -> None:
 
 
 def test_the_page_and_its_assets_ship_in_the_package() -> None:
-    assert "Total Trainable Weights" in client.get("/").text
+    page = client.get("/").text
+    assert "Total parameters" in page and "{{BOOT}}" not in page
     assert client.get("/static/app.js").status_code == 200
+
+
+def test_the_page_carries_its_first_screen() -> None:
+    page = client.get("/").text
+    start = page.index('<script type="application/json" id="boot">') + 42
+    boot = json.loads(page[start:page.index("</script>", start)])
+    assert boot["initial"]["answer"]["report"]["total_params"] == "1102"  # 1,040 + 62
+    assert boot["initial"]["plan"]["answer"]["fit"]["gpu"] == "rtx-4090"
+    assert boot["initial"]["growth"]["answer"]["width"]["params"][2] == "1102"
+    names = {d["name"]: d for d in boot["dtypes"]}
+    assert names["q4_k"]["group"] == "GGUF (llama.cpp)" and names["nf4"]["bits"] == "4.5"
+    from nnsize.web.hub import available
+
+    # /api/hub where huggingface_hub is installed (tests/hub/test_web_api.py calls it)
+    assert boot["features"] == {"hub": available(), "speed": True}
+    without = TestClient(create_app(hub=False)).get("/").text
+    assert '"features":{"hub":false,"speed":true}' in without
+
+
+def test_a_plan_of_a_checkpoint_header() -> None:
+    import base64
+
+    header = json.dumps({"w": {"dtype": "F32", "shape": [1000, 1000],
+                               "data_offsets": [0, 4_000_000]}}).encode()
+    body = base64.b64encode(struct.pack("<Q", len(header)) + header).decode()
+    r = client.post("/api/memory", json={"checkpoint": {
+        "format": "safetensors", "file_size": 8 + len(header) + 4_000_000, "header": body}})
+    assert r.status_code == 200
+    assert r.json()["plan"]["lines"][0]["bytes"] == "2000000"  # 1,000,000 x 16 bits
+    bad = client.post("/api/memory", json={"checkpoint": {
+        "format": "safetensors", "file_size": 10, "header": "not base64!"}})
+    assert bad.status_code == 400 and "base64" in bad.json()["detail"]
+    # a header of 2 MiB travels in a plan's body (over the 1 MiB of other JSON bodies)
+    big = base64.b64encode(struct.pack("<Q", 2**21) + b" " * 2**21).decode()
+    r = client.post("/api/memory", json={"checkpoint": {
+        "format": "safetensors", "file_size": 2**22, "header": big}})
+    assert r.status_code == 400  # read, and refused for what it says, not for its size
+
+
+def test_the_four_numbers_may_be_exact_strings() -> None:
+    r = client.post("/api/count?numbers=string", json={
+        "inputs": "9007199254740993", "hidden_layers": "1", "neurons": "1", "outputs": "1"})
+    # 2^53 + 1 weights and 1 bias, then 1 + 1: a float would have lost the + 1
+    assert r.json()["report"]["total_params"] == str(9007199254740993 + 1 + 2)
+
+
+def test_fit_says_what_the_cli_says() -> None:
+    r = client.post("/api/memory", json={"preset": "llama-3.1-8b", "gpu": "h100", "train": True,
+                                         "batch": 8, "context": 4096}).json()["fit"]
+    assert r["gpu"] == "h100-80gb"  # an alias, named in the answer
+    assert r["lines"] == [["Largest batch at this context", "none fits"],
+                          ["Longest context at this batch", "none fits"],
+                          ["Fewest such GPUs that hold it",
+                           "more than 4,096 (sharded with FSDP / ZeRO-3)"]]
+    mlp = client.post("/api/memory", json={"network": "784-512x4-10", "gpu": "RTX 4090"}).json()
+    assert mlp["fit"]["gpu"] == "rtx-4090" and mlp["fit"]["longest_context"] is None
+    assert [k for k, _ in mlp["fit"]["lines"]] == ["Largest batch at this context",
+                                                   "Fewest such GPUs that hold it"]
+    gpt2 = client.post("/api/memory", json={"preset": "gpt2", "gpu": "4090"}).json()
+    assert gpt2["fit"]["longest_context"] == "1024"  # its learned positions
+    assert any("1,024 learned positions" in note for note in gpt2["plan"]["notes"])
 
 
 json_value = st.recursive(

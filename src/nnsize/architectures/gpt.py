@@ -9,10 +9,10 @@ from .registry import register
 
 
 def _mha(hidden: int, inter: int, vocab: int, layers: int, heads: int, kv: int | None = None,
-         head_dim: int | None = None) -> Decoder:
+         head_dim: int | None = None, positions: int = 0) -> Decoder:
     d = head_dim or hidden // heads
     return Decoder(hidden, inter, vocab, Layers((((AttentionLayer(heads, kv or heads, d, d),),
-                                                  layers),)))
+                                                  layers),)), positions=positions)
 
 
 GPT2_NAMES = {"n_embd": "hidden_size", "n_layer": "num_hidden_layers", "n_head":
@@ -41,7 +41,8 @@ def gpt2(family: str, c: Config, name: str, base: bool) -> Assembly:
     inner = c.int("n_inner", None) or 4 * h
     p = "" if base else "transformer."
     a = Assembly(name)
-    a.decoder = _mha(h, inner, v, c.int("num_hidden_layers"), c.int("num_attention_heads"))
+    a.decoder = _mha(h, inner, v, c.int("num_hidden_layers"), c.int("num_attention_heads"),
+                     positions=c.int("max_position_embeddings"))
     a.add("embeddings", "embedding", embedding(f"{p}wte", v, h) +
           embedding(f"{p}wpe", c.int("max_position_embeddings"), h))
 
@@ -115,7 +116,8 @@ def opt(family: str, c: Config, name: str, base: bool) -> Assembly:
     bias, affine = c.bool("enable_bias"), c.bool("layer_norm_elementwise_affine")
     p = "decoder." if base else "model.decoder."
     a = Assembly(name)
-    a.decoder = _mha(h, ffn, v, c.int("num_hidden_layers"), c.int("num_attention_heads"))
+    a.decoder = _mha(h, ffn, v, c.int("num_hidden_layers"), c.int("num_attention_heads"),
+                     positions=c.int("max_position_embeddings"))
     # OPT's learned positions keep 2 extra rows (an offset from its fairseq origins)
     a.add("embeddings", "embedding", embedding(f"{p}embed_tokens", v, proj) +
           embedding(f"{p}embed_positions", c.int("max_position_embeddings") + 2, h))

@@ -44,7 +44,7 @@ def compute(report: Report, context: int) -> Compute:
         raise NnsizeError(f"cannot count its compute: {refused}" if refused else
                           "compute per token is for language models counted from a config")
     if context < 1:
-        raise NnsizeError("--context must be at least 1")
+        raise NnsizeError("context must be at least 1")
     linear = 0
     for row in report.rows:
         if row.type == "embedding":

@@ -18,9 +18,12 @@ class Fit:
     usable: int
     fits: bool
     largest_batch: int  # at the setup's context (0: none fits)
-    longest_context: int  # at the setup's batch (0: none fits)
+    # at the setup's batch, at most the model's learned positions (0: none fits; None: the
+    # model reads no sequence, an MLP or a CNN, so no context length applies)
+    longest_context: int | None
     fewest_gpus: int  # that hold it, sharded (0: more than 4,096)
     precisions: list[tuple[str, int, bool]]  # name, total bytes, fits
+    positions: int = 0  # the model's learned positions, the cap on longest_context (0: none)
 
 
 def on_gpu(s: Setup, gpu_bytes: int, gpu_name: str, usable: int) -> tuple[Setup, int]:
@@ -84,7 +87,10 @@ def fit(report: Report, s: Setup, usable: int) -> Fit:
         except NnsizeError:
             continue
         precisions.append((name, t, t <= usable))
+    d = report.decoder
+    longest = None if d is None else \
+        largest("context", min(MAX_TOKENS // s.batch, d.positions or MAX_TOKENS))
     return Fit(p, usable, p.total <= usable, largest("batch", MAX_TOKENS // s.context),
-               largest("context", MAX_TOKENS // s.batch), fewest, precisions)
+               longest, fewest, precisions, d.positions if d is not None else 0)
 
 

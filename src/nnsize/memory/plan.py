@@ -60,7 +60,11 @@ def plan(report: Report, s: Setup) -> Plan:
     refused = report.stored.get("planner_refused")
     if refused:  # a language model transformers built, whose cache nnsize would have to guess
         raise NnsizeError(f"cannot plan it: {refused}")
-    return _train(report, s) if s.train else _infer(report, s)
+    p = _train(report, s) if s.train else _infer(report, s)
+    d = report.decoder
+    if d is not None and d.positions and s.context > d.positions:
+        p.notes.append(Note("past_positions", {"positions": d.positions, "context": s.context}))
+    return p
 
 
 def gguf_mix_name(dtype: str) -> str | None:
@@ -133,7 +137,8 @@ def _train(report: Report, s: Setup) -> Plan:
     precision = find(s.dtype)
     if precision.name not in FLOATS:
         raise NnsizeError(f"training keeps weights in a float format (fp32, bf16, fp16), not "
-                          f"{precision.name}; for 4-bit base weights use --qlora")
+                          f"{precision.name}; for 4-bit base weights train QLoRA (LoRA over NF4 "
+                          f"weights)")
     mode, master = s.training_mode, s.master_weights
     lora = bool(s.lora_rank or s.qlora)
     # autocast trains fp32 weights (LoRA: fp32 adapters over the 16-bit base, as PEFT does)

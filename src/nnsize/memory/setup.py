@@ -119,21 +119,22 @@ class Setup:
                       gpu_bytes, gpu_name)
 
     def check(self) -> None:
-        for name, value in (("--batch", self.batch), ("--context", self.context),
-                            ("--gpus", self.gpus)):
+        # Messages name the setting, not a command-line flag: the page and the API say them too.
+        for name, value in (("batch", self.batch), ("context", self.context),
+                            ("the number of GPUs", self.gpus)):
             if value < 1:
                 raise NnsizeError(f"{name} must be at least 1, got {value}")
         if self.batch * self.context > MAX_TOKENS:
-            raise NnsizeError(f"--batch {self.batch:,} x --context {self.context:,} tokens is "
+            raise NnsizeError(f"batch {self.batch:,} x context {self.context:,} tokens is "
                               f"beyond any machine (at most {MAX_TOKENS:,})")
         if self.sharding not in SHARDING:
             from ..errors import suggest
 
-            raise NnsizeError(f"unknown --sharding {self.sharding!r}"
+            raise NnsizeError(f"unknown sharding {self.sharding!r}"
                               f"{suggest(self.sharding, SHARDING)}; one of "
                               f"{', '.join(SHARDING)}")
         if self.lora_rank < 0:
-            raise NnsizeError("--lora-rank must be 0 (no LoRA) or more")
+            raise NnsizeError("the LoRA rank must be 0 (no LoRA) or more")
         for role in self.keep:
             if role not in KEEP:
                 raise NnsizeError(f"--keep {role!r}: choose from {', '.join(KEEP)} (or none)")

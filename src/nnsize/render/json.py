@@ -108,8 +108,12 @@ def plan_dict(plan: Plan, as_tool: tuple[int, dict[str, Any]] | None = None) -> 
 
 def fit_dict(result: Fit, gpu: Any) -> dict[str, Any]:
     """Will it fit on a GPU: the verdict, the largest batch and context, the fewest GPUs."""
+    from .plan import fit_lines, fit_verdict
+
     return {"gpu": gpu.name, "gpu_bytes": gpu.bytes, "usable_bytes": result.usable,
             "usable_binary": human(result.usable, True), "fits": result.fits,
+            "verdict": fit_verdict(result, gpu),
+            "lines": [list(line) for line in fit_lines(result)],
             "total_bytes": result.plan.total,
             "largest_batch": result.largest_batch,
             "longest_context": result.longest_context,

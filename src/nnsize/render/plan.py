@@ -13,11 +13,14 @@ if TYPE_CHECKING:
     from ..precision import Precision
 
 
+def bits_value(b: int | Fraction) -> str:
+    """'16', '4.5': exact bits per value, shortened where not whole."""
+    return f"{b}" if not isinstance(b, Fraction) or b.denominator == 1 else f"{float(b):.4g}"
+
+
 def bits(p: Precision) -> str:
     """'16 bits', '4.5 bits' (exact bits per value, shortened where not whole)."""
-    b = p.bits_per_value
-    return f"{b} bits" if not isinstance(b, Fraction) or b.denominator == 1 else \
-        f"{float(b):.4g} bits"
+    return f"{bits_value(p.bits_per_value)} bits"
 
 
 def _per(gpus: int) -> str:
@@ -159,8 +162,11 @@ NOTES: dict[str, Any] = {
                              f"transformers keeps them, would take {t['expanded_bytes']:,} "
                              "bytes"),
     "mla_expanded": lambda t: ("KV cache: multi-head latent attention, expanded keys and values "
-                               "(as transformers keeps them); --mla latent gives the "
+                               "(as transformers keeps them); the latent setting gives the "
                                "compressed cache"),
+    "past_positions": lambda t: (f"The model has {t['positions']:,} learned positions: it "
+                                 f"cannot read a context of {t['context']:,} tokens (planned "
+                                 f"as asked)."),
     "sliding_window": lambda t: (f"KV cache: {t['windowed']} of {t['layers']} layers attend "
                                  f"through a sliding window and keep window - 1 past tokens"),
     "engine": lambda t: "Engine: " + engine_text(t["engine"]) + " (--engine, --chunk)",
@@ -218,19 +224,33 @@ def plan_text(plan: Plan, as_tool: tuple[int, dict[str, Any]] | None = None) -> 
     return "\n".join(out)
 
 
-def fit_text(result: Fit, gpu: Any) -> str:
+def fit_verdict(result: Fit, gpu: Any) -> str:
+    """One sentence: does the plan fit on the GPU, and what it needs."""
     verdict = "fits" if result.fits else "does not fit"
-    out = [plan_text(result.plan), "",
-           f"On {gpu.name} ({n(gpu.bytes)} bytes = {human(gpu.bytes, True)}; usable "
-           f"{human(result.usable, True)} " + (
-               "after 1 GiB for the CUDA context and the allocator" if
-               result.usable == gpu.usable else "as vLLM's gpu_memory_utilization of it") +
-           f"): {verdict}, {human(result.plan.total, True)} needed.",
-           f"Largest batch at this context: {_or(result.largest_batch, 'none fits')}",
-           f"Longest context at this batch: {_or(result.longest_context, 'none fits')}",
-           f"Fewest such GPUs that hold it: {_or(result.fewest_gpus, 'more than 4,096')}"
-           + (" (sharded with FSDP / ZeRO-3)" if result.plan.setup.train else
-              " (weights and cache split evenly, tensor parallel)"), "",
+    return (f"On {gpu.name} ({n(gpu.bytes)} bytes = {human(gpu.bytes, True)}; usable "
+            f"{human(result.usable, True)} " + (
+                "after 1 GiB for the CUDA context and the allocator" if
+                result.usable == gpu.usable else "as vLLM's gpu_memory_utilization of it") +
+            f"): {verdict}, {human(result.plan.total, True)} needed.")
+
+
+def fit_lines(result: Fit) -> list[tuple[str, str]]:
+    """The limits the fit found, as the CLI and the page both show them."""
+    lines = [("Largest batch at this context", _or(result.largest_batch, "none fits"))]
+    if result.longest_context is not None:
+        cap = result.positions
+        lines.append(("Longest context at this batch", _or(result.longest_context, "none fits")
+                      + (f" (all of its {n(cap)} learned positions)"
+                         if cap and result.longest_context == cap else "")))
+    lines.append(("Fewest such GPUs that hold it", _or(result.fewest_gpus, "more than 4,096")
+                  + (" (sharded with FSDP / ZeRO-3)" if result.plan.setup.train else
+                     " (weights and cache split evenly, tensor parallel)")))
+    return lines
+
+
+def fit_text(result: Fit, gpu: Any) -> str:
+    out = [plan_text(result.plan), "", fit_verdict(result, gpu),
+           *(f"{label}: {value}" for label, value in fit_lines(result)), "",
            "Precisions: " + ", ".join(f"{name} {human(b, True)} {'fits' if ok else 'no'}"
                                       for name, b, ok in result.precisions)]
     return "\n".join(out)

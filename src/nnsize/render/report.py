@@ -112,6 +112,26 @@ def text(report: Report, explain: bool = False) -> str:
     return "\n".join(out)
 
 
+STORED_HEADERS = ["Dtype", "Tensors", "Elements", "Bytes", "Binary"]
+
+
+def stored_summary(stored: dict[str, Any]) -> str:
+    """What a checkpoint file holds, in one sentence."""
+    return (f"Stored in the file ({stored['format']}"
+            + (f", {stored['shards']} shards" if "shards" in stored else "")
+            + f"): {n(stored['tensors'])} tensors, {n(stored['elements'])} elements, "
+            f"{n(stored['bytes'])} bytes = {human(stored['bytes'], True)} = "
+            f"{human(stored['bytes'], False)}"
+            + ("; quantized: parameters above are those of the unquantized model"
+               if stored.get("quantized") else ""))
+
+
+def stored_rows(stored: dict[str, Any]) -> list[list[str]]:
+    """What a checkpoint file holds, per dtype: the rows under STORED_HEADERS."""
+    return [[dtype, n(d["tensors"]), n(d["elements"]), n(d["bytes"]), human(d["bytes"], True)]
+            for dtype, d in stored["dtypes"].items()]
+
+
 def stored_lines(stored: dict[str, Any]) -> list[str]:
     """What a checkpoint file holds, per dtype; for a Hub model or a model folder, where it
     came from and how it differs from the config's count; how a model was counted, when
@@ -137,18 +157,8 @@ def stored_lines(stored: dict[str, Any]) -> list[str]:
 
 
 def _file_lines(stored: dict[str, Any]) -> list[str]:
-    lines = [f"Stored in the file ({stored['format']}"
-             + (f", {stored['shards']} shards" if "shards" in stored else "")
-             + f"): {n(stored['tensors'])} tensors, {n(stored['elements'])} elements, "
-             f"{n(stored['bytes'])} bytes = {human(stored['bytes'], True)} = "
-             f"{human(stored['bytes'], False)}"
-             + ("; quantized: parameters above are those of the unquantized model"
-                if stored.get("quantized") else "")]
-    rows = [[dtype, n(d["tensors"]), n(d["elements"]), n(d["bytes"]), human(d["bytes"], True)]
-            for dtype, d in stored["dtypes"].items()]
-    lines.append(table(["Dtype", "Tensors", "Elements", "Bytes", "Binary"], rows,
-                       [False, True, True, True, True]))
-    return lines
+    return [stored_summary(stored), table(STORED_HEADERS, stored_rows(stored),
+                                          [False, True, True, True, True])]
 
 
 def explanation(report: Report) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model
 
@@ -22,7 +22,7 @@ from ..errors import NnsizeError
 from ..importers import FORMATS
 from ..model import Report
 from ..version import __version__
-from .guard import HEADER_LIMIT, JSON_LIMIT, REQUEST_SECONDS, Guard
+from .guard import HEADER_LIMIT, JSON_LIMIT, PLAN_LIMIT, REQUEST_SECONDS, Guard
 from .hub import NAME_LIMIT, HubRequest
 
 __all__ = ["HEADER_LIMIT", "JSON_LIMIT", "create_app"]
@@ -61,6 +61,17 @@ class GrowthRequest(BaseModel):
     network: str = Field(max_length=10_000, examples=["10-20-20-20-2"])
 
 
+class CheckpointHeader(BaseModel):
+    """A checkpoint's first bytes, base64, as /api/checkpoint takes them raw: the page plans a
+    dropped file with them."""
+
+    model_config = ConfigDict(extra="forbid")
+    format: HeaderFormat
+    file_size: int = Field(ge=0, le=2**62)
+    name: str = Field("checkpoint", max_length=500)
+    header: str = Field(max_length=(HEADER_LIMIT + 2) // 3 * 4)
+
+
 def _setup_field(f: Any) -> tuple[Any, Any]:
     """A pydantic field for one field of a setup described once (memory.setup.Setup,
     speed.setup), from its type and metadata."""
@@ -84,8 +95,8 @@ def _request(name: str, doc: str | None, fields: dict[str, Any]) -> type[BaseMod
 
 
 def _plan_request() -> type[BaseModel]:
-    """A model (one of network, spec, config, preset, hub), the planner's setup (every field of
-    memory.setup.Setup, as the CLI has them) and, for fit, a gpu."""
+    """A model (one of network, spec, config, preset, checkpoint, hub), the planner's setup
+    (every field of memory.setup.Setup, as the CLI has them) and, for fit, a gpu."""
     from ..memory.setup import setup_fields
 
     fields: dict[str, Any] = {
@@ -93,6 +104,7 @@ def _plan_request() -> type[BaseModel]:
         "spec": (dict[str, Any] | None, None),
         "config": (dict[str, Any] | None, None),
         "preset": (str | None, Field(None, max_length=200)),
+        "checkpoint": (CheckpointHeader | None, None),
         "hub": (str | None, Field(None, max_length=NAME_LIMIT)),  # a Hub model's name
         **{f.name: _setup_field(f) for f in setup_fields()},
         "gpu": (str | None, Field(None, max_length=40, examples=["rtx-4090", "24GiB"])),
@@ -152,17 +164,36 @@ def _language_model(body: Any) -> Report:
     return count_config(body.config)
 
 
-def _plan_model(body: Any, hub: bool) -> Report:
-    given = [x for x in (body.network, body.spec, body.config, body.preset, body.hub)
-             if x is not None]
+def _checkpoint(fmt: str, data: bytes, file_size: int, name: str) -> Report:
+    """A checkpoint counted from its first bytes, by the importers' table."""
+    from ..importers import find_format
+
+    load = find_format(fmt).loader()
+    report: Report = load(name, data, file_size) if fmt == "safetensors" else load(name, data)
+    return report
+
+
+def _plan_model(body: Any, hub: bool = False) -> Report:
+    given = [x for x in (body.network, body.spec, body.config, body.preset, body.checkpoint,
+                         body.hub) if x is not None]
     if len(given) != 1:
-        raise NnsizeError("give exactly one of: network, spec, config, preset, hub")
+        raise NnsizeError("give exactly one of: network, spec, config, preset, checkpoint, hub")
     if body.hub is not None:
         if not hub:
             raise NnsizeError("hub: this server reads no model from the Hugging Face Hub")
         from .hub import count_hub
 
         return count_hub(body.hub)
+    if body.checkpoint is not None:
+        import base64
+        import binascii
+
+        c = body.checkpoint
+        try:
+            data = base64.b64decode(c.header, validate=True)
+        except binascii.Error as e:
+            raise NnsizeError(f"checkpoint.header is not base64: {e}") from None
+        return _checkpoint(c.format, data, c.file_size, c.name)
     if body.preset is not None:
         from ..architectures.presets import find
 
@@ -172,6 +203,47 @@ def _plan_model(body: Any, hub: bool) -> Report:
 
         return count_config(body.config, fallback=False)  # no transformers build per request
     return _count(CountRequest(network=body.network, spec=body.spec))
+
+
+def _growth(network: str) -> dict[str, Any]:
+    from ..growth import mlp_growth
+    from ..render.json import growth_dict, strings
+    from ..search import Range
+    from ..shorthand import parse
+
+    hidden = parse(network)[1:-1]
+    w = hidden[0][0] if hidden else 1
+    widths = Range(tuple(sorted({max(1, w // 4), max(1, w // 2), w, 2 * w, 4 * w, 8 * w})))
+    _, _, by_width, by_depth = mlp_growth(network, widths, Range((1, 2, 4, 8, 16, 32, 64)))
+    return strings(growth_dict([by_width, by_depth]))  # type: ignore[no-any-return]
+
+
+def _memory(body: Any, hub: bool = False) -> dict[str, Any]:
+    from ..memory import fit, plan
+    from ..render.json import fit_dict, plan_dict, strings
+
+    report = _plan_model(body, hub)
+    setup = _setup(body)
+    if body.gpu is None:
+        return {"plan": strings(plan_dict(plan(report, setup)))}
+    from ..gpus import find_gpu
+    from ..memory.fit import on_gpu
+
+    gpu = find_gpu(body.gpu)
+    setup, usable = on_gpu(setup, gpu.bytes, gpu.name, gpu.usable)
+    result = fit(report, setup, usable)
+    return {"plan": strings(plan_dict(result.plan)), "fit": strings(fit_dict(result, gpu))}
+
+
+def _first_screen() -> dict[str, Any]:
+    """The answers to the requests the page makes on its first screen (boot.py's bodies)."""
+    from .boot import FIRST_COUNT, FIRST_NETWORK, FIRST_PLAN
+
+    return {"path": "/api/count", "body": FIRST_COUNT,
+            "answer": _answer(_count(CountRequest.model_validate(FIRST_COUNT)), "string"),
+            "plan": {"body": FIRST_PLAN,
+                     "answer": _memory(PlanRequest.model_validate(FIRST_PLAN))},
+            "growth": {"network": FIRST_NETWORK, "answer": _growth(FIRST_NETWORK)}}
 
 
 class PresetRequest(BaseModel):
@@ -188,9 +260,14 @@ def _answer(report: Report, numbers: Numbers) -> dict[str, Any]:
 
     headers, rows, _ = layer_table(report)
     data = report_dict(report)
-    view = {"headers": headers, "rows": rows, "totals": totals(report),
-            "memory": memory_rows(report), "markdown": markdown(report),
-            "explain": explanation(report) if len(report.rows) <= 500 else ""}
+    view: dict[str, Any] = {"headers": headers, "rows": rows, "totals": totals(report),
+                            "memory": memory_rows(report), "markdown": markdown(report),
+                            "explain": explanation(report) if len(report.rows) <= 500 else ""}
+    if "format" in report.stored:  # a checkpoint file's dtypes and bytes
+        from ..render.report import STORED_HEADERS, stored_rows, stored_summary
+
+        view["stored"] = {"summary": stored_summary(report.stored), "headers": STORED_HEADERS,
+                          "rows": stored_rows(report.stored)}
     return {"report": strings(data) if numbers == "string" else data, "view": view}
 
 
@@ -230,7 +307,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Detail, "description": "Bad input: the command line's one-line message"},
     408: {"model": Detail, "description": f"The body did not arrive within {REQUEST_SECONDS:g} s"},
     413: {"model": Detail, "description": f"A body over {JSON_LIMIT:,} bytes ({HEADER_LIMIT:,} "
-                                          f"for /api/checkpoint)"},
+                                          f"for /api/checkpoint, {PLAN_LIMIT:,} for "
+                                          f"/api/memory)"},
 }
 
 
@@ -290,37 +368,13 @@ def create_app(hub: bool | None = None) -> FastAPI:
     @app.post("/api/growth")
     def growth(body: GrowthRequest) -> dict[str, Any]:
         """Parameters of an MLP shorthand as its hidden width and its depth vary (strings)."""
-        from ..growth import mlp_growth
-        from ..search import Range
-        from ..shorthand import parse
-
-        hidden = parse(body.network)[1:-1]
-        w = hidden[0][0] if hidden else 1
-        widths = Range(tuple(sorted({max(1, w // 4), max(1, w // 2), w, 2 * w, 4 * w, 8 * w})))
-        from ..render.json import growth_dict, strings
-
-        _, _, by_width, by_depth = mlp_growth(body.network, widths,
-                                              Range((1, 2, 4, 8, 16, 32, 64)))
-        return strings(growth_dict([by_width, by_depth]))  # type: ignore[no-any-return]
+        return _growth(body.network)
 
     @app.post("/api/memory")
     def memory(body: PlanRequest) -> dict[str, Any]:  # type: ignore[valid-type]
         """Memory for inference or training, line by line (counts as strings), and, given a
         gpu, whether it fits: the largest batch, the longest context, the fewest GPUs."""
-        from ..memory import fit, plan
-        from ..render.json import fit_dict, plan_dict, strings
-
-        report = _plan_model(body, hub)
-        setup = _setup(body)
-        if body.gpu is None:  # type: ignore[attr-defined]
-            return {"plan": strings(plan_dict(plan(report, setup)))}
-        from ..gpus import find_gpu
-        from ..memory.fit import on_gpu
-
-        gpu = find_gpu(body.gpu)  # type: ignore[attr-defined]
-        setup, usable = on_gpu(setup, gpu.bytes, gpu.name, gpu.usable)
-        result = fit(report, setup, usable)
-        return {"plan": strings(plan_dict(result.plan)), "fit": strings(fit_dict(result, gpu))}
+        return _memory(body, hub)
 
     @app.post("/api/speed")
     def speed(body: SpeedRequest) -> dict[str, Any]:  # type: ignore[valid-type]
@@ -401,21 +455,19 @@ def create_app(hub: bool | None = None) -> FastAPI:
         behind).  file_size is the whole file's size."""
         from starlette.concurrency import run_in_threadpool
 
-        from ..importers import find_format
-
         data = await request.body()
-        load = find_format(format).loader()
 
         def answer() -> dict[str, Any]:  # in a thread: a 16 MiB header stalls no one else
-            report = load(name, data, file_size) if format == "safetensors" else \
-                load(name, data)
-            return _answer(report, numbers)
+            return _answer(_checkpoint(format, data, file_size, name), numbers)
 
         return await run_in_threadpool(answer)
 
     @app.get("/", include_in_schema=False)
-    def page() -> FileResponse:
-        return FileResponse(STATIC / "index.html")
+    def page() -> HTMLResponse:
+        """The page, with what its first screen needs inside it: no API call before it shows."""
+        from .boot import page_html
+
+        return HTMLResponse(page_html(app, STATIC / "index.html", _first_screen))
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(Guard)  # bounded bodies, a deadline, an answer to every request

@@ -38,8 +38,13 @@ DRAIN_LIMIT = 64 * 1024 * 1024
 log = logging.getLogger("nnsize.web")
 
 
+# bytes of a plan's body: it may carry a checkpoint's first bytes, base64 (the page plans a
+# dropped file with them)
+PLAN_LIMIT = HEADER_LIMIT * 4 // 3 + JSON_LIMIT
+
+
 def body_limit(path: str) -> int:
-    return HEADER_LIMIT if path == "/api/checkpoint" else JSON_LIMIT
+    return {"/api/checkpoint": HEADER_LIMIT, "/api/memory": PLAN_LIMIT}.get(path, JSON_LIMIT)
 
 
 class _Refused(Exception):

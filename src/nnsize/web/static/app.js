@@ -1,24 +1,45 @@
-// nnsize's page: every number comes from the API (as strings, so none is rounded by a JS float)
+// nnsize's page.  Every number comes from the API, as strings, so none is rounded by a JS float;
+// the page never does arithmetic on a count and never expands a network into arrays.
 "use strict";
 const $ = (id) => document.getElementById(id);
+const BOOT = JSON.parse($("boot").textContent);
 const DEFAULT_SPEC = {input_shape: [3, 32, 32], layers: [
   {type: "Conv2d", out_channels: 16, kernel_size: 3, padding: 1}, {type: "ReLU"},
   {type: "MaxPool2d", kernel_size: 2}, {type: "Flatten"}, {type: "Linear", out_features: 10}]};
+const MODES = ["mlp", "spec", "preset", "file", "hub"];
+const FIELDS = {inputs: "Input neurons", hidden: "Hidden layers", neurons: "Neurons per hidden layer",
+                outputs: "Output neurons", gpus: "Number of GPUs", batch: "Batch", context: "Context",
+                lora: "LoRA rank"};
 const state = {mode: "mlp", inputs: "10", hidden: "3", neurons: "20", outputs: "2", shorthand: "",
-               spec: DEFAULT_SPEC, preset: "llama-3.1-8b", actions: ""};
-let last = null, pending = null, presets = [];
+               fromShorthand: false, spec: DEFAULT_SPEC, specText: null, preset: "llama-3.1-8b",
+               file: null, hub: ""};
+let last = null;
 
 function group(s) {  // "1234567" -> "1,234,567", exactly, for any size
   return /^-?\d+$/.test(String(s)) ? BigInt(s).toLocaleString("en-US") : String(s);
 }
 
-async function post(path, body, raw) {
-  if (pending) pending.abort();
-  pending = new AbortController();
+function el(name, attrs, ...children) {
+  const e = document.createElement(name);
+  Object.entries(attrs || {}).forEach(([k, v]) => (k in e && k !== "list") ? (e[k] = v) : e.setAttribute(k, v));
+  e.append(...children);
+  return e;
+}
+
+// --- talking to the API: one request in flight per purpose, late answers dropped -------------
+const inflight = {};
+function cancel(...purposes) {  // answers to a question no longer asked must not show
+  for (const p of purposes) if (inflight[p]) { inflight[p].abort(); inflight[p] = null; }
+}
+
+async function call(purpose, path, body, raw) {
+  if (inflight[purpose]) inflight[purpose].abort();
+  const controller = inflight[purpose] = new AbortController();
   const response = await fetch(path + (path.includes("?") ? "&" : "?") + "numbers=string", {
-    method: "POST", signal: pending.signal, body: raw ? body : JSON.stringify(body),
+    method: "POST", signal: controller.signal, body: raw ? body : JSON.stringify(body),
     headers: {"content-type": raw ? "application/octet-stream" : "application/json"}});
-  const data = await response.json();
+  let data;
+  try { data = await response.json(); } catch (e) { data = {detail: response.statusText}; }
   if (!response.ok) {
     const detail = typeof data.detail === "string" ? data.detail :
       (data.detail || []).map((d) => `${(d.loc || []).slice(1).join(".")}: ${d.msg}`).join("; ");
@@ -27,59 +48,150 @@ async function post(path, body, raw) {
   return data;
 }
 
-function showError(message) {
-  $("error").hidden = !message;
-  $("error").textContent = message || "";
+// --- the model on screen: one description, used by the count, the planner and the link ------
+class Invalid extends Error {
+  constructor(message, quiet) { super(message); this.quiet = !!quiet; }  // quiet: nothing to count yet
 }
 
-function table(el, headers, rows, numeric) {
-  el.replaceChildren();
-  const head = el.createTHead().insertRow();
-  headers.forEach((h) => { const th = document.createElement("th"); th.scope = "col"; th.textContent = h; head.append(th); });
-  const body = el.createTBody();
+function canon(value) {  // JSON with sorted keys: to compare two requests
+  if (Array.isArray(value)) return "[" + value.map(canon).join(",") + "]";
+  if (value && typeof value === "object") return "{" + Object.keys(value).sort().map((k) => JSON.stringify(k) + ":" + canon(value[k])).join(",") + "}";
+  return JSON.stringify(value);
+}
+
+function whole(key, value, least) {
+  const text = String(value).trim();
+  if (!/^\d+$/.test(text)) throw new Invalid(`${FIELDS[key] || key} must be a whole number, got "${value}"`);
+  if (BigInt(text) < BigInt(least)) throw new Invalid(`${FIELDS[key] || key} must be at least ${least}, got ${text}`);
+  return text;
+}
+
+function fieldsShorthand() {  // the four fields as a shorthand, compactly: 10-20x3-2
+  const [i, h, n, o] = ["inputs", "hidden", "neurons", "outputs"].map((k) => String(state[k]).trim());
+  return /^0*$/.test(h) ? `${i}-${o}` : `${i}-${n}x${h}-${o}`;
+}
+
+function model() {
+  // {count: [path, body, raw], plan: {...}} for the model on screen; throws Invalid
+  if (state.mode === "mlp") {
+    if (state.fromShorthand) {
+      const network = state.shorthand.trim();
+      if (!network) throw new Invalid("the shorthand is empty");
+      return {count: ["/api/count", {network}], plan: {network}, growth: network};
+    }
+    const v = {inputs: whole("inputs", state.inputs, 1), hidden_layers: whole("hidden", state.hidden, 0),
+               neurons: whole("neurons", state.neurons, 1), outputs: whole("outputs", state.outputs, 1)};
+    const network = fieldsShorthand();
+    return {count: ["/api/count", v], plan: {network}, growth: BigInt(v.hidden_layers) > 0n ? network : ""};
+  }
+  if (state.mode === "spec") {
+    if (state.specText !== null) {
+      try { state.spec = JSON.parse(state.specText); state.specText = null; }
+      catch (e) { throw new Invalid("the layer spec is not valid JSON: " + e.message); }
+    }
+    return {count: ["/api/count", {spec: state.spec}], plan: {spec: state.spec}};
+  }
+  if (state.mode === "preset") return {count: ["/api/preset", {name: state.preset}], plan: {preset: state.preset}};
+  if (state.mode === "hub") {
+    if (!state.hub.trim()) throw new Invalid("give a model's name on the Hub, such as Qwen/Qwen3-0.6B", true);
+    return {count: ["/api/hub", {name: state.hub.trim()}], plan: {hub: state.hub.trim()}};
+  }
+  const f = state.file;
+  if (!f) throw new Invalid("drop a file, or press the box above to choose one", true);
+  if (f.kind === "config") return {count: ["/api/config", {config: f.config}], plan: {config: f.config}};
+  const query = `?format=${f.format}&file_size=${f.size}&name=${encodeURIComponent(f.name)}`;
+  return {count: ["/api/checkpoint" + query, fromBase64(f.header), true],
+          plan: {checkpoint: {format: f.format, file_size: f.size, name: f.name, header: f.header}}};
+}
+
+// --- showing an answer, or no answer ----------------------------------------------------------
+function table(elem, headers, rows, numeric) {
+  elem.replaceChildren();
+  const head = elem.createTHead().insertRow();
+  headers.forEach((h) => head.append(el("th", {scope: "col"}, h)));
+  const body = elem.createTBody();
   rows.forEach((r) => {
     const tr = body.insertRow();
     r.forEach((cell, i) => { const td = tr.insertCell(); td.textContent = cell; if (numeric(i, cell)) td.className = "num"; });
   });
 }
 
+const CHART_ROWS = 200;
 function chart(report) {
-  const svg = $("chart"), rows = report.layers.slice(0, 60);
+  const rows = report.layers.slice(0, CHART_ROWS);
   const values = rows.map((r) => BigInt(r.params));
   const top = values.reduce((a, b) => (b > a ? b : a), 1n);
-  const bar = 22, width = 700, label = 230;
-  svg.setAttribute("viewBox", `0 0 ${width} ${Math.max(1, rows.length) * bar}`);
-  svg.replaceChildren(...rows.flatMap((r, i) => {
-    const w = Number((values[i] * 10000n) / top) / 10000 * (width - label - 80);
-    const ns = "http://www.w3.org/2000/svg";
-    const t = document.createElementNS(ns, "text");
-    t.setAttribute("x", 0); t.setAttribute("y", i * bar + 15); t.textContent = r.label.slice(0, 32);
-    const rect = document.createElementNS(ns, "rect");
-    rect.setAttribute("x", label); rect.setAttribute("y", i * bar + 4);
-    rect.setAttribute("width", Math.max(w, values[i] > 0n ? 1 : 0)); rect.setAttribute("height", bar - 8);
-    const v = document.createElementNS(ns, "text");
-    v.setAttribute("x", label + w + 6); v.setAttribute("y", i * bar + 15); v.textContent = group(r.params);
-    return [t, rect, v];
+  $("chart").replaceChildren(...rows.map((r, i) => {
+    const share = Number((values[i] * 10000n) / top) / 100;
+    const bar = el("span", {className: "bar"});
+    bar.style.width = `${values[i] > 0n ? Math.max(share, 0.4) : 0}%`;
+    return el("li", {}, el("span", {className: "label"}, r.label),
+              el("span", {className: "track", "aria-hidden": "true"}, bar),
+              el("span", {className: "value"}, group(r.params)));
   }));
+  const n = report.layers.length;
+  $("chart-note").textContent = n > CHART_ROWS ?
+    `The first ${group(CHART_ROWS)} of ${group(n)} rows are drawn; the table above lists them all.` :
+    `All ${group(n)} rows drawn, each bar as long as its layer's share of the largest.`;
 }
 
 function show(data) {
   last = data;
   const r = data.report, v = data.view;
+  document.body.classList.remove("invalid");
+  $("detail").hidden = false;
+  $("total-params").textContent = group(r.total_params);
+  const active = r.active_params !== r.total_params;
+  $("active-params").hidden = !active;
+  $("active-params").textContent = active ? `${group(r.active_params)} active per token` : "";
   $("total-weights").textContent = group(r.weights);
   $("total-biases").textContent = group(r.biases);
-  $("total-params").textContent = group(r.total_params);
+  $("total-other").textContent = group(r.other_trainable);
   const fp32 = v.memory.find((m) => m[0] === "fp32");
-  $("memory-fp32").textContent = `${fp32[2]} B = ${fp32[3]} = ${fp32[4]}`;
+  $("memory-fp32").replaceChildren(el("span", {className: "big"}, fp32[3]),
+                                   el("span", {className: "sub"}, `${fp32[2]} B at fp32`));
   table($("layers"), v.headers, v.rows, (i, c) => /^[\d,]+$/.test(c));
-  table($("totals"), ["", "Count"], v.totals, (i) => i === 1);
+  table($("totals"), ["What", "Count"], v.totals, (i) => i === 1);
   table($("memory"), ["Precision", "Bits", "Bytes", "Binary", "Decimal"], v.memory, (i) => i > 0);
+  $("stored").hidden = !v.stored;
+  if (v.stored) {
+    $("stored-summary").textContent = v.stored.summary;
+    table($("stored-table"), v.stored.headers, v.stored.rows, (i) => i > 0);
+  }
   $("explain").textContent = v.explain;
+  if (state.mode === "hub") {
+    $("hub-compare").hidden = !data.comparison;
+    $("hub-compare").textContent = data.comparison || "";
+  }
   chart(r);
-  showError("");
-  updatePlan();
 }
 
+function noAnswer(message, quiet) {
+  // the input is not valid: no number on screen may belong to another model
+  last = null;
+  cancel("count", "plan", "speed", "growth");
+  document.body.classList.add("invalid");
+  for (const id of ["total-params", "total-weights", "total-biases", "total-other", "memory-fp32"]) $(id).textContent = "-";
+  $("active-params").hidden = true;
+  verdict("none", "No answer", message);
+  $("detail").hidden = true;
+  $("plan-fit").replaceChildren(el("p", {}, "No plan until the model above is valid."));
+  for (const id of ["plan-chart", "plan-legend", "plan-table", "speed-table"]) $(id).replaceChildren();
+  $("plan-notes").textContent = "";
+  showError(quiet ? "" : message);
+}
+
+function showError(message) {
+  $("error").hidden = !message;
+  $("error").textContent = message || "";
+}
+
+function notice(message) {
+  $("notice").hidden = !message;
+  $("notice").textContent = message || "";
+}
+
+// --- the growth charts (MLPs only) --------------------------------------------------------------
 function lineChart(svg, series, axis) {
   // log-log: x = log(size), y = log(parameters); exact values in the labels
   const ns = "http://www.w3.org/2000/svg", W = 320, H = 180, pad = 34;
@@ -87,165 +199,316 @@ function lineChart(svg, series, axis) {
   const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
   const px = (x) => pad + (x1 > x0 ? (x - x0) / (x1 - x0) : 0.5) * (W - 2 * pad);
   const py = (y) => H - pad - (y1 > y0 ? (y - y0) / (y1 - y0) : 0.5) * (H - 2 * pad);
-  const el = (name, attrs, text) => { const e = document.createElementNS(ns, name);
+  const svgEl = (name, attrs, text) => { const e = document.createElementNS(ns, name);
     Object.entries(attrs).forEach(([k, v]) => e.setAttribute(k, v)); if (text) e.textContent = text; return e; };
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
   const d = xs.map((x, i) => `${i ? "L" : "M"}${px(x).toFixed(1)},${py(ys[i]).toFixed(1)}`).join(" ");
   const other = axis === "width" ? "depth" : "width";
   svg.replaceChildren(
-    el("line", {x1: pad, y1: H - pad, x2: W - pad, y2: H - pad}), el("line", {x1: pad, y1: pad / 2, x2: pad, y2: H - pad}),
-    el("path", {d}), ...xs.map((x, i) => el("circle", {cx: px(x), cy: py(ys[i]), r: 3})),
-    el("text", {x: pad, y: 12}, `parameters vs ${axis} (${other} ${series.fixed}): ~${axis}^${Number(series.exponent).toFixed(2)}`),
-    el("text", {x: pad, y: H - 8}, `${axis} ${series.sizes[0]}`),
-    el("text", {x: W - pad, y: H - 8, "text-anchor": "end"}, `${series.sizes[series.sizes.length - 1]}`),
-    el("text", {x: W - pad, y: py(y1) - 6, "text-anchor": "end"}, group(series.params[series.params.length - 1])));
+    svgEl("line", {x1: pad, y1: H - pad, x2: W - pad, y2: H - pad}), svgEl("line", {x1: pad, y1: pad / 2, x2: pad, y2: H - pad}),
+    svgEl("path", {d}), ...xs.map((x, i) => svgEl("circle", {cx: px(x), cy: py(ys[i]), r: 3})),
+    svgEl("text", {x: 4, y: 12}, `parameters vs ${axis} (${other} ${series.fixed}): ~${axis}^${Number(series.exponent).toFixed(2)}`),
+    svgEl("text", {x: pad, y: H - 8}, `${axis} ${series.sizes[0]}`),
+    svgEl("text", {x: W - 4, y: H - 8, "text-anchor": "end"}, `${series.sizes[series.sizes.length - 1]}`),
+    svgEl("text", {x: W - 4, y: py(y1) - 6, "text-anchor": "end"}, group(series.params[series.params.length - 1])));
 }
 
 async function growth(network) {
+  $("growth").hidden = !network;
+  if (!network) return;
   try {
-    const response = await fetch("/api/growth", {method: "POST", headers: {"content-type": "application/json"},
-                                                 body: JSON.stringify({network})});
-    const data = await response.json();
-    $("growth").hidden = !response.ok;
-    if (response.ok) { lineChart($("growth-width"), data.width, "width"); lineChart($("growth-depth"), data.depth, "depth"); }
-  } catch (e) { $("growth").hidden = true; }
+    const boot = BOOT.initial.growth;
+    const data = network === boot.network ? boot.answer : await call("growth", "/api/growth", {network});
+    lineChart($("growth-width"), data.width, "width");
+    lineChart($("growth-depth"), data.depth, "depth");
+  } catch (e) { if (e.name !== "AbortError") $("growth").hidden = true; }
 }
 
-function planSource() {
-  if (state.mode === "mlp") return state.shorthand.trim() ? {network: state.shorthand.trim()} :
-    {network: [state.inputs, ...Array(+state.hidden || 0).fill(state.neurons), state.outputs].join("-")};
-  if (state.mode === "spec") return {spec: state.spec};
-  if (state.mode === "preset") return {preset: state.preset};
-  return state.config ? {config: state.config} : null;
+// --- the planner ------------------------------------------------------------------------------
+const PLAN_FIELDS = [["gpu", "plan-gpu"], ["gpus", "plan-gpus"], ["dtype", "plan-dtype"],
+                     ["kv", "plan-kv-dtype"], ["batch", "plan-batch"], ["context", "plan-context"],
+                     ["train", "plan-train"], ["optimizer", "plan-optimizer"], ["sharding", "plan-sharding"],
+                     ["ckpt", "plan-checkpointing"], ["lora", "plan-lora"], ["qlora", "plan-qlora"]];
+const PLAN_DEFAULTS = {gpu: "rtx-4090", gpus: "1", dtype: "bf16", kv: "", batch: "1", context: "2048",
+                       train: "", optimizer: "adamw", sharding: "none", ckpt: "", lora: "0", qlora: ""};
+
+function planValue(id) {
+  const e = $(id);
+  return e.type === "checkbox" ? (e.checked ? "1" : "") : e.value;
 }
 
-let planPending = null;
-async function updatePlan() {
-  const source = planSource();
-  if (!source) return;
-  const body = {...source, dtype: $("plan-dtype").value || "bf16", batch: +$("plan-batch").value,
-                context: +$("plan-context").value, train: $("plan-train").checked,
-                optimizer: $("plan-optimizer").value};
-  if ($("plan-gpu").value.trim()) body.gpu = $("plan-gpu").value.trim();
-  if (planPending) planPending.abort();
-  planPending = new AbortController();
+function setup() {
+  const v = Object.fromEntries(PLAN_FIELDS.map(([k, id]) => [k, planValue(id).trim()]));
+  for (const k of ["gpus", "batch", "context"]) whole(k, v[k], 1);
+  whole("lora", v.lora, 0);
+  const body = {dtype: v.dtype || "bf16", batch: v.batch, context: v.context, gpus: v.gpus,
+                train: !!v.train, optimizer: v.optimizer, sharding: v.sharding, checkpointing: !!v.ckpt,
+                lora_rank: v.lora, qlora: !!v.qlora};
+  if (v.kv) body.kv_dtype = v.kv;
+  if (v.gpu) body.gpu = v.gpu;
+  return body;
+}
+
+const PART_COLOURS = 6;
+function showPlan(data) {
+  const plan = data.plan, f = data.fit;
+  table($("plan-table"), ["Part", "Bytes", "Binary", "Decimal", "How (~ an estimate)"],
+    [...plan.lines.map((l) => [l.name, group(l.bytes), l.binary, l.decimal, (l.exact ? "" : "~ ") + l.how]),
+     ["total (the sum of the lines)", group(plan.total_bytes), plan.total_binary, "", ""]], (i) => i > 0 && i < 4);
+  $("plan-notes").textContent = plan.notes.join(" ");
+  const total = BigInt(plan.total_bytes) || 1n;
+  $("plan-chart").setAttribute("aria-label", `Memory by part, ${plan.total_binary} in all: ` +
+    plan.lines.map((l) => `${l.name} ${l.binary}`).join(", "));
+  $("plan-chart").replaceChildren(...plan.lines.map((l, i) => {
+    const part = el("span", {className: `part c${i % PART_COLOURS}`});
+    part.style.width = `${Number((BigInt(l.bytes) * 100000n) / total) / 1000}%`;
+    return part;
+  }));
+  $("plan-legend").replaceChildren(...plan.lines.map((l, i) =>
+    el("li", {}, el("span", {className: `swatch c${i % PART_COLOURS}`, "aria-hidden": "true"}), `${l.name}: ${l.binary}`)));
+  if (f) {
+    $("plan-fit").replaceChildren(el("p", {className: f.fits ? "yes" : "no"}, f.verdict),
+      el("ul", {}, ...f.lines.map(([k, v]) => el("li", {}, `${k}: `, el("strong", {}, v)))),
+      el("p", {className: "hint"}, "Precisions: " + f.precisions.map((p) => `${p.dtype} ${p.binary} ${p.fits ? "fits" : "no"}`).join(", ")));
+    verdict(f.fits ? "yes" : "no", `${f.fits ? "Fits" : "Does not fit"} on ${f.gpu}`,
+            `${plan.total_binary} needed, ${f.usable_binary} usable. ${plan.title}.`);
+  } else {
+    $("plan-fit").replaceChildren(el("p", {}, plan.title + ": " + plan.total_binary + " (name a GPU to see whether it fits)"));
+    verdict("", `${plan.total_binary} needed`, `${plan.title}. Name a GPU below to see whether it fits.`);
+  }
+}
+
+function verdict(kind, headline, detail) {
+  $("verdict").replaceChildren(el("strong", {}, headline), el("span", {className: "detail"}, detail));
+  $("verdict").className = "verdict " + kind;
+}
+
+function planError(message) {
+  $("plan-fit").replaceChildren(el("p", {className: "no"}, "No plan: " + message));
+  for (const id of ["plan-chart", "plan-legend", "plan-table"]) $(id).replaceChildren();
+  $("plan-notes").textContent = "";
+  verdict("none", "No plan", message);
+}
+
+async function updatePlan(source) {
+  let body;
+  try { body = {...source.plan, ...setup()}; }
+  catch (e) { planError(e.message); return; }
+  updateSpeed(source, body);
+  try { showPlan(await call("plan", "/api/memory", body)); }
+  catch (e) { if (e.name !== "AbortError") planError(e.message); }
+}
+
+// How fast (POST /api/speed, nnsize speed's JSON): estimates in seconds, floats, shown to three
+// figures (the counts in it come as strings, as everywhere)
+const figure = (x) => Number(x).toPrecision(3);
+async function updateSpeed(source, s) {
+  if (!BOOT.features.speed) return;
+  const model = "preset" in source.plan ? {preset: source.plan.preset} : "config" in source.plan ? {config: source.plan.config} : null;
+  $("speed-table").replaceChildren();
+  if (!model || !s || !s.gpu) {
+    $("speed-notes").textContent = "Speed is estimated for language models (a preset or a config.json) on a named GPU.";
+    return;
+  }
+  const body = {...model, gpu: s.gpu, gpus: s.gpus, dtype: s.dtype, batch: s.batch, context: s.context};
+  if (s.kv_dtype) body.kv_dtype = s.kv_dtype;
   try {
-    const response = await fetch("/api/memory", {method: "POST", signal: planPending.signal,
-      headers: {"content-type": "application/json"}, body: JSON.stringify(body)});
-    const data = await response.json();
-    if (!response.ok) {
-      $("plan-verdict").textContent = typeof data.detail === "string" ? data.detail : "check the planner's fields";
-      return;
-    }
-    const plan = data.plan;
-    table($("plan-table"), ["", "Bytes", "Binary", "Decimal", "How (~ an estimate)"],
-      [...plan.lines.map((l) => [l.name, group(l.bytes), l.binary, l.decimal, (l.exact ? "" : "~ ") + l.how]),
-       ["total (the sum of the lines)", group(plan.total_bytes), plan.total_binary, "", ""]], (i) => i > 0 && i < 4);
-    $("plan-notes").textContent = plan.notes.join(" ");
-    const f = data.fit;
-    $("plan-verdict").textContent = f ? `${f.fits ? "Fits" : "Does not fit"} on ${f.gpu} (${f.usable_binary} usable): ` +
-      `${plan.total_binary} needed. Largest batch ${group(f.largest_batch)}, longest context ${group(f.longest_context)}, ` +
-      `fewest GPUs ${group(f.fewest_gpus)}. Precisions that fit: ${f.precisions.filter((p) => p.fits).map((p) => p.dtype).join(", ") || "none"}.` : plan.title;
-    const ns = "http://www.w3.org/2000/svg", svg = $("plan-chart"), W = 700, total = BigInt(plan.total_bytes) || 1n;
-    let x = 0;
-    const parts = [];
-    plan.lines.forEach((l, i) => {
-      const w = Number((BigInt(l.bytes) * 100000n) / total) / 100000 * W;
-      const r = document.createElementNS(ns, "rect");
-      r.setAttribute("x", x); r.setAttribute("y", 0); r.setAttribute("width", w); r.setAttribute("height", 24);
-      const t = document.createElementNS(ns, "text");
-      t.setAttribute("x", 0); t.setAttribute("y", 44 + 16 * i); t.textContent = `${l.name}: ${l.binary}`;
-      parts.push(r, t); x += w;
-    });
-    svg.setAttribute("viewBox", `0 0 ${W} ${36 + 16 * plan.lines.length}`);
-    svg.replaceChildren(...parts);
-  } catch (e) { if (e.name !== "AbortError") $("plan-verdict").textContent = e.message; }
+    const speed = await call("speed", "/api/speed", body);  // the schema of nnsize speed --json
+    const d = speed.decode, p = speed.prefill, range = (x, unit) => `${figure(x.roofline)} ${unit} at best, ${figure(x.expected)} ${unit} expected`;
+    table($("speed-table"), ["Figure", "Value"], [
+      [`Decoding, tokens per second (batch ${group(speed.batch)})`, range(d.tokens_per_s, "tokens/s")],
+      ["Decoding, tokens per second per sequence", range(d.tokens_per_s_per_sequence, "tokens/s")],
+      ["What bounds decoding", String(d.bound)],
+      [`Time to first token (a prompt of ${group(speed.prompt)})`, range(p.time_to_first_token_s, "s")],
+      ["Batch from which decoding is compute-bound", d.compute_bound_batch === null ? "none: it stays memory-bound" : group(d.compute_bound_batch)],
+      ["Engine", `${speed.engine.name} (${speed.engine.source})`]], (i) => false);
+    $("speed-notes").textContent = (speed.notes || []).join(" ");
+  } catch (e) { if (e.name !== "AbortError") $("speed-notes").textContent = "No speed estimate: " + e.message; }
 }
 
+// --- one update: count, plan, link ----------------------------------------------------------------
 async function update() {
   writeHash();
+  cancel("count", "plan", "speed", "growth");
+  let source;
+  try { source = model(); }
+  catch (e) { if (e instanceof Invalid) { noAnswer(e.message, e.quiet); return; } throw e; }
+  const [path, body, raw] = source.count;
   try {
-    if (state.mode === "mlp") {
-      const body = state.shorthand.trim() ? {network: state.shorthand.trim()} : {
-        inputs: +state.inputs, hidden_layers: +state.hidden, neurons: +state.neurons, outputs: +state.outputs};
-      for (const k of ["inputs", "hidden_layers", "neurons", "outputs"]) {
-        if (k in body && !/^\d+$/.test(String(state[{hidden_layers: "hidden"}[k] || k]).trim()))
-          throw new Error(`${k.replace("_", " ")} must be a whole number`);
-      }
-      show(await post("/api/count", body));
-      const hidden = +state.hidden;
-      growth(body.network || (hidden > 0 ? `${state.inputs}-${state.neurons}x${hidden}-${state.outputs}` : ""));
-    } else if (state.mode === "spec") {
-      show(await post("/api/count", {spec: state.spec}));
-    } else if (state.mode === "preset") {
-      const body = {name: state.preset};
-      if (state.preset === "dqn" && state.actions) body.actions = +state.actions;
-      show(await post("/api/preset", body));
-      const p = presets.find((x) => x.name === state.preset);
-      $("preset-source").textContent = p ? `${p.description}. Source: ${p.source}` : "";
-    }
+    const boot = BOOT.initial;
+    const data = boot && !raw && path === boot.path && canon(body) === canon(boot.body) ?
+      boot.answer : await call("count", path, body, raw);
+    showError("");
+    show(data);
   } catch (e) {
-    if (e.name !== "AbortError") showError(e.message);
+    if (e.name !== "AbortError") noAnswer(e.message);
+    return;
+  }
+  if (state.mode === "mlp") growth(source.growth); else $("growth").hidden = true;
+  const plan = BOOT.initial && BOOT.initial.plan;
+  if (plan && canon({...source.plan, ...safeSetup()}) === canon(plan.body)) {
+    showPlan(plan.answer);
+    updateSpeed(source, safeSetup());
+  } else updatePlan(source);
+  if (state.mode === "preset") {
+    const p = BOOT.presets.find((x) => x.name === state.preset);
+    $("preset-source").textContent = p ? `${p.description}. Source: ${p.source}` : "";
   }
 }
 
-// --- permalink: the whole state in the URL -------------------------------------------------
+function safeSetup() { try { return setup(); } catch (e) { return null; } }
+
+// --- permalink: the whole state in the URL ---------------------------------------------------------
+const LINK_HEADER_LIMIT = 6000;  // base64 characters of a checkpoint header kept in a link
 function writeHash() {
   const p = new URLSearchParams({mode: state.mode});
-  if (state.mode === "mlp") Object.entries({inputs: state.inputs, hidden: state.hidden, neurons: state.neurons,
-    outputs: state.outputs, shorthand: state.shorthand}).forEach(([k, v]) => v !== "" && p.set(k, v));
-  if (state.mode === "spec") p.set("spec", JSON.stringify(state.spec));
+  let linkable = true;
+  if (state.mode === "mlp") {
+    if (state.fromShorthand) p.set("shorthand", state.shorthand);
+    else for (const k of ["inputs", "hidden", "neurons", "outputs"]) p.set(k, state[k]);
+  }
+  if (state.mode === "spec") p.set("spec", state.specText !== null ? state.specText : JSON.stringify(state.spec));
   if (state.mode === "preset") p.set("preset", state.preset);
+  if (state.mode === "hub") p.set("name", state.hub);
+  if (state.mode === "file" && state.file) {
+    const f = state.file;
+    if (f.kind === "config") p.set("config", JSON.stringify(f.config));
+    else if (f.header.length <= LINK_HEADER_LIMIT) {
+      p.set("format", f.format); p.set("size", f.size); p.set("fname", f.name); p.set("header", f.header);
+    } else linkable = false;
+  }
   for (const [key, id] of PLAN_FIELDS) {
-    const el = $(id);
-    const value = el.type === "checkbox" ? (el.checked ? "1" : "") : el.value;
-    if (value) p.set(key, value);
+    const value = planValue(id);
+    if (value !== PLAN_DEFAULTS[key]) p.set(key, value);
   }
   history.replaceState(null, "", "#" + p.toString());
-  $("permalink").href = location.href;
-}
-
-const PLAN_FIELDS = [["dtype", "plan-dtype"], ["batch", "plan-batch"], ["context", "plan-context"],
-                     ["gpu", "plan-gpu"], ["train", "plan-train"], ["optimizer", "plan-optimizer"]];
-
-function readPlanHash() {
-  const p = new URLSearchParams(location.hash.slice(1));
-  for (const [key, id] of PLAN_FIELDS) {
-    if (!p.has(key)) continue;
-    const el = $(id);
-    if (el.type === "checkbox") el.checked = p.get(key) === "1"; else el.value = p.get(key);
-  }
+  const link = $("permalink");
+  if (linkable) { link.href = location.href; link.removeAttribute("aria-disabled"); link.textContent = "Permalink"; }
+  else { link.removeAttribute("href"); link.setAttribute("aria-disabled", "true");
+         link.textContent = "No permalink: this file's header is too large for a link"; }
 }
 
 function readHash() {
   const p = new URLSearchParams(location.hash.slice(1));
+  for (const [key, id] of PLAN_FIELDS) {
+    if (!p.has(key)) continue;
+    const e = $(id);
+    if (e.type === "checkbox") e.checked = p.get(key) === "1"; else e.value = p.get(key);
+  }
   if (!p.has("mode")) return;
-  state.mode = p.get("mode");
-  for (const k of ["inputs", "hidden", "neurons", "outputs", "shorthand", "preset"]) if (p.has(k)) state[k] = p.get(k);
-  if (p.has("spec")) { try { state.spec = JSON.parse(p.get("spec")); } catch (e) { showError("the link's spec is not valid JSON"); } }
+  const mode = p.get("mode");
+  if (!MODES.includes(mode) || (mode === "hub" && !BOOT.features.hub)) {
+    notice(`The link's mode "${mode}" is not one this page has (${MODES.filter((m) => m !== "hub" || BOOT.features.hub).join(", ")}): showing the calculator.`);
+    return;
+  }
+  state.mode = mode;
+  for (const k of ["inputs", "hidden", "neurons", "outputs", "preset"]) if (p.has(k)) state[k] = p.get(k);
+  if (p.has("shorthand")) { state.shorthand = p.get("shorthand"); shorthandChanged(); }
+  if (p.has("name")) state.hub = p.get("name");
+  if (p.has("spec")) state.specText = p.get("spec");
+  if (mode === "file") {
+    try {
+      if (p.has("config")) state.file = {kind: "config", config: JSON.parse(p.get("config")), name: "config.json"};
+      else if (p.has("header")) state.file = {kind: "checkpoint", format: p.get("format"), size: p.get("size"),
+                                              name: p.get("fname") || "checkpoint", header: p.get("header")};
+      if (state.file) $("file-name").textContent = `${state.file.name}, from the link (its header travels in it)`;
+    } catch (e) { notice("The link's config is not valid JSON: " + e.message); }
+  }
 }
 
-// --- tabs -------------------------------------------------------------------------------------
-function select(mode) {
+// --- the calculator's two views: the four fields and the shorthand -------------------------------
+function shorthandChanged() {
+  // A shorthand the four fields can hold fills them; any other turns them off, visibly.
+  const text = state.shorthand.trim();
+  const tokens = text.split("-").map((t) => t.trim());
+  let fields = null;
+  if (!text) fields = "empty";
+  else if (tokens.length >= 2 && tokens.every((t, i) => /^\d+$/.test(t) ||
+           (i > 0 && i < tokens.length - 1 && /^\d+x\d+$/.test(t)))) {
+    const hidden = tokens.slice(1, -1).map((t) => t.split("x"));
+    const widths = new Set(hidden.map((h) => BigInt(h[0]).toString()));
+    if (widths.size <= 1) {
+      const count = hidden.reduce((a, h) => a + BigInt(h[1] || "1"), 0n);
+      fields = {inputs: tokens[0], hidden: count.toString(), neurons: hidden.length ? hidden[0][0] : state.neurons,
+                outputs: tokens[tokens.length - 1]};
+    }
+  }
+  if (fields && fields !== "empty") Object.assign(state, fields);
+  state.fromShorthand = fields === null;
+  for (const k of ["inputs", "hidden", "neurons", "outputs"]) $(k).value = state[k];
+  $("fields").disabled = state.fromShorthand;
+  $("shorthand-note").textContent = state.fromShorthand ?
+    "Counting the shorthand: its hidden layers are not all one width, or it is not a shorthand the four fields can show, so the fields are off. Clear the shorthand to use them." :
+    "The four fields and the shorthand describe one network: edit either.";
+  $("shorthand-note").className = state.fromShorthand ? "hint active" : "hint";
+}
+
+// --- tabs (WAI-ARIA tabs: arrows, Home and End move between them) ----------------------------------
+function visibleModes() { return MODES.filter((m) => !$("tab-" + m).hidden); }
+
+function select(mode, focus) {
   state.mode = mode;
-  $("growth").hidden = mode !== "mlp";
-  for (const m of ["mlp", "spec", "preset", "file"]) {
-    $("tab-" + m).setAttribute("aria-selected", String(m === mode));
+  for (const m of MODES) {
+    const tab = $("tab-" + m);
+    tab.setAttribute("aria-selected", String(m === mode));
+    tab.tabIndex = m === mode ? 0 : -1;
     $("panel-" + m).hidden = m !== mode;
   }
-  if (mode !== "file") update();
+  if (focus) $("tab-" + mode).focus();
+  update();
 }
 
-// --- the layer editor and the spec text, two views of state.spec ----------------------------
+function tabKeys(e) {
+  const modes = visibleModes(), i = modes.indexOf(state.mode);
+  const next = {ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: modes.length - 1}[e.key];
+  if (next === undefined) return;
+  e.preventDefault();
+  select(modes[(next + modes.length) % modes.length], true);
+}
+
+// --- the layer editor and the spec text, two views of state.spec -----------------------------------
+function splitTop(text) {  // split on commas outside brackets and parentheses
+  const parts = [];
+  let depth = 0, start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "[" || c === "(" || c === "{") depth++;
+    else if (c === "]" || c === ")" || c === "}") depth--;
+    else if (c === "," && depth === 0) { parts.push(text.slice(start, i)); start = i + 1; }
+  }
+  parts.push(text.slice(start));
+  return parts.map((s) => s.trim()).filter(Boolean);
+}
+
+function pythonValue(raw) {
+  // JSON, or Python's spelling of it: (7, 7), True, None, 'same'
+  const json = raw.replace(/\(/g, "[").replace(/\)/g, "]").replace(/\bTrue\b/g, "true")
+    .replace(/\bFalse\b/g, "false").replace(/\bNone\b/g, "null").replace(/'/g, '"').replace(/,\s*\]/g, "]");
+  try { return JSON.parse(json); } catch (e) { return raw.replace(/^["']|["']$/g, ""); }
+}
+
 function parseArgs(text) {
   const args = {};
-  for (const part of text.split(/,(?![^\[]*\])/).map((s) => s.trim()).filter(Boolean)) {
-    const [k, ...rest] = part.split("=");
-    const raw = rest.join("=").trim();
-    if (!k.trim() || !raw) throw new Error(`arguments are name=value, got "${part}"`);
-    try { args[k.trim()] = JSON.parse(raw); } catch (e) { args[k.trim()] = raw.replace(/^["']|["']$/g, ""); }
+  for (const part of splitTop(text)) {
+    const eq = part.indexOf("=");
+    const k = eq < 0 ? "" : part.slice(0, eq).trim(), raw = eq < 0 ? "" : part.slice(eq + 1).trim();
+    if (!k || !raw) throw new Invalid(`arguments are name=value, got "${part}"`);
+    args[k] = pythonValue(raw);
   }
   return args;
+}
+
+function compact(v) {  // JSON on one line, spaced as people write it
+  if (Array.isArray(v)) return "[" + v.map(compact).join(", ") + "]";
+  if (v && typeof v === "object") return "{" + Object.keys(v).map((k) => JSON.stringify(k) + ": " + compact(v[k])).join(", ") + "}";
+  return JSON.stringify(v);
+}
+
+function specJSON(spec) {  // a spec as text: one line per layer
+  if (!spec || typeof spec !== "object" || Array.isArray(spec)) return JSON.stringify(spec, null, 2);
+  const lines = Object.keys(spec).map((k) => Array.isArray(spec[k]) && k === "layers" ?
+    `  "layers": [\n${spec[k].map((l) => "    " + compact(l)).join(",\n")}\n  ]` : `  ${JSON.stringify(k)}: ${compact(spec[k])}`);
+  return "{\n" + lines.join(",\n") + "\n}";
 }
 
 function formatArgs(layer) {
@@ -259,15 +522,13 @@ function renderEditor() {
   layers.forEach((layer, i) => {
     const tr = body.insertRow();
     tr.insertCell().textContent = i;
-    const type = document.createElement("input");
-    type.value = layer.type || ""; type.setAttribute("list", "layer-types"); type.setAttribute("aria-label", `Layer ${i} type`);
-    const args = document.createElement("input");
-    args.value = formatArgs(layer); args.setAttribute("aria-label", `Layer ${i} arguments`);
-    const remove = document.createElement("button");
-    remove.type = "button"; remove.textContent = "Remove"; remove.setAttribute("aria-label", `Remove layer ${i}`);
+    const type = el("input", {value: layer.type || "", "aria-label": `Layer ${i} type`});
+    type.setAttribute("list", "layer-types");
+    const args = el("input", {value: formatArgs(layer), "aria-label": `Layer ${i} arguments`, spellcheck: false});
+    const remove = el("button", {type: "button", textContent: "Remove", "aria-label": `Remove layer ${i}`});
     const sync = () => {
-      try { layers[i] = {type: type.value, ...parseArgs(args.value)}; showError(""); fromEditor(); }
-      catch (e) { showError(e.message); }
+      try { layers[i] = {type: type.value, ...parseArgs(args.value)}; fromEditor(); }
+      catch (e) { writeHash(); noAnswer(e.message); }
     };
     type.addEventListener("input", sync); args.addEventListener("input", sync);
     remove.addEventListener("click", () => { layers.splice(i, 1); renderEditor(); fromEditor(); });
@@ -277,70 +538,125 @@ function renderEditor() {
 }
 
 function fromEditor() {
-  const shape = $("input-shape").value.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = $("input-shape").value.split(",").map((s) => s.trim()).filter(Boolean).map((s) => /^\d+$/.test(s) ? Number(s) : s);
   state.spec = {...state.spec, input_shape: shape};
-  $("spec-text").value = JSON.stringify(state.spec, null, 2);
+  state.specText = null;
+  $("spec-text").value = specJSON(state.spec);
   update();
 }
 
-// --- files: read the header only ----------------------------------------------------------------
+// --- files: read the header only ------------------------------------------------------------------
+function toBase64(buffer) {
+  const bytes = new Uint8Array(buffer);
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+function fromBase64(text) { return Uint8Array.from(atob(text), (c) => c.charCodeAt(0)); }
+
 async function countFile(file) {
   try {
     const lower = file.name.toLowerCase();
+    $("file-name").textContent = `${file.name}: ${group(file.size)} bytes`;
     if (lower.endsWith(".json")) {
-      if (file.size > 1024 * 1024) throw new Error("a config.json over 1 MiB is not a config");
-      const data = JSON.parse(await file.text());
+      if (file.size > 1024 * 1024) throw new Invalid("a config.json over 1 MiB is not a config");
+      let data;
+      try { data = JSON.parse(await file.text()); } catch (e) { throw new Invalid(`${file.name} is not valid JSON: ${e.message}`); }
       if (data && (data.model_type || data.architectures) && !data.layers) {
-        state.config = data;
-        show(await post("/api/config", {config: data}));
+        state.file = {kind: "config", config: data, name: file.name};
       } else {
-        state.spec = data; renderEditor(); $("spec-text").value = JSON.stringify(data, null, 2); select("spec");
+        state.spec = data; state.specText = null; renderEditor();
+        $("spec-text").value = specJSON(data);
+        select("spec");
+        return;
       }
-      return;
-    }
-    const name = encodeURIComponent(file.name);
-    if (lower.endsWith(".safetensors")) {
+    } else if (lower.endsWith(".safetensors")) {
       const head = new DataView(await file.slice(0, 8).arrayBuffer());
-      if (head.byteLength < 8) throw new Error("too short to be a safetensors file");
+      if (head.byteLength < 8) throw new Invalid("too short to be a safetensors file");
       const length = head.getBigUint64(0, true);
-      if (length > 100n * 1024n * 1024n) throw new Error("the header claims more than 100 MB: not a safetensors file");
+      if (length > 16n * 1024n * 1024n) throw new Invalid("the header claims more than 16 MiB: not a safetensors file nnsize reads in the page");
       const bytes = await file.slice(0, 8 + Number(length)).arrayBuffer();
-      show(await post(`/api/checkpoint?format=safetensors&file_size=${file.size}&name=${name}`, bytes, true));
+      state.file = {kind: "checkpoint", format: "safetensors", size: String(file.size), name: file.name, header: toBase64(bytes)};
     } else if (lower.endsWith(".gguf")) {
       const bytes = await file.slice(0, Math.min(file.size, 16 * 1024 * 1024)).arrayBuffer();
-      show(await post(`/api/checkpoint?format=gguf&file_size=${file.size}&name=${name}`, bytes, true));
+      state.file = {kind: "checkpoint", format: "gguf", size: String(file.size), name: file.name, header: toBase64(bytes)};
     } else if (lower.endsWith(".onnx")) {
       // an ONNX file keeps its weights inside unless they are external data: the file itself is
       // the header, so only small ones (or ones with external data) are sent
-      if (file.size > 16 * 1024 * 1024) throw new Error("this ONNX file holds its weights inside (over 16 MiB): count it with the command line, nnsize model.onnx");
-      show(await post(`/api/checkpoint?format=onnx&file_size=${file.size}&name=${name}`, await file.arrayBuffer(), true));
+      if (file.size > 16 * 1024 * 1024) throw new Invalid("this ONNX file holds its weights inside (over 16 MiB): count it with the command line, nnsize model.onnx");
+      state.file = {kind: "checkpoint", format: "onnx", size: String(file.size), name: file.name, header: toBase64(await file.arrayBuffer())};
     } else {
-      throw new Error("drop a config.json, a .safetensors, a .gguf or an .onnx file");
+      throw new Invalid("drop a config.json, a .safetensors, a .gguf or an .onnx file");
     }
   } catch (e) {
-    showError(e.message);
+    if (!(e instanceof Invalid)) throw e;
+    state.file = null; writeHash(); noAnswer(e.message); return;
   }
+  update();
 }
 
-async function copy(text) {
+// --- copying ----------------------------------------------------------------------------------------
+async function copy(button, what, text) {
+  let ok = true;
   try { await navigator.clipboard.writeText(text); }
-  catch (e) {  // no clipboard permission: select the text for the user instead
-    const area = document.createElement("textarea"); area.value = text; document.body.append(area);
-    area.select(); document.execCommand("copy"); area.remove();
+  catch (e) {  // no clipboard permission: the old way
+    const area = el("textarea", {value: text}); document.body.append(area);
+    area.select(); ok = document.execCommand("copy"); area.remove();
   }
+  const label = button.dataset.label || (button.dataset.label = button.textContent);
+  button.textContent = ok ? "Copied" : "Copy failed";
+  $("copy-status").textContent = ok ? `${what} copied to the clipboard.` : `Could not copy the ${what}: select it in the page instead.`;
+  clearTimeout(button.timer);
+  button.timer = setTimeout(() => { button.textContent = label; $("copy-status").textContent = ""; }, 2500);
 }
 
-async function init() {
-  readHash();
-  for (const k of ["inputs", "hidden", "neurons", "outputs", "shorthand"]) {
-    $(k).value = state[k];
-    $(k).addEventListener("input", () => { state[k] = $(k).value; update(); });
+// --- start: everything the first screen needs came with the page ----------------------------------
+function fillLists() {
+  $("layer-types").replaceChildren(...BOOT.layers.map((t) => el("option", {value: t})));
+  $("gpu-list").replaceChildren(...BOOT.gpus.map((g) => el("option", {value: g.name})));
+  const groups = {};
+  for (const d of BOOT.dtypes) {
+    groups[d.group] = groups[d.group] || el("optgroup", {label: d.group});
+    groups[d.group].append(el("option", {value: d.name, textContent: `${d.name} (${d.bits} bits)`}));
   }
-  for (const m of ["mlp", "spec", "preset", "file"]) $("tab-" + m).addEventListener("click", () => select(m));
-  $("spec-text").value = JSON.stringify(state.spec, null, 2);
+  $("plan-dtype").replaceChildren(...Object.values(groups));
+  $("plan-dtype").value = "bf16";
+  $("plan-kv-dtype").append(...BOOT.dtypes.filter((d) => d.kv).map((d) => el("option", {value: d.name, textContent: d.name})));
+  const kinds = {};
+  for (const p of BOOT.presets) {
+    kinds[p.kind] = kinds[p.kind] || el("optgroup", {label: p.kind === "language model" ? "Language models" : "Classic networks"});
+    kinds[p.kind].append(el("option", {value: p.name, textContent: `${p.name}: ${p.description}`}));
+  }
+  $("preset").replaceChildren(...Object.values(kinds));
+  $("tab-hub").hidden = !BOOT.features.hub;
+  $("speed").hidden = !BOOT.features.speed;
+}
+
+function init() {
+  fillLists();
+  readHash();
+  for (const k of ["inputs", "hidden", "neurons", "outputs"]) {
+    $(k).value = state[k];
+    $(k).addEventListener("input", () => {
+      notice(""); state[k] = $(k).value; state.fromShorthand = false;
+      state.shorthand = ["inputs", "hidden", "neurons", "outputs"].every((f) => /^\d+$/.test(String(state[f]).trim())) ? fieldsShorthand() : "";
+      $("shorthand").value = state.shorthand;
+      update();
+    });
+  }
+  if (!state.fromShorthand && !state.shorthand) state.shorthand = fieldsShorthand();
+  $("shorthand").value = state.shorthand;
+  $("shorthand").addEventListener("input", () => { notice(""); state.shorthand = $("shorthand").value; shorthandChanged(); update(); });
+  for (const m of MODES) {
+    $("tab-" + m).addEventListener("click", () => select(m));
+    $("tab-" + m).addEventListener("keydown", tabKeys);
+  }
+  $("spec-text").value = state.specText !== null ? state.specText : specJSON(state.spec);
   $("spec-text").addEventListener("input", () => {
-    try { state.spec = JSON.parse($("spec-text").value); renderEditor(); update(); }
-    catch (e) { showError("the layer spec is not valid JSON: " + e.message); }
+    state.specText = $("spec-text").value;
+    try { state.spec = JSON.parse(state.specText); state.specText = null; renderEditor(); } catch (e) { /* said by update() */ }
+    update();
   });
   $("input-shape").addEventListener("input", fromEditor);
   $("add-layer").addEventListener("click", () => { state.spec.layers = [...(state.spec.layers || []), {type: "Linear", out_features: 10}]; renderEditor(); fromEditor(); });
@@ -352,31 +668,22 @@ async function init() {
   drop.addEventListener("dragleave", () => drop.classList.remove("over"));
   drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); if (e.dataTransfer.files[0]) countFile(e.dataTransfer.files[0]); });
   file.addEventListener("change", () => file.files[0] && countFile(file.files[0]));
-  $("copy-md").addEventListener("click", () => last && copy(last.view.markdown));
-  $("copy-json").addEventListener("click", () => last && copy(JSON.stringify(last.report, null, 2)));
-  $("preset").addEventListener("change", () => { state.preset = $("preset").value; update(); });
-  fetch("/api/layers").then((r) => r.json()).then((types) => {
-    $("layer-types").replaceChildren(...types.map((t) => Object.assign(document.createElement("option"), {value: t})));
-  });
-  for (const id of ["plan-dtype", "plan-batch", "plan-context", "plan-gpu", "plan-train", "plan-optimizer"])
-    $(id).addEventListener("input", () => { writeHash(); updatePlan(); });
-  fetch("/api/gpus").then((r) => r.json()).then((list) => {
-    $("gpu-list").replaceChildren(...list.map((g) => Object.assign(document.createElement("option"), {value: g.name})));
-  });
-  const dtypes = await (await fetch("/api/dtypes")).json();
-  $("plan-dtype").replaceChildren(...dtypes.map((d) => Object.assign(document.createElement("option"),
-    {value: d.name, textContent: `${d.name} (${d.bits} bits)`})));
-  $("plan-dtype").value = "bf16";
-  readPlanHash();
-  presets = await (await fetch("/api/presets")).json();
-  const groups = {};
-  for (const p of presets) {
-    groups[p.kind] = groups[p.kind] || Object.assign(document.createElement("optgroup"), {label: p.kind === "language model" ? "Language models" : "Classic networks"});
-    groups[p.kind].append(Object.assign(document.createElement("option"), {value: p.name, textContent: `${p.name}: ${p.description}`}));
-  }
-  $("preset").replaceChildren(...Object.values(groups));
+  $("copy-md").addEventListener("click", (e) => last && copy(e.target, "Markdown", last.view.markdown));
+  $("copy-json").addEventListener("click", (e) => last && copy(e.target, "JSON", JSON.stringify(last.report, null, 2)));
   $("preset").value = state.preset;
-  select(state.mode === "file" ? "mlp" : state.mode);
+  $("preset").addEventListener("change", () => { state.preset = $("preset").value; update(); });
+  $("hub-name").value = state.hub;
+  $("hub-go").addEventListener("click", () => { state.hub = $("hub-name").value; update(); });
+  $("hub-name").addEventListener("keydown", (e) => { if (e.key === "Enter") { state.hub = $("hub-name").value; update(); } });
+  for (const [, id] of PLAN_FIELDS) $(id).addEventListener($(id).tagName === "SELECT" || $(id).type === "checkbox" ? "change" : "input", () => {
+    writeHash();
+    let source;
+    try { source = model(); } catch (e) { return; }
+    if (last) updatePlan(source);
+  });
+  select(state.mode);
+  // a link pasted into this tab changes only the hash: read it as a new page
+  addEventListener("hashchange", () => location.reload());
 }
 
 init();
