@@ -110,7 +110,7 @@ def test_what_the_planner_would_guess_is_refused_by_name(
 def test_a_sliding_window_without_layer_types_is_refused() -> None:
     from nnsize.architectures.fallback_decoder import decoder_of
 
-    cfg = transformers.CONFIG_MAPPING["stablelm"](**{k: v for k, v in TINY.items()})
+    cfg = transformers.CONFIG_MAPPING["stablelm"](**TINY)
     cfg.sliding_window = 5  # which layers slide?
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
