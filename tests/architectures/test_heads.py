@@ -47,7 +47,9 @@ def test_task_heads_match_transformers(family: str, suffix: str, data: st.DataOb
 
 def test_every_task_class_of_a_native_family_is_built_or_counted_by_transformers() -> None:
     # the table holds every class transformers 5 has for these families; no class is missed
-    for family in BASE_CLASSES:
+    # (the families of heads.py's table; the task classes of the families issue 14 added are
+    # counted by transformers, on the meta device)
+    for family in sorted({f for f, _ in HEADS} | {"t5"}):
         for suffix in CLASS_SUFFIXES:
             if hasattr(transformers, class_name(family, suffix)):
                 assert (family, suffix) in HEADS, class_name(family, suffix)

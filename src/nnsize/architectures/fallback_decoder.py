@@ -5,10 +5,10 @@ aliases and its defaults resolved, and checked against the tensors of the model 
     layers, hidden, heads, vocab, intermediate   num_hidden_layers, hidden_size,
                                                  num_attention_heads, vocab_size,
                                                  intermediate_size: required, never defaulted
-    kv heads                                     num_key_value_heads; absent, the heads, where
-                                                 layer 0's key projection has heads x head_dim rows
-    head_dim                                     head_dim; absent, hidden / heads, where layer
-                                                 0's key projection has kv heads x that rows
+    kv heads                                     num_key_value_heads; absent, the heads
+    head_dim                                     head_dim; absent, hidden / heads
+                                                 and always: layer 0's key projection (k_proj,
+                                                 key, k) has kv heads x head_dim rows
     windows                                      layer_types (full_attention, sliding_attention
                                                  with sliding_window); a sliding_window without
                                                  layer_types is refused (which layers use it?)
@@ -36,7 +36,8 @@ UNMODELLED = ("kv_lora_rank", "q_lora_rank", "attention_chunk_size", "num_kv_sha
               "attn_layer_period", "block_types", "linear_num_value_heads", "mamba_d_state",
               "ssm_cfg")
 LAYER_KINDS = ("full_attention", "sliding_attention")
-_KEY = re.compile(r"^(?P<prefix>.*?\.)0\.(?:.*\.)?(?:k_proj|key|k)\.weight$")
+# layer 0's key projection, inside an attention module (an xLSTM's mLSTM has a 'k' too)
+_KEY = re.compile(r"^(?P<prefix>.*?\.)0\.(?:.*\.)?\w*att\w*\.(?:.*\.)?(?:k_proj|key|k)\.weight$")
 _INDEXED = re.compile(r"\.layers?\.(\d+)\.")
 
 
@@ -81,6 +82,11 @@ def decoder_of(config: Any, tensors: list[Tensor]) -> Decoder:
     for key, value in (("num_key_value_heads", kv), ("head_dim", head_dim)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise SpecError(f"{key} must be a positive whole number, got {shown(value)}")
+    if key_rows != kv * head_dim:  # attention of another kind (fused, recurrent, none)
+        found = "no key projection of its own" if key_rows is None else \
+            f"a key projection of {key_rows:,} rows"
+        raise SpecError(f"layer 0 of {kind}'s model has {found}, not num_key_value_heads x "
+                        f"head_dim = {kv} x {head_dim}: the planner does not know its cache")
     if _layers_differ(tensors):
         raise SpecError(f"{kind}'s layers are not all alike (attention and other kinds of "
                         f"layer?): the planner does not plan such a model")

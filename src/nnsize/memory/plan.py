@@ -118,7 +118,8 @@ def _infer(report: Report, s: Setup) -> Plan:
         inter = max(d.intermediate, d.expert_intermediate * d.experts_per_token)
         act = 4 if compute.bits_per_value == 32 else 2
         workspace, terms = workspace_bytes(e, s.batch, s.context, d.hidden, inter,
-                                           max(layer.heads for layer, _ in d.layers.counts()),
+                                           max((layer.heads for layer, _ in d.layers.counts()),
+                                               default=0),
                                            d.vocab, act)
         p.lines.append(Line("decoder_workspace", workspace, terms, False))
     else:
