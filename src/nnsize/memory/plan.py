@@ -57,6 +57,9 @@ class Plan:
 
 def plan(report: Report, s: Setup) -> Plan:
     s.check()
+    refused = report.stored.get("planner_refused")
+    if refused:  # a language model transformers built, whose cache nnsize would have to guess
+        raise NnsizeError(f"cannot plan it: {refused}")
     p = _train(report, s) if s.train else _infer(report, s)
     d = report.decoder
     if d is not None and d.positions and s.context > d.positions:
