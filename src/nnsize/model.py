@@ -286,6 +286,10 @@ class Decoder:
     # Learned position embeddings: the longest sequence the model can read (0: no such table;
     # rotary and ALiBi models have no hard limit, only the length they were trained at).
     positions: int = 0
+    # values one sequence keeps whatever its length (Mamba's convolution and SSM state)
+    state_values: int = 0
+    # feature tokens one image becomes in the context (image-text models; 0: text only)
+    image_tokens: int = 0
 
 
 def _totals(rows: tuple[Row, ...]) -> dict[str, int]:

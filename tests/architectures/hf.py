@@ -42,9 +42,14 @@ def compare(config: dict[str, Any], base: bool = False) -> Any:
 
     model = build(config, base)
     report = count_config(config, base=base)
-    ours = {name: t.shape for row in report.rows for t in row.tensors
+    # tied tensors: one parameter under several names; each name stands for its group
+    groups: dict[int, list[str]] = {}
+    for name, p in model.named_parameters(remove_duplicate=False):
+        groups.setdefault(id(p), []).append(name)
+    canonical = {n: min(names) for names in groups.values() for n in names}
+    ours = {canonical.get(name, name): t.shape for row in report.rows for t in row.tensors
             if not t.buffer and not t.shared_with for name in t.names()}
-    theirs = {name: tuple(p.shape) for name, p in model.named_parameters()}
+    theirs = {canonical[name]: tuple(p.shape) for name, p in model.named_parameters()}
     missing, extra = set(theirs) - set(ours), set(ours) - set(theirs)
     assert not missing and not extra, f"missing {sorted(missing)[:5]}, extra {sorted(extra)[:5]}"
     assert ours == theirs

@@ -14,7 +14,8 @@ from ..model import Report
 from .config import Config
 from .registry import FAMILIES, Family
 
-MODULES = ("decoder", "gpt", "encoder", "t5")
+MODULES = ("decoder", "decoder_families", "gpt", "gpt_more", "encoder", "bert_like", "t5",
+           "seq2seq", "whisper", "audio", "vision", "mamba", "jamba", "multimodal", "qwen_vl")
 _loaded = False
 
 
@@ -27,7 +28,8 @@ def families() -> dict[str, Family]:
     return FAMILIES
 
 
-TASK_HEADS = ("ForCausalLM", "LMHeadModel", "ForMaskedLM", "ForConditionalGeneration")
+TASK_HEADS = ("ForCausalLM", "LMHeadModel", "ForMaskedLM", "ForConditionalGeneration",
+              "MTModel")
 
 
 # Class-name prefixes of the "architectures" entry, for configs without a model_type, and the
@@ -54,6 +56,39 @@ BASE_CLASSES = {
     "falcon": "FalconModel", "bert": "BertModel", "roberta": "RobertaModel",
     "distilbert": "DistilBertModel", "t5": "T5Model",
 }
+# the families traits and their peers added (AutoModel's class of each; checked in the tests)
+BASE_CLASSES.update({
+    "albert": "AlbertModel", "apertus": "ApertusModel", "arcee": "ArceeModel", "bart": "BartModel",
+    "biogpt": "BioGptModel", "bitnet": "BitNetModel", "blenderbot": "BlenderbotModel",
+    "blenderbot-small": "BlenderbotSmallModel", "camembert": "CamembertModel", "clip": "CLIPModel",
+    "clip_text_model": "CLIPTextModel", "clip_vision_model": "CLIPVisionModel",
+    "codegen": "CodeGenModel", "cohere": "CohereModel", "cohere2": "Cohere2Model",
+    "cwm": "CwmModel", "data2vec-text": "Data2VecTextModel", "deberta-v2": "DebertaV2Model",
+    "dinov2": "Dinov2Model", "dots1": "Dots1Model", "electra": "ElectraModel",
+    "ernie": "ErnieModel", "ernie4_5": "Ernie4_5Model", "exaone": "LlamaModel",
+    "exaone4": "Exaone4Model", "exaone_moe": "ExaoneMoeModel", "falcon_mamba": "FalconMambaModel",
+    "gemma3": "Gemma3Model", "glm": "GlmModel", "glm4": "Glm4Model", "glm4_moe": "Glm4MoeModel",
+    "glm4_moe_lite": "Glm4MoeLiteModel", "gpt_bigcode": "GPTBigCodeModel", "gpt_neo": "GPTNeoModel",
+    "gpt_oss": "GptOssModel", "granite": "GraniteModel", "granite_swa": "GraniteSWAModel",
+    "granitemoe": "GraniteMoeModel", "granitemoe_swa": "GraniteMoeSWAModel",
+    "granitemoeshared": "GraniteMoeSharedModel", "helium": "HeliumModel", "hubert": "HubertModel",
+    "hunyuan_v1_dense": "HunYuanDenseV1Model", "hunyuan_v1_moe": "HunYuanMoEV1Model",
+    "hyperclovax": "HyperCLOVAXModel", "internlm3": "LlamaModel", "iquestcoder": "LlamaModel",
+    "jamba": "JambaModel", "llama4_text": "Llama4TextModel", "llava": "LlavaModel",
+    "m2m_100": "M2M100Model", "mamba": "MambaModel", "mamba2": "Mamba2Model",
+    "marian": "MarianModel", "mbart": "MBartModel", "megatron-bert": "MegatronBertModel",
+    "mellum": "MellumModel", "minimax_m2": "MiniMaxM2Model", "ministral": "MinistralModel",
+    "ministral3": "Ministral3Model", "mistral3": "Mistral3Model", "modernbert": "ModernBertModel",
+    "mpnet": "MPNetModel", "mpt": "MptModel", "nemotron": "NemotronModel", "olmo3": "Olmo3Model",
+    "olmoe": "OlmoeModel", "openai-gpt": "OpenAIGPTModel", "pegasus": "PegasusModel",
+    "phimoe": "PhimoeModel", "plbart": "PLBartModel", "qwen2_5_vl": "Qwen2_5_VLModel",
+    "qwen2_vl": "Qwen2VLModel", "roberta-prelayernorm": "RobertaPreLayerNormModel",
+    "seed_oss": "SeedOssModel", "siglip": "SiglipModel", "siglip_text_model": "SiglipTextModel",
+    "siglip_vision_model": "SiglipVisionModel", "smollm3": "SmolLM3Model",
+    "solar_open": "SolarOpenModel", "stablelm": "StableLmModel", "vaultgemma": "VaultGemmaModel",
+    "vit": "ViTModel", "wav2vec2": "Wav2Vec2Model", "whisper": "WhisperModel", "xglm": "XGLMModel",
+    "xlm-roberta": "XLMRobertaModel", "xlm-roberta-xl": "XLMRobertaXLModel", "youtu": "YoutuModel",
+})
 MULTIMODAL_KEYS = ("text_config", "vision_config", "audio_config")
 
 

@@ -2,22 +2,26 @@
 
     model.embed_tokens -> layers.{i}: self_attn, mlp (or experts), norms -> model.norm -> lm_head
 
-Families differ in a few traits, listed per family below: biases, extra norms, fused
-projections, mixture-of-experts feed-forward layers, DeepSeek's multi-head latent attention.
-Defaults are those of transformers' config class for each family (tests check them against it).
+Families differ in a few traits (traits.py), given per family below and in decoder_families.py:
+biases, extra norms, fused projections, mixture-of-experts feed-forward layers, DeepSeek's
+multi-head latent attention.  One builder reads them.  Defaults are those of transformers' config
+class for each family (tests check them against it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from fractions import Fraction
+from itertools import islice
 from typing import Any
 
 from ..errors import SpecError, shown
 from ..model import AttentionLayer, Decoder, Layers, Tensor
-from .assembly import Assembly, Layer, check_runs, embedding, linear, norm
-from .config import Config
+from .assembly import MAX_RUNS, Assembly, Layer, check_runs, embedding, linear, norm
+from .config import MISSING, Config
 from .registry import register
+from .traits import Flag, Moe, Traits
 
 COMMON = {"tie_word_embeddings": False, "attention_bias": False, "mlp_bias": False}
 DEFAULTS: dict[str, dict[str, Any]] = {
@@ -64,51 +68,107 @@ ALIASES: dict[str, dict[str, str]] = {
     "deepseek_v3": {"num_local_experts": "n_routed_experts", "num_experts": "n_routed_experts",
                     "num_mtp_layers": "num_nextn_predict_layers"},
 }
-MOE = {"mixtral", "qwen2_moe", "qwen3_moe", "deepseek_v2", "deepseek_v3"}
-QK_NORM = {"qwen3", "qwen3_moe", "gemma3_text"}  # RMSNorm over one head's dimensions
-SANDWICH = {"gemma2", "gemma3_text"}  # pre- and post-feed-forward norms too
+_QWEN_MOE = Moe(layers="sparse_step")
+_DEEPSEEK_MOE = Moe(experts="n_routed_experts", layers="first_k_dense",
+                    shared_count="n_shared_experts")
+TRAITS: dict[str, Traits] = {
+    "llama": Traits(mlp_bias="mlp_bias"),
+    "mistral": Traits(qkv_bias=False, o_bias=False, windows="all"),  # whatever the config says
+    "mixtral": Traits(qkv_bias=False, o_bias=False, windows="all",
+                      moe=Moe(experts="num_local_experts", width="intermediate_size")),
+    "qwen2": Traits(qkv_bias=True, o_bias=False, windows="qwen"),
+    "qwen2_moe": Traits(qkv_bias="qkv_bias", o_bias=False, windows="qwen",
+                        moe=Moe(layers="sparse_step",
+                                shared_width="shared_expert_intermediate_size",
+                                shared_name="mlp.shared_expert", shared_gate=True)),
+    "qwen3": Traits(qk_norm="head", windows="qwen"),
+    "qwen3_moe": Traits(qk_norm="head", windows="qwen", moe=_QWEN_MOE),
+    "gemma": Traits(),
+    "gemma2": Traits(norms=("input_layernorm", "post_attention_layernorm",
+                            "pre_feedforward_layernorm", "post_feedforward_layernorm"),
+                     windows="alternate"),
+    "gemma3_text": Traits(qk_norm="head",
+                          norms=("input_layernorm", "post_attention_layernorm",
+                                 "pre_feedforward_layernorm", "post_feedforward_layernorm"),
+                          windows="pattern"),
+    "olmo": Traits(norms=(), final_norm=None),  # non-parametric layer norms
+    "olmo2": Traits(qk_norm="full", norms=("post_attention_layernorm",
+                                           "post_feedforward_layernorm")),
+    "starcoder2": Traits(qkv_bias="use_bias", o_bias="use_bias", mlp="c_fc", mlp_bias="use_bias",
+                         norm_bias=True, windows="all"),
+    # attention and MLP in parallel after one norm
+    "phi": Traits(qkv_bias=True, o_bias=True, out_proj="dense", qk_norm="head",
+                  qk_norm_when="qk_layernorm", qk_norm_names=("q_layernorm", "k_layernorm"),
+                  qk_norm_bias=True, mlp="fc", mlp_bias=True, norms=("input_layernorm",),
+                  norm_bias=True, final_norm="final_layernorm", head_bias=True),
+    "phi3": Traits(attention="fused", qkv_bias=False, o_bias=False, mlp="fused", windows="all"),
+    "deepseek_v2": Traits(attention="latent", mlp_bias="mlp_bias", moe=_DEEPSEEK_MOE),
+    "deepseek_v3": Traits(attention="latent", moe=Moe(
+        experts="n_routed_experts", layers="first_k_dense", shared_count="n_shared_experts",
+        score_bias="gate.e_score_correction_bias")),
+}
 
 
 class Dims:
     """The sizes a decoder layer is built from, read once."""
 
-    def __init__(self, c: Config) -> None:
+    def __init__(self, t: Traits, c: Config) -> None:
         self.hidden = c.int("hidden_size")
         self.heads = c.int("num_attention_heads")
-        self.kv = c.int("num_key_value_heads", self.heads)
-        self.head_dim = c.int("head_dim", None) or self.hidden // self.heads
-        self.inter = c.int("intermediate_size")
+        # a key the family requires has no fallback (transformers fails without it)
+        kv: Any = MISSING if "num_key_value_heads" in t.requires else self.heads
+        self.kv = c.int("num_key_value_heads", kv)
+        head_dim: Any = MISSING if "head_dim" in t.requires else None
+        self.head_dim = (c.int("head_dim", head_dim) if t.head_dim else None) or \
+            self.hidden // self.heads
+        # read where a dense MLP needs it (a model of experts only may not give it)
+        self._inter: Callable[[], int] = lambda: c.int(t.dense_width)
         self.vocab = c.int("vocab_size")
         self.layers = c.int("num_hidden_layers")
 
+    @property
+    def inter(self) -> int:
+        return self._inter()
 
-def _attention(family: str, c: Config, d: Dims) -> list[Tensor]:
+
+def flag(c: Config, value: Flag) -> bool:
+    """A trait's answer: fixed, or read from the config key it names ("!key": its negation)."""
+    if isinstance(value, bool):
+        return value
+    if value.startswith("!"):
+        return not c.bool(value[1:])
+    return c.bool(value)
+
+
+def _attention(t: Traits, c: Config, d: Dims) -> list[Tensor]:
     h, q, kv = d.hidden, d.heads * d.head_dim, d.kv * d.head_dim
-    if family == "phi3":
-        return linear("self_attn.o_proj", h, q) + linear("self_attn.qkv_proj", q + 2 * kv, h)
-    if family.startswith("deepseek"):
+    if t.attention == "latent":
         return _latent_attention(c, d)
-    if family in ("qwen2", "phi"):  # q, k, v always biased; o only in phi
-        qkv_bias, o_bias = True, family == "phi"
-    elif family == "qwen2_moe":
-        qkv_bias, o_bias = c.bool("qkv_bias"), False
-    elif family == "starcoder2":
-        qkv_bias = o_bias = c.bool("use_bias")
-    elif family in ("mistral", "mixtral"):  # no biases, whatever the config says
-        qkv_bias = o_bias = False
-    else:
-        qkv_bias = o_bias = c.bool("attention_bias")
-    out = "self_attn.dense" if family == "phi" else "self_attn.o_proj"
-    t = linear("self_attn.q_proj", q, h, qkv_bias) + linear("self_attn.k_proj", kv, h, qkv_bias) \
-        + linear("self_attn.v_proj", kv, h, qkv_bias) + linear(out, h, q, o_bias)
-    if family in QK_NORM:
-        t += norm("self_attn.q_norm", d.head_dim) + norm("self_attn.k_norm", d.head_dim)
-    if family == "olmo2":
-        t += norm("self_attn.q_norm", q) + norm("self_attn.k_norm", kv)
-    if family == "phi" and c.bool("qk_layernorm"):
-        t += norm("self_attn.q_layernorm", d.head_dim, True) + \
-            norm("self_attn.k_layernorm", d.head_dim, True)
-    return t
+    qkv_bias, o_bias = flag(c, t.qkv_bias), flag(c, t.o_bias)
+    out = linear(f"self_attn.{t.out_proj}", h, q, o_bias)
+    if t.attention == "fused":
+        return out + linear("self_attn.qkv_proj", q + 2 * kv, h, qkv_bias)
+    w = linear("self_attn.q_proj", q, h, qkv_bias) + linear("self_attn.k_proj", kv, h, qkv_bias) \
+        + linear("self_attn.v_proj", kv, h, qkv_bias) + out
+    if t.qk_norm and flag(c, t.qk_norm_when):
+        qn, kn = t.qk_norm_names
+        if t.qk_norm == "head":
+            w += norm(f"self_attn.{qn}", d.head_dim, t.qk_norm_bias) + \
+                norm(f"self_attn.{kn}", d.head_dim, t.qk_norm_bias)
+        elif t.qk_norm == "full":
+            w += norm(f"self_attn.{qn}", q, t.qk_norm_bias) + \
+                norm(f"self_attn.{kn}", kv, t.qk_norm_bias)
+        elif t.qk_norm == "per_head":  # a list of LayerNorms, one per head (StableLM)
+            w += [x for i in range(d.heads) for x in norm(f"self_attn.{qn}.norms.{i}", d.head_dim)]
+            w += [x for i in range(d.kv) for x in norm(f"self_attn.{kn}.norms.{i}", d.head_dim)]
+        else:  # one norm per head, as one tensor (Cohere)
+            w += [Tensor(f"self_attn.{qn}.weight", (d.heads, d.head_dim), "norm"),
+                  Tensor(f"self_attn.{kn}.weight", (d.kv, d.head_dim), "norm")]
+    if t.sinks:
+        w.append(Tensor("self_attn.sinks", (d.heads,), "other"))
+    if t.sub_norms:
+        w += norm("self_attn.attn_sub_norm", h)
+    return w
 
 
 def _latent_attention(c: Config, d: Dims) -> list[Tensor]:
@@ -132,85 +192,138 @@ def _latent_attention(c: Config, d: Dims) -> list[Tensor]:
         linear("self_attn.o_proj", d.hidden, d.heads * v, bias)
 
 
-def _dense_mlp(family: str, c: Config, d: Dims, inter: int, prefix: str = "mlp") -> list[Tensor]:
-    h = d.hidden
-    if family == "phi3":
-        return linear(f"{prefix}.gate_up_proj", 2 * inter, h) + \
-            linear(f"{prefix}.down_proj", h, inter)
-    if family == "phi":
-        return linear(f"{prefix}.fc1", inter, h, True) + linear(f"{prefix}.fc2", h, inter, True)
-    if family == "starcoder2":
-        bias = c.bool("use_bias")
-        return linear(f"{prefix}.c_fc", inter, h, bias) + linear(f"{prefix}.c_proj", h, inter, bias)
-    bias = c.bool("mlp_bias") if family in ("llama", "deepseek_v2") else False
-    return linear(f"{prefix}.gate_proj", inter, h, bias) + \
-        linear(f"{prefix}.up_proj", inter, h, bias) + linear(f"{prefix}.down_proj", h, inter, bias)
+def _dense_mlp(t: Traits, c: Config, d: Dims, inter: int, prefix: str = "mlp") -> list[Tensor]:
+    h, bias = d.hidden, flag(c, t.mlp_bias)
+    if t.mlp == "fused":
+        w = linear(f"{prefix}.gate_up_proj", 2 * inter, h, bias) + \
+            linear(f"{prefix}.down_proj", h, inter, bias)
+    elif t.mlp == "fc":
+        w = linear(f"{prefix}.fc1", inter, h, bias) + linear(f"{prefix}.fc2", h, inter, bias)
+    elif t.mlp == "c_fc":
+        w = linear(f"{prefix}.c_fc", inter, h, bias) + linear(f"{prefix}.c_proj", h, inter, bias)
+    elif t.mlp == "io":  # Granite's shared expert: gate and up in one input_linear
+        w = linear(f"{prefix}.input_linear", 2 * inter, h, bias) + \
+            linear(f"{prefix}.output_linear", h, inter, bias)
+    elif t.mlp == "plain":
+        w = linear(f"{prefix}.up_proj", inter, h, bias) + \
+            linear(f"{prefix}.down_proj", h, inter, bias)
+    else:
+        w = linear(f"{prefix}.gate_proj", inter, h, bias) + \
+            linear(f"{prefix}.up_proj", inter, h, bias) + \
+            linear(f"{prefix}.down_proj", h, inter, bias)
+    if t.sub_norms:
+        w += norm(f"{prefix}.ffn_sub_norm", inter)
+    if t.act_params:
+        w += [Tensor(f"{prefix}.act_fn.alpha_p", (1,), "other"),
+              Tensor(f"{prefix}.act_fn.alpha_n", (1,), "other")]
+    return w
 
 
-def _experts(n: int, hidden: int, inter: int) -> list[Tensor]:
+def _experts(m: Moe, n: int, hidden: int, inter: int) -> list[Tensor]:
     """n experts fused as transformers 5 stores them: gate and up projections in one tensor."""
-    return [Tensor("mlp.experts.gate_up_proj", (n, 2 * inter, hidden), "weight"),
-            Tensor("mlp.experts.down_proj", (n, hidden, inter), "weight")]
+    p = f"{m.block}.experts"
+    if m.transposed:
+        w = [Tensor(f"{p}.gate_up_proj", (n, hidden, 2 * inter), "weight"),
+             Tensor(f"{p}.down_proj", (n, inter, hidden), "weight")]
+    else:
+        w = [Tensor(f"{p}.gate_up_proj", (n, 2 * inter, hidden), "weight"),
+             Tensor(f"{p}.down_proj", (n, hidden, inter), "weight")]
+    if m.expert_bias:
+        w.insert(1, Tensor(f"{p}.gate_up_proj_bias", (n, 2 * inter), "bias"))
+        w.append(Tensor(f"{p}.down_proj_bias", (n, hidden), "bias"))
+    return w
 
 
-def _moe_layer(family: str, c: Config, d: Dims, i: int) -> tuple[bool, int, int, int]:
-    """(is MoE, routed experts, experts used per token, expert width) of layer i."""
-    if family == "mixtral":
-        return True, c.int("num_local_experts"), c.int("num_experts_per_tok"), d.inter
-    if family in ("qwen2_moe", "qwen3_moe"):
-        n, step = c.int("num_experts", least=0), c.int("decoder_sparse_step")
-        moe = i not in c.ints("mlp_only_layers") and n > 0 and (i + 1) % step == 0
-        return moe, n, c.int("num_experts_per_tok"), c.int("moe_intermediate_size")
-    moe = i >= c.int("first_k_dense_replace", least=0)
-    top_k = c.int("num_experts_per_tok", None) or 1
-    return moe, c.int("n_routed_experts"), top_k, c.int("moe_intermediate_size")
+def _sparse(m: Moe, c: Config, i: int, layers: int) -> bool:
+    """Whether layer i's feed-forward block is the mixture of experts."""
+    if m.layers == "sparse_step":
+        n, step = c.int(m.experts, least=0), c.int("decoder_sparse_step")
+        return i not in c.ints("mlp_only_layers") and n > 0 and (i + 1) % step == 0
+    if m.layers == "first_dense":  # GLM-4 MoE Lite's mlp_layer_types when left out
+        return i >= 1
+    if m.layers == "first_k_dense":
+        return i >= c.int("first_k_dense_replace", least=0)
+    if m.layers == "interleave":  # Llama 4: moe_layers, else every step-th layer
+        listed = c.value("moe_layers", None)
+        if listed is not None:
+            return i in c.ints("moe_layers")
+        step = c.int("interleave_moe_layer_step", least=0)
+        return step > 0 and i % step == step - 1
+    if m.layers == "types":
+        types = c.value("mlp_layer_types", None)
+        if types is None:
+            return _sparse(replace(m, layers=m.types_else), c, i, layers)
+        if not isinstance(types, list) or len(types) != layers or \
+                not set(types) <= {"sparse", "dense"}:
+            raise SpecError(f"{c.where}: mlp_layer_types must list 'sparse' or 'dense' for each "
+                            f"of the {layers} layers, got {types!r}")
+        return bool(types[i] == "sparse")
+    return True
 
 
-def _starts(family: str, c: Config, d: Dims) -> Iterator[int]:
-    """The layers where _moe_layer's answer may change from the layer before (see stack())."""
+def _starts(t: Traits, c: Config, d: Dims) -> Iterator[int]:
+    """The layers where _sparse's answer may change from the layer before (see stack())."""
     yield 0
-    if family in ("qwen2_moe", "qwen3_moe"):
+    m = t.moe
+    if m is None:
+        return
+    rule = m.layers
+    if rule == "types" and c.value("mlp_layer_types", None) is None:
+        rule = m.types_else
+    if rule == "sparse_step":
         for i in c.ints("mlp_only_layers"):
             yield from (i, i + 1)
         step = c.int("decoder_sparse_step")
         if step > 1:
             for i in range(step - 1, d.layers, step):
                 yield from (i, i + 1)
-    elif family.startswith("deepseek"):
+    elif rule == "first_k_dense":
         yield c.int("first_k_dense_replace", least=0)
+    elif rule == "first_dense":
+        yield 1
+    elif rule == "types":  # a list as long as the model: every layer may differ
+        yield from range(1, d.layers)
+    elif rule == "interleave":
+        listed = c.value("moe_layers", None)
+        if listed is not None:
+            for i in c.ints("moe_layers"):
+                yield from (i, i + 1)
+        else:
+            step = c.int("interleave_moe_layer_step", least=0)
+            if step > 1:
+                for i in range(step - 1, d.layers, step):
+                    yield from (i, i + 1)
 
 
-def _layer(family: str, c: Config, d: Dims, i: int) -> Layer:
-    layer: Layer = {"attention": _attention(family, c, d)}
-    h = d.hidden
-    moe, n, _, inter = _moe_layer(family, c, d, i) if family in MOE else (False, 0, 0, 0)
-    if moe:
-        router = [Tensor("mlp.gate.weight", (n, h), "weight")]
+def _top_k(m: Moe, c: Config) -> int:
+    return c.int(m.top_k, None) or 1
+
+
+def _layer(t: Traits, c: Config, d: Dims, i: int) -> Layer:
+    layer: Layer = {"attention": _attention(t, c, d)}
+    h, m = d.hidden, t.moe
+    if m is not None and _sparse(m, c, i, d.layers):
+        n, inter = c.int(m.experts), c.int(m.width)
+        router = linear(f"{m.block}.{m.router}", n, h, flag(c, m.router_bias))
+        if m.score_bias:
+            router.append(Tensor(f"{m.block}.{m.score_bias}", (n,), "other",
+                                 buffer=m.score_bias_buffer))
         layer["router"] = router
-        layer["experts"] = _experts(n, h, inter)
-        if family == "qwen2_moe":
-            shared = c.int("shared_expert_intermediate_size")
-            layer["shared experts"] = _dense_mlp(family, c, d, shared, "mlp.shared_expert") + \
-                linear("mlp.shared_expert_gate", 1, h)
-        if family.startswith("deepseek"):
-            shared = inter * c.int("n_shared_experts")
-            layer["shared experts"] = _dense_mlp(family, c, d, shared, "mlp.shared_experts")
-            if family == "deepseek_v3":
-                router.append(Tensor("mlp.gate.e_score_correction_bias", (n,), "other",
-                                     buffer=True))
+        layer["experts"] = _experts(m, n, h, inter)
+        shared = 0
+        if m.shared_width:
+            shared = c.int(m.shared_width, least=0)
+        elif m.shared_count:
+            shared = inter * c.int(m.shared_count, least=0)
+        if shared:
+            kind = replace(t, mlp=m.shared_mlp) if m.shared_mlp else t
+            layer["shared experts"] = _dense_mlp(kind, c, d, shared, m.shared_name)
+            if m.shared_gate:
+                layer["shared experts"] += linear(f"{m.shared_name}_gate", 1, h)
     else:
-        layer["mlp"] = _dense_mlp(family, c, d, d.inter)
-    if family == "olmo":  # non-parametric layer norms
-        norms = []
-    elif family == "olmo2":
-        norms = norm("post_attention_layernorm", h) + norm("post_feedforward_layernorm", h)
-    elif family == "phi":  # attention and MLP in parallel after one norm
-        norms = norm("input_layernorm", h, True)
-    else:
-        bias = family == "starcoder2"
-        norms = norm("input_layernorm", h, bias) + norm("post_attention_layernorm", h, bias)
-    if family in SANDWICH:
-        norms += norm("pre_feedforward_layernorm", h) + norm("post_feedforward_layernorm", h)
+        layer["mlp"] = _dense_mlp(t, c, d, d.inter, t.mlp_name)
+    norms = [w for n in t.norms if not isinstance(n, tuple) or flag(c, n[1])
+             for w in norm(n if isinstance(n, str) else n[0], h, flag(c, t.norm_bias))]
     if norms:
         layer["norms"] = norms
     return layer
@@ -219,22 +332,22 @@ def _layer(family: str, c: Config, d: Dims, i: int) -> Layer:
 Windows = tuple[tuple[tuple[int | None, ...], int], ...]  # runs: (a block of windows, repeats)
 
 
-def _windows(family: str, c: Config, layers: int) -> Windows:
+def _windows(t: Traits, c: Config, layers: int) -> Windows:
     """Each layer's sliding window, by the config's layer_types or the family's rule, as runs of
     repeated blocks (a million alternating layers are one run)."""
     window = c.value("sliding_window", None)
     types = c.value("layer_types", None)
     if isinstance(types, list) and len(types) == layers:
-        if not all(isinstance(t, str) for t in types):
-            bad = next(t for t in types if not isinstance(t, str))
+        if not all(isinstance(x, str) for x in types):
+            bad = next(x for x in types if not isinstance(x, str))
             raise SpecError(f"{c.where}: layer_types lists attention types by name, such as "
                             f"'sliding_attention', got {shown(bad)}")
-        return tuple(((window if t == "sliding_attention" else None,), 1) for t in types)
+        return tuple(((window if x == "sliding_attention" else None,), 1) for x in types)
     if not isinstance(window, int) or isinstance(window, bool) or window < 1:
         return (((None,), layers),)
-    if family == "gemma2":  # local and global layers alternate, local first
+    if t.windows == "alternate":  # local and global layers alternate, local first
         return _periodic((window, None), layers)
-    if family == "gemma3_text":  # five local layers to every global one
+    if t.windows == "pattern":  # five local layers to every global one
         pattern = c.int("sliding_window_pattern", 6)
         if pattern <= 64:
             return _periodic((window,) * (pattern - 1) + (None,), layers)
@@ -243,12 +356,12 @@ def _windows(family: str, c: Config, layers: int) -> Windows:
         check_runs(2 * whole + 1, "sliding_window_pattern")
         return tuple(((window,), pattern - 1) if j % 2 == 0 else ((None,), 1)
                      for j in range(2 * whole)) + ((((window,), rest),) if rest else ())
-    if family in ("qwen2", "qwen2_moe", "qwen3", "qwen3_moe"):
+    if t.windows == "qwen":
         if not c.value("use_sliding_window", False):
             return (((None,), layers),)
         first = min(c.int("max_window_layers", 28, least=0), layers)
         return tuple(run for run in (((None,), first), ((window,), layers - first)) if run[1])
-    if family in ("mistral", "mixtral", "starcoder2", "phi3"):
+    if t.windows == "all":
         return (((window,), layers),)
     return (((None,), layers),)
 
@@ -258,8 +371,8 @@ def _periodic(block: tuple[int | None, ...], count: int) -> Windows:
     return tuple(run for run in ((block, whole), (block[:rest], 1)) if run[1] and run[0])
 
 
-def decoder_shape(family: str, c: Config, d: Dims) -> Decoder:
-    if family.startswith("deepseek"):
+def decoder_shape(t: Traits, c: Config, d: Dims) -> Decoder:
+    if t.attention == "latent":
         nope, rope, v = c.int("qk_nope_head_dim"), c.int("qk_rope_head_dim"), c.int("v_head_dim")
         latent = c.int("kv_lora_rank") + rope
 
@@ -269,35 +382,39 @@ def decoder_shape(family: str, c: Config, d: Dims) -> Decoder:
         def attention(w: int | None) -> AttentionLayer:
             return AttentionLayer(d.heads, d.kv, d.head_dim, d.head_dim, w)
     layers = Layers(tuple((tuple(attention(w) for w in block), n)
-                          for block, n in _windows(family, c, d.layers)))
+                          for block, n in _windows(t, c, d.layers)))
     experts, expert_inter = 0, 0
-    if family in MOE:
-        _, _, experts, expert_inter = _moe_layer(family, c, d, d.layers - 1)
-    return Decoder(d.hidden, d.inter, d.vocab, layers, experts, expert_inter)
+    m = t.moe
+    # the layers' kinds change only at _starts: asking there answers for every layer
+    points = sorted(set(islice((i for i in _starts(t, c, d) if 0 <= i < d.layers),
+                               MAX_RUNS + 1)))
+    check_runs(len(points), f"layers (of {d.layers:,})")
+    sparse = [_sparse(m, c, i, d.layers) for i in points] if m is not None else [False]
+    if m is not None and any(sparse):
+        experts, expert_inter = _top_k(m, c), c.int(m.width)
+    dense = not all(sparse)
+    return Decoder(d.hidden, d.inter if dense else 0, d.vocab, layers, experts, expert_inter)
 
 
-def build(family: str, c: Config, name: str, base: bool) -> Assembly:
-    d = Dims(c)
+def build_traits(t: Traits, c: Config, name: str, base: bool) -> Assembly:
+    """The model of a Llama-shaped family with traits t."""
+    d = Dims(t, c)
     a = Assembly(name)
-    a.decoder = decoder_shape(family, c, d)
+    a.decoder = decoder_shape(t, c, d)
     prefix = "" if base else "model."
     a.add("embeddings", "embedding", embedding(f"{prefix}embed_tokens", d.vocab, d.hidden))
     active: dict[str, object] = {}
-    if family in MOE:
-        _, n, top_k, _ = _moe_layer(family, c, d, d.layers - 1)
-        active["experts"] = Fraction(top_k, n) if n else Fraction(0)
-    a.stack(f"{prefix}layers.", d.layers, lambda i: _layer(family, c, d, i), active=active,
-            starts=_starts(family, c, d))
-    if family == "olmo":
-        final = []
-    elif family == "phi":
-        final = norm("final_layernorm", d.hidden, True)
-    else:
-        final = norm("norm", d.hidden, family == "starcoder2")
-    a.add("final norm", "norm", [t.prefixed(prefix) for t in final])
+    if t.moe is not None:
+        n = c.int(t.moe.experts, least=0)
+        active["experts"] = Fraction(_top_k(t.moe, c), n) if n else Fraction(0)
+    a.stack(f"{prefix}layers.", d.layers, lambda i: _layer(t, c, d, i), active=active,
+            starts=_starts(t, c, d))
+    if t.final_norm:
+        final = norm(t.final_norm, d.hidden, flag(c, t.norm_bias))
+        a.add("final norm", "norm", [w.prefixed(prefix) for w in final])
     if not base:
         tied = c.bool("tie_word_embeddings")
-        head = linear("lm_head", d.vocab, d.hidden, bias=family == "phi")
+        head = linear("lm_head", d.vocab, d.hidden, bias=flag(c, t.head_bias))
         if tied:
             head[0] = Tensor("lm_head.weight", head[0].shape, "embedding",
                              shared_with="model.embed_tokens.weight")
@@ -305,5 +422,14 @@ def build(family: str, c: Config, name: str, base: bool) -> Assembly:
     return a
 
 
+def register_traits(model_type: str, traits: Traits, defaults: dict[str, Any],
+                    aliases: dict[str, str] | None = None) -> None:
+    """Register a Llama-shaped family: its traits, its config class's defaults and aliases."""
+    def build(family: str, c: Config, name: str, base: bool) -> Assembly:
+        return build_traits(traits, c, name, base)
+
+    register(model_type, defaults, causal=True, aliases=aliases)(build)
+
+
 for _family in DEFAULTS:
-    register(_family, DEFAULTS[_family], causal=True, aliases=ALIASES.get(_family))(build)
+    register_traits(_family, TRAITS[_family], DEFAULTS[_family], ALIASES.get(_family))

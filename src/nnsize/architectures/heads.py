@@ -7,6 +7,10 @@
     ...ForQuestionAnswering        qa_outputs: 2 x hidden on decoders, labels x hidden on BERT's
     ...ForMultipleChoice           a pooled encoder and classifier: 1 x hidden
     T5EncoderModel                 T5's shared embedding and encoder alone
+    T5ForSequenceClassification    T5Model under 'transformer', classification_head.dense
+                                   (hidden x hidden) and .out_proj (labels x hidden), biased
+    T5ForTokenClassification       T5EncoderModel under 'transformer', classifier (labels x hidden)
+    T5ForQuestionAnswering         T5Model at the top, qa_outputs: labels x hidden, biased
     GPT2DoubleHeadsModel           GPT-2's LM head and multiple_choice_head.summary (1 x hidden)
 
 The base model sits under an attribute whose name varies by class (LlamaForSequenceClassification
@@ -60,6 +64,9 @@ HEADS.update({("bert", SEQ): ("bert", "pooled classifier"),
               ("roberta", MC): ("roberta", "pooled choice"),
               ("distilbert", MC): ("distilbert", "pre-classifier choice"),
               ("t5", "EncoderModel"): ("", "encoder only"),
+              ("t5", SEQ): ("transformer", "classification head"),
+              ("t5", TOKEN): ("transformer", "encoder classifier"),
+              ("t5", QA): ("", "qa per label"),
               ("gpt2", "DoubleHeadsModel"): ("transformer", "double heads")})
 CLASS_SUFFIXES = (SEQ, TOKEN, QA, MC, "EncoderModel", "DoubleHeadsModel")
 
@@ -107,7 +114,7 @@ def build_head(family: str, c: Config, base: Assembly, arch: str, n_labels: int,
     pooled = kind in ("pooled classifier", "pooled choice")
     rows = [r for r in base.rows
             if pooled or not any(t.name.startswith("pooler.") for t in r.tensors)]
-    if kind == "encoder only":
+    if kind in ("encoder only", "encoder classifier"):
         rows = [r for r in rows if not any(t.name.startswith("decoder.") for t in r.tensors)]
     if kind == "qa per label" and family == "distilbert" and n_labels != 2:
         from ..errors import SpecError
@@ -134,6 +141,9 @@ def build_head(family: str, c: Config, base: Assembly, arch: str, n_labels: int,
         "pre-classifier choice": lambda: linear("pre_classifier", h, h, True) +
         linear("classifier", 1, h, True),
         "encoder only": lambda: [],
+        "classification head": lambda: linear("classification_head.dense", h, h, True) +
+        linear("classification_head.out_proj", n_labels, h, True),
+        "encoder classifier": lambda: linear("classifier", n_labels, h, True),
         "double heads": lambda: _summary(c, h),
     }
     head = kinds[kind]()

@@ -241,6 +241,51 @@ LLMS.update({
 })
 
 
+# Families beyond Llama's, each checked against transformers and against the count its publisher
+# states (tests/architectures/test_published.py).
+def _decoder(model_type: str, arch: str, vocab: int, hidden: int, inter: int, layers: int,
+             heads: int, kv: int, tie: bool, **extra: Any) -> dict[str, Any]:
+    return {"model_type": model_type, "architectures": [arch], "vocab_size": vocab,
+            "hidden_size": hidden, "intermediate_size": inter, "num_hidden_layers": layers,
+            "num_attention_heads": heads, "num_key_value_heads": kv, "tie_word_embeddings": tie,
+            **extra}
+
+
+LLMS.update({
+    "gpt-oss-20b": ("openai/gpt-oss-20b", _decoder(
+        "gpt_oss", "GptOssForCausalLM", 201088, 2880, 2880, 24, 64, 8, False, head_dim=64,
+        num_local_experts=32, num_experts_per_tok=4, attention_bias=True, sliding_window=128,
+        layer_types=["sliding_attention", "full_attention"] * 12),
+        "gpt-oss 20B (mixture of experts)"),
+    "olmoe-1b-7b": ("allenai/OLMoE-1B-7B-0924", _decoder(
+        "olmoe", "OlmoeForCausalLM", 50304, 2048, 1024, 16, 16, 16, False, num_experts=64,
+        num_experts_per_tok=8), "OLMoE 1B-7B (mixture of experts)"),
+    "smollm3-3b": ("HuggingFaceTB/SmolLM3-3B", _decoder(
+        "smollm3", "SmolLM3ForCausalLM", 128256, 2048, 11008, 36, 16, 4, True), "SmolLM3 3B"),
+    "stablelm-2-1.6b": ("stabilityai/stablelm-2-1_6b", _decoder(
+        "stablelm", "StableLmForCausalLM", 100352, 2048, 5632, 24, 32, 32, False,
+        use_qkv_bias=True, qk_layernorm=False, use_parallel_residual=False), "StableLM 2 1.6B"),
+    "command-r": ("CohereForAI/c4ai-command-r-v01", _decoder(
+        "cohere", "CohereForCausalLM", 256000, 8192, 22528, 40, 64, 64, True, use_qk_norm=False),
+        "Command R (35B)"),
+    "phi-3.5-moe": ("microsoft/Phi-3.5-MoE-instruct", _decoder(
+        "phimoe", "PhimoeForCausalLM", 32064, 4096, 6400, 32, 32, 8, False, num_local_experts=16,
+        num_experts_per_tok=2, attention_bias=True, lm_head_bias=True),
+        "Phi-3.5 MoE (mixture of experts)"),
+    "granite-3.1-8b": ("ibm-granite/granite-3.1-8b-instruct", _decoder(
+        "granite", "GraniteForCausalLM", 49155, 4096, 12800, 40, 32, 8, True),
+        "Granite 3.1 8B Instruct"),
+    "glm-4-9b": ("THUDM/GLM-4-9B-0414", _decoder(
+        "glm4", "Glm4ForCausalLM", 151552, 4096, 13696, 40, 32, 2, False, head_dim=128,
+        attention_bias=True), "GLM-4 9B (0414)"),
+    "starcoder": ("bigcode/starcoder",
+                  {"model_type": "gpt_bigcode", "architectures": ["GPTBigCodeForCausalLM"],
+                   "vocab_size": 49152, "n_embd": 6144, "n_layer": 40, "n_head": 48,
+                   "n_positions": 8192, "n_inner": 24576, "multi_query": True},
+                  "StarCoder (15.5B)"),
+})
+
+
 def source_url(repo: str) -> str:
     return HF.format(repo.split(" ")[0])
 

@@ -137,6 +137,9 @@ def activations(d: Decoder, batch: int, context: int, mode: str = "autocast",
     """The training step's activations of a decoder, batch x context tokens.  moe_layers: how
     many layers route to experts (DeepSeek's first layers are dense; default all, for a MoE
     model); shared: the shared experts' intermediate size."""
+    if not d.layers or d.state_values:
+        raise NnsizeError("training activations of a model with state-space layers are not "
+                          "modelled; plan inference")
     tokens = batch * context
     a = _act_bytes(mode)
     residual = 2 if mode in ("bf16", "fp16") else 4  # autocast keeps the residual stream fp32

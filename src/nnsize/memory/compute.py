@@ -40,12 +40,17 @@ def compute(report: Report, context: int) -> Compute:
     """
     d = report.decoder
     if d is None:
-        raise NnsizeError("compute per token is for language models counted from a config")
+        refused = report.stored.get("planner_refused")  # built by transformers: see fallback
+        raise NnsizeError(f"cannot count its compute: {refused}" if refused else
+                          "compute per token is for language models counted from a config")
     if context < 1:
         raise NnsizeError("context must be at least 1")
+    if not d.layers or d.state_values:
+        raise NnsizeError(f"{report.source}: compute of a model with state-space layers (their "
+                          f"scan and convolution) is not modelled")
     linear = 0
     for row in report.rows:
-        if row.type == "embedding":
+        if row.type in ("embedding", "vision"):  # image towers run once an image, not a token
             continue
         weights = sum(t.numel for t in row.tensors
                       if not t.buffer and len(t.shape) >= 2 and t.role in ("weight", "embedding"))

@@ -378,6 +378,9 @@ def hparams(report: Report) -> Hparams:
     d = report.decoder
     if d is None:
         raise NnsizeError("a GGUF mix is for language models counted from a config")
+    if not d.layers or d.state_values:
+        raise NnsizeError(f"{report.source}: a GGUF mix of a model with state-space layers is "
+                          f"not modelled")
     first = d.layers[0]
     experts = max((t.shape[0] for row in report.rows for t in row.tensors
                    if row.type == "experts" and len(t.shape) == 3), default=0)

@@ -37,12 +37,13 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
         per_token = cached_values(layer, latent)
         groups[(tokens, per_token)] = groups.get((tokens, per_token), 0) + n
         values += n * tokens * per_token
+    values += d.state_values  # a state-space model's fixed state, a sequence
     total = to_bytes(batch * values, kv.bits_per_value)
     per_token = sum(n * cached_values(layer, latent) for layer, n in counts)
     notes.append(("kv_per_token", {"bytes": to_bytes(per_token, kv.bits_per_value),
                                   "precision": kv}))
-    first = d.layers[0]
-    if first.latent_dim is not None:
+    first = d.layers[0] if len(d.layers) else None
+    if first is not None and first.latent_dim is not None:
         expanded = to_bytes(batch * context * len(d.layers) * first.heads *
                             (first.key_dim + first.value_dim), kv.bits_per_value)
         notes.append(("mla_latent", {"expanded_bytes": expanded}) if latent else
@@ -50,6 +51,6 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
     if any(layer.window for layer, _ in counts):
         windowed = sum(n for layer, n in counts if layer.window)
         notes.append(("sliding_window", {"windowed": windowed, "layers": len(d.layers)}))
-    terms = {"batch": batch, "precision": kv,
+    terms = {"batch": batch, "precision": kv, "state": d.state_values,
              "groups": [(n, tokens, per) for (tokens, per), n in groups.items()]}
     return total, terms, notes

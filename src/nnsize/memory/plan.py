@@ -57,6 +57,9 @@ class Plan:
 
 def plan(report: Report, s: Setup) -> Plan:
     s.check()
+    refused = report.stored.get("planner_refused")
+    if refused:  # a language model transformers built, whose cache nnsize would have to guess
+        raise NnsizeError(f"cannot plan it: {refused}")
     p = _train(report, s) if s.train else _infer(report, s)
     d = report.decoder
     if d is not None and d.positions and s.context > d.positions:
@@ -117,7 +120,8 @@ def _infer(report: Report, s: Setup) -> Plan:
         inter = max(d.intermediate, d.expert_intermediate * d.experts_per_token)
         act = 4 if compute.bits_per_value == 32 else 2
         workspace, terms = workspace_bytes(e, s.batch, s.context, d.hidden, inter,
-                                           max(layer.heads for layer, _ in d.layers.counts()),
+                                           max((layer.heads for layer, _ in d.layers.counts()),
+                                               default=0),
                                            d.vocab, act)
         p.lines.append(Line("decoder_workspace", workspace, terms, False))
     else:

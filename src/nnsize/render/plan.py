@@ -78,6 +78,8 @@ def optimizer_how(t: dict[str, Any]) -> str:
 def _kv(t: dict[str, Any]) -> str:
     parts = [f"{layers} layers x {tokens:,} tokens x {per:,}" for layers, tokens, per in
              t["groups"]]
+    if t.get("state"):  # a state-space model's fixed state, a sequence
+        parts.append(f"{t['state']:,} state values")
     how = f"{t['batch']:,} x ({' + '.join(parts)}) values x {bits(t['precision'])}"
     if t.get("block_tokens"):
         how += f" (whole blocks of {t['block_tokens']} tokens)"

@@ -118,6 +118,8 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
     from ..precision import find
 
     d = report.decoder
+    if d is None and report.stored.get("planner_refused"):  # built by transformers
+        raise NnsizeError(f"cannot estimate its speed: {report.stored['planner_refused']}")
     if d is None:
         raise NnsizeError(f"{report.source}: speed is for language models counted from a "
                           f"config (a preset such as llama-3.1-8b, or a config.json)")

@@ -1,0 +1,212 @@
+"""More Llama-shaped decoder families, each one Traits record and its config class"s defaults.
+
+The defaults are transformers" own (its config class for the model_type, with no arguments),
+and the tests check them against it; a key neither the config nor the defaults give is refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .decoder import register_traits
+from .traits import Moe, Traits
+
+_PLAIN = Traits(qkv_bias=False, o_bias=False)  # no biases anywhere, whatever the config says
+_POST_NORMS = ("post_attention_layernorm", "post_feedforward_layernorm")  # OLMo 2"s order
+_SANDWICH = ("input_layernorm", "post_attention_layernorm", "post_self_attn_layernorm",
+             "post_mlp_layernorm")
+_LOCAL = Moe(experts="num_local_experts", width="intermediate_size")
+
+TRAITS: dict[str, Traits] = {
+    "apertus": Traits(qk_norm="head", mlp="plain", act_params=True,
+                      norms=("attention_layernorm", "feedforward_layernorm")),
+    "arcee": Traits(mlp="plain", mlp_bias="mlp_bias"),
+    "youtu": Traits(attention="latent"),
+    "bitnet": Traits(sub_norms=True),
+    "cohere": Traits(qk_norm="heads", qk_norm_when="use_qk_norm", norms=("input_layernorm",)),
+    "cohere2": Traits(norms=("input_layernorm",)),
+    "cwm": Traits(qkv_bias=False, o_bias=False, mlp_bias="mlp_bias"),
+    "ernie4_5": Traits(qkv_bias="use_bias", o_bias="use_bias", mlp_bias="use_bias"),
+    "exaone4": Traits(qkv_bias=False, o_bias=False, qk_norm="head", norms=_POST_NORMS),
+    "exaone": Traits(mlp_bias="mlp_bias"),
+    "internlm3": Traits(mlp_bias="mlp_bias"),
+    "iquestcoder": Traits(mlp_bias="mlp_bias"),
+    "granite_swa": Traits(sinks=True, mlp_bias="mlp_bias"),
+    "glm": Traits(o_bias=False, mlp="fused"),
+    "glm4": Traits(o_bias=False, mlp="fused", norms=_SANDWICH),
+    "granite": Traits(mlp_bias="mlp_bias"),
+    "helium": Traits(o_bias=False, mlp_bias="mlp_bias"),
+    "hunyuan_v1_dense": Traits(requires=("head_dim",), qk_norm="head",
+                               qk_norm_names=("query_layernorm", "key_layernorm")),
+    "hyperclovax": Traits(mlp_bias="mlp_bias", norms=(
+        "input_layernorm", "post_attention_layernorm", ("post_norm1", "use_post_norm"),
+        ("post_norm2", "use_post_norm"))),
+    "ministral": Traits(requires=("head_dim",), qkv_bias=False, o_bias=False, windows="all"),
+    "ministral3": _PLAIN,
+    "nemotron": Traits(requires=("num_key_value_heads",), mlp="plain", mlp_bias="mlp_bias",
+                       norm_bias=True),
+    "olmo3": Traits(qk_norm="full", norms=_POST_NORMS),
+    "seed_oss": Traits(o_bias="attention_out_bias", mlp_bias="mlp_bias"),
+    "smollm3": Traits(mlp_bias="mlp_bias"),
+    "stablelm": Traits(head_dim=False, qkv_bias="use_qkv_bias", o_bias=False, qk_norm="per_head",
+                       qk_norm_when="qk_layernorm", qk_norm_names=("q_layernorm", "k_layernorm"),
+                       norms=("input_layernorm", ("post_attention_layernorm",
+                                                  "!use_parallel_residual")), norm_bias=True),
+    "vaultgemma": Traits(norms=("input_layernorm", "pre_feedforward_layernorm")),
+    # mixtures of experts
+    "granitemoe": Traits(moe=Moe(experts="num_local_experts", width="intermediate_size",
+                                 block="block_sparse_moe", router="router")),
+    "granitemoeshared": Traits(moe=Moe(
+        experts="num_local_experts", width="intermediate_size", block="block_sparse_moe",
+        router="router", shared_width="shared_intermediate_size", shared_name="shared_mlp",
+        shared_mlp="io")),
+    "gpt_oss": Traits(sinks=True, moe=Moe(
+        experts="num_local_experts", width="intermediate_size", router="router",
+        router_bias=True, expert_bias=True, transposed=True)),
+    "hunyuan_v1_moe": Traits(requires=("head_dim",), qk_norm="head",
+                             qk_norm_names=("query_layernorm", "key_layernorm"),
+                             moe=Moe(experts="num_experts", width="intermediate_size",
+                                     top_k="moe_topk", router="gate.wg",
+                                     shared_width="intermediate_size",
+                                     shared_name="mlp.shared_mlp")),
+    "llama4_text": Traits(dense_width="intermediate_size_mlp", moe=Moe(
+        experts="num_local_experts", width="intermediate_size", block="feed_forward",
+        router="router", transposed=True, layers="interleave", shared_width="intermediate_size",
+        shared_name="feed_forward.shared_expert"), mlp_name="feed_forward"),
+    "minimax_m2": Traits(qkv_bias=False, o_bias=False, qk_norm="full", moe=Moe(
+        experts="num_local_experts", width="intermediate_size",
+        score_bias="e_score_correction_bias")),
+    "olmoe": Traits(qk_norm="full", moe=Moe(experts="num_experts", width="intermediate_size")),
+    "phimoe": Traits(norm_bias=True, head_bias="lm_head_bias", moe=Moe(
+        experts="num_local_experts", width="intermediate_size", router="router")),
+    "granitemoe_swa": Traits(sinks=True, moe=Moe(
+        experts="num_local_experts", width="intermediate_size", block="block_sparse_moe",
+        router="router", shared_width="shared_intermediate_size", shared_name="shared_mlp",
+        shared_mlp="io")),
+    "mellum": Traits(qk_norm="head", moe=Moe(layers="types")),
+    "exaone_moe": Traits(qkv_bias=False, o_bias=False, qk_norm="head", moe=Moe(
+        layers="types", types_else="first_k_dense", shared_count="num_shared_experts",
+        score_bias="gate.e_score_correction_bias")),
+    "solar_open": Traits(o_bias=False, moe=Moe(
+        experts="n_routed_experts", shared_count="n_shared_experts",
+        score_bias="gate.e_score_correction_bias")),
+    "dots1": Traits(qk_norm="head", moe=Moe(
+        experts="n_routed_experts", layers="first_k_dense", shared_count="n_shared_experts",
+        score_bias="gate.e_score_correction_bias")),
+    "glm4_moe_lite": Traits(attention="latent", moe=Moe(
+        experts="n_routed_experts", layers="types", types_else="first_dense",
+        shared_count="n_shared_experts", score_bias="gate.e_score_correction_bias")),
+    "glm4_moe": Traits(o_bias=False, qk_norm="head", qk_norm_when="use_qk_norm", moe=Moe(
+        experts="n_routed_experts", layers="first_k_dense", shared_count="n_shared_experts",
+        score_bias="gate.e_score_correction_bias")),
+}
+
+# transformers" config class defaults for the keys each family reads beyond the sizes
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "arcee": {"tie_word_embeddings": False, "attention_bias": False, "mlp_bias": False},
+    "bitnet": {"tie_word_embeddings": False, "num_key_value_heads": 5, "attention_bias": False},
+    "cohere": {"tie_word_embeddings": True, "attention_bias": False, "use_qk_norm": False},
+    "cohere2": {"tie_word_embeddings": True, "attention_bias": False},
+    "cwm": {"tie_word_embeddings": False, "num_key_value_heads": 8, "head_dim": 128,
+            "mlp_bias": False},
+    "ernie4_5": {"tie_word_embeddings": True, "num_key_value_heads": 2, "head_dim": 128,
+                 "use_bias": False},
+    "exaone4": {"tie_word_embeddings": False, "num_key_value_heads": 32},
+    "glm": {"tie_word_embeddings": False, "num_key_value_heads": 2, "head_dim": 128,
+            "attention_bias": True},
+    "glm4": {"tie_word_embeddings": False, "num_key_value_heads": 2, "head_dim": 128,
+             "attention_bias": True},
+    "granite": {"tie_word_embeddings": False, "attention_bias": False, "mlp_bias": False},
+    "helium": {"tie_word_embeddings": False, "num_key_value_heads": 20, "head_dim": 128,
+               "attention_bias": False, "mlp_bias": False},
+    "hunyuan_v1_dense": {"tie_word_embeddings": False, "attention_bias": False},
+    "hyperclovax": {"tie_word_embeddings": False, "attention_bias": False, "mlp_bias": False,
+                    "use_post_norm": True},
+    "ministral": {"tie_word_embeddings": False, "num_key_value_heads": 8},
+    "ministral3": {"tie_word_embeddings": False, "num_key_value_heads": 8, "head_dim": 128},
+    "nemotron": {"tie_word_embeddings": False, "attention_bias": False, "mlp_bias": False},
+    "olmo3": {"tie_word_embeddings": False, "attention_bias": False},
+    "seed_oss": {"tie_word_embeddings": False, "num_key_value_heads": 8, "head_dim": 128,
+                 "attention_bias": True, "attention_out_bias": False, "mlp_bias": False},
+    "smollm3": {"tie_word_embeddings": True, "num_key_value_heads": 4, "attention_bias": False,
+                "mlp_bias": False},
+    "stablelm": {"tie_word_embeddings": False, "num_key_value_heads": 32, "use_qkv_bias": False,
+                 "qk_layernorm": False, "use_parallel_residual": False},
+    "vaultgemma": {"tie_word_embeddings": True, "num_key_value_heads": 4, "head_dim": 256,
+                   "attention_bias": False},
+    "granitemoe": {"tie_word_embeddings": False, "attention_bias": False, "num_local_experts": 8,
+                   "num_experts_per_tok": 2},
+    "granitemoeshared": {"tie_word_embeddings": False, "attention_bias": False,
+                         "num_local_experts": 8, "num_experts_per_tok": 2,
+                         "shared_intermediate_size": 0},
+    "gpt_oss": {"tie_word_embeddings": False, "num_key_value_heads": 8, "head_dim": 64,
+                "attention_bias": True, "num_local_experts": 128, "num_experts_per_tok": 4},
+    "hunyuan_v1_moe": {"tie_word_embeddings": False, "attention_bias": False, "num_experts": 1,
+                       "moe_topk": 1},
+    "llama4_text": {"tie_word_embeddings": False, "num_key_value_heads": 8, "head_dim": 128,
+                    "attention_bias": False, "intermediate_size_mlp": 16384,
+                    "num_local_experts": 16, "num_experts_per_tok": 1,
+                    "interleave_moe_layer_step": 1, "moe_layers": None},
+    "minimax_m2": {"tie_word_embeddings": False, "num_key_value_heads": 8, "head_dim": 128,
+                   "num_local_experts": 256, "num_experts_per_tok": 8},
+    "olmoe": {"tie_word_embeddings": False, "attention_bias": False, "num_experts": 64,
+              "num_experts_per_tok": 8},
+    "phimoe": {"tie_word_embeddings": False, "num_key_value_heads": 8, "attention_bias": False,
+               "lm_head_bias": False, "num_local_experts": 16, "num_experts_per_tok": 2},
+    "glm4_moe": {"tie_word_embeddings": False, "num_key_value_heads": 8, "attention_bias": False,
+                 "use_qk_norm": False, "n_routed_experts": 128, "moe_intermediate_size": 1408,
+                 "num_experts_per_tok": 8, "n_shared_experts": 1, "first_k_dense_replace": 1},
+    "exaone": {"tie_word_embeddings": False, "num_key_value_heads": 8, "attention_bias": False,
+               "mlp_bias": False},
+    "internlm3": {"tie_word_embeddings": False, "num_key_value_heads": 2, "head_dim": 128,
+                  "attention_bias": False, "mlp_bias": False},
+    "iquestcoder": {"tie_word_embeddings": False, "num_key_value_heads": 8, "head_dim": 128,
+                    "attention_bias": False, "mlp_bias": False},
+    "granite_swa": {"tie_word_embeddings": True, "num_key_value_heads": 4, "attention_bias": False,
+                    "mlp_bias": False},
+    "granitemoe_swa": {"tie_word_embeddings": False, "attention_bias": False,
+                       "num_local_experts": 8, "num_experts_per_tok": 2,
+                       "shared_intermediate_size": 0},
+    "mellum": {"tie_word_embeddings": False, "num_key_value_heads": 4, "head_dim": 128,
+               "attention_bias": False, "num_experts": 64, "moe_intermediate_size": 896,
+               "num_experts_per_tok": 8, "mlp_layer_types": None},
+    "exaone_moe": {"tie_word_embeddings": False, "num_key_value_heads": 32, "num_experts": 64,
+                   "moe_intermediate_size": 1024, "num_experts_per_tok": 8, "num_shared_experts": 1,
+                   "mlp_layer_types": None, "first_k_dense_replace": 1},
+    "solar_open": {"tie_word_embeddings": False, "num_key_value_heads": 8, "head_dim": 128,
+                   "attention_bias": False, "n_routed_experts": 128, "moe_intermediate_size": 1280,
+                   "num_experts_per_tok": 8, "n_shared_experts": 1},
+    "dots1": {"tie_word_embeddings": False, "num_key_value_heads": 32, "attention_bias": False,
+              "n_routed_experts": None, "moe_intermediate_size": 1408, "num_experts_per_tok": None,
+              "n_shared_experts": None, "first_k_dense_replace": 0},
+    "apertus": {"tie_word_embeddings": False, "attention_bias": False},
+    "youtu": {"tie_word_embeddings": True, "num_key_value_heads": 16, "attention_bias": False,
+              "q_lora_rank": 1536, "kv_lora_rank": 512, "qk_rope_head_dim": 64,
+              "qk_nope_head_dim": 128, "v_head_dim": 128},
+    "glm4_moe_lite": {"tie_word_embeddings": False, "num_key_value_heads": 20,
+                      "attention_bias": False, "n_routed_experts": 64,
+                      "moe_intermediate_size": 1536, "num_experts_per_tok": 4,
+                      "n_shared_experts": 1, "mlp_layer_types": None, "q_lora_rank": 768,
+                      "kv_lora_rank": 512, "qk_rope_head_dim": 64, "qk_nope_head_dim": 192,
+                      "v_head_dim": 256},
+}
+
+# attribute_map: the names a publisher may have written for a key
+ALIASES: dict[str, dict[str, str]] = {
+    "gpt_oss": {"num_experts": "num_local_experts"},
+    "hunyuan_v1_moe": {"num_experts_per_tok": "moe_topk", "num_local_experts": "num_experts"},
+    "minimax_m2": {"num_experts": "num_local_experts"},
+    "olmoe": {"num_local_experts": "num_experts"},
+    "glm4_moe": {"num_local_experts": "n_routed_experts",
+                 "num_mtp_layers": "num_nextn_predict_layers"},
+    "exaone": {"num_layers": "num_hidden_layers", "layer_norm_epsilon": "rms_norm_eps",
+               "activation_function": "hidden_act"},
+    "internlm3": {"qkv_bias": "attention_bias", "bias": "mlp_bias"},
+    "mellum": {"num_experts": "num_local_experts", "num_mtp_layers": "num_nextn_predict_layers"},
+    "solar_open": {"num_local_experts": "n_routed_experts"},
+    "dots1": {"num_local_experts": "n_routed_experts"},
+    "glm4_moe_lite": {"num_local_experts": "n_routed_experts", "head_dim": "qk_rope_head_dim"},
+}
+
+for _family, _traits in TRAITS.items():
+    register_traits(_family, _traits, DEFAULTS.get(_family, {}), ALIASES.get(_family))

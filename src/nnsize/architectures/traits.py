@@ -1,0 +1,79 @@
+"""What sets one Llama-shaped decoder family apart from another, as data read by one builder.
+
+A trait is fixed for the family (True, "gated") or read from the config (a key name such as
+"attention_bias", whose default is the family's).  decoder.py builds every family from its
+Traits; decoder.py and decoder_families.py list them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+Flag = bool | str  # a fixed answer, or the config key that holds it
+
+
+@dataclass(frozen=True)
+class Moe:
+    """A mixture-of-experts feed-forward block.
+
+    experts: n x (2 * width) x hidden for gate and up fused, n x hidden x width for down, as
+    transformers 5 stores them (transposed: in x out, as GPT-OSS and Llama 4 keep them).
+    """
+
+    experts: str = "num_experts"  # config key: routed experts
+    width: str = "moe_intermediate_size"  # config key: one expert's intermediate size
+    top_k: str = "num_experts_per_tok"
+    block: str = "mlp"  # the feed-forward module's name in a layer
+    router: str = "gate"  # the router's linear layer, under block
+    router_bias: Flag = False
+    expert_bias: bool = False  # GPT-OSS: gate_up_proj_bias, down_proj_bias
+    transposed: bool = False
+    # which layers are sparse: all | sparse_step (Qwen) | first_k_dense (DeepSeek) |
+    # interleave (Llama 4) | first_dense (all but layer 0) | types: mlp_layer_types ("sparse" /
+    # "dense"), else the rule in types_else (Mellum, EXAONE MoE, GLM-4 MoE Lite)
+    layers: str = "all"
+    types_else: str = "all"
+    shared_width: str | None = None  # config key: the shared expert's intermediate size
+    shared_count: str | None = None  # config key: shared experts, each `width` wide
+    shared_name: str = "mlp.shared_experts"  # the shared expert's path in the layer
+    shared_gate: bool = False  # Qwen2-MoE: a sigmoid gate on the shared expert
+    shared_mlp: str | None = None  # the shared expert's layout, where not the dense MLP's
+    score_bias: str | None = None  # a per-expert correction bias beside the router
+    score_bias_buffer: bool = True
+
+
+@dataclass(frozen=True)
+class Traits:
+    """One decoder family's layout; every field's default is Llama's."""
+
+    attention: str = "split"
+    head_dim: bool = True  # reads head_dim (else hidden / heads, whatever the config says)
+    # keys the config must give (transformers has no default for them and fails without)
+    requires: tuple[str, ...] = ()  # split: q/k/v/o | fused: qkv_proj (Phi-3) | latent (DeepSeek)
+    qkv_bias: Flag = "attention_bias"
+    o_bias: Flag = "attention_bias"
+    out_proj: str = "o_proj"
+    # RMSNorm on queries and keys: head (over head_dim) | full (over all heads) |
+    # heads (one per head: heads x head_dim, Cohere) | per_head (a LayerNorm per head, StableLM)
+    qk_norm: str | None = None
+    qk_norm_when: Flag = True
+    qk_norm_names: tuple[str, str] = ("q_norm", "k_norm")
+    qk_norm_bias: bool = False
+    sinks: bool = False  # GPT-OSS: one learned attention-sink logit per head
+    sub_norms: bool = False  # BitNet: a norm after attention and inside the MLP
+    act_params: bool = False  # Apertus: xIELU's two learned scalars, alpha_p and alpha_n
+    # gated: gate/up/down | fused: gate_up/down | plain: up/down | fc: fc1/fc2 | c_fc: c_fc/c_proj
+    # | io: input_linear/output_linear
+    mlp: str = "gated"
+    mlp_name: str = "mlp"  # the dense feed-forward module's name in a layer
+    dense_width: str = "intermediate_size"  # config key: a dense MLP's intermediate size
+    mlp_bias: Flag = False
+    # a layer's norms; (name, flag): a norm there only when the flag holds
+    norms: tuple[str | tuple[str, Flag], ...] = ("input_layernorm", "post_attention_layernorm")
+    norm_bias: Flag = False
+    final_norm: str | None = "norm"
+    head_bias: Flag = False
+    moe: Moe | None = None
+    # sliding windows without layer_types: none | all | alternate (Gemma 2) | pattern (Gemma 3) |
+    # qwen (use_sliding_window from max_window_layers on)
+    windows: str = "none"

@@ -1,0 +1,146 @@
+"""Published config.json files, one per family (the keys that change the count), each with the
+parameter count its publisher states, rounded as they state it.  The language models among them
+are presets (nnsize.architectures.presets.LLMS), the rest are here.
+
+name: (config, source URL, stated count, the unit the statement is rounded to)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nnsize.architectures.presets import LLMS
+
+HF = "https://huggingface.co/{}/blob/main/config.json"
+M, B = 10**6, 10**9
+
+PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
+    # model card: "21B parameters with 3.6B active"; the paper (arXiv 2508.10925): 20.9B
+    "gpt-oss-20b": (LLMS["gpt-oss-20b"][1],
+                   HF.format("openai/gpt-oss-20b"), 209 * B // 10, B // 10),
+    # model card: "1B active and 7B total parameters" (OLMoE paper: 6.9B total)
+    "olmoe-1b-7b": (LLMS["olmoe-1b-7b"][1],
+                   HF.format("allenai/OLMoE-1B-7B-0924"), 69 * B // 10, B // 10),
+    # model card: "3B parameters"
+    "smollm3-3b": (LLMS["smollm3-3b"][1],
+                  HF.format("HuggingFaceTB/SmolLM3-3B"), 3 * B, B),
+    # model card: "1.6 billion parameter"
+    "stablelm-2-1.6b": (LLMS["stablelm-2-1.6b"][1],
+                       HF.format("stabilityai/stablelm-2-1_6b"), 16 * B // 10, B // 10),
+    # model card: "a 35 billion parameter" model
+    "command-r": (LLMS["command-r"][1],
+                 HF.format("CohereForAI/c4ai-command-r-v01"), 35 * B, B),
+    # model card: "15.5B parameter models"
+    "starcoder": (LLMS["starcoder"][1],
+                 HF.format("bigcode/starcoder"), 155 * B // 10, B // 10),
+    # model card: "42B total parameters" (6.6B active)
+    "phi-3.5-moe": (LLMS["phi-3.5-moe"][1],
+                   HF.format("microsoft/Phi-3.5-MoE-instruct"), 42 * B, B),
+    # model card: "Mamba-130m"
+    "mamba-130m": ({"model_type": "mamba", "architectures": ["MambaForCausalLM"],
+                    "vocab_size": 50280, "hidden_size": 768, "num_hidden_layers": 24,
+                    "state_size": 16, "expand": 2, "conv_kernel": 4},
+                   HF.format("state-spaces/mamba-130m-hf"), 130 * M, 10 * M),
+    # ViT paper (arXiv 2010.11929), table 1: ViT-Base 86M
+    "vit-base": ({"model_type": "vit", "architectures": ["ViTModel"], "hidden_size": 768,
+                  "num_hidden_layers": 12, "num_attention_heads": 12,
+                  "intermediate_size": 3072, "image_size": 224, "patch_size": 16},
+                 HF.format("google/vit-base-patch16-224"), 86 * M, M),
+    # CLIP ViT-B/32: 151,277,313 parameters (the model card's safetensors count)
+    "clip-vit-base-patch32": ({"model_type": "clip", "architectures": ["CLIPModel"],
+                               "projection_dim": 512,
+                               "text_config": {"vocab_size": 49408, "hidden_size": 512,
+                                               "intermediate_size": 2048,
+                                               "num_hidden_layers": 12,
+                                               "num_attention_heads": 8,
+                                               "max_position_embeddings": 77},
+                               "vision_config": {"hidden_size": 768, "intermediate_size": 3072,
+                                                 "num_hidden_layers": 12,
+                                                 "num_attention_heads": 12, "image_size": 224,
+                                                 "patch_size": 32}},
+                              HF.format("openai/clip-vit-base-patch32"), 151_277_313, 1),
+    # ALBERT paper (arXiv 1909.11942), table 1: ALBERT base 12M
+    "albert-base-v2": ({"model_type": "albert", "architectures": ["AlbertModel"],
+                        "vocab_size": 30000, "embedding_size": 128, "hidden_size": 768,
+                        "num_hidden_layers": 12, "num_attention_heads": 12,
+                        "intermediate_size": 3072},
+                       HF.format("albert/albert-base-v2"), 12 * M, M),
+    # DeBERTa-v3 model card: "86M backbone parameters ... 98M parameters in the Embedding
+    # layer", 184M in all
+    "deberta-v3-base": ({"model_type": "deberta-v2", "architectures": ["DebertaV2Model"],
+                         "vocab_size": 128100, "hidden_size": 768, "num_hidden_layers": 12,
+                         "num_attention_heads": 12, "intermediate_size": 3072,
+                         "max_position_embeddings": 512, "relative_attention": True,
+                         "position_buckets": 256, "norm_rel_ebd": "layer_norm",
+                         "share_att_key": True, "pos_att_type": "p2c|c2p",
+                         "position_biased_input": False, "type_vocab_size": 0,
+                         "max_relative_positions": -1},
+                        HF.format("microsoft/deberta-v3-base"), 184 * M, M),
+    # model card: "ModernBERT-base ... 149 million parameters"
+    "modernbert-base": ({"model_type": "modernbert", "architectures": ["ModernBertModel"],
+                         "vocab_size": 50368, "hidden_size": 768, "intermediate_size": 1152,
+                         "num_hidden_layers": 22, "num_attention_heads": 12},
+                        HF.format("answerdotai/ModernBERT-base"), 149 * M, M),
+    # Whisper model card table: small, 244M
+    "whisper-small": ({"model_type": "whisper",
+                       "architectures": ["WhisperForConditionalGeneration"],
+                       "vocab_size": 51865, "d_model": 768, "encoder_layers": 12,
+                       "decoder_layers": 12, "encoder_attention_heads": 12,
+                       "decoder_attention_heads": 12, "encoder_ffn_dim": 3072,
+                       "decoder_ffn_dim": 3072, "num_mel_bins": 80,
+                       "max_source_positions": 1500, "max_target_positions": 448},
+                      HF.format("openai/whisper-small"), 244 * M, M),
+    # BART paper setup / model card: bart-large ~406M (400M rounded)
+    "bart-large": ({"model_type": "bart", "architectures": ["BartModel"], "vocab_size": 50265,
+                    "d_model": 1024, "encoder_layers": 12, "decoder_layers": 12,
+                    "encoder_attention_heads": 16, "decoder_attention_heads": 16,
+                    "encoder_ffn_dim": 4096, "decoder_ffn_dim": 4096,
+                    "max_position_embeddings": 1024},
+                   HF.format("facebook/bart-large"), 400 * M, 100 * M),
+    # XLM-R paper (arXiv 1911.02116), table 7: XLM-R Base 270M
+    "xlm-roberta-base": ({"model_type": "xlm-roberta", "architectures": ["XLMRobertaModel"],
+                          "vocab_size": 250002, "hidden_size": 768, "num_hidden_layers": 12,
+                          "num_attention_heads": 12, "intermediate_size": 3072,
+                          "max_position_embeddings": 514, "type_vocab_size": 1},
+                         HF.format("FacebookAI/xlm-roberta-base"), 280 * M, 10 * M),
+    # model card: "Granite-3.1-8B-Instruct is a 8B parameter" model
+    "granite-3.1-8b": (LLMS["granite-3.1-8b"][1],
+                      HF.format("ibm-granite/granite-3.1-8b-instruct"), 8 * B, B),
+    # model card: "GLM-4-9B-0414"
+    "glm-4-9b": (LLMS["glm-4-9b"][1],
+                HF.format("THUDM/GLM-4-9B-0414"), 9 * B, B),
+    # model card: "LLaVA-1.5 7B"; its text_config gives only what differs from Llama's defaults
+    "llava-1.5-7b": ({"model_type": "llava", "architectures": ["LlavaForConditionalGeneration"],
+                      "text_config": {"model_type": "llama", "vocab_size": 32064},
+                      "vision_config": {"model_type": "clip_vision_model", "hidden_size": 1024,
+                                        "intermediate_size": 4096, "num_hidden_layers": 24,
+                                        "num_attention_heads": 16, "image_size": 336,
+                                        "patch_size": 14, "projection_dim": 768}},
+                     HF.format("llava-hf/llava-1.5-7b-hf"), 7 * B, B),
+    # model card: "12B active parameters and a total of 52B parameters across all experts"
+    "jamba-v0.1": ({"model_type": "jamba", "architectures": ["JambaForCausalLM"],
+                    "vocab_size": 65536, "hidden_size": 4096, "intermediate_size": 14336,
+                    "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8,
+                    "num_experts": 16, "num_experts_per_tok": 2, "use_mamba_kernels": False},
+                   HF.format("ai21labs/Jamba-v0.1"), 52 * B, B),
+    # the paper (arXiv 2006.11477): BASE, 95M (its pre-training quantizer included)
+    "wav2vec2-base": ({"model_type": "wav2vec2", "architectures": ["Wav2Vec2Model"],
+                       "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
+                       "intermediate_size": 3072},
+                      HF.format("facebook/wav2vec2-base"), 95 * M, M),
+    # model card: "17B active parameters, 109B total" (Llama 4 Scout, 16 experts)
+    "llama-4-scout": ({"model_type": "llama4",
+                       "architectures": ["Llama4ForConditionalGeneration"],
+                       "text_config": {"vocab_size": 202048, "hidden_size": 5120,
+                                       "intermediate_size": 8192,
+                                       "intermediate_size_mlp": 16384, "num_hidden_layers": 48,
+                                       "num_attention_heads": 40, "num_key_value_heads": 8,
+                                       "head_dim": 128, "num_local_experts": 16,
+                                       "num_experts_per_tok": 1, "interleave_moe_layer_step": 1},
+                       "vision_config": {"hidden_size": 1408, "num_hidden_layers": 34,
+                                         "num_attention_heads": 16, "intermediate_size": 5632,
+                                         "image_size": 336, "patch_size": 14,
+                                         "vision_output_dim": 4096, "projector_input_dim": 4096,
+                                         "projector_output_dim": 4096}},
+                      HF.format("meta-llama/Llama-4-Scout-17B-16E"), 109 * B, B),
+}

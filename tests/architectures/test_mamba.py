@@ -1,0 +1,134 @@
+"""Mamba, Falcon-Mamba and Mamba-2 against transformers, tensor by tensor, random configs."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+from hf import compare, lm_class, transformers
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nnsize.architectures import families
+from nnsize.architectures.config import Config
+from nnsize.architectures.mamba import state_values
+
+FAMILIES = ["falcon_mamba", "mamba", "mamba2"]
+
+
+@st.composite
+def config(draw: st.DrawFn, family: str) -> dict[str, Any]:
+    h = draw(st.sampled_from([8, 16]))
+    c: dict[str, Any] = {
+        "model_type": family, "hidden_size": h, "vocab_size": draw(st.integers(10, 40)),
+        "num_hidden_layers": draw(st.integers(1, 3)), "state_size": draw(st.integers(2, 8)),
+        "expand": draw(st.sampled_from([1, 2])), "conv_kernel": draw(st.integers(2, 4)),
+        "use_bias": draw(st.booleans()), "use_conv_bias": draw(st.booleans()),
+        "tie_word_embeddings": draw(st.booleans()),
+        "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0,
+    }
+    if family == "mamba2":
+        inner = c["expand"] * h
+        heads = draw(st.sampled_from([2, 4]))
+        c.update(num_heads=heads, head_dim=inner // heads, n_groups=draw(st.sampled_from([1, 2])))
+    else:
+        c["time_step_rank"] = draw(st.sampled_from(["auto", 3]))
+    if draw(st.booleans()):
+        c["architectures"] = [lm_class(family)]
+    return c
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@settings(max_examples=6, deadline=None)
+@given(data=st.data())
+def test_random_configs_match_transformers(family: str, data: st.DataObject) -> None:
+    compare(data.draw(config(family)))
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_defaults_are_transformers_own(family: str) -> None:
+    cls = transformers.CONFIG_MAPPING[family]
+    theirs = {f.name: f.default for f in dataclasses.fields(cls)}
+    for key, value in families()[family].defaults.items():
+        assert theirs[key] == value, key
+
+
+def test_state_size() -> None:
+    # mamba-130m: 24 layers, d 768, expand 2 -> I 1,536; kernel 4, N 16
+    # a layer: 1,536 x 4 conv + 1,536 x 16 ssm = 6,144 + 24,576 = 30,720; x 24 = 737,280
+    c = Config({"hidden_size": 768, "num_hidden_layers": 24}, "mamba",
+               families()["mamba"].defaults)
+    assert state_values("mamba", c) == 737_280
+
+
+def test_the_planner_keeps_the_state_and_no_kv_cache() -> None:
+    # mamba-130m: the state is 737,280 values a sequence, whatever the context
+    from nnsize.memory import kv_cache
+    from nnsize.precision import find
+
+    report = nnsize_count({"model_type": "mamba", "hidden_size": 768, "num_hidden_layers": 24,
+                           "vocab_size": 50280})
+    for context in (1, 4096):
+        total, terms, _ = kv_cache(report, 2, context, find("bf16"))
+        assert total == 2 * 737_280 * 2  # batch 2 x values x 2 bytes
+        assert terms["state"] == 737_280
+
+
+def nnsize_count(config: dict[str, Any]) -> Any:
+    import nnsize
+
+    return nnsize.count(config)
+
+
+@st.composite
+def jamba_config(draw: st.DrawFn) -> dict[str, Any]:
+    c: dict[str, Any] = {
+        "model_type": "jamba", "hidden_size": 16, "num_attention_heads": 2,
+        "num_key_value_heads": draw(st.sampled_from([1, 2])),
+        "num_hidden_layers": draw(st.integers(1, 4)), "intermediate_size": draw(st.integers(4, 8)),
+        "vocab_size": draw(st.integers(10, 40)), "num_experts": draw(st.integers(1, 4)),
+        "num_experts_per_tok": 1, "expert_layer_period": draw(st.integers(1, 2)),
+        "expert_layer_offset": 0, "attn_layer_period": draw(st.integers(1, 3)),
+        "attn_layer_offset": 0, "mamba_d_state": draw(st.integers(2, 4)),
+        "mamba_d_conv": draw(st.integers(2, 4)), "mamba_expand": draw(st.sampled_from([1, 2])),
+        "mamba_proj_bias": draw(st.booleans()), "mamba_conv_bias": draw(st.booleans()),
+        "tie_word_embeddings": draw(st.booleans()), "use_mamba_kernels": False,
+        "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0,
+    }
+    c["attn_layer_offset"] = draw(st.integers(0, c["attn_layer_period"] - 1))
+    c["expert_layer_offset"] = draw(st.integers(0, c["expert_layer_period"] - 1))
+    if draw(st.booleans()):
+        c["architectures"] = ["JambaForCausalLM"]
+    return c
+
+
+@settings(max_examples=8, deadline=None)
+@given(jamba_config())
+def test_jamba_matches_transformers(c: dict[str, Any]) -> None:
+    compare(c)
+
+
+def test_jamba_defaults_are_transformers_own() -> None:
+    theirs = {f.name: f.default for f in dataclasses.fields(transformers.CONFIG_MAPPING["jamba"])}
+    for key, value in families()["jamba"].defaults.items():
+        assert theirs[key] == value, key
+
+
+@pytest.mark.parametrize("command", [["memory"], ["memory", "--engine", "vllm"],
+                                     ["fit", "--gpu", "24GiB"]])
+def test_the_planner_commands_on_state_space_models(command: list[str], tmp_path: Any) -> None:
+    # no KV cache, no attention layer: the planner's commands answer, or refuse in one line
+    import json
+
+    from nnsize.cli import main
+
+    for config in ({"model_type": "mamba", "hidden_size": 64, "num_hidden_layers": 2,
+                    "vocab_size": 100},
+                   {"model_type": "jamba", "hidden_size": 64, "num_attention_heads": 4,
+                    "num_hidden_layers": 8, "intermediate_size": 128, "vocab_size": 100,
+                    "num_experts": 4}):
+        path = tmp_path / "config.json"
+        path.write_text(json.dumps(config))
+        assert main([command[0], str(path), *command[1:]]) == 0
+        assert main(["memory", str(path), "--train"]) == 2

@@ -1,0 +1,45 @@
+"""One published config per family: nnsize's count equals transformers' (tensor by tensor) and
+rounds to the count the publisher states."""
+
+from __future__ import annotations
+
+import pytest
+from hf import compare
+from published import PUBLISHED
+
+import nnsize
+
+# Where the publisher's figure is not what transformers builds, and why.
+DIFFERENT = {
+    # OpenAI's model-card table says 244M; transformers builds 241,734,912 (its encoder's
+    # sinusoidal positions included, as a frozen parameter): 1% apart.
+    "whisper-small": 241_734_912,
+    # The paper's 95M includes the quantizer wav2vec2 pre-trains with; the base model
+    # transformers builds (Wav2Vec2Model) has 94,371,712.
+    "wav2vec2-base": 94_371_712,
+}
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_published_config_matches_transformers(name: str) -> None:
+    compare(PUBLISHED[name][0])
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_published_count(name: str) -> None:
+    config, _, stated, unit = PUBLISHED[name]
+    total = nnsize.count(config).total_params
+    if name in DIFFERENT:
+        assert total == DIFFERENT[name]
+        assert abs(total - stated) < stated // 50
+    else:
+        assert round(total / unit) * unit == stated, f"{total:,} is not {stated:,}"
+
+
+def test_gpt_oss_active_parameters() -> None:
+    # 4 of 32 experts a token.  Experts: 24 layers x 32 x (2,880 x 5,760 + 5,760 + 2,880 x 2,880
+    # + 2,880) = 768 x 24,891,840 = 19,116,933,120; active: everything else + an eighth.
+    report = nnsize.count("gpt-oss-20b")
+    experts = 24 * 32 * (2880 * 5760 + 5760 + 2880 * 2880 + 2880)
+    assert experts == 19_116_933_120
+    assert report.active_params == report.total_params - experts + experts // 8

@@ -1,0 +1,108 @@
+"""The decoder families described by traits (decoder_families.py) against transformers, tensor by
+tensor, with random configs: every config key a trait reads is drawn, or left to the default."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+from hf import compare, lm_class, transformers
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nnsize.architectures.decoder_families import ALIASES, DEFAULTS, TRAITS
+from nnsize.architectures.traits import Traits
+
+FAMILIES = sorted(TRAITS)
+
+
+def flag_keys(t: Traits) -> list[str]:
+    """The config keys holding a trait's yes or no."""
+    keys = [v for f in dataclasses.fields(t) if f.name.endswith(("bias", "_when"))
+            for v in [getattr(t, f.name)] if isinstance(v, str)]
+    keys += [n[1] for n in t.norms if isinstance(n, tuple)]
+    if t.moe is not None and isinstance(t.moe.router_bias, str):
+        keys.append(t.moe.router_bias)
+    return [k.lstrip("!") for k in keys]
+
+
+@st.composite
+def config(draw: st.DrawFn, family: str) -> dict[str, Any]:
+    t = TRAITS[family]
+    heads = draw(st.sampled_from([2, 4]))
+    kv = draw(st.sampled_from([k for k in (1, 2, 4) if heads % k == 0]))
+    head_dim = draw(st.sampled_from([4, 8]))
+    layers = draw(st.integers(1, 3))
+    c: dict[str, Any] = {
+        "model_type": family, "vocab_size": draw(st.integers(10, 50)),
+        "hidden_size": heads * head_dim, "num_attention_heads": heads,
+        "intermediate_size": draw(st.integers(4, 24)), "num_hidden_layers": layers,
+        "tie_word_embeddings": draw(st.booleans()),
+        "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0,
+    }
+    required = set(DEFAULTS[family]) | set(t.requires)  # transformers' default may not fit
+    if draw(st.booleans()) or "num_key_value_heads" in required:
+        c["num_key_value_heads"] = kv
+    if t.head_dim and (draw(st.booleans()) or "head_dim" in required):
+        c["head_dim"] = head_dim
+    for key in flag_keys(t):
+        if draw(st.booleans()):
+            c[key] = draw(st.booleans())
+    if t.dense_width != "intermediate_size":
+        c[t.dense_width] = draw(st.integers(4, 24))
+    m = t.moe
+    if m is not None:
+        c[m.experts] = draw(st.integers(1, 4))
+        c[m.top_k] = 1
+        if m.width != "intermediate_size":
+            c[m.width] = draw(st.integers(2, 8))
+        if m.shared_width and m.shared_width != "intermediate_size":
+            c[m.shared_width] = draw(st.integers(0, 8))
+        if m.shared_count:
+            c[m.shared_count] = draw(st.integers(1, 2))
+        if m.layers == "first_k_dense":
+            c.update(first_k_dense_replace=draw(st.integers(0, 2)), n_group=1, topk_group=1)
+        if m.layers == "interleave":
+            c["interleave_moe_layer_step"] = draw(st.integers(1, 2))
+        if m.layers == "sparse_step":
+            c.update(decoder_sparse_step=draw(st.integers(1, 2)),
+                     mlp_only_layers=draw(st.lists(st.integers(0, layers - 1), max_size=1)))
+    if family == "internlm3":  # its config refuses different biases for attention and MLP
+        c["attention_bias"] = c["mlp_bias"] = draw(st.booleans())
+    if family == "llama4_text":
+        c["no_rope_layers"] = [1] * layers
+    if draw(st.booleans()):  # the language-model class; without one, the base model
+        c["architectures"] = [lm_class(family)]
+    return c
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@settings(max_examples=6, deadline=None)
+@given(data=st.data())
+def test_random_configs_match_transformers(family: str, data: st.DataObject) -> None:
+    compare(data.draw(config(family)))
+
+
+def class_defaults(family: str) -> dict[str, Any]:
+    cls = transformers.CONFIG_MAPPING[family]
+    out = {}
+    for f in dataclasses.fields(cls):
+        if f.default is not dataclasses.MISSING:
+            out[f.name] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            out[f.name] = f.default_factory()
+    return out
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_defaults_and_aliases_are_transformers_own(family: str) -> None:
+    # each default nnsize fills in is the field default of transformers' config class
+    theirs = class_defaults(family)
+    for key, value in DEFAULTS[family].items():
+        assert theirs[key] == value, key
+    # every key a trait reads has a default where transformers has one
+    for key in flag_keys(TRAITS[family]):
+        assert key in DEFAULTS[family] or key not in theirs, key
+    cls = transformers.CONFIG_MAPPING[family]
+    assert ALIASES.get(family, {}) == dict(getattr(cls, "attribute_map", {}))
