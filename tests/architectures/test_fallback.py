@@ -61,14 +61,13 @@ def test_model_types_without_a_builder_match_transformers(model_type: str,
 
 
 def test_a_class_nnsize_does_not_build_for_a_native_family_goes_to_transformers() -> None:
-    # LlamaForCausalLM is native; Llama's ForQuestionAnswering too; a T5 sequence classifier is
-    # built by transformers: T5 base model plus its classification head
-    config = {"model_type": "t5", "architectures": ["T5ForSequenceClassification"],
-              "d_model": 16, "d_ff": 8, "num_layers": 1, "num_heads": 2, "d_kv": 8,
-              "vocab_size": 32, "num_labels": 3, "pad_token_id": 0, "eos_token_id": 1,
-              "decoder_start_token_id": 0}
+    # LlamaForCausalLM is native; Llama's ForQuestionAnswering too, and T5's task heads; BERT's
+    # next-sentence classifier is built by transformers: BertModel and its 2 x hidden scorer
+    config = {"model_type": "bert", "architectures": ["BertForNextSentencePrediction"],
+              "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2,
+              "intermediate_size": 8, "vocab_size": 32}
     report = compare(config)
-    assert report.stored["counted_with"].startswith("T5ForSequenceClassification")
+    assert report.stored["counted_with"].startswith("BertForNextSentencePrediction")
 
 
 def test_without_transformers_one_line_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:

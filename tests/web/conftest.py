@@ -11,6 +11,26 @@ import pytest
 pytest.importorskip("fastapi")
 
 
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every web test runs with the network cut off: a connection to anything but loopback
+    fails, and the Hub's endpoint is an address that answers nothing.  The API reads the Hub
+    only when it is named one (tests/hub/test_web_api.py, through the loopback Hub)."""
+    connect = socket.socket.connect
+
+    def loopback_only(self: socket.socket, address: object) -> None:
+        host = address[0] if isinstance(address, tuple) else ""
+        if self.family in (socket.AF_INET, socket.AF_INET6) and \
+                host not in ("127.0.0.1", "::1", "localhost"):
+            raise AssertionError(f"a web test tried to reach {address!r}")
+        connect(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", loopback_only)
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # the discard port: no Hub here
+    yield
+
+
+
 @pytest.fixture(scope="session")
 def server() -> Iterator[str]:
     """The app served by uvicorn on a free loopback port, for the browser tests."""
@@ -21,7 +41,8 @@ def server() -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(create_app(hub=False), host="127.0.0.1", port=port,
+                            log_level="warning")  # no Hub here: tests/hub reads one
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -126,7 +126,12 @@ def test_the_page_carries_its_first_screen() -> None:
     assert boot["initial"]["growth"]["answer"]["width"]["params"][2] == "1102"
     names = {d["name"]: d for d in boot["dtypes"]}
     assert names["q4_k"]["group"] == "GGUF (llama.cpp)" and names["nf4"]["bits"] == "4.5"
-    assert boot["features"] == {"hub": False, "speed": True}  # no Hub reader's endpoint here
+    from nnsize.web.hub import available
+
+    # /api/hub where huggingface_hub is installed (tests/hub/test_web_api.py calls it)
+    assert boot["features"] == {"hub": available(), "speed": True}
+    without = TestClient(create_app(hub=False)).get("/").text
+    assert '"features":{"hub":false,"speed":true}' in without
 
 
 def test_a_plan_of_a_checkpoint_header() -> None:
@@ -315,3 +320,21 @@ def test_booleans_are_true_or_false(path: str, body: dict[str, Any]) -> None:
     r = client.post(path, json=body)
     assert r.status_code == 422
     assert "bool" in r.text
+
+
+def test_the_web_tests_reach_no_network() -> None:
+    """conftest.py's no_network cuts every web test off from anything but loopback."""
+    import socket
+
+    with socket.socket() as s, pytest.raises(AssertionError, match="tried to reach"):
+        s.connect(("192.0.2.1", 80))  # TEST-NET-1, never routed
+
+
+def test_the_api_reads_the_hub_only_for_a_name() -> None:
+    """Every endpoint but /api/hub answers without huggingface_hub's network: the Hub's
+    endpoint here is the discard port, and a config, a preset or a network never asks it."""
+    assert client.post("/api/preset", json={"name": "gpt2"}).status_code == 200
+    answer = client.post("/api/memory", json={"preset": "gpt2", "gpu": "24GiB"})
+    assert answer.status_code == 200
+    answer = client.post("/api/config", json={"config": {"model_type": "org/model"}})
+    assert answer.status_code == 400  # a name-like model_type is not looked up anywhere

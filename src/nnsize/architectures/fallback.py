@@ -66,6 +66,8 @@ def count_with_transformers(data: dict[str, Any], model_type: str, arch: str | N
                             f"{arch!r} (it needs trust_remote_code, or a newer transformers)")
     else:
         name = MODEL_MAPPING_NAMES.get(model_type)
+        if isinstance(name, (tuple, list)) and name:  # FunnelModel, FunnelBaseModel: as
+            name = next((n for n in name if n == arch), name[0])  # AutoModel chooses
         cls = getattr(transformers, name, None) if isinstance(name, str) else None
         if cls is None:
             raise SpecError(f"{where}: transformers has no base model for model_type "
@@ -85,11 +87,46 @@ def count_with_transformers(data: dict[str, Any], model_type: str, arch: str | N
                         f"({type(e).__name__}: {first})") from e
     tensors = _tensors(model)
     source = str(data.get("_name_or_path") or cls.__name__)
-    report = Report(source, "pytorch", (), tuple(_rows(tensors)),
-                    stored={"counted_with": f"{cls.__name__} with transformers "
-                                            f"{transformers.__version__}",
-                            "build_ms": elapsed_ms})
-    return report
+    rows = _rows(tensors)
+    stored: dict[str, Any] = {"counted_with": f"{cls.__name__} with transformers "
+                                              f"{transformers.__version__}",
+                              "build_ms": elapsed_ms}
+    decoder = None
+    if _is_causal_lm(model_type, cls.__name__, config):
+        from .fallback_decoder import decoder_of
+
+        try:
+            decoder = decoder_of(config, tensors)
+        except SpecError as e:  # counted all the same; the planner says why it cannot plan
+            stored["planner_refused"] = f"{where}: {e}"
+        else:
+            rows = [_typed(r) for r in rows]
+    return Report(source, "pytorch", (), tuple(rows), stored=stored, decoder=decoder)
+
+
+def _is_causal_lm(model_type: str, cls_name: str, config: Any) -> bool:
+    """A decoder-only language model: the planner's KV cache and compute apply to it."""
+    from transformers.models.auto.modeling_auto import (
+        MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
+        MODEL_MAPPING_NAMES,
+    )
+
+    return model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES and \
+        not getattr(config, "is_encoder_decoder", False) and \
+        (cls_name == MODEL_FOR_CAUSAL_LM_MAPPING_NAMES[model_type]
+         or cls_name == MODEL_MAPPING_NAMES.get(model_type))
+
+
+def _typed(row: Row) -> Row:
+    """A decoder's rows as the planner reads them: a lookup table is an embedding (no
+    multiplies), the language-model head a head."""
+    from dataclasses import replace
+
+    if row.name == "lm_head":
+        return replace(row, type="head")
+    if row.tensors and all(t.role == "embedding" and not t.buffer for t in row.tensors):
+        return replace(row, type="embedding")
+    return row
 
 
 def _check_sizes(data: Any, where: str, path: str = "") -> None:

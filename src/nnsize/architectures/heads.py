@@ -7,6 +7,10 @@
     ...ForQuestionAnswering        qa_outputs: 2 x hidden on decoders, labels x hidden on BERT's
     ...ForMultipleChoice           a pooled encoder and classifier: 1 x hidden
     T5EncoderModel                 T5's shared embedding and encoder alone
+    T5ForSequenceClassification    T5Model under 'transformer', classification_head.dense
+                                   (hidden x hidden) and .out_proj (labels x hidden), biased
+    T5ForTokenClassification       T5EncoderModel under 'transformer', classifier (labels x hidden)
+    T5ForQuestionAnswering         T5Model at the top, qa_outputs: labels x hidden, biased
     GPT2DoubleHeadsModel           GPT-2's LM head and multiple_choice_head.summary (1 x hidden)
 
 The base model sits under an attribute whose name varies by class (LlamaForSequenceClassification
@@ -60,6 +64,9 @@ HEADS.update({("bert", SEQ): ("bert", "pooled classifier"),
               ("roberta", MC): ("roberta", "pooled choice"),
               ("distilbert", MC): ("distilbert", "pre-classifier choice"),
               ("t5", "EncoderModel"): ("", "encoder only"),
+              ("t5", SEQ): ("transformer", "classification head"),
+              ("t5", TOKEN): ("transformer", "encoder classifier"),
+              ("t5", QA): ("", "qa per label"),
               ("gpt2", "DoubleHeadsModel"): ("transformer", "double heads")})
 # The families issue 14 added: BERT-shaped encoders (base model attribute, and whether the
 # sequence classifier sits on the pooler, as BERT's, or on a dense layer, as RoBERTa's)
@@ -139,7 +146,7 @@ def build_head(family: str, c: Config, base: Assembly, arch: str, n_labels: int,
     pooled = kind in POOLED
     rows = [r for r in base.rows
             if pooled or not any(t.name.startswith("pooler.") for t in r.tensors)]
-    if kind in ("encoder only", "encoder projected classifier"):
+    if kind in ("encoder only", "encoder classifier", "encoder projected classifier"):
         rows = [r for r in rows if not any(t.name.startswith("decoder.") for t in r.tensors)]
     if kind == "vision classifier":  # the vision tower alone, as CLIPVisionModel keeps it
         rows = [r for r in rows if all(t.name.startswith("vision_model.") for t in r.tensors)]
@@ -167,6 +174,9 @@ def build_head(family: str, c: Config, base: Assembly, arch: str, n_labels: int,
         "pre-classifier choice": lambda: linear("pre_classifier", h, h, True) +
         linear("classifier", 1, h, True),
         "encoder only": lambda: [],
+        "classification head": lambda: linear("classification_head.dense", h, h, True) +
+        linear("classification_head.out_proj", n_labels, h, True),
+        "encoder classifier": lambda: linear("classifier", n_labels, h, True),
         "double heads": lambda: _summary(c, h),
         **_more_kinds(c, h, n_labels),
     }
@@ -200,8 +210,8 @@ def _more_kinds(c: Config, h: int, n: int) -> dict[str, Callable[[], list[Tensor
     n x p; prediction head (ModernBERT): head.dense h x h and head.norm, then n x h; summary
     (ELECTRA): sequence_summary.summary h x h, then 1 x h; projected (wav2vec 2.0, HuBERT,
     Whisper's encoder): projector proj x h, n x proj, and one weight per layer and the
-    embeddings (L + 1) with use_weighted_layer_sum; classification head (BART): dense d x d,
-    out_proj n x d; DINOv2: n x 2h (the class token beside the mean of the patch tokens).
+    embeddings (L + 1) with use_weighted_layer_sum (BART's classification head is T5's, above);
+    DINOv2: n x 2h (the class token beside the mean of the patch tokens).
     """
     def pooler(labels: int) -> list[Tensor]:
         p = c.int("pooler_hidden_size", None) or h
@@ -230,8 +240,6 @@ def _more_kinds(c: Config, h: int, n: int) -> dict[str, Callable[[], list[Tensor
         "ctc": lambda: linear("lm_head", c.int("vocab_size"), h, True),
         "projected classifier": projected,
         "encoder projected classifier": projected,
-        "classification head": lambda: linear("classification_head.dense", h, h, True) +
-        linear("classification_head.out_proj", n, h, True),
     }
 
 

@@ -13,6 +13,9 @@ def run(argv: list[str]) -> str:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: "
                    "127.0.0.1, this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--no-hub", action="store_true", help="no POST /api/hub: the server reads "
+                   "no model from the Hugging Face Hub (by default it does where huggingface_hub "
+                   "is installed, from HF_ENDPOINT, without a token)")
     args = p.parse_args(argv)
     if not 0 <= args.port <= 65535:
         raise NnsizeError(f"--port {args.port}: a TCP port is a number from 0 to 65535")
@@ -29,7 +32,7 @@ def run(argv: list[str]) -> str:
     print(f"nnsize web calculator on http://{args.host}:{args.port}/ (Ctrl+C stops it)",
           flush=True)
     try:
-        serve(create_app(), args.host, args.port)
+        serve(create_app(hub=False if args.no_hub else None), args.host, args.port)
     except OSError as e:  # the port taken, an address not of this machine
         raise NnsizeError(f"cannot serve on {args.host}:{args.port} ({e.strerror or e})") from e
     return ""

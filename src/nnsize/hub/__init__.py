@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 __all__ = ["HubName", "count", "parse"]
 
 
-def count(name: HubName, base: bool = False, part: str = "both") -> Report:
+def count(name: HubName, base: bool = False, part: str = "both",
+          anonymous: bool = False) -> Report:
     from .repo import count as count_repo
 
-    return count_repo(name, base, part)
+    return count_repo(name, base, part, anonymous)

@@ -36,7 +36,15 @@ WORKERS = 8  # shard headers read at once
 
 
 class HubError(NnsizeError):
-    """A Hub name that cannot be read: no such repo, gated, offline with nothing cached..."""
+    """A Hub name that cannot be read: no such repo, gated, offline with nothing cached...
+
+    status: the HTTP status the web API answers it with (404 no such repo, revision or file;
+    401 gated without a token, 403 with one not granted; 502 the Hub unreachable or failing,
+    with nothing cached; 400 anything else about the repo)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def _transport_error() -> type[Exception]:
@@ -54,7 +62,7 @@ def _truthy(value: str | None) -> bool:
 class Remote:
     """A repo on the Hub, read through huggingface_hub's session, cache and settings."""
 
-    def __init__(self, name: HubName) -> None:
+    def __init__(self, name: HubName, anonymous: bool = False) -> None:
         try:
             import huggingface_hub  # noqa: F401
         except ImportError as e:
@@ -69,7 +77,11 @@ class Remote:
         self.cache_dir = os.environ.get("HF_HUB_CACHE") or os.path.join(home, "hub")
         self.own_cache = os.environ.get("NNSIZE_CACHE") or os.path.join(home, "nnsize")
         self.offline = constants.is_offline_mode() or _truthy(os.environ.get("HF_HUB_OFFLINE"))
-        self.token = get_token()
+        # anonymous: no token, whatever HF_TOKEN says (a server reading names its visitors
+        # send must not lend them its operator's access to gated and private repos)
+        self.anonymous = anonymous
+        # False, not None: None would make huggingface_hub send the stored token anyway
+        self.token: str | bool | None = False if anonymous else get_token()
         self.transfer = Transfer()
         self.revision = name.revision or "main"
         self.offline_reason = "HF_HUB_OFFLINE is set" if self.offline else ""
@@ -104,24 +116,27 @@ class Remote:
 
         repo = self.name.repo
         if isinstance(e, errors.GatedRepoError):
-            how = ("the token given has not been granted access: accept the model's terms on "
+            how = ("this server reads the Hub without a token: count it with the nnsize "
+                   "command, HF_TOKEN set, after accepting the model's terms on its page "
+                   f"({self.endpoint}/{repo})" if self.anonymous else
+                   "the token given has not been granted access: accept the model's terms on "
                    f"its page ({self.endpoint}/{repo})" if self.token else
                    "give a token: set HF_TOKEN=hf_... or run 'hf auth login', after accepting "
                    f"the model's terms on its page ({self.endpoint}/{repo})")
-            return HubError(f"{repo} is a gated repo: {how}")
+            return HubError(f"{repo} is a gated repo: {how}", 403 if self.token else 401)
         if isinstance(e, errors.RevisionNotFoundError):
             return HubError(f"{repo} has no revision {self.revision!r} (a branch, a tag or a "
-                            f"commit)")
+                            f"commit)", 404)
         if isinstance(e, errors.RepositoryNotFoundError):
-            private = "" if self.token else " (if it is private, set HF_TOKEN)"
-            return HubError(f"{repo}: no such model repo on {self.endpoint}{private}")
+            private = "" if self.token or self.anonymous else " (if it is private, set HF_TOKEN)"
+            return HubError(f"{repo}: no such model repo on {self.endpoint}{private}", 404)
         if isinstance(e, (errors.EntryNotFoundError, errors.RemoteEntryNotFoundError)):
-            return HubError(f"{repo}: {what} is not in revision {self.revision!r}")
+            return HubError(f"{repo}: {what} is not in revision {self.revision!r}", 404)
         if isinstance(e, errors.HfHubHTTPError):
             status = e.response.status_code if e.response is not None else "?"
-            return HubError(f"{repo}: {self.endpoint} answered HTTP {status} for {what}")
+            return HubError(f"{repo}: {self.endpoint} answered HTTP {status} for {what}", 502)
         return HubError(f"{repo}: cannot reach {self.endpoint} ({type(e).__name__}: "
-                        f"{str(e)[:120] or 'no answer'}), and {what} is not in the cache")
+                        f"{str(e)[:120] or 'no answer'}), and {what} is not in the cache", 502)
 
     def _get_json(self, url: str, what: str) -> Any:
         from huggingface_hub import get_session, hf_raise_for_status
@@ -205,7 +220,7 @@ class Remote:
         cached = self._cached_snapshot()
         if cached is None:
             raise HubError(f"{self.name}: offline ({self.offline_reason}) and nothing of it is "
-                           f"cached; run once with the network to cache it")
+                           f"cached; run once with the network to cache it", 503)
         return cached
 
     def _cached_snapshot(self) -> Snapshot | None:
@@ -255,7 +270,7 @@ class Remote:
             return _read_small(cached, filename)
         if self.offline:
             raise HubError(f"{self.name}: offline ({self.offline_reason}) and its {filename} is "
-                           f"not cached")
+                           f"not cached", 503)
         try:
             path = hf_hub_download(self.name.repo, filename, revision=commit,
                                    cache_dir=self.cache_dir, token=self.token,
@@ -289,7 +304,7 @@ class Remote:
             return folder.head(os.path.basename(downloaded), commit, read, chunk)
         if self.offline:
             raise HubError(f"{self.name}: offline ({self.offline_reason}) and the header of "
-                           f"{filename} is not cached")
+                           f"{filename} is not cached", 503)
         try:
             stream = RangeStream(self, filename, commit, chunk)
             result = read(stream, stream.size)

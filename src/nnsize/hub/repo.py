@@ -43,9 +43,11 @@ QUANT = re.compile(r"(?<![A-Za-z0-9])((?:I?Q[0-9][A-Za-z0-9_]*?)|BF16|F16|F32|MX
 LIMIT = 20  # names listed per kind of difference
 
 
-def count(name: HubName, base: bool = False, part: str = "both") -> Report:
-    """The report of a Hub model (part: both, or only its config's count or its checkpoint's)."""
-    return count_source(Remote(name), base, part)
+def count(name: HubName, base: bool = False, part: str = "both",
+          anonymous: bool = False) -> Report:
+    """The report of a Hub model (part: both, or only its config's count or its checkpoint's);
+    anonymous: read without a token, whatever HF_TOKEN says (as the web server does)."""
+    return count_source(Remote(name, anonymous), base, part)
 
 
 def is_model_folder(path: str) -> bool:
@@ -196,7 +198,7 @@ def _gguf(remote: Source, snap: Snapshot, ggufs: list[str]) -> Report:
                   and m.group(1).upper() == name.quant.upper()]
         if not chosen:
             raise HubError(f"{name.repo} has no {name.quant} GGUF file; it has "
-                           f"{', '.join(quants(ggufs)) or ', '.join(ggufs)}")
+                           f"{', '.join(quants(ggufs)) or ', '.join(ggufs)}", 404)
     stored: list[Any] = []
     metadata: dict[str, Any] = {}
     sizes, prefixes = 0, 0

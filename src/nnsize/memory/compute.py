@@ -61,7 +61,9 @@ def compute(report: Report, context: int) -> Compute:
     """
     d = report.decoder
     if d is None:
-        raise NnsizeError("compute per token is for language models counted from a config")
+        refused = report.stored.get("planner_refused")  # built by transformers: see fallback
+        raise NnsizeError(f"cannot count its compute: {refused}" if refused else
+                          "compute per token is for language models counted from a config")
     if context < 1:
         raise NnsizeError("context must be at least 1")
     if d.state_values and not d.scan_values:

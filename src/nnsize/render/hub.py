@@ -52,3 +52,20 @@ def difference_lines(d: dict[str, Any]) -> list[str]:
     out += reasons
     out.append(f"  'nnsize diff {name}' lists them all.")
     return out
+
+
+def comparison(stored: dict[str, Any]) -> str:
+    """For a Hub model: where it was read from, and its config against its checkpoint (or why
+    there is no such comparison), as the page shows it beside the report."""
+    lines = hub_lines(stored["hub"], stored) if "hub" in stored else []
+    if "differences" in stored:
+        lines += difference_lines(stored["differences"])
+    elif "config_error" in stored:
+        lines.append(f"The config could not be counted ({stored['config_error']}); the count "
+                     f"is what the checkpoint stores.")
+    elif "checkpoint" in stored:
+        lines.append(f"No checkpoint to compare the config with: the repo has "
+                     f"{stored['checkpoint']}.")
+    elif stored.get("format") == "gguf":
+        lines.append("A GGUF file: counted from its header; it has no config to compare with.")
+    return "\n".join(line for line in lines if line)

@@ -142,6 +142,9 @@ def stored_lines(stored: dict[str, Any]) -> list[str]:
     if "counted_with" in stored:
         lines.append(f"Counted by building {stored['counted_with']} on the meta device (no "
                      f"memory allocated), in {stored['build_ms']:,} ms")
+    if "planner_refused" in stored:
+        lines.append(f"The memory planner, compute and speed refuse it: "
+                     f"{stored['planner_refused']}")
     if "hub" in stored:
         lines += hub_lines(stored["hub"], stored)
     if "config_error" in stored:

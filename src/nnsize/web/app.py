@@ -2,7 +2,8 @@
 
 The API counts what it is sent and nothing else: it opens no path it is given (a network is a
 shorthand, a spec object, a config object, a preset name or the header bytes of a checkpoint),
-writes nothing to disk, and answers bad input with a 4xx carrying the CLI's message.  Requests
+writes nothing to disk (but the Hub cache, for /api/hub: web/hub.py), and answers bad input with a
+4xx carrying the CLI's message.  Requests
 are limited in size (1 MiB for JSON, 16 MiB for checkpoint headers) and in time (guard.py; all
 documented in the README).
 """
@@ -22,6 +23,7 @@ from ..importers import FORMATS
 from ..model import Report
 from ..version import __version__
 from .guard import HEADER_LIMIT, JSON_LIMIT, PLAN_LIMIT, REQUEST_SECONDS, Guard
+from .hub import NAME_LIMIT, HubRequest
 
 __all__ = ["HEADER_LIMIT", "JSON_LIMIT", "create_app"]
 
@@ -103,7 +105,7 @@ def _plan_request() -> type[BaseModel]:
         "config": (dict[str, Any] | None, None),
         "preset": (str | None, Field(None, max_length=200)),
         "checkpoint": (CheckpointHeader | None, None),
-        "hub": (str | None, Field(None, max_length=200)),  # a Hub model's name
+        "hub": (str | None, Field(None, max_length=NAME_LIMIT)),  # a Hub model's name
         **{f.name: _setup_field(f) for f in setup_fields()},
         "gpu": (str | None, Field(None, max_length=40, examples=["rtx-4090", "24GiB"])),
     }
@@ -171,14 +173,17 @@ def _checkpoint(fmt: str, data: bytes, file_size: int, name: str) -> Report:
     return report
 
 
-def _plan_model(body: Any) -> Report:
+def _plan_model(body: Any, hub: bool = False) -> Report:
     given = [x for x in (body.network, body.spec, body.config, body.preset, body.checkpoint,
                          body.hub) if x is not None]
     if len(given) != 1:
         raise NnsizeError("give exactly one of: network, spec, config, preset, checkpoint, hub")
     if body.hub is not None:
-        raise NnsizeError("this server has no Hub reader: a model by name is counted where "
-                          "nnsize reads the Hub")
+        if not hub:
+            raise NnsizeError("hub: this server reads no model from the Hugging Face Hub")
+        from .hub import count_hub
+
+        return count_hub(body.hub)
     if body.checkpoint is not None:
         import base64
         import binascii
@@ -213,11 +218,11 @@ def _growth(network: str) -> dict[str, Any]:
     return strings(growth_dict([by_width, by_depth]))  # type: ignore[no-any-return]
 
 
-def _memory(body: Any) -> dict[str, Any]:
+def _memory(body: Any, hub: bool = False) -> dict[str, Any]:
     from ..memory import fit, plan
     from ..render.json import fit_dict, plan_dict, strings
 
-    report = _plan_model(body)
+    report = _plan_model(body, hub)
     setup = _setup(body)
     if body.gpu is None:
         return {"plan": strings(plan_dict(plan(report, setup)))}
@@ -307,7 +312,20 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def create_app() -> FastAPI:
+# what POST /api/hub may answer besides 400 (hub/fetch.HubError's statuses)
+HUB_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Detail, "description": "A gated repo (this server reads without a token)"},
+    404: {"model": Detail, "description": "No such repo, revision, file or GGUF quantization"},
+    502: {"model": Detail, "description": "The Hub could not be reached, nothing cached"},
+    503: {"model": Detail, "description": "HF_HUB_OFFLINE is set and the model is not cached"},
+}
+
+
+def create_app(hub: bool | None = None) -> FastAPI:
+    """The app; hub: whether it has POST /api/hub (None: where huggingface_hub is installed)."""
+    from .hub import available
+
+    hub = available() if hub is None else hub
     app = FastAPI(title="nnsize", version=__version__,
                   description="Exact sizes of neural networks: parameters layer by layer, "
                               "memory at every precision, compute.  Every request must arrive "
@@ -316,7 +334,8 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(NnsizeError)
     async def bad_input(request: Request, e: NnsizeError) -> JSONResponse:
-        return JSONResponse({"detail": str(e)}, status_code=400)
+        # 400, or what a Hub error says it is (hub/fetch.HubError: 404, 401, 502...)
+        return JSONResponse({"detail": str(e)}, status_code=getattr(e, "status", 400))
 
     @app.exception_handler(RecursionError)
     async def too_deep(request: Request, e: RecursionError) -> JSONResponse:
@@ -355,7 +374,7 @@ def create_app() -> FastAPI:
     def memory(body: PlanRequest) -> dict[str, Any]:  # type: ignore[valid-type]
         """Memory for inference or training, line by line (counts as strings), and, given a
         gpu, whether it fits: the largest batch, the longest context, the fewest GPUs."""
-        return _memory(body)
+        return _memory(body, hub)
 
     @app.post("/api/speed")
     def speed(body: SpeedRequest) -> dict[str, Any]:  # type: ignore[valid-type]
@@ -378,6 +397,20 @@ def create_app() -> FastAPI:
 
         result = train(_language_model(body), _from_body(TrainingSetup, training_fields(), body))
         return strings(training_dict(result))  # type: ignore[no-any-return]
+
+    if hub:
+        @app.post("/api/hub", responses=HUB_ERRORS)
+        def hub_model(body: HubRequest, numbers: Numbers = "int") -> dict[str, Any]:
+            """Count a model on the Hugging Face Hub by its name, as 'nnsize NAME' does: its
+            config.json and its safetensors headers (or a GGUF file's header), never its
+            weights, read from the configured endpoint (HF_ENDPOINT) without a token.  Answers
+            the report, the page's view, and 'comparison': the config against the checkpoint,
+            in words."""
+            from ..render.hub import comparison
+            from .hub import count_hub
+
+            report = count_hub(body.name, body.base)
+            return {**_answer(report, numbers), "comparison": comparison(report.stored)}
 
     @app.get("/api/dtypes")
     def dtypes() -> list[dict[str, str]]:

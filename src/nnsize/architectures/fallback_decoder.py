@@ -1,0 +1,138 @@
+"""The planner's view (model.Decoder) of a decoder-only language model transformers built on the
+meta device (fallback.py): read from the config object transformers made, its attribute_map
+aliases and its defaults resolved, and checked against the tensors of the model it built.
+
+    layers, hidden, heads, vocab, intermediate   num_hidden_layers, hidden_size,
+                                                 num_attention_heads, vocab_size,
+                                                 intermediate_size: required, never defaulted
+    kv heads                                     num_key_value_heads; absent, the heads
+    head_dim                                     head_dim; absent, hidden / heads
+                                                 and always: layer 0's key projection (k_proj,
+                                                 key, k) has kv heads x head_dim rows
+    windows                                      layer_types (full_attention, sliding_attention
+                                                 with sliding_window); a sliding_window without
+                                                 layer_types is refused (which layers use it?)
+
+Refused, by the key's name, whatever would change the KV cache or the compute in a way the
+planner does not model: mixture-of-experts keys, latent attention (kv_lora_rank), chunked or
+shared caches, other layer types (linear attention, state-space), layers that differ.  The count
+itself stands; only the planner refuses (fallback.py keeps the reason).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..errors import SpecError, shown
+from ..model import AttentionLayer, Decoder, Layers, Tensor
+
+REQUIRED = ("num_hidden_layers", "hidden_size", "num_attention_heads", "vocab_size",
+            "intermediate_size")
+# keys that change the cache or the compute beyond what Decoder says (a value that is unset,
+# 0, False or None leaves the model as the planner sees it)
+UNMODELLED = ("kv_lora_rank", "q_lora_rank", "attention_chunk_size", "num_kv_shared_layers",
+              "cross_attention_layers", "layers_block_type", "hybrid_override_pattern",
+              "attn_layer_period", "block_types", "linear_num_value_heads", "mamba_d_state",
+              "ssm_cfg")
+LAYER_KINDS = ("full_attention", "sliding_attention")
+# layer 0's key projection, inside an attention module (an xLSTM's mLSTM has a 'k' too)
+_KEY = re.compile(r"^(?P<prefix>.*?\.)0\.(?:.*\.)?\w*att\w*\.(?:.*\.)?(?:k_proj|key|k)\.weight$")
+_INDEXED = re.compile(r"\.layers?\.(\d+)\.")
+
+
+def decoder_of(config: Any, tensors: list[Tensor]) -> Decoder:
+    """The Decoder of the model built from config (tensors: its own), or SpecError naming the
+    key the planner would have to guess."""
+    kind = type(config).__name__
+    values = {}
+    for key in REQUIRED:
+        value = getattr(config, key, None)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise SpecError(f"the planner needs {key}, which {kind} does not give "
+                            f"(got {shown(value)}); nnsize does not guess it")
+        values[key] = value
+    for key in UNMODELLED:
+        if getattr(config, key, None) not in (None, 0, False, [], ()):
+            raise SpecError(f"{key} = {shown(getattr(config, key))}: the planner does not model "
+                            f"it for {kind}, and does not plan such a model as another")
+    for key, value in config.to_dict().items():
+        if "expert" in key and isinstance(value, int) and not isinstance(value, bool) \
+                and value > 0:
+            raise SpecError(f"{key} = {value}: a mixture of experts built by transformers; the "
+                            f"planner needs its routing, which nnsize reads only for the "
+                            f"families it builds")
+    hidden, heads = values["hidden_size"], values["num_attention_heads"]
+    key_rows = _key_rows(tensors)
+    kv = getattr(config, "num_key_value_heads", None)
+    head_dim = getattr(config, "head_dim", None)
+    if head_dim is None:
+        if hidden % heads or key_rows is None or \
+                key_rows != (kv if isinstance(kv, int) else heads) * (hidden // heads):
+            raise SpecError(f"the planner needs head_dim, which {kind} does not give, and "
+                            f"hidden_size / num_attention_heads = {hidden} / {heads} is not "
+                            f"confirmed by the model's key projection; nnsize does not guess it")
+        head_dim = hidden // heads
+    if kv is None:
+        if key_rows is None or key_rows != heads * head_dim:
+            raise SpecError(f"the planner needs num_key_value_heads, which {kind} does not give, "
+                            f"and the model's key projection does not show it; nnsize does not "
+                            f"guess it")
+        kv = heads
+    for key, value in (("num_key_value_heads", kv), ("head_dim", head_dim)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise SpecError(f"{key} must be a positive whole number, got {shown(value)}")
+    if key_rows != kv * head_dim:  # attention of another kind (fused, recurrent, none)
+        found = "no key projection of its own" if key_rows is None else \
+            f"a key projection of {key_rows:,} rows"
+        raise SpecError(f"layer 0 of {kind}'s model has {found}, not num_key_value_heads x "
+                        f"head_dim = {kv} x {head_dim}: the planner does not know its cache")
+    if _layers_differ(tensors):
+        raise SpecError(f"{kind}'s layers are not all alike (attention and other kinds of "
+                        f"layer?): the planner does not plan such a model")
+    layers = _layers(config, values["num_hidden_layers"], heads, kv, head_dim, kind)
+    return Decoder(hidden, values["intermediate_size"], values["vocab_size"], layers)
+
+
+def _key_rows(tensors: list[Tensor]) -> int | None:
+    """Rows of layer 0's key projection (kv heads x head_dim), where it has one of its own."""
+    for t in tensors:
+        if _KEY.match(t.name) and len(t.shape) == 2:
+            return t.shape[0]
+    return None
+
+
+def _layers_differ(tensors: list[Tensor]) -> bool:
+    shapes: dict[int, list[tuple[str, tuple[int, ...]]]] = {}
+    for t in tensors:
+        m = _INDEXED.search(t.name)
+        if m:
+            rest = t.name[m.end():]
+            shapes.setdefault(int(m.group(1)), []).append((rest, t.shape))
+    return len({tuple(v) for v in shapes.values()}) > 1
+
+
+def _layers(config: Any, n: int, heads: int, kv: int, head_dim: int, kind: str) -> Layers:
+    types = getattr(config, "layer_types", None)
+    window = getattr(config, "sliding_window", None)
+    full = AttentionLayer(heads, kv, head_dim, head_dim)
+    if types is None:
+        if window is not None and getattr(config, "use_sliding_window", True) is not False:
+            raise SpecError(f"sliding_window = {shown(window)} without layer_types: which of "
+                            f"{kind}'s layers slide is not said; nnsize does not guess it")
+        return Layers.periodic((full,), n)
+    if not isinstance(types, (list, tuple)) or len(types) != n:
+        raise SpecError(f"layer_types must list the {n:,} layers, got {shown(types)}")
+    out = []
+    for i, t in enumerate(types):
+        if t not in LAYER_KINDS:
+            raise SpecError(f"layer_types[{i}] = {shown(t)}: the planner knows "
+                            f"{', '.join(LAYER_KINDS)}")
+        if t == "sliding_attention":
+            if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+                raise SpecError(f"layer_types[{i}] slides, but sliding_window is "
+                                f"{shown(window)}")
+            out.append(AttentionLayer(heads, kv, head_dim, head_dim, window))
+        else:
+            out.append(full)
+    return Layers.of(out)

@@ -1,0 +1,62 @@
+"""POST /api/hub: a model on the Hugging Face Hub by its name, counted by the server through the
+code the command line uses (hub/), with its config-versus-checkpoint comparison.
+
+    the name       hub/name.py's parser, as if written hf:NAME: never a local path, and nothing
+                   but org/name[@revision][:QUANT] (no URL, so no other host than HF_ENDPOINT's)
+    the token      none: the server reads as an anonymous visitor, whatever HF_TOKEN says, so
+                   it lends no one its operator's access to gated or private repos
+    the time       guard.Guard's deadline, as every request
+    the errors     hub/fetch.HubError's status: 404 no such repo, revision, file or GGUF
+                   quantization; 401 gated; 502 the Hub unreachable with nothing cached; 503
+                   HF_HUB_OFFLINE with nothing cached; 400 the rest
+
+The endpoint exists where huggingface_hub is installed (the 'hub' extra), unless the app is made
+without it (create_app(hub=False), nnsize serve --no-hub); the page shows its tab only then.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+if TYPE_CHECKING:
+    from ..hub.name import HubName
+    from ..model import Report
+
+# a repo id (96 + 1 + 96), a revision (255), a quantization (64), their separators, "hf:"
+NAME_LIMIT = 520
+
+
+class HubRequest(BaseModel):
+    """A Hub model's name ('Qwen/Qwen3-0.6B', 'org/name@revision', 'org/name-GGUF:Q4_K_M')."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(max_length=NAME_LIMIT, examples=["Qwen/Qwen3-0.6B"])
+    base: StrictBool = False
+
+
+def available() -> bool:
+    """Whether huggingface_hub can be imported (without importing it)."""
+    return importlib.util.find_spec("huggingface_hub") is not None
+
+
+def hub_name(text: str) -> HubName:
+    """The Hub name text stands for, read as hf:text: a name, never a path of the server's."""
+    from ..errors import SpecError
+    from ..hub.name import PREFIX, parse
+
+    text = text.strip()
+    if not text:
+        raise SpecError("name: give a model's name on the Hub, such as Qwen/Qwen3-0.6B")
+    name = parse(text if text.startswith(PREFIX) else PREFIX + text)
+    assert name is not None  # a forced name parses or raises
+    return name
+
+
+def count_hub(text: str, base: bool = False) -> Report:
+    """The report of the Hub model text names, read anonymously (see above)."""
+    from ..hub import count
+
+    return count(hub_name(text), base, anonymous=True)
