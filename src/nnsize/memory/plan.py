@@ -19,7 +19,8 @@ from ..errors import NnsizeError
 from ..model import Report, numel
 from ..precision import FLOATS, Precision, find
 from .bits import to_bytes
-from .setup import KEEP, Setup
+from .setup import Setup
+from .weights import KEEP
 
 
 @dataclass(frozen=True)
