@@ -182,18 +182,19 @@ NOTES: dict[str, Any] = {
                                  f"through a sliding window and keep window - 1 past tokens"),
     "encoder_decoder": lambda t: (
         f"Encoder-decoder: cross-attention caches {t['encoder_tokens']:,} encoder tokens in "
-        f"every decoder layer (" + ("as asked, --encoder-length" if t["asked"] else
+        f"every decoder layer (" + ("as asked" if t["asked"] else
                                     "the encoder's fixed length" if t["fixed"] else
-                                    "as many as the context; --encoder-length sets it") +
+                                    "as many as the context; the encoder length setting changes it") +
         "); one forward pass's workspace is not estimated for encoder-decoders"),
     "images": lambda t: (f"Images: {t['images']:,} x {t['tokens']:,} tokens each join the "
                          f"{t['text']:,} text tokens: a context of {t['context']:,} for the KV "
                          f"cache and compute (the vision tower's own work is not in them)"),
-    "engine": lambda t: "Engine: " + engine_text(t["engine"]) + " (--engine, --chunk)",
+    "engine": lambda t: "Engine: " + engine_text(t["engine"]) + " (the engine and chunk settings)",
     "layer_dtypes_ignored": lambda t: (
         f"Layer dtype arguments ({', '.join(t['dtypes'])}) are not applied to a training plan: "
         f"every parameter, gradient and optimizer state is counted at the training precision "
-        f"(--dtype, --mixed-precision); inference plans keep those layers in their own dtype"),
+        f"(the precision and mixed-precision settings); inference plans keep those layers in "
+        f"their own dtype"),
     "gguf_file": lambda t: (
         f"GGUF file: the weights line is the tensor data of its {t['tensors']:,} tensors (as "
         f"llama.cpp loads them); the file also holds its header and metadata, the tokenizer "
@@ -201,9 +202,9 @@ NOTES: dict[str, Any] = {
         + (f", and {t['padding']:,} bytes of 32-byte alignment padding" if t["padding"] else "")
         + ", not counted here"),
     "training_setup": lambda t: (
-        f"Assumed: {_run(t['mode'], t['master'], t['precision'].name)} (--mixed-precision), "
-        f"{t['attention']} attention (--attention), activation checkpointing "
-        f"{'on' if t['checkpointing'] else 'off'} (--checkpointing)"),
+        f"Assumed: {_run(t['mode'], t['master'], t['precision'].name)} (mixed precision), "
+        f"{t['attention']} attention, activation checkpointing "
+        f"{'on' if t['checkpointing'] else 'off'}: each a setting of its own"),
 }
 
 
