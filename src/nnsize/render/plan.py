@@ -184,7 +184,7 @@ NOTES: dict[str, Any] = {
         f"Encoder-decoder: cross-attention caches {t['encoder_tokens']:,} encoder tokens in "
         f"every decoder layer (" + ("as asked" if t["asked"] else
                                     "the encoder's fixed length" if t["fixed"] else
-                                    "as many as the context; the encoder length setting changes it") +
+                                    "as long as the context; the encoder length sets it") +
         "); one forward pass's workspace is not estimated for encoder-decoders"),
     "images": lambda t: (f"Images: {t['images']:,} x {t['tokens']:,} tokens each join the "
                          f"{t['text']:,} text tokens: a context of {t['context']:,} for the KV "
