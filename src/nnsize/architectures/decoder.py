@@ -397,7 +397,8 @@ def _period_runs(t: Traits, c: Config, window: int, layers: int) -> Windows:
                             f"(global) letters, such as 'LLLG', got {shown(raw)}")
         return _periodic(tuple(window if x == "L" else None for x in raw), layers)
     period = c.int(key, t.window_period) if key else t.window_period
-    sliding, full = ((window,), period - 1), ((None,), 1)
+    sliding: tuple[tuple[int | None, ...], int] = ((window,), period - 1)
+    full: tuple[tuple[int | None, ...], int] = ((None,), 1)
     period_runs = (full, sliding) if t.window_full == "first" else (sliding, full)
     if period <= 64:
         block = tuple(w for ws, n in period_runs for w in ws * n)
