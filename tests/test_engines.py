@@ -112,3 +112,40 @@ def test_transformers_prefill_workspace_against_a_real_forward(dtype: str) -> No
         dtype=dtype, batch=2, context=256)).lines}
     assert lines["decoder_workspace"] + lines["kv_cache"] == \
         pytest.approx(live.peak, rel=0.10)
+
+
+def test_one_registry_for_memory_fit_and_speed() -> None:
+    """nnsize.engines: one name list; each side where something published backs it."""
+    from nnsize.engines import ENGINES as PROFILES
+    from nnsize.memory.setup import setup_fields
+    from nnsize.speed import ENGINES as SPEED
+    from nnsize.speed.setup import speed_fields
+
+    names = tuple(PROFILES)
+    assert {"transformers", "vllm", "llama.cpp", "mlc", "exllama", "roofline"} == set(names)
+    memory_choices = next(f for f in setup_fields() if f.name == "engine").metadata["choices"]
+    speed_choices = next(f for f in speed_fields() if f.name == "engine").metadata["choices"]
+    assert memory_choices == speed_choices == names == tuple(SPEED)
+    # the memory side of llama.cpp and its speed side are one entry
+    cpp = PROFILES["llama.cpp"]
+    assert cpp.allocation is not None and cpp.allocation.chunk == 512
+    assert cpp.efficiency is not None and SPEED["llama.cpp"].bandwidth_share == \
+        cpp.efficiency.bandwidth_share
+    # no published figure: no number invented, the output says what stands in
+    assert PROFILES["vllm"].efficiency is None and not SPEED["vllm"].measured
+    assert (SPEED["vllm"].bandwidth_share, SPEED["vllm"].layer_overhead_s) == (1.0, 0.0)
+    assert PROFILES["mlc"].allocation is None and not engine("mlc").profiled
+
+
+def test_engines_without_a_side_say_so(capsys: pytest.CaptureFixture[str]) -> None:
+    from nnsize.cli import main
+
+    assert main(["speed", "llama-3.1-8b", "--gpu", "rtx-4090", "--engine", "vllm"]) == 0
+    out = capsys.readouterr().out
+    assert "no published speed measurement fitted for vllm" in out
+    assert "(vllm: no published measurement, the roofline)" in out
+    assert main(["memory", "llama-3.1-8b", "--engine", "exllama"]) == 0
+    assert "no published memory profile for exllama" in capsys.readouterr().out
+    assert main(["fit", "llama-3.1-8b", "--gpu", "rtx-4090", "--engine", "mlc"]) == 0
+    assert main(["memory", "llama-3.1-8b", "--engine", "vlm"]) == 2
+    assert "invalid choice: 'vlm'" in capsys.readouterr().err

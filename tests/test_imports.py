@@ -19,7 +19,8 @@ import pytest
 SRC = Path(__file__).parent.parent / "src" / "nnsize"
 
 LEVELS = [
-    ("errors", "units", "model", "precision", "spec", "version", "files"),
+    # engines: the engine registry, data that memory/ and speed/ both read
+    ("errors", "units", "model", "precision", "spec", "version", "files", "engines"),
     ("layers",),
     # diff sits with the sources: a pure comparison of two reports, which hub/ uses to say
     # where a model's config and its checkpoint differ

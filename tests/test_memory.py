@@ -268,6 +268,23 @@ def test_a_size_a_card_is_sold_as_reads_as_its_memory() -> None:
     assert find_gpu("48000MB").bytes == 48 * 10**9  # the decimal reading, asked for plainly
     assert find_gpu("50GB").bytes == 50 * 10**9  # no card is sold as 50 GB
     assert find_gpu("141GB").bytes == 141 * 10**9  # the H200's 141 GB are decimal already
+    # two cards are sold as 48 GB, both 48 GiB: the name says it read them so, naming both
+    assert "the cards sold as 48 GB (l40s, rtx-a6000), all 51,539,607,552 bytes" in gpu.name
+
+
+def test_apple_usable_memory_is_macos_gpu_limit() -> None:
+    """recommendedMaxWorkingSetSize: 2/3 of unified memory at or below 36 GiB (a 32 GiB M1 Max
+    reports 21,845.34 MiB: 32,768 x 2/3), 3/4 above (a 128 GiB Mac: 96 GiB)."""
+    from nnsize.gpus import GPUS
+
+    assert GPUS["m1-pro"].usable == 32 * 2**30 * 2 // 3  # 21,845.33 MiB
+    assert GPUS["m4-max-32"].usable == 36 * 2**30 * 2 // 3 == 24 * 2**30  # 36 GiB: 2/3
+    assert GPUS["m4-max"].usable == 96 * 2**30  # 128 GiB x 3/4
+    assert GPUS["rtx-a6000"].usable == 47 * 2**30  # 48 GiB less the CUDA context
+    from nnsize.cli import run
+
+    out = run(["fit", "llama-3.1-8b", "--gpu", "m4-max"])
+    assert "usable 96.00 GiB = 3/4 of it, macOS's GPU limit on unified memory" in out
 
 
 def test_deepspeeds_largest_layer_is_the_largest_module() -> None:
@@ -306,3 +323,23 @@ def test_weight_only_formats_follow_their_library(capsys: pytest.CaptureFixture[
     assert main(["memory", "mixtral-8x7b", "--dtype", "nf4", "--json"]) == 0
     how = json.loads(capsys.readouterr().out)["lines"][0]["how"]
     assert "what nf4 leaves unquantized" in how  # transformers 5: fused experts are not Linear
+
+
+def test_a_layers_dtype_argument_sets_its_parameter_memory() -> None:
+    """nn.Linear(16, 32, dtype=torch.float16) keeps its 544 parameters in 2 bytes each, whatever
+    the plan's --dtype; the Linear without one follows --dtype (fp32: 132 x 4)."""
+    torch = pytest.importorskip("torch")
+    from nnsize.memory import Setup, plan
+
+    spec = {"input_shape": [16], "layers": [
+        {"type": "Linear", "in_features": 16, "out_features": 32, "dtype": "float16"},
+        {"type": "Linear", "in_features": 32, "out_features": 4}]}
+    model = torch.nn.Sequential(torch.nn.Linear(16, 32, dtype=torch.float16),
+                                torch.nn.Linear(32, 4))
+    measured = sum(p.numel() * p.element_size() for p in model.parameters())
+    lines = {line.part: line for line in plan(nnsize.count(spec), Setup(dtype="fp32")).lines}
+    # (16 x 32 + 32) x 2 + (32 x 4 + 4) x 4 = 1,088 + 528 = 1,616
+    assert lines["weights"].bytes == measured == 1_616
+    assert lines["weights"].terms["own"] == [("fp16", 544)]
+    train = plan(nnsize.count(spec), Setup(dtype="fp32", train=True))
+    assert any(note.key == "layer_dtypes_ignored" for note in train.notes)

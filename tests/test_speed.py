@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import statistics
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,15 @@ import pytest
 import nnsize
 from nnsize.errors import NnsizeError
 from nnsize.gpus import GPUS, Link
-from nnsize.speed import ENGINES, Hardware, compute_precision, hardware, speed, training
+from nnsize.speed import (
+    ENGINES,
+    Hardware,
+    compute_precision,
+    hardware,
+    speed,
+    training,
+    weights_read,
+)
 
 # One decoder of each kind, small enough to add up by hand: hidden 32, 2 layers, 4 heads of 8.
 COMMON = {"vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2,
@@ -96,6 +105,28 @@ def test_expected_is_slower_than_the_roofline() -> None:
         assert s.decode.expected_s >= s.decode.roofline_s
         assert s.prefill.expected_s >= s.prefill.roofline_s
     assert hw.compute == "bf16"  # weight-only formats multiply at 16 bits
+
+
+def test_a_gguf_mix_is_read_at_the_bytes_memory_counts() -> None:
+    """One source of truth: speed reads memory.gguf_mix's tensors, less token_embd (a row per
+    token; Llama 3.1 8B's head is untied, so output.weight is read whole)."""
+    from nnsize.memory.gguf_mix import mix
+
+    report = nnsize.count("llama-3.1-8b")
+    m = mix(report, "Q4_K_M")
+    embd = next(t.bytes for t in m.tensors if t.name == "token_embd.weight")
+    # token_embd: 128,256 rows x 4,096 / 256 blocks x 144 bytes (Q4_K) = 295,501,824
+    assert embd == 128_256 * 16 * 144 == 295_501_824
+    s = speed(report, hardware(GPUS["rtx-4090"], "q4_k_m"), "q4_k_m", context=4096)
+    assert s.decode.weight_bytes == m.tensor_bytes - embd
+    assert s.dtype == "Q4_K_M" and s.gguf_mix and s.hardware.compute == "bf16"
+    moe = nnsize.count("qwen3-30b-a3b")
+    w = weights_read(moe, "q4_k_m")
+    m = mix(moe, "Q4_K_M")
+    embd = next(t.bytes for t in m.tensors if t.name == "token_embd.weight")
+    assert w.all == m.tensor_bytes - embd
+    # 8 of 128 experts a token: one token reads 1/16 of the expert bytes
+    assert w.experts[0][1] == Fraction(8, 128)
 
 
 def test_compute_precision() -> None:
@@ -283,7 +314,7 @@ def test_train_time_command(capsys: pytest.CaptureFixture[str]) -> None:
     (["speed", "llama-3.1-8b", "--bandwidth", "500GB", "--tflops", "5"], "bytes per second"),
     (["speed", "llama-3.1-8b", "--gpu", "t4", "--tflops", "inf"], "--tflops"),
     (["speed", "llama-3.1-8b", "--gpu", "t4", "--context", "99999999999"], "--context"),
-    (["speed", "llama-3.1-8b", "--gpu", "t4", "--dtype", "q4_k_m"], "unknown precision"),
+    (["speed", "llama-3.1-8b", "--gpu", "t4", "--dtype", "q4_k_q"], "unknown precision"),
     (["train-time", "llama-3.1-8b", "--gpu", "t4", "--tokens", "lots"], "--tokens"),
     (["train-time", "llama-3.1-8b", "--gpu", "t4", "--mfu", "40"], "--mfu"),
 ])
@@ -303,6 +334,8 @@ GOLDEN_CASES = {
     "speed_tp.txt": ["speed", "deepseek-v3", "--gpu", "h100-80gb", "--gpus", "8", "--dtype",
                      "fp8", "--batch", "32"],
     "speed.json": ["speed", "qwen3-30b-a3b", "--gpu", "m2-ultra", "--json"],
+    "speed_gguf.txt": ["speed", "llama-3.1-8b", "--gpu", "rtx-4090", "--dtype", "q4_k_m",
+                       "--context", "4096"],
     "train_time.txt": ["train-time", "llama-3.1-8b", "--tokens", "15T", "--gpu", "h100-80gb",
                        "--gpus", "1024", "--mfu", "0.4"],
 }

@@ -1,7 +1,12 @@
 """Accelerators and their memory: the vendor's number, and what a program can use of it.
 
 Usable memory is the vendor's capacity less 1 GiB for the CUDA (or ROCm) context and the
-allocator's reserve: an assumption, stated in every answer that uses it.  Capacities are the
+allocator's reserve: an assumption, stated in every answer that uses it.  On Apple's unified
+memory the GPU may use what macOS recommends, Metal's recommendedMaxWorkingSetSize: 3/4 of the
+memory above 36 GiB, 2/3 at or below (a 32 GiB M1 Max reports 21,845.34 MiB = 2/3 x 32 GiB:
+ggml-org/llama.cpp#2011 and ollama/ollama#434; a 128 GiB Mac about 96 GiB = 3/4,
+https://stencel.io/posts/apple-silicon-limitations-with-usage-on-local-llm%20.html); more
+only with `sudo sysctl iogpu.wired_limit_mb`.  Also an assumption, stated.  Capacities are the
 vendors' published specifications (binary GiB where the vendor means 2^30, decimal GB where it
 says GB: an H100's "80GB" HBM3 is 80 GiB of memory chips, an H200's "141GB" is 141 x 10^9 bytes).
 
@@ -21,6 +26,7 @@ from dataclasses import dataclass
 from .errors import NnsizeError
 
 RESERVED = 2**30  # the CUDA context and the allocator's reserve
+APPLE_SMALL = 36 * 2**30  # at or below: macOS lets the GPU wire 2/3 of memory, above: 3/4
 
 
 @dataclass(frozen=True)
@@ -42,9 +48,14 @@ class GPU:
     spec_source: str = ""  # where bandwidth and peaks come from, if not `source`
     link: Link | None = None  # between cards of one machine, for tensor parallelism
     note: str = ""  # how a figure was derived, where it is not the vendor's number
+    unified: bool = False  # Apple's unified memory: macOS caps what the GPU may wire
 
     @property
     def usable(self) -> int:
+        """What a program may use: capacity less the CUDA context, or on Apple's unified memory
+        macOS's recommendedMaxWorkingSetSize (3/4 above 36 GiB, 2/3 at or below)."""
+        if self.unified:
+            return self.bytes * 3 // 4 if self.bytes > APPLE_SMALL else self.bytes * 2 // 3
         return self.bytes - RESERVED
 
     def peak(self, precision: str) -> int | None:
@@ -95,7 +106,7 @@ def _apple(name: str, memory: int, bandwidth_gbps: float, cores: int, clock_ghz:
            + (f" ({published})" if published else
               ": an estimate, Apple publishes no TFLOPs or GPU clock for it"))
     return GPU(name, memory * GiB, source, int(Decimal(str(bandwidth_gbps)) * GBps),
-               (("fp32", flops), ("fp16", flops), ("bf16", flops)), note=how)
+               (("fp32", flops), ("fp16", flops), ("bf16", flops)), note=how, unified=True)
 
 
 APPLE = "https://www.apple.com/newsroom/{}/"
@@ -116,6 +127,13 @@ GPUS = {g.name: g for g in (
     GPU("l40s", 48 * GiB, NVIDIA.format("l40s"), 864 * GBps,
         _tf(fp32=91.6, tf32=183, bf16=362.05, fp16=362.05, fp8=733, int8=733), link=PCIE4,
         note=SPARSE),
+    # 48 GB GDDR6 (24 chips of 2 GiB), 768 GB/s; tensor peaks of the GA102 whitepaper's RTX
+    # A6000 column, dense (the datasheet's 309.7 "Tensor TFLOPS" is fp16 with sparsity); the
+    # pro card runs fp16 / bf16 with fp32 accumulation at the full rate
+    GPU("rtx-a6000", 48 * GiB, "https://www.nvidia.com/en-us/design-visualization/rtx-a6000/",
+        768 * GBps, _tf(fp32=38.7, tf32=77.4, bf16=154.8, fp16=154.8, int8=309.7, int4=619.4),
+        AMPERE, PCIE4, "PCIe between cards (its 2-way NVLink bridge, 112.5 GB/s both ways, "
+        "joins two only)"),
     GPU("a100-40gb", 40 * GiB, NVIDIA.format("a100"), 1555 * GBps, _A100, link=NVLINK3,
         note="the SXM card; " + SPARSE),
     GPU("a100-80gb", 80 * GiB, NVIDIA.format("a100"), 2039 * GBps, _A100, link=NVLINK3,
@@ -267,6 +285,7 @@ def _as_sold(size: int, text: str) -> tuple[int, str]:
     if not cards:
         return size, text
     names = ", ".join(g.name for g in cards)
-    return cards[0].bytes, (f"{text} (read as the memory of a card sold as {size // GB} GB, "
-                            f"{names}: {cards[0].bytes:,} bytes; write {size // GB}000MB for "
-                            f"{size:,})")
+    which = f"the cards sold as {size // GB} GB ({names}), all" if len(cards) > 1 else \
+        f"a card sold as {size // GB} GB ({names})"
+    return cards[0].bytes, (f"{text} (read as the memory of {which} {cards[0].bytes:,} bytes; "
+                            f"write {size // GB}000MB for {size:,})")

@@ -132,7 +132,7 @@ class _Walker:
             tensors = kind.tensors(self.convention)
             macs = kind.macs(x)
         except SpecError as e:
-            raise SpecError(f"{at}: {e}") from e
+            raise SpecError(f"{at}: {_unnamed(str(e), type_name)}") from e
         if any(d > MAX_INT for d in y):
             raise SpecError(f"{at}: the output shape has a dimension past 10^100, the largest "
                             f"nnsize takes")
@@ -163,6 +163,14 @@ class _Walker:
                 f"{_LAYOUTS[first]}; a spec takes one framework's shapes (Keras spellings are "
                 f"channels-last unless data_format='channels_first' is given, torch.nn's are "
                 f"channels-first)")
+
+
+def _unnamed(message: str, type_name: Any) -> str:
+    """A layer's message without the layer's name in front, where `at` names it already
+    ("layers[0] (BatchNormalization): axis=5 ...", not "...: BatchNormalization: axis=5")."""
+    if isinstance(type_name, str) and message.startswith(f"{type_name}: "):
+        return message[len(type_name) + 2:]
+    return message
 
 
 _LAYOUTS = {CHANNELS_FIRST: "channels-first (C, ...)", CHANNELS_LAST: "channels-last (..., C)"}

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nnsize
-from nnsize.errors import SpecError
+from nnsize.errors import NnsizeError, SpecError
 
 keras = pytest.importorskip("keras")
 
@@ -323,3 +323,27 @@ def test_time_distributed(steps: int, inner: str, width: int) -> None:
 ])
 def test_shape_layers(spec: dict[str, Any], x: tuple[int, ...]) -> None:
     compare(spec, x)
+
+
+@pytest.mark.parametrize("data_format", ["channels_first", "channels_last"])
+def test_cropping1d_refuses_data_format_as_keras_does(data_format: str) -> None:
+    keras = pytest.importorskip("keras")
+    with pytest.raises((TypeError, ValueError)):  # Keras' Cropping1D takes no data_format
+        keras.layers.Cropping1D(1, data_format=data_format)
+    spec = {"input_shape": [8, 3], "layers": [{"type": "Cropping1D", "cropping": 1,
+                                               "data_format": data_format}]}
+    with pytest.raises(NnsizeError, match="no argument 'data_format'"):
+        nnsize.count(spec, convention="keras")
+
+
+@pytest.mark.parametrize("layer, shape", [
+    ({"type": "BatchNormalization", "axis": 5}, [8, 3]),
+    ({"type": "LayerNormalization", "axis": 7}, [6, 8]),
+    ({"type": "Cropping1D", "cropping": 1, "data_format": "channels_last"}, [8, 3]),
+])
+def test_an_error_names_the_layer_once(layer: dict[str, Any], shape: list[int]) -> None:
+    with pytest.raises(NnsizeError) as e:
+        nnsize.count({"input_shape": shape, "layers": [layer]}, convention="keras")
+    name = layer["type"]
+    assert str(e.value).startswith(f"layers[0] ({name}): ")
+    assert f"): {name}: " not in str(e.value), str(e.value)

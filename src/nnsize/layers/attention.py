@@ -127,6 +127,23 @@ class MultiHeadAttention(Kind):
     def _heads(self) -> tuple[int, int, int]:
         return self.num_heads, self.key_dim, self.value_dim or self.key_dim
 
+    def saved(self, x: Shape) -> tuple[int, int] | None:
+        """Per sample, over s positions (measured with saved_tensors_hooks, Keras on torch,
+        tests/layers/test_saves.py): the input (s x E), the projected query, key and value
+        (s x h x (2 key_dim + value_dim)), scaled_dot_product_attention's output and its
+        contiguous copy for the output projection (2 x s x h x value_dim), and the attention's
+        log-sum-exp (h x s, fp32).  With key_dim != value_dim PyTorch's CPU kernel falls back to
+        the math path: the probabilities (h x s x s) instead of the output and log-sum-exp.
+        With dropout (a mask, eager attention): not modelled."""
+        if self.dropout:
+            return None
+        s = product(x[:-1])
+        h, kd, vd = self._heads()
+        inputs = s * self.embed_dim + s * h * (2 * kd + vd)
+        if kd != vd:
+            return inputs + h * s * s + s * h * vd, 0
+        return inputs + 2 * s * h * vd, h * s
+
     def output_shape(self, x: Shape) -> Shape:
         if len(x) < 2:
             raise SpecError(f"expects an input of at least 2 dimensions (positions..., "

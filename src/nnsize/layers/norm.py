@@ -23,6 +23,7 @@ from .base import (
     first,
     keras_axis,
     need_rank,
+    product,
     register,
 )
 from .spelling import translate
@@ -304,11 +305,20 @@ def _rmsnorm(args: dict[str, Any], x: Shape) -> Translation:
 @register
 @dataclass(frozen=True)
 class UnitNormalization(Kind):
-    """Keras' UnitNormalization: each vector along axis scaled to length 1.  No parameters."""
+    """Keras' UnitNormalization: each vector along axis scaled to length 1.  No parameters.
+
+    Saves (measured, Keras on torch): its input, and two values per vector (numel / the axes'
+    sizes): the sum of squares and its clipped reciprocal square root; and the eps scalar."""
 
     axis: Any = -1
 
     keras = True
+
+    def saved(self, x: Shape) -> tuple[int, int] | None:
+        axes = {keras_axis(a, x, "UnitNormalization")
+                for a in (self.axis if isinstance(self.axis, tuple) else (self.axis,))}
+        vectors = product(x) // product(tuple(x[a] for a in axes))
+        return product(x) + 2 * vectors, 0
 
     def output_shape(self, x: Shape) -> Shape:
         for a in self.axis if isinstance(self.axis, tuple) else (self.axis,):

@@ -221,5 +221,8 @@ class _GlobalPool(Kind):
 
 for _kind in ("Average", "Max"):
     for _n in (1, 2, 3):
+        # measured with saved_tensors_hooks (Keras on torch, tests/layers/test_saves.py): a
+        # mean's backward needs only the shape; a max (torch.amax) saves its input and output
         register(dataclass(frozen=True)(type(f"Global{_kind}Pooling{_n}D", (_GlobalPool,), {
-            "n": _n, "__doc__": f"Keras' Global{_kind}Pooling{_n}D: no parameters."})))
+            "n": _n, "__doc__": f"Keras' Global{_kind}Pooling{_n}D: no parameters.",
+            "saves": Saves() if _kind == "Average" else Saves(input=True, output=True)})))

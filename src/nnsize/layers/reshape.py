@@ -181,6 +181,8 @@ class RepeatVector(Kind):
 
     n: Pos
 
+    saves = Saves()  # a repeat's backward sums the gradient: nothing saved (measured)
+
     keras = True
 
     def output_shape(self, x: Shape) -> Shape:

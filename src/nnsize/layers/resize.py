@@ -31,6 +31,8 @@ UPSAMPLE_MODES = {"nearest": None, "nearest-exact": None, "linear": 1, "bilinear
 class Upsample(Kind):
     """Spatial size = size, or floor(input x scale_factor).  Channels first."""
 
+    saves = Saves()  # every mode's backward needs only the sizes (measured)
+
     size: Any = None
     scale_factor: Any = None
     mode: str = "nearest"
@@ -130,8 +132,11 @@ for _n in (1, 2, 3):
                                   ("CircularPad", _Pad, "circular"),
                                   ("ReflectionPad", _Pad, "reflect"),
                                   ("ConstantPad", _ConstantPad, "")):
+        # constant padding's backward slices the gradient: it saves nothing (measured with
+        # saved_tensors_hooks, tests/layers/test_saves.py); the others are not modelled
         register(dataclass(frozen=True)(type(f"{_prefix}{_n}d", (_base,), {
-            "n": _n, "wrap": _wrap, "__doc__": f"{_prefix}{_n}d: no parameters."})))
+            "n": _n, "wrap": _wrap, "__doc__": f"{_prefix}{_n}d: no parameters.",
+            "saves": Saves() if _prefix in ("ZeroPad", "ConstantPad") else None})))
 
 
 @register
@@ -251,8 +256,9 @@ class _Cropping(Kind):
 
     def output_shape(self, x: Shape) -> Shape:
         first = self.data_format == CHANNELS_FIRST
-        if self.n == 1 and first:
-            raise SpecError("Cropping1D has no argument 'data_format'")
+        if self.n == 1 and self.data_format is not None:  # any value: Keras has no such argument
+            raise SpecError(f"no argument 'data_format' (Keras' Cropping1D takes none: its "
+                            f"input is (steps, features)), got {self.data_format!r}")
         channel_axis(self.data_format, x, self.type_name)
         need_rank(x, (self.n + 1,), f"(channels, {self.n} spatial)" if first else
                   f"({self.n} spatial, channels)")

@@ -25,9 +25,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from ..errors import NnsizeError, suggest
+from ..engines import ENGINES as PROFILES
+from ..engines import find_engine
+from ..errors import NnsizeError
 
-ENGINES = ("transformers", "vllm", "llama.cpp")
+ENGINES = tuple(PROFILES)  # one registry (nnsize.engines): the names speed takes too
 
 GiB = 2**30
 
@@ -41,6 +43,7 @@ class Engine:
     logits_rows: int | None  # rows of fp32 logits per step; None: one per sequence
     flash_attention: bool = True
     kv_default: str | None = None  # the engine's own KV cache type, where it has one
+    profiled: bool = True  # False: no published allocation; planned as transformers'
 
 
 def vllm_batch_defaults(gpu_bytes: int | None, gpu_name: str = "") -> tuple[int, int]:
@@ -53,24 +56,23 @@ def vllm_batch_defaults(gpu_bytes: int | None, gpu_name: str = "") -> tuple[int,
 def engine(name: str, chunk: int | None = None, memory_fraction: Fraction | None = None,
            flash_attention: bool = True, gpu_bytes: int | None = None,
            gpu_name: str = "") -> Engine:
-    """An engine profile with its defaults; chunk and memory_fraction override them."""
-    key = name.strip().lower()
-    if key not in ENGINES:
-        raise NnsizeError(f"unknown --engine {name!r}{suggest(key, ENGINES)}; one of "
-                          f"{', '.join(ENGINES)}")
+    """An engine's memory profile (nnsize.engines) with its defaults for this GPU; chunk and
+    memory_fraction override them.  An engine with no published allocation (mlc, exllama,
+    roofline) is planned as transformers allocates, and says so (profiled=False)."""
+    profile = find_engine(name)
     if chunk is not None and chunk < 1:
         raise NnsizeError(f"--chunk must be at least 1 token, got {chunk}")
     if memory_fraction is not None and not 0 < memory_fraction <= 1:
         raise NnsizeError(f"--gpu-memory-utilization must be in (0, 1], got "
                           f"{float(memory_fraction)}")
-    if key == "transformers":
-        return Engine(key, chunk, memory_fraction or Fraction(1), 1, None, flash_attention)
-    if key == "vllm":
-        tokens, seqs = vllm_batch_defaults(gpu_bytes, gpu_name)
-        return Engine(key, chunk or tokens, memory_fraction or Fraction(9, 10), 16, seqs,
-                      flash_attention)
-    return Engine(key, chunk or 512, memory_fraction or Fraction(1), 1, None, flash_attention,
-                  "f16")
+    a = profile.allocation or PROFILES["transformers"].allocation
+    assert a is not None
+    default_chunk, rows = a.chunk, a.logits_rows
+    if a.gpu_defaults:
+        default_chunk, rows = vllm_batch_defaults(gpu_bytes, gpu_name)
+    return Engine(profile.name, chunk or default_chunk, memory_fraction or a.memory_fraction,
+                  a.block_tokens, rows, flash_attention, a.kv_default,
+                  profile.allocation is not None)
 
 
 def prefill_tokens(e: Engine, batch: int, context: int) -> int:

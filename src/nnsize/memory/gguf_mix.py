@@ -26,6 +26,9 @@ from typing import TYPE_CHECKING
 
 from ..errors import NnsizeError, suggest
 
+# names: transformers' to GGUF's, re-exported for this module's callers
+from .gguf_names import gguf_names, report_tensors  # noqa: F401
+
 if TYPE_CHECKING:
     from ..model import Report, Shape
 
@@ -69,8 +72,7 @@ class Hparams:
     n_head: int
     n_head_kv: int
     n_expert: int = 0
-    arch: str = "llama"  # llama.cpp's architecture; "falcon" has rules of its own (its
-    # names are not mapped from transformers': give GGUF names to assign())
+    arch: str = "llama"  # llama.cpp's architecture where its rules differ: "falcon"
 
     @property
     def n_gqa(self) -> int:
@@ -372,61 +374,6 @@ def assign(tensors: Iterable[tuple[str, Shape]], ftype: str, hp: Hparams,
     return out
 
 
-# --- names: transformers' to GGUF's -----------------------------------------------------------
-
-# transformers' name inside a decoder layer -> GGUF's (gguf-py's tensor_mapping.py)
-_LAYER_NAMES = {
-    "input_layernorm.weight": "attn_norm.weight",
-    "post_attention_layernorm.weight": "ffn_norm.weight",
-    "self_attn.q_proj.weight": "attn_q.weight", "self_attn.q_proj.bias": "attn_q.bias",
-    "self_attn.k_proj.weight": "attn_k.weight", "self_attn.k_proj.bias": "attn_k.bias",
-    "self_attn.v_proj.weight": "attn_v.weight", "self_attn.v_proj.bias": "attn_v.bias",
-    "self_attn.o_proj.weight": "attn_output.weight", "self_attn.o_proj.bias": "attn_output.bias",
-    "self_attn.q_norm.weight": "attn_q_norm.weight",
-    "self_attn.k_norm.weight": "attn_k_norm.weight",
-    "mlp.gate_proj.weight": "ffn_gate.weight", "mlp.up_proj.weight": "ffn_up.weight",
-    "mlp.down_proj.weight": "ffn_down.weight",
-    "mlp.gate.weight": "ffn_gate_inp.weight",
-    "block_sparse_moe.gate.weight": "ffn_gate_inp.weight",
-    "mlp.experts.down_proj": "ffn_down_exps.weight",
-    "mlp.shared_expert.gate_proj.weight": "ffn_gate_shexp.weight",
-    "mlp.shared_expert.up_proj.weight": "ffn_up_shexp.weight",
-    "mlp.shared_expert.down_proj.weight": "ffn_down_shexp.weight",
-    "mlp.shared_expert_gate.weight": "ffn_gate_inp_shexp.weight",
-}
-_TOP_NAMES = {"model.embed_tokens.weight": "token_embd.weight", "lm_head.weight": "output.weight",
-              "model.norm.weight": "output_norm.weight"}
-
-
-def gguf_names(name: str, shape: Shape) -> list[tuple[str, Shape]]:
-    """GGUF's tensors for one of transformers' (two for the fused experts.gate_up_proj)."""
-    if name in _TOP_NAMES:
-        return [(_TOP_NAMES[name], shape)]
-    if name.startswith("model.layers."):
-        index, _, rest = name[len("model.layers."):].partition(".")
-        if index.isdigit():
-            blk = f"blk.{index}."
-            if rest == "mlp.experts.gate_up_proj":  # (E, 2 x I, H): GGUF keeps gate and up apart
-                half = (shape[0], shape[1] // 2, *shape[2:])
-                return [(blk + "ffn_gate_exps.weight", half), (blk + "ffn_up_exps.weight", half)]
-            if rest == "mlp.shared_expert_gate.weight":  # llama.cpp loads it as {n_embd}
-                return [(blk + _LAYER_NAMES[rest], shape[1:])]
-            if rest in _LAYER_NAMES:
-                return [(blk + _LAYER_NAMES[rest], shape)]
-    raise NnsizeError(f"no GGUF name for the tensor {name!r}: nnsize maps Llama, Mistral, "
-                      f"Mixtral, Qwen 2/3 and their MoE names")
-
-
-def report_tensors(report: Report) -> list[tuple[str, Shape]]:
-    """A model's tensors under GGUF's names; a tied head is not written twice."""
-    out: list[tuple[str, Shape]] = []
-    for name, t in report.named_tensors():
-        if t.buffer or t.shared_with:
-            continue
-        out += gguf_names(name, t.shape)
-    return out
-
-
 def hparams(report: Report) -> Hparams:
     d = report.decoder
     if d is None:
@@ -437,7 +384,10 @@ def hparams(report: Report) -> Hparams:
     first = d.layers[0]
     experts = max((t.shape[0] for row in report.rows for t in row.tensors
                    if row.type == "experts" and len(t.shape) == 3), default=0)
-    return Hparams(len(d.layers), first.heads, first.kv_heads, experts)
+    from .gguf_names import architecture
+
+    arch = architecture(n for n, _ in report.named_tensors())
+    return Hparams(len(d.layers), first.heads, first.kv_heads, experts, arch)
 
 
 @dataclass(frozen=True)
@@ -475,5 +425,5 @@ class Mix:
 def mix(report: Report, ftype: str, imatrix: bool = False, float_type: str = "BF16") -> Mix:
     """The GGUF of a counted model under a named llama.cpp mix (Q4_K_M, Q8_0, IQ4_XS...)."""
     key = find_ftype(ftype)
-    return Mix(key, tuple(assign(report_tensors(report), key, hparams(report), imatrix,
-                                 float_type)))
+    hp = hparams(report)  # first: a network that is no language model is refused at once
+    return Mix(key, tuple(assign(report_tensors(report), key, hp, imatrix, float_type)))

@@ -101,6 +101,8 @@ def _infer(report: Report, s: Setup) -> Plan:
         p.lines.append(Line("gguf_weights", m.tensor_bytes,
                             {"ftype": mix, "types": sorted((t, n, b) for t, (n, b) in
                                                            m.by_type().items())}))
+        p.notes.append(Note("gguf_file", {"padding": m.padded_bytes() - m.tensor_bytes,
+                                          "tensors": len(m.tensors)}))
     else:
         weights, terms = weight_bytes(report, precision, compute, s.keep)
         p.lines.append(Line("weights", weights, terms))
@@ -150,6 +152,9 @@ def _train(report: Report, s: Setup) -> Plan:
     shard = {"none": (1, 1, 1), "ddp": (1, 1, 1), "zero1": (1, 1, n), "zero2": (1, n, n),
              "zero3": (n, n, n), "fsdp": (n, n, n), "tp": (n, n, n)}[s.sharding]
     p = Plan(report.source, s, precision, master, mode)
+    given = sorted({v for r in report.rows for k, v in r.args if k == "dtype"})
+    if given:
+        p.notes.append(Note("layer_dtypes_ignored", {"dtypes": given}))
     p.notes.append(Note("training_setup", {"mode": mode, "master": master,
                                            "precision": precision, "attention": s.attention,
                                            "checkpointing": s.checkpointing}))
@@ -157,14 +162,14 @@ def _train(report: Report, s: Setup) -> Plan:
         rank = s.lora_rank or 16
         adapters = _lora(report, rank, s.lora_targets)
         base = find("nf4") if s.qlora else precision
-        weights, terms = weight_bytes(report, base, precision, s.keep)
+        weights, terms = weight_bytes(report, base, precision, s.keep, layer_dtypes=False)
         p.lines.append(Line("base_weights", weights // shard[0], terms))
         lora_params = sum(numel(t.shape) for t, _ in adapters)
         p.lines.append(Line("lora", to_bytes(lora_params, param.bits_per_value),
                             {"params": lora_params, "rank": rank, "precision": param}))
         trainable, trainable_list = lora_params, adapters
     else:
-        weights, terms = weight_bytes(report, param, param)
+        weights, terms = weight_bytes(report, param, param, layer_dtypes=False)
         p.lines.append(Line("weights", weights // shard[0], {**terms, "gpus": shard[0]}))
         trainable = report.trainable_params
         trainable_list = trainable_tensors(report)

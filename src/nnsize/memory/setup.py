@@ -77,7 +77,8 @@ class Setup:
         "the heads x context x context probabilities)", choices=ATTENTION))
     engine: str = field(default="transformers", metadata=_opt(
         "inference as this engine serves it: transformers (default: the whole prompt in one "
-        "pass), vllm, llama.cpp", choices=ENGINES))
+        "pass), vllm, llama.cpp; mlc, exllama and roofline have no published memory profile "
+        "and are planned as transformers (the note says so)", choices=ENGINES))
     chunk: int = field(default=0, metadata=_opt(
         "prompt tokens per forward pass: vLLM's max_num_batched_tokens, llama.cpp's "
         "--ubatch-size (0: the engine's default)", low=0, high=MAX_TOKENS))

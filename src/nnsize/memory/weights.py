@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import Report, Tensor
+from ..model import Report, Row, Tensor
 from ..precision import FLOATS, Precision, memory_table
 from .bits import to_bytes
 
@@ -30,18 +30,26 @@ def _kept(row_type: str, t: Tensor, keep: tuple[str, ...]) -> bool:
 
 
 def weight_bytes(report: Report, precision: Precision, keep: Precision,
-                 kept_roles: tuple[str, ...] = KEEP) -> tuple[int, dict[str, Any]]:
+                 kept_roles: tuple[str, ...] = KEEP,
+                 layer_dtypes: bool = True) -> tuple[int, dict[str, Any]]:
     """Bytes of every parameter (counted once) at precision; what a weight-only format leaves
-    alone (kept_roles) stays at keep.  Returns (bytes, the terms of the arithmetic)."""
+    alone (kept_roles) stays at keep; with layer_dtypes, a layer's own dtype argument keeps its
+    parameters in that dtype under a float precision.  Returns (bytes, the terms)."""
     quantized = precision.name not in FLOATS
     method = library(precision.name) if report.decoder is not None and \
         tuple(kept_roles) == KEEP else None
     main, kept, total = 0, 0, 0
+    own: dict[str, int] = {}  # a layer's own dtype argument -> parameters kept in it
     for row in report.rows:
+        layer = None if quantized or not layer_dtypes else layer_precision(row)
         for t in row.tensors:
             if t.buffer or t.shared_with:
                 continue
             n = t.numel * row.repeat
+            if layer is not None and layer.name != precision.name:
+                own[layer.name] = own.get(layer.name, 0) + n
+                total += to_bytes(n, layer.bits_per_value)
+                continue
             if method:  # a language model: the library's own rule, by tensor name
                 from .weight_only import quantized as library_quantizes
 
@@ -58,7 +66,21 @@ def weight_bytes(report: Report, precision: Precision, keep: Precision,
                     extra = t.shape[0] * t.copies * row.repeat * 32  # an fp32 scale a row
                 total += to_bytes(n, precision.bits_per_value) + extra // 8
     return total, {"values": main, "precision": precision, "kept": kept, "keep": keep,
-                   "kept_roles": kept_roles, "method": method}
+                   "kept_roles": kept_roles, "method": method, "own": sorted(own.items())}
+
+
+# a layer's dtype argument (layers.base.DTYPES' names) -> the planner's precision
+LAYER_DTYPES = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16", "float64": "fp64"}
+
+
+def layer_precision(row: Row) -> Precision | None:
+    """The precision a layer's own dtype argument keeps its parameters in (torch.nn's
+    dtype=, Keras' dtype=), or None where it gives none.  A float --dtype leaves such a layer
+    in its own dtype (as the framework creates it); a weight-only format quantizes it anyway."""
+    from ..precision import find
+
+    given = dict(row.args).get("dtype")
+    return find(LAYER_DTYPES[given]) if given in LAYER_DTYPES else None
 
 
 def library(precision: str) -> str | None:

@@ -111,7 +111,10 @@ def fit_dict(result: Fit, gpu: Any) -> dict[str, Any]:
     from .plan import fit_lines, fit_verdict
 
     return {"gpu": gpu.name, "gpu_bytes": gpu.bytes, "usable_bytes": result.usable,
-            "usable_binary": human(result.usable, True), "fits": result.fits,
+            "usable_binary": human(result.usable, True),
+            "usable_rule": ("vllm" if result.usable != gpu.usable else
+                            "macos" if getattr(gpu, "unified", False) else "cuda_context"),
+            "fits": result.fits,
             "verdict": fit_verdict(result, gpu),
             "lines": [list(line) for line in fit_lines(result)],
             "total_bytes": result.plan.total,
@@ -213,7 +216,8 @@ def speed_dict(s: Speed) -> dict[str, Any]:
 
     hw, e = s.hardware, s.engine
     return {
-        "model": s.source, "dtype": s.dtype, "kv_dtype": s.kv_dtype, "batch": s.batch,
+        "model": s.source, "dtype": s.dtype, "gguf_mix": s.gguf_mix, "kv_dtype": s.kv_dtype,
+        "batch": s.batch,
         "context": s.context, "prompt": s.prompt, "layers": s.layers,
         "hardware": {"gpu": hw.name, "gpus": hw.gpus, "bandwidth_bytes_per_s": hw.bandwidth,
                      "peak_flops": hw.peak_flops, "compute_dtype": hw.compute,
@@ -222,7 +226,7 @@ def speed_dict(s: Speed) -> dict[str, Any]:
                      "source": hw.source},
         "engine": {"name": e.name, "bandwidth_share": e.bandwidth_share,
                    "compute_share": e.compute_share, "layer_overhead_s": e.layer_overhead_s,
-                   "source": e.source},
+                   "source": e.source, "measured": e.measured},
         "decode": {**_step_dict(s.decode, s.batch),
                    "tokens_per_s_per_sequence": {"roofline": 1 / s.decode.roofline_s,
                                                  "expected": 1 / s.decode.expected_s},

@@ -55,6 +55,8 @@ def _weights(t: dict[str, Any]) -> str:
         what = f"what {t['method']} leaves unquantized" if t.get("method") else \
             ", ".join(t["kept_roles"])
         how += f" + {t['kept']:,} kept at {t['keep'].name} ({bits(t['keep'])}: {what})"
+    for name, count in t.get("own", ()):
+        how += f" + {count:,} at {name} (the layers' own dtype argument)"
     return how + _per(t.get("gpus", 1))
 
 
@@ -172,6 +174,16 @@ NOTES: dict[str, Any] = {
     "sliding_window": lambda t: (f"KV cache: {t['windowed']} of {t['layers']} layers attend "
                                  f"through a sliding window and keep window - 1 past tokens"),
     "engine": lambda t: "Engine: " + engine_text(t["engine"]) + " (--engine, --chunk)",
+    "layer_dtypes_ignored": lambda t: (
+        f"Layer dtype arguments ({', '.join(t['dtypes'])}) are not applied to a training plan: "
+        f"every parameter, gradient and optimizer state is counted at the training precision "
+        f"(--dtype, --mixed-precision); inference plans keep those layers in their own dtype"),
+    "gguf_file": lambda t: (
+        f"GGUF file: the weights line is the tensor data of its {t['tensors']:,} tensors (as "
+        f"llama.cpp loads them); the file also holds its header and metadata, the tokenizer "
+        f"among them (a few MB)"
+        + (f", and {t['padding']:,} bytes of 32-byte alignment padding" if t["padding"] else "")
+        + ", not counted here"),
     "training_setup": lambda t: (
         f"Assumed: {_run(t['mode'], t['master'], t['precision'].name)} (--mixed-precision), "
         f"{t['attention']} attention (--attention), activation checkpointing "
@@ -181,6 +193,10 @@ NOTES: dict[str, Any] = {
 
 def engine_text(e: Any) -> str:
     """An engine profile in words: how it prefills, its share of the GPU, its cache."""
+    from ..engines import NO_ALLOCATION
+
+    if not e.profiled:
+        return NO_ALLOCATION.format(e.name)
     parts = [f"{e.name}: " + (f"prefill in chunks of {e.chunk:,} tokens" if e.chunk else
                               "the whole prompt in one pass")]
     if e.memory_fraction != 1:
@@ -226,13 +242,23 @@ def plan_text(plan: Plan, as_tool: tuple[int, dict[str, Any]] | None = None) -> 
     return "\n".join(out)
 
 
+def _usable_why(gpu: Any) -> str:
+    """Why the usable memory is what it is (gpus.GPU.usable), in words."""
+    if getattr(gpu, "unified", False):
+        share = "3/4" if gpu.usable == gpu.bytes * 3 // 4 else "2/3"
+        return (f"= {share} of it, macOS's GPU limit on unified memory (Metal's "
+                f"recommendedMaxWorkingSetSize: 3/4 above 36 GiB, 2/3 at or below; sysctl "
+                f"iogpu.wired_limit_mb raises it)")
+    return "after 1 GiB for the CUDA context and the allocator"
+
+
 def fit_verdict(result: Fit, gpu: Any) -> str:
     """One sentence: does the plan fit on the GPU, and what it needs."""
     verdict = "fits" if result.fits else "does not fit"
     return (f"On {gpu.name} ({n(gpu.bytes)} bytes = {human(gpu.bytes, True)}; usable "
             f"{human(result.usable, True)} " + (
-                "after 1 GiB for the CUDA context and the allocator" if
-                result.usable == gpu.usable else "as vLLM's gpu_memory_utilization of it") +
+                _usable_why(gpu) if result.usable == gpu.usable else
+                "as vLLM's gpu_memory_utilization of it") +
             f"): {verdict}, {human(result.plan.total, True)} needed.")
 
 

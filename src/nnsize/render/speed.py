@@ -76,15 +76,20 @@ def _step_lines(step: Step, s: Speed, tokens: int, sequences: int = 1) -> list[s
     lines.append(f"  roofline        {_s(step.roofline_s)}: {step.bound} binds -> "
                  f"{_per(tokens, step.roofline_s, sequences)}")
     lines.append(f"  expected        {_expected(step, s)} -> "
-                 f"{_per(tokens, step.expected_s, sequences)} ({s.engine.name})")
+                 f"{_per(tokens, step.expected_s, sequences)} ({s.engine.name}"
+                 + ("" if s.engine.measured else ": no published measurement, the roofline")
+                 + ")")
     return lines
 
 
 def speed_notes(s: Speed) -> list[str]:
     """What the figures assume, in words."""
     hw = s.hardware
-    notes = [f"weights read per step: every matrix but the input embedding, at {s.dtype}"
-             + (f" ({', '.join(s.kept)} kept at bf16)" if s.kept else ""),
+    notes = [(f"weights read per step: every tensor of the {s.dtype} GGUF file but the input "
+              f"embedding, each at the type llama.cpp gives it (as nnsize memory --dtype "
+              f"{s.dtype.lower()} counts them; no importance matrix)" if s.gguf_mix else
+              f"weights read per step: every matrix but the input embedding, at {s.dtype}"
+              + (f" ({', '.join(s.kept)} kept at bf16)" if s.kept else "")),
              f"KV cache at {s.kv_dtype}" + ("" if s.kv_given else
                                            " (the compute precision; --kv-dtype changes it)")]
     if s.experts_per_token:

@@ -25,7 +25,7 @@ Tensor parallel over g cards (Megatron-LM): weights, FLOPs and KV heads split g 
 
 from __future__ import annotations
 
-from .engines import ENGINES, Engine, find_engine, register
+from .engines import ENGINES, Engine, find_engine
 from .hardware import FLOATS, PEAKS, Hardware, compute_precision, hardware, parse_bandwidth
 from .inference import MAX_BATCH, MAX_TOKENS, Speed, Step, speed
 from .setup import SpeedSetup, TrainingSetup, estimate, train
@@ -35,4 +35,4 @@ from .weights import Weights, weights_read
 __all__ = ["CHINCHILLA_TOKENS_PER_PARAM", "ENGINES", "FLOATS", "MAX_BATCH", "MAX_TOKENS", "PEAKS",
            "Engine", "Hardware", "Speed", "SpeedSetup", "Step", "Training", "TrainingSetup",
            "Weights", "compute_precision", "estimate", "find_engine", "hardware",
-           "parse_bandwidth", "register", "speed", "train", "training", "weights_read"]
+           "parse_bandwidth", "speed", "train", "training", "weights_read"]

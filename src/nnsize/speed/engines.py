@@ -4,44 +4,45 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import NnsizeError, suggest
+from ..engines import NO_EFFICIENCY
+from ..engines import find_engine as find_profile
 
 
 @dataclass(frozen=True)
 class Engine:
-    """What share of the hardware's peaks an inference engine reaches, and its fixed cost."""
+    """What share of the hardware's peaks an inference engine reaches, and its fixed cost;
+    measured=False: the engine has no published measurement, the figures are the roofline's."""
 
     name: str
     bandwidth_share: float  # of peak memory bandwidth, reading weights and cache
     compute_share: float  # of peak FLOP/s, in prefill
     layer_overhead_s: float  # seconds per layer per step: kernel launches, synchronisation
     source: str  # where the figures come from
+    measured: bool = True
 
 
+def find_engine(name: str) -> Engine:
+    """An engine's speed side (nnsize.engines): its fitted efficiency, or the roofline's peaks
+    where nothing published was fitted (said in its source)."""
+    profile = find_profile(name)
+    e = profile.efficiency
+    if e is None:
+        return Engine(profile.name, 1.0, 1.0, 0.0, NO_EFFICIENCY.format(profile.name), False)
+    return Engine(profile.name, e.bandwidth_share, e.compute_share, e.layer_overhead_s,
+                  e.source)
 
-ENGINES: dict[str, Engine] = {}
+
+ENGINES: dict[str, Engine] = {}  # every engine's speed side, by name (nnsize.engines' names)
 
 
-def register(engine: Engine) -> Engine:
-    if engine.name in ENGINES:
-        raise ValueError(f"engine {engine.name!r} is registered twice")
-    ENGINES[engine.name] = engine
-    return engine
+def _fill() -> None:
+    from ..engines import ENGINES as PROFILES
+
+    for name in PROFILES:
+        ENGINES[name] = find_engine(name)
 
 
-MEASURED = "fitted to the {} measurements in tests/data/speed_measurements.json"
-register(Engine("roofline", 1.0, 1.0, 0.0, "the hardware's peaks: no engine does better"))
-# Least squares of the measured decode step times on bytes / bandwidth and the layer count,
-# and the median share of peak FLOP/s in prefill (benchmarks/speed_vs_measurements.py --fit;
-# tests/test_speed.py checks these figures are the fit).
-register(Engine("llama.cpp", 0.89, 0.70, 156e-6, MEASURED.format("43 decode and 32 prefill "
-                                                            "llama.cpp")))
-register(Engine("mlc", 1.0, 0.70, 40e-6, MEASURED.format("2 MLC LLM") + " (two decode points "
-                "fit two figures exactly: a fit, not a check); prefill share taken from "
-                "llama.cpp, MLC's posts give decode only"))
-register(Engine("exllama", 1.0, 0.70, 84e-6, MEASURED.format("2 ExLlama") + " (two decode "
-                "points fit two figures exactly: a fit, not a check); prefill share taken from "
-                "llama.cpp, ExLlama's posts give decode only"))
+_fill()
 
 
 def fit_decode(points: list[tuple[float, int, float]]) -> tuple[float, float]:
@@ -62,10 +63,3 @@ def fit_decode(points: list[tuple[float, int, float]]) -> tuple[float, float]:
     inverse_share = (sxy * sll - sxl * sly) / det
     cost = (sxx * sly - sxl * sxy) / det
     return round(1 / inverse_share, 6), round(cost, 9)
-
-
-def find_engine(name: str) -> Engine:
-    if name in ENGINES:
-        return ENGINES[name]
-    raise NnsizeError(f"unknown --engine {name!r}{suggest(name, list(ENGINES))}; one of "
-                      f"{', '.join(ENGINES)}")

@@ -28,9 +28,10 @@ def compute_precision(dtype: str, gpu: GPU) -> str:
     """The precision the matmuls run at: a float dtype's own; fp8 where the card has fp8;
     weight-only formats (int8, int4, GGUF, NF4...) dequantize to bf16 (fp16 on cards without
     bf16, fp32 on cards without either)."""
+    from ..memory.plan import gguf_mix_name
     from ..precision import find
 
-    name = find(dtype).name
+    name = "gguf" if gguf_mix_name(dtype) else find(dtype).name
     if name in FLOATS:
         wanted = name
     elif name.startswith("fp8") and gpu.peak("fp8"):

@@ -72,6 +72,7 @@ class Speed:
     kv_split: int = 1
     kv_heads: int = 0
     latent_cache: bool = False
+    gguf_mix: bool = False  # dtype names a llama.cpp mix: its tensors at llama.cpp's types
 
     @property
     def decode_tokens_per_s(self) -> tuple[float, float]:
@@ -129,15 +130,18 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
                               ("--prompt", prompt, MAX_TOKENS)):
         if value > most:
             raise NnsizeError(f"{name} {value:,} is beyond any machine (at most {most:,})")
+    from ..memory.plan import gguf_mix_name
+
     eng = find_engine(engine)
-    precision = find(dtype)
+    mix = gguf_mix_name(dtype)
+    precision = find("bf16") if mix else find(dtype)  # a mix computes at 16 bits
     kv = find(kv_dtype) if kv_dtype else (precision if precision.name in FLOATS else find("bf16"))
     g = hw.gpus
     layers = len(d.layers)
     first = d.layers[0]
     kv_split = 1 if first.latent_dim is not None else min(g, first.kv_heads)
     kept = KEEP if keep is None else keep
-    weights = weights_read(report, precision.name, kept)
+    weights = weights_read(report, mix or precision.name, kept)
 
     # decode: one token for each of `batch` sequences with `context` tokens in the cache
     c = compute(report, context)
@@ -155,11 +159,11 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
     per_sequence, _, _ = kv_cache(report, 1, context, kv, latent)
     crossover = _compute_bound_batch(weights, per_sequence // kv_split, c.decode_flops, hw)
     quantized = precision.name not in FLOATS
-    return Speed(report.source, hw, eng, precision.name, kv.name, batch, context, prompt, layers,
-                 decode, prefill, crossover, kept if quantized else (), kv_dtype is not None,
-                 d.experts_per_token if weights.experts else 0,
+    return Speed(report.source, hw, eng, mix or precision.name, kv.name, batch, context, prompt,
+                 layers, decode, prefill, crossover, kept if quantized else (),
+                 kv_dtype is not None, d.experts_per_token if weights.experts else 0,
                  sum(b for b, _ in weights.experts), kv_split, first.kv_heads,
-                 first.latent_dim is not None)
+                 first.latent_dim is not None, bool(mix))
 
 
 def _compute_bound_batch(weights: Weights, cache_per_sequence: int, flops_per_token: int,

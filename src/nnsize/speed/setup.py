@@ -49,7 +49,8 @@ class SpeedSetup:
     prompt: int = field(default=512, metadata=option(
         "prompt tokens for the time to first token (512)", low=1, high=MAX_TOKENS))
     engine: str = field(default="llama.cpp", metadata=option(
-        "whose measured efficiency the expected values use (llama.cpp)",
+        "whose measured efficiency the expected values use (llama.cpp); transformers and vllm "
+        "have none published: their expected value is the roofline (the output says so)",
         choices=tuple(ENGINES)))
     latent: bool = field(default=True, metadata=option(
         "DeepSeek's latent attention cache: compressed or expanded", flag="--mla",

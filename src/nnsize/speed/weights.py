@@ -33,10 +33,15 @@ class Weights:
 def weights_read(report: Report, dtype: str, keep: tuple[str, ...] | None = None) -> Weights:
     """Every weight a forward pass reads at dtype (a weight-only format leaves `keep` at bf16),
     less the input embedding table: a token reads one row of it.  A head tied to the embedding
-    reads the whole matrix, so then it counts."""
+    reads the whole matrix, so then it counts.  A llama.cpp mix (Q4_K_M...) is read tensor by
+    tensor at the types memory's gguf_weights line counts (memory.gguf_mix, one source)."""
     from ..memory import KEEP, weight_bytes
+    from ..memory.plan import gguf_mix_name
     from ..precision import find
 
+    mix = gguf_mix_name(dtype)
+    if mix:
+        return mix_read(report, mix)
     precision = find(dtype)
     compute = precision if precision.name in FLOATS else find("bf16")
     kept = KEEP if keep is None else keep
@@ -51,3 +56,27 @@ def weights_read(report: Report, dtype: str, keep: tuple[str, ...] | None = None
     experts = tuple((size([r]), Fraction(r.active_each, r.params_each)) for r in read
                     if r.active_each is not None and r.params_each)
     return Weights(always, experts)
+
+
+def mix_read(report: Report, ftype: str) -> Weights:
+    """The bytes a step reads of a GGUF file of the named mix: every tensor of memory.gguf_mix
+    but token_embd (a row per token) unless the head is tied to it (no output.weight: then the
+    whole table is read); the routed experts' tensors (GGUF's *_exps) as one expert row at the
+    decoder's k / n."""
+    from ..memory.gguf_mix import mix
+
+    tensors = mix(report, ftype).tensors
+    tied = all(t.name != "output.weight" for t in tensors)
+    always = experts = 0
+    for t in tensors:
+        if t.name == "token_embd.weight" and not tied:
+            continue
+        if "_exps." in t.name:
+            experts += t.bytes
+        else:
+            always += t.bytes
+    d = report.decoder
+    n = max((t.shape[0] for t in tensors if "_exps." in t.name), default=0)
+    if not experts or d is None or not d.experts_per_token or not n:
+        return Weights(always + experts, ())
+    return Weights(always, ((experts, Fraction(d.experts_per_token, n)),))
