@@ -25,7 +25,7 @@ TRAITS: dict[str, Traits] = {
     "youtu": Traits(attention="latent"),
     "bitnet": Traits(sub_norms=True),
     "cohere": Traits(qk_norm="heads", qk_norm_when="use_qk_norm", norms=("input_layernorm",)),
-    "cohere2": Traits(norms=("input_layernorm",), windows="periodic",
+    "cohere2": Traits(norms=("input_layernorm",), windows="periodic",  # the key's default: 4
                       window_key="sliding_window_pattern"),
     "cwm": Traits(qkv_bias=False, o_bias=False, mlp_bias="mlp_bias", windows="periodic",
                   window_full="first"),
@@ -115,8 +115,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "arcee": {"tie_word_embeddings": False, "attention_bias": False, "mlp_bias": False},
     "bitnet": {"tie_word_embeddings": False, "num_key_value_heads": 5, "attention_bias": False},
     "cohere": {"tie_word_embeddings": True, "attention_bias": False, "use_qk_norm": False},
-    "cohere2": {"tie_word_embeddings": True, "attention_bias": False, "sliding_window": 4096,
-                "sliding_window_pattern": 4},
+    "cohere2": {"tie_word_embeddings": True, "attention_bias": False, "sliding_window": 4096},
     "cwm": {"tie_word_embeddings": False, "num_key_value_heads": 8, "head_dim": 128,
             "mlp_bias": False, "sliding_window": 8192},
     "ernie4_5": {"tie_word_embeddings": True, "num_key_value_heads": 2, "head_dim": 128,
