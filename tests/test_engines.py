@@ -78,9 +78,9 @@ def test_longest_context_with_chunked_prefill(capsys: pytest.CaptureFixture[str]
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"name": "tgi"}, "unknown --engine"),
-    ({"name": "vllm", "chunk": 0}, "--chunk"),
-    ({"name": "vllm", "memory_fraction": Fraction(3, 2)}, "gpu-memory-utilization"),
+    ({"name": "tgi"}, "unknown engine"),
+    ({"name": "vllm", "chunk": 0}, "prefill chunk"),
+    ({"name": "vllm", "memory_fraction": Fraction(3, 2)}, "GPU memory utilization"),
 ])
 def test_bad_profiles(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(NnsizeError, match=message):

@@ -159,3 +159,13 @@ def test_qwen2_with_80_layers_is_a_70b_too() -> None:
     types = {t.name: t.ggml_type for t in gguf_mix.mix(report, "Q4_K_S").tensors}
     assert types["blk.40.attn_v.weight"] == "Q5_K"
     assert types["blk.0.attn_q.bias"] == "F32"  # Qwen's biases: 1-D, F32
+
+
+def test_keep_with_a_mix_is_refused_not_dropped() -> None:
+    # llama.cpp picks each tensor's type in a named mix: a keep setting would be ignored
+    from nnsize.memory.plan import plan
+    from nnsize.memory.setup import Setup
+
+    report = nnsize.count("llama-3.2-1b")
+    with pytest.raises(NnsizeError, match="keep does not apply to the GGUF mix"):
+        plan(report, Setup(dtype="q4_k_m", keep=()))

@@ -155,7 +155,7 @@ def test_bad_input_is_an_error() -> None:
     report = nnsize.count(DENSE)
     with pytest.raises(NnsizeError, match="--batch"):
         speed(report, CARD, batch=0)
-    with pytest.raises(NnsizeError, match="unknown --engine"):
+    with pytest.raises(NnsizeError, match="unknown engine"):
         speed(report, CARD, engine="llamacpp")
     with pytest.raises(NnsizeError, match="no fp8 peak"):
         hardware(GPUS["a100-80gb"], "bf16", compute="fp8")

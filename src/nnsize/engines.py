@@ -69,7 +69,7 @@ def find_engine(name: str) -> EngineProfile:
     key = name.strip().lower()
     if key in ENGINES:
         return ENGINES[key]
-    raise NnsizeError(f"unknown --engine {name!r}{suggest(key, list(ENGINES))}; one of "
+    raise NnsizeError(f"unknown engine {name!r}{suggest(key, list(ENGINES))}; one of "
                       f"{', '.join(ENGINES)}")
 
 

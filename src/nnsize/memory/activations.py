@@ -107,7 +107,7 @@ def _attention(layer: AttentionLayer, a: int, attention: str, keys: int) -> int:
     if attention == "eager":
         probs = 4 + (a if a != 4 else 0)
         return a * (q + heads * (dk + dv) + o) + probs * heads * keys
-    raise NnsizeError(f"unknown --attention {attention!r}; one of {', '.join(ATTENTION)}")
+    raise NnsizeError(f"unknown attention {attention!r}; one of {', '.join(ATTENTION)}")
 
 
 def layer_bytes(d: Decoder, layer: AttentionLayer, mode: str, attention: str, context: int,

@@ -61,9 +61,9 @@ def engine(name: str, chunk: int | None = None, memory_fraction: Fraction | None
     roofline) is planned as transformers allocates, and says so (profiled=False)."""
     profile = find_engine(name)
     if chunk is not None and chunk < 1:
-        raise NnsizeError(f"--chunk must be at least 1 token, got {chunk}")
+        raise NnsizeError(f"the prefill chunk must be at least 1 token, got {chunk}")
     if memory_fraction is not None and not 0 < memory_fraction <= 1:
-        raise NnsizeError(f"--gpu-memory-utilization must be in (0, 1], got "
+        raise NnsizeError(f"GPU memory utilization must be in (0, 1], got "
                           f"{float(memory_fraction)}")
     a = profile.allocation or PROFILES["transformers"].allocation
     assert a is not None

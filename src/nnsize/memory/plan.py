@@ -20,6 +20,7 @@ from ..model import Report, numel
 from ..precision import FLOATS, Precision, find
 from .bits import to_bytes
 from .setup import Setup
+from .weights import KEEP
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,10 @@ def _infer(report: Report, s: Setup) -> Plan:
     if mix:
         from .gguf_mix import mix as gguf_mix
 
+        if tuple(s.keep) != KEEP:  # never a setting taken and silently dropped
+            raise NnsizeError(f"keep does not apply to the GGUF mix {mix}: llama.cpp chooses "
+                              f"each tensor's type itself (a single GGUF type such as "
+                              f"gguf:q4_k takes keep)")
         m = gguf_mix(report, mix, s.imatrix)
         p.lines.append(Line("gguf_weights", m.tensor_bytes,
                             {"ftype": mix, "types": sorted((t, n, b) for t, (n, b) in

@@ -114,7 +114,7 @@ class Setup:
             try:
                 share = Fraction(self.gpu_memory_utilization.strip())
             except (ValueError, ZeroDivisionError) as e:
-                raise NnsizeError(f"--gpu-memory-utilization {self.gpu_memory_utilization!r} "
+                raise NnsizeError(f"GPU memory utilization {self.gpu_memory_utilization!r} "
                                   f"is not a number such as 0.9") from e
         return engine(self.engine, self.chunk or None, share, self.attention == "sdpa",
                       gpu_bytes, gpu_name)
@@ -138,16 +138,16 @@ class Setup:
             raise NnsizeError("the LoRA rank must be 0 (no LoRA) or more")
         for role in self.keep:
             if role not in KEEP:
-                raise NnsizeError(f"--keep {role!r}: choose from {', '.join(KEEP)} (or none)")
-        for flag, given, allowed in (("--mixed-precision", self.mixed, MIXED),
-                                     ("--attention", self.attention, ATTENTION)):
+                raise NnsizeError(f"keep {role!r}: choose from {', '.join(KEEP)} (or none)")
+        for flag, given, allowed in (("mixed precision", self.mixed, MIXED),
+                                     ("attention", self.attention, ATTENTION)):
             if given not in allowed:
                 from ..errors import suggest
 
                 raise NnsizeError(f"unknown {flag} {given!r}{suggest(given, allowed)}; one of "
                                   f"{', '.join(allowed)}")
         if self.chunk < 0:
-            raise NnsizeError(f"--chunk must be 0 (the engine's default) or more, got "
+            raise NnsizeError(f"the prefill chunk must be 0 (the engine's default) or more, got "
                               f"{self.chunk}")
         self.serving()  # checks --engine and --gpu-memory-utilization
 

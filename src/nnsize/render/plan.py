@@ -173,11 +173,12 @@ NOTES: dict[str, Any] = {
                                  f"as asked)."),
     "sliding_window": lambda t: (f"KV cache: {t['windowed']} of {t['layers']} layers attend "
                                  f"through a sliding window and keep window - 1 past tokens"),
-    "engine": lambda t: "Engine: " + engine_text(t["engine"]) + " (--engine, --chunk)",
+    "engine": lambda t: "Engine: " + engine_text(t["engine"]) + " (the engine and chunk settings)",
     "layer_dtypes_ignored": lambda t: (
         f"Layer dtype arguments ({', '.join(t['dtypes'])}) are not applied to a training plan: "
         f"every parameter, gradient and optimizer state is counted at the training precision "
-        f"(--dtype, --mixed-precision); inference plans keep those layers in their own dtype"),
+        f"(the precision and mixed-precision settings); inference plans keep those layers in "
+        f"their own dtype"),
     "gguf_file": lambda t: (
         f"GGUF file: the weights line is the tensor data of its {t['tensors']:,} tensors (as "
         f"llama.cpp loads them); the file also holds its header and metadata, the tokenizer "
@@ -185,9 +186,9 @@ NOTES: dict[str, Any] = {
         + (f", and {t['padding']:,} bytes of 32-byte alignment padding" if t["padding"] else "")
         + ", not counted here"),
     "training_setup": lambda t: (
-        f"Assumed: {_run(t['mode'], t['master'], t['precision'].name)} (--mixed-precision), "
-        f"{t['attention']} attention (--attention), activation checkpointing "
-        f"{'on' if t['checkpointing'] else 'off'} (--checkpointing)"),
+        f"Assumed: {_run(t['mode'], t['master'], t['precision'].name)} (mixed precision), "
+        f"{t['attention']} attention, activation checkpointing "
+        f"{'on' if t['checkpointing'] else 'off'}: each a setting of its own"),
 }
 
 
