@@ -36,12 +36,12 @@ def config(family: str, **extra: Any) -> dict[str, Any]:
     ("lfm2", {"layer_types": ["full_attention"] * 4}),
     # native since (the issue "Native model families"), planned all the same
     ("stablelm", {}),
-    *[pytest.param(family, {"sliding_window": 5}, marks=pytest.mark.xfail(
-        family in families(), strict=True,
-        reason=f"the native {family} builder (the issue 'Native model families') leaves out "
-               f"layer_types' sliding windows: a KV cache of 19,968 B where transformers "
-               f"keeps 9,600 B"))
-      for family in ("olmo3", "exaone4")],  # 3 sliding layers, then a full one
+    # native, 3 sliding layers then a full one, when layer_types is left out
+    ("olmo3", {"sliding_window": 5}),
+    ("exaone4", {"sliding_window": 5}),
+    # native, the full layer first (CWM, Granite SWA), sliding and full alternating (GPT-OSS)
+    ("cwm", {"sliding_window": 5, "head_dim": 8}),
+    ("granite_swa", {"sliding_window": 5}),
 ])
 def test_kv_cache_against_transformers(family: str, extra: dict[str, Any]) -> None:
     from nnsize.memory import kv_cache

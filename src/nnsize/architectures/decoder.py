@@ -366,6 +366,8 @@ def _windows(t: Traits, c: Config, layers: int) -> Windows:
         return tuple(run for run in (((None,), first), ((window,), layers - first)) if run[1])
     if t.windows == "all":
         return (((window,), layers),)
+    if t.windows == "periodic":
+        return _period_runs(t, c, window, layers)
     return (((None,), layers),)
 
 
@@ -380,6 +382,52 @@ def _window(c: Config) -> int | None:
         raise SpecError(f"{c.where}: sliding_window must be a positive whole number of tokens "
                         f"or null (no window), got {shown(window)}")
     return window
+
+
+def _chunks(t: Traits, c: Config, layers: int) -> Windows:
+    """Llama 4: chunked attention layers, which transformers caches as sliding windows
+    attention_chunk_size long, where no_rope_layers says 1 (else one NoPE layer, full, every
+    no_rope_layer_interval layers); none without a chunk size."""
+    chunk = c.value(t.window_size_key, None)
+    if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1:
+        return (((None,), layers),)
+    listed = c.value("no_rope_layers", None)
+    if listed:
+        if not isinstance(listed, list) or len(listed) != layers or \
+                not all(x in (0, 1) for x in listed):
+            raise SpecError(f"{c.where}: no_rope_layers must give each of the {layers:,} "
+                            f"layers a 1 (rotary, chunked) or a 0 (NoPE, full), got "
+                            f"{shown(listed)}")
+        return tuple(((chunk if x else None,), 1) for x in listed)
+    return _period_runs(t, c, chunk, layers)
+
+
+def _period_runs(t: Traits, c: Config, window: int, layers: int) -> Windows:
+    """The periodic layout transformers' config class fills in when layer_types is left out:
+    each period all sliding layers but one full one, first or last, or the period's letters."""
+    key = t.window_key
+    raw = c.value(key, t.window_period) if key else t.window_period
+    if isinstance(raw, str):  # EXAONE 4's "LLLG": from layer 0 on, L local, G global
+        if not raw or set(raw) - {"L", "G"}:
+            raise SpecError(f"{c.where}: {key} spells one period of layers as L (local) and G "
+                            f"(global) letters, such as 'LLLG', got {shown(raw)}")
+        return _periodic(tuple(window if x == "L" else None for x in raw), layers)
+    period = c.int(key, t.window_period) if key else t.window_period
+    sliding: tuple[tuple[int | None, ...], int] = ((window,), period - 1)
+    full: tuple[tuple[int | None, ...], int] = ((None,), 1)
+    period_runs = (full, sliding) if t.window_full == "first" else (sliding, full)
+    if period <= 64:
+        block = tuple(w for ws, n in period_runs for w in ws * n)
+        return _periodic(block, layers)
+    # a long period: runs of sliding layers between the full ones
+    whole, rest = divmod(layers, period)
+    check_runs(2 * whole + 2, f"{key or 'the period of sliding windows'}")
+    runs = [run for _ in range(whole) for run in period_runs if run[1]]
+    for ws, n in period_runs:  # the start of one more period
+        if rest and n:
+            runs.append((ws, min(n, rest)))
+            rest -= min(n, rest)
+    return tuple(runs)
 
 
 def _periodic(block: tuple[int | None, ...], count: int) -> Windows:
@@ -397,8 +445,9 @@ def decoder_shape(t: Traits, c: Config, d: Dims) -> Decoder:
     else:
         def attention(w: int | None) -> AttentionLayer:
             return AttentionLayer(d.heads, d.kv, d.head_dim, d.head_dim, w)
-    layers = Layers(tuple((tuple(attention(w) for w in block), n)
-                          for block, n in _windows(t, c, d.layers)))
+    runs = _windows(t, c, d.layers) if t.window_size_key == "sliding_window" else \
+        _chunks(t, c, d.layers)
+    layers = Layers(tuple((tuple(attention(w) for w in block), n) for block, n in runs))
     experts, expert_inter = 0, 0
     m = t.moe
     # the layers' kinds change only at _starts: asking there answers for every layer

@@ -75,5 +75,14 @@ class Traits:
     head_bias: Flag = False
     moe: Moe | None = None
     # sliding windows without layer_types: none | all | alternate (Gemma 2) | pattern (Gemma 3) |
-    # qwen (use_sliding_window from max_window_layers on)
+    # qwen (use_sliding_window from max_window_layers on) | periodic (below)
     windows: str = "none"
+    # periodic: window_period layers repeat, all sliding but one full one, the "first" or the
+    # "last" of each period (OLMo 3: 3 sliding, then 1 full); window_key names the config key
+    # that may change the period (an int) or spell it out in letters ("LLLG": L local, G global)
+    window_period: int = 4
+    window_full: str = "last"
+    window_key: str | None = None
+    # the config key of the window's length: Llama 4's chunked attention layers are cached as
+    # sliding ones, attention_chunk_size long, the NoPE layers (no_rope_layers 0) full
+    window_size_key: str = "sliding_window"
