@@ -325,6 +325,109 @@ def test_weight_only_formats_follow_their_library(capsys: pytest.CaptureFixture[
     assert "what nf4 leaves unquantized" in how  # transformers 5: fused experts are not Linear
 
 
+@pytest.mark.parametrize("family", ["whisper", "bart", "mbart", "marian", "pegasus", "m2m_100",
+                                    "t5"])
+def test_encoder_decoder_cache_against_transformers(family: str) -> None:
+    # transformers' EncoderDecoderCache after one forward pass: the decoder's self-attention
+    # keys and values for its tokens, cross-attention's for the encoder's, in every layer
+    import warnings
+
+    if family == "t5":
+        config: dict[str, Any] = {"d_model": 16, "d_kv": 6, "num_heads": 3, "d_ff": 8,
+                                  "num_layers": 2, "num_decoder_layers": 3}
+    else:
+        config = {"d_model": 16, "encoder_attention_heads": 4, "decoder_attention_heads": 2,
+                  "encoder_layers": 2, "decoder_layers": 3, "encoder_ffn_dim": 8,
+                  "decoder_ffn_dim": 8, "max_position_embeddings": 64}
+    if family == "whisper":  # the encoder always reads max_source_positions frames
+        config.update(num_mel_bins=4, max_source_positions=10, max_target_positions=32)
+    config.update(vocab_size=64, pad_token_id=0, bos_token_id=0, eos_token_id=0,
+                  decoder_start_token_id=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cfg = transformers.CONFIG_MAPPING[family](**config)
+        model = transformers.AutoModelForSpeechSeq2Seq.from_config(cfg) if family == "whisper" \
+            else transformers.AutoModelForSeq2SeqLM.from_config(cfg)
+    batch, tokens, source = 2, 7, 11
+    inputs = {"input_features": torch.randn(batch, 4, 20)} if family == "whisper" else \
+        {"input_ids": torch.randint(1, 64, (batch, source))}
+    with torch.no_grad():
+        cache = model(**inputs, decoder_input_ids=torch.randint(1, 64, (batch, tokens)),
+                      use_cache=True).past_key_values
+    measured = sum(layer.keys.nbytes + layer.values.nbytes for part in (
+        cache.self_attention_cache, cache.cross_attention_cache) for layer in part.layers)
+    report = nnsize.count({"model_type": family, **config})
+    asked = 0 if family == "whisper" else source
+    p = plan(report, Setup(dtype="fp32", batch=batch, context=tokens, encoder_length=asked))
+    line = next(line for line in p.lines if line.part == "encoder_decoder_cache")
+    assert line.bytes == measured
+    assert "workspace" not in [line.part for line in p.lines]
+    # by hand, bart: 2 x 3 layers x (32 x 7 + 32 x 11) x 4 B = 13,824; t5: 2 x 3 x (36 x 7 +
+    # 36 x 11) x 4 = 15,552; whisper: 2 x 3 x (32 x 7 + 32 x 10 frames) x 4 = 13,056
+    assert measured == {"t5": 15_552, "whisper": 13_056}.get(family, 13_824)
+
+
+def test_mamba_compute_against_flop_counter() -> None:
+    # a tiny Mamba through transformers' reference (PyTorch) scan: FlopCounterMode counts the
+    # projections (mm), the depthwise conv and the scan's read-out C h (bmm); the state update
+    # dA h + dB x is elementwise there (FlopCounterMode counts no elementwise op), as are exp,
+    # softplus, the gate and the norms, which nnsize does not count either
+    import warnings
+
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = {"model_type": "mamba", "vocab_size": 64, "hidden_size": 16, "state_size": 4,
+              "num_hidden_layers": 2, "expand": 2, "conv_kernel": 3,
+              "architectures": ["MambaForCausalLM"]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cfg = transformers.MambaConfig(**{k: v for k, v in config.items()
+                                          if k not in ("model_type", "architectures")})
+        model = transformers.MambaForCausalLM(cfg).eval()
+    s, layers, inner, n, k = 10, 2, 32, 4, 3
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(torch.randint(0, 64, (1, s)), use_cache=False)
+    flops = {str(op): v for op, v in counter.get_flop_counts()["Global"].items()}
+    c = compute(nnsize.count(config), s)
+    conv = layers * inner * k  # 2 x 32 x 3 = 192 MACs a token, inside linear_macs
+    assert flops["aten.mm"] == 2 * s * (c.linear_macs - conv)  # 2 x 10 x 4,736 = 94,720
+    assert c.scan_macs == 2 * layers * inner * n == 512
+    assert flops["aten.bmm"] == 2 * s * c.scan_macs // 2  # the read-out: 2 x 10 x 256 = 5,120
+    # transformers pads the conv by k - 1 and drops the k - 1 extra outputs it computes
+    assert flops["aten.convolution"] == 2 * (s + k - 1) * conv  # 2 x 12 x 192 = 4,608
+    assert c.prefill_flops == 2 * s * (c.linear_macs + c.scan_macs)
+
+
+def test_state_space_lines_are_named_ssm_state() -> None:
+    from nnsize.render.plan import line_name
+
+    mamba = {"model_type": "mamba", "vocab_size": 64, "hidden_size": 16, "state_size": 4,
+             "num_hidden_layers": 2, "expand": 2, "conv_kernel": 3}
+    line = next(x for x in plan(nnsize.count(mamba), Setup()).lines if x.part == "kv_cache")
+    assert line_name(line) == "SSM state (bf16)"
+    # one sequence: 2 layers x (32 x 3 conv window + 32 x 4 SSM) = 448 values x 2 B
+    assert line.bytes == 896
+
+
+def test_images_join_the_context() -> None:
+    # LLaVA-1.5 (transformers' default LlavaConfig): CLIP ViT-L/14 at 336 px, 576 tokens an
+    # image; 2 images and 2,048 text tokens are a context of 2,048 + 2 x 576 = 3,200 tokens
+    from nnsize.errors import NnsizeError
+    from nnsize.memory.compute import image_context
+
+    config = transformers.LlavaConfig().to_dict()
+    report = nnsize.count(config)
+    assert image_context(report, 2048, 2) == 3200
+    with_images = plan(report, Setup(context=2048, images=2))
+    as_text = plan(report, Setup(context=3200))
+    kv = [next(x.bytes for x in p.lines if x.part == "kv_cache") for p in (with_images, as_text)]
+    assert kv[0] == kv[1] == 32 * 3200 * 8192 * 2  # layers x tokens x 2 x 4,096 x 2 B
+    assert "images" in [note.key for note in with_images.notes]
+    assert compute(report, image_context(report, 2048, 2)) == compute(report, 3200)
+    with pytest.raises(NnsizeError, match="no fixed number of tokens per image"):
+        plan(nnsize.count("llama-3.1-8b"), Setup(images=1))
+
+
 def test_a_layers_dtype_argument_sets_its_parameter_memory() -> None:
     """nn.Linear(16, 32, dtype=torch.float16) keeps its 544 parameters in 2 bytes each, whatever
     the plan's --dtype; the Linear without one follows --dtype (fp32: 132 x 4)."""

@@ -290,6 +290,27 @@ class Decoder:
     state_values: int = 0
     # feature tokens one image becomes in the context (image-text models; 0: text only)
     image_tokens: int = 0
+    # SSM state elements over all state-space layers (Mamba: inner x N a layer; Mamba-2:
+    # heads x head_dim x N): a token updates each (h = dA h + dB x) and reads it (y = C h)
+    scan_values: int = 0
+
+
+@dataclass(frozen=True)
+class EncoderDecoder:
+    """An encoder-decoder's caches, as transformers' EncoderDecoderCache keeps them: every
+    decoder layer caches self-attention keys and values per decoder token, and cross-attention
+    keys and values per encoder token (computed once from the encoder's output).
+
+        bytes = batch x layers x (self_values x decoder tokens + cross_values x encoder tokens)
+                x bytes per value
+    """
+
+    layers: int  # decoder layers, each with self- and cross-attention
+    self_values: int  # per decoder token and layer: 2 x heads x head_dim
+    cross_values: int  # per encoder token and layer: 2 x heads x head_dim
+    # the encoder's fixed length (Whisper: max_source_positions, 1,500 frames for 30 s of
+    # audio); 0: a text encoder, as long as its input
+    encoder_length: int = 0
 
 
 def _totals(rows: tuple[Row, ...]) -> dict[str, int]:
@@ -339,6 +360,7 @@ class Report:
     # What a file holds beside the count: per-dtype elements and bytes of a checkpoint...
     stored: dict[str, Any] = field(default_factory=dict)
     decoder: Decoder | None = None  # for language models counted from a config
+    encoder_decoder: EncoderDecoder | None = None  # for encoder-decoders counted from a config
     total_params: int = field(init=False)
     trainable_params: int = field(init=False)
     non_trainable_params: int = field(init=False)

@@ -143,4 +143,17 @@ PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
                                          "vision_output_dim": 4096, "projector_input_dim": 4096,
                                          "projector_output_dim": 4096}},
                       HF.format("meta-llama/Llama-4-Scout-17B-16E"), 109 * B, B),
+    # DINOv2 paper (arXiv 2304.07193) and its repository's model table: ViT-B/14 distilled, 86M
+    "dinov2-base": ({"model_type": "dinov2", "architectures": ["Dinov2Model"],
+                     "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
+                     "patch_size": 14, "image_size": 518},
+                    HF.format("facebook/dinov2-base"), 86 * M, M),
+    # PEGASUS paper (arXiv 1912.08777): PEGASUS-Large, L = 16, H = 1024, 568M parameters
+    "pegasus-large": ({"model_type": "pegasus",
+                       "architectures": ["PegasusForConditionalGeneration"], "d_model": 1024,
+                       "encoder_layers": 16, "decoder_layers": 16,
+                       "encoder_attention_heads": 16, "decoder_attention_heads": 16,
+                       "encoder_ffn_dim": 4096, "decoder_ffn_dim": 4096, "vocab_size": 96103,
+                       "max_position_embeddings": 1024},
+                      HF.format("google/pegasus-large"), 568 * M, M),
 }

@@ -95,3 +95,20 @@ def test_unknown_model_type_lists_the_supported_ones() -> None:
         count_config({"hidden_size": 8})
     with pytest.raises(SpecError, match="missing 'hidden_size'"):
         count_config({"model_type": "llama"})
+
+
+@pytest.mark.parametrize("window", [1e308, 4096.0, "4096", True, -1, 0, [4096]])
+@pytest.mark.parametrize("family", ["mistral", "gemma2", "qwen2"])
+def test_a_sliding_window_that_is_not_a_number_of_tokens_is_refused(window: Any,
+                                                                     family: str) -> None:
+    # transformers reads only null as "no window" (a cache layer of window w keeps w - 1 past
+    # tokens): 0, a negative, a float or a string would not be "no window" there either
+    config = {"model_type": family, "hidden_size": 16, "num_hidden_layers": 2,
+              "num_attention_heads": 2, "intermediate_size": 8, "vocab_size": 10,
+              "sliding_window": window, "use_sliding_window": True}
+    with pytest.raises(SpecError, match="sliding_window must be a positive whole number"):
+        count_config(config)
+    # null is no window, and Qwen without use_sliding_window drops it, as its config class does
+    assert count_config({**config, "sliding_window": None}).total_params > 0
+    if family == "qwen2":
+        assert count_config({**config, "use_sliding_window": False}).total_params > 0

@@ -17,6 +17,12 @@ DIFFERENT = {
     # The paper's 95M includes the quantizer wav2vec2 pre-trains with; the base model
     # transformers builds (Wav2Vec2Model) has 94,371,712.
     "wav2vec2-base": 94_371_712,
+    # The paper counts ViT-B/14 at 224 px (257 positions); the published config reads 518 px,
+    # 1,370 positions: (1,370 - 257) x 768 = 854,784 more, 86,580,480 in all (85,725,696 at 224)
+    "dinov2-base": 86_580_480,
+    # transformers builds two sinusoidal position tables (2 x 1,024 x 1,024, frozen) as
+    # parameters, and a 96,103-token vocabulary: 570,797,056, 0.5% over the paper's 568M
+    "pegasus-large": 570_797_056,
 }
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from ..errors import SpecError
-from ..model import Decoder, Report, Row, Tensor, sum_formula
+from ..model import Decoder, EncoderDecoder, Report, Row, Tensor, sum_formula
 
 # Layers that differ from their neighbours are built one by one; past this many runs of equal
 # layers (a pattern that changes every few layers of a huge model), nnsize refuses.
@@ -70,9 +70,11 @@ class Assembly:
                 self.add(f"{span}: {component}", component, named, used)
 
     decoder: Decoder | None = None
+    encoder_decoder: EncoderDecoder | None = None
 
     def report(self, convention: str = "pytorch") -> Report:
-        return Report(self.source, convention, (), tuple(self.rows), decoder=self.decoder)
+        return Report(self.source, convention, (), tuple(self.rows), decoder=self.decoder,
+                      encoder_decoder=self.encoder_decoder)
 
 
 def check_runs(runs: int, what: str) -> None:

@@ -33,7 +33,9 @@ WAV2VEC2 = {"conv_dim": [512] * 7, "conv_stride": [5, 2, 2, 2, 2, 2, 2],
             "conv_kernel": [10, 3, 3, 3, 3, 2, 2], "conv_bias": False,
             "feat_extract_norm": "group", "num_conv_pos_embeddings": 128,
             "num_conv_pos_embedding_groups": 16, "mask_time_prob": 0.05,
-            "mask_feature_prob": 0.0}
+            "mask_feature_prob": 0.0,
+            # read by the task heads (ForCTC's lm_head, ForSequenceClassification's projector)
+            "vocab_size": 32, "classifier_proj_size": 256, "use_weighted_layer_sum": False}
 
 
 @register("wav2vec2", {**WAV2VEC2, "add_adapter": False}, causal=False)

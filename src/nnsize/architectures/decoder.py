@@ -335,15 +335,18 @@ Windows = tuple[tuple[tuple[int | None, ...], int], ...]  # runs: (a block of wi
 def _windows(t: Traits, c: Config, layers: int) -> Windows:
     """Each layer's sliding window, by the config's layer_types or the family's rule, as runs of
     repeated blocks (a million alternating layers are one run)."""
-    window = c.value("sliding_window", None)
     types = c.value("layer_types", None)
     if isinstance(types, list) and len(types) == layers:
         if not all(isinstance(x, str) for x in types):
             bad = next(x for x in types if not isinstance(x, str))
             raise SpecError(f"{c.where}: layer_types lists attention types by name, such as "
                             f"'sliding_attention', got {shown(bad)}")
+        window = _window(c) if "sliding_attention" in types else None
         return tuple(((window if x == "sliding_attention" else None,), 1) for x in types)
-    if not isinstance(window, int) or isinstance(window, bool) or window < 1:
+    if t.windows == "qwen" and not c.value("use_sliding_window", False):
+        return (((None,), layers),)  # Qwen's config class drops the window then
+    window = _window(c) if t.windows != "none" else None
+    if window is None:
         return (((None,), layers),)
     if t.windows == "alternate":  # local and global layers alternate, local first
         return _periodic((window, None), layers)
@@ -366,6 +369,19 @@ def _windows(t: Traits, c: Config, layers: int) -> Windows:
     if t.windows == "periodic":
         return _period_runs(t, c, window, layers)
     return (((None,), layers),)
+
+
+def _window(c: Config) -> int | None:
+    """The config's sliding_window: null is no window (as transformers reads it: a cache layer
+    of window w keeps w - 1 past tokens, so 0, a negative or a fraction means nothing), a
+    positive whole number is one; anything else is refused by name."""
+    window = c.value("sliding_window", None)
+    if window is None:
+        return None
+    if isinstance(window, bool) or not isinstance(window, int) or not 0 < window <= 2**62:
+        raise SpecError(f"{c.where}: sliding_window must be a positive whole number of tokens "
+                        f"or null (no window), got {shown(window)}")
+    return window
 
 
 def _chunks(t: Traits, c: Config, layers: int) -> Windows:

@@ -26,7 +26,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..model import Row, Tensor
-from .assembly import Assembly, linear
+from .assembly import Assembly, linear, norm
 from .config import Config
 
 SEQ, TOKEN, QA, MC = ("ForSequenceClassification", "ForTokenClassification",
@@ -68,7 +68,39 @@ HEADS.update({("bert", SEQ): ("bert", "pooled classifier"),
               ("t5", TOKEN): ("transformer", "encoder classifier"),
               ("t5", QA): ("", "qa per label"),
               ("gpt2", "DoubleHeadsModel"): ("transformer", "double heads")})
-CLASS_SUFFIXES = (SEQ, TOKEN, QA, MC, "EncoderModel", "DoubleHeadsModel")
+# The families issue 14 added: BERT-shaped encoders (base model attribute, and whether the
+# sequence classifier sits on the pooler, as BERT's, or on a dense layer, as RoBERTa's)
+ENCODERS_MORE = {"xlm-roberta": ("roberta", "dense classifier"),
+                 "camembert": ("roberta", "dense classifier"),
+                 "data2vec-text": ("data2vec_text", "dense classifier"),
+                 "roberta-prelayernorm": ("roberta_prelayernorm", "dense classifier"),
+                 "xlm-roberta-xl": ("roberta", "dense classifier"),
+                 "mpnet": ("mpnet", "dense classifier"),
+                 "electra": ("electra", "dense classifier"),
+                 "ernie": ("ernie", "pooled classifier"),
+                 "megatron-bert": ("bert", "pooled classifier"),
+                 "albert": ("albert", "pooled classifier"),
+                 "deberta-v2": ("deberta", "context pooler"),
+                 "modernbert": ("model", "prediction head")}
+for _f, (_p, _k) in ENCODERS_MORE.items():
+    HEADS[(_f, SEQ)] = (_p, _k)
+    HEADS[(_f, TOKEN)] = (_p, "prediction head" if _f == "modernbert" else "classifier")
+    HEADS[(_f, QA)] = (_p, "prediction head" if _f == "modernbert" else "qa per label")
+    HEADS[(_f, MC)] = (_p, {"electra": "summary choice", "deberta-v2": "context pooler choice",
+                            "modernbert": "prediction head choice"}.get(_f, "pooled choice"))
+IMAGE, CTC, AUDIO = "ForImageClassification", "ForCTC", "ForAudioClassification"
+HEADS.update({("vit", IMAGE): ("vit", "classifier"),
+              ("dinov2", IMAGE): ("dinov2", "class and mean classifier"),
+              ("clip", IMAGE): ("", "vision classifier"),
+              ("siglip", IMAGE): ("", "vision classifier"),
+              ("wav2vec2", CTC): ("wav2vec2", "ctc"), ("hubert", CTC): ("hubert", "ctc"),
+              ("wav2vec2", SEQ): ("wav2vec2", "projected classifier"),
+              ("hubert", SEQ): ("hubert", "projected classifier"),
+              ("whisper", AUDIO): ("", "encoder projected classifier"),
+              ("bart", SEQ): ("model", "classification head"), ("bart", QA): ("model", "qa"),
+              ("mbart", SEQ): ("model", "classification head"), ("mbart", QA): ("model", "qa")})
+POOLED = ("pooled classifier", "pooled choice")
+CLASS_SUFFIXES = (SEQ, TOKEN, QA, MC, "EncoderModel", "DoubleHeadsModel", IMAGE, CTC, AUDIO)
 
 
 def head_of(family: str, arch: str) -> tuple[str, str] | None:
@@ -111,11 +143,13 @@ def build_head(family: str, c: Config, base: Assembly, arch: str, n_labels: int,
 
         raise SpecError(f"{arch}: not a task head nnsize builds for {family}")
     prefix, kind = found
-    pooled = kind in ("pooled classifier", "pooled choice")
+    pooled = kind in POOLED
     rows = [r for r in base.rows
             if pooled or not any(t.name.startswith("pooler.") for t in r.tensors)]
-    if kind in ("encoder only", "encoder classifier"):
+    if kind in ("encoder only", "encoder classifier", "encoder projected classifier"):
         rows = [r for r in rows if not any(t.name.startswith("decoder.") for t in r.tensors)]
+    if kind == "vision classifier":  # the vision tower alone, as CLIPVisionModel keeps it
+        rows = [r for r in rows if all(t.name.startswith("vision_model.") for t in r.tensors)]
     if kind == "qa per label" and family == "distilbert" and n_labels != 2:
         from ..errors import SpecError
 
@@ -124,8 +158,7 @@ def build_head(family: str, c: Config, base: Assembly, arch: str, n_labels: int,
     a = Assembly(arch)
     a.decoder = base.decoder
     a.rows = [_prefixed(r, f"{prefix}.") if prefix else r for r in rows]
-    h = c.int("word_embed_proj_dim", None) or c.int("hidden_size") if family == "opt" \
-        else c.int("d_model") if family == "t5" else c.int("hidden_size")
+    h = _width(family, c)
     kinds: dict[str, Callable[[], list[Tensor]]] = {
         "score": lambda: linear("score", n_labels, h),
         "biased score": lambda: linear("score", n_labels, h, True),
@@ -145,6 +178,7 @@ def build_head(family: str, c: Config, base: Assembly, arch: str, n_labels: int,
         linear("classification_head.out_proj", n_labels, h, True),
         "encoder classifier": lambda: linear("classifier", n_labels, h, True),
         "double heads": lambda: _summary(c, h),
+        **_more_kinds(c, h, n_labels),
     }
     head = kinds[kind]()
     if lm_head is not None:  # GPT2DoubleHeadsModel keeps the LM head as well
@@ -152,6 +186,61 @@ def build_head(family: str, c: Config, base: Assembly, arch: str, n_labels: int,
     a.add(f"{_suffix(arch)} head", "head", head)
     a.rows = [replace(r, index=i) for i, r in enumerate(a.rows)]
     return a
+
+
+def _width(family: str, c: Config) -> int:
+    """The width the head reads: the hidden size, or the vision tower's for CLIP and SigLIP."""
+    if family == "opt":
+        return c.int("word_embed_proj_dim", None) or c.int("hidden_size")
+    if family in ("t5", "bart", "mbart", "whisper"):
+        return c.int("d_model")
+    if family in ("clip", "siglip"):
+        from .vision import CLIP_VISION, SIGLIP_VISION, _tower_config
+
+        tower = CLIP_VISION if family == "clip" else SIGLIP_VISION
+        return _tower_config(c, "vision_config", f"{family}_vision_model", tower) \
+            .int("hidden_size")
+    return c.int("hidden_size")
+
+
+def _more_kinds(c: Config, h: int, n: int) -> dict[str, Callable[[], list[Tensor]]]:
+    """The heads of the families issue 14 added.
+
+    context pooler (DeBERTa-v2): pooler.dense p x p (p: pooler_hidden_size, else hidden), then
+    n x p; prediction head (ModernBERT): head.dense h x h and head.norm, then n x h; summary
+    (ELECTRA): sequence_summary.summary h x h, then 1 x h; projected (wav2vec 2.0, HuBERT,
+    Whisper's encoder): projector proj x h, n x proj, and one weight per layer and the
+    embeddings (L + 1) with use_weighted_layer_sum (BART's classification head is T5's, above);
+    DINOv2: n x 2h (the class token beside the mean of the patch tokens).
+    """
+    def pooler(labels: int) -> list[Tensor]:
+        p = c.int("pooler_hidden_size", None) or h
+        return linear("pooler.dense", p, p, True) + linear("classifier", labels, p, True)
+
+    def prediction(labels: int) -> list[Tensor]:
+        return linear("head.dense", h, h, c.bool("classifier_bias")) + \
+            norm("head.norm", h, c.bool("norm_bias")) + linear("classifier", labels, h, True)
+
+    def projected() -> list[Tensor]:
+        proj = c.int("classifier_proj_size")
+        layers = c.int("encoder_layers" if c.family == "whisper" else "num_hidden_layers")
+        weights = [Tensor("layer_weights", (layers + 1,), "other")] \
+            if c.bool("use_weighted_layer_sum") else []
+        return weights + linear("projector", proj, h, True) + linear("classifier", n, proj, True)
+
+    return {
+        "context pooler": lambda: pooler(n),
+        "context pooler choice": lambda: pooler(1),
+        "prediction head": lambda: prediction(n),
+        "prediction head choice": lambda: prediction(1),
+        "summary choice": lambda: linear("sequence_summary.summary", h, h, True) +
+        linear("classifier", 1, h, True),
+        "class and mean classifier": lambda: linear("classifier", n, 2 * h, True),
+        "vision classifier": lambda: linear("classifier", n, h, True),
+        "ctc": lambda: linear("lm_head", c.int("vocab_size"), h, True),
+        "projected classifier": projected,
+        "encoder projected classifier": projected,
+    }
 
 
 def _suffix(arch: str) -> str:

@@ -69,7 +69,9 @@ def _build(family: str, c: Config, name: str, base: bool) -> Assembly:
     inner, bias, conv_bias = _inner(c), c.bool("use_bias"), c.bool("use_conv_bias")
     p = "" if base else "backbone."
     a = Assembly(name)
-    a.decoder = Decoder(h, inner, v, Layers(()), state_values=state_values(family, c))
+    ssm = c.int("num_heads") * c.int("head_dim") * n if family == "mamba2" else inner * n
+    a.decoder = Decoder(h, inner, v, Layers(()), state_values=state_values(family, c),
+                        scan_values=c.int("num_hidden_layers") * ssm)
     a.add("embeddings", "embedding", embedding(f"{p}embeddings", v, h))
     if family == "mamba2":
         heads, groups = c.int("num_heads"), c.int("n_groups")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import Tensor
+from ..model import EncoderDecoder, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
 from .registry import register
@@ -86,6 +86,8 @@ def build_layout(lay: Layout, family: str, c: Config, name: str, base: bool) -> 
                 title=f"{side} layers")
         if lay.final_norm:
             a.add(f"{side} final norm", "norm", norm(f"{p}{side}.layer_norm", d, True))
+    # keys and values of d values each, per token, in self- and in cross-attention
+    a.encoder_decoder = EncoderDecoder(c.int("decoder_layers"), 2 * d, 2 * d)
     if not base:
         head = [Tensor("lm_head.weight", (target, d), "weight")]
         if tied:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import Tensor
+from ..model import EncoderDecoder, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
 from .registry import register
@@ -54,6 +54,8 @@ def t5(family: str, c: Config, name: str, base: bool) -> Assembly:
     a.stack("decoder.block.", c.int("num_decoder_layers", None) or layers, decoder,
             title="decoder blocks", starts=(0, 1))
     a.add("decoder final norm", "norm", norm("decoder.final_layer_norm", d))
+    a.encoder_decoder = EncoderDecoder(c.int("num_decoder_layers", None) or layers, 2 * inner,
+                                       2 * inner)
     if not base:
         # transformers 5 ties T5's head to the shared embedding always; tie_word_embeddings:
         # false (T5 v1.1's configs) now only switches off the decoder's output scaling.  Such

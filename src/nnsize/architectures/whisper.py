@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from ..model import Tensor
+from ..model import EncoderDecoder, Tensor
 from .assembly import Assembly, embedding, norm
 from .config import Config
 from .registry import register
@@ -15,7 +15,8 @@ from .seq2seq import stack_layer
 
 
 @register("whisper", {"vocab_size": 51865, "num_mel_bins": 80, "max_source_positions": 1500,
-                      "max_target_positions": 448, "tie_word_embeddings": True}, causal=False,
+                      "max_target_positions": 448, "tie_word_embeddings": True,
+                      "classifier_proj_size": 256, "use_weighted_layer_sum": False}, causal=False,
           aliases={"hidden_size": "d_model", "num_attention_heads": "encoder_attention_heads",
                    "num_key_value_heads": "encoder_attention_heads",
                    "num_hidden_layers": "encoder_layers"})
@@ -40,6 +41,9 @@ def whisper(family: str, c: Config, name: str, base: bool) -> Assembly:
     a.stack(f"{p}decoder.layers.", c.int("decoder_layers"),
             lambda i: stack_layer(d, dec_ffn, True, k_bias=False), title="decoder layers")
     a.add("decoder final norm", "norm", norm(f"{p}decoder.layer_norm", d, True))
+    # the encoder reads 30 s of audio always: max_source_positions frames (1,500)
+    a.encoder_decoder = EncoderDecoder(c.int("decoder_layers"), 2 * d, 2 * d,
+                                       c.int("max_source_positions"))
     if not base:
         tied = c.bool("tie_word_embeddings")
         head = Tensor("proj_out.weight", (v, d), "embedding",

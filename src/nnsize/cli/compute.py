@@ -8,14 +8,18 @@ from .options import Parser, json_option
 def run(argv: list[str]) -> str:
     from .. import sources
     from ..memory import compute
+    from ..memory.compute import image_context
 
     p = Parser(prog="nnsize compute", description="Multiply-accumulates and FLOPs of a "
                "language model: per token, prefill, decode, training.")
     p.add_argument("source")
     p.add_argument("--context", type=int, default=2048)
+    p.add_argument("--images", type=int, default=0,
+                   help="images in the context: an image-text model's tokens per image join it")
     json_option(p)
     args = p.parse_args(argv)
-    c = compute(sources.count(args.source), args.context)
+    report = sources.count(args.source)
+    c = compute(report, image_context(report, args.context, args.images))
     if args.json:
         from ..render.json import compute_dict, dumps
 

@@ -15,14 +15,18 @@ class Compute:
     attention_macs_prefill: int  # QK^T and AV over a prompt of `context`, all of it
     attention_macs_decode: int  # for one new token after `context` tokens
     context: int
+    # per token: a state-space model's scan, 2 MACs per state element (the update dA h + dB x
+    # and the read-out C h); its discretization (exp, softplus), gates and norms not counted
+    scan_macs: int = 0
 
     @property
     def prefill_flops(self) -> int:
-        return 2 * (self.linear_macs * self.context + self.attention_macs_prefill)
+        return 2 * ((self.linear_macs + self.scan_macs) * self.context +
+                    self.attention_macs_prefill)
 
     @property
     def decode_flops(self) -> int:
-        return 2 * (self.linear_macs + self.attention_macs_decode)
+        return 2 * (self.linear_macs + self.scan_macs + self.attention_macs_decode)
 
     @property
     def training_flops_per_token(self) -> int:
@@ -30,11 +34,28 @@ class Compute:
         return 3 * self.prefill_flops // self.context
 
 
+def image_context(report: Report, context: int, images: int) -> int:
+    """The context with images in it: context + images x the model's tokens per image
+    (LLaVA-1.5: 2,048 + 2 x 576 = 3,200)."""
+    if images == 0:
+        return context
+    if images < 0:
+        raise NnsizeError(f"images must be 0 or more, got {images}")
+    d = report.decoder
+    if d is None or not d.image_tokens:
+        raise NnsizeError(f"images: {report.source} has no fixed number of tokens per image "
+                          f"(nnsize knows it for LLaVA, Gemma 3 and Mistral 3; Qwen2-VL's "
+                          f"depends on the image's size): give the tokens in the context")
+    return context + images * d.image_tokens
+
+
 def compute(report: Report, context: int) -> Compute:
     """Multiply-accumulates of a language model, per token and over a prompt.
 
     Linear: the active parameters of every weight matrix except the embedding lookup (the head
-    does multiply).  Attention, causal: position t attends to t keys (or a sliding window's),
+    does multiply); a state-space layer's depthwise convolution counts its kernel (I x k MACs a
+    token) there too.  Scan: 2 x the SSM state elements (Decoder.scan_values) a token.
+    Attention, causal: position t attends to t keys (or a sliding window's),
     q.k and a.v: heads x (key_dim + value_dim) MACs per key; a prompt of s tokens sums t = 1..s,
     about half of the full s x s (the causal factor).
     """
@@ -45,9 +66,11 @@ def compute(report: Report, context: int) -> Compute:
                           "compute per token is for language models counted from a config")
     if context < 1:
         raise NnsizeError("context must be at least 1")
-    if not d.layers or d.state_values:
-        raise NnsizeError(f"{report.source}: compute of a model with state-space layers (their "
-                          f"scan and convolution) is not modelled")
+    if d.state_values and not d.scan_values:
+        raise NnsizeError(f"{report.source}: compute of its state-space layers (their scan) is "
+                          f"not modelled")
+    if not d.layers and not d.scan_values:
+        raise NnsizeError(f"{report.source}: no attention or state-space layers to compute")
     linear = 0
     for row in report.rows:
         if row.type in ("embedding", "vision"):  # image towers run once an image, not a token
@@ -69,4 +92,4 @@ def compute(report: Report, context: int) -> Compute:
             keys = context * (context + 1) // 2
         prefill += keys * per_key
         decode += min(context + 1, w or context + 1) * per_key
-    return Compute(linear, prefill, decode, context)
+    return Compute(linear, prefill, decode, context, 2 * d.scan_values)

@@ -61,7 +61,18 @@ def plan(report: Report, s: Setup) -> Plan:
     refused = report.stored.get("planner_refused")
     if refused:  # a language model transformers built, whose cache nnsize would have to guess
         raise NnsizeError(f"cannot plan it: {refused}")
+    text = s.context
+    if s.images:
+        from dataclasses import replace
+
+        from .compute import image_context
+
+        s = replace(s, context=image_context(report, s.context, s.images))
+        s.check()
     p = _train(report, s) if s.train else _infer(report, s)
+    if s.images and report.decoder is not None:
+        p.notes.append(Note("images", {"images": s.images, "tokens": report.decoder.image_tokens,
+                                       "text": text, "context": s.context}))
     d = report.decoder
     if d is not None and d.positions and s.context > d.positions:
         p.notes.append(Note("past_positions", {"positions": d.positions, "context": s.context}))
@@ -129,6 +140,19 @@ def _infer(report: Report, s: Setup) -> Plan:
                                                default=0),
                                            d.vocab, act)
         p.lines.append(Line("decoder_workspace", workspace, terms, False))
+    elif report.encoder_decoder is not None:
+        from .kv_cache import encoder_decoder_cache
+
+        ed = report.encoder_decoder
+        kv = find(s.kv_dtype) if s.kv_dtype else compute
+        encoder = s.encoder_length or ed.encoder_length or s.context
+        cache, terms = encoder_decoder_cache(ed, s.batch, s.context, encoder, kv)
+        p.lines.append(Line("encoder_decoder_cache", cache, terms))
+        # the largest-layer workspace of a layer spec means nothing for a config's model (its
+        # rows have no shapes); one forward pass's transient tensors are not estimated here
+        p.notes.append(Note("encoder_decoder", {"encoder_tokens": encoder,
+                                                "fixed": bool(ed.encoder_length),
+                                                "asked": bool(s.encoder_length)}))
     else:
         largest = max((numel(r.input_shape) + numel(r.output_shape) for r in report.rows),
                       default=0)

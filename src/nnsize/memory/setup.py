@@ -43,6 +43,13 @@ class Setup:
                                                 high=MAX_TOKENS))
     context: int = field(default=2048, metadata=_opt("tokens per sequence (2048)", low=1,
                                                      high=MAX_TOKENS))
+    encoder_length: int = field(default=0, metadata=_opt(
+        "an encoder-decoder's encoder tokens, cached by cross-attention (default: Whisper's "
+        "1,500 frames for 30 s of audio; a text encoder as long as the context)", low=0,
+        high=MAX_TOKENS))
+    images: int = field(default=0, metadata=_opt(
+        "images in each sequence: an image-text model's tokens per image join the context "
+        "(0)", low=0, high=MAX_TOKENS))
     kv_dtype: str | None = field(default=None, metadata=_opt(
         "the KV cache's precision (default: the compute one)", max_length=40))
     latent: bool = field(default=True, metadata=_opt(

@@ -128,6 +128,7 @@ def fit_dict(result: Fit, gpu: Any) -> dict[str, Any]:
 def compute_dict(c: Compute) -> dict[str, Any]:
     return {"context": c.context, "linear_macs_per_token": c.linear_macs,
             "attention_macs_prefill": c.attention_macs_prefill,
+            "scan_macs_per_token": c.scan_macs,
             "prefill_flops": c.prefill_flops, "decode_flops": c.decode_flops,
             "training_flops_per_token": c.training_flops_per_token}
 

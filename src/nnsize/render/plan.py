@@ -131,8 +131,15 @@ PARTS: dict[str, tuple[Any, Any]] = {
                        lambda t: f"{t['params']:,} x 32 bits" + _per(t["gpus"])),
     "optimizer": (lambda t: f"optimizer states ({t['optimizer']})",
                   lambda t: optimizer_how(t) + _per(t["gpus"])),
-    "kv_cache": (lambda t: f"KV cache ({t['precision'].name})", _kv),
+    "kv_cache": (lambda t: ("SSM state" if not t.get("groups") else
+                            "KV cache and SSM state" if t.get("state") else "KV cache") +
+                 f" ({t['precision'].name})", _kv),
     "decoder_workspace": (lambda t: "activation workspace", _workspace),
+    "encoder_decoder_cache": (lambda t: f"KV cache: self- and cross-attention "
+                              f"({t['precision'].name})", lambda t: (
+        f"{t['batch']:,} x {t['layers']:,} decoder layers x ({t['self_values']:,} x "
+        f"{t['context']:,} decoder tokens + {t['cross_values']:,} x {t['encoder_tokens']:,} "
+        f"encoder tokens) x {bits(t['precision'])}")),
     "gguf_weights": (lambda t: f"weights (GGUF {t['ftype']})", _gguf),
     "autocast_copies": (lambda t: f"autocast weight copies ({t['precision'].name})", lambda t: (
         f"({t['outside']:,} outside the layers + one layer's {t['one_layer']:,}, recomputed) "
@@ -173,6 +180,15 @@ NOTES: dict[str, Any] = {
                                  f"as asked)."),
     "sliding_window": lambda t: (f"KV cache: {t['windowed']} of {t['layers']} layers attend "
                                  f"through a sliding window and keep window - 1 past tokens"),
+    "encoder_decoder": lambda t: (
+        f"Encoder-decoder: cross-attention caches {t['encoder_tokens']:,} encoder tokens in "
+        f"every decoder layer (" + ("as asked" if t["asked"] else
+                                    "the encoder's fixed length" if t["fixed"] else
+                                    "as long as the context; the encoder length sets it") +
+        "); one forward pass's workspace is not estimated for encoder-decoders"),
+    "images": lambda t: (f"Images: {t['images']:,} x {t['tokens']:,} tokens each join the "
+                         f"{t['text']:,} text tokens: a context of {t['context']:,} for the KV "
+                         f"cache and compute (the vision tower's own work is not in them)"),
     "engine": lambda t: "Engine: " + engine_text(t["engine"]) + " (the engine and chunk settings)",
     "layer_dtypes_ignored": lambda t: (
         f"Layer dtype arguments ({', '.join(t['dtypes'])}) are not applied to a training plan: "
@@ -293,6 +309,9 @@ def compute_text(source: str, c: Compute) -> str:
     return "\n".join([
         f"{source}: compute (1 multiply-accumulate = 2 FLOPs)",
         f"  per token, linear layers (active experts only): {n(c.linear_macs)} MACs",
+        *([f"  per token, the state-space scan: {n(c.scan_macs)} MACs (2 per SSM state "
+           f"element: update and read-out; exp, softplus, gates and norms not counted)"]
+          if c.scan_macs else []),
         f"  prefill of {n(c.context)} tokens: {n(c.prefill_flops)} FLOPs, attention's QK^T and "
         f"AV included ({n(c.attention_macs_prefill)} MACs; causal: position t attends to t "
         f"keys, about half the full {n(c.context)} x {n(c.context)})",
