@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from typing import Any
 
@@ -57,3 +58,8 @@ def compare(config: dict[str, Any], base: bool = False) -> Any:
     buffers = {name for row in report.rows for t in row.tensors if t.buffer for name in t.names()}
     assert buffers <= {name for name, _ in model.named_buffers()}
     return report
+
+
+def field_defaults(cls: Any) -> dict[str, Any]:
+    """The default of each field of a transformers config class (a dataclass), by field name."""
+    return {f.name: f.default for f in dataclasses.fields(cls)}

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
-from hf import compare, transformers
+from hf import compare, field_defaults, transformers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -51,7 +50,7 @@ def test_random_configs_match_transformers(family: str, data: st.DataObject) -> 
 @pytest.mark.parametrize("family", ["hubert", "wav2vec2"])
 def test_defaults_are_transformers_own(family: str) -> None:
     cls = transformers.CONFIG_MAPPING[family]
-    theirs = {f.name: f.default for f in dataclasses.fields(cls)}
+    theirs = field_defaults(cls)
     for key, value in families()[family].defaults.items():
         assert (list(theirs[key]) if isinstance(theirs[key], tuple) else theirs[key]) == value
 

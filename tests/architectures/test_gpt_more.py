@@ -3,11 +3,10 @@ classes and base models, random configs."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
-from hf import compare, lm_class, transformers
+from hf import compare, field_defaults, lm_class, transformers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -61,7 +60,7 @@ def test_random_configs_match_transformers(family: str, data: st.DataObject) -> 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_defaults_and_aliases_are_transformers_own(family: str) -> None:
     cls = transformers.CONFIG_MAPPING[family]
-    theirs = {f.name: f.default for f in dataclasses.fields(cls)}
+    theirs = field_defaults(cls)
     found = families()[family]
     names = dict(getattr(cls, "attribute_map", {}))  # alias -> the field that holds it
     for key, value in found.defaults.items():

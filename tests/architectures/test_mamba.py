@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
-from hf import compare, lm_class, transformers
+from hf import compare, field_defaults, lm_class, transformers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -49,7 +48,7 @@ def test_random_configs_match_transformers(family: str, data: st.DataObject) -> 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_defaults_are_transformers_own(family: str) -> None:
     cls = transformers.CONFIG_MAPPING[family]
-    theirs = {f.name: f.default for f in dataclasses.fields(cls)}
+    theirs = field_defaults(cls)
     for key, value in families()[family].defaults.items():
         assert theirs[key] == value, key
 
@@ -110,7 +109,7 @@ def test_jamba_matches_transformers(c: dict[str, Any]) -> None:
 
 
 def test_jamba_defaults_are_transformers_own() -> None:
-    theirs = {f.name: f.default for f in dataclasses.fields(transformers.CONFIG_MAPPING["jamba"])}
+    theirs = field_defaults(transformers.CONFIG_MAPPING["jamba"])
     for key, value in families()["jamba"].defaults.items():
         assert theirs[key] == value, key
 

@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
-from hf import compare, transformers
+from hf import compare, field_defaults, transformers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -62,7 +61,7 @@ def test_random_configs_match_transformers(family: str, data: st.DataObject) -> 
 @pytest.mark.parametrize("family", sorted(CLASSES))
 def test_defaults_are_transformers_own(family: str) -> None:
     cls = transformers.CONFIG_MAPPING[family]
-    theirs = {f.name: f.default for f in dataclasses.fields(cls)}
+    theirs = field_defaults(cls)
     for key, value in families()[family].defaults.items():
         assert theirs[key] == value, key
 
@@ -70,7 +69,7 @@ def test_defaults_are_transformers_own(family: str) -> None:
 @pytest.mark.parametrize("kind", [*NESTED, "pixtral"])
 def test_nested_sizes_are_the_sub_config_defaults(kind: str) -> None:
     cls = transformers.CONFIG_MAPPING[kind]
-    theirs = {f.name: f.default for f in dataclasses.fields(cls)}
+    theirs = field_defaults(cls)
     for key, value in (PIXTRAL if kind == "pixtral" else NESTED[kind]).items():
         assert theirs[key] == value, key
 
@@ -130,5 +129,5 @@ def test_llama4_vision_defaults_are_transformers_own() -> None:
     from nnsize.architectures.multimodal import LLAMA4_VISION
 
     sub = transformers.CONFIG_MAPPING["llama4"].sub_configs["vision_config"]
-    theirs = {f.name: f.default for f in dataclasses.fields(sub)}
+    theirs = field_defaults(sub)
     assert all(theirs[k] == v for k, v in LLAMA4_VISION.items())

@@ -4,11 +4,10 @@ text_config; random configs."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
-from hf import compare, transformers
+from hf import compare, field_defaults, transformers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -56,8 +55,8 @@ def test_random_configs_match_transformers(family: str, data: st.DataObject) -> 
 @pytest.mark.parametrize("family", sorted(CLASSES))
 def test_sub_config_defaults_are_transformers_own(family: str) -> None:
     sub = transformers.CONFIG_MAPPING[family].sub_configs
-    text = {f.name: f.default for f in dataclasses.fields(sub["text_config"])}
-    vision = {f.name: f.default for f in dataclasses.fields(sub["vision_config"])}
+    text = field_defaults(sub["text_config"])
+    vision = field_defaults(sub["vision_config"])
     assert all(text[k] == v for k, v in TEXT.items())
     # the rest of the language model's defaults are Qwen2's, but for what TEXT overrides
     from nnsize.architectures.decoder import DEFAULTS
