@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 transformers = pytest.importorskip("transformers")
 torch = pytest.importorskip("torch")
@@ -63,3 +66,17 @@ def compare(config: dict[str, Any], base: bool = False) -> Any:
 def field_defaults(cls: Any) -> dict[str, Any]:
     """The default of each field of a transformers config class (a dataclass), by field name."""
     return {f.name: f.default for f in dataclasses.fields(cls)}
+
+
+def random_configs_test(families: list[str],
+                        config: Callable[[str], st.SearchStrategy[dict[str, Any]]],
+                        max_examples: int) -> Callable[..., None]:
+    """A test comparing nnsize with transformers on random configs of each family, drawn by
+    config(family); assign it to a test_ name in the test module."""
+    @pytest.mark.parametrize("family", families)
+    @settings(max_examples=max_examples, deadline=None)
+    @given(data=st.data())
+    def test(family: str, data: st.DataObject) -> None:
+        compare(data.draw(config(family)))
+
+    return test

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hf import compare, field_defaults, transformers
-from hypothesis import given, settings
+from hf import compare, field_defaults, random_configs_test, transformers
 from hypothesis import strategies as st
 
 from nnsize.architectures import count_config, families
@@ -40,11 +39,7 @@ def config(draw: st.DrawFn, family: str = "wav2vec2") -> dict[str, Any]:
     return c
 
 
-@pytest.mark.parametrize("family", ["hubert", "wav2vec2"])
-@settings(max_examples=8, deadline=None)
-@given(data=st.data())
-def test_random_configs_match_transformers(family: str, data: st.DataObject) -> None:
-    compare(data.draw(config(family)))
+test_random_configs_match_transformers = random_configs_test(["hubert", "wav2vec2"], config, 8)
 
 
 @pytest.mark.parametrize("family", ["hubert", "wav2vec2"])

@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hf import compare, field_defaults, lm_class, transformers
-from hypothesis import given, settings
+from hf import field_defaults, lm_class, random_configs_test, transformers
 from hypothesis import strategies as st
 
 from nnsize.architectures import families
@@ -50,11 +49,7 @@ def config(draw: st.DrawFn, family: str) -> dict[str, Any]:
     return {"model_type": family, **{k: v for k, v in c.items() if v is not None}}
 
 
-@pytest.mark.parametrize("family", FAMILIES)
-@settings(max_examples=6, deadline=None)
-@given(data=st.data())
-def test_random_configs_match_transformers(family: str, data: st.DataObject) -> None:
-    compare(data.draw(config(family)))
+test_random_configs_match_transformers = random_configs_test(FAMILIES, config, 6)
 
 
 @pytest.mark.parametrize("family", FAMILIES)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hf import compare, field_defaults, transformers
+from hf import compare, field_defaults, random_configs_test, transformers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -51,11 +51,7 @@ def config(draw: st.DrawFn, family: str) -> dict[str, Any]:
     return c
 
 
-@pytest.mark.parametrize("family", sorted(CLASSES))
-@settings(max_examples=5, deadline=None)
-@given(data=st.data())
-def test_random_configs_match_transformers(family: str, data: st.DataObject) -> None:
-    compare(data.draw(config(family)))
+test_random_configs_match_transformers = random_configs_test(sorted(CLASSES), config, 5)
 
 
 @pytest.mark.parametrize("family", sorted(CLASSES))
