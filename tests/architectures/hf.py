@@ -68,6 +68,15 @@ def field_defaults(cls: Any) -> dict[str, Any]:
     return {f.name: f.default for f in dataclasses.fields(cls)}
 
 
+def assert_defaults_are_transformers_own(family: str) -> None:
+    """Assert that each default nnsize fills in for family is its transformers config class's."""
+    from nnsize.architectures import families
+
+    theirs = field_defaults(transformers.CONFIG_MAPPING[family])
+    for key, value in families()[family].defaults.items():
+        assert theirs[key] == value, key
+
+
 def random_configs_test(families: list[str],
                         config: Callable[[str], st.SearchStrategy[dict[str, Any]]],
                         max_examples: int) -> Callable[..., None]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hf import compare, field_defaults, lm_class, random_configs_test, transformers
+from hf import assert_defaults_are_transformers_own, compare, lm_class, random_configs_test
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -43,10 +43,7 @@ test_random_configs_match_transformers = random_configs_test(FAMILIES, config, 6
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_defaults_are_transformers_own(family: str) -> None:
-    cls = transformers.CONFIG_MAPPING[family]
-    theirs = field_defaults(cls)
-    for key, value in families()[family].defaults.items():
-        assert theirs[key] == value, key
+    assert_defaults_are_transformers_own(family)
 
 
 def test_state_size() -> None:
@@ -105,9 +102,7 @@ def test_jamba_matches_transformers(c: dict[str, Any]) -> None:
 
 
 def test_jamba_defaults_are_transformers_own() -> None:
-    theirs = field_defaults(transformers.CONFIG_MAPPING["jamba"])
-    for key, value in families()["jamba"].defaults.items():
-        assert theirs[key] == value, key
+    assert_defaults_are_transformers_own("jamba")
 
 
 @pytest.mark.parametrize("command", [["memory"], ["memory", "--engine", "vllm"],

@@ -6,11 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hf import compare, field_defaults, random_configs_test, transformers
+from hf import (
+    assert_defaults_are_transformers_own,
+    compare,
+    field_defaults,
+    random_configs_test,
+    transformers,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnsize.architectures import count_config, families
+from nnsize.architectures import count_config
 from nnsize.architectures.multimodal import NESTED, PIXTRAL
 from nnsize.errors import SpecError
 
@@ -56,10 +62,7 @@ test_random_configs_match_transformers = random_configs_test(sorted(CLASSES), co
 
 @pytest.mark.parametrize("family", sorted(CLASSES))
 def test_defaults_are_transformers_own(family: str) -> None:
-    cls = transformers.CONFIG_MAPPING[family]
-    theirs = field_defaults(cls)
-    for key, value in families()[family].defaults.items():
-        assert theirs[key] == value, key
+    assert_defaults_are_transformers_own(family)
 
 
 @pytest.mark.parametrize("kind", [*NESTED, "pixtral"])

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hf import field_defaults, random_configs_test, transformers
+from hf import assert_defaults_are_transformers_own, random_configs_test
 from hypothesis import strategies as st
 
-from nnsize.architectures import count_config, families
+from nnsize.architectures import count_config
 
 CLASSES = {"vit": "ViTModel", "dinov2": "Dinov2Model", "clip": "CLIPModel",
            "clip_text_model": "CLIPTextModel", "clip_vision_model": "CLIPVisionModel",
@@ -61,10 +61,7 @@ test_random_configs_match_transformers = random_configs_test(FAMILIES, config, 5
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_defaults_are_transformers_own(family: str) -> None:
-    cls = transformers.CONFIG_MAPPING[family]
-    theirs = field_defaults(cls)
-    for key, value in families()[family].defaults.items():
-        assert theirs[key] == value, key
+    assert_defaults_are_transformers_own(family)
 
 
 def test_clip_without_tower_configs_is_the_default_clip() -> None:
