@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 transformers = pytest.importorskip("transformers")
 torch = pytest.importorskip("torch")
@@ -57,3 +61,31 @@ def compare(config: dict[str, Any], base: bool = False) -> Any:
     buffers = {name for row in report.rows for t in row.tensors if t.buffer for name in t.names()}
     assert buffers <= {name for name, _ in model.named_buffers()}
     return report
+
+
+def field_defaults(cls: Any) -> dict[str, Any]:
+    """The default of each field of a transformers config class (a dataclass), by field name."""
+    return {f.name: f.default for f in dataclasses.fields(cls)}
+
+
+def assert_defaults_are_transformers_own(family: str) -> None:
+    """Assert that each default nnsize fills in for family is its transformers config class's."""
+    from nnsize.architectures import families
+
+    theirs = field_defaults(transformers.CONFIG_MAPPING[family])
+    for key, value in families()[family].defaults.items():
+        assert theirs[key] == value, key
+
+
+def random_configs_test(families: list[str],
+                        config: Callable[[str], st.SearchStrategy[dict[str, Any]]],
+                        max_examples: int) -> Callable[..., None]:
+    """A test comparing nnsize with transformers on random configs of each family, drawn by
+    config(family); assign it to a test_ name in the test module."""
+    @pytest.mark.parametrize("family", families)
+    @settings(max_examples=max_examples, deadline=None)
+    @given(data=st.data())
+    def test(family: str, data: st.DataObject) -> None:
+        compare(data.draw(config(family)))
+
+    return test

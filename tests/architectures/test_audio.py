@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
-from hf import compare, transformers
-from hypothesis import given, settings
+from hf import compare, field_defaults, random_configs_test, transformers
 from hypothesis import strategies as st
 
 from nnsize.architectures import count_config, families
@@ -41,17 +39,13 @@ def config(draw: st.DrawFn, family: str = "wav2vec2") -> dict[str, Any]:
     return c
 
 
-@pytest.mark.parametrize("family", ["hubert", "wav2vec2"])
-@settings(max_examples=8, deadline=None)
-@given(data=st.data())
-def test_random_configs_match_transformers(family: str, data: st.DataObject) -> None:
-    compare(data.draw(config(family)))
+test_random_configs_match_transformers = random_configs_test(["hubert", "wav2vec2"], config, 8)
 
 
 @pytest.mark.parametrize("family", ["hubert", "wav2vec2"])
 def test_defaults_are_transformers_own(family: str) -> None:
     cls = transformers.CONFIG_MAPPING[family]
-    theirs = {f.name: f.default for f in dataclasses.fields(cls)}
+    theirs = field_defaults(cls)
     for key, value in families()[family].defaults.items():
         assert (list(theirs[key]) if isinstance(theirs[key], tuple) else theirs[key]) == value
 

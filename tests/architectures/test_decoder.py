@@ -3,8 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hf import compare, lm_class, transformers
-from hypothesis import given, settings
+from hf import lm_class, random_configs_test, transformers
 from hypothesis import strategies as st
 
 from nnsize.architectures import count_config
@@ -59,11 +58,7 @@ def decoder_config(draw: st.DrawFn, family: str) -> dict[str, Any]:
     return c
 
 
-@pytest.mark.parametrize("family", FAMILIES)
-@settings(max_examples=8, deadline=None)
-@given(data=st.data())
-def test_random_configs_match_transformers(family: str, data: st.DataObject) -> None:
-    compare(data.draw(decoder_config(family)))
+test_random_configs_match_transformers = random_configs_test(FAMILIES, decoder_config, 8)
 
 
 @pytest.mark.parametrize("family", FAMILIES)

@@ -3,12 +3,10 @@ classes and base models, random configs."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
-from hf import compare, lm_class, transformers
-from hypothesis import given, settings
+from hf import field_defaults, lm_class, random_configs_test, transformers
 from hypothesis import strategies as st
 
 from nnsize.architectures import families
@@ -51,17 +49,13 @@ def config(draw: st.DrawFn, family: str) -> dict[str, Any]:
     return {"model_type": family, **{k: v for k, v in c.items() if v is not None}}
 
 
-@pytest.mark.parametrize("family", FAMILIES)
-@settings(max_examples=6, deadline=None)
-@given(data=st.data())
-def test_random_configs_match_transformers(family: str, data: st.DataObject) -> None:
-    compare(data.draw(config(family)))
+test_random_configs_match_transformers = random_configs_test(FAMILIES, config, 6)
 
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_defaults_and_aliases_are_transformers_own(family: str) -> None:
     cls = transformers.CONFIG_MAPPING[family]
-    theirs = {f.name: f.default for f in dataclasses.fields(cls)}
+    theirs = field_defaults(cls)
     found = families()[family]
     names = dict(getattr(cls, "attribute_map", {}))  # alias -> the field that holds it
     for key, value in found.defaults.items():

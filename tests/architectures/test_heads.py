@@ -32,11 +32,16 @@ def head_config(draw: st.DrawFn, family: str, suffix: str) -> dict[str, Any]:
     c["architectures"] = [class_name(family, suffix)]
     labels = 2 if (family, suffix) == ("distilbert", "ForQuestionAnswering") else \
         draw(st.integers(1, 5))
+    draw_labels(draw, c, labels)
+    return c
+
+
+def draw_labels(draw: st.DrawFn, c: dict[str, Any], labels: int) -> None:
+    """Give config c its labels either way transformers reads them."""
     if draw(st.booleans()):  # as save_pretrained writes it: id2label, no num_labels
         c["id2label"] = {str(i): f"L{i}" for i in range(labels)}
     else:
         c["num_labels"] = labels
-    return c
 
 
 @pytest.mark.parametrize(("family", "suffix"), CASES)

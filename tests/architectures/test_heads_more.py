@@ -12,19 +12,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_audio import config as audio_config
 from test_bert_like import config as encoder_config
+from test_heads import class_name, draw_labels
 from test_seq2seq import config as seq2seq_config
 from test_vision import config as vision_config
 
-from nnsize.architectures import BASE_CLASSES, count_config
+from nnsize.architectures import count_config
 from nnsize.architectures.heads import CLASS_SUFFIXES, ENCODERS_MORE, HEADS
 
 NEW = set(ENCODERS_MORE) | {"vit", "dinov2", "clip", "siglip", "wav2vec2", "hubert", "whisper",
                             "bart", "mbart"}
 CASES = sorted(k for k in HEADS if k[0] in NEW)
-
-
-def class_name(family: str, suffix: str) -> str:
-    return BASE_CLASSES[family][:-len("Model")] + suffix
 
 
 @st.composite
@@ -45,11 +42,7 @@ def head_config(draw: st.DrawFn, family: str, suffix: str) -> dict[str, Any]:
     if family == "deberta-v2" and draw(st.booleans()):
         c["pooler_hidden_size"] = c["hidden_size"]  # transformers' classifier reads it as well
     c["architectures"] = [class_name(family, suffix)]
-    labels = draw(st.integers(1, 5))
-    if draw(st.booleans()):  # as save_pretrained writes it: id2label, no num_labels
-        c["id2label"] = {str(i): f"L{i}" for i in range(labels)}
-    else:
-        c["num_labels"] = labels
+    draw_labels(draw, c, draw(st.integers(1, 5)))
     return c
 
 

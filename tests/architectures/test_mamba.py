@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
-from hf import compare, lm_class, transformers
+from hf import assert_defaults_are_transformers_own, compare, lm_class, random_configs_test
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -39,19 +38,12 @@ def config(draw: st.DrawFn, family: str) -> dict[str, Any]:
     return c
 
 
-@pytest.mark.parametrize("family", FAMILIES)
-@settings(max_examples=6, deadline=None)
-@given(data=st.data())
-def test_random_configs_match_transformers(family: str, data: st.DataObject) -> None:
-    compare(data.draw(config(family)))
+test_random_configs_match_transformers = random_configs_test(FAMILIES, config, 6)
 
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_defaults_are_transformers_own(family: str) -> None:
-    cls = transformers.CONFIG_MAPPING[family]
-    theirs = {f.name: f.default for f in dataclasses.fields(cls)}
-    for key, value in families()[family].defaults.items():
-        assert theirs[key] == value, key
+    assert_defaults_are_transformers_own(family)
 
 
 def test_state_size() -> None:
@@ -110,9 +102,7 @@ def test_jamba_matches_transformers(c: dict[str, Any]) -> None:
 
 
 def test_jamba_defaults_are_transformers_own() -> None:
-    theirs = {f.name: f.default for f in dataclasses.fields(transformers.CONFIG_MAPPING["jamba"])}
-    for key, value in families()["jamba"].defaults.items():
-        assert theirs[key] == value, key
+    assert_defaults_are_transformers_own("jamba")
 
 
 @pytest.mark.parametrize("command", [["memory"], ["memory", "--engine", "vllm"],

@@ -3,15 +3,20 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
-from hf import compare, transformers
+from hf import (
+    assert_defaults_are_transformers_own,
+    compare,
+    field_defaults,
+    random_configs_test,
+    transformers,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnsize.architectures import count_config, families
+from nnsize.architectures import count_config
 from nnsize.architectures.multimodal import NESTED, PIXTRAL
 from nnsize.errors import SpecError
 
@@ -52,25 +57,18 @@ def config(draw: st.DrawFn, family: str) -> dict[str, Any]:
     return c
 
 
-@pytest.mark.parametrize("family", sorted(CLASSES))
-@settings(max_examples=5, deadline=None)
-@given(data=st.data())
-def test_random_configs_match_transformers(family: str, data: st.DataObject) -> None:
-    compare(data.draw(config(family)))
+test_random_configs_match_transformers = random_configs_test(sorted(CLASSES), config, 5)
 
 
 @pytest.mark.parametrize("family", sorted(CLASSES))
 def test_defaults_are_transformers_own(family: str) -> None:
-    cls = transformers.CONFIG_MAPPING[family]
-    theirs = {f.name: f.default for f in dataclasses.fields(cls)}
-    for key, value in families()[family].defaults.items():
-        assert theirs[key] == value, key
+    assert_defaults_are_transformers_own(family)
 
 
 @pytest.mark.parametrize("kind", [*NESTED, "pixtral"])
 def test_nested_sizes_are_the_sub_config_defaults(kind: str) -> None:
     cls = transformers.CONFIG_MAPPING[kind]
-    theirs = {f.name: f.default for f in dataclasses.fields(cls)}
+    theirs = field_defaults(cls)
     for key, value in (PIXTRAL if kind == "pixtral" else NESTED[kind]).items():
         assert theirs[key] == value, key
 
@@ -130,5 +128,5 @@ def test_llama4_vision_defaults_are_transformers_own() -> None:
     from nnsize.architectures.multimodal import LLAMA4_VISION
 
     sub = transformers.CONFIG_MAPPING["llama4"].sub_configs["vision_config"]
-    theirs = {f.name: f.default for f in dataclasses.fields(sub)}
+    theirs = field_defaults(sub)
     assert all(theirs[k] == v for k, v in LLAMA4_VISION.items())

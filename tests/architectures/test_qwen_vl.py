@@ -4,12 +4,10 @@ text_config; random configs."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
-from hf import compare, transformers
-from hypothesis import given, settings
+from hf import field_defaults, random_configs_test, transformers
 from hypothesis import strategies as st
 
 from nnsize.architectures.qwen_vl import TEXT, VISION
@@ -46,18 +44,14 @@ def config(draw: st.DrawFn, family: str) -> dict[str, Any]:
     return c
 
 
-@pytest.mark.parametrize("family", sorted(CLASSES))
-@settings(max_examples=6, deadline=None)
-@given(data=st.data())
-def test_random_configs_match_transformers(family: str, data: st.DataObject) -> None:
-    compare(data.draw(config(family)))
+test_random_configs_match_transformers = random_configs_test(sorted(CLASSES), config, 6)
 
 
 @pytest.mark.parametrize("family", sorted(CLASSES))
 def test_sub_config_defaults_are_transformers_own(family: str) -> None:
     sub = transformers.CONFIG_MAPPING[family].sub_configs
-    text = {f.name: f.default for f in dataclasses.fields(sub["text_config"])}
-    vision = {f.name: f.default for f in dataclasses.fields(sub["vision_config"])}
+    text = field_defaults(sub["text_config"])
+    vision = field_defaults(sub["vision_config"])
     assert all(text[k] == v for k, v in TEXT.items())
     # the rest of the language model's defaults are Qwen2's, but for what TEXT overrides
     from nnsize.architectures.decoder import DEFAULTS

@@ -7,8 +7,7 @@ import dataclasses
 from typing import Any
 
 import pytest
-from hf import compare, lm_class, transformers
-from hypothesis import given, settings
+from hf import lm_class, random_configs_test, transformers
 from hypothesis import strategies as st
 
 from nnsize.architectures.decoder_families import ALIASES, DEFAULTS, TRAITS
@@ -77,11 +76,7 @@ def config(draw: st.DrawFn, family: str) -> dict[str, Any]:
     return c
 
 
-@pytest.mark.parametrize("family", FAMILIES)
-@settings(max_examples=6, deadline=None)
-@given(data=st.data())
-def test_random_configs_match_transformers(family: str, data: st.DataObject) -> None:
-    compare(data.draw(config(family)))
+test_random_configs_match_transformers = random_configs_test(FAMILIES, config, 6)
 
 
 def class_defaults(family: str) -> dict[str, Any]:

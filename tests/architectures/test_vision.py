@@ -3,15 +3,13 @@ random configs: ViT, DINOv2, CLIP and SigLIP (each tower, and the pair)."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
-from hf import compare, transformers
-from hypothesis import given, settings
+from hf import assert_defaults_are_transformers_own, random_configs_test
 from hypothesis import strategies as st
 
-from nnsize.architectures import count_config, families
+from nnsize.architectures import count_config
 
 CLASSES = {"vit": "ViTModel", "dinov2": "Dinov2Model", "clip": "CLIPModel",
            "clip_text_model": "CLIPTextModel", "clip_vision_model": "CLIPVisionModel",
@@ -58,19 +56,12 @@ def config(draw: st.DrawFn, family: str) -> dict[str, Any]:
     return {"model_type": family, "architectures": [CLASSES[family]], **c}
 
 
-@pytest.mark.parametrize("family", FAMILIES)
-@settings(max_examples=5, deadline=None)
-@given(data=st.data())
-def test_random_configs_match_transformers(family: str, data: st.DataObject) -> None:
-    compare(data.draw(config(family)))
+test_random_configs_match_transformers = random_configs_test(FAMILIES, config, 5)
 
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_defaults_are_transformers_own(family: str) -> None:
-    cls = transformers.CONFIG_MAPPING[family]
-    theirs = {f.name: f.default for f in dataclasses.fields(cls)}
-    for key, value in families()[family].defaults.items():
-        assert theirs[key] == value, key
+    assert_defaults_are_transformers_own(family)
 
 
 def test_clip_without_tower_configs_is_the_default_clip() -> None:

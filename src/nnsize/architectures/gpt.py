@@ -25,12 +25,14 @@ def conv1d(name: str, in_features: int, out_features: int) -> list[Tensor]:
             Tensor(f"{name}.bias", (out_features,), "bias")]
 
 
-def _head(a: Assembly, c: Config, vocab: int, hidden: int, tied_to: str,
-          bias: bool = False) -> None:
-    head = linear("lm_head", vocab, hidden, bias)
+def lm_head(a: Assembly, c: Config, vocab: int, hidden: int, tied_to: str,
+            bias: bool = False, name: str = "lm_head") -> None:
+    """The language-model head, vocab x hidden; tied (tie_word_embeddings), its weight is the
+    embedding tied_to."""
+    head = linear(name, vocab, hidden, bias)
     tied = c.bool("tie_word_embeddings")
     if tied:
-        head[0] = Tensor("lm_head.weight", head[0].shape, "embedding", shared_with=tied_to)
+        head[0] = Tensor(f"{name}.weight", head[0].shape, "embedding", shared_with=tied_to)
     a.add("head" + (" (tied to the embeddings)" if tied else ""), "head", head)
 
 
@@ -54,7 +56,7 @@ def gpt2(family: str, c: Config, name: str, base: bool) -> Assembly:
     a.stack(f"{p}h.", c.int("num_hidden_layers"), layer)
     a.add("final norm", "norm", norm(f"{p}ln_f", h, True))
     if not base:
-        _head(a, c, v, h, "transformer.wte.weight")
+        lm_head(a, c, v, h, "transformer.wte.weight")
     return a
 
 
@@ -79,7 +81,7 @@ def gpt_neox(family: str, c: Config, name: str, base: bool) -> Assembly:
     a.stack(f"{p}layers.", c.int("num_hidden_layers"), layer)
     a.add("final norm", "norm", norm(f"{p}final_layer_norm", h, True))
     if not base:
-        _head(a, c, v, h, "gpt_neox.embed_in.weight")
+        lm_head(a, c, v, h, "gpt_neox.embed_in.weight")
     return a
 
 
@@ -102,7 +104,7 @@ def gptj(family: str, c: Config, name: str, base: bool) -> Assembly:
     a.stack(f"{p}h.", c.int("num_hidden_layers"), layer)
     a.add("final norm", "norm", norm(f"{p}ln_f", h, True))
     if not base:
-        _head(a, c, v, h, "transformer.wte.weight", bias=True)
+        lm_head(a, c, v, h, "transformer.wte.weight", bias=True)
     return a
 
 
@@ -139,7 +141,7 @@ def opt(family: str, c: Config, name: str, base: bool) -> Assembly:
     if c.bool("do_layer_norm_before") and not c.bool("_remove_final_layer_norm"):
         a.add("final norm", "norm", layer_norm(f"{p}final_layer_norm"))
     if not base:
-        _head(a, c, v, proj, "model.decoder.embed_tokens.weight")
+        lm_head(a, c, v, proj, "model.decoder.embed_tokens.weight")
     return a
 
 
@@ -165,7 +167,7 @@ def bloom(family: str, c: Config, name: str, base: bool) -> Assembly:
     a.stack(f"{p}h.", c.int("num_hidden_layers"), layer)
     a.add("final norm", "norm", norm(f"{p}ln_f", h, True))
     if not base:
-        _head(a, c, v, h, "transformer.word_embeddings.weight")
+        lm_head(a, c, v, h, "transformer.word_embeddings.weight")
     return a
 
 
@@ -208,5 +210,5 @@ def falcon(family: str, c: Config, name: str, base: bool) -> Assembly:
     a.stack(f"{p}h.", c.int("num_hidden_layers"), layer)
     a.add("final norm", "norm", norm(f"{p}ln_f", h, True))
     if not base:
-        _head(a, c, v, h, "transformer.word_embeddings.weight")
+        lm_head(a, c, v, h, "transformer.word_embeddings.weight")
     return a

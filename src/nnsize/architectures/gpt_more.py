@@ -3,10 +3,10 @@ the first GPT, XGLM, BioGPT, MPT."""
 
 from __future__ import annotations
 
-from ..model import AttentionLayer, Decoder, Layers, Tensor
+from ..model import AttentionLayer, Decoder, Layers
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
-from .gpt import GPT2_NAMES, conv1d
+from .gpt import GPT2_NAMES, conv1d, lm_head
 from .registry import register
 from .seq2seq import stack_layer
 
@@ -21,15 +21,6 @@ def _decoder(h: int, inter: int, v: int, heads: int, kv: int, layers: int,
     return Decoder(h, inter, v, Layers(tuple(
         (tuple(AttentionLayer(heads, kv, d, d, w) for w in block), n) for block, n in runs)),
         positions=positions)
-
-
-def _head(a: Assembly, c: Config, v: int, h: int, tied_to: str, bias: bool = False,
-          name: str = "lm_head") -> None:
-    head = linear(name, v, h, bias)
-    tied = c.bool("tie_word_embeddings")
-    if tied:
-        head[0] = Tensor(f"{name}.weight", (v, h), "embedding", shared_with=tied_to)
-    a.add("head" + (" (tied to the embeddings)" if tied else ""), "head", head)
 
 
 @register("gpt_bigcode", {"vocab_size": 50257, "max_position_embeddings": 1024, "n_inner": None,
@@ -55,7 +46,7 @@ def gpt_bigcode(family: str, c: Config, name: str, base: bool) -> Assembly:
         "norms": norm("ln_1", h, True) + norm("ln_2", h, True)})
     a.add("final norm", "norm", norm(f"{p}ln_f", h, True))
     if not base:
-        _head(a, c, v, h, "transformer.wte.weight")
+        lm_head(a, c, v, h, "transformer.wte.weight")
     return a
 
 
@@ -106,7 +97,7 @@ def gpt_neo(family: str, c: Config, name: str, base: bool) -> Assembly:
         "norms": norm("ln_1", h, True) + norm("ln_2", h, True)})
     a.add("final norm", "norm", norm(f"{p}ln_f", h, True))
     if not base:
-        _head(a, c, v, h, "transformer.wte.weight")
+        lm_head(a, c, v, h, "transformer.wte.weight")
     return a
 
 
@@ -127,7 +118,7 @@ def codegen(family: str, c: Config, name: str, base: bool) -> Assembly:
         "norms": norm("ln_1", h, True)})
     a.add("final norm", "norm", norm(f"{p}ln_f", h, True))
     if not base:
-        _head(a, c, v, h, "transformer.wte.weight", bias=True)
+        lm_head(a, c, v, h, "transformer.wte.weight", bias=True)
     return a
 
 
@@ -148,7 +139,7 @@ def openai_gpt(family: str, c: Config, name: str, base: bool) -> Assembly:
         "mlp": conv1d("mlp.c_fc", h, 4 * h) + conv1d("mlp.c_proj", 4 * h, h),
         "norms": norm("ln_1", h, True) + norm("ln_2", h, True)})
     if not base:
-        _head(a, c, v, h, "transformer.tokens_embed.weight")
+        lm_head(a, c, v, h, "transformer.tokens_embed.weight")
     return a
 
 
@@ -174,7 +165,7 @@ def xglm(family: str, c: Config, name: str, base: bool) -> Assembly:
     a.add("embeddings", "embedding", embedding(f"{p}embed_tokens", v, h))
     _fairseq_decoder(a, c, p, h, ffn, "num_layers")
     if not base:
-        _head(a, c, v, h, "model.embed_tokens.weight")
+        lm_head(a, c, v, h, "model.embed_tokens.weight")
     return a
 
 
@@ -192,7 +183,7 @@ def biogpt(family: str, c: Config, name: str, base: bool) -> Assembly:
           embedding(f"{p}embed_positions", c.int("max_position_embeddings") + 2, h))
     _fairseq_decoder(a, c, p, h, ffn)
     if not base:
-        _head(a, c, v, h, "biogpt.embed_tokens.weight", name="output_projection")
+        lm_head(a, c, v, h, "biogpt.embed_tokens.weight", name="output_projection")
     return a
 
 
@@ -214,5 +205,5 @@ def mpt(family: str, c: Config, name: str, base: bool) -> Assembly:
         "norms": norm("norm_1", h) + norm("norm_2", h)})
     a.add("final norm", "norm", norm(f"{p}norm_f", h))
     if not base:
-        _head(a, c, v, h, "transformer.wte.weight")
+        lm_head(a, c, v, h, "transformer.wte.weight")
     return a
