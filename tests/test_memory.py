@@ -385,7 +385,10 @@ def test_mamba_compute_against_flop_counter() -> None:
                                           if k not in ("model_type", "architectures")})
         model = transformers.MambaForCausalLM(cfg).eval()
     s, layers, inner, n, k = 10, 2, 32, 4, 3
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+    # with grad on: under no_grad, FlopCounterMode's module tracker fails inside transformers
+    # 5.25's causal_conv1d fallback ("Expected gradient function to be set"); the counts are
+    # the same either way, as the forward pass is the same
+    with FlopCounterMode(display=False) as counter:
         model(torch.randint(0, 64, (1, s)), use_cache=False)
     flops = {str(op): v for op, v in counter.get_flop_counts()["Global"].items()}
     c = compute(nnsize.count(config), s)

@@ -92,6 +92,12 @@ BASE_CLASSES.update({
 MULTIMODAL_KEYS = ("text_config", "vision_config", "audio_config")
 
 
+def base_class(model_type: str) -> str | None:
+    """AutoModel's class for a native family: its registration's, else the table's."""
+    family = families().get(model_type)
+    return (family.base_class if family else None) or BASE_CLASSES.get(model_type)
+
+
 def _model_type(data: dict[str, Any], arch: str | None, where: str) -> str:
     model_type = data.get("model_type")
     if isinstance(model_type, str):
@@ -139,7 +145,7 @@ def count_config(data: Any, where: str = "config.json", base: bool = False,
     config = Config(data, model_type, family.defaults, family.aliases, where)
     if arch is None:
         base = True  # no class named: the base model of the model_type, as AutoModel builds
-    elif not base and not arch.endswith(TASK_HEADS) and arch != BASE_CLASSES.get(model_type):
+    elif not base and not arch.endswith(TASK_HEADS) and arch != base_class(model_type):
         from .heads import build_head, head_of, labels
 
         if head_of(model_type, arch) is None:
@@ -152,7 +158,7 @@ def count_config(data: Any, where: str = "config.json", base: bool = False,
             if arch.endswith("DoubleHeadsModel") else None
         return build_head(model_type, config, family.build(model_type, config, name, True),
                           arch, labels(data, where), lm).report()
-    elif arch == BASE_CLASSES.get(model_type):
+    elif arch == base_class(model_type):
         base = True
     return family.build(model_type, config, name, base).report()
 

@@ -488,12 +488,12 @@ def build_traits(t: Traits, c: Config, name: str, base: bool) -> Assembly:
 
 
 def register_traits(model_type: str, traits: Traits, defaults: dict[str, Any],
-                    aliases: dict[str, str] | None = None) -> None:
+                    aliases: dict[str, str] | None = None, base_class: str | None = None) -> None:
     """Register a Llama-shaped family: its traits, its config class's defaults and aliases."""
     def build(family: str, c: Config, name: str, base: bool) -> Assembly:
         return build_traits(traits, c, name, base)
 
-    register(model_type, defaults, causal=True, aliases=aliases)(build)
+    register(model_type, defaults, causal=True, aliases=aliases, base_class=base_class)(build)
 
 
 for _family in DEFAULTS:

@@ -19,16 +19,18 @@ class Family:
     build: Builder
     aliases: dict[str, str]
     causal: bool  # a task head is an LM head on a decoder (vs. an encoder's)
+    base_class: str | None = None  # AutoModel's class for the model_type ('LlamaModel')
 
 
 FAMILIES: dict[str, Family] = {}
 
 
 def register(model_type: str, defaults: dict[str, Any], causal: bool = True,
-             aliases: dict[str, str] | None = None) -> Callable[[Builder], Builder]:
+             aliases: dict[str, str] | None = None,
+             base_class: str | None = None) -> Callable[[Builder], Builder]:
     def deco(fn: Builder) -> Builder:
         if model_type in FAMILIES:
             raise RuntimeError(f"model_type {model_type!r} registered twice")
-        FAMILIES[model_type] = Family(model_type, defaults, fn, aliases or {}, causal)
+        FAMILIES[model_type] = Family(model_type, defaults, fn, aliases or {}, causal, base_class)
         return fn
     return deco
