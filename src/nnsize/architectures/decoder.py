@@ -471,7 +471,12 @@ def build_traits(t: Traits, c: Config, name: str, base: bool) -> Assembly:
     active: dict[str, object] = {}
     if t.moe is not None:
         n = c.int(t.moe.experts, least=0)
-        active["experts"] = Fraction(_top_k(t.moe, c), n) if n else Fraction(0)
+        top_k = _top_k(t.moe, c)
+        if n and top_k > n:
+            raise SpecError(f"{t.moe.top_k} = {top_k:,} is more than the {n:,} experts "
+                            f"({t.moe.experts}): a token cannot be routed to more experts than "
+                            f"there are")
+        active["experts"] = Fraction(top_k, n) if n else Fraction(0)
     a.stack(f"{prefix}layers.", d.layers, lambda i: _layer(t, c, d, i), active=active,
             starts=_starts(t, c, d))
     if t.final_norm:

@@ -9,6 +9,10 @@ Exact (it is the model transformers builds), but it needs transformers and torch
 'transformers' extra), takes as long as building the model's modules does, and never runs a
 repo's own code: a config whose model_type only a repo's code defines (trust_remote_code) is
 refused.
+
+Whatever a config asks for, whatever its keys are called (Swin's depths, Reformer's attn_layers,
+num_labels...), the build runs in a child process (child.py) with at most BUILD_MEMORY bytes
+of address space and BUILD_SECONDS of CPU and wall time; past either, the config is refused.
 """
 
 from __future__ import annotations
@@ -25,6 +29,10 @@ INSTALL = "pip install 'nnsize[transformers]'"
 # transformers builds one module per layer (and, in some families, per expert): past this many,
 # the build would take minutes and gigabytes, so such a config is refused before it starts
 MAX_REPEATS = 4096
+# the child process that builds the model: torch and transformers take about 1 GiB of address
+# space before the first module; a real model's modules on the meta device, seconds
+BUILD_MEMORY = 3 * 1024**3
+BUILD_SECONDS = 15.0
 _LAYER = re.compile(r"^(?P<prefix>.*?\.)(?P<i>\d+)\.(?P<rest>.+)$")
 
 
@@ -44,7 +52,6 @@ def count_with_transformers(data: dict[str, Any], model_type: str, arch: str | N
         raise SpecError(f"{where}: {why}; nnsize counts such models by building them with "
                         f"transformers on the meta device, which needs transformers and torch: "
                         f"{INSTALL}")
-    import torch
     import transformers
     from transformers.models.auto import configuration_auto, modeling_auto
 
@@ -72,6 +79,18 @@ def count_with_transformers(data: dict[str, Any], model_type: str, arch: str | N
         if cls is None:
             raise SpecError(f"{where}: transformers has no base model for model_type "
                             f"{model_type!r}; name a class in 'architectures'")
+    transformers.CONFIG_MAPPING[model_type]  # imported here: the child shares what is imported
+    from .. import child
+
+    return child.run(_build, data, model_type, cls, where, memory=BUILD_MEMORY,
+                     seconds=BUILD_SECONDS, what=f"{where}: building the model with transformers")
+
+
+def _build(data: dict[str, Any], model_type: str, cls: Any, where: str) -> Report:
+    """The model cls built from data and listed: count_with_transformers' work in the child."""
+    import torch
+    import transformers
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

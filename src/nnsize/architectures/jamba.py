@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from ..errors import SpecError
 from ..model import AttentionLayer, Decoder, Layers, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
@@ -29,6 +30,9 @@ def jamba(family: str, c: Config, name: str, base: bool) -> Assembly:
     heads, kv = c.int("num_attention_heads"), c.int("num_key_value_heads")
     layers, experts, top_k = c.int("num_hidden_layers"), c.int("num_experts"), \
         c.int("num_experts_per_tok")
+    if top_k > experts:
+        raise SpecError(f"num_experts_per_tok = {top_k:,} is more than the {experts:,} experts "
+                        f"(num_experts): a token cannot be routed to more experts than there are")
     n, k, inner = c.int("mamba_d_state"), c.int("mamba_d_conv"), c.int("mamba_expand") * h
     rank = math.ceil(h / 16) if c.value("mamba_dt_rank") == "auto" else c.int("mamba_dt_rank")
     bias, conv_bias = c.bool("mamba_proj_bias"), c.bool("mamba_conv_bias")

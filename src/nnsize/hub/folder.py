@@ -8,6 +8,7 @@ import os
 from typing import Any
 
 from ..errors import NnsizeError
+from ..files import open_regular, read_bounded
 from .name import HubName
 from .records import Snapshot, Transfer
 
@@ -36,20 +37,15 @@ class Folder:
         return os.path.join(self.path, filename)
 
     def small_file(self, filename: str, commit: str) -> bytes:
-        path = self._file(filename)
-        if os.path.getsize(path) > MAX_SMALL_FILE:
-            raise NnsizeError(f"{path} is larger than {MAX_SMALL_FILE:,} bytes: not a config or "
-                              f"an index")
-        with open(path, "rb") as f:
-            return f.read()
+        # a regular file, read with a bound (files.py): no FIFO, device or link loop
+        return read_bounded(self._file(filename), MAX_SMALL_FILE, "a config or an index")
 
     def head(self, filename: str, commit: str, read: Any, chunk: int = 0) -> tuple[Any, int]:
         path = self._file(filename)
         try:
-            size = os.path.getsize(path)
-            with open(path, "rb") as f:
+            with open_regular(path) as f:
                 counted = _Counting(f)
-                result = read(counted, size)
+                result = read(counted, os.fstat(f.fileno()).st_size)
         except OSError as e:
             raise NnsizeError(f"{path}: cannot be read ({e.strerror or e})") from e
         return result, counted.high

@@ -65,6 +65,9 @@ def hardware(gpu: GPU, dtype: str, gpus: int = 1, bandwidth: int | None = None,
             raise NnsizeError(f"--tflops is a card's peak in TFLOP/s, above 0 and at most a "
                               f"billion, got {tflops}")
         peak = int(tflops * 10**12)
+        if peak < 1:  # 5e-324 passes 0 < tflops and rounds to no FLOP/s at all
+            raise NnsizeError(f"--tflops {tflops}: less than one FLOP/s; a card's peak is at "
+                              f"least 1e-12 TFLOP/s")
     else:
         found = gpu.peak(precision)
         if found is None:

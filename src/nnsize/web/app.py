@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model
@@ -24,6 +25,7 @@ from ..model import Report
 from ..version import __version__
 from .guard import HEADER_LIMIT, JSON_LIMIT, PLAN_LIMIT, REQUEST_SECONDS, Guard
 from .hub import NAME_LIMIT, HubRequest
+from .pool import compute, from_hub
 
 __all__ = ["HEADER_LIMIT", "JSON_LIMIT", "create_app"]
 
@@ -191,7 +193,7 @@ def _plan_model(body: Any, hub: bool = False) -> Report:
         c = body.checkpoint
         try:
             data = base64.b64decode(c.header, validate=True)
-        except binascii.Error as e:
+        except (binascii.Error, ValueError) as e:  # ValueError: a character past ASCII
             raise NnsizeError(f"checkpoint.header is not base64: {e}") from None
         return _checkpoint(c.format, data, c.file_size, c.name)
     if body.preset is not None:
@@ -295,6 +297,79 @@ def _count(body: CountRequest) -> Report:
     return count_shorthand(from_counts(inputs, hidden, neurons, outputs), body.convention)
 
 
+# What the endpoints compute, as module-level functions of plain values: pool.compute runs them
+# in a child process, which receives them pickled.
+
+def count_answer(body: dict[str, Any], numbers: Numbers) -> dict[str, Any]:
+    return _answer(_count(CountRequest.model_validate(body)), numbers)
+
+
+def config_answer(config: dict[str, Any], base: bool, numbers: Numbers) -> dict[str, Any]:
+    from ..architectures import count_config
+
+    return _answer(count_config(config, "config.json", base, fallback=False), numbers)
+
+
+def memory_answer(body: dict[str, Any]) -> dict[str, Any]:
+    return _memory(PlanRequest.model_validate(body))
+
+
+def speed_answer(body: dict[str, Any]) -> dict[str, Any]:
+    from ..render.json import speed_dict, strings
+    from ..speed import SpeedSetup, estimate
+    from ..speed.setup import speed_fields
+
+    request = SpeedRequest.model_validate(body)
+    result = estimate(_language_model(request), _from_body(SpeedSetup, speed_fields(), request))
+    return strings(speed_dict(result))  # type: ignore[no-any-return]
+
+
+def train_time_answer(body: dict[str, Any]) -> dict[str, Any]:
+    from ..render.json import strings, training_dict
+    from ..speed import TrainingSetup, train
+    from ..speed.setup import training_fields
+
+    request = TrainTimeRequest.model_validate(body)
+    result = train(_language_model(request),
+                   _from_body(TrainingSetup, training_fields(), request))
+    return strings(training_dict(result))  # type: ignore[no-any-return]
+
+
+def checkpoint_answer(fmt: str, data: bytes, file_size: int, name: str,
+                      numbers: Numbers) -> dict[str, Any]:
+    return _answer(_checkpoint(fmt, data, file_size, name), numbers)
+
+
+def hub_answer(name: str, base: bool, numbers: Numbers) -> dict[str, Any]:
+    from ..render.hub import comparison
+    from .hub import count_hub
+
+    report = count_hub(name, base)
+    return {**_answer(report, numbers), "comparison": comparison(report.stored)}
+
+
+def _safe(value: Any) -> Any:
+    """value with what JSON cannot hold written as text: NaN, Infinity, lone surrogates, huge
+    integers (a validation error echoes what it was given)."""
+    import math
+
+    from ..errors import shown
+
+    if isinstance(value, dict):
+        return {str(_safe(k)): _safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        return shown(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return _safe(str(value))
+
+
 class Detail(BaseModel):
     """Every error answer: the reason, as the command line would say it."""
 
@@ -337,22 +412,29 @@ def create_app(hub: bool | None = None) -> FastAPI:
         # 400, or what a Hub error says it is (hub/fetch.HubError: 404, 401, 502...)
         return JSONResponse({"detail": str(e)}, status_code=getattr(e, "status", 400))
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, e: RequestValidationError) -> JSONResponse:
+        # FastAPI's answer, less the values it was given (which may be NaN, a lone surrogate,
+        # a megabyte): where and why, in text JSON can hold
+        errors = [{k: _safe(v) for k, v in error.items() if k in ("type", "loc", "msg")}
+                  for error in e.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)
+
     @app.exception_handler(RecursionError)
     async def too_deep(request: Request, e: RecursionError) -> JSONResponse:
         return JSONResponse({"detail": "the request nests too deeply"}, status_code=400)
 
     @app.post("/api/count")
-    def count(body: CountRequest, numbers: Numbers = "int") -> dict[str, Any]:
+    async def count(body: CountRequest, numbers: Numbers = "int") -> dict[str, Any]:
         """Count an MLP shorthand, a layer spec, or the calculator's four numbers."""
-        return _answer(_count(body), numbers)
+        if body.spec is None:  # a shorthand or four numbers: bounded and quick, answered here
+            return _answer(_count(body), numbers)
+        return await compute(count_answer, body.model_dump(), numbers)
 
     @app.post("/api/config")
-    def config(body: ConfigRequest, numbers: Numbers = "int") -> dict[str, Any]:
+    async def config(body: ConfigRequest, numbers: Numbers = "int") -> dict[str, Any]:
         """Count the model transformers would build from a config.json's contents."""
-        from ..architectures import count_config
-
-        return _answer(count_config(body.config, "config.json", body.base, fallback=False),
-                       numbers)
+        return await compute(config_answer, body.config, body.base, numbers)
 
     @app.post("/api/preset")
     def preset(body: PresetRequest, numbers: Numbers = "int") -> dict[str, Any]:
@@ -366,51 +448,39 @@ def create_app(hub: bool | None = None) -> FastAPI:
         return _answer(found.count(None, **options), numbers)
 
     @app.post("/api/growth")
-    def growth(body: GrowthRequest) -> dict[str, Any]:
+    async def growth(body: GrowthRequest) -> dict[str, Any]:
         """Parameters of an MLP shorthand as its hidden width and its depth vary (strings)."""
-        return _growth(body.network)
+        return await compute(_growth, body.network)
 
     @app.post("/api/memory")
-    def memory(body: PlanRequest) -> dict[str, Any]:  # type: ignore[valid-type]
+    async def memory(body: PlanRequest) -> dict[str, Any]:  # type: ignore[valid-type]
         """Memory for inference or training, line by line (counts as strings), and, given a
         gpu, whether it fits: the largest batch, the longest context, the fewest GPUs."""
-        return _memory(body, hub)
+        if body.hub is not None:  # type: ignore[attr-defined]
+            return await from_hub(_memory, body, hub)
+        return await compute(memory_answer, body.model_dump())  # type: ignore[attr-defined]
 
     @app.post("/api/speed")
-    def speed(body: SpeedRequest) -> dict[str, Any]:  # type: ignore[valid-type]
+    async def speed(body: SpeedRequest) -> dict[str, Any]:  # type: ignore[valid-type]
         """Decode tokens per second and time to first token, roofline bounds and expected
         values: the schema of speed --json, every integer as a string."""
-        from ..render.json import speed_dict, strings
-        from ..speed import SpeedSetup, estimate
-        from ..speed.setup import speed_fields
-
-        result = estimate(_language_model(body), _from_body(SpeedSetup, speed_fields(), body))
-        return strings(speed_dict(result))  # type: ignore[no-any-return]
+        return await compute(speed_answer, body.model_dump())  # type: ignore[attr-defined]
 
     @app.post("/api/train-time")
-    def train_time(body: TrainTimeRequest) -> dict[str, Any]:  # type: ignore[valid-type]
+    async def train_time(body: TrainTimeRequest) -> dict[str, Any]:  # type: ignore[valid-type]
         """Training time at a stated MFU, and the Chinchilla-optimal tokens: the schema of
         train-time --json, every integer as a string."""
-        from ..render.json import strings, training_dict
-        from ..speed import TrainingSetup, train
-        from ..speed.setup import training_fields
-
-        result = train(_language_model(body), _from_body(TrainingSetup, training_fields(), body))
-        return strings(training_dict(result))  # type: ignore[no-any-return]
+        return await compute(train_time_answer, body.model_dump())  # type: ignore[attr-defined]
 
     if hub:
         @app.post("/api/hub", responses=HUB_ERRORS)
-        def hub_model(body: HubRequest, numbers: Numbers = "int") -> dict[str, Any]:
+        async def hub_model(body: HubRequest, numbers: Numbers = "int") -> dict[str, Any]:
             """Count a model on the Hugging Face Hub by its name, as 'nnsize NAME' does: its
             config.json and its safetensors headers (or a GGUF file's header), never its
             weights, read from the configured endpoint (HF_ENDPOINT) without a token.  Answers
             the report, the page's view, and 'comparison': the config against the checkpoint,
             in words."""
-            from ..render.hub import comparison
-            from .hub import count_hub
-
-            report = count_hub(body.name, body.base)
-            return {**_answer(report, numbers), "comparison": comparison(report.stored)}
+            return await from_hub(hub_answer, body.name, body.base, numbers)
 
     @app.get("/api/dtypes")
     def dtypes() -> list[dict[str, str]]:
@@ -453,14 +523,8 @@ def create_app(hub: bool | None = None) -> FastAPI:
         """Count a checkpoint from its first bytes (the body): a safetensors file's length and
         header, a GGUF file's whole header, or a whole ONNX file (whose external data stays
         behind).  file_size is the whole file's size."""
-        from starlette.concurrency import run_in_threadpool
-
         data = await request.body()
-
-        def answer() -> dict[str, Any]:  # in a thread: a 16 MiB header stalls no one else
-            return _answer(_checkpoint(format, data, file_size, name), numbers)
-
-        return await run_in_threadpool(answer)
+        return await compute(checkpoint_answer, format, data, file_size, name, numbers)
 
     @app.get("/", include_in_schema=False)
     def page() -> HTMLResponse:

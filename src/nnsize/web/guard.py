@@ -4,6 +4,8 @@
         to its end (up to DRAIN_LIMIT; a larger one at once, the connection closed)
     body not received within REQUEST_SECONDS (sent a byte at a time)        -> 408
     no answer within REQUEST_SECONDS of the request's start                 -> 422
+    a JSON body that is not strict JSON: NaN, Infinity (or 1e999), a lone surrogate (no
+        character), an integer of more than MAX_DIGITS digits               -> 422
     an exception nothing else handled                                       -> 500, and the
         keep-alive connection stays usable for the next request
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -34,6 +37,9 @@ REQUEST_SECONDS = 10.0  # from the request's start to its answer, body included
 # A body over its limit is still read (and dropped) up to this many bytes, so the client, still
 # sending, hears the 413 instead of a reset connection; past it the connection is closed.
 DRAIN_LIMIT = 64 * 1024 * 1024
+# digits of an integer in a JSON body: far past any size (10**1000 parameters), and short of
+# Python's 4,300-digit limit on converting integers to text, which products would pass
+MAX_DIGITS = 1000
 
 log = logging.getLogger("nnsize.web")
 
@@ -81,6 +87,10 @@ class Guard:
         except _Refused as e:
             await answer(send, e.status, e.detail, close=e.close)
             return
+        refused = strict_json(body) if scope["path"] != "/api/checkpoint" else ""
+        if refused:
+            await answer(send, 422, refused)
+            return
         await self._run(scope, body, receive, send, deadline, loop)
 
     async def _run(self, scope: Scope, body: bytes, receive: Receive, send: Send,
@@ -125,6 +135,45 @@ class Guard:
                                     f"which has none")
         elif not state["done"]:  # half an answer sent: nothing better than closing
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _constant(name: str) -> Any:
+    raise _Refused(422, f"the body is not JSON: {name} is not a JSON number")
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _Refused(422, f"the body holds {text[:40]}, a number past the largest float")
+    return value
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise _Refused(422, f"the body holds an integer of {len(text.lstrip('-')):,} digits; "
+                            f"nnsize reads integers of at most {MAX_DIGITS:,}")
+    return int(text)
+
+
+def strict_json(body: bytes) -> str:
+    """Why body cannot be read as strict JSON ('' if it can, or if it is no JSON at all: the
+    app answers that): NaN or Infinity, a lone surrogate, an integer past MAX_DIGITS."""
+    if not body.strip():
+        return ""
+    try:
+        text = body.decode("utf-8")
+        data = json.loads(text, parse_constant=_constant, parse_int=_integer,
+                          parse_float=_float)
+        if "\\u" in text:  # an escaped surrogate that pairs with nothing makes no character
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except _Refused as e:
+        return e.detail
+    except UnicodeEncodeError:
+        return "the body is not JSON text: it holds a lone surrogate (\\ud800-\\udfff), which " \
+               "is no character"
+    except (ValueError, RecursionError):  # not JSON, or nested too deep: the app answers
+        return ""
+    return ""
 
 
 def _forget(task: asyncio.Future[None]) -> None:

@@ -5,7 +5,9 @@
     connections do not pile up;
     request heads are at most 16 KiB (h11's limit), bodies and time per request are bounded by
     guard.Guard (1 MiB JSON, 16 MiB checkpoint headers, REQUEST_SECONDS);
-    at most MAX_CONNECTIONS connections at once; past that, 503 at once.
+    at most MAX_CONNECTIONS connections at once; past that, 503 at once;
+    at most PER_ADDRESS of them from one client address; past that, 503 at once and the new
+    connection closed: one client's half-open sockets (slowloris) cannot lock the others out.
 """
 
 from __future__ import annotations
@@ -15,7 +17,15 @@ from typing import Any
 HEAD_SECONDS = 10.0
 KEEP_ALIVE_SECONDS = 5  # an idle keep-alive connection after an answer (uvicorn's default)
 MAX_CONNECTIONS = 200
+PER_ADDRESS = 32  # a browser opens 6 to a host; a proxy or NAT in front of many, more
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+_BODY = (b'{"detail": "more than %d connections at once from this address; close some and '
+         b'try again"}' % PER_ADDRESS)
+_TOO_MANY = (b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n"
+             b"connection: close\r\nretry-after: 1\r\ncontent-length: %d\r\n\r\n%s"
+             % (len(_BODY), _BODY))
 
 
 def protocol() -> type:
@@ -24,9 +34,19 @@ def protocol() -> type:
 
     class HeadDeadline(H11Protocol):
         _deadline: Any = None
+        _address: str | None = None  # counted in open_from
+        open_from: dict[str, int] = {}  # open connections by client address
 
         def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
+            peer = transport.get_extra_info("peername")
+            address = str(peer[0]) if isinstance(peer, tuple) and peer else ""
+            if self.open_from.get(address, 0) >= PER_ADDRESS:
+                transport.write(_TOO_MANY)
+                transport.close()
+                return
+            self._address = address
+            self.open_from[address] = self.open_from.get(address, 0) + 1
             self._arm()
 
         def _arm(self) -> None:
@@ -57,6 +77,13 @@ def protocol() -> type:
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._disarm()
+            if self._address is not None:
+                left = self.open_from[self._address] - 1
+                if left:
+                    self.open_from[self._address] = left
+                else:
+                    del self.open_from[self._address]
+                self._address = None
             super().connection_lost(exc)
 
     return HeadDeadline
