@@ -27,7 +27,7 @@ class Case:
     filename: str = ""
     content: bytes | str | None = None  # None: write() below makes the file, or there is none
     write: Callable[[str], None] | None = None
-    argv: tuple[str, ...] = ("{path}",)
+    argv: tuple[str, ...] = ("{path}",)  # () for a case of the API only
     # (method, path with query, JSON body or raw bytes) for the API, where it takes this input
     api: tuple[str, str, Any] | None = None
     torch: bool = False  # needs torch (a .pt file): skipped where torch is missing
@@ -511,9 +511,112 @@ def _index_with_fifo_shard(path: str) -> None:
         json.dump({"weight_map": {"w": "shard-fifo.safetensors"}}, f)
 
 
+# --- issue 26: what the server answered 500, what builds without bound, folders --------------
+
+ENDPOINTS = ("/api/count", "/api/config", "/api/preset", "/api/growth", "/api/memory",
+             "/api/speed", "/api/train-time")
+
+
+def not_json() -> list[Case]:
+    """Bodies json.loads takes but JSON has no room for: each used to be a 500 (its 422 could
+    not be written out)."""
+    cases = []
+    for path in ENDPOINTS:
+        slug = path.rsplit("/", 1)[1]
+        for name, text in (("nan", '{"network": NaN, "config": NaN, "name": NaN}'),
+                           ("infinity", '{"network": -Infinity, "name": 1e999}'),
+                           ("surrogate", '{"network": "\\ud800", "name": "\\udfff"}'),
+                           ("digits", '{"network": 1' + "0" * 5000 + "}")):
+            cases.append(Case(f"json-{name}-{slug}", argv=(), api=("POST", path, text)))
+    named = _spec([{"type": "Linear", "out_features": 2, "name": "\ud800x"}], (4,))
+    cases.append(Case("json-surrogate-layer-name", "surrogate.json", json.dumps(named),
+                      api=("POST", "/api/count", '{"spec": ' + json.dumps(named) + "}")))
+    cases.append(Case("json-header-not-ascii", argv=(), api=(
+        "POST", "/api/memory", {"checkpoint": {"format": "safetensors", "file_size": 10,
+                                               "header": "café"}})))
+    cases.append(Case("speed-tflops-5e-324", argv=(
+        "speed", "llama-3.1-8b", "--bandwidth", "1TB/s", "--tflops", "5e-324"),
+        api=("POST", "/api/speed", {"preset": "llama-3.1-8b", "bandwidth": "1TB/s",
+                                    "tflops": 5e-324})))
+    cases += _config_case("config-top-k-past-experts", _config(
+        "mixtral", 2, num_local_experts=2, num_experts_per_tok=5))
+    return cases
+
+
+def unbounded_builds() -> list[Case]:
+    """Configs transformers builds module by module, under keys no name check catches; specs
+    and YAML whose size is in their values, not their length."""
+    cases = [Case(f"fallback-{name}", f"fallback-{name}.json", _json(config))
+             for name, config in (
+                 ("swin-depths", {"model_type": "swin", "depths": [4000, 4000],
+                                  "num_heads": [2, 4], "embed_dim": 32, "image_size": 32,
+                                  "window_size": 4, "patch_size": 4}),
+                 ("reformer-attn-layers", {"model_type": "reformer",
+                                           "attn_layers": ["local", "lsh"] * 4000}),
+                 ("xlnet-n-layer", {"model_type": "xlnet", "n_layer": 4000, "d_model": 64,
+                                    "n_head": 4, "d_inner": 128}),
+                 ("funnel-block-sizes", {"model_type": "funnel", "block_sizes": [4000] * 3}))]
+    cases += _config_case("config-mlp-only-800k", _config(
+        "qwen3_moe", 10**6, num_experts=4, num_experts_per_tok=2, moe_intermediate_size=32,
+        decoder_sparse_step=1, mlp_only_layers=list(range(0, 1_600_000, 2))))
+    cases += _spec_case("spec-100k-dims", _spec([{"type": "ReLU"}] * 4, [2] * 100_000))
+    cases += _spec_case("spec-50-dims-1e99", _spec([{"type": "Linear", "out_features": 2}],
+                                                   [10**99] * 50))
+    cases.append(Case("spec-50-dims-1e99-explain", "explain.json",
+                      _json(_spec([{"type": "Linear", "out_features": 2}], [10**99] * 50)),
+                      argv=("{path}", "--explain")))
+    lines = ["a: &a " + "x" * 100_000]
+    lines += [f"b{i}: &b{i} [" + ", ".join(["*a" if i == 0 else f"*b{i - 1}"] * 6) + "]"
+              for i in range(5)]
+    cases.append(Case("yaml-long-scalar-aliases", "scalars.yaml", "\n".join(lines) +
+                      "\ninput_shape: [3]\nlayers: [{type: ReLU}]\nname: *b4\n"))
+    return cases
+
+
+def _folder(config: Callable[[str], None]) -> Callable[[str], None]:
+    """A model folder whose config.json config() makes."""
+    def write(path: str) -> None:
+        os.mkdir(path)
+        config(os.path.join(path, "config.json"))
+    return write
+
+
+def _loop(path: str) -> None:
+    os.symlink(os.path.basename(path), path)  # config.json -> config.json
+
+
+def _folder_index_fifo(path: str) -> None:
+    os.mkdir(path)
+    with open(os.path.join(path, "config.json"), "w") as f:
+        json.dump(_config("llama", 2), f)
+    os.mkfifo(os.path.join(path, "model.safetensors.index.json"))
+
+
+def folders() -> list[Case]:
+    return [Case("folder-config-fifo", "fifo-model", write=_folder(_fifo)),
+            Case("folder-config-dev-zero", "zero-model", write=_folder(_dev_zero)),
+            Case("folder-config-loop", "loop-model", write=_folder(_loop)),
+            Case("folder-index-fifo", "index-model", write=_folder_index_fifo)]
+
+
+def at_the_maxima() -> list[Case]:
+    """Inputs at the stated limits: they must be cheap too."""
+    from nnsize.importers.from_gguf import MAX_TENSORS as GGUF_TENSORS
+    from nnsize.importers.from_safetensors import MAX_TENSORS as ST_TENSORS
+
+    st = _st_many(ST_TENSORS)
+    tensors = b"".join(_gguf_tensor(f"blk.{i}.w".encode(), [2, 2], 0, 16 * i)
+                       for i in range(GGUF_TENSORS))
+    return [Case("st-at-max-tensors", "max.safetensors", st,
+                 api=("POST", f"/api/checkpoint?format=safetensors&file_size={len(st)}", st)),
+            _gguf_case("gguf-at-max-tensors", _gguf(GGUF_TENSORS, 0, tensors) +
+                       b"\0" * (16 * GGUF_TENSORS))]
+
+
 def all_cases() -> list[Case]:
     cases = [*unbounded_work(), *yaml_bombs(), *overflow(), *safetensors(), *gguf(),
-             *torch_files(), *keras_files(), *onnx_files(), *special_files()]
+             *torch_files(), *keras_files(), *onnx_files(), *special_files(), *not_json(),
+             *unbounded_builds(), *folders(), *at_the_maxima()]
     names = [c.name for c in cases]
     assert len(names) == len(set(names)), "case names must be unique"
     files = [c.filename for c in cases if c.filename]

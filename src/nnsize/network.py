@@ -22,6 +22,10 @@ from .model import Report, Row, Shape
 ENTRY_KEYS = ("repeat", "trainable", "name")
 MAX_CHANGING_REPEATS = 10_000  # repetitions whose shape keeps changing are run one by one
 MAX_VISITS = 50_000  # layers built one by one in all (each a row of the report)
+# A shape has at most MAX_DIMS dimensions (numpy's limit is 64 too), and at most
+# MAX_INT (10^100) elements in all: so every count made from it, a product of shapes, stays a
+# number Python can write out (4,300 digits) and is quick to make
+MAX_DIMS = 64
 
 
 def count_spec(spec: Any, convention: str = PYTORCH, source: str = "spec") -> Report:
@@ -37,7 +41,7 @@ def count_spec(spec: Any, convention: str = PYTORCH, source: str = "spec") -> Re
                         f"'input_shape', 'layers' and optionally 'name'")
     if "input_shape" not in spec:
         raise SpecError("the spec has no 'input_shape' (the shape of one sample, batch excluded)")
-    x: Shape = check_value(spec["input_shape"], "Dims", "input_shape")
+    x: Shape = _checked(check_value(spec["input_shape"], "Dims", "input_shape"), "input_shape")
     layers = spec.get("layers")
     if not isinstance(layers, list) or not layers:
         raise SpecError("'layers' must be a non-empty list of layer specs")
@@ -52,6 +56,19 @@ def count_spec(spec: Any, convention: str = PYTORCH, source: str = "spec") -> Re
     if name is not None and not isinstance(name, str):
         raise SpecError(f"name: expected a string, got {shown(name)}")
     return Report(name or source, convention, x, rows)
+
+
+def _checked(shape: Shape, what: str) -> Shape:
+    """shape, within MAX_DIMS dimensions and MAX_INT elements."""
+    if len(shape) > MAX_DIMS:
+        raise SpecError(f"{what} has {len(shape):,} dimensions; nnsize takes at most {MAX_DIMS}")
+    elements = 1
+    for d in shape:
+        elements *= d
+        if elements > MAX_INT:
+            raise SpecError(f"{what} has more than 10^100 elements (the product of its "
+                            f"{len(shape)} dimensions), the most nnsize takes")
+    return shape
 
 
 class _Walker:
@@ -136,6 +153,7 @@ class _Walker:
         if any(d > MAX_INT for d in y):
             raise SpecError(f"{at}: the output shape has a dimension past 10^100, the largest "
                             f"nnsize takes")
+        _checked(y, f"{at}: the output shape")
         # labelled as the spec spells it (Conv2D), typed as the kind counted (Conv2d)
         label = entry.get("name") or type_name
         self.rows.append(Row(name=str(self.position), label=str(label),

@@ -33,7 +33,13 @@ def parse_json(text: str, where: str) -> Any:
     import json
 
     try:
-        return json.loads(text)
+        data = json.loads(text)
+        if "\\u" in text:  # an escaped lone surrogate (\ud800) is no character to print
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        return data
+    except UnicodeEncodeError as e:
+        raise SpecError(f"{where}: invalid JSON: a string holds a lone surrogate "
+                        f"(\\ud800-\\udfff), which is no character") from e
     except json.JSONDecodeError as e:
         raise SpecError(f"{where}: invalid JSON at line {e.lineno}, column {e.colno}: "
                         f"{e.msg}") from e
@@ -72,6 +78,9 @@ def parse_yaml(text: str, where: str) -> Any:
 
 
 MAX_YAML_NODES = 1_000_000  # nodes of a YAML document with every alias expanded
+# a scalar counts as one node per this many characters: a long string repeated through aliases
+# costs what its copies would (a 108 KB file could otherwise stand for gigabytes of text)
+SCALAR_CHARS = 16
 
 
 def _check_expansion(root: Any, where: str) -> None:
@@ -92,13 +101,16 @@ def _check_expansion(root: Any, where: str) -> None:
             raise SpecError(f"{where}: YAML nested too deeply")
         active.add(key)
         n = 1
-        if isinstance(node, yaml.SequenceNode):
+        if isinstance(node, yaml.ScalarNode):
+            n += len(node.value) // SCALAR_CHARS
+        elif isinstance(node, yaml.SequenceNode):
             n += sum(size(child, depth + 1) for child in node.value)
         elif isinstance(node, yaml.MappingNode):
             n += sum(size(k, depth + 1) + size(v, depth + 1) for k, v in node.value)
         if n > MAX_YAML_NODES:
             raise SpecError(f"{where}: the YAML's aliases expand it to more than "
-                            f"{MAX_YAML_NODES:,} values; nnsize reads at most that many")
+                            f"{MAX_YAML_NODES:,} values (a scalar counting one per "
+                            f"{SCALAR_CHARS} characters); nnsize reads at most that many")
         active.discard(key)
         sizes[key] = n
         return n

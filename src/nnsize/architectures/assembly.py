@@ -11,8 +11,9 @@ from ..errors import SpecError
 from ..model import Decoder, EncoderDecoder, Report, Row, Tensor, sum_formula
 
 # Layers that differ from their neighbours are built one by one; past this many runs of equal
-# layers (a pattern that changes every few layers of a huge model), nnsize refuses.
-MAX_RUNS = 10_000
+# layers (a pattern that changes every few layers of a huge model), nnsize refuses.  Real
+# models have at most a few hundred layers; 10,000 runs took seconds.
+MAX_RUNS = 2_000
 
 # A layer: component ('attention', 'mlp', 'experts', 'norm'...) -> its tensors, named from the
 # layer's prefix ('self_attn.q_proj.weight').

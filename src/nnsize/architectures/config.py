@@ -59,3 +59,11 @@ class Config:
             raise SpecError(f"{self.where}: {key} must be a list of layer numbers, got "
                             f"{shown(v)}")
         return v
+
+    def int_set(self, key: str) -> frozenset[builtins.int]:
+        """ints(key) as a set, made once: asked of every layer, a list would be read through
+        each time (800,000 entries, for each of thousands of layers)."""
+        sets: dict[str, frozenset[builtins.int]] = self.__dict__.setdefault("_sets", {})
+        if key not in sets:
+            sets[key] = frozenset(self.ints(key))
+        return sets[key]

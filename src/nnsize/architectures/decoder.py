@@ -238,7 +238,7 @@ def _sparse(m: Moe, c: Config, i: int, layers: int) -> bool:
     """Whether layer i's feed-forward block is the mixture of experts."""
     if m.layers == "sparse_step":
         n, step = c.int(m.experts, least=0), c.int("decoder_sparse_step")
-        return i not in c.ints("mlp_only_layers") and n > 0 and (i + 1) % step == 0
+        return i not in c.int_set("mlp_only_layers") and n > 0 and (i + 1) % step == 0
     if m.layers == "first_dense":  # GLM-4 MoE Lite's mlp_layer_types when left out
         return i >= 1
     if m.layers == "first_k_dense":
@@ -246,7 +246,7 @@ def _sparse(m: Moe, c: Config, i: int, layers: int) -> bool:
     if m.layers == "interleave":  # Llama 4: moe_layers, else every step-th layer
         listed = c.value("moe_layers", None)
         if listed is not None:
-            return i in c.ints("moe_layers")
+            return i in c.int_set("moe_layers")
         step = c.int("interleave_moe_layer_step", least=0)
         return step > 0 and i % step == step - 1
     if m.layers == "types":

@@ -32,7 +32,7 @@ MAX_REPEATS = 4096
 # the child process that builds the model: torch and transformers take about 1 GiB of address
 # space before the first module; a real model's modules on the meta device, seconds
 BUILD_MEMORY = 3 * 1024**3
-BUILD_SECONDS = 15.0
+BUILD_SECONDS = 10.0
 _LAYER = re.compile(r"^(?P<prefix>.*?\.)(?P<i>\d+)\.(?P<rest>.+)$")
 
 

@@ -22,7 +22,7 @@ MAX_DIMS = 8
 MAX_STRING = 64 * 1024 * 1024
 MAX_HEADER = 256 * 1024 * 1024  # bytes of metadata and tensor infos read (a 150k-word vocabulary
                                 # takes a few MB); the tensor data after them is never read
-MAX_TENSORS = 1_000_000  # tensors of one file, as for a safetensors header
+MAX_TENSORS = 250_000  # tensors of one file, as for a safetensors header
 SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q",
            11: "<q", 12: "<d"}
 _U32, _U64 = struct.Struct("<I"), struct.Struct("<Q")

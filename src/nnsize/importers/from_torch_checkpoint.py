@@ -19,7 +19,7 @@ DTYPES = {"float64": "F64", "float32": "F32", "float16": "F16", "bfloat16": "BF1
           "int16": "I16", "int8": "I8", "uint8": "U8", "bool": "BOOL"}
 
 
-MAX_TENSORS = 1_000_000  # tensors of one checkpoint, as for a safetensors header
+MAX_TENSORS = 250_000  # tensors of one checkpoint, as for a safetensors header
 MAX_ENTRIES = 2 * MAX_TENSORS  # containers and values, each shared container once per use
 MAX_PICKLE_BYTES = 256 * 1024 * 1024  # the pickled structure (data.pkl), tensor data apart
 MAX_INFLATED = 64 * 1024 * 1024  # a compressed record (torch.save writes none) inflated
