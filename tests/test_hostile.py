@@ -249,3 +249,125 @@ def test_api_on_hostile_input(server: int) -> None:
     assert not problems, "\n".join(problems)
     assert not probe_failures, probe_failures[:5]
     assert probes, "the probe never ran"
+
+
+# --- one visitor's attack, another visitor's latency -----------------------------------------
+
+ATTACK_SECONDS = 4.0
+P99_SECONDS = 0.1
+ATTACKER = "127.0.0.2"  # loopback too: another client address than the probe's 127.0.0.1
+
+
+@pytest.fixture(scope="module")
+def slow_hub() -> Iterator[int]:
+    """A 'Hub' on loopback that accepts connections and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(512)
+    listener.settimeout(0.2)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept)
+    thread.start()
+    yield int(listener.getsockname()[1])
+    stop.set()
+    thread.join()
+    for s in held:
+        s.close()
+    listener.close()
+
+
+@pytest.fixture(scope="module")
+def attacked(slow_hub: int) -> Iterator[int]:
+    """nnsize serve, its Hub the slow one."""
+    pytest.importorskip("uvicorn")
+    port = _free_port()
+    env = {**_env(), "HF_ENDPOINT": f"http://127.0.0.1:{slow_hub}"}
+    proc = subprocess.Popen([sys.executable, "-m", "nnsize", "serve", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if request(port, "GET", "/api/dtypes", timeout=5)[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        yield port
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _raw(method: str, path: str, body: Any) -> bytes:
+    data = json.dumps(body).encode()
+    return (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(data)}\r\n\r\n").encode() + data
+
+
+# dense and mixture-of-experts layers alternating: 1,998 runs of layers, seconds of CPU
+HEAVY_CONFIG = {"config": {"model_type": "qwen2_moe", "hidden_size": 64,
+                           "intermediate_size": 128, "num_attention_heads": 4,
+                           "num_hidden_layers": 1998, "vocab_size": 100,
+                           "decoder_sparse_step": 2, "num_experts": 4, "num_experts_per_tok": 2,
+                           "moe_intermediate_size": 32, "shared_expert_intermediate_size": 32}}
+ATTACKS = {
+    # 100 requests for a Hub model, the Hub never answering
+    "hub": (100, _raw("POST", "/api/hub", {"name": "org/model"})),
+    # 8 configs of seconds of CPU each
+    "cpu": (8, _raw("POST", "/api/config", HEAVY_CONFIG)),
+    # 250 connections that send half a request head and stall (slowloris)
+    "slowloris": (250, b"POST /api/count HTTP/1.1\r\nHost: 127.0.0.1\r\nX-a: "),
+}
+
+
+@pytest.mark.parametrize("attack", list(ATTACKS))
+def test_count_keeps_its_latency_under_attack(attacked: int, attack: str) -> None:
+    """While one client attacks from 127.0.0.2, another's /api/count is answered at once."""
+    many, payload = ATTACKS[attack]
+    sockets = []
+    try:
+        for _ in range(many):
+            s = socket.socket()
+            s.settimeout(5)
+            s.bind((ATTACKER, 0))
+            try:
+                s.connect(("127.0.0.1", attacked))
+                s.sendall(payload)
+            except OSError:  # refused past the per-address limit: what it is for
+                pass
+            sockets.append(s)
+        latencies, failures = [], []
+        end = time.monotonic() + ATTACK_SECONDS
+        while time.monotonic() < end:
+            start = time.monotonic()
+            try:
+                status, answer = request(attacked, "POST", "/api/count",
+                                         {"network": "10-20-20-2"}, timeout=WALL_SECONDS)
+                if status != 200:
+                    failures.append(f"{status} {answer[:100]!r}")
+            except OSError as e:
+                failures.append(repr(e))
+            latencies.append(time.monotonic() - start)
+            time.sleep(0.02)
+    finally:
+        for s in sockets:
+            s.close()
+    latencies.sort()
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    assert not failures, failures[:5]
+    assert p99 < P99_SECONDS, f"p99 {p99 * 1000:.0f} ms over {len(latencies)} requests: " \
+        f"{[round(t * 1000) for t in latencies[-10:]]}"

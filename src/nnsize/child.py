@@ -78,6 +78,15 @@ def run(fn: Callable[..., T], *args: Any, memory: int, seconds: float, what: str
     return value  # type: ignore[no-any-return]
 
 
+def start_forkserver() -> None:
+    """Start the forkserver now (a server calls this before it serves): its first child would
+    otherwise wait for it to start and import PRELOAD."""
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
+    forkserver.ensure_running()
+
+
 def _child(sender: Any, fn: Callable[..., Any], args: tuple[Any, ...], memory: int,
            seconds: float, nice: int, what: str) -> None:
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):

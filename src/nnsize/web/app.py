@@ -429,7 +429,8 @@ def create_app(hub: bool | None = None) -> FastAPI:
         """Count an MLP shorthand, a layer spec, or the calculator's four numbers."""
         if body.spec is None:  # a shorthand or four numbers: bounded and quick, answered here
             return _answer(_count(body), numbers)
-        return await compute(count_answer, body.model_dump(), numbers)
+        return await compute(count_answer, {"spec": body.spec, "convention": body.convention},
+                             numbers)
 
     @app.post("/api/config")
     async def config(body: ConfigRequest, numbers: Numbers = "int") -> dict[str, Any]:

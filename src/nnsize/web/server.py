@@ -93,6 +93,9 @@ def serve(app: Any, host: str, port: int) -> None:
     """Serve app (create_app()'s, which guard.Guard wraps already) until interrupted."""
     import uvicorn
 
+    from ..child import start_forkserver
+
+    start_forkserver()  # for pool.py's children, ready before the first request
     uvicorn.run(app, host=host, port=port, log_level="warning", http=protocol(),
                 timeout_keep_alive=KEEP_ALIVE_SECONDS, limit_concurrency=MAX_CONNECTIONS,
                 timeout_graceful_shutdown=5)
