@@ -78,11 +78,12 @@ def run(fn: Callable[..., T], *args: Any, memory: int, seconds: float, what: str
     return value  # type: ignore[no-any-return]
 
 
-def start_forkserver() -> None:
-    """Start the forkserver now (a server calls this before it serves): its first child would
-    otherwise wait for it to start and import PRELOAD."""
+def start_forkserver(extra: tuple[str, ...] = ()) -> None:
+    """Start the forkserver now (a server calls this before it serves), with PRELOAD and the
+    extra modules imported: its children would otherwise wait for it, and import them each."""
     from multiprocessing import forkserver
 
+    PRELOAD.extend(m for m in extra if m not in PRELOAD)
     multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
     forkserver.ensure_running()
 

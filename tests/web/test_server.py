@@ -110,6 +110,29 @@ def test_idle_and_half_sent_connections_are_closed(port: int) -> None:
         assert _closed_within(half, 10) == b""
 
 
+def test_one_address_holds_at_most_its_share_of_connections(port: int) -> None:
+    from nnsize.web.server import PER_ADDRESS
+
+    held = []
+    try:
+        for _ in range(PER_ADDRESS):  # half-open connections from 127.0.0.2 (loopback too)
+            s = socket.create_connection(("127.0.0.1", port), source_address=("127.0.0.2", 0))
+            s.sendall(b"POST /api/count HTTP/1.1\r\n")
+            held.append(s)
+        with socket.create_connection(("127.0.0.1", port),
+                                      source_address=("127.0.0.2", 0)) as one_more:
+            answer = _closed_within(one_more, 5)
+        assert answer.startswith(b"HTTP/1.1 503 ") and b"connections at once" in answer
+        # another address is served all the same
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/api/dtypes")
+        assert conn.getresponse().status == 200
+        conn.close()
+    finally:
+        for s in held:
+            s.close()
+
+
 def test_a_trickled_body_is_cut_off_with_408(port: int) -> None:
     with socket.create_connection(("127.0.0.1", port)) as s:
         s.sendall(b"POST /api/count HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"

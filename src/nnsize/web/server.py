@@ -93,9 +93,13 @@ def serve(app: Any, host: str, port: int) -> None:
     """Serve app (create_app()'s, which guard.Guard wraps already) until interrupted."""
     import uvicorn
 
+    from ..architectures import fallback
     from ..child import start_forkserver
 
-    start_forkserver()  # for pool.py's children, ready before the first request
+    # pool.py's children, ready before the first request; /api/hub builds with transformers
+    # what nnsize has no builder for (in a child too): imported once, not per request
+    hub = any(getattr(route, "path", "") == "/api/hub" for route in app.routes)
+    start_forkserver(("torch", "transformers") if hub and fallback.available() else ())
     uvicorn.run(app, host=host, port=port, log_level="warning", http=protocol(),
                 timeout_keep_alive=KEEP_ALIVE_SECONDS, limit_concurrency=MAX_CONNECTIONS,
                 timeout_graceful_shutdown=5)
