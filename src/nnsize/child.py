@@ -43,9 +43,11 @@ class LimitError(NnsizeError):
 
 
 def run(fn: Callable[..., T], *args: Any, memory: int, seconds: float, what: str,
-        nice: int = 0) -> T:
+        wall: float | None = None, nice: int = 0) -> T:
     """fn(*args) in a child process with at most memory bytes of address space, seconds of
-    CPU and of wall time; what names the work in the error at a limit."""
+    CPU and wall seconds of wall time (seconds if None: a busy machine may need more); what
+    names the work in the error at a limit."""
+    wall = seconds if wall is None else wall
     ctx: Any = multiprocessing.get_context(
         "fork" if threading.active_count() == 1 else "forkserver")
     if ctx.get_start_method() == "forkserver":
@@ -56,8 +58,8 @@ def run(fn: Callable[..., T], *args: Any, memory: int, seconds: float, what: str
     process.start()
     sender.close()
     try:
-        if not receiver.poll(seconds):
-            raise LimitError(f"{what} took longer than {seconds:g} s, nnsize's limit for it")
+        if not receiver.poll(wall):
+            raise LimitError(f"{what} took longer than {wall:g} s, nnsize's limit for it")
         try:
             ok, value = receiver.recv()
         except (EOFError, OSError):  # the child ended without an answer: a limit stopped it

@@ -12,7 +12,8 @@ refused.
 
 Whatever a config asks for, whatever its keys are called (Swin's depths, Reformer's attn_layers,
 num_labels...), the build runs in a child process (child.py) with at most BUILD_MEMORY bytes
-of address space and BUILD_SECONDS of CPU and wall time; past either, the config is refused.
+of address space and BUILD_SECONDS of CPU (BUILD_WALL_SECONDS of wall time); past either, the
+config is refused.
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ INSTALL = "pip install 'nnsize[transformers]'"
 # the build would take minutes and gigabytes, so such a config is refused before it starts
 MAX_REPEATS = 4096
 # the child process that builds the model: torch and transformers take about 1 GiB of address
-# space before the first module; a real model's modules on the meta device, seconds
+# space before the first module; a real model's modules on the meta device, seconds of CPU (the
+# wall clock allows more: a busy machine shares its cores)
 BUILD_MEMORY = 3 * 1024**3
 BUILD_SECONDS = 10.0
+BUILD_WALL_SECONDS = 60.0
 _LAYER = re.compile(r"^(?P<prefix>.*?\.)(?P<i>\d+)\.(?P<rest>.+)$")
 
 
@@ -83,7 +86,8 @@ def count_with_transformers(data: dict[str, Any], model_type: str, arch: str | N
     from .. import child
 
     return child.run(_build, data, model_type, cls, where, memory=BUILD_MEMORY,
-                     seconds=BUILD_SECONDS, what=f"{where}: building the model with transformers")
+                     seconds=BUILD_SECONDS, wall=BUILD_WALL_SECONDS,
+                     what=f"{where}: building the model with transformers")
 
 
 def _build(data: dict[str, Any], model_type: str, cls: Any, where: str) -> Report:
