@@ -300,6 +300,8 @@ def gguf() -> list[Case]:
         _gguf_case("gguf-unknown-type", _gguf(1, 0, _gguf_tensor(b"w", [2], 9999))),
         _gguf_case("gguf-truncated", _gguf(2, 0, _gguf_tensor(b"w", [2])[:-3])),
         _gguf_case("gguf-version-99", _gguf(0, 0, b"", version=99)),
+        _gguf_case("gguf-200k-metadata", _gguf(0, 200_000, (
+            struct.pack("<Q", 1) + b"k" + struct.pack("<IB", 0, 1)) * 200_000)),
         _gguf_case("gguf-100k-tensors", _gguf(100_000, 0, many) + b"\0" * (16 * 100_000)),
     ]
 

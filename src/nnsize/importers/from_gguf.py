@@ -24,6 +24,7 @@ MAX_HEADER = 256 * 1024 * 1024  # bytes of metadata and tensor infos read (a 150
                                 # takes a few MB); the tensor data after them is never read
 MAX_TENSORS = 100_000  # tensors of one file: GGUF stacks experts, its largest hold thousands
 # (250,000 took 9 s of CPU to read and list)
+MAX_METADATA = 100_000  # key-value entries: a file holds a few dozen (a vocabulary is one array)
 SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q",
            11: "<q", 12: "<d"}
 _U32, _U64 = struct.Struct("<I"), struct.Struct("<Q")
@@ -169,6 +170,9 @@ def parse(data: bytes, size: int, path: str, more: Callable[[int], bytes] | None
     if tensors > MAX_TENSORS:
         raise SpecError(f"{path}: the header lists {tensors:,} tensors; nnsize reads at most "
                         f"{MAX_TENSORS:,}")
+    if kvs > MAX_METADATA:
+        raise SpecError(f"{path}: the header lists {kvs:,} metadata entries; nnsize reads at "
+                        f"most {MAX_METADATA:,}")
     metadata: dict[str, Any] = {"version": version}
     for i in range(kvs):
         key = r.string(f"metadata key {i}")
