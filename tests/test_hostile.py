@@ -253,9 +253,10 @@ def test_api_on_hostile_input(server: int) -> None:
 
 # --- one visitor's attack, another visitor's latency -----------------------------------------
 
-ATTACK_SECONDS = 4.0
+ATTACK_SECONDS = 6.0
 P99_SECONDS = 0.1
-ATTACKER = "127.0.0.2"  # loopback too: another client address than the probe's 127.0.0.1
+# loopback too: other client addresses than the probe's 127.0.0.1
+ATTACKERS = ("127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5")
 
 
 @pytest.fixture(scope="module")
@@ -324,50 +325,65 @@ HEAVY_CONFIG = {"config": {"model_type": "qwen2_moe", "hidden_size": 64,
                            "num_hidden_layers": 1998, "vocab_size": 100,
                            "decoder_sparse_step": 2, "num_experts": 4, "num_experts_per_tok": 2,
                            "moe_intermediate_size": 32, "shared_expert_intermediate_size": 32}}
-ATTACKS = {
+ATTACKS = {  # (connections, from how many addresses, what each sends)
     # 100 requests for a Hub model, the Hub never answering
-    "hub": (100, _raw("POST", "/api/hub", {"name": "org/model"})),
+    "hub": (100, 4, _raw("POST", "/api/hub", {"name": "org/model"})),
     # 8 configs of seconds of CPU each
-    "cpu": (8, _raw("POST", "/api/config", HEAVY_CONFIG)),
+    "cpu": (8, 1, _raw("POST", "/api/config", HEAVY_CONFIG)),
     # 250 connections that send half a request head and stall (slowloris)
-    "slowloris": (250, b"POST /api/count HTTP/1.1\r\nHost: 127.0.0.1\r\nX-a: "),
+    "slowloris": (250, 1, b"POST /api/count HTTP/1.1\r\nHost: 127.0.0.1\r\nX-a: "),
 }
 
 
 @pytest.mark.parametrize("attack", list(ATTACKS))
 def test_count_keeps_its_latency_under_attack(attacked: int, attack: str) -> None:
-    """While one client attacks from 127.0.0.2, another's /api/count is answered at once."""
-    many, payload = ATTACKS[attack]
+    """While a client attacks from 127.0.0.2 (or .2 to .5), another's /api/count from
+    127.0.0.1 is answered at once: p99 under 100 ms, or, on a machine too busy for that without
+    an attack, under twice the p99 measured just before it."""
+    many, addresses, payload = ATTACKS[attack]
+    quiet = sorted(_probe(attacked, 2.0)[0])  # the same requests before the attack
+    allowed = max(P99_SECONDS, 2 * _p99(quiet))  # a machine too busy for 100 ms without one
     sockets = []
     try:
-        for _ in range(many):
+        for i in range(many):
             s = socket.socket()
             s.settimeout(5)
-            s.bind((ATTACKER, 0))
+            s.bind((ATTACKERS[i % addresses], 0))
             try:
                 s.connect(("127.0.0.1", attacked))
                 s.sendall(payload)
             except OSError:  # refused past the per-address limit: what it is for
                 pass
             sockets.append(s)
-        latencies, failures = [], []
-        end = time.monotonic() + ATTACK_SECONDS
-        while time.monotonic() < end:
-            start = time.monotonic()
-            try:
-                status, answer = request(attacked, "POST", "/api/count",
-                                         {"network": "10-20-20-2"}, timeout=WALL_SECONDS)
-                if status != 200:
-                    failures.append(f"{status} {answer[:100]!r}")
-            except OSError as e:
-                failures.append(repr(e))
-            latencies.append(time.monotonic() - start)
-            time.sleep(0.02)
+        latencies, failures = _probe(attacked, ATTACK_SECONDS)
     finally:
         for s in sockets:
             s.close()
     latencies.sort()
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     assert not failures, failures[:5]
-    assert p99 < P99_SECONDS, f"p99 {p99 * 1000:.0f} ms over {len(latencies)} requests: " \
-        f"{[round(t * 1000) for t in latencies[-10:]]}"
+    assert _p99(latencies) < allowed, \
+        f"p99 {_p99(latencies) * 1000:.0f} ms (before the attack {_p99(quiet) * 1000:.0f} ms) " \
+        f"over {len(latencies)} requests: {[round(t * 1000) for t in latencies[-10:]]}"
+
+
+def _probe(port: int, seconds: float) -> tuple[list[float], list[str]]:
+    """The latencies of /api/count requests one after another for seconds, and the failures."""
+    latencies, failures = [], []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        start = time.monotonic()
+        try:
+            status, answer = request(port, "POST", "/api/count", {"network": "10-20-20-2"},
+                                     timeout=WALL_SECONDS)
+            if status != 200:
+                failures.append(f"{status} {answer[:100]!r}")
+        except OSError as e:
+            failures.append(repr(e))
+        latencies.append(time.monotonic() - start)
+        time.sleep(0.01)
+    return latencies, failures
+
+
+def _p99(latencies: list[float]) -> float:
+    ordered = sorted(latencies)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]

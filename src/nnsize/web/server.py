@@ -100,6 +100,12 @@ def serve(app: Any, host: str, port: int) -> None:
     # what nnsize has no builder for (in a child too): imported once, not per request
     hub = any(getattr(route, "path", "") == "/api/hub" for route in app.routes)
     start_forkserver(("torch", "transformers") if hub and fallback.available() else ())
+    if hub:  # imported now, not by the first Hub request while others wait to be answered
+        import importlib
+
+        for module in ("nnsize.hub", "nnsize.render.hub", "nnsize.shorthand", "nnsize.render.json",
+                       "nnsize.render.report"):
+            importlib.import_module(module)
     uvicorn.run(app, host=host, port=port, log_level="warning", http=protocol(),
                 timeout_keep_alive=KEEP_ALIVE_SECONDS, limit_concurrency=MAX_CONNECTIONS,
                 timeout_graceful_shutdown=5)
