@@ -427,10 +427,11 @@ def create_app(hub: bool | None = None) -> FastAPI:
     @app.post("/api/count")
     async def count(body: CountRequest, numbers: Numbers = "int") -> dict[str, Any]:
         """Count an MLP shorthand, a layer spec, or the calculator's four numbers."""
-        if body.spec is None:  # a shorthand or four numbers: bounded and quick, answered here
-            return _answer(_count(body), numbers)
-        return await compute(count_answer, {"spec": body.spec, "convention": body.convention},
-                             numbers)
+        if body.spec is None:  # a shorthand or four numbers: bounded and quick, answered by
+            from starlette.concurrency import run_in_threadpool  # this process's threads
+
+            return await run_in_threadpool(lambda: _answer(_count(body), numbers))
+        return await compute(count_answer, body.model_dump(exclude_none=True), numbers)
 
     @app.post("/api/config")
     async def config(body: ConfigRequest, numbers: Numbers = "int") -> dict[str, Any]:

@@ -70,6 +70,9 @@ class Pool:
             limiter.release()
 
 
+# imported once by the forkserver the children are forked from, not by each child
+PRELOAD = ("nnsize.web.app", "yaml", "numpy", "gguf", "onnx")
+
 CPU = Pool("counting", CPU_SLOTS)
 HUB = Pool("Hub", HUB_SLOTS)
 
@@ -78,6 +81,7 @@ async def compute(fn: Callable[..., T], *args: Any) -> T:
     """fn(*args), picklable, in a child process under the CPU pool's limits."""
     from .. import child
 
+    child.start_forkserver(PRELOAD)  # at once if started already
     return await CPU.run(lambda: child.run(fn, *args, memory=CPU_MEMORY, seconds=REQUEST_SECONDS,
                                            what="this request", nice=CPU_NICE))
 
