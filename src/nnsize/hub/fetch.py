@@ -31,7 +31,7 @@ from urllib.parse import quote
 
 from .name import HubName
 from .records import Snapshot, Transfer
-from .session import RETRIES, Answer, HubError, Session, Unreachable, http
+from .session import Answer, HubError, Session, Unreachable, http
 
 __all__ = ["HubError", "Remote", "RangeStream"]
 
@@ -147,11 +147,11 @@ class Remote:
         if status == 429:
             after = answer.headers.get("retry-after", "")
             when = f"in {int(after)} s" if after.isdigit() else "later"
-            return HubError(f"{repo}: {self.endpoint} answered {said}, {RETRIES + 1} times, for "
-                            f"{what}: it asks for fewer requests; try again {when}", 429)
+            return HubError(f"{repo}: {self.endpoint} answered {said} to {answer.tries} tries "
+                            f"for {what}: it asks for fewer requests; try again {when}", 429)
         if status >= 500:
-            return HubError(f"{repo}: {self.endpoint} answered {said}, {RETRIES + 1} times, for "
-                            f"{what}; try again later", 502)
+            return HubError(f"{repo}: {self.endpoint} answered {said} to {answer.tries} tries "
+                            f"for {what}; try again later", 502)
         if status < 400:
             return HubError(f"{repo}: {self.endpoint} answered {said} for {what}", 502)
         response = httpx.Response(status, headers=answer.headers, content=answer.body,

@@ -145,8 +145,9 @@ def _count_config(remote: Source, snap: Snapshot, base: bool) -> Report:
     from ..architectures import count_config
 
     where = f"{remote.name.repo}/{CONFIG}"
+    raw = remote.small_file(CONFIG, snap.commit)
     try:
-        data = json.loads(remote.small_file(CONFIG, snap.commit))
+        data = json.loads(raw)
     except ValueError as e:
         raise NnsizeError(f"{where}: not valid JSON ({e})") from e
     report = count_config(data, where, base)
@@ -159,8 +160,12 @@ def _read_safetensors(where: str, budget: Budget) -> Any:
     def read(f: IO[bytes], size: int) -> tuple[list[Any], int]:
         length = header_length(f.read(8), size, where)
         budget.read(length, where)  # before it is read
-        tensors = parse_header(f.read(length), size - 8 - length, where)
-        budget.listed(len(tensors), where)
+        raw = f.read(length)
+        # every tensor is a JSON object: at most this many, counted before they are parsed
+        most = raw.count(b"{") - 1
+        budget.listed(most, where)
+        tensors = parse_header(raw, size - 8 - length, where)
+        budget.listed(len(tensors) - most, where)
         return tensors, size
 
     return read
@@ -176,8 +181,9 @@ def _checkpoint(remote: Source, snap: Snapshot) -> Report:
     shards = [SINGLE]
     weight_map: dict[str, Any] = {}
     if INDEX in snap.files:
+        raw = remote.small_file(INDEX, snap.commit)
         try:
-            index = json.loads(remote.small_file(INDEX, snap.commit))
+            index = json.loads(raw)
         except (ValueError, RecursionError) as e:
             raise NnsizeError(f"{repo}/{INDEX}: not valid JSON ({e})") from e
         found = index.get("weight_map") if isinstance(index, dict) else None

@@ -25,7 +25,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -69,6 +69,7 @@ class Answer:
     body: bytes
     url: str
     reason: str = ""
+    tries: int = 1  # the times it was asked (429 and 5xx are asked again)
 
 
 def seconds(variable: str, default: float) -> float:
@@ -110,10 +111,13 @@ class Session:
     def _left(self, what: str) -> float:
         left = self.deadline - time.monotonic()
         if left <= 0:
-            raise Unreachable(f"{self.where}: {self.endpoint} has not answered {what} within "
-                              f"{self.deadline_s:g} s, the deadline for reading a Hub model "
-                              f"(NNSIZE_HUB_DEADLINE)", 504)
+            raise self._late(what)
         return left
+
+    def _late(self, what: str) -> Unreachable:
+        return Unreachable(f"{self.where}: {self.endpoint} has not answered {what} within "
+                           f"{self.deadline_s:g} s, the deadline for reading a Hub model "
+                           f"(NNSIZE_HUB_DEADLINE)", 504)
 
     def get(self, url: str, what: str, limit: int, headers: dict[str, str] | None = None,
             cut: bool = False) -> Answer:
@@ -121,6 +125,7 @@ class Session:
         bytes (cut: a longer one is cut there; else it is refused)."""
         for attempt in range(RETRIES + 1):
             answer = self._follow(url, what, limit, headers or {}, cut)
+            answer = replace(answer, tries=attempt + 1)
             if answer.status not in RETRIED or attempt == RETRIES:
                 return answer
             wait = BACKOFF_S * 2 ** attempt
@@ -142,11 +147,13 @@ class Session:
             # the token stays with its origin: never to a host the Hub redirects to
             headers = {**(self.headers if origin(url) == home else self.public), **extra,
                        "Accept-Encoding": "identity"}
-            timeout = min(self.request_s, self._left(what))
+            left = self._left(what)
+            timeout = min(self.request_s, left)
             try:
                 answer = _run(_get(url, headers, limit, cut, timeout, self.add), timeout)
             except _timeouts() as e:
-                self._left(what)  # the command's deadline, if that is what ran out
+                if left <= self.request_s:  # the command's deadline is what ran out
+                    raise self._late(what) from e
                 raise Unreachable(f"{self.where}: {self.endpoint} has not answered {what} "
                                   f"within {self.request_s:g} s (NNSIZE_HUB_TIMEOUT)", 504) from e
             except _TooLarge as e:
