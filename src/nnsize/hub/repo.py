@@ -208,7 +208,13 @@ def _checkpoint(remote: Source, snap: Snapshot) -> Report:
         return remote.head(shard, snap.commit, _read_safetensors(f"{repo}/{shard}", budget))
 
     with ThreadPoolExecutor(min(WORKERS, len(shards))) as pool:
-        results = list(pool.map(one, shards))
+        futures = [pool.submit(one, shard) for shard in shards]
+        try:
+            results = [f.result() for f in futures]
+        except BaseException:  # a limit or an error: the shards not begun are not read
+            for f in futures:
+                f.cancel()
+            raise
     stored = [s for (tensors, _), _ in results for s in tensors]
     missing = [n for n in weight_map if n not in {s.name for s in stored}]
     if missing:
