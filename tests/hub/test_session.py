@@ -200,3 +200,18 @@ def test_limits_hold_across_shards(hub: Hub, monkeypatch: pytest.MonkeyPatch, li
         nnsize.count("evil/sum")
     hub.add("evil/one", summed_shards(1, tensors, name_bytes))
     assert nnsize.count("evil/one").stored["tensors"] == tensors  # one is within the limits
+
+
+def test_a_split_gguf_file_is_held_to_the_limits_of_one(hub: Hub, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from hub_repos import write_gguf
+
+    from nnsize.importers import from_gguf
+
+    part = write_gguf(tmp_path / "a.gguf").read_bytes()
+    hub.add("evil/split-GGUF", {f"tiny-Q4_0-0000{i}-of-00003.gguf": part for i in (1, 2, 3)})
+    # 3 parts of 2 tensors each: within a limit of 6 tensors, not of 5
+    assert nnsize.count("evil/split-GGUF:Q4_0").stored["tensors"] == 6
+    monkeypatch.setattr(from_gguf, "MAX_TENSORS", 5)
+    with pytest.raises(NnsizeError, match="lists more than 5 tensors over all its files"):
+        nnsize.count("evil/split-GGUF:Q4_0")

@@ -265,8 +265,9 @@ def _gguf(remote: Source, snap: Snapshot, ggufs: list[str]) -> Report:
             where = f"{name.repo}/{f}"
 
             def more(n: int) -> bytes:  # the GGUF reader asks for more bytes as it needs them
-                budget.read(n, where)
-                return stream.read(n)
+                data = stream.read(n)  # (it asks for a megabyte or more, of a file of any size)
+                budget.read(len(data), where)
+                return data
 
             return parse(more(8), size, where, more), size
 
