@@ -185,7 +185,8 @@ def diff_dict(d: Any) -> dict[str, Any]:
             "same": d.same, "only_a": d.only_a, "only_b": d.only_b,
             "mismatched": [{"name": name, "a": list(x), "b": list(y)}
                            for name, x, y in d.mismatched],
-            "tied_not_stored": d.tied_not_stored, "fused_experts": d.fused}
+            "tied_not_stored": d.tied_not_stored, "fused_experts": d.fused,
+            "gguf_names": d.gguf_names or None}
 
 
 # --- speed ---------------------------------------------------------------------------------------
