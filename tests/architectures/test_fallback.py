@@ -158,6 +158,25 @@ def test_special_floats_decode_as_transformers_decodes_them() -> None:
     assert c.value("time_step_limit") == [0.0, float("inf")]
 
 
+@pytest.mark.parametrize("value, encoded", [
+    (float("inf"), "Infinity"),  # > 0: the model has masked_spec_embed
+    (float("nan"), "NaN"),  # not > 0: it has none, in transformers as in nnsize
+])
+def test_a_native_family_reads_a_special_float_as_the_number(value: float, encoded: str) -> None:
+    from hf import build
+
+    tiny = {"model_type": "wav2vec2", "architectures": ["Wav2Vec2ForCTC"], "hidden_size": 16,
+            "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 8,
+            "conv_dim": [8, 8], "conv_stride": [2, 2], "conv_kernel": [3, 3],
+            "num_conv_pos_embeddings": 4, "num_conv_pos_embedding_groups": 2,
+            "vocab_size": 32, "pad_token_id": 0, "mask_feature_prob": 0.0}
+    model = build({**tiny, "mask_time_prob": value})
+    ours = count_config({**tiny, "mask_time_prob": {"__float__": encoded}})
+    assert "counted_with" not in ours.stored  # native
+    assert ours.total_params == sum(p.numel() for p in model.parameters())
+    assert any(n.endswith("masked_spec_embed") for n, _ in ours.named_tensors()) is (value > 0)
+
+
 @pytest.mark.parametrize("key", ["moe_shared_expert_intermediate_size", "block_size",
                                  "hidden_size_per_layer_input", "expert_ffn_hidden_size"])
 def test_widths_are_not_counts_of_modules(key: str) -> None:
