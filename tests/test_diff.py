@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -83,19 +84,64 @@ def test_experts_saved_one_by_one_match_the_fused_form(
         assert b.buffers == 4  # 4 routed experts, one layer with experts
 
 
-# a config against the GGUF file llama.cpp's converter would write from its model
+# a config against the GGUF file llama.cpp's converter would write from its model, for every
+# family memory/gguf_names.py maps: model_type -> (gguf-py's MODEL_ARCH, the config's sizes)
 GGUF_CASES = {
     "llama": ("LLAMA", {"num_key_value_heads": 2, "tie_word_embeddings": False}),
+    "mixtral": ("LLAMA", {"num_key_value_heads": 2, "num_local_experts": 4,
+                          "num_experts_per_tok": 2}),  # the converter's LlamaModel
     "qwen3_moe": ("QWEN3MOE", {"num_experts": 4, "moe_intermediate_size": 32,
                                "num_experts_per_tok": 2, "head_dim": 8}),
+    "qwen2_moe": ("QWEN2MOE", {"num_experts": 4, "moe_intermediate_size": 32,
+                               "shared_expert_intermediate_size": 32, "num_experts_per_tok": 2}),
+    "gemma2": ("GEMMA2", {"num_key_value_heads": 2, "head_dim": 8}),
+    "gemma3_text": ("GEMMA3", {"num_key_value_heads": 2, "head_dim": 8}),
+    "olmo2": ("OLMO2", {}),
+    "phi3": ("PHI3", {}),
+    "phi": ("PHI2", {}),
+    "falcon": ("FALCON", {}),
+    "gpt2": ("GPT2", {}),
+    "gpt_neox": ("GPTNEOX", {}),
+    "deepseek_v3": ("DEEPSEEK2", {"n_routed_experts": 4, "n_shared_experts": 1, "n_group": 1,
+                                  "topk_group": 1, "moe_intermediate_size": 32,
+                                  "first_k_dense_replace": 1, "q_lora_rank": 32,
+                                  "kv_lora_rank": 32, "qk_rope_head_dim": 4,
+                                  "qk_nope_head_dim": 4, "v_head_dim": 8,
+                                  "num_key_value_heads": 4, "num_experts_per_tok": 2}),
 }
+# GPT-2's Conv1D weights, stored (in, out): GPT2Model.modify_tensors transposes them
+CONV1D = (".attn.c_attn.weight", ".attn.c_proj.weight", ".mlp.c_fc.weight", ".mlp.c_proj.weight")
+
+
+def converted(name: str, shape: tuple[int, ...],
+              config: Any) -> list[tuple[str, tuple[int, ...]]]:
+    """What convert_hf_to_gguf.py makes of one of transformers' tensors (still named as
+    transformers names them): the fused experts.gate_up_proj (E, 2I, H) as gate_proj and
+    up_proj (E, I, H) each; DeepSeek's kv_b_proj (heads x (nope + v), rank) split into k_b
+    (heads, rank, nope), transposed, and v_b (heads, v, rank); GPT-2's Conv1D transposed; and,
+    as its prepare_tensors does, every size-1 dimension squeezed (Qwen2-MoE's
+    shared_expert_gate (1, H) is written (H,))."""
+    if name.endswith(".experts.gate_up_proj"):
+        half = (shape[0], shape[1] // 2, shape[2])
+        base = name[:-len("gate_up_proj")]
+        return [(base + "gate_proj", half), (base + "up_proj", half)]
+    if name.endswith(".kv_b_proj.weight"):
+        heads, nope, v = config.num_attention_heads, config.qk_nope_head_dim, config.v_head_dim
+        base = name[:-len("kv_b_proj.weight")]
+        return [(base + "k_b_proj.weight", (heads, shape[1], nope)),
+                (base + "v_b_proj.weight", (heads, v, shape[1]))]
+    if name.endswith(".e_score_correction_bias"):  # the converter's own rename first
+        return [(name.replace("e_score_correction_bias", "e_score_correction.bias"), shape)]
+    if name.endswith(CONV1D):
+        shape = shape[::-1]
+    return [(name, tuple(d for d in shape if d != 1) or shape)]
 
 
 def write_gguf(path: Path, model_type: str, drop: str = "", reshape: str = "") -> Path:
-    """model_type's tiny model, its tensors written under the names gguf-py's TensorNameMap
-    gives them (as convert_hf_to_gguf.py does: the fused experts.gate_up_proj (E, 2I, H) as
-    ffn_gate_exps and ffn_up_exps (E, I, H) each, a tied head not written), 2-D weights of
-    whole blocks at Q8_0; numpy's shape is torch's, GGUF stores it reversed."""
+    """model_type's tiny model, its tensors as the converter makes them (converted()) under
+    the names gguf-py's TensorNameMap gives them, a tied head not written, 2-D weights of
+    whole blocks at Q8_0; numpy's shape is torch's, GGUF stores it reversed.  Its config.json
+    beside it."""
     gguf = pytest.importorskip("gguf")
     transformers = pytest.importorskip("transformers")
     arch, extra = GGUF_CASES[model_type]
@@ -106,17 +152,10 @@ def write_gguf(path: Path, model_type: str, drop: str = "", reshape: str = "") -
     with torch.device("meta"):
         model = getattr(transformers, cls)(config)
     names = gguf.get_tensor_name_map(getattr(gguf.MODEL_ARCH, arch), 2)
-    tensors: list[tuple[str, tuple[int, ...]]] = []
-    for name, p in model.named_parameters():  # a tied head: once, as the embedding
-        shape = tuple(p.shape)
-        if name.endswith(".experts.gate_up_proj"):
-            half = (shape[0], shape[1] // 2, shape[2])
-            tensors += [(name[:-len("gate_up_proj")] + "gate_proj", half),
-                        (name[:-len("gate_up_proj")] + "up_proj", half)]
-        else:
-            tensors.append((name, shape))
+    tensors = [*model.named_parameters(),  # a tied head: once, as the embedding
+               *((n, b) for n, b in model.named_buffers() if n.endswith("e_score_correction_bias"))]
     w = gguf.GGUFWriter(str(path), arch.lower())
-    for name, shape in tensors:
+    for name, shape in (c for n, p in tensors for c in converted(n, tuple(p.shape), config)):
         gguf_name = names.get_name(name, try_suffixes=(".weight", ".bias"))
         assert gguf_name is not None, name
         if not gguf_name.endswith((".weight", ".bias")):
@@ -151,7 +190,8 @@ def test_a_config_and_its_gguf_agree(tmp_path: Path, capsys: pytest.CaptureFixtu
     out = capsys.readouterr().out
     assert "Same tensors and shapes." in out and "A's tensors renamed" in out
     a, b = nnsize.count(config), nnsize.count(str(path))
-    assert a.total_params == b.total_params and b.stored["quantized"] is True
+    # DeepSeek's router bias is a buffer of the model, a tensor like any other in the file
+    assert a.total_params + a.buffers == b.total_params and b.stored["quantized"] is True
     assert main(["diff", str(path), config, "--json"]) == 0  # either way round
     assert json.loads(capsys.readouterr().out)["gguf_names"] == "B"
 
