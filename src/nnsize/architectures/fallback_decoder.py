@@ -46,7 +46,7 @@ LAYER_KINDS = ("full_attention", "sliding_attention")
 # a layer's key projection, inside an attention module (an xLSTM's mLSTM has a 'k' too)
 _KEY = re.compile(r"^.*?\.(?P<i>\d+)\.(?:.*\.)?\w*att\w*\.(?:.*\.)?(?:k_proj|key|k)\.weight$")
 _INDEXED = re.compile(r"\.layers?\.(\d+)\.")
-Overrides = tuple[tuple[str, Any], ...]  # what per_layer_config sets for one layer
+Overrides = tuple[tuple[str, Any], ...]  # a layer's values of the per-layer attributes
 
 
 def decoder_of(config: Any, tensors: list[Tensor]) -> Decoder:
@@ -81,17 +81,20 @@ def decoder_of(config: Any, tensors: list[Tensor]) -> Decoder:
 
 
 def _overrides(config: Any, kind: str) -> dict[int, Overrides]:
-    """What transformers' per_layer_config sets layer by layer (nothing for most configs);
-    SpecError for an attribute other than the attention's shape."""
+    """Each layer's values of what transformers' per_layer_config sets layer by layer (nothing
+    for most configs), read through its public view, config.per_layer_config[i]; SpecError
+    for an attribute other than the attention's shape."""
     if not getattr(config, "is_heterogeneous", False):
         return {}
-    other = sorted(set(config.per_layer_attributes) - set(PER_LAYER))
+    keys = sorted(config.per_layer_attributes)
+    other = [k for k in keys if k not in PER_LAYER]
     if other:
         raise SpecError(f"per_layer_config sets {', '.join(other)} layer by layer: the planner "
                         f"reads only {', '.join(PER_LAYER)} per layer, and does not plan "
                         f"{kind} as another")
-    spec = config._heterogeneity_spec.per_layer_overrides  # transformers' own, checked there
-    return {i: tuple(sorted(o.items())) for i, o in spec.items() if o}
+    layers = config.per_layer_config
+    views = (layers[i] for i in range(len(layers)))  # each a copy of the config
+    return {i: tuple((k, getattr(v, k, None)) for k in keys) for i, v in enumerate(views)}
 
 
 def _whole(config: Any, key: str, kind: str) -> int:
