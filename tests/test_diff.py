@@ -85,7 +85,7 @@ def test_experts_saved_one_by_one_match_the_fused_form(
 
 
 # a config against the GGUF file llama.cpp's converter would write from its model, for every
-# family memory/gguf_names.py maps: model_type -> (gguf-py's MODEL_ARCH, the config's sizes)
+# family importers/gguf_names.py maps: model_type -> (gguf-py's MODEL_ARCH, the config's sizes)
 GGUF_CASES = {
     "llama": ("LLAMA", {"num_key_value_heads": 2, "tie_word_embeddings": False}),
     "mixtral": ("LLAMA", {"num_key_value_heads": 2, "num_local_experts": 4,

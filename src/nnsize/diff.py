@@ -6,7 +6,7 @@ keep them) match the fused tensors transformers 5 builds (experts.gate_up_proj),
 conversion mapping merges them: gate and up stacked over experts and joined, down stacked.
 
 A GGUF file (llama.cpp) against a config or another checkpoint: the other side's tensors are
-renamed as convert_hf_to_gguf.py writes them (memory/gguf_names.py, the one table of GGUF's
+renamed as convert_hf_to_gguf.py writes them (importers/gguf_names.py, the one table of GGUF's
 names: model.layers.3.self_attn.q_proj.weight -> blk.3.attn_q.weight, the fused experts split
 into ffn_gate_exps and ffn_up_exps), shapes in torch's order on both sides (GGUF stores its
 dimensions reversed; importers/from_gguf.py turns them back)."""
@@ -100,7 +100,7 @@ def _is_gguf(report: Report) -> bool:
 def _as_gguf(report: Report, shapes: dict[str, Shape], tied: set[str]) -> dict[str, Shape]:
     """A model's tensors (experts fused) as llama.cpp's converter writes them: a tied tensor
     not twice, DeepSeek's persistent router bias (a buffer) as exp_probs_b."""
-    from .memory.gguf_names import PERSISTENT, layout, renamed
+    from .importers.gguf_names import PERSISTENT, layout, renamed
 
     kept = [(n, s) for n, s in shapes.items() if n not in tied]
     kept += [(n, t.shape) for n, t in report.named_tensors()
