@@ -94,6 +94,24 @@ def test_a_state_space_model_reads_its_state_each_token(config: dict[str, Any],
         speed(report, Hardware("two", 10**6, 10**7, "bf16", gpus=2))
 
 
+def test_jamba_reads_its_kv_cache_and_its_state_over_all_its_layers() -> None:
+    from nnsize.memory import kv_cache
+    from nnsize.precision import find
+
+    jamba = {"model_type": "jamba", "hidden_size": 16, "num_attention_heads": 2,
+             "num_key_value_heads": 1, "num_hidden_layers": 4, "intermediate_size": 8,
+             "vocab_size": 32, "num_experts": 1, "attn_layer_period": 2, "attn_layer_offset": 1,
+             "mamba_d_state": 4, "mamba_d_conv": 4, "mamba_expand": 2,
+             "architectures": ["JambaForCausalLM"]}
+    report = nnsize.count(jamba)
+    s = speed(report, CARD, "bf16", context=10, engine="roofline")
+    # layers 1 and 3 attend: 2 x 10 tokens x 1 kv head x (8 + 8) = 320 values; layers 0 and
+    # 2 keep inner 32 x (4 of convolution + 4 of state) = 256 each: 320 + 512 values x 2 bytes
+    assert s.decode.cache_bytes == kv_cache(report, 1, 10, find("bf16"))[0] == (320 + 512) * 2
+    assert s.state_bytes == 512 * 2
+    assert s.layers == 4  # the engine's cost per layer and the all-reduces: every block
+
+
 def test_moe_reads_the_experts_a_batch_picks() -> None:
     report = nnsize.count(MOE)
     # always read: 2 x (attention 3,072 + router 4x32 + norms 64) + 32 + head 2,048 = 8,608

@@ -102,7 +102,9 @@ def speed_notes(s: Speed) -> list[str]:
     if s.state_bytes:
         notes.append(f"state-space layers: their convolution and SSM state, "
                      f"{_n(s.state_bytes)} bytes for the batch whatever the context, read and "
-                     f"written every token in place of a KV cache")
+                     f"written every token "
+                     + ("beside the KV cache" if s.kv_heads or s.latent_cache else
+                        "in place of a KV cache"))
     if s.experts_per_token:
         notes.append(f"mixture of experts: {s.experts_per_token} experts per token; a step of "
                      f"t tokens reads n (1 - (1 - k/n)^t) of n experts in expectation (uniform "
