@@ -7,6 +7,8 @@ What is read, and nothing more:
     each .safetensors shard                     Range: bytes=0-7 (the header's length N), then
                                                 Range: bytes=8-(8+N-1) (the JSON header)
     a .gguf file                                its header, in ranges that grow until it is parsed
+    a .bin (PyTorch zip)                        its end record and directory from the end, then
+                                                data.pkl's range (importers/from_torch_checkpoint)
 
 never tensor data.  Every response body is counted (bytes_transferred).  What was read is kept:
 small files in huggingface_hub's cache, headers and the revision's file list in nnsize's (beside
@@ -19,14 +21,13 @@ from __future__ import annotations
 import io
 import json
 import os
-import struct
 import threading
 from typing import Any
 from urllib.parse import quote
 
 from ..errors import NnsizeError
 from .name import HubName
-from .records import Snapshot, Transfer
+from .records import Parts, Snapshot, Transfer
 
 INSTALL = "pip install 'nnsize[hub]'"
 MAX_SMALL_FILE = 64 * 1024 * 1024  # a config or an index; larger is not one
@@ -283,17 +284,16 @@ class Remote:
         return data
 
     def head(self, filename: str, commit: str, read: Any, chunk: int = 0) -> tuple[Any, int]:
-        """read(stream, size) over the first bytes of a file, fetched by ranges as read asks
-        for them (at least chunk bytes a request), and kept: (what read returned, the bytes
-        of the file it needed)."""
-        path = self._own("snapshots", commit, "headers", quote(filename, safe=""))
+        """read(stream, size) over the parts of a file it reads (a header; a zip's directory),
+        fetched by ranges as read asks for them (at least chunk bytes a request), and kept:
+        (what read returned, the bytes of the file it needed)."""
+        path = self._own("snapshots", commit, "ranges", quote(filename, safe=""))
         try:
             with open(path, "rb") as f:
-                (size,) = struct.unpack("<Q", f.read(8))
-                prefix = f.read()
+                kept = Parts.load(f.read())
             self.transfer.cached()
-            return read(io.BytesIO(prefix), size), len(prefix)
-        except (OSError, struct.error):
+            return read(PartsStream(kept), kept.size), kept.nbytes
+        except (OSError, ValueError):
             pass
         downloaded = self._downloaded(filename, commit)
         if downloaded is not None:  # the whole file is here already: read its header here
@@ -310,22 +310,17 @@ class Remote:
             result = read(stream, stream.size)
         except _transport_error() as e:
             raise self._fail(e, filename) from e
-        prefix = stream.prefix()
-        self._write(path, struct.pack("<Q", stream.size) + prefix)
-        return result, len(prefix)
+        self._write(path, stream.kept.dump())
+        return result, stream.kept.nbytes
 
 
-class RangeStream(io.RawIOBase):
-    """The start of a remote file as a read-only stream: bytes fetched by HTTP ranges as they
-    are read: the first 8 bytes alone, then what is asked for (a safetensors header: exactly
-    it), or with chunk, at least chunk bytes, doubling each time (a GGUF header, read in many
-    small pieces; the last range may reach a little past the header)."""
+class PartsStream(io.RawIOBase):
+    """Parts of a file as a read-only stream (what a second run kept); a read outside them
+    ends short, as at the end of a file."""
 
-    def __init__(self, remote: Remote, filename: str, commit: str, chunk: int = 0) -> None:
+    def __init__(self, kept: Parts) -> None:
         super().__init__()
-        self.remote, self.filename, self.commit = remote, filename, commit
-        self.pos, self.chunk = 0, chunk
-        self.buffer, self.size, self.url = remote._range(filename, commit, 0, 8)
+        self.kept, self.size, self.pos = kept, kept.size, 0
 
     def readable(self) -> bool:
         return True
@@ -343,22 +338,46 @@ class RangeStream(io.RawIOBase):
 
     def read(self, n: int = -1) -> bytes:
         end = self.size if n is None or n < 0 else min(self.size, self.pos + n)
-        if end > len(self.buffer):
-            if end > MAX_GGUF_HEADER:
-                raise HubError(f"{self.remote.name}: {self.filename} has a header of more than "
-                               f"{MAX_GGUF_HEADER:,} bytes; nnsize reads headers, not weights")
-            want = max(end - len(self.buffer), min(self.chunk, self.size - len(self.buffer)))
-            more, _, self.url = self.remote._range(self.filename, self.commit,
-                                                   len(self.buffer), want, self.url)
-            self.buffer += more
-            self.chunk *= 2
-        data = self.buffer[self.pos:end]
+        start, part = self.kept.find(self.pos)
+        data = part[self.pos - start:end - start]
         self.pos += len(data)
         return data
 
-    def prefix(self) -> bytes:
-        """The bytes read so far (what a second run needs)."""
-        return self.buffer[:max(self.pos, 8)]
+
+class RangeStream(PartsStream):
+    """A remote file as a read-only stream: bytes fetched by HTTP ranges as they are read and
+    kept: the first 8 bytes alone, then what is asked for (a safetensors header: exactly it; a
+    zip's end record, directory and data.pkl: exactly each), or with chunk, at least chunk
+    bytes, doubling each time (a GGUF header, read in many small pieces; the last range may
+    reach a little past the header)."""
+
+    def __init__(self, remote: Remote, filename: str, commit: str, chunk: int = 0) -> None:
+        first, size, url = remote._range(filename, commit, 0, 8)
+        super().__init__(Parts(size))  # kept: the bytes read returned (what a second run needs)
+        self.remote, self.filename, self.commit = remote, filename, commit
+        self.chunk, self.url = chunk, url
+        self.fetched = Parts(size)
+        self.fetched.add(0, first)
+
+    def read(self, n: int = -1) -> bytes:
+        end = self.size if n is None or n < 0 else min(self.size, self.pos + n)
+        start, part = self.fetched.find(self.pos)
+        if self.pos < end and start + len(part) < end:
+            begin = start + len(part)
+            if self.fetched.nbytes + end - begin > MAX_GGUF_HEADER:
+                raise HubError(f"{self.remote.name}: {self.filename} needs more than "
+                               f"{MAX_GGUF_HEADER:,} bytes read for its header; nnsize reads "
+                               f"headers, not weights")
+            want = max(end - begin, min(self.chunk, self.size - begin))
+            more, _, self.url = self.remote._range(self.filename, self.commit, begin, want,
+                                                   self.url)
+            self.fetched.add(begin, more)
+            self.chunk *= 2
+            start, part = self.fetched.find(self.pos)
+        data = part[self.pos - start:end - start]
+        self.kept.add(self.pos, data)
+        self.pos += len(data)
+        return data
 
 
 def _total_size(headers: Any, start: int) -> int:

@@ -488,8 +488,8 @@ def _flatten(obj: Any, prefix: str, out: list[tuple[str, TensorRecord]]) -> None
 def read_tensors(f: IO[bytes], size: int, where: str) -> list[Stored]:
     """The tensors of a checkpoint of size bytes open as f (a file, or a remote file read by
     ranges): only the zip's directory and data.pkl, or the legacy format's pickles, are read."""
-    head = _read(f, 0, min(size, 4), where)
-    if head == b"PK\x03\x04":
+    head = _read(f, 0, min(size, 8), where)
+    if head[:4] == b"PK\x03\x04":
         obj = _zip(f, size, where)
     elif head[:1] == b"\x80":
         obj = _legacy(f, size, where)
