@@ -43,6 +43,7 @@ class Hub:
         self.token = "hf_test_token"
         self.ignore_range = False  # answer ranges with the whole file, as some servers do
         self.log: list[tuple[str, str, int]] = []  # (method, path, body bytes)
+        self.served: list[tuple[str, int, int]] = []  # (file, start, end) of each body sent
         self.lock = threading.Lock()
         hub = self
 
@@ -180,10 +181,19 @@ class Hub:
                    "Accept-Ranges": "bytes"}
         m = re.fullmatch(r"bytes=(\d+)-(\d*)", h.headers.get("Range", ""))
         if m is None or self.ignore_range:
+            self._served(data, 0, len(data), body)
             return self._send(h, 200, headers, data, body)
         start = int(m[1])
         end = min(int(m[2]) if m[2] else len(data) - 1, len(data) - 1)
         if start >= len(data):
             return self._send(h, 416, {"Content-Range": f"bytes */{len(data)}"}, b"", body)
         headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
+        self._served(data, start, end + 1, body)
         self._send(h, 206, headers, data[start:end + 1], body)
+
+    def _served(self, data: bytes, start: int, end: int, body: bool) -> None:
+        names = [f"{name}/{f}" for name, repo in self.repos.items()
+                 for f, d in repo.files.items() if d is data]
+        if body:
+            with self.lock:
+                self.served.append((names[0] if names else "?", start, end))
