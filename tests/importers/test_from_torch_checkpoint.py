@@ -216,3 +216,27 @@ def test_reading_needs_no_torch(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env={"PYTHONPATH": str(Path(nnsize.__file__).parents[1])})
     assert out.stdout.split() == ["12", "12", "False"]  # 3 x 4 = 12
+
+
+def test_a_sharded_checkpoint_through_its_index(tmp_path: Path) -> None:
+    # as save_pretrained(safe_serialization=False) shards: pytorch_model-0000i-of-00002.bin
+    import json
+
+    shards = {"pytorch_model-00001-of-00002.bin": {"a.weight": torch.zeros(4, 5)},
+              "pytorch_model-00002-of-00002.bin": {"b.weight": torch.zeros(6),
+                                                   "b.bias": torch.zeros(2)}}
+    weight_map = {}
+    for file, tensors in shards.items():
+        torch.save(tensors, tmp_path / file)
+        weight_map.update(dict.fromkeys(tensors, file))
+    index = tmp_path / "pytorch_model.bin.index.json"
+    index.write_text(json.dumps({"metadata": {"total_size": 112}, "weight_map": weight_map}))
+    report = nnsize.count(str(index))
+    assert report.total_params == 4 * 5 + 6 + 2 == 28
+    assert report.stored["shards"] == 2 and report.stored["bytes"] == 28 * 4
+    index.write_text(json.dumps({"weight_map": {**weight_map, "c.weight": file}}))
+    with pytest.raises(NnsizeError, match="1 tensors of the index are in no shard"):
+        nnsize.count(str(index))
+    index.write_text(json.dumps({"weight_map": {"a": "model.safetensors"}}))
+    with pytest.raises(NnsizeError, match="not a .bin file beside the index"):
+        nnsize.count(str(index))

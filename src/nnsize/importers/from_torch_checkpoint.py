@@ -527,14 +527,26 @@ def read_tensors(f: IO[bytes], size: int, where: str) -> list[Stored]:
     return stored
 
 
-def load_checkpoint(path: str) -> Report:
+def _read_file(path: str) -> list[Stored]:
     from ..files import open_regular
 
     with open_regular(path) as f:
         try:
-            stored = read_tensors(f, os.fstat(f.fileno()).st_size, path)
+            return read_tensors(f, os.fstat(f.fileno()).st_size, path)
         except OSError as e:
             raise SpecError(f"{path}: cannot be read ({e.strerror or e})") from e
+
+
+def load_checkpoint(path: str) -> Report:
+    """Count a checkpoint, or a sharded one through its pytorch_model.bin.index.json."""
+    if path.lower().endswith(".index.json"):
+        from .tensors import read_index
+
+        stored, shards = read_index(path, ".bin", _read_file)
+        report = checkpoint_report(path, stored, "pytorch")
+        report.stored["shards"] = shards
+        return report
+    stored = _read_file(path)
     if not stored:
         raise SpecError(f"{path}: holds no tensors")
     return checkpoint_report(path, stored, "pytorch")
