@@ -240,3 +240,47 @@ def test_a_sharded_checkpoint_through_its_index(tmp_path: Path) -> None:
     index.write_text(json.dumps({"weight_map": {"a": "model.safetensors"}}))
     with pytest.raises(NnsizeError, match="not a .bin file beside the index"):
         nnsize.count(str(index))
+
+
+def _shared(levels: int, pair: Any) -> Any:
+    """levels of pair(x) around None: pair = lambda x: [x, x] stands for 2^levels leaves in
+    levels containers."""
+    x: Any = None
+    for _ in range(levels):
+        x = pair(x)
+    return x
+
+
+def _deep_twice() -> Any:
+    """A chain 30 deep, then 30 new levels around it: each new container shallow when first
+    seen, 61 deep in all."""
+    x = _shared(30, lambda x: [x])
+    wrapped = x
+    for _ in range(30):
+        wrapped = [wrapped]
+    return [x, wrapped]
+
+
+def _call(module_name: str, args: tuple[Any, ...]) -> bytes:
+    """GLOBAL module_name, args, REDUCE: pickle.dumps's body for args, framed by hand."""
+    module, name = module_name.rsplit(".", 1)
+    return b"\x80\x02c" + f"{module}\n{name}\n".encode() + pickle.dumps(args, 2)[2:-1] + b"R."
+
+
+TUPLES = _shared(40, lambda x: (x, x))  # hashed as a key: 2^40 steps (never hashed here)
+PICKLED_TUPLES = pickle.dumps(TUPLES, 2)[2:-1]  # its pickle without PROTO and STOP
+
+
+@pytest.mark.parametrize("pickled, message", [
+    (pickle.dumps(_shared(25, lambda x: [x, x]), 2), "more than 2,000,000 entries"),
+    (pickle.dumps(_deep_twice(), 2), "nests containers too deeply"),
+    (b"\x80\x02}(" + PICKLED_TUPLES + b"K\x01u.", "keys a dict or fills a set with"),
+    (b"\x80\x04\x8f(" + PICKLED_TUPLES + b"\x90.", "keys a dict or fills a set with"),
+    (_call("torch.device", (TUPLES,)), "a device is named by"),
+    (pickle.dumps({"a" * 4096: {"b": 1}}, 2), "longer than 4,096 characters"),
+])
+def test_pickles_that_cost_more_than_their_size(tmp_path: Path, pickled: bytes,
+                                                message: str) -> None:
+    path = _zip_with(tmp_path / "x.pt", pickled)
+    with pytest.raises(NnsizeError, match=message):
+        load_checkpoint(str(path))

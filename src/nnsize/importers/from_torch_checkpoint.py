@@ -27,7 +27,7 @@ from typing import IO, Any
 from ..errors import SpecError, shown
 from ..model import Report
 from .tensors import Stored, checkpoint_report
-from .unpickler import Call, Refused, Truncated, load
+from .unpickler import SCALARS, Call, Refused, Truncated, hashable, load
 
 # torch's dtype names -> (the name nnsize reports, where safetensors has one; bytes an element)
 DTYPES: dict[str, tuple[str, int]] = {
@@ -52,6 +52,7 @@ MAX_INFLATED = 64 * 1024 * 1024  # a compressed data.pkl (torch.save writes none
 MAX_RECORDS = MAX_TENSORS + 64  # entries of the zip: a storage each, and a few records
 MAX_DEPTH = 32
 MAX_DIMS = 64
+MAX_NAME = 4096  # characters of a tensor's dotted name
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C  # torch/serialization.py's MAGIC_NUMBER
 LEGACY_PROTOCOL = 1001
 FIRST_READ = 64 * 1024  # of a legacy file, doubled until its pickles are whole
@@ -159,17 +160,28 @@ def _bytes(text: Any, encoding: str = "latin1") -> bytes:
 
 def _dict(*args: Any) -> dict[Any, Any]:
     """OrderedDict() and Counter(): a plain dict (its items follow, by SETITEMS)."""
-    if args and not isinstance(args[0], (list, dict)):
+    if args and not (isinstance(args[0], list) and all(
+            isinstance(p, tuple) and len(p) == 2 and hashable(p[0]) for p in args[0])):
         raise SpecError(f"a dict is built from {shown(args)}")
     return dict(args[0]) if args else {}
 
 
 def _plain(kind: type) -> Any:
+    """set, frozenset, bytearray, complex, torch.Size, torch.device of scalars, or of one list
+    or tuple of them."""
     def build(*args: Any) -> Any:
-        if not all(isinstance(a, (list, tuple, str, int, float, bytes, set)) for a in args):
+        items = args[0] if len(args) == 1 and isinstance(args[0], (list, tuple)) else args
+        if not all(isinstance(a, SCALARS) for a in items):
             raise SpecError(f"a {kind.__name__} is built from {shown(args)}")
         return kind(*args)
     return build
+
+
+def _device(*args: Any) -> str:
+    """torch.device('cuda', 0) -> 'cuda:0'."""
+    if not all(isinstance(a, (str, int)) for a in args):
+        raise SpecError(f"a device is named by {shown(args)}")
+    return ":".join(str(a) for a in args)
 
 
 REBUILDERS = {
@@ -185,7 +197,7 @@ CALLS = {
     "collections.OrderedDict": _dict,
     "collections.Counter": _dict,
     "torch.Size": _plain(tuple),
-    "torch.device": lambda *args: ":".join(str(a) for a in args),
+    "torch.device": _device,
     "_codecs.encode": _bytes,
     "builtins.set": _plain(set),
     "builtins.frozenset": _plain(frozenset),
@@ -425,7 +437,8 @@ def _legacy_pickles(data: bytes, size: int, where: str) -> Any:
 
     obj, pos = _load(data, pos, where, persistent)
     keys, pos = _load(data, pos, where)
-    if not isinstance(keys, list) or sorted(roots) != sorted(keys):
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys) or \
+            sorted(roots) != sorted(keys):
         raise SpecError(f"{where}: the legacy format's storage keys {shown(keys)} are not the "
                         f"storages its tensors use")
     # each storage: a u64 element count, then its bytes
@@ -439,42 +452,50 @@ def _legacy_pickles(data: bytes, size: int, where: str) -> Any:
 # --- from the structure to the tensors ------------------------------------------------------
 
 def _expanded(obj: Any) -> int:
-    """Entries the structure stands for with every shared container counted once per use.
+    """Entries the structure stands for with every shared container counted once per use (its
+    dict keys too), and its depth so counted.
 
-    A pickle can share one container many times (2 KB can stand for 10^10 entries); counted
-    with one visit per distinct container, such a file is refused in microseconds.
+    A pickle can share one container many times (2 KB can stand for 10^10 entries, or for a
+    nesting thousands deep); counted with one visit per distinct container, such a file is
+    refused in microseconds.
     """
-    sizes: dict[int, int] = {}
+    known: dict[int, tuple[int, int]] = {}  # id -> (entries, height)
     active: set[int] = set()
 
-    def size(item: Any, depth: int) -> int:
+    def size(item: Any, depth: int) -> tuple[int, int]:
         if not isinstance(item, (dict, list, tuple)):
-            return 1
+            return 1, 0
         key = id(item)
-        if key in sizes:
-            return sizes[key]
         if key in active:
             raise SpecError("the checkpoint holds a container that contains itself")
-        if depth > MAX_DEPTH:
+        n, height = known.get(key, (0, 0))
+        if not n:
+            if depth > MAX_DEPTH:
+                raise SpecError("the checkpoint nests containers too deeply")
+            active.add(key)
+            n = 1
+            for v in (*item.keys(), *item.values()) if isinstance(item, dict) else item:
+                entries, below = size(v, depth + 1)
+                n, height = n + entries, max(height, below + 1)
+                if n > MAX_ENTRIES:
+                    raise SpecError(f"the checkpoint stands for more than {MAX_ENTRIES:,} "
+                                    f"entries (shared containers expanded); nnsize reads at "
+                                    f"most that many")
+            active.discard(key)
+            known[key] = n, height
+        if depth + height > MAX_DEPTH:
             raise SpecError("the checkpoint nests containers too deeply")
-        active.add(key)
-        values = item.values() if isinstance(item, dict) else item
-        n = 1
-        for v in values:
-            n += size(v, depth + 1)
-            if n > MAX_ENTRIES:
-                raise SpecError(f"the checkpoint stands for more than {MAX_ENTRIES:,} entries "
-                                f"(shared containers expanded); nnsize reads at most that many")
-        active.discard(key)
-        sizes[key] = n
-        return n
+        return n, height
 
-    return size(obj, 0)
+    return size(obj, 0)[0]
 
 
 def _flatten(obj: Any, prefix: str, out: list[tuple[str, TensorRecord]]) -> None:
     """(dotted name, tensor) for every tensor in nested dicts, lists and tuples; the structure
     is checked by _expanded() first."""
+    if len(prefix) > MAX_NAME:
+        raise SpecError(f"a tensor's name is longer than {MAX_NAME:,} characters "
+                        f"({shown(prefix)})")
     if isinstance(obj, TensorRecord):
         out.append((prefix, obj))
     elif isinstance(obj, dict):
@@ -506,7 +527,10 @@ def read_tensors(f: IO[bytes], size: int, where: str) -> list[Stored]:
     except SpecError as e:
         raise SpecError(f"{where}: {e}") from e
     tensors: list[tuple[str, TensorRecord]] = []
-    _flatten(obj, "", tensors)
+    try:
+        _flatten(obj, "", tensors)
+    except SpecError as e:
+        raise SpecError(f"{where}: {e}") from e
     if len(tensors) > MAX_TENSORS:
         raise SpecError(f"{where}: holds {len(tensors):,} tensors; nnsize reads at most "
                         f"{MAX_TENSORS:,}")

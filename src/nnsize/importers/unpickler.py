@@ -45,9 +45,25 @@ class Call:
     function: Callable[..., Any]
 
 
-class _Mark:
-    def __repr__(self) -> str:
-        return "MARK"
+SCALARS = (str, int, float, bool, bytes, complex, type(None))
+
+
+def hashable(value: Any) -> bool:
+    """Whether value may key a dict or sit in a set: a scalar, a record (a frozen dataclass of
+    scalars and flat tuples), or a flat tuple of those.  Hashing a tuple hashes what it holds,
+    each time: a tuple that shares itself 30 levels deep would cost 2^30 steps."""
+    if isinstance(value, SCALARS) or hasattr(value, "__dataclass_fields__"):
+        return True
+    return isinstance(value, tuple) and len(value) <= 64 and all(
+        isinstance(v, SCALARS) for v in value)
+
+
+def _keys(items: list[Any]) -> list[Any]:
+    for k in items:
+        if not hashable(k):
+            raise SpecError(f"the pickle keys a dict or fills a set with {shown(k)}; nnsize "
+                            f"reads scalars and flat tuples there")
+    return items
 
 
 _U32 = struct.Struct("<I")
@@ -191,13 +207,14 @@ def load(data: bytes, start: int, table: Mapping[str, Any],
             target = top(dict, "SETITEMS")
             if len(items) % 2:
                 raise SpecError("the pickle's SETITEMS has a key without a value")
+            _keys(items[::2])
             for i in range(0, len(items), 2):
                 target[items[i]] = items[i + 1]
         elif op == 0x73:  # SETITEM
             if len(stack) < 3:
                 raise SpecError("the pickle's SETITEM misses its key or value")
             value, key = stack.pop(), stack.pop()
-            top(dict, "SETITEM")[key] = value
+            top(dict, "SETITEM")[_keys([key])[0]] = value
         elif op == 0x7D:  # EMPTY_DICT
             stack.append({})
         elif op == 0x5D:  # EMPTY_LIST
@@ -257,9 +274,9 @@ def load(data: bytes, start: int, table: Mapping[str, Any],
             stack.append(set())
         elif op == 0x90:  # ADDITEMS
             items = pop_mark()
-            top(set, "ADDITEMS").update(items)
+            top(set, "ADDITEMS").update(_keys(items))
         elif op == 0x91:  # FROZENSET
-            stack.append(frozenset(pop_mark()))
+            stack.append(frozenset(_keys(pop_mark())))
         elif op == 0x32:  # DUP
             if not stack:
                 raise SpecError("the pickle duplicates from an empty stack")
@@ -282,6 +299,7 @@ def load(data: bytes, start: int, table: Mapping[str, Any],
             items = pop_mark()
             if len(items) % 2:
                 raise SpecError("the pickle's DICT has a key without a value")
+            _keys(items[::2])
             stack.append({items[i]: items[i + 1] for i in range(0, len(items), 2)})
         elif op == 0x6C:  # LIST
             stack.append(pop_mark())
