@@ -30,7 +30,7 @@ class Case:
     argv: tuple[str, ...] = ("{path}",)
     # (method, path with query, JSON body or raw bytes) for the API, where it takes this input
     api: tuple[str, str, Any] | None = None
-    torch: bool = False  # needs torch (a .pt file): skipped where torch is missing
+    torch: bool = False  # needs torch to write (a .pt file): skipped where torch is missing
     tags: tuple[str, ...] = field(default=())
 
 

@@ -90,3 +90,25 @@ def test_a_diffusers_pipeline(hub: Hub, tmp_path: Path) -> None:
     assert nnsize.count(str(tmp_path / "pipe")).total_params == sum(params.values())
     with pytest.raises(nnsize.NnsizeError, match="a diffusers pipeline"):
         nnsize.count("org/tiny-pipe", part="config")
+
+
+class Evil:
+    def __reduce__(self) -> object:
+        return (print, ("this must never run",))
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda torch, p: torch.save({"w": torch.zeros(2), "x": Evil()}, p),
+     r"holds more than tensors \(the global builtins.print\)"),
+    (lambda torch, p: p.write_bytes(b"PK\x03\x04" + b"\0" * 100), "not a zip"),
+    (lambda torch, p: p.write_bytes(b"\x80\x02" + b"\0" * 100), "not a pickle operation"),
+])
+def test_hostile_bin_files_are_one_line(hub: Hub, tmp_path: Path, make: object,
+                                        message: str) -> None:
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "pytorch_model.bin"
+    make(torch, path)  # type: ignore[operator]
+    hub.add("org/bad-bin", {"pytorch_model.bin": path.read_bytes()})
+    with pytest.raises(nnsize.NnsizeError, match=message) as e:
+        nnsize.count("org/bad-bin")
+    assert "\n" not in str(e.value) and "org/bad-bin/pytorch_model.bin" in str(e.value)

@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 from ..errors import NnsizeError
 from .name import HubName
-from .records import Parts, Snapshot, Transfer
+from .records import Parts, Snapshot, Spans, Transfer
 
 INSTALL = "pip install 'nnsize[hub]'"
 MAX_SMALL_FILE = 64 * 1024 * 1024  # a config or an index; larger is not one
@@ -310,17 +310,18 @@ class Remote:
             result = read(stream, stream.size)
         except _transport_error() as e:
             raise self._fail(e, filename) from e
-        self._write(path, stream.kept.dump())
-        return result, stream.kept.nbytes
+        kept = stream.kept()
+        self._write(path, kept.dump())
+        return result, kept.nbytes
 
 
 class PartsStream(io.RawIOBase):
     """Parts of a file as a read-only stream (what a second run kept); a read outside them
     ends short, as at the end of a file."""
 
-    def __init__(self, kept: Parts) -> None:
+    def __init__(self, parts: Parts) -> None:
         super().__init__()
-        self.kept, self.size, self.pos = kept, kept.size, 0
+        self.parts, self.size, self.pos = parts, parts.size, 0
 
     def readable(self) -> bool:
         return True
@@ -338,46 +339,54 @@ class PartsStream(io.RawIOBase):
 
     def read(self, n: int = -1) -> bytes:
         end = self.size if n is None or n < 0 else min(self.size, self.pos + n)
-        start, part = self.kept.find(self.pos)
+        start, part = self.parts.find(self.pos)
         data = part[self.pos - start:end - start]
         self.pos += len(data)
         return data
 
 
 class RangeStream(PartsStream):
-    """A remote file as a read-only stream: bytes fetched by HTTP ranges as they are read and
-    kept: the first 8 bytes alone, then what is asked for (a safetensors header: exactly it; a
-    zip's end record, directory and data.pkl: exactly each), or with chunk, at least chunk
-    bytes, doubling each time (a GGUF header, read in many small pieces; the last range may
-    reach a little past the header)."""
+    """A remote file as a read-only stream: bytes fetched by HTTP ranges as they are read
+    (parts: what was fetched): the first 8 bytes alone, then what is asked for (a safetensors
+    header: exactly it; a zip's end record, directory and data.pkl: exactly each), or with
+    chunk, at least chunk bytes, doubling each time (a GGUF header, read in many small pieces;
+    the last range may reach a little past the header)."""
 
     def __init__(self, remote: Remote, filename: str, commit: str, chunk: int = 0) -> None:
         first, size, url = remote._range(filename, commit, 0, 8)
-        super().__init__(Parts(size))  # kept: the bytes read returned (what a second run needs)
+        super().__init__(Parts(size))
+        self.parts.add(0, first)
         self.remote, self.filename, self.commit = remote, filename, commit
         self.chunk, self.url = chunk, url
-        self.fetched = Parts(size)
-        self.fetched.add(0, first)
+        self.spans = Spans()  # what read returned
 
     def read(self, n: int = -1) -> bytes:
         end = self.size if n is None or n < 0 else min(self.size, self.pos + n)
-        start, part = self.fetched.find(self.pos)
+        start, part = self.parts.find(self.pos)
         if self.pos < end and start + len(part) < end:
             begin = start + len(part)
-            if self.fetched.nbytes + end - begin > MAX_GGUF_HEADER:
+            if self.parts.nbytes + end - begin > MAX_GGUF_HEADER:
                 raise HubError(f"{self.remote.name}: {self.filename} needs more than "
                                f"{MAX_GGUF_HEADER:,} bytes read for its header; nnsize reads "
                                f"headers, not weights")
             want = max(end - begin, min(self.chunk, self.size - begin))
             more, _, self.url = self.remote._range(self.filename, self.commit, begin, want,
                                                    self.url)
-            self.fetched.add(begin, more)
+            self.parts.add(begin, more)
             self.chunk *= 2
-            start, part = self.fetched.find(self.pos)
+            start, part = self.parts.find(self.pos)
         data = part[self.pos - start:end - start]
-        self.kept.add(self.pos, data)
+        self.spans.note(self.pos, self.pos + len(data))
         self.pos += len(data)
         return data
+
+    def kept(self) -> Parts:
+        """The bytes read returned, not all that was fetched: what a second run needs."""
+        out = Parts(self.size)
+        for start, end in self.spans.merged():
+            at, part = self.parts.find(start)
+            out.add(start, part[start - at:end - at])
+        return out
 
 
 def _total_size(headers: Any, start: int) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import NnsizeError
 from .name import HubName
-from .records import Parts, Snapshot, Transfer
+from .records import Snapshot, Spans, Transfer
 
 MAX_SMALL_FILE = 64 * 1024 * 1024
 
@@ -48,19 +48,19 @@ class Folder:
         try:
             size = os.path.getsize(path)
             with open(path, "rb") as f:
-                counted = _Counting(f, size)
+                counted = _Counting(f)
                 result = read(counted, size)
         except OSError as e:
             raise NnsizeError(f"{path}: cannot be read ({e.strerror or e})") from e
-        return result, counted.kept.nbytes
+        return result, counted.spans.nbytes
 
 
 class _Counting(io.RawIOBase):
     """A file, and the parts of it that were read (a zip's are at its end, not its start)."""
 
-    def __init__(self, f: Any, size: int) -> None:
+    def __init__(self, f: Any) -> None:
         super().__init__()
-        self.f, self.kept = f, Parts(size)
+        self.f, self.spans = f, Spans()
 
     def readable(self) -> bool:
         return True
@@ -77,5 +77,5 @@ class _Counting(io.RawIOBase):
     def read(self, n: int = -1) -> bytes:
         start = int(self.f.tell())
         data: bytes = self.f.read(n)
-        self.kept.add(start, data)
+        self.spans.note(start, start + len(data))
         return data

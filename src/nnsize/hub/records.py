@@ -92,3 +92,30 @@ class Parts:
         except struct.error as e:
             raise ValueError(str(e)) from e
         return kept
+
+
+class Spans:
+    """The byte ranges of a file that were read, noted in O(1) a read (a GGUF header is read in
+    many small pieces, one after the other) and merged when asked for."""
+
+    def __init__(self) -> None:
+        self.spans: list[list[int]] = []
+
+    def note(self, start: int, end: int) -> None:
+        if self.spans and self.spans[-1][1] == start:
+            self.spans[-1][1] = end
+        elif end > start:
+            self.spans.append([start, end])
+
+    def merged(self) -> list[tuple[int, int]]:
+        out: list[tuple[int, int]] = []
+        for start, end in sorted(self.spans):
+            if out and start <= out[-1][1]:
+                out[-1] = (out[-1][0], max(out[-1][1], end))
+            else:
+                out.append((start, end))
+        return out
+
+    @property
+    def nbytes(self) -> int:
+        return sum(end - start for start, end in self.merged())
