@@ -177,8 +177,8 @@ def _plain(kind: type) -> Any:
     return build
 
 
-def _device(*args: Any) -> str:
-    """torch.device('cuda', 0) -> 'cuda:0'."""
+def _name(*args: Any) -> str:
+    """torch.device('cuda', 0) -> 'cuda:0'; _get_layout('torch.sparse_coo') -> that name."""
     if not all(isinstance(a, (str, int)) for a in args):
         raise SpecError(f"a device is named by {shown(args)}")
     return ":".join(str(a) for a in args)
@@ -197,15 +197,30 @@ CALLS = {
     "collections.OrderedDict": _dict,
     "collections.Counter": _dict,
     "torch.Size": _plain(tuple),
-    "torch.device": _device,
+    "torch.device": _name,
+    "torch.serialization._get_layout": _name,
     "_codecs.encode": _bytes,
     "builtins.set": _plain(set),
     "builtins.frozenset": _plain(frozenset),
     "builtins.bytearray": _plain(bytes),
     "builtins.complex": _plain(complex),
 }
+# tensors torch.load(weights_only=True) rebuilds but nnsize does not read: refused by name
+UNREAD = ("_rebuild_qtensor", "_rebuild_sparse_tensor", "_rebuild_nested_tensor",
+          "_rebuild_meta_tensor_no_storage", "_rebuild_wrapper_subclass",
+          "_rebuild_device_tensor_from_numpy", "_rebuild_device_tensor_from_cpu_tensor")
+
+
+def _unread(name: str) -> Any:
+    def refuse(*args: Any) -> Any:
+        raise SpecError(f"it holds a tensor rebuilt by torch._utils.{name} (quantized, sparse, "
+                        f"nested, meta or a subclass), which nnsize does not read")
+    return refuse
+
+
 TABLE: dict[str, Any] = {
     **{name: Call(name, f) for name, f in CALLS.items()},
+    **{f"torch._utils.{name}": Call(name, _unread(name)) for name in UNREAD},
     **{f"torch.{name}": DType(name) for name in DTYPES},
     **{f"torch.{kind}Storage": StorageType(dtype) for kind, dtype in STORAGES.items()},
     **{f"torch.cuda.{kind}Storage": StorageType(dtype) for kind, dtype in STORAGES.items()},
