@@ -288,3 +288,10 @@ def test_pickles_that_cost_more_than_their_size(tmp_path: Path, pickled: bytes,
     path = _zip_with(tmp_path / "x.pt", pickled)
     with pytest.raises(NnsizeError, match=message):
         load_checkpoint(str(path))
+
+
+def test_legacy_pickles_longer_than_the_first_read(tmp_path: Path) -> None:
+    # 3,000 tensors: about 200 kB of pickle, read in slices of 64 kB, then 256 kB
+    tensors = {f"layers.{i}.weight": torch.zeros(2, i % 5) for i in range(3000)}
+    path = save(tensors, tmp_path / "long.pt", True)
+    assert by_nnsize(path) == by_torch(path)

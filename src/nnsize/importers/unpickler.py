@@ -156,16 +156,21 @@ def load(data: bytes, start: int, table: Mapping[str, Any],
         if pos >= end:
             raise Truncated("the pickle ends early (truncated?)")
         op = data[pos]
+        arg = data[pos + 1] if pos + 1 < end else -1  # the one-byte argument most take
         pos += 1
         steps += 1
         if steps > MAX_STEPS:
             raise SpecError(f"the pickle runs more than {MAX_STEPS:,} operations")
-        if op == 0x71:  # BINPUT
-            put(take(1)[0])
-        elif op == 0x68:  # BINGET
-            get(take(1)[0])
-        elif op == 0x4B:  # BININT1
-            stack.append(take(1)[0])
+        if op in (0x71, 0x68, 0x4B) and arg >= 0:  # BINPUT, BINGET, BININT1: the most common
+            pos += 1
+            if op == 0x71:
+                put(arg)
+            elif op == 0x68:
+                get(arg)
+            else:
+                stack.append(arg)
+        elif op in (0x71, 0x68, 0x4B):
+            raise Truncated("the pickle ends early (truncated?)")
         elif op == 0x28:  # MARK
             marks.append(len(stack))
         elif op == 0x58:  # BINUNICODE
