@@ -8,9 +8,10 @@ a thread) that answers what huggingface_hub asks, as huggingface.co does:
     GET  /lfs/{sha256}                       and X-Linked-Size; Range: bytes=a-b -> 206
     401 (X-Error-Code: GatedRepo / RepoNotFound), 404 (RevisionNotFound, EntryNotFound)
 
-It logs every request and every byte of every body it sends, and the headers of every request
-(seen), so tests can say what was read and what was sent to it.  Hostile behaviours
-(hostile_hub.py) are functions in .hostile, asked first: one that answers returns True.
+It logs every request and every byte of every body it sends, the range of a file each body held
+(served), and the headers of every request (seen), so tests can say what was read and what was
+sent to it.  Hostile behaviours (hostile_hub.py) are functions in .hostile, asked first: one
+that answers returns True.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class Hub:
         self.ignore_range = False  # answer ranges with the whole file, as some servers do
         self.log: list[tuple[str, str, int]] = []  # (method, path, body bytes)
         self.seen: list[tuple[str, dict[str, str]]] = []  # (path, headers, names lowercase)
+        self.served: list[tuple[str, int, int]] = []  # (file, start, end) of each body sent
         self.hostile: list[Behaviour] = []
         self.lock = threading.Lock()
         hub = self
@@ -195,10 +197,19 @@ class Hub:
                    "Accept-Ranges": "bytes"}
         m = re.fullmatch(r"bytes=(\d+)-(\d*)", h.headers.get("Range", ""))
         if m is None or self.ignore_range:
+            self._served(data, 0, len(data), body)
             return self._send(h, 200, headers, data, body)
         start = int(m[1])
         end = min(int(m[2]) if m[2] else len(data) - 1, len(data) - 1)
         if start >= len(data):
             return self._send(h, 416, {"Content-Range": f"bytes */{len(data)}"}, b"", body)
         headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
+        self._served(data, start, end + 1, body)
         self._send(h, 206, headers, data[start:end + 1], body)
+
+    def _served(self, data: bytes, start: int, end: int, body: bool) -> None:
+        names = [f"{name}/{f}" for name, repo in self.repos.items()
+                 for f, d in repo.files.items() if d is data]
+        if body:
+            with self.lock:
+                self.served.append((names[0] if names else "?", start, end))

@@ -174,7 +174,7 @@ def test_pytorch_checkpoints_without_unpickling_code(tmp_path: Path) -> None:
         nnsize.count(str(evil))
     legacy = tmp_path / "legacy.bin"
     legacy.write_bytes(pickle.dumps({"a": 1}))
-    with pytest.raises(NnsizeError, match="not a zip-format PyTorch checkpoint"):
+    with pytest.raises(NnsizeError, match="not a PyTorch checkpoint"):
         nnsize.count(str(legacy))
 
 

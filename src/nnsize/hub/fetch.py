@@ -8,6 +8,8 @@ endpoint's origin, a deadline, bounded retries, bounded bodies):
     each .safetensors shard                     Range: bytes=0-7 (the header's length N), then
                                                 Range: bytes=8-(8+N-1) (the JSON header)
     a .gguf file                                its header, in ranges that grow until it is parsed
+    a .bin (PyTorch zip)                        its end record and directory from the end, then
+                                                data.pkl's range (importers/from_torch_checkpoint)
 
 never tensor data.  Every response body is counted (bytes_transferred).  What was read is kept in
 nnsize's cache ($HF_HOME/nnsize, or $NNSIZE_CACHE), in two parts: what was read with a token
@@ -24,13 +26,12 @@ import io
 import json
 import os
 import re
-import struct
 import threading
 from typing import Any
 from urllib.parse import quote
 
 from .name import HubName
-from .records import Snapshot, Transfer
+from .records import Parts, Snapshot, Spans, Transfer
 from .session import Answer, HubError, Session, Unreachable, http
 
 __all__ = ["HubError", "Remote", "RangeStream"]
@@ -40,6 +41,7 @@ MAX_SMALL_FILE = 32 * 1024 * 1024  # a config or an index (DeepSeek-V3's index: 
 MAX_LISTING = 16 * 1024 * 1024  # the revision's description and file list
 MAX_FILES = 100_000  # files of one revision
 MAX_GGUF_HEADER = 256 * 1024 * 1024  # a tokenizer's vocabulary makes GGUF headers megabytes
+MAX_KEPT = MAX_GGUF_HEADER + 1024 * 1024  # what the cache keeps of a file: parts and their places
 MAX_FILE_SIZE = 2**62  # what a file may claim to weigh (a petabyte is 2**50)
 WORKERS = 8  # shard headers read at once
 COMMIT = re.compile(r"[0-9a-f]{40}")
@@ -177,19 +179,27 @@ class Remote:
         """length bytes of a file from start (fewer at its end), the file's size, and the URL
         the Hub redirected to (where the next range of the same file is asked for).
 
-        Streamed, so a server that ignores Range costs what is read here, not the whole file;
-        an answer that is not the range asked for (a lying Content-Range, a short body) is one
+        Streamed, so a server that ignores Range costs what is read here, not the whole file
+        (and is refused for a range far from the start, as a zip's directory at its end); an
+        answer that is not the range asked for (a lying Content-Range, a short body) is one
         error."""
         from huggingface_hub import hf_hub_url
 
         url = url or hf_hub_url(self.name.repo, filename, revision=commit,
                                 endpoint=self.endpoint)
         what = f"bytes {start}-{start + length - 1} of {filename}"
-        answer = self.session.get(url, what, start + length,
+        # what is read of an answer that ignores Range: the file from its start, up to the
+        # range where that is a header's reach, else only as much as the range itself
+        reach = start + length if start + length <= MAX_GGUF_HEADER else length
+        answer = self.session.get(url, what, reach,
                                   {"Range": f"bytes={start}-{start + length - 1}"}, cut=True)
         if answer.status == 206:
             first, last, total = _content_range(answer.headers.get("content-range", ""))
             data = answer.body
+        elif answer.status == 200 and reach < start + length:
+            raise HubError(f"{self.name.repo}: {self.endpoint} answered {what} with the whole "
+                           f"file (it ignores Range); nnsize reads no further than "
+                           f"{MAX_GGUF_HEADER:,} bytes into a file that way", 502)
         elif answer.status == 200:  # Range ignored: the whole file, from its start
             size = answer.headers.get("content-length", "")
             total = int(size) if size.isdigit() else -1
@@ -313,19 +323,18 @@ class Remote:
         return data
 
     def head(self, filename: str, commit: str, read: Any, chunk: int = 0) -> tuple[Any, int]:
-        """read(stream, size) over the first bytes of a file, fetched by ranges as read asks
-        for them (at least chunk bytes a request), and kept: (what read returned, the bytes
-        of the file it needed)."""
+        """read(stream, size) over the parts of a file it reads (a header; a zip's directory),
+        fetched by ranges as read asks for them (at least chunk bytes a request), and kept:
+        (what read returned, the bytes of the file it needed)."""
         for mark in self._marks():
-            path = self._own("snapshots", commit, "headers", _cache_name(filename), mark=mark)
+            path = self._own("snapshots", commit, "ranges", _cache_name(filename), mark=mark)
             try:
                 with open(path, "rb") as f:
-                    (size,) = struct.unpack("<Q", f.read(8))
-                    prefix = f.read(MAX_GGUF_HEADER + 1)
-            except (OSError, struct.error):
+                    kept = Parts.load(f.read(MAX_KEPT + 1), MAX_KEPT)
+            except (OSError, ValueError):
                 continue
             self.transfer.cached()
-            return read(io.BytesIO(prefix), size), len(prefix)
+            return read(PartsStream(kept), kept.size), kept.nbytes
         downloaded = self._downloaded(filename, commit)
         if downloaded is not None:  # the whole file is here already: read its header here
             from .folder import Folder
@@ -338,23 +347,18 @@ class Remote:
                            f"{filename} is not cached", 503)
         stream = RangeStream(self, filename, commit, chunk)
         result = read(stream, stream.size)
-        prefix = stream.prefix()
-        self._write(self._own("snapshots", commit, "headers", _cache_name(filename)),
-                    struct.pack("<Q", stream.size) + prefix)
-        return result, len(prefix)
+        kept = stream.kept()
+        self._write(self._own("snapshots", commit, "ranges", _cache_name(filename)), kept.dump())
+        return result, kept.nbytes
 
 
-class RangeStream(io.RawIOBase):
-    """The start of a remote file as a read-only stream: bytes fetched by HTTP ranges as they
-    are read: the first 8 bytes alone, then what is asked for (a safetensors header: exactly
-    it), or with chunk, at least chunk bytes, doubling each time (a GGUF header, read in many
-    small pieces; the last range may reach a little past the header)."""
+class PartsStream(io.RawIOBase):
+    """Parts of a file as a read-only stream (what a second run kept); a read outside them
+    ends short, as at the end of a file."""
 
-    def __init__(self, remote: Remote, filename: str, commit: str, chunk: int = 0) -> None:
+    def __init__(self, parts: Parts) -> None:
         super().__init__()
-        self.remote, self.filename, self.commit = remote, filename, commit
-        self.pos, self.chunk = 0, chunk
-        self.buffer, self.size, self.url = remote._range(filename, commit, 0, 8)
+        self.parts, self.size, self.pos = parts, parts.size, 0
 
     def readable(self) -> bool:
         return True
@@ -372,26 +376,60 @@ class RangeStream(io.RawIOBase):
 
     def read(self, n: int = -1) -> bytes:
         end = self.size if n is None or n < 0 else min(self.size, self.pos + n)
-        if end > len(self.buffer):
-            if end > MAX_GGUF_HEADER:
-                raise HubError(f"{self.remote.name}: {self.filename} has a header of more than "
-                               f"{MAX_GGUF_HEADER:,} bytes; nnsize reads headers, not weights")
-            want = max(end - len(self.buffer), min(self.chunk, self.size - len(self.buffer)))
-            more, size, self.url = self.remote._range(self.filename, self.commit,
-                                                      len(self.buffer), want, self.url)
+        start, part = self.parts.find(self.pos)
+        data = part[self.pos - start:end - start]
+        self.pos += len(data)
+        return data
+
+
+class RangeStream(PartsStream):
+    """A remote file as a read-only stream: bytes fetched by HTTP ranges as they are read
+    (parts: what was fetched): the first 8 bytes alone, then what is asked for (a safetensors
+    header: exactly it; a zip's end record, directory and data.pkl: exactly each), or with
+    chunk, at least chunk bytes, doubling each time (a GGUF header, read in many small pieces;
+    the last range may reach a little past the header)."""
+
+    def __init__(self, remote: Remote, filename: str, commit: str, chunk: int = 0) -> None:
+        first, size, url = remote._range(filename, commit, 0, 8)
+        super().__init__(Parts(size))
+        self.parts.add(0, first)
+        self.remote, self.filename, self.commit = remote, filename, commit
+        self.chunk, self.url = chunk, url
+        self.spans = Spans()  # what read returned
+
+    def read(self, n: int = -1) -> bytes:
+        end = self.size if n is None or n < 0 else min(self.size, self.pos + n)
+        start, part = self.parts.find(self.pos)
+        if self.pos < end and start + len(part) < end:
+            begin = start + len(part)
+            if self.parts.nbytes + end - begin > MAX_GGUF_HEADER:
+                raise HubError(f"{self.remote.name}: {self.filename} needs more than "
+                               f"{MAX_GGUF_HEADER:,} bytes read for its header; nnsize reads "
+                               f"headers, not weights")
+            # at least what is asked for, at most what the limit leaves
+            want = max(end - begin, min(self.chunk, self.size - begin,
+                                        MAX_GGUF_HEADER - self.parts.nbytes))
+            more, size, self.url = self.remote._range(self.filename, self.commit, begin, want,
+                                                      self.url)
             if size != self.size:
                 raise HubError(f"{self.remote.name}: {self.filename} is {self.size:,} bytes "
                                f"by one answer of {self.remote.endpoint}, {size:,} by another",
                                502)
-            self.buffer += more
+            self.parts.add(begin, more)
             self.chunk *= 2
-        data = self.buffer[self.pos:end]
+            start, part = self.parts.find(self.pos)
+        data = part[self.pos - start:end - start]
+        self.spans.note(self.pos, self.pos + len(data))
         self.pos += len(data)
         return data
 
-    def prefix(self) -> bytes:
-        """The bytes read so far (what a second run needs)."""
-        return self.buffer[:max(self.pos, 8)]
+    def kept(self) -> Parts:
+        """The bytes read returned, not all that was fetched: what a second run needs."""
+        out = Parts(self.size)
+        for start, end in self.spans.merged():
+            at, part = self.parts.find(start)
+            out.add(start, part[start - at:end - at])
+        return out
 
 
 def _content_range(text: str) -> tuple[int, int, int]:

@@ -15,7 +15,9 @@ buffers (role 'quantization'), so totals answer "how big is the model" and the s
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
 from fractions import Fraction
 from typing import NamedTuple
 
@@ -135,3 +137,31 @@ def checkpoint_report(source: str, stored: list[Stored], fmt: str) -> Report:
     if len(kept) < len(stored):
         summary["tied"] = len(stored) - len(kept)
     return Report(source, "checkpoint", (), rows, stored=summary)
+
+
+def read_index(path: str, suffix: str, read: Callable[[str], list[Stored]]) \
+        -> tuple[list[Stored], int]:
+    """The tensors of a sharded checkpoint through its index (model.safetensors.index.json,
+    pytorch_model.bin.index.json: {"weight_map": {tensor: shard file}}), each shard beside it
+    read by read(path); and the number of shards."""
+    from ..errors import SpecError
+    from ..spec import load
+
+    index = load(path)
+    weight_map = index.get("weight_map") if isinstance(index, dict) else None
+    if not isinstance(weight_map, dict) or not weight_map:
+        raise SpecError(f"{path}: no 'weight_map' of tensor names to shard files")
+    folder = os.path.dirname(path)
+    shards = sorted(set(weight_map.values()), key=str)
+    stored: list[Stored] = []
+    for shard in shards:
+        if not isinstance(shard, str) or os.path.basename(shard) != shard or \
+                not shard.endswith(suffix):
+            raise SpecError(f"{path}: shard {shard!r} is not a {suffix} file beside the index")
+        stored += read(os.path.join(folder, shard))
+    found = {s.name for s in stored}
+    missing = [name for name in weight_map if name not in found]
+    if missing:
+        raise SpecError(f"{path}: {len(missing)} tensors of the index are in no shard, such as "
+                        f"{missing[0]!r}")
+    return stored, len(shards)
