@@ -12,6 +12,7 @@ import math
 from ..model import AttentionLayer, Decoder, Layers, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
+from .heads import SEQ, decoder_heads
 from .mamba import selective_scan
 from .registry import register
 
@@ -21,7 +22,8 @@ from .registry import register
                     "expert_layer_offset": 1, "attn_layer_period": 8, "attn_layer_offset": 4,
                     "mamba_d_state": 16, "mamba_d_conv": 4, "mamba_expand": 2,
                     "mamba_dt_rank": "auto", "mamba_conv_bias": True, "mamba_proj_bias": False},
-          aliases={"num_local_experts": "num_experts"})
+          aliases={"num_local_experts": "num_experts"},
+          base_class="JambaModel", heads=decoder_heads(SEQ))
 def jamba(family: str, c: Config, name: str, base: bool) -> Assembly:
     from fractions import Fraction
 
