@@ -12,10 +12,10 @@
     T5ForTokenClassification       T5EncoderModel under 'transformer', classifier (labels x hidden)
     T5ForQuestionAnswering         T5Model at the top, qa_outputs: labels x hidden, biased
     GPT2DoubleHeadsModel           GPT-2's LM head and multiple_choice_head.summary (1 x hidden)
-
     ...ForPreTraining              BERT's: the pooled base model, its masked-LM head and
-                                   cls.seq_relationship (2 x hidden); ELECTRA's: the
-                                   discriminator (hidden x hidden, then 1 x hidden)
+                                   cls.seq_relationship (2 x hidden; ...ForNextSentencePrediction
+                                   that alone); ALBERT's sop_classifier (labels x hidden);
+                                   ELECTRA's discriminator (hidden x hidden, then 1 x hidden)
     ...ForCausalLM of BART-shaped  the decoder alone (model.decoder, its own embed_tokens) and
     encoder-decoders and Whisper   lm_head (proj_out), tied to the decoder's embed_tokens
 
