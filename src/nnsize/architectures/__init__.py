@@ -29,7 +29,6 @@ def families() -> dict[str, Family]:
     return FAMILIES
 
 
-LEGACY_TYPES = {"RefinedWeb": "falcon", "RefinedWebModel": "falcon", "gemma3": "gemma3_text"}
 MULTIMODAL_KEYS = ("text_config", "vision_config", "audio_config")
 
 
@@ -58,7 +57,8 @@ def _model_type(data: dict[str, Any], arch: str | None, where: str) -> str:
     if isinstance(model_type, str):
         if any(isinstance(data.get(k), dict) for k in MULTIMODAL_KEYS):
             return model_type  # gemma3 with a text_config is the multimodal model, not its text
-        return LEGACY_TYPES.get(model_type, model_type)
+        legacy = {old: f.model_type for f in families().values() for old in f.legacy_types}
+        return legacy.get(model_type, model_type)
     derived = model_type_of(arch) if arch else None
     if derived:
         return derived

@@ -129,6 +129,11 @@ CLASSES: dict[str, tuple[str, dict[str, Head]]] = {
     "deepseek_v3": ("DeepseekV3Model", decoder_heads(SEQ, TOKEN)),
 }
 
+# Gemma 3's text model: its causal LM is Gemma3ForCausalLM, and its first configs said gemma3
+# (without a text_config: that is the multimodal model)
+MORE: dict[str, dict[str, Any]] = {
+    "gemma3_text": {"lm_class": "Gemma3ForCausalLM", "legacy_types": ("gemma3",)}}
+
 
 class Dims:
     """The sizes a decoder layer is built from, read once."""
@@ -511,17 +516,16 @@ def build_traits(t: Traits, c: Config, name: str, base: bool) -> Assembly:
 def register_traits(model_type: str, traits: Traits, defaults: dict[str, Any],
                     aliases: dict[str, str] | None = None, base_class: str | None = None,
                     heads: dict[str, Head] | None = None, prefix: str | None = None,
-                    lm_class: str | None = None) -> None:
+                    lm_class: str | None = None, legacy_types: tuple[str, ...] = ()) -> None:
     """Register a Llama-shaped family: its traits, its config class's defaults and aliases,
     AutoModel's class and the task heads transformers has for it (registry.register)."""
     def build(family: str, c: Config, name: str, base: bool) -> Assembly:
         return build_traits(traits, c, name, base)
 
     register(model_type, defaults, causal=True, aliases=aliases, base_class=base_class,
-             heads=heads, prefix=prefix, lm_class=lm_class)(build)
+             heads=heads, prefix=prefix, lm_class=lm_class, legacy_types=legacy_types)(build)
 
 
 for _family in DEFAULTS:
     register_traits(_family, TRAITS[_family], DEFAULTS[_family], ALIASES.get(_family),
-                    *CLASSES[_family], lm_class="Gemma3ForCausalLM"
-                    if _family == "gemma3_text" else None)
+                    *CLASSES[_family], **MORE.get(_family, {}))

@@ -256,10 +256,10 @@ CLASSES: dict[str, tuple[str, dict[str, Head]]] = {
 }
 # the class-name prefix of the families that transformers builds with Llama's classes (their
 # configs name their remote-code classes: ExaoneForCausalLM), and Llama 4's causal LM
-PREFIXES = {"exaone": "Exaone", "internlm3": "InternLM3", "iquestcoder": "IQuestCoder"}
-LM_CLASSES = {"llama4_text": "Llama4ForCausalLM"}
+MORE: dict[str, dict[str, Any]] = {
+    "exaone": {"prefix": "Exaone"}, "internlm3": {"prefix": "InternLM3"},
+    "iquestcoder": {"prefix": "IQuestCoder"}, "llama4_text": {"lm_class": "Llama4ForCausalLM"}}
 
 for _family, _traits in TRAITS.items():
     register_traits(_family, _traits, DEFAULTS.get(_family, {}), ALIASES.get(_family),
-                    *CLASSES[_family], prefix=PREFIXES.get(_family),
-                    lm_class=LM_CLASSES.get(_family))
+                    *CLASSES[_family], **MORE.get(_family, {}))

@@ -186,6 +186,7 @@ def bloom(family: str, c: Config, name: str, base: bool) -> Assembly:
 @register("falcon", {"vocab_size": 65024, "num_ln_in_parallel_attn": None,
                      "new_decoder_architecture": False, "multi_query": True,
                      "parallel_attn": True, "bias": False, "tie_word_embeddings": True},
+          legacy_types=("RefinedWeb", "RefinedWebModel"),  # its first, remote-code configs
           aliases={"n_embed": "hidden_size", "n_layer": "num_hidden_layers",
                    "n_head": "num_attention_heads", "n_head_kv": "num_kv_heads"},
           base_class="FalconModel", heads=gpt_heads(SEQ, TOKEN, QA))

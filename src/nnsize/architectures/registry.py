@@ -1,9 +1,11 @@
 """Architectures by model_type: one builder per family, registered once.
 
-A family's registration says everything nnsize knows of it: its config class's defaults and
-older key names, its builder, AutoModel's class (base_class, 'LlamaModel'), and the task-head
-classes it counts (heads, by class-name suffix).  The class-name prefix ('Llama') comes from
-base_class; a class of the family nnsize has no head for is refused by name.
+A family's registration says everything nnsize knows of it: its config class's defaults, older
+key names (aliases) and model_type names (legacy_types), its builder, AutoModel's class
+(base_class, 'LlamaModel'), and the task-head classes it counts (heads, by class-name suffix).
+The class-name prefix ('Llama') comes from base_class, and with it the language-model class
+(LlamaForCausalLM) and the family of a config without a model_type; a class of the family nnsize
+has no head for is refused by name (or, where allowed, built by transformers: fallback.py).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class Family:
     heads: Mapping[str, Head] = field(default_factory=dict)  # class suffix -> head
     prefix: str | None = None  # the classes' name prefix where base_class does not give it
     lm_class: str | None = None  # the LM class where prefix + an LM suffix does not name it
+    legacy_types: tuple[str, ...] = ()  # model_type names older configs used ('RefinedWeb')
 
     @property
     def class_prefix(self) -> str | None:
@@ -68,12 +71,14 @@ FAMILIES: dict[str, Family] = {}
 def register(model_type: str, defaults: dict[str, Any], causal: bool = True,
              aliases: dict[str, str] | None = None, base_class: str | None = None,
              heads: Mapping[str, Head] | None = None, prefix: str | None = None,
-             lm_class: str | None = None) -> Callable[[Builder], Builder]:
+             lm_class: str | None = None,
+             legacy_types: tuple[str, ...] = ()) -> Callable[[Builder], Builder]:
     """Register a family's builder (as a decorator), with all that nnsize knows of it."""
     def deco(fn: Builder) -> Builder:
         if model_type in FAMILIES:
             raise RuntimeError(f"model_type {model_type!r} registered twice")
         FAMILIES[model_type] = Family(model_type, defaults, fn, aliases or {}, causal,
-                                      base_class, dict(heads or {}), prefix, lm_class)
+                                      base_class, dict(heads or {}), prefix, lm_class,
+                                      legacy_types)
         return fn
     return deco
