@@ -99,13 +99,13 @@ def count_config(data: Any, where: str = "config.json", base: bool = False,
         return _fallback(data, model_type, arch, where, base, why, fallback)
     name = str(data.get("_name_or_path") or arch or model_type)
     config = Config(data, model_type, family.defaults, family.aliases, where)
+    head = family.head(arch) if arch and not base else None
     if arch is None or arch == family.base_class:
         base = True  # no class named: the base model of the model_type, as AutoModel builds it
-    elif not base and family.head(arch) is not None:
+    elif head is not None:
         from .heads import WITH_LM_HEAD, build_head, labels
 
-        _, kind = family.head(arch) or ("", "")
-        lm = family.build(model_type, config, name, False) if kind in WITH_LM_HEAD else None
+        lm = family.build(model_type, config, name, False) if head[1] in WITH_LM_HEAD else None
         return build_head(model_type, config, family.build(model_type, config, name, True),
                           arch, labels(config), lm).report()
     elif not base and not family.is_lm_class(arch):

@@ -11,8 +11,7 @@ from ..errors import SpecError
 from ..model import Tensor
 from .assembly import Assembly, Layer, linear, norm
 from .config import Config
-from .heads import CTC, SEQ
-from .registry import register
+from .registry import CTC, SEQ, register
 
 
 def _sizes(c: Config, key: str) -> list[int]:

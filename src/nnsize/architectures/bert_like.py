@@ -15,8 +15,8 @@ from typing import Any
 from ..model import Tensor
 from .assembly import Assembly, Layer, check_runs, embedding, linear, norm
 from .config import Config
-from .heads import MC, NSP, PRETRAINING, encoder_heads
-from .registry import register
+from .heads import encoder_heads
+from .registry import MC, NSP, PRETRAINING, register
 
 BERT_ATTENTION = ("attention.self.query", "attention.self.key", "attention.self.value",
                   "attention.output.dense")

@@ -20,8 +20,8 @@ from ..errors import SpecError, shown
 from ..model import AttentionLayer, Decoder, Layers, Tensor
 from .assembly import MAX_RUNS, Assembly, Layer, check_runs, embedding, linear, norm
 from .config import MISSING, Config
-from .heads import QA, SEQ, TOKEN, decoder_heads
-from .registry import Head, register
+from .heads import decoder_heads
+from .registry import QA, SEQ, TOKEN, Head, register
 from .traits import Flag, Moe, Traits
 
 COMMON = {"tie_word_embeddings": False, "attention_bias": False, "mlp_bias": False}

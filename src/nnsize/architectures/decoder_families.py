@@ -10,8 +10,8 @@ from dataclasses import replace
 from typing import Any
 
 from .decoder import register_traits
-from .heads import QA, SEQ, TOKEN, decoder_heads
-from .registry import Head
+from .heads import decoder_heads
+from .registry import QA, SEQ, TOKEN, Head
 from .traits import Moe, Traits
 
 _PLAIN = Traits(qkv_bias=False, o_bias=False)  # no biases anywhere, whatever the config says

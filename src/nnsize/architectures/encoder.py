@@ -5,8 +5,8 @@ from __future__ import annotations
 from ..model import Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
-from .heads import NSP, PRETRAINING, encoder_heads
-from .registry import register
+from .heads import encoder_heads
+from .registry import NSP, PRETRAINING, register
 
 
 def _bert_like(family: str, c: Config, name: str, base: bool) -> Assembly:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from ..model import AttentionLayer, Decoder, Layers, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
-from .heads import QA, SEQ, TOKEN, decoder_heads
-from .registry import Head, register
+from .heads import decoder_heads
+from .registry import QA, SEQ, TOKEN, Head, register
 
 
 def gpt_heads(*suffixes: str, model: str = "transformer") -> dict[str, Head]:

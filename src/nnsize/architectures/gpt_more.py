@@ -7,8 +7,7 @@ from ..model import AttentionLayer, Decoder, Layers
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
 from .gpt import GPT2_NAMES, conv1d, gpt_heads, lm_head
-from .heads import QA, SEQ, TOKEN
-from .registry import register
+from .registry import QA, SEQ, TOKEN, register
 from .seq2seq import stack_layer
 
 Windows = tuple[tuple[tuple[int | None, ...], int], ...]  # runs: (a block of windows, repeats)

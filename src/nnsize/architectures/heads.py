@@ -36,12 +36,8 @@ from ..errors import SpecError
 from ..model import Row, Tensor
 from .assembly import Assembly, embedding, linear, norm
 from .config import Config
-from .registry import FAMILIES, Head
+from .registry import FAMILIES, MC, QA, SEQ, TOKEN, Head
 
-SEQ, TOKEN, QA, MC = ("ForSequenceClassification", "ForTokenClassification",
-                      "ForQuestionAnswering", "ForMultipleChoice")
-IMAGE, CTC, AUDIO = "ForImageClassification", "ForCTC", "ForAudioClassification"
-PRETRAINING, NSP, CAUSAL = "ForPreTraining", "ForNextSentencePrediction", "ForCausalLM"
 # the kinds that keep the base model's pooler, and those that keep the LM class's head as well
 POOLED = ("pooled classifier", "pooled choice", "pretraining", "next sentence",
           "sentence order")

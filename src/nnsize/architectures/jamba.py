@@ -12,9 +12,9 @@ import math
 from ..model import AttentionLayer, Decoder, Layers, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
-from .heads import SEQ, decoder_heads
+from .heads import decoder_heads
 from .mamba import selective_scan
-from .registry import register
+from .registry import SEQ, register
 
 
 @register("jamba", {"vocab_size": 65536, "tie_word_embeddings": False, "num_key_value_heads": 8,

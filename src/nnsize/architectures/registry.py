@@ -20,6 +20,11 @@ from .config import Config
 Builder = Callable[[str, Config, str, bool], Assembly]
 # a task-head class: (the attribute holding the base model, the kind of head; heads.py)
 Head = tuple[str, str]
+# the task-head classes' suffixes (a family's heads=... names its own)
+SEQ, TOKEN, QA, MC = ("ForSequenceClassification", "ForTokenClassification",
+                      "ForQuestionAnswering", "ForMultipleChoice")
+IMAGE, CTC, AUDIO = "ForImageClassification", "ForCTC", "ForAudioClassification"
+PRETRAINING, NSP, CAUSAL = "ForPreTraining", "ForNextSentencePrediction", "ForCausalLM"
 # the language-model classes' suffixes (the builder's model with base=False)
 LM_SUFFIXES = ("ForCausalLM", "LMHeadModel", "ForMaskedLM", "ForConditionalGeneration",
                "MTModel")

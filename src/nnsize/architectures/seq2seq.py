@@ -15,8 +15,7 @@ from typing import Any
 from ..model import EncoderDecoder, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
-from .heads import CAUSAL, QA, SEQ
-from .registry import Head, register
+from .registry import CAUSAL, QA, SEQ, Head, register
 
 SEQ2SEQ_NAMES = {"hidden_size": "d_model", "num_attention_heads": "encoder_attention_heads",
                  "num_hidden_layers": "encoder_layers"}

@@ -5,8 +5,7 @@ from __future__ import annotations
 from ..model import EncoderDecoder, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
-from .heads import QA, SEQ, TOKEN
-from .registry import register
+from .registry import QA, SEQ, TOKEN, register
 
 
 @register("t5", {"vocab_size": 32128, "d_kv": 64, "num_decoder_layers": None,

@@ -16,8 +16,7 @@ from ..errors import SpecError
 from ..model import Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
-from .heads import IMAGE
-from .registry import register
+from .registry import IMAGE, register
 
 
 def _pair(c: Config, key: str) -> tuple[int, int]:

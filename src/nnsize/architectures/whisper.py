@@ -10,8 +10,7 @@ from __future__ import annotations
 from ..model import EncoderDecoder, Tensor
 from .assembly import Assembly, embedding, norm
 from .config import Config
-from .heads import AUDIO, CAUSAL
-from .registry import register
+from .registry import AUDIO, CAUSAL, register
 from .seq2seq import stack_layer
 
 
