@@ -134,7 +134,7 @@ def test_the_causal_lm_of_an_encoder_decoder_is_its_decoder() -> None:
                    "whisper"):
         config = small_config(family)
         for tie in (True, False):
-            arch = families()[family].class_prefix + "ForCausalLM"  # type: ignore[operator]
+            arch = f"{families()[family].class_prefix}ForCausalLM"
             compare({**config, "tie_word_embeddings": tie, "architectures": [arch]},
                     fallback=False)
 
