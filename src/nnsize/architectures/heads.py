@@ -90,6 +90,8 @@ def build_head(family: str, c: Config, base: Assembly, arch: str, n_labels: int,
     if found is None:
         raise SpecError(f"{arch}: not a task head nnsize builds for {family}")
     prefix, kind = found
+    if kind == "decoder lm":
+        return _decoder_lm(family, c, base, arch)
     pooled = kind in POOLED
     rows = [r for r in base.rows
             if pooled or not any(t.name.startswith("pooler.") for t in r.tensors)]
@@ -97,8 +99,6 @@ def build_head(family: str, c: Config, base: Assembly, arch: str, n_labels: int,
         rows = [r for r in rows if not any(t.name.startswith("decoder.") for t in r.tensors)]
     if kind == "vision classifier":  # the vision tower alone, as CLIPVisionModel keeps it
         rows = [r for r in rows if all(t.name.startswith("vision_model.") for t in r.tensors)]
-    if kind == "decoder lm":
-        return _decoder_lm(family, c, base, arch)
     if kind == "qa per label" and family == "distilbert" and n_labels != 2:
         raise SpecError(f"{arch}: num_labels must be 2 (a start and an end score), as "
                         f"transformers requires, got {n_labels}")
@@ -108,6 +108,7 @@ def build_head(family: str, c: Config, base: Assembly, arch: str, n_labels: int,
     h = _width(family, c)
     kinds: dict[str, Callable[[], list[Tensor]]] = {
         "score": lambda: linear("score", n_labels, h),
+        # transformers' generic token classifier reads this key with getattr(..., True)
         "biased score": lambda: linear("score", n_labels, h,
                                        c.bool("token_classification_bias", True)),
         "classifier": lambda: linear("classifier", n_labels, h, True),
