@@ -231,3 +231,14 @@ def test_a_family_registered_with_its_base_class_alone_is_whole() -> None:
                           "architectures": ["ToyForSequenceClassification"]}, fallback=False)
     finally:
         del FAMILIES["toy_llama"]
+
+
+def test_a_token_classifier_reads_its_bias_flag() -> None:
+    # transformers' generic ...ForTokenClassification: score biased unless the config says
+    # token_classification_bias false (read with getattr, True by default): 3 x 8, no bias
+    llama = {"model_type": "llama", "architectures": ["LlamaForTokenClassification"],
+             "hidden_size": 8, "num_attention_heads": 2, "intermediate_size": 12,
+             "num_hidden_layers": 1, "vocab_size": 20, "num_labels": 3}
+    biased = compare(llama, fallback=False).total_params
+    plain = compare({**llama, "token_classification_bias": False}, fallback=False).total_params
+    assert biased - plain == 3
