@@ -205,9 +205,10 @@ def test_the_model_type_comes_from_the_class() -> None:
 def test_a_class_of_another_family_says_what_to_do() -> None:
     # DINOv2's class under model_type vit: which was meant cannot be told; the message says how
     vit = {**small_config("vit"), "architectures": ["Dinov2Model"]}
-    with pytest.raises(NnsizeError, match="Dinov2Model is a dinov2 class.*set model_type to "
-                                          "'dinov2'"):
-        count_config(vit, fallback=False)
+    for fallback in (False, True):  # transformers cannot build it from a ViTConfig either
+        with pytest.raises(NnsizeError, match="Dinov2Model is a dinov2 class.*set model_type "
+                                              "to 'dinov2'"):
+            count_config(vit, fallback=fallback)
 
 
 def test_a_family_registered_with_its_base_class_alone_is_whole() -> None:

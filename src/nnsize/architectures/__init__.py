@@ -109,8 +109,13 @@ def count_config(data: Any, where: str = "config.json", base: bool = False,
         return build_head(model_type, config, family.build(model_type, config, name, True),
                           arch, labels(config), lm).report()
     elif not base and not family.is_lm_class(arch):
-        return _fallback(data, model_type, arch, where, base, _not_built(family, arch),
-                         fallback)
+        why = _not_built(family, arch)
+        try:
+            return _fallback(data, model_type, arch, where, base, why, fallback)
+        except SpecError as e:  # transformers could not build it either: say what nnsize knows
+            if why in str(e):
+                raise
+            raise SpecError(f"{e}; {why}") from e
     return family.build(model_type, config, name, base).report()
 
 
