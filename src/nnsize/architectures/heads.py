@@ -99,8 +99,14 @@ HEADS.update({("vit", IMAGE): ("vit", "classifier"),
               ("whisper", AUDIO): ("", "encoder projected classifier"),
               ("bart", SEQ): ("model", "classification head"), ("bart", QA): ("model", "qa"),
               ("mbart", SEQ): ("model", "classification head"), ("mbart", QA): ("model", "qa")})
+TEACHER = "ForImageClassificationWithTeacher"
+HEADS.update({("deit", IMAGE): ("deit", "classifier"), ("deit", TEACHER): ("deit", "teacher"),
+              ("beit", IMAGE): ("beit", "pooled classifier"),
+              ("convnext", IMAGE): ("convnext", "classifier"),
+              ("swin", IMAGE): ("swin", "classifier")})
 POOLED = ("pooled classifier", "pooled choice")
-CLASS_SUFFIXES = (SEQ, TOKEN, QA, MC, "EncoderModel", "DoubleHeadsModel", IMAGE, CTC, AUDIO)
+CLASS_SUFFIXES = (SEQ, TOKEN, QA, MC, "EncoderModel", "DoubleHeadsModel", IMAGE, CTC, AUDIO,
+                  TEACHER)
 
 
 def head_of(family: str, arch: str) -> tuple[str, str] | None:
@@ -194,6 +200,10 @@ def _width(family: str, c: Config) -> int:
         return c.int("word_embed_proj_dim", None) or c.int("hidden_size")
     if family in ("t5", "bart", "mbart", "whisper"):
         return c.int("d_model")
+    if family in ("convnext", "swin"):
+        from .vision_more import width
+
+        return width(family, c)
     if family in ("clip", "siglip"):
         from .vision import CLIP_VISION, SIGLIP_VISION, _tower_config
 
@@ -237,6 +247,8 @@ def _more_kinds(c: Config, h: int, n: int) -> dict[str, Callable[[], list[Tensor
         linear("classifier", 1, h, True),
         "class and mean classifier": lambda: linear("classifier", n, 2 * h, True),
         "vision classifier": lambda: linear("classifier", n, h, True),
+        "teacher": lambda: linear("cls_classifier", n, h, True) +
+        linear("distillation_classifier", n, h, True),
         "ctc": lambda: linear("lm_head", c.int("vocab_size"), h, True),
         "projected classifier": projected,
         "encoder projected classifier": projected,
