@@ -103,7 +103,9 @@ TEACHER = "ForImageClassificationWithTeacher"
 HEADS.update({("deit", IMAGE): ("deit", "classifier"), ("deit", TEACHER): ("deit", "teacher"),
               ("beit", IMAGE): ("beit", "pooled classifier"),
               ("convnext", IMAGE): ("convnext", "classifier"),
-              ("swin", IMAGE): ("swin", "classifier")})
+              ("swin", IMAGE): ("swin", "classifier"),
+              ("wav2vec2-bert", CTC): ("wav2vec2_bert", "ctc"),
+              ("wav2vec2-bert", SEQ): ("wav2vec2_bert", "projected classifier")})
 POOLED = ("pooled classifier", "pooled choice")
 CLASS_SUFFIXES = (SEQ, TOKEN, QA, MC, "EncoderModel", "DoubleHeadsModel", IMAGE, CTC, AUDIO,
                   TEACHER)
@@ -204,6 +206,10 @@ def _width(family: str, c: Config) -> int:
         from .vision_more import width
 
         return width(family, c)
+    if family == "wav2vec2-bert":  # after an adapter, its output_hidden_size
+        from .audio_more import width as audio_width
+
+        return audio_width(c)
     if family in ("clip", "siglip"):
         from .vision import CLIP_VISION, SIGLIP_VISION, _tower_config
 
