@@ -207,7 +207,8 @@ def swin(family: str, c: Config, name: str, base: bool) -> Assembly:
 def width(family: str, c: Config) -> int:
     """The width a classifier reads: ConvNeXt's last stage, Swin's embed_dim x 2^(stages - 1)."""
     if family == "convnext":
-        return _sizes(c, "hidden_sizes", c.int("num_stages"))[c.int("num_stages") - 1]
+        stages = c.int("num_stages")
+        return _sizes(c, "hidden_sizes", stages)[stages - 1]
     if family == "swin":
-        return c.int("embed_dim") * 2 ** (len(_sizes(c, "depths")) - 1)
+        return c.int("embed_dim") << (len(_sizes(c, "depths")) - 1)  # x 2^(stages - 1)
     return c.int("hidden_size")

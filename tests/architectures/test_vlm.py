@@ -1,0 +1,245 @@
+"""The image-text models of vlm.py against transformers, tensor by tensor: PaliGemma, Idefics3,
+SmolVLM, InternVL and GLM-4.1V (the base model and ForConditionalGeneration), their vision towers
+alone, LLaVA with a Pixtral tower; random configs, transformers' defaults, published configs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hf import assert_defaults_are_transformers_own, compare, random_configs_test, transformers
+from hypothesis import strategies as st
+
+import nnsize
+from nnsize.architectures import count_config
+from nnsize.errors import SpecError
+
+CLASSES = {"paligemma": "PaliGemmaForConditionalGeneration",
+           "idefics3": "Idefics3ForConditionalGeneration",
+           "smolvlm": "SmolVLMForConditionalGeneration",
+           "internvl": "InternVLForConditionalGeneration",
+           "glm4v": "Glm4vForConditionalGeneration", "llava": "LlavaForConditionalGeneration"}
+TOWERS = ["idefics3_vision", "smolvlm_vision", "internvl_vision", "glm4v_vision", "glm4v_text",
+          "pixtral"]
+TEXT = {"paligemma": "gemma", "idefics3": "llama", "smolvlm": "llama", "internvl": "qwen2",
+        "llava": "mistral"}
+
+
+def vision(draw: st.DrawFn, kind: str) -> dict[str, Any]:
+    heads = draw(st.sampled_from([2, 4]))
+    patch = draw(st.sampled_from([2, 4]))
+    c: dict[str, Any] = {"hidden_size": heads * draw(st.sampled_from([2, 4])),
+                         "num_attention_heads": heads, "num_hidden_layers": draw(st.integers(1, 2)),
+                         "intermediate_size": draw(st.integers(4, 8)), "patch_size": patch,
+                         "image_size": patch * 4, "num_channels": draw(st.integers(1, 3))}
+    if kind == "siglip_vision_model":
+        c["vision_use_head"] = draw(st.booleans())
+    if kind == "internvl_vision":
+        c.update(attention_bias=draw(st.booleans()), use_qk_norm=draw(st.booleans()),
+                 norm_type=draw(st.sampled_from(["layer_norm", "rms_norm"])),
+                 use_mask_token=draw(st.booleans()),
+                 use_absolute_position_embeddings=draw(st.booleans()),
+                 use_mean_pooling=draw(st.booleans()))
+    if kind == "glm4v_vision":
+        c = {"hidden_size": c["hidden_size"], "num_heads": heads, "depth": c["num_hidden_layers"],
+             "intermediate_size": c["intermediate_size"], "patch_size": patch,
+             "image_size": patch * 4, "in_channels": c["num_channels"], "spatial_merge_size": 2,
+             "temporal_patch_size": draw(st.integers(1, 2)),
+             "out_hidden_size": draw(st.integers(4, 12)),
+             "attention_bias": draw(st.booleans())}
+    if kind == "pixtral":
+        c["head_dim"] = c["hidden_size"] // heads
+    return c
+
+
+def text(draw: st.DrawFn, kind: str) -> dict[str, Any]:
+    c: dict[str, Any] = {"hidden_size": draw(st.sampled_from([8, 16])), "num_attention_heads": 2,
+                         "num_key_value_heads": draw(st.sampled_from([1, 2])),
+                         "num_hidden_layers": draw(st.integers(1, 2)),
+                         "intermediate_size": draw(st.integers(4, 8)),
+                         "vocab_size": draw(st.integers(10, 40)),
+                         "tie_word_embeddings": draw(st.booleans()),
+                         "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0}
+    if kind != "glm4v_text":
+        c.update(model_type=kind, head_dim=4)
+    return c
+
+
+@st.composite
+def config(draw: st.DrawFn, family: str) -> dict[str, Any]:
+    if family in TOWERS:
+        c = text(draw, family) if family == "glm4v_text" else vision(draw, family)
+        return {"model_type": family, **c}
+    vkind = {"paligemma": "siglip_vision_model", "internvl": "internvl_vision",
+             "glm4v": "glm4v_vision", "llava": "pixtral"}.get(family, "idefics3_vision")
+    vc = vision(draw, vkind)
+    if family in ("paligemma", "llava"):
+        vc["model_type"] = vkind
+    c: dict[str, Any] = {"model_type": family, "vision_config": vc,
+                         "text_config": text(draw, TEXT.get(family, "glm4v_text")),
+                         "tie_word_embeddings": draw(st.booleans())}
+    if family == "paligemma":
+        c["projection_dim"] = draw(st.integers(4, 12))
+    if family in ("idefics3", "smolvlm"):
+        c["scale_factor"] = draw(st.sampled_from([1, 2]))
+    if family == "internvl":
+        c["downsample_ratio"] = draw(st.sampled_from([0.5, 1.0]))
+    if family == "llava":
+        c.update(vision_feature_select_strategy="full", vision_feature_layer=-1,
+                 multimodal_projector_bias=draw(st.booleans()))
+    if draw(st.booleans()):  # the generation class; without one, the base model
+        c["architectures"] = [CLASSES[family]]
+    return c
+
+
+test_random_configs_match_transformers = random_configs_test(sorted(CLASSES) + TOWERS, config, 5)
+
+
+@pytest.mark.parametrize("family", sorted(set(CLASSES) - {"llava"}) + TOWERS)
+def test_defaults_are_transformers_own(family: str) -> None:
+    assert_defaults_are_transformers_own(family)
+
+
+@pytest.mark.parametrize("family", sorted(set(CLASSES) - {"llava"}) + TOWERS)
+def test_saved_default_config(family: str) -> None:
+    # transformers' default config, every key as save_pretrained writes it
+    data = transformers.CONFIG_MAPPING[family]().to_dict()
+    data.pop("architectures", None)
+    compare({**data, "model_type": family})
+
+
+HF = "https://huggingface.co/{}/blob/main/config.json"
+LLAMA3_8B = {"model_type": "llama", "hidden_size": 4096, "intermediate_size": 14336,
+             "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 8,
+             "rope_theta": 500000.0, "max_position_embeddings": 131072}
+# Published configs: the keys that change the count, as each file gives them
+PUBLISHED: dict[str, tuple[dict[str, Any], str]] = {
+    "google/paligemma-3b-pt-224": ({
+        "model_type": "paligemma", "architectures": ["PaliGemmaForConditionalGeneration"],
+        "projection_dim": 2048, "hidden_size": 2048, "vocab_size": 257152,
+        "text_config": {"model_type": "gemma", "hidden_size": 2048, "intermediate_size": 16384,
+                        "num_attention_heads": 8, "num_hidden_layers": 18,
+                        "num_key_value_heads": 1, "vocab_size": 257216},
+        "vision_config": {"model_type": "siglip_vision_model", "hidden_size": 1152,
+                          "intermediate_size": 4304, "num_attention_heads": 16,
+                          "num_hidden_layers": 27, "patch_size": 14, "projection_dim": 2048,
+                          "vision_use_head": False}},
+        HF.format("google/paligemma-3b-pt-224")),
+    "HuggingFaceM4/Idefics3-8B-Llama3": ({
+        "model_type": "idefics3", "architectures": ["Idefics3ForConditionalGeneration"],
+        "scale_factor": 2, "tie_word_embeddings": False,
+        "text_config": {**LLAMA3_8B, "vocab_size": 128259},
+        "vision_config": {"model_type": "idefics3", "hidden_size": 1152, "image_size": 364,
+                          "intermediate_size": 4304, "num_attention_heads": 16,
+                          "num_hidden_layers": 27, "patch_size": 14}},
+        HF.format("HuggingFaceM4/Idefics3-8B-Llama3")),
+    "HuggingFaceTB/SmolVLM-Instruct": ({
+        "model_type": "idefics3", "architectures": ["Idefics3ForConditionalGeneration"],
+        "scale_factor": 3, "tie_word_embeddings": False,
+        "text_config": {"model_type": "llama", "hidden_size": 2048, "intermediate_size": 8192,
+                        "num_attention_heads": 32, "num_hidden_layers": 24,
+                        "num_key_value_heads": 32, "vocab_size": 49155},
+        "vision_config": {"hidden_size": 1152, "image_size": 384, "intermediate_size": 4304,
+                          "num_attention_heads": 16, "num_hidden_layers": 27, "patch_size": 14}},
+        HF.format("HuggingFaceTB/SmolVLM-Instruct")),
+    "HuggingFaceTB/SmolVLM2-2.2B-Instruct": ({
+        "model_type": "smolvlm", "architectures": ["SmolVLMForConditionalGeneration"],
+        "scale_factor": 3, "tie_word_embeddings": False,
+        "text_config": {"model_type": "llama", "hidden_size": 2048, "intermediate_size": 8192,
+                        "num_attention_heads": 32, "num_hidden_layers": 24,
+                        "num_key_value_heads": 32, "vocab_size": 49280},
+        "vision_config": {"hidden_size": 1152, "image_size": 384, "intermediate_size": 4304,
+                          "num_attention_heads": 16, "num_hidden_layers": 27, "patch_size": 14}},
+        HF.format("HuggingFaceTB/SmolVLM2-2.2B-Instruct")),
+    "mistral-community/pixtral-12b": ({
+        "model_type": "llava", "architectures": ["LlavaForConditionalGeneration"],
+        "vision_feature_layer": -1, "vision_feature_select_strategy": "full",
+        "text_config": {"model_type": "mistral", "hidden_size": 5120, "head_dim": 128,
+                        "intermediate_size": 14336, "num_attention_heads": 32,
+                        "num_hidden_layers": 40, "num_key_value_heads": 8, "vocab_size": 131072,
+                        "sliding_window": None},
+        "vision_config": {"model_type": "pixtral", "hidden_size": 1024, "image_size": 1024,
+                          "intermediate_size": 4096, "num_attention_heads": 16,
+                          "num_hidden_layers": 24, "patch_size": 16, "head_dim": 64}},
+        HF.format("mistral-community/pixtral-12b")),
+    "OpenGVLab/InternVL3-1B-hf": ({
+        "model_type": "internvl", "architectures": ["InternVLForConditionalGeneration"],
+        "downsample_ratio": 0.5, "image_seq_length": 256,
+        "text_config": {"model_type": "qwen2", "hidden_size": 896, "intermediate_size": 4864,
+                        "num_attention_heads": 14, "num_hidden_layers": 24,
+                        "num_key_value_heads": 2, "vocab_size": 151674,
+                        "tie_word_embeddings": True},
+        "vision_config": {"hidden_size": 1024, "intermediate_size": 4096,
+                          "num_attention_heads": 16, "num_hidden_layers": 24,
+                          "image_size": [448, 448], "patch_size": [14, 14],
+                          "norm_type": "layer_norm", "use_qk_norm": False,
+                          "attention_bias": True, "use_mean_pooling": True,
+                          "use_absolute_position_embeddings": True}},
+        HF.format("OpenGVLab/InternVL3-1B-hf")),
+    "THUDM/GLM-4.1V-9B-Thinking": ({
+        "model_type": "glm4v", "architectures": ["Glm4vForConditionalGeneration"],
+        "tie_word_embeddings": False,
+        "text_config": {"vocab_size": 151552, "hidden_size": 4096, "intermediate_size": 13696,
+                        "num_hidden_layers": 40, "num_attention_heads": 32,
+                        "num_key_value_heads": 2},
+        "vision_config": {"depth": 24, "hidden_size": 1536, "num_heads": 12,
+                          "intermediate_size": 13696, "out_hidden_size": 4096, "patch_size": 14,
+                          "image_size": 336, "spatial_merge_size": 2, "temporal_patch_size": 2}},
+        HF.format("THUDM/GLM-4.1V-9B-Thinking")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_published_configs_match_transformers(name: str) -> None:
+    compare(PUBLISHED[name][0])
+
+
+@pytest.mark.parametrize(("name", "stated", "unit"), [
+    # PaliGemma paper (arXiv 2407.07726): "a 3B VLM" (SigLIP-So400m and Gemma-2B)
+    ("google/paligemma-3b-pt-224", 3 * 10**9, 10**9),
+    # model card: "Idefics3-8B"
+    ("HuggingFaceM4/Idefics3-8B-Llama3", 8 * 10**9, 10**9),
+    # model card: "SmolVLM ... 2B"
+    ("HuggingFaceTB/SmolVLM-Instruct", 2 * 10**9, 10**9),
+    # model card: "InternVL3-1B"
+    ("OpenGVLab/InternVL3-1B-hf", 1 * 10**9, 10**9),
+])
+def test_published_counts(name: str, stated: int, unit: int) -> None:
+    total = count_config(PUBLISHED[name][0]).total_params
+    assert round(total / unit) * unit == stated, f"{total:,}"
+
+
+def test_paligemma_by_hand() -> None:
+    # SigLIP So400m/14 at 224 px: 16 x 16 = 256 patches, the head left out; Gemma-2B with
+    # 257,216 tokens; the projector 1,152 -> 2,048 with a bias; the LM head tied
+    siglip = 1152 * 3 * 14 * 14 + 1152 + 256 * 1152 + 27 * (
+        4 * (1152 * 1152 + 1152) + 2 * 1152 * 4304 + 4304 + 1152 + 4 * 1152) + 2 * 1152
+    # Gemma layer: q 2,048 x 2,048 (8 heads of 256), k and v 256 x 2,048, o back, MLP
+    # 3 x 2,048 x 16,384, two norms
+    gemma = 257216 * 2048 + 18 * (2 * 2048 * 2048 + 2 * 256 * 2048 + 3 * 2048 * 16384 +
+                                  2 * 2048) + 2048
+    total = siglip + 1152 * 2048 + 2048 + gemma
+    assert count_config(PUBLISHED["google/paligemma-3b-pt-224"][0]).total_params == total \
+        == 2_923_466_480
+
+
+def test_image_tokens() -> None:
+    # PaliGemma: (224 / 14)^2 = 256; Idefics3: (364 / 14)^2 / 2^2 = 169 an image tile,
+    # SmolVLM (384 / 14 = 27)^2 / 3^2 = 81; Pixtral: (1,024 / 16)^2 = 4,096 patches, no class
+    # token; InternVL: image_seq_length; GLM-4.1V: (336 / 14 / 2)^2 = 144
+    tokens = {name: nnsize.count(config).decoder for name, (config, _) in PUBLISHED.items()}
+    assert {name: d.image_tokens for name, d in tokens.items() if d is not None} == {
+        "google/paligemma-3b-pt-224": 256, "HuggingFaceM4/Idefics3-8B-Llama3": 169,
+        "HuggingFaceTB/SmolVLM-Instruct": 81, "HuggingFaceTB/SmolVLM2-2.2B-Instruct": 81,
+        "mistral-community/pixtral-12b": 4096, "OpenGVLab/InternVL3-1B-hf": 256,
+        "THUDM/GLM-4.1V-9B-Thinking": 144}
+
+
+def test_a_tower_left_out_is_refused() -> None:
+    with pytest.raises(SpecError, match="missing 'vision_config'"):
+        count_config({"model_type": "idefics3", "text_config": {"model_type": "llama"}})
+
+
+def test_an_unknown_norm_type_is_refused() -> None:
+    with pytest.raises(SpecError, match="norm_type"):
+        count_config({"model_type": "internvl_vision", "norm_type": "batch_norm"})
