@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from hf import assert_defaults_are_transformers_own, compare, random_configs_test
 from hypothesis import strategies as st
+from published import PUBLISHED
 
 from nnsize.architectures import count_config
 from nnsize.errors import SpecError
@@ -50,14 +51,7 @@ def test_defaults_are_transformers_own() -> None:
     assert_defaults_are_transformers_own("wav2vec2-bert")
 
 
-# facebook/w2v-bert-2.0 (https://huggingface.co/facebook/w2v-bert-2.0/blob/main/config.json):
-# the keys that change the count
-W2V_BERT_2 = {"model_type": "wav2vec2-bert", "architectures": ["Wav2Vec2BertModel"],
-              "hidden_size": 1024, "num_hidden_layers": 24, "num_attention_heads": 16,
-              "intermediate_size": 4096, "feature_projection_input_dim": 160,
-              "position_embeddings_type": "relative_key", "left_max_position_embeddings": 64,
-              "right_max_position_embeddings": 8, "conv_depthwise_kernel_size": 31,
-              "add_adapter": False, "mask_time_prob": 0.05}
+W2V_BERT_2 = PUBLISHED["w2v-bert-2.0"][0]
 
 
 def test_w2v_bert_2() -> None:
