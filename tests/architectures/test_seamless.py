@@ -1,0 +1,74 @@
+"""SeamlessM4T (seamless.py) against transformers, tensor by tensor: random configs of
+SeamlessM4TModel, transformers' defaults, and the published large model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hf import assert_defaults_are_transformers_own, compare, random_configs_test
+from hypothesis import strategies as st
+
+from nnsize.architectures import count_config
+from nnsize.errors import SpecError
+
+
+@st.composite
+def config(draw: st.DrawFn, family: str = "seamless_m4t") -> dict[str, Any]:
+    heads = draw(st.sampled_from([1, 2]))
+    rates = draw(st.integers(1, 3))
+    kernels = draw(st.lists(st.sampled_from([1, 3]), min_size=1, max_size=2))
+    return {
+        "model_type": family, "architectures": ["SeamlessM4TModel"],
+        "vocab_size": draw(st.integers(8, 20)), "t2u_vocab_size": draw(st.integers(8, 20)),
+        "hidden_size": 4 * heads, "encoder_layers": draw(st.integers(1, 2)),
+        "encoder_ffn_dim": draw(st.integers(2, 6)), "encoder_attention_heads": heads,
+        "decoder_layers": draw(st.integers(1, 2)), "decoder_ffn_dim": draw(st.integers(2, 6)),
+        "decoder_attention_heads": heads, "speech_encoder_layers": draw(st.integers(1, 2)),
+        "speech_encoder_attention_heads": heads,
+        "speech_encoder_intermediate_size": draw(st.integers(2, 6)),
+        "add_adapter": draw(st.booleans()), "num_adapter_layers": draw(st.integers(1, 2)),
+        "adaptor_kernel_size": draw(st.integers(1, 3)), "adaptor_stride": 1,
+        "feature_projection_input_dim": draw(st.integers(2, 6)),
+        "position_embeddings_type": draw(st.sampled_from(["relative", "rotary"])),
+        "conv_depthwise_kernel_size": draw(st.sampled_from([1, 3])),
+        "t2u_encoder_layers": draw(st.integers(1, 2)), "t2u_encoder_ffn_dim": 4,
+        "t2u_decoder_layers": draw(st.integers(1, 2)), "t2u_decoder_ffn_dim": 4,
+        "t2u_encoder_attention_heads": heads, "t2u_decoder_attention_heads": heads,
+        "max_position_embeddings": 16, "t2u_max_position_embeddings": 16,
+        "max_source_positions": 16,
+        "upsample_initial_channel": 16, "upsample_rates": [2] * rates,
+        "upsample_kernel_sizes": [2] * rates, "resblock_kernel_sizes": kernels,
+        "resblock_dilation_sizes": [[1, 2][:draw(st.integers(1, 2))] for _ in kernels],
+        "unit_hifi_gan_vocab_size": draw(st.integers(4, 10)),
+        "unit_embed_dim": draw(st.integers(2, 6)), "lang_embed_dim": draw(st.integers(1, 4)),
+        "spkr_embed_dim": draw(st.integers(1, 4)), "vocoder_num_langs": draw(st.integers(1, 4)),
+        "vocoder_num_spkrs": draw(st.integers(1, 4)),
+        "variance_predictor_kernel_size": draw(st.sampled_from([1, 3])),
+        "tie_word_embeddings": draw(st.booleans()),
+        "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0, "decoder_start_token_id": 0,
+        "t2u_pad_token_id": 0, "t2u_bos_token_id": 0, "t2u_eos_token_id": 0,
+        "t2u_decoder_start_token_id": 0}
+
+
+test_random_configs_match_transformers = random_configs_test(["seamless_m4t"], config, 8)
+
+
+def test_defaults_are_transformers_own() -> None:
+    assert_defaults_are_transformers_own("seamless_m4t")
+
+
+def test_seamless_m4t_large() -> None:
+    # facebook/hf-seamless-m4t-large
+    # (https://huggingface.co/facebook/hf-seamless-m4t-large/blob/main/config.json) is
+    # transformers' default SeamlessM4TConfig: the paper (arXiv 2308.11596) calls it
+    # SeamlessM4T-Large, 2.3B parameters; transformers builds 2,359,990,658 (its vocoder and
+    # text-to-unit model included)
+    report = compare({"model_type": "seamless_m4t", "architectures": ["SeamlessM4TModel"]})
+    assert report.total_params == 2_359_990_658
+    assert report.total_params // 10**8 == 23
+
+
+def test_an_unknown_position_kind_is_refused() -> None:
+    with pytest.raises(SpecError, match="position_embeddings_type"):
+        count_config({"model_type": "seamless_m4t", "position_embeddings_type": "alibi"})
