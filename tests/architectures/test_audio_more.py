@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hf import assert_defaults_are_transformers_own, compare, random_configs_test
+from hf import assert_defaults_are_transformers_own, compare, random_configs_test, transformers
 from hypothesis import strategies as st
 from published import PUBLISHED
 
@@ -49,6 +49,13 @@ test_random_configs_match_transformers = random_configs_test(["wav2vec2-bert"], 
 
 def test_defaults_are_transformers_own() -> None:
     assert_defaults_are_transformers_own("wav2vec2-bert")
+
+
+def test_saved_default_config() -> None:
+    # transformers' default config as save_pretrained writes it, every key
+    data = transformers.CONFIG_MAPPING["wav2vec2-bert"]().to_dict()
+    data.pop("architectures", None)
+    assert compare({**data, "model_type": "wav2vec2-bert"}).total_params == 580_493_120
 
 
 W2V_BERT_2 = PUBLISHED["w2v-bert-2.0"][0]

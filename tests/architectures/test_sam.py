@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hf import assert_defaults_are_transformers_own, compare, random_configs_test
+from hf import assert_defaults_are_transformers_own, compare, random_configs_test, transformers
 from hypothesis import strategies as st
 
 from nnsize.architectures import count_config
@@ -96,3 +96,10 @@ def test_sam_vit_huge() -> None:
 def test_bad_global_indexes_are_refused() -> None:
     with pytest.raises(SpecError, match="global_attn_indexes"):
         count_config({"model_type": "sam_vision_model", "global_attn_indexes": "all"})
+
+
+def test_saved_default_config() -> None:
+    # transformers' default config as save_pretrained writes it, every key (sub-configs too)
+    data = transformers.CONFIG_MAPPING["sam"]().to_dict()
+    data.pop("architectures", None)
+    compare({**data, "model_type": "sam"})

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hf import assert_defaults_are_transformers_own, compare, random_configs_test
+from hf import assert_defaults_are_transformers_own, compare, random_configs_test, transformers
 from hypothesis import strategies as st
 
 from nnsize.architectures import count_config
@@ -72,3 +72,10 @@ def test_seamless_m4t_large() -> None:
 def test_an_unknown_position_kind_is_refused() -> None:
     with pytest.raises(SpecError, match="position_embeddings_type"):
         count_config({"model_type": "seamless_m4t", "position_embeddings_type": "alibi"})
+
+
+def test_saved_default_config() -> None:
+    # transformers' default config as save_pretrained writes it, every key (sub-configs too)
+    data = transformers.CONFIG_MAPPING["seamless_m4t"]().to_dict()
+    data.pop("architectures", None)
+    compare({**data, "model_type": "seamless_m4t"})

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hf import assert_defaults_are_transformers_own, compare, random_configs_test
+from hf import assert_defaults_are_transformers_own, compare, random_configs_test, transformers
 from hypothesis import strategies as st
 from published import PUBLISHED
 
@@ -71,9 +71,13 @@ def test_defaults_are_transformers_own(family: str) -> None:
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-def test_a_config_of_defaults_alone(family: str) -> None:
-    # every size left out takes the config class's default, as transformers builds it
-    compare({"model_type": family})
+@pytest.mark.parametrize("saved", [False, True], ids=["bare", "saved"])
+def test_transformers_default_config(family: str, saved: bool) -> None:
+    # every size left out takes the config class's default, as transformers builds it; and the
+    # default config as save_pretrained writes it, every key
+    data = transformers.CONFIG_MAPPING[family]().to_dict() if saved else {}
+    data.pop("architectures", None)
+    compare({**data, "model_type": family})
 
 
 def test_swin_tiny_by_hand() -> None:
