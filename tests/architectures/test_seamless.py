@@ -1,5 +1,5 @@
-"""SeamlessM4T (seamless.py) against transformers, tensor by tensor: random configs of
-SeamlessM4TModel, transformers' defaults, and the published large model."""
+"""SeamlessM4T v1 and v2 (seamless.py) against transformers, tensor by tensor: random configs of
+SeamlessM4TModel and SeamlessM4Tv2Model, transformers' defaults, and the published large models."""
 
 from __future__ import annotations
 
@@ -12,14 +12,25 @@ from hypothesis import strategies as st
 from nnsize.architectures import count_config
 from nnsize.errors import SpecError
 
+FAMILIES = ["seamless_m4t", "seamless_m4t_v2"]
+CLASSES = {"seamless_m4t": "SeamlessM4TModel", "seamless_m4t_v2": "SeamlessM4Tv2Model"}
+
 
 @st.composite
 def config(draw: st.DrawFn, family: str = "seamless_m4t") -> dict[str, Any]:
     heads = draw(st.sampled_from([1, 2]))
     rates = draw(st.integers(1, 3))
     kernels = draw(st.lists(st.sampled_from([1, 3]), min_size=1, max_size=2))
+    v2 = {"position_embeddings_type": "relative_key", "char_vocab_size": draw(st.integers(4, 9)),
+          "left_max_position_embeddings": draw(st.integers(0, 3)),
+          "right_max_position_embeddings": draw(st.integers(0, 3)),
+          "t2u_variance_predictor_embed_dim": 4 * heads,
+          "t2u_variance_predictor_hidden_dim": draw(st.integers(2, 5)),
+          "t2u_variance_predictor_kernel_size": draw(st.sampled_from([1, 3]))} \
+        if family == "seamless_m4t_v2" else \
+        {"position_embeddings_type": draw(st.sampled_from(["relative", "rotary"]))}
     return {
-        "model_type": family, "architectures": ["SeamlessM4TModel"],
+        "model_type": family, "architectures": [CLASSES[family]], **v2,
         "vocab_size": draw(st.integers(8, 20)), "t2u_vocab_size": draw(st.integers(8, 20)),
         "hidden_size": 4 * heads, "encoder_layers": draw(st.integers(1, 2)),
         "encoder_ffn_dim": draw(st.integers(2, 6)), "encoder_attention_heads": heads,
@@ -30,7 +41,6 @@ def config(draw: st.DrawFn, family: str = "seamless_m4t") -> dict[str, Any]:
         "add_adapter": draw(st.booleans()), "num_adapter_layers": draw(st.integers(1, 2)),
         "adaptor_kernel_size": draw(st.integers(1, 3)), "adaptor_stride": 1,
         "feature_projection_input_dim": draw(st.integers(2, 6)),
-        "position_embeddings_type": draw(st.sampled_from(["relative", "rotary"])),
         "conv_depthwise_kernel_size": draw(st.sampled_from([1, 3])),
         "t2u_encoder_layers": draw(st.integers(1, 2)), "t2u_encoder_ffn_dim": 4,
         "t2u_decoder_layers": draw(st.integers(1, 2)), "t2u_decoder_ffn_dim": 4,
@@ -51,11 +61,12 @@ def config(draw: st.DrawFn, family: str = "seamless_m4t") -> dict[str, Any]:
         "t2u_decoder_start_token_id": 0}
 
 
-test_random_configs_match_transformers = random_configs_test(["seamless_m4t"], config, 8)
+test_random_configs_match_transformers = random_configs_test(FAMILIES, config, 8)
 
 
-def test_defaults_are_transformers_own() -> None:
-    assert_defaults_are_transformers_own("seamless_m4t")
+@pytest.mark.parametrize("family", FAMILIES)
+def test_defaults_are_transformers_own(family: str) -> None:
+    assert_defaults_are_transformers_own(family)
 
 
 def test_seamless_m4t_large() -> None:
@@ -69,13 +80,24 @@ def test_seamless_m4t_large() -> None:
     assert report.total_params // 10**8 == 23
 
 
+def test_seamless_m4t_v2_large() -> None:
+    # facebook/seamless-m4t-v2-large
+    # (https://huggingface.co/facebook/seamless-m4t-v2-large/blob/main/config.json) is
+    # transformers' default SeamlessM4Tv2Config; the Seamless paper (arXiv 2312.05187):
+    # SeamlessM4T v2, 2.3B parameters
+    report = compare({"model_type": "seamless_m4t_v2", "architectures": ["SeamlessM4Tv2Model"]})
+    assert report.total_params == 2_309_249_669
+    assert round(report.total_params, -8) == 2_300_000_000
+
+
 def test_an_unknown_position_kind_is_refused() -> None:
     with pytest.raises(SpecError, match="position_embeddings_type"):
         count_config({"model_type": "seamless_m4t", "position_embeddings_type": "alibi"})
 
 
-def test_saved_default_config() -> None:
-    # transformers' default config as save_pretrained writes it, every key (sub-configs too)
-    data = transformers.CONFIG_MAPPING["seamless_m4t"]().to_dict()
+@pytest.mark.parametrize("family", FAMILIES)
+def test_saved_default_config(family: str) -> None:
+    # transformers' default config as save_pretrained writes it, every key
+    data = transformers.CONFIG_MAPPING[family]().to_dict()
     data.pop("architectures", None)
-    compare({**data, "model_type": "seamless_m4t"})
+    compare({**data, "model_type": family})

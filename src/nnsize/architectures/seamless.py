@@ -1,5 +1,5 @@
-"""SeamlessM4T (v1), as transformers builds SeamlessM4TModel: speech and text in, text and speech
-out, from one config.
+"""SeamlessM4T (v1 and v2), as transformers builds SeamlessM4TModel and SeamlessM4Tv2Model:
+speech and text in, text and speech out, from one config.
 
     shared (the text embeddings) -> text_encoder (embed_tokens, layers.{i}, layer_norm)
     speech_encoder: feature_projection -> encoder.layers.{i} (Conformer: half-step FFN,
@@ -8,6 +8,11 @@ out, from one config.
     text_decoder (embed_tokens, layers.{i} with cross attention) -> lm_head
     t2u_model: a text-to-unit encoder-decoder (the t2u_* sizes) -> lm_head over units
     vocoder: a duration predictor, unit / speaker / language embeddings and a HiFi-GAN
+
+v2: the Conformer's attention has a table of relative distances (relative_key) and its
+convolution module a LayerNorm where v1 has a BatchNorm; the text-to-unit decoder is
+non-autoregressive: character embeddings, a duration predictor, and layers of self attention
+and two 7-wide convolutions (no cross attention, no FFN).
 
 The embeddings and LM heads are tied (tie_word_embeddings); positions are sinusoidal buffers.
 """
@@ -78,37 +83,44 @@ def _conformer_ffn(name: str, inter: int, h: int) -> list[Tensor]:
         linear(f"{name}.output_dense", h, inter, True)
 
 
-def _speech_attention(h: int, heads: int, relative: bool) -> list[Tensor]:
+def _speech_attention(h: int, heads: int, positions: str | None, distances: int = 0
+                      ) -> list[Tensor]:
     t = linear("self_attn.linear_q", h, h, True) + linear("self_attn.linear_k", h, h, True) + \
         linear("self_attn.linear_v", h, h, True) + linear("self_attn.linear_out", h, h, True)
-    if relative:  # linear_pos and two biases a head (Transformer-XL's u and v)
+    if positions == "relative":  # linear_pos and two biases a head (Transformer-XL's u and v)
         t += linear("self_attn.linear_pos", h, h) + [
             Tensor("self_attn.pos_bias_u", (heads, h // heads), "other"),
             Tensor("self_attn.pos_bias_v", (heads, h // heads), "other")]
+    if positions == "relative_key":  # left + right + 1 distances, head_size wide
+        t += embedding("self_attn.distance_embedding", distances, h // heads)
     return t
 
 
-def _speech_encoder(a: Assembly, c: Config, h: int) -> None:
+def _speech_encoder(a: Assembly, c: Config, h: int, v2: bool) -> None:
     p = "speech_encoder."
     inter, heads = c.int("speech_encoder_intermediate_size"), \
         c.int("speech_encoder_attention_heads")
     positions = c.value("position_embeddings_type")
-    if positions not in ("relative", "rotary"):
-        raise SpecError(f"{c.where}: position_embeddings_type must be 'relative' or 'rotary', "
-                        f"got {shown(positions)}")
+    known = ("relative_key",) if v2 else ("relative", "rotary")
+    if positions not in known:
+        raise SpecError(f"{c.where}: position_embeddings_type must be "
+                        f"{' or '.join(repr(k) for k in known)}, got {shown(positions)}")
+    distances = c.int("left_max_position_embeddings", least=0) + \
+        c.int("right_max_position_embeddings", least=0) + 1 if v2 else 0
     d, k = c.int("feature_projection_input_dim"), c.int("conv_depthwise_kernel_size")
     a.add("speech feature projection", "weight",
           norm(f"{p}feature_projection.layer_norm", d, True) +
           linear(f"{p}feature_projection.projection", h, d, True))
-    batch_norm = [t.prefixed("conv_module.batch_norm.") for t in BatchNorm1d(h).tensors()]
+    conv_norm = norm("conv_module.depthwise_layer_norm", h, True) if v2 else \
+        [t.prefixed("conv_module.batch_norm.") for t in BatchNorm1d(h).tensors()]
     a.stack(f"{p}encoder.layers.", c.int("speech_encoder_layers"), lambda i: {
         "mlp": norm("ffn1_layer_norm", h, True) + _conformer_ffn("ffn1", inter, h) +
         norm("ffn2_layer_norm", h, True) + _conformer_ffn("ffn2", inter, h),
         "attention": norm("self_attn_layer_norm", h, True) +
-        _speech_attention(h, heads, positions == "relative"),
+        _speech_attention(h, heads, positions, distances),
         "conv": norm("conv_module.layer_norm", h, True) + [
             Tensor("conv_module.pointwise_conv1.weight", (2 * h, h, 1), "weight"),
-            Tensor("conv_module.depthwise_conv.weight", (h, 1, k), "weight")] + batch_norm +
+            Tensor("conv_module.depthwise_conv.weight", (h, 1, k), "weight")] + conv_norm +
         [Tensor("conv_module.pointwise_conv2.weight", (h, h, 1), "weight")],
         "norms": norm("final_layer_norm", h, True)}, title="speech layers")
     a.add("speech final norm and FFN", "mlp", norm(f"{p}encoder.layer_norm", h, True) +
@@ -123,7 +135,7 @@ def _speech_encoder(a: Assembly, c: Config, h: int) -> None:
 
             return {"conv": norm("residual_layer_norm", h, True) + strided("residual_conv") +
                     norm("self_attn_layer_norm", h, True) + strided("self_attn_conv"),
-                    "attention": _speech_attention(h, heads, False),
+                    "attention": _speech_attention(h, heads, None),
                     "mlp": norm("ffn_layer_norm", h, True) + _conformer_ffn("ffn", inter, h)}
 
         a.stack(f"{p}adapter.layers.", c.int("num_adapter_layers"), adapter,
@@ -177,10 +189,43 @@ def _vocoder(a: Assembly, c: Config) -> None:
     a.add("vocoder HiFi-GAN", "weight", t)
 
 
+def _unit_decoder(a: Assembly, c: Config, p: str, h: int) -> None:
+    """v2's text-to-unit decoder: unit and character tables, two position scales, a duration
+    predictor (t2u_variance_predictor_*), layers of self attention and two convolutions."""
+    e, w = c.int("t2u_variance_predictor_embed_dim"), c.int("t2u_variance_predictor_hidden_dim")
+    k = c.int("t2u_variance_predictor_kernel_size")
+    d = f"{p}duration_predictor."
+    a.add("t2u decoder embeddings", "embedding",
+          embedding(f"{p}embed_tokens", c.int("t2u_vocab_size"), h) +
+          embedding(f"{p}embed_char", c.int("char_vocab_size"), h) +
+          [Tensor(f"{p}pos_emb_alpha_char", (1,), "other"),
+           Tensor(f"{p}pos_emb_alpha", (1,), "other"),
+           Tensor(f"{d}conv1.weight", (w, e, k), "weight"), Tensor(f"{d}conv1.bias", (w,), "bias")]
+          + norm(f"{d}ln1", w, True) +
+          [Tensor(f"{d}conv2.weight", (w, w, k), "weight"), Tensor(f"{d}conv2.bias", (w,), "bias")]
+          + norm(f"{d}ln2", w, True) + linear(f"{d}proj", 1, w, True))
+    a.stack(f"{p}layers.", c.int("t2u_decoder_layers"), lambda i: {
+        "attention": _attention("self_attn", h) + norm("self_attn_layer_norm", h, True),
+        "conv": [Tensor("conv1.weight", (h, h, 7), "weight"), Tensor("conv1.bias", (h,), "bias"),
+                 Tensor("conv2.weight", (h, h, 7), "weight"), Tensor("conv2.bias", (h,), "bias")]
+        + norm("conv_layer_norm", h, True)}, title="t2u decoder")
+    a.add("t2u decoder final norm", "norm", norm(f"{p}layer_norm", h, True))
+
+
+ALIASES = {"num_hidden_layers": "decoder_layers", "num_attention_heads": "decoder_attention_heads"}
+SEAMLESS_V2: dict[str, Any] = {
+    **SEAMLESS, "char_vocab_size": 10943, "position_embeddings_type": "relative_key",
+    "left_max_position_embeddings": 64, "right_max_position_embeddings": 8,
+    "t2u_variance_predictor_embed_dim": 1024, "t2u_variance_predictor_hidden_dim": 256,
+    "t2u_variance_predictor_kernel_size": 3}
+
+
 @register("seamless_m4t", SEAMLESS, causal=False, base_class="SeamlessM4TModel",
-          aliases={"num_hidden_layers": "decoder_layers",
-                   "num_attention_heads": "decoder_attention_heads"})
+          aliases=ALIASES)
+@register("seamless_m4t_v2", SEAMLESS_V2, causal=False, base_class="SeamlessM4Tv2Model",
+          aliases=ALIASES)
 def seamless_m4t(family: str, c: Config, name: str, base: bool) -> Assembly:
+    v2 = family == "seamless_m4t_v2"
     h, v = c.int("hidden_size"), c.int("vocab_size")
     tied = c.bool("tie_word_embeddings")
     a = Assembly(name)
@@ -192,7 +237,7 @@ def seamless_m4t(family: str, c: Config, name: str, base: bool) -> Assembly:
           [table("text_encoder.embed_tokens", v, "shared.weight")])
     _text_stack(a, "text_encoder.", c.int("encoder_layers"), c.int("encoder_ffn_dim"), h, False,
                 "text encoder")
-    _speech_encoder(a, c, h)
+    _speech_encoder(a, c, h, v2)
     a.add("text decoder embeddings", "embedding",
           [table("text_decoder.embed_tokens", v, "shared.weight")])
     _text_stack(a, "text_decoder.", c.int("decoder_layers"), c.int("decoder_ffn_dim"), h, True,
@@ -202,10 +247,13 @@ def seamless_m4t(family: str, c: Config, name: str, base: bool) -> Assembly:
     _text_stack(a, f"{t}model.encoder.", c.int("t2u_encoder_layers"),
                 c.int("t2u_encoder_ffn_dim"), h, False, "t2u encoder")
     units = c.int("t2u_vocab_size")
-    a.add("t2u decoder embeddings", "embedding",
-          embedding(f"{t}model.decoder.embed_tokens", units, h))
-    _text_stack(a, f"{t}model.decoder.", c.int("t2u_decoder_layers"),
-                c.int("t2u_decoder_ffn_dim"), h, True, "t2u decoder")
+    if v2:
+        _unit_decoder(a, c, f"{t}model.decoder.", h)
+    else:
+        a.add("t2u decoder embeddings", "embedding",
+              embedding(f"{t}model.decoder.embed_tokens", units, h))
+        _text_stack(a, f"{t}model.decoder.", c.int("t2u_decoder_layers"),
+                    c.int("t2u_decoder_ffn_dim"), h, True, "t2u decoder")
     a.add("t2u head", "head",
           [table(f"{t}lm_head", units, f"{t}model.decoder.embed_tokens.weight")])
     _vocoder(a, c)
