@@ -82,3 +82,10 @@ def test_ctc_needs_a_vocabulary() -> None:
     # transformers refuses ForCTC without vocab_size (its default is null)
     with pytest.raises(SpecError, match="vocab_size"):
         count_config({**W2V_BERT_2, "architectures": ["Wav2Vec2BertForCTC"]})
+
+
+def test_a_sequence_classifier_with_an_adapter_is_refused() -> None:
+    # transformers raises on Wav2Vec2BertForSequenceClassification with add_adapter
+    with pytest.raises(SpecError, match="add_adapter"):
+        count_config({**W2V_BERT_2, "add_adapter": True,
+                      "architectures": ["Wav2Vec2BertForSequenceClassification"]})

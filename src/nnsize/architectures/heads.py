@@ -238,6 +238,11 @@ def _more_kinds(c: Config, h: int, n: int) -> dict[str, Callable[[], list[Tensor
             norm("head.norm", h, c.bool("norm_bias")) + linear("classifier", labels, h, True)
 
     def projected() -> list[Tensor]:
+        if c.family == "wav2vec2-bert" and c.bool("add_adapter"):
+            from ..errors import SpecError
+
+            raise SpecError(f"{c.where}: add_adapter is true, which transformers' sequence "
+                            f"classifier refuses (it reads the encoder without its adapter)")
         proj = c.int("classifier_proj_size")
         layers = c.int("encoder_layers" if c.family == "whisper" else "num_hidden_layers")
         weights = [Tensor("layer_weights", (layers + 1,), "other")] \
