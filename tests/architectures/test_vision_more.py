@@ -71,6 +71,13 @@ def test_defaults_are_transformers_own(family: str) -> None:
 
 
 @pytest.mark.parametrize("family", FAMILIES)
+def test_aliases_are_transformers_attribute_map(family: str) -> None:
+    from nnsize.architectures import families
+
+    assert families()[family].aliases == transformers.CONFIG_MAPPING[family].attribute_map
+
+
+@pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("saved", [False, True], ids=["bare", "saved"])
 def test_transformers_default_config(family: str, saved: bool) -> None:
     # every size left out takes the config class's default, as transformers builds it; and the

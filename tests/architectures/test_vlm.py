@@ -102,6 +102,13 @@ def test_defaults_are_transformers_own(family: str) -> None:
 
 
 @pytest.mark.parametrize("family", sorted(set(CLASSES) - {"llava"}) + TOWERS)
+def test_aliases_are_transformers_attribute_map(family: str) -> None:
+    from nnsize.architectures import families
+
+    assert families()[family].aliases == transformers.CONFIG_MAPPING[family].attribute_map
+
+
+@pytest.mark.parametrize("family", sorted(set(CLASSES) - {"llava"}) + TOWERS)
 def test_saved_default_config(family: str) -> None:
     # transformers' default config, every key as save_pretrained writes it
     data = transformers.CONFIG_MAPPING[family]().to_dict()

@@ -166,7 +166,8 @@ def convnext(family: str, c: Config, name: str, base: bool) -> Assembly:
 @register("swin", {"image_size": 224, "patch_size": 4, "num_channels": 3, "embed_dim": 96,
                    "depths": (2, 2, 6, 2), "num_heads": (3, 6, 12, 24), "window_size": 7,
                    "mlp_ratio": 4.0, "qkv_bias": True, "use_absolute_embeddings": False},
-          causal=False, aliases={"num_attention_heads": "num_heads"}, base_class="SwinModel")
+          causal=False, aliases={"num_attention_heads": "num_heads",
+                                 "num_hidden_layers": "num_layers"}, base_class="SwinModel")
 def swin(family: str, c: Config, name: str, base: bool) -> Assembly:
     """Swin: stage s is embed_dim x 2^s wide; a window of w x w tokens attends with a table of
     (2w - 1)^2 relative positions per head; patch merging concatenates 2 x 2 neighbours (4d)
