@@ -101,3 +101,8 @@ def test_saved_default_config(family: str) -> None:
     data = transformers.CONFIG_MAPPING[family]().to_dict()
     data.pop("architectures", None)
     compare({**data, "model_type": family})
+
+
+def test_dilations_must_be_lists() -> None:
+    with pytest.raises(SpecError, match="resblock_dilation_sizes"):
+        count_config({"model_type": "seamless_m4t", "resblock_dilation_sizes": [1, 3, 5]})

@@ -184,3 +184,13 @@ def test_a_tower_left_out_is_refused() -> None:
 def test_an_unknown_norm_type_is_refused() -> None:
     with pytest.raises(SpecError, match="norm_type"):
         count_config({"model_type": "internvl_vision", "norm_type": "batch_norm"})
+
+
+@pytest.mark.parametrize("config", [
+    {"model_type": "internvl_vision", "patch_size": [0, 0]},
+    {"model_type": "paligemma", "text_config": {"model_type": []}, "vision_config": {}},
+])
+def test_bad_values_are_refused_by_name(config: dict[str, Any]) -> None:
+    # before, a division by zero and an unhashable model_type escaped as tracebacks
+    with pytest.raises(SpecError, match="patch_size|model_type"):
+        count_config(config)

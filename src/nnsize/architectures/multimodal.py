@@ -48,6 +48,8 @@ def _sub(c: Config, key: str, default_type: str) -> tuple[str, Config]:
     if not isinstance(data, dict):
         raise SpecError(f"{c.where}: {key} must be an object, got {data!r}")
     kind = data.get("model_type", default_type)
+    if not isinstance(kind, str):
+        raise SpecError(f"{c.where}: {key}.model_type must be a name, got {kind!r}")
     if kind == "pixtral":
         return kind, Config(data, kind, PIXTRAL, where=f"{c.where}: {key}")
     family = FAMILIES.get(kind)

@@ -46,10 +46,15 @@ SEAMLESS: dict[str, Any] = {
     "variance_predictor_kernel_size": 3, "tie_word_embeddings": True}
 
 
-def _sizes(c: Config, key: str) -> list[Any]:
+def _positive(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v > 0
+
+
+def _sizes(c: Config, key: str) -> list[int]:
     v = c.value(key)
-    if not isinstance(v, (list, tuple)):
-        raise SpecError(f"{c.where}: {key} must be a list, got {shown(v)}")
+    if not isinstance(v, (list, tuple)) or not all(_positive(x) for x in v):
+        raise SpecError(f"{c.where}: {key} must be a list of positive whole numbers, got "
+                        f"{shown(v)}")
     return list(v)
 
 
@@ -165,7 +170,11 @@ def _vocoder(a: Assembly, c: Config) -> None:
     ch = c.int("upsample_initial_channel")
     rates, kernels = _sizes(c, "upsample_rates"), _sizes(c, "upsample_kernel_sizes")
     res_kernels, dilations = _sizes(c, "resblock_kernel_sizes"), \
-        _sizes(c, "resblock_dilation_sizes")
+        c.value("resblock_dilation_sizes")
+    if not isinstance(dilations, (list, tuple)) or not all(
+            isinstance(d, (list, tuple)) and all(_positive(x) for x in d) for d in dilations):
+        raise SpecError(f"{c.where}: resblock_dilation_sizes must be a list of lists (the "
+                        f"dilations of each residual block), got {shown(dilations)}")
     t = [Tensor(f"{g}conv_pre.weight", (ch, u + lang + spkr, 7), "weight"),
          Tensor(f"{g}conv_pre.bias", (ch,), "bias")]
     block = 0
