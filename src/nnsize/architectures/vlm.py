@@ -19,7 +19,6 @@ per token is the language model's.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from ..errors import SpecError, shown
 from ..model import Tensor
@@ -32,17 +31,17 @@ from .traits import Traits
 from .vision import _vision_tower, conv, patches
 
 
-def _tower(c: Config, key: str, family: str, defaults: dict[str, Any]) -> Config:
-    """A sub-config of the family's own class (transformers fixes its model_type)."""
+def _tower(c: Config, key: str, family: str) -> Config:
+    """A sub-config of the registered family's own class (transformers fixes its model_type,
+    whatever the sub-config says)."""
     data = c.value(key, None)
     if data is None:
         raise SpecError(f"{c.where}: missing {key!r}; nnsize counts a {c.family} model from the "
                         f"{key} its config.json gives")
     if not isinstance(data, dict):
         raise SpecError(f"{c.where}: {key} must be an object, got {shown(data)}")
-    family_ = FAMILIES[family]
-    return Config(data, family, {**defaults, **family_.defaults}, family_.aliases,
-                  f"{c.where}: {key}")
+    registered = FAMILIES[family]
+    return Config(data, family, registered.defaults, registered.aliases, f"{c.where}: {key}")
 
 
 def _head(a: Assembly, c: Config, tc: Config, text: str) -> None:
@@ -120,7 +119,7 @@ def navit(family: str, c: Config, name: str, base: bool) -> Assembly:
 def _idefics3(family: str, c: Config, name: str, base: bool) -> Assembly:
     """The connector puts scale_factor^2 neighbouring patches side by side: one token of
     text width from hidden x s^2 values, no bias."""
-    vc = _tower(c, "vision_config", f"{family}_vision", NAVIT)
+    vc = _tower(c, "vision_config", f"{family}_vision")
     tc, text = _language_model(c, "llama", name)
     s = c.int("scale_factor")
     hv = vc.int("hidden_size")
@@ -194,7 +193,7 @@ def internvl_vision(family: str, c: Config, name: str, base: bool) -> Assembly:
 def internvl(family: str, c: Config, name: str, base: bool) -> Assembly:
     """The projector reads int(1 / downsample_ratio)^2 patches side by side (pixel shuffle):
     a LayerNorm there, then linear_1 to the text width and linear_2, both biased."""
-    vc = _tower(c, "vision_config", "internvl_vision", {})
+    vc = _tower(c, "vision_config", "internvl_vision")
     tc, text = _language_model(c, "qwen2", name)
     ratio = c.value("downsample_ratio")
     if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < ratio <= 1:
@@ -261,8 +260,8 @@ def glm4v_vision(family: str, c: Config, name: str, base: bool) -> Assembly:
 def glm4v(family: str, c: Config, name: str, base: bool) -> Assembly:
     """The vision model's merger ends in the text width (out_hidden_size): no projector of its
     own.  Image tokens: an image of image_size becomes (image / patch / merge)^2."""
-    vc = _tower(c, "vision_config", "glm4v_vision", {})
-    tc = _tower(c, "text_config", "glm4v_text", {})
+    vc = _tower(c, "vision_config", "glm4v_vision")
+    tc = _tower(c, "text_config", "glm4v_text")
     text = build_traits(GLM4V_TEXT, tc, name, True)
     vision = glm4v_vision("glm4v_vision", vc, name, True)
     side = vc.int("image_size") // vc.int("patch_size") // vc.int("spatial_merge_size")
