@@ -250,7 +250,8 @@ PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
                                          "intermediate_size": 4304, "num_attention_heads": 16,
                                          "num_hidden_layers": 27, "patch_size": 14}},
                       HF.format("HuggingFaceTB/SmolVLM2-2.2B-Instruct"), 22 * B // 10, B // 10),
-    # model card: InternVL3-1B, InternViT-300M-448px-V2_5 and Qwen2.5-0.5B
+    # model card: InternVL3-1B, InternViT-300M-448px-V2_5 and Qwen2.5-0.5B (its LM head its own:
+    # the original OpenGVLab/InternVL3-1B says tie_word_embeddings false; qkv biased, LayerNorms)
     "internvl3-1b": ({"model_type": "internvl",
                       "architectures": ["InternVLForConditionalGeneration"],
                       "downsample_ratio": 0.5, "image_seq_length": 256,
