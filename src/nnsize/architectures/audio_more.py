@@ -13,7 +13,7 @@ from ..errors import SpecError, shown
 from ..model import Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
-from .registry import register
+from .registry import CTC, SEQ, register
 
 POSITIONS = ("relative", "relative_key", "rotary", None)
 
@@ -47,7 +47,8 @@ def _attention(h: int, heads: int, positions: str | None, c: Config) -> list[Ten
     "use_intermediate_ffn_before_adapter": False, "output_hidden_size": None,
     "position_embeddings_type": "relative_key", "left_max_position_embeddings": 64,
     "right_max_position_embeddings": 8, "conv_depthwise_kernel_size": 31},
-    causal=False, base_class="Wav2Vec2BertModel")
+    causal=False, base_class="Wav2Vec2BertModel",
+    heads={CTC: ("wav2vec2_bert", "ctc"), SEQ: ("wav2vec2_bert", "projected classifier")})
 def wav2vec2_bert(family: str, c: Config, name: str, base: bool) -> Assembly:
     h, inter = c.int("hidden_size"), c.int("intermediate_size")
     heads, k = c.int("num_attention_heads"), c.int("conv_depthwise_kernel_size")

@@ -21,7 +21,7 @@ from ..errors import SpecError, shown
 from ..model import Tensor
 from .assembly import Assembly, Layer, linear, norm
 from .config import Config
-from .registry import register
+from .registry import IMAGE, TEACHER, register
 from .vision import _pair, conv, patches
 
 
@@ -59,7 +59,8 @@ VIT_SIZES: dict[str, Any] = {"hidden_size": 768, "num_hidden_layers": 12,
 
 
 @register("deit", {**VIT_SIZES, "qkv_bias": True, "pooler_output_size": None}, causal=False,
-          base_class="DeiTModel")
+          base_class="DeiTModel",
+          heads={IMAGE: ("deit", "classifier"), TEACHER: ("deit", "teacher")})
 def deit(family: str, c: Config, name: str, base: bool) -> Assembly:
     """DeiT: ViT with a second learned token (distillation), so patches + 2 positions."""
     h, inter = c.int("hidden_size"), c.int("intermediate_size")
@@ -81,7 +82,8 @@ def deit(family: str, c: Config, name: str, base: bool) -> Assembly:
                    "use_absolute_position_embeddings": False,
                    "use_relative_position_bias": False,
                    "use_shared_relative_position_bias": False, "layer_scale_init_value": 0.1,
-                   "use_mean_pooling": True}, causal=False, base_class="BeitModel")
+                   "use_mean_pooling": True}, causal=False, base_class="BeitModel",
+          heads={IMAGE: ("beit", "pooled classifier")})
 def beit(family: str, c: Config, name: str, base: bool) -> Assembly:
     """BEiT: a relative position table of (2 Wh - 1)(2 Ww - 1) + 3 entries (the class token's
     three) per head, shared or in each layer; query and value biased, key not."""
@@ -128,7 +130,8 @@ def beit(family: str, c: Config, name: str, base: bool) -> Assembly:
 @register("convnext", {"num_channels": 3, "patch_size": 4, "num_stages": 4,
                        "hidden_sizes": (96, 192, 384, 768), "depths": (3, 3, 9, 3),
                        "layer_scale_init_value": 1e-6, "image_size": 224}, causal=False,
-          aliases={"num_hidden_layers": "num_stages"}, base_class="ConvNextModel")
+          aliases={"num_hidden_layers": "num_stages"}, base_class="ConvNextModel",
+          heads={IMAGE: ("convnext", "classifier")})
 def convnext(family: str, c: Config, name: str, base: bool) -> Assembly:
     stages = c.int("num_stages")
     widths, depths = _sizes(c, "hidden_sizes", stages), _sizes(c, "depths", stages)
@@ -167,7 +170,8 @@ def convnext(family: str, c: Config, name: str, base: bool) -> Assembly:
                    "depths": (2, 2, 6, 2), "num_heads": (3, 6, 12, 24), "window_size": 7,
                    "mlp_ratio": 4.0, "qkv_bias": True, "use_absolute_embeddings": False},
           causal=False, aliases={"num_attention_heads": "num_heads",
-                                 "num_hidden_layers": "num_layers"}, base_class="SwinModel")
+                                 "num_hidden_layers": "num_layers"}, base_class="SwinModel",
+          heads={IMAGE: ("swin", "classifier")})
 def swin(family: str, c: Config, name: str, base: bool) -> Assembly:
     """Swin: stage s is embed_dim x 2^s wide; a window of w x w tokens attends with a table of
     (2w - 1)^2 relative positions per head; patch merging concatenates 2 x 2 neighbours (4d)

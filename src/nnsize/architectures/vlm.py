@@ -105,8 +105,10 @@ NAVIT = {"hidden_size": 1152, "intermediate_size": 3072, "num_hidden_layers": 12
          "num_attention_heads": 16, "num_channels": 3, "image_size": 224, "patch_size": 32}
 
 
-@register("idefics3_vision", NAVIT, causal=False, base_class="Idefics3VisionTransformer")
-@register("smolvlm_vision", NAVIT, causal=False, base_class="SmolVLMVisionTransformer")
+@register("idefics3_vision", NAVIT, causal=False, base_class="Idefics3VisionTransformer",
+          prefix="Idefics3Vision")
+@register("smolvlm_vision", NAVIT, causal=False, base_class="SmolVLMVisionTransformer",
+          prefix="SmolVLMVision")
 def navit(family: str, c: Config, name: str, base: bool) -> Assembly:
     """SigLIP's vision tower (patch conv with a bias, one position per patch), without its
     attention-pooling head."""
