@@ -270,7 +270,8 @@ PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
                                             "num_attention_heads": 16, "num_hidden_layers": 27,
                                             "patch_size": 14}},
                          HF.format("HuggingFaceTB/SmolVLM-Instruct"), 2 * B, B),
-    # the model's name: SmolVLM2 2.2B (2,246,784,880 here; with a tied LM head it would be 2.1B).
+    # the model's name, SmolVLM2 2.2B, and the SmolVLM paper (arXiv 2504.05299): SmolVLM-2.2B,
+    # SigLIP-SO400M and SmolLM2-1.7B (2,246,784,880 here; with a tied LM head it would be 2.1B).
     # Values from SmolVLM-Instruct's (the same SmolLM2-1.7B and SigLIP towers, above) and the
     # SmolVLM2 family's 49,280-token vocabulary (the 256M and 500M configs), not checked
     # against the published file
