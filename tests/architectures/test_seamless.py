@@ -72,9 +72,12 @@ def test_defaults_are_transformers_own(family: str) -> None:
 def test_seamless_m4t_large() -> None:
     # facebook/hf-seamless-m4t-large
     # (https://huggingface.co/facebook/hf-seamless-m4t-large/blob/main/config.json) is
-    # transformers' default SeamlessM4TConfig: the paper (arXiv 2308.11596) calls it
-    # SeamlessM4T-Large, 2.3B parameters; transformers builds 2,359,990,658 (its vocoder and
-    # text-to-unit model included)
+    # transformers' default SeamlessM4TConfig: its conversion script,
+    # src/transformers/models/seamless_m4t/convert_fairseq2_to_hf.py, builds the large model's
+    # config as SeamlessM4TConfig() (the medium one with overrides; the class docstring's
+    # "similar to facebook/hf-seamless-m4t-medium" notwithstanding).  The paper (arXiv
+    # 2308.11596) calls it SeamlessM4T-Large, 2.3B parameters; transformers builds 2,359,990,658
+    # (its vocoder and text-to-unit model included)
     report = compare({"model_type": "seamless_m4t", "architectures": ["SeamlessM4TModel"]})
     assert report.total_params == 2_359_990_658
     assert report.total_params // 10**8 == 23
@@ -83,8 +86,10 @@ def test_seamless_m4t_large() -> None:
 def test_seamless_m4t_v2_large() -> None:
     # facebook/seamless-m4t-v2-large
     # (https://huggingface.co/facebook/seamless-m4t-v2-large/blob/main/config.json) is
-    # transformers' default SeamlessM4Tv2Config; the Seamless paper (arXiv 2312.05187):
-    # SeamlessM4T v2, 2.3B parameters
+    # transformers' default SeamlessM4Tv2Config: its conversion script,
+    # src/transformers/models/seamless_m4t_v2/convert_fairseq2_to_hf.py, builds the config as
+    # SeamlessM4Tv2Config().  The Seamless paper (arXiv 2312.05187): SeamlessM4T v2, 2.3B
+    # parameters
     report = compare({"model_type": "seamless_m4t_v2", "architectures": ["SeamlessM4Tv2Model"]})
     assert report.total_params == 2_309_249_669
     assert round(report.total_params, -8) == 2_300_000_000

@@ -118,7 +118,18 @@ def test_saved_default_config(family: str) -> None:
 
 HF = "https://huggingface.co/{}/blob/main/config.json"
 # Published configs without a count their publisher states (published.py holds those with one):
-# the keys that change the count, compared with transformers
+# the keys that change the count, compared with transformers.
+# pixtral-12b: its text_config checked against the Pixtral-12B MistralConfig written out in
+# transformers' src/transformers/models/pixtral/convert_pixtral_weights_to_hf.py (5,120 / head_dim
+# 128 / 14,336 / 32 heads / 40 layers / 8 KV heads / 131,072 tokens, no sliding window, untied),
+# the script that wrote this file; its vision_config comes from the original params.json and is
+# PixtralVisionConfig's defaults: values from memory, not checked against the published file.
+# GLM-4.1V-9B-Thinking (now zai-org/GLM-4.1V-9B-Thinking): checked against the table a public
+# "Transformers family audit: glm4v" (DinoML) copies from that repository's raw config.json:
+# text 4,096 / 40 layers / 32 heads / 2 KV heads / 13,696 / 151,552 tokens,
+# tie_word_embeddings false; vision 1,536 / depth 24 / 12 heads / 13,696 / out 4,096 / patch
+# 14 / temporal patch 2 / merge 2.  image_size 336 (Glm4vVisionConfig's default, which sets
+# the position table) is not in that table: not checked against the published file.
 PUBLISHED_HERE: dict[str, tuple[dict[str, Any], str]] = {
     "mistral-community/pixtral-12b": ({
         "model_type": "llava", "architectures": ["LlavaForConditionalGeneration"],
