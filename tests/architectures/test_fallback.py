@@ -18,23 +18,24 @@ from nnsize.architectures.config import Config
 from nnsize.errors import SpecError
 
 # model types nnsize has no builder for (issue 14 made mamba, vit, whisper, mpnet, gemma3,
-# albert and bart native; their peers here are still counted through transformers)
+# albert and bart native, issue 20 deit and paligemma; their peers here are still counted
+# through transformers)
 TINY: dict[str, dict[str, Any]] = {
     "rwkv": {"hidden_size": 16, "num_hidden_layers": 2, "vocab_size": 32,
              "attention_hidden_size": 16, "intermediate_size": 32, "context_length": 16},
-    "deit": {"hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 2,
+    "vit_msn": {"hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 2,
              "intermediate_size": 8, "image_size": 8, "patch_size": 4},
     "ibert": {"hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 2,
               "intermediate_size": 8, "vocab_size": 32, "pad_token_id": 0, "bos_token_id": 0,
               "eos_token_id": 0},
-    "paligemma": {"text_config": {"model_type": "gemma", "hidden_size": 16,
-                                  "num_hidden_layers": 2, "num_attention_heads": 2,
-                                  "num_key_value_heads": 1, "head_dim": 8,
-                                  "intermediate_size": 8, "vocab_size": 300},
-                  "vision_config": {"hidden_size": 16, "num_hidden_layers": 1,
-                                    "num_attention_heads": 2, "intermediate_size": 8,
-                                    "image_size": 16, "patch_size": 4, "projection_dim": 16},
-                  "projection_dim": 16, "image_token_index": 5},
+    "llava_next": {"text_config": {"model_type": "llama", "hidden_size": 16,
+                                   "num_hidden_layers": 2, "num_attention_heads": 2,
+                                   "num_key_value_heads": 1, "intermediate_size": 8,
+                                   "vocab_size": 300},
+                   "vision_config": {"model_type": "clip_vision_model", "hidden_size": 16,
+                                     "num_hidden_layers": 1, "num_attention_heads": 2,
+                                     "intermediate_size": 8, "image_size": 16, "patch_size": 4},
+                   "image_token_index": 5},
     # DeBERTa (v1) keeps one fused in_proj; MVP ties three embeddings as BART does
     "deberta": {"hidden_size": 16, "num_hidden_layers": 3, "num_attention_heads": 2,
                 "intermediate_size": 8, "vocab_size": 32, "pad_token_id": 0,
@@ -46,8 +47,8 @@ TINY: dict[str, dict[str, Any]] = {
             "forced_eos_token_id": 0},
 }
 CLASSES = {"rwkv": "RwkvForCausalLM", "deberta": "DebertaForMaskedLM",
-           "mvp": "MvpForConditionalGeneration", "deit": "DeiTForImageClassification",
-           "ibert": "IBertForMaskedLM", "paligemma": "PaliGemmaForConditionalGeneration"}
+           "mvp": "MvpForConditionalGeneration", "vit_msn": "ViTMSNForImageClassification",
+           "ibert": "IBertForMaskedLM", "llava_next": "LlavaNextForConditionalGeneration"}
 
 
 @pytest.mark.parametrize("model_type", sorted(TINY))
@@ -82,9 +83,9 @@ def test_without_transformers_one_line_says_how_to_get_it(monkeypatch: pytest.Mo
     with pytest.raises(SpecError, match=r"'rwkv' is not supported.* by nnsize's builders .*"
                                         r"pip install 'nnsize\[transformers\]'"):
         count_config({"model_type": "rwkv"})
-    with pytest.raises(SpecError, match=r"'paligemma' is a multimodal model \(text_config, "
+    with pytest.raises(SpecError, match=r"'llava_next' is a multimodal model \(text_config, "
                                         r"vision_config\)"):
-        count_config({"model_type": "paligemma", "text_config": {}, "vision_config": {}})
+        count_config({"model_type": "llava_next", "text_config": {}, "vision_config": {}})
 
 
 def test_a_repo_s_own_code_is_never_run() -> None:
@@ -101,7 +102,7 @@ def test_huge_layer_counts_are_refused_before_building() -> None:
                                         "build that many modules"):
         count_config({"model_type": "rwkv", "num_hidden_layers": 10**9})
     with pytest.raises(SpecError, match="text_config.num_hidden_layers"):
-        count_config({"model_type": "paligemma", "text_config": {"num_hidden_layers": 10**6},
+        count_config({"model_type": "llava_next", "text_config": {"num_hidden_layers": 10**6},
                       "vision_config": {}})
 
 

@@ -18,6 +18,8 @@
                                    ELECTRA's discriminator (hidden x hidden, then 1 x hidden)
     ...ForCausalLM of BART-shaped  the decoder alone (model.decoder, its own embed_tokens) and
     encoder-decoders and Whisper   lm_head (proj_out), tied to the decoder's embed_tokens
+    DeiTForImageClassification-   DeiT's cls_classifier and distillation_classifier, each
+    WithTeacher                    labels x hidden, biased (TEACHER in registry.py)
 
 The base model sits under an attribute whose name varies by class (LlamaForSequenceClassification
 keeps it in 'model', LlamaForQuestionAnswering in 'transformer'): each family's registration says
@@ -143,9 +145,18 @@ def build_head(family: str, c: Config, base: Assembly, arch: str, n_labels: int,
 
 
 def _width(family: str, c: Config) -> int:
-    """The width the head reads: the hidden size, or the vision tower's for CLIP and SigLIP."""
+    """The width the head reads: the hidden size, the last stage's for ConvNeXt and Swin, the
+    adapter's output for Wav2Vec2-BERT, or the vision tower's for CLIP and SigLIP."""
     if family == "opt":
         return c.int("word_embed_proj_dim", None) or c.int("hidden_size")
+    if family in ("convnext", "swin"):
+        from .vision_more import width
+
+        return width(family, c)
+    if family == "wav2vec2-bert":  # after an adapter, its output_hidden_size
+        from .audio_more import width as audio_width
+
+        return audio_width(c)
     if "d_model" in c.data or "hidden_size" not in c.data and "d_model" in c.defaults:
         return c.int("d_model")  # T5, the BART-shaped families, Whisper, MPT
     if family in ("clip", "siglip"):
@@ -176,6 +187,9 @@ def _more_kinds(c: Config, h: int, n: int) -> dict[str, Callable[[], list[Tensor
             norm("head.norm", h, c.bool("norm_bias")) + linear("classifier", labels, h, True)
 
     def projected() -> list[Tensor]:
+        if c.family == "wav2vec2-bert" and c.bool("add_adapter"):
+            raise SpecError(f"{c.where}: add_adapter is true, which transformers' sequence "
+                            f"classifier refuses (it reads the encoder without its adapter)")
         proj = c.int("classifier_proj_size")
         layers = c.int("encoder_layers" if c.family == "whisper" else "num_hidden_layers")
         weights = [Tensor("layer_weights", (layers + 1,), "other")] \
@@ -191,6 +205,8 @@ def _more_kinds(c: Config, h: int, n: int) -> dict[str, Callable[[], list[Tensor
         linear("classifier", 1, h, True),
         "class and mean classifier": lambda: linear("classifier", n, 2 * h, True),
         "vision classifier": lambda: linear("classifier", n, h, True),
+        "teacher": lambda: linear("cls_classifier", n, h, True) +
+        linear("distillation_classifier", n, h, True),
         "ctc": lambda: linear("lm_head", c.int("vocab_size"), h, True),
         "projected classifier": projected,
         "encoder projected classifier": projected,

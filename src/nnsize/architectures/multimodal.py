@@ -27,6 +27,8 @@ NESTED: dict[str, dict[str, Any]] = {
               "num_hidden_layers": 32, "num_attention_heads": 32},
     "mistral": {"vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 14336,
                 "num_hidden_layers": 32, "num_attention_heads": 32},
+    "gemma": {"vocab_size": 256000, "hidden_size": 3072, "intermediate_size": 24576,
+              "num_hidden_layers": 28, "num_attention_heads": 16},
     "gemma3_text": {"vocab_size": 262208, "hidden_size": 2304, "intermediate_size": 9216,
                     "num_hidden_layers": 26, "num_attention_heads": 8},
     "qwen2": {"vocab_size": 151936, "hidden_size": 4096, "intermediate_size": 22016,
@@ -46,6 +48,8 @@ def _sub(c: Config, key: str, default_type: str) -> tuple[str, Config]:
     if not isinstance(data, dict):
         raise SpecError(f"{c.where}: {key} must be an object, got {data!r}")
     kind = data.get("model_type", default_type)
+    if not isinstance(kind, str):
+        raise SpecError(f"{c.where}: {key}.model_type must be a name, got {kind!r}")
     if kind == "pixtral":
         return kind, Config(data, kind, PIXTRAL, where=f"{c.where}: {key}")
     family = FAMILIES.get(kind)
@@ -101,7 +105,7 @@ def image_tokens(family: str, c: Config, vc: Config) -> int:
         s = c.int("spatial_merge_size")
         return n // (s * s)
     full = c.value("vision_feature_select_strategy", "default") == "full"
-    return n + 1 if full else n
+    return n + 1 if full and vc.family != "pixtral" else n  # Pixtral has no class token
 
 
 def _feature_layers(c: Config) -> int:
@@ -142,7 +146,9 @@ def _build(family: str, c: Config, name: str, base: bool) -> Assembly:
         a.decoder = replace(text.decoder, image_tokens=image_tokens(family, c, vc))
     if not base:
         v = tc.int("vocab_size")
-        tied = c.bool("tie_word_embeddings")
+        # LLaVA's config class takes a tie saved in text_config (older saves) when its own is off
+        tied = c.bool("tie_word_embeddings") or (
+            family == "llava" and tc.bool("tie_word_embeddings", False))
         head = Tensor("lm_head.weight", (v, ht), "embedding",
                       shared_with="model.language_model.embed_tokens.weight") if tied else \
             Tensor("lm_head.weight", (v, ht), "weight")

@@ -25,6 +25,7 @@ SEQ, TOKEN, QA, MC = ("ForSequenceClassification", "ForTokenClassification",
                       "ForQuestionAnswering", "ForMultipleChoice")
 IMAGE, CTC, AUDIO = "ForImageClassification", "ForCTC", "ForAudioClassification"
 PRETRAINING, NSP, CAUSAL = "ForPreTraining", "ForNextSentencePrediction", "ForCausalLM"
+TEACHER = "ForImageClassificationWithTeacher"  # DeiT's, with a distillation classifier
 # the language-model classes' suffixes (the builder's model with base=False)
 LM_SUFFIXES = ("ForCausalLM", "LMHeadModel", "ForMaskedLM", "ForConditionalGeneration",
                "MTModel")

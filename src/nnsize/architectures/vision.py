@@ -21,7 +21,8 @@ from .registry import IMAGE, register
 
 def _pair(c: Config, key: str) -> tuple[int, int]:
     v = c.value(key)
-    if isinstance(v, list) and len(v) == 2 and all(isinstance(x, int) for x in v):
+    if isinstance(v, (list, tuple)) and len(v) == 2 and \
+            all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in v):
         return v[0], v[1]
     n = c.int(key)
     return n, n
