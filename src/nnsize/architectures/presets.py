@@ -25,6 +25,11 @@ RECONSTRUCTED = ""  # no copy of the published file was found to read: its value
 # mlc-llm keeps copies of published config.json files; these are the ones read unaltered
 MLC = ("https://github.com/mlc-ai/mlc-llm/blob/79d603f085f50500e9509fa01785ffa7ecfaaa93/"
        "python/mlc_llm/model/model_preset.py, MODEL_PRESETS[{!r}]")
+# NVIDIA's aiconfigurator keeps published config.json files unaltered, one file a model
+AIC = ("https://github.com/ai-dynamo/aiconfigurator/blob/095f58a51c4ca8e61b66ec108d86f223f8d559ce/"
+       "aic-core/src/aiconfigurator_core/model_configs/{}_config.json")
+AIC_2025 = ("https://github.com/ai-dynamo/aiconfigurator/blob/f577ab8432dfc9970fea27853a24861a6d3076cf/"
+            "src/aiconfigurator/model_configs/meta-llama--Llama-3.3-70B-Instruct_config.json")
 ABRIDGED = ", abridged there (of the keys transformers reads, only defaults are left out)"
 
 # name: (what it is, the Hugging Face repository whose config.json it is, where the copy in
@@ -35,13 +40,15 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "llama-2-70b": ("Llama 2 70B", "meta-llama/Llama-2-70b-hf", RECONSTRUCTED),
     "llama-3-8b": ("Llama 3 8B", "meta-llama/Meta-Llama-3-8B", RECONSTRUCTED),
     "llama-3-70b": ("Llama 3 70B", "meta-llama/Meta-Llama-3-70B", RECONSTRUCTED),
-    "llama-3.1-8b": ("Llama 3.1 8B", "meta-llama/Llama-3.1-8B-Instruct", MLC.format("llama3_1_8b")),
-    "llama-3.1-70b": ("Llama 3.1 70B", "meta-llama/Llama-3.1-70B-Instruct",
-                     MLC.format("llama3_1_70b")),
-    "llama-3.1-405b": ("Llama 3.1 405B", "meta-llama/Llama-3.1-405B", RECONSTRUCTED),
+    "llama-3.1-8b": ("Llama 3.1 8B", "meta-llama/Llama-3.1-8B",
+                    AIC.format("meta-llama--Meta-Llama-3.1-8B")),
+    "llama-3.1-70b": ("Llama 3.1 70B", "meta-llama/Llama-3.1-70B",
+                     AIC.format("meta-llama--Meta-Llama-3.1-70B")),
+    "llama-3.1-405b": ("Llama 3.1 405B", "meta-llama/Llama-3.1-405B",
+                      AIC.format("meta-llama--Meta-Llama-3.1-405B")),
     "llama-3.2-1b": ("Llama 3.2 1B", "meta-llama/Llama-3.2-1B-Instruct", MLC.format("llama3_2_1b")),
     "llama-3.2-3b": ("Llama 3.2 3B", "meta-llama/Llama-3.2-3B-Instruct", MLC.format("llama3_2_3b")),
-    "llama-3.3-70b": ("Llama 3.3 70B Instruct", "meta-llama/Llama-3.3-70B-Instruct", RECONSTRUCTED),
+    "llama-3.3-70b": ("Llama 3.3 70B Instruct", "meta-llama/Llama-3.3-70B-Instruct", AIC_2025),
     "tinyllama-1.1b": ("TinyLlama 1.1B", "TinyLlama/TinyLlama-1.1B-Chat-v1.0",
                       MLC.format("tinyllama_1b_chat_v1.0")),
     "smollm2-135m": ("SmolLM2 135M", "HuggingFaceTB/SmolLM2-135M-Instruct",
@@ -51,8 +58,9 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "smollm2-1.7b": ("SmolLM2 1.7B", "HuggingFaceTB/SmolLM2-1.7B", RECONSTRUCTED),
     "mistral-7b": ("Mistral 7B", "mistralai/Mistral-7B-v0.1", RECONSTRUCTED),
     "mixtral-8x7b": ("Mixtral 8x7B", "mistralai/Mixtral-8x7B-v0.1",
-                    MLC.format("Mixtral-8x7B-v0.1")),
-    "mixtral-8x22b": ("Mixtral 8x22B", "mistralai/Mixtral-8x22B-v0.1", RECONSTRUCTED),
+                    AIC.format("mistralai--Mixtral-8x7B-v0.1")),
+    "mixtral-8x22b": ("Mixtral 8x22B", "mistralai/Mixtral-8x22B-v0.1",
+                     AIC.format("mistralai--Mixtral-8x22B-v0.1")),
     "qwen2.5-0.5b": ("Qwen2.5 0.5B", "Qwen/Qwen2.5-0.5B", RECONSTRUCTED),
     "qwen2.5-1.5b": ("Qwen2.5 1.5B", "Qwen/Qwen2.5-1.5B", RECONSTRUCTED),
     "qwen2.5-3b": ("Qwen2.5 3B", "Qwen/Qwen2.5-3B-Instruct", MLC.format("qwen2.5_3b")),
@@ -60,15 +68,16 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "qwen2.5-14b": ("Qwen2.5 14B", "Qwen/Qwen2.5-14B", RECONSTRUCTED),
     "qwen2.5-32b": ("Qwen2.5 32B", "Qwen/Qwen2.5-32B", RECONSTRUCTED),
     "qwen2.5-72b": ("Qwen2.5 72B", "Qwen/Qwen2.5-72B", RECONSTRUCTED),
-    "qwen3-0.6b": ("Qwen3 0.6B", "Qwen/Qwen3-0.6B", MLC.format("qwen3_0.6b")),
-    "qwen3-1.7b": ("Qwen3 1.7B", "Qwen/Qwen3-1.7B", MLC.format("qwen3_1.7b")),
+    "qwen3-0.6b": ("Qwen3 0.6B", "Qwen/Qwen3-0.6B", AIC.format("Qwen--Qwen3-0.6B")),
+    "qwen3-1.7b": ("Qwen3 1.7B", "Qwen/Qwen3-1.7B", AIC.format("Qwen--Qwen3-1.7B")),
     "qwen3-4b": ("Qwen3 4B", "Qwen/Qwen3-4B", RECONSTRUCTED),
-    "qwen3-8b": ("Qwen3 8B", "Qwen/Qwen3-8B", RECONSTRUCTED),
+    "qwen3-8b": ("Qwen3 8B", "Qwen/Qwen3-8B", AIC.format("Qwen--Qwen3-8B")),
     "qwen3-14b": ("Qwen3 14B", "Qwen/Qwen3-14B", RECONSTRUCTED),
-    "qwen3-32b": ("Qwen3 32B", "Qwen/Qwen3-32B", RECONSTRUCTED),
-    "qwen3-30b-a3b": ("Qwen3 30B-A3B (mixture of experts)", "Qwen/Qwen3-30B-A3B", RECONSTRUCTED),
+    "qwen3-32b": ("Qwen3 32B", "Qwen/Qwen3-32B", AIC.format("Qwen--Qwen3-32B")),
+    "qwen3-30b-a3b": ("Qwen3 30B-A3B (mixture of experts)", "Qwen/Qwen3-30B-A3B",
+                     AIC.format("Qwen--Qwen3-30B-A3B")),
     "qwen3-235b-a22b": ("Qwen3 235B-A22B (mixture of experts)", "Qwen/Qwen3-235B-A22B",
-                       RECONSTRUCTED),
+                       AIC.format("Qwen--Qwen3-235B-A22B")),
     "qwen1.5-moe-a2.7b": ("Qwen1.5 MoE A2.7B (mixture of experts)", "Qwen/Qwen1.5-MoE-A2.7B-Chat",
                          MLC.format("qwen2moe")),
     "gemma-2b": ("Gemma 2B", "google/gemma-2b", MLC.format("gemma_2b")),
@@ -92,7 +101,7 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "olmo-2-13b": ("OLMo 2 13B", "allenai/OLMo-2-1124-13B",
                    MLC.format("olmo2_13b") + ABRIDGED),
     "deepseek-v3": ("DeepSeek-V3 (mixture of experts, latent attention; without the MTP layer)",
-                   "deepseek-ai/DeepSeek-V3", RECONSTRUCTED),
+                   "deepseek-ai/DeepSeek-V3", AIC.format("deepseek-ai--DeepSeek-V3")),
     "deepseek-v2-lite": ("DeepSeek-V2-Lite", "deepseek-ai/DeepSeek-V2-Lite", RECONSTRUCTED),
     "falcon-7b": ("Falcon 7B", "tiiuae/falcon-7b", RECONSTRUCTED),
     "falcon-40b": ("Falcon 40B", "tiiuae/falcon-40b", RECONSTRUCTED),
@@ -111,7 +120,8 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
                        "distilbert/distilbert-base-uncased", RECONSTRUCTED),
     "t5-small": ("T5 small", "google-t5/t5-small", RECONSTRUCTED),
     "t5-base": ("T5 base", "google-t5/t5-base", RECONSTRUCTED),
-    "gpt-oss-20b": ("gpt-oss 20B (mixture of experts)", "openai/gpt-oss-20b", RECONSTRUCTED),
+    "gpt-oss-20b": ("gpt-oss 20B (mixture of experts)", "openai/gpt-oss-20b",
+                   AIC.format("openai--gpt-oss-20b")),
     "olmoe-1b-7b": ("OLMoE 1B-7B (mixture of experts)", "allenai/OLMoE-1B-7B-0924", RECONSTRUCTED),
     "smollm3-3b": ("SmolLM3 3B", "HuggingFaceTB/SmolLM3-3B", RECONSTRUCTED),
     "stablelm-2-1.6b": ("StableLM 2 1.6B", "stabilityai/stablelm-2-zephyr-1_6b",
