@@ -30,6 +30,9 @@ AIC = ("https://github.com/ai-dynamo/aiconfigurator/blob/095f58a51c4ca8e61b66ec1
        "aic-core/src/aiconfigurator_core/model_configs/{}_config.json")
 AIC_2025 = ("https://github.com/ai-dynamo/aiconfigurator/blob/f577ab8432dfc9970fea27853a24861a6d3076cf/"
             "src/aiconfigurator/model_configs/meta-llama--Llama-3.3-70B-Instruct_config.json")
+# a profiling study's list of the published files it ran, each under the model's name
+PROF = ("https://github.com/citsjtu2020/LLM-Prof/blob/8434c8d19c396b2f95d92a67845a7c0a0e0dd512/"
+        "sglang/Model_Config.md, under {}")
 ABRIDGED = ", abridged there (of the keys transformers reads, only defaults are left out)"
 
 # name: (what it is, the Hugging Face repository whose config.json it is, where the copy in
@@ -47,7 +50,7 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "llama-3.1-405b": ("Llama 3.1 405B", "meta-llama/Llama-3.1-405B",
                       AIC.format("meta-llama--Meta-Llama-3.1-405B")),
     "llama-3.2-1b": ("Llama 3.2 1B", "meta-llama/Llama-3.2-1B-Instruct", MLC.format("llama3_2_1b")),
-    "llama-3.2-3b": ("Llama 3.2 3B", "meta-llama/Llama-3.2-3B-Instruct", MLC.format("llama3_2_3b")),
+    "llama-3.2-3b": ("Llama 3.2 3B", "meta-llama/Llama-3.2-3B", PROF.format("Llama-3.2-3B")),
     "llama-3.3-70b": ("Llama 3.3 70B Instruct", "meta-llama/Llama-3.3-70B-Instruct", AIC_2025),
     "tinyllama-1.1b": ("TinyLlama 1.1B", "TinyLlama/TinyLlama-1.1B-Chat-v1.0",
                       MLC.format("tinyllama_1b_chat_v1.0")),
@@ -63,16 +66,16 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
                      AIC.format("mistralai--Mixtral-8x22B-v0.1")),
     "qwen2.5-0.5b": ("Qwen2.5 0.5B", "Qwen/Qwen2.5-0.5B", RECONSTRUCTED),
     "qwen2.5-1.5b": ("Qwen2.5 1.5B", "Qwen/Qwen2.5-1.5B", RECONSTRUCTED),
-    "qwen2.5-3b": ("Qwen2.5 3B", "Qwen/Qwen2.5-3B-Instruct", MLC.format("qwen2.5_3b")),
-    "qwen2.5-7b": ("Qwen2.5 7B", "Qwen/Qwen2.5-7B", RECONSTRUCTED),
-    "qwen2.5-14b": ("Qwen2.5 14B", "Qwen/Qwen2.5-14B", RECONSTRUCTED),
-    "qwen2.5-32b": ("Qwen2.5 32B", "Qwen/Qwen2.5-32B", RECONSTRUCTED),
+    "qwen2.5-3b": ("Qwen2.5 3B", "Qwen/Qwen2.5-3B", PROF.format("Qwen2.5-3B")),
+    "qwen2.5-7b": ("Qwen2.5 7B", "Qwen/Qwen2.5-7B", PROF.format("Qwen2.5-7B")),
+    "qwen2.5-14b": ("Qwen2.5 14B", "Qwen/Qwen2.5-14B", PROF.format("Qwen2.5-14B")),
+    "qwen2.5-32b": ("Qwen2.5 32B", "Qwen/Qwen2.5-32B", PROF.format("Qwen2.5-32B")),
     "qwen2.5-72b": ("Qwen2.5 72B", "Qwen/Qwen2.5-72B", RECONSTRUCTED),
     "qwen3-0.6b": ("Qwen3 0.6B", "Qwen/Qwen3-0.6B", AIC.format("Qwen--Qwen3-0.6B")),
     "qwen3-1.7b": ("Qwen3 1.7B", "Qwen/Qwen3-1.7B", AIC.format("Qwen--Qwen3-1.7B")),
-    "qwen3-4b": ("Qwen3 4B", "Qwen/Qwen3-4B", RECONSTRUCTED),
+    "qwen3-4b": ("Qwen3 4B", "Qwen/Qwen3-4B", PROF.format("Qwen3-4B")),
     "qwen3-8b": ("Qwen3 8B", "Qwen/Qwen3-8B", AIC.format("Qwen--Qwen3-8B")),
-    "qwen3-14b": ("Qwen3 14B", "Qwen/Qwen3-14B", RECONSTRUCTED),
+    "qwen3-14b": ("Qwen3 14B", "Qwen/Qwen3-14B", PROF.format("Qwen3-14B")),
     "qwen3-32b": ("Qwen3 32B", "Qwen/Qwen3-32B", AIC.format("Qwen--Qwen3-32B")),
     "qwen3-30b-a3b": ("Qwen3 30B-A3B (mixture of experts)", "Qwen/Qwen3-30B-A3B",
                      AIC.format("Qwen--Qwen3-30B-A3B")),
