@@ -89,6 +89,9 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "gemma-2-9b": ("Gemma 2 9B", "google/gemma-2-9b", MLC.format("gemma2_9b")),
     "gemma-2-27b": ("Gemma 2 27B", "google/gemma-2-27b", MLC.format("gemma2_27b")),
     "gemma-3-1b": ("Gemma 3 1B", "google/gemma-3-1b-it", MLC.format("gemma3_1b_it")),
+    # Gemma 3 4B-27B: the published files' keys and values as several public copies quote them
+    # (text_config names only what differs from transformers' Gemma3TextConfig defaults); no
+    # one copy to cite was found, hence RECONSTRUCTED
     "gemma-3-4b": ("Gemma 3 4B (image-text: SigLIP vision tower and language model)",
                   "google/gemma-3-4b-pt", RECONSTRUCTED),
     "gemma-3-12b": ("Gemma 3 12B (image-text: SigLIP vision tower and language model)",
