@@ -132,10 +132,13 @@ def test_gemma_3_27b_keeps_1024_tokens_on_five_layers_of_six(context: int) -> No
     assert expected == {65_536: 5_804_490_752, 131_072: 11_173_199_872}[context]
 
 
-def test_gemma_3_27b_fits_an_h100_at_64k_tokens() -> None:
+def test_gemma_3_27b_fits_an_h100_at_64k_tokens(capsys: pytest.CaptureFixture[str]) -> None:
+    # weights 54,864,813,280 B (51.10 GiB) + KV 5,804,490,752 B (5.41 GiB) + the rest: 67 GiB,
+    # where every layer keeping the whole context made it 91.81 GiB, "does not fit"
     from nnsize.cli import main
 
     assert main(["fit", "gemma-3-27b", "--gpu", "h100-80gb", "--context", "65536"]) == 0
+    assert "): fits, 67.00 GiB needed." in capsys.readouterr().out
 
 
 OPENED = """
