@@ -14,6 +14,8 @@ from nnsize.architectures.decoder_families import ALIASES, DEFAULTS, TRAITS
 from nnsize.architectures.traits import Traits
 
 FAMILIES = sorted(TRAITS)
+# transformers' auto tables name no language-model class for these
+LM_CLASSES = {"mistral4": "Mistral4ForCausalLM"}
 
 
 def flag_keys(t: Traits) -> list[str]:
@@ -67,12 +69,15 @@ def config(draw: st.DrawFn, family: str) -> dict[str, Any]:
         if m.layers == "sparse_step":
             c.update(decoder_sparse_step=draw(st.integers(1, 2)),
                      mlp_only_layers=draw(st.lists(st.integers(0, layers - 1), max_size=1)))
+    if family == "diffllama":  # its attention splits the values in two along the KV heads
+        c["num_attention_heads"], c["num_key_value_heads"] = 4, 2
+        c["hidden_size"] = 4 * c.get("head_dim", head_dim)
     if family == "internlm3":  # its config refuses different biases for attention and MLP
         c["attention_bias"] = c["mlp_bias"] = draw(st.booleans())
     if family == "llama4_text":
         c["no_rope_layers"] = [1] * layers
     if draw(st.booleans()):  # the language-model class; without one, the base model
-        c["architectures"] = [lm_class(family)]
+        c["architectures"] = [LM_CLASSES.get(family) or lm_class(family)]
     return c
 
 

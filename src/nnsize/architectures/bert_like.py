@@ -36,6 +36,8 @@ class Layout:
     task_types: bool = False  # ERNIE: task type embeddings when use_task_id
     relative_buckets: bool = False  # MPNet: one relative position bias table, buckets x heads
     projection: bool = False  # ELECTRA: embeddings embedding_size wide, projected to hidden
+    boxes: bool = False  # LayoutLM: x, y, h and w embeddings of max_2d_position_embeddings
+    head_pooler: bool = False  # LayoutLM: the masked-LM class keeps the pooler
 
 
 def _head(a: Assembly, c: Config, kind: str, v: int, h: int, e: int) -> None:
@@ -66,6 +68,9 @@ def build_layout(lay: Layout, c: Config, name: str, base: bool) -> Assembly:
     a = Assembly(name)
     emb = embedding(f"{p}embeddings.word_embeddings", v, e) + \
         embedding(f"{p}embeddings.position_embeddings", c.int("max_position_embeddings"), e)
+    if lay.boxes:  # a word's bounding box: x0 and x1 share x_, y0 and y1 share y_
+        emb += [t for n in "xyhw" for t in embedding(
+            f"{p}embeddings.{n}_position_embeddings", c.int("max_2d_position_embeddings"), e)]
     if lay.token_types:
         emb += embedding(f"{p}embeddings.token_type_embeddings", c.int("type_vocab_size"), e)
     if lay.task_types and c.bool("use_task_id"):
@@ -92,10 +97,9 @@ def build_layout(lay: Layout, c: Config, name: str, base: bool) -> Assembly:
             "embedding")])
     if lay.final_norm:
         a.add("final norm", "norm", norm(f"{p}{lay.final_norm}", h, True))
-    if base:
-        if lay.pooler:
-            a.add("pooler", "head", linear("pooler.dense", h, h, True))
-    else:
+    if lay.pooler and (base or lay.head_pooler):
+        a.add("pooler", "head", linear(f"{p}pooler.dense", h, h, True))
+    if not base:
         _head(a, c, lay.head, v, h, e)
     return a
 
@@ -125,14 +129,20 @@ LAYOUTS: dict[str, tuple[Layout, dict[str, Any]]] = {
                      relative_buckets=True),
               {"vocab_size": 30527, "max_position_embeddings": 512,
                "relative_attention_num_buckets": 32, "tie_word_embeddings": True}),
+    # I-BERT: RoBERTa's tensors (quant_mode adds only buffers)
+    "ibert": (Layout("ibert"), {**ENCODER, "vocab_size": 30522}),
+    "layoutlm": (Layout("layoutlm", head="bert", boxes=True, head_pooler=True),
+                 {**ENCODER, "vocab_size": 30522, "max_2d_position_embeddings": 1024}),
 }
+# AutoModel's class of each family added here
+BASES = {"ibert": "IBertModel", "layoutlm": "LayoutLMModel"}
 
 
 def _register(model_type: str, lay: Layout, defaults: dict[str, Any]) -> None:
     def build(family: str, c: Config, name: str, base: bool) -> Assembly:
         return build_layout(lay, c, name, base)
 
-    register(model_type, defaults, causal=False)(build)
+    register(model_type, defaults, causal=False, base_class=BASES.get(model_type))(build)
 
 
 for _type, (_layout, _defaults) in LAYOUTS.items():

@@ -143,7 +143,7 @@ def flag(c: Config, value: Flag) -> bool:
 def _attention(t: Traits, c: Config, d: Dims) -> list[Tensor]:
     h, q, kv = d.hidden, d.heads * d.head_dim, d.kv * d.head_dim
     if t.attention == "latent":
-        return _latent_attention(c, d)
+        return _latent_attention(t, c, d)
     qkv_bias, o_bias = flag(c, t.qkv_bias), flag(c, t.o_bias)
     out = linear(f"self_attn.{t.out_proj}", h, q, o_bias)
     if t.attention == "fused":
@@ -166,27 +166,32 @@ def _attention(t: Traits, c: Config, d: Dims) -> list[Tensor]:
                   Tensor(f"self_attn.{kn}.weight", (d.kv, d.head_dim), "norm")]
     if t.sinks:
         w.append(Tensor("self_attn.sinks", (d.heads,), "other"))
+    w += [Tensor(f"self_attn.{n}", (d.head_dim,), "other") for n in t.head_vectors]
     if t.sub_norms:
         w += norm("self_attn.attn_sub_norm", h)
     return w
 
 
-def _latent_attention(c: Config, d: Dims) -> list[Tensor]:
+def _v_head_dim(t: Traits, c: Config, d: Dims) -> int:
+    return c.int("v_head_dim", d.hidden // d.heads if t.v_head_dim_from_hidden else MISSING)
+
+
+def _latent_attention(t: Traits, c: Config, d: Dims) -> list[Tensor]:
     """DeepSeek's multi-head latent attention: queries and keys/values through low ranks.
 
     q: hidden -> q_lora_rank -> heads x (nope + rope)   (or one q_proj without q_lora_rank)
     kv: hidden -> kv_lora_rank + rope (shared rope key) -> heads x (nope + v)
     """
     bias = c.bool("attention_bias")
-    nope, rope, v = c.int("qk_nope_head_dim"), c.int("qk_rope_head_dim"), c.int("v_head_dim")
+    nope, rope, v = c.int("qk_nope_head_dim"), c.int("qk_rope_head_dim"), _v_head_dim(t, c, d)
     q_rank, kv_rank = c.int("q_lora_rank", None), c.int("kv_lora_rank")
     qk = d.heads * (nope + rope)
     if q_rank is None:
-        t = linear("self_attn.q_proj", qk, d.hidden)
+        w = linear("self_attn.q_proj", qk, d.hidden)
     else:
-        t = linear("self_attn.q_a_proj", q_rank, d.hidden, bias) + \
+        w = linear("self_attn.q_a_proj", q_rank, d.hidden, bias) + \
             norm("self_attn.q_a_layernorm", q_rank) + linear("self_attn.q_b_proj", qk, q_rank)
-    return t + linear("self_attn.kv_a_proj_with_mqa", kv_rank + rope, d.hidden, bias) + \
+    return w + linear("self_attn.kv_a_proj_with_mqa", kv_rank + rope, d.hidden, bias) + \
         norm("self_attn.kv_a_layernorm", kv_rank) + \
         linear("self_attn.kv_b_proj", d.heads * (nope + v), kv_rank) + \
         linear("self_attn.o_proj", d.hidden, d.heads * v, bias)
@@ -437,7 +442,7 @@ def _periodic(block: tuple[int | None, ...], count: int) -> Windows:
 
 def decoder_shape(t: Traits, c: Config, d: Dims) -> Decoder:
     if t.attention == "latent":
-        nope, rope, v = c.int("qk_nope_head_dim"), c.int("qk_rope_head_dim"), c.int("v_head_dim")
+        nope, rope, v = c.int("qk_nope_head_dim"), c.int("qk_rope_head_dim"), _v_head_dim(t, c, d)
         latent = c.int("kv_lora_rank") + rope
 
         def attention(w: int | None) -> AttentionLayer:

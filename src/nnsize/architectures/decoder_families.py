@@ -17,6 +17,9 @@ _POST_NORMS = ("post_attention_layernorm", "post_feedforward_layernorm")  # OLMo
 _SANDWICH = ("input_layernorm", "post_attention_layernorm", "post_self_attn_layernorm",
              "post_mlp_layernorm")
 _LOCAL = Moe(experts="num_local_experts", width="intermediate_size")
+_GLM4_MOE = Traits(o_bias=False, qk_norm="head", qk_norm_when="use_qk_norm", moe=Moe(
+    experts="n_routed_experts", layers="first_k_dense", shared_count="n_shared_experts",
+    score_bias="gate.e_score_correction_bias"))
 
 TRAITS: dict[str, Traits] = {
     "apertus": Traits(qk_norm="head", mlp="plain", act_params=True,
@@ -105,7 +108,24 @@ TRAITS: dict[str, Traits] = {
     "glm4_moe_lite": Traits(attention="latent", moe=Moe(
         experts="n_routed_experts", layers="types", types_else="first_dense",
         shared_count="n_shared_experts", score_bias="gate.e_score_correction_bias")),
-    "glm4_moe": Traits(o_bias=False, qk_norm="head", qk_norm_when="use_qk_norm", moe=Moe(
+    "glm4_moe": _GLM4_MOE,
+    # added for issue 20 (their base classes are in BASES below)
+    "diffllama": Traits(head_vectors=("lambda_q1", "lambda_k1", "lambda_q2", "lambda_k2")),
+    "jais2": Traits(mlp="plain", mlp_bias="mlp_bias", norm_bias=True),
+    "minicpm3": Traits(attention="latent", mlp_bias="mlp_bias", v_head_dim_from_hidden=True),
+    # RMS norms without weights: no norm tensors at all
+    "nanochat": Traits(mlp="fc", norms=(), final_norm=None),
+    "flex_olmo": Traits(qk_norm="full", norms=_POST_NORMS, moe=Moe(
+        experts="num_experts", width="intermediate_size")),
+    "hy_v3": Traits(qk_norm="head", mlp_bias="mlp_bias", moe=Moe(
+        experts="num_experts", layers="types", types_else="first_dense",
+        shared_count="num_shared_experts", score_bias="e_score_correction_bias")),
+    "mistral4": Traits(attention="latent", moe=Moe(
+        experts="n_routed_experts", layers="first_k_dense", shared_count="n_shared_experts")),
+    # configs of their own for GLM-4 MoE's and DeepSeek-V3's models
+    "sarvam_moe": _GLM4_MOE,
+    "param2moe": _GLM4_MOE,
+    "sarvam_mla": Traits(attention="latent", moe=Moe(
         experts="n_routed_experts", layers="first_k_dense", shared_count="n_shared_experts",
         score_bias="gate.e_score_correction_bias")),
 }
@@ -203,9 +223,42 @@ DEFAULTS: dict[str, dict[str, Any]] = {
                       "n_shared_experts": 1, "mlp_layer_types": None, "q_lora_rank": 768,
                       "kv_lora_rank": 512, "qk_rope_head_dim": 64, "qk_nope_head_dim": 192,
                       "v_head_dim": 256},
+    "diffllama": {"tie_word_embeddings": False, "attention_bias": False},
+    "jais2": {"tie_word_embeddings": False, "attention_bias": True, "mlp_bias": True},
+    "minicpm3": {"tie_word_embeddings": True, "num_key_value_heads": 40, "attention_bias": False,
+                 "mlp_bias": False, "q_lora_rank": 768, "kv_lora_rank": 256,
+                 "qk_rope_head_dim": 32, "qk_nope_head_dim": 64, "v_head_dim": None},
+    "nanochat": {"tie_word_embeddings": False, "attention_bias": False},
+    "flex_olmo": {"tie_word_embeddings": False, "attention_bias": False, "num_experts": 7,
+                  "num_experts_per_tok": 5},
+    "hy_v3": {"tie_word_embeddings": False, "num_key_value_heads": 8, "head_dim": 128,
+              "attention_bias": False, "mlp_bias": False, "num_experts": 192,
+              "num_experts_per_tok": 8, "num_shared_experts": 1, "moe_intermediate_size": 1536,
+              "mlp_layer_types": None},
+    "mistral4": {"tie_word_embeddings": False, "num_key_value_heads": 32, "attention_bias": False,
+                 "n_routed_experts": 128, "moe_intermediate_size": 2048,
+                 "num_experts_per_tok": 4, "n_shared_experts": 1, "first_k_dense_replace": 0,
+                 "q_lora_rank": 1024, "kv_lora_rank": 256, "qk_rope_head_dim": 64,
+                 "qk_nope_head_dim": 64, "v_head_dim": 128},
+    "sarvam_moe": {"tie_word_embeddings": False, "num_key_value_heads": 4, "head_dim": 64,
+                   "attention_bias": False, "use_qk_norm": True, "n_routed_experts": 128,
+                   "moe_intermediate_size": 1024, "num_experts_per_tok": 6,
+                   "n_shared_experts": 1, "first_k_dense_replace": 1},
+    "param2moe": {"tie_word_embeddings": True, "num_key_value_heads": 8, "head_dim": 64,
+                  "attention_bias": False, "use_qk_norm": True, "n_routed_experts": 64,
+                  "moe_intermediate_size": 2048, "num_experts_per_tok": 6,
+                  "n_shared_experts": 2, "first_k_dense_replace": 1},
+    "sarvam_mla": {"tie_word_embeddings": False, "attention_bias": False,
+                   "n_routed_experts": 128, "moe_intermediate_size": 2048,
+                   "num_experts_per_tok": 8, "n_shared_experts": 1, "first_k_dense_replace": 1,
+                   "q_lora_rank": None, "kv_lora_rank": 512, "qk_rope_head_dim": 64,
+                   "qk_nope_head_dim": 128, "v_head_dim": 128},
 }
 
 # attribute_map: the names a publisher may have written for a key
+_SARVAM = {"num_local_experts": "n_routed_experts", "num_mtp_layers": "num_nextn_predict_layers",
+           "num_experts": "n_routed_experts", "num_shared_experts": "n_shared_experts",
+           "use_qkv_bias": "attention_bias"}
 ALIASES: dict[str, dict[str, str]] = {
     "gpt_oss": {"num_experts": "num_local_experts"},
     "hunyuan_v1_moe": {"num_experts_per_tok": "moe_topk", "num_local_experts": "num_experts"},
@@ -220,7 +273,21 @@ ALIASES: dict[str, dict[str, str]] = {
     "solar_open": {"num_local_experts": "n_routed_experts"},
     "dots1": {"num_local_experts": "n_routed_experts"},
     "glm4_moe_lite": {"num_local_experts": "n_routed_experts", "head_dim": "qk_rope_head_dim"},
+    "flex_olmo": {"num_local_experts": "num_experts"},
+    "hy_v3": {"num_local_experts": "num_experts"},
+    "mistral4": {"num_local_experts": "n_routed_experts"},
+    "sarvam_moe": _SARVAM, "param2moe": _SARVAM,
+    "sarvam_mla": {"num_local_experts": "n_routed_experts",
+                   "num_mtp_layers": "num_nextn_predict_layers", "num_experts": "n_routed_experts",
+                   "num_shared_experts": "n_shared_experts"},
 }
 
+# AutoModel's class of each family added here
+BASES = {"diffllama": "DiffLlamaModel", "jais2": "Jais2Model", "minicpm3": "MiniCPM3Model",
+         "nanochat": "NanoChatModel", "flex_olmo": "FlexOlmoModel", "hy_v3": "HYV3Model",
+         "mistral4": "Mistral4Model", "sarvam_moe": "Glm4MoeModel", "param2moe": "Glm4MoeModel",
+         "sarvam_mla": "DeepseekV3Model"}
+
 for _family, _traits in TRAITS.items():
-    register_traits(_family, _traits, DEFAULTS.get(_family, {}), ALIASES.get(_family))
+    register_traits(_family, _traits, DEFAULTS.get(_family, {}), ALIASES.get(_family),
+                    base_class=BASES.get(_family))

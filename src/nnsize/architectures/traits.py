@@ -62,6 +62,10 @@ class Traits:
     sinks: bool = False  # GPT-OSS: one learned attention-sink logit per head
     sub_norms: bool = False  # BitNet: a norm after attention and inside the MLP
     act_params: bool = False  # Apertus: xIELU's two learned scalars, alpha_p and alpha_n
+    # learned vectors head_dim long in self_attn (DiffLlama: lambda_q1, lambda_k1, ...)
+    head_vectors: tuple[str, ...] = ()
+    # latent attention: a null or absent v_head_dim is hidden / heads (MiniCPM3), else refused
+    v_head_dim_from_hidden: bool = False
     # gated: gate/up/down | fused: gate_up/down | plain: up/down | fc: fc1/fc2 | c_fc: c_fc/c_proj
     # | io: input_linear/output_linear
     mlp: str = "gated"
