@@ -66,6 +66,10 @@ def config(draw: st.DrawFn, family: str) -> dict[str, Any]:
             c.update(first_k_dense_replace=draw(st.integers(0, 2)), n_group=1, topk_group=1)
         if m.layers == "interleave":
             c["interleave_moe_layer_step"] = draw(st.integers(1, 2))
+        if m.layers == "range":
+            c.update(moe_layer_start_index=draw(st.integers(0, 2)),
+                     moe_layer_end_index=draw(st.sampled_from([-1, 0, 1])),
+                     moe_layer_interval=draw(st.integers(1, 2)))
         if m.layers == "sparse_step":
             c.update(decoder_sparse_step=draw(st.integers(1, 2)),
                      mlp_only_layers=draw(st.lists(st.integers(0, layers - 1), max_size=1)))

@@ -246,6 +246,9 @@ def _sparse(m: Moe, c: Config, i: int, layers: int) -> bool:
         return i not in c.ints("mlp_only_layers") and n > 0 and (i + 1) % step == 0
     if m.layers == "first_dense":  # GLM-4 MoE Lite's mlp_layer_types when left out
         return i >= 1
+    if m.layers == "range":  # ERNIE 4.5: an end of -1 is the last layer
+        start, end = c.int("moe_layer_start_index", least=0), _range_end(c, layers)
+        return start <= i <= end and (i + 1) % c.int("moe_layer_interval") == 0
     if m.layers == "first_k_dense":
         return i >= c.int("first_k_dense_replace", least=0)
     if m.layers == "interleave":  # Llama 4: moe_layers, else every step-th layer
@@ -264,6 +267,11 @@ def _sparse(m: Moe, c: Config, i: int, layers: int) -> bool:
                             f"of the {layers} layers, got {types!r}")
         return bool(types[i] == "sparse")
     return True
+
+
+def _range_end(c: Config, layers: int) -> int:
+    end = c.value("moe_layer_end_index")
+    return layers - 1 if end == -1 else c.int("moe_layer_end_index", least=0)
 
 
 def _starts(t: Traits, c: Config, d: Dims) -> Iterator[int]:
@@ -286,6 +294,12 @@ def _starts(t: Traits, c: Config, d: Dims) -> Iterator[int]:
         yield c.int("first_k_dense_replace", least=0)
     elif rule == "first_dense":
         yield 1
+    elif rule == "range":
+        yield from (c.int("moe_layer_start_index", least=0), _range_end(c, d.layers) + 1)
+        step = c.int("moe_layer_interval")
+        if step > 1:
+            for i in range(step - 1, d.layers, step):
+                yield from (i, i + 1)
     elif rule == "types":  # a list as long as the model: every layer may differ
         yield from range(1, d.layers)
     elif rule == "interleave":
@@ -311,8 +325,8 @@ def _layer(t: Traits, c: Config, d: Dims, i: int) -> Layer:
         n, inter = c.int(m.experts), c.int(m.width)
         router = linear(f"{m.block}.{m.router}", n, h, flag(c, m.router_bias))
         if m.score_bias:
-            router.append(Tensor(f"{m.block}.{m.score_bias}", (n,), "other",
-                                 buffer=m.score_bias_buffer))
+            router.append(Tensor(f"{m.block}.{m.score_bias}", (1, n) if m.score_bias_rows else
+                                 (n,), "other", buffer=m.score_bias_buffer))
         layer["router"] = router
         layer["experts"] = _experts(m, n, h, inter)
         shared = 0

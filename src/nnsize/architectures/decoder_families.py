@@ -125,6 +125,12 @@ TRAITS: dict[str, Traits] = {
     # configs of their own for GLM-4 MoE's and DeepSeek-V3's models
     "sarvam_moe": _GLM4_MOE,
     "param2moe": _GLM4_MOE,
+    "ernie4_5_moe": Traits(qkv_bias="use_bias", o_bias="use_bias", mlp_bias="use_bias",
+                           head_bias="use_bias", moe=Moe(
+        experts="moe_num_experts", top_k="moe_k", layers="range",
+        shared_count="moe_num_shared_experts",
+        score_bias="gate.moe_statics.e_score_correction_bias", score_bias_buffer=False,
+        score_bias_rows=True)),
     "sarvam_mla": Traits(attention="latent", moe=Moe(
         experts="n_routed_experts", layers="first_k_dense", shared_count="n_shared_experts",
         score_bias="gate.e_score_correction_bias")),
@@ -248,6 +254,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
                   "attention_bias": False, "use_qk_norm": True, "n_routed_experts": 64,
                   "moe_intermediate_size": 2048, "num_experts_per_tok": 6,
                   "n_shared_experts": 2, "first_k_dense_replace": 1},
+    "ernie4_5_moe": {"tie_word_embeddings": True, "num_key_value_heads": 4, "use_bias": False,
+                     "moe_num_experts": 64, "moe_intermediate_size": 1536, "moe_k": 6,
+                     "moe_num_shared_experts": 2, "moe_layer_start_index": 1,
+                     "moe_layer_end_index": -1, "moe_layer_interval": 1},
     "sarvam_mla": {"tie_word_embeddings": False, "attention_bias": False,
                    "n_routed_experts": 128, "moe_intermediate_size": 2048,
                    "num_experts_per_tok": 8, "n_shared_experts": 1, "first_k_dense_replace": 1,
@@ -277,6 +287,8 @@ ALIASES: dict[str, dict[str, str]] = {
     "hy_v3": {"num_local_experts": "num_experts"},
     "mistral4": {"num_local_experts": "n_routed_experts"},
     "sarvam_moe": _SARVAM, "param2moe": _SARVAM,
+    "ernie4_5_moe": {"num_experts": "moe_num_experts", "num_experts_per_tok": "moe_k",
+                     "num_mtp_layers": "num_nextn_predict_layers"},
     "sarvam_mla": {"num_local_experts": "n_routed_experts",
                    "num_mtp_layers": "num_nextn_predict_layers", "num_experts": "n_routed_experts",
                    "num_shared_experts": "n_shared_experts"},
@@ -286,7 +298,7 @@ ALIASES: dict[str, dict[str, str]] = {
 BASES = {"diffllama": "DiffLlamaModel", "jais2": "Jais2Model", "minicpm3": "MiniCPM3Model",
          "nanochat": "NanoChatModel", "flex_olmo": "FlexOlmoModel", "hy_v3": "HYV3Model",
          "mistral4": "Mistral4Model", "sarvam_moe": "Glm4MoeModel", "param2moe": "Glm4MoeModel",
-         "sarvam_mla": "DeepseekV3Model"}
+         "sarvam_mla": "DeepseekV3Model", "ernie4_5_moe": "Ernie4_5_MoeModel"}
 
 for _family, _traits in TRAITS.items():
     register_traits(_family, _traits, DEFAULTS.get(_family, {}), ALIASES.get(_family),

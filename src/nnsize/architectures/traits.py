@@ -30,7 +30,8 @@ class Moe:
     transposed: bool = False
     # which layers are sparse: all | sparse_step (Qwen) | first_k_dense (DeepSeek) |
     # interleave (Llama 4) | first_dense (all but layer 0) | types: mlp_layer_types ("sparse" /
-    # "dense"), else the rule in types_else (Mellum, EXAONE MoE, GLM-4 MoE Lite)
+    # "dense"), else the rule in types_else (Mellum, EXAONE MoE, GLM-4 MoE Lite) | range
+    # (ERNIE 4.5: every moe_layer_interval-th from moe_layer_start_index to moe_layer_end_index)
     layers: str = "all"
     types_else: str = "all"
     shared_width: str | None = None  # config key: the shared expert's intermediate size
@@ -40,6 +41,7 @@ class Moe:
     shared_mlp: str | None = None  # the shared expert's layout, where not the dense MLP's
     score_bias: str | None = None  # a per-expert correction bias beside the router
     score_bias_buffer: bool = True
+    score_bias_rows: bool = False  # ERNIE 4.5: the bias as one row, 1 x experts
 
 
 @dataclass(frozen=True)
