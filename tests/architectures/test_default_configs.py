@@ -16,6 +16,11 @@ NAMED = ["xlm-roberta", "mpnet", "electra", "albert", "deberta-v2", "modernbert"
          "marian", "pegasus", "whisper", "vit", "clip", "siglip", "dinov2", "gpt_bigcode",
          "stablelm", "cohere", "granite", "granitemoe", "phimoe", "olmoe", "gpt_oss",
          "llama4_text", "glm4", "mamba", "mamba2", "smollm3", "gemma3", "llava", "mistral3"]
+# issue 20's families (ESM's config class has no vocabulary size of its own)
+ADDED = ["diffllama", "jais2", "minicpm3", "nanochat", "flex_olmo", "hy_v3", "mistral4",
+         "sarvam_moe", "param2moe", "sarvam_mla", "ernie4_5_moe", "gpt-sw3", "mt5", "umt5",
+         "ibert", "layoutlm", "persimmon", "qwen2_vl_text", "qwen2_5_vl_text"]
+NAMED += ADDED
 
 
 @pytest.mark.parametrize("model_type", NAMED)
@@ -38,3 +43,11 @@ def test_base_classes_are_automodels() -> None:
     for model_type in families():
         if model_type in BASE_CLASSES and model_type in table:
             assert BASE_CLASSES[model_type] == table[model_type], model_type
+
+
+@pytest.mark.parametrize("model_type", ADDED + ["esm"])
+def test_registered_base_class_is_automodels(model_type: str) -> None:
+    from nnsize.architectures import families
+
+    table = transformers.models.auto.modeling_auto.MODEL_MAPPING_NAMES
+    assert families()[model_type].base_class == table[model_type]

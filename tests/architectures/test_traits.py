@@ -16,6 +16,7 @@ from nnsize.architectures.traits import Traits
 FAMILIES = sorted(TRAITS)
 # transformers' auto tables name no language-model class for these
 LM_CLASSES = {"mistral4": "Mistral4ForCausalLM"}
+BASE_ONLY = {"qwen2_vl_text", "qwen2_5_vl_text"}  # no language-model class of their own
 
 
 def flag_keys(t: Traits) -> list[str]:
@@ -80,7 +81,7 @@ def config(draw: st.DrawFn, family: str) -> dict[str, Any]:
         c["attention_bias"] = c["mlp_bias"] = draw(st.booleans())
     if family == "llama4_text":
         c["no_rope_layers"] = [1] * layers
-    if draw(st.booleans()):  # the language-model class; without one, the base model
+    if family not in BASE_ONLY and draw(st.booleans()):  # else the base model
         c["architectures"] = [LM_CLASSES.get(family) or lm_class(family)]
     return c
 

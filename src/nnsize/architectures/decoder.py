@@ -117,7 +117,7 @@ class Dims:
         self.heads = c.int("num_attention_heads")
         # a key the family requires has no fallback (transformers fails without it)
         kv: Any = MISSING if "num_key_value_heads" in t.requires else self.heads
-        self.kv = c.int("num_key_value_heads", kv)
+        self.kv = c.int("num_key_value_heads", kv) if t.kv_heads else self.heads
         head_dim: Any = MISSING if "head_dim" in t.requires else None
         self.head_dim = (c.int("head_dim", head_dim) if t.head_dim else None) or \
             self.hidden // self.heads
@@ -147,9 +147,11 @@ def _attention(t: Traits, c: Config, d: Dims) -> list[Tensor]:
     qkv_bias, o_bias = flag(c, t.qkv_bias), flag(c, t.o_bias)
     out = linear(f"self_attn.{t.out_proj}", h, q, o_bias)
     if t.attention == "fused":
-        return out + linear("self_attn.qkv_proj", q + 2 * kv, h, qkv_bias)
-    w = linear("self_attn.q_proj", q, h, qkv_bias) + linear("self_attn.k_proj", kv, h, qkv_bias) \
-        + linear("self_attn.v_proj", kv, h, qkv_bias) + out
+        w = out + linear(f"self_attn.{t.qkv_name}", q + 2 * kv, h, qkv_bias)
+    else:
+        w = linear("self_attn.q_proj", q, h, qkv_bias) + \
+            linear("self_attn.k_proj", kv, h, qkv_bias) + \
+            linear("self_attn.v_proj", kv, h, qkv_bias) + out
     if t.qk_norm and flag(c, t.qk_norm_when):
         qn, kn = t.qk_norm_names
         if t.qk_norm == "head":
@@ -209,6 +211,9 @@ def _dense_mlp(t: Traits, c: Config, d: Dims, inter: int, prefix: str = "mlp") -
     elif t.mlp == "io":  # Granite's shared expert: gate and up in one input_linear
         w = linear(f"{prefix}.input_linear", 2 * inter, h, bias) + \
             linear(f"{prefix}.output_linear", h, inter, bias)
+    elif t.mlp == "h_to_4h":
+        w = linear(f"{prefix}.dense_h_to_4h", inter, h, bias) + \
+            linear(f"{prefix}.dense_4h_to_h", h, inter, bias)
     elif t.mlp == "plain":
         w = linear(f"{prefix}.up_proj", inter, h, bias) + \
             linear(f"{prefix}.down_proj", h, inter, bias)

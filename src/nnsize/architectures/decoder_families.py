@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from .decoder import TRAITS as LLAMA_TRAITS
 from .decoder import register_traits
 from .traits import Moe, Traits
 
@@ -17,6 +18,7 @@ _POST_NORMS = ("post_attention_layernorm", "post_feedforward_layernorm")  # OLMo
 _SANDWICH = ("input_layernorm", "post_attention_layernorm", "post_self_attn_layernorm",
              "post_mlp_layernorm")
 _LOCAL = Moe(experts="num_local_experts", width="intermediate_size")
+TRAITS_QWEN2 = LLAMA_TRAITS["qwen2"]
 _GLM4_MOE = Traits(o_bias=False, qk_norm="head", qk_norm_when="use_qk_norm", moe=Moe(
     experts="n_routed_experts", layers="first_k_dense", shared_count="n_shared_experts",
     score_bias="gate.e_score_correction_bias"))
@@ -125,6 +127,14 @@ TRAITS: dict[str, Traits] = {
     # configs of their own for GLM-4 MoE's and DeepSeek-V3's models
     "sarvam_moe": _GLM4_MOE,
     "param2moe": _GLM4_MOE,
+    "persimmon": Traits(attention="fused", head_dim=False, kv_heads=False, qkv_bias=True,
+                        o_bias=True, out_proj="dense", qkv_name="query_key_value", qk_norm="head",
+                        qk_norm_when="qk_layernorm", qk_norm_names=("q_layernorm", "k_layernorm"),
+                        qk_norm_bias=True, mlp="h_to_4h", mlp_bias=True, norm_bias=True,
+                        final_norm="final_layernorm"),
+    # the language models of Qwen2-VL and Qwen2.5-VL on their own (base models only)
+    "qwen2_vl_text": TRAITS_QWEN2,
+    "qwen2_5_vl_text": TRAITS_QWEN2,
     "ernie4_5_moe": Traits(qkv_bias="use_bias", o_bias="use_bias", mlp_bias="use_bias",
                            head_bias="use_bias", moe=Moe(
         experts="moe_num_experts", top_k="moe_k", layers="range",
@@ -137,6 +147,8 @@ TRAITS: dict[str, Traits] = {
 }
 
 # transformers" config class defaults for the keys each family reads beyond the sizes
+_QWEN_VL_TEXT = {"num_key_value_heads": 8, "use_sliding_window": False, "sliding_window": 4096,
+                 "max_window_layers": 80}
 DEFAULTS: dict[str, dict[str, Any]] = {
     "arcee": {"tie_word_embeddings": False, "attention_bias": False, "mlp_bias": False},
     "bitnet": {"tie_word_embeddings": False, "num_key_value_heads": 5, "attention_bias": False},
@@ -254,6 +266,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
                   "attention_bias": False, "use_qk_norm": True, "n_routed_experts": 64,
                   "moe_intermediate_size": 2048, "num_experts_per_tok": 6,
                   "n_shared_experts": 2, "first_k_dense_replace": 1},
+    "persimmon": {"tie_word_embeddings": False, "qk_layernorm": True},
+    "qwen2_vl_text": _QWEN_VL_TEXT, "qwen2_5_vl_text": _QWEN_VL_TEXT,
     "ernie4_5_moe": {"tie_word_embeddings": True, "num_key_value_heads": 4, "use_bias": False,
                      "moe_num_experts": 64, "moe_intermediate_size": 1536, "moe_k": 6,
                      "moe_num_shared_experts": 2, "moe_layer_start_index": 1,
@@ -298,7 +312,9 @@ ALIASES: dict[str, dict[str, str]] = {
 BASES = {"diffllama": "DiffLlamaModel", "jais2": "Jais2Model", "minicpm3": "MiniCPM3Model",
          "nanochat": "NanoChatModel", "flex_olmo": "FlexOlmoModel", "hy_v3": "HYV3Model",
          "mistral4": "Mistral4Model", "sarvam_moe": "Glm4MoeModel", "param2moe": "Glm4MoeModel",
-         "sarvam_mla": "DeepseekV3Model", "ernie4_5_moe": "Ernie4_5_MoeModel"}
+         "sarvam_mla": "DeepseekV3Model", "ernie4_5_moe": "Ernie4_5_MoeModel",
+         "persimmon": "PersimmonModel", "qwen2_vl_text": "Qwen2VLTextModel",
+         "qwen2_5_vl_text": "Qwen2_5_VLTextModel"}
 
 for _family, _traits in TRAITS.items():
     register_traits(_family, _traits, DEFAULTS.get(_family, {}), ALIASES.get(_family),

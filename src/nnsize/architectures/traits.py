@@ -50,11 +50,13 @@ class Traits:
 
     attention: str = "split"
     head_dim: bool = True  # reads head_dim (else hidden / heads, whatever the config says)
+    kv_heads: bool = True  # reads num_key_value_heads (else one per query head, Persimmon)
     # keys the config must give (transformers has no default for them and fails without)
     requires: tuple[str, ...] = ()  # split: q/k/v/o | fused: qkv_proj (Phi-3) | latent (DeepSeek)
     qkv_bias: Flag = "attention_bias"
     o_bias: Flag = "attention_bias"
     out_proj: str = "o_proj"
+    qkv_name: str = "qkv_proj"  # fused: the one projection's name (Persimmon: query_key_value)
     # RMSNorm on queries and keys: head (over head_dim) | full (over all heads) |
     # heads (one per head: heads x head_dim, Cohere) | per_head (a LayerNorm per head, StableLM)
     qk_norm: str | None = None
@@ -69,7 +71,7 @@ class Traits:
     # latent attention: a null or absent v_head_dim is hidden / heads (MiniCPM3), else refused
     v_head_dim_from_hidden: bool = False
     # gated: gate/up/down | fused: gate_up/down | plain: up/down | fc: fc1/fc2 | c_fc: c_fc/c_proj
-    # | io: input_linear/output_linear
+    # | io: input_linear/output_linear | h_to_4h: dense_h_to_4h/dense_4h_to_h (Persimmon)
     mlp: str = "gated"
     mlp_name: str = "mlp"  # the dense feed-forward module's name in a layer
     dense_width: str = "intermediate_size"  # config key: a dense MLP's intermediate size
