@@ -19,9 +19,9 @@ TINY: dict[str, dict[str, Any]] = {
              "attention_hidden_size": 16, "intermediate_size": 32, "context_length": 16},
     "deit": {"hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 2,
              "intermediate_size": 8, "image_size": 8, "patch_size": 4},
-    "ibert": {"hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 2,
-              "intermediate_size": 8, "vocab_size": 32, "pad_token_id": 0, "bos_token_id": 0,
-              "eos_token_id": 0},
+    "roformer": {"hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 2,
+                 "intermediate_size": 8, "vocab_size": 32, "max_position_embeddings": 16,
+                 "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0},
     "paligemma": {"text_config": {"model_type": "gemma", "hidden_size": 16,
                                   "num_hidden_layers": 2, "num_attention_heads": 2,
                                   "num_key_value_heads": 1, "head_dim": 8,
@@ -42,7 +42,7 @@ TINY: dict[str, dict[str, Any]] = {
 }
 CLASSES = {"rwkv": "RwkvForCausalLM", "deberta": "DebertaForMaskedLM",
            "mvp": "MvpForConditionalGeneration", "deit": "DeiTForImageClassification",
-           "ibert": "IBertForMaskedLM", "paligemma": "PaliGemmaForConditionalGeneration"}
+           "roformer": "RoFormerForMaskedLM", "paligemma": "PaliGemmaForConditionalGeneration"}
 
 
 @pytest.mark.parametrize("model_type", sorted(TINY))
