@@ -63,7 +63,7 @@ def config(draw: st.DrawFn, family: str) -> dict[str, Any]:
             c[m.shared_width] = draw(st.integers(0, 8))
         if m.shared_count:
             c[m.shared_count] = draw(st.integers(1, 2))
-        if m.layers == "first_k_dense":
+        if "first_k_dense" in (m.layers, m.types_else):
             c.update(first_k_dense_replace=draw(st.integers(0, 2)), n_group=1, topk_group=1)
         if m.layers == "interleave":
             c["interleave_moe_layer_step"] = draw(st.integers(1, 2))
@@ -111,3 +111,21 @@ def test_defaults_and_aliases_are_transformers_own(family: str) -> None:
         assert key in DEFAULTS[family] or key not in theirs, key
     cls = transformers.CONFIG_MAPPING[family]
     assert ALIASES.get(family, {}) == dict(getattr(cls, "attribute_map", {}))
+
+
+def test_deepseek_v32s_indexer_is_counted_and_its_cache_refused() -> None:
+    from nnsize.architectures import count_config
+    from nnsize.errors import NnsizeError
+    from nnsize.memory import Setup, compute, plan
+
+    config = {"model_type": "deepseek_v32", "vocab_size": 16, "hidden_size": 8,
+              "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2,
+              "q_lora_rank": 4, "kv_lora_rank": 4, "qk_rope_head_dim": 2, "qk_nope_head_dim": 2,
+              "v_head_dim": 2, "index_n_heads": 2, "index_head_dim": 4}
+    report = count_config(config)
+    # the indexer: wq_b 4 -> 2 heads x 4 (32), wk 8 -> 4 (32), k_norm 4 + 4, weights_proj 8 -> 2
+    indexer = [t for row in report.rows for t in row.tensors if ".indexer." in t.name]
+    assert sum(t.numel for t in indexer) == 32 + 32 + 8 + 16
+    for refuse in (lambda: plan(report, Setup()), lambda: compute(report, 64)):
+        with pytest.raises(NnsizeError, match="indexer key cache"):
+            refuse()

@@ -193,10 +193,20 @@ def _latent_attention(t: Traits, c: Config, d: Dims) -> list[Tensor]:
     else:
         w = linear("self_attn.q_a_proj", q_rank, d.hidden, bias) + \
             norm("self_attn.q_a_layernorm", q_rank) + linear("self_attn.q_b_proj", qk, q_rank)
-    return w + linear("self_attn.kv_a_proj_with_mqa", kv_rank + rope, d.hidden, bias) + \
+    w += linear("self_attn.kv_a_proj_with_mqa", kv_rank + rope, d.hidden, bias) + \
         norm("self_attn.kv_a_layernorm", kv_rank) + \
         linear("self_attn.kv_b_proj", d.heads * (nope + v), kv_rank) + \
         linear("self_attn.o_proj", d.hidden, d.heads * v, bias)
+    if t.indexer:  # index_n_heads queries from the q latent, one key from the hidden state
+        if q_rank is None:
+            raise SpecError(f"{c.where}: q_lora_rank is null, and the indexer of a "
+                            f"{c.family} model reads its queries from that latent")
+        n, dim = c.int("index_n_heads"), c.int("index_head_dim")
+        w += linear("self_attn.indexer.wq_b", n * dim, q_rank) + \
+            linear("self_attn.indexer.wk", dim, d.hidden) + \
+            norm("self_attn.indexer.k_norm", dim, True) + \
+            linear("self_attn.indexer.weights_proj", n, d.hidden)
+    return w
 
 
 def _dense_mlp(t: Traits, c: Config, d: Dims, inter: int, prefix: str = "mlp") -> list[Tensor]:
@@ -489,7 +499,13 @@ def build_traits(t: Traits, c: Config, name: str, base: bool) -> Assembly:
     """The model of a Llama-shaped family with traits t."""
     d = Dims(t, c)
     a = Assembly(name)
-    a.decoder = decoder_shape(t, c, d)
+    if t.indexer:  # no decoder record: the planner, compute and speed refuse it, saying why
+        a.planner_refused = (f"{c.where}: each layer of a {c.family} model keeps an indexer key "
+                             f"cache (index_head_dim values a token) beside its latent one and "
+                             f"attends to the index_topk keys its indexer picks, which nnsize's "
+                             f"KV cache and attention compute do not model")
+    else:
+        a.decoder = decoder_shape(t, c, d)
     prefix = "" if base else "model."
     a.add("embeddings", "embedding", embedding(f"{prefix}embed_tokens", d.vocab, d.hidden))
     active: dict[str, object] = {}

@@ -141,6 +141,9 @@ TRAITS: dict[str, Traits] = {
         shared_count="moe_num_shared_experts",
         score_bias="gate.moe_statics.e_score_correction_bias", score_bias_buffer=False,
         score_bias_rows=True)),
+    "deepseek_v32": Traits(attention="latent", mlp_bias=False, indexer=True, moe=Moe(
+        experts="n_routed_experts", layers="types", types_else="first_k_dense",
+        shared_count="n_shared_experts", score_bias="gate.e_score_correction_bias")),
     "sarvam_mla": Traits(attention="latent", moe=Moe(
         experts="n_routed_experts", layers="first_k_dense", shared_count="n_shared_experts",
         score_bias="gate.e_score_correction_bias")),
@@ -272,6 +275,13 @@ DEFAULTS: dict[str, dict[str, Any]] = {
                      "moe_num_experts": 64, "moe_intermediate_size": 1536, "moe_k": 6,
                      "moe_num_shared_experts": 2, "moe_layer_start_index": 1,
                      "moe_layer_end_index": -1, "moe_layer_interval": 1},
+    "deepseek_v32": {"tie_word_embeddings": False, "num_key_value_heads": 128,
+                     "attention_bias": False, "n_routed_experts": 256,
+                     "moe_intermediate_size": 2048, "num_experts_per_tok": 8,
+                     "n_shared_experts": 1, "mlp_layer_types": None, "first_k_dense_replace": 3,
+                     "q_lora_rank": 1536, "kv_lora_rank": 512, "qk_rope_head_dim": 64,
+                     "qk_nope_head_dim": 128, "v_head_dim": 128, "index_n_heads": 64,
+                     "index_head_dim": 128},
     "sarvam_mla": {"tie_word_embeddings": False, "attention_bias": False,
                    "n_routed_experts": 128, "moe_intermediate_size": 2048,
                    "num_experts_per_tok": 8, "n_shared_experts": 1, "first_k_dense_replace": 1,
@@ -300,6 +310,7 @@ ALIASES: dict[str, dict[str, str]] = {
     "flex_olmo": {"num_local_experts": "num_experts"},
     "hy_v3": {"num_local_experts": "num_experts"},
     "mistral4": {"num_local_experts": "n_routed_experts"},
+    "deepseek_v32": {"num_local_experts": "n_routed_experts"},
     "sarvam_moe": _SARVAM, "param2moe": _SARVAM,
     "ernie4_5_moe": {"num_experts": "moe_num_experts", "num_experts_per_tok": "moe_k",
                      "num_mtp_layers": "num_nextn_predict_layers"},
@@ -313,8 +324,8 @@ BASES = {"diffllama": "DiffLlamaModel", "jais2": "Jais2Model", "minicpm3": "Mini
          "nanochat": "NanoChatModel", "flex_olmo": "FlexOlmoModel", "hy_v3": "HYV3Model",
          "mistral4": "Mistral4Model", "sarvam_moe": "Glm4MoeModel", "param2moe": "Glm4MoeModel",
          "sarvam_mla": "DeepseekV3Model", "ernie4_5_moe": "Ernie4_5_MoeModel",
-         "persimmon": "PersimmonModel", "qwen2_vl_text": "Qwen2VLTextModel",
-         "qwen2_5_vl_text": "Qwen2_5_VLTextModel"}
+         "persimmon": "PersimmonModel", "deepseek_v32": "DeepseekV32Model",
+         "qwen2_vl_text": "Qwen2VLTextModel", "qwen2_5_vl_text": "Qwen2_5_VLTextModel"}
 
 for _family, _traits in TRAITS.items():
     register_traits(_family, _traits, DEFAULTS.get(_family, {}), ALIASES.get(_family),
