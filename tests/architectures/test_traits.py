@@ -16,7 +16,8 @@ from nnsize.architectures.traits import Traits
 FAMILIES = sorted(TRAITS)
 # transformers' auto tables name no language-model class for these
 LM_CLASSES = {"mistral4": "Mistral4ForCausalLM"}
-BASE_ONLY = {"qwen2_vl_text", "qwen2_5_vl_text"}  # no language-model class of their own
+# no language-model class of their own
+BASE_ONLY = {"qwen2_vl_text", "qwen2_5_vl_text", "qwen3_vl_text", "qwen3_vl_moe_text"}
 
 
 def flag_keys(t: Traits) -> list[str]:
@@ -109,8 +110,16 @@ def test_defaults_and_aliases_are_transformers_own(family: str) -> None:
     # every key a trait reads has a default where transformers has one
     for key in flag_keys(TRAITS[family]):
         assert key in DEFAULTS[family] or key not in theirs, key
+    # attribute_map, other name -> stored name; where the other name is the field, as Qwen3-VL
+    # MoE's num_experts is (saved as num_local_experts), nnsize reads the field
     cls = transformers.CONFIG_MAPPING[family]
-    assert ALIASES.get(family, {}) == dict(getattr(cls, "attribute_map", {}))
+    expected = {}
+    for alias, stored in getattr(cls, "attribute_map", {}).items():
+        if alias in theirs and stored not in theirs:
+            expected[stored] = alias
+        else:
+            expected[alias] = stored
+    assert ALIASES.get(family, {}) == expected
 
 
 def test_deepseek_v32s_indexer_is_counted_and_its_cache_refused() -> None:

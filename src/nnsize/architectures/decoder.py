@@ -258,7 +258,7 @@ def _sparse(m: Moe, c: Config, i: int, layers: int) -> bool:
     """Whether layer i's feed-forward block is the mixture of experts."""
     if m.layers == "sparse_step":
         n, step = c.int(m.experts, least=0), c.int("decoder_sparse_step")
-        return i not in c.ints("mlp_only_layers") and n > 0 and (i + 1) % step == 0
+        return i not in _mlp_only(c) and n > 0 and (i + 1) % step == 0
     if m.layers == "first_dense":  # GLM-4 MoE Lite's mlp_layer_types when left out
         return i >= 1
     if m.layers == "range":  # ERNIE 4.5: an end of -1 is the last layer
@@ -284,6 +284,11 @@ def _sparse(m: Moe, c: Config, i: int, layers: int) -> bool:
     return True
 
 
+def _mlp_only(c: Config) -> list[int]:
+    """Qwen's dense layers among the sparse ones; null is none (Qwen3-VL-MoE's default)."""
+    return [] if c.value("mlp_only_layers", None) is None else c.ints("mlp_only_layers")
+
+
 def _range_end(c: Config, layers: int) -> int:
     end = c.value("moe_layer_end_index")
     return layers - 1 if end == -1 else c.int("moe_layer_end_index", least=0)
@@ -299,7 +304,7 @@ def _starts(t: Traits, c: Config, d: Dims) -> Iterator[int]:
     if rule == "types" and c.value("mlp_layer_types", None) is None:
         rule = m.types_else
     if rule == "sparse_step":
-        for i in c.ints("mlp_only_layers"):
+        for i in _mlp_only(c):
             yield from (i, i + 1)
         step = c.int("decoder_sparse_step")
         if step > 1:

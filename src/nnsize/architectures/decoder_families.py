@@ -132,9 +132,11 @@ TRAITS: dict[str, Traits] = {
                         qk_norm_when="qk_layernorm", qk_norm_names=("q_layernorm", "k_layernorm"),
                         qk_norm_bias=True, mlp="h_to_4h", mlp_bias=True, norm_bias=True,
                         final_norm="final_layernorm"),
-    # the language models of Qwen2-VL and Qwen2.5-VL on their own (base models only)
+    # the language models of Qwen2-VL, Qwen2.5-VL and Qwen3-VL on their own (base models only)
     "qwen2_vl_text": TRAITS_QWEN2,
     "qwen2_5_vl_text": TRAITS_QWEN2,
+    "qwen3_vl_text": Traits(qk_norm="head"),
+    "qwen3_vl_moe_text": Traits(qk_norm="head", moe=Moe(layers="sparse_step")),
     "ernie4_5_moe": Traits(qkv_bias="use_bias", o_bias="use_bias", mlp_bias="use_bias",
                            head_bias="use_bias", moe=Moe(
         experts="moe_num_experts", top_k="moe_k", layers="range",
@@ -270,6 +272,11 @@ DEFAULTS: dict[str, dict[str, Any]] = {
                   "moe_intermediate_size": 2048, "num_experts_per_tok": 6,
                   "n_shared_experts": 2, "first_k_dense_replace": 1},
     "persimmon": {"tie_word_embeddings": False, "qk_layernorm": True},
+    "qwen3_vl_text": {"num_key_value_heads": 32, "head_dim": 128, "attention_bias": False},
+    "qwen3_vl_moe_text": {"tie_word_embeddings": True, "num_key_value_heads": 16,
+                          "head_dim": None, "attention_bias": False, "decoder_sparse_step": 1,
+                          "moe_intermediate_size": 1408, "num_experts_per_tok": 4,
+                          "num_experts": 60, "mlp_only_layers": None},
     "qwen2_vl_text": _QWEN_VL_TEXT, "qwen2_5_vl_text": _QWEN_VL_TEXT,
     "ernie4_5_moe": {"tie_word_embeddings": True, "num_key_value_heads": 4, "use_bias": False,
                      "moe_num_experts": 64, "moe_intermediate_size": 1536, "moe_k": 6,
@@ -311,6 +318,8 @@ ALIASES: dict[str, dict[str, str]] = {
     "hy_v3": {"num_local_experts": "num_experts"},
     "mistral4": {"num_local_experts": "n_routed_experts"},
     "deepseek_v32": {"num_local_experts": "n_routed_experts"},
+    # saved as num_local_experts, the attribute_map's name for its num_experts field
+    "qwen3_vl_moe_text": {"num_local_experts": "num_experts"},
     "sarvam_moe": _SARVAM, "param2moe": _SARVAM,
     "ernie4_5_moe": {"num_experts": "moe_num_experts", "num_experts_per_tok": "moe_k",
                      "num_mtp_layers": "num_nextn_predict_layers"},
@@ -325,7 +334,8 @@ BASES = {"diffllama": "DiffLlamaModel", "jais2": "Jais2Model", "minicpm3": "Mini
          "mistral4": "Mistral4Model", "sarvam_moe": "Glm4MoeModel", "param2moe": "Glm4MoeModel",
          "sarvam_mla": "DeepseekV3Model", "ernie4_5_moe": "Ernie4_5_MoeModel",
          "persimmon": "PersimmonModel", "deepseek_v32": "DeepseekV32Model",
-         "qwen2_vl_text": "Qwen2VLTextModel", "qwen2_5_vl_text": "Qwen2_5_VLTextModel"}
+         "qwen2_vl_text": "Qwen2VLTextModel", "qwen2_5_vl_text": "Qwen2_5_VLTextModel",
+         "qwen3_vl_text": "Qwen3VLTextModel", "qwen3_vl_moe_text": "Qwen3VLMoeTextModel"}
 
 for _family, _traits in TRAITS.items():
     register_traits(_family, _traits, DEFAULTS.get(_family, {}), ALIASES.get(_family),
