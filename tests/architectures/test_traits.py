@@ -110,12 +110,12 @@ def test_defaults_and_aliases_are_transformers_own(family: str) -> None:
     # every key a trait reads has a default where transformers has one
     for key in flag_keys(TRAITS[family]):
         assert key in DEFAULTS[family] or key not in theirs, key
-    # attribute_map, other name -> stored name; where the other name is the field, as Qwen3-VL
-    # MoE's num_experts is (saved as num_local_experts), nnsize reads the field
+    # attribute_map, other name -> stored name; where nnsize reads the other name, a field, as
+    # Qwen3-VL MoE's num_experts (saved as num_local_experts), it maps the stored name to it
     cls = transformers.CONFIG_MAPPING[family]
     expected = {}
     for alias, stored in getattr(cls, "attribute_map", {}).items():
-        if alias in theirs and stored not in theirs:
+        if alias in DEFAULTS[family] and stored not in theirs:
             expected[stored] = alias
         else:
             expected[alias] = stored

@@ -310,7 +310,8 @@ ALIASES: dict[str, dict[str, str]] = {
     "exaone": {"num_layers": "num_hidden_layers", "layer_norm_epsilon": "rms_norm_eps",
                "activation_function": "hidden_act"},
     "internlm3": {"qkv_bias": "attention_bias", "bias": "mlp_bias"},
-    "mellum": {"num_experts": "num_local_experts", "num_mtp_layers": "num_nextn_predict_layers"},
+    # saved as num_local_experts, the attribute_map's name for its num_experts field
+    "mellum": {"num_local_experts": "num_experts", "num_mtp_layers": "num_nextn_predict_layers"},
     "solar_open": {"num_local_experts": "n_routed_experts"},
     "dots1": {"num_local_experts": "n_routed_experts"},
     "glm4_moe_lite": {"num_local_experts": "n_routed_experts", "head_dim": "qk_rope_head_dim"},
