@@ -12,6 +12,7 @@ import pytest
 from hf import compare, transformers
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_bert_like import config as encoder_config
 from test_decoder import FAMILIES as DECODERS
 from test_decoder import decoder_config
 from test_families import FAMILIES as OTHERS
@@ -56,6 +57,14 @@ TRAITS_ADDED = ["diffllama", "jais2", "minicpm3", "nanochat", "flex_olmo", "hy_v
 def test_saved_traits_configs_match_transformers(family: str, data: st.DataObject,
                                                  diff: bool) -> None:
     compare(saved(data.draw(traits_config(family)), diff))
+
+
+@pytest.mark.parametrize("family", ["ibert", "layoutlm", "esm"])
+@settings(max_examples=4, deadline=None)
+@given(data=st.data(), diff=st.booleans())
+def test_saved_encoder_configs_match_transformers(family: str, data: st.DataObject,
+                                                  diff: bool) -> None:
+    compare(saved(data.draw(encoder_config(family)), diff))
 
 
 def test_qwen3_moe_reads_num_local_experts() -> None:
