@@ -11,6 +11,8 @@ from typing import Any
 
 from .decoder import TRAITS as LLAMA_TRAITS
 from .decoder import register_traits
+from .heads import decoder_heads
+from .registry import QA, SEQ, TOKEN, Head
 from .traits import Moe, Traits
 
 _PLAIN = Traits(qkv_bias=False, o_bias=False)  # no biases anywhere, whatever the config says
@@ -111,7 +113,7 @@ TRAITS: dict[str, Traits] = {
         experts="n_routed_experts", layers="types", types_else="first_dense",
         shared_count="n_shared_experts", score_bias="gate.e_score_correction_bias")),
     "glm4_moe": _GLM4_MOE,
-    # added for issue 20 (their base classes are in BASES below)
+    # added for issue 20
     "diffllama": Traits(head_vectors=("lambda_q1", "lambda_k1", "lambda_q2", "lambda_k2")),
     "jais2": Traits(mlp="plain", mlp_bias="mlp_bias", norm_bias=True),
     "minicpm3": Traits(attention="latent", mlp_bias="mlp_bias", v_head_dim_from_hidden=True),
@@ -329,15 +331,57 @@ ALIASES: dict[str, dict[str, str]] = {
                    "num_shared_experts": "n_shared_experts"},
 }
 
-# AutoModel's class of each family added here
-BASES = {"diffllama": "DiffLlamaModel", "jais2": "Jais2Model", "minicpm3": "MiniCPM3Model",
-         "nanochat": "NanoChatModel", "flex_olmo": "FlexOlmoModel", "hy_v3": "HYV3Model",
-         "mistral4": "Mistral4Model", "sarvam_moe": "Glm4MoeModel", "param2moe": "Glm4MoeModel",
-         "sarvam_mla": "DeepseekV3Model", "ernie4_5_moe": "Ernie4_5_MoeModel",
-         "persimmon": "PersimmonModel", "deepseek_v32": "DeepseekV32Model",
-         "qwen2_vl_text": "Qwen2VLTextModel", "qwen2_5_vl_text": "Qwen2_5_VLTextModel",
-         "qwen3_vl_text": "Qwen3VLTextModel", "qwen3_vl_moe_text": "Qwen3VLMoeTextModel"}
+_SEQ, _SEQ_TOKEN = decoder_heads(SEQ), decoder_heads(SEQ, TOKEN)
+_ALL_QA_TRANSFORMER = decoder_heads(SEQ, TOKEN, QA, qa="transformer")
+# AutoModel's class of each family and the task-head classes transformers has for it; the
+# classes' names start with the base class's ('Arcee' for ArceeModel), but for the families
+# transformers builds with Llama's classes, whose own (remote-code) names are given
+CLASSES: dict[str, tuple[str, dict[str, Head]]] = {
+    "apertus": ("ApertusModel", decoder_heads(TOKEN)), "arcee": ("ArceeModel", _ALL_QA_TRANSFORMER),
+    "bitnet": ("BitNetModel", {}), "cohere": ("CohereModel", {}), "cohere2": ("Cohere2Model", {}),
+    "cwm": ("CwmModel", {}), "dots1": ("Dots1Model", {}), "ernie4_5": ("Ernie4_5Model", {}),
+    "exaone": ("LlamaModel", {}), "exaone4": ("Exaone4Model", _ALL_QA_TRANSFORMER),
+    "exaone_moe": ("ExaoneMoeModel", {}), "glm": ("GlmModel", _SEQ_TOKEN),
+    "glm4": ("Glm4Model", _SEQ_TOKEN), "glm4_moe": ("Glm4MoeModel", {}),
+    "glm4_moe_lite": ("Glm4MoeLiteModel", {}), "gpt_oss": ("GptOssModel", _SEQ_TOKEN),
+    "granite": ("GraniteModel", {}), "granite_swa": ("GraniteSWAModel", {}),
+    "granitemoe": ("GraniteMoeModel", {}), "granitemoe_swa": ("GraniteMoeSWAModel", {}),
+    "granitemoeshared": ("GraniteMoeSharedModel", {}), "helium": ("HeliumModel", _SEQ_TOKEN),
+    "hunyuan_v1_dense": ("HunYuanDenseV1Model", _SEQ),
+    "hunyuan_v1_moe": ("HunYuanMoEV1Model", _SEQ),
+    "hyperclovax": ("HyperCLOVAXModel", {}), "internlm3": ("LlamaModel", {}),
+    "iquestcoder": ("LlamaModel", {}), "llama4_text": ("Llama4TextModel", {}),
+    "mellum": ("MellumModel", {}), "minimax_m2": ("MiniMaxM2Model", {}),
+    "ministral": ("MinistralModel", _ALL_QA_TRANSFORMER),
+    "ministral3": ("Ministral3Model", decoder_heads(SEQ, TOKEN, QA)),
+    "nemotron": ("NemotronModel", _ALL_QA_TRANSFORMER), "olmo3": ("Olmo3Model", _SEQ),
+    "olmoe": ("OlmoeModel", {}), "phimoe": ("PhimoeModel", _SEQ),
+    "seed_oss": ("SeedOssModel", _ALL_QA_TRANSFORMER),
+    "smollm3": ("SmolLM3Model", _ALL_QA_TRANSFORMER), "solar_open": ("SolarOpenModel", {}),
+    "stablelm": ("StableLmModel", _SEQ_TOKEN), "vaultgemma": ("VaultGemmaModel", {}),
+    "youtu": ("YoutuModel", {}),
+    # added for issue 20
+    "diffllama": ("DiffLlamaModel", _ALL_QA_TRANSFORMER), "jais2": ("Jais2Model", {}),
+    "minicpm3": ("MiniCPM3Model", _SEQ), "nanochat": ("NanoChatModel", {}),
+    "flex_olmo": ("FlexOlmoModel", {}), "hy_v3": ("HYV3Model", {}),
+    "mistral4": ("Mistral4Model", _SEQ_TOKEN), "ernie4_5_moe": ("Ernie4_5_MoeModel", {}),
+    "persimmon": ("PersimmonModel", _SEQ_TOKEN), "deepseek_v32": ("DeepseekV32Model", {}),
+    # configs of their own for GLM-4 MoE's and DeepSeek-V3's models (prefixes in MORE)
+    "sarvam_moe": ("Glm4MoeModel", {}), "param2moe": ("Glm4MoeModel", {}),
+    "sarvam_mla": ("DeepseekV3Model", {}),
+    # the language models of Qwen2-VL, Qwen2.5-VL, Qwen3-VL and Qwen3-VL-MoE on their own
+    "qwen2_vl_text": ("Qwen2VLTextModel", {}), "qwen2_5_vl_text": ("Qwen2_5_VLTextModel", {}),
+    "qwen3_vl_text": ("Qwen3VLTextModel", {}), "qwen3_vl_moe_text": ("Qwen3VLMoeTextModel", {}),
+}
+# the class-name prefix of the families that transformers builds with Llama's classes (their
+# configs name their remote-code classes: ExaoneForCausalLM) or GLM-4 MoE's and DeepSeek-V3's
+# (their config classes' names: SarvamMoEConfig), and Llama 4's causal LM
+MORE: dict[str, dict[str, Any]] = {
+    "exaone": {"prefix": "Exaone"}, "internlm3": {"prefix": "InternLM3"},
+    "iquestcoder": {"prefix": "IQuestCoder"}, "llama4_text": {"lm_class": "Llama4ForCausalLM"},
+    "sarvam_moe": {"prefix": "SarvamMoE"}, "param2moe": {"prefix": "Param2Moe"},
+    "sarvam_mla": {"prefix": "SarvamMLA"}}
 
 for _family, _traits in TRAITS.items():
     register_traits(_family, _traits, DEFAULTS.get(_family, {}), ALIASES.get(_family),
-                    base_class=BASES.get(_family))
+                    *CLASSES[_family], **MORE.get(_family, {}))

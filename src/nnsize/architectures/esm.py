@@ -14,14 +14,15 @@ from ..errors import SpecError
 from ..model import Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
-from .registry import register
+from .registry import SEQ, TOKEN, register
 
 POSITIONS = ("absolute", "rotary")
 
 
 @register("esm", {"max_position_embeddings": 1026, "position_embedding_type": "absolute",
                   "emb_layer_norm_before": None, "is_folding_model": False,
-                  "tie_word_embeddings": True}, causal=False, base_class="EsmModel")
+                  "tie_word_embeddings": True}, causal=False, base_class="EsmModel",
+          heads={SEQ: ("esm", "dense classifier"), TOKEN: ("esm", "classifier")})
 def esm(family: str, c: Config, name: str, base: bool) -> Assembly:
     if c.value("is_folding_model"):
         raise SpecError(f"{c.where}: is_folding_model: true is ESMFold (EsmForProteinFolding), "

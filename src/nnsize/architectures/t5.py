@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..model import EncoderDecoder, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
-from .registry import register
+from .registry import QA, SEQ, TOKEN, register
 
 ALIASES = {"hidden_size": "d_model", "num_attention_heads": "num_heads",
            "num_hidden_layers": "num_layers", "head_dim": "d_kv"}
@@ -15,16 +15,22 @@ DEFAULTS = {"vocab_size": 32128, "d_kv": 64, "num_decoder_layers": None,
             "tie_word_embeddings": True}
 # mT5 and UMT5: 250,112 tokens, gated GELU
 MT5 = {**DEFAULTS, "vocab_size": 250112, "feed_forward_proj": "gated-gelu"}
+# the task heads of T5's, mT5's and UMT5's classes ('EncoderModel': T5EncoderModel)
+HEADS = {"EncoderModel": ("", "encoder only"), QA: ("", "qa per label"),
+         SEQ: ("transformer", "classification head"),
+         TOKEN: ("transformer", "encoder classifier")}
 
 
-@register("t5", DEFAULTS, causal=False, aliases=ALIASES)
-@register("mt5", MT5, causal=False, aliases=ALIASES, base_class="MT5Model")
-@register("umt5", MT5, causal=False, aliases=ALIASES, base_class="UMT5Model")
+@register("t5", DEFAULTS, causal=False, aliases=ALIASES, base_class="T5Model", heads=HEADS)
+@register("mt5", MT5, causal=False, aliases=ALIASES, base_class="MT5Model", heads=HEADS)
+@register("umt5", MT5, causal=False, aliases=ALIASES, base_class="UMT5Model", heads=HEADS)
 def t5(family: str, c: Config, name: str, base: bool) -> Assembly:
     d, v, ff = c.int("d_model"), c.int("vocab_size"), c.int("d_ff")
     heads, inner = c.int("num_heads"), c.int("num_heads") * c.int("d_kv")
     buckets = c.int("relative_attention_num_buckets")
-    gated = str(c.value("feed_forward_proj")).startswith("gated-")
+    # T5Config derives is_gated_act from feed_forward_proj ('gated-gelu'), but a config that
+    # says is_gated_act (flan-t5-xxl: "gelu" and true) overrides it, and transformers builds that
+    gated = c.bool("is_gated_act", str(c.value("feed_forward_proj")).startswith("gated-"))
     a = Assembly(name)
     a.add("embeddings", "embedding", embedding("shared", v, d))
 
