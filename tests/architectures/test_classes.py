@@ -23,7 +23,8 @@ LAYER_KEYS = ("num_hidden_layers", "num_layers", "encoder_layers", "decoder_laye
 # keys whose transformers default is None and which its model classes need all the same
 NEEDED = {"ministral": {"head_dim": 128}, "hunyuan_v1_dense": {"head_dim": 128},
           "hunyuan_v1_moe": {"head_dim": 128}, "nemotron": {"num_key_value_heads": 8},
-          "dots1": {"n_routed_experts": 4, "num_experts_per_tok": 2, "n_shared_experts": 1}}
+          "dots1": {"n_routed_experts": 4, "num_experts_per_tok": 2, "n_shared_experts": 1},
+          "esm": {"vocab_size": 33}}  # ESM-2's
 
 
 def mapped_classes(model_type: str) -> set[str]:

@@ -25,9 +25,9 @@ TINY: dict[str, dict[str, Any]] = {
              "attention_hidden_size": 16, "intermediate_size": 32, "context_length": 16},
     "vit_msn": {"hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 2,
              "intermediate_size": 8, "image_size": 8, "patch_size": 4},
-    "ibert": {"hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 2,
-              "intermediate_size": 8, "vocab_size": 32, "pad_token_id": 0, "bos_token_id": 0,
-              "eos_token_id": 0},
+    "roformer": {"hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 2,
+                 "intermediate_size": 8, "vocab_size": 32, "max_position_embeddings": 16,
+                 "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0},
     "llava_next": {"text_config": {"model_type": "llama", "hidden_size": 16,
                                    "num_hidden_layers": 2, "num_attention_heads": 2,
                                    "num_key_value_heads": 1, "intermediate_size": 8,
@@ -48,7 +48,7 @@ TINY: dict[str, dict[str, Any]] = {
 }
 CLASSES = {"rwkv": "RwkvForCausalLM", "deberta": "DebertaForMaskedLM",
            "mvp": "MvpForConditionalGeneration", "vit_msn": "ViTMSNForImageClassification",
-           "ibert": "IBertForMaskedLM", "llava_next": "LlavaNextForConditionalGeneration"}
+           "roformer": "RoFormerForMaskedLM", "llava_next": "LlavaNextForConditionalGeneration"}
 
 
 @pytest.mark.parametrize("model_type", sorted(TINY))

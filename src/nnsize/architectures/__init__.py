@@ -17,7 +17,7 @@ from .registry import FAMILIES, Family
 
 MODULES = ("decoder", "decoder_families", "gpt", "gpt_more", "encoder", "bert_like", "t5",
            "seq2seq", "whisper", "audio", "vision", "mamba", "jamba", "multimodal", "qwen_vl",
-           "vision_more", "audio_more", "vlm", "sam", "seamless")
+           "vision_more", "audio_more", "vlm", "sam", "seamless", "esm")
 _loaded = False
 
 

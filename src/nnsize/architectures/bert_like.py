@@ -16,7 +16,7 @@ from ..model import Tensor
 from .assembly import Assembly, Layer, check_runs, embedding, linear, norm
 from .config import Config
 from .heads import encoder_heads
-from .registry import MC, NSP, PRETRAINING, register
+from .registry import MC, NSP, PRETRAINING, QA, TOKEN, register
 
 BERT_ATTENTION = ("attention.self.query", "attention.self.key", "attention.self.value",
                   "attention.output.dense")
@@ -37,6 +37,8 @@ class Layout:
     task_types: bool = False  # ERNIE: task type embeddings when use_task_id
     relative_buckets: bool = False  # MPNet: one relative position bias table, buckets x heads
     projection: bool = False  # ELECTRA: embeddings embedding_size wide, projected to hidden
+    boxes: bool = False  # LayoutLM: x, y, h and w embeddings of max_2d_position_embeddings
+    head_pooler: bool = False  # LayoutLM: the masked-LM class keeps the pooler
 
 
 def _head(a: Assembly, c: Config, kind: str, v: int, h: int, e: int) -> None:
@@ -67,6 +69,9 @@ def build_layout(lay: Layout, c: Config, name: str, base: bool) -> Assembly:
     a = Assembly(name)
     emb = embedding(f"{p}embeddings.word_embeddings", v, e) + \
         embedding(f"{p}embeddings.position_embeddings", c.int("max_position_embeddings"), e)
+    if lay.boxes:  # a word's bounding box: x0 and x1 share x_, y0 and y1 share y_
+        emb += [t for n in "xyhw" for t in embedding(
+            f"{p}embeddings.{n}_position_embeddings", c.int("max_2d_position_embeddings"), e)]
     if lay.token_types:
         emb += embedding(f"{p}embeddings.token_type_embeddings", c.int("type_vocab_size"), e)
     if lay.task_types and c.bool("use_task_id"):
@@ -93,10 +98,9 @@ def build_layout(lay: Layout, c: Config, name: str, base: bool) -> Assembly:
             "embedding")])
     if lay.final_norm:
         a.add("final norm", "norm", norm(f"{p}{lay.final_norm}", h, True))
-    if base:
-        if lay.pooler:
-            a.add("pooler", "head", linear("pooler.dense", h, h, True))
-    else:
+    if lay.pooler and (base or lay.head_pooler):
+        a.add("pooler", "head", linear(f"{p}pooler.dense", h, h, True))
+    if not base:
         _head(a, c, lay.head, v, h, e)
     return a
 
@@ -126,13 +130,17 @@ LAYOUTS: dict[str, tuple[Layout, dict[str, Any]]] = {
                      relative_buckets=True),
               {"vocab_size": 30527, "max_position_embeddings": 512,
                "relative_attention_num_buckets": 32, "tie_word_embeddings": True}),
+    # I-BERT: RoBERTa's tensors (quant_mode adds only buffers)
+    "ibert": (Layout("ibert"), {**ENCODER, "vocab_size": 30522}),
+    "layoutlm": (Layout("layoutlm", head="bert", boxes=True, head_pooler=True),
+                 {**ENCODER, "vocab_size": 30522, "max_2d_position_embeddings": 1024}),
 }
 
 
-_BERT_PRETRAINING = {PRETRAINING: "pretraining", NSP: "next sentence"}
+_BERT_PRETRAINING: dict[str, str | None] = {PRETRAINING: "pretraining", NSP: "next sentence"}
 # AutoModel's class of each family, and its task heads: the sequence classifier's kind (on BERT's
-# pooler, or RoBERTa's dense layer), and the heads beyond the four every one has
-CLASSES: dict[str, tuple[str, str, dict[str, str]]] = {
+# pooler, or RoBERTa's dense layer), and the heads beyond (or, None, without) the four
+CLASSES: dict[str, tuple[str, str, dict[str, str | None]]] = {
     "xlm-roberta": ("XLMRobertaModel", "dense classifier", {}),
     "camembert": ("CamembertModel", "dense classifier", {}),
     "data2vec-text": ("Data2VecTextModel", "dense classifier", {}),
@@ -143,6 +151,10 @@ CLASSES: dict[str, tuple[str, str, dict[str, str]]] = {
     "electra": ("ElectraModel", "dense classifier", {MC: "summary choice",
                                                      PRETRAINING: "discriminator"}),
     "mpnet": ("MPNetModel", "dense classifier", {}),
+    "ibert": ("IBertModel", "dense classifier", {}),
+    # LayoutLM: every class keeps the pooler; no multiple choice
+    "layoutlm": ("LayoutLMModel", "pooled classifier", {
+        TOKEN: "pooled classifier", QA: "pooled qa per label", MC: None}),
 }
 
 
@@ -151,7 +163,9 @@ def _register(model_type: str, lay: Layout, defaults: dict[str, Any]) -> None:
         return build_layout(lay, c, name, base)
 
     base_class, seq, more = CLASSES[model_type]
-    heads = {**encoder_heads(lay.prefix, seq), **{k: (lay.prefix, v) for k, v in more.items()}}
+    heads = {**encoder_heads(lay.prefix, seq), **{k: (lay.prefix, v or "") for k, v in
+                                                  more.items()}}
+    heads = {k: v for k, v in heads.items() if v[1]}  # None: transformers has no such class
     register(model_type, defaults, causal=False, base_class=base_class, heads=heads)(build)
 
 

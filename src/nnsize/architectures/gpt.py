@@ -42,10 +42,14 @@ def lm_head(a: Assembly, c: Config, vocab: int, hidden: int, tied_to: str,
     a.add("head" + (" (tied to the embeddings)" if tied else ""), "head", head)
 
 
-@register("gpt2", {"vocab_size": 50257, "max_position_embeddings": 1024, "n_inner": None,
-                   "tie_word_embeddings": True}, aliases=GPT2_NAMES,
-          base_class="GPT2Model", heads={**gpt_heads(SEQ, TOKEN, QA),
-                                              "DoubleHeadsModel": ("transformer", "double heads")})
+GPT2 = {"vocab_size": 50257, "max_position_embeddings": 1024, "n_inner": None,
+        "tie_word_embeddings": True}
+
+
+@register("gpt2", GPT2, aliases=GPT2_NAMES, base_class="GPT2Model",
+          heads={**gpt_heads(SEQ, TOKEN, QA), "DoubleHeadsModel": ("transformer", "double heads")})
+# GPT-SW3: GPT2Config and GPT-2's classes (its own prefix, GPT-2's being gpt2's)
+@register("gpt-sw3", GPT2, aliases=GPT2_NAMES, base_class="GPT2Model", prefix="GPTSw3")
 def gpt2(family: str, c: Config, name: str, base: bool) -> Assembly:
     h, v = c.int("hidden_size"), c.int("vocab_size")
     inner = c.int("n_inner", None) or 4 * h

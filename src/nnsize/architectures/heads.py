@@ -41,8 +41,8 @@ from .config import Config
 from .registry import FAMILIES, MC, QA, SEQ, TOKEN, Head
 
 # the kinds that keep the base model's pooler, and those that keep the LM class's head as well
-POOLED = ("pooled classifier", "pooled choice", "pretraining", "next sentence",
-          "sentence order")
+POOLED = ("pooled classifier", "pooled choice", "pooled qa per label", "pretraining",
+          "next sentence", "sentence order")
 WITH_LM_HEAD = ("double heads", "pretraining", "sentence order")
 
 
@@ -116,6 +116,7 @@ def build_head(family: str, c: Config, base: Assembly, arch: str, n_labels: int,
         "classifier": lambda: linear("classifier", n_labels, h, True),
         "qa": lambda: linear("qa_outputs", 2, h, True),
         "qa per label": lambda: linear("qa_outputs", n_labels, h, True),
+        "pooled qa per label": lambda: linear("qa_outputs", n_labels, h, True),  # LayoutLM's
         "pooled classifier": lambda: linear("classifier", n_labels, h, True),
         "dense classifier": lambda: linear("classifier.dense", h, h, True) +
         linear("classifier.out_proj", n_labels, h, True),
