@@ -87,6 +87,7 @@ def fit(report: Report, s: Setup, usable: int) -> Fit:
         except NnsizeError:
             continue
         precisions.append((name, t, t <= usable))
+    precisions.sort(key=lambda p: -p[1])  # largest first: a Q2_K file is smaller than Q3_K_M
     d = report.decoder
     longest = None if d is None else \
         largest("context", min(MAX_TOKENS // s.batch, d.positions or MAX_TOKENS))

@@ -80,20 +80,18 @@ def plan(report: Report, s: Setup) -> Plan:
 
 
 def gguf_mix_name(dtype: str) -> str | None:
-    """The llama.cpp mix a --dtype names, where it names a mix and no single format (Q4_K_M,
-    IQ4_XS...); Q4_0, Q8_0, Q6_K are formats too, and stay formats unless asked with gguf:."""
+    """The llama.cpp file a --dtype names: every llama-quantize type name (Q8_0, Q4_0, Q6_K,
+    Q4_K_M, IQ4_XS, TQ1_0..., in any case, or with gguf: before it) means the file
+    llama-quantize writes with it, its tensor types chosen by llama.cpp's rules (gguf_mix).
+    bf16 stays the planner's own bf16 (its default); a GGUF block format alone, without the
+    mix, is asked as q8_0-block (precision.find)."""
     from .gguf_mix import FTYPES, find_ftype
 
     key = dtype.strip()
     if key.lower().startswith("gguf:"):
         return find_ftype(key[5:])
     upper = key.upper().replace("-", "_")
-    if upper in FTYPES and upper not in ("F32", "F16", "BF16"):
-        try:
-            find(key)
-        except NnsizeError:
-            return upper
-    return None
+    return upper if upper in FTYPES and upper != "BF16" else None
 
 
 def _infer(report: Report, s: Setup) -> Plan:
@@ -111,8 +109,12 @@ def _infer(report: Report, s: Setup) -> Plan:
 
         if tuple(s.keep) != KEEP:  # never a setting taken and silently dropped
             raise NnsizeError(f"keep does not apply to the GGUF mix {mix}: llama.cpp chooses "
-                              f"each tensor's type itself (a single GGUF type such as "
-                              f"gguf:q4_k takes keep)")
+                              f"each tensor's type itself (a GGUF block format alone, such as "
+                              f"{mix.lower()}-block, takes keep)")
+        if report.decoder is None:
+            raise NnsizeError(f"{mix} names the GGUF file llama-quantize writes of a language "
+                              f"model counted from a config; for {mix} blocks on every weight "
+                              f"of this network ask {mix.lower()}-block")
         m = gguf_mix(report, mix, s.imatrix)
         p.lines.append(Line("gguf_weights", m.tensor_bytes,
                             {"ftype": mix, "types": sorted((t, n, b) for t, (n, b) in
