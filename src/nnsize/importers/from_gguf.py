@@ -197,4 +197,7 @@ def load_gguf(path: str, data: bytes | None = None) -> Report:
     report = checkpoint_report(path, stored, "gguf")
     report.stored["metadata"] = {k: v for k, v in metadata.items()
                                  if k.startswith("general.") or k == "version"}
+    key = f"{metadata.get('general.architecture')}.context_length"
+    if isinstance(metadata.get(key), int) and metadata[key] > 0:  # the model's own limit
+        report.stored["context_limit"] = {"tokens": metadata[key], "from": f"GGUF {key}"}
     return report

@@ -73,10 +73,24 @@ def plan(report: Report, s: Setup) -> Plan:
     if s.images and report.decoder is not None:
         p.notes.append(Note("images", {"images": s.images, "tokens": report.decoder.image_tokens,
                                        "text": text, "context": s.context}))
-    d = report.decoder
-    if d is not None and d.positions and s.context > d.positions:
-        p.notes.append(Note("past_positions", {"positions": d.positions, "context": s.context}))
+    limit, source = model_context(report)
+    if limit and s.context > limit:  # planned as asked, and said: the model stops at limit
+        p.notes.append(Note("past_positions", {"positions": limit, "context": s.context,
+                                               "from": source}))
     return p
+
+
+def model_context(report: Report) -> tuple[int, str]:
+    """The longest context the model reads and where that comes from: its learned position
+    table, or its config's (or GGUF's) length as transformers and vLLM read it
+    (nnsize.limits); (0, "") where neither says."""
+    d = report.decoder
+    if d is not None and d.positions:
+        return d.positions, "learned positions"
+    limit = report.stored.get("context_limit")
+    if d is not None and limit:
+        return int(limit["tokens"]), str(limit["from"])
+    return 0, ""
 
 
 def gguf_mix_name(dtype: str) -> str | None:

@@ -91,6 +91,9 @@ class Setup:
         "--ubatch-size (0: the engine's default)", low=0, high=MAX_TOKENS))
     gpu_memory_utilization: str = field(default="", metadata=_opt(
         "vLLM's share of the GPU (default 0.9)", max_length=20))
+    beyond_context: bool = field(default=False, metadata=_opt(
+        "let fit's longest context go past the model's own maximum (max_position_embeddings, "
+        "its rope scaling, a GGUF's context_length)"))
     imatrix: bool = field(default=False, metadata=_opt(
         "a GGUF mix made with an importance matrix (it changes a few tensors' types)"))
 

@@ -177,7 +177,11 @@ NOTES: dict[str, Any] = {
                                "compressed cache"),
     "past_positions": lambda t: (f"The model has {t['positions']:,} learned positions: it "
                                  f"cannot read a context of {t['context']:,} tokens (planned "
-                                 f"as asked)."),
+                                 f"as asked)." if t.get("from", "learned positions") ==
+                                 "learned positions" else
+                                 f"The model reads at most {t['positions']:,} tokens "
+                                 f"({t['from']}): a context of {t['context']:,} is past it "
+                                 f"(planned as asked)."),
     "sliding_window": lambda t: (f"KV cache: {t['windowed']} of {t['layers']} layers attend "
                                  f"through a sliding window and keep window - 1 past tokens"),
     "encoder_decoder": lambda t: (
@@ -283,10 +287,13 @@ def fit_lines(result: Fit) -> list[tuple[str, str]]:
     """The limits the fit found, as the CLI and the page both show them."""
     lines = [("Largest batch at this context", _or(result.largest_batch, "none fits"))]
     if result.longest_context is not None:
-        cap = result.positions
+        cap, source = result.positions, result.positions_from
+        reached = bool(cap) and result.longest_context == cap
         lines.append(("Longest context at this batch", _or(result.longest_context, "none fits")
                       + (f" (all of its {n(cap)} learned positions)"
-                         if cap and result.longest_context == cap else "")))
+                         if reached and source == "learned positions" else
+                         f" (the model's maximum: {source}; beyond it with beyond-context)"
+                         if reached else "")))
     lines.append(("Fewest such GPUs that hold it", _or(result.fewest_gpus, "more than 4,096")
                   + (" (sharded with FSDP / ZeRO-3)" if result.plan.setup.train else
                      " (weights and cache split evenly, tensor parallel)")))
