@@ -17,7 +17,9 @@ class Fit:
     plan: Plan
     usable: int
     fits: bool
-    largest_batch: int  # at the setup's context (0: none fits)
+    # at the setup's context (0: none fits; None: a checkpoint without its architecture, whose
+    # plan has no line that grows with the batch)
+    largest_batch: int | None
     # at the setup's batch, at most the model's learned positions (0: none fits; None: the
     # model reads no sequence, an MLP or a CNN, so no context length applies)
     longest_context: int | None
@@ -97,7 +99,9 @@ def fit(report: Report, s: Setup, usable: int) -> Fit:
         cap = 0
     longest = None if d is None else \
         largest("context", min(MAX_TOKENS // s.batch, cap or MAX_TOKENS))
-    return Fit(p, usable, p.total <= usable, largest("batch", MAX_TOKENS // s.context),
+    bare = report.convention == "checkpoint" and d is None
+    return Fit(p, usable, p.total <= usable,
+               None if bare else largest("batch", MAX_TOKENS // s.context),
                longest, fewest, precisions, cap, source)
 
 

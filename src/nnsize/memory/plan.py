@@ -108,17 +108,42 @@ def gguf_mix_name(dtype: str) -> str | None:
     return upper if upper in FTYPES and upper != "BF16" else None
 
 
+# a stored dtype (safetensors', GGUF's names) -> the planner's float precision
+STORED_FLOATS = {"F32": "fp32", "F16": "fp16", "BF16": "bf16", "F64": "fp64"}
+
+
+def stored_dtypes(report: Report) -> dict[str, dict[str, int]] | None:
+    """A file's tensors per stored dtype (tensors, elements, bytes), where the report is of a
+    file (GGUF, safetensors, ONNX, a torch checkpoint); None otherwise."""
+    dtypes = report.stored.get("dtypes") if report.stored.get("format") else None
+    return dtypes if isinstance(dtypes, dict) and dtypes else None
+
+
+def _as_stored(dtypes: dict[str, dict[str, int]]) -> Precision:
+    """The float precision a file computes in: its float dtype holding the most bytes (bf16
+    for a file of quantized blocks alone, as a dequantizing kernel computes)."""
+    floats = [(d["bytes"], STORED_FLOATS[k]) for k, d in dtypes.items() if k in STORED_FLOATS]
+    return find(max(floats)[1]) if floats else find("bf16")
+
+
 def _infer(report: Report, s: Setup) -> Plan:
     from .kv_cache import kv_cache
     from .weights import weight_bytes
 
-    mix = gguf_mix_name(s.dtype)
-    precision = find("bf16") if mix else find(s.dtype)
+    dtypes = stored_dtypes(report) if not s.dtype else None
+    mix = gguf_mix_name(s.dtype) if s.dtype else None
+    precision = find("bf16") if mix else _as_stored(dtypes) if dtypes else \
+        find(s.dtype or "bf16")
     compute = precision if precision.name in FLOATS else find("bf16")
     e = s.serving()
-    p = Plan(report.source, s, precision, mode=mix or "")
+    p = Plan(report.source, s, precision, mode=mix or ("its stored dtypes" if dtypes else ""))
     p.notes.append(Note("engine", {"engine": e}))
-    if mix:
+    if dtypes:  # the file's own bytes, dtype by dtype: what loading it takes
+        p.lines.append(Line("stored_weights", sum(d["bytes"] for d in dtypes.values()),
+                            {"dtypes": sorted(((k, d["elements"], d["bytes"])
+                                               for k, d in dtypes.items()),
+                                              key=lambda x: -x[2])}))
+    elif mix:
         from .gguf_mix import mix as gguf_mix
 
         if tuple(s.keep) != KEEP:  # never a setting taken and silently dropped
@@ -169,6 +194,8 @@ def _infer(report: Report, s: Setup) -> Plan:
         p.notes.append(Note("encoder_decoder", {"encoder_tokens": encoder,
                                                 "fixed": bool(ed.encoder_length),
                                                 "asked": bool(s.encoder_length)}))
+    elif report.convention == "checkpoint":  # tensors without the architecture that runs them
+        p.notes.append(Note("not_planned", {"format": report.stored.get("format", "")}))
     else:
         largest = max((numel(r.input_shape) + numel(r.output_shape) for r in report.rows),
                       default=0)
@@ -182,7 +209,7 @@ def _train(report: Report, s: Setup) -> Plan:
     from .optimizers import optimizer_bytes, trainable_tensors
     from .weights import weight_bytes
 
-    precision = find(s.dtype)
+    precision = find(s.dtype or "bf16")
     if precision.name not in FLOATS:
         raise NnsizeError(f"training keeps weights in a float format (fp32, bf16, fp16), not "
                           f"{precision.name}; for 4-bit base weights train QLoRA (LoRA over NF4 "

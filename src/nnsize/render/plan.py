@@ -141,6 +141,8 @@ PARTS: dict[str, tuple[Any, Any]] = {
         f"{t['context']:,} decoder tokens + {t['cross_values']:,} x {t['encoder_tokens']:,} "
         f"encoder tokens) x {bits(t['precision'])}")),
     "gguf_weights": (lambda t: f"weights (GGUF {t['ftype']})", _gguf),
+    "stored_weights": (lambda t: "weights (as stored)", lambda t: "the file's bytes: " + ", ".join(
+        f"{elements:,} x {dtype} = {size:,} B" for dtype, elements, size in t["dtypes"])),
     "autocast_copies": (lambda t: f"autocast weight copies ({t['precision'].name})", lambda t: (
         f"({t['outside']:,} outside the layers + one layer's {t['one_layer']:,}, recomputed) "
         f"x 2 B" if t["one_layer"] else f"{t['params']:,} linear weights x 2 B") +
@@ -194,6 +196,11 @@ NOTES: dict[str, Any] = {
                          f"{t['text']:,} text tokens: a context of {t['context']:,} for the KV "
                          f"cache and compute (the vision tower's own work is not in them)"),
     "engine": lambda t: "Engine: " + engine_text(t["engine"]) + " (the engine and chunk settings)",
+    "not_planned": lambda t: (
+        f"Not planned: the {t['format']} file holds tensors, not the architecture that runs "
+        f"them, so the KV cache and the activation workspace cannot be given (a config.json "
+        f"beside it, or its directory or Hub repo, gives them); fit gives no batch or context "
+        f"answers for it"),
     "layer_dtypes_ignored": lambda t: (
         f"Layer dtype arguments ({', '.join(t['dtypes'])}) are not applied to a training plan: "
         f"every parameter, gradient and optimizer state is counted at the training precision "
@@ -285,7 +292,8 @@ def fit_verdict(result: Fit, gpu: Any) -> str:
 
 def fit_lines(result: Fit) -> list[tuple[str, str]]:
     """The limits the fit found, as the CLI and the page both show them."""
-    lines = [("Largest batch at this context", _or(result.largest_batch, "none fits"))]
+    lines = [] if result.largest_batch is None else \
+        [("Largest batch at this context", _or(result.largest_batch, "none fits"))]
     if result.longest_context is not None:
         cap, source = result.positions, result.positions_from
         reached = bool(cap) and result.longest_context == cap
