@@ -51,6 +51,9 @@ def title(p: Plan) -> str:
 
 def _weights(t: dict[str, Any]) -> str:
     how = f"{t['values']:,} x {bits(t['precision'])}"
+    if "scales not counted" in t["precision"].description:  # int8, int4: bare integers
+        how += (f" (bare {t['precision'].name}: group scales not counted; gptq-int4-gN, "
+                f"awq-int4, nf4, int8-channel count theirs)")
     if t["kept"]:
         what = f"what {t['method']} leaves unquantized" if t.get("method") else \
             ", ".join(t["kept_roles"])
