@@ -79,3 +79,32 @@ def test_integer_tensors_are_not_trainable(tmp_path: Path) -> None:
                "embeddings.word_embeddings.weight": torch.zeros(10, 8)}, str(path))
     report = nnsize.count(str(path))
     assert report.trainable_params == 80 and report.buffers == 512  # 10 x 8; 1 x 512 int64
+
+
+def test_a_gguf_with_its_keys_gives_its_kv_cache(tmp_path: Path) -> None:
+    gguf = pytest.importorskip("gguf")
+    import numpy as np
+
+    path = tmp_path / "llama-F16.gguf"
+    w = gguf.GGUFWriter(str(path), "llama")
+    w.add_context_length(4096)
+    w.add_block_count(2)  # llama.block_count
+    w.add_embedding_length(64)
+    w.add_feed_forward_length(128)
+    w.add_head_count(4)
+    w.add_head_count_kv(2)  # head dim 64 / 4 = 16
+    w.add_tensor("token_embd.weight", np.zeros((100, 64), dtype=np.float16))  # 12,800 B
+    w.add_tensor("blk.0.attn_q.weight", np.zeros((64, 64), dtype=np.float16))  # 8,192 B
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    report = nnsize.count(str(path))
+    p = plan(report, Setup(context=100, kv_dtype="fp16"))
+    assert p.lines[0].part == "stored_weights" and p.lines[0].bytes == 12_800 + 8_192
+    kv = next(line for line in p.lines if line.part == "kv_cache")
+    # 2 layers x 100 tokens x 2 kv heads x (16 + 16) x 2 bytes = 25,600
+    assert kv.bytes == 2 * 100 * 2 * (16 + 16) * 2 == 25_600
+    f = fit(report, Setup(), 2**30)
+    assert f.longest_context == 4096 and f.positions_from == "GGUF llama.context_length"
+    assert f.largest_batch is not None and f.largest_batch > 1

@@ -64,6 +64,9 @@ def compute(report: Report, context: int) -> Compute:
         refused = report.stored.get("planner_refused")  # built by transformers: see fallback
         raise NnsizeError(f"cannot count its compute: {refused}" if refused else
                           "compute per token is for language models counted from a config")
+    if report.convention == "checkpoint":  # a GGUF's decoder: its KV cache, not its compute
+        raise NnsizeError(f"{report.source}: compute is counted from a config (a preset, a "
+                          f"config.json or a Hub repo), not from a checkpoint's tensors")
     if context < 1:
         raise NnsizeError("context must be at least 1")
     if d.state_values and not d.scan_values:
