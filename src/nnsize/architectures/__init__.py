@@ -77,6 +77,19 @@ def looks_like_config(data: Any) -> bool:
 
 def count_config(data: Any, where: str = "config.json", base: bool = False,
                  fallback: bool = True) -> Report:
+    """The report of the model this config builds (_count_config), with the model's own longest
+    context (nnsize.limits) where the config names one."""
+    report = _count_config(data, where, base, fallback)
+    from ..limits import context_limit
+
+    limit = context_limit(data) if report.decoder is not None else None
+    if limit:
+        report.stored["context_limit"] = {"tokens": limit[0], "from": limit[1]}
+    return report
+
+
+def _count_config(data: Any, where: str = "config.json", base: bool = False,
+                  fallback: bool = True) -> Report:
     """The report of the model transformers would build from this config dict: the class named
     first in "architectures", or the base model (AutoModel) without one or with base=True.
 

@@ -33,6 +33,9 @@ DTYPE_BITS: dict[str, Fraction] = {
     "BOOL": Fraction(8), "C64": Fraction(64),
 }
 INT_BITS = {k: int(v) for k, v in DTYPE_BITS.items()}  # every stored dtype has whole bits
+# integer dtypes: a tensor stored in one (and not a quantized layer's packed values, recognised
+# first) is bookkeeping such as BERT's position_ids, a buffer and not a trainable weight
+INTEGERS = ("I64", "I32", "I16", "U64", "U32", "U16", "BOOL")  # not I8, U8: packed weights
 # Tensors a checkpoint stores that the model holds as buffers, not parameters (persistent
 # buffers are saved too): counted as buffers, as a config's report counts them.
 BUFFERS = {"e_score_correction_bias": "other",  # DeepSeek-V3's router: register_buffer
@@ -102,6 +105,8 @@ def logical_tensors(stored: list[Stored]) -> list[Tensor]:
             out.append(Tensor(s.name, s.shape, _role(s.name), shared_with=s.shared_with))
         elif s.name.rsplit(".", 1)[-1] in BUFFERS:
             out.append(Tensor(s.name, s.shape, BUFFERS[s.name.rsplit(".", 1)[-1]], buffer=True))
+        elif s.dtype in INTEGERS:  # position_ids, token-type ids...: indices a step reads,
+            out.append(Tensor(s.name, s.shape, "other", buffer=True))  # never trained
         else:
             out.append(Tensor(s.name, s.shape, _role(s.name)))
     return out

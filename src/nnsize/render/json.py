@@ -78,16 +78,27 @@ def report_dict(report: Report, layers: bool = True) -> dict[str, Any]:
         "biases": report.biases,
         "other_trainable": report.other_trainable,
         "buffers": report.buffers,
-        "macs": report.macs,
-        "flops": 2 * report.macs,
+        **_macs(report),
         "memory": memory_table(report.total_params),
         **({"stored": report.stored} if report.stored else {}),
     }
     if layers:
         d["layers"] = [row_dict(r) for r in report.rows]
     else:
-        d["layers"] = report.rows[-1].last_position + 1 if report.rows else 0
+        from ..memory.compute import layer_count
+
+        d["layers"] = layer_count(report)
     return d
+
+
+def _macs(report: Report) -> dict[str, Any]:
+    """MACs and FLOPs: one forward pass of the input, or a language model's per token."""
+    from ..memory.compute import token_macs
+
+    token = token_macs(report)
+    macs = report.macs if token is None else token
+    return {"macs": macs, "flops": 2 * macs,
+            **({"macs_per": "token"} if token is not None else {})}
 
 
 # --- the planner -------------------------------------------------------------------------------

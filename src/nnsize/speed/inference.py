@@ -151,6 +151,9 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
                           f"card")
     kv_split = 1 if first is None or first.latent_dim is not None else min(g, first.kv_heads)
     kept = KEEP if keep is None else keep
+    if mix and tuple(kept) != KEEP:  # never a setting taken and silently dropped
+        raise NnsizeError(f"--keep does not apply to the GGUF file {mix}: llama.cpp chooses "
+                          f"each tensor's type itself ({mix.lower()}-block takes --keep)")
     weights = weights_read(report, mix or precision.name, kept)
 
     # decode: one token for each of `batch` sequences with `context` tokens in the cache
