@@ -38,6 +38,24 @@ def main() -> None:
         naive = size * 8 / block
         print(f"{ftype:<8}{bpw:>10.4f}{ours:>10.4f}{ours / bpw:>8.4f}{naive:>10.4f}"
               f"{naive / bpw:>8.4f}")
+    files()
+
+
+def files() -> None:
+    """Published GGUF file sizes (tests/data/gguf_file_sizes.json, with their sources) against
+    `nnsize memory MODEL --dtype TYPE`'s weights line."""
+    import json
+
+    from nnsize.memory import Setup, plan
+
+    data = json.loads((Path(__file__).resolve().parents[1] / "tests" / "data" /
+                       "gguf_file_sizes.json").read_text())
+    print(f"\n{'model':<14}{'type':<8}{'published GB':>14}{'nnsize GB':>11}{'ratio':>8}  source")
+    for m in data["models"]:
+        for ftype, gb in m.get("gb", {}).items():
+            ours = plan(nnsize.count(m["model"]), Setup(dtype=ftype)).lines[0].bytes / 1e9
+            print(f"{m['model']:<14}{ftype:<8}{gb:>14.2f}{ours:>11.3f}{ours / gb:>8.4f}  "
+                  f"{m['repo']}")
 
 
 if __name__ == "__main__":

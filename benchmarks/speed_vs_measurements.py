@@ -20,6 +20,12 @@ from typing import Any
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "speed_measurements.json"
 
 
+
+def _keep(m: dict[str, Any]) -> tuple[str, ...] | None:
+    """A measurement's keep: given for bare formats, absent for llama.cpp's files (their own
+    types) and floats."""
+    return tuple(m["keep"]) if "keep" in m else None
+
 def measurements() -> list[dict[str, Any]]:
     return list(json.loads(DATA.read_text())["measurements"])
 
@@ -33,7 +39,7 @@ def predict(m: dict[str, Any], engine: str | None = None) -> Any:
     hw = hardware(GPUS[m["gpu"]], m["dtype"])
     return speed(nnsize.count(m["model"]), hw, m["dtype"], batch=m["batch"],
                  context=m.get("context", 512), prompt=m.get("prompt", 512),
-                 engine=engine or m["engine"], keep=tuple(m["keep"]))
+                 engine=engine or m["engine"], keep=_keep(m))
 
 
 def rates(m: dict[str, Any]) -> tuple[float, float]:

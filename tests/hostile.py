@@ -30,7 +30,7 @@ class Case:
     argv: tuple[str, ...] = ("{path}",)  # () for a case of the API only
     # (method, path with query, JSON body or raw bytes) for the API, where it takes this input
     api: tuple[str, str, Any] | None = None
-    torch: bool = False  # needs torch (a .pt file): skipped where torch is missing
+    torch: bool = False  # needs torch to write (a .pt file): skipped where torch is missing
     tags: tuple[str, ...] = field(default=())
 
 
@@ -378,6 +378,21 @@ def _code_pickle(path: str) -> None:
         z.writestr("archive/version", "3\n")
 
 
+def _legacy_save(obj_factory: Callable[[Any], Any]) -> Callable[[str], None]:
+    def write(path: str) -> None:
+        import torch
+
+        torch.save(obj_factory(torch), path, _use_new_zipfile_serialization=False)
+    return write
+
+
+def _memo_index(path: str) -> None:
+    # an empty list memoized at index 2^32 - 1 (a memo kept as a list would be 32 GiB)
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("archive/data.pkl", b"\x80\x02]r\xff\xff\xff\xff.")
+        z.writestr("archive/version", "3\n")
+
+
 def torch_files() -> list[Case]:
     return [Case("pt-memo-bomb", "memo.pt", write=_torch_save(_memo_bomb), torch=True),
             Case("pt-dict-bomb", "dict.pt", write=_torch_save(_dict_bomb), torch=True),
@@ -387,6 +402,9 @@ def torch_files() -> list[Case]:
                  torch=True),
             Case("pt-code", "code.pt", write=_code_pickle, torch=True),
             Case("pt-not-zip", "legacy.pt", b"\x80\x02" + b"\0" * 100, torch=True),
+            Case("pt-legacy-dict-bomb", "legacy-dict.pt", write=_legacy_save(_dict_bomb),
+                 torch=True),
+            Case("pt-memo-index", "memo-index.pt", write=_memo_index),
             Case("pt-zip-garbage", "garbage.ckpt", _zip({"x/data.pkl": b"\x80\x05garbage"}),
                  torch=True)]
 

@@ -129,3 +129,34 @@ def test_import_needs_no_heavy_framework() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_language_models_macs_and_layers_are_its_own(capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    # issue 21: macs / flops 0 and "Layers 6" for Llama 3.1 8B's 32 layers
+    assert main(["llama-3.1-8b", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    # a token: every weight matrix but the embedding lookup, 8,030,261,248 - 128,256 x 4,096
+    # embedding - 266,240 norm weights (65 x 4,096) = 7,504,658,432, plus attention to itself:
+    # 32 layers x 32 heads x (128 + 128) = 262,144 -> 7,504,920,576
+    assert d["macs"] == 7_504_920_576 and d["flops"] == 2 * d["macs"]
+    assert d["macs_per"] == "token"
+    assert main(["compare", "llama-3.1-8b", "--format", "json"]) == 0
+    row = json.loads(capsys.readouterr().out)[0]
+    assert row["layers"] == 32 and row["macs"] == 7_504_920_576
+
+
+@pytest.mark.parametrize("argv", [
+    ["resnet50", "--input-size", "1,3,512,512"],
+    ["memory", "llama-3.1-8b", "--input-size", "1,128"],
+])
+def test_input_size_is_refused_where_no_forward_pass_reads_it(
+        argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    # issue 21: resnet50 --input-size 1,3,512,512 once still counted at 224 x 224, silently
+    assert main(argv) == 2
+    assert "--input-size applies to torch models" in capsys.readouterr().err
+
+
+def test_bare_int4_says_its_scales_are_not_counted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["memory", "llama-3.2-1b", "--dtype", "int4"]) == 0
+    assert "bare int4: group scales not counted" in capsys.readouterr().out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,50 @@ def test_keep_with_a_mix_is_refused_not_dropped() -> None:
     report = nnsize.count("llama-3.2-1b")
     with pytest.raises(NnsizeError, match="keep does not apply to the GGUF mix"):
         plan(report, Setup(dtype="q4_k_m", keep=()))
+
+
+FILE_SIZES = json.loads((Path(__file__).parent / "data" / "gguf_file_sizes.json").read_text())
+PUBLISHED_FILES = [(m["model"], ftype, round(gb * 10**9), m["repo"])
+                   for m in FILE_SIZES["models"] for ftype, gb in m.get("gb", {}).items()] + \
+    [(m["model"], ftype, round(bpw * 8_030_261_312 / 8), m["repo"])
+     for m in FILE_SIZES["models"] for ftype, bpw in m.get("bpw", {}).items()]
+
+
+@pytest.mark.parametrize("model, ftype, published, repo", PUBLISHED_FILES)
+def test_every_llama_quantize_name_plans_the_file_it_writes(model: str, ftype: str,
+                                                            published: int, repo: str) -> None:
+    # the name as llama-quantize spells it and in lower case: the same file (issue 21: --dtype
+    # Q8_0 once kept the embeddings and head at bf16, 9.52 GB for bartowski's 8.54 GB file)
+    from nnsize.memory.plan import plan
+    from nnsize.memory.setup import Setup
+
+    report = nnsize.count(model)
+    for dtype in (ftype, ftype.lower()):
+        weights = plan(report, Setup(dtype=dtype)).lines[0]
+        assert weights.part == "gguf_weights" and weights.terms["ftype"] == ftype
+        assert abs(weights.bytes - published) <= published // 100, (repo, weights.bytes)
+
+
+def test_a_block_format_alone_is_asked_by_name_and_labelled() -> None:
+    from nnsize.memory.plan import plan
+    from nnsize.memory.setup import Setup
+
+    report = nnsize.count("llama-3.2-1b")
+    p = plan(report, Setup(dtype="q8_0-block"))
+    assert p.precision.name == "q8_0-block" and p.lines[0].part == "weights"
+    assert "no llama.cpp mix" in p.precision.description
+    # Q8_0 blocks of 34 bytes per 32 weights on the 2-D weights, the rest kept at bf16
+    terms = p.lines[0].terms
+    assert p.lines[0].bytes == terms["values"] * 34 // 32 + terms["kept"] * 2
+    with pytest.raises(NnsizeError, match="q8_0-block"):  # a CNN has no llama.cpp file
+        plan(nnsize.count({"input_shape": [4], "layers": [{"type": "Linear",
+                                                           "out_features": 32}]}),
+             Setup(dtype="Q8_0"))
+
+
+def test_tq_ternary_files_put_the_embeddings_at_q4_k() -> None:
+    # llama-quant.cpp: token_embd of a TQ1_0 / TQ2_0 file is Q4_K; the head Q6_K
+    report = nnsize.count("llama-3.1-8b")
+    types = {t.name: t.ggml_type for t in gguf_mix.mix(report, "TQ1_0").tensors}
+    assert types["token_embd.weight"] == "Q4_K" and types["output.weight"] == "Q6_K"
+    assert types["blk.0.attn_q.weight"] == "TQ1_0"

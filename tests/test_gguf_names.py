@@ -7,13 +7,14 @@ import pytest
 
 import nnsize
 from nnsize.errors import NnsizeError
+from nnsize.importers.gguf_names import gguf_names, layout, report_tensors
 from nnsize.memory import gguf_mix
-from nnsize.memory.gguf_names import gguf_names, layout, report_tensors
 
 # preset -> gguf-py's MODEL_ARCH member (the converter's model_arch for that config)
+# (language models only: gemma-3-4b is the published image-text model, gemma-3-1b its text-only kin)
 ARCHS = {
     "llama-3.1-8b": "LLAMA", "qwen3-30b-a3b": "QWEN3MOE", "qwen1.5-moe-a2.7b": "QWEN2MOE",
-    "gemma-2b": "GEMMA", "gemma-2-9b": "GEMMA2", "gemma-3-4b": "GEMMA3", "phi-3-mini": "PHI3",
+    "gemma-2b": "GEMMA", "gemma-2-9b": "GEMMA2", "gemma-3-1b": "GEMMA3", "phi-3-mini": "PHI3",
     "phi-4": "PHI3", "olmo-2-7b": "OLMO2", "deepseek-v2-lite": "DEEPSEEK2",
     "deepseek-v3": "DEEPSEEK2", "falcon-7b": "FALCON", "falcon-40b": "FALCON", "gpt2": "GPT2",
     "gpt-neox-20b": "GPTNEOX", "phi-2": "PHI2",

@@ -19,8 +19,9 @@ import pytest
 SRC = Path(__file__).parent.parent / "src" / "nnsize"
 
 LEVELS = [
-    # engines: the engine registry, data that memory/ and speed/ both read
-    ("errors", "units", "model", "precision", "spec", "version", "files", "engines"),
+    # engines: the engine registry, data that memory/ and speed/ both read; limits: a config's
+    # longest context, which architectures/ records and memory/ reads
+    ("errors", "units", "model", "precision", "spec", "version", "files", "engines", "limits"),
     ("layers",),
     # diff sits with the sources: a pure comparison of two reports, which hub/ uses to say
     # where a model's config and its checkpoint differ

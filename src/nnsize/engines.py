@@ -97,7 +97,7 @@ register(EngineProfile(
     # least squares of the measured decode step times on bytes / bandwidth and the layer
     # count, and the median share of peak FLOP/s in prefill (benchmarks/speed_vs_measurements.py
     # --fit; tests/test_speed.py checks these figures are the fit)
-    Efficiency(0.89, 0.70, 156e-6, MEASURED.format("43 decode and 32 prefill llama.cpp")),
+    Efficiency(0.89, 0.70, 154e-6, MEASURED.format("43 decode and 32 prefill llama.cpp")),
     "llama.cpp (llama-cli, llama-server, Ollama, LM Studio)"))
 register(EngineProfile(
     "mlc", None,

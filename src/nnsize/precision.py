@@ -79,6 +79,13 @@ def find(name: str) -> Precision:
     for candidate in (key, key.replace("_", "-")):
         if candidate in table:
             return table[candidate]
+    if key.endswith("-block") and key[:-6] in table and \
+            table[key[:-6]].description.startswith("GGUF"):
+        # a GGUF block format alone, without llama.cpp's per-tensor mix (memory.plan)
+        from dataclasses import replace
+
+        return replace(table[key[:-6]], name=key, description=table[key[:-6]].description +
+                       ", on every weight alike (no llama.cpp mix)")
     key = key.replace("_", "-")
     for base in ("gptq-int4", "awq-int4"):
         if key.startswith(base + "-g") and key[len(base) + 2:].isdigit():

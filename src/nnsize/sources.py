@@ -28,6 +28,7 @@ def count(source: Any, convention: str | None = None, **options: Any) -> Report:
     from .network import count_spec
 
     if isinstance(source, dict):
+        _unsized(source, options)
         from .architectures import count_config, looks_like_config
 
         if looks_like_config(source):
@@ -44,6 +45,7 @@ def count(source: Any, convention: str | None = None, **options: Any) -> Report:
         from .importers.from_torch import import_object
 
         return summary(import_object(source[len("torch:"):]), convention=convention, **options)
+    _unsized(source, options)
     if "/" in source or source.lower().startswith("hf:"):  # org/name, no such path; hf:name
         from .hub.name import parse as hub_name
 
@@ -110,3 +112,15 @@ def mlp(inputs: int, hidden_layers: int, neurons: int, outputs: int,
 
     return shorthand.count(shorthand.from_counts(inputs, hidden_layers, neurons, outputs),
                            convention)
+
+
+def _unsized(source: Any, options: dict[str, Any]) -> None:
+    """An input size or input data is for a torch model's forward pass: anything else counted
+    at its own input shape would silently ignore it, so it is refused by name."""
+    for key, flag in (("input_size", "--input-size"), ("input_data", "input data")):
+        if options.get(key) is not None:
+            what = "a config or spec" if isinstance(source, dict) else repr(source)
+            raise NnsizeError(f"{flag} applies to torch models (a live module, or "
+                              f"torch:package.module:factory), whose forward pass it runs; "
+                              f"{what} is counted at its own input shape (a spec's "
+                              f"input_shape, a preset's published one)")

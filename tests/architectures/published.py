@@ -156,4 +156,244 @@ PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
                        "encoder_ffn_dim": 4096, "decoder_ffn_dim": 4096, "vocab_size": 96103,
                        "max_position_embeddings": 1024},
                       HF.format("google/pegasus-large"), 568 * M, M),
+    # --- issue 20: more vision, audio and image-text families.  The config.json files themselves
+    # are not in reach; each entry says what its values were checked against (transformers'
+    # conversion scripts wrote most of these files, so theirs are the values the files hold).
+    # Swin paper (arXiv 2103.14030), table 1: Swin-T 28M.  Checked against transformers'
+    # src/transformers/models/swin/convert_swin_timm_to_pytorch.py (get_swin_config, "tiny":
+    # embed_dim 96, depths 2-2-6-2, heads 3-6-12-24; window and image size from the name; the
+    # rest SwinConfig's defaults)
+    "swin-tiny": ({"model_type": "swin", "architectures": ["SwinForImageClassification"],
+                   "embed_dim": 96, "depths": [2, 2, 6, 2], "num_heads": [3, 6, 12, 24],
+                   "window_size": 7, "mlp_ratio": 4.0, "qkv_bias": True, "patch_size": 4,
+                   "image_size": 224, "num_channels": 3, "use_absolute_embeddings": False,
+                   "num_labels": 1000},
+                  HF.format("microsoft/swin-tiny-patch4-window7-224"), 28 * M, M),
+    # timm's model card of the same network (timm/convnext_tiny.fb_in1k): "Params (M): 28.6"
+    # (the ConvNeXt paper, arXiv 2201.03545, says 28M).  Checked against transformers'
+    # src/transformers/models/convnext/convert_convnext_to_pytorch.py ("tiny": depths 3-3-9-3,
+    # hidden_sizes 96-192-384-768, 1,000 labels for the "1k" checkpoint; the rest defaults)
+    "convnext-tiny": ({"model_type": "convnext",
+                       "architectures": ["ConvNextForImageClassification"],
+                       "depths": [3, 3, 9, 3], "hidden_sizes": [96, 192, 384, 768],
+                       "num_stages": 4, "patch_size": 4, "num_channels": 3,
+                       "layer_scale_init_value": 1e-06, "num_labels": 1000},
+                      HF.format("facebook/convnext-tiny-224"), 286 * M // 10, M // 10),
+    # BEiT paper (arXiv 2106.08254), table 1: BEiT-B 86M.  The file's architectures is
+    # BeitForImageClassification; it is replaced by BeitModel here to count the backbone the
+    # paper's 86M counts.  Checked against transformers'
+    # src/transformers/models/beit/convert_beit_unilm_to_pytorch.py (beit_base_patch16_224_pt22k_
+    # ft22kto1k: "to1k" sets use_relative_position_bias, 1,000 labels; "base" keeps BeitConfig's
+    # 768 / 12 / 12 / 3,072 and its defaults: no absolute positions, no shared bias, no mask
+    # token, layer scale 0.1, mean pooling)
+    "beit-base": ({"model_type": "beit", "architectures": ["BeitModel"], "hidden_size": 768,
+                   "num_hidden_layers": 12, "num_attention_heads": 12,
+                   "intermediate_size": 3072, "image_size": 224, "patch_size": 16,
+                   "use_absolute_position_embeddings": False,
+                   "use_relative_position_bias": True,
+                   "use_shared_relative_position_bias": False, "layer_scale_init_value": 0.1,
+                   "use_mean_pooling": True, "use_mask_token": False},
+                  HF.format("microsoft/beit-base-patch16-224"), 86 * M, M),
+    # DeiT paper (arXiv 2012.12877), table 5: DeiT-B with distillation 87M.  Checked against
+    # transformers' src/transformers/models/deit/convert_deit_timm_to_pytorch.py (DeiTConfig's
+    # base defaults, patch and image size from vit_deit_base_distilled_patch16_224, 1,000 labels)
+    "deit-base-distilled": ({"model_type": "deit",
+                             "architectures": ["DeiTForImageClassificationWithTeacher"],
+                             "hidden_size": 768, "num_hidden_layers": 12,
+                             "num_attention_heads": 12, "intermediate_size": 3072,
+                             "image_size": 224, "patch_size": 16, "qkv_bias": True,
+                             "num_labels": 1000},
+                            HF.format("facebook/deit-base-distilled-patch16-224"), 87 * M, M),
+    # model card: "our Conformer-based W2v-BERT 2.0 encoder ... 600M parameters".  Checked
+    # against a copy of the file's keys in cairo-project/w2v-BERT-2.0_SV,
+    # packages/w2vbert_speaker/artifacts/merged_encoder_config.json (transformers 4.37.0.dev0,
+    # the same values for every key below)
+    "w2v-bert-2.0": ({"model_type": "wav2vec2-bert", "architectures": ["Wav2Vec2BertModel"],
+                      "hidden_size": 1024, "num_hidden_layers": 24, "num_attention_heads": 16,
+                      "intermediate_size": 4096, "feature_projection_input_dim": 160,
+                      "position_embeddings_type": "relative_key",
+                      "left_max_position_embeddings": 64, "right_max_position_embeddings": 8,
+                      "conv_depthwise_kernel_size": 31, "add_adapter": False,
+                      "mask_time_prob": 0.05},
+                     HF.format("facebook/w2v-bert-2.0"), 600 * M, 100 * M),
+    # PaliGemma paper (arXiv 2407.07726): "a 3B VLM" (SigLIP-So400m and Gemma-2B).  Checked
+    # against the copy of vidore/colpali-v1.2-merged's config.json (a PaliGemma-3B-pt-448) in
+    # transformers' src/transformers/models/colpali/convert_colpali_weights_to_hf.py: the same
+    # text_config and vision_config, at 448 px (this 224 px file leaves image_size to SigLIP's
+    # default, 224); keras-hub's preset pali_gemma_3b_224 states 2,923,335,408, ours less the
+    # 64 padding rows of the vocabulary (257,216 - 257,152 = 64, x 2,048 = 131,072)
+    "paligemma-3b": ({"model_type": "paligemma",
+                      "architectures": ["PaliGemmaForConditionalGeneration"],
+                      "projection_dim": 2048, "hidden_size": 2048,
+                      "text_config": {"model_type": "gemma", "hidden_size": 2048,
+                                      "intermediate_size": 16384, "num_attention_heads": 8,
+                                      "num_hidden_layers": 18, "num_key_value_heads": 1,
+                                      "vocab_size": 257216},
+                      "vision_config": {"model_type": "siglip_vision_model",
+                                        "hidden_size": 1152, "intermediate_size": 4304,
+                                        "num_attention_heads": 16, "num_hidden_layers": 27,
+                                        "patch_size": 14, "projection_dim": 2048,
+                                        "vision_use_head": False}},
+                     HF.format("google/paligemma-3b-pt-224"), 3 * B, B),
+    # model card: "Idefics3-8B" (Llama 3.1 8B and SigLIP-So400m), "169 visual tokens" for a
+    # 364 x 364 image: (364 / 14)^2 / 2^2.  Values from the helper's memory, checked against
+    # copies, not the published file: the vision tower against Modular MAX's Idefics3 tests
+    # (max/tests/integration/architectures/idefics3/, here in rcghpge/modular: "Idefics3 Vision
+    # Config (from HuggingFace)": 1,152 / 16 heads / 4,304 / 364 px / 14 / 27 layers), the text
+    # model and scale_factor against FFAI's Swift Idefics3ConfigTests fixture (4,096 / 128,259
+    # tokens / 32 layers / 32 and 8 heads / 14,336, scale_factor 2)
+    "idefics3-8b": ({"model_type": "idefics3",
+                     "architectures": ["Idefics3ForConditionalGeneration"], "scale_factor": 2,
+                     "tie_word_embeddings": False,
+                     "text_config": {"model_type": "llama", "hidden_size": 4096,
+                                     "intermediate_size": 14336, "num_attention_heads": 32,
+                                     "num_hidden_layers": 32, "num_key_value_heads": 8,
+                                     "vocab_size": 128259},
+                     "vision_config": {"model_type": "idefics3", "hidden_size": 1152,
+                                       "image_size": 364, "intermediate_size": 4304,
+                                       "num_attention_heads": 16, "num_hidden_layers": 27,
+                                       "patch_size": 14}},
+                    HF.format("HuggingFaceM4/Idefics3-8B-Llama3"), 8 * B, B),
+    # the SmolVLM blog post (huggingface.co/blog/smolvlm): "SmolVLM, a 2B VLM".  Checked against
+    # lablup/mlxcel's test config that "mirrors the released HuggingFaceTB/SmolVLM-Instruct
+    # config.json": every key below, the vision tower's model_type "idefics3" included (it was
+    # missing here), and the untied LM head its loader reads from the checkpoint
+    "smolvlm-instruct": ({"model_type": "idefics3",
+                          "architectures": ["Idefics3ForConditionalGeneration"],
+                          "scale_factor": 3, "tie_word_embeddings": False,
+                          "text_config": {"model_type": "llama", "hidden_size": 2048,
+                                          "intermediate_size": 8192, "num_attention_heads": 32,
+                                          "num_hidden_layers": 24, "num_key_value_heads": 32,
+                                          "vocab_size": 49155},
+                          "vision_config": {"model_type": "idefics3", "hidden_size": 1152,
+                                            "image_size": 384, "intermediate_size": 4304,
+                                            "num_attention_heads": 16, "num_hidden_layers": 27,
+                                            "patch_size": 14}},
+                         HF.format("HuggingFaceTB/SmolVLM-Instruct"), 2 * B, B),
+    # the model's name, SmolVLM2 2.2B, and the SmolVLM paper (arXiv 2504.05299): SmolVLM-2.2B,
+    # SigLIP-SO400M and SmolLM2-1.7B (2,246,784,880 here; with a tied LM head it would be 2.1B).
+    # Values from SmolVLM-Instruct's (the same SmolLM2-1.7B and SigLIP towers, above) and the
+    # SmolVLM2 family's 49,280-token vocabulary (the 256M and 500M configs), not checked
+    # against the published file
+    "smolvlm2-2.2b": ({"model_type": "smolvlm",
+                       "architectures": ["SmolVLMForConditionalGeneration"], "scale_factor": 3,
+                       "tie_word_embeddings": False,
+                       "text_config": {"model_type": "llama", "hidden_size": 2048,
+                                       "intermediate_size": 8192, "num_attention_heads": 32,
+                                       "num_hidden_layers": 24, "num_key_value_heads": 32,
+                                       "vocab_size": 49280},
+                       "vision_config": {"hidden_size": 1152, "image_size": 384,
+                                         "intermediate_size": 4304, "num_attention_heads": 16,
+                                         "num_hidden_layers": 27, "patch_size": 14}},
+                      HF.format("HuggingFaceTB/SmolVLM2-2.2B-Instruct"), 22 * B // 10, B // 10),
+    # model card: InternVL3-1B, InternViT-300M-448px-V2_5 and Qwen2.5-0.5B.  The -hf file was
+    # written by transformers' src/transformers/models/internvl/convert_internvl_weights_to_hf.py
+    # from the original OpenGVLab/InternVL3-1B config (its vision_config, with qkv_bias and
+    # qk_normalization renamed attention_bias and use_qk_norm, use_absolute_position_embeddings
+    # set, the rest InternVLVisionConfig's defaults: mean pooling, no mask token).  The original
+    # config, as printed in shivangjhalani/multicoco's InternVL3-1B_data.md, gives every size
+    # below, norm_type layer_norm, qkv_bias true, qk_normalization false, and
+    # "tie_word_embeddings": false (the LM head its own); the -hf file's own tie key not checked
+    "internvl3-1b": ({"model_type": "internvl",
+                      "architectures": ["InternVLForConditionalGeneration"],
+                      "downsample_ratio": 0.5, "image_seq_length": 256,
+                      "tie_word_embeddings": False,
+                      "text_config": {"model_type": "qwen2", "hidden_size": 896,
+                                      "intermediate_size": 4864, "num_attention_heads": 14,
+                                      "num_hidden_layers": 24, "num_key_value_heads": 2,
+                                      "vocab_size": 151674},
+                      "vision_config": {"hidden_size": 1024, "intermediate_size": 4096,
+                                        "num_attention_heads": 16, "num_hidden_layers": 24,
+                                        "image_size": [448, 448], "patch_size": [14, 14],
+                                        "norm_type": "layer_norm", "use_qk_norm": False,
+                                        "attention_bias": True, "use_mean_pooling": True,
+                                        "use_absolute_position_embeddings": True}},
+                     HF.format("OpenGVLab/InternVL3-1B-hf"), 1 * B, B),
+    # issue 20's families.  ESM-2 model card table (mirrored in MadryLab/rla,
+    # esm_model_150/README.md): esm2_t33_650M_UR50D 650M, esm2_t6_8M_UR50D 8M
+    "esm2-650m": ({"model_type": "esm", "architectures": ["EsmForMaskedLM"], "vocab_size": 33,
+                   "hidden_size": 1280, "num_hidden_layers": 33, "num_attention_heads": 20,
+                   "intermediate_size": 5120, "max_position_embeddings": 1026,
+                   "position_embedding_type": "rotary", "emb_layer_norm_before": False,
+                   "token_dropout": True, "pad_token_id": 1, "mask_token_id": 32},
+                  HF.format("facebook/esm2_t33_650M_UR50D"), 650 * M, 10 * M),
+    "esm2-8m": ({"model_type": "esm", "architectures": ["EsmForMaskedLM"], "vocab_size": 33,
+                 "hidden_size": 320, "num_hidden_layers": 6, "num_attention_heads": 20,
+                 "intermediate_size": 1280, "max_position_embeddings": 1026,
+                 "position_embedding_type": "rotary", "emb_layer_norm_before": False,
+                 "token_dropout": True, "pad_token_id": 1, "mask_token_id": 32},
+                HF.format("facebook/esm2_t6_8M_UR50D"), 8 * M, M),
+    # model card: "21B total parameters and 3B activated" (see TRUNCATED in test_published.py)
+    "ernie-4.5-21b-a3b": ({"model_type": "ernie4_5_moe",
+                           "architectures": ["Ernie4_5_MoeForCausalLM"], "hidden_size": 2560,
+                           "intermediate_size": 12288, "num_hidden_layers": 28,
+                           "num_attention_heads": 20, "num_key_value_heads": 4, "head_dim": 128,
+                           "vocab_size": 103424, "tie_word_embeddings": True, "use_bias": False,
+                           "moe_num_experts": 64, "moe_num_shared_experts": 2, "moe_k": 6,
+                           "moe_intermediate_size": 1536, "moe_layer_start_index": 1,
+                           "moe_layer_end_index": 27, "moe_layer_interval": 1},
+                          HF.format("baidu/ERNIE-4.5-21B-A3B-PT"), 21 * B, B),
+    # model card: "MiniCPM3-4B"; transformers' MiniCPM3Config defaults are this checkpoint's
+    "minicpm3-4b": ({"model_type": "minicpm3", "architectures": ["MiniCPM3ForCausalLM"],
+                     "hidden_size": 2560, "num_hidden_layers": 62, "num_attention_heads": 40,
+                     "num_key_value_heads": 40, "intermediate_size": 6400, "vocab_size": 73448,
+                     "q_lora_rank": 768, "kv_lora_rank": 256, "qk_nope_head_dim": 64,
+                     "qk_rope_head_dim": 32, "tie_word_embeddings": True},
+                    HF.format("openbmb/MiniCPM3-4B"), 4 * B, B),
+    # LayoutLM paper (arXiv 1912.13318): LayoutLM BASE, 113M parameters
+    "layoutlm-base": ({"model_type": "layoutlm", "architectures": ["LayoutLMModel"],
+                       "vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12,
+                       "num_attention_heads": 12, "intermediate_size": 3072,
+                       "max_position_embeddings": 512, "max_2d_position_embeddings": 1024,
+                       "type_vocab_size": 2},
+                      HF.format("microsoft/layoutlm-base-uncased"), 113 * M, M),
+    # I-BERT is RoBERTa-base quantized (its tensors unchanged): fairseq's RoBERTa README table,
+    # roberta.base, 125M params
+    "ibert-roberta-base": ({"model_type": "ibert", "architectures": ["IBertForMaskedLM"],
+                            "vocab_size": 50265, "hidden_size": 768, "num_hidden_layers": 12,
+                            "num_attention_heads": 12, "intermediate_size": 3072,
+                            "max_position_embeddings": 514, "type_vocab_size": 1,
+                            "quant_mode": True},
+                           HF.format("kssteven/ibert-roberta-base"), 125 * M, M),
+    # mT5 paper (arXiv 2010.11934), table: mT5-Small 300M (see UNTIED in test_published.py)
+    "mt5-small": ({"model_type": "mt5", "architectures": ["MT5ForConditionalGeneration"],
+                   "vocab_size": 250112, "d_model": 512, "d_kv": 64, "d_ff": 1024,
+                   "num_layers": 8, "num_decoder_layers": 8, "num_heads": 6,
+                   "feed_forward_proj": "gated-gelu", "tie_word_embeddings": False},
+                  HF.format("google/mt5-small"), 300 * M, 10 * M),
+    # karpathy/nanochat README: the d20 speedrun model, 561M parameters; its transformers
+    # config as nanochat-students/nanochat-d20 publishes it (20 layers, 1,280 wide, 10 heads)
+    "nanochat-d20": ({"model_type": "nanochat", "architectures": ["NanoChatForCausalLM"],
+                      "vocab_size": 65536, "hidden_size": 1280, "intermediate_size": 5120,
+                      "num_hidden_layers": 20, "num_attention_heads": 10,
+                      "num_key_value_heads": 10, "max_position_embeddings": 2048,
+                      "tie_word_embeddings": False},
+                     HF.format("nanochat-students/nanochat-d20"), 561 * M, M),
+    # The checkpoints transformers' config classes take their defaults from (each class's
+    # docstring names it), with the count in the name: Mistral Small 4 119B (its text model),
+    # Param2-17B-A2.4B, Jais-2-8B
+    "mistral-small-4-119b": ({"model_type": "mistral4",
+                              "architectures": ["Mistral4ForCausalLM"], "vocab_size": 131072,
+                              "hidden_size": 4096, "intermediate_size": 12288,
+                              "moe_intermediate_size": 2048, "num_hidden_layers": 36,
+                              "num_attention_heads": 32, "num_key_value_heads": 32,
+                              "n_routed_experts": 128, "n_shared_experts": 1,
+                              "num_experts_per_tok": 4, "first_k_dense_replace": 0,
+                              "kv_lora_rank": 256, "q_lora_rank": 1024, "qk_rope_head_dim": 64,
+                              "qk_nope_head_dim": 64, "v_head_dim": 128,
+                              "tie_word_embeddings": False},
+                             HF.format("mistralai/Mistral-Small-4-119B-2603"), 119 * B, B),
+    "param2-17b-a2.4b": ({"model_type": "param2moe", "architectures": ["Glm4MoeForCausalLM"],
+                          "vocab_size": 128000, "hidden_size": 2048, "intermediate_size": 9216,
+                          "moe_intermediate_size": 2048, "num_hidden_layers": 21,
+                          "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 64,
+                          "n_routed_experts": 64, "n_shared_experts": 2,
+                          "num_experts_per_tok": 6, "first_k_dense_replace": 1,
+                          "use_qk_norm": True, "tie_word_embeddings": True},
+                         HF.format("bharatgenai/Param2-17B-A2.4B-Thinking"), 17 * B, B),
+    "jais-2-8b": ({"model_type": "jais2", "architectures": ["Jais2ForCausalLM"],
+                   "vocab_size": 150272, "hidden_size": 3328, "intermediate_size": 26624,
+                   "num_hidden_layers": 32, "num_attention_heads": 26, "attention_bias": True,
+                   "mlp_bias": True, "tie_word_embeddings": False},
+                  HF.format("inceptionai/Jais-2-8B-Chat"), 8 * B, B),
 }

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from nnsize.architectures import families
 from nnsize.architectures.bert_like import LAYOUTS
 
-OWN = ["albert", "deberta-v2", "modernbert"]  # builders of their own
+OWN = ["albert", "deberta-v2", "modernbert", "esm"]  # builders of their own
 FAMILIES = sorted(LAYOUTS) + OWN
 
 
@@ -53,6 +53,9 @@ def config(draw: st.DrawFn, family: str) -> dict[str, Any]:
         c.update({k: draw(st.booleans()) for k in ("norm_bias", "attention_bias", "mlp_bias",
                                                     "decoder_bias", "classifier_bias")})
         c.update(global_attn_every_n_layers=1, local_attention=4)
+    if family == "esm":
+        c.update(position_embedding_type=draw(st.sampled_from(["absolute", "rotary"])),
+                 emb_layer_norm_before=draw(st.sampled_from([None, False, True])))
     if draw(st.booleans()):  # the masked-LM class; without one, the base model
         c["architectures"] = [lm_class(family)]
     return c

@@ -20,7 +20,7 @@ def config(draw: st.DrawFn, family: str) -> dict[str, Any]:
     layers, vocab, inter = draw(st.integers(1, 3)), draw(st.integers(10, 40)), \
         draw(st.integers(4, 16))
     tie = draw(st.booleans())
-    if family in ("gpt2", "gptj"):
+    if family in ("gpt2", "gpt-sw3", "gptj"):
         c = {"n_embd": h, "n_layer": layers, "n_head": heads, "vocab_size": vocab,
              "n_positions": draw(st.integers(4, 32)), "tie_word_embeddings": tie,
              "n_inner": draw(st.sampled_from([None, inter]))}
@@ -59,7 +59,7 @@ def config(draw: st.DrawFn, family: str) -> dict[str, Any]:
         c = {"dim": h, "n_layers": layers, "n_heads": heads, "vocab_size": vocab,
              "hidden_dim": inter, "tie_word_embeddings": tie,
              "max_position_embeddings": draw(st.integers(4, 20))}
-    else:  # t5
+    else:  # t5, mt5, umt5
         c = {"d_model": h, "d_kv": draw(st.sampled_from([2, 4])), "d_ff": inter,
              "num_layers": layers, "num_decoder_layers": draw(st.sampled_from([None, 1, 2])),
              "num_heads": heads, "vocab_size": vocab, "tie_word_embeddings": tie,
@@ -70,8 +70,8 @@ def config(draw: st.DrawFn, family: str) -> dict[str, Any]:
     return {"model_type": family, **IDS, **{k: v for k, v in c.items() if v is not None}}
 
 
-FAMILIES = ["gpt2", "gpt_neox", "gptj", "opt", "bloom", "falcon", "bert", "roberta",
-            "distilbert", "t5"]
+FAMILIES = ["gpt2", "gpt-sw3", "gpt_neox", "gptj", "opt", "bloom", "falcon", "bert", "roberta",
+            "distilbert", "t5", "mt5", "umt5"]
 
 
 @pytest.mark.parametrize("family", FAMILIES)

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 from hf import compare
 
 import nnsize
-from nnsize.architectures.presets import LLMS
+from nnsize.architectures.presets import LANGUAGE_MODELS, LLMS, RECONSTRUCTED, config, find
 
 # Parameter counts the models' publishers (or transformers' model cards) state, for the models
 # whose configs the presets copy: a second, independent check of each copied config.
@@ -56,3 +59,111 @@ def test_preset_names_are_case_insensitive_and_listed(capsys: pytest.CaptureFixt
     assert "llama-3.1-8b" in out and "huggingface.co/meta-llama/Llama-3.1-8B" in out
     assert main(["llama-3.1-9b"]) == 2
     assert "llama-3.1-8b" in capsys.readouterr().err
+
+
+# --- the presets are the published config.json files ------------------------------------------
+
+FOLDER = Path(nnsize.__file__).parent / "architectures" / "preset_configs"
+
+
+def _plan_lines(report: nnsize.Report, context: int) -> list[tuple[str, int]]:
+    from nnsize.memory import Setup, plan
+
+    return [(line.part, line.bytes) for line in plan(report, Setup(context=context)).lines]
+
+
+def test_every_language_model_has_its_file_and_no_file_is_left_over() -> None:
+    assert sorted(p.stem for p in FOLDER.glob("*.json")) == sorted(LANGUAGE_MODELS)
+
+
+@pytest.mark.parametrize("name", sorted(LANGUAGE_MODELS))
+def test_a_preset_is_its_config_file_counted(name: str) -> None:
+    # The preset and its stored file counted as any config.json: the same tensors, and the same
+    # plan, line by line, at 32,768 tokens and at the model's longest context.
+    preset = nnsize.count(name)
+    from_file = nnsize.count(str(FOLDER / f"{name}.json"))
+    assert list(preset.named_tensors()) == list(from_file.named_tensors())
+    assert preset.total_params == from_file.total_params
+    if preset.decoder is None:
+        return
+    for context in {32_768, _longest(config(name))}:
+        assert _plan_lines(preset, context) == _plan_lines(from_file, context), context
+
+
+def _longest(c: dict[str, Any]) -> int:
+    """The longest context the config names (its text model's, for an image-text model)."""
+    text = c.get("text_config") or {}
+    for key in ("max_position_embeddings", "n_positions"):
+        for where in (c, text):
+            if isinstance(where.get(key), int):
+                return int(where[key])
+    return 32_768
+
+
+@pytest.mark.parametrize("name", sorted(LANGUAGE_MODELS))
+def test_each_preset_says_where_its_file_comes_from(name: str) -> None:
+    _, repo, copy = LANGUAGE_MODELS[name]
+    assert repo.count("/") == 1
+    assert copy == RECONSTRUCTED or copy.startswith("https://github.com/")
+    shown = find(name).source
+    assert repo in shown and ("reconstructed" in shown) == (copy == RECONSTRUCTED)
+
+
+def _kv(name: str, context: int) -> int:
+    from nnsize.memory import Setup, plan
+
+    lines = plan(nnsize.count(name), Setup(context=context)).lines
+    return next(line.bytes for line in lines if line.part == "kv_cache")
+
+
+def test_gemma_2_9b_keeps_4096_tokens_on_every_other_layer() -> None:
+    # 42 layers, alternately a 4,096-token window (which keeps 4,095 past tokens) and the whole
+    # context; 8 key-value heads x 256 x (key + value) = 4,096 values a token, 2 bytes each
+    assert _kv("gemma-2-9b", 8192) == 21 * 4095 * 4096 * 2 + 21 * 8192 * 4096 * 2 == 2_113_757_184
+
+
+@pytest.mark.parametrize("context", [65_536, 131_072])
+def test_gemma_3_27b_keeps_1024_tokens_on_five_layers_of_six(context: int) -> None:
+    # 62 layers: every sixth attends to the whole context (10 of them), the other 52 through a
+    # 1,024-token window; 16 key-value heads x 128 x 2 = 4,096 values a token, 2 bytes each
+    # (10.41 GiB at 131,072 tokens, where every layer counted whole would make 62 GiB)
+    expected = 52 * 1023 * 4096 * 2 + 10 * context * 4096 * 2
+    assert _kv("gemma-3-27b", context) == expected
+    assert expected == {65_536: 5_804_490_752, 131_072: 11_173_199_872}[context]
+
+
+def test_gemma_3_27b_fits_an_h100_at_64k_tokens(capsys: pytest.CaptureFixture[str]) -> None:
+    # weights 54,864,813,280 B (51.10 GiB) + KV 5,804,490,752 B (5.41 GiB) + the rest: 67 GiB,
+    # where every layer keeping the whole context made it 91.81 GiB, "does not fit"
+    from nnsize.cli import main
+
+    assert main(["fit", "gemma-3-27b", "--gpu", "h100-80gb", "--context", "65536"]) == 0
+    assert "): fits, 67.00 GiB needed." in capsys.readouterr().out
+
+
+OPENED = """
+import sys
+opened = []
+sys.addaudithook(lambda event, args: opened.append(str(args[0])) if event == "open" else None)
+import nnsize
+{}
+print([p.rsplit("/", 1)[-1] for p in opened if "preset_configs" in p])
+"""
+
+
+@pytest.mark.parametrize(("code", "files"), [
+    ("", []),
+    ("nnsize.count('10-20-20-20-2')", []),
+    ("from nnsize.architectures.presets import presets; presets()", []),
+    ("nnsize.count('llama-3.1-8b')", ["llama-3.1-8b.json"]),
+])
+def test_presets_read_only_the_file_asked_for(code: str, files: list[str]) -> None:
+    import os
+    import subprocess
+    import sys
+
+    src = str(Path(nnsize.__file__).parent.parent)
+    env = {**os.environ, "PYTHONPATH": src}
+    out = subprocess.run([sys.executable, "-c", OPENED.format(code)], env=env, check=True,
+                         capture_output=True, text=True).stdout
+    assert out.strip() == repr(files)

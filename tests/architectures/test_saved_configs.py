@@ -12,10 +12,12 @@ import pytest
 from hf import compare, transformers
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_bert_like import config as encoder_config
 from test_decoder import FAMILIES as DECODERS
 from test_decoder import decoder_config
 from test_families import FAMILIES as OTHERS
 from test_families import config as other_config
+from test_traits import config as traits_config
 
 from nnsize.architectures import count_config
 
@@ -40,6 +42,29 @@ def saved(config: dict[str, Any], diff: bool) -> dict[str, Any]:
 def test_saved_configs_match_transformers(family: str, data: st.DataObject, diff: bool) -> None:
     strategy = decoder_config(family) if family in DECODERS else other_config(family)
     compare(saved(data.draw(strategy), diff))
+
+
+# issue 20's traits families, and Mellum, whose num_experts is saved as num_local_experts
+TRAITS_ADDED = ["diffllama", "jais2", "minicpm3", "nanochat", "flex_olmo", "hy_v3", "mistral4",
+                "sarvam_moe", "param2moe", "sarvam_mla", "ernie4_5_moe", "persimmon",
+                "qwen2_vl_text", "qwen2_5_vl_text", "deepseek_v32", "qwen3_vl_text",
+                "qwen3_vl_moe_text", "mellum"]
+
+
+@pytest.mark.parametrize("family", TRAITS_ADDED)
+@settings(max_examples=4, deadline=None)
+@given(data=st.data(), diff=st.booleans())
+def test_saved_traits_configs_match_transformers(family: str, data: st.DataObject,
+                                                 diff: bool) -> None:
+    compare(saved(data.draw(traits_config(family)), diff))
+
+
+@pytest.mark.parametrize("family", ["ibert", "layoutlm", "esm"])
+@settings(max_examples=4, deadline=None)
+@given(data=st.data(), diff=st.booleans())
+def test_saved_encoder_configs_match_transformers(family: str, data: st.DataObject,
+                                                  diff: bool) -> None:
+    compare(saved(data.draw(encoder_config(family)), diff))
 
 
 def test_qwen3_moe_reads_num_local_experts() -> None:

@@ -14,6 +14,10 @@ from nnsize.architectures.decoder_families import ALIASES, DEFAULTS, TRAITS
 from nnsize.architectures.traits import Traits
 
 FAMILIES = sorted(TRAITS)
+# transformers' auto tables name no language-model class for these
+LM_CLASSES = {"mistral4": "Mistral4ForCausalLM"}
+# no language-model class of their own
+BASE_ONLY = {"qwen2_vl_text", "qwen2_5_vl_text", "qwen3_vl_text", "qwen3_vl_moe_text"}
 
 
 def flag_keys(t: Traits) -> list[str]:
@@ -60,19 +64,26 @@ def config(draw: st.DrawFn, family: str) -> dict[str, Any]:
             c[m.shared_width] = draw(st.integers(0, 8))
         if m.shared_count:
             c[m.shared_count] = draw(st.integers(1, 2))
-        if m.layers == "first_k_dense":
+        if "first_k_dense" in (m.layers, m.types_else):
             c.update(first_k_dense_replace=draw(st.integers(0, 2)), n_group=1, topk_group=1)
         if m.layers == "interleave":
             c["interleave_moe_layer_step"] = draw(st.integers(1, 2))
+        if m.layers == "range":
+            c.update(moe_layer_start_index=draw(st.integers(0, 2)),
+                     moe_layer_end_index=draw(st.sampled_from([-1, 0, 1])),
+                     moe_layer_interval=draw(st.integers(1, 2)))
         if m.layers == "sparse_step":
             c.update(decoder_sparse_step=draw(st.integers(1, 2)),
                      mlp_only_layers=draw(st.lists(st.integers(0, layers - 1), max_size=1)))
+    if family == "diffllama":  # its attention splits the values in two along the KV heads
+        c["num_attention_heads"], c["num_key_value_heads"] = 4, 2
+        c["hidden_size"] = 4 * c.get("head_dim", head_dim)
     if family == "internlm3":  # its config refuses different biases for attention and MLP
         c["attention_bias"] = c["mlp_bias"] = draw(st.booleans())
     if family == "llama4_text":
         c["no_rope_layers"] = [1] * layers
-    if draw(st.booleans()):  # the language-model class; without one, the base model
-        c["architectures"] = [lm_class(family)]
+    if family not in BASE_ONLY and draw(st.booleans()):  # else the base model
+        c["architectures"] = [LM_CLASSES.get(family) or lm_class(family)]
     return c
 
 
@@ -99,5 +110,31 @@ def test_defaults_and_aliases_are_transformers_own(family: str) -> None:
     # every key a trait reads has a default where transformers has one
     for key in flag_keys(TRAITS[family]):
         assert key in DEFAULTS[family] or key not in theirs, key
+    # attribute_map, other name -> stored name; where nnsize reads the other name, a field, as
+    # Qwen3-VL MoE's num_experts (saved as num_local_experts), it maps the stored name to it
     cls = transformers.CONFIG_MAPPING[family]
-    assert ALIASES.get(family, {}) == dict(getattr(cls, "attribute_map", {}))
+    expected = {}
+    for alias, stored in getattr(cls, "attribute_map", {}).items():
+        if alias in DEFAULTS[family] and stored not in theirs:
+            expected[stored] = alias
+        else:
+            expected[alias] = stored
+    assert ALIASES.get(family, {}) == expected
+
+
+def test_deepseek_v32s_indexer_is_counted_and_its_cache_refused() -> None:
+    from nnsize.architectures import count_config
+    from nnsize.errors import NnsizeError
+    from nnsize.memory import Setup, compute, plan
+
+    config = {"model_type": "deepseek_v32", "vocab_size": 16, "hidden_size": 8,
+              "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2,
+              "q_lora_rank": 4, "kv_lora_rank": 4, "qk_rope_head_dim": 2, "qk_nope_head_dim": 2,
+              "v_head_dim": 2, "index_n_heads": 2, "index_head_dim": 4}
+    report = count_config(config)
+    # the indexer: wq_b 4 -> 2 heads x 4 (32), wk 8 -> 4 (32), k_norm 4 + 4, weights_proj 8 -> 2
+    indexer = [t for row in report.rows for t in row.tensors if ".indexer." in t.name]
+    assert sum(t.numel for t in indexer) == 32 + 32 + 8 + 16
+    for refuse in (lambda: plan(report, Setup()), lambda: compute(report, 64)):
+        with pytest.raises(NnsizeError, match="indexer key cache"):
+            refuse()

@@ -74,7 +74,7 @@ def test_gguf_by_quantization(hub: Hub, tmp_path: Path) -> None:
     ("org/missing", "org/missing: no such model repo on http://127.0.0.1:.* set HF_TOKEN"),
     ("org/gated", "org/gated is a gated repo: give a token: set HF_TOKEN"),
     ("org/tiny@v9", "org/tiny has no revision 'v9'"),
-    ("org/readme-only", "the repo has neither a config.json nor safetensors weights"),
+    ("org/readme-only", "the repo has neither a config.json nor weights"),
 ])
 def test_errors_are_one_line(hub: Hub, tmp_path: Path, name: str, message: str) -> None:
     hub.add("org/tiny", {"config.json": b"{}"})

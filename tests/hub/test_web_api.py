@@ -75,7 +75,7 @@ def test_a_gguf_file_by_its_quantization(hub: Hub, tmp_path: Path, client: TestC
     ("org/tiny@v9", 404, "org/tiny has no revision 'v9'"),
     ("org/gated", 401, "org/gated is a gated repo: this server reads the Hub without a token: "
                        "count it with the nnsize command, HF_TOKEN set"),
-    ("org/readme-only", 400, "the repo has neither a config.json nor safetensors weights"),
+    ("org/readme-only", 400, "the repo has neither a config.json nor weights"),
     ("", 400, "name: give a model's name on the Hub"),
     ("https://evil.example/org/x", 400, "is not a Hub model name"),
     ("../../etc/passwd", 400, "is not a Hub model name"),

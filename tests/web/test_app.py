@@ -143,7 +143,8 @@ def test_a_plan_of_a_checkpoint_header() -> None:
     r = client.post("/api/memory", json={"checkpoint": {
         "format": "safetensors", "file_size": 8 + len(header) + 4_000_000, "header": body}})
     assert r.status_code == 200
-    assert r.json()["plan"]["lines"][0]["bytes"] == "2000000"  # 1,000,000 x 16 bits
+    # planned as stored (issue 21): 1,000,000 F32 values x 4 bytes
+    assert r.json()["plan"]["lines"][0]["bytes"] == "4000000"
     bad = client.post("/api/memory", json={"checkpoint": {
         "format": "safetensors", "file_size": 10, "header": "not base64!"}})
     assert bad.status_code == 400 and "base64" in bad.json()["detail"]

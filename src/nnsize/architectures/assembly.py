@@ -72,10 +72,12 @@ class Assembly:
 
     decoder: Decoder | None = None
     encoder_decoder: EncoderDecoder | None = None
+    planner_refused: str | None = None  # why the memory planner, compute and speed refuse it
 
     def report(self, convention: str = "pytorch") -> Report:
+        stored = {"planner_refused": self.planner_refused} if self.planner_refused else {}
         return Report(self.source, convention, (), tuple(self.rows), decoder=self.decoder,
-                      encoder_decoder=self.encoder_decoder)
+                      encoder_decoder=self.encoder_decoder, stored=stored)
 
 
 def check_runs(runs: int, what: str) -> None:

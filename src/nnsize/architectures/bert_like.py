@@ -15,7 +15,8 @@ from typing import Any
 from ..model import Tensor
 from .assembly import Assembly, Layer, check_runs, embedding, linear, norm
 from .config import Config
-from .registry import register
+from .heads import encoder_heads
+from .registry import MC, NSP, PRETRAINING, QA, TOKEN, register
 
 BERT_ATTENTION = ("attention.self.query", "attention.self.key", "attention.self.value",
                   "attention.output.dense")
@@ -36,6 +37,8 @@ class Layout:
     task_types: bool = False  # ERNIE: task type embeddings when use_task_id
     relative_buckets: bool = False  # MPNet: one relative position bias table, buckets x heads
     projection: bool = False  # ELECTRA: embeddings embedding_size wide, projected to hidden
+    boxes: bool = False  # LayoutLM: x, y, h and w embeddings of max_2d_position_embeddings
+    head_pooler: bool = False  # LayoutLM: the masked-LM class keeps the pooler
 
 
 def _head(a: Assembly, c: Config, kind: str, v: int, h: int, e: int) -> None:
@@ -66,6 +69,9 @@ def build_layout(lay: Layout, c: Config, name: str, base: bool) -> Assembly:
     a = Assembly(name)
     emb = embedding(f"{p}embeddings.word_embeddings", v, e) + \
         embedding(f"{p}embeddings.position_embeddings", c.int("max_position_embeddings"), e)
+    if lay.boxes:  # a word's bounding box: x0 and x1 share x_, y0 and y1 share y_
+        emb += [t for n in "xyhw" for t in embedding(
+            f"{p}embeddings.{n}_position_embeddings", c.int("max_2d_position_embeddings"), e)]
     if lay.token_types:
         emb += embedding(f"{p}embeddings.token_type_embeddings", c.int("type_vocab_size"), e)
     if lay.task_types and c.bool("use_task_id"):
@@ -92,10 +98,9 @@ def build_layout(lay: Layout, c: Config, name: str, base: bool) -> Assembly:
             "embedding")])
     if lay.final_norm:
         a.add("final norm", "norm", norm(f"{p}{lay.final_norm}", h, True))
-    if base:
-        if lay.pooler:
-            a.add("pooler", "head", linear("pooler.dense", h, h, True))
-    else:
+    if lay.pooler and (base or lay.head_pooler):
+        a.add("pooler", "head", linear(f"{p}pooler.dense", h, h, True))
+    if not base:
         _head(a, c, lay.head, v, h, e)
     return a
 
@@ -125,6 +130,31 @@ LAYOUTS: dict[str, tuple[Layout, dict[str, Any]]] = {
                      relative_buckets=True),
               {"vocab_size": 30527, "max_position_embeddings": 512,
                "relative_attention_num_buckets": 32, "tie_word_embeddings": True}),
+    # I-BERT: RoBERTa's tensors (quant_mode adds only buffers)
+    "ibert": (Layout("ibert"), {**ENCODER, "vocab_size": 30522}),
+    "layoutlm": (Layout("layoutlm", head="bert", boxes=True, head_pooler=True),
+                 {**ENCODER, "vocab_size": 30522, "max_2d_position_embeddings": 1024}),
+}
+
+
+_BERT_PRETRAINING: dict[str, str | None] = {PRETRAINING: "pretraining", NSP: "next sentence"}
+# AutoModel's class of each family, and its task heads: the sequence classifier's kind (on BERT's
+# pooler, or RoBERTa's dense layer), and the heads beyond (or, None, without) the four
+CLASSES: dict[str, tuple[str, str, dict[str, str | None]]] = {
+    "xlm-roberta": ("XLMRobertaModel", "dense classifier", {}),
+    "camembert": ("CamembertModel", "dense classifier", {}),
+    "data2vec-text": ("Data2VecTextModel", "dense classifier", {}),
+    "ernie": ("ErnieModel", "pooled classifier", _BERT_PRETRAINING),
+    "roberta-prelayernorm": ("RobertaPreLayerNormModel", "dense classifier", {}),
+    "xlm-roberta-xl": ("XLMRobertaXLModel", "dense classifier", {}),
+    "megatron-bert": ("MegatronBertModel", "pooled classifier", _BERT_PRETRAINING),
+    "electra": ("ElectraModel", "dense classifier", {MC: "summary choice",
+                                                     PRETRAINING: "discriminator"}),
+    "mpnet": ("MPNetModel", "dense classifier", {}),
+    "ibert": ("IBertModel", "dense classifier", {}),
+    # LayoutLM: every class keeps the pooler; no multiple choice
+    "layoutlm": ("LayoutLMModel", "pooled classifier", {
+        TOKEN: "pooled classifier", QA: "pooled qa per label", MC: None}),
 }
 
 
@@ -132,7 +162,11 @@ def _register(model_type: str, lay: Layout, defaults: dict[str, Any]) -> None:
     def build(family: str, c: Config, name: str, base: bool) -> Assembly:
         return build_layout(lay, c, name, base)
 
-    register(model_type, defaults, causal=False)(build)
+    base_class, seq, more = CLASSES[model_type]
+    heads = {**encoder_heads(lay.prefix, seq), **{k: (lay.prefix, v or "") for k, v in
+                                                  more.items()}}
+    heads = {k: v for k, v in heads.items() if v[1]}  # None: transformers has no such class
+    register(model_type, defaults, causal=False, base_class=base_class, heads=heads)(build)
 
 
 for _type, (_layout, _defaults) in LAYOUTS.items():
@@ -141,7 +175,9 @@ for _type, (_layout, _defaults) in LAYOUTS.items():
 
 @register("albert", {"vocab_size": 30000, "embedding_size": 128, "num_hidden_groups": 1,
                      "inner_group_num": 1, "max_position_embeddings": 512,
-                     "type_vocab_size": 2, "tie_word_embeddings": True}, causal=False)
+                     "type_vocab_size": 2, "tie_word_embeddings": True}, causal=False,
+          base_class="AlbertModel", heads={**encoder_heads("albert", "pooled classifier"),
+                                           PRETRAINING: ("albert", "sentence order")})
 def albert(family: str, c: Config, name: str, base: bool) -> Assembly:
     """ALBERT: narrow embeddings mapped up to hidden, and num_hidden_groups groups of
     inner_group_num layers, shared across all num_hidden_layers passes (counted once)."""
@@ -186,7 +222,9 @@ def albert(family: str, c: Config, name: str, base: bool) -> Assembly:
                          # read with getattr and these fallbacks, not config fields
                          "position_buckets": -1, "share_att_key": False,
                          "norm_rel_ebd": "none", "conv_kernel_size": 0, "conv_groups": 1},
-          causal=False)
+          causal=False,
+          base_class="DebertaV2Model",
+          heads=encoder_heads("deberta", "context pooler", "context pooler choice"))
 def deberta_v2(family: str, c: Config, name: str, base: bool) -> Assembly:
     """DeBERTa-v2/v3: disentangled attention over a table of relative position embeddings."""
     h, v, inter = c.int("hidden_size"), c.int("vocab_size"), c.int("intermediate_size")
@@ -257,7 +295,10 @@ def deberta_v2(family: str, c: Config, name: str, base: bool) -> Assembly:
 
 @register("modernbert", {"vocab_size": 50368, "norm_bias": False, "attention_bias": False,
                          "mlp_bias": False, "decoder_bias": True, "classifier_bias": False,
-                         "tie_word_embeddings": True}, causal=False)
+                         "tie_word_embeddings": True}, causal=False,
+          base_class="ModernBertModel",
+          heads=encoder_heads("model", "prediction head", "prediction head choice",
+                              "prediction head", "prediction head"))
 def modernbert(family: str, c: Config, name: str, base: bool) -> Assembly:
     """ModernBERT: fused qkv, a gated MLP (Wi holds both halves), pre-norms; layer 0 has no
     attention norm (the embeddings' norm serves)."""

@@ -20,7 +20,8 @@ from ..errors import SpecError, shown
 from ..model import AttentionLayer, Decoder, Layers, Tensor
 from .assembly import MAX_RUNS, Assembly, Layer, check_runs, embedding, linear, norm
 from .config import MISSING, Config
-from .registry import register
+from .heads import decoder_heads
+from .registry import QA, SEQ, TOKEN, Head, register
 from .traits import Flag, Moe, Traits
 
 COMMON = {"tie_word_embeddings": False, "attention_bias": False, "mlp_bias": False}
@@ -109,6 +110,31 @@ TRAITS: dict[str, Traits] = {
 }
 
 
+_ALL = decoder_heads(SEQ, TOKEN, QA)  # QuestionAnswering under 'model'
+_ALL_QA_TRANSFORMER = decoder_heads(SEQ, TOKEN, QA, qa="transformer")
+# AutoModel's class of each family, and the task-head classes transformers has for it
+CLASSES: dict[str, tuple[str, dict[str, Head]]] = {
+    "llama": ("LlamaModel", _ALL_QA_TRANSFORMER), "mistral": ("MistralModel", _ALL),
+    "mixtral": ("MixtralModel", _ALL), "qwen2": ("Qwen2Model", _ALL_QA_TRANSFORMER),
+    "qwen2_moe": ("Qwen2MoeModel", _ALL), "qwen3": ("Qwen3Model", _ALL_QA_TRANSFORMER),
+    "qwen3_moe": ("Qwen3MoeModel", _ALL_QA_TRANSFORMER),
+    "gemma": ("GemmaModel", decoder_heads(SEQ, TOKEN)),
+    "gemma2": ("Gemma2Model", decoder_heads(SEQ, TOKEN)),
+    "gemma3_text": ("Gemma3TextModel", decoder_heads(SEQ)),
+    "olmo": ("OlmoModel", decoder_heads(SEQ)), "olmo2": ("Olmo2Model", decoder_heads(SEQ)),
+    "starcoder2": ("Starcoder2Model", decoder_heads(SEQ, TOKEN)),
+    "phi": ("PhiModel", decoder_heads(SEQ, TOKEN)),
+    "phi3": ("Phi3Model", decoder_heads(SEQ, TOKEN)),
+    "deepseek_v2": ("DeepseekV2Model", decoder_heads(SEQ)),
+    "deepseek_v3": ("DeepseekV3Model", decoder_heads(SEQ, TOKEN)),
+}
+
+# Gemma 3's text model: its causal LM is Gemma3ForCausalLM, and its first configs said gemma3
+# (without a text_config: that is the multimodal model)
+MORE: dict[str, dict[str, Any]] = {
+    "gemma3_text": {"lm_class": "Gemma3ForCausalLM", "legacy_types": ("gemma3",)}}
+
+
 class Dims:
     """The sizes a decoder layer is built from, read once."""
 
@@ -117,7 +143,7 @@ class Dims:
         self.heads = c.int("num_attention_heads")
         # a key the family requires has no fallback (transformers fails without it)
         kv: Any = MISSING if "num_key_value_heads" in t.requires else self.heads
-        self.kv = c.int("num_key_value_heads", kv)
+        self.kv = c.int("num_key_value_heads", kv) if t.kv_heads else self.heads
         head_dim: Any = MISSING if "head_dim" in t.requires else None
         self.head_dim = (c.int("head_dim", head_dim) if t.head_dim else None) or \
             self.hidden // self.heads
@@ -143,13 +169,15 @@ def flag(c: Config, value: Flag) -> bool:
 def _attention(t: Traits, c: Config, d: Dims) -> list[Tensor]:
     h, q, kv = d.hidden, d.heads * d.head_dim, d.kv * d.head_dim
     if t.attention == "latent":
-        return _latent_attention(c, d)
+        return _latent_attention(t, c, d)
     qkv_bias, o_bias = flag(c, t.qkv_bias), flag(c, t.o_bias)
     out = linear(f"self_attn.{t.out_proj}", h, q, o_bias)
     if t.attention == "fused":
-        return out + linear("self_attn.qkv_proj", q + 2 * kv, h, qkv_bias)
-    w = linear("self_attn.q_proj", q, h, qkv_bias) + linear("self_attn.k_proj", kv, h, qkv_bias) \
-        + linear("self_attn.v_proj", kv, h, qkv_bias) + out
+        w = out + linear(f"self_attn.{t.qkv_name}", q + 2 * kv, h, qkv_bias)
+    else:
+        w = linear("self_attn.q_proj", q, h, qkv_bias) + \
+            linear("self_attn.k_proj", kv, h, qkv_bias) + \
+            linear("self_attn.v_proj", kv, h, qkv_bias) + out
     if t.qk_norm and flag(c, t.qk_norm_when):
         qn, kn = t.qk_norm_names
         if t.qk_norm == "head":
@@ -166,30 +194,45 @@ def _attention(t: Traits, c: Config, d: Dims) -> list[Tensor]:
                   Tensor(f"self_attn.{kn}.weight", (d.kv, d.head_dim), "norm")]
     if t.sinks:
         w.append(Tensor("self_attn.sinks", (d.heads,), "other"))
+    w += [Tensor(f"self_attn.{n}", (d.head_dim,), "other") for n in t.head_vectors]
     if t.sub_norms:
         w += norm("self_attn.attn_sub_norm", h)
     return w
 
 
-def _latent_attention(c: Config, d: Dims) -> list[Tensor]:
+def _v_head_dim(t: Traits, c: Config, d: Dims) -> int:
+    return c.int("v_head_dim", d.hidden // d.heads if t.v_head_dim_from_hidden else MISSING)
+
+
+def _latent_attention(t: Traits, c: Config, d: Dims) -> list[Tensor]:
     """DeepSeek's multi-head latent attention: queries and keys/values through low ranks.
 
     q: hidden -> q_lora_rank -> heads x (nope + rope)   (or one q_proj without q_lora_rank)
     kv: hidden -> kv_lora_rank + rope (shared rope key) -> heads x (nope + v)
     """
     bias = c.bool("attention_bias")
-    nope, rope, v = c.int("qk_nope_head_dim"), c.int("qk_rope_head_dim"), c.int("v_head_dim")
+    nope, rope, v = c.int("qk_nope_head_dim"), c.int("qk_rope_head_dim"), _v_head_dim(t, c, d)
     q_rank, kv_rank = c.int("q_lora_rank", None), c.int("kv_lora_rank")
     qk = d.heads * (nope + rope)
     if q_rank is None:
-        t = linear("self_attn.q_proj", qk, d.hidden)
+        w = linear("self_attn.q_proj", qk, d.hidden)
     else:
-        t = linear("self_attn.q_a_proj", q_rank, d.hidden, bias) + \
+        w = linear("self_attn.q_a_proj", q_rank, d.hidden, bias) + \
             norm("self_attn.q_a_layernorm", q_rank) + linear("self_attn.q_b_proj", qk, q_rank)
-    return t + linear("self_attn.kv_a_proj_with_mqa", kv_rank + rope, d.hidden, bias) + \
+    w += linear("self_attn.kv_a_proj_with_mqa", kv_rank + rope, d.hidden, bias) + \
         norm("self_attn.kv_a_layernorm", kv_rank) + \
         linear("self_attn.kv_b_proj", d.heads * (nope + v), kv_rank) + \
         linear("self_attn.o_proj", d.hidden, d.heads * v, bias)
+    if t.indexer:  # index_n_heads queries from the q latent, one key from the hidden state
+        if q_rank is None:
+            raise SpecError(f"{c.where}: q_lora_rank is null, and the indexer of a "
+                            f"{c.family} model reads its queries from that latent")
+        n, dim = c.int("index_n_heads"), c.int("index_head_dim")
+        w += linear("self_attn.indexer.wq_b", n * dim, q_rank) + \
+            linear("self_attn.indexer.wk", dim, d.hidden) + \
+            norm("self_attn.indexer.k_norm", dim, True) + \
+            linear("self_attn.indexer.weights_proj", n, d.hidden)
+    return w
 
 
 def _dense_mlp(t: Traits, c: Config, d: Dims, inter: int, prefix: str = "mlp") -> list[Tensor]:
@@ -204,6 +247,9 @@ def _dense_mlp(t: Traits, c: Config, d: Dims, inter: int, prefix: str = "mlp") -
     elif t.mlp == "io":  # Granite's shared expert: gate and up in one input_linear
         w = linear(f"{prefix}.input_linear", 2 * inter, h, bias) + \
             linear(f"{prefix}.output_linear", h, inter, bias)
+    elif t.mlp == "h_to_4h":
+        w = linear(f"{prefix}.dense_h_to_4h", inter, h, bias) + \
+            linear(f"{prefix}.dense_4h_to_h", h, inter, bias)
     elif t.mlp == "plain":
         w = linear(f"{prefix}.up_proj", inter, h, bias) + \
             linear(f"{prefix}.down_proj", h, inter, bias)
@@ -238,9 +284,12 @@ def _sparse(m: Moe, c: Config, i: int, layers: int) -> bool:
     """Whether layer i's feed-forward block is the mixture of experts."""
     if m.layers == "sparse_step":
         n, step = c.int(m.experts, least=0), c.int("decoder_sparse_step")
-        return i not in c.int_set("mlp_only_layers") and n > 0 and (i + 1) % step == 0
+        return i not in _mlp_only(c) and n > 0 and (i + 1) % step == 0
     if m.layers == "first_dense":  # GLM-4 MoE Lite's mlp_layer_types when left out
         return i >= 1
+    if m.layers == "range":  # ERNIE 4.5: an end of -1 is the last layer
+        start, end = c.int("moe_layer_start_index", least=0), _range_end(c, layers)
+        return start <= i <= end and (i + 1) % c.int("moe_layer_interval") == 0
     if m.layers == "first_k_dense":
         return i >= c.int("first_k_dense_replace", least=0)
     if m.layers == "interleave":  # Llama 4: moe_layers, else every step-th layer
@@ -261,6 +310,17 @@ def _sparse(m: Moe, c: Config, i: int, layers: int) -> bool:
     return True
 
 
+def _mlp_only(c: Config) -> frozenset[int]:
+    """Qwen's dense layers among the sparse ones; null is none (Qwen3-VL-MoE's default)."""
+    return frozenset() if c.value("mlp_only_layers", None) is None else \
+        c.int_set("mlp_only_layers")
+
+
+def _range_end(c: Config, layers: int) -> int:
+    end = c.value("moe_layer_end_index")
+    return layers - 1 if end == -1 else c.int("moe_layer_end_index", least=0)
+
+
 def _starts(t: Traits, c: Config, d: Dims) -> Iterator[int]:
     """The layers where _sparse's answer may change from the layer before (see stack())."""
     yield 0
@@ -271,7 +331,7 @@ def _starts(t: Traits, c: Config, d: Dims) -> Iterator[int]:
     if rule == "types" and c.value("mlp_layer_types", None) is None:
         rule = m.types_else
     if rule == "sparse_step":
-        for i in c.ints("mlp_only_layers"):
+        for i in _mlp_only(c):
             yield from (i, i + 1)
         step = c.int("decoder_sparse_step")
         if step > 1:
@@ -281,6 +341,12 @@ def _starts(t: Traits, c: Config, d: Dims) -> Iterator[int]:
         yield c.int("first_k_dense_replace", least=0)
     elif rule == "first_dense":
         yield 1
+    elif rule == "range":
+        yield from (c.int("moe_layer_start_index", least=0), _range_end(c, d.layers) + 1)
+        step = c.int("moe_layer_interval")
+        if step > 1:
+            for i in range(step - 1, d.layers, step):
+                yield from (i, i + 1)
     elif rule == "types":  # a list as long as the model: every layer may differ
         yield from range(1, d.layers)
     elif rule == "interleave":
@@ -306,8 +372,8 @@ def _layer(t: Traits, c: Config, d: Dims, i: int) -> Layer:
         n, inter = c.int(m.experts), c.int(m.width)
         router = linear(f"{m.block}.{m.router}", n, h, flag(c, m.router_bias))
         if m.score_bias:
-            router.append(Tensor(f"{m.block}.{m.score_bias}", (n,), "other",
-                                 buffer=m.score_bias_buffer))
+            router.append(Tensor(f"{m.block}.{m.score_bias}", (1, n) if m.score_bias_rows else
+                                 (n,), "other", buffer=m.score_bias_buffer))
         layer["router"] = router
         layer["experts"] = _experts(m, n, h, inter)
         shared = 0
@@ -437,7 +503,7 @@ def _periodic(block: tuple[int | None, ...], count: int) -> Windows:
 
 def decoder_shape(t: Traits, c: Config, d: Dims) -> Decoder:
     if t.attention == "latent":
-        nope, rope, v = c.int("qk_nope_head_dim"), c.int("qk_rope_head_dim"), c.int("v_head_dim")
+        nope, rope, v = c.int("qk_nope_head_dim"), c.int("qk_rope_head_dim"), _v_head_dim(t, c, d)
         latent = c.int("kv_lora_rank") + rope
 
         def attention(w: int | None) -> AttentionLayer:
@@ -465,7 +531,13 @@ def build_traits(t: Traits, c: Config, name: str, base: bool) -> Assembly:
     """The model of a Llama-shaped family with traits t."""
     d = Dims(t, c)
     a = Assembly(name)
-    a.decoder = decoder_shape(t, c, d)
+    if t.indexer:  # no decoder record: the planner, compute and speed refuse it, saying why
+        a.planner_refused = (f"{c.where}: each layer of a {c.family} model keeps an indexer key "
+                             f"cache (index_head_dim values a token) beside its latent one and "
+                             f"attends to the index_topk keys its indexer picks, which nnsize's "
+                             f"KV cache and attention compute do not model")
+    else:
+        a.decoder = decoder_shape(t, c, d)
     prefix = "" if base else "model."
     a.add("embeddings", "embedding", embedding(f"{prefix}embed_tokens", d.vocab, d.hidden))
     active: dict[str, object] = {}
@@ -493,13 +565,18 @@ def build_traits(t: Traits, c: Config, name: str, base: bool) -> Assembly:
 
 
 def register_traits(model_type: str, traits: Traits, defaults: dict[str, Any],
-                    aliases: dict[str, str] | None = None, base_class: str | None = None) -> None:
-    """Register a Llama-shaped family: its traits, its config class's defaults and aliases."""
+                    aliases: dict[str, str] | None = None, base_class: str | None = None,
+                    heads: dict[str, Head] | None = None, prefix: str | None = None,
+                    lm_class: str | None = None, legacy_types: tuple[str, ...] = ()) -> None:
+    """Register a Llama-shaped family: its traits, its config class's defaults and aliases,
+    AutoModel's class and the task heads transformers has for it (registry.register)."""
     def build(family: str, c: Config, name: str, base: bool) -> Assembly:
         return build_traits(traits, c, name, base)
 
-    register(model_type, defaults, causal=True, aliases=aliases, base_class=base_class)(build)
+    register(model_type, defaults, causal=True, aliases=aliases, base_class=base_class,
+             heads=heads, prefix=prefix, lm_class=lm_class, legacy_types=legacy_types)(build)
 
 
 for _family in DEFAULTS:
-    register_traits(_family, TRAITS[_family], DEFAULTS[_family], ALIASES.get(_family))
+    register_traits(_family, TRAITS[_family], DEFAULTS[_family], ALIASES.get(_family),
+                    *CLASSES[_family], **MORE.get(_family, {}))

@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from .decoder import TRAITS as LLAMA_TRAITS
 from .decoder import register_traits
+from .heads import decoder_heads
+from .registry import QA, SEQ, TOKEN, Head
 from .traits import Moe, Traits
 
 _PLAIN = Traits(qkv_bias=False, o_bias=False)  # no biases anywhere, whatever the config says
@@ -17,6 +20,10 @@ _POST_NORMS = ("post_attention_layernorm", "post_feedforward_layernorm")  # OLMo
 _SANDWICH = ("input_layernorm", "post_attention_layernorm", "post_self_attn_layernorm",
              "post_mlp_layernorm")
 _LOCAL = Moe(experts="num_local_experts", width="intermediate_size")
+TRAITS_QWEN2 = LLAMA_TRAITS["qwen2"]
+_GLM4_MOE = Traits(o_bias=False, qk_norm="head", qk_norm_when="use_qk_norm", moe=Moe(
+    experts="n_routed_experts", layers="first_k_dense", shared_count="n_shared_experts",
+    score_bias="gate.e_score_correction_bias"))
 
 TRAITS: dict[str, Traits] = {
     "apertus": Traits(qk_norm="head", mlp="plain", act_params=True,
@@ -105,12 +112,50 @@ TRAITS: dict[str, Traits] = {
     "glm4_moe_lite": Traits(attention="latent", moe=Moe(
         experts="n_routed_experts", layers="types", types_else="first_dense",
         shared_count="n_shared_experts", score_bias="gate.e_score_correction_bias")),
-    "glm4_moe": Traits(o_bias=False, qk_norm="head", qk_norm_when="use_qk_norm", moe=Moe(
+    "glm4_moe": _GLM4_MOE,
+    # added for issue 20
+    "diffllama": Traits(head_vectors=("lambda_q1", "lambda_k1", "lambda_q2", "lambda_k2")),
+    "jais2": Traits(mlp="plain", mlp_bias="mlp_bias", norm_bias=True),
+    "minicpm3": Traits(attention="latent", mlp_bias="mlp_bias", v_head_dim_from_hidden=True),
+    # RMS norms without weights: no norm tensors at all
+    "nanochat": Traits(mlp="fc", norms=(), final_norm=None),
+    "flex_olmo": Traits(qk_norm="full", norms=_POST_NORMS, moe=Moe(
+        experts="num_experts", width="intermediate_size")),
+    "hy_v3": Traits(qk_norm="head", mlp_bias="mlp_bias", moe=Moe(
+        experts="num_experts", layers="types", types_else="first_dense",
+        shared_count="num_shared_experts", score_bias="e_score_correction_bias")),
+    "mistral4": Traits(attention="latent", moe=Moe(
+        experts="n_routed_experts", layers="first_k_dense", shared_count="n_shared_experts")),
+    # configs of their own for GLM-4 MoE's and DeepSeek-V3's models
+    "sarvam_moe": _GLM4_MOE,
+    "param2moe": _GLM4_MOE,
+    "persimmon": Traits(attention="fused", head_dim=False, kv_heads=False, qkv_bias=True,
+                        o_bias=True, out_proj="dense", qkv_name="query_key_value", qk_norm="head",
+                        qk_norm_when="qk_layernorm", qk_norm_names=("q_layernorm", "k_layernorm"),
+                        qk_norm_bias=True, mlp="h_to_4h", mlp_bias=True, norm_bias=True,
+                        final_norm="final_layernorm"),
+    # the language models of Qwen2-VL, Qwen2.5-VL and Qwen3-VL on their own (base models only)
+    "qwen2_vl_text": TRAITS_QWEN2,
+    "qwen2_5_vl_text": TRAITS_QWEN2,
+    "qwen3_vl_text": Traits(qk_norm="head"),
+    "qwen3_vl_moe_text": Traits(qk_norm="head", moe=Moe(layers="sparse_step")),
+    "ernie4_5_moe": Traits(qkv_bias="use_bias", o_bias="use_bias", mlp_bias="use_bias",
+                           head_bias="use_bias", moe=Moe(
+        experts="moe_num_experts", top_k="moe_k", layers="range",
+        shared_count="moe_num_shared_experts",
+        score_bias="gate.moe_statics.e_score_correction_bias", score_bias_buffer=False,
+        score_bias_rows=True)),
+    "deepseek_v32": Traits(attention="latent", mlp_bias=False, indexer=True, moe=Moe(
+        experts="n_routed_experts", layers="types", types_else="first_k_dense",
+        shared_count="n_shared_experts", score_bias="gate.e_score_correction_bias")),
+    "sarvam_mla": Traits(attention="latent", moe=Moe(
         experts="n_routed_experts", layers="first_k_dense", shared_count="n_shared_experts",
         score_bias="gate.e_score_correction_bias")),
 }
 
 # transformers" config class defaults for the keys each family reads beyond the sizes
+_QWEN_VL_TEXT = {"num_key_value_heads": 8, "use_sliding_window": False, "sliding_window": 4096,
+                 "max_window_layers": 80}
 DEFAULTS: dict[str, dict[str, Any]] = {
     "arcee": {"tie_word_embeddings": False, "attention_bias": False, "mlp_bias": False},
     "bitnet": {"tie_word_embeddings": False, "num_key_value_heads": 5, "attention_bias": False},
@@ -203,9 +248,60 @@ DEFAULTS: dict[str, dict[str, Any]] = {
                       "n_shared_experts": 1, "mlp_layer_types": None, "q_lora_rank": 768,
                       "kv_lora_rank": 512, "qk_rope_head_dim": 64, "qk_nope_head_dim": 192,
                       "v_head_dim": 256},
+    "diffllama": {"tie_word_embeddings": False, "attention_bias": False},
+    "jais2": {"tie_word_embeddings": False, "attention_bias": True, "mlp_bias": True},
+    "minicpm3": {"tie_word_embeddings": True, "num_key_value_heads": 40, "attention_bias": False,
+                 "mlp_bias": False, "q_lora_rank": 768, "kv_lora_rank": 256,
+                 "qk_rope_head_dim": 32, "qk_nope_head_dim": 64, "v_head_dim": None},
+    "nanochat": {"tie_word_embeddings": False, "attention_bias": False},
+    "flex_olmo": {"tie_word_embeddings": False, "attention_bias": False, "num_experts": 7,
+                  "num_experts_per_tok": 5},
+    "hy_v3": {"tie_word_embeddings": False, "num_key_value_heads": 8, "head_dim": 128,
+              "attention_bias": False, "mlp_bias": False, "num_experts": 192,
+              "num_experts_per_tok": 8, "num_shared_experts": 1, "moe_intermediate_size": 1536,
+              "mlp_layer_types": None},
+    "mistral4": {"tie_word_embeddings": False, "num_key_value_heads": 32, "attention_bias": False,
+                 "n_routed_experts": 128, "moe_intermediate_size": 2048,
+                 "num_experts_per_tok": 4, "n_shared_experts": 1, "first_k_dense_replace": 0,
+                 "q_lora_rank": 1024, "kv_lora_rank": 256, "qk_rope_head_dim": 64,
+                 "qk_nope_head_dim": 64, "v_head_dim": 128},
+    "sarvam_moe": {"tie_word_embeddings": False, "num_key_value_heads": 4, "head_dim": 64,
+                   "attention_bias": False, "use_qk_norm": True, "n_routed_experts": 128,
+                   "moe_intermediate_size": 1024, "num_experts_per_tok": 6,
+                   "n_shared_experts": 1, "first_k_dense_replace": 1},
+    "param2moe": {"tie_word_embeddings": True, "num_key_value_heads": 8, "head_dim": 64,
+                  "attention_bias": False, "use_qk_norm": True, "n_routed_experts": 64,
+                  "moe_intermediate_size": 2048, "num_experts_per_tok": 6,
+                  "n_shared_experts": 2, "first_k_dense_replace": 1},
+    "persimmon": {"tie_word_embeddings": False, "qk_layernorm": True},
+    "qwen3_vl_text": {"num_key_value_heads": 32, "head_dim": 128, "attention_bias": False},
+    "qwen3_vl_moe_text": {"tie_word_embeddings": True, "num_key_value_heads": 16,
+                          "head_dim": None, "attention_bias": False, "decoder_sparse_step": 1,
+                          "moe_intermediate_size": 1408, "num_experts_per_tok": 4,
+                          "num_experts": 60, "mlp_only_layers": None},
+    "qwen2_vl_text": _QWEN_VL_TEXT, "qwen2_5_vl_text": _QWEN_VL_TEXT,
+    "ernie4_5_moe": {"tie_word_embeddings": True, "num_key_value_heads": 4, "use_bias": False,
+                     "moe_num_experts": 64, "moe_intermediate_size": 1536, "moe_k": 6,
+                     "moe_num_shared_experts": 2, "moe_layer_start_index": 1,
+                     "moe_layer_end_index": -1, "moe_layer_interval": 1},
+    "deepseek_v32": {"tie_word_embeddings": False, "num_key_value_heads": 128,
+                     "attention_bias": False, "n_routed_experts": 256,
+                     "moe_intermediate_size": 2048, "num_experts_per_tok": 8,
+                     "n_shared_experts": 1, "mlp_layer_types": None, "first_k_dense_replace": 3,
+                     "q_lora_rank": 1536, "kv_lora_rank": 512, "qk_rope_head_dim": 64,
+                     "qk_nope_head_dim": 128, "v_head_dim": 128, "index_n_heads": 64,
+                     "index_head_dim": 128},
+    "sarvam_mla": {"tie_word_embeddings": False, "attention_bias": False,
+                   "n_routed_experts": 128, "moe_intermediate_size": 2048,
+                   "num_experts_per_tok": 8, "n_shared_experts": 1, "first_k_dense_replace": 1,
+                   "q_lora_rank": None, "kv_lora_rank": 512, "qk_rope_head_dim": 64,
+                   "qk_nope_head_dim": 128, "v_head_dim": 128},
 }
 
 # attribute_map: the names a publisher may have written for a key
+_SARVAM = {"num_local_experts": "n_routed_experts", "num_mtp_layers": "num_nextn_predict_layers",
+           "num_experts": "n_routed_experts", "num_shared_experts": "n_shared_experts",
+           "use_qkv_bias": "attention_bias"}
 ALIASES: dict[str, dict[str, str]] = {
     "gpt_oss": {"num_experts": "num_local_experts"},
     "hunyuan_v1_moe": {"num_experts_per_tok": "moe_topk", "num_local_experts": "num_experts"},
@@ -216,11 +312,76 @@ ALIASES: dict[str, dict[str, str]] = {
     "exaone": {"num_layers": "num_hidden_layers", "layer_norm_epsilon": "rms_norm_eps",
                "activation_function": "hidden_act"},
     "internlm3": {"qkv_bias": "attention_bias", "bias": "mlp_bias"},
-    "mellum": {"num_experts": "num_local_experts", "num_mtp_layers": "num_nextn_predict_layers"},
+    # saved as num_local_experts, the attribute_map's name for its num_experts field
+    "mellum": {"num_local_experts": "num_experts", "num_mtp_layers": "num_nextn_predict_layers"},
     "solar_open": {"num_local_experts": "n_routed_experts"},
     "dots1": {"num_local_experts": "n_routed_experts"},
     "glm4_moe_lite": {"num_local_experts": "n_routed_experts", "head_dim": "qk_rope_head_dim"},
+    "flex_olmo": {"num_local_experts": "num_experts"},
+    "hy_v3": {"num_local_experts": "num_experts"},
+    "mistral4": {"num_local_experts": "n_routed_experts"},
+    "deepseek_v32": {"num_local_experts": "n_routed_experts"},
+    # saved as num_local_experts, the attribute_map's name for its num_experts field
+    "qwen3_vl_moe_text": {"num_local_experts": "num_experts"},
+    "sarvam_moe": _SARVAM, "param2moe": _SARVAM,
+    "ernie4_5_moe": {"num_experts": "moe_num_experts", "num_experts_per_tok": "moe_k",
+                     "num_mtp_layers": "num_nextn_predict_layers"},
+    "sarvam_mla": {"num_local_experts": "n_routed_experts",
+                   "num_mtp_layers": "num_nextn_predict_layers", "num_experts": "n_routed_experts",
+                   "num_shared_experts": "n_shared_experts"},
 }
 
+_SEQ, _SEQ_TOKEN = decoder_heads(SEQ), decoder_heads(SEQ, TOKEN)
+_ALL_QA_TRANSFORMER = decoder_heads(SEQ, TOKEN, QA, qa="transformer")
+# AutoModel's class of each family and the task-head classes transformers has for it; the
+# classes' names start with the base class's ('Arcee' for ArceeModel), but for the families
+# transformers builds with Llama's classes, whose own (remote-code) names are given
+CLASSES: dict[str, tuple[str, dict[str, Head]]] = {
+    "apertus": ("ApertusModel", decoder_heads(TOKEN)), "arcee": ("ArceeModel", _ALL_QA_TRANSFORMER),
+    "bitnet": ("BitNetModel", {}), "cohere": ("CohereModel", {}), "cohere2": ("Cohere2Model", {}),
+    "cwm": ("CwmModel", {}), "dots1": ("Dots1Model", {}), "ernie4_5": ("Ernie4_5Model", {}),
+    "exaone": ("LlamaModel", {}), "exaone4": ("Exaone4Model", _ALL_QA_TRANSFORMER),
+    "exaone_moe": ("ExaoneMoeModel", {}), "glm": ("GlmModel", _SEQ_TOKEN),
+    "glm4": ("Glm4Model", _SEQ_TOKEN), "glm4_moe": ("Glm4MoeModel", {}),
+    "glm4_moe_lite": ("Glm4MoeLiteModel", {}), "gpt_oss": ("GptOssModel", _SEQ_TOKEN),
+    "granite": ("GraniteModel", {}), "granite_swa": ("GraniteSWAModel", {}),
+    "granitemoe": ("GraniteMoeModel", {}), "granitemoe_swa": ("GraniteMoeSWAModel", {}),
+    "granitemoeshared": ("GraniteMoeSharedModel", {}), "helium": ("HeliumModel", _SEQ_TOKEN),
+    "hunyuan_v1_dense": ("HunYuanDenseV1Model", _SEQ),
+    "hunyuan_v1_moe": ("HunYuanMoEV1Model", _SEQ),
+    "hyperclovax": ("HyperCLOVAXModel", {}), "internlm3": ("LlamaModel", {}),
+    "iquestcoder": ("LlamaModel", {}), "llama4_text": ("Llama4TextModel", {}),
+    "mellum": ("MellumModel", {}), "minimax_m2": ("MiniMaxM2Model", {}),
+    "ministral": ("MinistralModel", _ALL_QA_TRANSFORMER),
+    "ministral3": ("Ministral3Model", decoder_heads(SEQ, TOKEN, QA)),
+    "nemotron": ("NemotronModel", _ALL_QA_TRANSFORMER), "olmo3": ("Olmo3Model", _SEQ),
+    "olmoe": ("OlmoeModel", {}), "phimoe": ("PhimoeModel", _SEQ),
+    "seed_oss": ("SeedOssModel", _ALL_QA_TRANSFORMER),
+    "smollm3": ("SmolLM3Model", _ALL_QA_TRANSFORMER), "solar_open": ("SolarOpenModel", {}),
+    "stablelm": ("StableLmModel", _SEQ_TOKEN), "vaultgemma": ("VaultGemmaModel", {}),
+    "youtu": ("YoutuModel", {}),
+    # added for issue 20
+    "diffllama": ("DiffLlamaModel", _ALL_QA_TRANSFORMER), "jais2": ("Jais2Model", {}),
+    "minicpm3": ("MiniCPM3Model", _SEQ), "nanochat": ("NanoChatModel", {}),
+    "flex_olmo": ("FlexOlmoModel", {}), "hy_v3": ("HYV3Model", {}),
+    "mistral4": ("Mistral4Model", _SEQ_TOKEN), "ernie4_5_moe": ("Ernie4_5_MoeModel", {}),
+    "persimmon": ("PersimmonModel", _SEQ_TOKEN), "deepseek_v32": ("DeepseekV32Model", {}),
+    # configs of their own for GLM-4 MoE's and DeepSeek-V3's models (prefixes in MORE)
+    "sarvam_moe": ("Glm4MoeModel", {}), "param2moe": ("Glm4MoeModel", {}),
+    "sarvam_mla": ("DeepseekV3Model", {}),
+    # the language models of Qwen2-VL, Qwen2.5-VL, Qwen3-VL and Qwen3-VL-MoE on their own
+    "qwen2_vl_text": ("Qwen2VLTextModel", {}), "qwen2_5_vl_text": ("Qwen2_5_VLTextModel", {}),
+    "qwen3_vl_text": ("Qwen3VLTextModel", {}), "qwen3_vl_moe_text": ("Qwen3VLMoeTextModel", {}),
+}
+# the class-name prefix of the families that transformers builds with Llama's classes (their
+# configs name their remote-code classes: ExaoneForCausalLM) or GLM-4 MoE's and DeepSeek-V3's
+# (their config classes' names: SarvamMoEConfig), and Llama 4's causal LM
+MORE: dict[str, dict[str, Any]] = {
+    "exaone": {"prefix": "Exaone"}, "internlm3": {"prefix": "InternLM3"},
+    "iquestcoder": {"prefix": "IQuestCoder"}, "llama4_text": {"lm_class": "Llama4ForCausalLM"},
+    "sarvam_moe": {"prefix": "SarvamMoE"}, "param2moe": {"prefix": "Param2Moe"},
+    "sarvam_mla": {"prefix": "SarvamMLA"}}
+
 for _family, _traits in TRAITS.items():
-    register_traits(_family, _traits, DEFAULTS.get(_family, {}), ALIASES.get(_family))
+    register_traits(_family, _traits, DEFAULTS.get(_family, {}), ALIASES.get(_family),
+                    *CLASSES[_family], **MORE.get(_family, {}))

@@ -13,8 +13,9 @@ from ..errors import SpecError
 from ..model import AttentionLayer, Decoder, Layers, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
+from .heads import decoder_heads
 from .mamba import selective_scan
-from .registry import register
+from .registry import SEQ, register
 
 
 @register("jamba", {"vocab_size": 65536, "tie_word_embeddings": False, "num_key_value_heads": 8,
@@ -22,7 +23,8 @@ from .registry import register
                     "expert_layer_offset": 1, "attn_layer_period": 8, "attn_layer_offset": 4,
                     "mamba_d_state": 16, "mamba_d_conv": 4, "mamba_expand": 2,
                     "mamba_dt_rank": "auto", "mamba_conv_bias": True, "mamba_proj_bias": False},
-          aliases={"num_local_experts": "num_experts"})
+          aliases={"num_local_experts": "num_experts"},
+          base_class="JambaModel", heads=decoder_heads(SEQ))
 def jamba(family: str, c: Config, name: str, base: bool) -> Assembly:
     from fractions import Fraction
 
@@ -74,7 +76,8 @@ def jamba(family: str, c: Config, name: str, base: bool) -> Assembly:
                                               attention_layers),) if attention_layers else ()),
                         top_k if sparse else 0, inter if sparse else 0,
                         state_values=(layers - attention_layers) * (inner * k + inner * n),
-                        scan_values=(layers - attention_layers) * inner * n)
+                        scan_values=(layers - attention_layers) * inner * n,
+                        state_layers=layers - attention_layers)
     a.add("embeddings", "embedding", embedding(f"{p}embed_tokens", v, h))
     # any layer may differ from the one before (stack() refuses past MAX_RUNS runs)
     a.stack(f"{p}layers.", layers, layer, active={"experts": Fraction(top_k, experts)},

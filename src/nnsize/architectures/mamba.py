@@ -71,7 +71,8 @@ def _build(family: str, c: Config, name: str, base: bool) -> Assembly:
     a = Assembly(name)
     ssm = c.int("num_heads") * c.int("head_dim") * n if family == "mamba2" else inner * n
     a.decoder = Decoder(h, inner, v, Layers(()), state_values=state_values(family, c),
-                        scan_values=c.int("num_hidden_layers") * ssm)
+                        scan_values=c.int("num_hidden_layers") * ssm,
+                        state_layers=c.int("num_hidden_layers"))
     a.add("embeddings", "embedding", embedding(f"{p}embeddings", v, h))
     if family == "mamba2":
         heads, groups = c.int("num_heads"), c.int("n_groups")
@@ -101,8 +102,9 @@ def _build(family: str, c: Config, name: str, base: bool) -> Assembly:
 MAMBA = {"vocab_size": 50280, "state_size": 16, "expand": 2, "conv_kernel": 4,
          "time_step_rank": "auto", "use_bias": False, "use_conv_bias": True,
          "tie_word_embeddings": True}
-register("mamba", MAMBA)(_build)
-register("falcon_mamba", {**MAMBA, "vocab_size": 50280})(_build)
+register("mamba", MAMBA, base_class="MambaModel")(_build)
+register("falcon_mamba", {**MAMBA, "vocab_size": 50280}, base_class="FalconMambaModel")(_build)
 register("mamba2", {"vocab_size": 32768, "num_heads": 128, "head_dim": 64, "state_size": 128,
                     "expand": 2, "conv_kernel": 4, "n_groups": 8, "use_bias": False,
-                    "use_conv_bias": True, "tie_word_embeddings": False})(_build)
+                    "use_conv_bias": True, "tie_word_embeddings": False},
+         base_class="Mamba2Model")(_build)

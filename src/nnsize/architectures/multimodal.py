@@ -27,6 +27,8 @@ NESTED: dict[str, dict[str, Any]] = {
               "num_hidden_layers": 32, "num_attention_heads": 32},
     "mistral": {"vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 14336,
                 "num_hidden_layers": 32, "num_attention_heads": 32},
+    "gemma": {"vocab_size": 256000, "hidden_size": 3072, "intermediate_size": 24576,
+              "num_hidden_layers": 28, "num_attention_heads": 16},
     "gemma3_text": {"vocab_size": 262208, "hidden_size": 2304, "intermediate_size": 9216,
                     "num_hidden_layers": 26, "num_attention_heads": 8},
     "qwen2": {"vocab_size": 151936, "hidden_size": 4096, "intermediate_size": 22016,
@@ -46,6 +48,8 @@ def _sub(c: Config, key: str, default_type: str) -> tuple[str, Config]:
     if not isinstance(data, dict):
         raise SpecError(f"{c.where}: {key} must be an object, got {data!r}")
     kind = data.get("model_type", default_type)
+    if not isinstance(kind, str):
+        raise SpecError(f"{c.where}: {key}.model_type must be a name, got {kind!r}")
     if kind == "pixtral":
         return kind, Config(data, kind, PIXTRAL, where=f"{c.where}: {key}")
     family = FAMILIES.get(kind)
@@ -101,7 +105,7 @@ def image_tokens(family: str, c: Config, vc: Config) -> int:
         s = c.int("spatial_merge_size")
         return n // (s * s)
     full = c.value("vision_feature_select_strategy", "default") == "full"
-    return n + 1 if full else n
+    return n + 1 if full and vc.family != "pixtral" else n  # Pixtral has no class token
 
 
 def _feature_layers(c: Config) -> int:
@@ -142,7 +146,9 @@ def _build(family: str, c: Config, name: str, base: bool) -> Assembly:
         a.decoder = replace(text.decoder, image_tokens=image_tokens(family, c, vc))
     if not base:
         v = tc.int("vocab_size")
-        tied = c.bool("tie_word_embeddings")
+        # LLaVA's config class takes a tie saved in text_config (older saves) when its own is off
+        tied = c.bool("tie_word_embeddings") or (
+            family == "llava" and tc.bool("tie_word_embeddings", False))
         head = Tensor("lm_head.weight", (v, ht), "embedding",
                       shared_with="model.language_model.embed_tokens.weight") if tied else \
             Tensor("lm_head.weight", (v, ht), "weight")
@@ -153,13 +159,13 @@ def _build(family: str, c: Config, name: str, base: bool) -> Assembly:
 register("llava", {"vision_feature_layer": -2, "vision_feature_select_strategy": "default",
                    "multimodal_projector_bias": True,
                    "tie_word_embeddings": False}, causal=True,
-         aliases={"image_token_id": "image_token_index"})(_build)
+         aliases={"image_token_id": "image_token_index"}, base_class="LlavaModel")(_build)
 register("mistral3", {"vision_feature_layer": -1, "multimodal_projector_bias": False,
                       "spatial_merge_size": 2, "tie_word_embeddings": True}, causal=True,
-         aliases={"image_token_id": "image_token_index"})(_build)
+         aliases={"image_token_id": "image_token_index"}, base_class="Mistral3Model")(_build)
 register("gemma3", {"mm_tokens_per_image": 256, "tie_word_embeddings": True}, causal=True,
          aliases={"image_token_id": "image_token_index", "boi_token_id": "boi_token_index",
-                  "eoi_token_id": "eoi_token_index"})(_build)
+                  "eoi_token_id": "eoi_token_index"}, base_class="Gemma3Model")(_build)
 
 
 LLAMA4_VISION = {"hidden_size": 768, "num_hidden_layers": 34, "num_attention_heads": 16,
@@ -168,7 +174,8 @@ LLAMA4_VISION = {"hidden_size": 768, "num_hidden_layers": 34, "num_attention_hea
                  "projector_output_dim": 4096}
 
 
-@register("llama4", {"tie_word_embeddings": False}, causal=True)
+# transformers has no Llama4Model: AutoModel builds Llama4ForConditionalGeneration
+@register("llama4", {"tie_word_embeddings": False}, causal=True, prefix="Llama4")
 def llama4(family: str, c: Config, name: str, base: bool) -> Assembly:
     """Llama 4: a vision transformer over unfolded patches with a pixel-shuffle adapter, one
     projection into the text width, and Llama 4's language model of experts (its own LM head).

@@ -1,23 +1,36 @@
-"""T5: an encoder and a decoder sharing one embedding; relative position biases in block 0."""
+"""T5, mT5 and UMT5: an encoder and a decoder sharing one embedding; relative position biases in
+block 0 (UMT5: in every block's self-attention)."""
 
 from __future__ import annotations
 
 from ..model import EncoderDecoder, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
-from .registry import register
+from .registry import QA, SEQ, TOKEN, register
+
+ALIASES = {"hidden_size": "d_model", "num_attention_heads": "num_heads",
+           "num_hidden_layers": "num_layers", "head_dim": "d_kv"}
+DEFAULTS = {"vocab_size": 32128, "d_kv": 64, "num_decoder_layers": None,
+            "relative_attention_num_buckets": 32, "feed_forward_proj": "relu",
+            "tie_word_embeddings": True}
+# mT5 and UMT5: 250,112 tokens, gated GELU
+MT5 = {**DEFAULTS, "vocab_size": 250112, "feed_forward_proj": "gated-gelu"}
+# the task heads of T5's, mT5's and UMT5's classes ('EncoderModel': T5EncoderModel)
+HEADS = {"EncoderModel": ("", "encoder only"), QA: ("", "qa per label"),
+         SEQ: ("transformer", "classification head"),
+         TOKEN: ("transformer", "encoder classifier")}
 
 
-@register("t5", {"vocab_size": 32128, "d_kv": 64, "num_decoder_layers": None,
-                 "relative_attention_num_buckets": 32, "feed_forward_proj": "relu",
-                 "tie_word_embeddings": True}, causal=False,
-          aliases={"hidden_size": "d_model", "num_attention_heads": "num_heads",
-                   "num_hidden_layers": "num_layers", "head_dim": "d_kv"})
+@register("t5", DEFAULTS, causal=False, aliases=ALIASES, base_class="T5Model", heads=HEADS)
+@register("mt5", MT5, causal=False, aliases=ALIASES, base_class="MT5Model", heads=HEADS)
+@register("umt5", MT5, causal=False, aliases=ALIASES, base_class="UMT5Model", heads=HEADS)
 def t5(family: str, c: Config, name: str, base: bool) -> Assembly:
     d, v, ff = c.int("d_model"), c.int("vocab_size"), c.int("d_ff")
     heads, inner = c.int("num_heads"), c.int("num_heads") * c.int("d_kv")
     buckets = c.int("relative_attention_num_buckets")
-    gated = str(c.value("feed_forward_proj")).startswith("gated-")
+    # T5Config derives is_gated_act from feed_forward_proj ('gated-gelu'), but a config that
+    # says is_gated_act (flan-t5-xxl: "gelu" and true) overrides it, and transformers builds that
+    gated = c.bool("is_gated_act", str(c.value("feed_forward_proj")).startswith("gated-"))
     a = Assembly(name)
     a.add("embeddings", "embedding", embedding("shared", v, d))
 
@@ -35,13 +48,15 @@ def t5(family: str, c: Config, name: str, base: bool) -> Assembly:
             linear(f"{prefix}.DenseReluDense.wi", ff, d)
         return wi + linear(f"{prefix}.DenseReluDense.wo", d, ff)
 
+    every = family == "umt5"  # UMT5: a relative position bias table in every block
+
     def encoder(i: int) -> Layer:
-        return {"attention": attention("layer.0.SelfAttention", i == 0),
+        return {"attention": attention("layer.0.SelfAttention", i == 0 or every),
                 "mlp": feed_forward("layer.1"),
                 "norms": norm("layer.0.layer_norm", d) + norm("layer.1.layer_norm", d)}
 
     def decoder(i: int) -> Layer:
-        return {"attention": attention("layer.0.SelfAttention", i == 0) +
+        return {"attention": attention("layer.0.SelfAttention", i == 0 or every) +
                 attention("layer.1.EncDecAttention", False),
                 "mlp": feed_forward("layer.2"),
                 "norms": norm("layer.0.layer_norm", d) + norm("layer.1.layer_norm", d) +

@@ -30,7 +30,8 @@ class Moe:
     transposed: bool = False
     # which layers are sparse: all | sparse_step (Qwen) | first_k_dense (DeepSeek) |
     # interleave (Llama 4) | first_dense (all but layer 0) | types: mlp_layer_types ("sparse" /
-    # "dense"), else the rule in types_else (Mellum, EXAONE MoE, GLM-4 MoE Lite)
+    # "dense"), else the rule in types_else (Mellum, EXAONE MoE, GLM-4 MoE Lite) | range
+    # (ERNIE 4.5: every moe_layer_interval-th from moe_layer_start_index to moe_layer_end_index)
     layers: str = "all"
     types_else: str = "all"
     shared_width: str | None = None  # config key: the shared expert's intermediate size
@@ -40,6 +41,7 @@ class Moe:
     shared_mlp: str | None = None  # the shared expert's layout, where not the dense MLP's
     score_bias: str | None = None  # a per-expert correction bias beside the router
     score_bias_buffer: bool = True
+    score_bias_rows: bool = False  # ERNIE 4.5: the bias as one row, 1 x experts
 
 
 @dataclass(frozen=True)
@@ -48,11 +50,13 @@ class Traits:
 
     attention: str = "split"
     head_dim: bool = True  # reads head_dim (else hidden / heads, whatever the config says)
+    kv_heads: bool = True  # reads num_key_value_heads (else one per query head, Persimmon)
     # keys the config must give (transformers has no default for them and fails without)
     requires: tuple[str, ...] = ()  # split: q/k/v/o | fused: qkv_proj (Phi-3) | latent (DeepSeek)
     qkv_bias: Flag = "attention_bias"
     o_bias: Flag = "attention_bias"
     out_proj: str = "o_proj"
+    qkv_name: str = "qkv_proj"  # fused: the one projection's name (Persimmon: query_key_value)
     # RMSNorm on queries and keys: head (over head_dim) | full (over all heads) |
     # heads (one per head: heads x head_dim, Cohere) | per_head (a LayerNorm per head, StableLM)
     qk_norm: str | None = None
@@ -62,8 +66,15 @@ class Traits:
     sinks: bool = False  # GPT-OSS: one learned attention-sink logit per head
     sub_norms: bool = False  # BitNet: a norm after attention and inside the MLP
     act_params: bool = False  # Apertus: xIELU's two learned scalars, alpha_p and alpha_n
+    # learned vectors head_dim long in self_attn (DiffLlama: lambda_q1, lambda_k1, ...)
+    head_vectors: tuple[str, ...] = ()
+    # latent attention: a null or absent v_head_dim is hidden / heads (MiniCPM3), else refused
+    v_head_dim_from_hidden: bool = False
+    # DeepSeek-V3.2's sparse-attention indexer in every attention layer; the memory planner
+    # refuses such a model (the indexer's own key cache is not one it counts)
+    indexer: bool = False
     # gated: gate/up/down | fused: gate_up/down | plain: up/down | fc: fc1/fc2 | c_fc: c_fc/c_proj
-    # | io: input_linear/output_linear
+    # | io: input_linear/output_linear | h_to_4h: dense_h_to_4h/dense_4h_to_h (Persimmon)
     mlp: str = "gated"
     mlp_name: str = "mlp"  # the dense feed-forward module's name in a layer
     dense_width: str = "intermediate_size"  # config key: a dense MLP's intermediate size

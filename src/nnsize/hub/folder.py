@@ -1,5 +1,5 @@
 """A model folder on disk (what save_pretrained writes, or a downloaded snapshot), read as a Hub
-repo is: config.json, and the safetensors headers through the index, never tensor data."""
+repo is: config.json, and the checkpoint's headers through the index, never tensor data."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from ..errors import NnsizeError
 from ..files import open_regular, read_bounded
 from .name import HubName
-from .records import Snapshot, Transfer
+from .records import Snapshot, Spans, Transfer
 
 MAX_SMALL_FILE = 64 * 1024 * 1024
 
@@ -48,15 +48,15 @@ class Folder:
                 result = read(counted, os.fstat(f.fileno()).st_size)
         except OSError as e:
             raise NnsizeError(f"{path}: cannot be read ({e.strerror or e})") from e
-        return result, counted.high
+        return result, counted.spans.nbytes
 
 
 class _Counting(io.RawIOBase):
-    """A file, and the furthest byte read from it."""
+    """A file, and the parts of it that were read (a zip's are at its end, not its start)."""
 
     def __init__(self, f: Any) -> None:
         super().__init__()
-        self.f, self.high = f, 0
+        self.f, self.spans = f, Spans()
 
     def readable(self) -> bool:
         return True
@@ -71,6 +71,7 @@ class _Counting(io.RawIOBase):
         return int(self.f.seek(offset, whence))
 
     def read(self, n: int = -1) -> bytes:
+        start = int(self.f.tell())
         data: bytes = self.f.read(n)
-        self.high = max(self.high, self.f.tell())
+        self.spans.note(start, start + len(data))
         return data

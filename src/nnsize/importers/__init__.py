@@ -42,8 +42,8 @@ FORMATS = (
     Format("safetensors", (".safetensors", ".safetensors.index.json"), "from_safetensors",
            "load_safetensors", from_bytes=True),
     Format("gguf", (".gguf",), "from_gguf", "load_gguf", from_bytes=True),
-    Format("torch", (".pt", ".pth", ".bin", ".ckpt"), "from_torch_checkpoint",
-           "load_checkpoint"),
+    Format("torch", (".pt", ".pth", ".bin", ".ckpt", ".bin.index.json"),
+           "from_torch_checkpoint", "load_checkpoint"),
 )
 SUFFIXES = tuple(s for f in FORMATS for s in f.suffixes)
 

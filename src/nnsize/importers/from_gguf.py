@@ -28,6 +28,9 @@ MAX_METADATA = 100_000  # key-value entries: a file holds a few dozen (a vocabul
 SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q",
            11: "<q", 12: "<d"}
 _U32, _U64 = struct.Struct("<I"), struct.Struct("<Q")
+# the GGML types that hold plain values; every other (Q8_0, Q4_K, IQ2_XS, TQ1_0, MXFP4...) packs
+# blocks of values with their scales: a quantized tensor
+PLAIN = frozenset({"F64", "F32", "F16", "BF16", "I64", "I32", "I16", "I8"})
 
 
 class _Reader:
@@ -200,6 +203,57 @@ def load_gguf(path: str, data: bytes | None = None) -> Report:
     else:
         metadata, stored = parse(data, len(data), path)
     report = checkpoint_report(path, stored, "gguf")
+    # GGUF keeps a quantized weight under its own name and shape, its type saying so (not
+    # beside scales and packed integers, which is how checkpoint_report sees quantization)
+    report.stored["quantized"] = any(s.dtype not in PLAIN for s in stored)
     report.stored["metadata"] = {k: v for k, v in metadata.items()
                                  if k.startswith("general.") or k == "version"}
+    key = f"{metadata.get('general.architecture')}.context_length"
+    if isinstance(metadata.get(key), int) and metadata[key] > 0:  # the model's own limit
+        report.stored["context_limit"] = {"tokens": metadata[key], "from": f"GGUF {key}"}
+    decoder = gguf_decoder(metadata, stored)
+    if decoder is not None:
+        from dataclasses import replace
+
+        report = replace(report, decoder=decoder)
     return report
+
+
+def gguf_decoder(metadata: dict[str, Any], stored: list[Stored]) -> Any:
+    """The KV cache's shape from a GGUF's own keys (llama.cpp's LLM_KV names, under the
+    architecture's prefix): block_count layers, attention.head_count(_kv) heads,
+    attention.key_length / value_length per head (default embedding_length / head_count, as
+    llama.cpp's loader takes them).  None where a key it needs is missing or per layer (an
+    array), or where the cache has another shape llama.cpp keys describe per architecture
+    (sliding_window patterns, MLA's kv_lora_rank, SSM state): the plan then says it cannot
+    give the KV cache rather than guess it."""
+    from ..model import AttentionLayer, Decoder, Layers
+
+    arch = metadata.get("general.architecture")
+    if not isinstance(arch, str):
+        return None
+
+    def num(name: str) -> int | None:
+        value = metadata.get(f"{arch}.{name}")
+        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 \
+            else None
+
+    layers, hidden, heads = num("block_count"), num("embedding_length"), \
+        num("attention.head_count")
+    if not (layers and hidden and heads):
+        return None
+    if any(f"{arch}.{k}" in metadata for k in ("attention.sliding_window",
+                                                "attention.kv_lora_rank", "ssm.state_size")):
+        return None  # a window, a latent cache, a state: shapes llama.cpp sets per architecture
+    if f"{arch}.attention.head_count_kv" in metadata and not num("attention.head_count_kv"):
+        return None  # kv heads per layer (an array)
+    kv = num("attention.head_count_kv") or heads
+    key = num("attention.key_length") or hidden // heads
+    value = num("attention.value_length") or hidden // heads
+    embd = next((s for s in stored if s.name == "token_embd.weight"), None)
+    vocab = embd.shape[0] if embd is not None and embd.shape else 0
+    experts = num("expert_used_count") or 0
+    layer = AttentionLayer(heads, kv, key, value)
+    return Decoder(hidden, num("feed_forward_length") or 0, vocab,
+                   Layers((((layer,), layers),)), experts,
+                   (num("expert_feed_forward_length") or 0) if experts else 0)

@@ -136,24 +136,9 @@ def load_safetensors(path: str, data: bytes | None = None, size: int = 0) -> Rep
 
 
 def _load_index(path: str) -> Report:
-    from ..spec import load
+    from .tensors import read_index
 
-    index = load(path)
-    weight_map = index.get("weight_map") if isinstance(index, dict) else None
-    if not isinstance(weight_map, dict) or not weight_map:
-        raise SpecError(f"{path}: no 'weight_map' of tensor names to shard files")
-    folder = os.path.dirname(path)
-    shards = sorted(set(weight_map.values()))
-    stored: list[Stored] = []
-    for shard in shards:
-        if not isinstance(shard, str) or os.path.basename(shard) != shard:
-            raise SpecError(f"{path}: shard {shard!r} is not a file name beside the index")
-        stored += read_header(os.path.join(folder, shard))
-    found = {s.name for s in stored}
-    missing = [name for name in weight_map if name not in found]
-    if missing:
-        raise SpecError(f"{path}: {len(missing)} tensors of the index are in no shard, such as "
-                        f"{missing[0]!r}")
+    stored, shards = read_index(path, ".safetensors", read_header)
     report = checkpoint_report(path, stored, "safetensors")
-    report.stored["shards"] = len(shards)
+    report.stored["shards"] = shards
     return report

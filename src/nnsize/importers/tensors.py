@@ -15,7 +15,9 @@ buffers (role 'quantization'), so totals answer "how big is the model" and the s
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
 from fractions import Fraction
 from typing import NamedTuple
 
@@ -31,6 +33,9 @@ DTYPE_BITS: dict[str, Fraction] = {
     "BOOL": Fraction(8), "C64": Fraction(64),
 }
 INT_BITS = {k: int(v) for k, v in DTYPE_BITS.items()}  # every stored dtype has whole bits
+# integer dtypes: a tensor stored in one (and not a quantized layer's packed values, recognised
+# first) is bookkeeping such as BERT's position_ids, a buffer and not a trainable weight
+INTEGERS = ("I64", "I32", "I16", "U64", "U32", "U16", "BOOL")  # not I8, U8: packed weights
 # Tensors a checkpoint stores that the model holds as buffers, not parameters (persistent
 # buffers are saved too): counted as buffers, as a config's report counts them.
 BUFFERS = {"e_score_correction_bias": "other",  # DeepSeek-V3's router: register_buffer
@@ -100,6 +105,8 @@ def logical_tensors(stored: list[Stored]) -> list[Tensor]:
             out.append(Tensor(s.name, s.shape, _role(s.name), shared_with=s.shared_with))
         elif s.name.rsplit(".", 1)[-1] in BUFFERS:
             out.append(Tensor(s.name, s.shape, BUFFERS[s.name.rsplit(".", 1)[-1]], buffer=True))
+        elif s.dtype in INTEGERS:  # position_ids, token-type ids...: indices a step reads,
+            out.append(Tensor(s.name, s.shape, "other", buffer=True))  # never trained
         else:
             out.append(Tensor(s.name, s.shape, _role(s.name)))
     return out
@@ -135,3 +142,31 @@ def checkpoint_report(source: str, stored: list[Stored], fmt: str) -> Report:
     if len(kept) < len(stored):
         summary["tied"] = len(stored) - len(kept)
     return Report(source, "checkpoint", (), rows, stored=summary)
+
+
+def read_index(path: str, suffix: str, read: Callable[[str], list[Stored]]) \
+        -> tuple[list[Stored], int]:
+    """The tensors of a sharded checkpoint through its index (model.safetensors.index.json,
+    pytorch_model.bin.index.json: {"weight_map": {tensor: shard file}}), each shard beside it
+    read by read(path); and the number of shards."""
+    from ..errors import SpecError
+    from ..spec import load
+
+    index = load(path)
+    weight_map = index.get("weight_map") if isinstance(index, dict) else None
+    if not isinstance(weight_map, dict) or not weight_map:
+        raise SpecError(f"{path}: no 'weight_map' of tensor names to shard files")
+    folder = os.path.dirname(path)
+    shards = sorted(set(weight_map.values()), key=str)
+    stored: list[Stored] = []
+    for shard in shards:
+        if not isinstance(shard, str) or os.path.basename(shard) != shard or \
+                not shard.endswith(suffix):
+            raise SpecError(f"{path}: shard {shard!r} is not a {suffix} file beside the index")
+        stored += read(os.path.join(folder, shard))
+    found = {s.name for s in stored}
+    missing = [name for name in weight_map if name not in found]
+    if missing:
+        raise SpecError(f"{path}: {len(missing)} tensors of the index are in no shard, such as "
+                        f"{missing[0]!r}")
+    return stored, len(shards)

@@ -64,6 +64,9 @@ def compute(report: Report, context: int) -> Compute:
         refused = report.stored.get("planner_refused")  # built by transformers: see fallback
         raise NnsizeError(f"cannot count its compute: {refused}" if refused else
                           "compute per token is for language models counted from a config")
+    if report.convention == "checkpoint":  # a GGUF's decoder: its KV cache, not its compute
+        raise NnsizeError(f"{report.source}: compute is counted from a config (a preset, a "
+                          f"config.json or a Hub repo), not from a checkpoint's tensors")
     if context < 1:
         raise NnsizeError("context must be at least 1")
     if d.state_values and not d.scan_values:
@@ -93,3 +96,23 @@ def compute(report: Report, context: int) -> Compute:
         prefill += keys * per_key
         decode += min(context + 1, w or context + 1) * per_key
     return Compute(linear, prefill, decode, context, 2 * d.scan_values)
+
+
+def token_macs(report: Report) -> int | None:
+    """A language model's MACs for one token with nothing before it (every weight matrix it
+    multiplies, active experts only, plus its attention to itself): the figure its count
+    reports, where a network's is one forward pass of its input.  None: not a language model
+    nnsize computes (its own count, report.macs, stands)."""
+    if report.decoder is None:
+        return None
+    try:
+        return compute(report, 1).prefill_flops // 2
+    except NnsizeError:
+        return None
+
+
+def layer_count(report: Report) -> int:
+    """The model's layers: a language model's decoder layers, else the count's last position."""
+    if report.decoder is not None and len(report.decoder.layers):
+        return len(report.decoder.layers)
+    return report.rows[-1].last_position + 1 if report.rows else 0

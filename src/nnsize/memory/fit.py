@@ -17,13 +17,16 @@ class Fit:
     plan: Plan
     usable: int
     fits: bool
-    largest_batch: int  # at the setup's context (0: none fits)
+    # at the setup's context (0: none fits; None: a checkpoint without its architecture, whose
+    # plan has no line that grows with the batch)
+    largest_batch: int | None
     # at the setup's batch, at most the model's learned positions (0: none fits; None: the
     # model reads no sequence, an MLP or a CNN, so no context length applies)
     longest_context: int | None
     fewest_gpus: int  # that hold it, sharded (0: more than 4,096)
     precisions: list[tuple[str, int, bool]]  # name, total bytes, fits
-    positions: int = 0  # the model's learned positions, the cap on longest_context (0: none)
+    positions: int = 0  # the model's own longest context, the cap on longest_context (0: none)
+    positions_from: str = ""  # where that comes from: "learned positions", a config key...
 
 
 def on_gpu(s: Setup, gpu_bytes: int, gpu_name: str, usable: int) -> tuple[Setup, int]:
@@ -87,10 +90,18 @@ def fit(report: Report, s: Setup, usable: int) -> Fit:
         except NnsizeError:
             continue
         precisions.append((name, t, t <= usable))
+    precisions.sort(key=lambda p: -p[1])  # largest first: a Q2_K file is smaller than Q3_K_M
+    from .plan import model_context
+
     d = report.decoder
+    cap, source = model_context(report)
+    if s.beyond_context:
+        cap = 0
     longest = None if d is None else \
-        largest("context", min(MAX_TOKENS // s.batch, d.positions or MAX_TOKENS))
-    return Fit(p, usable, p.total <= usable, largest("batch", MAX_TOKENS // s.context),
-               longest, fewest, precisions, d.positions if d is not None else 0)
+        largest("context", min(MAX_TOKENS // s.batch, cap or MAX_TOKENS))
+    bare = report.convention == "checkpoint" and d is None
+    return Fit(p, usable, p.total <= usable,
+               None if bare else largest("batch", MAX_TOKENS // s.context),
+               longest, fewest, precisions, cap, source)
 
 

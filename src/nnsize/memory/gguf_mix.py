@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from ..errors import NnsizeError, suggest
 
 # names: transformers' to GGUF's, re-exported for this module's callers
-from .gguf_names import gguf_names, report_tensors  # noqa: F401
+from ..importers.gguf_names import gguf_names, report_tensors  # noqa: F401
 
 if TYPE_CHECKING:
     from ..model import Report, Shape
@@ -40,7 +40,7 @@ TYPE_SIZES: dict[str, tuple[int, int]] = {
     "Q6_K": (256, 210),
     "IQ1_S": (256, 50), "IQ1_M": (256, 56), "IQ2_XXS": (256, 66), "IQ2_XS": (256, 74),
     "IQ2_S": (256, 82), "IQ3_XXS": (256, 98), "IQ3_S": (256, 110), "IQ4_NL": (32, 18),
-    "IQ4_XS": (256, 136), "MXFP4": (32, 17),
+    "IQ4_XS": (256, 136), "MXFP4": (32, 17), "TQ1_0": (256, 54), "TQ2_0": (256, 66),
 }
 
 # llama.cpp's named file types (LLAMA_FTYPE_MOSTLY_*) -> the default tensor type
@@ -54,6 +54,7 @@ FTYPES: dict[str, str] = {
     "IQ2_XXS": "IQ2_XXS", "IQ2_XS": "IQ2_XS", "IQ2_S": "IQ2_XS", "IQ2_M": "IQ2_S",
     "IQ3_XXS": "IQ3_XXS", "IQ1_S": "IQ1_S", "IQ1_M": "IQ1_M", "IQ4_NL": "IQ4_NL",
     "IQ4_XS": "IQ4_XS", "IQ3_S": "IQ3_S", "IQ3_M": "IQ3_S", "MXFP4_MOE": "MXFP4",
+    "TQ1_0": "TQ1_0", "TQ2_0": "TQ2_0",
 }
 FLOAT_TYPES = ("F32", "F16", "BF16")
 _IQ_LOW = ("IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M")
@@ -61,7 +62,8 @@ _IQ_LOW = ("IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M")
 # llama-quant.cpp's fallback when a row does not split into whole blocks
 _FALLBACK = {"IQ1_S": "IQ4_NL", "IQ1_M": "IQ4_NL", "IQ2_XXS": "IQ4_NL", "IQ2_XS": "IQ4_NL",
              "IQ2_S": "IQ4_NL", "IQ3_XXS": "IQ4_NL", "IQ3_S": "IQ4_NL", "IQ4_XS": "IQ4_NL",
-             "Q2_K": "Q4_0", "Q3_K": "Q4_0", "Q4_K": "Q5_0", "Q5_K": "Q5_1", "Q6_K": "Q8_0"}
+             "Q2_K": "Q4_0", "Q3_K": "Q4_0", "TQ1_0": "Q4_0", "TQ2_0": "Q4_0", "Q4_K": "Q5_0",
+             "Q5_K": "Q5_1", "Q6_K": "Q8_0"}
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,8 @@ def _get_type(qs: _State, new: str, name: str, shape: Shape, ftype: str) -> str:
             return "Q2_K"
         if ftype in ("IQ2_S", "IQ2_M", "IQ3_XXS"):
             return "IQ3_S"
+        if ftype in ("TQ1_0", "TQ2_0"):  # ternary embeddings would lose too much
+            return "Q4_K"
         return new
     if ftype in _IQ_LOW:
         if attn_v_like:
@@ -384,7 +388,7 @@ def hparams(report: Report) -> Hparams:
     first = d.layers[0]
     experts = max((t.shape[0] for row in report.rows for t in row.tensors
                    if row.type == "experts" and len(t.shape) == 3), default=0)
-    from .gguf_names import architecture
+    from ..importers.gguf_names import architecture
 
     arch = architecture(n for n, _ in report.named_tensors())
     return Hparams(len(d.layers), first.heads, first.kv_heads, experts, arch)

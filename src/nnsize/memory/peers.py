@@ -17,7 +17,7 @@ TOOLS = ("accelerate", "deepspeed")
 def as_tool(report: Report, tool: str, s: Setup) -> tuple[int, dict[str, Any]]:
     """(bytes under that tool's assumptions, the terms)."""
     params = report.total_params
-    precision = find(s.dtype)
+    precision = find(s.dtype or "bf16")
     if tool == "accelerate":
         # accelerate estimate-memory: training with Adam ~ 4 x the model's size at that dtype
         return 4 * to_bytes(params, precision.bits_per_value), \

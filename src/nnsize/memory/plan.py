@@ -73,46 +73,87 @@ def plan(report: Report, s: Setup) -> Plan:
     if s.images and report.decoder is not None:
         p.notes.append(Note("images", {"images": s.images, "tokens": report.decoder.image_tokens,
                                        "text": text, "context": s.context}))
-    d = report.decoder
-    if d is not None and d.positions and s.context > d.positions:
-        p.notes.append(Note("past_positions", {"positions": d.positions, "context": s.context}))
+    limit, source = model_context(report)
+    if limit and s.context > limit:  # planned as asked, and said: the model stops at limit
+        p.notes.append(Note("past_positions", {"positions": limit, "context": s.context,
+                                               "from": source}))
     return p
 
 
+def model_context(report: Report) -> tuple[int, str]:
+    """The longest context the model reads and where that comes from: its learned position
+    table, or its config's (or GGUF's) length as transformers and vLLM read it
+    (nnsize.limits); (0, "") where neither says."""
+    d = report.decoder
+    if d is not None and d.positions:
+        return d.positions, "learned positions"
+    limit = report.stored.get("context_limit")
+    if d is not None and limit:
+        return int(limit["tokens"]), str(limit["from"])
+    return 0, ""
+
+
 def gguf_mix_name(dtype: str) -> str | None:
-    """The llama.cpp mix a --dtype names, where it names a mix and no single format (Q4_K_M,
-    IQ4_XS...); Q4_0, Q8_0, Q6_K are formats too, and stay formats unless asked with gguf:."""
+    """The llama.cpp file a --dtype names: every llama-quantize type name (Q8_0, Q4_0, Q6_K,
+    Q4_K_M, IQ4_XS, TQ1_0..., in any case, or with gguf: before it) means the file
+    llama-quantize writes with it, its tensor types chosen by llama.cpp's rules (gguf_mix).
+    bf16 stays the planner's own bf16 (its default); a GGUF block format alone, without the
+    mix, is asked as q8_0-block (precision.find)."""
     from .gguf_mix import FTYPES, find_ftype
 
     key = dtype.strip()
     if key.lower().startswith("gguf:"):
         return find_ftype(key[5:])
     upper = key.upper().replace("-", "_")
-    if upper in FTYPES and upper not in ("F32", "F16", "BF16"):
-        try:
-            find(key)
-        except NnsizeError:
-            return upper
-    return None
+    return upper if upper in FTYPES and upper != "BF16" else None
+
+
+# a stored dtype (safetensors', GGUF's names) -> the planner's float precision
+STORED_FLOATS = {"F32": "fp32", "F16": "fp16", "BF16": "bf16", "F64": "fp64"}
+
+
+def stored_dtypes(report: Report) -> dict[str, dict[str, int]] | None:
+    """A file's tensors per stored dtype (tensors, elements, bytes), where the report is of a
+    file (GGUF, safetensors, ONNX, a torch checkpoint); None otherwise."""
+    dtypes = report.stored.get("dtypes") if report.stored.get("format") else None
+    return dtypes if isinstance(dtypes, dict) and dtypes else None
+
+
+def _as_stored(dtypes: dict[str, dict[str, int]]) -> Precision:
+    """The float precision a file computes in: its float dtype holding the most bytes (bf16
+    for a file of quantized blocks alone, as a dequantizing kernel computes)."""
+    floats = [(d["bytes"], STORED_FLOATS[k]) for k, d in dtypes.items() if k in STORED_FLOATS]
+    return find(max(floats)[1]) if floats else find("bf16")
 
 
 def _infer(report: Report, s: Setup) -> Plan:
     from .kv_cache import kv_cache
     from .weights import weight_bytes
 
-    mix = gguf_mix_name(s.dtype)
-    precision = find("bf16") if mix else find(s.dtype)
+    dtypes = stored_dtypes(report) if not s.dtype else None
+    mix = gguf_mix_name(s.dtype) if s.dtype else None
+    precision = find("bf16") if mix else _as_stored(dtypes) if dtypes else \
+        find(s.dtype or "bf16")
     compute = precision if precision.name in FLOATS else find("bf16")
     e = s.serving()
-    p = Plan(report.source, s, precision, mode=mix or "")
+    p = Plan(report.source, s, precision, mode=mix or ("its stored dtypes" if dtypes else ""))
     p.notes.append(Note("engine", {"engine": e}))
-    if mix:
+    if dtypes:  # the file's own bytes, dtype by dtype: what loading it takes
+        p.lines.append(Line("stored_weights", sum(d["bytes"] for d in dtypes.values()),
+                            {"dtypes": sorted(((k, d["elements"], d["bytes"])
+                                               for k, d in dtypes.items()),
+                                              key=lambda x: -x[2])}))
+    elif mix:
         from .gguf_mix import mix as gguf_mix
 
         if tuple(s.keep) != KEEP:  # never a setting taken and silently dropped
             raise NnsizeError(f"keep does not apply to the GGUF mix {mix}: llama.cpp chooses "
-                              f"each tensor's type itself (a single GGUF type such as "
-                              f"gguf:q4_k takes keep)")
+                              f"each tensor's type itself (a GGUF block format alone, such as "
+                              f"{mix.lower()}-block, takes keep)")
+        if report.decoder is None:
+            raise NnsizeError(f"{mix} names the GGUF file llama-quantize writes of a language "
+                              f"model counted from a config; for {mix} blocks on every weight "
+                              f"of this network ask {mix.lower()}-block")
         m = gguf_mix(report, mix, s.imatrix)
         p.lines.append(Line("gguf_weights", m.tensor_bytes,
                             {"ftype": mix, "types": sorted((t, n, b) for t, (n, b) in
@@ -153,6 +194,8 @@ def _infer(report: Report, s: Setup) -> Plan:
         p.notes.append(Note("encoder_decoder", {"encoder_tokens": encoder,
                                                 "fixed": bool(ed.encoder_length),
                                                 "asked": bool(s.encoder_length)}))
+    elif report.convention == "checkpoint":  # tensors without the architecture that runs them
+        p.notes.append(Note("not_planned", {"format": report.stored.get("format", "")}))
     else:
         largest = max((numel(r.input_shape) + numel(r.output_shape) for r in report.rows),
                       default=0)
@@ -166,7 +209,7 @@ def _train(report: Report, s: Setup) -> Plan:
     from .optimizers import optimizer_bytes, trainable_tensors
     from .weights import weight_bytes
 
-    precision = find(s.dtype)
+    precision = find(s.dtype or "bf16")
     if precision.name not in FLOATS:
         raise NnsizeError(f"training keeps weights in a float format (fp32, bf16, fp16), not "
                           f"{precision.name}; for 4-bit base weights train QLoRA (LoRA over NF4 "

@@ -35,10 +35,11 @@ option = _opt  # the same metadata for the other setups described once (speed.se
 class Setup:
     """What the planner is asked: precision, batch, context, training and how it is spread."""
 
-    dtype: str = field(default="bf16", metadata=_opt(
+    dtype: str = field(default="", metadata=_opt(
         "weights' precision: fp32, bf16, fp16, fp8, int8, int8-channel, gptq-int4[-gN], "
-        "awq-int4, nf4, nf4-dq, mxfp4, nvfp4, the GGUF types (q4_k, q8_0...), ternary, binary "
-        "(default bf16)", max_length=40))
+        "awq-int4, nf4, nf4-dq, mxfp4, nvfp4, a llama-quantize type (Q8_0, Q4_K_M...: the "
+        "file it writes), a GGUF block format alone (q8_0-block), ternary, binary (default: a "
+        "file as stored, anything else bf16)", max_length=40))
     batch: int = field(default=1, metadata=_opt("sequences per step (1)", low=1,
                                                 high=MAX_TOKENS))
     context: int = field(default=2048, metadata=_opt("tokens per sequence (2048)", low=1,
@@ -91,6 +92,9 @@ class Setup:
         "--ubatch-size (0: the engine's default)", low=0, high=MAX_TOKENS))
     gpu_memory_utilization: str = field(default="", metadata=_opt(
         "vLLM's share of the GPU (default 0.9)", max_length=20))
+    beyond_context: bool = field(default=False, metadata=_opt(
+        "let fit's longest context go past the model's own maximum (max_position_embeddings, "
+        "its rope scaling, a GGUF's context_length)"))
     imatrix: bool = field(default=False, metadata=_opt(
         "a GGUF mix made with an importance matrix (it changes a few tensors' types)"))
 
@@ -99,7 +103,7 @@ class Setup:
         """How a training step computes: fp32, bf16 / fp16 (pure), or autocast."""
         from ..precision import find
 
-        name = find(self.dtype).name
+        name = find(self.dtype or "bf16").name
         if name in ("bf16", "fp16") and self.mixed_precision and self.mixed == "autocast":
             return "autocast"
         return name if name in ("bf16", "fp16") else "fp32"
@@ -109,7 +113,8 @@ class Setup:
         """16-bit weights and gradients with fp32 master weights and optimizer states."""
         from ..precision import find
 
-        return find(self.dtype).name in ("bf16", "fp16") and self.mixed_precision and \
+        return find(self.dtype or "bf16").name in ("bf16", "fp16") and \
+            self.mixed_precision and \
             self.mixed == "master-weights"
 
     def serving(self, gpu_bytes: int | None = None, gpu_name: str = "") -> Any:

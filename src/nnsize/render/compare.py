@@ -24,12 +24,13 @@ def _memory(report: Report) -> dict[str, int]:
 
 COMPARE: list[tuple[str, Callable[[Report], str]]] = [
     ("Network", lambda r: r.source),
-    ("Layers", lambda r: n(r.rows[-1].last_position + 1)),
+    ("Layers", lambda r: n(summary(r)["layers"])),
     ("Weights", lambda r: n(r.weights)),
     ("Biases", lambda r: n(r.biases)),
     ("Total params", lambda r: n(r.total_params)),
     ("Trainable", lambda r: n(r.trainable_params)),
-    ("MACs", lambda r: n(r.macs)),
+    ("MACs", lambda r: n(summary(r)["macs"]) + (" a token" if "macs_per" in summary(r)
+                                                 else "")),
     ("fp32", lambda r: human(_memory(r)["fp32"], True)),
     ("fp16", lambda r: human(_memory(r)["fp16"], True)),
     ("int8", lambda r: human(_memory(r)["int8"], True)),

@@ -78,16 +78,27 @@ def report_dict(report: Report, layers: bool = True) -> dict[str, Any]:
         "biases": report.biases,
         "other_trainable": report.other_trainable,
         "buffers": report.buffers,
-        "macs": report.macs,
-        "flops": 2 * report.macs,
+        **_macs(report),
         "memory": memory_table(report.total_params),
         **({"stored": report.stored} if report.stored else {}),
     }
     if layers:
         d["layers"] = [row_dict(r) for r in report.rows]
     else:
-        d["layers"] = report.rows[-1].last_position + 1 if report.rows else 0
+        from ..memory.compute import layer_count
+
+        d["layers"] = layer_count(report)
     return d
+
+
+def _macs(report: Report) -> dict[str, Any]:
+    """MACs and FLOPs: one forward pass of the input, or a language model's per token."""
+    from ..memory.compute import token_macs
+
+    token = token_macs(report)
+    macs = report.macs if token is None else token
+    return {"macs": macs, "flops": 2 * macs,
+            **({"macs_per": "token"} if token is not None else {})}
 
 
 # --- the planner -------------------------------------------------------------------------------
@@ -185,7 +196,8 @@ def diff_dict(d: Any) -> dict[str, Any]:
             "same": d.same, "only_a": d.only_a, "only_b": d.only_b,
             "mismatched": [{"name": name, "a": list(x), "b": list(y)}
                            for name, x, y in d.mismatched],
-            "tied_not_stored": d.tied_not_stored, "fused_experts": d.fused}
+            "tied_not_stored": d.tied_not_stored, "fused_experts": d.fused,
+            "gguf_names": d.gguf_names or None}
 
 
 # --- speed ---------------------------------------------------------------------------------------
@@ -220,6 +232,7 @@ def speed_dict(s: Speed) -> dict[str, Any]:
         "model": s.source, "dtype": s.dtype, "gguf_mix": s.gguf_mix, "kv_dtype": s.kv_dtype,
         "batch": s.batch,
         "context": s.context, "prompt": s.prompt, "layers": s.layers,
+        "state_bytes": s.state_bytes,  # a state-space model's, in cache_bytes; 0 for the others
         "hardware": {"gpu": hw.name, "gpus": hw.gpus, "bandwidth_bytes_per_s": hw.bandwidth,
                      "peak_flops": hw.peak_flops, "compute_dtype": hw.compute,
                      "link": None if hw.link is None else

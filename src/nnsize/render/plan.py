@@ -51,6 +51,9 @@ def title(p: Plan) -> str:
 
 def _weights(t: dict[str, Any]) -> str:
     how = f"{t['values']:,} x {bits(t['precision'])}"
+    if "scales not counted" in t["precision"].description:  # int8, int4: bare integers
+        how += (f" (bare {t['precision'].name}: group scales not counted; gptq-int4-gN, "
+                f"awq-int4, nf4, int8-channel count theirs)")
     if t["kept"]:
         what = f"what {t['method']} leaves unquantized" if t.get("method") else \
             ", ".join(t["kept_roles"])
@@ -141,6 +144,8 @@ PARTS: dict[str, tuple[Any, Any]] = {
         f"{t['context']:,} decoder tokens + {t['cross_values']:,} x {t['encoder_tokens']:,} "
         f"encoder tokens) x {bits(t['precision'])}")),
     "gguf_weights": (lambda t: f"weights (GGUF {t['ftype']})", _gguf),
+    "stored_weights": (lambda t: "weights (as stored)", lambda t: "the file's bytes: " + ", ".join(
+        f"{elements:,} x {dtype} = {size:,} B" for dtype, elements, size in t["dtypes"])),
     "autocast_copies": (lambda t: f"autocast weight copies ({t['precision'].name})", lambda t: (
         f"({t['outside']:,} outside the layers + one layer's {t['one_layer']:,}, recomputed) "
         f"x 2 B" if t["one_layer"] else f"{t['params']:,} linear weights x 2 B") +
@@ -177,7 +182,11 @@ NOTES: dict[str, Any] = {
                                "compressed cache"),
     "past_positions": lambda t: (f"The model has {t['positions']:,} learned positions: it "
                                  f"cannot read a context of {t['context']:,} tokens (planned "
-                                 f"as asked)."),
+                                 f"as asked)." if t.get("from", "learned positions") ==
+                                 "learned positions" else
+                                 f"The model reads at most {t['positions']:,} tokens "
+                                 f"({t['from']}): a context of {t['context']:,} is past it "
+                                 f"(planned as asked)."),
     "sliding_window": lambda t: (f"KV cache: {t['windowed']} of {t['layers']} layers attend "
                                  f"through a sliding window and keep window - 1 past tokens"),
     "encoder_decoder": lambda t: (
@@ -190,6 +199,11 @@ NOTES: dict[str, Any] = {
                          f"{t['text']:,} text tokens: a context of {t['context']:,} for the KV "
                          f"cache and compute (the vision tower's own work is not in them)"),
     "engine": lambda t: "Engine: " + engine_text(t["engine"]) + " (the engine and chunk settings)",
+    "not_planned": lambda t: (
+        f"Not planned: the {t['format']} file holds tensors, not the architecture that runs "
+        f"them, so the KV cache and the activation workspace cannot be given (a config.json "
+        f"beside it, or its directory or Hub repo, gives them); fit gives no batch or context "
+        f"answers for it"),
     "layer_dtypes_ignored": lambda t: (
         f"Layer dtype arguments ({', '.join(t['dtypes'])}) are not applied to a training plan: "
         f"every parameter, gradient and optimizer state is counted at the training precision "
@@ -281,12 +295,16 @@ def fit_verdict(result: Fit, gpu: Any) -> str:
 
 def fit_lines(result: Fit) -> list[tuple[str, str]]:
     """The limits the fit found, as the CLI and the page both show them."""
-    lines = [("Largest batch at this context", _or(result.largest_batch, "none fits"))]
+    lines = [] if result.largest_batch is None else \
+        [("Largest batch at this context", _or(result.largest_batch, "none fits"))]
     if result.longest_context is not None:
-        cap = result.positions
+        cap, source = result.positions, result.positions_from
+        reached = bool(cap) and result.longest_context == cap
         lines.append(("Longest context at this batch", _or(result.longest_context, "none fits")
                       + (f" (all of its {n(cap)} learned positions)"
-                         if cap and result.longest_context == cap else "")))
+                         if reached and source == "learned positions" else
+                         f" (the model's maximum: {source}; beyond it with beyond-context)"
+                         if reached else "")))
     lines.append(("Fewest such GPUs that hold it", _or(result.fewest_gpus, "more than 4,096")
                   + (" (sharded with FSDP / ZeRO-3)" if result.plan.setup.train else
                      " (weights and cache split evenly, tensor parallel)")))

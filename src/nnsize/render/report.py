@@ -70,7 +70,14 @@ def totals(report: Report) -> list[tuple[str, str]]:
         ("Non-trainable parameters", n(report.non_trainable_params)),
         ("Buffers (not parameters)", n(report.buffers)),
     ]
-    if _has_compute(report):
+    from ..memory.compute import token_macs
+
+    token = token_macs(report)
+    if token is not None:
+        lines.append(("Multiply-accumulates", f"{n(token)} a token (= {n(2 * token)} FLOPs: "
+                      f"every weight matrix it multiplies, active experts only; attention adds "
+                      f"per token of context, see nnsize compute)"))
+    elif _has_compute(report):
         lines.append(("Multiply-accumulates", f"{n(report.macs)} (= {n(2 * report.macs)} FLOPs, "
                       "forward, " + ("for the given input)" if report.is_tree
                                      else "one sample)")))

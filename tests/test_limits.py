@@ -1,0 +1,78 @@
+"""A language model's own longest context, from its config or its GGUF, and fit stopping there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import nnsize
+from nnsize.limits import context_limit
+from nnsize.memory import Setup, plan
+from nnsize.memory.fit import fit
+
+# meta-llama/Llama-3.1-8B config.json (huggingface.co/meta-llama/Llama-3.1-8B): 131,072
+# positions, llama3 rope scaling (already the stretched length: factor 8 x 8,192 original)
+LLAMA_31_8B: dict[str, Any] = {
+    "architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 128256,
+    "hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32,
+    "num_attention_heads": 32, "num_key_value_heads": 8, "max_position_embeddings": 131072,
+    "rope_scaling": {"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                     "original_max_position_embeddings": 8192, "rope_type": "llama3"},
+    "rms_norm_eps": 1e-05, "rope_theta": 500000.0, "tie_word_embeddings": False}
+# Qwen/Qwen3-30B-A3B config.json: max_position_embeddings 40,960, rope_scaling null
+QWEN3_30B_A3B = {"max_position_embeddings": 40960, "rope_scaling": None}
+# Qwen/Qwen2.5-7B-Instruct's README: add rope_scaling {"factor": 4.0,
+# "original_max_position_embeddings": 32768, "type": "yarn"} for 131,072 tokens (4 x 32,768)
+QWEN25_YARN = {"max_position_embeddings": 32768, "rope_scaling": {
+    "factor": 4.0, "original_max_position_embeddings": 32768, "type": "yarn"}}
+
+
+@pytest.mark.parametrize("config, tokens, source", [
+    (LLAMA_31_8B, 131_072, "max_position_embeddings"),
+    (QWEN3_30B_A3B, 40_960, "max_position_embeddings"),
+    (QWEN25_YARN, 131_072, "rope_scaling yarn: factor 4.0 x original_max_position_embeddings"),
+    ({"n_positions": 1024}, 1024, "n_positions"),  # GPT-2
+    ({"text_config": {"max_position_embeddings": 8192}}, 8192, "max_position_embeddings"),
+])
+def test_context_limit_as_vllm_reads_it(config: dict[str, Any], tokens: int,
+                                        source: str) -> None:
+    assert context_limit(config) == (tokens, source)
+
+
+def test_no_length_in_the_config_is_no_limit() -> None:
+    assert context_limit({"hidden_size": 64}) is None  # never transformers' class default
+
+
+def test_fit_stops_at_the_models_maximum_unless_told() -> None:
+    # issue 21: fit said 319,832 on an 80 GB card at Q4_K_M, where Llama 3.1 stops at 131,072
+    report = nnsize.count(LLAMA_31_8B)
+    assert report.stored["context_limit"] == {"tokens": 131_072,
+                                              "from": "max_position_embeddings"}
+    usable = 79 * 2**30
+    capped = fit(report, Setup(dtype="q4_k_m"), usable)
+    assert capped.longest_context == 131_072 and capped.positions == 131_072
+    free = fit(report, Setup(dtype="q4_k_m", beyond_context=True), usable)
+    assert free.longest_context is not None and free.longest_context > 131_072
+    past = plan(report, Setup(context=200_000))  # planned as asked, and noted
+    note = [n for n in past.notes if n.key == "past_positions"]
+    assert note and note[0].terms == {"positions": 131_072, "context": 200_000,
+                                      "from": "max_position_embeddings"}
+
+
+def test_a_gguf_gives_its_context_length(tmp_path: Path) -> None:
+    gguf = pytest.importorskip("gguf")
+    import numpy as np
+
+    path = tmp_path / "tiny.gguf"
+    w = gguf.GGUFWriter(str(path), "llama")
+    w.add_context_length(4096)  # llama.context_length
+    w.add_tensor("token_embd.weight", np.zeros((10, 64), dtype=np.float32))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    report = nnsize.count(str(path))
+    assert report.stored["context_limit"] == {"tokens": 4096,
+                                              "from": "GGUF llama.context_length"}
