@@ -47,6 +47,19 @@ def selective_scan(p: str, h: int, inner: int, n: int, k: int, rank: int, bias: 
         linear(f"{p}.out_proj", h, inner, bias)
 
 
+def ssd(p: str, h: int, inner: int, heads: int, groups: int, n: int, k: int, in_bias: bool,
+        out_bias: bool, conv_bias: bool, gated_norm: bool = True) -> list[Tensor]:
+    """Mamba-2's mixer: in_proj (gate, x, B, C and dt: I + conv_dim + heads), a depthwise conv
+    over conv_dim = I + 2 x groups x N channels, dt_bias, A_log and D (one a head), the gated
+    RMS norm (I), out_proj."""
+    conv_dim = inner + 2 * groups * n
+    return linear(f"{p}.in_proj", inner + conv_dim + heads, h, in_bias) + \
+        _conv(f"{p}.conv1d", conv_dim, k, conv_bias) + \
+        [Tensor(f"{p}.dt_bias", (heads,), "other"), Tensor(f"{p}.A_log", (heads,), "other"),
+         Tensor(f"{p}.D", (heads,), "other")] + (norm(f"{p}.norm", inner) if gated_norm else []) \
+        + linear(f"{p}.out_proj", h, inner, out_bias)
+
+
 def state_values(family: str, c: Config) -> int:
     """Values one sequence's state holds across all layers: the conv window and the SSM state.
 
@@ -74,13 +87,8 @@ def _build(family: str, c: Config, name: str, base: bool) -> Assembly:
                         scan_values=c.int("num_hidden_layers") * ssm)
     a.add("embeddings", "embedding", embedding(f"{p}embeddings", v, h))
     if family == "mamba2":
-        heads, groups = c.int("num_heads"), c.int("n_groups")
-        conv_dim = inner + 2 * groups * n
-        mixer = linear("mixer.in_proj", inner + conv_dim + heads, h, bias) + \
-            _conv("mixer.conv1d", conv_dim, k, conv_bias) + \
-            [Tensor("mixer.dt_bias", (heads,), "other"), Tensor("mixer.A_log", (heads,), "other"),
-             Tensor("mixer.D", (heads,), "other")] + norm("mixer.norm", inner) + \
-            linear("mixer.out_proj", h, inner, bias)
+        mixer = ssd("mixer", h, inner, c.int("num_heads"), c.int("n_groups"), n, k, bias, bias,
+                    conv_bias)
     else:
         mixer = selective_scan("mixer", h, inner, n, k, _rank(c), bias, conv_bias)
 
