@@ -15,6 +15,7 @@ its conv window (conv_dim x kernel) and its SSM state (heads x head_dim x N).
 from __future__ import annotations
 
 from fractions import Fraction
+
 from ..errors import SpecError, shown
 from ..model import AttentionLayer, Decoder, Layers, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
@@ -92,7 +93,7 @@ def _types(c: Config, key: str, layers: int | None, allowed: tuple[str, ...]) ->
     raw = c.value(key)
     if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
         raise SpecError(f"{c.where}: {key} must list each layer's type, got {shown(raw)}")
-    types = [LEGACY_TYPES.get(x, x) for x in raw]
+    types: list[str] = [LEGACY_TYPES.get(x, x) for x in raw]
     bad = [x for x in types if x not in allowed]
     if bad:
         raise SpecError(f"{c.where}: {key} has a layer type {shown(bad[0])}; a {c.family} model "
