@@ -93,7 +93,7 @@ def _types(c: Config, key: str, layers: int | None, allowed: tuple[str, ...]) ->
     raw = c.value(key)
     if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
         raise SpecError(f"{c.where}: {key} must list each layer's type, got {shown(raw)}")
-    types: list[str] = [LEGACY_TYPES.get(x, x) for x in raw]
+    types = [LEGACY_TYPES.get(str(x), str(x)) for x in raw]
     bad = [x for x in types if x not in allowed]
     if bad:
         raise SpecError(f"{c.where}: {key} has a layer type {shown(bad[0])}; a {c.family} model "
