@@ -123,6 +123,39 @@ PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
                     "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8,
                     "num_experts": 16, "num_experts_per_tok": 2, "use_mamba_kernels": False},
                    HF.format("ai21labs/Jamba-v0.1"), 52 * B, B),
+    # model card: "9B (9.78B)"; 32 layers, attention at 9, 18 and 27, the rest Mamba-2 (64-wide
+    # heads, N 128), vocabulary 128,256, untied
+    "bamba-9b": ({"model_type": "bamba", "architectures": ["BambaForCausalLM"],
+                  "vocab_size": 128256, "hidden_size": 4096, "intermediate_size": 14336,
+                  "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8,
+                  "attn_layer_indices": [9, 18, 27], "mamba_n_heads": 128, "mamba_d_head": 64,
+                  "mamba_n_groups": 1, "mamba_d_state": 128, "mamba_d_conv": 4,
+                  "mamba_expand": 2, "tie_word_embeddings": False},
+                 HF.format("ibm-ai-platform/Bamba-9B"), 978 * B // 100, B // 100),
+    # the paper (arXiv 2508.14444): "Nemotron-Nano-9B-v2"; 56 layers, 4 of them attention
+    "nemotron-nano-9b-v2": ({"model_type": "nemotron_h", "architectures": ["NemotronHForCausalLM"],
+                             "vocab_size": 131072, "hidden_size": 4480,
+                             "intermediate_size": 15680, "num_hidden_layers": 56,
+                             "num_attention_heads": 40, "num_key_value_heads": 8,
+                             "head_dim": 128, "mamba_num_heads": 128, "mamba_head_dim": 80,
+                             "n_groups": 8, "ssm_state_size": 128, "conv_kernel": 4,
+                             "hybrid_override_pattern": "M-M-M-MM-M-M-M*-M-M-M*-M-M-M-M*-M-M-M-M*"
+                                                        "-M-MM-M-M-M-M-M-",
+                             "tie_word_embeddings": False},
+                            HF.format("nvidia/NVIDIA-Nemotron-Nano-9B-v2"), 9 * B, B),
+    # model card: "32B total / 9B active" (72 experts, 10 a token); layer_types: 36 Mamba-2
+    # layers and 4 attention ones (where the 4 sit does not change the count)
+    "granite-4.0-h-small": ({"model_type": "granitemoehybrid",
+                             "architectures": ["GraniteMoeHybridForCausalLM"],
+                             "vocab_size": 100352, "hidden_size": 4096,
+                             "intermediate_size": 768, "shared_intermediate_size": 1536,
+                             "num_hidden_layers": 40, "num_attention_heads": 32,
+                             "num_key_value_heads": 8, "num_local_experts": 72,
+                             "num_experts_per_tok": 10, "mamba_n_heads": 128,
+                             "mamba_d_head": 64, "mamba_d_state": 128, "mamba_d_conv": 4,
+                             "mamba_expand": 2, "tie_word_embeddings": True,
+                             "layer_types": (["mamba"] * 9 + ["attention"]) * 4},
+                            HF.format("ibm-granite/granite-4.0-h-small"), 32 * B, B),
     # the paper (arXiv 2006.11477): BASE, 95M (its pre-training quantizer included)
     "wav2vec2-base": ({"model_type": "wav2vec2", "architectures": ["Wav2Vec2Model"],
                        "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,

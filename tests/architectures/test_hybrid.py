@@ -163,3 +163,15 @@ def test_the_planner_commands(family: str, command: list[str], tmp_path: Any) ->
                                 "layer_types": ["linear_attention", "full_attention"] * 2}))
     assert main([command[0], str(path), *command[1:]]) == 0
     assert main(["memory", str(path), "--train"]) == 2
+
+
+def test_granite_4_h_small_active_parameters() -> None:
+    # IBM: "32B total / 9B active"; a token reaches 10 of the 72 experts of each layer
+    # experts: 40 layers x 72 x (1,536 x 4,096 + 4,096 x 768) = 40 x 72 x 9,437,184
+    from published import PUBLISHED
+
+    report = nnsize.count(PUBLISHED["granite-4.0-h-small"][0])
+    experts = 40 * 72 * (1536 * 4096 + 4096 * 768)
+    assert experts == 27_179_089_920
+    assert report.active_params == report.total_params - experts + experts * 10 // 72
+    assert round(report.active_params / 10**9) == 9
