@@ -15,8 +15,8 @@ from .config import Config
 from .registry import FAMILIES, Family
 
 MODULES = ("decoder", "decoder_families", "gpt", "gpt_more", "encoder", "bert_like", "t5",
-           "seq2seq", "whisper", "audio", "vision", "mamba", "jamba", "hybrid", "multimodal",
-           "qwen_vl")
+           "seq2seq", "whisper", "audio", "vision", "mamba", "jamba", "hybrid", "zamba",
+           "multimodal", "qwen_vl")
 _loaded = False
 
 

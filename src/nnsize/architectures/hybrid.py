@@ -59,7 +59,7 @@ def _mamba_prefixed(c: Config, inner: int) -> Mixer:
                  c.int("mamba_d_conv"))
 
 
-def _expand(c: Config, key: str) -> int:
+def inner_size(c: Config, key: str) -> int:
     """int(expand x hidden_size), as the mixers work out their inner size."""
     expand = c.value(key)
     if isinstance(expand, bool) or not isinstance(expand, (int, float)) or expand <= 0:
@@ -87,9 +87,10 @@ def _gated(p: str, h: int, inter: int, bias: bool) -> list[Tensor]:
         linear(f"{p}.down_proj", h, inter, bias)
 
 
-def _types(c: Config, key: str, layers: int | None, allowed: tuple[str, ...]) -> list[str]:
-    """A list of layer types (legacy names renamed); layers: how many the model builds (the
-    first so many; None: the list says)."""
+def layer_types(c: Config, key: str, layers: int | None,
+                allowed: tuple[str, ...]) -> list[str]:
+    """A list of layer types (legacy names renamed); layers: num_hidden_layers, which the
+    config class requires the list's length to equal (None: the list says how many)."""
     raw = c.value(key)
     if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
         raise SpecError(f"{c.where}: {key} must list each layer's type, got {shown(raw)}")
@@ -98,10 +99,10 @@ def _types(c: Config, key: str, layers: int | None, allowed: tuple[str, ...]) ->
     if bad:
         raise SpecError(f"{c.where}: {key} has a layer type {shown(bad[0])}; a {c.family} model "
                         f"has {', '.join(map(repr, allowed))}")
-    if layers is not None and len(types) < layers:
+    if layers is not None and len(types) != layers:
         raise SpecError(f"{c.where}: {key} lists {len(types)} layers, and num_hidden_layers "
-                        f"is {layers}")
-    return types if layers is None else types[:layers]
+                        f"is {layers} (transformers requires them equal)")
+    return types
 
 
 def _decoder(c: Config, inter: int, attention: AttentionLayer, attention_layers: int,
@@ -141,7 +142,7 @@ LLAMA_KEYS = {"vocab_size": 128000, "tie_word_embeddings": False, "hidden_size":
 def bamba(family: str, c: Config, name: str, base: bool) -> Assembly:
     h, inter, layers = c.int("hidden_size"), c.int("intermediate_size"), \
         c.int("num_hidden_layers")
-    mixer = _mamba_prefixed(c, _expand(c, "mamba_expand"))
+    mixer = _mamba_prefixed(c, inner_size(c, "mamba_expand"))
     listed = c.value("attn_layer_indices")
     if listed is not None and not (isinstance(listed, list) and
                                    all(isinstance(i, int) for i in listed)):
@@ -175,7 +176,7 @@ def falcon_h1(family: str, c: Config, name: str, base: bool) -> Assembly:
     h, inter, layers = c.int("hidden_size"), c.int("intermediate_size"), \
         c.int("num_hidden_layers")
     d_ssm = c.value("mamba_d_ssm")
-    mixer = _mamba_prefixed(c, _expand(c, "mamba_expand") if d_ssm is None else
+    mixer = _mamba_prefixed(c, inner_size(c, "mamba_expand") if d_ssm is None else
                             c.int("mamba_d_ssm"))
     in_bias, conv_bias = c.bool("mamba_proj_bias"), c.bool("mamba_conv_bias")
     out_bias, gated_norm = c.bool("projectors_bias"), c.bool("mamba_rms_norm")
@@ -207,9 +208,9 @@ def falcon_h1(family: str, c: Config, name: str, base: bool) -> Assembly:
 def granitemoehybrid(family: str, c: Config, name: str, base: bool) -> Assembly:
     h, inter, layers = c.int("hidden_size"), c.int("intermediate_size"), \
         c.int("num_hidden_layers")
-    mixer = _mamba_prefixed(c, _expand(c, "mamba_expand"))
+    mixer = _mamba_prefixed(c, inner_size(c, "mamba_expand"))
     types = ["linear_attention"] * layers if c.value("layer_types") is None else \
-        _types(c, "layer_types", layers, ("linear_attention", "full_attention"))
+        layer_types(c, "layer_types", layers, ("linear_attention", "full_attention"))
     experts, shared = c.int("num_local_experts", least=0), c.int("shared_intermediate_size")
     top_k = c.int("num_experts_per_tok") if experts else 0
     bias, conv_bias = c.bool("mamba_proj_bias"), c.bool("mamba_conv_bias")
@@ -252,7 +253,7 @@ def _nemotron_types(c: Config) -> list[str]:
     """layers_block_type, else hybrid_override_pattern's letters, else M E * - (four layers);
     num_hidden_layers is ignored (the list says how many)."""
     if c.value("layers_block_type") is not None:
-        return _types(c, "layers_block_type", None, NEMOTRON_TYPES)
+        return layer_types(c, "layers_block_type", None, NEMOTRON_TYPES)
     pattern = c.value("hybrid_override_pattern", None)
     if pattern is None:
         return ["linear_attention", "moe", "full_attention", "mlp"]
