@@ -156,6 +156,19 @@ PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
                              "mamba_expand": 2, "tie_word_embeddings": True,
                              "layer_types": (["mamba"] * 9 + ["attention"]) * 4},
                             HF.format("ibm-granite/granite-4.0-h-small"), 32 * B, B),
+    # Zyphra: "Zamba2-2.7B"; github.com/Zyphra/Zamba2 config.json (commit 89a404b) in
+    # transformers' keys: 54 layers mapped m (Mamba-2) / g (hybrid), 2 shared blocks, LoRA rank
+    # 128 on the shared MLPs, Mamba-2 heads 64 wide (80 of them), state 64
+    "zamba2-2.7b": ({"model_type": "zamba2", "architectures": ["Zamba2ForCausalLM"],
+                     "vocab_size": 32000, "hidden_size": 2560, "num_hidden_layers": 54,
+                     "num_attention_heads": 32, "n_mamba_heads": 80, "mamba_d_state": 64,
+                     "mamba_d_conv": 4, "mamba_expand": 2, "add_bias_linear": False,
+                     "num_mem_blocks": 2, "adapter_rank": 128,
+                     "use_shared_attention_adapter": False,
+                     "layers_block_type": [{"m": "mamba", "g": "hybrid"}[x] for x in
+                                           "m" + "mmmmmg" * 7 + "mmmmg" + "mmmg" + "mm"]},
+                    "https://github.com/Zyphra/Zamba2/blob/89a404b0ae47c1081c2035ead555ae5acad7f891"
+                    "/config.json", 27 * B // 10, B // 10),
     # the paper (arXiv 2006.11477): BASE, 95M (its pre-training quantizer included)
     "wav2vec2-base": ({"model_type": "wav2vec2", "architectures": ["Wav2Vec2Model"],
                        "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
