@@ -169,6 +169,15 @@ PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
                                            "m" + "mmmmmg" * 7 + "mmmmg" + "mmmg" + "mm"]},
                     "https://github.com/Zyphra/Zamba2/blob/89a404b0ae47c1081c2035ead555ae5acad7f891"
                     "/config.json", 27 * B // 10, B // 10),
+    # model card: "Parameters 354,483,968", "16 (10 conv + 6 attn)" layers; the config in its
+    # older keys (block_ff_dim, tie_embedding, full_attn_idxs)
+    "lfm2-350m": ({"model_type": "lfm2", "architectures": ["Lfm2ForCausalLM"],
+                   "vocab_size": 65536, "hidden_size": 1024, "num_hidden_layers": 16,
+                   "num_attention_heads": 16, "num_key_value_heads": 8,
+                   "full_attn_idxs": [2, 5, 8, 10, 12, 14], "block_ff_dim": 6656,
+                   "block_multiple_of": 256, "block_ffn_dim_multiplier": 1.0,
+                   "block_auto_adjust_ff_dim": True, "conv_L_cache": 3, "tie_embedding": True},
+                  HF.format("LiquidAI/LFM2-350M"), 354_483_968, 1),
     # the paper (arXiv 2006.11477): BASE, 95M (its pre-training quantizer included)
     "wav2vec2-base": ({"model_type": "wav2vec2", "architectures": ["Wav2Vec2Model"],
                        "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,

@@ -105,6 +105,13 @@ def layer_types(c: Config, key: str, layers: int | None,
     return types
 
 
+def legacy_first(c: Config, names: dict[str, str]) -> Config:
+    """The config with older key names (old -> key) read in place of the new ones, where the
+    config class lets the older one win (it pops it from its keyword arguments last)."""
+    legacy = {key: c.data[old] for old, key in names.items() if old in c.data}
+    return Config({**c.data, **legacy}, c.family, c.defaults, where=c.where) if legacy else c
+
+
 def _decoder(c: Config, inter: int, attention: AttentionLayer, attention_layers: int,
              mixer: Mixer, mamba_layers: int, top_k: int = 0, expert_inter: int = 0) -> Decoder:
     """The planner's view: a KV cache for the attention layers alone, a fixed state for each
@@ -274,9 +281,7 @@ def _nemotron_types(c: Config) -> list[str]:
     aliases={"layer_types": "layers_block_type", "num_local_experts": "n_routed_experts"},
     base_class="NemotronHModel")
 def nemotron_h(family: str, c: Config, name: str, base: bool) -> Assembly:
-    legacy = {key: c.data[old] for old, key in NEMOTRON_LEGACY.items() if old in c.data}
-    if legacy:
-        c = Config({**c.data, **legacy}, c.family, c.defaults, where=c.where)
+    c = legacy_first(c, NEMOTRON_LEGACY)
     h, v = c.int("hidden_size"), c.int("vocab_size")
     types = _nemotron_types(c)
     heads = c.int("mamba_num_heads")
