@@ -178,6 +178,21 @@ PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
                    "block_multiple_of": 256, "block_ffn_dim_multiplier": 1.0,
                    "block_auto_adjust_ff_dim": True, "conv_L_cache": 3, "tie_embedding": True},
                   HF.format("LiquidAI/LFM2-350M"), 354_483_968, 1),
+    # model card: "80B parameters in total, 3B activated"; 48 layers, every 4th gated
+    # attention, the rest gated DeltaNet; 512 experts, 10 routed and 1 shared a token
+    "qwen3-next-80b-a3b": ({"model_type": "qwen3_next",
+                            "architectures": ["Qwen3NextForCausalLM"], "vocab_size": 151936,
+                            "hidden_size": 2048, "intermediate_size": 5120,
+                            "num_hidden_layers": 48, "num_attention_heads": 16,
+                            "num_key_value_heads": 2, "head_dim": 256,
+                            "full_attention_interval": 4, "linear_conv_kernel_dim": 4,
+                            "linear_key_head_dim": 128, "linear_value_head_dim": 128,
+                            "linear_num_key_heads": 16, "linear_num_value_heads": 32,
+                            "num_experts": 512, "num_experts_per_tok": 10,
+                            "moe_intermediate_size": 512,
+                            "shared_expert_intermediate_size": 512, "decoder_sparse_step": 1,
+                            "tie_word_embeddings": False},
+                           HF.format("Qwen/Qwen3-Next-80B-A3B-Instruct"), 80 * B, B),
     # the paper (arXiv 2006.11477): BASE, 95M (its pre-training quantizer included)
     "wav2vec2-base": ({"model_type": "wav2vec2", "architectures": ["Wav2Vec2Model"],
                        "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
