@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from hf import (
+    assert_cache_is_planned,
     assert_defaults_are_transformers_own,
     compare,
     lm_class,
@@ -175,3 +176,23 @@ def test_granite_4_h_small_active_parameters() -> None:
     assert experts == 27_179_089_920
     assert report.active_params == report.total_params - experts + experts * 10 // 72
     assert round(report.active_params / 10**9) == 9
+
+
+@pytest.mark.parametrize("config", [
+    {"model_type": "bamba", "num_hidden_layers": 3, "attn_layer_indices": [1],
+     "mamba_n_heads": 2, "mamba_chunk_size": 4},
+    {"model_type": "falcon_h1", "num_hidden_layers": 2, "mamba_n_heads": 2, "mamba_d_ssm": 16,
+     "mamba_chunk_size": 4},
+    {"model_type": "granitemoehybrid", "num_hidden_layers": 3, "mamba_n_heads": 2,
+     "layer_types": ["mamba", "attention", "mamba"], "mamba_chunk_size": 4,
+     "num_local_experts": 2, "num_experts_per_tok": 1},
+    {"model_type": "nemotron_h", "head_dim": 8, "mamba_num_heads": 2, "mamba_head_dim": 8,
+     "n_groups": 1, "ssm_state_size": 4, "chunk_size": 4,
+     "layers_block_type": ["linear_attention", "full_attention", "mlp"]},
+], ids=lambda c: c["model_type"])
+def test_the_cache_transformers_keeps(config: dict[str, Any]) -> None:
+    # batch 3 x 13 tokens: the attention layers' keys and values, each Mamba-2 layer's conv
+    # window and SSM state, byte for byte
+    assert_cache_is_planned({**config, "hidden_size": 16, "num_attention_heads": 2,
+                             "num_key_value_heads": 1, "intermediate_size": 8,
+                             "vocab_size": 32, "mamba_d_state": 4, **TOKENS})

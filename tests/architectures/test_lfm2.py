@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from hf import (
+    assert_cache_is_planned,
     assert_defaults_are_transformers_own,
     compare,
     lm_class,
@@ -121,3 +122,12 @@ def test_the_planner_commands(family: str, tmp_path: Any) -> None:
     assert main(["memory", str(path)]) == 0
     assert main(["fit", str(path), "--gpu", "24GiB"]) == 0
     assert main(["memory", str(path), "--train"]) == 2
+
+
+def test_the_cache_transformers_keeps() -> None:
+    # batch 3 x 13 tokens: the attention layer's keys and values, each conv layer's window
+    assert_cache_is_planned({"model_type": "lfm2", "hidden_size": 16, "num_attention_heads": 2,
+                             "num_key_value_heads": 1, "num_hidden_layers": 3,
+                             "layer_types": ["conv", "full_attention", "conv"],
+                             "intermediate_size": 8, "vocab_size": 32, "pad_token_id": 0,
+                             "bos_token_id": 0, "eos_token_id": 0})

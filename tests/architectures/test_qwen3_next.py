@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from hf import (
+    assert_cache_is_planned,
     assert_defaults_are_transformers_own,
     lm_class,
     random_configs_test,
@@ -104,3 +105,15 @@ def test_the_planner_commands(tmp_path: Any) -> None:
     assert main(["memory", str(path)]) == 0
     assert main(["fit", str(path), "--gpu", "24GiB"]) == 0
     assert main(["memory", str(path), "--train"]) == 2
+
+
+def test_the_cache_transformers_keeps() -> None:
+    # batch 3 x 13 tokens: the attention layer's keys and values, the DeltaNet layer's conv
+    # window and recurrent state
+    assert_cache_is_planned({"model_type": "qwen3_next", "hidden_size": 16,
+                             "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 8,
+                             "num_hidden_layers": 2, "full_attention_interval": 2,
+                             "linear_num_key_heads": 1, "linear_key_head_dim": 4,
+                             "linear_num_value_heads": 2, "linear_value_head_dim": 4,
+                             "num_experts": 2, "num_experts_per_tok": 1, "vocab_size": 32,
+                             "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0})

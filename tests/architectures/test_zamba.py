@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from hf import (
+    assert_cache_is_planned,
     assert_defaults_are_transformers_own,
     compare,
     lm_class,
@@ -148,3 +149,17 @@ def test_the_planner_commands(family: str, tmp_path: Any) -> None:
     assert main(["memory", str(path)]) == 0
     assert main(["fit", str(path), "--gpu", "24GiB"]) == 0
     assert main(["memory", str(path), "--train"]) == 2
+
+
+@pytest.mark.parametrize("config", [
+    {"model_type": "zamba", "num_key_value_heads": 2, "num_hidden_layers": 4,
+     "layers_block_type": ["mamba", "hybrid", "mamba", "hybrid"], "use_mamba_kernels": False},
+    {"model_type": "zamba2", "num_hidden_layers": 3, "chunk_size": 4,
+     "layers_block_type": ["mamba", "hybrid", "mamba"], "use_mamba_kernels": False},
+], ids=lambda c: c["model_type"])
+def test_the_cache_transformers_keeps(config: dict[str, Any]) -> None:
+    # batch 3 x 13 tokens: each hybrid layer's keys and values, each layer's Mamba state
+    assert_cache_is_planned({**config, "hidden_size": 16, "num_attention_heads": 2,
+                             "n_mamba_heads": 2, "mamba_d_state": 4, "intermediate_size": 8,
+                             "vocab_size": 32, "pad_token_id": 0, "bos_token_id": 0,
+                             "eos_token_id": 0})
