@@ -16,7 +16,7 @@ from .registry import FAMILIES, Family
 
 MODULES = ("decoder", "decoder_families", "gpt", "gpt_more", "encoder", "bert_like", "t5",
            "seq2seq", "whisper", "audio", "vision", "mamba", "jamba", "hybrid", "zamba",
-           "lfm2", "qwen3_next", "gemma3n", "multimodal", "qwen_vl")
+           "lfm2", "qwen3_next", "gemma3n", "gemma4", "multimodal", "qwen_vl")
 _loaded = False
 
 
