@@ -91,3 +91,25 @@ def test_the_cache_transformers_keeps(shared: int) -> None:
                              "hidden_size_per_layer_input": 2, "sliding_window": 4,
                              "layer_types": ["sliding_attention", "full_attention"] * 2 +
                              ["sliding_attention"], "num_kv_shared_layers": shared, **TOKENS})
+
+
+def test_shared_layers_attend_but_cache_nothing() -> None:
+    # 5 layers, the last 2 reading earlier keys and values: 3 cache, all 5 attend
+    from nnsize.memory.compute import compute
+
+    base = {"model_type": "gemma3n_text", "hidden_size": 8, "num_hidden_layers": 5,
+            "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 4,
+            "layer_types": ["full_attention"] * 5, "vocab_size": 32,
+            "vocab_size_per_layer_input": 32, "hidden_size_per_layer_input": 2}
+    import nnsize
+
+    shared = nnsize.count({**base, "num_kv_shared_layers": 2})
+    alone = nnsize.count({**base, "num_kv_shared_layers": 0})
+    # attention over 16 tokens, causal: 16 x 17 / 2 keys x 5 layers x 2 heads x (4 + 4)
+    assert compute(shared, 16).attention_macs_prefill == \
+        compute(alone, 16).attention_macs_prefill == 16 * 17 // 2 * 5 * 2 * 8
+    from nnsize.memory import kv_cache
+    from nnsize.precision import find
+
+    # 3 of 5 layers x 16 tokens x 1 kv head x (4 + 4) values x 4 bytes
+    assert kv_cache(shared, 1, 16, find("fp32"))[0] == 3 * 16 * 8 * 4

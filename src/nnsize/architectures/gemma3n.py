@@ -8,8 +8,8 @@
     norms, AltUp (router, coefficients, output scale), LAuReL (a rank-laurel_rank bypass) and the
     per-layer input gate and projection
 
-Only the layers that compute keys and values cache them (sliding_window long on the sliding
-layers); the shared layers read those.
+Every layer attends (compute counts them all); only the layers that compute keys and values
+cache them (sliding_window long on the sliding layers); the shared layers read those.
 """
 
 from __future__ import annotations
@@ -78,9 +78,11 @@ def gemma3n_text(family: str, c: Config, name: str, base: bool) -> Assembly:
             norm("pre_feedforward_layernorm", h) + norm("post_feedforward_layernorm", h)}
 
     window = c.int("sliding_window")
+    # every layer attends; those from first_shared on read an earlier layer's cache
     cached = Layers(tuple(((AttentionLayer(heads, kv, d, d,
-                                           window if t == "sliding_attention" else None),), 1)
-                          for t in types[:first_shared]))
+                                           window if t == "sliding_attention" else None,
+                                           shared_kv=i >= first_shared),), 1)
+                          for i, t in enumerate(types)))
     p = "" if base else "model."
     a = Assembly(name)
     a.decoder = Decoder(h, max(widths), v, cached)

@@ -8,8 +8,9 @@
     use_double_wide_mlp); a gated MLP, four norms, a layer_scalar buffer; with
     enable_moe_block, a router and experts beside the MLP, and three more norms
 
-The last layer is always a full-attention one (transformers forces it).  Only the layers that
-compute keys and values cache them (sliding_window long on the sliding layers).
+The last layer is always a full-attention one (transformers forces it).  Every layer attends
+(compute counts them all); only the layers that compute keys and values cache them
+(sliding_window long on the sliding layers).
 """
 
 from __future__ import annotations
@@ -132,9 +133,11 @@ def gemma4_text(family: str, c: Config, name: str, base: bool) -> Assembly:
     window = c.int("sliding_window")
     if c.value("use_bidirectional_attention", None) == "all":  # as the config class narrows it
         window = window // 2 + 1
+    # every layer attends; those from first_shared on read an earlier layer's cache
     cached = Layers(tuple(((AttentionLayer(heads, dims(i)[1], dims(i)[0], dims(i)[0],
-                                           window if types[i] == "sliding_attention" else None),),
-                           1) for i in range(first_shared)))
+                                           window if types[i] == "sliding_attention" else None,
+                                           shared_kv=i >= first_shared),), 1)
+                          for i in range(layers)))
     p = "" if base else "model."
     a = Assembly(name)
     a.decoder = Decoder(h, inter * (2 if double and first_shared < layers else 1), v, cached,
