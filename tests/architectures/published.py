@@ -169,6 +169,17 @@ PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
                                            "m" + "mmmmmg" * 7 + "mmmmg" + "mmmg" + "mm"]},
                     "https://github.com/Zyphra/Zamba2/blob/89a404b0ae47c1081c2035ead555ae5acad7f891"
                     "/config.json", 27 * B // 10, B // 10),
+    # "Falcon-H1-Tiny-90M": its config (as transcribed by its users: hidden 512, 24 layers, 8
+    # and 2 heads of 64, MLP 768, vocabulary 32,768, tied; Mamba-2 d_ssm 768 in 24 heads of 32,
+    # N 64, one group); the keys not transcribed take transformers' defaults
+    "falcon-h1-tiny-90m": ({"model_type": "falcon_h1", "architectures": ["FalconH1ForCausalLM"],
+                           "vocab_size": 32768, "hidden_size": 512, "intermediate_size": 768,
+                           "num_hidden_layers": 24, "num_attention_heads": 8,
+                           "num_key_value_heads": 2, "head_dim": 64, "mamba_d_ssm": 768,
+                           "mamba_n_heads": 24, "mamba_d_head": 32, "mamba_d_state": 64,
+                           "mamba_n_groups": 1, "mamba_d_conv": 4, "mamba_expand": 2,
+                           "tie_word_embeddings": True},
+                          HF.format("tiiuae/Falcon-H1-Tiny-90M-Base"), 90 * M, 10 * M),
     # model card: "Parameters 354,483,968", "16 (10 conv + 6 attn)" layers; the config in its
     # older keys (block_ff_dim, tie_embedding, full_attn_idxs)
     "lfm2-350m": ({"model_type": "lfm2", "architectures": ["Lfm2ForCausalLM"],
