@@ -189,6 +189,17 @@ PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
                    "block_multiple_of": 256, "block_ffn_dim_multiplier": 1.0,
                    "block_auto_adjust_ff_dim": True, "conv_L_cache": 3, "tie_embedding": True},
                   HF.format("LiquidAI/LFM2-350M"), 354_483_968, 1),
+    # the LFM2 technical report: "8.3B total, 1.5B active"; 24 layers, attention at 2, 6, 10,
+    # 14, 18 and 21, the first 2 dense, then 32 experts (4 a token)
+    "lfm2-8b-a1b": ({"model_type": "lfm2_moe", "architectures": ["Lfm2MoeForCausalLM"],
+                     "vocab_size": 65536, "hidden_size": 2048, "intermediate_size": 7168,
+                     "moe_intermediate_size": 1792, "num_hidden_layers": 24,
+                     "num_attention_heads": 32, "num_key_value_heads": 8,
+                     "num_dense_layers": 2, "num_experts": 32, "num_experts_per_tok": 4,
+                     "use_expert_bias": True, "conv_L_cache": 3,
+                     "layer_types": ["full_attention" if i in (2, 6, 10, 14, 18, 21) else "conv"
+                                     for i in range(24)]},
+                    HF.format("LiquidAI/LFM2-8B-A1B"), 83 * B // 10, B // 10),
     # model card: "80B parameters in total, 3B activated"; 48 layers, every 4th gated
     # attention, the rest gated DeltaNet; 512 experts, 10 routed and 1 shared a token
     "qwen3-next-80b-a3b": ({"model_type": "qwen3_next",
