@@ -18,6 +18,7 @@ from ..errors import SpecError, shown
 from ..model import AttentionLayer, Decoder, Layers, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
+from .gpt import lm_head
 from .hybrid import layer_types
 from .registry import register
 
@@ -97,9 +98,5 @@ def gemma3n_text(family: str, c: Config, name: str, base: bool) -> Assembly:
     a.stack(f"{p}layers.", layers, layer, starts=range(layers))
     a.add("final norm", "norm", norm(f"{p}norm", h))
     if not base:
-        tied = c.bool("tie_word_embeddings")
-        head = Tensor("lm_head.weight", (v, h), "embedding",
-                      shared_with="model.embed_tokens.weight") if tied else \
-            Tensor("lm_head.weight", (v, h), "weight")
-        a.add("head" + (" (tied to the embeddings)" if tied else ""), "head", [head])
+        lm_head(a, c, v, h, "model.embed_tokens.weight")
     return a

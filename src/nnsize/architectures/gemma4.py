@@ -22,6 +22,7 @@ from ..errors import SpecError, shown
 from ..model import AttentionLayer, Decoder, Layers, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
+from .gpt import lm_head
 from .hybrid import layer_types
 from .registry import register
 
@@ -155,9 +156,5 @@ def gemma4_text(family: str, c: Config, name: str, base: bool) -> Assembly:
             active={"experts": Fraction(top_k, experts) if experts else Fraction(0)})
     a.add("final norm", "norm", norm(f"{p}norm", h))
     if not base:
-        tied = c.bool("tie_word_embeddings")
-        head = Tensor("lm_head.weight", (v, h), "embedding",
-                      shared_with="model.embed_tokens.weight") if tied else \
-            Tensor("lm_head.weight", (v, h), "weight")
-        a.add("head" + (" (tied to the embeddings)" if tied else ""), "head", [head])
+        lm_head(a, c, v, h, "model.embed_tokens.weight")
     return a

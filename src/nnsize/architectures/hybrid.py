@@ -20,6 +20,7 @@ from ..errors import SpecError, shown
 from ..model import AttentionLayer, Decoder, Layers, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
+from .gpt import lm_head
 from .mamba import ssd
 from .registry import register
 
@@ -130,10 +131,10 @@ def _finish(a: Assembly, c: Config, p: str, embed: str, final: str, base: bool,
     a.add("final norm", "norm", norm(f"{p}{final}", h))
     if base:
         return
-    tied = tied_possible and c.bool("tie_word_embeddings")
-    head = Tensor("lm_head.weight", (v, h), "embedding", shared_with=f"model.{embed}.weight") \
-        if tied else Tensor("lm_head.weight", (v, h), "weight")
-    a.add("head" + (" (tied to the embeddings)" if tied else ""), "head", [head])
+    if not tied_possible:
+        a.add("head", "head", linear("lm_head", v, h))
+        return
+    lm_head(a, c, v, h, f"model.{embed}.weight")
 
 
 MAMBA2_KEYS = {"mamba_n_heads": 128, "mamba_d_head": "auto", "mamba_n_groups": 1,

@@ -18,6 +18,7 @@ from ..errors import SpecError
 from ..model import AttentionLayer, Decoder, Layers, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
+from .gpt import lm_head
 from .hybrid import layer_types, legacy_first
 from .mamba import depthwise_conv
 from .registry import register
@@ -104,11 +105,7 @@ def _build(c: Config, name: str, base: bool, moe: bool) -> Assembly:
             active={"experts": Fraction(top_k, experts) if experts else Fraction(0)})
     a.add("final norm", "norm", norm(f"{p}embedding_norm", h))
     if not base:
-        tied = c.bool("tie_word_embeddings")
-        head = Tensor("lm_head.weight", (v, h), "embedding",
-                      shared_with="model.embed_tokens.weight") if tied else \
-            Tensor("lm_head.weight", (v, h), "weight")
-        a.add("head" + (" (tied to the embeddings)" if tied else ""), "head", [head])
+        lm_head(a, c, v, h, "model.embed_tokens.weight")
     return a
 
 

@@ -19,6 +19,7 @@ from ..errors import SpecError
 from ..model import AttentionLayer, Decoder, Layers, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
+from .gpt import lm_head
 from .hybrid import Mixer, inner_size, layer_types
 from .mamba import depthwise_conv
 from .registry import register
@@ -61,13 +62,8 @@ def _decoder(c: Config, inter: int, types: list[str], attention: AttentionLayer,
 
 
 def _head(a: Assembly, c: Config, base: bool) -> None:
-    if base:
-        return
-    h, v = c.int("hidden_size"), c.int("vocab_size")
-    tied = c.bool("tie_word_embeddings")
-    head = Tensor("lm_head.weight", (v, h), "embedding", shared_with="model.embed_tokens.weight") \
-        if tied else Tensor("lm_head.weight", (v, h), "weight")
-    a.add("head" + (" (tied to the embeddings)" if tied else ""), "head", [head])
+    if not base:
+        lm_head(a, c, c.int("vocab_size"), c.int("hidden_size"), "model.embed_tokens.weight")
 
 
 @register("zamba", {
