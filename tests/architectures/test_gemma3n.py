@@ -73,6 +73,13 @@ def test_saved_default_config() -> None:
     assert base_class("gemma3n_text") == type(model).__name__
 
 
+def test_per_layer_lists_are_checked() -> None:
+    # transformers refuses a list that does not give each layer its value
+    for key in ("intermediate_size", "activation_sparsity_pattern"):
+        with pytest.raises(SpecError, match=key):
+            count_config({"model_type": "gemma3n_text", "num_hidden_layers": 4, key: [8, 8]})
+
+
 def test_shared_layers_need_a_producer() -> None:
     # the last 2 layers share keys and values; no earlier full-attention layer makes them
     with pytest.raises(SpecError, match="num_kv_shared_layers"):

@@ -44,6 +44,10 @@ def gemma3n_text(family: str, c: Config, name: str, base: bool) -> Assembly:
                             f"each of the {layers} layers expected")
     else:
         widths = [c.int("intermediate_size")] * layers
+    sparsity = c.value("activation_sparsity_pattern", None)  # no parameters, but checked
+    if isinstance(sparsity, list) and len(sparsity) != layers:
+        raise SpecError(f"{c.where}: activation_sparsity_pattern gives {len(sparsity)} values, "
+                        f"one for each of the {layers} layers expected")
     types = ["full_attention" if (i + 1) % 5 == 0 else "sliding_attention"
              for i in range(layers)] if c.value("layer_types") is None else \
         layer_types(c, "layer_types", layers, ("full_attention", "sliding_attention"))
