@@ -196,3 +196,20 @@ def test_the_cache_transformers_keeps(config: dict[str, Any]) -> None:
     assert_cache_is_planned({**config, "hidden_size": 16, "num_attention_heads": 2,
                              "num_key_value_heads": 1, "intermediate_size": 8,
                              "vocab_size": 32, "mamba_d_state": 4, **TOKENS})
+
+
+@pytest.mark.parametrize("config", [
+    {"model_type": "mamba", "hidden_size": 64, "num_hidden_layers": 2, "vocab_size": 100},
+    {"model_type": "granitemoehybrid", "hidden_size": 64, "num_hidden_layers": 2,
+     "num_attention_heads": 4, "vocab_size": 100, "mamba_n_heads": 8},
+], ids=lambda c: c["model_type"])
+def test_speed_without_attention_layers_is_refused(config: dict[str, Any], tmp_path: Any,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # every layer a state-space one (Granite 4's default layer_types): one line, exit 2
+    from nnsize.cli import main
+
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    assert main(["speed", str(path), "--gpu", "h100"]) == 2
+    err = capsys.readouterr().err
+    assert "has none" in err and err.count("\n") == 1
