@@ -7,8 +7,8 @@ import pytest
 
 import nnsize
 from nnsize.errors import NnsizeError
+from nnsize.importers.gguf_names import gguf_names, layout, report_tensors
 from nnsize.memory import gguf_mix
-from nnsize.memory.gguf_names import gguf_names, layout, report_tensors
 
 # preset -> gguf-py's MODEL_ARCH member (the converter's model_arch for that config)
 ARCHS = {

@@ -35,6 +35,13 @@ LATENT = {"model_type": "deepseek_v3", **COMMON, "num_key_value_heads": 4,
           "num_experts_per_tok": 2, "first_k_dense_replace": 1, "q_lora_rank": None,
           "kv_lora_rank": 8, "qk_rope_head_dim": 4, "qk_nope_head_dim": 8, "v_head_dim": 8,
           "architectures": ["DeepseekV3ForCausalLM"]}
+# Mamba: hidden 16, 2 layers, inner 2 x 16 = 32, state 4, convolution kernel 4; Mamba-2 with 4
+# heads of 8 (inner 32), 1 group
+MAMBA = {"model_type": "mamba", "hidden_size": 16, "num_hidden_layers": 2, "vocab_size": 32,
+         "state_size": 4, "architectures": ["MambaForCausalLM"]}
+MAMBA2 = {"model_type": "mamba2", "hidden_size": 16, "num_hidden_layers": 2, "vocab_size": 32,
+          "state_size": 4, "num_heads": 4, "head_dim": 8, "n_groups": 1, "expand": 2,
+          "architectures": ["Mamba2ForCausalLM"]}
 # a card that makes the seconds easy: 1 MB/s and 10 MFLOP/s
 CARD = Hardware("test", bandwidth=10**6, peak_flops=10**7, compute="bf16")
 
@@ -57,6 +64,52 @@ def test_dense_bytes_and_flops_by_hand() -> None:
     # compute binds from B with B x 37,632 x 10^6 >= (35,136 + B x 1,280) x 10^7:
     # 2,483.2 B >= 35,136, B >= 14.15
     assert s.compute_bound_batch == 15
+
+
+@pytest.mark.parametrize("config, state", [
+    # a layer keeps its convolution's last 4 inputs (32 x 4) and its SSM state (32 x 4):
+    # 2 x (128 + 128) = 512 values
+    (MAMBA, 512),
+    # Mamba-2 convolves inner + 2 x groups x state = 40 channels (40 x 4) and keeps 4 heads x
+    # 8 x 4 of state: 2 x (160 + 128) = 576 values
+    (MAMBA2, 576),
+])
+def test_a_state_space_model_reads_its_state_each_token(config: dict[str, Any],
+                                                        state: int) -> None:
+    from nnsize.memory import compute, kv_cache
+    from nnsize.precision import find
+
+    report = nnsize.count(config)
+    for batch, context in ((1, 10), (3, 1000)):
+        s = speed(report, CARD, "bf16", batch=batch, context=context, engine="roofline")
+        # the state, at 2 bytes a value, whatever the context: no KV cache grows
+        assert s.decode.cache_bytes == s.state_bytes == batch * state * 2
+        assert s.decode.cache_bytes == kv_cache(report, batch, context, find("bf16"))[0]
+        assert s.layers == 2 and s.kv_heads == 0
+        # the FLOPs compute counts: the matrices and the scan, 2 x 32 x 4 state values a
+        # layer updated and read (2 MACs each): 2 x 2 x 256 = 1,024 FLOPs of scan a token
+        assert s.decode.flops == batch * compute(report, context).decode_flops
+        assert compute(report, context).scan_macs == 2 * 2 * 128
+    with pytest.raises(NnsizeError, match="tensor parallelism of a state-space model"):
+        speed(report, Hardware("two", 10**6, 10**7, "bf16", gpus=2))
+
+
+def test_jamba_reads_its_kv_cache_and_its_state_over_all_its_layers() -> None:
+    from nnsize.memory import kv_cache
+    from nnsize.precision import find
+
+    jamba = {"model_type": "jamba", "hidden_size": 16, "num_attention_heads": 2,
+             "num_key_value_heads": 1, "num_hidden_layers": 4, "intermediate_size": 8,
+             "vocab_size": 32, "num_experts": 1, "attn_layer_period": 2, "attn_layer_offset": 1,
+             "mamba_d_state": 4, "mamba_d_conv": 4, "mamba_expand": 2,
+             "architectures": ["JambaForCausalLM"]}
+    report = nnsize.count(jamba)
+    s = speed(report, CARD, "bf16", context=10, engine="roofline")
+    # layers 1 and 3 attend: 2 x 10 tokens x 1 kv head x (8 + 8) = 320 values; layers 0 and
+    # 2 keep inner 32 x (4 of convolution + 4 of state) = 256 each: 320 + 512 values x 2 bytes
+    assert s.decode.cache_bytes == kv_cache(report, 1, 10, find("bf16"))[0] == (320 + 512) * 2
+    assert s.state_bytes == 512 * 2
+    assert s.layers == 4  # the engine's cost per layer and the all-reduces: every block
 
 
 def test_moe_reads_the_experts_a_batch_picks() -> None:
@@ -271,7 +324,8 @@ def test_expected_is_within_30_percent_for_most() -> None:
 
 # --- the commands --------------------------------------------------------------------------------
 
-def test_speed_command_shows_the_arithmetic(capsys: pytest.CaptureFixture[str]) -> None:
+def test_speed_command_shows_the_arithmetic(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
     from nnsize.cli import main
 
     assert main(["speed", "llama-3.1-8b", "--gpu", "rtx-4090", "--dtype", "q4_0", "--keep",
@@ -285,6 +339,11 @@ def test_speed_command_shows_the_arithmetic(capsys: pytest.CaptureFixture[str]) 
     assert data["hardware"]["gpus"] == 8 and data["hardware"]["compute_dtype"] == "fp8"
     assert data["hardware"]["link"]["name"].startswith("NVLink 4")
     assert data["decode"]["allreduce_bytes"] > 0
+    path = tmp_path / "mamba.json"
+    path.write_text(json.dumps(MAMBA))
+    assert main(["speed", str(path), "--gpu", "h100-80gb"]) == 0
+    out = capsys.readouterr().out
+    assert "SSM state       1,024 bytes" in out and "in place of a KV cache" in out
     assert main(["speed", "--list-gpus"]) == 0
     assert "m2-ultra" in capsys.readouterr().out
     assert main(["speed", "--list-gpus", "--json"]) == 0

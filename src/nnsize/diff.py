@@ -3,7 +3,13 @@ checkpoints.  Buffers are left out; a tied tensor (the LM head sharing the embed
 stored or not without being a difference.  Mixture-of-experts layers stored one expert at a
 time (experts.0.gate_proj.weight, as checkpoints on the Hub and transformers 5's save_pretrained
 keep them) match the fused tensors transformers 5 builds (experts.gate_up_proj), as its
-conversion mapping merges them: gate and up stacked over experts and joined, down stacked."""
+conversion mapping merges them: gate and up stacked over experts and joined, down stacked.
+
+A GGUF file (llama.cpp) against a config or another checkpoint: the other side's tensors are
+renamed as convert_hf_to_gguf.py writes them (importers/gguf_names.py, the one table of GGUF's
+names: model.layers.3.self_attn.q_proj.weight -> blk.3.attn_q.weight, the fused experts split
+into ffn_gate_exps and ffn_up_exps), shapes in torch's order on both sides (GGUF stores its
+dimensions reversed; importers/from_gguf.py turns them back)."""
 
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ class Diff:
     mismatched: list[tuple[str, Shape, Shape]]
     tied_not_stored: list[str]  # tied in one, absent from the other: the same model
     fused: list[str] = field(default_factory=list)  # expert groups matched in fused form
+    gguf_names: str = ""  # "A" or "B": that side renamed as GGUF names its tensors
 
     @property
     def same(self) -> bool:
@@ -86,13 +93,35 @@ def fuse_experts(shapes: dict[str, Shape]) -> tuple[dict[str, Shape], list[str]]
     return out, sorted(fused)
 
 
+def _is_gguf(report: Report) -> bool:
+    return report.stored.get("format") == "gguf"
+
+
+def _as_gguf(report: Report, shapes: dict[str, Shape], tied: set[str]) -> dict[str, Shape]:
+    """A model's tensors (experts fused) as llama.cpp's converter writes them: a tied tensor
+    not twice, DeepSeek's persistent router bias (a buffer) as exp_probs_b."""
+    from .importers.gguf_names import PERSISTENT, layout, renamed
+
+    kept = [(n, s) for n, s in shapes.items() if n not in tied]
+    kept += [(n, t.shape) for n, t in report.named_tensors()
+             if t.buffer and n.endswith(PERSISTENT)]
+    return renamed(kept, layout(report))
+
+
 def compare(a: Report, b: Report) -> Diff:
     sa, ta = _tensors(a)
     sb, tb = _tensors(b)
     sa, fa = fuse_experts(sa)
     sb, fb = fuse_experts(sb)
+    side = ""
+    if _is_gguf(a) != _is_gguf(b):  # compare under GGUF's names
+        side = "B" if _is_gguf(a) else "A"
+        if side == "A":
+            sa, ta = _as_gguf(a, sa, ta), set()
+        else:
+            sb, tb = _as_gguf(b, sb, tb), set()
     tied = sorted(n for n in (set(sa) ^ set(sb)) if n in ta | tb)
     only_a = sorted(n for n in set(sa) - set(sb) if n not in tied)
     only_b = sorted(n for n in set(sb) - set(sa) if n not in tied)
     mismatched = sorted((n, sa[n], sb[n]) for n in set(sa) & set(sb) if sa[n] != sb[n])
-    return Diff(a, b, only_a, only_b, mismatched, tied, sorted(set(fa) | set(fb)))
+    return Diff(a, b, only_a, only_b, mismatched, tied, sorted(set(fa) | set(fb)), side)

@@ -296,6 +296,9 @@ class Decoder:
     # SSM state elements over all state-space layers (Mamba: inner x N a layer; Mamba-2:
     # heads x head_dim x N): a token updates each (h = dA h + dB x) and reads it (y = C h)
     scan_values: int = 0
+    # state-space layers, beside the attention layers in `layers` (Mamba: all of them; Jamba:
+    # those that are not attention)
+    state_layers: int = 0
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,9 @@ from .errors import SpecError
 
 MAX_SPEC_BYTES = 16 * 1024 * 1024
 SPEC_SUFFIXES = (".json", ".yaml", ".yml")
+# transformers 5 saves the floats JSON has no literal for as {"__float__": "Infinity"} (Bamba's
+# time_step_limit), and reads them back as floats (PreTrainedConfig._decode_special_floats)
+SPECIAL_FLOATS = {"Infinity": float("inf"), "-Infinity": float("-inf"), "NaN": float("nan")}
 
 
 def looks_like_file(text: str) -> bool:
@@ -33,7 +36,7 @@ def parse_json(text: str, where: str) -> Any:
     import json
 
     try:
-        return json.loads(text)
+        return json.loads(text, object_hook=_special_float)
     except json.JSONDecodeError as e:
         raise SpecError(f"{where}: invalid JSON at line {e.lineno}, column {e.colno}: "
                         f"{e.msg}") from e
@@ -41,6 +44,21 @@ def parse_json(text: str, where: str) -> Any:
         raise SpecError(f"{where}: JSON nested too deeply") from e
     except ValueError as e:  # e.g. an integer of more digits than Python converts
         raise SpecError(f"{where}: invalid JSON: {e}") from e
+
+
+def special_floats(value: Any) -> Any:
+    """value with every {"__float__": "Infinity"} (or "-Infinity", "NaN") in it a float, as
+    transformers reads the config.json it saved."""
+    if isinstance(value, dict):
+        return _special_float({k: special_floats(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [special_floats(v) for v in value]
+    return value
+
+
+def _special_float(obj: dict[str, Any]) -> Any:
+    tag = obj.get("__float__") if len(obj) == 1 else None
+    return SPECIAL_FLOATS[tag] if isinstance(tag, str) and tag in SPECIAL_FLOATS else obj
 
 
 def parse_yaml(text: str, where: str) -> Any:

@@ -1,3 +1,3 @@
-"""The version of nnsize (pyproject.toml says the same)."""
+"""The version of nnsize: the one place it is written (pyproject.toml reads it from here)."""
 
 __version__ = "0.1.0"

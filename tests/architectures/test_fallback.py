@@ -4,12 +4,17 @@ transformers, a repo's own code)."""
 
 from __future__ import annotations
 
+import json
+import warnings
+from pathlib import Path
 from typing import Any
 
 import pytest
-from hf import compare, transformers
+from hf import compare, torch, transformers
 
+import nnsize
 from nnsize.architectures import count_config
+from nnsize.architectures.config import Config
 from nnsize.errors import SpecError
 
 # model types nnsize has no builder for (issue 14 made mamba, vit, whisper, mpnet, gemma3,
@@ -103,3 +108,103 @@ def test_huge_layer_counts_are_refused_before_building() -> None:
 def test_the_web_api_counts_only_native_families() -> None:
     with pytest.raises(SpecError, match="here only those are counted"):
         count_config({"model_type": "rwkv"}, fallback=False)
+
+
+HYBRID = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
+          "num_key_value_heads": 2, "intermediate_size": 48, "vocab_size": 64, "mamba_n_heads": 4,
+          "mamba_d_head": 16, "mamba_d_state": 8, "mamba_n_groups": 1, "mamba_expand": 2,
+          "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0}
+# transformers 5 saves time_step_limit = (0.0, inf) as [0.0, {"__float__": "Infinity"}]
+SAVED = {"bamba": ({**HYBRID, "attn_layer_indices": [1]}, "BambaForCausalLM"),
+         "falcon_h1": ({**HYBRID, "head_dim": 8, "mamba_d_ssm": 64, "mamba_chunk_size": 16},
+                       "FalconH1ForCausalLM"),
+         # native: nnsize builds Mamba-2 itself, from the same file
+         "mamba2": ({"hidden_size": 16, "num_hidden_layers": 2, "vocab_size": 32,
+                     "state_size": 4, "num_heads": 4, "head_dim": 8, "n_groups": 1,
+                     "expand": 2}, "Mamba2ForCausalLM")}
+
+
+@pytest.mark.parametrize("model_type", sorted(SAVED))
+def test_a_config_saved_with_special_floats_is_read_as_transformers_reads_it(
+        tmp_path: Path, model_type: str) -> None:
+    kwargs, arch = SAVED[model_type]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cfg = transformers.CONFIG_MAPPING[model_type](**kwargs, architectures=[arch])
+        cfg.save_pretrained(tmp_path)
+        with torch.device("meta"):
+            model = getattr(transformers, arch)(cfg)
+    text = (tmp_path / "config.json").read_text()
+    assert '"__float__": "Infinity"' in text
+    theirs = sum(p.numel() for p in model.parameters())
+    from_file = nnsize.count(str(tmp_path / "config.json"))  # the JSON decoded on reading
+    from_dict = count_config(json.loads(text))  # as the hub and the API pass it
+    assert from_file.total_params == from_dict.total_params == theirs
+    assert (model_type == "mamba2") is ("counted_with" not in from_file.stored)
+
+
+def test_special_floats_decode_as_transformers_decodes_them() -> None:
+    from nnsize.spec import parse_json, special_floats
+
+    saved = {"a": [0.0, {"__float__": "Infinity"}], "b": {"c": {"__float__": "-Infinity"}},
+             "d": {"__float__": "NaN"}, "e": {"__float__": "other"},
+             "f": {"__float__": "Infinity", "g": 1}}
+    theirs = transformers.PreTrainedConfig._decode_special_floats(saved)
+    for ours in (special_floats(saved), parse_json(json.dumps(saved), "x.json")):
+        assert repr(ours) == repr(theirs)  # NaN != NaN: compared as written
+    # a native family reads them as floats too
+    c = Config({"model_type": "mamba2", "time_step_limit": [0.0, {"__float__": "Infinity"}]},
+               "mamba2", {})
+    assert c.value("time_step_limit") == [0.0, float("inf")]
+
+
+@pytest.mark.parametrize("value, encoded", [
+    (float("inf"), "Infinity"),  # > 0: the model has masked_spec_embed
+    (float("nan"), "NaN"),  # not > 0: it has none, in transformers as in nnsize
+])
+def test_a_native_family_reads_a_special_float_as_the_number(value: float, encoded: str) -> None:
+    from hf import build
+
+    tiny = {"model_type": "wav2vec2", "architectures": ["Wav2Vec2ForCTC"], "hidden_size": 16,
+            "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 8,
+            "conv_dim": [8, 8], "conv_stride": [2, 2], "conv_kernel": [3, 3],
+            "num_conv_pos_embeddings": 4, "num_conv_pos_embedding_groups": 2,
+            "vocab_size": 32, "pad_token_id": 0, "mask_feature_prob": 0.0}
+    model = build({**tiny, "mask_time_prob": value})
+    ours = count_config({**tiny, "mask_time_prob": {"__float__": encoded}})
+    assert "counted_with" not in ours.stored  # native
+    assert ours.total_params == sum(p.numel() for p in model.parameters())
+    assert any(n.endswith("masked_spec_embed") for n, _ in ours.named_tensors()) is (value > 0)
+
+
+@pytest.mark.parametrize("key", ["moe_shared_expert_intermediate_size", "block_size",
+                                 "hidden_size_per_layer_input", "expert_ffn_hidden_size"])
+def test_widths_are_not_counts_of_modules(key: str) -> None:
+    from nnsize.architectures.fallback import _check_sizes
+
+    _check_sizes({key: 7_688, "text_config": {key: 10**6}}, "config.json")  # no error
+
+
+@pytest.mark.parametrize("key", ["num_hidden_layers", "n_layer", "decoder_layers",
+                                 "num_local_experts", "n_routed_experts", "num_experts",
+                                 "moe_num_experts", "num_blocks", "num_experts_per_tok"])
+def test_counts_of_modules_past_the_bound_are_refused_by_name(key: str) -> None:
+    from nnsize.architectures.fallback import _check_sizes
+
+    with pytest.raises(SpecError, match=f"text_config.{key} = 4,097: transformers would build"):
+        _check_sizes({"text_config": {key: 4_097}}, "config.json")
+
+
+def test_nemotron_h_s_shared_expert_width_is_counted() -> None:
+    # moe_shared_expert_intermediate_size = 7,688 (its 12B and 30B configs) is a width: the
+    # model is built, not refused as if it were 7,688 modules
+    config = {"model_type": "nemotron_h", "architectures": ["NemotronHForCausalLM"],
+              "hidden_size": 16, "num_hidden_layers": 2, "layers_block_type": ["mamba", "moe"],
+              "vocab_size": 32, "num_attention_heads": 2, "num_key_value_heads": 1,
+              "head_dim": 8, "intermediate_size": 24, "mamba_num_heads": 4, "mamba_head_dim": 8,
+              "ssm_state_size": 4, "n_groups": 1, "expand": 2, "n_routed_experts": 4,
+              "num_experts_per_tok": 2, "moe_intermediate_size": 8,
+              "moe_shared_expert_intermediate_size": 7_688, "pad_token_id": 0,
+              "bos_token_id": 0, "eos_token_id": 0}
+    report = compare(config)
+    assert "counted_with" in report.stored

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hf import compare
 
 import nnsize
 from nnsize.architectures import families
@@ -155,3 +156,60 @@ def test_sliding_layers_as_the_fallback_reads_them(family: str) -> None:
     report = Report("tiny", "pytorch", (), (), decoder=decoder_of(cfg, _tensors(shapes)))
     # the sliding layers keep 4 tokens: (3 x 4 + 13) x 2 kv heads x (8 + 8) x 3 x 4 B = 9,600
     assert kv_cache(report, 3, 13, find("fp32"))[0] == measured == 9600
+
+
+# transformers 5's per-layer configs: Gemma 4's full-attention layers take global_head_dim (and,
+# with attention_k_eq_v, num_global_key_value_heads) through per_layer_config
+GEMMA4 = {**TINY, "head_dim": 8, "global_head_dim": 16, "sliding_window": 5,
+          "layer_types": ["sliding_attention", "full_attention"] * 2,
+          "vocab_size_per_layer_input": 64, "hidden_size_per_layer_input": 4}
+DOTS3 = {**TINY, "num_key_value_heads": 4, "moe_intermediate_size": 8, "n_routed_experts": 4,
+         "num_experts_per_tok": 2, "shared_experts_intermediate_size": 8, "kv_lora_rank": 8,
+         "q_lora_rank": 8, "qk_rope_head_dim": 4, "v_head_dim": 8, "qk_nope_head_dim": 8,
+         "head_dim": 12, "index_topk": 4, "index_head_dim": 8, "index_n_heads": 2,
+         "swa_num_attention_heads": 2, "swa_num_key_value_heads": 2, "swa_q_lora_rank": 8,
+         "swa_kv_lora_rank": 4, "swa_head_dim": 12, "swa_qk_nope_head_dim": 8,
+         "swa_v_head_dim": 8, "sliding_window": 5}
+
+
+@pytest.mark.parametrize("family, extra, expected", [
+    # sliding layers keep 4 tokens, 2 kv heads x (8 + 8): 2 layers x 3 x 4 x 32 x 4 B = 3,072;
+    # full layers all 13, head_dim 16: 2 layers x 3 x 13 x 2 x (16 + 16) x 4 B = 19,968
+    ("gemma4_text", {}, 3072 + 19968),
+    ("gemma4_unified_text", {}, 3072 + 19968),
+    # and 1 kv head in the full layers: 2 x 3 x 13 x 1 x 32 x 4 B = 9,984
+    ("gemma4_text", {"attention_k_eq_v": True, "num_global_key_value_heads": 1}, 3072 + 9984),
+])
+def test_a_per_layer_config_is_planned_layer_by_layer(family: str, extra: dict[str, Any],
+                                                     expected: int) -> None:
+    from nnsize.memory import kv_cache
+    from nnsize.precision import find
+
+    data = config(family, **GEMMA4, **extra)
+    report = nnsize.count(data)
+    assert "counted_with" in report.stored and report.decoder is not None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cfg = transformers.CONFIG_MAPPING[family](**{k: v for k, v in data.items()
+                                                      if k != "model_type"})
+        assert cfg.is_heterogeneous  # the case: head_dim is read layer by layer
+        model = transformers.AutoModelForCausalLM.from_config(cfg).eval()
+    compare(data)  # the count, tensor by tensor against transformers' own
+    with torch.no_grad():
+        cache = model(torch.randint(0, 64, (3, 13)), use_cache=True).past_key_values
+    measured = sum(layer.keys.nbytes + layer.values.nbytes for layer in cache.layers)
+    assert kv_cache(report, 3, 13, find("fp32"))[0] == measured == expected
+
+
+def test_what_a_per_layer_config_sets_beyond_the_attention_s_shape_is_refused_by_name(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # dots.llm3's sliding layers have their own latent attention (kv_lora_rank)
+    data = config("dots3_note_text", **DOTS3, architectures=["Dots3NoteForCausalLM"])
+    report = compare(data)  # the count stands, tensor by tensor
+    assert "per_layer_config sets kv_lora_rank" in report.stored["planner_refused"]
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    capsys.readouterr()
+    assert main(["memory", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "kv_lora_rank layer by layer" in err and err.count("\n") == 1

@@ -8,7 +8,9 @@ a thread) that answers what huggingface_hub asks, as huggingface.co does:
     GET  /lfs/{sha256}                       and X-Linked-Size; Range: bytes=a-b -> 206
     401 (X-Error-Code: GatedRepo / RepoNotFound), 404 (RevisionNotFound, EntryNotFound)
 
-It logs every request and every byte of every body it sends, so tests can say what was read.
+It logs every request and every byte of every body it sends, and the headers of every request
+(seen), so tests can say what was read and what was sent to it.  Hostile behaviours
+(hostile_hub.py) are functions in .hostile, asked first: one that answers returns True.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import json
 import os
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
@@ -31,6 +34,11 @@ class Repo:
     commit: str
     gated: bool = False
     branches: dict[str, str] = field(default_factory=dict)
+    lfs_url: str = ""  # where large files are redirected to ("": this server)
+
+
+# a hostile behaviour: (request, its path, whether to send a body) -> answered
+Behaviour = Callable[[BaseHTTPRequestHandler, str, bool], bool]
 
 
 class Hub:
@@ -43,6 +51,8 @@ class Hub:
         self.token = "hf_test_token"
         self.ignore_range = False  # answer ranges with the whole file, as some servers do
         self.log: list[tuple[str, str, int]] = []  # (method, path, body bytes)
+        self.seen: list[tuple[str, dict[str, str]]] = []  # (path, headers, names lowercase)
+        self.hostile: list[Behaviour] = []
         self.lock = threading.Lock()
         hub = self
 
@@ -70,7 +80,7 @@ class Hub:
         self.server.server_close()
 
     def add(self, repo: str, folder_or_files: str | dict[str, bytes], gated: bool = False,
-            branches: tuple[str, ...] = ("main",)) -> str:
+            branches: tuple[str, ...] = ("main",), lfs_url: str = "") -> str:
         """Serve a folder (what save_pretrained wrote) as repo; returns its commit."""
         if isinstance(folder_or_files, str):
             files = {}
@@ -83,7 +93,7 @@ class Hub:
             files = dict(folder_or_files)
         digest = hashlib.sha1(repr(sorted((k, hashlib.sha1(v).hexdigest())
                                           for k, v in files.items())).encode()).hexdigest()
-        self.repos[repo] = Repo(files, digest, gated, dict.fromkeys(branches, digest))
+        self.repos[repo] = Repo(files, digest, gated, dict.fromkeys(branches, digest), lfs_url)
         for name, data in files.items():
             sha = hashlib.sha256(data).hexdigest()
             self.blobs[sha] = (data, digest)
@@ -133,6 +143,10 @@ class Hub:
 
     def _answer(self, h: BaseHTTPRequestHandler, body: bool) -> None:
         path = urlsplit(h.path).path
+        with self.lock:
+            self.seen.append((path, {k.lower(): v for k, v in h.headers.items()}))
+        if any(behave(h, unquote(path), body) for behave in self.hostile):
+            return
         m = re.fullmatch(r"/api/models/([^/]+/[^/]+)/revision/([^/]+)", path)
         if m:
             name, rev = unquote(m[1]), unquote(m[2])
@@ -170,7 +184,8 @@ class Hub:
         data = repo.files[filename]
         if filename.endswith(LFS_SUFFIXES):  # large files: redirected, as the Hub does
             sha = self.shas[(name, filename)]
-            return self._send(h, 302, {"Location": f"/lfs/{sha}", "X-Repo-Commit": repo.commit,
+            return self._send(h, 302, {"Location": f"{repo.lfs_url}/lfs/{sha}",
+                                       "X-Repo-Commit": repo.commit,
                                        "X-Linked-Etag": f'"{sha}"',
                                        "X-Linked-Size": str(len(data))}, b"", body)
         self._file(h, data, repo.commit, body)

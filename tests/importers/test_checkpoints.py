@@ -118,6 +118,30 @@ def test_gguf(tmp_path: Path) -> None:
     assert report.stored["metadata"]["general.name"] == "tiny"
 
 
+@pytest.mark.parametrize("kind", ["F32", "F16", "BF16", "Q8_0", "Q4_K", "IQ2_XS", "MXFP4"])
+def test_a_gguf_of_quantized_types_says_it_is_quantized(tmp_path: Path, kind: str) -> None:
+    # GGUF keeps a quantized weight under its own name, its GGML type saying so (no scales
+    # beside it): every type but the plain F32 / F16 / BF16 (and integers) is quantized
+    gguf = pytest.importorskip("gguf")
+    import numpy as np
+
+    path = tmp_path / "one.gguf"
+    w = gguf.GGUFWriter(str(path), "llama")
+    w.add_tensor("token_embd.weight", np.zeros((4, 256), dtype=np.float32))
+    t = gguf.GGMLQuantizationType[kind]
+    block, size = gguf.GGML_QUANT_SIZES[t]
+    # 256 values a row: one Q4_K / IQ2_XS super-block, 8 Q8_0 blocks of 32 (34 bytes each)
+    w.add_tensor("blk.0.attn_q.weight", np.zeros((8, 256 // block * size), dtype=np.uint8),
+                 raw_dtype=t)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    report = nnsize.count(str(path))
+    assert report.total_params == 4 * 256 + 8 * 256
+    assert report.stored["quantized"] is (kind not in ("F32", "F16", "BF16"))
+
+
 def test_tied_weights_in_a_torch_checkpoint_are_one_parameter(tmp_path: Path) -> None:
     # torch.save(state_dict) of a model whose head shares the embedding's storage:
     # 10 x 4 = 40 parameters stored once, not 80

@@ -19,10 +19,13 @@ class Config:
 
     def __init__(self, data: dict[str, Any], family: str, defaults: dict[str, Any],
                  aliases: dict[str, str] | None = None, where: str = "config.json") -> None:
-        self.data, self.family, self.defaults, self.where = data, family, defaults, where
+        from ..spec import special_floats  # {"__float__": "Infinity"}, as transformers saves it
+
+        self.data, self.family, self.defaults = special_floats(data), family, defaults
+        self.where = where
         for legacy, key in (aliases or {}).items():  # older key names: n_embd -> hidden_size
             if key not in data and legacy in data:
-                self.data = {**self.data, key: data[legacy]}
+                self.data = {**self.data, key: self.data[legacy]}
 
     def value(self, key: str, default: Any = MISSING) -> Any:
         """The config's value (null included), else the family's default, else default."""

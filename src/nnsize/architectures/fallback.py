@@ -20,11 +20,18 @@ from typing import Any
 
 from ..errors import SpecError
 from ..model import Report, Row, Tensor, sum_formula
+from ..spec import special_floats
 
 INSTALL = "pip install 'nnsize[transformers]'"
 # transformers builds one module per layer (and, in some families, per expert): past this many,
 # the build would take minutes and gigabytes, so such a config is refused before it starts
 MAX_REPEATS = 4096
+# the keys that count modules: num_hidden_layers, n_layer, decoder_layers, num_local_experts,
+# n_routed_experts, num_blocks, num_experts_per_tok...; never a width (_size, _dim), however
+# it is named (moe_shared_expert_intermediate_size, block_size)
+_COUNT = re.compile(r"(?:^|_)(?:layers?|experts?|blocks?)(?:_per_[a-z]+)?$|"
+                    r"^n(?:um)?_.*(?:layer|expert|block)")
+_WIDTH = ("_size", "_dim")
 _LAYER = re.compile(r"^(?P<prefix>.*?\.)(?P<i>\d+)\.(?P<rest>.+)$")
 
 
@@ -76,7 +83,7 @@ def count_with_transformers(data: dict[str, Any], model_type: str, arch: str | N
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             config = transformers.CONFIG_MAPPING[model_type].from_dict(
-                {k: v for k, v in data.items() if k not in ("auto_map",)})
+                special_floats({k: v for k, v in data.items() if k not in ("auto_map",)}))
             start = time.perf_counter()
             with torch.device("meta"):
                 model = cls(config)
@@ -130,14 +137,14 @@ def _typed(row: Row) -> Row:
 
 
 def _check_sizes(data: Any, where: str, path: str = "") -> None:
-    """Refuse counts of layers or experts past MAX_REPEATS, sub-configs included."""
+    """Refuse counts of layers, experts or blocks past MAX_REPEATS, sub-configs included."""
     if not isinstance(data, dict):
         return
     for key, value in data.items():
         if isinstance(value, dict):
             _check_sizes(value, where, f"{path}{key}.")
         elif isinstance(value, int) and not isinstance(value, bool) and value > MAX_REPEATS \
-                and ("layers" in key or "expert" in key):
+                and _COUNT.search(key) and not key.endswith(_WIDTH):
             raise SpecError(f"{where}: {path}{key} = {value:,}: transformers would build that "
                             f"many modules one by one; nnsize builds at most {MAX_REPEATS:,} "
                             f"that way")

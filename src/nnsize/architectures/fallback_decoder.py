@@ -13,6 +13,11 @@ aliases and its defaults resolved, and checked against the tensors of the model 
                                                  with sliding_window); a sliding_window without
                                                  layer_types is refused (which layers use it?)
 
+Per-layer configs (transformers 5's per_layer_config: Gemma 4's full-attention layers have their
+own head_dim and kv heads): heads, kv heads and head_dim are read layer by layer, from
+config.per_layer_config[i], each checked against that layer's own key projection; any other
+per-layer attribute (dots.llm3's kv_lora_rank) is refused by name.
+
 Refused, by the key's name, whatever would change the KV cache or the compute in a way the
 planner does not model: mixture-of-experts keys, latent attention (kv_lora_rank), chunked or
 shared caches, other layer types (linear attention, state-space), layers that differ.  The count
@@ -29,6 +34,8 @@ from ..model import AttentionLayer, Decoder, Layers, Tensor
 
 REQUIRED = ("num_hidden_layers", "hidden_size", "num_attention_heads", "vocab_size",
             "intermediate_size")
+# what a layer of a per-layer config may set for itself: the shape of its attention
+PER_LAYER = ("num_attention_heads", "num_key_value_heads", "head_dim")
 # keys that change the cache or the compute beyond what Decoder says (a value that is unset,
 # 0, False or None leaves the model as the planner sees it)
 UNMODELLED = ("kv_lora_rank", "q_lora_rank", "attention_chunk_size", "num_kv_shared_layers",
@@ -36,23 +43,19 @@ UNMODELLED = ("kv_lora_rank", "q_lora_rank", "attention_chunk_size", "num_kv_sha
               "attn_layer_period", "block_types", "linear_num_value_heads", "mamba_d_state",
               "ssm_cfg")
 LAYER_KINDS = ("full_attention", "sliding_attention")
-# layer 0's key projection, inside an attention module (an xLSTM's mLSTM has a 'k' too)
-_KEY = re.compile(r"^(?P<prefix>.*?\.)0\.(?:.*\.)?\w*att\w*\.(?:.*\.)?(?:k_proj|key|k)\.weight$")
+# a layer's key projection, inside an attention module (an xLSTM's mLSTM has a 'k' too)
+_KEY = re.compile(r"^.*?\.(?P<i>\d+)\.(?:.*\.)?\w*att\w*\.(?:.*\.)?(?:k_proj|key|k)\.weight$")
 _INDEXED = re.compile(r"\.layers?\.(\d+)\.")
+Overrides = tuple[tuple[str, Any], ...]  # a layer's values of the per-layer attributes
 
 
 def decoder_of(config: Any, tensors: list[Tensor]) -> Decoder:
     """The Decoder of the model built from config (tensors: its own), or SpecError naming the
     key the planner would have to guess."""
     kind = type(config).__name__
-    values = {}
-    for key in REQUIRED:
-        value = getattr(config, key, None)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise SpecError(f"the planner needs {key}, which {kind} does not give "
-                            f"(got {shown(value)}); nnsize does not guess it")
-        values[key] = value
-    for key in UNMODELLED:
+    overrides = _overrides(config, kind)
+    values = {key: _whole(config, key, kind) for key in REQUIRED if key not in PER_LAYER}
+    for key in UNMODELLED:  # none is per layer: _overrides refused those
         if getattr(config, key, None) not in (None, 0, False, [], ()):
             raise SpecError(f"{key} = {shown(getattr(config, key))}: the planner does not model "
                             f"it for {kind}, and does not plan such a model as another")
@@ -62,8 +65,51 @@ def decoder_of(config: Any, tensors: list[Tensor]) -> Decoder:
             raise SpecError(f"{key} = {value}: a mixture of experts built by transformers; the "
                             f"planner needs its routing, which nnsize reads only for the "
                             f"families it builds")
-    hidden, heads = values["hidden_size"], values["num_attention_heads"]
+    n, hidden = values["num_hidden_layers"], values["hidden_size"]
     key_rows = _key_rows(tensors)
+    shapes: dict[Overrides, tuple[int, int, int]] = {}  # (heads, kv heads, head_dim)
+    for i in range(n):
+        own = overrides.get(i, ())
+        if own not in shapes:  # the first layer of each kind: the others are built alike
+            layer = config.per_layer_config[i] if overrides else config
+            shapes[own] = _attention(layer, hidden, key_rows.get(i), kind, i)
+    if _layers_differ(tensors, overrides):
+        raise SpecError(f"{kind}'s layers are not all alike (attention and other kinds of "
+                        f"layer?): the planner does not plan such a model")
+    layers = _layers(config, [shapes[overrides.get(i, ())] for i in range(n)], kind)
+    return Decoder(hidden, values["intermediate_size"], values["vocab_size"], layers)
+
+
+def _overrides(config: Any, kind: str) -> dict[int, Overrides]:
+    """Each layer's values of what transformers' per_layer_config sets layer by layer (nothing
+    for most configs), read through its public view, config.per_layer_config[i]; SpecError
+    for an attribute other than the attention's shape."""
+    if not getattr(config, "is_heterogeneous", False):
+        return {}
+    keys = sorted(config.per_layer_attributes)
+    other = [k for k in keys if k not in PER_LAYER]
+    if other:
+        raise SpecError(f"per_layer_config sets {', '.join(other)} layer by layer: the planner "
+                        f"reads only {', '.join(PER_LAYER)} per layer, and does not plan "
+                        f"{kind} as another")
+    layers = config.per_layer_config
+    views = (layers[i] for i in range(len(layers)))  # each a copy of the config
+    return {i: tuple((k, getattr(v, k, None)) for k in keys) for i, v in enumerate(views)}
+
+
+def _whole(config: Any, key: str, kind: str) -> int:
+    value = getattr(config, key, None)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SpecError(f"the planner needs {key}, which {kind} does not give "
+                        f"(got {shown(value)}); nnsize does not guess it")
+    return value
+
+
+def _attention(config: Any, hidden: int, key_rows: int | None, kind: str,
+               i: int) -> tuple[int, int, int]:
+    """(heads, kv heads, head_dim) of layer i, built from config (its own, in a per-layer
+    config), whose key projection has key_rows rows (None: none of its own)."""
+    heads = _whole(config, "num_attention_heads", kind)
     kv = getattr(config, "num_key_value_heads", None)
     head_dim = getattr(config, "head_dim", None)
     if head_dim is None:
@@ -85,46 +131,51 @@ def decoder_of(config: Any, tensors: list[Tensor]) -> Decoder:
     if key_rows != kv * head_dim:  # attention of another kind (fused, recurrent, none)
         found = "no key projection of its own" if key_rows is None else \
             f"a key projection of {key_rows:,} rows"
-        raise SpecError(f"layer 0 of {kind}'s model has {found}, not num_key_value_heads x "
+        raise SpecError(f"layer {i} of {kind}'s model has {found}, not num_key_value_heads x "
                         f"head_dim = {kv} x {head_dim}: the planner does not know its cache")
-    if _layers_differ(tensors):
-        raise SpecError(f"{kind}'s layers are not all alike (attention and other kinds of "
-                        f"layer?): the planner does not plan such a model")
-    layers = _layers(config, values["num_hidden_layers"], heads, kv, head_dim, kind)
-    return Decoder(hidden, values["intermediate_size"], values["vocab_size"], layers)
+    return heads, kv, head_dim
 
 
-def _key_rows(tensors: list[Tensor]) -> int | None:
-    """Rows of layer 0's key projection (kv heads x head_dim), where it has one of its own."""
+def _key_rows(tensors: list[Tensor]) -> dict[int, int]:
+    """Rows of each layer's key projection (kv heads x head_dim), where it has one of its own."""
+    out: dict[int, int] = {}
     for t in tensors:
-        if _KEY.match(t.name) and len(t.shape) == 2:
-            return t.shape[0]
-    return None
+        m = _KEY.match(t.name)
+        if m and len(t.shape) == 2:
+            out.setdefault(int(m["i"]), t.shape[0])
+    return out
 
 
-def _layers_differ(tensors: list[Tensor]) -> bool:
+def _layers_differ(tensors: list[Tensor], overrides: dict[int, Overrides]) -> bool:
+    """Whether two layers that per_layer_config sets alike (all, without one) differ."""
     shapes: dict[int, list[tuple[str, tuple[int, ...]]]] = {}
     for t in tensors:
         m = _INDEXED.search(t.name)
         if m:
             rest = t.name[m.end():]
             shapes.setdefault(int(m.group(1)), []).append((rest, t.shape))
-    return len({tuple(v) for v in shapes.values()}) > 1
+    kinds: dict[Overrides, set[tuple[Any, ...]]] = {}
+    for i, v in shapes.items():
+        kinds.setdefault(overrides.get(i, ()), set()).add(tuple(v))
+    return any(len(v) > 1 for v in kinds.values())
 
 
-def _layers(config: Any, n: int, heads: int, kv: int, head_dim: int, kind: str) -> Layers:
+def _layers(config: Any, shapes: list[tuple[int, int, int]], kind: str) -> Layers:
+    n = len(shapes)
     types = getattr(config, "layer_types", None)
     window = getattr(config, "sliding_window", None)
-    full = AttentionLayer(heads, kv, head_dim, head_dim)
     if types is None:
         if window is not None and getattr(config, "use_sliding_window", True) is not False:
             raise SpecError(f"sliding_window = {shown(window)} without layer_types: which of "
                             f"{kind}'s layers slide is not said; nnsize does not guess it")
-        return Layers.periodic((full,), n)
+        if len(set(shapes)) == 1:
+            heads, kv, head_dim = shapes[0]
+            return Layers.periodic((AttentionLayer(heads, kv, head_dim, head_dim),), n)
+        return Layers.of(AttentionLayer(h, kv, d, d) for h, kv, d in shapes)
     if not isinstance(types, (list, tuple)) or len(types) != n:
         raise SpecError(f"layer_types must list the {n:,} layers, got {shown(types)}")
     out = []
-    for i, t in enumerate(types):
+    for i, (t, (heads, kv, head_dim)) in enumerate(zip(types, shapes, strict=True)):
         if t not in LAYER_KINDS:
             raise SpecError(f"layer_types[{i}] = {shown(t)}: the planner knows "
                             f"{', '.join(LAYER_KINDS)}")
@@ -134,5 +185,5 @@ def _layers(config: Any, n: int, heads: int, kv: int, head_dim: int, kind: str) 
                                 f"{shown(window)}")
             out.append(AttentionLayer(heads, kv, head_dim, head_dim, window))
         else:
-            out.append(full)
+            out.append(AttentionLayer(heads, kv, head_dim, head_dim))
     return Layers.of(out)

@@ -70,7 +70,8 @@ def jamba(family: str, c: Config, name: str, base: bool) -> Assembly:
                                               attention_layers),) if attention_layers else ()),
                         top_k if sparse else 0, inter if sparse else 0,
                         state_values=(layers - attention_layers) * (inner * k + inner * n),
-                        scan_values=(layers - attention_layers) * inner * n)
+                        scan_values=(layers - attention_layers) * inner * n,
+                        state_layers=layers - attention_layers)
     a.add("embeddings", "embedding", embedding(f"{p}embed_tokens", v, h))
     # any layer may differ from the one before (stack() refuses past MAX_RUNS runs)
     a.stack(f"{p}layers.", layers, layer, active={"experts": Fraction(top_k, experts)},

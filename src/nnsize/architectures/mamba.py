@@ -85,7 +85,8 @@ def _build(family: str, c: Config, name: str, base: bool) -> Assembly:
     a = Assembly(name)
     ssm = c.int("num_heads") * c.int("head_dim") * n if family == "mamba2" else inner * n
     a.decoder = Decoder(h, inner, v, Layers(()), state_values=state_values(family, c),
-                        scan_values=c.int("num_hidden_layers") * ssm)
+                        scan_values=c.int("num_hidden_layers") * ssm,
+                        state_layers=c.int("num_hidden_layers"))
     a.add("embeddings", "embedding", embedding(f"{p}embeddings", v, h))
     if family == "mamba2":
         mixer = ssd("mixer", h, inner, c.int("num_heads"), c.int("n_groups"), n, k, bias, bias,

@@ -36,6 +36,10 @@ def run(argv: Sequence[str]) -> str:
     import importlib
 
     argv = list(argv)
+    if argv in (["--version"], ["-V"]):
+        from ..version import __version__
+
+        return f"nnsize {__version__}"
     command = argv.pop(0) if argv and argv[0] in COMMANDS else "count"
     # '-5-3' is a (bad) network, not an option: keep it where the shorthand parser can say why.
     end = argv.index("--") if "--" in argv else len(argv)

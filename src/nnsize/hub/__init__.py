@@ -15,7 +15,7 @@ __all__ = ["HubName", "count", "parse"]
 
 
 def count(name: HubName, base: bool = False, part: str = "both",
-          anonymous: bool = False) -> Report:
+          anonymous: bool = False, deadline_s: float | None = None) -> Report:
     from .repo import count as count_repo
 
-    return count_repo(name, base, part, anonymous)
+    return count_repo(name, base, part, anonymous, deadline_s)

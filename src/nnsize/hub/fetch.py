@@ -1,74 +1,71 @@
-"""Reading a Hub repo through huggingface_hub: its endpoint, token, cache and offline mode.
+"""Reading a Hub repo: its endpoint, token, cache and offline mode, as huggingface_hub sets them.
 
-What is read, and nothing more:
+What is read, and nothing more (every request through session.Session: the token kept to the
+endpoint's origin, a deadline, bounded retries, bounded bodies):
 
-    GET /api/models/{repo}/revision/{rev}       the commit and the list of files
-    config.json, model.safetensors.index.json   small files, through hf_hub_download (its cache)
+    GET /api/models/{repo}/revision/{rev}       the commit and the list of files (MAX_LISTING)
+    config.json, model.safetensors.index.json   small files (MAX_SMALL_FILE)
     each .safetensors shard                     Range: bytes=0-7 (the header's length N), then
                                                 Range: bytes=8-(8+N-1) (the JSON header)
     a .gguf file                                its header, in ranges that grow until it is parsed
 
-never tensor data.  Every response body is counted (bytes_transferred).  What was read is kept:
-small files in huggingface_hub's cache, headers and the revision's file list in nnsize's (beside
-it, in $HF_HOME/nnsize, or $NNSIZE_CACHE), so a second run is answered from the cache, and works
-offline (HF_HUB_OFFLINE=1, or no network).
+never tensor data.  Every response body is counted (bytes_transferred).  What was read is kept in
+nnsize's cache ($HF_HOME/nnsize, or $NNSIZE_CACHE), in two parts: what was read with a token
+("token/") and what was read without ("public/"); a caller without a token reads only the second.
+A second run is answered from the cache, and works offline (HF_HUB_OFFLINE=1, or no network).
+A model downloaded whole into huggingface_hub's cache (by transformers) is read from there, by the
+command line only: that cache cannot say whether a token fetched it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
+import re
 import struct
 import threading
 from typing import Any
 from urllib.parse import quote
 
-from ..errors import NnsizeError
 from .name import HubName
 from .records import Snapshot, Transfer
+from .session import Answer, HubError, Session, Unreachable, http
+
+__all__ = ["HubError", "Remote", "RangeStream"]
 
 INSTALL = "pip install 'nnsize[hub]'"
-MAX_SMALL_FILE = 64 * 1024 * 1024  # a config or an index; larger is not one
+MAX_SMALL_FILE = 32 * 1024 * 1024  # a config or an index (DeepSeek-V3's index: 8.9 MB)
+MAX_LISTING = 16 * 1024 * 1024  # the revision's description and file list
+MAX_FILES = 100_000  # files of one revision
 MAX_GGUF_HEADER = 256 * 1024 * 1024  # a tokenizer's vocabulary makes GGUF headers megabytes
-TIMEOUT_S = 30.0
+MAX_FILE_SIZE = 2**62  # what a file may claim to weigh (a petabyte is 2**50)
 WORKERS = 8  # shard headers read at once
-
-
-class HubError(NnsizeError):
-    """A Hub name that cannot be read: no such repo, gated, offline with nothing cached...
-
-    status: the HTTP status the web API answers it with (404 no such repo, revision or file;
-    401 gated without a token, 403 with one not granted; 502 the Hub unreachable or failing,
-    with nothing cached; 400 anything else about the repo)."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def _transport_error() -> type[Exception]:
-    """What huggingface_hub's HTTP client raises when the network fails (httpx's HTTPError,
-    which its own HTTP errors subclass too)."""
-    from huggingface_hub import errors
-
-    return getattr(errors, "HTTPError")  # type: ignore[no-any-return]  # noqa: B009
+COMMIT = re.compile(r"[0-9a-f]{40}")
 
 
 def _truthy(value: str | None) -> bool:
     return (value or "").strip().upper() in {"1", "ON", "YES", "TRUE"}
 
 
-class Remote:
-    """A repo on the Hub, read through huggingface_hub's session, cache and settings."""
+def _cache_name(filename: str) -> str:
+    """A repo's file as one name in a folder of the cache (a long one by its hash)."""
+    name = quote(filename, safe="")
+    return name if len(name) <= 200 else hashlib.sha256(filename.encode()).hexdigest()
 
-    def __init__(self, name: HubName, anonymous: bool = False) -> None:
+
+class Remote:
+    """A repo on the Hub, read through session.Session with huggingface_hub's settings."""
+
+    def __init__(self, name: HubName, anonymous: bool = False,
+                 deadline_s: float | None = None) -> None:
         try:
             import huggingface_hub  # noqa: F401
         except ImportError as e:
             raise HubError(f"{name}: reading models from the Hugging Face Hub needs "
                            f"huggingface_hub: {INSTALL}") from e
-        from huggingface_hub import constants, get_token
+        from huggingface_hub import constants, get_token, utils
 
         self.name = name
         # read at call time, not when huggingface_hub was imported, so they can change
@@ -80,20 +77,27 @@ class Remote:
         # anonymous: no token, whatever HF_TOKEN says (a server reading names its visitors
         # send must not lend them its operator's access to gated and private repos)
         self.anonymous = anonymous
-        # False, not None: None would make huggingface_hub send the stored token anyway
-        self.token: str | bool | None = False if anonymous else get_token()
+        self.token: str | None = None if anonymous else get_token()
         self.transfer = Transfer()
         self.revision = name.revision or "main"
         self.offline_reason = "HF_HUB_OFFLINE is set" if self.offline else ""
+        headers = dict(utils.build_hf_headers(token=self.token or False,  # type: ignore[attr-defined]
+                                              library_name="nnsize"))
+        self.session = Session(self.endpoint, headers, name.repo, self.transfer.add, deadline_s)
 
     # --- where things are kept -------------------------------------------------------------
 
-    def _own(self, *parts: str) -> str:
-        folder = "models--" + self.name.repo.replace("/", "--")
-        return os.path.join(self.own_cache, folder, *parts)
+    def _marks(self) -> list[str]:
+        """The parts of the cache this caller may read, the one it writes first: what was read
+        with a token is never answered to a caller without one."""
+        return ["token", "public"] if self.token else ["public"]
 
-    def _ref_path(self) -> str:
-        return self._own("refs", quote(self.revision, safe=""))
+    def _own(self, *parts: str, mark: str = "") -> str:
+        folder = "models--" + self.name.repo.replace("/", "--")
+        return os.path.join(self.own_cache, mark or self._marks()[0], folder, *parts)
+
+    def _ref_name(self) -> str:
+        return quote(self.revision, safe="")  # name.py: at most 100 of [A-Za-z0-9._/-]
 
     @staticmethod
     def _write(path: str, data: bytes) -> None:
@@ -105,13 +109,8 @@ class Remote:
 
     # --- the requests ----------------------------------------------------------------------
 
-    def _headers(self) -> dict[str, str]:
-        from huggingface_hub import utils
-
-        return dict(utils.build_hf_headers(token=self.token, library_name="nnsize"))  # type: ignore[attr-defined]
-
     def _fail(self, e: Exception, what: str) -> HubError:
-        """One line for what huggingface_hub raised."""
+        """One line for the error huggingface_hub reads in a Hub's answer."""
         from huggingface_hub import errors
 
         repo = self.name.repo
@@ -132,88 +131,99 @@ class Remote:
             return HubError(f"{repo}: no such model repo on {self.endpoint}{private}", 404)
         if isinstance(e, (errors.EntryNotFoundError, errors.RemoteEntryNotFoundError)):
             return HubError(f"{repo}: {what} is not in revision {self.revision!r}", 404)
-        if isinstance(e, errors.HfHubHTTPError):
-            status = e.response.status_code if e.response is not None else "?"
-            return HubError(f"{repo}: {self.endpoint} answered HTTP {status} for {what}", 502)
-        return HubError(f"{repo}: cannot reach {self.endpoint} ({type(e).__name__}: "
-                        f"{str(e)[:120] or 'no answer'}), and {what} is not in the cache", 502)
+        status = e.response.status_code if isinstance(e, errors.HfHubHTTPError) \
+            and e.response is not None else "?"
+        return HubError(f"{repo}: {self.endpoint} answered HTTP {status} for {what}", 502)
 
-    def _get_json(self, url: str, what: str) -> Any:
-        from huggingface_hub import get_session, hf_raise_for_status
+    def _refused(self, answer: Answer, what: str) -> HubError:
+        """One line for an answer that is not the file or the description asked for."""
+        from huggingface_hub import hf_raise_for_status
 
-        with get_session().stream("GET", url, headers=self._headers(),
-                                  timeout=TIMEOUT_S) as response:
-            if response.status_code >= 400:  # the error's body, for huggingface_hub to read
-                response.read()
-                self.transfer.add(len(response.content))
-                hf_raise_for_status(response)
-            body = b""
-            for chunk in response.iter_bytes():  # bounded: a repo's description is kilobytes
-                body += chunk
-                if len(body) > MAX_SMALL_FILE:
-                    raise HubError(f"{self.name.repo}: {self.endpoint} sent more than "
-                                   f"{MAX_SMALL_FILE:,} bytes for {what}")
-            self.transfer.add(len(body))
+        httpx = http()
+
+        repo, status = self.name.repo, answer.status
+        reason = "".join(c for c in answer.reason[:60] if c.isprintable())
+        said = f"HTTP {status}" + (f" ({reason})" if reason else "")
+        if status == 429:
+            after = answer.headers.get("retry-after", "")
+            when = f"in {int(after)} s" if after.isdigit() else "later"
+            return HubError(f"{repo}: {self.endpoint} answered {said} to {answer.tries} tries "
+                            f"for {what}: it asks for fewer requests; try again {when}", 429)
+        if status >= 500:
+            return HubError(f"{repo}: {self.endpoint} answered {said} to {answer.tries} tries "
+                            f"for {what}; try again later", 502)
+        if status < 400:
+            return HubError(f"{repo}: {self.endpoint} answered {said} for {what}", 502)
+        response = httpx.Response(status, headers=answer.headers, content=answer.body,
+                                  request=httpx.Request("GET", answer.url))
         try:
-            return json.loads(body)
-        except ValueError as e:
-            raise HubError(f"{self.name.repo}: {self.endpoint} sent {what} that is not JSON") \
-                from e
+            hf_raise_for_status(response)
+        except Exception as e:  # noqa: BLE001  (what huggingface_hub makes of the answer)
+            return self._fail(e, what)
+        return HubError(f"{repo}: {self.endpoint} answered {said} for {what}", 502)
+
+    def _get_json(self, url: str, what: str, limit: int) -> Any:
+        answer = self.session.get(url, what, limit)
+        if answer.status != 200:
+            raise self._refused(answer, what)
+        try:
+            return json.loads(answer.body)
+        except (ValueError, RecursionError) as e:
+            raise HubError(f"{self.name.repo}: {self.endpoint} sent {what} that is not JSON",
+                           502) from e
 
     def _range(self, filename: str, commit: str, start: int, length: int,
                url: str = "") -> tuple[bytes, int, str]:
         """length bytes of a file from start (fewer at its end), the file's size, and the URL
         the Hub redirected to (where the next range of the same file is asked for).
 
-        Streamed, so a server that ignores Range costs what is read here, not the whole file."""
-        from huggingface_hub import get_session, hf_hub_url, hf_raise_for_status
+        Streamed, so a server that ignores Range costs what is read here, not the whole file;
+        an answer that is not the range asked for (a lying Content-Range, a short body) is one
+        error."""
+        from huggingface_hub import hf_hub_url
 
         url = url or hf_hub_url(self.name.repo, filename, revision=commit,
                                 endpoint=self.endpoint)
-        headers = {**self._headers(), "Range": f"bytes={start}-{start + length - 1}",
-                   "Accept-Encoding": "identity"}
-        with get_session().stream("GET", url, headers=headers, timeout=TIMEOUT_S) as response:
-            if response.status_code >= 400:
-                response.read()
-                self.transfer.add(len(response.content))
-                hf_raise_for_status(response)
-            total = _total_size(response.headers, start)
-            skip = start if response.status_code == 200 else 0  # Range ignored: the whole file
-            chunks, got, seen = [], 0, 0
-            for chunk in response.iter_bytes():
-                seen += len(chunk)
-                if skip:
-                    cut = min(skip, len(chunk))
-                    chunk, skip = chunk[cut:], skip - cut
-                chunks.append(chunk[:length - got])
-                got += len(chunks[-1])
-                if got >= length:
-                    break
-            self.transfer.add(seen)
-            final = str(response.url)
-        return b"".join(chunks), total, final
+        what = f"bytes {start}-{start + length - 1} of {filename}"
+        answer = self.session.get(url, what, start + length,
+                                  {"Range": f"bytes={start}-{start + length - 1}"}, cut=True)
+        if answer.status == 206:
+            first, last, total = _content_range(answer.headers.get("content-range", ""))
+            data = answer.body
+        elif answer.status == 200:  # Range ignored: the whole file, from its start
+            size = answer.headers.get("content-length", "")
+            total = int(size) if size.isdigit() else -1
+            first, data = start, answer.body[start:]
+            last = start + len(data) - 1
+        else:
+            raise self._refused(answer, what)
+        end = min(start + length, total)  # what was asked for, cut at the file's end
+        if not 0 <= total <= MAX_FILE_SIZE or first != start or len(data) < end - start \
+                or answer.status == 206 and last != end - 1:
+            said = answer.headers.get("content-range", "none")[:60] if answer.status == 206 \
+                else f"none, and {answer.headers.get('content-length', 'no')[:30]} bytes in all"
+            raise HubError(f"{self.name.repo}: {self.endpoint} answered {what} with "
+                           f"{len(data):,} bytes and Content-Range {said!r}: not the range "
+                           f"asked for", 502)
+        return data[:end - start], total, answer.url
 
     # --- what the rest of nnsize asks for ---------------------------------------------------
 
     def snapshot(self) -> Snapshot:
         """The commit the revision names and its files: asked of the Hub, else from the cache."""
-        from huggingface_hub import errors
-
         if not self.offline:
             url = (f"{self.endpoint}/api/models/{self.name.repo}/revision/"
                    f"{quote(self.revision, safe='')}")
             try:
-                info = self._get_json(url, "the repo's description")
-            except errors.HfHubHTTPError as e:
-                raise self._fail(e, "the repo") from e
-            except _transport_error() as e:  # no network: the cache may still answer
+                info = self._get_json(url, "the repo's description", MAX_LISTING)
+            except Unreachable as e:  # no network: the cache may still answer
                 self.offline, self.offline_reason = True, f"cannot reach {self.endpoint}"
                 cached = self._cached_snapshot()
                 if cached is None:
-                    raise self._fail(e, "the repo") from e
+                    raise HubError(f"{e}, and the repo is not in the cache", e.status) from e
                 return cached
             snapshot = _snapshot(info, self.name.repo)
-            self._write(self._ref_path(), snapshot.commit.encode())
+            self._write(self._own("refs", self._ref_name()), snapshot.commit.encode())
             self._write(self._own("snapshots", snapshot.commit, "files.json"),
                         json.dumps(list(snapshot.files)).encode())
             return snapshot
@@ -224,27 +234,35 @@ class Remote:
         return cached
 
     def _cached_snapshot(self) -> Snapshot | None:
-        try:
-            with open(self._ref_path()) as f:
-                commit = f.read().strip()
-            with open(self._own("snapshots", commit, "files.json")) as f:
-                files = json.load(f)
-        except (OSError, ValueError):
-            return self._downloaded_snapshot()
-        self.transfer.cached()
-        return Snapshot(commit, tuple(str(x) for x in files))
+        for mark in self._marks():
+            try:
+                with open(self._own("refs", self._ref_name(), mark=mark)) as f:
+                    commit = f.read(64).strip()
+                if not COMMIT.fullmatch(commit):
+                    continue
+                with open(self._own("snapshots", commit, "files.json", mark=mark), "rb") as f:
+                    files = json.loads(f.read(MAX_LISTING + 1))
+            except (OSError, ValueError, RecursionError):
+                continue
+            if isinstance(files, list) and all(isinstance(x, str) for x in files):
+                self.transfer.cached()
+                return Snapshot(commit, tuple(files))
+        return self._downloaded_snapshot()
 
     def _downloaded_snapshot(self) -> Snapshot | None:
         """The revision as huggingface_hub's cache holds it, when the model was downloaded
-        (by transformers, say): its ref, and the files of that snapshot."""
+        (by transformers, say): its ref, and the files of that snapshot.  The command line's
+        only: that cache does not say whether a token fetched it."""
+        if self.anonymous:
+            return None
         repo = os.path.join(self.cache_dir, "models--" + self.name.repo.replace("/", "--"))
         try:
             with open(os.path.join(repo, "refs", self.revision)) as f:
-                commit = f.read().strip()
+                commit = f.read(64).strip()
         except OSError:
             commit = self.revision  # a commit named as the revision
         folder = os.path.join(repo, "snapshots", commit)
-        if not commit or os.path.basename(commit) != commit or not os.path.isdir(folder):
+        if not COMMIT.fullmatch(commit) or not os.path.isdir(folder):
             return None
         files = [os.path.relpath(os.path.join(root, n), folder)
                  for root, _, names in os.walk(folder) for n in names]
@@ -252,49 +270,62 @@ class Remote:
         return Snapshot(commit, tuple(sorted(files)))
 
     def _downloaded(self, filename: str, commit: str) -> str | None:
-        """The path of a whole file in huggingface_hub's cache, if it was downloaded."""
+        """The path of a whole file in huggingface_hub's cache, if it was downloaded (for the
+        command line only, as above)."""
         from huggingface_hub import try_to_load_from_cache
 
+        if self.anonymous:
+            return None
         found = try_to_load_from_cache(self.name.repo, filename, cache_dir=self.cache_dir,
                                        revision=commit)
         return found if isinstance(found, str) else None
 
     def small_file(self, filename: str, commit: str) -> bytes:
-        """A config or an index, through huggingface_hub's cache (shared with transformers)."""
-        from huggingface_hub import errors, hf_hub_download, try_to_load_from_cache
-
-        cached = try_to_load_from_cache(self.name.repo, filename, cache_dir=self.cache_dir,
-                                        revision=commit)
-        if isinstance(cached, str):
-            self.transfer.cached()
-            return _read_small(cached, filename)
+        """A config or an index: from the cache, else from the Hub (at most MAX_SMALL_FILE)."""
+        for mark in self._marks():
+            try:
+                return self._read_small(self._own("snapshots", commit, "files",
+                                                  _cache_name(filename), mark=mark), filename)
+            except FileNotFoundError:
+                pass
+        downloaded = self._downloaded(filename, commit)
+        if downloaded is not None:
+            return self._read_small(downloaded, filename)
         if self.offline:
             raise HubError(f"{self.name}: offline ({self.offline_reason}) and its {filename} is "
                            f"not cached", 503)
-        try:
-            path = hf_hub_download(self.name.repo, filename, revision=commit,
-                                   cache_dir=self.cache_dir, token=self.token,
-                                   endpoint=self.endpoint, library_name="nnsize",
-                                   etag_timeout=TIMEOUT_S)
-        except (_transport_error(), errors.LocalEntryNotFoundError, OSError) as e:
-            raise self._fail(e, filename) from e
-        data = _read_small(str(path), filename)
-        self.transfer.add(len(data), requests=2)  # HEAD, then GET
+        from huggingface_hub import hf_hub_url
+
+        url = hf_hub_url(self.name.repo, filename, revision=commit, endpoint=self.endpoint)
+        answer = self.session.get(url, filename, MAX_SMALL_FILE)
+        if answer.status != 200:
+            raise self._refused(answer, filename)
+        self._write(self._own("snapshots", commit, "files", _cache_name(filename)), answer.body)
+        return answer.body
+
+    def _read_small(self, path: str, filename: str) -> bytes:
+        if os.path.getsize(path) > MAX_SMALL_FILE:
+            raise HubError(f"{self.name.repo}: its {filename} is larger than "
+                           f"{MAX_SMALL_FILE:,} bytes: not a config or an index")
+        with open(path, "rb") as f:
+            data = f.read()
+        self.transfer.cached()
         return data
 
     def head(self, filename: str, commit: str, read: Any, chunk: int = 0) -> tuple[Any, int]:
         """read(stream, size) over the first bytes of a file, fetched by ranges as read asks
         for them (at least chunk bytes a request), and kept: (what read returned, the bytes
         of the file it needed)."""
-        path = self._own("snapshots", commit, "headers", quote(filename, safe=""))
-        try:
-            with open(path, "rb") as f:
-                (size,) = struct.unpack("<Q", f.read(8))
-                prefix = f.read()
+        for mark in self._marks():
+            path = self._own("snapshots", commit, "headers", _cache_name(filename), mark=mark)
+            try:
+                with open(path, "rb") as f:
+                    (size,) = struct.unpack("<Q", f.read(8))
+                    prefix = f.read(MAX_GGUF_HEADER + 1)
+            except (OSError, struct.error):
+                continue
             self.transfer.cached()
             return read(io.BytesIO(prefix), size), len(prefix)
-        except (OSError, struct.error):
-            pass
         downloaded = self._downloaded(filename, commit)
         if downloaded is not None:  # the whole file is here already: read its header here
             from .folder import Folder
@@ -305,13 +336,11 @@ class Remote:
         if self.offline:
             raise HubError(f"{self.name}: offline ({self.offline_reason}) and the header of "
                            f"{filename} is not cached", 503)
-        try:
-            stream = RangeStream(self, filename, commit, chunk)
-            result = read(stream, stream.size)
-        except _transport_error() as e:
-            raise self._fail(e, filename) from e
+        stream = RangeStream(self, filename, commit, chunk)
+        result = read(stream, stream.size)
         prefix = stream.prefix()
-        self._write(path, struct.pack("<Q", stream.size) + prefix)
+        self._write(self._own("snapshots", commit, "headers", _cache_name(filename)),
+                    struct.pack("<Q", stream.size) + prefix)
         return result, len(prefix)
 
 
@@ -348,8 +377,12 @@ class RangeStream(io.RawIOBase):
                 raise HubError(f"{self.remote.name}: {self.filename} has a header of more than "
                                f"{MAX_GGUF_HEADER:,} bytes; nnsize reads headers, not weights")
             want = max(end - len(self.buffer), min(self.chunk, self.size - len(self.buffer)))
-            more, _, self.url = self.remote._range(self.filename, self.commit,
-                                                   len(self.buffer), want, self.url)
+            more, size, self.url = self.remote._range(self.filename, self.commit,
+                                                      len(self.buffer), want, self.url)
+            if size != self.size:
+                raise HubError(f"{self.remote.name}: {self.filename} is {self.size:,} bytes "
+                               f"by one answer of {self.remote.endpoint}, {size:,} by another",
+                               502)
             self.buffer += more
             self.chunk *= 2
         data = self.buffer[self.pos:end]
@@ -361,30 +394,36 @@ class RangeStream(io.RawIOBase):
         return self.buffer[:max(self.pos, 8)]
 
 
-def _total_size(headers: Any, start: int) -> int:
-    content_range = headers.get("Content-Range", "")
-    if "/" in content_range and content_range.rsplit("/", 1)[1].strip().isdigit():
-        return int(content_range.rsplit("/", 1)[1])
-    length = headers.get("Content-Length", "")
-    if length.isdigit():
-        return int(length) if not content_range else start + int(length)
-    raise HubError("the server sent neither Content-Range nor Content-Length for a range")
+def _content_range(text: str) -> tuple[int, int, int]:
+    """'bytes 0-7/1234' -> (0, 7, 1234); anything else -> (-1, -1, -1)."""
+    m = re.fullmatch(r"\s*bytes\s+(\d{1,20})-(\d{1,20})/(\d{1,20})\s*", text)
+    return (int(m[1]), int(m[2]), int(m[3])) if m else (-1, -1, -1)
 
 
 def _snapshot(info: Any, repo: str) -> Snapshot:
+    """The commit and files the Hub's description names; a commit is 40 hex digits, a file a
+    relative path without '..', or the description is refused (both become paths here)."""
     commit = info.get("sha") if isinstance(info, dict) else None
     siblings = info.get("siblings") if isinstance(info, dict) else None
     if not isinstance(commit, str) or not isinstance(siblings, list):
-        raise HubError(f"{repo}: the Hub's description of the repo has no commit or no files")
+        raise HubError(f"{repo}: the Hub's description of the repo has no commit or no files",
+                       502)
+    if not COMMIT.fullmatch(commit):
+        raise HubError(f"{repo}: the Hub's description of the repo names the commit "
+                       f"{commit[:60]!r}, not 40 hexadecimal digits", 502)
+    if len(siblings) > MAX_FILES:
+        raise HubError(f"{repo}: the Hub lists {len(siblings):,} files in the revision, more "
+                       f"than the {MAX_FILES:,} nnsize reads", 502)
     files = tuple(s["rfilename"] for s in siblings
                   if isinstance(s, dict) and isinstance(s.get("rfilename"), str))
+    for f in files:
+        if not _relative(f):
+            raise HubError(f"{repo}: the Hub lists a file {f[:60]!r}, not a path inside a repo",
+                           502)
     return Snapshot(commit, files)
 
 
-def _read_small(path: str, filename: str) -> bytes:
-    if os.path.getsize(path) > MAX_SMALL_FILE:
-        raise HubError(f"{filename} is larger than {MAX_SMALL_FILE:,} bytes: not a config or "
-                       f"an index")
-    with open(path, "rb") as f:
-        return f.read()
-
+def _relative(path: str) -> bool:
+    parts = path.split("/")
+    return 0 < len(path) <= 1000 and path.isprintable() and "\\" not in path \
+        and all(p not in ("", ".", "..") for p in parts)

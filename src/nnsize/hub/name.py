@@ -17,8 +17,12 @@ from dataclasses import dataclass
 
 # huggingface_hub's own rule for a repo id: letters, digits, '_', '-', '.', at most 96 each side
 _PART = r"[A-Za-z0-9](?:[\w.-]{0,94}[A-Za-z0-9_])?"
-_NAME = re.compile(rf"^(?P<repo>(?:{_PART}/)?{_PART})(?:@(?P<rev>[\w./-]{{1,255}}))?"
-                   rf"(?::(?P<quant>[\w.-]{{1,64}}))?$")
+_NAME = re.compile(rf"^(?P<repo>(?:{_PART}/)?{_PART})(?:@(?P<rev>[^:]*))?"
+                   rf"(?::(?P<quant>[\w.-]{{1,64}}))?$", re.ASCII)
+# a branch, a tag ('v1.0', 'refs/pr/1') or a commit: ASCII, no '..' or empty part (it names a
+# file of the cache), at most MAX_REVISION characters
+_REVISION = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)*")
+MAX_REVISION = 100
 FILE_SUFFIXES = (".json", ".yaml", ".yml", ".onnx", ".keras", ".safetensors", ".gguf", ".pt",
                  ".pth", ".bin", ".ckpt")
 PREFIX = "hf:"
@@ -59,4 +63,12 @@ def parse(source: str) -> HubName | None:
         return None
     if not forced and "/" not in m["repo"]:
         return None
-    return HubName(m["repo"], m["rev"], m["quant"])
+    rev = m["rev"]
+    if rev is not None and (len(rev) > MAX_REVISION or not _REVISION.fullmatch(rev)
+                            or ".." in rev):
+        from ..errors import SpecError
+
+        raise SpecError(f"{source[:200]!r}: the revision after '@' must be a branch, a tag or a "
+                        f"commit: at most {MAX_REVISION} letters, digits, '.', '_', '-' and "
+                        f"'/' (not '..', not at either end)")
+    return HubName(m["repo"], rev, m["quant"])

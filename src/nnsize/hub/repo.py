@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from dataclasses import replace
 from typing import IO, Any, Protocol
 
@@ -41,13 +42,44 @@ GGUF_CHUNK = 64 * 1024
 QUANT = re.compile(r"(?<![A-Za-z0-9])((?:I?Q[0-9][A-Za-z0-9_]*?)|BF16|F16|F32|MXFP4(?:_MOE)?)"
                    r"(?=[-.]|$)", re.IGNORECASE)
 LIMIT = 20  # names listed per kind of difference
+MAX_SHARDS = 4096  # files of one checkpoint (the largest published: a few hundred)
+
+
+class Budget:
+    """Limits that hold across all the files of a checkpoint (its shards, a GGUF file's parts),
+    not per file: the header bytes read in all, the tensors listed in all.  The limits are one
+    file's (importers/), so 20 legal shards cost no more than one."""
+
+    def __init__(self, max_header_bytes: int, max_tensors: int) -> None:
+        self.max_header_bytes, self.max_tensors = max_header_bytes, max_tensors
+        self.header_bytes, self.tensors = 0, 0
+        self.lock = threading.Lock()  # shards are read from threads
+
+    def read(self, nbytes: int, where: str) -> None:
+        """nbytes more of a header are about to be read."""
+        with self.lock:
+            self.header_bytes += nbytes
+            if self.header_bytes > self.max_header_bytes:
+                raise NnsizeError(f"{where}: the checkpoint's headers hold more than "
+                                  f"{self.max_header_bytes:,} bytes over all its files, the "
+                                  f"most nnsize reads")
+
+    def listed(self, tensors: int, where: str) -> None:
+        """tensors more were listed."""
+        with self.lock:
+            self.tensors += tensors
+            if self.tensors > self.max_tensors:
+                raise NnsizeError(f"{where}: the checkpoint lists more than "
+                                  f"{self.max_tensors:,} tensors over all its files, the most "
+                                  f"nnsize reads")
 
 
 def count(name: HubName, base: bool = False, part: str = "both",
-          anonymous: bool = False) -> Report:
+          anonymous: bool = False, deadline_s: float | None = None) -> Report:
     """The report of a Hub model (part: both, or only its config's count or its checkpoint's);
-    anonymous: read without a token, whatever HF_TOKEN says (as the web server does)."""
-    return count_source(Remote(name, anonymous), base, part)
+    anonymous: read without a token, whatever HF_TOKEN says (as the web server does);
+    deadline_s: at most that long for all its requests (else NNSIZE_HUB_DEADLINE's)."""
+    return count_source(Remote(name, anonymous, deadline_s), base, part)
 
 
 def is_model_folder(path: str) -> bool:
@@ -113,21 +145,28 @@ def _count_config(remote: Source, snap: Snapshot, base: bool) -> Report:
     from ..architectures import count_config
 
     where = f"{remote.name.repo}/{CONFIG}"
+    raw = remote.small_file(CONFIG, snap.commit)
     try:
-        data = json.loads(remote.small_file(CONFIG, snap.commit))
+        data = json.loads(raw)
     except ValueError as e:
         raise NnsizeError(f"{where}: not valid JSON ({e})") from e
     report = count_config(data, where, base)
     return replace(report, source=f"{remote.name} ({CONFIG})")
 
 
-def _read_safetensors(where: str) -> Any:
+def _read_safetensors(where: str, budget: Budget) -> Any:
     from ..importers.from_safetensors import header_length, parse_header
 
     def read(f: IO[bytes], size: int) -> tuple[list[Any], int]:
         length = header_length(f.read(8), size, where)
+        budget.read(length, where)  # before it is read
         raw = f.read(length)
-        return parse_header(raw, size - 8 - length, where), size
+        # every tensor is a JSON object: at most this many, counted before they are parsed
+        most = raw.count(b"{") - 1
+        budget.listed(most, where)
+        tensors = parse_header(raw, size - 8 - length, where)
+        budget.listed(len(tensors) - most, where)
+        return tensors, size
 
     return read
 
@@ -135,31 +174,47 @@ def _read_safetensors(where: str) -> Any:
 def _checkpoint(remote: Source, snap: Snapshot) -> Report:
     from concurrent.futures import ThreadPoolExecutor
 
+    from ..importers.from_safetensors import MAX_HEADER, MAX_TENSORS
     from ..importers.tensors import checkpoint_report
 
     repo = remote.name.repo
     shards = [SINGLE]
     weight_map: dict[str, Any] = {}
     if INDEX in snap.files:
+        raw = remote.small_file(INDEX, snap.commit)
         try:
-            index = json.loads(remote.small_file(INDEX, snap.commit))
-        except ValueError as e:
+            index = json.loads(raw)
+        except (ValueError, RecursionError) as e:
             raise NnsizeError(f"{repo}/{INDEX}: not valid JSON ({e})") from e
         found = index.get("weight_map") if isinstance(index, dict) else None
         if not isinstance(found, dict) or not found:
             raise NnsizeError(f"{repo}/{INDEX}: no 'weight_map' of tensor names to shard files")
+        if len(found) > MAX_TENSORS:
+            raise NnsizeError(f"{repo}/{INDEX}: maps {len(found):,} tensors; nnsize reads at "
+                              f"most {MAX_TENSORS:,}")
         weight_map = found
+        files = set(snap.files)
+        for shard in weight_map.values():
+            if not isinstance(shard, str) or shard not in files:
+                raise NnsizeError(f"{repo}/{INDEX}: shard {str(shard)[:100]!r} is not a file "
+                                  f"of the repo")
         shards = sorted(set(weight_map.values()))
-        for shard in shards:
-            if not isinstance(shard, str) or ".." in shard.split("/") or shard.startswith("/") \
-                    or shard not in snap.files:
-                raise NnsizeError(f"{repo}/{INDEX}: shard {shard!r} is not a file of the repo")
+        if len(shards) > MAX_SHARDS:
+            raise NnsizeError(f"{repo}/{INDEX}: names {len(shards):,} shards; nnsize reads at "
+                              f"most {MAX_SHARDS:,}")
+    budget = Budget(MAX_HEADER, MAX_TENSORS)  # one file's limits, over all the shards
 
     def one(shard: str) -> tuple[tuple[list[Any], int], int]:
-        return remote.head(shard, snap.commit, _read_safetensors(f"{repo}/{shard}"))
+        return remote.head(shard, snap.commit, _read_safetensors(f"{repo}/{shard}", budget))
 
     with ThreadPoolExecutor(min(WORKERS, len(shards))) as pool:
-        results = list(pool.map(one, shards))
+        futures = [pool.submit(one, shard) for shard in shards]
+        try:
+            results = [f.result() for f in futures]
+        except BaseException:  # a limit or an error: the shards not begun are not read
+            for f in futures:
+                f.cancel()
+            raise
     stored = [s for (tensors, _), _ in results for s in tensors]
     missing = [n for n in weight_map if n not in {s.name for s in stored}]
     if missing:
@@ -181,7 +236,7 @@ def quants(files: list[str]) -> list[str]:
 
 
 def _gguf(remote: Source, snap: Snapshot, ggufs: list[str]) -> Report:
-    from ..importers.from_gguf import parse
+    from ..importers.from_gguf import MAX_HEADER, MAX_TENSORS, parse
     from ..importers.tensors import checkpoint_report
 
     name = remote.name
@@ -199,15 +254,25 @@ def _gguf(remote: Source, snap: Snapshot, ggufs: list[str]) -> Report:
         if not chosen:
             raise HubError(f"{name.repo} has no {name.quant} GGUF file; it has "
                            f"{', '.join(quants(ggufs)) or ', '.join(ggufs)}", 404)
+    if len(chosen) > MAX_SHARDS:
+        raise HubError(f"{name}: {len(chosen):,} GGUF files; nnsize reads at most {MAX_SHARDS:,}")
     stored: list[Any] = []
     metadata: dict[str, Any] = {}
     sizes, prefixes = 0, 0
+    budget = Budget(MAX_HEADER, MAX_TENSORS)  # one file's limits, over all the parts
     for f in chosen:  # a split file (-00001-of-00003.gguf) has a header per part
         def read(stream: IO[bytes], size: int, f: str = f) -> tuple[Any, int]:
-            # the GGUF reader asks for more bytes as it needs them: ranges, never the data
-            return parse(stream.read(8), size, f"{name.repo}/{f}", stream.read), size
+            where = f"{name.repo}/{f}"
+
+            def more(n: int) -> bytes:  # the GGUF reader asks for more bytes as it needs them
+                data = stream.read(n)  # (it asks for a megabyte or more, of a file of any size)
+                budget.read(len(data), where)
+                return data
+
+            return parse(more(8), size, where, more), size
 
         ((meta, tensors), size), prefix = remote.head(f, snap.commit, read, GGUF_CHUNK)
+        budget.listed(len(tensors), f"{name.repo}/{f}")
         metadata = metadata or meta
         stored += tensors
         sizes, prefixes = sizes + size, prefixes + prefix

@@ -26,6 +26,9 @@ MAX_TENSORS = 1_000_000  # tensors of one file, as for a safetensors header
 SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q",
            11: "<q", 12: "<d"}
 _U32, _U64 = struct.Struct("<I"), struct.Struct("<Q")
+# the GGML types that hold plain values; every other (Q8_0, Q4_K, IQ2_XS, TQ1_0, MXFP4...) packs
+# blocks of values with their scales: a quantized tensor
+PLAIN = frozenset({"F64", "F32", "F16", "BF16", "I64", "I32", "I16", "I8"})
 
 
 class _Reader:
@@ -195,6 +198,9 @@ def load_gguf(path: str, data: bytes | None = None) -> Report:
     else:
         metadata, stored = parse(data, len(data), path)
     report = checkpoint_report(path, stored, "gguf")
+    # GGUF keeps a quantized weight under its own name and shape, its type saying so (not
+    # beside scales and packed integers, which is how checkpoint_report sees quantization)
+    report.stored["quantized"] = any(s.dtype not in PLAIN for s in stored)
     report.stored["metadata"] = {k: v for k, v in metadata.items()
                                  if k.startswith("general.") or k == "version"}
     return report

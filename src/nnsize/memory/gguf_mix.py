@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from ..errors import NnsizeError, suggest
 
 # names: transformers' to GGUF's, re-exported for this module's callers
-from .gguf_names import gguf_names, report_tensors  # noqa: F401
+from ..importers.gguf_names import gguf_names, report_tensors  # noqa: F401
 
 if TYPE_CHECKING:
     from ..model import Report, Shape
@@ -384,7 +384,7 @@ def hparams(report: Report) -> Hparams:
     first = d.layers[0]
     experts = max((t.shape[0] for row in report.rows for t in row.tensors
                    if row.type == "experts" and len(t.shape) == 3), default=0)
-    from .gguf_names import architecture
+    from ..importers.gguf_names import architecture
 
     arch = architecture(n for n, _ in report.named_tensors())
     return Hparams(len(d.layers), first.heads, first.kv_heads, experts, arch)

@@ -26,6 +26,9 @@ def diff_text(d: Any, limit: int = 20) -> str:
     if d.fused:
         out.append(f"Experts stored one by one, matched to the fused tensors transformers "
                    f"builds, in {n(len(d.fused))} layer(s) (such as {d.fused[0]})")
+    if d.gguf_names:
+        out.append(f"{d.gguf_names}'s tensors renamed as llama.cpp's convert_hf_to_gguf.py "
+                   f"writes them (blk.N.attn_q...), to compare with the GGUF file")
     delta = d.b.total_params - d.a.total_params
     out += ["", "Same tensors and shapes." if d.same else "The two differ.",
             f"Parameters: B - A = {delta:+,}"]

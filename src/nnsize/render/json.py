@@ -185,7 +185,8 @@ def diff_dict(d: Any) -> dict[str, Any]:
             "same": d.same, "only_a": d.only_a, "only_b": d.only_b,
             "mismatched": [{"name": name, "a": list(x), "b": list(y)}
                            for name, x, y in d.mismatched],
-            "tied_not_stored": d.tied_not_stored, "fused_experts": d.fused}
+            "tied_not_stored": d.tied_not_stored, "fused_experts": d.fused,
+            "gguf_names": d.gguf_names or None}
 
 
 # --- speed ---------------------------------------------------------------------------------------
@@ -220,6 +221,7 @@ def speed_dict(s: Speed) -> dict[str, Any]:
         "model": s.source, "dtype": s.dtype, "gguf_mix": s.gguf_mix, "kv_dtype": s.kv_dtype,
         "batch": s.batch,
         "context": s.context, "prompt": s.prompt, "layers": s.layers,
+        "state_bytes": s.state_bytes,  # a state-space model's, in cache_bytes; 0 for the others
         "hardware": {"gpu": hw.name, "gpus": hw.gpus, "bandwidth_bytes_per_s": hw.bandwidth,
                      "peak_flops": hw.peak_flops, "compute_dtype": hw.compute,
                      "link": None if hw.link is None else

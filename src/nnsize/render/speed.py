@@ -63,7 +63,7 @@ def _step_lines(step: Step, s: Speed, tokens: int, sequences: int = 1) -> list[s
     per = " per card" if hw.gpus > 1 else ""
     lines = [
         f"  weights read    {_n(step.weight_bytes)} bytes{per}",
-        f"  KV cache        {_n(step.cache_bytes)} bytes{per}",
+        f"  {_cache(s):<15} {_n(step.cache_bytes)} bytes{per}",
         f"  memory          {_n(step.bytes)} bytes / {_rate(hw.bandwidth, 'B/s')} = "
         f"{_s(step.memory_s)}",
         f"  compute         {_n(step.flops)} FLOPs / {_rate(hw.peak_flops, 'FLOP/s')} "
@@ -82,6 +82,13 @@ def _step_lines(step: Step, s: Speed, tokens: int, sequences: int = 1) -> list[s
     return lines
 
 
+def _cache(s: Speed) -> str:
+    """What a step reads beside the weights: a KV cache, a state-space model's state, both."""
+    if not s.state_bytes:
+        return "KV cache"
+    return "KV cache+state" if s.kv_heads or s.latent_cache else "SSM state"
+
+
 def speed_notes(s: Speed) -> list[str]:
     """What the figures assume, in words."""
     hw = s.hardware
@@ -90,8 +97,14 @@ def speed_notes(s: Speed) -> list[str]:
               f"{s.dtype.lower()} counts them; no importance matrix)" if s.gguf_mix else
               f"weights read per step: every matrix but the input embedding, at {s.dtype}"
               + (f" ({', '.join(s.kept)} kept at bf16)" if s.kept else "")),
-             f"KV cache at {s.kv_dtype}" + ("" if s.kv_given else
-                                           " (the compute precision; --kv-dtype changes it)")]
+             f"{_cache(s)} at {s.kv_dtype}" + ("" if s.kv_given else
+                                              " (the compute precision; --kv-dtype changes it)")]
+    if s.state_bytes:
+        notes.append(f"state-space layers: their convolution and SSM state, "
+                     f"{_n(s.state_bytes)} bytes for the batch whatever the context, read and "
+                     f"written every token "
+                     + ("beside the KV cache" if s.kv_heads or s.latent_cache else
+                        "in place of a KV cache"))
     if s.experts_per_token:
         notes.append(f"mixture of experts: {s.experts_per_token} experts per token; a step of "
                      f"t tokens reads n (1 - (1 - k/n)^t) of n experts in expectation (uniform "
@@ -117,7 +130,7 @@ def speed_text(s: Speed) -> str:
             "Decode: one token") + f" at {_n(s.context)} tokens of context"]
     out += _step_lines(s.decode, s, s.batch, s.batch)
     if s.compute_bound_batch is None:
-        out.append("  compute never binds: the KV cache read grows as fast as the FLOPs")
+        out.append(f"  compute never binds: the {_cache(s)} read grows as fast as the FLOPs")
     else:
         out.append(f"  compute binds from a batch of {_n(s.compute_bound_batch)}")
     out += ["", f"Prefill: a prompt of {_n(s.prompt)} tokens"

@@ -73,6 +73,9 @@ class Speed:
     kv_heads: int = 0
     latent_cache: bool = False
     gguf_mix: bool = False  # dtype names a llama.cpp mix: its tensors at llama.cpp's types
+    # a state-space model's fixed state (Mamba's convolution and SSM state), read and written
+    # every token in place of (Jamba: beside) a KV cache: its bytes for the whole batch
+    state_bytes: int = 0
 
     @property
     def decode_tokens_per_s(self) -> tuple[float, float]:
@@ -115,6 +118,7 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
           latent: bool = True, keep: tuple[str, ...] | None = None) -> Speed:
     """Decode at `context` tokens and prefill of a `prompt`-token prompt, `batch` sequences."""
     from ..memory import KEEP, compute, kv_cache
+    from ..memory.bits import to_bytes
     from ..precision import find
 
     d = report.decoder
@@ -140,9 +144,15 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
         raise NnsizeError(f"{report.source}: speed is modelled for models with attention "
                           f"layers; this one has none (its state-space layers' decode is not)")
     g = hw.gpus
-    layers = len(d.layers)
-    first = d.layers[0]
-    kv_split = 1 if first.latent_dim is not None else min(g, first.kv_heads)
+    layers = len(d.layers) + d.state_layers  # Mamba's blocks have no attention
+    if layers == 0:
+        raise NnsizeError(f"{report.source}: no attention or state-space layers to run")
+    first = d.layers[0] if len(d.layers) else None
+    if first is None and g > 1:
+        raise NnsizeError(f"{report.source}: tensor parallelism of a state-space model (how "
+                          f"its state and scan split over {g} cards) is not modelled; give one "
+                          f"card")
+    kv_split = 1 if first is None or first.latent_dim is not None else min(g, first.kv_heads)
     kept = KEEP if keep is None else keep
     weights = weights_read(report, mix or precision.name, kept)
 
@@ -165,8 +175,9 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
     return Speed(report.source, hw, eng, mix or precision.name, kv.name, batch, context, prompt,
                  layers, decode, prefill, crossover, kept if quantized else (),
                  kv_dtype is not None, d.experts_per_token if weights.experts else 0,
-                 sum(b for b, _ in weights.experts), kv_split, first.kv_heads,
-                 first.latent_dim is not None, bool(mix))
+                 sum(b for b, _ in weights.experts), kv_split, first.kv_heads if first else 0,
+                 first is not None and first.latent_dim is not None, bool(mix),
+                 to_bytes(batch * d.state_values, kv.bits_per_value))
 
 
 def _compute_bound_batch(weights: Weights, cache_per_sequence: int, flops_per_token: int,

@@ -316,8 +316,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 HUB_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Detail, "description": "A gated repo (this server reads without a token)"},
     404: {"model": Detail, "description": "No such repo, revision, file or GGUF quantization"},
-    502: {"model": Detail, "description": "The Hub could not be reached, nothing cached"},
+    429: {"model": Detail, "description": "The Hub asks for fewer requests (it answered 429)"},
+    502: {"model": Detail, "description": "The Hub could not be reached, failed (5xx) or "
+                                          "answered nonsense; nothing cached"},
     503: {"model": Detail, "description": "HF_HUB_OFFLINE is set and the model is not cached"},
+    504: {"model": Detail, "description": "The Hub did not answer in time"},
 }
 
 

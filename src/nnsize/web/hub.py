@@ -5,10 +5,13 @@ code the command line uses (hub/), with its config-versus-checkpoint comparison.
                    but org/name[@revision][:QUANT] (no URL, so no other host than HF_ENDPOINT's)
     the token      none: the server reads as an anonymous visitor, whatever HF_TOKEN says, so
                    it lends no one its operator's access to gated or private repos
-    the time       guard.Guard's deadline, as every request
-    the errors     hub/fetch.HubError's status: 404 no such repo, revision, file or GGUF
-                   quantization; 401 gated; 502 the Hub unreachable with nothing cached; 503
-                   HF_HUB_OFFLINE with nothing cached; 400 the rest
+    the cache      only what was read without a token (hub/fetch.py keeps the rest apart)
+    the time       HUB_SECONDS for the Hub's answers, within guard.Guard's deadline for every
+                   request, so a slow Hub is a 504 that says so
+    the errors     hub/session.HubError's status: 404 no such repo, revision, file or GGUF
+                   quantization; 401 gated; 429 the Hub asks for fewer requests; 502 the Hub
+                   unreachable or failing with nothing cached, or answering nonsense; 503
+                   HF_HUB_OFFLINE with nothing cached; 504 no answer in time; 400 the rest
 
 The endpoint exists where huggingface_hub is installed (the 'hub' extra), unless the app is made
 without it (create_app(hub=False), nnsize serve --no-hub); the page shows its tab only then.
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
 
 # a repo id (96 + 1 + 96), a revision (255), a quantization (64), their separators, "hf:"
 NAME_LIMIT = 520
+HUB_SECONDS = 8.0  # of guard.REQUEST_SECONDS (10): the rest is for counting and answering
 
 
 class HubRequest(BaseModel):
@@ -59,4 +63,4 @@ def count_hub(text: str, base: bool = False) -> Report:
     """The report of the Hub model text names, read anonymously (see above)."""
     from ..hub import count
 
-    return count(hub_name(text), base, anonymous=True)
+    return count(hub_name(text), base, anonymous=True, deadline_s=HUB_SECONDS)

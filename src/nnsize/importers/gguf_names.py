@@ -111,7 +111,7 @@ _TOP_NAMES = {
     "gpt_neox.final_layer_norm.weight": "output_norm.weight",
     "gpt_neox.final_layer_norm.bias": "output_norm.bias",
 }
-_PERSISTENT = ".mlp.gate.e_score_correction_bias"  # a buffer saved in the checkpoint
+PERSISTENT = ".mlp.gate.e_score_correction_bias"  # a buffer saved in the checkpoint
 _BLOCKS = ("model.layers.", "transformer.h.", "gpt_neox.layers.")  # a decoder layer's prefix
 _CONV1D = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight")
 FAMILIES = ("Llama, Mistral, Mixtral, Qwen 2 / 3 and their MoE, Gemma 1 - 3, OLMo 2, Phi-2, "
@@ -179,10 +179,15 @@ def report_tensors(report: Report) -> list[tuple[str, Shape]]:
     how = layout(report)
     out: list[tuple[str, Shape]] = []
     for name, t in report.named_tensors():
-        if t.shared_with or (t.buffer and not name.endswith(_PERSISTENT)):
+        if t.shared_with or (t.buffer and not name.endswith(PERSISTENT)):
             continue
         out += gguf_names(name, t.shape, how)
     return out
+
+
+def renamed(tensors: Iterable[tuple[str, Shape]], how: Layout) -> dict[str, Shape]:
+    """transformers' tensors (name, shape) under the names and shapes GGUF gives them."""
+    return {gguf: shape for name, s in tensors for gguf, shape in gguf_names(name, s, how)}
 
 
 def architecture(names: Iterable[str]) -> str:
