@@ -198,18 +198,31 @@ def test_the_cache_transformers_keeps(config: dict[str, Any]) -> None:
                              "vocab_size": 32, "mamba_d_state": 4, **TOKENS})
 
 
-@pytest.mark.parametrize("config", [
-    {"model_type": "mamba", "hidden_size": 64, "num_hidden_layers": 2, "vocab_size": 100},
-    {"model_type": "granitemoehybrid", "hidden_size": 64, "num_hidden_layers": 2,
-     "num_attention_heads": 4, "vocab_size": 100, "mamba_n_heads": 8},
-], ids=lambda c: c["model_type"])
-def test_speed_without_attention_layers_is_refused(config: dict[str, Any], tmp_path: Any,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    # every layer a state-space one (Granite 4's default layer_types): one line, exit 2
-    from nnsize.cli import main
+SMALL = {"hidden_size": 16, "num_attention_heads": 2, "num_key_value_heads": 1,
+         "intermediate_size": 8, "vocab_size": 32, "mamba_d_state": 4, **TOKENS}
 
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(config))
-    assert main(["speed", str(path), "--gpu", "h100"]) == 2
-    err = capsys.readouterr().err
-    assert "has none" in err and err.count("\n") == 1
+
+@pytest.mark.parametrize("config, layers", [
+    # every layer a Mamba-2 one (Granite 4's default layer_types): 2 blocks, no KV cache
+    ({"model_type": "granitemoehybrid", "num_hidden_layers": 2, "mamba_n_heads": 2}, 2),
+    # layer 1 attends, 0 and 2 are Mamba-2: 3 blocks
+    ({"model_type": "bamba", "num_hidden_layers": 3, "attn_layer_indices": [1],
+      "mamba_n_heads": 2}, 3),
+    # each of the 2 blocks holds attention and a Mamba-2 mixer side by side: 2, not 4
+    ({"model_type": "falcon_h1", "num_hidden_layers": 2, "mamba_n_heads": 2,
+      "mamba_d_ssm": 16}, 2),
+], ids=lambda c: c["model_type"] if isinstance(c, dict) else str(c))
+def test_speed_reads_the_state_beside_the_kv_cache(config: dict[str, Any], layers: int) -> None:
+    # main's speed of state-space models (Mamba, Jamba), carried to the Mamba-2 hybrids: the
+    # state each token reads is the planner's, and every block costs the engine a layer
+    from nnsize.memory import kv_cache
+    from nnsize.precision import find
+    from nnsize.speed import Hardware, speed
+
+    report = nnsize.count({**SMALL, **config})
+    d = report.decoder
+    assert d is not None
+    s = speed(report, Hardware("card", 10**6, 10**7, "bf16"), context=10, engine="roofline")
+    assert s.state_bytes == d.state_values * 2
+    assert s.decode.cache_bytes == kv_cache(report, 1, 10, find("bf16"))[0]
+    assert s.layers == layers

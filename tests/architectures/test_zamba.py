@@ -122,6 +122,8 @@ def test_zamba2_state_and_cache() -> None:
     assert d is not None and d.state_values == 336 and d.scan_values == 96
     # the shared block attends over 2 x hidden: head_dim 2 x 8 / 2 = 8, one cached layer
     assert len(d.layers) == 1 and d.layers[0].key_dim == 8
+    # speed runs 3 blocks: two Mamba ones (state_layers) and the hybrid one that attends
+    assert d.state_layers == 2
 
 
 @pytest.mark.parametrize(("family", "change", "needle"), [

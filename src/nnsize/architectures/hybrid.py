@@ -114,13 +114,17 @@ def legacy_first(c: Config, names: dict[str, str]) -> Config:
 
 
 def _decoder(c: Config, inter: int, attention: AttentionLayer, attention_layers: int,
-             mixer: Mixer, mamba_layers: int, top_k: int = 0, expert_inter: int = 0) -> Decoder:
+             mixer: Mixer, mamba_layers: int, top_k: int = 0, expert_inter: int = 0,
+             own_blocks: bool = True) -> Decoder:
     """The planner's view: a KV cache for the attention layers alone, a fixed state for each
-    Mamba-2 layer (its conv window and heads x head_dim x N of SSM state)."""
+    Mamba-2 layer (its conv window and heads x head_dim x N of SSM state).  own_blocks: the
+    Mamba-2 layers are blocks of their own beside the attention ones (speed runs both); false
+    where each block holds both (Falcon-H1)."""
     runs = (((attention,), attention_layers),) if attention_layers else ()
     return Decoder(c.int("hidden_size"), inter, c.int("vocab_size"), Layers(runs), top_k,
                    expert_inter, state_values=mamba_layers * mixer.state(),
-                   scan_values=mamba_layers * mixer.inner * mixer.n)
+                   scan_values=mamba_layers * mixer.inner * mixer.n,
+                   state_layers=mamba_layers if own_blocks else 0)
 
 
 def _finish(a: Assembly, c: Config, p: str, embed: str, final: str, base: bool,
@@ -200,7 +204,7 @@ def falcon_h1(family: str, c: Config, name: str, base: bool) -> Assembly:
 
     p = "" if base else "model."
     a = Assembly(name)
-    a.decoder = _decoder(c, inter, _cached(c), layers, mixer, layers)
+    a.decoder = _decoder(c, inter, _cached(c), layers, mixer, layers, own_blocks=False)
     a.add("embeddings", "embedding", embedding(f"{p}embed_tokens", c.int("vocab_size"), h))
     a.stack(f"{p}layers.", layers, layer)
     _finish(a, c, p, "embed_tokens", "final_layernorm", base)

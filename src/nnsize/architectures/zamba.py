@@ -58,7 +58,8 @@ def _decoder(c: Config, inter: int, types: list[str], attention: AttentionLayer,
     hybrid = types.count("hybrid")
     return Decoder(c.int("hidden_size"), inter, c.int("vocab_size"),
                    Layers((((attention,), hybrid),) if hybrid else ()),
-                   state_values=len(types) * state, scan_values=len(types) * scan)
+                   state_values=len(types) * state, scan_values=len(types) * scan,
+                   state_layers=types.count("linear_attention"))  # a hybrid block attends too
 
 
 def _head(a: Assembly, c: Config, base: bool) -> None:

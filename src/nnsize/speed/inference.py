@@ -140,9 +140,6 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
     mix = gguf_mix_name(dtype)
     precision = find("bf16") if mix else find(dtype)  # a mix computes at 16 bits
     kv = find(kv_dtype) if kv_dtype else (precision if precision.name in FLOATS else find("bf16"))
-    if not d.layers:  # Mamba, or a hybrid whose layers are all state-space ones
-        raise NnsizeError(f"{report.source}: speed is modelled for models with attention "
-                          f"layers; this one has none (its state-space layers' decode is not)")
     g = hw.gpus
     layers = len(d.layers) + d.state_layers  # Mamba's blocks have no attention
     if layers == 0:
