@@ -40,12 +40,13 @@ def build(config: dict[str, Any], base: bool = False) -> Any:
             return transformers.AutoModel.from_config(cfg)
 
 
-def compare(config: dict[str, Any], base: bool = False) -> Any:
-    """Assert that nnsize's count of config equals transformers', tensor by tensor."""
+def compare(config: dict[str, Any], base: bool = False, fallback: bool = True) -> Any:
+    """Assert that nnsize's count of config equals transformers', tensor by tensor (fallback
+    False: nnsize's own count, never transformers' own)."""
     from nnsize.architectures import count_config
 
     model = build(config, base)
-    report = count_config(config, base=base)
+    report = count_config(config, base=base, fallback=fallback)
     # tied tensors: one parameter under several names; each name stands for its group
     groups: dict[int, list[str]] = {}
     for name, p in model.named_parameters(remove_duplicate=False):

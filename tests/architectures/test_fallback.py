@@ -66,13 +66,13 @@ def test_model_types_without_a_builder_match_transformers(model_type: str,
 
 
 def test_a_class_nnsize_does_not_build_for_a_native_family_goes_to_transformers() -> None:
-    # LlamaForCausalLM is native; Llama's ForQuestionAnswering too, and T5's task heads; BERT's
-    # next-sentence classifier is built by transformers: BertModel and its 2 x hidden scorer
-    config = {"model_type": "bert", "architectures": ["BertForNextSentencePrediction"],
+    # LlamaForCausalLM is native; Llama's ForQuestionAnswering too, T5's task heads and BERT's
+    # pre-training classes; ViT's masked-image model is built by transformers
+    config = {"model_type": "vit", "architectures": ["ViTForMaskedImageModeling"],
               "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2,
-              "intermediate_size": 8, "vocab_size": 32}
+              "intermediate_size": 8, "image_size": 32, "patch_size": 8}
     report = compare(config)
-    assert report.stored["counted_with"].startswith("BertForNextSentencePrediction")
+    assert report.stored["counted_with"].startswith("ViTForMaskedImageModeling")
 
 
 def test_without_transformers_one_line_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,7 +1,8 @@
 """Models built from Hugging Face config.json files, family by family (model_type), and presets.
 
-A new family is a builder registered with @register(model_type, defaults) in one of the modules
-listed in MODULES; it returns an Assembly of rows named as transformers names the tensors.
+A new family is a builder registered once, with @register(model_type, defaults, base_class=...,
+heads=...) in one of the modules listed in MODULES (registry.py says what a registration holds);
+it returns an Assembly of rows named as transformers names the tensors.
 """
 
 from __future__ import annotations
@@ -29,74 +30,27 @@ def families() -> dict[str, Family]:
     return FAMILIES
 
 
-TASK_HEADS = ("ForCausalLM", "LMHeadModel", "ForMaskedLM", "ForConditionalGeneration",
-              "MTModel")
-
-
-# Class-name prefixes of the "architectures" entry, for configs without a model_type, and the
-# model_type names older configs used.
-CLASS_PREFIXES = {
-    "Llama": "llama", "Mistral": "mistral", "Mixtral": "mixtral", "Qwen2Moe": "qwen2_moe",
-    "Qwen2": "qwen2", "Qwen3Moe": "qwen3_moe", "Qwen3": "qwen3", "Gemma3": "gemma3_text",
-    "Gemma2": "gemma2", "Gemma": "gemma", "Phi3": "phi3", "Phi": "phi", "GPT2": "gpt2",
-    "GPTNeoX": "gpt_neox", "GPTJ": "gptj", "OPT": "opt", "Bloom": "bloom", "Falcon": "falcon",
-    "RW": "falcon", "Bert": "bert", "Roberta": "roberta", "DistilBert": "distilbert", "T5": "t5",
-    "Olmo2": "olmo2", "Olmo": "olmo", "Starcoder2": "starcoder2", "DeepseekV2": "deepseek_v2",
-    "DeepseekV3": "deepseek_v3",
-}
-LEGACY_TYPES = {"RefinedWeb": "falcon", "RefinedWebModel": "falcon", "gemma3": "gemma3_text"}
-# The base model class of each family (AutoModel's), the one '...Model' class counted as it
-BASE_CLASSES = {
-    "llama": "LlamaModel", "mistral": "MistralModel", "mixtral": "MixtralModel",
-    "qwen2": "Qwen2Model", "qwen2_moe": "Qwen2MoeModel", "qwen3": "Qwen3Model",
-    "qwen3_moe": "Qwen3MoeModel", "gemma": "GemmaModel", "gemma2": "Gemma2Model",
-    "gemma3_text": "Gemma3TextModel", "olmo": "OlmoModel", "olmo2": "Olmo2Model",
-    "starcoder2": "Starcoder2Model", "phi": "PhiModel", "phi3": "Phi3Model",
-    "deepseek_v2": "DeepseekV2Model", "deepseek_v3": "DeepseekV3Model", "gpt2": "GPT2Model",
-    "gpt_neox": "GPTNeoXModel", "gptj": "GPTJModel", "opt": "OPTModel", "bloom": "BloomModel",
-    "falcon": "FalconModel", "bert": "BertModel", "roberta": "RobertaModel",
-    "distilbert": "DistilBertModel", "t5": "T5Model",
-}
-# the families traits and their peers added (AutoModel's class of each; checked in the tests)
-BASE_CLASSES.update({
-    "albert": "AlbertModel", "apertus": "ApertusModel", "arcee": "ArceeModel", "bart": "BartModel",
-    "biogpt": "BioGptModel", "bitnet": "BitNetModel", "blenderbot": "BlenderbotModel",
-    "blenderbot-small": "BlenderbotSmallModel", "camembert": "CamembertModel", "clip": "CLIPModel",
-    "clip_text_model": "CLIPTextModel", "clip_vision_model": "CLIPVisionModel",
-    "codegen": "CodeGenModel", "cohere": "CohereModel", "cohere2": "Cohere2Model",
-    "cwm": "CwmModel", "data2vec-text": "Data2VecTextModel", "deberta-v2": "DebertaV2Model",
-    "dinov2": "Dinov2Model", "dots1": "Dots1Model", "electra": "ElectraModel",
-    "ernie": "ErnieModel", "ernie4_5": "Ernie4_5Model", "exaone": "LlamaModel",
-    "exaone4": "Exaone4Model", "exaone_moe": "ExaoneMoeModel", "falcon_mamba": "FalconMambaModel",
-    "gemma3": "Gemma3Model", "glm": "GlmModel", "glm4": "Glm4Model", "glm4_moe": "Glm4MoeModel",
-    "glm4_moe_lite": "Glm4MoeLiteModel", "gpt_bigcode": "GPTBigCodeModel", "gpt_neo": "GPTNeoModel",
-    "gpt_oss": "GptOssModel", "granite": "GraniteModel", "granite_swa": "GraniteSWAModel",
-    "granitemoe": "GraniteMoeModel", "granitemoe_swa": "GraniteMoeSWAModel",
-    "granitemoeshared": "GraniteMoeSharedModel", "helium": "HeliumModel", "hubert": "HubertModel",
-    "hunyuan_v1_dense": "HunYuanDenseV1Model", "hunyuan_v1_moe": "HunYuanMoEV1Model",
-    "hyperclovax": "HyperCLOVAXModel", "internlm3": "LlamaModel", "iquestcoder": "LlamaModel",
-    "jamba": "JambaModel", "llama4_text": "Llama4TextModel", "llava": "LlavaModel",
-    "m2m_100": "M2M100Model", "mamba": "MambaModel", "mamba2": "Mamba2Model",
-    "marian": "MarianModel", "mbart": "MBartModel", "megatron-bert": "MegatronBertModel",
-    "mellum": "MellumModel", "minimax_m2": "MiniMaxM2Model", "ministral": "MinistralModel",
-    "ministral3": "Ministral3Model", "mistral3": "Mistral3Model", "modernbert": "ModernBertModel",
-    "mpnet": "MPNetModel", "mpt": "MptModel", "nemotron": "NemotronModel", "olmo3": "Olmo3Model",
-    "olmoe": "OlmoeModel", "openai-gpt": "OpenAIGPTModel", "pegasus": "PegasusModel",
-    "phimoe": "PhimoeModel", "plbart": "PLBartModel", "qwen2_5_vl": "Qwen2_5_VLModel",
-    "qwen2_vl": "Qwen2VLModel", "roberta-prelayernorm": "RobertaPreLayerNormModel",
-    "seed_oss": "SeedOssModel", "siglip": "SiglipModel", "siglip_text_model": "SiglipTextModel",
-    "siglip_vision_model": "SiglipVisionModel", "smollm3": "SmolLM3Model",
-    "solar_open": "SolarOpenModel", "stablelm": "StableLmModel", "vaultgemma": "VaultGemmaModel",
-    "vit": "ViTModel", "wav2vec2": "Wav2Vec2Model", "whisper": "WhisperModel", "xglm": "XGLMModel",
-    "xlm-roberta": "XLMRobertaModel", "xlm-roberta-xl": "XLMRobertaXLModel", "youtu": "YoutuModel",
-})
 MULTIMODAL_KEYS = ("text_config", "vision_config", "audio_config")
 
 
 def base_class(model_type: str) -> str | None:
-    """AutoModel's class for a native family: its registration's, else the table's."""
+    """AutoModel's class for a native family, as its registration names it."""
     family = families().get(model_type)
-    return (family.base_class if family else None) or BASE_CLASSES.get(model_type)
+    return family.base_class if family else None
+
+
+def model_type_of(arch: str) -> str | None:
+    """The native family whose class arch is, for a config without a model_type: the family
+    that names the class itself (Gemma3ForCausalLM: gemma3_text), else the one whose class
+    prefix (from its base class: Albert for AlbertModel) starts arch, the longest first."""
+    named = [f.model_type for f in families().values() if arch in f.classes()]
+    if len(named) == 1:
+        return named[0]
+    prefixes = {f.class_prefix: f.model_type for f in families().values() if f.class_prefix}
+    for prefix in sorted(prefixes, key=len, reverse=True):
+        if arch.startswith(prefix) and arch[len(prefix):len(prefix) + 1].isupper():
+            return prefixes[prefix]
+    return None
 
 
 def _model_type(data: dict[str, Any], arch: str | None, where: str) -> str:
@@ -104,13 +58,15 @@ def _model_type(data: dict[str, Any], arch: str | None, where: str) -> str:
     if isinstance(model_type, str):
         if any(isinstance(data.get(k), dict) for k in MULTIMODAL_KEYS):
             return model_type  # gemma3 with a text_config is the multimodal model, not its text
-        return LEGACY_TYPES.get(model_type, model_type)
-    if arch:
-        for prefix in sorted(CLASS_PREFIXES, key=len, reverse=True):
-            if arch.startswith(prefix) and arch[len(prefix):len(prefix) + 1].isupper():
-                return CLASS_PREFIXES[prefix]
-    raise SpecError(f"{where}: missing 'model_type' (such as 'llama'), and no architecture "
-                    f"class to tell it from; supported: {', '.join(sorted(families()))}")
+        legacy = {old: f.model_type for f in families().values() for old in f.legacy_types}
+        return legacy.get(model_type, model_type)
+    derived = model_type_of(arch) if arch else None
+    if derived:
+        return derived
+    told = f"and its class {arch} is no native family's" if arch else \
+        "and no architecture class to tell it from"
+    raise SpecError(f"{where}: missing 'model_type' (such as 'llama'), {told}; supported: "
+                    f"{', '.join(sorted(families()))}")
 
 
 def looks_like_config(data: Any) -> bool:
@@ -144,24 +100,36 @@ def count_config(data: Any, where: str = "config.json", base: bool = False,
         return _fallback(data, model_type, arch, where, base, why, fallback)
     name = str(data.get("_name_or_path") or arch or model_type)
     config = Config(data, model_type, family.defaults, family.aliases, where)
-    if arch is None:
-        base = True  # no class named: the base model of the model_type, as AutoModel builds
-    elif not base and not arch.endswith(TASK_HEADS) and arch != base_class(model_type):
-        from .heads import build_head, head_of, labels
+    head = family.head(arch) if arch and not base else None
+    if arch is None or arch == family.base_class:
+        base = True  # no class named: the base model of the model_type, as AutoModel builds it
+    elif head is not None:
+        from .heads import WITH_LM_HEAD, build_head, labels
 
-        if head_of(model_type, arch) is None:
-            return _fallback(data, model_type, arch, where, base,
-                             f"{arch} is not a class nnsize builds for {model_type} (it builds "
-                             f"the base model, the language-model classes and the task heads "
-                             f"of the classes transformers has; --base counts the base model)",
-                             fallback)
-        lm = family.build(model_type, config, name, False) \
-            if arch.endswith("DoubleHeadsModel") else None
+        lm = family.build(model_type, config, name, False) if head[1] in WITH_LM_HEAD else None
         return build_head(model_type, config, family.build(model_type, config, name, True),
-                          arch, labels(data, where), lm).report()
-    elif arch == base_class(model_type):
-        base = True
+                          arch, labels(config), lm).report()
+    elif not base and not family.is_lm_class(arch):
+        why = _not_built(family, arch)
+        try:
+            return _fallback(data, model_type, arch, where, base, why, fallback)
+        except SpecError as e:  # transformers could not build it either: say what nnsize knows
+            if why in str(e):
+                raise
+            raise SpecError(f"{e}; {why}") from e
     return family.build(model_type, config, name, base).report()
+
+
+def _not_built(family: Family, arch: str) -> str:
+    """Why arch is not counted natively under family, and what to do."""
+    owner = model_type_of(arch)
+    if owner and owner != family.model_type and owner in families():
+        return (f"{arch} is a {owner} class, but the config says model_type "
+                f"{shown(family.model_type)} (set model_type to {shown(owner)} to count it as "
+                f"{owner}, or name a {family.model_type} class in 'architectures')")
+    return (f"{arch} is not a class nnsize builds for {family.model_type} (it builds "
+            f"{', '.join(family.classes()) or 'its language-model class'}; --base counts the "
+            f"base model)")
 
 
 def _fallback(data: dict[str, Any], model_type: str, arch: str | None, where: str, base: bool,

@@ -11,7 +11,7 @@ from ..errors import SpecError
 from ..model import Tensor
 from .assembly import Assembly, Layer, linear, norm
 from .config import Config
-from .registry import register
+from .registry import CTC, SEQ, register
 
 
 def _sizes(c: Config, key: str) -> list[int]:
@@ -38,8 +38,12 @@ WAV2VEC2 = {"conv_dim": [512] * 7, "conv_stride": [5, 2, 2, 2, 2, 2, 2],
             "vocab_size": 32, "classifier_proj_size": 256, "use_weighted_layer_sum": False}
 
 
-@register("wav2vec2", {**WAV2VEC2, "add_adapter": False}, causal=False)
-@register("hubert", {**WAV2VEC2, "feat_proj_layer_norm": True}, causal=False)
+@register("wav2vec2", {**WAV2VEC2, "add_adapter": False}, causal=False,
+          base_class="Wav2Vec2Model",
+          heads={CTC: ("wav2vec2", "ctc"), SEQ: ("wav2vec2", "projected classifier")})
+@register("hubert", {**WAV2VEC2, "feat_proj_layer_norm": True}, causal=False,
+          base_class="HubertModel",
+          heads={CTC: ("hubert", "ctc"), SEQ: ("hubert", "projected classifier")})
 def wav2vec2(family: str, c: Config, name: str, base: bool) -> Assembly:
     """HuBERT keeps wav2vec 2.0's layout; its projection's norm is optional
     (feat_proj_layer_norm), and it has no adapter."""

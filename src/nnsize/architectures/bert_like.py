@@ -15,7 +15,8 @@ from typing import Any
 from ..model import Tensor
 from .assembly import Assembly, Layer, check_runs, embedding, linear, norm
 from .config import Config
-from .registry import register
+from .heads import encoder_heads
+from .registry import MC, NSP, PRETRAINING, register
 
 BERT_ATTENTION = ("attention.self.query", "attention.self.key", "attention.self.value",
                   "attention.output.dense")
@@ -128,11 +129,30 @@ LAYOUTS: dict[str, tuple[Layout, dict[str, Any]]] = {
 }
 
 
+_BERT_PRETRAINING = {PRETRAINING: "pretraining", NSP: "next sentence"}
+# AutoModel's class of each family, and its task heads: the sequence classifier's kind (on BERT's
+# pooler, or RoBERTa's dense layer), and the heads beyond the four every one has
+CLASSES: dict[str, tuple[str, str, dict[str, str]]] = {
+    "xlm-roberta": ("XLMRobertaModel", "dense classifier", {}),
+    "camembert": ("CamembertModel", "dense classifier", {}),
+    "data2vec-text": ("Data2VecTextModel", "dense classifier", {}),
+    "ernie": ("ErnieModel", "pooled classifier", _BERT_PRETRAINING),
+    "roberta-prelayernorm": ("RobertaPreLayerNormModel", "dense classifier", {}),
+    "xlm-roberta-xl": ("XLMRobertaXLModel", "dense classifier", {}),
+    "megatron-bert": ("MegatronBertModel", "pooled classifier", _BERT_PRETRAINING),
+    "electra": ("ElectraModel", "dense classifier", {MC: "summary choice",
+                                                     PRETRAINING: "discriminator"}),
+    "mpnet": ("MPNetModel", "dense classifier", {}),
+}
+
+
 def _register(model_type: str, lay: Layout, defaults: dict[str, Any]) -> None:
     def build(family: str, c: Config, name: str, base: bool) -> Assembly:
         return build_layout(lay, c, name, base)
 
-    register(model_type, defaults, causal=False)(build)
+    base_class, seq, more = CLASSES[model_type]
+    heads = {**encoder_heads(lay.prefix, seq), **{k: (lay.prefix, v) for k, v in more.items()}}
+    register(model_type, defaults, causal=False, base_class=base_class, heads=heads)(build)
 
 
 for _type, (_layout, _defaults) in LAYOUTS.items():
@@ -141,7 +161,9 @@ for _type, (_layout, _defaults) in LAYOUTS.items():
 
 @register("albert", {"vocab_size": 30000, "embedding_size": 128, "num_hidden_groups": 1,
                      "inner_group_num": 1, "max_position_embeddings": 512,
-                     "type_vocab_size": 2, "tie_word_embeddings": True}, causal=False)
+                     "type_vocab_size": 2, "tie_word_embeddings": True}, causal=False,
+          base_class="AlbertModel", heads={**encoder_heads("albert", "pooled classifier"),
+                                           PRETRAINING: ("albert", "sentence order")})
 def albert(family: str, c: Config, name: str, base: bool) -> Assembly:
     """ALBERT: narrow embeddings mapped up to hidden, and num_hidden_groups groups of
     inner_group_num layers, shared across all num_hidden_layers passes (counted once)."""
@@ -186,7 +208,9 @@ def albert(family: str, c: Config, name: str, base: bool) -> Assembly:
                          # read with getattr and these fallbacks, not config fields
                          "position_buckets": -1, "share_att_key": False,
                          "norm_rel_ebd": "none", "conv_kernel_size": 0, "conv_groups": 1},
-          causal=False)
+          causal=False,
+          base_class="DebertaV2Model",
+          heads=encoder_heads("deberta", "context pooler", "context pooler choice"))
 def deberta_v2(family: str, c: Config, name: str, base: bool) -> Assembly:
     """DeBERTa-v2/v3: disentangled attention over a table of relative position embeddings."""
     h, v, inter = c.int("hidden_size"), c.int("vocab_size"), c.int("intermediate_size")
@@ -257,7 +281,10 @@ def deberta_v2(family: str, c: Config, name: str, base: bool) -> Assembly:
 
 @register("modernbert", {"vocab_size": 50368, "norm_bias": False, "attention_bias": False,
                          "mlp_bias": False, "decoder_bias": True, "classifier_bias": False,
-                         "tie_word_embeddings": True}, causal=False)
+                         "tie_word_embeddings": True}, causal=False,
+          base_class="ModernBertModel",
+          heads=encoder_heads("model", "prediction head", "prediction head choice",
+                              "prediction head", "prediction head"))
 def modernbert(family: str, c: Config, name: str, base: bool) -> Assembly:
     """ModernBERT: fused qkv, a gated MLP (Wi holds both halves), pre-norms; layer 0 has no
     attention norm (the embeddings' norm serves)."""

@@ -20,7 +20,8 @@ from ..errors import SpecError, shown
 from ..model import AttentionLayer, Decoder, Layers, Tensor
 from .assembly import MAX_RUNS, Assembly, Layer, check_runs, embedding, linear, norm
 from .config import MISSING, Config
-from .registry import register
+from .heads import decoder_heads
+from .registry import QA, SEQ, TOKEN, Head, register
 from .traits import Flag, Moe, Traits
 
 COMMON = {"tie_word_embeddings": False, "attention_bias": False, "mlp_bias": False}
@@ -107,6 +108,31 @@ TRAITS: dict[str, Traits] = {
         experts="n_routed_experts", layers="first_k_dense", shared_count="n_shared_experts",
         score_bias="gate.e_score_correction_bias")),
 }
+
+
+_ALL = decoder_heads(SEQ, TOKEN, QA)  # QuestionAnswering under 'model'
+_ALL_QA_TRANSFORMER = decoder_heads(SEQ, TOKEN, QA, qa="transformer")
+# AutoModel's class of each family, and the task-head classes transformers has for it
+CLASSES: dict[str, tuple[str, dict[str, Head]]] = {
+    "llama": ("LlamaModel", _ALL_QA_TRANSFORMER), "mistral": ("MistralModel", _ALL),
+    "mixtral": ("MixtralModel", _ALL), "qwen2": ("Qwen2Model", _ALL_QA_TRANSFORMER),
+    "qwen2_moe": ("Qwen2MoeModel", _ALL), "qwen3": ("Qwen3Model", _ALL_QA_TRANSFORMER),
+    "qwen3_moe": ("Qwen3MoeModel", _ALL_QA_TRANSFORMER),
+    "gemma": ("GemmaModel", decoder_heads(SEQ, TOKEN)),
+    "gemma2": ("Gemma2Model", decoder_heads(SEQ, TOKEN)),
+    "gemma3_text": ("Gemma3TextModel", decoder_heads(SEQ)),
+    "olmo": ("OlmoModel", decoder_heads(SEQ)), "olmo2": ("Olmo2Model", decoder_heads(SEQ)),
+    "starcoder2": ("Starcoder2Model", decoder_heads(SEQ, TOKEN)),
+    "phi": ("PhiModel", decoder_heads(SEQ, TOKEN)),
+    "phi3": ("Phi3Model", decoder_heads(SEQ, TOKEN)),
+    "deepseek_v2": ("DeepseekV2Model", decoder_heads(SEQ)),
+    "deepseek_v3": ("DeepseekV3Model", decoder_heads(SEQ, TOKEN)),
+}
+
+# Gemma 3's text model: its causal LM is Gemma3ForCausalLM, and its first configs said gemma3
+# (without a text_config: that is the multimodal model)
+MORE: dict[str, dict[str, Any]] = {
+    "gemma3_text": {"lm_class": "Gemma3ForCausalLM", "legacy_types": ("gemma3",)}}
 
 
 class Dims:
@@ -488,13 +514,18 @@ def build_traits(t: Traits, c: Config, name: str, base: bool) -> Assembly:
 
 
 def register_traits(model_type: str, traits: Traits, defaults: dict[str, Any],
-                    aliases: dict[str, str] | None = None, base_class: str | None = None) -> None:
-    """Register a Llama-shaped family: its traits, its config class's defaults and aliases."""
+                    aliases: dict[str, str] | None = None, base_class: str | None = None,
+                    heads: dict[str, Head] | None = None, prefix: str | None = None,
+                    lm_class: str | None = None, legacy_types: tuple[str, ...] = ()) -> None:
+    """Register a Llama-shaped family: its traits, its config class's defaults and aliases,
+    AutoModel's class and the task heads transformers has for it (registry.register)."""
     def build(family: str, c: Config, name: str, base: bool) -> Assembly:
         return build_traits(traits, c, name, base)
 
-    register(model_type, defaults, causal=True, aliases=aliases, base_class=base_class)(build)
+    register(model_type, defaults, causal=True, aliases=aliases, base_class=base_class,
+             heads=heads, prefix=prefix, lm_class=lm_class, legacy_types=legacy_types)(build)
 
 
 for _family in DEFAULTS:
-    register_traits(_family, TRAITS[_family], DEFAULTS[_family], ALIASES.get(_family))
+    register_traits(_family, TRAITS[_family], DEFAULTS[_family], ALIASES.get(_family),
+                    *CLASSES[_family], **MORE.get(_family, {}))

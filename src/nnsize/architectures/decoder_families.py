@@ -10,6 +10,8 @@ from dataclasses import replace
 from typing import Any
 
 from .decoder import register_traits
+from .heads import decoder_heads
+from .registry import QA, SEQ, TOKEN, Head
 from .traits import Moe, Traits
 
 _PLAIN = Traits(qkv_bias=False, o_bias=False)  # no biases anywhere, whatever the config says
@@ -222,5 +224,42 @@ ALIASES: dict[str, dict[str, str]] = {
     "glm4_moe_lite": {"num_local_experts": "n_routed_experts", "head_dim": "qk_rope_head_dim"},
 }
 
+_SEQ, _SEQ_TOKEN = decoder_heads(SEQ), decoder_heads(SEQ, TOKEN)
+_ALL_QA_TRANSFORMER = decoder_heads(SEQ, TOKEN, QA, qa="transformer")
+# AutoModel's class of each family and the task-head classes transformers has for it; the
+# classes' names start with the base class's ('Arcee' for ArceeModel), but for the families
+# transformers builds with Llama's classes, whose own (remote-code) names are given
+CLASSES: dict[str, tuple[str, dict[str, Head]]] = {
+    "apertus": ("ApertusModel", decoder_heads(TOKEN)), "arcee": ("ArceeModel", _ALL_QA_TRANSFORMER),
+    "bitnet": ("BitNetModel", {}), "cohere": ("CohereModel", {}), "cohere2": ("Cohere2Model", {}),
+    "cwm": ("CwmModel", {}), "dots1": ("Dots1Model", {}), "ernie4_5": ("Ernie4_5Model", {}),
+    "exaone": ("LlamaModel", {}), "exaone4": ("Exaone4Model", _ALL_QA_TRANSFORMER),
+    "exaone_moe": ("ExaoneMoeModel", {}), "glm": ("GlmModel", _SEQ_TOKEN),
+    "glm4": ("Glm4Model", _SEQ_TOKEN), "glm4_moe": ("Glm4MoeModel", {}),
+    "glm4_moe_lite": ("Glm4MoeLiteModel", {}), "gpt_oss": ("GptOssModel", _SEQ_TOKEN),
+    "granite": ("GraniteModel", {}), "granite_swa": ("GraniteSWAModel", {}),
+    "granitemoe": ("GraniteMoeModel", {}), "granitemoe_swa": ("GraniteMoeSWAModel", {}),
+    "granitemoeshared": ("GraniteMoeSharedModel", {}), "helium": ("HeliumModel", _SEQ_TOKEN),
+    "hunyuan_v1_dense": ("HunYuanDenseV1Model", _SEQ),
+    "hunyuan_v1_moe": ("HunYuanMoEV1Model", _SEQ),
+    "hyperclovax": ("HyperCLOVAXModel", {}), "internlm3": ("LlamaModel", {}),
+    "iquestcoder": ("LlamaModel", {}), "llama4_text": ("Llama4TextModel", {}),
+    "mellum": ("MellumModel", {}), "minimax_m2": ("MiniMaxM2Model", {}),
+    "ministral": ("MinistralModel", _ALL_QA_TRANSFORMER),
+    "ministral3": ("Ministral3Model", decoder_heads(SEQ, TOKEN, QA)),
+    "nemotron": ("NemotronModel", _ALL_QA_TRANSFORMER), "olmo3": ("Olmo3Model", _SEQ),
+    "olmoe": ("OlmoeModel", {}), "phimoe": ("PhimoeModel", _SEQ),
+    "seed_oss": ("SeedOssModel", _ALL_QA_TRANSFORMER),
+    "smollm3": ("SmolLM3Model", _ALL_QA_TRANSFORMER), "solar_open": ("SolarOpenModel", {}),
+    "stablelm": ("StableLmModel", _SEQ_TOKEN), "vaultgemma": ("VaultGemmaModel", {}),
+    "youtu": ("YoutuModel", {}),
+}
+# the class-name prefix of the families that transformers builds with Llama's classes (their
+# configs name their remote-code classes: ExaoneForCausalLM), and Llama 4's causal LM
+MORE: dict[str, dict[str, Any]] = {
+    "exaone": {"prefix": "Exaone"}, "internlm3": {"prefix": "InternLM3"},
+    "iquestcoder": {"prefix": "IQuestCoder"}, "llama4_text": {"lm_class": "Llama4ForCausalLM"}}
+
 for _family, _traits in TRAITS.items():
-    register_traits(_family, _traits, DEFAULTS.get(_family, {}), ALIASES.get(_family))
+    register_traits(_family, _traits, DEFAULTS.get(_family, {}), ALIASES.get(_family),
+                    *CLASSES[_family], **MORE.get(_family, {}))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from ..model import Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
-from .registry import register
+from .heads import encoder_heads
+from .registry import NSP, PRETRAINING, register
 
 
 def _bert_like(family: str, c: Config, name: str, base: bool) -> Assembly:
@@ -49,14 +50,19 @@ def _bert_like(family: str, c: Config, name: str, base: bool) -> Assembly:
 
 ENCODER = {"vocab_size": 30522, "max_position_embeddings": 512, "type_vocab_size": 2,
            "tie_word_embeddings": True}
-register("bert", ENCODER, causal=False)(_bert_like)
-register("roberta", {**ENCODER, "vocab_size": 50265}, causal=False)(_bert_like)
+register("bert", ENCODER, causal=False, base_class="BertModel",
+         heads={**encoder_heads("bert", "pooled classifier"),
+                PRETRAINING: ("bert", "pretraining"), NSP: ("bert", "next sentence")})(_bert_like)
+register("roberta", {**ENCODER, "vocab_size": 50265}, causal=False, base_class="RobertaModel",
+         heads=encoder_heads("roberta", "dense classifier"))(_bert_like)
 
 
 @register("distilbert", {"vocab_size": 30522, "max_position_embeddings": 512,
                          "tie_word_embeddings": True}, causal=False,
           aliases={"dim": "hidden_size", "n_layers": "num_hidden_layers", "n_heads":
-                   "num_attention_heads", "hidden_dim": "intermediate_size"})
+                   "num_attention_heads", "hidden_dim": "intermediate_size"},
+          base_class="DistilBertModel", heads=encoder_heads("distilbert", "pre-classifier",
+                                                            "pre-classifier choice"))
 def distilbert(family: str, c: Config, name: str, base: bool) -> Assembly:
     h, v, inter = c.int("hidden_size"), c.int("vocab_size"), c.int("intermediate_size")
     p = "" if base else "distilbert."

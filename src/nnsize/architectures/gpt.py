@@ -5,7 +5,13 @@ from __future__ import annotations
 from ..model import AttentionLayer, Decoder, Layers, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
-from .registry import register
+from .heads import decoder_heads
+from .registry import QA, SEQ, TOKEN, Head, register
+
+
+def gpt_heads(*suffixes: str, model: str = "transformer") -> dict[str, Head]:
+    """The GPT families' task heads: a score, a biased classifier for tokens, 2 qa_outputs."""
+    return decoder_heads(*suffixes, model=model, token="classifier")
 
 
 def _mha(hidden: int, inter: int, vocab: int, layers: int, heads: int, kv: int | None = None,
@@ -37,7 +43,9 @@ def lm_head(a: Assembly, c: Config, vocab: int, hidden: int, tied_to: str,
 
 
 @register("gpt2", {"vocab_size": 50257, "max_position_embeddings": 1024, "n_inner": None,
-                   "tie_word_embeddings": True}, aliases=GPT2_NAMES)
+                   "tie_word_embeddings": True}, aliases=GPT2_NAMES,
+          base_class="GPT2Model", heads={**gpt_heads(SEQ, TOKEN, QA),
+                                              "DoubleHeadsModel": ("transformer", "double heads")})
 def gpt2(family: str, c: Config, name: str, base: bool) -> Assembly:
     h, v = c.int("hidden_size"), c.int("vocab_size")
     inner = c.int("n_inner", None) or 4 * h
@@ -61,7 +69,8 @@ def gpt2(family: str, c: Config, name: str, base: bool) -> Assembly:
 
 
 @register("gpt_neox", {"vocab_size": 50432, "tie_word_embeddings": False,
-                       "attention_bias": True})
+                       "attention_bias": True},
+          base_class="GPTNeoXModel", heads=gpt_heads(SEQ, TOKEN, QA, model="gpt_neox"))
 def gpt_neox(family: str, c: Config, name: str, base: bool) -> Assembly:
     h, v, inter = c.int("hidden_size"), c.int("vocab_size"), c.int("intermediate_size")
     bias = c.bool("attention_bias")
@@ -86,7 +95,8 @@ def gpt_neox(family: str, c: Config, name: str, base: bool) -> Assembly:
 
 
 @register("gptj", {"vocab_size": 50400, "n_inner": None, "tie_word_embeddings": False},
-          aliases=GPT2_NAMES)
+          aliases=GPT2_NAMES,
+          base_class="GPTJModel", heads=gpt_heads(SEQ, QA))
 def gptj(family: str, c: Config, name: str, base: bool) -> Assembly:
     h, v = c.int("hidden_size"), c.int("vocab_size")
     inner = c.int("n_inner", None) or 4 * h
@@ -111,7 +121,8 @@ def gptj(family: str, c: Config, name: str, base: bool) -> Assembly:
 @register("opt", {"vocab_size": 50272, "max_position_embeddings": 2048,
                   "do_layer_norm_before": True, "_remove_final_layer_norm": False,
                   "enable_bias": True, "layer_norm_elementwise_affine": True,
-                  "tie_word_embeddings": True})
+                  "tie_word_embeddings": True},
+          base_class="OPTModel", heads=decoder_heads(SEQ, QA))
 def opt(family: str, c: Config, name: str, base: bool) -> Assembly:
     h, v, ffn = c.int("hidden_size"), c.int("vocab_size"), c.int("ffn_dim")
     proj = c.int("word_embed_proj_dim", h)
@@ -147,7 +158,8 @@ def opt(family: str, c: Config, name: str, base: bool) -> Assembly:
 
 @register("bloom", {"vocab_size": 250880, "hidden_size": 64, "tie_word_embeddings": True},
           aliases={"n_embed": "hidden_size", "n_layer": "num_hidden_layers",
-                   "n_head": "num_attention_heads"})
+                   "n_head": "num_attention_heads"},
+          base_class="BloomModel", heads=gpt_heads(SEQ, TOKEN, QA))
 def bloom(family: str, c: Config, name: str, base: bool) -> Assembly:
     h, v = c.int("hidden_size"), c.int("vocab_size")
     p = "" if base else "transformer."
@@ -174,8 +186,10 @@ def bloom(family: str, c: Config, name: str, base: bool) -> Assembly:
 @register("falcon", {"vocab_size": 65024, "num_ln_in_parallel_attn": None,
                      "new_decoder_architecture": False, "multi_query": True,
                      "parallel_attn": True, "bias": False, "tie_word_embeddings": True},
+          legacy_types=("RefinedWeb", "RefinedWebModel"),  # its first, remote-code configs
           aliases={"n_embed": "hidden_size", "n_layer": "num_hidden_layers",
-                   "n_head": "num_attention_heads", "n_head_kv": "num_kv_heads"})
+                   "n_head": "num_attention_heads", "n_head_kv": "num_kv_heads"},
+          base_class="FalconModel", heads=gpt_heads(SEQ, TOKEN, QA))
 def falcon(family: str, c: Config, name: str, base: bool) -> Assembly:
     h, v, heads = c.int("hidden_size"), c.int("vocab_size"), c.int("num_attention_heads")
     head_dim, bias = h // heads, c.bool("bias")

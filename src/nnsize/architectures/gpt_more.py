@@ -6,8 +6,8 @@ from __future__ import annotations
 from ..model import AttentionLayer, Decoder, Layers
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
-from .gpt import GPT2_NAMES, conv1d, lm_head
-from .registry import register
+from .gpt import GPT2_NAMES, conv1d, gpt_heads, lm_head
+from .registry import QA, SEQ, TOKEN, register
 from .seq2seq import stack_layer
 
 Windows = tuple[tuple[tuple[int | None, ...], int], ...]  # runs: (a block of windows, repeats)
@@ -25,7 +25,8 @@ def _decoder(h: int, inter: int, v: int, heads: int, kv: int, layers: int,
 
 @register("gpt_bigcode", {"vocab_size": 50257, "max_position_embeddings": 1024, "n_inner": None,
                           "multi_query": True, "tie_word_embeddings": True},
-          aliases=GPT2_NAMES)
+          aliases=GPT2_NAMES,
+          base_class="GPTBigCodeModel", heads=gpt_heads(SEQ, TOKEN))
 def gpt_bigcode(family: str, c: Config, name: str, base: bool) -> Assembly:
     """GPT-2's layout with nn.Linear (not Conv1D) and multi-query attention: one key and one
     value head, so c_attn is hidden + 2 x head_dim wide."""
@@ -79,7 +80,8 @@ def _neo_windows(c: Config, layers: int) -> Windows:
 @register("gpt_neo", {"vocab_size": 50257, "max_position_embeddings": 2048,
                       "attention_types": None, "intermediate_size": None,
                       "window_size": 256, "tie_word_embeddings": True},
-          aliases={"num_attention_heads": "num_heads", "num_hidden_layers": "num_layers"})
+          aliases={"num_attention_heads": "num_heads", "num_hidden_layers": "num_layers"},
+          base_class="GPTNeoModel", heads=gpt_heads(SEQ, TOKEN, QA))
 def gpt_neo(family: str, c: Config, name: str, base: bool) -> Assembly:
     h, v, heads = c.int("hidden_size"), c.int("vocab_size"), c.int("num_heads")
     inner = c.int("intermediate_size", None) or 4 * h
@@ -102,7 +104,8 @@ def gpt_neo(family: str, c: Config, name: str, base: bool) -> Assembly:
 
 
 @register("codegen", {"vocab_size": 50400, "n_inner": None, "tie_word_embeddings": False},
-          aliases=GPT2_NAMES)
+          aliases=GPT2_NAMES,
+          base_class="CodeGenModel")
 def codegen(family: str, c: Config, name: str, base: bool) -> Assembly:
     """CodeGen: GPT-J's parallel block with one fused qkv_proj; a biased LM head."""
     h, v, heads = c.int("hidden_size"), c.int("vocab_size"), c.int("num_attention_heads")
@@ -123,7 +126,8 @@ def codegen(family: str, c: Config, name: str, base: bool) -> Assembly:
 
 
 @register("openai-gpt", {"vocab_size": 40478, "max_position_embeddings": 512,
-                         "tie_word_embeddings": True}, aliases=GPT2_NAMES)
+                         "tie_word_embeddings": True}, aliases=GPT2_NAMES,
+          base_class="OpenAIGPTModel", heads=gpt_heads(SEQ))
 def openai_gpt(family: str, c: Config, name: str, base: bool) -> Assembly:
     """The first GPT: post-norm blocks of Conv1D layers, no final norm."""
     h, v, heads = c.int("hidden_size"), c.int("vocab_size"), c.int("num_attention_heads")
@@ -154,7 +158,8 @@ def _fairseq_decoder(a: Assembly, c: Config, p: str, h: int, ffn: int,
 @register("xglm", {"vocab_size": 256008, "max_position_embeddings": 2048,
                    "tie_word_embeddings": True},
           aliases={"num_attention_heads": "attention_heads", "hidden_size": "d_model",
-                   "num_hidden_layers": "num_layers"})
+                   "num_hidden_layers": "num_layers"},
+          base_class="XGLMModel")
 def xglm(family: str, c: Config, name: str, base: bool) -> Assembly:
     """XGLM: sinusoidal positions (computed, no parameters), pre-norm fairseq layers."""
     h, v, ffn = c.int("d_model"), c.int("vocab_size"), c.int("ffn_dim")
@@ -170,7 +175,8 @@ def xglm(family: str, c: Config, name: str, base: bool) -> Assembly:
 
 
 @register("biogpt", {"vocab_size": 42384, "max_position_embeddings": 1024,
-                     "tie_word_embeddings": True})
+                     "tie_word_embeddings": True},
+          base_class="BioGptModel", heads=gpt_heads(SEQ, TOKEN, model="biogpt"))
 def biogpt(family: str, c: Config, name: str, base: bool) -> Assembly:
     """BioGPT: learned positions with BART's offset of 2 rows."""
     h, v, ffn = c.int("hidden_size"), c.int("vocab_size"), c.int("intermediate_size")
@@ -189,7 +195,8 @@ def biogpt(family: str, c: Config, name: str, base: bool) -> Assembly:
 
 @register("mpt", {"vocab_size": 50368, "tie_word_embeddings": True},
           aliases={"num_attention_heads": "n_heads", "hidden_size": "d_model",
-                   "num_hidden_layers": "n_layers"})
+                   "num_hidden_layers": "n_layers"},
+          base_class="MptModel", heads=gpt_heads(SEQ, TOKEN, QA))
 def mpt(family: str, c: Config, name: str, base: bool) -> Assembly:
     """MPT as transformers builds it: no biases, ALiBi (no position table), a 4x MLP (whatever
     expansion_ratio says)."""

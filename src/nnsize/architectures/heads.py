@@ -12,119 +12,68 @@
     T5ForTokenClassification       T5EncoderModel under 'transformer', classifier (labels x hidden)
     T5ForQuestionAnswering         T5Model at the top, qa_outputs: labels x hidden, biased
     GPT2DoubleHeadsModel           GPT-2's LM head and multiple_choice_head.summary (1 x hidden)
+    ...ForPreTraining              BERT's: the pooled base model, its masked-LM head and
+                                   cls.seq_relationship (2 x hidden; ...ForNextSentencePrediction
+                                   that alone); ALBERT's sop_classifier (labels x hidden);
+                                   ELECTRA's discriminator (hidden x hidden, then 1 x hidden)
+    ...ForCausalLM of BART-shaped  the decoder alone (model.decoder, its own embed_tokens) and
+    encoder-decoders and Whisper   lm_head (proj_out), tied to the decoder's embed_tokens
 
 The base model sits under an attribute whose name varies by class (LlamaForSequenceClassification
-keeps it in 'model', LlamaForQuestionAnswering in 'transformer'): the table below says which, for
-each class transformers has (tests build every one and compare).  labels: the config's
-num_labels, else the size of its id2label, else 2, as transformers' config class reads them.
+keeps it in 'model', LlamaForQuestionAnswering in 'transformer'): each family's registration says
+which, for each class transformers has (heads=..., built with decoder_heads / encoder_heads here;
+tests/architectures/test_classes.py walks transformers' auto mappings and compares every class).
+labels: the config's num_labels, else the size of its id2label, else the family's config-class
+default (BART's is 3), else 2, as transformers' config class reads them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
+from ..errors import SpecError
 from ..model import Row, Tensor
-from .assembly import Assembly, linear, norm
+from .assembly import Assembly, embedding, linear, norm
 from .config import Config
+from .registry import FAMILIES, MC, QA, SEQ, TOKEN, Head
 
-SEQ, TOKEN, QA, MC = ("ForSequenceClassification", "ForTokenClassification",
-                      "ForQuestionAnswering", "ForMultipleChoice")
-LLAMA_LIKE = ("llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma",
-              "gemma2", "gemma3_text", "olmo", "olmo2", "starcoder2", "phi", "phi3",
-              "deepseek_v2", "deepseek_v3")
-GPT_LIKE = {"gpt2": "transformer", "gpt_neox": "gpt_neox", "gptj": "transformer",
-            "opt": "model", "bloom": "transformer", "falcon": "transformer"}
-ENCODERS = ("bert", "roberta", "distilbert")
-
-# (family, class suffix) -> (attribute holding the base model, head kind)
-HEADS: dict[tuple[str, str], tuple[str, str]] = {}
-for _f in LLAMA_LIKE:
-    HEADS[(_f, SEQ)] = ("model", "score")
-for _f in ("llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma",
-           "gemma2", "starcoder2", "phi", "phi3", "deepseek_v3"):
-    HEADS[(_f, TOKEN)] = ("model", "biased score")
-for _f in ("llama", "qwen2", "qwen3", "qwen3_moe"):
-    HEADS[(_f, QA)] = ("transformer", "qa")
-for _f in ("mistral", "mixtral", "qwen2_moe"):
-    HEADS[(_f, QA)] = ("model", "qa")
-for _f, _p in GPT_LIKE.items():
-    HEADS[(_f, SEQ)] = (_p, "score")
-    HEADS[(_f, QA)] = (_p, "qa")
-    if _f in ("gpt2", "gpt_neox", "bloom", "falcon"):
-        HEADS[(_f, TOKEN)] = (_p, "classifier")
-for _f in ENCODERS:
-    HEADS[(_f, TOKEN)] = (_f, "classifier")
-    HEADS[(_f, QA)] = (_f, "qa per label")
-HEADS.update({("bert", SEQ): ("bert", "pooled classifier"),
-              ("roberta", SEQ): ("roberta", "dense classifier"),
-              ("distilbert", SEQ): ("distilbert", "pre-classifier"),
-              ("bert", MC): ("bert", "pooled choice"),
-              ("roberta", MC): ("roberta", "pooled choice"),
-              ("distilbert", MC): ("distilbert", "pre-classifier choice"),
-              ("t5", "EncoderModel"): ("", "encoder only"),
-              ("t5", SEQ): ("transformer", "classification head"),
-              ("t5", TOKEN): ("transformer", "encoder classifier"),
-              ("t5", QA): ("", "qa per label"),
-              ("gpt2", "DoubleHeadsModel"): ("transformer", "double heads")})
-# The families issue 14 added: BERT-shaped encoders (base model attribute, and whether the
-# sequence classifier sits on the pooler, as BERT's, or on a dense layer, as RoBERTa's)
-ENCODERS_MORE = {"xlm-roberta": ("roberta", "dense classifier"),
-                 "camembert": ("roberta", "dense classifier"),
-                 "data2vec-text": ("data2vec_text", "dense classifier"),
-                 "roberta-prelayernorm": ("roberta_prelayernorm", "dense classifier"),
-                 "xlm-roberta-xl": ("roberta", "dense classifier"),
-                 "mpnet": ("mpnet", "dense classifier"),
-                 "electra": ("electra", "dense classifier"),
-                 "ernie": ("ernie", "pooled classifier"),
-                 "megatron-bert": ("bert", "pooled classifier"),
-                 "albert": ("albert", "pooled classifier"),
-                 "deberta-v2": ("deberta", "context pooler"),
-                 "modernbert": ("model", "prediction head")}
-for _f, (_p, _k) in ENCODERS_MORE.items():
-    HEADS[(_f, SEQ)] = (_p, _k)
-    HEADS[(_f, TOKEN)] = (_p, "prediction head" if _f == "modernbert" else "classifier")
-    HEADS[(_f, QA)] = (_p, "prediction head" if _f == "modernbert" else "qa per label")
-    HEADS[(_f, MC)] = (_p, {"electra": "summary choice", "deberta-v2": "context pooler choice",
-                            "modernbert": "prediction head choice"}.get(_f, "pooled choice"))
-IMAGE, CTC, AUDIO = "ForImageClassification", "ForCTC", "ForAudioClassification"
-HEADS.update({("vit", IMAGE): ("vit", "classifier"),
-              ("dinov2", IMAGE): ("dinov2", "class and mean classifier"),
-              ("clip", IMAGE): ("", "vision classifier"),
-              ("siglip", IMAGE): ("", "vision classifier"),
-              ("wav2vec2", CTC): ("wav2vec2", "ctc"), ("hubert", CTC): ("hubert", "ctc"),
-              ("wav2vec2", SEQ): ("wav2vec2", "projected classifier"),
-              ("hubert", SEQ): ("hubert", "projected classifier"),
-              ("whisper", AUDIO): ("", "encoder projected classifier"),
-              ("bart", SEQ): ("model", "classification head"), ("bart", QA): ("model", "qa"),
-              ("mbart", SEQ): ("model", "classification head"), ("mbart", QA): ("model", "qa")})
-POOLED = ("pooled classifier", "pooled choice")
-CLASS_SUFFIXES = (SEQ, TOKEN, QA, MC, "EncoderModel", "DoubleHeadsModel", IMAGE, CTC, AUDIO)
+# the kinds that keep the base model's pooler, and those that keep the LM class's head as well
+POOLED = ("pooled classifier", "pooled choice", "pretraining", "next sentence",
+          "sentence order")
+WITH_LM_HEAD = ("double heads", "pretraining", "sentence order")
 
 
-def head_of(family: str, arch: str) -> tuple[str, str] | None:
+def decoder_heads(*suffixes: str, qa: str | None = None, model: str = "model",
+                  token: str = "biased score") -> dict[str, Head]:
+    """The task heads of a decoder family, by suffix (SEQ, TOKEN, QA): a score on the base model
+    under model (no bias), a token classifier (token: its kind), 2 qa_outputs under qa (else
+    model)."""
+    kinds = {SEQ: (model, "score"), TOKEN: (model, token), QA: (qa or model, "qa")}
+    return {s: kinds[s] for s in suffixes}
+
+
+def encoder_heads(model: str, seq: str, choice: str = "pooled choice",
+                  token: str = "classifier", qa: str = "qa per label") -> dict[str, Head]:
+    """The four task heads of an encoder family, the base model under model: seq, the sequence
+    classifier's kind ('pooled classifier' on BERT's pooler, 'dense classifier' RoBERTa's)."""
+    return {SEQ: (model, seq), TOKEN: (model, token), QA: (model, qa), MC: (model, choice)}
+
+
+def head_of(family: str, arch: str) -> Head | None:
     """(base model attribute, head kind) for a task-head class name, None if not one."""
-    for suffix in CLASS_SUFFIXES:
-        if arch.endswith(suffix):
-            return HEADS.get((family, suffix))
-    return None
+    return FAMILIES[family].head(arch) if family in FAMILIES else None
 
 
-def is_task_head(arch: str) -> bool:
-    return arch.endswith(CLASS_SUFFIXES)
-
-
-def labels(data: dict[str, Any], where: str) -> int:
-    """num_labels as transformers' config class reads it."""
-    from ..errors import SpecError
-
-    value = data.get("num_labels")
+def labels(c: Config) -> int:
+    """num_labels as transformers' config class reads it: the config's num_labels, else the size
+    of its id2label, else the family's config-class default (BART's 3), else 2."""
+    value = c.data.get("num_labels")
     if value is None:
-        id2label = data.get("id2label")
-        value = len(id2label) if isinstance(id2label, dict) else 2
+        id2label = c.data.get("id2label")
+        value = len(id2label) if isinstance(id2label, dict) else c.value("num_labels", 2)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 2**31:
-        raise SpecError(f"{where}: num_labels must be a positive whole number, got {value!r}")
+        raise SpecError(f"{c.where}: num_labels must be a positive whole number, got {value!r}")
     return value
 
 
@@ -139,10 +88,10 @@ def build_head(family: str, c: Config, base: Assembly, arch: str, n_labels: int,
     """The class arch: base (the base model's rows) under its attribute, then its head."""
     found = head_of(family, arch)
     if found is None:
-        from ..errors import SpecError
-
         raise SpecError(f"{arch}: not a task head nnsize builds for {family}")
     prefix, kind = found
+    if kind == "decoder lm":
+        return _decoder_lm(family, c, base, arch)
     pooled = kind in POOLED
     rows = [r for r in base.rows
             if pooled or not any(t.name.startswith("pooler.") for t in r.tensors)]
@@ -151,8 +100,6 @@ def build_head(family: str, c: Config, base: Assembly, arch: str, n_labels: int,
     if kind == "vision classifier":  # the vision tower alone, as CLIPVisionModel keeps it
         rows = [r for r in rows if all(t.name.startswith("vision_model.") for t in r.tensors)]
     if kind == "qa per label" and family == "distilbert" and n_labels != 2:
-        from ..errors import SpecError
-
         raise SpecError(f"{arch}: num_labels must be 2 (a start and an end score), as "
                         f"transformers requires, got {n_labels}")
     a = Assembly(arch)
@@ -161,7 +108,9 @@ def build_head(family: str, c: Config, base: Assembly, arch: str, n_labels: int,
     h = _width(family, c)
     kinds: dict[str, Callable[[], list[Tensor]]] = {
         "score": lambda: linear("score", n_labels, h),
-        "biased score": lambda: linear("score", n_labels, h, True),
+        # transformers' generic token classifier reads this key with getattr(..., True)
+        "biased score": lambda: linear("score", n_labels, h,
+                                       c.bool("token_classification_bias", True)),
         "classifier": lambda: linear("classifier", n_labels, h, True),
         "qa": lambda: linear("qa_outputs", 2, h, True),
         "qa per label": lambda: linear("qa_outputs", n_labels, h, True),
@@ -178,12 +127,17 @@ def build_head(family: str, c: Config, base: Assembly, arch: str, n_labels: int,
         linear("classification_head.out_proj", n_labels, h, True),
         "encoder classifier": lambda: linear("classifier", n_labels, h, True),
         "double heads": lambda: _summary(c, h),
+        "pretraining": lambda: linear("cls.seq_relationship", 2, h, True),
+        "next sentence": lambda: linear("cls.seq_relationship", 2, h, True),
+        "sentence order": lambda: linear("sop_classifier.classifier", n_labels, h, True),
+        "discriminator": lambda: linear("discriminator_predictions.dense", h, h, True) +
+        linear("discriminator_predictions.dense_prediction", 1, h, True),
         **_more_kinds(c, h, n_labels),
     }
     head = kinds[kind]()
-    if lm_head is not None:  # GPT2DoubleHeadsModel keeps the LM head as well
+    if lm_head is not None:  # GPT2DoubleHeadsModel, BertForPreTraining: the LM head too
         a.rows += [r for r in lm_head.rows if r.type == "head"]
-    a.add(f"{_suffix(arch)} head", "head", head)
+    a.add(f"{_suffix(family, arch)} head", "head", head)
     a.rows = [replace(r, index=i) for i, r in enumerate(a.rows)]
     return a
 
@@ -192,8 +146,8 @@ def _width(family: str, c: Config) -> int:
     """The width the head reads: the hidden size, or the vision tower's for CLIP and SigLIP."""
     if family == "opt":
         return c.int("word_embed_proj_dim", None) or c.int("hidden_size")
-    if family in ("t5", "bart", "mbart", "whisper"):
-        return c.int("d_model")
+    if "d_model" in c.data or "hidden_size" not in c.data and "d_model" in c.defaults:
+        return c.int("d_model")  # T5, the BART-shaped families, Whisper, MPT
     if family in ("clip", "siglip"):
         from .vision import CLIP_VISION, SIGLIP_VISION, _tower_config
 
@@ -243,8 +197,31 @@ def _more_kinds(c: Config, h: int, n: int) -> dict[str, Callable[[], list[Tensor
     }
 
 
-def _suffix(arch: str) -> str:
-    return next(s for s in CLASS_SUFFIXES if arch.endswith(s))
+def _suffix(family: str, arch: str) -> str:
+    return next(s for s in sorted(FAMILIES[family].heads, key=len, reverse=True)
+                if arch.endswith(s))
+
+
+def _decoder_lm(family: str, c: Config, base: Assembly, arch: str) -> Assembly:
+    """The ...ForCausalLM class of an encoder-decoder: its decoder alone, under model.decoder,
+    with embeddings of its own (Marian's decoder_vocab_size rows), and the LM head (Whisper's
+    proj_out) tied to them as tie_word_embeddings says."""
+    d, v = c.int("d_model"), c.int("vocab_size")
+    a = Assembly(arch)
+    source = "model.decoder.embed_tokens.weight"
+    decoder = [_prefixed(r, "model.") for r in base.rows
+               if all(t.name.startswith("decoder.") for t in r.tensors)]
+    if not any(t.name == source for r in decoder for t in r.tensors):
+        rows = c.int("decoder_vocab_size", None) or v if family == "marian" else v
+        a.add("decoder embeddings", "embedding", embedding("model.decoder.embed_tokens", rows, d))
+    a.rows += decoder
+    name = "proj_out.weight" if family == "whisper" else "lm_head.weight"
+    tied = c.bool("tie_word_embeddings")
+    head = Tensor(name, (v, d), "embedding", shared_with=source) if tied else \
+        Tensor(name, (v, d), "weight")
+    a.add("head" + (" (tied to the embeddings)" if tied else ""), "head", [head])
+    a.rows = [replace(r, index=i) for i, r in enumerate(a.rows)]
+    return a
 
 
 def _summary(c: Config, h: int) -> list[Tensor]:

@@ -12,8 +12,9 @@ import math
 from ..model import AttentionLayer, Decoder, Layers, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
+from .heads import decoder_heads
 from .mamba import selective_scan
-from .registry import register
+from .registry import SEQ, register
 
 
 @register("jamba", {"vocab_size": 65536, "tie_word_embeddings": False, "num_key_value_heads": 8,
@@ -21,7 +22,8 @@ from .registry import register
                     "expert_layer_offset": 1, "attn_layer_period": 8, "attn_layer_offset": 4,
                     "mamba_d_state": 16, "mamba_d_conv": 4, "mamba_expand": 2,
                     "mamba_dt_rank": "auto", "mamba_conv_bias": True, "mamba_proj_bias": False},
-          aliases={"num_local_experts": "num_experts"})
+          aliases={"num_local_experts": "num_experts"},
+          base_class="JambaModel", heads=decoder_heads(SEQ))
 def jamba(family: str, c: Config, name: str, base: bool) -> Assembly:
     from fractions import Fraction
 

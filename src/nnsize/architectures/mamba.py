@@ -111,8 +111,9 @@ def _build(family: str, c: Config, name: str, base: bool) -> Assembly:
 MAMBA = {"vocab_size": 50280, "state_size": 16, "expand": 2, "conv_kernel": 4,
          "time_step_rank": "auto", "use_bias": False, "use_conv_bias": True,
          "tie_word_embeddings": True}
-register("mamba", MAMBA)(_build)
-register("falcon_mamba", {**MAMBA, "vocab_size": 50280})(_build)
+register("mamba", MAMBA, base_class="MambaModel")(_build)
+register("falcon_mamba", {**MAMBA, "vocab_size": 50280}, base_class="FalconMambaModel")(_build)
 register("mamba2", {"vocab_size": 32768, "num_heads": 128, "head_dim": 64, "state_size": 128,
                     "expand": 2, "conv_kernel": 4, "n_groups": 8, "use_bias": False,
-                    "use_conv_bias": True, "tie_word_embeddings": False})(_build)
+                    "use_conv_bias": True, "tie_word_embeddings": False},
+         base_class="Mamba2Model")(_build)

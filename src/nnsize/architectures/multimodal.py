@@ -153,13 +153,13 @@ def _build(family: str, c: Config, name: str, base: bool) -> Assembly:
 register("llava", {"vision_feature_layer": -2, "vision_feature_select_strategy": "default",
                    "multimodal_projector_bias": True,
                    "tie_word_embeddings": False}, causal=True,
-         aliases={"image_token_id": "image_token_index"})(_build)
+         aliases={"image_token_id": "image_token_index"}, base_class="LlavaModel")(_build)
 register("mistral3", {"vision_feature_layer": -1, "multimodal_projector_bias": False,
                       "spatial_merge_size": 2, "tie_word_embeddings": True}, causal=True,
-         aliases={"image_token_id": "image_token_index"})(_build)
+         aliases={"image_token_id": "image_token_index"}, base_class="Mistral3Model")(_build)
 register("gemma3", {"mm_tokens_per_image": 256, "tie_word_embeddings": True}, causal=True,
          aliases={"image_token_id": "image_token_index", "boi_token_id": "boi_token_index",
-                  "eoi_token_id": "eoi_token_index"})(_build)
+                  "eoi_token_id": "eoi_token_index"}, base_class="Gemma3Model")(_build)
 
 
 LLAMA4_VISION = {"hidden_size": 768, "num_hidden_layers": 34, "num_attention_heads": 16,
@@ -168,7 +168,8 @@ LLAMA4_VISION = {"hidden_size": 768, "num_hidden_layers": 34, "num_attention_hea
                  "projector_output_dim": 4096}
 
 
-@register("llama4", {"tie_word_embeddings": False}, causal=True)
+# transformers has no Llama4Model: AutoModel builds Llama4ForConditionalGeneration
+@register("llama4", {"tie_word_embeddings": False}, causal=True, prefix="Llama4")
 def llama4(family: str, c: Config, name: str, base: bool) -> Assembly:
     """Llama 4: a vision transformer over unfolded patches with a pixel-shuffle adapter, one
     projection into the text width, and Llama 4's language model of experts (its own LM head).

@@ -92,5 +92,5 @@ def _build(family: str, c: Config, name: str, base: bool) -> Assembly:
 
 
 DEFAULTS_VL: dict[str, Any] = {"tie_word_embeddings": False}
-register("qwen2_vl", DEFAULTS_VL, causal=True)(_build)
-register("qwen2_5_vl", DEFAULTS_VL, causal=True)(_build)
+register("qwen2_vl", DEFAULTS_VL, causal=True, base_class="Qwen2VLModel")(_build)
+register("qwen2_5_vl", DEFAULTS_VL, causal=True, base_class="Qwen2_5_VLModel")(_build)

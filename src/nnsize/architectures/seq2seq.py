@@ -15,7 +15,7 @@ from typing import Any
 from ..model import EncoderDecoder, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
-from .registry import register
+from .registry import CAUSAL, QA, SEQ, Head, register
 
 SEQ2SEQ_NAMES = {"hidden_size": "d_model", "num_attention_heads": "encoder_attention_heads",
                  "num_hidden_layers": "encoder_layers"}
@@ -101,7 +101,8 @@ def build_layout(lay: Layout, family: str, c: Config, name: str, base: bool) -> 
 
 BART = {"vocab_size": 50265, "max_position_embeddings": 1024, "tie_word_embeddings": True}
 LAYOUTS: dict[str, tuple[Layout, dict[str, Any]]] = {
-    "bart": (Layout(), BART),
+    # BartConfig alone makes 3 labels the default (without num_labels or id2label)
+    "bart": (Layout(), {**BART, "num_labels": 3}),
     "mbart": (Layout(final_norm=True), BART),
     "plbart": (Layout(), {**BART, "vocab_size": 50005}),
     "marian": (Layout(positions="frozen", embedding_norm=False),
@@ -118,13 +119,28 @@ LAYOUTS: dict[str, tuple[Layout, dict[str, Any]]] = {
 }
 
 
+# AutoModel's class of each family; every one but M2M-100 has a ...ForCausalLM class (its decoder
+# alone), and BART, mBART and PLBart have task heads on the whole model
+_DECODER = {CAUSAL: ("model", "decoder lm")}
+_CLASSIFIED = {**_DECODER, SEQ: ("model", "classification head")}
+CLASSES: dict[str, tuple[str, dict[str, Head]]] = {
+    "bart": ("BartModel", {**_CLASSIFIED, QA: ("model", "qa")}),
+    "mbart": ("MBartModel", {**_CLASSIFIED, QA: ("model", "qa")}),
+    "plbart": ("PLBartModel", _CLASSIFIED), "marian": ("MarianModel", _DECODER),
+    "pegasus": ("PegasusModel", _DECODER), "blenderbot": ("BlenderbotModel", _DECODER),
+    "blenderbot-small": ("BlenderbotSmallModel", _DECODER), "m2m_100": ("M2M100Model", {}),
+}
+
+
 def _register(model_type: str, lay: Layout, defaults: dict[str, Any]) -> None:
     def build(family: str, c: Config, name: str, base: bool) -> Assembly:
         return build_layout(lay, family, c, name, base)
 
     aliases = {**SEQ2SEQ_NAMES, "initializer_range": "init_std"} if model_type == "plbart" \
         else SEQ2SEQ_NAMES
-    register(model_type, defaults, causal=False, aliases=aliases)(build)
+    base_class, heads = CLASSES[model_type]
+    register(model_type, defaults, causal=False, aliases=aliases, base_class=base_class,
+             heads=heads)(build)
 
 
 for _type, (_layout, _defaults) in LAYOUTS.items():

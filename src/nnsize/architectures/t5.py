@@ -5,19 +5,25 @@ from __future__ import annotations
 from ..model import EncoderDecoder, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
-from .registry import register
+from .registry import QA, SEQ, TOKEN, register
 
 
 @register("t5", {"vocab_size": 32128, "d_kv": 64, "num_decoder_layers": None,
                  "relative_attention_num_buckets": 32, "feed_forward_proj": "relu",
                  "tie_word_embeddings": True}, causal=False,
           aliases={"hidden_size": "d_model", "num_attention_heads": "num_heads",
-                   "num_hidden_layers": "num_layers", "head_dim": "d_kv"})
+                   "num_hidden_layers": "num_layers", "head_dim": "d_kv"},
+          base_class="T5Model", heads={
+              "EncoderModel": ("", "encoder only"), QA: ("", "qa per label"),
+              SEQ: ("transformer", "classification head"),
+              TOKEN: ("transformer", "encoder classifier")})
 def t5(family: str, c: Config, name: str, base: bool) -> Assembly:
     d, v, ff = c.int("d_model"), c.int("vocab_size"), c.int("d_ff")
     heads, inner = c.int("num_heads"), c.int("num_heads") * c.int("d_kv")
     buckets = c.int("relative_attention_num_buckets")
-    gated = str(c.value("feed_forward_proj")).startswith("gated-")
+    # T5Config derives is_gated_act from feed_forward_proj ('gated-gelu'), but a config that
+    # says is_gated_act (flan-t5-xxl: "gelu" and true) overrides it, and transformers builds that
+    gated = c.bool("is_gated_act", str(c.value("feed_forward_proj")).startswith("gated-"))
     a = Assembly(name)
     a.add("embeddings", "embedding", embedding("shared", v, d))
 

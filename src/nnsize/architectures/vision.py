@@ -16,7 +16,7 @@ from ..errors import SpecError
 from ..model import Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
-from .registry import register
+from .registry import IMAGE, register
 
 
 def _pair(c: Config, key: str) -> tuple[int, int]:
@@ -49,7 +49,8 @@ def _tower_layer(h: int, inter: int, k: bool = True) -> Layer:
 
 
 @register("vit", {"image_size": 224, "patch_size": 16, "num_channels": 3, "qkv_bias": True,
-                  "pooler_output_size": None}, causal=False)
+                  "pooler_output_size": None}, causal=False,
+          base_class="ViTModel", heads={IMAGE: ("vit", "classifier")})
 def vit(family: str, c: Config, name: str, base: bool) -> Assembly:
     h, inter = c.int("hidden_size"), c.int("intermediate_size")
     qkv = c.bool("qkv_bias")
@@ -70,7 +71,8 @@ def vit(family: str, c: Config, name: str, base: bool) -> Assembly:
 
 
 @register("dinov2", {"mlp_ratio": 4, "image_size": 224, "patch_size": 14, "num_channels": 3,
-                     "qkv_bias": True, "use_swiglu_ffn": False}, causal=False)
+                     "qkv_bias": True, "use_swiglu_ffn": False}, causal=False,
+          base_class="Dinov2Model", heads={IMAGE: ("dinov2", "class and mean classifier")})
 def dinov2(family: str, c: Config, name: str, base: bool) -> Assembly:
     """DINOv2: pre-norm layers with a learned scale after attention and MLP (LayerScale)."""
     h, qkv = c.int("hidden_size"), c.bool("qkv_bias")
@@ -164,28 +166,32 @@ def _tower_config(c: Config, key: str, family: str, defaults: dict[str, Any]) ->
     return Config(data, family, defaults, where=f"{c.where}: {key}")
 
 
-@register("clip_text_model", CLIP_TEXT, causal=False)
+@register("clip_text_model", CLIP_TEXT, causal=False,
+          base_class="CLIPTextModel")
 def clip_text(family: str, c: Config, name: str, base: bool) -> Assembly:
     a = Assembly(name)
     _text_tower(a, c, "", False)
     return a
 
 
-@register("clip_vision_model", CLIP_VISION, causal=False)
+@register("clip_vision_model", CLIP_VISION, causal=False,
+          base_class="CLIPVisionModel")
 def clip_vision(family: str, c: Config, name: str, base: bool) -> Assembly:
     a = Assembly(name)
     _vision_tower(a, c, "", False)
     return a
 
 
-@register("siglip_text_model", SIGLIP_TEXT, causal=False)
+@register("siglip_text_model", SIGLIP_TEXT, causal=False,
+          base_class="SiglipTextModel")
 def siglip_text(family: str, c: Config, name: str, base: bool) -> Assembly:
     a = Assembly(name)
     _text_tower(a, c, "", True)
     return a
 
 
-@register("siglip_vision_model", SIGLIP_VISION, causal=False)
+@register("siglip_vision_model", SIGLIP_VISION, causal=False,
+          base_class="SiglipVisionModel")
 def siglip_vision(family: str, c: Config, name: str, base: bool) -> Assembly:
     a = Assembly(name)
     _vision_tower(a, c, "", True)
@@ -193,7 +199,8 @@ def siglip_vision(family: str, c: Config, name: str, base: bool) -> Assembly:
 
 
 @register("clip", {"projection_dim": 512, "text_config": None, "vision_config": None},
-          causal=False)
+          causal=False,
+          base_class="CLIPModel", heads={IMAGE: ("", "vision classifier")})
 def clip(family: str, c: Config, name: str, base: bool) -> Assembly:
     """CLIP: both towers, each projected to projection_dim, and a learned temperature."""
     a = Assembly(name)
@@ -208,7 +215,8 @@ def clip(family: str, c: Config, name: str, base: bool) -> Assembly:
     return a
 
 
-@register("siglip", {"text_config": None, "vision_config": None}, causal=False)
+@register("siglip", {"text_config": None, "vision_config": None}, causal=False,
+          base_class="SiglipModel", heads={IMAGE: ("", "vision classifier")})
 def siglip(family: str, c: Config, name: str, base: bool) -> Assembly:
     """SigLIP: both towers (each with its own head) and a learned scale and bias."""
     a = Assembly(name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..model import EncoderDecoder, Tensor
 from .assembly import Assembly, embedding, norm
 from .config import Config
-from .registry import register
+from .registry import AUDIO, CAUSAL, register
 from .seq2seq import stack_layer
 
 
@@ -19,7 +19,9 @@ from .seq2seq import stack_layer
                       "classifier_proj_size": 256, "use_weighted_layer_sum": False}, causal=False,
           aliases={"hidden_size": "d_model", "num_attention_heads": "encoder_attention_heads",
                    "num_key_value_heads": "encoder_attention_heads",
-                   "num_hidden_layers": "encoder_layers"})
+                   "num_hidden_layers": "encoder_layers"},
+          base_class="WhisperModel", heads={AUDIO: ("", "encoder projected classifier"),
+                                            CAUSAL: ("model", "decoder lm")})
 def whisper(family: str, c: Config, name: str, base: bool) -> Assembly:
     d, v, mel = c.int("d_model"), c.int("vocab_size"), c.int("num_mel_bins")
     p = "" if base else "model."
