@@ -25,7 +25,7 @@ from .mamba import ssd
 from .registry import register
 
 # the layer types older configs wrote, as transformers renames them when it reads them
-LEGACY_TYPES = {"mamba": "linear_attention", "attention": "full_attention"}
+LEGACY_LAYER_TYPES = {"mamba": "linear_attention", "attention": "full_attention"}
 
 
 class Mixer:
@@ -95,7 +95,7 @@ def layer_types(c: Config, key: str, layers: int | None,
     raw = c.value(key)
     if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
         raise SpecError(f"{c.where}: {key} must list each layer's type, got {shown(raw)}")
-    types = [LEGACY_TYPES.get(str(x), str(x)) for x in raw]
+    types = [LEGACY_LAYER_TYPES.get(str(x), str(x)) for x in raw]
     bad = [x for x in types if x not in allowed]
     if bad:
         raise SpecError(f"{c.where}: {key} has a layer type {shown(bad[0])}; a {c.family} model "

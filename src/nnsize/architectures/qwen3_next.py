@@ -18,9 +18,10 @@ from ..model import AttentionLayer, Decoder, Layers, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
 from .gpt import lm_head
+from .heads import decoder_heads
 from .hybrid import layer_types
 from .mamba import depthwise_conv
-from .registry import register
+from .registry import QA, SEQ, TOKEN, register
 
 
 def _gated(p: str, h: int, inter: int) -> list[Tensor]:
@@ -36,7 +37,9 @@ def _gated(p: str, h: int, inter: int) -> list[Tensor]:
     "linear_num_key_heads": 16, "linear_num_value_heads": 32, "decoder_sparse_step": 1,
     "moe_intermediate_size": 512, "shared_expert_intermediate_size": 512,
     "num_experts_per_tok": 10, "num_experts": 512, "mlp_only_layers": None, "layer_types": None},
-    base_class="Qwen3NextModel")
+    base_class="Qwen3NextModel",
+    # QuestionAnswering keeps the base model under transformer (its base_model_prefix)
+    heads=decoder_heads(SEQ, TOKEN, QA, qa="transformer"))
 def qwen3_next(family: str, c: Config, name: str, base: bool) -> Assembly:
     h, v, layers = c.int("hidden_size"), c.int("vocab_size"), c.int("num_hidden_layers")
     heads, kv = c.int("num_attention_heads"), c.int("num_key_value_heads")

@@ -20,9 +20,10 @@ from ..model import AttentionLayer, Decoder, Layers, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
 from .gpt import lm_head
+from .heads import decoder_heads
 from .hybrid import Mixer, inner_size, layer_types
 from .mamba import depthwise_conv
-from .registry import register
+from .registry import SEQ, register
 
 
 def _types(c: Config, default: list[str]) -> list[str]:
@@ -75,7 +76,7 @@ def _head(a: Assembly, c: Config, base: bool) -> None:
     "mamba_d_conv": 4, "mamba_expand": 2, "mamba_dt_rank": "auto", "mamba_conv_bias": True,
     "mamba_proj_bias": False, "layers_block_type": None},
     aliases={"layer_types": "layers_block_type", "head_dim": "attention_head_dim"},
-    base_class="ZambaModel")
+    base_class="ZambaModel", heads=decoder_heads(SEQ))
 def zamba(family: str, c: Config, name: str, base: bool) -> Assembly:
     h, inter = c.int("hidden_size"), c.int("intermediate_size")
     heads, kv = c.int("num_attention_heads"), c.int("num_key_value_heads")
@@ -138,7 +139,8 @@ ZAMBA2_TYPES = ["linear_attention"] + (["linear_attention"] * 5 + ["hybrid"]) * 
     "add_bias_linear": False, "intermediate_size": None, "num_attention_heads": 32,
     "num_key_value_heads": None, "num_mem_blocks": 1, "use_shared_attention_adapter": False,
     "adapter_rank": 128, "tie_word_embeddings": True},
-    aliases={"layer_types": "layers_block_type"}, base_class="Zamba2Model")
+    aliases={"layer_types": "layers_block_type"}, base_class="Zamba2Model",
+    heads=decoder_heads(SEQ))
 def zamba2(family: str, c: Config, name: str, base: bool) -> Assembly:
     # the config class works out the attention's sizes (a head_dim given is overwritten)
     h = c.int("hidden_size")
