@@ -198,6 +198,9 @@ class AttentionLayer:
     value_dim: int
     window: int | None = None
     latent_dim: int | None = None
+    # reads the keys and values an earlier layer cached (Gemma 3n's and Gemma 4's last
+    # num_kv_shared_layers layers): it attends, and caches nothing of its own
+    shared_kv: bool = False
 
 
 Run = tuple[tuple[AttentionLayer, ...], int]  # a block of consecutive layers, and its repeats

@@ -90,3 +90,30 @@ def random_configs_test(families: list[str],
         compare(data.draw(config(family)))
 
     return test
+
+
+def assert_cache_is_planned(config: dict[str, Any], batch: int = 3, tokens: int = 13) -> None:
+    """Assert that the planner's KV cache and state (fp32) equal the bytes transformers' cache
+    holds after a forward pass of batch x tokens: attention layers' keys and values, and the
+    conv and recurrent states of the state-space and linear-attention layers."""
+    import nnsize
+    from nnsize.memory import kv_cache
+    from nnsize.precision import find
+
+    data = {k: v for k, v in config.items() if k not in ("model_type", "architectures")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cfg = transformers.CONFIG_MAPPING[config["model_type"]](**data)
+        model = transformers.AutoModelForCausalLM.from_config(cfg).eval()
+        with torch.no_grad():
+            cache = model(torch.randint(0, cfg.vocab_size, (batch, tokens)),
+                          use_cache=True).past_key_values
+    measured = 0
+    for layer in cache.layers:
+        for name in ("keys", "values", "conv_states", "recurrent_states"):
+            held = getattr(layer, name, None)
+            for t in (held.values() if isinstance(held, dict) else
+                      held if isinstance(held, list) else [held]):
+                measured += t.nbytes if isinstance(t, torch.Tensor) else 0
+    predicted, _, _ = kv_cache(nnsize.count(config), batch, tokens, find("fp32"))
+    assert predicted == measured

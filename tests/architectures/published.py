@@ -123,6 +123,98 @@ PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
                     "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8,
                     "num_experts": 16, "num_experts_per_tok": 2, "use_mamba_kernels": False},
                    HF.format("ai21labs/Jamba-v0.1"), 52 * B, B),
+    # model card: "9B (9.78B)"; 32 layers, attention at 9, 18 and 27, the rest Mamba-2 (64-wide
+    # heads, N 128), vocabulary 128,256, untied
+    "bamba-9b": ({"model_type": "bamba", "architectures": ["BambaForCausalLM"],
+                  "vocab_size": 128256, "hidden_size": 4096, "intermediate_size": 14336,
+                  "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8,
+                  "attn_layer_indices": [9, 18, 27], "mamba_n_heads": 128, "mamba_d_head": 64,
+                  "mamba_n_groups": 1, "mamba_d_state": 128, "mamba_d_conv": 4,
+                  "mamba_expand": 2, "tie_word_embeddings": False},
+                 HF.format("ibm-ai-platform/Bamba-9B"), 978 * B // 100, B // 100),
+    # the paper (arXiv 2508.14444): "Nemotron-Nano-9B-v2"; 56 layers, 4 of them attention
+    "nemotron-nano-9b-v2": ({"model_type": "nemotron_h", "architectures": ["NemotronHForCausalLM"],
+                             "vocab_size": 131072, "hidden_size": 4480,
+                             "intermediate_size": 15680, "num_hidden_layers": 56,
+                             "num_attention_heads": 40, "num_key_value_heads": 8,
+                             "head_dim": 128, "mamba_num_heads": 128, "mamba_head_dim": 80,
+                             "n_groups": 8, "ssm_state_size": 128, "conv_kernel": 4,
+                             "hybrid_override_pattern": "M-M-M-MM-M-M-M*-M-M-M*-M-M-M-M*-M-M-M-M*"
+                                                        "-M-MM-M-M-M-M-M-",
+                             "tie_word_embeddings": False},
+                            HF.format("nvidia/NVIDIA-Nemotron-Nano-9B-v2"), 9 * B, B),
+    # model card: "32B total / 9B active" (72 experts, 10 a token); layer_types: 36 Mamba-2
+    # layers and 4 attention ones (where the 4 sit does not change the count)
+    "granite-4.0-h-small": ({"model_type": "granitemoehybrid",
+                             "architectures": ["GraniteMoeHybridForCausalLM"],
+                             "vocab_size": 100352, "hidden_size": 4096,
+                             "intermediate_size": 768, "shared_intermediate_size": 1536,
+                             "num_hidden_layers": 40, "num_attention_heads": 32,
+                             "num_key_value_heads": 8, "num_local_experts": 72,
+                             "num_experts_per_tok": 10, "mamba_n_heads": 128,
+                             "mamba_d_head": 64, "mamba_d_state": 128, "mamba_d_conv": 4,
+                             "mamba_expand": 2, "tie_word_embeddings": True,
+                             "layer_types": (["mamba"] * 9 + ["attention"]) * 4},
+                            HF.format("ibm-granite/granite-4.0-h-small"), 32 * B, B),
+    # Zyphra: "Zamba2-2.7B"; github.com/Zyphra/Zamba2 config.json (commit 89a404b) in
+    # transformers' keys: 54 layers mapped m (Mamba-2) / g (hybrid), 2 shared blocks, LoRA rank
+    # 128 on the shared MLPs, Mamba-2 heads 64 wide (80 of them), state 64
+    "zamba2-2.7b": ({"model_type": "zamba2", "architectures": ["Zamba2ForCausalLM"],
+                     "vocab_size": 32000, "hidden_size": 2560, "num_hidden_layers": 54,
+                     "num_attention_heads": 32, "n_mamba_heads": 80, "mamba_d_state": 64,
+                     "mamba_d_conv": 4, "mamba_expand": 2, "add_bias_linear": False,
+                     "num_mem_blocks": 2, "adapter_rank": 128,
+                     "use_shared_attention_adapter": False,
+                     "layers_block_type": [{"m": "mamba", "g": "hybrid"}[x] for x in
+                                           "m" + "mmmmmg" * 7 + "mmmmg" + "mmmg" + "mm"]},
+                    "https://github.com/Zyphra/Zamba2/blob/89a404b0ae47c1081c2035ead555ae5acad7f891"
+                    "/config.json", 27 * B // 10, B // 10),
+    # "Falcon-H1-Tiny-90M": its config (as transcribed by its users: hidden 512, 24 layers, 8
+    # and 2 heads of 64, MLP 768, vocabulary 32,768, tied; Mamba-2 d_ssm 768 in 24 heads of 32,
+    # N 64, one group); the keys not transcribed take transformers' defaults
+    "falcon-h1-tiny-90m": ({"model_type": "falcon_h1", "architectures": ["FalconH1ForCausalLM"],
+                           "vocab_size": 32768, "hidden_size": 512, "intermediate_size": 768,
+                           "num_hidden_layers": 24, "num_attention_heads": 8,
+                           "num_key_value_heads": 2, "head_dim": 64, "mamba_d_ssm": 768,
+                           "mamba_n_heads": 24, "mamba_d_head": 32, "mamba_d_state": 64,
+                           "mamba_n_groups": 1, "mamba_d_conv": 4, "mamba_expand": 2,
+                           "tie_word_embeddings": True},
+                          HF.format("tiiuae/Falcon-H1-Tiny-90M-Base"), 90 * M, 10 * M),
+    # model card: "Parameters 354,483,968", "16 (10 conv + 6 attn)" layers; the config in its
+    # older keys (block_ff_dim, tie_embedding, full_attn_idxs)
+    "lfm2-350m": ({"model_type": "lfm2", "architectures": ["Lfm2ForCausalLM"],
+                   "vocab_size": 65536, "hidden_size": 1024, "num_hidden_layers": 16,
+                   "num_attention_heads": 16, "num_key_value_heads": 8,
+                   "full_attn_idxs": [2, 5, 8, 10, 12, 14], "block_ff_dim": 6656,
+                   "block_multiple_of": 256, "block_ffn_dim_multiplier": 1.0,
+                   "block_auto_adjust_ff_dim": True, "conv_L_cache": 3, "tie_embedding": True},
+                  HF.format("LiquidAI/LFM2-350M"), 354_483_968, 1),
+    # the LFM2 technical report: "8.3B total, 1.5B active"; 24 layers, attention at 2, 6, 10,
+    # 14, 18 and 21, the first 2 dense, then 32 experts (4 a token)
+    "lfm2-8b-a1b": ({"model_type": "lfm2_moe", "architectures": ["Lfm2MoeForCausalLM"],
+                     "vocab_size": 65536, "hidden_size": 2048, "intermediate_size": 7168,
+                     "moe_intermediate_size": 1792, "num_hidden_layers": 24,
+                     "num_attention_heads": 32, "num_key_value_heads": 8,
+                     "num_dense_layers": 2, "num_experts": 32, "num_experts_per_tok": 4,
+                     "use_expert_bias": True, "conv_L_cache": 3,
+                     "layer_types": ["full_attention" if i in (2, 6, 10, 14, 18, 21) else "conv"
+                                     for i in range(24)]},
+                    HF.format("LiquidAI/LFM2-8B-A1B"), 83 * B // 10, B // 10),
+    # model card: "80B parameters in total, 3B activated"; 48 layers, every 4th gated
+    # attention, the rest gated DeltaNet; 512 experts, 10 routed and 1 shared a token
+    "qwen3-next-80b-a3b": ({"model_type": "qwen3_next",
+                            "architectures": ["Qwen3NextForCausalLM"], "vocab_size": 151936,
+                            "hidden_size": 2048, "intermediate_size": 5120,
+                            "num_hidden_layers": 48, "num_attention_heads": 16,
+                            "num_key_value_heads": 2, "head_dim": 256,
+                            "full_attention_interval": 4, "linear_conv_kernel_dim": 4,
+                            "linear_key_head_dim": 128, "linear_value_head_dim": 128,
+                            "linear_num_key_heads": 16, "linear_num_value_heads": 32,
+                            "num_experts": 512, "num_experts_per_tok": 10,
+                            "moe_intermediate_size": 512,
+                            "shared_expert_intermediate_size": 512, "decoder_sparse_step": 1,
+                            "tie_word_embeddings": False},
+                           HF.format("Qwen/Qwen3-Next-80B-A3B-Instruct"), 80 * B, B),
     # the paper (arXiv 2006.11477): BASE, 95M (its pre-training quantizer included)
     "wav2vec2-base": ({"model_type": "wav2vec2", "architectures": ["Wav2Vec2Model"],
                        "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,

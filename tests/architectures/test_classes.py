@@ -24,7 +24,13 @@ LAYER_KEYS = ("num_hidden_layers", "num_layers", "encoder_layers", "decoder_laye
 NEEDED = {"ministral": {"head_dim": 128}, "hunyuan_v1_dense": {"head_dim": 128},
           "hunyuan_v1_moe": {"head_dim": 128}, "nemotron": {"num_key_value_heads": 8},
           "dots1": {"n_routed_experts": 4, "num_experts_per_tok": 2, "n_shared_experts": 1},
-          "esm": {"vocab_size": 33}}  # ESM-2's
+          "esm": {"vocab_size": 33},  # ESM-2's
+          # LFM2-MoE's layer_types (the model indexes it; 3 layers given here, so the 2 layers
+          # small_config tries clash and are left), one dense layer before the experts
+          "lfm2_moe": {"num_hidden_layers": 3, "layer_types": ["conv", "full_attention", "conv"],
+                       "num_dense_layers": 1},
+          # Gemma 3n's 15 KV-sharing layers of 35: at 2 layers, the last one shares the first's
+          "gemma3n_text": {"num_kv_shared_layers": 1}}
 
 
 def mapped_classes(model_type: str) -> set[str]:

@@ -16,8 +16,9 @@ from .config import Config
 from .registry import FAMILIES, Family
 
 MODULES = ("decoder", "decoder_families", "gpt", "gpt_more", "encoder", "bert_like", "t5",
-           "seq2seq", "whisper", "audio", "vision", "mamba", "jamba", "multimodal", "qwen_vl",
-           "vision_more", "audio_more", "vlm", "sam", "seamless", "esm")
+           "seq2seq", "whisper", "audio", "vision", "mamba", "jamba", "hybrid", "zamba",
+           "lfm2", "qwen3_next", "gemma3n", "gemma4", "multimodal", "qwen_vl", "vision_more",
+           "audio_more", "vlm", "sam", "seamless", "esm")
 _loaded = False
 
 

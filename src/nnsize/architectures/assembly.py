@@ -88,7 +88,8 @@ def check_runs(runs: int, what: str) -> None:
 
 
 def _signature(layer: Layer) -> tuple[object, ...]:
-    return tuple((c, tuple((t.name, t.shape, t.role, t.buffer) for t in ts))
+    # a layer whose tensors are tied to another's is not a copy of it (Zamba's shared blocks)
+    return tuple((c, tuple((t.name, t.shape, t.role, t.buffer, t.shared_with) for t in ts))
                  for c, ts in layer.items())
 
 

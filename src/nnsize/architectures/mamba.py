@@ -31,7 +31,7 @@ def _rank(c: Config) -> int:
     return math.ceil(c.int("hidden_size") / 16) if rank == "auto" else c.int("time_step_rank")
 
 
-def _conv(name: str, channels: int, kernel: int, bias: bool) -> list[Tensor]:
+def depthwise_conv(name: str, channels: int, kernel: int, bias: bool) -> list[Tensor]:
     """A depthwise Conv1d: one kernel a channel."""
     t = [Tensor(f"{name}.weight", (channels, 1, kernel), "weight")]
     return t + [Tensor(f"{name}.bias", (channels,), "bias")] if bias else t
@@ -41,10 +41,24 @@ def selective_scan(p: str, h: int, inner: int, n: int, k: int, rank: int, bias: 
                    conv_bias: bool) -> list[Tensor]:
     """Mamba's mixer: in_proj (x and gate), a depthwise conv, x_proj (dt, B, C), dt_proj,
     A_log (inner x N), D, out_proj."""
-    return linear(f"{p}.in_proj", 2 * inner, h, bias) + _conv(f"{p}.conv1d", inner, k, conv_bias) \
-        + linear(f"{p}.x_proj", rank + 2 * n, inner) + linear(f"{p}.dt_proj", inner, rank, True) \
-        + [Tensor(f"{p}.A_log", (inner, n), "other"), Tensor(f"{p}.D", (inner,), "other")] + \
+    return linear(f"{p}.in_proj", 2 * inner, h, bias) + \
+        depthwise_conv(f"{p}.conv1d", inner, k, conv_bias) + \
+        linear(f"{p}.x_proj", rank + 2 * n, inner) + linear(f"{p}.dt_proj", inner, rank, True) + \
+        [Tensor(f"{p}.A_log", (inner, n), "other"), Tensor(f"{p}.D", (inner,), "other")] + \
         linear(f"{p}.out_proj", h, inner, bias)
+
+
+def ssd(p: str, h: int, inner: int, heads: int, groups: int, n: int, k: int, in_bias: bool,
+        out_bias: bool, conv_bias: bool, gated_norm: bool = True) -> list[Tensor]:
+    """Mamba-2's mixer: in_proj (gate, x, B, C and dt: I + conv_dim + heads), a depthwise conv
+    over conv_dim = I + 2 x groups x N channels, dt_bias, A_log and D (one a head), the gated
+    RMS norm (I), out_proj."""
+    conv_dim = inner + 2 * groups * n
+    return linear(f"{p}.in_proj", inner + conv_dim + heads, h, in_bias) + \
+        depthwise_conv(f"{p}.conv1d", conv_dim, k, conv_bias) + \
+        [Tensor(f"{p}.dt_bias", (heads,), "other"), Tensor(f"{p}.A_log", (heads,), "other"),
+         Tensor(f"{p}.D", (heads,), "other")] + (norm(f"{p}.norm", inner) if gated_norm else []) \
+        + linear(f"{p}.out_proj", h, inner, out_bias)
 
 
 def state_values(family: str, c: Config) -> int:
@@ -75,13 +89,8 @@ def _build(family: str, c: Config, name: str, base: bool) -> Assembly:
                         state_layers=c.int("num_hidden_layers"))
     a.add("embeddings", "embedding", embedding(f"{p}embeddings", v, h))
     if family == "mamba2":
-        heads, groups = c.int("num_heads"), c.int("n_groups")
-        conv_dim = inner + 2 * groups * n
-        mixer = linear("mixer.in_proj", inner + conv_dim + heads, h, bias) + \
-            _conv("mixer.conv1d", conv_dim, k, conv_bias) + \
-            [Tensor("mixer.dt_bias", (heads,), "other"), Tensor("mixer.A_log", (heads,), "other"),
-             Tensor("mixer.D", (heads,), "other")] + norm("mixer.norm", inner) + \
-            linear("mixer.out_proj", h, inner, bias)
+        mixer = ssd("mixer", h, inner, c.int("num_heads"), c.int("n_groups"), n, k, bias, bias,
+                    conv_bias)
     else:
         mixer = selective_scan("mixer", h, inner, n, k, _rank(c), bias, conv_bias)
 

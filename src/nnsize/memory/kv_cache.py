@@ -12,7 +12,10 @@ from .bits import to_bytes
 
 def cached_values(layer: AttentionLayer, latent: bool) -> int:
     """Values one layer caches per token: its latent (MLA, compressed), every head's key and
-    value (MLA expanded), or its key-value heads' keys and values."""
+    value (MLA expanded), or its key-value heads' keys and values; none where it reads another
+    layer's."""
+    if layer.shared_kv:
+        return 0
     if layer.latent_dim is not None:
         return layer.latent_dim if latent else layer.heads * (layer.key_dim + layer.value_dim)
     return layer.kv_heads * (layer.key_dim + layer.value_dim)
@@ -51,7 +54,8 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
     for layer, n in counts:
         tokens = min(context, layer.window - 1) if layer.window else context
         per_token = cached_values(layer, latent)
-        groups[(tokens, per_token)] = groups.get((tokens, per_token), 0) + n
+        if per_token:
+            groups[(tokens, per_token)] = groups.get((tokens, per_token), 0) + n
         values += n * tokens * per_token
     values += d.state_values  # a state-space model's fixed state, a sequence
     total = to_bytes(batch * values, kv.bits_per_value)
@@ -65,7 +69,7 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
         notes.append(("mla_latent", {"expanded_bytes": expanded}) if latent else
                      ("mla_expanded", {}))
     if any(layer.window for layer, _ in counts):
-        windowed = sum(n for layer, n in counts if layer.window)
+        windowed = sum(n for layer, n in counts if layer.window and not layer.shared_kv)
         notes.append(("sliding_window", {"windowed": windowed, "layers": len(d.layers)}))
     terms = {"batch": batch, "precision": kv, "state": d.state_values,
              "groups": [(n, tokens, per) for (tokens, per), n in groups.items()]}

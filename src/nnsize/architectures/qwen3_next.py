@@ -1,0 +1,110 @@
+"""Qwen3-Next: gated DeltaNet (linear attention) layers and gated attention layers, a mixture of
+experts with a gated shared expert, as transformers builds it.
+
+    layer i, by layer_types (else every full_attention_interval-th layer attention):
+    linear_attn (in_proj_qkvz, in_proj_ba, a depthwise conv over q, k and v, dt_bias, A_log, a
+    gated norm over one value head, out_proj) or self_attn (q_proj twice as wide: queries and
+    their gate; q_norm, k_norm); then mlp: experts where Qwen's sparse step says, else dense
+
+Only the attention layers keep a KV cache; each linear-attention layer keeps its conv window
+and its recurrent state (value heads x key head size x value head size) a sequence.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ..model import AttentionLayer, Decoder, Layers, Tensor
+from .assembly import Assembly, Layer, embedding, linear, norm
+from .config import Config
+from .gpt import lm_head
+from .heads import decoder_heads
+from .hybrid import layer_types
+from .mamba import depthwise_conv
+from .registry import QA, SEQ, TOKEN, register
+
+
+def _gated(p: str, h: int, inter: int) -> list[Tensor]:
+    return linear(f"{p}.gate_proj", inter, h) + linear(f"{p}.up_proj", inter, h) + \
+        linear(f"{p}.down_proj", h, inter)
+
+
+@register("qwen3_next", {
+    "vocab_size": 151936, "hidden_size": 2048, "intermediate_size": 5632,
+    "num_hidden_layers": 48, "num_attention_heads": 16, "num_key_value_heads": 2,
+    "tie_word_embeddings": False, "attention_bias": False, "head_dim": 256,
+    "linear_conv_kernel_dim": 4, "linear_key_head_dim": 128, "linear_value_head_dim": 128,
+    "linear_num_key_heads": 16, "linear_num_value_heads": 32, "decoder_sparse_step": 1,
+    "moe_intermediate_size": 512, "shared_expert_intermediate_size": 512,
+    "num_experts_per_tok": 10, "num_experts": 512, "mlp_only_layers": None, "layer_types": None},
+    base_class="Qwen3NextModel",
+    # QuestionAnswering keeps the base model under transformer (its base_model_prefix)
+    heads=decoder_heads(SEQ, TOKEN, QA, qa="transformer"))
+def qwen3_next(family: str, c: Config, name: str, base: bool) -> Assembly:
+    h, v, layers = c.int("hidden_size"), c.int("vocab_size"), c.int("num_hidden_layers")
+    heads, kv = c.int("num_attention_heads"), c.int("num_key_value_heads")
+    d, bias = c.int("head_dim", h // heads), c.bool("attention_bias")
+    if c.value("layer_types") is not None:
+        types = layer_types(c, "layer_types", layers, ("linear_attention", "full_attention"))
+    else:  # the config class pops full_attention_interval only then
+        interval = c.int("full_attention_interval", 4)
+        types = ["full_attention" if (i + 1) % interval == 0 else "linear_attention"
+                 for i in range(layers)]
+    nk, nv = c.int("linear_num_key_heads"), c.int("linear_num_value_heads")
+    dk, dv, k = c.int("linear_key_head_dim"), c.int("linear_value_head_dim"), \
+        c.int("linear_conv_kernel_dim")
+    key_dim, value_dim = nk * dk, nv * dv
+    conv_dim = 2 * key_dim + value_dim
+    experts, step = c.int("num_experts", least=0), c.int("decoder_sparse_step")
+    dense_only = set(c.ints("mlp_only_layers") if c.value("mlp_only_layers") is not None else [])
+    top_k, width = c.int("num_experts_per_tok"), c.int("moe_intermediate_size")
+
+    def sparse(i: int) -> bool:
+        return i not in dense_only and experts > 0 and (i + 1) % step == 0
+
+    def layer(i: int) -> Layer:
+        out: Layer = {}
+        if types[i] == "linear_attention":
+            out["mixer"] = linear("linear_attn.in_proj_qkvz", 2 * key_dim + 2 * value_dim, h) + \
+                linear("linear_attn.in_proj_ba", 2 * nv, h) + \
+                depthwise_conv("linear_attn.conv1d", conv_dim, k, False) + [
+                    Tensor("linear_attn.dt_bias", (nv,), "other"),
+                    Tensor("linear_attn.A_log", (nv,), "other")] + \
+                norm("linear_attn.norm", dv) + linear("linear_attn.out_proj", h, value_dim)
+        else:
+            out["attention"] = linear("self_attn.q_proj", 2 * heads * d, h, bias) + \
+                linear("self_attn.k_proj", kv * d, h, bias) + \
+                linear("self_attn.v_proj", kv * d, h, bias) + \
+                linear("self_attn.o_proj", h, heads * d, bias) + \
+                norm("self_attn.q_norm", d) + norm("self_attn.k_norm", d)
+        if sparse(i):
+            shared = c.int("shared_expert_intermediate_size")
+            out["router"] = [Tensor("mlp.gate.weight", (experts, h), "weight")]
+            out["experts"] = [
+                Tensor("mlp.experts.gate_up_proj", (experts, 2 * width, h), "weight"),
+                Tensor("mlp.experts.down_proj", (experts, h, width), "weight")]
+            out["shared experts"] = _gated("mlp.shared_expert", h, shared) + \
+                linear("mlp.shared_expert_gate", 1, h)
+        else:
+            out["mlp"] = _gated("mlp", h, c.int("intermediate_size"))
+        out["norms"] = norm("input_layernorm", h) + norm("post_attention_layernorm", h)
+        return out
+
+    p = "" if base else "model."
+    a = Assembly(name)
+    attention, linear_layers = types.count("full_attention"), types.count("linear_attention")
+    any_sparse = any(sparse(i) for i in range(layers))
+    any_dense = not all(sparse(i) for i in range(layers))
+    # no scan_values: the delta rule's per-token work is not Mamba's, and compute refuses it
+    a.decoder = Decoder(h, c.int("intermediate_size") if any_dense else 0, v,
+                        Layers((((AttentionLayer(heads, kv, d, d),), attention),)
+                               if attention else ()),
+                        top_k if any_sparse else 0, width if any_sparse else 0,
+                        state_values=linear_layers * (conv_dim * k + nv * dk * dv))
+    a.add("embeddings", "embedding", embedding(f"{p}embed_tokens", v, h))
+    a.stack(f"{p}layers.", layers, layer, starts=range(layers),
+            active={"experts": Fraction(top_k, experts) if experts else Fraction(0)})
+    a.add("final norm", "norm", norm(f"{p}norm", h))
+    if not base:
+        lm_head(a, c, v, h, "model.embed_tokens.weight")
+    return a
