@@ -568,9 +568,9 @@ def unbounded_builds() -> list[Case]:
     and YAML whose size is in their values, not their length."""
     cases = [Case(f"fallback-{name}", f"fallback-{name}.json", _json(config))
              for name, config in (
-                 ("swin-depths", {"model_type": "swin", "depths": [4000, 4000],
-                                  "num_heads": [2, 4], "embed_dim": 32, "image_size": 32,
-                                  "window_size": 4, "patch_size": 4}),
+                 ("swinv2-depths", {"model_type": "swinv2", "depths": [4000, 4000],
+                                    "num_heads": [2, 4], "embed_dim": 32, "image_size": 32,
+                                    "window_size": 4, "patch_size": 4}),
                  ("reformer-attn-layers", {"model_type": "reformer",
                                            "attn_layers": ["local", "lsh"] * 4000}),
                  ("xlnet-n-layer", {"model_type": "xlnet", "n_layer": 4000, "d_model": 64,

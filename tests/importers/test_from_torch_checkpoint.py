@@ -16,7 +16,12 @@ import pytest
 
 import nnsize
 from nnsize.errors import NnsizeError
-from nnsize.importers.from_torch_checkpoint import DTYPES, load_checkpoint, read_tensors
+from nnsize.importers.from_torch_checkpoint import (
+    DTYPES,
+    MAX_ENTRIES,
+    load_checkpoint,
+    read_tensors,
+)
 from nnsize.importers.tensors import Stored
 
 torch = pytest.importorskip("torch")
@@ -276,7 +281,7 @@ PICKLED_TUPLES = pickle.dumps(TUPLES, 2)[2:-1]  # its pickle without PROTO and S
 
 
 @pytest.mark.parametrize("pickled, message", [
-    (pickle.dumps(_shared(25, lambda x: [x, x]), 2), "more than 2,000,000 entries"),
+    (pickle.dumps(_shared(25, lambda x: [x, x]), 2), f"more than {MAX_ENTRIES:,} entries"),
     (pickle.dumps(_deep_twice(), 2), "nests containers too deeply"),
     (b"\x80\x02}(" + PICKLED_TUPLES + b"K\x01u.", "keys a dict or fills a set with"),
     (b"\x80\x04\x8f(" + PICKLED_TUPLES + b"\x90.", "keys a dict or fills a set with"),

@@ -10,7 +10,7 @@ Exact (it is the model transformers builds), but it needs transformers and torch
 repo's own code: a config whose model_type only a repo's code defines (trust_remote_code) is
 refused.
 
-Whatever a config asks for, whatever its keys are called (Swin's depths, Reformer's attn_layers,
+Whatever a config asks for, whatever its keys are called (Swin V2's depths, Reformer's attn_layers,
 num_labels...), the build runs in a child process (child.py) with at most BUILD_MEMORY bytes
 of address space and BUILD_SECONDS of CPU (BUILD_WALL_SECONDS of wall time); past either, the
 config is refused.
