@@ -20,8 +20,10 @@ SRC = Path(__file__).parent.parent / "src" / "nnsize"
 
 LEVELS = [
     # engines: the engine registry, data that memory/ and speed/ both read; limits: a config's
-    # longest context, which architectures/ records and memory/ reads
-    ("errors", "units", "model", "precision", "spec", "version", "files", "engines", "limits"),
+    # longest context, which architectures/ records and memory/ reads; child: work in a child
+    # process under limits, which architectures/ (the fallback's build) and web/ use
+    ("errors", "units", "model", "precision", "spec", "version", "files", "engines", "limits",
+     "child"),
     ("layers",),
     # diff sits with the sources: a pure comparison of two reports, which hub/ uses to say
     # where a model's config and its checkpoint differ
