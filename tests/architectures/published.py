@@ -461,6 +461,37 @@ PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
                       "num_key_value_heads": 10, "max_position_embeddings": 2048,
                       "tie_word_embeddings": False},
                      HF.format("nanochat-students/nanochat-d20"), 561 * M, M),
+    # Adept's blog (adept.ai/blog/persimmon-8b): "the most powerful fully permissively-licensed
+    # language model with <10 billion parameters".  The config.json at the Hub's revision
+    # 94dc4e0b (as transcribed in a public snapshot of it): 4,096 wide, 36 layers of 64 heads,
+    # MLP 16,384, relu2, qk_layernorm, 262,144 tokens untied; the rest PersimmonConfig's
+    # defaults.  9,397,175,296, of which 2 x 262,144 x 4,096 = 2,147,483,648 embeddings
+    "persimmon-8b": ({"model_type": "persimmon", "architectures": ["PersimmonForCausalLM"],
+                      "vocab_size": 262144, "hidden_size": 4096, "intermediate_size": 16384,
+                      "num_hidden_layers": 36, "num_attention_heads": 64,
+                      "num_key_value_heads": 64, "hidden_act": "relu2",
+                      "max_position_embeddings": 16384, "qk_layernorm": True,
+                      "tie_word_embeddings": False},
+                     HF.format("adept/persimmon-8b-base"), 10 * B, 10 * B),
+    # DeepSeek's own name for the config: inference/config_671B_v3.2.json (see TRUNCATED in
+    # test_published.py).  Its values, copied from the copy in awesome-mini-project/DeepSeek-V3.2-
+    # Exp@09c734b6488d3c7764c50313a53e6013a344c582, in config.json's keys: dim 7,168, inter_dim
+    # 18,432, moe_inter_dim 2,048, 61 layers (3 dense), 128 heads, 256 experts (1 shared, 8 a
+    # token, 8 groups, 4 chosen), q / kv LoRA ranks 1,536 / 512, heads 128 + 64 (values 128),
+    # 129,280 tokens; the indexer: 64 heads of 128, top 2,048.  The multi-token-prediction
+    # layer transformers does not build is not counted: 671,877,929,216
+    "deepseek-v3.2-exp": ({"model_type": "deepseek_v32",
+                           "architectures": ["DeepseekV32ForCausalLM"], "vocab_size": 129280,
+                           "hidden_size": 7168, "intermediate_size": 18432,
+                           "moe_intermediate_size": 2048, "num_hidden_layers": 61,
+                           "first_k_dense_replace": 3, "num_attention_heads": 128,
+                           "num_key_value_heads": 128, "n_routed_experts": 256,
+                           "n_shared_experts": 1, "num_experts_per_tok": 8, "n_group": 8,
+                           "topk_group": 4, "q_lora_rank": 1536, "kv_lora_rank": 512,
+                           "qk_nope_head_dim": 128, "qk_rope_head_dim": 64, "v_head_dim": 128,
+                           "index_n_heads": 64, "index_head_dim": 128, "index_topk": 2048,
+                           "tie_word_embeddings": False},
+                          HF.format("deepseek-ai/DeepSeek-V3.2-Exp"), 671 * B, B),
     # The checkpoints transformers' config classes take their defaults from (each class's
     # docstring names it), with the count in the name: Mistral Small 4 119B (its text model),
     # Param2-17B-A2.4B, Jais-2-8B
