@@ -520,3 +520,20 @@ PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
                    "mlp_bias": True, "tie_word_embeddings": False},
                   HF.format("inceptionai/Jais-2-8B-Chat"), 8 * B, B),
 }
+
+
+# Published configs whose publisher states no parameter count: checked against transformers only
+# (test_published.py).  name: (config, source)
+UNSTATED: dict[str, tuple[dict[str, Any], str]] = {
+    # google/umt5-small: Google's own t5x gin files for the umT5 checkpoints (google-research/t5x
+    # @79909538d7d98a46966cc683ec7fa606b0f7cf78, t5x/examples/scalable_t5/umt5/pretrain_small.gin
+    # includes mt5/small.gin: emb_dim 512, 6 heads of 64, 8 + 8 layers, mlp_dim 1,024, gated
+    # GELU, untied; umt5/vocab.gin: VOCAB_SIZE 256,384).  The UniMax paper (arXiv 2304.09151)
+    # names the sizes only.  transformers builds 175,333,376 (its output layer tied, as for mT5)
+    "umt5-small": ({"model_type": "umt5", "architectures": ["UMT5ForConditionalGeneration"],
+                    "vocab_size": 256384, "d_model": 512, "d_kv": 64, "d_ff": 1024,
+                    "num_layers": 8, "num_decoder_layers": 8, "num_heads": 6,
+                    "feed_forward_proj": "gated-gelu", "tie_word_embeddings": False},
+                   "https://github.com/google-research/t5x/blob/79909538d7d98a46966cc683ec7fa606b0f"
+                   "7cf78/t5x/examples/scalable_t5/umt5/pretrain_small.gin"),
+}

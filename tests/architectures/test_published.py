@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from hf import compare
-from published import PUBLISHED
+from published import PUBLISHED, UNSTATED
 
 import nnsize
 
@@ -38,6 +38,11 @@ UNTIED = {"mt5-small": (172_119_424, 250112 * 512)}
 @pytest.mark.parametrize("name", sorted(PUBLISHED))
 def test_published_config_matches_transformers(name: str) -> None:
     compare(PUBLISHED[name][0])
+
+
+@pytest.mark.parametrize("name", sorted(UNSTATED))
+def test_unstated_config_matches_transformers(name: str) -> None:
+    compare(UNSTATED[name][0])
 
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED))
