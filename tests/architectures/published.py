@@ -492,6 +492,26 @@ PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
                            "index_n_heads": 64, "index_head_dim": 128, "index_topk": 2048,
                            "tie_word_embeddings": False},
                           HF.format("deepseek-ai/DeepSeek-V3.2-Exp"), 671 * B, B),
+    # The count in the name, Qwen3-VL-235B-A22B (see TRUNCATED in test_published.py).  Copied
+    # from NVIDIA's copy of the file: ai-dynamo/aiconfigurator@51ecbbbc3aede81fd2325b6e24cfa3189
+    # defc26a, src/aiconfigurator/model_configs/Qwen--Qwen3-VL-235B-A22B-Thinking_config.json
+    # (every key that sizes a tensor; the text model qwen3_vl_moe_text, 94 layers, 128 experts)
+    "qwen3-vl-235b-a22b": ({"model_type": "qwen3_vl_moe",
+                            "architectures": ["Qwen3VLMoeForConditionalGeneration"],
+                            "tie_word_embeddings": False,
+                            "text_config": {"model_type": "qwen3_vl_moe_text",
+                                            "attention_bias": False, "decoder_sparse_step": 1,
+                                            "head_dim": 128, "hidden_size": 4096,
+                                            "intermediate_size": 12288, "mlp_only_layers": [],
+                                            "moe_intermediate_size": 1536,
+                                            "num_attention_heads": 64, "num_experts": 128,
+                                            "num_experts_per_tok": 8, "num_hidden_layers": 94,
+                                            "num_key_value_heads": 4, "vocab_size": 151936},
+                            "vision_config": {"depth": 27, "hidden_size": 1152, "num_heads": 16,
+                                              "intermediate_size": 4304, "patch_size": 14,
+                                              "out_hidden_size": 4096, "spatial_merge_size": 2,
+                                              "temporal_patch_size": 2, "in_channels": 3}},
+                           HF.format("Qwen/Qwen3-VL-235B-A22B-Thinking"), 235 * B, B),
     # The checkpoints transformers' config classes take their defaults from (each class's
     # docstring names it), with the count in the name: Mistral Small 4 119B (its text model),
     # Param2-17B-A2.4B, Jais-2-8B

@@ -27,8 +27,9 @@ DIFFERENT = {
 
 
 # Where the publisher truncates rather than rounds: ERNIE 4.5's 21,825,437,888 is "21B";
-# DeepSeek-V3.2-Exp's 671,877,929,216 is "671B" (its config's name, config_671B_v3.2.json).
-TRUNCATED = {"ernie-4.5-21b-a3b", "deepseek-v3.2-exp"}
+# DeepSeek-V3.2-Exp's 671,877,929,216 is "671B" (its config's name, config_671B_v3.2.json);
+# Qwen3-VL-235B-A22B's 235,669,608,176 is "235B".
+TRUNCATED = {"ernie-4.5-21b-a3b", "deepseek-v3.2-exp", "qwen3-vl-235b-a22b"}
 # Where the checkpoint stores an output layer transformers 5 ties to the embeddings, and the
 # publisher counts it: mT5-Small's own lm_head, 250,112 x 512 = 128,057,344, on top of the
 # 172,119,424 transformers builds makes 300,176,768.
