@@ -550,6 +550,23 @@ UNSTATED: dict[str, tuple[dict[str, Any], str]] = {
     # includes mt5/small.gin: emb_dim 512, 6 heads of 64, 8 + 8 layers, mlp_dim 1,024, gated
     # GELU, untied; umt5/vocab.gin: VOCAB_SIZE 256,384).  The UniMax paper (arXiv 2304.09151)
     # names the sizes only.  transformers builds 175,333,376 (its output layer tied, as for mT5)
+    # google/gemma-3n-E4B's text model.  Its config.json was written by transformers'
+    # src/transformers/models/gemma3n/convert_gemma3n_weights.py (huggingface/transformers@
+    # f360a89bb3a0ed8267b47b5d0e2523516ae69211): the gemma3n_e4b variant is Gemma3nTextConfig()
+    # as it is, whose values are spelled out here (35 layers, 2,048 wide, MLP 16,384, 8 and 2
+    # heads of 256, the last 15 layers sharing KV, 262,400 + 262,144 x 35 x 256 per-layer
+    # embeddings, LAuReL rank 64, 4 AltUp inputs).  The model card's "8B raw parameters" counts
+    # the vision and audio towers too; transformers builds 6,835,235,568 for the text model
+    "gemma-3n-e4b-text": ({"model_type": "gemma3n_text", "architectures": ["Gemma3nForCausalLM"],
+                           "vocab_size": 262400, "vocab_size_per_layer_input": 262144,
+                           "hidden_size": 2048, "hidden_size_per_layer_input": 256,
+                           "intermediate_size": 16384, "num_hidden_layers": 35,
+                           "num_attention_heads": 8, "num_key_value_heads": 2, "head_dim": 256,
+                           "laurel_rank": 64, "altup_num_inputs": 4, "num_kv_shared_layers": 15,
+                           "activation_sparsity_pattern": [0.95] * 10 + [0.0] * 25},
+                          "https://github.com/huggingface/transformers/blob/f360a89bb3a0ed8267b47b5"
+                          "d0e2523516ae69211/src/transformers/models/gemma3n/convert_gemma3n_weights"
+                          ".py"),
     "umt5-small": ({"model_type": "umt5", "architectures": ["UMT5ForConditionalGeneration"],
                     "vocab_size": 256384, "d_model": 512, "d_kv": 64, "d_ff": 1024,
                     "num_layers": 8, "num_decoder_layers": 8, "num_heads": 6,
