@@ -567,6 +567,31 @@ UNSTATED: dict[str, tuple[dict[str, Any], str]] = {
                           "https://github.com/huggingface/transformers/blob/f360a89bb3a0ed8267b47b5"
                           "d0e2523516ae69211/src/transformers/models/gemma3n/convert_gemma3n_weights"
                           ".py"),
+    # zai-org/GLM-4.1V-9B-Thinking (the "9B" is its GLM-4-9B language model; transformers
+    # builds 10,292,777,472 with the vision tower).  The values the GLM team's converter writes
+    # into config.json for this checkpoint (its fallbacks), not checked against the published
+    # file: transformers' src/transformers/models/glm4v/convert_glm4v_mgt_weights_to_hf.py
+    # (huggingface/transformers@00b0d9dc53525aecd42a0d3e5653b5b9f68df569): text 4,096 wide, 40
+    # layers, 32 and 2 heads, MLP 13,696, QKV bias, 151,552 tokens untied, half-rotary; vision
+    # 1,536 wide, 24 blocks of 12 heads, MLP 13,696, 336 px in 14 px patches, merge 2, output
+    # 4,096
+    "glm-4.1v-9b-thinking": ({"model_type": "glm4v",
+                              "architectures": ["Glm4vForConditionalGeneration"],
+                              "text_config": {"model_type": "glm4v_text", "attention_bias": True,
+                                              "hidden_size": 4096, "intermediate_size": 13696,
+                                              "num_attention_heads": 32,
+                                              "num_hidden_layers": 40, "num_key_value_heads": 2,
+                                              "vocab_size": 151552, "tie_word_embeddings": False,
+                                              "partial_rotary_factor": 0.5},
+                              "vision_config": {"hidden_size": 1536, "depth": 24, "num_heads": 12,
+                                                "attention_bias": False,
+                                                "intermediate_size": 13696, "image_size": 336,
+                                                "patch_size": 14, "out_hidden_size": 4096,
+                                                "spatial_merge_size": 2,
+                                                "temporal_patch_size": 2}},
+                             "https://github.com/huggingface/transformers/blob/00b0d9dc53525aecd42a0d3"
+                             "e5653b5b9f68df569/src/transformers/models/glm4v/convert_glm4v_mgt_wei"
+                             "ghts_to_hf.py"),
     "umt5-small": ({"model_type": "umt5", "architectures": ["UMT5ForConditionalGeneration"],
                     "vocab_size": 256384, "d_model": 512, "d_kv": 64, "d_ff": 1024,
                     "num_layers": 8, "num_decoder_layers": 8, "num_heads": 6,
