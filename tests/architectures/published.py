@@ -512,6 +512,17 @@ PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
                                               "out_hidden_size": 4096, "spatial_merge_size": 2,
                                               "temporal_patch_size": 2, "in_channels": 3}},
                            HF.format("Qwen/Qwen3-VL-235B-A22B-Thinking"), 235 * B, B),
+    # Pixtral 12B's vision encoder: Mistral's model card, "12B parameter Multimodal Decoder +
+    # 400M parameter Vision Encoder".  Its vision_config as candle hard-codes it for this
+    # checkpoint (huggingface/candle@067e3b1bcb5315fd89c1914e4f3d4d4a4913c6ed, candle-
+    # transformers/src/models/pixtral/vision_model.rs, Config::pixtral_12b_2409, read from the
+    # file's keys): 1,024 wide, 24 layers of 16 heads, MLP 4,096, 1,024 px in 16 px patches, 3
+    # channels.  403,489,792
+    "pixtral-12b-vision": ({"model_type": "pixtral", "architectures": ["PixtralVisionModel"],
+                            "hidden_size": 1024, "num_channels": 3, "image_size": 1024,
+                            "patch_size": 16, "rope_theta": 10000.0, "intermediate_size": 4096,
+                            "num_hidden_layers": 24, "num_attention_heads": 16, "head_dim": 64},
+                           HF.format("mistral-community/pixtral-12b"), 400 * M, 100 * M),
     # The checkpoints transformers' config classes take their defaults from (each class's
     # docstring names it), with the count in the name: Mistral Small 4 119B (its text model),
     # Param2-17B-A2.4B, Jais-2-8B
