@@ -603,6 +603,23 @@ UNSTATED: dict[str, tuple[dict[str, Any], str]] = {
                              "https://github.com/huggingface/transformers/blob/00b0d9dc53525aecd42a0d3"
                              "e5653b5b9f68df569/src/transformers/models/glm4v/convert_glm4v_mgt_wei"
                              "ghts_to_hf.py"),
+    # Qwen/Qwen2-VL-7B-Instruct (its text model qwen2_vl_text).  Not the file: the module tree
+    # transformers printed for the published checkpoint, in zhenhua32/Qwen2-VL@bec99eb7106e49029e
+    # b180c560bb3f3d60db925d, READ.md (vision: 32 blocks 1,280 wide, MLP 5,120, 14 px patches x 2
+    # frames, merger 5,120 -> 3,584; text: 152,064 x 3,584, 28 layers, q 3,584 and k / v 512 with
+    # bias (28 and 4 heads of 128), MLP 18,944, its own lm_head).  8,291,375,616
+    "qwen2-vl-7b": ({"model_type": "qwen2_vl", "architectures": ["Qwen2VLForConditionalGeneration"],
+                     "tie_word_embeddings": False,
+                     "text_config": {"model_type": "qwen2_vl_text", "vocab_size": 152064,
+                                     "hidden_size": 3584, "intermediate_size": 18944,
+                                     "num_hidden_layers": 28, "num_attention_heads": 28,
+                                     "num_key_value_heads": 4, "tie_word_embeddings": False},
+                     "vision_config": {"depth": 32, "embed_dim": 1280, "hidden_size": 3584,
+                                       "mlp_ratio": 4, "num_heads": 16, "in_channels": 3,
+                                       "patch_size": 14, "spatial_merge_size": 2,
+                                       "temporal_patch_size": 2}},
+                    "https://github.com/zhenhua32/Qwen2-VL/blob/bec99eb7106e49029eb180c560bb3f3d60d"
+                    "b925d/READ.md"),
     "umt5-small": ({"model_type": "umt5", "architectures": ["UMT5ForConditionalGeneration"],
                     "vocab_size": 256384, "d_model": 512, "d_kv": 64, "d_ff": 1024,
                     "num_layers": 8, "num_decoder_layers": 8, "num_heads": 6,
