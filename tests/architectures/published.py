@@ -523,6 +523,23 @@ PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
                             "patch_size": 16, "rope_theta": 10000.0, "intermediate_size": 4096,
                             "num_hidden_layers": 24, "num_attention_heads": 16, "head_dim": 64},
                            HF.format("mistral-community/pixtral-12b"), 400 * M, 100 * M),
+    # The count in the name, Gemma 4 31B (its text model: 30,697,345,280).  Its text_config as
+    # transformers 5.7.0 printed google/gemma-4-31B-it's config in a public model report (the
+    # repository not named by the search index), with the module tree beside it, whose shapes
+    # agree: 60 layers, five sliding (32 heads and 16 KV heads of 256) then one full (4 KV
+    # heads of 512, keys doubling as values: no v_proj), MLP 21,504, 262,144 tokens tied
+    "gemma-4-31b-text": ({"model_type": "gemma4_text", "architectures": ["Gemma4ForCausalLM"],
+                         "attention_bias": False, "attention_k_eq_v": True,
+                         "enable_moe_block": False, "global_head_dim": 512, "head_dim": 256,
+                         "hidden_size": 5376, "hidden_size_per_layer_input": 0,
+                         "intermediate_size": 21504,
+                         "layer_types": (["sliding_attention"] * 5 + ["full_attention"]) * 10,
+                         "num_attention_heads": 32, "num_global_key_value_heads": 4,
+                         "num_hidden_layers": 60, "num_key_value_heads": 16,
+                         "num_kv_shared_layers": 0, "tie_word_embeddings": True,
+                         "use_double_wide_mlp": False, "vocab_size": 262144,
+                         "vocab_size_per_layer_input": 262144},
+                        HF.format("google/gemma-4-31B-it"), 31 * B, B),
     # The checkpoints transformers' config classes take their defaults from (each class's
     # docstring names it), with the count in the name: Mistral Small 4 119B (its text model),
     # Param2-17B-A2.4B, Jais-2-8B
