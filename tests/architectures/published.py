@@ -461,6 +461,85 @@ PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
                       "num_key_value_heads": 10, "max_position_embeddings": 2048,
                       "tie_word_embeddings": False},
                      HF.format("nanochat-students/nanochat-d20"), 561 * M, M),
+    # Adept's blog (adept.ai/blog/persimmon-8b): "the most powerful fully permissively-licensed
+    # language model with <10 billion parameters".  The config.json at the Hub's revision
+    # 94dc4e0b (as transcribed in a public snapshot of it): 4,096 wide, 36 layers of 64 heads,
+    # MLP 16,384, relu2, qk_layernorm, 262,144 tokens untied; the rest PersimmonConfig's
+    # defaults.  9,397,175,296, of which 2 x 262,144 x 4,096 = 2,147,483,648 embeddings
+    "persimmon-8b": ({"model_type": "persimmon", "architectures": ["PersimmonForCausalLM"],
+                      "vocab_size": 262144, "hidden_size": 4096, "intermediate_size": 16384,
+                      "num_hidden_layers": 36, "num_attention_heads": 64,
+                      "num_key_value_heads": 64, "hidden_act": "relu2",
+                      "max_position_embeddings": 16384, "qk_layernorm": True,
+                      "tie_word_embeddings": False},
+                     HF.format("adept/persimmon-8b-base"), 10 * B, 10 * B),
+    # DeepSeek's own name for the config: inference/config_671B_v3.2.json (see TRUNCATED in
+    # test_published.py).  Its values, copied from the copy in awesome-mini-project/DeepSeek-V3.2-
+    # Exp@09c734b6488d3c7764c50313a53e6013a344c582, in config.json's keys: dim 7,168, inter_dim
+    # 18,432, moe_inter_dim 2,048, 61 layers (3 dense), 128 heads, 256 experts (1 shared, 8 a
+    # token, 8 groups, 4 chosen), q / kv LoRA ranks 1,536 / 512, heads 128 + 64 (values 128),
+    # 129,280 tokens; the indexer: 64 heads of 128, top 2,048.  The multi-token-prediction
+    # layer transformers does not build is not counted: 671,877,929,216
+    "deepseek-v3.2-exp": ({"model_type": "deepseek_v32",
+                           "architectures": ["DeepseekV32ForCausalLM"], "vocab_size": 129280,
+                           "hidden_size": 7168, "intermediate_size": 18432,
+                           "moe_intermediate_size": 2048, "num_hidden_layers": 61,
+                           "first_k_dense_replace": 3, "num_attention_heads": 128,
+                           "num_key_value_heads": 128, "n_routed_experts": 256,
+                           "n_shared_experts": 1, "num_experts_per_tok": 8, "n_group": 8,
+                           "topk_group": 4, "q_lora_rank": 1536, "kv_lora_rank": 512,
+                           "qk_nope_head_dim": 128, "qk_rope_head_dim": 64, "v_head_dim": 128,
+                           "index_n_heads": 64, "index_head_dim": 128, "index_topk": 2048,
+                           "tie_word_embeddings": False},
+                          HF.format("deepseek-ai/DeepSeek-V3.2-Exp"), 671 * B, B),
+    # The count in the name, Qwen3-VL-235B-A22B (see TRUNCATED in test_published.py).  Copied
+    # from NVIDIA's copy of the file: ai-dynamo/aiconfigurator@51ecbbbc3aede81fd2325b6e24cfa3189
+    # defc26a, src/aiconfigurator/model_configs/Qwen--Qwen3-VL-235B-A22B-Thinking_config.json
+    # (every key that sizes a tensor; the text model qwen3_vl_moe_text, 94 layers, 128 experts)
+    "qwen3-vl-235b-a22b": ({"model_type": "qwen3_vl_moe",
+                            "architectures": ["Qwen3VLMoeForConditionalGeneration"],
+                            "tie_word_embeddings": False,
+                            "text_config": {"model_type": "qwen3_vl_moe_text",
+                                            "attention_bias": False, "decoder_sparse_step": 1,
+                                            "head_dim": 128, "hidden_size": 4096,
+                                            "intermediate_size": 12288, "mlp_only_layers": [],
+                                            "moe_intermediate_size": 1536,
+                                            "num_attention_heads": 64, "num_experts": 128,
+                                            "num_experts_per_tok": 8, "num_hidden_layers": 94,
+                                            "num_key_value_heads": 4, "vocab_size": 151936},
+                            "vision_config": {"depth": 27, "hidden_size": 1152, "num_heads": 16,
+                                              "intermediate_size": 4304, "patch_size": 14,
+                                              "out_hidden_size": 4096, "spatial_merge_size": 2,
+                                              "temporal_patch_size": 2, "in_channels": 3}},
+                           HF.format("Qwen/Qwen3-VL-235B-A22B-Thinking"), 235 * B, B),
+    # Pixtral 12B's vision encoder: Mistral's model card, "12B parameter Multimodal Decoder +
+    # 400M parameter Vision Encoder".  Its vision_config as candle hard-codes it for this
+    # checkpoint (huggingface/candle@067e3b1bcb5315fd89c1914e4f3d4d4a4913c6ed, candle-
+    # transformers/src/models/pixtral/vision_model.rs, Config::pixtral_12b_2409, read from the
+    # file's keys): 1,024 wide, 24 layers of 16 heads, MLP 4,096, 1,024 px in 16 px patches, 3
+    # channels.  403,489,792
+    "pixtral-12b-vision": ({"model_type": "pixtral", "architectures": ["PixtralVisionModel"],
+                            "hidden_size": 1024, "num_channels": 3, "image_size": 1024,
+                            "patch_size": 16, "rope_theta": 10000.0, "intermediate_size": 4096,
+                            "num_hidden_layers": 24, "num_attention_heads": 16, "head_dim": 64},
+                           HF.format("mistral-community/pixtral-12b"), 400 * M, 100 * M),
+    # The count in the name, Gemma 4 31B (its text model: 30,697,345,280).  Its text_config as
+    # transformers 5.7.0 printed google/gemma-4-31B-it's config in a public model report (the
+    # repository not named by the search index), with the module tree beside it, whose shapes
+    # agree: 60 layers, five sliding (32 heads and 16 KV heads of 256) then one full (4 KV
+    # heads of 512, keys doubling as values: no v_proj), MLP 21,504, 262,144 tokens tied
+    "gemma-4-31b-text": ({"model_type": "gemma4_text", "architectures": ["Gemma4ForCausalLM"],
+                         "attention_bias": False, "attention_k_eq_v": True,
+                         "enable_moe_block": False, "global_head_dim": 512, "head_dim": 256,
+                         "hidden_size": 5376, "hidden_size_per_layer_input": 0,
+                         "intermediate_size": 21504,
+                         "layer_types": (["sliding_attention"] * 5 + ["full_attention"]) * 10,
+                         "num_attention_heads": 32, "num_global_key_value_heads": 4,
+                         "num_hidden_layers": 60, "num_key_value_heads": 16,
+                         "num_kv_shared_layers": 0, "tie_word_embeddings": True,
+                         "use_double_wide_mlp": False, "vocab_size": 262144,
+                         "vocab_size_per_layer_input": 262144},
+                        HF.format("google/gemma-4-31B-it"), 31 * B, B),
     # The checkpoints transformers' config classes take their defaults from (each class's
     # docstring names it), with the count in the name: Mistral Small 4 119B (its text model),
     # Param2-17B-A2.4B, Jais-2-8B
@@ -488,4 +567,80 @@ PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
                    "num_hidden_layers": 32, "num_attention_heads": 26, "attention_bias": True,
                    "mlp_bias": True, "tie_word_embeddings": False},
                   HF.format("inceptionai/Jais-2-8B-Chat"), 8 * B, B),
+}
+
+
+# Published configs whose publisher states no parameter count: checked against transformers only
+# (test_published.py).  name: (config, source)
+UNSTATED: dict[str, tuple[dict[str, Any], str]] = {
+    # google/umt5-small: Google's own t5x gin files for the umT5 checkpoints (google-research/t5x
+    # @79909538d7d98a46966cc683ec7fa606b0f7cf78, t5x/examples/scalable_t5/umt5/pretrain_small.gin
+    # includes mt5/small.gin: emb_dim 512, 6 heads of 64, 8 + 8 layers, mlp_dim 1,024, gated
+    # GELU, untied; umt5/vocab.gin: VOCAB_SIZE 256,384).  The UniMax paper (arXiv 2304.09151)
+    # names the sizes only.  transformers builds 175,333,376 (its output layer tied, as for mT5)
+    # google/gemma-3n-E4B's text model.  Its config.json was written by transformers'
+    # src/transformers/models/gemma3n/convert_gemma3n_weights.py (huggingface/transformers@
+    # f360a89bb3a0ed8267b47b5d0e2523516ae69211): the gemma3n_e4b variant is Gemma3nTextConfig()
+    # as it is, whose values are spelled out here (35 layers, 2,048 wide, MLP 16,384, 8 and 2
+    # heads of 256, the last 15 layers sharing KV, 262,400 + 262,144 x 35 x 256 per-layer
+    # embeddings, LAuReL rank 64, 4 AltUp inputs).  The model card's "8B raw parameters" counts
+    # the vision and audio towers too; transformers builds 6,835,235,568 for the text model
+    "gemma-3n-e4b-text": ({"model_type": "gemma3n_text", "architectures": ["Gemma3nForCausalLM"],
+                           "vocab_size": 262400, "vocab_size_per_layer_input": 262144,
+                           "hidden_size": 2048, "hidden_size_per_layer_input": 256,
+                           "intermediate_size": 16384, "num_hidden_layers": 35,
+                           "num_attention_heads": 8, "num_key_value_heads": 2, "head_dim": 256,
+                           "laurel_rank": 64, "altup_num_inputs": 4, "num_kv_shared_layers": 15,
+                           "activation_sparsity_pattern": [0.95] * 10 + [0.0] * 25},
+                          "https://github.com/huggingface/transformers/blob/f360a89bb3a0ed8267b47b5"
+                          "d0e2523516ae69211/src/transformers/models/gemma3n/convert_gemma3n_weights"
+                          ".py"),
+    # zai-org/GLM-4.1V-9B-Thinking (the "9B" is its GLM-4-9B language model; transformers
+    # builds 10,292,777,472 with the vision tower).  The values the GLM team's converter writes
+    # into config.json for this checkpoint (its fallbacks), not checked against the published
+    # file: transformers' src/transformers/models/glm4v/convert_glm4v_mgt_weights_to_hf.py
+    # (huggingface/transformers@00b0d9dc53525aecd42a0d3e5653b5b9f68df569): text 4,096 wide, 40
+    # layers, 32 and 2 heads, MLP 13,696, QKV bias, 151,552 tokens untied, half-rotary; vision
+    # 1,536 wide, 24 blocks of 12 heads, MLP 13,696, 336 px in 14 px patches, merge 2, output
+    # 4,096
+    "glm-4.1v-9b-thinking": ({"model_type": "glm4v",
+                              "architectures": ["Glm4vForConditionalGeneration"],
+                              "text_config": {"model_type": "glm4v_text", "attention_bias": True,
+                                              "hidden_size": 4096, "intermediate_size": 13696,
+                                              "num_attention_heads": 32,
+                                              "num_hidden_layers": 40, "num_key_value_heads": 2,
+                                              "vocab_size": 151552, "tie_word_embeddings": False,
+                                              "partial_rotary_factor": 0.5},
+                              "vision_config": {"hidden_size": 1536, "depth": 24, "num_heads": 12,
+                                                "attention_bias": False,
+                                                "intermediate_size": 13696, "image_size": 336,
+                                                "patch_size": 14, "out_hidden_size": 4096,
+                                                "spatial_merge_size": 2,
+                                                "temporal_patch_size": 2}},
+                             "https://github.com/huggingface/transformers/blob/00b0d9dc53525aecd42a0d3"
+                             "e5653b5b9f68df569/src/transformers/models/glm4v/convert_glm4v_mgt_wei"
+                             "ghts_to_hf.py"),
+    # Qwen/Qwen2-VL-7B-Instruct (its text model qwen2_vl_text).  Not the file: the module tree
+    # transformers printed for the published checkpoint, in zhenhua32/Qwen2-VL@bec99eb7106e49029e
+    # b180c560bb3f3d60db925d, READ.md (vision: 32 blocks 1,280 wide, MLP 5,120, 14 px patches x 2
+    # frames, merger 5,120 -> 3,584; text: 152,064 x 3,584, 28 layers, q 3,584 and k / v 512 with
+    # bias (28 and 4 heads of 128), MLP 18,944, its own lm_head).  8,291,375,616
+    "qwen2-vl-7b": ({"model_type": "qwen2_vl", "architectures": ["Qwen2VLForConditionalGeneration"],
+                     "tie_word_embeddings": False,
+                     "text_config": {"model_type": "qwen2_vl_text", "vocab_size": 152064,
+                                     "hidden_size": 3584, "intermediate_size": 18944,
+                                     "num_hidden_layers": 28, "num_attention_heads": 28,
+                                     "num_key_value_heads": 4, "tie_word_embeddings": False},
+                     "vision_config": {"depth": 32, "embed_dim": 1280, "hidden_size": 3584,
+                                       "mlp_ratio": 4, "num_heads": 16, "in_channels": 3,
+                                       "patch_size": 14, "spatial_merge_size": 2,
+                                       "temporal_patch_size": 2}},
+                    "https://github.com/zhenhua32/Qwen2-VL/blob/bec99eb7106e49029eb180c560bb3f3d60d"
+                    "b925d/READ.md"),
+    "umt5-small": ({"model_type": "umt5", "architectures": ["UMT5ForConditionalGeneration"],
+                    "vocab_size": 256384, "d_model": 512, "d_kv": 64, "d_ff": 1024,
+                    "num_layers": 8, "num_decoder_layers": 8, "num_heads": 6,
+                    "feed_forward_proj": "gated-gelu", "tie_word_embeddings": False},
+                   "https://github.com/google-research/t5x/blob/79909538d7d98a46966cc683ec7fa606b0f"
+                   "7cf78/t5x/examples/scalable_t5/umt5/pretrain_small.gin"),
 }

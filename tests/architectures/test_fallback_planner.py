@@ -92,10 +92,9 @@ def test_the_planner_and_compute_take_a_fallback_model(tmp_path: Path,
     # a fused query_key_value: hidden / heads not confirmed
     ("gpt_neox_japanese", {}, "head_dim"),
     ("xlstm", {}, "head_dim"),  # recurrent: its 'k' is no attention's
-    ("lfm2", {"layer_types": ["conv", "full_attention"] * 2}, "head_dim"),  # layer 0 convolves
     ("jetmoe", {}, "num_local_experts"),
     ("longcat_flash", {}, "kv_lora_rank"),  # latent attention
-    ("qwen3_next", {}, "linear_num_value_heads"),
+    ("olmo_hybrid", {}, "linear_num_value_heads"),  # linear-attention layers beside attention
     ("mistral", {"sliding_window": 5}, None),  # native: planned as it is, no refusal
 ])
 def test_what_the_planner_would_guess_is_refused_by_name(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from hf import compare
-from published import PUBLISHED
+from published import PUBLISHED, UNSTATED
 
 import nnsize
 
@@ -26,8 +26,10 @@ DIFFERENT = {
 }
 
 
-# Where the publisher truncates rather than rounds: ERNIE 4.5's 21,825,437,888 is "21B".
-TRUNCATED = {"ernie-4.5-21b-a3b"}
+# Where the publisher truncates rather than rounds: ERNIE 4.5's 21,825,437,888 is "21B";
+# DeepSeek-V3.2-Exp's 671,877,929,216 is "671B" (its config's name, config_671B_v3.2.json);
+# Qwen3-VL-235B-A22B's 235,669,608,176 is "235B".
+TRUNCATED = {"ernie-4.5-21b-a3b", "deepseek-v3.2-exp", "qwen3-vl-235b-a22b"}
 # Where the checkpoint stores an output layer transformers 5 ties to the embeddings, and the
 # publisher counts it: mT5-Small's own lm_head, 250,112 x 512 = 128,057,344, on top of the
 # 172,119,424 transformers builds makes 300,176,768.
@@ -37,6 +39,11 @@ UNTIED = {"mt5-small": (172_119_424, 250112 * 512)}
 @pytest.mark.parametrize("name", sorted(PUBLISHED))
 def test_published_config_matches_transformers(name: str) -> None:
     compare(PUBLISHED[name][0])
+
+
+@pytest.mark.parametrize("name", sorted(UNSTATED))
+def test_unstated_config_matches_transformers(name: str) -> None:
+    compare(UNSTATED[name][0])
 
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED))

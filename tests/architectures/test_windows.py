@@ -55,7 +55,8 @@ def transformers_windows(family: str, data: dict[str, Any]) -> list[int | None] 
     # chunked attention (Llama 4) is cached as a sliding window attention_chunk_size long
     kept = {"sliding_attention": getattr(cfg, "sliding_window", None),
             "chunked_attention": getattr(cfg, "attention_chunk_size", None),
-            "full_attention": None}
+            "full_attention": None,
+            "hybrid": None}  # Falcon-H1's and Zamba's layers that attend (beside a Mamba mixer)
     types = getattr(cfg, "layer_types", None)
     if types is None:
         return [kept["sliding_attention"]] * cfg.num_hidden_layers
