@@ -32,7 +32,7 @@ def jamba(family: str, c: Config, name: str, base: bool) -> Assembly:
     heads, kv = c.int("num_attention_heads"), c.int("num_key_value_heads")
     layers, experts, top_k = c.int("num_hidden_layers"), c.int("num_experts"), \
         c.int("num_experts_per_tok")
-    if top_k > experts:
+    if experts > 1 and top_k > experts:  # one expert: every layer a dense MLP, no routing
         raise SpecError(f"num_experts_per_tok = {top_k:,} is more than the {experts:,} experts "
                         f"(num_experts): a token cannot be routed to more experts than there are")
     n, k, inner = c.int("mamba_d_state"), c.int("mamba_d_conv"), c.int("mamba_expand") * h
