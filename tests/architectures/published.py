@@ -567,12 +567,115 @@ PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
                    "num_hidden_layers": 32, "num_attention_heads": 26, "attention_bias": True,
                    "mlp_bias": True, "tie_word_embeddings": False},
                   HF.format("inceptionai/Jais-2-8B-Chat"), 8 * B, B),
+    # --- issue 20: the last families without a published config.
+    # Tencent's model card (tencent/Hy3-preview, README; mirrored at
+    # cnb.cool/ai-models/tencent/Hy3-preview): "295B ... 21B active parameters and 3.8B MTP layer
+    # parameters"; its table: 80 layers (the MTP layer apart), 64 heads (8 KV heads of 128),
+    # hidden 4,096, intermediate 13,312, 120,832 tokens, 192 experts (top 8).  The expert width
+    # (1,536), the one shared expert and the one dense first layer are not in the table: taken
+    # from a C port's constants for this checkpoint (HY3_MOE_INTERMED 1536, HY3_N_SHARED 1,
+    # HY3_N_LAYER_DENSE 1, every other constant equal to the table), the same as HYV3Config's
+    # defaults, whose docstring names this checkpoint.  transformers does not build the MTP
+    # layer: 295,033,528,320
+    "hy3-preview": ({"model_type": "hy_v3", "architectures": ["HYV3ForCausalLM"],
+                     "vocab_size": 120832, "hidden_size": 4096, "intermediate_size": 13312,
+                     "moe_intermediate_size": 1536, "num_hidden_layers": 80,
+                     "num_attention_heads": 64, "num_key_value_heads": 8, "head_dim": 128,
+                     "num_experts": 192, "num_experts_per_tok": 8, "num_shared_experts": 1,
+                     "first_k_dense_replace": 1, "tie_word_embeddings": False},
+                    "https://huggingface.co/tencent/Hy3-preview", 295 * B, B),
+    # Sarvam's docs (docs.sarvam.ai .../models/sarvam-30b): "30B total parameters, 2.4B active".
+    # The values: NVIDIA's copy of sarvamai/sarvam-30b's config.json keys in Megatron-Bridge's
+    # tests (NVIDIA-NeMo/Megatron-Bridge@f0d9107976fff62368f7c8131738607ac29bbb4b,
+    # tests/unit_tests/models/sarvam/test_sarvam_moe_bridge.py, sarvam_moe_config_dict_small: 19
+    # layers, 4,096 wide, 64 heads and 4 KV heads of 64, dense MLP 8,192 in the first layer,
+    # then 128 experts of 1,024 (6 a token) and 1 shared, 262,144 tokens), agreeing with a
+    # quantized copy's model card (19 layers, 1 dense + 18 MoE, 128 routed + 1 shared, top 6, 4
+    # KV heads) and with SarvamMoeConfig's defaults (its docstring names this checkpoint).  See
+    # DIFFERENT in test_published.py: Sarvam's 30B and 2.4B leave out the two embedding tables
+    # The file names its remote-code class, SarvamMoEForCausalLM; transformers builds the family
+    # with GLM-4 MoE's classes (test_sarvam_remote_class_names counts both names alike)
+    "sarvam-30b": ({"model_type": "sarvam_moe", "architectures": ["Glm4MoeForCausalLM"],
+                    "vocab_size": 262144, "hidden_size": 4096, "intermediate_size": 8192,
+                    "moe_intermediate_size": 1024, "num_hidden_layers": 19,
+                    "num_attention_heads": 64, "num_key_value_heads": 4, "head_dim": 64,
+                    "num_experts": 128, "num_experts_per_tok": 6, "num_shared_experts": 1,
+                    "first_k_dense_replace": 1, "tie_word_embeddings": False},
+                   "https://huggingface.co/sarvamai/sarvam-30b", 30 * B, B),
+    # Megatron-Bridge's examples README (sarvamai/sarvam-105b: "105B total, 10.3B active") and
+    # Sarvam's release blog (sarvam.ai/blogs/sarvam-30b-105b).  The values: NVIDIA's copy in
+    # Megatron-Bridge@46703b1b73d69610e5974aefc404dc4ae6245e91, tests/unit_tests/models/sarvam/
+    # test_sarvam_mla_bridge.py (sarvam_mla_config_dict: 32 layers, 4,096 wide, 64 heads, dense
+    # MLP 16,384 in the first layer, 128 experts of 2,048 (8 a token) and 1 shared, 262,144
+    # tokens, MLA with KV rank 512 and no query rank, heads 128 + 64, values 128), equal to
+    # SarvamMLAConfig's defaults (its docstring names this checkpoint).  106,031,763,456 (the
+    # Hub's safetensors count, 106.0B); active less the embeddings, 10,267,414,528, is the 10.3B
+    # SarvamMLAForCausalLM in the file; transformers builds it with DeepSeek-V3's classes
+    "sarvam-105b": ({"model_type": "sarvam_mla", "architectures": ["DeepseekV3ForCausalLM"],
+                     "vocab_size": 262144, "hidden_size": 4096, "intermediate_size": 16384,
+                     "moe_intermediate_size": 2048, "num_hidden_layers": 32,
+                     "num_attention_heads": 64, "num_experts": 128, "num_experts_per_tok": 8,
+                     "num_shared_experts": 1, "first_k_dense_replace": 1,
+                     "kv_lora_rank": 512, "qk_nope_head_dim": 128, "qk_rope_head_dim": 64,
+                     "v_head_dim": 128, "tie_word_embeddings": False},
+                    "https://huggingface.co/sarvamai/sarvam-105b", 105 * B, B),
+    # The count in the name, Qwen3-VL-4B-Instruct.  The config.json as vendored ("Vendored copy
+    # of the Qwen3-VL-4B-Instruct config.json") in kohya-ss/musubi-tuner@7c1cf7275b83d641c87dbb
+    # ade14aad8abe6c6546, src/musubi_tuner/krea2/krea2_encoder.py: every key that sizes a tensor.
+    # 4,437,815,808; its text model alone (qwen3_vl_text, below) 4,022,468,096
+    "qwen3-vl-4b": ({"model_type": "qwen3_vl", "architectures": ["Qwen3VLForConditionalGeneration"],
+                     "tie_word_embeddings": True,
+                     "text_config": {"model_type": "qwen3_vl_text", "attention_bias": False,
+                                     "head_dim": 128, "hidden_size": 2560,
+                                     "intermediate_size": 9728, "num_attention_heads": 32,
+                                     "num_hidden_layers": 36, "num_key_value_heads": 8,
+                                     "tie_word_embeddings": True, "vocab_size": 151936},
+                     "vision_config": {"deepstack_visual_indexes": [5, 11, 17], "depth": 24,
+                                       "hidden_size": 1024, "in_channels": 3,
+                                       "intermediate_size": 4096, "num_heads": 16,
+                                       "num_position_embeddings": 2304, "out_hidden_size": 2560,
+                                       "patch_size": 16, "spatial_merge_size": 2,
+                                       "temporal_patch_size": 2}},
+                    HF.format("Qwen/Qwen3-VL-4B-Instruct"), 4 * B, B),
+    # FlexOlmo's README (allenai/FlexOlmo, as forked in ryanyxw/FlexOlmo@01c80f894621a277b886f31b
+    # 723812d49ff194ae): "FlexOlmo-7x7B-1T ... a Mixture-of-Experts with 33B total parameters".
+    # The values: FlexOlmoConfig's defaults, whose docstring names this checkpoint, and the
+    # paper's (arXiv 2507.07024) OLMo 2 7B experts (32 layers, 4,096 wide, 32 heads, MLP
+    # 11,008, 100,352 tokens), with 7 experts and 7 a token as a public write-up transcribes the
+    # file (its repository not named by the search index): not checked against the file itself.
+    # 33,270,665,216
+    "flexolmo-7x7b-1t": ({"model_type": "flex_olmo", "architectures": ["FlexOlmoForCausalLM"],
+                          "vocab_size": 100352, "hidden_size": 4096, "intermediate_size": 11008,
+                          "num_hidden_layers": 32, "num_attention_heads": 32,
+                          "num_key_value_heads": 32, "num_experts": 7, "num_experts_per_tok": 7,
+                          "tie_word_embeddings": False},
+                         HF.format("allenai/FlexOlmo-7x7B-1T"), 33 * B, B),
+    # The count in the name, Zamba-7B-v1.  Its config.json as a public "Transformers Audit:
+    # zamba" transcribes it (its repository not named by the search index): 76 layers, 13 of
+    # them hybrid (2, 7, 13, ..., 73: ZambaConfig's default placement), 3,712 wide, 16 heads and
+    # 16 KV heads, MLP 14,848, Mamba expand 2 in 2 heads, state 16, conv 4, dt rank 232, 32,000
+    # tokens tied; ZambaConfig's defaults (its docstring names this checkpoint) are the same.
+    # 7,232,490,496
+    "zamba-7b-v1": ({"model_type": "zamba", "architectures": ["ZambaForCausalLM"],
+                     "vocab_size": 32000, "hidden_size": 3712, "num_hidden_layers": 76,
+                     "num_attention_heads": 16, "num_key_value_heads": 16,
+                     "intermediate_size": 14848, "mamba_expand": 2, "n_mamba_heads": 2,
+                     "mamba_d_state": 16, "mamba_d_conv": 4, "mamba_dt_rank": 232,
+                     "attn_layer_period": 6, "attn_layer_offset": 4, "tie_word_embeddings": True},
+                    HF.format("Zyphra/Zamba-7B-v1"), 7 * B, B),
 }
 
 
 # Published configs whose publisher states no parameter count: checked against transformers only
 # (test_published.py).  name: (config, source)
 UNSTATED: dict[str, tuple[dict[str, Any], str]] = {
+    # Qwen3-VL-4B-Instruct's text model alone, as its own family (qwen3_vl_text): the
+    # text_config of "qwen3-vl-4b" in PUBLISHED (same source); Qwen state no count for it.
+    # 4,022,468,096
+    "qwen3-vl-4b-text": ({**PUBLISHED["qwen3-vl-4b"][0]["text_config"],
+                          "architectures": ["Qwen3VLTextModel"]},
+                         "https://github.com/kohya-ss/musubi-tuner/blob/7c1cf7275b83d641c87dbbade"
+                         "14aad8abe6c6546/src/musubi_tuner/krea2/krea2_encoder.py"),
     # google/umt5-small: Google's own t5x gin files for the umT5 checkpoints (google-research/t5x
     # @79909538d7d98a46966cc683ec7fa606b0f7cf78, t5x/examples/scalable_t5/umt5/pretrain_small.gin
     # includes mt5/small.gin: emb_dim 512, 6 heads of 64, 8 + 8 layers, mlp_dim 1,024, gated
