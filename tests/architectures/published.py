@@ -665,6 +665,39 @@ PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
                     HF.format("Zyphra/Zamba-7B-v1"), 7 * B, B),
 }
 
+PUBLISHED.update({
+    # The vision towers on their own, as their own families (the sub-configs of the entries
+    # above): SAM ViT-H's image encoder, segment-anything.com's FAQ: "The image encoder
+    # has 632M parameters" (see DIFFERENT in test_published.py); the keys of facebook/sam-vit-
+    # huge's vision_config, as tests/architectures/test_sam.py cites them.  637,026,048
+    "sam-vit-huge-vision": ({"model_type": "sam_vision_model",
+                             "architectures": ["SamVisionModel"], "hidden_size": 1280,
+                             "num_hidden_layers": 32, "num_attention_heads": 16, "mlp_dim": 5120,
+                             "global_attn_indexes": [7, 15, 23, 31], "window_size": 14,
+                             "image_size": 1024, "patch_size": 16, "output_channels": 256},
+                            HF.format("facebook/sam-vit-huge"), 632 * M, M),
+    # InternVL3-1B's vision tower, InternViT-300M-448px-V2_5 (the model card's name): the
+    # vision_config of "internvl3-1b" above.  304,012,288
+    "internvit-300m": ({**PUBLISHED["internvl3-1b"][0]["vision_config"],
+                        "model_type": "internvl_vision"},
+                       HF.format("OpenGVLab/InternVL3-1B-hf"), 300 * M, 10 * M),
+    # Idefics3-8B's and SmolVLM2's vision towers: SigLIP-So400m (the model cards and the SmolVLM
+    # paper, arXiv 2504.05299, "SigLIP-SO400M"), as idefics3_vision and smolvlm_vision: the
+    # vision_config of "idefics3-8b" and "smolvlm2-2.2b" above.  412,926,192 (364 px) and
+    # 412,987,248 (384 px: 27 x 27 positions against 26 x 26)
+    "idefics3-8b-vision": ({**PUBLISHED["idefics3-8b"][0]["vision_config"],
+                            "model_type": "idefics3_vision"},
+                           HF.format("HuggingFaceM4/Idefics3-8B-Llama3"), 400 * M, 100 * M),
+    "smolvlm2-2.2b-vision": ({**PUBLISHED["smolvlm2-2.2b"][0]["vision_config"],
+                              "model_type": "smolvlm_vision"},
+                             HF.format("HuggingFaceTB/SmolVLM2-2.2B-Instruct"), 400 * M, 100 * M),
+})
+
+_QWEN_IMAGE = ("https://github.com/kohya-ss/musubi-tuner/blob/b3154ae17fdb813b9afdccf4d49d85f30628"
+               "67db/src/musubi_tuner/qwen_image/qwen_image_utils.py")
+_QWEN25VL_TEXT = {"model_type": "qwen2_5_vl_text", "hidden_size": 3584,
+                  "intermediate_size": 18944, "num_attention_heads": 28, "num_hidden_layers": 28,
+                  "num_key_value_heads": 4, "vocab_size": 152064, "tie_word_embeddings": False}
 
 # Published configs whose publisher states no parameter count: checked against transformers only
 # (test_published.py).  name: (config, source)
@@ -746,4 +779,30 @@ UNSTATED: dict[str, tuple[dict[str, Any], str]] = {
                     "feed_forward_proj": "gated-gelu", "tie_word_embeddings": False},
                    "https://github.com/google-research/t5x/blob/79909538d7d98a46966cc683ec7fa606b0f"
                    "7cf78/t5x/examples/scalable_t5/umt5/pretrain_small.gin"),
+    # Qwen/Qwen-Image's text encoder, a Qwen2.5-VL-7B-Instruct: its config.json as vendored in
+    # kohya-ss/musubi-tuner@b3154ae17fdb813b9afdccf4d49d85f3062867db, src/musubi_tuner/
+    # qwen_image/qwen_image_utils.py (QWEN2_5_VL_CONFIG_JSON, saved by transformers 4.53.1,
+    # which the loader fills from the checkpoint with strict=True): text 3,584 wide, 28 layers,
+    # 28 and 4 heads, MLP 18,944, 152,064 tokens untied; vision 32 blocks 1,280 wide, MLP 3,420,
+    # 16 heads, 14 px patches x 2 frames, output 3,584.  Qwen state no count for it ("7B" is the
+    # language model's class).  8,292,166,656; its text model alone (qwen2_5_vl_text, the base
+    # class: no LM head) 7,070,619,136
+    "qwen-image-text-encoder": ({"model_type": "qwen2_5_vl",
+                                 "architectures": ["Qwen2_5_VLForConditionalGeneration"],
+                                 "tie_word_embeddings": False, "text_config": _QWEN25VL_TEXT,
+                                 "vision_config": {"depth": 32, "hidden_size": 1280,
+                                                   "intermediate_size": 3420, "num_heads": 16,
+                                                   "in_channels": 3, "out_hidden_size": 3584,
+                                                   "patch_size": 14, "spatial_merge_size": 2,
+                                                   "temporal_patch_size": 2,
+                                                   "fullatt_block_indexes": [7, 15, 23, 31],
+                                                   "window_size": 112}},
+                                _QWEN_IMAGE),
+    "qwen-image-text-encoder-text": ({**_QWEN25VL_TEXT, "architectures": ["Qwen2_5_VLTextModel"]},
+                                     _QWEN_IMAGE),
 }
+# GLM-4.1V-9B-Thinking's vision tower on its own (glm4v_vision): the vision_config of
+# "glm-4.1v-9b-thinking" above, from the same source.  892,498,432
+UNSTATED["glm-4.1v-9b-thinking-vision"] = (
+    {**UNSTATED["glm-4.1v-9b-thinking"][0]["vision_config"], "model_type": "glm4v_vision"},
+    UNSTATED["glm-4.1v-9b-thinking"][1])

@@ -26,6 +26,9 @@ DIFFERENT = {
     # The Hub's safetensors count, 106.0B, 1% over the name's 105B; less the embeddings,
     # 103,884,279,808 (its active count, 10.3B, also leaves them out)
     "sarvam-105b": 106_031_763_456,
+    # SAM's FAQ, 632M for the image encoder; transformers builds 637,026,048, of which 64 x 64 x
+    # 1,280 = 5,242,880 absolute positions (test_sam.py::test_sam_vit_huge)
+    "sam-vit-huge-vision": 637_026_048,
 }
 
 
