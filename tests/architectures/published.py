@@ -554,14 +554,24 @@ PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
                               "qk_nope_head_dim": 64, "v_head_dim": 128,
                               "tie_word_embeddings": False},
                              HF.format("mistralai/Mistral-Small-4-119B-2603"), 119 * B, B),
+    # Param2: the published checkpoint's logits are 128,008 wide (a public benchmark script
+    # asserts it on the checkpoint loaded from the Hub, EXPECTED_VOCAB_SIZE = 128008; its
+    # repository not named by the search index), not Param2MoEConfig's default 128,000: 8 x
+    # 2,048 = 16,384 more, 17,151,140,480.  The rest are Param2MoEConfig's defaults, not checked
+    # against the published file
     "param2-17b-a2.4b": ({"model_type": "param2moe", "architectures": ["Glm4MoeForCausalLM"],
-                          "vocab_size": 128000, "hidden_size": 2048, "intermediate_size": 9216,
+                          "vocab_size": 128008, "hidden_size": 2048, "intermediate_size": 9216,
                           "moe_intermediate_size": 2048, "num_hidden_layers": 21,
                           "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 64,
                           "n_routed_experts": 64, "n_shared_experts": 2,
                           "num_experts_per_tok": 6, "first_k_dense_replace": 1,
                           "use_qk_norm": True, "tie_word_embeddings": True},
                          HF.format("bharatgenai/Param2-17B-A2.4B-Thinking"), 17 * B, B),
+    # Jais-2-8B: 8,090,401,280 parameters, which the checkpoint's size bears out: its four
+    # safetensors shards, as a public download script lists them (its repository not named by
+    # the search index), hold 4,988,455,440 + 4,963,153,816 + 4,874,521,632 + 1,354,730,176 =
+    # 16,180,861,064 bytes = 2 (bfloat16) x 8,090,401,280 + 58,504 bytes of headers (113 a
+    # tensor for its 516 tensors); 2 KV heads instead of 26 would be 1.3 GB less
     "jais-2-8b": ({"model_type": "jais2", "architectures": ["Jais2ForCausalLM"],
                    "vocab_size": 150272, "hidden_size": 3328, "intermediate_size": 26624,
                    "num_hidden_layers": 32, "num_attention_heads": 26, "attention_bias": True,
