@@ -92,7 +92,10 @@ def test_gpt_oss_active_parameters() -> None:
     # 4,520,573,312 - 2,147,483,648 = 2,373,089,664; 12,414,898,176 - 2,147,483,648 =
     # 10,267,414,528
     ("sarvam-30b", 4_520_573_312, 2 * 262144 * 4096, 24 * 10**8, 10**8),
-    ("sarvam-105b", 12_414_898_176, 2 * 262144 * 4096, 103 * 10**8, 10**8)])
+    ("sarvam-105b", 12_414_898_176, 2 * 262144 * 4096, 103 * 10**8, 10**8),
+    # Mistral's "6B active parameters per token": 6,632,588,288 - 2 x 131,072 x 4,096 =
+    # 5,558,846,464
+    ("mistral-small-4-119b", 6_632_588_288, 2 * 131072 * 4096, 6 * 10**9, 10**9)])
 def test_stated_active_parameters(name: str, active: int, embeddings: int, stated: int,
                                   unit: int) -> None:
     report = nnsize.count(PUBLISHED[name][0])
