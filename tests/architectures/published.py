@@ -544,8 +544,9 @@ PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
     # docstring names it), with the count in the name: Mistral Small 4 119B (its text model),
     # Param2-17B-A2.4B, Jais-2-8B.  Mistral Small 4: the published file wraps this text model
     # (mistral4) with a Pixtral vision tower (mistral3), not in reach here; the text model's
-    # values are borne out by Mistral's announcement (mistral.ai/news/mistral-small-4: 128
-    # experts, 4 active, "119B total parameters, with 6B active parameters per token": here
+    # values are borne out by Mistral's announcement ("Introducing Mistral Small 4", as quoted
+    # at mastodawn.com/explore/tag/LocalLLaMA: 128 experts, 4 active, "119B total parameters,
+    # with 6B active parameters per token"): here
     # 118,972,826,624 and, less the two 131,072 x 4,096 embedding tables, 5,558,846,464; see
     # test_stated_active_parameters) and by a public architecture card (colaberry.ai: "6.63B
     # active", this model's 6,632,588,288 with its embeddings; 36 MLA layers; "KV cache: 22.5
