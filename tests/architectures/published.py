@@ -681,6 +681,15 @@ PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
                      "mamba_d_state": 16, "mamba_d_conv": 4, "mamba_dt_rank": 232,
                      "attn_layer_period": 6, "attn_layer_offset": 4, "tie_word_embeddings": True},
                     HF.format("Zyphra/Zamba-7B-v1"), 7 * B, B),
+    # The count in the name, DiffLlama-1B (kajuma).  Its config.json as DinoML's public
+    # "DiffLlama Transformers Audit" tabulates the Hub snapshot it saved (its repository not
+    # named by the search index): 102,400 tokens, 2,048 wide, 16 layers, 32 heads and 8 KV heads
+    # of 64, MLP 8,192, untied.  1,392,580,608
+    "diffllama-1b": ({"model_type": "diffllama", "architectures": ["DiffLlamaForCausalLM"],
+                      "vocab_size": 102400, "hidden_size": 2048, "num_hidden_layers": 16,
+                      "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 64,
+                      "intermediate_size": 8192, "tie_word_embeddings": False},
+                     HF.format("kajuma/DiffLlama-1B"), 1 * B, B),
 }
 
 PUBLISHED.update({
@@ -720,6 +729,17 @@ _QWEN25VL_TEXT = {"model_type": "qwen2_5_vl_text", "hidden_size": 3584,
 # Published configs whose publisher states no parameter count: checked against transformers only
 # (test_published.py).  name: (config, source)
 UNSTATED: dict[str, tuple[dict[str, Any], str]] = {
+    # kajuma/DiffLlama-0.3B-handcut, the checkpoint DiffLlamaConfig's docstring names: its
+    # config.json as the same DinoML audit tabulates it (as "diffllama-1b" in PUBLISHED, with
+    # 128,256 tokens tied).  The "0.3B" in its name is not its count: 1,235,818,496 (973,150,208
+    # without the embeddings)
+    "diffllama-0.3b-handcut": ({"model_type": "diffllama",
+                                "architectures": ["DiffLlamaForCausalLM"], "vocab_size": 128256,
+                                "hidden_size": 2048, "num_hidden_layers": 16,
+                                "num_attention_heads": 32, "num_key_value_heads": 8,
+                                "head_dim": 64, "intermediate_size": 8192,
+                                "tie_word_embeddings": True},
+                               HF.format("kajuma/DiffLlama-0.3B-handcut")),
     # Qwen3-VL-4B-Instruct's text model alone, as its own family (qwen3_vl_text): the
     # text_config of "qwen3-vl-4b" in PUBLISHED (same source); Qwen state no count for it.
     # 4,022,468,096
