@@ -609,8 +609,10 @@ PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
     # layers, 4,096 wide, 64 heads and 4 KV heads of 64, dense MLP 8,192 in the first layer,
     # then 128 experts of 1,024 (6 a token) and 1 shared, 262,144 tokens), agreeing with a
     # quantized copy's model card (19 layers, 1 dense + 18 MoE, 128 routed + 1 shared, top 6, 4
-    # KV heads) and with SarvamMoeConfig's defaults (its docstring names this checkpoint).  See
-    # DIFFERENT in test_published.py: Sarvam's 30B and 2.4B leave out the two embedding tables
+    # KV heads), with a public tokenizer comparison (sarvam-30b: 262,144 tokens) and with
+    # SarvamMoeConfig's defaults (its docstring names this checkpoint).  32,152,648,064: the
+    # Hub's "32B" for the checkpoint, as a public model survey quotes its card; Sarvam's 30B and
+    # 2.4B leave out the two embedding tables (NO_EMBEDDINGS in test_published.py)
     # The file names its remote-code class, SarvamMoEForCausalLM; transformers builds the family
     # with GLM-4 MoE's classes (test_sarvam_remote_class_names counts both names alike)
     "sarvam-30b": ({"model_type": "sarvam_moe", "architectures": ["Glm4MoeForCausalLM"],
