@@ -542,7 +542,15 @@ PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
                         HF.format("google/gemma-4-31B-it"), 31 * B, B),
     # The checkpoints transformers' config classes take their defaults from (each class's
     # docstring names it), with the count in the name: Mistral Small 4 119B (its text model),
-    # Param2-17B-A2.4B, Jais-2-8B
+    # Param2-17B-A2.4B, Jais-2-8B.  Mistral Small 4: the published file wraps this text model
+    # (mistral4) with a Pixtral vision tower (mistral3), not in reach here; the text model's
+    # values are borne out by Mistral's announcement ("Introducing Mistral Small 4", as quoted
+    # at mastodawn.com/explore/tag/LocalLLaMA: 128 experts, 4 active, "119B total parameters,
+    # with 6B active parameters per token"): here
+    # 118,972,826,624 and, less the two 131,072 x 4,096 embedding tables, 5,558,846,464; see
+    # test_stated_active_parameters) and by a public architecture card (colaberry.ai: "6.63B
+    # active", this model's 6,632,588,288 with its embeddings; 36 MLA layers; "KV cache: 22.5
+    # KiB/token" = 36 x (256 + 64) x 2 bytes = 23,040)
     "mistral-small-4-119b": ({"model_type": "mistral4",
                               "architectures": ["Mistral4ForCausalLM"], "vocab_size": 131072,
                               "hidden_size": 4096, "intermediate_size": 12288,
@@ -554,25 +562,193 @@ PUBLISHED: dict[str, tuple[dict[str, Any], str, int, int]] = {
                               "qk_nope_head_dim": 64, "v_head_dim": 128,
                               "tie_word_embeddings": False},
                              HF.format("mistralai/Mistral-Small-4-119B-2603"), 119 * B, B),
+    # Param2: the published checkpoint's logits are 128,008 wide (a public benchmark script
+    # asserts it on the checkpoint loaded from the Hub, EXPECTED_VOCAB_SIZE = 128008; its
+    # repository not named by the search index), not Param2MoEConfig's default 128,000: 8 x
+    # 2,048 = 16,384 more, 17,151,140,480.  The rest are Param2MoEConfig's defaults, not checked
+    # against the published file
     "param2-17b-a2.4b": ({"model_type": "param2moe", "architectures": ["Glm4MoeForCausalLM"],
-                          "vocab_size": 128000, "hidden_size": 2048, "intermediate_size": 9216,
+                          "vocab_size": 128008, "hidden_size": 2048, "intermediate_size": 9216,
                           "moe_intermediate_size": 2048, "num_hidden_layers": 21,
                           "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 64,
                           "n_routed_experts": 64, "n_shared_experts": 2,
                           "num_experts_per_tok": 6, "first_k_dense_replace": 1,
                           "use_qk_norm": True, "tie_word_embeddings": True},
                          HF.format("bharatgenai/Param2-17B-A2.4B-Thinking"), 17 * B, B),
+    # Jais-2-8B: 8,090,401,280 parameters, which the checkpoint's size bears out: its four
+    # safetensors shards, as a public download script lists them (its repository not named by
+    # the search index), hold 4,988,455,440 + 4,963,153,816 + 4,874,521,632 + 1,354,730,176 =
+    # 16,180,861,064 bytes = 2 (bfloat16) x 8,090,401,280 + 58,504 bytes of headers (113 a
+    # tensor for its 516 tensors); 2 KV heads instead of 26 would be 1.3 GB less
     "jais-2-8b": ({"model_type": "jais2", "architectures": ["Jais2ForCausalLM"],
                    "vocab_size": 150272, "hidden_size": 3328, "intermediate_size": 26624,
                    "num_hidden_layers": 32, "num_attention_heads": 26, "attention_bias": True,
                    "mlp_bias": True, "tie_word_embeddings": False},
                   HF.format("inceptionai/Jais-2-8B-Chat"), 8 * B, B),
+    # --- issue 20: the last families without a published config.
+    # Tencent's model card (tencent/Hy3-preview, README; mirrored at
+    # cnb.cool/ai-models/tencent/Hy3-preview): "295B ... 21B active parameters and 3.8B MTP layer
+    # parameters"; its table: 80 layers (the MTP layer apart), 64 heads (8 KV heads of 128),
+    # hidden 4,096, intermediate 13,312, 120,832 tokens, 192 experts (top 8).  The expert width
+    # (1,536), the one shared expert and the one dense first layer are not in the table: taken
+    # from a C port's constants for this checkpoint (HY3_MOE_INTERMED 1536, HY3_N_SHARED 1,
+    # HY3_N_LAYER_DENSE 1, every other constant equal to the table), the same as HYV3Config's
+    # defaults, whose docstring names this checkpoint.  transformers does not build the MTP
+    # layer: 295,033,528,320
+    "hy3-preview": ({"model_type": "hy_v3", "architectures": ["HYV3ForCausalLM"],
+                     "vocab_size": 120832, "hidden_size": 4096, "intermediate_size": 13312,
+                     "moe_intermediate_size": 1536, "num_hidden_layers": 80,
+                     "num_attention_heads": 64, "num_key_value_heads": 8, "head_dim": 128,
+                     "num_experts": 192, "num_experts_per_tok": 8, "num_shared_experts": 1,
+                     "first_k_dense_replace": 1, "tie_word_embeddings": False},
+                    "https://huggingface.co/tencent/Hy3-preview", 295 * B, B),
+    # Sarvam's docs (docs.sarvam.ai .../models/sarvam-30b): "30B total parameters, 2.4B active".
+    # The values: NVIDIA's copy of sarvamai/sarvam-30b's config.json keys in Megatron-Bridge's
+    # tests (NVIDIA-NeMo/Megatron-Bridge@f0d9107976fff62368f7c8131738607ac29bbb4b,
+    # tests/unit_tests/models/sarvam/test_sarvam_moe_bridge.py, sarvam_moe_config_dict_small: 19
+    # layers, 4,096 wide, 64 heads and 4 KV heads of 64, dense MLP 8,192 in the first layer,
+    # then 128 experts of 1,024 (6 a token) and 1 shared, 262,144 tokens), agreeing with a
+    # quantized copy's model card (19 layers, 1 dense + 18 MoE, 128 routed + 1 shared, top 6, 4
+    # KV heads), with a public tokenizer comparison (sarvam-30b: 262,144 tokens) and with
+    # SarvamMoeConfig's defaults (its docstring names this checkpoint).  32,152,648,064: the
+    # Hub's "32B" for the checkpoint, as a public model survey quotes its card; Sarvam's 30B and
+    # 2.4B leave out the two embedding tables (NO_EMBEDDINGS in test_published.py)
+    # The file names its remote-code class, SarvamMoEForCausalLM; transformers builds the family
+    # with GLM-4 MoE's classes (test_sarvam_remote_class_names counts both names alike)
+    "sarvam-30b": ({"model_type": "sarvam_moe", "architectures": ["Glm4MoeForCausalLM"],
+                    "vocab_size": 262144, "hidden_size": 4096, "intermediate_size": 8192,
+                    "moe_intermediate_size": 1024, "num_hidden_layers": 19,
+                    "num_attention_heads": 64, "num_key_value_heads": 4, "head_dim": 64,
+                    "num_experts": 128, "num_experts_per_tok": 6, "num_shared_experts": 1,
+                    "first_k_dense_replace": 1, "tie_word_embeddings": False},
+                   "https://huggingface.co/sarvamai/sarvam-30b", 30 * B, B),
+    # Megatron-Bridge's examples README (sarvamai/sarvam-105b: "105B total, 10.3B active") and
+    # Sarvam's release blog (sarvam.ai/blogs/sarvam-30b-105b).  The values: NVIDIA's copy in
+    # Megatron-Bridge@46703b1b73d69610e5974aefc404dc4ae6245e91, tests/unit_tests/models/sarvam/
+    # test_sarvam_mla_bridge.py (sarvam_mla_config_dict: 32 layers, 4,096 wide, 64 heads, dense
+    # MLP 16,384 in the first layer, 128 experts of 2,048 (8 a token) and 1 shared, 262,144
+    # tokens, MLA with KV rank 512 and no query rank, heads 128 + 64, values 128), equal to
+    # SarvamMLAConfig's defaults (its docstring names this checkpoint).  106,031,763,456 (the
+    # Hub's safetensors count, 106.0B); active less the embeddings, 10,267,414,528, is the 10.3B
+    # SarvamMLAForCausalLM in the file; transformers builds it with DeepSeek-V3's classes
+    "sarvam-105b": ({"model_type": "sarvam_mla", "architectures": ["DeepseekV3ForCausalLM"],
+                     "vocab_size": 262144, "hidden_size": 4096, "intermediate_size": 16384,
+                     "moe_intermediate_size": 2048, "num_hidden_layers": 32,
+                     "num_attention_heads": 64, "num_experts": 128, "num_experts_per_tok": 8,
+                     "num_shared_experts": 1, "first_k_dense_replace": 1,
+                     "kv_lora_rank": 512, "qk_nope_head_dim": 128, "qk_rope_head_dim": 64,
+                     "v_head_dim": 128, "tie_word_embeddings": False},
+                    "https://huggingface.co/sarvamai/sarvam-105b", 105 * B, B),
+    # The count in the name, Qwen3-VL-4B-Instruct.  The config.json as vendored ("Vendored copy
+    # of the Qwen3-VL-4B-Instruct config.json") in kohya-ss/musubi-tuner@7c1cf7275b83d641c87dbb
+    # ade14aad8abe6c6546, src/musubi_tuner/krea2/krea2_encoder.py: every key that sizes a tensor.
+    # 4,437,815,808; its text model alone (qwen3_vl_text, below) 4,022,468,096
+    "qwen3-vl-4b": ({"model_type": "qwen3_vl", "architectures": ["Qwen3VLForConditionalGeneration"],
+                     "tie_word_embeddings": True,
+                     "text_config": {"model_type": "qwen3_vl_text", "attention_bias": False,
+                                     "head_dim": 128, "hidden_size": 2560,
+                                     "intermediate_size": 9728, "num_attention_heads": 32,
+                                     "num_hidden_layers": 36, "num_key_value_heads": 8,
+                                     "tie_word_embeddings": True, "vocab_size": 151936},
+                     "vision_config": {"deepstack_visual_indexes": [5, 11, 17], "depth": 24,
+                                       "hidden_size": 1024, "in_channels": 3,
+                                       "intermediate_size": 4096, "num_heads": 16,
+                                       "num_position_embeddings": 2304, "out_hidden_size": 2560,
+                                       "patch_size": 16, "spatial_merge_size": 2,
+                                       "temporal_patch_size": 2}},
+                    HF.format("Qwen/Qwen3-VL-4B-Instruct"), 4 * B, B),
+    # FlexOlmo's README (allenai/FlexOlmo, as forked in ryanyxw/FlexOlmo@01c80f894621a277b886f31b
+    # 723812d49ff194ae): "FlexOlmo-7x7B-1T ... a Mixture-of-Experts with 33B total parameters".
+    # The values: FlexOlmoConfig's defaults, whose docstring names this checkpoint, and the
+    # paper's (arXiv 2507.07024) OLMo 2 7B experts (32 layers, 4,096 wide, 32 heads, MLP
+    # 11,008, 100,352 tokens), with 7 experts and 7 a token as a public write-up transcribes the
+    # file (its repository not named by the search index): not checked against the file itself.
+    # 33,270,665,216
+    "flexolmo-7x7b-1t": ({"model_type": "flex_olmo", "architectures": ["FlexOlmoForCausalLM"],
+                          "vocab_size": 100352, "hidden_size": 4096, "intermediate_size": 11008,
+                          "num_hidden_layers": 32, "num_attention_heads": 32,
+                          "num_key_value_heads": 32, "num_experts": 7, "num_experts_per_tok": 7,
+                          "tie_word_embeddings": False},
+                         HF.format("allenai/FlexOlmo-7x7B-1T"), 33 * B, B),
+    # The count in the name, Zamba-7B-v1.  Its config.json as a public "Transformers Audit:
+    # zamba" transcribes it (its repository not named by the search index): 76 layers, 13 of
+    # them hybrid (2, 7, 13, ..., 73: ZambaConfig's default placement), 3,712 wide, 16 heads and
+    # 16 KV heads, MLP 14,848, Mamba expand 2 in 2 heads, state 16, conv 4, dt rank 232, 32,000
+    # tokens tied; ZambaConfig's defaults (its docstring names this checkpoint) are the same.
+    # 7,232,490,496
+    "zamba-7b-v1": ({"model_type": "zamba", "architectures": ["ZambaForCausalLM"],
+                     "vocab_size": 32000, "hidden_size": 3712, "num_hidden_layers": 76,
+                     "num_attention_heads": 16, "num_key_value_heads": 16,
+                     "intermediate_size": 14848, "mamba_expand": 2, "n_mamba_heads": 2,
+                     "mamba_d_state": 16, "mamba_d_conv": 4, "mamba_dt_rank": 232,
+                     "attn_layer_period": 6, "attn_layer_offset": 4, "tie_word_embeddings": True},
+                    HF.format("Zyphra/Zamba-7B-v1"), 7 * B, B),
+    # The count in the name, DiffLlama-1B (kajuma).  Its config.json as DinoML's public
+    # "DiffLlama Transformers Audit" tabulates the Hub snapshot it saved (its repository not
+    # named by the search index): 102,400 tokens, 2,048 wide, 16 layers, 32 heads and 8 KV heads
+    # of 64, MLP 8,192, untied.  1,392,580,608
+    "diffllama-1b": ({"model_type": "diffllama", "architectures": ["DiffLlamaForCausalLM"],
+                      "vocab_size": 102400, "hidden_size": 2048, "num_hidden_layers": 16,
+                      "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 64,
+                      "intermediate_size": 8192, "tie_word_embeddings": False},
+                     HF.format("kajuma/DiffLlama-1B"), 1 * B, B),
 }
 
+PUBLISHED.update({
+    # The vision towers on their own, as their own families (the sub-configs of the entries
+    # above): SAM ViT-H's image encoder, segment-anything.com's FAQ: "The image encoder
+    # has 632M parameters" (see DIFFERENT in test_published.py); the keys of facebook/sam-vit-
+    # huge's vision_config, as tests/architectures/test_sam.py cites them.  637,026,048
+    "sam-vit-huge-vision": ({"model_type": "sam_vision_model",
+                             "architectures": ["SamVisionModel"], "hidden_size": 1280,
+                             "num_hidden_layers": 32, "num_attention_heads": 16, "mlp_dim": 5120,
+                             "global_attn_indexes": [7, 15, 23, 31], "window_size": 14,
+                             "image_size": 1024, "patch_size": 16, "output_channels": 256},
+                            HF.format("facebook/sam-vit-huge"), 632 * M, M),
+    # InternVL3-1B's vision tower, InternViT-300M-448px-V2_5 (the model card's name): the
+    # vision_config of "internvl3-1b" above.  304,012,288
+    "internvit-300m": ({**PUBLISHED["internvl3-1b"][0]["vision_config"],
+                        "model_type": "internvl_vision"},
+                       HF.format("OpenGVLab/InternVL3-1B-hf"), 300 * M, 10 * M),
+    # Idefics3-8B's and SmolVLM2's vision towers: SigLIP-So400m (the model cards and the SmolVLM
+    # paper, arXiv 2504.05299, "SigLIP-SO400M"), as idefics3_vision and smolvlm_vision: the
+    # vision_config of "idefics3-8b" and "smolvlm2-2.2b" above.  412,926,192 (364 px) and
+    # 412,987,248 (384 px: 27 x 27 positions against 26 x 26)
+    "idefics3-8b-vision": ({**PUBLISHED["idefics3-8b"][0]["vision_config"],
+                            "model_type": "idefics3_vision"},
+                           HF.format("HuggingFaceM4/Idefics3-8B-Llama3"), 400 * M, 100 * M),
+    "smolvlm2-2.2b-vision": ({**PUBLISHED["smolvlm2-2.2b"][0]["vision_config"],
+                              "model_type": "smolvlm_vision"},
+                             HF.format("HuggingFaceTB/SmolVLM2-2.2B-Instruct"), 400 * M, 100 * M),
+})
+
+_QWEN_IMAGE = ("https://github.com/kohya-ss/musubi-tuner/blob/b3154ae17fdb813b9afdccf4d49d85f30628"
+               "67db/src/musubi_tuner/qwen_image/qwen_image_utils.py")
+_QWEN25VL_TEXT = {"model_type": "qwen2_5_vl_text", "hidden_size": 3584,
+                  "intermediate_size": 18944, "num_attention_heads": 28, "num_hidden_layers": 28,
+                  "num_key_value_heads": 4, "vocab_size": 152064, "tie_word_embeddings": False}
 
 # Published configs whose publisher states no parameter count: checked against transformers only
 # (test_published.py).  name: (config, source)
 UNSTATED: dict[str, tuple[dict[str, Any], str]] = {
+    # kajuma/DiffLlama-0.3B-handcut, the checkpoint DiffLlamaConfig's docstring names: its
+    # config.json as the same DinoML audit tabulates it (as "diffllama-1b" in PUBLISHED, with
+    # 128,256 tokens tied).  The "0.3B" in its name is not its count: 1,235,818,496 (973,150,208
+    # without the embeddings)
+    "diffllama-0.3b-handcut": ({"model_type": "diffllama",
+                                "architectures": ["DiffLlamaForCausalLM"], "vocab_size": 128256,
+                                "hidden_size": 2048, "num_hidden_layers": 16,
+                                "num_attention_heads": 32, "num_key_value_heads": 8,
+                                "head_dim": 64, "intermediate_size": 8192,
+                                "tie_word_embeddings": True},
+                               HF.format("kajuma/DiffLlama-0.3B-handcut")),
+    # Qwen3-VL-4B-Instruct's text model alone, as its own family (qwen3_vl_text): the
+    # text_config of "qwen3-vl-4b" in PUBLISHED (same source); Qwen state no count for it.
+    # 4,022,468,096
+    "qwen3-vl-4b-text": ({**PUBLISHED["qwen3-vl-4b"][0]["text_config"],
+                          "architectures": ["Qwen3VLTextModel"]},
+                         "https://github.com/kohya-ss/musubi-tuner/blob/7c1cf7275b83d641c87dbbade"
+                         "14aad8abe6c6546/src/musubi_tuner/krea2/krea2_encoder.py"),
     # google/umt5-small: Google's own t5x gin files for the umT5 checkpoints (google-research/t5x
     # @79909538d7d98a46966cc683ec7fa606b0f7cf78, t5x/examples/scalable_t5/umt5/pretrain_small.gin
     # includes mt5/small.gin: emb_dim 512, 6 heads of 64, 8 + 8 layers, mlp_dim 1,024, gated
@@ -643,4 +819,30 @@ UNSTATED: dict[str, tuple[dict[str, Any], str]] = {
                     "feed_forward_proj": "gated-gelu", "tie_word_embeddings": False},
                    "https://github.com/google-research/t5x/blob/79909538d7d98a46966cc683ec7fa606b0f"
                    "7cf78/t5x/examples/scalable_t5/umt5/pretrain_small.gin"),
+    # Qwen/Qwen-Image's text encoder, a Qwen2.5-VL-7B-Instruct: its config.json as vendored in
+    # kohya-ss/musubi-tuner@b3154ae17fdb813b9afdccf4d49d85f3062867db, src/musubi_tuner/
+    # qwen_image/qwen_image_utils.py (QWEN2_5_VL_CONFIG_JSON, saved by transformers 4.53.1,
+    # which the loader fills from the checkpoint with strict=True): text 3,584 wide, 28 layers,
+    # 28 and 4 heads, MLP 18,944, 152,064 tokens untied; vision 32 blocks 1,280 wide, MLP 3,420,
+    # 16 heads, 14 px patches x 2 frames, output 3,584.  Qwen state no count for it ("7B" is the
+    # language model's class).  8,292,166,656; its text model alone (qwen2_5_vl_text, the base
+    # class: no LM head) 7,070,619,136
+    "qwen-image-text-encoder": ({"model_type": "qwen2_5_vl",
+                                 "architectures": ["Qwen2_5_VLForConditionalGeneration"],
+                                 "tie_word_embeddings": False, "text_config": _QWEN25VL_TEXT,
+                                 "vision_config": {"depth": 32, "hidden_size": 1280,
+                                                   "intermediate_size": 3420, "num_heads": 16,
+                                                   "in_channels": 3, "out_hidden_size": 3584,
+                                                   "patch_size": 14, "spatial_merge_size": 2,
+                                                   "temporal_patch_size": 2,
+                                                   "fullatt_block_indexes": [7, 15, 23, 31],
+                                                   "window_size": 112}},
+                                _QWEN_IMAGE),
+    "qwen-image-text-encoder-text": ({**_QWEN25VL_TEXT, "architectures": ["Qwen2_5_VLTextModel"]},
+                                     _QWEN_IMAGE),
 }
+# GLM-4.1V-9B-Thinking's vision tower on its own (glm4v_vision): the vision_config of
+# "glm-4.1v-9b-thinking" above, from the same source.  892,498,432
+UNSTATED["glm-4.1v-9b-thinking-vision"] = (
+    {**UNSTATED["glm-4.1v-9b-thinking"][0]["vision_config"], "model_type": "glm4v_vision"},
+    UNSTATED["glm-4.1v-9b-thinking"][1])
