@@ -4,8 +4,9 @@ Installs nnsize as a user would (a wheel, not editable, into a fresh virtual env
 its one dependency, PyYAML; `python -m compileall` over it), then runs, interleaved and paired
 on the same machine: `python -c pass`, `nnsize 10-20-20-20-2` and `nnsize llama-3.1-405b
 --json`, each with the environment's own interpreter.  Prints the median of each and the median
-of the paired ratios (each run of a command over the bare run beside it), with the targets of
-issue 25 (2.5x and 3x) and the machine's load (`uptime`: the ratios mean little on a busy one).
+of the paired ratios (each run of a command over the bare run beside it), in wall time and in
+CPU time (user + system: less sensitive to a busy machine), with the targets of issue 25 (2.5x
+and 3x, in wall time) and the machine's load (`uptime`: wall ratios mean little on a busy one).
 `--torchinfo` adds torchinfo's summary() of the same MLP, run by this interpreter.
 
     python benchmarks/startup.py [--runs 30] [--venv DIR] [--torchinfo]
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -74,19 +76,27 @@ def main() -> None:
         if args.torchinfo:
             commands["torchinfo.summary (same MLP)"] = [sys.executable, "-c", TORCHINFO]
         times: dict[str, list[float]] = {name: [] for name in commands}
+        cpu: dict[str, list[float]] = {name: [] for name in commands}
         for cmd in commands.values():  # warm the page cache once
             subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=True)
         for _ in range(args.runs):
             for name, cmd in commands.items():
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 start = time.perf_counter()
                 subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=True)
                 times[name].append(time.perf_counter() - start)
-    bare = times["python -c pass"]
-    print(f"{'command':32} {'median ms':>10} {'x python (paired)':>18}  target")
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu[name].append(after.ru_utime - before.ru_utime + after.ru_stime -
+                                 before.ru_stime)
+    bare, bare_cpu = times["python -c pass"], cpu["python -c pass"]
+    print(f"{'command':30} {'wall ms':>8} {'x python':>9} {'CPU ms':>7} {'x python':>9}  target")
     for name, ts in times.items():
+        # the median of the paired ratios: each run over the bare run beside it
         ratio = statistics.median(t / b for t, b in zip(ts, bare))
+        cpu_ratio = statistics.median(c / max(b, 1e-6) for c, b in zip(cpu[name], bare_cpu))
         target = f"<= {TARGETS[name]}" if name in TARGETS else ""
-        print(f"{name:32} {statistics.median(ts) * 1000:10.1f} {ratio:18.2f}  {target}")
+        print(f"{name:30} {statistics.median(ts) * 1000:8.1f} {ratio:9.2f} "
+              f"{statistics.median(cpu[name]) * 1000:7.1f} {cpu_ratio:9.2f}  {target}")
     load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     print(f"\n{args.runs} runs each, interleaved; {sys.platform}, {os.cpu_count()} CPUs; "
           f"uptime: {load}")
