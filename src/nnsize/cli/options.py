@@ -40,7 +40,9 @@ def _columns() -> int:
 
 
 def output_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=("table", "json", "markdown", "csv"), default="table",
+    from ..render.report import FORMATS
+
+    p.add_argument("--format", choices=FORMATS, default="table",
                    help="output format (default: table)")
     p.add_argument("--json", dest="format", action="store_const", const="json",
                    help="short for --format json")
