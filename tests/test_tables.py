@@ -131,3 +131,54 @@ def test_every_language_model_preset_has_its_config_and_no_other() -> None:
 
     files = {p.stem for p in (SRC / "architectures" / CONFIGS).glob("*.json")}
     assert files == set(LANGUAGE_MODELS)
+
+
+def test_families_load_on_demand_as_they_would_all_at_once() -> None:
+    """architectures.family_of imports MODULES in order only until one registers the type; a
+    legacy name that is also a family's own (gemma3: gemma3_text's, and the image-text model's)
+    must then be registered as legacy in an earlier module, or a config would count as another
+    family than with every module loaded.  In a fresh process, where the order is MODULES'."""
+    import subprocess
+    import sys
+
+    code = """
+import nnsize.architectures as a
+from nnsize.architectures.registry import FAMILIES
+order = list(a.families())
+for f in FAMILIES.values():
+    for old in f.legacy_types:
+        if old in FAMILIES:
+            assert order.index(f.model_type) < order.index(old), (f.model_type, old)
+print("ok", len(order))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(SRC.parent)})
+    assert done.stdout.startswith("ok"), done.stderr
+
+
+def test_a_count_imports_only_what_it_uses() -> None:
+    """Nothing built that the command does not use: a network's count imports no analysis and no
+    model family; a Llama preset's, the decoder's modules and not the 27."""
+    import subprocess
+    import sys
+
+    code = """
+import io, sys, contextlib
+from nnsize.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    main(sys.argv[1:])
+print(" ".join(m for m in sys.modules if m.startswith("nnsize.")))
+"""
+    def loaded(*argv: str) -> set[str]:
+        done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True,
+                              text=True, env={"PYTHONPATH": str(SRC.parent)}, check=True)
+        return set(done.stdout.split())
+
+    mlp = loaded("10-20-20-20-2")
+    assert not {m for m in mlp if m.split(".")[1] in ("memory", "architectures", "speed",
+                                                      "importers", "hub")}, mlp
+    llama = loaded("llama-3.1-405b", "--json")
+    families = {m for m in llama if m.startswith("nnsize.architectures.")}
+    assert "nnsize.architectures.decoder" in families
+    assert not families & {"nnsize.architectures.whisper", "nnsize.architectures.seamless",
+                           "nnsize.architectures.vision", "nnsize.architectures.mamba"}
