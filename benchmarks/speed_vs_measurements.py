@@ -2,7 +2,7 @@
 
 For each measurement: the tokens per second measured, nnsize's roofline bound (never below the
 measurement) and its expected value for that engine, and the ratio expected / measured.  The
-README's table is this script's output (--markdown).  --fit refits each engine's figures:
+docs/methods.md's table is this script's output (--markdown).  --fit refits each engine's figures:
 decode step times by least squares on bytes / bandwidth and layers (a share of peak bandwidth
 and a cost per layer per step), prefill by the median share of peak FLOP/s.
 

@@ -1,26 +1,34 @@
-"""Whole-process time of `nnsize 10-20-20-20-2` next to the tools people use instead.
+"""Whole-process time of nnsize's first call, as a ratio to a bare `python -c pass`.
 
-Runs, in one session and interleaved: a bare `python -c pass`, the nnsize command, and
-torchinfo's summary() of the same 10-20-20-20-2 model in PyTorch.  Prints the median wall time
-of each and the ratios, and which nnsize modules the command imports (each command imports
-only what it needs: `python -X importtime -m nnsize 10-20-20-20-2` shows the cost of each).
-Target: nnsize within 1.5x of the bare interpreter (issue #10 asks 2.5x at most).
+Installs nnsize as a user would (a wheel, not editable, into a fresh virtual environment with
+its one dependency, PyYAML; `python -m compileall` over it), then runs, interleaved and paired
+on the same machine: `python -c pass`, `nnsize 10-20-20-20-2` and `nnsize llama-3.1-405b
+--json`, each with the environment's own interpreter.  Prints the median of each and the median
+of the paired ratios (each run of a command over the bare run beside it), in wall time and in
+CPU time (user + system: less sensitive to a busy machine), with the targets of issue 25 (2.5x
+and 3x, in wall time) and the machine's load (`uptime`: wall ratios mean little on a busy one).
+`--torchinfo` adds torchinfo's summary() of the same MLP, run by this interpreter.
 
-    python benchmarks/startup.py [--runs 30]
+    python benchmarks/startup.py [--runs 30] [--venv DIR] [--torchinfo]
 
-Bytecode caching is left on (PYTHONDONTWRITEBYTECODE removed), as for an installed package.
+Bytecode is written at install and compiled again by compileall, as for an installed package.
+`python -X importtime ENV/bin/nnsize ...` shows what each import costs.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
+import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = {"nnsize 10-20-20-20-2": 2.5, "nnsize llama-3.1-405b --json": 3.0}
 TORCHINFO = """
 import torch, torchinfo
 model = torch.nn.Sequential(torch.nn.Linear(10, 20), torch.nn.Linear(20, 20),
@@ -29,48 +37,69 @@ torchinfo.summary(model, input_size=(1, 10))
 """
 
 
-def nnsize_command() -> list[str]:
-    script = os.path.join(sys.prefix, "bin", "nnsize")
-    if not os.path.exists(script):  # e.g. Windows, or not installed with pip
-        found = shutil.which("nnsize")
-        return [found] if found else [sys.executable, "-m", "nnsize"]
-    return [sys.executable, script]
+def install(venv: Path) -> Path:
+    """A fresh environment with nnsize installed from a wheel; its python."""
+    python = venv / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    wheels = venv / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
+                    "-q", "-w", str(wheels), str(ROOT)], check=True)
+    wheel = max(wheels.glob("nnsize-*.whl"), key=lambda p: p.stat().st_mtime)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--force-reinstall",
+                    "-c", str(ROOT / "constraints.txt"), str(wheel)], check=True)
+    site = subprocess.run([str(python), "-c", "import nnsize, os; "
+                           "print(os.path.dirname(nnsize.__file__))"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    assert site.startswith(str(venv)), f"nnsize imported from {site}, not the environment"
+    subprocess.run([str(python), "-m", "compileall", "-q", site], check=True)
+    return python
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--venv", type=Path, help="the environment to install into (default: "
+                        "a temporary one, removed after)")
+    parser.add_argument("--torchinfo", action="store_true")
     args = parser.parse_args()
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    commands = {
-        "python -c pass": [sys.executable, "-c", "pass"],
-        "nnsize 10-20-20-20-2": [*nnsize_command(), "10-20-20-20-2"],
-        "torchinfo.summary (same MLP)": [sys.executable, "-c", TORCHINFO],
-    }
-    times: dict[str, list[float]] = {name: [] for name in commands}
-    for cmd in commands.values():  # warm the caches and write bytecode once
-        subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=True)
-    for _ in range(args.runs):
-        for name, cmd in commands.items():
-            start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        python = install(args.venv or Path(tmp) / "venv")
+        nnsize = str(python.parent / "nnsize")
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH")}
+        commands = {
+            "python -c pass": [str(python), "-c", "pass"],
+            "nnsize 10-20-20-20-2": [nnsize, "10-20-20-20-2"],
+            "nnsize llama-3.1-405b --json": [nnsize, "llama-3.1-405b", "--json"],
+        }
+        if args.torchinfo:
+            commands["torchinfo.summary (same MLP)"] = [sys.executable, "-c", TORCHINFO]
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        cpu: dict[str, list[float]] = {name: [] for name in commands}
+        for cmd in commands.values():  # warm the page cache once
             subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=True)
-            times[name].append(time.perf_counter() - start)
-    base = statistics.median(times["python -c pass"])
-    ours = statistics.median(times["nnsize 10-20-20-20-2"])
-    print(f"{'command':32} {'median ms':>10} {'x python':>9} {'x nnsize':>9}")
+        for _ in range(args.runs):
+            for name, cmd in commands.items():
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                start = time.perf_counter()
+                subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=True)
+                times[name].append(time.perf_counter() - start)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu[name].append(after.ru_utime - before.ru_utime + after.ru_stime -
+                                 before.ru_stime)
+    bare, bare_cpu = times["python -c pass"], cpu["python -c pass"]
+    print(f"{'command':30} {'wall ms':>8} {'x python':>9} {'CPU ms':>7} {'x python':>9}  target")
     for name, ts in times.items():
-        m = statistics.median(ts)
-        print(f"{name:32} {m * 1000:10.1f} {m / base:9.2f} {m / ours:9.2f}")
-    print(f"\nnnsize / bare python = {ours / base:.2f} (target <= 1.5; issue #10: <= 2.5); "
-          f"torchinfo / nnsize = "
-          f"{statistics.median(times['torchinfo.summary (same MLP)']) / ours:.1f}")
-    trace = subprocess.run([sys.executable, "-X", "importtime", "-m", "nnsize", "10-20-20-20-2"],
-                           env=env, capture_output=True, text=True, check=True).stderr
-    modules = sorted({line.rsplit("|", 1)[-1].strip() for line in trace.splitlines()
-                      if line.rsplit("|", 1)[-1].strip().startswith("nnsize")})
-    print(f"\nnnsize modules the command imports by import statements ({len(modules)}; "
-          f"importtime does not trace importlib.import_module, which loads the command's own "
-          f"module and the layer families): {', '.join(modules)}")
+        # the median of the paired ratios: each run over the bare run beside it
+        ratio = statistics.median(t / b for t, b in zip(ts, bare))
+        cpu_ratio = statistics.median(c / max(b, 1e-6) for c, b in zip(cpu[name], bare_cpu))
+        target = f"<= {TARGETS[name]}" if name in TARGETS else ""
+        print(f"{name:30} {statistics.median(ts) * 1000:8.1f} {ratio:9.2f} "
+              f"{statistics.median(cpu[name]) * 1000:7.1f} {cpu_ratio:9.2f}  {target}")
+    load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    print(f"\n{args.runs} runs each, interleaved; {sys.platform}, {os.cpu_count()} CPUs; "
+          f"uptime: {load}")
 
 
 if __name__ == "__main__":

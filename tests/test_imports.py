@@ -4,9 +4,12 @@ imports only those below it.
     core (errors, units, model, precision, spec, files)  <  layers  <  sources (network,
     shorthand, architectures, importers, hub, diff, sources)  <  analyses (memory, sparsity,
     initialization, search, growth, gpus, speed)  <  render  <  cli, web  <  the package
-    itself (__init__, conveniences)
+    itself (__init__)
 
-Imports inside functions count too: a lazy import is still a dependency.
+Imports inside functions count too: a lazy import is still a dependency.  One exception, named
+in PRESENTERS: a Report's and a Row's methods for users (`str(report)`, `to_dict()`,
+`formula_text`...) live in model.py, where a reader sees what a Report can do, and import render/
+inside those methods only; nothing below render/ calls them.
 """
 
 from __future__ import annotations
@@ -31,9 +34,12 @@ LEVELS = [
     ("memory", "sparsity", "initialization", "search", "growth", "gpus", "speed"),
     ("render",),
     ("cli", "web"),
-    ("__init__", "conveniences", "__main__"),
+    ("__init__", "__main__"),
 ]
 LEVEL = {unit: i for i, units in enumerate(LEVELS) for unit in units}
+# module: the modules above it that it may import inside a function (and nowhere else)
+PRESENTERS = {"nnsize.model": {"nnsize.render.json", "nnsize.render.report",
+                               "nnsize.render.formula"}}
 
 
 def _name(path: Path) -> str:
@@ -48,27 +54,44 @@ def _is_package(module: str) -> bool:
     return MODULES[module].name == "__init__.py"
 
 
-def imports(module: str) -> set[str]:
-    """The nnsize modules this one imports, anywhere in it."""
+def _lazy(tree: ast.Module) -> set[int]:
+    """The ids of the import nodes inside a function of this module."""
+    return {id(node) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)
+            for node in ast.walk(f) if isinstance(node, (ast.Import, ast.ImportFrom))}
+
+
+def imports(module: str, presenters: bool = False) -> set[str]:
+    """The nnsize modules this one imports, anywhere in it; with presenters, also the lazy
+    imports PRESENTERS allows (left out otherwise)."""
     tree = ast.parse(MODULES[module].read_text())
     package = module if _is_package(module) else module.rpartition(".")[0]
+    allowed, lazy = PRESENTERS.get(module, set()), _lazy(tree)
     found: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found |= {a.name for a in node.names if a.name.split(".")[0] == "nnsize"}
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[:len(base) - node.level + 1]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module or ""
-            if target.split(".")[0] != "nnsize":
-                continue
-            for a in node.names:  # `from . import sources` names a module
-                sub = f"{target}.{a.name}"
-                found.add(sub if sub in MODULES else target)
+        if not presenters and id(node) in lazy and allowed & imports_of(node, package):
+            continue
+        found |= imports_of(node, package)
     return {m for m in found if m in MODULES and m != module}
+
+
+def imports_of(node: ast.AST, package: str) -> set[str]:
+    """The nnsize modules one import statement names."""
+    found: set[str] = set()
+    if isinstance(node, ast.Import):
+        found |= {a.name for a in node.names if a.name.split(".")[0] == "nnsize"}
+    elif isinstance(node, ast.ImportFrom):
+        if node.level:
+            base = package.split(".")
+            base = base[:len(base) - node.level + 1]
+            target = ".".join(base + ([node.module] if node.module else []))
+        else:
+            target = node.module or ""
+        if target.split(".")[0] != "nnsize":
+            return found
+        for a in node.names:  # `from . import sources` names a module
+            sub = f"{target}.{a.name}"
+            found.add(sub if sub in MODULES else target)
+    return found
 
 
 def unit(module: str) -> str:
@@ -125,5 +148,21 @@ def test_imports_only_from_below(module: str) -> None:
 
 def test_the_walk_sees_lazy_and_relative_imports() -> None:
     # cli/serve.py imports the web app inside its run(); model.py imports nothing above it
+    # but its presenters, inside its methods
     assert "nnsize.web.app" in GRAPH["nnsize.cli.serve"]
-    assert GRAPH["nnsize.model"] <= {"nnsize.errors"}
+    assert GRAPH["nnsize.model"] <= {"nnsize.errors", "nnsize.precision"}
+    assert imports("nnsize.model", presenters=True) - GRAPH["nnsize.model"] == \
+        PRESENTERS["nnsize.model"]
+
+
+def test_presenters_are_lazy() -> None:
+    """A presenter's upward import sits inside a function: importing model.py imports no
+    render/ module."""
+    import subprocess
+    import sys
+
+    code = ("import sys, nnsize.model; "
+            "print(sorted(m for m in sys.modules if m.startswith('nnsize.render')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(SRC.parent)}, check=True)
+    assert done.stdout.strip() == "[]"

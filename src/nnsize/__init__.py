@@ -7,13 +7,10 @@
 
 from __future__ import annotations
 
-from .conveniences import install
 from .errors import NnsizeError, SpecError
 from .model import Report, Row, Tensor
 from .sources import count, mlp, summary
 from .version import __version__
-
-install()
 
 __all__ = ["NnsizeError", "Report", "Row", "SpecError", "Tensor", "count", "mlp", "summary",
            "__version__"]

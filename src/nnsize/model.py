@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 Shape = tuple[int, ...]
 
@@ -176,11 +176,21 @@ class Row:
     def macs(self) -> int:
         return self.macs_each * self.repeat
 
-    if TYPE_CHECKING:  # supplied by nnsize.conveniences, which renders them
-        @property
-        def formula_text(self) -> str: ...
+    # What a user reaches from a row.  The records above are numbers; these present them, each
+    # importing render/ when first called (a lazy import: the data never calls them, and
+    # tests/test_imports.py allows exactly these upward edges, inside functions only).
+    @property
+    def formula_text(self) -> str:
+        """'(10 x 20) + 20 = 220', or '3 x ((20 x 20) + 20) = 1,260' for a repeated layer."""
+        from .render.formula import formula_text
 
-        def to_dict(self) -> dict[str, Any]: ...
+        return formula_text(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The row as `nnsize --json` writes it under `layers`."""
+        from .render.json import row_dict
+
+        return row_dict(self)
 
 
 @dataclass(frozen=True)
@@ -364,7 +374,8 @@ class Report:
     input_shape: Shape
     rows: tuple[Row, ...]
     # What a file holds beside the count: per-dtype elements and bytes of a checkpoint...
-    stored: dict[str, Any] = field(default_factory=dict)
+    # (left out of the hash, as a dict cannot be hashed; the rest of a Report is frozen)
+    stored: dict[str, Any] = field(default_factory=dict, hash=False)
     decoder: Decoder | None = None  # for language models counted from a config
     encoder_decoder: EncoderDecoder | None = None  # for encoder-decoders counted from a config
     total_params: int = field(init=False)
@@ -427,12 +438,41 @@ class Report:
                 raise NnsizeError(f"more than {limit:,} tensors: too many to list one by one")
         return out
 
-    if TYPE_CHECKING:  # supplied by nnsize.conveniences: analyses and render, on demand
-        @property
-        def memory(self) -> dict[str, int]: ...
+    # What a user reaches from a report, presented by render/ (imported when first called;
+    # see Row above): its memory per precision, its JSON, its text, HTML and DataFrame.
+    @property
+    def memory(self) -> dict[str, int]:
+        """Bytes of the parameters at each precision of the parameter table."""
+        from .precision import memory_table
 
-        def to_dict(self) -> dict[str, Any]: ...
+        return memory_table(self.total_params)
 
-        def to_dataframe(self) -> Any: ...
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON the CLI prints with --json."""
+        from .render.json import report_dict
 
-        def _repr_html_(self) -> str: ...
+        return report_dict(self)
+
+    def __str__(self) -> str:
+        """The table `nnsize` prints."""
+        from .render.report import render
+
+        return render(self, "table")
+
+    def _repr_html_(self) -> str:
+        """The table as HTML, for Jupyter."""
+        from .render.report import html
+
+        return html(self)
+
+    def to_dataframe(self) -> Any:
+        """The rows as a pandas DataFrame (pandas must be installed)."""
+        try:
+            import pandas as pd
+        except ImportError as e:
+            from .errors import NnsizeError
+
+            raise NnsizeError("to_dataframe() needs pandas: pip install pandas") from e
+        from .render.report import CSV_COLUMNS, csv_rows
+
+        return pd.DataFrame(csv_rows(self), columns=CSV_COLUMNS)

@@ -145,10 +145,12 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
 def config(name: str) -> dict[str, Any]:
     """The config.json of the language model preset name, read from the package's data."""
     import json
-    from importlib.resources import files
+    import pkgutil  # the package's loader (a zip too), lighter to import than importlib.resources
 
-    text = files(__package__).joinpath(CONFIGS, f"{name}.json").read_text(encoding="utf-8")
-    loaded: dict[str, Any] = json.loads(text)
+    data = pkgutil.get_data(__package__ or __name__, f"{CONFIGS}/{name}.json")
+    if data is None:
+        raise SpecError(f"preset {name!r}: its config file is missing from the package")
+    loaded: dict[str, Any] = json.loads(data.decode("utf-8"))
     return loaded
 
 

@@ -10,13 +10,22 @@ from .options import Parser, model_options, output_options
 DEFAULT_NETWORK = "10-20-20-20-2"
 
 
+# a word on the commands whose name does not say it, in --help's list
+NOTES = {"count": "the default", "serve": "the web calculator"}
+
+
+def commands() -> str:
+    """The commands of the COMMANDS table, for --help: 'count (the default), compare, ...'."""
+    from . import COMMANDS
+
+    return ", ".join(f"{c} ({NOTES[c]})" if c in NOTES else c for c in COMMANDS)
+
+
 def parser() -> argparse.ArgumentParser:
     p = Parser(prog="nnsize", description="Exact sizes of neural networks: parameters layer by "
                "layer, memory at every precision, compute.",
-               epilog="Commands: count (the default), compare, check, diff, presets, serve "
-                      "(the web calculator), memory, fit, compute, speed, train-time, search, "
-                      "growth, init, sparsity. "
-                      "'nnsize COMMAND --help' for each one's options.")
+               epilog=f"Commands: {commands()}. 'nnsize COMMAND --help' for each one's "
+                      f"options.")
     p.add_argument("network", nargs="?",
                    help=f"an MLP shorthand such as 10-20-20-20-2 or 784-512x4-10, a .json / "
                         f".yaml layer spec, an .onnx or .keras file, torch:package.module:"

@@ -13,9 +13,36 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, not argparse's usage block
         raise NnsizeError(f"{message} (see '{self.prog} --help')")
 
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        # argparse builds a formatter for every add_argument, and its width from
+        # shutil.get_terminal_size(), whose import (shutil, bz2, lzma...) is a tenth of a count's
+        # start-up: the same width, without shutil
+        formatter: Any = self.formatter_class  # every HelpFormatter takes a width
+        return formatter(prog=self.prog, width=_columns() - 2)  # type: ignore[no-any-return]
+
+
+def _columns() -> int:
+    """The terminal's columns as shutil.get_terminal_size() finds them: $COLUMNS, the
+    terminal of stdout, else 80."""
+    import os
+    import sys
+
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
 
 def output_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=("table", "json", "markdown", "csv"), default="table",
+    from ..render.report import FORMATS
+
+    p.add_argument("--format", choices=FORMATS, default="table",
                    help="output format (default: table)")
     p.add_argument("--json", dest="format", action="store_const", const="json",
                    help="short for --format json")

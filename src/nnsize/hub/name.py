@@ -15,6 +15,9 @@ import os
 import re
 from dataclasses import dataclass
 
+from ..importers import SUFFIXES
+from ..spec import SPEC_SUFFIXES
+
 # huggingface_hub's own rule for a repo id: letters, digits, '_', '-', '.', at most 96 each side
 _PART = r"[A-Za-z0-9](?:[\w.-]{0,94}[A-Za-z0-9_])?"
 _NAME = re.compile(rf"^(?P<repo>(?:{_PART}/)?{_PART})(?:@(?P<rev>[^:]*))?"
@@ -23,8 +26,8 @@ _NAME = re.compile(rf"^(?P<repo>(?:{_PART}/)?{_PART})(?:@(?P<rev>[^:]*))?"
 # file of the cache), at most MAX_REVISION characters
 _REVISION = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)*")
 MAX_REVISION = 100
-FILE_SUFFIXES = (".json", ".yaml", ".yml", ".onnx", ".keras", ".safetensors", ".gguf", ".pt",
-                 ".pth", ".bin", ".ckpt")
+# what ends like a file nnsize reads is a path: the spec's suffixes and every format's
+FILE_SUFFIXES = SPEC_SUFFIXES + SUFFIXES
 PREFIX = "hf:"
 
 

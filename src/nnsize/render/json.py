@@ -62,7 +62,7 @@ def row_dict(r: Row) -> dict[str, Any]:
 
 
 def report_dict(report: Report, layers: bool = True) -> dict[str, Any]:
-    """The count (README: 'JSON output'); without layers, compare's one row."""
+    """The count (docs/json.md); without layers, compare's one row."""
     from ..precision import memory_table
 
     d: dict[str, Any] = {

@@ -70,9 +70,11 @@ def totals(report: Report) -> list[tuple[str, str]]:
         ("Non-trainable parameters", n(report.non_trainable_params)),
         ("Buffers (not parameters)", n(report.buffers)),
     ]
-    from ..memory.compute import token_macs
+    token = None
+    if report.decoder is not None:  # a language model: its MACs a token (memory/ loaded only so)
+        from ..memory.compute import token_macs
 
-    token = token_macs(report)
+        token = token_macs(report)
     if token is not None:
         lines.append(("Multiply-accumulates", f"{n(token)} a token (= {n(2 * token)} FLOPs: "
                       f"every weight matrix it multiplies, active experts only; attention adds "

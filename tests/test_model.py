@@ -1,0 +1,39 @@
+"""model.py shows what a Report and a Row can do: their methods are in the classes, not
+attached from elsewhere at import; and a Report is frozen and hashable."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+import nnsize
+from nnsize.model import Report, Row
+
+
+@pytest.mark.parametrize("cls, names", [
+    (Report, ("memory", "to_dict", "__str__", "_repr_html_", "to_dataframe", "layers")),
+    (Row, ("formula_text", "to_dict")),
+])
+def test_methods_are_defined_in_the_class(cls: type, names: tuple[str, ...]) -> None:
+    for name in names:
+        assert name in vars(cls), f"{cls.__name__}.{name} is not defined in model.py"
+
+
+def test_a_report_is_frozen_and_hashable() -> None:
+    a, b = nnsize.count("10-20-20-20-2"), nnsize.count("10-20-20-20-2")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.total_params = 0  # type: ignore[misc]
+    assert a == b and hash(a) == hash(b)
+    assert len({a, b, nnsize.count("llama-3.1-8b")}) == 2
+
+
+def test_the_presenters() -> None:
+    report = nnsize.count("10-20-20-20-2")
+    # (10 x 20) + 20 = 220: the first layer's weights and biases
+    assert report.layers[0].formula_text == "(10 x 20) + 20 = 220"
+    assert report.memory["fp32"] == 1102 * 4 == 4408
+    assert report.to_dict()["total_params"] == 1102
+    assert report.layers[0].to_dict()["params"] == 220
+    assert str(report).startswith("10-20-20-20-2  (input shape [10]")
+    assert "<table" in report._repr_html_()
