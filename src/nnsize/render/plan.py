@@ -6,6 +6,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from .numbers import human, n
+from .parallel import RANK_PARTS, layout_note
 from .table import table
 
 if TYPE_CHECKING:
@@ -159,6 +160,7 @@ PARTS: dict[str, tuple[Any, Any]] = {
                             "in backward)" if t["checkpointing"] else
                             "activations (saved for backward)", _decoder_activations),
     "activations": (_checkpointed, _activations),
+    **RANK_PARTS,
 }
 
 
@@ -171,6 +173,7 @@ def line_how(line: Line) -> str:
 
 
 NOTES: dict[str, Any] = {
+    "layout": layout_note,
     "kv_per_token": lambda t: (f"KV cache per token (every layer): {t['bytes']:,} bytes at "
                                f"{t['precision'].name}"),
     "mla_latent": lambda t: ("KV cache: multi-head latent attention, the compressed latent per "
@@ -306,8 +309,13 @@ def fit_lines(result: Fit) -> list[tuple[str, str]]:
                          f" (the model's maximum: {source}; beyond it with beyond-context)"
                          if reached else "")))
     lines.append(("Fewest such GPUs that hold it", _or(result.fewest_gpus, "more than 4,096")
-                  + (" (sharded with FSDP / ZeRO-3)" if result.plan.setup.train else
-                     " (weights and cache split evenly, tensor parallel)")))
+                  + (" (sharded with FSDP / ZeRO-3; any count, not powers of two)"
+                     if result.plan.setup.train else
+                     " (tensor x pipeline parallel: tp dividing the attention and KV heads, "
+                     "pp the layers)")))
+    if result.kv_cache_tokens is not None:
+        lines.append(("KV cache the rest holds, a replica", f"{n(result.kv_cache_tokens)} "
+                      f"tokens ({result.max_concurrency or 0:.2f} sequences of this context)"))
     return lines
 
 
