@@ -10,7 +10,6 @@ et al.'s activations, the output layer's logits, communication buffers).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
@@ -19,11 +18,12 @@ from ..model import Report
 from ..parallel.layout import Layout, check
 from ..parallel.rank import serving, training
 from ..parallel.shape import from_report
-from .plan import Line, Note, Plan
+Row = tuple[str, int, dict[str, Any], bool]  # a plan line: part, bytes, terms, exact
 
 
-def rank_plan(report: Report, p: Plan, layout: Layout) -> Plan:
-    """The plan p (of the whole model, one GPU) as the busiest rank of layout holds it."""
+def rank_lines(report: Report, p: Any, layout: Layout) -> tuple[list[Row], dict[str, Any]]:
+    """The lines of plan p (of the whole model, one GPU) as the busiest rank of layout holds
+    them, and the layout note's terms."""
     shape = from_report(report)
     check(shape, layout, p.setup.train)
     if p.setup.train:
@@ -40,47 +40,43 @@ def rank_plan(report: Report, p: Plan, layout: Layout) -> Plan:
     full = shape.layers * (shape.latent_dim or shape.kv_heads * (shape.head_dim +
                                                                   shape.value_dim))
     rank_values = r.layers * r.kv_values
-    lines: list[Line] = []
+    lines: list[Row] = []
     for line in p.lines:
         if line.part.endswith("weights"):
             share = Fraction(r.weight_bytes, weights)
-            lines.append(replace(line, bytes=int(line.bytes * share),
-                                 terms={**line.terms, "rank_share": float(share)}))
+            lines.append((line.part, int(line.bytes * share),
+                          {**line.terms, "rank_share": float(share)}, line.exact))
         elif line.part == "kv_cache":
-            lines.append(replace(line, bytes=line.bytes * rank_values // full,
-                                 terms={**line.terms, "rank_values": rank_values,
-                                        "values": full}))
+            lines.append((line.part, line.bytes * rank_values // full,
+                          {**line.terms, "rank_values": rank_values, "values": full},
+                          line.exact))
         elif line.part == "decoder_workspace":
-            lines.append(replace(line, bytes=_workspace(line, layout.tp)))
+            lines.append((line.part, _workspace(line, layout.tp), line.terms, line.exact))
         else:
-            lines.append(line)
-    out = replace(p, lines=lines, notes=[*p.notes, _note(shape, layout, r.stage)])
-    return out
+            lines.append((line.part, line.bytes, line.terms, line.exact))
+    return lines, _note(shape, layout, r.stage)
 
 
-def _workspace(line: Line, tp: int) -> int:
-    """The workspace with the MLP's intermediate and the heads split over tp ranks."""
-    from .engines import workspace_bytes
-
+def _workspace(line: Any, tp: int) -> int:
+    """The workspace with the MLP's intermediate and the heads split over tp ranks (the
+    arithmetic of engines.workspace_bytes, with the split)."""
     t = line.terms
     if tp == 1 or "tokens" not in t:
         return line.bytes
     per = t["tokens"] * (3 * t["intermediate"] // tp + 4 * t["hidden"]) * t["act_bytes"]
     scores = t["scores"] // tp
-    del workspace_bytes  # the same arithmetic, with the split
     return per + scores + t["rows"] * t["vocab"] * 4
 
 
-def _note(shape: Any, layout: Layout, stage: str) -> Note:
-    return Note("layout", {"layout": layout.describe(), "gpus": layout.gpus, "stage": stage,
-                           "kv_heads": shape.kv_heads, "tp": layout.tp,
-                           "replicated": not shape.latent_dim and layout.tp > shape.kv_heads,
-                           "latent": bool(shape.latent_dim)})
+def _note(shape: Any, layout: Layout, stage: str) -> dict[str, Any]:
+    return {"layout": layout.describe(), "gpus": layout.gpus, "stage": stage,
+            "kv_heads": shape.kv_heads, "tp": layout.tp,
+            "replicated": not shape.latent_dim and layout.tp > shape.kv_heads,
+            "latent": bool(shape.latent_dim)}
 
 
-def _train(shape: Any, p: Plan, layout: Layout) -> Plan:
+def _train(shape: Any, p: Any, layout: Layout) -> tuple[list[Row], dict[str, Any]]:
     r = training(shape, layout, p.setup.context)
-    lines = [Line(f"rank_{part.name}", part.bytes, part.terms, part.name not in ("activations", "logits",
-                                                            "buffers"))
-             for part in r.parts]
-    return replace(p, lines=lines, notes=[*p.notes, _note(shape, layout, r.stage)])
+    lines = [(f"rank_{part.name}", part.bytes, part.terms,
+              part.name not in ("activations", "logits", "buffers")) for part in r.parts]
+    return lines, _note(shape, layout, r.stage)
