@@ -31,7 +31,7 @@ from .layout import Layout, stage_layers
 from .rank import params
 from .shape import Shape
 
-EFFICIENCY = 0.7  # share of peak a layer's kernels reach: an assumption, stated; --efficiency
+EFFICIENCY = 0.6  # share of peak a layer's kernels reach: an assumption, stated; --efficiency
 ACT = 2  # bytes of a 16-bit activation or gradient
 
 
