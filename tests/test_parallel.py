@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from nnsize.parallel.interconnect import find_interconnect, links
 from nnsize.parallel.layout import Layout, LayoutError, check, resolve
-from nnsize.parallel.rank import layer_activations, serving, training
+from nnsize.parallel.rank import layer_activations, serving
 from nnsize.parallel.search import divisors, layouts, search
 from nnsize.parallel.shape import gpt
 from nnsize.parallel.step import step

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .options import Parser, count, field_options, from_fields, json_option, model_options
 
 
@@ -59,7 +61,7 @@ def run(argv: list[str]) -> str:
     return search_text(shape, found, t.gpus, reason, gpu.name, limit=args.limit)
 
 
-def _shape(args: object) -> object:
+def _shape(args: object) -> Any:
     from ..errors import NnsizeError
     from ..parallel.shape import from_report, gpt
 

@@ -112,7 +112,7 @@ def kv_tokens(p: Plan, usable: int) -> int | None:
     room = usable - (p.total - line.bytes)
     if room <= 0:
         return 0
-    return room * cached // line.bytes // block * block
+    return int(room * cached // line.bytes // block * block)
 
 
 def fewest_gpus(report: Report, s: Setup, usable: int, most: int = 4096) -> int:

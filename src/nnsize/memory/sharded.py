@@ -18,6 +18,7 @@ from ..model import Report
 from ..parallel.layout import Layout, check
 from ..parallel.rank import serving, training
 from ..parallel.shape import from_report
+
 Row = tuple[str, int, dict[str, Any], bool]  # a plan line: part, bytes, terms, exact
 
 
@@ -62,10 +63,10 @@ def _workspace(line: Any, tp: int) -> int:
     arithmetic of engines.workspace_bytes, with the split)."""
     t = line.terms
     if tp == 1 or "tokens" not in t:
-        return line.bytes
+        return int(line.bytes)
     per = t["tokens"] * (3 * t["intermediate"] // tp + 4 * t["hidden"]) * t["act_bytes"]
     scores = t["scores"] // tp
-    return per + scores + t["rows"] * t["vocab"] * 4
+    return int(per + scores + t["rows"] * t["vocab"] * 4)
 
 
 def _note(shape: Any, layout: Layout, stage: str) -> dict[str, Any]:

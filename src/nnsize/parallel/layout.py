@@ -189,6 +189,8 @@ def resolve(gpus: int, tp: int = 1, pp: int = 1, cp: int = 1, dp: int = 0,
 
 def from_sharding(sharding: str, gpus: int) -> dict[str, object]:
     """The layout flags the older --sharding names over gpus."""
-    return {"none": {}, "ddp": {"dp": gpus}, "zero1": {"dp": gpus, "zero": 1},
+    flags: dict[str, dict[str, object]] = {
+            "none": {}, "ddp": {"dp": gpus}, "zero1": {"dp": gpus, "zero": 1},
             "zero2": {"dp": gpus, "zero": 2}, "zero3": {"dp": gpus, "zero": 3},
-            "fsdp": {"dp": gpus, "fsdp": "full"}, "tp": {"tp": gpus}}[sharding]
+            "fsdp": {"dp": gpus, "fsdp": "full"}, "tp": {"tp": gpus}}
+    return flags[sharding]
