@@ -116,3 +116,46 @@ def test_every_refused_layout_names_its_reason(tp: int, pp: int, dp: int, mb: in
 
 def test_divisors() -> None:
     assert divisors(12) == [1, 2, 3, 4, 6, 12]
+
+
+def _cli(*argv: str) -> dict:  # type: ignore[type-arg]
+    import json
+
+    from nnsize.cli import run
+
+    return json.loads(run(list(argv)))  # type: ignore[no-any-return]
+
+
+def test_fewest_gpus_divide_the_heads() -> None:
+    # issue 22: 405B on H100 was offered tp 10, 70B on an RTX 4090 tp 6
+    d = _cli("fit", "llama-3.1-405b", "--gpu", "h100-80gb", "--json")
+    assert d["fewest_gpus"] == 12  # tp 4 x pp 3: 128 heads / 4, 126 layers / 3 = 42
+    d = _cli("fit", "llama-3.1-70b", "--gpu", "rtx-4090", "--json")
+    assert d["fewest_gpus"] == 8
+
+
+def test_deepseek_v3_on_16_h100s_is_per_gpu() -> None:
+    d = _cli("fit", "deepseek-v3", "--gpu", "h100-80gb", "--gpus", "16", "--sharding", "tp",
+             "--json")
+    assert d["fits"] and d["layout"]["tp"] == 16  # was "1.22 TiB needed"
+    assert d["total_bytes"] < 80 * 2**30 and d["kv_cache_tokens"] > 0
+
+
+def test_train_time_json_fields() -> None:
+    d = _cli("train-time", "llama-3.1-8b", "--gpu", "h100-80gb", "--gpus", "16", "--tp", "2",
+             "--global-batch", "64", "--context", "4096", "--tokens", "1B", "--price", "2",
+             "--json")
+    for key in ("step_time_s", "tokens_per_s_per_gpu", "tflops_per_gpu", "mfu",
+                "memory_per_gpu_bytes", "layout", "gpu_hours", "cost"):
+        assert key in d
+    assert d["layout"]["dp"] == 8 and d["cost"] == pytest.approx(2 * d["gpu_hours"])
+
+
+def test_layout_command_and_refusal() -> None:
+    from nnsize.cli import main
+
+    d = _cli("layout", "--layers", "24", "--hidden", "2048", "--heads", "16", "--gpu",
+             "a100-80gb", "--gpus", "16", "--global-batch", "64", "--context", "2048",
+             "--json")
+    assert d["count"] > 0 and all(16 % row["layout"]["tp"] == 0 for row in d["layouts"])
+    assert main(["memory", "llama-3.1-8b", "--train", "--gpus", "8", "--tp", "3"]) == 2

@@ -52,7 +52,10 @@ def rank_lines(report: Report, p: Any, layout: Layout) -> tuple[list[Row], dict[
                           {**line.terms, "rank_values": rank_values, "values": full},
                           line.exact))
         elif line.part == "decoder_workspace":
-            lines.append((line.part, _workspace(line, layout.tp), line.terms, line.exact))
+            t = line.terms
+            split = {**t, "intermediate": t["intermediate"] // layout.tp,
+                     "scores": t["scores"] // layout.tp} if "tokens" in t else t
+            lines.append((line.part, _workspace(line, layout.tp), split, line.exact))
         else:
             lines.append((line.part, line.bytes, line.terms, line.exact))
     return lines, _note(shape, layout, r.stage)

@@ -12,7 +12,8 @@ Activations a layer keeps for its backward, in bytes, a micro-batch of b sequenc
 h hidden, a heads, t tensor-parallel ranks (Korthikanti et al. 2022, "Reducing Activation
 Recomputation in Large Transformer Models", Table 2, https://arxiv.org/abs/2205.05198):
 
-    no recomputation               sbh (10 + 24 / t + 5as / ht)
+    no recomputation               sbh (10 + 24 / t + 5as / ht)   (GPT's layer; the model's own
+                                   layer term by term: layer_activations)
       with sequence parallelism    sbh / t (34 + 5as / h)
     selective recomputation        sbh (10 + 24 / t)          (sp: 34 sbh / t)
     full recomputation             2 sbh                      (sp: 2 sbh / t), and one layer's
@@ -89,17 +90,33 @@ def params(shape: Shape, layout: Layout, stage: str) -> Params:
 
 def layer_activations(shape: Shape, layout: Layout, seq: int) -> tuple[int, int]:
     """(bytes one layer keeps for one micro-batch, bytes of its whole working set), per
-    Korthikanti et al. 2022 Table 2 at the layout's recomputation and sequence parallelism."""
+    Korthikanti et al. 2022 Table 2 at the layout's recomputation and sequence parallelism.
+
+    Their GPT layer's 34 sbh + 5 a s^2 b, term by term (sec. 4.1), here for the model's own
+    layer: not split by tp, the two norms' inputs 4 sbh, the attention's and the MLP's inputs
+    2 sbh each, the two dropout masks sbh each (none without dropout); split by tp, Q 2 sbh,
+    K and V 2 sb x kv_heads x head_dim each, the output projection's input 2 sbh, the MLP's
+    2 sbf + 2 sbf (GELU: its input and output; f = 4h gives 16 sbh) or 6 sbf (SwiGLU: gate
+    and up, and their product), and the attention scores 5 a s^2 b (4 without dropout's mask),
+    which flash attention and selective recomputation drop.  An MoE layer's MLP counts the
+    k experts a token goes to.  For the GPT layer this is sbh (10 + 24 / t + 5as / ht)."""
     s, b, h, a, t = seq // layout.cp, layout.micro_batch, shape.hidden, shape.heads, layout.tp
-    sbh = s * b * h
-    scores = Fraction(5 * a * s, h)
-    whole = sbh * (34 + scores) / t if layout.sp else sbh * (10 + Fraction(24, t) + scores / t)
+    kv = shape.kv_heads * shape.head_dim
+    f = shape.expert_ffn * shape.experts_per_token if shape.experts else shape.ffn
+    unsplit = s * b * (8 * h + (2 * h if shape.dropout else 0))
+    split = s * b * (2 * h + 4 * kv + 2 * h + (6 * f if shape.gated else 4 * f))
+    scores = (5 if shape.dropout else 4) * a * s * s * b
+    if layout.sp:
+        whole = Fraction(unsplit + split + scores, t)
+        kept = Fraction(unsplit + split, t)
+    else:
+        whole = unsplit + Fraction(split + scores, t)
+        kept = unsplit + Fraction(split, t)
     if layout.recompute == "none":
         return int(whole), int(whole)
     if layout.recompute == "selective":
-        kept = Fraction(34 * sbh, t) if layout.sp else sbh * (10 + Fraction(24, t))
         return int(kept), int(whole)
-    return int(Fraction(2 * sbh, t) if layout.sp else 2 * sbh), int(whole)
+    return int(Fraction(2 * s * b * h, t) if layout.sp else 2 * s * b * h), int(whole)
 
 
 def in_flight(shape: Shape, layout: Layout) -> Fraction:

@@ -38,6 +38,8 @@ class Shape:
     experts_per_token: int = 0
     expert_ffn: int = 0
     latent_dim: int = 0  # multi-head latent attention's cache (DeepSeek): on every tp rank
+    gated: bool = False  # a gated MLP (SwiGLU: gate and up projections), else GELU's one
+    dropout: bool = False  # dropout after attention and MLP (the papers' GPT), masks kept
 
     @property
     def total_params(self) -> int:
@@ -88,11 +90,13 @@ def from_report(report: Report) -> Shape:
     replicated = sum(by.pop(k, 0) for k in REPLICATED)
     n_experts = max((t.shape[0] for row in report.rows if row.type == "experts"
                      for t in row.tensors if len(t.shape) == 3), default=0)
+    gated = any(t.name.endswith("gate_proj.weight") or t.name.endswith("gate_up_proj")
+                for row in report.rows for t in row.tensors)
     return Shape(report.source, len(d.layers), d.hidden, first.heads, first.kv_heads,
                  first.key_dim, first.value_dim, d.intermediate, d.vocab, embedding, head,
                  sum(by.values()), replicated, experts, n_experts if experts else 0,
                  d.experts_per_token if experts else 0, d.expert_intermediate,
-                 first.latent_dim or 0)
+                 first.latent_dim or 0, gated)
 
 
 def gpt(layers: int, hidden: int, heads: int, kv_heads: int = 0, ffn: int = 0,
@@ -119,4 +123,4 @@ def gpt(layers: int, hidden: int, heads: int, kv_heads: int = 0, ffn: int = 0,
     norms = 4 * hidden
     return Shape(name or f"GPT {layers} x {hidden:,} ({heads} heads)", layers, hidden, heads,
                  kv, d, d, f, vocab, vocab * hidden, 0 if tied else vocab * hidden,
-                 layers * (attention + mlp), layers * norms + 2 * hidden)
+                 layers * (attention + mlp), layers * norms + 2 * hidden, dropout=True)

@@ -61,6 +61,8 @@ def _weights(t: dict[str, Any]) -> str:
         how += f" + {t['kept']:,} kept at {t['keep'].name} ({bits(t['keep'])}: {what})"
     for name, count in t.get("own", ()):
         how += f" + {count:,} at {name} (the layers' own dtype argument)"
+    if "rank_share" in t:  # one rank of a parallel layout
+        how = f"({how}) x this rank's share {t['rank_share']:.4g}"
     return how + _per(t.get("gpus", 1))
 
 
@@ -87,6 +89,8 @@ def _kv(t: dict[str, Any]) -> str:
     how = f"{t['batch']:,} x ({' + '.join(parts)}) values x {bits(t['precision'])}"
     if t.get("block_tokens"):
         how += f" (whole blocks of {t['block_tokens']} tokens)"
+    if "rank_values" in t:  # one rank of a parallel layout: its layers and KV heads
+        how += f" x {t['rank_values']:,} / {t['values']:,} on this rank"
     return how
 
 
