@@ -159,3 +159,18 @@ def test_layout_command_and_refusal() -> None:
              "--json")
     assert d["count"] > 0 and all(16 % row["layout"]["tp"] == 0 for row in d["layouts"])
     assert main(["memory", "llama-3.1-8b", "--train", "--gpus", "8", "--tp", "3"]) == 2
+
+
+@settings(max_examples=25, deadline=None)
+@given(layers=st.sampled_from([8, 12, 24, 30, 32]), heads=st.sampled_from([8, 12, 16, 32]),
+       gpus=st.sampled_from([1, 2, 6, 8, 12, 16, 24, 64]), batch=st.sampled_from([16, 48, 64]))
+def test_search_ranks_fitting_valid_layouts(layers: int, heads: int, gpus: int,
+                                            batch: int) -> None:
+    shape = gpt(layers, heads * 128, heads)
+    usable = 79 * 2**30
+    found = search(shape, gpus, batch, 2048, usable, 989 * 10**12, links("NVLink 4"))
+    times = [c.step.seconds for c in found]
+    assert times == sorted(times)  # fastest first
+    for c in found:
+        check(shape, c.layout)  # every layout offered is accepted
+        assert c.layout.gpus == gpus and c.memory.total <= usable

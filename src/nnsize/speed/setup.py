@@ -58,6 +58,9 @@ class SpeedSetup:
     keep: tuple[str, ...] = field(default=KEEP, metadata=option(
         "what a weight-only format leaves at 16 bits: norms, biases, embeddings, head, or none "
         "(GGUF files: none)", listed=KEEP))
+    interconnect: str = field(default="", metadata=option(
+        "the link tensor parallelism crosses, if not the card's own: nvlink3, nvlink4, pcie4, "
+        "pcie5... (nnsize layout --list-interconnects)", max_length=40))
 
 
 @dataclass(frozen=True)
@@ -131,8 +134,18 @@ def speed_hardware(s: SpeedSetup) -> Hardware:
     from .hardware import hardware, parse_bandwidth
 
     band = parse_bandwidth(s.bandwidth) if s.bandwidth else None
-    return hardware(_card(s.gpu, s.bandwidth, s.tflops), s.dtype, s.gpus, band, s.tflops,
-                    s.compute_dtype)
+    hw = hardware(_card(s.gpu, s.bandwidth, s.tflops), s.dtype, s.gpus, band, s.tflops,
+                  s.compute_dtype)
+    if s.interconnect and s.gpus > 1:  # the link named, its bandwidth and its latency
+        from dataclasses import replace
+
+        from ..gpus import Link
+        from ..parallel.interconnect import find_interconnect
+
+        given = find_interconnect(s.interconnect)
+        hw = replace(hw, link=Link(given.name, given.bandwidth, given.source),
+                     interconnect=given.name)
+    return hw
 
 
 def estimate(report: Report, s: SpeedSetup) -> Speed:
