@@ -79,12 +79,14 @@ def _shape(args: object) -> Any:
 
 
 def _serve(args: object, shape: object, t: object) -> str:
+    from ..parallel.interconnect import links
     from ..parallel.serving import replicas
     from ..render.parallel import serve_text
     from ..speed.cluster import card
 
     gpu, _ = card(t)
-    found = replicas(shape, t.gpus, t.context, gpu.usable, gpu.bandwidth)  # type: ignore
+    node = links(gpu.link.name if gpu.link else None, t.interconnect).node  # type: ignore
+    found = replicas(shape, t.gpus, t.context, gpu.bytes, gpu.bandwidth, node)  # type: ignore
     if vars(args)["json"]:
         from ..render.json import dumps
 

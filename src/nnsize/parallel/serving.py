@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .interconnect import CATALOGUE
+from .interconnect import CATALOGUE, Interconnect
 from .layout import Layout, LayoutError, check
 from .rank import serving
 from .search import divisors
@@ -26,9 +26,10 @@ class Replica:
     tokens_per_s: float  # all replicas, decoding as many sequences as the cache holds
 
 
-def replicas(shape: Shape, gpus: int, context: int, usable: int, bandwidth: int) -> list[Replica]:
+def replicas(shape: Shape, gpus: int, context: int, gpu_bytes: int, bandwidth: int,
+             link: Interconnect = CATALOGUE["nvlink4"]) -> list[Replica]:
+    """Every tp x pp that divides, with the rest of the GPUs replicas; fastest decode first."""
     out = []
-    link = CATALOGUE["nvlink4"]
     for tp in divisors(gpus):
         for pp in divisors(gpus // tp):
             t = Layout(tp=tp, pp=pp, dp=gpus // (tp * pp))
@@ -37,7 +38,7 @@ def replicas(shape: Shape, gpus: int, context: int, usable: int, bandwidth: int)
             except LayoutError:
                 continue
             r = serving(shape, t, Fraction(2), 16)
-            room = int(usable * SHARE) - r.weight_bytes
+            room = int(gpu_bytes * SHARE) - r.weight_bytes
             if room <= 0 or not r.kv_bytes_per_token:
                 continue
             tokens = room // r.kv_bytes_per_token // 16 * 16
