@@ -31,6 +31,8 @@ LEVELS = [
     # diff sits with the sources: a pure comparison of two reports, which hub/ uses to say
     # where a model's config and its checkpoint differ
     ("network", "shorthand", "architectures", "importers", "hub", "diff", "sources"),
+    # parallel layouts: numbers of a counted report's shape, below the analyses that use them
+    ("parallel",),
     ("memory", "sparsity", "initialization", "search", "growth", "gpus", "speed"),
     ("render",),
     ("cli", "web"),

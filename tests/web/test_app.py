@@ -169,7 +169,8 @@ def test_fit_says_what_the_cli_says() -> None:
     assert r["lines"] == [["Largest batch at this context", "none fits"],
                           ["Longest context at this batch", "none fits"],
                           ["Fewest such GPUs that hold it",
-                           "more than 4,096 (sharded with FSDP / ZeRO-3)"]]
+                           "more than 4,096 (sharded with FSDP / ZeRO-3; any count, not "
+                           "powers of two)"]]
     mlp = client.post("/api/memory", json={"network": "784-512x4-10", "gpu": "RTX 4090"}).json()
     assert mlp["fit"]["gpu"] == "rtx-4090" and mlp["fit"]["longest_context"] is None
     assert [k for k, _ in mlp["fit"]["lines"]] == ["Largest batch at this context",

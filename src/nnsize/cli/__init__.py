@@ -22,7 +22,7 @@ COMMANDS = {
     "count": "count", "compare": "compare", "check": "check", "presets": "presets",
     "diff": "diff", "serve": "serve", "search": "search", "growth": "growth", "init": "init",
     "sparsity": "sparsity", "memory": "plan", "fit": "fit", "compute": "compute",
-    "speed": "speed", "train-time": "train_time",
+    "speed": "speed", "train-time": "train_time", "layout": "layout",
 }
 EXIT_BAD_INPUT = 2
 

@@ -17,7 +17,20 @@ def run(argv: list[str]) -> str:
     json_option(p)
     model_options(p)
     args = p.parse_args(argv)
-    result = train(count(args, args.source), from_fields(TrainingSetup, training_fields(), args))
+    t = from_fields(TrainingSetup, training_fields(), args)
+    from ..speed.setup import layout_flags, train_layout
+
+    if layout_flags(t) is not None or t.interconnect or t.price is not None:
+        run_ = train_layout(count(args, args.source), t)
+        if args.json:
+            from ..render.json import dumps
+            from ..render.parallel import run_dict
+
+            return dumps(run_dict(run_))
+        from ..render.parallel import run_text
+
+        return run_text(run_)
+    result = train(count(args, args.source), t)
     if args.json:
         from ..render.json import dumps, training_dict
 

@@ -27,6 +27,8 @@ class Fit:
     precisions: list[tuple[str, int, bool]]  # name, total bytes, fits
     positions: int = 0  # the model's own longest context, the cap on longest_context (0: none)
     positions_from: str = ""  # where that comes from: "learned positions", a config key...
+    kv_cache_tokens: int | None = None  # serving: the KV cache the room holds, per replica
+    max_concurrency: float | None = None  # kv_cache_tokens / context
 
 
 def on_gpu(s: Setup, gpu_bytes: int, gpu_name: str, usable: int) -> tuple[Setup, int]:
@@ -69,18 +71,7 @@ def fit(report: Report, s: Setup, usable: int) -> Fit:
                 hi = mid
         return lo
 
-    fewest = 0
-    if s.train:
-        for gpus in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096):
-            sharding = s.sharding if s.sharding != "none" else "fsdp"
-            if total(gpus=gpus, sharding=sharding if gpus > 1 else s.sharding) <= usable:
-                fewest = gpus
-                break
-    else:  # inference: weights and cache split evenly across tensor-parallel GPUs
-        for gpus in range(1, 4097):
-            if -(-p.total // gpus) <= usable:
-                fewest = gpus
-                break
+    fewest = fewest_gpus(report, s, usable)
     candidates = ("fp32", "bf16", "fp8", "int8", "q8_0", "q6_k", "q4_k_m", "nf4", "q3_k_m",
                   "q2_k") if not s.train else ("fp32", "bf16")
     precisions = []
@@ -100,8 +91,76 @@ def fit(report: Report, s: Setup, usable: int) -> Fit:
     longest = None if d is None else \
         largest("context", min(MAX_TOKENS // s.batch, cap or MAX_TOKENS))
     bare = report.convention == "checkpoint" and d is None
+    tokens = kv_tokens(p, usable)
     return Fit(p, usable, p.total <= usable,
                None if bare else largest("batch", MAX_TOKENS // s.context),
-               longest, fewest, precisions, cap, source)
+               longest, fewest, precisions, cap, source, tokens,
+               None if tokens is None else tokens / s.context)
+
+
+def kv_tokens(p: Plan, usable: int) -> int | None:
+    """Tokens of KV cache the room left after everything else holds (a paged engine's whole
+    blocks): what vLLM logs as "GPU KV cache size: N tokens", per replica; None without a
+    KV cache."""
+    line = next((line for line in p.lines if line.part == "kv_cache"), None)
+    if line is None or not line.bytes or p.setup.train:
+        return None
+    from .engines import paged
+
+    block = p.setup.serving().block_tokens
+    cached = p.setup.batch * paged(p.setup.context, block)
+    room = usable - (p.total - line.bytes)
+    if room <= 0:
+        return 0
+    return int(room * cached // line.bytes // block * block)
+
+
+def fewest_gpus(report: Report, s: Setup, usable: int, most: int = 4096) -> int:
+    """The fewest GPUs that hold the plan: training, the fewest whose FSDP (ZeRO-3) shards,
+    or with layout flags the search of parallel.search, fit (any count, not powers of two);
+    inference, the fewest tp x pp (tp dividing the heads and the KV heads either way, pp the
+    layers) whose busiest rank holds its share.  0: more than `most`."""
+    from dataclasses import replace
+
+    if s.train and report.decoder is not None and s.parallel:
+        from ..parallel.search import fewest_training
+        from ..parallel.shape import from_report
+
+        return fewest_training(from_report(report), s.context, usable, most)
+    if s.train:
+        def holds(g: int) -> bool:
+            sharding = s.sharding if s.sharding not in ("none", "ddp") else "fsdp"
+            return plan(report, replace(s, gpus=g, sharding=sharding if g > 1 else
+                                        "none")).total <= usable
+        if not holds(most):
+            return 0
+        lo, hi = 0, most  # holds(hi); the plan shrinks as the GPUs grow
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if holds(mid):
+                hi = mid
+            else:
+                lo = mid
+        return hi
+    if report.decoder is None or not len(report.decoder.layers) or report.decoder.state_layers:
+        whole = plan(report, replace(s, gpus=1, sharding="none")).total
+        return next((g for g in range(1, most + 1) if -(-whole // g) <= usable), 0)
+    from ..parallel.layout import Layout, LayoutError, check
+    from ..parallel.search import divisors
+    from ..parallel.shape import from_report
+
+    shape = from_report(report)
+    bare = replace(s, gpus=1, sharding="none", tp=0, pp=0, dp=0, cp=0, ep=0, vp=0, sp=False)
+    whole = plan(report, bare).total
+    for g in range(max(1, whole // max(usable, 1)), most + 1):
+        for tp in divisors(g):
+            pp = g // tp
+            try:
+                check(shape, Layout(tp=tp, pp=pp), training=False)
+            except LayoutError:
+                continue
+            if plan(report, replace(bare, tp=tp, pp=pp, gpus=g)).total <= usable:
+                return g
+    return 0
 
 

@@ -70,6 +70,14 @@ def plan(report: Report, s: Setup) -> Plan:
         s = replace(s, context=image_context(report, s.context, s.images))
         s.check()
     p = _train(report, s) if s.train else _infer(report, s)
+    layout = s.layout()
+    if layout is not None and (s.parallel or not s.train):  # one rank of a parallel layout
+        from .sharded import rank_lines
+
+        rows, terms = rank_lines(report, p, layout)
+        p.lines = [Line(part, size, t, exact) for part, size, t, exact in rows]
+        p.notes = [note for note in p.notes if note.key != "training_setup"]
+        p.notes.append(Note("layout", terms))
     if s.images and report.decoder is not None:
         p.notes.append(Note("images", {"images": s.images, "tokens": report.decoder.image_tokens,
                                        "text": text, "context": s.context}))

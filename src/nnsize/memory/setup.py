@@ -67,6 +67,34 @@ class Setup:
     sharding: str = field(default="none", metadata=_opt(
         "data parallel (ddp), ZeRO 1/2/3, FSDP or tensor parallel over --gpus",
         choices=SHARDING))
+    tp: int = field(default=0, metadata=_opt(
+        "tensor-parallel ranks (0: none, or what --sharding tp says)", low=0, high=1_000_000))
+    pp: int = field(default=0, metadata=_opt("pipeline stages (0: one)", low=0,
+                                             high=1_000_000))
+    vp: int = field(default=0, metadata=_opt(
+        "virtual stages a pipeline rank runs, the interleaved schedule (0: plain 1F1B)", low=0,
+        high=1_000_000))
+    dp: int = field(default=0, metadata=_opt(
+        "data-parallel ranks (0: the GPUs left over)", low=0, high=1_000_000))
+    ep: int = field(default=0, metadata=_opt("expert-parallel ranks (0: none)", low=0,
+                                             high=1_000_000))
+    cp: int = field(default=0, metadata=_opt("context-parallel ranks (0: none)", low=0,
+                                             high=1_000_000))
+    sp: bool = field(default=False, metadata=_opt(
+        "sequence parallelism over the tensor-parallel ranks"))
+    zero: int = field(default=-1, metadata=_opt("ZeRO stage 0-3 over the data-parallel ranks",
+                                                low=-1, high=3))
+    fsdp: str = field(default="", metadata=_opt("FSDP: full or hybrid shard",
+                                                choices=("", "full", "hybrid")))
+    micro_batch: int = field(default=0, metadata=_opt(
+        "sequences a rank computes at once (0: --batch)", low=0, high=MAX_TOKENS))
+    global_batch: int = field(default=0, metadata=_opt(
+        "sequences a training step, all ranks (0: dp x micro-batch)", low=0, high=MAX_TOKENS))
+    recompute: str = field(default="", metadata=_opt(
+        "activation recomputation: none, selective or full (Korthikanti et al. 2022)",
+        choices=("", "none", "selective", "full")))
+    nodes: int = field(default=0, metadata=_opt("nodes the GPUs are in (0: 8 GPUs a node)",
+                                                low=0, high=1_000_000))
     lora_rank: int = field(default=0, metadata=_opt("train LoRA adapters of this rank", low=0,
                                                     high=1_000_000))
     lora_targets: tuple[str, ...] = field(default=("q_proj", "v_proj"), metadata=_opt(
@@ -116,6 +144,47 @@ class Setup:
         return find(self.dtype or "bf16").name in ("bf16", "fp16") and \
             self.mixed_precision and \
             self.mixed == "master-weights"
+
+    @property
+    def parallel(self) -> bool:
+        """A layout asked by the layout flags (tp, pp, dp...), not --sharding alone."""
+        return bool(self.tp or self.pp or self.vp or self.dp or self.ep or self.cp or self.sp
+                    or self.zero >= 0 or self.fsdp or self.micro_batch or self.global_batch
+                    or self.recompute or self.nodes)
+
+    def layout(self) -> Any:
+        """The parallel.layout.Layout the flags (or --sharding over --gpus) describe; None for
+        one GPU without either."""
+        from ..parallel.layout import from_sharding, resolve
+
+        if not self.parallel and (self.sharding == "none" or self.gpus == 1):
+            return None
+        flags: dict[str, Any] = from_sharding(self.sharding, self.gpus) if \
+            self.sharding != "none" else {}
+        given = {k: v for k, v in (("tp", self.tp), ("pp", self.pp), ("dp", self.dp),
+                                   ("cp", self.cp)) if v}
+        for k, v in given.items():
+            if k in flags and flags[k] != v:
+                raise NnsizeError(f"--sharding {self.sharding} over {self.gpus} GPUs means "
+                                  f"{k} {flags[k]}, and {k} {v} was given: give one of them")
+        flags.update(given)
+        if self.sharding == "tp" and "dp" not in given and "pp" not in given:
+            flags.pop("dp", None)
+        rest: dict[str, Any] = {
+            "ep": self.ep or 1, "vp": self.vp or 1, "sp": self.sp,
+            "micro_batch": self.micro_batch or self.batch, "global_batch": self.global_batch,
+            "recompute": self.recompute or ("full" if self.checkpointing else "none"),
+            "nodes": self.nodes}
+        if self.zero >= 0:
+            rest["zero"] = self.zero
+        elif "zero" in flags:
+            rest["zero"] = flags["zero"]
+        rest["fsdp"] = self.fsdp or str(flags.get("fsdp", ""))
+        tp, pp, cp = (int(flags.get(k, 1)) for k in ("tp", "pp", "cp"))
+        dp = int(flags.get("dp", 0))
+        if self.gpus == 1 and (tp * pp * cp * max(dp, 1)) > 1:  # the degrees say the GPUs
+            return resolve(tp * pp * cp * max(dp, 1), tp, pp, cp, dp, **rest)
+        return resolve(self.gpus, tp, pp, cp, dp, **rest)
 
     def serving(self, gpu_bytes: int | None = None, gpu_name: str = "") -> Any:
         """The engine profile (memory.engines.Engine) this setup serves with."""

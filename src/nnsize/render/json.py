@@ -132,6 +132,9 @@ def fit_dict(result: Fit, gpu: Any) -> dict[str, Any]:
             "largest_batch": result.largest_batch,
             "longest_context": result.longest_context,
             "fewest_gpus": result.fewest_gpus,
+            "kv_cache_tokens": result.kv_cache_tokens,
+            "max_concurrency": result.max_concurrency,
+            "layout": _layout(result.plan),
             "precisions": [{"dtype": name, "bytes": b, "binary": human(b, True), "fits": ok}
                            for name, b, ok in result.precisions]}
 
@@ -265,3 +268,9 @@ def training_dict(t: Training) -> dict[str, Any]:
             "seconds": {"roofline": best, "expected": expected},
             "step_seconds": {"roofline": step_best, "expected": step_expected},
             "steps": t.steps, "params": t.params, "chinchilla_tokens": t.chinchilla_tokens}
+
+
+def _layout(p: Any) -> dict[str, Any] | None:
+    """The parallel layout a plan is one rank of, or None."""
+    layout = p.setup.layout()
+    return None if layout is None else layout.as_dict()

@@ -6,6 +6,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from .numbers import human, n
+from .parallel import RANK_PARTS, layout_note
 from .table import table
 
 if TYPE_CHECKING:
@@ -60,6 +61,8 @@ def _weights(t: dict[str, Any]) -> str:
         how += f" + {t['kept']:,} kept at {t['keep'].name} ({bits(t['keep'])}: {what})"
     for name, count in t.get("own", ()):
         how += f" + {count:,} at {name} (the layers' own dtype argument)"
+    if "rank_share" in t:  # one rank of a parallel layout
+        how = f"({how}) x this rank's share {t['rank_share']:.4g}"
     return how + _per(t.get("gpus", 1))
 
 
@@ -86,6 +89,8 @@ def _kv(t: dict[str, Any]) -> str:
     how = f"{t['batch']:,} x ({' + '.join(parts)}) values x {bits(t['precision'])}"
     if t.get("block_tokens"):
         how += f" (whole blocks of {t['block_tokens']} tokens)"
+    if "rank_values" in t:  # one rank of a parallel layout: its layers and KV heads
+        how += f" x {t['rank_values']:,} / {t['values']:,} on this rank"
     return how
 
 
@@ -159,6 +164,7 @@ PARTS: dict[str, tuple[Any, Any]] = {
                             "in backward)" if t["checkpointing"] else
                             "activations (saved for backward)", _decoder_activations),
     "activations": (_checkpointed, _activations),
+    **RANK_PARTS,
 }
 
 
@@ -171,6 +177,7 @@ def line_how(line: Line) -> str:
 
 
 NOTES: dict[str, Any] = {
+    "layout": layout_note,
     "kv_per_token": lambda t: (f"KV cache per token (every layer): {t['bytes']:,} bytes at "
                                f"{t['precision'].name}"),
     "mla_latent": lambda t: ("KV cache: multi-head latent attention, the compressed latent per "
@@ -306,8 +313,13 @@ def fit_lines(result: Fit) -> list[tuple[str, str]]:
                          f" (the model's maximum: {source}; beyond it with beyond-context)"
                          if reached else "")))
     lines.append(("Fewest such GPUs that hold it", _or(result.fewest_gpus, "more than 4,096")
-                  + (" (sharded with FSDP / ZeRO-3)" if result.plan.setup.train else
-                     " (weights and cache split evenly, tensor parallel)")))
+                  + (" (sharded with FSDP / ZeRO-3; any count, not powers of two)"
+                     if result.plan.setup.train else
+                     " (tensor x pipeline parallel: tp dividing the attention and KV heads, "
+                     "pp the layers)")))
+    if result.kv_cache_tokens is not None:
+        lines.append(("KV cache the rest holds, a replica", f"{n(result.kv_cache_tokens)} "
+                      f"tokens ({result.max_concurrency or 0:.2f} sequences of this context)"))
     return lines
 
 

@@ -71,7 +71,9 @@ def _step_lines(step: Step, s: Speed, tokens: int, sequences: int = 1) -> list[s
     if hw.gpus > 1:
         link = f"{_rate(hw.link.bandwidth, 'B/s')} ({hw.link.name})" if hw.link else \
             "no link known, not counted"
-        lines.append(f"  all-reduce      {_n(step.comm_bytes)} bytes / {link} = "
+        lines.append(f"  all-reduce      {_n(step.comm_bytes)} bytes / {link} + "
+                     f"{2 * s.layers} x the link's latency over {hw.gpus} cards (fitted to "
+                     f"gpt-fast's measured decode, parallel/interconnect.py) = "
                      f"{_s(step.comm_s)}")
     lines.append(f"  roofline        {_s(step.roofline_s)}: {step.bound} binds -> "
                  f"{_per(tokens, step.roofline_s, sequences)}")

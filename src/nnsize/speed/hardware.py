@@ -22,6 +22,7 @@ class Hardware:
     gpus: int = 1
     link: Link | None = None
     source: str = ""
+    interconnect: str = ""  # --interconnect: the link tensor parallelism crosses, if not the card's
 
 
 def compute_precision(dtype: str, gpu: GPU) -> str:

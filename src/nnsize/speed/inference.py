@@ -98,6 +98,10 @@ def _step(hw: Hardware, engine: Engine, layers: int, weight_bytes: int, cache_by
     memory_s = (weight_bytes + cache_bytes) / hw.bandwidth
     compute_s = flops / hw.peak_flops
     comm_s = comm_bytes / hw.link.bandwidth if hw.link and comm_bytes else 0.0
+    if hw.link and comm_bytes:  # 2 all-reduces a layer, each paying the link's latency
+        from ..parallel.interconnect import links
+
+        comm_s += 2 * layers * links(hw.link.name, hw.interconnect).node.latency(hw.gpus)
     overhead_s = layers * engine.layer_overhead_s
     expected = max(memory_s / engine.bandwidth_share, compute_s / engine.compute_share) + \
         comm_s + overhead_s

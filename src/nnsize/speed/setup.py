@@ -58,6 +58,9 @@ class SpeedSetup:
     keep: tuple[str, ...] = field(default=KEEP, metadata=option(
         "what a weight-only format leaves at 16 bits: norms, biases, embeddings, head, or none "
         "(GGUF files: none)", listed=KEEP))
+    interconnect: str = field(default="", metadata=option(
+        "the link tensor parallelism crosses, if not the card's own: nvlink3, nvlink4, pcie4, "
+        "pcie5... (nnsize layout --list-interconnects)", max_length=40))
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,34 @@ class TrainingSetup:
                                                        high=MAX_TOKENS))
     batch: int | None = field(default=None, metadata=option(
         "sequences per step, all cards together (default: one per card)", low=1, high=10**9))
+    # a parallel layout (parallel/): with any of these the step is timed term by term
+    nodes: int = field(default=0, metadata=option("nodes (0: 8 GPUs a node)", low=0,
+                                                  high=10**6))
+    tp: int = field(default=0, metadata=option("tensor-parallel ranks", low=0, high=10**6))
+    pp: int = field(default=0, metadata=option("pipeline stages", low=0, high=10**6))
+    vp: int = field(default=0, metadata=option("virtual stages (interleaved)", low=0,
+                                               high=10**6))
+    dp: int = field(default=0, metadata=option("data-parallel ranks (0: the rest)", low=0,
+                                               high=10**9))
+    ep: int = field(default=0, metadata=option("expert-parallel ranks", low=0, high=10**6))
+    cp: int = field(default=0, metadata=option("context-parallel ranks", low=0, high=10**6))
+    sp: bool = field(default=False, metadata=option("sequence parallelism"))
+    zero: int = field(default=-1, metadata=option("ZeRO stage 0-3", low=-1, high=3))
+    fsdp: str = field(default="", metadata=option("FSDP: full or hybrid",
+                                                  choices=("", "full", "hybrid")))
+    micro_batch: int = field(default=0, metadata=option("sequences a rank computes at once",
+                                                        low=0, high=10**9))
+    global_batch: int = field(default=0, metadata=option("sequences a step (like --batch)",
+                                                         low=0, high=10**9))
+    recompute: str = field(default="", metadata=option(
+        "none, selective or full", choices=("", "none", "selective", "full")))
+    interconnect: str = field(default="", metadata=option(
+        "the link between nodes (ib-ndr, roce-400g...) or inside one (nvlink4, pcie5)",
+        max_length=40))
+    efficiency: float = field(default=0.6, metadata=option(
+        "with a layout: the share of peak the kernels reach (0.6)", high=1))
+    price: float | None = field(default=None, metadata=option("price of a GPU-hour",
+                                                              high=10**9))
 
 
 def speed_fields() -> list[Any]:
@@ -103,8 +134,18 @@ def speed_hardware(s: SpeedSetup) -> Hardware:
     from .hardware import hardware, parse_bandwidth
 
     band = parse_bandwidth(s.bandwidth) if s.bandwidth else None
-    return hardware(_card(s.gpu, s.bandwidth, s.tflops), s.dtype, s.gpus, band, s.tflops,
-                    s.compute_dtype)
+    hw = hardware(_card(s.gpu, s.bandwidth, s.tflops), s.dtype, s.gpus, band, s.tflops,
+                  s.compute_dtype)
+    if s.interconnect and s.gpus > 1:  # the link named, its bandwidth and its latency
+        from dataclasses import replace
+
+        from ..gpus import Link
+        from ..parallel.interconnect import find_interconnect
+
+        given = find_interconnect(s.interconnect)
+        hw = replace(hw, link=Link(given.name, given.bandwidth, given.source),
+                     interconnect=given.name)
+    return hw
 
 
 def estimate(report: Report, s: SpeedSetup) -> Speed:
@@ -129,3 +170,25 @@ def train(report: Report, t: TrainingSetup) -> Training:
     tokens = parse_count(t.tokens, "--tokens") if t.tokens else \
         CHINCHILLA_TOKENS_PER_PARAM * report.total_params
     return training(report, hw, tokens, t.mfu, t.context, t.batch)
+
+
+def layout_flags(t: TrainingSetup) -> dict[str, Any] | None:
+    """The layout flags given (None: none, the MFU model)."""
+    given = {k: getattr(t, k) for k in ("tp", "pp", "vp", "dp", "ep", "cp", "micro_batch",
+                                        "global_batch", "nodes") if getattr(t, k)}
+    if t.sp:
+        given["sp"] = True
+    if t.zero >= 0:
+        given["zero"] = t.zero
+    if t.fsdp:
+        given["fsdp"] = t.fsdp
+    if t.recompute:
+        given["recompute"] = t.recompute
+    return given or None
+
+
+def train_layout(report: Report, t: TrainingSetup) -> Any:
+    """A training run over a parallel layout: speed.cluster.run()."""
+    from .cluster import run
+
+    return run(report, t, layout_flags(t) or {})

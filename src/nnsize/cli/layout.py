@@ -1,0 +1,96 @@
+"""nnsize layout: every parallel layout of N GPUs that divides and fits, fastest first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .options import Parser, count, field_options, from_fields, json_option, model_options
+
+
+def run(argv: list[str]) -> str:
+    from ..speed import TrainingSetup
+    from ..speed.setup import layout_flags, training_fields
+
+    if "--list-interconnects" in argv:
+        from ..parallel.interconnect import CATALOGUE
+
+        return "\n".join(f"{i.name:16} {i.bandwidth / 1e9:6.1f} GB/s a GPU one way, "
+                         f"{'inside a node' if i.within_node else 'between nodes'}: {i.source}"
+                         for i in CATALOGUE.values())
+    p = Parser(prog="nnsize layout", description="Every layout (tp x pp x dp, cp, ep, ZeRO, "
+               "recomputation) of a number of GPUs that divides and fits, ranked by step time, "
+               "with per-GPU memory and MFU; --serve for serving replicas.")
+    p.add_argument("source", nargs="?", default="", help="a language model (preset, "
+                   "config.json), or none with --layers --hidden --heads")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--train", action="store_true", help="training (the default)")
+    mode.add_argument("--serve", action="store_true", help="serving: tp x pp a replica")
+    field_options(p, training_fields())
+    for flag, kind in (("--layers", int), ("--hidden", int), ("--heads", int),
+                       ("--kv-heads", int), ("--ffn", int), ("--vocab", int)):
+        p.add_argument(flag, type=kind, default=0, help="a plain GPT shape: " + flag[2:])
+    p.add_argument("--list-interconnects", action="store_true", help="the link catalogue")
+    p.add_argument("--limit", type=int, default=15, help="rows to show (15)")
+    json_option(p)
+    model_options(p)
+    args = p.parse_args(argv)
+    t = from_fields(TrainingSetup, training_fields(), args)
+    shape = _shape(args)
+    if args.serve:
+        return _serve(args, shape, t)
+    from ..parallel.interconnect import links
+    from ..parallel.search import search, why
+    from ..speed.cluster import card
+
+    gpu, peak = card(t)
+    batch = t.global_batch or t.batch or t.gpus
+    fixed = layout_flags(t) or {}
+    fixed.pop("global_batch", None)
+    nodes = int(fixed.pop("nodes", 0))
+    found = search(shape, t.gpus, batch, t.context, gpu.usable, peak,
+                   links(gpu.link.name if gpu.link else None, t.interconnect), nodes,
+                   t.efficiency, fixed)
+    reason = why(found[0], found[1]) if len(found) > 1 else None
+    if args.json:
+        from ..render.json import dumps
+        from ..render.parallel import search_dict
+
+        return dumps(search_dict(shape, found, t.gpus, reason, gpu.name, args.limit))
+    from ..render.parallel import search_text
+
+    return search_text(shape, found, t.gpus, reason, gpu.name, limit=args.limit)
+
+
+def _shape(args: object) -> Any:
+    from ..errors import NnsizeError
+    from ..parallel.shape import from_report, gpt
+
+    a = vars(args)
+    if a["layers"] or a["hidden"] or a["heads"]:
+        if a["source"]:
+            raise NnsizeError("give a model or a GPT shape (--layers --hidden --heads), not "
+                              "both")
+        return gpt(a["layers"], a["hidden"], a["heads"], a["kv_heads"], a["ffn"],
+                   a["vocab"] or 51200)
+    if not a["source"]:
+        raise NnsizeError("give a model (a preset, a config.json) or a GPT shape (--layers "
+                          "--hidden --heads)")
+    return from_report(count(args, a["source"]))  # type: ignore[arg-type]
+
+
+def _serve(args: object, shape: object, t: object) -> str:
+    from ..parallel.interconnect import links
+    from ..parallel.serving import replicas
+    from ..render.parallel import serve_text
+    from ..speed.cluster import card
+
+    gpu, _ = card(t)
+    node = links(gpu.link.name if gpu.link else None, t.interconnect).node  # type: ignore
+    found = replicas(shape, t.gpus, t.context, gpu.bytes, gpu.bandwidth, node)  # type: ignore
+    if vars(args)["json"]:
+        from ..render.json import dumps
+
+        return dumps([{"layout": c.layout.as_dict(), "replicas": c.replicas,
+                       "kv_cache_tokens": c.kv_tokens, "max_concurrency": c.concurrency,
+                       "decode_tokens_per_s": c.tokens_per_s} for c in found])
+    return serve_text(shape, found, t.gpus, gpu.name)  # type: ignore[attr-defined]

@@ -1,0 +1,211 @@
+"""One rank's memory under a layout: its share of the weights, gradients and optimizer states,
+its activations, its KV cache and its communication buffers.  Every part is bytes with the
+numbers of its arithmetic (render/ writes them out); the busiest rank is reported (the first
+pipeline stage holds the most micro-batches in flight, the last the output layer's logits).
+
+Training keeps 16 bytes a parameter with mixed-precision Adam: 2 (16-bit weights) + 2 (16-bit
+gradients) + 12 (fp32 master weights, momentum, variance), ZeRO's K = 12 (Rajbhandari et al.
+2020, sec. 3.1, https://arxiv.org/abs/1910.02054); ZeRO 1 / 2 / 3 (FSDP) shard the 12, then the
+gradients, then the weights over the data-parallel ranks.
+
+Activations a layer keeps for its backward, in bytes, a micro-batch of b sequences of s tokens,
+h hidden, a heads, t tensor-parallel ranks (Korthikanti et al. 2022, "Reducing Activation
+Recomputation in Large Transformer Models", Table 2, https://arxiv.org/abs/2205.05198):
+
+    no recomputation               sbh (10 + 24 / t + 5as / ht)   (GPT's layer; the model's own
+                                   layer term by term: layer_activations)
+      with sequence parallelism    sbh / t (34 + 5as / h)
+    selective recomputation        sbh (10 + 24 / t)          (sp: 34 sbh / t)
+    full recomputation             2 sbh                      (sp: 2 sbh / t), and one layer's
+                                                              activations while it recomputes
+The output layer adds 4 sbv / t (its fp32 logits) on the last stage.  With 1F1B the first stage
+holds min(pp, m) micro-batches in flight; the interleaved schedule (1 + (pp - 1) / (pp x vp))
+times that (ibid., sec. 4.2.3).  A context-parallel group splits s.  The formulas are for the
+papers' GPT layer (a 4h GELU MLP, multi-head attention, dropout): for other layers an estimate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from .layout import Layout, stage_layers
+from .shape import Shape
+
+WEIGHT, GRAD, OPTIMIZER = 2, 2, 12  # bytes a parameter, mixed-precision Adam
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str  # weights, gradients, optimizer, activations, logits, kv_cache, buffers
+    bytes: int
+    terms: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RankMemory:
+    """The busiest rank's memory: its parts and which pipeline stage it is."""
+
+    stage: str  # first, last, or only (one stage)
+    parts: tuple[Part, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(p.bytes for p in self.parts)
+
+    def part(self, name: str) -> int:
+        return sum(p.bytes for p in self.parts if p.name == name)
+
+
+@dataclass(frozen=True)
+class Params:
+    """Parameters on one rank: split by tp, experts by ep (and tp), the vocabulary by tp."""
+
+    dense: int
+    experts: int
+    replicated: int
+    vocab: int
+
+    @property
+    def total(self) -> int:
+        return self.dense + self.experts + self.replicated + self.vocab
+
+
+def params(shape: Shape, layout: Layout, stage: str) -> Params:
+    """Parameters of the first or last pipeline stage (or the only one) on one rank."""
+    t, layers = layout.tp, stage_layers(shape, layout)
+    if shape.layers % (layout.pp * layout.vp) and layout.pp > 1:
+        layers -= 1  # the stage that holds the embedding or the loss has one layer fewer
+    vocab = 0
+    if stage in ("first", "only"):
+        vocab += shape.embedding_params
+    if stage in ("last", "only"):
+        # tied: the only stage reuses the embedding; a last stage keeps its own copy
+        vocab += shape.head_params or (shape.embedding_params if stage == "last" else 0)
+    return Params(shape.layer_params * layers // shape.layers // t,
+                  shape.expert_params * layers // shape.layers // (layout.ep * t),
+                  shape.replicated_params * layers // shape.layers, -(-vocab // t))
+
+
+def layer_activations(shape: Shape, layout: Layout, seq: int) -> tuple[int, int]:
+    """(bytes one layer keeps for one micro-batch, bytes of its whole working set), per
+    Korthikanti et al. 2022 Table 2 at the layout's recomputation and sequence parallelism.
+
+    Their GPT layer's 34 sbh + 5 a s^2 b, term by term (sec. 4.1), here for the model's own
+    layer: not split by tp, the two norms' inputs 4 sbh, the attention's and the MLP's inputs
+    2 sbh each, the two dropout masks sbh each (none without dropout); split by tp, Q 2 sbh,
+    K and V 2 sb x kv_heads x head_dim each, the output projection's input 2 sbh, the MLP's
+    2 sbf + 2 sbf (GELU: its input and output; f = 4h gives 16 sbh) or 6 sbf (SwiGLU: gate
+    and up, and their product), and the attention scores 5 a s^2 b (4 without dropout's mask),
+    which flash attention and selective recomputation drop.  An MoE layer's MLP counts the
+    k experts a token goes to.  For the GPT layer this is sbh (10 + 24 / t + 5as / ht)."""
+    s, b, h, a, t = seq // layout.cp, layout.micro_batch, shape.hidden, shape.heads, layout.tp
+    kv = shape.kv_heads * shape.head_dim
+    f = shape.expert_ffn * shape.experts_per_token if shape.experts else shape.ffn
+    unsplit = s * b * (8 * h + (2 * h if shape.dropout else 0))
+    split = s * b * (2 * h + 4 * kv + 2 * h + (6 * f if shape.gated else 4 * f))
+    scores = (5 if shape.dropout else 4) * a * s * s * b
+    if layout.sp:
+        whole = Fraction(unsplit + split + scores, t)
+        kept = Fraction(unsplit + split, t)
+    else:
+        whole = unsplit + Fraction(split + scores, t)
+        kept = unsplit + Fraction(split, t)
+    if layout.recompute == "none":
+        return int(whole), int(whole)
+    if layout.recompute == "selective":
+        return int(kept), int(whole)
+    return int(Fraction(2 * s * b * h, t) if layout.sp else 2 * s * b * h), int(whole)
+
+
+def in_flight(shape: Shape, layout: Layout) -> Fraction:
+    """Micro-batches whose activations the first stage holds at once: min(pp, m) for 1F1B,
+    times 1 + (pp - 1) / (pp x vp) interleaved; 1 without a pipeline."""
+    if layout.pp == 1:
+        return Fraction(1)
+    held = Fraction(min(layout.pp, max(1, layout.micro_batches)))
+    if layout.vp > 1:
+        held *= 1 + Fraction(layout.pp - 1, layout.pp * layout.vp)
+    return held
+
+
+def training(shape: Shape, layout: Layout, seq: int) -> RankMemory:
+    """The busiest rank's memory for a training step (first or last pipeline stage)."""
+    stages = ("only",) if layout.pp == 1 else ("first", "last")
+    return max((_training(shape, layout, seq, st) for st in stages), key=lambda r: r.total)
+
+
+def _training(shape: Shape, layout: Layout, seq: int, stage: str) -> RankMemory:
+    p = params(shape, layout, stage)
+    w_div, g_div, o_div = layout.zero_divisors()
+    e_div = [max(1, d // layout.ep) for d in (w_div, g_div, o_div)]
+
+    def share(per_param: int, div: int, e: int) -> int:
+        return per_param * (-(-(p.total - p.experts) // div) + -(-p.experts // e))
+
+    parts = [
+        Part("weights", share(WEIGHT, w_div, e_div[0]),
+             {"params": p.total, "bytes_per_param": WEIGHT, "shards": w_div}),
+        Part("gradients", share(GRAD, g_div, e_div[1]),
+             {"params": p.total, "bytes_per_param": GRAD, "shards": g_div}),
+        Part("optimizer", share(OPTIMIZER, o_div, e_div[2]),
+             {"params": p.total, "bytes_per_param": OPTIMIZER, "shards": o_div}),
+    ]
+    layers = stage_layers(shape, layout)
+    kept, whole = layer_activations(shape, layout, seq)
+    flight = in_flight(shape, layout) if stage in ("first", "only") else Fraction(1)
+    act = int(kept * layers * flight)
+    if layout.recompute == "full":
+        act += whole  # the layer being recomputed, all of it
+    parts.append(Part("activations", act, {
+        "layers": layers, "per_layer": kept, "in_flight": float(flight),
+        "recompute": layout.recompute, "sp": layout.sp, "tokens": seq // layout.cp,
+        "micro_batch": layout.micro_batch}))
+    if stage in ("last", "only"):
+        s = seq // layout.cp
+        parts.append(Part("logits", 4 * s * layout.micro_batch * shape.vocab // layout.tp,
+                          {"tokens": s, "vocab": shape.vocab, "tp": layout.tp}))
+    parts.append(Part("buffers", buffers(shape, layout, seq, w_div),
+                      {"tp": layout.tp, "ep": layout.ep, "sharded": w_div > 1}))
+    return RankMemory(stage, tuple(parts))
+
+
+def buffers(shape: Shape, layout: Layout, seq: int, weight_shards: int) -> int:
+    """Communication buffers: the tensor-parallel all-gather / all-reduce of a layer's input
+    and output (2 x 2 sbh bytes), the expert dispatch and combine (2 x 2 s b k h bytes), and
+    ZeRO-3 / FSDP's gathered weights of the layer running and the one prefetched (2 x 2 bytes
+    a parameter of a layer)."""
+    tokens = seq // layout.cp * layout.micro_batch
+    total = 2 * 2 * tokens * shape.hidden if layout.tp > 1 else 0
+    if layout.ep > 1:
+        total += 2 * 2 * tokens * shape.experts_per_token * shape.hidden
+    if weight_shards > 1:
+        per_layer = (shape.layer_params + shape.expert_params // layout.ep) // shape.layers
+        total += 2 * WEIGHT * per_layer // layout.tp
+    return total
+
+
+@dataclass(frozen=True)
+class Serving:
+    """One serving rank: its weights and the KV cache bytes a token takes on it."""
+
+    stage: str
+    weight_bytes: int
+    kv_bytes_per_token: int
+    layers: int
+    kv_values: int  # per token per layer on this rank
+
+
+def serving(shape: Shape, layout: Layout, bytes_per_param: Fraction, kv_bits: int) -> Serving:
+    """The busiest serving rank: its share of the weights at bytes_per_param (the whole
+    model's weight bytes / parameters) and its layers' KV heads (or latent) a token."""
+    stages = ("only",) if layout.pp == 1 else ("first", "last")
+    out = []
+    for st in stages:
+        p = params(shape, layout, st)
+        layers = stage_layers(shape, layout)
+        values = shape.kv_values(layout.tp)
+        out.append(Serving(st, int(p.total * bytes_per_param),
+                           layers * values * kv_bits // 8, layers, values))
+    return max(out, key=lambda r: (r.weight_bytes + r.kv_bytes_per_token))

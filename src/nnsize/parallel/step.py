@@ -1,0 +1,126 @@
+"""One training step's time under a layout, term by term.
+
+    compute      micro-batches x the rank's FLOPs (model FLOPs / (tp x cp x pp), plus what
+                 recomputation repeats: full, one more forward, 4/3; selective, the attention
+                 scores' forward) / (peak x the kernels' share of it)
+    bubble       (pp - 1) / (m x vp) x compute (Narayanan et al. 2021, sec. 2.2)
+    tp           per layer and micro-batch 2 all-reduces forward and 2 backward (Megatron's f
+                 and g; with sequence parallelism an all-gather and a reduce-scatter each, the
+                 same bytes), of s x b x h 16-bit values; full recomputation adds the forward's
+                 2; on the critical path (Megatron does not overlap them)
+    pp           a send forward and one backward of s x b x h 16-bit values per micro-batch and
+                 virtual stage
+    dp           the gradients' reduce-scatter and the weights' all-gather (an all-reduce's
+                 bytes) over dp x cp ranks, 16-bit; ZeRO-3 / FSDP gather the weights again for
+                 the backward; overlapped with the last micro-batch's backward, the rest exposed
+    ep           4 all-to-alls a MoE layer and micro-batch (dispatch and combine, forward and
+                 backward) of s x b x k x h 16-bit values
+    cp           ring attention's key and value exchange, overlapped with the attention it
+                 feeds (counted, not added)
+
+A group crosses the network when it does not fit in a node: tp when tp > GPUs a node, cp when
+tp x cp is, dp and ep when their ranks span nodes, pp whenever there is more than one node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .interconnect import Interconnect, Links
+from .layout import Layout, stage_layers
+from .rank import params
+from .shape import Shape
+
+EFFICIENCY = 0.6  # share of peak a layer's kernels reach: an assumption, stated; --efficiency
+ACT = 2  # bytes of a 16-bit activation or gradient
+
+
+@dataclass(frozen=True)
+class Step:
+    layout: Layout
+    compute_s: float
+    bubble_s: float
+    tp_s: float
+    pp_s: float
+    dp_s: float  # exposed
+    ep_s: float
+    cp_s: float  # overlapped, not added
+    model_flops: int  # a step, all GPUs: what MFU counts
+    peak_flops: int  # one GPU
+    tokens: int  # a step, all GPUs
+    links: tuple[str, ...]  # the links each group crosses: tp, pp, dp, ep
+
+    @property
+    def seconds(self) -> float:
+        return self.compute_s + self.bubble_s + self.tp_s + self.pp_s + self.dp_s + self.ep_s
+
+    @property
+    def mfu(self) -> float:
+        return self.model_flops / (self.seconds * self.layout.gpus * self.peak_flops)
+
+    @property
+    def tflops_per_gpu(self) -> float:
+        return self.model_flops / self.seconds / self.layout.gpus / 1e12
+
+    @property
+    def tokens_per_s_per_gpu(self) -> float:
+        return self.tokens / self.seconds / self.layout.gpus
+
+    def terms(self) -> dict[str, float]:
+        return {"compute": self.compute_s, "bubble": self.bubble_s, "tp": self.tp_s,
+                "pp": self.pp_s, "dp": self.dp_s, "ep": self.ep_s}
+
+
+def _crosses(span: int, layout: Layout) -> bool:
+    """Does a group whose ranks span `span` consecutive GPUs leave its node?"""
+    return layout.node_count > 1 and span > layout.gpus_per_node
+
+
+def step(shape: Shape, layout: Layout, seq: int, peak_flops: int, links: Links,
+         efficiency: float = EFFICIENCY) -> Step:
+    t = layout
+    m = t.micro_batches
+    tokens_mb = t.micro_batch * seq
+    flops_token = shape.model_flops_per_token(seq)
+    rank_flops = flops_token * tokens_mb / (t.tp * t.cp * t.pp)
+    layers = stage_layers(shape, t)
+    attention_fwd = 4 * t.micro_batch * seq * seq * shape.heads * shape.head_dim * \
+        layers / (t.tp * t.cp * t.cp)
+    if t.recompute == "full":
+        rank_flops *= 4 / 3
+    elif t.recompute == "selective":
+        rank_flops += attention_fwd
+    compute = m * rank_flops / (peak_flops * efficiency)
+    bubble = t.bubble * compute
+
+    def link(cross: bool) -> Interconnect:
+        return links.network if cross else links.node
+
+    msg = seq // t.cp * t.micro_batch * shape.hidden * ACT
+    tp_link = link(_crosses(t.tp, t))
+    collectives = 6 if t.recompute == "full" else 4
+    tp_s = m * layers * collectives * tp_link.all_reduce(msg, t.tp)
+    pp_link = link(t.node_count > 1)
+    pp_s = 2 * m * t.vp * pp_link.send(msg) if t.pp > 1 else 0.0
+    dp_link = link(_crosses(t.tp * t.cp * t.dp, t))
+    p = params(shape, t, "first" if t.pp > 1 else "only")
+    group = t.dp * t.cp
+    dense = (p.total - p.experts) * ACT
+    dp_total = dp_link.all_reduce(dense, group) + dp_link.all_reduce(
+        p.experts * ACT, max(1, group // t.ep))
+    if t.fsdp or t.zero == 3:
+        dp_total += dp_link.gather(dense, group)
+    dp_s = max(0.0, dp_total - 2 / 3 * compute / m)
+    ep_s = 0.0
+    if t.ep > 1 and shape.experts:
+        ep_link = link(_crosses(t.tp * t.cp * t.ep, t))
+        a2a = seq // t.cp * t.micro_batch * shape.experts_per_token * shape.hidden * ACT
+        ep_s = m * layers * 4 * ep_link.gather(a2a, t.ep)
+    cp_s = 0.0
+    if t.cp > 1:
+        kv = seq // t.cp * t.micro_batch * shape.kv_heads * (shape.head_dim + shape.value_dim) * \
+            ACT // min(t.tp, shape.kv_heads)
+        cp_s = m * layers * 3 * (t.cp - 1) * link(_crosses(t.tp * t.cp, t)).send(kv)
+    tokens = m * t.dp * tokens_mb
+    return Step(t, compute, bubble, tp_s, pp_s, dp_s, ep_s, cp_s, flops_token * tokens,
+                peak_flops, tokens, (tp_link.name, pp_link.name, dp_link.name))

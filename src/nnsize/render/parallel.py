@@ -1,0 +1,155 @@
+"""Parallel layouts as text: one rank's lines, the layout note, a step's terms, the search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .numbers import human
+
+
+def _shards(t: dict[str, Any]) -> str:
+    return f", over {t['shards']:,} data-parallel ranks" if t["shards"] > 1 else ""
+
+
+def _activations(t: dict[str, Any]) -> str:
+    return (f"{t['layers']} layers x {t['per_layer']:,} B a layer (Korthikanti et al. 2022, "
+            f"{t['recompute']} recomputation{', sequence parallel' if t['sp'] else ''}; "
+            f"{t['tokens']:,} tokens x micro-batch {t['micro_batch']}) x {t['in_flight']:g} "
+            f"micro-batches in flight")
+
+
+RANK_PARTS: dict[str, tuple[Any, Any]] = {
+    "rank_weights": (lambda t: "weights (this rank's share, 16-bit)", lambda t: (
+        f"{t['params']:,} parameters x {t['bytes_per_param']} B" + _shards(t))),
+    "rank_gradients": (lambda t: "gradients (16-bit)", lambda t: (
+        f"{t['params']:,} x {t['bytes_per_param']} B" + _shards(t))),
+    "rank_optimizer": (lambda t: "optimizer: fp32 master weights, Adam's two moments",
+                       lambda t: f"{t['params']:,} x {t['bytes_per_param']} B" + _shards(t)),
+    "rank_activations": (lambda t: "activations (saved for backward)", _activations),
+    "rank_logits": (lambda t: "output layer's fp32 logits (last stage)", lambda t: (
+        f"{t['tokens']:,} tokens x {t['vocab']:,} / tp {t['tp']} x 4 B")),
+    "rank_buffers": (lambda t: "communication buffers", lambda t: (
+        "tensor-parallel gathers, expert dispatch, ZeRO-3 / FSDP gathered layers")),
+}
+
+
+def layout_note(t: dict[str, Any]) -> str:
+    text = (f"Layout: {t['layout']} over {t['gpus']:,} GPUs; the figures are one GPU's, the "
+            f"busiest ({t['stage']} pipeline stage)" if t["stage"] != "only" else
+            f"Layout: {t['layout']} over {t['gpus']:,} GPUs; the figures are one GPU's")
+    if t["replicated"]:
+        text += (f"; tp {t['tp']} exceeds the {t['kv_heads']} KV heads: each rank keeps one, "
+                 f"replicated on {t['tp'] // t['kv_heads']} ranks (as vLLM does)")
+    if t["latent"]:
+        text += "; the latent KV cache is whole on every tensor-parallel rank (as vLLM keeps it)"
+    return text
+
+
+def step_lines(step: Any) -> list[tuple[str, str]]:
+    """A step's terms as (name, seconds) rows."""
+    rows = [("compute", step.compute_s), ("pipeline bubble", step.bubble_s),
+            ("tensor-parallel all-reduces", step.tp_s), ("pipeline sends", step.pp_s),
+            ("data-parallel reductions (exposed)", step.dp_s), ("expert all-to-alls", step.ep_s)]
+    return [(k, f"{v:.3f} s") for k, v in rows if v or k == "compute"]
+
+
+def search_text(shape: Any, candidates: list[Any], gpus: int, why: Any, gpu: str,
+                train: bool = True, limit: int = 15) -> str:
+    from .table import table
+
+    if not candidates:
+        return (f"No layout of {shape.name} over {gpus:,} x {gpu} fits (every tp that divides "
+                f"the heads, every pp that divides the layers, ZeRO-1 and -3, each "
+                f"recomputation).")
+    rows = []
+    for i, c in enumerate(candidates[:limit], 1):
+        t = c.layout
+        rows.append([str(i), t.describe(), str(t.micro_batch), t.recompute,
+                     human(c.memory.total, True), f"{c.step.seconds:.2f} s", f"{c.step.mfu:.1%}"])
+    out = [f"{shape.name} on {gpus:,} x {gpu}: {len(candidates):,} layouts fit, fastest first",
+           "", table(["#", "layout", "micro-batch", "recompute", "memory/GPU", "step", "MFU"],
+                     rows, [True, False, True, False, True, True, True])]
+    best = candidates[0]
+    out += ["", f"Best: {best.layout.describe()}: " + ", ".join(
+        f"{k} {v}" for k, v in step_lines(best.step))]
+    if why is not None:
+        term, a, b = why
+        second = candidates[1]
+        out.append(f"Why: the next, {second.layout.describe()}, takes "
+                   f"{second.step.seconds - best.step.seconds:.2f} s more a step, most of it "
+                   f"in {term} ({b:.2f} s against {a:.2f} s).")
+    out.append("Assumed: the kernels reach 60% of peak (--efficiency); 8 GPUs a node unless "
+               "--nodes; links as listed by nnsize layout --list-interconnects.")
+    return "\n".join(out)
+
+
+def memory_rows(memory: Any) -> list[tuple[str, int]]:
+    return [(p.name, p.bytes) for p in memory.parts]
+
+
+def run_dict(r: Any) -> dict[str, Any]:
+    """train-time --json with a layout."""
+    s = r.step
+    return {"model": r.shape.name, "gpu": r.gpu, "gpus": r.layout.gpus,
+            "layout": r.layout.as_dict(), "describe": r.layout.describe(),
+            "tokens": r.tokens, "context": r.seq, "steps": r.steps,
+            "step_time_s": s.seconds, "step_terms_s": s.terms(),
+            "context_parallel_s_overlapped": s.cp_s, "bubble_fraction": r.layout.bubble,
+            "tokens_per_step": s.tokens, "tokens_per_s_per_gpu": s.tokens_per_s_per_gpu,
+            "tflops_per_gpu": s.tflops_per_gpu, "mfu": s.mfu,
+            "memory_per_gpu_bytes": r.memory.total, "memory_stage": r.memory.stage,
+            "memory_lines": [{"part": p.name, "bytes": p.bytes} for p in r.memory.parts],
+            "usable_bytes": r.usable, "fits": r.fits,
+            "seconds": r.seconds, "days": r.seconds / 86400, "gpu_hours": r.gpu_hours,
+            "cost": r.cost, "links": {"node": r.links.node.name,
+                                      "network": r.links.network.name}}
+
+
+def run_text(r: Any) -> str:
+    s = r.step
+    out = [f"{r.shape.name}: {r.tokens:,} tokens on {r.layout.gpus:,} x {r.gpu}, "
+           f"{r.layout.describe()}, micro-batch {r.layout.micro_batch}, "
+           f"{r.layout.micro_batches} micro-batches a step, {r.layout.recompute} recomputation",
+           "", f"Step ({s.tokens:,} tokens): {s.seconds:.3f} s = " + " + ".join(
+               f"{k} {v}" for k, v in step_lines(s)),
+           f"  {s.tokens_per_s_per_gpu:,.0f} tokens/s a GPU, {s.tflops_per_gpu:.1f} TFLOP/s a "
+           f"GPU (model FLOPs), MFU {s.mfu:.1%}",
+           f"Memory a GPU ({r.memory.stage} stage): {human(r.memory.total, True)} of "
+           f"{human(r.usable, True)} usable: " + ("fits" if r.fits else "DOES NOT FIT") + " (" +
+           ", ".join(f"{p.name} {human(p.bytes, True)}" for p in r.memory.parts) + ")",
+           f"Training: {r.steps:,} steps, {r.seconds / 86400:,.1f} days, "
+           f"{r.gpu_hours:,.0f} GPU-hours" + (f", cost {r.cost:,.0f} at {r.price:g} a "
+                                               f"GPU-hour" if r.cost is not None else ""),
+           f"Links: {r.links.node.name} inside a node, {r.links.network.name} between nodes; "
+           f"the kernels at {s.compute_s and 0 or 0 or ''}".rstrip()]
+    out[-1] = (f"Links: {r.links.node.name} inside a node, {r.links.network.name} between "
+               f"nodes (--interconnect); kernels at the --efficiency share of peak; 16 bytes "
+               f"a parameter (mixed-precision Adam)")
+    return "\n".join(out)
+
+
+def search_dict(shape: Any, found: list[Any], gpus: int, reason: Any, gpu: str,
+                limit: int) -> dict[str, Any]:
+    return {"model": shape.name, "gpu": gpu, "gpus": gpus, "count": len(found),
+            "why": None if reason is None else {"term": reason[0], "best_s": reason[1],
+                                                "next_s": reason[2]},
+            "layouts": [{"layout": c.layout.as_dict(), "describe": c.layout.describe(),
+                         "step_time_s": c.step.seconds, "step_terms_s": c.step.terms(),
+                         "mfu": c.step.mfu, "tflops_per_gpu": c.step.tflops_per_gpu,
+                         "tokens_per_s_per_gpu": c.step.tokens_per_s_per_gpu,
+                         "memory_per_gpu_bytes": c.memory.total} for c in found[:limit]]}
+
+
+def serve_text(shape: Any, found: list[Any], gpus: int, gpu: str) -> str:
+    from .table import table
+
+    if not found:
+        return f"No serving layout of {shape.name} over {gpus:,} x {gpu} holds a sequence."
+    rows = [[c.layout.describe().replace("dp", "replicas"), f"{c.kv_tokens:,}",
+             f"{c.concurrency:.1f}", f"{c.tokens_per_s:,.0f}"] for c in found]
+    return "\n".join([f"{shape.name} served on {gpus:,} x {gpu}, fastest decode first", "",
+                      table(["layout", "KV tokens a replica", "sequences a replica",
+                             "decode tokens/s, all"], rows, [False, True, True, True]),
+                      "", "Assumed: 16-bit weights and cache, 0.9 of each GPU (vLLM's "
+                      "default), decode bound by each rank's reads plus the all-reduces' "
+                      "latency."])
