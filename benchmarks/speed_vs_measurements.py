@@ -27,7 +27,12 @@ def _keep(m: dict[str, Any]) -> tuple[str, ...] | None:
     return tuple(m["keep"]) if "keep" in m else None
 
 def measurements() -> list[dict[str, Any]]:
-    return list(json.loads(DATA.read_text())["measurements"])
+    """The measurements nnsize can size: a card of its catalogue (one the catalogue lacks is
+    null, named in gpu_name), one GPU, an engine nnsize knows."""
+    from nnsize.engines import ENGINES
+
+    return [m for m in json.loads(DATA.read_text())["measurements"]
+            if m["gpu"] is not None and m.get("gpus", 1) == 1 and m["engine"] in ENGINES]
 
 
 def predict(m: dict[str, Any], engine: str | None = None) -> Any:
