@@ -66,6 +66,10 @@ def fit() -> None:
                 decode.append((s.decode.memory_s, s.layers, 1 / m["tokens_per_s"]))
             else:
                 shares.append(s.prefill.compute_s / (m["prompt"] / m["tokens_per_s"]))
+        if len({round(d[0], 12) for d in decode}) < 2:
+            print(f"{engine}: {len(decode)} decode point(s) of one size; two figures need two "
+                  f"sizes: not fitted")
+            continue
         share, cost = fit_decode(decode)
         print(f"{engine}: bandwidth share {share:.3f}, cost per layer {cost * 1e6:.1f} us "
               f"({len(decode)} decode points)", end="")
