@@ -27,7 +27,12 @@ def _keep(m: dict[str, Any]) -> tuple[str, ...] | None:
     return tuple(m["keep"]) if "keep" in m else None
 
 def measurements() -> list[dict[str, Any]]:
-    return list(json.loads(DATA.read_text())["measurements"])
+    """The measurements nnsize can size: a card of its catalogue (one the catalogue lacks is
+    null, named in gpu_name), one GPU, an engine nnsize knows."""
+    from nnsize.engines import ENGINES
+
+    return [m for m in json.loads(DATA.read_text())["measurements"]
+            if m["gpu"] is not None and m.get("gpus", 1) == 1 and m["engine"] in ENGINES]
 
 
 def predict(m: dict[str, Any], engine: str | None = None) -> Any:
@@ -61,6 +66,10 @@ def fit() -> None:
                 decode.append((s.decode.memory_s, s.layers, 1 / m["tokens_per_s"]))
             else:
                 shares.append(s.prefill.compute_s / (m["prompt"] / m["tokens_per_s"]))
+        if len({round(d[0], 12) for d in decode}) < 2:
+            print(f"{engine}: {len(decode)} decode point(s) of one size; two figures need two "
+                  f"sizes: not fitted")
+            continue
         share, cost = fit_decode(decode)
         print(f"{engine}: bandwidth share {share:.3f}, cost per layer {cost * 1e6:.1f} us "
               f"({len(decode)} decode points)", end="")

@@ -237,7 +237,10 @@ DATA = Path(__file__).parent / "data" / "speed_measurements.json"
 
 
 def _measurements() -> list[dict[str, Any]]:
-    return list(json.loads(DATA.read_text())["measurements"])
+    """The measurements nnsize can size: one card of its catalogue (a card it lacks is null,
+    named in gpu_name), an engine it knows (tests/test_speed_measurements.py checks them all)."""
+    return [m for m in json.loads(DATA.read_text())["measurements"]
+            if m["gpu"] is not None and m.get("gpus", 1) == 1 and m["engine"] in ENGINES]
 
 
 def _rates(m: dict[str, Any]) -> tuple[float, float]:
