@@ -357,3 +357,31 @@ def test_17_the_web_extra_installs_what_the_page_offers() -> None:
     extras = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())[
         "project"]["optional-dependencies"]
     assert set(extras["hub"]) <= set(extras["web"])
+
+
+# --- 18: bare checkpoints ------------------------------------------------------------------------
+
+def test_18_a_bare_checkpoint_has_no_workspace_and_its_int64_tensor_is_a_buffer() -> None:
+    import base64
+    import struct
+
+    from fastapi.testclient import TestClient
+
+    from nnsize.web.app import create_app
+
+    header = json.dumps({"w": {"dtype": "F32", "shape": [4, 4], "data_offsets": [0, 64]},
+                         "ids": {"dtype": "I64", "shape": [10], "data_offsets": [64, 144]}})
+    raw = struct.pack("<Q", len(header)) + header.encode()
+    client = TestClient(create_app(hub=False))
+    answer = client.post(f"/api/checkpoint?format=safetensors&file_size={len(raw) + 144}",
+                         content=raw)
+    assert answer.status_code == 200, answer.text
+    count = answer.json()["report"]
+    assert count["total_params"] == 16 and count["buffers"] == 10  # 4 x 4; 10 int64 ids
+    plan = client.post("/api/memory", json={
+        "checkpoint": {"format": "safetensors", "file_size": len(raw) + 144,
+                       "header": base64.b64encode(raw).decode()}, "gpu": "rtx-4090"}).json()
+    lines = [line["name"] for line in plan["plan"]["lines"]]
+    assert lines == ["weights (as stored)"], lines  # 144 B as stored, no activation workspace
+    assert plan["plan"]["total_bytes"] == "144"  # 10 x 8 + 16 x 4
+    assert not any("batch" in k.lower() for k, _ in plan["fit"]["lines"])
