@@ -136,3 +136,20 @@ def test_an_app_without_the_hub_has_no_endpoint(hub: Hub) -> None:
     assert answer.status_code == 400 and "reads no model from the Hugging Face Hub" in \
         answer.json()["detail"]
     assert hub.log == []
+
+
+def test_the_speed_of_a_model_named_on_the_hub(hub: Hub, tmp_path: Path,
+                                               client: TestClient) -> None:
+    """Issue 24, point 17: the page's speed panel for a model counted by its Hub name, and a
+    name pasted as its page's address."""
+    folder = save_pretrained(TINY_LLAMA, tmp_path / "tiny")
+    hub.add("org/tiny-llama", str(folder))
+    body = {"gpu": "rtx-4090", "dtype": "bf16", "engine": "transformers"}
+    by_name = client.post("/api/speed", json={"hub": "org/tiny-llama", **body})
+    assert by_name.status_code == 200, by_name.text
+    pasted = client.post("/api/speed", json={
+        "hub": "https://huggingface.co/org/tiny-llama", **body})
+    assert pasted.json()["decode"] == by_name.json()["decode"]
+    off = TestClient(create_app(hub=False)).post("/api/speed",
+                                                 json={"hub": "org/tiny-llama", **body})
+    assert off.status_code == 400 and "reads no model from the Hugging Face Hub" in off.text

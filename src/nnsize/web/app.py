@@ -119,6 +119,7 @@ def _language_model_request(name: str, described: list[Any], doc: str) -> type[B
     fields: dict[str, Any] = {
         "config": (dict[str, Any] | None, None),
         "preset": (str | None, Field(None, max_length=200, examples=["llama-3.1-8b"])),
+        "hub": (str | None, Field(None, max_length=NAME_LIMIT)),  # a Hub model's name
         **{f.name: _setup_field(f) for f in described},
     }
     return _request(name, doc, fields)
@@ -154,9 +155,15 @@ def _speed_requests() -> tuple[type[BaseModel], type[BaseModel]]:
 SpeedRequest, TrainTimeRequest = _speed_requests()
 
 
-def _language_model(body: Any) -> Report:
-    if (body.config is None) == (body.preset is None):
-        raise NnsizeError("give exactly one of: config, preset")
+def _language_model(body: Any, hub: bool = False) -> Report:
+    if sum(x is not None for x in (body.config, body.preset, body.hub)) != 1:
+        raise NnsizeError("give exactly one of: config, preset, hub")
+    if body.hub is not None:
+        if not hub:
+            raise NnsizeError("hub: this server reads no model from the Hugging Face Hub")
+        from .hub import count_hub
+
+        return count_hub(body.hub)
     if body.preset is not None:
         from ..architectures.presets import find
 
@@ -273,6 +280,34 @@ def _answer(report: Report, numbers: Numbers) -> dict[str, Any]:
     return {"report": strings(data) if numbers == "string" else data, "view": view}
 
 
+def runs(spec: dict[str, Any]) -> dict[str, Any]:
+    """spec with each run of identical layers in its top-level list as one entry with a count
+    ("repeat": n, which network.py counts as n layers in a row): 5,000 identical layers are
+    counted as one entry, and shown as one row.  Entries with a name, groups, and anything not
+    a plain layer stay as they are."""
+    layers = spec.get("layers") if isinstance(spec, dict) else None
+    if not isinstance(layers, list):
+        return spec
+
+    def plain(entry: Any) -> bool:
+        if not isinstance(entry, dict) or not isinstance(entry.get("type"), str) or \
+                "name" in entry:
+            return False
+        repeat = entry.get("repeat", 1)
+        return isinstance(repeat, int) and not isinstance(repeat, bool) and repeat >= 1
+
+    out: list[Any] = []
+    for entry in layers:
+        if out and plain(entry) and plain(out[-1]):
+            a, b = dict(out[-1]), dict(entry)
+            n = a.pop("repeat", 1) + b.pop("repeat", 1)
+            if a == b and all(type(a[k]) is type(b[k]) for k in a):  # 1 and 1.0 stay apart
+                out[-1] = {**a, "repeat": n}
+                continue
+        out.append(entry)
+    return spec if len(out) == len(layers) else {**spec, "layers": out}
+
+
 def _count(body: CountRequest) -> Report:
     from ..network import count_spec
     from ..shorthand import count as count_shorthand
@@ -285,15 +320,13 @@ def _count(body: CountRequest) -> Report:
         raise NnsizeError("give exactly one of: network, spec, or inputs / hidden_layers / "
                           "neurons / outputs")
     if body.spec is not None:
-        return count_spec(body.spec, body.convention)
+        return count_spec(runs(body.spec), body.convention)
     if body.network is not None:
         return count_shorthand(body.network, body.convention)  # a shorthand, never a path
     numbers = [v for v in calculator if v is not None]
     if len(numbers) != 4:
         raise NnsizeError("the calculator needs inputs, hidden_layers, neurons and outputs")
     inputs, hidden, neurons, outputs = numbers
-    if hidden > 1_000_000_000_000:
-        raise NnsizeError(f"hidden_layers={hidden:,} is more than nnsize shows at once")
     return count_shorthand(from_counts(inputs, hidden, neurons, outputs), body.convention)
 
 
@@ -314,13 +347,14 @@ def memory_answer(body: dict[str, Any]) -> dict[str, Any]:
     return _memory(PlanRequest.model_validate(body))
 
 
-def speed_answer(body: dict[str, Any]) -> dict[str, Any]:
+def speed_answer(body: dict[str, Any], hub: bool = False) -> dict[str, Any]:
     from ..render.json import speed_dict, strings
     from ..speed import SpeedSetup, estimate
     from ..speed.setup import speed_fields
 
     request = SpeedRequest.model_validate(body)
-    result = estimate(_language_model(request), _from_body(SpeedSetup, speed_fields(), request))
+    result = estimate(_language_model(request, hub),
+                      _from_body(SpeedSetup, speed_fields(), request))
     return strings(speed_dict(result))  # type: ignore[no-any-return]
 
 
@@ -468,7 +502,10 @@ def create_app(hub: bool | None = None) -> FastAPI:
     @app.post("/api/speed")
     async def speed(body: SpeedRequest) -> dict[str, Any]:  # type: ignore[valid-type]
         """Decode tokens per second and time to first token, roofline bounds and expected
-        values: the schema of speed --json, every integer as a string."""
+        values: the schema of speed --json, every integer as a string.  A Hub model (hub) is
+        read as /api/hub reads it, where the server has that endpoint."""
+        if body.hub is not None:  # type: ignore[attr-defined]
+            return await from_hub(speed_answer, body.model_dump(), hub)  # type: ignore[attr-defined]
         return await compute(speed_answer, body.model_dump())  # type: ignore[attr-defined]
 
     @app.post("/api/train-time")

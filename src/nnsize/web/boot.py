@@ -20,9 +20,9 @@ FIRST_COUNT: dict[str, Any] = {"inputs": "10", "hidden_layers": "3", "neurons": 
                                "outputs": "2"}
 FIRST_NETWORK = "10-20x3-2"  # the same network, as the page sends it to the planner
 FIRST_PLAN: dict[str, Any] = {
-    "network": FIRST_NETWORK, "dtype": "bf16", "batch": "1", "context": "2048", "gpus": "1",
+    "network": FIRST_NETWORK, "dtype": "", "batch": "1", "context": "2048", "gpus": "1",
     "train": False, "optimizer": "adamw", "sharding": "none", "checkpointing": False,
-    "lora_rank": "0", "qlora": False, "gpu": "rtx-4090"}
+    "lora_rank": "0", "qlora": False, "engine": "transformers", "gpu": "rtx-4090"}
 # Precisions a KV cache is kept in by the engines people use (transformers, vLLM, llama.cpp).
 KV_DTYPES = ("fp32", "bf16", "fp16", "fp8", "fp8-e4m3", "fp8-e5m2", "int8", "q8_0", "q4_0")
 
@@ -48,6 +48,15 @@ def _dtypes() -> list[dict[str, Any]]:
             for p in catalogue().values()]
 
 
+def _gguf_files() -> list[dict[str, str]]:
+    """The llama.cpp files by the names people download them under (Q4_K_M...): the planner
+    plans each as llama-quantize writes it (memory.gguf_mix), floats left out."""
+    from ..memory.gguf_mix import FLOAT_TYPES, FTYPES
+
+    return [{"name": name, "about": "a llama.cpp file"} for name in FTYPES
+            if name not in FLOAT_TYPES]
+
+
 def boot_data(app: FastAPI, initial: dict[str, Any]) -> dict[str, Any]:
     """The lists the page's controls offer, the optional endpoints this app has, and the
     answers to the first screen's requests (initial, made by the app)."""
@@ -62,6 +71,7 @@ def boot_data(app: FastAPI, initial: dict[str, Any]) -> dict[str, Any]:
                      "source": p.source} for p in presets().values()],
         "gpus": [{"name": g.name, "bytes": str(g.bytes)} for g in GPUS.values()],
         "layers": known_types(),
+        "gguf_files": _gguf_files(),
         # endpoints from other parts of nnsize that a server may lack: their panels hide
         "features": {"hub": "/api/hub" in paths, "speed": "/api/speed" in paths},
         "initial": initial,

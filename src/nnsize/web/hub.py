@@ -20,6 +20,7 @@ without it (create_app(hub=False), nnsize serve --no-hub); the page shows its ta
 from __future__ import annotations
 
 import importlib.util
+import re
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
@@ -46,12 +47,24 @@ def available() -> bool:
     return importlib.util.find_spec("huggingface_hub") is not None
 
 
+# a model's page as people copy it from the browser: https://huggingface.co/org/name, hf.co,
+# with /tree/REVISION (a branch, a tag, a commit) or /blob/REVISION/a-file after it
+_PAGE = re.compile(r"^(?:hf:)?(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/"
+                   r"(?P<repo>[^/@:\s]+/[^/@:\s]+)(?:/(?:tree|blob|resolve)/(?P<rev>[^/\s]+)"
+                   r"(?:/\S*)?)?/?$")
+
+
 def hub_name(text: str) -> HubName:
-    """The Hub name text stands for, read as hf:text: a name, never a path of the server's."""
+    """The Hub name text stands for, read as hf:text: a name, never a path of the server's.
+    A model's page (https://huggingface.co/org/name[/tree/REVISION]) is read as its name: the
+    host is only a spelling, the server reads the Hub it is configured with."""
     from ..errors import SpecError
     from ..hub.name import PREFIX, parse
 
     text = text.strip()
+    page = _PAGE.match(text)
+    if page is not None:
+        text = page["repo"] + (f"@{page['rev']}" if page["rev"] else "")
     if not text:
         raise SpecError("name: give a model's name on the Hub, such as Qwen/Qwen3-0.6B")
     name = parse(text if text.startswith(PREFIX) else PREFIX + text)

@@ -9,7 +9,7 @@ const DEFAULT_SPEC = {input_shape: [3, 32, 32], layers: [
 const MODES = ["mlp", "spec", "preset", "file", "hub"];
 const FIELDS = {inputs: "Input neurons", hidden: "Hidden layers", neurons: "Neurons per hidden layer",
                 outputs: "Output neurons", gpus: "Number of GPUs", batch: "Batch", context: "Context",
-                lora: "LoRA rank"};
+                lora: "LoRA rank", count: "A layer's count"};
 const state = {mode: "mlp", inputs: "10", hidden: "3", neurons: "20", outputs: "2", shorthand: "",
                fromShorthand: false, spec: DEFAULT_SPEC, specText: null, preset: "llama-3.1-8b",
                file: null, hub: ""};
@@ -27,7 +27,10 @@ function el(name, attrs, ...children) {
 }
 
 // --- talking to the API: one request in flight per purpose, late answers dropped -------------
+// A request is answered on screen only while it is still the latest of its purpose: an aborted
+// or superseded one ends in Stale, whose body is never read as data, and which no caller shows.
 const inflight = {};
+class Stale extends Error { constructor() { super("superseded"); this.name = "AbortError"; } }
 function cancel(...purposes) {  // answers to a question no longer asked must not show
   for (const p of purposes) if (inflight[p]) { inflight[p].abort(); inflight[p] = null; }
 }
@@ -35,17 +38,54 @@ function cancel(...purposes) {  // answers to a question no longer asked must no
 async function call(purpose, path, body, raw) {
   if (inflight[purpose]) inflight[purpose].abort();
   const controller = inflight[purpose] = new AbortController();
-  const response = await fetch(path + (path.includes("?") ? "&" : "?") + "numbers=string", {
-    method: "POST", signal: controller.signal, body: raw ? body : JSON.stringify(body),
-    headers: {"content-type": raw ? "application/octet-stream" : "application/json"}});
-  let data;
-  try { data = await response.json(); } catch (e) { data = {detail: response.statusText}; }
+  const latest = () => inflight[purpose] === controller && !controller.signal.aborted;
+  let response, data;
+  try {
+    response = await fetch(path + (path.includes("?") ? "&" : "?") + "numbers=string", {
+      method: "POST", signal: controller.signal, body: raw ? body : JSON.stringify(body),
+      headers: {"content-type": raw ? "application/octet-stream" : "application/json"}});
+    data = await response.json();
+  } catch (e) {
+    if (!latest()) throw new Stale();
+    if (!response) throw new Error("the server could not be reached: " + e.message);
+    data = {detail: response.statusText};
+  }
+  if (!latest()) throw new Stale();
+  inflight[purpose] = null;
   if (!response.ok) {
     const detail = typeof data.detail === "string" ? data.detail :
-      (data.detail || []).map((d) => `${(d.loc || []).slice(1).join(".")}: ${d.msg}`).join("; ");
-    throw new Error(detail || response.statusText);
+      (data.detail || []).map((d) => invalidField(d)).join("; ");
+    throw new Error(words(detail || response.statusText));
   }
   return data;
+}
+
+// --- the page's words: messages name the page's fields, never the command line's flags ---------
+const API_FIELDS = {gpus: "Number of GPUs", gpu: "GPU", dtype: "Precision of the weights",
+                    kv_dtype: "KV-cache precision", batch: "Batch", context: "Context",
+                    lora_rank: "LoRA rank", optimizer: "Optimizer", sharding: "Sharding over the GPUs",
+                    hidden_layers: "Hidden layers", inputs: "Input neurons", neurons: "Neurons per hidden layer",
+                    outputs: "Output neurons", network: "The shorthand", spec: "The layer spec", name: "The model's name"};
+const FLAGS = {"--kv-dtype": "the KV-cache precision", "--dtype": "the precision of the weights",
+               "--gpus": "the number of GPUs", "--gpu": "the GPU", "--batch": "the batch", "--context": "the context",
+               "--lora-rank": "the LoRA rank", "--qlora": "QLoRA", "--train": "Training", "--optimizer": "the optimizer",
+               "--sharding": "the sharding", "--checkpointing": "activation checkpointing"};
+function invalidField(d) {  // FastAPI's validation error, in the page's words
+  const where = (d.loc || []).slice(1);
+  const name = API_FIELDS[where[0]] || where.join(".");
+  const msg = String(d.msg || "")
+    .replace(/^Input should be less than or equal to (\d+)$/, (m, n) => `must be at most ${group(n)}`)
+    .replace(/^Input should be greater than or equal to (\d+)$/, (m, n) => `must be at least ${group(n)}`)
+    .replace(/^Input should be a valid integer.*$/, "must be a whole number");
+  return `${name} ${msg}`;
+}
+function words(message) {
+  return String(message)
+    .replace(/;? ?give --bandwidth,? (e\.g\. )?--bandwidth \S+/g, ": pick a GPU from the list (a memory size alone has no bandwidth)")
+    .replace(/ ?\((the|an?) [a-z ]*(engine|chunk|attention|mla|imatrix|encoder|mixed)[a-z ,/-]* settings?\)/gi, "")
+    .replace(/;? ?--kv-dtype changes it/g, "; the KV-cache precision changes it")
+    .replace(/--[a-z][a-z0-9-]*/g, (flag) => FLAGS[flag] || flag.slice(2).replace(/-/g, " "))
+    .replace(/\bhf:(?=[\w.-]+\/)/g, "");
 }
 
 // --- the model on screen: one description, used by the count, the planner and the link ------
@@ -86,7 +126,7 @@ function model() {
   }
   if (state.mode === "spec") {
     if (state.specText !== null) {
-      try { state.spec = JSON.parse(state.specText); state.specText = null; }
+      try { state.spec = runs(JSON.parse(state.specText)); state.specText = null; }
       catch (e) { throw new Invalid("the layer spec is not valid JSON: " + e.message); }
     }
     return {count: ["/api/count", {spec: state.spec}], plan: {spec: state.spec}};
@@ -99,8 +139,13 @@ function model() {
   const f = state.file;
   if (!f) throw new Invalid("drop a file, or press the box above to choose one", true);
   if (f.kind === "config") return {count: ["/api/config", {config: f.config}], plan: {config: f.config}};
+  let bytes;
+  try { bytes = fromBase64(f.header); }
+  catch (e) { throw new Invalid(`the file's header (header= in the link) is not base64: ${e.message}`); }
+  if (!["safetensors", "gguf", "onnx"].includes(f.format)) throw new Invalid(`the link's file format "${f.format}" is not safetensors, gguf or onnx`);
+  if (!/^\d+$/.test(String(f.size))) throw new Invalid(`the link's file size "${f.size}" is not a whole number of bytes`);
   const query = `?format=${f.format}&file_size=${f.size}&name=${encodeURIComponent(f.name)}`;
-  return {count: ["/api/checkpoint" + query, fromBase64(f.header), true],
+  return {count: ["/api/checkpoint" + query, bytes, true],
           plan: {checkpoint: {format: f.format, file_size: f.size, name: f.name, header: f.header}}};
 }
 
@@ -135,21 +180,29 @@ function chart(report) {
     `All ${group(n)} rows drawn, each bar as long as its layer's share of the largest.`;
 }
 
+function number(elem, value) {
+  // a count that breaks between digit groups only, never inside one: 1,234,<wbr>567
+  const parts = group(value).split(",");
+  elem.replaceChildren(...parts.flatMap((p, i) => i ? [",", el("wbr"), p] : [p]));
+}
+
+function busy(id, on) {  // a panel whose answer is on its way: marked, its old numbers dimmed
+  if (on) $(id).setAttribute("aria-busy", "true"); else $(id).removeAttribute("aria-busy");
+}
+
 function show(data) {
   last = data;
   const r = data.report, v = data.view;
   document.body.classList.remove("invalid");
   $("detail").hidden = false;
-  $("total-params").textContent = group(r.total_params);
+  number($("total-params"), r.total_params);
   const active = r.active_params !== r.total_params;
   $("active-params").hidden = !active;
   $("active-params").textContent = active ? `${group(r.active_params)} active per token` : "";
   $("total-weights").textContent = group(r.weights);
   $("total-biases").textContent = group(r.biases);
   $("total-other").textContent = group(r.other_trainable);
-  const fp32 = v.memory.find((m) => m[0] === "fp32");
-  $("memory-fp32").replaceChildren(el("span", {className: "big"}, fp32[3]),
-                                   el("span", {className: "sub"}, `${fp32[2]} B at fp32`));
+  busy("answer", false);
   table($("layers"), v.headers, v.rows, (i, c) => /^[\d,]+$/.test(c));
   table($("totals"), ["What", "Count"], v.totals, (i) => i === 1);
   table($("memory"), ["Precision", "Bits", "Bytes", "Binary", "Decimal"], v.memory, (i) => i > 0);
@@ -178,6 +231,10 @@ function noAnswer(message, quiet) {
   $("plan-fit").replaceChildren(el("p", {}, "No plan until the model above is valid."));
   for (const id of ["plan-chart", "plan-legend", "plan-table", "speed-table"]) $(id).replaceChildren();
   $("plan-notes").textContent = "";
+  $("speed-notes").textContent = "";
+  $("hub-compare").hidden = true;
+  $("hub-compare").textContent = "";
+  for (const id of ["answer", "planner", "speed"]) busy(id, false);
   showError(quiet ? "" : message);
 }
 
@@ -194,7 +251,7 @@ function notice(message) {
 // --- the growth charts (MLPs only) --------------------------------------------------------------
 function lineChart(svg, series, axis) {
   // log-log: x = log(size), y = log(parameters); exact values in the labels
-  const ns = "http://www.w3.org/2000/svg", W = 320, H = 180, pad = 34;
+  const ns = "http://www.w3.org/2000/svg", W = 320, H = 180, pad = 44;
   const xs = series.sizes.map((s) => Math.log(Number(s))), ys = series.params.map((p) => Math.log(Number(p)));
   const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
   const px = (x) => pad + (x1 > x0 ? (x - x0) / (x1 - x0) : 0.5) * (W - 2 * pad);
@@ -210,7 +267,21 @@ function lineChart(svg, series, axis) {
     svgEl("text", {x: 4, y: 12}, `parameters vs ${axis} (${other} ${series.fixed}): ~${axis}^${Number(series.exponent).toFixed(2)}`),
     svgEl("text", {x: pad, y: H - 8}, `${axis} ${series.sizes[0]}`),
     svgEl("text", {x: W - 4, y: H - 8, "text-anchor": "end"}, `${series.sizes[series.sizes.length - 1]}`),
-    svgEl("text", {x: W - 4, y: py(y1) - 6, "text-anchor": "end"}, group(series.params[series.params.length - 1])));
+    svgEl("text", {x: W - 4, y: py(y1) - 6, "text-anchor": "end"}, group(series.params[series.params.length - 1])),
+    ...yScale(series, py, svgEl, pad));
+}
+
+function yScale(series, py, svgEl, pad) {
+  // the y axis's scale: powers of ten between the smallest and largest count, on the log scale
+  const short = new Intl.NumberFormat("en-US", {notation: "compact", maximumFractionDigits: 1});
+  const params = series.params.map(Number), lo = Math.min(...params), hi = Math.max(...params);
+  const ticks = [];
+  for (let e = Math.ceil(Math.log10(lo)); e <= Math.floor(Math.log10(hi)); e++) ticks.push(10 ** e);
+  if (ticks.length < 2) { ticks.length = 0; ticks.push(lo, hi); }
+  const step = Math.ceil(ticks.length / 5);
+  return ticks.filter((t, i) => i % step === 0 || ticks.length === 2).flatMap((t) => [
+    svgEl("line", {x1: pad - 3, y1: py(Math.log(t)), x2: pad, y2: py(Math.log(t))}),
+    svgEl("text", {class: "ytick", x: pad - 5, y: py(Math.log(t)) + 4, "text-anchor": "end"}, short.format(t))]);
 }
 
 async function growth(network) {
@@ -228,9 +299,11 @@ async function growth(network) {
 const PLAN_FIELDS = [["gpu", "plan-gpu"], ["gpus", "plan-gpus"], ["dtype", "plan-dtype"],
                      ["kv", "plan-kv-dtype"], ["batch", "plan-batch"], ["context", "plan-context"],
                      ["train", "plan-train"], ["optimizer", "plan-optimizer"], ["sharding", "plan-sharding"],
-                     ["ckpt", "plan-checkpointing"], ["lora", "plan-lora"], ["qlora", "plan-qlora"]];
-const PLAN_DEFAULTS = {gpu: "rtx-4090", gpus: "1", dtype: "bf16", kv: "", batch: "1", context: "2048",
-                       train: "", optimizer: "adamw", sharding: "none", ckpt: "", lora: "0", qlora: ""};
+                     ["ckpt", "plan-checkpointing"], ["lora", "plan-lora"], ["qlora", "plan-qlora"],
+                     ["engine", "plan-engine"]];
+const PLAN_DEFAULTS = {gpu: "rtx-4090", gpus: "1", dtype: "", kv: "", batch: "1", context: "2048",
+                       train: "", optimizer: "adamw", sharding: "none", ckpt: "", lora: "0", qlora: "",
+                       engine: "transformers"};
 
 function planValue(id) {
   const e = $(id);
@@ -238,15 +311,24 @@ function planValue(id) {
 }
 
 function setup() {
+  if (state.refused) throw new Invalid(state.refused);
   const v = Object.fromEntries(PLAN_FIELDS.map(([k, id]) => [k, planValue(id).trim()]));
   for (const k of ["gpus", "batch", "context"]) whole(k, v[k], 1);
-  whole("lora", v.lora, 0);
-  const body = {dtype: v.dtype || "bf16", batch: v.batch, context: v.context, gpus: v.gpus,
-                train: !!v.train, optimizer: v.optimizer, sharding: v.sharding, checkpointing: !!v.ckpt,
-                lora_rank: v.lora, qlora: !!v.qlora};
+  const train = !!v.train;
+  if (train) whole("lora", v.lora, 0);
+  if (train && v.qlora && BigInt(v.lora) < 1n) throw new Invalid("QLoRA trains LoRA adapters: give a LoRA rank of 1 or more");
+  const body = {dtype: v.dtype, batch: v.batch, context: v.context, gpus: v.gpus, train,
+                optimizer: v.optimizer, sharding: v.sharding, checkpointing: train && !!v.ckpt,
+                lora_rank: train ? v.lora : "0", qlora: train && !!v.qlora, engine: v.engine};
   if (v.kv) body.kv_dtype = v.kv;
   if (v.gpu) body.gpu = v.gpu;
   return body;
+}
+
+function trainingControls() {  // the controls that only training reads are off without it
+  const train = $("plan-train").checked;
+  for (const id of ["plan-optimizer", "plan-checkpointing", "plan-lora", "plan-qlora"]) $(id).disabled = !train;
+  $("plan-train-note").textContent = train ? "" : "Optimizer, checkpointing, LoRA and QLoRA apply to training: tick Training to set them.";
 }
 
 const PART_COLOURS = 6;
@@ -255,7 +337,10 @@ function showPlan(data) {
   table($("plan-table"), ["Part", "Bytes", "Binary", "Decimal", "How (~ an estimate)"],
     [...plan.lines.map((l) => [l.name, group(l.bytes), l.binary, l.decimal, (l.exact ? "" : "~ ") + l.how]),
      ["total (the sum of the lines)", group(plan.total_bytes), plan.total_binary, "", ""]], (i) => i > 0 && i < 4);
-  $("plan-notes").textContent = plan.notes.join(" ");
+  $("plan-notes").textContent = plan.notes.map(words).join(" ");
+  $("memory-fp32").replaceChildren(el("span", {className: "big"}, plan.total_binary),
+                                   el("span", {className: "sub"}, `${group(plan.total_bytes)} B, the plan below`));
+  busy("planner", false);
   const total = BigInt(plan.total_bytes) || 1n;
   $("plan-chart").setAttribute("aria-label", `Memory by part, ${plan.total_binary} in all: ` +
     plan.lines.map((l) => `${l.name} ${l.binary}`).join(", "));
@@ -270,7 +355,8 @@ function showPlan(data) {
     $("plan-fit").replaceChildren(el("p", {className: f.fits ? "yes" : "no"}, f.verdict),
       el("ul", {}, ...f.lines.map(([k, v]) => el("li", {}, `${k}: `, el("strong", {}, v)))),
       el("p", {className: "hint"}, "Precisions: " + f.precisions.map((p) => `${p.dtype} ${p.binary} ${p.fits ? "fits" : "no"}`).join(", ")));
-    verdict(f.fits ? "yes" : "no", `${f.fits ? "Fits" : "Does not fit"} on ${f.gpu}`,
+    // the GPU as typed in the headline; what a size such as 24GB was read as stays in the plan
+    verdict(f.fits ? "yes" : "no", `${f.fits ? "Fits" : "Does not fit"} on ${f.gpu.split(" (")[0]}`,
             `${plan.total_binary} needed, ${f.usable_binary} usable. ${plan.title}.`);
   } else {
     $("plan-fit").replaceChildren(el("p", {}, plan.title + ": " + plan.total_binary + " (name a GPU to see whether it fits)"));
@@ -284,79 +370,115 @@ function verdict(kind, headline, detail) {
 }
 
 function planError(message) {
+  // no plan: nothing computed from it stays (the memory card, the speed)
+  cancel("plan", "speed");
   $("plan-fit").replaceChildren(el("p", {className: "no"}, "No plan: " + message));
-  for (const id of ["plan-chart", "plan-legend", "plan-table"]) $(id).replaceChildren();
+  for (const id of ["plan-chart", "plan-legend", "plan-table", "speed-table"]) $(id).replaceChildren();
   $("plan-notes").textContent = "";
+  $("speed-notes").textContent = "";
+  $("memory-fp32").textContent = "-";
   verdict("none", "No plan", message);
+  busy("planner", false); busy("speed", false);
 }
 
 async function updatePlan(source) {
   let body;
   try { body = {...source.plan, ...setup()}; }
   catch (e) { planError(e.message); return; }
-  updateSpeed(source, body);
-  try { showPlan(await call("plan", "/api/memory", body)); }
-  catch (e) { if (e.name !== "AbortError") planError(e.message); }
+  busy("planner", true);
+  const plan = BOOT.initial && BOOT.initial.plan;
+  if (plan && canon(body) === canon(plan.body)) { cancel("plan"); showPlan(plan.answer); updateSpeed(source, body, plan.answer); return; }
+  let answer;
+  try { answer = await call("plan", "/api/memory", body); }
+  catch (e) { if (e.name !== "AbortError") planError(e.message); return; }
+  showPlan(answer);
+  updateSpeed(source, body, answer);
 }
 
-// How fast (POST /api/speed, nnsize speed's JSON): estimates in seconds, floats, shown to three
-// figures (the counts in it come as strings, as everywhere)
-const figure = (x) => Number(x).toPrecision(3);
-async function updateSpeed(source, s) {
+// How fast (POST /api/speed, nnsize speed's JSON): estimates in seconds, floats, shown as the
+// CLI shows them (three figures, whole numbers from 1,000 grouped, never e-notation)
+function figure(x) {
+  const n = Number(x);
+  if (!isFinite(n)) return String(x);
+  if (Math.abs(n) >= 1000) return Math.round(n).toLocaleString("en-US");
+  if (n === 0) return "0";
+  return Number(n.toPrecision(3)).toLocaleString("en-US", {maximumSignificantDigits: 3});
+}
+async function updateSpeed(source, s, answer) {
   if (!BOOT.features.speed) return;
-  const model = "preset" in source.plan ? {preset: source.plan.preset} : "config" in source.plan ? {config: source.plan.config} : null;
+  // the speed of the setup the planner just answered: the same model, GPU and precision
+  const p = source.plan;
+  const model = "preset" in p ? {preset: p.preset} : "config" in p ? {config: p.config} : "hub" in p ? {hub: p.hub} : null;
   $("speed-table").replaceChildren();
+  $("speed-notes").textContent = "";
   if (!model || !s || !s.gpu) {
-    $("speed-notes").textContent = "Speed is estimated for language models (a preset or a config.json) on a named GPU.";
+    cancel("speed"); busy("speed", false);
+    $("speed-notes").textContent = "Speed is estimated for language models (a preset, a config.json or a Hub name) on a named GPU.";
     return;
   }
-  const body = {...model, gpu: s.gpu, gpus: s.gpus, dtype: s.dtype, batch: s.batch, context: s.context};
+  const fit = answer && answer.fit;
+  if (fit && !fit.fits) {  // the planner's answer stands: no speed for what does not fit
+    cancel("speed"); busy("speed", false);
+    $("speed-notes").textContent = `No speed: this setup does not fit on ${fit.gpu} (see the planner above: ${fit.verdict})`;
+    return;
+  }
+  if (s.train) {
+    cancel("speed"); busy("speed", false);
+    $("speed-notes").textContent = "Speed is estimated for inference: untick Training to see it.";
+    return;
+  }
+  // one setup: the planner's engine and precision (its default, bf16, for a model not from a
+  // file); the GPUs split the model only with tensor parallel, else each holds a whole copy
+  const split = s.sharding === "tp";
+  const body = {...model, gpu: s.gpu, gpus: split ? s.gpus : "1", dtype: s.dtype || "bf16", batch: s.batch,
+                context: s.context, engine: s.engine};
   if (s.kv_dtype) body.kv_dtype = s.kv_dtype;
-  try {
-    const speed = await call("speed", "/api/speed", body);  // the schema of nnsize speed --json
-    const d = speed.decode, p = speed.prefill, range = (x, unit) => `${figure(x.roofline)} ${unit} at best, ${figure(x.expected)} ${unit} expected`;
-    table($("speed-table"), ["Figure", "Value"], [
-      [`Decoding, tokens per second (batch ${group(speed.batch)})`, range(d.tokens_per_s, "tokens/s")],
-      ["Decoding, tokens per second per sequence", range(d.tokens_per_s_per_sequence, "tokens/s")],
-      ["What bounds decoding", String(d.bound)],
-      [`Time to first token (a prompt of ${group(speed.prompt)})`, range(p.time_to_first_token_s, "s")],
-      ["Batch from which decoding is compute-bound", d.compute_bound_batch === null ? "none: it stays memory-bound" : group(d.compute_bound_batch)],
-      ["Engine", `${speed.engine.name} (${speed.engine.source})`]], (i) => false);
-    $("speed-notes").textContent = (speed.notes || []).join(" ");
-  } catch (e) { if (e.name !== "AbortError") $("speed-notes").textContent = "No speed estimate: " + e.message; }
+  busy("speed", true);
+  let speed;
+  try { speed = await call("speed", "/api/speed", body); }  // the schema of nnsize speed --json
+  catch (e) {
+    if (e.name !== "AbortError") { busy("speed", false); $("speed-notes").textContent = "No speed estimate: " + e.message; }
+    return;
+  }
+  const d = speed.decode, pre = speed.prefill, range = (x, unit) => `${figure(x.roofline)} ${unit} at best, ${figure(x.expected)} ${unit} expected`;
+  table($("speed-table"), ["Figure", "Value"], [
+    [`Decoding, tokens per second (batch ${group(speed.batch)})`, range(d.tokens_per_s, "tokens/s")],
+    ["Decoding, tokens per second per sequence", range(d.tokens_per_s_per_sequence, "tokens/s")],
+    ["What bounds decoding", String(d.bound)],
+    [`Time to first token (a prompt of ${group(speed.prompt)})`, range(pre.time_to_first_token_s, "s")],
+    ["Batch from which decoding is compute-bound", d.compute_bound_batch === null ? "none: it stays memory-bound" : group(d.compute_bound_batch)],
+    ["Engine", `${speed.engine.name} (${speed.engine.source})`]], () => false);
+  const copies = !split && s.gpus !== "1" ? ` Each of the ${group(s.gpus)} GPUs holds a whole copy (no tensor parallel): these figures are one copy's.` : "";
+  $("speed-notes").textContent = (speed.notes || []).map(words).join(" ") + copies;
+  busy("speed", false);
 }
 
-// --- one update: count, plan, link ----------------------------------------------------------------
+// --- one update: count, plan, speed, link ---------------------------------------------------------
 async function update() {
   writeHash();
   cancel("count", "plan", "speed", "growth");
   let source;
   try { source = model(); }
   catch (e) { if (e instanceof Invalid) { noAnswer(e.message, e.quiet); return; } throw e; }
-  const [path, body, raw] = source.count;
-  try {
-    const boot = BOOT.initial;
-    const data = boot && !raw && path === boot.path && canon(body) === canon(boot.body) ?
-      boot.answer : await call("count", path, body, raw);
-    showError("");
-    show(data);
-  } catch (e) {
-    if (e.name !== "AbortError") noAnswer(e.message);
-    return;
-  }
-  if (state.mode === "mlp") growth(source.growth); else $("growth").hidden = true;
-  const plan = BOOT.initial && BOOT.initial.plan;
-  if (plan && canon({...source.plan, ...safeSetup()}) === canon(plan.body)) {
-    showPlan(plan.answer);
-    updateSpeed(source, safeSetup());
-  } else updatePlan(source);
-  if (state.mode === "preset") {
+  if (state.mode === "preset") {  // what belongs to the new choice shows at once
     const p = BOOT.presets.find((x) => x.name === state.preset);
     $("preset-source").textContent = p ? `${p.description}. Source: ${p.source}` : "";
   }
+  const [path, body, raw] = source.count;
+  const boot = BOOT.initial;
+  let data;
+  if (boot && !raw && path === boot.path && canon(body) === canon(boot.body)) data = boot.answer;
+  else {
+    for (const id of ["answer", "planner", "speed"]) busy(id, true);
+    verdict("loading", "Loading…", "The numbers below are the previous model's until the new ones arrive.");
+    try { data = await call("count", path, body, raw); }
+    catch (e) { if (e.name !== "AbortError") noAnswer(e.message); return; }
+  }
+  showError("");
+  show(data);
+  if (state.mode === "mlp") growth(source.growth); else $("growth").hidden = true;
+  updatePlan(source);
 }
-
-function safeSetup() { try { return setup(); } catch (e) { return null; } }
 
 // --- permalink: the whole state in the URL ---------------------------------------------------------
 const LINK_HEADER_LIMIT = 6000;  // base64 characters of a checkpoint header kept in a link
@@ -392,8 +514,13 @@ function readHash() {
   const p = new URLSearchParams(location.hash.slice(1));
   for (const [key, id] of PLAN_FIELDS) {
     if (!p.has(key)) continue;
-    const e = $(id);
-    if (e.type === "checkbox") e.checked = p.get(key) === "1"; else e.value = p.get(key);
+    const e = $(id), given = p.get(key);
+    if (e.type === "checkbox") { e.checked = given === "1"; continue; }
+    if (e.tagName === "SELECT") {
+      const option = [...e.options].find((o) => o.value.toLowerCase() === given.trim().toLowerCase());
+      if (option) e.value = option.value;
+      else state.refused = `the link's ${e.closest("label").firstChild.textContent.trim().toLowerCase()} "${given}" is not one this page knows: pick one from the list`;
+    } else e.value = given;
   }
   if (!p.has("mode")) return;
   const mode = p.get("mode");
@@ -406,6 +533,7 @@ function readHash() {
   if (p.has("shorthand")) { state.shorthand = p.get("shorthand"); shorthandChanged(); }
   if (p.has("name")) state.hub = p.get("name");
   if (p.has("spec")) state.specText = p.get("spec");
+  if (p.has("repeat")) state.specText = null;
   if (mode === "file") {
     try {
       if (p.has("config")) state.file = {kind: "config", config: JSON.parse(p.get("config")), name: "config.json"};
@@ -511,8 +639,26 @@ function specJSON(spec) {  // a spec as text: one line per layer
   return "{\n" + lines.join(",\n") + "\n}";
 }
 
+// Runs of identical layers are one entry with a count ("repeat": n), in the editor, the text, the
+// link and the request: 50,000 identical layers are one row and a few bytes.
+function runs(spec) {
+  if (!spec || typeof spec !== "object" || !Array.isArray(spec.layers)) return spec;
+  const plain = (l) => l && typeof l === "object" && !Array.isArray(l) && typeof l.type === "string" &&
+    !("name" in l) && (!("repeat" in l) || (Number.isInteger(l.repeat) && l.repeat >= 1));
+  const out = [];
+  for (const layer of spec.layers) {
+    const prev = out[out.length - 1];
+    if (plain(layer) && plain(prev)) {
+      const {repeat: a = 1, ...p} = prev, {repeat: b = 1, ...l} = layer;
+      if (canon(p) === canon(l)) { out[out.length - 1] = {...p, repeat: a + b}; continue; }
+    }
+    out.push(layer);
+  }
+  return out.length === spec.layers.length ? spec : {...spec, layers: out};
+}
+
 function formatArgs(layer) {
-  return Object.entries(layer).filter(([k]) => k !== "type").map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ");
+  return Object.entries(layer).filter(([k]) => k !== "type" && k !== "repeat").map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ");
 }
 
 function renderEditor() {
@@ -525,21 +671,30 @@ function renderEditor() {
     const type = el("input", {value: layer.type || "", "aria-label": `Layer ${i} type`});
     type.setAttribute("list", "layer-types");
     const args = el("input", {value: formatArgs(layer), "aria-label": `Layer ${i} arguments`, spellcheck: false});
+    const count = el("input", {value: String(layer.repeat || 1), "aria-label": `Layer ${i} count (identical layers in a row)`,
+                               inputMode: "numeric", size: 6, spellcheck: false});
     const remove = el("button", {type: "button", textContent: "Remove", "aria-label": `Remove layer ${i}`});
     const sync = () => {
-      try { layers[i] = {type: type.value, ...parseArgs(args.value)}; fromEditor(); }
+      try {
+        const n = whole("count", count.value, 1);
+        layers[i] = {type: type.value, ...parseArgs(args.value)};
+        if (n !== "1") layers[i].repeat = Number(n);
+        fromEditor();
+      }
       catch (e) { writeHash(); noAnswer(e.message); }
     };
-    type.addEventListener("input", sync); args.addEventListener("input", sync);
+    type.addEventListener("input", sync); args.addEventListener("input", sync); count.addEventListener("input", sync);
     remove.addEventListener("click", () => { layers.splice(i, 1); renderEditor(); fromEditor(); });
-    tr.insertCell().append(type); tr.insertCell().append(args); tr.insertCell().append(remove);
+    tr.insertCell().append(type); tr.insertCell().append(args); tr.insertCell().append(count); tr.insertCell().append(remove);
   });
   $("input-shape").value = (state.spec.input_shape || []).join(", ");
 }
 
 function fromEditor() {
   const shape = $("input-shape").value.split(",").map((s) => s.trim()).filter(Boolean).map((s) => /^\d+$/.test(s) ? Number(s) : s);
-  state.spec = {...state.spec, input_shape: shape};
+  const before = (state.spec.layers || []).length;
+  state.spec = runs({...state.spec, input_shape: shape});
+  if ((state.spec.layers || []).length !== before) renderEditor();
   state.specText = null;
   $("spec-text").value = specJSON(state.spec);
   update();
@@ -555,6 +710,67 @@ function toBase64(buffer) {
 
 function fromBase64(text) { return Uint8Array.from(atob(text), (c) => c.charCodeAt(0)); }
 
+// A GGUF file's header: magic, version, counts, metadata, tensor infos; the tensors' data follows
+// it.  It is read here, a slice at a time, to its end, and sent without the tokenizer's
+// vocabulary (tokenizer.*: megabytes of strings that size nothing): metadata and tensor infos only.
+const GGUF_HEADER_LIMIT = 16 * 1024 * 1024;  // the API's limit on a header
+async function ggufHeader(file) {
+  let buffer = new Uint8Array(0), at = 0;
+  const need = async (n) => {
+    if (at + n <= buffer.length) return;
+    const want = Math.min(file.size, Math.max(at + n, buffer.length * 2, 65536));
+    if (at + n > file.size) throw new Invalid(`${file.name}: the GGUF header ends before the file's ${group(file.size)} bytes do`);
+    if (want > GGUF_HEADER_LIMIT * 4) throw new Invalid(`${file.name}: the GGUF header runs past ${group(GGUF_HEADER_LIMIT * 4)} bytes: count it with the command line`);
+    buffer = new Uint8Array(await file.slice(0, want).arrayBuffer());
+  };
+  const view = () => new DataView(buffer.buffer);
+  const u32 = async () => { await need(4); const v = view().getUint32(at, true); at += 4; return v; };
+  const u64 = async () => { await need(8); const v = view().getBigUint64(at, true); at += 8; return v; };
+  const skip = async (n) => { if (n > BigInt(file.size)) throw new Invalid(`${file.name}: not a GGUF file nnsize reads (a length of ${group(n)} bytes)`); await need(Number(n)); at += Number(n); };
+  const SIZES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8};
+  const value = async (type) => {
+    if (type === 8) return skip(await u64());
+    if (type === 9) {
+      const inner = await u32(), count = await u64();
+      if (inner in SIZES) return skip(count * BigInt(SIZES[inner]));
+      for (let i = 0n; i < count; i++) await value(inner);
+      return;
+    }
+    if (!(type in SIZES)) throw new Invalid(`${file.name}: a metadata value of unknown type ${type}: not a GGUF file nnsize reads`);
+    return skip(BigInt(SIZES[type]));
+  };
+  await need(24);
+  if (String.fromCharCode(...buffer.subarray(0, 4)) !== "GGUF") throw new Invalid(`${file.name} is not a GGUF file (no GGUF magic number)`);
+  at = 4;
+  const version = await u32();
+  if (version !== 2 && version !== 3) throw new Invalid(`${file.name}: GGUF version ${version} is not supported (2 and 3 are)`);
+  const tensors = await u64(), kvs = await u64();
+  const kept = [];  // [start, end) of each metadata entry sent
+  for (let i = 0n; i < kvs; i++) {
+    const start = at, length = await u64();
+    await need(Number(length));
+    const key = new TextDecoder().decode(buffer.subarray(at, at + Number(length)));
+    at += Number(length);
+    await value(await u32());
+    if (!key.startsWith("tokenizer.")) kept.push([start, at]);
+  }
+  const infos = at;
+  for (let i = 0n; i < tensors; i++) {
+    await skip(await u64());  // the name
+    const dims = await u32();
+    await skip(BigInt(dims) * 8n + 4n + 8n);  // the dimensions, the type, the offset
+  }
+  const size = 24 + kept.reduce((a, [x, y]) => a + y - x, 0) + at - infos;
+  if (size > GGUF_HEADER_LIMIT) throw new Invalid(`${file.name}: its GGUF header is over ${group(GGUF_HEADER_LIMIT)} bytes: count it with the command line`);
+  const out = new Uint8Array(size);
+  out.set(buffer.subarray(0, 16));
+  new DataView(out.buffer).setBigUint64(16, BigInt(kept.length), true);
+  let o = 24;
+  for (const [x, y] of kept) { out.set(buffer.subarray(x, y), o); o += y - x; }
+  out.set(buffer.subarray(infos, at), o);
+  return out.buffer;
+}
+
 async function countFile(file) {
   try {
     const lower = file.name.toLowerCase();
@@ -566,8 +782,8 @@ async function countFile(file) {
       if (data && (data.model_type || data.architectures) && !data.layers) {
         state.file = {kind: "config", config: data, name: file.name};
       } else {
-        state.spec = data; state.specText = null; renderEditor();
-        $("spec-text").value = specJSON(data);
+        state.spec = runs(data); state.specText = null; renderEditor();
+        $("spec-text").value = specJSON(state.spec);
         select("spec");
         return;
       }
@@ -579,8 +795,7 @@ async function countFile(file) {
       const bytes = await file.slice(0, 8 + Number(length)).arrayBuffer();
       state.file = {kind: "checkpoint", format: "safetensors", size: String(file.size), name: file.name, header: toBase64(bytes)};
     } else if (lower.endsWith(".gguf")) {
-      const bytes = await file.slice(0, Math.min(file.size, 16 * 1024 * 1024)).arrayBuffer();
-      state.file = {kind: "checkpoint", format: "gguf", size: String(file.size), name: file.name, header: toBase64(bytes)};
+      state.file = {kind: "checkpoint", format: "gguf", size: String(file.size), name: file.name, header: toBase64(await ggufHeader(file))};
     } else if (lower.endsWith(".onnx")) {
       // an ONNX file keeps its weights inside unless they are external data: the file itself is
       // the header, so only small ones (or ones with external data) are sent
@@ -620,8 +835,11 @@ function fillLists() {
     groups[d.group] = groups[d.group] || el("optgroup", {label: d.group});
     groups[d.group].append(el("option", {value: d.name, textContent: `${d.name} (${d.bits} bits)`}));
   }
-  $("plan-dtype").replaceChildren(...Object.values(groups));
-  $("plan-dtype").value = "bf16";
+  const files = el("optgroup", {label: "llama.cpp files (llama-quantize types)"});
+  const known = new Set(BOOT.dtypes.map((d) => d.name.toLowerCase()));
+  for (const m of BOOT.gguf_files || []) if (!known.has(m.name.toLowerCase())) files.append(el("option", {value: m.name, textContent: `${m.name} (${m.about})`}));
+  $("plan-dtype").replaceChildren(el("option", {value: "", textContent: "default: a file as stored, else bf16"}), ...Object.values(groups), files);
+  $("plan-dtype").value = "";
   $("plan-kv-dtype").append(...BOOT.dtypes.filter((d) => d.kv).map((d) => el("option", {value: d.name, textContent: d.name})));
   const kinds = {};
   for (const p of BOOT.presets) {
@@ -655,7 +873,11 @@ function init() {
   $("spec-text").value = state.specText !== null ? state.specText : specJSON(state.spec);
   $("spec-text").addEventListener("input", () => {
     state.specText = $("spec-text").value;
-    try { state.spec = JSON.parse(state.specText); state.specText = null; renderEditor(); } catch (e) { /* said by update() */ }
+    try {
+      const parsed = JSON.parse(state.specText), compacted = runs(parsed);
+      state.spec = compacted; state.specText = null; renderEditor();
+      if (compacted !== parsed) $("spec-text").value = specJSON(compacted);
+    } catch (e) { /* said by update() */ }
     update();
   });
   $("input-shape").addEventListener("input", fromEditor);
@@ -668,18 +890,23 @@ function init() {
   drop.addEventListener("dragleave", () => drop.classList.remove("over"));
   drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); if (e.dataTransfer.files[0]) countFile(e.dataTransfer.files[0]); });
   file.addEventListener("change", () => file.files[0] && countFile(file.files[0]));
-  $("copy-md").addEventListener("click", (e) => last && copy(e.target, "Markdown", last.view.markdown));
-  $("copy-json").addEventListener("click", (e) => last && copy(e.target, "JSON", JSON.stringify(last.report, null, 2)));
+  const nothing = () => { $("copy-status").textContent = "Nothing to copy: there is no answer until the model above is valid."; };
+  $("copy-md").addEventListener("click", (e) => last ? copy(e.target, "Markdown", last.view.markdown) : nothing());
+  $("copy-json").addEventListener("click", (e) => last ? copy(e.target, "JSON", JSON.stringify(last.report, null, 2)) : nothing());
   $("preset").value = state.preset;
   $("preset").addEventListener("change", () => { state.preset = $("preset").value; update(); });
   $("hub-name").value = state.hub;
   $("hub-go").addEventListener("click", () => { state.hub = $("hub-name").value; update(); });
   $("hub-name").addEventListener("keydown", (e) => { if (e.key === "Enter") { state.hub = $("hub-name").value; update(); } });
+  trainingControls();
   for (const [, id] of PLAN_FIELDS) $(id).addEventListener($(id).tagName === "SELECT" || $(id).type === "checkbox" ? "change" : "input", () => {
+    state.refused = "";
+    trainingControls();
     writeHash();
     let source;
     try { source = model(); } catch (e) { return; }
     if (last) updatePlan(source);
+    else update();
   });
   select(state.mode);
   // a link pasted into this tab changes only the hash: read it as a new page
