@@ -227,7 +227,8 @@ def test_bad_input_is_an_error() -> None:
 def test_every_card_cites_its_figures() -> None:
     for gpu in GPUS.values():
         assert gpu.bandwidth > 0, gpu.name
-        assert gpu.peak("fp16") or gpu.peak("bf16"), gpu.name
+        # Pascal's fp16 runs at 1/64 of fp32: those cards list fp32 alone, and compute in it
+        assert gpu.peak("fp16") or gpu.peak("bf16") or gpu.peak("fp32"), gpu.name
         assert (gpu.spec_source or gpu.source).startswith("https://"), gpu.name
 
 
