@@ -40,7 +40,12 @@ def test_chunked_prefill_bounds_the_workspace() -> None:
     # without flash attention llama.cpp also holds one layer's scores: 512 x 32 x 8,192 x 4
     cpp = engine("llama.cpp", flash_attention=False)
     total, how = workspace_bytes(cpp, 1, 8192, 4096, 14_336, 32, 128_256, 2)
-    assert total == 512 * (3 * 14_336 + 4 * 4096) * 4 + 512 * 32 * 8192 * 4 + 128_256 * 4
+    # the layer phase, 512 x (3 x 14,336 + 4 x 4,096) x 4 + 512 x 32 x 8,192 x 4 =
+    # 658,505,728, is larger than the output phase: 512 logits rows x 128,256 x 4 + 512 x
+    # 4,096 x 4 = 271,056,896 (llama_context reserves a full n_ubatch of logits)
+    assert total == 512 * (3 * 14_336 + 4 * 4096) * 4 + 512 * 32 * 8192 * 4
+    flash, fa = workspace_bytes(engine("llama.cpp"), 1, 8192, 4096, 14_336, 32, 128_256, 2)
+    assert flash == 512 * 128_256 * 4 + 512 * 4096 * 4 and fa["phase"] == "output"
     assert "scores" in how
 
 
@@ -122,7 +127,8 @@ def test_one_registry_for_memory_fit_and_speed() -> None:
     from nnsize.speed.setup import speed_fields
 
     names = tuple(PROFILES)
-    assert {"transformers", "vllm", "llama.cpp", "mlc", "exllama", "roofline"} == set(names)
+    assert {"transformers", "vllm", "sglang", "llama.cpp", "mlc", "exllama",
+            "roofline"} == set(names)
     memory_choices = next(f for f in setup_fields() if f.name == "engine").metadata["choices"]
     speed_choices = next(f for f in speed_fields() if f.name == "engine").metadata["choices"]
     assert memory_choices == speed_choices == names == tuple(SPEED)
