@@ -21,10 +21,12 @@ llama.cpp  -ngl N puts N repeating layers (their weights and KV cache) on the GP
          output layer too when N is the layer count + 1; the token embeddings stay in RAM.
          gpu_layers is the largest N whose GPU side (layers, cache, compute buffer) fits.
 
-Two figures are estimates, said in every answer: the allocations outside torch (NON_TORCH,
-vLLM measures 0.04-0.35 GiB on one GPU in the logs of tests/data/engine_logs.json) and the
-sampler's bytes per logit (SAMPLER_BYTES: the bf16 logits, their fp32 copy and the fp32
-probabilities, 2 + 4 + 4).
+Three figures are estimates, said in every answer: the allocations outside torch (NON_TORCH:
+vLLM measures 0.04-0.35 GiB on one GPU in the logs of tests/data/engine_logs.json; the
+largest is taken), the forward pass's live values per token (3 x intermediate + 3 x hidden at
+the activation precision: fitted to vLLM's logged activation peaks for Llama-3.1-8B at 20,000
+and 29,000 tokens, 2.07 and 2.99 GiB, vllm-project/vllm#10517) and the sampler's bytes per
+logit (SAMPLER_BYTES: the bf16 logits, their fp32 copy and the fp32 probabilities, 2 + 4 + 4).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from .plan import Plan
 from .setup import Setup
 
 GiB, MiB = 2**30, 2**20
-NON_TORCH = 256 * MiB  # vLLM: allocations outside torch on one GPU (an estimate)
+NON_TORCH = 350 * GiB // 1000  # vLLM: allocations outside torch on one GPU (an estimate)
 LOAD_CONTEXT = 512 * MiB  # SGLang: the CUDA context and workspaces taken before its profile
 SAMPLER_BYTES = 10  # per logit: bf16 logits 2 + their fp32 copy 4 + fp32 probabilities 4
 VLLM_BLOCK = 16  # tokens per KV cache block (vLLM's default block_size on CUDA)
@@ -82,9 +84,12 @@ def _per_token(p: Plan) -> int:
     return int(note.terms["bytes"])
 
 
-def capacity(report: Report, s: Setup, total: int, gpu_name: str = "") -> Capacity | None:
+def capacity(report: Report, s: Setup, total: int, gpu_name: str = "",
+             max_num_seqs: int | None = None, sampler: bool = True) -> Capacity | None:
     """vLLM's or SGLang's KV capacity on a GPU whose runtime reports total bytes; None for
-    the other engines, and for a model without a KV cache."""
+    the other engines, and for a model without a KV cache.  max_num_seqs overrides vLLM's
+    default for the GPU; sampler=False leaves out the sampler's logits (vLLM V0's profile
+    run, which samples no full batch of rows)."""
     from .plan import plan
 
     if s.engine not in ("vllm", "sglang") or s.train or report.decoder is None:
@@ -100,10 +105,10 @@ def capacity(report: Report, s: Setup, total: int, gpu_name: str = "") -> Capaci
         fraction = e.memory_fraction
         budget = total * fraction.numerator // fraction.denominator
         tokens = e.chunk or 2048
-        rows = min(e.logits_rows or 256, tokens)
+        rows = min(max_num_seqs or e.logits_rows or 256, tokens) if sampler else 0
         inter = max(d.intermediate, d.expert_intermediate * d.experts_per_token)
         act = 4 if p.precision.bits_per_value == 32 else 2
-        activations = tokens * (3 * inter + 4 * d.hidden) * act
+        activations = tokens * (3 * inter + 3 * d.hidden) * act
         sampler = rows * d.vocab * SAMPLER_BYTES
         kv = budget - weights - activations - sampler - NON_TORCH
         page = per_token * VLLM_BLOCK
