@@ -109,13 +109,14 @@ def capacity(report: Report, s: Setup, total: int, gpu_name: str = "",
         inter = max(d.intermediate, d.expert_intermediate * d.experts_per_token)
         act = 4 if p.precision.bits_per_value == 32 else 2
         activations = tokens * (3 * inter + 3 * d.hidden) * act
-        sampler = rows * d.vocab * SAMPLER_BYTES
-        kv = budget - weights - activations - sampler - NON_TORCH
+        logits = rows * d.vocab * SAMPLER_BYTES
+        kv = budget - weights - activations - logits - NON_TORCH
         page = per_token * VLLM_BLOCK
         blocks = max(kv, 0) // page
-        return Capacity("vllm", total, fraction, budget, weights, activations, sampler,
+        return Capacity("vllm", total, fraction, budget, weights, activations, logits,
                         NON_TORCH, kv, per_token, VLLM_BLOCK, blocks * VLLM_BLOCK, s.context,
-                        {"max_num_batched_tokens": tokens, "max_num_seqs": e.logits_rows,
+                        {"max_num_batched_tokens": tokens,
+                         "max_num_seqs": max_num_seqs or e.logits_rows,
                          "rows": rows, "intermediate": inter, "hidden": d.hidden,
                          "act_bytes": act, "vocab": d.vocab, "blocks": blocks})
     fraction = e.memory_fraction
