@@ -397,9 +397,12 @@ GOLDEN = Path(__file__).parent / "golden"
 GOLDEN_CASES = {
     "speed.txt": ["speed", "llama-3.1-8b", "--gpu", "rtx-4090", "--dtype", "q4_0-block", "--keep",
                   "none", "--context", "4096"],
+    # a float model's default engine is transformers (issue 23: one default on every surface);
+    # these two keep llama.cpp's fitted figures by naming it
     "speed_tp.txt": ["speed", "deepseek-v3", "--gpu", "h100-80gb", "--gpus", "8", "--dtype",
-                     "fp8", "--batch", "32"],
-    "speed.json": ["speed", "qwen3-30b-a3b", "--gpu", "m2-ultra", "--json"],
+                     "fp8", "--batch", "32", "--engine", "llama.cpp"],
+    "speed.json": ["speed", "qwen3-30b-a3b", "--gpu", "m2-ultra", "--json", "--engine",
+                   "llama.cpp"],
     "speed_gguf.txt": ["speed", "llama-3.1-8b", "--gpu", "rtx-4090", "--dtype", "q4_k_m",
                        "--context", "4096"],
     "train_time.txt": ["train-time", "llama-3.1-8b", "--tokens", "15T", "--gpu", "h100-80gb",

@@ -125,3 +125,4 @@ NO_ALLOCATION = ("no published memory profile for {}: planned as one forward pas
                  "whole prompt (transformers' allocation)")
 NO_EFFICIENCY = ("no published speed measurement fitted for {}: the expected value is the "
                  "roofline (the hardware's peaks, no cost per layer)")
+

@@ -18,9 +18,11 @@ def run(argv: list[str]) -> str:
     args = p.parse_args(argv)
     gpu = find_gpu(args.gpu)
     from ..memory.serving import serving
+    from ..memory.setup import resolve
 
-    s, usable = on_gpu(setup(args), gpu.bytes, gpu.name, gpu.usable)
     report = count(args, args.source)
+    s = resolve(setup(args), str(report.stored.get("format", "")))
+    s, usable = on_gpu(s, gpu.bytes, gpu.name, gpu.usable)
     result = fit(report, s, usable)
     engine = serving(report, s, gpu)  # the engine's own start-up figures
     if args.json:

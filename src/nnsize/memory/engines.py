@@ -21,6 +21,7 @@ Every workspace here is an estimate: one chunk's transient tensors, each at its 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -142,3 +143,25 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
 def paged(tokens: int, block_tokens: int) -> int:
     """Tokens a paged cache holds for a sequence: whole blocks."""
     return -(-tokens // block_tokens) * block_tokens
+
+
+DEFAULT = "transformers"  # the engine when nothing the user gave names one
+
+
+def default_engine(dtype: str = "", stored_format: str = "") -> str:
+    """The engine memory, fit and speed use when none is asked, chosen by what the user gave:
+    a GGUF file, or a llama.cpp type as the precision (Q4_K_M, q8_0, gguf:...), is served by
+    llama.cpp; anything else by transformers (DEFAULT).  Every surface calls this one rule, and
+    every answer names the engine it used, so memory, fit and speed never disagree."""
+    if stored_format.lower() == "gguf":
+        return "llama.cpp"
+    key = dtype.strip().lower()
+    if key.startswith("gguf:") or key.endswith("-block"):
+        return "llama.cpp"
+    from .gguf_mix import FTYPES
+
+    if key.upper().replace("-", "_") in FTYPES and key not in ("bf16", "f16", "f32"):
+        return "llama.cpp"
+    if re.fullmatch(r"(i?q\d|tq\d)[a-z0-9_]*", key):
+        return "llama.cpp"
+    return DEFAULT

@@ -92,7 +92,7 @@ def capacity(report: Report, s: Setup, total: int, gpu_name: str = "",
     run, which samples no full batch of rows)."""
     from .plan import plan
 
-    if s.engine not in ("vllm", "sglang") or s.train or report.decoder is None:
+    if s.engine_name not in ("vllm", "sglang") or s.train or report.decoder is None:
         return None
     e = s.serving(total, gpu_name)
     d = report.decoder
@@ -101,7 +101,7 @@ def capacity(report: Report, s: Setup, total: int, gpu_name: str = "",
     if per_token == 0:
         return None
     weights = _weights(p)
-    if s.engine == "vllm":
+    if s.engine_name == "vllm":
         fraction = e.memory_fraction
         budget = total * fraction.numerator // fraction.denominator
         tokens = e.chunk or 2048
@@ -145,7 +145,7 @@ def offload(report: Report, s: Setup, usable: int) -> Offload | None:
     """llama.cpp's -ngl: the most layers that fit in usable bytes at the setup's context."""
     from .plan import plan
 
-    if s.engine != "llama.cpp" or s.train or report.decoder is None:
+    if s.engine_name != "llama.cpp" or s.train or report.decoder is None:
         return None
     p = plan(report, s)
     layers = len(report.decoder.layers)
@@ -203,5 +203,8 @@ class Serving:
 def serving(report: Report, s: Setup, gpu: Any) -> Serving:
     """What the setup's engine reports at start-up on gpu (a gpus.GPU): its KV capacity in
     tokens from the memory the runtime reports, or the layers -ngl puts on it."""
+    from .setup import resolve
+
+    s = resolve(s, str(report.stored.get("format", "")))
     return Serving(capacity(report, s, gpu.reported, gpu.name),
                    offload(report, s, gpu.usable))

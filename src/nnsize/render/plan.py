@@ -41,7 +41,7 @@ def _run(mode: str, master: bool, precision: str) -> str:
 def title(p: Plan) -> str:
     s = p.setup
     if not s.train:
-        engine = f", {s.engine}" if s.engine != "transformers" else ""
+        engine = f", {s.engine_name}" if s.engine_name != "transformers" else ""
         return (f"{p.source}: inference at {p.mode or p.precision.name}, batch {s.batch:,}, "
                 f"context {s.context:,}{engine}")
     return (f"{p.source}: training, {_run(p.mode, p.mixed, p.precision.name)}"

@@ -48,9 +48,10 @@ class SpeedSetup:
                                                   high=MAX_BATCH))
     prompt: int = field(default=512, metadata=option(
         "prompt tokens for the time to first token (512)", low=1, high=MAX_TOKENS))
-    engine: str = field(default="llama.cpp", metadata=option(
-        "whose measured efficiency the expected values use (llama.cpp); transformers and vllm "
-        "have none published: their expected value is the roofline (the output says so)",
+    engine: str = field(default="", metadata=option(
+        "whose measured efficiency the expected values use (default: llama.cpp for a GGUF "
+        "file or type, transformers otherwise, as memory and fit); engines with none "
+        "published give the roofline as their expected value (the output says so)",
         choices=tuple(ENGINES)))
     latent: bool = field(default=True, metadata=option(
         "DeepSeek's latent attention cache: compressed or expanded", flag="--mla",
@@ -114,8 +115,11 @@ def estimate(report: Report, s: SpeedSetup) -> Speed:
     for role in s.keep:
         if role not in KEEP:
             raise NnsizeError(f"--keep {role!r}: choose from {', '.join(KEEP)} (or none)")
+    from ..memory.engines import default_engine
+
+    engine = s.engine or default_engine(s.dtype, str(report.stored.get("format", "")))
     return speed(report, speed_hardware(s), s.dtype, s.kv_dtype, s.batch, s.context, s.prompt,
-                 s.engine, s.latent, s.keep)
+                 engine, s.latent, s.keep)
 
 
 def train(report: Report, t: TrainingSetup) -> Training:
