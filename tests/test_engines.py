@@ -155,3 +155,66 @@ def test_engines_without_a_side_say_so(capsys: pytest.CaptureFixture[str]) -> No
     assert main(["fit", "llama-3.1-8b", "--gpu", "rtx-4090", "--engine", "mlc"]) == 0
     assert main(["memory", "llama-3.1-8b", "--engine", "vlm"]) == 2
     assert "invalid choice: 'vlm'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("dtype, stored, engine", [
+    ("", "", "transformers"), ("bf16", "", "transformers"), ("fp8", "", "transformers"),
+    ("Q4_K_M", "", "llama.cpp"), ("q8_0", "", "llama.cpp"), ("gguf:q4_k_m", "", "llama.cpp"),
+    ("q4_0-block", "", "llama.cpp"), ("", "gguf", "llama.cpp"), ("nf4", "", "transformers"),
+])
+def test_one_default_engine_chosen_by_what_was_given(dtype: str, stored: str,
+                                                     engine: str) -> None:
+    from nnsize.memory.engines import default_engine
+
+    assert default_engine(dtype, stored) == engine
+
+
+def test_memory_fit_and_speed_use_the_same_default(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from nnsize.cli import main
+
+    # a llama.cpp type: every surface plans, fits and times llama.cpp
+    assert main(["memory", "llama-3.1-8b", "--dtype", "q4_k_m"]) == 0
+    assert "llama.cpp" in capsys.readouterr().out.splitlines()[0]
+    assert main(["fit", "llama-3.1-8b", "--dtype", "q4_k_m", "--gpu", "rtx-4090", "--json"]) == 0
+    assert "gpu_layers" in json.loads(capsys.readouterr().out)
+    assert main(["speed", "llama-3.1-8b", "--dtype", "q4_k_m", "--gpu", "rtx-4090",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["engine"]["name"] == "llama.cpp"
+    # bf16: transformers on every surface, and speed says so
+    assert main(["speed", "llama-3.1-8b", "--gpu", "rtx-4090", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["engine"]["name"] == "transformers" and out["planner"]["fits"] is True
+
+
+def test_speed_flags_what_its_planner_says_does_not_fit(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from nnsize.cli import main
+
+    # Llama-3.1-70B in bf16 is 131 GiB of weights: no 24 GiB card holds it
+    assert main(["speed", "llama-3.1-70b", "--gpu", "rtx-4090"]) == 0
+    assert "Does not fit: the memory planner needs" in capsys.readouterr().out
+
+
+def test_fit_answers_the_engines_question(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from nnsize.cli import main
+
+    # vLLM on an H100 (79.22 GiB as CUDA reports it, x 0.9 = 71.30 GiB): Llama-3.1-8B's
+    # 131,072 bytes a token (32 layers x 8 KV heads x 128 x 2 x 2) in whole blocks of 16
+    assert main(["fit", "llama-3.1-8b", "--gpu", "h100", "--engine", "vllm", "--context",
+                 "8192", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    kv = out["kv_cache"]
+    assert kv["kv_bytes_per_token"] == 32 * 8 * 128 * 2 * 2
+    assert out["kv_cache_tokens"] == kv["kv_bytes"] // (131_072 * 16) * 16
+    assert out["max_concurrency"] == round(out["kv_cache_tokens"] / 8192, 2)
+    assert kv["budget_bytes"] == int(79.22 * 2**30) * 9 // 10
+    # llama.cpp at 128k tokens of context on a 12 GiB card: only some layers fit
+    assert main(["fit", "llama-3.1-8b", "--gpu", "rtx-3060", "--dtype", "q4_k_m", "--context",
+                 "131072", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert 0 < out["gpu_layers"] < 32 and not out["fits"]
+    assert out["offload"]["gpu_bytes"] <= out["usable_bytes"]

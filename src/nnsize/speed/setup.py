@@ -133,3 +133,26 @@ def train(report: Report, t: TrainingSetup) -> Training:
     tokens = parse_count(t.tokens, "--tokens") if t.tokens else \
         CHINCHILLA_TOKENS_PER_PARAM * report.total_params
     return training(report, hw, tokens, t.mfu, t.context, t.batch)
+
+
+def planner_fit(report: Report, s: SpeedSetup) -> tuple[int, int] | None:
+    """(bytes the memory planner needs, bytes usable on the card) for the same setup and the
+    same engine, where the card is one of the catalogue and the model has a KV cache: speed
+    flags a setup its planner says does not fit.  None where nothing can be checked."""
+    if not s.gpu or report.decoder is None:
+        return None
+    from ..gpus import find_gpu
+    from ..memory.fit import on_gpu
+    from ..memory.plan import plan
+    from ..memory.setup import Setup, resolve
+
+    gpu = find_gpu(s.gpu)
+    if gpu.bytes == 0:
+        return None
+    memory = resolve(Setup(dtype=s.dtype if s.dtype != "bf16" else "", kv_dtype=s.kv_dtype,
+                           batch=s.batch, context=s.context, engine=s.engine,
+                           gpus=s.gpus, latent=s.latent, keep=s.keep),
+                     str(report.stored.get("format", "")))
+    memory, usable = on_gpu(memory, gpu.bytes, gpu.name, gpu.usable)
+    need = -(-plan(report, memory).total // s.gpus)  # weights and cache split evenly
+    return need, usable
