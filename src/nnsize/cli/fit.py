@@ -22,7 +22,7 @@ def run(argv: list[str]) -> str:
 
     report = count(args, args.source)
     s = resolve(setup(args), str(report.stored.get("format", "")))
-    s, usable = on_gpu(s, gpu.bytes, gpu.name, gpu.usable)
+    s, usable = on_gpu(s, gpu.reported, gpu.name, gpu.usable)  # what CUDA reports
     result = fit(report, s, usable)
     engine = serving(report, s, gpu)  # the engine's own start-up figures
     if args.json:

@@ -289,7 +289,10 @@ def fit_verdict(result: Fit, gpu: Any) -> str:
     return (f"On {gpu.name} ({n(gpu.bytes)} bytes = {human(gpu.bytes, True)}; usable "
             f"{human(result.usable, True)} " + (
                 _usable_why(gpu) if result.usable == gpu.usable else
-                "as vLLM's gpu_memory_utilization of it") +
+                "as the engine's share (vLLM's gpu_memory_utilization, SGLang's "
+                "mem_fraction_static) of " + (
+                    f"the {human(gpu.reported, True)} CUDA reports"
+                    if getattr(gpu, "reported", gpu.bytes) != gpu.bytes else "it")) +
             f"): {verdict}, {human(result.plan.total, True)} needed.")
 
 

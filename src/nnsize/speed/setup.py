@@ -153,6 +153,6 @@ def planner_fit(report: Report, s: SpeedSetup) -> tuple[int, int] | None:
                            batch=s.batch, context=s.context, engine=s.engine,
                            gpus=s.gpus, latent=s.latent, keep=s.keep),
                      str(report.stored.get("format", "")))
-    memory, usable = on_gpu(memory, gpu.bytes, gpu.name, gpu.usable)
+    memory, usable = on_gpu(memory, gpu.reported, gpu.name, gpu.usable)
     need = -(-plan(report, memory).total // s.gpus)  # weights and cache split evenly
     return need, usable

@@ -237,7 +237,7 @@ def _memory(body: Any, hub: bool = False) -> dict[str, Any]:
 
     gpu = find_gpu(body.gpu)
     setup = resolve(setup, str(report.stored.get("format", "")))  # the one default engine
-    setup, usable = on_gpu(setup, gpu.bytes, gpu.name, gpu.usable)
+    setup, usable = on_gpu(setup, gpu.reported, gpu.name, gpu.usable)
     result = fit(report, setup, usable)
     engine = serving(report, setup, gpu)
     return {"plan": strings(plan_dict(result.plan)),
