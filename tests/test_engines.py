@@ -40,7 +40,12 @@ def test_chunked_prefill_bounds_the_workspace() -> None:
     # without flash attention llama.cpp also holds one layer's scores: 512 x 32 x 8,192 x 4
     cpp = engine("llama.cpp", flash_attention=False)
     total, how = workspace_bytes(cpp, 1, 8192, 4096, 14_336, 32, 128_256, 2)
-    assert total == 512 * (3 * 14_336 + 4 * 4096) * 4 + 512 * 32 * 8192 * 4 + 128_256 * 4
+    # the layer phase, 512 x (3 x 14,336 + 4 x 4,096) x 4 + 512 x 32 x 8,192 x 4 =
+    # 658,505,728, is larger than the output phase: 512 logits rows x 128,256 x 4 + 512 x
+    # 4,096 x 4 = 271,056,896 (llama_context reserves a full n_ubatch of logits)
+    assert total == 512 * (3 * 14_336 + 4 * 4096) * 4 + 512 * 32 * 8192 * 4
+    flash, fa = workspace_bytes(engine("llama.cpp"), 1, 8192, 4096, 14_336, 32, 128_256, 2)
+    assert flash == 512 * 128_256 * 4 + 512 * 4096 * 4 and fa["phase"] == "output"
     assert "scores" in how
 
 
@@ -122,7 +127,8 @@ def test_one_registry_for_memory_fit_and_speed() -> None:
     from nnsize.speed.setup import speed_fields
 
     names = tuple(PROFILES)
-    assert {"transformers", "vllm", "llama.cpp", "mlc", "exllama", "roofline"} == set(names)
+    assert {"transformers", "vllm", "sglang", "llama.cpp", "mlc", "exllama",
+            "roofline"} == set(names)
     memory_choices = next(f for f in setup_fields() if f.name == "engine").metadata["choices"]
     speed_choices = next(f for f in speed_fields() if f.name == "engine").metadata["choices"]
     assert memory_choices == speed_choices == names == tuple(SPEED)
@@ -149,3 +155,66 @@ def test_engines_without_a_side_say_so(capsys: pytest.CaptureFixture[str]) -> No
     assert main(["fit", "llama-3.1-8b", "--gpu", "rtx-4090", "--engine", "mlc"]) == 0
     assert main(["memory", "llama-3.1-8b", "--engine", "vlm"]) == 2
     assert "invalid choice: 'vlm'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("dtype, stored, engine", [
+    ("", "", "transformers"), ("bf16", "", "transformers"), ("fp8", "", "transformers"),
+    ("Q4_K_M", "", "llama.cpp"), ("q8_0", "", "llama.cpp"), ("gguf:q4_k_m", "", "llama.cpp"),
+    ("q4_0-block", "", "llama.cpp"), ("", "gguf", "llama.cpp"), ("nf4", "", "transformers"),
+])
+def test_one_default_engine_chosen_by_what_was_given(dtype: str, stored: str,
+                                                     engine: str) -> None:
+    from nnsize.memory.engines import default_engine
+
+    assert default_engine(dtype, stored) == engine
+
+
+def test_memory_fit_and_speed_use_the_same_default(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from nnsize.cli import main
+
+    # a llama.cpp type: every surface plans, fits and times llama.cpp
+    assert main(["memory", "llama-3.1-8b", "--dtype", "q4_k_m"]) == 0
+    assert "llama.cpp" in capsys.readouterr().out.splitlines()[0]
+    assert main(["fit", "llama-3.1-8b", "--dtype", "q4_k_m", "--gpu", "rtx-4090", "--json"]) == 0
+    assert "gpu_layers" in json.loads(capsys.readouterr().out)
+    assert main(["speed", "llama-3.1-8b", "--dtype", "q4_k_m", "--gpu", "rtx-4090",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["engine"]["name"] == "llama.cpp"
+    # bf16: transformers on every surface, and speed says so
+    assert main(["speed", "llama-3.1-8b", "--gpu", "rtx-4090", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["engine"]["name"] == "transformers" and out["planner"]["fits"] is True
+
+
+def test_speed_flags_what_its_planner_says_does_not_fit(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from nnsize.cli import main
+
+    # Llama-3.1-70B in bf16 is 131 GiB of weights: no 24 GiB card holds it
+    assert main(["speed", "llama-3.1-70b", "--gpu", "rtx-4090"]) == 0
+    assert "Does not fit: the memory planner needs" in capsys.readouterr().out
+
+
+def test_fit_answers_the_engines_question(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from nnsize.cli import main
+
+    # vLLM on an H100 (79.22 GiB as CUDA reports it, x 0.9 = 71.30 GiB): Llama-3.1-8B's
+    # 131,072 bytes a token (32 layers x 8 KV heads x 128 x 2 x 2) in whole blocks of 16
+    assert main(["fit", "llama-3.1-8b", "--gpu", "h100", "--engine", "vllm", "--context",
+                 "8192", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    kv = out["kv_cache"]
+    assert kv["kv_bytes_per_token"] == 32 * 8 * 128 * 2 * 2
+    assert out["kv_cache_tokens"] == kv["kv_bytes"] // (131_072 * 16) * 16
+    assert out["max_concurrency"] == round(out["kv_cache_tokens"] / 8192, 2)
+    assert kv["budget_bytes"] == int(79.22 * 2**30) * 9 // 10
+    # llama.cpp at 128k tokens of context on a 12 GiB card: only some layers fit
+    assert main(["fit", "llama-3.1-8b", "--gpu", "rtx-3060", "--dtype", "q4_k_m", "--context",
+                 "131072", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert 0 < out["gpu_layers"] < 32 and not out["fits"]
+    assert out["offload"]["gpu_bytes"] <= out["usable_bytes"]

@@ -235,7 +235,7 @@ def test_fit_and_tools(capsys: pytest.CaptureFixture[str]) -> None:
     (["memory", "llama-3.1-8b", "--batch", "10000000000", "--context", "10000000000"],
      "beyond any machine"),
     (["fit", "llama-3.1-8b", "--gpu", "24G"], "ambiguous"),
-    (["fit", "llama-3.1-8b", "--gpu", "rtx-4080"], "did you mean"),
+    (["fit", "llama-3.1-8b", "--gpu", "rtx-4085"], "did you mean"),
     (["fit", "llama-3.1-8b", "--gpu", "big"], "unknown GPU"),
     (["memory", "llama-3.1-8b", "--train", "--dtype", "q4_k"], "float format"),
 ])
@@ -271,7 +271,8 @@ def test_a_size_a_card_is_sold_as_reads_as_its_memory() -> None:
     assert find_gpu("50GB").bytes == 50 * 10**9  # no card is sold as 50 GB
     assert find_gpu("141GB").bytes == 141 * 10**9  # the H200's 141 GB are decimal already
     # two cards are sold as 48 GB, both 48 GiB: the name says it read them so, naming both
-    assert "the cards sold as 48 GB (l40s, rtx-a6000), all 51,539,607,552 bytes" in gpu.name
+    assert "the cards sold as 48 GB (a40, l40, l40s, quadro-rtx-8000 and 3 more), all "\
+           "51,539,607,552 bytes" in gpu.name
 
 
 def test_apple_usable_memory_is_macos_gpu_limit() -> None:

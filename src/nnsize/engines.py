@@ -90,6 +90,13 @@ register(EngineProfile(
                source="vllm serve's defaults (vllm/engine/arg_utils.py)"),
     None, "vLLM"))
 register(EngineProfile(
+    "sglang",
+    # mem_fraction_static and chunked_prefill_size by the GPU's memory (ServerArgs,
+    # python/sglang/srt/server_args.py; memory.engines.sglang_defaults); a token per page
+    Allocation(8192, Fraction(88, 100), 1, None, None, gpu_defaults=True,
+               source="SGLang's ServerArgs defaults (python/sglang/srt/server_args.py)"),
+    None, "SGLang"))
+register(EngineProfile(
     "llama.cpp",
     # n_ubatch 512 (common/common.h, ggml-org/llama.cpp 001d906); an f16 cache by default
     Allocation(512, Fraction(1), 1, None, "f16",
@@ -118,3 +125,4 @@ NO_ALLOCATION = ("no published memory profile for {}: planned as one forward pas
                  "whole prompt (transformers' allocation)")
 NO_EFFICIENCY = ("no published speed measurement fitted for {}: the expected value is the "
                  "roofline (the hardware's peaks, no cost per layer)")
+

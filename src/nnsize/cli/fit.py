@@ -17,12 +17,18 @@ def run(argv: list[str]) -> str:
                    "a100-80gb, h100-80gb...")
     args = p.parse_args(argv)
     gpu = find_gpu(args.gpu)
-    s, usable = on_gpu(setup(args), gpu.bytes, gpu.name, gpu.usable)
-    result = fit(count(args, args.source), s, usable)
+    from ..memory.serving import serving
+    from ..memory.setup import resolve
+
+    report = count(args, args.source)
+    s = resolve(setup(args), str(report.stored.get("format", "")))
+    s, usable = on_gpu(s, gpu.reported, gpu.name, gpu.usable)  # what CUDA reports
+    result = fit(report, s, usable)
+    engine = serving(report, s, gpu)  # the engine's own start-up figures
     if args.json:
         from ..render.json import dumps, fit_dict
 
-        return dumps(fit_dict(result, gpu))
+        return dumps(fit_dict(result, gpu, engine))
     from ..render.plan import fit_text
 
-    return fit_text(result, gpu)
+    return fit_text(result, gpu, engine)

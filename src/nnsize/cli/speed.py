@@ -28,11 +28,18 @@ def run(argv: list[str]) -> str:
     json_option(p)
     model_options(p)
     args = p.parse_args(argv)
-    result = estimate(count(args, args.source), from_fields(SpeedSetup, speed_fields(), args))
+    from ..speed.setup import planner_fit
+
+    report = count(args, args.source)
+    s = from_fields(SpeedSetup, speed_fields(), args)
+    result = estimate(report, s)
+    fit = planner_fit(report, s)  # the memory planner's word on the same setup
     if args.json:
         from ..render.json import dumps, speed_dict
 
-        return dumps(speed_dict(result))
-    from ..render.speed import speed_text
+        return dumps({**speed_dict(result), **({"planner": {
+            "fits": fit[0] <= fit[1], "needed_bytes": fit[0], "usable_bytes": fit[1]}}
+            if fit else {})})
+    from ..render.speed import planner_line, speed_text
 
-    return speed_text(result)
+    return speed_text(result) + (planner_line(*fit) if fit and fit[0] > fit[1] else "")

@@ -21,6 +21,7 @@ Every workspace here is an estimate: one chunk's transient tensors, each at its 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -53,6 +54,25 @@ def vllm_batch_defaults(gpu_bytes: int | None, gpu_name: str = "") -> tuple[int,
     return 2048, 256
 
 
+def sglang_defaults(gpu_bytes: int, tp: int = 1) -> tuple[Fraction, int]:
+    """(mem_fraction_static, chunked_prefill_size) of SGLang's ServerArgs for a GPU of
+    gpu_bytes (sgl-project/sglang python/sglang/srt/server_args.py, 2025): reserved =
+    (2.8 + tp/10) GiB under 35 GiB, (9.5 + tp/2) under 90, (12 + tp/2) under 160, 32 above;
+    the fraction (gpu_mem - reserved) / gpu_mem rounded to 3 places; chunks of 2,048 tokens
+    under 35 GiB, 8,192 under 160, 16,384 above."""
+    gpu_mem = Fraction(gpu_bytes, 2**20)  # SGLang reads the capacity in MiB
+    if gpu_mem < 35 * 1024:
+        reserved, chunk = Fraction(28, 10) + Fraction(tp, 10), 2048
+    elif gpu_mem < 90 * 1024:
+        reserved, chunk = Fraction(95, 10) + Fraction(tp, 2), 8192
+    elif gpu_mem < 160 * 1024:
+        reserved, chunk = 12 + Fraction(tp, 2), 8192
+    else:
+        reserved, chunk = Fraction(32), 16384
+    share = (gpu_mem - reserved * 1024) / gpu_mem
+    return Fraction(round(share * 1000), 1000), chunk
+
+
 def engine(name: str, chunk: int | None = None, memory_fraction: Fraction | None = None,
            flash_attention: bool = True, gpu_bytes: int | None = None,
            gpu_name: str = "") -> Engine:
@@ -68,9 +88,13 @@ def engine(name: str, chunk: int | None = None, memory_fraction: Fraction | None
     a = profile.allocation or PROFILES["transformers"].allocation
     assert a is not None
     default_chunk, rows = a.chunk, a.logits_rows
-    if a.gpu_defaults:
+    share = a.memory_fraction
+    if a.gpu_defaults and profile.name == "sglang":
+        if gpu_bytes is not None:
+            share, default_chunk = sglang_defaults(gpu_bytes)
+    elif a.gpu_defaults:
         default_chunk, rows = vllm_batch_defaults(gpu_bytes, gpu_name)
-    return Engine(profile.name, chunk or default_chunk, memory_fraction or a.memory_fraction,
+    return Engine(profile.name, chunk or default_chunk, memory_fraction or share,
                   a.block_tokens, rows, flash_attention, a.kv_default,
                   profile.allocation is not None)
 
@@ -96,6 +120,19 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
     a = 4 if e.name == "llama.cpp" else act_bytes
     total = tokens * (3 * intermediate + 4 * hidden) * a
     scores = 0 if e.flash_attention else tokens * heads * context * 4
+    if e.name == "llama.cpp":
+        # llama_context reserves its graph for a full micro-batch of outputs: n_ubatch rows of
+        # fp32 logits (512 x 152,064 x 4 = 297 MiB for Qwen2.5), beside the last hidden
+        # states; the graph allocator reuses the layers' buffers for them, so the buffer is
+        # the larger of the two phases, not their sum
+        rows = tokens
+        layer = total + scores
+        output = rows * vocab * 4 + tokens * hidden * 4
+        return max(layer, output), {"tokens": tokens, "intermediate": intermediate,
+                                    "hidden": hidden, "act_bytes": a, "heads": heads,
+                                    "keys": context, "scores": scores, "rows": rows,
+                                    "vocab": vocab, "phase": "output" if output > layer
+                                    else "layer"}
     rows = batch if e.logits_rows is None else min(e.logits_rows, tokens)
     total += scores + rows * vocab * 4
     return total, {"tokens": tokens, "intermediate": intermediate, "hidden": hidden,
@@ -106,3 +143,25 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
 def paged(tokens: int, block_tokens: int) -> int:
     """Tokens a paged cache holds for a sequence: whole blocks."""
     return -(-tokens // block_tokens) * block_tokens
+
+
+DEFAULT = "transformers"  # the engine when nothing the user gave names one
+
+
+def default_engine(dtype: str = "", stored_format: str = "") -> str:
+    """The engine memory, fit and speed use when none is asked, chosen by what the user gave:
+    a GGUF file, or a llama.cpp type as the precision (Q4_K_M, q8_0, gguf:...), is served by
+    llama.cpp; anything else by transformers (DEFAULT).  Every surface calls this one rule, and
+    every answer names the engine it used, so memory, fit and speed never disagree."""
+    if stored_format.lower() == "gguf":
+        return "llama.cpp"
+    key = dtype.strip().lower()
+    if key.startswith("gguf:") or key.endswith("-block"):
+        return "llama.cpp"
+    from .gguf_mix import FTYPES
+
+    if key.upper().replace("-", "_") in FTYPES and key not in ("bf16", "f16", "f32"):
+        return "llama.cpp"
+    if re.fullmatch(r"(i?q\d|tq\d)[a-z0-9_]*", key):
+        return "llama.cpp"
+    return DEFAULT

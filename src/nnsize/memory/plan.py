@@ -57,6 +57,9 @@ class Plan:
 
 
 def plan(report: Report, s: Setup) -> Plan:
+    from .setup import resolve
+
+    s = resolve(s, str(report.stored.get("format", "")))
     s.check()
     refused = report.stored.get("planner_refused")
     if refused:  # a language model transformers built, whose cache nnsize would have to guess

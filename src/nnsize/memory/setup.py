@@ -111,10 +111,12 @@ class Setup:
     attention: str = field(default="sdpa", metadata=_opt(
         "transformers' attention: sdpa (default; flash / memory-efficient) or eager (keeps "
         "the heads x context x context probabilities)", choices=ATTENTION))
-    engine: str = field(default="transformers", metadata=_opt(
-        "inference as this engine serves it: transformers (default: the whole prompt in one "
-        "pass), vllm, llama.cpp; mlc, exllama and roofline have no published memory profile "
-        "and are planned as transformers (the note says so)", choices=ENGINES))
+    engine: str = field(default="", metadata=_opt(
+        "inference as this engine serves it: transformers (the whole prompt in one pass), "
+        "vllm, sglang, llama.cpp; mlc, exllama and roofline have no published memory profile "
+        "and are planned as transformers (the note says so).  Default: llama.cpp for a GGUF "
+        "file or type (Q4_K_M...), transformers otherwise; the answer names it",
+        choices=ENGINES))
     chunk: int = field(default=0, metadata=_opt(
         "prompt tokens per forward pass: vLLM's max_num_batched_tokens, llama.cpp's "
         "--ubatch-size (0: the engine's default)", low=0, high=MAX_TOKENS))
@@ -186,6 +188,14 @@ class Setup:
             return resolve(tp * pp * cp * max(dp, 1), tp, pp, cp, dp, **rest)
         return resolve(self.gpus, tp, pp, cp, dp, **rest)
 
+    @property
+    def engine_name(self) -> str:
+        """The engine asked, or the default for the precision (memory.engines.default_engine);
+        a GGUF file's own default is filled in by resolve()."""
+        from .engines import default_engine
+
+        return self.engine or default_engine(self.dtype)
+
     def serving(self, gpu_bytes: int | None = None, gpu_name: str = "") -> Any:
         """The engine profile (memory.engines.Engine) this setup serves with."""
         from fractions import Fraction
@@ -197,7 +207,7 @@ class Setup:
             except (ValueError, ZeroDivisionError) as e:
                 raise NnsizeError(f"GPU memory utilization {self.gpu_memory_utilization!r} "
                                   f"is not a number such as 0.9") from e
-        return engine(self.engine, self.chunk or None, share, self.attention == "sdpa",
+        return engine(self.engine_name, self.chunk or None, share, self.attention == "sdpa",
                       gpu_bytes, gpu_name)
 
     def check(self) -> None:
@@ -236,3 +246,15 @@ class Setup:
 def setup_fields() -> list[Any]:
     """The Setup's fields, in order, each with its metadata (for the CLI and the web)."""
     return list(fields(Setup))
+
+
+def resolve(s: Setup, stored_format: str = "") -> Setup:
+    """The setup with its engine named: the one asked, or the default for what was given (a
+    GGUF file: llama.cpp), so every surface plans, fits and times the same engine."""
+    if s.engine:
+        return s
+    from dataclasses import replace
+
+    from .engines import default_engine
+
+    return replace(s, engine=default_engine(s.dtype, stored_format))

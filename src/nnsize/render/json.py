@@ -117,9 +117,11 @@ def plan_dict(plan: Plan, as_tool: tuple[int, dict[str, Any]] | None = None) -> 
                        "why": tool_why(as_tool[1])}} if as_tool else {})}
 
 
-def fit_dict(result: Fit, gpu: Any) -> dict[str, Any]:
-    """Will it fit on a GPU: the verdict, the largest batch and context, the fewest GPUs."""
-    from .plan import fit_lines, fit_verdict
+def fit_dict(result: Fit, gpu: Any, engine: Any = None) -> dict[str, Any]:
+    """Will it fit on a GPU: the verdict, the largest batch and context, the fewest GPUs; with
+    engine (memory.serving.Serving), the engine's own answers: kv_cache_tokens and
+    max_concurrency (vLLM, SGLang), gpu_layers (llama.cpp)."""
+    from .plan import fit_lines, fit_verdict, serving_lines
 
     return {"gpu": gpu.name, "gpu_bytes": gpu.bytes, "usable_bytes": result.usable,
             "usable_binary": human(result.usable, True),
@@ -136,7 +138,34 @@ def fit_dict(result: Fit, gpu: Any) -> dict[str, Any]:
             "max_concurrency": result.max_concurrency,
             "layout": _layout(result.plan),
             "precisions": [{"dtype": name, "bytes": b, "binary": human(b, True), "fits": ok}
-                           for name, b, ok in result.precisions]}
+                           for name, b, ok in result.precisions],
+            **(serving_dict(engine) if engine is not None else {}),
+            **({"engine_lines": [list(line) for line in serving_lines(engine)]}
+               if engine is not None else {})}
+
+
+def serving_dict(engine: Any) -> dict[str, Any]:
+    """The engine's start-up figures (memory.serving): what its log prints."""
+    out: dict[str, Any] = {}
+    c = engine.capacity
+    if c is not None:
+        out.update({"kv_cache_tokens": c.kv_cache_tokens,
+                    "max_concurrency": round(c.max_concurrency, 2),
+                    "kv_cache": {"engine": c.engine, "total_bytes": c.total,
+                                 "fraction": float(c.fraction), "budget_bytes": c.budget,
+                                 "weights_bytes": c.weights,
+                                 "activation_bytes": c.activations,
+                                 "sampler_bytes": c.sampler, "overhead_bytes": c.overhead,
+                                 "kv_bytes": c.kv_bytes, "kv_bytes_per_token": c.per_token,
+                                 "block_tokens": c.block_tokens,
+                                 "max_model_len": c.max_model_len}})
+    o = engine.offload
+    if o is not None:
+        out.update({"gpu_layers": o.gpu_layers,
+                    "offload": {"layers": o.layers, "gpu_bytes": o.gpu_bytes,
+                                "cpu_bytes": o.cpu_bytes, "layer_bytes": o.per_layer,
+                                "output_bytes": o.output, "compute_bytes": o.compute}})
+    return out
 
 
 def compute_dict(c: Compute) -> dict[str, Any]:

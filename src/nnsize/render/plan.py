@@ -42,7 +42,7 @@ def _run(mode: str, master: bool, precision: str) -> str:
 def title(p: Plan) -> str:
     s = p.setup
     if not s.train:
-        engine = f", {s.engine}" if s.engine != "transformers" else ""
+        engine = f", {s.engine_name}" if s.engine_name != "transformers" else ""
         return (f"{p.source}: inference at {p.mode or p.precision.name}, batch {s.batch:,}, "
                 f"context {s.context:,}{engine}")
     return (f"{p.source}: training, {_run(p.mode, p.mixed, p.precision.name)}"
@@ -296,7 +296,10 @@ def fit_verdict(result: Fit, gpu: Any) -> str:
     return (f"On {gpu.name} ({n(gpu.bytes)} bytes = {human(gpu.bytes, True)}; usable "
             f"{human(result.usable, True)} " + (
                 _usable_why(gpu) if result.usable == gpu.usable else
-                "as vLLM's gpu_memory_utilization of it") +
+                "as the engine's share (vLLM's gpu_memory_utilization, SGLang's "
+                "mem_fraction_static) of " + (
+                    f"the {human(gpu.reported, True)} CUDA reports"
+                    if getattr(gpu, "reported", gpu.bytes) != gpu.bytes else "it")) +
             f"): {verdict}, {human(result.plan.total, True)} needed.")
 
 
@@ -323,12 +326,45 @@ def fit_lines(result: Fit) -> list[tuple[str, str]]:
     return lines
 
 
-def fit_text(result: Fit, gpu: Any) -> str:
+def fit_text(result: Fit, gpu: Any, engine: Any = None) -> str:
     out = [plan_text(result.plan), "", fit_verdict(result, gpu),
-           *(f"{label}: {value}" for label, value in fit_lines(result)), "",
+           *(f"{label}: {value}" for label, value in fit_lines(result)),
+           *(f"{label}: {value}" for label, value in serving_lines(engine)), "",
            "Precisions: " + ", ".join(f"{name} {human(b, True)} {'fits' if ok else 'no'}"
                                       for name, b, ok in result.precisions)]
     return "\n".join(out)
+
+
+def serving_lines(engine: Any) -> list[tuple[str, str]]:
+    """The engine's own start-up figures (memory.serving.Serving), as (label, value) lines."""
+    out: list[tuple[str, str]] = []
+    c = engine.capacity if engine is not None else None
+    if c is not None:
+        name = {"vllm": "vLLM", "sglang": "SGLang"}[c.engine]
+        share = f"{float(c.fraction):g}"
+        other = (f" - profile run {human(c.activations + c.sampler, True)} (forward pass of "
+                 f"{n(c.terms['max_num_batched_tokens'])} tokens {human(c.activations, True)}, "
+                 f"sampler over {n(c.terms['rows'])} rows x {n(c.terms['vocab'])} logits "
+                 f"{human(c.sampler, True)}) - outside torch {human(c.overhead, True)} "
+                 f"(an estimate)" if c.engine == "vllm" else
+                 f" - CUDA context at load {human(c.overhead, True)} (an estimate)")
+        out.append((f"{name} KV cache", (
+            f"{n(c.kv_cache_tokens)} tokens (its log: "
+            f"{'GPU KV cache size' if c.engine == 'vllm' else 'max_total_num_tokens'}); "
+            f"{human(c.total, True)} as the runtime reports it x {share} = "
+            f"{human(c.budget, True)} - weights {human(c.weights, True)}{other} = "
+            f"{human(max(c.kv_bytes, 0), True)} at {n(c.per_token)} bytes a token")))
+        out.append(("Maximum concurrency", (
+            f"{c.max_concurrency:.2f}x for {n(c.max_model_len)} tokens per request")))
+    o = engine.offload if engine is not None else None
+    if o is not None:
+        where = "all layers and the output" if o.gpu_layers > o.layers else \
+            f"{o.gpu_layers} of {o.layers} layers"
+        out.append(("llama.cpp -ngl", (
+            f"{o.gpu_layers} ({where} on the GPU: {human(o.gpu_bytes, True)} with the "
+            f"compute buffer {human(o.compute, True)}; {human(o.cpu_bytes, True)} of weights "
+            f"and cache in RAM)")))
+    return out
 
 
 def _or(count: int, otherwise: str) -> str:

@@ -177,3 +177,12 @@ def gpu_table(gpus: list[GPU]) -> str:
              g.link.name if g.link else "", g.spec_source or g.source] for g in gpus]
     return table(["GPU", "Memory bandwidth", "Dense peak TFLOP/s", "Link", "Source"], rows,
                  [False, True, False, False, False])
+
+
+def planner_line(need: int, usable: int) -> str:
+    """The warning speed prints under a setup its memory planner says does not fit."""
+    from .numbers import human
+
+    return (f"\n\nDoes not fit: the memory planner needs {human(need, True)} per card for this "
+            f"setup and engine, {human(usable, True)} are usable (see fit); these speeds are "
+            f"of a setup that cannot run as given")

@@ -48,9 +48,10 @@ class SpeedSetup:
                                                   high=MAX_BATCH))
     prompt: int = field(default=512, metadata=option(
         "prompt tokens for the time to first token (512)", low=1, high=MAX_TOKENS))
-    engine: str = field(default="llama.cpp", metadata=option(
-        "whose measured efficiency the expected values use (llama.cpp); transformers and vllm "
-        "have none published: their expected value is the roofline (the output says so)",
+    engine: str = field(default="", metadata=option(
+        "whose measured efficiency the expected values use (default: llama.cpp for a GGUF "
+        "file or type, transformers otherwise, as memory and fit); engines with none "
+        "published give the roofline as their expected value (the output says so)",
         choices=tuple(ENGINES)))
     latent: bool = field(default=True, metadata=option(
         "DeepSeek's latent attention cache: compressed or expanded", flag="--mla",
@@ -155,8 +156,11 @@ def estimate(report: Report, s: SpeedSetup) -> Speed:
     for role in s.keep:
         if role not in KEEP:
             raise NnsizeError(f"--keep {role!r}: choose from {', '.join(KEEP)} (or none)")
+    from ..memory.engines import default_engine
+
+    engine = s.engine or default_engine(s.dtype, str(report.stored.get("format", "")))
     return speed(report, speed_hardware(s), s.dtype, s.kv_dtype, s.batch, s.context, s.prompt,
-                 s.engine, s.latent, s.keep)
+                 engine, s.latent, s.keep)
 
 
 def train(report: Report, t: TrainingSetup) -> Training:
@@ -192,3 +196,26 @@ def train_layout(report: Report, t: TrainingSetup) -> Any:
     from .cluster import run
 
     return run(report, t, layout_flags(t) or {})
+
+
+def planner_fit(report: Report, s: SpeedSetup) -> tuple[int, int] | None:
+    """(bytes the memory planner needs, bytes usable on the card) for the same setup and the
+    same engine, where the card is one of the catalogue and the model has a KV cache: speed
+    flags a setup its planner says does not fit.  None where nothing can be checked."""
+    if not s.gpu or report.decoder is None:
+        return None
+    from ..gpus import find_gpu
+    from ..memory.fit import on_gpu
+    from ..memory.plan import plan
+    from ..memory.setup import Setup, resolve
+
+    gpu = find_gpu(s.gpu)
+    if gpu.bytes == 0:
+        return None
+    memory = resolve(Setup(dtype=s.dtype if s.dtype != "bf16" else "", kv_dtype=s.kv_dtype,
+                           batch=s.batch, context=s.context, engine=s.engine,
+                           gpus=s.gpus, latent=s.latent, keep=s.keep),
+                     str(report.stored.get("format", "")))
+    memory, usable = on_gpu(memory, gpu.reported, gpu.name, gpu.usable)
+    need = -(-plan(report, memory).total // s.gpus)  # weights and cache split evenly
+    return need, usable

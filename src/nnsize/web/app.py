@@ -87,7 +87,9 @@ def _setup_field(f: Any) -> tuple[Any, Any]:
     if m["listed"]:
         return list[str], Field(list(f.default), max_length=64, description=m["help"])
     if m["choices"]:
-        return Literal[m["choices"]], Field(f.default, description=m["help"])
+        # "" where a setting's default is chosen from the rest of the request (the engine)
+        allowed = m["choices"] if f.default in m["choices"] else ("", *m["choices"])
+        return Literal[allowed], Field(f.default, description=m["help"])
     kind = str | None if f.type == "str | None" else str
     return kind, Field(f.default, max_length=m["max_length"], description=m["help"])
 
@@ -237,11 +239,16 @@ def _memory(body: Any, hub: bool = False) -> dict[str, Any]:
         return {"plan": strings(plan_dict(plan(report, setup)))}
     from ..gpus import find_gpu
     from ..memory.fit import on_gpu
+    from ..memory.serving import serving
+    from ..memory.setup import resolve
 
     gpu = find_gpu(body.gpu)
-    setup, usable = on_gpu(setup, gpu.bytes, gpu.name, gpu.usable)
+    setup = resolve(setup, str(report.stored.get("format", "")))  # the one default engine
+    setup, usable = on_gpu(setup, gpu.reported, gpu.name, gpu.usable)
     result = fit(report, setup, usable)
-    return {"plan": strings(plan_dict(result.plan)), "fit": strings(fit_dict(result, gpu))}
+    engine = serving(report, setup, gpu)
+    return {"plan": strings(plan_dict(result.plan)),
+            "fit": strings(fit_dict(result, gpu, engine))}
 
 
 def _first_screen() -> dict[str, Any]:

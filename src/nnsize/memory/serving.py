@@ -1,0 +1,210 @@
+"""What a serving engine reserves at start-up, in the figures its own log prints.
+
+vllm     V1's Worker.determine_available_memory (vllm-project/vllm 0012cf6,
+         vllm/v1/worker/gpu_worker.py): the KV cache gets
+             total_gpu_memory x gpu_memory_utilization - peak
+         where total_gpu_memory is what CUDA reports (torch.cuda.mem_get_info: an H100 80GB is
+         79.22 GiB, gpus.GPU.reported) and peak is torch's allocation peak over the profile run
+         (the weights, one dummy forward pass of max_num_batched_tokens tokens, the sampler over
+         min(max_num_seqs, max_num_batched_tokens) rows of logits) plus the allocations outside
+         torch (cuBLAS workspaces, NCCL).  The cache is cut in blocks of 16 tokens; vLLM logs
+         "GPU KV cache size: N tokens" (N = blocks x 16) and "Maximum concurrency for L tokens
+         per request: N / L x" (vllm-project/vllm#13596, vllm/v1/core/kv_cache_utils.py).
+sglang   ModelRunner.profile_max_num_token (sgl-project/sglang,
+         python/sglang/srt/model_executor/model_runner.py): max_total_num_tokens =
+             (free memory after loading - total x (1 - mem_fraction_static)) // cell_size
+         with cell_size the KV bytes of one token over all layers, and mem_fraction_static by
+         ServerArgs' rule (python/sglang/srt/server_args.py): (gpu_mem - reserved) / gpu_mem,
+         rounded to 3 places, reserved (2.8 + tp/10) GiB under 35 GiB, (9.5 + tp/2) GiB under
+         90 GiB, (12 + tp/2) GiB under 160 GiB, 32 GiB above.
+llama.cpp  -ngl N puts N repeating layers (their weights and KV cache) on the GPU, and the
+         output layer too when N is the layer count + 1; the token embeddings stay in RAM.
+         gpu_layers is the largest N whose GPU side (layers, cache, compute buffer) fits.
+
+Three figures are estimates, said in every answer: the allocations outside torch (NON_TORCH:
+vLLM measures 0.04-0.35 GiB on one GPU in the logs of tests/data/engine_logs.json; the
+largest is taken), the forward pass's live values per token (3 x intermediate + 3 x hidden at
+the activation precision: fitted to vLLM's logged activation peaks for Llama-3.1-8B at 20,000
+and 29,000 tokens, 2.07 and 2.99 GiB, vllm-project/vllm#10517) and the sampler's bytes per
+logit (SAMPLER_BYTES: the bf16 logits, their fp32 copy and the fp32 probabilities, 2 + 4 + 4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from ..model import Report
+from .plan import Plan
+from .setup import Setup
+
+GiB, MiB = 2**30, 2**20
+NON_TORCH = 350 * GiB // 1000  # vLLM: allocations outside torch on one GPU (an estimate)
+LOAD_CONTEXT = 512 * MiB  # SGLang: the CUDA context and workspaces taken before its profile
+SAMPLER_BYTES = 10  # per logit: bf16 logits 2 + their fp32 copy 4 + fp32 probabilities 4
+VLLM_BLOCK = 16  # tokens per KV cache block (vLLM's default block_size on CUDA)
+WEIGHT_LINES = ("weights", "stored_weights", "gguf_weights")
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """A serving engine's KV cache at start-up, as its log prints it."""
+
+    engine: str
+    total: int  # the memory the runtime reports
+    fraction: Fraction  # gpu_memory_utilization, mem_fraction_static
+    budget: int  # what the engine may take: total x fraction
+    weights: int
+    activations: int  # the profile run's forward pass (vLLM), 0 for SGLang
+    sampler: int  # the profile run's logits and sampling (vLLM)
+    overhead: int  # outside torch (vLLM) or the CUDA context at load (SGLang): an estimate
+    kv_bytes: int  # what is left for the cache
+    per_token: int  # KV bytes of one token over all layers
+    block_tokens: int
+    kv_cache_tokens: int  # "GPU KV cache size: N tokens", "max_total_num_tokens=N"
+    max_model_len: int
+    terms: dict[str, Any]
+
+    @property
+    def max_concurrency(self) -> float:
+        """vLLM's "Maximum concurrency for L tokens per request": tokens / L."""
+        return self.kv_cache_tokens / self.max_model_len
+
+
+def _weights(p: Plan) -> int:
+    return sum(line.bytes for line in p.lines if line.part in WEIGHT_LINES)
+
+
+def _per_token(p: Plan) -> int:
+    kv = next((line for line in p.lines if line.part == "kv_cache"), None)
+    note = next((n for n in p.notes if n.key == "kv_per_token"), None)
+    if kv is None or note is None:
+        return 0
+    return int(note.terms["bytes"])
+
+
+def capacity(report: Report, s: Setup, total: int, gpu_name: str = "",
+             max_num_seqs: int | None = None, sampler: bool = True) -> Capacity | None:
+    """vLLM's or SGLang's KV capacity on a GPU whose runtime reports total bytes; None for
+    the other engines, and for a model without a KV cache.  max_num_seqs overrides vLLM's
+    default for the GPU; sampler=False leaves out the sampler's logits (vLLM V0's profile
+    run, which samples no full batch of rows)."""
+    from .plan import plan
+
+    if s.engine_name not in ("vllm", "sglang") or s.train or report.decoder is None:
+        return None
+    e = s.serving(total, gpu_name)
+    d = report.decoder
+    p = plan(report, s)
+    per_token = _per_token(p)
+    if per_token == 0:
+        return None
+    weights = _weights(p)
+    if s.engine_name == "vllm":
+        fraction = e.memory_fraction
+        budget = total * fraction.numerator // fraction.denominator
+        tokens = e.chunk or 2048
+        rows = min(max_num_seqs or e.logits_rows or 256, tokens) if sampler else 0
+        inter = max(d.intermediate, d.expert_intermediate * d.experts_per_token)
+        act = 4 if p.precision.bits_per_value == 32 else 2
+        activations = tokens * (3 * inter + 3 * d.hidden) * act
+        logits = rows * d.vocab * SAMPLER_BYTES
+        kv = budget - weights - activations - logits - NON_TORCH
+        page = per_token * VLLM_BLOCK
+        blocks = max(kv, 0) // page
+        return Capacity("vllm", total, fraction, budget, weights, activations, logits,
+                        NON_TORCH, kv, per_token, VLLM_BLOCK, blocks * VLLM_BLOCK, s.context,
+                        {"max_num_batched_tokens": tokens,
+                         "max_num_seqs": max_num_seqs or e.logits_rows,
+                         "rows": rows, "intermediate": inter, "hidden": d.hidden,
+                         "act_bytes": act, "vocab": d.vocab, "blocks": blocks})
+    fraction = e.memory_fraction
+    budget = total * fraction.numerator // fraction.denominator
+    free = total - weights - LOAD_CONTEXT
+    kv = free - (total - budget)
+    return Capacity("sglang", total, fraction, budget, weights, 0, 0, LOAD_CONTEXT, kv,
+                    per_token, 1, max(kv, 0) // per_token, s.context, {"free": free})
+
+
+@dataclass(frozen=True)
+class Offload:
+    """llama.cpp's -ngl split at a context: the most layers the GPU holds, and each side."""
+
+    layers: int  # the model's repeating layers
+    gpu_layers: int  # the largest -ngl that fits (layers + 1: the output layer too)
+    gpu_bytes: int  # weights, KV cache and compute buffer on the GPU at that split
+    cpu_bytes: int  # weights and KV cache left in RAM
+    per_layer: int  # one repeating layer's weights and KV cache
+    output: int  # the output layer (and its norm)
+    compute: int  # the compute buffer (the plan's workspace)
+    usable: int
+
+
+def offload(report: Report, s: Setup, usable: int) -> Offload | None:
+    """llama.cpp's -ngl: the most layers that fit in usable bytes at the setup's context."""
+    from .plan import plan
+
+    if s.engine_name != "llama.cpp" or s.train or report.decoder is None:
+        return None
+    p = plan(report, s)
+    layers = len(report.decoder.layers)
+    if layers == 0:
+        return None
+    lines = {line.part: line for line in p.lines}
+    weights = _weights(p)
+    kv = lines["kv_cache"].bytes if "kv_cache" in lines else 0
+    compute = lines["decoder_workspace"].bytes if "decoder_workspace" in lines else 0
+    embed, output = _outside(report, p)
+    per_layer = (weights - embed - output + kv) // layers
+    best, gpu = 0, 0
+    for n in range(layers + 2):
+        on_gpu = min(n, layers) * per_layer + (output if n > layers else 0) + compute
+        if on_gpu <= usable:
+            best, gpu = n, on_gpu
+    total = weights + kv
+    return Offload(layers, best, gpu, total - (gpu - compute if best else 0), per_layer,
+                   output, compute, usable)
+
+
+def _outside(report: Report, p: Plan) -> tuple[int, int]:
+    """(token embedding bytes, output layer bytes) at the plan's precision: the parameters
+    outside the repeating layers, split as the file holds them (a tied head is the embedding,
+    which llama.cpp then also reads on the GPU side: counted once, in RAM)."""
+    from ..model import numel
+
+    embed = output = 0
+    total = sum(t.copies * row.repeat * numel(t.shape) for row in report.rows
+                for t in row.tensors if not t.buffer)
+    weights = _weights(p)
+    for name, t in report.named_tensors():
+        if t.buffer or t.shared_with:
+            continue
+        n = numel(t.shape)
+        if t.role == "embedding" and "embed" in name:
+            embed += n
+        elif name.endswith("lm_head.weight") or name.endswith("output.weight"):
+            output += n
+    # the plan's bytes per parameter, on average: exact for a single format, the mix's mean
+    # for a GGUF file (its embedding and output are of their own types: an estimate there)
+    scale = Fraction(weights, total) if total else Fraction(0)
+    return int(embed * scale), int(output * scale)
+
+
+@dataclass(frozen=True)
+class Serving:
+    """The engine's own answers for a setup on a GPU: vLLM's and SGLang's KV capacity,
+    llama.cpp's -ngl split."""
+
+    capacity: Capacity | None = None
+    offload: Offload | None = None
+
+
+def serving(report: Report, s: Setup, gpu: Any) -> Serving:
+    """What the setup's engine reports at start-up on gpu (a gpus.GPU): its KV capacity in
+    tokens from the memory the runtime reports, or the layers -ngl puts on it."""
+    from .setup import resolve
+
+    s = resolve(s, str(report.stored.get("format", "")))
+    return Serving(capacity(report, s, gpu.reported, gpu.name),
+                   offload(report, s, gpu.usable))
