@@ -146,6 +146,9 @@ def test_the_roofline_is_never_below_a_measurement() -> None:
 # 1 of 1 and exllama 1 of 1; they are asserted.  `python tests/test_speed_measurements.py`
 # prints the figures (held out, all, by phase).
 TODAY = {
+    "llama.cpp": "37 of 46 held-out llama.cpp points within 30% (0.80, the bar 0.9) once the "
+                 "new cards' rows count (the catalogue's 155 cards); misses on fast cards "
+                 "(RTX 5090, 4090: expected about half the measured) and slow Macs",
     "gpt-fast": "nnsize has no gpt-fast engine: no expected value for its 12 measurements "
                 "(the roofline as expected: 0 of 2 held-out on known cards within 30%)",
     "mlx": "nnsize has no mlx engine: no expected value for its 10 measurements (the roofline "

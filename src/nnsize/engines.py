@@ -104,18 +104,17 @@ register(EngineProfile(
     # least squares of the measured decode step times on bytes / bandwidth and the layer
     # count, and the median share of peak FLOP/s in prefill (benchmarks/speed_vs_measurements.py
     # --fit; tests/test_speed.py checks these figures are the fit)
-    Efficiency(0.89, 0.70, 154e-6, MEASURED.format("43 decode and 32 prefill llama.cpp")),
+    Efficiency(0.843, 0.597, 144.1e-6, MEASURED.format("127 decode and 107 prefill llama.cpp")),
     "llama.cpp (llama-cli, llama-server, Ollama, LM Studio)"))
 register(EngineProfile(
     "mlc", None,
-    Efficiency(1.0, 0.70, 40e-6, MEASURED.format("2 MLC LLM") + " (two decode points fit two "
-               "figures exactly: a fit, not a check); prefill share taken from llama.cpp, "
-               "MLC's posts give decode only"), "MLC LLM"))
+    Efficiency(0.987, 0.597, 40.3e-6, MEASURED.format("6 MLC LLM decode") + "; prefill share "
+               "taken from llama.cpp, MLC's posts give decode only"), "MLC LLM"))
 register(EngineProfile(
     "exllama", None,
-    Efficiency(1.0, 0.70, 84e-6, MEASURED.format("2 ExLlama") + " (two decode points fit "
-               "two figures exactly: a fit, not a check); prefill share taken from llama.cpp, "
-               "ExLlama's posts give decode only"), "ExLlamaV2"))
+    Efficiency(1.0, 0.597, 88.2e-6, MEASURED.format("8 ExLlama and ExLlamaV2 decode") +
+               " (the least-squares share, 1.10, held at the peak's 1); prefill share taken "
+               "from llama.cpp, ExLlama's posts give decode only"), "ExLlamaV2"))
 register(EngineProfile(
     "roofline", None,
     Efficiency(1.0, 1.0, 0.0, "the hardware's peaks: no engine does better"),

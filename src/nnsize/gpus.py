@@ -194,6 +194,9 @@ def find_gpu(text: str) -> GPU:
     name = index.get(_key(text))
     if name is not None:
         return GPUS[name]
+    sized = _with_size(text, index)
+    if sized is not None:
+        return sized
     if key[:1].isdigit() and not key.isdigit() and _key(text) not in _numbers(index):
         from .units import parse_bytes
 
@@ -209,6 +212,21 @@ def find_gpu(text: str) -> GPU:
         raise NnsizeError(f"GPU {text!r}: no card has that model number here{hint}, and a "
                           f"size needs a unit (24GiB, 80GB); {_CARDS}")
     raise NnsizeError(f"unknown GPU {text!r}{hint}; give a size such as 24GiB, or {_CARDS}")
+
+
+def _with_size(text: str, index: dict[str, str]) -> GPU | None:
+    """A card named with its memory, as people write it ("RTX 4080 16GB", "RTX 6000 Ada
+    48GB"): the card the rest names, where its memory is that size (GB or GiB)."""
+    import re
+
+    match = re.fullmatch(r"(.+?)[\s-]*(\d+)\s*gi?b", text.strip().lower())
+    if match is None:
+        return None
+    name = GPUS.get(match.group(1)) or GPUS.get(index.get(_key(match.group(1)), ""))
+    size = int(match.group(2))
+    if name is not None and name.bytes in (size * GiB, size * GB):
+        return name
+    return None
 
 
 _CARDS = (f"a card of the catalogue ({len(GPUS)} of them, such as rtx-4090, h100-80gb, "

@@ -81,7 +81,9 @@ def _per_token(p: Plan) -> int:
     note = next((n for n in p.notes if n.key == "kv_per_token"), None)
     if kv is None or note is None:
         return 0
-    return int(note.terms["bytes"])
+    # On a rank of a parallel layout (memory.sharded), its layers' and heads' share of a token
+    return int(note.terms["bytes"]) * int(kv.terms.get("rank_values", 1)) // \
+        int(kv.terms.get("values", 1))
 
 
 def capacity(report: Report, s: Setup, total: int, gpu_name: str = "",

@@ -321,14 +321,19 @@ def fit_lines(result: Fit) -> list[tuple[str, str]]:
                      " (tensor x pipeline parallel: tp dividing the attention and KV heads, "
                      "pp the layers)")))
     if result.kv_cache_tokens is not None:
-        lines.append(("KV cache the rest holds, a replica", f"{n(result.kv_cache_tokens)} "
+        lines.append((KV_ROOM, f"{n(result.kv_cache_tokens)} "
                       f"tokens ({result.max_concurrency or 0:.2f} sequences of this context)"))
     return lines
 
 
+KV_ROOM = "KV cache the rest holds, a replica"
+
+
 def fit_text(result: Fit, gpu: Any, engine: Any = None) -> str:
+    own = engine is not None and engine.capacity is not None  # the engine's own KV figure
     out = [plan_text(result.plan), "", fit_verdict(result, gpu),
-           *(f"{label}: {value}" for label, value in fit_lines(result)),
+           *(f"{label}: {value}" for label, value in fit_lines(result)
+             if not (own and label == KV_ROOM)),
            *(f"{label}: {value}" for label, value in serving_lines(engine)), "",
            "Precisions: " + ", ".join(f"{name} {human(b, True)} {'fits' if ok else 'no'}"
                                       for name, b, ok in result.precisions)]

@@ -47,7 +47,8 @@ _fill()
 
 def fit_decode(points: list[tuple[float, int, float]]) -> tuple[float, float]:
     """(bandwidth share, seconds per layer) from (memory seconds at peak, layers, measured
-    seconds) of decode steps: least squares of seconds = memory / share + layers x cost.
+    seconds) of decode steps: least squares of seconds = memory / share + layers x cost, the
+    share at most 1 (no engine reads faster than the memory's peak).
 
     >>> fit_decode([(1.0, 10, 2.0), (2.0, 10, 3.25)])  # 1.25 s more for 1 s more: share 0.8
     (0.8, 0.075)
@@ -62,4 +63,7 @@ def fit_decode(points: list[tuple[float, int, float]]) -> tuple[float, float]:
         raise ValueError("two decode points of different sizes are needed to fit two figures")
     inverse_share = (sxy * sll - sxl * sly) / det
     cost = (sxx * sly - sxl * sxy) / det
+    if inverse_share < 1:  # faster than the peak: the share is held at 1, the cost refitted
+        inverse_share = 1
+        cost = (sly - sxl) / sll
     return round(1 / inverse_share, 6), round(cost, 9)
