@@ -34,6 +34,8 @@ CASES = {
     "compute": ["compute", "deepseek-v3", "--context", "8192"],
     "speed": ["speed", "llama-3.1-70b", "--gpu", "h100-80gb", "--gpus", "4", "--batch", "8"],
     "train-time": ["train-time", "qwen3-30b-a3b", "--gpu", "b200", "--gpus", "64"],
+    "layout": ["layout", "llama-3.1-8b", "--gpu", "h100-80gb", "--gpus", "64", "--tokens", "1T",
+               "--global-batch", "1024", "--context", "8192", "--limit", "8"],
 }
 # more of one command, as text: name: arguments
 MORE = {
@@ -44,6 +46,10 @@ MORE = {
     "fit_vllm.txt": ["fit", "llama-3.1-8b", "--gpu", "rtx-4090", "--engine", "vllm"],
     "memory_dtypes.txt": ["memory", "--list-dtypes"],
     "speed_gpus.txt": ["speed", "--list-gpus"],
+    "layout_serve.txt": ["layout", "llama-3.1-70b", "--serve", "--gpu", "a100-80gb", "--gpus",
+                         "8", "--context", "8192"],
+    "fit_tp_vllm.txt": ["fit", "llama-2-70b", "--gpu", "a100-80gb", "--gpus", "4", "--sharding",
+                        "tp", "--engine", "vllm", "--context", "4096"],
 }
 FILES = {**{f"{c}.txt": a for c, a in CASES.items()},
          **{f"{c}.json": [*a, "--json"] for c, a in CASES.items()}, **MORE}
