@@ -78,6 +78,7 @@ def test_the_api_against_a_hostile_hub(hub: Hub, case: Case, deadline: None) -> 
     answer = client.post("/api/hub", json={"name": name})
     assert time.monotonic() - start < API_SECONDS
     assert answer.status_code == case.status, answer.text
+    assert answer.headers.get("retry-after") == case.retry_after
     if case.message:
         detail = answer.json()["detail"]
         assert re.search(case.message, detail) and "\n" not in detail, detail

@@ -32,7 +32,7 @@ from urllib.parse import quote
 
 from .name import HubName
 from .records import Parts, Snapshot, Spans, Transfer
-from .session import Answer, HubError, Session, Unreachable, http
+from .session import Answer, HubError, Session, Unreachable, http, retry_after
 
 __all__ = ["HubError", "Remote", "RangeStream"]
 
@@ -45,6 +45,8 @@ MAX_KEPT = MAX_GGUF_HEADER + 1024 * 1024  # what the cache keeps of a file: part
 MAX_FILE_SIZE = 2**62  # what a file may claim to weigh (a petabyte is 2**50)
 WORKERS = 8  # shard headers read at once
 COMMIT = re.compile(r"[0-9a-f]{40}")
+# what the web API's 429 asks a visitor to wait when the Hub's own 429 named no time: a minute
+RETRY_AFTER_S = 60
 
 
 def _truthy(value: str | None) -> bool:
@@ -146,14 +148,16 @@ class Remote:
         repo, status = self.name.repo, answer.status
         reason = "".join(c for c in answer.reason[:60] if c.isprintable())
         said = f"HTTP {status}" + (f" ({reason})" if reason else "")
+        after = retry_after(answer.headers)
         if status == 429:
-            after = answer.headers.get("retry-after", "")
-            when = f"in {int(after)} s" if after.isdigit() else "later"
+            when = f"in {after} s" if after is not None else "later"
             return HubError(f"{repo}: {self.endpoint} answered {said} to {answer.tries} tries "
-                            f"for {what}: it asks for fewer requests; try again {when}", 429)
+                            f"for {what}: it asks for fewer requests; try again {when}", 429,
+                            RETRY_AFTER_S if after is None else after)
         if status >= 500:
+            when = f"in {after} s" if after is not None else "later"
             return HubError(f"{repo}: {self.endpoint} answered {said} to {answer.tries} tries "
-                            f"for {what}; try again later", 502)
+                            f"for {what}; try again {when}", 502, after)
         if status < 400:
             return HubError(f"{repo}: {self.endpoint} answered {said} for {what}", 502)
         response = httpx.Response(status, headers=answer.headers, content=answer.body,

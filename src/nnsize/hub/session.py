@@ -48,11 +48,21 @@ class HubError(NnsizeError):
     status: the HTTP status the web API answers it with (404 no such repo, revision or file;
     401 gated without a token, 403 with one not granted; 429 the Hub asks us to slow down;
     502 the Hub unreachable or failing, with nothing cached; 503 offline with nothing cached;
-    504 no answer in time; 400 anything else about the repo)."""
+    504 no answer in time; 400 anything else about the repo).  retry_after: the seconds the
+    Hub asked to wait (its Retry-After), which the web API passes on in its own."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, retry_after: int | None = None) -> None:
         super().__init__(message)
-        self.status = status
+        self.status, self.retry_after = status, retry_after
+
+    def __reduce__(self) -> tuple[Any, ...]:  # the status travels with it from a child process
+        return type(self), (str(self), self.status, self.retry_after)
+
+
+def retry_after(headers: dict[str, str]) -> int | None:
+    """The whole seconds an answer's Retry-After asks for (at most a day), or None."""
+    text = headers.get("retry-after", "").strip()
+    return min(int(text), 86400) if text.isdigit() and len(text) < 10 else None
 
 
 class Unreachable(HubError):
