@@ -247,7 +247,7 @@ def cases() -> list[Case]:
         Case("drip-listing", listing(lambda repo: _description(repo, "a" * 40, ["x"]) * 20,
                                      slow=True),
              r"has not answered the repo's description within 4 s, the deadline .*"
-             r"\(NNSIZE_HUB_DEADLINE\)", 504),
+             r"\(--hub-deadline, NNSIZE_HUB_DEADLINE\)", 504),
         Case("drip-head", slow_head, r"within 4 s, the deadline", 504),
         Case("drip-config", file("config.json", json.dumps(CONFIG).encode() * 50, slow=True),
              r"has not answered config.json within 4 s", 504),

@@ -176,9 +176,39 @@ def test_a_request_has_its_own_timeout(hub: Hub, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("NNSIZE_HUB_TIMEOUT", "1.5")
     start = time.monotonic()
     with pytest.raises(NnsizeError, match=r"has not answered config.json within 1.5 s "
-                                          r"\(NNSIZE_HUB_TIMEOUT\)"):
+                                          r"\(--hub-timeout, NNSIZE_HUB_TIMEOUT\)"):
         nnsize.count(case.repo)
     assert time.monotonic() - start < 4
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    ("--hub-timeout", r"has not answered config.json within 1.5 s \(--hub-timeout, "
+                      r"NNSIZE_HUB_TIMEOUT\)"),
+    ("--hub-deadline", r"has not answered config.json within 1.5 s, the deadline for reading a "
+                       r"Hub model \(--hub-deadline, NNSIZE_HUB_DEADLINE\)"),
+])
+def test_the_deadlines_are_options_too(hub: Hub, monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str], option: str,
+                                       message: str) -> None:
+    """The command line's option comes before the environment's variable (set longer here)."""
+    from nnsize.cli import main
+    from nnsize.hub.deadlines import OPTIONS
+
+    case = next(c for c in CASES if c.name == "drip-config")
+    case.serve(hub)
+    monkeypatch.setenv("NNSIZE_HUB_TIMEOUT", "30")
+    monkeypatch.setenv("NNSIZE_HUB_DEADLINE", "30")
+    start = time.monotonic()
+    try:
+        assert main([case.repo, option, "1.5", "--json"]) == 2
+    finally:
+        OPTIONS.clear()  # the command's own, for this process's other tests
+    assert time.monotonic() - start < 4
+    err = capsys.readouterr().err.strip()
+    assert re.search(message, err) and "\n" not in err, err
+    assert main(["10-2", option, "-1"]) == 2
+    assert "give a number of seconds, more than 0" in capsys.readouterr().err
+    assert not OPTIONS
 
 
 @pytest.mark.parametrize(("limit", "value", "shards", "tensors", "name_bytes", "message"), [
