@@ -30,6 +30,7 @@ import threading
 from typing import Any
 from urllib.parse import quote
 
+from .cache import Bound, trim, used
 from .name import HubName
 from .records import Parts, Snapshot, Spans, Transfer
 from .session import Answer, HubError, Session, Unreachable, http, retry_after
@@ -63,7 +64,7 @@ class Remote:
     """A repo on the Hub, read through session.Session with huggingface_hub's settings."""
 
     def __init__(self, name: HubName, anonymous: bool = False,
-                 deadline_s: float | None = None) -> None:
+                 deadline_s: float | None = None, bound: Bound | None = None) -> None:
         try:
             import huggingface_hub  # noqa: F401
         except ImportError as e:
@@ -88,6 +89,10 @@ class Remote:
         headers = dict(utils.build_hf_headers(token=self.token or False,  # type: ignore[attr-defined]
                                               library_name="nnsize"))
         self.session = Session(self.endpoint, headers, name.repo, self.transfer.add, deadline_s)
+        # bound: the cache held to it, and written only once the model was counted (keep()):
+        # what was refused is never kept
+        self.bound = bound
+        self.pending: list[tuple[str, bytes]] = []
 
     # --- where things are kept -------------------------------------------------------------
 
@@ -103,8 +108,27 @@ class Remote:
     def _ref_name(self) -> str:
         return quote(self.revision, safe="")  # name.py: at most 100 of [A-Za-z0-9._/-]
 
+    def _write(self, path: str, data: bytes) -> None:
+        if self.bound is not None:
+            self.pending.append((path, data))
+        else:
+            self._put(path, data)
+
+    def keep(self) -> None:
+        """The model was counted: what was read for it goes into the cache, which is then
+        trimmed to the bound (the least recently used first)."""
+        if self.bound is None:
+            return
+        pending, self.pending = self.pending, []
+        if sum(len(data) for _, data in pending) > self.bound.max_bytes:
+            return  # more than the whole cache may hold
+        for path, data in pending:
+            self._put(path, data)
+        if pending:
+            trim(os.path.join(self.own_cache, self._marks()[0]), self.bound)
+
     @staticmethod
-    def _write(path: str, data: bytes) -> None:
+    def _put(path: str, data: bytes) -> None:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
         with open(tmp, "wb") as f:
@@ -249,16 +273,20 @@ class Remote:
 
     def _cached_snapshot(self) -> Snapshot | None:
         for mark in self._marks():
+            ref = self._own("refs", self._ref_name(), mark=mark)
             try:
-                with open(self._own("refs", self._ref_name(), mark=mark)) as f:
+                with open(ref) as f:
                     commit = f.read(64).strip()
                 if not COMMIT.fullmatch(commit):
                     continue
-                with open(self._own("snapshots", commit, "files.json", mark=mark), "rb") as f:
+                listing = self._own("snapshots", commit, "files.json", mark=mark)
+                with open(listing, "rb") as f:
                     files = json.loads(f.read(MAX_LISTING + 1))
             except (OSError, ValueError, RecursionError):
                 continue
             if isinstance(files, list) and all(isinstance(x, str) for x in files):
+                used(ref)
+                used(listing)
                 self.transfer.cached()
                 return Snapshot(commit, tuple(files))
         return self._downloaded_snapshot()
@@ -323,6 +351,7 @@ class Remote:
                            f"{MAX_SMALL_FILE:,} bytes: not a config or an index")
         with open(path, "rb") as f:
             data = f.read()
+        used(path)
         self.transfer.cached()
         return data
 
@@ -337,6 +366,7 @@ class Remote:
                     kept = Parts.load(f.read(MAX_KEPT + 1), MAX_KEPT)
             except (OSError, ValueError):
                 continue
+            used(path)
             self.transfer.cached()
             return read(PartsStream(kept), kept.size), kept.nbytes
         downloaded = self._downloaded(filename, commit)
