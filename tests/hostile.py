@@ -652,11 +652,15 @@ def folders() -> list[Case]:
 
 def at_the_maxima() -> list[Case]:
     """Inputs at the stated limits: they must be cheap too (gguf-100k-tensors is GGUF's)."""
+    from nnsize.importers.from_onnx import MAX_NODES
     from nnsize.importers.from_safetensors import MAX_TENSORS
 
     st = _st_many(MAX_TENSORS)
+    nodes = many_nodes(MAX_NODES)
     return [Case("st-at-max-tensors", "max.safetensors", st,
-                 api=("POST", f"/api/checkpoint?format=safetensors&file_size={len(st)}", st))]
+                 api=("POST", f"/api/checkpoint?format=safetensors&file_size={len(st)}", st)),
+            Case("onnx-at-max-nodes", "max.onnx", nodes,
+                 api=("POST", f"/api/checkpoint?format=onnx&file_size={len(nodes)}", nodes))]
 
 
 def all_cases() -> list[Case]:
