@@ -263,11 +263,11 @@ def cases() -> list[Case]:
              r"description: it asks for fewer requests; try again in 1 s", 429,
              retry_after="1"),
         # a 429 that names no time: the server's visitor is asked to wait a minute
-        Case("status-429-bare", statuses([429]), r"answered HTTP 429 \(Too Many Requests\) to "
+        Case("status-bare-429", statuses([429]), r"answered HTTP 429 \(Too Many Requests\) to "
              r"[34] tries for the repo's description: it asks for fewer requests; try again "
              r"later", 429, retry_after="60"),
         # a 503 that names its time: passed on with the 502
-        Case("status-503-after", statuses([503], {"Retry-After": "2"}),
+        Case("status-after-503", statuses([503], {"Retry-After": "2"}),
              r"answered HTTP 503 \(Service Unavailable\) to [23] tries for the repo's "
              r"description; try again in 2 s", 502, retry_after="2"),
         Case("status-500-once", statuses([500, 200]), "", 200),
