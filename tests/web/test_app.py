@@ -356,7 +356,7 @@ def test_a_busy_pool_asks_to_come_back(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("network", ["10-20-20-2", "-".join(["7"] * 200)])
 def test_a_short_and_a_long_shorthand_answer_alike(network: str) -> None:
     """A short one is answered in the server's loop, a long one in the CPU pool's child."""
-    from nnsize.web.app import _answer, _count, CountRequest
+    from nnsize.web.app import CountRequest, _answer, _count
 
     answer = client.post("/api/count", json={"network": network})
     assert answer.status_code == 200

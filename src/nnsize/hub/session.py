@@ -168,8 +168,8 @@ class Session:
                 if left <= self.request_s:  # the command's deadline is what ran out
                     raise self._late(what) from e
                 raise Unreachable(f"{self.where}: {self.endpoint} has not answered {what} "
-                                  f"within {self.request_s:g} s (--hub-timeout, NNSIZE_HUB_TIMEOUT)",
-                                  504) from e
+                                  f"within {self.request_s:g} s (--hub-timeout, "
+                                  f"NNSIZE_HUB_TIMEOUT)", 504) from e
             except _TooLarge as e:
                 raise HubError(f"{self.where}: {self.endpoint} sent more than {limit:,} bytes "
                                f"for {what}{e}", 502) from e

@@ -13,8 +13,9 @@ The body is read here, whole (it is at most 16 MiB), and replayed to the app, so
 waits on a slow client.  The app runs as its own task: at the deadline the answer goes out, the
 task is cancelled (work waiting in a pool's queue never starts) and whatever the app sends later
 is dropped (a thread cannot be stopped; a child process gets only the time left to its request,
-and every count nnsize makes in a thread is bounded, so it ends soon after).  A 408, or a 413 before the body's end, closes the
-connection: the unread rest of the body would otherwise be read as the next request.
+and every count nnsize makes in a thread is bounded, so it ends soon after).  A 408, or a 413
+before the body's end, closes the connection: the unread rest of the body would otherwise be
+read as the next request.
 """
 
 from __future__ import annotations
