@@ -485,7 +485,38 @@ def onnx_files() -> list[Case]:
                       b"\x08\x07" + b"\xff" * 100)),
             Case("onnx-empty", "empty.onnx", b"",
                  api=("POST", "/api/checkpoint?format=onnx&file_size=0", b"")),
-            Case("onnx-deep-nesting", "deep.onnx", b"\x3a\x02" * 10_000)]
+            Case("onnx-deep-nesting", "deep.onnx", b"\x3a\x02" * 10_000),
+            # a million nodes in 14 MB (the stated limit: 100,000)
+            Case("onnx-million-nodes", "nodes.onnx", write=_write_many_nodes(1_000_000)),
+            # 400,000 in 5.6 MB, within the API's 16 MiB
+            Case("onnx-many-nodes-api", argv=(), api=(
+                "POST", f"/api/checkpoint?format=onnx&file_size={len(many_nodes(400_000))}",
+                many_nodes(400_000)))]
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        out.append(n & 0x7F | (0x80 if n > 0x7F else 0))
+        n >>= 7
+        if not n:
+            return bytes(out)
+
+
+def many_nodes(count: int) -> bytes:
+    """An ONNX model of count Relu nodes, written field by field (onnx.helper would take
+    seconds): the wire format lets a repeated field repeat."""
+    node = b"\x0a\x01x\x12\x01y\x22\x04Relu"  # input 'x', output 'y', op_type 'Relu'
+    nodes = (b"\x0a" + _varint(len(node)) + node) * count
+    graph = nodes + b"\x12\x01g"  # its name
+    return b"\x08\x08" + b"\x3a" + _varint(len(graph)) + graph  # ir_version 8, the graph
+
+
+def _write_many_nodes(count: int) -> Callable[[str], None]:
+    def write(path: str) -> None:
+        with open(path, "wb") as f:
+            f.write(many_nodes(count))
+    return write
 
 
 # --- special files ---------------------------------------------------------------------------
@@ -621,11 +652,15 @@ def folders() -> list[Case]:
 
 def at_the_maxima() -> list[Case]:
     """Inputs at the stated limits: they must be cheap too (gguf-100k-tensors is GGUF's)."""
+    from nnsize.importers.from_onnx import MAX_NODES
     from nnsize.importers.from_safetensors import MAX_TENSORS
 
     st = _st_many(MAX_TENSORS)
+    nodes = many_nodes(MAX_NODES)
     return [Case("st-at-max-tensors", "max.safetensors", st,
-                 api=("POST", f"/api/checkpoint?format=safetensors&file_size={len(st)}", st))]
+                 api=("POST", f"/api/checkpoint?format=safetensors&file_size={len(st)}", st)),
+            Case("onnx-at-max-nodes", "max.onnx", nodes,
+                 api=("POST", f"/api/checkpoint?format=onnx&file_size={len(nodes)}", nodes))]
 
 
 def all_cases() -> list[Case]:

@@ -341,16 +341,7 @@ ATTACKS = {  # (connections, from how many addresses, what each sends)
 }
 
 
-# Not met yet on the 2-core CI machine (issue 26 asks p99 < 100 ms): under 8 CPU-heavy configs
-# and under 250 slowloris sockets, /api/count's p99 was 145 and 177 ms (7 and 12 ms before the
-# attack) in a quiet run of .ci/run. Kept running, reported as xfail until the server meets it.
-SHORT_OF_TARGET = pytest.mark.xfail(reason="p99 over 100 ms on a 2-core machine (issue 26)",
-                                    strict=False)
-
-
-@pytest.mark.parametrize("attack", [
-    pytest.param(name, marks=SHORT_OF_TARGET) if name in ("cpu", "slowloris") else name
-    for name in ATTACKS])
+@pytest.mark.parametrize("attack", list(ATTACKS))
 def test_count_keeps_its_latency_under_attack(attacked: int, attack: str) -> None:
     """While a client attacks from 127.0.0.2 (or .2 to .5), another's /api/count from
     127.0.0.1 is answered at once: p99 under 100 ms, or, on a machine too busy for that without

@@ -190,6 +190,7 @@ class Case:
     files: dict[str, bytes] = field(default_factory=lambda: {
         "config.json": json.dumps(CONFIG).encode()})
     model: str = ""  # the name asked for, when not evil/NAME
+    retry_after: str | None = None  # the Retry-After POST /api/hub answers with (None: none)
 
     @property
     def repo(self) -> str:
@@ -246,7 +247,7 @@ def cases() -> list[Case]:
         Case("drip-listing", listing(lambda repo: _description(repo, "a" * 40, ["x"]) * 20,
                                      slow=True),
              r"has not answered the repo's description within 4 s, the deadline .*"
-             r"\(NNSIZE_HUB_DEADLINE\)", 504),
+             r"\(--hub-deadline, NNSIZE_HUB_DEADLINE\)", 504),
         Case("drip-head", slow_head, r"within 4 s, the deadline", 504),
         Case("drip-config", file("config.json", json.dumps(CONFIG).encode() * 50, slow=True),
              r"has not answered config.json within 4 s", 504),
@@ -259,7 +260,16 @@ def cases() -> list[Case]:
              r"description; try again later", 502),
         Case("status-429", statuses([429], {"Retry-After": "1"}),
              r"answered HTTP 429 \(Too Many Requests\) to [34] tries for the repo's "
-             r"description: it asks for fewer requests; try again in 1 s", 429),
+             r"description: it asks for fewer requests; try again in 1 s", 429,
+             retry_after="1"),
+        # a 429 that names no time: the server's visitor is asked to wait a minute
+        Case("status-bare-429", statuses([429]), r"answered HTTP 429 \(Too Many Requests\) to "
+             r"[34] tries for the repo's description: it asks for fewer requests; try again "
+             r"later", 429, retry_after="60"),
+        # a 503 that names its time: passed on with the 502
+        Case("status-after-503", statuses([503], {"Retry-After": "2"}),
+             r"answered HTTP 503 \(Service Unavailable\) to [23] tries for the repo's "
+             r"description; try again in 2 s", 502, retry_after="2"),
         Case("status-500-once", statuses([500, 200]), "", 200),
         Case("status-418", statuses([418]), r"answered HTTP 418 for the repo", 502),
         # redirects

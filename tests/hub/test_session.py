@@ -78,6 +78,7 @@ def test_the_api_against_a_hostile_hub(hub: Hub, case: Case, deadline: None) -> 
     answer = client.post("/api/hub", json={"name": name})
     assert time.monotonic() - start < API_SECONDS
     assert answer.status_code == case.status, answer.text
+    assert answer.headers.get("retry-after") == case.retry_after
     if case.message:
         detail = answer.json()["detail"]
         assert re.search(case.message, detail) and "\n" not in detail, detail
@@ -175,9 +176,39 @@ def test_a_request_has_its_own_timeout(hub: Hub, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("NNSIZE_HUB_TIMEOUT", "1.5")
     start = time.monotonic()
     with pytest.raises(NnsizeError, match=r"has not answered config.json within 1.5 s "
-                                          r"\(NNSIZE_HUB_TIMEOUT\)"):
+                                          r"\(--hub-timeout, NNSIZE_HUB_TIMEOUT\)"):
         nnsize.count(case.repo)
     assert time.monotonic() - start < 4
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    ("--hub-timeout", r"has not answered config.json within 1.5 s \(--hub-timeout, "
+                      r"NNSIZE_HUB_TIMEOUT\)"),
+    ("--hub-deadline", r"has not answered config.json within 1.5 s, the deadline for reading a "
+                       r"Hub model \(--hub-deadline, NNSIZE_HUB_DEADLINE\)"),
+])
+def test_the_deadlines_are_options_too(hub: Hub, monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str], option: str,
+                                       message: str) -> None:
+    """The command line's option comes before the environment's variable (set longer here)."""
+    from nnsize.cli import main
+    from nnsize.hub.deadlines import OPTIONS
+
+    case = next(c for c in CASES if c.name == "drip-config")
+    case.serve(hub)
+    monkeypatch.setenv("NNSIZE_HUB_TIMEOUT", "30")
+    monkeypatch.setenv("NNSIZE_HUB_DEADLINE", "30")
+    start = time.monotonic()
+    try:
+        assert main([case.repo, option, "1.5", "--json"]) == 2
+    finally:
+        OPTIONS.clear()  # the command's own, for this process's other tests
+    assert time.monotonic() - start < 4
+    err = capsys.readouterr().err.strip()
+    assert re.search(message, err) and "\n" not in err, err
+    assert main(["10-2", option, "-1"]) == 2
+    assert "give a number of seconds, more than 0" in capsys.readouterr().err
+    assert not OPTIONS
 
 
 @pytest.mark.parametrize(("limit", "value", "shards", "tensors", "name_bytes", "message"), [
@@ -215,3 +246,59 @@ def test_a_split_gguf_file_is_held_to_the_limits_of_one(hub: Hub, tmp_path: Path
     monkeypatch.setattr(from_gguf, "MAX_TENSORS", 5)
     with pytest.raises(NnsizeError, match="lists more than 5 tensors over all its files"):
         nnsize.count("evil/split-GGUF:Q4_0")
+
+
+# --- the server's cache -----------------------------------------------------------------------
+
+def _cached(root: Path) -> tuple[int, int]:
+    files = [p for p in root.rglob("*") if p.is_file()]
+    return sum(p.stat().st_size for p in files), len(files)
+
+
+def test_the_servers_cache_is_bounded_and_least_recently_used_goes_first(
+        hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi.testclient import TestClient
+
+    from nnsize.web import hub as web_hub
+    from nnsize.web.app import create_app
+
+    config = json.dumps(CONFIG).encode()
+    for i in range(6):
+        hub.add(f"org/m{i}", {"config.json": config, **SHARD})
+    public = tmp_path / "hf_home" / "nnsize" / "public"
+    client = TestClient(create_app(hub=True), raise_server_exceptions=False)
+    assert client.post("/api/hub", json={"name": "org/m0"}).status_code == 200
+    one_bytes, one_files = _cached(public)  # a model: ref, file list, config, shard header
+    assert one_files == 4
+    # room for 2 models (their names are as long: their files weigh the same)
+    monkeypatch.setattr(web_hub, "CACHE_ENTRIES", 2 * one_files)
+    monkeypatch.setattr(web_hub, "CACHE_BYTES", 2 * one_bytes)
+
+    def ask(i: int) -> list[str]:
+        assert client.post("/api/hub", json={"name": f"org/m{i}"}).status_code == 200
+        nbytes, files = _cached(public)
+        assert nbytes <= 2 * one_bytes and files <= 2 * one_files
+        return sorted(p.name.removeprefix("models--org--") for p in public.iterdir())
+
+    assert ask(1) == ["m0", "m1"]
+    assert ask(2) == ["m1", "m2"]
+    assert ask(1) == ["m1", "m2"]  # from the cache: m1 is the most recently used now
+    assert ask(3) == ["m1", "m3"]  # m2 the least
+    assert ask(4) == ["m3", "m4"]
+    # one model larger than the whole cache is counted, and not kept
+    monkeypatch.setattr(web_hub, "CACHE_BYTES", one_bytes - 1)
+    assert ask(5) == ["m3", "m4"]
+
+
+@pytest.mark.parametrize("name", ["index-shards", "config-huge", "listing-files"])
+def test_the_servers_cache_keeps_nothing_refused(hub: Hub, tmp_path: Path, name: str,
+                                                 deadline: None) -> None:
+    from fastapi.testclient import TestClient
+
+    from nnsize.web.app import create_app
+
+    case = next(c for c in CASES if c.name == name)
+    client = TestClient(create_app(hub=True), raise_server_exceptions=False)
+    assert client.post("/api/hub", json={"name": case.serve(hub)}).status_code == case.status
+    assert not (tmp_path / "hf_home" / "nnsize").exists() or \
+        _cached(tmp_path / "hf_home" / "nnsize") == (0, 0)

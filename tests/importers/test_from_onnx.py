@@ -84,3 +84,40 @@ def test_the_cli_reads_onnx(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert main([str(path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["total_params"] == 269
     assert main(["check", str(path), "--max-params", "200"]) == 1
+
+
+def test_one_node_past_the_limit_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    from hostile import many_nodes
+
+    from nnsize.errors import SpecError
+    from nnsize.importers.from_onnx import MAX_NODES
+
+    path = tmp_path / "nodes.onnx"
+    path.write_bytes(many_nodes(MAX_NODES + 1))  # 1.4 MB at the real limit
+    with pytest.raises(SpecError, match="has more than 100,000 nodes, the most nnsize reads"):
+        nnsize.count(str(path))
+
+
+def test_nodes_in_subgraphs_count_toward_the_limit(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from nnsize.errors import SpecError
+    from nnsize.importers import from_onnx
+
+    # an If whose two branches hold 3 nodes each: 1 + 3 + 3 = 7 nodes, within 7, not 6
+    def branch(name: str) -> object:
+        return helper.make_graph(
+            [helper.make_node("Relu", ["x"], [f"{name}{i}"]) for i in range(3)], name, [],
+            [helper.make_tensor_value_info(f"{name}2", TensorProto.FLOAT, [1])])
+
+    cond = helper.make_node("If", ["c"], ["y"], then_branch=branch("t"), else_branch=branch("e"))
+    graph = helper.make_graph([cond], "g", [
+        helper.make_tensor_value_info("c", TensorProto.BOOL, []),
+        helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
+    path = tmp_path / "if.onnx"
+    onnx.save(helper.make_model(graph), str(path))
+    monkeypatch.setattr(from_onnx, "MAX_NODES", 7)
+    assert len(nnsize.count(str(path)).rows) == 1
+    monkeypatch.setattr(from_onnx, "MAX_NODES", 6)
+    with pytest.raises(SpecError, match="more than 6 nodes"):
+        nnsize.count(str(path))

@@ -340,3 +340,26 @@ def test_the_api_reads_the_hub_only_for_a_name() -> None:
     assert answer.status_code == 200
     answer = client.post("/api/config", json={"config": {"model_type": "org/model"}})
     assert answer.status_code == 400  # a name-like model_type is not looked up anywhere
+
+
+def test_a_busy_pool_asks_to_come_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nnsize.web import app as app_module
+    from nnsize.web.pool import Busy
+
+    async def busy(*args: Any) -> Any:
+        raise Busy("the server is busy")
+
+    monkeypatch.setattr(app_module, "compute", busy)
+    answer = client.post("/api/config", json={"config": {"model_type": "llama"}})
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "1"
+
+
+@pytest.mark.parametrize("network", ["10-20-20-2", "-".join(["7"] * 200)])
+def test_a_short_and_a_long_shorthand_answer_alike(network: str) -> None:
+    """A short one is answered in the server's loop, a long one in the CPU pool's child."""
+    from nnsize.web.app import CountRequest, _answer, _count
+
+    answer = client.post("/api/count", json={"network": network})
+    assert answer.status_code == 200
+    assert answer.json() == json.loads(json.dumps(_answer(_count(CountRequest(network=network)),
+                                                          "int")))

@@ -123,6 +123,7 @@ def test_one_address_holds_at_most_its_share_of_connections(port: int) -> None:
                                       source_address=("127.0.0.2", 0)) as one_more:
             answer = _closed_within(one_more, 5)
         assert answer.startswith(b"HTTP/1.1 503 ") and b"connections at once" in answer
+        assert b"\r\nretry-after: 1\r\n" in answer.lower()
         # another address is served all the same
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         conn.request("GET", "/api/dtypes")

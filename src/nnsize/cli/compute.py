@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .options import Parser, json_option
+from .options import Parser, hub_options, json_option
 
 
 def run(argv: list[str]) -> str:
@@ -17,6 +17,7 @@ def run(argv: list[str]) -> str:
     p.add_argument("--images", type=int, default=0,
                    help="images in the context: an image-text model's tokens per image join it")
     json_option(p)
+    hub_options(p)
     args = p.parse_args(argv)
     report = sources.count(args.source)
     c = compute(report, image_context(report, args.context, args.images))

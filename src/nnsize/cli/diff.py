@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .options import Parser, json_option
+from .options import Parser, hub_options, json_option
 
 
 def run(argv: list[str]) -> str:
@@ -18,6 +18,7 @@ def run(argv: list[str]) -> str:
     p.add_argument("b", nargs="?")
     p.add_argument("--base", action="store_true", help="count configs as base models")
     json_option(p)
+    hub_options(p)
     args = p.parse_args(argv)
     options: dict[str, object] = {"base": True} if args.base else {}
     if args.b is None:

@@ -58,6 +58,37 @@ def json_option(p: argparse.ArgumentParser) -> None:
 def source_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", nargs="?", default="10-20-20-20-2",
                    help="anything 'nnsize' counts (default 10-20-20-20-2)")
+    hub_options(p)
+
+
+class _HubSeconds(argparse.Action):
+    """--hub-timeout / --hub-deadline: a number of seconds, given to hub/session.py at once."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        from ..hub.deadlines import LONGEST_S, OPTIONS
+
+        try:
+            value = float(values)
+        except ValueError:
+            value = -1.0
+        if not 0 < value <= LONGEST_S:
+            parser.error(f"{option_string} {values!r}: give a number of seconds, more than 0 "
+                         f"and at most {LONGEST_S:,.0f}")
+        OPTIONS[{"hub_timeout": "NNSIZE_HUB_TIMEOUT"}.get(self.dest, "NNSIZE_HUB_DEADLINE")] = value
+        setattr(namespace, self.dest, value)
+
+
+def hub_options(p: argparse.ArgumentParser) -> None:
+    """The deadlines of a Hub model's reading (hf:org/name), before the environment's."""
+    from ..hub.deadlines import DEADLINE_S, REQUEST_S
+
+    p.add_argument("--hub-timeout", action=_HubSeconds, metavar="SECONDS", default=None,
+                   help=f"for a Hub model, the seconds each request to the Hub may take "
+                        f"(default {REQUEST_S:g}; also NNSIZE_HUB_TIMEOUT)")
+    p.add_argument("--hub-deadline", action=_HubSeconds, metavar="SECONDS", default=None,
+                   help=f"for a Hub model, the seconds all of its requests may take together, "
+                        f"retries included (default {DEADLINE_S:g}; also NNSIZE_HUB_DEADLINE)")
 
 
 def model_options(p: argparse.ArgumentParser) -> None:
@@ -73,6 +104,7 @@ def model_options(p: argparse.ArgumentParser) -> None:
                         "(no language-model head)")
     p.add_argument("--actions", type=int, default=None,
                    help="for the dqn preset, the number of actions (default 18)")
+    hub_options(p)
 
 
 def sizes(text: str) -> tuple[int, ...]:

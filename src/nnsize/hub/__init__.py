@@ -10,12 +10,14 @@ from .name import HubName, parse
 
 if TYPE_CHECKING:
     from ..model import Report
+    from .cache import Bound
 
 __all__ = ["HubName", "count", "parse"]
 
 
 def count(name: HubName, base: bool = False, part: str = "both",
-          anonymous: bool = False, deadline_s: float | None = None) -> Report:
+          anonymous: bool = False, deadline_s: float | None = None,
+          bound: Bound | None = None) -> Report:
     from .repo import count as count_repo
 
-    return count_repo(name, base, part, anonymous, deadline_s)
+    return count_repo(name, base, part, anonymous, deadline_s, bound)

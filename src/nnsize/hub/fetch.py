@@ -30,9 +30,10 @@ import threading
 from typing import Any
 from urllib.parse import quote
 
+from .cache import Bound, trim, used
 from .name import HubName
 from .records import Parts, Snapshot, Spans, Transfer
-from .session import Answer, HubError, Session, Unreachable, http
+from .session import Answer, HubError, Session, Unreachable, http, retry_after
 
 __all__ = ["HubError", "Remote", "RangeStream"]
 
@@ -45,6 +46,8 @@ MAX_KEPT = MAX_GGUF_HEADER + 1024 * 1024  # what the cache keeps of a file: part
 MAX_FILE_SIZE = 2**62  # what a file may claim to weigh (a petabyte is 2**50)
 WORKERS = 8  # shard headers read at once
 COMMIT = re.compile(r"[0-9a-f]{40}")
+# what the web API's 429 asks a visitor to wait when the Hub's own 429 named no time: a minute
+RETRY_AFTER_S = 60
 
 
 def _truthy(value: str | None) -> bool:
@@ -61,7 +64,7 @@ class Remote:
     """A repo on the Hub, read through session.Session with huggingface_hub's settings."""
 
     def __init__(self, name: HubName, anonymous: bool = False,
-                 deadline_s: float | None = None) -> None:
+                 deadline_s: float | None = None, bound: Bound | None = None) -> None:
         try:
             import huggingface_hub  # noqa: F401
         except ImportError as e:
@@ -86,6 +89,10 @@ class Remote:
         headers = dict(utils.build_hf_headers(token=self.token or False,  # type: ignore[attr-defined]
                                               library_name="nnsize"))
         self.session = Session(self.endpoint, headers, name.repo, self.transfer.add, deadline_s)
+        # bound: the cache held to it, and written only once the model was counted (keep()):
+        # what was refused is never kept
+        self.bound = bound
+        self.pending: list[tuple[str, bytes]] = []
 
     # --- where things are kept -------------------------------------------------------------
 
@@ -101,8 +108,27 @@ class Remote:
     def _ref_name(self) -> str:
         return quote(self.revision, safe="")  # name.py: at most 100 of [A-Za-z0-9._/-]
 
+    def _write(self, path: str, data: bytes) -> None:
+        if self.bound is not None:
+            self.pending.append((path, data))
+        else:
+            self._put(path, data)
+
+    def keep(self) -> None:
+        """The model was counted: what was read for it goes into the cache, which is then
+        trimmed to the bound (the least recently used first)."""
+        if self.bound is None:
+            return
+        pending, self.pending = self.pending, []
+        if sum(len(data) for _, data in pending) > self.bound.max_bytes:
+            return  # more than the whole cache may hold
+        for path, data in pending:
+            self._put(path, data)
+        if pending:
+            trim(os.path.join(self.own_cache, self._marks()[0]), self.bound)
+
     @staticmethod
-    def _write(path: str, data: bytes) -> None:
+    def _put(path: str, data: bytes) -> None:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
         with open(tmp, "wb") as f:
@@ -146,14 +172,16 @@ class Remote:
         repo, status = self.name.repo, answer.status
         reason = "".join(c for c in answer.reason[:60] if c.isprintable())
         said = f"HTTP {status}" + (f" ({reason})" if reason else "")
+        after = retry_after(answer.headers)
         if status == 429:
-            after = answer.headers.get("retry-after", "")
-            when = f"in {int(after)} s" if after.isdigit() else "later"
+            when = f"in {after} s" if after is not None else "later"
             return HubError(f"{repo}: {self.endpoint} answered {said} to {answer.tries} tries "
-                            f"for {what}: it asks for fewer requests; try again {when}", 429)
+                            f"for {what}: it asks for fewer requests; try again {when}", 429,
+                            RETRY_AFTER_S if after is None else after)
         if status >= 500:
+            when = f"in {after} s" if after is not None else "later"
             return HubError(f"{repo}: {self.endpoint} answered {said} to {answer.tries} tries "
-                            f"for {what}; try again later", 502)
+                            f"for {what}; try again {when}", 502, after)
         if status < 400:
             return HubError(f"{repo}: {self.endpoint} answered {said} for {what}", 502)
         response = httpx.Response(status, headers=answer.headers, content=answer.body,
@@ -245,16 +273,20 @@ class Remote:
 
     def _cached_snapshot(self) -> Snapshot | None:
         for mark in self._marks():
+            ref = self._own("refs", self._ref_name(), mark=mark)
             try:
-                with open(self._own("refs", self._ref_name(), mark=mark)) as f:
+                with open(ref) as f:
                     commit = f.read(64).strip()
                 if not COMMIT.fullmatch(commit):
                     continue
-                with open(self._own("snapshots", commit, "files.json", mark=mark), "rb") as f:
+                listing = self._own("snapshots", commit, "files.json", mark=mark)
+                with open(listing, "rb") as f:
                     files = json.loads(f.read(MAX_LISTING + 1))
             except (OSError, ValueError, RecursionError):
                 continue
             if isinstance(files, list) and all(isinstance(x, str) for x in files):
+                used(ref)
+                used(listing)
                 self.transfer.cached()
                 return Snapshot(commit, tuple(files))
         return self._downloaded_snapshot()
@@ -319,6 +351,7 @@ class Remote:
                            f"{MAX_SMALL_FILE:,} bytes: not a config or an index")
         with open(path, "rb") as f:
             data = f.read()
+        used(path)
         self.transfer.cached()
         return data
 
@@ -333,6 +366,7 @@ class Remote:
                     kept = Parts.load(f.read(MAX_KEPT + 1), MAX_KEPT)
             except (OSError, ValueError):
                 continue
+            used(path)
             self.transfer.cached()
             return read(PartsStream(kept), kept.size), kept.nbytes
         downloaded = self._downloaded(filename, commit)

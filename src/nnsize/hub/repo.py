@@ -21,6 +21,7 @@ from typing import IO, Any, NamedTuple, Protocol
 
 from ..errors import NnsizeError
 from ..model import Report
+from .cache import Bound
 from .fetch import WORKERS, HubError, Remote
 from .name import HubName
 from .records import Snapshot, Spans
@@ -87,11 +88,16 @@ class Budget:
 
 
 def count(name: HubName, base: bool = False, part: str = "both",
-          anonymous: bool = False, deadline_s: float | None = None) -> Report:
+          anonymous: bool = False, deadline_s: float | None = None,
+          bound: Bound | None = None) -> Report:
     """The report of a Hub model (part: both, or only its config's count or its checkpoint's);
     anonymous: read without a token, whatever HF_TOKEN says (as the web server does);
-    deadline_s: at most that long for all its requests (else NNSIZE_HUB_DEADLINE's)."""
-    return count_source(Remote(name, anonymous, deadline_s), base, part)
+    deadline_s: at most that long for all its requests (else NNSIZE_HUB_DEADLINE's);
+    bound: the cache held to it, and given only what a model that was counted needed."""
+    remote = Remote(name, anonymous, deadline_s, bound)
+    report = count_source(remote, base, part)
+    remote.keep()
+    return report
 
 
 def weights_file(files: set[str] | tuple[str, ...], folder: str = "") -> str | None:

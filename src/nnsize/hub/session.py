@@ -3,9 +3,10 @@
     the token     sent only to the endpoint's origin (scheme, host and port); a redirect to
                   another origin is followed without it, as huggingface_hub does for its own
                   downloads; at most MAX_REDIRECTS redirects a request
-    the time      a request is answered within its timeout (NNSIZE_HUB_TIMEOUT, REQUEST_S), and
-                  everything a command asks within its deadline (NNSIZE_HUB_DEADLINE, DEADLINE_S):
-                  its headers and body too, however slowly they drip
+    the time      a request is answered within its timeout (--hub-timeout, NNSIZE_HUB_TIMEOUT,
+                  else REQUEST_S), and everything a command asks within its deadline
+                  (--hub-deadline, NNSIZE_HUB_DEADLINE, else DEADLINE_S): its headers and body
+                  too, however slowly they drip
     failures      429 and 5xx are asked again, at most RETRIES times, after 0.5, 1, 2 s (or the
                   Retry-After asked for, if the deadline allows it); then the answer stands
     sizes         a body is read up to a limit, refused before a byte is read when its
@@ -30,9 +31,8 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from ..errors import NnsizeError
+from .deadlines import DEADLINE_S, LONGEST_S, OPTIONS, REQUEST_S
 
-REQUEST_S = 10.0  # one request, redirects and retries apart (huggingface_hub's own timeout)
-DEADLINE_S = 60.0  # everything one command asks of the Hub
 RETRIES = 3
 BACKOFF_S = 0.5  # doubled after each try
 MAX_RETRY_AFTER_S = 10.0
@@ -48,11 +48,21 @@ class HubError(NnsizeError):
     status: the HTTP status the web API answers it with (404 no such repo, revision or file;
     401 gated without a token, 403 with one not granted; 429 the Hub asks us to slow down;
     502 the Hub unreachable or failing, with nothing cached; 503 offline with nothing cached;
-    504 no answer in time; 400 anything else about the repo)."""
+    504 no answer in time; 400 anything else about the repo).  retry_after: the seconds the
+    Hub asked to wait (its Retry-After), which the web API passes on in its own."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, retry_after: int | None = None) -> None:
         super().__init__(message)
-        self.status = status
+        self.status, self.retry_after = status, retry_after
+
+    def __reduce__(self) -> tuple[Any, ...]:  # the status travels with it from a child process
+        return type(self), (str(self), self.status, self.retry_after)
+
+
+def retry_after(headers: dict[str, str]) -> int | None:
+    """The whole seconds an answer's Retry-After asks for (at most a day), or None."""
+    text = headers.get("retry-after", "").strip()
+    return min(int(text), 86400) if text.isdigit() and len(text) < 10 else None
 
 
 class Unreachable(HubError):
@@ -73,7 +83,10 @@ class Answer:
 
 
 def seconds(variable: str, default: float) -> float:
-    """A positive number of seconds from the environment, else default."""
+    """A positive number of seconds from the command line's option, or the environment, else
+    default."""
+    if variable in OPTIONS:
+        return OPTIONS[variable]
     text = os.environ.get(variable, "").strip()
     if not text:
         return default
@@ -81,7 +94,7 @@ def seconds(variable: str, default: float) -> float:
         value = float(text)
     except ValueError:
         value = -1.0
-    if not 0 < value <= 86400:
+    if not 0 < value <= LONGEST_S:
         raise NnsizeError(f"{variable}={text!r}: give a number of seconds, more than 0")
     return value
 
@@ -117,7 +130,7 @@ class Session:
     def _late(self, what: str) -> Unreachable:
         return Unreachable(f"{self.where}: {self.endpoint} has not answered {what} within "
                            f"{self.deadline_s:g} s, the deadline for reading a Hub model "
-                           f"(NNSIZE_HUB_DEADLINE)", 504)
+                           f"(--hub-deadline, NNSIZE_HUB_DEADLINE)", 504)
 
     def get(self, url: str, what: str, limit: int, headers: dict[str, str] | None = None,
             cut: bool = False) -> Answer:
@@ -155,7 +168,8 @@ class Session:
                 if left <= self.request_s:  # the command's deadline is what ran out
                     raise self._late(what) from e
                 raise Unreachable(f"{self.where}: {self.endpoint} has not answered {what} "
-                                  f"within {self.request_s:g} s (NNSIZE_HUB_TIMEOUT)", 504) from e
+                                  f"within {self.request_s:g} s (--hub-timeout, "
+                                  f"NNSIZE_HUB_TIMEOUT)", 504) from e
             except _TooLarge as e:
                 raise HubError(f"{self.where}: {self.endpoint} sent more than {limit:,} bytes "
                                f"for {what}{e}", 502) from e

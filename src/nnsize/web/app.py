@@ -269,6 +269,18 @@ class PresetRequest(BaseModel):
     actions: int | None = Field(None, ge=1, le=1_000_000)
 
 
+# sizes of a shorthand /api/count answers in the server's own loop (0.1 ms each, repeats
+# 'WxN' kept as one); a longer one (up to 10,000 characters: a third of a second) goes to the
+# CPU pool like every other count
+INLINE_SIZES = 64
+
+
+def _json(data: dict[str, Any]) -> JSONResponse:
+    """data, plain JSON already (ints, strings, lists), answered as FastAPI would answer it,
+    without its validation of the answer (a millisecond for a small report)."""
+    return JSONResponse(data)
+
+
 def _answer(report: Report, numbers: Numbers) -> dict[str, Any]:
     """The report, and the strings the page shows (rendered by render.py, as everywhere)."""
     from ..render.json import report_dict, strings
@@ -432,7 +444,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 HUB_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Detail, "description": "A gated repo (this server reads without a token)"},
     404: {"model": Detail, "description": "No such repo, revision, file or GGUF quantization"},
-    429: {"model": Detail, "description": "The Hub asks for fewer requests (it answered 429)"},
+    429: {"model": Detail, "description": "The Hub asks for fewer requests (it answered 429); "
+                                          "Retry-After: the Hub's, else 60 s"},
     502: {"model": Detail, "description": "The Hub could not be reached, failed (5xx) or "
                                           "answered nonsense; nothing cached"},
     503: {"model": Detail, "description": "HF_HUB_OFFLINE is set and the model is not cached"},
@@ -453,8 +466,11 @@ def create_app(hub: bool | None = None) -> FastAPI:
 
     @app.exception_handler(NnsizeError)
     async def bad_input(request: Request, e: NnsizeError) -> JSONResponse:
-        # 400, or what a Hub error says it is (hub/fetch.HubError: 404, 401, 502...)
-        return JSONResponse({"detail": str(e)}, status_code=getattr(e, "status", 400))
+        # 400, or what a Hub error says it is (hub/fetch.HubError: 404, 401, 502...); a 429
+        # or 503 with the seconds to wait (the Hub's Retry-After, or the pool's)
+        after = getattr(e, "retry_after", None)
+        return JSONResponse({"detail": str(e)}, status_code=getattr(e, "status", 400),
+                            headers={"Retry-After": str(after)} if after is not None else None)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, e: RequestValidationError) -> JSONResponse:
@@ -471,10 +487,12 @@ def create_app(hub: bool | None = None) -> FastAPI:
     @app.post("/api/count")
     async def count(body: CountRequest, numbers: Numbers = "int") -> dict[str, Any]:
         """Count an MLP shorthand, a layer spec, or the calculator's four numbers."""
-        if body.spec is None:  # a shorthand or four numbers: bounded and quick, answered by
-            from starlette.concurrency import run_in_threadpool  # this process's threads
-
-            return await run_in_threadpool(lambda: _answer(_count(body), numbers))
+        if body.spec is None and (body.network is None
+                                  or body.network.count("-") < INLINE_SIZES):
+            # the calculator's four numbers, or a short shorthand: about a millisecond,
+            # answered in the server's own loop, with no hop to a thread or a process (each
+            # costs more than the count, and a busy machine stretches the hop)
+            return _json(_answer(_count(body), numbers))  # type: ignore[return-value]
         return await compute(count_answer, body.model_dump(exclude_none=True), numbers)
 
     @app.post("/api/config")

@@ -10,15 +10,18 @@
         keep-alive connection stays usable for the next request
 
 The body is read here, whole (it is at most 16 MiB), and replayed to the app, so the app never
-waits on a slow client.  The app runs as its own task: at the deadline the answer goes out and
-whatever the app sends later is dropped (a thread cannot be stopped; every count nnsize makes
-is bounded, so it ends soon after).  A 408, or a 413 before the body's end, closes the
-connection: the unread rest of the body would otherwise be read as the next request.
+waits on a slow client.  The app runs as its own task: at the deadline the answer goes out, the
+task is cancelled (work waiting in a pool's queue never starts) and whatever the app sends later
+is dropped (a thread cannot be stopped; a child process gets only the time left to its request,
+and every count nnsize makes in a thread is bounded, so it ends soon after).  A 408, or a 413
+before the body's end, closes the connection: the unread rest of the body would otherwise be
+read as the next request.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import math
@@ -42,6 +45,9 @@ DRAIN_LIMIT = 64 * 1024 * 1024
 MAX_DIGITS = 1000
 
 log = logging.getLogger("nnsize.web")
+# the request's deadline on its event loop's clock (loop.time()), for the work it starts:
+# pool.compute gives its child only the time left
+DEADLINE: contextvars.ContextVar[float] = contextvars.ContextVar("nnsize_deadline")
 
 
 # bytes of a plan's body: it may carry a checkpoint's first bytes, base64 (the page plans a
@@ -115,7 +121,11 @@ class Guard:
                 state["done"] = True
             await send(message)
 
-        task = asyncio.ensure_future(self.app(scope, replay, guarded_send))
+        token = DEADLINE.set(deadline)
+        try:  # the task runs in a copy of this context: it sees the deadline
+            task = asyncio.ensure_future(self.app(scope, replay, guarded_send))
+        finally:
+            DEADLINE.reset(token)
         done, _ = await asyncio.wait({task}, timeout=max(deadline - loop.time(), 0))
         if task in done:
             error = task.exception()
@@ -128,6 +138,9 @@ class Guard:
                                             "request (a bug; please report it)")
             return
         state["cut"] = True
+        # work still waiting for a pool's slot never starts; a thread under way ends on its own
+        # (and a child at its wall time, which is this deadline)
+        task.cancel()
         task.add_done_callback(_forget)
         if not state["started"]:
             await answer(send, 422, f"the request took longer than {self.seconds:g} s, the "

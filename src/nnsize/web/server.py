@@ -5,9 +5,10 @@
     connections do not pile up;
     request heads are at most 16 KiB (h11's limit), bodies and time per request are bounded by
     guard.Guard (1 MiB JSON, 16 MiB checkpoint headers, REQUEST_SECONDS);
-    at most MAX_CONNECTIONS connections at once; past that, 503 at once;
-    at most PER_ADDRESS of them from one client address; past that, 503 at once and the new
-    connection closed: one client's half-open sockets (slowloris) cannot lock the others out.
+    at most MAX_CONNECTIONS connections at once; past that, 503 at once (Retry-After: 1);
+    at most PER_ADDRESS of them from one client address; past that, 503 at once (Retry-After:
+    1) and the new connection closed: one client's half-open sockets (slowloris) cannot lock
+    the others out.
 """
 
 from __future__ import annotations
@@ -28,9 +29,27 @@ _TOO_MANY = (b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/jso
              % (len(_BODY), _BODY))
 
 
+_FULL = (b'{"detail": "the server has %d connections and requests under way, its limit; try '
+         b'again in a moment"}' % MAX_CONNECTIONS)
+
+
+async def _unavailable(scope: Any, receive: Any, send: Any) -> None:
+    """uvicorn's answer past limit_concurrency, with the Retry-After it lacks."""
+    await send({"type": "http.response.start", "status": 503,
+                "headers": [(b"content-type", b"application/json"), (b"retry-after", b"1"),
+                            (b"content-length", str(len(_FULL)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": _FULL, "more_body": False})
+
+
 def protocol() -> type:
     """uvicorn's h11 protocol with a deadline for each request head."""
+    from uvicorn.protocols.http import h11_impl
     from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    # the module's name for the app answering past MAX_CONNECTIONS (uvicorn's own has no
+    # Retry-After); only nnsize serve's process uses uvicorn
+    h11_impl.service_unavailable = _unavailable  # type: ignore[attr-defined]
 
     class HeadDeadline(H11Protocol):
         _deadline: Any = None
