@@ -40,27 +40,82 @@ def build(config: dict[str, Any], base: bool = False) -> Any:
             return transformers.AutoModel.from_config(cfg)
 
 
+@dataclasses.dataclass(frozen=True)
+class Built:
+    """What compare reads of a model transformers built: its parameters' names (tied ones
+    under each name) with their tied group's first name and shape, its buffers' names and its
+    number of parameters (each tied one once)."""
+
+    parameters: dict[str, tuple[str, tuple[int, ...]]]
+    buffers: frozenset[str]
+    total: int
+
+
+_BUILT: dict[str, Built | Exception] = {}
+
+
+def built(config: dict[str, Any], base: bool = False) -> Built:
+    """build(config, base), read as compare reads it: each model is built once per session
+    (the same config in several tests, or a test's config with transformers' defaults left
+    out, builds the same model), and so is each failure to build one."""
+    key = _key(config, base)
+    if key not in _BUILT:
+        try:
+            model = build(config, base)
+        except Exception as e:  # noqa: BLE001 - raised again for each test that asks
+            _BUILT[key] = e
+        else:
+            groups: dict[int, list[str]] = {}
+            for name, p in model.named_parameters(remove_duplicate=False):
+                groups.setdefault(id(p), []).append(name)
+            canonical = {n: min(names) for names in groups.values() for n in names}
+            _BUILT[key] = Built(
+                {name: (canonical[name], tuple(p.shape))
+                 for name, p in model.named_parameters(remove_duplicate=False)},
+                frozenset(name for name, _ in model.named_buffers()),
+                sum(p.numel() for p in model.parameters()))
+    answer = _BUILT[key]
+    if isinstance(answer, Exception):
+        raise answer
+    return answer
+
+
+def _key(config: dict[str, Any], base: bool) -> str:
+    """The model build(config, base) builds: its class and every attribute of its config
+    (as to_json_string writes them), else the config as given."""
+    import json
+
+    data = dict(config)
+    model_type = data.pop("model_type")
+    arch = (data.pop("architectures", None) or [None])[0]
+    cls = "AutoModel" if base or not arch else arch
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            text = transformers.CONFIG_MAPPING[model_type](**data).to_json_string(use_diff=False)
+    except Exception:  # noqa: BLE001 - build raises it again, or it cannot be written
+        text = json.dumps(config, sort_keys=True, default=repr)
+    return f"{model_type} {cls} {text}"
+
+
 def compare(config: dict[str, Any], base: bool = False, fallback: bool = True) -> Any:
     """Assert that nnsize's count of config equals transformers', tensor by tensor (fallback
     False: nnsize's own count, never transformers' own)."""
     from nnsize.architectures import count_config
 
-    model = build(config, base)
+    model = built(config, base)
     report = count_config(config, base=base, fallback=fallback)
     # tied tensors: one parameter under several names; each name stands for its group
-    groups: dict[int, list[str]] = {}
-    for name, p in model.named_parameters(remove_duplicate=False):
-        groups.setdefault(id(p), []).append(name)
-    canonical = {n: min(names) for names in groups.values() for n in names}
+    canonical = {name: first for name, (first, _) in model.parameters.items()}
     ours = {canonical.get(name, name): t.shape for row in report.rows for t in row.tensors
             if not t.buffer and not t.shared_with for name in t.names()}
-    theirs = {canonical[name]: tuple(p.shape) for name, p in model.named_parameters()}
+    theirs = dict(model.parameters.values())
     missing, extra = set(theirs) - set(ours), set(ours) - set(theirs)
     assert not missing and not extra, f"missing {sorted(missing)[:5]}, extra {sorted(extra)[:5]}"
     assert ours == theirs
-    assert report.total_params == sum(p.numel() for p in model.parameters())
+    assert report.total_params == model.total
     buffers = {name for row in report.rows for t in row.tensors if t.buffer for name in t.names()}
-    assert buffers <= {name for name, _ in model.named_buffers()}
+    assert buffers <= model.buffers
     return report
 
 

@@ -37,6 +37,10 @@ MAX_REPEATS = 4096
 BUILD_MEMORY = 3 * 1024**3
 BUILD_SECONDS = 10.0
 BUILD_WALL_SECONDS = 60.0
+# what every build imports, once in the warm parent the builds are forked from (child.py): the
+# modules of torch and transformers that every model's module imports (seconds, a minute on a
+# busy machine), not a model's own module (each family's, imported by its build)
+WARM = ("torch", "transformers", "transformers.modeling_utils", "nnsize.architectures.fallback")
 # the keys that count modules: num_hidden_layers, n_layer, decoder_layers, num_local_experts,
 # n_routed_experts, num_blocks, num_experts_per_tok...; never a width (_size, _dim), however
 # it is named (moe_shared_expert_intermediate_size, block_size)
@@ -93,7 +97,7 @@ def count_with_transformers(data: dict[str, Any], model_type: str, arch: str | N
     from .. import child
 
     return child.run(_build, data, model_type, cls, where, memory=BUILD_MEMORY,
-                     seconds=BUILD_SECONDS, wall=BUILD_WALL_SECONDS,
+                     seconds=BUILD_SECONDS, wall=BUILD_WALL_SECONDS, warm=WARM,
                      what=f"{where}: building the model with transformers")
 
 

@@ -113,14 +113,16 @@ def serve(app: Any, host: str, port: int) -> None:
     import uvicorn
 
     from ..architectures import fallback
-    from ..child import start_forkserver
+    from ..child import start_forkserver, warm_up
     from .pool import PRELOAD
 
     # pool.py's children, ready before the first request; /api/hub builds with transformers
-    # what nnsize has no builder for (in a child too): imported once, not per request
+    # what nnsize has no builder for (in a child forked from a warm parent that imported
+    # torch and transformers): imported once, not per request
     hub = any(getattr(route, "path", "") == "/api/hub" for route in app.routes)
-    start_forkserver(PRELOAD + (("torch", "transformers") if hub and fallback.available()
-                                else ()))
+    start_forkserver(PRELOAD)
+    if hub and fallback.available():
+        warm_up(fallback.WARM)
     if hub:  # imported now, not by the first Hub request while others wait to be answered
         import importlib
 
