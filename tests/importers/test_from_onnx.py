@@ -121,3 +121,31 @@ def test_nodes_in_subgraphs_count_toward_the_limit(tmp_path: Path,
     monkeypatch.setattr(from_onnx, "MAX_NODES", 6)
     with pytest.raises(SpecError, match="more than 6 nodes"):
         nnsize.count(str(path))
+
+
+def test_nodes_hidden_in_subgraphs_are_counted_before_parsing(monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    """An If whose branch holds MAX_NODES nodes: refused from the wire format, so protobuf never
+    builds a message for each (the count stops past the limit)."""
+    from nnsize.importers import from_onnx
+
+    def branch(name: str, n: int) -> object:
+        return helper.make_graph(
+            [helper.make_node("Relu", ["x"], [f"{name}{i}"]) for i in range(n)], name, [],
+            [helper.make_tensor_value_info(f"{name}{n - 1}", TensorProto.FLOAT, [1])])
+
+    cond = helper.make_node("If", ["c"], ["y"], then_branch=branch("t", from_onnx.MAX_NODES),
+                            else_branch=branch("e", 2))
+    graph = helper.make_graph([cond], "g", [
+        helper.make_tensor_value_info("c", TensorProto.BOOL, [])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
+    data = helper.make_model(graph).SerializeToString()
+    # 1 If + MAX_NODES in the then branch: past the limit before the else branch is read
+    assert from_onnx._wire_nodes(data) == from_onnx.MAX_NODES + 1
+
+    def no_parse(data: bytes) -> None:
+        raise AssertionError("parsed a model past the node limit")
+
+    monkeypatch.setattr("onnx.load_from_string", no_parse)
+    with pytest.raises(from_onnx.SpecError, match="more than 100,000 nodes"):
+        from_onnx.load_onnx("hidden.onnx", data)

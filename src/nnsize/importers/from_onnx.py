@@ -110,14 +110,29 @@ def _fields(data: bytes, start: int, end: int) -> Any:
 
 
 def _wire_nodes(data: bytes) -> int:
-    """The main graph's nodes (ModelProto.graph = 7, GraphProto.node = 1), counted in the
-    protobuf wire format, where each costs a few steps; 0 for bytes that are not such a
-    message (protobuf's parser then says why)."""
+    """Nodes of the main graph and of every subgraph its nodes' attributes hold (ModelProto
+    .graph = 7; GraphProto.node = 1; NodeProto.attribute = 5; AttributeProto.g = 6 and
+    .graphs = 11), counted in the protobuf wire format, where each costs a few steps, and
+    stopping past MAX_NODES; 0 for bytes that are not such a message (protobuf's parser then
+    says why)."""
     try:
-        return sum(field == 1 and kind == 2
-                   for number, kind_g, a, b in _fields(data, 0, len(data))
-                   if number == 7 and kind_g == 2
-                   for field, kind, _, _ in _fields(data, a, b))
+        graphs = [(a, b) for number, kind, a, b in _fields(data, 0, len(data))
+                  if number == 7 and kind == 2]
+        count = 0
+        while graphs and count <= MAX_NODES:
+            start, end = graphs.pop()
+            for field, kind, a, b in _fields(data, start, end):
+                if field != 1 or kind != 2:
+                    continue
+                count += 1
+                if count > MAX_NODES:
+                    return count
+                for f, k, attr_start, attr_end in _fields(data, a, b):
+                    if f == 5 and k == 2:
+                        graphs.extend((ga, gb) for g, gk, ga, gb in
+                                      _fields(data, attr_start, attr_end)
+                                      if g in (6, 11) and gk == 2)
+        return count
     except (ValueError, IndexError):
         return 0
 
