@@ -86,6 +86,10 @@ def count_config(data: Any, where: str = "config.json", base: bool = False,
     limit = context_limit(data) if report.decoder is not None else None
     if limit:
         report.stored["context_limit"] = {"tokens": limit[0], "from": limit[1]}
+    if report.decoder is None and isinstance(data, dict):  # its training step is traced
+        from dataclasses import replace
+
+        report = replace(report, traceable=("config", data))
     return report
 
 

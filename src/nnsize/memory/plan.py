@@ -271,6 +271,8 @@ def _train(report: Report, s: Setup) -> Plan:
         else:
             p.lines.append(Line("decoder_activations", act.saved // tp, terms, False))
             p.lines.append(Line("loss_backward", act.logits_grad // tp, terms, False))
+    elif report.traceable is not None:
+        _traced_lines(p, report, s, mode, tp)
     else:
         act_precision = find("fp32") if mode == "fp32" else \
             find("fp16") if precision.name == "fp16" else find("bf16")
@@ -278,6 +280,31 @@ def _train(report: Report, s: Setup) -> Plan:
         p.lines.append(Line("activations", total, {**terms, "precision": act_precision},
                             False))
     return p
+
+
+def _traced_lines(p: Plan, report: Report, s: Setup, mode: str, tp: int) -> None:
+    """Activations of a model nnsize has no per-layer formulas for (an encoder, an
+    encoder-decoder, a vision or audio model, a torch module): one training step traced on fake
+    tensors (traced.py).  Without checkpointing: what autograd keeps, and beside it what the
+    backward holds at its peak beyond that; with checkpointing, the step's peak."""
+    from .traced import trace_config, trace_module
+
+    source = report.traceable or ("",)
+    if source[0] == "config":
+        ed = report.encoder_decoder
+        encoder = s.encoder_length or (ed.encoder_length if ed else 0)
+        t = trace_config(source[1], s.batch, s.context, encoder, s.attention, mode,
+                         s.checkpointing)
+    else:
+        t = trace_module(source[1], source[2], source[3], s.batch, mode, s.checkpointing)
+    terms = {"what": t.what, "mode": mode, "attention": t.attention, "loss": t.loss,
+             "checkpointing": s.checkpointing, "saved": t.saved, "peak": t.peak,
+             "parts": t.parts, "batch": s.batch, "context": s.context, "gpus": tp}
+    if s.checkpointing:
+        p.lines.append(Line("traced_activations", t.peak // tp, terms, False))
+    else:
+        p.lines.append(Line("traced_activations", t.saved // tp, terms, False))
+        p.lines.append(Line("traced_backward", max(t.peak - t.saved, 0) // tp, terms, False))
 
 
 def _experts(report: Report) -> int:
