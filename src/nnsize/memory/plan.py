@@ -227,8 +227,10 @@ def _train(report: Report, s: Setup) -> Plan:
     given = sorted({v for r in report.rows for k, v in r.args if k == "dtype"})
     if given:
         p.notes.append(Note("layer_dtypes_ignored", {"dtypes": given}))
+    attention = training_attention(report, s.attention)
     p.notes.append(Note("training_setup", {"mode": mode, "master": master,
-                                           "precision": precision, "attention": s.attention,
+                                           "precision": precision, "attention": attention,
+                                           "family_default": s.attention == "default",
                                            "checkpointing": s.checkpointing}))
     if lora:
         rank = s.lora_rank or 16
@@ -261,10 +263,10 @@ def _train(report: Report, s: Setup) -> Plan:
         from .activations import activations
 
         routed, shared = _moe_layout(report)
-        act = activations(report.decoder, s.batch, s.context, mode, s.attention,
-                          s.checkpointing, _experts(report), routed, shared)
+        act = activations(report.decoder, s.batch, s.context, mode, attention,
+                          s.checkpointing, _experts(report), routed, shared, _extras(report))
         terms = {"tokens": s.batch * s.context, "layers": len(report.decoder.layers),
-                 "mode": mode, "attention": s.attention, "checkpointing": s.checkpointing,
+                 "mode": mode, "attention": attention, "checkpointing": s.checkpointing,
                  "layer_inputs": act.layer_inputs, "vocab": report.decoder.vocab, "gpus": tp}
         if s.checkpointing:
             p.lines.append(Line("decoder_activations", act.peak // tp, terms, False))
@@ -293,7 +295,8 @@ def _traced_lines(p: Plan, report: Report, s: Setup, mode: str, tp: int) -> None
     if source[0] == "config":
         ed = report.encoder_decoder
         encoder = s.encoder_length or (ed.encoder_length if ed else 0)
-        t = trace_config(source[1], s.batch, s.context, encoder, s.attention, mode,
+        asked = "" if s.attention == "default" else s.attention  # transformers' own choice
+        t = trace_config(source[1], s.batch, s.context, encoder, asked, mode,
                          s.checkpointing)
     else:
         t = trace_module(source[1], source[2], source[3], s.batch, mode, s.checkpointing)
@@ -305,6 +308,42 @@ def _traced_lines(p: Plan, report: Report, s: Setup, mode: str, tp: int) -> None
     else:
         p.lines.append(Line("traced_activations", t.saved // tp, terms, False))
         p.lines.append(Line("traced_backward", max(t.peak - t.saved, 0) // tp, terms, False))
+
+
+def training_attention(report: Report, asked: str) -> str:
+    """The attention a training step runs: as asked, or by default as transformers picks it for
+    the family (eager.py: sdpa, or eager where the family cannot run SDPA).  A config traced
+    on fake tensors runs whatever transformers picks itself ("default"); a torch module or a
+    layer spec, what its own code runs ("")."""
+    if asked != "default":
+        return asked
+    source = report.traceable or ("",)
+    if source[0] == "config" and report.decoder is not None:
+        from .eager import default_attention
+
+        return default_attention(str(source[1].get("model_type", "")))
+    if report.decoder is not None:
+        return "sdpa"
+    # a traced config runs what transformers picks; a torch module or a spec, its own code
+    return "default" if source[0] == "config" else ""
+
+
+def _extras(report: Report) -> Any:
+    """Sandwich norms (4 a layer where a Llama has 2) and per-head q / k norms, from the rows;
+    soft-capped logits, from the config (activations.Extras)."""
+    from .activations import Extras
+
+    layers = len(report.decoder.layers) if report.decoder else 0
+    norms = sum(t.copies * row.repeat for row in report.rows for t in row.tensors
+                if t.name.endswith("_layernorm.weight") and ".layers." in t.name)
+    config = report.traceable[1] if report.traceable and report.traceable[0] == "config" \
+        else {}
+    text = config.get("text_config") if isinstance(config.get("text_config"), dict) else config
+    qk = any(t.name.endswith("self_attn.q_norm.weight") for row in report.rows
+             for t in row.tensors)
+    return Extras(post_norms=max(norms // layers - 2, 0) if layers else 0,
+                  softcap=bool(text.get("attn_logit_softcapping")),
+                  final_softcap=bool(text.get("final_logit_softcapping")), qk_norms=qk)
 
 
 def _experts(report: Report) -> int:

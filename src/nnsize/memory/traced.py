@@ -105,7 +105,9 @@ def trace(build: Callable[[Any], tuple[Any, dict[str, Any], str]], mode: str,
         if not getattr(model, "supports_gradient_checkpointing", False):
             raise NnsizeError(f"{type(model).__name__} has no activation checkpointing in "
                               f"transformers; plan it without")
-        model.gradient_checkpointing_enable({"use_reentrant": False})
+        enable = getattr(model, "activation_checkpointing_enable", None) or \
+            model.gradient_checkpointing_enable  # transformers 5 renamed it
+        enable({"use_reentrant": False})
     params = list(model.parameters())
     weights = {_storage_key(p) for p in params}
     casts: set[int] = set()

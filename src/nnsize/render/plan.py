@@ -235,9 +235,18 @@ NOTES: dict[str, Any] = {
         + ", not counted here"),
     "training_setup": lambda t: (
         f"Assumed: {_run(t['mode'], t['master'], t['precision'].name)} (mixed precision), "
-        f"{t['attention']} attention, activation checkpointing "
+        + _attention(t) + "activation checkpointing "
         f"{'on' if t['checkpointing'] else 'off'}: each a setting of its own"),
 }
+
+
+def _attention(t: dict[str, Any]) -> str:
+    if not t["attention"]:
+        return ""
+    if t["attention"] == "default":
+        return "the attention transformers picks for the family, "
+    return t["attention"] + " attention" + (" (transformers' default for the family)" if
+                                            t.get("family_default") else "") + ", "
 
 
 def engine_text(e: Any) -> str:
