@@ -336,9 +336,10 @@ def _extras(report: Report) -> Any:
     layers = len(report.decoder.layers) if report.decoder else 0
     norms = sum(t.copies * row.repeat for row in report.rows for t in row.tensors
                 if t.name.endswith("_layernorm.weight") and ".layers." in t.name)
-    config = report.traceable[1] if report.traceable and report.traceable[0] == "config" \
-        else {}
-    text = config.get("text_config") if isinstance(config.get("text_config"), dict) else config
+    config: dict[str, Any] = report.traceable[1] if report.traceable and \
+        report.traceable[0] == "config" else {}
+    inner = config.get("text_config")
+    text: dict[str, Any] = inner if isinstance(inner, dict) else config
     qk = any(t.name.endswith("self_attn.q_norm.weight") for row in report.rows
              for t in row.tensors)
     return Extras(post_norms=max(norms // layers - 2, 0) if layers else 0,

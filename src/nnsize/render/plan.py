@@ -245,7 +245,7 @@ def _attention(t: dict[str, Any]) -> str:
         return ""
     if t["attention"] == "default":
         return "the attention transformers picks for the family, "
-    return t["attention"] + " attention" + (" (transformers' default for the family)" if
+    return str(t["attention"]) + " attention" + (" (transformers' default for the family)" if
                                             t.get("family_default") else "") + ", "
 
 
