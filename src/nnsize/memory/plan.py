@@ -387,16 +387,37 @@ def _autocast_copies(report: Report, checkpointing: bool) -> tuple[int, dict[str
     return autocast_weight_copies(linear), {"params": linear, "outside": 0, "one_layer": 0}
 
 
+def _output_embedding(report: Report) -> set[str]:
+    """The base names of the output embedding's module (lm_head): a head's weight shaped as an
+    embedding table, the vocabulary by the hidden size."""
+    tables = {t.shape for row in report.rows if row.type == "embedding" for t in row.tensors
+              if len(t.shape) == 2}
+    return {t.name.rsplit(".", 1)[0].rsplit(".", 1)[-1] for row in report.rows
+            if row.type == "head" for t in row.tensors
+            if len(t.shape) == 2 and t.shape in tables and t.name.endswith(".weight")}
+
+
 def _lora(report: Report, rank: int, targets: tuple[str, ...]) -> list[tuple[Any, int]]:
-    """LoRA factors A (r x in) and B (out x r) for every targeted linear weight."""
+    """LoRA factors A (r x in) and B (out x r) for every targeted linear weight.  all-linear as
+    PEFT resolves it (_maybe_include_all_linear_layers, https://github.com/huggingface/peft/blob/
+    831fd03e04033a49a2523b4012970e1499b7b5c6/src/peft/tuners/tuners_utils.py): every linear
+    layer's base name, less the output embedding's (model.get_output_embeddings(): lm_head).
+    Llama-3.1-8B at rank 16: 32 x 16 x (2 x 8,192 + 2 x 5,120 + 3 x 18,432) = 41,943,040."""
     from ..model import Tensor
 
     out = []
+    head = _output_embedding(report) if targets == ("all-linear",) else set()
+    if targets == ("all-linear",) and _experts(report):
+        raise NnsizeError("all-linear on a mixture of experts: PEFT 0.21 also adapts the "
+                          "fused experts' tensors (target_parameters, one adapter per expert), "
+                          "which nnsize does not count; name the modules to adapt instead "
+                          "(q_proj,k_proj,v_proj,o_proj)")
     for name, t in report.named_tensors():
         if t.buffer or t.shared_with or len(t.shape) != 2 or t.role != "weight":
             continue
         module = name.rsplit(".", 1)[0]
-        if targets == ("all-linear",) or module.rsplit(".", 1)[-1] in targets:
+        base = module.rsplit(".", 1)[-1]
+        if (targets == ("all-linear",) and base not in head) or base in targets:
             out_f, in_f = t.shape
             out.append((Tensor(f"{module}.lora_A", (rank, in_f), "weight"), 1))
             out.append((Tensor(f"{module}.lora_B", (out_f, rank), "weight"), 1))
