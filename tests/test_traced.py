@@ -120,3 +120,17 @@ def test_the_planner_plans_an_encoder_decoder() -> None:
 def test_a_module_without_an_input_size_is_refused() -> None:
     with pytest.raises(NnsizeError, match="input size"):
         trace_module(torch.nn.Linear(2, 2), [], None, 1, "fp32")
+
+
+def test_a_state_space_decoder_is_traced() -> None:
+    """Mamba has no per-layer formulas: its step is traced (transformers' reference scan on the
+    CPU, as measured here; the CUDA kernels of mamba_ssm keep less)."""
+    from nnsize.memory import Setup, plan
+
+    mamba = {"model_type": "mamba", "architectures": ["MambaForCausalLM"], "vocab_size": 1000,
+             "hidden_size": 64, "num_hidden_layers": 2, "state_size": 8, "expand": 2,
+             "conv_kernel": 4}
+    lines = {line.part: line.bytes for line in plan(nnsize.count(mamba), Setup(
+        batch=BATCH, context=CONTEXT, train=True, dtype="fp32")).lines}
+    measured = _measured(mamba, "fp32")
+    assert lines["traced_activations"] == pytest.approx(measured.saved, rel=0.02)

@@ -259,7 +259,10 @@ def _train(report: Report, s: Setup) -> Plan:
         p.lines.append(Line("autocast_copies", copies // shard[0],
                             {**terms, "precision": precision, "gpus": shard[0]}))
     tp = n if s.sharding == "tp" else 1
-    if report.decoder is not None:
+    state_space = report.decoder is not None and report.decoder.state_values > 0
+    if state_space and report.traceable is not None:  # no formulas for its scans: traced
+        _traced_lines(p, report, s, mode, tp)
+    elif report.decoder is not None:
         from .activations import activations
 
         routed, shared = _moe_layout(report)
