@@ -134,3 +134,10 @@ def test_a_state_space_decoder_is_traced() -> None:
         batch=BATCH, context=CONTEXT, train=True, dtype="fp32")).lines}
     measured = _measured(mamba, "fp32")
     assert lines["traced_activations"] == pytest.approx(measured.saved, rel=0.02)
+
+
+def test_past_the_learned_positions_is_said() -> None:
+    """BERT's 512 learned positions (here 128): a longer step is refused by name, not traced
+    into a shape error."""
+    with pytest.raises(NnsizeError, match="at most 128 positions"):
+        _trace_config({**BERT, "max_position_embeddings": 128}, 1, 256, 0, "", "fp32", False)

@@ -80,10 +80,14 @@ def trace(build: Callable[[Any], tuple[Any, dict[str, Any], str]], mode: str,
     """build(fake_mode) -> (model, forward's keyword inputs, loss name), called under the
     FakeTensorMode it is given.
     mode: fp32, bf16, fp16 (the model at that dtype) or autocast (fp32 weights, bf16 ops)."""
+    import logging
+
     import torch
     from torch._subclasses.fake_tensor import FakeTensorMode
     from torch.utils._python_dispatch import TorchDispatchMode
 
+    # a failing op is reported once, as an NnsizeError below, not logged with its traceback
+    logging.getLogger("torch._subclasses.fake_tensor").setLevel(logging.CRITICAL)
     if mode not in MODES:
         raise NnsizeError(f"unknown activation mode {mode!r}; one of {', '.join(MODES)}")
     fake = FakeTensorMode(allow_non_fake_inputs=False)
@@ -366,6 +370,7 @@ def config_model(data: dict[str, Any], batch: int, context: int, encoder_length:
         raise NnsizeError(f"{cls.__name__} does not run {attention} attention in transformers")
     main = getattr(model, "main_input_name", "input_ids")
     length = encoder_length or context
+    _check_positions(cls.__name__, config, main, length, context)
     inputs: dict[str, Any] = {}
     if main == "input_ids":
         vocab = int(getattr(config, "vocab_size", 2) or 2)
@@ -403,6 +408,20 @@ def config_model(data: dict[str, Any], batch: int, context: int, encoder_length:
             "per-token classes": f"cross-entropy over {classes} classes per token",
             "classes": f"cross-entropy over {classes} classes"}.get(kind, "")
     return model, inputs, loss
+
+
+def _check_positions(name: str, config: Any, main: str, length: int, context: int) -> None:
+    """A learned position table stops the step where it ends: said, not traced into a shape
+    error.  (key, tokens it bounds): the encoder's input, an encoder-decoder's decoder."""
+    bounds = [("max_target_positions", context)] if main != "input_ids" else \
+        [("max_position_embeddings", max(length, context)), ("n_positions", length),
+         ("max_target_positions", context)]
+    for key, tokens in bounds:
+        limit = getattr(config, key, None)
+        if isinstance(limit, int) and 0 < limit < tokens:
+            raise NnsizeError(f"{name} reads at most {limit:,} positions ({key}): a training "
+                              f"step at {tokens:,} tokens cannot run; plan a context (or "
+                              f"encoder length) of at most {limit:,}")
 
 
 def _trace_config(data: dict[str, Any], batch: int, context: int, encoder_length: int,
