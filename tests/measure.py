@@ -40,7 +40,8 @@ class _Live(TorchDispatchMode):
         self.now = self.peak = self.grads = 0
         self.skip = {p.untyped_storage().data_ptr() for p in params}
         for p in params:
-            p.register_post_accumulate_grad_hook(self._grad)
+            if p.requires_grad:
+                p.register_post_accumulate_grad_hook(self._grad)
 
     def _grad(self, p: torch.Tensor) -> None:
         assert p.grad is not None
@@ -71,13 +72,15 @@ class Measured:
     peak: int  # the most alive during the step, the weights' gradients apart
 
 
-def _forward(model: Any, ids: torch.Tensor, autocast: bool) -> Any:
+def _forward(model: Any, ids: torch.Tensor | dict[str, Any], autocast: bool) -> Any:
+    """ids: token ids (a language model's input and labels), or the forward's inputs."""
+    inputs = ids if isinstance(ids, dict) else {"input_ids": ids, "labels": ids}
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
-        return model(input_ids=ids, labels=ids).loss
+        return model(**inputs).loss
 
 
-def measure(model: Any, ids: torch.Tensor, autocast: bool = False, peak: bool = True
-            ) -> Measured:
+def measure(model: Any, ids: torch.Tensor | dict[str, Any], autocast: bool = False,
+            peak: bool = True) -> Measured:
     """Saved bytes, autocast's copies and (when peak) the step's peak, gradients apart."""
     params = list(model.parameters())
     pointers = {p.untyped_storage().data_ptr() for p in params}

@@ -406,6 +406,9 @@ class Report:
     stored: dict[str, Any] = field(default_factory=dict, hash=False)
     decoder: Decoder | None = None  # for language models counted from a config
     encoder_decoder: EncoderDecoder | None = None  # for encoder-decoders counted from a config
+    # what the training planner runs one step of on fake tensors (memory/traced.py) where it has
+    # no formulas of its own: ("config", the config dict) or ("torch", module, input size, dtype)
+    traceable: tuple[Any, ...] | None = field(default=None, compare=False, repr=False)
     total_params: int = field(init=False)
     trainable_params: int = field(init=False)
     non_trainable_params: int = field(init=False)

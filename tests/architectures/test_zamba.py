@@ -150,7 +150,9 @@ def test_the_planner_commands(family: str, tmp_path: Any) -> None:
                                 "num_hidden_layers": 4}))
     assert main(["memory", str(path)]) == 0
     assert main(["fit", str(path), "--gpu", "24GiB"]) == 0
-    assert main(["memory", str(path), "--train"]) == 2
+    # issue 21: a state-space model's training step is traced on fake tensors (Zamba2's runs;
+    # this Zamba config's own forward fails in transformers, said in one line)
+    assert main(["memory", str(path), "--train"]) == (0 if family == "zamba2" else 2)
 
 
 @pytest.mark.parametrize("config", [

@@ -101,6 +101,10 @@ def count_config(data: Any, where: str = "config.json", base: bool = False,
     limit = context_limit(data) if report.decoder is not None else None
     if limit:
         report.stored["context_limit"] = {"tokens": limit[0], "from": limit[1]}
+    if isinstance(data, dict):  # the family's default attention; a step traced (no decoder)
+        from dataclasses import replace
+
+        report = replace(report, traceable=("config", data))
     return report
 
 

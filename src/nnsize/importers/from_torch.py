@@ -241,7 +241,14 @@ def summarize(model: Any, input_size: Any = None, input_data: Any = None,
                         formula=sum_formula(own), index=len(rows), depth=level,
                         saves=_saves(type(module).__name__)))
     size = tuple(input_size) if input_size and isinstance(input_size[0], int) else ()
-    return Report(type(model).__name__, "pytorch", size, tuple(rows))
+    # the training planner traces one step of the module at its input sizes (memory/traced.py)
+    sizes = [tuple(t.shape) for t in (input_data if isinstance(input_data, (list, tuple))
+                                      else [input_data])] if input_data is not None else \
+        [tuple(s) for s in input_size] if input_size and not isinstance(input_size[0], int) \
+        else [size] if size else []
+    dtype = input_data.dtype if isinstance(input_data, torch.Tensor) else input_dtype
+    return Report(type(model).__name__, "pytorch", size, tuple(rows),
+                  traceable=("torch", model, sizes, dtype))
 
 
 def _saves(class_name: str) -> Any:

@@ -133,10 +133,11 @@ def layer_bytes(d: Decoder, layer: AttentionLayer, mode: str, attention: str, co
 def activations(d: Decoder, batch: int, context: int, mode: str = "autocast",
                 attention: str = "sdpa", checkpointing: bool = False,
                 experts: int = 0, moe_layers: int | None = None,
-                shared: int = 0) -> Activations:
+                shared: int = 0, extras: Extras | None = None) -> Activations:
     """The training step's activations of a decoder, batch x context tokens.  moe_layers: how
     many layers route to experts (DeepSeek's first layers are dense; default all, for a MoE
-    model); shared: the shared experts' intermediate size."""
+    model); shared: the shared experts' intermediate size; extras: Gemma's and Qwen3's."""
+    g = extras or Extras()
     if not d.layers or d.state_values:
         raise NnsizeError("training activations of a model with state-space layers are not "
                           "modelled; plan inference")
@@ -151,10 +152,12 @@ def activations(d: Decoder, batch: int, context: int, mode: str = "autocast",
     for layer, dense, moe in d.layers.split_counts(n - routed):
         for count, routes in ((dense, False), (moe, True)):
             if count:
-                each = layer_bytes(d, layer, mode, attention, context, experts, routes, shared)
+                each = layer_bytes(d, layer, mode, attention, context, experts, routes, shared) \
+                    + g.layer_bytes(_act_bytes(mode), layer, context, attention, d.hidden)
                 total += count * each
                 largest = max(largest, each)
-    head = _norm(d.hidden, a, mode == "autocast", 1) + 4 * d.vocab
+    head = _norm(d.hidden, a, mode == "autocast", 1) + 4 * d.vocab + \
+        (a * d.vocab if g.final_softcap else 0)
     inner = d.expert_intermediate * d.experts_per_token or d.intermediate
     return Activations(
         layers=tokens * total,
@@ -163,6 +166,37 @@ def activations(d: Decoder, batch: int, context: int, mode: str = "autocast",
         layer_inputs=tokens * len(d.layers) * residual * d.hidden,
         recompute=tokens * (largest + a * (2 * inner + d.hidden)),
         checkpointing=checkpointing)
+
+
+@dataclass(frozen=True)
+class Extras:
+    """What Gemma 2 / 3 and Qwen3 layers save beyond a Llama layer (measured,
+    tests/test_activations.py):
+
+    post_norms      norms after attention and after the MLP (sandwich norms: 4 a layer, not 2):
+                    Gemma's RMSNorm computes in fp32 and keeps its fp32 input and the normalized
+                    values (8 h) and an rsqrt (4)
+    softcap         attention logits soft-capped (Gemma 2: cap x tanh(scores / cap)): eager
+                    attention keeps the tanh's output, a x heads x keys
+    final_softcap   the logits soft-capped too: the tanh's output, a x vocab
+    qk_norms        an RMSNorm on each head's query and key (Qwen3, Gemma 3): its fp32 input
+                    and normalized values (Gemma's norm: 8 bytes a value; Llama's: 4 + a) and
+                    an rsqrt per head"""
+
+    post_norms: int = 0
+    softcap: bool = False
+    final_softcap: bool = False
+    qk_norms: bool = False
+
+    def layer_bytes(self, a: int, layer: AttentionLayer, keys: int, attention: str,
+                    h: int) -> int:
+        """Per token and layer."""
+        tanh = a * layer.heads * keys if self.softcap and attention == "eager" else 0
+        qk = 0
+        if self.qk_norms:
+            values = (layer.heads + layer.kv_heads) * layer.key_dim
+            qk = (8 if self.post_norms else 4 + a) * values + 4 * (layer.heads + layer.kv_heads)
+        return self.post_norms * (8 * h + 4) + tanh + qk
 
 
 def autocast_weight_copies(linear_weights: int) -> int:

@@ -238,8 +238,10 @@ def _train(report: Report, s: Setup) -> Plan:
     given = sorted({v for r in report.rows for k, v in r.args if k == "dtype"})
     if given:
         p.notes.append(Note("layer_dtypes_ignored", {"dtypes": given}))
+    attention = training_attention(report, s.attention)
     p.notes.append(Note("training_setup", {"mode": mode, "master": master,
-                                           "precision": precision, "attention": s.attention,
+                                           "precision": precision, "attention": attention,
+                                           "family_default": s.attention == "default",
                                            "checkpointing": s.checkpointing}))
     if lora:
         rank = s.lora_rank or 16
@@ -268,20 +270,25 @@ def _train(report: Report, s: Setup) -> Plan:
         p.lines.append(Line("autocast_copies", copies // shard[0],
                             {**terms, "precision": precision, "gpus": shard[0]}))
     tp = n if s.sharding == "tp" else 1
-    if report.decoder is not None:
+    state_space = report.decoder is not None and report.decoder.state_values > 0
+    if state_space and report.traceable is not None:  # no formulas for its scans: traced
+        _traced_lines(p, report, s, mode, tp)
+    elif report.decoder is not None:
         from .activations import activations
 
         routed, shared = _moe_layout(report)
-        act = activations(report.decoder, s.batch, s.context, mode, s.attention,
-                          s.checkpointing, _experts(report), routed, shared)
+        act = activations(report.decoder, s.batch, s.context, mode, attention,
+                          s.checkpointing, _experts(report), routed, shared, _extras(report))
         terms = {"tokens": s.batch * s.context, "layers": len(report.decoder.layers),
-                 "mode": mode, "attention": s.attention, "checkpointing": s.checkpointing,
+                 "mode": mode, "attention": attention, "checkpointing": s.checkpointing,
                  "layer_inputs": act.layer_inputs, "vocab": report.decoder.vocab, "gpus": tp}
         if s.checkpointing:
             p.lines.append(Line("decoder_activations", act.peak // tp, terms, False))
         else:
             p.lines.append(Line("decoder_activations", act.saved // tp, terms, False))
             p.lines.append(Line("loss_backward", act.logits_grad // tp, terms, False))
+    elif report.traceable is not None:
+        _traced_lines(p, report, s, mode, tp)
     else:
         act_precision = find("fp32") if mode == "fp32" else \
             find("fp16") if precision.name == "fp16" else find("bf16")
@@ -289,6 +296,69 @@ def _train(report: Report, s: Setup) -> Plan:
         p.lines.append(Line("activations", total, {**terms, "precision": act_precision},
                             False))
     return p
+
+
+def _traced_lines(p: Plan, report: Report, s: Setup, mode: str, tp: int) -> None:
+    """Activations of a model nnsize has no per-layer formulas for (an encoder, an
+    encoder-decoder, a vision or audio model, a torch module): one training step traced on fake
+    tensors (traced.py).  Without checkpointing: what autograd keeps, and beside it what the
+    backward holds at its peak beyond that; with checkpointing, the step's peak."""
+    from .traced import trace_config, trace_module
+
+    source = report.traceable or ("",)
+    if source[0] == "config":
+        ed = report.encoder_decoder
+        encoder = s.encoder_length or (ed.encoder_length if ed else 0)
+        asked = "" if s.attention == "default" else s.attention  # transformers' own choice
+        t = trace_config(source[1], s.batch, s.context, encoder, asked, mode,
+                         s.checkpointing)
+    else:
+        t = trace_module(source[1], source[2], source[3], s.batch, mode, s.checkpointing)
+    terms = {"what": t.what, "mode": mode, "attention": t.attention, "loss": t.loss,
+             "checkpointing": s.checkpointing, "saved": t.saved, "peak": t.peak,
+             "parts": t.parts, "batch": s.batch, "context": s.context, "gpus": tp}
+    if s.checkpointing:
+        p.lines.append(Line("traced_activations", t.peak // tp, terms, False))
+    else:
+        p.lines.append(Line("traced_activations", t.saved // tp, terms, False))
+        p.lines.append(Line("traced_backward", max(t.peak - t.saved, 0) // tp, terms, False))
+
+
+def training_attention(report: Report, asked: str) -> str:
+    """The attention a training step runs: as asked, or by default as transformers picks it for
+    the family (eager.py: sdpa, or eager where the family cannot run SDPA).  A config traced
+    on fake tensors runs whatever transformers picks itself ("default"); a torch module or a
+    layer spec, what its own code runs ("")."""
+    if asked != "default":
+        return asked
+    source = report.traceable or ("",)
+    if source[0] == "config" and report.decoder is not None:
+        from .eager import default_attention
+
+        return default_attention(str(source[1].get("model_type", "")))
+    if report.decoder is not None:
+        return "sdpa"
+    # a traced config runs what transformers picks; a torch module or a spec, its own code
+    return "default" if source[0] == "config" else ""
+
+
+def _extras(report: Report) -> Any:
+    """Sandwich norms (4 a layer where a Llama has 2) and per-head q / k norms, from the rows;
+    soft-capped logits, from the config (activations.Extras)."""
+    from .activations import Extras
+
+    layers = len(report.decoder.layers) if report.decoder else 0
+    norms = sum(t.copies * row.repeat for row in report.rows for t in row.tensors
+                if t.name.endswith("_layernorm.weight") and ".layers." in t.name)
+    config: dict[str, Any] = report.traceable[1] if report.traceable and \
+        report.traceable[0] == "config" else {}
+    inner = config.get("text_config")
+    text: dict[str, Any] = inner if isinstance(inner, dict) else config
+    qk = any(t.name.endswith("self_attn.q_norm.weight") for row in report.rows
+             for t in row.tensors)
+    return Extras(post_norms=max(norms // layers - 2, 0) if layers else 0,
+                  softcap=bool(text.get("attn_logit_softcapping")),
+                  final_softcap=bool(text.get("final_logit_softcapping")), qk_norms=qk)
 
 
 def _experts(report: Report) -> int:
@@ -331,16 +401,37 @@ def _autocast_copies(report: Report, checkpointing: bool) -> tuple[int, dict[str
     return autocast_weight_copies(linear), {"params": linear, "outside": 0, "one_layer": 0}
 
 
+def _output_embedding(report: Report) -> set[str]:
+    """The base names of the output embedding's module (lm_head): a head's weight shaped as an
+    embedding table, the vocabulary by the hidden size."""
+    tables = {t.shape for row in report.rows if row.type == "embedding" for t in row.tensors
+              if len(t.shape) == 2}
+    return {t.name.rsplit(".", 1)[0].rsplit(".", 1)[-1] for row in report.rows
+            if row.type == "head" for t in row.tensors
+            if len(t.shape) == 2 and t.shape in tables and t.name.endswith(".weight")}
+
+
 def _lora(report: Report, rank: int, targets: tuple[str, ...]) -> list[tuple[Any, int]]:
-    """LoRA factors A (r x in) and B (out x r) for every targeted linear weight."""
+    """LoRA factors A (r x in) and B (out x r) for every targeted linear weight.  all-linear as
+    PEFT resolves it (_maybe_include_all_linear_layers, https://github.com/huggingface/peft/blob/
+    831fd03e04033a49a2523b4012970e1499b7b5c6/src/peft/tuners/tuners_utils.py): every linear
+    layer's base name, less the output embedding's (model.get_output_embeddings(): lm_head).
+    Llama-3.1-8B at rank 16: 32 x 16 x (2 x 8,192 + 2 x 5,120 + 3 x 18,432) = 41,943,040."""
     from ..model import Tensor
 
     out = []
+    head = _output_embedding(report) if targets == ("all-linear",) else set()
+    if targets == ("all-linear",) and _experts(report):
+        raise NnsizeError("all-linear on a mixture of experts: PEFT 0.21 also adapts the "
+                          "fused experts' tensors (target_parameters, one adapter per expert), "
+                          "which nnsize does not count; name the modules to adapt instead "
+                          "(q_proj,k_proj,v_proj,o_proj)")
     for name, t in report.named_tensors():
         if t.buffer or t.shared_with or len(t.shape) != 2 or t.role != "weight":
             continue
         module = name.rsplit(".", 1)[0]
-        if targets == ("all-linear",) or module.rsplit(".", 1)[-1] in targets:
+        base = module.rsplit(".", 1)[-1]
+        if (targets == ("all-linear",) and base not in head) or base in targets:
             out_f, in_f = t.shape
             out.append((Tensor(f"{module}.lora_A", (rank, in_f), "weight"), 1))
             out.append((Tensor(f"{module}.lora_B", (out_f, rank), "weight"), 1))

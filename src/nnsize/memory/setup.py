@@ -14,7 +14,7 @@ OPTIMIZERS = ("sgd", "sgd-momentum", "adam", "adamw", "adam-8bit", "adafactor", 
 # torch.autocast (fp32 weights, bf16 compute: the usual mixed precision), 16-bit weights with
 # fp32 master weights (DeepSpeed, Megatron), or everything at --dtype
 MIXED = ("autocast", "master-weights", "none")
-ATTENTION = ("sdpa", "eager")
+ATTENTION = ("default", "sdpa", "eager")  # default: as transformers picks it per family
 SHARDING = ("none", "ddp", "zero1", "zero2", "zero3", "fsdp", "tp")
 MAX_TOKENS = 2**40  # batch x context beyond this is not a plan, it is a typo
 
@@ -108,9 +108,11 @@ class Setup:
         "with a 16-bit --dtype: torch.autocast over fp32 weights (default, as the Trainer's "
         "bf16=True runs), 16-bit weights with fp32 master weights (DeepSpeed, Megatron), or "
         "none (pure 16-bit)", flag="--mixed-precision", choices=MIXED))
-    attention: str = field(default="sdpa", metadata=_opt(
-        "transformers' attention: sdpa (default; flash / memory-efficient) or eager (keeps "
-        "the heads x context x context probabilities)", choices=ATTENTION))
+    attention: str = field(default="default", metadata=_opt(
+        "transformers' attention: default (as transformers picks it for the family: sdpa, "
+        "or eager for Gemma 2, gpt-oss and the others SDPA cannot run), sdpa (flash / "
+        "memory-efficient) or eager (keeps the heads x context x context probabilities)",
+        choices=ATTENTION))
     engine: str = field(default="", metadata=_opt(
         "inference as this engine serves it: transformers (the whole prompt in one pass), "
         "vllm, sglang, llama.cpp; mlc, exllama and roofline have no published memory profile "
@@ -207,7 +209,7 @@ class Setup:
             except (ValueError, ZeroDivisionError) as e:
                 raise NnsizeError(f"GPU memory utilization {self.gpu_memory_utilization!r} "
                                   f"is not a number such as 0.9") from e
-        return engine(self.engine_name, self.chunk or None, share, self.attention == "sdpa",
+        return engine(self.engine_name, self.chunk or None, share, self.attention != "eager",
                       gpu_bytes, gpu_name)
 
     def check(self) -> None:

@@ -123,6 +123,18 @@ def _activations(t: dict[str, Any]) -> str:
     return f"{t['batch']:,} x the tensors {t['layers']:,} layers save for backward"
 
 
+def _traced(t: dict[str, Any]) -> str:
+    how = [f"one step of {t['what']} traced on fake tensors ({t['mode']}"]
+    if t["attention"]:
+        how.append(f"{t['attention']} attention")
+    how.append(t["loss"] or "no loss: the sum of its output")
+    largest = max(t["parts"], key=lambda x: x[1]) if t["parts"] else None
+    text = ", ".join(how) + ")"
+    if largest and not t["checkpointing"]:
+        text += f"; the most from one part: {largest[0] or 'the loss'} {largest[1]:,} B"
+    return text + _per(t["gpus"])
+
+
 def _checkpointed(t: dict[str, Any]) -> str:
     return "activations" + (" (checkpointed)" if t["checkpointing"] else "")
 
@@ -165,6 +177,12 @@ PARTS: dict[str, tuple[Any, Any]] = {
                             "activations (saved for backward)", _decoder_activations),
     "activations": (_checkpointed, _activations),
     **RANK_PARTS,
+    "traced_activations": (lambda t: "activations (checkpointed: the step's peak)" if
+                           t["checkpointing"] else "activations (saved for backward)",
+                           _traced),
+    "traced_backward": (lambda t: "backward (its peak beyond the saved tensors)", lambda t: (
+        f"the step's peak {t['peak']:,} B - saved {t['saved']:,} B, transient" +
+        _per(t["gpus"]))),
 }
 
 
@@ -224,9 +242,18 @@ NOTES: dict[str, Any] = {
         + ", not counted here"),
     "training_setup": lambda t: (
         f"Assumed: {_run(t['mode'], t['master'], t['precision'].name)} (mixed precision), "
-        f"{t['attention']} attention, activation checkpointing "
+        + _attention(t) + "activation checkpointing "
         f"{'on' if t['checkpointing'] else 'off'}: each a setting of its own"),
 }
+
+
+def _attention(t: dict[str, Any]) -> str:
+    if not t["attention"]:
+        return ""
+    if t["attention"] == "default":
+        return "the attention transformers picks for the family, "
+    return str(t["attention"]) + " attention" + (" (transformers' default for the family)" if
+                                            t.get("family_default") else "") + ", "
 
 
 def engine_text(e: Any) -> str:

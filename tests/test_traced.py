@@ -1,0 +1,143 @@
+"""Training activations traced on fake tensors (nnsize.memory.traced) against a real step.
+
+Each case builds a small model from a config (BERT, T5, BART, Whisper, ViT) or a plain torch
+module, runs one real training step on the CPU and measures what autograd saves
+(saved_tensors_hooks, one count per storage, weights and autocast's weight copies apart) and
+the step's peak of live storages (tests/measure.py); the trace of the same step on fake tensors
+must give the saved bytes within 2% (most to the byte: the difference is the labels, a tensor of
+their own in the trace, the input ids themselves in the measurement) and the peak within 12%.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+from measure import measure  # noqa: E402
+
+import nnsize  # noqa: E402
+from nnsize.errors import NnsizeError  # noqa: E402
+from nnsize.memory.traced import _trace_config, config_model, trace_module  # noqa: E402
+
+BATCH, CONTEXT = 2, 64
+BERT = {"model_type": "bert", "architectures": ["BertForMaskedLM"], "vocab_size": 1000,
+        "hidden_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
+        "intermediate_size": 256}
+T5 = {"model_type": "t5", "architectures": ["T5ForConditionalGeneration"], "vocab_size": 1000,
+      "d_model": 128, "d_kv": 32, "d_ff": 256, "num_layers": 2, "num_heads": 4,
+      "decoder_start_token_id": 0, "pad_token_id": 0}
+BART = {"model_type": "bart", "architectures": ["BartForConditionalGeneration"],
+        "vocab_size": 1000, "d_model": 128, "encoder_layers": 2, "decoder_layers": 2,
+        "encoder_attention_heads": 4, "decoder_attention_heads": 4, "encoder_ffn_dim": 256,
+        "decoder_ffn_dim": 256, "max_position_embeddings": 256}
+WHISPER = {"model_type": "whisper", "architectures": ["WhisperForConditionalGeneration"],
+           "vocab_size": 1000, "d_model": 128, "encoder_layers": 2, "decoder_layers": 2,
+           "encoder_attention_heads": 4, "decoder_attention_heads": 4, "encoder_ffn_dim": 256,
+           "decoder_ffn_dim": 256, "num_mel_bins": 80, "max_source_positions": 100,
+           "max_target_positions": 256, "decoder_start_token_id": 1, "pad_token_id": 0}
+VIT = {"model_type": "vit", "architectures": ["ViTForImageClassification"], "hidden_size": 128,
+       "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 256,
+       "image_size": 64, "patch_size": 8, "num_labels": 10}
+MODES = {"fp32": False, "autocast": True}
+CASES = [(name, config, mode) for name, config in (("bert", BERT), ("t5", T5), ("bart", BART),
+                                                   ("whisper", WHISPER), ("vit", VIT))
+         for mode in MODES]
+
+
+def _measured(config: dict[str, Any], mode: str) -> Any:
+    torch.manual_seed(0)
+    model, inputs, _ = config_model(config, BATCH, CONTEXT, 0, "")
+    model.train()
+    return measure(model, inputs, MODES[mode])
+
+
+@pytest.mark.parametrize(("name", "config", "mode"), CASES, ids=[f"{n}-{m}" for n, _, m in CASES])
+def test_traced_step_against_a_real_one(name: str, config: dict[str, Any], mode: str) -> None:
+    traced = _trace_config(config, BATCH, CONTEXT, 0, "", mode, False)
+    measured = _measured(config, mode)
+    assert traced.saved == pytest.approx(measured.saved, rel=0.02)
+    assert traced.peak == pytest.approx(measured.peak - measured.casts, rel=0.12)
+
+
+def test_bert_fp32_to_the_labels() -> None:
+    """The trace keeps the labels (2 x 64 int64 = 1,024 B) as a tensor of their own; the
+    measured step reads the same tensor as input ids and labels: the only difference."""
+    traced = _trace_config(BERT, BATCH, CONTEXT, 0, "", "fp32", False)
+    measured = _measured(BERT, "fp32")
+    assert traced.saved - measured.saved in (0, 2 * 64 * 8)
+    # each of the two layers saved the same bytes, counted by the layer that saved them
+    layers = dict(traced.parts)
+    assert layers["bert.encoder.layer.0"] == layers["bert.encoder.layer.1"] > 0
+
+
+def test_checkpointing_keeps_less() -> None:
+    full = _trace_config(BERT, BATCH, CONTEXT, 0, "", "fp32", False)
+    checkpointed = _trace_config(BERT, BATCH, CONTEXT, 0, "", "fp32", True)
+    assert checkpointed.peak < full.peak
+
+
+def test_a_torch_module() -> None:
+    """A torch.nn.TransformerEncoder between two linear layers: no layer formulas, traced."""
+    layer = torch.nn.TransformerEncoderLayer(64, 4, 128, batch_first=True)
+    module = torch.nn.Sequential(torch.nn.Linear(16, 64), torch.nn.TransformerEncoder(layer, 2),
+                                 torch.nn.Linear(64, 10))
+    before = [p.clone() for p in module.parameters()]
+    module.eval()
+    traced = trace_module(module, [(1, 32, 16)], None, BATCH, "fp32")
+    assert not module.training  # put back as it was
+    assert all(torch.equal(a, b) for a, b in zip(before, module.parameters()))
+    x = torch.randn(BATCH, 32, 16)
+    module.train()
+    pointers = {p.untyped_storage().data_ptr() for p in module.parameters()}
+    storages: dict[int, int] = {}
+
+    def pack(t: Any) -> Any:
+        storages[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        module(x).sum()
+    saved = sum(n for p, n in storages.items() if p not in pointers)
+    assert traced.saved == saved
+
+
+def test_the_planner_plans_an_encoder_decoder() -> None:
+    """nnsize memory --train of a config without per-layer formulas: the traced lines."""
+    from nnsize.memory import Setup, plan
+
+    p = plan(nnsize.count(T5), Setup(batch=BATCH, context=CONTEXT, train=True, dtype="fp32"))
+    lines = {line.part: line for line in p.lines}
+    traced = _trace_config(T5, BATCH, CONTEXT, 0, "", "fp32", False)
+    assert lines["traced_activations"].bytes == traced.saved
+    assert lines["traced_backward"].bytes == traced.peak - traced.saved
+    assert not lines["traced_activations"].exact
+
+
+def test_a_module_without_an_input_size_is_refused() -> None:
+    with pytest.raises(NnsizeError, match="input size"):
+        trace_module(torch.nn.Linear(2, 2), [], None, 1, "fp32")
+
+
+def test_a_state_space_decoder_is_traced() -> None:
+    """Mamba has no per-layer formulas: its step is traced (transformers' reference scan on the
+    CPU, as measured here; the CUDA kernels of mamba_ssm keep less)."""
+    from nnsize.memory import Setup, plan
+
+    mamba = {"model_type": "mamba", "architectures": ["MambaForCausalLM"], "vocab_size": 1000,
+             "hidden_size": 64, "num_hidden_layers": 2, "state_size": 8, "expand": 2,
+             "conv_kernel": 4}
+    lines = {line.part: line.bytes for line in plan(nnsize.count(mamba), Setup(
+        batch=BATCH, context=CONTEXT, train=True, dtype="fp32")).lines}
+    measured = _measured(mamba, "fp32")
+    assert lines["traced_activations"] == pytest.approx(measured.saved, rel=0.02)
+
+
+def test_past_the_learned_positions_is_said() -> None:
+    """BERT's 512 learned positions (here 128): a longer step is refused by name, not traced
+    into a shape error."""
+    with pytest.raises(NnsizeError, match="at most 128 positions"):
+        _trace_config({**BERT, "max_position_embeddings": 128}, 1, 256, 0, "", "fp32", False)
