@@ -4,13 +4,22 @@ checkpoint's headers, never its weights."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from .name import HubName, parse
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..model import Report
     from .cache import Bound
+    from .name import HubName, parse
+
+
+def __getattr__(attr: str) -> Any:
+    """HubName and parse on first use, so that importing hub.deadlines (the command line's
+    parser does) imports nothing else of the package."""
+    if attr in ("HubName", "parse"):
+        from . import name
+
+        return getattr(name, attr)
+    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
 
 __all__ = ["HubName", "count", "parse"]
 
