@@ -37,9 +37,7 @@ def run(argv: list[str]) -> str:
     if args.json:
         from ..render.json import dumps, speed_dict
 
-        return dumps({**speed_dict(result), **({"planner": {
-            "fits": fit[0] <= fit[1], "needed_bytes": fit[0], "usable_bytes": fit[1]}}
-            if fit else {})})
+        return dumps(speed_dict(result, fit))
     from ..render.speed import planner_line, speed_text
 
     return speed_text(result) + (planner_line(*fit) if fit and fit[0] > fit[1] else "")

@@ -255,8 +255,15 @@ def _step_dict(step: Step, tokens: int) -> dict[str, Any]:
                              "expected": tokens / step.expected_s}}
 
 
-def speed_dict(s: Speed) -> dict[str, Any]:
-    """The schema of `nnsize speed --json` and POST /api/speed."""
+def speed_dict(s: Speed, planner: tuple[int, int] | None = None) -> dict[str, Any]:
+    """The schema of `nnsize speed --json` and POST /api/speed; planner: (bytes the memory
+    planner needs a card, bytes usable there) for the same setup (speed.setup.planner_fit)."""
+    return {**_speed_dict(s), **({"planner": {
+        "fits": planner[0] <= planner[1], "needed_bytes": planner[0],
+        "usable_bytes": planner[1]}} if planner else {})}
+
+
+def _speed_dict(s: Speed) -> dict[str, Any]:
     from .speed import speed_notes
 
     hw, e = s.hardware, s.engine

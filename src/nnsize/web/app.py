@@ -369,12 +369,13 @@ def memory_answer(body: dict[str, Any]) -> dict[str, Any]:
 def speed_answer(body: dict[str, Any], hub: bool = False) -> dict[str, Any]:
     from ..render.json import speed_dict, strings
     from ..speed import SpeedSetup, estimate
-    from ..speed.setup import speed_fields
+    from ..speed.setup import planner_fit, speed_fields
 
     request = SpeedRequest.model_validate(body)
-    result = estimate(_language_model(request, hub),
-                      _from_body(SpeedSetup, speed_fields(), request))
-    return strings(speed_dict(result))  # type: ignore[no-any-return]
+    report = _language_model(request, hub)
+    s = _from_body(SpeedSetup, speed_fields(), request)
+    # the memory planner's word on the same setup, as speed --json gives it
+    return strings(speed_dict(estimate(report, s), planner_fit(report, s)))  # type: ignore[no-any-return]
 
 
 def train_time_answer(body: dict[str, Any]) -> dict[str, Any]:
