@@ -277,7 +277,7 @@ def test_5_the_planner_says_what_the_cli_says(page: Any, capsys: Any) -> None:
     page.fill("#plan-batch", "8")
     page.fill("#plan-context", "4096")
     page.check("#plan-train")
-    wait_text(page, "#plan-fit", "more than 4,096 (sharded with FSDP / ZeRO-3)")
+    wait_text(page, "#plan-fit", "more than 4,096 (sharded with FSDP / ZeRO-3;")
     for line in page.inner_text("#plan-fit").splitlines()[1:]:
         if ":" in line and not line.startswith("Precisions"):
             assert line.strip() in cli, line
@@ -377,7 +377,8 @@ def test_9_gpu_names_and_the_planner_controls(page: Any) -> None:
     page.fill("#plan-gpus", "8")
     page.select_option("#plan-sharding", "fsdp")
     wait_text(page, "#plan-table", "/ 8 GPUs")
-    page.uncheck("#plan-train")
+    page.uncheck("#plan-train")  # FSDP shards training state: off, and planned without it
+    assert page.locator("#plan-sharding option[value=fsdp]").is_disabled()
     page.select_option("#plan-kv-dtype", "fp8")
     wait_text(page, "#plan-table", "KV cache (fp8)")
 

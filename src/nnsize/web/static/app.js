@@ -318,17 +318,22 @@ function setup() {
   if (train) whole("lora", v.lora, 0);
   if (train && v.qlora && BigInt(v.lora) < 1n) throw new Invalid("QLoRA trains LoRA adapters: give a LoRA rank of 1 or more");
   const body = {dtype: v.dtype, batch: v.batch, context: v.context, gpus: v.gpus, train,
-                optimizer: v.optimizer, sharding: v.sharding, checkpointing: train && !!v.ckpt,
+                optimizer: v.optimizer, checkpointing: train && !!v.ckpt,
+                sharding: train || !TRAINING_SHARDING.includes(v.sharding) ? v.sharding : "none",
                 lora_rank: train ? v.lora : "0", qlora: train && !!v.qlora, engine: v.engine};
   if (v.kv) body.kv_dtype = v.kv;
   if (v.gpu) body.gpu = v.gpu;
   return body;
 }
 
+// shardings of training state (gradients, optimizer states): serving replicas hold whole copies
+const TRAINING_SHARDING = ["ddp", "zero1", "zero2", "zero3", "fsdp"];
 function trainingControls() {  // the controls that only training reads are off without it
   const train = $("plan-train").checked;
   for (const id of ["plan-optimizer", "plan-checkpointing", "plan-lora", "plan-qlora"]) $(id).disabled = !train;
-  $("plan-train-note").textContent = train ? "" : "Optimizer, checkpointing, LoRA and QLoRA apply to training: tick Training to set them.";
+  for (const o of $("plan-sharding").options) o.disabled = !train && TRAINING_SHARDING.includes(o.value);
+  $("plan-train-note").textContent = train ? "" : "Optimizer, checkpointing, LoRA, QLoRA and the " +
+    "training shardings (DDP, ZeRO, FSDP) apply to training: tick Training to set them.";
 }
 
 const PART_COLOURS = 6;
