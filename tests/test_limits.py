@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -76,3 +77,17 @@ def test_a_gguf_gives_its_context_length(tmp_path: Path) -> None:
     report = nnsize.count(str(path))
     assert report.stored["context_limit"] == {"tokens": 4096,
                                               "from": "GGUF llama.context_length"}
+
+
+def _nested() -> tuple[int, int]:
+    from nnsize import child
+
+    # asked for inside a child: runs there, in the same process, under that child's limits
+    return os.getpid(), child.run(os.getpid, memory=2**30, seconds=5, what="nested")
+
+
+def test_work_asked_for_in_a_child_runs_there_not_in_a_grandchild() -> None:
+    from nnsize import child
+
+    outer, inner = child.run(_nested, memory=2**31, seconds=30, what="outer")
+    assert outer == inner != os.getpid()

@@ -5,6 +5,10 @@
     time      a deadline on the wall clock: past it the parent kills the child (SIGKILL)
     priority  optionally nice: the server's own loop keeps answering while children compute
 
+Work asked for inside a child (a traced training step planned for a server's request) runs
+there, under the limits already in force, never in a grandchild: a child killed at its wall
+time leaves nothing behind that outlives its limits.
+
 Any of these ends in LimitError (an NnsizeError: one line on the CLI, a 4xx from the API) that
 names the limit; the child's own errors come back as they were raised.  The result and the
 errors travel back pickled, so fn must be a module-level function.
@@ -37,6 +41,7 @@ GiB = 1024**3
 # modules every forkserver child needs, imported once in the forkserver instead of per child
 PRELOAD = ["nnsize.architectures", "nnsize.network", "nnsize.importers", "nnsize.memory",
            "nnsize.render.json", "nnsize.render.report"]
+_in_child = False  # set in a child at its start (_child)
 
 
 class LimitError(NnsizeError):
@@ -55,6 +60,8 @@ def run(fn: Callable[..., T], *args: Any, memory: int, seconds: float, what: str
     warm: modules the work imports that take long to import (torch, transformers): from a
     process with threads, the child is then forked from a warm parent that imported them once
     (see _Warm) instead of from the forkserver, which would leave each child to import them."""
+    if _in_child:  # the limits of the child this process is already hold
+        return fn(*args)
     wall = seconds if wall is None else wall
     if threading.active_count() == 1:
         return _run(multiprocessing.get_context("fork"), fn, args, memory, seconds, wall, nice,
@@ -231,6 +238,8 @@ def start_forkserver(extra: tuple[str, ...] = ()) -> None:
 
 def _child(sender: Any, fn: Callable[..., Any], args: tuple[Any, ...], memory: int,
            seconds: float, nice: int, what: str) -> None:
+    global _in_child
+    _in_child = True
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[name] = "1"  # one thread each: their stacks would count against memory
     _limit(resource.RLIMIT_AS, memory)
