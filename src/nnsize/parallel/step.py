@@ -13,6 +13,9 @@
     dp           the gradients' reduce-scatter and the weights' all-gather (an all-reduce's
                  bytes) over dp x cp ranks, 16-bit; ZeRO-3 / FSDP gather the weights again for
                  the backward; overlapped with the last micro-batch's backward, the rest exposed
+                 (ZeRO-3 / FSDP: with its forward and backward, as FSDP prefetches the next
+                 unit's gather while one computes: Zhao et al. 2023, sec. 3.3,
+                 https://arxiv.org/abs/2304.11277)
     ep           4 all-to-alls a MoE layer and micro-batch (dispatch and combine, forward and
                  backward) of s x b x k x h 16-bit values
     cp           ring attention's key and value exchange, overlapped with the attention it
@@ -108,9 +111,11 @@ def step(shape: Shape, layout: Layout, seq: int, peak_flops: int, links: Links,
     dense = (p.total - p.experts) * ACT
     dp_total = dp_link.all_reduce(dense, group) + dp_link.all_reduce(
         p.experts * ACT, max(1, group // t.ep))
+    window = 2 / 3 * compute / m  # the last micro-batch's backward
     if t.fsdp or t.zero == 3:
         dp_total += dp_link.gather(dense, group)
-    dp_s = max(0.0, dp_total - 2 / 3 * compute / m)
+        window = compute / m  # FSDP prefetches the next unit's gather in forward and backward
+    dp_s = max(0.0, dp_total - window)
     ep_s = 0.0
     if t.ep > 1 and shape.experts:
         ep_link = link(_crosses(t.tp * t.cp * t.ep, t))
