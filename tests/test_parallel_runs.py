@@ -153,3 +153,56 @@ def test_vllm_kv_cache_tokens(run: dict[str, Any]) -> None:
                      f"{ratio:.2f}: the memory vLLM measured outside PyTorch (NCCL) at TP 4 in "
                      f"that version is not modelled")
     assert 0.95 <= ratio <= 1.05
+
+
+# The table of published runs in docs/parallel.md, made from the data: regenerate it with
+# `PYTHONPATH=src python3 tests/test_parallel_runs.py` after changing the data or the model.
+DOCS = Path(__file__).parent.parent / "docs" / "parallel.md"
+START, END = "<!-- training runs: made by tests/test_parallel_runs.py -->", "<!-- end -->"
+
+
+def _published(run: dict[str, Any]) -> str:
+    for key, what in (("tokens_per_s_per_gpu", "tokens/s a GPU"),
+                      ("tflops_per_gpu", "model TFLOP/s a GPU"),
+                      ("hardware_tflops_per_gpu", "hardware TFLOP/s a GPU"), ("mfu", "MFU")):
+        if key in run:
+            value = run[key]
+            return f"{what}: {value:.1%}" if key == "mfu" else f"{what}: {value:,}"
+    raise KeyError(run["name"])
+
+
+def runs_table() -> str:
+    import re
+
+    rows = ["| run | GPUs | layout | published | nnsize / published | nnsize memory a GPU |",
+            "| --- | --- | --- | --- | --- | --- |"]
+    for run in DATA["training"]:
+        shape, layout = _shape(run), _layout(run)
+        ratio, _ = measure(run)
+        memory = training(shape, layout, run["context"]).total
+        card = find_gpu(run["gpu"]).bytes
+        url = re.match(r"\S+", run["source"]).group(0)  # type: ignore[union-attr]
+        text = f"{memory / 1e9:.1f} GB"
+        if "memory_per_gpu_bytes" in run:
+            text += f" (stated {run['memory_per_gpu_bytes'] / 1e9:.0f} GB)"
+        if memory > card:
+            text += f", {memory / card:.2f} x the card (xfail)"
+        mark = "" if 0.8 <= ratio <= 1.2 else " (xfail)"
+        precision = f", {run['precision'].upper()}" if "precision" in run else ""
+        recompute = layout.recompute.replace("none", "no")
+        rows.append(f"| [{run['name']}]({url}) | {run['gpus']:,} x {run['gpu']}{precision} | "
+                    f"{layout.describe()}, {recompute} recomputation | "
+                    f"{_published(run)} | {ratio:.2f}{mark} | {text} |")
+    return "\n".join(rows)
+
+
+def test_docs_table_is_the_data() -> None:
+    text = DOCS.read_text()
+    assert text[text.index(START) + len(START):text.index(END)].strip() == runs_table(), \
+        "docs/parallel.md's table is stale: PYTHONPATH=src python3 tests/test_parallel_runs.py"
+
+
+if __name__ == "__main__":
+    text = DOCS.read_text()
+    DOCS.write_text(text[:text.index(START) + len(START)] + "\n" + runs_table() + "\n" +
+                    text[text.index(END):])

@@ -81,6 +81,15 @@ def test_text_says_why_the_best_wins() -> None:
     text = run(["layout", "llama-3.1-70b", "--serve", "--gpu", "h100-80gb", "--gpus", "16",
                 "--context", "4096", "--batch", "32", "--tokens-per-s", "5000"])
     assert "fewest GPUs first" in text and "Best: " in text and "Why: " in text
+    # tp 4: the replica's rate is `nnsize speed --gpus 4 --engine vllm --batch 32`'s decode
+    out = json.loads(run(["layout", "llama-3.1-70b", "--serve", "--gpu", "h100-80gb", "--gpus",
+                          "16", "--context", "4096", "--batch", "32", "--tokens-per-s", "5000",
+                          "--json"]))
+    speed = json.loads(run(["speed", "llama-3.1-70b", "--gpu", "h100-80gb", "--gpus", "4",
+                            "--engine", "vllm", "--batch", "32", "--context", "4096", "--json"]))
+    tp4 = next(x for x in out["layouts"] if x["layout"]["tp"] == 4 and x["layout"]["pp"] == 1)
+    assert tp4["decode_tokens_per_s_per_replica"] == pytest.approx(
+        speed["decode"]["tokens_per_s"]["expected"])
 
 
 def test_target_refused_without_serve_or_model() -> None:
