@@ -101,3 +101,6 @@ def test_target_refused_without_serve_or_model() -> None:
                  "--gpu", "h100-80gb", "--gpus", "8", "--tokens-per-s", "100"]) == 2
     assert main(["layout", "llama-3.1-8b", "--serve", "--gpu", "h100-80gb", "--gpus", "8",
                  "--tokens-per-s", "-1"]) == 2
+    # --engine changes only the target's rate: without --tokens-per-s it is refused, not dropped
+    assert main(["layout", "llama-3.1-8b", "--serve", "--gpu", "h100-80gb", "--gpus", "8",
+                 "--engine", "sglang"]) == 2

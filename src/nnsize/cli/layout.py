@@ -29,9 +29,9 @@ def run(argv: list[str]) -> str:
     for flag, kind in (("--layers", int), ("--hidden", int), ("--heads", int),
                        ("--kv-heads", int), ("--ffn", int), ("--vocab", int)):
         p.add_argument(flag, type=kind, default=0, help="a plain GPT shape: " + flag[2:])
-    p.add_argument("--tokens-per-s", type=float, default=0.0, help="--serve: a decode target, "
+    p.add_argument("--tokens-per-s", type=float, default=None, help="--serve: a decode target, "
                    "tokens/s over all replicas: the layouts that meet it, fewest GPUs first")
-    p.add_argument("--engine", default="vllm", help="--serve --tokens-per-s: the engine whose "
+    p.add_argument("--engine", default=None, help="--serve --tokens-per-s: the engine whose "
                    "fitted efficiency the speed model uses (vllm)")
     p.add_argument("--list-interconnects", action="store_true", help="the link catalogue")
     p.add_argument("--limit", type=int, default=15, help="rows to show (15)")
@@ -40,11 +40,13 @@ def run(argv: list[str]) -> str:
     args = p.parse_args(argv)
     t = from_fields(TrainingSetup, training_fields(), args)
     shape = _shape(args)
-    if args.tokens_per_s and not args.serve:
+    target_given = args.tokens_per_s is not None
+    if (target_given or args.engine) and not (args.serve and target_given):
         from ..errors import NnsizeError
 
-        raise NnsizeError("--tokens-per-s is a serving target: give it with --serve")
-    if args.serve and args.tokens_per_s:
+        raise NnsizeError("--tokens-per-s is a serving target: give it with --serve; --engine "
+                          "goes with them (the speed model's rate for the target)")
+    if args.serve and target_given:
         return _target(args, shape, t)
     if args.serve:
         return _serve(args, shape, t)
@@ -122,7 +124,7 @@ def _target(args: object, shape: Any, t: Any) -> str:
     if not a["source"]:
         raise NnsizeError("--tokens-per-s needs a model (a preset, a config.json): the speed "
                           "model reads its layers; a plain GPT shape has none")
-    engine = find_engine(a["engine"]).name
+    engine = find_engine(a["engine"] or "vllm").name
     report = count(args, a["source"])  # type: ignore[arg-type]
     gpu, _ = card(t)
     cache: dict[tuple[int, int], float] = {}
