@@ -42,8 +42,10 @@ def measure(run: dict[str, Any]) -> tuple[float, str]:
     """(nnsize / published, what is compared) for a training run."""
     shape, layout = _shape(run), _layout(run)
     gpu = find_gpu(run["gpu"])
-    s = step(shape, layout, run["context"], gpu.peak(run.get("precision", "bf16")) or 0,
-             links(gpu.link.name if gpu.link else None, run.get("interconnect", "")))
+    precision = run.get("precision", "bf16")  # FP8: the linear layers; attention in BF16
+    s = step(shape, layout, run["context"], gpu.peak(precision) or 0,
+             links(gpu.link.name if gpu.link else None, run.get("interconnect", "")),
+             attention_peak_flops=(gpu.peak("bf16") or 0) if precision != "bf16" else 0)
     if "tokens_per_s_per_gpu" in run:  # the direct measurement, free of FLOP-counting conventions
         return s.tokens_per_s_per_gpu / run["tokens_per_s_per_gpu"], "tokens/s a GPU"
     if "tflops_per_gpu" in run:
