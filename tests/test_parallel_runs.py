@@ -14,7 +14,7 @@ import pytest
 from nnsize.gpus import find_gpu
 from nnsize.parallel.interconnect import links
 from nnsize.parallel.layout import Layout, check
-from nnsize.parallel.rank import serving, training
+from nnsize.parallel.rank import params, serving, training
 from nnsize.parallel.shape import Shape, from_report, gpt
 from nnsize.parallel.step import step
 
@@ -33,7 +33,7 @@ def _shape(run: dict[str, Any]) -> Shape:
 def _layout(run: dict[str, Any]) -> Layout:
     tp, pp, cp = run.get("tp", 1), run.get("pp", 1), run.get("cp", 1)
     return Layout(tp=tp, pp=pp, cp=cp, dp=run["gpus"] // (tp * pp * cp), sp=run.get("sp", False),
-                  zero=run.get("zero", 0), fsdp=run.get("fsdp", ""),
+                  zero=run.get("zero", 0), fsdp=run.get("fsdp", ""), vp=run.get("vp", 1),
                   micro_batch=run["micro_batch"], global_batch=run["global_batch"],
                   recompute=run["recompute"])
 
@@ -42,8 +42,12 @@ def measure(run: dict[str, Any]) -> tuple[float, str]:
     """(nnsize / published, what is compared) for a training run."""
     shape, layout = _shape(run), _layout(run)
     gpu = find_gpu(run["gpu"])
-    s = step(shape, layout, run["context"], gpu.peak("bf16") or 0,
-             links(gpu.link.name if gpu.link else None, run.get("interconnect", "")))
+    precision = run.get("precision", "bf16")  # FP8: the linear layers; attention in BF16
+    s = step(shape, layout, run["context"], gpu.peak(precision) or 0,
+             links(gpu.link.name if gpu.link else None, run.get("interconnect", "")),
+             attention_peak_flops=(gpu.peak("bf16") or 0) if precision != "bf16" else 0)
+    if "tokens_per_s_per_gpu" in run:  # the direct measurement, free of FLOP-counting conventions
+        return s.tokens_per_s_per_gpu / run["tokens_per_s_per_gpu"], "tokens/s a GPU"
     if "tflops_per_gpu" in run:
         return s.tflops_per_gpu / run["tflops_per_gpu"], "model TFLOP/s a GPU"
     if "hardware_tflops_per_gpu" in run:  # counted with the recomputation: 4 passes, not 3
@@ -64,9 +68,10 @@ def test_published_training_layout_is_accepted_and_fits(run: dict[str, Any]) -> 
     check(shape, layout)  # accepted: every degree divides what it splits
     memory = training(shape, layout, run["context"])
     card = find_gpu(run["gpu"]).bytes
-    if memory.total > card:  # Korthikanti's GPT-layer formula over Llama 3's layers
+    if memory.total > card:  # Korthikanti's activation terms against the framework's own
         pytest.xfail(f"busiest rank {memory.total / card:.3f} x the card "
-                     f"({memory.part('activations') / 2**30:.1f} GiB of activations)")
+                     f"({memory.part('activations') / 2**30:.1f} GiB of activations): "
+                     f"{run.get('diagnosis', '')}")
     assert memory.total <= card
 
 
@@ -76,18 +81,26 @@ def test_published_training_throughput_within_20_percent(run: dict[str, Any]) ->
     if not 0.8 <= ratio <= 1.2:
         layout = _layout(run)
         pytest.xfail(f"{what}: nnsize / published = {ratio:.2f} (pipeline bubble "
-                     f"{layout.bubble:.0%} of compute at vp 1)")
+                     f"{layout.bubble:.0%} of compute at vp {layout.vp}): "
+                     f"{run.get('diagnosis', '')}")
     assert 0.8 <= ratio <= 1.2
 
 
 @pytest.mark.parametrize("run", [r for r in DATA["training"] if "memory_per_gpu_bytes" in r],
                          ids=lambda r: r["name"])
 def test_stated_memory_within_10_percent(run: dict[str, Any]) -> None:
-    memory = training(_shape(run), _layout(run), run["context"]).total
+    shape, layout = _shape(run), _layout(run)
+    memory = training(shape, layout, run["context"]).total
     ratio = memory / run["memory_per_gpu_bytes"]
     if not 0.9 <= ratio <= 1.1:  # a figure read off nvidia-smi holds PyTorch's cache too
+        # BLOOM's README: DeepSpeed's BF16_Optimizer keeps an unsharded fp32 gradient buffer,
+        # 4 B a parameter of the rank's stage, which nnsize does not model
+        fp32 = 4 * params(shape, layout, "first").total
         pytest.xfail(f"memory a GPU: nnsize {memory / 1e9:.1f} GB / stated "
-                     f"{run['memory_per_gpu_bytes'] / 1e9:.0f} GB = {ratio:.2f}")
+                     f"{run['memory_per_gpu_bytes'] / 1e9:.0f} GB = {ratio:.2f}; with the "
+                     f"fp32 gradient buffer ({fp32 / 1e9:.1f} GB) "
+                     f"{(memory + fp32) / run['memory_per_gpu_bytes']:.2f}: "
+                     f"{run.get('diagnosis', '')}")
     assert 0.9 <= ratio <= 1.1
 
 
@@ -142,3 +155,56 @@ def test_vllm_kv_cache_tokens(run: dict[str, Any]) -> None:
                      f"{ratio:.2f}: the memory vLLM measured outside PyTorch (NCCL) at TP 4 in "
                      f"that version is not modelled")
     assert 0.95 <= ratio <= 1.05
+
+
+# The table of published runs in docs/parallel.md, made from the data: regenerate it with
+# `PYTHONPATH=src python3 tests/test_parallel_runs.py` after changing the data or the model.
+DOCS = Path(__file__).parent.parent / "docs" / "parallel.md"
+START, END = "<!-- training runs: made by tests/test_parallel_runs.py -->", "<!-- end -->"
+
+
+def _published(run: dict[str, Any]) -> str:
+    for key, what in (("tokens_per_s_per_gpu", "tokens/s a GPU"),
+                      ("tflops_per_gpu", "model TFLOP/s a GPU"),
+                      ("hardware_tflops_per_gpu", "hardware TFLOP/s a GPU"), ("mfu", "MFU")):
+        if key in run:
+            value = run[key]
+            return f"{what}: {value:.1%}" if key == "mfu" else f"{what}: {value:,}"
+    raise KeyError(run["name"])
+
+
+def runs_table() -> str:
+    import re
+
+    rows = ["| run | GPUs | layout | published | nnsize / published | nnsize memory a GPU |",
+            "| --- | --- | --- | --- | --- | --- |"]
+    for run in DATA["training"]:
+        shape, layout = _shape(run), _layout(run)
+        ratio, _ = measure(run)
+        memory = training(shape, layout, run["context"]).total
+        card = find_gpu(run["gpu"]).bytes
+        url = re.match(r"\S+", run["source"]).group(0)  # type: ignore[union-attr]
+        text = f"{memory / 1e9:.1f} GB"
+        if "memory_per_gpu_bytes" in run:
+            text += f" (stated {run['memory_per_gpu_bytes'] / 1e9:.0f} GB)"
+        if memory > card:
+            text += f", {memory / card:.2f} x the card (xfail)"
+        mark = "" if 0.8 <= ratio <= 1.2 else " (xfail)"
+        precision = f", {run['precision'].upper()}" if "precision" in run else ""
+        recompute = layout.recompute.replace("none", "no")
+        rows.append(f"| [{run['name']}]({url}) | {run['gpus']:,} x {run['gpu']}{precision} | "
+                    f"{layout.describe()}, {recompute} recomputation | "
+                    f"{_published(run)} | {ratio:.2f}{mark} | {text} |")
+    return "\n".join(rows)
+
+
+def test_docs_table_is_the_data() -> None:
+    text = DOCS.read_text()
+    assert text[text.index(START) + len(START):text.index(END)].strip() == runs_table(), \
+        "docs/parallel.md's table is stale: PYTHONPATH=src python3 tests/test_parallel_runs.py"
+
+
+if __name__ == "__main__":
+    text = DOCS.read_text()
+    DOCS.write_text(text[:text.index(START) + len(START)] + "\n" + runs_table() + "\n" +
+                    text[text.index(END):])

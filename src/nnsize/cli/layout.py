@@ -29,6 +29,10 @@ def run(argv: list[str]) -> str:
     for flag, kind in (("--layers", int), ("--hidden", int), ("--heads", int),
                        ("--kv-heads", int), ("--ffn", int), ("--vocab", int)):
         p.add_argument(flag, type=kind, default=0, help="a plain GPT shape: " + flag[2:])
+    p.add_argument("--tokens-per-s", type=float, default=None, help="--serve: a decode target, "
+                   "tokens/s over all replicas: the layouts that meet it, fewest GPUs first")
+    p.add_argument("--engine", default=None, help="--serve --tokens-per-s: the engine whose "
+                   "fitted efficiency the speed model uses (vllm)")
     p.add_argument("--list-interconnects", action="store_true", help="the link catalogue")
     p.add_argument("--limit", type=int, default=15, help="rows to show (15)")
     json_option(p)
@@ -36,6 +40,14 @@ def run(argv: list[str]) -> str:
     args = p.parse_args(argv)
     t = from_fields(TrainingSetup, training_fields(), args)
     shape = _shape(args)
+    target_given = args.tokens_per_s is not None
+    if (target_given or args.engine) and not (args.serve and target_given):
+        from ..errors import NnsizeError
+
+        raise NnsizeError("--tokens-per-s is a serving target: give it with --serve; --engine "
+                          "goes with them (the speed model's rate for the target)")
+    if args.serve and target_given:
+        return _target(args, shape, t)
     if args.serve:
         return _serve(args, shape, t)
     from ..parallel.interconnect import links
@@ -94,3 +106,42 @@ def _serve(args: object, shape: object, t: object) -> str:
                        "kv_cache_tokens": c.kv_tokens, "max_concurrency": c.concurrency,
                        "decode_tokens_per_s": c.tokens_per_s} for c in found])
     return serve_text(shape, found, t.gpus, gpu.name)  # type: ignore[attr-defined]
+
+
+def _target(args: object, shape: Any, t: Any) -> str:
+    """--serve --tokens-per-s: the replicas a decode target needs, fewest GPUs first; each
+    replica's rate from the speed model (speed/inference.py) at its tp and batch."""
+    from ..errors import NnsizeError
+    from ..parallel.serving import target
+    from ..speed.cluster import card
+    from ..speed.engines import find_engine
+    from ..speed.hardware import hardware
+    from ..speed.inference import speed
+
+    a = vars(args)
+    if not 0 < a["tokens_per_s"] <= 1e12:
+        raise NnsizeError(f"--tokens-per-s is a decode rate above 0, got {a['tokens_per_s']}")
+    if not a["source"]:
+        raise NnsizeError("--tokens-per-s needs a model (a preset, a config.json): the speed "
+                          "model reads its layers; a plain GPT shape has none")
+    engine = find_engine(a["engine"] or "vllm").name
+    report = count(args, a["source"])  # type: ignore[arg-type]
+    gpu, _ = card(t)
+    cache: dict[tuple[int, int], float] = {}
+
+    def step_s(tp: int, seqs: int) -> float:
+        if (tp, seqs) not in cache:
+            s = speed(report, hardware(gpu, "bf16", tp), "bf16", None, seqs, t.context,
+                      engine=engine)
+            cache[tp, seqs] = s.decode.expected_s
+        return cache[tp, seqs]
+
+    found = target(shape, t.gpus, t.context, t.batch or 0, gpu.bytes, step_s, a["tokens_per_s"])
+    if a["json"]:
+        from ..render.json import dumps
+        from ..render.parallel import target_dict
+
+        return dumps(target_dict(shape, found, t, gpu.name, engine, a["tokens_per_s"]))
+    from ..render.parallel import target_text
+
+    return target_text(shape, found, t, gpu.name, engine, a["tokens_per_s"], a["limit"])

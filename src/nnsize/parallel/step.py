@@ -13,6 +13,9 @@
     dp           the gradients' reduce-scatter and the weights' all-gather (an all-reduce's
                  bytes) over dp x cp ranks, 16-bit; ZeRO-3 / FSDP gather the weights again for
                  the backward; overlapped with the last micro-batch's backward, the rest exposed
+                 (ZeRO-3 / FSDP: with its forward and backward, as FSDP prefetches the next
+                 unit's gather while one computes: Zhao et al. 2023, sec. 3.3,
+                 https://arxiv.org/abs/2304.11277)
     ep           4 all-to-alls a MoE layer and micro-batch (dispatch and combine, forward and
                  backward) of s x b x k x h 16-bit values
     cp           ring attention's key and value exchange, overlapped with the attention it
@@ -77,7 +80,10 @@ def _crosses(span: int, layout: Layout) -> bool:
 
 
 def step(shape: Shape, layout: Layout, seq: int, peak_flops: int, links: Links,
-         efficiency: float = EFFICIENCY) -> Step:
+         efficiency: float = EFFICIENCY, attention_peak_flops: int = 0) -> Step:
+    """attention_peak_flops: where the attention scores' matmuls run at another peak than the
+    linear layers (FP8 training: Transformer Engine runs the linear layers in FP8, the fused
+    attention in BF16); 0: the same peak."""
     t = layout
     m = t.micro_batches
     tokens_mb = t.micro_batch * seq
@@ -86,11 +92,19 @@ def step(shape: Shape, layout: Layout, seq: int, peak_flops: int, links: Links,
     layers = stage_layers(shape, t)
     attention_fwd = 4 * t.micro_batch * seq * seq * shape.heads * shape.head_dim * \
         layers / (t.tp * t.cp * t.cp)
+    attention = 12 * shape.layers * shape.heads * shape.head_dim * seq * tokens_mb / \
+        (t.tp * t.cp * t.pp)  # QK^T and AV, forward and backward: in rank_flops
     if t.recompute == "full":
         rank_flops *= 4 / 3
+        attention *= 4 / 3
     elif t.recompute == "selective":
         rank_flops += attention_fwd
-    compute = m * rank_flops / (peak_flops * efficiency)
+        attention += attention_fwd
+    if attention_peak_flops:
+        compute = m * ((rank_flops - attention) / peak_flops +
+                       attention / attention_peak_flops) / efficiency
+    else:
+        compute = m * rank_flops / (peak_flops * efficiency)
     bubble = t.bubble * compute
 
     def link(cross: bool) -> Interconnect:
@@ -101,16 +115,22 @@ def step(shape: Shape, layout: Layout, seq: int, peak_flops: int, links: Links,
     collectives = 6 if t.recompute == "full" else 4
     tp_s = m * layers * collectives * tp_link.all_reduce(msg, t.tp)
     pp_link = link(t.node_count > 1)
-    pp_s = 2 * m * t.vp * pp_link.send(msg) if t.pp > 1 else 0.0
+    # the interleaved schedule overlaps its sends with compute (Megatron-LM's
+    # overlap_p2p_comm, on by default with virtual stages): only the pipeline's fill and
+    # drain wait on theirs; 1F1B waits on every send
+    sends = 2 * (t.pp - 1) if t.vp > 1 else 2 * m * t.vp
+    pp_s = sends * pp_link.send(msg) if t.pp > 1 else 0.0
     dp_link = link(_crosses(t.tp * t.cp * t.dp, t))
     p = params(shape, t, "first" if t.pp > 1 else "only")
     group = t.dp * t.cp
     dense = (p.total - p.experts) * ACT
     dp_total = dp_link.all_reduce(dense, group) + dp_link.all_reduce(
         p.experts * ACT, max(1, group // t.ep))
+    window = 2 / 3 * compute / m  # the last micro-batch's backward
     if t.fsdp or t.zero == 3:
         dp_total += dp_link.gather(dense, group)
-    dp_s = max(0.0, dp_total - 2 / 3 * compute / m)
+        window = compute / m  # FSDP prefetches the next unit's gather in forward and backward
+    dp_s = max(0.0, dp_total - window)
     ep_s = 0.0
     if t.ep > 1 and shape.experts:
         ep_link = link(_crosses(t.tp * t.cp * t.ep, t))

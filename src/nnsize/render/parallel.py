@@ -153,3 +153,60 @@ def serve_text(shape: Any, found: list[Any], gpus: int, gpu: str) -> str:
                       "", "Assumed: 16-bit weights and cache, 0.9 of each GPU (vLLM's "
                       "default), decode bound by each rank's reads plus the all-reduces' "
                       "latency."])
+
+
+def _target_head(shape: Any, t: Any, gpu: str, engine: str, goal: float) -> str:
+    batch = f"{t.batch:,} sequences a replica" if t.batch else "as many sequences as a " \
+        "replica's cache holds"
+    return (f"{shape.name} served on up to {t.gpus:,} x {gpu} for {goal:,.0f} decode tokens/s "
+            f"at {t.context:,} tokens of context, {batch} ({engine})")
+
+
+def target_text(shape: Any, found: list[Any], t: Any, gpu: str, engine: str, goal: float,
+                limit: int = 15) -> str:
+    """--serve --tokens-per-s: the replica layouts that meet a decode target, fewest GPUs."""
+    from .table import table
+
+    head = _target_head(shape, t, gpu, engine, goal)
+    if not found:
+        return (f"{head}: no tp x pp replica holds the batch and reaches the target within "
+                f"{t.gpus:,} GPUs.")
+    rows = [[str(i), p.layout.describe().replace(" x dp 1", ""), str(p.replicas),
+             f"{p.gpus:,}", f"{p.batch:,}", human(p.memory_bytes, True),
+             f"{p.kv_tokens:,}", f"{p.tokens_per_s:,.0f}", f"{p.total_tokens_per_s:,.0f}"]
+            for i, p in enumerate(found[:limit], 1)]
+    best = found[0]
+    out = [f"{head}: {len(found):,} layouts meet it, fewest GPUs first", "",
+           table(["#", "replica", "replicas", "GPUs", "sequences", "memory/GPU",
+                  "KV tokens a replica", "tokens/s a replica", "tokens/s, all"], rows,
+                 [True, False, True, True, True, True, True, True, True]), "",
+           f"Best: {best.replicas} x ({best.layout.describe().replace(' x dp 1', '')}) on "
+           f"{best.gpus:,} GPUs: {best.replicas} x {best.tokens_per_s:,.0f} = "
+           f"{best.total_tokens_per_s:,.0f} tokens/s."]
+    if len(found) > 1:
+        nxt = found[1]
+        name = nxt.layout.describe().replace(" x dp 1", "")
+        if nxt.gpus > best.gpus:
+            out.append(f"Why: the next, {name}, makes {nxt.tokens_per_s:,.0f} tokens/s a "
+                       f"replica and needs {nxt.replicas} of them, {nxt.gpus:,} GPUs.")
+        else:
+            out.append(f"Why: the next, {name}, takes as many GPUs ({nxt.gpus:,}) for "
+                       f"{nxt.total_tokens_per_s:,.0f} tokens/s.")
+    out.append("Assumed: 16-bit weights and cache, 0.9 of each GPU (vLLM's default); memory/GPU "
+               "is the busiest rank's weights and its share of the sequences' cache; a "
+               "replica's rate is nnsize speed's decode at its tp (the engine's fitted "
+               "efficiency), pp stages keeping pp micro-batches in flight.")
+    return "\n".join(out)
+
+
+def target_dict(shape: Any, found: list[Any], t: Any, gpu: str, engine: str,
+                goal: float) -> dict[str, Any]:
+    return {"model": shape.name, "gpu": gpu, "gpus": t.gpus, "context": t.context,
+            "engine": engine, "tokens_per_s_target": goal, "count": len(found),
+            "layouts": [{"layout": p.layout.as_dict(), "replicas": p.replicas,
+                         "gpus": p.gpus, "sequences_per_replica": p.batch,
+                         "memory_per_gpu_bytes": p.memory_bytes,
+                         "weight_bytes_per_gpu": p.weight_bytes,
+                         "kv_cache_tokens": p.kv_tokens,
+                         "decode_tokens_per_s_per_replica": p.tokens_per_s,
+                         "decode_tokens_per_s": p.total_tokens_per_s} for p in found]}
