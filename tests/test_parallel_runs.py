@@ -151,9 +151,15 @@ def test_vllm_kv_cache_tokens(run: dict[str, Any]) -> None:
     assert data["fits"]
     ratio = data["kv_cache_tokens"] / run["kv_tokens"]
     if not 0.95 <= ratio <= 1.05:
+        # vLLM PR 2031 took as its peak all the memory the device reported in use after the
+        # profile run (torch.cuda.mem_get_info): 31,615 - 20,865 = 10,750 blocks x 1.25 MiB =
+        # 13.1 GiB a rank more than before at TP 4, against 98 x 8 MiB = 0.77 GiB at TP 1.
+        # NCCL's own buffers for a group of 4 A100s are 688 MB (NVIDIA/nccl#964); the rest is
+        # torch's cached blocks and what the TP run held outside torch then, which no source
+        # breaks down: not modelled
         pytest.xfail(f"KV tokens: nnsize {data['kv_cache_tokens']:,} / {run['kv_tokens']:,} = "
-                     f"{ratio:.2f}: the memory vLLM measured outside PyTorch (NCCL) at TP 4 in "
-                     f"that version is not modelled")
+                     f"{ratio:.2f}: vLLM PR 2031's peak counted 13.1 GiB a rank at TP 4 that "
+                     f"NCCL's 0.7 GiB does not explain; not modelled")
     assert 0.95 <= ratio <= 1.05
 
 

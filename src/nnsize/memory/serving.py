@@ -24,8 +24,9 @@ llama.cpp  -ngl N puts N repeating layers (their weights and KV cache) on the GP
 Three figures are estimates, said in every answer: the allocations outside torch (NON_TORCH:
 vLLM measures 0.04-0.35 GiB on one GPU in the logs of tests/data/engine_logs.json; the
 largest is taken), the forward pass's live values per token (3 x intermediate + 3 x hidden at
-the activation precision: fitted to vLLM's logged activation peaks for Llama-3.1-8B at 20,000
-and 29,000 tokens, 2.07 and 2.99 GiB, vllm-project/vllm#10517) and the sampler's bytes per
+the activation precision, the intermediates split over the tensor-parallel ranks: fitted to
+vLLM's logged activation peaks for Llama-3.1-8B at 20,000 and 29,000 tokens, 2.07 and 2.99 GiB,
+vllm-project/vllm#10517) and the sampler's bytes per
 logit (SAMPLER_BYTES: the bf16 logits, their fp32 copy and the fp32 probabilities, 2 + 4 + 4).
 """
 
@@ -110,7 +111,13 @@ def capacity(report: Report, s: Setup, total: int, gpu_name: str = "",
         rows = min(max_num_seqs or e.logits_rows or 256, tokens) if sampler else 0
         inter = max(d.intermediate, d.expert_intermediate * d.experts_per_token)
         act = 4 if p.precision.bits_per_value == 32 else 2
-        activations = tokens * (3 * inter + 3 * d.hidden) * act
+        # A rank of tensor parallel t holds 1/t of the MLP's intermediates (gate_up_proj is a
+        # MergedColumnParallelLinear, down_proj a RowParallelLinear) and the whole hidden-size
+        # tensors (the residual, after each all-reduce): vllm-project/vllm cb24295,
+        # vllm/model_executor/models/qwen2.py Qwen2MLP, Qwen2DecoderLayer
+        layout = s.layout()
+        tp = int(layout.tp) if layout is not None else 1
+        activations = tokens * (3 * (inter // tp) + 3 * d.hidden) * act
         logits = rows * d.vocab * SAMPLER_BYTES
         kv = budget - weights - activations - logits - NON_TORCH
         page = per_token * VLLM_BLOCK
@@ -119,7 +126,7 @@ def capacity(report: Report, s: Setup, total: int, gpu_name: str = "",
                         NON_TORCH, kv, per_token, VLLM_BLOCK, blocks * VLLM_BLOCK, s.context,
                         {"max_num_batched_tokens": tokens,
                          "max_num_seqs": max_num_seqs or e.logits_rows,
-                         "rows": rows, "intermediate": inter, "hidden": d.hidden,
+                         "rows": rows, "intermediate": inter, "tp": tp, "hidden": d.hidden,
                          "act_bytes": act, "vocab": d.vocab, "blocks": blocks})
     fraction = e.memory_fraction
     budget = total * fraction.numerator // fraction.denominator

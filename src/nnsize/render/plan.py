@@ -374,8 +374,11 @@ def serving_lines(engine: Any) -> list[tuple[str, str]]:
     if c is not None:
         name = {"vllm": "vLLM", "sglang": "SGLang"}[c.engine]
         share = f"{float(c.fraction):g}"
+        rank = (f", on one of {n(c.terms['tp'])} tensor-parallel ranks"
+                if c.terms.get("tp", 1) > 1 else "")
         other = (f" - profile run {human(c.activations + c.sampler, True)} (forward pass of "
-                 f"{n(c.terms['max_num_batched_tokens'])} tokens {human(c.activations, True)}, "
+                 f"{n(c.terms['max_num_batched_tokens'])} tokens{rank} "
+                 f"{human(c.activations, True)}, "
                  f"sampler over {n(c.terms['rows'])} rows x {n(c.terms['vocab'])} logits "
                  f"{human(c.sampler, True)}) - outside torch {human(c.overhead, True)} "
                  f"(an estimate)" if c.engine == "vllm" else
