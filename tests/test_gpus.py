@@ -142,11 +142,14 @@ def test_every_card_says_whether_its_figures_were_checked() -> None:
     entries = _entries()
     assert all(isinstance(e["verified"], bool) and e["checked"] for e in entries.values())
     verified = [i for i, e in entries.items() if e["verified"]]
-    # 55 of 155 compared with a stored copy of a page (the rest are listed in docs/gpus.md)
-    assert len(verified) >= 55
+    # 50 of 155 compared, every figure, with a stored copy of a page (docs/gpus.md lists the
+    # others; a card checked in part says which figures the page did not show)
+    assert len(verified) >= 50
     assert all(GPUS[i].verified for i in verified) and not GPUS["a2"].verified
     # the least certain cards, each compared with a page
-    assert {"h20", "gb200", "b300", "rtx-pro-6000", "arc-a770", "arc-b580", "rx-9070-xt"} <= set(verified)
+    least_certain = {"h20", "rtx-pro-6000", "arc-a770", "arc-b580", "rx-9070-xt"}
+    assert least_certain <= set(verified)
+    assert all(entries[i]["checked"].startswith("partly") for i in ("gb200", "b300"))
 
 
 def test_the_figures_that_were_wrong() -> None:
@@ -188,12 +191,13 @@ def test_bandwidth_is_bus_width_times_data_rate() -> None:
 RATIO = {"volta": 8, "turing": 8, "ga100": 16, "ga10x": 4, "hopper": 15, "ada": 4,
          "blackwell": 30.5, "gb20x": 4}
 ARCH = [("rtx-2000-ada", "ada"), ("rtx-4000-ada", "ada"), ("rtx-4500-ada", "ada"),
-        ("rtx-5000-ada", "ada"), ("rtx-6000-ada", "ada"), ("v100", "volta"), ("t4", "turing"), ("quadro-rtx", "turing"), ("titan-rtx", "turing"),
-        ("rtx-20", "turing"), ("a100", "ga100"), ("a800", "ga100"), ("a30", "ga100"),
-        ("a2", "ga10x"), ("a10", "ga10x"), ("a16", "ga10x"), ("a40", "ga10x"),
-        ("rtx-a", "ga10x"), ("rtx-30", "ga10x"), ("h1", "hopper"), ("h2", "hopper"),
-        ("gh200", "hopper"), ("l4", "ada"), ("rtx-40", "ada"), ("b2", "blackwell"), ("gb2", "blackwell"), ("b3", "blackwell"),
-        ("rtx-50", "gb20x"), ("rtx-pro", "gb20x")]
+        ("rtx-5000-ada", "ada"), ("rtx-6000-ada", "ada"), ("v100", "volta"), ("t4", "turing"),
+        ("quadro-rtx", "turing"), ("titan-rtx", "turing"), ("rtx-20", "turing"),
+        ("a100", "ga100"), ("a800", "ga100"), ("a30", "ga100"), ("a2", "ga10x"),
+        ("a10", "ga10x"), ("a16", "ga10x"), ("a40", "ga10x"), ("rtx-a", "ga10x"),
+        ("rtx-30", "ga10x"), ("h1", "hopper"), ("h2", "hopper"), ("gh200", "hopper"),
+        ("l4", "ada"), ("rtx-40", "ada"), ("b2", "blackwell"), ("gb2", "blackwell"),
+        ("b3", "blackwell"), ("rtx-50", "gb20x"), ("rtx-pro", "gb20x")]
 
 
 def _arch(name: str) -> str | None:
