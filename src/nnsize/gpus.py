@@ -60,6 +60,8 @@ class GPU:
     cuda_bytes: int | None = None  # the total CUDA reports (torch.cuda.mem_get_info), if known
     cuda_source: str = ""  # the log that shows it
     aliases: tuple[str, ...] = ()
+    verified: bool = False  # the figures were compared with the stored page in source
+    checked: str = ""  # what matched, what was changed, what the page did not show
 
     @property
     def reported(self) -> int:
@@ -132,7 +134,7 @@ def _load() -> tuple[dict[str, GPU], dict[str, str]]:
                   int(_decimal(e["bandwidth_gbps"]) * GBps), peaks, e.get("spec_source", ""),
                   links[e["link"]] if "link" in e else None, note, bool(e.get("unified")),
                   e["name"], e["vendor"], cuda, runtime.get("source", ""),
-                  tuple(e.get("aliases", ())))
+                  tuple(e.get("aliases", ())), bool(e.get("verified")), e.get("checked", ""))
         gpus[gpu.name] = gpu
         for alias in gpu.aliases:
             aliases[alias] = gpu.name

@@ -236,12 +236,14 @@ def diff_dict(d: Any) -> dict[str, Any]:
 
 def gpu_list(gpus: list[GPU]) -> list[dict[str, Any]]:
     """The catalogue: name, bytes, bandwidth (bytes/s), peak_<precision> (dense FLOP/s), link,
-    note, source (of the memory) and spec_source (of bandwidth and peaks)."""
+    note, source (of the memory) and spec_source (of bandwidth and peaks), verified (the figures
+    were compared with the stored page in source) and checked (what that comparison found)."""
     return [{"name": g.name, "bytes": g.bytes, "bandwidth": g.bandwidth,
              **{f"peak_{k}": v for k, v in g.peaks},
              "link": None if g.link is None else
              {"name": g.link.name, "bandwidth": g.link.bandwidth, "source": g.link.source},
-             "note": g.note, "source": g.source, "spec_source": g.spec_source or g.source}
+             "note": g.note, "source": g.source, "spec_source": g.spec_source or g.source,
+             "verified": g.verified, "checked": g.checked}
             for g in gpus]
 
 
