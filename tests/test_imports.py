@@ -24,9 +24,10 @@ SRC = Path(__file__).parent.parent / "src" / "nnsize"
 LEVELS = [
     # engines: the engine registry, data that memory/ and speed/ both read; limits: a config's
     # longest context, which architectures/ records and memory/ reads; child: work in a child
-    # process under limits, which architectures/ (the fallback's build) and web/ use
+    # process under limits, which architectures/ (the fallback's build) and web/ use; least:
+    # the bisection memory/ (fewest GPUs) and speed/ (the batch where compute binds) share
     ("errors", "units", "model", "precision", "spec", "version", "files", "engines", "limits",
-     "child"),
+     "child", "least"),
     ("layers",),
     # diff sits with the sources: a pure comparison of two reports, which hub/ uses to say
     # where a model's config and its checkpoint differ
@@ -197,14 +198,15 @@ def _imported(argv: list[str]) -> set[str]:
 HUB_CLIENT = tuple(f"nnsize.hub.{p.stem}" for p in (SRC / "hub").glob("*.py")
                    if p.stem not in ("__init__", "deadlines"))
 # never on the calculator's path: the model families, the presets, the planner, parsers of
-# file formats, the Hub client (the parser reads hub/deadlines.py alone), the web app, and the third-party libraries any of them use
-NOT_FOR_A_SHORTHAND = ("nnsize.architectures", "nnsize.importers", "nnsize.memory",
-                       "nnsize.speed", "nnsize.parallel", "nnsize.web", "nnsize.search", "nnsize.growth", "nnsize.gpus", "nnsize.engines",
-                       "nnsize.render.json", "nnsize.render.plan", "nnsize.diff", "yaml",
-                       "json", "torch", "numpy", "transformers", "jsonschema", "pydantic",
-                       "starlette", "fractions", "decimal", "pkgutil", "importlib.resources",
-                       "urllib", "http", "email", "ssl", *HUB_CLIENT, "socket", "zipfile", "shutil",
-                       "tempfile", "subprocess", "multiprocessing", "concurrent")
+# file formats, the Hub client (the parser reads hub/deadlines.py alone), the web app, and the
+# third-party libraries any of them use
+NOT_FOR_A_SHORTHAND = (
+    "nnsize.architectures", "nnsize.importers", "nnsize.memory", "nnsize.speed",
+    "nnsize.parallel", "nnsize.web", "nnsize.search", "nnsize.growth", "nnsize.gpus",
+    "nnsize.engines", "nnsize.render.json", "nnsize.render.plan", "nnsize.diff", *HUB_CLIENT,
+    "yaml", "json", "torch", "numpy", "transformers", "jsonschema", "pydantic", "starlette",
+    "fractions", "decimal", "pkgutil", "importlib.resources", "urllib", "http", "email", "ssl",
+    "socket", "zipfile", "shutil", "tempfile", "subprocess", "multiprocessing", "concurrent")
 
 
 def _under(names: set[str], prefixes: tuple[str, ...]) -> list[str]:
