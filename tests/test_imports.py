@@ -24,9 +24,10 @@ SRC = Path(__file__).parent.parent / "src" / "nnsize"
 LEVELS = [
     # engines: the engine registry, data that memory/ and speed/ both read; limits: a config's
     # longest context, which architectures/ records and memory/ reads; child: work in a child
-    # process under limits, which architectures/ (the fallback's build) and web/ use
+    # process under limits, which architectures/ (the fallback's build) and web/ use; least:
+    # the bisection memory/ (fewest GPUs) and speed/ (the batch where compute binds) share
     ("errors", "units", "model", "precision", "spec", "version", "files", "engines", "limits",
-     "child"),
+     "child", "least"),
     ("layers",),
     # diff sits with the sources: a pure comparison of two reports, which hub/ uses to say
     # where a model's config and its checkpoint differ
@@ -168,3 +169,81 @@ def test_presenters_are_lazy() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={"PYTHONPATH": str(SRC.parent)}, check=True)
     assert done.stdout.strip() == "[]"
+
+
+# --- what a command imports (issue 25: a first call as fast as the work) ------------------------
+
+def _imported(argv: list[str]) -> set[str]:
+    """The modules in sys.modules after the CLI's main() ran argv in a fresh interpreter."""
+    import ast
+    import subprocess
+    import sys
+
+    code = ("import os, sys\n"
+            "before, out = set(sys.modules), sys.stdout\n"
+            "sys.stdout = open(os.devnull, 'w')\n"
+            "from nnsize.cli import main\n"
+            f"code = main({argv!r})\n"
+            "loaded = sorted(set(sys.modules) - before)\n"
+            "sys.stdout = out\n"
+            "print(code, loaded)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(SRC.parent)}, check=True)
+    status, loaded = done.stdout.split(" ", 1)
+    assert status == "0", done.stderr
+    return set(ast.literal_eval(loaded))
+
+
+# the Hub client: all of hub/ but deadlines.py, the defaults the parser reads
+HUB_CLIENT = tuple(f"nnsize.hub.{p.stem}" for p in (SRC / "hub").glob("*.py")
+                   if p.stem not in ("__init__", "deadlines"))
+# never on the calculator's path: the model families, the presets, the planner, parsers of
+# file formats, the Hub client (the parser reads hub/deadlines.py alone), the web app, and the
+# third-party libraries any of them use
+NOT_FOR_A_SHORTHAND = (
+    "nnsize.architectures", "nnsize.importers", "nnsize.memory", "nnsize.speed",
+    "nnsize.parallel", "nnsize.web", "nnsize.search", "nnsize.growth", "nnsize.gpus",
+    "nnsize.engines", "nnsize.render.json", "nnsize.render.plan", "nnsize.diff", *HUB_CLIENT,
+    "yaml", "json", "torch", "numpy", "transformers", "jsonschema", "pydantic", "starlette",
+    "fractions", "decimal", "pkgutil", "importlib.resources", "urllib", "http", "email", "ssl",
+    "socket", "zipfile", "shutil", "tempfile", "subprocess", "multiprocessing", "concurrent")
+
+
+def _under(names: set[str], prefixes: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in names if any(m == p.rstrip(".") and not p.endswith(".")
+                                          or m.startswith(p if p.endswith(".") else p + ".")
+                                          for p in prefixes))
+
+
+def test_the_calculators_path_imports_almost_nothing() -> None:
+    """`nnsize 10-20-20-20-2` loads the shorthand, the layer kinds it uses and the text
+    renderer: no architecture module, preset, planner, file reader or Hub client."""
+    loaded = _imported(["10-20-20-20-2"])
+    assert _under(loaded, NOT_FOR_A_SHORTHAND) == []
+    assert {"nnsize.shorthand", "nnsize.layers.dense", "nnsize.render.report"} <= loaded
+    # the layer kinds it does not use stay unread (conv, norm, attention, recurrent...)
+    assert sorted(m for m in loaded if m.startswith("nnsize.layers.")) == \
+        ["nnsize.layers.base", "nnsize.layers.dense", "nnsize.layers.spelling"]
+    # the four numbers of the original calculator: the same path
+    assert _under(_imported(["--inputs", "10", "--hidden-layers", "3", "--neurons", "20",
+                             "--outputs", "2"]), NOT_FOR_A_SHORTHAND) == []
+
+
+def test_version_imports_no_analysis() -> None:
+    loaded = _imported(["--version"])
+    assert sorted(m for m in loaded if m.startswith("nnsize")) == \
+        ["nnsize", "nnsize.cli", "nnsize.errors", "nnsize.version"]
+
+
+def test_a_preset_loads_its_own_family_only() -> None:
+    """`nnsize llama-3.1-405b --json`: the preset's config and the decoder's modules, not the
+    other families' modules, the classic networks, the speed model or the Hub client."""
+    from nnsize.architectures import MODULES
+
+    loaded = _imported(["llama-3.1-405b", "--json"])
+    families = {f"nnsize.architectures.{m}" for m in MODULES} & loaded
+    assert families == {"nnsize.architectures.decoder"}
+    assert _under(loaded, ("nnsize.architectures.classic", "nnsize.architectures.fallback",
+                           "nnsize.importers.", "nnsize.speed", "nnsize.parallel",
+                           "nnsize.web", *HUB_CLIENT, "nnsize.render.plan", "yaml", "torch",
+                           "transformers", "numpy", "urllib", "http", "ssl")) == []

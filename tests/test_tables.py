@@ -1,9 +1,10 @@
 """One place per concept: each table the rest reads, and a test per table that fails when
 something is registered in one place and not in another (issue 25).
 
-    formats   importers.FORMATS: file suffix -> importer; the Hub-name test, the web API's
-              header formats and the page's drop zone follow it
-    commands  cli.COMMANDS: command -> module; --help lists them, each has a docs page
+    formats   importers.FORMATS: file suffix -> importer, read from each module's FORMAT; the
+              Hub-name test, the web API's header formats and the page's drop zone follow it
+    commands  cli.COMMANDS: command -> module, read from cli/'s modules; --help lists them,
+              each has a docs page
     outputs   render.report.FORMATS: --format's choices
     engines   engines.ENGINES: the one registry memory/ and speed/ read
     presets   architectures.presets: every language model's config file, and no other
@@ -40,6 +41,18 @@ def test_a_missing_file_of_any_format_is_a_path_not_a_hub_name(suffix: str) -> N
 
     assert parse(f"no-such-dir/model{suffix}") is None
     assert parse(f"no-such-dir/model{suffix.upper()}") is None
+
+
+def test_every_reader_module_is_in_the_table() -> None:
+    """A module from_NAME.py is a format by its FORMAT; only from_torch (live modules, no
+    file) has none."""
+    import importlib
+
+    declared = {p.stem for p in (SRC / "importers").glob("from_*.py")
+                if hasattr(importlib.import_module(f"nnsize.importers.{p.stem}"), "FORMAT")}
+    assert declared == {p.stem for p in (SRC / "importers").glob("from_*.py")} - {"from_torch"}
+    assert len(FORMATS) == len(declared) == len({f.name for f in FORMATS})
+    assert len(SUFFIXES) == len(set(SUFFIXES)), "a suffix claimed by two formats"
 
 
 def test_every_suffix_reads_with_its_format() -> None:
@@ -93,6 +106,20 @@ def test_help_lists_every_command() -> None:
     listed = out.getvalue().split("Commands:")[1]
     words = set(re.findall(r"[a-z][a-z-]+", listed))
     assert set(COMMANDS) <= words
+
+
+def test_every_module_of_cli_is_a_command() -> None:
+    """cli/'s modules are its commands (options.py, the shared options, aside): the command a
+    word names is found from the module's name, no table to keep beside it."""
+    from nnsize.cli import COMMANDS, module_of
+
+    modules = {p.stem for p in (SRC / "cli").glob("*.py")} - {"__init__", "options"}
+    assert set(COMMANDS.values()) == modules
+    assert list(COMMANDS)[0] == "count"
+    for command, module in COMMANDS.items():
+        assert module_of(command) == module
+    for word in ("options", "plan", "10-20-2", "llama-3.1-8b", "gpt2", "Count"):
+        assert module_of(word) is None, word
 
 
 @pytest.mark.parametrize("command", sorted(__import__("nnsize.cli").cli.COMMANDS))

@@ -3,14 +3,39 @@
     >>> import nnsize
     >>> nnsize.count("10-20-20-20-2").total_params
     1102
+
+The names below are imported when first used (PEP 562), so that `import nnsize.cli` or
+`nnsize --version` pays only for what it runs.
 """
 
 from __future__ import annotations
 
-from .errors import NnsizeError, SpecError
-from .model import Report, Row, Tensor
-from .sources import count, mlp, summary
+from typing import TYPE_CHECKING
+
 from .version import __version__
+
+if TYPE_CHECKING:
+    from .errors import NnsizeError, SpecError
+    from .model import Report, Row, Tensor
+    from .sources import count, mlp, summary
 
 __all__ = ["NnsizeError", "Report", "Row", "SpecError", "Tensor", "count", "mlp", "summary",
            "__version__"]
+
+# name: the module of this package that defines it
+_WHERE = {"NnsizeError": "errors", "SpecError": "errors", "Report": "model", "Row": "model",
+          "Tensor": "model", "count": "sources", "mlp": "sources", "summary": "sources"}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

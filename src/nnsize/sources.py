@@ -60,18 +60,19 @@ def count(source: Any, convention: str | None = None, **options: Any) -> Report:
         from .hub.repo import count_folder
 
         return count_folder(source, bool(options.get("base")), str(options.get("part", "both")))
+    if source[:1].isalpha():  # preset names start with a letter; shorthands with a digit
+        from .architectures.presets import find_preset
+
+        # None for a path that exists and a name with a file's suffix: read below
+        preset = find_preset(source)
+        if preset is not None:
+            return preset.count(convention, **options)
     if "." in source:  # every file suffix has one; a shorthand rarely does
         from .importers import format_for
 
         fmt = format_for(source)
         if fmt is not None:
             return fmt.load(source, convention)
-    if source[:1].isalpha():  # preset names start with a letter; shorthands with a digit
-        from .architectures.presets import find_preset
-
-        preset = find_preset(source)
-        if preset is not None:
-            return preset.count(convention, **options)
     if spec.looks_like_file(source):
         data = spec.load(source)
         from .architectures import count_config, looks_like_config

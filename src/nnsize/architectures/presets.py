@@ -205,12 +205,25 @@ def _llm(name: str) -> Preset:
 
 
 def presets() -> dict[str, Preset]:
+    """Every preset, language models first."""
+    return {name: _preset(name) for name in _names()}
+
+
+def _preset(key: str) -> Preset:
+    """The preset of this name (lower case), built alone: a language model's from its record,
+    a classic network's from classic.py (imported only for one); KeyError if none."""
+    if key in LANGUAGE_MODELS:
+        return _llm(key)
     from .classic import CLASSICS
 
-    table = {name: _llm(name) for name in LANGUAGE_MODELS}
-    for name, (origin, description, builder) in CLASSICS.items():
-        table[name] = Preset(name, "classic network", description, origin, _classic(builder))
-    return table
+    origin, description, builder = CLASSICS[key]
+    return Preset(key, "classic network", description, origin, _classic(builder))
+
+
+def _names() -> list[str]:
+    from .classic import CLASSICS
+
+    return [*LANGUAGE_MODELS, *CLASSICS]
 
 
 def _classic(builder: Callable[..., Report]) -> Callable[[str | None, dict[str, Any]], Report]:
@@ -224,11 +237,10 @@ _SHAPED = re.compile(r"[A-Za-z][A-Za-z0-9._\-]*[A-Za-z0-9]")
 
 def find(name: str) -> Preset:
     """The preset of this name (any case); a SpecError naming the closest ones otherwise."""
-    table = presets()
-    found = table.get(name.lower())
-    if found is None:
-        raise SpecError(f"no preset {name!r}{suggest(name.lower(), list(table))}")
-    return found
+    try:
+        return _preset(name.lower())
+    except KeyError:
+        raise SpecError(f"no preset {name!r}{suggest(name.lower(), _names())}") from None
 
 
 def find_preset(text: str) -> Preset | None:
@@ -238,14 +250,15 @@ def find_preset(text: str) -> Preset | None:
 
     if not _SHAPED.fullmatch(text) or text[0].isdigit() or os.path.exists(text):
         return None
-    table = presets()
     key = text.lower()
-    if key in table:
-        return table[key]
+    try:
+        return _preset(key)
+    except KeyError:
+        pass
     from ..importers import SUFFIXES
     from ..spec import SPEC_SUFFIXES
 
     if key.endswith(SPEC_SUFFIXES + SUFFIXES):
         return None
-    raise SpecError(f"{text!r} is not a shorthand, a file or a preset{suggest(key, list(table))}"
+    raise SpecError(f"{text!r} is not a shorthand, a file or a preset{suggest(key, _names())}"
                     f"; 'nnsize presets' lists the presets")

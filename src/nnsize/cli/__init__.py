@@ -4,9 +4,11 @@
     nnsize net.yaml --explain       a spec file, with the worked sums
     nnsize compare A B C            networks side by side
 
-Each command is a module of this package with run(argv) -> the text to print; COMMANDS names
-them, and a command's module (and what it needs) is imported only when it runs.  Bad input is
-one line on stderr and exit code 2.
+Each command is a module of this package with run(argv) -> the text to print, named as the
+command with "-" written "_" (train_time.py is train-time): a new command is a new module here,
+and nothing else (COMMANDS, and --help's list, are read from the package's modules).  A command's
+module (and what it needs) is imported only when it runs.  Bad input is one line on stderr and
+exit code 2.
 """
 
 from __future__ import annotations
@@ -17,13 +19,42 @@ from collections.abc import Sequence
 
 from ..errors import NnsizeError
 
-# command: its module in this package
-COMMANDS = {
-    "count": "count", "compare": "compare", "check": "check", "presets": "presets",
-    "diff": "diff", "serve": "serve", "search": "search", "growth": "growth", "init": "init",
-    "sparsity": "sparsity", "memory": "plan", "fit": "fit", "compute": "compute",
-    "speed": "speed", "train-time": "train_time", "layout": "layout",
-}
+# the one command whose module has another name (plan.py: the memory planner's)
+RENAMED = {"memory": "plan"}
+NOT_COMMANDS = ("options", *RENAMED.values())  # modules here that no command name reaches
+DEFAULT = "count"
+_NAME = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+
+
+def module_of(word: str) -> str | None:
+    """The module of the command named word, None for a word that names none (a network)."""
+    if word in RENAMED:
+        return RENAMED[word]
+    module = word.replace("-", "_")
+    if not _NAME.fullmatch(word) or module in NOT_COMMANDS:
+        return None
+    from importlib.util import find_spec
+
+    return module if find_spec(f"{__name__}.{module}") is not None else None
+
+
+def commands() -> dict[str, str]:
+    """command: its module, for every module of this package that is a command; the default
+    first, then by name."""
+    import pkgutil
+
+    names = {m.name.replace("_", "-") for m in pkgutil.iter_modules(__path__)
+             if not m.name.startswith("_") and m.name not in NOT_COMMANDS} | set(RENAMED)
+    ordered = [DEFAULT, *sorted(names - {DEFAULT})]
+    return {name: module for name in ordered if (module := module_of(name)) is not None}
+
+
+def __getattr__(name: str) -> dict[str, str]:
+    if name == "COMMANDS":  # read from the modules when asked for, not at every start
+        return commands()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 EXIT_BAD_INPUT = 2
 
 
@@ -40,14 +71,16 @@ def run(argv: Sequence[str]) -> str:
         from ..version import __version__
 
         return f"nnsize {__version__}"
-    command = argv.pop(0) if argv and argv[0] in COMMANDS else "count"
+    module = module_of(argv[0]) if argv else None
+    if module is not None:
+        argv.pop(0)
     # '-5-3' is a (bad) network, not an option: keep it where the shorthand parser can say why.
     end = argv.index("--") if "--" in argv else len(argv)
     dashed = [a for a in argv[:end] if re.match(r"-[0-9]+-", a)]
     if dashed:
         argv = [a for a in argv[:end] if a not in dashed] + ["--", *dashed, *argv[end + 1:]]
-    module = importlib.import_module(f"{__name__}.{COMMANDS[command]}")
-    return str(module.run(argv))
+    command = importlib.import_module(f"{__name__}.{module or DEFAULT}")
+    return str(command.run(argv))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -21,11 +21,15 @@ def commands() -> str:
     return ", ".join(f"{c} ({NOTES[c]})" if c in NOTES else c for c in COMMANDS)
 
 
+class _Help(Parser):
+    def format_help(self) -> str:  # the commands read from cli/'s modules only for --help
+        self.epilog = f"Commands: {commands()}. 'nnsize COMMAND --help' for each one's options."
+        return super().format_help()
+
+
 def parser() -> argparse.ArgumentParser:
-    p = Parser(prog="nnsize", description="Exact sizes of neural networks: parameters layer by "
-               "layer, memory at every precision, compute.",
-               epilog=f"Commands: {commands()}. 'nnsize COMMAND --help' for each one's "
-                      f"options.")
+    p = _Help(prog="nnsize", description="Exact sizes of neural networks: parameters layer by "
+              "layer, memory at every precision, compute.")
     p.add_argument("network", nargs="?",
                    help=f"an MLP shorthand such as 10-20-20-20-2 or 784-512x4-10, a .json / "
                         f".yaml layer spec, an .onnx or .keras file, torch:package.module:"

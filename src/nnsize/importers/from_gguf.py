@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import SpecError
 from ..model import Report, numel
+from . import Format
 from .tensors import Stored, checkpoint_report
 
 MAX_DIMS = 8
@@ -257,3 +258,7 @@ def gguf_decoder(metadata: dict[str, Any], stored: list[Stored]) -> Any:
     return Decoder(hidden, num("feed_forward_length") or 0, vocab,
                    Layers((((layer,), layers),)), experts,
                    (num("expert_feed_forward_length") or 0) if experts else 0)
+
+
+# this format's entry in the formats table (importers/__init__.py)
+FORMAT = Format("gguf", (".gguf",), load_gguf, from_bytes=True)

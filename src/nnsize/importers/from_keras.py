@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import NnsizeError, SpecError, shown
 from ..model import Report, Row, Tensor, sum_formula
+from . import Format
 
 ROLES = {"kernel": "weight", "recurrent_kernel": "weight", "depthwise_kernel": "weight",
          "pointwise_kernel": "weight", "bias": "bias", "gamma": "norm", "beta": "norm",
@@ -144,3 +145,7 @@ def load_keras_file(path: str, convention: str = "keras") -> Report:
         return count_spec(spec, convention, path)
     except SpecError as e:
         raise SpecError(f"{path}: {e}") from e
+
+
+# this format's entry in the formats table (importers/__init__.py)
+FORMAT = Format("keras", (".keras",), load_keras_file, convention="keras")

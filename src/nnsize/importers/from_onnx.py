@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import SpecError
 from ..model import Report, Row, Shape, Tensor, numel, sum_formula
+from . import Format
 
 MAX_ONNX_BYTES = 2**31 - 1  # protobuf's limit on one message (big models keep data outside)
 MAX_DIMS = 64
@@ -211,3 +212,7 @@ def load_onnx(path: str, data: bytes | None = None) -> Report:
     first = next((vi for vi in graph.input if vi.name not in inits), None)
     x = tuple(d for d in shapes.get(first.name, ()) if isinstance(d, int)) if first else ()
     return Report(path, "onnx", x, tuple(rows))
+
+
+# this format's entry in the formats table (importers/__init__.py)
+FORMAT = Format("onnx", (".onnx",), load_onnx, from_bytes=True)

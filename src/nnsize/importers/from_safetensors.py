@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import SpecError, shown
 from ..model import Report, numel
+from . import Format
 from .tensors import DTYPE_BITS, INT_BITS, Stored, checkpoint_report
 
 MAX_HEADER = 100 * 1024 * 1024  # bytes of JSON, as the safetensors library bounds it
@@ -142,3 +143,8 @@ def _load_index(path: str) -> Report:
     report = checkpoint_report(path, stored, "safetensors")
     report.stored["shards"] = shards
     return report
+
+
+# this format's entry in the formats table (importers/__init__.py)
+FORMAT = Format("safetensors", (".safetensors", ".safetensors.index.json"), load_safetensors,
+                from_bytes=True)

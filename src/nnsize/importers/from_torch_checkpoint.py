@@ -26,6 +26,7 @@ from typing import IO, Any
 
 from ..errors import SpecError, shown
 from ..model import Report
+from . import Format
 from .tensors import Stored, checkpoint_report
 from .unpickler import SCALARS, Call, Refused, Truncated, hashable, load
 
@@ -589,3 +590,8 @@ def load_checkpoint(path: str) -> Report:
     if not stored:
         raise SpecError(f"{path}: holds no tensors")
     return checkpoint_report(path, stored, "pytorch")
+
+
+# this format's entry in the formats table (importers/__init__.py)
+FORMAT = Format("torch", (".pt", ".pth", ".bin", ".ckpt", ".bin.index.json"),
+                load_checkpoint)

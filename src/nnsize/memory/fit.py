@@ -134,14 +134,9 @@ def fewest_gpus(report: Report, s: Setup, usable: int, most: int = 4096) -> int:
                                         "none")).total <= usable
         if not holds(most):
             return 0
-        lo, hi = 0, most  # holds(hi); the plan shrinks as the GPUs grow
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if holds(mid):
-                hi = mid
-            else:
-                lo = mid
-        return hi
+        from ..least import least
+
+        return least(holds, 0, most)  # the plan shrinks as the GPUs grow
     if report.decoder is None or not len(report.decoder.layers) or report.decoder.state_layers:
         whole = plan(report, replace(s, gpus=1, sharding="none")).total
         return next((g for g in range(1, most + 1) if -(-whole // g) <= usable), 0)

@@ -200,11 +200,6 @@ def _compute_bound_batch(weights: Weights, cache_per_sequence: int, flops_per_to
 
     if not compute_binds(MAX_BATCH):
         return None
-    low, high = 0, MAX_BATCH  # compute_binds(high) holds; compute_binds(low) does not
-    while high - low > 1:
-        mid = (low + high) // 2
-        if compute_binds(mid):
-            high = mid
-        else:
-            low = mid
-    return high
+    from ..least import least
+
+    return least(compute_binds, 0, MAX_BATCH)
