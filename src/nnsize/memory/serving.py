@@ -21,10 +21,11 @@ llama.cpp  -ngl N puts the last N repeating layers (their weights and KV cache) 
          and the output layer too when N is the layer count + 1 (llama_model::load_tensors:
          i_gpu_start = n_layer - n_gpu_layers, ggml-org/llama.cpp 00342301,
          src/llama-model.cpp; later builds start at n_layer + 1 - n_gpu_layers, the output
-         layer first: not modelled); the token embeddings stay in RAM.  A GGUF mix's layers are not all alike (Q4_K_M
-         gives ffn_down and attn_v Q6_K in llama-quantize's use_more_bits layers), so the GPU
-         side is the bytes of those N layers, tensor by tensor.  gpu_layers is the largest N
-         whose GPU side (layers, cache, compute buffer) fits.
+         layer first: not modelled); the token embeddings stay in RAM.  A GGUF mix's layers
+         are not all alike (Q4_K_M gives ffn_down and attn_v Q6_K in llama-quantize's
+         use_more_bits layers), so the GPU side is the bytes of those N layers, tensor by
+         tensor.  gpu_layers is the largest N whose GPU side (layers, cache, compute
+         buffer) fits.
 
 Three figures are estimates, said in every answer: the allocations outside torch (NON_TORCH:
 vLLM measures 0.04-0.35 GiB on one GPU in the logs of tests/data/engine_logs.json; the
