@@ -17,9 +17,15 @@ sglang   ModelRunner.profile_max_num_token (sgl-project/sglang,
          ServerArgs' rule (python/sglang/srt/server_args.py): (gpu_mem - reserved) / gpu_mem,
          rounded to 3 places, reserved (2.8 + tp/10) GiB under 35 GiB, (9.5 + tp/2) GiB under
          90 GiB, (12 + tp/2) GiB under 160 GiB, 32 GiB above.
-llama.cpp  -ngl N puts N repeating layers (their weights and KV cache) on the GPU, and the
-         output layer too when N is the layer count + 1; the token embeddings stay in RAM.
-         gpu_layers is the largest N whose GPU side (layers, cache, compute buffer) fits.
+llama.cpp  -ngl N puts the last N repeating layers (their weights and KV cache) on the GPU,
+         and the output layer too when N is the layer count + 1 (llama_model::load_tensors:
+         i_gpu_start = n_layer - n_gpu_layers, ggml-org/llama.cpp 00342301,
+         src/llama-model.cpp; later builds start at n_layer + 1 - n_gpu_layers, the output
+         layer first: not modelled); the token embeddings stay in RAM.  A GGUF mix's layers
+         are not all alike (Q4_K_M gives ffn_down and attn_v Q6_K in llama-quantize's
+         use_more_bits layers), so the GPU side is the bytes of those N layers, tensor by
+         tensor.  gpu_layers is the largest N whose GPU side (layers, cache, compute
+         buffer) fits.
 
 Three figures are estimates, said in every answer: the allocations outside torch (NON_TORCH:
 vLLM measures 0.04-0.35 GiB on one GPU in the logs of tests/data/engine_logs.json; the
@@ -32,7 +38,7 @@ logit (SAMPLER_BYTES: the bf16 logits, their fp32 copy and the fp32 probabilitie
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
@@ -148,6 +154,14 @@ class Offload:
     output: int  # the output layer (and its norm)
     compute: int  # the compute buffer (the plan's workspace)
     usable: int
+    # each repeating layer's weights and KV cache, first to last: -ngl N puts the last N
+    layer_sizes: tuple[int, ...] = ()
+
+    def gpu_side(self, n: int) -> int:
+        """The layers' bytes -ngl n puts on the GPU (the output layer's when n > layers),
+        the compute buffer left out."""
+        k = min(n, self.layers)
+        return sum(self.layer_sizes[self.layers - k:]) + (self.output if n > self.layers else 0)
 
 
 def offload(report: Report, s: Setup, usable: int) -> Offload | None:
@@ -166,14 +180,53 @@ def offload(report: Report, s: Setup, usable: int) -> Offload | None:
     compute = lines["decoder_workspace"].bytes if "decoder_workspace" in lines else 0
     embed, output = _outside(report, p)
     per_layer = (weights - embed - output + kv) // layers
+    m = _gguf_mix(report, s)
+    sizes = [w + kv // layers for w in _layer_weights(m, layers, weights - embed - output)]
+    if m is not None:
+        output = _mix_outside(m)[1]
+    o = Offload(layers, 0, 0, 0, per_layer, output, compute, usable, tuple(sizes))
     best, gpu = 0, 0
     for n in range(layers + 2):
-        on_gpu = min(n, layers) * per_layer + (output if n > layers else 0) + compute
+        on_gpu = o.gpu_side(n) + compute
         if on_gpu <= usable:
             best, gpu = n, on_gpu
     total = weights + kv
-    return Offload(layers, best, gpu, total - (gpu - compute if best else 0), per_layer,
-                   output, compute, usable)
+    return replace(o, gpu_layers=best, gpu_bytes=gpu,
+                   cpu_bytes=total - (gpu - compute if best else 0))
+
+
+def _gguf_mix(report: Report, s: Setup) -> Any:
+    """The GGUF file a llama-quantize type as --dtype names (plan.gguf_mix_name), or None."""
+    from .gguf_mix import mix
+    from .plan import gguf_mix_name
+
+    name = gguf_mix_name(s.dtype) if s.dtype else None
+    return mix(report, name, s.imatrix) if name else None
+
+
+def _layer_weights(m: Any, layers: int, repeating: int) -> list[int]:
+    """Each repeating layer's weight bytes, first to last: tensor by tensor in a GGUF mix m
+    (blk.N.*), the mean of the repeating bytes otherwise."""
+    from .gguf_mix import _layer
+
+    if m is None:
+        return [repeating // layers] * layers
+    sizes = [0] * layers
+    for t in m.tensors:
+        i = _layer(t.name)
+        if 0 <= i < layers:
+            sizes[i] += t.bytes
+    return sizes
+
+
+def _mix_outside(m: Any) -> tuple[int, int]:
+    """A GGUF mix's (token embedding, output layer) bytes as the file holds them: token_embd,
+    and the other tensors outside the blocks (output, output_norm)."""
+    from .gguf_mix import _layer
+
+    embed = sum(t.bytes for t in m.tensors if t.name.startswith("token_embd."))
+    outside = sum(t.bytes for t in m.tensors if _layer(t.name) < 0)
+    return embed, outside - embed
 
 
 def _outside(report: Report, p: Plan) -> tuple[int, int]:
