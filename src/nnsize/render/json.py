@@ -279,6 +279,7 @@ def _speed_dict(s: Speed) -> dict[str, Any]:
                      "source": hw.source},
         "engine": {"name": e.name, "bandwidth_share": e.bandwidth_share,
                    "compute_share": e.compute_share, "layer_overhead_s": e.layer_overhead_s,
+                   "token_overhead_s": e.token_overhead_s, "fitted_on": e.fitted_on,
                    "source": e.source, "measured": e.measured},
         "decode": {**_step_dict(s.decode, s.batch),
                    "tokens_per_s_per_sequence": {"roofline": 1 / s.decode.roofline_s,

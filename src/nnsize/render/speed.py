@@ -47,8 +47,11 @@ def _expected(step: Step, s: Speed) -> str:
                                                 f"FLOP/s)" if e.compute_share != 1 else ""))
     if step.comm_s:
         parts.append(f"{_s(step.comm_s)} all-reduce")
-    if step.overhead_s:
+    if e.layer_overhead_s:
         parts.append(f"{s.layers} layers x {_s(e.layer_overhead_s)}")
+    if step is s.prefill and e.token_overhead_s:
+        parts.append(f"{s.layers} layers x {_n(s.batch * s.prompt)} tokens x "
+                     f"{_s(e.token_overhead_s)}")
     return " + ".join(parts) + f" = {_s(step.expected_s)}"
 
 

@@ -94,7 +94,8 @@ class Speed:
 
 
 def _step(hw: Hardware, engine: Engine, layers: int, weight_bytes: int, cache_bytes: int,
-          flops: int, comm_bytes: int) -> Step:
+          flops: int, comm_bytes: int, tokens: int = 0) -> Step:
+    """One step; tokens: a prefill's, each paying the engine's cost per token and layer."""
     memory_s = (weight_bytes + cache_bytes) / hw.bandwidth
     compute_s = flops / hw.peak_flops
     comm_s = comm_bytes / hw.link.bandwidth if hw.link and comm_bytes else 0.0
@@ -102,7 +103,7 @@ def _step(hw: Hardware, engine: Engine, layers: int, weight_bytes: int, cache_by
         from ..parallel.interconnect import links
 
         comm_s += 2 * layers * links(hw.link.name, hw.interconnect).node.latency(hw.gpus)
-    overhead_s = layers * engine.layer_overhead_s
+    overhead_s = layers * engine.layer_overhead_s + layers * tokens * engine.token_overhead_s
     expected = max(memory_s / engine.bandwidth_share, compute_s / engine.compute_share) + \
         comm_s + overhead_s
     return Step(weight_bytes, cache_bytes, flops, comm_bytes, memory_s, compute_s, comm_s,
@@ -140,7 +141,9 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
             raise NnsizeError(f"{name} {value:,} is beyond any machine (at most {most:,})")
     from ..memory.plan import gguf_mix_name
 
-    eng = find_engine(engine)
+    from .hardware import weights_kind
+
+    eng = find_engine(engine, hw.gpu_class, weights_kind(dtype))
     mix = gguf_mix_name(dtype)
     precision = find("bf16") if mix else find(dtype)  # a mix computes at 16 bits
     kv = find(kv_dtype) if kv_dtype else (precision if precision.name in FLOATS else find("bf16"))
@@ -171,7 +174,7 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
     written, _, _ = kv_cache(report, batch, prompt, kv, latent)
     prefill = _step(hw, eng, layers, weights.read(batch * prompt) // g, written // kv_split,
                     batch * p.prefill_flops // g,
-                    _allreduce_bytes(batch * prompt, d.hidden, layers, g))
+                    _allreduce_bytes(batch * prompt, d.hidden, layers, g), batch * prompt)
 
     per_sequence, _, _ = kv_cache(report, 1, context, kv, latent)
     crossover = _compute_bound_batch(weights, per_sequence // kv_split, c.decode_flops, hw)
