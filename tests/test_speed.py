@@ -499,3 +499,82 @@ def test_weights_read_against_transformers(config: dict[str, Any]) -> None:
     measured = sum(p.nbytes for name, p in model.named_parameters()
                    if tied or "embed_tokens" not in name)
     assert weights_read(nnsize.count(config), "bf16").all == measured
+
+
+# --- llama.cpp's -ngl split ----------------------------------------------------------------------
+
+def test_decode_at_a_partial_offload_by_hand() -> None:
+    """Llama-3.1-8B Q4_K_M on an RTX 3060 12GB (360 GB/s) with -ngl 20 of 32 layers, RAM at
+    the default 89.6 GB/s.  No published -ngl decode figure with its CPU's RAM bandwidth was
+    found, so the arithmetic is checked by hand."""
+    from nnsize.speed.offload import CPU_BANDWIDTH, split
+
+    pytest.importorskip("gguf")
+    s = speed(nnsize.count("llama-3.1-8b"), hardware(GPUS["rtx-3060-12gb"], "q4_k_m"),
+              "q4_k_m", context=2048)
+    # a step reads 4,617,396,224 bytes of weights + 268,435,456 of KV cache = 4,885,831,680;
+    # of them the output layer (output.weight, Q6_K): 128,256 x 4,096 x 6.5625 / 8 =
+    # 430,940,160, the 32 repeating layers the other 4,454,891,520 (139,215,360 each)
+    assert s.decode.bytes == 4_885_831_680
+    assert s.head_bytes == 128_256 * 4_096 * 65_625 // 80_000 == 430_940_160
+    assert CPU_BANDWIDTH == 2 * 64 * 5_600_000_000 // 8 == 89_600_000_000
+    o = split(s, 20)
+    # GPU: 20 x 139,215,360 = 2,784,307,200 bytes; CPU: the rest, 2,101,524,480
+    assert (o.gpu_layers, o.output_on_gpu) == (20, False)
+    assert o.gpu_bytes == 4_454_891_520 * 20 // 32 == 2_784_307_200
+    assert o.cpu_bytes == 4_885_831_680 - 2_784_307_200 == 2_101_524_480
+    e = s.engine
+    assert o.gpu_s == pytest.approx(2_784_307_200 / (360e9 * e.bandwidth_share))
+    assert o.overhead_s == pytest.approx(20 * e.layer_overhead_s)
+    assert o.cpu_s == pytest.approx(2_101_524_480 / 89.6e9)  # 23.5 ms
+    assert o.expected_s == pytest.approx(o.gpu_s + o.overhead_s + o.cpu_s)
+    # -ngl 33 (the layers + 1: the output layer too) is the whole model: the plain expected
+    assert split(s, 33).cpu_bytes == 0
+    assert split(s, 33).tokens_per_s == pytest.approx(s.decode_tokens_per_s[1])
+    assert split(s, 99).gpu_bytes == split(s, 33).gpu_bytes  # llama.cpp takes -ngl 99 too
+    # -ngl 0: every byte from RAM, no GPU layer cost
+    assert split(s, 0).expected_s == pytest.approx(4_885_831_680 / 89.6e9)
+    # fewer layers on the GPU: never faster
+    rates = [split(s, n).tokens_per_s for n in range(34)]
+    assert rates == sorted(rates)
+
+
+def test_ngl_in_speed_and_fit() -> None:
+    pytest.importorskip("gguf")
+    out = json.loads(main_out(["speed", "llama-3.1-8b", "--gpu", "rtx-3060-12gb", "--dtype",
+                               "q4_k_m", "--ngl", "20", "--cpu-bandwidth", "51.2GB/s",
+                               "--json"]))
+    assert out["offload"]["gpu_layers"] == 20
+    assert out["offload"]["cpu_bandwidth_bytes_per_s"] == 51_200_000_000
+    assert out["offload"]["cpu_bytes"] == 2_101_524_480
+    fit = json.loads(main_out(["fit", "llama-3.1-70b", "--gpu", "rtx-4090", "--dtype",
+                               "q4_k_m", "--engine", "llama.cpp", "--json"]))
+    assert fit["gpu_layers_decode"]["gpu_layers"] == fit["gpu_layers"] < 80
+    assert 0 < fit["gpu_layers_decode"]["tokens_per_s"] < 20
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--ngl", "20", "--engine", "vllm"], "llama.cpp's -ngl"),
+    (["--ngl", "20", "--gpus", "2"], "--gpus 1"),
+    (["--cpu-bandwidth", "50GB/s"], "give --ngl too"),
+    (["--ngl", "20", "--cpu-bandwidth", "50GB"], "--cpu-bandwidth '50GB'"),
+])
+def test_ngl_errors(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from nnsize.cli import main
+
+    pytest.importorskip("gguf")
+    code = main(["speed", "llama-3.1-8b", "--gpu", "rtx-4090", "--dtype", "q4_k_m", *argv])
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def main_out(argv: list[str]) -> str:
+    import contextlib
+    import io
+
+    from nnsize.cli import main
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert main(argv) == 0
+    return buffer.getvalue()

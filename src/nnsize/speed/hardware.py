@@ -110,12 +110,12 @@ def hardware(gpu: GPU, dtype: str, gpus: int = 1, bandwidth: int | None = None,
                     gpu.spec_source or gpu.source, gpu_class=gpu_class(gpu))
 
 
-def parse_bandwidth(text: str) -> int:
+def parse_bandwidth(text: str, flag: str = "--bandwidth") -> int:
     """Bytes per second from '3.35TB/s', '1008 GB/s', '800GiB/s'."""
     from ..units import parse_bytes
 
     body = text.strip()
     if not body.lower().endswith("/s"):
-        raise NnsizeError(f"--bandwidth {text!r}: give bytes per second, e.g. 1008GB/s or "
+        raise NnsizeError(f"{flag} {text!r}: give bytes per second, e.g. 1008GB/s or "
                           f"3.35TB/s")
-    return parse_bytes(body[:-2], "--bandwidth")
+    return parse_bytes(body[:-2], flag)

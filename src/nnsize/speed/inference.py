@@ -4,12 +4,16 @@ as an engine runs them (the expected value)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..errors import NnsizeError
 from ..model import Report
 from .engines import Engine, find_engine
 from .hardware import FLOATS, Hardware
-from .weights import Weights, weights_read
+from .weights import Weights, head_read, weights_read
+
+if TYPE_CHECKING:
+    from .offload import Split
 
 MAX_BATCH = 2**24  # beyond this a decode batch is a typo, not a plan
 MAX_TOKENS = 2**24  # a context or prompt beyond 16M tokens too (sliding-window sums stay quick)
@@ -76,6 +80,8 @@ class Speed:
     # a state-space model's fixed state (Mamba's convolution and SSM state), read and written
     # every token in place of (Jamba: beside) a KV cache: its bytes for the whole batch
     state_bytes: int = 0
+    head_bytes: int = 0  # of the weights read, the output layer's (-ngl's last layer)
+    offload: Split | None = None  # llama.cpp's -ngl split, where one was asked (speed.offload)
 
     @property
     def decode_tokens_per_s(self) -> tuple[float, float]:
@@ -184,7 +190,8 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
                  kv_dtype is not None, d.experts_per_token if weights.experts else 0,
                  sum(b for b, _ in weights.experts), kv_split, first.kv_heads if first else 0,
                  first is not None and first.latent_dim is not None, bool(mix),
-                 to_bytes(batch * d.state_values, kv.bits_per_value))
+                 to_bytes(batch * d.state_values, kv.bits_per_value),
+                 head_read(report, mix or precision.name, kept) // g)
 
 
 def _compute_bound_batch(weights: Weights, cache_per_sequence: int, flops_per_token: int,
