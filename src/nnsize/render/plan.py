@@ -359,6 +359,10 @@ KV_ROOM = "KV cache the rest holds, a replica"
 def split_line(s: Any) -> tuple[str, str]:
     """fit's line for decode at llama.cpp's -ngl split (a speed.Speed with its offload)."""
     o = s.offload
+    if not o.cpu_bytes:
+        return ("llama.cpp decode at that -ngl", (
+            f"{o.tokens_per_s:,.1f} tokens/s expected, the whole model on the GPU (nnsize "
+            f"speed --engine llama.cpp shows the arithmetic)"))
     return ("llama.cpp decode at that -ngl", (
         f"{o.tokens_per_s:,.1f} tokens/s expected ({human(o.gpu_bytes, True)} read on the GPU "
         f"in {o.gpu_s + o.overhead_s:.3g} s, {human(o.cpu_bytes, True)} in RAM at "
