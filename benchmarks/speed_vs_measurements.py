@@ -55,9 +55,10 @@ def rates(m: dict[str, Any]) -> tuple[float, float]:
     return s.decode_tokens_per_s if m["phase"] == "decode" else s.prefill_tokens_per_s
 
 
-FITTED = {"llama.cpp": "LLAMA_CPP", "mlc": "MLC", "exllama": "EXLLAMA"}  # engine: its name in
+FITTED = {"llama.cpp": "LLAMA_CPP", "mlc": "MLC", "exllama": "EXLLAMA", "mlx": "MLX",
+          "gpt-fast": "GPT_FAST"}  # engine: its name in
 # src/nnsize/engines.py; an engine with fewer training points than MIN_POINTS is not fitted
-MIN_POINTS = 4
+MIN_POINTS = 3
 ENGINES_PY = Path(__file__).resolve().parent.parent / "src" / "nnsize" / "engines.py"
 BEGIN, END = "# BEGIN FITTED\n", "# END FITTED\n"
 

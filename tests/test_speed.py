@@ -279,7 +279,7 @@ def test_the_engines_are_fitted_to_the_measurements() -> None:
 
     pytest.importorskip("gguf")
     pts = points(json.loads(DATA.read_text())["measurements"])
-    for name in ("llama.cpp", "mlc", "exllama"):
+    for name in ("llama.cpp", "mlc", "exllama", "mlx", "gpt-fast"):
         stored = PROFILES[name].efficiency
         assert stored is not None
         groups = {"": stored, **dict(stored.classes)}

@@ -143,14 +143,11 @@ def test_the_roofline_is_never_below_a_measurement() -> None:
 # Held-out points within 30%, measured with the figures in src when these marks were written
 # (2026-12-07, the 274 measurements of this file), for the engines below the 90% bar.  Today
 # llama.cpp has 44 of its 46 held-out points on known cards within 30% (0.96; 0.80 before the
-# fit per GPU class and weights), mlc 1 of 1 and exllama 1 of 1; they are asserted.  All
-# engines: 48 of 52 held-out points (0.92), gpt-fast and mlx judged by the roofline.
+# fit per GPU class and weights), mlx 2 of 2, gpt-fast 2 of 2 (tensor-parallel points, the
+# fit on its single-card ones), mlc 1 of 1 and exllama 1 of 1; they are asserted.  All
+# engines: 50 of 52 held-out points (0.96).
 # `python tests/test_speed_measurements.py` prints the figures (held out, all, by phase).
 TODAY = {
-    "gpt-fast": "nnsize has no gpt-fast engine: no expected value for its 12 measurements "
-                "(the roofline as expected: 1 of 2 held-out on known cards within 30%)",
-    "mlx": "nnsize has no mlx engine: no expected value for its 10 measurements (the roofline "
-           "as expected: 1 of 2 held-out within 30%, 6 of 10 in all)",
     "vllm": "vllm has no fitted speed (its expected value is the roofline): 2 measurements, "
             "no held-out point (the roofline within 30% of the one on a known card, 1 of 1)",
 }
@@ -173,8 +170,8 @@ def test_held_out_expected_is_within_30_percent(engine: str) -> None:
 
 
 def test_held_out_over_all_engines_is_within_30_percent() -> None:
-    """Issue 23's bar over every engine at once: 48 of 52 held-out points on known cards within
-    30% today (0.92), an engine nnsize lacks (gpt-fast, mlx) judged by the roofline."""
+    """Issue 23's bar over every engine at once: 50 of 52 held-out points on known cards within
+    30% today (0.96); an engine nnsize had no figures for would be judged by the roofline."""
     pytest.importorskip("gguf")
     figures = accuracy()
     sized = sum(f["held out"][0] for f in figures.values())

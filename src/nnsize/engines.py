@@ -125,6 +125,18 @@ EXLLAMA = Efficiency(
     0.847, 0, 48.198e-6, fitted("exllama", 7, 0), classes=(
     ("geforce", Efficiency(
         0.847, 0, 48.198e-6, fitted("exllama", 7, 0, "geforce"))),))
+MLX = Efficiency(
+    0.894, 1, 30.221e-6, fitted("mlx", 5, 3), 57.917e-6, classes=(
+    ("apple/float", Efficiency(
+        0.894, 0.143, 30.221e-6, fitted("mlx", 5, 1, "apple/float"))),
+    ("apple/quantized", Efficiency(
+        0.894, 1, 30.221e-6, fitted("mlx", 5, 2, "apple/quantized"), 36.873e-6)),
+    ("apple", Efficiency(
+        0.894, 0, 30.221e-6, fitted("mlx", 5, 0, "apple"))),))
+GPT_FAST = Efficiency(
+    0.762, 0, 58.19e-6, fitted("gpt-fast", 3, 0), classes=(
+    ("datacenter", Efficiency(
+        0.762, 0, 58.19e-6, fitted("gpt-fast", 3, 0, "datacenter"))),))
 # END FITTED
 
 register(EngineProfile(
@@ -156,6 +168,9 @@ register(EngineProfile(
     LLAMA_CPP, "llama.cpp (llama-cli, llama-server, Ollama, LM Studio)"))
 register(EngineProfile("mlc", None, MLC, "MLC LLM"))
 register(EngineProfile("exllama", None, EXLLAMA, "ExLlamaV2"))
+register(EngineProfile("mlx", None, MLX, "Apple's MLX (mlx-lm)"))
+register(EngineProfile("gpt-fast", None, GPT_FAST,
+                       "PyTorch's gpt-fast (torch.compile, CUDA graphs; pytorch-labs/gpt-fast)"))
 register(EngineProfile(
     "roofline", None,
     Efficiency(1.0, 1.0, 0.0, "the hardware's peaks: no engine does better"),
