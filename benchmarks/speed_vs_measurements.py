@@ -56,7 +56,7 @@ def rates(m: dict[str, Any]) -> tuple[float, float]:
 
 
 FITTED = {"llama.cpp": "LLAMA_CPP", "mlc": "MLC", "exllama": "EXLLAMA", "mlx": "MLX",
-          "gpt-fast": "GPT_FAST"}  # engine: its name in
+          "gpt-fast": "GPT_FAST", "vllm": "VLLM"}  # engine: its name in
 # src/nnsize/engines.py; an engine with fewer training points than MIN_POINTS is not fitted
 MIN_POINTS = 3
 ENGINES_PY = Path(__file__).resolve().parent.parent / "src" / "nnsize" / "engines.py"
@@ -64,7 +64,7 @@ BEGIN, END = "# BEGIN FITTED\n", "# END FITTED\n"
 
 
 def _us(seconds: float) -> str:
-    return f"{round(seconds * 1e6, 3):g}e-6"
+    return f"{round(seconds * 1e6, 3):g}e-6" if seconds else "0.0"
 
 
 def _efficiency(engine: str, f: Any, where: str) -> str:

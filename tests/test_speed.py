@@ -279,7 +279,7 @@ def test_the_engines_are_fitted_to_the_measurements() -> None:
 
     pytest.importorskip("gguf")
     pts = points(json.loads(DATA.read_text())["measurements"])
-    for name in ("llama.cpp", "mlc", "exllama", "mlx", "gpt-fast"):
+    for name in ("llama.cpp", "mlc", "exllama", "mlx", "gpt-fast", "vllm"):
         stored = PROFILES[name].efficiency
         assert stored is not None
         groups = {"": stored, **dict(stored.classes)}
@@ -339,9 +339,10 @@ def test_the_class_figures_by_hand() -> None:
         32 * 512 * e.token_overhead_s)
     # a card of no class (AMD, Intel, --bandwidth): the figures over all cards
     assert find_engine("llama.cpp", "", "quantized").fitted_on == ""
-    # MLC's sources give decode only: its prefill is llama.cpp's for the same class
+    # MLC's sources give decode only: its prefill is the roofline's, no other engine's
     mlc = find_engine("mlc", "geforce", "quantized")
-    assert mlc.compute_share == e.compute_share and "llama.cpp's" in mlc.source
+    assert (mlc.compute_share, mlc.token_overhead_s) == (1.0, 0.0)
+    assert "decode only" in mlc.source
 
 
 def test_out_of_sample_leave_one_source_out() -> None:

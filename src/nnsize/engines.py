@@ -137,6 +137,12 @@ GPT_FAST = Efficiency(
     0.762, 0, 58.19e-6, fitted("gpt-fast", 3, 0), classes=(
     ("datacenter", Efficiency(
         0.762, 0, 58.19e-6, fitted("gpt-fast", 3, 0, "datacenter"))),))
+VLLM = Efficiency(
+    1, 0, 61.89e-6, fitted("vllm", 3, 0), classes=(
+    ("datacenter", Efficiency(
+        0.693, 0, 0.0, fitted("vllm", 2, 0, "datacenter"))),
+    ("geforce", Efficiency(
+        0.886, 0, 0.0, fitted("vllm", 1, 0, "geforce"))),))
 # END FITTED
 
 register(EngineProfile(
@@ -152,7 +158,7 @@ register(EngineProfile(
     # get_batch_defaults for `vllm serve`); blocks of 16 tokens
     Allocation(2048, Fraction(9, 10), 16, 256, None, gpu_defaults=True,
                source="vllm serve's defaults (vllm/engine/arg_utils.py)"),
-    None, "vLLM"))
+    VLLM, "vLLM"))
 register(EngineProfile(
     "sglang",
     # mem_fraction_static and chunked_prefill_size by the GPU's memory (ServerArgs,

@@ -37,7 +37,7 @@ def find_engine(name: str, gpu_class: str = "", weights: str = "quantized") -> E
     """An engine's speed side (nnsize.engines) on a class of card (speed.hardware.gpu_class)
     for float or quantized weights: its fitted figures, or the roofline's peaks where nothing
     published was fitted (said in its source).  Where the engine has no prefill measured, its
-    prefill figures are llama.cpp's, said in its source."""
+    prefill is the roofline's (peak FLOP/s, no cost per token), said in its source."""
     profile = find_profile(name)
     e = profile.efficiency
     if e is None:
@@ -47,10 +47,10 @@ def find_engine(name: str, gpu_class: str = "", weights: str = "quantized") -> E
     if not compute and e.compute_share:  # the class has no prefill: the engine's over all cards
         compute, per_token = e.compute_share, e.token_overhead_s
         source += f"; prefill fitted on all cards ({e.source})"
-    elif not compute:
-        other = find_engine("llama.cpp", gpu_class, weights)
-        compute, per_token = other.compute_share, other.token_overhead_s
-        source += f"; prefill figures llama.cpp's ({profile.name}'s sources give decode only)"
+    elif not compute:  # nothing measured: the roofline, no other engine's figures
+        compute, per_token = 1.0, 0.0
+        source += (f"; prefill at the roofline's peak FLOP/s ({profile.name}'s sources give "
+                   f"decode only)")
     return Engine(profile.name, f.bandwidth_share, compute, f.layer_overhead_s, source, True,
                   per_token, key)
 
