@@ -200,7 +200,40 @@ def accuracy() -> dict[str, dict[str, tuple[int, int]]]:
     return out
 
 
+def markdown() -> str:
+    """The held-out table docs/speed-measurements.md shows, from accuracy()."""
+    figures = accuracy()
+    head = ["engine", "measurements", "held out within 30%", "all within 30%",
+            "decode within 30%", "prefill within 30%"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+
+    def cell(n: int, ok: int) -> str:
+        return f"{ok} of {n} ({ok / n:.2f})" if n else "none"
+
+    for name, f in figures.items():
+        rows.append(f"| {name} | {f['total'][0]} | " + " | ".join(
+            cell(*f[k]) for k in ("held out", "measurements", "decode", "prefill")) + " |")
+    total = {k: (sum(f[k][0] for f in figures.values()), sum(f[k][1] for f in figures.values()))
+             for k in ("held out", "measurements", "decode", "prefill", "total")}
+    rows.append(f"| all engines | {total['total'][0]} | " + " | ".join(
+        cell(*total[k]) for k in ("held out", "measurements", "decode", "prefill")) + " |")
+    return "\n".join(rows)
+
+
+def test_the_docs_quote_the_held_out_figures() -> None:
+    """docs/speed-measurements.md's table is this file's computation (regenerate it with
+    `python tests/test_speed_measurements.py --markdown`)."""
+    pytest.importorskip("gguf")
+    docs = Path(__file__).parent.parent / "docs" / "speed-measurements.md"
+    assert markdown() in docs.read_text()
+
+
 if __name__ == "__main__":  # the figures the marks above quote
+    import sys
+
+    if "--markdown" in sys.argv:
+        print(markdown())
+        raise SystemExit
     everything = accuracy()
     print("all engines: held out", sum(f["held out"][1] for f in everything.values()), "of",
           sum(f["held out"][0] for f in everything.values()), "within 30%; all points",

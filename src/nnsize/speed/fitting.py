@@ -20,6 +20,7 @@ src/nnsize/engines.py stores; tests/test_speed.py checks they are this fit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,7 +89,7 @@ def points(rows: list[dict[str, Any]]) -> list[Point]:
     return out
 
 
-def fit_pair(data: list[tuple[float, float, float]]) -> tuple[float, float]:
+def fit_pair(data: Sequence[tuple[float, float, float]]) -> tuple[float, float]:
     """(share, cost) from (roofline seconds, count, measured seconds): least squares of the
     relative error of seconds = roofline / share + count x cost, share <= 1, cost >= 0.
 

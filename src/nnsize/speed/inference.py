@@ -146,7 +146,6 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
         if value > most:
             raise NnsizeError(f"{name} {value:,} is beyond any machine (at most {most:,})")
     from ..memory.plan import gguf_mix_name
-
     from .hardware import weights_kind
 
     eng = find_engine(engine, hw.gpu_class, weights_kind(dtype))
