@@ -64,10 +64,9 @@ class Figures:
 def points(rows: list[dict[str, Any]]) -> list[Point]:
     """The measurements nnsize can size (a card of its catalogue, one GPU, an engine it knows),
     each marked held out or not by its position among its engine's rows in file order."""
-    import nnsize
-    from nnsize.engines import ENGINES
-    from nnsize.gpus import GPUS
-
+    from ..engines import ENGINES
+    from ..gpus import GPUS
+    from ..sources import count
     from .hardware import gpu_class, hardware, weights_kind
     from .inference import speed
 
@@ -78,7 +77,7 @@ def points(rows: list[dict[str, Any]]) -> list[Point]:
         if m["gpu"] is None or m.get("gpus", 1) != 1 or m["engine"] not in ENGINES:
             continue
         gpu = GPUS[m["gpu"]]
-        s = speed(nnsize.count(m["model"]), hardware(gpu, m["dtype"]), m["dtype"],
+        s = speed(count(m["model"]), hardware(gpu, m["dtype"]), m["dtype"],
                   batch=m["batch"], context=m.get("context", 512), prompt=m.get("prompt", 512),
                   engine="roofline", keep=tuple(m["keep"]) if "keep" in m else None)
         step, tokens = (s.decode, m["batch"]) if m["phase"] == "decode" else \

@@ -13,7 +13,7 @@ from .hardware import FLOATS, Hardware
 from .weights import Weights, head_read, weights_read
 
 if TYPE_CHECKING:
-    from .offload import Split
+    from .split import Split
 
 MAX_BATCH = 2**24  # beyond this a decode batch is a typo, not a plan
 MAX_TOKENS = 2**24  # a context or prompt beyond 16M tokens too (sliding-window sums stay quick)

@@ -17,41 +17,17 @@ ggml-org/llama.cpp#6083): the prefill shown is the whole model on the GPU.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import NnsizeError
 from .inference import Speed
+from .split import Split
+
+__all__ = ["CPU_BANDWIDTH", "CPU_SOURCE", "Split", "fit_split", "split"]
 
 CPU_BANDWIDTH = 89_600_000_000  # 2 channels x 64 bits x 5,600 MT/s / 8 bytes
 CPU_SOURCE = ("a desktop's dual-channel DDR5-5600: 2 x 64 bits x 5,600 MT/s / 8 = 89.6 GB/s "
               "(https://calculator-cloud.com/other/memory-bandwidth); --cpu-bandwidth changes it")
-
-
-@dataclass(frozen=True)
-class Split:
-    """One decode step at -ngl gpu_layers: each side's bytes and seconds."""
-
-    ngl: int  # as given (llama.cpp takes any N; past layers + 1 it is all of them)
-    gpu_layers: int  # repeating layers on the GPU
-    layers: int
-    output_on_gpu: bool
-    gpu_bytes: int
-    cpu_bytes: int
-    gpu_s: float  # gpu_bytes / (bandwidth x share)
-    overhead_s: float  # gpu_layers x the engine's cost per layer
-    cpu_s: float  # cpu_bytes / cpu_bandwidth
-    cpu_bandwidth: int
-    cpu_source: str
-    batch: int
-
-    @property
-    def expected_s(self) -> float:
-        return self.gpu_s + self.overhead_s + self.cpu_s
-
-    @property
-    def tokens_per_s(self) -> float:
-        return self.batch / self.expected_s
 
 
 def split(s: Speed, ngl: int, cpu_bandwidth: int | None = None) -> Split:
