@@ -6,8 +6,9 @@ allocation  the memory planner's profile (memory.engines builds it for a GPU): h
             goes through (whole or in chunks), the share of the GPU the engine takes, its KV
             cache blocks, the fp32 logits rows it samples, its own KV cache type
 efficiency  the speed estimate's figures (speed.engines): the share of peak bandwidth and of
-            peak FLOP/s the engine reaches, and its fixed cost per layer per step, fitted to
-            published measurements (tests/data/speed_measurements.json)
+            peak FLOP/s the engine reaches, its fixed cost per layer per step and, in prefill,
+            per token and layer, fitted per class of card and weights to the training part of
+            published measurements (tests/data/speed_measurements.json; speed.fitting)
 
 Where an engine has no published figure for a side, the side is None and the output says what
 was used instead: the roofline's peaks for speed, one forward pass over the whole prompt
