@@ -2,11 +2,13 @@
 
 For each measurement: the tokens per second measured, nnsize's roofline bound (never below the
 measurement) and its expected value for that engine, and the ratio expected / measured.  The
-docs/methods.md's table is this script's output (--markdown).  --fit refits each engine's figures:
-decode step times by least squares on bytes / bandwidth and layers (a share of peak bandwidth
-and a cost per layer per step), prefill by the median share of peak FLOP/s.
+docs/methods.md's table is this script's output (--markdown).  --fit refits each engine's figures
+on the training points (every 5th measurement of an engine held out), per GPU class and weights
+(nnsize.speed.fitting): decode by a share of peak bandwidth and a cost per layer per step,
+prefill by a share of peak FLOP/s and a cost per token per layer; --write stores them in
+src/nnsize/engines.py.
 
-    python benchmarks/speed_vs_measurements.py [--markdown] [--fit]
+    python benchmarks/speed_vs_measurements.py [--markdown] [--fit [--write]]
 """
 
 from __future__ import annotations
@@ -53,28 +55,55 @@ def rates(m: dict[str, Any]) -> tuple[float, float]:
     return s.decode_tokens_per_s if m["phase"] == "decode" else s.prefill_tokens_per_s
 
 
-def fit() -> None:
-    from nnsize.speed.engines import fit_decode
+FITTED = {"llama.cpp": "LLAMA_CPP", "mlc": "MLC", "exllama": "EXLLAMA", "mlx": "MLX",
+          "gpt-fast": "GPT_FAST", "vllm": "VLLM"}  # engine: its name in
+# src/nnsize/engines.py; an engine with fewer training points than MIN_POINTS is not fitted
+MIN_POINTS = 3
+ENGINES_PY = Path(__file__).resolve().parent.parent / "src" / "nnsize" / "engines.py"
+BEGIN, END = "# BEGIN FITTED\n", "# END FITTED\n"
 
-    for engine in sorted({m["engine"] for m in measurements()}):
-        decode, shares = [], []
-        for m in measurements():
-            if m["engine"] != engine:
-                continue
-            s = predict(m, "roofline")
-            if m["phase"] == "decode":
-                decode.append((s.decode.memory_s, s.layers, 1 / m["tokens_per_s"]))
-            else:
-                shares.append(s.prefill.compute_s / (m["prompt"] / m["tokens_per_s"]))
-        if len({round(d[0], 12) for d in decode}) < 2:
-            print(f"{engine}: {len(decode)} decode point(s) of one size; two figures need two "
-                  f"sizes: not fitted")
-            continue
-        share, cost = fit_decode(decode)
-        print(f"{engine}: bandwidth share {share:.3f}, cost per layer {cost * 1e6:.1f} us "
-              f"({len(decode)} decode points)", end="")
-        print(f"; compute share {statistics.median(shares):.3f} (median of {len(shares)} "
-              f"prefill points)" if shares else "; no prefill points")
+
+def _us(seconds: float) -> str:
+    return f"{round(seconds * 1e6, 3):g}e-6" if seconds else "0.0"
+
+
+def _efficiency(engine: str, f: Any, where: str) -> str:
+    """Efficiency(...)'s arguments for one group's figures."""
+    args = f"{f.bandwidth_share:g}, {f.compute_share:g}, {_us(f.layer_overhead_s)}, " \
+        f"fitted(\"{engine}\", {f.decode_points}, {f.prefill_points}" + \
+        (f", \"{where}\")" if where else ")")
+    return args + (f", {_us(f.token_overhead_s)}" if f.token_overhead_s else "")
+
+
+def fitted_block() -> str:
+    """The fitted figures as src/nnsize/engines.py stores them (between its FITTED marks)."""
+    from nnsize.speed.fitting import fit, points
+
+    rows = json.loads(DATA.read_text())["measurements"]
+    pts = points(rows)
+    out = []
+    for engine, name in FITTED.items():
+        figures = fit(pts, engine)
+        overall = figures[""]
+        if overall.decode_points < MIN_POINTS:
+            raise SystemExit(f"{engine}: {overall.decode_points} training decode points, "
+                             f"fewer than {MIN_POINTS}: not fitted")
+        classes = "".join(f"\n    (\"{k}\", Efficiency(\n        {_efficiency(engine, f, k)})),"
+                          for k, f in figures.items() if k)
+        out.append(f"{name} = Efficiency(\n    {_efficiency(engine, overall, '')}" +
+                   (f", classes=({classes}))" if classes else ")"))
+    return "\n".join(out) + "\n"
+
+
+def fit(write: bool) -> None:
+    block = fitted_block()
+    print(block, end="")
+    if write:
+        text = ENGINES_PY.read_text()
+        head, rest = text.split(BEGIN)
+        _, tail = rest.split(END)
+        ENGINES_PY.write_text(head + BEGIN + block + END + tail)
+        print(f"written to {ENGINES_PY}")
 
 
 def table(markdown: bool) -> str:
@@ -96,7 +125,7 @@ def table(markdown: bool) -> str:
 
 def main() -> None:
     if "--fit" in sys.argv:
-        fit()
+        fit("--write" in sys.argv)
         return
     print(table("--markdown" in sys.argv))
     ratios = [rates(m)[1] / m["tokens_per_s"] for m in measurements()]

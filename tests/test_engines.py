@@ -127,7 +127,7 @@ def test_one_registry_for_memory_fit_and_speed() -> None:
     from nnsize.speed.setup import speed_fields
 
     names = tuple(PROFILES)
-    assert {"transformers", "vllm", "sglang", "llama.cpp", "mlc", "exllama",
+    assert {"transformers", "vllm", "sglang", "llama.cpp", "mlc", "exllama", "mlx", "gpt-fast",
             "roofline"} == set(names)
     memory_choices = next(f for f in setup_fields() if f.name == "engine").metadata["choices"]
     speed_choices = next(f for f in speed_fields() if f.name == "engine").metadata["choices"]
@@ -138,18 +138,22 @@ def test_one_registry_for_memory_fit_and_speed() -> None:
     assert cpp.efficiency is not None and SPEED["llama.cpp"].bandwidth_share == \
         cpp.efficiency.bandwidth_share
     # no published figure: no number invented, the output says what stands in
-    assert PROFILES["vllm"].efficiency is None and not SPEED["vllm"].measured
-    assert (SPEED["vllm"].bandwidth_share, SPEED["vllm"].layer_overhead_s) == (1.0, 0.0)
+    assert PROFILES["sglang"].efficiency is None and not SPEED["sglang"].measured
+    assert (SPEED["sglang"].bandwidth_share, SPEED["sglang"].layer_overhead_s) == (1.0, 0.0)
     assert PROFILES["mlc"].allocation is None and not engine("mlc").profiled
 
 
 def test_engines_without_a_side_say_so(capsys: pytest.CaptureFixture[str]) -> None:
     from nnsize.cli import main
 
-    assert main(["speed", "llama-3.1-8b", "--gpu", "rtx-4090", "--engine", "vllm"]) == 0
+    assert main(["speed", "llama-3.1-8b", "--gpu", "rtx-4090", "--engine", "sglang"]) == 0
     out = capsys.readouterr().out
-    assert "no published speed measurement fitted for vllm" in out
-    assert "(vllm: no published measurement, the roofline)" in out
+    assert "no published speed measurement fitted for sglang" in out
+    assert "(sglang: no published measurement, the roofline)" in out
+    # vLLM's sources give decode only: its prefill is said to be the roofline's
+    assert main(["speed", "llama-3.1-8b", "--gpu", "rtx-4090", "--engine", "vllm"]) == 0
+    assert "prefill at the roofline's peak FLOP/s (vllm's sources give decode only)" in \
+        capsys.readouterr().out
     assert main(["memory", "llama-3.1-8b", "--engine", "exllama"]) == 0
     assert "no published memory profile for exllama" in capsys.readouterr().out
     assert main(["fit", "llama-3.1-8b", "--gpu", "rtx-4090", "--engine", "mlc"]) == 0

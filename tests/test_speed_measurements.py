@@ -3,9 +3,9 @@
 Issue 23's bar for the speed model, per engine: the expected value within 30% of the measurement
 for at least 90% of the held-out points, and the roofline never below a measurement.  Held out:
 every 5th point of an engine, in file order (its 5th, 10th, 15th...: position % 5 == 4), a rule
-that does not look at the numbers.  The figures in src are fitted to all points, so until a fit
-leaves these out, "held out" is the rule the fit will have to keep; the accuracy is computed on
-them either way.
+that does not look at the numbers (nnsize.speed.fitting.held_out).  The figures in src are
+fitted to the other points only (`python benchmarks/speed_vs_measurements.py --fit`;
+tests/test_speed.py checks the fit never sees a held-out point).
 
 Where an engine misses the bar today its test is marked xfail (strict=False) with the fraction
 measured when the mark was written; the assertion still runs, so a fit that reaches the bar
@@ -141,20 +141,17 @@ def test_the_roofline_is_never_below_a_measurement() -> None:
 
 
 # Held-out points within 30%, measured with the figures in src when these marks were written
-# (2026-12-06, the 274 measurements of this file), for the engines below the 90% bar.  Today
-# llama.cpp has 28 of its 31 held-out points on known cards within 30% (0.90: at the bar), mlc
-# 1 of 1 and exllama 1 of 1; they are asserted.  `python tests/test_speed_measurements.py`
-# prints the figures (held out, all, by phase).
+# (2026-12-07, the 277 measurements of this file), for the engines below the 90% bar.  Today
+# llama.cpp has 44 of its 46 held-out points on known cards within 30% (0.96; 0.80 before the
+# fit per GPU class and weights), mlx 2 of 2, gpt-fast 2 of 2 (tensor-parallel points, the
+# fit on its single-card ones), mlc 1 of 1 and exllama 1 of 1; they are asserted.  All
+# engines: 50 of 53 held-out points (0.94).
+# `python tests/test_speed_measurements.py` prints the figures (held out, all, by phase).
 TODAY = {
-    "llama.cpp": "37 of 46 held-out llama.cpp points within 30% (0.80, the bar 0.9) once the "
-                 "new cards' rows count (the catalogue's 155 cards); misses on fast cards "
-                 "(RTX 5090, 4090: expected about half the measured) and slow Macs",
-    "gpt-fast": "nnsize has no gpt-fast engine: no expected value for its 12 measurements "
-                "(the roofline as expected: 0 of 2 held-out on known cards within 30%)",
-    "mlx": "nnsize has no mlx engine: no expected value for its 10 measurements (the roofline "
-           "as expected: 1 of 2 held-out within 30%, 6 of 10 in all)",
-    "vllm": "vllm has no fitted speed (its expected value is the roofline): 2 measurements, "
-            "no held-out point (the roofline within 30% of the one on a known card, 1 of 1)",
+    "vllm": "vllm's one held-out point, a batch of 16 on an H100 (InferenceBench's conc 16), "
+            "is expected 1.6x its measured rate: the fit (3 points, batch 1 and 4) reads the "
+            "weights once a step, while the server's TPOT at 16 concurrent requests includes "
+            "the other requests' prefills, which the model does not count (0 of 1)",
 }
 
 
@@ -172,6 +169,16 @@ def test_held_out_expected_is_within_30_percent(engine: str) -> None:
     assert points, f"no held-out {engine} point on a card nnsize knows"
     within = sum(_within(m) for m in points)
     assert within >= SHARE * len(points), (engine, within, len(points))
+
+
+def test_held_out_over_all_engines_is_within_30_percent() -> None:
+    """Issue 23's bar over every engine at once: 50 of 53 held-out points on known cards within
+    30% today (0.94); an engine nnsize had no figures for would be judged by the roofline."""
+    pytest.importorskip("gguf")
+    figures = accuracy()
+    sized = sum(f["held out"][0] for f in figures.values())
+    within = sum(f["held out"][1] for f in figures.values())
+    assert within >= SHARE * sized, (within, sized)
 
 
 def accuracy() -> dict[str, dict[str, tuple[int, int]]]:
@@ -193,8 +200,46 @@ def accuracy() -> dict[str, dict[str, tuple[int, int]]]:
     return out
 
 
+def markdown() -> str:
+    """The held-out table docs/speed-measurements.md shows, from accuracy()."""
+    figures = accuracy()
+    head = ["engine", "measurements", "held out within 30%", "all within 30%",
+            "decode within 30%", "prefill within 30%"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+
+    def cell(n: int, ok: int) -> str:
+        return f"{ok} of {n} ({ok / n:.2f})" if n else "none"
+
+    for name, f in figures.items():
+        rows.append(f"| {name} | {f['total'][0]} | " + " | ".join(
+            cell(*f[k]) for k in ("held out", "measurements", "decode", "prefill")) + " |")
+    total = {k: (sum(f[k][0] for f in figures.values()), sum(f[k][1] for f in figures.values()))
+             for k in ("held out", "measurements", "decode", "prefill", "total")}
+    rows.append(f"| all engines | {total['total'][0]} | " + " | ".join(
+        cell(*total[k]) for k in ("held out", "measurements", "decode", "prefill")) + " |")
+    return "\n".join(rows)
+
+
+def test_the_docs_quote_the_held_out_figures() -> None:
+    """docs/speed-measurements.md's table is this file's computation (regenerate it with
+    `python tests/test_speed_measurements.py --markdown`)."""
+    pytest.importorskip("gguf")
+    docs = Path(__file__).parent.parent / "docs" / "speed-measurements.md"
+    assert markdown() in docs.read_text()
+
+
 if __name__ == "__main__":  # the figures the marks above quote
-    for name, figures in accuracy().items():
+    import sys
+
+    if "--markdown" in sys.argv:
+        print(markdown())
+        raise SystemExit
+    everything = accuracy()
+    print("all engines: held out", sum(f["held out"][1] for f in everything.values()), "of",
+          sum(f["held out"][0] for f in everything.values()), "within 30%; all points",
+          sum(f["measurements"][1] for f in everything.values()), "of",
+          sum(f["measurements"][0] for f in everything.values()))
+    for name, figures in everything.items():
         print(f"{name} ({figures['total'][0]} measurements"
               f"{'' if name in ENGINES else ', the roofline as expected'}):",
               "; ".join(f"{k} {ok} of {n} within 30%" for k, (n, ok) in figures.items()

@@ -6,8 +6,9 @@ allocation  the memory planner's profile (memory.engines builds it for a GPU): h
             goes through (whole or in chunks), the share of the GPU the engine takes, its KV
             cache blocks, the fp32 logits rows it samples, its own KV cache type
 efficiency  the speed estimate's figures (speed.engines): the share of peak bandwidth and of
-            peak FLOP/s the engine reaches, and its fixed cost per layer per step, fitted to
-            published measurements (tests/data/speed_measurements.json)
+            peak FLOP/s the engine reaches, its fixed cost per layer per step and, in prefill,
+            per token and layer, fitted per class of card and weights to the training part of
+            published measurements (tests/data/speed_measurements.json; speed.fitting)
 
 Where an engine has no published figure for a side, the side is None and the output says what
 was used instead: the roofline's peaks for speed, one forward pass over the whole prompt
@@ -42,9 +43,14 @@ class Efficiency:
     """What share of the hardware's peaks an engine reaches, and its fixed cost."""
 
     bandwidth_share: float  # of peak memory bandwidth, reading weights and cache
-    compute_share: float  # of peak FLOP/s, in prefill
+    compute_share: float  # of peak FLOP/s, in prefill; 0: no prefill measured
     layer_overhead_s: float  # seconds per layer per step: kernel launches, synchronisation
     source: str  # where the figures come from
+    token_overhead_s: float = 0.0  # prefill: seconds per token per layer beyond the matmuls
+    # the same figures fitted per GPU class ("apple", "geforce", "datacenter": decode) and per
+    # class and weights ("apple/float", "geforce/quantized"...: decode and prefill), where the
+    # measurements have training points; the figures above are the fit over all cards
+    classes: tuple[tuple[str, Efficiency], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,71 @@ def find_engine(name: str) -> EngineProfile:
 
 MEASURED = "fitted to the {} measurements in tests/data/speed_measurements.json"
 
+
+def fitted(engine: str, decode: int, prefill: int, where: str = "") -> str:
+    """Where a fitted figure comes from: the training points (the held-out 5th of each
+    engine's measurements left out) and the command that fitted it."""
+    cards = {"": "all cards", "apple": "Apple cards", "geforce": "GeForce cards",
+             "datacenter": "datacenter and workstation cards"}[where.split("/")[0]]
+    weights = {"": "", "float": ", float weights", "quantized": ", quantized weights"}[
+        where.split("/")[1] if "/" in where else ""]
+    return (f"fitted to {decode} decode and {prefill} prefill {engine} training points on "
+            f"{cards}{weights} (tests/data/speed_measurements.json, every 5th held out; "
+            f"python benchmarks/speed_vs_measurements.py --fit)")
+
+
+# Fitted by `python benchmarks/speed_vs_measurements.py --fit` (speed.fitting; tests/test_speed.py
+# checks these figures are the fit): decode by a share of peak bandwidth and a cost per layer,
+# prefill by a share of peak FLOP/s and a cost per token and layer, per GPU class.
+# BEGIN FITTED
+LLAMA_CPP = Efficiency(
+    0.835, 0.718, 78.295e-6, fitted("llama.cpp", 98, 90), 1.755e-6, classes=(
+    ("apple/float", Efficiency(
+        0.913, 0.753, 209.456e-6, fitted("llama.cpp", 48, 17, "apple/float"), 1.2e-6)),
+    ("apple/quantized", Efficiency(
+        0.913, 0.653, 209.456e-6, fitted("llama.cpp", 48, 26, "apple/quantized"), 0.799e-6)),
+    ("apple", Efficiency(
+        0.913, 0, 209.456e-6, fitted("llama.cpp", 48, 0, "apple"))),
+    ("datacenter/float", Efficiency(
+        1, 0.548, 150.756e-6, fitted("llama.cpp", 22, 9, "datacenter/float"), 3.194e-6)),
+    ("datacenter/quantized", Efficiency(
+        1, 0.402, 150.756e-6, fitted("llama.cpp", 22, 13, "datacenter/quantized"), 5.17e-6)),
+    ("datacenter", Efficiency(
+        1, 0, 150.756e-6, fitted("llama.cpp", 22, 0, "datacenter"))),
+    ("geforce/float", Efficiency(
+        0.867, 0.486, 66.427e-6, fitted("llama.cpp", 28, 7, "geforce/float"), 0.993e-6)),
+    ("geforce/quantized", Efficiency(
+        0.867, 0.725, 66.427e-6, fitted("llama.cpp", 28, 18, "geforce/quantized"), 0.166e-6)),
+    ("geforce", Efficiency(
+        0.867, 0, 66.427e-6, fitted("llama.cpp", 28, 0, "geforce"))),))
+MLC = Efficiency(
+    1, 0, 43.966e-6, fitted("mlc", 5, 0), classes=(
+    ("geforce", Efficiency(
+        1, 0, 43.966e-6, fitted("mlc", 5, 0, "geforce"))),))
+EXLLAMA = Efficiency(
+    0.847, 0, 48.198e-6, fitted("exllama", 7, 0), classes=(
+    ("geforce", Efficiency(
+        0.847, 0, 48.198e-6, fitted("exllama", 7, 0, "geforce"))),))
+MLX = Efficiency(
+    0.894, 1, 30.221e-6, fitted("mlx", 5, 3), 57.917e-6, classes=(
+    ("apple/float", Efficiency(
+        0.894, 0.143, 30.221e-6, fitted("mlx", 5, 1, "apple/float"))),
+    ("apple/quantized", Efficiency(
+        0.894, 1, 30.221e-6, fitted("mlx", 5, 2, "apple/quantized"), 36.873e-6)),
+    ("apple", Efficiency(
+        0.894, 0, 30.221e-6, fitted("mlx", 5, 0, "apple"))),))
+GPT_FAST = Efficiency(
+    0.762, 0, 58.19e-6, fitted("gpt-fast", 3, 0), classes=(
+    ("datacenter", Efficiency(
+        0.762, 0, 58.19e-6, fitted("gpt-fast", 3, 0, "datacenter"))),))
+VLLM = Efficiency(
+    1, 0, 61.89e-6, fitted("vllm", 3, 0), classes=(
+    ("datacenter", Efficiency(
+        0.693, 0, 0.0, fitted("vllm", 2, 0, "datacenter"))),
+    ("geforce", Efficiency(
+        0.886, 0, 0.0, fitted("vllm", 1, 0, "geforce"))),))
+# END FITTED
+
 register(EngineProfile(
     "transformers",
     # generate(): the whole prompt in one forward pass; the last position's logits, fp32
@@ -88,7 +159,7 @@ register(EngineProfile(
     # get_batch_defaults for `vllm serve`); blocks of 16 tokens
     Allocation(2048, Fraction(9, 10), 16, 256, None, gpu_defaults=True,
                source="vllm serve's defaults (vllm/engine/arg_utils.py)"),
-    None, "vLLM"))
+    VLLM, "vLLM"))
 register(EngineProfile(
     "sglang",
     # mem_fraction_static and chunked_prefill_size by the GPU's memory (ServerArgs,
@@ -101,20 +172,12 @@ register(EngineProfile(
     # n_ubatch 512 (common/common.h, ggml-org/llama.cpp 001d906); an f16 cache by default
     Allocation(512, Fraction(1), 1, None, "f16",
                source="llama.cpp's defaults (common/common.h)"),
-    # least squares of the measured decode step times on bytes / bandwidth and the layer
-    # count, and the median share of peak FLOP/s in prefill (benchmarks/speed_vs_measurements.py
-    # --fit; tests/test_speed.py checks these figures are the fit)
-    Efficiency(0.843, 0.597, 144.1e-6, MEASURED.format("127 decode and 107 prefill llama.cpp")),
-    "llama.cpp (llama-cli, llama-server, Ollama, LM Studio)"))
-register(EngineProfile(
-    "mlc", None,
-    Efficiency(0.987, 0.597, 40.3e-6, MEASURED.format("6 MLC LLM decode") + "; prefill share "
-               "taken from llama.cpp, MLC's posts give decode only"), "MLC LLM"))
-register(EngineProfile(
-    "exllama", None,
-    Efficiency(1.0, 0.597, 88.2e-6, MEASURED.format("8 ExLlama and ExLlamaV2 decode") +
-               " (the least-squares share, 1.10, held at the peak's 1); prefill share taken "
-               "from llama.cpp, ExLlama's posts give decode only"), "ExLlamaV2"))
+    LLAMA_CPP, "llama.cpp (llama-cli, llama-server, Ollama, LM Studio)"))
+register(EngineProfile("mlc", None, MLC, "MLC LLM"))
+register(EngineProfile("exllama", None, EXLLAMA, "ExLlamaV2"))
+register(EngineProfile("mlx", None, MLX, "Apple's MLX (mlx-lm)"))
+register(EngineProfile("gpt-fast", None, GPT_FAST,
+                       "PyTorch's gpt-fast (torch.compile, CUDA graphs; pytorch-labs/gpt-fast)"))
 register(EngineProfile(
     "roofline", None,
     Efficiency(1.0, 1.0, 0.0, "the hardware's peaks: no engine does better"),

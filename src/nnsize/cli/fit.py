@@ -25,10 +25,15 @@ def run(argv: list[str]) -> str:
     s, usable = on_gpu(s, gpu.reported, gpu.name, gpu.usable)  # what CUDA reports
     result = fit(report, s, usable)
     engine = serving(report, s, gpu)  # the engine's own start-up figures
+    at_split = None
+    if engine.offload is not None:  # llama.cpp: decode at the most layers -ngl fits
+        from ..speed.offload import fit_split
+
+        at_split = fit_split(report, gpu, s, engine.offload.gpu_layers)
     if args.json:
         from ..render.json import dumps, fit_dict
 
-        return dumps(fit_dict(result, gpu, engine))
+        return dumps(fit_dict(result, gpu, engine, at_split))
     from ..render.plan import fit_text
 
-    return fit_text(result, gpu, engine)
+    return fit_text(result, gpu, engine, at_split)

@@ -117,7 +117,8 @@ def plan_dict(plan: Plan, as_tool: tuple[int, dict[str, Any]] | None = None) -> 
                        "why": tool_why(as_tool[1])}} if as_tool else {})}
 
 
-def fit_dict(result: Fit, gpu: Any, engine: Any = None) -> dict[str, Any]:
+def fit_dict(result: Fit, gpu: Any, engine: Any = None, at_split: Any = None
+             ) -> dict[str, Any]:
     """Will it fit on a GPU: the verdict, the largest batch and context, the fewest GPUs; with
     engine (memory.serving.Serving), the engine's own answers: kv_cache_tokens and
     max_concurrency (vLLM, SGLang), gpu_layers (llama.cpp)."""
@@ -141,7 +142,9 @@ def fit_dict(result: Fit, gpu: Any, engine: Any = None) -> dict[str, Any]:
                            for name, b, ok in result.precisions],
             **(serving_dict(engine) if engine is not None else {}),
             **({"engine_lines": [list(line) for line in serving_lines(engine)]}
-               if engine is not None else {})}
+               if engine is not None else {}),
+            **({"gpu_layers_decode": split_dict(at_split.offload)}
+               if at_split is not None else {})}
 
 
 def serving_dict(engine: Any) -> dict[str, Any]:
@@ -166,6 +169,16 @@ def serving_dict(engine: Any) -> dict[str, Any]:
                                 "cpu_bytes": o.cpu_bytes, "layer_bytes": o.per_layer,
                                 "output_bytes": o.output, "compute_bytes": o.compute}})
     return out
+
+
+def split_dict(o: Any) -> dict[str, Any]:
+    """Decode at llama.cpp's -ngl split (speed.offload.Split)."""
+    return {"ngl": o.ngl, "gpu_layers": o.gpu_layers, "layers": o.layers,
+            "output_on_gpu": o.output_on_gpu, "gpu_bytes": o.gpu_bytes,
+            "cpu_bytes": o.cpu_bytes, "gpu_s": o.gpu_s, "overhead_s": o.overhead_s,
+            "cpu_s": o.cpu_s, "expected_s": o.expected_s,
+            "tokens_per_s": o.tokens_per_s, "cpu_bandwidth_bytes_per_s": o.cpu_bandwidth,
+            "cpu_bandwidth_source": o.cpu_source}
 
 
 def compute_dict(c: Compute) -> dict[str, Any]:
@@ -281,6 +294,7 @@ def _speed_dict(s: Speed) -> dict[str, Any]:
                      "source": hw.source},
         "engine": {"name": e.name, "bandwidth_share": e.bandwidth_share,
                    "compute_share": e.compute_share, "layer_overhead_s": e.layer_overhead_s,
+                   "token_overhead_s": e.token_overhead_s, "fitted_on": e.fitted_on,
                    "source": e.source, "measured": e.measured},
         "decode": {**_step_dict(s.decode, s.batch),
                    "tokens_per_s_per_sequence": {"roofline": 1 / s.decode.roofline_s,
@@ -289,6 +303,7 @@ def _speed_dict(s: Speed) -> dict[str, Any]:
         "prefill": {**_step_dict(s.prefill, s.batch * s.prompt),
                     "time_to_first_token_s": {"roofline": s.prefill.roofline_s,
                                               "expected": s.prefill.expected_s}},
+        "offload": None if s.offload is None else split_dict(s.offload),
         "notes": speed_notes(s),
     }
 

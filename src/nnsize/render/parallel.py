@@ -176,7 +176,8 @@ def target_text(shape: Any, found: list[Any], t: Any, gpu: str, engine: str, goa
              f"{p.kv_tokens:,}", f"{p.tokens_per_s:,.0f}", f"{p.total_tokens_per_s:,.0f}"]
             for i, p in enumerate(found[:limit], 1)]
     best = found[0]
-    out = [f"{head}: {len(found):,} layouts meet it, fewest GPUs first", "",
+    meet = "1 layout meets it" if len(found) == 1 else f"{len(found):,} layouts meet it"
+    out = [f"{head}: {meet}, fewest GPUs first", "",
            table(["#", "replica", "replicas", "GPUs", "sequences", "memory/GPU",
                   "KV tokens a replica", "tokens/s a replica", "tokens/s, all"], rows,
                  [True, False, True, True, True, True, True, True, True]), "",
@@ -192,6 +193,8 @@ def target_text(shape: Any, found: list[Any], t: Any, gpu: str, engine: str, goa
         else:
             out.append(f"Why: the next, {name}, takes as many GPUs ({nxt.gpus:,}) for "
                        f"{nxt.total_tokens_per_s:,.0f} tokens/s.")
+    else:
+        out.append(f"Why: no other tp x pp replica reaches the target within {t.gpus:,} GPUs.")
     out.append("Assumed: 16-bit weights and cache, 0.9 of each GPU (vLLM's default); memory/GPU "
                "is the busiest rank's weights and its share of the sequences' cache; a "
                "replica's rate is nnsize speed's decode at its tp (the engine's fitted "

@@ -356,12 +356,28 @@ def fit_lines(result: Fit) -> list[tuple[str, str]]:
 KV_ROOM = "KV cache the rest holds, a replica"
 
 
-def fit_text(result: Fit, gpu: Any, engine: Any = None) -> str:
+def split_line(s: Any) -> tuple[str, str]:
+    """fit's line for decode at llama.cpp's -ngl split (a speed.Speed with its offload)."""
+    o = s.offload
+    if not o.cpu_bytes:
+        return ("llama.cpp decode at that -ngl", (
+            f"{o.tokens_per_s:,.1f} tokens/s expected, the whole model on the GPU (nnsize "
+            f"speed --engine llama.cpp shows the arithmetic)"))
+    return ("llama.cpp decode at that -ngl", (
+        f"{o.tokens_per_s:,.1f} tokens/s expected ({human(o.gpu_bytes, True)} read on the GPU "
+        f"in {o.gpu_s + o.overhead_s:.3g} s, {human(o.cpu_bytes, True)} in RAM at "
+        f"{o.cpu_bandwidth / 1e9:,.1f} GB/s in {o.cpu_s:.3g} s; nnsize speed --ngl "
+        f"{o.ngl} shows the arithmetic)"))
+
+
+def fit_text(result: Fit, gpu: Any, engine: Any = None, at_split: Any = None) -> str:
     own = engine is not None and engine.capacity is not None  # the engine's own KV figure
     out = [plan_text(result.plan), "", fit_verdict(result, gpu),
            *(f"{label}: {value}" for label, value in fit_lines(result)
              if not (own and label == KV_ROOM)),
-           *(f"{label}: {value}" for label, value in serving_lines(engine)), "",
+           *(f"{label}: {value}" for label, value in serving_lines(engine)),
+           *(f"{label}: {value}" for label, value in
+             ([split_line(at_split)] if at_split is not None else [])), "",
            "Precisions: " + ", ".join(f"{name} {human(b, True)} {'fits' if ok else 'no'}"
                                       for name, b, ok in result.precisions)]
     return "\n".join(out)

@@ -9,6 +9,7 @@ from .numbers import n as _n
 if TYPE_CHECKING:
     from ..gpus import GPU
     from ..speed import Speed, Step, Training
+    from ..speed.offload import Split
 
 
 def _s(seconds: float) -> str:
@@ -47,8 +48,11 @@ def _expected(step: Step, s: Speed) -> str:
                                                 f"FLOP/s)" if e.compute_share != 1 else ""))
     if step.comm_s:
         parts.append(f"{_s(step.comm_s)} all-reduce")
-    if step.overhead_s:
+    if e.layer_overhead_s:
         parts.append(f"{s.layers} layers x {_s(e.layer_overhead_s)}")
+    if step is s.prefill and e.token_overhead_s:
+        parts.append(f"{s.layers} layers x {_n(s.batch * s.prompt)} tokens x "
+                     f"{_s(e.token_overhead_s)}")
     return " + ".join(parts) + f" = {_s(step.expected_s)}"
 
 
@@ -122,6 +126,25 @@ def speed_notes(s: Speed) -> list[str]:
     return notes
 
 
+def split_lines(o: Split, s: Speed) -> list[str]:
+    """Decode at llama.cpp's -ngl split (speed.offload), side by side."""
+    e = s.engine
+    where = f"{o.gpu_layers} of {o.layers} layers" + \
+        (" and the output layer" if o.output_on_gpu else "")
+    share = f" x {e.bandwidth_share:g}" if e.bandwidth_share != 1 else ""
+    return [
+        f"Decode at -ngl {o.ngl}: {where} on the GPU, the rest in the CPU's RAM",
+        f"  GPU side        {_n(o.gpu_bytes)} bytes / ({_rate(s.hardware.bandwidth, 'B/s')}"
+        f"{share}) + {o.gpu_layers} layers x {_s(e.layer_overhead_s)} = "
+        f"{_s(o.gpu_s + o.overhead_s)}",
+        f"  CPU side        {_n(o.cpu_bytes)} bytes / {_rate(o.cpu_bandwidth, 'B/s')} = "
+        f"{_s(o.cpu_s)} (its roofline: no CPU measurement fitted)",
+        f"  expected        {_s(o.expected_s)} -> {_tokens(o.tokens_per_s)} tokens/s "
+        f"(the whole model on the GPU: {_tokens(s.decode_tokens_per_s[1])})",
+        f"  CPU bandwidth   {o.cpu_source}",
+        "  prefill at a split is not modelled: the prefill below is the whole model on the GPU"]
+
+
 def speed_text(s: Speed) -> str:
     hw = s.hardware
     cards = f"{hw.gpus} x {hw.name}" if hw.gpus > 1 else hw.name
@@ -135,6 +158,8 @@ def speed_text(s: Speed) -> str:
         out.append(f"  compute never binds: the {_cache(s)} read grows as fast as the FLOPs")
     else:
         out.append(f"  compute binds from a batch of {_n(s.compute_bound_batch)}")
+    if s.offload is not None:
+        out += ["", *split_lines(s.offload, s)]
     out += ["", f"Prefill: a prompt of {_n(s.prompt)} tokens"
                 f"{f' for each of {_n(s.batch)} sequences' if s.batch > 1 else ''}"]
     out += _step_lines(s.prefill, s, s.batch * s.prompt)

@@ -23,6 +23,36 @@ class Hardware:
     link: Link | None = None
     source: str = ""
     interconnect: str = ""  # --interconnect: the link tensor parallelism crosses, if not the card's
+    gpu_class: str = ""  # GPU_CLASSES' key: whose fitted engine figures apply ("" none)
+
+
+GPU_CLASSES = {  # the classes an engine's figures are fitted per (speed.fitting)
+    "apple": "Apple silicon (unified memory, Metal)",
+    "geforce": "NVIDIA GeForce and TITAN cards",
+    "datacenter": "NVIDIA datacenter and workstation cards (Tesla, A/H/L/B series, RTX Ada...)",
+}
+
+
+def gpu_class(gpu: GPU) -> str:
+    """The class of card an engine's speed figures are fitted per; "" for a card of none (AMD,
+    Intel, a card given by --bandwidth and --tflops): the figures over all cards apply."""
+    if gpu.unified or gpu.vendor == "apple":
+        return "apple"
+    if gpu.vendor != "nvidia":
+        return ""
+    title = gpu.title or gpu.name
+    return "geforce" if title.startswith(("GeForce", "TITAN")) else "datacenter"
+
+
+def weights_kind(dtype: str) -> str:
+    """"float" for 16/32-bit float weights, "quantized" for anything stored smaller (a GGUF
+    mix, int8, int4, fp8...): prefill runs different kernels on them."""
+    from ..memory.plan import gguf_mix_name
+    from ..precision import find
+
+    if gguf_mix_name(dtype):
+        return "quantized"
+    return "float" if find(dtype).name in FLOATS else "quantized"
 
 
 def compute_precision(dtype: str, gpu: GPU) -> str:
@@ -77,15 +107,15 @@ def hardware(gpu: GPU, dtype: str, gpus: int = 1, bandwidth: int | None = None,
                               f"give --tflops, the dense peak TFLOP/s at {precision}")
         peak = found
     return Hardware(gpu.name, band, peak, precision, gpus, gpu.link if gpus > 1 else None,
-                    gpu.spec_source or gpu.source)
+                    gpu.spec_source or gpu.source, gpu_class=gpu_class(gpu))
 
 
-def parse_bandwidth(text: str) -> int:
+def parse_bandwidth(text: str, flag: str = "--bandwidth") -> int:
     """Bytes per second from '3.35TB/s', '1008 GB/s', '800GiB/s'."""
     from ..units import parse_bytes
 
     body = text.strip()
     if not body.lower().endswith("/s"):
-        raise NnsizeError(f"--bandwidth {text!r}: give bytes per second, e.g. 1008GB/s or "
+        raise NnsizeError(f"{flag} {text!r}: give bytes per second, e.g. 1008GB/s or "
                           f"3.35TB/s")
-    return parse_bytes(body[:-2], "--bandwidth")
+    return parse_bytes(body[:-2], flag)

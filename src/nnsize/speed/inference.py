@@ -4,12 +4,16 @@ as an engine runs them (the expected value)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..errors import NnsizeError
 from ..model import Report
 from .engines import Engine, find_engine
 from .hardware import FLOATS, Hardware
-from .weights import Weights, weights_read
+from .weights import Weights, head_read, weights_read
+
+if TYPE_CHECKING:
+    from .split import Split
 
 MAX_BATCH = 2**24  # beyond this a decode batch is a typo, not a plan
 MAX_TOKENS = 2**24  # a context or prompt beyond 16M tokens too (sliding-window sums stay quick)
@@ -76,6 +80,8 @@ class Speed:
     # a state-space model's fixed state (Mamba's convolution and SSM state), read and written
     # every token in place of (Jamba: beside) a KV cache: its bytes for the whole batch
     state_bytes: int = 0
+    head_bytes: int = 0  # of the weights read, the output layer's (-ngl's last layer)
+    offload: Split | None = None  # llama.cpp's -ngl split, where one was asked (speed.offload)
 
     @property
     def decode_tokens_per_s(self) -> tuple[float, float]:
@@ -94,7 +100,8 @@ class Speed:
 
 
 def _step(hw: Hardware, engine: Engine, layers: int, weight_bytes: int, cache_bytes: int,
-          flops: int, comm_bytes: int) -> Step:
+          flops: int, comm_bytes: int, tokens: int = 0) -> Step:
+    """One step; tokens: a prefill's, each paying the engine's cost per token and layer."""
     memory_s = (weight_bytes + cache_bytes) / hw.bandwidth
     compute_s = flops / hw.peak_flops
     comm_s = comm_bytes / hw.link.bandwidth if hw.link and comm_bytes else 0.0
@@ -102,7 +109,7 @@ def _step(hw: Hardware, engine: Engine, layers: int, weight_bytes: int, cache_by
         from ..parallel.interconnect import links
 
         comm_s += 2 * layers * links(hw.link.name, hw.interconnect).node.latency(hw.gpus)
-    overhead_s = layers * engine.layer_overhead_s
+    overhead_s = layers * engine.layer_overhead_s + layers * tokens * engine.token_overhead_s
     expected = max(memory_s / engine.bandwidth_share, compute_s / engine.compute_share) + \
         comm_s + overhead_s
     return Step(weight_bytes, cache_bytes, flops, comm_bytes, memory_s, compute_s, comm_s,
@@ -139,8 +146,9 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
         if value > most:
             raise NnsizeError(f"{name} {value:,} is beyond any machine (at most {most:,})")
     from ..memory.plan import gguf_mix_name
+    from .hardware import weights_kind
 
-    eng = find_engine(engine)
+    eng = find_engine(engine, hw.gpu_class, weights_kind(dtype))
     mix = gguf_mix_name(dtype)
     precision = find("bf16") if mix else find(dtype)  # a mix computes at 16 bits
     kv = find(kv_dtype) if kv_dtype else (precision if precision.name in FLOATS else find("bf16"))
@@ -171,7 +179,7 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
     written, _, _ = kv_cache(report, batch, prompt, kv, latent)
     prefill = _step(hw, eng, layers, weights.read(batch * prompt) // g, written // kv_split,
                     batch * p.prefill_flops // g,
-                    _allreduce_bytes(batch * prompt, d.hidden, layers, g))
+                    _allreduce_bytes(batch * prompt, d.hidden, layers, g), batch * prompt)
 
     per_sequence, _, _ = kv_cache(report, 1, context, kv, latent)
     crossover = _compute_bound_batch(weights, per_sequence // kv_split, c.decode_flops, hw)
@@ -181,7 +189,8 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
                  kv_dtype is not None, d.experts_per_token if weights.experts else 0,
                  sum(b for b, _ in weights.experts), kv_split, first.kv_heads if first else 0,
                  first is not None and first.latent_dim is not None, bool(mix),
-                 to_bytes(batch * d.state_values, kv.bits_per_value))
+                 to_bytes(batch * d.state_values, kv.bits_per_value),
+                 head_read(report, mix or precision.name, kept) // g)
 
 
 def _compute_bound_batch(weights: Weights, cache_per_sequence: int, flops_per_token: int,

@@ -62,6 +62,12 @@ class SpeedSetup:
     interconnect: str = field(default="", metadata=option(
         "the link tensor parallelism crosses, if not the card's own: nvlink3, nvlink4, pcie4, "
         "pcie5... (nnsize layout --list-interconnects)", max_length=40))
+    ngl: int | None = field(default=None, metadata=option(
+        "llama.cpp's -ngl: layers on the GPU, the rest in the CPU's RAM (the layer count + 1: "
+        "the output layer too); decode at that split", low=0, high=1_000_000))
+    cpu_bandwidth: str | None = field(default=None, metadata=option(
+        "the CPU's RAM bandwidth for --ngl, e.g. 89.6GB/s (default: dual-channel DDR5-5600, "
+        "89.6 GB/s)", max_length=40))
 
 
 @dataclass(frozen=True)
@@ -159,8 +165,19 @@ def estimate(report: Report, s: SpeedSetup) -> Speed:
     from ..memory.engines import default_engine
 
     engine = s.engine or default_engine(s.dtype, str(report.stored.get("format", "")))
-    return speed(report, speed_hardware(s), s.dtype, s.kv_dtype, s.batch, s.context, s.prompt,
-                 engine, s.latent, s.keep)
+    result = speed(report, speed_hardware(s), s.dtype, s.kv_dtype, s.batch, s.context,
+                   s.prompt, engine, s.latent, s.keep)
+    if s.cpu_bandwidth is not None and s.ngl is None:
+        raise NnsizeError("--cpu-bandwidth is the CPU side of --ngl: give --ngl too")
+    if s.ngl is None:
+        return result
+    from dataclasses import replace
+
+    from .hardware import parse_bandwidth
+    from .offload import split
+
+    band = parse_bandwidth(s.cpu_bandwidth, "--cpu-bandwidth") if s.cpu_bandwidth else None
+    return replace(result, offload=split(result, s.ngl, band))
 
 
 def train(report: Report, t: TrainingSetup) -> Training:

@@ -58,6 +58,28 @@ def weights_read(report: Report, dtype: str, keep: tuple[str, ...] | None = None
     return Weights(always, experts)
 
 
+def head_read(report: Report, dtype: str, keep: tuple[str, ...] | None = None) -> int:
+    """Bytes a step reads of the output layer (llama.cpp's output.weight, the head; the
+    embedding table where the head is tied to it): the part of the weights read that -ngl puts
+    on the GPU only past the repeating layers (memory.serving.offload)."""
+    from ..memory import KEEP, weight_bytes
+    from ..memory.plan import gguf_mix_name
+    from ..precision import find
+
+    mix = gguf_mix_name(dtype)
+    if mix:
+        from ..memory.gguf_mix import mix as gguf
+
+        tensors = {t.name: t.bytes for t in gguf(report, mix).tensors}
+        return tensors.get("output.weight", tensors.get("token_embd.weight", 0))
+    precision = find(dtype)
+    compute = precision if precision.name in FLOATS else find("bf16")
+    tied = any(t.shared_with for r in report.rows if r.type == "head" for t in r.tensors)
+    rows = tuple(r for r in report.rows if r.type == ("embedding" if tied else "head"))
+    sub = Report(report.source, report.convention, report.input_shape, rows)
+    return weight_bytes(sub, precision, compute, KEEP if keep is None else keep)[0]
+
+
 def mix_read(report: Report, ftype: str) -> Weights:
     """The bytes a step reads of a GGUF file of the named mix: every tensor of memory.gguf_mix
     but token_embd (a row per token) unless the head is tied to it (no output.weight: then the
