@@ -4,6 +4,7 @@ the phone layout (point 12).  Each test fails on the page before it."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -153,3 +154,60 @@ def test_12_no_select_is_cut_off_on_a_phone(browser: Any, server: str) -> None:
     assert lines <= 2.5, lines
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     context.close()
+
+
+# --- 6: the header once per file, then its summary ----------------------------------------------
+
+def write_gguf(path: Any, layers: int = 32) -> int:
+    """A Q8_0 llama of `layers` layers with a 20,000-token vocabulary; its tensors' bytes."""
+    gguf = pytest.importorskip("gguf")
+    np = pytest.importorskip("numpy")
+    w = gguf.GGUFWriter(str(path), "llama")
+    w.add_block_count(layers)
+    w.add_embedding_length(256)
+    w.add_head_count(4)
+    w.add_head_count_kv(2)
+    w.add_context_length(4096)
+    w.add_token_list([f"token{i}" for i in range(20_000)])
+    q8 = gguf.GGMLQuantizationType.Q8_0
+    block, size = gguf.GGML_QUANT_SIZES[q8]  # 32 values in 34 bytes
+    stored = 0
+    names = ["token_embd.weight",
+             *(f"blk.{i}.{t}.weight" for i in range(layers) for t in ("attn_q", "attn_k")),
+             "output.weight"]
+    for name in names:
+        raw = np.zeros((256, 256 // block * size), dtype=np.uint8)  # 256 x 256 values
+        w.add_tensor(name, raw, raw_dtype=q8)
+        stored += raw.nbytes
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    return stored
+
+
+def test_6_a_planner_change_sends_the_summary_not_the_header(page: Any, tmp_path: Any) -> None:
+    path = tmp_path / "tiny-q8_0.gguf"
+    stored = write_gguf(path)
+    sent: list[tuple[str, bytes]] = []
+    page.on("request", lambda r: r.method == "POST" and sent.append(
+        (r.url.split("?")[0].rsplit("/", 1)[-1], r.post_data_buffer or b"")))
+    page.click("#tab-file")
+    page.set_input_files("#file", str(path))
+    wait_for(page, f"{66 * 256 * 256:,}")  # 66 tensors of 256 x 256 = 4,325,376
+    wait_text(page, "#plan-table", f"{stored:,}")  # 66 x 256 x 8 blocks x 34 B = 4,595,712
+    settled(page)
+    for batch in ("2", "3", "4"):
+        page.fill("#plan-batch", batch)
+        wait_text(page, "#plan-table", f"{batch} x")
+    settled(page)
+    headers = [body for where, body in sent if where == "checkpoint"]
+    plans = [json.loads(body) for where, body in sent if where == "memory"]
+    assert len(headers) == 1 and headers[0].startswith(b"GGUF"), [w for w, _ in sent]
+    assert len(plans) >= 4, [w for w, _ in sent]
+    for plan in plans:  # the summary the count answered: the layers folded, no header
+        assert "header" not in plan["checkpoint"] and "summary" in plan["checkpoint"], plan
+    sizes = [len(body) for where, body in sent if where == "memory"]
+    # the trimmed header of 66 tensor infos is about 4 kB; a planner change sends under 1 kB
+    assert max(sizes) < 1_000 and len(headers[0]) > 4_000, (sizes, len(headers[0]))
+    assert not page.errors, page.errors

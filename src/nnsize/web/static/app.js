@@ -159,8 +159,11 @@ function model() {
   if (!["safetensors", "gguf", "onnx"].includes(f.format)) throw new Invalid(`the link's file format "${f.format}" is not safetensors, gguf or onnx`);
   if (!/^\d+$/.test(String(f.size))) throw new Invalid(`the link's file size "${f.size}" is not a whole number of bytes`);
   const query = `?format=${f.format}&file_size=${f.size}&name=${encodeURIComponent(f.name)}`;
+  // the header goes once, to be counted; the planner sends the summary the count answered (a
+  // few hundred bytes, checked by the server as a header is) from then on
   return {count: ["/api/checkpoint" + query, bytes, true],
-          plan: {checkpoint: {format: f.format, file_size: f.size, name: f.name, header: f.header}}};
+          plan: {checkpoint: {format: f.format, file_size: f.size, name: f.name,
+                              ...(f.summary ? {summary: f.summary} : {header: f.header})}}};
 }
 
 // --- showing an answer, or no answer ----------------------------------------------------------
@@ -558,7 +561,7 @@ async function update() {
     $("preset-source").textContent = p ? `${p.description}. Source: ${p.source}` : "";
   }
   const [path, body, raw] = source.count;
-  const boot = BOOT.initial;
+  const boot = BOOT.initial, file = state.file;
   let data;
   if (boot && !raw && path === boot.path && canon(body) === canon(boot.body)) data = boot.answer;
   else {
@@ -568,6 +571,10 @@ async function update() {
     catch (e) { if (e.name !== "AbortError") noAnswer(e.message); return; }
   }
   showError("");
+  if (data.summary && file && state.file === file) {  // what the planner sends for this file
+    file.summary = data.summary;
+    source = model();
+  }
   show(data);
   if (state.mode === "mlp") growth(source.growth); else $("growth").hidden = true;
   updatePlan(source);
