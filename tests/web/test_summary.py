@@ -110,8 +110,9 @@ def test_the_planner_answers_a_summary_as_its_header(tmp_path: Any) -> None:
     # 4 x 4 x 4 B = 64 bytes in a file of 50
     ('{"format": "safetensors", "metadata": {}, "tensors": [["w", [4, 4], "F32"]]}',
      "64 bytes, more than the file's 50"),
-    ('{"format": "safetensors", "metadata": {}, "tensors": [{"at": %s, "tensors": '
-     '[["l.{i}.w", [1], "F32"], ["l.{i}.b", [1], "F32"]]}]}' % list(range(60_000)),
+    (json.dumps({"format": "safetensors", "metadata": {}, "tensors": [
+        {"at": list(range(60_000)),
+         "tensors": [["l.{i}.w", [1], "F32"], ["l.{i}.b", [1], "F32"]]}]}),
      "more than 100,000 tensors"),
     ('{"format": "safetensors", "metadata": {}, "tensors": [{"at": [1], "tensors": '
      '[["l.w", [1], "F32"]]}]}', "needs one {i}"),
