@@ -118,6 +118,8 @@ def test_the_planner_answers_a_summary_as_its_header(tmp_path: Any) -> None:
      '[["l.w", [1], "F32"]]}]}', "needs one {i}"),
     ('{"format": "safetensors", "metadata": {"a": 1}, "tensors": []}', "GGUF only"),
     ('{"format": "safetensors", "metadata": {}, "tensors": [], "more": 1}', "format, metadata"),
+    ('{"format": "safetensors", "metadata": {}, "tensors": [{"at": [1, 1], "tensors": '
+     '[["l.{i}.w", [1], "F32"]]}]}', "'l.1.w' is listed twice"),
 ])
 def test_a_hostile_summary_is_refused_in_words(summary: str, says: str) -> None:
     r = client.post("/api/memory", json={"checkpoint": {
@@ -146,3 +148,46 @@ def test_names_that_do_not_fold_stay_whole() -> None:
 
 def _stored(r: Any) -> list[Any]:
     return [t for row in r.rows for t in row.tensors]
+
+
+def _json_values() -> Any:
+    from hypothesis import strategies as st
+
+    leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
+                     st.text(max_size=20), st.sampled_from(["F32", "Q8_0", "l.{i}.w", "gguf"]))
+    return st.recursive(leaf, lambda inner: st.one_of(
+        st.lists(inner, max_size=5), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+        max_leaves=20)
+
+
+def test_any_summary_is_a_report_or_one_message() -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from nnsize.errors import NnsizeError
+
+    metadata = st.dictionaries(st.sampled_from([
+        "general.architecture", "llama.block_count", "llama.embedding_length",
+        "llama.attention.head_count", "llama.attention.head_count_kv", "llama.context_length"]),
+        st.one_of(st.just("llama"), st.integers(-5, 2**64), st.floats(allow_nan=False),
+                  st.lists(st.integers(0, 9), max_size=3), st.text(max_size=5)))
+    tensor = st.tuples(st.sampled_from(["token_embd.weight", "blk.{i}.attn_q.weight", "w"]),
+                       st.lists(st.integers(-1, 2**63), max_size=4),
+                       st.sampled_from(["F32", "Q8_0", "BF16", "X"])).map(list)
+    entry = st.one_of(tensor, st.fixed_dictionaries(
+        {"at": st.lists(st.integers(-1, 40), max_size=4), "tensors": st.lists(tensor, max_size=3)}),
+        _json_values())
+    summary = st.one_of(_json_values(), st.fixed_dictionaries({
+        "format": st.sampled_from(["gguf", "safetensors", "onnx"]), "metadata": metadata,
+        "tensors": st.lists(entry, max_size=6)}))
+
+    @settings(max_examples=300, deadline=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(summary, st.integers(0, 2**40))
+    def check(s: Any, size: int) -> None:
+        try:
+            report(s, size, "m")
+        except NnsizeError:
+            pass
+
+    check()

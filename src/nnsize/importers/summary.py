@@ -59,7 +59,9 @@ def _plain(value: Any) -> bool:
                                               for v in value)
     if isinstance(value, float):
         return math.isfinite(value)
-    return isinstance(value, (str, int, bool))
+    if isinstance(value, int):  # GGUF's widest: a 64-bit integer
+        return -2**63 <= value < 2**64
+    return isinstance(value, str)
 
 
 def fold(fmt: str, metadata: dict[str, Any], stored: list[Stored]) -> dict[str, Any]:
@@ -128,13 +130,14 @@ def report(summary: Any, file_size: int, name: str) -> Report:
     if not isinstance(entries, list) or len(entries) > MAX_ENTRIES:
         raise SpecError(f"{where}: tensors must be a list of at most {MAX_ENTRIES:,} entries")
     sizes = _sizes(fmt)
+    dims = 8 if fmt == "gguf" else 16  # the importers' limits (from_gguf, from_safetensors)
     stored: list[Stored] = []
     total = 0
 
     def tensor(entry: Any, at: int | None) -> Stored:
         if not (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str)
                 and 0 < len(entry[0]) <= MAX_NAME and isinstance(entry[1], list)
-                and len(entry[1]) <= 16 and isinstance(entry[2], str)):
+                and len(entry[1]) <= dims and isinstance(entry[2], str)):
             raise SpecError(f"{where}: a tensor is [name, shape, dtype], got {str(entry)[:200]}")
         tensor_name, shape, dtype = entry
         if at is not None:
@@ -175,7 +178,11 @@ def report(summary: Any, file_size: int, name: str) -> Report:
             if len(stored) >= MAX_ENTRIES:
                 raise SpecError(f"{where}: more than {MAX_ENTRIES:,} tensors")
             stored.append(tensor(entry, None))
+    names = set()
     for s in stored:
+        if s.name in names:  # a header names each tensor once
+            raise SpecError(f"{where}: tensor {s.name!r} is listed twice")
+        names.add(s.name)
         total += s.nbytes
     if total > file_size:
         raise SpecError(f"{where}: its tensors take {total:,} bytes, more than the file's "
