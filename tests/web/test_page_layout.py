@@ -130,8 +130,10 @@ def test_10_the_gpu_box_suggests_the_real_cards(page: Any) -> None:
 
 # --- 12: a phone ------------------------------------------------------------------------------
 
-def test_12_no_select_is_cut_off_on_a_phone(browser: Any, server: str) -> None:
-    context = browser.new_context(viewport=PHONE)
+@pytest.mark.parametrize("viewport", [PHONE, {"width": 1200, "height": 900},
+                                      {"width": 800, "height": 900}])
+def test_12_no_select_is_cut_off(browser: Any, server: str, viewport: dict[str, int]) -> None:
+    context = browser.new_context(viewport=viewport)
     page = context.new_page()
     page.goto(server + "/#mode=preset&preset=llama-3.1-8b&gpu=h100&train=1")
     wait_for(page, "8,030,261,248")
@@ -152,7 +154,7 @@ def test_12_no_select_is_cut_off_on_a_phone(browser: Any, server: str) -> None:
                           " return e.getBoundingClientRect().height /"
                           " parseFloat(getComputedStyle(e).lineHeight); })()")
     assert lines <= 2.5, lines
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     context.close()
 
 
