@@ -203,6 +203,12 @@ def load_gguf(path: str, data: bytes | None = None) -> Report:
         metadata, stored = read_gguf(path)
     else:
         metadata, stored = parse(data, len(data), path)
+    return gguf_report(path, metadata, stored)
+
+
+def gguf_report(path: str, metadata: dict[str, Any], stored: list[Stored]) -> Report:
+    """The report of a GGUF file's metadata and tensors (from its header, or from the summary
+    of one: importers.summary)."""
     report = checkpoint_report(path, stored, "gguf")
     # GGUF keeps a quantized weight under its own name and shape, its type saying so (not
     # beside scales and packed integers, which is how checkpoint_report sees quantization)

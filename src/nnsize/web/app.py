@@ -64,14 +64,17 @@ class GrowthRequest(BaseModel):
 
 
 class CheckpointHeader(BaseModel):
-    """A checkpoint's first bytes, base64, as /api/checkpoint takes them raw: the page plans a
-    dropped file with them."""
+    """A checkpoint's first bytes, base64, as /api/checkpoint takes them raw, or the summary
+    /api/checkpoint answered for them (importers.summary: a few hundred bytes, checked as a
+    header is): the page plans a dropped file with them."""
 
     model_config = ConfigDict(extra="forbid")
     format: HeaderFormat
     file_size: int = Field(ge=0, le=2**62)
     name: str = Field("checkpoint", max_length=500)
-    header: str = Field(max_length=(HEADER_LIMIT + 2) // 3 * 4)
+    header: str | None = Field(None, max_length=(HEADER_LIMIT + 2) // 3 * 4)
+    # JSON text, as /api/checkpoint answers it: its numbers pass through a browser unrounded
+    summary: str | None = Field(None, max_length=JSON_LIMIT)
 
 
 def _setup_field(f: Any) -> tuple[Any, Any]:
@@ -200,6 +203,20 @@ def _plan_model(body: Any, hub: bool = False) -> Report:
         import binascii
 
         c = body.checkpoint
+        if (c.header is None) == (c.summary is None):
+            raise NnsizeError("checkpoint: give exactly one of header, summary")
+        if c.summary is not None:
+            import json
+
+            from ..importers.summary import report
+
+            try:
+                summary = json.loads(c.summary)
+            except (ValueError, RecursionError) as e:
+                raise NnsizeError(f"checkpoint.summary is not JSON: {e}") from None
+            if not isinstance(summary, dict) or summary.get("format") != c.format:
+                raise NnsizeError(f"checkpoint.summary is not the summary of a {c.format} file")
+            return report(summary, c.file_size, c.name)
         try:
             data = base64.b64decode(c.header, validate=True)
         except (binascii.Error, ValueError) as e:  # ValueError: a character past ASCII
@@ -391,7 +408,16 @@ def train_time_answer(body: dict[str, Any]) -> dict[str, Any]:
 
 def checkpoint_answer(fmt: str, data: bytes, file_size: int, name: str,
                       numbers: Numbers) -> dict[str, Any]:
-    return _answer(_checkpoint(fmt, data, file_size, name), numbers)
+    """The count, and the summary the page plans the file with from then on (none for ONNX)."""
+    from ..importers.summary import summarize
+
+    answer = _answer(_checkpoint(fmt, data, file_size, name), numbers)
+    summary = summarize(fmt, data, file_size, name)
+    if summary is None:
+        return answer
+    import json
+
+    return {**answer, "summary": json.dumps(summary, separators=(",", ":"))}
 
 
 def hub_answer(name: str, base: bool, numbers: Numbers) -> dict[str, Any]:
@@ -590,7 +616,9 @@ def create_app(hub: bool | None = None) -> FastAPI:
                          numbers: Numbers = "int") -> dict[str, Any]:
         """Count a checkpoint from its first bytes (the body): a safetensors file's length and
         header, a GGUF file's whole header, or a whole ONNX file (whose external data stays
-        behind).  file_size is the whole file's size."""
+        behind).  file_size is the whole file's size.  For safetensors and GGUF, 'summary':
+        what the count read, layers folded, which /api/memory takes as checkpoint.summary in
+        place of the header."""
         data = await request.body()
         return await compute(checkpoint_answer, format, data, file_size, name, numbers)
 

@@ -63,6 +63,8 @@ def boot_data(app: FastAPI, initial: dict[str, Any]) -> dict[str, Any]:
     from ..architectures.presets import presets
     from ..gpus import GPUS
     from ..layers import known_types
+    from ..parallel.interconnect import CATALOGUE
+    from ..render.speed import _rate
 
     paths = {getattr(route, "path", "") for route in app.routes}
     return {
@@ -70,6 +72,9 @@ def boot_data(app: FastAPI, initial: dict[str, Any]) -> dict[str, Any]:
         "presets": [{"name": p.name, "kind": p.kind, "description": p.description,
                      "source": p.source} for p in presets().values()],
         "gpus": [{"name": g.name, "bytes": str(g.bytes)} for g in GPUS.values()],
+        # the links a tensor-parallel group may cross (the speed panel's "Link between GPUs")
+        "interconnects": [{"name": i.name, "bandwidth": _rate(i.bandwidth, "B/s")}
+                          for i in CATALOGUE.values()],
         "layers": known_types(),
         "gguf_files": _gguf_files(),
         # endpoints from other parts of nnsize that a server may lack: their panels hide

@@ -9,7 +9,9 @@ const DEFAULT_SPEC = {input_shape: [3, 32, 32], layers: [
 const MODES = ["mlp", "spec", "preset", "file", "hub"];
 const FIELDS = {inputs: "Input neurons", hidden: "Hidden layers", neurons: "Neurons per hidden layer",
                 outputs: "Output neurons", gpus: "Number of GPUs", batch: "Batch", context: "Context",
-                lora: "LoRA rank", count: "A layer's count"};
+                lora: "LoRA rank", count: "A layer's count", tp: "Tensor parallel", pp: "Pipeline stages",
+                dp: "Data parallel", ep: "Expert parallel", cp: "Context parallel", nodes: "Nodes",
+                micro_batch: "Micro-batch", vp: "Virtual stages", global_batch: "Global batch"};
 const state = {mode: "mlp", inputs: "10", hidden: "3", neurons: "20", outputs: "2", shorthand: "",
                fromShorthand: false, spec: DEFAULT_SPEC, specText: null, preset: "llama-3.1-8b",
                file: null, hub: ""};
@@ -65,11 +67,22 @@ const API_FIELDS = {gpus: "Number of GPUs", gpu: "GPU", dtype: "Precision of the
                     kv_dtype: "KV-cache precision", batch: "Batch", context: "Context",
                     lora_rank: "LoRA rank", optimizer: "Optimizer", sharding: "Sharding over the GPUs",
                     hidden_layers: "Hidden layers", inputs: "Input neurons", neurons: "Neurons per hidden layer",
-                    outputs: "Output neurons", network: "The shorthand", spec: "The layer spec", name: "The model's name"};
+                    outputs: "Output neurons", network: "The shorthand", spec: "The layer spec", name: "The model's name",
+                    tp: "Tensor parallel", pp: "Pipeline stages", dp: "Data parallel", ep: "Expert parallel",
+                    cp: "Context parallel", nodes: "Nodes", micro_batch: "Micro-batch", vp: "Virtual stages",
+                    global_batch: "Global batch", zero: "ZeRO stage", fsdp: "FSDP", recompute: "Recomputation",
+                    sp: "Sequence parallel", interconnect: "Link between GPUs"};
 const FLAGS = {"--kv-dtype": "the KV-cache precision", "--dtype": "the precision of the weights",
                "--gpus": "the number of GPUs", "--gpu": "the GPU", "--batch": "the batch", "--context": "the context",
                "--lora-rank": "the LoRA rank", "--qlora": "QLoRA", "--train": "Training", "--optimizer": "the optimizer",
-               "--sharding": "the sharding", "--checkpointing": "activation checkpointing"};
+               "--sharding": "the sharding", "--checkpointing": "activation checkpointing",
+               "--tp": "tensor parallel", "--pp": "pipeline stages", "--dp": "data parallel", "--ep": "expert parallel",
+               "--cp": "context parallel", "--vp": "virtual stages", "--sp": "sequence parallel", "--zero": "the ZeRO stage",
+               "--fsdp": "FSDP", "--micro-batch": "the micro-batch", "--global-batch": "the global batch",
+               "--recompute": "recomputation", "--nodes": "nodes"};
+// the layout's degrees as the page's fields name them: "tp 3 x cp 1 x pp 1 = 3 does not divide..."
+const DEGREES = {tp: "tensor parallel", pp: "pipeline stages", dp: "data parallel", cp: "context parallel",
+                 ep: "expert parallel", vp: "virtual stages"};
 function invalidField(d) {  // FastAPI's validation error, in the page's words
   const where = (d.loc || []).slice(1);
   const name = API_FIELDS[where[0]] || where.join(".");
@@ -85,6 +98,7 @@ function words(message) {
     .replace(/ ?\((the|an?) [a-z ]*(engine|chunk|attention|mla|imatrix|encoder|mixed)[a-z ,/-]* settings?\)/gi, "")
     .replace(/;? ?--kv-dtype changes it/g, "; the KV-cache precision changes it")
     .replace(/--[a-z][a-z0-9-]*/g, (flag) => FLAGS[flag] || flag.slice(2).replace(/-/g, " "))
+    .replace(/\b(tp|pp|dp|cp|ep|vp)\b/g, (d) => DEGREES[d])
     .replace(/\bhf:(?=[\w.-]+\/)/g, "");
 }
 
@@ -145,8 +159,11 @@ function model() {
   if (!["safetensors", "gguf", "onnx"].includes(f.format)) throw new Invalid(`the link's file format "${f.format}" is not safetensors, gguf or onnx`);
   if (!/^\d+$/.test(String(f.size))) throw new Invalid(`the link's file size "${f.size}" is not a whole number of bytes`);
   const query = `?format=${f.format}&file_size=${f.size}&name=${encodeURIComponent(f.name)}`;
+  // the header goes once, to be counted; the planner sends the summary the count answered (a
+  // few hundred bytes, checked by the server as a header is) from then on
   return {count: ["/api/checkpoint" + query, bytes, true],
-          plan: {checkpoint: {format: f.format, file_size: f.size, name: f.name, header: f.header}}};
+          plan: {checkpoint: {format: f.format, file_size: f.size, name: f.name,
+                              ...(f.summary ? {summary: f.summary} : {header: f.header})}}};
 }
 
 // --- showing an answer, or no answer ----------------------------------------------------------
@@ -300,10 +317,21 @@ const PLAN_FIELDS = [["gpu", "plan-gpu"], ["gpus", "plan-gpus"], ["dtype", "plan
                      ["kv", "plan-kv-dtype"], ["batch", "plan-batch"], ["context", "plan-context"],
                      ["train", "plan-train"], ["optimizer", "plan-optimizer"], ["sharding", "plan-sharding"],
                      ["ckpt", "plan-checkpointing"], ["lora", "plan-lora"], ["qlora", "plan-qlora"],
-                     ["engine", "plan-engine"]];
+                     ["engine", "plan-engine"],
+                     // the layout over the GPUs (memory.setup.Setup's layout fields), and the link
+                     ["tp", "plan-tp"], ["pp", "plan-pp"], ["dp", "plan-dp"], ["ep", "plan-ep"], ["cp", "plan-cp"],
+                     ["nodes", "plan-nodes"], ["micro_batch", "plan-micro-batch"], ["interconnect", "plan-interconnect"],
+                     ["sp", "plan-sp"], ["vp", "plan-vp"], ["zero", "plan-zero"], ["fsdp", "plan-fsdp"],
+                     ["global_batch", "plan-global-batch"], ["recompute", "plan-recompute"]];
 const PLAN_DEFAULTS = {gpu: "rtx-4090", gpus: "1", dtype: "", kv: "", batch: "1", context: "2048",
                        train: "", optimizer: "adamw", sharding: "none", ckpt: "", lora: "0", qlora: "",
-                       engine: "transformers"};
+                       engine: "transformers", tp: "0", pp: "0", dp: "0", ep: "0", cp: "0", nodes: "0",
+                       micro_batch: "0", interconnect: "", sp: "", vp: "0", zero: "-1", fsdp: "", global_batch: "0",
+                       recompute: ""};
+// the layout's numbers: those any plan reads, and those only training reads (a training schedule,
+// training state's sharding, recomputation for the backward pass)
+const LAYOUT_NUMBERS = ["tp", "pp", "dp", "ep", "cp", "nodes", "micro_batch"];
+const TRAINING_LAYOUT = ["vp", "global_batch"];
 
 function planValue(id) {
   const e = $(id);
@@ -323,6 +351,15 @@ function setup() {
                 lora_rank: train ? v.lora : "0", qlora: train && !!v.qlora, engine: v.engine};
   if (v.kv) body.kv_dtype = v.kv;
   if (v.gpu) body.gpu = v.gpu;
+  // the layout: sent only where it says more than the defaults (0: as the GPUs and sharding say)
+  for (const k of [...LAYOUT_NUMBERS, ...(train ? TRAINING_LAYOUT : [])]) {
+    const given = whole(k, v[k], 0);
+    if (!/^0+$/.test(given)) body[k] = given;
+  }
+  if (v.sp && spAllowed()) body.sp = true;
+  if (train && v.zero !== "-1") body.zero = v.zero;
+  if (train && v.fsdp) body.fsdp = v.fsdp;
+  if (train && v.recompute) body.recompute = v.recompute;
   return body;
 }
 
@@ -334,17 +371,47 @@ function trainingControls() {  // the controls that only training reads are off 
   for (const o of $("plan-sharding").options) o.disabled = !train && TRAINING_SHARDING.includes(o.value);
   $("plan-train-note").textContent = train ? "" : "Optimizer, checkpointing, LoRA, QLoRA and the " +
     "training shardings (DDP, ZeRO, FSDP) apply to training: tick Training to set them.";
+  for (const id of ["plan-vp", "plan-zero", "plan-fsdp", "plan-global-batch", "plan-recompute"]) $(id).disabled = !train;
+  $("plan-layout-note").textContent = train ? "" : "Virtual stages, the ZeRO stage, FSDP, the global batch and " +
+    "recomputation apply to training: tick Training to set them.";
+  const sp = spAllowed();
+  $("plan-sp").disabled = !sp;
+  $("plan-sp-note").textContent = sp ? "" : "Sequence parallelism splits over the tensor-parallel ranks: give tensor parallel above 1.";
+}
+
+function spAllowed() {  // sequence parallelism needs tensor-parallel ranks to split over
+  const tp = planValue("plan-tp").trim();
+  return (/^\d+$/.test(tp) && BigInt(tp) > 1n) || planValue("plan-sharding") === "tp";
+}
+
+function layoutWords(l) {  // the layout an answer is one GPU of, in the page's words
+  const parts = [`tensor parallel ${group(l.tp)}`, `pipeline stages ${group(l.pp)}`, `data parallel ${group(l.dp)}`];
+  if (l.cp !== "1") parts.push(`context parallel ${group(l.cp)}`);
+  let text = parts.join(" x ") + ` = ${group(l.gpus)} GPUs on ${group(l.nodes)} ${l.nodes === "1" ? "node" : "nodes"}`;
+  if (l.ep !== "1") text += `, expert parallel ${group(l.ep)}`;
+  if (l.vp !== "1") text += `, virtual stages ${group(l.vp)}`;
+  if (l.sp) text += ", sequence parallel";
+  if (l.fsdp) text += `, FSDP (${l.fsdp} shard)`;
+  else if (l.zero && l.zero !== "0") text += `, ZeRO-${l.zero}`;
+  if (l.micro_batches && l.micro_batches !== "1") text += `, ${group(l.micro_batches)} micro-batches of ${group(l.micro_batch)}`;
+  if (l.recompute && l.recompute !== "none") text += `, ${l.recompute} recomputation`;
+  return text;
 }
 
 const PART_COLOURS = 6;
 function showPlan(data) {
   const plan = data.plan, f = data.fit;
+  suggestGpus("");
   table($("plan-table"), ["Part", "Bytes", "Binary", "Decimal", "How (~ an estimate)"],
     [...plan.lines.map((l) => [l.name, group(l.bytes), l.binary, l.decimal, (l.exact ? "" : "~ ") + l.how]),
      ["total (the sum of the lines)", group(plan.total_bytes), plan.total_binary, "", ""]], (i) => i > 0 && i < 4);
   $("plan-notes").textContent = plan.notes.map(words).join(" ");
+  // with a layout over several GPUs every figure is one GPU's: the card and the verdict say so
+  const layout = f && f.layout, perGpu = !!layout || plan.notes.some((n) => n.startsWith("Layout:"));
+  const each = perGpu ? " per GPU" : "";
+  $("memory-title").textContent = perGpu ? "Memory per GPU (the plan below)" : "Memory needed (the plan below)";
   $("memory-fp32").replaceChildren(el("span", {className: "big"}, plan.total_binary),
-                                   el("span", {className: "sub"}, `${group(plan.total_bytes)} B, the plan below`));
+                                   el("span", {className: "sub"}, `${group(plan.total_bytes)} B${each}, the plan below`));
   busy("planner", false);
   const total = BigInt(plan.total_bytes) || 1n;
   $("plan-chart").setAttribute("aria-label", `Memory by part, ${plan.total_binary} in all: ` +
@@ -357,15 +424,19 @@ function showPlan(data) {
   $("plan-legend").replaceChildren(...plan.lines.map((l, i) =>
     el("li", {}, el("span", {className: `swatch c${i % PART_COLOURS}`, "aria-hidden": "true"}), `${l.name}: ${l.binary}`)));
   if (f) {
-    $("plan-fit").replaceChildren(el("p", {className: f.fits ? "yes" : "no"}, f.verdict),
-      el("ul", {}, ...f.lines.map(([k, v]) => el("li", {}, `${k}: `, el("strong", {}, v)))),
+    $("plan-fit").replaceChildren(el("p", {className: f.fits ? "yes" : "no"}, words(f.verdict)),
+      ...(layout ? [el("p", {id: "plan-layout-answer"}, "Layout: ", el("strong", {}, layoutWords(layout)),
+                       "; every figure here is one GPU's (the busiest).")] : []),
+      el("ul", {}, ...f.lines.map(([k, v]) => el("li", {}, `${k}: `, el("strong", {}, words(v))))),
       el("p", {className: "hint"}, "Precisions: " + f.precisions.map((p) => `${p.dtype} ${p.binary} ${p.fits ? "fits" : "no"}`).join(", ")));
     // the GPU as typed in the headline; what a size such as 24GB was read as stays in the plan
-    verdict(f.fits ? "yes" : "no", `${f.fits ? "Fits" : "Does not fit"} on ${f.gpu.split(" (")[0]}`,
-            `${plan.total_binary} needed, ${f.usable_binary} usable. ${plan.title}.`);
+    const cards = layout && layout.gpus !== "1" ? `${group(layout.gpus)} x ` : "";
+    verdict(f.fits ? "yes" : "no", `${f.fits ? "Fits" : "Does not fit"} on ${cards}${f.gpu.split(" (")[0]}`,
+            `${plan.total_binary}${each} needed, ${f.usable_binary} usable${each}. ${plan.title}` +
+            (layout ? `; ${layoutWords(layout)}.` : "."));
   } else {
     $("plan-fit").replaceChildren(el("p", {}, plan.title + ": " + plan.total_binary + " (name a GPU to see whether it fits)"));
-    verdict("", `${plan.total_binary} needed`, `${plan.title}. Name a GPU below to see whether it fits.`);
+    verdict("", `${plan.total_binary}${each} needed`, `${plan.title}. Name a GPU below to see whether it fits.`);
   }
 }
 
@@ -374,9 +445,23 @@ function verdict(kind, headline, detail) {
   $("verdict").className = "verdict " + kind;
 }
 
+function suggestGpus(message) {
+  // the catalogue's closest cards, as the server names them ("did you mean 'v100-16gb', ..."),
+  // as buttons that pick one
+  const box = $("gpu-suggest"), asked = /^(unknown GPU|GPU) '/.test(message) && /did you mean ([^)?]+)\?/.exec(message);
+  const names = asked ? [...asked[1].matchAll(/'([^']+)'/g)].map((m) => m[1]) : [];
+  box.hidden = !names.length;
+  box.replaceChildren(...(names.length ? [el("span", {}, "Closest cards: "), ...names.map((n) => {
+    const b = el("button", {type: "button", textContent: n});
+    b.addEventListener("click", () => { $("plan-gpu").value = n; $("plan-gpu").dispatchEvent(new Event("input")); $("plan-gpu").focus(); });
+    return b;
+  })] : []));
+}
+
 function planError(message) {
   // no plan: nothing computed from it stays (the memory card, the speed)
   cancel("plan", "speed");
+  suggestGpus(message);
   $("plan-fit").replaceChildren(el("p", {className: "no"}, "No plan: " + message));
   for (const id of ["plan-chart", "plan-legend", "plan-table", "speed-table"]) $(id).replaceChildren();
   $("plan-notes").textContent = "";
@@ -434,10 +519,13 @@ async function updateSpeed(source, s, answer) {
   }
   // one setup: the planner's engine and precision (its default, bf16, for a model not from a
   // file); the GPUs split the model only with tensor parallel, else each holds a whole copy
-  const split = s.sharding === "tp";
-  const body = {...model, gpu: s.gpu, gpus: split ? s.gpus : "1", dtype: s.dtype || "bf16", batch: s.batch,
+  const layout = fit && fit.layout, split = layout ? layout.tp !== "1" : s.sharding === "tp";
+  const tp = layout ? layout.tp : split ? s.gpus : "1";
+  const body = {...model, gpu: s.gpu, gpus: tp, dtype: s.dtype || "bf16", batch: s.batch,
                 context: s.context, engine: s.engine};
   if (s.kv_dtype) body.kv_dtype = s.kv_dtype;
+  const link = planValue("plan-interconnect");
+  if (link && tp !== "1") body.interconnect = link;
   busy("speed", true);
   let speed;
   try { speed = await call("speed", "/api/speed", body); }  // the schema of nnsize speed --json
@@ -453,7 +541,10 @@ async function updateSpeed(source, s, answer) {
     [`Time to first token (a prompt of ${group(speed.prompt)})`, range(pre.time_to_first_token_s, "s")],
     ["Batch from which decoding is compute-bound", d.compute_bound_batch === null ? "none: it stays memory-bound" : group(d.compute_bound_batch)],
     ["Engine", `${speed.engine.name} (${speed.engine.source})`]], () => false);
-  const copies = !split && s.gpus !== "1" ? ` Each of the ${group(s.gpus)} GPUs holds a whole copy (no tensor parallel): these figures are one copy's.` : "";
+  const copies = layout ? ` These figures are one tensor-parallel group's (${group(tp)} GPUs)` +
+      (layout.pp !== "1" ? `; the ${group(layout.pp)} pipeline stages are not in this estimate` : "") +
+      (layout.dp !== "1" ? `; each of the ${group(layout.dp)} data-parallel replicas runs as fast` : "") + "." :
+    !split && s.gpus !== "1" ? ` Each of the ${group(s.gpus)} GPUs holds a whole copy (no tensor parallel): these figures are one copy's.` : "";
   $("speed-notes").textContent = (speed.notes || []).map(words).join(" ") + copies;
   busy("speed", false);
 }
@@ -470,7 +561,7 @@ async function update() {
     $("preset-source").textContent = p ? `${p.description}. Source: ${p.source}` : "";
   }
   const [path, body, raw] = source.count;
-  const boot = BOOT.initial;
+  const boot = BOOT.initial, file = state.file;
   let data;
   if (boot && !raw && path === boot.path && canon(body) === canon(boot.body)) data = boot.answer;
   else {
@@ -480,6 +571,10 @@ async function update() {
     catch (e) { if (e.name !== "AbortError") noAnswer(e.message); return; }
   }
   showError("");
+  if (data.summary && file && state.file === file) {  // what the planner sends for this file
+    file.summary = data.summary;
+    source = model();
+  }
   show(data);
   if (state.mode === "mlp") growth(source.growth); else $("growth").hidden = true;
   updatePlan(source);
@@ -834,7 +929,10 @@ async function copy(button, what, text) {
 // --- start: everything the first screen needs came with the page ----------------------------------
 function fillLists() {
   $("layer-types").replaceChildren(...BOOT.layers.map((t) => el("option", {value: t})));
-  $("gpu-list").replaceChildren(...BOOT.gpus.map((g) => el("option", {value: g.name})));
+  // each card also by the spelling people type (rtx 3060 12gb), which the list filters on too
+  $("gpu-list").replaceChildren(...BOOT.gpus.map((g) => el("option", {value: g.name, label: g.name.replace(/-/g, " ")})));
+  $("plan-interconnect").append(...(BOOT.interconnects || []).map((i) =>
+    el("option", {value: i.name, textContent: `${i.name} (${i.bandwidth})`})));
   const groups = {};
   for (const d of BOOT.dtypes) {
     groups[d.group] = groups[d.group] || el("optgroup", {label: d.group});
@@ -849,7 +947,8 @@ function fillLists() {
   const kinds = {};
   for (const p of BOOT.presets) {
     kinds[p.kind] = kinds[p.kind] || el("optgroup", {label: p.kind === "language model" ? "Language models" : "Classic networks"});
-    kinds[p.kind].append(el("option", {value: p.name, textContent: `${p.name}: ${p.description}`}));
+    // the name alone (a phone shows it whole); the description is the line below the list
+    kinds[p.kind].append(el("option", {value: p.name, textContent: p.name, title: p.description}));
   }
   $("preset").replaceChildren(...Object.values(kinds));
   $("tab-hub").hidden = !BOOT.features.hub;
