@@ -240,10 +240,12 @@ def _memory(body: Any, hub: bool = False) -> dict[str, Any]:
     from ..gpus import find_gpu
     from ..memory.fit import on_gpu
     from ..memory.serving import serving
+    from ..memory.plan import settle
     from ..memory.setup import resolve
 
     gpu = find_gpu(body.gpu)
-    setup = resolve(setup, str(report.stored.get("format", "")))  # the one default engine
+    # the one default engine; the context asked, else the default at most the model's own
+    setup = settle(report, resolve(setup, str(report.stored.get("format", ""))))
     setup, usable = on_gpu(setup, gpu.reported, gpu.name, gpu.usable)
     result = fit(report, setup, usable)
     engine = serving(report, setup, gpu)
