@@ -426,8 +426,14 @@ def _check_positions(name: str, config: Any, main: str, length: int, context: in
     bounds = [("max_target_positions", context)] if main != "input_ids" else \
         [("max_position_embeddings", max(length, context)), ("n_positions", length),
          ("max_target_positions", context)]
+    from .plan import padded_positions
+
+    offset = padded_positions({"model_type": getattr(config, "model_type", ""),
+                               "pad_token_id": getattr(config, "pad_token_id", None)})
     for key, tokens in bounds:
         limit = getattr(config, key, None)
+        if isinstance(limit, int) and key == "max_position_embeddings":
+            limit -= offset  # RoBERTa: 514 rows, the first two before its first position
         if isinstance(limit, int) and 0 < limit < tokens:
             raise NnsizeError(f"{name} reads at most {limit:,} positions ({key}): a training "
                               f"step at {tokens:,} tokens cannot run; plan a context (or "

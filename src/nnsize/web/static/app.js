@@ -301,7 +301,7 @@ const PLAN_FIELDS = [["gpu", "plan-gpu"], ["gpus", "plan-gpus"], ["dtype", "plan
                      ["train", "plan-train"], ["optimizer", "plan-optimizer"], ["sharding", "plan-sharding"],
                      ["ckpt", "plan-checkpointing"], ["lora", "plan-lora"], ["qlora", "plan-qlora"],
                      ["engine", "plan-engine"]];
-const PLAN_DEFAULTS = {gpu: "rtx-4090", gpus: "1", dtype: "", kv: "", batch: "1", context: "2048",
+const PLAN_DEFAULTS = {gpu: "rtx-4090", gpus: "1", dtype: "", kv: "", batch: "1", context: "",
                        train: "", optimizer: "adamw", sharding: "none", ckpt: "", lora: "0", qlora: "",
                        engine: "transformers"};
 
@@ -313,7 +313,9 @@ function planValue(id) {
 function setup() {
   if (state.refused) throw new Invalid(state.refused);
   const v = Object.fromEntries(PLAN_FIELDS.map(([k, id]) => [k, planValue(id).trim()]));
-  for (const k of ["gpus", "batch", "context"]) whole(k, v[k], 1);
+  // an empty context is the model's own: 2048, or the model's longest where shorter (BERT: 512)
+  for (const k of ["gpus", "batch", "context"]) if (k !== "context" || v[k]) whole(k, v[k], 1);
+  if (!v.context) v.context = "0";
   const train = !!v.train;
   if (train) whole("lora", v.lora, 0);
   if (train && v.qlora && BigInt(v.lora) < 1n) throw new Invalid("QLoRA trains LoRA adapters: give a LoRA rank of 1 or more");
