@@ -17,8 +17,8 @@ def run(argv: list[str]) -> str:
                    "a100-80gb, h100-80gb...")
     args = p.parse_args(argv)
     gpu = find_gpu(args.gpu)
-    from ..memory.serving import serving
     from ..memory.plan import settle
+    from ..memory.serving import serving
     from ..memory.setup import resolve
 
     report = count(args, args.source)

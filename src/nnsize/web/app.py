@@ -242,8 +242,8 @@ def _memory_of(report: Report, body: Any) -> dict[str, Any]:
         return {"plan": strings(plan_dict(plan(report, setup)))}
     from ..gpus import find_gpu
     from ..memory.fit import on_gpu
-    from ..memory.serving import serving
     from ..memory.plan import settle
+    from ..memory.serving import serving
     from ..memory.setup import resolve
 
     gpu = find_gpu(body.gpu)
