@@ -186,6 +186,14 @@ def test_fit_says_what_the_cli_says() -> None:
     assert any("1,024 learned positions" in note for note in gpt2["plan"]["notes"])
 
 
+def test_speed_without_a_context_is_the_planners_default() -> None:
+    # context 0 (the page's empty field): 2,048 at most the model's own; GPT-2 has 1,024
+    # learned positions (n_positions in openai-community/gpt2's config.json)
+    for preset, context in (("gpt2", "1024"), ("llama-3.1-8b", "2048")):
+        r = client.post("/api/speed", json={"preset": preset, "gpu": "rtx-4090", "context": 0})
+        assert r.status_code == 200 and r.json()["context"] == context
+
+
 def test_a_traced_training_plan_answers_under_its_own_budget() -> None:
     # BERT's step is traced on fake tensors (memory/traced.py): torch and transformers alone pass
     # the counting child's 1 GiB of address space and its 10 s, so the plan is refused there
