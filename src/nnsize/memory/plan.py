@@ -135,31 +135,14 @@ def model_context(report: Report) -> tuple[int, str]:
                   if isinstance(v := data.get(k), int) and not isinstance(v, bool) and v > 0]
         if bounds:
             tokens, key = min(bounds)
+            from ..limits import padded_positions
+
             offset = padded_positions(data) if key == "max_position_embeddings" else 0
             if offset:
                 return tokens - offset, (f"learned positions (max_position_embeddings {tokens:,} "
                                          f"less the {offset} before the first, pad_token_id + 1)")
             return tokens, f"learned positions ({key})"
     return 0, ""
-
-
-# families whose position ids start after the padding index (fairseq's make_positions):
-# transformers' create_position_ids_from_input_ids returns cumsum + padding_idx, so a table of
-# max_position_embeddings rows holds max_position_embeddings - pad_token_id - 1 tokens
-# (RoBERTa: 514 - 1 - 1 = 512), https://github.com/huggingface/transformers/blob/v5.25.0/src/
-# transformers/models/roberta/modeling_roberta.py (create_position_ids_from_input_ids)
-PADDED_POSITIONS = ("roberta", "xlm-roberta", "xlm-roberta-xl", "camembert", "data2vec-text",
-                    "roberta-prelayernorm", "xmod", "ibert", "longformer", "luke", "mpnet")
-
-
-def padded_positions(data: dict[str, Any]) -> int:
-    """The rows of a position table before a family's first position (pad_token_id + 1; 0 for
-    the families that start at 0).  A config without pad_token_id is built with its class's
-    default, 1 in every family above (transformers 5.25's RobertaConfig() and the others)."""
-    pad = data.get("pad_token_id", 1)
-    if data.get("model_type") in PADDED_POSITIONS and isinstance(pad, int) and pad >= 0:
-        return pad + 1
-    return 0
 
 
 def gguf_mix_name(dtype: str) -> str | None:

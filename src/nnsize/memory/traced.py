@@ -426,7 +426,7 @@ def _check_positions(name: str, config: Any, main: str, length: int, context: in
     bounds = [("max_target_positions", context)] if main != "input_ids" else \
         [("max_position_embeddings", max(length, context)), ("n_positions", length),
          ("max_target_positions", context)]
-    from .plan import padded_positions
+    from ..limits import padded_positions
 
     offset = padded_positions({"model_type": getattr(config, "model_type", ""),
                                "pad_token_id": getattr(config, "pad_token_id", None)})
