@@ -452,3 +452,38 @@ def test_a_layers_dtype_argument_sets_its_parameter_memory() -> None:
     assert lines["weights"].terms["own"] == [("fp16", 544)]
     train = plan(nnsize.count(spec), Setup(dtype="fp32", train=True))
     assert any(note.key == "layer_dtypes_ignored" for note in train.notes)
+
+
+@pytest.mark.parametrize(("source", "context", "why"), [
+    # GPT-2: wpe holds 1,024 rows (n_positions 1024 in openai-community/gpt2's config.json)
+    ("gpt2", 1024, "learned positions"),
+    # BERT-base: max_position_embeddings 512 (google-bert/bert-base-uncased's config.json)
+    ("bert-base", 512, "learned positions (max_position_embeddings)"),
+    # RoBERTa: 514 rows, positions start at pad_token_id + 1 = 2 (transformers'
+    # create_position_ids_from_input_ids): 514 - 2 = 512 tokens
+    ("roberta-base", 512, "learned positions (max_position_embeddings 514 less the 2 before the "
+                          "first, pad_token_id + 1)"),
+    # Llama 3.1: 131,072 positions, past the default: 2,048
+    ("llama-3.1-8b", 2048, "default"),
+    # T5: relative positions, no table: 2,048; an MLP reads no sequence: 2,048 (unused)
+    ("t5-small", 2048, "default"),
+    ("784-512x4-10", 2048, "default"),
+])
+def test_the_default_context_follows_the_model(source: str, context: int, why: str) -> None:
+    from nnsize.memory.plan import settle
+
+    report = nnsize.count(source)
+    s = settle(report, Setup())
+    assert (s.context, s.context_from) == (context, why)
+    assert settle(report, Setup(context=300)).context == 300  # asked: as asked
+
+
+def test_the_default_context_is_said_where_the_model_shortens_it() -> None:
+    p = plan(nnsize.count("gpt2"), Setup())
+    assert p.setup.context == 1024
+    notes = [n for n in p.notes if n.key == "model_context"]
+    assert [n.terms["context"] for n in notes] == [1024]
+    assert "past_positions" not in [n.key for n in p.notes]
+    # Llama at the default 2,048: no note (the title says the context)
+    assert "model_context" not in [n.key for n in plan(nnsize.count("llama-3.1-8b"),
+                                                       Setup()).notes]

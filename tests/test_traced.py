@@ -141,3 +141,39 @@ def test_past_the_learned_positions_is_said() -> None:
     into a shape error."""
     with pytest.raises(NnsizeError, match="at most 128 positions"):
         _trace_config({**BERT, "max_position_embeddings": 128}, 1, 256, 0, "", "fp32", False)
+
+
+def test_the_default_context_is_the_models_own() -> None:
+    """No context asked: 2,048 at most the model's own longest.  BERT's table here holds 128
+    rows, so the step is planned at 128 tokens (not refused at 2,048), and the plan says why;
+    an explicit context past the table keeps the refusal that names it."""
+    from nnsize.memory import Setup, plan
+
+    bert = {**BERT, "max_position_embeddings": 128}
+    p = plan(nnsize.count(bert), Setup(train=True, dtype="fp32"))
+    assert p.setup.context == 128 and p.setup.context_from == \
+        "learned positions (max_position_embeddings)"
+    assert [n.terms["context"] for n in p.notes if n.key == "model_context"] == [128]
+    traced = _trace_config(bert, 1, 128, 0, "", "fp32", False)
+    lines = {line.part: line.bytes for line in p.lines}
+    assert lines["traced_activations"] == traced.saved  # the step at 128 tokens
+    with pytest.raises(NnsizeError, match="at most 128 positions"):
+        plan(nnsize.count(bert), Setup(train=True, dtype="fp32", context=256))
+
+
+def test_the_cli_plans_bert_base_without_a_context() -> None:
+    """`nnsize memory bert-base --train` was refused at the default 2,048 tokens; BERT-base has
+    512 learned positions (max_position_embeddings 512 in google-bert/bert-base-uncased's
+    config.json, https://huggingface.co/google-bert/bert-base-uncased/blob/main/config.json),
+    so the default stops there and the note says so."""
+    import contextlib
+    import io
+
+    from nnsize.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["memory", "bert-base", "--train"]) == 0
+    text = out.getvalue()
+    assert "batch 1, context 512" in text.splitlines()[0]
+    assert "Context 512: bert-base's learned positions (max_position_embeddings)." in text

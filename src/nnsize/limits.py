@@ -43,3 +43,22 @@ def context_limit(config: dict[str, Any]) -> tuple[int, str] | None:
                     f"rope_scaling {kind}: factor {factor} x original_max_position_embeddings"
             return int(tokens * factor), f"{how} x rope_scaling {kind} factor {factor}"
     return tokens, how
+
+
+# families whose position ids start after the padding index (fairseq's make_positions):
+# transformers' create_position_ids_from_input_ids returns cumsum + padding_idx, so a table of
+# max_position_embeddings rows holds max_position_embeddings - pad_token_id - 1 tokens
+# (RoBERTa: 514 - 1 - 1 = 512), https://github.com/huggingface/transformers/blob/v5.25.0/src/
+# transformers/models/roberta/modeling_roberta.py (create_position_ids_from_input_ids)
+PADDED_POSITIONS = ("roberta", "xlm-roberta", "xlm-roberta-xl", "camembert", "data2vec-text",
+                    "roberta-prelayernorm", "xmod", "ibert", "longformer", "luke", "mpnet")
+
+
+def padded_positions(data: dict[str, Any]) -> int:
+    """The rows of a position table before a family's first position (pad_token_id + 1; 0 for
+    the families that start at 0).  A config without pad_token_id is built with its class's
+    default, 1 in every family above (transformers 5.25's RobertaConfig() and the others)."""
+    pad = data.get("pad_token_id", 1)
+    if data.get("model_type") in PADDED_POSITIONS and isinstance(pad, int) and pad >= 0:
+        return pad + 1
+    return 0

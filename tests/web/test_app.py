@@ -177,7 +177,42 @@ def test_fit_says_what_the_cli_says() -> None:
                                                    "Fewest such GPUs that hold it"]
     gpt2 = client.post("/api/memory", json={"preset": "gpt2", "gpu": "4090"}).json()
     assert gpt2["fit"]["longest_context"] == "1024"  # its learned positions
+    # no context asked: 2,048 stops at GPT-2's 1,024 learned positions (n_positions), and says so
+    assert gpt2["plan"]["title"].endswith("context 1,024")
+    assert any(note.startswith("Context 1,024: gpt2's learned positions")
+               for note in gpt2["plan"]["notes"])
+    gpt2 = client.post("/api/memory", json={"preset": "gpt2", "gpu": "4090",
+                                            "context": 2048}).json()  # asked: planned, and said
     assert any("1,024 learned positions" in note for note in gpt2["plan"]["notes"])
+
+
+def test_speed_without_a_context_is_the_planners_default() -> None:
+    # context 0 (the page's empty field): 2,048 at most the model's own; GPT-2 has 1,024
+    # learned positions (n_positions in openai-community/gpt2's config.json)
+    for preset, context in (("gpt2", "1024"), ("llama-3.1-8b", "2048")):
+        r = client.post("/api/speed", json={"preset": preset, "gpu": "rtx-4090", "context": 0})
+        assert r.status_code == 200 and r.json()["context"] == context
+
+
+def test_a_traced_training_plan_answers_under_its_own_budget() -> None:
+    # BERT's step is traced on fake tensors (memory/traced.py): torch and transformers alone pass
+    # the counting child's 1 GiB of address space and its 10 s, so the plan is refused there
+    # (traced.Deferred) and planned again in web/pool.py's traced budget (4 GiB, 60 s), the
+    # request's deadline moved with it.  No context asked: BERT's 512 learned positions
+    # (max_position_embeddings 512 in google-bert/bert-base-uncased's config.json)
+    r = client.post("/api/memory", json={"preset": "bert-base", "train": True})
+    assert r.status_code == 200, r.text
+    plan = r.json()["plan"]
+    assert plan["title"].endswith("batch 1, context 512")
+    assert any(note.startswith("Context 512: bert-base's learned positions")
+               for note in plan["notes"])
+    names = [line["name"] for line in plan["lines"]]
+    assert "activations (saved for backward)" in names
+    # 109,514,298 parameters x 4 B (fp32 weights under autocast) = 438,057,192
+    assert plan["lines"][0]["bytes"] == "438057192"
+    # a context past the table is refused by name, before any trace (400, not a 422 at a limit)
+    r = client.post("/api/memory", json={"preset": "bert-base", "train": True, "context": 1024})
+    assert r.status_code == 400 and "at most 512 positions" in r.json()["detail"]
 
 
 json_value = st.recursive(

@@ -13,14 +13,22 @@ def run(argv: list[str]) -> str:
     p = Parser(prog="nnsize compute", description="Multiply-accumulates and FLOPs of a "
                "language model: per token, prefill, decode, training.")
     p.add_argument("source")
-    p.add_argument("--context", type=int, default=2048)
+    p.add_argument("--context", type=int, default=0,
+                   help="tokens (default: 2048, or the model's own longest context where it is "
+                   "shorter, as memory plans it)")
     p.add_argument("--images", type=int, default=0,
                    help="images in the context: an image-text model's tokens per image join it")
     json_option(p)
     hub_options(p)
     args = p.parse_args(argv)
     report = sources.count(args.source)
-    c = compute(report, image_context(report, args.context, args.images))
+    context = args.context
+    if not context:  # the memory planner's default: 2,048 at most the model's own
+        from ..memory import Setup
+        from ..memory.plan import settle
+
+        context = settle(report, Setup()).context
+    c = compute(report, image_context(report, context, args.images))
     if args.json:
         from ..render.json import compute_dict, dumps
 

@@ -17,11 +17,13 @@ def run(argv: list[str]) -> str:
                    "a100-80gb, h100-80gb...")
     args = p.parse_args(argv)
     gpu = find_gpu(args.gpu)
+    from ..memory.plan import settle
     from ..memory.serving import serving
     from ..memory.setup import resolve
 
     report = count(args, args.source)
-    s = resolve(setup(args), str(report.stored.get("format", "")))
+    # the context asked, else the default at most the model's own (BERT: 512)
+    s = settle(report, resolve(setup(args), str(report.stored.get("format", ""))))
     s, usable = on_gpu(s, gpu.reported, gpu.name, gpu.usable)  # what CUDA reports
     result = fit(report, s, usable)
     engine = serving(report, s, gpu)  # the engine's own start-up figures

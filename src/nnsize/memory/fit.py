@@ -50,6 +50,9 @@ def fit(report: Report, s: Setup, usable: int) -> Fit:
     """Does it fit in usable bytes; the largest batch, the longest context, the fewest GPUs."""
     from dataclasses import replace
 
+    from .plan import settle
+
+    s = settle(report, s)  # the context asked, else the default at most the model's own
     p = plan(report, s)
 
     def total(**change: Any) -> int:

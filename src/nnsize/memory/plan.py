@@ -19,7 +19,7 @@ from ..errors import NnsizeError
 from ..model import Report, numel
 from ..precision import FLOATS, Precision, find
 from .bits import to_bytes
-from .setup import Setup
+from .setup import DEFAULT_CONTEXT, Setup
 from .weights import KEEP
 
 
@@ -59,7 +59,7 @@ class Plan:
 def plan(report: Report, s: Setup) -> Plan:
     from .setup import resolve
 
-    s = resolve(s, str(report.stored.get("format", "")))
+    s = settle(report, resolve(s, str(report.stored.get("format", ""))))
     s.check()
     refused = report.stored.get("planner_refused")
     if refused:  # a language model transformers built, whose cache nnsize would have to guess
@@ -85,22 +85,63 @@ def plan(report: Report, s: Setup) -> Plan:
         p.notes.append(Note("images", {"images": s.images, "tokens": report.decoder.image_tokens,
                                        "text": text, "context": s.context}))
     limit, source = model_context(report)
+    if s.context_from and s.context_from != "default":  # the default, shortened to the model's
+        p.notes.append(Note("model_context", {"context": s.context, "from": s.context_from,
+                                              "model": report.source,
+                                              "default": DEFAULT_CONTEXT}))
     if limit and s.context > limit:  # planned as asked, and said: the model stops at limit
         p.notes.append(Note("past_positions", {"positions": limit, "context": s.context,
                                                "from": source}))
     return p
 
 
+def settle(report: Report, s: Setup) -> Setup:
+    """The setup with its context: as asked, or where none was (0) DEFAULT_CONTEXT, at most
+    the model's own longest context (model_context), and where it came from (context_from):
+    BERT is planned at its 512 learned positions, not refused at 2,048."""
+    if s.context:
+        return s
+    from dataclasses import replace
+
+    limit, source = model_context(report)
+    if limit and limit < DEFAULT_CONTEXT:
+        return replace(s, context=limit, context_from=source)
+    return replace(s, context=DEFAULT_CONTEXT, context_from="default")
+
+
+# the keys of a traced model's config that bound its tokens, as a training step reads them
+# (traced._check_positions): an encoder's learned position table (BERT, RoBERTa, BART), GPT-2's,
+# an encoder-decoder's decoder table (Whisper's 448 tokens)
+TRACED_POSITIONS = ("max_position_embeddings", "n_positions", "max_target_positions")
+
+
 def model_context(report: Report) -> tuple[int, str]:
     """The longest context the model reads and where that comes from: its learned position
     table, or its config's (or GGUF's) length as transformers and vLLM read it
-    (nnsize.limits); (0, "") where neither says."""
+    (nnsize.limits), or, for a model whose step is traced (an encoder, an encoder-decoder), the
+    position tables its config names; (0, "") where none says."""
     d = report.decoder
     if d is not None and d.positions:
         return d.positions, "learned positions"
     limit = report.stored.get("context_limit")
     if d is not None and limit:
         return int(limit["tokens"]), str(limit["from"])
+    source = report.traceable or ("",)
+    if d is None and source[0] == "config" and isinstance(source[1], dict):
+        data = source[1]
+        if "vision_config" in data or "image_size" in data:
+            return 0, ""  # an image model reads patches, not a context
+        bounds = [(v, k) for k in TRACED_POSITIONS
+                  if isinstance(v := data.get(k), int) and not isinstance(v, bool) and v > 0]
+        if bounds:
+            tokens, key = min(bounds)
+            from ..limits import padded_positions
+
+            offset = padded_positions(data) if key == "max_position_embeddings" else 0
+            if offset:
+                return tokens - offset, (f"learned positions (max_position_embeddings {tokens:,} "
+                                         f"less the {offset} before the first, pad_token_id + 1)")
+            return tokens, f"learned positions ({key})"
     return 0, ""
 
 

@@ -265,8 +265,9 @@ class Serving:
 def serving(report: Report, s: Setup, gpu: Any) -> Serving:
     """What the setup's engine reports at start-up on gpu (a gpus.GPU): its KV capacity in
     tokens from the memory the runtime reports, or the layers -ngl puts on it."""
+    from .plan import settle
     from .setup import resolve
 
-    s = resolve(s, str(report.stored.get("format", "")))
+    s = settle(report, resolve(s, str(report.stored.get("format", ""))))
     return Serving(capacity(report, s, gpu.reported, gpu.name),
                    offload(report, s, gpu.usable))

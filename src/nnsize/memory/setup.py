@@ -17,6 +17,9 @@ MIXED = ("autocast", "master-weights", "none")
 ATTENTION = ("default", "sdpa", "eager")  # default: as transformers picks it per family
 SHARDING = ("none", "ddp", "zero1", "zero2", "zero3", "fsdp", "tp")
 MAX_TOKENS = 2**40  # batch x context beyond this is not a plan, it is a typo
+# tokens per sequence when none is asked, at most the model's own longest context
+# (plan.model_context: BERT's 512 learned positions, GPT-2's 1,024): plan.settle
+DEFAULT_CONTEXT = 2048
 
 
 def _opt(help: str, *, flag: str | None = None, choices: tuple[str, ...] = (),
@@ -42,8 +45,10 @@ class Setup:
         "file as stored, anything else bf16)", max_length=40))
     batch: int = field(default=1, metadata=_opt("sequences per step (1)", low=1,
                                                 high=MAX_TOKENS))
-    context: int = field(default=2048, metadata=_opt("tokens per sequence (2048)", low=1,
-                                                     high=MAX_TOKENS))
+    context: int = field(default=0, metadata=_opt(
+        "tokens per sequence (default: 2048, or the model's own longest context where it is "
+        "shorter, such as BERT's 512 learned positions; the plan says which)", low=0,
+        high=MAX_TOKENS))
     encoder_length: int = field(default=0, metadata=_opt(
         "an encoder-decoder's encoder tokens, cached by cross-attention (default: Whisper's "
         "1,500 frames for 30 s of audio; a text encoder as long as the context)", low=0,
@@ -129,6 +134,9 @@ class Setup:
         "its rope scaling, a GGUF's context_length)"))
     imatrix: bool = field(default=False, metadata=_opt(
         "a GGUF mix made with an importance matrix (it changes a few tensors' types)"))
+    # not an option: where the context came from when none was asked (plan.settle): "" (asked),
+    # "default" (DEFAULT_CONTEXT), or the model's own limit ("learned positions", a config key)
+    context_from: str = field(default="", metadata={"internal": True})
 
     @property
     def training_mode(self) -> str:
@@ -246,8 +254,9 @@ class Setup:
 
 
 def setup_fields() -> list[Any]:
-    """The Setup's fields, in order, each with its metadata (for the CLI and the web)."""
-    return list(fields(Setup))
+    """The Setup's fields, in order, each with its metadata (for the CLI and the web); not the
+    internal ones (context_from)."""
+    return [f for f in fields(Setup) if not f.metadata.get("internal")]
 
 
 def resolve(s: Setup, stored_format: str = "") -> Setup:

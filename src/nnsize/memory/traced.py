@@ -38,7 +38,17 @@ INSTALL = "pip install 'nnsize[transformers]'"
 TRACE_MEMORY = 4 * 1024**3
 TRACE_SECONDS = 120.0
 TRACE_WALL_SECONDS = 300.0
+# set in a web server's counting child (web/pool.py), whose limits a trace would pass: the plan
+# is refused there (Deferred) and planned again under a budget of its own
+DEFER = False
 MODES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16", "autocast": "float32"}
+
+
+class Deferred(NnsizeError):
+    """A training step to trace where DEFER holds: the caller plans it again under the traced
+    budget (web/pool.py's traced)."""
+
+    status = 503
 
 
 @dataclass(frozen=True)
@@ -416,8 +426,14 @@ def _check_positions(name: str, config: Any, main: str, length: int, context: in
     bounds = [("max_target_positions", context)] if main != "input_ids" else \
         [("max_position_embeddings", max(length, context)), ("n_positions", length),
          ("max_target_positions", context)]
+    from ..limits import padded_positions
+
+    offset = padded_positions({"model_type": getattr(config, "model_type", ""),
+                               "pad_token_id": getattr(config, "pad_token_id", None)})
     for key, tokens in bounds:
         limit = getattr(config, key, None)
+        if isinstance(limit, int) and key == "max_position_embeddings":
+            limit -= offset  # RoBERTa: 514 rows, the first two before its first position
         if isinstance(limit, int) and 0 < limit < tokens:
             raise NnsizeError(f"{name} reads at most {limit:,} positions ({key}): a training "
                               f"step at {tokens:,} tokens cannot run; plan a context (or "
@@ -442,6 +458,8 @@ def trace_config(data: dict[str, Any], batch: int, context: int, encoder_length:
     if not available():
         raise NnsizeError(f"the training activations of this model are traced by running a "
                           f"step on fake tensors, which needs torch and transformers: {INSTALL}")
+    if DEFER:
+        raise Deferred("a training step to trace, under a budget of its own")
     from .. import child
 
     return child.run(_trace_config, data, batch, context, encoder_length, attention, mode,

@@ -205,6 +205,9 @@ NOTES: dict[str, Any] = {
     "mla_expanded": lambda t: ("KV cache: multi-head latent attention, expanded keys and values "
                                "(as transformers keeps them); the latent setting gives the "
                                "compressed cache"),
+    "model_context": lambda t: (
+        f"Context {t['context']:,}: {t['model']}'s {t['from']}. No context was asked: the "
+        f"default {t['default']:,} stops at the model's own longest."),
     "past_positions": lambda t: (f"The model has {t['positions']:,} learned positions: it "
                                  f"cannot read a context of {t['context']:,} tokens (planned "
                                  f"as asked)." if t.get("from", "learned positions") ==

@@ -42,8 +42,9 @@ class SpeedSetup:
     compute_dtype: str | None = field(default=None, metadata=option(
         "the precision the matmuls run at (default: the weights' for floats, fp8 for fp8 on "
         "cards that have it, else bf16)", max_length=40))
-    context: int = field(default=2048, metadata=option(
-        "tokens in the cache while decoding (2048)", low=1, high=MAX_TOKENS))
+    context: int = field(default=0, metadata=option(
+        "tokens in the cache while decoding (default: 2048, or the model's own longest "
+        "context where it is shorter, as memory plans it)", low=0, high=MAX_TOKENS))
     batch: int = field(default=1, metadata=option("sequences decoded together (1)", low=1,
                                                   high=MAX_BATCH))
     prompt: int = field(default=512, metadata=option(
@@ -165,7 +166,7 @@ def estimate(report: Report, s: SpeedSetup) -> Speed:
     from ..memory.engines import default_engine
 
     engine = s.engine or default_engine(s.dtype, str(report.stored.get("format", "")))
-    result = speed(report, speed_hardware(s), s.dtype, s.kv_dtype, s.batch, s.context,
+    result = speed(report, speed_hardware(s), s.dtype, s.kv_dtype, s.batch, context(report, s),
                    s.prompt, engine, s.latent, s.keep)
     if s.cpu_bandwidth is not None and s.ngl is None:
         raise NnsizeError("--cpu-bandwidth is the CPU side of --ngl: give --ngl too")
@@ -178,6 +179,17 @@ def estimate(report: Report, s: SpeedSetup) -> Speed:
 
     band = parse_bandwidth(s.cpu_bandwidth, "--cpu-bandwidth") if s.cpu_bandwidth else None
     return replace(result, offload=split(result, s.ngl, band))
+
+
+def context(report: Report, s: SpeedSetup) -> int:
+    """The context asked, else the memory planner's default: 2,048 at most the model's own
+    longest (memory.plan.settle: GPT-2's 1,024)."""
+    if s.context:
+        return s.context
+    from ..memory.plan import settle
+    from ..memory.setup import Setup
+
+    return settle(report, Setup()).context
 
 
 def train(report: Report, t: TrainingSetup) -> Training:
@@ -230,7 +242,7 @@ def planner_fit(report: Report, s: SpeedSetup) -> tuple[int, int] | None:
     if gpu.bytes == 0:
         return None
     memory = resolve(Setup(dtype=s.dtype if s.dtype != "bf16" else "", kv_dtype=s.kv_dtype,
-                           batch=s.batch, context=s.context, engine=s.engine,
+                           batch=s.batch, context=context(report, s), engine=s.engine,
                            gpus=s.gpus, latent=s.latent, keep=s.keep),
                      str(report.stored.get("format", "")))
     memory, usable = on_gpu(memory, gpu.reported, gpu.name, gpu.usable)

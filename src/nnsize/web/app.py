@@ -247,20 +247,25 @@ def _growth(network: str) -> dict[str, Any]:
 
 
 def _memory(body: Any, hub: bool = False) -> dict[str, Any]:
+    return _memory_of(_plan_model(body, hub), body)
+
+
+def _memory_of(report: Report, body: Any) -> dict[str, Any]:
     from ..memory import fit, plan
     from ..render.json import fit_dict, plan_dict, strings
 
-    report = _plan_model(body, hub)
     setup = _setup(body)
     if body.gpu is None:
         return {"plan": strings(plan_dict(plan(report, setup)))}
     from ..gpus import find_gpu
     from ..memory.fit import on_gpu
+    from ..memory.plan import settle
     from ..memory.serving import serving
     from ..memory.setup import resolve
 
     gpu = find_gpu(body.gpu)
-    setup = resolve(setup, str(report.stored.get("format", "")))  # the one default engine
+    # the one default engine; the context asked, else the default at most the model's own
+    setup = settle(report, resolve(setup, str(report.stored.get("format", ""))))
     setup, usable = on_gpu(setup, gpu.reported, gpu.name, gpu.usable)
     result = fit(report, setup, usable)
     engine = serving(report, setup, gpu)
@@ -381,6 +386,11 @@ def config_answer(config: dict[str, Any], base: bool, numbers: Numbers) -> dict[
 
 def memory_answer(body: dict[str, Any]) -> dict[str, Any]:
     return _memory(PlanRequest.model_validate(body))
+
+
+def memory_of(report: Report, body: dict[str, Any]) -> dict[str, Any]:
+    """/api/memory's answer for a model counted already (a Hub model's, in the Hub pool)."""
+    return _memory_of(report, PlanRequest.model_validate(body))
 
 
 def speed_answer(body: dict[str, Any], hub: bool = False) -> dict[str, Any]:
@@ -547,9 +557,23 @@ def create_app(hub: bool | None = None) -> FastAPI:
     async def memory(body: PlanRequest) -> dict[str, Any]:  # type: ignore[valid-type]
         """Memory for inference or training, line by line (counts as strings), and, given a
         gpu, whether it fits: the largest batch, the longest context, the fewest GPUs."""
+        from ..memory.traced import Deferred
+        from .pool import traced
+
         if body.hub is not None:  # type: ignore[attr-defined]
-            return await from_hub(_memory, body, hub)
-        return await compute(memory_answer, body.model_dump())  # type: ignore[attr-defined]
+            from .hub import count_hub
+
+            if not hub:
+                raise NnsizeError("hub: this server reads no model from the Hugging Face Hub")
+            report = await from_hub(count_hub, body.hub)  # type: ignore[attr-defined]
+            try:
+                return await compute(memory_of, report, body.model_dump())  # type: ignore[attr-defined]
+            except Deferred:  # a training step to trace: under a budget of its own
+                return await traced(memory_of, report, body.model_dump())  # type: ignore[attr-defined]
+        try:
+            return await compute(memory_answer, body.model_dump())  # type: ignore[attr-defined]
+        except Deferred:  # a training step to trace: under a budget of its own
+            return await traced(memory_answer, body.model_dump())  # type: ignore[attr-defined]
 
     @app.post("/api/speed")
     async def speed(body: SpeedRequest) -> dict[str, Any]:  # type: ignore[valid-type]

@@ -20,7 +20,7 @@ FIRST_COUNT: dict[str, Any] = {"inputs": "10", "hidden_layers": "3", "neurons": 
                                "outputs": "2"}
 FIRST_NETWORK = "10-20x3-2"  # the same network, as the page sends it to the planner
 FIRST_PLAN: dict[str, Any] = {
-    "network": FIRST_NETWORK, "dtype": "", "batch": "1", "context": "2048", "gpus": "1",
+    "network": FIRST_NETWORK, "dtype": "", "batch": "1", "context": "0", "gpus": "1",
     "train": False, "optimizer": "adamw", "sharding": "none", "checkpointing": False,
     "lora_rank": "0", "qlora": False, "engine": "transformers", "gpu": "rtx-4090"}
 # Precisions a KV cache is kept in by the engines people use (transformers, vLLM, llama.cpp).

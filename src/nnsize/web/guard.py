@@ -4,6 +4,8 @@
         to its end (up to DRAIN_LIMIT; a larger one at once, the connection closed)
     body not received within REQUEST_SECONDS (sent a byte at a time)        -> 408
     no answer within REQUEST_SECONDS of the request's start                 -> 422
+        (a training plan that traces a step on fake tensors: its own budget, pool.TRACED_SECONDS
+        from when the trace starts, which extends the request's Deadline)
     a JSON body that is not strict JSON: NaN, Infinity (or 1e999), a lone surrogate (no
         character), an integer of more than MAX_DIGITS digits               -> 422
     an exception nothing else handled                                       -> 500, and the
@@ -45,9 +47,24 @@ DRAIN_LIMIT = 64 * 1024 * 1024
 MAX_DIGITS = 1000
 
 log = logging.getLogger("nnsize.web")
-# the request's deadline on its event loop's clock (loop.time()), for the work it starts:
-# pool.compute gives its child only the time left
-DEADLINE: contextvars.ContextVar[float] = contextvars.ContextVar("nnsize_deadline")
+
+
+class Deadline:
+    """A request's deadline on its event loop's clock (loop.time()): at, and the seconds it
+    allows from the request's start (said in the 422).  Work with a budget of its own (a traced
+    training step, pool.traced) moves it later, once, by a bounded amount."""
+
+    def __init__(self, at: float, seconds: float) -> None:
+        self.at, self.seconds = at, seconds
+
+    def extend(self, now: float, seconds: float) -> None:
+        if now + seconds > self.at:
+            self.seconds += now + seconds - self.at
+            self.at = now + seconds
+
+
+# the request's deadline, for the work it starts: pool.compute gives its child only the time left
+DEADLINE: contextvars.ContextVar[Deadline] = contextvars.ContextVar("nnsize_deadline")
 
 
 # bytes of a plan's body: it may carry a checkpoint's first bytes, base64 (the page plans a
@@ -121,12 +138,15 @@ class Guard:
                 state["done"] = True
             await send(message)
 
-        token = DEADLINE.set(deadline)
+        limit = Deadline(deadline, self.seconds)
+        token = DEADLINE.set(limit)
         try:  # the task runs in a copy of this context: it sees the deadline
             task = asyncio.ensure_future(self.app(scope, replay, guarded_send))
         finally:
             DEADLINE.reset(token)
-        done, _ = await asyncio.wait({task}, timeout=max(deadline - loop.time(), 0))
+        done: set[Any] = set()
+        while task not in done and loop.time() < limit.at:  # until the deadline, as it moves
+            done, _ = await asyncio.wait({task}, timeout=max(limit.at - loop.time(), 0))
         if task in done:
             error = task.exception()
             if error is not None:
@@ -143,7 +163,7 @@ class Guard:
         task.cancel()
         task.add_done_callback(_forget)
         if not state["started"]:
-            await answer(send, 422, f"the request took longer than {self.seconds:g} s, the "
+            await answer(send, 422, f"the request took longer than {limit.seconds:g} s, the "
                                     f"limit for one request; count it with the nnsize command, "
                                     f"which has none")
         elif not state["done"]:  # half an answer sent: nothing better than closing

@@ -8,6 +8,15 @@
             HUB_SLOTS at once, so that requests waiting on a slow Hub hold none of the threads
             the other endpoints answer from
 
+    TRACED  a training plan whose step is traced on fake tensors (memory.traced: an encoder such
+            as BERT, an encoder-decoder, a vision model): torch and transformers alone pass the
+            CPU pool's memory, and the trace takes seconds of CPU.  Such a plan, refused in
+            the CPU pool's child (traced.Deferred), is planned again in a child of its own
+            budget: TRACED_MEMORY of address space, TRACED_SECONDS of CPU and of wall time
+            from when it starts (the request's deadline moves with it), forked from a warm
+            parent that imported torch and transformers once, at most TRACED_SLOTS at once
+            and TRACED_QUEUE waiting
+
 A request finding its pool's slots taken waits for one, at most QUEUE others waiting beside it
 in each pool; past that it is answered 503 at once (Retry-After: 1).  The calculator's
 /api/count (a shorthand or four numbers: bounded and quick) runs in the server itself and keeps
@@ -17,14 +26,14 @@ its latency while both pools are busy.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import anyio.to_thread
 from anyio import CapacityLimiter
 
 from ..errors import NnsizeError
-from .guard import DEADLINE, REQUEST_SECONDS
+from .guard import DEADLINE, REQUEST_SECONDS, Deadline
 
 T = TypeVar("T")
 CPU_SLOTS = 4
@@ -32,6 +41,10 @@ CPU_MEMORY = 1024**3  # bytes of address space of each child
 CPU_NICE = 10  # below the server's own loop (nice 0); 19 starved them on a busy machine
 HUB_SLOTS = 8
 QUEUE = 32
+TRACED_SLOTS = 1  # 4 GiB each: the machine's memory, not its cores, bounds them
+TRACED_QUEUE = 4
+TRACED_MEMORY = 4 * 1024**3  # memory.traced.TRACE_MEMORY: torch, transformers and the model
+TRACED_SECONDS = 60.0  # BERT-base at 512 tokens: about 10 s on a busy 2-core machine
 
 
 class Busy(NnsizeError):
@@ -70,12 +83,29 @@ class Pool:
         finally:
             limiter.release()
 
+    async def run_async(self, fn: Callable[[], Awaitable[T]]) -> T:
+        """await fn() once a slot is free (run's queue and limits)."""
+        limiter = self._limiter()
+        if limiter.available_tokens == 0 and self.waiting >= self.queue:
+            raise Busy(f"the server is busy: {self.slots} {self.name} requests are under way "
+                       f"and {self.waiting} wait; try again in a moment")
+        self.waiting += 1
+        try:
+            await limiter.acquire()
+        finally:
+            self.waiting -= 1
+        try:
+            return await fn()
+        finally:
+            limiter.release()
+
 
 # imported once by the forkserver the children are forked from, not by each child
 PRELOAD = ("nnsize.web.app", "yaml", "numpy", "gguf", "onnx")
 
 CPU = Pool("counting", CPU_SLOTS)
 HUB = Pool("Hub", HUB_SLOTS)
+TRACED = Pool("traced training", TRACED_SLOTS, TRACED_QUEUE)
 
 
 async def compute(fn: Callable[..., T], *args: Any) -> T:
@@ -84,11 +114,46 @@ async def compute(fn: Callable[..., T], *args: Any) -> T:
 
     child.start_forkserver(PRELOAD)  # at once if started already
     loop = asyncio.get_running_loop()
-    deadline = DEADLINE.get(loop.time() + REQUEST_SECONDS)
+    deadline = DEADLINE.get(Deadline(loop.time() + REQUEST_SECONDS, REQUEST_SECONDS))
     # the time left to the request once a slot is free: a child started late ends with it
-    return await CPU.run(lambda: child.run(fn, *args, memory=CPU_MEMORY, seconds=REQUEST_SECONDS,
-                                           wall=max(deadline - loop.time(), 0.1),
+    return await CPU.run(lambda: child.run(_untraced, fn, *args, memory=CPU_MEMORY,
+                                           seconds=REQUEST_SECONDS,
+                                           wall=max(deadline.at - loop.time(), 0.1),
                                            what="this request", nice=CPU_NICE))
+
+
+def _untraced(fn: Callable[..., T], *args: Any) -> T:
+    """fn(*args) in a CPU pool's child, where a training step is not traced (traced.Deferred:
+    the request is planned again under traced's budget)."""
+    from ..memory import traced
+
+    traced.DEFER = True
+    return fn(*args)
+
+
+# what a traced plan's child imports: once in its warm parent, not per request
+TRACED_WARM = ("torch", "transformers", "transformers.modeling_utils", "nnsize.web.app")
+
+
+async def traced(fn: Callable[..., T], *args: Any) -> T:
+    """fn(*args), picklable, a plan that traces a training step: in a child of the traced
+    budget (TRACED_MEMORY, TRACED_SECONDS), forked from a warm parent; the request's deadline
+    moves to TRACED_SECONDS from when a slot is free."""
+    from .. import child
+
+    loop = asyncio.get_running_loop()
+    deadline = DEADLINE.get(Deadline(loop.time() + REQUEST_SECONDS, REQUEST_SECONDS))
+
+    def work() -> T:
+        return child.run(fn, *args, memory=TRACED_MEMORY, seconds=TRACED_SECONDS,
+                         wall=TRACED_SECONDS, what="tracing a training step",
+                         nice=CPU_NICE, warm=TRACED_WARM)
+
+    async def started() -> T:
+        deadline.extend(loop.time(), TRACED_SECONDS + 5.0)  # its child's time, and the answer
+        return await anyio.to_thread.run_sync(work, limiter=CapacityLimiter(1))
+
+    return await TRACED.run_async(started)
 
 
 async def from_hub(fn: Callable[..., T], *args: Any) -> T:

@@ -123,6 +123,12 @@ def serve(app: Any, host: str, port: int) -> None:
     start_forkserver(PRELOAD)
     if hub and fallback.available():
         warm_up(fallback.WARM)
+    from ..memory.traced import available
+
+    if available():  # a training plan traced on fake tensors (pool.traced): its warm parent
+        from .pool import TRACED_WARM
+
+        warm_up(TRACED_WARM)
     if hub:  # imported now, not by the first Hub request while others wait to be answered
         import importlib
 

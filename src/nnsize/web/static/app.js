@@ -323,7 +323,7 @@ const PLAN_FIELDS = [["gpu", "plan-gpu"], ["gpus", "plan-gpus"], ["dtype", "plan
                      ["nodes", "plan-nodes"], ["micro_batch", "plan-micro-batch"], ["interconnect", "plan-interconnect"],
                      ["sp", "plan-sp"], ["vp", "plan-vp"], ["zero", "plan-zero"], ["fsdp", "plan-fsdp"],
                      ["global_batch", "plan-global-batch"], ["recompute", "plan-recompute"]];
-const PLAN_DEFAULTS = {gpu: "rtx-4090", gpus: "1", dtype: "", kv: "", batch: "1", context: "2048",
+const PLAN_DEFAULTS = {gpu: "rtx-4090", gpus: "1", dtype: "", kv: "", batch: "1", context: "",
                        train: "", optimizer: "adamw", sharding: "none", ckpt: "", lora: "0", qlora: "",
                        engine: "transformers", tp: "0", pp: "0", dp: "0", ep: "0", cp: "0", nodes: "0",
                        micro_batch: "0", interconnect: "", sp: "", vp: "0", zero: "-1", fsdp: "", global_batch: "0",
@@ -341,7 +341,9 @@ function planValue(id) {
 function setup() {
   if (state.refused) throw new Invalid(state.refused);
   const v = Object.fromEntries(PLAN_FIELDS.map(([k, id]) => [k, planValue(id).trim()]));
-  for (const k of ["gpus", "batch", "context"]) whole(k, v[k], 1);
+  // an empty context is the model's own: 2048, or the model's longest where shorter (BERT: 512)
+  for (const k of ["gpus", "batch", "context"]) if (k !== "context" || v[k]) whole(k, v[k], 1);
+  if (!v.context) v.context = "0";
   const train = !!v.train;
   if (train) whole("lora", v.lora, 0);
   if (train && v.qlora && BigInt(v.lora) < 1n) throw new Invalid("QLoRA trains LoRA adapters: give a LoRA rank of 1 or more");
