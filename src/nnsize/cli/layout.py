@@ -52,6 +52,7 @@ def run(argv: list[str]) -> str:
         return _serve(args, shape, t)
     from ..parallel.interconnect import links
     from ..parallel.search import search, why
+    from ..parallel.layout import kernel
     from ..speed.cluster import card
 
     gpu, peak = card(t)
@@ -61,7 +62,7 @@ def run(argv: list[str]) -> str:
     nodes = int(fixed.pop("nodes", 0))
     found = search(shape, t.gpus, batch, t.context, gpu.usable, peak,
                    links(gpu.link.name if gpu.link else None, t.interconnect), nodes,
-                   t.efficiency, fixed)
+                   t.efficiency, fixed, gpu.bandwidth, kernel(t.attention))
     reason = why(found[0], found[1]) if len(found) > 1 else None
     if args.json:
         from ..render.json import dumps
@@ -94,6 +95,7 @@ def _serve(args: object, shape: object, t: object) -> str:
     from ..parallel.interconnect import links
     from ..parallel.serving import replicas
     from ..render.parallel import serve_text
+    from ..parallel.layout import kernel
     from ..speed.cluster import card
 
     gpu, _ = card(t)
@@ -113,6 +115,7 @@ def _target(args: object, shape: Any, t: Any) -> str:
     replica's rate from the speed model (speed/inference.py) at its tp and batch."""
     from ..errors import NnsizeError
     from ..parallel.serving import target
+    from ..parallel.layout import kernel
     from ..speed.cluster import card
     from ..speed.engines import find_engine
     from ..speed.hardware import hardware

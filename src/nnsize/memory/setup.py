@@ -159,7 +159,7 @@ class Setup:
     def layout(self) -> Any:
         """The parallel.layout.Layout the flags (or --sharding over --gpus) describe; None for
         one GPU without either."""
-        from ..parallel.layout import from_sharding, resolve
+        from ..parallel.layout import from_sharding, kernel, resolve
 
         if not self.parallel and (self.sharding == "none" or self.gpus == 1):
             return None
@@ -178,7 +178,7 @@ class Setup:
             "ep": self.ep or 1, "vp": self.vp or 1, "sp": self.sp,
             "micro_batch": self.micro_batch or self.batch, "global_batch": self.global_batch,
             "recompute": self.recompute or ("full" if self.checkpointing else "none"),
-            "nodes": self.nodes}
+            "nodes": self.nodes, "attention": kernel(self.attention)}
         if self.zero >= 0:
             rest["zero"] = self.zero
         elif "zero" in flags:
