@@ -111,7 +111,8 @@ class Setup:
     attention: str = field(default="default", metadata=_opt(
         "transformers' attention: default (as transformers picks it for the family: sdpa, "
         "or eager for Gemma 2, gpt-oss and the others SDPA cannot run), sdpa (flash / "
-        "memory-efficient) or eager (keeps the heads x context x context probabilities)",
+        "memory-efficient) or eager (keeps the heads x context x context probabilities); "
+        "with a training layout (--tp, --pp...) default and sdpa mean flash attention",
         choices=ATTENTION))
     engine: str = field(default="", metadata=_opt(
         "inference as this engine serves it: transformers (the whole prompt in one pass), "
