@@ -51,8 +51,8 @@ def run(argv: list[str]) -> str:
     if args.serve:
         return _serve(args, shape, t)
     from ..parallel.interconnect import links
-    from ..parallel.search import search, why
     from ..parallel.layout import kernel
+    from ..parallel.search import search, why
     from ..speed.cluster import card
 
     gpu, peak = card(t)
@@ -95,7 +95,6 @@ def _serve(args: object, shape: object, t: object) -> str:
     from ..parallel.interconnect import links
     from ..parallel.serving import replicas
     from ..render.parallel import serve_text
-    from ..parallel.layout import kernel
     from ..speed.cluster import card
 
     gpu, _ = card(t)
@@ -115,7 +114,6 @@ def _target(args: object, shape: Any, t: Any) -> str:
     replica's rate from the speed model (speed/inference.py) at its tp and batch."""
     from ..errors import NnsizeError
     from ..parallel.serving import target
-    from ..parallel.layout import kernel
     from ..speed.cluster import card
     from ..speed.engines import find_engine
     from ..speed.hardware import hardware

@@ -99,7 +99,7 @@ def search(shape: Shape, gpus: int, global_batch: int, seq: int, usable: int, pe
         for z in zeros:
             done = False
             for r in recomputes:
-                t = replace(base, recompute=r, attention=attention,
+                t = replace(base, recompute=str(r), attention=attention,
                             **z)  # type: ignore[arg-type]
                 mem = training(shape, t, seq)
                 if mem.total <= usable:

@@ -61,7 +61,8 @@ class Step:
 
     @property
     def seconds(self) -> float:
-        return self.compute_s + self.elementwise_s + self.bubble_s + self.tp_s + self.pp_s + self.dp_s + self.ep_s
+        return self.compute_s + self.elementwise_s + self.bubble_s + self.tp_s + self.pp_s + \
+            self.dp_s + self.ep_s
 
     @property
     def mfu(self) -> float:
@@ -134,9 +135,9 @@ def step(shape: Shape, layout: Layout, seq: int, peak_flops: int, links: Links,
          efficiency: float = EFFICIENCY, attention_peak_flops: int = 0,
          bandwidth: int = 0) -> Step:
     """bandwidth: the card's memory bandwidth, bytes a second, for the memory-bound passes
-    (0: not known, not counted).  attention_peak_flops: where the attention scores' matmuls run at another peak than the
-    linear layers (FP8 training: Transformer Engine runs the linear layers in FP8, the fused
-    attention in BF16); 0: the same peak."""
+    (0: not known, not counted).  attention_peak_flops: where the attention scores' matmuls
+    run at another peak than the linear layers (FP8 training: Transformer Engine runs the
+    linear layers in FP8, the fused attention in BF16); 0: the same peak."""
     t = layout
     m = t.micro_batches
     tokens_mb = t.micro_batch * seq
@@ -183,7 +184,8 @@ def step(shape: Shape, layout: Layout, seq: int, peak_flops: int, links: Links,
     window = 2 / 3 * (compute + elementwise) / m  # the last micro-batch's backward
     if t.fsdp or t.zero == 3:
         dp_total += dp_link.gather(dense, group)
-        window = (compute + elementwise) / m  # FSDP prefetches the next unit's gather in forward and backward
+        # FSDP prefetches the next unit's gather in forward and backward
+        window = (compute + elementwise) / m
     dp_s = max(0.0, dp_total - window)
     ep_s = 0.0
     if t.ep > 1 and shape.experts:

@@ -80,9 +80,10 @@ def search_text(shape: Any, candidates: list[Any], gpus: int, why: Any, gpu: str
         out.append(f"Why: the next, {second.layout.describe()}, takes "
                    f"{second.step.seconds - best.step.seconds:.2f} s more a step, most of it "
                    f"in {term} ({b:.2f} s against {a:.2f} s).")
-    out.append(f"Assumed: the kernels reach 60% of peak (--efficiency), the memory-bound passes "
-               f"run at the card's bandwidth; {best.layout.attention} attention (--attention); 8 GPUs "
-               f"a node unless --nodes; links as listed by nnsize layout --list-interconnects.")
+    out.append(f"Assumed: the kernels reach 60% of peak (--efficiency), the memory-bound "
+               f"passes run at the card's bandwidth; {best.layout.attention} attention "
+               f"(--attention); 8 GPUs a node unless --nodes; links as listed by nnsize layout "
+               f"--list-interconnects.")
     return "\n".join(out)
 
 
