@@ -58,6 +58,7 @@ class Step:
     peak_flops: int  # one GPU
     tokens: int  # a step, all GPUs
     links: tuple[str, ...]  # the links each group crosses: tp, pp, dp, ep
+    bandwidth: int = 0  # the card's, bytes a second, for the memory-bound passes; 0: not timed
 
     @property
     def seconds(self) -> float:
@@ -199,4 +200,4 @@ def step(shape: Shape, layout: Layout, seq: int, peak_flops: int, links: Links,
         cp_s = m * layers * 3 * (t.cp - 1) * link(_crosses(t.tp * t.cp, t)).send(kv)
     tokens = m * t.dp * tokens_mb
     return Step(t, compute, elementwise, bubble, tp_s, pp_s, dp_s, ep_s, cp_s, flops_token * tokens,
-                peak_flops, tokens, (tp_link.name, pp_link.name, dp_link.name))
+                peak_flops, tokens, (tp_link.name, pp_link.name, dp_link.name), bandwidth)

@@ -130,7 +130,9 @@ def run_text(r: Any) -> str:
     out[-1] = (f"Links: {r.links.node.name} inside a node, {r.links.network.name} between "
                f"nodes (--interconnect); kernels at the --efficiency share of peak, the "
                f"memory-bound passes (norms, activation, dropout, residual adds; the softmax "
-               f"with eager attention) at the card's bandwidth; 16 bytes a parameter "
+               f"with eager attention) " + ("at the card's bandwidth" if s.bandwidth else
+                                            "not timed: the card's bandwidth is not known") +
+               f"; 16 bytes a parameter "
                f"(mixed-precision Adam); attention {r.layout.attention} (--attention eager: "
                f"unfused, the s x s scores kept; default flash)")
     return "\n".join(out)
