@@ -196,3 +196,18 @@ def test_search_ranks_fitting_valid_layouts(layers: int, heads: int, gpus: int,
     for c in found:
         check(shape, c.layout)  # every layout offered is accepted
         assert c.layout.gpus == gpus and c.memory.total <= usable
+
+
+def test_flash_attention_keeps_fp32_log_sum_exp() -> None:
+    # the flash kernel's saved softmax statistic, as PyTorch's own flash attention returns it:
+    # fp32, one value a head and token: b 2 x a 4 x s 64 x 4 B = 2,048 B (rank.py's 4 a s b)
+    torch = pytest.importorskip("torch")
+    b, a, s, d = 2, 4, 64, 16
+    q = torch.randn(b, a, s, d, dtype=torch.bfloat16)
+    _, lse = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu(q, q, q, 0.0, True)[:2]
+    assert lse.numel() * lse.element_size() == 4 * a * s * b == 2_048
+    shape = gpt(1, a * d, a)
+    eager, flash = (layer_activations(shape, Layout(attention=k), s)[0] for k in ("eager",
+                                                                              "flash"))
+    # eager keeps 5 a s^2 b scores (s b = 64 here: micro-batch 1), flash 4 a s b instead
+    assert eager - flash == 5 * a * s * s - 4 * a * s
