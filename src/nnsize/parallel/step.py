@@ -5,7 +5,7 @@
                  scores' forward) / (peak x the kernels' share of it)
     elementwise  micro-batches x the bytes the rank's memory-bound passes read and write (layer
                  norms, the activation, dropout, residual adds; with eager attention the
-                 scores' softmax and dropout) / the card's bandwidth: elementwise() has the
+                 scores' softmax and dropout) / the card's bandwidth: elementwise_bytes() has the
                  bytes a pass; 0 where the card's bandwidth is not known
     bubble       (pp - 1) / (m x vp) x (compute + elementwise) (Narayanan et al. 2021, sec. 2.2)
     tp           per layer and micro-batch 2 all-reduces forward and 2 backward (Megatron's f
