@@ -14,7 +14,7 @@ from nnsize.parallel.layout import Layout, LayoutError, check, resolve
 from nnsize.parallel.rank import layer_activations, serving
 from nnsize.parallel.search import divisors, layouts, search
 from nnsize.parallel.shape import gpt
-from nnsize.parallel.step import step
+from nnsize.parallel.step import elementwise_bytes, step
 
 GPT3 = gpt(96, 12288, 96, name="GPT-3 175B")
 
@@ -29,12 +29,34 @@ def test_korthikanti_activations() -> None:
     # s 2,048, b 1, h 12,288, a 96, t 8: sbh = 25,769,803,776 / 1,000... per layer in bytes
     s, h, a, t = 2048, 12288, 96, 8
     sbh = s * h
-    none = Layout(tp=t, micro_batch=1)
+    none = Layout(tp=t, micro_batch=1, attention="eager")  # Korthikanti's unfused attention
     assert layer_activations(GPT3, none, s)[0] == int(sbh * (10 + Fraction(24, t) +
                                                             Fraction(5 * a * s, h * t)))
+    # flash attention keeps no scores, only the fp32 log-sum-exp: 4 x 96 x 2,048 / 8 = 98,304
+    flash = Layout(tp=t, micro_batch=1)
+    assert layer_activations(GPT3, flash, s)[0] == \
+        int(sbh * (10 + Fraction(24, t))) + 4 * a * s // t
     sp_sel = Layout(tp=t, sp=True, recompute="selective")
     assert layer_activations(GPT3, sp_sel, s)[0] == 34 * sbh // t
     assert layer_activations(GPT3, Layout(tp=t, recompute="full"), s)[0] == 2 * sbh
+
+
+def test_elementwise_bytes() -> None:
+    # Megatron-LM's GPT 1.7B layer (h 2,304, a 24, s 2,048, dropout), tp 1, eager attention, no
+    # recomputation: 96h + 20as a token = 221,184 + 983,040 = 1,204,224 B; x 2,048 tokens x 24
+    # layers = 59,190,018,048 B a micro-batch
+    gpt_ = gpt(24, 2304, 24)
+    eager = Layout(attention="eager")
+    assert elementwise_bytes(gpt_, eager, 2048) == 1_204_224 * 2048 * 24
+    # flash: no softmax passes, 96h = 221,184 B a token
+    assert elementwise_bytes(gpt_, Layout(), 2048) == 221_184 * 2048 * 24
+    # full recomputation repeats the forward, 38h + 9as = 87,552 + 442,368 = 529,920 more
+    full = Layout(attention="eager", recompute="full")
+    assert elementwise_bytes(gpt_, full, 2048) == (1_204_224 + 529_920) * 2048 * 24
+    # tp 8 without sp: the norms' and residual adds' 22h + 34h = 56h stay whole on each rank,
+    # GELU's 16h + 24h = 40h and the softmax's 20as split: 129,024 + 1,075,200 / 8 = 263,424
+    t8 = Layout(tp=8, attention="eager")
+    assert elementwise_bytes(gpt_, t8, 2048) == 263_424 * 2048 * 24
 
 
 def test_bubble() -> None:
@@ -174,3 +196,18 @@ def test_search_ranks_fitting_valid_layouts(layers: int, heads: int, gpus: int,
     for c in found:
         check(shape, c.layout)  # every layout offered is accepted
         assert c.layout.gpus == gpus and c.memory.total <= usable
+
+
+def test_flash_attention_keeps_fp32_log_sum_exp() -> None:
+    # the flash kernel's saved softmax statistic, as PyTorch's own flash attention returns it:
+    # fp32, one value a head and token: b 2 x a 4 x s 64 x 4 B = 2,048 B (rank.py's 4 a s b)
+    torch = pytest.importorskip("torch")
+    b, a, s, d = 2, 4, 64, 16
+    q = torch.randn(b, a, s, d, dtype=torch.bfloat16)
+    _, lse = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu(q, q, q, 0.0, True)[:2]
+    assert lse.numel() * lse.element_size() == 4 * a * s * b == 2_048
+    shape = gpt(1, a * d, a)
+    eager, flash = (layer_activations(shape, Layout(attention=k), s)[0] for k in ("eager",
+                                                                              "flash"))
+    # eager keeps 5 a s^2 b scores (s b = 64 here: micro-batch 1), flash 4 a s b instead
+    assert eager - flash == 5 * a * s * s - 4 * a * s

@@ -35,7 +35,7 @@ def _layout(run: dict[str, Any]) -> Layout:
     return Layout(tp=tp, pp=pp, cp=cp, dp=run["gpus"] // (tp * pp * cp), sp=run.get("sp", False),
                   zero=run.get("zero", 0), fsdp=run.get("fsdp", ""), vp=run.get("vp", 1),
                   micro_batch=run["micro_batch"], global_batch=run["global_batch"],
-                  recompute=run["recompute"])
+                  recompute=run["recompute"], attention=run["attention"])
 
 
 def measure(run: dict[str, Any]) -> tuple[float, str]:
@@ -45,7 +45,8 @@ def measure(run: dict[str, Any]) -> tuple[float, str]:
     precision = run.get("precision", "bf16")  # FP8: the linear layers; attention in BF16
     s = step(shape, layout, run["context"], gpu.peak(precision) or 0,
              links(gpu.link.name if gpu.link else None, run.get("interconnect", "")),
-             attention_peak_flops=(gpu.peak("bf16") or 0) if precision != "bf16" else 0)
+             attention_peak_flops=(gpu.peak("bf16") or 0) if precision != "bf16" else 0,
+             bandwidth=gpu.bandwidth)
     if "tokens_per_s_per_gpu" in run:  # the direct measurement, free of FLOP-counting conventions
         return s.tokens_per_s_per_gpu / run["tokens_per_s_per_gpu"], "tokens/s a GPU"
     if "tflops_per_gpu" in run:
@@ -199,7 +200,8 @@ def runs_table() -> str:
         precision = f", {run['precision'].upper()}" if "precision" in run else ""
         recompute = layout.recompute.replace("none", "no")
         rows.append(f"| [{run['name']}]({url}) | {run['gpus']:,} x {run['gpu']}{precision} | "
-                    f"{layout.describe()}, {recompute} recomputation | "
+                    f"{layout.describe()}, {recompute} recomputation, {layout.attention} "
+                    f"attention | "
                     f"{_published(run)} | {ratio:.2f}{mark} | {text} |")
     return "\n".join(rows)
 

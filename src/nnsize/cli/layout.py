@@ -51,6 +51,7 @@ def run(argv: list[str]) -> str:
     if args.serve:
         return _serve(args, shape, t)
     from ..parallel.interconnect import links
+    from ..parallel.layout import kernel
     from ..parallel.search import search, why
     from ..speed.cluster import card
 
@@ -61,7 +62,7 @@ def run(argv: list[str]) -> str:
     nodes = int(fixed.pop("nodes", 0))
     found = search(shape, t.gpus, batch, t.context, gpu.usable, peak,
                    links(gpu.link.name if gpu.link else None, t.interconnect), nodes,
-                   t.efficiency, fixed)
+                   t.efficiency, fixed, gpu.bandwidth, kernel(t.attention))
     reason = why(found[0], found[1]) if len(found) > 1 else None
     if args.json:
         from ..render.json import dumps

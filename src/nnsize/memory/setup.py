@@ -116,7 +116,8 @@ class Setup:
     attention: str = field(default="default", metadata=_opt(
         "transformers' attention: default (as transformers picks it for the family: sdpa, "
         "or eager for Gemma 2, gpt-oss and the others SDPA cannot run), sdpa (flash / "
-        "memory-efficient) or eager (keeps the heads x context x context probabilities)",
+        "memory-efficient) or eager (keeps the heads x context x context probabilities); "
+        "with a training layout (--tp, --pp...) default and sdpa mean flash attention",
         choices=ATTENTION))
     engine: str = field(default="", metadata=_opt(
         "inference as this engine serves it: transformers (the whole prompt in one pass), "
@@ -167,7 +168,7 @@ class Setup:
     def layout(self) -> Any:
         """The parallel.layout.Layout the flags (or --sharding over --gpus) describe; None for
         one GPU without either."""
-        from ..parallel.layout import from_sharding, resolve
+        from ..parallel.layout import from_sharding, kernel, resolve
 
         if not self.parallel and (self.sharding == "none" or self.gpus == 1):
             return None
@@ -186,7 +187,7 @@ class Setup:
             "ep": self.ep or 1, "vp": self.vp or 1, "sp": self.sp,
             "micro_batch": self.micro_batch or self.batch, "global_batch": self.global_batch,
             "recompute": self.recompute or ("full" if self.checkpointing else "none"),
-            "nodes": self.nodes}
+            "nodes": self.nodes, "attention": kernel(self.attention)}
         if self.zero >= 0:
             rest["zero"] = self.zero
         elif "zero" in flags:

@@ -9,6 +9,11 @@ the divisibility each requires, refused by name.
     zero 0-3 (Rajbhandari et al. 2020): optimizer states (1), gradients (2), weights (3)
          sharded over the data-parallel ranks; fsdp full = ZeRO-3, hybrid = ZeRO-3 inside a
          node and replicated across nodes
+    attention  the attention kernel: flash (FlashAttention, Dao et al. 2022,
+         https://arxiv.org/abs/2205.14135: the softmax fused into the kernel, no s x s scores
+         kept; torchtitan's SDPA, Megatron-Core's and Transformer Engine's fused attention) or
+         eager (the unfused QK^T, softmax, dropout and AV of Megatron-LM before it: the
+         a s^2 scores kept and passed over in memory, Korthikanti et al.'s 5as / h terms)
 
 The bubble of a pipeline with m micro-batches a step: (pp - 1) / (m x vp) of the ideal time
 (Narayanan et al. 2021, sec. 2.2, https://arxiv.org/abs/2104.04473).
@@ -22,6 +27,7 @@ from ..errors import NnsizeError
 from .shape import Shape
 
 RECOMPUTE = ("none", "selective", "full")
+ATTENTION = ("flash", "eager")
 FSDP = ("", "full", "hybrid")
 GPUS_PER_NODE = 8  # an HGX / DGX board, where --nodes is not given (the answer says so)
 
@@ -47,6 +53,7 @@ class Layout:
     global_batch: int = 0  # sequences a step, all ranks (0: serving, or dp x micro-batch)
     recompute: str = "none"
     nodes: int = 0  # 0: gpus / 8 rounded up
+    attention: str = "flash"  # the attention kernel: flash or eager (unfused)
 
     @property
     def gpus(self) -> int:
@@ -94,7 +101,7 @@ class Layout:
                 "ep": self.ep, "sp": self.sp, "zero": self.zero, "fsdp": self.fsdp or None,
                 "micro_batch": self.micro_batch, "global_batch": self.global_batch or None,
                 "micro_batches": self.micro_batches, "recompute": self.recompute,
-                "gpus": self.gpus, "nodes": self.node_count}
+                "gpus": self.gpus, "nodes": self.node_count, "attention": self.attention}
 
 
 def stage_layers(shape: Shape, layout: Layout) -> int:
@@ -117,6 +124,8 @@ def check(shape: Shape, layout: Layout, training: bool = True) -> None:
             raise LayoutError(f"{name} must be at least 1, got {value}")
     if t.recompute not in RECOMPUTE:
         raise LayoutError(f"recompute {t.recompute!r}: one of {', '.join(RECOMPUTE)}")
+    if t.attention not in ATTENTION:
+        raise LayoutError(f"attention {t.attention!r}: one of {', '.join(ATTENTION)}")
     if t.fsdp not in FSDP:
         raise LayoutError(f"fsdp {t.fsdp!r}: full or hybrid")
     if not 0 <= t.zero <= 3:
@@ -168,6 +177,17 @@ def check(shape: Shape, layout: Layout, training: bool = True) -> None:
         if t.vp > 1 and t.micro_batches % t.pp:
             raise LayoutError(f"the interleaved schedule needs the {t.micro_batches} "
                               f"micro-batches a step to be a multiple of pp {t.pp}")
+
+
+def kernel(name: str) -> str:
+    """The layout's attention kernel for an --attention value: eager stays eager; default,
+    sdpa (PyTorch's scaled_dot_product_attention runs a flash or memory-efficient kernel for
+    training) and flash are flash."""
+    if name == "eager":
+        return "eager"
+    if name in ("", "default", "sdpa", "flash"):
+        return "flash"
+    raise LayoutError(f"attention {name!r}: flash (or sdpa, default) or eager")
 
 
 def resolve(gpus: int, tp: int = 1, pp: int = 1, cp: int = 1, dp: int = 0,

@@ -12,12 +12,14 @@ Activations a layer keeps for its backward, in bytes, a micro-batch of b sequenc
 h hidden, a heads, t tensor-parallel ranks (Korthikanti et al. 2022, "Reducing Activation
 Recomputation in Large Transformer Models", Table 2, https://arxiv.org/abs/2205.05198):
 
-    no recomputation               sbh (10 + 24 / t + 5as / ht)   (GPT's layer; the model's own
+    no recomputation, eager        sbh (10 + 24 / t + 5as / ht)   (GPT's layer; the model's own
                                    layer term by term: layer_activations)
       with sequence parallelism    sbh / t (34 + 5as / h)
     selective recomputation        sbh (10 + 24 / t)          (sp: 34 sbh / t)
     full recomputation             2 sbh                      (sp: 2 sbh / t), and one layer's
                                                               activations while it recomputes
+Flash attention (Layout.attention, the default) keeps no s^2 scores: with no recomputation
+sbh (10 + 24 / t) + 4as b / t (its log-sum-exp).
 The output layer adds 4 sbv / t (its fp32 logits) on the last stage.  With 1F1B the first stage
 holds min(pp, m) micro-batches in flight; the interleaved schedule (1 + (pp - 1) / (pp x vp))
 times that (ibid., sec. 4.2.3).  A context-parallel group splits s.  The formulas are for the
@@ -97,15 +99,23 @@ def layer_activations(shape: Shape, layout: Layout, seq: int) -> tuple[int, int]
     2 sbh each, the two dropout masks sbh each (none without dropout); split by tp, Q 2 sbh,
     K and V 2 sb x kv_heads x head_dim each, the output projection's input 2 sbh, the MLP's
     2 sbf + 2 sbf (GELU: its input and output; f = 4h gives 16 sbh) or 6 sbf (SwiGLU: gate
-    and up, and their product), and the attention scores 5 a s^2 b (4 without dropout's mask),
-    which flash attention and selective recomputation drop.  An MoE layer's MLP counts the
+    and up, and their product), and the attention scores 5 a s^2 b (4 without dropout's mask)
+    with eager attention, which selective recomputation drops (flash attention keeps only its
+    4 a s b bytes of log-sum-exp).  An MoE layer's MLP counts the
     k experts a token goes to.  For the GPT layer this is sbh (10 + 24 / t + 5as / ht)."""
     s, b, h, a, t = seq // layout.cp, layout.micro_batch, shape.hidden, shape.heads, layout.tp
     kv = shape.kv_heads * shape.head_dim
     f = shape.expert_ffn * shape.experts_per_token if shape.experts else shape.ffn
     unsplit = s * b * (8 * h + (2 * h if shape.dropout else 0))
     split = s * b * (2 * h + 4 * kv + 2 * h + (6 * f if shape.gated else 4 * f))
-    scores = (5 if shape.dropout else 4) * a * s * s * b
+    # eager (unfused) attention keeps the scores' softmax, its dropout mask and output for the
+    # backward: 5 a s^2 b bytes (4 without dropout); flash attention keeps none of them, only
+    # the softmax's fp32 log-sum-exp, a value a head and token: 4 a s b bytes (FlashAttention-2's
+    # softmax_lse), which selective recomputation drops with the rest of the attention
+    if layout.attention == "eager":
+        scores = (5 if shape.dropout else 4) * a * s * s * b
+    else:
+        scores = 4 * a * s * b
     if layout.sp:
         whole = Fraction(unsplit + split + scores, t)
         kept = Fraction(unsplit + split, t)
@@ -160,7 +170,8 @@ def _training(shape: Shape, layout: Layout, seq: int, stage: str) -> RankMemory:
         act += whole  # the layer being recomputed, all of it
     parts.append(Part("activations", act, {
         "layers": layers, "per_layer": kept, "in_flight": float(flight),
-        "recompute": layout.recompute, "sp": layout.sp, "tokens": seq // layout.cp,
+        "recompute": layout.recompute, "attention": layout.attention, "sp": layout.sp,
+        "tokens": seq // layout.cp,
         "micro_batch": layout.micro_batch}))
     if stage in ("last", "only"):
         s = seq // layout.cp

@@ -84,8 +84,10 @@ def layouts(shape: Shape, gpus: int, global_batch: int, seq: int, nodes: int = 0
 
 def search(shape: Shape, gpus: int, global_batch: int, seq: int, usable: int, peak_flops: int,
            links: Links, nodes: int = 0, efficiency: float = EFFICIENCY,
-           fixed: dict[str, object] | None = None) -> list[Candidate]:
-    """The layouts that fit, fastest first."""
+           fixed: dict[str, object] | None = None, bandwidth: int = 0,
+           attention: str = "flash") -> list[Candidate]:
+    """The layouts that fit, fastest first, with this attention kernel (flash or eager) and
+    the memory-bound passes at bandwidth (bytes a second; 0: not counted)."""
     fixed = fixed or {}
     zeros = [{"zero": fixed.get("zero", 0), "fsdp": fixed.get("fsdp", "")}] \
         if "zero" in fixed or "fsdp" in fixed else [{"zero": 1, "fsdp": ""},
@@ -97,11 +99,12 @@ def search(shape: Shape, gpus: int, global_batch: int, seq: int, usable: int, pe
         for z in zeros:
             done = False
             for r in recomputes:
-                t = replace(base, recompute=r, **z)  # type: ignore[arg-type]
+                t = replace(base, recompute=str(r), attention=attention,
+                            **z)  # type: ignore[arg-type]
                 mem = training(shape, t, seq)
                 if mem.total <= usable:
                     found.append(Candidate(t, mem, step(shape, t, seq, peak_flops, links,
-                                                        efficiency)))
+                                                        efficiency, bandwidth=bandwidth)))
                     done = True
                     break
             if done:

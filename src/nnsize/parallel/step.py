@@ -3,7 +3,11 @@
     compute      micro-batches x the rank's FLOPs (model FLOPs / (tp x cp x pp), plus what
                  recomputation repeats: full, one more forward, 4/3; selective, the attention
                  scores' forward) / (peak x the kernels' share of it)
-    bubble       (pp - 1) / (m x vp) x compute (Narayanan et al. 2021, sec. 2.2)
+    elementwise  micro-batches x the bytes the rank's memory-bound passes read and write (layer
+                 norms, the activation, dropout, residual adds; with eager attention the
+                 scores' softmax and dropout) / the card's bandwidth: elementwise_bytes() has the
+                 bytes a pass; 0 where the card's bandwidth is not known
+    bubble       (pp - 1) / (m x vp) x (compute + elementwise) (Narayanan et al. 2021, sec. 2.2)
     tp           per layer and micro-batch 2 all-reduces forward and 2 backward (Megatron's f
                  and g; with sequence parallelism an all-gather and a reduce-scatter each, the
                  same bytes), of s x b x h 16-bit values; full recomputation adds the forward's
@@ -28,6 +32,7 @@ tp x cp is, dp and ep when their ranks span nodes, pp whenever there is more tha
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 from .interconnect import Interconnect, Links
 from .layout import Layout, stage_layers
@@ -42,6 +47,7 @@ ACT = 2  # bytes of a 16-bit activation or gradient
 class Step:
     layout: Layout
     compute_s: float
+    elementwise_s: float  # the memory-bound passes at the card's bandwidth
     bubble_s: float
     tp_s: float
     pp_s: float
@@ -52,10 +58,12 @@ class Step:
     peak_flops: int  # one GPU
     tokens: int  # a step, all GPUs
     links: tuple[str, ...]  # the links each group crosses: tp, pp, dp, ep
+    bandwidth: int = 0  # the card's, bytes a second, for the memory-bound passes; 0: not timed
 
     @property
     def seconds(self) -> float:
-        return self.compute_s + self.bubble_s + self.tp_s + self.pp_s + self.dp_s + self.ep_s
+        return self.compute_s + self.elementwise_s + self.bubble_s + self.tp_s + self.pp_s + \
+            self.dp_s + self.ep_s
 
     @property
     def mfu(self) -> float:
@@ -70,7 +78,8 @@ class Step:
         return self.tokens / self.seconds / self.layout.gpus
 
     def terms(self) -> dict[str, float]:
-        return {"compute": self.compute_s, "bubble": self.bubble_s, "tp": self.tp_s,
+        return {"compute": self.compute_s, "elementwise": self.elementwise_s,
+                "bubble": self.bubble_s, "tp": self.tp_s,
                 "pp": self.pp_s, "dp": self.dp_s, "ep": self.ep_s}
 
 
@@ -79,11 +88,57 @@ def _crosses(span: int, layout: Layout) -> bool:
     return layout.node_count > 1 and span > layout.gpus_per_node
 
 
+def elementwise_bytes(shape: Shape, layout: Layout, seq: int) -> int:
+    """Bytes one rank's memory-bound passes read and write for one micro-batch, forward and
+    backward, over its stage's layers.  A token and layer, 16-bit values (2 B), dropout masks
+    1 B, h hidden, f the MLP's width (k experts' for MoE), a heads, s the sequence:
+
+    forward    two layer norms: read x 2h, write 2h                        2 x 4h   =  8h
+               two residual adds, dropout fused (Megatron's bias_dropout_add): read the
+               branch 2h and the stream 2h, write 2h, the mask h           2 x 7h   = 14h
+                                                                  (no dropout: 2 x 6h = 12h)
+               GELU: read 2f, write 2f = 4f; SwiGLU: read gate and up 4f, write 2f = 6f
+               eager attention: softmax read 2as, write 2as; its dropout read 2as, write
+               2as and the mask as                                                    9as
+                                                                        (no dropout:  4as)
+    backward   each pass reads its output's gradient and what it kept, writes its input's:
+               layer norms 2 x (2h + 2h + 2h) = 12h; the residual gradients' sums
+               2 x (2h + 2h + 2h) = 12h; dropout 2 x (2h + h + 2h) = 10h; GELU 2f + 2f + 2f
+               = 6f; SwiGLU 2f + 4f + 4f = 10f; softmax 2as + 2as + 2as = 6as, its dropout
+               2as + as + 2as = 5as
+    GPT's layer (f = 4h, dropout): forward 22h + 16h + 9as = 38h + 9as, backward 34h + 24h +
+    11as = 58h + 11as, 96h + 20as a token in all (h = 2,304, a = 24, s = 2,048: 221,184 +
+    983,040 = 1,204,224 B).  Full recomputation repeats the forward, selective the eager
+    attention's (9as).  Flash attention fuses the softmax into its kernel: no as terms.  The
+    norms and residual adds run on every tensor-parallel rank (split by tp with sequence
+    parallelism); the activation and the softmax on the rank's f / tp and a / tp."""
+    h, a, t = shape.hidden, shape.heads, layout.tp
+    f = shape.expert_ffn * shape.experts_per_token if shape.experts else shape.ffn
+    drop = shape.dropout
+    norms_fwd = 8 * h + (14 if drop else 12) * h
+    norms_bwd = 12 * h + 12 * h + (10 * h if drop else 0)
+    act_fwd, act_bwd = (6 * f, 10 * f) if shape.gated else (4 * f, 6 * f)
+    soft_fwd, soft_bwd = (9 * a * seq, 11 * a * seq) if drop else (4 * a * seq, 6 * a * seq)
+    if layout.attention != "eager":
+        soft_fwd = soft_bwd = 0
+    unsplit_fwd, split_fwd = norms_fwd, act_fwd + soft_fwd
+    per_token = Fraction(norms_fwd + norms_bwd, t if layout.sp else 1) + \
+        Fraction(act_fwd + act_bwd + soft_fwd + soft_bwd, t)
+    if layout.recompute == "full":
+        per_token += Fraction(unsplit_fwd, t if layout.sp else 1) + Fraction(split_fwd, t)
+    elif layout.recompute == "selective":
+        per_token += Fraction(soft_fwd, t)
+    tokens = seq // layout.cp * layout.micro_batch
+    return int(per_token * tokens * stage_layers(shape, layout))
+
+
 def step(shape: Shape, layout: Layout, seq: int, peak_flops: int, links: Links,
-         efficiency: float = EFFICIENCY, attention_peak_flops: int = 0) -> Step:
-    """attention_peak_flops: where the attention scores' matmuls run at another peak than the
-    linear layers (FP8 training: Transformer Engine runs the linear layers in FP8, the fused
-    attention in BF16); 0: the same peak."""
+         efficiency: float = EFFICIENCY, attention_peak_flops: int = 0,
+         bandwidth: int = 0) -> Step:
+    """bandwidth: the card's memory bandwidth, bytes a second, for the memory-bound passes
+    (0: not known, not counted).  attention_peak_flops: where the attention scores' matmuls
+    run at another peak than the linear layers (FP8 training: Transformer Engine runs the
+    linear layers in FP8, the fused attention in BF16); 0: the same peak."""
     t = layout
     m = t.micro_batches
     tokens_mb = t.micro_batch * seq
@@ -105,7 +160,8 @@ def step(shape: Shape, layout: Layout, seq: int, peak_flops: int, links: Links,
                        attention / attention_peak_flops) / efficiency
     else:
         compute = m * rank_flops / (peak_flops * efficiency)
-    bubble = t.bubble * compute
+    elementwise = m * elementwise_bytes(shape, t, seq) / bandwidth if bandwidth else 0.0
+    bubble = t.bubble * (compute + elementwise)
 
     def link(cross: bool) -> Interconnect:
         return links.network if cross else links.node
@@ -126,10 +182,11 @@ def step(shape: Shape, layout: Layout, seq: int, peak_flops: int, links: Links,
     dense = (p.total - p.experts) * ACT
     dp_total = dp_link.all_reduce(dense, group) + dp_link.all_reduce(
         p.experts * ACT, max(1, group // t.ep))
-    window = 2 / 3 * compute / m  # the last micro-batch's backward
+    window = 2 / 3 * (compute + elementwise) / m  # the last micro-batch's backward
     if t.fsdp or t.zero == 3:
         dp_total += dp_link.gather(dense, group)
-        window = compute / m  # FSDP prefetches the next unit's gather in forward and backward
+        # FSDP prefetches the next unit's gather in forward and backward
+        window = (compute + elementwise) / m
     dp_s = max(0.0, dp_total - window)
     ep_s = 0.0
     if t.ep > 1 and shape.experts:
@@ -142,5 +199,5 @@ def step(shape: Shape, layout: Layout, seq: int, peak_flops: int, links: Links,
             ACT // min(t.tp, shape.kv_heads)
         cp_s = m * layers * 3 * (t.cp - 1) * link(_crosses(t.tp * t.cp, t)).send(kv)
     tokens = m * t.dp * tokens_mb
-    return Step(t, compute, bubble, tp_s, pp_s, dp_s, ep_s, cp_s, flops_token * tokens,
-                peak_flops, tokens, (tp_link.name, pp_link.name, dp_link.name))
+    return Step(t, compute, elementwise, bubble, tp_s, pp_s, dp_s, ep_s, cp_s, flops_token * tokens,
+                peak_flops, tokens, (tp_link.name, pp_link.name, dp_link.name), bandwidth)

@@ -13,7 +13,8 @@ def _shards(t: dict[str, Any]) -> str:
 
 def _activations(t: dict[str, Any]) -> str:
     return (f"{t['layers']} layers x {t['per_layer']:,} B a layer (Korthikanti et al. 2022, "
-            f"{t['recompute']} recomputation{', sequence parallel' if t['sp'] else ''}; "
+            f"{t['recompute']} recomputation, {t['attention']} attention"
+            f"{', sequence parallel' if t['sp'] else ''}; "
             f"{t['tokens']:,} tokens x micro-batch {t['micro_batch']}) x {t['in_flight']:g} "
             f"micro-batches in flight")
 
@@ -49,7 +50,8 @@ def step_lines(step: Any) -> list[tuple[str, str]]:
     """A step's terms as (name, seconds) rows."""
     rows = [("compute", step.compute_s), ("pipeline bubble", step.bubble_s),
             ("tensor-parallel all-reduces", step.tp_s), ("pipeline sends", step.pp_s),
-            ("data-parallel reductions (exposed)", step.dp_s), ("expert all-to-alls", step.ep_s)]
+            ("data-parallel reductions (exposed)", step.dp_s), ("expert all-to-alls", step.ep_s),
+            ("memory-bound passes", step.elementwise_s)]
     return [(k, f"{v:.3f} s") for k, v in rows if v or k == "compute"]
 
 
@@ -78,8 +80,10 @@ def search_text(shape: Any, candidates: list[Any], gpus: int, why: Any, gpu: str
         out.append(f"Why: the next, {second.layout.describe()}, takes "
                    f"{second.step.seconds - best.step.seconds:.2f} s more a step, most of it "
                    f"in {term} ({b:.2f} s against {a:.2f} s).")
-    out.append("Assumed: the kernels reach 60% of peak (--efficiency); 8 GPUs a node unless "
-               "--nodes; links as listed by nnsize layout --list-interconnects.")
+    out.append(f"Assumed: the kernels reach 60% of peak (--efficiency), the memory-bound "
+               f"passes run at the card's bandwidth; {best.layout.attention} attention "
+               f"(--attention); 8 GPUs a node unless --nodes; links as listed by nnsize layout "
+               f"--list-interconnects.")
     return "\n".join(out)
 
 
@@ -109,7 +113,8 @@ def run_text(r: Any) -> str:
     s = r.step
     out = [f"{r.shape.name}: {r.tokens:,} tokens on {r.layout.gpus:,} x {r.gpu}, "
            f"{r.layout.describe()}, micro-batch {r.layout.micro_batch}, "
-           f"{r.layout.micro_batches} micro-batches a step, {r.layout.recompute} recomputation",
+           f"{r.layout.micro_batches} micro-batches a step, {r.layout.recompute} recomputation, "
+           f"{r.layout.attention} attention",
            "", f"Step ({s.tokens:,} tokens): {s.seconds:.3f} s = " + " + ".join(
                f"{k} {v}" for k, v in step_lines(s)),
            f"  {s.tokens_per_s_per_gpu:,.0f} tokens/s a GPU, {s.tflops_per_gpu:.1f} TFLOP/s a "
@@ -123,8 +128,13 @@ def run_text(r: Any) -> str:
            f"Links: {r.links.node.name} inside a node, {r.links.network.name} between nodes; "
            f"the kernels at {s.compute_s and 0 or 0 or ''}".rstrip()]
     out[-1] = (f"Links: {r.links.node.name} inside a node, {r.links.network.name} between "
-               f"nodes (--interconnect); kernels at the --efficiency share of peak; 16 bytes "
-               f"a parameter (mixed-precision Adam)")
+               f"nodes (--interconnect); kernels at the --efficiency share of peak, the "
+               f"memory-bound passes (norms, activation, dropout, residual adds; the softmax "
+               f"with eager attention) " + ("at the card's bandwidth" if s.bandwidth else
+                                            "not timed: the card's bandwidth is not known") +
+               f"; 16 bytes a parameter "
+               f"(mixed-precision Adam); attention {r.layout.attention} (--attention eager: "
+               f"unfused, the s x s scores kept; default flash)")
     return "\n".join(out)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import NnsizeError
 from ..model import Report
 from ..parallel.interconnect import Links, links
-from ..parallel.layout import Layout, check, resolve
+from ..parallel.layout import Layout, check, kernel, resolve
 from ..parallel.rank import RankMemory, training
 from ..parallel.shape import Shape, from_report
 from ..parallel.step import Step, step
@@ -76,7 +76,7 @@ def run(report: Report, t: Any, flags: dict[str, Any]) -> Run:
 
     shape = from_report(report)
     gpu, peak = card(t)
-    layout = build(shape, t.gpus, flags, t.batch)
+    layout = build(shape, t.gpus, {**flags, "attention": kernel(t.attention)}, t.batch)
     if not layout.global_batch:
         layout = replace(layout, global_batch=layout.dp * layout.micro_batch)
     check(shape, layout)
@@ -86,6 +86,7 @@ def run(report: Report, t: Any, flags: dict[str, Any]) -> Run:
     ln = links(gpu.link.name if gpu.link else None, t.interconnect)
     tokens = parse_count(t.tokens, "--tokens") if t.tokens else \
         CHINCHILLA_TOKENS_PER_PARAM * report.total_params
-    return Run(shape, gpu.name, layout, step(shape, layout, t.context, peak, ln, t.efficiency),
+    return Run(shape, gpu.name, layout, step(shape, layout, t.context, peak, ln, t.efficiency,
+                                              bandwidth=gpu.bandwidth),
                training(shape, layout, t.context), gpu.usable, tokens, t.context, ln,
                t.price)

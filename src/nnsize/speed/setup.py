@@ -111,6 +111,10 @@ class TrainingSetup:
                                                          low=0, high=10**9))
     recompute: str = field(default="", metadata=option(
         "none, selective or full", choices=("", "none", "selective", "full")))
+    attention: str = field(default="default", metadata=option(
+        "with a layout: the attention kernel, flash (default; sdpa the same) or eager "
+        "(unfused: the s x s scores kept, and their softmax and dropout passes timed)",
+        choices=("default", "sdpa", "flash", "eager")))
     interconnect: str = field(default="", metadata=option(
         "the link between nodes (ib-ndr, roce-400g...) or inside one (nvlink4, pcie5)",
         max_length=40))
