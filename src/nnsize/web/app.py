@@ -494,12 +494,12 @@ def create_app(hub: bool | None = None) -> FastAPI:
             # answered in the server's own loop, with no hop to a thread or a process (each
             # costs more than the count, and a busy machine stretches the hop)
             return _json(_answer(_count(body), numbers))  # type: ignore[return-value]
-        return await compute(count_answer, body.model_dump(exclude_none=True), numbers)
+        return await compute(count_answer, body.model_dump(exclude_none=True), numbers)  # type: ignore[return-value]
 
     @app.post("/api/config")
     async def config(body: ConfigRequest, numbers: Numbers = "int") -> dict[str, Any]:
         """Count the model transformers would build from a config.json's contents."""
-        return await compute(config_answer, body.config, body.base, numbers)
+        return await compute(config_answer, body.config, body.base, numbers)  # type: ignore[return-value]
 
     @app.post("/api/preset")
     def preset(body: PresetRequest, numbers: Numbers = "int") -> dict[str, Any]:
@@ -515,7 +515,7 @@ def create_app(hub: bool | None = None) -> FastAPI:
     @app.post("/api/growth")
     async def growth(body: GrowthRequest) -> dict[str, Any]:
         """Parameters of an MLP shorthand as its hidden width and its depth vary (strings)."""
-        return await compute(_growth, body.network)
+        return await compute(_growth, body.network)  # type: ignore[return-value]
 
     @app.post("/api/memory")
     async def memory(body: PlanRequest) -> dict[str, Any]:  # type: ignore[valid-type]
@@ -523,7 +523,7 @@ def create_app(hub: bool | None = None) -> FastAPI:
         gpu, whether it fits: the largest batch, the longest context, the fewest GPUs."""
         if body.hub is not None:  # type: ignore[attr-defined]
             return await from_hub(_memory, body, hub)
-        return await compute(memory_answer, body.model_dump())  # type: ignore[attr-defined]
+        return await compute(memory_answer, body.model_dump())  # type: ignore[attr-defined,return-value]
 
     @app.post("/api/speed")
     async def speed(body: SpeedRequest) -> dict[str, Any]:  # type: ignore[valid-type]
@@ -532,13 +532,13 @@ def create_app(hub: bool | None = None) -> FastAPI:
         read as /api/hub reads it, where the server has that endpoint."""
         if body.hub is not None:  # type: ignore[attr-defined]
             return await from_hub(speed_answer, body.model_dump(), hub)  # type: ignore[attr-defined]
-        return await compute(speed_answer, body.model_dump())  # type: ignore[attr-defined]
+        return await compute(speed_answer, body.model_dump())  # type: ignore[attr-defined,return-value]
 
     @app.post("/api/train-time")
     async def train_time(body: TrainTimeRequest) -> dict[str, Any]:  # type: ignore[valid-type]
         """Training time at a stated MFU, and the Chinchilla-optimal tokens: the schema of
         train-time --json, every integer as a string."""
-        return await compute(train_time_answer, body.model_dump())  # type: ignore[attr-defined]
+        return await compute(train_time_answer, body.model_dump())  # type: ignore[attr-defined,return-value]
 
     if hub:
         @app.post("/api/hub", responses=HUB_ERRORS)
@@ -592,7 +592,7 @@ def create_app(hub: bool | None = None) -> FastAPI:
         header, a GGUF file's whole header, or a whole ONNX file (whose external data stays
         behind).  file_size is the whole file's size."""
         data = await request.body()
-        return await compute(checkpoint_answer, format, data, file_size, name, numbers)
+        return await compute(checkpoint_answer, format, data, file_size, name, numbers)  # type: ignore[return-value]
 
     @app.get("/", include_in_schema=False)
     def page() -> HTMLResponse:
