@@ -31,9 +31,12 @@ class Format:
         return getattr(importlib.import_module(f"{__name__}.{self.module}"), self.function)
 
     def load(self, path: str, convention: str | None = None) -> Report:
-        if self.convention is not None:
-            return self.loader()(path, convention or self.convention)  # type: ignore[no-any-return]
-        return self.loader()(path)  # type: ignore[no-any-return]
+        from .tensors import paused_gc
+
+        with paused_gc():  # a checkpoint's hundreds of thousands of objects, no cycles
+            if self.convention is not None:
+                return self.loader()(path, convention or self.convention)  # type: ignore[no-any-return]
+            return self.loader()(path)  # type: ignore[no-any-return]
 
 
 FORMATS = (
