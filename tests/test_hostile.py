@@ -341,15 +341,7 @@ ATTACKS = {  # (connections, from how many addresses, what each sends)
 }
 
 
-# Short of issue 26's 100 ms on a 2-core machine under the CPU attack: p99 109 ms in a
-# clean-clone .ci/run (load about 2), 105 ms with the CPU pool cut to one slot; the worst
-# answers (70-190 ms) come while the attack's configs are read and queued.  Not strict: it
-# passes on a quieter or larger machine.
-SHORT = {"cpu": "p99 105-109 ms against 100 ms on 2 cores (issue 26 open)"}
-
-
-@pytest.mark.parametrize("attack", [pytest.param(a, marks=pytest.mark.xfail(
-    strict=False, reason=SHORT[a])) if a in SHORT else a for a in ATTACKS])
+@pytest.mark.parametrize("attack", list(ATTACKS))
 def test_count_keeps_its_latency_under_attack(attacked: int, attack: str) -> None:
     """While a client attacks from 127.0.0.2 (or .2 to .5), another's /api/count from
     127.0.0.1 is answered at once: p99 under 100 ms, or, on a machine too busy for that without

@@ -37,3 +37,18 @@ def test_the_presenters() -> None:
     assert report.layers[0].to_dict()["params"] == 220
     assert str(report).startswith("10-20-20-20-2  (input shape [10]")
     assert "<table" in report._repr_html_()
+
+
+def test_a_stored_tensor_is_the_tensor_the_constructor_makes() -> None:
+    """Tensor.stored (the importers' cheap constructor) sets every field, as __init__ does: the
+    same value, hash, text and fields, and frozen alike."""
+    from nnsize.model import Tensor
+
+    for args, kwargs in [(("a.weight", (2, 2), "weight"), {}),
+                         (("a.bias", (2,), "bias"), {"buffer": True}),
+                         (("lm_head.weight", (8, 4), "weight"), {"shared_with": "embed.weight"})]:
+        fast, slow = Tensor.stored(*args, **kwargs), Tensor(*args, **kwargs)  # type: ignore[arg-type]
+        assert fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
+        assert vars(fast) == {f.name: getattr(slow, f.name) for f in dataclasses.fields(Tensor)}
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            fast.name = "b"  # type: ignore[misc]

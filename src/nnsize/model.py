@@ -38,6 +38,18 @@ class Tensor:
     shared_with: str = ""  # the same tensor as this one, where it is counted (tied weights)
     start: int = 0  # the first index {i} stands for, when copies > 1
 
+    @classmethod
+    def stored(cls, name: str, shape: Shape, role: str, buffer: bool = False,
+               shared_with: str = "") -> Tensor:
+        """Tensor(name, shape, role, buffer=buffer, shared_with=shared_with), the same in every
+        field, at a third of the cost: a frozen dataclass's __init__ sets each of its nine
+        fields through object.__setattr__, and a checkpoint's importer builds one Tensor per
+        stored tensor (150,000 at the stated limit)."""
+        t = object.__new__(cls)
+        t.__dict__.update(name=name, shape=shape, role=role, trainable=True, buffer=buffer,
+                          dims=(), copies=1, shared_with=shared_with, start=0)
+        return t
+
     @property
     def numel(self) -> int:
         return numel(self.shape) * self.copies

@@ -259,7 +259,7 @@ def test_the_servers_cache_is_bounded_and_least_recently_used_goes_first(
         hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from fastapi.testclient import TestClient
 
-    from nnsize.web import hub as web_hub
+    from nnsize.hub import cache
     from nnsize.web.app import create_app
 
     config = json.dumps(CONFIG).encode()
@@ -271,8 +271,8 @@ def test_the_servers_cache_is_bounded_and_least_recently_used_goes_first(
     one_bytes, one_files = _cached(public)  # a model: ref, file list, config, shard header
     assert one_files == 4
     # room for 2 models (their names are as long: their files weigh the same)
-    monkeypatch.setattr(web_hub, "CACHE_ENTRIES", 2 * one_files)
-    monkeypatch.setattr(web_hub, "CACHE_BYTES", 2 * one_bytes)
+    monkeypatch.setattr(cache, "MAX_ENTRIES", 2 * one_files)
+    monkeypatch.setattr(cache, "MAX_BYTES", 2 * one_bytes)
 
     def ask(i: int) -> list[str]:
         assert client.post("/api/hub", json={"name": f"org/m{i}"}).status_code == 200
@@ -286,8 +286,42 @@ def test_the_servers_cache_is_bounded_and_least_recently_used_goes_first(
     assert ask(3) == ["m1", "m3"]  # m2 the least
     assert ask(4) == ["m3", "m4"]
     # one model larger than the whole cache is counted, and not kept
-    monkeypatch.setattr(web_hub, "CACHE_BYTES", one_bytes - 1)
+    monkeypatch.setattr(cache, "MAX_BYTES", one_bytes - 1)
     assert ask(5) == ["m3", "m4"]
+
+
+def test_the_command_lines_cache_is_bounded_too(hub: Hub, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """The same bound (hub/cache.py) holds nnsize's cache when the command line reads the Hub:
+    the least recently used model goes first, and one larger than the whole cache is counted
+    and not kept."""
+    from nnsize.cli import main
+    from nnsize.hub import cache
+
+    config = json.dumps(CONFIG).encode()
+    for i in range(5):
+        hub.add(f"org/c{i}", {"config.json": config, **SHARD})
+    public = tmp_path / "hf_home" / "nnsize" / "public"
+    assert main(["org/c0", "--json"]) == 0
+    one_bytes, one_files = _cached(public)  # a model: ref, file list, config, shard header
+    assert one_files == 4
+    monkeypatch.setattr(cache, "MAX_ENTRIES", 2 * one_files)
+    monkeypatch.setattr(cache, "MAX_BYTES", 2 * one_bytes)
+
+    def ask(i: int) -> list[str]:
+        assert main([f"org/c{i}", "--json"]) == 0
+        nbytes, files = _cached(public)
+        assert nbytes <= 2 * one_bytes and files <= 2 * one_files
+        return sorted(p.name.removeprefix("models--org--") for p in public.iterdir())
+
+    assert ask(1) == ["c0", "c1"]
+    assert ask(2) == ["c1", "c2"]
+    assert ask(1) == ["c1", "c2"]  # from the cache: c1 is the most recently used now
+    assert ask(3) == ["c1", "c3"]  # c2 the least
+    monkeypatch.setattr(cache, "MAX_BYTES", one_bytes - 1)
+    assert ask(4) == ["c1", "c3"]  # counted, not kept
+    capsys.readouterr()
 
 
 @pytest.mark.parametrize("name", ["index-shards", "config-huge", "listing-files"])

@@ -240,3 +240,64 @@ def test_a_big_sparse_safetensors_file_is_read_from_its_header(tmp_path: Path) -
         f.write(struct.pack("<Q", len(header)) + header)
         f.truncate(8 + len(header) + 2**32)
     assert nnsize.count(str(path)).total_params == 2**30
+
+
+def test_tensor_names_group_as_the_first_numbered_part_says() -> None:
+    """_group's fast path (a regular expression for ASCII names) answers what splitting on
+    dots and taking the parts up to the first all-digit one answers, for every kind of name."""
+    import random
+
+    from nnsize.importers.tensors import _group
+
+    def split(name: str) -> str:
+        parts = name.split(".")
+        for i, part in enumerate(parts):
+            if part.isdigit():
+                return ".".join(parts[:i + 1])
+        return ".".join(parts[:-1]) or name
+
+    names = ["", ".", "..", "a", "a.", ".a", "1", "1.", ".1", "a.1.b", "a..b", "model.3\n",
+             "x.12a.3.y", "a.\u00b2", "a.\u00b2b.3", "3.4", "model.layers.31.mlp.up_proj.weight",
+             "lm_head.weight"]
+    rng = random.Random(0)
+    names += ["".join(rng.choice("ab.019\n\u00b2") for _ in range(rng.randint(0, 9)))
+              for _ in range(20_000)]
+    assert [_group(n) for n in names] == [split(n) for n in names]
+
+
+def test_reading_a_file_pauses_the_collector_and_restores_it() -> None:
+    """paused_gc: off while any reader in the process reads, back as it was after the last."""
+    import gc
+    import threading
+
+    from nnsize.importers.tensors import paused_gc
+
+    assert gc.isenabled()
+    with paused_gc():
+        assert not gc.isenabled()
+        with paused_gc():  # another reader (a thread of the server's Hub pool)
+            pass
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()  # a caller who turned it off keeps it off
+    try:
+        with paused_gc():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    inside = threading.Barrier(2)
+
+    def read() -> None:
+        with paused_gc():
+            inside.wait()
+            inside.wait()
+
+    other = threading.Thread(target=read)
+    other.start()
+    with paused_gc():
+        inside.wait()
+    assert not gc.isenabled()  # the other reader is still reading
+    inside.wait()
+    other.join()
+    assert gc.isenabled()

@@ -1,7 +1,9 @@
 """A bound on what a cache folder holds: at most max_bytes in at most max_entries files, the
 least recently used removed first (a file's modification time, which a read from the cache
-renews).  The web server keeps its Hub cache to one (web/hub.py); the command line's is not
-bounded (it caches what its own user asks for).
+renews).  nnsize's Hub cache (hub/fetch.py) is held to MAX_BYTES in MAX_ENTRIES files, each of
+its parts (what was read with a token, and without), for the command line and the web server
+alike: a command run for many models, or a server asked for many by its visitors, does not fill
+the disk.
 """
 
 from __future__ import annotations
@@ -11,12 +13,21 @@ import threading
 from dataclasses import dataclass
 
 _LOCK = threading.Lock()  # one trim at a time in this process (the server's Hub threads)
+# a GGUF header is at most 256 MiB (hub/fetch.py), a safetensors model's headers and config a
+# few MiB (DeepSeek-V3's index: 8.9 MB)
+MAX_BYTES = 1024**3
+MAX_ENTRIES = 10_000  # files (a model's: its ref, file list, config, index, one per shard)
 
 
 @dataclass(frozen=True)
 class Bound:
     max_bytes: int
     max_entries: int
+
+
+def default() -> Bound:
+    """The bound of nnsize's Hub cache (MAX_BYTES and MAX_ENTRIES, read now)."""
+    return Bound(MAX_BYTES, MAX_ENTRIES)
 
 
 def used(path: str) -> None:

@@ -30,7 +30,7 @@ import threading
 from typing import Any
 from urllib.parse import quote
 
-from .cache import Bound, trim, used
+from .cache import Bound, default, trim, used
 from .name import HubName
 from .records import Parts, Snapshot, Spans, Transfer
 from .session import Answer, HubError, Session, Unreachable, http, retry_after
@@ -89,9 +89,9 @@ class Remote:
         headers = dict(utils.build_hf_headers(token=self.token or False,  # type: ignore[attr-defined]
                                               library_name="nnsize"))
         self.session = Session(self.endpoint, headers, name.repo, self.transfer.add, deadline_s)
-        # bound: the cache held to it, and written only once the model was counted (keep()):
-        # what was refused is never kept
-        self.bound = bound
+        # bound: the cache held to it (None: cache.py's, for every caller), and written only
+        # once the model was counted (keep()): what was refused is never kept
+        self.bound = default() if bound is None else bound
         self.pending: list[tuple[str, bytes]] = []
 
     # --- where things are kept -------------------------------------------------------------
@@ -109,16 +109,11 @@ class Remote:
         return quote(self.revision, safe="")  # name.py: at most 100 of [A-Za-z0-9._/-]
 
     def _write(self, path: str, data: bytes) -> None:
-        if self.bound is not None:
-            self.pending.append((path, data))
-        else:
-            self._put(path, data)
+        self.pending.append((path, data))
 
     def keep(self) -> None:
         """The model was counted: what was read for it goes into the cache, which is then
         trimmed to the bound (the least recently used first)."""
-        if self.bound is None:
-            return
         pending, self.pending = self.pending, []
         if sum(len(data) for _, data in pending) > self.bound.max_bytes:
             return  # more than the whole cache may hold

@@ -93,7 +93,8 @@ def count(name: HubName, base: bool = False, part: str = "both",
     """The report of a Hub model (part: both, or only its config's count or its checkpoint's);
     anonymous: read without a token, whatever HF_TOKEN says (as the web server does);
     deadline_s: at most that long for all its requests (else NNSIZE_HUB_DEADLINE's);
-    bound: the cache held to it, and given only what a model that was counted needed."""
+    bound: the cache held to it (None: hub/cache.py's), and given only what a model that was
+    counted needed."""
     remote = Remote(name, anonymous, deadline_s, bound)
     report = count_source(remote, base, part)
     remote.keep()

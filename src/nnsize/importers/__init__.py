@@ -32,9 +32,12 @@ class Format:
         return self.read
 
     def load(self, path: str, convention: str | None = None) -> Report:
-        if self.convention is not None:
-            return self.read(path, convention or self.convention)
-        return self.read(path)
+        from .tensors import paused_gc
+
+        with paused_gc():  # a checkpoint's hundreds of thousands of objects, no cycles
+            if self.convention is not None:
+                return self.read(path, convention or self.convention)
+            return self.read(path)
 
 
 _formats: tuple[Format, ...] | None = None

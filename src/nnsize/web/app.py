@@ -530,12 +530,12 @@ def create_app(hub: bool | None = None) -> FastAPI:
             # answered in the server's own loop, with no hop to a thread or a process (each
             # costs more than the count, and a busy machine stretches the hop)
             return _json(_answer(_count(body), numbers))  # type: ignore[return-value]
-        return await compute(count_answer, body.model_dump(exclude_none=True), numbers)
+        return await compute(count_answer, body.model_dump(exclude_none=True), numbers)  # type: ignore[return-value]
 
     @app.post("/api/config")
     async def config(body: ConfigRequest, numbers: Numbers = "int") -> dict[str, Any]:
         """Count the model transformers would build from a config.json's contents."""
-        return await compute(config_answer, body.config, body.base, numbers)
+        return await compute(config_answer, body.config, body.base, numbers)  # type: ignore[return-value]
 
     @app.post("/api/preset")
     def preset(body: PresetRequest, numbers: Numbers = "int") -> dict[str, Any]:
@@ -551,7 +551,7 @@ def create_app(hub: bool | None = None) -> FastAPI:
     @app.post("/api/growth")
     async def growth(body: GrowthRequest) -> dict[str, Any]:
         """Parameters of an MLP shorthand as its hidden width and its depth vary (strings)."""
-        return await compute(_growth, body.network)
+        return await compute(_growth, body.network)  # type: ignore[return-value]
 
     @app.post("/api/memory")
     async def memory(body: PlanRequest) -> dict[str, Any]:  # type: ignore[valid-type]
@@ -567,11 +567,11 @@ def create_app(hub: bool | None = None) -> FastAPI:
                 raise NnsizeError("hub: this server reads no model from the Hugging Face Hub")
             report = await from_hub(count_hub, body.hub)  # type: ignore[attr-defined]
             try:
-                return await compute(memory_of, report, body.model_dump())  # type: ignore[attr-defined]
+                return await compute(memory_of, report, body.model_dump())  # type: ignore[attr-defined,return-value]
             except Deferred:  # a training step to trace: under a budget of its own
                 return await traced(memory_of, report, body.model_dump())  # type: ignore[attr-defined]
         try:
-            return await compute(memory_answer, body.model_dump())  # type: ignore[attr-defined]
+            return await compute(memory_answer, body.model_dump())  # type: ignore[attr-defined,return-value]
         except Deferred:  # a training step to trace: under a budget of its own
             return await traced(memory_answer, body.model_dump())  # type: ignore[attr-defined]
 
@@ -582,13 +582,13 @@ def create_app(hub: bool | None = None) -> FastAPI:
         read as /api/hub reads it, where the server has that endpoint."""
         if body.hub is not None:  # type: ignore[attr-defined]
             return await from_hub(speed_answer, body.model_dump(), hub)  # type: ignore[attr-defined]
-        return await compute(speed_answer, body.model_dump())  # type: ignore[attr-defined]
+        return await compute(speed_answer, body.model_dump())  # type: ignore[attr-defined,return-value]
 
     @app.post("/api/train-time")
     async def train_time(body: TrainTimeRequest) -> dict[str, Any]:  # type: ignore[valid-type]
         """Training time at a stated MFU, and the Chinchilla-optimal tokens: the schema of
         train-time --json, every integer as a string."""
-        return await compute(train_time_answer, body.model_dump())  # type: ignore[attr-defined]
+        return await compute(train_time_answer, body.model_dump())  # type: ignore[attr-defined,return-value]
 
     if hub:
         @app.post("/api/hub", responses=HUB_ERRORS)
@@ -644,7 +644,7 @@ def create_app(hub: bool | None = None) -> FastAPI:
         what the count read, layers folded, which /api/memory takes as checkpoint.summary in
         place of the header."""
         data = await request.body()
-        return await compute(checkpoint_answer, format, data, file_size, name, numbers)
+        return await compute(checkpoint_answer, format, data, file_size, name, numbers)  # type: ignore[return-value]
 
     @app.get("/", include_in_schema=False)
     def page() -> HTMLResponse:

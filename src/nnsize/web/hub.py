@@ -7,8 +7,8 @@ code the command line uses (hub/), with its config-versus-checkpoint comparison.
                    it lends no one its operator's access to gated or private repos
     the cache      only what was read without a token (hub/fetch.py keeps the rest apart),
                    and only for a model that was counted (what was refused is not kept); the
-                   cache's public part held to CACHE_BYTES in CACHE_ENTRIES files, the least
-                   recently used removed first (hub/cache.py)
+                   cache's public part held to hub/cache.py's bound (the command line's is
+                   too), the least recently used removed first
     the time       HUB_SECONDS for the Hub's answers, within guard.Guard's deadline for every
                    request, so a slow Hub is a 504 that says so
     the errors     hub/session.HubError's status: 404 no such repo, revision, file or GGUF
@@ -35,10 +35,6 @@ if TYPE_CHECKING:
 # a repo id (96 + 1 + 96), a revision (255), a quantization (64), their separators, "hf:"
 NAME_LIMIT = 520
 HUB_SECONDS = 8.0  # of guard.REQUEST_SECONDS (10): the rest is for counting and answering
-# what the server's Hub cache may hold: a GGUF header is at most 256 MiB (hub/fetch.py), a
-# safetensors model's headers and config a few MiB (DeepSeek-V3's index: 8.9 MB)
-CACHE_BYTES = 1024**3
-CACHE_ENTRIES = 10_000  # files (a model's: its ref, file list, config, index, one per shard)
 
 
 class HubRequest(BaseModel):
@@ -82,7 +78,5 @@ def hub_name(text: str) -> HubName:
 def count_hub(text: str, base: bool = False) -> Report:
     """The report of the Hub model text names, read anonymously (see above)."""
     from ..hub import count
-    from ..hub.cache import Bound
 
-    return count(hub_name(text), base, anonymous=True, deadline_s=HUB_SECONDS,
-                 bound=Bound(CACHE_BYTES, CACHE_ENTRIES))
+    return count(hub_name(text), base, anonymous=True, deadline_s=HUB_SECONDS)

@@ -7,7 +7,6 @@
     HUB     reads from the Hugging Face Hub: each in a thread of the pool's own, at most
             HUB_SLOTS at once, so that requests waiting on a slow Hub hold none of the threads
             the other endpoints answer from
-
     TRACED  a training plan whose step is traced on fake tensors (memory.traced: an encoder such
             as BERT, an encoder-decoder, a vision model): torch and transformers alone pass the
             CPU pool's memory, and the trace takes seconds of CPU.  Such a plan, refused in
@@ -16,6 +15,11 @@
             from when it starts (the request's deadline moves with it), forked from a warm
             parent that imported torch and transformers once, at most TRACED_SLOTS at once
             and TRACED_QUEUE waiting
+
+A child answers with the JSON bytes of the response, made there as FastAPI would make them: the
+server's loop only writes them out.  A big answer (a 2,000-layer config: 7 MB of JSON) unpickled
+and serialized in the server instead held its loop, and every other visitor's answer, for a
+third of a second.
 
 A request finding its pool's slots taken waits for one, at most QUEUE others waiting beside it
 in each pool; past that it is answered 503 at once (Retry-After: 1).  The calculator's
@@ -31,6 +35,7 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 from anyio import CapacityLimiter
+from starlette.responses import Response
 
 from ..errors import NnsizeError
 from .guard import DEADLINE, REQUEST_SECONDS, Deadline
@@ -108,27 +113,32 @@ HUB = Pool("Hub", HUB_SLOTS)
 TRACED = Pool("traced training", TRACED_SLOTS, TRACED_QUEUE)
 
 
-async def compute(fn: Callable[..., T], *args: Any) -> T:
-    """fn(*args), picklable, in a child process under the CPU pool's limits."""
+def _dumped(fn: Callable[..., dict[str, Any]], *args: Any) -> bytes:
+    """fn(*args) as JSON, as FastAPI writes an endpoint's dict answer (pydantic's dump_json):
+    in the child, so the server receives bytes, not millions of objects.  A training step is
+    not traced here (traced.Deferred: the request is planned again under traced's budget)."""
+    from pydantic import TypeAdapter
+
+    from ..memory import traced
+
+    traced.DEFER = True
+    return TypeAdapter(dict[str, Any]).dump_json(fn(*args))
+
+
+async def compute(fn: Callable[..., dict[str, Any]], *args: Any) -> Response:
+    """fn(*args), picklable, in a child process under the CPU pool's limits: the JSON
+    response of its answer."""
     from .. import child
 
     child.start_forkserver(PRELOAD)  # at once if started already
     loop = asyncio.get_running_loop()
     deadline = DEADLINE.get(Deadline(loop.time() + REQUEST_SECONDS, REQUEST_SECONDS))
     # the time left to the request once a slot is free: a child started late ends with it
-    return await CPU.run(lambda: child.run(_untraced, fn, *args, memory=CPU_MEMORY,
+    body = await CPU.run(lambda: child.run(_dumped, fn, *args, memory=CPU_MEMORY,
                                            seconds=REQUEST_SECONDS,
                                            wall=max(deadline.at - loop.time(), 0.1),
                                            what="this request", nice=CPU_NICE))
-
-
-def _untraced(fn: Callable[..., T], *args: Any) -> T:
-    """fn(*args) in a CPU pool's child, where a training step is not traced (traced.Deferred:
-    the request is planned again under traced's budget)."""
-    from ..memory import traced
-
-    traced.DEFER = True
-    return fn(*args)
+    return Response(body, media_type="application/json")
 
 
 # what a traced plan's child imports: once in its warm parent, not per request
