@@ -56,7 +56,8 @@ def rates(m: dict[str, Any]) -> tuple[float, float]:
 
 
 FITTED = {"llama.cpp": "LLAMA_CPP", "mlc": "MLC", "exllama": "EXLLAMA", "mlx": "MLX",
-          "gpt-fast": "GPT_FAST", "vllm": "VLLM"}  # engine: its name in
+          "gpt-fast": "GPT_FAST", "vllm": "VLLM", "transformers": "TRANSFORMERS",
+          "sglang": "SGLANG"}  # engine: its name in
 # src/nnsize/engines.py; an engine with fewer training points than MIN_POINTS is not fitted
 MIN_POINTS = 3
 ENGINES_PY = Path(__file__).resolve().parent.parent / "src" / "nnsize" / "engines.py"

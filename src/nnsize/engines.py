@@ -144,6 +144,14 @@ VLLM = Efficiency(
         0.693, 0, 0.0, fitted("vllm", 2, 0, "datacenter"))),
     ("geforce", Efficiency(
         0.886, 0, 0.0, fitted("vllm", 1, 0, "geforce"))),))
+TRANSFORMERS = Efficiency(
+    1, 0, 503.534e-6, fitted("transformers", 8, 0), classes=(
+    ("datacenter", Efficiency(
+        1, 0, 503.534e-6, fitted("transformers", 8, 0, "datacenter"))),))
+SGLANG = Efficiency(
+    0.378, 0, 63.019e-6, fitted("sglang", 15, 0), classes=(
+    ("datacenter", Efficiency(
+        0.378, 0, 63.019e-6, fitted("sglang", 15, 0, "datacenter"))),))
 # END FITTED
 
 register(EngineProfile(
@@ -151,7 +159,7 @@ register(EngineProfile(
     # generate(): the whole prompt in one forward pass; the last position's logits, fp32
     Allocation(None, Fraction(1), 1, None, None,
                source="transformers generate(): the whole prompt in one pass"),
-    None, "Hugging Face transformers' generate()"))
+    TRANSFORMERS, "Hugging Face transformers' generate()"))
 register(EngineProfile(
     "vllm",
     # gpu_memory_utilization 0.9 (docs.vllm.ai "Optimization and Tuning"); chunks of
@@ -166,7 +174,7 @@ register(EngineProfile(
     # python/sglang/srt/server_args.py; memory.engines.sglang_defaults); a token per page
     Allocation(8192, Fraction(88, 100), 1, None, None, gpu_defaults=True,
                source="SGLang's ServerArgs defaults (python/sglang/srt/server_args.py)"),
-    None, "SGLang"))
+    SGLANG, "SGLang"))
 register(EngineProfile(
     "llama.cpp",
     # n_ubatch 512 (common/common.h, ggml-org/llama.cpp 001d906); an f16 cache by default
