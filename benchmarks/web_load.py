@@ -99,6 +99,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--settle", type=float, default=20,
+                        help="seconds to wait once the server answers: its warm parents import "
+                             "torch and transformers in the background after it starts")
     args = parser.parse_args()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -115,6 +118,7 @@ def main() -> None:
                 if time.monotonic() > deadline or server.poll() is not None:
                     sys.exit(f"the server did not start on port {port} within 60 s")
                 time.sleep(0.1)
+        time.sleep(args.settle)  # the steady state: the warm parents' imports done
         asyncio.run(load(port, 50, 1))  # warm up
         latencies, errors, elapsed = asyncio.run(load(port, args.rate, args.seconds))
     finally:

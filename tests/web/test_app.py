@@ -398,3 +398,22 @@ def test_a_short_and_a_long_shorthand_answer_alike(network: str) -> None:
     assert answer.status_code == 200
     assert answer.json() == json.loads(json.dumps(_answer(_count(CountRequest(network=network)),
                                                           "int")))
+
+
+def test_the_calculator_counts_the_same_values_once() -> None:
+    """The answers the server's loop gives itself are kept (web.app._inline, the last
+    INLINE_ANSWERS): the same four numbers are counted once; the answer kept is the one made,
+    byte for byte; a refusal is not kept."""
+    from nnsize.web.app import _inline
+
+    body = {"inputs": 7, "hidden_layers": 2, "neurons": 9, "outputs": 3}
+    first = client.post("/api/count", json=body)
+    hits = _inline.cache_info().hits
+    second = client.post("/api/count", json=body)
+    assert _inline.cache_info().hits == hits + 1
+    assert first.content == second.content
+    # 7 x 9 + 9 + 9 x 9 + 9 + 9 x 3 + 3 = 72 + 90 + 30 = 192
+    assert second.json()["report"]["total_params"] == 192
+    size = _inline.cache_info().currsize
+    assert client.post("/api/count", json={"network": "10-x-2"}).status_code == 400
+    assert _inline.cache_info().currsize == size

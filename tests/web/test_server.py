@@ -249,3 +249,22 @@ def test_serve_refuses_a_port_out_of_range(port_arg: str) -> None:
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         f"nnsize: error: --port {port_arg}: a TCP port is a number from 0 to 65535"]
+
+
+def test_a_request_head_over_16_kib_is_refused_with_431(port: int) -> None:
+    """h11 stops a head at 16 KiB itself; httptools (the web extra's faster parser) has no
+    limit, so the server counts: a whole head with one header of 64 KiB (64 x 1,024 = 65,536
+    bytes) is refused, not parsed; one of 8 KiB is answered."""
+    def ask(value: bytes) -> bytes:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            try:
+                s.sendall(b"GET /api/dtypes HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                          b"X-a: " + value + b"\r\n\r\n")
+                return _closed_within(s, 10)
+            except (ConnectionResetError, BrokenPipeError):  # closed while we still sent
+                return b"reset"
+
+    assert ask(b"a" * 8_192).startswith(b"HTTP/1.1 200")
+    answer = ask(b"a" * 65_536)
+    assert answer == b"reset" or answer.startswith((b"HTTP/1.1 431", b"HTTP/1.1 400")), \
+        answer[:80]

@@ -10,12 +10,13 @@ documented in the README).
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model
 
@@ -295,12 +296,25 @@ class PresetRequest(BaseModel):
 # 'WxN' kept as one); a longer one (up to 10,000 characters: a third of a second) goes to the
 # CPU pool like every other count
 INLINE_SIZES = 64
+INLINE_ANSWERS = 256  # answers kept: each under 64 sizes, at most a few hundred kB (tens of MB)
 
 
 def _json(data: dict[str, Any]) -> JSONResponse:
     """data, plain JSON already (ints, strings, lists), answered as FastAPI would answer it,
     without its validation of the answer (a millisecond for a small report)."""
     return JSONResponse(data)
+
+
+@functools.lru_cache(maxsize=INLINE_ANSWERS)
+def _inline(network: str | None, inputs: int | None, hidden_layers: int | None,
+            neurons: int | None, outputs: int | None, convention: str,
+            numbers: Numbers) -> bytes:
+    """The JSON of an answer the server's loop gives itself, kept for the INLINE_ANSWERS last
+    asked: the same network is counted once, however many visitors ask for it (a count is a
+    function of these values alone; a refusal is not kept, it raises)."""
+    body = CountRequest(network=network, inputs=inputs, hidden_layers=hidden_layers,
+                        neurons=neurons, outputs=outputs, convention=convention)  # type: ignore[arg-type]
+    return bytes(_json(_answer(_count(body), numbers)).body)
 
 
 def _answer(report: Report, numbers: Numbers) -> dict[str, Any]:
@@ -529,7 +543,9 @@ def create_app(hub: bool | None = None) -> FastAPI:
             # the calculator's four numbers, or a short shorthand: about a millisecond,
             # answered in the server's own loop, with no hop to a thread or a process (each
             # costs more than the count, and a busy machine stretches the hop)
-            return _json(_answer(_count(body), numbers))  # type: ignore[return-value]
+            return Response(_inline(body.network, body.inputs, body.hidden_layers,  # type: ignore[return-value]
+                                    body.neurons, body.outputs, body.convention, numbers),
+                            media_type="application/json")
         return await compute(count_answer, body.model_dump(exclude_none=True), numbers)  # type: ignore[return-value]
 
     @app.post("/api/config")
