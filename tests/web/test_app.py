@@ -417,3 +417,21 @@ def test_the_calculator_counts_the_same_values_once() -> None:
     size = _inline.cache_info().currsize
     assert client.post("/api/count", json={"network": "10-x-2"}).status_code == 400
     assert _inline.cache_info().currsize == size
+
+
+def test_train_time_takes_the_layout_flags_as_the_command_does() -> None:
+    """A layout flag, a link or a price makes /api/train-time time the parallel layout, the
+    same answer as `nnsize train-time ... --json` (every integer a string): tp 2 over 8 GPUs
+    leaves dp 8 / 2 = 4."""
+    from nnsize.cli import run
+    from nnsize.render.json import strings
+
+    body = {"preset": "llama-3.1-8b", "gpu": "h100-80gb", "gpus": 8, "tp": 2, "tokens": "1T"}
+    r = client.post("/api/train-time", json=body)
+    assert r.status_code == 200, r.text
+    cli = json.loads(run(["train-time", "llama-3.1-8b", "--gpu", "h100-80gb", "--gpus", "8",
+                          "--tp", "2", "--tokens", "1T", "--json"]))
+    assert r.json()["describe"] == cli["describe"] == "tp 2 x pp 1 x dp 4"
+    assert r.json() == strings(cli)
+    bad = client.post("/api/train-time", json={**body, "tp": 3})  # 3 divides neither 8 nor 32 heads
+    assert bad.status_code == 400 and "3" in bad.json()["detail"], bad.text

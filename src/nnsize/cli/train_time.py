@@ -18,9 +18,9 @@ def run(argv: list[str]) -> str:
     model_options(p)
     args = p.parse_args(argv)
     t = from_fields(TrainingSetup, training_fields(), args)
-    from ..speed.setup import layout_flags, train_layout
+    from ..speed.setup import laid_out, train_layout
 
-    if layout_flags(t) is not None or t.interconnect or t.price is not None:
+    if laid_out(t):
         run_ = train_layout(count(args, args.source), t)
         if args.json:
             from ..render.json import dumps

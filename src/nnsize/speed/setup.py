@@ -224,6 +224,12 @@ def layout_flags(t: TrainingSetup) -> dict[str, Any] | None:
     return given or None
 
 
+def laid_out(t: TrainingSetup) -> bool:
+    """Whether train-time times a parallel layout (parallel/: per-rank memory, each collective
+    over its link, a price) rather than the MFU model: a layout flag, a link or a price given."""
+    return layout_flags(t) is not None or bool(t.interconnect) or t.price is not None
+
+
 def train_layout(report: Report, t: TrainingSetup) -> Any:
     """A training run over a parallel layout: speed.cluster.run()."""
     from .cluster import run

@@ -422,11 +422,15 @@ def speed_answer(body: dict[str, Any], hub: bool = False) -> dict[str, Any]:
 def train_time_answer(body: dict[str, Any]) -> dict[str, Any]:
     from ..render.json import strings, training_dict
     from ..speed import TrainingSetup, train
-    from ..speed.setup import training_fields
+    from ..speed.setup import laid_out, train_layout, training_fields
 
     request = TrainTimeRequest.model_validate(body)
-    result = train(_language_model(request),
-                   _from_body(TrainingSetup, training_fields(), request))
+    t = _from_body(TrainingSetup, training_fields(), request)
+    if laid_out(t):  # a parallel layout, as train-time --json gives it
+        from ..render.parallel import run_dict
+
+        return strings(run_dict(train_layout(_language_model(request), t)))  # type: ignore[no-any-return]
+    result = train(_language_model(request), t)
     return strings(training_dict(result))  # type: ignore[no-any-return]
 
 
