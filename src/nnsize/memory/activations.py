@@ -35,6 +35,24 @@ autocast weight copies: torch.autocast caches a bf16 copy of every weight a line
     step: 2 bytes each; with checkpointing a layer's copies are not kept but made again when it
     is recomputed: the head's and one layer's.
 
+LoRA (PEFT's adapters over a frozen base; tests/test_lora.py measures them): a frozen linear
+layer saves no activation (its input is needed only for its weight's gradient), and a frozen
+norm's weight does not keep the normalized values; what is saved is what the adapters' and the
+inputs' gradients need.  Per token and layer, c = the adapters' input bytes (a; 2 under
+autocast, where each adapter reads its own bf16 cast of its input), r the rank:
+    each RMSNorm: its fp32 input and rsqrt (4 h + 4); its output once if an adapter reads it
+        (under autocast: 2 h for each adapter reading it)
+    attention: as above (SDPA's q, k, v, output and log-sum-exp); an adapted o_proj reads
+        SDPA's saved output (nothing more; under autocast its own cast, 2 o)
+    gated MLP: the gate's output, the activation and up's output (3 a i); the product once if
+        down_proj is adapted (under autocast: 2 i)
+    every adapter: B's input, c r
+    the first layer: its input needs no gradient, so its input norm keeps only the adapters'
+        inputs (nothing until the first adapted module)
+    the head: the final norm (4 h + 4) and the fp32 log-probabilities (4 V); lm_head frozen.
+    MoE layers: the routed MLP's terms are the full fine-tuning ones (not measured frozen).
+    PEFT's default lora_dropout is 0 (no mask): nnsize counts none.
+
 Activation checkpointing (transformers' per-layer checkpoint): each layer's input (h at the
 residual stream's precision) is kept; the peak during backward is the larger of the loss's
 (the head's saved tensors and the logits' gradients) and one layer recomputed with its
@@ -85,6 +103,55 @@ class Activations:
         return self.saved + self.logits_grad
 
 
+@dataclass(frozen=True)
+class Lora:
+    """LoRA adapters in each decoder layer, by what they read: attention_in (q, k, v and fused
+    qkv: the input norm's output), attention_out (o_proj: the attention's output), mlp_in (gate,
+    up: the post-attention norm's output), mlp_out (down_proj: the gated product)."""
+
+    rank: int
+    attention_in: int = 0
+    attention_out: int = 0
+    mlp_in: int = 0
+    mlp_out: int = 0
+
+    @property
+    def modules(self) -> int:
+        return self.attention_in + self.attention_out + self.mlp_in + self.mlp_out
+
+
+def _lora_layer(d: Decoder, layer: AttentionLayer, mode: str, attention: str, context: int,
+                lora: Lora, first: bool) -> tuple[int, int]:
+    """(bytes one layer saves per token over a frozen base with LoRA adapters, of which the MLP's
+    part); first: the first layer, whose input needs no gradient."""
+    a, autocast, h = _act_bytes(mode), mode == "autocast", d.hidden
+    c = 2 if autocast else a  # what an adapter's input is kept in
+
+    def reads(n: int, width: int, kept: bool = False) -> int:
+        """The input of n adapters reading one tensor: each its own bf16 cast under autocast,
+        else the tensor once (nothing when something else keeps it already)."""
+        if autocast:
+            return 2 * n * width
+        return 0 if kept or not n else a * width
+
+    norm = 4 * h + 4  # fp32 input and rsqrt; the frozen weight keeps no normalized values
+    o = layer.heads * layer.value_dim
+    attn = _attention(layer, a, attention, context)
+    mlp = norm + reads(lora.mlp_in, h) + 3 * a * d.intermediate + \
+        reads(lora.mlp_out, d.intermediate)
+    total = reads(lora.attention_in, h) + reads(lora.attention_out, o, kept=True) + \
+        c * lora.rank * lora.modules + mlp
+    if first and not lora.attention_in:  # nothing upstream of o_proj needs a gradient
+        attn = 0
+        if not lora.attention_out:  # nor the post-attention norm's input
+            mlp -= norm
+            total -= norm
+            if not lora.mlp_in:  # the gate's and up's outputs neither
+                total -= 3 * a * d.intermediate
+                mlp -= 3 * a * d.intermediate
+    return total + attn + (0 if first else norm), mlp
+
+
 def _act_bytes(mode: str) -> int:
     if mode not in MODES:
         raise NnsizeError(f"unknown activation mode {mode!r}; one of {', '.join(MODES)}")
@@ -111,11 +178,21 @@ def _attention(layer: AttentionLayer, a: int, attention: str, keys: int) -> int:
 
 
 def layer_bytes(d: Decoder, layer: AttentionLayer, mode: str, attention: str, context: int,
-                experts: int = 0, moe: bool | None = None, shared: int = 0) -> int:
+                experts: int = 0, moe: bool | None = None, shared: int = 0,
+                lora: Lora | None = None, first: bool = False) -> int:
     """Bytes one decoder layer saves per token; moe: its MLP is routed (default: the model's),
-    shared: a shared expert's intermediate size (Qwen2-MoE, DeepSeek)."""
+    shared: a shared expert's intermediate size (Qwen2-MoE, DeepSeek); lora: adapters over a
+    frozen base (first: the model's first layer)."""
     a, autocast, h = _act_bytes(mode), mode == "autocast", d.hidden
     moe = d.experts_per_token > 0 if moe is None else moe
+    if lora is not None:
+        total, mlp = _lora_layer(d, layer, mode, attention, context, lora, first)
+        if moe:  # the post-attention norm and routed MLP as full fine-tuning keeps them
+            full_mlp = layer_bytes(d, layer, mode, attention, context, experts, True, shared) - \
+                layer_bytes(d, layer, mode, attention, context, experts, False, shared) + \
+                _norm(h, a, autocast, 2) + 4 * a * d.intermediate
+            total += full_mlp - mlp
+        return total
     total = _norm(h, a, autocast, 3) + _attention(layer, a, attention, context)
     if moe:
         # autocast leaves grouped_mm in fp32: the experts' tensors stay 4 bytes, and only the
@@ -133,31 +210,42 @@ def layer_bytes(d: Decoder, layer: AttentionLayer, mode: str, attention: str, co
 def activations(d: Decoder, batch: int, context: int, mode: str = "autocast",
                 attention: str = "sdpa", checkpointing: bool = False,
                 experts: int = 0, moe_layers: int | None = None,
-                shared: int = 0, extras: Extras | None = None) -> Activations:
+                shared: int = 0, extras: Extras | None = None,
+                lora: Lora | None = None) -> Activations:
     """The training step's activations of a decoder, batch x context tokens.  moe_layers: how
     many layers route to experts (DeepSeek's first layers are dense; default all, for a MoE
-    model); shared: the shared experts' intermediate size; extras: Gemma's and Qwen3's."""
+    model); shared: the shared experts' intermediate size; extras: Gemma's and Qwen3's;
+    lora: LoRA adapters over a frozen base."""
     g = extras or Extras()
     if not d.layers or d.state_values:
         raise NnsizeError("training activations of a model with state-space layers are not "
                           "modelled; plan inference")
     tokens = batch * context
     a = _act_bytes(mode)
-    residual = 2 if mode in ("bf16", "fp16") else 4  # autocast keeps the residual stream fp32
+    # autocast keeps the residual stream fp32; LoRA's frozen base keeps it 16-bit
+    residual = 2 if mode in ("bf16", "fp16") or (lora and mode == "autocast") else 4
     n = len(d.layers)
     routed = (n if d.experts_per_token else 0) if moe_layers is None else moe_layers
     # each distinct layer once, as a dense layer and as a routed one (the last `routed` layers):
     # a model of 10^15 layers costs what one of a few does
     total = largest = 0
+    first = lora is not None  # the first layer's input needs no gradient (LoRA)
     for layer, dense, moe in d.layers.split_counts(n - routed):
         for count, routes in ((dense, False), (moe, True)):
             if count:
-                each = layer_bytes(d, layer, mode, attention, context, experts, routes, shared) \
+                each = layer_bytes(d, layer, mode, attention, context, experts, routes, shared,
+                                   lora) \
                     + g.layer_bytes(_act_bytes(mode), layer, context, attention, d.hidden)
                 total += count * each
                 largest = max(largest, each)
-    head = _norm(d.hidden, a, mode == "autocast", 1) + 4 * d.vocab + \
-        (a * d.vocab if g.final_softcap else 0)
+                if first:  # the first layer again, less what it does not keep
+                    total += layer_bytes(d, layer, mode, attention, context, experts, routes,
+                                         shared, lora, True) - \
+                        layer_bytes(d, layer, mode, attention, context, experts, routes, shared,
+                                    lora)
+                    first = False
+    head = (4 * d.hidden + 4 if lora is not None else _norm(d.hidden, a, mode == "autocast", 1)) \
+        + 4 * d.vocab + (a * d.vocab if g.final_softcap else 0)
     inner = d.expert_intermediate * d.experts_per_token or d.intermediate
     return Activations(
         layers=tokens * total,

@@ -319,7 +319,8 @@ def _train(report: Report, s: Setup) -> Plan:
 
         routed, shared = _moe_layout(report)
         act = activations(report.decoder, s.batch, s.context, mode, attention,
-                          s.checkpointing, _experts(report), routed, shared, _extras(report))
+                          s.checkpointing, _experts(report), routed, shared, _extras(report),
+                          _lora_readers(adapters, rank) if lora else None)
         terms = {"tokens": s.batch * s.context, "layers": len(report.decoder.layers),
                  "mode": mode, "attention": attention, "checkpointing": s.checkpointing,
                  "layer_inputs": act.layer_inputs, "vocab": report.decoder.vocab, "gpus": tp}
@@ -450,6 +451,29 @@ def _output_embedding(report: Report) -> set[str]:
     return {t.name.rsplit(".", 1)[0].rsplit(".", 1)[-1] for row in report.rows
             if row.type == "head" for t in row.tensors
             if len(t.shape) == 2 and t.shape in tables and t.name.endswith(".weight")}
+
+
+# what each adapted module reads, by its base name (tests/test_lora.py measures them)
+_READS = {"attention_in": ("q_proj", "k_proj", "v_proj", "qkv_proj", "query_key_value", "Wqkv"),
+          "attention_out": ("o_proj", "out_proj", "dense", "wo"),
+          "mlp_in": ("gate_proj", "up_proj", "gate_up_proj", "w1", "w3", "fc1"),
+          "mlp_out": ("down_proj", "w2", "fc2")}
+
+
+def _lora_readers(adapters: list[tuple[Any, int]], rank: int) -> Any:
+    """The adapters of one decoder layer by what they read (activations.Lora)."""
+    from .activations import Lora
+
+    names = {t.name.rsplit(".", 2)[-2] for t, _ in adapters
+             if t.name.endswith(".lora_A") and ".layers." in t.name}
+    counts = dict.fromkeys(_READS, 0)
+    for name in names:
+        role = next((r for r, known in _READS.items() if name in known), None)
+        if role is None:
+            raise NnsizeError(f"the activations of a LoRA adapter on {name} are not modelled; "
+                              f"adapt {', '.join(sum(_READS.values(), ()))}")
+        counts[role] += 1
+    return Lora(rank, **counts)
 
 
 def _lora(report: Report, rank: int, targets: tuple[str, ...]) -> list[tuple[Any, int]]:
