@@ -5,7 +5,7 @@ module, runs one real training step on the CPU and measures what autograd saves
 (saved_tensors_hooks, one count per storage, weights and autocast's weight copies apart) and
 the step's peak of live storages (tests/measure.py); the trace of the same step on fake tensors
 must give the saved bytes within 2% (most to the byte: the difference is the labels, a tensor of
-their own in the trace, the input ids themselves in the measurement) and the peak within 12%.
+their own in the trace, the input ids themselves in the measurement) and the peak within 4%.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def test_traced_step_against_a_real_one(name: str, config: dict[str, Any], mode:
     traced = _trace_config(config, BATCH, CONTEXT, 0, "", mode, False)
     measured = _measured(config, mode)
     assert traced.saved == pytest.approx(measured.saved, rel=0.02)
-    assert traced.peak == pytest.approx(measured.peak - measured.casts, rel=0.12)
+    assert traced.peak == pytest.approx(measured.peak - measured.casts, rel=0.04)
 
 
 def test_bert_fp32_to_the_labels() -> None:
@@ -72,6 +72,38 @@ def test_bert_fp32_to_the_labels() -> None:
     # each of the two layers saved the same bytes, counted by the layer that saved them
     layers = dict(traced.parts)
     assert layers["bert.encoder.layer.0"] == layers["bert.encoder.layer.1"] > 0
+
+
+def test_the_same_step_gives_the_same_bytes() -> None:
+    """A plan is the same for the same input, every run (issue 21: `nnsize memory bert-base
+    --train --context 512` gave a backward line of 135,821,316 / 135,029,764 / 99,646,468 B).
+    The trace followed storages by their address: a freed storage's address, taken again by a
+    new one, was mistaken for the old one (after the first pass, for one of autocast's weight
+    copies) and skipped.  Three traces in this process, whose heap differs each time, and two
+    in fresh processes (each its own hash seed and heap) give the same bytes to the byte."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    def step() -> tuple[int, int]:
+        t = _trace_config(BERT, BATCH, 256, 0, "", "autocast", False)
+        return t.saved, t.peak
+
+    here = {step() for _ in range(3)}
+    assert len(here) == 1
+    root = Path(__file__).resolve().parents[1]
+    code = ("import json, sys; sys.path[:0] = [sys.argv[1]]; "
+            "from nnsize.memory.traced import _trace_config; "
+            f"t = _trace_config(json.loads(sys.argv[2]), {BATCH}, 256, 0, '', 'autocast', False); "
+            "print(t.saved, t.peak)")
+    for seed in ("1", "2"):
+        done = subprocess.run([sys.executable, "-c", code, str(root / "src"), json.dumps(BERT)],
+                              capture_output=True, text=True, check=True, timeout=300,
+                              env={**os.environ, "PYTHONHASHSEED": seed})
+        saved, peak = map(int, done.stdout.split()[-2:])
+        assert {(saved, peak)} == here
 
 
 def test_checkpointing_keeps_less() -> None:

@@ -56,7 +56,8 @@ autocast, where each adapter reads its own bf16 cast of its input), r the rank:
 Activation checkpointing (transformers' per-layer checkpoint): each layer's input (h at the
 residual stream's precision) is kept; the peak during backward is the larger of the loss's
 (the head's saved tensors and the logits' gradients) and one layer recomputed with its
-saved tensors and the gradients flowing through it (about a (2 i + h) per token).
+saved tensors and the gradients flowing through it (about a (2 i + h) per token; routed:
+the larger of that and 4 k h at the experts' precision + a h, the routed copies' gradients).
 """
 
 from __future__ import annotations
@@ -247,12 +248,21 @@ def activations(d: Decoder, batch: int, context: int, mode: str = "autocast",
     head = (4 * d.hidden + 4 if lora is not None else _norm(d.hidden, a, mode == "autocast", 1)) \
         + 4 * d.vocab + (a * d.vocab if g.final_softcap else 0)
     inner = d.expert_intermediate * d.experts_per_token or d.intermediate
+    # the recomputed layer's workspace beyond its saved tensors: the MLP's forward (gate and up
+    # products, a (2 inner + h)) or, routed, the backward's gradients of the k routed copies of
+    # each token (index, clone, zeros, index_put: 4 k h at the experts' precision, fp32 under
+    # autocast) with the output's gradient; whichever is larger is the peak (measured on the
+    # CPU: Mixtral's wide experts peak in the forward, Qwen2-MoE's narrow ones in the backward)
+    workspace = a * (2 * inner + d.hidden)
+    if routed and d.experts_per_token:
+        e = 4 if mode == "autocast" else a
+        workspace = max(workspace, e * 4 * d.experts_per_token * d.hidden + a * d.hidden)
     return Activations(
         layers=tokens * total,
         head=tokens * head,
         logits_grad=tokens * 8 * d.vocab,
         layer_inputs=tokens * len(d.layers) * residual * d.hidden,
-        recompute=tokens * (largest + a * (2 * inner + d.hidden)),
+        recompute=tokens * (largest + workspace),
         checkpointing=checkpointing)
 
 

@@ -25,6 +25,7 @@ tests/test_traced.py measures the same models with real tensors.
 
 from __future__ import annotations
 
+import itertools
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -81,8 +82,24 @@ class _Live:
         self.now -= self.live.pop(key, 0)
 
 
+_KEY = "_nnsize_key"
+_next_key = itertools.count(1)
+
+
 def _storage_key(t: Any) -> int:
-    return int(t.untyped_storage()._cdata)
+    """A number for the storage of t, its own for as long as the process runs: set on the
+    storage's Python object (torch keeps one per storage while the storage lives, views
+    included) the first time it is seen.  Not its address (_cdata) or id(): a storage freed
+    during the step (autocast's weight copies after the first pass, any activation) leaves its
+    address to the next one malloc places there, which was then taken for the old one (a
+    weight copy, or a storage already counted) and skipped, by where malloc happened to put
+    it: the peak differed from run to run by up to a third."""
+    storage = t.untyped_storage()
+    key = getattr(storage, _KEY, None)
+    if key is None:
+        key = next(_next_key)
+        setattr(storage, _KEY, key)
+    return int(key)
 
 
 def trace(build: Callable[[Any], tuple[Any, dict[str, Any], str]], mode: str,
@@ -195,9 +212,13 @@ def trace(build: Callable[[Any], tuple[Any, dict[str, Any], str]], mode: str,
             live.grads += p.grad.untyped_storage().nbytes()
 
         hooks = [p.register_post_accumulate_grad_hook(grad) for p in params if p.requires_grad]
-        with fake, CastsAndLive(live), torch.autocast("cpu", torch.bfloat16, enabled=autocast):
-            out = model(**inputs)
-            _scalar(out).backward()
+        with fake, CastsAndLive(live):
+            with torch.autocast("cpu", torch.bfloat16, enabled=autocast):
+                loss = _scalar(model(**inputs))
+            # as a training loop runs it: backward after autocast's block, whose cache of
+            # weight copies it frees on leaving (the copies autograd saved live on)
+            loss.backward()
+            out = loss
         del out
         for h in hooks:
             h.remove()
