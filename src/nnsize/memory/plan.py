@@ -283,7 +283,9 @@ def _train(report: Report, s: Setup) -> Plan:
     p.notes.append(Note("training_setup", {"mode": mode, "master": master,
                                            "precision": precision, "attention": attention,
                                            "family_default": s.attention == "default",
-                                           "checkpointing": s.checkpointing}))
+                                           "checkpointing": s.checkpointing,
+                                           "base": ("nf4" if s.qlora else precision.name)
+                                           if lora else ""}))
     if lora:
         rank = s.lora_rank or 16
         adapters = _lora(report, rank, s.lora_targets)

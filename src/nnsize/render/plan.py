@@ -32,8 +32,10 @@ _RUN = {"autocast": "torch.autocast({p}) over fp32 weights", "fp32": "fp32",
         "bf16": "pure bf16", "fp16": "pure fp16"}
 
 
-def _run(mode: str, master: bool, precision: str) -> str:
-    """How a training step is computed, in words."""
+def _run(mode: str, master: bool, precision: str, base: str = "") -> str:
+    """How a training step is computed, in words (base: LoRA's frozen base, at its dtype)."""
+    if base and mode == "autocast":  # PEFT's default: the adapters fp32, the base as stored
+        return f"torch.autocast({precision}) over a frozen {base} base and fp32 adapters"
     if master:
         return f"{precision} weights with fp32 master weights"
     return _RUN[mode].format(p=precision)
@@ -45,7 +47,8 @@ def title(p: Plan) -> str:
         engine = f", {s.engine_name}" if s.engine_name != "transformers" else ""
         return (f"{p.source}: inference at {p.mode or p.precision.name}, batch {s.batch:,}, "
                 f"context {s.context:,}{engine}")
-    return (f"{p.source}: training, {_run(p.mode, p.mixed, p.precision.name)}"
+    base = ("nf4" if s.qlora else p.precision.name) if s.lora_rank or s.qlora else ""
+    return (f"{p.source}: training, {_run(p.mode, p.mixed, p.precision.name, base)}"
             + f", {s.optimizer}, batch {s.batch:,}, context {s.context:,}"
             + (f", per GPU of {s.gpus} ({s.sharding})" if s.sharding != "none" else ""))
 
@@ -244,7 +247,8 @@ NOTES: dict[str, Any] = {
         + (f", and {t['padding']:,} bytes of 32-byte alignment padding" if t["padding"] else "")
         + ", not counted here"),
     "training_setup": lambda t: (
-        f"Assumed: {_run(t['mode'], t['master'], t['precision'].name)} (mixed precision), "
+        f"Assumed: {_run(t['mode'], t['master'], t['precision'].name, t.get('base', ''))} "
+        f"(mixed precision), "
         + _attention(t) + "activation checkpointing "
         f"{'on' if t['checkpointing'] else 'off'}: each a setting of its own"),
 }
