@@ -188,11 +188,15 @@ def _checkpoint(fmt: str, data: bytes, file_size: int, name: str) -> Report:
     return report
 
 
-def _plan_model(body: Any, hub: bool = False) -> Report:
+def _one_model(body: Any) -> None:
     given = [x for x in (body.network, body.spec, body.config, body.preset, body.checkpoint,
                          body.hub) if x is not None]
     if len(given) != 1:
         raise NnsizeError("give exactly one of: network, spec, config, preset, checkpoint, hub")
+
+
+def _plan_model(body: Any, hub: bool = False) -> Report:
+    _one_model(body)
     if body.hub is not None:
         if not hub:
             raise NnsizeError("hub: this server reads no model from the Hugging Face Hub")
@@ -583,6 +587,7 @@ def create_app(hub: bool | None = None) -> FastAPI:
         if body.hub is not None:  # type: ignore[attr-defined]
             from .hub import count_hub
 
+            _one_model(body)  # before the Hub is asked anything
             if not hub:
                 raise NnsizeError("hub: this server reads no model from the Hugging Face Hub")
             report = await from_hub(count_hub, body.hub)  # type: ignore[attr-defined]
