@@ -168,6 +168,34 @@ def test_a_state_space_decoder_is_traced() -> None:
     assert lines["traced_activations"] == pytest.approx(measured.saved, rel=0.02)
 
 
+def test_a_long_scan_is_carried_from_four_short_ones() -> None:
+    """Without its CUDA kernels, Mamba's scan is a loop over the tokens: 2,048 of them pass the
+    trace's time limit.  The step is traced at 16, 32, 48 and 64 tokens and carried to the
+    context asked; at 112 tokens the carried bytes are the traced ones, to the byte."""
+    from nnsize.memory.traced import carry, scan_points
+
+    mamba = {"model_type": "mamba", "architectures": ["MambaForCausalLM"], "vocab_size": 100,
+             "hidden_size": 32, "num_hidden_layers": 1, "state_size": 4}
+    points = scan_points(mamba, 112)
+    assert points == (16, 32, 48, 64)
+    traced = [_trace_config(mamba, 1, c, 0, "", "fp32", False) for c in points]
+    direct = _trace_config(mamba, 1, 112, 0, "", "fp32", False)
+    carried = carry(points, traced, 112)
+    assert carried is not None
+    assert (carried.saved, carried.peak, carried.parts) == \
+        (direct.saved, direct.peak, direct.parts)
+    assert scan_points(mamba, 64) == ()  # short enough to trace itself
+    assert scan_points({**mamba, "chunk_size": 256}, 2_000) == ()  # not whole chunks
+
+
+def test_the_carry_is_a_quadratic_checked_at_its_fourth_point() -> None:
+    from nnsize.memory.traced import _quadratic
+
+    # 100 + 3x + 2x^2 at 16, 32, 48, 64: 660, 2,244, 4,852, 8,484; at 2,048: 8,394,852
+    assert _quadratic((16, 32, 48, 64), [660, 2_244, 4_852, 8_484], 2_048) == 8_394_852
+    assert _quadratic((16, 32, 48, 64), [660, 2_244, 4_852, 8_485], 2_048) is None
+
+
 def test_past_the_learned_positions_is_said() -> None:
     """BERT's 512 learned positions (here 128): a longer step is refused by name, not traced
     into a shape error."""

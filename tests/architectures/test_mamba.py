@@ -121,4 +121,25 @@ def test_the_planner_commands_on_state_space_models(command: list[str], tmp_path
         path = tmp_path / "config.json"
         path.write_text(json.dumps(config))
         assert main([command[0], str(path), *command[1:]]) == 0
-        assert main(["memory", str(path), "--train"]) == 2
+
+
+def test_training_plans_of_state_space_models(tmp_path: Any, capsys: Any) -> None:
+    """Mamba's step is traced at four short contexts and carried to the default 2,048 (its
+    reference scan, a loop over the tokens, would pass the time limit at 2,048); Jamba's bf16
+    grouped experts do not run on the CPU under autocast: said in one line."""
+    import json
+
+    from nnsize.cli import main
+
+    mamba = tmp_path / "mamba.json"
+    mamba.write_text(json.dumps({"model_type": "mamba", "hidden_size": 64,
+                                 "num_hidden_layers": 2, "vocab_size": 100}))
+    assert main(["memory", str(mamba), "--train"]) == 0
+    assert "at 16, 32, 48 and 64 tokens and carried to 2,048" in capsys.readouterr().out
+    jamba = tmp_path / "jamba.json"
+    jamba.write_text(json.dumps({"model_type": "jamba", "hidden_size": 64,
+                                 "num_attention_heads": 4, "num_hidden_layers": 8,
+                                 "intermediate_size": 128, "vocab_size": 100,
+                                 "num_experts": 4}))
+    assert main(["memory", str(jamba), "--train"]) == 2
+    assert "could not be traced" in capsys.readouterr().err

@@ -315,7 +315,7 @@ def _train(report: Report, s: Setup) -> Plan:
     tp = n if s.sharding == "tp" else 1
     state_space = report.decoder is not None and report.decoder.state_values > 0
     if state_space and report.traceable is not None:  # no formulas for its scans: traced
-        _traced_lines(p, report, s, mode, tp)
+        _traced_lines(p, report, s, mode, tp, scan=True)
     elif report.decoder is not None:
         from .activations import activations
 
@@ -342,7 +342,8 @@ def _train(report: Report, s: Setup) -> Plan:
     return p
 
 
-def _traced_lines(p: Plan, report: Report, s: Setup, mode: str, tp: int) -> None:
+def _traced_lines(p: Plan, report: Report, s: Setup, mode: str, tp: int,
+                  scan: bool = False) -> None:
     """Activations of a model nnsize has no per-layer formulas for (an encoder, an
     encoder-decoder, a vision or audio model, a torch module): one training step traced on fake
     tensors (traced.py).  Without checkpointing: what autograd keeps, and beside it what the
@@ -355,12 +356,13 @@ def _traced_lines(p: Plan, report: Report, s: Setup, mode: str, tp: int) -> None
         encoder = s.encoder_length or (ed.encoder_length if ed else 0)
         asked = "" if s.attention == "default" else s.attention  # transformers' own choice
         t = trace_config(source[1], s.batch, s.context, encoder, asked, mode,
-                         s.checkpointing)
+                         s.checkpointing, scan)
     else:
         t = trace_module(source[1], source[2], source[3], s.batch, mode, s.checkpointing)
     terms = {"what": t.what, "mode": mode, "attention": t.attention, "loss": t.loss,
              "checkpointing": s.checkpointing, "saved": t.saved, "peak": t.peak,
-             "parts": t.parts, "batch": s.batch, "context": s.context, "gpus": tp}
+             "parts": t.parts, "batch": s.batch, "context": s.context, "gpus": tp,
+             "carried": t.carried}
     if s.checkpointing:
         p.lines.append(Line("traced_activations", t.peak // tp, terms, False))
     else:

@@ -62,6 +62,7 @@ class Traced:
     loss: str  # what the step's loss is ("" where the model computes none)
     attention: str  # the attention transformers ran ("" for a plain torch module)
     what: str  # the class traced
+    carried: tuple[int, ...] = ()  # the contexts traced, where carried to the one asked
 
 
 def available() -> bool:
@@ -465,17 +466,34 @@ def _trace_config(data: dict[str, Any], batch: int, context: int, encoder_length
                   attention: str, mode: str, checkpointing: bool) -> Traced:
     import warnings
 
+    from transformers.utils import logging
+
+    # its notes (a reference scan is slower than the CUDA kernel) are not the answer
+    logging.set_verbosity_error()  # type: ignore[no-untyped-call]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return trace(lambda _: config_model(data, batch, context, encoder_length, attention),
                      mode, checkpointing)
 
 
+def _trace_configs(data: dict[str, Any], batch: int, contexts: tuple[int, ...],
+                   encoder_length: int, attention: str, mode: str,
+                   checkpointing: bool) -> list[Traced]:
+    return [_trace_config(data, batch, c, encoder_length, attention, mode, checkpointing)
+            for c in contexts]
+
+
 def trace_config(data: dict[str, Any], batch: int, context: int, encoder_length: int = 0,
-                 attention: str = "", mode: str = "autocast",
-                 checkpointing: bool = False) -> Traced:
+                 attention: str = "", mode: str = "autocast", checkpointing: bool = False,
+                 scan: bool = False) -> Traced:
     """A training step of the model a config builds, traced in a child process under limits
-    (child.py): attention '' is transformers' own default for the family."""
+    (child.py): attention '' is transformers' own default for the family.
+
+    scan: the model scans its sequence (a state-space or recurrent layer), which transformers
+    runs without its CUDA kernels as a loop over the tokens (or over chunks of chunk_size
+    tokens): op by op on fake tensors, 2,048 tokens pass the time limit.  Such a step is
+    traced at four short contexts instead and the bytes carried to the context asked, where
+    they are a quadratic in the context to the byte (scan_points)."""
     if not available():
         raise NnsizeError(f"the training activations of this model are traced by running a "
                           f"step on fake tensors, which needs torch and transformers: {INSTALL}")
@@ -483,6 +501,70 @@ def trace_config(data: dict[str, Any], batch: int, context: int, encoder_length:
         raise Deferred("a training step to trace, under a budget of its own")
     from .. import child
 
-    return child.run(_trace_config, data, batch, context, encoder_length, attention, mode,
-                     checkpointing, memory=TRACE_MEMORY, seconds=TRACE_SECONDS,
-                     wall=TRACE_WALL_SECONDS, what="tracing a training step")
+    points = scan_points(data, context) if scan else ()
+    contexts = points or (context,)
+    traced = child.run(_trace_configs, data, batch, contexts, encoder_length, attention, mode,
+                       checkpointing, memory=TRACE_MEMORY, seconds=TRACE_SECONDS,
+                       wall=TRACE_WALL_SECONDS, what="tracing a training step")
+    if not points:
+        return traced[0]
+    carried = carry(points, traced, context)
+    if carried is None:
+        raise NnsizeError(f"the training step of {traced[0].what} scans its tokens one by one "
+                          f"on the CPU, and its bytes at {', '.join(map(str, points))} tokens "
+                          f"are not a quadratic in the context, so they cannot be carried to "
+                          f"{context:,}; plan a context of at most {points[-1]:,}")
+    return carried
+
+
+SCAN_STEP = 16  # tokens between the contexts a scan is traced at (or its chunk_size)
+
+
+def scan_points(data: dict[str, Any], context: int) -> tuple[int, ...]:
+    """The four contexts a scanning model is traced at: a, 2a, 3a, 4a with a = 16 tokens, or
+    the config's chunk_size (a chunked scan pads the sequence to whole chunks, so only whole
+    chunks give a polynomial); none where the context is short enough to trace itself, or not
+    a whole number of chunks."""
+    config = data.get("text_config") if isinstance(data.get("text_config"), dict) else data
+    chunk = config.get("chunk_size") if isinstance(config, dict) else None
+    step = chunk if isinstance(chunk, int) and not isinstance(chunk, bool) and chunk > 0 \
+        else SCAN_STEP
+    if context <= 4 * step or (step != SCAN_STEP and context % step):
+        return ()
+    return (step, 2 * step, 3 * step, 4 * step)
+
+
+def _quadratic(points: tuple[int, ...], values: list[int], at: int) -> int | None:
+    """values at points (a, 2a, 3a, 4a) as c0 + c1 x + c2 x^2 through the first three, checked
+    at the fourth, evaluated at at; None where the fourth misses or the result is no whole
+    number of bytes."""
+    from fractions import Fraction
+
+    (x1, x2, x3, x4), (y1, y2, y3, y4) = points, values
+    def lagrange(x: int) -> Fraction:
+        return (Fraction(y1 * (x - x2) * (x - x3), (x1 - x2) * (x1 - x3))
+                + Fraction(y2 * (x - x1) * (x - x3), (x2 - x1) * (x2 - x3))
+                + Fraction(y3 * (x - x1) * (x - x2), (x3 - x1) * (x3 - x2)))
+    value = lagrange(at)
+    if lagrange(x4) != y4 or value.denominator != 1 or value < 0:
+        return None
+    return int(value)
+
+
+def carry(points: tuple[int, ...], traced: list[Traced], context: int) -> Traced | None:
+    """The step at context from the steps traced at points: saved, peak and each part carried
+    by _quadratic; None where any of them is not a quadratic in the context."""
+    saved = _quadratic(points, [t.saved for t in traced], context)
+    peak = _quadratic(points, [t.peak for t in traced], context)
+    names = [name for name, _ in traced[0].parts]
+    if saved is None or peak is None or any([n for n, _ in t.parts] != names for t in traced):
+        return None
+    parts = []
+    for i, name in enumerate(names):
+        part = _quadratic(points, [t.parts[i][1] for t in traced], context)
+        if part is None:
+            return None
+        parts.append((name, part))
+    first = traced[0]
+    return Traced(saved, tuple(parts), peak, first.loss, first.attention, first.what,
+                  carried=points)

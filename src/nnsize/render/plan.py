@@ -133,6 +133,11 @@ def _traced(t: dict[str, Any]) -> str:
     how.append(t["loss"] or "no loss: the sum of its output")
     largest = max(t["parts"], key=lambda x: x[1]) if t["parts"] else None
     text = ", ".join(how) + ")"
+    if t.get("carried"):
+        points = t["carried"]
+        text += (f", at {', '.join(f'{x:,}' for x in points[:-1])} and {points[-1]:,} tokens "
+                 f"and carried to {t['context']:,}: the bytes are a quadratic in the context "
+                 f"there, to the byte")
     if largest and not t["checkpointing"]:
         text += f"; the most from one part: {largest[0] or 'the loss'} {largest[1]:,} B"
     return text + _per(t["gpus"])
