@@ -10,6 +10,7 @@ to other requests.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -18,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -166,23 +168,25 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[int]:
-    pytest.importorskip("uvicorn")
+@contextlib.contextmanager
+def serving(env: dict[str, str]) -> Iterator[int]:
+    """`nnsize serve` on a free loopback port, once it answers; stopped with its children."""
     port = _free_port()
+    log = tempfile.TemporaryFile()  # not a pipe: a server that writes much would block on it
     proc = subprocess.Popen([sys.executable, "-m", "nnsize", "serve", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env(),
+                            stdout=subprocess.DEVNULL, stderr=log, env=env,
                             start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                if request(port, "GET", "/api/dtypes", timeout=5)[0] == 200:
                     break
             except OSError as e:
                 if proc.poll() is not None:
-                    raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "") from e
-                time.sleep(0.1)
+                    log.seek(0)
+                    raise RuntimeError(log.read().decode(errors="replace")) from e
+                time.sleep(0.2)
         yield port
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -191,8 +195,14 @@ def server() -> Iterator[int]:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-        if proc.stderr:
-            proc.stderr.close()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[int]:
+    pytest.importorskip("uvicorn")
+    with serving(_env()) as port:
+        yield port
 
 
 def request(port: int, method: str, path: str, body: Any = None,
@@ -296,27 +306,8 @@ def slow_hub() -> Iterator[int]:
 def attacked(slow_hub: int) -> Iterator[int]:
     """nnsize serve, its Hub the slow one."""
     pytest.importorskip("uvicorn")
-    port = _free_port()
-    env = {**_env(), "HF_ENDPOINT": f"http://127.0.0.1:{slow_hub}"}
-    proc = subprocess.Popen([sys.executable, "-m", "nnsize", "serve", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-                            start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if request(port, "GET", "/api/dtypes", timeout=5)[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
+    with serving({**_env(), "HF_ENDPOINT": f"http://127.0.0.1:{slow_hub}"}) as port:
         yield port
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def _raw(method: str, path: str, body: Any) -> bytes:

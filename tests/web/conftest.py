@@ -5,6 +5,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -66,3 +67,15 @@ def browser() -> Iterator[object]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--headless"])
         yield b
         b.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: str) -> Iterator[Any]:
+    """A desktop-sized page at the server's root, its uncaught errors in page.errors."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    p = context.new_page()
+    p.errors = []  # every uncaught exception and unhandled rejection of the page
+    p.on("pageerror", lambda e: p.errors.append(str(e)))
+    p.goto(server + "/")
+    yield p
+    context.close()

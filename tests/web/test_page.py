@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browsing import wait_for, wait_text
 
 OUTPUT = Path(__file__).parent.parent / "output"
 
@@ -15,20 +16,6 @@ OUTPUT = Path(__file__).parent.parent / "output"
 def totals(page: Any) -> tuple[str, str, str]:
     return (page.inner_text("#total-weights"), page.inner_text("#total-biases"),
             page.inner_text("#total-params"))
-
-
-def wait_for(page: Any, total: str) -> None:
-    page.wait_for_function(f"document.getElementById('total-params').textContent === '{total}'",
-                           timeout=30_000)  # generous: the test machine is shared
-
-
-@pytest.fixture
-def page(browser: Any, server: str) -> Any:
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    p = context.new_page()
-    p.goto(server + "/")
-    yield p
-    context.close()
 
 
 def test_first_load_shows_the_original_calculator(page: Any) -> None:
@@ -166,11 +153,6 @@ def test_the_memory_planner(page: Any) -> None:
 
 def plan_text(page: Any) -> str:
     return page.inner_text("#plan-fit") + "\n" + page.inner_text("#plan-table")
-
-
-def wait_text(page: Any, selector: str, text: str, timeout: int = 30_000) -> None:
-    page.wait_for_function("([s, t]) => (document.querySelector(s) || {}).textContent"
-                           "?.includes(t)", arg=[selector, text], timeout=timeout)
 
 
 def safetensors(path: Path, tensors: dict[str, tuple[str, list[int]]]) -> Path:

@@ -8,33 +8,9 @@ import json
 from typing import Any
 
 import pytest
+from browsing import settled, wait_for, wait_text
 
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def page(browser: Any, server: str) -> Any:
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    p = context.new_page()
-    p.errors = []
-    p.on("pageerror", lambda e: p.errors.append(str(e)))
-    p.goto(server + "/")
-    yield p
-    context.close()
-
-
-def wait_for(page: Any, total: str) -> None:
-    page.wait_for_function("(t) => document.getElementById('total-params').textContent === t",
-                           arg=total, timeout=30_000)
-
-
-def wait_text(page: Any, selector: str, text: str, timeout: int = 30_000) -> None:
-    page.wait_for_function("([s, t]) => (document.querySelector(s) || {}).textContent"
-                           "?.includes(t)", arg=[selector, text], timeout=timeout)
-
-
-def settled(page: Any) -> None:
-    page.wait_for_function("!document.querySelector('[aria-busy=true]')", timeout=30_000)
 
 
 # --- 1: many GPUs, one GPU's figures, and the layout ------------------------------------------

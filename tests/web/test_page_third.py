@@ -8,30 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browsing import settled, wait_for, wait_text
 
 OUTPUT = Path(__file__).parent.parent / "output"
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def page(browser: Any, server: str) -> Any:
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    p = context.new_page()
-    p.errors = []  # every uncaught exception and unhandled rejection of the page
-    p.on("pageerror", lambda e: p.errors.append(str(e)))
-    p.goto(server + "/")
-    yield p
-    context.close()
-
-
-def wait_for(page: Any, total: str) -> None:
-    page.wait_for_function("(t) => document.getElementById('total-params').textContent === t",
-                           arg=total, timeout=30_000)
-
-
-def wait_text(page: Any, selector: str, text: str, timeout: int = 30_000) -> None:
-    page.wait_for_function("([s, t]) => (document.querySelector(s) || {}).textContent"
-                           "?.includes(t)", arg=[selector, text], timeout=timeout)
 
 
 def throttle(page: Any, latency: int = 150, throughput: int = 200_000) -> None:
@@ -41,11 +21,6 @@ def throttle(page: Any, latency: int = 150, throughput: int = 200_000) -> None:
     cdp.send("Network.emulateNetworkConditions", {
         "offline": False, "latency": latency, "downloadThroughput": throughput,
         "uploadThroughput": throughput})
-
-
-def settled(page: Any) -> None:
-    """Wait until no panel is loading."""
-    page.wait_for_function("!document.querySelector('[aria-busy=true]')", timeout=30_000)
 
 
 # --- 3: a race on a slow network ---------------------------------------------------------------

@@ -8,7 +8,7 @@ first."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -30,13 +30,22 @@ class Replica:
     tokens_per_s: float  # all replicas, decoding as many sequences as the cache holds
 
 
-def replicas(shape: Shape, gpus: int, context: int, gpu_bytes: int, bandwidth: int,
-             link: Interconnect = CATALOGUE["nvlink4"]) -> list[Replica]:
-    """Every tp x pp that divides, with the rest of the GPUs replicas; fastest decode first."""
-    out = []
+@dataclass(frozen=True)
+class Room:
+    """A tp x pp replica shape that can run, and the KV cache its busiest rank has room for."""
+
+    layout: Layout  # tp x pp, dp 1
+    weight_bytes: int  # the busiest rank's weights
+    kv_bytes_per_token: int  # the busiest rank's share of one token's cache
+    kv_tokens: int  # what its room holds (90% of the card, less its weights), in 16-token blocks
+
+
+def rooms(shape: Shape, gpus: int, gpu_bytes: int) -> Iterator[Room]:
+    """Every tp x pp dividing gpus that passes the layout's checks and leaves room for a cache,
+    16-bit weights and cache."""
     for tp in divisors(gpus):
         for pp in divisors(gpus // tp):
-            t = Layout(tp=tp, pp=pp, dp=gpus // (tp * pp))
+            t = Layout(tp=tp, pp=pp)
             try:
                 check(shape, t, training=False)
             except LayoutError:
@@ -45,15 +54,25 @@ def replicas(shape: Shape, gpus: int, context: int, gpu_bytes: int, bandwidth: i
             room = int(gpu_bytes * SHARE) - r.weight_bytes
             if room <= 0 or not r.kv_bytes_per_token:
                 continue
-            tokens = room // r.kv_bytes_per_token // 16 * 16
-            seqs = tokens // context
-            if seqs < 1:
-                continue
-            read = r.weight_bytes + seqs * context * r.kv_bytes_per_token
-            per_token = pp * (read / bandwidth if bandwidth else 0.0) + \
-                2 * shape.layers * link.latency(tp) * (tp > 1) + (pp - 1) * link.latency_s
-            out.append(Replica(t, t.dp, tokens, tokens / context,
-                               t.dp * seqs / per_token if per_token else 0.0))
+            yield Room(t, r.weight_bytes, r.kv_bytes_per_token,
+                       room // r.kv_bytes_per_token // 16 * 16)
+
+
+def replicas(shape: Shape, gpus: int, context: int, gpu_bytes: int, bandwidth: int,
+             link: Interconnect = CATALOGUE["nvlink4"]) -> list[Replica]:
+    """Every tp x pp that divides, with the rest of the GPUs replicas; fastest decode first."""
+    out = []
+    for r in rooms(shape, gpus, gpu_bytes):
+        tp, pp = r.layout.tp, r.layout.pp
+        t = Layout(tp=tp, pp=pp, dp=gpus // (tp * pp))
+        seqs = r.kv_tokens // context
+        if seqs < 1:
+            continue
+        read = r.weight_bytes + seqs * context * r.kv_bytes_per_token
+        per_token = pp * (read / bandwidth if bandwidth else 0.0) + \
+            2 * shape.layers * link.latency(tp) * (tp > 1) + (pp - 1) * link.latency_s
+        out.append(Replica(t, t.dp, r.kv_tokens, r.kv_tokens / context,
+                           t.dp * seqs / per_token if per_token else 0.0))
     out.sort(key=lambda c: -c.tokens_per_s)
     return out
 
@@ -95,26 +114,16 @@ def target(shape: Shape, gpus: int, context: int, batch: int, gpu_bytes: int, st
     replica makes batch / step(tp, batch / pp) tokens a second (batch below pp: micro-batches
     of one sequence, batch / step(tp, 1))."""
     out = []
-    for tp in divisors(gpus):
-        for pp in divisors(gpus // tp):
-            t = Layout(tp=tp, pp=pp)
-            try:
-                check(shape, t, training=False)
-            except LayoutError:
-                continue
-            r = serving(shape, t, Fraction(2), 16)
-            room = int(gpu_bytes * SHARE) - r.weight_bytes
-            if room <= 0 or not r.kv_bytes_per_token:
-                continue
-            kv_tokens = room // r.kv_bytes_per_token // 16 * 16
-            seqs = batch or kv_tokens // context
-            if seqs < 1 or seqs * context > kv_tokens:
-                continue
-            rate = seqs / step_s(tp, max(1, seqs // pp))
-            need = max(1, math.ceil(tokens_per_s / rate))
-            if need * tp * pp > gpus:
-                continue
-            out.append(Plan(t, need, seqs, r.weight_bytes + seqs * context *
-                            r.kv_bytes_per_token, r.weight_bytes, kv_tokens, rate))
+    for r in rooms(shape, gpus, gpu_bytes):
+        tp, pp = r.layout.tp, r.layout.pp
+        seqs = batch or r.kv_tokens // context
+        if seqs < 1 or seqs * context > r.kv_tokens:
+            continue
+        rate = seqs / step_s(tp, max(1, seqs // pp))
+        need = max(1, math.ceil(tokens_per_s / rate))
+        if need * tp * pp > gpus:
+            continue
+        out.append(Plan(r.layout, need, seqs, r.weight_bytes + seqs * context *
+                        r.kv_bytes_per_token, r.weight_bytes, r.kv_tokens, rate))
     out.sort(key=lambda p: (p.gpus, -p.total_tokens_per_s))
     return out

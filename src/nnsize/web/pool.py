@@ -74,22 +74,12 @@ class Pool:
         return self._limiters[loop]
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        limiter = self._limiter()
-        if limiter.available_tokens == 0 and self.waiting >= self.queue:
-            raise Busy(f"the server is busy: {self.slots} {self.name} requests are under way "
-                       f"and {self.waiting} wait; try again in a moment")
-        self.waiting += 1
-        try:
-            await limiter.acquire()
-        finally:
-            self.waiting -= 1
-        try:
-            return await anyio.to_thread.run_sync(fn, *args, limiter=CapacityLimiter(1))
-        finally:
-            limiter.release()
+        """fn(*args) in a thread of its own once a slot is free."""
+        return await self.run_async(
+            lambda: anyio.to_thread.run_sync(fn, *args, limiter=CapacityLimiter(1)))
 
     async def run_async(self, fn: Callable[[], Awaitable[T]]) -> T:
-        """await fn() once a slot is free (run's queue and limits)."""
+        """await fn() once a slot is free: at most queue others wait for one, past that Busy."""
         limiter = self._limiter()
         if limiter.available_tokens == 0 and self.waiting >= self.queue:
             raise Busy(f"the server is busy: {self.slots} {self.name} requests are under way "
