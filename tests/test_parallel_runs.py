@@ -142,6 +142,27 @@ def test_vllm_weights_a_rank() -> None:
     assert abs(weights / run["weight_bytes"] - 1) <= 0.01
 
 
+def test_torchtitan_op_level_checkpointing_keeps_every_other_mm() -> None:
+    # torchtitan's selective op checkpointing on Llama-2-70B (parallelize_llama.py at
+    # 004b3148): wq 8,192 + wv 1,024 + w1 28,672 + w2 8,192 + the SDPA output 8,192 + the
+    # block's input 8,192 values of 2 B, and 64 heads x 4 B of log-sum-exp:
+    # 2 x 62,464 + 256 = 125,184 B a token a layer
+    from nnsize.parallel.rank import layer_activations
+
+    run = next(r for r in DATA["training"] if r["name"].startswith("torchtitan Llama 2 70B")
+               and r["recompute"] == "selective-op")
+    shape, layout = _shape(run), _layout(run)
+    kept, _ = layer_activations(shape, layout, run["context"])
+    assert kept == 125_184 * 4_096
+    card = find_gpu(run["gpu"]).bytes
+    assert training(shape, layout, run["context"]).total <= card
+    # the table's note: batch 2 ran out of memory
+    from dataclasses import replace
+
+    two = replace(layout, micro_batch=2, global_batch=2 * run["global_batch"])
+    assert training(shape, two, run["context"]).total > card
+
+
 def _vllm_2023(run: dict[str, Any]) -> int:
     """KV tokens a rank of vLLM as of December 2023 (PR 2031's runs) leaves: nnsize's profile
     of that version (one pass of 4,096 tokens, the sampler over 256 rows); with PR 2031 the
