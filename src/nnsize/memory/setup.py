@@ -96,8 +96,9 @@ class Setup:
     global_batch: int = field(default=0, metadata=_opt(
         "sequences a training step, all ranks (0: dp x micro-batch)", low=0, high=MAX_TOKENS))
     recompute: str = field(default="", metadata=_opt(
-        "activation recomputation: none, selective or full (Korthikanti et al. 2022)",
-        choices=("", "none", "selective", "full")))
+        "activation recomputation: none, selective or full (Korthikanti et al. 2022), or "
+        "selective-op (torchtitan's op-level selective checkpointing)",
+        choices=("", "none", "selective", "selective-op", "full")))
     nodes: int = field(default=0, metadata=_opt("nodes the GPUs are in (0: 8 GPUs a node)",
                                                 low=0, high=1_000_000))
     lora_rank: int = field(default=0, metadata=_opt("train LoRA adapters of this rank", low=0,

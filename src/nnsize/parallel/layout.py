@@ -26,7 +26,9 @@ from dataclasses import dataclass, replace
 from ..errors import NnsizeError
 from .shape import Shape
 
-RECOMPUTE = ("none", "selective", "full")
+# selective: Korthikanti et al. 2022 (Megatron-LM); selective-op: torchtitan's op-level
+# selective checkpointing (activation_checkpoint.selective_ac_option = "op"), rank.py
+RECOMPUTE = ("none", "selective", "selective-op", "full")
 ATTENTION = ("flash", "eager")
 FSDP = ("", "full", "hybrid")
 GPUS_PER_NODE = 8  # an HGX / DGX board, where --nodes is not given (the answer says so)

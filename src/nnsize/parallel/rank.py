@@ -126,7 +126,34 @@ def layer_activations(shape: Shape, layout: Layout, seq: int) -> tuple[int, int]
         return int(whole), int(whole)
     if layout.recompute == "selective":
         return int(kept), int(whole)
+    if layout.recompute == "selective-op":
+        return int(_op_kept(shape, layout, s, b, f)), int(whole)
     return int(Fraction(2 * s * b * h, t) if layout.sp else 2 * s * b * h), int(whole)
+
+
+def _op_kept(shape: Shape, layout: Layout, s: int, b: int, f: int) -> Fraction:
+    """Bytes a layer keeps under torchtitan's op-level selective checkpointing: the outputs of
+    the ops on its save list (aten.mm, the SDPA flash and efficient kernels, c10d's
+    reduce_scatter_tensor) except every second mm, counted afresh in each block's forward;
+    the rest is recomputed in the backward (_save_list and _apply_ac_to_transformer_block,
+    pytorch/torchtitan 004b3148, torchtitan/parallelisms/parallelize_llama.py).
+
+    A Llama block runs its mms in the order wq, wk, wv, wo, w1, w3, w2 (w2(silu(w1(x)) *
+    w3(x))), so it keeps wq's 2h, wv's 2 x kv_heads x head_dim, w1's 2f and w2's 2h a token
+    and recomputes wk, wo and w3; plus the attention kernel's output 2h and its fp32
+    log-sum-exp 4a, and the block's input 2h, which the checkpoint holds to recompute from.
+    Llama-2-70B: 2 (8,192 x 4 + 1,024 + 28,672) + 4 x 64 = 125,184 B a token a layer, against
+    Korthikanti's selective 34h = 278,528.  Split by tp as the layers are (column-parallel
+    wq, wv, w1 and the heads); w2's mm output is whole on each rank before its reduction;
+    with sequence parallelism the block's input is split too, and the two reduce-scatters'
+    outputs (2h / t each) are kept."""
+    h, a, t = shape.hidden, shape.heads, layout.tp
+    kv = shape.kv_heads * shape.head_dim
+    split = Fraction(s * b * (2 * h + 2 * kv + 2 * h + 4 * a + 2 * f), t)
+    whole_h = s * b * 2 * h  # w2's output before its all-reduce or reduce-scatter
+    block_input = Fraction(s * b * 2 * h, t if layout.sp else 1)
+    scattered = Fraction(2 * s * b * 2 * h, t) if layout.sp and t > 1 else Fraction(0)
+    return split + whole_h + block_input + scattered
 
 
 def in_flight(shape: Shape, layout: Layout) -> Fraction:

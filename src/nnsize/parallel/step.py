@@ -124,7 +124,7 @@ def elementwise_bytes(shape: Shape, layout: Layout, seq: int) -> int:
     unsplit_fwd, split_fwd = norms_fwd, act_fwd + soft_fwd
     per_token = Fraction(norms_fwd + norms_bwd, t if layout.sp else 1) + \
         Fraction(act_fwd + act_bwd + soft_fwd + soft_bwd, t)
-    if layout.recompute == "full":
+    if layout.recompute in ("full", "selective-op"):  # op-level: every pass but the kept ops
         per_token += Fraction(unsplit_fwd, t if layout.sp else 1) + Fraction(split_fwd, t)
     elif layout.recompute == "selective":
         per_token += Fraction(soft_fwd, t)
@@ -155,6 +155,13 @@ def step(shape: Shape, layout: Layout, seq: int, peak_flops: int, links: Links,
     elif t.recompute == "selective":
         rank_flops += attention_fwd
         attention += attention_fwd
+    elif t.recompute == "selective-op":
+        # torchtitan's op-level selective checkpointing recomputes every second mm of a block
+        # (wk, wo, w3: rank.py _op_kept), 2 FLOPs a weight a token, and not the attention
+        kv = shape.kv_heads * shape.head_dim
+        f = shape.expert_ffn * shape.experts_per_token if shape.experts else shape.ffn
+        rank_flops += 2 * tokens_mb * shape.hidden * (kv + shape.hidden + f) * layers / \
+            (t.tp * t.cp)
     if attention_peak_flops:
         compute = m * ((rank_flops - attention) / peak_flops +
                        attention / attention_peak_flops) / efficiency
@@ -168,7 +175,8 @@ def step(shape: Shape, layout: Layout, seq: int, peak_flops: int, links: Links,
 
     msg = seq // t.cp * t.micro_batch * shape.hidden * ACT
     tp_link = link(_crosses(t.tp, t))
-    collectives = 6 if t.recompute == "full" else 4
+    # full and op-level recomputation rerun the forward's all-reduces (all-gathers with sp)
+    collectives = 6 if t.recompute in ("full", "selective-op") else 4
     tp_s = m * layers * collectives * tp_link.all_reduce(msg, t.tp)
     pp_link = link(t.node_count > 1)
     # the interleaved schedule overlaps its sends with compute (Megatron-LM's

@@ -110,7 +110,8 @@ class TrainingSetup:
     global_batch: int = field(default=0, metadata=option("sequences a step (like --batch)",
                                                          low=0, high=10**9))
     recompute: str = field(default="", metadata=option(
-        "none, selective or full", choices=("", "none", "selective", "full")))
+        "none, selective, selective-op or full",
+        choices=("", "none", "selective", "selective-op", "full")))
     attention: str = field(default="default", metadata=option(
         "with a layout: the attention kernel, flash (default; sdpa the same) or eager "
         "(unfused: the s x s scores kept, and their softmax and dropout passes timed)",
