@@ -47,11 +47,15 @@ Three figures are estimates, said in every answer.
   vllm-project/vllm#10517).
 - The sampler's bytes per logit (SAMPLER_BYTES).  The profile run samples max_num_seqs rows
   with top-k and top-p on (V0: SamplingParams(top_p=0.99, top_k=vocab - 1) in
-  ModelRunner.profile_run; V1: _dummy_sampler_run), which sorts every row: the fp32 logits,
-  their sorted copy and its int64 indices, the inverse indices, the softmax and its cumulative
-  sum.  It runs after the forward pass's transients are freed, with the last hidden states
-  still held, so the profile's peak is the larger of the forward pass and hidden states +
-  sampler.  38 bytes a logit: the logged peaks where the sampler is the larger give 38.3-39.2
+  ModelRunner.profile_run, vllm/worker/model_runner.py), which sorts every row: the fp32
+  logits, their sorted copy and its int64 indices, the inverse indices, the softmax and its
+  cumulative sum.  It runs after the forward pass's transients are freed, with the forward
+  pass's hidden states still held (V1's profile_run: "hidden_states, sample_hidden_states =
+  self._dummy_run(...)", then "self._dummy_sampler_run(sample_hidden_states)"), so the
+  profile's peak is the larger of the forward pass and hidden states + sampler.  A later
+  model runner notes that its profile's sampler "may skip top_k, top_p, and logprobs": a
+  vLLM with it holds less than this.  38 bytes a logit: the logged peaks where the sampler
+  is the larger give 38.3-39.2
   (Llama-3-8B at 256 rows, vllm-project/vllm#10511; Qwen2.5-7B, vllm-project/vllm#13882;
   Llama-3.1-8B, Qwen3-0.6B and Qwen3-32B at 1,024 rows in llm-d's H100 runs).
 """
