@@ -27,13 +27,37 @@ llama.cpp  -ngl N puts the last N repeating layers (their weights and KV cache) 
          tensor.  gpu_layers is the largest N whose GPU side (layers, cache, compute
          buffer) fits.
 
-Three figures are estimates, said in every answer: the allocations outside torch (NON_TORCH:
-vLLM measures 0.04-0.35 GiB on one GPU in the logs of tests/data/engine_logs.json; the
-largest is taken), the forward pass's live values per token (3 x intermediate + 3 x hidden at
-the activation precision, the intermediates split over the tensor-parallel ranks: fitted to
-vLLM's logged activation peaks for Llama-3.1-8B at 20,000 and 29,000 tokens, 2.07 and 2.99 GiB,
-vllm-project/vllm#10517) and the sampler's bytes per
-logit (SAMPLER_BYTES: the bf16 logits, their fp32 copy and the fp32 probabilities, 2 + 4 + 4).
+Three figures are estimates, said in every answer.
+- The allocations outside torch (non_torch): vLLM counts the growth of (CUDA's used memory -
+  torch's reserved memory) from the snapshot its worker takes before loading the model to the
+  end of the profile run (MemorySnapshot, memory_profiling: vllm-project/vllm a6d5c39,
+  vllm/utils/mem_utils.py, "non_torch_increase = diff_from_create.non_torch_memory"), so the
+  CUDA context, made before that snapshot, is not in it; NCCL's buffers (tp > 1), attention
+  backends' buffers and the kernels CUDA loads on first use are.  The largest figure logged in
+  tests/data/engine_logs.json for each case is taken: 0.05 GiB on one GPU that CUDA reports
+  under 32 GiB (0.03 on an RTX 4060, vllm-project/vllm#13882; 0.04 on a 7.75 GiB card,
+  vllm-project/vllm#12529), 0.16 GiB on a larger one (0.16 on an H100, generative-computing/
+  mellea#416; 0.13-0.14 in llm-d's H100 runs; 0.08 on a 47.5 GiB card), and 0.35 GiB at
+  tensor parallel > 1 (NCCL: 0.30 a rank on 2 x L40S, vllm-project/vllm#15815) and for vLLM
+  before 0.7 (0.35 on an RTX 3090 with 0.6.4, vllm-project/vllm#10517; 1.79 in the H100 check
+  of vllm-project/vllm#10511's development build).
+- The forward pass's live values per token (3 x intermediate + 3 x hidden at the activation
+  precision, the intermediates split over the tensor-parallel ranks: fitted to vLLM's logged
+  activation peaks for Llama-3.1-8B at 20,000 and 29,000 tokens, 2.07 and 2.99 GiB,
+  vllm-project/vllm#10517).
+- The sampler's bytes per logit (SAMPLER_BYTES).  The profile run samples max_num_seqs rows
+  with top-k and top-p on (V0: SamplingParams(top_p=0.99, top_k=vocab - 1) in
+  ModelRunner.profile_run, vllm/worker/model_runner.py), which sorts every row: the fp32
+  logits, their sorted copy and its int64 indices, the inverse indices, the softmax and its
+  cumulative sum.  It runs after the forward pass's transients are freed, with the forward
+  pass's hidden states still held (V1's profile_run: "hidden_states, sample_hidden_states =
+  self._dummy_run(...)", then "self._dummy_sampler_run(sample_hidden_states)"), so the
+  profile's peak is the larger of the forward pass and hidden states + sampler.  A later
+  model runner notes that its profile's sampler "may skip top_k, top_p, and logprobs": a
+  vLLM with it holds less than this.  38 bytes a logit: the logged peaks where the sampler
+  is the larger give 38.3-39.2
+  (Llama-3-8B at 256 rows, vllm-project/vllm#10511; Qwen2.5-7B, vllm-project/vllm#13882;
+  Llama-3.1-8B, Qwen3-0.6B and Qwen3-32B at 1,024 rows in llm-d's H100 runs).
 """
 
 from __future__ import annotations
@@ -47,9 +71,12 @@ from .plan import Plan
 from .setup import Setup
 
 GiB, MiB = 2**30, 2**20
-NON_TORCH = 350 * GiB // 1000  # vLLM: allocations outside torch on one GPU (an estimate)
+# vLLM's allocations outside torch (estimates: the largest logged for each case, see above)
+NON_TORCH_SMALL = 50 * GiB // 1000  # one GPU that CUDA reports under 32 GiB
+NON_TORCH_LARGE = 160 * GiB // 1000  # one GPU of 32 GiB or more
+NON_TORCH_SHARED = 350 * GiB // 1000  # tensor parallel > 1 (NCCL), and vLLM before 0.7
 LOAD_CONTEXT = 512 * MiB  # SGLang: the CUDA context and workspaces taken before its profile
-SAMPLER_BYTES = 10  # per logit: bf16 logits 2 + their fp32 copy 4 + fp32 probabilities 4
+SAMPLER_BYTES = 38  # per logit of vLLM's profile-run sampler (top-k/top-p sorts every row)
 VLLM_BLOCK = 16  # tokens per KV cache block (vLLM's default block_size on CUDA)
 WEIGHT_LINES = ("weights", "stored_weights", "gguf_weights")
 
@@ -93,12 +120,22 @@ def _per_token(p: Plan) -> int:
         int(kv.terms.get("values", 1))
 
 
+def non_torch(total: int, tp: int = 1, version: tuple[int, int] | None = None) -> int:
+    """vLLM's non_torch_memory on a GPU whose runtime reports total bytes, at tensor parallel
+    tp, for vLLM version (major, minor) (None: a current one)."""
+    if tp > 1 or (version is not None and version < (0, 7)):
+        return NON_TORCH_SHARED
+    return NON_TORCH_SMALL if total < 32 * GiB else NON_TORCH_LARGE
+
+
 def capacity(report: Report, s: Setup, total: int, gpu_name: str = "",
-             max_num_seqs: int | None = None, sampler: bool = True) -> Capacity | None:
+             max_num_seqs: int | None = None, sampler: bool = True,
+             version: tuple[int, int] | None = None) -> Capacity | None:
     """vLLM's or SGLang's KV capacity on a GPU whose runtime reports total bytes; None for
     the other engines, and for a model without a KV cache.  max_num_seqs overrides vLLM's
-    default for the GPU; sampler=False leaves out the sampler's logits (vLLM V0's profile
-    run, which samples no full batch of rows)."""
+    default for the GPU; sampler=False leaves out the sampler's logits (vLLM 0.6.4's profile
+    run, which samples no full batch of rows); version is vLLM's (major, minor), for what it
+    counts outside torch (None: a current vLLM)."""
     from .plan import plan
 
     if s.engine_name not in ("vllm", "sglang") or s.train or report.decoder is None:
@@ -123,17 +160,27 @@ def capacity(report: Report, s: Setup, total: int, gpu_name: str = "",
         # vllm/model_executor/models/qwen2.py Qwen2MLP, Qwen2DecoderLayer
         layout = s.layout()
         tp = int(layout.tp) if layout is not None else 1
-        activations = tokens * (3 * (inter // tp) + 3 * d.hidden) * act
+        forward = tokens * (3 * (inter // tp) + 3 * d.hidden) * act
+        # the sampler runs once the forward pass's transients are freed, beside the last
+        # hidden states: the profile's peak is the larger of the two phases
+        hidden = tokens * d.hidden * act
         logits = rows * d.vocab * SAMPLER_BYTES
-        kv = budget - weights - activations - logits - NON_TORCH
+        if hidden + logits > forward:
+            activations, sampled = hidden, logits
+        else:
+            activations, sampled = forward, 0
+        overhead = non_torch(total, tp, version)
+        kv = budget - weights - activations - sampled - overhead
         page = per_token * VLLM_BLOCK
         blocks = max(kv, 0) // page
-        return Capacity("vllm", total, fraction, budget, weights, activations, logits,
-                        NON_TORCH, kv, per_token, VLLM_BLOCK, blocks * VLLM_BLOCK, s.context,
+        return Capacity("vllm", total, fraction, budget, weights, activations, sampled,
+                        overhead, kv, per_token, VLLM_BLOCK, blocks * VLLM_BLOCK, s.context,
                         {"max_num_batched_tokens": tokens,
                          "max_num_seqs": max_num_seqs or e.logits_rows,
                          "rows": rows, "intermediate": inter, "tp": tp, "hidden": d.hidden,
-                         "act_bytes": act, "vocab": d.vocab, "blocks": blocks})
+                         "act_bytes": act, "vocab": d.vocab, "blocks": blocks,
+                         "forward_bytes": forward, "sampler_run_bytes": hidden + logits,
+                         "sampler_bytes_per_logit": SAMPLER_BYTES})
     fraction = e.memory_fraction
     budget = total * fraction.numerator // fraction.denominator
     free = total - weights - LOAD_CONTEXT

@@ -404,12 +404,18 @@ def serving_lines(engine: Any) -> list[tuple[str, str]]:
         share = f"{float(c.fraction):g}"
         rank = (f", on one of {n(c.terms['tp'])} tensor-parallel ranks"
                 if c.terms.get("tp", 1) > 1 else "")
-        other = (f" - profile run {human(c.activations + c.sampler, True)} (forward pass of "
-                 f"{n(c.terms['max_num_batched_tokens'])} tokens{rank} "
-                 f"{human(c.activations, True)}, "
-                 f"sampler over {n(c.terms['rows'])} rows x {n(c.terms['vocab'])} logits "
-                 f"{human(c.sampler, True)}) - outside torch {human(c.overhead, True)} "
-                 f"(an estimate)" if c.engine == "vllm" else
+        tokens = n(c.terms["max_num_batched_tokens"]) if c.engine == "vllm" else ""
+        # the profile's peak is its larger phase (memory.serving): the forward pass, or the
+        # sampler beside the forward pass's hidden states
+        peak = (f"hidden states of {tokens} tokens {human(c.activations, True)} + sampler over "
+                f"{n(c.terms['rows'])} rows x {n(c.terms['vocab'])} logits "
+                f"{human(c.sampler, True)}; the forward pass's "
+                f"{human(c.terms['forward_bytes'], True)} is freed by then" if c.sampler else
+                f"forward pass of {tokens} tokens{rank} {human(c.activations, True)}, above "
+                f"the sampler's {human(c.terms.get('sampler_run_bytes', 0), True)}"
+                if c.engine == "vllm" else "")
+        other = (f" - profile run {human(c.activations + c.sampler, True)} ({peak}) - outside "
+                 f"torch {human(c.overhead, True)} (an estimate)" if c.engine == "vllm" else
                  f" - CUDA context at load {human(c.overhead, True)} (an estimate)")
         out.append((f"{name} KV cache", (
             f"{n(c.kv_cache_tokens)} tokens (its log: "
