@@ -8,8 +8,9 @@ vllm          takes gpu_memory_utilization of the GPU (default 0.9, docs.vllm.ai
               get_batch_defaults for `vllm serve`: 8,192 on GPUs of 70 GiB or more other than the
               A100, 2,048 otherwise), samples up to max_num_seqs (256 or 1,024 there) rows of
               logits in fp32, and gives the rest to the KV cache in blocks of 16 tokens.
-              CUDA graphs' memory and the non-torch allocations (NCCL, cuBLAS workspaces) are not
-              counted: vLLM measures them at start-up.
+              The KV capacity (serving.py) also takes off what vLLM measures outside torch
+              (NCCL, cuBLAS workspaces: by card, tensor parallel and version, from its logs);
+              CUDA graphs' memory is not counted.
 llama.cpp     allocates the KV cache for the whole context at start-up at --cache-type-k/-v
               (f16 by default), prefills n_ubatch tokens at a time (512; common/common.h,
               ggml-org/llama.cpp 001d906), in fp32 intermediates; without flash attention the
