@@ -199,7 +199,7 @@ def find_gpu(text: str) -> GPU:
     sized = _with_size(text, index)
     if sized is not None:
         return sized
-    if key[:1].isdigit() and not key.isdigit() and _key(text) not in _numbers(index):
+    if key[:1].isdigit() and not key.isdigit() and not _names_a_card(_key(text), index):
         from .units import parse_bytes
 
         size = parse_bytes(text, "GPU memory")
@@ -238,6 +238,12 @@ _CARDS = (f"a card of the catalogue ({len(GPUS)} of them, such as rtx-4090, h100
 def _numbers(index: dict[str, str]) -> set[str]:
     """Model numbers that start with a digit (3090ti, 7900xtx): a name, not a size."""
     return {k for k in index if k[:1].isdigit()}
+
+
+def _names_a_card(key: str, index: dict[str, str]) -> bool:
+    """A model number, or the start of one that several cards share ('4060ti': the 8 GB and
+    16 GB cards), is a name to match, not a size to parse ('4060 Ti' is not 4,060 'Ti')."""
+    return any(k == key or k.startswith(key) for k in _numbers(index))
 
 
 def suggest_gpus(text: str, index: dict[str, str] | None = None) -> str:
