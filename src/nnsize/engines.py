@@ -143,9 +143,9 @@ GPT_FAST = Efficiency(
     ("datacenter", Efficiency(
         0.762, 0, 58.19e-6, fitted("gpt-fast", 3, 0, "datacenter"))),))
 VLLM = Efficiency(
-    1, 0, 119.514e-6, fitted("vllm", 7, 0), classes=(
+    0.901, 0, 61.958e-6, fitted("vllm", 5, 0), classes=(
     ("datacenter", Efficiency(
-        1, 0, 122.811e-6, fitted("vllm", 6, 0, "datacenter"))),
+        0.646, 0, 0.0, fitted("vllm", 4, 0, "datacenter"))),
     ("geforce", Efficiency(
         0.886, 0, 0.0, fitted("vllm", 1, 0, "geforce"))),))
 TRANSFORMERS = Efficiency(
