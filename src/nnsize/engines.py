@@ -157,13 +157,15 @@ SGLANG = Efficiency(
     ("datacenter", Efficiency(
         0.378, 0, 63.019e-6, fitted("sglang", 15, 0, "datacenter"))),))
 TENSORRT_LLM = Efficiency(
-    0.758, 0.737, 55.959e-6, fitted("tensorrt-llm", 4, 4), 0.371e-6, classes=(
+    0.809, 0.737, 52.56e-6, fitted("tensorrt-llm", 6, 4), 0.374e-6, classes=(
     ("datacenter/float", Efficiency(
         0.758, 0.688, 55.959e-6, fitted("tensorrt-llm", 4, 1, "datacenter/float"))),
     ("datacenter/quantized", Efficiency(
         0.758, 0.307, 55.959e-6, fitted("tensorrt-llm", 4, 3, "datacenter/quantized"))),
     ("datacenter", Efficiency(
-        0.758, 0, 55.959e-6, fitted("tensorrt-llm", 4, 0, "datacenter"))),))
+        0.758, 0, 55.959e-6, fitted("tensorrt-llm", 4, 0, "datacenter"))),
+    ("geforce", Efficiency(
+        0.679, 0, 0.0, fitted("tensorrt-llm", 2, 0, "geforce"))),))
 # END FITTED
 
 register(EngineProfile(
