@@ -127,8 +127,8 @@ def test_one_registry_for_memory_fit_and_speed() -> None:
     from nnsize.speed.setup import speed_fields
 
     names = tuple(PROFILES)
-    assert {"transformers", "vllm", "sglang", "llama.cpp", "mlc", "exllama", "mlx", "gpt-fast",
-            "roofline"} == set(names)
+    assert {"transformers", "vllm", "sglang", "llama.cpp", "mlc", "exllama", "exllamav2", "mlx",
+            "gpt-fast", "tensorrt-llm", "roofline"} == set(names)
     memory_choices = next(f for f in setup_fields() if f.name == "engine").metadata["choices"]
     speed_choices = next(f for f in speed_fields() if f.name == "engine").metadata["choices"]
     assert memory_choices == speed_choices == names == tuple(SPEED)

@@ -123,9 +123,13 @@ MLC = Efficiency(
     ("geforce", Efficiency(
         1, 0, 43.966e-6, fitted("mlc", 5, 0, "geforce"))),))
 EXLLAMA = Efficiency(
-    0.847, 0, 48.198e-6, fitted("exllama", 7, 0), classes=(
+    0.915, 0, 77.629e-6, fitted("exllama", 8, 0), classes=(
     ("geforce", Efficiency(
-        0.847, 0, 48.198e-6, fitted("exllama", 7, 0, "geforce"))),))
+        0.915, 0, 77.629e-6, fitted("exllama", 8, 0, "geforce"))),))
+EXLLAMAV2 = Efficiency(
+    0.998, 0, 45.001e-6, fitted("exllamav2", 10, 0), classes=(
+    ("geforce", Efficiency(
+        0.998, 0, 45.001e-6, fitted("exllamav2", 10, 0, "geforce"))),))
 MLX = Efficiency(
     0.894, 1, 30.221e-6, fitted("mlx", 5, 3), 57.917e-6, classes=(
     ("apple/float", Efficiency(
@@ -139,19 +143,29 @@ GPT_FAST = Efficiency(
     ("datacenter", Efficiency(
         0.762, 0, 58.19e-6, fitted("gpt-fast", 3, 0, "datacenter"))),))
 VLLM = Efficiency(
-    1, 0, 61.89e-6, fitted("vllm", 3, 0), classes=(
+    0.901, 0, 61.958e-6, fitted("vllm", 5, 0), classes=(
     ("datacenter", Efficiency(
-        0.693, 0, 0.0, fitted("vllm", 2, 0, "datacenter"))),
+        0.646, 0, 0.0, fitted("vllm", 4, 0, "datacenter"))),
     ("geforce", Efficiency(
         0.886, 0, 0.0, fitted("vllm", 1, 0, "geforce"))),))
 TRANSFORMERS = Efficiency(
-    1, 0, 503.534e-6, fitted("transformers", 8, 0), classes=(
+    1, 0, 506.572e-6, fitted("transformers", 12, 0), classes=(
     ("datacenter", Efficiency(
-        1, 0, 503.534e-6, fitted("transformers", 8, 0, "datacenter"))),))
+        1, 0, 506.572e-6, fitted("transformers", 12, 0, "datacenter"))),))
 SGLANG = Efficiency(
     0.378, 0, 63.019e-6, fitted("sglang", 15, 0), classes=(
     ("datacenter", Efficiency(
         0.378, 0, 63.019e-6, fitted("sglang", 15, 0, "datacenter"))),))
+TENSORRT_LLM = Efficiency(
+    0.809, 0.737, 52.56e-6, fitted("tensorrt-llm", 6, 4), 0.374e-6, classes=(
+    ("datacenter/float", Efficiency(
+        0.758, 0.688, 55.959e-6, fitted("tensorrt-llm", 4, 1, "datacenter/float"))),
+    ("datacenter/quantized", Efficiency(
+        0.758, 0.307, 55.959e-6, fitted("tensorrt-llm", 4, 3, "datacenter/quantized"))),
+    ("datacenter", Efficiency(
+        0.758, 0, 55.959e-6, fitted("tensorrt-llm", 4, 0, "datacenter"))),
+    ("geforce", Efficiency(
+        0.679, 0, 0.0, fitted("tensorrt-llm", 2, 0, "geforce"))),))
 # END FITTED
 
 register(EngineProfile(
@@ -182,10 +196,12 @@ register(EngineProfile(
                source="llama.cpp's defaults (common/common.h)"),
     LLAMA_CPP, "llama.cpp (llama-cli, llama-server, Ollama, LM Studio)"))
 register(EngineProfile("mlc", None, MLC, "MLC LLM"))
-register(EngineProfile("exllama", None, EXLLAMA, "ExLlamaV2"))
+register(EngineProfile("exllama", None, EXLLAMA, "ExLlama (v1; turboderp/exllama)"))
+register(EngineProfile("exllamav2", None, EXLLAMAV2, "ExLlamaV2 (turboderp/exllamav2)"))
 register(EngineProfile("mlx", None, MLX, "Apple's MLX (mlx-lm)"))
 register(EngineProfile("gpt-fast", None, GPT_FAST,
                        "PyTorch's gpt-fast (torch.compile, CUDA graphs; pytorch-labs/gpt-fast)"))
+register(EngineProfile("tensorrt-llm", None, TENSORRT_LLM, "NVIDIA TensorRT-LLM"))
 register(EngineProfile(
     "roofline", None,
     Efficiency(1.0, 1.0, 0.0, "the hardware's peaks: no engine does better"),

@@ -79,7 +79,8 @@ def engine(name: str, chunk: int | None = None, memory_fraction: Fraction | None
            gpu_name: str = "") -> Engine:
     """An engine's memory profile (nnsize.engines) with its defaults for this GPU; chunk and
     memory_fraction override them.  An engine with no published allocation (mlc, exllama,
-    roofline) is planned as transformers allocates, and says so (profiled=False)."""
+    exllamav2, tensorrt-llm, roofline...) is planned as transformers allocates, and says so
+    (profiled=False)."""
     profile = find_engine(name)
     if chunk is not None and chunk < 1:
         raise NnsizeError(f"the prefill chunk must be at least 1 token, got {chunk}")

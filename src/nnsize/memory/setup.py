@@ -122,9 +122,10 @@ class Setup:
         choices=ATTENTION))
     engine: str = field(default="", metadata=_opt(
         "inference as this engine serves it: transformers (the whole prompt in one pass), "
-        "vllm, sglang, llama.cpp; mlc, exllama and roofline have no published memory profile "
-        "and are planned as transformers (the note says so).  Default: llama.cpp for a GGUF "
-        "file or type (Q4_K_M...), transformers otherwise; the answer names it",
+        "vllm, sglang, llama.cpp; mlc, exllama, exllamav2, mlx, gpt-fast, tensorrt-llm and "
+        "roofline have no published memory profile and are planned as transformers (the note "
+        "says so).  Default: llama.cpp for a GGUF file or type (Q4_K_M...), transformers "
+        "otherwise; the answer names it",
         choices=ENGINES))
     chunk: int = field(default=0, metadata=_opt(
         "prompt tokens per forward pass: vLLM's max_num_batched_tokens, llama.cpp's "
