@@ -54,7 +54,7 @@ def _range_end(c: Config, layers: int) -> int:
 
 
 def starts(t: Traits, c: Config, d: Dims) -> Iterator[int]:
-    """The layers where _sparse's answer may change from the layer before (see stack())."""
+    """The layers where is_sparse's answer may change from the layer before (Assembly.stack)."""
     yield 0
     m = t.moe
     if m is None:
