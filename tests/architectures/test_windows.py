@@ -15,43 +15,103 @@ from nnsize.architectures import families
 from nnsize.errors import NnsizeError
 
 transformers = pytest.importorskip("transformers")
+StrictDataclassError = pytest.importorskip("huggingface_hub.errors").StrictDataclassError
 
 # 12 layers: three periods of 4 (OLMo 3, EXAONE 4, Cohere 2, CWM, Granite SWA), two of 6 (Gemma 3)
 TINY = {"vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 12,
         "num_attention_heads": 4, "num_key_value_heads": 2, "pad_token_id": 0,
         "bos_token_id": 0, "eos_token_id": 0}
+# the keys a family's tiny config needs besides TINY, where transformers' default is None (or
+# sized for another model) and both nnsize and the family's model need a value
+NEEDS: dict[str, dict[str, Any]] = {
+    "ministral": {"head_dim": 8}, "hunyuan_v1_dense": {"head_dim": 8},
+    "hunyuan_v1_moe": {"head_dim": 8}, "opt": {"ffn_dim": 48}, "xglm": {"ffn_dim": 48},
+    "dots1": {"n_routed_experts": 4, "num_experts_per_tok": 2, "n_shared_experts": 1},
+    # 6 periods of a global and a local layer: 12 layers (the default says 12 periods)
+    "gpt_neo": {"attention_types": [[["global", "local"], 6]]},
+    # Mamba inner size 2 x 32 = 64 = 4 heads of 16 (the default 128 heads do not divide it)
+    # and three attention layers among the Mamba ones (the defaults have none)
+    "bamba": {"mamba_n_heads": 4, "mamba_d_head": 16, "attn_layer_indices": [1, 5, 9]},
+    "granitemoehybrid": {"mamba_n_heads": 4, "mamba_d_head": 16,
+                         "layer_types": ["mamba", "attention", "mamba", "mamba"] * 3},
+    "lfm2_moe": {"layer_types": ["conv", "full_attention", "conv"] * 4, "num_dense_layers": 1},
+    "zamba2": {"layers_block_type": ["mamba", "hybrid", "mamba"] * 4},
+    # 2 of the 12 layers reuse an earlier layer's keys and values (the default 15 are too many)
+    "gemma3n_text": {"num_kv_shared_layers": 2},
+}
+# the config class transformers reads a family's tiny config with: a gemma3 config without a
+# text_config is Gemma 3's text model to nnsize (its first configs said gemma3)
+CONFIG_CLASS = {"gemma3": "gemma3_text"}
+# the key that sets a family's window, in the order looked for on its config class
+WINDOW_KEYS = ("sliding_window", "attention_chunk_size", "window_size")
+# config classes that refuse a null window (a strict int field, or EXAONE 4's layout divides
+# by its period, 0 without a window): these families are checked with a window only
+NO_NULL_WINDOW = {"cwm": StrictDataclassError, "exaone_moe": StrictDataclassError,
+                  "gemma3n_text": StrictDataclassError, "gemma4_text": StrictDataclassError,
+                  "exaone4": ZeroDivisionError}
+# GPT-Neo: window_size is the local layers' mask (modeling_gpt_neo.py), which a null breaks
+NO_NULL_WINDOW_IN_NNSIZE = {"gpt_neo"}
+# families nnsize counts without a decoder record of attention layers (encoders, vision and
+# speech towers, state-space models), or whose config is a multimodal wrapper that needs its
+# towers' sizes: no windows to compare
+NOT_DECODERS = {
+    "albert", "bart", "beit", "bert", "blenderbot", "blenderbot-small", "camembert", "clip",
+    "clip_text_model", "clip_vision_model", "convnext", "data2vec-text", "deberta-v2",
+    "deepseek_v32", "deit", "dinov2", "distilbert", "electra", "ernie", "esm", "falcon_mamba",
+    "glm4v", "glm4v_vision", "hubert", "ibert", "idefics3", "idefics3_vision", "internvl",
+    "internvl_vision", "layoutlm", "llama4", "llava", "m2m_100", "mamba", "mamba2", "marian",
+    "mbart", "megatron-bert", "mistral3", "modernbert", "mpnet", "mt5", "paligemma", "pegasus",
+    "pixtral", "plbart", "qwen2_5_vl", "qwen2_vl", "roberta", "roberta-prelayernorm", "sam",
+    "sam_vision_model", "seamless_m4t", "seamless_m4t_v2", "siglip", "siglip_text_model",
+    "siglip_vision_model", "smolvlm", "smolvlm_vision", "swin", "t5", "umt5", "vit", "wav2vec2",
+    "wav2vec2-bert", "whisper", "xlm-roberta", "xlm-roberta-xl"}
+
+
+def tiny(family: str) -> dict[str, Any]:
+    return {**TINY, **NEEDS.get(family, {})}
+
+
+def config_class(family: str) -> Any:
+    return transformers.CONFIG_MAPPING[CONFIG_CLASS.get(family, family)]
 
 
 def _native_decoders() -> list[str]:
     """The families whose tiny config nnsize counts into a decoder record with attention
-    layers, and whose transformers config is the text model itself (not a multimodal wrapper)."""
-    found = []
-    for family in sorted(families()):
-        if family not in transformers.CONFIG_MAPPING:  # (its .get() answers None: lazy)
-            continue
-        try:
-            report = nnsize.count({"model_type": family, **TINY})
-        except NnsizeError:  # needs sizes of its own (encoder-decoders, multimodal towers)
-            continue
-        if report.decoder is not None and len(report.decoder.layers):
-            found.append(family)
-    return found
+    layers: every native family transformers has a config class of, less NOT_DECODERS
+    (test_the_families_left_out_are_those_named checks that list)."""
+    return sorted(f for f in families()
+                  if f in transformers.CONFIG_MAPPING and f not in NOT_DECODERS)
 
 
 FAMILIES = _native_decoders()
 
 
-def transformers_windows(family: str, data: dict[str, Any]) -> list[int | None] | None:
+def window_key(family: str) -> str | None:
+    return next((k for k in WINDOW_KEYS if hasattr(config_class(family), k)), None)
+
+
+def _cases() -> list[Any]:
+    """(family, window): a window of 5 where the family's config class takes one, and none
+    where it takes a null (decided here, so that nothing is collected to be skipped)."""
+    cases = []
+    for family in FAMILIES:
+        key = window_key(family)
+        windows: list[int | None] = [None] if key is None else \
+            [5] if family in NO_NULL_WINDOW or family in NO_NULL_WINDOW_IN_NNSIZE else [5, None]
+        cases += [pytest.param(family, w, id=f"{family}-{w}") for w in windows]
+    return cases
+
+
+def transformers_windows(family: str, data: dict[str, Any]) -> list[int | None]:
     """Each attention layer's window as transformers' DynamicCache keeps it: by layer_types,
-    else every layer sliding when the config has a sliding_window (cache_utils)."""
+    else every layer sliding when the config has a sliding_window (cache_utils); GPT-Neo's as
+    its model masks them (its local layers attend to the last window_size tokens)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        try:
-            cfg = transformers.CONFIG_MAPPING[family](**data)
-        except Exception:  # transformers itself refuses this config (EXAONE 4 without a window)
-            return None
-    if cfg.get_text_config() is not cfg:
-        return None
+        cfg = config_class(family)(**data)
+    assert cfg.get_text_config() is cfg, f"{family}'s config class is a multimodal wrapper"
+    if family == "gpt_neo":
+        return [cfg.window_size if kind == "local" else None for kind in cfg.attention_layers]
     # chunked attention (Llama 4) is cached as a sliding window attention_chunk_size long
     kept = {"sliding_attention": getattr(cfg, "sliding_window", None),
             "chunked_attention": getattr(cfg, "attention_chunk_size", None),
@@ -63,20 +123,39 @@ def transformers_windows(family: str, data: dict[str, Any]) -> list[int | None] 
     return [kept[t] for t in types if t in kept]  # state-space layers keep no tokens
 
 
-@pytest.mark.parametrize("window", [5, None])
-@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize(("family", "window"), _cases())
 def test_windows_against_transformers(family: str, window: int | None) -> None:
-    cls = transformers.CONFIG_MAPPING[family]
-    key = next((k for k in ("sliding_window", "attention_chunk_size") if hasattr(cls, k)), None)
-    if key is None and window is not None:
-        pytest.skip(f"{family}'s config class takes no window")
-    data = {**TINY, key: window} if key else dict(TINY)
+    key = window_key(family)
+    data = {**tiny(family), key: window} if key else tiny(family)
     expected = transformers_windows(family, data)
-    if expected is None:
-        pytest.skip(f"transformers builds no text config of {family} from {data}")
     d = nnsize.count({"model_type": family, **data}).decoder
     assert d is not None
     assert [layer.window for layer in d.layers] == expected
+
+
+def test_the_families_left_out_are_those_named() -> None:
+    """NOT_DECODERS is what nnsize counts into no decoder of attention layers from a tiny
+    config, or refuses without its towers' sizes: a family that gains one is compared."""
+    left = set()
+    for family in sorted(families()):
+        if family not in transformers.CONFIG_MAPPING:
+            continue
+        try:
+            report = nnsize.count({"model_type": family, **tiny(family)})
+        except NnsizeError:  # needs sizes of its own (encoder-decoders, multimodal towers)
+            left.add(family)
+            continue
+        if report.decoder is None or not len(report.decoder.layers):
+            left.add(family)
+    assert left == NOT_DECODERS
+
+
+@pytest.mark.parametrize("family", sorted(NO_NULL_WINDOW))
+def test_the_families_checked_with_a_window_only_refuse_a_null(family: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(NO_NULL_WINDOW[family]):
+            config_class(family)(**{**tiny(family), "sliding_window": None})
 
 
 def test_the_period_can_be_spelled_in_letters() -> None:

@@ -1,8 +1,8 @@
 """What sets one Llama-shaped decoder family apart from another, as data read by one builder.
 
 A trait is fixed for the family (True, "gated") or read from the config (a key name such as
-"attention_bias", whose default is the family's).  decoder.py builds every family from its
-Traits; decoder.py and decoder_families.py list them.
+"attention_bias", whose default is the family's).  decoder_builder.py builds every family
+from its Traits; decoder.py and decoder_families.py list them.
 """
 
 from __future__ import annotations

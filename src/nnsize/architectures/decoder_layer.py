@@ -1,0 +1,158 @@
+"""One layer of a Llama-shaped decoder, tensor by tensor, from its family's traits: attention
+(separate, fused or DeepSeek's latent), the dense MLP or the mixture of experts, and its norms."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..errors import SpecError
+from ..model import Tensor
+from .assembly import Layer, linear, norm
+from .config import MISSING, Config
+from .decoder_dims import Dims, flag
+from .moe_layers import is_sparse
+from .traits import Moe, Traits
+
+
+def attention(t: Traits, c: Config, d: Dims) -> list[Tensor]:
+    h, q, kv = d.hidden, d.heads * d.head_dim, d.kv * d.head_dim
+    if t.attention == "latent":
+        return latent_attention(t, c, d)
+    qkv_bias, o_bias = flag(c, t.qkv_bias), flag(c, t.o_bias)
+    out = linear(f"self_attn.{t.out_proj}", h, q, o_bias)
+    if t.attention == "fused":
+        w = out + linear(f"self_attn.{t.qkv_name}", q + 2 * kv, h, qkv_bias)
+    else:
+        w = linear("self_attn.q_proj", q, h, qkv_bias) + \
+            linear("self_attn.k_proj", kv, h, qkv_bias) + \
+            linear("self_attn.v_proj", kv, h, qkv_bias) + out
+    if t.qk_norm and flag(c, t.qk_norm_when):
+        qn, kn = t.qk_norm_names
+        if t.qk_norm == "head":
+            w += norm(f"self_attn.{qn}", d.head_dim, t.qk_norm_bias) + \
+                norm(f"self_attn.{kn}", d.head_dim, t.qk_norm_bias)
+        elif t.qk_norm == "full":
+            w += norm(f"self_attn.{qn}", q, t.qk_norm_bias) + \
+                norm(f"self_attn.{kn}", kv, t.qk_norm_bias)
+        elif t.qk_norm == "per_head":  # a list of LayerNorms, one per head (StableLM)
+            w += [x for i in range(d.heads) for x in norm(f"self_attn.{qn}.norms.{i}", d.head_dim)]
+            w += [x for i in range(d.kv) for x in norm(f"self_attn.{kn}.norms.{i}", d.head_dim)]
+        else:  # one norm per head, as one tensor (Cohere)
+            w += [Tensor(f"self_attn.{qn}.weight", (d.heads, d.head_dim), "norm"),
+                  Tensor(f"self_attn.{kn}.weight", (d.kv, d.head_dim), "norm")]
+    if t.sinks:
+        w.append(Tensor("self_attn.sinks", (d.heads,), "other"))
+    w += [Tensor(f"self_attn.{n}", (d.head_dim,), "other") for n in t.head_vectors]
+    if t.sub_norms:
+        w += norm("self_attn.attn_sub_norm", h)
+    return w
+
+
+def v_head_dim(t: Traits, c: Config, d: Dims) -> int:
+    return c.int("v_head_dim", d.hidden // d.heads if t.v_head_dim_from_hidden else MISSING)
+
+
+def latent_attention(t: Traits, c: Config, d: Dims) -> list[Tensor]:
+    """DeepSeek's multi-head latent attention: queries and keys/values through low ranks.
+
+    q: hidden -> q_lora_rank -> heads x (nope + rope)   (or one q_proj without q_lora_rank)
+    kv: hidden -> kv_lora_rank + rope (shared rope key) -> heads x (nope + v)
+    """
+    bias = c.bool("attention_bias")
+    nope, rope, v = c.int("qk_nope_head_dim"), c.int("qk_rope_head_dim"), v_head_dim(t, c, d)
+    q_rank, kv_rank = c.int("q_lora_rank", None), c.int("kv_lora_rank")
+    qk = d.heads * (nope + rope)
+    if q_rank is None:
+        w = linear("self_attn.q_proj", qk, d.hidden)
+    else:
+        w = linear("self_attn.q_a_proj", q_rank, d.hidden, bias) + \
+            norm("self_attn.q_a_layernorm", q_rank) + linear("self_attn.q_b_proj", qk, q_rank)
+    w += linear("self_attn.kv_a_proj_with_mqa", kv_rank + rope, d.hidden, bias) + \
+        norm("self_attn.kv_a_layernorm", kv_rank) + \
+        linear("self_attn.kv_b_proj", d.heads * (nope + v), kv_rank) + \
+        linear("self_attn.o_proj", d.hidden, d.heads * v, bias)
+    if t.indexer:  # index_n_heads queries from the q latent, one key from the hidden state
+        if q_rank is None:
+            raise SpecError(f"{c.where}: q_lora_rank is null, and the indexer of a "
+                            f"{c.family} model reads its queries from that latent")
+        n, dim = c.int("index_n_heads"), c.int("index_head_dim")
+        w += linear("self_attn.indexer.wq_b", n * dim, q_rank) + \
+            linear("self_attn.indexer.wk", dim, d.hidden) + \
+            norm("self_attn.indexer.k_norm", dim, True) + \
+            linear("self_attn.indexer.weights_proj", n, d.hidden)
+    return w
+
+
+def dense_mlp(t: Traits, c: Config, d: Dims, inter: int, prefix: str = "mlp") -> list[Tensor]:
+    h, bias = d.hidden, flag(c, t.mlp_bias)
+    if t.mlp == "fused":
+        w = linear(f"{prefix}.gate_up_proj", 2 * inter, h, bias) + \
+            linear(f"{prefix}.down_proj", h, inter, bias)
+    elif t.mlp == "fc":
+        w = linear(f"{prefix}.fc1", inter, h, bias) + linear(f"{prefix}.fc2", h, inter, bias)
+    elif t.mlp == "c_fc":
+        w = linear(f"{prefix}.c_fc", inter, h, bias) + linear(f"{prefix}.c_proj", h, inter, bias)
+    elif t.mlp == "io":  # Granite's shared expert: gate and up in one input_linear
+        w = linear(f"{prefix}.input_linear", 2 * inter, h, bias) + \
+            linear(f"{prefix}.output_linear", h, inter, bias)
+    elif t.mlp == "h_to_4h":
+        w = linear(f"{prefix}.dense_h_to_4h", inter, h, bias) + \
+            linear(f"{prefix}.dense_4h_to_h", h, inter, bias)
+    elif t.mlp == "plain":
+        w = linear(f"{prefix}.up_proj", inter, h, bias) + \
+            linear(f"{prefix}.down_proj", h, inter, bias)
+    else:
+        w = linear(f"{prefix}.gate_proj", inter, h, bias) + \
+            linear(f"{prefix}.up_proj", inter, h, bias) + \
+            linear(f"{prefix}.down_proj", h, inter, bias)
+    if t.sub_norms:
+        w += norm(f"{prefix}.ffn_sub_norm", inter)
+    if t.act_params:
+        w += [Tensor(f"{prefix}.act_fn.alpha_p", (1,), "other"),
+              Tensor(f"{prefix}.act_fn.alpha_n", (1,), "other")]
+    return w
+
+
+def _experts(m: Moe, n: int, hidden: int, inter: int) -> list[Tensor]:
+    """n experts fused as transformers 5 stores them: gate and up projections in one tensor."""
+    p = f"{m.block}.experts"
+    if m.transposed:
+        w = [Tensor(f"{p}.gate_up_proj", (n, hidden, 2 * inter), "weight"),
+             Tensor(f"{p}.down_proj", (n, inter, hidden), "weight")]
+    else:
+        w = [Tensor(f"{p}.gate_up_proj", (n, 2 * inter, hidden), "weight"),
+             Tensor(f"{p}.down_proj", (n, hidden, inter), "weight")]
+    if m.expert_bias:
+        w.insert(1, Tensor(f"{p}.gate_up_proj_bias", (n, 2 * inter), "bias"))
+        w.append(Tensor(f"{p}.down_proj_bias", (n, hidden), "bias"))
+    return w
+
+
+def layer_tensors(t: Traits, c: Config, d: Dims, i: int) -> Layer:
+    layer: Layer = {"attention": attention(t, c, d)}
+    h, m = d.hidden, t.moe
+    if m is not None and is_sparse(m, c, i, d.layers):
+        n, inter = c.int(m.experts), c.int(m.width)
+        router = linear(f"{m.block}.{m.router}", n, h, flag(c, m.router_bias))
+        if m.score_bias:
+            router.append(Tensor(f"{m.block}.{m.score_bias}", (1, n) if m.score_bias_rows else
+                                 (n,), "other", buffer=m.score_bias_buffer))
+        layer["router"] = router
+        layer["experts"] = _experts(m, n, h, inter)
+        shared = 0
+        if m.shared_width:
+            shared = c.int(m.shared_width, least=0)
+        elif m.shared_count:
+            shared = inter * c.int(m.shared_count, least=0)
+        if shared:
+            kind = replace(t, mlp=m.shared_mlp) if m.shared_mlp else t
+            layer["shared experts"] = dense_mlp(kind, c, d, shared, m.shared_name)
+            if m.shared_gate:
+                layer["shared experts"] += linear(f"{m.shared_name}_gate", 1, h)
+    else:
+        layer["mlp"] = dense_mlp(t, c, d, d.inter, t.mlp_name)
+    norms = [w for n in t.norms if not isinstance(n, tuple) or flag(c, n[1])
+             for w in norm(n if isinstance(n, str) else n[0], h, flag(c, t.norm_bias))]
+    if norms:
+        layer["norms"] = norms
+    return layer
