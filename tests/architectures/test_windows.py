@@ -189,3 +189,17 @@ def test_a_pattern_of_other_letters_is_refused(pattern: str) -> None:
     with pytest.raises(NnsizeError, match="sliding_window_pattern"):
         nnsize.count({"model_type": "exaone4", **TINY, "sliding_window": 5,
                       "sliding_window_pattern": pattern})
+
+
+@pytest.mark.parametrize(("family", "config_class"), [
+    ("mistral", "MistralConfig"), ("ministral", "MinistralConfig"),
+    ("gemma2", "Gemma2Config"), ("gemma3_text", "Gemma3TextConfig")])
+def test_a_window_left_out_is_the_config_classs_own(family: str, config_class: str) -> None:
+    """A config without sliding_window has the window its config class fills in (4,096 in
+    transformers 5.25), not none: Mistral-7B-v0.1's published config.json says 4,096 too."""
+    from nnsize.architectures.decoder import DEFAULTS
+    from nnsize.architectures.decoder_families import DEFAULTS as MORE
+
+    transformers = pytest.importorskip("transformers")
+    expected = getattr(transformers, config_class)().sliding_window
+    assert {**DEFAULTS, **MORE}[family]["sliding_window"] == expected == 4096

@@ -26,7 +26,9 @@ __all__ = ["ALIASES", "CLASSES", "DEFAULTS", "MORE", "TRAITS", "build_traits", "
 COMMON = {"tie_word_embeddings": False, "attention_bias": False, "mlp_bias": False}
 DEFAULTS: dict[str, dict[str, Any]] = {
     "llama": {**COMMON},
-    "mistral": {**COMMON, "num_key_value_heads": 8},
+    # sliding_window left out: 4,096, as the config classes fill it in (MistralConfig,
+    # Gemma2Config, Gemma3TextConfig and MinistralConfig in transformers 5.25)
+    "mistral": {**COMMON, "num_key_value_heads": 8, "sliding_window": 4096},
     "mixtral": {**COMMON, "num_key_value_heads": 8, "num_local_experts": 8,
                 "num_experts_per_tok": 2},
     "qwen2": {**COMMON, "num_key_value_heads": 32},
@@ -41,9 +43,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "gemma": {**COMMON, "tie_word_embeddings": True, "num_key_value_heads": 16,
               "head_dim": 256},
     "gemma2": {**COMMON, "tie_word_embeddings": True, "num_key_value_heads": 4,
-               "head_dim": 256},
+               "head_dim": 256, "sliding_window": 4096},
     "gemma3_text": {**COMMON, "tie_word_embeddings": True, "num_key_value_heads": 4,
-                    "head_dim": 256},
+                    "head_dim": 256, "sliding_window": 4096},
     "olmo": {**COMMON},
     "olmo2": {**COMMON},
     "starcoder2": {**COMMON, "tie_word_embeddings": True, "num_key_value_heads": 2,
