@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from .records import field, record
 from typing import Any
 
 Shape = tuple[int, ...]
@@ -19,7 +19,7 @@ def numel(shape: Shape) -> int:
     return n
 
 
-@dataclass(frozen=True)
+@record
 class Tensor:
     """One parameter or buffer, named as the framework names it.
 
@@ -82,7 +82,7 @@ def sum_formula(tensors: list[Tensor] | tuple[Tensor, ...]) -> Formula:
     return tuple((t.copies, t.shape) for t in tensors if not t.buffer and not t.shared_with)
 
 
-@dataclass(frozen=True)
+@record
 class Saves:
     """What autograd keeps for backward, per sample, as a layer kind declares it."""
 
@@ -94,7 +94,7 @@ class Saves:
     view: bool = False  # the input's storage under another shape (Flatten): nothing new
 
 
-@dataclass(frozen=True)
+@record
 class Row:
     """One layer of a report, or a run of `repeat` identical layers counted once and multiplied."""
 
@@ -233,7 +233,7 @@ class Row:
         return row_dict(self)
 
 
-@dataclass(frozen=True)
+@record
 class AttentionLayer:
     """What one decoder layer keeps per token in its KV cache.
 
@@ -256,7 +256,7 @@ class AttentionLayer:
 Run = tuple[tuple[AttentionLayer, ...], int]  # a block of consecutive layers, and its repeats
 
 
-@dataclass(frozen=True)
+@record
 class Layers:
     """A decoder's attention layers as runs of repeated blocks, so that a model of 10^15 layers
     (or of 10^6 alternating local and global ones) is a few entries:
@@ -326,7 +326,7 @@ class Layers:
         return list(out.items())
 
 
-@dataclass(frozen=True)
+@record
 class Decoder:
     """The shape of a decoder-only language model, for the memory and compute planner."""
 
@@ -351,7 +351,7 @@ class Decoder:
     state_layers: int = 0
 
 
-@dataclass(frozen=True)
+@record
 class EncoderDecoder:
     """An encoder-decoder's caches, as transformers' EncoderDecoderCache keeps them: every
     decoder layer caches self-attention keys and values per decoder token, and cross-attention
@@ -405,7 +405,7 @@ def _totals(rows: tuple[Row, ...]) -> dict[str, int]:
             "macs": macs, "active_params": active}
 
 
-@dataclass(frozen=True)
+@record
 class Report:
     """The count of one network: its rows, totals and parameter memory per precision."""
 

@@ -7,7 +7,7 @@ layers of W neurons.  Every arrow between two sizes is one Linear layer with a b
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from .records import replace
 from typing import Any
 
 from .errors import SpecError

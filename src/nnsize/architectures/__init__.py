@@ -102,7 +102,7 @@ def count_config(data: Any, where: str = "config.json", base: bool = False,
     if limit:
         report.stored["context_limit"] = {"tokens": limit[0], "from": limit[1]}
     if isinstance(data, dict):  # the family's default attention; a step traced (no decoder)
-        from dataclasses import replace
+        from ..records import replace
 
         report = replace(report, traceable=("config", data))
     return report

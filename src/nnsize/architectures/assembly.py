@@ -4,7 +4,7 @@ row per component with copies, so a 126-layer model is a handful of rows, built 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from ..records import record, field
 from itertools import islice
 
 from ..errors import SpecError
@@ -20,7 +20,7 @@ MAX_RUNS = 2_000
 Layer = dict[str, list[Tensor]]
 
 
-@dataclass
+@record(frozen=False)
 class Assembly:
     """Rows in order: the model's top tensors and its stacks of layers."""
 

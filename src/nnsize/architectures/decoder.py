@@ -11,7 +11,7 @@ class for each family (tests check them against it).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from ..records import replace
 from fractions import Fraction
 from itertools import islice
 from typing import Any

@@ -6,7 +6,7 @@ and the tests check them against it; a key neither the config nor the defaults g
 
 from __future__ import annotations
 
-from dataclasses import replace
+from ..records import replace
 from typing import Any
 
 from .decoder import TRAITS as LLAMA_TRAITS

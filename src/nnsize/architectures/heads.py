@@ -32,7 +32,7 @@ default (BART's is 3), else 2, as transformers' config class reads them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from ..records import replace
 
 from ..errors import SpecError
 from ..model import Row, Tensor

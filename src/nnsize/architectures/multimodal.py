@@ -10,7 +10,7 @@ config entirely is refused (the composite config classes fill it with sizes of t
 
 from __future__ import annotations
 
-from dataclasses import replace
+from ..records import replace
 from typing import Any
 
 from ..errors import SpecError

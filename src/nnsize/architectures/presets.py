@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from ..records import record
 from typing import Any
 
 from ..errors import SpecError, suggest
@@ -181,7 +181,7 @@ LLMS = _Llms()
 
 # --- the presets: every named model ------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class Preset:
     name: str
     kind: str  # "language model" or "classic network"
@@ -195,7 +195,7 @@ class Preset:
 
 def _llm(name: str) -> Preset:
     def build(convention: str | None, options: dict[str, Any]) -> Report:
-        from dataclasses import replace
+        from ..records import replace
 
         from . import count_config
 

@@ -11,7 +11,7 @@ has no head for is refused by name (or, where allowed, built by transformers: fa
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from ..records import record, field
 from typing import Any
 
 from .assembly import Assembly
@@ -31,7 +31,7 @@ LM_SUFFIXES = ("ForCausalLM", "LMHeadModel", "ForMaskedLM", "ForConditionalGener
                "MTModel")
 
 
-@dataclass(frozen=True)
+@record
 class Family:
     model_type: str
     defaults: dict[str, Any]

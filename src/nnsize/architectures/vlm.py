@@ -18,7 +18,7 @@ per token is the language model's.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from ..records import replace
 
 from ..errors import SpecError, shown
 from ..model import Tensor

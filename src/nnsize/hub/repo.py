@@ -16,7 +16,7 @@ import io
 import json
 import re
 import threading
-from dataclasses import replace
+from ..records import replace
 from typing import IO, Any, NamedTuple, Protocol
 
 from ..errors import NnsizeError

@@ -26,7 +26,8 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from ..records import replace
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 

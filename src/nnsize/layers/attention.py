@@ -11,7 +11,7 @@ positions (keys of width kdim, values of width vdim when those are given).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..records import record
 from typing import Any
 
 from ..errors import SpecError
@@ -20,7 +20,7 @@ from .base import PYTORCH, Kind, Pos, last, need_rank, product, register
 
 
 @register
-@dataclass(frozen=True)
+@record
 class MultiheadAttention(Kind):
     """Projections, L x S scores per head, the weighted sum, and the output projection."""
 
@@ -91,7 +91,7 @@ class MultiheadAttention(Kind):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class MultiHeadAttention(Kind):
     """Keras' MultiHeadAttention attending over its own input (..., E), as in a Sequential stack.
 

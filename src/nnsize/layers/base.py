@@ -21,11 +21,11 @@ moves it back, so every shape a spec shows is the shape its framework shows.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 from ..errors import SpecError, shown, suggest
+from ..records import MISSING, fields, record
 from ..model import Formula, Saves, Shape, Tensor, numel, sum_formula
 from .spelling import translate
 
@@ -108,9 +108,9 @@ class Kind:
     def arguments(self) -> tuple[tuple[str, str], ...]:
         """The arguments that differ from their defaults (all required ones), for display."""
         out = []
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+        for f in fields(self):
             value = getattr(self, f.name)
-            if f.default is dataclasses.MISSING or value != f.default:
+            if f.default is MISSING or value != f.default:
                 text = value.type_name if isinstance(value, Kind) else \
                     list(value) if isinstance(value, tuple) else value
                 out.append((f.name, str(text)))
@@ -121,7 +121,7 @@ class Kind:
         return type(self).__name__
 
 
-@dataclasses.dataclass(frozen=True)
+@record
 class Placed(Kind):
     """A kind as a spec places it: built on x with axis `source` moved to `target` (Keras'
     channels-last moved first for a torch.nn kind), the output moved back; and the dtype its
@@ -311,7 +311,7 @@ def build(type_name: Any, args: dict[str, Any], x: Shape) -> Kind:
         type_name, args = result[0], result[1]
         move = result[2] if len(result) > 2 else None
     elif type_name in SHARED and type_name in REGISTRY:
-        own = {f.name for f in dataclasses.fields(REGISTRY[type_name])}  # type: ignore[arg-type]
+        own = {f.name for f in fields(REGISTRY[type_name])}
         if not set(args) - {"dtype", "device"} <= own:
             translated = True
             dtype = _dtype(args.pop("dtype", None))
@@ -351,23 +351,23 @@ def _dtype(value: Any) -> str | None:
 
 
 def from_args(cls: type[Kind], args: dict[str, Any], x: Shape) -> Kind:
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    known = {f.name: f for f in fields(cls)}
     if cls.keras:
-        args = translate(cls.__name__, args, {**{name: name for name in fields}, **cls.renamed})
+        args = translate(cls.__name__, args, {**{name: name for name in known}, **cls.renamed})
     args = cls.prepare(args, x)
     values: dict[str, Any] = {}
     for key, value in args.items():
-        f = fields.get(key)
+        f = known.get(key)
         if f is None:
             raise SpecError(f"{cls.__name__} has no argument {shown(key)}"
-                            f"{suggest(key, list(fields))}")
+                            f"{suggest(key, list(known))}")
         values[key] = check_value(value, str(f.type), key)
-    for name, f in fields.items():
+    for name, f in known.items():
         if name in values:
             continue
         if name in cls.inferred:
             values[name] = check_value(cls.inferred[name](x), str(f.type), name)
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+        elif f.default is MISSING and f.default_factory is MISSING:
             raise SpecError(f"{cls.__name__} needs the argument {name!r}")
     try:
         return cls(**values)

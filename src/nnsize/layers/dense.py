@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..records import record
 from typing import Any
 
 from ..errors import SpecError
@@ -12,7 +12,7 @@ from .spelling import translate
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Linear(Kind):
     """weight: out x in, bias: out.  Params = (in x out) + out.  MACs = in x out per position."""
 
@@ -50,7 +50,7 @@ class Linear(Kind):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Bilinear(Kind):
     """y = x1^T W x2 + b.  weight: out x in1 x in2, bias: out.  In a sequence, x1 = x2 = input."""
 

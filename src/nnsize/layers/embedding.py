@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..records import record
 from typing import Any
 
 from ..errors import SpecError
@@ -17,7 +17,7 @@ def _table(num: int, dim: int, convention: str) -> list[Tensor]:
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Embedding(Kind):
     """Indices of any shape -> that shape + (embedding_dim,).  A lookup: no MACs."""
 
@@ -47,7 +47,7 @@ class Embedding(Kind):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class EmbeddingBag(Kind):
     """A bag of N indices -> one embedding_dim vector (sum, mean or max of the rows)."""
 

@@ -38,7 +38,8 @@ logit (SAMPLER_BYTES: the bf16 logits, their fp32 copy and the fp32 probabilitie
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from ..records import replace
 from fractions import Fraction
 from typing import Any
 
