@@ -26,8 +26,10 @@ LEVELS = [
     # longest context, which architectures/ records and memory/ reads; child: work in a child
     # process under limits, which architectures/ (the fallback's build) and web/ use; least:
     # the bisection memory/ (fewest GPUs) and speed/ (the batch where compute binds) share
-    ("errors", "units", "model", "precision", "spec", "version", "files", "engines", "limits",
-     "child", "least"),
+    # records: the frozen records model/ and layers/ are made of; compute: a language model's
+    # MACs a token, a count's own figure (memory/ re-exports it for the planner)
+    ("errors", "units", "records", "model", "compute", "precision", "spec", "version", "files",
+     "engines", "limits", "child", "least"),
     ("layers",),
     # diff sits with the sources: a pure comparison of two reports, which hub/ uses to say
     # where a model's config and its checkpoint differ
@@ -153,7 +155,7 @@ def test_the_walk_sees_lazy_and_relative_imports() -> None:
     # cli/serve.py imports the web app inside its run(); model.py imports nothing above it
     # but its presenters, inside its methods
     assert "nnsize.web.app" in GRAPH["nnsize.cli.serve"]
-    assert GRAPH["nnsize.model"] <= {"nnsize.errors", "nnsize.precision"}
+    assert GRAPH["nnsize.model"] <= {"nnsize.errors", "nnsize.precision", "nnsize.records"}
     assert imports("nnsize.model", presenters=True) - GRAPH["nnsize.model"] == \
         PRESENTERS["nnsize.model"]
 
@@ -173,8 +175,9 @@ def test_presenters_are_lazy() -> None:
 
 # --- what a command imports (issue 25: a first call as fast as the work) ------------------------
 
-def _imported(argv: list[str]) -> set[str]:
-    """The modules in sys.modules after the CLI's main() ran argv in a fresh interpreter."""
+def _imported(argv: list[str], bare: bool = False) -> set[str]:
+    """The modules in sys.modules after the CLI's main() ran argv in a fresh interpreter
+    (bare: without the site module, -S)."""
     import ast
     import subprocess
     import sys
@@ -187,8 +190,9 @@ def _imported(argv: list[str]) -> set[str]:
             "loaded = sorted(set(sys.modules) - before)\n"
             "sys.stdout = out\n"
             "print(code, loaded)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={"PYTHONPATH": str(SRC.parent)}, check=True)
+    done = subprocess.run([sys.executable, *(["-S"] if bare else []), "-c", code],
+                          capture_output=True, text=True, env={"PYTHONPATH": str(SRC.parent)},
+                          check=True)
     status, loaded = done.stdout.split(" ", 1)
     assert status == "0", done.stderr
     return set(ast.literal_eval(loaded))
@@ -247,3 +251,16 @@ def test_a_preset_loads_its_own_family_only() -> None:
                            "nnsize.importers.", "nnsize.speed", "nnsize.parallel",
                            "nnsize.web", *HUB_CLIENT, "nnsize.render.plan", "yaml", "torch",
                            "transformers", "numpy", "urllib", "http", "ssl")) == []
+
+
+def test_the_benchmarked_paths_build_no_dataclass() -> None:
+    """The two commands benchmarks/startup.py times import neither dataclasses (its records are
+    nnsize.records, made without compiling methods), nor inspect (which dataclasses pulls in,
+    with ast, dis and tokenize), nor typing (annotations only, under TYPE_CHECKING).  Run with
+    -S, so that no site hook has imported one of them before."""
+    for argv in (["10-20-20-20-2"], ["llama-3.1-405b", "--json"]):
+        loaded = _imported(argv, bare=True)
+        assert {"nnsize.records", "nnsize.model"} <= loaded
+        assert sorted({"dataclasses", "inspect", "typing"} & loaded) == [], argv
+    # a language model's MACs a token, in its --json, without the memory planner
+    assert _under(_imported(["llama-3.1-405b", "--json"]), ("nnsize.memory",)) == []

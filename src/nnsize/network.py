@@ -11,13 +11,15 @@ repeats cost what two do.
 
 from __future__ import annotations
 
-from typing import Any
-
 from .errors import SpecError, shown
 from .layers import CONVENTIONS, PYTORCH, build
 from .layers.base import CHANNELS_FIRST, CHANNELS_LAST, MAX_INT, check_value
 from .model import Report, Row, Shape
 from .records import replace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 ENTRY_KEYS = ("repeat", "trainable", "name")
 MAX_CHANGING_REPEATS = 10_000  # repetitions whose shape keeps changing are run one by one

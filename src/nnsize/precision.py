@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from .records import record
-from typing import TYPE_CHECKING, Union
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from fractions import Fraction
 
-Bits = Union[int, "Fraction"]  # exact: an int, or a Fraction where scales add part of a bit
+    Bits = int | Fraction  # exact: an int, or a Fraction where scales add part of a bit
 
 
 @record

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
-    from typing import Any, TypeVar, overload
+    from collections.abc import Mapping
+    from typing import Any, TypeVar
 
     from typing_extensions import dataclass_transform
 
@@ -29,9 +29,6 @@ if TYPE_CHECKING:
 else:
     def dataclass_transform(**_: object) -> object:
         return lambda f: f
-
-    def overload(f: object) -> object:
-        return f
 
 
 class _Missing:
@@ -68,16 +65,6 @@ class Field:
         return f"Field(name={self.name!r}, type={self.type!r}, default={self.default!r})"
 
 
-@overload
-def field(*, default: T, init: bool = ..., repr: bool = ..., compare: bool = ...,
-          hash: bool | None = ..., metadata: Mapping[str, Any] | None = ...) -> T: ...
-@overload
-def field(*, default_factory: Callable[[], T], init: bool = ..., repr: bool = ...,
-          compare: bool = ..., hash: bool | None = ...,
-          metadata: Mapping[str, Any] | None = ...) -> T: ...
-@overload
-def field(*, init: bool = ..., repr: bool = ..., compare: bool = ...,
-          hash: bool | None = ..., metadata: Mapping[str, Any] | None = ...) -> Any: ...
 def field(*, default: Any = MISSING, default_factory: Any = MISSING, init: bool = True,
           repr: bool = True, compare: bool = True, hash: bool | None = None,
           metadata: Mapping[str, Any] | None = None) -> Any:
@@ -200,7 +187,7 @@ def _install(cls: C, frozen: bool) -> C:
         __hash__.__qualname__ = f"{title}.__hash__"
         cls.__hash__ = __hash__ if frozen else None  # type: ignore[assignment]
     cls.__record_fields__ = found  # type: ignore[attr-defined]
-    cls.__match_args__ = names  # type: ignore[attr-defined]
+    setattr(cls, "__match_args__", names)  # noqa: B010
     return cls
 
 
@@ -227,4 +214,4 @@ def replace(obj: T, /, **changes: Any) -> T:
                              f"specified with replace()")
     values = {f.name: getattr(obj, f.name) for f in found.values() if f.init}
     values.update(changes)
-    return obj.__class__(**values)  # type: ignore[no-any-return]
+    return obj.__class__(**values)

@@ -8,12 +8,15 @@ it returns an Assembly of rows named as transformers names the tensors.
 from __future__ import annotations
 
 import importlib
-from typing import Any
 
 from ..errors import SpecError, shown, suggest
 from ..model import Report
 from .config import Config
 from .registry import FAMILIES, Family
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 MODULES = ("decoder", "decoder_families", "gpt", "gpt_more", "encoder", "bert_like", "t5",
            "seq2seq", "whisper", "audio", "vision", "mamba", "jamba", "hybrid", "zamba",

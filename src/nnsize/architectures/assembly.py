@@ -4,11 +4,11 @@ row per component with copies, so a 126-layer model is a handful of rows, built 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from ..records import record, field
 from itertools import islice
 
 from ..errors import SpecError
 from ..model import Decoder, EncoderDecoder, Report, Row, Tensor, sum_formula
+from ..records import field, record
 
 # Layers that differ from their neighbours are built one by one; past this many runs of equal
 # layers (a pattern that changes every few layers of a huge model), nnsize refuses.  Real

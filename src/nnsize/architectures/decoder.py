@@ -11,18 +11,21 @@ class for each family (tests check them against it).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from ..records import replace
 from fractions import Fraction
 from itertools import islice
-from typing import Any
 
 from ..errors import SpecError, shown
 from ..model import AttentionLayer, Decoder, Layers, Tensor
+from ..records import replace
 from .assembly import MAX_RUNS, Assembly, Layer, check_runs, embedding, linear, norm
 from .config import MISSING, Config
 from .heads import decoder_heads
 from .registry import QA, SEQ, TOKEN, Head, register
 from .traits import Flag, Moe, Traits
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 COMMON = {"tie_word_embeddings": False, "attention_bias": False, "mlp_bias": False}
 DEFAULTS: dict[str, dict[str, Any]] = {

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from ..records import record
-from typing import Any
 
 from ..errors import SpecError, suggest
 from ..model import Report
+from ..records import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 HF = "https://huggingface.co/{}/blob/main/config.json"
 CONFIGS = "preset_configs"  # NAME.json beside this module: the config.json each preset publishes
@@ -162,7 +165,7 @@ def source(name: str) -> str:
     return f"{HF.format(repo)} (as {copy})"
 
 
-class _Llms(Mapping[str, tuple[str, dict[str, Any], str]]):
+class _Llms(Mapping[str, tuple[str, dict[str, "Any"], str]]):
     """name: (repository, config, what it is), each config read when asked for."""
 
     def __getitem__(self, name: str) -> tuple[str, dict[str, Any], str]:
@@ -196,7 +199,6 @@ class Preset:
 def _llm(name: str) -> Preset:
     def build(convention: str | None, options: dict[str, Any]) -> Report:
         from ..records import replace
-
         from . import count_config
 
         return replace(count_config(config(name), name, bool(options.get("base"))), source=name)

@@ -26,8 +26,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
-from ..records import replace
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 

@@ -11,12 +11,14 @@ positions (keys of width kdim, values of width vdim when those are given).
 
 from __future__ import annotations
 
-from ..records import record
-from typing import Any
-
 from ..errors import SpecError
 from ..model import Shape, Tensor
+from ..records import record
 from .base import PYTORCH, Kind, Pos, last, need_rank, product, register
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @register

@@ -22,12 +22,17 @@ moves it back, so every shape a spec shows is the shape its framework shows.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
 
 from ..errors import SpecError, shown, suggest
-from ..records import MISSING, fields, record
 from ..model import Formula, Saves, Shape, Tensor, numel, sum_formula
+from ..records import MISSING, fields, record
 from .spelling import translate
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar, TypeVar
+
+    K = TypeVar("K", bound=type)
 
 Pos = int
 NonNeg = int
@@ -35,7 +40,7 @@ Size = int | tuple[int, ...]
 Pads = int | tuple[int, ...]
 Pad = int | tuple[int, ...] | str
 Dims = tuple[int, ...]
-Layer = dict[str, Any]
+Layer = dict[str, "Any"]
 
 # The largest size, count or index a spec may give: counts stay exact far past any real model
 # (10^40 x 10^40 is fine), but a dimension of 10^400 is refused before its digits cost anything.
@@ -226,7 +231,6 @@ def keras_axis(axis: Any, x: Shape, where: str, key: str = "axis") -> int:
     return d - 1
 
 
-K = TypeVar("K", bound=type)
 
 # The families, one module each, imported in this order until one registers a wanted kind.
 FAMILIES = ("dense", "activation", "conv", "pool", "norm", "reshape", "embedding", "recurrent",
@@ -234,8 +238,8 @@ FAMILIES = ("dense", "activation", "conv", "pool", "norm", "reshape", "embedding
 REGISTRY: dict[str, type[Kind]] = {}
 # A translation: the torch.nn kind and its arguments, and optionally (source, target): the axis
 # of x to move before building it (the Keras layer's channel axis to where torch reads it).
-Translation = tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], tuple[int, int]]
-Translator = Callable[[dict[str, Any], Shape], Translation]
+Translation = tuple[str, dict[str, "Any"]] | tuple[str, dict[str, "Any"], tuple[int, int]]
+Translator = Callable[[dict[str, "Any"], Shape], Translation]
 ALIASES: dict[str, Translator] = {}
 # Names both frameworks use (LSTM, Embedding, Dropout...): read as PyTorch's unless an argument
 # is one only the Keras layer has (LSTM(units=...)), then translated.

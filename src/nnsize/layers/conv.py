@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from ..records import record
-from typing import Any, ClassVar
-
 from ..errors import SpecError
 from ..model import Saves, Shape, Tensor
+from ..records import record
 from .base import (
     CHANNELS_FIRST,
     CHANNELS_LAST,
@@ -28,6 +26,10 @@ from .base import (
     register,
 )
 from .spelling import translate
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from ..records import record
-from typing import Any
-
 from ..errors import SpecError
 from ..model import Formula, Saves, Shape, Tensor
+from ..records import record
 from .base import PYTORCH, Kind, Pos, alias, last, pick, product, register
 from .spelling import translate
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @register

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from ..records import record
-from typing import Any
-
 from ..errors import SpecError
 from ..model import Saves, Shape, Tensor
+from ..records import record
 from .base import KERAS, PYTORCH, Kind, Pos, alias, need_rank, register
 from .spelling import translate
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _table(num: int, dim: int, convention: str) -> list[Tensor]:

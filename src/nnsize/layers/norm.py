@@ -7,11 +7,9 @@ moving_variance as non-trainable weights, which count_params() includes.
 
 from __future__ import annotations
 
-from ..records import record
-from typing import Any, ClassVar
-
 from ..errors import SpecError
 from ..model import Saves, Shape, Tensor
+from ..records import record
 from .base import (
     KERAS,
     PYTORCH,
@@ -27,6 +25,10 @@ from .base import (
     register,
 )
 from .spelling import translate
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 
 def _affine(c: int, affine: bool, convention: str, scale: bool = True,

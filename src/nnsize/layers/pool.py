@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from ..records import record
-from typing import Any, ClassVar
-
 from ..errors import SpecError
 from ..model import Saves, Shape
+from ..records import record
 from .base import (
     CHANNELS_FIRST,
     CHANNELS_LAST,
@@ -22,6 +20,10 @@ from .base import (
     register,
 )
 from .spelling import translate
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 
 def pool_length(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:

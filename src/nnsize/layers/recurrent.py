@@ -14,13 +14,15 @@ MACs per time step: G*H*(I_l + state) (+ P*H for the projection).
 
 from __future__ import annotations
 
-from ..records import record, replace
-from typing import Any, ClassVar
-
 from ..errors import SpecError
 from ..model import Shape, Tensor
+from ..records import record, replace
 from .base import KERAS, PYTORCH, Kind, NonNeg, Pos, alias, last, need_rank, register
 from .spelling import translate
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 
 @record

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from ..records import record
-from typing import Any
-
 from ..errors import SpecError
 from ..model import Saves, Shape
+from ..records import record
 from .base import Kind, Pos, alias, need_rank, product, register
 from .spelling import translate
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @register

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from ..records import record
-from typing import Any, ClassVar
-
 from ..errors import SpecError
 from ..model import Saves, Shape
+from ..records import record
 from .base import (
     CHANNELS_FIRST,
     CHANNELS_LAST,
@@ -21,6 +19,10 @@ from .base import (
     register,
 )
 from .spelling import translate
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 UPSAMPLE_MODES = {"nearest": None, "nearest-exact": None, "linear": 1, "bilinear": 2,
                   "bicubic": 2, "trilinear": 3, "area": None}

@@ -7,15 +7,17 @@ so a stack of any depth is counted in constant time.
 
 from __future__ import annotations
 
-from ..records import record
-from typing import TYPE_CHECKING, Any, ClassVar
-
 from ..errors import SpecError
 from ..model import Shape, Tensor
+from ..records import record
 from .attention import MultiheadAttention
 from .base import PYTORCH, Kind, Layer, Pos, build, last, register
 from .dense import Linear
 from .norm import LayerNorm
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 
 def _stacked(tensors: list[Tensor], prefix: str, copies: int) -> list[Tensor]:

@@ -5,12 +5,14 @@ stores ({"class_name": "LSTM", "config": {...}}) is read too."""
 
 from __future__ import annotations
 
-from ..records import record, replace
-from typing import Any
-
 from ..errors import SpecError
 from ..model import Saves, Shape, Tensor
+from ..records import record, replace
 from .base import KERAS, PYTORCH, Kind, Layer, build, register
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 # Keras' config keys of a stored layer that are not its constructor's arguments

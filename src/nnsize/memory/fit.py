@@ -35,7 +35,7 @@ def on_gpu(s: Setup, gpu_bytes: int, gpu_name: str, usable: int) -> tuple[Setup,
     """The setup as its engine runs on this GPU, and the bytes it may use there: vLLM takes
     gpu_memory_utilization of the whole GPU, with its chunk for that GPU (vllm serve's
     defaults); the others, usable (the GPU less the CUDA context)."""
-    from ..records import replace
+    from dataclasses import replace
 
     e = s.serving(gpu_bytes, gpu_name)
     if s.train or e.memory_fraction == 1:
@@ -48,7 +48,7 @@ def on_gpu(s: Setup, gpu_bytes: int, gpu_name: str, usable: int) -> tuple[Setup,
 
 def fit(report: Report, s: Setup, usable: int) -> Fit:
     """Does it fit in usable bytes; the largest batch, the longest context, the fewest GPUs."""
-    from ..records import replace
+    from dataclasses import replace
 
     from .plan import settle
 
@@ -123,7 +123,7 @@ def fewest_gpus(report: Report, s: Setup, usable: int, most: int = 4096) -> int:
     or with layout flags the search of parallel.search, fit (any count, not powers of two);
     inference, the fewest tp x pp (tp dividing the heads and the KV heads either way, pp the
     layers) whose busiest rank holds its share.  0: more than `most`."""
-    from ..records import replace
+    from dataclasses import replace
 
     if s.train and report.decoder is not None and s.parallel:
         from ..parallel.search import fewest_training

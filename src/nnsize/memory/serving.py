@@ -38,8 +38,7 @@ logit (SAMPLER_BYTES: the bf16 logits, their fp32 copy and the fp32 probabilitie
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from ..records import replace
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 

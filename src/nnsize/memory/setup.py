@@ -265,7 +265,7 @@ def resolve(s: Setup, stored_format: str = "") -> Setup:
     GGUF file: llama.cpp), so every surface plans, fits and times the same engine."""
     if s.engine:
         return s
-    from ..records import replace
+    from dataclasses import replace
 
     from .engines import default_engine
 

@@ -21,8 +21,7 @@ The bubble of a pipeline with m micro-batches a step: (pp - 1) / (m x vp) of the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from ..records import replace
+from dataclasses import dataclass, replace
 
 from ..errors import NnsizeError
 from .shape import Shape

@@ -11,8 +11,7 @@ before full.  Serving: tp x pp a replica, the rest replicas.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from ..records import replace
+from dataclasses import dataclass, replace
 
 from .interconnect import Links
 from .layout import Layout, LayoutError, check

@@ -3,8 +3,7 @@ busiest rank's memory (parallel.rank), the tokens' time, GPU-hours and cost."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from ..records import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import NnsizeError

@@ -60,7 +60,7 @@ def fit_split(report: Any, gpu: Any, memory: Any, gpu_layers: int) -> Speed | No
     (memory.serving.offload's gpu_layers), at the setup's precision, batch and context, on the
     CPU side the default RAM bandwidth.  None where the card has no bandwidth known (a size
     given as --gpu) or the setup is not one sequence stream on one card."""
-    from ..records import replace
+    from dataclasses import replace
 
     from .hardware import hardware
     from .inference import speed

@@ -149,7 +149,7 @@ def speed_hardware(s: SpeedSetup) -> Hardware:
     hw = hardware(_card(s.gpu, s.bandwidth, s.tflops), s.dtype, s.gpus, band, s.tflops,
                   s.compute_dtype)
     if s.interconnect and s.gpus > 1:  # the link named, its bandwidth and its latency
-        from ..records import replace
+        from dataclasses import replace
 
         from ..gpus import Link
         from ..parallel.interconnect import find_interconnect
@@ -176,7 +176,7 @@ def estimate(report: Report, s: SpeedSetup) -> Speed:
         raise NnsizeError("--cpu-bandwidth is the CPU side of --ngl: give --ngl too")
     if s.ngl is None:
         return result
-    from ..records import replace
+    from dataclasses import replace
 
     from .hardware import parse_bandwidth
     from .offload import split
