@@ -11,7 +11,6 @@ class for each family (tests check them against it).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from fractions import Fraction
 from itertools import islice
 
 from ..errors import SpecError, shown
@@ -25,6 +24,7 @@ from .traits import Flag, Moe, Traits
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from fractions import Fraction
     from typing import Any
 
 COMMON = {"tie_word_embeddings": False, "attention_bias": False, "mlp_bias": False}
@@ -543,7 +543,7 @@ def build_traits(t: Traits, c: Config, name: str, base: bool) -> Assembly:
         a.decoder = decoder_shape(t, c, d)
     prefix = "" if base else "model."
     a.add("embeddings", "embedding", embedding(f"{prefix}embed_tokens", d.vocab, d.hidden))
-    active: dict[str, object] = {}
+    active: dict[str, Fraction] = {}
     if t.moe is not None:
         n = c.int(t.moe.experts, least=0)
         top_k = _top_k(t.moe, c)
@@ -551,6 +551,8 @@ def build_traits(t: Traits, c: Config, name: str, base: bool) -> Assembly:
             raise SpecError(f"{t.moe.top_k} = {top_k:,} is more than the {n:,} experts "
                             f"({t.moe.experts}): a token cannot be routed to more experts than "
                             f"there are")
+        from fractions import Fraction  # a mixture of experts only: not a dense model's cost
+
         active["experts"] = Fraction(top_k, n) if n else Fraction(0)
     a.stack(f"{prefix}layers.", d.layers, lambda i: _layer(t, c, d, i), active=active,
             starts=_starts(t, c, d))
