@@ -2,7 +2,8 @@
 annotations and axes a spec's values are read by.
 
 A layer kind is a frozen record (nnsize.records) whose fields are exactly the torch.nn
-constructor arguments, registered under the torch.nn class name.  Field annotations name how a spec value is checked:
+constructor arguments, registered under the torch.nn class name.  Field annotations name how a
+spec value is checked:
 
     Pos     an int >= 1             NonNeg  an int >= 0            int, float, bool, str
     Size    Pos or a list of Pos    Pads    NonNeg or a list of NonNeg
