@@ -1,4 +1,4 @@
-"""model.py shows what a Report and a Row can do: their methods are in the classes, not
+"""nnsize.model shows what a Report and a Row can do: their methods are in the classes, not
 attached from elsewhere at import; and a Report is frozen and hashable."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from nnsize.records import FrozenInstanceError, fields
 ])
 def test_methods_are_defined_in_the_class(cls: type, names: tuple[str, ...]) -> None:
     for name in names:
-        assert name in vars(cls), f"{cls.__name__}.{name} is not defined in model.py"
+        assert name in vars(cls), f"{cls.__name__}.{name} is not defined in nnsize.model"
 
 
 def test_a_report_is_frozen_and_hashable() -> None:
