@@ -8,8 +8,8 @@ imports only those below it.
 
 Imports inside functions count too: a lazy import is still a dependency.  One exception, named
 in PRESENTERS: a Report's and a Row's methods for users (`str(report)`, `to_dict()`,
-`formula_text`...) live in model.py, where a reader sees what a Report can do, and import render/
-inside those methods only; nothing below render/ calls them.
+`formula_text`...) live in model/report.py and model/row.py, where a reader sees what a Report
+can do, and import render/ inside those methods only; nothing below render/ calls them.
 """
 
 from __future__ import annotations
@@ -26,8 +26,10 @@ LEVELS = [
     # longest context, which architectures/ records and memory/ reads; child: work in a child
     # process under limits, which architectures/ (the fallback's build) and web/ use; least:
     # the bisection memory/ (fewest GPUs) and speed/ (the batch where compute binds) share
-    ("errors", "units", "model", "precision", "spec", "version", "files", "engines", "limits",
-     "child", "least"),
+    # records: the frozen records model/ and layers/ are made of; compute: a language model's
+    # MACs a token, a count's own figure (memory/ re-exports it for the planner)
+    ("errors", "units", "records", "model", "compute", "precision", "spec", "version", "files",
+     "engines", "limits", "child", "least"),
     ("layers",),
     # diff sits with the sources: a pure comparison of two reports, which hub/ uses to say
     # where a model's config and its checkpoint differ
@@ -41,8 +43,8 @@ LEVELS = [
 ]
 LEVEL = {unit: i for i, units in enumerate(LEVELS) for unit in units}
 # module: the modules above it that it may import inside a function (and nowhere else)
-PRESENTERS = {"nnsize.model": {"nnsize.render.json", "nnsize.render.report",
-                               "nnsize.render.formula"}}
+PRESENTERS = {"nnsize.model.report": {"nnsize.render.json", "nnsize.render.report"},
+              "nnsize.model.row": {"nnsize.render.json", "nnsize.render.formula"}}
 
 
 def _name(path: Path) -> str:
@@ -150,16 +152,17 @@ def test_imports_only_from_below(module: str) -> None:
 
 
 def test_the_walk_sees_lazy_and_relative_imports() -> None:
-    # cli/serve.py imports the web app inside its run(); model.py imports nothing above it
+    # cli/serve.py imports the web app inside its run(); model/ imports nothing above it
     # but its presenters, inside its methods
     assert "nnsize.web.app" in GRAPH["nnsize.cli.serve"]
-    assert GRAPH["nnsize.model"] <= {"nnsize.errors", "nnsize.precision"}
-    assert imports("nnsize.model", presenters=True) - GRAPH["nnsize.model"] == \
-        PRESENTERS["nnsize.model"]
+    model = {m for m in MODULES if m.startswith("nnsize.model.")}
+    for module in sorted(PRESENTERS):
+        assert GRAPH[module] <= {"nnsize.errors", "nnsize.precision", "nnsize.records", *model}
+        assert imports(module, presenters=True) - GRAPH[module] == PRESENTERS[module]
 
 
 def test_presenters_are_lazy() -> None:
-    """A presenter's upward import sits inside a function: importing model.py imports no
+    """A presenter's upward import sits inside a function: importing nnsize.model imports no
     render/ module."""
     import subprocess
     import sys
@@ -173,8 +176,9 @@ def test_presenters_are_lazy() -> None:
 
 # --- what a command imports (issue 25: a first call as fast as the work) ------------------------
 
-def _imported(argv: list[str]) -> set[str]:
-    """The modules in sys.modules after the CLI's main() ran argv in a fresh interpreter."""
+def _imported(argv: list[str], bare: bool = False) -> set[str]:
+    """The modules in sys.modules after the CLI's main() ran argv in a fresh interpreter
+    (bare: without the site module, -S)."""
     import ast
     import subprocess
     import sys
@@ -187,8 +191,9 @@ def _imported(argv: list[str]) -> set[str]:
             "loaded = sorted(set(sys.modules) - before)\n"
             "sys.stdout = out\n"
             "print(code, loaded)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={"PYTHONPATH": str(SRC.parent)}, check=True)
+    done = subprocess.run([sys.executable, *(["-S"] if bare else []), "-c", code],
+                          capture_output=True, text=True, env={"PYTHONPATH": str(SRC.parent)},
+                          check=True)
     status, loaded = done.stdout.split(" ", 1)
     assert status == "0", done.stderr
     return set(ast.literal_eval(loaded))
@@ -223,7 +228,8 @@ def test_the_calculators_path_imports_almost_nothing() -> None:
     assert {"nnsize.shorthand", "nnsize.layers.dense", "nnsize.render.report"} <= loaded
     # the layer kinds it does not use stay unread (conv, norm, attention, recurrent...)
     assert sorted(m for m in loaded if m.startswith("nnsize.layers.")) == \
-        ["nnsize.layers.base", "nnsize.layers.dense", "nnsize.layers.spelling"]
+        ["nnsize.layers.arguments", "nnsize.layers.base", "nnsize.layers.dense",
+         "nnsize.layers.kind", "nnsize.layers.registry", "nnsize.layers.spelling"]
     # the four numbers of the original calculator: the same path
     assert _under(_imported(["--inputs", "10", "--hidden-layers", "3", "--neurons", "20",
                              "--outputs", "2"]), NOT_FOR_A_SHORTHAND) == []
@@ -247,3 +253,16 @@ def test_a_preset_loads_its_own_family_only() -> None:
                            "nnsize.importers.", "nnsize.speed", "nnsize.parallel",
                            "nnsize.web", *HUB_CLIENT, "nnsize.render.plan", "yaml", "torch",
                            "transformers", "numpy", "urllib", "http", "ssl")) == []
+
+
+def test_the_benchmarked_paths_build_no_dataclass() -> None:
+    """The two commands benchmarks/startup.py times import neither dataclasses (its records are
+    nnsize.records, made without compiling methods), nor inspect (which dataclasses pulls in,
+    with ast, dis and tokenize), nor typing (annotations only, under TYPE_CHECKING).  Run with
+    -S, so that no site hook has imported one of them before."""
+    for argv in (["10-20-20-20-2"], ["llama-3.1-405b", "--json"]):
+        loaded = _imported(argv, bare=True)
+        assert {"nnsize.records", "nnsize.model"} <= loaded
+        assert sorted({"dataclasses", "inspect", "typing"} & loaded) == [], argv
+    # a language model's MACs a token, in its --json, without the memory planner
+    assert _under(_imported(["llama-3.1-405b", "--json"]), ("nnsize.memory",)) == []

@@ -1,14 +1,13 @@
-"""model.py shows what a Report and a Row can do: their methods are in the classes, not
+"""nnsize.model shows what a Report and a Row can do: their methods are in the classes, not
 attached from elsewhere at import; and a Report is frozen and hashable."""
 
 from __future__ import annotations
-
-import dataclasses
 
 import pytest
 
 import nnsize
 from nnsize.model import Report, Row
+from nnsize.records import FrozenInstanceError, fields
 
 
 @pytest.mark.parametrize("cls, names", [
@@ -17,12 +16,12 @@ from nnsize.model import Report, Row
 ])
 def test_methods_are_defined_in_the_class(cls: type, names: tuple[str, ...]) -> None:
     for name in names:
-        assert name in vars(cls), f"{cls.__name__}.{name} is not defined in model.py"
+        assert name in vars(cls), f"{cls.__name__}.{name} is not defined in nnsize.model"
 
 
 def test_a_report_is_frozen_and_hashable() -> None:
     a, b = nnsize.count("10-20-20-20-2"), nnsize.count("10-20-20-20-2")
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(FrozenInstanceError):
         a.total_params = 0  # type: ignore[misc]
     assert a == b and hash(a) == hash(b)
     assert len({a, b, nnsize.count("llama-3.1-8b")}) == 2
@@ -49,6 +48,6 @@ def test_a_stored_tensor_is_the_tensor_the_constructor_makes() -> None:
                          (("lm_head.weight", (8, 4), "weight"), {"shared_with": "embed.weight"})]:
         fast, slow = Tensor.stored(*args, **kwargs), Tensor(*args, **kwargs)  # type: ignore[arg-type]
         assert fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
-        assert vars(fast) == {f.name: getattr(slow, f.name) for f in dataclasses.fields(Tensor)}
-        with pytest.raises(dataclasses.FrozenInstanceError):
+        assert vars(fast) == {f.name: getattr(slow, f.name) for f in fields(Tensor)}
+        with pytest.raises(FrozenInstanceError):
             fast.name = "b"  # type: ignore[misc]

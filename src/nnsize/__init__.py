@@ -10,10 +10,9 @@ The names below are imported when first used (PEP 562), so that `import nnsize.c
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .version import __version__
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .errors import NnsizeError, SpecError
     from .model import Report, Row, Tensor

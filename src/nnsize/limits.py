@@ -11,7 +11,10 @@ read: a config that names no length gives no limit (never transformers' class de
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 # vLLM's possible_keys, in its order
 LENGTH_KEYS = ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length",

@@ -11,13 +11,15 @@ repeats cost what two do.
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
-
 from .errors import SpecError, shown
 from .layers import CONVENTIONS, PYTORCH, build
 from .layers.base import CHANNELS_FIRST, CHANNELS_LAST, MAX_INT, check_value
 from .model import Report, Row, Shape
+from .records import replace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 ENTRY_KEYS = ("repeat", "trainable", "name")
 MAX_CHANGING_REPEATS = 10_000  # repetitions whose shape keeps changing are run one by one
@@ -50,7 +52,7 @@ def count_spec(spec: Any, convention: str = PYTORCH, source: str = "spec") -> Re
         walker.walk(layers, x, "layers")
     except RecursionError as e:
         raise SpecError("the spec nests groups too deeply") from e
-    rows = tuple(r if r.repeat == 1 else dataclasses.replace(r, name=f"{r.index}-{r.last_position}")
+    rows = tuple(r if r.repeat == 1 else replace(r, name=f"{r.index}-{r.last_position}")
                  for r in walker.rows)
     name = spec.get("name")
     if name is not None and not isinstance(name, str):
@@ -105,8 +107,8 @@ class _Walker:
         if not trainable:
             for j in range(first_row, len(self.rows)):
                 row = self.rows[j]
-                frozen = tuple(dataclasses.replace(t, trainable=False) for t in row.tensors)
-                self.rows[j] = dataclasses.replace(row, tensors=frozen)
+                frozen = tuple(replace(t, trainable=False) for t in row.tensors)
+                self.rows[j] = replace(row, tensors=frozen)
         return y
 
     def _repeat(self, entry: dict[str, Any], x: Shape, where: str, repeat: int,
@@ -121,7 +123,7 @@ class _Walker:
                 times, step = repeat - done + 1, self.position - first_position
                 for j in range(first_row, len(self.rows)):
                     row = self.rows[j]
-                    self.rows[j] = dataclasses.replace(row, repeat=row.repeat * times,
+                    self.rows[j] = replace(row, repeat=row.repeat * times,
                                                        steps=(*row.steps, (times, step)))
                 self.position += (times - 1) * step
                 return x

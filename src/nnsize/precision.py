@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from .records import record
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from fractions import Fraction
 
-Bits = Union[int, "Fraction"]  # exact: an int, or a Fraction where scales add part of a bit
+    Bits = int | Fraction  # exact: an int, or a Fraction where scales add part of a bit
 
 
-@dataclass(frozen=True)
+@record
 class Precision:
     """A number format with its exact bits per stored value."""
 
@@ -82,7 +82,7 @@ def find(name: str) -> Precision:
     if key.endswith("-block") and key[:-6] in table and \
             table[key[:-6]].description.startswith("GGUF"):
         # a GGUF block format alone, without llama.cpp's per-tensor mix (memory.plan)
-        from dataclasses import replace
+        from .records import replace
 
         return replace(table[key[:-6]], name=key, description=table[key[:-6]].description +
                        ", on every weight alike (no llama.cpp mix)")

@@ -7,11 +7,14 @@ layers of W neurons.  Every arrow between two sizes is one Linear layer with a b
 from __future__ import annotations
 
 import re
-from dataclasses import replace
-from typing import Any
 
 from .errors import SpecError
 from .model import Report
+from .records import replace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _NUMBER = re.compile(r"[0-9][0-9_]*")
 MAX_DIGITS = 100  # 10^100 neurons is already far past any network; longer is a typo

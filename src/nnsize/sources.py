@@ -3,10 +3,12 @@ reads live models.  Re-exported by the package: nnsize.count(...), nnsize.summar
 
 from __future__ import annotations
 
-from typing import Any
-
 from .errors import NnsizeError, SpecError
 from .model import Report
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def count(source: Any, convention: str | None = None, **options: Any) -> Report:

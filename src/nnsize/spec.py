@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from .errors import SpecError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_SPEC_BYTES = 16 * 1024 * 1024
 SPEC_SUFFIXES = (".json", ".yaml", ".yml")

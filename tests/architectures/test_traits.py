@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from nnsize.architectures.decoder_families import ALIASES, DEFAULTS, TRAITS
 from nnsize.architectures.traits import Traits
+from nnsize.records import fields
 
 FAMILIES = sorted(TRAITS)
 # transformers' auto tables name no language-model class for these
@@ -22,7 +23,7 @@ BASE_ONLY = {"qwen2_vl_text", "qwen2_5_vl_text", "qwen3_vl_text", "qwen3_vl_moe_
 
 def flag_keys(t: Traits) -> list[str]:
     """The config keys holding a trait's yes or no."""
-    keys = [v for f in dataclasses.fields(t) if f.name.endswith(("bias", "_when"))
+    keys = [v for f in fields(t) if f.name.endswith(("bias", "_when"))
             for v in [getattr(t, f.name)] if isinstance(v, str)]
     keys += [n[1] for n in t.norms if isinstance(n, tuple)]
     if t.moe is not None and isinstance(t.moe.router_bias, str):

@@ -8,12 +8,15 @@ it returns an Assembly of rows named as transformers names the tensors.
 from __future__ import annotations
 
 import importlib
-from typing import Any
 
 from ..errors import SpecError, shown, suggest
 from ..model import Report
 from .config import Config
 from .registry import FAMILIES, Family
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 MODULES = ("decoder", "decoder_families", "gpt", "gpt_more", "encoder", "bert_like", "t5",
            "seq2seq", "whisper", "audio", "vision", "mamba", "jamba", "hybrid", "zamba",
@@ -102,7 +105,7 @@ def count_config(data: Any, where: str = "config.json", base: bool = False,
     if limit:
         report.stored["context_limit"] = {"tokens": limit[0], "from": limit[1]}
     if isinstance(data, dict):  # the family's default attention; a step traced (no decoder)
-        from dataclasses import replace
+        from ..records import replace
 
         report = replace(report, traceable=("config", data))
     return report

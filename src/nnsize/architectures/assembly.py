@@ -4,11 +4,15 @@ row per component with copies, so a 126-layer model is a handful of rows, built 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from itertools import islice
 
 from ..errors import SpecError
 from ..model import Decoder, EncoderDecoder, Report, Row, Tensor, sum_formula
+from ..records import field, record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 # Layers that differ from their neighbours are built one by one; past this many runs of equal
 # layers (a pattern that changes every few layers of a huge model), nnsize refuses.  Real
@@ -20,7 +24,7 @@ MAX_RUNS = 2_000
 Layer = dict[str, list[Tensor]]
 
 
-@dataclass
+@record(frozen=False)
 class Assembly:
     """Rows in order: the model's top tensors and its stacks of layers."""
 
@@ -33,7 +37,7 @@ class Assembly:
             self.rows.append(_row(label, component, tensors, active, len(self.rows)))
 
     def stack(self, prefix: str, count: int, layer: Callable[[int], Layer],
-              title: str = "layers", active: dict[str, object] | None = None,
+              title: str = "layers", active: dict[str, Fraction] | None = None,
               starts: Iterable[int] = (0,)) -> None:
         """Layers prefix0..prefix{count-1}, built by layer(i) -> Layer; equal neighbours merge.
 
@@ -43,8 +47,6 @@ class Assembly:
         active: component -> fraction of its parameters used per token (a Fraction), for
         mixture-of-experts layers.
         """
-        from fractions import Fraction
-
         points = sorted({0, *islice((s for s in starts if 0 <= s < count), MAX_RUNS + 1)})
         check_runs(len(points), f"{title} (of {count:,})")
         built = [(start, end, layer(start)) for start, end in zip(points, [*points[1:], count])]
@@ -65,7 +67,7 @@ class Assembly:
                                 start if end > start + 1 else 0) for t in tensors]
                 share = (active or {}).get(component)
                 used = None
-                if isinstance(share, Fraction):
+                if share is not None:
                     total = sum(t.numel for t in named if not t.buffer)
                     used = int(total * share)
                 self.add(f"{span}: {component}", component, named, used)

@@ -13,13 +13,15 @@ experts), windows.py (each layer's sliding window), decoder_builder.py (the mode
 
 from __future__ import annotations
 
-from typing import Any
-
 # the builder and its registration, imported from here by the other decoder modules
 from .decoder_builder import build_traits, register_traits
 from .heads import decoder_heads
 from .registry import QA, SEQ, TOKEN, Head
 from .traits import Moe, Traits
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["ALIASES", "CLASSES", "DEFAULTS", "MORE", "TRAITS", "build_traits", "register_traits"]
 

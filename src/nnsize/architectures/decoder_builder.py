@@ -4,9 +4,7 @@ a family built by it."""
 
 from __future__ import annotations
 
-from fractions import Fraction
 from itertools import islice
-from typing import Any
 
 from ..errors import SpecError
 from ..model import AttentionLayer, Decoder, Layers, Tensor
@@ -18,6 +16,11 @@ from .moe_layers import experts_per_token, is_sparse, starts
 from .registry import Head, register
 from .traits import Traits
 from .windows import chunks, windows
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from fractions import Fraction
+    from typing import Any
 
 
 def decoder_shape(t: Traits, c: Config, d: Dims) -> Decoder:
@@ -59,7 +62,7 @@ def build_traits(t: Traits, c: Config, name: str, base: bool) -> Assembly:
         a.decoder = decoder_shape(t, c, d)
     prefix = "" if base else "model."
     a.add("embeddings", "embedding", embedding(f"{prefix}embed_tokens", d.vocab, d.hidden))
-    active: dict[str, object] = {}
+    active: dict[str, Fraction] = {}
     if t.moe is not None:
         n = c.int(t.moe.experts, least=0)
         top_k = experts_per_token(t.moe, c)
@@ -67,6 +70,8 @@ def build_traits(t: Traits, c: Config, name: str, base: bool) -> Assembly:
             raise SpecError(f"{t.moe.top_k} = {top_k:,} is more than the {n:,} experts "
                             f"({t.moe.experts}): a token cannot be routed to more experts than "
                             f"there are")
+        from fractions import Fraction  # a mixture of experts only: not a dense model's cost
+
         active["experts"] = Fraction(top_k, n) if n else Fraction(0)
     a.stack(f"{prefix}layers.", d.layers, lambda i: layer_tensors(t, c, d, i), active=active,
             starts=starts(t, c, d))

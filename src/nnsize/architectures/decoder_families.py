@@ -6,9 +6,9 @@ and the tests check them against it; a key neither the config nor the defaults g
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
+from ..records import replace
 from .decoder import TRAITS as LLAMA_TRAITS
 from .decoder import register_traits
 from .heads import decoder_heads

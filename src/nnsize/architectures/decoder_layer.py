@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ..errors import SpecError
 from ..model import Tensor
+from ..records import replace
 from .assembly import Layer, linear, norm
 from .config import MISSING, Config
 from .decoder_dims import Dims, flag

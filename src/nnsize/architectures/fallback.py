@@ -154,7 +154,7 @@ def _is_causal_lm(model_type: str, cls_name: str, config: Any) -> bool:
 def _typed(row: Row) -> Row:
     """A decoder's rows as the planner reads them: a lookup table is an embedding (no
     multiplies), the language-model head a head."""
-    from dataclasses import replace
+    from ..records import replace
 
     if row.name == "lm_head":
         return replace(row, type="head")

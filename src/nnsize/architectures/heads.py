@@ -32,10 +32,10 @@ default (BART's is 3), else 2, as transformers' config class reads them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 from ..errors import SpecError
 from ..model import Row, Tensor
+from ..records import replace
 from .assembly import Assembly, embedding, linear, norm
 from .config import Config
 from .registry import FAMILIES, MC, QA, SEQ, TOKEN, Head

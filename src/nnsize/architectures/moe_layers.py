@@ -4,9 +4,9 @@ the layers where that answer may change."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 
 from ..errors import SpecError
+from ..records import replace
 from .config import Config
 from .decoder_dims import Dims
 from .traits import Moe, Traits

@@ -10,11 +10,11 @@ config entirely is refused (the composite config classes fill it with sizes of t
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from ..errors import SpecError
 from ..model import Tensor
+from ..records import replace
 from .assembly import Assembly, _row, linear, norm
 from .config import Config
 from .registry import FAMILIES, register

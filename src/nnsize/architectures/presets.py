@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
 
 from ..errors import SpecError, suggest
 from ..model import Report
+from ..records import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 HF = "https://huggingface.co/{}/blob/main/config.json"
 CONFIGS = "preset_configs"  # NAME.json beside this module: the config.json each preset publishes
@@ -145,11 +148,16 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
 def config(name: str) -> dict[str, Any]:
     """The config.json of the language model preset name, read from the package's data."""
     import json
-    import pkgutil  # the package's loader (a zip too), lighter to import than importlib.resources
+    import os
 
-    data = pkgutil.get_data(__package__ or __name__, f"{CONFIGS}/{name}.json")
-    if data is None:
-        raise SpecError(f"preset {name!r}: its config file is missing from the package")
+    # read by the package's own loader (from a directory or a zip), as pkgutil.get_data does,
+    # without importing pkgutil (which imports typing: a fifth of a bare interpreter's start)
+    loader: Any = __spec__.loader
+    try:
+        data = loader.get_data(os.path.join(os.path.dirname(__file__), CONFIGS, f"{name}.json"))
+    except OSError:
+        raise SpecError(f"preset {name!r}: its config file is missing from the package") \
+            from None
     loaded: dict[str, Any] = json.loads(data.decode("utf-8"))
     return loaded
 
@@ -162,7 +170,7 @@ def source(name: str) -> str:
     return f"{HF.format(repo)} (as {copy})"
 
 
-class _Llms(Mapping[str, tuple[str, dict[str, Any], str]]):
+class _Llms(Mapping[str, tuple[str, dict[str, "Any"], str]]):
     """name: (repository, config, what it is), each config read when asked for."""
 
     def __getitem__(self, name: str) -> tuple[str, dict[str, Any], str]:
@@ -181,7 +189,7 @@ LLMS = _Llms()
 
 # --- the presets: every named model ------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class Preset:
     name: str
     kind: str  # "language model" or "classic network"
@@ -195,8 +203,7 @@ class Preset:
 
 def _llm(name: str) -> Preset:
     def build(convention: str | None, options: dict[str, Any]) -> Report:
-        from dataclasses import replace
-
+        from ..records import replace
         from . import count_config
 
         return replace(count_config(config(name), name, bool(options.get("base"))), source=name)

@@ -11,11 +11,14 @@ has no head for is refused by name (or, where allowed, built by transformers: fa
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
+from ..records import field, record
 from .assembly import Assembly
 from .config import Config
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 Builder = Callable[[str, Config, str, bool], Assembly]
 # a task-head class: (the attribute holding the base model, the kind of head; heads.py)
@@ -31,7 +34,7 @@ LM_SUFFIXES = ("ForCausalLM", "LMHeadModel", "ForMaskedLM", "ForConditionalGener
                "MTModel")
 
 
-@dataclass(frozen=True)
+@record
 class Family:
     model_type: str
     defaults: dict[str, Any]

@@ -7,12 +7,12 @@ from its Traits; decoder.py and decoder_families.py list them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..records import record
 
 Flag = bool | str  # a fixed answer, or the config key that holds it
 
 
-@dataclass(frozen=True)
+@record
 class Moe:
     """A mixture-of-experts feed-forward block.
 
@@ -44,7 +44,7 @@ class Moe:
     score_bias_rows: bool = False  # ERNIE 4.5: the bias as one row, 1 x experts
 
 
-@dataclass(frozen=True)
+@record
 class Traits:
     """One decoder family's layout; every field's default is Llama's."""
 

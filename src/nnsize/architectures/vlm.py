@@ -18,10 +18,9 @@ per token is the language model's.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ..errors import SpecError, shown
 from ..model import Tensor
+from ..records import replace
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
 from .decoder import build_traits, register_traits

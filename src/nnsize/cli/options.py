@@ -4,9 +4,12 @@ options of a model source, and the planner's setup (derived from memory.setup.Se
 from __future__ import annotations
 
 import argparse
-from typing import Any, NoReturn
 
 from ..errors import NnsizeError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 
 class Parser(argparse.ArgumentParser):

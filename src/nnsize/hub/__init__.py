@@ -4,9 +4,10 @@ checkpoint's headers, never its weights."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from ..model import Report
     from .cache import Bound
     from .name import HubName, parse

@@ -16,11 +16,11 @@ import io
 import json
 import re
 import threading
-from dataclasses import replace
 from typing import IO, Any, NamedTuple, Protocol
 
 from ..errors import NnsizeError
 from ..model import Report
+from ..records import replace
 from .cache import Bound
 from .fetch import WORKERS, HubError, Remote
 from .name import HubName

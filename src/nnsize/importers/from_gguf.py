@@ -220,7 +220,7 @@ def gguf_report(path: str, metadata: dict[str, Any], stored: list[Stored]) -> Re
         report.stored["context_limit"] = {"tokens": metadata[key], "from": f"GGUF {key}"}
     decoder = gguf_decoder(metadata, stored)
     if decoder is not None:
-        from dataclasses import replace
+        from ..records import replace
 
         report = replace(report, decoder=decoder)
     return report

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, make_dataclass
-from typing import Any
-
 from ..errors import SpecError
 from ..model import Saves, Shape, Tensor
+from ..records import record
 from .base import PYTORCH, Kind, Pos, alias, register
 from .spelling import translate
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # name -> its torch.nn constructor arguments: (name, annotation, default)
 _INPLACE = ("inplace", "bool", False)
@@ -49,18 +51,15 @@ for _name, _args in ELEMENTWISE.items():
     _namespace: dict[str, Any] = {"__doc__": f"{_name}: elementwise, no parameters."}
     if _DIM in _args:
         _namespace["output_shape"] = _along_dim
-    register(make_dataclass(
-        _name,
-        [(a, t, field()) if d is None and "None" not in t else (a, t, field(default=d))
-         for a, t, d in _args],
-        bases=(Kind,), frozen=True,
-        namespace={**_namespace,
-                   "saves": Saves(output=True) if _name in SAVED_OUTPUT else
-                   Saves(input=True) if _name in SAVED_INPUT else None}))
+    register(record(type(_name, (Kind,), {
+        "__annotations__": {a: t for a, t, _ in _args},
+        **{a: d for a, t, d in _args if d is not None or "None" in t}, **_namespace,
+        "saves": Saves(output=True) if _name in SAVED_OUTPUT else
+        Saves(input=True) if _name in SAVED_INPUT else None})))
 
 
 @register
-@dataclass(frozen=True)
+@record
 class PReLU(Kind):
     """weight: num_parameters (1, or one slope per channel = the input's first dimension)."""
 
@@ -80,7 +79,7 @@ class PReLU(Kind):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class GLU(Kind):
     """Gated linear unit: halves dimension dim (batch at 0; the default -1 is the last)."""
 

@@ -11,16 +11,18 @@ positions (keys of width kdim, values of width vdim when those are given).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from ..errors import SpecError
 from ..model import Shape, Tensor
+from ..records import record
 from .base import PYTORCH, Kind, Pos, last, need_rank, product, register
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @register
-@dataclass(frozen=True)
+@record
 class MultiheadAttention(Kind):
     """Projections, L x S scores per head, the weighted sum, and the output projection."""
 
@@ -91,7 +93,7 @@ class MultiheadAttention(Kind):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class MultiHeadAttention(Kind):
     """Keras' MultiHeadAttention attending over its own input (..., E), as in a Sequential stack.
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, ClassVar
-
 from ..errors import SpecError
 from ..model import Saves, Shape, Tensor
+from ..records import record
 from .base import (
     CHANNELS_FIRST,
     CHANNELS_LAST,
@@ -29,6 +27,10 @@ from .base import (
 )
 from .spelling import translate
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
+
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
@@ -42,7 +44,7 @@ def transposed_length(n: int, k: int, s: int, p: int, d: int, op: int) -> int:
     return (n - 1) * s - 2 * p + d * (k - 1) + op + 1
 
 
-@dataclass(frozen=True)
+@record
 class _Conv(Kind):
     """weight: out x in/groups x *kernel, bias: out.  MACs = out positions x weight elements."""
 
@@ -145,24 +147,24 @@ class _Conv(Kind):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Conv1d(_Conv):
     n: ClassVar[int] = 1
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Conv2d(_Conv):
     n: ClassVar[int] = 2
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Conv3d(_Conv):
     n: ClassVar[int] = 3
 
 
-@dataclass(frozen=True)
+@record
 class _ConvTranspose(Kind):
     """weight: in x out/groups x *kernel, bias: out.  MACs = input positions x weight elements."""
 
@@ -245,19 +247,19 @@ class _ConvTranspose(Kind):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class ConvTranspose1d(_ConvTranspose):
     n: ClassVar[int] = 1
 
 
 @register
-@dataclass(frozen=True)
+@record
 class ConvTranspose2d(_ConvTranspose):
     n: ClassVar[int] = 2
 
 
 @register
-@dataclass(frozen=True)
+@record
 class ConvTranspose3d(_ConvTranspose):
     n: ClassVar[int] = 3
 
@@ -323,7 +325,7 @@ for _n in (1, 2, 3):
     _keras_conv(_n, True)
 
 
-@dataclass(frozen=True)
+@record
 class _KerasConv(Kind):
     """Keras' depthwise convolution: depth_multiplier outputs a channel, from that channel
     alone.  kernel: *kernel x C x m, bias: C*m (Keras); weight: C*m x 1 x *kernel, bias: C*m
@@ -402,7 +404,7 @@ class _KerasConv(Kind):
         return pick(convention, torch, keras)
 
 
-@dataclass(frozen=True)
+@record
 class _SeparableConv(_KerasConv):
     """Keras' separable convolution: the depthwise convolution, then a 1 x 1 one to filters.
     depthwise_kernel: *kernel x C x m, pointwise_kernel: 1... x C*m x filters, bias: filters.
@@ -438,7 +440,7 @@ class _SeparableConv(_KerasConv):
 REGISTRY_CONV: dict[int, type[_Conv]] = {1: Conv1d, 2: Conv2d, 3: Conv3d}
 
 for _n in (1, 2):  # Keras 3 has no DepthwiseConv3D or SeparableConv3D
-    register(dataclass(frozen=True)(type(f"DepthwiseConv{_n}D", (_KerasConv,), {
+    register(record(type(f"DepthwiseConv{_n}D", (_KerasConv,), {
         "n": _n, "__doc__": f"Keras' DepthwiseConv{_n}D: one filter group a channel."})))
-    register(dataclass(frozen=True)(type(f"SeparableConv{_n}D", (_SeparableConv,), {
+    register(record(type(f"SeparableConv{_n}D", (_SeparableConv,), {
         "n": _n, "__doc__": f"Keras' SeparableConv{_n}D: depthwise, then pointwise."})))

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from ..errors import SpecError
 from ..model import Formula, Saves, Shape, Tensor
+from ..records import record
 from .base import PYTORCH, Kind, Pos, alias, last, pick, product, register
 from .spelling import translate
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 @register
-@dataclass(frozen=True)
+@record
 class Linear(Kind):
     """weight: out x in, bias: out.  Params = (in x out) + out.  MACs = in x out per position."""
 
@@ -50,7 +52,7 @@ class Linear(Kind):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Bilinear(Kind):
     """y = x1^T W x2 + b.  weight: out x in1 x in2, bias: out.  In a sequence, x1 = x2 = input."""
 

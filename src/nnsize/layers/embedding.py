@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from ..errors import SpecError
 from ..model import Saves, Shape, Tensor
+from ..records import record
 from .base import KERAS, PYTORCH, Kind, Pos, alias, need_rank, register
 from .spelling import translate
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _table(num: int, dim: int, convention: str) -> list[Tensor]:
@@ -17,7 +19,7 @@ def _table(num: int, dim: int, convention: str) -> list[Tensor]:
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Embedding(Kind):
     """Indices of any shape -> that shape + (embedding_dim,).  A lookup: no MACs."""
 
@@ -47,7 +49,7 @@ class Embedding(Kind):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class EmbeddingBag(Kind):
     """A bag of N indices -> one embedding_dim vector (sum, mean or max of the rows)."""
 

@@ -7,11 +7,9 @@ moving_variance as non-trainable weights, which count_params() includes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, ClassVar
-
 from ..errors import SpecError
 from ..model import Saves, Shape, Tensor
+from ..records import record
 from .base import (
     KERAS,
     PYTORCH,
@@ -27,6 +25,10 @@ from .base import (
     register,
 )
 from .spelling import translate
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 
 def _affine(c: int, affine: bool, convention: str, scale: bool = True,
@@ -53,7 +55,7 @@ def _running(c: int, track: bool, convention: str) -> list[Tensor]:
             Tensor("num_batches_tracked", (), "statistic", buffer=True)]
 
 
-@dataclass(frozen=True)
+@record
 class _BatchNorm(Kind):
     """weight, bias: C (if affine); buffers running_mean, running_var: C, num_batches_tracked."""
 
@@ -87,24 +89,24 @@ class _BatchNorm(Kind):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class BatchNorm1d(_BatchNorm):
     ranks: ClassVar[tuple[int, ...]] = (1, 2)
 
 
 @register
-@dataclass(frozen=True)
+@record
 class BatchNorm2d(_BatchNorm):
     ranks: ClassVar[tuple[int, ...]] = (3,)
 
 
 @register
-@dataclass(frozen=True)
+@record
 class BatchNorm3d(_BatchNorm):
     ranks: ClassVar[tuple[int, ...]] = (4,)
 
 
-@dataclass(frozen=True)
+@record
 class _InstanceNorm(_BatchNorm):
     """As BatchNorm, but affine and track_running_stats default to False."""
 
@@ -124,19 +126,19 @@ class _InstanceNorm(_BatchNorm):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class InstanceNorm1d(_InstanceNorm):
     ranks: ClassVar[tuple[int, ...]] = (2,)
 
 
 @register
-@dataclass(frozen=True)
+@record
 class InstanceNorm2d(_InstanceNorm):
     ranks: ClassVar[tuple[int, ...]] = (3,)
 
 
 @register
-@dataclass(frozen=True)
+@record
 class InstanceNorm3d(_InstanceNorm):
     ranks: ClassVar[tuple[int, ...]] = (4,)
 
@@ -148,7 +150,7 @@ def _ends_with(x: Shape, normalized: tuple[int, ...]) -> None:
 
 
 @register
-@dataclass(frozen=True)
+@record
 class LayerNorm(Kind):
     """weight, bias: normalized_shape (if elementwise_affine; bias=False drops the bias)."""
 
@@ -177,7 +179,7 @@ class LayerNorm(Kind):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class RMSNorm(Kind):
     """weight: normalized_shape (if elementwise_affine).  No bias."""
 
@@ -201,7 +203,7 @@ class RMSNorm(Kind):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class GroupNorm(Kind):
     """weight, bias: num_channels (if affine).  num_channels must divide into num_groups."""
 
@@ -234,7 +236,7 @@ class GroupNorm(Kind):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class LocalResponseNorm(Kind):
     """No parameters."""
 
@@ -303,7 +305,7 @@ def _rmsnorm(args: dict[str, Any], x: Shape) -> Translation:
 
 
 @register
-@dataclass(frozen=True)
+@record
 class UnitNormalization(Kind):
     """Keras' UnitNormalization: each vector along axis scaled to length 1.  No parameters.
 

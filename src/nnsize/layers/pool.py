@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, ClassVar
-
 from ..errors import SpecError
 from ..model import Saves, Shape
+from ..records import record
 from .base import (
     CHANNELS_FIRST,
     CHANNELS_LAST,
@@ -22,6 +20,10 @@ from .base import (
     register,
 )
 from .spelling import translate
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 
 def pool_length(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
@@ -62,7 +64,7 @@ def _avg_pool3d_check(x: Shape, k: tuple[int, ...], n: int) -> None:
                         f"(3d average pooling does not count the padding here, as in PyTorch)")
 
 
-@dataclass(frozen=True)
+@record
 class _MaxPool(Kind):
     saves = Saves(input=True, mask_bits=64)  # and the int64 indices
 
@@ -87,7 +89,7 @@ class _MaxPool(Kind):
                            self.keras_padding)
 
 
-@dataclass(frozen=True)
+@record
 class _AvgPool(Kind):
     saves = Saves()
 
@@ -113,7 +115,7 @@ class _AvgPool(Kind):
                            (1,) * self.n, self.ceil_mode, self.keras_padding)
 
 
-@dataclass(frozen=True)
+@record
 class _LPPool(Kind):
     norm_type: float
     kernel_size: Size
@@ -130,7 +132,7 @@ class _LPPool(Kind):
         return _pool_shape(x, self.n, k, s, (0,) * self.n, (1,) * self.n, self.ceil_mode)
 
 
-@dataclass(frozen=True)
+@record
 class _AdaptivePool(Kind):
     saves: ClassVar[Saves | None] = Saves()
 
@@ -152,7 +154,7 @@ class _AdaptivePool(Kind):
         return (x[0], *(x[i + 1] if v is None else v for i, v in enumerate(sizes)))
 
 
-@dataclass(frozen=True)
+@record
 class _AdaptiveMaxPool(_AdaptivePool):
     saves = None
 
@@ -165,7 +167,7 @@ _FAMILIES: tuple[tuple[str, type[Kind]], ...] = (
 
 for _prefix, _base in _FAMILIES:
     for _n in (1, 2, 3):
-        register(dataclass(frozen=True)(type(f"{_prefix}{_n}d", (_base,), {
+        register(record(type(f"{_prefix}{_n}d", (_base,), {
             "__annotations__": {}, "n": _n, "__doc__": f"{_prefix}{_n}d: no parameters.",
             "saves": None if _prefix == "LPPool" else _base.saves})))
 
@@ -194,7 +196,7 @@ for _n in (1, 2, 3):
     _keras_pool("Average", _n)
 
 
-@dataclass(frozen=True)
+@record
 class _GlobalPool(Kind):
     """Keras' global pooling: each channel to one value, (spatial..., C) -> (C,), or
     (1, ..., C) with keepdims (channels-first with data_format='channels_first').  PyTorch writes
@@ -223,6 +225,6 @@ for _kind in ("Average", "Max"):
     for _n in (1, 2, 3):
         # measured with saved_tensors_hooks (Keras on torch, tests/layers/test_saves.py): a
         # mean's backward needs only the shape; a max (torch.amax) saves its input and output
-        register(dataclass(frozen=True)(type(f"Global{_kind}Pooling{_n}D", (_GlobalPool,), {
+        register(record(type(f"Global{_kind}Pooling{_n}D", (_GlobalPool,), {
             "n": _n, "__doc__": f"Keras' Global{_kind}Pooling{_n}D: no parameters.",
             "saves": Saves() if _kind == "Average" else Saves(input=True, output=True)})))

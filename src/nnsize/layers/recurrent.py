@@ -14,17 +14,18 @@ MACs per time step: G*H*(I_l + state) (+ P*H for the projection).
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-from typing import Any, ClassVar
-
 from ..errors import SpecError
 from ..model import Shape, Tensor
+from ..records import record, replace
 from .base import KERAS, PYTORCH, Kind, NonNeg, Pos, alias, last, need_rank, register
 from .spelling import translate
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
-@dataclass(frozen=True)
+
+@record
 class _Recurrent(Kind):
     input_size: Pos
     hidden_size: Pos
@@ -97,7 +98,7 @@ class _Recurrent(Kind):
             out += self._projection(sfx)
         if copies == 1:
             return out
-        return [dataclasses.replace(t, copies=copies, start=layer) for t in out]
+        return [replace(t, copies=copies, start=layer) for t in out]
 
     def _projection(self, sfx: str) -> list[Tensor]:
         return []
@@ -113,7 +114,7 @@ class _Recurrent(Kind):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class RNN(_Recurrent):
     """Elman RNN: one gate.  nonlinearity 'tanh' or 'relu'."""
 
@@ -126,7 +127,7 @@ class RNN(_Recurrent):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class LSTM(_Recurrent):
     """Four gates; proj_size > 0 adds weight_hr (P x H) and carries a P-wide state."""
 
@@ -156,7 +157,7 @@ class LSTM(_Recurrent):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class GRU(_Recurrent):
     """Three gates.  reset_after (Keras' argument) only matters in the Keras convention."""
 

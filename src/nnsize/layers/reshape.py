@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, make_dataclass
-from typing import Any
-
 from ..errors import SpecError
 from ..model import Saves, Shape
+from ..records import record
 from .base import Kind, Pos, alias, need_rank, product, register
 from .spelling import translate
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 @register
-@dataclass(frozen=True)
+@record
 class Identity(Kind):
     """Passes its input through: no parameters."""
     saves = Saves(view=True)
@@ -31,7 +33,7 @@ def _batched_dim(dim: int, rank: int, key: str, batch_ok: bool = False) -> int:
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Flatten(Kind):
     """Merges dimensions start_dim..end_dim (counted with the batch at 0, as torch does)."""
     saves = Saves(view=True)
@@ -55,7 +57,7 @@ class Flatten(Kind):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Unflatten(Kind):
     """Splits dimension dim (batch at 0) into unflattened_size; one entry may be -1."""
     saves = Saves(view=True)
@@ -98,14 +100,13 @@ def _channel_rank(rank: int | None) -> Any:
 
 for _name, _rank in (("Dropout", None), ("Dropout1d", 2), ("Dropout2d", 3), ("Dropout3d", 4),
                      ("AlphaDropout", None), ("FeatureAlphaDropout", None)):
-    register(make_dataclass(
-        _name, [("p", "float", field(default=0.5)), ("inplace", "bool", field(default=False))],
-        bases=(Kind,), frozen=True,
-        namespace={"__post_init__": _check_p, "output_shape": _channel_rank(_rank),
-                   "channels": _rank is not None,
-                   "__doc__": "Zeroes elements in training: no parameters.",
-                   # torch keeps a bool mask the size of the output (8 bits an element)
-                   "saves": Saves(mask_bits=8) if _name == "Dropout" else None}))
+    register(record(type(_name, (Kind,), {
+        "__annotations__": {"p": "float", "inplace": "bool"}, "p": 0.5, "inplace": False,
+        "__post_init__": _check_p, "output_shape": _channel_rank(_rank),
+        "channels": _rank is not None,
+        "__doc__": "Zeroes elements in training: no parameters.",
+        # torch keeps a bool mask the size of the output (8 bits an element)
+        "saves": Saves(mask_bits=8) if _name == "Dropout" else None})))
 
 
 @alias("Dropout", shared=True)
@@ -128,7 +129,7 @@ def _activation(args: dict[str, Any], x: Shape) -> tuple[str, dict[str, Any]]:
 # --- Keras' shape layers: dims counted from 1 (the batch is 0, left out) ----------------------
 
 @register
-@dataclass(frozen=True)
+@record
 class Reshape(Kind):
     """Keras' Reshape: the sample to target_shape (one entry may be -1).  No parameters."""
 
@@ -157,7 +158,7 @@ class Reshape(Kind):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Permute(Kind):
     """Keras' Permute: dims is a permutation of 1..rank (the batch, 0, stays).  No parameters."""
 
@@ -175,7 +176,7 @@ class Permute(Kind):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class RepeatVector(Kind):
     """Keras' RepeatVector: (features,) -> (n, features).  No parameters."""
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, ClassVar
-
 from ..errors import SpecError
 from ..model import Saves, Shape
+from ..records import record
 from .base import (
     CHANNELS_FIRST,
     CHANNELS_LAST,
@@ -22,12 +20,16 @@ from .base import (
 )
 from .spelling import translate
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
+
 UPSAMPLE_MODES = {"nearest": None, "nearest-exact": None, "linear": 1, "bilinear": 2,
                   "bicubic": 2, "trilinear": 3, "area": None}
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Upsample(Kind):
     """Spatial size = size, or floor(input x scale_factor).  Channels first."""
 
@@ -82,7 +84,7 @@ def _positive(value: Any, n: int, key: str, kinds: Any) -> tuple[Any, ...]:
     return values
 
 
-@dataclass(frozen=True)
+@record
 class _Upsampling2d(Kind):
     size: Any = None
     scale_factor: Any = None
@@ -94,11 +96,11 @@ class _Upsampling2d(Kind):
         return Upsample(self.size, self.scale_factor).output_shape(x)
 
 
-register(dataclass(frozen=True)(type("UpsamplingNearest2d", (_Upsampling2d,), {})))
-register(dataclass(frozen=True)(type("UpsamplingBilinear2d", (_Upsampling2d,), {})))
+register(record(type("UpsamplingNearest2d", (_Upsampling2d,), {})))
+register(record(type("UpsamplingBilinear2d", (_Upsampling2d,), {})))
 
 
-@dataclass(frozen=True)
+@record
 class _Pad(Kind):
     """Adds padding to the last n dims: (left, right[, top, bottom[, front, back]])."""
 
@@ -122,7 +124,7 @@ class _Pad(Kind):
         return tuple(out)
 
 
-@dataclass(frozen=True)
+@record
 class _ConstantPad(_Pad):
     value: float = 0.0
 
@@ -134,13 +136,13 @@ for _n in (1, 2, 3):
                                   ("ConstantPad", _ConstantPad, "")):
         # constant padding's backward slices the gradient: it saves nothing (measured with
         # saved_tensors_hooks, tests/layers/test_saves.py); the others are not modelled
-        register(dataclass(frozen=True)(type(f"{_prefix}{_n}d", (_base,), {
+        register(record(type(f"{_prefix}{_n}d", (_base,), {
             "n": _n, "wrap": _wrap, "__doc__": f"{_prefix}{_n}d: no parameters.",
             "saves": Saves() if _prefix in ("ZeroPad", "ConstantPad") else None})))
 
 
 @register
-@dataclass(frozen=True)
+@record
 class PixelShuffle(Kind):
     """(C x r^2, H, W) -> (C, H x r, W x r)."""
 
@@ -157,7 +159,7 @@ class PixelShuffle(Kind):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class PixelUnshuffle(Kind):
     """(C, H x r, W x r) -> (C x r^2, H, W)."""
 
@@ -240,7 +242,7 @@ def _keras_zero_padding(n: int) -> None:
             move
 
 
-@dataclass(frozen=True)
+@record
 class _Cropping(Kind):
     """Keras' Cropping1D/2D/3D: (before, after) cut from each spatial dimension."""
 
@@ -275,5 +277,5 @@ class _Cropping(Kind):
 for _n in (1, 2, 3):
     _keras_upsampling(_n)
     _keras_zero_padding(_n)
-    register(dataclass(frozen=True)(type(f"Cropping{_n}D", (_Cropping,), {
+    register(record(type(f"Cropping{_n}D", (_Cropping,), {
         "n": _n, "__doc__": f"Keras' Cropping{_n}D: no parameters."})))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..errors import SpecError, suggest
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # Keras arguments that change no parameter count and no shape.
 IGNORED = frozenset({

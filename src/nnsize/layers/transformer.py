@@ -7,15 +7,17 @@ so a stack of any depth is counted in constant time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
-
 from ..errors import SpecError
 from ..model import Shape, Tensor
+from ..records import record
 from .attention import MultiheadAttention
 from .base import PYTORCH, Kind, Layer, Pos, build, last, register
 from .dense import Linear
 from .norm import LayerNorm
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 
 def _stacked(tensors: list[Tensor], prefix: str, copies: int) -> list[Tensor]:
@@ -24,7 +26,7 @@ def _stacked(tensors: list[Tensor], prefix: str, copies: int) -> list[Tensor]:
                    t.copies * copies) for t in tensors]
 
 
-@dataclass(frozen=True)
+@record
 class _Block(Kind):
     d_model: Pos
     nhead: Pos
@@ -66,7 +68,7 @@ class _Block(Kind):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class TransformerEncoderLayer(_Block):
     """self_attn, linear1, linear2, norm1, norm2."""
 
@@ -81,7 +83,7 @@ class TransformerEncoderLayer(_Block):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class TransformerDecoderLayer(_Block):
     """self_attn, multihead_attn (over the memory), linear1, linear2, norm1..norm3."""
 
@@ -105,7 +107,7 @@ def prepare_stack(args: dict[str, Any], x: Shape, key: str, kind: str) -> dict[s
     return out
 
 
-@dataclass(frozen=True)
+@record
 class _Stack(Kind):
     """N copies of one block, then an optional final norm."""
 
@@ -135,7 +137,7 @@ class _Stack(Kind):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class TransformerEncoder(_Stack):
     """layers.0..N-1 (an encoder_layer each) and an optional final norm."""
 
@@ -155,7 +157,7 @@ class TransformerEncoder(_Stack):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class TransformerDecoder(_Stack):
     """layers.0..N-1 (a decoder_layer each) and an optional final norm."""
 
@@ -173,7 +175,7 @@ class TransformerDecoder(_Stack):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Transformer(Kind):
     """encoder (layers + norm) and decoder (layers + norm); the input is both source and target."""
 

@@ -5,13 +5,14 @@ stores ({"class_name": "LSTM", "config": {...}}) is read too."""
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-from typing import Any
-
 from ..errors import SpecError
 from ..model import Saves, Shape, Tensor
+from ..records import record, replace
 from .base import KERAS, PYTORCH, Kind, Layer, build, register
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 # Keras' config keys of a stored layer that are not its constructor's arguments
@@ -34,7 +35,7 @@ def nested(spec: Any, x: Shape, key: str) -> Kind:
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Bidirectional(Kind):
     """A recurrent layer and its copy over the reversed sequence: the torch.nn layer with
     bidirectional=True.  merge_mode 'concat' gives 2 x units features; sum, mul, ave give units."""
@@ -67,7 +68,7 @@ class Bidirectional(Kind):
                 raise SpecError("backward_layer: nnsize counts a backward layer that is a copy "
                                 "of the forward one")
             out["backward_layer"] = None
-        out["layer"] = dataclasses.replace(inner, bidirectional=True)  # type: ignore[type-var]
+        out["layer"] = replace(inner, bidirectional=True)
         return out
 
     def __post_init__(self) -> None:
@@ -94,7 +95,7 @@ class Bidirectional(Kind):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class TimeDistributed(Kind):
     """The wrapped layer on each of the first dimension's steps: (T, ...) -> (T, layer(...)).
     One set of weights, shared by every step; T times the layer's MACs."""

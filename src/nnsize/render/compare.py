@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from ..model import Report
 from .numbers import human, n
 from .table import markdown_table, table
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def summary(report: Report) -> dict[str, Any]:

@@ -7,13 +7,14 @@ browser never rounds one (see strings()).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
 
 from .formula import formula_text
 from .numbers import human
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from ..gpus import GPU
     from ..memory import Compute, Fit, Plan
     from ..model import Report, Row, Tensor
@@ -85,7 +86,7 @@ def report_dict(report: Report, layers: bool = True) -> dict[str, Any]:
     if layers:
         d["layers"] = [row_dict(r) for r in report.rows]
     else:
-        from ..memory.compute import layer_count
+        from ..compute import layer_count
 
         d["layers"] = layer_count(report)
     return d
@@ -93,7 +94,7 @@ def report_dict(report: Report, layers: bool = True) -> dict[str, Any]:
 
 def _macs(report: Report) -> dict[str, Any]:
     """MACs and FLOPs: one forward pass of the input, or a language model's per token."""
-    from ..memory.compute import token_macs
+    from ..compute import token_macs
 
     token = token_macs(report)
     macs = report.macs if token is None else token
@@ -208,6 +209,8 @@ def growth_dict(series: list[Any]) -> dict[str, Any]:
 
 
 def init_list(scales: list[Any]) -> list[dict[str, Any]]:
+    from dataclasses import asdict
+
     return [asdict(s) for s in scales]
 
 

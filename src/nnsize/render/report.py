@@ -4,12 +4,15 @@ and the worked sums."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from ..model import Report, Row
 from .formula import formula_text
 from .numbers import human, in_unit, n, shape, unit_for
 from .table import markdown_table, table
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMATS = ("table", "json", "markdown", "csv")
 
@@ -71,8 +74,8 @@ def totals(report: Report) -> list[tuple[str, str]]:
         ("Buffers (not parameters)", n(report.buffers)),
     ]
     token = None
-    if report.decoder is not None:  # a language model: its MACs a token (memory/ loaded only so)
-        from ..memory.compute import token_macs
+    if report.decoder is not None:  # a language model: its MACs a token
+        from ..compute import token_macs
 
         token = token_macs(report)
     if token is not None:

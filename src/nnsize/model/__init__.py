@@ -1,0 +1,17 @@
+"""What a count produces, one noun a module:
+
+    tensor   a parameter or buffer (Tensor), shapes, a count as a sum of products (Formula)
+    row      one layer, or a run of identical layers (Row), and what autograd saves (Saves)
+    decoder  a language model's shape: its attention layers, decoder, encoder-decoder
+    report   the count of one network (Report): its rows, totals and presenters
+"""
+
+from __future__ import annotations
+
+from .decoder import AttentionLayer, Decoder, EncoderDecoder, Layers
+from .report import Report
+from .row import Row, Saves
+from .tensor import ROLES, Formula, Shape, Tensor, Term, numel, sum_formula
+
+__all__ = ["ROLES", "AttentionLayer", "Decoder", "EncoderDecoder", "Formula", "Layers",
+           "Report", "Row", "Saves", "Shape", "Tensor", "Term", "numel", "sum_formula"]

@@ -1,0 +1,147 @@
+"""The shape of a language model a count records: its layers' attention (KV cache), its
+decoder, an encoder-decoder's encoder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from ..records import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+@record
+class AttentionLayer:
+    """What one decoder layer keeps per token in its KV cache.
+
+    kv_heads x (key_dim + value_dim) values a token, or, for multi-head latent attention
+    (DeepSeek), latent_dim values (the compressed cache serving engines keep).  window: a sliding
+    window's length (the cache holds window - 1 past tokens, as transformers keeps them).
+    """
+
+    heads: int
+    kv_heads: int
+    key_dim: int
+    value_dim: int
+    window: int | None = None
+    latent_dim: int | None = None
+    # reads the keys and values an earlier layer cached (Gemma 3n's and Gemma 4's last
+    # num_kv_shared_layers layers): it attends, and caches nothing of its own
+    shared_kv: bool = False
+
+
+Run = tuple[tuple[AttentionLayer, ...], int]  # a block of consecutive layers, and its repeats
+
+
+@record
+class Layers:
+    """A decoder's attention layers as runs of repeated blocks, so that a model of 10^15 layers
+    (or of 10^6 alternating local and global ones) is a few entries:
+
+        Layers.periodic((local, global), 5)  ->  local global local global local
+    """
+
+    runs: tuple[Run, ...]
+
+    @staticmethod
+    def of(layers: Iterable[AttentionLayer]) -> Layers:
+        """Layers listed one by one; equal neighbours merge into one run."""
+        runs: list[list[Any]] = []
+        for layer in layers:
+            if runs and runs[-1][0] == (layer,):
+                runs[-1][1] += 1
+            else:
+                runs.append([(layer,), 1])
+        return Layers(tuple((block, n) for block, n in runs))
+
+    @staticmethod
+    def periodic(block: tuple[AttentionLayer, ...], count: int) -> Layers:
+        """count layers that repeat block, the last repeat cut short where count ends."""
+        whole, rest = divmod(count, len(block))
+        runs = [(block, whole)] if whole else []
+        return Layers(tuple(runs + ([(block[:rest], 1)] if rest else [])))
+
+    def __len__(self) -> int:
+        return sum(len(block) * n for block, n in self.runs)
+
+    def __getitem__(self, i: int) -> AttentionLayer:
+        if i < 0:
+            i += len(self)
+        for block, n in self.runs:
+            if 0 <= i < len(block) * n:
+                return block[i % len(block)]
+            i -= len(block) * n
+        raise IndexError("layer index out of range")
+
+    def __iter__(self) -> Iterator[AttentionLayer]:
+        """Every layer one by one (meant for small models and tests; see counts())."""
+        for block, n in self.runs:
+            for _ in range(n):
+                yield from block
+
+    def split_counts(self, at: int) -> list[tuple[AttentionLayer, int, int]]:
+        """Each distinct layer with how many like it come before index at, and from at on."""
+        out: dict[AttentionLayer, list[int]] = {}
+        position = 0
+        for block, n in self.runs:
+            for j, layer in enumerate(block):
+                first = position + j  # this layer's indexes: first + k x len(block), k < n
+                # how many of them are >= at: k >= ceil((at - first) / len(block))
+                skip = min(n, max(0, -(-(at - first) // len(block))))
+                counts = out.setdefault(layer, [0, 0])
+                counts[0] += skip
+                counts[1] += n - skip
+            position += len(block) * n
+        return [(layer, before, after) for layer, (before, after) in out.items()]
+
+    def counts(self) -> list[tuple[AttentionLayer, int]]:
+        """Each distinct layer with how many layers are like it, in order of first use."""
+        out: dict[AttentionLayer, int] = {}
+        for block, n in self.runs:
+            for layer in block:
+                out[layer] = out.get(layer, 0) + n
+        return list(out.items())
+
+
+@record
+class Decoder:
+    """The shape of a decoder-only language model, for the memory and compute planner."""
+
+    hidden: int
+    intermediate: int
+    vocab: int
+    layers: Layers
+    experts_per_token: int = 0  # 0: dense
+    expert_intermediate: int = 0
+    # Learned position embeddings: the longest sequence the model can read (0: no such table;
+    # rotary and ALiBi models have no hard limit, only the length they were trained at).
+    positions: int = 0
+    # values one sequence keeps whatever its length (Mamba's convolution and SSM state)
+    state_values: int = 0
+    # feature tokens one image becomes in the context (image-text models; 0: text only)
+    image_tokens: int = 0
+    # SSM state elements over all state-space layers (Mamba: inner x N a layer; Mamba-2:
+    # heads x head_dim x N): a token updates each (h = dA h + dB x) and reads it (y = C h)
+    scan_values: int = 0
+    # state-space layers, beside the attention layers in `layers` (Mamba: all of them; Jamba:
+    # those that are not attention)
+    state_layers: int = 0
+
+
+@record
+class EncoderDecoder:
+    """An encoder-decoder's caches, as transformers' EncoderDecoderCache keeps them: every
+    decoder layer caches self-attention keys and values per decoder token, and cross-attention
+    keys and values per encoder token (computed once from the encoder's output).
+
+        bytes = batch x layers x (self_values x decoder tokens + cross_values x encoder tokens)
+                x bytes per value
+    """
+
+    layers: int  # decoder layers, each with self- and cross-attention
+    self_values: int  # per decoder token and layer: 2 x heads x head_dim
+    cross_values: int  # per encoder token and layer: 2 x heads x head_dim
+    # the encoder's fixed length (Whisper: max_source_positions, 1,500 frames for 30 s of
+    # audio); 0: a text encoder, as long as its input
+    encoder_length: int = 0
