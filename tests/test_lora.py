@@ -139,3 +139,140 @@ def test_lora_activations_against_peft(mode: str, targets: tuple[str, ...],
         assert lines["decoder_activations"] == pytest.approx(measured.saved, rel=0.10)
         assert lines["decoder_activations"] + lines["loss_backward"] == \
             pytest.approx(measured.peak - measured.casts, rel=0.10)
+
+
+# QLoRA measured (issue 21): bitsandbytes 0.50.2 runs NF4 on the CPU.  The recipe as PEFT and
+# transformers give it: BitsAndBytesConfig(load_in_4bit, nf4, double quantization, bf16
+# compute) over a bf16 checkpoint, prepare_model_for_kbit_training (everything not 4-bit cast
+# to fp32: norms, embeddings, lm_head), fp32 adapters, the step under torch.autocast(bf16).
+def _bnb_on_cpu() -> str:
+    """Why bitsandbytes' 4-bit cannot run here ('' when it can), decided at collection."""
+    try:
+        import bitsandbytes.functional as bnb_f
+        import torch
+
+        packed, _ = bnb_f.quantize_4bit(torch.ones(128), blocksize=64, quant_type="nf4",
+                                        compress_statistics=True)
+        return "" if packed.numel() == 64 else "bitsandbytes' quantize_4bit packs wrongly"
+    except Exception as error:  # not installed, or no CPU backend for 4-bit
+        return f"bitsandbytes' 4-bit does not run on this CPU: {error!r}"
+
+
+BNB = _bnb_on_cpu()
+needs_bnb = pytest.mark.skipif(bool(BNB), reason=BNB)
+
+
+def _quantized_llama(tmp_path: Any, double: bool = True) -> Any:
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    config = {**LLAMA, "rms_norm_eps": 1e-6, "use_cache": False}
+    hf = transformers.LlamaConfig(**{k: v for k, v in config.items()
+                                     if k not in ("model_type", "architectures")})
+    torch.manual_seed(0)
+    transformers.LlamaForCausalLM(hf).to(torch.bfloat16).save_pretrained(tmp_path)
+    q = transformers.BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                                        bnb_4bit_use_double_quant=double,
+                                        bnb_4bit_compute_dtype=torch.bfloat16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return transformers.LlamaForCausalLM.from_pretrained(
+            tmp_path, quantization_config=q, device_map="cpu", attn_implementation="sdpa",
+            dtype=torch.bfloat16)
+
+
+def _stored_bytes(model: Any) -> int:
+    """Every parameter's storage and every 4-bit weight's quant_state tensors, once each."""
+    storages: dict[int, int] = {}
+    for p in model.parameters():
+        tensors = [p]
+        state = getattr(p, "quant_state", None)
+        if state is not None:
+            tensors += [state.absmax, state.code]
+            if state.nested:
+                tensors += [state.offset, state.state2.absmax, state.state2.code]
+        for t in tensors:
+            storages[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+    return sum(storages.values())
+
+
+def _qlora(tmp_path: Any, targets: tuple[str, ...], checkpointing: bool = False,
+           dropout: float = 0.0) -> Any:
+    peft = pytest.importorskip("peft")
+    model = _quantized_llama(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # PEFT's default checkpointing is reentrant (and makes the embedding's output need a
+        # gradient); said explicitly, as torch 2.9+ asks
+        model = peft.prepare_model_for_kbit_training(
+            model, use_gradient_checkpointing=checkpointing,
+            gradient_checkpointing_kwargs={"use_reentrant": True})
+        model = peft.get_peft_model(model, peft.LoraConfig(
+            r=16, lora_dropout=dropout,
+            target_modules="all-linear" if targets == ("all-linear",) else list(targets)))
+    model.train()
+    return model
+
+
+def _qlora_lines(targets: tuple[str, ...], checkpointing: bool = False,
+                 dropout: float = 0.0) -> dict[str, int]:
+    setup = Setup(dtype="bf16", batch=BATCH, context=CONTEXT, train=True, qlora=True,
+                  lora_rank=16, lora_targets=targets, checkpointing=checkpointing,
+                  lora_dropout=dropout)
+    return {line.part: line.bytes for line in plan(nnsize.count(LLAMA), setup).lines}
+
+
+@needs_bnb
+@pytest.mark.parametrize("double", [True, False])
+def test_nf4_weights_to_the_byte(tmp_path: Any, double: bool) -> None:
+    """--dtype nf4-dq / nf4 against the 4-bit model transformers loads, every storage once.
+    Per layer 181,248 values in 7 linear weights (q, o 16,384; k, v 8,192; gate, up, down
+    44,032), each kept as (n + 1) // 2 packed bytes + an absmax per 64 values + the NF4 code
+    (64 B); double quantization: 1-byte absmax, an fp32 absmax per 256 blocks, an fp32 offset
+    and the 256-entry code (1,024 B).  nf4-dq: 2 x (90,624 + 2,832 + 4 x 13 + 7 x (4 + 64 +
+    1,024)) = 202,304; the embeddings, head and norms stay bf16: 2 x 256,000 + 5 x 256 =
+    513,280; 715,584 in all."""
+    model = _quantized_llama(tmp_path, double)
+    dtype = "nf4-dq" if double else "nf4"
+    lines = {line.part: line.bytes for line in plan(nnsize.count(LLAMA), Setup(
+        dtype=dtype, context=CONTEXT)).lines}
+    assert lines["weights"] == _stored_bytes(model)
+    if double:
+        assert lines["weights"] == 715_584
+
+
+@needs_bnb
+def test_qlora_base_weights_to_the_byte(tmp_path: Any) -> None:
+    """After prepare_model_for_kbit_training the norms, embeddings and head are fp32:
+    202,304 + 2 x 513,280 = 1,228,864, the model's own storages."""
+    model = _qlora(tmp_path, ("q_proj", "v_proj"))
+    base = _stored_bytes(model) - sum(p.numel() * p.element_size()
+                                      for p in model.parameters() if p.requires_grad)
+    assert _qlora_lines(("q_proj", "v_proj"))["base_weights"] == base == 1_228_864
+
+
+@needs_bnb
+@pytest.mark.parametrize("checkpointing", [False, True])
+@pytest.mark.parametrize("targets", TARGETS)
+def test_qlora_activations_against_peft(tmp_path: Any, targets: tuple[str, ...],
+                                        checkpointing: bool) -> None:
+    """The fp32 stream makes the frozen MLP's gate, activation and up outputs fp32 (Linear4bit
+    returns its input's dtype): 3 x 4 x 344 a token and layer, not 3 x 2 x 344.  The head's
+    bf16 copy (1,000 x 128 x 2 = 256,000) is the autocast_copies line."""
+    from measure import measure
+
+    torch = pytest.importorskip("torch")
+    model = _qlora(tmp_path, targets, checkpointing)
+    torch.manual_seed(1)
+    measured = measure(model, torch.randint(0, LLAMA["vocab_size"], (BATCH, CONTEXT)),
+                       autocast=True)
+    lines = _qlora_lines(targets, checkpointing)
+    # the rest of the casts: the adapters' bf16 copies that their backward needs (at most all)
+    assert lines["autocast_copies"] == 256_000 <= measured.casts <= \
+        256_000 + 2 * _lora(LLAMA, 16, targets)
+    if checkpointing:
+        assert lines["decoder_activations"] == pytest.approx(measured.peak - measured.casts,
+                                                             rel=0.10)
+    else:
+        assert lines["decoder_activations"] == pytest.approx(measured.saved, rel=0.10)
+        assert lines["decoder_activations"] + lines["loss_backward"] == \
+            pytest.approx(measured.peak - measured.casts, rel=0.10)

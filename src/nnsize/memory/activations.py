@@ -115,6 +115,9 @@ class Lora:
     attention_out: int = 0
     mlp_in: int = 0
     mlp_out: int = 0
+    dropout: bool = False  # lora_dropout > 0: each adapter keeps its dropped input and a mask
+    fp32_base: bool = False  # QLoRA as prepare_model_for_kbit_training leaves it: fp32 norms,
+    # embeddings and head, so the residual stream and the frozen layers' outputs are fp32
 
     @property
     def modules(self) -> int:
@@ -127,29 +130,39 @@ def _lora_layer(d: Decoder, layer: AttentionLayer, mode: str, attention: str, co
     part); first: the first layer, whose input needs no gradient."""
     a, autocast, h = _act_bytes(mode), mode == "autocast", d.hidden
     c = 2 if autocast else a  # what an adapter's input is kept in
+    base = 4 if lora.fp32_base else a  # the frozen layers' outputs (Linear4bit: the input's)
 
-    def reads(n: int, width: int, kept: bool = False) -> int:
+    def reads(n: int, width: int, kept: bool = False, grad: bool = True) -> int:
         """The input of n adapters reading one tensor: each its own bf16 cast under autocast,
-        else the tensor once (nothing when something else keeps it already)."""
+        else the tensor once (nothing when something else keeps it already).  With dropout
+        each adapter keeps its own dropped input (c) and, where the tensor needs a gradient,
+        the dropout's bool mask (1 byte a value)."""
+        if lora.dropout:
+            return n * (c + (1 if grad else 0)) * width
         if autocast:
             return 2 * n * width
         return 0 if kept or not n else a * width
 
+    # which adapters' inputs need a gradient: in the first layer only what an adapter upstream
+    # makes (its input does not)
+    grad_o = not first or bool(lora.attention_in)
+    grad_mlp = grad_o or bool(lora.attention_out)
+    grad_down = grad_mlp or bool(lora.mlp_in)
     norm = 4 * h + 4  # fp32 input and rsqrt; the frozen weight keeps no normalized values
     o = layer.heads * layer.value_dim
     attn = _attention(layer, a, attention, context)
-    mlp = norm + reads(lora.mlp_in, h) + 3 * a * d.intermediate + \
-        reads(lora.mlp_out, d.intermediate)
-    total = reads(lora.attention_in, h) + reads(lora.attention_out, o, kept=True) + \
-        c * lora.rank * lora.modules + mlp
+    mlp = norm + reads(lora.mlp_in, h, grad=grad_mlp) + 3 * base * d.intermediate + \
+        reads(lora.mlp_out, d.intermediate, grad=grad_down)
+    total = reads(lora.attention_in, h, grad=not first) + \
+        reads(lora.attention_out, o, kept=True, grad=grad_o) + c * lora.rank * lora.modules + mlp
     if first and not lora.attention_in:  # nothing upstream of o_proj needs a gradient
         attn = 0
         if not lora.attention_out:  # nor the post-attention norm's input
             mlp -= norm
             total -= norm
             if not lora.mlp_in:  # the gate's and up's outputs neither
-                total -= 3 * a * d.intermediate
-                mlp -= 3 * a * d.intermediate
+                total -= 3 * base * d.intermediate
+                mlp -= 3 * base * d.intermediate
     return total + attn + (0 if first else norm), mlp
 
 
@@ -225,6 +238,8 @@ def activations(d: Decoder, batch: int, context: int, mode: str = "autocast",
     a = _act_bytes(mode)
     # autocast keeps the residual stream fp32; LoRA's frozen base keeps it 16-bit
     residual = 2 if mode in ("bf16", "fp16") or (lora and mode == "autocast") else 4
+    if lora is not None and lora.fp32_base:  # prepare_model_for_kbit_training's fp32 embedding
+        residual = 4
     n = len(d.layers)
     routed = (n if d.experts_per_token else 0) if moe_layers is None else moe_layers
     # each distinct layer once, as a dense layer and as a routed one (the last `routed` layers):
@@ -253,7 +268,7 @@ def activations(d: Decoder, batch: int, context: int, mode: str = "autocast",
     # each token (index, clone, zeros, index_put: 4 k h at the experts' precision, fp32 under
     # autocast) with the output's gradient; whichever is larger is the peak (measured on the
     # CPU: Mixtral's wide experts peak in the forward, Qwen2-MoE's narrow ones in the backward)
-    workspace = a * (2 * inner + d.hidden)
+    workspace = (4 if lora is not None and lora.fp32_base else a) * (2 * inner + d.hidden)
     if routed and d.experts_per_token:
         e = 4 if mode == "autocast" else a
         workspace = max(workspace, e * 4 * d.experts_per_token * d.hidden + a * d.hidden)
