@@ -74,7 +74,8 @@ MODES = ["fp32", "bf16", "autocast"]
 TARGETS = [("q_proj", "v_proj"), ("all-linear",)]
 
 
-def _peft_step(mode: str, targets: tuple[str, ...], checkpointing: bool) -> Any:
+def _peft_step(mode: str, targets: tuple[str, ...], checkpointing: bool,
+               dropout: float = 0.0) -> Any:
     torch = pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")
     peft = pytest.importorskip("peft")
@@ -92,18 +93,19 @@ def _peft_step(mode: str, targets: tuple[str, ...], checkpointing: bool) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         model = peft.get_peft_model(model, peft.LoraConfig(
-            r=16, target_modules="all-linear" if targets == ("all-linear",) else list(targets)),
-            autocast_adapter_dtype=mode == "autocast")
+            r=16, target_modules="all-linear" if targets == ("all-linear",) else list(targets),
+            lora_dropout=dropout), autocast_adapter_dtype=mode == "autocast")
     model.train()
     ids = torch.randint(0, LLAMA["vocab_size"], (BATCH, CONTEXT))
     return measure(model, ids, autocast=mode == "autocast")
 
 
-def _lines(mode: str, targets: tuple[str, ...], checkpointing: bool) -> dict[str, int]:
+def _lines(mode: str, targets: tuple[str, ...], checkpointing: bool,
+           dropout: float = 0.0) -> dict[str, int]:
     setup = Setup(dtype="fp32" if mode == "fp32" else "bf16",
                   mixed="autocast" if mode == "autocast" else "none", batch=BATCH,
                   context=CONTEXT, train=True, checkpointing=checkpointing, lora_rank=16,
-                  lora_targets=targets)
+                  lora_targets=targets, lora_dropout=dropout)
     return {line.part: line.bytes for line in plan(nnsize.count(LLAMA), setup).lines}
 
 
@@ -139,6 +141,70 @@ def test_lora_activations_against_peft(mode: str, targets: tuple[str, ...],
         assert lines["decoder_activations"] == pytest.approx(measured.saved, rel=0.10)
         assert lines["decoder_activations"] + lines["loss_backward"] == \
             pytest.approx(measured.peak - measured.casts, rel=0.10)
+
+
+@pytest.fixture
+def cpu_masks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plan the dropout masks as the CPU keeps them (the noise at the input's dtype; CUDA's
+    fused kernel keeps a bool mask, 1 byte, which the plan counts)."""
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("nnsize.memory.activations"), "DROPOUT_MASK",
+                        None)
+
+
+def test_lora_dropout_to_the_byte_bf16(cpu_masks: None) -> None:
+    """lora_dropout 0.1, bf16, q_proj and v_proj: each adapter keeps its dropped input (2 h)
+    and, where its input needs a gradient, the mask (2 h on the CPU, at the input's dtype), in
+    place of the norm's output kept once (2 h).  A later layer: 4,200 - 256 + 2 x 4 x 128 =
+    4,968; the first layer (no gradient into its input, so no masks): 3,684 - 256 + 2 x 2 x
+    128 = 3,940; (4,968 + 3,940 + 4,516) x 256 tokens = 3,436,544, and the rotary tables,
+    labels and loss beside it, 18,436.  On a GPU the mask is bool: 4,712 a later layer,
+    3,371,008."""
+    measured = _peft_step("bf16", ("q_proj", "v_proj"), False, 0.1)
+    assert _lines("bf16", ("q_proj", "v_proj"), False, 0.1)["decoder_activations"] == \
+        3_436_544 == measured.saved - 18_436
+
+
+def test_lora_dropout_bool_masks() -> None:
+    """The plan itself (CUDA's bool masks): 3,371,008 in the case above."""
+    assert _lines("bf16", ("q_proj", "v_proj"), False, 0.1)["decoder_activations"] == \
+        3_371_008
+
+
+@pytest.mark.parametrize("checkpointing", [False, True])
+@pytest.mark.parametrize("targets", TARGETS)
+@pytest.mark.parametrize("mode", MODES)
+def test_lora_dropout_against_peft(mode: str, targets: tuple[str, ...], checkpointing: bool,
+                                   cpu_masks: None, request: pytest.FixtureRequest) -> None:
+    """PEFT's lora_dropout 0.1: what autograd saves and the step's peak within 10%."""
+    if mode == "autocast" and checkpointing and targets == ("all-linear",):
+        # measured peak 4,185,352 against the plan's 3,335,168 (0.80): the recomputed layer's
+        # seven adapters each make an fp32 cast of their input, an fp32 dropped input and (on
+        # the CPU) fp32 noise, transient tensors that lift the recompute above the loss's peak;
+        # the plan's recompute counts only what the layer saves
+        request.applymarker(pytest.mark.xfail(strict=True, reason="recompute transients of "
+                                              "fp32 dropout under autocast, not modelled"))
+    measured = _peft_step(mode, targets, checkpointing, 0.1)
+    lines = _lines(mode, targets, checkpointing, 0.1)
+    if checkpointing:
+        assert lines["decoder_activations"] == pytest.approx(measured.peak - measured.casts,
+                                                             rel=0.10)
+    else:
+        assert lines["decoder_activations"] == pytest.approx(measured.saved, rel=0.10)
+        assert lines["decoder_activations"] + lines["loss_backward"] == \
+            pytest.approx(measured.peak - measured.casts, rel=0.10)
+
+
+@pytest.mark.parametrize("dropout", [-0.1, 1.5, float("nan")])
+def test_lora_dropout_out_of_range_is_refused(dropout: float) -> None:
+    with pytest.raises(NnsizeError, match="dropout is a probability"):
+        Setup(train=True, lora_rank=16, lora_dropout=dropout, context=128).check()
+
+
+def test_lora_dropout_without_lora_is_refused() -> None:
+    with pytest.raises(NnsizeError, match="needs LoRA adapters"):
+        Setup(train=True, lora_dropout=0.1, context=128).check()
 
 
 # QLoRA measured (issue 21): bitsandbytes 0.50.2 runs NF4 on the CPU.  The recipe as PEFT and

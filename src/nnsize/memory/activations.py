@@ -75,6 +75,10 @@ if TYPE_CHECKING:
     from ..model import AttentionLayer, Decoder
 
 ATTENTION = ("sdpa", "eager")
+# bytes a value of a dropout's saved mask: CUDA's fused native_dropout keeps a bool mask (1);
+# None: the CPU's dropout (input x noise) keeps its noise at the input's dtype, PEFT's fp32
+# cast under autocast (tests/test_lora.py measures on the CPU with None)
+DROPOUT_MASK: int | None = 1
 MODES = ("fp32", "bf16", "fp16", "autocast")  # how the activations are computed
 
 
@@ -136,9 +140,10 @@ def _lora_layer(d: Decoder, layer: AttentionLayer, mode: str, attention: str, co
         """The input of n adapters reading one tensor: each its own bf16 cast under autocast,
         else the tensor once (nothing when something else keeps it already).  With dropout
         each adapter keeps its own dropped input (c) and, where the tensor needs a gradient,
-        the dropout's bool mask (1 byte a value)."""
+        the dropout's mask (DROPOUT_MASK)."""
         if lora.dropout:
-            return n * (c + (1 if grad else 0)) * width
+            mask = (DROPOUT_MASK or (4 if autocast else a)) if grad else 0
+            return n * (c + mask) * width
         if autocast:
             return 2 * n * width
         return 0 if kept or not n else a * width
