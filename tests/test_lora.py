@@ -41,6 +41,11 @@ def test_named_targets_unchanged() -> None:
     assert _lora("llama-3.1-8b", targets=("q_proj", "v_proj")) == 6_815_744
 
 
+def test_lora_on_a_shared_experts_mlp_is_refused() -> None:
+    with pytest.raises(NnsizeError, match="mixture of experts' MLP"):
+        _lines_moe("qwen2_moe", "bf16", False, ("q_proj", "gate_proj"))
+
+
 def test_all_linear_on_fused_experts_is_refused() -> None:
     with pytest.raises(NnsizeError, match="fused experts"):
         _lora("mixtral-8x7b")
@@ -335,6 +340,64 @@ def test_qlora_activations_against_peft(tmp_path: Any, targets: tuple[str, ...],
     # the rest of the casts: the adapters' bf16 copies that their backward needs (at most all)
     assert lines["autocast_copies"] == 256_000 <= measured.casts <= \
         256_000 + 2 * _lora(LLAMA, 16, targets)
+    if checkpointing:
+        assert lines["decoder_activations"] == pytest.approx(measured.peak - measured.casts,
+                                                             rel=0.10)
+    else:
+        assert lines["decoder_activations"] == pytest.approx(measured.saved, rel=0.10)
+        assert lines["decoder_activations"] + lines["loss_backward"] == \
+            pytest.approx(measured.peak - measured.casts, rel=0.10)
+
+
+# MoE under LoRA (issue 21): PEFT adapters on the attention of a tiny Mixtral and Qwen2-MoE
+# (transformers 5.25's fused experts, frozen).  Per routed copy the frozen experts keep the gate
+# and up outputs, the activation and the expert's output (kept for the routing weight's
+# gradient), not the gathered input: Mixtral bf16, 2 x (3 x 344 + 128) = 2,320 a routed copy,
+# 4,640 a token, where full fine-tuning's formula counts 2 x (2 x 128 + 4 x 344) = 3,264 a copy.
+MOE = {"mixtral": {**LLAMA, "model_type": "mixtral", "architectures": ["MixtralForCausalLM"],
+                   "num_local_experts": 4, "num_experts_per_tok": 2},
+       "qwen2_moe": {**LLAMA, "model_type": "qwen2_moe", "architectures": ["Qwen2MoeForCausalLM"],
+                     "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 64,
+                     "shared_expert_intermediate_size": 32}}
+
+
+def _lines_moe(name: str, mode: str, checkpointing: bool,
+               targets: tuple[str, ...] = ("q_proj", "v_proj")) -> dict[str, int]:
+    setup = Setup(dtype="fp32" if mode == "fp32" else "bf16",
+                  mixed="autocast" if mode == "autocast" else "none", batch=BATCH,
+                  context=CONTEXT, train=True, checkpointing=checkpointing, lora_rank=16,
+                  lora_targets=targets)
+    return {line.part: line.bytes for line in plan(nnsize.count(MOE[name]), setup).lines}
+
+
+@pytest.mark.parametrize("checkpointing", [False, True])
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name", sorted(MOE))
+def test_lora_moe_against_peft(name: str, mode: str, checkpointing: bool) -> None:
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    peft = pytest.importorskip("peft")
+    from measure import measure
+
+    config = {**MOE[name], "rms_norm_eps": 1e-6, "use_cache": False}
+    hf = transformers.AutoConfig.for_model(
+        config["model_type"], **{k: v for k, v in config.items()
+                                 if k not in ("model_type", "architectures")})
+    hf._attn_implementation = "sdpa"
+    torch.manual_seed(0)
+    model = transformers.AutoModelForCausalLM.from_config(hf).to(
+        torch.float32 if mode == "fp32" else torch.bfloat16)
+    if checkpointing:
+        model.activation_checkpointing_enable()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        model = peft.get_peft_model(model, peft.LoraConfig(r=16, target_modules=["q_proj",
+                                                                                 "v_proj"]),
+                                    autocast_adapter_dtype=mode == "autocast")
+    model.train()
+    measured = measure(model, torch.randint(0, LLAMA["vocab_size"], (BATCH, CONTEXT)),
+                       autocast=mode == "autocast")
+    lines = _lines_moe(name, mode, checkpointing)
     if checkpointing:
         assert lines["decoder_activations"] == pytest.approx(measured.peak - measured.casts,
                                                              rel=0.10)

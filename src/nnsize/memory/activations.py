@@ -50,8 +50,16 @@ autocast, where each adapter reads its own bf16 cast of its input), r the rank:
     the first layer: its input needs no gradient, so its input norm keeps only the adapters'
         inputs (nothing until the first adapted module)
     the head: the final norm (4 h + 4) and the fp32 log-probabilities (4 V); lm_head frozen.
-    MoE layers: the routed MLP's terms are the full fine-tuning ones (not measured frozen).
-    PEFT's default lora_dropout is 0 (no mask): nnsize counts none.
+    MoE layers (frozen experts): the norm, the routing as in full fine-tuning, per routed copy
+        the gate and up outputs, the activation and the expert's output (k (3 i + h) at the
+        experts' precision; not the gathered input), a shared expert's 3 s + h + 1
+    lora_dropout > 0 (PEFT's default is 0): each adapter keeps its own dropped input (c per
+        value, in place of the shared input) and, where it needs a gradient, the mask
+        (DROPOUT_MASK: CUDA's bool, 1 byte)
+    QLoRA after prepare_model_for_kbit_training (fp32_base): the fp32 embedding makes the
+        residual stream fp32 and bitsandbytes' Linear4bit returns its input's dtype, so the
+        frozen MLP's gate, activation and up outputs are fp32 (3 x 4 i); measured with
+        bitsandbytes 0.50.2 on the CPU
 
 Activation checkpointing (transformers' per-layer checkpoint): each layer's input (h at the
 residual stream's precision) is kept; the peak during backward is the larger of the loss's
@@ -206,11 +214,26 @@ def layer_bytes(d: Decoder, layer: AttentionLayer, mode: str, attention: str, co
     moe = d.experts_per_token > 0 if moe is None else moe
     if lora is not None:
         total, mlp = _lora_layer(d, layer, mode, attention, context, lora, first)
-        if moe:  # the post-attention norm and routed MLP as full fine-tuning keeps them
-            full_mlp = layer_bytes(d, layer, mode, attention, context, experts, True, shared) - \
-                layer_bytes(d, layer, mode, attention, context, experts, False, shared) + \
-                _norm(h, a, autocast, 2) + 4 * a * d.intermediate
-            total += full_mlp - mlp
+        if moe:
+            if lora.mlp_in or lora.mlp_out:
+                raise NnsizeError("the activations of LoRA adapters on a mixture of experts' "
+                                  "MLP (a shared expert's gate_proj, up_proj, down_proj) are "
+                                  "not modelled; adapt the attention (q_proj,k_proj,v_proj,"
+                                  "o_proj)")
+            # frozen experts (measured, tests/test_lora.py): the norm's fp32 input and rsqrt;
+            # the routing as full fine-tuning keeps it; per routed copy the gate and up outputs
+            # and the activation (3 i) and the expert's output, kept for the routing weight's
+            # gradient (h), at the experts' precision; not the gathered input (frozen
+            # weights); a shared expert: its gate, up and activation (3 s), its output (h) and
+            # the sigmoid gate (1).  Nothing when nothing upstream needs a gradient.
+            # the experts run at their weights' dtype: LoRA's 16-bit base (a) even under
+            # autocast (grouped_mm is not on its lists); QLoRA's prepare_model_for_kbit_training
+            # casts the unquantized fused experts to fp32
+            k, i, e = d.experts_per_token, d.expert_intermediate, 4 if lora.fp32_base else a
+            frozen = 4 * h + 4 + 4 * experts + 40 * k + 4 + e * k * (3 * i + h) + \
+                (a * (3 * shared + h + 1) if shared else 0)
+            upstream = not first or lora.attention_in or lora.attention_out
+            total += (frozen if upstream else 0) - mlp
         return total
     total = _norm(h, a, autocast, 3) + _attention(layer, a, attention, context)
     if moe:
@@ -276,6 +299,8 @@ def activations(d: Decoder, batch: int, context: int, mode: str = "autocast",
     workspace = (4 if lora is not None and lora.fp32_base else a) * (2 * inner + d.hidden)
     if routed and d.experts_per_token:
         e = 4 if mode == "autocast" else a
+        if lora is not None:  # the experts at the frozen base's dtype (layer_bytes)
+            e = 4 if lora.fp32_base else a
         workspace = max(workspace, e * 4 * d.experts_per_token * d.hidden + a * d.hidden)
     return Activations(
         layers=tokens * total,
