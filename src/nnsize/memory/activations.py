@@ -83,7 +83,9 @@ if TYPE_CHECKING:
     from ..model import AttentionLayer, Decoder
 
 ATTENTION = ("sdpa", "eager")
-# bytes a value of a dropout's saved mask: CUDA's fused native_dropout keeps a bool mask (1);
+# bytes a value of a dropout's saved mask: CUDA's fused dropout keeps a 1-byte mask (uint8, bool
+# later: https://github.com/pytorch/pytorch/blob/029ba61d9efa5d46ffc36bb00d7ec72eead79415/aten/
+# src/ATen/native/cuda/Dropout.cu);
 # None: the CPU's dropout (input x noise) keeps its noise at the input's dtype, PEFT's fp32
 # cast under autocast (tests/test_lora.py measures on the CPU with None)
 DROPOUT_MASK: int | None = 1
