@@ -405,3 +405,27 @@ def test_lora_moe_against_peft(name: str, mode: str, checkpointing: bool) -> Non
         assert lines["decoder_activations"] == pytest.approx(measured.saved, rel=0.10)
         assert lines["decoder_activations"] + lines["loss_backward"] == \
             pytest.approx(measured.peak - measured.casts, rel=0.10)
+
+
+def test_lora_dropout_in_the_cli_and_the_api(capsys: pytest.CaptureFixture[str]) -> None:
+    """--lora-dropout / lora_dropout: the same setting (memory.setup), the same refusals."""
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from nnsize.cli import main
+    from nnsize.web.app import create_app
+
+    with_dropout = ["memory", "llama-3.1-8b", "--train", "--lora-rank", "16",
+                    "--lora-dropout", "0.1", "--context", "512", "--json"]
+    assert main(with_dropout) == 0
+    assert main(["memory", "llama-3.1-8b", "--train", "--lora-dropout", "0.1"]) == 2
+    assert "needs LoRA adapters" in capsys.readouterr().err
+    client = TestClient(create_app(hub=False), raise_server_exceptions=False)
+    body = {"preset": "llama-3.1-8b", "train": True, "context": 512, "lora_rank": 16}
+    without = client.post("/api/memory", json=body)
+    dropped = client.post("/api/memory", json={**body, "lora_dropout": 0.1})
+    assert without.status_code == dropped.status_code == 200
+    assert dropped.json() != without.json()
+    assert client.post("/api/memory", json={**body, "lora_rank": 0,
+                                            "lora_dropout": 0.1}).status_code == 400
+    assert client.post("/api/memory", json={**body, "lora_dropout": 3}).status_code == 422
