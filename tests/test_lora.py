@@ -41,6 +41,11 @@ def test_named_targets_unchanged() -> None:
     assert _lora("llama-3.1-8b", targets=("q_proj", "v_proj")) == 6_815_744
 
 
+def test_lora_on_a_shared_experts_mlp_is_refused() -> None:
+    with pytest.raises(NnsizeError, match="mixture of experts' MLP"):
+        _lines_moe("qwen2_moe", "bf16", False, ("q_proj", "gate_proj"))
+
+
 def test_all_linear_on_fused_experts_is_refused() -> None:
     with pytest.raises(NnsizeError, match="fused experts"):
         _lora("mixtral-8x7b")
@@ -74,7 +79,8 @@ MODES = ["fp32", "bf16", "autocast"]
 TARGETS = [("q_proj", "v_proj"), ("all-linear",)]
 
 
-def _peft_step(mode: str, targets: tuple[str, ...], checkpointing: bool) -> Any:
+def _peft_step(mode: str, targets: tuple[str, ...], checkpointing: bool,
+               dropout: float = 0.0) -> Any:
     torch = pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")
     peft = pytest.importorskip("peft")
@@ -92,18 +98,19 @@ def _peft_step(mode: str, targets: tuple[str, ...], checkpointing: bool) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         model = peft.get_peft_model(model, peft.LoraConfig(
-            r=16, target_modules="all-linear" if targets == ("all-linear",) else list(targets)),
-            autocast_adapter_dtype=mode == "autocast")
+            r=16, target_modules="all-linear" if targets == ("all-linear",) else list(targets),
+            lora_dropout=dropout), autocast_adapter_dtype=mode == "autocast")
     model.train()
     ids = torch.randint(0, LLAMA["vocab_size"], (BATCH, CONTEXT))
     return measure(model, ids, autocast=mode == "autocast")
 
 
-def _lines(mode: str, targets: tuple[str, ...], checkpointing: bool) -> dict[str, int]:
+def _lines(mode: str, targets: tuple[str, ...], checkpointing: bool,
+           dropout: float = 0.0) -> dict[str, int]:
     setup = Setup(dtype="fp32" if mode == "fp32" else "bf16",
                   mixed="autocast" if mode == "autocast" else "none", batch=BATCH,
                   context=CONTEXT, train=True, checkpointing=checkpointing, lora_rank=16,
-                  lora_targets=targets)
+                  lora_targets=targets, lora_dropout=dropout)
     return {line.part: line.bytes for line in plan(nnsize.count(LLAMA), setup).lines}
 
 
@@ -139,3 +146,286 @@ def test_lora_activations_against_peft(mode: str, targets: tuple[str, ...],
         assert lines["decoder_activations"] == pytest.approx(measured.saved, rel=0.10)
         assert lines["decoder_activations"] + lines["loss_backward"] == \
             pytest.approx(measured.peak - measured.casts, rel=0.10)
+
+
+@pytest.fixture
+def cpu_masks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plan the dropout masks as the CPU keeps them (the noise at the input's dtype; CUDA's
+    fused kernel keeps a bool mask, 1 byte, which the plan counts)."""
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("nnsize.memory.activations"), "DROPOUT_MASK",
+                        None)
+
+
+def test_lora_dropout_to_the_byte_bf16(cpu_masks: None) -> None:
+    """lora_dropout 0.1, bf16, q_proj and v_proj: each adapter keeps its dropped input (2 h)
+    and, where its input needs a gradient, the mask (2 h on the CPU, at the input's dtype), in
+    place of the norm's output kept once (2 h).  A later layer: 4,200 - 256 + 2 x 4 x 128 =
+    4,968; the first layer (no gradient into its input, so no masks): 3,684 - 256 + 2 x 2 x
+    128 = 3,940; (4,968 + 3,940 + 4,516) x 256 tokens = 3,436,544, and the rotary tables,
+    labels and loss beside it, 18,436.  On a GPU the mask is bool: 4,712 a later layer,
+    3,371,008."""
+    measured = _peft_step("bf16", ("q_proj", "v_proj"), False, 0.1)
+    assert _lines("bf16", ("q_proj", "v_proj"), False, 0.1)["decoder_activations"] == \
+        3_436_544 == measured.saved - 18_436
+
+
+def test_lora_dropout_bool_masks() -> None:
+    """The plan itself (CUDA's bool masks): 3,371,008 in the case above."""
+    assert _lines("bf16", ("q_proj", "v_proj"), False, 0.1)["decoder_activations"] == \
+        3_371_008
+
+
+@pytest.mark.parametrize("checkpointing", [False, True])
+@pytest.mark.parametrize("targets", TARGETS)
+@pytest.mark.parametrize("mode", MODES)
+def test_lora_dropout_against_peft(mode: str, targets: tuple[str, ...], checkpointing: bool,
+                                   cpu_masks: None, request: pytest.FixtureRequest) -> None:
+    """PEFT's lora_dropout 0.1: what autograd saves and the step's peak within 10%."""
+    if mode == "autocast" and checkpointing and targets == ("all-linear",):
+        # measured peak 4,185,352 against the plan's 3,335,168 (0.80): the recomputed layer's
+        # seven adapters each make an fp32 cast of their input, an fp32 dropped input and (on
+        # the CPU) fp32 noise, transient tensors that lift the recompute above the loss's peak;
+        # the plan's recompute counts only what the layer saves
+        request.applymarker(pytest.mark.xfail(strict=True, reason="recompute transients of "
+                                              "fp32 dropout under autocast, not modelled"))
+    measured = _peft_step(mode, targets, checkpointing, 0.1)
+    lines = _lines(mode, targets, checkpointing, 0.1)
+    if checkpointing:
+        assert lines["decoder_activations"] == pytest.approx(measured.peak - measured.casts,
+                                                             rel=0.10)
+    else:
+        assert lines["decoder_activations"] == pytest.approx(measured.saved, rel=0.10)
+        assert lines["decoder_activations"] + lines["loss_backward"] == \
+            pytest.approx(measured.peak - measured.casts, rel=0.10)
+
+
+@pytest.mark.parametrize("dropout", [-0.1, 1.5, float("nan")])
+def test_lora_dropout_out_of_range_is_refused(dropout: float) -> None:
+    with pytest.raises(NnsizeError, match="dropout is a probability"):
+        Setup(train=True, lora_rank=16, lora_dropout=dropout, context=128).check()
+
+
+def test_lora_dropout_without_lora_is_refused() -> None:
+    with pytest.raises(NnsizeError, match="needs LoRA adapters"):
+        Setup(train=True, lora_dropout=0.1, context=128).check()
+
+
+# QLoRA measured (issue 21): bitsandbytes 0.50.2 runs NF4 on the CPU.  The recipe as PEFT and
+# transformers give it: BitsAndBytesConfig(load_in_4bit, nf4, double quantization, bf16
+# compute) over a bf16 checkpoint, prepare_model_for_kbit_training (everything not 4-bit cast
+# to fp32: norms, embeddings, lm_head), fp32 adapters, the step under torch.autocast(bf16).
+def _bnb_on_cpu() -> str:
+    """Why bitsandbytes' 4-bit cannot run here ('' when it can), decided at collection."""
+    try:
+        import bitsandbytes.functional as bnb_f
+        import torch
+
+        packed, _ = bnb_f.quantize_4bit(torch.ones(128), blocksize=64, quant_type="nf4",
+                                        compress_statistics=True)
+        return "" if packed.numel() == 64 else "bitsandbytes' quantize_4bit packs wrongly"
+    except Exception as error:  # not installed, or no CPU backend for 4-bit
+        return f"bitsandbytes' 4-bit does not run on this CPU: {error!r}"
+
+
+BNB = _bnb_on_cpu()
+needs_bnb = pytest.mark.skipif(bool(BNB), reason=BNB)
+
+
+def _quantized_llama(tmp_path: Any, double: bool = True) -> Any:
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    config = {**LLAMA, "rms_norm_eps": 1e-6, "use_cache": False}
+    hf = transformers.LlamaConfig(**{k: v for k, v in config.items()
+                                     if k not in ("model_type", "architectures")})
+    torch.manual_seed(0)
+    transformers.LlamaForCausalLM(hf).to(torch.bfloat16).save_pretrained(tmp_path)
+    q = transformers.BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                                        bnb_4bit_use_double_quant=double,
+                                        bnb_4bit_compute_dtype=torch.bfloat16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return transformers.LlamaForCausalLM.from_pretrained(
+            tmp_path, quantization_config=q, device_map="cpu", attn_implementation="sdpa",
+            dtype=torch.bfloat16)
+
+
+def _stored_bytes(model: Any) -> int:
+    """Every parameter's storage and every 4-bit weight's quant_state tensors, once each."""
+    storages: dict[int, int] = {}
+    for p in model.parameters():
+        tensors = [p]
+        state = getattr(p, "quant_state", None)
+        if state is not None:
+            tensors += [state.absmax, state.code]
+            if state.nested:
+                tensors += [state.offset, state.state2.absmax, state.state2.code]
+        for t in tensors:
+            storages[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+    return sum(storages.values())
+
+
+def _qlora(tmp_path: Any, targets: tuple[str, ...], checkpointing: bool = False,
+           dropout: float = 0.0) -> Any:
+    peft = pytest.importorskip("peft")
+    model = _quantized_llama(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # PEFT's default checkpointing is reentrant (and makes the embedding's output need a
+        # gradient); said explicitly, as torch 2.9+ asks
+        model = peft.prepare_model_for_kbit_training(
+            model, use_gradient_checkpointing=checkpointing,
+            gradient_checkpointing_kwargs={"use_reentrant": True})
+        model = peft.get_peft_model(model, peft.LoraConfig(
+            r=16, lora_dropout=dropout,
+            target_modules="all-linear" if targets == ("all-linear",) else list(targets)))
+    model.train()
+    return model
+
+
+def _qlora_lines(targets: tuple[str, ...], checkpointing: bool = False,
+                 dropout: float = 0.0) -> dict[str, int]:
+    setup = Setup(dtype="bf16", batch=BATCH, context=CONTEXT, train=True, qlora=True,
+                  lora_rank=16, lora_targets=targets, checkpointing=checkpointing,
+                  lora_dropout=dropout)
+    return {line.part: line.bytes for line in plan(nnsize.count(LLAMA), setup).lines}
+
+
+@needs_bnb
+@pytest.mark.parametrize("double", [True, False])
+def test_nf4_weights_to_the_byte(tmp_path: Any, double: bool) -> None:
+    """--dtype nf4-dq / nf4 against the 4-bit model transformers loads, every storage once.
+    Per layer 181,248 values in 7 linear weights (q, o 16,384; k, v 8,192; gate, up, down
+    44,032), each kept as (n + 1) // 2 packed bytes + an absmax per 64 values + the NF4 code
+    (64 B); double quantization: 1-byte absmax, an fp32 absmax per 256 blocks, an fp32 offset
+    and the 256-entry code (1,024 B).  nf4-dq: 2 x (90,624 + 2,832 + 4 x 13 + 7 x (4 + 64 +
+    1,024)) = 202,304; the embeddings, head and norms stay bf16: 2 x 256,000 + 5 x 256 =
+    513,280; 715,584 in all."""
+    model = _quantized_llama(tmp_path, double)
+    dtype = "nf4-dq" if double else "nf4"
+    lines = {line.part: line.bytes for line in plan(nnsize.count(LLAMA), Setup(
+        dtype=dtype, context=CONTEXT)).lines}
+    assert lines["weights"] == _stored_bytes(model)
+    if double:
+        assert lines["weights"] == 715_584
+
+
+@needs_bnb
+def test_qlora_base_weights_to_the_byte(tmp_path: Any) -> None:
+    """After prepare_model_for_kbit_training the norms, embeddings and head are fp32:
+    202,304 + 2 x 513,280 = 1,228,864, the model's own storages."""
+    model = _qlora(tmp_path, ("q_proj", "v_proj"))
+    base = _stored_bytes(model) - sum(p.numel() * p.element_size()
+                                      for p in model.parameters() if p.requires_grad)
+    assert _qlora_lines(("q_proj", "v_proj"))["base_weights"] == base == 1_228_864
+
+
+@needs_bnb
+@pytest.mark.parametrize("checkpointing", [False, True])
+@pytest.mark.parametrize("targets", TARGETS)
+def test_qlora_activations_against_peft(tmp_path: Any, targets: tuple[str, ...],
+                                        checkpointing: bool) -> None:
+    """The fp32 stream makes the frozen MLP's gate, activation and up outputs fp32 (Linear4bit
+    returns its input's dtype): 3 x 4 x 344 a token and layer, not 3 x 2 x 344.  The head's
+    bf16 copy (1,000 x 128 x 2 = 256,000) is the autocast_copies line."""
+    from measure import measure
+
+    torch = pytest.importorskip("torch")
+    model = _qlora(tmp_path, targets, checkpointing)
+    torch.manual_seed(1)
+    measured = measure(model, torch.randint(0, LLAMA["vocab_size"], (BATCH, CONTEXT)),
+                       autocast=True)
+    lines = _qlora_lines(targets, checkpointing)
+    # the rest of the casts: the adapters' bf16 copies that their backward needs (at most all)
+    assert lines["autocast_copies"] == 256_000 <= measured.casts <= \
+        256_000 + 2 * _lora(LLAMA, 16, targets)
+    if checkpointing:
+        assert lines["decoder_activations"] == pytest.approx(measured.peak - measured.casts,
+                                                             rel=0.10)
+    else:
+        assert lines["decoder_activations"] == pytest.approx(measured.saved, rel=0.10)
+        assert lines["decoder_activations"] + lines["loss_backward"] == \
+            pytest.approx(measured.peak - measured.casts, rel=0.10)
+
+
+# MoE under LoRA (issue 21): PEFT adapters on the attention of a tiny Mixtral and Qwen2-MoE
+# (transformers 5.25's fused experts, frozen).  Per routed copy the frozen experts keep the gate
+# and up outputs, the activation and the expert's output (kept for the routing weight's
+# gradient), not the gathered input: Mixtral bf16, 2 x (3 x 344 + 128) = 2,320 a routed copy,
+# 4,640 a token, where full fine-tuning's formula counts 2 x (2 x 128 + 4 x 344) = 3,264 a copy.
+MOE = {"mixtral": {**LLAMA, "model_type": "mixtral", "architectures": ["MixtralForCausalLM"],
+                   "num_local_experts": 4, "num_experts_per_tok": 2},
+       "qwen2_moe": {**LLAMA, "model_type": "qwen2_moe", "architectures": ["Qwen2MoeForCausalLM"],
+                     "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 64,
+                     "shared_expert_intermediate_size": 32}}
+
+
+def _lines_moe(name: str, mode: str, checkpointing: bool,
+               targets: tuple[str, ...] = ("q_proj", "v_proj")) -> dict[str, int]:
+    setup = Setup(dtype="fp32" if mode == "fp32" else "bf16",
+                  mixed="autocast" if mode == "autocast" else "none", batch=BATCH,
+                  context=CONTEXT, train=True, checkpointing=checkpointing, lora_rank=16,
+                  lora_targets=targets)
+    return {line.part: line.bytes for line in plan(nnsize.count(MOE[name]), setup).lines}
+
+
+@pytest.mark.parametrize("checkpointing", [False, True])
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name", sorted(MOE))
+def test_lora_moe_against_peft(name: str, mode: str, checkpointing: bool) -> None:
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    peft = pytest.importorskip("peft")
+    from measure import measure
+
+    config = {**MOE[name], "rms_norm_eps": 1e-6, "use_cache": False}
+    hf = transformers.AutoConfig.for_model(
+        config["model_type"], **{k: v for k, v in config.items()
+                                 if k not in ("model_type", "architectures")})
+    hf._attn_implementation = "sdpa"
+    torch.manual_seed(0)
+    model = transformers.AutoModelForCausalLM.from_config(hf).to(
+        torch.float32 if mode == "fp32" else torch.bfloat16)
+    if checkpointing:
+        model.activation_checkpointing_enable()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        model = peft.get_peft_model(model, peft.LoraConfig(r=16, target_modules=["q_proj",
+                                                                                 "v_proj"]),
+                                    autocast_adapter_dtype=mode == "autocast")
+    model.train()
+    measured = measure(model, torch.randint(0, LLAMA["vocab_size"], (BATCH, CONTEXT)),
+                       autocast=mode == "autocast")
+    lines = _lines_moe(name, mode, checkpointing)
+    if checkpointing:
+        assert lines["decoder_activations"] == pytest.approx(measured.peak - measured.casts,
+                                                             rel=0.10)
+    else:
+        assert lines["decoder_activations"] == pytest.approx(measured.saved, rel=0.10)
+        assert lines["decoder_activations"] + lines["loss_backward"] == \
+            pytest.approx(measured.peak - measured.casts, rel=0.10)
+
+
+def test_lora_dropout_in_the_cli_and_the_api(capsys: pytest.CaptureFixture[str]) -> None:
+    """--lora-dropout / lora_dropout: the same setting (memory.setup), the same refusals."""
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from nnsize.cli import main
+    from nnsize.web.app import create_app
+
+    with_dropout = ["memory", "llama-3.1-8b", "--train", "--lora-rank", "16",
+                    "--lora-dropout", "0.1", "--context", "512", "--json"]
+    assert main(with_dropout) == 0
+    assert main(["memory", "llama-3.1-8b", "--train", "--lora-dropout", "0.1"]) == 2
+    assert "needs LoRA adapters" in capsys.readouterr().err
+    client = TestClient(create_app(hub=False), raise_server_exceptions=False)
+    body = {"preset": "llama-3.1-8b", "train": True, "context": 512, "lora_rank": 16}
+    without = client.post("/api/memory", json=body)
+    dropped = client.post("/api/memory", json={**body, "lora_dropout": 0.1})
+    assert without.status_code == dropped.status_code == 200
+    assert dropped.json() != without.json()
+    assert client.post("/api/memory", json={**body, "lora_rank": 0,
+                                            "lora_dropout": 0.1}).status_code == 400
+    assert client.post("/api/memory", json={**body, "lora_dropout": 3}).status_code == 422

@@ -353,7 +353,7 @@ def test_9_gpu_names_and_the_planner_controls(page: Any) -> None:
     page.check("#plan-checkpointing")
     wait_text(page, "#plan-table", "activations (checkpointed")  # the last change made
     assert "LoRA adapters (rank 16" in page.inner_text("#plan-table")
-    assert "base weights, frozen (nf4)" in page.inner_text("#plan-table")
+    assert "base weights, frozen (nf4-dq)" in page.inner_text("#plan-table")
     page.uncheck("#plan-qlora")
     page.fill("#plan-lora", "0")
     page.fill("#plan-gpus", "8")

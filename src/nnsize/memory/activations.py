@@ -50,8 +50,16 @@ autocast, where each adapter reads its own bf16 cast of its input), r the rank:
     the first layer: its input needs no gradient, so its input norm keeps only the adapters'
         inputs (nothing until the first adapted module)
     the head: the final norm (4 h + 4) and the fp32 log-probabilities (4 V); lm_head frozen.
-    MoE layers: the routed MLP's terms are the full fine-tuning ones (not measured frozen).
-    PEFT's default lora_dropout is 0 (no mask): nnsize counts none.
+    MoE layers (frozen experts): the norm, the routing as in full fine-tuning, per routed copy
+        the gate and up outputs, the activation and the expert's output (k (3 i + h) at the
+        experts' precision; not the gathered input), a shared expert's 3 s + h + 1
+    lora_dropout > 0 (PEFT's default is 0): each adapter keeps its own dropped input (c per
+        value, in place of the shared input) and, where it needs a gradient, the mask
+        (DROPOUT_MASK: CUDA's bool, 1 byte)
+    QLoRA after prepare_model_for_kbit_training (fp32_base): the fp32 embedding makes the
+        residual stream fp32 and bitsandbytes' Linear4bit returns its input's dtype, so the
+        frozen MLP's gate, activation and up outputs are fp32 (3 x 4 i); measured with
+        bitsandbytes 0.50.2 on the CPU
 
 Activation checkpointing (transformers' per-layer checkpoint): each layer's input (h at the
 residual stream's precision) is kept; the peak during backward is the larger of the loss's
@@ -75,6 +83,12 @@ if TYPE_CHECKING:
     from ..model import AttentionLayer, Decoder
 
 ATTENTION = ("sdpa", "eager")
+# bytes a value of a dropout's saved mask: CUDA's fused dropout keeps a 1-byte mask (uint8, bool
+# later: https://github.com/pytorch/pytorch/blob/029ba61d9efa5d46ffc36bb00d7ec72eead79415/aten/
+# src/ATen/native/cuda/Dropout.cu);
+# None: the CPU's dropout (input x noise) keeps its noise at the input's dtype, PEFT's fp32
+# cast under autocast (tests/test_lora.py measures on the CPU with None)
+DROPOUT_MASK: int | None = 1
 MODES = ("fp32", "bf16", "fp16", "autocast")  # how the activations are computed
 
 
@@ -115,6 +129,9 @@ class Lora:
     attention_out: int = 0
     mlp_in: int = 0
     mlp_out: int = 0
+    dropout: bool = False  # lora_dropout > 0: each adapter keeps its dropped input and a mask
+    fp32_base: bool = False  # QLoRA as prepare_model_for_kbit_training leaves it: fp32 norms,
+    # embeddings and head, so the residual stream and the frozen layers' outputs are fp32
 
     @property
     def modules(self) -> int:
@@ -127,29 +144,40 @@ def _lora_layer(d: Decoder, layer: AttentionLayer, mode: str, attention: str, co
     part); first: the first layer, whose input needs no gradient."""
     a, autocast, h = _act_bytes(mode), mode == "autocast", d.hidden
     c = 2 if autocast else a  # what an adapter's input is kept in
+    base = 4 if lora.fp32_base else a  # the frozen layers' outputs (Linear4bit: the input's)
 
-    def reads(n: int, width: int, kept: bool = False) -> int:
+    def reads(n: int, width: int, kept: bool = False, grad: bool = True) -> int:
         """The input of n adapters reading one tensor: each its own bf16 cast under autocast,
-        else the tensor once (nothing when something else keeps it already)."""
+        else the tensor once (nothing when something else keeps it already).  With dropout
+        each adapter keeps its own dropped input (c) and, where the tensor needs a gradient,
+        the dropout's mask (DROPOUT_MASK)."""
+        if lora.dropout:
+            mask = (DROPOUT_MASK or (4 if autocast else a)) if grad else 0
+            return n * (c + mask) * width
         if autocast:
             return 2 * n * width
         return 0 if kept or not n else a * width
 
+    # which adapters' inputs need a gradient: in the first layer only what an adapter upstream
+    # makes (its input does not)
+    grad_o = not first or bool(lora.attention_in)
+    grad_mlp = grad_o or bool(lora.attention_out)
+    grad_down = grad_mlp or bool(lora.mlp_in)
     norm = 4 * h + 4  # fp32 input and rsqrt; the frozen weight keeps no normalized values
     o = layer.heads * layer.value_dim
     attn = _attention(layer, a, attention, context)
-    mlp = norm + reads(lora.mlp_in, h) + 3 * a * d.intermediate + \
-        reads(lora.mlp_out, d.intermediate)
-    total = reads(lora.attention_in, h) + reads(lora.attention_out, o, kept=True) + \
-        c * lora.rank * lora.modules + mlp
+    mlp = norm + reads(lora.mlp_in, h, grad=grad_mlp) + 3 * base * d.intermediate + \
+        reads(lora.mlp_out, d.intermediate, grad=grad_down)
+    total = reads(lora.attention_in, h, grad=not first) + \
+        reads(lora.attention_out, o, kept=True, grad=grad_o) + c * lora.rank * lora.modules + mlp
     if first and not lora.attention_in:  # nothing upstream of o_proj needs a gradient
         attn = 0
         if not lora.attention_out:  # nor the post-attention norm's input
             mlp -= norm
             total -= norm
             if not lora.mlp_in:  # the gate's and up's outputs neither
-                total -= 3 * a * d.intermediate
-                mlp -= 3 * a * d.intermediate
+                total -= 3 * base * d.intermediate
+                mlp -= 3 * base * d.intermediate
     return total + attn + (0 if first else norm), mlp
 
 
@@ -188,11 +216,26 @@ def layer_bytes(d: Decoder, layer: AttentionLayer, mode: str, attention: str, co
     moe = d.experts_per_token > 0 if moe is None else moe
     if lora is not None:
         total, mlp = _lora_layer(d, layer, mode, attention, context, lora, first)
-        if moe:  # the post-attention norm and routed MLP as full fine-tuning keeps them
-            full_mlp = layer_bytes(d, layer, mode, attention, context, experts, True, shared) - \
-                layer_bytes(d, layer, mode, attention, context, experts, False, shared) + \
-                _norm(h, a, autocast, 2) + 4 * a * d.intermediate
-            total += full_mlp - mlp
+        if moe:
+            if lora.mlp_in or lora.mlp_out:
+                raise NnsizeError("the activations of LoRA adapters on a mixture of experts' "
+                                  "MLP (a shared expert's gate_proj, up_proj, down_proj) are "
+                                  "not modelled; adapt the attention (q_proj,k_proj,v_proj,"
+                                  "o_proj)")
+            # frozen experts (measured, tests/test_lora.py): the norm's fp32 input and rsqrt;
+            # the routing as full fine-tuning keeps it; per routed copy the gate and up outputs
+            # and the activation (3 i) and the expert's output, kept for the routing weight's
+            # gradient (h), at the experts' precision; not the gathered input (frozen
+            # weights); a shared expert: its gate, up and activation (3 s), its output (h) and
+            # the sigmoid gate (1).  Nothing when nothing upstream needs a gradient.
+            # the experts run at their weights' dtype: LoRA's 16-bit base (a) even under
+            # autocast (grouped_mm is not on its lists); QLoRA's prepare_model_for_kbit_training
+            # casts the unquantized fused experts to fp32
+            k, i, e = d.experts_per_token, d.expert_intermediate, 4 if lora.fp32_base else a
+            frozen = 4 * h + 4 + 4 * experts + 40 * k + 4 + e * k * (3 * i + h) + \
+                (a * (3 * shared + h + 1) if shared else 0)
+            upstream = not first or lora.attention_in or lora.attention_out
+            total += (frozen if upstream else 0) - mlp
         return total
     total = _norm(h, a, autocast, 3) + _attention(layer, a, attention, context)
     if moe:
@@ -225,6 +268,8 @@ def activations(d: Decoder, batch: int, context: int, mode: str = "autocast",
     a = _act_bytes(mode)
     # autocast keeps the residual stream fp32; LoRA's frozen base keeps it 16-bit
     residual = 2 if mode in ("bf16", "fp16") or (lora and mode == "autocast") else 4
+    if lora is not None and lora.fp32_base:  # prepare_model_for_kbit_training's fp32 embedding
+        residual = 4
     n = len(d.layers)
     routed = (n if d.experts_per_token else 0) if moe_layers is None else moe_layers
     # each distinct layer once, as a dense layer and as a routed one (the last `routed` layers):
@@ -253,9 +298,11 @@ def activations(d: Decoder, batch: int, context: int, mode: str = "autocast",
     # each token (index, clone, zeros, index_put: 4 k h at the experts' precision, fp32 under
     # autocast) with the output's gradient; whichever is larger is the peak (measured on the
     # CPU: Mixtral's wide experts peak in the forward, Qwen2-MoE's narrow ones in the backward)
-    workspace = a * (2 * inner + d.hidden)
+    workspace = (4 if lora is not None and lora.fp32_base else a) * (2 * inner + d.hidden)
     if routed and d.experts_per_token:
         e = 4 if mode == "autocast" else a
+        if lora is not None:  # the experts at the frozen base's dtype (layer_bytes)
+            e = 4 if lora.fp32_base else a
         workspace = max(workspace, e * 4 * d.experts_per_token * d.hidden + a * d.hidden)
     return Activations(
         layers=tokens * total,

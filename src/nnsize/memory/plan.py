@@ -284,13 +284,16 @@ def _train(report: Report, s: Setup) -> Plan:
                                            "precision": precision, "attention": attention,
                                            "family_default": s.attention == "default",
                                            "checkpointing": s.checkpointing,
-                                           "base": ("nf4" if s.qlora else precision.name)
+                                           "base": ("nf4-dq" if s.qlora else precision.name)
                                            if lora else ""}))
     if lora:
         rank = s.lora_rank or 16
         adapters = _lora(report, rank, s.lora_targets)
-        base = find("nf4") if s.qlora else precision
-        weights, terms = weight_bytes(report, base, precision, s.keep, layer_dtypes=False)
+        # QLoRA: the QLoRA paper's NF4 with double quantization; PEFT's
+        # prepare_model_for_kbit_training casts what stays unquantized to fp32
+        base = find("nf4-dq") if s.qlora else precision
+        weights, terms = weight_bytes(report, base, find("fp32") if s.qlora else precision,
+                                      s.keep, layer_dtypes=False)
         p.lines.append(Line("base_weights", weights // shard[0], terms))
         lora_params = sum(numel(t.shape) for t, _ in adapters)
         p.lines.append(Line("lora", to_bytes(lora_params, param.bits_per_value),
@@ -312,6 +315,12 @@ def _train(report: Report, s: Setup) -> Plan:
         copies, terms = _autocast_copies(report, s.checkpointing)
         p.lines.append(Line("autocast_copies", copies // shard[0],
                             {**terms, "precision": precision, "gpus": shard[0]}))
+    elif mode == "autocast" and s.qlora:  # the fp32 head's bf16 copy, kept for its backward
+        head = _head_weights(report)
+        if head:
+            p.lines.append(Line("autocast_copies", 2 * head // shard[0],
+                                {"params": head, "outside": 0, "one_layer": 0,
+                                 "precision": precision, "gpus": shard[0]}))
     tp = n if s.sharding == "tp" else 1
     state_space = report.decoder is not None and report.decoder.state_values > 0
     if state_space and report.traceable is not None:  # no formulas for its scans: traced
@@ -322,7 +331,8 @@ def _train(report: Report, s: Setup) -> Plan:
         routed, shared = _moe_layout(report)
         act = activations(report.decoder, s.batch, s.context, mode, attention,
                           s.checkpointing, _experts(report), routed, shared, _extras(report),
-                          _lora_readers(adapters, rank) if lora else None)
+                          _lora_readers(adapters, rank, s.lora_dropout > 0, s.qlora)
+                          if lora else None)
         terms = {"tokens": s.batch * s.context, "layers": len(report.decoder.layers),
                  "mode": mode, "attention": attention, "checkpointing": s.checkpointing,
                  "layer_inputs": act.layer_inputs, "vocab": report.decoder.vocab, "gpus": tp}
@@ -464,8 +474,17 @@ _READS = {"attention_in": ("q_proj", "k_proj", "v_proj", "qkv_proj", "query_key_
           "mlp_out": ("down_proj", "w2", "fc2")}
 
 
-def _lora_readers(adapters: list[tuple[Any, int]], rank: int) -> Any:
-    """The adapters of one decoder layer by what they read (activations.Lora)."""
+def _head_weights(report: Report) -> int:
+    """The output head's linear weight values (lm_head, tied or not)."""
+    return sum(numel(t.shape) * t.copies * row.repeat for row in report.rows
+               if row.type == "head" for t in row.tensors
+               if len(t.shape) == 2 and t.role in ("weight", "embedding") and not t.buffer)
+
+
+def _lora_readers(adapters: list[tuple[Any, int]], rank: int, dropout: bool = False,
+                  fp32_base: bool = False) -> Any:
+    """The adapters of one decoder layer by what they read (activations.Lora); dropout: PEFT's
+    lora_dropout above 0; fp32_base: QLoRA's fp32 norms, embeddings and head."""
     from .activations import Lora
 
     names = {t.name.rsplit(".", 2)[-2] for t, _ in adapters
@@ -477,7 +496,7 @@ def _lora_readers(adapters: list[tuple[Any, int]], rank: int) -> Any:
             raise NnsizeError(f"the activations of a LoRA adapter on {name} are not modelled; "
                               f"adapt {', '.join(sum(_READS.values(), ()))}")
         counts[role] += 1
-    return Lora(rank, **counts)
+    return Lora(rank, **counts, dropout=dropout, fp32_base=fp32_base)
 
 
 def _lora(report: Report, rank: int, targets: tuple[str, ...]) -> list[tuple[Any, int]]:

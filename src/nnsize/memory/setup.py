@@ -105,7 +105,12 @@ class Setup:
                                                     high=1_000_000))
     lora_targets: tuple[str, ...] = field(default=("q_proj", "v_proj"), metadata=_opt(
         "module names to adapt, or all-linear (q_proj,v_proj)", listed=("all-linear",)))
-    qlora: bool = field(default=False, metadata=_opt("LoRA over NF4 base weights"))
+    qlora: bool = field(default=False, metadata=_opt(
+        "LoRA over NF4 base weights with double quantization, as PEFT's "
+        "prepare_model_for_kbit_training leaves them (norms, embeddings and head fp32)"))
+    lora_dropout: float = field(default=0.0, metadata=_opt(
+        "PEFT's lora_dropout: above 0 each adapter keeps its dropped input and a mask (0)",
+        low=0, high=1))
     keep: tuple[str, ...] = field(default=KEEP, metadata=_opt(
         "what a weight-only format (int4, nf4, q4_k...) leaves at the compute precision: "
         "norms, biases, embeddings, head, or none (default: all four; on a language model "
@@ -240,6 +245,11 @@ class Setup:
                               f"{', '.join(SHARDING)}")
         if self.lora_rank < 0:
             raise NnsizeError("the LoRA rank must be 0 (no LoRA) or more")
+        if not 0 <= self.lora_dropout <= 1:  # also NaN
+            raise NnsizeError(f"the LoRA dropout is a probability from 0 to 1, got "
+                              f"{self.lora_dropout}")
+        if self.lora_dropout and not (self.lora_rank or self.qlora):
+            raise NnsizeError("a LoRA dropout needs LoRA adapters: give a LoRA rank (or QLoRA)")
         for role in self.keep:
             if role not in KEEP:
                 raise NnsizeError(f"keep {role!r}: choose from {', '.join(KEEP)} (or none)")

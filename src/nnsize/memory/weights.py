@@ -38,7 +38,7 @@ def weight_bytes(report: Report, precision: Precision, keep: Precision,
     quantized = precision.name not in FLOATS
     method = library(precision.name) if report.decoder is not None and \
         tuple(kept_roles) == KEEP else None
-    main, kept, total = 0, 0, 0
+    main, kept, total, state = 0, 0, 0, 0
     own: dict[str, int] = {}  # a layer's own dtype argument -> parameters kept in it
     for row in report.rows:
         layer = None if quantized or not layer_dtypes else layer_precision(row)
@@ -64,9 +64,32 @@ def weight_bytes(report: Report, precision: Precision, keep: Precision,
                 extra = 0
                 if precision.name == "int8-channel" and len(t.shape) >= 2:
                     extra = t.shape[0] * t.copies * row.repeat * 32  # an fp32 scale a row
+                if precision.name in ("nf4", "nf4-dq"):  # each tensor as bitsandbytes keeps it
+                    each = bnb_4bit_bytes(t.numel // t.copies, precision.name == "nf4-dq")
+                    exact = each * t.copies * row.repeat
+                    state += exact - to_bytes(n, precision.bits_per_value)
+                    total += exact
+                    continue
                 total += to_bytes(n, precision.bits_per_value) + extra // 8
-    return total, {"values": main, "precision": precision, "kept": kept, "keep": keep,
-                   "kept_roles": kept_roles, "method": method, "own": sorted(own.items())}
+    terms = {"values": main, "precision": precision, "kept": kept, "keep": keep,
+             "kept_roles": kept_roles, "method": method, "own": sorted(own.items())}
+    if state:
+        terms["quant_state"] = state  # bitsandbytes' per-tensor codes and block rounding
+    return total, terms
+
+
+def bnb_4bit_bytes(n: int, double: bool) -> int:
+    """Bytes of one tensor of n values as bitsandbytes' quantize_4bit keeps it (NF4, block 64;
+    bitsandbytes 0.50.2 on the CPU, tests/test_lora.py): two values a byte ((n + 1) // 2), an
+    absmax per block of 64 (fp32, 4 bytes), and the 16-entry NF4 code (fp32, 64 bytes).  With
+    double quantization (the QLoRA paper's recipe) the absmax is 8-bit (1 byte a block),
+    quantized again in blocks of 256 with an fp32 absmax each, an fp32 offset (4 bytes) and
+    the 256-entry dynamic code (fp32, 1,024 bytes).  A 4,096 x 4,096 weight: 8,388,608 +
+    262,144 + 4 x 1,024 + 4 + 64 + 1,024 = 8,655,940 bytes (4.1277 bits a value)."""
+    blocks = -(-n // 64)
+    if not double:
+        return (n + 1) // 2 + 4 * blocks + 64
+    return (n + 1) // 2 + blocks + 4 * -(-blocks // 256) + 4 + 64 + 1024
 
 
 # a layer's dtype argument (layers.base.DTYPES' names) -> the planner's precision

@@ -55,6 +55,8 @@ def title(p: Plan) -> str:
 
 def _weights(t: dict[str, Any]) -> str:
     how = f"{t['values']:,} x {bits(t['precision'])}"
+    if t.get("quant_state"):  # bitsandbytes' per-tensor codes and block rounding
+        how += f" + {t['quant_state']:,} B of bitsandbytes' codes and offsets"
     if "scales not counted" in t["precision"].description:  # int8, int4: bare integers
         how += (f" (bare {t['precision'].name}: group scales not counted; gptq-int4-gN, "
                 f"awq-int4, nf4, int8-channel count theirs)")
