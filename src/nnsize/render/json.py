@@ -16,6 +16,7 @@ from .numbers import human
 if TYPE_CHECKING:
     from ..gpus import GPU
     from ..memory import Compute, Fit, Plan
+    from ..memory.lines import ToolTerms
     from ..model import Report, Row, Tensor
     from ..speed import Speed, Step, Training
 
@@ -103,7 +104,7 @@ def _macs(report: Report) -> dict[str, Any]:
 
 # --- the planner -------------------------------------------------------------------------------
 
-def plan_dict(plan: Plan, as_tool: tuple[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+def plan_dict(plan: Plan, as_tool: tuple[int, ToolTerms] | None = None) -> dict[str, Any]:
     """The memory plan: its lines, their sum (total_bytes) and the notes."""
     from .plan import line_how, line_name, note_text, title, tool_why
 
@@ -113,7 +114,7 @@ def plan_dict(plan: Plan, as_tool: tuple[int, dict[str, Any]] | None = None) -> 
                        "binary": human(line.bytes, True), "decimal": human(line.bytes, False),
                        "how": line_how(line), "exact": line.exact} for line in plan.lines],
             "notes": [note_text(note) for note in plan.notes],
-            **({"as": {"tool": as_tool[1]["tool"], "bytes": as_tool[0],
+            **({"as": {"tool": as_tool[1].TOOL, "bytes": as_tool[0],
                        "why": tool_why(as_tool[1])}} if as_tool else {})}
 
 

@@ -2,46 +2,62 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..parallel.rank import (
+    RankActivationsTerms,
+    RankGradientsTerms,
+    RankLogitsTerms,
+    RankStateTerms,
+    RankTerms,
+    RankWeightsTerms,
+)
 from .numbers import human
 
+if TYPE_CHECKING:
+    from ..memory.lines import LayoutNote
 
-def _shards(t: dict[str, Any]) -> str:
-    return f", over {t['shards']:,} data-parallel ranks" if t["shards"] > 1 else ""
+
+def _shards(t: RankStateTerms) -> str:
+    return f", over {t.shards:,} data-parallel ranks" if t.shards > 1 else ""
 
 
-def _activations(t: dict[str, Any]) -> str:
-    return (f"{t['layers']} layers x {t['per_layer']:,} B a layer (Korthikanti et al. 2022, "
-            f"{t['recompute']} recomputation, {t['attention']} attention"
-            f"{', sequence parallel' if t['sp'] else ''}; "
-            f"{t['tokens']:,} tokens x micro-batch {t['micro_batch']}) x {t['in_flight']:g} "
+def _activations(t: RankActivationsTerms) -> str:
+    return (f"{t.layers} layers x {t.per_layer:,} B a layer (Korthikanti et al. 2022, "
+            f"{t.recompute} recomputation, {t.attention} attention"
+            f"{', sequence parallel' if t.sp else ''}; "
+            f"{t.tokens:,} tokens x micro-batch {t.micro_batch}) x {t.in_flight:g} "
             f"micro-batches in flight")
 
 
-RANK_PARTS: dict[str, tuple[Any, Any]] = {
-    "rank_weights": (lambda t: "weights (this rank's share, 16-bit)", lambda t: (
-        f"{t['params']:,} parameters x {t['bytes_per_param']} B" + _shards(t))),
-    "rank_gradients": (lambda t: "gradients (16-bit)", lambda t: (
-        f"{t['params']:,} x {t['bytes_per_param']} B" + _shards(t))),
-    "rank_optimizer": (lambda t: "optimizer: fp32 master weights, Adam's two moments",
-                       lambda t: f"{t['params']:,} x {t['bytes_per_param']} B" + _shards(t)),
-    "rank_activations": (lambda t: "activations (saved for backward)", _activations),
-    "rank_logits": (lambda t: "output layer's fp32 logits (last stage)", lambda t: (
-        f"{t['tokens']:,} tokens x {t['vocab']:,} / tp {t['tp']} x 4 B")),
-    "rank_buffers": (lambda t: "communication buffers", lambda t: (
-        "tensor-parallel gathers, expert dispatch, ZeRO-3 / FSDP gathered layers")),
-}
+def rank_line(t: RankTerms) -> tuple[str, str]:
+    """A rank's line of a training layout (parallel.rank): (name, arithmetic)."""
+    match t:
+        case RankWeightsTerms():
+            return "weights (this rank's share, 16-bit)", (
+                f"{t.params:,} parameters x {t.bytes_per_param} B" + _shards(t))
+        case RankGradientsTerms():
+            return "gradients (16-bit)", f"{t.params:,} x {t.bytes_per_param} B" + _shards(t)
+        case RankStateTerms():
+            return ("optimizer: fp32 master weights, Adam's two moments",
+                    f"{t.params:,} x {t.bytes_per_param} B" + _shards(t))
+        case RankActivationsTerms():
+            return "activations (saved for backward)", _activations(t)
+        case RankLogitsTerms():
+            return "output layer's fp32 logits (last stage)", (
+                f"{t.tokens:,} tokens x {t.vocab:,} / tp {t.tp} x 4 B")
+    return ("communication buffers",
+            "tensor-parallel gathers, expert dispatch, ZeRO-3 / FSDP gathered layers")
 
 
-def layout_note(t: dict[str, Any]) -> str:
-    text = (f"Layout: {t['layout']} over {t['gpus']:,} GPUs; the figures are one GPU's, the "
-            f"busiest ({t['stage']} pipeline stage)" if t["stage"] != "only" else
-            f"Layout: {t['layout']} over {t['gpus']:,} GPUs; the figures are one GPU's")
-    if t["replicated"]:
-        text += (f"; tp {t['tp']} exceeds the {t['kv_heads']} KV heads: each rank keeps one, "
-                 f"replicated on {t['tp'] // t['kv_heads']} ranks (as vLLM does)")
-    if t["latent"]:
+def layout_note(t: LayoutNote) -> str:
+    text = (f"Layout: {t.layout} over {t.gpus:,} GPUs; the figures are one GPU's, the "
+            f"busiest ({t.stage} pipeline stage)" if t.stage != "only" else
+            f"Layout: {t.layout} over {t.gpus:,} GPUs; the figures are one GPU's")
+    if t.replicated:
+        text += (f"; tp {t.tp} exceeds the {t.kv_heads} KV heads: each rank keeps one, "
+                 f"replicated on {t.tp // t.kv_heads} ranks (as vLLM does)")
+    if t.latent:
         text += "; the latent KV cache is whole on every tensor-parallel rank (as vLLM keeps it)"
     return text
 
