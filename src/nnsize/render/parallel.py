@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..parallel.rank import (
     RankActivationsTerms,
@@ -16,6 +16,13 @@ from .numbers import human
 
 if TYPE_CHECKING:
     from ..memory.lines import LayoutNote
+    from ..parallel.rank import RankMemory
+    from ..parallel.search import Candidate
+    from ..parallel.serving import Plan, Replica
+    from ..parallel.shape import Shape
+    from ..parallel.step import Step
+    from ..speed.cluster import Run
+    from ..speed.setup import TrainingSetup
 
 
 def _shards(t: RankStateTerms) -> str:
@@ -62,7 +69,7 @@ def layout_note(t: LayoutNote) -> str:
     return text
 
 
-def step_lines(step: Any) -> list[tuple[str, str]]:
+def step_lines(step: Step) -> list[tuple[str, str]]:
     """A step's terms as (name, seconds) rows."""
     rows = [("compute", step.compute_s), ("pipeline bubble", step.bubble_s),
             ("tensor-parallel all-reduces", step.tp_s), ("pipeline sends", step.pp_s),
@@ -71,7 +78,8 @@ def step_lines(step: Any) -> list[tuple[str, str]]:
     return [(k, f"{v:.3f} s") for k, v in rows if v or k == "compute"]
 
 
-def search_text(shape: Any, candidates: list[Any], gpus: int, why: Any, gpu: str,
+def search_text(shape: Shape, candidates: list[Candidate], gpus: int,
+                why: tuple[str, float, float] | None, gpu: str,
                 train: bool = True, limit: int = 15) -> str:
     from .table import table
 
@@ -103,11 +111,11 @@ def search_text(shape: Any, candidates: list[Any], gpus: int, why: Any, gpu: str
     return "\n".join(out)
 
 
-def memory_rows(memory: Any) -> list[tuple[str, int]]:
+def memory_rows(memory: RankMemory) -> list[tuple[str, int]]:
     return [(p.name, p.bytes) for p in memory.parts]
 
 
-def run_dict(r: Any) -> dict[str, Any]:
+def run_dict(r: Run) -> dict[str, object]:
     """train-time --json with a layout."""
     s = r.step
     return {"model": r.shape.name, "gpu": r.gpu, "gpus": r.layout.gpus,
@@ -125,7 +133,7 @@ def run_dict(r: Any) -> dict[str, Any]:
                                       "network": r.links.network.name}}
 
 
-def run_text(r: Any) -> str:
+def run_text(r: Run) -> str:
     s = r.step
     out = [f"{r.shape.name}: {r.tokens:,} tokens on {r.layout.gpus:,} x {r.gpu}, "
            f"{r.layout.describe()}, micro-batch {r.layout.micro_batch}, "
@@ -154,8 +162,9 @@ def run_text(r: Any) -> str:
     return "\n".join(out)
 
 
-def search_dict(shape: Any, found: list[Any], gpus: int, reason: Any, gpu: str,
-                limit: int) -> dict[str, Any]:
+def search_dict(shape: Shape, found: list[Candidate], gpus: int,
+                reason: tuple[str, float, float] | None, gpu: str,
+                limit: int) -> dict[str, object]:
     return {"model": shape.name, "gpu": gpu, "gpus": gpus, "count": len(found),
             "why": None if reason is None else {"term": reason[0], "best_s": reason[1],
                                                 "next_s": reason[2]},
@@ -166,7 +175,7 @@ def search_dict(shape: Any, found: list[Any], gpus: int, reason: Any, gpu: str,
                          "memory_per_gpu_bytes": c.memory.total} for c in found[:limit]]}
 
 
-def serve_text(shape: Any, found: list[Any], gpus: int, gpu: str) -> str:
+def serve_text(shape: Shape, found: list[Replica], gpus: int, gpu: str) -> str:
     from .table import table
 
     if not found:
@@ -181,15 +190,15 @@ def serve_text(shape: Any, found: list[Any], gpus: int, gpu: str) -> str:
                       "latency."])
 
 
-def _target_head(shape: Any, t: Any, gpu: str, engine: str, goal: float) -> str:
+def _target_head(shape: Shape, t: TrainingSetup, gpu: str, engine: str, goal: float) -> str:
     batch = f"{t.batch:,} sequences a replica" if t.batch else "as many sequences as a " \
         "replica's cache holds"
     return (f"{shape.name} served on up to {t.gpus:,} x {gpu} for {goal:,.0f} decode tokens/s "
             f"at {t.context:,} tokens of context, {batch} ({engine})")
 
 
-def target_text(shape: Any, found: list[Any], t: Any, gpu: str, engine: str, goal: float,
-                limit: int = 15) -> str:
+def target_text(shape: Shape, found: list[Plan], t: TrainingSetup, gpu: str, engine: str,
+                goal: float, limit: int = 15) -> str:
     """--serve --tokens-per-s: the replica layouts that meet a decode target, fewest GPUs."""
     from .table import table
 
@@ -228,8 +237,8 @@ def target_text(shape: Any, found: list[Any], t: Any, gpu: str, engine: str, goa
     return "\n".join(out)
 
 
-def target_dict(shape: Any, found: list[Any], t: Any, gpu: str, engine: str,
-                goal: float) -> dict[str, Any]:
+def target_dict(shape: Shape, found: list[Plan], t: TrainingSetup, gpu: str, engine: str,
+                goal: float) -> dict[str, object]:
     return {"model": shape.name, "gpu": gpu, "gpus": t.gpus, "context": t.context,
             "engine": engine, "tokens_per_s_target": goal, "count": len(found),
             "layouts": [{"layout": p.layout.as_dict(), "replicas": p.replicas,
