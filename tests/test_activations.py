@@ -248,9 +248,11 @@ def test_gemma_checkpointed_peak(config: dict[str, Any], mode: str) -> None:
 
 def test_gemma2_defaults_to_eager() -> None:
     from nnsize.memory import Setup, plan
+    from nnsize.memory.lines import TrainingSetupNote
 
     p = plan(nnsize.count(GEMMA2), Setup(batch=BATCH, context=CONTEXT, train=True))
-    setup = next(n for n in p.notes if n.key == "training_setup")
-    assert setup.terms["attention"] == "eager" and setup.terms["family_default"]
+    setup = next(n.terms for n in p.notes if isinstance(n.terms, TrainingSetupNote))
+    assert setup.attention == "eager" and setup.family_default
     p = plan(nnsize.count(LLAMA), Setup(batch=BATCH, context=CONTEXT, train=True))
-    assert next(n for n in p.notes if n.key == "training_setup").terms["attention"] == "sdpa"
+    assert next(n.terms for n in p.notes
+                if isinstance(n.terms, TrainingSetupNote)).attention == "sdpa"

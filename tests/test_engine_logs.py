@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 import nnsize
+from nnsize.memory.lines import KvPerTokenNote
 from nnsize.memory.plan import plan
 from nnsize.memory.serving import capacity
 from nnsize.memory.setup import Setup
@@ -71,7 +72,7 @@ def test_vllm_tokens_from_the_logged_kv_memory(e: dict[str, Any]) -> None:
     f, log = e["flags"], e["logged"]
     tp = f.get("tensor_parallel_size", 1)
     p = plan(nnsize.count(e["model"]), Setup(engine="vllm", context=1, kv_dtype="bf16"))
-    per_token = next(n.terms["bytes"] for n in p.notes if n.key == "kv_per_token") // tp
+    per_token = next(n.terms.bytes for n in p.notes if isinstance(n.terms, KvPerTokenNote)) // tp
     tokens = int(log["kv_cache_gib"] * GiB) // (per_token * 16) * 16
     assert tokens == pytest.approx(log["kv_cache_tokens"], rel=0.03)
     if "max_concurrency" in log:
@@ -84,7 +85,7 @@ def test_sglang_tokens_and_their_bytes(e: dict[str, Any]) -> None:
     # head_dim x 2 bytes (SGLang's "GB" is GiB)
     log, tp = e["logged"], e["flags"]["tensor_parallel_size"]
     p = plan(nnsize.count(e["model"]), Setup(context=1, kv_dtype="bf16"))
-    per_token = next(n.terms["bytes"] for n in p.notes if n.key == "kv_per_token") // tp
+    per_token = next(n.terms.bytes for n in p.notes if isinstance(n.terms, KvPerTokenNote)) // tp
     k_bytes = log["max_total_num_tokens"] * per_token // 2
     assert k_bytes / GiB == pytest.approx(log["k_size_gb"], abs=0.005)
 

@@ -45,8 +45,8 @@ def test_chunked_prefill_bounds_the_workspace() -> None:
     # 4,096 x 4 = 271,056,896 (llama_context reserves a full n_ubatch of logits)
     assert total == 512 * (3 * 14_336 + 4 * 4096) * 4 + 512 * 32 * 8192 * 4
     flash, fa = workspace_bytes(engine("llama.cpp"), 1, 8192, 4096, 14_336, 32, 128_256, 2)
-    assert flash == 512 * 128_256 * 4 + 512 * 4096 * 4 and fa["phase"] == "output"
-    assert "scores" in how
+    assert flash == 512 * 128_256 * 4 + 512 * 4096 * 4 and fa.phase == "output"
+    assert how.scores
 
 
 def test_paged_blocks() -> None:

@@ -190,7 +190,7 @@ def test_every_llama_quantize_name_plans_the_file_it_writes(model: str, ftype: s
     report = nnsize.count(model)
     for dtype in (ftype, ftype.lower()):
         weights = plan(report, Setup(dtype=dtype)).lines[0]
-        assert weights.part == "gguf_weights" and weights.terms["ftype"] == ftype
+        assert weights.part == "gguf_weights" and weights.terms.ftype == ftype
         assert abs(weights.bytes - published) <= published // 100, (repo, weights.bytes)
 
 
@@ -204,7 +204,7 @@ def test_a_block_format_alone_is_asked_by_name_and_labelled() -> None:
     assert "no llama.cpp mix" in p.precision.description
     # Q8_0 blocks of 34 bytes per 32 weights on the 2-D weights, the rest kept at bf16
     terms = p.lines[0].terms
-    assert p.lines[0].bytes == terms["values"] * 34 // 32 + terms["kept"] * 2
+    assert p.lines[0].bytes == terms.values * 34 // 32 + terms.kept * 2
     with pytest.raises(NnsizeError, match="q8_0-block"):  # a CNN has no llama.cpp file
         plan(nnsize.count({"input_shape": [4], "layers": [{"type": "Linear",
                                                            "out_features": 32}]}),

@@ -12,6 +12,7 @@ import nnsize
 from nnsize.limits import context_limit
 from nnsize.memory import Setup, plan
 from nnsize.memory.fit import fit
+from nnsize.memory.lines import PastPositionsNote
 
 # meta-llama/Llama-3.1-8B config.json (huggingface.co/meta-llama/Llama-3.1-8B): 131,072
 # positions, llama3 rope scaling (already the stretched length: factor 8 x 8,192 original)
@@ -57,9 +58,8 @@ def test_fit_stops_at_the_models_maximum_unless_told() -> None:
     free = fit(report, Setup(dtype="q4_k_m", beyond_context=True), usable)
     assert free.longest_context is not None and free.longest_context > 131_072
     past = plan(report, Setup(context=200_000))  # planned as asked, and noted
-    note = [n for n in past.notes if n.key == "past_positions"]
-    assert note and note[0].terms == {"positions": 131_072, "context": 200_000,
-                                      "from": "max_position_embeddings"}
+    note = [n.terms for n in past.notes if n.key == "past_positions"]
+    assert note == [PastPositionsNote(131_072, 200_000, "max_position_embeddings")]
 
 
 def test_a_gguf_gives_its_context_length(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ LLAMA = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_si
 def _lora(source: Any, rank: int = 16, targets: tuple[str, ...] = ("all-linear",)) -> int:
     lines = {line.part: line for line in plan(nnsize.count(source), Setup(
         train=True, lora_rank=rank, lora_targets=targets)).lines}
-    return int(lines["lora"].terms["params"])
+    return lines["lora"].terms.params
 
 
 def test_llama_31_8b_all_linear_leaves_the_head() -> None:

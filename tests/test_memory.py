@@ -12,6 +12,7 @@ from torch.utils.checkpoint import checkpoint
 import nnsize
 from nnsize.cli import main
 from nnsize.memory import Setup, compute, kv_cache, optimizer_bytes, plan, spec_activation_bytes
+from nnsize.memory.lines import DeepSpeedTerms
 from nnsize.precision import find
 
 SPEC = {"input_shape": [3, 16, 16], "layers": [
@@ -308,7 +309,7 @@ def test_deepspeeds_largest_layer_is_the_largest_module() -> None:
     assert largest == expected == 200 * 32  # an MLP projection (6,400) beats the 100 x 32 embedding
     total, terms = as_tool(report, "deepspeed", Setup(gpus=4))
     assert total == 4 * 6_400 + 18 * report.total_params // 4
-    assert terms["module"] == "model.layers.N.mlp.gate_proj"
+    assert isinstance(terms, DeepSpeedTerms) and terms.module == "model.layers.N.mlp.gate_proj"
 
 
 def test_weight_only_formats_follow_their_library(capsys: pytest.CaptureFixture[str]) -> None:
@@ -449,7 +450,7 @@ def test_a_layers_dtype_argument_sets_its_parameter_memory() -> None:
     lines = {line.part: line for line in plan(nnsize.count(spec), Setup(dtype="fp32")).lines}
     # (16 x 32 + 32) x 2 + (32 x 4 + 4) x 4 = 1,088 + 528 = 1,616
     assert lines["weights"].bytes == measured == 1_616
-    assert lines["weights"].terms["own"] == [("fp16", 544)]
+    assert lines["weights"].terms.own == (("fp16", 544),)
     train = plan(nnsize.count(spec), Setup(dtype="fp32", train=True))
     assert any(note.key == "layer_dtypes_ignored" for note in train.notes)
 
@@ -482,7 +483,7 @@ def test_the_default_context_is_said_where_the_model_shortens_it() -> None:
     p = plan(nnsize.count("gpt2"), Setup())
     assert p.setup.context == 1024
     notes = [n for n in p.notes if n.key == "model_context"]
-    assert [n.terms["context"] for n in notes] == [1024]
+    assert [n.terms.context for n in notes] == [1024]
     assert "past_positions" not in [n.key for n in p.notes]
     # Llama at the default 2,048: no note (the title says the context)
     assert "model_context" not in [n.key for n in plan(nnsize.count("llama-3.1-8b"),

@@ -21,6 +21,7 @@ from measure import measure  # noqa: E402
 
 import nnsize  # noqa: E402
 from nnsize.errors import NnsizeError  # noqa: E402
+from nnsize.memory.lines import ModelContextNote  # noqa: E402
 from nnsize.memory.traced import _trace_config, config_model, trace_module  # noqa: E402
 
 BATCH, CONTEXT = 2, 64
@@ -213,7 +214,7 @@ def test_the_default_context_is_the_models_own() -> None:
     p = plan(nnsize.count(bert), Setup(train=True, dtype="fp32"))
     assert p.setup.context == 128 and p.setup.context_from == \
         "learned positions (max_position_embeddings)"
-    assert [n.terms["context"] for n in p.notes if n.key == "model_context"] == [128]
+    assert [n.terms.context for n in p.notes if isinstance(n.terms, ModelContextNote)] == [128]
     traced = _trace_config(bert, 1, 128, 0, "", "fp32", False)
     lines = {line.part: line.bytes for line in p.lines}
     assert lines["traced_activations"] == traced.saved  # the step at 128 tokens

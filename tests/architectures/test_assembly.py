@@ -7,6 +7,7 @@ import pytest
 
 import nnsize
 from nnsize.errors import SpecError
+from nnsize.memory.lines import SlidingWindowNote
 
 
 def _config(model_type: str, layers: int = 2, **extra: object) -> dict[str, object]:
@@ -73,4 +74,4 @@ def test_memory_plan_of_alternating_windows_at_a_million_layers() -> None:
     # 500,000 local layers keep 7 tokens, 500,000 global ones 100; each token 2 x 2 x 16 values
     # of 2 bytes: (500,000 x 7 + 500,000 x 100) x 64 x 2
     assert total == (500_000 * 7 + 500_000 * 100) * 64 * 2
-    assert ("sliding_window", {"windowed": 500_000, "layers": 10**6}) in notes
+    assert SlidingWindowNote(500_000, 10**6) in notes

@@ -64,7 +64,7 @@ def test_the_planner_keeps_the_state_and_no_kv_cache() -> None:
     for context in (1, 4096):
         total, terms, _ = kv_cache(report, 2, context, find("bf16"))
         assert total == 2 * 737_280 * 2  # batch 2 x values x 2 bytes
-        assert terms["state"] == 737_280
+        assert terms is not None and terms.state == 737_280
 
 
 def nnsize_count(config: dict[str, Any]) -> Any:

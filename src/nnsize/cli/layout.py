@@ -106,7 +106,7 @@ def _serve(args: object, shape: object, t: object) -> str:
         return dumps([{"layout": c.layout.as_dict(), "replicas": c.replicas,
                        "kv_cache_tokens": c.kv_tokens, "max_concurrency": c.concurrency,
                        "decode_tokens_per_s": c.tokens_per_s} for c in found])
-    return serve_text(shape, found, t.gpus, gpu.name)  # type: ignore[attr-defined]
+    return serve_text(shape, found, t.gpus, gpu.name)  # type: ignore[arg-type,attr-defined]
 
 
 def _target(args: object, shape: Any, t: Any) -> str:

@@ -17,17 +17,32 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .activations import Activations, activations, spec_activation_bytes
 from .compute import Compute, compute
 from .fit import Fit, fit
 from .kv_cache import kv_cache
 from .optimizers import optimizer_bytes
 from .peers import as_tool, largest_module
-from .plan import Line, Note, Plan, plan
+from .plan import Plan, plan
 from .setup import MAX_TOKENS, MIXED, OPTIMIZERS, SHARDING, Setup
 from .weights import KEEP, parameter_memory, weight_bytes
+
+if TYPE_CHECKING:
+    from .lines import Line, Note
 
 __all__ = ["KEEP", "MAX_TOKENS", "MIXED", "OPTIMIZERS", "SHARDING", "Activations", "Compute",
            "Fit", "Line", "Note", "Plan", "Setup", "activations", "as_tool", "compute", "fit",
            "kv_cache", "largest_module", "optimizer_bytes", "parameter_memory", "plan",
            "spec_activation_bytes", "weight_bytes"]
+
+
+def __getattr__(name: str) -> Any:
+    """Line and Note (the plan's records, lines.py), loaded when asked: a count does not."""
+    if name in ("Line", "Note"):
+        from . import lines
+
+        return getattr(lines, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+

@@ -72,7 +72,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import NnsizeError
 from ..model import Report, numel
@@ -81,6 +81,7 @@ from .bits import to_bytes
 
 if TYPE_CHECKING:
     from ..model import AttentionLayer, Decoder
+    from .lines import ActivationsTerms
 
 ATTENTION = ("sdpa", "eager")
 # bytes a value of a dropout's saved mask: CUDA's fused dropout keeps a 1-byte mask (uint8, bool
@@ -350,14 +351,15 @@ def autocast_weight_copies(linear_weights: int) -> int:
 
 
 def spec_activation_bytes(report: Report, batch: int, act: Precision,
-                          checkpointing: bool = False) -> tuple[int, dict[str, Any]]:
+                          checkpointing: bool = False) -> tuple[int, ActivationsTerms]:
     """What autograd keeps for one step of a layer spec: each layer's saved tensors, the output
     of one layer and the input of the next counted once (they are one tensor).  Checkpointed
     (every layer its own segment), only each layer's input is kept."""
+    from .lines import ActivationsTerms
     if checkpointing:
         values = sum(numel(r.input_shape) * r.repeat for r in report.rows)
         return to_bytes(batch * values, act.bits_per_value), \
-            {"batch": batch, "values": values, "precision": act, "checkpointing": True}
+            ActivationsTerms(batch, True, act, values=values)
     total_bits: Fraction | int = 0
     layers = 0
     previous_output = None  # the tensor the previous layer made (and maybe saved)
@@ -388,4 +390,4 @@ def spec_activation_bytes(report: Report, batch: int, act: Precision,
             previous_output = row.output_shape
         layers += row.repeat
     total = to_bytes(batch * Fraction(total_bits).__ceil__(), 1)
-    return total, {"batch": batch, "layers": layers, "checkpointing": False}
+    return total, ActivationsTerms(batch, False, act, layers=layers)

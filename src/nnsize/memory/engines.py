@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import ClassVar
 
 from ..engines import ENGINES as PROFILES
 from ..engines import find_engine
@@ -46,6 +46,25 @@ class Engine:
     flash_attention: bool = True
     kv_default: str | None = None  # the engine's own KV cache type, where it has one
     profiled: bool = True  # False: no published allocation; planned as transformers'
+
+
+@dataclass(frozen=True)
+class DecoderWorkspaceTerms:
+    """One forward pass's transient tensors (engines.workspace_bytes); phase: llama.cpp's
+    larger phase ("layer" or "output"), "" elsewhere."""
+
+    PART: ClassVar[str] = "decoder_workspace"
+    tokens: int
+    intermediate: int
+    hidden: int
+    act_bytes: int
+    heads: int
+    keys: int
+    scores: int
+    rows: int
+    vocab: int
+    phase: str = ""
+
 
 
 def vllm_batch_defaults(gpu_bytes: int | None, gpu_name: str = "") -> tuple[int, int]:
@@ -108,7 +127,8 @@ def prefill_tokens(e: Engine, batch: int, context: int) -> int:
 
 
 def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermediate: int,
-                    heads: int, vocab: int, act_bytes: int) -> tuple[int, dict[str, Any]]:
+                    heads: int, vocab: int, act_bytes: int
+                    ) -> tuple[int, DecoderWorkspaceTerms]:
     """One forward pass's transient tensors at their largest, and the terms.
 
     Per token of the pass: at the MLP's activation, three intermediates alive at once (the
@@ -130,16 +150,13 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
         rows = tokens
         layer = total + scores
         output = rows * vocab * 4 + tokens * hidden * 4
-        return max(layer, output), {"tokens": tokens, "intermediate": intermediate,
-                                    "hidden": hidden, "act_bytes": a, "heads": heads,
-                                    "keys": context, "scores": scores, "rows": rows,
-                                    "vocab": vocab, "phase": "output" if output > layer
-                                    else "layer"}
+        return max(layer, output), DecoderWorkspaceTerms(
+            tokens, intermediate, hidden, a, heads, context, scores, rows, vocab,
+            "output" if output > layer else "layer")
     rows = batch if e.logits_rows is None else min(e.logits_rows, tokens)
     total += scores + rows * vocab * 4
-    return total, {"tokens": tokens, "intermediate": intermediate, "hidden": hidden,
-                   "act_bytes": a, "heads": heads, "keys": context, "scores": scores,
-                   "rows": rows, "vocab": vocab}
+    return total, DecoderWorkspaceTerms(tokens, intermediate, hidden, a, heads, context,
+                                        scores, rows, vocab)
 
 
 def paged(tokens: int, block_tokens: int) -> int:

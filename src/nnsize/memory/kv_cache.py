@@ -3,11 +3,14 @@ window layers keep window - 1 past tokens; multi-head latent attention its laten
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..model import AttentionLayer, EncoderDecoder, Report
 from ..precision import Precision
 from .bits import to_bytes
+
+if TYPE_CHECKING:
+    from .lines import EncoderDecoderCacheTerms, KvTerms, NoteTerms
 
 
 def cached_values(layer: AttentionLayer, latent: bool) -> int:
@@ -21,34 +24,36 @@ def cached_values(layer: AttentionLayer, latent: bool) -> int:
     return layer.kv_heads * (layer.key_dim + layer.value_dim)
 
 
-Terms = dict[str, Any]  # the numbers of an arithmetic, for render/
 
 
 def encoder_decoder_cache(ed: EncoderDecoder, batch: int, context: int, encoder_tokens: int,
-                          kv: Precision) -> tuple[int, Terms]:
+                          kv: Precision) -> tuple[int, EncoderDecoderCacheTerms]:
     """(bytes, terms) of transformers' EncoderDecoderCache: batch x layers x (self_values x
     context + cross_values x encoder tokens), at kv's bits.
 
     whisper-tiny, one sequence of 448 tokens in bf16: 4 layers x (768 x 448 + 768 x 1,500)
     x 2 B = 11,968,512 bytes."""
+    from .lines import EncoderDecoderCacheTerms
+
     self_bytes = to_bytes(batch * ed.layers * ed.self_values * context, kv.bits_per_value)
     cross_bytes = to_bytes(batch * ed.layers * ed.cross_values * encoder_tokens,
                            kv.bits_per_value)
-    return self_bytes + cross_bytes, {
-        "batch": batch, "layers": ed.layers, "self_values": ed.self_values, "context": context,
-        "cross_values": ed.cross_values, "encoder_tokens": encoder_tokens, "precision": kv,
-        "self_bytes": self_bytes, "cross_bytes": cross_bytes}
+    return self_bytes + cross_bytes, EncoderDecoderCacheTerms(
+        batch, ed.layers, ed.self_values, context, ed.cross_values, encoder_tokens, kv,
+        self_bytes, cross_bytes)
 
 
 def kv_cache(report: Report, batch: int, context: int, kv: Precision,
-             latent: bool = True) -> tuple[int, Terms, list[tuple[str, Terms]]]:
+             latent: bool = True) -> tuple[int, KvTerms | None, list[NoteTerms]]:
     """(bytes, the terms of the arithmetic, notes as (key, terms)): batch x the sum over
     layers of tokens kept x values per token, at kv's bits."""
+    from .lines import KvPerTokenNote, KvTerms, MlaExpandedNote, MlaLatentNote, SlidingWindowNote
+
     d = report.decoder
     if d is None:
-        return 0, {}, []
+        return 0, None, []
     values = 0
-    notes: list[tuple[str, Terms]] = []
+    notes: list[NoteTerms] = []
     groups: dict[tuple[int, int], int] = {}
     counts = d.layers.counts()  # each distinct layer once, with how many are like it
     for layer, n in counts:
@@ -60,17 +65,15 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
     values += d.state_values  # a state-space model's fixed state, a sequence
     total = to_bytes(batch * values, kv.bits_per_value)
     per_token = sum(n * cached_values(layer, latent) for layer, n in counts)
-    notes.append(("kv_per_token", {"bytes": to_bytes(per_token, kv.bits_per_value),
-                                  "precision": kv}))
+    notes.append(KvPerTokenNote(to_bytes(per_token, kv.bits_per_value), kv))
     first = d.layers[0] if len(d.layers) else None
     if first is not None and first.latent_dim is not None:
         expanded = to_bytes(batch * context * len(d.layers) * first.heads *
                             (first.key_dim + first.value_dim), kv.bits_per_value)
-        notes.append(("mla_latent", {"expanded_bytes": expanded}) if latent else
-                     ("mla_expanded", {}))
+        notes.append(MlaLatentNote(expanded) if latent else MlaExpandedNote())
     if any(layer.window for layer, _ in counts):
         windowed = sum(n for layer, n in counts if layer.window and not layer.shared_kv)
-        notes.append(("sliding_window", {"windowed": windowed, "layers": len(d.layers)}))
-    terms = {"batch": batch, "precision": kv, "state": d.state_values,
-             "groups": [(n, tokens, per) for (tokens, per), n in groups.items()]}
+        notes.append(SlidingWindowNote(windowed, len(d.layers)))
+    terms = KvTerms(batch, kv, d.state_values,
+                    tuple((n, tokens, per) for (tokens, per), n in groups.items()))
     return total, terms, notes

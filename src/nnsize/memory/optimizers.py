@@ -5,12 +5,15 @@ column variances; bitsandbytes' 8-bit Adam with an fp32 absmax per block of 2,04
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..errors import NnsizeError
 from ..model import Report, Tensor, numel
 from .bits import to_bytes
 from .setup import OPTIMIZERS
+
+if TYPE_CHECKING:
+    from .lines import OptimizerTerms
 
 
 def trainable_tensors(report: Report) -> list[tuple[Tensor, int]]:
@@ -21,7 +24,7 @@ def trainable_tensors(report: Report) -> list[tuple[Tensor, int]]:
 
 def optimizer_bytes(report: Report, optimizer: str, state_bits: int | Fraction,
                     trainable: list[tuple[Tensor, int]] | None = None
-                    ) -> tuple[int, dict[str, Any]]:
+                    ) -> tuple[int, OptimizerTerms]:
     """Bytes of optimizer.state after a step (per trainable tensor), and the terms."""
     if optimizer not in OPTIMIZERS:
         from ..errors import suggest
@@ -51,5 +54,6 @@ def optimizer_bytes(report: Report, optimizer: str, state_bits: int | Fraction,
             else:
                 each = to_bytes(n, state_bits) + 4
         total += each * copies
-    return total, {"optimizer": optimizer, "params": params, "tensors": count,
-                   "state_bits": state_bits}
+    from .lines import OptimizerTerms
+
+    return total, OptimizerTerms(optimizer, params, count, state_bits)

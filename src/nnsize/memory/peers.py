@@ -3,7 +3,7 @@ assumptions (render/ says how they differ)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..errors import NnsizeError
 from ..model import Report, numel
@@ -11,17 +11,21 @@ from ..precision import find
 from .bits import to_bytes
 from .setup import Setup
 
+if TYPE_CHECKING:
+    from .lines import ToolTerms
+
 TOOLS = ("accelerate", "deepspeed")
 
 
-def as_tool(report: Report, tool: str, s: Setup) -> tuple[int, dict[str, Any]]:
+def as_tool(report: Report, tool: str, s: Setup) -> tuple[int, ToolTerms]:
     """(bytes under that tool's assumptions, the terms)."""
+    from .lines import AccelerateTerms, DeepSpeedTerms
     params = report.total_params
     precision = find(s.dtype or "bf16")
     if tool == "accelerate":
         # accelerate estimate-memory: training with Adam ~ 4 x the model's size at that dtype
         return 4 * to_bytes(params, precision.bits_per_value), \
-            {"tool": tool, "precision": precision}
+            AccelerateTerms(precision)
     if tool == "deepspeed":
         # deepspeed/runtime/zero/stage3.py estimate_zero3_model_states_mem_needs, no offload:
         # gpu_mem = 4 x largest_layer_params + int(18 x total_params / total_gpus), where
@@ -29,7 +33,7 @@ def as_tool(report: Report, tool: str, s: Setup) -> tuple[int, dict[str, Any]]:
         # (model_to_params: m.parameters(recurse=False))
         largest, module = largest_module(report)
         return 4 * largest + 18 * params // s.gpus, \
-            {"tool": tool, "gpus": s.gpus, "largest": largest, "module": module}
+            DeepSpeedTerms(s.gpus, largest, module)
     raise NnsizeError(f"unknown tool {tool!r}: accelerate or deepspeed")
 
 

@@ -12,8 +12,8 @@ estimate     activations and the loss's backward (activations.py: measured on tr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from ..errors import NnsizeError
 from ..model import Report, numel
@@ -22,23 +22,8 @@ from .bits import to_bytes
 from .setup import DEFAULT_CONTEXT, Setup
 from .weights import KEEP
 
-
-@dataclass(frozen=True)
-class Line:
-    """One part of the sum: part names what it is (render's key), terms its arithmetic."""
-
-    part: str
-    bytes: int
-    terms: dict[str, Any] = field(default_factory=dict)
-    exact: bool = True
-
-
-@dataclass(frozen=True)
-class Note:
-    """A remark on the plan: key names it (render's key), terms its numbers."""
-
-    key: str
-    terms: dict[str, Any] = field(default_factory=dict)
+if TYPE_CHECKING:
+    from .lines import Line, Note
 
 
 @dataclass
@@ -57,6 +42,14 @@ class Plan:
 
 
 def plan(report: Report, s: Setup) -> Plan:
+    from .lines import (
+        ImagesNote,
+        Line,
+        ModelContextNote,
+        Note,
+        PastPositionsNote,
+        TrainingSetupNote,
+    )
     from .setup import resolve
 
     s = settle(report, resolve(s, str(report.stored.get("format", ""))))
@@ -66,8 +59,6 @@ def plan(report: Report, s: Setup) -> Plan:
         raise NnsizeError(f"cannot plan it: {refused}")
     text = s.context
     if s.images:
-        from dataclasses import replace
-
         from .compute import image_context
 
         s = replace(s, context=image_context(report, s.context, s.images))
@@ -77,21 +68,18 @@ def plan(report: Report, s: Setup) -> Plan:
     if layout is not None and (s.parallel or not s.train):  # one rank of a parallel layout
         from .sharded import rank_lines
 
-        rows, terms = rank_lines(report, p, layout)
-        p.lines = [Line(part, size, t, exact) for part, size, t, exact in rows]
-        p.notes = [note for note in p.notes if note.key != "training_setup"]
-        p.notes.append(Note("layout", terms))
+        rows, terms = rank_lines(report, p.lines, s, layout)
+        p.lines = [Line(size, t, exact) for size, t, exact in rows]
+        p.notes = [note for note in p.notes if not isinstance(note.terms, TrainingSetupNote)]
+        p.notes.append(Note(terms))
     if s.images and report.decoder is not None:
-        p.notes.append(Note("images", {"images": s.images, "tokens": report.decoder.image_tokens,
-                                       "text": text, "context": s.context}))
+        p.notes.append(Note(ImagesNote(s.images, report.decoder.image_tokens, text, s.context)))
     limit, source = model_context(report)
     if s.context_from and s.context_from != "default":  # the default, shortened to the model's
-        p.notes.append(Note("model_context", {"context": s.context, "from": s.context_from,
-                                              "model": report.source,
-                                              "default": DEFAULT_CONTEXT}))
+        p.notes.append(Note(ModelContextNote(s.context, s.context_from, report.source,
+                                             DEFAULT_CONTEXT)))
     if limit and s.context > limit:  # planned as asked, and said: the model stops at limit
-        p.notes.append(Note("past_positions", {"positions": limit, "context": s.context,
-                                               "from": source}))
+        p.notes.append(Note(PastPositionsNote(limit, s.context, source)))
     return p
 
 
@@ -101,8 +89,6 @@ def settle(report: Report, s: Setup) -> Setup:
     BERT is planned at its 512 learned positions, not refused at 2,048."""
     if s.context:
         return s
-    from dataclasses import replace
-
     limit, source = model_context(report)
     if limit and limit < DEFAULT_CONTEXT:
         return replace(s, context=limit, context_from=source)
@@ -180,6 +166,17 @@ def _as_stored(dtypes: dict[str, dict[str, int]]) -> Precision:
 
 def _infer(report: Report, s: Setup) -> Plan:
     from .kv_cache import kv_cache
+    from .lines import (
+        EncoderDecoderNote,
+        EngineNote,
+        GgufFileNote,
+        GgufWeightsTerms,
+        Line,
+        Note,
+        NotPlannedNote,
+        StoredWeightsTerms,
+        WorkspaceTerms,
+    )
     from .weights import weight_bytes
 
     dtypes = stored_dtypes(report) if not s.dtype else None
@@ -189,12 +186,11 @@ def _infer(report: Report, s: Setup) -> Plan:
     compute = precision if precision.name in FLOATS else find("bf16")
     e = s.serving()
     p = Plan(report.source, s, precision, mode=mix or ("its stored dtypes" if dtypes else ""))
-    p.notes.append(Note("engine", {"engine": e}))
+    p.notes.append(Note(EngineNote(e)))
     if dtypes:  # the file's own bytes, dtype by dtype: what loading it takes
-        p.lines.append(Line("stored_weights", sum(d["bytes"] for d in dtypes.values()),
-                            {"dtypes": sorted(((k, d["elements"], d["bytes"])
-                                               for k, d in dtypes.items()),
-                                              key=lambda x: -x[2])}))
+        p.lines.append(Line(sum(d["bytes"] for d in dtypes.values()), StoredWeightsTerms(
+            tuple(sorted(((k, d["elements"], d["bytes"]) for k, d in dtypes.items()),
+                         key=lambda x: -x[2])))))
     elif mix:
         from .gguf_mix import mix as gguf_mix
 
@@ -207,57 +203,68 @@ def _infer(report: Report, s: Setup) -> Plan:
                               f"model counted from a config; for {mix} blocks on every weight "
                               f"of this network ask {mix.lower()}-block")
         m = gguf_mix(report, mix, s.imatrix)
-        p.lines.append(Line("gguf_weights", m.tensor_bytes,
-                            {"ftype": mix, "types": sorted((t, n, b) for t, (n, b) in
-                                                           m.by_type().items())}))
-        p.notes.append(Note("gguf_file", {"padding": m.padded_bytes() - m.tensor_bytes,
-                                          "tensors": len(m.tensors)}))
+        p.lines.append(Line(m.tensor_bytes, GgufWeightsTerms(
+            mix, tuple(sorted((t, n, b) for t, (n, b) in m.by_type().items())))))
+        p.notes.append(Note(GgufFileNote(m.padded_bytes() - m.tensor_bytes, len(m.tensors))))
     else:
         weights, terms = weight_bytes(report, precision, compute, s.keep)
-        p.lines.append(Line("weights", weights, terms))
+        p.lines.append(Line(weights, terms))
     if report.decoder is not None:
         from .engines import paged, workspace_bytes
 
         kv = find(s.kv_dtype) if s.kv_dtype else \
             find("fp16") if e.kv_default == "f16" else compute
         context = paged(s.context, e.block_tokens)
-        cache, terms, notes = kv_cache(report, s.batch, context, kv, s.latent)
-        p.lines.append(Line("kv_cache", cache, {**terms, "block_tokens": e.block_tokens
-                                                if context != s.context else 0}))
-        p.notes += [Note(key, terms) for key, terms in notes]
+        cache, kv_terms, notes = kv_cache(report, s.batch, context, kv, s.latent)
+        if kv_terms is not None:
+            p.lines.append(Line(cache, replace(kv_terms, block_tokens=e.block_tokens
+                                               if context != s.context else 0)))
+        p.notes += [Note(note) for note in notes]
         d = report.decoder
         inter = max(d.intermediate, d.expert_intermediate * d.experts_per_token)
         act = 4 if compute.bits_per_value == 32 else 2
-        workspace, terms = workspace_bytes(e, s.batch, s.context, d.hidden, inter,
+        workspace, work = workspace_bytes(e, s.batch, s.context, d.hidden, inter,
                                            max((layer.heads for layer, _ in d.layers.counts()),
                                                default=0),
                                            d.vocab, act)
-        p.lines.append(Line("decoder_workspace", workspace, terms, False))
+        p.lines.append(Line(workspace, work, False))
     elif report.encoder_decoder is not None:
         from .kv_cache import encoder_decoder_cache
 
         ed = report.encoder_decoder
         kv = find(s.kv_dtype) if s.kv_dtype else compute
         encoder = s.encoder_length or ed.encoder_length or s.context
-        cache, terms = encoder_decoder_cache(ed, s.batch, s.context, encoder, kv)
-        p.lines.append(Line("encoder_decoder_cache", cache, terms))
+        cache, ed_terms = encoder_decoder_cache(ed, s.batch, s.context, encoder, kv)
+        p.lines.append(Line(cache, ed_terms))
         # the largest-layer workspace of a layer spec means nothing for a config's model (its
         # rows have no shapes); one forward pass's transient tensors are not estimated here
-        p.notes.append(Note("encoder_decoder", {"encoder_tokens": encoder,
-                                                "fixed": bool(ed.encoder_length),
-                                                "asked": bool(s.encoder_length)}))
+        p.notes.append(Note(EncoderDecoderNote(encoder, bool(ed.encoder_length),
+                                               bool(s.encoder_length))))
     elif report.convention == "checkpoint":  # tensors without the architecture that runs them
-        p.notes.append(Note("not_planned", {"format": report.stored.get("format", "")}))
+        p.notes.append(Note(NotPlannedNote(str(report.stored.get("format", "")))))
     else:
         largest = max((numel(r.input_shape) + numel(r.output_shape) for r in report.rows),
                       default=0)
-        p.lines.append(Line("workspace", to_bytes(s.batch * largest, compute.bits_per_value),
-                            {"batch": s.batch, "values": largest, "precision": compute}, False))
+        p.lines.append(Line(to_bytes(s.batch * largest, compute.bits_per_value),
+                            WorkspaceTerms(s.batch, largest, compute), False))
     return p
 
 
 def _train(report: Report, s: Setup) -> Plan:
     from .activations import spec_activation_bytes
+    from .lines import (
+        AutocastTerms,
+        BaseWeightsTerms,
+        DecoderActivationsTerms,
+        GradientsTerms,
+        LayerDtypesNote,
+        Line,
+        LoraTerms,
+        LossBackwardTerms,
+        MasterWeightsTerms,
+        Note,
+        TrainingSetupNote,
+    )
     from .optimizers import optimizer_bytes, trainable_tensors
     from .weights import weight_bytes
 
@@ -278,49 +285,46 @@ def _train(report: Report, s: Setup) -> Plan:
     p = Plan(report.source, s, precision, master, mode)
     given = sorted({v for r in report.rows for k, v in r.args if k == "dtype"})
     if given:
-        p.notes.append(Note("layer_dtypes_ignored", {"dtypes": given}))
+        p.notes.append(Note(LayerDtypesNote(tuple(given))))
     attention = training_attention(report, s.attention)
-    p.notes.append(Note("training_setup", {"mode": mode, "master": master,
-                                           "precision": precision, "attention": attention,
-                                           "family_default": s.attention == "default",
-                                           "checkpointing": s.checkpointing,
-                                           "base": ("nf4-dq" if s.qlora else precision.name)
-                                           if lora else ""}))
+    p.notes.append(Note(TrainingSetupNote(
+        mode, master, precision, attention, family_default=s.attention == "default",
+        checkpointing=s.checkpointing,
+        base=("nf4-dq" if s.qlora else precision.name) if lora else "")))
     if lora:
         rank = s.lora_rank or 16
         adapters = _lora(report, rank, s.lora_targets)
         # QLoRA: the QLoRA paper's NF4 with double quantization; PEFT's
         # prepare_model_for_kbit_training casts what stays unquantized to fp32
         base = find("nf4-dq") if s.qlora else precision
-        weights, terms = weight_bytes(report, base, find("fp32") if s.qlora else precision,
-                                      s.keep, layer_dtypes=False)
-        p.lines.append(Line("base_weights", weights // shard[0], terms))
+        weights, w = weight_bytes(report, base, find("fp32") if s.qlora else precision,
+                                  s.keep, layer_dtypes=False, record=BaseWeightsTerms)
+        p.lines.append(Line(weights // shard[0], w))
         lora_params = sum(numel(t.shape) for t, _ in adapters)
-        p.lines.append(Line("lora", to_bytes(lora_params, param.bits_per_value),
-                            {"params": lora_params, "rank": rank, "precision": param}))
+        p.lines.append(Line(to_bytes(lora_params, param.bits_per_value),
+                            LoraTerms(lora_params, rank, param)))
         trainable, trainable_list = lora_params, adapters
     else:
-        weights, terms = weight_bytes(report, param, param, layer_dtypes=False)
-        p.lines.append(Line("weights", weights // shard[0], {**terms, "gpus": shard[0]}))
+        weights, w = weight_bytes(report, param, param, layer_dtypes=False)
+        p.lines.append(Line(weights // shard[0], replace(w, gpus=shard[0])))
         trainable = report.trainable_params
         trainable_list = trainable_tensors(report)
-    p.lines.append(Line("gradients", to_bytes(trainable, param.bits_per_value) // shard[1],
-                        {"params": trainable, "precision": param, "gpus": shard[1]}))
+    p.lines.append(Line(to_bytes(trainable, param.bits_per_value) // shard[1],
+                        GradientsTerms(trainable, param, shard[1])))
     if master:
-        p.lines.append(Line("master_weights", to_bytes(trainable, 32) // shard[2],
-                            {"params": trainable, "gpus": shard[2]}))
-    optim, terms = optimizer_bytes(report, s.optimizer, state_bits, trainable_list)
-    p.lines.append(Line("optimizer", optim // shard[2], {**terms, "gpus": shard[2]}))
+        p.lines.append(Line(to_bytes(trainable, 32) // shard[2],
+                            MasterWeightsTerms(trainable, shard[2])))
+    optim, o = optimizer_bytes(report, s.optimizer, state_bits, trainable_list)
+    p.lines.append(Line(optim // shard[2], replace(o, gpus=shard[2])))
     if mode == "autocast" and not lora:
-        copies, terms = _autocast_copies(report, s.checkpointing)
-        p.lines.append(Line("autocast_copies", copies // shard[0],
-                            {**terms, "precision": precision, "gpus": shard[0]}))
+        copies, (params, outside, one) = _autocast_copies(report, s.checkpointing)
+        p.lines.append(Line(copies // shard[0],
+                            AutocastTerms(params, outside, one, precision, shard[0])))
     elif mode == "autocast" and s.qlora:  # the fp32 head's bf16 copy, kept for its backward
         head = _head_weights(report)
         if head:
-            p.lines.append(Line("autocast_copies", 2 * head // shard[0],
-                                {"params": head, "outside": 0, "one_layer": 0,
-                                 "precision": precision, "gpus": shard[0]}))
+            p.lines.append(Line(2 * head // shard[0],
+                                AutocastTerms(head, 0, 0, precision, shard[0])))
     tp = n if s.sharding == "tp" else 1
     state_space = report.decoder is not None and report.decoder.state_values > 0
     if state_space and report.traceable is not None:  # no formulas for its scans: traced
@@ -333,22 +337,21 @@ def _train(report: Report, s: Setup) -> Plan:
                           s.checkpointing, _experts(report), routed, shared, _extras(report),
                           _lora_readers(adapters, rank, s.lora_dropout > 0, s.qlora)
                           if lora else None)
-        terms = {"tokens": s.batch * s.context, "layers": len(report.decoder.layers),
-                 "mode": mode, "attention": attention, "checkpointing": s.checkpointing,
-                 "layer_inputs": act.layer_inputs, "vocab": report.decoder.vocab, "gpus": tp}
+        d = DecoderActivationsTerms(s.batch * s.context, len(report.decoder.layers), mode,
+                                    attention, s.checkpointing, act.layer_inputs,
+                                    report.decoder.vocab, tp)
         if s.checkpointing:
-            p.lines.append(Line("decoder_activations", act.peak // tp, terms, False))
+            p.lines.append(Line(act.peak // tp, d, False))
         else:
-            p.lines.append(Line("decoder_activations", act.saved // tp, terms, False))
-            p.lines.append(Line("loss_backward", act.logits_grad // tp, terms, False))
+            p.lines.append(Line(act.saved // tp, d, False))
+            p.lines.append(Line(act.logits_grad // tp, LossBackwardTerms(**vars(d)), False))
     elif report.traceable is not None:
         _traced_lines(p, report, s, mode, tp)
     else:
         act_precision = find("fp32") if mode == "fp32" else \
             find("fp16") if precision.name == "fp16" else find("bf16")
-        total, terms = spec_activation_bytes(report, s.batch, act_precision, s.checkpointing)
-        p.lines.append(Line("activations", total, {**terms, "precision": act_precision},
-                            False))
+        total, a = spec_activation_bytes(report, s.batch, act_precision, s.checkpointing)
+        p.lines.append(Line(total, a, False))
     return p
 
 
@@ -358,6 +361,7 @@ def _traced_lines(p: Plan, report: Report, s: Setup, mode: str, tp: int,
     encoder-decoder, a vision or audio model, a torch module): one training step traced on fake
     tensors (traced.py).  Without checkpointing: what autograd keeps, and beside it what the
     backward holds at its peak beyond that; with checkpointing, the step's peak."""
+    from .lines import Line, TracedBackwardTerms, TracedTerms
     from .traced import trace_config, trace_module
 
     source = report.traceable or ("",)
@@ -369,15 +373,14 @@ def _traced_lines(p: Plan, report: Report, s: Setup, mode: str, tp: int,
                          s.checkpointing, scan)
     else:
         t = trace_module(source[1], source[2], source[3], s.batch, mode, s.checkpointing)
-    terms = {"what": t.what, "mode": mode, "attention": t.attention, "loss": t.loss,
-             "checkpointing": s.checkpointing, "saved": t.saved, "peak": t.peak,
-             "parts": t.parts, "batch": s.batch, "context": s.context, "gpus": tp,
-             "carried": t.carried}
+    terms = TracedTerms(t.what, mode, t.attention, t.loss, s.checkpointing, t.saved, t.peak,
+                        tuple(t.parts), s.batch, s.context, tp, t.carried)
     if s.checkpointing:
-        p.lines.append(Line("traced_activations", t.peak // tp, terms, False))
+        p.lines.append(Line(t.peak // tp, terms, False))
     else:
-        p.lines.append(Line("traced_activations", t.saved // tp, terms, False))
-        p.lines.append(Line("traced_backward", max(t.peak - t.saved, 0) // tp, terms, False))
+        p.lines.append(Line(t.saved // tp, terms, False))
+        p.lines.append(Line(max(t.peak - t.saved, 0) // tp, TracedBackwardTerms(**vars(terms)),
+                            False))
 
 
 def training_attention(report: Report, asked: str) -> str:
@@ -433,7 +436,8 @@ def _moe_layout(report: Report) -> tuple[int | None, int]:
     return routed, shared
 
 
-def _autocast_copies(report: Report, checkpointing: bool) -> tuple[int, dict[str, Any]]:
+def _autocast_copies(report: Report, checkpointing: bool
+                     ) -> tuple[int, tuple[int, int, int]]:
     """torch.autocast's cached 16-bit copy of every weight a linear layer reads (the head too,
     tied or not; not the embedding lookup, not the grouped experts), for the whole step; with
     checkpointing a layer's copies are made again when it is recomputed, one layer at a time
@@ -453,8 +457,8 @@ def _autocast_copies(report: Report, checkpointing: bool) -> tuple[int, dict[str
     if checkpointing and layers:
         one = in_layers // layers
         return autocast_weight_copies(linear - in_layers + one), \
-            {"params": linear - in_layers + one, "outside": linear - in_layers, "one_layer": one}
-    return autocast_weight_copies(linear), {"params": linear, "outside": 0, "one_layer": 0}
+            (linear - in_layers + one, linear - in_layers, one)
+    return autocast_weight_copies(linear), (linear, 0, 0)
 
 
 def _output_embedding(report: Report) -> set[str]:

@@ -111,13 +111,16 @@ def _weights(p: Plan) -> int:
 
 
 def _per_token(p: Plan) -> int:
-    kv = next((line for line in p.lines if line.part == "kv_cache"), None)
-    note = next((n for n in p.notes if n.key == "kv_per_token"), None)
+    from .lines import KvPerTokenNote, KvTerms
+
+    kv = next((line.terms for line in p.lines if isinstance(line.terms, KvTerms)), None)
+    note = next((n.terms for n in p.notes if isinstance(n.terms, KvPerTokenNote)), None)
     if kv is None or note is None:
         return 0
     # On a rank of a parallel layout (memory.sharded), its layers' and heads' share of a token
-    return int(note.terms["bytes"]) * int(kv.terms.get("rank_values", 1)) // \
-        int(kv.terms.get("values", 1))
+    if kv.rank_values is None or kv.values is None:
+        return note.bytes
+    return note.bytes * kv.rank_values // kv.values
 
 
 def non_torch(total: int, tp: int = 1, version: tuple[int, int] | None = None) -> int:

@@ -10,77 +10,92 @@ et al.'s activations, the output layer's logits, communication buffers).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import NnsizeError
 from ..model import Report
 from ..parallel.layout import Layout, check
 from ..parallel.rank import serving, training
 from ..parallel.shape import from_report
+from .lines import (
+    DecoderWorkspaceTerms,
+    GgufWeightsTerms,
+    KvTerms,
+    LayoutNote,
+    Line,
+    StoredWeightsTerms,
+    WeightsTerms,
+)
 
-Row = tuple[str, int, dict[str, Any], bool]  # a plan line: part, bytes, terms, exact
+if TYPE_CHECKING:
+    from .lines import LineTerms
+    from .setup import Setup
+
+    Row = tuple[int, LineTerms, bool]  # a plan line: bytes, terms, exact
+
+WEIGHTS = (WeightsTerms, StoredWeightsTerms, GgufWeightsTerms)
 
 
-def rank_lines(report: Report, p: Any, layout: Layout) -> tuple[list[Row], dict[str, Any]]:
-    """The lines of plan p (of the whole model, one GPU) as the busiest rank of layout holds
+def rank_lines(report: Report, plan_lines: list[Line], setup: Setup, layout: Layout
+               ) -> tuple[list[Row], LayoutNote]:
+    """The lines of a plan (of the whole model, one GPU) as the busiest rank of layout holds
     them, and the layout note's terms."""
     shape = from_report(report)
-    check(shape, layout, p.setup.train)
-    if p.setup.train:
-        return _train(shape, p, layout)
+    check(shape, layout, setup.train)
+    if setup.train:
+        return _train(shape, setup, layout)
     if layout.dp > 1 and (layout.zero or layout.fsdp):
         raise NnsizeError("ZeRO and FSDP shard training state; serving replicas (dp) hold "
                           "whole copies")
-    weights = sum(line.bytes for line in p.lines if line.part.endswith("weights"))
+    weights = sum(line.bytes for line in plan_lines if isinstance(line.terms, WEIGHTS))
     bpp = Fraction(weights, report.total_params)
-    kv_line = next((line for line in p.lines if line.part == "kv_cache"), None)
-    kv = kv_line.terms["precision"] if kv_line else None
+    kv = next((line.terms.precision for line in plan_lines if isinstance(line.terms, KvTerms)),
+              None)
     bits = kv.bits_per_value if kv else 16
     r = serving(shape, layout, bpp, bits)
     full = shape.layers * (shape.latent_dim or shape.kv_heads * (shape.head_dim +
                                                                   shape.value_dim))
     rank_values = r.layers * r.kv_values
     lines: list[Row] = []
-    for line in p.lines:
-        if line.part.endswith("weights"):
+    for line in plan_lines:
+        t = line.terms
+        if isinstance(t, WEIGHTS):
             share = Fraction(r.weight_bytes, weights)
-            lines.append((line.part, int(line.bytes * share),
-                          {**line.terms, "rank_share": float(share)}, line.exact))
-        elif line.part == "kv_cache":
-            lines.append((line.part, line.bytes * rank_values // full,
-                          {**line.terms, "rank_values": rank_values, "values": full},
+            lines.append((int(line.bytes * share), replace(t, rank_share=float(share)),
                           line.exact))
-        elif line.part == "decoder_workspace":
-            t = line.terms
-            split = {**t, "intermediate": t["intermediate"] // layout.tp,
-                     "scores": t["scores"] // layout.tp} if "tokens" in t else t
-            lines.append((line.part, _workspace(line, layout.tp), split, line.exact))
+        elif isinstance(t, KvTerms):
+            lines.append((line.bytes * rank_values // full,
+                          replace(t, rank_values=rank_values, values=full), line.exact))
+        elif isinstance(t, DecoderWorkspaceTerms):
+            split = replace(t, intermediate=t.intermediate // layout.tp,
+                            scores=t.scores // layout.tp)
+            lines.append((_workspace(line.bytes, t, layout.tp), split, line.exact))
         else:
-            lines.append((line.part, line.bytes, line.terms, line.exact))
+            lines.append((line.bytes, t, line.exact))
     return lines, _note(shape, layout, r.stage)
 
 
-def _workspace(line: Any, tp: int) -> int:
+def _workspace(size: int, t: DecoderWorkspaceTerms, tp: int) -> int:
     """The workspace with the MLP's intermediate and the heads split over tp ranks (the
     arithmetic of engines.workspace_bytes, with the split)."""
-    t = line.terms
-    if tp == 1 or "tokens" not in t:
-        return int(line.bytes)
-    per = t["tokens"] * (3 * t["intermediate"] // tp + 4 * t["hidden"]) * t["act_bytes"]
-    scores = t["scores"] // tp
-    return int(per + scores + t["rows"] * t["vocab"] * 4)
+    if tp == 1:
+        return size
+    per = t.tokens * (3 * t.intermediate // tp + 4 * t.hidden) * t.act_bytes
+    scores = t.scores // tp
+    return per + scores + t.rows * t.vocab * 4
 
 
-def _note(shape: Any, layout: Layout, stage: str) -> dict[str, Any]:
-    return {"layout": layout.describe(), "gpus": layout.gpus, "stage": stage,
-            "kv_heads": shape.kv_heads, "tp": layout.tp,
-            "replicated": not shape.latent_dim and layout.tp > shape.kv_heads,
-            "latent": bool(shape.latent_dim)}
+def _note(shape: Any, layout: Layout, stage: str) -> LayoutNote:
+    return LayoutNote(layout.describe(), layout.gpus, stage, shape.kv_heads, layout.tp,
+                      replicated=not shape.latent_dim and layout.tp > shape.kv_heads,
+                      latent=bool(shape.latent_dim))
 
 
-def _train(shape: Any, p: Any, layout: Layout) -> tuple[list[Row], dict[str, Any]]:
-    r = training(shape, layout, p.setup.context)
-    lines = [(f"rank_{part.name}", part.bytes, part.terms,
-              part.name not in ("activations", "logits", "buffers")) for part in r.parts]
+def _train(shape: Any, setup: Setup, layout: Layout) -> tuple[list[Row], LayoutNote]:
+    r = training(shape, layout, setup.context)
+    lines: list[Row] = [(part.bytes, part.terms,
+                         part.name not in ("activations", "logits", "buffers"))
+                        for part in r.parts]
     return lines, _note(shape, layout, r.stage)

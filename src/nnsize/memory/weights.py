@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..model import Report, Row, Tensor
 from ..precision import FLOATS, Precision, memory_table
 from .bits import to_bytes
+
+if TYPE_CHECKING:
+    from .lines import WeightsTerms
 
 KEEP = ("norms", "biases", "embeddings", "head")  # what weight-only formats usually leave alone
 
@@ -31,7 +34,8 @@ def _kept(row_type: str, t: Tensor, keep: tuple[str, ...]) -> bool:
 
 def weight_bytes(report: Report, precision: Precision, keep: Precision,
                  kept_roles: tuple[str, ...] = KEEP,
-                 layer_dtypes: bool = True) -> tuple[int, dict[str, Any]]:
+                 layer_dtypes: bool = True, record: type[WeightsTerms] | None = None
+                 ) -> tuple[int, WeightsTerms]:
     """Bytes of every parameter (counted once) at precision; what a weight-only format leaves
     alone (kept_roles) stays at keep; with layer_dtypes, a layer's own dtype argument keeps its
     parameters in that dtype under a float precision.  Returns (bytes, the terms)."""
@@ -71,11 +75,10 @@ def weight_bytes(report: Report, precision: Precision, keep: Precision,
                     total += exact
                     continue
                 total += to_bytes(n, precision.bits_per_value) + extra // 8
-    terms = {"values": main, "precision": precision, "kept": kept, "keep": keep,
-             "kept_roles": kept_roles, "method": method, "own": sorted(own.items())}
-    if state:
-        terms["quant_state"] = state  # bitsandbytes' per-tensor codes and block rounding
-    return total, terms
+    from .lines import WeightsTerms
+
+    return total, (record or WeightsTerms)(main, precision, kept, keep, tuple(kept_roles), method,
+                                           tuple(sorted(own.items())), quant_state=state)
 
 
 def bnb_4bit_bytes(n: int, double: bool) -> int:

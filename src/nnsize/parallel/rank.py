@@ -28,9 +28,9 @@ papers' GPT layer (a 4h GELU MLP, multi-head attention, dropout): for other laye
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import ClassVar, TypeAlias
 
 from .layout import Layout, stage_layers
 from .shape import Shape
@@ -39,10 +39,67 @@ WEIGHT, GRAD, OPTIMIZER = 2, 2, 12  # bytes a parameter, mixed-precision Adam
 
 
 @dataclass(frozen=True)
+class RankStateTerms:
+    """params x bytes_per_param, sharded over shards data-parallel ranks."""
+
+    PART: ClassVar[str] = "rank_state"
+    params: int
+    bytes_per_param: int
+    shards: int
+
+
+@dataclass(frozen=True)
+class RankWeightsTerms(RankStateTerms):
+    PART: ClassVar[str] = "rank_weights"
+
+
+@dataclass(frozen=True)
+class RankGradientsTerms(RankStateTerms):
+    PART: ClassVar[str] = "rank_gradients"
+
+
+@dataclass(frozen=True)
+class RankOptimizerTerms(RankStateTerms):
+    PART: ClassVar[str] = "rank_optimizer"
+
+
+@dataclass(frozen=True)
+class RankActivationsTerms:
+    PART: ClassVar[str] = "rank_activations"
+    layers: int
+    per_layer: int
+    in_flight: float
+    recompute: str
+    attention: str
+    sp: bool
+    tokens: int
+    micro_batch: int
+
+
+@dataclass(frozen=True)
+class RankLogitsTerms:
+    PART: ClassVar[str] = "rank_logits"
+    tokens: int
+    vocab: int
+    tp: int
+
+
+@dataclass(frozen=True)
+class RankBuffersTerms:
+    PART: ClassVar[str] = "rank_buffers"
+    tp: int
+    ep: int
+    sharded: bool
+
+
+RankTerms: TypeAlias = (RankStateTerms | RankActivationsTerms | RankLogitsTerms | RankBuffersTerms)
+
+
+@dataclass(frozen=True)
 class Part:
-    name: str  # weights, gradients, optimizer, activations, logits, kv_cache, buffers
+    name: str  # weights, gradients, optimizer, activations, logits, buffers
     bytes: int
-    terms: dict[str, Any] = field(default_factory=dict)
+    terms: RankTerms
 
 
 @dataclass(frozen=True)
@@ -183,11 +240,11 @@ def _training(shape: Shape, layout: Layout, seq: int, stage: str) -> RankMemory:
 
     parts = [
         Part("weights", share(WEIGHT, w_div, e_div[0]),
-             {"params": p.total, "bytes_per_param": WEIGHT, "shards": w_div}),
+             RankWeightsTerms(p.total, WEIGHT, w_div)),
         Part("gradients", share(GRAD, g_div, e_div[1]),
-             {"params": p.total, "bytes_per_param": GRAD, "shards": g_div}),
+             RankGradientsTerms(p.total, GRAD, g_div)),
         Part("optimizer", share(OPTIMIZER, o_div, e_div[2]),
-             {"params": p.total, "bytes_per_param": OPTIMIZER, "shards": o_div}),
+             RankOptimizerTerms(p.total, OPTIMIZER, o_div)),
     ]
     layers = stage_layers(shape, layout)
     kept, whole = layer_activations(shape, layout, seq)
@@ -195,17 +252,16 @@ def _training(shape: Shape, layout: Layout, seq: int, stage: str) -> RankMemory:
     act = int(kept * layers * flight)
     if layout.recompute == "full":
         act += whole  # the layer being recomputed, all of it
-    parts.append(Part("activations", act, {
-        "layers": layers, "per_layer": kept, "in_flight": float(flight),
-        "recompute": layout.recompute, "attention": layout.attention, "sp": layout.sp,
-        "tokens": seq // layout.cp,
-        "micro_batch": layout.micro_batch}))
+    parts.append(Part("activations", act, RankActivationsTerms(
+        layers=layers, per_layer=kept, in_flight=float(flight), recompute=layout.recompute,
+        attention=layout.attention, sp=layout.sp, tokens=seq // layout.cp,
+        micro_batch=layout.micro_batch)))
     if stage in ("last", "only"):
         s = seq // layout.cp
         parts.append(Part("logits", 4 * s * layout.micro_batch * shape.vocab // layout.tp,
-                          {"tokens": s, "vocab": shape.vocab, "tp": layout.tp}))
+                          RankLogitsTerms(s, shape.vocab, layout.tp)))
     parts.append(Part("buffers", buffers(shape, layout, seq, w_div),
-                      {"tp": layout.tp, "ep": layout.ep, "sharded": w_div > 1}))
+                      RankBuffersTerms(layout.tp, layout.ep, w_div > 1)))
     return RankMemory(stage, tuple(parts))
 
 
@@ -235,7 +291,8 @@ class Serving:
     kv_values: int  # per token per layer on this rank
 
 
-def serving(shape: Shape, layout: Layout, bytes_per_param: Fraction, kv_bits: int) -> Serving:
+def serving(shape: Shape, layout: Layout, bytes_per_param: Fraction, kv_bits: int | Fraction
+            ) -> Serving:
     """The busiest serving rank: its share of the weights at bytes_per_param (the whole
     model's weight bytes / parameters) and its layers' KV heads (or latent) a token."""
     stages = ("only",) if layout.pp == 1 else ("first", "last")

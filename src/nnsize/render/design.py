@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..model import Report
 from .numbers import human, n, shape
 from .table import table
 
+if TYPE_CHECKING:
+    from ..growth import Series
+    from ..initialization import Scales
+    from ..search import Result
+    from ..sparsity import SparseTensor
 
-def search_text(result: Any, bits: int | None = None) -> str:
+
+def search_text(result: Result, bits: int | None = None) -> str:
     def memory(params: int) -> str:
         from ..precision import Precision, storage_bytes
 
@@ -31,7 +37,7 @@ def search_text(result: Any, bits: int | None = None) -> str:
     return "\n".join(out)
 
 
-def growth_text(network: str, series: list[Any]) -> str:
+def growth_text(network: str, series: list[Series]) -> str:
     out = []
     for s in series:
         other = "depth" if s.axis == "width" else "width"
@@ -46,7 +52,7 @@ def growth_text(network: str, series: list[Any]) -> str:
     return "\n".join(out)
 
 
-def init_text(report: Report, scales: list[Any], nonlinearity: str) -> str:
+def init_text(report: Report, scales: list[Scales], nonlinearity: str) -> str:
     def f(x: float) -> str:
         return f"{x:.4g}"
 
@@ -62,7 +68,8 @@ def init_text(report: Report, scales: list[Any], nonlinearity: str) -> str:
               rows, [False, False] + [True] * 9)])
 
 
-def sparsity_text(report: Report, tensors: list[Any], value_bits: int, index_bits: int) -> str:
+def sparsity_text(report: Report, tensors: list[SparseTensor], value_bits: int,
+                  index_bits: int) -> str:
     from ..sparsity import FORMATS
 
     rows, totals_ = [], dict.fromkeys(FORMATS, 0)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .numbers import n, shape
 
+if TYPE_CHECKING:
+    from ..diff import Diff
 
-def diff_text(d: Any, limit: int = 20) -> str:
+
+def diff_text(d: Diff, limit: int = 20) -> str:
     """A comparison of two sources: what only one has, shapes that differ, totals."""
     def listing(title: str, items: list[str]) -> list[str]:
         if not items:

@@ -15,17 +15,28 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from ..architectures.presets import Preset
+    from ..diff import Diff
     from ..gpus import GPU
+    from ..growth import Series
+    from ..initialization import Scales
     from ..memory import Compute, Fit, Plan
+    from ..memory.lines import ToolTerms
+    from ..memory.serving import Serving
     from ..model import Report, Row, Tensor
+    from ..precision import Precision
+    from ..search import Candidate as SearchCandidate
+    from ..search import Result as SearchResult
+    from ..sparsity import SparseTensor
     from ..speed import Speed, Step, Training
+    from ..speed.split import Split
 
 
-def dumps(value: Any) -> str:
+def dumps(value: object) -> str:
     return json.dumps(value, indent=2)
 
 
-def strings(value: Any) -> Any:
+def strings(value: Any) -> Any:  # JSON of any shape, in and out (the one Any by design)
     """Every int as a string: what a browser gets, so no count is rounded by a JS float."""
     if isinstance(value, bool) or value is None:
         return value
@@ -40,8 +51,8 @@ def strings(value: Any) -> Any:
 
 # --- a count -----------------------------------------------------------------------------------
 
-def tensor_dict(t: Tensor) -> dict[str, Any]:
-    d: dict[str, Any] = {"name": t.name, "shape": list(t.shape), "role": t.role,
+def tensor_dict(t: Tensor) -> dict[str, object]:
+    d: dict[str, object] = {"name": t.name, "shape": list(t.shape), "role": t.role,
                          "trainable": t.trainable and not t.buffer,
                          "buffer": t.buffer, "numel": t.numel}
     if t.copies != 1:
@@ -52,7 +63,7 @@ def tensor_dict(t: Tensor) -> dict[str, Any]:
     return d
 
 
-def row_dict(r: Row) -> dict[str, Any]:
+def row_dict(r: Row) -> dict[str, object]:
     return {"name": r.name, "label": r.label, "type": r.type,
             "input_shape": list(r.input_shape), "output_shape": list(r.output_shape),
             "repeat": r.repeat, "params": r.params, "params_each": r.params_each,
@@ -62,11 +73,11 @@ def row_dict(r: Row) -> dict[str, Any]:
             "tensors": [tensor_dict(t) for t in r.tensors]}
 
 
-def report_dict(report: Report, layers: bool = True) -> dict[str, Any]:
+def report_dict(report: Report, layers: bool = True) -> dict[str, object]:
     """The count (docs/json.md); without layers, compare's one row."""
     from ..precision import memory_table
 
-    d: dict[str, Any] = {
+    d: dict[str, object] = {
         "source": report.source,
         "convention": report.convention,
         "input_shape": list(report.input_shape),
@@ -92,7 +103,7 @@ def report_dict(report: Report, layers: bool = True) -> dict[str, Any]:
     return d
 
 
-def _macs(report: Report) -> dict[str, Any]:
+def _macs(report: Report) -> dict[str, object]:
     """MACs and FLOPs: one forward pass of the input, or a language model's per token."""
     from ..compute import token_macs
 
@@ -104,7 +115,7 @@ def _macs(report: Report) -> dict[str, Any]:
 
 # --- the planner -------------------------------------------------------------------------------
 
-def plan_dict(plan: Plan, as_tool: tuple[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+def plan_dict(plan: Plan, as_tool: tuple[int, ToolTerms] | None = None) -> dict[str, object]:
     """The memory plan: its lines, their sum (total_bytes) and the notes."""
     from .plan import line_how, line_name, note_text, title, tool_why
 
@@ -114,12 +125,12 @@ def plan_dict(plan: Plan, as_tool: tuple[int, dict[str, Any]] | None = None) -> 
                        "binary": human(line.bytes, True), "decimal": human(line.bytes, False),
                        "how": line_how(line), "exact": line.exact} for line in plan.lines],
             "notes": [note_text(note) for note in plan.notes],
-            **({"as": {"tool": as_tool[1]["tool"], "bytes": as_tool[0],
+            **({"as": {"tool": as_tool[1].TOOL, "bytes": as_tool[0],
                        "why": tool_why(as_tool[1])}} if as_tool else {})}
 
 
-def fit_dict(result: Fit, gpu: Any, engine: Any = None, at_split: Any = None
-             ) -> dict[str, Any]:
+def fit_dict(result: Fit, gpu: GPU, engine: Serving | None = None,
+             at_split: Speed | None = None) -> dict[str, object]:
     """Will it fit on a GPU: the verdict, the largest batch and context, the fewest GPUs; with
     engine (memory.serving.Serving), the engine's own answers: kv_cache_tokens and
     max_concurrency (vLLM, SGLang), gpu_layers (llama.cpp)."""
@@ -145,12 +156,12 @@ def fit_dict(result: Fit, gpu: Any, engine: Any = None, at_split: Any = None
             **({"engine_lines": [list(line) for line in serving_lines(engine)]}
                if engine is not None else {}),
             **({"gpu_layers_decode": split_dict(at_split.offload)}
-               if at_split is not None else {})}
+               if at_split is not None and at_split.offload is not None else {})}
 
 
-def serving_dict(engine: Any) -> dict[str, Any]:
+def serving_dict(engine: Serving) -> dict[str, object]:
     """The engine's start-up figures (memory.serving): what its log prints."""
-    out: dict[str, Any] = {}
+    out: dict[str, object] = {}
     c = engine.capacity
     if c is not None:
         out.update({"kv_cache_tokens": c.kv_cache_tokens,
@@ -172,7 +183,7 @@ def serving_dict(engine: Any) -> dict[str, Any]:
     return out
 
 
-def split_dict(o: Any) -> dict[str, Any]:
+def split_dict(o: Split) -> dict[str, object]:
     """Decode at llama.cpp's -ngl split (speed.offload.Split)."""
     return {"ngl": o.ngl, "gpu_layers": o.gpu_layers, "layers": o.layers,
             "output_on_gpu": o.output_on_gpu, "gpu_bytes": o.gpu_bytes,
@@ -182,7 +193,7 @@ def split_dict(o: Any) -> dict[str, Any]:
             "cpu_bandwidth_source": o.cpu_source}
 
 
-def compute_dict(c: Compute) -> dict[str, Any]:
+def compute_dict(c: Compute) -> dict[str, object]:
     return {"context": c.context, "linear_macs_per_token": c.linear_macs,
             "attention_macs_prefill": c.attention_macs_prefill,
             "scan_macs_per_token": c.scan_macs,
@@ -192,8 +203,8 @@ def compute_dict(c: Compute) -> dict[str, Any]:
 
 # --- the design tools ----------------------------------------------------------------------------
 
-def search_dict(result: Any) -> dict[str, Any]:
-    def one(c: Any) -> dict[str, Any]:
+def search_dict(result: SearchResult) -> dict[str, object]:
+    def one(c: SearchCandidate) -> dict[str, object]:
         return {"label": c.label, "sizes": c.sizes, "params": c.params}
 
     return {"family": result.family, "space": result.space,
@@ -203,42 +214,42 @@ def search_dict(result: Any) -> dict[str, Any]:
                        "candidates": [one(c) for c in result.pareto]}}
 
 
-def growth_dict(series: list[Any]) -> dict[str, Any]:
+def growth_dict(series: list[Series]) -> dict[str, object]:
     return {s.axis: {"fixed": s.fixed, "sizes": s.sizes, "params": s.params,
                      "exponent": round(s.exponent, 4)} for s in series}
 
 
-def init_list(scales: list[Any]) -> list[dict[str, Any]]:
+def init_list(scales: list[Scales]) -> list[dict[str, object]]:
     from dataclasses import asdict
 
     return [asdict(s) for s in scales]
 
 
-def sparsity_list(tensors: list[Any]) -> list[dict[str, Any]]:
+def sparsity_list(tensors: list[SparseTensor]) -> list[dict[str, object]]:
     return [{"name": t.name, "shape": list(t.shape), "sparsity": float(t.sparsity),
              "nonzeros": t.nonzeros, "bytes": t.bytes,
              "break_even": {k: float(v) for k, v in t.break_even.items()}} for t in tensors]
 
 
-def preset_list(presets: list[Any]) -> list[dict[str, str]]:
+def preset_list(presets: list[Preset]) -> list[dict[str, str]]:
     """Every preset: name, kind, description, where its numbers come from."""
     return [{"name": p.name, "kind": p.kind, "description": p.description, "source": p.source}
             for p in presets]
 
 
-def dtype_list(catalogue: list[Any]) -> list[dict[str, str]]:
+def dtype_list(catalogue: list[Precision]) -> list[dict[str, str]]:
     return [{"name": p.name, "bits": str(p.bits_per_value), "description": p.description}
             for p in catalogue]
 
 
-def check_dict(report: Report, checks: list[tuple[str, int, int, bool]]) -> dict[str, Any]:
+def check_dict(report: Report, checks: list[tuple[str, int, int, bool]]) -> dict[str, object]:
     """A budget check: each (what, used, limit, ok)."""
     return {"source": report.source, "ok": all(ok for *_, ok in checks),
             "checks": [{"what": what, "used": used, "limit": limit, "ok": ok}
                        for what, used, limit, ok in checks]}
 
 
-def diff_dict(d: Any) -> dict[str, Any]:
+def diff_dict(d: Diff) -> dict[str, object]:
     return {"a": {"source": d.a.source, "total_params": d.a.total_params},
             "b": {"source": d.b.source, "total_params": d.b.total_params},
             "same": d.same, "only_a": d.only_a, "only_b": d.only_b,
@@ -250,7 +261,7 @@ def diff_dict(d: Any) -> dict[str, Any]:
 
 # --- speed ---------------------------------------------------------------------------------------
 
-def gpu_list(gpus: list[GPU]) -> list[dict[str, Any]]:
+def gpu_list(gpus: list[GPU]) -> list[dict[str, object]]:
     """The catalogue: name, bytes, bandwidth (bytes/s), peak_<precision> (dense FLOP/s), link,
     note, source (of the memory) and spec_source (of bandwidth and peaks), verified (the figures
     were compared with the stored page in source) and checked (what that comparison found)."""
@@ -263,7 +274,7 @@ def gpu_list(gpus: list[GPU]) -> list[dict[str, Any]]:
             for g in gpus]
 
 
-def _step_dict(step: Step, tokens: int) -> dict[str, Any]:
+def _step_dict(step: Step, tokens: int) -> dict[str, object]:
     return {"weight_bytes": step.weight_bytes, "cache_bytes": step.cache_bytes,
             "bytes": step.bytes, "flops": step.flops, "allreduce_bytes": step.comm_bytes,
             "memory_s": step.memory_s, "compute_s": step.compute_s,
@@ -273,7 +284,7 @@ def _step_dict(step: Step, tokens: int) -> dict[str, Any]:
                              "expected": tokens / step.expected_s}}
 
 
-def speed_dict(s: Speed, planner: tuple[int, int] | None = None) -> dict[str, Any]:
+def speed_dict(s: Speed, planner: tuple[int, int] | None = None) -> dict[str, object]:
     """The schema of `nnsize speed --json` and POST /api/speed; planner: (bytes the memory
     planner needs a card, bytes usable there) for the same setup (speed.setup.planner_fit)."""
     return {**_speed_dict(s), **({"planner": {
@@ -281,7 +292,7 @@ def speed_dict(s: Speed, planner: tuple[int, int] | None = None) -> dict[str, An
         "usable_bytes": planner[1]}} if planner else {})}
 
 
-def _speed_dict(s: Speed) -> dict[str, Any]:
+def _speed_dict(s: Speed) -> dict[str, object]:
     from .speed import speed_notes
 
     hw, e = s.hardware, s.engine
@@ -311,7 +322,7 @@ def _speed_dict(s: Speed) -> dict[str, Any]:
     }
 
 
-def training_dict(t: Training) -> dict[str, Any]:
+def training_dict(t: Training) -> dict[str, object]:
     hw = t.hardware
     best, expected = t.seconds
     step_best, step_expected = t.step_seconds
@@ -326,7 +337,7 @@ def training_dict(t: Training) -> dict[str, Any]:
             "steps": t.steps, "params": t.params, "chinchilla_tokens": t.chinchilla_tokens}
 
 
-def _layout(p: Any) -> dict[str, Any] | None:
+def _layout(p: Plan) -> dict[str, object] | None:
     """The parallel layout a plan is one rank of, or None."""
     layout = p.setup.layout()
     return None if layout is None else layout.as_dict()

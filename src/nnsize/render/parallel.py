@@ -2,51 +2,74 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
+from ..parallel.rank import (
+    RankActivationsTerms,
+    RankGradientsTerms,
+    RankLogitsTerms,
+    RankStateTerms,
+    RankTerms,
+    RankWeightsTerms,
+)
 from .numbers import human
 
+if TYPE_CHECKING:
+    from ..memory.lines import LayoutNote
+    from ..parallel.rank import RankMemory
+    from ..parallel.search import Candidate
+    from ..parallel.serving import Plan, Replica
+    from ..parallel.shape import Shape
+    from ..parallel.step import Step
+    from ..speed.cluster import Run
+    from ..speed.setup import TrainingSetup
 
-def _shards(t: dict[str, Any]) -> str:
-    return f", over {t['shards']:,} data-parallel ranks" if t["shards"] > 1 else ""
+
+def _shards(t: RankStateTerms) -> str:
+    return f", over {t.shards:,} data-parallel ranks" if t.shards > 1 else ""
 
 
-def _activations(t: dict[str, Any]) -> str:
-    return (f"{t['layers']} layers x {t['per_layer']:,} B a layer (Korthikanti et al. 2022, "
-            f"{t['recompute']} recomputation, {t['attention']} attention"
-            f"{', sequence parallel' if t['sp'] else ''}; "
-            f"{t['tokens']:,} tokens x micro-batch {t['micro_batch']}) x {t['in_flight']:g} "
+def _activations(t: RankActivationsTerms) -> str:
+    return (f"{t.layers} layers x {t.per_layer:,} B a layer (Korthikanti et al. 2022, "
+            f"{t.recompute} recomputation, {t.attention} attention"
+            f"{', sequence parallel' if t.sp else ''}; "
+            f"{t.tokens:,} tokens x micro-batch {t.micro_batch}) x {t.in_flight:g} "
             f"micro-batches in flight")
 
 
-RANK_PARTS: dict[str, tuple[Any, Any]] = {
-    "rank_weights": (lambda t: "weights (this rank's share, 16-bit)", lambda t: (
-        f"{t['params']:,} parameters x {t['bytes_per_param']} B" + _shards(t))),
-    "rank_gradients": (lambda t: "gradients (16-bit)", lambda t: (
-        f"{t['params']:,} x {t['bytes_per_param']} B" + _shards(t))),
-    "rank_optimizer": (lambda t: "optimizer: fp32 master weights, Adam's two moments",
-                       lambda t: f"{t['params']:,} x {t['bytes_per_param']} B" + _shards(t)),
-    "rank_activations": (lambda t: "activations (saved for backward)", _activations),
-    "rank_logits": (lambda t: "output layer's fp32 logits (last stage)", lambda t: (
-        f"{t['tokens']:,} tokens x {t['vocab']:,} / tp {t['tp']} x 4 B")),
-    "rank_buffers": (lambda t: "communication buffers", lambda t: (
-        "tensor-parallel gathers, expert dispatch, ZeRO-3 / FSDP gathered layers")),
-}
+def rank_line(t: RankTerms) -> tuple[str, str]:
+    """A rank's line of a training layout (parallel.rank): (name, arithmetic)."""
+    match t:
+        case RankWeightsTerms():
+            return "weights (this rank's share, 16-bit)", (
+                f"{t.params:,} parameters x {t.bytes_per_param} B" + _shards(t))
+        case RankGradientsTerms():
+            return "gradients (16-bit)", f"{t.params:,} x {t.bytes_per_param} B" + _shards(t)
+        case RankStateTerms():
+            return ("optimizer: fp32 master weights, Adam's two moments",
+                    f"{t.params:,} x {t.bytes_per_param} B" + _shards(t))
+        case RankActivationsTerms():
+            return "activations (saved for backward)", _activations(t)
+        case RankLogitsTerms():
+            return "output layer's fp32 logits (last stage)", (
+                f"{t.tokens:,} tokens x {t.vocab:,} / tp {t.tp} x 4 B")
+    return ("communication buffers",
+            "tensor-parallel gathers, expert dispatch, ZeRO-3 / FSDP gathered layers")
 
 
-def layout_note(t: dict[str, Any]) -> str:
-    text = (f"Layout: {t['layout']} over {t['gpus']:,} GPUs; the figures are one GPU's, the "
-            f"busiest ({t['stage']} pipeline stage)" if t["stage"] != "only" else
-            f"Layout: {t['layout']} over {t['gpus']:,} GPUs; the figures are one GPU's")
-    if t["replicated"]:
-        text += (f"; tp {t['tp']} exceeds the {t['kv_heads']} KV heads: each rank keeps one, "
-                 f"replicated on {t['tp'] // t['kv_heads']} ranks (as vLLM does)")
-    if t["latent"]:
+def layout_note(t: LayoutNote) -> str:
+    text = (f"Layout: {t.layout} over {t.gpus:,} GPUs; the figures are one GPU's, the "
+            f"busiest ({t.stage} pipeline stage)" if t.stage != "only" else
+            f"Layout: {t.layout} over {t.gpus:,} GPUs; the figures are one GPU's")
+    if t.replicated:
+        text += (f"; tp {t.tp} exceeds the {t.kv_heads} KV heads: each rank keeps one, "
+                 f"replicated on {t.tp // t.kv_heads} ranks (as vLLM does)")
+    if t.latent:
         text += "; the latent KV cache is whole on every tensor-parallel rank (as vLLM keeps it)"
     return text
 
 
-def step_lines(step: Any) -> list[tuple[str, str]]:
+def step_lines(step: Step) -> list[tuple[str, str]]:
     """A step's terms as (name, seconds) rows."""
     rows = [("compute", step.compute_s), ("pipeline bubble", step.bubble_s),
             ("tensor-parallel all-reduces", step.tp_s), ("pipeline sends", step.pp_s),
@@ -55,7 +78,8 @@ def step_lines(step: Any) -> list[tuple[str, str]]:
     return [(k, f"{v:.3f} s") for k, v in rows if v or k == "compute"]
 
 
-def search_text(shape: Any, candidates: list[Any], gpus: int, why: Any, gpu: str,
+def search_text(shape: Shape, candidates: list[Candidate], gpus: int,
+                why: tuple[str, float, float] | None, gpu: str,
                 train: bool = True, limit: int = 15) -> str:
     from .table import table
 
@@ -87,11 +111,11 @@ def search_text(shape: Any, candidates: list[Any], gpus: int, why: Any, gpu: str
     return "\n".join(out)
 
 
-def memory_rows(memory: Any) -> list[tuple[str, int]]:
+def memory_rows(memory: RankMemory) -> list[tuple[str, int]]:
     return [(p.name, p.bytes) for p in memory.parts]
 
 
-def run_dict(r: Any) -> dict[str, Any]:
+def run_dict(r: Run) -> dict[str, object]:
     """train-time --json with a layout."""
     s = r.step
     return {"model": r.shape.name, "gpu": r.gpu, "gpus": r.layout.gpus,
@@ -109,7 +133,7 @@ def run_dict(r: Any) -> dict[str, Any]:
                                       "network": r.links.network.name}}
 
 
-def run_text(r: Any) -> str:
+def run_text(r: Run) -> str:
     s = r.step
     out = [f"{r.shape.name}: {r.tokens:,} tokens on {r.layout.gpus:,} x {r.gpu}, "
            f"{r.layout.describe()}, micro-batch {r.layout.micro_batch}, "
@@ -138,8 +162,9 @@ def run_text(r: Any) -> str:
     return "\n".join(out)
 
 
-def search_dict(shape: Any, found: list[Any], gpus: int, reason: Any, gpu: str,
-                limit: int) -> dict[str, Any]:
+def search_dict(shape: Shape, found: list[Candidate], gpus: int,
+                reason: tuple[str, float, float] | None, gpu: str,
+                limit: int) -> dict[str, object]:
     return {"model": shape.name, "gpu": gpu, "gpus": gpus, "count": len(found),
             "why": None if reason is None else {"term": reason[0], "best_s": reason[1],
                                                 "next_s": reason[2]},
@@ -150,7 +175,7 @@ def search_dict(shape: Any, found: list[Any], gpus: int, reason: Any, gpu: str,
                          "memory_per_gpu_bytes": c.memory.total} for c in found[:limit]]}
 
 
-def serve_text(shape: Any, found: list[Any], gpus: int, gpu: str) -> str:
+def serve_text(shape: Shape, found: list[Replica], gpus: int, gpu: str) -> str:
     from .table import table
 
     if not found:
@@ -165,15 +190,15 @@ def serve_text(shape: Any, found: list[Any], gpus: int, gpu: str) -> str:
                       "latency."])
 
 
-def _target_head(shape: Any, t: Any, gpu: str, engine: str, goal: float) -> str:
+def _target_head(shape: Shape, t: TrainingSetup, gpu: str, engine: str, goal: float) -> str:
     batch = f"{t.batch:,} sequences a replica" if t.batch else "as many sequences as a " \
         "replica's cache holds"
     return (f"{shape.name} served on up to {t.gpus:,} x {gpu} for {goal:,.0f} decode tokens/s "
             f"at {t.context:,} tokens of context, {batch} ({engine})")
 
 
-def target_text(shape: Any, found: list[Any], t: Any, gpu: str, engine: str, goal: float,
-                limit: int = 15) -> str:
+def target_text(shape: Shape, found: list[Plan], t: TrainingSetup, gpu: str, engine: str,
+                goal: float, limit: int = 15) -> str:
     """--serve --tokens-per-s: the replica layouts that meet a decode target, fewest GPUs."""
     from .table import table
 
@@ -212,8 +237,8 @@ def target_text(shape: Any, found: list[Any], t: Any, gpu: str, engine: str, goa
     return "\n".join(out)
 
 
-def target_dict(shape: Any, found: list[Any], t: Any, gpu: str, engine: str,
-                goal: float) -> dict[str, Any]:
+def target_dict(shape: Shape, found: list[Plan], t: TrainingSetup, gpu: str, engine: str,
+                goal: float) -> dict[str, object]:
     return {"model": shape.name, "gpu": gpu, "gpus": t.gpus, "context": t.context,
             "engine": engine, "tokens_per_s_target": goal, "count": len(found),
             "layouts": [{"layout": p.layout.as_dict(), "replicas": p.replicas,

@@ -3,15 +3,56 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ..memory.lines import (
+    AccelerateTerms,
+    ActivationsTerms,
+    AutocastTerms,
+    BaseWeightsTerms,
+    DecoderActivationsTerms,
+    DecoderWorkspaceTerms,
+    EncoderDecoderCacheTerms,
+    EncoderDecoderNote,
+    EngineNote,
+    GgufFileNote,
+    GgufWeightsTerms,
+    GradientsTerms,
+    ImagesNote,
+    KvPerTokenNote,
+    KvTerms,
+    LayerDtypesNote,
+    LayoutNote,
+    LoraTerms,
+    LossBackwardTerms,
+    MasterWeightsTerms,
+    MlaExpandedNote,
+    MlaLatentNote,
+    ModelContextNote,
+    NotPlannedNote,
+    OptimizerTerms,
+    PastPositionsNote,
+    SlidingWindowNote,
+    StoredWeightsTerms,
+    TracedBackwardTerms,
+    TracedTerms,
+    TrainingSetupNote,
+    WeightsTerms,
+    WorkspaceTerms,
+)
 from .numbers import human, n
-from .parallel import RANK_PARTS, layout_note
+from .parallel import layout_note, rank_line
 from .table import table
 
 if TYPE_CHECKING:
+    from ..gpus import GPU
     from ..memory import Compute, Fit, Line, Note, Plan
+    from ..memory.engines import Engine
+    from ..memory.lines import LineTerms, NoteTerms, ToolTerms
+    from ..memory.serving import Serving
     from ..precision import Precision
+    from ..speed import Speed
+    from ..speed.split import Split
 
 
 def bits_value(b: int | Fraction) -> str:
@@ -53,22 +94,21 @@ def title(p: Plan) -> str:
             + (f", per GPU of {s.gpus} ({s.sharding})" if s.sharding != "none" else ""))
 
 
-def _weights(t: dict[str, Any]) -> str:
-    how = f"{t['values']:,} x {bits(t['precision'])}"
-    if t.get("quant_state"):  # bitsandbytes' per-tensor codes and block rounding
-        how += f" + {t['quant_state']:,} B of bitsandbytes' codes and offsets"
-    if "scales not counted" in t["precision"].description:  # int8, int4: bare integers
-        how += (f" (bare {t['precision'].name}: group scales not counted; gptq-int4-gN, "
+def _weights(t: WeightsTerms) -> str:
+    how = f"{t.values:,} x {bits(t.precision)}"
+    if t.quant_state:  # bitsandbytes' per-tensor codes and block rounding
+        how += f" + {t.quant_state:,} B of bitsandbytes' codes and offsets"
+    if "scales not counted" in t.precision.description:  # int8, int4: bare integers
+        how += (f" (bare {t.precision.name}: group scales not counted; gptq-int4-gN, "
                 f"awq-int4, nf4, int8-channel count theirs)")
-    if t["kept"]:
-        what = f"what {t['method']} leaves unquantized" if t.get("method") else \
-            ", ".join(t["kept_roles"])
-        how += f" + {t['kept']:,} kept at {t['keep'].name} ({bits(t['keep'])}: {what})"
-    for name, count in t.get("own", ()):
+    if t.kept:
+        what = f"what {t.method} leaves unquantized" if t.method else ", ".join(t.kept_roles)
+        how += f" + {t.kept:,} kept at {t.keep.name} ({bits(t.keep)}: {what})"
+    for name, count in t.own:
         how += f" + {count:,} at {name} (the layers' own dtype argument)"
-    if "rank_share" in t:  # one rank of a parallel layout
-        how = f"({how}) x this rank's share {t['rank_share']:.4g}"
-    return how + _per(t.get("gpus", 1))
+    if t.rank_share is not None:  # one rank of a parallel layout
+        how = f"({how}) x this rank's share {t.rank_share:.4g}"
+    return how + _per(t.gpus)
 
 
 _OPTIMIZER = {
@@ -82,195 +122,237 @@ _OPTIMIZER = {
 }
 
 
-def optimizer_how(t: dict[str, Any]) -> str:
-    return _OPTIMIZER[t["optimizer"]].format(**t)
+def optimizer_how(t: OptimizerTerms) -> str:
+    return _OPTIMIZER[t.optimizer].format(params=t.params, state_bits=t.state_bits,
+                                          tensors=t.tensors)
 
 
-def _kv(t: dict[str, Any]) -> str:
+def _kv_name(t: KvTerms) -> str:
+    return ("SSM state" if not t.groups else "KV cache and SSM state" if t.state else
+            "KV cache") + f" ({t.precision.name})"
+
+
+def _kv(t: KvTerms) -> str:
     parts = [f"{layers} layers x {tokens:,} tokens x {per:,}" for layers, tokens, per in
-             t["groups"]]
-    if t.get("state"):  # a state-space model's fixed state, a sequence
-        parts.append(f"{t['state']:,} state values")
-    how = f"{t['batch']:,} x ({' + '.join(parts)}) values x {bits(t['precision'])}"
-    if t.get("block_tokens"):
-        how += f" (whole blocks of {t['block_tokens']} tokens)"
-    if "rank_values" in t:  # one rank of a parallel layout: its layers and KV heads
-        how += f" x {t['rank_values']:,} / {t['values']:,} on this rank"
+             t.groups]
+    if t.state:  # a state-space model's fixed state, a sequence
+        parts.append(f"{t.state:,} state values")
+    how = f"{t.batch:,} x ({' + '.join(parts)}) values x {bits(t.precision)}"
+    if t.block_tokens:
+        how += f" (whole blocks of {t.block_tokens} tokens)"
+    if t.rank_values is not None:  # one rank of a parallel layout: its layers and KV heads
+        how += f" x {t.rank_values:,} / {t.values or 0:,} on this rank"
     return how
 
 
-def _decoder_activations(t: dict[str, Any]) -> str:
-    if t["checkpointing"]:
-        return (f"{t['tokens']:,} tokens: each layer's input ({t['layer_inputs']:,} B) + the "
-                f"larger of the loss's backward and one layer recomputed" + _per(t["gpus"]))
-    return (f"{t['tokens']:,} tokens x {t['layers']} layers as transformers saves them "
-            f"({t['mode']}, {t['attention']}) + the final norm and the loss's fp32 "
-            f"log-probabilities" + _per(t["gpus"]))
+def _decoder_activations_name(t: DecoderActivationsTerms) -> str:
+    return ("activations (checkpointed: layer inputs, then the peak in backward)"
+            if t.checkpointing else "activations (saved for backward)")
 
 
-def _workspace(t: dict[str, Any]) -> str:
-    how = (f"{t['tokens']:,} tokens x (3 x {t['intermediate']:,} + 4 x {t['hidden']:,}) x "
-           f"{t['act_bytes']} B")
-    if t["scores"]:
-        how += f" + scores {t['tokens']:,} x {t['heads']} heads x {t['keys']:,} keys x 4 B"
-    return how + f" + {t['rows']:,} x {t['vocab']:,} fp32 logits"
+def _decoder_activations(t: DecoderActivationsTerms) -> str:
+    if t.checkpointing:
+        return (f"{t.tokens:,} tokens: each layer's input ({t.layer_inputs:,} B) + the "
+                f"larger of the loss's backward and one layer recomputed" + _per(t.gpus))
+    return (f"{t.tokens:,} tokens x {t.layers} layers as transformers saves them "
+            f"({t.mode}, {t.attention}) + the final norm and the loss's fp32 "
+            f"log-probabilities" + _per(t.gpus))
 
 
-def _gguf(t: dict[str, Any]) -> str:
+def _decoder_workspace(t: DecoderWorkspaceTerms) -> str:
+    how = (f"{t.tokens:,} tokens x (3 x {t.intermediate:,} + 4 x {t.hidden:,}) x "
+           f"{t.act_bytes} B")
+    if t.scores:
+        how += f" + scores {t.tokens:,} x {t.heads} heads x {t.keys:,} keys x 4 B"
+    return how + f" + {t.rows:,} x {t.vocab:,} fp32 logits"
+
+
+def _gguf(t: GgufWeightsTerms) -> str:
     return "llama.cpp's per-tensor types: " + ", ".join(f"{count} x {kind}" for kind, count, _
-                                                        in t["types"])
+                                                        in t.types)
 
 
-def _activations(t: dict[str, Any]) -> str:
-    if t["checkpointing"]:
-        return (f"{t['batch']:,} x each layer's input ({t['values']:,} values) x "
-                f"{bits(t['precision'])}")
-    return f"{t['batch']:,} x the tensors {t['layers']:,} layers save for backward"
+def _activations(t: ActivationsTerms) -> str:
+    if t.checkpointing:
+        return (f"{t.batch:,} x each layer's input ({t.values:,} values) x "
+                f"{bits(t.precision)}")
+    return f"{t.batch:,} x the tensors {t.layers:,} layers save for backward"
 
 
-def _traced(t: dict[str, Any]) -> str:
-    how = [f"one step of {t['what']} traced on fake tensors ({t['mode']}"]
-    if t["attention"]:
-        how.append(f"{t['attention']} attention")
-    how.append(t["loss"] or "no loss: the sum of its output")
-    largest = max(t["parts"], key=lambda x: x[1]) if t["parts"] else None
+def _traced(t: TracedTerms) -> str:
+    how = [f"one step of {t.what} traced on fake tensors ({t.mode}"]
+    if t.attention:
+        how.append(f"{t.attention} attention")
+    how.append(t.loss or "no loss: the sum of its output")
+    largest = max(t.parts, key=lambda x: x[1]) if t.parts else None
     text = ", ".join(how) + ")"
-    if t.get("carried"):
-        points = t["carried"]
+    if t.carried:
+        points = t.carried
         text += (f", at {', '.join(f'{x:,}' for x in points[:-1])} and {points[-1]:,} tokens "
-                 f"and carried to {t['context']:,}: the bytes are a quadratic in the context "
+                 f"and carried to {t.context:,}: the bytes are a quadratic in the context "
                  f"there, to the byte")
-    if largest and not t["checkpointing"]:
+    if largest and not t.checkpointing:
         text += f"; the most from one part: {largest[0] or 'the loss'} {largest[1]:,} B"
-    return text + _per(t["gpus"])
+    return text + _per(t.gpus)
 
 
-def _checkpointed(t: dict[str, Any]) -> str:
-    return "activations" + (" (checkpointed)" if t["checkpointing"] else "")
+def _encoder_decoder_cache(t: EncoderDecoderCacheTerms) -> str:
+    return (f"{t.batch:,} x {t.layers:,} decoder layers x ({t.self_values:,} x "
+            f"{t.context:,} decoder tokens + {t.cross_values:,} x {t.encoder_tokens:,} "
+            f"encoder tokens) x {bits(t.precision)}")
 
 
-# part: (the line's name, its arithmetic)
-PARTS: dict[str, tuple[Any, Any]] = {
-    "weights": (lambda t: "weights", _weights),
-    "base_weights": (lambda t: f"base weights, frozen ({t['precision'].name})", _weights),
-    "lora": (lambda t: f"LoRA adapters (rank {t['rank']}, {t['precision'].name})",
-             lambda t: f"{t['params']:,} = rank {t['rank']} x (in + out) per targeted linear"),
-    "gradients": (lambda t: "gradients", lambda t: f"{t['params']:,} trainable x "
-                  f"{bits(t['precision'])}" + _per(t["gpus"])),
-    "master_weights": (lambda t: "master weights (fp32)",
-                       lambda t: f"{t['params']:,} x 32 bits" + _per(t["gpus"])),
-    "optimizer": (lambda t: f"optimizer states ({t['optimizer']})",
-                  lambda t: optimizer_how(t) + _per(t["gpus"])),
-    "kv_cache": (lambda t: ("SSM state" if not t.get("groups") else
-                            "KV cache and SSM state" if t.get("state") else "KV cache") +
-                 f" ({t['precision'].name})", _kv),
-    "decoder_workspace": (lambda t: "activation workspace", _workspace),
-    "encoder_decoder_cache": (lambda t: f"KV cache: self- and cross-attention "
-                              f"({t['precision'].name})", lambda t: (
-        f"{t['batch']:,} x {t['layers']:,} decoder layers x ({t['self_values']:,} x "
-        f"{t['context']:,} decoder tokens + {t['cross_values']:,} x {t['encoder_tokens']:,} "
-        f"encoder tokens) x {bits(t['precision'])}")),
-    "gguf_weights": (lambda t: f"weights (GGUF {t['ftype']})", _gguf),
-    "stored_weights": (lambda t: "weights (as stored)", lambda t: "the file's bytes: " + ", ".join(
-        f"{elements:,} x {dtype} = {size:,} B" for dtype, elements, size in t["dtypes"])),
-    "autocast_copies": (lambda t: f"autocast weight copies ({t['precision'].name})", lambda t: (
-        f"({t['outside']:,} outside the layers + one layer's {t['one_layer']:,}, recomputed) "
-        f"x 2 B" if t["one_layer"] else f"{t['params']:,} linear weights x 2 B") +
-        _per(t["gpus"])),
-    "loss_backward": (lambda t: "loss backward (fp32 logits gradients)", lambda t: (
-        f"{t['tokens']:,} tokens x {t['vocab']:,} x 8 B, transient" + _per(t["gpus"]))),
-    "workspace": (lambda t: "activation workspace", lambda t: (
-        f"{t['batch']:,} x the largest layer's input and output ({t['values']:,} values) x "
-        f"{bits(t['precision'])}")),
-    "decoder_activations": (lambda t: "activations (checkpointed: layer inputs, then the peak "
-                            "in backward)" if t["checkpointing"] else
-                            "activations (saved for backward)", _decoder_activations),
-    "activations": (_checkpointed, _activations),
-    **RANK_PARTS,
-    "traced_activations": (lambda t: "activations (checkpointed: the step's peak)" if
-                           t["checkpointing"] else "activations (saved for backward)",
-                           _traced),
-    "traced_backward": (lambda t: "backward (its peak beyond the saved tensors)", lambda t: (
-        f"the step's peak {t['peak']:,} B - saved {t['saved']:,} B, transient" +
-        _per(t["gpus"]))),
-}
+def _autocast(t: AutocastTerms) -> str:
+    return (f"({t.outside:,} outside the layers + one layer's {t.one_layer:,}, recomputed) "
+            f"x 2 B" if t.one_layer else f"{t.params:,} linear weights x 2 B") + _per(t.gpus)
+
+
+def _line(t: LineTerms) -> tuple[str, str]:
+    """A line's (name, arithmetic), by the type of its terms (subclasses first)."""
+    match t:
+        case BaseWeightsTerms():
+            return f"base weights, frozen ({t.precision.name})", _weights(t)
+        case WeightsTerms():
+            return "weights", _weights(t)
+        case LoraTerms():
+            return (f"LoRA adapters (rank {t.rank}, {t.precision.name})",
+                    f"{t.params:,} = rank {t.rank} x (in + out) per targeted linear")
+        case GradientsTerms():
+            return "gradients", f"{t.params:,} trainable x {bits(t.precision)}" + _per(t.gpus)
+        case MasterWeightsTerms():
+            return "master weights (fp32)", f"{t.params:,} x 32 bits" + _per(t.gpus)
+        case OptimizerTerms():
+            return f"optimizer states ({t.optimizer})", optimizer_how(t) + _per(t.gpus)
+        case KvTerms():
+            return _kv_name(t), _kv(t)
+        case DecoderWorkspaceTerms():
+            return "activation workspace", _decoder_workspace(t)
+        case EncoderDecoderCacheTerms():
+            return (f"KV cache: self- and cross-attention ({t.precision.name})",
+                    _encoder_decoder_cache(t))
+        case GgufWeightsTerms():
+            return f"weights (GGUF {t.ftype})", _gguf(t)
+        case StoredWeightsTerms():
+            return "weights (as stored)", "the file's bytes: " + ", ".join(
+                f"{elements:,} x {dtype} = {size:,} B" for dtype, elements, size in t.dtypes)
+        case AutocastTerms():
+            return f"autocast weight copies ({t.precision.name})", _autocast(t)
+        case LossBackwardTerms():
+            return ("loss backward (fp32 logits gradients)",
+                    f"{t.tokens:,} tokens x {t.vocab:,} x 8 B, transient" + _per(t.gpus))
+        case DecoderActivationsTerms():
+            return _decoder_activations_name(t), _decoder_activations(t)
+        case WorkspaceTerms():
+            return "activation workspace", (
+                f"{t.batch:,} x the largest layer's input and output ({t.values:,} values) x "
+                f"{bits(t.precision)}")
+        case ActivationsTerms():
+            return "activations" + (" (checkpointed)" if t.checkpointing else ""), \
+                _activations(t)
+        case TracedBackwardTerms():
+            return "backward (its peak beyond the saved tensors)", (
+                f"the step's peak {t.peak:,} B - saved {t.saved:,} B, transient" +
+                _per(t.gpus))
+        case TracedTerms():
+            return ("activations (checkpointed: the step's peak)" if t.checkpointing else
+                    "activations (saved for backward)"), _traced(t)
+    return rank_line(t)
 
 
 def line_name(line: Line) -> str:
-    return str(PARTS[line.part][0](line.terms))
+    return _line(line.terms)[0]
 
 
 def line_how(line: Line) -> str:
-    return str(PARTS[line.part][1](line.terms))
+    return _line(line.terms)[1]
 
 
-NOTES: dict[str, Any] = {
-    "layout": layout_note,
-    "kv_per_token": lambda t: (f"KV cache per token (every layer): {t['bytes']:,} bytes at "
-                               f"{t['precision'].name}"),
-    "mla_latent": lambda t: ("KV cache: multi-head latent attention, the compressed latent per "
-                             "token (as serving engines keep it); expanded keys and values, as "
-                             f"transformers keeps them, would take {t['expanded_bytes']:,} "
-                             "bytes"),
-    "mla_expanded": lambda t: ("KV cache: multi-head latent attention, expanded keys and values "
-                               "(as transformers keeps them); the latent setting gives the "
-                               "compressed cache"),
-    "model_context": lambda t: (
-        f"Context {t['context']:,}: {t['model']}'s {t['from']}. No context was asked: the "
-        f"default {t['default']:,} stops at the model's own longest."),
-    "past_positions": lambda t: (f"The model has {t['positions']:,} learned positions: it "
-                                 f"cannot read a context of {t['context']:,} tokens (planned "
-                                 f"as asked)." if t.get("from", "learned positions") ==
-                                 "learned positions" else
-                                 f"The model reads at most {t['positions']:,} tokens "
-                                 f"({t['from']}): a context of {t['context']:,} is past it "
-                                 f"(planned as asked)."),
-    "sliding_window": lambda t: (f"KV cache: {t['windowed']} of {t['layers']} layers attend "
-                                 f"through a sliding window and keep window - 1 past tokens"),
-    "encoder_decoder": lambda t: (
-        f"Encoder-decoder: cross-attention caches {t['encoder_tokens']:,} encoder tokens in "
-        f"every decoder layer (" + ("as asked" if t["asked"] else
-                                    "the encoder's fixed length" if t["fixed"] else
-                                    "as long as the context; the encoder length sets it") +
-        "); one forward pass's workspace is not estimated for encoder-decoders"),
-    "images": lambda t: (f"Images: {t['images']:,} x {t['tokens']:,} tokens each join the "
-                         f"{t['text']:,} text tokens: a context of {t['context']:,} for the KV "
-                         f"cache and compute (the vision tower's own work is not in them)"),
-    "engine": lambda t: "Engine: " + engine_text(t["engine"]) + " (the engine and chunk settings)",
-    "not_planned": lambda t: (
-        f"Not planned: the {t['format']} file holds tensors, not the architecture that runs "
-        f"them, so the KV cache and the activation workspace cannot be given (a config.json "
-        f"beside it, or its directory or Hub repo, gives them); fit gives no batch or context "
-        f"answers for it"),
-    "layer_dtypes_ignored": lambda t: (
-        f"Layer dtype arguments ({', '.join(t['dtypes'])}) are not applied to a training plan: "
-        f"every parameter, gradient and optimizer state is counted at the training precision "
-        f"(the precision and mixed-precision settings); inference plans keep those layers in "
-        f"their own dtype"),
-    "gguf_file": lambda t: (
-        f"GGUF file: the weights line is the tensor data of its {t['tensors']:,} tensors (as "
-        f"llama.cpp loads them); the file also holds its header and metadata, the tokenizer "
-        f"among them (a few MB)"
-        + (f", and {t['padding']:,} bytes of 32-byte alignment padding" if t["padding"] else "")
-        + ", not counted here"),
-    "training_setup": lambda t: (
-        f"Assumed: {_run(t['mode'], t['master'], t['precision'].name, t.get('base', ''))} "
-        f"(mixed precision), "
-        + _attention(t) + "activation checkpointing "
-        f"{'on' if t['checkpointing'] else 'off'}: each a setting of its own"),
-}
+def _past_positions(t: PastPositionsNote) -> str:
+    if t.source == "learned positions":
+        return (f"The model has {t.positions:,} learned positions: it cannot read a context of "
+                f"{t.context:,} tokens (planned as asked).")
+    return (f"The model reads at most {t.positions:,} tokens ({t.source}): a context of "
+            f"{t.context:,} is past it (planned as asked).")
 
 
-def _attention(t: dict[str, Any]) -> str:
-    if not t["attention"]:
+def _encoder_decoder(t: EncoderDecoderNote) -> str:
+    return (f"Encoder-decoder: cross-attention caches {t.encoder_tokens:,} encoder tokens in "
+            f"every decoder layer (" + ("as asked" if t.asked else
+                                        "the encoder's fixed length" if t.fixed else
+                                        "as long as the context; the encoder length sets it") +
+            "); one forward pass's workspace is not estimated for encoder-decoders")
+
+
+def _gguf_file(t: GgufFileNote) -> str:
+    return (f"GGUF file: the weights line is the tensor data of its {t.tensors:,} tensors (as "
+            f"llama.cpp loads them); the file also holds its header and metadata, the tokenizer "
+            f"among them (a few MB)"
+            + (f", and {t.padding:,} bytes of 32-byte alignment padding" if t.padding else "")
+            + ", not counted here")
+
+
+def _training_setup(t: TrainingSetupNote) -> str:
+    return (f"Assumed: {_run(t.mode, t.master, t.precision.name, t.base)} (mixed precision), "
+            + _attention(t) + "activation checkpointing "
+            f"{'on' if t.checkpointing else 'off'}: each a setting of its own")
+
+
+def note_words(t: NoteTerms) -> str:
+    """A note in words, by the type of its terms."""
+    match t:
+        case LayoutNote():
+            return layout_note(t)
+        case KvPerTokenNote():
+            return (f"KV cache per token (every layer): {t.bytes:,} bytes at "
+                    f"{t.precision.name}")
+        case MlaLatentNote():
+            return ("KV cache: multi-head latent attention, the compressed latent per token (as "
+                    "serving engines keep it); expanded keys and values, as transformers keeps "
+                    f"them, would take {t.expanded_bytes:,} bytes")
+        case MlaExpandedNote():
+            return ("KV cache: multi-head latent attention, expanded keys and values (as "
+                    "transformers keeps them); the latent setting gives the compressed cache")
+        case ModelContextNote():
+            return (f"Context {t.context:,}: {t.model}'s {t.source}. No context was asked: the "
+                    f"default {t.default:,} stops at the model's own longest.")
+        case PastPositionsNote():
+            return _past_positions(t)
+        case SlidingWindowNote():
+            return (f"KV cache: {t.windowed} of {t.layers} layers attend through a sliding "
+                    f"window and keep window - 1 past tokens")
+        case EncoderDecoderNote():
+            return _encoder_decoder(t)
+        case ImagesNote():
+            return (f"Images: {t.images:,} x {t.tokens:,} tokens each join the {t.text:,} text "
+                    f"tokens: a context of {t.context:,} for the KV cache and compute (the "
+                    f"vision tower's own work is not in them)")
+        case EngineNote():
+            return "Engine: " + engine_text(t.engine) + " (the engine and chunk settings)"
+        case NotPlannedNote():
+            return (f"Not planned: the {t.format} file holds tensors, not the architecture that "
+                    f"runs them, so the KV cache and the activation workspace cannot be given "
+                    f"(a config.json beside it, or its directory or Hub repo, gives them); fit "
+                    f"gives no batch or context answers for it")
+        case LayerDtypesNote():
+            return (f"Layer dtype arguments ({', '.join(t.dtypes)}) are not applied to a "
+                    f"training plan: every parameter, gradient and optimizer state is counted "
+                    f"at the training precision (the precision and mixed-precision settings); "
+                    f"inference plans keep those layers in their own dtype")
+        case GgufFileNote():
+            return _gguf_file(t)
+    return _training_setup(t)
+
+
+def _attention(t: TrainingSetupNote) -> str:
+    if not t.attention:
         return ""
-    if t["attention"] == "default":
+    if t.attention == "default":
         return "the attention transformers picks for the family, "
-    return str(t["attention"]) + " attention" + (" (transformers' default for the family)" if
-                                            t.get("family_default") else "") + ", "
+    return t.attention + " attention" + (" (transformers' default for the family)" if
+                                         t.family_default else "") + ", "
 
 
-def engine_text(e: Any) -> str:
+def engine_text(e: Engine) -> str:
     """An engine profile in words: how it prefills, its share of the GPU, its cache."""
     from ..engines import NO_ALLOCATION
 
@@ -290,23 +372,23 @@ def engine_text(e: Any) -> str:
 
 
 def note_text(note: Note) -> str:
-    return str(NOTES[note.key](note.terms))
+    return note_words(note.terms)
 
 
-def tool_why(terms: dict[str, Any]) -> str:
+def tool_why(terms: ToolTerms) -> str:
     """Why another tool's figure differs: what it assumes."""
-    if terms["tool"] == "accelerate":
-        p = terms["precision"].name
+    if isinstance(terms, AccelerateTerms):
+        p = terms.precision.name
         return (f"accelerate's estimate-memory counts training with Adam as 4 x the model at {p} "
                 f"(weights, gradients, two moments, all at {p}), with no master weights or "
                 f"activations")
-    return (f"DeepSpeed's ZeRO-3 estimator counts 18 bytes a parameter over {terms['gpus']} GPUs "
+    return (f"DeepSpeed's ZeRO-3 estimator counts 18 bytes a parameter over {terms.gpus} GPUs "
             f"(fp16 weights and gradients, fp32 master and two moments, and its buffers) and 4 "
-            f"bytes a parameter of the largest module, gathered whole ({terms['module']}: "
-            f"{terms['largest']:,}), without activations")
+            f"bytes a parameter of the largest module, gathered whole ({terms.module}: "
+            f"{terms.largest:,}), without activations")
 
 
-def plan_text(plan: Plan, as_tool: tuple[int, dict[str, Any]] | None = None) -> str:
+def plan_text(plan: Plan, as_tool: tuple[int, ToolTerms] | None = None) -> str:
     rows = [[line_name(line), n(line.bytes), human(line.bytes, True), human(line.bytes, False),
              ("" if line.exact else "~ ") + line_how(line)] for line in plan.lines]
     rows.append(["total (the sum of the lines)", n(plan.total), human(plan.total, True),
@@ -316,12 +398,12 @@ def plan_text(plan: Plan, as_tool: tuple[int, dict[str, Any]] | None = None) -> 
     out += ["", *map(note_text, plan.notes)] if plan.notes else []
     if as_tool:
         size, terms = as_tool
-        out += ["", f"Under {terms['tool']}'s assumptions: {n(size)} bytes = "
+        out += ["", f"Under {terms.TOOL}'s assumptions: {n(size)} bytes = "
                     f"{human(size, True)}. {tool_why(terms)}."]
     return "\n".join(out)
 
 
-def _usable_why(gpu: Any) -> str:
+def _usable_why(gpu: GPU) -> str:
     """Why the usable memory is what it is (gpus.GPU.usable), in words."""
     if getattr(gpu, "unified", False):
         share = "3/4" if gpu.usable == gpu.bytes * 3 // 4 else "2/3"
@@ -331,7 +413,7 @@ def _usable_why(gpu: Any) -> str:
     return "after 1 GiB for the CUDA context and the allocator"
 
 
-def fit_verdict(result: Fit, gpu: Any) -> str:
+def fit_verdict(result: Fit, gpu: GPU) -> str:
     """One sentence: does the plan fit on the GPU, and what it needs."""
     verdict = "fits" if result.fits else "does not fit"
     return (f"On {gpu.name} ({n(gpu.bytes)} bytes = {human(gpu.bytes, True)}; usable "
@@ -370,9 +452,8 @@ def fit_lines(result: Fit) -> list[tuple[str, str]]:
 KV_ROOM = "KV cache the rest holds, a replica"
 
 
-def split_line(s: Any) -> tuple[str, str]:
-    """fit's line for decode at llama.cpp's -ngl split (a speed.Speed with its offload)."""
-    o = s.offload
+def split_line(o: Split) -> tuple[str, str]:
+    """fit's line for decode at llama.cpp's -ngl split (a speed.Speed's offload)."""
     if not o.cpu_bytes:
         return ("llama.cpp decode at that -ngl", (
             f"{o.tokens_per_s:,.1f} tokens/s expected, the whole model on the GPU (nnsize "
@@ -384,20 +465,22 @@ def split_line(s: Any) -> tuple[str, str]:
         f"{o.ngl} shows the arithmetic)"))
 
 
-def fit_text(result: Fit, gpu: Any, engine: Any = None, at_split: Any = None) -> str:
+def fit_text(result: Fit, gpu: GPU, engine: Serving | None = None,
+             at_split: Speed | None = None) -> str:
     own = engine is not None and engine.capacity is not None  # the engine's own KV figure
     out = [plan_text(result.plan), "", fit_verdict(result, gpu),
            *(f"{label}: {value}" for label, value in fit_lines(result)
              if not (own and label == KV_ROOM)),
            *(f"{label}: {value}" for label, value in serving_lines(engine)),
            *(f"{label}: {value}" for label, value in
-             ([split_line(at_split)] if at_split is not None else [])), "",
+             ([split_line(at_split.offload)]
+              if at_split is not None and at_split.offload is not None else [])), "",
            "Precisions: " + ", ".join(f"{name} {human(b, True)} {'fits' if ok else 'no'}"
                                       for name, b, ok in result.precisions)]
     return "\n".join(out)
 
 
-def serving_lines(engine: Any) -> list[tuple[str, str]]:
+def serving_lines(engine: Serving | None) -> list[tuple[str, str]]:
     """The engine's own start-up figures (memory.serving.Serving), as (label, value) lines."""
     out: list[tuple[str, str]] = []
     c = engine.capacity if engine is not None else None
@@ -457,7 +540,7 @@ def compute_text(source: str, c: Compute) -> str:
         f"the backward computes gradients of inputs and of weights)"])
 
 
-def dtype_table(catalogue: list[Any]) -> str:
+def dtype_table(catalogue: list[Precision]) -> str:
     return table(["Precision", "Bits per value", "What"],
                  [[c.name, f"{float(c.bits_per_value):.4g}", c.description]
                   for c in catalogue], [False, True, False])

@@ -1,0 +1,379 @@
+"""The terms of a plan's lines and notes: one frozen record per kind, the numbers of its
+arithmetic (render/ writes them out, dispatching on the record's type).
+
+A line's part and a note's key (the names the JSON and the tests use) are each record's PART and
+KEY.  Records that share their numbers but not their words are subclasses (base weights are
+weights, the loss's backward reads the decoder activations' numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import TYPE_CHECKING, ClassVar, TypeAlias
+
+from ..precision import Precision
+from .engines import DecoderWorkspaceTerms as DecoderWorkspaceTerms  # one forward pass's
+from .engines import Engine
+
+if TYPE_CHECKING:  # the rank lines of a parallel layout (parallel/ is loaded only for one)
+    from ..parallel.rank import RankTerms
+
+# --- lines -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class WeightsTerms:
+    """values at precision; kept (what a weight-only format leaves alone) at keep; own: a
+    layer's own dtype argument -> its parameters; rank_share: one rank's share of a layout."""
+
+    PART: ClassVar[str] = "weights"
+    values: int
+    precision: Precision
+    kept: int
+    keep: Precision
+    kept_roles: tuple[str, ...]
+    method: str | None
+    own: tuple[tuple[str, int], ...] = ()
+    gpus: int = 1
+    rank_share: float | None = None
+    quant_state: int = 0  # bitsandbytes' per-tensor codes and block rounding (nf4, nf4-dq)
+
+
+@dataclass(frozen=True)
+class BaseWeightsTerms(WeightsTerms):
+    """LoRA's frozen base."""
+
+    PART: ClassVar[str] = "base_weights"
+
+
+@dataclass(frozen=True)
+class StoredWeightsTerms:
+    """A file's own bytes: (dtype, elements, bytes), the most bytes first."""
+
+    PART: ClassVar[str] = "stored_weights"
+    dtypes: tuple[tuple[str, int, int], ...]
+    rank_share: float | None = None
+
+
+@dataclass(frozen=True)
+class GgufWeightsTerms:
+    """llama.cpp's mix: (tensor type, tensors, bytes)."""
+
+    PART: ClassVar[str] = "gguf_weights"
+    ftype: str
+    types: tuple[tuple[str, int, int], ...]
+    rank_share: float | None = None
+
+
+@dataclass(frozen=True)
+class LoraTerms:
+    PART: ClassVar[str] = "lora"
+    params: int
+    rank: int
+    precision: Precision
+
+
+@dataclass(frozen=True)
+class GradientsTerms:
+    PART: ClassVar[str] = "gradients"
+    params: int
+    precision: Precision
+    gpus: int = 1
+
+
+@dataclass(frozen=True)
+class MasterWeightsTerms:
+    PART: ClassVar[str] = "master_weights"
+    params: int
+    gpus: int = 1
+
+
+@dataclass(frozen=True)
+class OptimizerTerms:
+    PART: ClassVar[str] = "optimizer"
+    optimizer: str
+    params: int
+    tensors: int
+    state_bits: int | Fraction
+    gpus: int = 1
+
+
+@dataclass(frozen=True)
+class AutocastTerms:
+    """params linear weights copied; with checkpointing, outside the layers + one layer's."""
+
+    PART: ClassVar[str] = "autocast_copies"
+    params: int
+    outside: int
+    one_layer: int
+    precision: Precision
+    gpus: int = 1
+
+
+@dataclass(frozen=True)
+class KvTerms:
+    """batch x (groups of (layers, tokens, values a token) + state values) at precision;
+    block_tokens: an engine's whole blocks; rank_values / values: one rank's share."""
+
+    PART: ClassVar[str] = "kv_cache"
+    batch: int
+    precision: Precision
+    state: int
+    groups: tuple[tuple[int, int, int], ...]
+    block_tokens: int = 0
+    rank_values: int | None = None
+    values: int | None = None
+
+
+@dataclass(frozen=True)
+class EncoderDecoderCacheTerms:
+    PART: ClassVar[str] = "encoder_decoder_cache"
+    batch: int
+    layers: int
+    self_values: int
+    context: int
+    cross_values: int
+    encoder_tokens: int
+    precision: Precision
+    self_bytes: int
+    cross_bytes: int
+
+
+@dataclass(frozen=True)
+class WorkspaceTerms:
+    """A layer spec's largest layer input and output."""
+
+    PART: ClassVar[str] = "workspace"
+    batch: int
+    values: int
+    precision: Precision
+
+
+@dataclass(frozen=True)
+class DecoderActivationsTerms:
+    PART: ClassVar[str] = "decoder_activations"
+    tokens: int
+    layers: int
+    mode: str
+    attention: str
+    checkpointing: bool
+    layer_inputs: int
+    vocab: int
+    gpus: int = 1
+
+
+@dataclass(frozen=True)
+class LossBackwardTerms(DecoderActivationsTerms):
+    PART: ClassVar[str] = "loss_backward"
+
+
+@dataclass(frozen=True)
+class ActivationsTerms:
+    """A layer spec's saved tensors: values (checkpointed: the layers' inputs) or layers."""
+
+    PART: ClassVar[str] = "activations"
+    batch: int
+    checkpointing: bool
+    precision: Precision
+    values: int = 0
+    layers: int = 0
+
+
+@dataclass(frozen=True)
+class TracedTerms:
+    """One training step traced on fake tensors (traced.py); parts: (part, bytes)."""
+
+    PART: ClassVar[str] = "traced_activations"
+    what: str
+    mode: str
+    attention: str
+    loss: str
+    checkpointing: bool
+    saved: int
+    peak: int
+    parts: tuple[tuple[str, int], ...]
+    batch: int
+    context: int
+    gpus: int = 1
+    carried: tuple[int, ...] = ()  # the contexts traced, where carried to this one (a scan)
+
+
+@dataclass(frozen=True)
+class TracedBackwardTerms(TracedTerms):
+    PART: ClassVar[str] = "traced_backward"
+
+
+if TYPE_CHECKING:
+    LineTerms: TypeAlias = (WeightsTerms | StoredWeightsTerms | GgufWeightsTerms | LoraTerms |
+                            GradientsTerms | MasterWeightsTerms | OptimizerTerms | AutocastTerms |
+                            KvTerms | EncoderDecoderCacheTerms | DecoderWorkspaceTerms |
+                            WorkspaceTerms | DecoderActivationsTerms | ActivationsTerms |
+                            TracedTerms | RankTerms)
+
+
+# --- notes -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LayoutNote:
+    KEY: ClassVar[str] = "layout"
+    layout: str
+    gpus: int
+    stage: str
+    kv_heads: int
+    tp: int
+    replicated: bool
+    latent: bool
+
+
+@dataclass(frozen=True)
+class KvPerTokenNote:
+    KEY: ClassVar[str] = "kv_per_token"
+    bytes: int
+    precision: Precision
+
+
+@dataclass(frozen=True)
+class MlaLatentNote:
+    KEY: ClassVar[str] = "mla_latent"
+    expanded_bytes: int
+
+
+@dataclass(frozen=True)
+class MlaExpandedNote:
+    KEY: ClassVar[str] = "mla_expanded"
+
+
+@dataclass(frozen=True)
+class SlidingWindowNote:
+    KEY: ClassVar[str] = "sliding_window"
+    windowed: int
+    layers: int
+
+
+@dataclass(frozen=True)
+class ModelContextNote:
+    """No context was asked: the default stopped at the model's own (source says whose)."""
+
+    KEY: ClassVar[str] = "model_context"
+    context: int
+    source: str
+    model: str
+    default: int
+
+
+@dataclass(frozen=True)
+class PastPositionsNote:
+    KEY: ClassVar[str] = "past_positions"
+    positions: int
+    context: int
+    source: str
+
+
+@dataclass(frozen=True)
+class EncoderDecoderNote:
+    KEY: ClassVar[str] = "encoder_decoder"
+    encoder_tokens: int
+    fixed: bool
+    asked: bool
+
+
+@dataclass(frozen=True)
+class ImagesNote:
+    KEY: ClassVar[str] = "images"
+    images: int
+    tokens: int
+    text: int
+    context: int
+
+
+@dataclass(frozen=True)
+class EngineNote:
+    KEY: ClassVar[str] = "engine"
+    engine: Engine
+
+
+@dataclass(frozen=True)
+class NotPlannedNote:
+    KEY: ClassVar[str] = "not_planned"
+    format: str
+
+
+@dataclass(frozen=True)
+class LayerDtypesNote:
+    KEY: ClassVar[str] = "layer_dtypes_ignored"
+    dtypes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GgufFileNote:
+    KEY: ClassVar[str] = "gguf_file"
+    padding: int
+    tensors: int
+
+
+@dataclass(frozen=True)
+class TrainingSetupNote:
+    KEY: ClassVar[str] = "training_setup"
+    mode: str
+    master: bool
+    precision: Precision
+    attention: str
+    family_default: bool
+    checkpointing: bool
+    base: str
+
+
+NoteTerms: TypeAlias = (LayoutNote | KvPerTokenNote | MlaLatentNote | MlaExpandedNote |
+                        SlidingWindowNote | ModelContextNote | PastPositionsNote |
+                        EncoderDecoderNote | ImagesNote | EngineNote | NotPlannedNote |
+                        LayerDtypesNote | GgufFileNote | TrainingSetupNote)
+
+
+# --- another tool's figure (peers.as_tool) ------------------------------------------------------
+
+@dataclass(frozen=True)
+class AccelerateTerms:
+    """accelerate's estimate-memory: Adam as 4 x the model at precision."""
+
+    TOOL: ClassVar[str] = "accelerate"
+    precision: Precision
+
+
+@dataclass(frozen=True)
+class DeepSpeedTerms:
+    """DeepSpeed's ZeRO-3 estimator: 18 bytes a parameter over gpus, 4 of the largest module."""
+
+    TOOL: ClassVar[str] = "deepspeed"
+    gpus: int
+    largest: int
+    module: str
+
+
+ToolTerms: TypeAlias = AccelerateTerms | DeepSpeedTerms
+
+
+# --- a plan's line and note ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Line:
+    """One part of the sum: terms its arithmetic (a record of lines.py), whose type says what
+    it is (part: its name in the JSON and the tests)."""
+
+    bytes: int
+    terms: LineTerms
+    exact: bool = True
+
+    @property
+    def part(self) -> str:
+        return self.terms.PART
+
+
+@dataclass(frozen=True)
+class Note:
+    """A remark on the plan: terms its numbers (a record of lines.py; key: its name)."""
+
+    terms: NoteTerms
+
+    @property
+    def key(self) -> str:
+        return self.terms.KEY

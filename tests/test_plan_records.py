@@ -1,0 +1,81 @@
+"""The records from the analyses to render/ are typed: no `Any` in the planner's records, in the
+parallel layout's rank records, or in the render modules that read them (mypy --strict then
+checks every field render/ reads); the render modules not yet typed may not gain one."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).parent.parent / "src" / "nnsize"
+
+# typed: no Any at all
+TYPED = ["memory/lines.py", "parallel/rank.py", "render/plan.py", "render/parallel.py",
+         "render/speed.py",
+         "render/numbers.py", "render/table.py", "render/formula.py", "render/check.py",
+         "render/__init__.py"]
+TYPED += ["render/design.py", "render/diff.py", "render/presets.py"]
+# at most this many: json.strings (JSON of any shape, in and out); Report.stored and the Hub's
+# answers, dicts of a file's or a repo's metadata (report.py, hub.py, compare.py's summary)
+UNTYPED = {"render/json.py": 2, "render/report.py": 6, "render/hub.py": 4,
+           "render/compare.py": 2}
+
+
+def _anys(path: str) -> list[int]:
+    text = (SRC / path).read_text()
+    return [i for i, line in enumerate(text.splitlines(), 1) if re.search(r"\bAny\b", line)]
+
+
+@pytest.mark.parametrize("path", TYPED)
+def test_typed_modules_have_no_any(path: str) -> None:
+    assert _anys(path) == [], f"{path}: Any on lines {_anys(path)}"
+
+
+@pytest.mark.parametrize("path", sorted(UNTYPED))
+def test_untyped_render_modules_gain_no_any(path: str) -> None:
+    assert len(_anys(path)) <= UNTYPED[path]
+
+
+def test_every_render_module_is_listed() -> None:
+    listed = set(TYPED) | set(UNTYPED)
+    assert {f"render/{p.name}" for p in (SRC / "render").glob("*.py")} <= listed
+
+
+def test_each_line_and_note_record_is_written() -> None:
+    """Every record of lines.py (and of parallel.rank) has its words in render/plan.py: the
+    dispatch on type covers them all, subclasses before their bases."""
+    import dataclasses
+    import typing
+
+    from nnsize.memory import lines
+    from nnsize.parallel import rank
+    from nnsize.precision import find
+    from nnsize.render.plan import _line, note_words
+
+    def sample(cls: type) -> object:
+        hints = typing.get_type_hints(cls, vars(lines) | vars(rank))
+        values = {}
+        for f in dataclasses.fields(cls):
+            hint = hints[f.name]
+            values[f.name] = (find("bf16") if hint is lines.Precision else
+                              "adam" if f.name == "optimizer" else "autocast"
+                              if f.name == "mode" else "x" if hint is str else True
+                              if hint is bool else () if "tuple" in str(hint) else 1)
+        return cls(**values)
+
+    seen: list[str] = []
+    for module in (lines, rank):
+        for cls in vars(module).values():
+            if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+                continue
+            if "PART" in vars(cls) and cls is not rank.RankStateTerms:
+                name, how = _line(sample(cls))  # type: ignore[arg-type]
+                assert name and how, cls
+                seen.append(cls.PART)
+            elif "KEY" in vars(cls) and cls is not lines.EngineNote:
+                assert note_words(sample(cls))  # type: ignore[arg-type]
+                seen.append(cls.KEY)
+    assert len(seen) == len(set(seen)), "a part or key named twice"
+    assert {"weights", "kv_cache", "rank_weights", "training_setup", "layout"} <= set(seen)
