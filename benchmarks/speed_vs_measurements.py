@@ -76,8 +76,9 @@ def _efficiency(engine: str, f: Any, where: str) -> str:
         f"fitted(\"{engine}\", {f.decode_points}, {f.prefill_points}" + \
         (f", \"{where}\")" if where else ")")
     return args + (f", {_us(f.token_overhead_s)}" if f.token_overhead_s else "") + \
-        (f", call_overhead_s={_us(f.call_overhead_s)}" if f.call_overhead_s else "") + \
-        (f", sequence_overhead_s={_us(f.sequence_overhead_s)}" if f.sequence_overhead_s else "")
+        (f",\n    call_overhead_s={_us(f.call_overhead_s)}" if f.call_overhead_s else "") + \
+        (f",\n    sequence_overhead_s={_us(f.sequence_overhead_s)}" if f.sequence_overhead_s
+         else "")  # the engine's, over all cards: on its first line's group only
 
 
 def fitted_block() -> str:

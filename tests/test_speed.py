@@ -292,6 +292,9 @@ def test_the_engines_are_fitted_to_the_measurements() -> None:
             assert e.compute_share == pytest.approx(f.compute_share, abs=1e-3), (name, key)
             assert e.layer_overhead_s == pytest.approx(f.layer_overhead_s, abs=1e-9), (name, key)
             assert e.token_overhead_s == pytest.approx(f.token_overhead_s, abs=1e-9), (name, key)
+            assert e.call_overhead_s == pytest.approx(f.call_overhead_s, abs=1e-9), (name, key)
+            assert e.sequence_overhead_s == pytest.approx(f.sequence_overhead_s, abs=1e-9), \
+                (name, key)
             assert f"{f.decode_points} decode and {f.prefill_points} prefill" in e.source
 
 

@@ -163,7 +163,8 @@ SGLANG = Efficiency(
     ("datacenter", Efficiency(
         0.378, 0, 63.019e-6, fitted("sglang", 15, 0, "datacenter"))),))
 TENSORRT_LLM = Efficiency(
-    0.809, 0.661, 52.56e-6, fitted("tensorrt-llm", 6, 4), 0.152e-6, call_overhead_s=3502e-6, classes=(
+    0.809, 0.661, 52.56e-6, fitted("tensorrt-llm", 6, 4), 0.152e-6,
+    call_overhead_s=3502e-6, classes=(
     ("datacenter/float", Efficiency(
         0.758, 0.707, 55.959e-6, fitted("tensorrt-llm", 4, 1, "datacenter/float"))),
     ("datacenter/quantized", Efficiency(

@@ -17,10 +17,12 @@ prefill  seconds = compute / compute share + layers x tokens x cost per token an
 The share and cost per layer are fitted on batch-1 decode points; the cost per sequence, one per
 engine over all cards, on the residuals of its batch > 1 decode points (the weights are read once
 a step for the whole batch, the KV cache once per sequence: both in memory).  The cost per call,
-one per engine over all cards, is fitted only where its training points identify it: one
-model's prefill on one card at two prompt lengths or more (else the per-token and per-layer
-costs absorb it); it is the value, on a grid of 1 us steps, that minimises the relative error of
-the engine's training prefills, each group's compute share and cost per token refitted for it.
+one per engine over all cards, is fitted only where its training points identify it and need it:
+one model's prefill on one card at two prompt lengths or more, and the fit without it missing
+the training prefills by more than CALL_RMS (10%, root mean square; else the per-token and
+per-layer costs absorb it); it is the value, on a grid of 1 us steps, that minimises the
+relative error of the engine's training prefills, each group's compute share and cost per token
+refitted for it.
 
 Each pair is a least squares of the relative error (each point weighs the same, whatever its
 size), the share at most 1 (nothing reads or computes faster than the peak) and the cost at
