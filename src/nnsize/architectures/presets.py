@@ -36,16 +36,26 @@ AIC_2025 = ("https://github.com/ai-dynamo/aiconfigurator/blob/f577ab8432dfc9970f
 # a profiling study's list of the published files it ran, each under the model's name
 PROF = ("https://github.com/citsjtu2020/LLM-Prof/blob/8434c8d19c396b2f95d92a67845a7c0a0e0dd512/"
         "sglang/Model_Config.md, under {}")
+# Scale's llm-engine tests hold published config.json files as Python dicts (None for null)
+SCALE = ("https://github.com/scaleapi/llm-engine/blob/a82369619a365b79a45e49ef6af1045653102615/"
+         "model-engine/tests/unit/conftest.py, FakeLLMArtifactGateway.model_config")
+SCALE_HW = ("https://github.com/scaleapi/llm-engine/blob/a82369619a365b79a45e49ef6af1045653102615/"
+            "model-engine/tests/unit/domain/test_llm_use_cases.py, test_infer_hardware, the config "
+            "given for {!r}")
 ABRIDGED = ", abridged there (of the keys transformers reads, only defaults are left out)"
 
 # name: (what it is, the Hugging Face repository whose config.json it is, where the copy in
 # preset_configs/ was read: a file at a commit, or RECONSTRUCTED)
 LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
-    "llama-2-7b": ("Llama 2 7B", "meta-llama/Llama-2-7b-hf", RECONSTRUCTED),
-    "llama-2-13b": ("Llama 2 13B", "meta-llama/Llama-2-13b-hf", RECONSTRUCTED),
-    "llama-2-70b": ("Llama 2 70B", "meta-llama/Llama-2-70b-hf", RECONSTRUCTED),
-    "llama-3-8b": ("Llama 3 8B", "meta-llama/Meta-Llama-3-8B", RECONSTRUCTED),
-    "llama-3-70b": ("Llama 3 70B", "meta-llama/Meta-Llama-3-70B", RECONSTRUCTED),
+    "llama-2-7b": ("Llama 2 7B", "meta-llama/Llama-2-7b-hf", SCALE),
+    "llama-2-13b": ("Llama 2 13B", "meta-llama/Llama-2-13b-hf",
+                    SCALE_HW.format("llama-2-13b") + ABRIDGED),
+    "llama-2-70b": ("Llama 2 70B", "meta-llama/Llama-2-70b-hf",
+                    SCALE_HW.format("llama-2-70b") + ABRIDGED),
+    "llama-3-8b": ("Llama 3 8B", "meta-llama/Meta-Llama-3-8B",
+                   SCALE_HW.format("llama-3-8b") + ABRIDGED),
+    "llama-3-70b": ("Llama 3 70B", "meta-llama/Meta-Llama-3-70B",
+                    SCALE_HW.format("llama-3-70b") + ABRIDGED),
     "llama-3.1-8b": ("Llama 3.1 8B", "meta-llama/Llama-3.1-8B",
                     AIC.format("meta-llama--Meta-Llama-3.1-8B")),
     "llama-3.1-70b": ("Llama 3.1 70B", "meta-llama/Llama-3.1-70B",
@@ -101,7 +111,8 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
                    "google/gemma-3-12b-pt", RECONSTRUCTED),
     "gemma-3-27b": ("Gemma 3 27B (image-text: SigLIP vision tower and language model)",
                    "google/gemma-3-27b-pt", RECONSTRUCTED),
-    "phi-3-mini": ("Phi-3 mini", "microsoft/Phi-3-mini-4k-instruct", RECONSTRUCTED),
+    "phi-3-mini": ("Phi-3 mini", "microsoft/Phi-3-mini-4k-instruct",
+                   SCALE_HW.format("phi-3-mini-4k-instruct") + ABRIDGED),
     "phi-3-medium": ("Phi-3 medium", "microsoft/Phi-3-medium-4k-instruct", RECONSTRUCTED),
     "phi-4": ("Phi-4", "microsoft/phi-4", RECONSTRUCTED),
     "phi-2": ("Phi-2", "microsoft/phi-2", RECONSTRUCTED),
