@@ -42,6 +42,9 @@ SCALE = ("https://github.com/scaleapi/llm-engine/blob/a82369619a365b79a45e49ef6a
 SCALE_HW = ("https://github.com/scaleapi/llm-engine/blob/a82369619a365b79a45e49ef6af1045653102615/"
             "model-engine/tests/unit/domain/test_llm_use_cases.py, test_infer_hardware, the config "
             "given for {!r}")
+# fusion_bench's test builds Mistral 7B from the published file, quoted whole as a Python dict
+FUSION = ("https://github.com/tanganke/fusion_bench/blob/54c9e8c9d9621620c720452cd8533332a32d3689/"
+          "tests/test_depth_upscaling.py, the MistralConfig's keyword arguments")
 ABRIDGED = ", abridged there (of the keys transformers reads, only defaults are left out)"
 
 # name: (what it is, the Hugging Face repository whose config.json it is, where the copy in
@@ -72,7 +75,7 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "smollm2-360m": ("SmolLM2 360M", "HuggingFaceTB/SmolLM2-360M-Instruct",
                     MLC.format("smollm2_360m")),
     "smollm2-1.7b": ("SmolLM2 1.7B", "HuggingFaceTB/SmolLM2-1.7B", RECONSTRUCTED),
-    "mistral-7b": ("Mistral 7B", "mistralai/Mistral-7B-v0.1", RECONSTRUCTED),
+    "mistral-7b": ("Mistral 7B", "mistralai/Mistral-7B-v0.1", FUSION),
     "mixtral-8x7b": ("Mixtral 8x7B", "mistralai/Mixtral-8x7B-v0.1",
                     AIC.format("mistralai--Mixtral-8x7B-v0.1")),
     "mixtral-8x22b": ("Mixtral 8x22B", "mistralai/Mixtral-8x22B-v0.1",
