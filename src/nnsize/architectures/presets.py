@@ -45,6 +45,9 @@ SCALE_HW = ("https://github.com/scaleapi/llm-engine/blob/a82369619a365b79a45e49e
 # fusion_bench's test builds Mistral 7B from the published file, quoted whole as a Python dict
 FUSION = ("https://github.com/tanganke/fusion_bench/blob/54c9e8c9d9621620c720452cd8533332a32d3689/"
           "tests/test_depth_upscaling.py, the MistralConfig's keyword arguments")
+# ML.NET's GenAI packages embed published config.json files unaltered, one file a model
+DOTNET = ("https://github.com/dotnet/machinelearning/blob/{}/"
+          "src/Microsoft.ML.GenAI.Phi/Resource/Config/{}-config.json")
 ABRIDGED = ", abridged there (of the keys transformers reads, only defaults are left out)"
 
 # name: (what it is, the Hugging Face repository whose config.json it is, where the copy in
@@ -115,10 +118,14 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "gemma-3-27b": ("Gemma 3 27B (image-text: SigLIP vision tower and language model)",
                    "google/gemma-3-27b-pt", RECONSTRUCTED),
     "phi-3-mini": ("Phi-3 mini", "microsoft/Phi-3-mini-4k-instruct",
-                   SCALE_HW.format("phi-3-mini-4k-instruct") + ABRIDGED),
-    "phi-3-medium": ("Phi-3 medium", "microsoft/Phi-3-medium-4k-instruct", RECONSTRUCTED),
+                   DOTNET.format("17b689af77151463cf3b24100c32d558f779c620",
+                                 "phi-3-mini-4k-instruct")),
+    "phi-3-medium": ("Phi-3 medium", "microsoft/Phi-3-medium-4k-instruct",
+                     DOTNET.format("17b689af77151463cf3b24100c32d558f779c620",
+                                   "phi-3-medium-4k-instruct")),
     "phi-4": ("Phi-4", "microsoft/phi-4", RECONSTRUCTED),
-    "phi-2": ("Phi-2", "microsoft/phi-2", RECONSTRUCTED),
+    "phi-2": ("Phi-2", "microsoft/phi-2",
+              DOTNET.format("6d1f7e2bf83e260ceb4f07ad1ae9fe3257033d49", "phi-2")),
     "olmo-2-7b": ("OLMo 2 7B", "allenai/OLMo-2-1124-7B",
                   MLC.format("olmo2_7b") + ABRIDGED),
     "olmo-2-13b": ("OLMo 2 13B", "allenai/OLMo-2-1124-13B",
