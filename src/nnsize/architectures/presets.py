@@ -86,7 +86,11 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
                     AIC.format("mistralai--Mixtral-8x7B-v0.1")),
     "mixtral-8x22b": ("Mixtral 8x22B", "mistralai/Mixtral-8x22B-v0.1",
                      AIC.format("mistralai--Mixtral-8x22B-v0.1")),
-    "qwen2.5-0.5b": ("Qwen2.5 0.5B", "Qwen/Qwen2.5-0.5B", RECONSTRUCTED),
+    "qwen2.5-0.5b": ("Qwen2.5 0.5B", "Qwen/Qwen2.5-0.5B",
+                     "https://github.com/chtho-like/rosellm/blob/"
+                     "6ab3b433834ac09c95bd3090a68957f9d7961c31/rosellm/models/pretrained_config.py,"
+                     " the file at the Hub's commit 060db6499f32faf8b98477b0a26969ef7d8b9987 as"
+                     " its docstring prints it (less the loader's _commit_hash)"),
     "qwen2.5-1.5b": ("Qwen2.5 1.5B", "Qwen/Qwen2.5-1.5B",
                      KQI.format("Qwen2_5_1_5B")),
     "qwen2.5-3b": ("Qwen2.5 3B", "Qwen/Qwen2.5-3B", PROF.format("Qwen2.5-3B")),
