@@ -48,6 +48,20 @@ def context_limit(config: dict[str, Any]) -> tuple[int, str] | None:
     return tokens, how
 
 
+# the families whose config class declares n_positions (a learned position table's rows): in
+# transformers 5.25 only configuration_{clvp,codegen,ctrl,decision_transformer,gpt2,gpt_bigcode,
+# gptj,imagegpt,openai}.py do.  Elsewhere the key is a leftover the model never reads: T5's
+# published config.json says "n_positions": 512, but T5Config takes no such argument and T5
+# attends through relative position buckets, with no table to run out of
+N_POSITIONS = ("clvp", "codegen", "ctrl", "decision_transformer", "gpt2", "gpt_bigcode", "gptj",
+               "imagegpt", "openai-gpt")
+
+
+def reads_n_positions(model_type: object) -> bool:
+    """Whether a config's n_positions bounds the tokens its model reads (N_POSITIONS)."""
+    return model_type in N_POSITIONS
+
+
 # families whose position ids start after the padding index (fairseq's make_positions):
 # transformers' create_position_ids_from_input_ids returns cumsum + padding_idx, so a table of
 # max_position_embeddings rows holds max_position_embeddings - pad_token_id - 1 tokens

@@ -36,16 +36,35 @@ AIC_2025 = ("https://github.com/ai-dynamo/aiconfigurator/blob/f577ab8432dfc9970f
 # a profiling study's list of the published files it ran, each under the model's name
 PROF = ("https://github.com/citsjtu2020/LLM-Prof/blob/8434c8d19c396b2f95d92a67845a7c0a0e0dd512/"
         "sglang/Model_Config.md, under {}")
+# Scale's llm-engine tests hold published config.json files as Python dicts (None for null)
+SCALE_HW = ("https://github.com/scaleapi/llm-engine/blob/a82369619a365b79a45e49ef6af1045653102615/"
+            "model-engine/tests/unit/domain/test_llm_use_cases.py, test_infer_hardware, the config "
+            "given for {!r}")
+# fusion_bench's test builds Mistral 7B from the published file, quoted whole as a Python dict
+FUSION = ("https://github.com/tanganke/fusion_bench/blob/54c9e8c9d9621620c720452cd8533332a32d3689/"
+          "tests/test_depth_upscaling.py, the MistralConfig's keyword arguments")
+# ML.NET's GenAI packages embed published config.json files unaltered, one file a model
+DOTNET = ("https://github.com/dotnet/machinelearning/blob/{}/"
+          "src/Microsoft.ML.GenAI.Phi/Resource/Config/{}-config.json")
+# pytorchKQI's evaluation script builds each model from its published config.json, quoted whole
+# as a Python dict (None for null), one variable a model
+KQI = ("https://github.com/Girafboy/pytorchKQI/blob/963269026663521e774249c3828f9e000bb2a405/"
+       "example/evaluate.py, {}")
 ABRIDGED = ", abridged there (of the keys transformers reads, only defaults are left out)"
 
 # name: (what it is, the Hugging Face repository whose config.json it is, where the copy in
 # preset_configs/ was read: a file at a commit, or RECONSTRUCTED)
 LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
-    "llama-2-7b": ("Llama 2 7B", "meta-llama/Llama-2-7b-hf", RECONSTRUCTED),
-    "llama-2-13b": ("Llama 2 13B", "meta-llama/Llama-2-13b-hf", RECONSTRUCTED),
-    "llama-2-70b": ("Llama 2 70B", "meta-llama/Llama-2-70b-hf", RECONSTRUCTED),
-    "llama-3-8b": ("Llama 3 8B", "meta-llama/Meta-Llama-3-8B", RECONSTRUCTED),
-    "llama-3-70b": ("Llama 3 70B", "meta-llama/Meta-Llama-3-70B", RECONSTRUCTED),
+    "llama-2-7b": ("Llama 2 7B", "meta-llama/Llama-2-7b-hf",
+                   KQI.format("Llama_2_7b_hf")),
+    "llama-2-13b": ("Llama 2 13B", "meta-llama/Llama-2-13b-hf",
+                    KQI.format("Llama_2_13b_hf")),
+    "llama-2-70b": ("Llama 2 70B", "meta-llama/Llama-2-70b-hf",
+                    KQI.format("Llama_2_70b_hf")),
+    "llama-3-8b": ("Llama 3 8B", "meta-llama/Meta-Llama-3-8B",
+                   KQI.format("Meta_Llama_3_8B")),
+    "llama-3-70b": ("Llama 3 70B", "meta-llama/Meta-Llama-3-70B",
+                    SCALE_HW.format("llama-3-70b") + ABRIDGED),
     "llama-3.1-8b": ("Llama 3.1 8B", "meta-llama/Llama-3.1-8B",
                     AIC.format("meta-llama--Meta-Llama-3.1-8B")),
     "llama-3.1-70b": ("Llama 3.1 70B", "meta-llama/Llama-3.1-70B",
@@ -62,13 +81,18 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "smollm2-360m": ("SmolLM2 360M", "HuggingFaceTB/SmolLM2-360M-Instruct",
                     MLC.format("smollm2_360m")),
     "smollm2-1.7b": ("SmolLM2 1.7B", "HuggingFaceTB/SmolLM2-1.7B", RECONSTRUCTED),
-    "mistral-7b": ("Mistral 7B", "mistralai/Mistral-7B-v0.1", RECONSTRUCTED),
+    "mistral-7b": ("Mistral 7B", "mistralai/Mistral-7B-v0.1", FUSION),
     "mixtral-8x7b": ("Mixtral 8x7B", "mistralai/Mixtral-8x7B-v0.1",
                     AIC.format("mistralai--Mixtral-8x7B-v0.1")),
     "mixtral-8x22b": ("Mixtral 8x22B", "mistralai/Mixtral-8x22B-v0.1",
                      AIC.format("mistralai--Mixtral-8x22B-v0.1")),
-    "qwen2.5-0.5b": ("Qwen2.5 0.5B", "Qwen/Qwen2.5-0.5B", RECONSTRUCTED),
-    "qwen2.5-1.5b": ("Qwen2.5 1.5B", "Qwen/Qwen2.5-1.5B", RECONSTRUCTED),
+    "qwen2.5-0.5b": ("Qwen2.5 0.5B", "Qwen/Qwen2.5-0.5B",
+                     "https://github.com/chtho-like/rosellm/blob/"
+                     "6ab3b433834ac09c95bd3090a68957f9d7961c31/rosellm/models/pretrained_config.py,"
+                     " the file at the Hub's commit 060db6499f32faf8b98477b0a26969ef7d8b9987 as"
+                     " its docstring prints it (less the loader's _commit_hash)"),
+    "qwen2.5-1.5b": ("Qwen2.5 1.5B", "Qwen/Qwen2.5-1.5B",
+                     KQI.format("Qwen2_5_1_5B")),
     "qwen2.5-3b": ("Qwen2.5 3B", "Qwen/Qwen2.5-3B", PROF.format("Qwen2.5-3B")),
     "qwen2.5-7b": ("Qwen2.5 7B", "Qwen/Qwen2.5-7B", PROF.format("Qwen2.5-7B")),
     "qwen2.5-14b": ("Qwen2.5 14B", "Qwen/Qwen2.5-14B", PROF.format("Qwen2.5-14B")),
@@ -101,10 +125,14 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
                    "google/gemma-3-12b-pt", RECONSTRUCTED),
     "gemma-3-27b": ("Gemma 3 27B (image-text: SigLIP vision tower and language model)",
                    "google/gemma-3-27b-pt", RECONSTRUCTED),
-    "phi-3-mini": ("Phi-3 mini", "microsoft/Phi-3-mini-4k-instruct", RECONSTRUCTED),
-    "phi-3-medium": ("Phi-3 medium", "microsoft/Phi-3-medium-4k-instruct", RECONSTRUCTED),
+    "phi-3-mini": ("Phi-3 mini", "microsoft/Phi-3-mini-4k-instruct",
+                   KQI.format("Phi_3_mini_4k_instruct")),
+    "phi-3-medium": ("Phi-3 medium", "microsoft/Phi-3-medium-4k-instruct",
+                     DOTNET.format("17b689af77151463cf3b24100c32d558f779c620",
+                                   "phi-3-medium-4k-instruct")),
     "phi-4": ("Phi-4", "microsoft/phi-4", RECONSTRUCTED),
-    "phi-2": ("Phi-2", "microsoft/phi-2", RECONSTRUCTED),
+    "phi-2": ("Phi-2", "microsoft/phi-2",
+              DOTNET.format("6d1f7e2bf83e260ceb4f07ad1ae9fe3257033d49", "phi-2")),
     "olmo-2-7b": ("OLMo 2 7B", "allenai/OLMo-2-1124-7B",
                   MLC.format("olmo2_7b") + ABRIDGED),
     "olmo-2-13b": ("OLMo 2 13B", "allenai/OLMo-2-1124-13B",
@@ -120,15 +148,17 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "gpt2-large": ("GPT-2 large", "openai-community/gpt2-large", RECONSTRUCTED),
     "gpt2-xl": ("GPT-2 XL", "openai-community/gpt2-xl", RECONSTRUCTED),
     "bert-base": ("BERT base (uncased), masked-LM head", "google-bert/bert-base-uncased",
-                 RECONSTRUCTED),
+                  KQI.format("bert_base_uncased")),
     "bert-large": ("BERT large (uncased), masked-LM head", "google-bert/bert-large-uncased",
-                  RECONSTRUCTED),
+                   KQI.format("bert_large_uncased")),
     "roberta-base": ("RoBERTa base, masked-LM head", "FacebookAI/roberta-base", RECONSTRUCTED),
     "roberta-large": ("RoBERTa large, masked-LM head", "FacebookAI/roberta-large", RECONSTRUCTED),
     "distilbert-base": ("DistilBERT base (uncased), masked-LM head",
                        "distilbert/distilbert-base-uncased", RECONSTRUCTED),
-    "t5-small": ("T5 small", "google-t5/t5-small", RECONSTRUCTED),
-    "t5-base": ("T5 base", "google-t5/t5-base", RECONSTRUCTED),
+    "t5-small": ("T5 small", "google-t5/t5-small",
+                 KQI.format("t5_small")),
+    "t5-base": ("T5 base", "google-t5/t5-base",
+                KQI.format("t5_base")),
     "gpt-oss-20b": ("gpt-oss 20B (mixture of experts)", "openai/gpt-oss-20b",
                    AIC.format("openai--gpt-oss-20b")),
     "olmoe-1b-7b": ("OLMoE 1B-7B (mixture of experts)", "allenai/OLMoE-1B-7B-0924", RECONSTRUCTED),

@@ -117,11 +117,13 @@ def model_context(report: Report) -> tuple[int, str]:
         data = source[1]
         if "vision_config" in data or "image_size" in data:
             return 0, ""  # an image model reads patches, not a context
+        from ..limits import padded_positions, reads_n_positions
+
         bounds = [(v, k) for k in TRACED_POSITIONS
-                  if isinstance(v := data.get(k), int) and not isinstance(v, bool) and v > 0]
+                  if isinstance(v := data.get(k), int) and not isinstance(v, bool) and v > 0
+                  and (k != "n_positions" or reads_n_positions(data.get("model_type")))]
         if bounds:
             tokens, key = min(bounds)
-            from ..limits import padded_positions
 
             offset = padded_positions(data) if key == "max_position_embeddings" else 0
             if offset:

@@ -448,11 +448,14 @@ def _check_positions(name: str, config: Any, main: str, length: int, context: in
     bounds = [("max_target_positions", context)] if main != "input_ids" else \
         [("max_position_embeddings", max(length, context)), ("n_positions", length),
          ("max_target_positions", context)]
-    from ..limits import padded_positions
+    from ..limits import padded_positions, reads_n_positions
 
-    offset = padded_positions({"model_type": getattr(config, "model_type", ""),
+    model_type = getattr(config, "model_type", "")
+    offset = padded_positions({"model_type": model_type,
                                "pad_token_id": getattr(config, "pad_token_id", None)})
     for key, tokens in bounds:
+        if key == "n_positions" and not reads_n_positions(model_type):
+            continue  # T5's published n_positions: a leftover its model never reads
         limit = getattr(config, key, None)
         if isinstance(limit, int) and key == "max_position_embeddings":
             limit -= offset  # RoBERTa: 514 rows, the first two before its first position
