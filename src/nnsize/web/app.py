@@ -27,6 +27,7 @@ from ..version import __version__
 from .guard import HEADER_LIMIT, JSON_LIMIT, PLAN_LIMIT, REQUEST_SECONDS, Guard
 from .hub import NAME_LIMIT, HubRequest
 from .pool import compute, from_hub
+from .schemas import ANSWERS
 
 __all__ = ["HEADER_LIMIT", "JSON_LIMIT", "create_app"]
 
@@ -512,6 +513,13 @@ HUB_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def answers(path: str) -> dict[str, Any]:
+    """An endpoint's OpenAPI entry for its answer (web/schemas.py), declared, not validated:
+    the answer's bytes are written as they were (in a child, by web/pool.py, for most)."""
+    return {"response_model": None,
+            "responses": {200: {"model": ANSWERS[path], "description": "The answer"}}}
+
+
 def create_app(hub: bool | None = None) -> FastAPI:
     """The app; hub: whether it has POST /api/hub (None: where huggingface_hub is installed)."""
     from .hub import available
@@ -543,7 +551,7 @@ def create_app(hub: bool | None = None) -> FastAPI:
     async def too_deep(request: Request, e: RecursionError) -> JSONResponse:
         return JSONResponse({"detail": "the request nests too deeply"}, status_code=400)
 
-    @app.post("/api/count")
+    @app.post("/api/count", **answers("/api/count"))
     async def count(body: CountRequest, numbers: Numbers = "int") -> dict[str, Any]:
         """Count an MLP shorthand, a layer spec, or the calculator's four numbers."""
         if body.spec is None and (body.network is None
@@ -556,12 +564,12 @@ def create_app(hub: bool | None = None) -> FastAPI:
                             media_type="application/json")
         return await compute(count_answer, body.model_dump(exclude_none=True), numbers)  # type: ignore[return-value]
 
-    @app.post("/api/config")
+    @app.post("/api/config", **answers("/api/config"))
     async def config(body: ConfigRequest, numbers: Numbers = "int") -> dict[str, Any]:
         """Count the model transformers would build from a config.json's contents."""
         return await compute(config_answer, body.config, body.base, numbers)  # type: ignore[return-value]
 
-    @app.post("/api/preset")
+    @app.post("/api/preset", **answers("/api/preset"))
     def preset(body: PresetRequest, numbers: Numbers = "int") -> dict[str, Any]:
         """Count a preset by name ('nnsize presets' lists them)."""
         from ..architectures.presets import find
@@ -572,12 +580,12 @@ def create_app(hub: bool | None = None) -> FastAPI:
             options["actions"] = body.actions
         return _answer(found.count(None, **options), numbers)
 
-    @app.post("/api/growth")
+    @app.post("/api/growth", **answers("/api/growth"))
     async def growth(body: GrowthRequest) -> dict[str, Any]:
         """Parameters of an MLP shorthand as its hidden width and its depth vary (strings)."""
         return await compute(_growth, body.network)  # type: ignore[return-value]
 
-    @app.post("/api/memory")
+    @app.post("/api/memory", **answers("/api/memory"))
     async def memory(body: PlanRequest) -> dict[str, Any]:  # type: ignore[valid-type]
         """Memory for inference or training, line by line (counts as strings), and, given a
         gpu, whether it fits: the largest batch, the longest context, the fewest GPUs."""
@@ -600,7 +608,7 @@ def create_app(hub: bool | None = None) -> FastAPI:
         except Deferred:  # a training step to trace: under a budget of its own
             return await traced(memory_answer, body.model_dump())  # type: ignore[attr-defined]
 
-    @app.post("/api/speed")
+    @app.post("/api/speed", **answers("/api/speed"))
     async def speed(body: SpeedRequest) -> dict[str, Any]:  # type: ignore[valid-type]
         """Decode tokens per second and time to first token, roofline bounds and expected
         values: the schema of speed --json, every integer as a string.  A Hub model (hub) is
@@ -609,14 +617,15 @@ def create_app(hub: bool | None = None) -> FastAPI:
             return await from_hub(speed_answer, body.model_dump(), hub)  # type: ignore[attr-defined]
         return await compute(speed_answer, body.model_dump())  # type: ignore[attr-defined,return-value]
 
-    @app.post("/api/train-time")
+    @app.post("/api/train-time", **answers("/api/train-time"))
     async def train_time(body: TrainTimeRequest) -> dict[str, Any]:  # type: ignore[valid-type]
         """Training time at a stated MFU, and the Chinchilla-optimal tokens: the schema of
         train-time --json, every integer as a string."""
         return await compute(train_time_answer, body.model_dump())  # type: ignore[attr-defined,return-value]
 
     if hub:
-        @app.post("/api/hub", responses=HUB_ERRORS)
+        @app.post("/api/hub", response_model=None,
+                  responses={**HUB_ERRORS, **answers("/api/hub")["responses"]})
         async def hub_model(body: HubRequest, numbers: Numbers = "int") -> dict[str, Any]:
             """Count a model on the Hugging Face Hub by its name, as 'nnsize NAME' does: its
             config.json and its safetensors headers (or a GGUF file's header), never its
@@ -625,7 +634,7 @@ def create_app(hub: bool | None = None) -> FastAPI:
             in words."""
             return await from_hub(hub_answer, body.name, body.base, numbers)
 
-    @app.get("/api/dtypes")
+    @app.get("/api/dtypes", **answers("/api/dtypes"))
     def dtypes() -> list[dict[str, str]]:
         """Every precision the planner knows, with its exact bits per value."""
         from ..precision import catalogue
@@ -633,7 +642,7 @@ def create_app(hub: bool | None = None) -> FastAPI:
 
         return dtype_list(list(catalogue().values()))
 
-    @app.get("/api/gpus")
+    @app.get("/api/gpus", **answers("/api/gpus"))
     def gpus() -> list[dict[str, Any]]:
         """The GPU catalogue: memory, bandwidth, dense peaks per precision, the link, sources
         (the schema of speed --list-gpus --json, integers as strings)."""
@@ -642,7 +651,7 @@ def create_app(hub: bool | None = None) -> FastAPI:
 
         return strings(gpu_list(list(GPUS.values())))  # type: ignore[no-any-return]
 
-    @app.get("/api/presets")
+    @app.get("/api/presets", **answers("/api/presets"))
     def preset_list() -> list[dict[str, str]]:
         """Every preset: name, kind, description, where its numbers come from."""
         from ..architectures.presets import presets
@@ -650,14 +659,14 @@ def create_app(hub: bool | None = None) -> FastAPI:
 
         return preset_list(list(presets().values()))
 
-    @app.get("/api/layers")
+    @app.get("/api/layers", **answers("/api/layers"))
     def layer_types() -> list[str]:
         """Every layer type a spec may name."""
         from ..layers import known_types
 
         return known_types()
 
-    @app.post("/api/checkpoint")
+    @app.post("/api/checkpoint", **answers("/api/checkpoint"))
     async def checkpoint(request: Request,
                          format: Annotated[HeaderFormat, Query()],
                          file_size: int = Query(..., ge=0, le=2**62),
