@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import struct
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -108,3 +109,44 @@ def test_real_answers_validate(method: str, path: str, query: str, body: Any) ->
 
 def test_every_endpoint_is_exercised() -> None:
     assert {r[1] for r in REQUESTS} == set(ANSWERS) - {"/api/hub"}  # no Hub reached here
+
+
+@pytest.mark.parametrize(("command", "kind"), [
+    ("compute llama-3.1-8b --context 4096 --json", "compute"),
+    ("check llama-3.1-8b --max-params 10B --dtype bf16 --json", "check"),
+])
+def test_command_answers_validate(command: str, kind: str) -> None:
+    import contextlib
+    import io
+
+    from nnsize.cli import main
+    from nnsize.web.schemas import COMMANDS
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(command.split()) in (0, 1)
+    TypeAdapter(COMMANDS[kind]).validate_json(out.getvalue(), strict=True)
+
+
+# docs/json.md's schemas, made from the models: regenerate them with
+# `PYTHONPATH=src python3 tests/web/test_schemas.py` after changing web/schemas.py.
+DOCS = Path(__file__).resolve().parent.parent.parent / "docs" / "json.md"
+START, END = "<!-- schemas: made by tests/web/test_schemas.py -->", "<!-- end -->"
+
+
+def test_docs_schemas_are_the_models() -> None:
+    from nnsize.web.schemas import documented
+
+    text = DOCS.read_text()
+    assert text[text.index(START) + len(START):text.index(END, text.index(START))].strip() \
+        == documented(), "docs/json.md's schemas are stale: " \
+                         "PYTHONPATH=src python3 tests/web/test_schemas.py"
+
+
+if __name__ == "__main__":
+    from nnsize.web.schemas import documented
+
+    text = DOCS.read_text()
+    end = text.index(END, text.index(START))
+    DOCS.write_text(text[:text.index(START) + len(START)] + "\n" + documented() + "\n" +
+                    text[end:])
