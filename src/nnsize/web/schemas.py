@@ -296,7 +296,7 @@ class Link(Schema):
 
 
 class Gpu(BaseModel):
-    """One GPU of the catalogue; besides these keys, peak_<precision>: dense FLOP/s."""
+    """One GPU of the catalogue; its other keys are peak_<precision>: dense FLOP/s."""
 
     model_config = ConfigDict(extra="allow")
     __pydantic_extra__: dict[str, Integer] = Field(init=False)
