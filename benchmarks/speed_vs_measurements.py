@@ -5,7 +5,8 @@ measurement) and its expected value for that engine, and the ratio expected / me
 docs/methods.md's table is this script's output (--markdown).  --fit refits each engine's figures
 on the training points (every 5th measurement of an engine held out), per GPU class and weights
 (nnsize.speed.fitting): decode by a share of peak bandwidth and a cost per layer per step,
-prefill by a share of peak FLOP/s and a cost per token per layer; --write stores them in
+prefill by a share of peak FLOP/s and a cost per token per layer, and per engine a cost per
+prefill call and per decode sequence where its points identify them; --write stores them in
 src/nnsize/engines.py.
 
     python benchmarks/speed_vs_measurements.py [--markdown] [--fit [--write]]
@@ -74,7 +75,10 @@ def _efficiency(engine: str, f: Any, where: str) -> str:
     args = f"{f.bandwidth_share:g}, {f.compute_share:g}, {_us(f.layer_overhead_s)}, " \
         f"fitted(\"{engine}\", {f.decode_points}, {f.prefill_points}" + \
         (f", \"{where}\")" if where else ")")
-    return args + (f", {_us(f.token_overhead_s)}" if f.token_overhead_s else "")
+    return args + (f", {_us(f.token_overhead_s)}" if f.token_overhead_s else "") + \
+        (f",\n    call_overhead_s={_us(f.call_overhead_s)}" if f.call_overhead_s else "") + \
+        (f",\n    sequence_overhead_s={_us(f.sequence_overhead_s)}" if f.sequence_overhead_s
+         else "")  # the engine's, over all cards: on its first line's group only
 
 
 def fitted_block() -> str:

@@ -90,6 +90,30 @@ def test_sglang_tokens_and_their_bytes(e: dict[str, Any]) -> None:
     assert k_bytes / GiB == pytest.approx(log["k_size_gb"], abs=0.005)
 
 
+@pytest.mark.parametrize("e", [e for e in DATA["sglang"] if "free_after_distributed_gib" in
+                               e["logged"]], ids=_id)
+def test_sglang_share_is_of_the_memory_free_after_its_distributed_start(e: dict[str, Any]) \
+        -> None:
+    # profile_max_num_token: (free after loading - total x (1 - mem_fraction_static)) //
+    # cell_size, its total init_torch_distributed's min_per_gpu_memory: QwQ-32B on 4 x L4,
+    # (6.09 - 21.63 x 0.15) GiB // 65,536 B = 46,620 tokens against the log's 46,611
+    from fractions import Fraction
+
+    from nnsize.memory.serving import sglang_tokens
+
+    log, tp = e["logged"], e["flags"]["tensor_parallel_size"]
+    p = plan(nnsize.count(e["model"]), Setup(context=1, kv_dtype="bf16"))
+    per_token = next(n.terms.bytes for n in p.notes if isinstance(n.terms, KvPerTokenNote)) // tp
+    assert per_token == 64 * 2 * 128 * 2 * 2 == 65_536
+    free = int(log["free_after_distributed_gib"] * GiB)
+    fraction = Fraction(str(e["flags"]["mem_fraction_static"]))
+    tokens = sglang_tokens(free, fraction, int(log["load_gib"] * GiB), per_token)
+    assert tokens == pytest.approx(log["max_total_num_tokens"], rel=0.001)
+    # the free memory after loading, as logged: 21.63 - 15.54 = 6.09 GiB
+    assert log["free_after_distributed_gib"] - log["load_gib"] == \
+        pytest.approx(log["free_after_load_gib"], abs=0.006)
+
+
 def _cpp_setup(e: dict[str, Any], dtype: str = "Q4_K_M") -> Setup:
     f = e["flags"]
     return Setup(engine="llama.cpp", context=f["n_ctx"], dtype=dtype,

@@ -292,6 +292,9 @@ def test_the_engines_are_fitted_to_the_measurements() -> None:
             assert e.compute_share == pytest.approx(f.compute_share, abs=1e-3), (name, key)
             assert e.layer_overhead_s == pytest.approx(f.layer_overhead_s, abs=1e-9), (name, key)
             assert e.token_overhead_s == pytest.approx(f.token_overhead_s, abs=1e-9), (name, key)
+            assert e.call_overhead_s == pytest.approx(f.call_overhead_s, abs=1e-9), (name, key)
+            assert e.sequence_overhead_s == pytest.approx(f.sequence_overhead_s, abs=1e-9), \
+                (name, key)
             assert f"{f.decode_points} decode and {f.prefill_points} prefill" in e.source
 
 
@@ -580,3 +583,66 @@ def main_out(argv: list[str]) -> str:
     with contextlib.redirect_stdout(buffer):
         assert main(argv) == 0
     return buffer.getvalue()
+
+
+def _synthetic(call: float, per_sequence: float) -> list[Any]:
+    """Points of a made-up engine whose times follow the model exactly: bandwidth share 0.8,
+    50 us a layer, compute share 0.5, no cost per token, `call` a prefill call and
+    `per_sequence` a layer for each sequence beyond the first."""
+    from nnsize.speed.fitting import Point
+
+    out = []
+    for i, (memory, layers) in enumerate(((0.004, 32), (0.008, 40), (0.016, 80))):
+        for batch in (1, 4):  # 32 x 50 us + 0.004 / 0.8 = 6.6 ms at batch 1
+            seconds = memory / 0.8 + layers * 50e-6 + layers * (batch - 1) * per_sequence
+            out.append(Point("x", "datacenter", "float", "decode", memory, 0.0, layers, batch,
+                             seconds, False, batch, f"m{i}"))
+        for tokens in (128, 2048):  # the same setup at two prompt lengths shows the call
+            compute = memory * tokens / 64
+            seconds = compute / 0.5 + layers * 50e-6 + call
+            out.append(Point("x", "datacenter", "float", "prefill", memory, compute, layers,
+                             tokens, seconds, False, 1, f"m{i}"))
+    return out
+
+
+def test_the_fit_finds_a_cost_per_call_and_per_sequence() -> None:
+    """Points made to the model with 20 ms a call and 10 us a layer per extra sequence: the fit
+    gives them back (the grid is 1 us), and the shares beside them."""
+    from nnsize.speed.fitting import fit
+
+    figures = fit(_synthetic(0.02, 10e-6), "x")
+    overall = figures[""]
+    assert overall.call_overhead_s == pytest.approx(0.02, abs=2e-6)
+    assert overall.sequence_overhead_s == pytest.approx(10e-6, abs=1e-9)
+    assert overall.bandwidth_share == pytest.approx(0.8, abs=1e-3)
+    assert figures["datacenter/float"].compute_share == pytest.approx(0.5, abs=2e-3)
+
+
+def test_no_cost_per_call_where_the_points_do_not_need_one() -> None:
+    """Without a call in the times the fit adds none (the model without it misses by 0%), and
+    prefills at one length each cannot tell a call from a cost per token: 0 too."""
+    from dataclasses import replace
+
+    from nnsize.speed.fitting import fit
+
+    assert fit(_synthetic(0.0, 0.0), "x")[""].call_overhead_s == 0
+    one_length = [replace(p, setup=f"{p.setup}/{p.tokens}") for p in _synthetic(0.02, 0.0)]
+    assert fit(one_length, "x")[""].call_overhead_s == 0
+
+
+def test_tensorrt_llm_prefill_pays_its_cost_per_call() -> None:
+    """TensorRT-LLM's fitted cost per call is in its prefill, once, and in the explanation;
+    its decode does not pay it."""
+    from nnsize.speed.engines import find_engine
+
+    e = find_engine("tensorrt-llm", "datacenter", "float")
+    assert e.call_overhead_s > 0
+    s = speed(nnsize.count("llama-2-7b"), hardware(GPUS["a100-80gb"], "fp16"), "fp16",
+              prompt=128, engine="tensorrt-llm")
+    # 32 layers x the cost per layer + 32 x 128 tokens x the cost per token + one call
+    assert s.prefill.overhead_s == pytest.approx(
+        32 * e.layer_overhead_s + 32 * 128 * e.token_overhead_s + e.call_overhead_s)
+    assert s.decode.overhead_s == pytest.approx(32 * e.layer_overhead_s)
+    text = main_out(["speed", "llama-2-7b", "--gpu", "a100-80gb", "--dtype", "fp16",
+                     "--engine", "tensorrt-llm", "--prompt", "128"])
+    assert " a call" in text

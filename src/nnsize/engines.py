@@ -51,6 +51,12 @@ class Efficiency:
     # class and weights ("apple/float", "geforce/quantized"...: decode and prefill), where the
     # measurements have training points; the figures above are the fit over all cards
     classes: tuple[tuple[str, Efficiency], ...] = ()
+    # over all cards, where the engine's measurements identify them: prefill's fixed cost per
+    # call (one forward pass: the host's setup, sampling the first token), from one model's
+    # prefill at two prompt lengths on one card; decode's cost per layer for each sequence
+    # beyond the first in a step (its attention kernels, sampling), from batch > 1 points
+    call_overhead_s: float = 0.0
+    sequence_overhead_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -143,9 +149,9 @@ GPT_FAST = Efficiency(
     ("datacenter", Efficiency(
         0.762, 0, 58.19e-6, fitted("gpt-fast", 3, 0, "datacenter"))),))
 VLLM = Efficiency(
-    0.901, 0, 61.958e-6, fitted("vllm", 5, 0), classes=(
+    0.949, 0, 80.527e-6, fitted("vllm", 4, 0), classes=(
     ("datacenter", Efficiency(
-        0.646, 0, 0.0, fitted("vllm", 4, 0, "datacenter"))),
+        0.629, 0, 0.0, fitted("vllm", 3, 0, "datacenter"))),
     ("geforce", Efficiency(
         0.886, 0, 0.0, fitted("vllm", 1, 0, "geforce"))),))
 TRANSFORMERS = Efficiency(
@@ -157,11 +163,12 @@ SGLANG = Efficiency(
     ("datacenter", Efficiency(
         0.378, 0, 63.019e-6, fitted("sglang", 15, 0, "datacenter"))),))
 TENSORRT_LLM = Efficiency(
-    0.809, 0.737, 52.56e-6, fitted("tensorrt-llm", 6, 4), 0.374e-6, classes=(
+    0.809, 0.661, 52.56e-6, fitted("tensorrt-llm", 6, 4), 0.152e-6,
+    call_overhead_s=3502e-6, classes=(
     ("datacenter/float", Efficiency(
-        0.758, 0.688, 55.959e-6, fitted("tensorrt-llm", 4, 1, "datacenter/float"))),
+        0.758, 0.707, 55.959e-6, fitted("tensorrt-llm", 4, 1, "datacenter/float"))),
     ("datacenter/quantized", Efficiency(
-        0.758, 0.307, 55.959e-6, fitted("tensorrt-llm", 4, 3, "datacenter/quantized"))),
+        0.758, 0.436, 55.959e-6, fitted("tensorrt-llm", 4, 3, "datacenter/quantized"))),
     ("datacenter", Efficiency(
         0.758, 0, 55.959e-6, fitted("tensorrt-llm", 4, 0, "datacenter"))),
     ("geforce", Efficiency(

@@ -13,7 +13,16 @@ vllm     V1's Worker.determine_available_memory (vllm-project/vllm 0012cf6,
 sglang   ModelRunner.profile_max_num_token (sgl-project/sglang,
          python/sglang/srt/model_executor/model_runner.py): max_total_num_tokens =
              (free memory after loading - total x (1 - mem_fraction_static)) // cell_size
-         with cell_size the KV bytes of one token over all layers, and mem_fraction_static by
+         with cell_size the KV bytes of one token over all layers.  Its "total" is not the
+         card's: ModelRunner.initialize passes init_torch_distributed()'s return,
+         min_per_gpu_memory, the memory free once the distributed start is done
+         ("min_per_gpu_memory = self.init_torch_distributed()", then
+         "self.init_memory_pool(min_per_gpu_memory, ...)"), so with free = card total - CUDA
+         context - the distributed start's memory, and free after loading = free - weights,
+             max_total_num_tokens = (free x mem_fraction_static - weights) // cell_size
+         (a 4 x L4 log checks this to 9 tokens in 46,611: tests/data/engine_logs.json).  The
+         distributed start (NCCL communicators, custom all-reduce) costs what its log line
+         "Init torch distributed ends. mem usage=X GB" says; mem_fraction_static by
          ServerArgs' rule (python/sglang/srt/server_args.py): (gpu_mem - reserved) / gpu_mem,
          rounded to 3 places, reserved (2.8 + tp/10) GiB under 35 GiB, (9.5 + tp/2) GiB under
          90 GiB, (12 + tp/2) GiB under 160 GiB, 32 GiB above.
@@ -76,6 +85,14 @@ NON_TORCH_SMALL = 50 * GiB // 1000  # one GPU that CUDA reports under 32 GiB
 NON_TORCH_LARGE = 160 * GiB // 1000  # one GPU of 32 GiB or more
 NON_TORCH_SHARED = 350 * GiB // 1000  # tensor parallel > 1 (NCCL), and vLLM before 0.7
 LOAD_CONTEXT = 512 * MiB  # SGLang: the CUDA context and workspaces taken before its profile
+# SGLang's distributed start a rank ("Init torch distributed ends. mem usage=X GB", GiB: its
+# get_available_gpu_memory divides by 1 << 30), estimates: the largest logged for each case.
+# One GPU: 0.00 (no communicator).  PCIe-only cards, where SGLang turns its custom all-reduce
+# off past 2 GPUs: 0.13 on 4 x L4 at tp 4 (NCCL 2.21.5; the log in tests/data/engine_logs.json).
+# NVLink cards (custom all-reduce on, NCCL's NVLink buffers): 1.77-2.01 a rank on 8 x H200 at
+# tp 8 (sgl-project/sglang#11716), the largest taken
+SGLANG_DIST_PCIE = 13 * GiB // 100
+SGLANG_DIST_NVLINK = 201 * GiB // 100
 SAMPLER_BYTES = 38  # per logit of vLLM's profile-run sampler (top-k/top-p sorts every row)
 VLLM_BLOCK = 16  # tokens per KV cache block (vLLM's default block_size on CUDA)
 WEIGHT_LINES = ("weights", "stored_weights", "gguf_weights")
@@ -185,11 +202,42 @@ def capacity(report: Report, s: Setup, total: int, gpu_name: str = "",
                          "forward_bytes": forward, "sampler_run_bytes": hidden + logits,
                          "sampler_bytes_per_logit": SAMPLER_BYTES})
     fraction = e.memory_fraction
-    budget = total * fraction.numerator // fraction.denominator
-    free = total - weights - LOAD_CONTEXT
-    kv = free - (total - budget)
-    return Capacity("sglang", total, fraction, budget, weights, 0, 0, LOAD_CONTEXT, kv,
-                    per_token, 1, max(kv, 0) // per_token, s.context, {"free": free})
+    layout = s.layout()
+    tp = int(layout.tp) if layout is not None else 1
+    dist = sglang_distributed(tp, gpu_name)
+    # profile_max_num_token's "total" is the memory free after the distributed start
+    free = total - LOAD_CONTEXT - dist
+    budget = free * fraction.numerator // fraction.denominator
+    kv = budget - weights
+    return Capacity("sglang", total, fraction, budget, weights, 0, 0, LOAD_CONTEXT + dist, kv,
+                    per_token, 1, max(kv, 0) // per_token, s.context,
+                    {"free": free, "context": LOAD_CONTEXT, "distributed": dist, "tp": tp})
+
+
+def sglang_distributed(tp: int, gpu_name: str = "") -> int:
+    """SGLang's distributed start a rank (an estimate, see SGLANG_DIST_*): nothing on one
+    GPU, the PCIe figure where the card's link is PCIe, the NVLink figure otherwise (a card
+    the catalogue does not know included: the larger)."""
+    if tp <= 1:
+        return 0
+    from ..errors import NnsizeError
+    from ..gpus import find_gpu
+
+    try:
+        link = find_gpu(gpu_name).link if gpu_name else None
+    except NnsizeError:  # an unknown name: the larger figure
+        link = None
+    return SGLANG_DIST_PCIE if link is not None and link.name.startswith("PCIe") \
+        else SGLANG_DIST_NVLINK
+
+
+def sglang_tokens(free: int, fraction: Fraction, weights: int, per_token: int) -> int:
+    """max_total_num_tokens from the memory free after SGLang's distributed start:
+    (free after loading - free x (1 - mem_fraction_static)) // cell_size, with free after
+    loading = free - weights."""
+    kv = free - weights - free * (fraction.denominator - fraction.numerator) // \
+        fraction.denominator
+    return max(kv, 0) // per_token
 
 
 @dataclass(frozen=True)

@@ -502,12 +502,21 @@ def serving_lines(engine: Serving | None) -> list[tuple[str, str]]:
         other = (f" - profile run {human(c.activations + c.sampler, True)} ({peak}) - outside "
                  f"torch {human(c.overhead, True)} (an estimate)" if c.engine == "vllm" else
                  f" - CUDA context at load {human(c.overhead, True)} (an estimate)")
-        out.append((f"{name} KV cache", (
-            f"{n(c.kv_cache_tokens)} tokens (its log: "
-            f"{'GPU KV cache size' if c.engine == 'vllm' else 'max_total_num_tokens'}); "
-            f"{human(c.total, True)} as the runtime reports it x {share} = "
-            f"{human(c.budget, True)} - weights {human(c.weights, True)}{other} = "
-            f"{human(max(c.kv_bytes, 0), True)} at {n(c.per_token)} bytes a token")))
+        if c.engine == "vllm":
+            text = (f"{n(c.kv_cache_tokens)} tokens (its log: GPU KV cache size); "
+                    f"{human(c.total, True)} as the runtime reports it x {share} = "
+                    f"{human(c.budget, True)} - weights {human(c.weights, True)}{other} = "
+                    f"{human(max(c.kv_bytes, 0), True)} at {n(c.per_token)} bytes a token")
+        else:  # SGLang's share is of the memory free after its distributed start
+            dist = (f" - distributed start {human(c.terms['distributed'], True)}"
+                    if c.terms.get("distributed") else "")
+            text = (f"{n(c.kv_cache_tokens)} tokens (its log: max_total_num_tokens); "
+                    f"({human(c.total, True)} as the runtime reports it - CUDA context "
+                    f"{human(c.terms['context'], True)}{dist} (estimates) = "
+                    f"{human(c.terms['free'], True)} free) x {share} = "
+                    f"{human(c.budget, True)} - weights {human(c.weights, True)} = "
+                    f"{human(max(c.kv_bytes, 0), True)} at {n(c.per_token)} bytes a token")
+        out.append((f"{name} KV cache", text))
         out.append(("Maximum concurrency", (
             f"{c.max_concurrency:.2f}x for {n(c.max_model_len)} tokens per request")))
     o = engine.offload if engine is not None else None

@@ -53,6 +53,11 @@ def _expected(step: Step, s: Speed) -> str:
     if step is s.prefill and e.token_overhead_s:
         parts.append(f"{s.layers} layers x {_n(s.batch * s.prompt)} tokens x "
                      f"{_s(e.token_overhead_s)}")
+    if step is s.prefill and e.call_overhead_s:
+        parts.append(f"{_s(e.call_overhead_s)} a call")
+    if step is s.decode and e.sequence_overhead_s and s.batch > 1:
+        parts.append(f"{s.layers} layers x {_n(s.batch - 1)} more sequences x "
+                     f"{_s(e.sequence_overhead_s)}")
     return " + ".join(parts) + f" = {_s(step.expected_s)}"
 
 

@@ -22,6 +22,8 @@ class Engine:
     measured: bool = True
     token_overhead_s: float = 0.0  # prefill: seconds per token per layer beyond the matmuls
     fitted_on: str = ""  # the group the figures were fitted on ("geforce/quantized"); "": all
+    call_overhead_s: float = 0.0  # prefill: seconds per call (one forward pass), all cards
+    sequence_overhead_s: float = 0.0  # decode: seconds per layer per sequence beyond the first
 
 
 def _figures(e: Efficiency, gpu_class: str, weights: str) -> tuple[str, Efficiency]:
@@ -52,7 +54,7 @@ def find_engine(name: str, gpu_class: str = "", weights: str = "quantized") -> E
         source += (f"; prefill at the roofline's peak FLOP/s ({profile.name}'s sources give "
                    f"decode only)")
     return Engine(profile.name, f.bandwidth_share, compute, f.layer_overhead_s, source, True,
-                  per_token, key)
+                  per_token, key, e.call_overhead_s, e.sequence_overhead_s)
 
 
 ENGINES: dict[str, Engine] = {}  # every engine's speed side, by name (nnsize.engines' names)

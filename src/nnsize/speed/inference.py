@@ -100,8 +100,10 @@ class Speed:
 
 
 def _step(hw: Hardware, engine: Engine, layers: int, weight_bytes: int, cache_bytes: int,
-          flops: int, comm_bytes: int, tokens: int = 0) -> Step:
-    """One step; tokens: a prefill's, each paying the engine's cost per token and layer."""
+          flops: int, comm_bytes: int, tokens: int = 0, sequences: int = 1) -> Step:
+    """One step; tokens: a prefill's, each paying the engine's cost per token and layer, and
+    the prefill its cost per call; sequences: a decode step's batch, each sequence beyond the
+    first paying the engine's cost per sequence and layer."""
     memory_s = (weight_bytes + cache_bytes) / hw.bandwidth
     compute_s = flops / hw.peak_flops
     comm_s = comm_bytes / hw.link.bandwidth if hw.link and comm_bytes else 0.0
@@ -110,6 +112,10 @@ def _step(hw: Hardware, engine: Engine, layers: int, weight_bytes: int, cache_by
 
         comm_s += 2 * layers * links(hw.link.name, hw.interconnect).node.latency(hw.gpus)
     overhead_s = layers * engine.layer_overhead_s + layers * tokens * engine.token_overhead_s
+    if tokens:  # a prefill: one call
+        overhead_s += engine.call_overhead_s
+    else:
+        overhead_s += layers * (sequences - 1) * engine.sequence_overhead_s
     expected = max(memory_s / engine.bandwidth_share, compute_s / engine.compute_share) + \
         comm_s + overhead_s
     return Step(weight_bytes, cache_bytes, flops, comm_bytes, memory_s, compute_s, comm_s,
@@ -172,7 +178,8 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
     c = compute(report, context)
     cache, _, _ = kv_cache(report, batch, context, kv, latent)
     decode = _step(hw, eng, layers, weights.read(batch) // g, cache // kv_split,
-                   batch * c.decode_flops // g, _allreduce_bytes(batch, d.hidden, layers, g))
+                   batch * c.decode_flops // g, _allreduce_bytes(batch, d.hidden, layers, g),
+                   sequences=batch)
 
     # prefill: the whole prompt of every sequence at once, writing its KV cache
     p = compute(report, prompt)
