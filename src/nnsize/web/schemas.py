@@ -332,6 +332,9 @@ class Engine(Schema):
     compute_share: Real
     layer_overhead_s: Real
     token_overhead_s: Real
+    call_overhead_s: Real = Field(description="prefill: seconds per call (one forward pass)")
+    sequence_overhead_s: Real = Field(description="decode: seconds per layer per sequence "
+                                                  "beyond the first")
     fitted_on: str = Field(description="the group the figures were fitted on; \"\": all")
     source: str
     measured: bool = Field(description="false where nothing published was fitted")
