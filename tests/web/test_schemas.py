@@ -1,0 +1,152 @@
+"""Every endpoint's answer has a schema (web/schemas.py) in the OpenAPI document, and real
+answers validate against it: a few requests per endpoint, each answer read strictly (no extra
+key, no missing one, a bool a bool)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient  # noqa: E402
+from pydantic import TypeAdapter  # noqa: E402
+
+from nnsize.web.app import create_app  # noqa: E402
+from nnsize.web.schemas import ANSWERS  # noqa: E402
+
+client = TestClient(create_app(hub=False), raise_server_exceptions=False)
+
+
+def _safetensors(shape: list[int]) -> bytes:
+    # the header only: 1000 x 1000 x 4 bytes = 4,000,000 bytes of data stay behind
+    n = 4
+    for d in shape:
+        n *= d
+    header = json.dumps({"w": {"dtype": "F32", "shape": shape,
+                               "data_offsets": [0, n]}}).encode()
+    return struct.pack("<Q", len(header)) + header
+
+
+def test_every_endpoint_documents_its_answer() -> None:
+    paths = TestClient(create_app(hub=True)).get("/openapi.json").json()["paths"]
+    api = {p for p in paths if p.startswith("/api/")}
+    assert api == set(ANSWERS)  # one schema per endpoint, none for an endpoint that is gone
+    for path in api:
+        for operation in paths[path].values():
+            schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+            assert schema.get("$ref") or schema.get("items") or schema.get("anyOf"), path
+
+
+TINY = _safetensors([1000, 1000])
+SPEC = {"input_shape": [3, 32, 32], "layers": [
+    {"type": "Conv2d", "out_channels": 16, "kernel_size": 3, "padding": 1},
+    {"type": "Flatten"}, {"type": "Linear", "out_features": 10}]}
+GPT2 = {"model_type": "gpt2", "n_embd": 64, "n_layer": 2, "n_head": 4,
+        "architectures": ["GPT2LMHeadModel"]}
+HEADER = base64.b64encode(TINY).decode()
+
+# (method, path, query, body): a handful per endpoint, the shapes of answer each can give
+REQUESTS: list[tuple[str, str, str, Any]] = [
+    ("post", "/api/count", "", {"network": "10-20-20-20-2"}),
+    ("post", "/api/count", "?numbers=string", {"network": "1000000000-1000000000"}),
+    ("post", "/api/count", "", {"inputs": 10, "hidden_layers": 3, "neurons": 20, "outputs": 2}),
+    ("post", "/api/count", "", {"spec": SPEC}),
+    ("post", "/api/count", "", {"network": "-".join(["8"] * 80)}),  # through the pool
+    ("post", "/api/config", "", {"config": GPT2}),
+    ("post", "/api/config", "?numbers=string", {"config": GPT2, "base": True}),
+    ("post", "/api/preset", "", {"name": "llama-3.1-8b"}),
+    ("post", "/api/preset", "?numbers=string", {"name": "mixtral-8x7b"}),
+    ("post", "/api/preset", "", {"name": "resnet50"}),
+    ("post", "/api/checkpoint", f"?format=safetensors&file_size={len(TINY) + 4_000_000}",
+     TINY),
+    ("post", "/api/checkpoint",
+     f"?format=safetensors&file_size={len(TINY) + 4_000_000}&numbers=string", TINY),
+    ("post", "/api/growth", "", {"network": "10-20x3-2"}),
+    ("post", "/api/growth", "", {"network": "784-512-10"}),
+    ("post", "/api/memory", "", {"network": "10-20-20-20-2", "train": True, "batch": 32}),
+    ("post", "/api/memory", "", {"network": "784-512x4-10", "gpu": "RTX 4090"}),
+    ("post", "/api/memory", "", {"preset": "llama-3.1-8b", "batch": 4, "context": 8192,
+                                 "gpu": "rtx-4090"}),
+    ("post", "/api/memory", "", {"preset": "llama-3.1-8b", "dtype": "q4_k_m",
+                                 "engine": "vllm", "gpu": "24GiB"}),
+    ("post", "/api/memory", "", {"preset": "llama-3.1-8b", "dtype": "q4_k_m",
+                                 "engine": "llama.cpp", "gpu": "rtx-4090"}),
+    ("post", "/api/memory", "", {"checkpoint": {"format": "safetensors",
+                                                "file_size": len(TINY) + 4_000_000,
+                                                "header": HEADER}}),
+    ("post", "/api/speed", "", {"preset": "llama-3.1-8b", "gpu": "rtx-4090"}),
+    ("post", "/api/speed", "", {"preset": "qwen3-30b-a3b", "gpu": "rtx-4090",
+                                "dtype": "q4_k_m", "engine": "llama.cpp"}),
+    ("post", "/api/speed", "", {"preset": "llama-3.1-8b", "gpu": "h100", "gpus": 2}),
+    ("post", "/api/train-time", "", {"preset": "llama-3.1-8b", "gpu": "h100",
+                                     "tokens": "1T"}),
+    ("post", "/api/train-time", "", {"preset": "llama-3.1-8b", "gpu": "h100-80gb", "gpus": 8,
+                                     "tp": 2, "tokens": "1T"}),
+    ("get", "/api/presets", "", None),
+    ("get", "/api/dtypes", "", None),
+    ("get", "/api/gpus", "", None),
+    ("get", "/api/layers", "", None),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "query", "body"), REQUESTS,
+                         ids=[f"{r[1]}{r[2]}-{i}" for i, r in enumerate(REQUESTS)])
+def test_real_answers_validate(method: str, path: str, query: str, body: Any) -> None:
+    if method == "get":
+        r = client.get(path + query)
+    elif isinstance(body, bytes):
+        r = client.post(path + query, content=body)
+    else:
+        r = client.post(path + query, json=body)
+    assert r.status_code == 200, r.text[:300]
+    TypeAdapter(ANSWERS[path]).validate_json(r.content, strict=True)
+
+
+def test_every_endpoint_is_exercised() -> None:
+    assert {r[1] for r in REQUESTS} == set(ANSWERS) - {"/api/hub"}  # no Hub reached here
+
+
+@pytest.mark.parametrize(("command", "kind"), [
+    ("compute llama-3.1-8b --context 4096 --json", "compute"),
+    ("check llama-3.1-8b --max-params 10B --dtype bf16 --json", "check"),
+])
+def test_command_answers_validate(command: str, kind: str) -> None:
+    import contextlib
+    import io
+
+    from nnsize.cli import main
+    from nnsize.web.schemas import COMMANDS
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(command.split()) in (0, 1)
+    TypeAdapter(COMMANDS[kind]).validate_json(out.getvalue(), strict=True)
+
+
+# docs/json.md's schemas, made from the models: regenerate them with
+# `PYTHONPATH=src python3 tests/web/test_schemas.py` after changing web/schemas.py.
+DOCS = Path(__file__).resolve().parent.parent.parent / "docs" / "json.md"
+START, END = "<!-- schemas: made by tests/web/test_schemas.py -->", "<!-- end -->"
+
+
+def test_docs_schemas_are_the_models() -> None:
+    from nnsize.web.schemas import documented
+
+    text = DOCS.read_text()
+    assert text[text.index(START) + len(START):text.index(END, text.index(START))].strip() \
+        == documented(), "docs/json.md's schemas are stale: " \
+                         "PYTHONPATH=src python3 tests/web/test_schemas.py"
+
+
+if __name__ == "__main__":
+    from nnsize.web.schemas import documented
+
+    text = DOCS.read_text()
+    end = text.index(END, text.index(START))
+    DOCS.write_text(text[:text.index(START) + len(START)] + "\n" + documented() + "\n" +
+                    text[end:])
