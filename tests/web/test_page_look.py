@@ -55,9 +55,9 @@ def test_no_axe_violations_and_a_screenshot(browser: Any, server: str, tab: str,
     hash_, total = TABS[tab]
     page = _open(browser, server, DESKTOP if device == "desktop" else PHONE, scheme, hash_)
     page.wait_for_function("(t) => document.getElementById('total-params').textContent === t",
-                           arg=total, timeout=15_000)
+                           arg=total, timeout=30_000)
     page.wait_for_function("document.getElementById('plan-table').rows.length > 1",
-                           timeout=15_000)
+                           timeout=30_000)
     results = axe.Axe().run(page)
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / f"{tab}-{device}-{scheme}.png"), full_page=True)
@@ -71,9 +71,9 @@ def test_the_answer_comes_first_and_the_memory_card_stays_short(browser: Any, se
     viewport = DESKTOP if device == "desktop" else PHONE
     page = _open(browser, server, viewport, "light", TABS["presets"][0])
     page.wait_for_function("document.getElementById('total-params').textContent === "
-                           "'671,026,404,352'", timeout=15_000)
+                           "'671,026,404,352'", timeout=30_000)
     page.wait_for_function("document.getElementById('verdict').textContent.includes('h100')",
-                           timeout=15_000)
+                           timeout=30_000)
     for selector in ("#verdict", "#total-params", "#memory-fp32"):
         box = page.locator(selector).bounding_box()
         assert box["y"] + box["height"] <= viewport["height"], selector  # no scrolling needed
