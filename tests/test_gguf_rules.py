@@ -13,33 +13,12 @@ import pytest
 from nnsize.memory.gguf_mix import FLOAT_TYPES, FTYPES, TYPE_SIZES, Hparams, assign, loader_order
 from nnsize.memory.gguf_rules import State, allows_quantization, get_type
 
+# the loader's block number and llama-quant.cpp's categories, unchanged by the table
+from nnsize.memory.gguf_rules import block_of as _layer
+from nnsize.memory.gguf_rules import category as _category
+
 Shape = tuple[int, ...]
 _IQ_LOW = ("IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M")
-
-
-def _layer(name: str) -> int:
-    """The N of 'blk.N.' (-1 for tensors outside the blocks), as the loader's sscanf reads it."""
-    if name.startswith("blk."):
-        digits = name[4:].split(".", 1)[0]
-        if digits.isdigit():
-            return int(digits)
-    return -1
-
-
-def _category(name: str) -> str:
-    """tensor_get_category of llama-quant.cpp: the first match wins."""
-    if name == "output.weight":
-        return "output"
-    if name in ("token_embd.weight", "per_layer_token_embd.weight"):
-        return "token_embd"
-    for key, cat in (("attn_qkv.weight", "attn_qkv"), ("attn_kv_b.weight", "attn_kv_b"),
-                     ("attn_v.weight", "attn_v"), ("attn_k.weight", "attn_k"),
-                     ("attn_q.weight", "attn_q"), ("attn_output.weight", "attn_output"),
-                     ("ffn_up", "ffn_up"), ("ffn_gate", "ffn_gate"),
-                     ("ffn_down", "ffn_down")):
-        if key in name:
-            return cat
-    return "other"
 
 
 def _use_more_bits(i_layer: int, n_layers: int) -> bool:

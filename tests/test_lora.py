@@ -130,6 +130,19 @@ def test_lora_activations_to_the_byte_bf16() -> None:
     assert measured.saved == 3_174_400 + 18_436
 
 
+def _within_10_percent(lines: dict[str, int], measured: Any, checkpointing: bool) -> None:
+    """The plan's activation lines against a measured step: with checkpointing, the step's peak
+    (the weights' gradients and autocast's cached copies apart); without, what autograd saves,
+    and saved + the loss's backward against the peak; each within 10%."""
+    if checkpointing:
+        assert lines["decoder_activations"] == pytest.approx(measured.peak - measured.casts,
+                                                             rel=0.10)
+    else:
+        assert lines["decoder_activations"] == pytest.approx(measured.saved, rel=0.10)
+        assert lines["decoder_activations"] + lines["loss_backward"] == \
+            pytest.approx(measured.peak - measured.casts, rel=0.10)
+
+
 @pytest.mark.parametrize("checkpointing", [False, True])
 @pytest.mark.parametrize("targets", TARGETS)
 @pytest.mark.parametrize("mode", MODES)
@@ -139,13 +152,7 @@ def test_lora_activations_against_peft(mode: str, targets: tuple[str, ...],
     gradients and autocast's cached adapter copies apart) within 10% of the plan's."""
     measured = _peft_step(mode, targets, checkpointing)
     lines = _lines(mode, targets, checkpointing)
-    if checkpointing:
-        assert lines["decoder_activations"] == pytest.approx(measured.peak - measured.casts,
-                                                             rel=0.10)
-    else:
-        assert lines["decoder_activations"] == pytest.approx(measured.saved, rel=0.10)
-        assert lines["decoder_activations"] + lines["loss_backward"] == \
-            pytest.approx(measured.peak - measured.casts, rel=0.10)
+    _within_10_percent(lines, measured, checkpointing)
 
 
 @pytest.fixture
@@ -192,13 +199,7 @@ def test_lora_dropout_against_peft(mode: str, targets: tuple[str, ...], checkpoi
                                               "fp32 dropout under autocast, not modelled"))
     measured = _peft_step(mode, targets, checkpointing, 0.1)
     lines = _lines(mode, targets, checkpointing, 0.1)
-    if checkpointing:
-        assert lines["decoder_activations"] == pytest.approx(measured.peak - measured.casts,
-                                                             rel=0.10)
-    else:
-        assert lines["decoder_activations"] == pytest.approx(measured.saved, rel=0.10)
-        assert lines["decoder_activations"] + lines["loss_backward"] == \
-            pytest.approx(measured.peak - measured.casts, rel=0.10)
+    _within_10_percent(lines, measured, checkpointing)
 
 
 @pytest.mark.parametrize("dropout", [-0.1, 1.5, float("nan")])
@@ -340,13 +341,7 @@ def test_qlora_activations_against_peft(tmp_path: Any, targets: tuple[str, ...],
     # the rest of the casts: the adapters' bf16 copies that their backward needs (at most all)
     assert lines["autocast_copies"] == 256_000 <= measured.casts <= \
         256_000 + 2 * _lora(LLAMA, 16, targets)
-    if checkpointing:
-        assert lines["decoder_activations"] == pytest.approx(measured.peak - measured.casts,
-                                                             rel=0.10)
-    else:
-        assert lines["decoder_activations"] == pytest.approx(measured.saved, rel=0.10)
-        assert lines["decoder_activations"] + lines["loss_backward"] == \
-            pytest.approx(measured.peak - measured.casts, rel=0.10)
+    _within_10_percent(lines, measured, checkpointing)
 
 
 # MoE under LoRA (issue 21): PEFT adapters on the attention of a tiny Mixtral and Qwen2-MoE
@@ -398,13 +393,7 @@ def test_lora_moe_against_peft(name: str, mode: str, checkpointing: bool) -> Non
     measured = measure(model, torch.randint(0, LLAMA["vocab_size"], (BATCH, CONTEXT)),
                        autocast=mode == "autocast")
     lines = _lines_moe(name, mode, checkpointing)
-    if checkpointing:
-        assert lines["decoder_activations"] == pytest.approx(measured.peak - measured.casts,
-                                                             rel=0.10)
-    else:
-        assert lines["decoder_activations"] == pytest.approx(measured.saved, rel=0.10)
-        assert lines["decoder_activations"] + lines["loss_backward"] == \
-            pytest.approx(measured.peak - measured.casts, rel=0.10)
+    _within_10_percent(lines, measured, checkpointing)
 
 
 def test_lora_dropout_in_the_cli_and_the_api(capsys: pytest.CaptureFixture[str]) -> None:
