@@ -13,6 +13,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from .contents import Contents
+
 
 def _totals(rows: tuple[Row, ...]) -> dict[str, int]:
     """The sums of Row's properties over rows, in one pass over the tensors (a checkpoint of a
@@ -59,8 +61,8 @@ class Report:
     input_shape: Shape
     rows: tuple[Row, ...]
     # What a file holds beside the count: per-dtype elements and bytes of a checkpoint...
-    # (left out of the hash, as a dict cannot be hashed; the rest of a Report is frozen)
-    stored: dict[str, Any] = field(default_factory=dict, hash=False)
+    # (model/contents.py; left out of the hash, as a dict cannot be hashed)
+    stored: Contents = field(default_factory=dict, hash=False)
     decoder: Decoder | None = None  # for language models counted from a config
     encoder_decoder: EncoderDecoder | None = None  # for encoder-decoders counted from a config
     # what the training planner runs one step of on fake tensors (memory/traced.py) where it has
