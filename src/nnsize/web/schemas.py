@@ -30,6 +30,65 @@ class Schema(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# --- what a file holds beside a count (model/contents.py's typed dicts, made models) ----------
+
+def _field(hint: Any) -> Any:
+    """A typed dict's type as a model's: its ints Integer, its typed dicts models, its JSON any
+    JSON value."""
+    from typing import Union, get_args, get_origin, is_typeddict
+
+    from pydantic import JsonValue
+
+    from ..model import contents
+
+    origin, args = get_origin(hint), get_args(hint)
+    if origin is Union and args[:5] == get_args(contents.JSON)[:5]:  # JSON (evaluated anew)
+        return JsonValue
+    if is_typeddict(hint):
+        return _model(hint)
+    if hint is int:
+        return Integer
+    if origin is None:
+        return hint
+    if origin is Union or str(origin) == "<class 'types.UnionType'>":
+        return Union[tuple(_field(a) for a in args)]
+    return origin[tuple(_field(a) for a in args)]
+
+
+_MODELS: dict[str, type[Schema]] = {}
+
+
+def _model(td: Any) -> type[Schema]:
+    """The model of a typed dict: the same keys, its required ones required, no other key."""
+    from typing import get_args, get_type_hints
+
+    from pydantic import create_model
+
+    if td.__name__ not in _MODELS:
+        fields: dict[str, Any] = {}
+        for key, hint in get_type_hints(td, include_extras=True).items():
+            meaning = None
+            if hasattr(hint, "__metadata__"):  # Annotated[type, "what it means"]
+                hint, meaning = get_args(hint)[0], hint.__metadata__[0]
+            default = ... if key in td.__required_keys__ else None
+            name = key + "_" if key in ("from",) else key
+            fields[name] = (_field(hint), Field(default, alias=key if name != key else None,
+                                                description=meaning))
+        doc = " ".join((td.__doc__ or "").split())
+        _MODELS[td.__name__] = create_model(td.__name__, __base__=Schema, __doc__=doc,
+                                            **fields)
+    return _MODELS[td.__name__]
+
+
+def _contents() -> type[Schema]:
+    from ..model.contents import Contents
+
+    return _model(Contents)
+
+
+Contents = _contents()
+
+
 # --- a count (render.json.report_dict, and the page's view of it: render.report) -------------
 
 class TensorEntry(Schema):
@@ -83,8 +142,8 @@ class Count(Schema):
     flops: Integer = Field(description="2 x macs")
     macs_per: Literal["token"] | None = Field(None, description="a language model's: per token")
     memory: dict[str, Integer] = Field(description="bytes of the parameters per precision")
-    stored: dict[str, Any] | None = Field(None, description="a checkpoint's or a Hub model's "
-                                                            "contents (docs/json.md)")
+    stored: Contents | None = Field(None, description="what a file or a repo holds beside "  # type: ignore[valid-type]
+                                                      "the count")
     layers: list[Layer]
 
 
@@ -535,7 +594,7 @@ def _type(schema: dict[str, Any]) -> str:
     """A property's JSON schema in words (Integer: an integer, exact, perhaps as a string)."""
     if "$ref" in schema:
         name = schema["$ref"].rsplit("/", 1)[-1]
-        return f"[{name}](#{name.lower()})"
+        return "any JSON" if name == "JsonValue" else f"[{name}](#{name.lower()})"
     if "anyOf" in schema:
         kinds = schema["anyOf"]
         if [k.get("type") for k in kinds] == ["integer", "string"]:
@@ -570,6 +629,8 @@ def documented() -> str:
     _, schema = models_json_schema([(m, "serialization") for m in models])
     out = ["\n".join(rows)]
     for name, one in schema["$defs"].items():
+        if name == "JsonValue":  # JSON from outside (a GGUF file's metadata): no keys
+            continue
         lines = [f"### {name}", ""]
         if one.get("description"):
             lines += [" ".join(one["description"].split()), ""]
