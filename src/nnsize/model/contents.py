@@ -12,10 +12,10 @@ web/schemas.py makes the API's answer models, and docs/json.md's tables, from th
 from __future__ import annotations
 
 from typing import Annotated as Meaning  # a key's type and what it means (docs/json.md)
-from typing import TypedDict, Union
+from typing import TypedDict
 
 # a value of JSON from outside (a GGUF file's metadata): any shape, nothing read from it
-JSON = Union[str, int, float, bool, None, list["JSON"], dict[str, "JSON"]]
+JSON = str | int | float | bool | None | list["JSON"] | dict[str, "JSON"]
 
 
 class DtypeTally(TypedDict):

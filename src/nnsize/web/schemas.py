@@ -35,6 +35,7 @@ class Schema(BaseModel):
 def _field(hint: Any) -> Any:
     """A typed dict's type as a model's: its ints Integer, its typed dicts models, its JSON any
     JSON value."""
+    from types import UnionType
     from typing import Union, get_args, get_origin, is_typeddict
 
     from pydantic import JsonValue
@@ -42,7 +43,7 @@ def _field(hint: Any) -> Any:
     from ..model import contents
 
     origin, args = get_origin(hint), get_args(hint)
-    if origin is Union and args[:5] == get_args(contents.JSON)[:5]:  # JSON (evaluated anew)
+    if origin in (Union, UnionType) and args[:5] == get_args(contents.JSON)[:5]:  # JSON
         return JsonValue
     if is_typeddict(hint):
         return _model(hint)
@@ -50,8 +51,8 @@ def _field(hint: Any) -> Any:
         return Integer
     if origin is None:
         return hint
-    if origin is Union or str(origin) == "<class 'types.UnionType'>":
-        return Union[tuple(_field(a) for a in args)]
+    if origin in (Union, UnionType):
+        return Union[tuple(_field(a) for a in args)]  # noqa: UP007 (of a tuple made here)
     return origin[tuple(_field(a) for a in args)]
 
 
