@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ..records import field, record
 from .decoder import Decoder, EncoderDecoder
 from .row import Row
-from .tensor import Shape, Tensor, numel
+from .tensor import Shape, Tensor
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -17,36 +17,20 @@ if TYPE_CHECKING:
 
 
 def _totals(rows: tuple[Row, ...]) -> dict[str, int]:
-    """The sums of Row's properties over rows, in one pass over the tensors (a checkpoint of a
-    million tensors is summed in a second, not in eight passes through properties)."""
+    """The sums of the rows' tallies (Row.tally_each, a repeat's parameters by role) times
+    their repeats: one pass over the rows, each row's tensors tallied once and kept."""
     weights = biases = other = trainable = frozen = buffers = macs = active = 0
     for r in rows:
-        w = b = o = t = f = buf = 0
-        for x in r.tensors:
-            if x.shared_with:
-                continue
-            n = numel(x.shape) * x.copies
-            if x.buffer:
-                buf += n
-            elif x.trainable:
-                t += n
-                if x.role == "weight":
-                    w += n
-                elif x.role == "bias":
-                    b += n
-                else:
-                    o += n
-            else:
-                f += n
+        params, w, b, o, f, buf = r.tally_each
         k = r.repeat
         weights += w * k
         biases += b * k
         other += o * k
-        trainable += t * k
+        trainable += (w + b + o) * k
         frozen += f * k
         buffers += buf * k
         macs += r.macs_each * k
-        active += (t + f) * k if r.active_each is None else r.active_each * k
+        active += params * k if r.active_each is None else r.active_each * k
     return {"weights": weights, "biases": biases, "other_trainable": other,
             "trainable_params": trainable, "non_trainable_params": frozen, "buffers": buffers,
             "macs": macs, "active_params": active}
