@@ -1,7 +1,8 @@
 """What each endpoint answers, as pydantic models: the 200 responses of the OpenAPI schema and
 the JSON schemas in docs/json.md, both generated from these.
 
-They describe the dicts render/json.py (and render/parallel.py's run_dict) build; the server
+They describe the dicts render/json.py (and render/parallel.py's run_dict) build; a count's
+`stored` is model/contents.py's typed dicts, made models here (_model); the server
 does not validate its answers against them (the children write JSON bytes already:
 web/pool.py), tests/web/test_schemas.py does, for real answers of every endpoint.
 
@@ -61,6 +62,7 @@ _MODELS: dict[str, type[Schema]] = {}
 
 def _model(td: Any) -> type[Schema]:
     """The model of a typed dict: the same keys, its required ones required, no other key."""
+    import keyword
     from typing import get_args, get_type_hints
 
     from pydantic import create_model
@@ -72,7 +74,7 @@ def _model(td: Any) -> type[Schema]:
             if hasattr(hint, "__metadata__"):  # Annotated[type, "what it means"]
                 hint, meaning = get_args(hint)[0], hint.__metadata__[0]
             default = ... if key in td.__required_keys__ else None
-            name = key + "_" if key in ("from",) else key
+            name = key + "_" if keyword.iskeyword(key) else key  # "from": by its alias
             fields[name] = (_field(hint), Field(default, alias=key if name != key else None,
                                                 description=meaning))
         doc = " ".join((td.__doc__ or "").split())
