@@ -153,3 +153,56 @@ def test_the_speed_of_a_model_named_on_the_hub(hub: Hub, tmp_path: Path,
     off = TestClient(create_app(hub=False)).post("/api/speed",
                                                  json={"hub": "org/tiny-llama", **body})
     assert off.status_code == 400 and "reads no model from the Hugging Face Hub" in off.text
+
+
+def test_hub_answers_validate_against_their_model(hub: Hub, tmp_path: Path,
+                                                  client: TestClient) -> None:
+    """/api/hub's answers, read strictly by HubAnswer (web/schemas.py): no key it does not
+    list (stored's keys are model/contents.py's), none missing, a bool a bool; with every kind
+    of `stored` the Hub gives: a config beside its checkpoint (alike, and differing in shapes),
+    a config alone, weights beside a config that cannot be counted, a GGUF file, a diffusers
+    pipeline."""
+    import json
+
+    from pydantic import TypeAdapter
+
+    from nnsize.web.schemas import HubAnswer
+
+    hub.add("org/tiny-llama", str(save_pretrained(TINY_LLAMA, tmp_path / "t")))
+    # intermediate_size 24 -> 32: the three MLP matrices of each layer differ in shape
+    other = save_pretrained({**TINY_LLAMA, "intermediate_size": 32}, tmp_path / "wide")
+    config = json.loads((other / "config.json").read_text())
+    (other / "config.json").write_text(json.dumps({**config, "intermediate_size": 24}))
+    hub.add("org/other-shapes", str(other))
+    hub.add("org/config-only", {"config.json": (tmp_path / "t" / "config.json").read_bytes()})
+    broken = {p.name: p.read_bytes() for p in (tmp_path / "t").iterdir() if p.is_file()}
+    hub.add("org/broken-config", {**broken, "config.json": b'{"model_type": "no-such"}'})
+    hub.add("org/tiny-GGUF", {"tiny-Q4_0.gguf": write_gguf(tmp_path / "a.gguf").read_bytes()})
+    from hub_repos import write_pipeline
+
+    write_pipeline(tmp_path / "pipe")
+    hub.add("org/tiny-pipe", str(tmp_path / "pipe"))
+    model = TypeAdapter(HubAnswer)
+    keys = {}
+    for name in ("org/tiny-llama", "org/other-shapes", "org/config-only",
+                 "org/broken-config", "org/tiny-GGUF:Q4_0", "org/tiny-pipe"):
+        for numbers in ("int", "string"):
+            answer = client.post(f"/api/hub?numbers={numbers}", json={"name": name})
+            assert answer.status_code == 200, (name, answer.text)
+            model.validate_json(answer.content, strict=True)
+            if numbers == "int":  # the model reads each key: one it does not know fails
+                data = answer.json()
+                data["report"]["stored"]["unknown"] = 1
+                with pytest.raises(ValueError, match="unknown"):
+                    model.validate_json(json.dumps(data), strict=True)
+            keys[name] = set(answer.json()["report"]["stored"])
+    assert "differences" in keys["org/tiny-llama"]
+    assert "checkpoint" in keys["org/config-only"]
+    assert "config_error" in keys["org/broken-config"]
+    assert {"metadata", "hub", "file_bytes"} <= keys["org/tiny-GGUF:Q4_0"]
+    assert "components" in keys["org/tiny-pipe"]
+    # every int a string, the shapes of the examples too: 3 layers x (gate, up, down) differ
+    d = client.post("/api/hub?numbers=string",
+                    json={"name": "org/other-shapes"}).json()["report"]["stored"]["differences"]
+    assert d["shapes_differ"] == "9"
+    assert all(isinstance(x, str) for e in d["examples_shapes"] for x in [e[0], *e[1], *e[2]])

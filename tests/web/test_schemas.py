@@ -114,6 +114,8 @@ def test_every_endpoint_is_exercised() -> None:
 @pytest.mark.parametrize(("command", "kind"), [
     ("compute llama-3.1-8b --context 4096 --json", "compute"),
     ("check llama-3.1-8b --max-params 10B --dtype bf16 --json", "check"),
+    ("memory --list-dtypes --json", "memory --list-dtypes"),
+    ("speed --list-gpus --json", "speed --list-gpus"),
 ])
 def test_command_answers_validate(command: str, kind: str) -> None:
     import contextlib
@@ -126,6 +128,28 @@ def test_command_answers_validate(command: str, kind: str) -> None:
     with contextlib.redirect_stdout(out):
         assert main(command.split()) in (0, 1)
     TypeAdapter(COMMANDS[kind]).validate_json(out.getvalue(), strict=True)
+
+
+GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "commands"
+
+
+@pytest.mark.parametrize("path", sorted(p.name for p in GOLDEN.glob("*.json")))
+def test_golden_json_validates(path: str) -> None:
+    """Every command's golden JSON (tests/test_golden.py: the same bytes it prints) read
+    strictly by the model docs/json.md lists for it."""
+    from nnsize.web.schemas import COMMANDS
+
+    command = "" if path == "count.json" else path.removesuffix(".json")
+    TypeAdapter(COMMANDS[command]).validate_json((GOLDEN / path).read_text(), strict=True)
+
+
+def test_every_command_has_a_model() -> None:
+    """Each command of the CLI that prints --json has its model (the golden files name them);
+    the two listings besides are test_command_answers_validate's."""
+    from nnsize.web.schemas import COMMANDS
+
+    golden = {"" if p.stem == "count" else p.stem for p in GOLDEN.glob("*.json")}
+    assert set(COMMANDS) == golden | {"memory --list-dtypes", "speed --list-gpus"}
 
 
 # docs/json.md's schemas, made from the models: regenerate them with

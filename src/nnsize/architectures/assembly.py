@@ -14,6 +14,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from fractions import Fraction
 
+    from ..model.contents import Contents
+
 # Layers that differ from their neighbours are built one by one; past this many runs of equal
 # layers (a pattern that changes every few layers of a huge model), nnsize refuses.  Real
 # models have at most a few hundred layers; 10,000 runs took seconds.
@@ -77,7 +79,7 @@ class Assembly:
     planner_refused: str | None = None  # why the memory planner, compute and speed refuse it
 
     def report(self, convention: str = "pytorch") -> Report:
-        stored = {"planner_refused": self.planner_refused} if self.planner_refused else {}
+        stored: Contents = {"planner_refused": self.planner_refused} if self.planner_refused else {}
         return Report(self.source, convention, (), tuple(self.rows), decoder=self.decoder,
                       encoder_decoder=self.encoder_decoder, stored=stored)
 

@@ -27,6 +27,10 @@ from ..errors import SpecError
 from ..model import Report, Row, Tensor, sum_formula
 from ..spec import special_floats
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..model.contents import Contents
+
 INSTALL = "pip install 'nnsize[transformers]'"
 # transformers builds one module per layer (and, in some families, per expert): past this many,
 # the build would take minutes and gigabytes, so such a config is refused before it starts
@@ -122,7 +126,7 @@ def _build(data: dict[str, Any], model_type: str, cls: Any, where: str) -> Repor
     tensors = _tensors(model)
     source = str(data.get("_name_or_path") or cls.__name__)
     rows = _rows(tensors)
-    stored: dict[str, Any] = {"counted_with": f"{cls.__name__} with transformers "
+    stored: Contents = {"counted_with": f"{cls.__name__} with transformers "
                                               f"{transformers.__version__}",
                               "build_ms": elapsed_ms}
     decoder = None

@@ -26,6 +26,10 @@ from .fetch import WORKERS, HubError, Remote
 from .name import HubName
 from .records import Snapshot, Spans
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..model.contents import Contents, Differences, HubInfo
+
 
 class Source(Protocol):
     """A repo to read: on the Hub (fetch.Remote) or on disk (folder.Folder)."""
@@ -165,13 +169,17 @@ def count_source(remote: Source, base: bool = False, part: str = "both") -> Repo
         raise HubError(f"{name}: the repo has no {missing}")
     if checkpoint is None:
         assert config is not None
-        note = {} if part == "config" else {"checkpoint": f"no weights ({SOME_WEIGHTS})"}
-        return replace(config, stored={**config.stored, **_hub(hub), **note})
+        note: Contents = {} if part == "config" else \
+            {"checkpoint": f"no weights ({SOME_WEIGHTS})"}
+        stored: Contents = {**config.stored, **_hub(hub), **note}
+        return replace(config, stored=stored)
     if config is None:
-        extra = {"config_error": config_error} if config_error else {}
-        return replace(checkpoint, stored={**checkpoint.stored, **_hub(hub), **extra})
-    return replace(config, stored={**checkpoint.stored, **config.stored, **_hub(hub),
-                                   "differences": differences(config, checkpoint, str(name))})
+        extra: Contents = {"config_error": config_error} if config_error else {}
+        stored = {**checkpoint.stored, **_hub(hub), **extra}
+        return replace(checkpoint, stored=stored)
+    stored = {**checkpoint.stored, **config.stored, **_hub(hub),
+              "differences": differences(config, checkpoint, str(name))}
+    return replace(config, stored=stored)
 
 
 def _count_config(remote: Source, snap: Snapshot, base: bool) -> Report:
@@ -384,7 +392,8 @@ def _pipeline(remote: Source, snap: Snapshot, part: str) -> Report:
     # each component and the weights read for it; None: it has none (a scheduler, a tokenizer)
     report.stored["components"] = found
     report.stored["file_bytes"], report.stored["header_bytes"] = sizes, prefixes
-    return replace(report, stored={**report.stored, **_hub(_hub_info(remote, snap))})
+    contents: Contents = {**report.stored, **_hub(_hub_info(remote, snap))}
+    return replace(report, stored=contents)
 
 
 def quants(files: list[str]) -> list[str]:
@@ -439,23 +448,24 @@ def _gguf(remote: Source, snap: Snapshot, ggufs: list[str]) -> Report:
     report.stored["metadata"] = {k: v for k, v in metadata.items()
                                  if k.startswith("general.") or k == "version"}
     report.stored["file_bytes"], report.stored["header_bytes"] = sizes, prefixes
-    return replace(report, stored={**report.stored, **_hub(_hub_info(remote, snap))})
+    contents: Contents = {**report.stored, **_hub(_hub_info(remote, snap))}
+    return replace(report, stored=contents)
 
 
-def _hub_info(remote: Source, snap: Snapshot) -> dict[str, Any]:
+def _hub_info(remote: Source, snap: Snapshot) -> HubInfo | None:
     if not isinstance(remote, Remote):
-        return {}
+        return None
     t = remote.transfer
     return {"repo": remote.name.repo, "revision": remote.revision, "commit": snap.commit,
             "endpoint": remote.endpoint, "bytes_transferred": t.bytes, "requests": t.requests,
             "cached_files": t.cached_files, "offline": remote.offline_reason}
 
 
-def _hub(info: dict[str, Any]) -> dict[str, Any]:
+def _hub(info: HubInfo | None) -> Contents:
     return {"hub": info} if info else {}
 
 
-def differences(config: Report, checkpoint: Report, name: str) -> dict[str, Any]:
+def differences(config: Report, checkpoint: Report, name: str) -> Differences:
     """Where the config's model and the checkpoint's tensors differ, in plain terms."""
     from ..diff import compare
 
@@ -481,5 +491,5 @@ def differences(config: Report, checkpoint: Report, name: str) -> dict[str, Any]
             "shapes_differ": len(d.mismatched), "tied_not_stored": len(d.tied_not_stored),
             "examples_only_config": d.only_a[:LIMIT],
             "examples_only_checkpoint": d.only_b[:LIMIT],
-            "examples_shapes": [[n, list(a), list(b)] for n, a, b in d.mismatched[:LIMIT]],
+            "examples_shapes": [(n, list(a), list(b)) for n, a, b in d.mismatched[:LIMIT]],
             "quantized": bool(checkpoint.stored.get("quantized"))}

@@ -26,6 +26,10 @@ from typing import NamedTuple
 
 from ..model import Report, Row, Tensor, numel, sum_formula
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..model.contents import Contents, DtypeTally
+
 # bits per element of each stored dtype: safetensors' names, ONNX/torch names map onto them
 DTYPE_BITS: dict[str, Fraction] = {
     "F64": Fraction(64), "F32": Fraction(32), "F16": Fraction(16), "BF16": Fraction(16),
@@ -146,7 +150,7 @@ def checkpoint_report(source: str, stored: list[Stored], fmt: str) -> Report:
                      tensors=tuple(ts), macs_each=0, formula=sum_formula(ts), index=i,
                      qualified=True)
                  for i, (g, ts) in enumerate(groups.items()))
-    dtypes: dict[str, dict[str, int]] = {}
+    dtypes: dict[str, DtypeTally] = {}
     kept = [s for s in stored if not s.shared_with]  # a tied tensor's data is stored once
     for s in kept:
         d = dtypes.setdefault(s.dtype, {"tensors": 0, "elements": 0, "bytes": 0})
@@ -154,7 +158,7 @@ def checkpoint_report(source: str, stored: list[Stored], fmt: str) -> Report:
         d["elements"] += numel(s.shape)
         d["bytes"] += s.nbytes
     quantized = any(t.role == "quantization" for t in tensors)
-    summary = {"format": fmt, "tensors": len(kept),
+    summary: Contents = {"format": fmt, "tensors": len(kept),
                "elements": sum(numel(s.shape) for s in kept),
                "bytes": sum(s.nbytes for s in kept), "dtypes": dtypes, "quantized": quantized}
     if len(kept) < len(stored):

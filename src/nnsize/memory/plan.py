@@ -23,6 +23,7 @@ from .setup import DEFAULT_CONTEXT, Setup
 from .weights import KEEP
 
 if TYPE_CHECKING:
+    from ..model.contents import DtypeTally
     from .lines import Line, Note
 
 
@@ -152,14 +153,14 @@ def gguf_mix_name(dtype: str) -> str | None:
 STORED_FLOATS = {"F32": "fp32", "F16": "fp16", "BF16": "bf16", "F64": "fp64"}
 
 
-def stored_dtypes(report: Report) -> dict[str, dict[str, int]] | None:
+def stored_dtypes(report: Report) -> dict[str, DtypeTally] | None:
     """A file's tensors per stored dtype (tensors, elements, bytes), where the report is of a
     file (GGUF, safetensors, ONNX, a torch checkpoint); None otherwise."""
     dtypes = report.stored.get("dtypes") if report.stored.get("format") else None
     return dtypes if isinstance(dtypes, dict) and dtypes else None
 
 
-def _as_stored(dtypes: dict[str, dict[str, int]]) -> Precision:
+def _as_stored(dtypes: dict[str, DtypeTally]) -> Precision:
     """The float precision a file computes in: its float dtype holding the most bytes (bf16
     for a file of quantized blocks alone, as a dequantizing kernel computes)."""
     floats = [(d["bytes"], STORED_FLOATS[k]) for k, d in dtypes.items() if k in STORED_FLOATS]

@@ -4,6 +4,7 @@
     row      one layer, or a run of identical layers (Row), and what autograd saves (Saves)
     decoder  a language model's shape: its attention layers, decoder, encoder-decoder
     report   the count of one network (Report): its rows, totals and presenters
+    contents what a file or a repo holds beside the count (Report.stored), typed for mypy
 """
 
 from __future__ import annotations

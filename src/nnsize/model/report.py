@@ -7,44 +7,30 @@ from collections.abc import Iterator
 from ..records import field, record
 from .decoder import Decoder, EncoderDecoder
 from .row import Row
-from .tensor import Shape, Tensor, numel
+from .tensor import Shape, Tensor
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from .contents import Contents
+
 
 def _totals(rows: tuple[Row, ...]) -> dict[str, int]:
-    """The sums of Row's properties over rows, in one pass over the tensors (a checkpoint of a
-    million tensors is summed in a second, not in eight passes through properties)."""
+    """The sums of the rows' tallies (Row.tally_each, a repeat's parameters by role) times
+    their repeats: one pass over the rows, each row's tensors tallied once and kept."""
     weights = biases = other = trainable = frozen = buffers = macs = active = 0
     for r in rows:
-        w = b = o = t = f = buf = 0
-        for x in r.tensors:
-            if x.shared_with:
-                continue
-            n = numel(x.shape) * x.copies
-            if x.buffer:
-                buf += n
-            elif x.trainable:
-                t += n
-                if x.role == "weight":
-                    w += n
-                elif x.role == "bias":
-                    b += n
-                else:
-                    o += n
-            else:
-                f += n
+        params, w, b, o, f, buf = r.tally_each
         k = r.repeat
         weights += w * k
         biases += b * k
         other += o * k
-        trainable += t * k
+        trainable += (w + b + o) * k
         frozen += f * k
         buffers += buf * k
         macs += r.macs_each * k
-        active += (t + f) * k if r.active_each is None else r.active_each * k
+        active += params * k if r.active_each is None else r.active_each * k
     return {"weights": weights, "biases": biases, "other_trainable": other,
             "trainable_params": trainable, "non_trainable_params": frozen, "buffers": buffers,
             "macs": macs, "active_params": active}
@@ -59,8 +45,8 @@ class Report:
     input_shape: Shape
     rows: tuple[Row, ...]
     # What a file holds beside the count: per-dtype elements and bytes of a checkpoint...
-    # (left out of the hash, as a dict cannot be hashed; the rest of a Report is frozen)
-    stored: dict[str, Any] = field(default_factory=dict, hash=False)
+    # (model/contents.py; left out of the hash, as a dict cannot be hashed)
+    stored: Contents = field(default_factory=dict, hash=False)
     decoder: Decoder | None = None  # for language models counted from a config
     encoder_decoder: EncoderDecoder | None = None  # for encoder-decoders counted from a config
     # what the training planner runs one step of on fake tensors (memory/traced.py) where it has

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..records import record
-from .tensor import Formula, Shape, Tensor
+from .tensor import Formula, Shape, Tensor, numel
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -78,24 +78,24 @@ class Row:
     def last_position(self) -> int:
         return self.index + sum((count - 1) * step for count, step in self.steps)
 
-    def _sum(self, keep: Any) -> int:
-        return sum(t.counted for t in self.tensors if keep(t)) * self.repeat
-
     @property
-    def _each(self) -> tuple[int, int, int, int, int, int]:
+    def tally_each(self) -> tuple[int, int, int, int, int, int]:
         """Of one repeat: (parameters, weights, biases, other trainable, non-trainable,
-        buffers), trainable ones by role; one pass over the tensors, kept (the row is frozen:
-        a report of 150,000 rows asks each row several times)."""
-        kept: tuple[int, int, int, int, int, int] | None = self.__dict__.get("_each_kept")
+        buffers), trainable ones by role: the one tally of parameters by role, which the
+        properties below and a Report's totals read.  One pass over the tensors, kept (the row
+        is frozen: a report of 150,000 rows asks each row several times)."""
+        kept: tuple[int, int, int, int, int, int] | None = self.__dict__.get("_tally_kept")
         if kept is None:
-            kept = self._count_each()
-            object.__setattr__(self, "_each_kept", kept)
+            kept = self._tally()
+            object.__setattr__(self, "_tally_kept", kept)
         return kept
 
-    def _count_each(self) -> tuple[int, int, int, int, int, int]:
+    def _tally(self) -> tuple[int, int, int, int, int, int]:
         params = weights = biases = other = frozen = buffers = 0
         for t in self.tensors:
-            n = t.counted
+            if t.shared_with:  # the same tensor as another, counted there
+                continue
+            n = numel(t.shape) * t.copies  # Tensor.counted, without a property per tensor
             if t.buffer:
                 buffers += n
                 continue
@@ -112,35 +112,35 @@ class Row:
 
     @property
     def params_each(self) -> int:
-        return self._each[0]
+        return self.tally_each[0]
 
     @property
     def params(self) -> int:
-        return self._each[0] * self.repeat
+        return self.tally_each[0] * self.repeat
 
     @property
     def weights(self) -> int:
-        return self._each[1] * self.repeat
+        return self.tally_each[1] * self.repeat
 
     @property
     def biases(self) -> int:
-        return self._each[2] * self.repeat
+        return self.tally_each[2] * self.repeat
 
     @property
     def other_trainable(self) -> int:
-        return self._each[3] * self.repeat
+        return self.tally_each[3] * self.repeat
 
     @property
     def trainable(self) -> int:
-        return (self._each[1] + self._each[2] + self._each[3]) * self.repeat
+        return (self.tally_each[1] + self.tally_each[2] + self.tally_each[3]) * self.repeat
 
     @property
     def non_trainable(self) -> int:
-        return self._each[4] * self.repeat
+        return self.tally_each[4] * self.repeat
 
     @property
     def buffers(self) -> int:
-        return self._each[5] * self.repeat
+        return self.tally_each[5] * self.repeat
 
     @property
     def macs(self) -> int:

@@ -8,15 +8,25 @@ from ..model import Report
 from .numbers import human, n
 from .table import markdown_table, table
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
-
-def summary(report: Report) -> dict[str, Any]:
+def summary(report: Report) -> dict[str, object]:
     from .json import report_dict
 
     return report_dict(report, layers=False)
+
+
+def _layers(report: Report) -> str:
+    from ..compute import layer_count
+
+    return n(layer_count(report))
+
+
+def _macs(report: Report) -> str:
+    """One forward pass of the input, or a language model's per token (as report_dict)."""
+    from ..compute import token_macs
+
+    token = token_macs(report)
+    return n(report.macs) if token is None else n(token) + " a token"
 
 
 def _memory(report: Report) -> dict[str, int]:
@@ -27,13 +37,12 @@ def _memory(report: Report) -> dict[str, int]:
 
 COMPARE: list[tuple[str, Callable[[Report], str]]] = [
     ("Network", lambda r: r.source),
-    ("Layers", lambda r: n(summary(r)["layers"])),
+    ("Layers", _layers),
     ("Weights", lambda r: n(r.weights)),
     ("Biases", lambda r: n(r.biases)),
     ("Total params", lambda r: n(r.total_params)),
     ("Trainable", lambda r: n(r.trainable_params)),
-    ("MACs", lambda r: n(summary(r)["macs"]) + (" a token" if "macs_per" in summary(r)
-                                                 else "")),
+    ("MACs", _macs),
     ("fp32", lambda r: human(_memory(r)["fp32"], True)),
     ("fp16", lambda r: human(_memory(r)["fp16"], True)),
     ("int8", lambda r: human(_memory(r)["int8"], True)),

@@ -3,12 +3,14 @@ differ, as text."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from .numbers import human, n, shape
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..model.contents import Contents, Differences, HubInfo
 
-def hub_lines(hub: dict[str, Any], stored: dict[str, Any]) -> list[str]:
+
+def hub_lines(hub: HubInfo, stored: Contents) -> list[str]:
     """Where a Hub model was read from, and what reading it cost."""
     read = (f"; of the checkpoint's {n(stored['file_bytes'])} bytes "
             f"({human(stored['file_bytes'], True)}) only its headers are read, "
@@ -21,10 +23,10 @@ def hub_lines(hub: dict[str, Any], stored: dict[str, Any]) -> list[str]:
             f"Transferred {n(hub['bytes_transferred'])} bytes in {requests}{cached}{read}", ""]
 
 
-def difference_lines(d: dict[str, Any]) -> list[str]:
+def difference_lines(d: Differences) -> list[str]:
     """The config's count against the checkpoint's tensors, said plainly."""
     name = d["name"]
-    reasons = [f"  Where: {r}." for r in d.get("reasons", [])]
+    reasons = [f"  Where: {r}." for r in d["reasons"]]
     if d["same"]:
         tied = (f" ({n(d['tied_not_stored'])} tied tensor(s) stored once, or not at all)"
                 if d["tied_not_stored"] else "")
@@ -40,21 +42,22 @@ def difference_lines(d: dict[str, Any]) -> list[str]:
     if d["quantized"]:
         out.append("  The checkpoint is quantized: its packed tensors and scales stand for the "
                    "weights above.")
-    for key, what in (("only_checkpoint", "stored, not in the model the config builds"),
-                      ("only_config", "in the model, not stored"),
-                      ("shapes_differ", "with other shapes")):
-        if d[key]:
-            examples = d["examples_shapes"] if key == "shapes_differ" else d[f"examples_{key}"]
-            first = examples[0] if key != "shapes_differ" else \
-                f"{examples[0][0]}: {shape(tuple(examples[0][1]))} vs " \
-                f"{shape(tuple(examples[0][2]))}"
-            out.append(f"  {n(d[key])} tensor(s) {what}, such as {first}")
+    for count, what, examples in (
+            (d["only_checkpoint"], "stored, not in the model the config builds",
+             d["examples_only_checkpoint"]),
+            (d["only_config"], "in the model, not stored", d["examples_only_config"])):
+        if count:
+            out.append(f"  {n(count)} tensor(s) {what}, such as {examples[0]}")
+    if d["shapes_differ"]:
+        first, a, b = d["examples_shapes"][0]
+        out.append(f"  {n(d['shapes_differ'])} tensor(s) with other shapes, such as {first}: "
+                   f"{shape(tuple(a))} vs {shape(tuple(b))}")
     out += reasons
     out.append(f"  'nnsize diff {name}' lists them all.")
     return out
 
 
-def comparison(stored: dict[str, Any]) -> str:
+def comparison(stored: Contents) -> str:
     """For a Hub model: where it was read from, and its config against its checkpoint (or why
     there is no such comparison), as the page shows it beside the report."""
     lines = hub_lines(stored["hub"], stored) if "hub" in stored else []

@@ -13,7 +13,7 @@ from .numbers import human
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import TypeVar
 
     from ..architectures.presets import Preset
     from ..diff import Diff
@@ -31,21 +31,31 @@ if TYPE_CHECKING:
     from ..speed import Speed, Step, Training
     from ..speed.split import Split
 
+    # an answer: an object, or a list of objects (the GPU catalogue)
+    Answer = TypeVar("Answer", dict[str, object], list[dict[str, object]])
+
 
 def dumps(value: object) -> str:
     return json.dumps(value, indent=2)
 
 
-def strings(value: Any) -> Any:  # JSON of any shape, in and out (the one Any by design)
+def strings(value: Answer) -> Answer:
     """Every int as a string: what a browser gets, so no count is rounded by a JS float."""
+    if isinstance(value, dict):
+        return {k: _strings(v) for k, v in value.items()}
+    return [{k: _strings(v) for k, v in d.items()} for d in value]
+
+
+def _strings(value: object) -> object:
+    """JSON of any shape, its ints as strings (bools are ints to Python, and stay bools)."""
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int):
         return str(value)
     if isinstance(value, dict):
-        return {k: strings(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [strings(v) for v in value]
+        return {k: _strings(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):  # a tuple: a JSON array too (a shape's example)
+        return [_strings(v) for v in value]
     return value
 
 

@@ -12,7 +12,7 @@ from .table import markdown_table, table
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from ..model.contents import Contents
 
 FORMATS = ("table", "json", "markdown", "csv")
 
@@ -127,7 +127,7 @@ def text(report: Report, explain: bool = False) -> str:
 STORED_HEADERS = ["Dtype", "Tensors", "Elements", "Bytes", "Binary"]
 
 
-def stored_summary(stored: dict[str, Any]) -> str:
+def stored_summary(stored: Contents) -> str:
     """What a checkpoint file holds, in one sentence."""
     return (f"Stored in the file ({stored['format']}"
             + (f", {stored['shards']} shards" if "shards" in stored else "")
@@ -138,13 +138,13 @@ def stored_summary(stored: dict[str, Any]) -> str:
                if stored.get("quantized") else ""))
 
 
-def stored_rows(stored: dict[str, Any]) -> list[list[str]]:
+def stored_rows(stored: Contents) -> list[list[str]]:
     """What a checkpoint file holds, per dtype: the rows under STORED_HEADERS."""
     return [[dtype, n(d["tensors"]), n(d["elements"]), n(d["bytes"]), human(d["bytes"], True)]
             for dtype, d in stored["dtypes"].items()]
 
 
-def stored_lines(stored: dict[str, Any]) -> list[str]:
+def stored_lines(stored: Contents) -> list[str]:
     """What a checkpoint file holds, per dtype; for a Hub model or a model folder, where it
     came from and how it differs from the config's count; how a model was counted, when
     transformers built it."""
@@ -171,7 +171,7 @@ def stored_lines(stored: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _file_lines(stored: dict[str, Any]) -> list[str]:
+def _file_lines(stored: Contents) -> list[str]:
     return [stored_summary(stored), table(STORED_HEADERS, stored_rows(stored),
                                           [False, True, True, True, True])]
 
@@ -247,7 +247,7 @@ CSV_COLUMNS = ["name", "label", "type", "output_shape", "repeat", "weights", "bi
                "other_trainable", "non_trainable", "params", "buffers", "macs", "formula"]
 
 
-def csv_rows(report: Report) -> list[list[Any]]:
+def csv_rows(report: Report) -> list[list[str | int]]:
     """One list per row, in CSV_COLUMNS order: plain values, numbers left as ints."""
     return [[r.name, r.label, r.type, "x".join(map(str, r.output_shape)), r.repeat, r.weights,
              r.biases, r.other_trainable, r.non_trainable, r.params, r.buffers, r.macs,

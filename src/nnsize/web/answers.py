@@ -109,7 +109,7 @@ def _growth(network: str) -> dict[str, Any]:
     w = hidden[0][0] if hidden else 1
     widths = Range(tuple(sorted({max(1, w // 4), max(1, w // 2), w, 2 * w, 4 * w, 8 * w})))
     _, _, by_width, by_depth = mlp_growth(network, widths, Range((1, 2, 4, 8, 16, 32, 64)))
-    return strings(growth_dict([by_width, by_depth]))  # type: ignore[no-any-return]
+    return strings(growth_dict([by_width, by_depth]))
 
 
 def _memory(body: Any, hub: bool = False) -> dict[str, Any]:
@@ -275,7 +275,7 @@ def speed_answer(body: dict[str, Any], hub: bool = False) -> dict[str, Any]:
     report = _language_model(request, hub)
     s = _from_body(SpeedSetup, speed_fields(), request)
     # the memory planner's word on the same setup, as speed --json gives it
-    return strings(speed_dict(estimate(report, s), planner_fit(report, s)))  # type: ignore[no-any-return]
+    return strings(speed_dict(estimate(report, s), planner_fit(report, s)))
 
 
 def train_time_answer(body: dict[str, Any]) -> dict[str, Any]:
@@ -288,9 +288,9 @@ def train_time_answer(body: dict[str, Any]) -> dict[str, Any]:
     if laid_out(t):  # a parallel layout, as train-time --json gives it
         from ..render.parallel import run_dict
 
-        return strings(run_dict(train_layout(_language_model(request), t)))  # type: ignore[no-any-return]
+        return strings(run_dict(train_layout(_language_model(request), t)))
     result = train(_language_model(request), t)
-    return strings(training_dict(result))  # type: ignore[no-any-return]
+    return strings(training_dict(result))
 
 
 def checkpoint_answer(fmt: str, data: bytes, file_size: int, name: str,

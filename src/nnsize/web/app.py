@@ -198,7 +198,7 @@ def create_app(hub: bool | None = None) -> FastAPI:
         from ..gpus import GPUS
         from ..render.json import gpu_list, strings
 
-        return strings(gpu_list(list(GPUS.values())))  # type: ignore[no-any-return]
+        return strings(gpu_list(list(GPUS.values())))
 
     @app.get("/api/presets", **_declared("/api/presets"))
     def preset_list() -> list[dict[str, str]]:

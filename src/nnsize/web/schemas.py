@@ -1,7 +1,8 @@
 """What each endpoint answers, as pydantic models: the 200 responses of the OpenAPI schema and
 the JSON schemas in docs/json.md, both generated from these.
 
-They describe the dicts render/json.py (and render/parallel.py's run_dict) build; the server
+They describe the dicts render/json.py (and render/parallel.py's run_dict) build; a count's
+`stored` is model/contents.py's typed dicts, made models here (_model); the server
 does not validate its answers against them (the children write JSON bytes already:
 web/pool.py), tests/web/test_schemas.py does, for real answers of every endpoint.
 
@@ -30,6 +31,67 @@ class Schema(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# --- what a file holds beside a count (model/contents.py's typed dicts, made models) ----------
+
+def _field(hint: Any) -> Any:
+    """A typed dict's type as a model's: its ints Integer, its typed dicts models, its JSON any
+    JSON value."""
+    from types import UnionType
+    from typing import Union, get_args, get_origin, is_typeddict
+
+    from pydantic import JsonValue
+
+    from ..model import contents
+
+    origin, args = get_origin(hint), get_args(hint)
+    if origin in (Union, UnionType) and args[:5] == get_args(contents.JSON)[:5]:  # JSON
+        return JsonValue
+    if is_typeddict(hint):
+        return _model(hint)
+    if hint is int:
+        return Integer
+    if origin is None:
+        return hint
+    if origin in (Union, UnionType):
+        return Union[tuple(_field(a) for a in args)]  # noqa: UP007 (of a tuple made here)
+    return origin[tuple(_field(a) for a in args)]
+
+
+_MODELS: dict[str, type[Schema]] = {}
+
+
+def _model(td: Any) -> type[Schema]:
+    """The model of a typed dict: the same keys, its required ones required, no other key."""
+    import keyword
+    from typing import get_args, get_type_hints
+
+    from pydantic import create_model
+
+    if td.__name__ not in _MODELS:
+        fields: dict[str, Any] = {}
+        for key, hint in get_type_hints(td, include_extras=True).items():
+            meaning = None
+            if hasattr(hint, "__metadata__"):  # Annotated[type, "what it means"]
+                hint, meaning = get_args(hint)[0], hint.__metadata__[0]
+            default = ... if key in td.__required_keys__ else None
+            name = key + "_" if keyword.iskeyword(key) else key  # "from": by its alias
+            fields[name] = (_field(hint), Field(default, alias=key if name != key else None,
+                                                description=meaning))
+        doc = " ".join((td.__doc__ or "").split())
+        _MODELS[td.__name__] = create_model(td.__name__, __base__=Schema, __doc__=doc,
+                                            **fields)
+    return _MODELS[td.__name__]
+
+
+def _contents() -> type[Schema]:
+    from ..model.contents import Contents
+
+    return _model(Contents)
+
+
+Contents = _contents()
+
+
 # --- a count (render.json.report_dict, and the page's view of it: render.report) -------------
 
 class TensorEntry(Schema):
@@ -39,10 +101,11 @@ class TensorEntry(Schema):
     trainable: bool
     buffer: bool
     numel: Integer
-    copies: Integer | None = Field(None, description="entries this one stands for (a stack "
-                                                     "of identical tensors)")
-    first_index: Integer | None = Field(None, description="with copies: the layer index of "
-                                                          "the first copy")
+    copies: Integer | None = Field(None, description="entries this one stands for: a stack "
+                                                     "of identical tensors, named with {i} "
+                                                     "(layers.{i}.linear1.weight)")
+    first_index: Integer | None = Field(None, description="with copies: the layer index the "
+                                                          "first copy has")
     shared_with: str | None = None
 
 
@@ -52,7 +115,7 @@ class Layer(Schema):
     type: str
     input_shape: list[Integer]
     output_shape: list[Integer]
-    repeat: Integer
+    repeat: Integer = Field(description="identical layers this row stands for")
     params: Integer = Field(description="all repeats")
     params_each: Integer
     weights: Integer
@@ -67,24 +130,30 @@ class Layer(Schema):
 class Count(Schema):
     """The count: `nnsize --json`."""
 
-    source: str
-    convention: str
+    source: str = Field(description="what was counted")
+    convention: str = Field(description="how: pytorch, keras, checkpoint, onnx...")
     input_shape: list[Integer]
     output_shape: list[Integer]
-    total_params: Integer = Field(description="every parameter, trainable or not")
+    total_params: Integer = Field(description="every parameter, trainable or not (= sum(p.numel() "
+                                              "for p in model.parameters()), = Keras' "
+                                              "count_params())")
     active_params: Integer = Field(description="used per token (less for mixture-of-experts)")
     trainable_params: Integer
     non_trainable_params: Integer
-    weights: Integer
+    weights: Integer = Field(description="trainable parameters by role: weights, biases and "
+                                         "other_trainable sum to trainable_params")
     biases: Integer
     other_trainable: Integer
-    buffers: Integer = Field(description="elements of buffers, not parameters")
+    buffers: Integer = Field(description="elements of buffers, not parameters (BatchNorm's "
+                                         "running statistics)")
     macs: Integer = Field(description="one forward pass of one sample, or per token")
     flops: Integer = Field(description="2 x macs")
     macs_per: Literal["token"] | None = Field(None, description="a language model's: per token")
-    memory: dict[str, Integer] = Field(description="bytes of the parameters per precision")
-    stored: dict[str, Any] | None = Field(None, description="a checkpoint's or a Hub model's "
-                                                            "contents (docs/json.md)")
+    memory: dict[str, Integer] = Field(description="bytes of the parameters per precision: "
+                                                   "fp64, fp32, bf16, fp16, fp8, int8, int4, "
+                                                   "1bit")
+    stored: Contents | None = Field(None, description="what a file or a repo holds beside "  # type: ignore[valid-type]
+                                                      "the count")
     layers: list[Layer]
 
 
@@ -490,6 +559,140 @@ class Check(Schema):
 
 
 # what each endpoint answers, by path: the app declares these as its 200 responses
+# --- the commands without an endpoint -----------------------------------------------------------
+
+class Summary(Count):
+    """`nnsize compare --json`: a list of counts, one a network."""
+
+    layers: Integer = Field(description="the number of layers, instead of the rows")  # type: ignore[assignment]
+
+
+class DiffSide(Schema):
+    source: str
+    total_params: Integer
+
+
+class Mismatch(Schema):
+    name: str
+    a: list[Integer]
+    b: list[Integer]
+
+
+class Diff(Schema):
+    """`nnsize diff --json` (exit 1 when they differ)."""
+
+    a: DiffSide
+    b: DiffSide
+    same: bool
+    only_a: list[str]
+    only_b: list[str]
+    mismatched: list[Mismatch] = Field(description="tensors of both, of other shapes")
+    tied_not_stored: list[str] = Field(description="tied in one, absent from the other: the "
+                                                   "same model")
+    fused_experts: list[str] = Field(description="expert groups matched in fused form")
+    gguf_names: Literal["A", "B"] | None = Field(description="that side renamed as GGUF names "
+                                                             "tensors, against a GGUF file")
+
+
+class SearchCandidate(Schema):
+    label: str
+    sizes: dict[str, Integer]
+    params: Integer
+
+
+class Pareto(Schema):
+    axis: str = Field(description="the size along which the frontier runs; \"\": none")
+    candidates: list[SearchCandidate]
+
+
+class Search(Schema):
+    """`nnsize search --json`."""
+
+    family: str
+    space: Integer = Field(description="the designs searched")
+    fitting: Integer = Field(description="those within the budget")
+    budget_params: Integer
+    candidates: list[SearchCandidate] = Field(description="the largest that fit")
+    pareto: Pareto
+
+
+class Scales(Schema):
+    """`nnsize init --json`: a list, one a weight."""
+
+    name: str
+    shape: list[Integer]
+    fan_in: Integer
+    fan_out: Integer
+    xavier_uniform_bound: Real
+    xavier_normal_std: Real
+    kaiming_uniform_bound_fan_in: Real
+    kaiming_normal_std_fan_in: Real
+    kaiming_uniform_bound_fan_out: Real
+    kaiming_normal_std_fan_out: Real
+    lecun_normal_std: Real
+    orthogonal_std: Real
+
+
+class SparseTensor(Schema):
+    """`nnsize sparsity --json`: a list, one a weight."""
+
+    name: str
+    shape: list[Integer]
+    sparsity: Real
+    nonzeros: Integer
+    bytes: dict[str, Integer] = Field(description="per storage format (dense, coo, csr, csc, "
+                                                  "bitmask, 2:4)")
+    break_even: dict[str, Real] = Field(description="the sparsity past which each format "
+                                                    "takes fewer bytes than dense")
+
+
+class ParallelLayout(Schema):
+    tp: Integer
+    pp: Integer
+    vp: Integer
+    dp: Integer
+    cp: Integer
+    ep: Integer
+    sp: bool
+    zero: Integer
+    fsdp: str | None
+    micro_batch: Integer
+    global_batch: Integer | None
+    micro_batches: Integer
+    recompute: str
+    gpus: Integer
+    nodes: Integer
+    attention: str
+
+
+class LayoutChoice(Schema):
+    layout: ParallelLayout
+    describe: str
+    step_time_s: Real
+    step_terms_s: dict[str, Real]
+    mfu: Real
+    tflops_per_gpu: Real
+    tokens_per_s_per_gpu: Real
+    memory_per_gpu_bytes: Integer
+
+
+class Why(Schema):
+    term: str = Field(description="the step's term that separates the best from the next")
+    best_s: Real
+    next_s: Real
+
+
+class LayoutSearch(Schema):
+    """`nnsize layout --json`: the fastest layouts that fit, best first."""
+
+    model: str
+    gpu: str
+    gpus: Integer
+    count: Integer = Field(description="layouts that fit")
+    why: Why | None
+    layouts: list[LayoutChoice]
+
+
 ANSWERS: dict[str, Any] = {
     "/api/count": CountAnswer,
     "/api/config": CountAnswer,
@@ -506,8 +709,15 @@ ANSWERS: dict[str, Any] = {
     "/api/layers": list[str],
 }
 
-# what a command's --json prints, where the API has no endpoint for it
-COMMANDS: dict[str, Any] = {"compute": Compute, "check": Check}
+# what each command prints with --json (its words after `nnsize`), the API's models where it
+# has an endpoint; tests/test_golden.py's JSON files validate against these
+COMMANDS: dict[str, Any] = {
+    "": Count, "compare": list[Summary], "memory": Plan, "fit": Fit, "compute": Compute,
+    "speed": SpeedAnswer, "train-time": TrainTime | TrainRun, "layout": LayoutSearch,
+    "growth": GrowthAnswer, "presets": list[Preset], "memory --list-dtypes": list[Dtype],
+    "speed --list-gpus": list[Gpu], "check": Check, "diff": Diff, "search": Search,
+    "init": list[Scales], "sparsity": list[SparseTensor],
+}
 
 
 def _named(kind: Any) -> str:
@@ -535,7 +745,7 @@ def _type(schema: dict[str, Any]) -> str:
     """A property's JSON schema in words (Integer: an integer, exact, perhaps as a string)."""
     if "$ref" in schema:
         name = schema["$ref"].rsplit("/", 1)[-1]
-        return f"[{name}](#{name.lower()})"
+        return "any JSON" if name == "JsonValue" else f"[{name}](#{name.lower()})"
     if "anyOf" in schema:
         kinds = schema["anyOf"]
         if [k.get("type") for k in kinds] == ["integer", "string"]:
@@ -564,12 +774,15 @@ def documented() -> str:
 
     rows = ["| endpoint | answers |", "| --- | --- |",
             *(f"| `{path}` | {_named(kind)} |" for path, kind in ANSWERS.items()),
-            *(f"| `nnsize {name} --json` | {_named(kind)} |" for name, kind in COMMANDS.items())]
+            *(f"| `{' '.join(['nnsize', *name.split(), '--json'])}` | {_named(kind)} |"
+              for name, kind in COMMANDS.items())]
     models = list(dict.fromkeys(m for kind in (*ANSWERS.values(), *COMMANDS.values())
                                 for m in _models(kind)))
     _, schema = models_json_schema([(m, "serialization") for m in models])
     out = ["\n".join(rows)]
     for name, one in schema["$defs"].items():
+        if name == "JsonValue":  # JSON from outside (a GGUF file's metadata): no keys
+            continue
         lines = [f"### {name}", ""]
         if one.get("description"):
             lines += [" ".join(one["description"].split()), ""]
