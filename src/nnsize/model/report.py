@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..records import field, record
-from .decoder import Decoder, EncoderDecoder
 from .row import Row
 from .tensor import Shape, Tensor, numel
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from .decoder import Decoder, EncoderDecoder
 
 
 def _totals(rows: tuple[Row, ...]) -> dict[str, int]:
