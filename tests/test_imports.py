@@ -27,9 +27,10 @@ LEVELS = [
     # process under limits, which architectures/ (the fallback's build) and web/ use; least:
     # the bisection memory/ (fewest GPUs) and speed/ (the batch where compute binds) share
     # records: the frozen records model/ and layers/ are made of; compute: a language model's
-    # MACs a token, a count's own figure (memory/ re-exports it for the planner)
-    ("errors", "units", "records", "model", "compute", "precision", "spec", "version", "files",
-     "engines", "limits", "child", "least"),
+    # MACs a token, a count's own figure (memory/ re-exports it for the planner); lazy: the
+    # packages' names imported when first used
+    ("lazy", "errors", "units", "records", "model", "compute", "precision", "spec", "version",
+     "files", "engines", "limits", "child", "least"),
     ("layers",),
     # diff sits with the sources: a pure comparison of two reports, which hub/ uses to say
     # where a model's config and its checkpoint differ
@@ -203,12 +204,14 @@ def _imported(argv: list[str], bare: bool = False) -> set[str]:
 HUB_CLIENT = tuple(f"nnsize.hub.{p.stem}" for p in (SRC / "hub").glob("*.py")
                    if p.stem not in ("__init__", "deadlines"))
 # never on the calculator's path: the model families, the presets, the planner, parsers of
-# file formats, the Hub client (the parser reads hub/deadlines.py alone), the web app, and the
-# third-party libraries any of them use
+# file formats, the Hub client (the parser reads hub/deadlines.py alone), the web app, a
+# language model's records, other renderers, the importlib package (commands and families are
+# loaded by nnsize.lazy.load), and the third-party libraries any of them use
 NOT_FOR_A_SHORTHAND = (
     "nnsize.architectures", "nnsize.importers", "nnsize.memory", "nnsize.speed",
     "nnsize.parallel", "nnsize.web", "nnsize.search", "nnsize.growth", "nnsize.gpus",
     "nnsize.engines", "nnsize.render.json", "nnsize.render.plan", "nnsize.diff", *HUB_CLIENT,
+    "nnsize.model.decoder", "nnsize.render.compare", "importlib.util",
     "yaml", "json", "torch", "numpy", "transformers", "jsonschema", "pydantic", "starlette",
     "fractions", "decimal", "pkgutil", "importlib.resources", "urllib", "http", "email", "ssl",
     "socket", "zipfile", "shutil", "tempfile", "subprocess", "multiprocessing", "concurrent")
@@ -238,7 +241,7 @@ def test_the_calculators_path_imports_almost_nothing() -> None:
 def test_version_imports_no_analysis() -> None:
     loaded = _imported(["--version"])
     assert sorted(m for m in loaded if m.startswith("nnsize")) == \
-        ["nnsize", "nnsize.cli", "nnsize.errors", "nnsize.version"]
+        ["nnsize", "nnsize.cli", "nnsize.errors", "nnsize.lazy", "nnsize.version"]
 
 
 def test_a_preset_loads_its_own_family_only() -> None:
@@ -252,6 +255,7 @@ def test_a_preset_loads_its_own_family_only() -> None:
     assert _under(loaded, ("nnsize.architectures.classic", "nnsize.architectures.fallback",
                            "nnsize.importers.", "nnsize.speed", "nnsize.parallel",
                            "nnsize.web", *HUB_CLIENT, "nnsize.render.plan", "yaml", "torch",
+                           "nnsize.shorthand", "nnsize.network", "nnsize.render.compare",
                            "transformers", "numpy", "urllib", "http", "ssl")) == []
 
 
@@ -266,3 +270,39 @@ def test_the_benchmarked_paths_build_no_dataclass() -> None:
         assert sorted({"dataclasses", "inspect", "typing"} & loaded) == [], argv
     # a language model's MACs a token, in its --json, without the memory planner
     assert _under(_imported(["llama-3.1-405b", "--json"]), ("nnsize.memory",)) == []
+
+
+def test_a_packages_names_are_imported_when_first_used() -> None:
+    """nnsize.lazy.exports: model/ names its records without importing them; a name is its
+    module's own object, dir() lists it, an unknown name is an AttributeError.  render/ names
+    nothing: each renderer is imported from its module."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys, nnsize.model as m, nnsize.render as r; "
+            "assert 'nnsize.model.decoder' not in sys.modules; "
+            "from nnsize.model.decoder import Decoder; assert m.Decoder is Decoder; "
+            "assert 'Decoder' in dir(m) and not hasattr(r, 'render'); "
+            "assert 'nnsize.render.report' not in sys.modules; "
+            "print(hasattr(m, 'Nothing'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(SRC.parent)})
+    assert (out.returncode, out.stdout.strip()) == (0, "False"), out.stderr
+
+
+def test_the_program_is_console() -> None:
+    """The console script and python -m nnsize run cli.console (main, with the collector's
+    settings of a one-command process); main() itself leaves the collector as it was."""
+    import gc
+
+    import tomllib
+
+    from nnsize.cli import main
+
+    scripts = tomllib.loads((SRC.parent.parent / "pyproject.toml").read_text())["project"]
+    assert scripts["scripts"] == {"nnsize": "nnsize.cli:console"}
+    assert "sys.exit(console())" in (SRC / "__main__.py").read_text()
+    before = gc.get_threshold()
+    assert main(["--version"]) == 0
+    assert gc.get_threshold() == before and gc.isenabled()

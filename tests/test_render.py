@@ -6,7 +6,7 @@ import pytest
 
 import nnsize
 from nnsize.cli import run
-from nnsize.render import in_unit, unit_for
+from nnsize.render.numbers import in_unit, unit_for
 
 GOLDEN = Path(__file__).parent / "golden"
 CNN = Path(__file__).parent / "golden" / "cnn.yaml"

@@ -10,6 +10,7 @@ The names below are imported when first used (PEP 562), so that `import nnsize.c
 
 from __future__ import annotations
 
+from .lazy import exports
 from .version import __version__
 
 TYPE_CHECKING = False
@@ -26,15 +27,4 @@ _WHERE = {"NnsizeError": "errors", "SpecError": "errors", "Report": "model", "Ro
           "Tensor": "model", "count": "sources", "mlp": "sources", "summary": "sources"}
 
 
-def __getattr__(name: str) -> object:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = exports(__name__, _WHERE)

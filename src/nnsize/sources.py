@@ -26,12 +26,12 @@ def count(source: Any, convention: str | None = None, **options: Any) -> Report:
     (input_size, input_data, depth, input_dtype).  Raises NnsizeError (a ValueError) for
     anything that cannot be counted.
     """
-    from . import shorthand, spec
-    from .network import count_spec
-
+    # each reader imported on its branch: a preset's count needs neither the spec reader nor
+    # the shorthand's
     if isinstance(source, dict):
         _unsized(source, options)
         from .architectures import count_config, looks_like_config
+        from .network import count_spec
 
         if looks_like_config(source):
             return count_config(source, "config", bool(options.get("base")))
@@ -75,9 +75,12 @@ def count(source: Any, convention: str | None = None, **options: Any) -> Report:
         fmt = format_for(source)
         if fmt is not None:
             return fmt.load(source, convention)
+    from . import shorthand, spec
+
     if spec.looks_like_file(source):
         data = spec.load(source)
         from .architectures import count_config, looks_like_config
+        from .network import count_spec
 
         if looks_like_config(data):
             return count_config(data, source, bool(options.get("base")))

@@ -7,9 +7,8 @@ it returns an Assembly of rows named as transformers names the tensors.
 
 from __future__ import annotations
 
-import importlib
-
 from ..errors import SpecError, shown, suggest
+from ..lazy import load
 from ..model import Report
 from .config import Config
 from .registry import FAMILIES, Family
@@ -30,7 +29,7 @@ def families() -> dict[str, Family]:
     global _loaded
     if not _loaded:
         for module in MODULES:
-            importlib.import_module(f"{__name__}.{module}")
+            load(f"{__name__}.{module}")
         _loaded = True
     return FAMILIES
 
@@ -42,7 +41,7 @@ def family_of(model_type: str) -> Family | None:
     for module in MODULES:
         if model_type in FAMILIES:
             break
-        importlib.import_module(f"{__name__}.{module}")
+        load(f"{__name__}.{module}")
     return FAMILIES.get(model_type)
 
 

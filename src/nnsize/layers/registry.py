@@ -60,13 +60,13 @@ _loaded: set[str] = set()
 
 def _load(until: str | None = None) -> None:
     """Import the families in order until one registers `until` (all of them for None)."""
-    import importlib
+    from ..lazy import load
 
     for family in FAMILIES:
         if until is not None and (until in REGISTRY or until in ALIASES):
             return
         if family not in _loaded:
-            importlib.import_module(f"{__package__}.{family}")
+            load(f"{__package__}.{family}")
             _loaded.add(family)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..records import field, record
-from .decoder import Decoder, EncoderDecoder
 from .row import Row
 from .tensor import Shape, Tensor
 
@@ -14,6 +13,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .contents import Contents
+    from .decoder import Decoder, EncoderDecoder
 
 
 def _totals(rows: tuple[Row, ...]) -> dict[str, int]:

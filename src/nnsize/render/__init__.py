@@ -10,29 +10,9 @@
     design    search, growth, initialization, sparsity
     diff      two sources of one model
     presets   the preset list
+
+Each is imported from its module (nnsize.render.report.render): importing render/ imports none
+of them, so that a count's text does not load the JSON, comparison or planner renderers.
 """
 
 from __future__ import annotations
-
-from .compare import compare, summary
-from .formula import formula, formula_text
-from .numbers import human, in_unit, n, shape, unit_for
-from .report import (
-    CSV_COLUMNS,
-    FORMATS,
-    csv_rows,
-    explanation,
-    html,
-    layer_table,
-    markdown,
-    memory_rows,
-    render,
-    text,
-    totals,
-)
-from .table import markdown_table, table
-
-__all__ = ["CSV_COLUMNS", "FORMATS", "compare", "csv_rows", "explanation", "formula",
-           "formula_text", "html", "human", "in_unit", "layer_table", "markdown",
-           "markdown_table", "memory_rows", "n", "render", "shape", "summary", "table", "text",
-           "totals", "unit_for"]
