@@ -7,6 +7,8 @@ something is registered in one place and not in another (issue 25).
               each has a docs page
     outputs   render.report.FORMATS: --format's choices
     engines   engines.ENGINES: the one registry memory/ and speed/ read
+    families  architectures.families(): a Llama-shaped decoder's registration holds its Traits,
+              which test_traits.py draws its random configs from, wherever it is registered
     presets   architectures.presets: every language model's config file, and no other
 """
 
@@ -151,6 +153,17 @@ def test_one_engine_registry() -> None:
     names = list(engines.ENGINES)
     assert list(memory_engines.ENGINES) == names
     assert list(speed_engines.ENGINES) == names
+
+
+def test_a_decoders_traits_are_in_its_registration() -> None:
+    """register_traits keeps a family's Traits in its Family, where test_traits.py reads them:
+    a family registered by one call anywhere (vlm.py's glm4v_text) is drawn against
+    transformers as decoder_families.py's are."""
+    from nnsize.architectures import decoder, decoder_families, families
+
+    registered = {name: f.traits for name, f in families().items() if f.traits is not None}
+    assert {**decoder.TRAITS, **decoder_families.TRAITS}.items() <= registered.items()
+    assert "glm4v_text" in registered
 
 
 def test_every_language_model_preset_has_its_config_and_no_other() -> None:
