@@ -2,7 +2,8 @@
 something is registered in one place and not in another (issue 25).
 
     formats   importers.FORMATS: file suffix -> importer, read from each module's FORMAT; the
-              Hub-name test, the web API's header formats and the page's drop zone follow it
+              Hub-name test, --help's model files, the web API's header formats and the page's
+              drop zone follow it
     commands  cli.COMMANDS: command -> module, read from cli/'s modules; --help lists them,
               each has a docs page
     outputs   render.report.FORMATS: --format's choices
@@ -43,6 +44,19 @@ def test_a_missing_file_of_any_format_is_a_path_not_a_hub_name(suffix: str) -> N
 
     assert parse(f"no-such-dir/model{suffix}") is None
     assert parse(f"no-such-dir/model{suffix.upper()}") is None
+
+
+def test_help_names_every_formats_suffixes() -> None:
+    """--help's model files are the table's, not a list kept beside it."""
+    from nnsize.cli import main
+
+    out = io.StringIO()
+    with redirect_stdout(out), pytest.raises(SystemExit):
+        main(["--help"])
+    text = " ".join(out.getvalue().split())
+    files = re.search(r"a model file \(([^)]*)\)", text)
+    assert files is not None
+    assert files.group(1).replace(" ", "").split(",") == list(SUFFIXES)
 
 
 def test_every_reader_module_is_in_the_table() -> None:
