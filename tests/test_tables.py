@@ -2,11 +2,14 @@
 something is registered in one place and not in another (issue 25).
 
     formats   importers.FORMATS: file suffix -> importer, read from each module's FORMAT; the
-              Hub-name test, the web API's header formats and the page's drop zone follow it
+              Hub-name test, --help's model files, the web API's header formats and the page's
+              drop zone follow it
     commands  cli.COMMANDS: command -> module, read from cli/'s modules; --help lists them,
               each has a docs page
     outputs   render.report.FORMATS: --format's choices
     engines   engines.ENGINES: the one registry memory/ and speed/ read
+    families  architectures.families(): a Llama-shaped decoder's registration holds its Traits,
+              which test_traits.py draws its random configs from, wherever it is registered
     presets   architectures.presets: every language model's config file, and no other
 """
 
@@ -41,6 +44,19 @@ def test_a_missing_file_of_any_format_is_a_path_not_a_hub_name(suffix: str) -> N
 
     assert parse(f"no-such-dir/model{suffix}") is None
     assert parse(f"no-such-dir/model{suffix.upper()}") is None
+
+
+def test_help_names_every_formats_suffixes() -> None:
+    """--help's model files are the table's, not a list kept beside it."""
+    from nnsize.cli import main
+
+    out = io.StringIO()
+    with redirect_stdout(out), pytest.raises(SystemExit):
+        main(["--help"])
+    text = " ".join(out.getvalue().split())
+    files = re.search(r"a model file \(([^)]*)\)", text)
+    assert files is not None
+    assert files.group(1).replace(" ", "").split(",") == list(SUFFIXES)
 
 
 def test_every_reader_module_is_in_the_table() -> None:
@@ -151,6 +167,17 @@ def test_one_engine_registry() -> None:
     names = list(engines.ENGINES)
     assert list(memory_engines.ENGINES) == names
     assert list(speed_engines.ENGINES) == names
+
+
+def test_a_decoders_traits_are_in_its_registration() -> None:
+    """register_traits keeps a family's Traits in its Family, where test_traits.py reads them:
+    a family registered by one call anywhere (vlm.py's glm4v_text) is drawn against
+    transformers as decoder_families.py's are."""
+    from nnsize.architectures import decoder, decoder_families, families
+
+    registered = {name: f.traits for name, f in families().items() if f.traits is not None}
+    assert {**decoder.TRAITS, **decoder_families.TRAITS}.items() <= registered.items()
+    assert "glm4v_text" in registered
 
 
 def test_every_language_model_preset_has_its_config_and_no_other() -> None:

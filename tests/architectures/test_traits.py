@@ -1,5 +1,8 @@
-"""The decoder families described by traits (decoder_families.py) against transformers, tensor by
-tensor, with random configs: every config key a trait reads is drawn, or left to the default."""
+"""The decoder families described by traits against transformers, tensor by tensor, with random
+configs: every config key a trait reads is drawn, or left to the default.  The families are the
+registry's (every register_traits call, in decoder_families.py or any other module), less
+decoder.py's, which test_decoder.py draws; their traits, defaults and aliases are read from their
+registration."""
 
 from __future__ import annotations
 
@@ -10,15 +13,21 @@ import pytest
 from hf import lm_class, random_configs_test, transformers
 from hypothesis import strategies as st
 
-from nnsize.architectures.decoder_families import ALIASES, DEFAULTS, TRAITS
+from nnsize.architectures import families
+from nnsize.architectures.decoder import DEFAULTS as DECODER_PY
 from nnsize.architectures.traits import Traits
 from nnsize.records import fields
 
+TRAITS: dict[str, Traits] = {name: f.traits for name, f in families().items()
+                             if f.traits is not None and name not in DECODER_PY}
+DEFAULTS = {name: families()[name].defaults for name in TRAITS}
+ALIASES = {name: families()[name].aliases for name in TRAITS if families()[name].aliases}
 FAMILIES = sorted(TRAITS)
 # transformers' auto tables name no language-model class for these
 LM_CLASSES = {"mistral4": "Mistral4ForCausalLM"}
 # no language-model class of their own
-BASE_ONLY = {"qwen2_vl_text", "qwen2_5_vl_text", "qwen3_vl_text", "qwen3_vl_moe_text"}
+BASE_ONLY = {"qwen2_vl_text", "qwen2_5_vl_text", "qwen3_vl_text", "qwen3_vl_moe_text",
+             "glm4v_text"}
 
 
 def flag_keys(t: Traits) -> list[str]:

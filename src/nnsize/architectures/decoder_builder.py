@@ -98,4 +98,5 @@ def register_traits(model_type: str, traits: Traits, defaults: dict[str, Any],
         return build_traits(traits, c, name, base)
 
     register(model_type, defaults, causal=True, aliases=aliases, base_class=base_class,
-             heads=heads, prefix=prefix, lm_class=lm_class, legacy_types=legacy_types)(build)
+             heads=heads, prefix=prefix, lm_class=lm_class, legacy_types=legacy_types,
+             traits=traits)(build)

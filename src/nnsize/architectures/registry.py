@@ -20,6 +20,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from .traits import Traits
+
 Builder = Callable[[str, Config, str, bool], Assembly]
 # a task-head class: (the attribute holding the base model, the kind of head; heads.py)
 Head = tuple[str, str]
@@ -46,6 +48,9 @@ class Family:
     prefix: str | None = None  # the classes' name prefix where base_class does not give it
     lm_class: str | None = None  # the LM class where prefix + an LM suffix does not name it
     legacy_types: tuple[str, ...] = ()  # model_type names older configs used ('RefinedWeb')
+    # a Llama-shaped decoder's Traits (register_traits), which its builder reads: the tests
+    # draw their random configs from them, wherever the family is registered
+    traits: Traits | None = None
 
     @property
     def class_prefix(self) -> str | None:
@@ -80,14 +85,14 @@ FAMILIES: dict[str, Family] = {}
 def register(model_type: str, defaults: dict[str, Any], causal: bool = True,
              aliases: dict[str, str] | None = None, base_class: str | None = None,
              heads: Mapping[str, Head] | None = None, prefix: str | None = None,
-             lm_class: str | None = None,
-             legacy_types: tuple[str, ...] = ()) -> Callable[[Builder], Builder]:
+             lm_class: str | None = None, legacy_types: tuple[str, ...] = (),
+             traits: Traits | None = None) -> Callable[[Builder], Builder]:
     """Register a family's builder (as a decorator), with all that nnsize knows of it."""
     def deco(fn: Builder) -> Builder:
         if model_type in FAMILIES:
             raise RuntimeError(f"model_type {model_type!r} registered twice")
         FAMILIES[model_type] = Family(model_type, defaults, fn, aliases or {}, causal,
                                       base_class, dict(heads or {}), prefix, lm_class,
-                                      legacy_types)
+                                      legacy_types, traits)
         return fn
     return deco
