@@ -20,7 +20,10 @@ NAMED = ["xlm-roberta", "mpnet", "electra", "albert", "deberta-v2", "modernbert"
 ADDED = ["diffllama", "jais2", "minicpm3", "nanochat", "flex_olmo", "hy_v3", "mistral4",
          "sarvam_moe", "param2moe", "sarvam_mla", "ernie4_5_moe", "gpt-sw3", "mt5", "umt5",
          "ibert", "layoutlm", "persimmon", "qwen2_vl_text", "qwen2_5_vl_text", "deepseek_v32",
-         "qwen3_vl_text", "qwen3_vl_moe_text"]
+         "qwen3_vl_text", "qwen3_vl_moe_text",
+         # a family added in one file (issue 25): Kolibri1Config()'s defaults, which
+         # transformers documents as the Aleph-Alpha/Kolibri-1 checkpoint's
+         "kolibri1"]
 NAMED += ADDED
 
 

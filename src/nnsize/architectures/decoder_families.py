@@ -113,6 +113,13 @@ TRAITS: dict[str, Traits] = {
         experts="n_routed_experts", layers="types", types_else="first_dense",
         shared_count="n_shared_experts", score_bias="gate.e_score_correction_bias")),
     "glm4_moe": _GLM4_MOE,
+    # Kolibri-1: GLM-4's four norms a layer, EXAONE 4's q/k norms, every layer a mixture of
+    # experts with one shared expert and a correction bias beside the router (a buffer); four
+    # sliding layers then one full one
+    "kolibri1": Traits(qkv_bias=False, o_bias=False, qk_norm="head", norms=_SANDWICH,
+                       windows="periodic", window_period=5, moe=Moe(
+                           shared_width="shared_expert_intermediate_size",
+                           score_bias="gate.e_score_correction_bias")),
     # added for issue 20
     "diffllama": Traits(head_vectors=("lambda_q1", "lambda_k1", "lambda_q2", "lambda_k2")),
     "jais2": Traits(mlp="plain", mlp_bias="mlp_bias", norm_bias=True),
@@ -212,6 +219,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
               "num_experts_per_tok": 8},
     "phimoe": {"tie_word_embeddings": False, "num_key_value_heads": 8, "attention_bias": False,
                "lm_head_bias": False, "num_local_experts": 16, "num_experts_per_tok": 2},
+    "kolibri1": {"tie_word_embeddings": False, "num_key_value_heads": 4, "head_dim": 128,
+                 "sliding_window": 513, "num_experts": 384, "num_experts_per_tok": 6,
+                 "moe_intermediate_size": 512, "shared_expert_intermediate_size": 512},
     "glm4_moe": {"tie_word_embeddings": False, "num_key_value_heads": 8, "attention_bias": False,
                  "use_qk_norm": False, "n_routed_experts": 128, "moe_intermediate_size": 1408,
                  "num_experts_per_tok": 8, "n_shared_experts": 1, "first_k_dense_replace": 1},
@@ -308,6 +318,7 @@ ALIASES: dict[str, dict[str, str]] = {
     "hunyuan_v1_moe": {"num_experts_per_tok": "moe_topk", "num_local_experts": "num_experts"},
     "minimax_m2": {"num_experts": "num_local_experts"},
     "olmoe": {"num_local_experts": "num_experts"},
+    "kolibri1": {"num_local_experts": "num_experts"},
     "glm4_moe": {"num_local_experts": "n_routed_experts",
                  "num_mtp_layers": "num_nextn_predict_layers"},
     "exaone": {"num_layers": "num_hidden_layers", "layer_norm_epsilon": "rms_norm_eps",
@@ -344,6 +355,7 @@ CLASSES: dict[str, tuple[str, dict[str, Head]]] = {
     "exaone": ("LlamaModel", {}), "exaone4": ("Exaone4Model", _ALL_QA_TRANSFORMER),
     "exaone_moe": ("ExaoneMoeModel", {}), "glm": ("GlmModel", _SEQ_TOKEN),
     "glm4": ("Glm4Model", _SEQ_TOKEN), "glm4_moe": ("Glm4MoeModel", {}),
+    "kolibri1": ("Kolibri1Model", {}),
     "glm4_moe_lite": ("Glm4MoeLiteModel", {}), "gpt_oss": ("GptOssModel", _SEQ_TOKEN),
     "granite": ("GraniteModel", {}), "granite_swa": ("GraniteSWAModel", {}),
     "granitemoe": ("GraniteMoeModel", {}), "granitemoe_swa": ("GraniteMoeSWAModel", {}),
