@@ -190,8 +190,8 @@ register(EngineProfile(
     # generate(): the whole prompt in one forward pass; the last position's logits, fp32
     Allocation(None, Fraction(1), 1, None, None,
                source="transformers generate(): the whole prompt in one pass"),
-    TRANSFORMERS, "Hugging Face transformers' generate() with its default attention, SDPA "
-    "(attn_implementation='sdpa'; flash_attention_2 fitted with it), no torch.compile"))
+    TRANSFORMERS, "Hugging Face transformers' generate() with the attention transformers picks, "
+    "SDPA, and no torch.compile (--engine transformers-eager, transformers-compile: the others)"))
 register(EngineProfile(
     "transformers-eager",
     Allocation(None, Fraction(1), 1, None, None, flash_attention=False,
@@ -203,8 +203,8 @@ register(EngineProfile(
     Allocation(None, Fraction(1), 1, None, None,
                source="transformers generate() with cache_implementation='static' and "
                       "torch.compile: the whole prompt in one pass"),
-    None, "Hugging Face transformers' generate() with a static KV cache and torch.compile "
-    "(mode='reduce-overhead': CUDA graphs), SDPA"))
+    None, "Hugging Face transformers' generate() with cache_implementation='static' and "
+    "torch.compile, mode reduce-overhead (CUDA graphs), SDPA"))
 register(EngineProfile(
     "vllm",
     # gpu_memory_utilization 0.9 (docs.vllm.ai "Optimization and Tuning"); chunks of
