@@ -24,7 +24,7 @@ class Engine:
     fitted_on: str = ""  # the group the figures were fitted on ("geforce/quantized"); "": all
     call_overhead_s: float = 0.0  # prefill: seconds per call (one forward pass), all cards
     sequence_overhead_s: float = 0.0  # decode: seconds per layer per sequence beyond the first
-    about: str = ""  # what the engine is, as it runs (nnsize.engines: "transformers' generate()...")
+    about: str = ""  # what the engine is, as it runs (nnsize.engines' about)
 
 
 def _figures(e: Efficiency, gpu_class: str, weights: str) -> tuple[str, Efficiency]:
