@@ -59,7 +59,8 @@ def rates(m: dict[str, Any]) -> tuple[float, float]:
 FITTED = {"llama.cpp": "LLAMA_CPP", "mlc": "MLC", "exllama": "EXLLAMA", "exllamav2": "EXLLAMAV2",
           "mlx": "MLX",
           "gpt-fast": "GPT_FAST", "vllm": "VLLM", "transformers": "TRANSFORMERS",
-          "sglang": "SGLANG", "tensorrt-llm": "TENSORRT_LLM"}  # engine: its name in
+          "sglang": "SGLANG", "tensorrt-llm": "TENSORRT_LLM",
+          "transformers-eager": "TRANSFORMERS_EAGER"}  # engine: its name in
 # src/nnsize/engines.py; an engine with fewer training points than MIN_POINTS is not fitted
 MIN_POINTS = 3
 ENGINES_PY = Path(__file__).resolve().parent.parent / "src" / "nnsize" / "engines.py"

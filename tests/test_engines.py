@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 
 import pytest
@@ -119,6 +120,29 @@ def test_transformers_prefill_workspace_against_a_real_forward(dtype: str) -> No
         pytest.approx(live.peak, rel=0.10)
 
 
+def test_transformers_variants_are_one_table() -> None:
+    """transformers three ways, each an entry of the one registry: the default (SDPA, as
+    transformers picks it), eager attention and a static cache with torch.compile.  Eager plans
+    one layer's attention probabilities in memory, as --attention eager does with transformers;
+    the compiled variant has no cited measurement, so its expected speed is the roofline."""
+    from nnsize.engines import ENGINES as PROFILES
+    from nnsize.speed import ENGINES as SPEED
+
+    assert engine("transformers").flash_attention
+    assert not engine("transformers-eager").flash_attention
+    assert engine("transformers-eager") == replace(engine("transformers", flash_attention=False),
+                                                   name="transformers-eager")
+    assert engine("transformers-compile").flash_attention
+    assert "SDPA" in PROFILES["transformers"].about and "SDPA" in SPEED["transformers"].about
+    assert SPEED["transformers-eager"].measured and not SPEED["transformers-compile"].measured
+    # 32 layers x 4,096 hidden: llama-2-7b's eager workspace holds heads x context fp32 scores
+    # per token: 32 x 2,048 x 4 = 262,144 bytes a token more than SDPA's
+    args = (1, 2048, 4096, 11008, 32, 32000, 2)
+    eager, _ = workspace_bytes(engine("transformers-eager"), *args)
+    sdpa, _ = workspace_bytes(engine("transformers"), *args)
+    assert eager - sdpa == 2048 * 32 * 2048 * 4
+
+
 def test_one_registry_for_memory_fit_and_speed() -> None:
     """nnsize.engines: one name list; each side where something published backs it."""
     from nnsize.engines import ENGINES as PROFILES
@@ -127,8 +151,9 @@ def test_one_registry_for_memory_fit_and_speed() -> None:
     from nnsize.speed.setup import speed_fields
 
     names = tuple(PROFILES)
-    assert {"transformers", "vllm", "sglang", "llama.cpp", "mlc", "exllama", "exllamav2", "mlx",
-            "gpt-fast", "tensorrt-llm", "roofline"} == set(names)
+    assert {"transformers", "transformers-eager", "transformers-compile", "vllm", "sglang",
+            "llama.cpp", "mlc", "exllama", "exllamav2", "mlx", "gpt-fast", "tensorrt-llm",
+            "roofline"} == set(names)
     memory_choices = next(f for f in setup_fields() if f.name == "engine").metadata["choices"]
     speed_choices = next(f for f in speed_fields() if f.name == "engine").metadata["choices"]
     assert memory_choices == speed_choices == names == tuple(SPEED)

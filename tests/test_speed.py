@@ -280,7 +280,7 @@ def test_the_engines_are_fitted_to_the_measurements() -> None:
     pytest.importorskip("gguf")
     pts = points(json.loads(DATA.read_text())["measurements"])
     for name in ("llama.cpp", "mlc", "exllama", "exllamav2", "mlx", "gpt-fast", "vllm",
-                 "transformers", "sglang", "tensorrt-llm"):
+                 "transformers", "transformers-eager", "sglang", "tensorrt-llm"):
         stored = PROFILES[name].efficiency
         assert stored is not None
         groups = {"": stored, **dict(stored.classes)}

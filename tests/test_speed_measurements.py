@@ -146,8 +146,9 @@ def test_the_roofline_is_never_below_a_measurement() -> None:
 # fit per GPU class and weights), sglang 3 of 3 (0 of 3 with the roofline it had before its
 # fit), mlx 2 of 2, gpt-fast 2 of 2 (tensor-parallel points, the fit on its single-card
 # ones), mlc 1 of 1, exllama 2 of 2, exllamav2 2 of 2 and tensorrt-llm 2 of 2 (0 of 2 before
-# its fitted cost per prefill call, 3.5 ms); they are asserted.  All engines: 59 of 63
-# held-out points (0.94; 57 of 63 before the cost per call).
+# its fitted cost per prefill call, 3.5 ms); they are asserted.  All engines: 59 of 64
+# held-out points (0.92; 59 of 63 before transformers-eager's 7 measurements, whose one
+# held-out point misses; 57 of 63 before the cost per call).
 # `python tests/test_speed_measurements.py` prints the figures (held out, all, by phase).
 TODAY = {
     "vllm": "vllm's one held-out point, a batch of 16 on an H100 (InferenceBench's conc 16), "
@@ -162,6 +163,13 @@ TODAY = {
                     "which overlaps the GPU's reads, and the fitted cost per layer (0.5 ms, "
                     "from bf16 models) overstates AutoAWQ's fused layers; the 8B bf16 point "
                     "is within 1% (1 of 2; 0 of 2 with the roofline it had before its fit)",
+    "transformers-eager": "transformers-eager's held-out point, a batch of 8 (transformers "
+                          "4.35.0 on an A100 PCIe, issue #29651), is expected 1.33x its measured "
+                          "rate: eager generate() is bound by the host launching kernels, and "
+                          "the same card and model at batch 1 runs 0.65x as fast as on "
+                          "premAI's host (33.4 ms a token against 21.6), so one cost per layer "
+                          "fitted over both hosts is 1.49x the batch-1 point of that host "
+                          "(0 of 1; the roofline: 0 of 1)",
 }
 
 
@@ -182,8 +190,8 @@ def test_held_out_expected_is_within_30_percent(engine: str) -> None:
 
 
 def test_held_out_over_all_engines_is_within_30_percent() -> None:
-    """Issue 23's bar over every engine at once: 59 of 63 held-out points on known cards within
-    30% today (0.94); an engine nnsize had no figures for would be judged by the roofline."""
+    """Issue 23's bar over every engine at once: 59 of 64 held-out points on known cards within
+    30% today (0.92); an engine nnsize had no figures for would be judged by the roofline."""
     pytest.importorskip("gguf")
     figures = accuracy()
     sized = sum(f["held out"][0] for f in figures.values())

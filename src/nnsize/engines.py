@@ -36,6 +36,7 @@ class Allocation:
     kv_default: str | None  # the engine's own KV cache type, where it has one
     gpu_defaults: bool = False  # chunk and logits rows follow `vllm serve`'s per-GPU defaults
     source: str = ""
+    flash_attention: bool = True  # False: the attention's probabilities are materialised (eager)
 
 
 @dataclass(frozen=True)
@@ -173,14 +174,37 @@ TENSORRT_LLM = Efficiency(
         0.758, 0, 55.959e-6, fitted("tensorrt-llm", 4, 0, "datacenter"))),
     ("geforce", Efficiency(
         0.679, 0, 0.0, fitted("tensorrt-llm", 2, 0, "geforce"))),))
+TRANSFORMERS_EAGER = Efficiency(
+    1, 0, 486.272e-6, fitted("transformers-eager", 4, 0),
+    sequence_overhead_s=14.402e-6, classes=(
+    ("datacenter", Efficiency(
+        1, 0, 486.272e-6, fitted("transformers-eager", 4, 0, "datacenter"))),))
 # END FITTED
 
+# transformers as it runs three ways, one entry each: the attention it picks by default (SDPA,
+# attn_implementation="sdpa"; FlashAttention-2 where asked, fitted with it), eager attention
+# (attn_implementation="eager": the probabilities materialised, one kernel per op), and a static
+# KV cache with torch.compile (cache_implementation="static", mode="reduce-overhead": CUDA graphs)
 register(EngineProfile(
     "transformers",
     # generate(): the whole prompt in one forward pass; the last position's logits, fp32
     Allocation(None, Fraction(1), 1, None, None,
                source="transformers generate(): the whole prompt in one pass"),
-    TRANSFORMERS, "Hugging Face transformers' generate()"))
+    TRANSFORMERS, "Hugging Face transformers' generate() with the attention transformers picks, "
+    "SDPA, and no torch.compile (--engine transformers-eager, transformers-compile: the others)"))
+register(EngineProfile(
+    "transformers-eager",
+    Allocation(None, Fraction(1), 1, None, None, flash_attention=False,
+               source="transformers generate() with attn_implementation='eager': the whole prompt "
+                      "in one pass, one layer's attention probabilities materialised"),
+    TRANSFORMERS_EAGER, "Hugging Face transformers' generate() with attn_implementation='eager'"))
+register(EngineProfile(
+    "transformers-compile",
+    Allocation(None, Fraction(1), 1, None, None,
+               source="transformers generate() with cache_implementation='static' and "
+                      "torch.compile: the whole prompt in one pass"),
+    None, "Hugging Face transformers' generate() with cache_implementation='static' and "
+    "torch.compile, mode reduce-overhead (CUDA graphs), SDPA"))
 register(EngineProfile(
     "vllm",
     # gpu_memory_utilization 0.9 (docs.vllm.ai "Optimization and Tuning"); chunks of

@@ -116,7 +116,7 @@ def engine(name: str, chunk: int | None = None, memory_fraction: Fraction | None
     elif a.gpu_defaults:
         default_chunk, rows = vllm_batch_defaults(gpu_bytes, gpu_name)
     return Engine(profile.name, chunk or default_chunk, memory_fraction or share,
-                  a.block_tokens, rows, flash_attention, a.kv_default,
+                  a.block_tokens, rows, flash_attention and a.flash_attention, a.kv_default,
                   profile.allocation is not None)
 
 

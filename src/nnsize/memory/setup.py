@@ -126,7 +126,8 @@ class Setup:
         "with a training layout (--tp, --pp...) default and sdpa mean flash attention",
         choices=ATTENTION))
     engine: str = field(default="", metadata=_opt(
-        "inference as this engine serves it: transformers (the whole prompt in one pass), "
+        "inference as this engine serves it: transformers (the whole prompt in one pass; "
+        "transformers-eager with eager attention's probabilities, transformers-compile), "
         "vllm, sglang, llama.cpp; mlc, exllama, exllamav2, mlx, gpt-fast, tensorrt-llm and "
         "roofline have no published memory profile and are planned as transformers (the note "
         "says so).  Default: llama.cpp for a GGUF file or type (Q4_K_M...), transformers "

@@ -170,7 +170,8 @@ def speed_text(s: Speed) -> str:
     out += _step_lines(s.prefill, s, s.batch * s.prompt)
     roofline, expected = s.time_to_first_token_s
     out.append(f"  time to first token: {_s(roofline)} at best, {_s(expected)} expected")
-    out += ["", f"Engine {s.engine.name}: {s.engine.source}"]
+    about = f"{s.engine.about}; " if s.engine.about else ""
+    out += ["", f"Engine {s.engine.name}: {about}{s.engine.source}"]
     out += [f"Note: {note}" for note in speed_notes(s)]
     return "\n".join(out)
 

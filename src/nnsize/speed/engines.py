@@ -24,6 +24,7 @@ class Engine:
     fitted_on: str = ""  # the group the figures were fitted on ("geforce/quantized"); "": all
     call_overhead_s: float = 0.0  # prefill: seconds per call (one forward pass), all cards
     sequence_overhead_s: float = 0.0  # decode: seconds per layer per sequence beyond the first
+    about: str = ""  # what the engine is, as it runs (nnsize.engines' about)
 
 
 def _figures(e: Efficiency, gpu_class: str, weights: str) -> tuple[str, Efficiency]:
@@ -43,7 +44,8 @@ def find_engine(name: str, gpu_class: str = "", weights: str = "quantized") -> E
     profile = find_profile(name)
     e = profile.efficiency
     if e is None:
-        return Engine(profile.name, 1.0, 1.0, 0.0, NO_EFFICIENCY.format(profile.name), False)
+        return Engine(profile.name, 1.0, 1.0, 0.0, NO_EFFICIENCY.format(profile.name), False,
+                      about=profile.about)
     key, f = _figures(e, gpu_class, weights)
     compute, per_token, source = f.compute_share, f.token_overhead_s, f.source
     if not compute and e.compute_share:  # the class has no prefill: the engine's over all cards
@@ -54,7 +56,7 @@ def find_engine(name: str, gpu_class: str = "", weights: str = "quantized") -> E
         source += (f"; prefill at the roofline's peak FLOP/s ({profile.name}'s sources give "
                    f"decode only)")
     return Engine(profile.name, f.bandwidth_share, compute, f.layer_overhead_s, source, True,
-                  per_token, key, e.call_overhead_s, e.sequence_overhead_s)
+                  per_token, key, e.call_overhead_s, e.sequence_overhead_s, profile.about)
 
 
 ENGINES: dict[str, Engine] = {}  # every engine's speed side, by name (nnsize.engines' names)
