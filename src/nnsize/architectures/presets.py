@@ -97,7 +97,13 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "qwen2.5-7b": ("Qwen2.5 7B", "Qwen/Qwen2.5-7B", PROF.format("Qwen2.5-7B")),
     "qwen2.5-14b": ("Qwen2.5 14B", "Qwen/Qwen2.5-14B", PROF.format("Qwen2.5-14B")),
     "qwen2.5-32b": ("Qwen2.5 32B", "Qwen/Qwen2.5-32B", PROF.format("Qwen2.5-32B")),
-    "qwen2.5-72b": ("Qwen2.5 72B", "Qwen/Qwen2.5-72B", RECONSTRUCTED),
+    # the instruction-tuned repository's file (the base one's was not found): the same tensors;
+    # it names 32,768 positions where the base names 131,072
+    "qwen2.5-72b": ("Qwen2.5 72B Instruct", "Qwen/Qwen2.5-72B-Instruct",
+                    "https://github.com/gogongxt/python/blob/"
+                    "ec9962697819add8f24ce1b180cf98ca6a53c40f/scripts/models/"
+                    "qwen2.5_72b_instruct.md, the file of a download of the repository quoted"
+                    " whole under its \"original config.json\" heading"),
     "qwen3-0.6b": ("Qwen3 0.6B", "Qwen/Qwen3-0.6B", AIC.format("Qwen--Qwen3-0.6B")),
     "qwen3-1.7b": ("Qwen3 1.7B", "Qwen/Qwen3-1.7B", AIC.format("Qwen--Qwen3-1.7B")),
     "qwen3-4b": ("Qwen3 4B", "Qwen/Qwen3-4B", PROF.format("Qwen3-4B")),
