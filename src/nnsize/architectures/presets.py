@@ -148,7 +148,10 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "deepseek-v2-lite": ("DeepSeek-V2-Lite", "deepseek-ai/DeepSeek-V2-Lite", RECONSTRUCTED),
     "falcon-7b": ("Falcon 7B", "tiiuae/falcon-7b", RECONSTRUCTED),
     "falcon-40b": ("Falcon 40B", "tiiuae/falcon-40b", RECONSTRUCTED),
-    "gpt-neox-20b": ("GPT-NeoX 20B", "EleutherAI/gpt-neox-20b", RECONSTRUCTED),
+    "gpt-neox-20b": ("GPT-NeoX 20B", "EleutherAI/gpt-neox-20b",
+                     "https://github.com/QiushengSong/Mamba_for_Named_Entity_Recoginition/blob/"
+                     "626e582996aad783aa7fa1e063b13e4ff1550812/EleutherAI/gpt-neox-20b/"
+                     "config.json, the repository's files as downloaded"),
     "gpt2": ("GPT-2 (124M)", "openai-community/gpt2", MLC.format("gpt2")),
     "gpt2-medium": ("GPT-2 medium", "openai-community/gpt2-medium", MLC.format("gpt2_medium")),
     "gpt2-large": ("GPT-2 large", "openai-community/gpt2-large", RECONSTRUCTED),
