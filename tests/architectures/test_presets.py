@@ -24,6 +24,10 @@ PUBLISHED = {
     "smollm2-135m": 134_515_008, "falcon-7b": 6_921_720_704, "gpt2": 124_439_808,
     "bert-base": 109_514_298, "roberta-base": 124_697_433, "distilbert-base": 66_985_530,
     "t5-small": 60_506_624, "t5-base": 222_903_552, "gpt-neox-20b": 20_554_567_680,
+    # the parameters in Qwen2.5-72B-Instruct's safetensors, as the page its config is read from
+    # (https://github.com/gogongxt/python/blob/ec9962697819add8f24ce1b180cf98ca6a53c40f/
+    # scripts/models/qwen2.5_72b_instruct.md) sums them
+    "qwen2.5-72b": 72_706_203_648,
 }
 
 

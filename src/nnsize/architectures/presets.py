@@ -97,7 +97,13 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "qwen2.5-7b": ("Qwen2.5 7B", "Qwen/Qwen2.5-7B", PROF.format("Qwen2.5-7B")),
     "qwen2.5-14b": ("Qwen2.5 14B", "Qwen/Qwen2.5-14B", PROF.format("Qwen2.5-14B")),
     "qwen2.5-32b": ("Qwen2.5 32B", "Qwen/Qwen2.5-32B", PROF.format("Qwen2.5-32B")),
-    "qwen2.5-72b": ("Qwen2.5 72B", "Qwen/Qwen2.5-72B", RECONSTRUCTED),
+    # the instruction-tuned repository's file (the base one's was not found): the same tensors;
+    # it names 32,768 positions where the base names 131,072
+    "qwen2.5-72b": ("Qwen2.5 72B Instruct", "Qwen/Qwen2.5-72B-Instruct",
+                    "https://github.com/gogongxt/python/blob/"
+                    "ec9962697819add8f24ce1b180cf98ca6a53c40f/scripts/models/"
+                    "qwen2.5_72b_instruct.md, the file of a download of the repository quoted"
+                    " whole under its \"original config.json\" heading"),
     "qwen3-0.6b": ("Qwen3 0.6B", "Qwen/Qwen3-0.6B", AIC.format("Qwen--Qwen3-0.6B")),
     "qwen3-1.7b": ("Qwen3 1.7B", "Qwen/Qwen3-1.7B", AIC.format("Qwen--Qwen3-1.7B")),
     "qwen3-4b": ("Qwen3 4B", "Qwen/Qwen3-4B", PROF.format("Qwen3-4B")),
@@ -142,7 +148,10 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "deepseek-v2-lite": ("DeepSeek-V2-Lite", "deepseek-ai/DeepSeek-V2-Lite", RECONSTRUCTED),
     "falcon-7b": ("Falcon 7B", "tiiuae/falcon-7b", RECONSTRUCTED),
     "falcon-40b": ("Falcon 40B", "tiiuae/falcon-40b", RECONSTRUCTED),
-    "gpt-neox-20b": ("GPT-NeoX 20B", "EleutherAI/gpt-neox-20b", RECONSTRUCTED),
+    "gpt-neox-20b": ("GPT-NeoX 20B", "EleutherAI/gpt-neox-20b",
+                     "https://github.com/QiushengSong/Mamba_for_Named_Entity_Recoginition/blob/"
+                     "626e582996aad783aa7fa1e063b13e4ff1550812/EleutherAI/gpt-neox-20b/"
+                     "config.json, the repository's files as downloaded"),
     "gpt2": ("GPT-2 (124M)", "openai-community/gpt2", MLC.format("gpt2")),
     "gpt2-medium": ("GPT-2 medium", "openai-community/gpt2-medium", MLC.format("gpt2_medium")),
     "gpt2-large": ("GPT-2 large", "openai-community/gpt2-large", RECONSTRUCTED),
