@@ -248,6 +248,7 @@ class SlidingWindowNote:
     KEY: ClassVar[str] = "sliding_window"
     windowed: int
     layers: int
+    masked: int = 0  # windowed layers whose cache keeps every token all the same (GPT-Neo's)
 
 
 @dataclass(frozen=True)

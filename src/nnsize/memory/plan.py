@@ -167,7 +167,7 @@ def _as_stored(dtypes: dict[str, dict[str, int]]) -> Precision:
 
 
 def _infer(report: Report, s: Setup) -> Plan:
-    from .kv_cache import kv_cache
+    from .kv_cache import as_transformers, kv_cache
     from .lines import (
         EncoderDecoderNote,
         EngineNote,
@@ -217,7 +217,8 @@ def _infer(report: Report, s: Setup) -> Plan:
         kv = find(s.kv_dtype) if s.kv_dtype else \
             find("fp16") if e.kv_default == "f16" else compute
         context = paged(s.context, e.block_tokens)
-        cache, kv_terms, notes = kv_cache(report, s.batch, context, kv, s.latent)
+        cache, kv_terms, notes = kv_cache(report, s.batch, context, kv, s.latent,
+                                          as_transformers(e.name))
         if kv_terms is not None:
             p.lines.append(Line(cache, replace(kv_terms, block_tokens=e.block_tokens
                                                if context != s.context else 0)))

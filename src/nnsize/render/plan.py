@@ -317,6 +317,9 @@ def note_words(t: NoteTerms) -> str:
                     f"default {t.default:,} stops at the model's own longest.")
         case PastPositionsNote():
             return _past_positions(t)
+        case SlidingWindowNote() if t.masked and not t.windowed:
+            return (f"KV cache: {t.masked} of {t.layers} layers attend through a sliding "
+                    f"window, but transformers' cache keeps every token on them")
         case SlidingWindowNote():
             return (f"KV cache: {t.windowed} of {t.layers} layers attend through a sliding "
                     f"window and keep window - 1 past tokens")
