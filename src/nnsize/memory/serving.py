@@ -201,17 +201,21 @@ def capacity(report: Report, s: Setup, total: int, gpu_name: str = "",
                          "act_bytes": act, "vocab": d.vocab, "blocks": blocks,
                          "forward_bytes": forward, "sampler_run_bytes": hidden + logits,
                          "sampler_bytes_per_logit": SAMPLER_BYTES})
-    fraction = e.memory_fraction
+    from .fit import engine_share
+
+    # profile_max_num_token's "total" is the memory free after the distributed start: the
+    # share fit's verdict uses too
+    share = engine_share(s, total, gpu_name)
+    assert share is not None and share.engine == "sglang"
     layout = s.layout()
     tp = int(layout.tp) if layout is not None else 1
-    dist = sglang_distributed(tp, gpu_name)
-    # profile_max_num_token's "total" is the memory free after the distributed start
-    free = total - LOAD_CONTEXT - dist
-    budget = free * fraction.numerator // fraction.denominator
+    dist = share.distributed
+    budget = share.usable
     kv = budget - weights
-    return Capacity("sglang", total, fraction, budget, weights, 0, 0, LOAD_CONTEXT + dist, kv,
-                    per_token, 1, max(kv, 0) // per_token, s.context,
-                    {"free": free, "context": LOAD_CONTEXT, "distributed": dist, "tp": tp})
+    return Capacity("sglang", total, share.fraction, budget, weights, 0, 0, LOAD_CONTEXT + dist,
+                    kv, per_token, 1, max(kv, 0) // per_token, s.context,
+                    {"free": share.free, "context": share.context, "distributed": dist,
+                     "tp": tp})
 
 
 def sglang_distributed(tp: int, gpu_name: str = "") -> int:

@@ -421,12 +421,29 @@ def fit_verdict(result: Fit, gpu: GPU) -> str:
     verdict = "fits" if result.fits else "does not fit"
     return (f"On {gpu.name} ({n(gpu.bytes)} bytes = {human(gpu.bytes, True)}; usable "
             f"{human(result.usable, True)} " + (
-                _usable_why(gpu) if result.usable == gpu.usable else
-                "as the engine's share (vLLM's gpu_memory_utilization, SGLang's "
-                "mem_fraction_static) of " + (
-                    f"the {human(gpu.reported, True)} CUDA reports"
-                    if getattr(gpu, "reported", gpu.bytes) != gpu.bytes else "it")) +
+                _usable_why(gpu) if result.usable == gpu.usable else _share_why(result, gpu)) +
             f"): {verdict}, {human(result.plan.total, True)} needed.")
+
+
+def _share_why(result: Fit, gpu: GPU) -> str:
+    """How a serving engine's share gave the usable bytes (memory.fit.engine_share), with the
+    numbers its KV cache line uses."""
+    from ..memory.fit import engine_share
+
+    share = engine_share(result.plan.setup, gpu.reported, gpu.name)
+    reported = getattr(gpu, "reported", gpu.bytes)
+    of = f"the {human(reported, True)} CUDA reports" if reported != gpu.bytes else "it"
+    if share is None or share.usable != result.usable:  # an engine's share given otherwise
+        return ("as the engine's share (vLLM's gpu_memory_utilization, SGLang's "
+                f"mem_fraction_static) of {of}")
+    fraction = f"{float(share.fraction):g}"
+    if share.engine != "sglang":
+        return f"= {fraction} of {of}, vLLM's gpu_memory_utilization"
+    dist = (f" - distributed start {human(share.distributed, True)}"
+            if share.distributed else "")
+    return (f"= {fraction}, SGLang's mem_fraction_static, of the memory free after its start: "
+            f"{human(reported, True)} as CUDA reports it - CUDA context "
+            f"{human(share.context, True)}{dist} (estimates) = {human(share.free, True)}")
 
 
 def fit_lines(result: Fit) -> list[tuple[str, str]]:
