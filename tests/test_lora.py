@@ -184,6 +184,57 @@ def test_lora_dropout_bool_masks() -> None:
         3_371_008
 
 
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float16"])
+@pytest.mark.parametrize("kind", ["nn.Dropout", "F.dropout"])
+def test_what_dropout_keeps_on_the_cpu(kind: str, dtype: str) -> None:
+    """Measured (torch 2.13, CPU): training dropout saves one tensor, its noise, at the input's
+    dtype and size (4 x 1,000 values: 16,000 bytes in fp32, 8,000 in bf16 / fp16), since only
+    device tensors take the fused kernel (Dropout.cpp's is_fused_kernel_acceptable asks
+    input.is_cuda(), later versions XPU, lazy and privateuse1 too:
+    https://github.com/pytorch/pytorch/blob/92426d68711e68c7dafee628f1ea5700e98a851c/aten/src/ATen/native/Dropout.cpp#L24-L26);
+    the others multiply by `at::empty_like(input).bernoulli_(1 - p)` (#L54).  The fused op,
+    native_dropout, returns a bool mask, 1 byte a value (measured here on the CPU, the same
+    op's schema on every backend; derivatives.yaml saves it as result1): what the plan counts
+    for a GPU run (uint8 in CUDA's older fused_dropout, also 1 byte:
+    https://github.com/pytorch/pytorch/blob/029ba61d9efa5d46ffc36bb00d7ec72eead79415/aten/src/ATen/native/cuda/Dropout.cu#L101).
+    No GPU was lent to measure CUDA's."""
+    torch = pytest.importorskip("torch")
+    functional = torch.nn.functional
+    x = torch.randn(4, 1000, dtype=getattr(torch, dtype), requires_grad=True)
+    dropout = torch.nn.Dropout(0.1).train() if kind == "nn.Dropout" else \
+        (lambda t: functional.dropout(t, 0.1, training=True))
+    saved: list[Any] = []
+
+    def pack(t: Any) -> Any:
+        saved.append((t.dtype, tuple(t.shape), t.untyped_storage().nbytes()))
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        dropout(x)
+    assert saved == [(x.dtype, (4, 1000), 4000 * x.element_size())]
+    assert torch.native_dropout(x.detach(), 0.1, True)[1].dtype == torch.bool
+
+
+def test_lora_dropout_says_which_mask_it_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan says the mask's bytes it counts: 1 (CUDA's bool), or the CPU's noise."""
+    import importlib
+
+    from nnsize.render.plan import note_words
+
+    def words(s: Setup) -> list[str]:
+        return [note_words(note.terms) for note in plan(nnsize.count(LLAMA), s).notes]
+
+    setup = Setup(dtype="bf16", batch=BATCH, context=CONTEXT, train=True, lora_rank=16,
+                  lora_dropout=0.1)
+    assert any("at 1 byte a value, the bool mask of CUDA's fused dropout" in w
+               for w in words(setup))
+    assert not any("LoRA dropout" in w for w in words(Setup(
+        dtype="bf16", batch=BATCH, context=CONTEXT, train=True, lora_rank=16)))
+    monkeypatch.setattr(importlib.import_module("nnsize.memory.activations"), "DROPOUT_MASK",
+                        None)
+    assert any("as the CPU keeps it" in w for w in words(setup))
+
+
 @pytest.mark.parametrize("checkpointing", [False, True])
 @pytest.mark.parametrize("targets", TARGETS)
 @pytest.mark.parametrize("mode", MODES)

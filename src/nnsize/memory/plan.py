@@ -333,8 +333,11 @@ def _train(report: Report, s: Setup) -> Plan:
     if state_space and report.traceable is not None:  # no formulas for its scans: traced
         _traced_lines(p, report, s, mode, tp, scan=True)
     elif report.decoder is not None:
-        from .activations import activations
+        from .activations import DROPOUT_MASK, activations  # read now: a test may set it
+        from .lines import DropoutMaskNote
 
+        if lora and s.lora_dropout > 0:  # the masks' bytes, and what a CPU run keeps instead
+            p.notes.append(Note(DropoutMaskNote(DROPOUT_MASK)))
         routed, shared = _moe_layout(report)
         act = activations(report.decoder, s.batch, s.context, mode, attention,
                           s.checkpointing, _experts(report), routed, shared, _extras(report),

@@ -12,6 +12,7 @@ from ..memory.lines import (
     BaseWeightsTerms,
     DecoderActivationsTerms,
     DecoderWorkspaceTerms,
+    DropoutMaskNote,
     EncoderDecoderCacheTerms,
     EncoderDecoderNote,
     EngineNote,
@@ -317,6 +318,15 @@ def note_words(t: NoteTerms) -> str:
                     f"default {t.default:,} stops at the model's own longest.")
         case PastPositionsNote():
             return _past_positions(t)
+        case DropoutMaskNote(mask_bytes=None):
+            return ("LoRA dropout: each adapter's mask is counted as the CPU keeps it, the "
+                    "dropout's noise at its input's dtype")
+        case DropoutMaskNote():
+            return (f"LoRA dropout: each adapter's mask is counted at {t.mask_bytes} byte a "
+                    f"value, the bool mask of CUDA's fused dropout (from PyTorch's source, not "
+                    f"measured on a GPU); on the CPU, dropout keeps its noise at the input's "
+                    f"dtype instead (measured: 2 bytes a value in bf16, 4 in fp32 and under "
+                    f"autocast)")
         case SlidingWindowNote() if t.masked and not t.windowed:
             return (f"KV cache: {t.masked} of {t.layers} layers attend through a sliding "
                     f"window, but transformers' cache keeps every token on them")
