@@ -4,7 +4,6 @@ the fewest GPUs, the precisions that fit."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 from ..errors import NnsizeError
@@ -32,52 +31,14 @@ class Fit:
     max_concurrency: float | None = None  # kv_cache_tokens / context
 
 
-@dataclass(frozen=True)
-class EngineShare:
-    """The bytes a serving engine may take on a GPU: its share (vLLM's gpu_memory_utilization,
-    SGLang's mem_fraction_static) of what CUDA reports, less what it holds before the share
-    applies.  vLLM: none (its budget is the share of the whole card).  SGLang: the CUDA context
-    at load and the distributed start (an estimate each, memory.serving), since its
-    profile_max_num_token takes the share of the memory free after them: the same numbers as
-    its KV cache line (memory.serving.capacity)."""
-
-    engine: str
-    fraction: Fraction
-    reported: int  # what CUDA reports
-    context: int = 0  # SGLang: the CUDA context and workspaces at load
-    distributed: int = 0  # SGLang: the distributed start, a rank (0 on one GPU)
-
-    @property
-    def free(self) -> int:
-        return self.reported - self.context - self.distributed
-
-    @property
-    def usable(self) -> int:
-        return self.free * self.fraction.numerator // self.fraction.denominator
-
-
-def engine_share(s: Setup, gpu_bytes: int, gpu_name: str) -> EngineShare | None:
-    """The share a serving engine takes of a GPU whose runtime reports gpu_bytes (None: an
-    engine that takes all but the CUDA context, and training)."""
-    e = s.serving(gpu_bytes, gpu_name)
-    if s.train or (e.memory_fraction == 1 and e.name != "sglang"):
-        return None
-    if e.name != "sglang":
-        return EngineShare(e.name, e.memory_fraction, gpu_bytes)
-    from .serving import LOAD_CONTEXT, sglang_distributed
-
-    layout = s.layout()
-    tp = int(layout.tp) if layout is not None else 1
-    return EngineShare(e.name, e.memory_fraction, gpu_bytes, LOAD_CONTEXT,
-                       sglang_distributed(tp, gpu_name))
-
-
 def on_gpu(s: Setup, gpu_bytes: int, gpu_name: str, usable: int) -> tuple[Setup, int]:
     """The setup as its engine runs on this GPU, and the bytes it may use there: vLLM takes
     gpu_memory_utilization of the whole GPU, with its chunk for that GPU (vllm serve's
     defaults); SGLang mem_fraction_static of the memory free after its start (engine_share);
     the others, usable (the GPU less the CUDA context)."""
     from dataclasses import replace
+
+    from .serving import engine_share
 
     share = engine_share(s, gpu_bytes, gpu_name)
     if share is None:

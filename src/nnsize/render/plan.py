@@ -438,7 +438,7 @@ def fit_verdict(result: Fit, gpu: GPU) -> str:
 def _share_why(result: Fit, gpu: GPU) -> str:
     """How a serving engine's share gave the usable bytes (memory.fit.engine_share), with the
     numbers its KV cache line uses."""
-    from ..memory.fit import engine_share
+    from ..memory.serving import engine_share
 
     share = engine_share(result.plan.setup, gpu.reported, gpu.name)
     reported = getattr(gpu, "reported", gpu.bytes)
