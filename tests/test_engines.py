@@ -260,3 +260,31 @@ def test_fit_answers_the_engines_question(capsys: pytest.CaptureFixture[str]) ->
     out = json.loads(capsys.readouterr().out)
     assert 0 < out["gpu_layers"] < 32 and not out["fits"]
     assert out["offload"]["gpu_bytes"] <= out["usable_bytes"]
+
+
+@pytest.mark.parametrize("tp", [1, 4])
+def test_sglang_fit_verdict_is_its_kv_lines_budget(tp: int,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """SGLang's mem_fraction_static is a share of the memory free after its CUDA context and
+    distributed start (profile_max_num_token), so fit's usable bytes and verdict sentence are
+    its KV line's budget, from the same numbers: on an H100 (79.22 GiB as CUDA reports it)
+    one GPU: (79.22 GiB - 512 MiB) x 0.874 = 68.80 GiB, not 79.22 GiB x 0.874 = 69.24 GiB."""
+    import json
+
+    from nnsize.cli import main
+
+    args = ["fit", "llama-3.1-8b", "--gpu", "h100", "--engine", "sglang", "--context", "8192"]
+    if tp > 1:
+        args += ["--tp", str(tp)]
+    assert main([*args, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    kv = out["kv_cache"]
+    assert out["usable_bytes"] == kv["budget_bytes"]
+    if tp == 1:
+        reported = int(79.22 * 2**30)
+        assert out["usable_bytes"] == (reported - 512 * 2**20) * 437 // 500  # 0.874
+        assert "usable 68.80 GiB = 0.874, SGLang's mem_fraction_static, of the memory free " \
+            "after its start: 79.22 GiB as CUDA reports it - CUDA context 512.00 MiB " \
+            "(estimates) = 78.72 GiB" in out["verdict"]
+    else:
+        assert "- distributed start" in out["verdict"]

@@ -204,3 +204,35 @@ def test_a_window_left_out_is_the_config_classs_own(family: str, config_class: s
     transformers = pytest.importorskip("transformers")
     expected = getattr(transformers, config_class)().sliding_window
     assert {**DEFAULTS, **MORE}[family]["sliding_window"] == expected == 4096
+
+
+def test_gpt_neo_caches_every_token_in_transformers() -> None:
+    """GPT-Neo's local layers mask all but the last window_size tokens, but GPTNeoConfig has no
+    sliding_window or layer_types, so transformers' DynamicCache keeps every token on every
+    layer (measured: 20 tokens through a window of 8, each of 4 layers caches keys and values
+    of shape (1, 4, 20, 16)).  The KV line for the transformers engine: 4 layers x 20 tokens x
+    2 x 64 values x 4 bytes = 40,960; the engines nnsize plans by their own allocation keep
+    window - 1 tokens on the local layers (vLLM has no GPT-Neo; its 16-token blocks page 20
+    tokens as 32): 2 x (32 + 7) x 128 x 4 = 39,936, not 4 x 32 x 128 x 4 = 65,536."""
+    torch = pytest.importorskip("torch")
+    from nnsize.memory import Setup, plan
+
+    data = {"vocab_size": 100, "hidden_size": 64, "num_layers": 4, "num_heads": 4,
+            "attention_types": [[["global", "local"], 2]], "window_size": 8,
+            "max_position_embeddings": 64}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = transformers.GPTNeoForCausalLM(transformers.GPTNeoConfig(**data)).eval()
+        with torch.no_grad():
+            cache = model(torch.zeros(1, 20, dtype=torch.long), use_cache=True).past_key_values
+    shapes = [(tuple(layer.keys.shape), tuple(layer.values.shape)) for layer in cache.layers]
+    assert shapes == [((1, 4, 20, 16), (1, 4, 20, 16))] * 4
+    measured = sum(layer.keys.nbytes + layer.values.nbytes for layer in cache.layers)
+    report = nnsize.count({"model_type": "gpt_neo", **data})
+
+    def kv(engine: str) -> int:
+        lines = plan(report, Setup(dtype="fp32", context=20, engine=engine)).lines
+        return next(line.bytes for line in lines if line.part == "kv_cache")
+
+    assert kv("transformers") == measured == 40_960
+    assert kv("vllm") == 39_936

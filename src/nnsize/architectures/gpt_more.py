@@ -14,12 +14,15 @@ Windows = tuple[tuple[tuple[int | None, ...], int], ...]  # runs: (a block of wi
 
 
 def _decoder(h: int, inter: int, v: int, heads: int, kv: int, layers: int,
-             windows: Windows | None = None, positions: int = 0) -> Decoder:
-    """positions: a learned position table's rows, the longest sequence (0: none)."""
+             windows: Windows | None = None, positions: int = 0,
+             masks_only: bool = False) -> Decoder:
+    """positions: a learned position table's rows, the longest sequence (0: none);
+    masks_only: the windows mask the attention, and transformers' cache keeps every token."""
     d = h // heads
     runs = windows if windows is not None else (((None,), layers),)
     return Decoder(h, inter, v, Layers(tuple(
-        (tuple(AttentionLayer(heads, kv, d, d, w) for w in block), n) for block, n in runs)),
+        (tuple(AttentionLayer(heads, kv, d, d, w, window_masks_only=masks_only and w is not None)
+               for w in block), n) for block, n in runs)),
         positions=positions)
 
 
@@ -88,8 +91,11 @@ def gpt_neo(family: str, c: Config, name: str, base: bool) -> Assembly:
     layers = c.int("num_layers")
     p = "" if base else "transformer."
     a = Assembly(name)
+    # the local layers mask all but the last window_size tokens (GPTNeoSelfAttention), but
+    # GPTNeoConfig has no sliding_window or layer_types, so transformers' DynamicCache keeps
+    # every token on every layer (transformers 5.25, tests/architectures/test_windows.py)
     a.decoder = _decoder(h, inner, v, heads, heads, layers, _neo_windows(c, layers),
-                         c.int("max_position_embeddings"))
+                         c.int("max_position_embeddings"), masks_only=True)
     a.add("embeddings", "embedding", embedding(f"{p}wte", v, h) +
           embedding(f"{p}wpe", c.int("max_position_embeddings"), h))
     a.stack(f"{p}h.", layers, lambda i: {

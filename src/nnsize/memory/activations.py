@@ -84,11 +84,12 @@ if TYPE_CHECKING:
     from .lines import ActivationsTerms
 
 ATTENTION = ("sdpa", "eager")
-# bytes a value of a dropout's saved mask: CUDA's fused dropout keeps a 1-byte mask (uint8, bool
-# later: https://github.com/pytorch/pytorch/blob/029ba61d9efa5d46ffc36bb00d7ec72eead79415/aten/
-# src/ATen/native/cuda/Dropout.cu);
-# None: the CPU's dropout (input x noise) keeps its noise at the input's dtype, PEFT's fp32
-# cast under autocast (tests/test_lora.py measures on the CPU with None)
+# bytes a value of a dropout's saved mask: CUDA's fused dropout keeps a 1-byte mask (uint8 in
+# fused_dropout, https://github.com/pytorch/pytorch/blob/029ba61d9efa5d46ffc36bb00d7ec72eead79415/
+# aten/src/ATen/native/cuda/Dropout.cu#L101; bool in native_dropout), from the source: no GPU
+# measured it.  None: the CPU's dropout (input x noise, measured with torch 2.13 in
+# tests/test_lora.py) keeps its noise at the input's dtype, PEFT's fp32 cast under autocast
+# (tests/test_lora.py plans with None); the plan's DropoutMaskNote says which
 DROPOUT_MASK: int | None = 1
 MODES = ("fp32", "bf16", "fp16", "autocast")  # how the activations are computed
 

@@ -34,16 +34,19 @@ class Fit:
 def on_gpu(s: Setup, gpu_bytes: int, gpu_name: str, usable: int) -> tuple[Setup, int]:
     """The setup as its engine runs on this GPU, and the bytes it may use there: vLLM takes
     gpu_memory_utilization of the whole GPU, with its chunk for that GPU (vllm serve's
-    defaults); the others, usable (the GPU less the CUDA context)."""
+    defaults); SGLang mem_fraction_static of the memory free after its start (engine_share);
+    the others, usable (the GPU less the CUDA context)."""
     from dataclasses import replace
 
-    e = s.serving(gpu_bytes, gpu_name)
-    if s.train or e.memory_fraction == 1:
+    from .serving import engine_share
+
+    share = engine_share(s, gpu_bytes, gpu_name)
+    if share is None:
         return s, usable
+    e = s.serving(gpu_bytes, gpu_name)
     if not s.chunk and e.chunk:
         s = replace(s, chunk=e.chunk)
-    share = e.memory_fraction
-    return s, gpu_bytes * share.numerator // share.denominator
+    return s, share.usable
 
 
 def fit(report: Report, s: Setup, usable: int) -> Fit:

@@ -43,10 +43,30 @@ def encoder_decoder_cache(ed: EncoderDecoder, batch: int, context: int, encoder_
         self_bytes, cross_bytes)
 
 
+def as_transformers(engine: str) -> bool:
+    """Whether engine keeps the cache as transformers does: transformers itself, and the
+    engines with no published allocation, which are planned as transformers allocates."""
+    from ..engines import find_engine
+
+    return engine == "transformers" or find_engine(engine).allocation is None
+
+
+def kept_tokens(layer: AttentionLayer, context: int, transformers: bool = True) -> int:
+    """Past tokens a layer keeps of context: window - 1 on a sliding window, except where the
+    window only masks and transformers' cache keeps every token (GPT-Neo's local layers).
+    Other engines keep what nnsize has for them (vLLM's registry has no GPT-Neo:
+    https://github.com/vllm-project/vllm/blob/bf8e76246223e2c5e9c4df0c72e24250e9f1db36/vllm/model_executor/models/registry.py)."""
+    if not layer.window or (layer.window_masks_only and transformers):
+        return context
+    return min(context, layer.window - 1)
+
+
 def kv_cache(report: Report, batch: int, context: int, kv: Precision,
-             latent: bool = True) -> tuple[int, KvTerms | None, list[NoteTerms]]:
+             latent: bool = True, transformers: bool = True
+             ) -> tuple[int, KvTerms | None, list[NoteTerms]]:
     """(bytes, the terms of the arithmetic, notes as (key, terms)): batch x the sum over
-    layers of tokens kept x values per token, at kv's bits."""
+    layers of tokens kept x values per token, at kv's bits; transformers: the cache as
+    transformers keeps it (as_transformers of the engine)."""
     from .lines import KvPerTokenNote, KvTerms, MlaExpandedNote, MlaLatentNote, SlidingWindowNote
 
     d = report.decoder
@@ -57,7 +77,7 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
     groups: dict[tuple[int, int], int] = {}
     counts = d.layers.counts()  # each distinct layer once, with how many are like it
     for layer, n in counts:
-        tokens = min(context, layer.window - 1) if layer.window else context
+        tokens = kept_tokens(layer, context, transformers)
         per_token = cached_values(layer, latent)
         if per_token:
             groups[(tokens, per_token)] = groups.get((tokens, per_token), 0) + n
@@ -72,8 +92,11 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
                             (first.key_dim + first.value_dim), kv.bits_per_value)
         notes.append(MlaLatentNote(expanded) if latent else MlaExpandedNote())
     if any(layer.window for layer, _ in counts):
-        windowed = sum(n for layer, n in counts if layer.window and not layer.shared_kv)
-        notes.append(SlidingWindowNote(windowed, len(d.layers)))
+        windowed = sum(n for layer, n in counts if layer.window and not layer.shared_kv and
+                       not (layer.window_masks_only and transformers))
+        masked = sum(n for layer, n in counts if layer.window and layer.window_masks_only and
+                     transformers)
+        notes.append(SlidingWindowNote(windowed, len(d.layers), masked))
     terms = KvTerms(batch, kv, d.state_values,
                     tuple((n, tokens, per) for (tokens, per), n in groups.items()))
     return total, terms, notes

@@ -248,6 +248,7 @@ class SlidingWindowNote:
     KEY: ClassVar[str] = "sliding_window"
     windowed: int
     layers: int
+    masked: int = 0  # windowed layers whose cache keeps every token all the same (GPT-Neo's)
 
 
 @dataclass(frozen=True)
@@ -323,10 +324,19 @@ class TrainingSetupNote:
     base: str
 
 
+@dataclass(frozen=True)
+class DropoutMaskNote:
+    """LoRA dropout's masks: the bytes a value the plan counts (activations.DROPOUT_MASK: 1,
+    CUDA's bool mask; None: the CPU's noise at the input's dtype)."""
+
+    KEY: ClassVar[str] = "dropout_mask"
+    mask_bytes: int | None
+
+
 NoteTerms: TypeAlias = (LayoutNote | KvPerTokenNote | MlaLatentNote | MlaExpandedNote |
                         SlidingWindowNote | ModelContextNote | PastPositionsNote |
                         EncoderDecoderNote | ImagesNote | EngineNote | NotPlannedNote |
-                        LayerDtypesNote | GgufFileNote | TrainingSetupNote)
+                        LayerDtypesNote | GgufFileNote | TrainingSetupNote | DropoutMaskNote)
 
 
 # --- another tool's figure (peers.as_tool) ------------------------------------------------------

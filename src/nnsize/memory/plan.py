@@ -168,7 +168,7 @@ def _as_stored(dtypes: dict[str, DtypeTally]) -> Precision:
 
 
 def _infer(report: Report, s: Setup) -> Plan:
-    from .kv_cache import kv_cache
+    from .kv_cache import as_transformers, kv_cache
     from .lines import (
         EncoderDecoderNote,
         EngineNote,
@@ -218,7 +218,8 @@ def _infer(report: Report, s: Setup) -> Plan:
         kv = find(s.kv_dtype) if s.kv_dtype else \
             find("fp16") if e.kv_default == "f16" else compute
         context = paged(s.context, e.block_tokens)
-        cache, kv_terms, notes = kv_cache(report, s.batch, context, kv, s.latent)
+        cache, kv_terms, notes = kv_cache(report, s.batch, context, kv, s.latent,
+                                          as_transformers(e.name))
         if kv_terms is not None:
             p.lines.append(Line(cache, replace(kv_terms, block_tokens=e.block_tokens
                                                if context != s.context else 0)))
@@ -333,8 +334,11 @@ def _train(report: Report, s: Setup) -> Plan:
     if state_space and report.traceable is not None:  # no formulas for its scans: traced
         _traced_lines(p, report, s, mode, tp, scan=True)
     elif report.decoder is not None:
-        from .activations import activations
+        from .activations import DROPOUT_MASK, activations  # read now: a test may set it
+        from .lines import DropoutMaskNote
 
+        if lora and s.lora_dropout > 0:  # the masks' bytes, and what a CPU run keeps instead
+            p.notes.append(Note(DropoutMaskNote(DROPOUT_MASK)))
         routed, shared = _moe_layout(report)
         act = activations(report.decoder, s.batch, s.context, mode, attention,
                           s.checkpointing, _experts(report), routed, shared, _extras(report),

@@ -201,17 +201,57 @@ def capacity(report: Report, s: Setup, total: int, gpu_name: str = "",
                          "act_bytes": act, "vocab": d.vocab, "blocks": blocks,
                          "forward_bytes": forward, "sampler_run_bytes": hidden + logits,
                          "sampler_bytes_per_logit": SAMPLER_BYTES})
-    fraction = e.memory_fraction
+    # profile_max_num_token's "total" is the memory free after the distributed start: the
+    # share fit's verdict uses too
+    share = engine_share(s, total, gpu_name)
+    assert share is not None and share.engine == "sglang"
     layout = s.layout()
     tp = int(layout.tp) if layout is not None else 1
-    dist = sglang_distributed(tp, gpu_name)
-    # profile_max_num_token's "total" is the memory free after the distributed start
-    free = total - LOAD_CONTEXT - dist
-    budget = free * fraction.numerator // fraction.denominator
+    dist = share.distributed
+    budget = share.usable
     kv = budget - weights
-    return Capacity("sglang", total, fraction, budget, weights, 0, 0, LOAD_CONTEXT + dist, kv,
-                    per_token, 1, max(kv, 0) // per_token, s.context,
-                    {"free": free, "context": LOAD_CONTEXT, "distributed": dist, "tp": tp})
+    return Capacity("sglang", total, share.fraction, budget, weights, 0, 0, LOAD_CONTEXT + dist,
+                    kv, per_token, 1, max(kv, 0) // per_token, s.context,
+                    {"free": share.free, "context": share.context, "distributed": dist,
+                     "tp": tp})
+
+
+@dataclass(frozen=True)
+class EngineShare:
+    """The bytes a serving engine may take on a GPU: its share (vLLM's gpu_memory_utilization,
+    SGLang's mem_fraction_static) of what CUDA reports, less what it holds before the share
+    applies.  vLLM: none (its budget is the share of the whole card).  SGLang: the CUDA context
+    at load and the distributed start (an estimate each, memory.serving), since its
+    profile_max_num_token takes the share of the memory free after them: the same numbers as
+    its KV cache line (capacity)."""
+
+    engine: str
+    fraction: Fraction
+    reported: int  # what CUDA reports
+    context: int = 0  # SGLang: the CUDA context and workspaces at load
+    distributed: int = 0  # SGLang: the distributed start, a rank (0 on one GPU)
+
+    @property
+    def free(self) -> int:
+        return self.reported - self.context - self.distributed
+
+    @property
+    def usable(self) -> int:
+        return self.free * self.fraction.numerator // self.fraction.denominator
+
+
+def engine_share(s: Setup, gpu_bytes: int, gpu_name: str) -> EngineShare | None:
+    """The share a serving engine takes of a GPU whose runtime reports gpu_bytes (None: an
+    engine that takes all but the CUDA context, and training)."""
+    e = s.serving(gpu_bytes, gpu_name)
+    if s.train or (e.memory_fraction == 1 and e.name != "sglang"):
+        return None
+    if e.name != "sglang":
+        return EngineShare(e.name, e.memory_fraction, gpu_bytes)
+    layout = s.layout()
+    tp = int(layout.tp) if layout is not None else 1
+    return EngineShare(e.name, e.memory_fraction, gpu_bytes, LOAD_CONTEXT,
+                       sglang_distributed(tp, gpu_name))
 
 
 def sglang_distributed(tp: int, gpu_name: str = "") -> int:

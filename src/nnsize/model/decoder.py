@@ -29,6 +29,10 @@ class AttentionLayer:
     # reads the keys and values an earlier layer cached (Gemma 3n's and Gemma 4's last
     # num_kv_shared_layers layers): it attends, and caches nothing of its own
     shared_kv: bool = False
+    # attends through its window but transformers' cache keeps every token: GPT-Neo's local
+    # layers (its config has neither sliding_window nor layer_types, so DynamicCache gives each
+    # layer a DynamicLayer; tests/architectures/test_windows.py measures the cache)
+    window_masks_only: bool = False
 
 
 Run = tuple[tuple[AttentionLayer, ...], int]  # a block of consecutive layers, and its repeats

@@ -12,6 +12,7 @@ from ..memory.lines import (
     BaseWeightsTerms,
     DecoderActivationsTerms,
     DecoderWorkspaceTerms,
+    DropoutMaskNote,
     EncoderDecoderCacheTerms,
     EncoderDecoderNote,
     EngineNote,
@@ -317,6 +318,18 @@ def note_words(t: NoteTerms) -> str:
                     f"default {t.default:,} stops at the model's own longest.")
         case PastPositionsNote():
             return _past_positions(t)
+        case DropoutMaskNote(mask_bytes=None):
+            return ("LoRA dropout: each adapter's mask is counted as the CPU keeps it, the "
+                    "dropout's noise at its input's dtype")
+        case DropoutMaskNote():
+            return (f"LoRA dropout: each adapter's mask is counted at {t.mask_bytes} byte a "
+                    f"value, the bool mask of CUDA's fused dropout (from PyTorch's source, not "
+                    f"measured on a GPU); on the CPU, dropout keeps its noise at the input's "
+                    f"dtype instead (measured: 2 bytes a value in bf16, 4 in fp32 and under "
+                    f"autocast)")
+        case SlidingWindowNote() if t.masked and not t.windowed:
+            return (f"KV cache: {t.masked} of {t.layers} layers attend through a sliding "
+                    f"window, but transformers' cache keeps every token on them")
         case SlidingWindowNote():
             return (f"KV cache: {t.windowed} of {t.layers} layers attend through a sliding "
                     f"window and keep window - 1 past tokens")
@@ -418,12 +431,29 @@ def fit_verdict(result: Fit, gpu: GPU) -> str:
     verdict = "fits" if result.fits else "does not fit"
     return (f"On {gpu.name} ({n(gpu.bytes)} bytes = {human(gpu.bytes, True)}; usable "
             f"{human(result.usable, True)} " + (
-                _usable_why(gpu) if result.usable == gpu.usable else
-                "as the engine's share (vLLM's gpu_memory_utilization, SGLang's "
-                "mem_fraction_static) of " + (
-                    f"the {human(gpu.reported, True)} CUDA reports"
-                    if getattr(gpu, "reported", gpu.bytes) != gpu.bytes else "it")) +
+                _usable_why(gpu) if result.usable == gpu.usable else _share_why(result, gpu)) +
             f"): {verdict}, {human(result.plan.total, True)} needed.")
+
+
+def _share_why(result: Fit, gpu: GPU) -> str:
+    """How a serving engine's share gave the usable bytes (memory.fit.engine_share), with the
+    numbers its KV cache line uses."""
+    from ..memory.serving import engine_share
+
+    share = engine_share(result.plan.setup, gpu.reported, gpu.name)
+    reported = getattr(gpu, "reported", gpu.bytes)
+    of = f"the {human(reported, True)} CUDA reports" if reported != gpu.bytes else "it"
+    if share is None or share.usable != result.usable:  # an engine's share given otherwise
+        return ("as the engine's share (vLLM's gpu_memory_utilization, SGLang's "
+                f"mem_fraction_static) of {of}")
+    fraction = f"{float(share.fraction):g}"
+    if share.engine != "sglang":
+        return f"= {fraction} of {of}, vLLM's gpu_memory_utilization"
+    dist = (f" - distributed start {human(share.distributed, True)}"
+            if share.distributed else "")
+    return (f"= {fraction}, SGLang's mem_fraction_static, of the memory free after its start: "
+            f"{human(reported, True)} as CUDA reports it - CUDA context "
+            f"{human(share.context, True)}{dist} (estimates) = {human(share.free, True)}")
 
 
 def fit_lines(result: Fit) -> list[tuple[str, str]]:

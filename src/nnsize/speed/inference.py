@@ -136,6 +136,7 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
     """Decode at `context` tokens and prefill of a `prompt`-token prompt, `batch` sequences."""
     from ..memory import KEEP, compute, kv_cache
     from ..memory.bits import to_bytes
+    from ..memory.kv_cache import as_transformers
     from ..precision import find
 
     d = report.decoder
@@ -176,19 +177,20 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
 
     # decode: one token for each of `batch` sequences with `context` tokens in the cache
     c = compute(report, context)
-    cache, _, _ = kv_cache(report, batch, context, kv, latent)
+    full = as_transformers(eng.name)  # GPT-Neo's windows: transformers caches every token
+    cache, _, _ = kv_cache(report, batch, context, kv, latent, full)
     decode = _step(hw, eng, layers, weights.read(batch) // g, cache // kv_split,
                    batch * c.decode_flops // g, _allreduce_bytes(batch, d.hidden, layers, g),
                    sequences=batch)
 
     # prefill: the whole prompt of every sequence at once, writing its KV cache
     p = compute(report, prompt)
-    written, _, _ = kv_cache(report, batch, prompt, kv, latent)
+    written, _, _ = kv_cache(report, batch, prompt, kv, latent, full)
     prefill = _step(hw, eng, layers, weights.read(batch * prompt) // g, written // kv_split,
                     batch * p.prefill_flops // g,
                     _allreduce_bytes(batch * prompt, d.hidden, layers, g), batch * prompt)
 
-    per_sequence, _, _ = kv_cache(report, 1, context, kv, latent)
+    per_sequence, _, _ = kv_cache(report, 1, context, kv, latent, full)
     crossover = _compute_bound_batch(weights, per_sequence // kv_split, c.decode_flops, hw)
     quantized = precision.name not in FLOATS
     return Speed(report.source, hw, eng, mix or precision.name, kv.name, batch, context, prompt,
