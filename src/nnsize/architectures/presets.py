@@ -159,8 +159,8 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
                    KQI.format("bert_large_uncased")),
     "roberta-base": ("RoBERTa base, masked-LM head", "FacebookAI/roberta-base", RECONSTRUCTED),
     "roberta-large": ("RoBERTa large, masked-LM head", "FacebookAI/roberta-large",
-                      "https://huggingface.co/roberta-large/blob/main/config.json (the repository"
-                      " under its name before the FacebookAI organisation)"),
+                      "https://huggingface.co/roberta-large/blob/main/config.json, the repository"
+                      " under its name before the FacebookAI organisation"),
     "distilbert-base": ("DistilBERT base (uncased), masked-LM head",
                        "distilbert/distilbert-base-uncased", RECONSTRUCTED),
     "t5-small": ("T5 small", "google-t5/t5-small",
