@@ -154,14 +154,22 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
                      "config.json, the repository's files as downloaded"),
     "gpt2": ("GPT-2 (124M)", "openai-community/gpt2", MLC.format("gpt2")),
     "gpt2-medium": ("GPT-2 medium", "openai-community/gpt2-medium", MLC.format("gpt2_medium")),
-    "gpt2-large": ("GPT-2 large", "openai-community/gpt2-large", RECONSTRUCTED),
-    "gpt2-xl": ("GPT-2 XL", "openai-community/gpt2-xl", RECONSTRUCTED),
+    # the file at commit 897ad54, its last change in the repository's history
+    # (https://huggingface.co/openai-community/gpt2-large/commits/refs%2Fpr%2F7/config.json)
+    "gpt2-large": ("GPT-2 large", "openai-community/gpt2-large",
+                   "https://huggingface.co/openai-community/gpt2-large/blob/refs%2Fpr%2F1/"
+                   "config.json, the file at commit 897ad54 (666 bytes)"),
+    "gpt2-xl": ("GPT-2 XL", "openai-community/gpt2-xl",
+                "https://huggingface.co/openai-community/gpt2-xl/blob/main/config.json, the file at"
+                " commit cefd64e (689 bytes)"),
     "bert-base": ("BERT base (uncased), masked-LM head", "google-bert/bert-base-uncased",
                   KQI.format("bert_base_uncased")),
     "bert-large": ("BERT large (uncased), masked-LM head", "google-bert/bert-large-uncased",
                    KQI.format("bert_large_uncased")),
     "roberta-base": ("RoBERTa base, masked-LM head", "FacebookAI/roberta-base", RECONSTRUCTED),
-    "roberta-large": ("RoBERTa large, masked-LM head", "FacebookAI/roberta-large", RECONSTRUCTED),
+    "roberta-large": ("RoBERTa large, masked-LM head", "FacebookAI/roberta-large",
+                      "https://huggingface.co/roberta-large/blob/main/config.json, the repository"
+                      " under its name before the FacebookAI organisation"),
     "distilbert-base": ("DistilBERT base (uncased), masked-LM head",
                        "distilbert/distilbert-base-uncased", RECONSTRUCTED),
     "t5-small": ("T5 small", "google-t5/t5-small",
@@ -170,7 +178,10 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
                 KQI.format("t5_base")),
     "gpt-oss-20b": ("gpt-oss 20B (mixture of experts)", "openai/gpt-oss-20b",
                    AIC.format("openai--gpt-oss-20b")),
-    "olmoe-1b-7b": ("OLMoE 1B-7B (mixture of experts)", "allenai/OLMoE-1B-7B-0924", RECONSTRUCTED),
+    "olmoe-1b-7b": ("OLMoE 1B-7B (mixture of experts)", "allenai/OLMoE-1B-7B-0924",
+                    "https://huggingface.co/allenai/OLMoE-1B-7B-0924/blob/"
+                    "c1b31da0c8e885c688902634d444982ca419aa33/config.json, the file at commit"
+                    " 83792c6 (759 bytes)"),
     "smollm3-3b": ("SmolLM3 3B", "HuggingFaceTB/SmolLM3-3B", RECONSTRUCTED),
     "stablelm-2-1.6b": ("StableLM 2 1.6B", "stabilityai/stablelm-2-zephyr-1_6b",
                        MLC.format("stablelm-2-zephyr-1_6b")),
