@@ -145,8 +145,11 @@ def step(shape: Shape, layout: Layout, seq: int, peak_flops: int, links: Links,
     flops_token = shape.model_flops_per_token(seq)
     rank_flops = flops_token * tokens_mb / (t.tp * t.cp * t.pp)
     layers = stage_layers(shape, t)
+    # the attention's forward on the rank: its heads / tp, its seq / cp queries against all
+    # seq keys (a context-parallel rank attends over the whole sequence), 4 FLOPs a query,
+    # key and head dimension (QK^T and AV)
     attention_fwd = 4 * t.micro_batch * seq * seq * shape.heads * shape.head_dim * \
-        layers / (t.tp * t.cp * t.cp)
+        layers / (t.tp * t.cp)
     attention = 12 * shape.layers * shape.heads * shape.head_dim * seq * tokens_mb / \
         (t.tp * t.cp * t.pp)  # QK^T and AV, forward and backward: in rank_flops
     if t.recompute == "full":
