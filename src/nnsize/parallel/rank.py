@@ -23,7 +23,8 @@ sbh (10 + 24 / t) + 4as b / t (its log-sum-exp).
 The output layer adds 4 sbv / t (its fp32 logits) on the last stage.  With 1F1B the first stage
 holds min(pp, m) micro-batches in flight; the interleaved schedule (1 + (pp - 1) / (pp x vp))
 times that (ibid., sec. 4.2.3) once the warm-up is full (in_flight).  A context-parallel
-group splits s.  The formulas are for the papers' GPT layer (a 4h GELU MLP, multi-head attention, dropout): for other layers an estimate.
+group splits s.  The formulas are for the papers' GPT layer (a 4h GELU MLP, multi-head
+attention, dropout): for other layers an estimate.
 """
 
 from __future__ import annotations
