@@ -27,6 +27,9 @@
 
 A group crosses the network when it does not fit in a node: tp when tp > GPUs a node, cp when
 tp x cp is, dp and ep when their ranks span nodes, pp whenever there is more than one node.
+Across nodes a ring collective (tp's and dp's) runs at the network bandwidth of all the
+group's ranks in a node together (NCCL spreads its rings over the node's NICs), up to the
+node's links; sends and all-to-alls at one GPU's share (ring() in step()).
 """
 
 from __future__ import annotations
