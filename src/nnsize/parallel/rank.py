@@ -22,8 +22,9 @@ Flash attention (Layout.attention, the default) keeps no s^2 scores: with no rec
 sbh (10 + 24 / t) + 4as b / t (its log-sum-exp).
 The output layer adds 4 sbv / t (its fp32 logits) on the last stage.  With 1F1B the first stage
 holds min(pp, m) micro-batches in flight; the interleaved schedule (1 + (pp - 1) / (pp x vp))
-times that (ibid., sec. 4.2.3).  A context-parallel group splits s.  The formulas are for the
-papers' GPT layer (a 4h GELU MLP, multi-head attention, dropout): for other layers an estimate.
+times that (ibid., sec. 4.2.3) once the warm-up is full (in_flight).  A context-parallel
+group splits s.  The formulas are for the papers' GPT layer (a 4h GELU MLP, multi-head
+attention, dropout): for other layers an estimate.
 """
 
 from __future__ import annotations
@@ -214,14 +215,21 @@ def _op_kept(shape: Shape, layout: Layout, s: int, b: int, f: int) -> Fraction:
 
 
 def in_flight(shape: Shape, layout: Layout) -> Fraction:
-    """Micro-batches whose activations the first stage holds at once: min(pp, m) for 1F1B,
-    times 1 + (pp - 1) / (pp x vp) interleaved; 1 without a pipeline."""
+    """Micro-batches whose activations the first stage holds at once: min(pp, m) for 1F1B;
+    1 without a pipeline.  Interleaved (vp model chunks a rank, each 1 / vp of its layers),
+    the first rank runs its warm-up forwards, (pp - 1) x 2 + (vp - 1) x pp chunks, and one
+    more before its first backward, at most all m x vp of them (all of them when m = pp):
+    Megatron-LM's forward_backward_pipelining_with_interleaving (megatron/core/
+    pipeline_parallel/schedules.py, NVIDIA/Megatron-LM 4dabc623).  Over vp that is
+    pp (1 + (pp - 1) / (pp x vp)) for many micro-batches (Korthikanti et al. 2022, sec.
+    4.2.3), and m when m = pp: 16 micro-batches over 16 stages hold 16, not 17.9."""
     if layout.pp == 1:
         return Fraction(1)
-    held = Fraction(min(layout.pp, max(1, layout.micro_batches)))
-    if layout.vp > 1:
-        held *= 1 + Fraction(layout.pp - 1, layout.pp * layout.vp)
-    return held
+    m, pp, vp = max(1, layout.micro_batches), layout.pp, layout.vp
+    if vp == 1:
+        return Fraction(min(pp, m))
+    chunks = m * vp if m == pp else min((pp - 1) * 2 + (vp - 1) * pp + 1, m * vp)
+    return Fraction(chunks, vp)
 
 
 def training(shape: Shape, layout: Layout, seq: int) -> RankMemory:

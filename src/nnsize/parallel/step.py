@@ -27,11 +27,14 @@
 
 A group crosses the network when it does not fit in a node: tp when tp > GPUs a node, cp when
 tp x cp is, dp and ep when their ranks span nodes, pp whenever there is more than one node.
+Across nodes a ring collective (tp's and dp's) runs at the network bandwidth of all the
+group's ranks in a node together (NCCL spreads its rings over the node's NICs), up to the
+node's links; sends and all-to-alls at one GPU's share (ring() in step()).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from .interconnect import Interconnect, Links
@@ -145,8 +148,11 @@ def step(shape: Shape, layout: Layout, seq: int, peak_flops: int, links: Links,
     flops_token = shape.model_flops_per_token(seq)
     rank_flops = flops_token * tokens_mb / (t.tp * t.cp * t.pp)
     layers = stage_layers(shape, t)
+    # the attention's forward on the rank: its heads / tp, its seq / cp queries against all
+    # seq keys (a context-parallel rank attends over the whole sequence), 4 FLOPs a query,
+    # key and head dimension (QK^T and AV)
     attention_fwd = 4 * t.micro_batch * seq * seq * shape.heads * shape.head_dim * \
-        layers / (t.tp * t.cp * t.cp)
+        layers / (t.tp * t.cp)
     attention = 12 * shape.layers * shape.heads * shape.head_dim * seq * tokens_mb / \
         (t.tp * t.cp * t.pp)  # QK^T and AV, forward and backward: in rank_flops
     if t.recompute == "full":
@@ -173,8 +179,24 @@ def step(shape: Shape, layout: Layout, seq: int, peak_flops: int, links: Links,
     def link(cross: bool) -> Interconnect:
         return links.network if cross else links.node
 
+    def ring(cross: bool, stride: int) -> Interconnect:
+        """The link of a ring collective (all-reduce, all-gather, reduce-scatter) over a group
+        whose ranks are stride GPUs apart.  Across nodes NCCL runs one ring a channel, the
+        channels spread over the node's NICs, so the group's bus bandwidth is the network
+        bandwidth of all its ranks in a node together, up to the node's own links: 8 A100s
+        a node with 4 HDR NICs measured 84.8-96 GB/s of all-reduce bus bandwidth over 3
+        nodes against 4 x 200 Gb/s = 100 GB/s (NVIDIA/nccl-tests#119), 86 GB/s over 2
+        nodes, 24 GB/s with one NIC (NVIDIA/nccl#1048).  Point-to-point sends and all-to-alls
+        stay at one GPU's share."""
+        if not cross:
+            return links.node
+        per_node = max(1, t.gpus_per_node // stride)
+        return replace(links.network, bandwidth=min(per_node * links.network.bandwidth,
+                                                    max(links.node.bandwidth,
+                                                        links.network.bandwidth)))
+
     msg = seq // t.cp * t.micro_batch * shape.hidden * ACT
-    tp_link = link(_crosses(t.tp, t))
+    tp_link = ring(_crosses(t.tp, t), 1)
     # full and op-level recomputation rerun the forward's all-reduces (all-gathers with sp)
     collectives = 6 if t.recompute in ("full", "selective-op") else 4
     tp_s = m * layers * collectives * tp_link.all_reduce(msg, t.tp)
@@ -184,7 +206,7 @@ def step(shape: Shape, layout: Layout, seq: int, peak_flops: int, links: Links,
     # drain wait on theirs; 1F1B waits on every send
     sends = 2 * (t.pp - 1) if t.vp > 1 else 2 * m * t.vp
     pp_s = sends * pp_link.send(msg) if t.pp > 1 else 0.0
-    dp_link = link(_crosses(t.tp * t.cp * t.dp, t))
+    dp_link = ring(_crosses(t.tp * t.cp * t.dp, t), t.tp)  # the dp x cp ranks: tp apart
     p = params(shape, t, "first" if t.pp > 1 else "only")
     group = t.dp * t.cp
     dense = (p.total - p.experts) * ACT

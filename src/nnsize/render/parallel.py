@@ -101,9 +101,15 @@ def search_text(shape: Shape, candidates: list[Candidate], gpus: int,
     if why is not None:
         term, a, b = why
         second = candidates[1]
-        out.append(f"Why: the next, {second.layout.describe()}, takes "
-                   f"{second.step.seconds - best.step.seconds:.2f} s more a step, most of it "
-                   f"in {term} ({b:.2f} s against {a:.2f} s).")
+        more = second.step.seconds - best.step.seconds
+        if more < 0.005:  # as fast to the hundredth: ranked by memory (search.py's sort)
+            out.append(f"Why: the next, {second.layout.describe()} at micro-batch "
+                       f"{second.layout.micro_batch}, takes the same time a step and more "
+                       f"memory ({second.memory.total / 2**30:.2f} GiB against "
+                       f"{best.memory.total / 2**30:.2f}).")
+        else:
+            out.append(f"Why: the next, {second.layout.describe()}, takes {more:.2f} s more a "
+                       f"step, most of it in {term} ({b:.2f} s against {a:.2f} s).")
     out.append(f"Assumed: the kernels reach 60% of peak (--efficiency), the memory-bound "
                f"passes run at the card's bandwidth; {best.layout.attention} attention "
                f"(--attention); 8 GPUs a node unless --nodes; links as listed by nnsize layout "
