@@ -139,6 +139,17 @@ def plan_dict(plan: Plan, as_tool: tuple[int, ToolTerms] | None = None) -> dict[
                        "why": tool_why(as_tool[1])}} if as_tool else {})}
 
 
+def _usable_rule(result: Fit, gpu: GPU) -> str:
+    """Which rule gave the usable bytes: a serving engine's share (vllm, sglang), macOS's
+    wired limit, or the GPU less the CUDA context."""
+    from ..memory.serving import engine_share
+
+    share = engine_share(result.plan.setup, getattr(gpu, "reported", gpu.bytes), gpu.name)
+    if share is not None and share.usable == result.usable:
+        return share.engine
+    return "macos" if getattr(gpu, "unified", False) else "cuda_context"
+
+
 def fit_dict(result: Fit, gpu: GPU, engine: Serving | None = None,
              at_split: Speed | None = None) -> dict[str, object]:
     """Will it fit on a GPU: the verdict, the largest batch and context, the fewest GPUs; with
@@ -148,8 +159,7 @@ def fit_dict(result: Fit, gpu: GPU, engine: Serving | None = None,
 
     return {"gpu": gpu.name, "gpu_bytes": gpu.bytes, "usable_bytes": result.usable,
             "usable_binary": human(result.usable, True),
-            "usable_rule": ("vllm" if result.usable != gpu.usable else
-                            "macos" if getattr(gpu, "unified", False) else "cuda_context"),
+            "usable_rule": _usable_rule(result, gpu),
             "fits": result.fits,
             "verdict": fit_verdict(result, gpu),
             "lines": [list(line) for line in fit_lines(result)],

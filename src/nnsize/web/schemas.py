@@ -299,7 +299,7 @@ class Fit(Schema):
     gpu_bytes: Integer
     usable_bytes: Integer
     usable_binary: str
-    usable_rule: Literal["cuda_context", "macos", "vllm"]
+    usable_rule: Literal["cuda_context", "macos", "vllm", "sglang"]
     fits: bool
     verdict: str
     lines: list[list[str]] = Field(description="the text output's sentences")
