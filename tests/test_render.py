@@ -71,3 +71,15 @@ def test_rows_sum_to_the_totals_torch_counts() -> None:
     # running_mean, running_var (16 + 32 each) and two num_batches_tracked scalars: 98
     assert sum(r.buffers for r in report.rows) == \
         sum(b.numel() for b in model.buffers()) == 98
+
+
+def test_a_models_longest_context_is_said_once_and_no_empty_section() -> None:
+    """A preset's text says the longest context its config allows (olmoe-1b-7b's published
+    max_position_embeddings: 4,096), and a report whose stored contents say nothing in text
+    leaves no second blank line."""
+    from nnsize import count
+    from nnsize.render.report import text
+
+    out = text(count("olmoe-1b-7b"))
+    assert "Longest context: 4,096 tokens (the model's max_position_embeddings)" in out
+    assert "\n\n\n" not in out and "\n\n\n" not in text(count("10-20-20-20-2"))

@@ -114,8 +114,8 @@ def text(report: Report, explain: bool = False) -> str:
     for k, v in totals(report):
         head, _, tail = v.partition(" ")
         out.append(f"{k.ljust(width)}  {head.rjust(vwidth)} {tail}".rstrip())
-    if report.stored:
-        out += ["", *stored_lines(report.stored)]
+    if lines := stored_lines(report.stored):
+        out += ["", *lines]
     out += ["", f"Parameter memory ({n(report.total_params)} parameters; "
                 f"buffers not included)",
             table(MEMORY_HEADERS, memory_rows(report), [False, True, True, True, True])]
@@ -168,6 +168,9 @@ def stored_lines(stored: Contents) -> list[str]:
         lines += _file_lines(stored)
     if "differences" in stored:
         lines += difference_lines(stored["differences"])
+    if "context_limit" in stored:
+        limit = stored["context_limit"]
+        lines.append(f"Longest context: {n(limit['tokens'])} tokens (the model's {limit['from']})")
     return lines
 
 
