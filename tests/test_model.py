@@ -51,3 +51,26 @@ def test_a_stored_tensor_is_the_tensor_the_constructor_makes() -> None:
         assert vars(fast) == {f.name: getattr(slow, f.name) for f in fields(Tensor)}
         with pytest.raises(FrozenInstanceError):
             fast.name = "b"  # type: ignore[misc]
+
+
+def test_a_reports_stored_contents_are_frozen_too() -> None:
+    """A Report is frozen, and what it stores of a file with it: a change is refused by name,
+    replace() makes another Report, and the contents survive a pickle (the planner's child
+    processes send Reports back) and JSON as a plain object."""
+    import json
+    import pickle
+
+    from nnsize.model import Report
+    from nnsize.records import FrozenInstanceError, replace
+
+    report = Report("x", "pytorch", (), (), stored={"format": "gguf"})
+    with pytest.raises(FrozenInstanceError, match="replace"):
+        report.stored["format"] = "safetensors"
+    with pytest.raises(FrozenInstanceError):
+        report.stored.update({"quantized": True})
+    other = replace(report, stored={**report.stored, "quantized": True})
+    assert (report.stored, other.stored) == ({"format": "gguf"},
+                                             {"format": "gguf", "quantized": True})
+    assert pickle.loads(pickle.dumps(other)).stored == other.stored
+    assert json.dumps(other.stored) == '{"format": "gguf", "quantized": true}'
+    assert hash(report) == hash(other)  # the contents are left out of the hash

@@ -99,13 +99,13 @@ def count_config(data: Any, where: str = "config.json", base: bool = False,
     context (nnsize.limits) where the config names one."""
     report = _count_config(data, where, base, fallback)
     from ..limits import context_limit
+    from ..records import replace
 
     limit = context_limit(data) if report.decoder is not None else None
     if limit:
-        report.stored["context_limit"] = {"tokens": limit[0], "from": limit[1]}
+        report = replace(report, stored={**report.stored,
+                                         "context_limit": {"tokens": limit[0], "from": limit[1]}})
     if isinstance(data, dict):  # the family's default attention; a step traced (no decoder)
-        from ..records import replace
-
         report = replace(report, traceable=("config", data))
     return report
 

@@ -342,10 +342,11 @@ def _checkpoint(remote: Source, snap: Snapshot, weights: str) -> Report:
 
     c = _stored(remote, snap, weights, budgets())
     report = checkpoint_report(f"{remote.name} ({c.fmt})", c.stored, c.fmt)
+    contents: Contents = {**report.stored, "file_bytes": c.file_bytes,
+                          "header_bytes": c.header_bytes}
     if c.shards:
-        report.stored["shards"] = c.shards
-    report.stored["file_bytes"], report.stored["header_bytes"] = c.file_bytes, c.header_bytes
-    return report
+        contents["shards"] = c.shards
+    return replace(report, stored=contents)
 
 
 def _pipeline(remote: Source, snap: Snapshot, part: str) -> Report:
@@ -390,9 +391,8 @@ def _pipeline(remote: Source, snap: Snapshot, part: str) -> Report:
     report = checkpoint_report(f"{name} (diffusers: {', '.join(c for c, _ in read)})", stored,
                                fmt)
     # each component and the weights read for it; None: it has none (a scheduler, a tokenizer)
-    report.stored["components"] = found
-    report.stored["file_bytes"], report.stored["header_bytes"] = sizes, prefixes
-    contents: Contents = {**report.stored, **_hub(_hub_info(remote, snap))}
+    contents: Contents = {**report.stored, "components": found, "file_bytes": sizes,
+                          "header_bytes": prefixes, **_hub(_hub_info(remote, snap))}
     return replace(report, stored=contents)
 
 
@@ -445,10 +445,11 @@ def _gguf(remote: Source, snap: Snapshot, ggufs: list[str]) -> Report:
         stored += tensors
         sizes, prefixes = sizes + size, prefixes + prefix
     report = checkpoint_report(f"{name} ({', '.join(chosen)})", stored, "gguf")
-    report.stored["metadata"] = {k: v for k, v in metadata.items()
-                                 if k.startswith("general.") or k == "version"}
-    report.stored["file_bytes"], report.stored["header_bytes"] = sizes, prefixes
-    contents: Contents = {**report.stored, **_hub(_hub_info(remote, snap))}
+    contents: Contents = {**report.stored, "metadata": {k: v for k, v in metadata.items()
+                                                        if k.startswith("general.")
+                                                        or k == "version"},
+                          "file_bytes": sizes, "header_bytes": prefixes,
+                          **_hub(_hub_info(remote, snap))}
     return replace(report, stored=contents)
 
 

@@ -16,8 +16,13 @@ from typing import Any
 
 from ..errors import SpecError
 from ..model import Report, numel
+from ..records import replace
 from . import Format
 from .tensors import Stored, checkpoint_report
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..model.contents import Contents
 
 MAX_DIMS = 8
 MAX_STRING = 64 * 1024 * 1024
@@ -212,17 +217,14 @@ def gguf_report(path: str, metadata: dict[str, Any], stored: list[Stored]) -> Re
     report = checkpoint_report(path, stored, "gguf")
     # GGUF keeps a quantized weight under its own name and shape, its type saying so (not
     # beside scales and packed integers, which is how checkpoint_report sees quantization)
-    report.stored["quantized"] = any(s.dtype not in PLAIN for s in stored)
-    report.stored["metadata"] = {k: v for k, v in metadata.items()
-                                 if k.startswith("general.") or k == "version"}
+    contents: Contents = {**report.stored,
+                          "quantized": any(s.dtype not in PLAIN for s in stored),
+                          "metadata": {k: v for k, v in metadata.items()
+                                       if k.startswith("general.") or k == "version"}}
     key = f"{metadata.get('general.architecture')}.context_length"
     if isinstance(metadata.get(key), int) and metadata[key] > 0:  # the model's own limit
-        report.stored["context_limit"] = {"tokens": metadata[key], "from": f"GGUF {key}"}
-    decoder = gguf_decoder(metadata, stored)
-    if decoder is not None:
-        from ..records import replace
-
-        report = replace(report, decoder=decoder)
+        contents["context_limit"] = {"tokens": metadata[key], "from": f"GGUF {key}"}
+    report = replace(report, stored=contents, decoder=gguf_decoder(metadata, stored))
     return report
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import SpecError, shown
 from ..model import Report, numel
+from ..records import replace
 from . import Format
 from .tensors import DTYPE_BITS, INT_BITS, Stored, checkpoint_report
 
@@ -141,8 +142,7 @@ def _load_index(path: str) -> Report:
 
     stored, shards = read_index(path, ".safetensors", read_header)
     report = checkpoint_report(path, stored, "safetensors")
-    report.stored["shards"] = shards
-    return report
+    return replace(report, stored={**report.stored, "shards": shards})
 
 
 # this format's entry in the formats table (importers/__init__.py)

@@ -26,6 +26,7 @@ from typing import IO, Any
 
 from ..errors import SpecError, shown
 from ..model import Report
+from ..records import replace
 from . import Format
 from .tensors import Stored, checkpoint_report
 from .unpickler import SCALARS, Call, Refused, Truncated, hashable, load
@@ -584,8 +585,7 @@ def load_checkpoint(path: str) -> Report:
 
         stored, shards = read_index(path, ".bin", _read_file)
         report = checkpoint_report(path, stored, "pytorch")
-        report.stored["shards"] = shards
-        return report
+        return replace(report, stored={**report.stored, "shards": shards})
     stored = _read_file(path)
     if not stored:
         raise SpecError(f"{path}: holds no tensors")

@@ -36,6 +36,24 @@ def _totals(rows: tuple[Row, ...]) -> dict[str, int]:
             "macs": macs, "active_params": active}
 
 
+class Frozen(dict):  # type: ignore[type-arg]
+    """Report.stored: a dict (JSON writes it as one, ** and dict() copy it) that refuses to
+    change, as the Report that holds it does: replace(report, stored={**report.stored, ...})
+    makes another Report."""
+
+    def _refuse(self, *_: object, **__: object) -> None:
+        from ..records import FrozenInstanceError
+
+        raise FrozenInstanceError("a Report's stored contents are frozen: "
+                                  "replace(report, stored={**report.stored, ...}) makes another")
+
+    __setitem__ = __delitem__ = update = pop = setdefault = __ior__ = _refuse  # type: ignore[assignment]
+    popitem = clear = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[type[Frozen], tuple[dict[str, object]]]:
+        return Frozen, (dict(self),)  # unpickled whole, not item by item
+
+
 @record
 class Report:
     """The count of one network: its rows, totals and parameter memory per precision."""
@@ -45,7 +63,7 @@ class Report:
     input_shape: Shape
     rows: tuple[Row, ...]
     # What a file holds beside the count: per-dtype elements and bytes of a checkpoint...
-    # (model/contents.py; left out of the hash, as a dict cannot be hashed)
+    # (model/contents.py; Frozen once in a Report; left out of the hash, as a dict cannot be)
     stored: Contents = field(default_factory=dict, hash=False)
     decoder: Decoder | None = None  # for language models counted from a config
     encoder_decoder: EncoderDecoder | None = None  # for encoder-decoders counted from a config
@@ -63,6 +81,8 @@ class Report:
     active_params: int = field(init=False)
 
     def __post_init__(self) -> None:
+        if type(self.stored) is not Frozen:
+            object.__setattr__(self, "stored", Frozen(self.stored))
         totals = _totals(self.rows)
         totals["total_params"] = totals["trainable_params"] + totals["non_trainable_params"]
         for k, v in totals.items():
