@@ -211,7 +211,7 @@ NOT_FOR_A_SHORTHAND = (
     "nnsize.architectures", "nnsize.importers", "nnsize.memory", "nnsize.speed",
     "nnsize.parallel", "nnsize.web", "nnsize.search", "nnsize.growth", "nnsize.gpus",
     "nnsize.engines", "nnsize.render.json", "nnsize.render.plan", "nnsize.diff", *HUB_CLIENT,
-    "nnsize.model.decoder", "nnsize.render.compare", "importlib.util",
+    "nnsize.model.decoder", "nnsize.render.compare", "nnsize.render.hub", "importlib.util",
     "yaml", "json", "torch", "numpy", "transformers", "jsonschema", "pydantic", "starlette",
     "fractions", "decimal", "pkgutil", "importlib.resources", "urllib", "http", "email", "ssl",
     "socket", "zipfile", "shutil", "tempfile", "subprocess", "multiprocessing", "concurrent")

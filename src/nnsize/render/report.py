@@ -148,8 +148,6 @@ def stored_lines(stored: Contents) -> list[str]:
     """What a checkpoint file holds, per dtype; for a Hub model or a model folder, where it
     came from and how it differs from the config's count; how a model was counted, when
     transformers built it."""
-    from .hub import difference_lines, hub_lines
-
     lines = []
     if "counted_with" in stored:
         lines.append(f"Counted by building {stored['counted_with']} on the meta device (no "
@@ -158,6 +156,8 @@ def stored_lines(stored: Contents) -> list[str]:
         lines.append(f"The memory planner, compute and speed refuse it: "
                      f"{stored['planner_refused']}")
     if "hub" in stored:
+        from .hub import hub_lines
+
         lines += hub_lines(stored["hub"], stored)
     if "config_error" in stored:
         lines.append(f"The config could not be counted ({stored['config_error']}); the count "
@@ -167,6 +167,8 @@ def stored_lines(stored: Contents) -> list[str]:
     if "format" in stored:
         lines += _file_lines(stored)
     if "differences" in stored:
+        from .hub import difference_lines
+
         lines += difference_lines(stored["differences"])
     if "context_limit" in stored:
         limit = stored["context_limit"]
