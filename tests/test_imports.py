@@ -204,7 +204,7 @@ def _imported(argv: list[str], bare: bool = False) -> set[str]:
 HUB_CLIENT = tuple(f"nnsize.hub.{p.stem}" for p in (SRC / "hub").glob("*.py")
                    if p.stem not in ("__init__", "deadlines"))
 # never on the calculator's path: the model families, the presets, the planner, parsers of
-# file formats, the Hub client (the parser reads hub/deadlines.py alone), the web app, a
+# file formats, the Hub (the parser reads its deadlines only for --help), the web app, a
 # language model's records, other renderers, the importlib package (commands and families are
 # loaded by nnsize.lazy.load), and the third-party libraries any of them use
 NOT_FOR_A_SHORTHAND = (
@@ -212,6 +212,7 @@ NOT_FOR_A_SHORTHAND = (
     "nnsize.parallel", "nnsize.web", "nnsize.search", "nnsize.growth", "nnsize.gpus",
     "nnsize.engines", "nnsize.render.json", "nnsize.render.plan", "nnsize.diff", *HUB_CLIENT,
     "nnsize.model.decoder", "nnsize.render.compare", "nnsize.render.hub", "importlib.util",
+    "nnsize.hub",
     "yaml", "json", "torch", "numpy", "transformers", "jsonschema", "pydantic", "starlette",
     "fractions", "decimal", "pkgutil", "importlib.resources", "urllib", "http", "email", "ssl",
     "socket", "zipfile", "shutil", "tempfile", "subprocess", "multiprocessing", "concurrent")

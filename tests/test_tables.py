@@ -239,3 +239,19 @@ print(" ".join(m for m in sys.modules if m.startswith("nnsize.")))
     assert "nnsize.architectures.decoder" in families
     assert not families & {"nnsize.architectures.whisper", "nnsize.architectures.seamless",
                            "nnsize.architectures.vision", "nnsize.architectures.mamba"}
+
+
+def test_no_help_text_is_left_with_a_placeholder() -> None:
+    """Every command's --help fills in what options.SHOWN names ({FILES}, the Hub's deadlines)
+    from the tables that hold it."""
+    import contextlib
+    import io
+
+    from nnsize.cli import COMMANDS, main
+    from nnsize.cli.options import SHOWN
+
+    for command in COMMANDS:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+            main([command, "--help"])
+        assert not [name for name in SHOWN if f"{{{name}}}" in out.getvalue()], command

@@ -21,19 +21,9 @@ def commands() -> str:
     return ", ".join(f"{c} ({NOTES[c]})" if c in NOTES else c for c in COMMANDS)
 
 
-def file_suffixes() -> str:
-    """The model files nnsize reads, from importers.FORMATS, for --help: '.gguf, .keras...'."""
-    from ..importers import SUFFIXES
-
-    return ", ".join(SUFFIXES)
-
-
 class _Help(Parser):
-    def format_help(self) -> str:  # the tables read (cli/'s modules, the formats) only for --help
+    def format_help(self) -> str:  # cli/'s modules read only for --help
         self.epilog = f"Commands: {commands()}. 'nnsize COMMAND --help' for each one's options."
-        for action in self._actions:
-            if action.dest == "network" and action.help:
-                action.help = action.help.replace("FILES", file_suffixes())
         return super().format_help()
 
 
@@ -42,7 +32,7 @@ def parser() -> argparse.ArgumentParser:
               "layer, memory at every precision, compute.")
     p.add_argument("network", nargs="?",
                    help=f"an MLP shorthand such as 10-20-20-20-2 or 784-512x4-10, a .json / "
-                        f".yaml layer spec, a model file (FILES), a model folder, "
+                        f".yaml layer spec, a model file ({{FILES}}), a model folder, "
                         f"torch:package.module:factory, or a Hugging Face Hub model: "
                         f"org/name[@revision][:QUANT] (default: {DEFAULT_NETWORK})")
     mlp = p.add_argument_group("the original calculator (instead of NETWORK)")

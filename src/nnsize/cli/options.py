@@ -12,9 +12,32 @@ if TYPE_CHECKING:
     from typing import Any, NoReturn
 
 
+# what a help text names as {NAME}: read from the tables that hold it when help is shown, so
+# that a command's run imports none of them
+SHOWN = ("FILES", "REQUEST_S", "DEADLINE_S")
+
+
+def _shown() -> dict[str, str]:
+    """{NAME}'s text: the model files nnsize reads (importers.FORMATS), the Hub's deadlines."""
+    from ..hub.deadlines import DEADLINE_S, REQUEST_S
+    from ..importers import SUFFIXES
+
+    return {"FILES": ", ".join(SUFFIXES), "REQUEST_S": f"{REQUEST_S:g}",
+            "DEADLINE_S": f"{DEADLINE_S:g}"}
+
+
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, not argparse's usage block
         raise NnsizeError(f"{message} (see '{self.prog} --help')")
+
+    def format_help(self) -> str:
+        values: dict[str, str] = {}
+        for action in self._actions:
+            for name in SHOWN:
+                if action.help and f"{{{name}}}" in action.help:
+                    values = values or _shown()
+                    action.help = action.help.replace(f"{{{name}}}", values[name])
+        return super().format_help()
 
     def _get_formatter(self) -> argparse.HelpFormatter:
         # argparse builds a formatter for every add_argument, and its width from
@@ -84,14 +107,12 @@ class _HubSeconds(argparse.Action):
 
 def hub_options(p: argparse.ArgumentParser) -> None:
     """The deadlines of a Hub model's reading (hf:org/name), before the environment's."""
-    from ..hub.deadlines import DEADLINE_S, REQUEST_S
-
     p.add_argument("--hub-timeout", action=_HubSeconds, metavar="SECONDS", default=None,
-                   help=f"for a Hub model, the seconds each request to the Hub may take "
-                        f"(default {REQUEST_S:g}; also NNSIZE_HUB_TIMEOUT)")
+                   help="for a Hub model, the seconds each request to the Hub may take "
+                        "(default {REQUEST_S}; also NNSIZE_HUB_TIMEOUT)")
     p.add_argument("--hub-deadline", action=_HubSeconds, metavar="SECONDS", default=None,
-                   help=f"for a Hub model, the seconds all of its requests may take together, "
-                        f"retries included (default {DEADLINE_S:g}; also NNSIZE_HUB_DEADLINE)")
+                   help="for a Hub model, the seconds all of its requests may take together, "
+                        "retries included (default {DEADLINE_S}; also NNSIZE_HUB_DEADLINE)")
 
 
 def model_options(p: argparse.ArgumentParser) -> None:
