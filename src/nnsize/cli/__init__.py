@@ -24,7 +24,7 @@ from ..lazy import load
 RENAMED = {"memory": "plan"}
 NOT_COMMANDS = ("options", *RENAMED.values())  # modules here that no command name reaches
 DEFAULT = "count"
-_NAME = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+_NAME = r"[a-z][a-z0-9]*(-[a-z0-9]+)*"  # compiled at its first use: a network is not tried
 
 
 def module_of(word: str) -> str | None:
@@ -32,7 +32,7 @@ def module_of(word: str) -> str | None:
     if word in RENAMED:
         return RENAMED[word]
     module = word.replace("-", "_")
-    if not _NAME.fullmatch(word) or module in NOT_COMMANDS:
+    if not "a" <= word[:1] <= "z" or not re.fullmatch(_NAME, word) or module in NOT_COMMANDS:
         return None
     from importlib.util import find_spec
 
@@ -75,7 +75,7 @@ def run(argv: Sequence[str]) -> str:
         argv.pop(0)
     # '-5-3' is a (bad) network, not an option: keep it where the shorthand parser can say why.
     end = argv.index("--") if "--" in argv else len(argv)
-    dashed = [a for a in argv[:end] if re.match(r"-[0-9]+-", a)]
+    dashed = [a for a in argv[:end] if a[:1] == "-" and re.match(r"-[0-9]+-", a)]
     if dashed:
         argv = [a for a in argv[:end] if a not in dashed] + ["--", *dashed, *argv[end + 1:]]
     command = load(f"{__name__}.{module or DEFAULT}")
