@@ -9,7 +9,7 @@ prints nnsize's activation line over the bytes autograd keeps for backward
 (saved_tensors_hooks, one count per storage) or, with checkpointing, over the step's peak of
 live storages (a TorchDispatchMode), the weights' gradients apart (autocast's weight copies,
 a line of their own, counted on both sides).  The same measurements are the tests in
-tests/test_activations.py; issue #15 measured the previous model at 0.05 - 0.93.
+tests/memory/test_activations.py; issue #15 measured the previous model at 0.05 - 0.93.
 """
 
 from __future__ import annotations

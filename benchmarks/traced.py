@@ -2,7 +2,7 @@
 
     python benchmarks/traced.py
 
-For BERT, T5, BART, Whisper and ViT (the configs of tests/test_traced.py), in fp32 and under
+For BERT, T5, BART, Whisper and ViT (the configs of tests/memory/test_traced.py), in fp32 and under
 torch.autocast, batch 2 x 64: nnsize's traced saved bytes and step peak over what a real step
 on the CPU keeps (saved_tensors_hooks, one count per storage; the peak of live storages, the
 weights, their gradients and autocast's weight copies apart).  docs/training.md shows the table.

@@ -60,7 +60,8 @@ def test_llama_cpp_keeps_an_f16_cache_and_vllm_whole_blocks() -> None:
         dtype="q4_k_m", context=1000, engine="llama.cpp")).lines}
     # 32 layers x 1,000 tokens x 8 kv heads x (128 + 128) x 2 bytes
     assert lines["kv_cache"] == 32 * 1000 * 8 * 256 * 2  # fp16, llama.cpp's default
-    # llama.cpp: 4.8944 bits a weight with the 256 bytes of rope_freqs (tests/test_gguf_mix.py)
+    # llama.cpp: 4.8944 bits a weight with the 256 bytes of rope_freqs
+    # (tests/memory/test_gguf_mix.py)
     assert lines["gguf_weights"] == 4_912_898_048
     lines = {line.part: line.bytes for line in plan(report, Setup(
         context=1000, engine="vllm")).lines}

@@ -101,9 +101,10 @@ def fitted(engine: str, decode: int, prefill: int, where: str = "") -> str:
             f"python benchmarks/speed_vs_measurements.py --fit)")
 
 
-# Fitted by `python benchmarks/speed_vs_measurements.py --fit` (speed.fitting; tests/test_speed.py
-# checks these figures are the fit): decode by a share of peak bandwidth and a cost per layer,
-# prefill by a share of peak FLOP/s and a cost per token and layer, per GPU class.
+# Fitted by `python benchmarks/speed_vs_measurements.py --fit` (speed.fitting;
+# tests/speed/test_speed.py checks these figures are the fit): decode by a share of peak
+# bandwidth and a cost per layer, prefill by a share of peak FLOP/s and a cost per token and
+# layer, per GPU class.
 # BEGIN FITTED
 LLAMA_CPP = Efficiency(
     0.835, 0.718, 78.295e-6, fitted("llama.cpp", 98, 90), 1.755e-6, classes=(

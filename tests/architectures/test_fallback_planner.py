@@ -1,5 +1,5 @@
 """The planner on language models counted by the transformers fallback: the KV cache against
-transformers' own after a forward pass, as tests/test_memory.py does for the native families;
+transformers' own after a forward pass, as tests/memory/test_plan.py does for the native families;
 the keys it would have to guess refused by name, the count itself standing."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What autograd saves for backward, for the Keras spellings' layers and the torch.nn kinds they
 become, against saved_tensors_hooks (Keras 3 on the torch backend; storages counted once,
-parameters apart), as tests/test_memory.py does for whole networks.  One layer each, so the
+parameters apart), as tests/memory/test_plan.py does for whole networks.  One layer each, so the
 planner's sum is that layer's rule alone: exact."""
 
 from __future__ import annotations

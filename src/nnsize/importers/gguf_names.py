@@ -2,9 +2,9 @@
 
 Names follow gguf-py's tensor_mapping.py (TensorNameMap: each architecture's tensors,
 MODEL_TENSORS in gguf-py's constants.py) and the shapes what convert_hf_to_gguf.py writes
-(ggml-org/llama.cpp); tests/test_gguf_names.py checks every name against the gguf package's own
-TensorNameMap for each architecture below.  Shapes are torch's (out, in); GGUF's ne is the
-reverse.
+(ggml-org/llama.cpp); tests/importers/test_gguf_names.py checks every name against the gguf
+package's own TensorNameMap for each architecture below.  Shapes are torch's (out, in); GGUF's
+ne is the reverse.
 
 family       what the converter does besides renaming
 llama,       fused MoE experts.gate_up_proj (E, 2I, H) written as ffn_gate_exps and

@@ -73,7 +73,7 @@ class TransformerEncoderLayer(_Block):
     """self_attn, linear1, linear2, norm1, norm2."""
 
     def saved(self, x: Shape) -> tuple[int, int] | None:
-        # Measured with saved_tensors_hooks (tests/test_memory.py), dropout 0, attention through
+        # Measured (saved_tensors_hooks, tests/memory/test_plan.py), dropout 0, attention through
         # scaled_dot_product_attention: per token 8 d_model values (the block's input, q, k, v,
         # the attention output and its projection's input, both norms' inputs and outputs,
         # shared storage counted once) and dim_feedforward (the ReLU's output, linear2's input);

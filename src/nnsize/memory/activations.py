@@ -6,7 +6,7 @@ block); the output of one layer and the input of the next are one tensor, counte
 
 For language models (activations()), what a training step keeps as PyTorch and transformers
 run it.  Measured, not derived: every term below is a tensor autograd saves in transformers' Llama,
-Mistral, Qwen and Mixtral layers (tests/test_activations.py measures them with
+Mistral, Qwen and Mixtral layers (tests/memory/test_activations.py measures them with
 saved_tensors_hooks and a TorchDispatchMode tracking live storages).  Per token, a = bytes
 of an activation (4 fp32, 2 bf16 / fp16 and under autocast), h hidden, i intermediate,
 q / o / k / v the widths of the query, attention output, key and value projections:
@@ -35,7 +35,7 @@ autocast weight copies: torch.autocast caches a bf16 copy of every weight a line
     step: 2 bytes each; with checkpointing a layer's copies are not kept but made again when it
     is recomputed: the head's and one layer's.
 
-LoRA (PEFT's adapters over a frozen base; tests/test_lora.py measures them): a frozen linear
+LoRA (PEFT's adapters over a frozen base; tests/memory/test_lora.py measures them): a frozen linear
 layer saves no activation (its input is needed only for its weight's gradient), and a frozen
 norm's weight does not keep the normalized values; what is saved is what the adapters' and the
 inputs' gradients need.  Per token and layer, c = the adapters' input bytes (a; 2 under
@@ -88,8 +88,8 @@ ATTENTION = ("sdpa", "eager")
 # fused_dropout, https://github.com/pytorch/pytorch/blob/029ba61d9efa5d46ffc36bb00d7ec72eead79415/
 # aten/src/ATen/native/cuda/Dropout.cu#L101; bool in native_dropout), from the source: no GPU
 # measured it.  None: the CPU's dropout (input x noise, measured with torch 2.13 in
-# tests/test_lora.py) keeps its noise at the input's dtype, PEFT's fp32 cast under autocast
-# (tests/test_lora.py plans with None); the plan's DropoutMaskNote says which
+# tests/memory/test_lora.py) keeps its noise at the input's dtype, PEFT's fp32 cast under autocast
+# (tests/memory/test_lora.py plans with None); the plan's DropoutMaskNote says which
 DROPOUT_MASK: int | None = 1
 MODES = ("fp32", "bf16", "fp16", "autocast")  # how the activations are computed
 
@@ -224,7 +224,7 @@ def layer_bytes(d: Decoder, layer: AttentionLayer, mode: str, attention: str, co
                                   "MLP (a shared expert's gate_proj, up_proj, down_proj) are "
                                   "not modelled; adapt the attention (q_proj,k_proj,v_proj,"
                                   "o_proj)")
-            # frozen experts (measured, tests/test_lora.py): the norm's fp32 input and rsqrt;
+            # frozen experts (measured, tests/memory/test_lora.py): the norm's fp32 input and rsqrt;
             # the routing as full fine-tuning keeps it; per routed copy the gate and up outputs
             # and the activation (3 i) and the expert's output, kept for the routing weight's
             # gradient (h), at the experts' precision; not the gathered input (frozen
@@ -318,7 +318,7 @@ def activations(d: Decoder, batch: int, context: int, mode: str = "autocast",
 @dataclass(frozen=True)
 class Extras:
     """What Gemma 2 / 3 and Qwen3 layers save beyond a Llama layer (measured,
-    tests/test_activations.py):
+    tests/memory/test_activations.py):
 
     post_norms      norms after attention and after the MLP (sandwich norms: 4 a layer, not 2):
                     Gemma's RMSNorm computes in fp32 and keeps its fp32 input and the normalized

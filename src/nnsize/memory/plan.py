@@ -478,7 +478,7 @@ def _output_embedding(report: Report) -> set[str]:
             if len(t.shape) == 2 and t.shape in tables and t.name.endswith(".weight")}
 
 
-# what each adapted module reads, by its base name (tests/test_lora.py measures them)
+# what each adapted module reads, by its base name (tests/memory/test_lora.py measures them)
 _READS = {"attention_in": ("q_proj", "k_proj", "v_proj", "qkv_proj", "query_key_value", "Wqkv"),
           "attention_out": ("o_proj", "out_proj", "dense", "wo"),
           "mlp_in": ("gate_proj", "up_proj", "gate_up_proj", "w1", "w3", "fc1"),

@@ -20,7 +20,7 @@ and length, as PyTorch would run it on the CPU:
 It is what the real step would keep on the CPU; a GPU runs the same ops with the same saved
 tensors, except where the attention kernel differs (both SDPA kernels, flash and memory
 efficient, save what the CPU's flash kernel saves: q, k, v, the output and a log-sum-exp).
-tests/test_traced.py measures the same models with real tensors.
+tests/memory/test_traced.py measures the same models with real tensors.
 """
 
 from __future__ import annotations

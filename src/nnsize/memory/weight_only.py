@@ -10,7 +10,7 @@ nf4     transformers' bitsandbytes integration (replace_with_bnb_linear): every 
         router and the fused experts are not nn.Linear, so they stay at 16 bits (a shared
         expert's one-output gate is an nn.Linear, and is quantized); measured with
         bitsandbytes 0.50.2 on tiny Mixtral, Qwen2-MoE and Qwen3-MoE models, to the byte
-        (tests/test_lora.py test_qlora_moe_weights_to_the_byte).
+        (tests/memory/test_lora.py test_qlora_moe_weights_to_the_byte).
 fp8     transformers' FineGrainedFP8 (the format of DeepSeek-V3 and Qwen3 FP8 checkpoints) and
         llm-compressor's FP8 scheme with ignore=["lm_head"]: every linear layer and the experts;
         lm_head, embeddings, norms and the router stay at 16 bits.

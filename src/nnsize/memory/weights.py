@@ -83,7 +83,7 @@ def weight_bytes(report: Report, precision: Precision, keep: Precision,
 
 def bnb_4bit_bytes(n: int, double: bool) -> int:
     """Bytes of one tensor of n values as bitsandbytes' quantize_4bit keeps it (NF4, block 64;
-    bitsandbytes 0.50.2 on the CPU, tests/test_lora.py): two values a byte ((n + 1) // 2), an
+    bitsandbytes 0.50.2 on the CPU, tests/memory/test_lora.py): two values a byte ((n + 1) // 2), an
     absmax per block of 64 (fp32, 4 bytes), and the 16-entry NF4 code (fp32, 64 bytes).  With
     double quantization (the QLoRA paper's recipe) the absmax is 8-bit (1 byte a block),
     quantized again in blocks of 256 with an fp32 absmax each, an fp32 offset (4 bytes) and

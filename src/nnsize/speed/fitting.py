@@ -3,7 +3,7 @@
 The measurements (tests/data/speed_measurements.json, read by the caller and passed in as
 rows) split in two by a rule that does not look at the numbers: every 5th measurement of an
 engine, in file order (position % 5 == 4), is held out; the figures are fitted to the rest and
-judged on the held-out points (tests/test_speed_measurements.py).
+judged on the held-out points (tests/speed/test_measurements.py).
 
 The model of one step, per GPU class (Apple, GeForce, NVIDIA datacenter and workstation):
 
@@ -27,7 +27,7 @@ refitted for it.
 Each pair is a least squares of the relative error (each point weighs the same, whatever its
 size), the share at most 1 (nothing reads or computes faster than the peak) and the cost at
 least 0.  `python benchmarks/speed_vs_measurements.py --fit` prints the figures that
-src/nnsize/engines.py stores; tests/test_speed.py checks they are this fit.
+src/nnsize/engines.py stores; tests/speed/test_speed.py checks they are this fit.
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ import nnsize
 from nnsize.errors import NnsizeError
 from nnsize.memory import gguf_mix
 
+import paths
+
 # llama.cpp's tools/quantize/README.md (ggml-org/llama.cpp, commit 311c2c9f0ebd6e08f5b20e8827c
 # 654cebb7a41d6), table "meta-llama/Llama-3.1-8B": llama-bench's bits per weight, i.e. the
 # tensor data x 8 / 8,030,261,312 parameters (8,030,261,248 of the model and the 64 of the
@@ -172,7 +174,7 @@ def test_keep_with_a_mix_is_refused_not_dropped() -> None:
         plan(report, Setup(dtype="q4_k_m", keep=()))
 
 
-FILE_SIZES = json.loads((Path(__file__).parent / "data" / "gguf_file_sizes.json").read_text())
+FILE_SIZES = json.loads((paths.DATA / "gguf_file_sizes.json").read_text())
 PUBLISHED_FILES = [(m["model"], ftype, round(gb * 10**9), m["repo"])
                    for m in FILE_SIZES["models"] for ftype, gb in m.get("gb", {}).items()] + \
     [(m["model"], ftype, round(bpw * 8_030_261_312 / 8), m["repo"])

@@ -5,11 +5,12 @@ any render module (mypy --strict then checks every field render/ reads)."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-SRC = Path(__file__).parent.parent / "src" / "nnsize"
+import paths
+
+SRC = paths.SRC
 
 # typed: no Any at all; every render module is (test_every_render_module_is_listed)
 TYPED = ["memory/lines.py", "parallel/rank.py", "model/contents.py"]

@@ -5,7 +5,7 @@ for at least 90% of the held-out points, and the roofline never below a measurem
 every 5th point of an engine, in file order (its 5th, 10th, 15th...: position % 5 == 4), a rule
 that does not look at the numbers (nnsize.speed.fitting.held_out).  The figures in src are
 fitted to the other points only (`python benchmarks/speed_vs_measurements.py --fit`;
-tests/test_speed.py checks the fit never sees a held-out point).
+tests/speed/test_speed.py checks the fit never sees a held-out point).
 
 Where an engine misses the bar today its test is marked xfail (strict=False) with the fraction
 measured when the mark was written; the assertion still runs, so a fit that reaches the bar
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,8 +25,10 @@ from nnsize.engines import ENGINES
 from nnsize.gpus import GPUS
 from nnsize.speed import hardware, speed
 
-DATA = Path(__file__).parent / "data" / "speed_measurements.json"
-CONFIGS = Path(__file__).parent / "data" / "configs"
+import paths
+
+DATA = paths.DATA / "speed_measurements.json"
+CONFIGS = paths.DATA / "configs"
 
 REQUIRED = {"model", "gpu", "engine", "dtype", "phase", "batch", "tokens_per_s", "what", "source"}
 OPTIONAL = {"keep", "gpu_name", "gpus", "context", "prompt"}
@@ -149,7 +150,8 @@ def test_the_roofline_is_never_below_a_measurement() -> None:
 # its fitted cost per prefill call, 3.5 ms); they are asserted.  All engines: 59 of 64
 # held-out points (0.92; 59 of 63 before transformers-eager's 7 measurements, whose one
 # held-out point misses; 57 of 63 before the cost per call).
-# `python tests/test_speed_measurements.py` prints the figures (held out, all, by phase).
+# `PYTHONPATH=src:tests python tests/speed/test_measurements.py` prints the figures (held out,
+# all, by phase).
 TODAY = {
     "vllm": "vllm's one held-out point, a batch of 16 on an H100 (InferenceBench's conc 16), "
             "is expected 1.43x its measured rate: the fit reads the weights once a step for "
@@ -240,9 +242,9 @@ def markdown() -> str:
 
 def test_the_docs_quote_the_held_out_figures() -> None:
     """docs/speed-measurements.md's table is this file's computation (regenerate it with
-    `python tests/test_speed_measurements.py --markdown`)."""
+    `PYTHONPATH=src:tests python tests/speed/test_measurements.py --markdown`)."""
     pytest.importorskip("gguf")
-    docs = Path(__file__).parent.parent / "docs" / "speed-measurements.md"
+    docs = paths.DOCS / "speed-measurements.md"
     assert markdown() in docs.read_text()
 
 

@@ -9,7 +9,6 @@ the compute buffer within 15%.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +19,9 @@ from nnsize.memory.plan import plan
 from nnsize.memory.serving import capacity
 from nnsize.memory.setup import Setup
 
-DATA = json.loads((Path(__file__).parent / "data" / "engine_logs.json").read_text())
+import paths
+
+DATA = json.loads((paths.DATA / "engine_logs.json").read_text())
 GiB, MiB = 2**30, 2**20
 
 

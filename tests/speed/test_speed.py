@@ -23,6 +23,8 @@ from nnsize.speed import (
     weights_read,
 )
 
+import paths
+
 # One decoder of each kind, small enough to add up by hand: hidden 32, 2 layers, 4 heads of 8.
 COMMON = {"vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2,
           "num_attention_heads": 4}
@@ -234,12 +236,12 @@ def test_every_card_cites_its_figures() -> None:
 
 # --- against published measurements --------------------------------------------------------------
 
-DATA = Path(__file__).parent / "data" / "speed_measurements.json"
+DATA = paths.DATA / "speed_measurements.json"
 
 
 def _measurements() -> list[dict[str, Any]]:
     """The measurements nnsize can size: one card of its catalogue (a card it lacks is null,
-    named in gpu_name), an engine it knows (tests/test_speed_measurements.py checks them all)."""
+    named in gpu_name), an engine it knows (tests/speed/test_measurements.py checks them all)."""
     return [m for m in json.loads(DATA.read_text())["measurements"]
             if m["gpu"] is not None and m.get("gpus", 1) == 1 and m["engine"] in ENGINES]
 
@@ -380,7 +382,7 @@ def test_out_of_sample_leave_one_source_out() -> None:
 
 
 def test_expected_is_within_30_percent_for_most() -> None:
-    """All points, training and held out (tests/test_speed_measurements.py judges the held-out
+    """All points, training and held out (tests/speed/test_measurements.py judges the held-out
     ones alone): 229 of 249 within 30% with the 274 measurements (0.92; 0.74 before the fit
     per GPU class)."""
     pytest.importorskip("gguf")
@@ -454,7 +456,7 @@ def test_bad_commands_are_one_line(argv: list[str], message: str,
     assert message in err and err.count("\n") == 1, err
 
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = paths.GOLDEN
 GOLDEN_CASES = {
     "speed.txt": ["speed", "llama-3.1-8b", "--gpu", "rtx-4090", "--dtype", "q4_0-block", "--keep",
                   "none", "--context", "4096"],

@@ -6,7 +6,6 @@ xfail with the ratio measured (docs/parallel.md has the table)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +17,9 @@ from nnsize.parallel.rank import params, serving, training
 from nnsize.parallel.shape import Shape, from_report, gpt
 from nnsize.parallel.step import step
 
-DATA = json.loads((Path(__file__).parent / "data" / "parallel_runs.json").read_text())
+import paths
+
+DATA = json.loads((paths.DATA / "parallel_runs.json").read_text())
 
 
 def _shape(run: dict[str, Any]) -> Shape:
@@ -262,9 +263,9 @@ def test_sglang_kv_cache_tokens_from_the_free_memory(run: dict[str, Any]) -> Non
 
 
 # The table of published runs in docs/parallel.md, made from the data: regenerate it with
-# `PYTHONPATH=src python3 tests/test_parallel_runs.py` after changing the data or the model.
-DOCS = Path(__file__).parent.parent / "docs" / "parallel.md"
-START, END = "<!-- training runs: made by tests/test_parallel_runs.py -->", "<!-- end -->"
+# `PYTHONPATH=src:tests python3 tests/parallel/test_runs.py` after changing the data or the model.
+DOCS = paths.DOCS / "parallel.md"
+START, END = "<!-- training runs: made by tests/parallel/test_runs.py -->", "<!-- end -->"
 
 
 def _published(run: dict[str, Any]) -> str:
@@ -306,7 +307,8 @@ def runs_table() -> str:
 def test_docs_table_is_the_data() -> None:
     text = DOCS.read_text()
     assert text[text.index(START) + len(START):text.index(END)].strip() == runs_table(), \
-        "docs/parallel.md's table is stale: PYTHONPATH=src python3 tests/test_parallel_runs.py"
+        "docs/parallel.md's table is stale: PYTHONPATH=src:tests python3 " \
+        "tests/parallel/test_runs.py"
 
 
 if __name__ == "__main__":

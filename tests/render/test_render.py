@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 import nnsize
 from nnsize.cli import run
 from nnsize.render.numbers import in_unit, unit_for
 
-GOLDEN = Path(__file__).parent / "golden"
-CNN = Path(__file__).parent / "golden" / "cnn.yaml"
+import paths
+
+GOLDEN = paths.GOLDEN
+CNN = paths.GOLDEN / "cnn.yaml"
 
 CASES = {
     "mlp.txt": ["10-20-20-20-2"],

@@ -86,7 +86,8 @@ def test_the_same_step_gives_the_same_bytes() -> None:
     import os
     import subprocess
     import sys
-    from pathlib import Path
+
+    import paths
 
     def step() -> tuple[int, int]:
         t = _trace_config(BERT, BATCH, 256, 0, "", "autocast", False)
@@ -94,7 +95,7 @@ def test_the_same_step_gives_the_same_bytes() -> None:
 
     here = {step() for _ in range(3)}
     assert len(here) == 1
-    root = Path(__file__).resolve().parents[1]
+    root = paths.ROOT
     code = ("import json, sys; sys.path[:0] = [sys.argv[1]]; "
             "from nnsize.memory.traced import _trace_config; "
             f"t = _trace_config(json.loads(sys.argv[2]), {BATCH}, 256, 0, '', 'autocast', False); "
