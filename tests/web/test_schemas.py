@@ -1,4 +1,4 @@
-"""Every endpoint's answer has a schema (web/schemas.py) in the OpenAPI document, and real
+"""Every endpoint's answer has a schema (web/schemas/) in the OpenAPI document, and real
 answers validate against it: a few requests per endpoint, each answer read strictly (no extra
 key, no missing one, a bool a bool)."""
 

@@ -1,0 +1,42 @@
+"""Which model each endpoint and each command answers: the app declares ANSWERS as its 200
+responses, docs/json.md lists both, tests/web/test_schemas.py validates real answers by them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .count import Check, CheckpointAnswer, Compute, Count, CountAnswer, HubAnswer, Preset
+from .design import Diff, GrowthAnswer, Scales, Search, SparseTensor, Summary
+from .parallel import LayoutSearch
+from .plan import Dtype, Fit, MemoryAnswer, Plan
+from .speed import Gpu, SpeedAnswer
+from .train import TrainRun, TrainTime
+
+__all__ = ["ANSWERS", "COMMANDS"]
+
+# what each endpoint answers, by path
+ANSWERS: dict[str, Any] = {
+    "/api/count": CountAnswer,
+    "/api/config": CountAnswer,
+    "/api/preset": CountAnswer,
+    "/api/checkpoint": CheckpointAnswer,
+    "/api/hub": HubAnswer,
+    "/api/growth": GrowthAnswer,
+    "/api/memory": MemoryAnswer,
+    "/api/speed": SpeedAnswer,
+    "/api/train-time": TrainTime | TrainRun,
+    "/api/presets": list[Preset],
+    "/api/dtypes": list[Dtype],
+    "/api/gpus": list[Gpu],
+    "/api/layers": list[str],
+}
+
+# what each command prints with --json (its words after `nnsize`), the API's models where it
+# has an endpoint; tests/test_golden.py's JSON files validate against these
+COMMANDS: dict[str, Any] = {
+    "": Count, "compare": list[Summary], "memory": Plan, "fit": Fit, "compute": Compute,
+    "speed": SpeedAnswer, "train-time": TrainTime | TrainRun, "layout": LayoutSearch,
+    "growth": GrowthAnswer, "presets": list[Preset], "memory --list-dtypes": list[Dtype],
+    "speed --list-gpus": list[Gpu], "check": Check, "diff": Diff, "search": Search,
+    "init": list[Scales], "sparsity": list[SparseTensor],
+}
