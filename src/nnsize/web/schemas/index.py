@@ -7,7 +7,7 @@ from typing import Any
 
 from .count import Check, CheckpointAnswer, Compute, Count, CountAnswer, HubAnswer, Preset
 from .design import Diff, GrowthAnswer, Scales, Search, SparseTensor, Summary
-from .parallel import LayoutSearch
+from .parallel import Interconnect, LayoutSearch, LayoutTarget, ServingReplicas
 from .plan import Dtype, Fit, MemoryAnswer, Plan
 from .speed import Gpu, SpeedAnswer
 from .train import TrainRun, TrainTime
@@ -36,6 +36,8 @@ ANSWERS: dict[str, Any] = {
 COMMANDS: dict[str, Any] = {
     "": Count, "compare": list[Summary], "memory": Plan, "fit": Fit, "compute": Compute,
     "speed": SpeedAnswer, "train-time": TrainTime | TrainRun, "layout": LayoutSearch,
+    "layout --serve": list[ServingReplicas], "layout --serve --tokens-per-s N": LayoutTarget,
+    "layout --list-interconnects": list[Interconnect],
     "growth": GrowthAnswer, "presets": list[Preset], "memory --list-dtypes": list[Dtype],
     "speed --list-gpus": list[Gpu], "check": Check, "diff": Diff, "search": Search,
     "init": list[Scales], "sparsity": list[SparseTensor],
