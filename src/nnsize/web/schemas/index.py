@@ -31,8 +31,9 @@ ANSWERS: dict[str, Any] = {
     "/api/layers": list[str],
 }
 
-# what each command prints with --json (its words after `nnsize`), the API's models where it
-# has an endpoint; tests/test_golden.py's JSON files validate against these
+# what each command prints with --json in each of its modes (its words after `nnsize`; N: a
+# value), the API's models where it has an endpoint; tests/web/test_schemas.py checks that every
+# mode of cli/ has its entry, and validates the golden JSON files and a real run of the rest
 COMMANDS: dict[str, Any] = {
     "": Count, "compare": list[Summary], "memory": Plan, "fit": Fit, "compute": Compute,
     "speed": SpeedAnswer, "train-time": TrainTime | TrainRun, "layout": LayoutSearch,
