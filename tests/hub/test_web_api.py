@@ -157,7 +157,7 @@ def test_the_speed_of_a_model_named_on_the_hub(hub: Hub, tmp_path: Path,
 
 def test_hub_answers_validate_against_their_model(hub: Hub, tmp_path: Path,
                                                   client: TestClient) -> None:
-    """/api/hub's answers, read strictly by HubAnswer (web/schemas.py): no key it does not
+    """/api/hub's answers, read strictly by HubAnswer (web/schemas/): no key it does not
     list (stored's keys are model/contents.py's), none missing, a bool a bool; with every kind
     of `stored` the Hub gives: a config beside its checkpoint (alike, and differing in shapes),
     a config alone, weights beside a config that cannot be counted, a GGUF file, a diffusers

@@ -1,4 +1,4 @@
-"""Every endpoint's answer has a schema (web/schemas.py) in the OpenAPI document, and real
+"""Every endpoint's answer has a schema (web/schemas/) in the OpenAPI document, and real
 answers validate against it: a few requests per endpoint, each answer read strictly (no extra
 key, no missing one, a bool a bool)."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import struct
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -111,23 +112,65 @@ def test_every_endpoint_is_exercised() -> None:
     assert {r[1] for r in REQUESTS} == set(ANSWERS) - {"/api/hub"}  # no Hub reached here
 
 
-@pytest.mark.parametrize(("command", "kind"), [
+# a real run of each command's --json in each mode that has no golden JSON file
+# (tests/golden/commands/<command>.json): (the command line, its key in COMMANDS)
+RUNS = [
     ("compute llama-3.1-8b --context 4096 --json", "compute"),
     ("check llama-3.1-8b --max-params 10B --dtype bf16 --json", "check"),
     ("memory --list-dtypes --json", "memory --list-dtypes"),
     ("speed --list-gpus --json", "speed --list-gpus"),
-])
-def test_command_answers_validate(command: str, kind: str) -> None:
+    ("train-time llama-3.1-8b --gpu h100-80gb --gpus 8 --tp 2 --tokens 1T --json",
+     "train-time"),
+    ("layout llama-3.1-8b --serve --gpus 8 --gpu h100 --json", "layout --serve"),
+    ("layout llama-3.1-8b --serve --gpus 8 --gpu h100 --tokens-per-s 5000 --json",
+     "layout --serve --tokens-per-s N"),
+    ("layout llama-3.1-8b --serve --gpus 8 --gpu h100 --tokens-per-s 1000000 --json",
+     "layout --serve --tokens-per-s N"),  # none meets it: count 0, no layouts
+    ("layout --list-interconnects --json", "layout --list-interconnects"),
+]
+
+
+def _printed(command: str) -> str:
     import contextlib
     import io
 
     from nnsize.cli import main
-    from nnsize.web.schemas import COMMANDS
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert main(command.split()) in (0, 1)
-    TypeAdapter(COMMANDS[kind]).validate_json(out.getvalue(), strict=True)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("command", "kind"), RUNS)
+def test_command_answers_validate(command: str, kind: str) -> None:
+    from nnsize.web.schemas import COMMANDS
+
+    TypeAdapter(COMMANDS[kind]).validate_json(_printed(command), strict=True)
+
+
+def test_layout_modes_answer_what_they_say() -> None:
+    """The serving modes' numbers agree with each other: replicas x tp x pp GPUs, the
+    replicas' rate their count x one replica's; the link catalogue is parallel/'s."""
+    from nnsize.parallel.interconnect import CATALOGUE
+
+    serve = json.loads(_printed("layout llama-3.1-8b --serve --gpus 8 --gpu h100 --json"))
+    for one in serve:  # tp x pp x dp = 8 cards, dp of them replicas
+        t = one["layout"]
+        assert t["tp"] * t["pp"] * t["dp"] == t["gpus"] == 8 and one["replicas"] == t["dp"]
+    target = json.loads(_printed("layout llama-3.1-8b --serve --gpus 8 --gpu h100 "
+                                 "--tokens-per-s 5000 --json"))
+    assert target["count"] == len(target["layouts"]) > 0
+    assert target["tokens_per_s_target"] == 5000
+    for one in target["layouts"]:
+        t = one["layout"]
+        assert one["gpus"] == one["replicas"] * t["tp"] * t["pp"] <= 8
+        assert one["decode_tokens_per_s"] == pytest.approx(
+            one["replicas"] * one["decode_tokens_per_s_per_replica"])
+        assert one["decode_tokens_per_s"] >= 5000
+    links = json.loads(_printed("layout --list-interconnects --json"))
+    assert [(i["name"], i["bandwidth"]) for i in links] == \
+        [(i.name, i.bandwidth) for i in CATALOGUE.values()]
 
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "commands"
@@ -143,13 +186,77 @@ def test_golden_json_validates(path: str) -> None:
     TypeAdapter(COMMANDS[command]).validate_json((GOLDEN / path).read_text(), strict=True)
 
 
-def test_every_command_has_a_model() -> None:
-    """Each command of the CLI that prints --json has its model (the golden files name them);
-    the two listings besides are test_command_answers_validate's."""
+class _Parsed(Exception):
+    """Raised by a command's parse_args: the parser it built, caught before it runs."""
+
+
+def _parser(command: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    from nnsize import cli
+    from nnsize.cli.options import Parser
+
+    def parse_args(self: Parser, *args: object, **kwargs: object) -> None:
+        raise _Parsed(self)
+
+    monkeypatch.setattr(Parser, "parse_args", parse_args)
+    module = import_module(f"nnsize.cli.{cli.commands()[command]}")
+    with pytest.raises(_Parsed) as parsed:
+        module.run([])
+    return parsed.value.args[0]
+
+
+def _json_answers(command: str) -> int:
+    """The JSON answers a command's module can print: each call of dumps (a mode's answer),
+    and the report's formats (--format json) where it takes output_options."""
+    import ast
+
+    from nnsize import cli
+
+    source = import_module(f"nnsize.cli.{cli.commands()[command]}").__file__
+    calls = [n.func for n in ast.walk(ast.parse(Path(str(source)).read_text()))
+             if isinstance(n, ast.Call)]
+    names = [f.id if isinstance(f, ast.Name) else getattr(f, "attr", "") for f in calls]
+    return names.count("dumps") + names.count("output_options")
+
+
+def _kinds(kind: Any) -> int:
+    """The answers a model of COMMANDS stands for: one, or each of a union's."""
+    from typing import get_args, get_origin
+
+    return 1 if get_origin(kind) is list or not get_args(kind) else len(get_args(kind))
+
+
+# a mode flag a command runs in without it: the key its answer has in COMMANDS
+DEFAULT_MODES = {"layout --train": "layout"}
+
+
+def test_every_command_mode_has_a_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each command of cli/ (its modules), in each mode its module offers, has its model and a
+    real answer validated by it (a golden file, or one of RUNS): a mode is a --list-... option,
+    an option of a mutually exclusive group (--train, --serve), and any other answer the
+    module prints (each dumps call: layout's --tokens-per-s), so a new one without a model
+    fails here."""
+    from nnsize import cli
     from nnsize.web.schemas import COMMANDS
 
+    by_command: dict[str, list[str]] = {}
+    for key in COMMANDS:
+        by_command.setdefault(key.split(" ")[0] or cli.DEFAULT, []).append(key)
+    answers = {c: n for c in cli.commands() if (n := _json_answers(c))}
+    assert set(by_command) == set(answers), "a command that prints JSON and has no model"
+    for command, keys in by_command.items():
+        parser = _parser(command, monkeypatch)
+        options = {o for a in parser._actions for o in a.option_strings}
+        modes = {o for o in options if o.startswith("--list-")} | {
+            o for g in parser._mutually_exclusive_groups for a in g._group_actions
+            for o in a.option_strings}
+        named = {w for key in keys for w in key.split() if w.startswith("--")}
+        assert named <= options, f"{command}: a mode of COMMANDS it does not take"
+        default = {m for m in modes if f"{command} {m}" in DEFAULT_MODES}
+        assert modes - default <= named, f"{command}: a mode without a model"
+        assert sum(_kinds(COMMANDS[k]) for k in keys) == answers[command], \
+            f"{command}: {answers[command]} JSON answers, {len(keys)} in COMMANDS"
     golden = {"" if p.stem == "count" else p.stem for p in GOLDEN.glob("*.json")}
-    assert set(COMMANDS) == golden | {"memory --list-dtypes", "speed --list-gpus"}
+    assert set(COMMANDS) == golden | {kind for _, kind in RUNS}, "a mode never run"
 
 
 # docs/json.md's schemas, made from the models: regenerate them with

@@ -14,6 +14,12 @@ def run(argv: list[str]) -> str:
     if "--list-interconnects" in argv:
         from ..parallel.interconnect import CATALOGUE
 
+        if "--json" in argv:
+            from ..render.json import dumps
+
+            return dumps([{"name": i.name, "bandwidth": i.bandwidth, "within_node": i.within_node,
+                           "latency_s": i.latency_s, "hop_s": i.hop_s, "source": i.source}
+                          for i in CATALOGUE.values()])
         return "\n".join(f"{i.name:16} {i.bandwidth / 1e9:6.1f} GB/s a GPU one way, "
                          f"{'inside a node' if i.within_node else 'between nodes'}: {i.source}"
                          for i in CATALOGUE.values())

@@ -3,7 +3,7 @@
 Typed dicts, not records: the value is JSON that `nnsize --json` writes as it is, and part of it
 comes from outside (a GGUF file's metadata, the Hub's answers).  A count imports this module
 only for mypy (`TYPE_CHECKING`): the count path builds plain dicts and imports no `typing`;
-web/schemas.py makes the API's answer models, and docs/json.md's tables, from these classes.
+web/schemas/ makes the API's answer models, and docs/json.md's tables, from these classes.
 
     {"format": "safetensors", "tensors": 291, "elements": ..., "bytes": ...,
      "dtypes": {"BF16": {"tensors": 291, "elements": ..., "bytes": ...}}, "quantized": false}

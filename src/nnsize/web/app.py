@@ -56,14 +56,14 @@ from .requests import (
 from .schemas import ANSWERS
 
 # the names the tests and the CLI import from here (the app's parts live in requests.py,
-# answers.py, errors.py and schemas.py)
+# answers.py, errors.py and schemas/)
 __all__ = ["HEADER_LIMIT", "JSON_LIMIT", "CountRequest", "HeaderFormat", "_answer",
            "_checkpoint", "_count", "_inline", "create_app"]
 
 STATIC = Path(__file__).parent / "static"
 
 def _declared(path: str) -> dict[str, Any]:
-    """An endpoint's OpenAPI entry for its answer (web/schemas.py), declared, not validated:
+    """An endpoint's OpenAPI entry for its answer (web/schemas/), declared, not validated:
     the answer's bytes are written as they were (in a child, by web/pool.py, for most)."""
     return {"response_model": None,
             "responses": {200: {"model": ANSWERS[path], "description": "The answer"}}}

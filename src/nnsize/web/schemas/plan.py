@@ -1,0 +1,130 @@
+"""The memory planner's answers: `nnsize memory --json` (render.json.plan_dict), `nnsize fit
+--json` (fit_dict), POST /api/memory, and the precisions it knows (`memory --list-dtypes`)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import ConfigDict, Field
+
+from .base import Integer, Real, Schema
+from .parallel import Layout
+
+__all__ = ["AsTool", "Dtype", "Fit", "KvCache", "MemoryAnswer", "Offload", "Plan", "PlanLine",
+           "PrecisionFit", "Split"]
+
+
+class PlanLine(Schema):
+    name: str
+    bytes: Integer
+    binary: str
+    decimal: str
+    how: str
+    exact: bool
+
+
+class AsTool(Schema):
+    tool: str
+    bytes: Integer
+    why: str
+
+
+class Plan(Schema):
+    """`nnsize memory --json`."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    title: str
+    total_bytes: Integer = Field(description="the sum of the lines")
+    total_binary: str
+    lines: list[PlanLine]
+    notes: list[str]
+    as_: AsTool | None = Field(None, alias="as")
+
+
+class PrecisionFit(Schema):
+    dtype: str
+    bytes: Integer
+    binary: str
+    fits: bool
+
+
+class KvCache(Schema):
+    engine: str
+    total_bytes: Integer
+    fraction: float
+    budget_bytes: Integer
+    weights_bytes: Integer
+    activation_bytes: Integer
+    sampler_bytes: Integer
+    overhead_bytes: Integer
+    kv_bytes: Integer
+    kv_bytes_per_token: Integer
+    block_tokens: Integer
+    max_model_len: Integer
+
+
+class Offload(Schema):
+    layers: Integer
+    gpu_bytes: Integer
+    cpu_bytes: Integer
+    layer_bytes: Integer
+    output_bytes: Integer
+    compute_bytes: Integer
+
+
+class Split(Schema):
+    """Decode at llama.cpp's -ngl split."""
+
+    ngl: Integer
+    gpu_layers: Integer
+    layers: Integer
+    output_on_gpu: bool
+    gpu_bytes: Integer
+    cpu_bytes: Integer
+    gpu_s: Real
+    overhead_s: Real
+    cpu_s: Real
+    expected_s: Real
+    tokens_per_s: Real
+    cpu_bandwidth_bytes_per_s: Real
+    cpu_bandwidth_source: str
+
+
+class Fit(Schema):
+    """`nnsize fit --json`."""
+
+    gpu: str
+    gpu_bytes: Integer
+    usable_bytes: Integer
+    usable_binary: str
+    usable_rule: Literal["cuda_context", "macos", "vllm", "sglang"]
+    fits: bool
+    verdict: str
+    lines: list[list[str]] = Field(description="the text output's sentences")
+    total_bytes: Integer
+    largest_batch: Integer | None
+    longest_context: Integer | None = Field(description="null for a network that reads no "
+                                                        "sequence")
+    fewest_gpus: Integer | None
+    kv_cache_tokens: Integer | None
+    max_concurrency: Real | None
+    layout: Layout | None
+    precisions: list[PrecisionFit]
+    kv_cache: KvCache | None = Field(None, description="vLLM's, SGLang's start-up figures")
+    gpu_layers: Integer | None = Field(None, description="llama.cpp's")
+    offload: Offload | None = None
+    engine_lines: list[list[str]] | None = None
+    gpu_layers_decode: Split | None = None
+
+
+class MemoryAnswer(Schema):
+    """POST /api/memory: the plan, and given a gpu, the fit."""
+
+    plan: Plan
+    fit: Fit | None = None
+
+
+class Dtype(Schema):
+    name: str
+    bits: str = Field(description="exact bits per value, a fraction where not whole")
+    description: str
