@@ -146,8 +146,13 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "deepseek-v3": ("DeepSeek-V3 (mixture of experts, latent attention; without the MTP layer)",
                    "deepseek-ai/DeepSeek-V3", AIC.format("deepseek-ai--DeepSeek-V3")),
     "deepseek-v2-lite": ("DeepSeek-V2-Lite", "deepseek-ai/DeepSeek-V2-Lite", RECONSTRUCTED),
-    "falcon-7b": ("Falcon 7B", "tiiuae/falcon-7b", RECONSTRUCTED),
-    "falcon-40b": ("Falcon 40B", "tiiuae/falcon-40b", RECONSTRUCTED),
+    # the instruction-tuned repository's file (the base one's was not found): the same tensors
+    "falcon-7b": ("Falcon 7B Instruct", "tiiuae/falcon-7b-instruct",
+                  "https://huggingface.co/tiiuae/falcon-7b-instruct/blob/refs%2Fpr%2F126/"
+                  "config.json, the file at commit cf4b3c4 (1.05 kB)"),
+    "falcon-40b": ("Falcon 40B", "tiiuae/falcon-40b",
+                   "https://huggingface.co/tiiuae/falcon-40b/blob/refs%2Fpr%2F111/config.json,"
+                   " the file at commit 4a70170 (1.05 kB)"),
     "gpt-neox-20b": ("GPT-NeoX 20B", "EleutherAI/gpt-neox-20b",
                      "https://github.com/QiushengSong/Mamba_for_Named_Entity_Recoginition/blob/"
                      "626e582996aad783aa7fa1e063b13e4ff1550812/EleutherAI/gpt-neox-20b/"
