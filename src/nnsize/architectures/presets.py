@@ -194,7 +194,9 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "phi-3.5-moe": ("Phi-3.5 MoE (mixture of experts)", "microsoft/Phi-3.5-MoE-instruct",
                    RECONSTRUCTED),
     "granite-3.1-8b": ("Granite 3.1 8B Instruct", "ibm-granite/granite-3.1-8b-instruct",
-                      RECONSTRUCTED),
+                      "https://huggingface.co/ibm-granite/granite-3.1-8b-instruct/blame/"
+                      "96fedcdf5764b7e36d2737d129bc07caff913e72/config.json, the file at commit"
+                      " 96fedcd (789 bytes)"),
     "glm-4-9b": ("GLM-4 9B (0414)", "THUDM/GLM-4-9B-0414", RECONSTRUCTED),
     "starcoder": ("StarCoder (15.5B)", "bigcode/starcoder", RECONSTRUCTED),
 }
