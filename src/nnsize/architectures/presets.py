@@ -171,7 +171,14 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
                   KQI.format("bert_base_uncased")),
     "bert-large": ("BERT large (uncased), masked-LM head", "google-bert/bert-large-uncased",
                    KQI.format("bert_large_uncased")),
-    "roberta-base": ("RoBERTa base, masked-LM head", "FacebookAI/roberta-base", RECONSTRUCTED),
+    # the file's last change (commit 47a52b9, the newest on its history page
+    # https://huggingface.co/FacebookAI/roberta-base/commits/a7bf0580bc6f27340160108ed925ef00a55bd70a/config.json)
+    # as the commit's page shows it: 21 lines, of which the page folds the unchanged lines 1-2
+    # and 11 ("{", "architectures": [, and the one key sorting between hidden_size and
+    # intermediate_size: initializer_range 0.02, as roberta-large's file of the same series has it)
+    "roberta-base": ("RoBERTa base, masked-LM head", "FacebookAI/roberta-base",
+                     "https://huggingface.co/roberta-base/commit/"
+                     "47a52b98637fc8df2bf37a7b785cea13ad81ba94, the file after the commit"),
     "roberta-large": ("RoBERTa large, masked-LM head", "FacebookAI/roberta-large",
                       "https://huggingface.co/roberta-large/blob/main/config.json, the repository"
                       " under its name before the FacebookAI organisation"),
