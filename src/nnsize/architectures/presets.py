@@ -183,7 +183,9 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
                       "https://huggingface.co/roberta-large/blob/main/config.json, the repository"
                       " under its name before the FacebookAI organisation"),
     "distilbert-base": ("DistilBERT base (uncased), masked-LM head",
-                       "distilbert/distilbert-base-uncased", RECONSTRUCTED),
+                       "distilbert/distilbert-base-uncased",
+                       "https://huggingface.co/distilbert/distilbert-base-uncased/blame/main/"
+                       "config.json, the file after its last change, commit b22dbc4 (483 bytes)"),
     "t5-small": ("T5 small", "google-t5/t5-small",
                  KQI.format("t5_small")),
     "t5-base": ("T5 base", "google-t5/t5-base",
