@@ -136,7 +136,9 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "phi-3-medium": ("Phi-3 medium", "microsoft/Phi-3-medium-4k-instruct",
                      DOTNET.format("17b689af77151463cf3b24100c32d558f779c620",
                                    "phi-3-medium-4k-instruct")),
-    "phi-4": ("Phi-4", "microsoft/phi-4", RECONSTRUCTED),
+    "phi-4": ("Phi-4", "microsoft/phi-4",
+              "https://huggingface.co/microsoft/phi-4/blob/refs%2Fpr%2F10/config.json, the file as"
+              " that revision of the repository holds it"),
     "phi-2": ("Phi-2", "microsoft/phi-2",
               DOTNET.format("6d1f7e2bf83e260ceb4f07ad1ae9fe3257033d49", "phi-2")),
     "olmo-2-7b": ("OLMo 2 7B", "allenai/OLMo-2-1124-7B",
