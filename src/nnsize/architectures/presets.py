@@ -80,7 +80,11 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
                     MLC.format("smollm2_135m")),
     "smollm2-360m": ("SmolLM2 360M", "HuggingFaceTB/SmolLM2-360M-Instruct",
                     MLC.format("smollm2_360m")),
-    "smollm2-1.7b": ("SmolLM2 1.7B", "HuggingFaceTB/SmolLM2-1.7B", RECONSTRUCTED),
+    # the instruction-tuned repository's file (the base one's was not found): the same tensors
+    "smollm2-1.7b": ("SmolLM2 1.7B Instruct", "HuggingFaceTB/SmolLM2-1.7B-Instruct",
+                     "https://huggingface.co/HuggingFaceTB/SmolLM2-1.7B-Instruct/blob/"
+                     "dfc017ec3d4e0eaed394f8bf2a0fd2ff24f8b2cd/config.json, the file at commit"
+                     " a587c08 (737 bytes)"),
     "mistral-7b": ("Mistral 7B", "mistralai/Mistral-7B-v0.1", FUSION),
     "mixtral-8x7b": ("Mixtral 8x7B", "mistralai/Mixtral-8x7B-v0.1",
                     AIC.format("mistralai--Mixtral-8x7B-v0.1")),
