@@ -80,7 +80,11 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
                     MLC.format("smollm2_135m")),
     "smollm2-360m": ("SmolLM2 360M", "HuggingFaceTB/SmolLM2-360M-Instruct",
                     MLC.format("smollm2_360m")),
-    "smollm2-1.7b": ("SmolLM2 1.7B", "HuggingFaceTB/SmolLM2-1.7B", RECONSTRUCTED),
+    # the instruction-tuned repository's file (the base one's was not found): the same tensors
+    "smollm2-1.7b": ("SmolLM2 1.7B Instruct", "HuggingFaceTB/SmolLM2-1.7B-Instruct",
+                     "https://huggingface.co/HuggingFaceTB/SmolLM2-1.7B-Instruct/blob/"
+                     "dfc017ec3d4e0eaed394f8bf2a0fd2ff24f8b2cd/config.json, the file at commit"
+                     " a587c08 (737 bytes)"),
     "mistral-7b": ("Mistral 7B", "mistralai/Mistral-7B-v0.1", FUSION),
     "mixtral-8x7b": ("Mixtral 8x7B", "mistralai/Mixtral-8x7B-v0.1",
                     AIC.format("mistralai--Mixtral-8x7B-v0.1")),
@@ -136,7 +140,9 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "phi-3-medium": ("Phi-3 medium", "microsoft/Phi-3-medium-4k-instruct",
                      DOTNET.format("17b689af77151463cf3b24100c32d558f779c620",
                                    "phi-3-medium-4k-instruct")),
-    "phi-4": ("Phi-4", "microsoft/phi-4", RECONSTRUCTED),
+    "phi-4": ("Phi-4", "microsoft/phi-4",
+              "https://huggingface.co/microsoft/phi-4/blob/refs%2Fpr%2F10/config.json, the file as"
+              " that revision of the repository holds it"),
     "phi-2": ("Phi-2", "microsoft/phi-2",
               DOTNET.format("6d1f7e2bf83e260ceb4f07ad1ae9fe3257033d49", "phi-2")),
     "olmo-2-7b": ("OLMo 2 7B", "allenai/OLMo-2-1124-7B",
@@ -146,8 +152,13 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "deepseek-v3": ("DeepSeek-V3 (mixture of experts, latent attention; without the MTP layer)",
                    "deepseek-ai/DeepSeek-V3", AIC.format("deepseek-ai--DeepSeek-V3")),
     "deepseek-v2-lite": ("DeepSeek-V2-Lite", "deepseek-ai/DeepSeek-V2-Lite", RECONSTRUCTED),
-    "falcon-7b": ("Falcon 7B", "tiiuae/falcon-7b", RECONSTRUCTED),
-    "falcon-40b": ("Falcon 40B", "tiiuae/falcon-40b", RECONSTRUCTED),
+    # the instruction-tuned repository's file (the base one's was not found): the same tensors
+    "falcon-7b": ("Falcon 7B Instruct", "tiiuae/falcon-7b-instruct",
+                  "https://huggingface.co/tiiuae/falcon-7b-instruct/blob/refs%2Fpr%2F126/"
+                  "config.json, the file at commit cf4b3c4 (1.05 kB)"),
+    "falcon-40b": ("Falcon 40B", "tiiuae/falcon-40b",
+                   "https://huggingface.co/tiiuae/falcon-40b/blob/refs%2Fpr%2F111/config.json,"
+                   " the file at commit 4a70170 (1.05 kB)"),
     "gpt-neox-20b": ("GPT-NeoX 20B", "EleutherAI/gpt-neox-20b",
                      "https://github.com/QiushengSong/Mamba_for_Named_Entity_Recoginition/blob/"
                      "626e582996aad783aa7fa1e063b13e4ff1550812/EleutherAI/gpt-neox-20b/"
@@ -166,12 +177,21 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
                   KQI.format("bert_base_uncased")),
     "bert-large": ("BERT large (uncased), masked-LM head", "google-bert/bert-large-uncased",
                    KQI.format("bert_large_uncased")),
-    "roberta-base": ("RoBERTa base, masked-LM head", "FacebookAI/roberta-base", RECONSTRUCTED),
+    # the file's last change (commit 47a52b9, the newest on its history page
+    # https://huggingface.co/FacebookAI/roberta-base/commits/a7bf0580bc6f27340160108ed925ef00a55bd70a/config.json)
+    # as the commit's page shows it: 21 lines, of which the page folds the unchanged lines 1-2
+    # and 11 ("{", "architectures": [, and the one key sorting between hidden_size and
+    # intermediate_size: initializer_range 0.02, as roberta-large's file of the same series has it)
+    "roberta-base": ("RoBERTa base, masked-LM head", "FacebookAI/roberta-base",
+                     "https://huggingface.co/roberta-base/commit/"
+                     "47a52b98637fc8df2bf37a7b785cea13ad81ba94, the file after the commit"),
     "roberta-large": ("RoBERTa large, masked-LM head", "FacebookAI/roberta-large",
                       "https://huggingface.co/roberta-large/blob/main/config.json, the repository"
                       " under its name before the FacebookAI organisation"),
     "distilbert-base": ("DistilBERT base (uncased), masked-LM head",
-                       "distilbert/distilbert-base-uncased", RECONSTRUCTED),
+                       "distilbert/distilbert-base-uncased",
+                       "https://huggingface.co/distilbert/distilbert-base-uncased/blame/main/"
+                       "config.json, the file after its last change, commit b22dbc4 (483 bytes)"),
     "t5-small": ("T5 small", "google-t5/t5-small",
                  KQI.format("t5_small")),
     "t5-base": ("T5 base", "google-t5/t5-base",
@@ -189,7 +209,9 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "phi-3.5-moe": ("Phi-3.5 MoE (mixture of experts)", "microsoft/Phi-3.5-MoE-instruct",
                    RECONSTRUCTED),
     "granite-3.1-8b": ("Granite 3.1 8B Instruct", "ibm-granite/granite-3.1-8b-instruct",
-                      RECONSTRUCTED),
+                      "https://huggingface.co/ibm-granite/granite-3.1-8b-instruct/blame/"
+                      "96fedcdf5764b7e36d2737d129bc07caff913e72/config.json, the file at commit"
+                      " 96fedcd (789 bytes)"),
     "glm-4-9b": ("GLM-4 9B (0414)", "THUDM/GLM-4-9B-0414", RECONSTRUCTED),
     "starcoder": ("StarCoder (15.5B)", "bigcode/starcoder", RECONSTRUCTED),
 }
