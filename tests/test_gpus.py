@@ -163,9 +163,9 @@ def test_every_card_says_whether_its_figures_were_checked() -> None:
     assert all(isinstance(e["verified"], bool) and e["checked"] for e in entries.values())
     verified = [i for i, e in entries.items() if e["verified"]]
     # 190 of 204 compared with a stored copy of a page (60 in the first pass, 72 in the second,
-    # the 32 cards added in the third, the 7 added and 11 more compared in the fourth, the 6 added
-    # and the GB200, TITAN RTX and MI300A in the fifth; docs/gpus.md lists the others; a card checked in part says which
-    # figures the page did not show)
+    # the 32 cards added in the third, the 7 added and 11 more compared in the fourth, the 6
+    # added and the GB200, TITAN RTX and MI300A in the fifth; docs/gpus.md lists the others; a
+    # card checked in part says which figures the page did not show)
     assert len(verified) >= 190
     assert all(GPUS[i].verified for i in verified) and not GPUS["a800-80gb"].verified
     # the least certain cards, each compared with a page
@@ -228,7 +228,8 @@ ARCH = [("rtx-2000-ada", "ada"), ("rtx-4000-ada", "ada"), ("rtx-4500-ada", "ada"
         ("a10", "ga10x"), ("a16", "ga10x"), ("a40", "ga10x"), ("rtx-a", "ga10x"),
         ("rtx-30", "ga10x"), ("h1", "hopper"), ("h2", "hopper"), ("gh200", "hopper"),
         ("l4", "ada"), ("rtx-40", "ada"), ("b1", "blackwell"), ("b2", "blackwell"),
-        ("gb2", "blackwell"), ("b3", "blackwell"), ("gb3", "blackwell"), ("rtx-50", "gb20x"), ("rtx-pro", "gb20x")]
+        ("gb2", "blackwell"), ("b3", "blackwell"), ("gb3", "blackwell"), ("rtx-50", "gb20x"),
+        ("rtx-pro", "gb20x")]
 
 
 def _arch(name: str) -> str | None:
