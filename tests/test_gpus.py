@@ -38,6 +38,10 @@ from nnsize.gpus import GPUS, RESERVED, find_gpu
     ("Quadro P600", "quadro-p600"), ("P620", "quadro-p620"), ("GTX 1630", "gtx-1630"),
     ("GTX 1650 SUPER", "gtx-1650-super"), ("RX 6400", "rx-6400"), ("Arc Pro B50", "arc-pro-b50"),
     ("Intel Arc Pro B60", "arc-pro-b60"), ("B60", "arc-pro-b60"),
+    # the fifth pass (issue 23)
+    ("B100", "b100"), ("NVIDIA B200", "b200"), ("GB300", "gb300"), ("RTX 5090 D", "rtx-5090d"),
+    ("5090D", "rtx-5090d"), ("RTX 5090 D V2", "rtx-5090d-v2"), ("RTX PRO 2000", "rtx-pro-2000"),
+    ("RTX PRO 2000 Blackwell", "rtx-pro-2000"),
 ])
 def test_spellings_of_a_card(typed: str, name: str) -> None:
     assert find_gpu(typed).name == name
@@ -89,7 +93,7 @@ def test_the_catalogue_covers_the_cards_people_own() -> None:
               "rx-6800-xt rx-7900-xtx rx-9070-xt arc-a770 arc-b580 m1-7 m2-8 m3-pro-14 m4-pro-16"
               ).split()
     assert [name for name in wanted if name not in GPUS] == []
-    assert len(GPUS) >= 199
+    assert len(GPUS) >= 204
 
 
 def test_what_cuda_reports_where_a_log_shows_it() -> None:
@@ -158,16 +162,19 @@ def test_every_card_says_whether_its_figures_were_checked() -> None:
     entries = _entries()
     assert all(isinstance(e["verified"], bool) and e["checked"] for e in entries.values())
     verified = [i for i, e in entries.items() if e["verified"]]
-    # 182 of 199 compared with a stored copy of a page (60 in the first pass, 72 in the second,
-    # the 32 cards added in the third, the 7 added and 11 more compared in the fourth;
-    # docs/gpus.md lists the others; a card checked in part says which figures the page did not
-    # show)
-    assert len(verified) >= 182
+    # 190 of 204 compared with a stored copy of a page (60 in the first pass, 72 in the second,
+    # the 32 cards added in the third, the 7 added and 11 more compared in the fourth, the 6
+    # added and the GB200, TITAN RTX and MI300A in the fifth; docs/gpus.md lists the others; a
+    # card checked in part says which figures the page did not show)
+    assert len(verified) >= 190
     assert all(GPUS[i].verified for i in verified) and not GPUS["a800-80gb"].verified
     # the issue's least certain cards, each compared with a page
     least_certain = {"h20", "rtx-pro-6000", "arc-a770", "arc-b580", "rx-9070-xt"}
     assert least_certain <= set(verified)
-    assert all(entries[i]["checked"].startswith("partly") for i in ("gb200", "b300"))
+    assert entries["b300"]["checked"].startswith("partly")
+    # the GB200 settled by NVIDIA's own pages (the GB200 NVL72 page and the Blackwell datasheet)
+    assert entries["gb200"]["verified"] and entries["gb200"]["spec_source"].startswith(
+        "https://www.nvidia.com/")
 
 
 def test_the_figures_that_were_wrong() -> None:
@@ -186,9 +193,14 @@ def test_the_figures_that_were_wrong() -> None:
     assert GPUS["titan-rtx"].peak("fp16") == 130_500_000_000_000
     # GeForce Blackwell: fp16 with fp16 accumulation, 838.4 sparse / 2, as the 20-40 series
     assert GPUS["rtx-5090"].peak("fp16") == 419 * TF == 2 * GPUS["rtx-5090"].peak("bf16")
-    # B200 (HGX, 1,000 W): fp32 80, tf32 1,100; GB200 fp32 90
-    assert (GPUS["b200"].peak("fp32"), GPUS["b200"].peak("tf32")) == (80 * t, 1100 * t)
-    assert GPUS["gb200"].peak("fp32") == 90 * t
+    # B200 (HGX, 1,000 W), NVIDIA's per-GPU datasheet column: fp32 75 (the HGX page's 600 TFLOPS
+    # for 8 GPUs / 8), tf32 2.2 PFLOPS sparse / 2 = 1,100, 7.7 TB/s; an earlier brief's 80 was kept
+    # before (issue 23, the fifth pass)
+    assert (GPUS["b200"].peak("fp32"), GPUS["b200"].peak("tf32")) == (75 * t, 1100 * t)
+    assert GPUS["b200"].bandwidth == 7700 * 10**9
+    # GB200: the GB200 NVL72 page's 5,760 TFLOPS fp32 / 72 GPUs = 80 (the earlier brief's 90 was
+    # kept before)
+    assert GPUS["gb200"].peak("fp32") == 5760 * t // 72 == 80 * t
 
 
 def test_bandwidth_is_bus_width_times_data_rate() -> None:
@@ -205,17 +217,19 @@ def test_bandwidth_is_bus_width_times_data_rate() -> None:
 
 # dense tensor FLOPs per fp32 FLOP that each architecture's tensor cores give at most: a
 # figure "with sparsity" stored as dense is twice these (an H100 SXM: 989.4 / 67 = 14.8;
-# its sparse 1,979 would be 29.5; a B300: 2,250 / 75 = 30)
+# its sparse 1,979 would be 29.5; a B300: 2,250 / 75 = 30; a GB200 at 1,200 W: 2,500 / 80 =
+# 31.25, its sparse 5,000 would be 62.5)
 RATIO = {"volta": 8, "turing": 8, "ga100": 16, "ga10x": 4, "hopper": 15, "ada": 4,
-         "blackwell": 30.5, "gb20x": 4}
+         "blackwell": 32, "gb20x": 4}
 ARCH = [("rtx-2000-ada", "ada"), ("rtx-4000-ada", "ada"), ("rtx-4500-ada", "ada"),
         ("rtx-5000-ada", "ada"), ("rtx-6000-ada", "ada"), ("v100", "volta"), ("t4", "turing"),
         ("quadro-rtx", "turing"), ("titan-rtx", "turing"), ("rtx-20", "turing"),
         ("a100", "ga100"), ("a800", "ga100"), ("a30", "ga100"), ("a2", "ga10x"),
         ("a10", "ga10x"), ("a16", "ga10x"), ("a40", "ga10x"), ("rtx-a", "ga10x"),
         ("rtx-30", "ga10x"), ("h1", "hopper"), ("h2", "hopper"), ("gh200", "hopper"),
-        ("l4", "ada"), ("rtx-40", "ada"), ("b2", "blackwell"), ("gb2", "blackwell"),
-        ("b3", "blackwell"), ("rtx-50", "gb20x"), ("rtx-pro", "gb20x")]
+        ("l4", "ada"), ("rtx-40", "ada"), ("b1", "blackwell"), ("b2", "blackwell"),
+        ("gb2", "blackwell"), ("b3", "blackwell"), ("gb3", "blackwell"), ("rtx-50", "gb20x"),
+        ("rtx-pro", "gb20x")]
 
 
 def _arch(name: str) -> str | None:
@@ -290,3 +304,22 @@ def test_what_cuda_reports_on_more_cards() -> None:
     assert GPUS["l4"].reported == 23_654_532_382
     # where no log is in the catalogue, the vendor's figure stands in for it
     assert GPUS["rtx-5090"].reported == GPUS["rtx-5090"].bytes == 32 * 2**30
+
+
+def test_a_b200_holds_binary_gigabytes() -> None:
+    # a CUDA device query on a B200 prints 178.35 (GiB) of total global memory
+    # (pytorch/ao#4002): 178.35 x 1,073,741,824 = 191,501,854,310.4 bytes, more than 180e9, so
+    # NVIDIA's "180 GB" is 180 GiB; the driver's 7,680-bit bus at 7.992 Gb/s gives 7,672 GB/s
+    b200 = GPUS["b200"]
+    assert b200.reported == 191_501_854_310 and b200.bytes == 180 * 2**30 > b200.reported
+    assert b200.cuda_source.startswith("https://github.com/pytorch/ao/")
+
+
+def test_the_china_cards_keep_the_shaders_and_lose_tensor_throughput() -> None:
+    # an RTX 5090 D: the RTX 5090's GB202 (fp32 104.8) with 2,375 AI TOPS (fp4, sparse) against
+    # 3,352: fp4 2,375 / 2 = 1,187.5 dense, int8 half that, fp8 and fp16 a quarter, bf16 an eighth
+    d, v2, full = GPUS["rtx-5090d"], GPUS["rtx-5090d-v2"], GPUS["rtx-5090"]
+    assert d.peak("fp32") == full.peak("fp32") and d.peak("fp4") == 1_187_500_000_000_000
+    assert _near(d.peak("bf16") / full.peak("bf16"), 2375 / 3352)
+    # the V2: 24 GB on 384 bits at 28 Gb/s = 1,344 GB/s, the same chip
+    assert (v2.bytes, v2.bandwidth, dict(v2.peaks)) == (24 * 2**30, 1344 * 10**9, dict(d.peaks))
