@@ -11,6 +11,8 @@ something is registered in one place and not in another (issue 25).
     families  architectures.families(): a Llama-shaped decoder's registration holds its Traits,
               which test_traits.py draws its random configs from, wherever it is registered
     presets   architectures.presets: every language model's config file, and no other
+    sources   sources.READERS: kind -> recogniser -> loader, tried in order by nnsize.count()
+              (and so by every command); a source of each kind is read as that kind
 """
 
 from __future__ import annotations
@@ -255,3 +257,22 @@ def test_no_help_text_is_left_with_a_placeholder() -> None:
         with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
             main([command, "--help"])
         assert not [name for name in SHOWN if f"{{{name}}}" in out.getvalue()], command
+
+
+def test_each_kind_of_source_is_recognised_as_itself(tmp_path: Path) -> None:
+    """sources.READERS: a source of each kind is claimed first by its own recogniser (the order
+    count() tries them in), and every kind has a source here: a new kind must say what it
+    reads."""
+    from nnsize.sources import READERS, kind_of
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (tmp_path / "net.yaml").write_text("layers: []\n")
+    samples = {"object": {"input_shape": [4], "layers": []},
+               "torch": "torch:torchvision.models:resnet18",
+               "hub": "Qwen/Qwen3-30B-A3B", "folder": str(folder), "preset": "llama-3.1-8b",
+               "file": "missing/model.gguf", "spec": str(tmp_path / "net.yaml"),
+               "shorthand": "10-20-2"}
+    assert list(samples) == list(READERS)
+    assert {kind: kind_of(source)[0] for kind, source in samples.items()} == \
+        {kind: kind for kind in READERS}
