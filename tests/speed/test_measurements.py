@@ -172,13 +172,11 @@ TODAY = {
                           "premAI's host (33.4 ms a token against 21.6), so one cost per layer "
                           "fitted over both hosts is 1.49x the batch-1 point of that host "
                           "(0 of 1; the roofline: 0 of 1)",
-    "transformers-compile": "transformers-compile has 4 measurements, Llama 3.1 8B bf16 on an "
-                            "RTX 4090 and an RTX 5090, decode and prefill "
-                            "(vipulSharma18/low-bit-inference), so no held-out point (the 5th "
-                            "would be the first) and no fit (2 decode points, fewer than 3): its "
-                            "expected value is the roofline, 1.28x and 1.42x the measured decode "
-                            "rates, 1.89x and 2.17x the 6-token prefills (1 of 4 within 30% in "
-                            "all)",
+    "transformers-compile": "transformers-compile has 3 measurements, all decode at batch 1 "
+                            "(gemma-2b fp16 on an A10G, transformers' nightly benchmark; Llama "
+                            "3.1 8B bf16 on an RTX 4090 and an RTX 5090, "
+                            "vipulSharma18/low-bit-inference), so no held-out point yet (the "
+                            "engine's 5th would be the first); its figures are fitted to all 3",
 }
 
 
