@@ -60,7 +60,8 @@ FITTED = {"llama.cpp": "LLAMA_CPP", "mlc": "MLC", "exllama": "EXLLAMA", "exllama
           "mlx": "MLX",
           "gpt-fast": "GPT_FAST", "vllm": "VLLM", "transformers": "TRANSFORMERS",
           "sglang": "SGLANG", "tensorrt-llm": "TENSORRT_LLM",
-          "transformers-eager": "TRANSFORMERS_EAGER"}  # engine: its name in
+          "transformers-eager": "TRANSFORMERS_EAGER",
+          "transformers-compile": "TRANSFORMERS_COMPILE"}  # engine: its name in
 # src/nnsize/engines.py; an engine with fewer training points than MIN_POINTS is not fitted
 MIN_POINTS = 3
 ENGINES_PY = Path(__file__).resolve().parent.parent / "src" / "nnsize" / "engines.py"

@@ -180,6 +180,12 @@ TRANSFORMERS_EAGER = Efficiency(
     sequence_overhead_s=14.402e-6, classes=(
     ("datacenter", Efficiency(
         1, 0, 486.272e-6, fitted("transformers-eager", 4, 0, "datacenter"))),))
+TRANSFORMERS_COMPILE = Efficiency(
+    0.777, 0, 36.021e-6, fitted("transformers-compile", 3, 0), classes=(
+    ("datacenter", Efficiency(
+        0.678, 0, 0.0, fitted("transformers-compile", 1, 0, "datacenter"))),
+    ("geforce", Efficiency(
+        0.91, 0, 85.233e-6, fitted("transformers-compile", 2, 0, "geforce"))),))
 # END FITTED
 
 # transformers as it runs three ways, one entry each: the attention it picks by default (SDPA,
@@ -204,8 +210,8 @@ register(EngineProfile(
     Allocation(None, Fraction(1), 1, None, None,
                source="transformers generate() with cache_implementation='static' and "
                       "torch.compile: the whole prompt in one pass"),
-    None, "Hugging Face transformers' generate() with cache_implementation='static' and "
-    "torch.compile, mode reduce-overhead (CUDA graphs), SDPA"))
+    TRANSFORMERS_COMPILE, "Hugging Face transformers' generate() with "
+    "cache_implementation='static' and torch.compile, mode reduce-overhead (CUDA graphs), SDPA"))
 register(EngineProfile(
     "vllm",
     # gpu_memory_utilization 0.9 (docs.vllm.ai "Optimization and Tuning"); chunks of

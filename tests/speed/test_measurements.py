@@ -172,6 +172,11 @@ TODAY = {
                           "premAI's host (33.4 ms a token against 21.6), so one cost per layer "
                           "fitted over both hosts is 1.49x the batch-1 point of that host "
                           "(0 of 1; the roofline: 0 of 1)",
+    "transformers-compile": "transformers-compile has 3 measurements, all decode at batch 1 "
+                            "(gemma-2b fp16 on an A10G, transformers' nightly benchmark; Llama "
+                            "3.1 8B bf16 on an RTX 4090 and an RTX 5090, "
+                            "vipulSharma18/low-bit-inference), so no held-out point yet (the "
+                            "engine's 5th would be the first); its figures are fitted to all 3",
 }
 
 
