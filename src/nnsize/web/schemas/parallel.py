@@ -31,23 +31,8 @@ class Layout(Schema):
     attention: str
 
 
-class ParallelLayout(Schema):
-    tp: Integer
-    pp: Integer
-    vp: Integer
-    dp: Integer
-    cp: Integer
-    ep: Integer
-    sp: bool
-    zero: Integer
-    fsdp: str | None
-    micro_batch: Integer
-    global_batch: Integer | None
-    micro_batches: Integer
-    recompute: str
-    gpus: Integer
-    nodes: Integer
-    attention: str
+class ParallelLayout(Layout):
+    """A layout in the layout command's answers: the fields of Layout (memory, train-time)."""
 
 
 class LayoutChoice(Schema):
