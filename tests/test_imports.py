@@ -275,8 +275,8 @@ def test_the_benchmarked_paths_build_no_dataclass() -> None:
 
 def test_a_packages_names_are_imported_when_first_used() -> None:
     """nnsize.lazy.exports: model/ names its records without importing them; a name is its
-    module's own object, dir() lists it, an unknown name is an AttributeError.  render/ names
-    nothing: each renderer is imported from its module."""
+    module's own object, dir() lists it, an unknown name is an AttributeError.  render/ holds
+    render() and FORMATS only: each renderer is imported from its module."""
     import os
     import subprocess
     import sys
@@ -284,7 +284,7 @@ def test_a_packages_names_are_imported_when_first_used() -> None:
     code = ("import sys, nnsize.model as m, nnsize.render as r; "
             "assert 'nnsize.model.decoder' not in sys.modules; "
             "from nnsize.model.decoder import Decoder; assert m.Decoder is Decoder; "
-            "assert 'Decoder' in dir(m) and not hasattr(r, 'render'); "
+            "assert 'Decoder' in dir(m) and not hasattr(r, 'text'); "
             "assert 'nnsize.render.report' not in sys.modules; "
             "print(hasattr(m, 'Nothing'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

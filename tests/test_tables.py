@@ -6,7 +6,7 @@ something is registered in one place and not in another (issue 25).
               drop zone follow it
     commands  cli.COMMANDS: command -> module, read from cli/'s modules; --help lists them,
               each has a docs page
-    outputs   render.report.FORMATS: --format's choices
+    outputs   render.FORMATS: --format's choices
     engines   engines.ENGINES: the one registry memory/ and speed/ read
     families  architectures.families(): a Llama-shaped decoder's registration holds its Traits,
               which test_traits.py draws its random configs from, wherever it is registered
@@ -152,11 +152,22 @@ def test_every_command_has_its_module(command: str) -> None:
 
 
 def test_format_choices_are_renders() -> None:
+    from nnsize import count
     from nnsize.cli.count import parser
-    from nnsize.render.report import FORMATS as OUTPUTS
+    from nnsize.render import FORMATS as OUTPUTS
+    from nnsize.render import render
 
     (action,) = [a for a in parser()._actions if a.dest == "format" and a.choices]
     assert tuple(action.choices) == OUTPUTS  # type: ignore[arg-type]
+    # each choice renders as itself: JSON parses, Markdown is a table, CSV has its header
+    import csv
+    import json
+
+    report = count("10-20-2")
+    outputs = {fmt: render(report, fmt) for fmt in OUTPUTS}
+    assert json.loads(outputs["json"])["total_params"] == 262  # 10 x 20 + 20 + 20 x 2 + 2
+    assert outputs["markdown"].startswith("**") or "| " in outputs["markdown"]
+    assert next(csv.reader(io.StringIO(outputs["csv"])))[0] and "Total" in outputs["table"]
 
 
 # --- engines and presets -----------------------------------------------------------------------

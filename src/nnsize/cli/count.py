@@ -63,7 +63,7 @@ def network(args: argparse.Namespace) -> str:
 
 
 def run(argv: list[str]) -> str:
-    from ..render.report import render
+    from ..render import render
     from .options import count
 
     args = parser().parse_args(argv)

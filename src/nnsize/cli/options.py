@@ -66,7 +66,7 @@ def _columns() -> int:
 
 
 def output_options(p: argparse.ArgumentParser) -> None:
-    from ..render.report import FORMATS
+    from ..render import FORMATS
 
     p.add_argument("--format", choices=FORMATS, default="table",
                    help="output format (default: table)")

@@ -149,9 +149,9 @@ class Report:
 
     def __str__(self) -> str:
         """The table `nnsize` prints."""
-        from ..render.report import render
+        from ..render.report import text
 
-        return render(self, "table")
+        return text(self)
 
     def _repr_html_(self) -> str:
         """The table as HTML, for Jupyter."""

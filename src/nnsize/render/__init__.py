@@ -11,8 +11,28 @@
     diff      two sources of one model
     presets   the preset list
 
-Each is imported from its module (nnsize.render.report.render): importing render/ imports none
-of them, so that a count's text does not load the JSON, comparison or planner renderers.
+Each is imported from its module (nnsize.render.report.text); render() below picks a count's
+module by its format, so that a count's text does not load the JSON, comparison or planner
+renderers, nor its JSON the text tables.
 """
 
 from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..model import Report
+
+FORMATS = ("table", "json", "markdown", "csv")  # a count's: --format's choices
+
+
+def render(report: Report, fmt: str = "table", explain: bool = False) -> str:
+    """A count in one of FORMATS (explain: with the worked sums, in text and Markdown)."""
+    if fmt == "json":
+        import json
+
+        from .json import report_dict
+
+        return json.dumps(report_dict(report), indent=2)
+    from .report import render as text_formats
+
+    return text_formats(report, fmt, explain)

@@ -14,8 +14,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ..model.contents import Contents
 
-FORMATS = ("table", "json", "markdown", "csv")
-
 
 # --- plain-text tables -----------------------------------------------------------------------
 
@@ -292,12 +290,7 @@ def html(report: Report) -> str:
 
 
 def render(report: Report, fmt: str = "table", explain: bool = False) -> str:
-    if fmt == "json":
-        import json
-
-        from .json import report_dict
-
-        return json.dumps(report_dict(report), indent=2)
+    """A count in one of the text formats (render.FORMATS: table, markdown, csv)."""
     if fmt == "markdown":
         return markdown(report) + ("\n```\n" + explanation(report) + "\n```" if explain else "")
     if fmt == "csv":
