@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import SpecError, shown
-from ..layers.norm import BatchNorm1d
+from ..layers.batchnorm import BatchNorm1d
 from ..model import Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config

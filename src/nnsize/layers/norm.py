@@ -1,8 +1,6 @@
-"""Normalization: BatchNorm, InstanceNorm, LayerNorm, GroupNorm, RMSNorm, LocalResponseNorm.
-
-The frameworks disagree on BatchNorm's running statistics: PyTorch keeps running_mean,
-running_var and num_batches_tracked as buffers (not parameters); Keras keeps moving_mean and
-moving_variance as non-trainable weights, which count_params() includes.
+"""Normalization over each sample's own values: LayerNorm, GroupNorm, RMSNorm, LocalResponseNorm,
+Keras' UnitNormalization; and the scale and shift every norm shares (BatchNorm and InstanceNorm,
+which keep statistics over batches, are batchnorm.py's).
 """
 
 from __future__ import annotations
@@ -20,7 +18,6 @@ from .base import (
     alias,
     first,
     keras_axis,
-    need_rank,
     product,
     register,
 )
@@ -28,10 +25,10 @@ from .spelling import translate
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, ClassVar
+    from typing import Any
 
 
-def _affine(c: int, affine: bool, convention: str, scale: bool = True,
+def affine(c: int, affine: bool, convention: str, scale: bool = True,
             center: bool = True) -> list[Tensor]:
     """The scale and shift: weight and bias (PyTorch), gamma and beta (Keras).  Keras' scale or
     center alone keeps gamma or beta alone (no torch.nn norm can; PyTorch's names then name
@@ -41,106 +38,6 @@ def _affine(c: int, affine: bool, convention: str, scale: bool = True,
     names = ("gamma", "beta") if convention == KERAS else ("weight", "bias")
     return [*([Tensor(names[0], (c,), "norm", dims=("num_features",))] if scale else []),
             *([Tensor(names[1], (c,), "norm", dims=("num_features",))] if center else [])]
-
-
-def _running(c: int, track: bool, convention: str) -> list[Tensor]:
-    if not track:
-        return []
-    if convention == KERAS:
-        return [Tensor("moving_mean", (c,), "statistic", trainable=False, dims=("num_features",)),
-                Tensor("moving_variance", (c,), "statistic", trainable=False,
-                       dims=("num_features",))]
-    return [Tensor("running_mean", (c,), "statistic", buffer=True, dims=("num_features",)),
-            Tensor("running_var", (c,), "statistic", buffer=True, dims=("num_features",)),
-            Tensor("num_batches_tracked", (), "statistic", buffer=True)]
-
-
-@record
-class _BatchNorm(Kind):
-    """weight, bias: C (if affine); buffers running_mean, running_var: C, num_batches_tracked."""
-
-    saves = Saves(input=True, channel_stats=2)  # and the mean and invstd
-
-    num_features: Pos
-    eps: float = 1e-5
-    momentum: float | None = 0.1
-    affine: bool = True
-    track_running_stats: bool = True
-    # nnsize's own: Keras' scale (gamma) and center (beta), which it may keep one without the other
-    scale: bool = True
-    center: bool = True
-
-    ranks: ClassVar[tuple[int, ...]] = (3,)
-    inferred = {"num_features": first}
-    channels = True
-    factory = True
-
-    def output_shape(self, x: Shape) -> Shape:
-        need_rank(x, self.ranks, "(channels first)")
-        if x[0] != self.num_features:
-            raise SpecError(f"num_features={self.num_features} does not fit the incoming "
-                            f"{x[0]} channels (shape {list(x)})")
-        return x
-
-    def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
-        c = self.num_features
-        return _affine(c, self.affine, convention, self.scale, self.center) + \
-            _running(c, self.track_running_stats, convention)
-
-
-@register
-@record
-class BatchNorm1d(_BatchNorm):
-    ranks: ClassVar[tuple[int, ...]] = (1, 2)
-
-
-@register
-@record
-class BatchNorm2d(_BatchNorm):
-    ranks: ClassVar[tuple[int, ...]] = (3,)
-
-
-@register
-@record
-class BatchNorm3d(_BatchNorm):
-    ranks: ClassVar[tuple[int, ...]] = (4,)
-
-
-@record
-class _InstanceNorm(_BatchNorm):
-    """As BatchNorm, but affine and track_running_stats default to False."""
-
-    affine: bool = False
-    track_running_stats: bool = False
-
-    def output_shape(self, x: Shape) -> Shape:
-        need_rank(x, self.ranks, "(channels first)")
-        if (self.affine or self.track_running_stats) and x[0] != self.num_features:
-            raise SpecError(f"num_features={self.num_features} does not fit the incoming "
-                            f"{x[0]} channels (shape {list(x)})")
-        return x
-
-    def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
-        # Keras has no InstanceNorm: PyTorch's tensors in both conventions.
-        return super().tensors(PYTORCH)
-
-
-@register
-@record
-class InstanceNorm1d(_InstanceNorm):
-    ranks: ClassVar[tuple[int, ...]] = (2,)
-
-
-@register
-@record
-class InstanceNorm2d(_InstanceNorm):
-    ranks: ClassVar[tuple[int, ...]] = (3,)
-
-
-@register
-@record
-class InstanceNorm3d(_InstanceNorm):
-    ranks: ClassVar[tuple[int, ...]] = (4,)
 
 
 def _ends_with(x: Shape, normalized: tuple[int, ...]) -> None:
@@ -232,7 +129,7 @@ class GroupNorm(Kind):
         return x
 
     def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
-        return _affine(self.num_channels, self.affine, convention, self.scale, self.center)
+        return affine(self.num_channels, self.affine, convention, self.scale, self.center)
 
 
 @register
@@ -248,32 +145,21 @@ class LocalResponseNorm(Kind):
     channels = True
 
 
-def _center_scale(out: dict[str, Any]) -> dict[str, Any]:
+def center_scale(out: dict[str, Any]) -> dict[str, Any]:
     """Keras' center and scale as affine (either) and which of beta and gamma it keeps."""
     center, scale = bool(out.pop("center", True)), bool(out.pop("scale", True))
     return {"affine": center or scale, "center": center, "scale": scale}
 
 
-def _feature_axis(name: str, out: dict[str, Any], x: Shape) -> int:
+def feature_axis(name: str, out: dict[str, Any], x: Shape) -> int:
     """The axis a Keras norm reads (its `axis`, default the last) as an index of x."""
     return keras_axis(out.pop("axis", -1), x, name) if x else 0
-
-
-@alias("BatchNormalization")
-def _batchnorm(args: dict[str, Any], x: Shape) -> Translation:
-    out = translate("BatchNormalization", args, {}, ("center", "scale", "axis"))
-    axis = _feature_axis("BatchNormalization", out, x)
-    kind = {1: "BatchNorm1d", 2: "BatchNorm1d", 3: "BatchNorm2d", 4: "BatchNorm3d"}.get(len(x))
-    if kind is None:
-        raise SpecError(f"BatchNormalization: nnsize counts inputs of 1 to 4 dimensions, got "
-                        f"shape {list(x)}")
-    return kind, {**out, **_center_scale(out)}, (axis, 0)
 
 
 @alias("LayerNormalization")
 def _layernorm(args: dict[str, Any], x: Shape) -> Translation:
     out = translate("LayerNormalization", args, {}, ("center", "scale", "axis"))
-    flags = _center_scale(out)
+    flags = center_scale(out)
     affine = {"elementwise_affine": flags["affine"], "bias": flags["center"],
               "scale": flags["scale"]}
     axis = out.pop("axis", -1)
@@ -292,15 +178,15 @@ def _layernorm(args: dict[str, Any], x: Shape) -> Translation:
 def _groupnorm(args: dict[str, Any], x: Shape) -> Translation:
     out = translate("GroupNormalization", args, {"groups": "num_groups"},
                     ("center", "scale", "axis"))
-    axis = _feature_axis("GroupNormalization", out, x)
+    axis = feature_axis("GroupNormalization", out, x)
     out.setdefault("num_groups", 32)
-    return "GroupNorm", {**out, **_center_scale(out)}, (axis, 0)
+    return "GroupNorm", {**out, **center_scale(out)}, (axis, 0)
 
 
 @alias("RMSNormalization")
 def _rmsnorm(args: dict[str, Any], x: Shape) -> Translation:
     out = translate("RMSNormalization", args, {}, ("axis",))
-    axis = _feature_axis("RMSNormalization", out, x)
+    axis = feature_axis("RMSNormalization", out, x)
     return "RMSNorm", {}, (axis, max(len(x) - 1, 0))
 
 

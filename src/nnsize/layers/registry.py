@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     K = TypeVar("K", bound=type)
 
 # The families, one module each, imported in this order until one registers a wanted kind.
-FAMILIES = ("dense", "activation", "conv", "pool", "norm", "reshape", "embedding", "recurrent",
-            "attention", "transformer", "resize", "wrapper")
+FAMILIES = ("dense", "activation", "conv", "pool", "norm", "batchnorm", "reshape", "embedding",
+            "recurrent", "attention", "transformer", "resize", "wrapper")
 REGISTRY: dict[str, type[Kind]] = {}
 # A translation: the torch.nn kind and its arguments, and optionally (source, target): the axis
 # of x to move before building it (the Keras layer's channel axis to where torch reads it).
