@@ -7,7 +7,11 @@ on the same machine: `python -c pass`, `nnsize 10-20-20-20-2` and `nnsize llama-
 of the paired ratios (each run of a command over the bare run beside it), in wall time and in
 CPU time (user + system: less sensitive to a busy machine), with the targets of issue 25 (2.5x
 and 3x, in wall time) and the machine's load (`uptime`: wall ratios mean little on a busy one).
-`--torchinfo` adds torchinfo's summary() of the same MLP, run by this interpreter.
+`--torchinfo` adds torchinfo's summary() of the same MLP, run by this interpreter.  The rows
+"argparse program" and "... + json" are the floor of any command-line tool written the same way:
+what a console script's launcher (it imports re), an argparse parser that parses one argument
+(argparse, gettext, locale; its width found without shutil, as nnsize's parser does) and, for
+the second, the json module cost before the tool does anything of its own.
 
     python benchmarks/startup.py [--runs 30] [--venv DIR] [--torchinfo]
 
@@ -29,6 +33,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {"nnsize 10-20-20-20-2": 2.5, "nnsize llama-3.1-405b --json": 3.0}
+FLOOR = """
+import re, sys, argparse
+re.sub(r"(-script\\.pyw|\\.exe)?$", "", sys.argv[0])
+class Parser(argparse.ArgumentParser):
+    def _get_formatter(self):
+        return self.formatter_class(prog=self.prog, width=80)
+parser = Parser()
+parser.add_argument("x")
+parser.parse_args(["1"])
+"""
 TORCHINFO = """
 import torch, torchinfo
 model = torch.nn.Sequential(torch.nn.Linear(10, 20), torch.nn.Linear(20, 20),
@@ -70,6 +84,8 @@ def main() -> None:
                if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH")}
         commands = {
             "python -c pass": [str(python), "-c", "pass"],
+            "argparse program (the floor)": [str(python), "-c", FLOOR],
+            "argparse program + json": [str(python), "-c", FLOOR + "import json\n"],
             "nnsize 10-20-20-20-2": [nnsize, "10-20-20-20-2"],
             "nnsize llama-3.1-405b --json": [nnsize, "llama-3.1-405b", "--json"],
         }

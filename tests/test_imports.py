@@ -45,7 +45,7 @@ LEVELS = [
 LEVEL = {unit: i for i, units in enumerate(LEVELS) for unit in units}
 # module: the modules above it that it may import inside a function (and nowhere else)
 PRESENTERS = {"nnsize.model.report": {"nnsize.render.json", "nnsize.render.report"},
-              "nnsize.model.row": {"nnsize.render.json", "nnsize.render.formula"}}
+              "nnsize.model.row": {"nnsize.render.json", "nnsize.render.numbers"}}
 
 
 def _name(path: Path) -> str:
@@ -233,7 +233,7 @@ def test_the_calculators_path_imports_almost_nothing() -> None:
     # the layer kinds it does not use stay unread (conv, norm, attention, recurrent...)
     assert sorted(m for m in loaded if m.startswith("nnsize.layers.")) == \
         ["nnsize.layers.arguments", "nnsize.layers.base", "nnsize.layers.dense",
-         "nnsize.layers.kind", "nnsize.layers.registry", "nnsize.layers.spelling"]
+         "nnsize.layers.kind", "nnsize.layers.registry"]
     # the four numbers of the original calculator: the same path
     assert _under(_imported(["--inputs", "10", "--hidden-layers", "3", "--neurons", "20",
                              "--outputs", "2"]), NOT_FOR_A_SHORTHAND) == []

@@ -29,6 +29,7 @@ CROSS_CUTTING = {
 
 # tests/<package>/test_X.py where X is no module of the package: the modules it spans
 TOPICS = {
+    "layers/test_spelling.py": ("layers/registry.py",),  # Keras' spellings, translated there
     "architectures/test_classes.py": ("architectures/registry.py", "architectures/heads.py"),
     "architectures/test_default_configs.py": ("architectures/config.py",),
     "architectures/test_fallback_planner.py": ("architectures/fallback.py", "memory/plan.py"),
@@ -47,7 +48,7 @@ TOPICS = {
                                       "importers/from_torch_checkpoint.py",
                                       "importers/tensors.py"),
     "layers/test_argument_forms.py": ("layers/arguments.py",),
-    "layers/test_keras_convention.py": ("layers/spelling.py",),
+    "layers/test_keras_convention.py": ("layers/registry.py",),
     "layers/test_saves.py": ("layers/base.py", "memory/activations.py"),
     "memory/test_engine_logs.py": ("memory/serving.py", "memory/engines.py"),
     "memory/test_lora.py": ("memory/plan.py", "memory/weights.py", "memory/activations.py"),

@@ -13,7 +13,7 @@ from ..model import Saves, Shape, Tensor
 from ..records import record
 from .base import KERAS, PYTORCH, Kind, Pos, Translation, alias, first, need_rank, register
 from .norm import affine, center_scale, feature_axis
-from .spelling import translate
+from .registry import translate
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

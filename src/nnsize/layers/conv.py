@@ -25,7 +25,7 @@ from .base import (
     product,
     register,
 )
-from .spelling import translate
+from .registry import translate
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from ..errors import SpecError
 from ..model import Formula, Saves, Shape, Tensor
 from ..records import record
 from .base import PYTORCH, Kind, Pos, alias, last, pick, product, register
-from .spelling import translate
+from .registry import translate
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

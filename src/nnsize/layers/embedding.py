@@ -6,7 +6,7 @@ from ..errors import SpecError
 from ..model import Saves, Shape, Tensor
 from ..records import record
 from .base import KERAS, PYTORCH, Kind, Pos, alias, need_rank, register
-from .spelling import translate
+from .registry import translate
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from .base import (
     product,
     register,
 )
-from .spelling import translate
+from .registry import translate
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from ..errors import SpecError
 from ..model import Shape, Tensor
 from ..records import record, replace
 from .base import KERAS, PYTORCH, Kind, NonNeg, Pos, alias, last, need_rank, register
-from .spelling import translate
+from .registry import translate
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

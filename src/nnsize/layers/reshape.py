@@ -6,7 +6,7 @@ from ..errors import SpecError
 from ..model import Saves, Shape
 from ..records import record
 from .base import Kind, Pos, alias, need_rank, product, register
-from .spelling import translate
+from .registry import translate
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

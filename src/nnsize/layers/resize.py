@@ -18,7 +18,7 @@ from .base import (
     ntuple,
     register,
 )
-from .spelling import translate
+from .registry import translate
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

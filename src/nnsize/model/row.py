@@ -152,7 +152,7 @@ class Row:
     @property
     def formula_text(self) -> str:
         """'(10 x 20) + 20 = 220', or '3 x ((20 x 20) + 20) = 1,260' for a repeated layer."""
-        from ..render.formula import formula_text
+        from ..render.numbers import formula_text
 
         return formula_text(self)
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 
-from .formula import formula_text
-from .numbers import human
+from .numbers import formula_text, human
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from ..model import Report, Row
-from .formula import formula_text
-from .numbers import human, in_unit, n, shape, unit_for
+from .numbers import formula_text, human, in_unit, n, shape, unit_for
 from .table import markdown_table, table
 
 TYPE_CHECKING = False
