@@ -1,4 +1,7 @@
-"""Measure what a training step keeps alive, for the planner's differential tests.
+"""Measure what a model keeps alive, for the planner's differential tests.
+
+kv_cache_bytes: the bytes of the KV cache transformers builds for a config at a batch and a
+number of tokens (fp32, a causal LM from the config).
 
 saved_bytes: the tensors autograd saves for backward (saved_tensors_hooks), one count per
 storage, parameters and autocast's weight copies apart.  step_peak: a TorchDispatchMode that
@@ -104,3 +107,21 @@ def measure(model: Any, ids: torch.Tensor | dict[str, Any], autocast: bool = Fal
         _forward(model, ids, autocast).backward()
     model.zero_grad(set_to_none=True)
     return Measured(saved, cast, live.peak)
+
+
+def kv_cache_bytes(config: dict[str, Any], batch: int, tokens: int) -> int:
+    """The keys' and values' bytes transformers' cache holds after one forward pass of batch x
+    tokens ids through the causal LM the config builds (fp32)."""
+    import warnings
+
+    import transformers
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cfg = transformers.CONFIG_MAPPING[config["model_type"]](
+            **{k: v for k, v in config.items() if k != "model_type"})
+        model = transformers.AutoModelForCausalLM.from_config(cfg).eval()
+    with torch.no_grad():
+        ids = torch.randint(0, cfg.vocab_size, (batch, tokens))
+        cache = model(ids, use_cache=True).past_key_values
+    return int(sum(layer.keys.nbytes + layer.values.nbytes for layer in cache.layers))
