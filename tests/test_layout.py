@@ -49,7 +49,7 @@ TOPICS = {
                                       "importers/tensors.py"),
     "layers/test_argument_forms.py": ("layers/arguments.py",),
     "layers/test_keras_convention.py": ("layers/registry.py",),
-    "layers/test_saves.py": ("layers/base.py", "memory/activations.py"),
+    "layers/test_saves.py": ("layers/__init__.py", "memory/activations.py"),
     "memory/test_engine_logs.py": ("memory/serving.py", "memory/engines.py"),
     "memory/test_lora.py": ("memory/plan.py", "memory/weights.py", "memory/activations.py"),
     "memory/test_stored_plans.py": ("memory/plan.py", "memory/fit.py"),

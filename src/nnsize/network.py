@@ -12,8 +12,7 @@ repeats cost what two do.
 from __future__ import annotations
 
 from .errors import SpecError, shown
-from .layers import CONVENTIONS, PYTORCH, build
-from .layers.base import CHANNELS_FIRST, CHANNELS_LAST, MAX_INT, check_value
+from .layers import CHANNELS_FIRST, CHANNELS_LAST, CONVENTIONS, MAX_INT, PYTORCH, build, check_value
 from .model import Report, Row, Shape
 from .records import replace
 

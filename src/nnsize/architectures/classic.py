@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..layers import build
-from ..layers.base import PYTORCH, Kind
+from ..layers import PYTORCH, Kind, build
 from ..model import Report, Row, Shape, Tensor, sum_formula
 
 TORCHVISION = "torchvision.models.{} (torchvision's published parameter count: {:,})"

@@ -11,7 +11,6 @@ config file, against transformers, and against the model's published parameter c
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping
 
 from ..errors import SpecError, suggest
@@ -311,7 +310,15 @@ def _classic(builder: Callable[..., Report]) -> Callable[[str | None, dict[str, 
     return build
 
 
-_SHAPED = re.compile(r"[A-Za-z][A-Za-z0-9._\-]*[A-Za-z0-9]")
+_NAME_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
+def _shaped(text: str) -> bool:
+    """A preset-like name: ASCII letters, digits, '.', '_' and '-', starting with a letter and
+    ending with a letter or digit.  (str methods, not a regex: its compile would cost more than
+    the count, at every start.)"""
+    return len(text) >= 2 and text.isascii() and text[0].isalpha() and text[-1].isalnum() and \
+        all(c in _NAME_CHARACTERS for c in text)
 
 
 def find(name: str) -> Preset:
@@ -327,7 +334,7 @@ def find_preset(text: str) -> Preset | None:
     SpecError with the closest names for one that looks like a preset but is not."""
     import os
 
-    if not _SHAPED.fullmatch(text) or text[0].isdigit() or os.path.exists(text):
+    if not _shaped(text) or os.path.exists(text):
         return None
     key = text.lower()
     try:

@@ -13,7 +13,6 @@ exit code 2.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Sequence
 
@@ -24,7 +23,20 @@ from ..lazy import load
 RENAMED = {"memory": "plan"}
 NOT_COMMANDS = ("options", *RENAMED.values())  # modules here that no command name reaches
 DEFAULT = "count"
-_NAME = r"[a-z][a-z0-9]*(-[a-z0-9]+)*"  # compiled at its first use: a network is not tried
+
+
+def _is_name(word: str) -> bool:
+    """A command's spelling: lowercase ASCII letters and digits in words joined by single
+    hyphens, the first word starting with a letter.  (str methods, not a regex: compiling one
+    costs more than a count's arithmetic, at every start.)"""
+    return word.isascii() and "a" <= word[:1] <= "z" and \
+        all(part.isalnum() and part == part.lower() for part in word.split("-"))
+
+
+def _is_dashed_network(arg: str) -> bool:
+    """'-5-3': a (bad) shorthand that starts with a dash, not an option (a dash, digits, a dash)."""
+    head, dash, _ = arg[1:].partition("-")
+    return arg[:1] == "-" and dash == "-" and head.isascii() and head.isdigit()
 
 
 def module_of(word: str) -> str | None:
@@ -32,7 +44,7 @@ def module_of(word: str) -> str | None:
     if word in RENAMED:
         return RENAMED[word]
     module = word.replace("-", "_")
-    if not "a" <= word[:1] <= "z" or not re.fullmatch(_NAME, word) or module in NOT_COMMANDS:
+    if not _is_name(word) or module in NOT_COMMANDS:
         return None
     from importlib.util import find_spec
 
@@ -75,7 +87,7 @@ def run(argv: Sequence[str]) -> str:
         argv.pop(0)
     # '-5-3' is a (bad) network, not an option: keep it where the shorthand parser can say why.
     end = argv.index("--") if "--" in argv else len(argv)
-    dashed = [a for a in argv[:end] if a[:1] == "-" and re.match(r"-[0-9]+-", a)]
+    dashed = [a for a in argv[:end] if _is_dashed_network(a)]
     if dashed:
         argv = [a for a in argv[:end] if a not in dashed] + ["--", *dashed, *argv[end + 1:]]
     command = load(f"{__name__}.{module or DEFAULT}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..errors import SpecError
 from ..model import Saves, Shape, Tensor
 from ..records import record
-from .base import PYTORCH, Kind, Pos, alias, register
+from . import PYTORCH, Kind, Pos, alias, register
 from .registry import translate
 
 TYPE_CHECKING = False

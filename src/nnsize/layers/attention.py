@@ -14,7 +14,7 @@ from __future__ import annotations
 from ..errors import SpecError
 from ..model import Shape, Tensor
 from ..records import record
-from .base import PYTORCH, Kind, Pos, last, need_rank, product, register
+from . import PYTORCH, Kind, Pos, last, need_rank, product, register
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..errors import SpecError
 from ..model import Saves, Shape, Tensor
 from ..records import record
-from .base import KERAS, PYTORCH, Kind, Pos, Translation, alias, first, need_rank, register
+from . import KERAS, PYTORCH, Kind, Pos, Translation, alias, first, need_rank, register
 from .norm import affine, center_scale, feature_axis
 from .registry import translate
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..errors import SpecError
 from ..model import Formula, Saves, Shape, Tensor
 from ..records import record
-from .base import PYTORCH, Kind, Pos, alias, last, pick, product, register
+from . import PYTORCH, Kind, Pos, alias, last, pick, product, register
 from .registry import translate
 
 TYPE_CHECKING = False

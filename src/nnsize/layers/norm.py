@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..errors import SpecError
 from ..model import Saves, Shape, Tensor
 from ..records import record
-from .base import (
+from . import (
     KERAS,
     PYTORCH,
     Dims,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..errors import SpecError
 from ..model import Saves, Shape
 from ..records import record
-from .base import (
+from . import (
     CHANNELS_FIRST,
     CHANNELS_LAST,
     Kind,

@@ -17,7 +17,7 @@ from __future__ import annotations
 from ..errors import SpecError
 from ..model import Shape, Tensor
 from ..records import record, replace
-from .base import KERAS, PYTORCH, Kind, NonNeg, Pos, alias, last, need_rank, register
+from . import KERAS, PYTORCH, Kind, NonNeg, Pos, alias, last, need_rank, register
 from .registry import translate
 
 TYPE_CHECKING = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..errors import SpecError
 from ..model import Saves, Shape
 from ..records import record
-from .base import Kind, Pos, alias, need_rank, product, register
+from . import Kind, Pos, alias, need_rank, product, register
 from .registry import translate
 
 TYPE_CHECKING = False

@@ -10,8 +10,8 @@ from __future__ import annotations
 from ..errors import SpecError
 from ..model import Shape, Tensor
 from ..records import record
+from . import PYTORCH, Kind, Layer, Pos, build, last, register
 from .attention import MultiheadAttention
-from .base import PYTORCH, Kind, Layer, Pos, build, last, register
 from .dense import Linear
 from .norm import LayerNorm
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..errors import SpecError
 from ..model import Saves, Shape, Tensor
 from ..records import record, replace
-from .base import KERAS, PYTORCH, Kind, Layer, build, register
+from . import KERAS, PYTORCH, Kind, Layer, build, register
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -95,7 +95,7 @@ def bnb_4bit_bytes(n: int, double: bool) -> int:
     return (n + 1) // 2 + blocks + 4 * -(-blocks // 256) + 4 + 64 + 1024
 
 
-# a layer's dtype argument (layers.base.DTYPES' names) -> the planner's precision
+# a layer's dtype argument (layers.kind.DTYPES' names) -> the planner's precision
 LAYER_DTYPES = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16", "float64": "fp64"}
 
 
