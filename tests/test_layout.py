@@ -40,6 +40,7 @@ TOPICS = {
     "architectures/test_heads_more.py": ("architectures/heads.py",),
     "architectures/test_published.py": ("architectures/__init__.py",),
     "architectures/test_saved_configs.py": ("architectures/config.py",),
+    "architectures/test_windows.py": ("architectures/decoder_builder.py", "model/decoder.py"),
     "cli/test_cli.py": ("cli/__init__.py", "cli/count.py", "cli/compare.py"),
     "hub/test_hub.py": ("hub/__init__.py", "hub/fetch.py", "hub/cache.py", "hub/repo.py"),
     "hub/test_pytorch_and_diffusers.py": ("hub/repo.py", "importers/from_torch_checkpoint.py"),

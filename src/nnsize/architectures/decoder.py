@@ -6,9 +6,9 @@ traits, AutoModel class and task heads, registered with the one builder (decoder
 Families differ in a few traits (traits.py), given per family below and in decoder_families.py:
 biases, extra norms, fused projections, mixture-of-experts feed-forward layers, DeepSeek's
 multi-head latent attention.  Defaults are those of transformers' config class for each family
-(tests check them against it).  The builder's parts, one noun a module: decoder_dims.py (the
-sizes read once), decoder_layer.py (one layer's tensors), moe_layers.py (which layers are
-experts), windows.py (each layer's sliding window), decoder_builder.py (the model).
+(tests check them against it).  The builder's parts: decoder_layer.py (one layer: its sizes,
+whether it is experts, its tensors) and decoder_builder.py (the model, with each layer's
+sliding window).
 """
 
 from __future__ import annotations

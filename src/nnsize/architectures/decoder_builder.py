@@ -1,26 +1,138 @@
 """The one builder of Llama-shaped decoders: a family's traits and a config -> the model's
-tensors (embeddings, layers, final norm, head) and its decoder record; and the registration of
-a family built by it."""
+tensors (embeddings, layers, final norm, head) and its decoder record, with each layer's sliding
+window (or attention chunk) as runs of repeated blocks, by the config's layer_types, else the
+layout the family's config class fills in; and the registration of a family built by it."""
 
 from __future__ import annotations
 
 from itertools import islice
 
-from ..errors import SpecError
+from ..errors import SpecError, shown
 from ..model import AttentionLayer, Decoder, Layers, Tensor
 from .assembly import MAX_RUNS, Assembly, check_runs, embedding, linear, norm
 from .config import Config
-from .decoder_dims import Dims, flag
-from .decoder_layer import layer_tensors, v_head_dim
-from .moe_layers import experts_per_token, is_sparse, starts
+from .decoder_layer import (
+    Dims,
+    experts_per_token,
+    flag,
+    is_sparse,
+    layer_tensors,
+    starts,
+    v_head_dim,
+)
 from .registry import Head, register
 from .traits import Traits
-from .windows import chunks, windows
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from fractions import Fraction
     from typing import Any
+
+
+Windows = tuple[tuple[tuple[int | None, ...], int], ...]  # runs: (a block of windows, repeats)
+
+
+def windows(t: Traits, c: Config, layers: int) -> Windows:
+    """Each layer's sliding window, by the config's layer_types or the family's rule, as runs of
+    repeated blocks (a million alternating layers are one run)."""
+    types = c.value("layer_types", None)
+    if isinstance(types, list) and len(types) == layers:
+        if not all(isinstance(x, str) for x in types):
+            bad = next(x for x in types if not isinstance(x, str))
+            raise SpecError(f"{c.where}: layer_types lists attention types by name, such as "
+                            f"'sliding_attention', got {shown(bad)}")
+        window = _window(c) if "sliding_attention" in types else None
+        return tuple(((window if x == "sliding_attention" else None,), 1) for x in types)
+    if t.windows == "qwen" and not c.value("use_sliding_window", False):
+        return (((None,), layers),)  # Qwen's config class drops the window then
+    window = _window(c) if t.windows != "none" else None
+    if window is None:
+        return (((None,), layers),)
+    if t.windows == "alternate":  # local and global layers alternate, local first
+        return _periodic((window, None), layers)
+    if t.windows == "pattern":  # five local layers to every global one
+        pattern = c.int("sliding_window_pattern", 6)
+        if pattern <= 64:
+            return _periodic((window,) * (pattern - 1) + (None,), layers)
+        # a long pattern: runs of local layers between the global ones
+        whole, rest = divmod(layers, pattern)
+        check_runs(2 * whole + 1, "sliding_window_pattern")
+        return tuple(((window,), pattern - 1) if j % 2 == 0 else ((None,), 1)
+                     for j in range(2 * whole)) + ((((window,), rest),) if rest else ())
+    if t.windows == "qwen":
+        if not c.value("use_sliding_window", False):
+            return (((None,), layers),)
+        first = min(c.int("max_window_layers", 28, least=0), layers)
+        return tuple(run for run in (((None,), first), ((window,), layers - first)) if run[1])
+    if t.windows == "all":
+        return (((window,), layers),)
+    if t.windows == "periodic":
+        return _period_runs(t, c, window, layers)
+    return (((None,), layers),)
+
+
+def _window(c: Config) -> int | None:
+    """The config's sliding_window: null is no window (as transformers reads it: a cache layer
+    of window w keeps w - 1 past tokens, so 0, a negative or a fraction means nothing), a
+    positive whole number is one; anything else is refused by name."""
+    window = c.value("sliding_window", None)
+    if window is None:
+        return None
+    if isinstance(window, bool) or not isinstance(window, int) or not 0 < window <= 2**62:
+        raise SpecError(f"{c.where}: sliding_window must be a positive whole number of tokens "
+                        f"or null (no window), got {shown(window)}")
+    return window
+
+
+def chunks(t: Traits, c: Config, layers: int) -> Windows:
+    """Llama 4: chunked attention layers, which transformers caches as sliding windows
+    attention_chunk_size long, where no_rope_layers says 1 (else one NoPE layer, full, every
+    no_rope_layer_interval layers); none without a chunk size."""
+    chunk = c.value(t.window_size_key, None)
+    if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1:
+        return (((None,), layers),)
+    listed = c.value("no_rope_layers", None)
+    if listed:
+        if not isinstance(listed, list) or len(listed) != layers or \
+                not all(x in (0, 1) for x in listed):
+            raise SpecError(f"{c.where}: no_rope_layers must give each of the {layers:,} "
+                            f"layers a 1 (rotary, chunked) or a 0 (NoPE, full), got "
+                            f"{shown(listed)}")
+        return tuple(((chunk if x else None,), 1) for x in listed)
+    return _period_runs(t, c, chunk, layers)
+
+
+def _period_runs(t: Traits, c: Config, window: int, layers: int) -> Windows:
+    """The periodic layout transformers' config class fills in when layer_types is left out:
+    each period all sliding layers but one full one, first or last, or the period's letters."""
+    key = t.window_key
+    raw = c.value(key, t.window_period) if key else t.window_period
+    if isinstance(raw, str):  # EXAONE 4's "LLLG": from layer 0 on, L local, G global
+        if not raw or set(raw) - {"L", "G"}:
+            raise SpecError(f"{c.where}: {key} spells one period of layers as L (local) and G "
+                            f"(global) letters, such as 'LLLG', got {shown(raw)}")
+        return _periodic(tuple(window if x == "L" else None for x in raw), layers)
+    period = c.int(key, t.window_period) if key else t.window_period
+    sliding: tuple[tuple[int | None, ...], int] = ((window,), period - 1)
+    full: tuple[tuple[int | None, ...], int] = ((None,), 1)
+    period_runs = (full, sliding) if t.window_full == "first" else (sliding, full)
+    if period <= 64:
+        block = tuple(w for ws, n in period_runs for w in ws * n)
+        return _periodic(block, layers)
+    # a long period: runs of sliding layers between the full ones
+    whole, rest = divmod(layers, period)
+    check_runs(2 * whole + 2, f"{key or 'the period of sliding windows'}")
+    runs = [run for _ in range(whole) for run in period_runs if run[1]]
+    for ws, n in period_runs:  # the start of one more period
+        if rest and n:
+            runs.append((ws, min(n, rest)))
+            rest -= min(n, rest)
+    return tuple(runs)
+
+
+def _periodic(block: tuple[int | None, ...], count: int) -> Windows:
+    whole, rest = divmod(count, len(block))
+    return tuple(run for run in ((block, whole), (block[:rest], 1)) if run[1] and run[0])
 
 
 def decoder_shape(t: Traits, c: Config, d: Dims) -> Decoder:

@@ -1,16 +1,139 @@
-"""One layer of a Llama-shaped decoder, tensor by tensor, from its family's traits: attention
-(separate, fused or DeepSeek's latent), the dense MLP or the mixture of experts, and its norms."""
+"""One layer of a Llama-shaped decoder, from its family's traits: the sizes it is built from
+(Dims, read once), whether its feed-forward block is the mixture of experts (is_sparse, by the
+family's rule, Moe.layers, and the layers where that answer may change), and its tensors,
+tensor by tensor: attention (separate, fused or DeepSeek's latent), the dense MLP or the
+experts, and its norms."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterator
 
 from ..errors import SpecError
 from ..model import Tensor
 from ..records import replace
 from .assembly import Layer, linear, norm
 from .config import MISSING, Config
-from .decoder_dims import Dims, flag
-from .moe_layers import is_sparse
-from .traits import Moe, Traits
+from .traits import Flag, Moe, Traits
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
+class Dims:
+    """The sizes a decoder layer is built from, read once."""
+
+    def __init__(self, t: Traits, c: Config) -> None:
+        self.hidden = c.int("hidden_size")
+        self.heads = c.int("num_attention_heads")
+        # a key the family requires has no fallback (transformers fails without it)
+        kv: Any = MISSING if "num_key_value_heads" in t.requires else self.heads
+        self.kv = c.int("num_key_value_heads", kv) if t.kv_heads else self.heads
+        head_dim: Any = MISSING if "head_dim" in t.requires else None
+        self.head_dim = (c.int("head_dim", head_dim) if t.head_dim else None) or \
+            self.hidden // self.heads
+        # read where a dense MLP needs it (a model of experts only may not give it)
+        self._inter: Callable[[], int] = lambda: c.int(t.dense_width)
+        self.vocab = c.int("vocab_size")
+        self.layers = c.int("num_hidden_layers")
+
+    @property
+    def inter(self) -> int:
+        return self._inter()
+
+
+def flag(c: Config, value: Flag) -> bool:
+    """A trait's answer: fixed, or read from the config key it names ("!key": its negation)."""
+    if isinstance(value, bool):
+        return value
+    if value.startswith("!"):
+        return not c.bool(value[1:])
+    return c.bool(value)
+
+
+def is_sparse(m: Moe, c: Config, i: int, layers: int) -> bool:
+    """Whether layer i's feed-forward block is the mixture of experts."""
+    if m.layers == "sparse_step":
+        n, step = c.int(m.experts, least=0), c.int("decoder_sparse_step")
+        return i not in _mlp_only(c) and n > 0 and (i + 1) % step == 0
+    if m.layers == "first_dense":  # GLM-4 MoE Lite's mlp_layer_types when left out
+        return i >= 1
+    if m.layers == "range":  # ERNIE 4.5: an end of -1 is the last layer
+        start, end = c.int("moe_layer_start_index", least=0), _range_end(c, layers)
+        return start <= i <= end and (i + 1) % c.int("moe_layer_interval") == 0
+    if m.layers == "first_k_dense":
+        return i >= c.int("first_k_dense_replace", least=0)
+    if m.layers == "interleave":  # Llama 4: moe_layers, else every step-th layer
+        listed = c.value("moe_layers", None)
+        if listed is not None:
+            return i in c.int_set("moe_layers")
+        step = c.int("interleave_moe_layer_step", least=0)
+        return step > 0 and i % step == step - 1
+    if m.layers == "types":
+        types = c.value("mlp_layer_types", None)
+        if types is None:
+            return is_sparse(replace(m, layers=m.types_else), c, i, layers)
+        if not isinstance(types, list) or len(types) != layers or \
+                not set(types) <= {"sparse", "dense"}:
+            raise SpecError(f"{c.where}: mlp_layer_types must list 'sparse' or 'dense' for each "
+                            f"of the {layers} layers, got {types!r}")
+        return bool(types[i] == "sparse")
+    return True
+
+
+def _mlp_only(c: Config) -> frozenset[int]:
+    """Qwen's dense layers among the sparse ones; null is none (Qwen3-VL-MoE's default)."""
+    return frozenset() if c.value("mlp_only_layers", None) is None else \
+        c.int_set("mlp_only_layers")
+
+
+def _range_end(c: Config, layers: int) -> int:
+    end = c.value("moe_layer_end_index")
+    return layers - 1 if end == -1 else c.int("moe_layer_end_index", least=0)
+
+
+def starts(t: Traits, c: Config, d: Dims) -> Iterator[int]:
+    """The layers where is_sparse's answer may change from the layer before (Assembly.stack)."""
+    yield 0
+    m = t.moe
+    if m is None:
+        return
+    rule = m.layers
+    if rule == "types" and c.value("mlp_layer_types", None) is None:
+        rule = m.types_else
+    if rule == "sparse_step":
+        for i in _mlp_only(c):
+            yield from (i, i + 1)
+        step = c.int("decoder_sparse_step")
+        if step > 1:
+            for i in range(step - 1, d.layers, step):
+                yield from (i, i + 1)
+    elif rule == "first_k_dense":
+        yield c.int("first_k_dense_replace", least=0)
+    elif rule == "first_dense":
+        yield 1
+    elif rule == "range":
+        yield from (c.int("moe_layer_start_index", least=0), _range_end(c, d.layers) + 1)
+        step = c.int("moe_layer_interval")
+        if step > 1:
+            for i in range(step - 1, d.layers, step):
+                yield from (i, i + 1)
+    elif rule == "types":  # a list as long as the model: every layer may differ
+        yield from range(1, d.layers)
+    elif rule == "interleave":
+        listed = c.value("moe_layers", None)
+        if listed is not None:
+            for i in c.ints("moe_layers"):
+                yield from (i, i + 1)
+        else:
+            step = c.int("interleave_moe_layer_step", least=0)
+            if step > 1:
+                for i in range(step - 1, d.layers, step):
+                    yield from (i, i + 1)
+
+
+def experts_per_token(m: Moe, c: Config) -> int:
+    return c.int(m.top_k, None) or 1
 
 
 def attention(t: Traits, c: Config, d: Dims) -> list[Tensor]:
