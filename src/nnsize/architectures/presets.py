@@ -201,7 +201,14 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
                     "https://huggingface.co/allenai/OLMoE-1B-7B-0924/blob/"
                     "c1b31da0c8e885c688902634d444982ca419aa33/config.json, the file at commit"
                     " 83792c6 (759 bytes)"),
-    "smollm3-3b": ("SmolLM3 3B", "HuggingFaceTB/SmolLM3-3B", RECONSTRUCTED),
+    # an automated copy of the Hub repository's files (its model_files.json: source_url
+    # https://huggingface.co/HuggingFaceTB/SmolLM3-3B, generated_at 2025-07-14T14:41:31Z; its README
+    # the repository's model card): the file as published that day, 1,884 bytes (the Hub lists
+    # 1.92 kB since a later "Update config.json" not found to read)
+    "smollm3-3b": ("SmolLM3 3B", "HuggingFaceTB/SmolLM3-3B",
+                   "https://github.com/fetchwiki/HuggingFaceTB-SmolLM3-3B/blob/"
+                   "24f7882f92998ee0e691d105ade637afc3e5171f/config.json, the Hub repository's file"
+                   " as fetched on 2025-07-14 (1,884 bytes)"),
     "stablelm-2-1.6b": ("StableLM 2 1.6B", "stabilityai/stablelm-2-zephyr-1_6b",
                        MLC.format("stablelm-2-zephyr-1_6b")),
     "command-r": ("Command R (35B)", "CohereForAI/c4ai-command-r-v01", RECONSTRUCTED),
