@@ -258,6 +258,9 @@ def test_a_preset_loads_its_own_family_only() -> None:
                            "nnsize.web", *HUB_CLIENT, "nnsize.render.plan", "yaml", "torch",
                            "nnsize.shorthand", "nnsize.network", "nnsize.render.compare",
                            "transformers", "numpy", "urllib", "http", "ssl")) == []
+    # its linear maps, norms and embedding come from model/blocks.py: no layer kind of a spec
+    assert "nnsize.model.blocks" in loaded
+    assert _under(loaded, ("nnsize.layers",)) == []
 
 
 def test_the_benchmarked_paths_build_no_dataclass() -> None:

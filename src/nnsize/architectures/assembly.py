@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from itertools import islice
 
 from ..errors import SpecError
-from ..model import Decoder, EncoderDecoder, Report, Row, Tensor, sum_formula
+from ..model import Decoder, EncoderDecoder, Report, Row, Tensor, blocks, sum_formula
 from ..records import field, record
 
 TYPE_CHECKING = False
@@ -109,22 +109,16 @@ def _named(name: str, tensors: list[Tensor]) -> list[Tensor]:
 
 
 def linear(name: str, out_features: int, in_features: int, bias: bool = False) -> list[Tensor]:
-    """nn.Linear's tensors, as layers/ gives them: weight (out x in) and bias (out)."""
-    from ..layers.dense import Linear
-
-    return _named(name, Linear(in_features, out_features, bias).tensors())
+    """nn.Linear's tensors (model/blocks.py, as a spec's Linear has them): weight (out x in) and
+    bias (out)."""
+    return _named(name, blocks.linear(in_features, out_features, bias))
 
 
 def norm(name: str, size: int, bias: bool = False) -> list[Tensor]:
-    """A LayerNorm's (or, without bias, an RMSNorm's) tensors, as layers/ gives them."""
-    from ..layers.norm import LayerNorm, RMSNorm
-
-    kind = LayerNorm((size,)) if bias else RMSNorm((size,))
-    return _named(name, kind.tensors())
+    """A LayerNorm's (or, without bias, an RMSNorm's) tensors (model/blocks.py)."""
+    return _named(name, blocks.layer_norm((size,)) if bias else blocks.rms_norm((size,)))
 
 
 def embedding(name: str, num: int, dim: int) -> list[Tensor]:
-    """nn.Embedding's table, as layers/ gives it: weight (num x dim)."""
-    from ..layers.embedding import Embedding
-
-    return _named(name, Embedding(num, dim).tensors())
+    """nn.Embedding's table (model/blocks.py): weight (num x dim)."""
+    return _named(name, blocks.embedding(num, dim))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from ..errors import SpecError
 from ..model import Formula, Saves, Shape, Tensor
+from ..model.blocks import linear
 from ..records import record
-from . import PYTORCH, Kind, Pos, alias, last, pick, product, register
+from . import KERAS, PYTORCH, Kind, Pos, alias, last, product, register
 from .registry import translate
 
 TYPE_CHECKING = False
@@ -34,13 +35,7 @@ class Linear(Kind):
         return (*x[:-1], self.out_features)
 
     def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
-        i, o = self.in_features, self.out_features
-        torch = [Tensor("weight", (o, i), "weight", dims=("out_features", "in_features"))]
-        keras = [Tensor("kernel", (i, o), "weight", dims=("in_features", "out_features"))]
-        if self.bias:
-            torch.append(Tensor("bias", (o,), "bias", dims=("out_features",)))
-            keras.append(Tensor("bias", (o,), "bias", dims=("out_features",)))
-        return pick(convention, torch, keras)
+        return linear(self.in_features, self.out_features, self.bias, convention == KERAS)
 
     def macs(self, x: Shape) -> int:
         return product(x[:-1]) * self.in_features * self.out_features

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..errors import SpecError
 from ..model import Saves, Shape, Tensor
+from ..model.blocks import embedding as table
 from ..records import record
 from . import KERAS, PYTORCH, Kind, Pos, alias, need_rank, register
 from .registry import translate
@@ -11,11 +12,6 @@ from .registry import translate
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
-
-
-def _table(num: int, dim: int, convention: str) -> list[Tensor]:
-    name = "embeddings" if convention == KERAS else "weight"
-    return [Tensor(name, (num, dim), "embedding", dims=("num_embeddings", "embedding_dim"))]
 
 
 @register
@@ -45,7 +41,7 @@ class Embedding(Kind):
         return (*x, self.embedding_dim)
 
     def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
-        return _table(self.num_embeddings, self.embedding_dim, convention)
+        return table(self.num_embeddings, self.embedding_dim, convention == KERAS)
 
 
 @register
@@ -74,7 +70,7 @@ class EmbeddingBag(Kind):
         return (self.embedding_dim,)
 
     def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
-        return _table(self.num_embeddings, self.embedding_dim, PYTORCH)
+        return table(self.num_embeddings, self.embedding_dim)
 
 
 @alias("Embedding", shared=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..errors import SpecError
 from ..model import Saves, Shape, Tensor
+from ..model.blocks import layer_norm, rms_norm
 from ..records import record
 from . import (
     KERAS,
@@ -69,10 +70,7 @@ class LayerNorm(Kind):
     def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
         if not self.elementwise_affine:
             return []
-        s, dims = self.normalized_shape, ("normalized_shape",) * len(self.normalized_shape)
-        names = ("gamma", "beta") if convention == KERAS else ("weight", "bias")
-        t = [Tensor(names[0], s, "norm", dims=dims)] if self.scale else []
-        return t + [Tensor(names[1], s, "norm", dims=dims)] if self.bias else t
+        return layer_norm(self.normalized_shape, self.scale, self.bias, convention == KERAS)
 
 
 @register
@@ -94,9 +92,7 @@ class RMSNorm(Kind):
     def tensors(self, convention: str = PYTORCH) -> list[Tensor]:
         if not self.elementwise_affine:
             return []
-        name = "scale" if convention == KERAS else "weight"
-        return [Tensor(name, self.normalized_shape, "norm",
-                       dims=("normalized_shape",) * len(self.normalized_shape))]
+        return rms_norm(self.normalized_shape, convention == KERAS)
 
 
 @register

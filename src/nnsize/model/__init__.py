@@ -5,6 +5,8 @@
     decoder  a language model's shape: its attention layers, decoder, encoder-decoder
     report   the count of one network (Report): its rows, totals and presenters
     contents what a file or a repo holds beside the count (Report.stored), typed for mypy
+    blocks   the tensors of a linear map, a norm and an embedding table, in each framework's
+             names (the layer kinds and the architectures both read them)
 """
 
 from __future__ import annotations
