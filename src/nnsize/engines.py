@@ -181,9 +181,9 @@ TRANSFORMERS_EAGER = Efficiency(
     ("datacenter", Efficiency(
         1, 0, 486.272e-6, fitted("transformers-eager", 4, 0, "datacenter"))),))
 TRANSFORMERS_COMPILE = Efficiency(
-    0.777, 0, 36.021e-6, fitted("transformers-compile", 3, 0), classes=(
+    0.901, 0, 105.623e-6, fitted("transformers-compile", 4, 0), classes=(
     ("datacenter", Efficiency(
-        0.678, 0, 0.0, fitted("transformers-compile", 1, 0, "datacenter"))),
+        0.78, 0, 88.977e-6, fitted("transformers-compile", 2, 0, "datacenter"))),
     ("geforce", Efficiency(
         0.91, 0, 85.233e-6, fitted("transformers-compile", 2, 0, "geforce"))),))
 # END FITTED
