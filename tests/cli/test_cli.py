@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nnsize.cli import main
 
@@ -160,3 +162,22 @@ def test_input_size_is_refused_where_no_forward_pass_reads_it(
 def test_bare_int4_says_its_scales_are_not_counted(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["memory", "llama-3.2-1b", "--dtype", "int4"]) == 0
     assert "bare int4: group scales not counted" in capsys.readouterr().out
+
+
+# A command's name, a dashed network and a preset-like name are told apart with str methods (a
+# regex's compile would cost more than a count, at every start): each must say what its pattern
+# says, for any string, ASCII or not.
+_CHARS = "aZz09-._ é²-1xK"
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=_CHARS, max_size=8))
+def test_names_are_told_apart_as_their_patterns_say(word: str) -> None:
+    import re
+
+    from nnsize.architectures.presets import _shaped
+    from nnsize.cli import _is_dashed_network, _is_name
+
+    assert _is_name(word) == bool(re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", word))
+    assert _is_dashed_network(word) == bool(re.match(r"-[0-9]+-", word))
+    assert _shaped(word) == bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9._\-]*[A-Za-z0-9]", word))
