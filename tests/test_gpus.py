@@ -327,3 +327,25 @@ def test_the_china_cards_keep_the_shaders_and_lose_tensor_throughput() -> None:
     assert _near(d.peak("bf16") / full.peak("bf16"), 2375 / 3352)
     # the V2: 24 GB on 384 bits at 28 Gb/s = 1,344 GB/s, the same chip
     assert (v2.bytes, v2.bandwidth, dict(v2.peaks)) == (24 * 2**30, 1344 * 10**9, dict(d.peaks))
+
+
+def test_hbm_figures_that_are_binary() -> None:
+    # the sixth pass (issue 23): where a runtime total exceeds the vendor's figure read as decimal,
+    # the figure is GiB. An H200: CUDA's deviceQuery total 150,021,734,400 bytes (thamada/gls) >
+    # 141e9; an H100 NVL 99,861,594,112 > 94e9; XLA's recorded specs: a GB200 197,897,748,480 >
+    # 186e9, a B300 297,021,865,984 > 288e9, a GB300 297,021,079,552 > 279e9
+    for name, figure in (("h200", 141), ("h100-nvl", 94), ("gb200", 186), ("b300", 288),
+                         ("gb300", 279)):
+        g = GPUS[name]
+        assert g.bytes == figure * 2**30 and figure * 10**9 < g.reported < g.bytes, name
+    # an MI300X: rocm-smi's VRAM total, 206,141,652,992 bytes = 196,592 MiB, 16 MiB under 192 GiB
+    assert GPUS["mi300x"].reported == 196_592 * 2**20 == 206_141_652_992
+    # the GB200's 186 GiB: 184.31 GiB to CUDA with ECC on, 0.991 of it
+    assert 0.99 < GPUS["gb200"].reported / GPUS["gb200"].bytes < 0.992
+
+
+def test_runtime_totals_carry_their_source() -> None:
+    # every card with a runtime total names the log, device query or spec file it was read from
+    with_total = [g for g in GPUS.values() if g.cuda_bytes is not None]
+    assert len(with_total) >= 31
+    assert all(g.cuda_source.startswith("https://github.com/") for g in with_total)
