@@ -42,6 +42,8 @@ from nnsize.gpus import GPUS, RESERVED, find_gpu
     ("B100", "b100"), ("NVIDIA B200", "b200"), ("GB300", "gb300"), ("RTX 5090 D", "rtx-5090d"),
     ("5090D", "rtx-5090d"), ("RTX 5090 D V2", "rtx-5090d-v2"), ("RTX PRO 2000", "rtx-pro-2000"),
     ("RTX PRO 2000 Blackwell", "rtx-pro-2000"),
+    # the sixth pass (issue 23)
+    ("Quadro P1000", "quadro-p1000"), ("P1000", "quadro-p1000"),
 ])
 def test_spellings_of_a_card(typed: str, name: str) -> None:
     assert find_gpu(typed).name == name
@@ -95,7 +97,7 @@ def test_the_catalogue_covers_the_cards_people_own() -> None:
               "rx-6800-xt rx-7900-xtx rx-9070-xt arc-a770 arc-b580 m1-7 m2-8 m3-pro-14 m4-pro-16"
               ).split()
     assert [name for name in wanted if name not in GPUS] == []
-    assert len(GPUS) >= 204
+    assert len(GPUS) >= 205
 
 
 def test_what_cuda_reports_where_a_log_shows_it() -> None:
