@@ -42,6 +42,13 @@ from nnsize.gpus import GPUS, RESERVED, find_gpu
     ("B100", "b100"), ("NVIDIA B200", "b200"), ("GB300", "gb300"), ("RTX 5090 D", "rtx-5090d"),
     ("5090D", "rtx-5090d"), ("RTX 5090 D V2", "rtx-5090d-v2"), ("RTX PRO 2000", "rtx-pro-2000"),
     ("RTX PRO 2000 Blackwell", "rtx-pro-2000"),
+    # the sixth pass (issue 23)
+    ("Quadro P1000", "quadro-p1000"), ("P1000", "quadro-p1000"), ("W7800", "radeon-pro-w7800"),
+    ("Radeon PRO W7800 48GB", "radeon-pro-w7800-48gb"), ("W7700", "radeon-pro-w7700"),
+    ("AMD Radeon PRO W7600", "radeon-pro-w7600"), ("RX 7700", "rx-7700"), ("7700 XT", "rx-7700-xt"),
+    ("RX 7650 GRE", "rx-7650-gre"), ("RTX 4000 SFF Ada", "rtx-4000-sff-ada"),
+    ("RTX 4000 SFF", "rtx-4000-sff-ada"), ("RTX 4000 Ada", "rtx-4000-ada"),
+    ("RTX 5880 Ada", "rtx-5880-ada"),
 ])
 def test_spellings_of_a_card(typed: str, name: str) -> None:
     assert find_gpu(typed).name == name
@@ -82,7 +89,10 @@ def test_the_existing_ids_still_resolve() -> None:
     h100 = GPUS["h100-80gb"]
     assert (h100.bytes, h100.bandwidth, h100.peak("bf16")) == (80 * 2**30, 3350 * 10**9,
                                                                989_400_000_000_000)
-    assert GPUS["h200"].bytes == 141 * 10**9  # "141GB": decimal, as NVIDIA writes it
+    # "141GiB": NVIDIA's 141 GB is binary; CUDA's total on an H200 is 150,021,734,400 bytes, more
+    # than 141e9 (a deviceQuery in thamada/gls; issue 23, the sixth pass)
+    h200 = GPUS["h200"]
+    assert h200.bytes == 141 * 2**30 > h200.reported == 150_021_734_400 > 141 * 10**9
 
 
 def test_the_catalogue_covers_the_cards_people_own() -> None:
@@ -93,7 +103,7 @@ def test_the_catalogue_covers_the_cards_people_own() -> None:
               "rx-6800-xt rx-7900-xtx rx-9070-xt arc-a770 arc-b580 m1-7 m2-8 m3-pro-14 m4-pro-16"
               ).split()
     assert [name for name in wanted if name not in GPUS] == []
-    assert len(GPUS) >= 204
+    assert len(GPUS) >= 213
 
 
 def test_what_cuda_reports_where_a_log_shows_it() -> None:
@@ -101,7 +111,9 @@ def test_what_cuda_reports_where_a_log_shows_it() -> None:
     # 79.22 x 1,073,741,824 = 85,061,827,297.28: the whole bytes
     assert GPUS["h100-80gb"].reported == 85_061_827_297
     assert GPUS["h100-80gb"].cuda_source.startswith("https://github.com/vllm-project/vllm/")
-    assert GPUS["a10"].reported == GPUS["a10"].bytes  # no log: the vendor's figure
+    assert GPUS["a16"].reported == GPUS["a16"].bytes  # no log: the vendor's figure
+    # a CUDA deviceQuery's bytes, exactly: an A10 with ECC on, 23,595,909,120 (thamada/gls)
+    assert GPUS["a10"].reported == 23_595_909_120 and "deviceQuery" in GPUS["a10"].cuda_source
 
 
 ORDER = ("fp32", "tf32", "fp16", "fp8", "fp4")  # each at least the one before, where both exist
@@ -166,7 +178,8 @@ def test_every_card_says_whether_its_figures_were_checked() -> None:
     # the 32 cards added in the third, the 7 added and 11 more compared in the fourth, the 6
     # added and the GB200, TITAN RTX and MI300A in the fifth; docs/gpus.md lists the others; a
     # card checked in part says which figures the page did not show)
-    assert len(verified) >= 190
+    # the sixth pass: 8 cards added, the P1000, the RTX 2080 SUPER and 8 cards checked in part
+    assert len(verified) >= 208
     assert all(GPUS[i].verified for i in verified) and not GPUS["a800-80gb"].verified
     # the issue's least certain cards, each compared with a page
     least_certain = {"h20", "rtx-pro-6000", "arc-a770", "arc-b580", "rx-9070-xt"}
@@ -222,7 +235,8 @@ def test_bandwidth_is_bus_width_times_data_rate() -> None:
 RATIO = {"volta": 8, "turing": 8, "ga100": 16, "ga10x": 4, "hopper": 15, "ada": 4,
          "blackwell": 32, "gb20x": 4}
 ARCH = [("rtx-2000-ada", "ada"), ("rtx-4000-ada", "ada"), ("rtx-4500-ada", "ada"),
-        ("rtx-5000-ada", "ada"), ("rtx-6000-ada", "ada"), ("v100", "volta"), ("t4", "turing"),
+        ("rtx-5000-ada", "ada"), ("rtx-6000-ada", "ada"), ("rtx-4000-sff-ada", "ada"),
+        ("rtx-5880-ada", "ada"), ("v100", "volta"), ("t4", "turing"),
         ("quadro-rtx", "turing"), ("titan-rtx", "turing"), ("rtx-20", "turing"),
         ("a100", "ga100"), ("a800", "ga100"), ("a30", "ga100"), ("a2", "ga10x"),
         ("a10", "ga10x"), ("a16", "ga10x"), ("a40", "ga10x"), ("rtx-a", "ga10x"),
@@ -303,7 +317,7 @@ def test_what_cuda_reports_on_more_cards() -> None:
     # 23,654,532,382.72, 0.918 of its 24 GiB (ECC on GDDR6)
     assert GPUS["l4"].reported == 23_654_532_382
     # where no log is in the catalogue, the vendor's figure stands in for it
-    assert GPUS["rtx-5090"].reported == GPUS["rtx-5090"].bytes == 32 * 2**30
+    assert GPUS["rtx-5080"].reported == GPUS["rtx-5080"].bytes == 16 * 2**30
 
 
 def test_a_b200_holds_binary_gigabytes() -> None:
@@ -323,3 +337,25 @@ def test_the_china_cards_keep_the_shaders_and_lose_tensor_throughput() -> None:
     assert _near(d.peak("bf16") / full.peak("bf16"), 2375 / 3352)
     # the V2: 24 GB on 384 bits at 28 Gb/s = 1,344 GB/s, the same chip
     assert (v2.bytes, v2.bandwidth, dict(v2.peaks)) == (24 * 2**30, 1344 * 10**9, dict(d.peaks))
+
+
+def test_hbm_figures_that_are_binary() -> None:
+    # the sixth pass (issue 23): where a runtime total exceeds the vendor's figure read as decimal,
+    # the figure is GiB. An H200: CUDA's deviceQuery total 150,021,734,400 bytes (thamada/gls) >
+    # 141e9; an H100 NVL 99,861,594,112 > 94e9; XLA's recorded specs: a GB200 197,897,748,480 >
+    # 186e9, a B300 297,021,865,984 > 288e9, a GB300 297,021,079,552 > 279e9
+    for name, figure in (("h200", 141), ("h100-nvl", 94), ("gb200", 186), ("b300", 288),
+                         ("gb300", 279)):
+        g = GPUS[name]
+        assert g.bytes == figure * 2**30 and figure * 10**9 < g.reported < g.bytes, name
+    # an MI300X: rocm-smi's VRAM total, 206,141,652,992 bytes = 196,592 MiB, 16 MiB under 192 GiB
+    assert GPUS["mi300x"].reported == 196_592 * 2**20 == 206_141_652_992
+    # the GB200's 186 GiB: 184.31 GiB to CUDA with ECC on, 0.991 of it
+    assert 0.99 < GPUS["gb200"].reported / GPUS["gb200"].bytes < 0.992
+
+
+def test_runtime_totals_carry_their_source() -> None:
+    # every card with a runtime total names the log, device query or spec file it was read from
+    with_total = [g for g in GPUS.values() if g.cuda_bytes is not None]
+    assert len(with_total) >= 31
+    assert all(g.cuda_source.startswith("https://github.com/") for g in with_total)

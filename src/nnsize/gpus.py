@@ -129,7 +129,8 @@ def _load() -> tuple[dict[str, GPU], dict[str, str]]:
         else:
             peaks = tuple((k, int(_decimal(v) * TF)) for k, v in e["tflops"].items())
         runtime = e.get("runtime", {})
-        cuda = int(_decimal(runtime["cuda_gib"]) * GiB) if "cuda_gib" in runtime else None
+        cuda = (int(runtime["cuda_bytes"]) if "cuda_bytes" in runtime  # a deviceQuery's bytes
+                else int(_decimal(runtime["cuda_gib"]) * GiB) if "cuda_gib" in runtime else None)
         gpu = GPU(e["id"], _memory(e["memory"]), e["source"],
                   int(_decimal(e["bandwidth_gbps"]) * GBps), peaks, e.get("spec_source", ""),
                   links[e["link"]] if "link" in e else None, note, bool(e.get("unified")),
