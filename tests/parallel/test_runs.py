@@ -36,7 +36,8 @@ def _layout(run: dict[str, Any]) -> Layout:
     return Layout(tp=tp, pp=pp, cp=cp, dp=run["gpus"] // (tp * pp * cp), sp=run.get("sp", False),
                   zero=run.get("zero", 0), fsdp=run.get("fsdp", ""), vp=run.get("vp", 1),
                   micro_batch=run["micro_batch"], global_batch=run["global_batch"],
-                  recompute=run["recompute"], attention=run["attention"])
+                  recompute=run["recompute"], attention=run["attention"],
+                  grad_dtype=run.get("grad_dtype", "16-bit"))
 
 
 def measure(run: dict[str, Any]) -> tuple[float, str]:
