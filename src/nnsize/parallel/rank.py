@@ -335,3 +335,39 @@ def serving(shape: Shape, layout: Layout, bytes_per_param: Fraction, kv_bits: in
         out.append(Serving(st, int(p.total * bytes_per_param),
                            layers * values * kv_bits // 8, layers, values))
     return max(out, key=lambda r: (r.weight_bytes + r.kv_bytes_per_token))
+
+
+def engine_tensors(shape: Shape, tp: int, bytes_per_value: Fraction) -> list[int] | None:
+    """The weight matrices one tensor-parallel rank of vLLM or SGLang allocates, in the order
+    the model builds them, in bytes: the vocabulary slice (VocabParallelEmbedding), then each
+    layer's qkv_proj (QKVParallelLinear: q, k and v heads merged, KV heads replicated when tp
+    exceeds them), o_proj, and the MLP (gate_up_proj merged and down_proj; a GELU MLP's two;
+    a MoE layer's router, whole on every rank, and its fused w13 and w2 of all experts,
+    FusedMoE), then the output layer's slice (untied).  The vectors (norms, biases) are left
+    out: they pack into the allocator's 2 MiB small-pool segments.  None for multi-head latent
+    attention, whose projections are not laid out here.  A MoE layer's dense or shared MLP is
+    what its parameters leave after the attention, router and experts (none in Qwen3-MoE or
+    Mixtral)."""
+    if shape.latent_dim or not shape.layers:
+        return None
+    h, hd, t = shape.hidden, shape.head_dim, tp
+    kv = max(1, shape.kv_heads // t)
+    attention = [h * (shape.heads // t * hd + kv * (hd + shape.value_dim)),
+                 shape.heads // t * shape.value_dim * h]
+    per_layer = shape.layer_params // shape.layers
+    mlp: list[int] = []
+    if shape.experts:
+        e, f = shape.experts, shape.expert_ffn
+        mlp = [e * h, e * 2 * (f // t) * h, e * h * (f // t)]
+        whole_attention = h * (shape.heads * hd + shape.kv_heads * (hd + shape.value_dim)) + \
+            shape.heads * shape.value_dim * h
+        dense = per_layer - whole_attention - e * h
+        if dense > h:  # a shared or dense MLP: gate_up (2 / 3) and down (1 / 3), gated
+            mlp += [dense * 2 // 3 // t, dense // 3 // t] if shape.gated else \
+                [dense // 2 // t, dense // 2 // t]
+    else:
+        f = shape.ffn // t
+        mlp = [2 * f * h, h * f] if shape.gated else [f * h, h * f]
+    vocab = -(-shape.vocab // 64) * 64 // t * h  # padded to 64 (DEFAULT_VOCAB_PADDING_SIZE)
+    values = [vocab] + (attention + mlp) * shape.layers + ([vocab] if shape.head_params else [])
+    return [int(v * bytes_per_value) for v in values]
