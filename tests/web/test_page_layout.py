@@ -46,16 +46,19 @@ def test_1_the_layout_travels_in_the_link_and_training_controls_are_off_without_
     context = browser.new_context()
     page = context.new_page()
     page.goto(server + "/#mode=preset&preset=llama-3.1-8b&gpu=h100-80gb&gpus=16&tp=4&pp=2"
-                       "&train=1&zero=1&micro_batch=1&global_batch=64&recompute=selective")
+                       "&train=1&zero=1&micro_batch=1&global_batch=64&recompute=selective"
+                       "&grad_dtype=fp32")
     wait_for(page, "8,030,261,248")
     wait_text(page, "#plan-layout-answer", "ZeRO-1")
     layout = page.inner_text("#plan-layout-answer")
     # 4 x 2 x dp = 16: dp 2; a global batch of 64 over dp 2 x micro-batch 1: 32 micro-batches
     assert "tensor parallel 4 x pipeline stages 2 x data parallel 2 = 16 GPUs" in layout, layout
     assert "32 micro-batches of 1" in layout and "selective recomputation" in layout, layout
+    assert "fp32 gradients" in layout, layout  # Megatron-LM's bf16 default, asked
     assert page.input_value("#plan-zero") == "1"
     page.uncheck("#plan-train")  # serving: ZeRO, FSDP, vp, global batch, recompute are off
-    for box in ("#plan-vp", "#plan-zero", "#plan-fsdp", "#plan-global-batch", "#plan-recompute"):
+    for box in ("#plan-vp", "#plan-zero", "#plan-fsdp", "#plan-global-batch", "#plan-recompute",
+                "#plan-grad-dtype"):
         assert page.is_disabled(box), box
     assert "apply to training" in page.inner_text("#plan-layout-note")
     page.fill("#plan-tp", "1")

@@ -209,11 +209,37 @@ def capacity(report: Report, s: Setup, total: int, gpu_name: str = "",
     tp = int(layout.tp) if layout is not None else 1
     dist = share.distributed
     budget = share.usable
-    kv = budget - weights
-    return Capacity("sglang", total, share.fraction, budget, weights, 0, 0, LOAD_CONTEXT + dist,
-                    kv, per_token, 1, max(kv, 0) // per_token, s.context,
+    # SGLang's load is what mem_get_info sees: the allocator's segments, not the tensors
+    rounding = allocator_rounding(report, p.precision.bits_per_value, tp)
+    kv = budget - weights - (rounding or 0)
+    return Capacity("sglang", total, share.fraction, budget, weights + (rounding or 0), 0, 0,
+                    LOAD_CONTEXT + dist, kv, per_token, 1, max(kv, 0) // per_token, s.context,
                     {"free": share.free, "context": share.context, "distributed": dist,
-                     "tp": tp})
+                     "tp": tp, "tensor_bytes": weights, "allocator_rounding": rounding})
+
+
+def allocator_rounding(report: Report, bits: int | Fraction, tp: int) -> int | None:
+    """Bytes PyTorch's caching allocator reserves beyond a rank's weight matrices as vLLM and
+    SGLang allocate them (memory.allocator, parallel.rank.engine_tensors) when they are stored
+    at a whole number of bytes a value (bits: the weights' precision; fp8 1, bf16 2):
+    Qwen2.5-32B in bf16 at tp 4, 225.5 MiB (its slices are not 2 MiB multiples), 2 MiB at
+    tp 1.  None where the matrices are not laid out: packed formats with their scales (GPTQ,
+    AWQ, GGUF), latent attention, state-space layers."""
+    from ..errors import NnsizeError
+    from ..parallel.rank import engine_tensors
+    from ..parallel.shape import from_report
+    from .allocator import reserved
+
+    if Fraction(bits) % 8:
+        return None
+    try:
+        shape = from_report(report)
+    except NnsizeError:
+        return None
+    sizes = engine_tensors(shape, tp, Fraction(bits) / 8)
+    if not sizes:
+        return None
+    return reserved(sizes) - sum(sizes)
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,12 @@ class Setup:
         "activation recomputation: none, selective or full (Korthikanti et al. 2022), or "
         "selective-op (torchtitan's op-level selective checkpointing)",
         choices=("", "none", "selective", "selective-op", "full")))
+    grad_dtype: str = field(default="", metadata=_opt(
+        "the gradients' dtype with a training layout: 16-bit (the weights' own, default), "
+        "bf16, fp16, fp32 (an fp32 accumulation buffer: Megatron-LM with bf16, FSDP with "
+        "reduce_dtype fp32 as torchtitan), bf16+fp32 (the bf16 gradients and an fp32 "
+        "buffer beside them: DeepSpeed's BF16_Optimizer)",
+        choices=("", "16-bit", "bf16", "fp16", "fp32", "bf16+fp32")))
     nodes: int = field(default=0, metadata=_opt("nodes the GPUs are in (0: 8 GPUs a node)",
                                                 low=0, high=1_000_000))
     lora_rank: int = field(default=0, metadata=_opt("train LoRA adapters of this rank", low=0,
@@ -171,7 +177,7 @@ class Setup:
         """A layout asked by the layout flags (tp, pp, dp...), not --sharding alone."""
         return bool(self.tp or self.pp or self.vp or self.dp or self.ep or self.cp or self.sp
                     or self.zero >= 0 or self.fsdp or self.micro_batch or self.global_batch
-                    or self.recompute or self.nodes)
+                    or self.recompute or self.nodes or bool(self.grad_dtype))
 
     def layout(self) -> Any:
         """The parallel.layout.Layout the flags (or --sharding over --gpus) describe; None for
@@ -201,6 +207,8 @@ class Setup:
         elif "zero" in flags:
             rest["zero"] = flags["zero"]
         rest["fsdp"] = self.fsdp or str(flags.get("fsdp", ""))
+        if self.grad_dtype:
+            rest["grad_dtype"] = self.grad_dtype
         tp, pp, cp = (int(flags.get(k, 1)) for k in ("tp", "pp", "cp"))
         dp = int(flags.get("dp", 0))
         if self.gpus == 1 and (tp * pp * cp * max(dp, 1)) > 1:  # the degrees say the GPUs

@@ -14,6 +14,11 @@ the divisibility each requires, refused by name.
          kept; torchtitan's SDPA, Megatron-Core's and Transformer Engine's fused attention) or
          eager (the unfused QK^T, softmax, dropout and AV of Megatron-LM before it: the
          a s^2 scores kept and passed over in memory, Korthikanti et al.'s 5as / h terms)
+    grad_dtype  what the gradients are kept in (GRAD_DTYPES): 16-bit (bf16 / fp16), the
+         weights' own (plain PyTorch: a parameter's .grad has its dtype); fp32, an fp32 accumulation
+         buffer in their place (Megatron-LM's main_grad with bf16; FSDP's sharded fp32
+         gradients with reduce_dtype fp32, as torchtitan runs); bf16+fp32, the 16-bit .grad
+         kept beside an fp32 accumulation buffer (DeepSpeed's BF16_Optimizer)
 
 The bubble of a pipeline with m micro-batches a step: (pp - 1) / (m x vp) of the ideal time
 (Narayanan et al. 2021, sec. 2.2, https://arxiv.org/abs/2104.04473).
@@ -31,6 +36,16 @@ from .shape import Shape
 RECOMPUTE = ("none", "selective", "selective-op", "full")
 ATTENTION = ("flash", "eager")
 FSDP = ("", "full", "hybrid")
+# the gradients a rank keeps: (bytes a parameter held, bytes a parameter reduced over dp).
+# Megatron-LM with bf16 accumulates and all-reduces in fp32 (--accumulate-allreduce-grads-in-
+# fp32, which validate_args turns on for --bf16: megatron/training/arguments.py; the main_grad
+# buffers of megatron/core/distributed/param_and_grad_buffer.py, param.grad freed as it is added
+# in); DeepSpeed's BF16_Optimizer keeps the bf16 .grad (cleared at the next backward) and
+# accumulates it into an fp32 buffer of all the rank's parameters, which it reduces
+# (deepspeed/runtime/bf16_optimizer.py: fp32_groups_gradients_flat, get_grads_for_reduction)
+# 16-bit (the default): the weights' own dtype, whichever 16-bit one it is
+GRAD_DTYPES: dict[str, tuple[int, int]] = {"16-bit": (2, 2), "bf16": (2, 2), "fp16": (2, 2),
+                                           "fp32": (4, 4), "bf16+fp32": (6, 4)}
 GPUS_PER_NODE = 8  # an HGX / DGX board, where --nodes is not given (the answer says so)
 
 
@@ -56,6 +71,17 @@ class Layout:
     recompute: str = "none"
     nodes: int = 0  # 0: gpus / 8 rounded up
     attention: str = "flash"  # the attention kernel: flash or eager (unfused)
+    grad_dtype: str = "16-bit"  # GRAD_DTYPES: what the gradients are kept and reduced in
+
+    @property
+    def grad_bytes(self) -> int:
+        """Bytes a parameter the rank's gradients hold (GRAD_DTYPES)."""
+        return GRAD_DTYPES[self.grad_dtype][0]
+
+    @property
+    def reduce_bytes(self) -> int:
+        """Bytes a parameter of gradient the data-parallel reduction moves (GRAD_DTYPES)."""
+        return GRAD_DTYPES[self.grad_dtype][1]
 
     @property
     def gpus(self) -> int:
@@ -96,6 +122,7 @@ class Layout:
         parts += [f"ep {self.ep}"] if self.ep > 1 else []
         parts += ["sp"] if self.sp else []
         parts += [f"FSDP {self.fsdp}"] if self.fsdp else [f"ZeRO-{self.zero}"] if self.zero else []
+        parts += [f"{self.grad_dtype} gradients"] if self.grad_bytes != 2 else []
         return " x ".join(parts[:3]) + (", " + ", ".join(parts[3:]) if parts[3:] else "")
 
     def as_dict(self) -> dict[str, object]:
@@ -103,7 +130,8 @@ class Layout:
                 "ep": self.ep, "sp": self.sp, "zero": self.zero, "fsdp": self.fsdp or None,
                 "micro_batch": self.micro_batch, "global_batch": self.global_batch or None,
                 "micro_batches": self.micro_batches, "recompute": self.recompute,
-                "gpus": self.gpus, "nodes": self.node_count, "attention": self.attention}
+                "gpus": self.gpus, "nodes": self.node_count, "attention": self.attention,
+                "grad_dtype": self.grad_dtype}
 
 
 def stage_layers(shape: Shape, layout: Layout) -> int:
@@ -128,6 +156,8 @@ def check(shape: Shape, layout: Layout, training: bool = True) -> None:
         raise LayoutError(f"recompute {t.recompute!r}: one of {', '.join(RECOMPUTE)}")
     if t.attention not in ATTENTION:
         raise LayoutError(f"attention {t.attention!r}: one of {', '.join(ATTENTION)}")
+    if t.grad_dtype not in GRAD_DTYPES:
+        raise LayoutError(f"gradient dtype {t.grad_dtype!r}: one of {', '.join(GRAD_DTYPES)}")
     if t.fsdp not in FSDP:
         raise LayoutError(f"fsdp {t.fsdp!r}: full or hybrid")
     if not 0 <= t.zero <= 3:

@@ -8,6 +8,16 @@ gradients) + 12 (fp32 master weights, momentum, variance), ZeRO's K = 12 (Rajbha
 2020, sec. 3.1, https://arxiv.org/abs/1910.02054); ZeRO 1 / 2 / 3 (FSDP) shard the 12, then the
 gradients, then the weights over the data-parallel ranks.
 
+The gradients are kept in the layout's grad_dtype (layout.GRAD_DTYPES): 2 bytes a parameter in
+bf16 / fp16, 4 in fp32 (Megatron-LM's fp32 main_grad buffers with bf16, its README's "bf16
+param, fp32 grads: 18, distributed optimizer 6 + 12 / d": the grad buffer is whole on every
+rank with its distributed optimizer, ZeRO-1 here), 2 + 4 for DeepSpeed's BF16_Optimizer (the
+bf16 .grad and the fp32 buffer, neither sharded: it runs with ZeRO 0 or 1).  ZeRO-2 / 3 shard
+them.  FSDP (torchtitan) with fp32 gradients keeps fp32 sharded parameters, which are the
+master weights: 4 (weights) + 4 (gradients) + 8 (Adam's moments) = 16 sharded, not 2 + 4 + 12
+(FSDP2's MixedPrecisionPolicy: the sharded parameters stay in their dtype and the reduced
+gradients are cast to it).
+
 Activations a layer keeps for its backward, in bytes, a micro-batch of b sequences of s tokens,
 h hidden, a heads, t tensor-parallel ranks (Korthikanti et al. 2022, "Reducing Activation
 Recomputation in Large Transformer Models", Table 2, https://arxiv.org/abs/2205.05198):
@@ -36,7 +46,7 @@ from typing import ClassVar, TypeAlias
 from .layout import Layout, stage_layers
 from .shape import Shape
 
-WEIGHT, GRAD, OPTIMIZER = 2, 2, 12  # bytes a parameter, mixed-precision Adam
+WEIGHT, OPTIMIZER = 2, 12  # bytes a parameter, mixed-precision Adam (gradients: Layout)
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,7 @@ class RankStateTerms:
     params: int
     bytes_per_param: int
     shards: int
+    dtype: str = "16-bit"  # what the part is kept in (bf16, fp32, bf16+fp32...)
 
 
 @dataclass(frozen=True)
@@ -130,6 +141,15 @@ class Params:
     @property
     def total(self) -> int:
         return self.dense + self.experts + self.replicated + self.vocab
+
+
+def state_bytes(layout: Layout) -> int:
+    """Bytes a parameter of weights, gradients and optimizer states before any sharding: 16
+    with 16-bit gradients, 18 with fp32 ones (Megatron-LM's bf16), 20 with DeepSpeed's
+    BF16_Optimizer; 16 for FSDP with fp32 gradients (4 + 4 + 8)."""
+    if layout.fsdp and layout.grad_bytes == 4:
+        return 16
+    return WEIGHT + layout.grad_bytes + OPTIMIZER
 
 
 def params(shape: Shape, layout: Layout, stage: str) -> Params:
@@ -246,13 +266,16 @@ def _training(shape: Shape, layout: Layout, seq: int, stage: str) -> RankMemory:
     def share(per_param: int, div: int, e: int) -> int:
         return per_param * (-(-(p.total - p.experts) // div) + -(-p.experts // e))
 
+    weight, grad, optimizer, dtype = WEIGHT, layout.grad_bytes, OPTIMIZER, "16-bit"
+    if layout.fsdp and layout.grad_bytes == 4:  # FSDP's fp32 sharded parameters: the masters
+        weight, optimizer, dtype = 4, OPTIMIZER - 4, "fp32"
     parts = [
-        Part("weights", share(WEIGHT, w_div, e_div[0]),
-             RankWeightsTerms(p.total, WEIGHT, w_div)),
-        Part("gradients", share(GRAD, g_div, e_div[1]),
-             RankGradientsTerms(p.total, GRAD, g_div)),
-        Part("optimizer", share(OPTIMIZER, o_div, e_div[2]),
-             RankOptimizerTerms(p.total, OPTIMIZER, o_div)),
+        Part("weights", share(weight, w_div, e_div[0]),
+             RankWeightsTerms(p.total, weight, w_div, dtype)),
+        Part("gradients", share(grad, g_div, e_div[1]),
+             RankGradientsTerms(p.total, grad, g_div, layout.grad_dtype)),
+        Part("optimizer", share(optimizer, o_div, e_div[2]),
+             RankOptimizerTerms(p.total, optimizer, o_div, dtype)),
     ]
     layers = stage_layers(shape, layout)
     kept, whole = layer_activations(shape, layout, seq)
@@ -312,3 +335,39 @@ def serving(shape: Shape, layout: Layout, bytes_per_param: Fraction, kv_bits: in
         out.append(Serving(st, int(p.total * bytes_per_param),
                            layers * values * kv_bits // 8, layers, values))
     return max(out, key=lambda r: (r.weight_bytes + r.kv_bytes_per_token))
+
+
+def engine_tensors(shape: Shape, tp: int, bytes_per_value: Fraction) -> list[int] | None:
+    """The weight matrices one tensor-parallel rank of vLLM or SGLang allocates, in the order
+    the model builds them, in bytes: the vocabulary slice (VocabParallelEmbedding), then each
+    layer's qkv_proj (QKVParallelLinear: q, k and v heads merged, KV heads replicated when tp
+    exceeds them), o_proj, and the MLP (gate_up_proj merged and down_proj; a GELU MLP's two;
+    a MoE layer's router, whole on every rank, and its fused w13 and w2 of all experts,
+    FusedMoE), then the output layer's slice (untied).  The vectors (norms, biases) are left
+    out: they pack into the allocator's 2 MiB small-pool segments.  None for multi-head latent
+    attention, whose projections are not laid out here.  A MoE layer's dense or shared MLP is
+    what its parameters leave after the attention, router and experts (none in Qwen3-MoE or
+    Mixtral)."""
+    if shape.latent_dim or not shape.layers:
+        return None
+    h, hd, t = shape.hidden, shape.head_dim, tp
+    kv = max(1, shape.kv_heads // t)
+    attention = [h * (shape.heads // t * hd + kv * (hd + shape.value_dim)),
+                 shape.heads // t * shape.value_dim * h]
+    per_layer = shape.layer_params // shape.layers
+    mlp: list[int] = []
+    if shape.experts:
+        e, f = shape.experts, shape.expert_ffn
+        mlp = [e * h, e * 2 * (f // t) * h, e * h * (f // t)]
+        whole_attention = h * (shape.heads * hd + shape.kv_heads * (hd + shape.value_dim)) + \
+            shape.heads * shape.value_dim * h
+        dense = per_layer - whole_attention - e * h
+        if dense > h:  # a shared or dense MLP: gate_up (2 / 3) and down (1 / 3), gated
+            mlp += [dense * 2 // 3 // t, dense // 3 // t] if shape.gated else \
+                [dense // 2 // t, dense // 2 // t]
+    else:
+        f = shape.ffn // t
+        mlp = [2 * f * h, h * f] if shape.gated else [f * h, h * f]
+    vocab = -(-shape.vocab // 64) * 64 // t * h  # padded to 64 (DEFAULT_VOCAB_PADDING_SIZE)
+    values = [vocab] + (attention + mlp) * shape.layers + ([vocab] if shape.head_params else [])
+    return [int(v * bytes_per_value) for v in values]

@@ -76,7 +76,8 @@ def layouts(shape: Shape, gpus: int, global_batch: int, seq: int, nodes: int = 0
                             if "micro_batch" in fixed and mb != fixed["micro_batch"]:
                                 continue
                             t = Layout(tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, vp=vp, sp=tp > 1,
-                                       micro_batch=mb, global_batch=global_batch, nodes=nodes)
+                                       micro_batch=mb, global_batch=global_batch, nodes=nodes,
+                                       grad_dtype=str(fixed.get("grad_dtype", "16-bit")))
                             if _valid(shape, t):
                                 out.append(t)
     return out

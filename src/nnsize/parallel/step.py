@@ -15,7 +15,8 @@
     pp           a send forward and one backward of s x b x h 16-bit values per micro-batch and
                  virtual stage
     dp           the gradients' reduce-scatter and the weights' all-gather (an all-reduce's
-                 bytes) over dp x cp ranks, 16-bit; ZeRO-3 / FSDP gather the weights again for
+                 bytes) over dp x cp ranks, the gradients at the layout's grad_dtype (fp32: 4 B
+                 a parameter), the weights 16-bit; ZeRO-3 / FSDP gather the weights again for
                  the backward; overlapped with the last micro-batch's backward, the rest exposed
                  (ZeRO-3 / FSDP: with its forward and backward, as FSDP prefetches the next
                  unit's gather while one computes: Zhao et al. 2023, sec. 3.3,
@@ -209,9 +210,13 @@ def step(shape: Shape, layout: Layout, seq: int, peak_flops: int, links: Links,
     dp_link = ring(_crosses(t.tp * t.cp * t.dp, t), t.tp)  # the dp x cp ranks: tp apart
     p = params(shape, t, "first" if t.pp > 1 else "only")
     group = t.dp * t.cp
+    # the gradients' reduction at their dtype (Layout.reduce_bytes): an all-reduce of them
+    # (DDP), or a reduce-scatter of them and an all-gather of the 16-bit weights (ZeRO, FSDP),
+    # a ring's (g - 1) / g of each, an all-reduce of their mean: 2 B a parameter in 16 bits
+    grad = t.reduce_bytes if not (t.zero or t.fsdp) else Fraction(t.reduce_bytes + ACT, 2)
     dense = (p.total - p.experts) * ACT
-    dp_total = dp_link.all_reduce(dense, group) + dp_link.all_reduce(
-        p.experts * ACT, max(1, group // t.ep))
+    dp_total = dp_link.all_reduce(int((p.total - p.experts) * grad), group) + \
+        dp_link.all_reduce(int(p.experts * grad), max(1, group // t.ep))
     window = 2 / 3 * (compute + elementwise) / m  # the last micro-batch's backward
     if t.fsdp or t.zero == 3:
         dp_total += dp_link.gather(dense, group)

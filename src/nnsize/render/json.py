@@ -188,6 +188,8 @@ def serving_dict(engine: Serving) -> dict[str, object]:
                     "kv_cache": {"engine": c.engine, "total_bytes": c.total,
                                  "fraction": float(c.fraction), "budget_bytes": c.budget,
                                  "weights_bytes": c.weights,
+                                 "allocator_rounding_bytes": c.terms.get(
+                                     "allocator_rounding"),
                                  "activation_bytes": c.activations,
                                  "sampler_bytes": c.sampler, "overhead_bytes": c.overhead,
                                  "kv_bytes": c.kv_bytes, "kv_bytes_per_token": c.per_token,

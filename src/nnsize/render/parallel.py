@@ -11,6 +11,7 @@ from ..parallel.rank import (
     RankStateTerms,
     RankTerms,
     RankWeightsTerms,
+    state_bytes,
 )
 from .numbers import human
 
@@ -37,15 +38,28 @@ def _activations(t: RankActivationsTerms) -> str:
             f"micro-batches in flight")
 
 
+def _gradients(t: RankStateTerms) -> tuple[str, str]:
+    """The gradients' line at their dtype (Layout.grad_dtype)."""
+    if t.dtype == "bf16+fp32":  # DeepSpeed's BF16_Optimizer: the bf16 .grad and the fp32 buffer
+        return ("gradients (bf16, and the fp32 accumulation buffer beside them)",
+                f"{t.params:,} x (2 + 4) B" + _shards(t))
+    what = {"fp32": "fp32, accumulated and reduced in fp32"}.get(t.dtype, t.dtype)
+    return f"gradients ({what})", f"{t.params:,} x {t.bytes_per_param} B" + _shards(t)
+
+
 def rank_line(t: RankTerms) -> tuple[str, str]:
     """A rank's line of a training layout (parallel.rank): (name, arithmetic)."""
     match t:
         case RankWeightsTerms():
-            return "weights (this rank's share, 16-bit)", (
+            what = "fp32, FSDP's sharded parameters" if t.dtype == "fp32" else t.dtype
+            return f"weights (this rank's share, {what})", (
                 f"{t.params:,} parameters x {t.bytes_per_param} B" + _shards(t))
         case RankGradientsTerms():
-            return "gradients (16-bit)", f"{t.params:,} x {t.bytes_per_param} B" + _shards(t)
+            return _gradients(t)
         case RankStateTerms():
+            if t.dtype == "fp32":  # FSDP: the fp32 sharded parameters are the master weights
+                return ("optimizer: Adam's two moments (fp32)",
+                        f"{t.params:,} x {t.bytes_per_param} B" + _shards(t))
             return ("optimizer: fp32 master weights, Adam's two moments",
                     f"{t.params:,} x {t.bytes_per_param} B" + _shards(t))
         case RankActivationsTerms():
@@ -162,9 +176,10 @@ def run_text(r: Run) -> str:
                f"memory-bound passes (norms, activation, dropout, residual adds; the softmax "
                f"with eager attention) " + ("at the card's bandwidth" if s.bandwidth else
                                             "not timed: the card's bandwidth is not known") +
-               f"; 16 bytes a parameter "
-               f"(mixed-precision Adam); attention {r.layout.attention} (--attention eager: "
-               f"unfused, the s x s scores kept; default flash)")
+               f"; {state_bytes(r.layout)} bytes a parameter "
+               f"(mixed-precision Adam, {r.layout.grad_dtype} gradients: --grad-dtype); "
+               f"attention {r.layout.attention} (--attention eager: unfused, the s x s scores "
+               f"kept; default flash)")
     return "\n".join(out)
 
 

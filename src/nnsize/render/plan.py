@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..memory.lines import (
     AccelerateTerms,
@@ -510,6 +510,16 @@ def fit_text(result: Fit, gpu: GPU, engine: Serving | None = None,
     return "\n".join(out)
 
 
+def _rounded(terms: dict[str, Any]) -> str:
+    """SGLang's load as mem_get_info sees it: the tensors and the caching allocator's
+    rounding of their segments (memory.allocator)."""
+    extra = terms.get("allocator_rounding")
+    if not extra:
+        return ""
+    return (f" (tensors {human(terms['tensor_bytes'], True)} + {human(extra, True)} of "
+            f"segments PyTorch's caching allocator rounds up)")
+
+
 def serving_lines(engine: Serving | None) -> list[tuple[str, str]]:
     """The engine's own start-up figures (memory.serving.Serving), as (label, value) lines."""
     out: list[tuple[str, str]] = []
@@ -544,7 +554,8 @@ def serving_lines(engine: Serving | None) -> list[tuple[str, str]]:
                     f"({human(c.total, True)} as the runtime reports it - CUDA context "
                     f"{human(c.terms['context'], True)}{dist} (estimates) = "
                     f"{human(c.terms['free'], True)} free) x {share} = "
-                    f"{human(c.budget, True)} - weights {human(c.weights, True)} = "
+                    f"{human(c.budget, True)} - weights {human(c.weights, True)}"
+                    f"{_rounded(c.terms)} = "
                     f"{human(max(c.kv_bytes, 0), True)} at {n(c.per_token)} bytes a token")
         out.append((f"{name} KV cache", text))
         out.append(("Maximum concurrency", (

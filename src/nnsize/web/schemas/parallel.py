@@ -29,6 +29,9 @@ class Layout(Schema):
     gpus: Integer
     nodes: Integer
     attention: str
+    grad_dtype: str = Field(description="what the gradients are kept in: 16-bit (the "
+                            "weights' own), bf16, fp16, fp32, bf16+fp32 (DeepSpeed's "
+                            "BF16_Optimizer)")
 
 
 class ParallelLayout(Layout):

@@ -54,6 +54,10 @@ class KvCache(Schema):
     fraction: float
     budget_bytes: Integer
     weights_bytes: Integer
+    allocator_rounding_bytes: Integer | None = Field(
+        None, description="SGLang: what PyTorch's caching allocator reserves beyond the weight "
+                          "tensors (its segments, which its load's free memory counts); in "
+                          "weights_bytes")
     activation_bytes: Integer
     sampler_bytes: Integer
     overhead_bytes: Integer

@@ -71,6 +71,7 @@ const API_FIELDS = {gpus: "Number of GPUs", gpu: "GPU", dtype: "Precision of the
                     tp: "Tensor parallel", pp: "Pipeline stages", dp: "Data parallel", ep: "Expert parallel",
                     cp: "Context parallel", nodes: "Nodes", micro_batch: "Micro-batch", vp: "Virtual stages",
                     global_batch: "Global batch", zero: "ZeRO stage", fsdp: "FSDP", recompute: "Recomputation",
+                    grad_dtype: "Gradients",
                     sp: "Sequence parallel", interconnect: "Link between GPUs"};
 const FLAGS = {"--kv-dtype": "the KV-cache precision", "--dtype": "the precision of the weights",
                "--gpus": "the number of GPUs", "--gpu": "the GPU", "--batch": "the batch", "--context": "the context",
@@ -79,7 +80,7 @@ const FLAGS = {"--kv-dtype": "the KV-cache precision", "--dtype": "the precision
                "--tp": "tensor parallel", "--pp": "pipeline stages", "--dp": "data parallel", "--ep": "expert parallel",
                "--cp": "context parallel", "--vp": "virtual stages", "--sp": "sequence parallel", "--zero": "the ZeRO stage",
                "--fsdp": "FSDP", "--micro-batch": "the micro-batch", "--global-batch": "the global batch",
-               "--recompute": "recomputation", "--nodes": "nodes"};
+               "--recompute": "recomputation", "--nodes": "nodes", "--grad-dtype": "the gradients"};
 // the layout's degrees as the page's fields name them: "tp 3 x cp 1 x pp 1 = 3 does not divide..."
 const DEGREES = {tp: "tensor parallel", pp: "pipeline stages", dp: "data parallel", cp: "context parallel",
                  ep: "expert parallel", vp: "virtual stages"};
@@ -322,12 +323,13 @@ const PLAN_FIELDS = [["gpu", "plan-gpu"], ["gpus", "plan-gpus"], ["dtype", "plan
                      ["tp", "plan-tp"], ["pp", "plan-pp"], ["dp", "plan-dp"], ["ep", "plan-ep"], ["cp", "plan-cp"],
                      ["nodes", "plan-nodes"], ["micro_batch", "plan-micro-batch"], ["interconnect", "plan-interconnect"],
                      ["sp", "plan-sp"], ["vp", "plan-vp"], ["zero", "plan-zero"], ["fsdp", "plan-fsdp"],
-                     ["global_batch", "plan-global-batch"], ["recompute", "plan-recompute"]];
+                     ["global_batch", "plan-global-batch"], ["recompute", "plan-recompute"],
+                     ["grad_dtype", "plan-grad-dtype"]];
 const PLAN_DEFAULTS = {gpu: "rtx-4090", gpus: "1", dtype: "", kv: "", batch: "1", context: "",
                        train: "", optimizer: "adamw", sharding: "none", ckpt: "", lora: "0", qlora: "",
                        engine: "transformers", tp: "0", pp: "0", dp: "0", ep: "0", cp: "0", nodes: "0",
                        micro_batch: "0", interconnect: "", sp: "", vp: "0", zero: "-1", fsdp: "", global_batch: "0",
-                       recompute: ""};
+                       recompute: "", grad_dtype: ""};
 // the layout's numbers: those any plan reads, and those only training reads (a training schedule,
 // training state's sharding, recomputation for the backward pass)
 const LAYOUT_NUMBERS = ["tp", "pp", "dp", "ep", "cp", "nodes", "micro_batch"];
@@ -362,6 +364,7 @@ function setup() {
   if (train && v.zero !== "-1") body.zero = v.zero;
   if (train && v.fsdp) body.fsdp = v.fsdp;
   if (train && v.recompute) body.recompute = v.recompute;
+  if (train && v.grad_dtype) body.grad_dtype = v.grad_dtype;
   return body;
 }
 
@@ -373,9 +376,9 @@ function trainingControls() {  // the controls that only training reads are off 
   for (const o of $("plan-sharding").options) o.disabled = !train && TRAINING_SHARDING.includes(o.value);
   $("plan-train-note").textContent = train ? "" : "Optimizer, checkpointing, LoRA, QLoRA and the " +
     "training shardings (DDP, ZeRO, FSDP) apply to training: tick Training to set them.";
-  for (const id of ["plan-vp", "plan-zero", "plan-fsdp", "plan-global-batch", "plan-recompute"]) $(id).disabled = !train;
-  $("plan-layout-note").textContent = train ? "" : "Virtual stages, the ZeRO stage, FSDP, the global batch and " +
-    "recomputation apply to training: tick Training to set them.";
+  for (const id of ["plan-vp", "plan-zero", "plan-fsdp", "plan-global-batch", "plan-recompute", "plan-grad-dtype"]) $(id).disabled = !train;
+  $("plan-layout-note").textContent = train ? "" : "Virtual stages, the ZeRO stage, FSDP, the global batch, " +
+    "recomputation and the gradients apply to training: tick Training to set them.";
   const sp = spAllowed();
   $("plan-sp").disabled = !sp;
   $("plan-sp-note").textContent = sp ? "" : "Sequence parallelism splits over the tensor-parallel ranks: give tensor parallel above 1.";
@@ -397,6 +400,7 @@ function layoutWords(l) {  // the layout an answer is one GPU of, in the page's 
   else if (l.zero && l.zero !== "0") text += `, ZeRO-${l.zero}`;
   if (l.micro_batches && l.micro_batches !== "1") text += `, ${group(l.micro_batches)} micro-batches of ${group(l.micro_batch)}`;
   if (l.recompute && l.recompute !== "none") text += `, ${l.recompute} recomputation`;
+  if (l.grad_dtype && l.grad_dtype !== "16-bit") text += `, ${l.grad_dtype} gradients`;
   return text;
 }
 
