@@ -199,13 +199,19 @@ SOURCES = Path(__file__).resolve().parents[1] / "data" / "preset_sources"
 DERIVED_PRESETS = sorted(p.stem for p in SOURCES.glob("*.json"))
 _GEMMA3_LAYER_KINDS = {"LOCAL_SLIDING": "sliding_attention", "GLOBAL": "full_attention"}
 _SAME = ""  # the source's name is the config key
+
+
+def _same(*names: str) -> dict[str, str]:
+    return dict.fromkeys(names, _SAME)
+
+
 # source: {the source's name: the config key it means (dotted into sub-configs)}
 MAPPING: dict[str, dict[str, str]] = {
     # google/gemma_pytorch's GemmaConfig uses transformers' names for most fields
     "gemma_pytorch": {
-        **{k: _SAME for k in ("vocab_size", "max_position_embeddings", "num_hidden_layers",
-                              "num_attention_heads", "num_key_value_heads", "hidden_size",
-                              "intermediate_size", "head_dim", "rms_norm_eps")},
+        **_same("vocab_size", "max_position_embeddings", "num_hidden_layers",
+                "num_attention_heads", "num_key_value_heads", "hidden_size", "intermediate_size",
+                "head_dim", "rms_norm_eps"),
         "logits_from_embedder": "tie_word_embeddings",
     },
     "gemma_pytorch_v3": {
@@ -215,7 +221,8 @@ MAPPING: dict[str, dict[str, str]] = {
             "final_logit_softcapping", "attn_logit_softcapping", "query_pre_attn_scalar")},
         "sliding_window_size": "text_config.sliding_window",
         "attn_types": "text_config.layer_types",
-        "rope_wave_length[LOCAL_SLIDING]": "text_config.rope_parameters.sliding_attention.rope_theta",
+        "rope_wave_length[LOCAL_SLIDING]":
+            "text_config.rope_parameters.sliding_attention.rope_theta",
         "rope_wave_length[GLOBAL]": "text_config.rope_parameters.full_attention.rope_theta",
         "rope_scaling_factor": "text_config.rope_parameters.full_attention.factor",
         "vocab_size": "text_config.vocab_size",
@@ -241,7 +248,8 @@ MAPPING: dict[str, dict[str, str]] = {
         **{f"vision_config.{k}": _SAME for k in (
             "vision_use_head", "hidden_size", "intermediate_size", "num_hidden_layers",
             "num_attention_heads", "image_size", "patch_size")},
-        "text_config.rope_scaling.rope_type": "text_config.rope_parameters.full_attention.rope_type",
+        "text_config.rope_scaling.rope_type":
+            "text_config.rope_parameters.full_attention.rope_type",
         "text_config.rope_scaling.factor": "text_config.rope_parameters.full_attention.factor",
         "text_config.rope_theta": "text_config.rope_parameters.full_attention.rope_theta",
         "text_config.rope_local_base_freq":
@@ -270,15 +278,15 @@ MAPPING: dict[str, dict[str, str]] = {
         "total_parameters_billions": "count:total",
         "context_length": "max_position_embeddings",
     },
-    "deepseek_v2_config": {k: _SAME for k in (
+    "deepseek_v2_config": _same(
         "vocab_size", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "kv_lora_rank",
-        "tie_word_embeddings", "rms_norm_eps", "bos_token_id", "eos_token_id")},
+        "tie_word_embeddings", "rms_norm_eps", "bos_token_id", "eos_token_id"),
     # transformers' config classes: their defaults, under their own names
-    "transformers_config": {k: _SAME for k in (
+    "transformers_config": _same(
         "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
         "num_attention_heads", "num_key_value_heads", "head_dim", "tie_word_embeddings",
         "use_qk_norm", "attention_bias", "logit_scale", "layer_norm_eps", "rms_norm_eps",
-        "num_local_experts", "num_experts_per_tok", "max_position_embeddings")},
+        "num_local_experts", "num_experts_per_tok", "max_position_embeddings"),
     "model_doc": {
         "parameters_billions": "count:total",
         "active_parameters_billions": "count:active",
@@ -286,10 +294,10 @@ MAPPING: dict[str, dict[str, str]] = {
     },
     # vLLM's PhiMoE builds the biases unconditionally
     "vllm_phimoe": {"qkv_proj.bias": "attention_bias", "lm_head.bias": "lm_head_bias"},
-    "bigcode_config": {k: _SAME for k in (
+    "bigcode_config": _same(
         "vocab_size", "n_embd", "n_layer", "n_head", "n_inner", "n_positions", "multi_query",
-        "activation_function", "layer_norm_epsilon", "bos_token_id", "eos_token_id",
-        "model_type", "architectures")},
+        "activation_function", "layer_norm_epsilon", "bos_token_id", "eos_token_id", "model_type",
+        "architectures"),
     "starcoder_paper": {
         "parameters_billions": "count:total",
         "context_length": "n_positions",

@@ -31,8 +31,9 @@ RECONSTRUCTED = ""  # no copy of the published file was found to read: its value
 DERIVED = "derived from "
 GEMMA_PT = ("https://github.com/google/gemma_pytorch/blob/014acb7ac4563a5f77c76d7ff98f31b568c16508/"
             "gemma/config.py, {} (Google's PyTorch Gemma)")
-GEMMA3_HF = ("https://github.com/huggingface/transformers/blob/58827fc9025aaffb9f9939678e77d1ab031af782/"
-             "src/transformers/models/gemma3/convert_gemma3_weights_orbax_to_hf.py, _VARIANTS[{!r}]")
+GEMMA3_HF = ("https://github.com/huggingface/transformers/blob/"
+             "58827fc9025aaffb9f9939678e77d1ab031af782/src/transformers/models/gemma3/"
+             "convert_gemma3_weights_orbax_to_hf.py, _VARIANTS[{!r}]")
 TF_CONFIG = ("https://github.com/huggingface/transformers/blob/{}/src/transformers/models/{}, "
              "the class's defaults")
 # mlc-llm keeps copies of published config.json files; these are the ones read unaltered
