@@ -233,11 +233,12 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "command-r": ("Command R (35B)", "CohereForAI/c4ai-command-r-v01",
                   DERIVED + TF_CONFIG.format("032b32abfb07ba36e8fc1a8e5251514523edce34",
                                              "cohere/configuration_cohere.py")
-                  + " (CohereConfig, by the Cohere team)"),
+                  + " (CohereConfig, copyright the Cohere team)"),
     "phi-3.5-moe": ("Phi-3.5 MoE (mixture of experts)", "microsoft/Phi-3.5-MoE-instruct",
                     DERIVED + TF_CONFIG.format("23925e160765f64e73942fe794d73a753c4b5732",
                                                "phimoe/configuration_phimoe.py")
-                    + " (PhimoeConfig, Microsoft's) and vLLM's PhiMoE (its biases)"),
+                    + " (PhimoeConfig, copyright Microsoft and Hugging Face) and vLLM's PhiMoE"
+                    " (its biases)"),
     "granite-3.1-8b": ("Granite 3.1 8B Instruct", "ibm-granite/granite-3.1-8b-instruct",
                       "https://huggingface.co/ibm-granite/granite-3.1-8b-instruct/blame/"
                       "96fedcdf5764b7e36d2737d129bc07caff913e72/config.json, the file at commit"
@@ -245,7 +246,7 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "glm-4-9b": ("GLM-4 9B (0414)", "THUDM/GLM-4-9B-0414",
                  DERIVED + TF_CONFIG.format("008e574391258935f3ecc3035c882e73bbcac419",
                                             "glm4/configuration_glm4.py")
-                 + " (Glm4Config, the ZhipuAI team's)"),
+                 + " (Glm4Config, copyright the GLM4 & ZhipuAI team and Hugging Face)"),
     "starcoder": ("StarCoder (15.5B)", "bigcode/starcoder",
                   DERIVED + "https://huggingface.co/bigcode/starcoder-co-format/blame/main/"
                   "config.json, commit 7f6ca2d (bigcode's file for a model trained from"
