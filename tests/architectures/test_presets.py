@@ -7,7 +7,14 @@ import pytest
 from hf import compare
 
 import nnsize
-from nnsize.architectures.presets import LANGUAGE_MODELS, LLMS, RECONSTRUCTED, config, find
+from nnsize.architectures.presets import (
+    DERIVED,
+    LANGUAGE_MODELS,
+    LLMS,
+    RECONSTRUCTED,
+    config,
+    find,
+)
 
 # Parameter counts the models' publishers (or transformers' model cards) state, for the models
 # whose configs the presets copy: a second, independent check of each copied config.
@@ -111,7 +118,10 @@ def test_each_preset_says_where_its_file_comes_from(name: str) -> None:
     # a copy on GitHub at a commit, or the publisher's own page on the Hub: the repository, or
     # its name before the organisation it moved to (huggingface.co/roberta-large)
     hub = (f"https://huggingface.co/{repo}/", f"https://huggingface.co/{repo.split('/')[1]}/")
-    assert copy == RECONSTRUCTED or copy.startswith(("https://github.com/", *hub))
+    # or, where no copy was found, the published sources its values are derived from
+    derived = copy.removeprefix(DERIVED)
+    assert copy == RECONSTRUCTED or copy.startswith(("https://github.com/", *hub)) or (
+        derived != copy and derived.startswith("https://"))
     shown = find(name).source
     assert repo in shown and ("reconstructed" in shown) == (copy == RECONSTRUCTED)
 
@@ -174,3 +184,234 @@ def test_presets_read_only_the_file_asked_for(code: str, files: list[str]) -> No
     out = subprocess.run([sys.executable, "-c", OPENED.format(code)], env=env, check=True,
                          capture_output=True, text=True).stdout
     assert out.strip() == repr(files)
+
+
+# --- the derived presets: each value against the source its publisher published ---------------
+#
+# For the presets whose config.json could not be read (DERIVED in presets.py), a facts file per
+# preset (tests/data/preset_sources/NAME.json) holds each value a source gives, in the source's
+# own name, with the source's URL.  Below, each source's names are mapped to the config keys they
+# mean; a fact is checked against the model transformers builds from the preset's file (so a key
+# the file leaves out is checked at transformers' default for it, as every reader of the file
+# takes it), or against the file itself ("file:KEY"), or against the preset's count ("count:").
+
+SOURCES = Path(__file__).resolve().parents[1] / "data" / "preset_sources"
+DERIVED_PRESETS = sorted(p.stem for p in SOURCES.glob("*.json"))
+_GEMMA3_LAYER_KINDS = {"LOCAL_SLIDING": "sliding_attention", "GLOBAL": "full_attention"}
+_SAME = ""  # the source's name is the config key
+
+
+def _same(*names: str) -> dict[str, str]:
+    return dict.fromkeys(names, _SAME)
+
+
+# source: {the source's name: the config key it means (dotted into sub-configs)}
+MAPPING: dict[str, dict[str, str]] = {
+    # google/gemma_pytorch's GemmaConfig uses transformers' names for most fields
+    "gemma_pytorch": {
+        **_same("vocab_size", "max_position_embeddings", "num_hidden_layers",
+                "num_attention_heads", "num_key_value_heads", "hidden_size", "intermediate_size",
+                "head_dim", "rms_norm_eps"),
+        "logits_from_embedder": "tie_word_embeddings",
+    },
+    "gemma_pytorch_v3": {
+        **{k: "text_config." + k for k in (
+            "max_position_embeddings", "num_hidden_layers", "num_attention_heads",
+            "num_key_value_heads", "hidden_size", "intermediate_size", "head_dim", "rms_norm_eps",
+            "final_logit_softcapping", "attn_logit_softcapping", "query_pre_attn_scalar")},
+        "sliding_window_size": "text_config.sliding_window",
+        "attn_types": "text_config.layer_types",
+        "rope_wave_length[LOCAL_SLIDING]":
+            "text_config.rope_parameters.sliding_attention.rope_theta",
+        "rope_wave_length[GLOBAL]": "text_config.rope_parameters.full_attention.rope_theta",
+        "rope_scaling_factor": "text_config.rope_parameters.full_attention.factor",
+        "vocab_size": "text_config.vocab_size",
+        "logits_from_embedder": "text_config.tie_word_embeddings",
+    },
+    "gemma_pytorch_siglip": {
+        "num_hidden_layers": "vision_config.num_hidden_layers",
+        "embedding_dim": "vision_config.hidden_size",
+        "image_size": "vision_config.image_size",
+        "conv2d_patch_size": "vision_config.patch_size",
+        "num_attention_heads": "vision_config.num_attention_heads",
+        "intermediate_size": "vision_config.intermediate_size",
+        "layer_norm_eps": "vision_config.layer_norm_eps",
+        "encoding_sequence_length": "mm_tokens_per_image",
+    },
+    # transformers' conversion script builds Gemma3Config with transformers' names; transformers
+    # 5 keeps the rope settings per layer kind in rope_parameters
+    "hf_gemma3_convert": {
+        **{f"text_config.{k}": _SAME for k in (
+            "vocab_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
+            "hidden_size", "intermediate_size", "head_dim", "sliding_window",
+            "query_pre_attn_scalar")},
+        **{f"vision_config.{k}": _SAME for k in (
+            "vision_use_head", "hidden_size", "intermediate_size", "num_hidden_layers",
+            "num_attention_heads", "image_size", "patch_size")},
+        "text_config.rope_scaling.rope_type":
+            "text_config.rope_parameters.full_attention.rope_type",
+        "text_config.rope_scaling.factor": "text_config.rope_parameters.full_attention.factor",
+        "text_config.rope_theta": "text_config.rope_parameters.full_attention.rope_theta",
+        "text_config.rope_local_base_freq":
+            "text_config.rope_parameters.sliding_attention.rope_theta",
+        "architectures": _SAME,
+        "image_seq_length": "mm_tokens_per_image",
+        "image_token": "image_token_index",
+        "boi_token": "boi_token_index",
+        "eoi_token": "eoi_token_index",
+        "text_dtype": "file:torch_dtype",
+    },
+    # the DeepSeek-V2 paper's words for DeepSeek-V2-Lite (Appendix B.1)
+    "deepseek_v2_paper": {
+        "layers": "num_hidden_layers",
+        "hidden_dimension": "hidden_size",
+        "attention_heads": "num_attention_heads",
+        "head_dimension": "v_head_dim",
+        "kv_compression_dimension": "kv_lora_rank",
+        "query_compression": "q_lora_rank",  # "it does not compress the queries": none
+        "decoupled_rope_head_dimension": "qk_rope_head_dim",
+        "dense_ffn_layers_first": "first_k_dense_replace",  # "all FFNs except for the first layer"
+        "shared_experts": "n_shared_experts",
+        "routed_experts": "n_routed_experts",
+        "expert_intermediate_dimension": "moe_intermediate_size",
+        "activated_routed_experts": "num_experts_per_tok",
+        "total_parameters_billions": "count:total",
+        "context_length": "max_position_embeddings",
+    },
+    "deepseek_v2_config": _same(
+        "vocab_size", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "kv_lora_rank",
+        "tie_word_embeddings", "rms_norm_eps", "bos_token_id", "eos_token_id"),
+    # transformers' config classes: their defaults, under their own names
+    "transformers_config": _same(
+        "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
+        "num_attention_heads", "num_key_value_heads", "head_dim", "tie_word_embeddings",
+        "use_qk_norm", "attention_bias", "logit_scale", "layer_norm_eps", "rms_norm_eps",
+        "num_local_experts", "num_experts_per_tok", "max_position_embeddings"),
+    "model_doc": {
+        "parameters_billions": "count:total",
+        "active_parameters_billions": "count:active",
+        "context_length": "max_position_embeddings",
+    },
+    # vLLM's PhiMoE builds the biases unconditionally
+    "vllm_phimoe": {"qkv_proj.bias": "attention_bias", "lm_head.bias": "lm_head_bias"},
+    "bigcode_config": _same(
+        "vocab_size", "n_embd", "n_layer", "n_head", "n_inner", "n_positions", "multi_query",
+        "activation_function", "layer_norm_epsilon", "bos_token_id", "eos_token_id", "model_type",
+        "architectures"),
+    "starcoder_paper": {
+        "parameters_billions": "count:total",
+        "context_length": "n_positions",
+        "multi_query": "multi_query",
+    },
+}
+
+
+def _facts(name: str) -> dict[str, Any]:
+    import json
+
+    loaded: dict[str, Any] = json.loads((SOURCES / f"{name}.json").read_text(encoding="utf-8"))
+    return loaded
+
+
+def _built(name: str) -> dict[str, Any]:
+    """The preset's file as transformers builds it: every key it reads, defaults included."""
+    import transformers
+
+    data = dict(config(name))
+    built: dict[str, Any] = transformers.AutoConfig.for_model(data.pop("model_type"),
+                                                              **data).to_dict()
+    return built
+
+
+def _at(where: dict[str, Any], key: str) -> Any:
+    for part in key.split("."):
+        where = where[part]
+    return where
+
+
+def _key(fact: dict[str, Any]) -> str:
+    name = fact["name"]
+    target = MAPPING[fact["source"]][name]
+    return name if target == _SAME else target
+
+
+def _expected(name: str, fact: dict[str, Any], built: dict[str, Any]) -> Any:
+    """The value the fact means for the config key it maps to."""
+    value, key = fact["value"], _key(fact)
+    if fact["source"] == "gemma_pytorch_v3" and fact["name"] == "attn_types":
+        # the pattern repeats over the layers: 5 sliding-window layers, then a global one
+        layers = built["text_config"]["num_hidden_layers"]
+        return [_GEMMA3_LAYER_KINDS[value[i % len(value)]] for i in range(layers)]
+    if fact["source"] == "gemma_pytorch_v3" and fact["name"] == "vocab_size":
+        # Google's embedder has 262,144 rows; the conversion to transformers' files appends 64
+        # (convert_gemma3_weights_orbax_to_hf.py: "resize to avoid bugs", the image soft token
+        # 262,144 among them): 262,144 + 64 = 262,208
+        return value + 64
+    if key == "num_key_value_heads" and value is None:
+        return built["num_attention_heads"]  # CohereConfig: None means one per attention head
+    return value
+
+
+def _actual(name: str, key: str, built: dict[str, Any], value: Any) -> Any:
+    if key.startswith("file:"):
+        return _at(config(name), key[len("file:"):])
+    if key.startswith("count:"):
+        report = nnsize.count(name)
+        params = report.total_params if key == "count:total" else report.active_params
+        # a published count in billions, compared at the digits it is given with
+        # (34,980,831,232 is "35B"; 15,706,484,224 is "15.7B")
+        digits = len(str(value).split(".")[1]) if isinstance(value, float) else 0
+        return round(params / 1e9, digits)
+    return _at(built, key)
+
+
+@pytest.mark.parametrize("name", DERIVED_PRESETS)
+def test_a_derived_preset_holds_every_value_its_sources_give(name: str) -> None:
+    facts = _facts(name)
+    assert facts["preset"] == name
+    built = _built(name)
+    wrong = []
+    for fact in facts["facts"]:
+        assert fact["url"].startswith("https://"), fact
+        key = _key(fact)
+        expected = _expected(name, fact, built)
+        actual = _actual(name, key, built, fact["value"])
+        if actual != expected:
+            wrong.append((fact["source"], fact["name"], key, expected, actual))
+    assert not wrong, wrong
+
+
+def _leaves(where: dict[str, Any], prefix: str = "") -> list[str]:
+    keys = []
+    for key, value in where.items():
+        if isinstance(value, dict):
+            keys += _leaves(value, f"{prefix}{key}.")
+        else:
+            keys.append(prefix + key)
+    return keys
+
+
+@pytest.mark.parametrize("name", DERIVED_PRESETS)
+def test_every_value_of_a_derived_preset_has_a_source_or_says_why_not(name: str) -> None:
+    # Each key the preset's file names is a source's fact (the key a fact maps to, or the fact's
+    # own name where the source is a config written with transformers' names) or is listed as
+    # unsourced, with its value and why.  model_type names the class the facts are read through.
+    facts = _facts(name)
+    covered = {_key(f).removeprefix("file:") for f in facts["facts"]}
+    covered |= {f["name"] for f in facts["facts"]}
+    unsourced = {u["key"]: u for u in facts["unsourced"]}
+    file = config(name)
+    for key in _leaves(file):
+        if key.rsplit(".", 1)[-1] == "model_type" or key in covered:
+            continue
+        assert key in unsourced, f"{name}: {key} has no source and is not listed as unsourced"
+        assert unsourced[key]["why"] and unsourced[key]["value"] == _at(file, key), key
+    for key, entry in unsourced.items():
+        assert entry["why"], key
+
+
+def test_the_derived_presets_are_the_ones_marked_derived() -> None:
+    marked = sorted(n for n, (_, _, copy) in LANGUAGE_MODELS.items() if copy.startswith(DERIVED))
+    assert marked == DERIVED_PRESETS
+    for name in marked:
+        assert "derived from" in find(name).source and "reconstructed" not in find(name).source

@@ -24,6 +24,18 @@ if TYPE_CHECKING:
 HF = "https://huggingface.co/{}/blob/main/config.json"
 CONFIGS = "preset_configs"  # NAME.json beside this module: the config.json each preset publishes
 RECONSTRUCTED = ""  # no copy of the published file was found to read: its values as known
+# no copy of the published file was found to read: each value derived from a source its publisher
+# (or the model's contributors to transformers) published, value by value, in
+# tests/data/preset_sources/NAME.json, each fact with its URL (tests/architectures/test_presets.py
+# checks the file against every one)
+DERIVED = "derived from "
+GEMMA_PT = ("https://github.com/google/gemma_pytorch/blob/014acb7ac4563a5f77c76d7ff98f31b568c16508/"
+            "gemma/config.py, {} (Google's PyTorch Gemma)")
+GEMMA3_HF = ("https://github.com/huggingface/transformers/blob/"
+             "58827fc9025aaffb9f9939678e77d1ab031af782/src/transformers/models/gemma3/"
+             "convert_gemma3_weights_orbax_to_hf.py, _VARIANTS[{!r}]")
+TF_CONFIG = ("https://github.com/huggingface/transformers/blob/{}/src/transformers/models/{}, "
+             "the class's defaults")
 # mlc-llm keeps copies of published config.json files; these are the ones read unaltered
 MLC = ("https://github.com/mlc-ai/mlc-llm/blob/79d603f085f50500e9509fa01785ffa7ecfaaa93/"
        "python/mlc_llm/model/model_preset.py, MODEL_PRESETS[{!r}]")
@@ -52,7 +64,8 @@ KQI = ("https://github.com/Girafboy/pytorchKQI/blob/963269026663521e774249c3828f
 ABRIDGED = ", abridged there (of the keys transformers reads, only defaults are left out)"
 
 # name: (what it is, the Hugging Face repository whose config.json it is, where the copy in
-# preset_configs/ was read: a file at a commit, or RECONSTRUCTED)
+# preset_configs/ was read: a file at a commit; DERIVED, its values from published sources; or
+# RECONSTRUCTED)
 LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "llama-2-7b": ("Llama 2 7B", "meta-llama/Llama-2-7b-hf",
                    KQI.format("Llama_2_7b_hf")),
@@ -120,20 +133,22 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "qwen1.5-moe-a2.7b": ("Qwen1.5 MoE A2.7B (mixture of experts)", "Qwen/Qwen1.5-MoE-A2.7B-Chat",
                          MLC.format("qwen2moe")),
     "gemma-2b": ("Gemma 2B", "google/gemma-2b", MLC.format("gemma_2b")),
-    "gemma-7b": ("Gemma 7B", "google/gemma-7b", RECONSTRUCTED),
+    "gemma-7b": ("Gemma 7B", "google/gemma-7b", DERIVED + GEMMA_PT.format("get_config_for_7b")),
     "gemma-2-2b": ("Gemma 2 2B", "google/gemma-2-2b-it", MLC.format("gemma2_2b")),
     "gemma-2-9b": ("Gemma 2 9B", "google/gemma-2-9b", MLC.format("gemma2_9b")),
     "gemma-2-27b": ("Gemma 2 27B", "google/gemma-2-27b", MLC.format("gemma2_27b")),
     "gemma-3-1b": ("Gemma 3 1B", "google/gemma-3-1b-it", MLC.format("gemma3_1b_it")),
-    # Gemma 3 4B-27B: the published files' keys and values as several public copies quote them
-    # (text_config names only what differs from transformers' Gemma3TextConfig defaults); no
-    # one copy to cite was found, hence RECONSTRUCTED
+    # Gemma 3 4B-27B: text_config names only what differs from transformers' Gemma3TextConfig
+    # defaults, as the conversion script that writes the published files leaves them
     "gemma-3-4b": ("Gemma 3 4B (image-text: SigLIP vision tower and language model)",
-                  "google/gemma-3-4b-pt", RECONSTRUCTED),
+                  "google/gemma-3-4b-pt", DERIVED + GEMMA_PT.format("get_config_for_4b")
+                  + " and " + GEMMA3_HF.format("gemma3_4b")),
     "gemma-3-12b": ("Gemma 3 12B (image-text: SigLIP vision tower and language model)",
-                   "google/gemma-3-12b-pt", RECONSTRUCTED),
+                   "google/gemma-3-12b-pt", DERIVED + GEMMA_PT.format("get_config_for_12b")
+                   + " and " + GEMMA3_HF.format("gemma3_12b")),
     "gemma-3-27b": ("Gemma 3 27B (image-text: SigLIP vision tower and language model)",
-                   "google/gemma-3-27b-pt", RECONSTRUCTED),
+                   "google/gemma-3-27b-pt", DERIVED + GEMMA_PT.format("get_config_for_27b_v3")
+                   + " and " + GEMMA3_HF.format("gemma3_27b")),
     "phi-3-mini": ("Phi-3 mini", "microsoft/Phi-3-mini-4k-instruct",
                    KQI.format("Phi_3_mini_4k_instruct")),
     "phi-3-medium": ("Phi-3 medium", "microsoft/Phi-3-medium-4k-instruct",
@@ -150,7 +165,11 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
                    MLC.format("olmo2_13b") + ABRIDGED),
     "deepseek-v3": ("DeepSeek-V3 (mixture of experts, latent attention; without the MTP layer)",
                    "deepseek-ai/DeepSeek-V3", AIC.format("deepseek-ai--DeepSeek-V3")),
-    "deepseek-v2-lite": ("DeepSeek-V2-Lite", "deepseek-ai/DeepSeek-V2-Lite", RECONSTRUCTED),
+    "deepseek-v2-lite": ("DeepSeek-V2-Lite", "deepseek-ai/DeepSeek-V2-Lite",
+                         DERIVED + "https://arxiv.org/abs/2405.04434, Appendix B.1 (the DeepSeek-V2"
+                         " paper's DeepSeek-V2-Lite) and " + TF_CONFIG.format(
+                             "43e8548fef30c2cc98ee475ef3d478b9bb7b616f",
+                             "deepseek_v2/configuration_deepseek_v2.py")),
     # the instruction-tuned repository's file (the base one's was not found): the same tensors
     "falcon-7b": ("Falcon 7B Instruct", "tiiuae/falcon-7b-instruct",
                   "https://huggingface.co/tiiuae/falcon-7b-instruct/blob/refs%2Fpr%2F126/"
@@ -211,15 +230,27 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
                    " as fetched on 2025-07-14 (1,884 bytes)"),
     "stablelm-2-1.6b": ("StableLM 2 1.6B", "stabilityai/stablelm-2-zephyr-1_6b",
                        MLC.format("stablelm-2-zephyr-1_6b")),
-    "command-r": ("Command R (35B)", "CohereForAI/c4ai-command-r-v01", RECONSTRUCTED),
+    "command-r": ("Command R (35B)", "CohereForAI/c4ai-command-r-v01",
+                  DERIVED + TF_CONFIG.format("032b32abfb07ba36e8fc1a8e5251514523edce34",
+                                             "cohere/configuration_cohere.py")
+                  + " (CohereConfig, copyright the Cohere team)"),
     "phi-3.5-moe": ("Phi-3.5 MoE (mixture of experts)", "microsoft/Phi-3.5-MoE-instruct",
-                   RECONSTRUCTED),
+                    DERIVED + TF_CONFIG.format("23925e160765f64e73942fe794d73a753c4b5732",
+                                               "phimoe/configuration_phimoe.py")
+                    + " (PhimoeConfig, copyright Microsoft and Hugging Face) and vLLM's PhiMoE"
+                    " (its biases)"),
     "granite-3.1-8b": ("Granite 3.1 8B Instruct", "ibm-granite/granite-3.1-8b-instruct",
                       "https://huggingface.co/ibm-granite/granite-3.1-8b-instruct/blame/"
                       "96fedcdf5764b7e36d2737d129bc07caff913e72/config.json, the file at commit"
                       " 96fedcd (789 bytes)"),
-    "glm-4-9b": ("GLM-4 9B (0414)", "THUDM/GLM-4-9B-0414", RECONSTRUCTED),
-    "starcoder": ("StarCoder (15.5B)", "bigcode/starcoder", RECONSTRUCTED),
+    "glm-4-9b": ("GLM-4 9B (0414)", "THUDM/GLM-4-9B-0414",
+                 DERIVED + TF_CONFIG.format("008e574391258935f3ecc3035c882e73bbcac419",
+                                            "glm4/configuration_glm4.py")
+                 + " (Glm4Config, copyright the GLM4 & ZhipuAI team and Hugging Face)"),
+    "starcoder": ("StarCoder (15.5B)", "bigcode/starcoder",
+                  DERIVED + "https://huggingface.co/bigcode/starcoder-co-format/blame/main/"
+                  "config.json, commit 7f6ca2d (bigcode's file for a model trained from"
+                  " bigcode/starcoder) and https://arxiv.org/abs/2305.06161"),
 }
 
 
@@ -245,6 +276,8 @@ def source(name: str) -> str:
     _, repo, copy = LANGUAGE_MODELS[name]
     if copy == RECONSTRUCTED:
         return f"{HF.format(repo)} (reconstructed: no copy of the file was found to read)"
+    if copy.startswith(DERIVED):
+        return f"{HF.format(repo)} (not read: its values {copy})"
     return f"{HF.format(repo)} (as {copy})"
 
 
