@@ -276,7 +276,15 @@ MAPPING: dict[str, dict[str, str]] = {
         "expert_intermediate_dimension": "moe_intermediate_size",
         "activated_routed_experts": "num_experts_per_tok",
         "total_parameters_billions": "count:total",
-        "context_length": "max_position_embeddings",
+    },
+    # deepseek-ai's config.json of DeepSeek-Coder-V2-Lite-Base, DeepSeek-V2-Lite's architecture
+    "deepseek_coder_v2_lite": {
+        **_same("max_position_embeddings", "intermediate_size", "num_key_value_heads"),
+        "rope_theta": "rope_parameters.rope_theta",
+        "rope_scaling.type": "rope_parameters.rope_type",
+        **{f"rope_scaling.{k}": f"rope_parameters.{k}" for k in (
+            "factor", "original_max_position_embeddings", "beta_fast", "beta_slow", "mscale",
+            "mscale_all_dim")},
     },
     "deepseek_v2_config": _same(
         "vocab_size", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "kv_lora_rank",

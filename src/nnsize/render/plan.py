@@ -466,7 +466,7 @@ def fit_lines(result: Fit) -> list[tuple[str, str]]:
         lines.append(("Longest context at this batch", _or(result.longest_context, "none fits")
                       + (f" (all of its {n(cap)} learned positions)"
                          if reached and source == "learned positions" else
-                         f" (the model's maximum: {source}; beyond it with beyond-context)"
+                         f" (the model's maximum: {source}; beyond it with --beyond-context)"
                          if reached else "")))
     lines.append(("Fewest such GPUs that hold it", _or(result.fewest_gpus, "more than 4,096")
                   + (" (sharded with FSDP / ZeRO-3; any count, not powers of two)"
