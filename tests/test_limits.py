@@ -43,8 +43,58 @@ def test_context_limit_as_vllm_reads_it(config: dict[str, Any], tokens: int,
     assert context_limit(config) == (tokens, source)
 
 
-def test_no_length_in_the_config_is_no_limit() -> None:
-    assert context_limit({"hidden_size": 64}) is None  # never transformers' class default
+# CohereForAI/c4ai-command-r-v01's config.json, as its quantized copies hold it
+# (huggingface.co/TechxGenus/c4ai-command-r-v01-AWQ/blame/0e9e54b.../config.json, _name_or_path
+# CohereForAI/c4ai-command-r-v01): 8,192 positions and a model_max_length of 131,072, which vLLM
+# takes over the smallest length key
+COMMAND_R = {"model_type": "cohere", "max_position_embeddings": 8192,
+             "model_max_length": 131072, "rope_theta": 8000000.0}
+# google/gemma-3-27b-pt: no length in the text config (Gemma3TextConfig's default, 131,072, is
+# already the scaled length: vLLM skips the linear factor 8 for every gemma3 model type)
+GEMMA_3 = {"model_type": "gemma3", "text_config": {
+    "model_type": "gemma3_text", "rope_scaling": {"factor": 8.0, "rope_type": "linear"}}}
+
+
+@pytest.mark.parametrize("config, tokens, source", [
+    (COMMAND_R, 131_072, "model_max_length"),
+    (GEMMA_3, 131_072, "max_position_embeddings, its config class's default"),
+    # tiiuae/falcon-7b's file names no length: FalconConfig's default, 2,048
+    ({"model_type": "falcon"}, 2048, "max_position_embeddings, its config class's default"),
+    # the smallest of the keys a config has: 1,024 of n_positions over 2,048
+    ({"max_position_embeddings": 2048, "n_positions": 1024}, 1024, "n_positions"),
+    # linear scaling stretches the positions: 4,096 x 2 = 8,192
+    ({"max_position_embeddings": 4096, "rope_scaling": {"type": "linear", "factor": 2.0}},
+     8192, "max_position_embeddings x rope_scaling linear factor 2.0"),
+    # transformers 5 nests rope_parameters by layer type; a YaRN starts from its original
+    ({"max_position_embeddings": 4096, "rope_parameters": {
+        "full_attention": {"rope_type": "yarn", "factor": 4.0,
+                           "original_max_position_embeddings": 32768},
+        "sliding_attention": {"rope_type": "default"}}},
+     131_072, "rope_scaling yarn: factor 4.0 x original_max_position_embeddings"),
+])
+def test_context_limit_with_vllms_other_rules(config: dict[str, Any], tokens: int,
+                                              source: str) -> None:
+    assert context_limit(config) == (tokens, source)
+
+
+def test_no_length_and_no_known_family_is_no_limit() -> None:
+    assert context_limit({"hidden_size": 64}) is None
+    assert context_limit({"model_type": "t5", "d_model": 64}) is None  # T5Config names none
+
+
+def test_the_class_defaults_are_transformers() -> None:
+    # each family nnsize builds: the length keys its config class (its text config's) defaults
+    transformers = pytest.importorskip("transformers")
+    from nnsize.architectures import families
+    from nnsize.limits import CLASS_LENGTHS, LENGTH_KEYS, _class_lengths
+
+    for model_type in families():
+        text = transformers.AutoConfig.for_model(model_type).get_text_config()
+        expected = {k: getattr(text, k) for k in LENGTH_KEYS
+                    if isinstance(getattr(text, k, None), int)
+                    and not isinstance(getattr(text, k), bool)}
+        assert _class_lengths(model_type) == expected, model_type
+    assert set(CLASS_LENGTHS) <= set(families())
 
 
 def test_fit_stops_at_the_models_maximum_unless_told() -> None:

@@ -193,7 +193,8 @@ def test_presets_read_only_the_file_asked_for(code: str, files: list[str]) -> No
 # own name, with the source's URL.  Below, each source's names are mapped to the config keys they
 # mean; a fact is checked against the model transformers builds from the preset's file (so a key
 # the file leaves out is checked at transformers' default for it, as every reader of the file
-# takes it), or against the file itself ("file:KEY"), or against the preset's count ("count:").
+# takes it), or against the file itself ("file:KEY"), or against the preset's count ("count:"),
+# or against its longest context as vLLM reads it from the file ("limit:", nnsize.limits).
 
 SOURCES = Path(__file__).resolve().parents[1] / "data" / "preset_sources"
 DERIVED_PRESETS = sorted(p.stem for p in SOURCES.glob("*.json"))
@@ -298,8 +299,12 @@ MAPPING: dict[str, dict[str, str]] = {
     "model_doc": {
         "parameters_billions": "count:total",
         "active_parameters_billions": "count:active",
-        "context_length": "max_position_embeddings",
+        "context_length": "limit:",  # the longest context, as vLLM reads it from the file
     },
+    # quantized copies of a publisher's file, which keep its keys (naming it as _name_or_path)
+    "publisher_copy": {**_same("max_position_embeddings", "model_max_length", "bos_token_id",
+                               "eos_token_id", "pad_token_id"),
+                       "rope_theta": "rope_parameters.rope_theta"},
     # vLLM's PhiMoE builds the biases unconditionally
     "vllm_phimoe": {"qkv_proj.bias": "attention_bias", "lm_head.bias": "lm_head_bias"},
     "bigcode_config": _same(
@@ -363,6 +368,8 @@ def _expected(name: str, fact: dict[str, Any], built: dict[str, Any]) -> Any:
 def _actual(name: str, key: str, built: dict[str, Any], value: Any) -> Any:
     if key.startswith("file:"):
         return _at(config(name), key[len("file:"):])
+    if key == "limit:":
+        return nnsize.count(name).stored["context_limit"]["tokens"]
     if key.startswith("count:"):
         report = nnsize.count(name)
         params = report.total_params if key == "count:total" else report.active_params

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..memory.lines import (
     AccelerateTerms,
@@ -510,13 +510,12 @@ def fit_text(result: Fit, gpu: GPU, engine: Serving | None = None,
     return "\n".join(out)
 
 
-def _rounded(terms: dict[str, Any]) -> str:
+def _rounded(tensors: int, extra: int | None) -> str:
     """SGLang's load as mem_get_info sees it: the tensors and the caching allocator's
     rounding of their segments (memory.allocator)."""
-    extra = terms.get("allocator_rounding")
     if not extra:
         return ""
-    return (f" (tensors {human(terms['tensor_bytes'], True)} + {human(extra, True)} of "
+    return (f" (tensors {human(tensors, True)} + {human(extra, True)} of "
             f"segments PyTorch's caching allocator rounds up)")
 
 
@@ -555,7 +554,7 @@ def serving_lines(engine: Serving | None) -> list[tuple[str, str]]:
                     f"{human(c.terms['context'], True)}{dist} (estimates) = "
                     f"{human(c.terms['free'], True)} free) x {share} = "
                     f"{human(c.budget, True)} - weights {human(c.weights, True)}"
-                    f"{_rounded(c.terms)} = "
+                    f"{_rounded(c.terms['tensor_bytes'], c.terms.get('allocator_rounding'))} = "
                     f"{human(max(c.kv_bytes, 0), True)} at {n(c.per_token)} bytes a token")
         out.append((f"{name} KV cache", text))
         out.append(("Maximum concurrency", (
