@@ -17,6 +17,13 @@ MIXED = ("autocast", "master-weights", "none")
 ATTENTION = ("default", "sdpa", "eager")  # default: as transformers picks it per family
 SHARDING = ("none", "ddp", "zero1", "zero2", "zero3", "fsdp", "tp")
 MAX_TOKENS = 2**40  # batch x context beyond this is not a plan, it is a typo
+# --grad-dtype, on the planner's and the speed model's setups alike
+GRAD_DTYPES = ("", "16-bit", "bf16", "fp16", "fp32", "bf16+fp32")
+GRAD_DTYPE_HELP = (
+    "the gradients' dtype with a training layout: 16-bit (the weights' own, default), bf16, "
+    "fp16, fp32 (an fp32 accumulation buffer: Megatron-LM with bf16, FSDP with reduce_dtype "
+    "fp32 as torchtitan), bf16+fp32 (the bf16 gradients and an fp32 buffer beside them: "
+    "DeepSpeed's BF16_Optimizer)")
 # tokens per sequence when none is asked, at most the model's own longest context
 # (plan.model_context: BERT's 512 learned positions, GPT-2's 1,024): plan.settle
 DEFAULT_CONTEXT = 2048
@@ -99,12 +106,7 @@ class Setup:
         "activation recomputation: none, selective or full (Korthikanti et al. 2022), or "
         "selective-op (torchtitan's op-level selective checkpointing)",
         choices=("", "none", "selective", "selective-op", "full")))
-    grad_dtype: str = field(default="", metadata=_opt(
-        "the gradients' dtype with a training layout: 16-bit (the weights' own, default), "
-        "bf16, fp16, fp32 (an fp32 accumulation buffer: Megatron-LM with bf16, FSDP with "
-        "reduce_dtype fp32 as torchtitan), bf16+fp32 (the bf16 gradients and an fp32 "
-        "buffer beside them: DeepSpeed's BF16_Optimizer)",
-        choices=("", "16-bit", "bf16", "fp16", "fp32", "bf16+fp32")))
+    grad_dtype: str = field(default="", metadata=_opt(GRAD_DTYPE_HELP, choices=GRAD_DTYPES))
     nodes: int = field(default=0, metadata=_opt("nodes the GPUs are in (0: 8 GPUs a node)",
                                                 low=0, high=1_000_000))
     lora_rank: int = field(default=0, metadata=_opt("train LoRA adapters of this rank", low=0,

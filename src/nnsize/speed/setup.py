@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import NnsizeError
 from ..memory import KEEP
-from ..memory.setup import option
+from ..memory.setup import GRAD_DTYPE_HELP, GRAD_DTYPES, option
 from .engines import ENGINES
 from .inference import MAX_BATCH, MAX_TOKENS
 
@@ -105,12 +105,7 @@ class TrainingSetup:
     zero: int = field(default=-1, metadata=option("ZeRO stage 0-3", low=-1, high=3))
     fsdp: str = field(default="", metadata=option("FSDP: full or hybrid",
                                                   choices=("", "full", "hybrid")))
-    grad_dtype: str = field(default="", metadata=option(
-        "the gradients' dtype with a training layout: 16-bit (the weights' own, default), "
-        "bf16, fp16, fp32 (an fp32 accumulation buffer: Megatron-LM with bf16, FSDP with "
-        "reduce_dtype fp32 as torchtitan), bf16+fp32 (the bf16 gradients and an fp32 "
-        "buffer beside them: DeepSpeed's BF16_Optimizer)",
-        choices=("", "16-bit", "bf16", "fp16", "fp32", "bf16+fp32")))
+    grad_dtype: str = field(default="", metadata=option(GRAD_DTYPE_HELP, choices=GRAD_DTYPES))
     micro_batch: int = field(default=0, metadata=option("sequences a rank computes at once",
                                                         low=0, high=10**9))
     global_batch: int = field(default=0, metadata=option("sequences a step (like --batch)",
