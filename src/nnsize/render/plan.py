@@ -165,7 +165,11 @@ def _decoder_workspace(t: DecoderWorkspaceTerms) -> str:
            f"{t.act_bytes} B")
     if t.scores:
         how += f" + scores {t.tokens:,} x {t.heads} heads x {t.keys:,} keys x 4 B"
-    return how + f" + {t.rows:,} x {t.vocab:,} fp32 logits"
+    how += f" + {t.rows:,} x {t.vocab:,} fp32 logits"
+    if t.mask:
+        copies = "(4 + 2)" if t.mask_value_bytes == 6 else str(t.mask_value_bytes)
+        how += f" + KQ mask {t.keys:,} keys x {t.mask_tokens:,} tokens x {copies} B"
+    return how
 
 
 def _gguf(t: GgufWeightsTerms) -> str:
