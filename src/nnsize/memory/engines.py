@@ -151,8 +151,13 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
         # fp32 logits (512 x 152,064 x 4 = 297 MiB for Qwen2.5), beside the last hidden
         # states; the graph allocator reuses the layers' buffers for them, so the buffer is
         # the larger of the two phases, not their sum
+        # within a layer the allocator frees the attention's tensors before the MLP's, so
+        # the layer phase is the larger of the MLP step and the attention step (the scores,
+        # softmaxed in place, beside four hidden-sized tensors): Mistral-7B without flash
+        # attention at 32,000 cells, 512 x 32 x 32,000 x 4 + 4 x 512 x 4,096 x 4 + the
+        # mask 32,000 x 512 x 4 = 2,094.50 MiB, the log's figure (llama.cpp#7450)
         rows = tokens
-        layer = total + scores
+        layer = max(total, scores + tokens * 4 * hidden * a) if scores else total
         output = rows * vocab * 4 + tokens * hidden * 4
         padded, per_value = kq_mask(tokens, e.flash_attention)
         mask = context * padded * per_value
