@@ -13,10 +13,11 @@ vllm          takes gpu_memory_utilization of the GPU (default 0.9, docs.vllm.ai
               CUDA graphs' memory is not counted.
 llama.cpp     allocates the KV cache for the whole context at start-up at --cache-type-k/-v
               (f16 by default), prefills n_ubatch tokens at a time (512; common/common.h,
-              ggml-org/llama.cpp 001d906), in fp32 intermediates; without flash attention the
-              compute buffer also holds one layer's attention scores (n_ubatch x context x heads
-              fp32); beside either phase, the KQ mask (context x n_ubatch padded to 64, f32, and
-              its f16 copy under flash attention; src/llama-graph.cpp, 434f71a).
+              ggml-org/llama.cpp 001d906), in fp32 intermediates; without flash attention a
+              layer's attention step (its scores, n_ubatch x context x heads fp32, beside four
+              hidden-sized tensors) can outgrow its MLP step; beside either phase, the KQ mask
+              (context x n_ubatch padded to 64, f32, and its f16 copy under flash attention;
+              src/llama-graph.cpp, 434f71a).
 
 Every workspace here is an estimate: one chunk's transient tensors, each at its largest.
 """
