@@ -41,12 +41,19 @@ def test_chunked_prefill_bounds_the_workspace() -> None:
     # without flash attention llama.cpp also holds one layer's scores: 512 x 32 x 8,192 x 4
     cpp = engine("llama.cpp", flash_attention=False)
     total, how = workspace_bytes(cpp, 1, 8192, 4096, 14_336, 32, 128_256, 2)
-    # the layer phase, 512 x (3 x 14,336 + 4 x 4,096) x 4 + 512 x 32 x 8,192 x 4 =
-    # 658,505,728, is larger than the output phase: 512 logits rows x 128,256 x 4 + 512 x
-    # 4,096 x 4 = 271,056,896 (llama_context reserves a full n_ubatch of logits)
-    assert total == 512 * (3 * 14_336 + 4 * 4096) * 4 + 512 * 32 * 8192 * 4
+    # the layer phase is the larger of the MLP step, 512 x (3 x 14,336 + 4 x 4,096) x 4 =
+    # 121,634,816, and the attention step, 512 x 32 x 8,192 x 4 + 4 x 512 x 4,096 x 4 =
+    # 570,425,344; it is larger than the output phase: 512 logits rows x 128,256 x 4 + 512 x
+    # 4,096 x 4 = 271,056,896 (llama_context reserves a full n_ubatch of logits); beside it
+    # the KQ mask, 8,192 x 512 x 4 = 16,777,216 (f32; flash attention adds its f16 copy)
+    assert total == 512 * 32 * 8192 * 4 + 4 * 512 * 4096 * 4 + 8192 * 512 * 4 == 587_202_560
     flash, fa = workspace_bytes(engine("llama.cpp"), 1, 8192, 4096, 14_336, 32, 128_256, 2)
-    assert flash == 512 * 128_256 * 4 + 512 * 4096 * 4 and fa.phase == "output"
+    assert flash == 512 * 128_256 * 4 + 512 * 4096 * 4 + 8192 * 512 * (4 + 2)
+    assert fa.phase == "output" and fa.mask == 8192 * 512 * 6 and fa.mask_tokens == 512
+    # the micro-batch is padded to GGML_KQ_MASK_PAD (64) in the mask: 100 tokens hold 128 rows
+    odd, terms = workspace_bytes(engine("llama.cpp", chunk=100), 1, 8192, 4096, 14_336, 32,
+                                 128_256, 2)
+    assert terms.mask == 8192 * 128 * 6
     assert how.scores
 
 

@@ -13,9 +13,11 @@ vllm          takes gpu_memory_utilization of the GPU (default 0.9, docs.vllm.ai
               CUDA graphs' memory is not counted.
 llama.cpp     allocates the KV cache for the whole context at start-up at --cache-type-k/-v
               (f16 by default), prefills n_ubatch tokens at a time (512; common/common.h,
-              ggml-org/llama.cpp 001d906), in fp32 intermediates; without flash attention the
-              compute buffer also holds one layer's attention scores (n_ubatch x context x heads
-              fp32).
+              ggml-org/llama.cpp 001d906), in fp32 intermediates; without flash attention a
+              layer's attention step (its scores, n_ubatch x context x heads fp32, beside four
+              hidden-sized tensors) can outgrow its MLP step; beside either phase, the KQ mask
+              (context x n_ubatch padded to 64, f32, and its f16 copy under flash attention;
+              src/llama-graph.cpp, 434f71a).
 
 Every workspace here is an estimate: one chunk's transient tensors, each at its largest.
 """
@@ -64,6 +66,9 @@ class DecoderWorkspaceTerms:
     rows: int
     vocab: int
     phase: str = ""
+    mask: int = 0  # llama.cpp's KQ mask: keys x mask_tokens x mask_value_bytes
+    mask_tokens: int = 0  # the micro-batch padded to GGML_KQ_MASK_PAD
+    mask_value_bytes: int = 0  # 4 (f32), 6 (f32 and its f16 copy under flash attention)
 
 
 
@@ -147,16 +152,38 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
         # fp32 logits (512 x 152,064 x 4 = 297 MiB for Qwen2.5), beside the last hidden
         # states; the graph allocator reuses the layers' buffers for them, so the buffer is
         # the larger of the two phases, not their sum
+        # within a layer the allocator frees the attention's tensors before the MLP's, so
+        # the layer phase is the larger of the MLP step and the attention step (the scores,
+        # softmaxed in place, beside four hidden-sized tensors): Mistral-7B without flash
+        # attention at 32,000 cells, 512 x 32 x 32,000 x 4 + 4 x 512 x 4,096 x 4 + the
+        # mask 32,000 x 512 x 4 = 2,094.50 MiB, the log's figure (llama.cpp#7450)
         rows = tokens
-        layer = total + scores
+        layer = max(total, scores + tokens * 4 * hidden * a) if scores else total
         output = rows * vocab * 4 + tokens * hidden * 4
-        return max(layer, output), DecoderWorkspaceTerms(
+        padded, per_value = kq_mask(tokens, e.flash_attention)
+        mask = context * padded * per_value
+        return max(layer, output) + mask, DecoderWorkspaceTerms(
             tokens, intermediate, hidden, a, heads, context, scores, rows, vocab,
-            "output" if output > layer else "layer")
+            "output" if output > layer else "layer", mask, padded, per_value)
     rows = batch if e.logits_rows is None else min(e.logits_rows, tokens)
     total += scores + rows * vocab * 4
     return total, DecoderWorkspaceTerms(tokens, intermediate, hidden, a, heads, context,
                                         scores, rows, vocab)
+
+
+KQ_MASK_PAD = 64  # ggml.h GGML_KQ_MASK_PAD (ggml-org/llama.cpp 434f71a)
+
+
+def kq_mask(tokens: int, flash_attention: bool) -> tuple[int, int]:
+    """(padded tokens, bytes a value) of llama.cpp's KQ mask, a graph input in the compute
+    buffer: an f32 tensor of keys (the cache's cells, all of n_ctx when the graph is
+    reserved) x the micro-batch's tokens padded to GGML_KQ_MASK_PAD, and under flash
+    attention its f16 cast beside it
+    (src/llama-graph.cpp build_attn_inp_kv_impl, ggml-org/llama.cpp 434f71a:
+    https://github.com/ggml-org/llama.cpp/blob/434f71a5b4d1ff9c9c9b59e08326f0fe3d15193a/src/llama-graph.cpp).
+    Both stay allocated under every layer's attention, so the buffer holds them beside
+    the larger phase: 16,384 x 1,024 x (4 + 2) B = 96 MiB for Llama-3.1-8B at 16K with FA."""
+    return -(-tokens // KQ_MASK_PAD) * KQ_MASK_PAD, 4 + (2 if flash_attention else 0)
 
 
 def paged(tokens: int, block_tokens: int) -> int:

@@ -62,11 +62,16 @@ def kept_tokens(layer: AttentionLayer, context: int, transformers: bool = True) 
 
 
 def kv_cache(report: Report, batch: int, context: int, kv: Precision,
-             latent: bool = True, transformers: bool = True
+             latent: bool = True, transformers: bool = True, llama_cpp: bool = False
              ) -> tuple[int, KvTerms | None, list[NoteTerms]]:
     """(bytes, the terms of the arithmetic, notes as (key, terms)): batch x the sum over
     layers of tokens kept x values per token, at kv's bits; transformers: the cache as
-    transformers keeps it (as_transformers of the engine)."""
+    transformers keeps it (as_transformers of the engine); llama_cpp: a window on every
+    layer keeps every cell of the context, as llama.cpp runs such models without one
+    (Mistral-7B converts to its "llama" architecture, which reads no sliding window, and
+    Phi-3's is disabled: src/llama-model.cpp load_hparams, ggml-org/llama.cpp a5410f0 and
+    https://github.com/ggml-org/llama.cpp/pull/13676); models that mix windowed and global
+    layers (Gemma 2 and 3, gpt-oss) keep their windows."""
     from .lines import KvPerTokenNote, KvTerms, MlaExpandedNote, MlaLatentNote, SlidingWindowNote
 
     d = report.decoder
@@ -76,8 +81,9 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
     notes: list[NoteTerms] = []
     groups: dict[tuple[int, int], int] = {}
     counts = d.layers.counts()  # each distinct layer once, with how many are like it
+    unwindowed = llama_cpp and bool(counts) and all(layer.window for layer, _ in counts)
     for layer, n in counts:
-        tokens = kept_tokens(layer, context, transformers)
+        tokens = context if unwindowed else kept_tokens(layer, context, transformers)
         per_token = cached_values(layer, latent)
         if per_token:
             groups[(tokens, per_token)] = groups.get((tokens, per_token), 0) + n
@@ -91,7 +97,7 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
         expanded = to_bytes(batch * context * len(d.layers) * first.heads *
                             (first.key_dim + first.value_dim), kv.bits_per_value)
         notes.append(MlaLatentNote(expanded) if latent else MlaExpandedNote())
-    if any(layer.window for layer, _ in counts):
+    if any(layer.window for layer, _ in counts) and not unwindowed:
         windowed = sum(n for layer, n in counts if layer.window and not layer.shared_kv and
                        not (layer.window_masks_only and transformers))
         masked = sum(n for layer, n in counts if layer.window and layer.window_masks_only and

@@ -178,19 +178,20 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
     # decode: one token for each of `batch` sequences with `context` tokens in the cache
     c = compute(report, context)
     full = as_transformers(eng.name)  # GPT-Neo's windows: transformers caches every token
-    cache, _, _ = kv_cache(report, batch, context, kv, latent, full)
+    cpp = eng.name == "llama.cpp"  # a window on every layer: llama.cpp reads every cell
+    cache, _, _ = kv_cache(report, batch, context, kv, latent, full, cpp)
     decode = _step(hw, eng, layers, weights.read(batch) // g, cache // kv_split,
                    batch * c.decode_flops // g, _allreduce_bytes(batch, d.hidden, layers, g),
                    sequences=batch)
 
     # prefill: the whole prompt of every sequence at once, writing its KV cache
     p = compute(report, prompt)
-    written, _, _ = kv_cache(report, batch, prompt, kv, latent, full)
+    written, _, _ = kv_cache(report, batch, prompt, kv, latent, full, cpp)
     prefill = _step(hw, eng, layers, weights.read(batch * prompt) // g, written // kv_split,
                     batch * p.prefill_flops // g,
                     _allreduce_bytes(batch * prompt, d.hidden, layers, g), batch * prompt)
 
-    per_sequence, _, _ = kv_cache(report, 1, context, kv, latent, full)
+    per_sequence, _, _ = kv_cache(report, 1, context, kv, latent, full, cpp)
     crossover = _compute_bound_batch(weights, per_sequence // kv_split, c.decode_flops, hw)
     quantized = precision.name not in FLOATS
     return Speed(report.source, hw, eng, mix or precision.name, kv.name, batch, context, prompt,
