@@ -72,11 +72,13 @@ class GPU:
 
     @property
     def usable(self) -> int:
-        """What a program may use: capacity less the CUDA context, or on Apple's unified memory
-        macOS's recommendedMaxWorkingSetSize (3/4 above 36 GiB, 2/3 at or below)."""
+        """What a program may use: what the runtime reports (reported: a CUDA total where the
+        catalogue has one, the vendor's capacity otherwise) less the CUDA context, or on Apple's
+        unified memory macOS's recommendedMaxWorkingSetSize (3/4 above 36 GiB, 2/3 at or
+        below)."""
         if self.unified:
             return self.bytes * 3 // 4 if self.bytes > APPLE_SMALL else self.bytes * 2 // 3
-        return self.bytes - RESERVED
+        return self.reported - RESERVED
 
     def peak(self, precision: str) -> int | None:
         """Dense peak FLOP/s at precision ('bf16', 'fp8'...), or None where the card has none."""

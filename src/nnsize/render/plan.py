@@ -432,6 +432,9 @@ def _usable_why(gpu: GPU) -> str:
         return (f"= {share} of it, macOS's GPU limit on unified memory (Metal's "
                 f"recommendedMaxWorkingSetSize: 3/4 above 36 GiB, 2/3 at or below; sysctl "
                 f"iogpu.wired_limit_mb raises it)")
+    if gpu.reported != gpu.bytes:  # the total CUDA reports, less than the vendor's figure
+        return (f"= {human(gpu.reported, True)} as CUDA reports it, less 1 GiB for the CUDA "
+                f"context and the allocator")
     return "after 1 GiB for the CUDA context and the allocator"
 
 
