@@ -111,6 +111,7 @@ def context_limit(config: dict[str, Any]) -> tuple[int, str] | None:
         return tokens, how
     kinds = rope.values() if rope and all(isinstance(v, dict) for v in rope.values()) else [rope]
     factor: float = 1.0
+    yarn = False  # the length is YaRN's original one, which the factor stretches
     for kind in kinds:  # each layer type's rope (transformers 5 nests them by layer type)
         rope_type = kind.get("rope_type") or kind.get("type") or "default"
         if rope_type in UNSCALED:
@@ -118,11 +119,12 @@ def context_limit(config: dict[str, Any]) -> tuple[int, str] | None:
         factor = kind.get("factor", factor)
         original = kind.get("original_max_position_embeddings")
         if rope_type == "yarn" and _length(original):
+            yarn = True
             tokens, how = original, f"rope_scaling yarn: factor {factor} x " \
                 "original_max_position_embeddings"
     if not isinstance(factor, (int, float)) or isinstance(factor, bool) or factor <= 1:
         return tokens, how
-    if "yarn" in how:
+    if yarn:
         return int(tokens * factor), how
     return int(tokens * factor), f"{how} x rope_scaling {rope_type} factor {factor}"
 
