@@ -316,8 +316,12 @@ def test_what_cuda_reports_on_more_cards() -> None:
     # an L4: "total capacity of 22.03 GiB" (ArcInstitute/evo2#190); 22.03 x 1,073,741,824 =
     # 23,654,532,382.72, 0.918 of its 24 GiB (ECC on GDDR6)
     assert GPUS["l4"].reported == 23_654_532_382
-    # where no log is in the catalogue, the vendor's figure stands in for it
-    assert GPUS["rtx-5080"].reported == GPUS["rtx-5080"].bytes == 16 * 2**30
+    # an RTX 5080: "total capacity of 15.48 GiB" (vllm-project/vllm#14452); 15.48 x 2^30 =
+    # 16,621,523,435.52, 0.9675 of its 16 GiB
+    assert GPUS["rtx-5080"].reported == 16_621_523_435
+    # where no log is in the catalogue, the vendor's figure stands in for it (no public log shows
+    # a GTX 1630's total)
+    assert GPUS["gtx-1630"].reported == GPUS["gtx-1630"].bytes == 4 * 2**30
 
 
 def test_a_b200_holds_binary_gigabytes() -> None:
