@@ -363,3 +363,20 @@ def test_runtime_totals_carry_their_source() -> None:
     with_total = [g for g in GPUS.values() if g.cuda_bytes is not None]
     assert len(with_total) >= 31
     assert all(g.cuda_source.startswith("https://github.com/") for g in with_total)
+
+
+def test_what_cuda_reports_on_workstation_and_datacenter_cards() -> None:
+    # the seventh pass (issue 23): a Tesla P40 with ECC on, "22.38 GiB total capacity" in a torch
+    # OOM (LinkSoul-AI/Chinese-Llama-2-7b#56): 22.38 x 1,073,741,824 = 24,030,342,021.12
+    assert GPUS["p40"].reported == 24_030_342_021
+    # an A10G: Ultralytics prints total_memory in MiB, 22513 x 1,048,576 = 23,606,591,488
+    assert GPUS["a10g"].reported == 22_513 * 2**20 == 23_606_591_488
+    # a P100 SXM2: XLA's recorded spec, device_memory_size 17,066,885,120 bytes (15.89 GiB)
+    assert GPUS["p100-sxm2"].reported == 17_066_885_120
+    for name in ("l20", "a800-80gb", "v100-32gb", "rtx-a4000", "rtx-a5000", "rtx-pro-6000",
+                 "quadro-rtx-8000", "quadro-rtx-4000", "quadro-p4000"):
+        g = GPUS[name]
+        assert g.cuda_bytes and g.cuda_bytes <= g.bytes and "github.com" in g.cuda_source, name
+    # usable = reported - 1 GiB: an L20's 44.53 x 1,073,741,824 = 47,813,723,422.72 bytes
+    # less 1,073,741,824 = 46,739,981,598
+    assert GPUS["l20"].usable == 46_739_981_598
