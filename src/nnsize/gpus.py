@@ -7,11 +7,17 @@ and resolves the names people write ("RTX 4090", "4090", "3090 Ti", "H100 SXM", 
 
 Usable memory is the vendor's capacity less 1 GiB for the CUDA (or ROCm) context and the
 allocator's reserve: an assumption, stated in every answer that uses it.  On Apple's unified
-memory the GPU may use what macOS recommends, Metal's recommendedMaxWorkingSetSize: 3/4 of the
-memory above 36 GiB, 2/3 at or below (a 32 GiB M1 Max reports 21,845.34 MiB = 2/3 x 32 GiB:
-ggml-org/llama.cpp#2011 and ollama/ollama#434; a 128 GiB Mac about 96 GiB = 3/4,
-https://stencel.io/posts/apple-silicon-limitations-with-usage-on-local-llm%20.html); more
-only with `sudo sysctl iogpu.wired_limit_mb`.  Also an assumption, stated.  Capacities are the
+memory the GPU may use what macOS recommends, Metal's recommendedMaxWorkingSetSize (what
+llama.cpp takes as the device's total): where a log of the card's largest configuration shows it,
+that figure (`runtime.metal_mib` in the catalogue, with the log; an M2 Max 96 GB's 73,728.00 MiB,
+ggml-org/llama.cpp#3213); elsewhere the rule apple_working_set: 2/3 of the memory at or below
+36 GiB, 3/4 above.  The rule rests on 7 logs (tests/data/apple_working_sets.json) that match it
+to the printed 0.01 MiB at 16, 32, 64, 96 and 192 GiB (2/3 x 32 GiB = 21,845.33 MiB, logged as
+21,845.34: ggml-org/llama.cpp#2011, ollama/ollama#434; 3/4 x 96 GiB = 73,728 MiB), all from
+2023, before macOS 26; where the 36 GiB step falls between 32 and 64 GiB no log shows.  macOS 26
+gives the GPU more: 0.74 of 16 GiB on an M3 (AlexsJones/llmfit#754), 0.84 of 128 GiB on an M5
+Max (antirez/ds4#893); two sizes are too few for a rule, so there the rule is a floor, and the
+answer says which it used.  More only with `sudo sysctl iogpu.wired_limit_mb`.  Capacities are the
 vendors' published specifications (binary GiB where the vendor means 2^30, decimal GB where it
 says GB: an H100's "80GB" HBM3 is 80 GiB of memory chips, an H200's "141GB" is 141 x 10^9 bytes).
 
@@ -33,6 +39,13 @@ from .errors import NnsizeError
 
 RESERVED = 2**30  # the CUDA context and the allocator's reserve
 APPLE_SMALL = 36 * 2**30  # at or below: macOS lets the GPU wire 2/3 of memory, above: 3/4
+
+
+def apple_working_set(memory: int) -> int:
+    """Metal's recommendedMaxWorkingSetSize on a Mac of that memory before macOS 26, as 7 logs
+    show it (module docstring): 2/3 at or below 36 GiB (32 GiB: 21,845.33 MiB), 3/4 above
+    (96 GiB: 73,728 MiB)."""
+    return memory * 3 // 4 if memory > APPLE_SMALL else memory * 2 // 3
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,8 @@ class GPU:
     aliases: tuple[str, ...] = ()
     verified: bool = False  # the figures were compared with the stored page in source
     checked: str = ""  # what matched, what was changed, what the page did not show
+    metal_bytes: int | None = None  # recommendedMaxWorkingSetSize as a log shows it (Apple)
+    metal_source: str = ""  # that log
 
     @property
     def reported(self) -> int:
@@ -74,10 +89,11 @@ class GPU:
     def usable(self) -> int:
         """What a program may use: what the runtime reports (reported: a CUDA total where the
         catalogue has one, the vendor's capacity otherwise) less the CUDA context, or on Apple's
-        unified memory macOS's recommendedMaxWorkingSetSize (3/4 above 36 GiB, 2/3 at or
-        below)."""
+        unified memory Metal's recommendedMaxWorkingSetSize: as a log shows it where the
+        catalogue has one (metal_bytes), otherwise apple_working_set's rule (3/4 above 36 GiB,
+        2/3 at or below)."""
         if self.unified:
-            return self.bytes * 3 // 4 if self.bytes > APPLE_SMALL else self.bytes * 2 // 3
+            return self.metal_bytes or apple_working_set(self.bytes)
         return self.reported - RESERVED
 
     def peak(self, precision: str) -> int | None:
@@ -85,7 +101,7 @@ class GPU:
         return dict(self.peaks).get(precision)
 
 
-GiB, GB = 2**30, 10**9
+GiB, GB, MiB = 2**30, 10**9, 2**20
 GBps, TF = 10**9, 10**12  # a GB/s, a TFLOP/s
 CATALOGUE = "gpu_catalogue.json"
 
@@ -133,11 +149,13 @@ def _load() -> tuple[dict[str, GPU], dict[str, str]]:
         runtime = e.get("runtime", {})
         cuda = (int(runtime["cuda_bytes"]) if "cuda_bytes" in runtime  # a deviceQuery's bytes
                 else int(_decimal(runtime["cuda_gib"]) * GiB) if "cuda_gib" in runtime else None)
+        metal = int(_decimal(runtime["metal_mib"]) * MiB) if "metal_mib" in runtime else None
         gpu = GPU(e["id"], _memory(e["memory"]), e["source"],
                   int(_decimal(e["bandwidth_gbps"]) * GBps), peaks, e.get("spec_source", ""),
                   links[e["link"]] if "link" in e else None, note, bool(e.get("unified")),
-                  e["name"], e["vendor"], cuda, runtime.get("source", ""),
-                  tuple(e.get("aliases", ())), bool(e.get("verified")), e.get("checked", ""))
+                  e["name"], e["vendor"], cuda, runtime.get("source", "") if cuda else "",
+                  tuple(e.get("aliases", ())), bool(e.get("verified")), e.get("checked", ""),
+                  metal, runtime.get("source", "") if metal else "")
         gpus[gpu.name] = gpu
         for alias in gpu.aliases:
             aliases[alias] = gpu.name

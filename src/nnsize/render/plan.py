@@ -428,10 +428,14 @@ def plan_text(plan: Plan, as_tool: tuple[int, ToolTerms] | None = None) -> str:
 def _usable_why(gpu: GPU) -> str:
     """Why the usable memory is what it is (gpus.GPU.usable), in words."""
     if getattr(gpu, "unified", False):
+        if getattr(gpu, "metal_bytes", None):  # a log of this memory shows Metal's figure
+            return (f"= macOS's GPU limit on unified memory, Metal's recommendedMaxWorkingSetSize "
+                    f"as a log of this memory shows it ({gpu.metal_source.split(' ')[0]}; sysctl "
+                    f"iogpu.wired_limit_mb raises it)")
         share = "3/4" if gpu.usable == gpu.bytes * 3 // 4 else "2/3"
         return (f"= {share} of it, macOS's GPU limit on unified memory (Metal's "
-                f"recommendedMaxWorkingSetSize: 3/4 above 36 GiB, 2/3 at or below; sysctl "
-                f"iogpu.wired_limit_mb raises it)")
+                f"recommendedMaxWorkingSetSize before macOS 26: 3/4 above 36 GiB, 2/3 at or "
+                f"below; macOS 26 gives more; sysctl iogpu.wired_limit_mb raises it)")
     if gpu.reported != gpu.bytes:  # the total CUDA reports, less than the vendor's figure
         return (f"= {human(gpu.reported, True)} as CUDA reports it, less 1 GiB for the CUDA "
                 f"context and the allocator")
