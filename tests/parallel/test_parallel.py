@@ -249,3 +249,10 @@ def test_deepspeed_bf16_reduction_copy_is_held_beyond_the_peak() -> None:
     # the BF16_Optimizer is ZeRO 0 / 1: nothing held with 16-bit gradients or ZeRO-2
     for other in (replace(layout, grad_dtype="16-bit"), replace(layout, zero=2)):
         assert training(GPT3, other, 2048).held == ()
+    # nor where a block freed before it is larger: a small GPT (2 x 256, 4 heads) on 8,192
+    # tokens, eager attention: the copy, 2 x (2 x 788,736 + 13,107,200 in the embedding)
+    # = 29,369,344 B (the norms out), fits in one layer's scores, 5 x 4 x 8,192^2 B = 1.34 GB
+    small = gpt(2, 256, 4)
+    one = Layout(dp=2, zero=1, micro_batch=1, global_batch=2, attention="eager",
+                 grad_dtype="bf16+fp32")
+    assert training(small, one, 8192).held == ()

@@ -325,9 +325,17 @@ def _training(shape: Shape, layout: Layout, seq: int, stage: str) -> RankMemory:
                           RankLogitsTerms(s, shape.vocab, layout.tp)))
     parts.append(Part("buffers", buffers(shape, layout, seq, w_div),
                       RankBuffersTerms(layout.tp, layout.ep, w_div > 1)))
+    held: tuple[Part, ...] = ()
     # the BF16_Optimizer is DeepSpeed's ZeRO 0 / 1: under ZeRO-2 / 3 the gradients are sharded
-    deepspeed_bf16 = layout.grad_dtype == "bf16+fp32" and layout.zero <= 1 and not layout.fsdp
-    held = (reduction_copy(p, layout),) if deepspeed_bf16 else ()
+    if layout.grad_dtype == "bf16+fp32" and layout.zero <= 1 and not layout.fsdp:
+        copy = reduction_copy(p, layout)
+        # a block freed before it: no activation tensor is larger than a layer's whole working
+        # set, no logits than the last stage's, no parameter's first storage (freed when the
+        # BF16_Optimizer flattens them) than the embedding's slice or one layer's share
+        freed = max(whole, sum(x.bytes for x in parts if x.name == "logits"), 2 * p.vocab,
+                    2 * (p.dense + p.experts) // max(1, layers))
+        if copy.bytes > freed:
+            held = (copy,)
     return RankMemory(stage, tuple(parts), held)
 
 
@@ -346,10 +354,11 @@ def reduction_copy(p: Params, layout: Layout) -> Part:
     (deepspeed/runtime/pipe/engine.py and engine.py, microsoft/DeepSpeed 77b649d1, the
     olruwase/bf16-updates commit BLOOM trained with).  Megatron's two groups are the weights
     with weight decay and the biases and norms without; nnsize counts the first as the rank's
-    parameters but its norms (its biases, under 0.01% of them, in too).  The BF16_Optimizer
-    pads each flat group to a multiple of 2 x dp elements (nccl_start_alignment_factor x the
-    data-parallel size).  At that point the activations are freed and no freed block is as
-    large: the copy gets its own segment, which the allocator keeps.
+    parameters but its norms (its biases are in too: 9h a layer against 12h^2, 0.004% of
+    BLOOM's).  The BF16_Optimizer pads each flat group to a multiple of 2 x dp elements
+    (nccl_start_alignment_factor x the data-parallel size).  At that point the activations are
+    freed; where no block freed before is as large (_training checks), the copy gets its own
+    segment, which the allocator keeps.
 
     BLOOM's first stage: 3,982,417,408 parameters - 288,768 in norms = 3,982,128,640 (a
     multiple of 16) x 2 B = 7,964,257,280 B, a segment of 3,798 x 2 MiB = 7,964,983,296 B."""
