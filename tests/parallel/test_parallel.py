@@ -218,3 +218,41 @@ def test_flash_attention_keeps_fp32_log_sum_exp() -> None:
                                                                               "flash"))
     # eager keeps 5 a s^2 b scores (s b = 64 here: micro-batch 1), flash 4 a s b instead
     assert eager - flash == 5 * a * s * s - 4 * a * s
+
+
+
+def test_deepspeed_bf16_reduction_copy_is_held_beyond_the_peak() -> None:
+    # GPT-3 175B at tp 8 x pp 8 x dp 4, ZeRO-1, DeepSpeed's BF16_Optimizer: the first stage
+    # holds 12 of the 96 layers and the embedding. Its pipeline engine casts the fp32 gradient
+    # buffer to bf16 to all-reduce it (engine.py's communication_data_type): 2 B a parameter
+    # but the norms, padded to 2 x dp = 8 values, in a segment of its own rounded up to 2 MiB,
+    # which the caching allocator keeps: reserved, not the peak
+    from dataclasses import replace
+
+    from nnsize.parallel.rank import RankReductionCopyTerms, params, training
+
+    layout = Layout(tp=8, pp=8, dp=4, zero=1, micro_batch=1, global_batch=64,
+                    recompute="full", grad_dtype="bf16+fp32")
+    assert layout.grad_bytes == 6 and layout.reduce_bytes == 2  # reduced in bf16
+    p = params(GPT3, layout, "first")
+    # the layers (12 x 12,288^2 + 9 x 12,288) x 12 / 8 = 2,718,074,880, the embedding
+    # 51,200 x 12,288 / 8 = 78,643,200; the norms (4h a layer, 2h at the end) x 12 / 96
+    assert p.dense == 2_718_074_880 and p.vocab == 78_643_200
+    assert p.replicated == (96 * 4 + 2) * 12288 * 12 // 96 == 592_896
+    rank = training(GPT3, layout, 2048)
+    (held,) = rank.held
+    # 2,796,718,080 values (a multiple of 8) x 2 B = 5,593,436,160 B = 2,667.2 x 2 MiB
+    assert isinstance(held.terms, RankReductionCopyTerms)
+    assert held.terms.values == 2_718_074_880 + 78_643_200 == 2_796_718_080
+    assert held.bytes == 2_668 * 2**21 == 5_595_201_536
+    assert rank.reserved == rank.total + 5_595_201_536
+    # the BF16_Optimizer is ZeRO 0 / 1: nothing held with 16-bit gradients or ZeRO-2
+    for other in (replace(layout, grad_dtype="16-bit"), replace(layout, zero=2)):
+        assert training(GPT3, other, 2048).held == ()
+    # nor where a block freed before it is larger: a small GPT (2 x 256, 4 heads) on 8,192
+    # tokens, eager attention: the copy, 2 x (2 x 788,736 + 13,107,200 in the embedding)
+    # = 29,369,344 B (the norms out), fits in one layer's scores, 5 x 4 x 8,192^2 B = 1.34 GB
+    small = gpt(2, 256, 4)
+    one = Layout(dp=2, zero=1, micro_batch=1, global_batch=2, attention="eager",
+                 grad_dtype="bf16+fp32")
+    assert training(small, one, 8192).held == ()

@@ -94,11 +94,14 @@ def test_published_training_throughput_within_20_percent(run: dict[str, Any]) ->
                          ids=lambda r: r["name"])
 def test_stated_memory_within_10_percent(run: dict[str, Any]) -> None:
     shape, layout = _shape(run), _layout(run)
-    memory = training(shape, layout, run["context"]).total
-    if run.get("memory_measured") == "nvidia-smi":  # it counts the CUDA context too
-        memory += run["cuda_context_bytes"]
+    rank = training(shape, layout, run["context"])
+    memory = rank.total
+    if run.get("memory_measured") == "nvidia-smi":
+        # nvidia-smi counts what PyTorch's caching allocator reserved (the peak and the
+        # segments it keeps beyond it, RankMemory.held) and the CUDA context
+        memory = rank.reserved + run["cuda_context_bytes"]
     ratio = memory / run["memory_per_gpu_bytes"]
-    if not 0.9 <= ratio <= 1.1:  # nvidia-smi holds PyTorch's cached, unallocated blocks too
+    if not 0.9 <= ratio <= 1.1:
         pytest.xfail(f"memory a GPU: nnsize {memory / 1e9:.1f} GB / stated "
                      f"{run['memory_per_gpu_bytes'] / 1e9:.0f} GB = {ratio:.2f}: "
                      f"{run.get('diagnosis', '')}")
@@ -117,6 +120,17 @@ def test_bloom_gradients_are_deepspeeds_bf16_optimizer() -> None:
     assert memory.part("optimizer") == 3_982_417_408 * 12 // 8
     sixteen = training(_shape(run), replace(_layout(run), grad_dtype="16-bit"), run["context"])
     assert memory.total - sixteen.total == 3_982_417_408 * 4
+    # after the last backward DeepSpeed's pipeline engine casts the fp32 buffer to bf16 to
+    # all-reduce it (communication_data_type bf16: BLOOM's config names none): the parameters
+    # but the 288,768 in norms (4h a layer and the final 2h, 5 / 70 of them), a multiple of
+    # 2 x dp = 16: 3,982,128,640 x 2 B = 7,964,257,280 B = 3,797.7 x 2 MiB, a segment of 3,798;
+    # the activations are freed by then and no freed block is as large, so the allocator
+    # keeps the segment: reserved 48,637,492,480 + 7,964,983,296 = 56,602,475,776 B, with the
+    # CUDA context's 1,649,410,048 B 58.25 GB, 0.97 of the stated 60 GB
+    (held,) = memory.held
+    assert held.bytes == 3_798 * 2**21 == 7_964_983_296
+    assert memory.total == 48_637_492_480
+    assert memory.reserved + run["cuda_context_bytes"] == 58_251_885_824
 
 
 def test_kv_tokens_from_vllms_available_memory() -> None:
@@ -318,10 +332,13 @@ def runs_table() -> str:
     for run in DATA["training"]:
         shape, layout = _shape(run), _layout(run)
         ratio, _ = measure(run)
-        memory = training(shape, layout, run["context"]).total
+        rank = training(shape, layout, run["context"])
+        memory = rank.total
         card = find_gpu(run["gpu"]).bytes
         url = re.match(r"\S+", run["source"]).group(0)  # type: ignore[union-attr]
         text = f"{memory / 1e9:.1f} GB"
+        if rank.held:
+            text += f", {rank.reserved / 1e9:.1f} GB reserved"
         if "memory_per_gpu_bytes" in run:
             text += f" (stated {run['memory_per_gpu_bytes'] / 1e9:.0f} GB)"
         if memory > card:

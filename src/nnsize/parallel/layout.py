@@ -41,11 +41,15 @@ FSDP = ("", "full", "hybrid")
 # fp32, which validate_args turns on for --bf16: megatron/training/arguments.py; the main_grad
 # buffers of megatron/core/distributed/param_and_grad_buffer.py, param.grad freed as it is added
 # in); DeepSpeed's BF16_Optimizer keeps the bf16 .grad (cleared at the next backward) and
-# accumulates it into an fp32 buffer of all the rank's parameters, which it reduces
-# (deepspeed/runtime/bf16_optimizer.py: fp32_groups_gradients_flat, get_grads_for_reduction)
+# accumulates it into an fp32 buffer of all the rank's parameters (deepspeed/runtime/
+# bf16_optimizer.py: fp32_groups_gradients_flat), which its pipeline engine all-reduces in bf16:
+# _bf16_reduce_grads hands the fp32 buffer to allreduce_bucket, which casts it to
+# communication_data_type, bf16 when bf16 is on under ZeRO 0 and the config names none
+# (deepspeed/runtime/engine.py and pipe/engine.py, microsoft/DeepSpeed 77b649d1, BLOOM's; the
+# same at 06e39a56, October 2022): 2 B a parameter reduced
 # 16-bit (the default): the weights' own dtype, whichever 16-bit one it is
 GRAD_DTYPES: dict[str, tuple[int, int]] = {"16-bit": (2, 2), "bf16": (2, 2), "fp16": (2, 2),
-                                           "fp32": (4, 4), "bf16+fp32": (6, 4)}
+                                           "fp32": (4, 4), "bf16+fp32": (6, 2)}
 GPUS_PER_NODE = 8  # an HGX / DGX board, where --nodes is not given (the answer says so)
 
 

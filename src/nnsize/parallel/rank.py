@@ -35,6 +35,16 @@ holds min(pp, m) micro-batches in flight; the interleaved schedule (1 + (pp - 1)
 times that (ibid., sec. 4.2.3) once the warm-up is full (in_flight).  A context-parallel
 group splits s.  The formulas are for the papers' GPT layer (a 4h GELU MLP, multi-head
 attention, dropout): for other layers an estimate.
+
+The parts are the rank's peak, what its tensors hold at once.  PyTorch's caching allocator can
+hold more (RankMemory.held, .reserved: what nvidia-smi counts, less the CUDA context): a tensor
+made after the peak, larger than any block freed before it, gets a segment of its own
+(cudaMalloc, its bytes rounded up to 2 MiB), which the allocator keeps once the tensor is freed;
+a block never spans two segments, and the allocator frees cached segments only when a cudaMalloc
+fails (pytorch/pytorch c10/cuda/CUDACachingAllocator.cpp, its opening comment; memory/
+allocator.py).  DeepSpeed's BF16_Optimizer (grad_dtype bf16+fp32) makes one at every step: its
+pipeline engine all-reduces the fp32 gradient buffer in bf16, a copy of the buffer's largest
+group (reduction_copy).  The figure is a floor: the allocator's other slack is not counted.
 """
 
 from __future__ import annotations
@@ -104,7 +114,20 @@ class RankBuffersTerms:
     sharded: bool
 
 
-RankTerms: TypeAlias = (RankStateTerms | RankActivationsTerms | RankLogitsTerms | RankBuffersTerms)
+@dataclass(frozen=True)
+class RankReductionCopyTerms:
+    """values x bytes_per_value, the bf16 copy of the fp32 gradient buffer DeepSpeed's pipeline
+    engine all-reduces, in a segment of segment bytes (rounded up to 2 MiB)."""
+
+    PART: ClassVar[str] = "rank_reduction_copy"
+    values: int  # the flat buffer's elements: the rank's parameters but its norms, padded
+    bytes_per_value: int
+    dp: int  # the padding: to a multiple of 2 x dp elements
+    segment: int
+
+
+RankTerms: TypeAlias = (RankStateTerms | RankActivationsTerms | RankLogitsTerms |
+                        RankBuffersTerms | RankReductionCopyTerms)
 
 
 @dataclass(frozen=True)
@@ -116,14 +139,23 @@ class Part:
 
 @dataclass(frozen=True)
 class RankMemory:
-    """The busiest rank's memory: its parts and which pipeline stage it is."""
+    """The busiest rank's memory: its parts (the peak) and which pipeline stage it is; held:
+    tensors outside the peak whose segments the caching allocator keeps (reserved)."""
 
     stage: str  # first, last, or only (one stage)
     parts: tuple[Part, ...]
+    held: tuple[Part, ...] = ()
 
     @property
     def total(self) -> int:
         return sum(p.bytes for p in self.parts)
+
+    @property
+    def reserved(self) -> int:
+        """What the caching allocator holds at least (nvidia-smi shows it and the CUDA
+        context): the peak and the segments of held, where the card has room for both (when
+        it has not, a failed cudaMalloc makes the allocator free the cached segments)."""
+        return self.total + sum(p.bytes for p in self.held)
 
     def part(self, name: str) -> int:
         return sum(p.bytes for p in self.parts if p.name == name)
@@ -293,7 +325,49 @@ def _training(shape: Shape, layout: Layout, seq: int, stage: str) -> RankMemory:
                           RankLogitsTerms(s, shape.vocab, layout.tp)))
     parts.append(Part("buffers", buffers(shape, layout, seq, w_div),
                       RankBuffersTerms(layout.tp, layout.ep, w_div > 1)))
-    return RankMemory(stage, tuple(parts))
+    held: tuple[Part, ...] = ()
+    # the BF16_Optimizer is DeepSpeed's ZeRO 0 / 1: under ZeRO-2 / 3 the gradients are sharded
+    if layout.grad_dtype == "bf16+fp32" and layout.zero <= 1 and not layout.fsdp:
+        copy = reduction_copy(p, layout)
+        # a block freed before it: no activation tensor is larger than a layer's whole working
+        # set, no logits than the last stage's, no parameter's first storage (freed when the
+        # BF16_Optimizer flattens them) than the embedding's slice or one layer's share
+        freed = max(whole, sum(x.bytes for x in parts if x.name == "logits"), 2 * p.vocab,
+                    2 * (p.dense + p.experts) // max(1, layers))
+        if copy.bytes > freed:
+            held = (copy,)
+    return RankMemory(stage, tuple(parts), held)
+
+
+ROUND_LARGE = 2 * 2**20  # a segment of 10 MiB or more: its bytes rounded up (memory/allocator)
+
+
+def reduction_copy(p: Params, layout: Layout) -> Part:
+    """The bf16 copy DeepSpeed's pipeline engine makes of the BF16_Optimizer's fp32 gradient
+    buffer to all-reduce it, once a step after the last backward.
+
+    _bf16_reduce_grads hands the optimizer's flat fp32 buffers, one a parameter group, to
+    buffered_allreduce_fallback with buckets of 500,000,000 elements (MEMORY_OPT_ALLREDUCE_SIZE);
+    allreduce_no_retain puts a tensor in a bucket until it holds more than that, so a group's
+    buffer is a bucket by itself, which allreduce_bucket flattens (a view: one tensor) and casts
+    to communication_data_type, bf16 with bf16 on under ZeRO 0 when the config names none
+    (deepspeed/runtime/pipe/engine.py and engine.py, microsoft/DeepSpeed 77b649d1, the
+    olruwase/bf16-updates commit BLOOM trained with).  Megatron's two groups are the weights
+    with weight decay and the biases and norms without; nnsize counts the first as the rank's
+    parameters but its norms (its biases are in too: 9h a layer against 12h^2, 0.004% of
+    BLOOM's).  The BF16_Optimizer pads each flat group to a multiple of 2 x dp elements
+    (nccl_start_alignment_factor x the data-parallel size).  At that point the activations are
+    freed; where no block freed before is as large (_training checks), the copy gets its own
+    segment, which the allocator keeps.
+
+    BLOOM's first stage: 3,982,417,408 parameters - 288,768 in norms = 3,982,128,640 (a
+    multiple of 16) x 2 B = 7,964,257,280 B, a segment of 3,798 x 2 MiB = 7,964,983,296 B."""
+    align = 2 * layout.dp
+    values = -(-(p.total - p.replicated) // align) * align
+    size = 2 * values
+    segment = -(-size // ROUND_LARGE) * ROUND_LARGE
+    return Part("reduction copy", segment,
+                RankReductionCopyTerms(values, 2, layout.dp, segment))
 
 
 def buffers(shape: Shape, layout: Layout, seq: int, weight_shards: int) -> int:

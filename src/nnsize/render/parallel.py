@@ -8,6 +8,7 @@ from ..parallel.rank import (
     RankActivationsTerms,
     RankGradientsTerms,
     RankLogitsTerms,
+    RankReductionCopyTerms,
     RankStateTerms,
     RankTerms,
     RankWeightsTerms,
@@ -67,6 +68,12 @@ def rank_line(t: RankTerms) -> tuple[str, str]:
         case RankLogitsTerms():
             return "output layer's fp32 logits (last stage)", (
                 f"{t.tokens:,} tokens x {t.vocab:,} / tp {t.tp} x 4 B")
+        case RankReductionCopyTerms():
+            return ("the bf16 copy of the fp32 gradients DeepSpeed all-reduces after the last "
+                    "backward (a segment of its own, which the allocator keeps)"), (
+                f"{t.values:,} values (the parameters but the norms, padded to 2 x dp "
+                f"{t.dp}) x {t.bytes_per_value} B = {t.values * t.bytes_per_value:,} B, "
+                f"rounded up to 2 MiB: {t.segment:,} B")
     return ("communication buffers",
             "tensor-parallel gathers, expert dispatch, ZeRO-3 / FSDP gathered layers")
 
@@ -131,6 +138,18 @@ def search_text(shape: Shape, candidates: list[Candidate], gpus: int,
     return "\n".join(out)
 
 
+def held_lines(memory: RankMemory) -> list[str]:
+    """What the caching allocator keeps beyond the peak (RankMemory.held), where it keeps any."""
+    if not memory.held:
+        return []
+    out = [f"Reserved by PyTorch's caching allocator, at least: {human(memory.reserved, True)}, "
+           f"the peak and what it keeps beyond it (nvidia-smi adds the CUDA context):"]
+    for p in memory.held:
+        name, arithmetic = rank_line(p.terms)
+        out.append(f"  {name}: {human(p.bytes, True)} = {arithmetic}")
+    return out
+
+
 def memory_rows(memory: RankMemory) -> list[tuple[str, int]]:
     return [(p.name, p.bytes) for p in memory.parts]
 
@@ -147,6 +166,8 @@ def run_dict(r: Run) -> dict[str, object]:
             "tflops_per_gpu": s.tflops_per_gpu, "mfu": s.mfu,
             "memory_per_gpu_bytes": r.memory.total, "memory_stage": r.memory.stage,
             "memory_lines": [{"part": p.name, "bytes": p.bytes} for p in r.memory.parts],
+            "memory_reserved_per_gpu_bytes": r.memory.reserved,
+            "memory_held_lines": [{"part": p.name, "bytes": p.bytes} for p in r.memory.held],
             "usable_bytes": r.usable, "fits": r.fits,
             "seconds": r.seconds, "days": r.seconds / 86400, "gpu_hours": r.gpu_hours,
             "cost": r.cost, "links": {"node": r.links.node.name,
@@ -166,6 +187,7 @@ def run_text(r: Run) -> str:
            f"Memory a GPU ({r.memory.stage} stage): {human(r.memory.total, True)} of "
            f"{human(r.usable, True)} usable: " + ("fits" if r.fits else "DOES NOT FIT") + " (" +
            ", ".join(f"{p.name} {human(p.bytes, True)}" for p in r.memory.parts) + ")",
+           *held_lines(r.memory),
            f"Training: {r.steps:,} steps, {r.seconds / 86400:,.1f} days, "
            f"{r.gpu_hours:,.0f} GPU-hours" + (f", cost {r.cost:,.0f} at {r.price:g} a "
                                                f"GPU-hour" if r.cost is not None else ""),

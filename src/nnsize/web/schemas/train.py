@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from .base import Integer, Real, Schema
 from .parallel import Layout
 from .speed import Rates
@@ -67,6 +69,13 @@ class TrainRun(Schema):
     memory_per_gpu_bytes: Integer
     memory_stage: Literal["first", "last", "only"]
     memory_lines: list[MemoryPart]
+    memory_reserved_per_gpu_bytes: Integer = Field(
+        description="what PyTorch's caching allocator holds at least: the peak "
+        "(memory_per_gpu_bytes) and the segments of memory_held_lines; nvidia-smi adds the "
+        "CUDA context")
+    memory_held_lines: list[MemoryPart] = Field(
+        description="tensors made after the peak that get a segment of their own, which the "
+        "allocator keeps (DeepSpeed's bf16 copy of the fp32 gradients it all-reduces)")
     usable_bytes: Integer
     fits: bool
     seconds: Real
