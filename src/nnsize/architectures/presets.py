@@ -57,6 +57,9 @@ FUSION = ("https://github.com/tanganke/fusion_bench/blob/54c9e8c9d9621620c720452
 # ML.NET's GenAI packages embed published config.json files unaltered, one file a model
 DOTNET = ("https://github.com/dotnet/machinelearning/blob/{}/"
           "src/Microsoft.ML.GenAI.Phi/Resource/Config/{}-config.json")
+# OME's model-config parser tests (sgl-project/ome) keep published config.json files, one a model
+OME = ("https://github.com/sgl-project/ome/blob/17b77edad23bae262e0c9adb7f12039397a5d33d/"
+       "pkg/hfutil/modelconfig/testdata/{}")
 # pytorchKQI's evaluation script builds each model from its published config.json, quoted whole
 # as a Python dict (None for null), one variable a model
 KQI = ("https://github.com/Girafboy/pytorchKQI/blob/963269026663521e774249c3828f9e000bb2a405/"
@@ -133,7 +136,10 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "qwen1.5-moe-a2.7b": ("Qwen1.5 MoE A2.7B (mixture of experts)", "Qwen/Qwen1.5-MoE-A2.7B-Chat",
                          MLC.format("qwen2moe")),
     "gemma-2b": ("Gemma 2B", "google/gemma-2b", MLC.format("gemma_2b")),
-    "gemma-7b": ("Gemma 7B", "google/gemma-7b", DERIVED + GEMMA_PT.format("get_config_for_7b")),
+    # the copy is named gemma_7b.json, read by its tests as "Gemma 7B"; it does not say whether it
+    # is google/gemma-7b's file or gemma-7b-it's (the same tensors)
+    "gemma-7b": ("Gemma 7B", "google/gemma-7b",
+                 OME.format("gemma_7b.json") + ", Gemma 7B's file (added in ome@9a27959)"),
     "gemma-2-2b": ("Gemma 2 2B", "google/gemma-2-2b-it", MLC.format("gemma2_2b")),
     "gemma-2-9b": ("Gemma 2 9B", "google/gemma-2-9b", MLC.format("gemma2_9b")),
     "gemma-2-27b": ("Gemma 2 27B", "google/gemma-2-27b", MLC.format("gemma2_27b")),
