@@ -305,8 +305,6 @@ MAPPING: dict[str, dict[str, str]] = {
     "publisher_copy": {**_same("max_position_embeddings", "model_max_length", "bos_token_id",
                                "eos_token_id", "pad_token_id"),
                        "rope_theta": "rope_parameters.rope_theta"},
-    # vLLM's PhiMoE builds the biases unconditionally
-    "vllm_phimoe": {"qkv_proj.bias": "attention_bias", "lm_head.bias": "lm_head_bias"},
     "bigcode_config": _same(
         "vocab_size", "n_embd", "n_layer", "n_head", "n_inner", "n_positions", "multi_query",
         "activation_function", "layer_norm_epsilon", "bos_token_id", "eos_token_id", "model_type",

@@ -244,11 +244,11 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
                   DERIVED + TF_CONFIG.format("032b32abfb07ba36e8fc1a8e5251514523edce34",
                                              "cohere/configuration_cohere.py")
                   + " (CohereConfig, copyright the Cohere team)"),
+    # the file with "_name_or_path": "Phi-3.5-MoE-instruct" (4,526 bytes): longrope scaling with
+    # 64 long and 64 short factors from 4,096 positions, a 131,072-token sliding window
     "phi-3.5-moe": ("Phi-3.5 MoE (mixture of experts)", "microsoft/Phi-3.5-MoE-instruct",
-                    DERIVED + TF_CONFIG.format("23925e160765f64e73942fe794d73a753c4b5732",
-                                               "phimoe/configuration_phimoe.py")
-                    + " (PhimoeConfig, copyright Microsoft and Hugging Face) and vLLM's PhiMoE"
-                    " (its biases)"),
+                    OME.format("phimoe.json") + ", the file of Phi-3.5-MoE-instruct (added in"
+                    " ome@9a27959)"),
     "granite-3.1-8b": ("Granite 3.1 8B Instruct", "ibm-granite/granite-3.1-8b-instruct",
                       "https://huggingface.co/ibm-granite/granite-3.1-8b-instruct/blame/"
                       "96fedcdf5764b7e36d2737d129bc07caff913e72/config.json, the file at commit"
