@@ -152,10 +152,10 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "gemma-3-12b": ("Gemma 3 12B (image-text: SigLIP vision tower and language model)",
                    "google/gemma-3-12b-pt", DERIVED + GEMMA_PT.format("get_config_for_12b")
                    + " and " + GEMMA3_HF.format("gemma3_12b")),
-    # the copy is named gemma3.json, read by its tests as Gemma 3 27B (62 layers, query_pre_attn_scalar
-    # 168); it does not say whether it is the -pt or the -it repository's file (the same tensors),
-    # and it is byte for byte the file the derived preset was (gemma_pytorch and transformers'
-    # conversion script)
+    # the copy is named gemma3.json, read by its tests as Gemma 3 27B (62 layers,
+    # query_pre_attn_scalar 168); it does not say whether it is the -pt or the -it repository's
+    # file (the same tensors), and it is byte for byte the file the derived preset was
+    # (gemma_pytorch and transformers' conversion script)
     "gemma-3-27b": ("Gemma 3 27B (image-text: SigLIP vision tower and language model)",
                    "google/gemma-3-27b-pt",
                    OME.format("gemma3.json") + ", Gemma 3 27B's file (added in ome@9a27959)"),
