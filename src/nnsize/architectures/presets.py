@@ -175,11 +175,15 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
                    MLC.format("olmo2_13b") + ABRIDGED),
     "deepseek-v3": ("DeepSeek-V3 (mixture of experts, latent attention; without the MTP layer)",
                    "deepseek-ai/DeepSeek-V3", AIC.format("deepseek-ai--DeepSeek-V3")),
+    # KTransformers' SFT package kept a DeepSeek-V2-Lite repository's config.json beside its
+    # configuration_deepseek.py (its scripts load DeepSeek-V2-Lite-Chat): every key, tab-indented;
+    # the copy does not say whether it is the base or the chat repository's file (the same
+    # tensors; transformers_version 4.33.1, as mlc-llm's abridged deepseek_v2_lite copy)
     "deepseek-v2-lite": ("DeepSeek-V2-Lite", "deepseek-ai/DeepSeek-V2-Lite",
-                         DERIVED + "https://arxiv.org/abs/2405.04434, Appendix B.1 (the DeepSeek-V2"
-                         " paper's DeepSeek-V2-Lite) and " + TF_CONFIG.format(
-                             "43e8548fef30c2cc98ee475ef3d478b9bb7b616f",
-                             "deepseek_v2/configuration_deepseek_v2.py")),
+                         "https://github.com/kvcache-ai/ktransformers/blob/"
+                         "95009ea6856c0799e517e93cb12be5e8494bc7ce/archive/kt-sft/ktransformers/"
+                         "configs/model_config/config.json, a DeepSeek-V2-Lite file (added in"
+                         " ktransformers@7bfe11a as KT-SFT/ktransformers/configs/model_config/)"),
     # the instruction-tuned repository's file (the base one's was not found): the same tensors
     "falcon-7b": ("Falcon 7B Instruct", "tiiuae/falcon-7b-instruct",
                   "https://huggingface.co/tiiuae/falcon-7b-instruct/blob/refs%2Fpr%2F126/"
