@@ -32,12 +32,21 @@ def lm_class(model_type: str) -> str:
     raise KeyError(model_type)
 
 
+def _transformers_class(model_type: str, arch: Any) -> Any:
+    """The class transformers has for the name in "architectures": a published file's remote-code
+    name of a causal LM transformers now has under its own name (Phi-3.5-MoE's
+    PhiMoEForCausalLM is transformers' PhimoeForCausalLM) is that model_type's causal-LM class."""
+    if arch and not hasattr(transformers, arch) and arch.endswith("ForCausalLM"):
+        return lm_class(model_type)
+    return arch
+
+
 def build(config: dict[str, Any], base: bool = False) -> Any:
     """transformers' model for a config dict: the class in "architectures", else the base model
     (AutoModel)."""
     data = dict(config)
     model_type = data.pop("model_type")
-    arch = (data.pop("architectures", None) or [None])[0]
+    arch = _transformers_class(model_type, (data.pop("architectures", None) or [None])[0])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cfg = transformers.CONFIG_MAPPING[model_type](**data)
@@ -94,7 +103,7 @@ def _key(config: dict[str, Any], base: bool) -> str:
 
     data = dict(config)
     model_type = data.pop("model_type")
-    arch = (data.pop("architectures", None) or [None])[0]
+    arch = _transformers_class(model_type, (data.pop("architectures", None) or [None])[0])
     cls = "AutoModel" if base or not arch else arch
     try:
         with warnings.catch_warnings():

@@ -262,34 +262,6 @@ MAPPING: dict[str, dict[str, str]] = {
         "eoi_token": "eoi_token_index",
         "text_dtype": "file:torch_dtype",
     },
-    # the DeepSeek-V2 paper's words for DeepSeek-V2-Lite (Appendix B.1)
-    "deepseek_v2_paper": {
-        "layers": "num_hidden_layers",
-        "hidden_dimension": "hidden_size",
-        "attention_heads": "num_attention_heads",
-        "head_dimension": "v_head_dim",
-        "kv_compression_dimension": "kv_lora_rank",
-        "query_compression": "q_lora_rank",  # "it does not compress the queries": none
-        "decoupled_rope_head_dimension": "qk_rope_head_dim",
-        "dense_ffn_layers_first": "first_k_dense_replace",  # "all FFNs except for the first layer"
-        "shared_experts": "n_shared_experts",
-        "routed_experts": "n_routed_experts",
-        "expert_intermediate_dimension": "moe_intermediate_size",
-        "activated_routed_experts": "num_experts_per_tok",
-        "total_parameters_billions": "count:total",
-    },
-    # deepseek-ai's config.json of DeepSeek-Coder-V2-Lite-Base, DeepSeek-V2-Lite's architecture
-    "deepseek_coder_v2_lite": {
-        **_same("max_position_embeddings", "intermediate_size", "num_key_value_heads"),
-        "rope_theta": "rope_parameters.rope_theta",
-        "rope_scaling.type": "rope_parameters.rope_type",
-        **{f"rope_scaling.{k}": f"rope_parameters.{k}" for k in (
-            "factor", "original_max_position_embeddings", "beta_fast", "beta_slow", "mscale",
-            "mscale_all_dim")},
-    },
-    "deepseek_v2_config": _same(
-        "vocab_size", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "kv_lora_rank",
-        "tie_word_embeddings", "rms_norm_eps", "bos_token_id", "eos_token_id"),
     # transformers' config classes: their defaults, under their own names
     "transformers_config": _same(
         "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
@@ -305,8 +277,6 @@ MAPPING: dict[str, dict[str, str]] = {
     "publisher_copy": {**_same("max_position_embeddings", "model_max_length", "bos_token_id",
                                "eos_token_id", "pad_token_id"),
                        "rope_theta": "rope_parameters.rope_theta"},
-    # vLLM's PhiMoE builds the biases unconditionally
-    "vllm_phimoe": {"qkv_proj.bias": "attention_bias", "lm_head.bias": "lm_head_bias"},
     "bigcode_config": _same(
         "vocab_size", "n_embd", "n_layer", "n_head", "n_inner", "n_positions", "multi_query",
         "activation_function", "layer_norm_epsilon", "bos_token_id", "eos_token_id", "model_type",

@@ -57,6 +57,9 @@ FUSION = ("https://github.com/tanganke/fusion_bench/blob/54c9e8c9d9621620c720452
 # ML.NET's GenAI packages embed published config.json files unaltered, one file a model
 DOTNET = ("https://github.com/dotnet/machinelearning/blob/{}/"
           "src/Microsoft.ML.GenAI.Phi/Resource/Config/{}-config.json")
+# OME's model-config parser tests (sgl-project/ome) keep published config.json files, one a model
+OME = ("https://github.com/sgl-project/ome/blob/17b77edad23bae262e0c9adb7f12039397a5d33d/"
+       "pkg/hfutil/modelconfig/testdata/{}")
 # pytorchKQI's evaluation script builds each model from its published config.json, quoted whole
 # as a Python dict (None for null), one variable a model
 KQI = ("https://github.com/Girafboy/pytorchKQI/blob/963269026663521e774249c3828f9e000bb2a405/"
@@ -133,7 +136,10 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "qwen1.5-moe-a2.7b": ("Qwen1.5 MoE A2.7B (mixture of experts)", "Qwen/Qwen1.5-MoE-A2.7B-Chat",
                          MLC.format("qwen2moe")),
     "gemma-2b": ("Gemma 2B", "google/gemma-2b", MLC.format("gemma_2b")),
-    "gemma-7b": ("Gemma 7B", "google/gemma-7b", DERIVED + GEMMA_PT.format("get_config_for_7b")),
+    # the copy is named gemma_7b.json, read by its tests as "Gemma 7B"; it does not say whether it
+    # is google/gemma-7b's file or gemma-7b-it's (the same tensors)
+    "gemma-7b": ("Gemma 7B", "google/gemma-7b",
+                 OME.format("gemma_7b.json") + ", Gemma 7B's file (added in ome@9a27959)"),
     "gemma-2-2b": ("Gemma 2 2B", "google/gemma-2-2b-it", MLC.format("gemma2_2b")),
     "gemma-2-9b": ("Gemma 2 9B", "google/gemma-2-9b", MLC.format("gemma2_9b")),
     "gemma-2-27b": ("Gemma 2 27B", "google/gemma-2-27b", MLC.format("gemma2_27b")),
@@ -146,9 +152,13 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "gemma-3-12b": ("Gemma 3 12B (image-text: SigLIP vision tower and language model)",
                    "google/gemma-3-12b-pt", DERIVED + GEMMA_PT.format("get_config_for_12b")
                    + " and " + GEMMA3_HF.format("gemma3_12b")),
+    # the copy is named gemma3.json, read by its tests as Gemma 3 27B (62 layers,
+    # query_pre_attn_scalar 168); it does not say whether it is the -pt or the -it repository's
+    # file (the same tensors), and it is byte for byte the file the derived preset was
+    # (gemma_pytorch and transformers' conversion script)
     "gemma-3-27b": ("Gemma 3 27B (image-text: SigLIP vision tower and language model)",
-                   "google/gemma-3-27b-pt", DERIVED + GEMMA_PT.format("get_config_for_27b_v3")
-                   + " and " + GEMMA3_HF.format("gemma3_27b")),
+                   "google/gemma-3-27b-pt",
+                   OME.format("gemma3.json") + ", Gemma 3 27B's file (added in ome@9a27959)"),
     "phi-3-mini": ("Phi-3 mini", "microsoft/Phi-3-mini-4k-instruct",
                    KQI.format("Phi_3_mini_4k_instruct")),
     "phi-3-medium": ("Phi-3 medium", "microsoft/Phi-3-medium-4k-instruct",
@@ -165,11 +175,15 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
                    MLC.format("olmo2_13b") + ABRIDGED),
     "deepseek-v3": ("DeepSeek-V3 (mixture of experts, latent attention; without the MTP layer)",
                    "deepseek-ai/DeepSeek-V3", AIC.format("deepseek-ai--DeepSeek-V3")),
+    # KTransformers' SFT package kept a DeepSeek-V2-Lite repository's config.json beside its
+    # configuration_deepseek.py (its scripts load DeepSeek-V2-Lite-Chat): every key, tab-indented;
+    # the copy does not say whether it is the base or the chat repository's file (the same
+    # tensors; transformers_version 4.33.1, as mlc-llm's abridged deepseek_v2_lite copy)
     "deepseek-v2-lite": ("DeepSeek-V2-Lite", "deepseek-ai/DeepSeek-V2-Lite",
-                         DERIVED + "https://arxiv.org/abs/2405.04434, Appendix B.1 (the DeepSeek-V2"
-                         " paper's DeepSeek-V2-Lite) and " + TF_CONFIG.format(
-                             "43e8548fef30c2cc98ee475ef3d478b9bb7b616f",
-                             "deepseek_v2/configuration_deepseek_v2.py")),
+                         "https://github.com/kvcache-ai/ktransformers/blob/"
+                         "95009ea6856c0799e517e93cb12be5e8494bc7ce/archive/kt-sft/ktransformers/"
+                         "configs/model_config/config.json, a DeepSeek-V2-Lite file (added in"
+                         " ktransformers@7bfe11a as KT-SFT/ktransformers/configs/model_config/)"),
     # the instruction-tuned repository's file (the base one's was not found): the same tensors
     "falcon-7b": ("Falcon 7B Instruct", "tiiuae/falcon-7b-instruct",
                   "https://huggingface.co/tiiuae/falcon-7b-instruct/blob/refs%2Fpr%2F126/"
@@ -234,11 +248,11 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
                   DERIVED + TF_CONFIG.format("032b32abfb07ba36e8fc1a8e5251514523edce34",
                                              "cohere/configuration_cohere.py")
                   + " (CohereConfig, copyright the Cohere team)"),
+    # the file with "_name_or_path": "Phi-3.5-MoE-instruct" (4,526 bytes): longrope scaling with
+    # 64 long and 64 short factors from 4,096 positions, a 131,072-token sliding window
     "phi-3.5-moe": ("Phi-3.5 MoE (mixture of experts)", "microsoft/Phi-3.5-MoE-instruct",
-                    DERIVED + TF_CONFIG.format("23925e160765f64e73942fe794d73a753c4b5732",
-                                               "phimoe/configuration_phimoe.py")
-                    + " (PhimoeConfig, copyright Microsoft and Hugging Face) and vLLM's PhiMoE"
-                    " (its biases)"),
+                    OME.format("phimoe.json") + ", the file of Phi-3.5-MoE-instruct (added in"
+                    " ome@9a27959)"),
     "granite-3.1-8b": ("Granite 3.1 8B Instruct", "ibm-granite/granite-3.1-8b-instruct",
                       "https://huggingface.co/ibm-granite/granite-3.1-8b-instruct/blame/"
                       "96fedcdf5764b7e36d2737d129bc07caff913e72/config.json, the file at commit"
