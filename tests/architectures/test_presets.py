@@ -268,6 +268,8 @@ MAPPING: dict[str, dict[str, str]] = {
         "num_attention_heads", "num_key_value_heads", "head_dim", "tie_word_embeddings",
         "use_qk_norm", "attention_bias", "logit_scale", "layer_norm_eps", "rms_norm_eps",
         "num_local_experts", "num_experts_per_tok", "max_position_embeddings"),
+    # the publisher's README (THUDM/GLM-4): the GLM-4-0414 models' native context
+    "glm4_readme": {"native_context_length": "max_position_embeddings"},
     "model_doc": {
         "parameters_billions": "count:total",
         "active_parameters_billions": "count:active",

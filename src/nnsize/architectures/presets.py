@@ -260,7 +260,9 @@ LANGUAGE_MODELS: dict[str, tuple[str, str, str]] = {
     "glm-4-9b": ("GLM-4 9B (0414)", "THUDM/GLM-4-9B-0414",
                  DERIVED + TF_CONFIG.format("008e574391258935f3ecc3035c882e73bbcac419",
                                             "glm4/configuration_glm4.py")
-                 + " (Glm4Config, copyright the GLM4 & ZhipuAI team and Hugging Face)"),
+                 + " (Glm4Config, copyright the GLM4 & ZhipuAI team and Hugging Face) and the"
+                 " native 32K context of https://github.com/THUDM/GLM-4/blob/"
+                 "3f79b543647b792aa167c712cd327475ec423f7b/README.md (GLM-4-0414 series)"),
     "starcoder": ("StarCoder (15.5B)", "bigcode/starcoder",
                   DERIVED + "https://huggingface.co/bigcode/starcoder-co-format/blame/main/"
                   "config.json, commit 7f6ca2d (bigcode's file for a model trained from"
