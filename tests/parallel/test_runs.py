@@ -93,16 +93,11 @@ def test_published_training_throughput_within_20_percent(run: dict[str, Any]) ->
 @pytest.mark.parametrize("run", [r for r in DATA["training"] if "memory_per_gpu_bytes" in r],
                          ids=lambda r: r["name"])
 def test_stated_memory_within_10_percent(run: dict[str, Any]) -> None:
-    shape, layout = _shape(run), _layout(run)
-    rank = training(shape, layout, run["context"])
-    memory = rank.total
-    if run.get("memory_measured") == "nvidia-smi":
-        # nvidia-smi counts what PyTorch's caching allocator reserved (the peak and the
-        # segments it keeps beyond it, RankMemory.held) and the CUDA context
-        memory = rank.reserved + run["cuda_context_bytes"]
-    ratio = memory / run["memory_per_gpu_bytes"]
+    # nvidia-smi counts what PyTorch's caching allocator reserved (the peak and the segments
+    # it keeps beyond it, RankMemory.held) and the CUDA context (stated_memory_ratio)
+    ratio = stated_memory_ratio(run)
     if not 0.9 <= ratio <= 1.1:
-        pytest.xfail(f"memory a GPU: nnsize {memory / 1e9:.1f} GB / stated "
+        pytest.xfail(f"memory a GPU: nnsize / stated "
                      f"{run['memory_per_gpu_bytes'] / 1e9:.0f} GB = {ratio:.2f}: "
                      f"{run.get('diagnosis', '')}")
     assert 0.9 <= ratio <= 1.1
@@ -353,6 +348,39 @@ def runs_table() -> str:
     return "\n".join(rows)
 
 
+def stated_memory_ratio(run: dict[str, Any]) -> float:
+    """nnsize's memory a GPU / the run's stated figure (nvidia-smi's: what the caching allocator
+    reserved and the CUDA context)."""
+    rank = training(_shape(run), _layout(run), run["context"])
+    memory = rank.total
+    if run.get("memory_measured") == "nvidia-smi":
+        memory = rank.reserved + run["cuda_context_bytes"]
+    ratio: float = memory / run["memory_per_gpu_bytes"]
+    return ratio
+
+
+README_START = "<!-- published runs: made by tests/parallel/test_runs.py -->"
+
+
+def readme_table() -> str:
+    """The README's summary of the published training runs: nnsize / published."""
+    rows = ["| run | GPUs | layout | throughput | memory a GPU |", "|---|---|---|---|---|"]
+    for run in DATA["training"]:
+        ratio, what = measure(run)
+        memory = (f"{stated_memory_ratio(run):.2f}" if "memory_per_gpu_bytes" in run
+                  else "not stated")
+        rows.append(f"| {run['name']} | {run['gpus']:,} x {run['gpu']} | "
+                    f"{_layout(run).describe()} | {ratio:.2f} ({what}) | {memory} |")
+    return "\n".join(rows)
+
+
+def test_readme_table_is_the_data() -> None:
+    text = (paths.ROOT / "README.md").read_text()
+    assert text[text.index(README_START) + len(README_START):].strip().startswith(
+        readme_table()), "README.md's table is stale: PYTHONPATH=src:tests python3 " \
+        "tests/parallel/test_runs.py --readme"
+
+
 def test_docs_table_is_the_data() -> None:
     text = DOCS.read_text()
     assert text[text.index(START) + len(START):text.index(END)].strip() == runs_table(), \
@@ -361,6 +389,11 @@ def test_docs_table_is_the_data() -> None:
 
 
 if __name__ == "__main__":
+    import sys
+
+    if "--readme" in sys.argv:
+        print(readme_table())
+        raise SystemExit
     text = DOCS.read_text()
     DOCS.write_text(text[:text.index(START) + len(START)] + "\n" + runs_table() + "\n" +
                     text[text.index(END):])

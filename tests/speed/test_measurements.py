@@ -248,6 +248,7 @@ def test_the_docs_quote_the_held_out_figures() -> None:
     pytest.importorskip("gguf")
     docs = paths.DOCS / "speed-measurements.md"
     assert markdown() in docs.read_text()
+    assert markdown() in (paths.ROOT / "README.md").read_text()  # the README quotes it too
 
 
 if __name__ == "__main__":  # the figures the marks above quote
