@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from .options import Parser, count, field_options, from_fields, json_option, model_options
+from .options import (
+    Parser,
+    count,
+    field_options,
+    from_fields,
+    gpt_options,
+    json_option,
+    model_options,
+)
 
 
 def run(argv: list[str]) -> str:
@@ -32,9 +40,6 @@ def run(argv: list[str]) -> str:
     mode.add_argument("--train", action="store_true", help="training (the default)")
     mode.add_argument("--serve", action="store_true", help="serving: tp x pp a replica")
     field_options(p, training_fields())
-    for flag, kind in (("--layers", int), ("--hidden", int), ("--heads", int),
-                       ("--kv-heads", int), ("--ffn", int), ("--vocab", int)):
-        p.add_argument(flag, type=kind, default=0, help="a plain GPT shape: " + flag[2:])
     p.add_argument("--tokens-per-s", type=float, default=None, help="--serve: a decode target, "
                    "tokens/s over all replicas: the layouts that meet it, fewest GPUs first")
     p.add_argument("--engine", default=None, help="--serve --tokens-per-s: the engine whose "
@@ -43,6 +48,7 @@ def run(argv: list[str]) -> str:
     p.add_argument("--limit", type=int, default=15, help="rows to show (15)")
     json_option(p)
     model_options(p)
+    gpt_options(p)
     args = p.parse_args(argv)
     t = from_fields(TrainingSetup, training_fields(), args)
     shape = _shape(args)
@@ -81,20 +87,9 @@ def run(argv: list[str]) -> str:
 
 
 def _shape(args: object) -> Any:
-    from ..errors import NnsizeError
-    from ..parallel.shape import from_report, gpt
+    from ..parallel.shape import from_report
 
-    a = vars(args)
-    if a["layers"] or a["hidden"] or a["heads"]:
-        if a["source"]:
-            raise NnsizeError("give a model or a GPT shape (--layers --hidden --heads), not "
-                              "both")
-        return gpt(a["layers"], a["hidden"], a["heads"], a["kv_heads"], a["ffn"],
-                   a["vocab"] or 51200)
-    if not a["source"]:
-        raise NnsizeError("give a model (a preset, a config.json) or a GPT shape (--layers "
-                          "--hidden --heads)")
-    return from_report(count(args, a["source"]))  # type: ignore[arg-type]
+    return from_report(count(args, vars(args)["source"]))  # type: ignore[arg-type]
 
 
 def _serve(args: object, shape: object, t: object) -> str:

@@ -160,10 +160,57 @@ def model_kwargs(args: argparse.Namespace) -> dict[str, object]:
 
 
 def count(args: argparse.Namespace, source: str, convention: str | None = None) -> Any:
-    """sources.count(source) with the model options given."""
+    """sources.count(source) with the model options given, or the plain GPT the shape options
+    (gpt_options) give."""
     from .. import sources
 
+    shape = gpt_numbers(args)
+    if shape:
+        if source:
+            raise NnsizeError("give a model or a GPT shape (--layers --hidden --heads), not both")
+        return gpt_report(**shape)
+    if not source:
+        raise NnsizeError("give a model (a preset, a config.json...) or a GPT shape (--layers "
+                          "--hidden --heads)")
     return sources.count(source, convention, **model_kwargs(args))
+
+
+GPT_FLAGS = ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab")
+
+
+def gpt_options(p: argparse.ArgumentParser) -> None:
+    """A plain GPT of the papers, for models with no config (parallel.shape.gpt)."""
+    for name in GPT_FLAGS:
+        p.add_argument("--" + name.replace("_", "-"), type=int, default=0,
+                       help="a plain GPT shape (no model named): " + name.replace("_", " ") +
+                       (" (default 4 x hidden)" if name == "ffn" else
+                        " (default 51,200)" if name == "vocab" else
+                        " (default: heads)" if name == "kv_heads" else ""))
+
+
+def gpt_numbers(args: argparse.Namespace) -> dict[str, int]:
+    """The GPT shape options given ({} where none of layers, hidden, heads is)."""
+    a = vars(args)
+    if not any(a.get(k) for k in ("layers", "hidden", "heads")):
+        return {}
+    return {k: int(a.get(k) or 0) for k in GPT_FLAGS} | {"vocab": int(a.get("vocab") or 51200)}
+
+
+def gpt_report(layers: int, hidden: int, heads: int, kv_heads: int = 0, ffn: int = 0,
+               vocab: int = 51200) -> Any:
+    """The Report of a plain GPT (parallel.shape.gpt_config), named as parallel.shape.gpt
+    names it, without a longest context (the shape states none), marked so that from_report
+    keeps its dropout masks: from_report(gpt_report(...)) is gpt(...)."""
+    from ..architectures import count_config
+    from ..parallel.shape import gpt, gpt_config
+    from ..records import replace
+
+    numbers = {"layers": layers, "hidden": hidden, "heads": heads, "kv_heads": kv_heads,
+               "ffn": ffn, "vocab": vocab}
+    report = count_config(gpt_config(layers, hidden, heads, kv_heads, ffn, vocab))
+    stored = {k: v for k, v in report.stored.items() if k != "context_limit"}
+    return replace(report, source=gpt(layers, hidden, heads, kv_heads, ffn, vocab).name,
+                   stored={**stored, "gpt_shape": numbers})
 
 
 # --- the planner's setup, from memory.setup.Setup's fields --------------------------------------
@@ -211,11 +258,13 @@ def setup_options(p: argparse.ArgumentParser) -> None:
     """The source and one option per Setup field."""
     from ..memory.setup import setup_fields
 
-    p.add_argument("source", help="anything 'nnsize' counts: a preset, a config.json, a "
-                   "checkpoint, a layer spec, a shorthand")
+    p.add_argument("source", nargs="?", default="", help="anything 'nnsize' counts: a "
+                   "preset, a config.json, a checkpoint, a layer spec, a shorthand (or none "
+                   "with --layers --hidden --heads)")
     field_options(p, setup_fields())
     json_option(p)
     model_options(p)
+    gpt_options(p)
 
 
 def setup(args: argparse.Namespace) -> Any:

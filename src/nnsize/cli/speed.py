@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from .options import Parser, count, field_options, from_fields, json_option, model_options
+from .options import (
+    Parser,
+    count,
+    field_options,
+    from_fields,
+    gpt_options,
+    json_option,
+    model_options,
+)
 
 
 def run(argv: list[str]) -> str:
@@ -22,11 +30,13 @@ def run(argv: list[str]) -> str:
     p = Parser(prog="nnsize speed", description="How fast a language model decodes and reads "
                "a prompt: the bytes and FLOPs of each step over the card's bandwidth and peak, "
                "as a roofline bound and as the value an engine reaches.")
-    p.add_argument("source", help="a language model: a preset (llama-3.1-8b) or a config.json")
+    p.add_argument("source", nargs="?", default="", help="a language model: a preset "
+                   "(llama-3.1-8b) or a config.json (or none with --layers --hidden --heads)")
     field_options(p, speed_fields())
     p.add_argument("--list-gpus", action="store_true", help="the catalogue, with sources")
     json_option(p)
     model_options(p)
+    gpt_options(p)
     args = p.parse_args(argv)
     from ..speed.setup import planner_fit
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from .options import Parser, count, field_options, from_fields, json_option, model_options
+from .options import (
+    Parser,
+    count,
+    field_options,
+    from_fields,
+    gpt_options,
+    json_option,
+    model_options,
+)
 
 
 def run(argv: list[str]) -> str:
@@ -12,10 +20,12 @@ def run(argv: list[str]) -> str:
     p = Parser(prog="nnsize train-time", description="Time to train a language model on a "
                "number of tokens: 6 x active parameters + attention FLOPs a token, over the "
                "cards' peak at a model-FLOPs utilisation.")
-    p.add_argument("source", help="a language model: a preset (llama-3.1-8b) or a config.json")
+    p.add_argument("source", nargs="?", default="", help="a language model: a preset "
+                   "(llama-3.1-8b) or a config.json (or none with --layers --hidden --heads)")
     field_options(p, training_fields())
     json_option(p)
     model_options(p)
+    gpt_options(p)
     args = p.parse_args(argv)
     t = from_fields(TrainingSetup, training_fields(), args)
     from ..speed.setup import laid_out, train_layout

@@ -90,3 +90,5 @@ class Contents(TypedDict, total=False):
     counted_with: Meaning[str, "the class and transformers version that built the model"]
     build_ms: Meaning[int, "milliseconds it took, on the meta device"]
     planner_refused: Meaning[str, "why the memory planner, compute and speed refuse it"]
+    gpt_shape: Meaning[dict[str, int], "a plain GPT of the papers (--layers --hidden --heads): "
+                                       "its numbers; its layers keep dropout masks"]

@@ -96,7 +96,23 @@ def from_report(report: Report) -> Shape:
                  first.key_dim, first.value_dim, d.intermediate, d.vocab, embedding, head,
                  sum(by.values()), replicated, experts, n_experts if experts else 0,
                  d.experts_per_token if experts else 0, d.expert_intermediate,
-                 first.latent_dim or 0, gated)
+                 first.latent_dim or 0, gated, dropout=bool(report.stored.get("gpt_shape")))
+
+
+def gpt_config(layers: int, hidden: int, heads: int, kv_heads: int = 0, ffn: int = 0,
+               vocab: int = 51200) -> dict[str, object]:
+    """The plain GPT of gpt() as a config.json nnsize (and transformers) counts: StarCoder 2's
+    layer is the papers' layer tensor for tensor (q, k, v and o projections with biases, GQA
+    where kv_heads < heads; an MLP of two matrices with biases and GELU; two LayerNorms with
+    biases; a final LayerNorm; the embedding tied to the output layer; rotary positions, no
+    table).  The shape names no longest context (cli.options.gpt_report leaves the class's
+    out)."""
+    gpt(layers, hidden, heads, kv_heads, ffn, vocab)  # the same checks, the same messages
+    return {"model_type": "starcoder2", "architectures": ["Starcoder2ForCausalLM"],
+            "num_hidden_layers": layers, "hidden_size": hidden, "num_attention_heads": heads,
+            "num_key_value_heads": kv_heads or heads, "intermediate_size": ffn or 4 * hidden,
+            "vocab_size": vocab, "use_bias": True, "tie_word_embeddings": True,
+            "hidden_act": "gelu_pytorch_tanh", "norm_epsilon": 1e-5, "sliding_window": None}
 
 
 def gpt(layers: int, hidden: int, heads: int, kv_heads: int = 0, ffn: int = 0,
