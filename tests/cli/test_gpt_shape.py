@@ -1,6 +1,6 @@
 """A plain GPT of the papers (--layers --hidden --heads [--kv-heads --ffn --vocab]) on every
 command that plans a language model: memory, fit, speed, train-time and layout read the same
-shape (issue 22's interface), counted as the config parallel.shape.gpt_config writes."""
+shape (issue 22's interface), counted as the config architectures.gpt_shape writes."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from nnsize.architectures.gpt_shape import config as gpt_config
+from nnsize.architectures.gpt_shape import report as gpt_report
 from nnsize.cli import main
-from nnsize.cli.options import gpt_report
-from nnsize.parallel.shape import from_report, gpt, gpt_config
+from nnsize.parallel.shape import from_report, gpt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "architectures"))
 

@@ -168,7 +168,9 @@ def count(args: argparse.Namespace, source: str, convention: str | None = None) 
     if shape:
         if source:
             raise NnsizeError("give a model or a GPT shape (--layers --hidden --heads), not both")
-        return gpt_report(**shape)
+        from ..architectures.gpt_shape import report
+
+        return report(**shape)
     if not source:
         raise NnsizeError("give a model (a preset, a config.json...) or a GPT shape (--layers "
                           "--hidden --heads)")
@@ -193,24 +195,9 @@ def gpt_numbers(args: argparse.Namespace) -> dict[str, int]:
     a = vars(args)
     if not any(a.get(k) for k in ("layers", "hidden", "heads")):
         return {}
-    return {k: int(a.get(k) or 0) for k in GPT_FLAGS} | {"vocab": int(a.get("vocab") or 51200)}
+    from ..architectures.gpt_shape import VOCAB
 
-
-def gpt_report(layers: int, hidden: int, heads: int, kv_heads: int = 0, ffn: int = 0,
-               vocab: int = 51200) -> Any:
-    """The Report of a plain GPT (parallel.shape.gpt_config), named as parallel.shape.gpt
-    names it, without a longest context (the shape states none), marked so that from_report
-    keeps its dropout masks: from_report(gpt_report(...)) is gpt(...)."""
-    from ..architectures import count_config
-    from ..parallel.shape import gpt, gpt_config
-    from ..records import replace
-
-    numbers = {"layers": layers, "hidden": hidden, "heads": heads, "kv_heads": kv_heads,
-               "ffn": ffn, "vocab": vocab}
-    report = count_config(gpt_config(layers, hidden, heads, kv_heads, ffn, vocab))
-    stored = {k: v for k, v in report.stored.items() if k != "context_limit"}
-    return replace(report, source=gpt(layers, hidden, heads, kv_heads, ffn, vocab).name,
-                   stored={**stored, "gpt_shape": numbers})
+    return {k: int(a.get(k) or 0) for k in GPT_FLAGS} | {"vocab": int(a.get("vocab") or VOCAB)}
 
 
 # --- the planner's setup, from memory.setup.Setup's fields --------------------------------------

@@ -99,22 +99,6 @@ def from_report(report: Report) -> Shape:
                  first.latent_dim or 0, gated, dropout=bool(report.stored.get("gpt_shape")))
 
 
-def gpt_config(layers: int, hidden: int, heads: int, kv_heads: int = 0, ffn: int = 0,
-               vocab: int = 51200) -> dict[str, object]:
-    """The plain GPT of gpt() as a config.json nnsize (and transformers) counts: StarCoder 2's
-    layer is the papers' layer tensor for tensor (q, k, v and o projections with biases, GQA
-    where kv_heads < heads; an MLP of two matrices with biases and GELU; two LayerNorms with
-    biases; a final LayerNorm; the embedding tied to the output layer; rotary positions, no
-    table).  The shape names no longest context (cli.options.gpt_report leaves the class's
-    out)."""
-    gpt(layers, hidden, heads, kv_heads, ffn, vocab)  # the same checks, the same messages
-    return {"model_type": "starcoder2", "architectures": ["Starcoder2ForCausalLM"],
-            "num_hidden_layers": layers, "hidden_size": hidden, "num_attention_heads": heads,
-            "num_key_value_heads": kv_heads or heads, "intermediate_size": ffn or 4 * hidden,
-            "vocab_size": vocab, "use_bias": True, "tie_word_embeddings": True,
-            "hidden_act": "gelu_pytorch_tanh", "norm_epsilon": 1e-5, "sliding_window": None}
-
-
 def gpt(layers: int, hidden: int, heads: int, kv_heads: int = 0, ffn: int = 0,
         vocab: int = 51200, tied: bool = True, name: str = "") -> Shape:
     """A plain GPT of the papers (Megatron-LM's GPT): per layer 4h^2 attention (fewer with
@@ -123,20 +107,16 @@ def gpt(layers: int, hidden: int, heads: int, kv_heads: int = 0, ffn: int = 0,
 
     GPT-3 175B: 96 layers, h 12,288, 96 heads: 12 x 96 x 12,288^2 = 173,946,175,488 in the
     layers' matrices."""
-    for what, value in (("layers", layers), ("hidden", hidden), ("heads", heads)):
-        if value < 1:
-            raise NnsizeError(f"a GPT shape needs {what} of at least 1, got {value}")
-    if hidden % heads:
-        raise NnsizeError(f"hidden {hidden:,} does not divide by heads {heads:,}: every head "
-                          f"is hidden / heads wide")
+    from ..architectures.gpt_shape import check
+    from ..architectures.gpt_shape import name as named
+
+    check(layers, hidden, heads, kv_heads)
     kv = kv_heads or heads
-    if heads % kv:
-        raise NnsizeError(f"heads {heads:,} do not divide by KV heads {kv:,}")
     f = ffn or 4 * hidden
     d = hidden // heads
     attention = hidden * hidden * 2 + 2 * hidden * kv * d + hidden + 2 * kv * d + hidden
     mlp = 2 * hidden * f + f + hidden
     norms = 4 * hidden
-    return Shape(name or f"GPT {layers} x {hidden:,} ({heads} heads)", layers, hidden, heads,
+    return Shape(name or named(layers, hidden, heads), layers, hidden, heads,
                  kv, d, d, f, vocab, vocab * hidden, 0 if tied else vocab * hidden,
                  layers * (attention + mlp), layers * norms + 2 * hidden, dropout=True)

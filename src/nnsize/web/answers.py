@@ -23,8 +23,10 @@ from .requests import (
 
 
 def _language_model(body: Any, hub: bool = False) -> Report:
-    if sum(x is not None for x in (body.config, body.preset, body.hub)) != 1:
-        raise NnsizeError("give exactly one of: config, preset, hub")
+    if sum(x is not None for x in (body.config, body.preset, body.gpt, body.hub)) != 1:
+        raise NnsizeError("give exactly one of: config, preset, gpt, hub")
+    if body.gpt is not None:
+        return _gpt(body.gpt)
     if body.hub is not None:
         if not hub:
             raise NnsizeError("hub: this server reads no model from the Hugging Face Hub")
@@ -40,6 +42,13 @@ def _language_model(body: Any, hub: bool = False) -> Report:
     return count_config(body.config)
 
 
+def _gpt(shape: Any) -> Report:
+    """A plain GPT shape (requests.GptShape) counted as the CLI's --layers --hidden --heads."""
+    from ..architectures.gpt_shape import report
+
+    return report(**shape.model_dump())
+
+
 def _checkpoint(fmt: str, data: bytes, file_size: int, name: str) -> Report:
     """A checkpoint counted from its first bytes, by the importers' table."""
     from ..importers import find_format
@@ -50,10 +59,11 @@ def _checkpoint(fmt: str, data: bytes, file_size: int, name: str) -> Report:
 
 
 def _one_model(body: Any) -> None:
-    given = [x for x in (body.network, body.spec, body.config, body.preset, body.checkpoint,
-                         body.hub) if x is not None]
+    given = [x for x in (body.network, body.spec, body.config, body.preset, body.gpt,
+                         body.checkpoint, body.hub) if x is not None]
     if len(given) != 1:
-        raise NnsizeError("give exactly one of: network, spec, config, preset, checkpoint, hub")
+        raise NnsizeError("give exactly one of: network, spec, config, preset, gpt, checkpoint, "
+                          "hub")
 
 
 def _plan_model(body: Any, hub: bool = False) -> Report:
@@ -92,6 +102,8 @@ def _plan_model(body: Any, hub: bool = False) -> Report:
         from ..architectures.presets import find
 
         return find(body.preset).count(None)
+    if body.gpt is not None:
+        return _gpt(body.gpt)
     if body.config is not None:
         from ..architectures import count_config
 

@@ -12,7 +12,7 @@ from ..importers import FORMATS
 from .guard import HEADER_LIMIT, JSON_LIMIT
 from .hub import NAME_LIMIT
 
-__all__ = ["CheckpointHeader", "ConfigRequest", "CountRequest", "GrowthRequest",
+__all__ = ["CheckpointHeader", "ConfigRequest", "CountRequest", "GptShape", "GrowthRequest",
            "HeaderFormat", "Numbers", "PlanRequest", "PresetRequest", "SpeedRequest",
            "TrainTimeRequest"]
 
@@ -47,6 +47,19 @@ class ConfigRequest(BaseModel):
 class GrowthRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     network: str = Field(max_length=10_000, examples=["10-20-20-20-2"])
+
+
+class GptShape(BaseModel):
+    """A plain GPT of the papers (architectures.gpt_shape), as --layers --hidden --heads
+    [--kv-heads --ffn --vocab] give it: 0 for kv_heads is one per head, for ffn 4 x hidden."""
+
+    model_config = ConfigDict(extra="forbid")
+    layers: int = Field(ge=1, le=100_000, examples=[96])
+    hidden: int = Field(ge=1, le=1_000_000, examples=[12288])
+    heads: int = Field(ge=1, le=100_000, examples=[96])
+    kv_heads: int = Field(0, ge=0, le=100_000)
+    ffn: int = Field(0, ge=0, le=10_000_000)
+    vocab: int = Field(51200, ge=1, le=10_000_000)
 
 
 class CheckpointHeader(BaseModel):
@@ -88,7 +101,7 @@ def _request(name: str, doc: str | None, fields: dict[str, Any]) -> type[BaseMod
 
 
 def _plan_request() -> type[BaseModel]:
-    """A model (one of network, spec, config, preset, checkpoint, hub), the planner's setup
+    """A model (one of network, spec, config, preset, gpt, checkpoint, hub), the planner's setup
     (every field of memory.setup.Setup, as the CLI has them) and, for fit, a gpu."""
     from ..memory.setup import setup_fields
 
@@ -97,6 +110,7 @@ def _plan_request() -> type[BaseModel]:
         "spec": (dict[str, Any] | None, None),
         "config": (dict[str, Any] | None, None),
         "preset": (str | None, Field(None, max_length=200)),
+        "gpt": (GptShape | None, None),  # a plain GPT shape
         "checkpoint": (CheckpointHeader | None, None),
         "hub": (str | None, Field(None, max_length=NAME_LIMIT)),  # a Hub model's name
         **{f.name: _setup_field(f) for f in setup_fields()},
@@ -106,10 +120,12 @@ def _plan_request() -> type[BaseModel]:
 
 
 def _language_model_request(name: str, described: list[Any], doc: str) -> type[BaseModel]:
-    """A language model (config or preset) and every field of a setup, as the CLI has them."""
+    """A language model (config, preset, gpt or hub) and every field of a setup, as the CLI has
+    them."""
     fields: dict[str, Any] = {
         "config": (dict[str, Any] | None, None),
         "preset": (str | None, Field(None, max_length=200, examples=["llama-3.1-8b"])),
+        "gpt": (GptShape | None, None),  # a plain GPT shape
         "hub": (str | None, Field(None, max_length=NAME_LIMIT)),  # a Hub model's name
         **{f.name: _setup_field(f) for f in described},
     }
