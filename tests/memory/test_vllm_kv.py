@@ -134,3 +134,21 @@ def test_mla_one_request_as_logged(e: dict[str, Any]) -> None:
     per_layer = _mla_bytes(e["model"], 1)
     needed = -(-e["flags"]["max_model_len"] // 16) * 16 * per_layer * 27
     assert needed / GiB == pytest.approx(e["logged"]["kv_needed_gib"], abs=0.005)
+
+
+def test_state_space_layers_are_said_not_modelled() -> None:
+    # Jamba: 2 attention layers of 4 (attn_layer_period 2): vLLM pads each mamba layer's state
+    # to the attention page, not modelled; the text says so
+    from nnsize.memory.serving import Serving
+    from nnsize.render.plan import serving_lines
+
+    jamba = {"model_type": "jamba", "hidden_size": 64, "num_attention_heads": 4,
+             "num_key_value_heads": 2, "num_hidden_layers": 4, "intermediate_size": 128,
+             "vocab_size": 256, "num_experts": 1, "attn_layer_period": 2, "attn_layer_offset": 1,
+             "mamba_d_state": 4, "mamba_d_conv": 4, "mamba_expand": 2,
+             "architectures": ["JambaForCausalLM"]}
+    c = capacity(nnsize.count(jamba), Setup(engine="vllm", context=1024), 80 * GiB,
+                 "h100-80gb")
+    assert c is not None and c.terms["state_layers"] == 2 and c.groups is None
+    text = dict(serving_lines(Serving(c)))["vLLM KV cache"]
+    assert "not modelled: how vLLM keeps the state of the 2 state-space layers" in text

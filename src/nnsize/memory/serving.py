@@ -209,7 +209,8 @@ def capacity(report: Report, s: Setup, total: int, gpu_name: str = "",
                          "rows": rows, "intermediate": inter, "tp": tp, "hidden": d.hidden,
                          "act_bytes": act, "vocab": d.vocab, "blocks": blocks,
                          "forward_bytes": forward, "sampler_run_bytes": hidden + logits,
-                         "sampler_bytes_per_logit": SAMPLER_BYTES}, g)
+                         "sampler_bytes_per_logit": SAMPLER_BYTES,
+                         **({"state_layers": d.state_layers} if d.state_layers else {})}, g)
     # profile_max_num_token's "total" is the memory free after the distributed start: the
     # share fit's verdict uses too
     share = engine_share(s, total, gpu_name)

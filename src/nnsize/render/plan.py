@@ -565,6 +565,10 @@ def serving_lines(engine: Serving | None) -> list[tuple[str, str]]:
                     f"{human(max(c.kv_bytes, 0), True)} at {n(c.per_token)} bytes a token")
             if c.groups is not None:
                 text = f"{text}{_groups(c.groups)}"
+            if c.terms.get("state_layers"):
+                text = (f"{text}; not modelled: how vLLM keeps the state of the "
+                        f"{n(c.terms['state_layers'])} state-space layers (it pads each to the "
+                        f"attention page), counted here as attention layers' tokens only")
         else:  # SGLang's share is of the memory free after its distributed start
             dist = (f" - distributed start {human(c.terms['distributed'], True)}"
                     if c.terms.get("distributed") else "")
