@@ -50,7 +50,7 @@ class PrecisionFit(Schema):
 
 class KvGroup(Schema):
     layers: Integer
-    window: Integer | None = Field(None, description="a sliding window's tokens; None: full "
+    window: Integer | None = Field(None, description="a sliding window's tokens; null: full "
                                                      "attention")
     token_bytes: Integer
     block_tokens: Integer
