@@ -78,6 +78,7 @@ from typing import Any
 from ..model import Report
 from .plan import Plan
 from .setup import Setup
+from .vllm_kv import Groups
 
 GiB, MiB = 2**30, 2**20
 # vLLM's allocations outside torch (estimates: the largest logged for each case, see above)
@@ -116,10 +117,16 @@ class Capacity:
     kv_cache_tokens: int  # "GPU KV cache size: N tokens", "max_total_num_tokens=N"
     max_model_len: int
     terms: dict[str, Any]
+    # vLLM's KV cache groups where the layers are not all alike (memory.vllm_kv); None: one
+    # group, tokens = blocks x 16 of per_token bytes
+    groups: Groups | None = None
 
     @property
     def max_concurrency(self) -> float:
-        """vLLM's "Maximum concurrency for L tokens per request": tokens / L."""
+        """vLLM's "Maximum concurrency for L tokens per request": tokens / L; for a hybrid
+        model, blocks / the blocks one request takes over its groups (memory.vllm_kv)."""
+        if self.groups is not None:
+            return self.groups.max_concurrency
         return self.kv_cache_tokens / self.max_model_len
 
 
@@ -193,14 +200,17 @@ def capacity(report: Report, s: Setup, total: int, gpu_name: str = "",
         kv = budget - weights - activations - sampled - overhead
         page = per_token * VLLM_BLOCK
         blocks = max(kv, 0) // page
+        g = vllm_groups(report, p, tp, kv, s.context, tokens)
         return Capacity("vllm", total, fraction, budget, weights, activations, sampled,
-                        overhead, kv, per_token, VLLM_BLOCK, blocks * VLLM_BLOCK, s.context,
+                        overhead, kv, per_token, VLLM_BLOCK,
+                        blocks * VLLM_BLOCK if g is None else g.tokens, s.context,
                         {"max_num_batched_tokens": tokens,
                          "max_num_seqs": max_num_seqs or e.logits_rows,
                          "rows": rows, "intermediate": inter, "tp": tp, "hidden": d.hidden,
                          "act_bytes": act, "vocab": d.vocab, "blocks": blocks,
                          "forward_bytes": forward, "sampler_run_bytes": hidden + logits,
-                         "sampler_bytes_per_logit": SAMPLER_BYTES})
+                         "sampler_bytes_per_logit": SAMPLER_BYTES,
+                         **({"state_layers": d.state_layers} if d.state_layers else {})}, g)
     # profile_max_num_token's "total" is the memory free after the distributed start: the
     # share fit's verdict uses too
     share = engine_share(s, total, gpu_name)
@@ -216,6 +226,37 @@ def capacity(report: Report, s: Setup, total: int, gpu_name: str = "",
                     LOAD_CONTEXT + dist, kv, per_token, 1, max(kv, 0) // per_token, s.context,
                     {"free": share.free, "context": share.context, "distributed": dist,
                      "tp": tp, "tensor_bytes": weights, "allocator_rounding": rounding})
+
+
+def vllm_groups(report: Report, p: Plan, tp: int, kv_bytes: int, max_model_len: int,
+                chunk: int) -> Groups | None:
+    """vLLM V1's KV cache groups for a model whose attention layers are not all of one kind
+    (sliding windows beside full attention: memory.vllm_kv), on one of tp ranks; None where
+    they are (one group: memory.serving's per-token path).  A layer's bytes a token: its
+    latent (MLA: one "head", on every rank) or its KV heads' keys and values, the heads split
+    over the ranks (at least one a rank), at the cache's precision; layers that read an
+    earlier layer's cache hold none."""
+    from .bits import to_bytes
+    from .lines import KvTerms
+    from .vllm_kv import Spec, groups, hybrid
+
+    d = report.decoder
+    kv = next((line.terms for line in p.lines if isinstance(line.terms, KvTerms)), None)
+    if d is None or kv is None:
+        return None
+    counts: list[tuple[Spec, int]] = []
+    for layer, n in d.layers.counts():
+        if layer.shared_kv:
+            continue
+        if layer.latent_dim is not None:
+            values = layer.latent_dim
+        else:
+            values = max(1, layer.kv_heads // tp) * (layer.key_dim + layer.value_dim)
+        window = None if layer.window_masks_only else layer.window
+        counts.append((Spec(to_bytes(values, kv.precision.bits_per_value), window), n))
+    if not hybrid(counts):
+        return None
+    return groups(counts, kv_bytes, max_model_len, chunk, VLLM_BLOCK)
 
 
 def allocator_rounding(report: Report, bits: int | Fraction, tp: int) -> int | None:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ..memory import Compute, Fit, Plan
     from ..memory.lines import ToolTerms
     from ..memory.serving import Serving
+    from ..memory.vllm_kv import Groups
     from ..model import Report, Row, Tensor
     from ..precision import Precision
     from ..search import Candidate as SearchCandidate
@@ -178,6 +179,15 @@ def fit_dict(result: Fit, gpu: GPU, engine: Serving | None = None,
                if at_split is not None and at_split.offload is not None else {})}
 
 
+def _kv_groups(g: Groups) -> dict[str, object]:
+    """vLLM's KV cache groups for a hybrid model (memory.vllm_kv)."""
+    return {"groups": [{"layers": x.layers, "window": x.spec.window,
+                        "token_bytes": x.spec.token_bytes, "block_tokens": x.block_tokens}
+                       for x in g.groups],
+            "group_size": g.group_size, "padding_layers": g.padding, "page_bytes": g.page,
+            "blocks": g.blocks, "request_blocks": g.request_blocks}
+
+
 def serving_dict(engine: Serving) -> dict[str, object]:
     """The engine's start-up figures (memory.serving): what its log prints."""
     out: dict[str, object] = {}
@@ -194,7 +204,9 @@ def serving_dict(engine: Serving) -> dict[str, object]:
                                  "sampler_bytes": c.sampler, "overhead_bytes": c.overhead,
                                  "kv_bytes": c.kv_bytes, "kv_bytes_per_token": c.per_token,
                                  "block_tokens": c.block_tokens,
-                                 "max_model_len": c.max_model_len}})
+                                 "max_model_len": c.max_model_len,
+                                 **({"groups": _kv_groups(c.groups)}
+                                    if c.groups is not None else {})}})
     o = engine.offload
     if o is not None:
         out.update({"gpu_layers": o.gpu_layers,

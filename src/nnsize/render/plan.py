@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from ..memory.engines import Engine
     from ..memory.lines import LineTerms, NoteTerms, ToolTerms
     from ..memory.serving import Serving
+    from ..memory.vllm_kv import Groups
     from ..precision import Precision
     from ..speed import Speed
     from ..speed.split import Split
@@ -562,6 +563,12 @@ def serving_lines(engine: Serving | None) -> list[tuple[str, str]]:
                     f"{human(c.total, True)} as the runtime reports it x {share} = "
                     f"{human(c.budget, True)} - weights {human(c.weights, True)}{other} = "
                     f"{human(max(c.kv_bytes, 0), True)} at {n(c.per_token)} bytes a token")
+            if c.groups is not None:
+                text = f"{text}{_groups(c.groups)}"
+            if c.terms.get("state_layers"):
+                text = (f"{text}; not modelled: how vLLM keeps the state of the "
+                        f"{n(c.terms['state_layers'])} state-space layers (it pads each to the "
+                        f"attention page), counted here as attention layers' tokens only")
         else:  # SGLang's share is of the memory free after its distributed start
             dist = (f" - distributed start {human(c.terms['distributed'], True)}"
                     if c.terms.get("distributed") else "")
@@ -584,6 +591,25 @@ def serving_lines(engine: Serving | None) -> list[tuple[str, str]]:
             f"compute buffer {human(o.compute, True)}; {human(o.cpu_bytes, True)} of weights "
             f"and cache in RAM)")))
     return out
+
+
+def _groups(g: Groups) -> str:
+    """How vLLM's KV cache manager cut a hybrid model's cache (memory.vllm_kv)."""
+    kinds: dict[tuple[int | None, int], list[int]] = {}
+    for group in g.groups:
+        kinds.setdefault((group.spec.window, group.spec.token_bytes), []).append(group.layers)
+    parts = ", ".join(
+        f"{n(sum(layers))} {'full-attention' if w is None else f'sliding-window ({n(w)})'} "
+        f"layers at {n(b)} B a token in {len(layers)} groups"
+        for (w, b), layers in kinds.items())
+    pad = f", {n(g.padding)} padding layers" if g.padding else ""
+    return (f"; not a token over every layer: vLLM groups the layers by kind ({parts}), "
+            f"{len(g.groups)} groups of {n(g.group_size)} layers{pad}; blocks = "
+            f"{n(max(g.kv_bytes, 0))} B // {n(g.page)} B a page // {n(g.group_size)} = "
+            f"{n(g.blocks)}, tokens = {n(g.blocks)} // {len(g.groups)} groups x "
+            f"{n(min(x.block_tokens for x in g.groups))} = {n(g.tokens)}; a request of "
+            f"{n(g.max_model_len)} tokens takes {n(g.request_blocks)} blocks (a window's "
+            f"group only its window and one chunk of {n(g.chunk)} tokens)")
 
 
 def _or(count: int, otherwise: str) -> str:

@@ -48,6 +48,24 @@ class PrecisionFit(Schema):
     fits: bool
 
 
+class KvGroup(Schema):
+    layers: Integer
+    window: Integer | None = Field(None, description="a sliding window's tokens; null: full "
+                                                     "attention")
+    token_bytes: Integer
+    block_tokens: Integer
+
+
+class KvGroups(Schema):
+    groups: list[KvGroup]
+    group_size: Integer
+    padding_layers: Integer
+    page_bytes: Integer
+    blocks: Integer
+    request_blocks: Integer = Field(description="blocks one request of max_model_len tokens "
+                                                "takes over the groups")
+
+
 class KvCache(Schema):
     engine: str
     total_bytes: Integer
@@ -65,6 +83,8 @@ class KvCache(Schema):
     kv_bytes_per_token: Integer
     block_tokens: Integer
     max_model_len: Integer
+    groups: KvGroups | None = Field(None, description="vLLM's KV cache groups where the "
+                                                      "layers are not all alike")
 
 
 class Offload(Schema):

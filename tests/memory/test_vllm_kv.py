@@ -1,0 +1,154 @@
+"""vLLM V1's KV cache groups (memory.vllm_kv) against vLLM's own unit tests and its logs.
+
+vLLM's unit tests: tests/v1/core/test_kv_cache_utils.py at vllm-project/vllm eaba533a5e3853c
+730318c8b5960de4d159a82ed (test_get_kv_cache_config_one_worker,
+test_get_max_concurrency_for_kv_cache_config).  Their layers: new_kv_cache_spec(), 16-token
+blocks of 2 x 4 KV heads x 64 x 2 B, mem_per_block_per_layer = 16 x 2 x 64 x 4 x 2 = 16,384 B,
+1,024 B a token.  Logs: tests/data/engine_logs.json "vllm_groups".
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+import nnsize
+from nnsize.errors import NnsizeError
+from nnsize.memory.serving import capacity, vllm_groups
+from nnsize.memory.setup import Setup
+from nnsize.memory.vllm_kv import Spec, group_size, groups
+
+import paths
+
+DATA = json.loads((paths.DATA / "engine_logs.json").read_text())
+GiB = 2**30
+PAGE = 16 * 2 * 64 * 4 * 2  # vLLM's test: mem_per_block_per_layer = 16,384
+FULL, SLIDING = Spec(1024), Spec(1024, window=1)
+
+
+@pytest.mark.parametrize(("full", "sliding", "memory", "size", "n_groups", "padding", "blocks"), [
+    (1, 1, PAGE * 2 * 32, 1, 2, 0, 64),  # full + sliding: 2 groups of 1, 64 blocks
+    (2, 4, PAGE * 2 * 32, 2, 3, 0, 32),  # 2 full + 4 sliding: 2 layers per group
+    (3, 7, PAGE * 3 * 32, 3, 4, 2, 32),  # 3 full + 7 sliding, padded to 3 + 9
+    (6, 5, PAGE * 6 * 32, 6, 2, 1, 32),  # gpt-oss + eagle: 5 < 1.5 x 6, padded to 6 + 6
+])
+def test_groups_as_vllms_unit_test(full: int, sliding: int, memory: int, size: int,
+                                   n_groups: int, padding: int, blocks: int) -> None:
+    g = groups([(FULL, full), (SLIDING, sliding)], memory, 16, 2048)
+    assert (g.group_size, len(g.groups), g.padding, g.blocks, g.page) == \
+        (size, n_groups, padding, blocks, PAGE)
+    # layers[i::num_groups] to the i-th group of a kind: 7 sliding in 3 groups are 3, 2, 2
+    if sliding == 7:
+        assert [x.layers for x in g.groups] == [3, 3, 2, 2]
+
+
+def test_smaller_pages_take_larger_blocks() -> None:
+    # full head 64 beside sliding head 32: the sliding layer's page is 8,192 B, unified to
+    # 16,384 by 32-token blocks; 32 blocks in 16,384 x 32 B.  Head 96 (24,576 B) cannot be
+    full, half = Spec(1024), Spec(512, window=1)
+    g = groups([(full, 1), (half, 1)], PAGE * 32, 16, 2048)
+    assert g.blocks == 32 and [x.block_tokens for x in g.groups] == [16, 32]
+    with pytest.raises(NnsizeError, match="cannot unify"):
+        groups([(full, 1), (Spec(1536, window=1), 1)], PAGE * 2 * 32, 16, 2048)
+
+
+def test_group_size_rule() -> None:
+    # vllm#29303: the largest count where under 1.5 x the smallest (gpt-oss-120b + eagle,
+    # 19 full + 18 sliding: 19); Gemma 3 27B's 52 sliding + 10 full: 10
+    assert group_size([19, 18]) == 19 and group_size([52, 10]) == 10 and group_size([12, 12]) == 12
+
+
+def test_max_concurrency_as_vllms_unit_test() -> None:
+    # Qwen1.5-7B's spec (32 KV heads x 128 x 2 x 2 B = 16,384 B a token), max_model_len 16,384,
+    # max_num_batched_tokens 1,024: 32 full + 32 sliding (window 1,024) layers with
+    # (1,024 + 129) x 3 blocks hold 3 requests: one takes 16,384 / 16 = 1,024 full blocks and
+    # cdiv(min(1,023 + 1,024, 16,384), 16) + 1 = 129 sliding ones
+    full, sliding = Spec(16_384), Spec(16_384, window=1024)
+    page = 16 * 16_384
+    g = groups([(full, 32), (sliding, 32)], (1024 + 129) * 3 * page * 32, 16_384, 1024)
+    assert g.request_blocks == 1024 + 129 and g.max_concurrency == 3
+
+
+def test_gemma_3_27b_on_an_h100() -> None:
+    # 52 sliding-window (1,024) + 10 full layers of 16 KV heads x 128 x 2 x 2 B = 8,192 B a
+    # token: 7 groups of 10 (8 padding layers), page 16 x 8,192 = 131,072 B; what vLLM logs
+    # from nnsize's 11,227,914,516 B: 11,227,914,516 // 131,072 // 10 = 8,566 blocks,
+    # 8,566 // 7 x 16 = 19,568 tokens (memory / (62 x 8,192) would say 22,096);
+    # at 2,048 tokens a request takes 128 + 6 x (128 + 1) = 902 blocks: 8,566 / 902 = 9.50x
+    s = Setup(engine="vllm", context=2048)
+    c = capacity(nnsize.count("gemma-3-27b"), s, int(79.22 * GiB), "h100-80gb")
+    assert c is not None and c.groups is not None
+    g = c.groups
+    assert (g.group_size, len(g.groups), g.padding, g.page) == (10, 7, 8, 131_072)
+    assert g.blocks == c.kv_bytes // 131_072 // 10
+    assert c.kv_cache_tokens == g.blocks // 7 * 16
+    assert g.request_blocks == 902
+    assert c.max_concurrency == pytest.approx(g.blocks / 902)
+
+
+def test_one_kind_of_layer_is_one_group() -> None:
+    # Llama (all full), Mistral (all one window), DeepSeek's MLA: memory.serving's per-token
+    # path, unchanged
+    for model in ("llama-3.1-8b", "mistral-7b", "deepseek-v2-lite"):
+        c = capacity(nnsize.count(model), Setup(engine="vllm", context=4096),
+                     int(79.22 * GiB), "h100-80gb")
+        assert c is not None and c.groups is None
+        assert c.kv_cache_tokens == max(c.kv_bytes, 0) // (c.per_token * 16) * 16
+
+
+def _mla_bytes(model: str, tp: int) -> int:
+    # MLA's page a layer, a token: the latent kv_lora_rank + qk_rope_head_dim on every rank
+    from nnsize.memory.plan import plan
+
+    report = nnsize.count(model)
+    p = plan(report, Setup(engine="vllm", context=1, tp=tp))
+    assert vllm_groups(report, p, tp, 0, 1, 1) is None  # one kind: one group
+    c = capacity(report, Setup(engine="vllm", context=1, tp=tp), 80 * GiB, "h100-80gb")
+    assert c is not None
+    layers = len(report.decoder.layers) if report.decoder else 0
+    return c.per_token // layers
+
+
+@pytest.mark.parametrize("e", [e for e in DATA["vllm_groups"] if "kv_cache_gib_by_stage"
+                               in e["logged"]], ids=lambda e: e["url"].rsplit("/", 1)[-1])
+def test_mla_tokens_from_the_logged_kv_memory(e: dict[str, Any]) -> None:
+    # DeepSeek-V2-Lite at tp 2, pp 2: 576 x 2 B = 1,152 B a layer on every rank; blocks a stage
+    # = its memory // (16 x 1,152 x its layers), the fewest taken: 12.13 GiB // (16 x 1,152 x
+    # 14) = 50,473 blocks = 807,568 tokens, the log's 807,792 (its GiB has 2 decimals)
+    f, log = e["flags"], e["logged"]
+    per_layer = _mla_bytes(e["model"], f["tensor_parallel_size"])
+    assert per_layer == (512 + 64) * 2 == 1152
+    blocks = min(int(gib * GiB) // (16 * per_layer * n)
+                 for gib, n in zip(log["kv_cache_gib_by_stage"], e["stage_layers"]))
+    assert sum(e["stage_layers"]) == 27
+    assert blocks * 16 == pytest.approx(log["kv_cache_tokens"], rel=0.03)
+    assert blocks * 16 / f["max_model_len"] == pytest.approx(log["max_concurrency"], rel=0.03)
+
+
+@pytest.mark.parametrize("e", [e for e in DATA["vllm_groups"] if "kv_needed_gib"
+                               in e["logged"]], ids=lambda e: e["url"].rsplit("/", 1)[-1])
+def test_mla_one_request_as_logged(e: dict[str, Any]) -> None:
+    # cdiv(32,768, 16) = 2,048 blocks x 16 x 1,152 B x 27 layers = 1,019,215,872 B = 0.95 GiB
+    per_layer = _mla_bytes(e["model"], 1)
+    needed = -(-e["flags"]["max_model_len"] // 16) * 16 * per_layer * 27
+    assert needed / GiB == pytest.approx(e["logged"]["kv_needed_gib"], abs=0.005)
+
+
+def test_state_space_layers_are_said_not_modelled() -> None:
+    # Jamba: 2 attention layers of 4 (attn_layer_period 2): vLLM pads each mamba layer's state
+    # to the attention page, not modelled; the text says so
+    from nnsize.memory.serving import Serving
+    from nnsize.render.plan import serving_lines
+
+    jamba = {"model_type": "jamba", "hidden_size": 64, "num_attention_heads": 4,
+             "num_key_value_heads": 2, "num_hidden_layers": 4, "intermediate_size": 128,
+             "vocab_size": 256, "num_experts": 1, "attn_layer_period": 2, "attn_layer_offset": 1,
+             "mamba_d_state": 4, "mamba_d_conv": 4, "mamba_expand": 2,
+             "architectures": ["JambaForCausalLM"]}
+    c = capacity(nnsize.count(jamba), Setup(engine="vllm", context=1024), 80 * GiB,
+                 "h100-80gb")
+    assert c is not None and c.terms["state_layers"] == 2 and c.groups is None
+    text = dict(serving_lines(Serving(c)))["vLLM KV cache"]
+    assert "not modelled: how vLLM keeps the state of the 2 state-space layers" in text
