@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .options import (
-    Parser,
-    count,
-    field_options,
-    from_fields,
-    gpt_options,
-    json_option,
-    model_options,
-)
+from .options import Parser, count, field_options, from_fields, json_option, language_model_options
 
 
 def run(argv: list[str]) -> str:
@@ -47,8 +39,7 @@ def run(argv: list[str]) -> str:
     p.add_argument("--list-interconnects", action="store_true", help="the link catalogue")
     p.add_argument("--limit", type=int, default=15, help="rows to show (15)")
     json_option(p)
-    model_options(p)
-    gpt_options(p)
+    language_model_options(p)
     args = p.parse_args(argv)
     t = from_fields(TrainingSetup, training_fields(), args)
     shape = _shape(args)

@@ -180,6 +180,12 @@ def count(args: argparse.Namespace, source: str, convention: str | None = None) 
 GPT_FLAGS = ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab")
 
 
+def language_model_options(p: argparse.ArgumentParser) -> None:
+    """model_options and gpt_options: the commands that plan a language model."""
+    model_options(p)
+    gpt_options(p)
+
+
 def gpt_options(p: argparse.ArgumentParser) -> None:
     """A plain GPT of the papers, for models with no config (parallel.shape.gpt)."""
     for name in GPT_FLAGS:
@@ -250,8 +256,7 @@ def setup_options(p: argparse.ArgumentParser) -> None:
                    "with --layers --hidden --heads)")
     field_options(p, setup_fields())
     json_option(p)
-    model_options(p)
-    gpt_options(p)
+    language_model_options(p)
 
 
 def setup(args: argparse.Namespace) -> Any:

@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-from .options import (
-    Parser,
-    count,
-    field_options,
-    from_fields,
-    gpt_options,
-    json_option,
-    model_options,
-)
+from .options import Parser, count, field_options, from_fields, json_option, language_model_options
 
 
 def run(argv: list[str]) -> str:
@@ -35,8 +27,7 @@ def run(argv: list[str]) -> str:
     field_options(p, speed_fields())
     p.add_argument("--list-gpus", action="store_true", help="the catalogue, with sources")
     json_option(p)
-    model_options(p)
-    gpt_options(p)
+    language_model_options(p)
     args = p.parse_args(argv)
     from ..speed.setup import planner_fit
 

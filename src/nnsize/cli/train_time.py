@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-from .options import (
-    Parser,
-    count,
-    field_options,
-    from_fields,
-    gpt_options,
-    json_option,
-    model_options,
-)
+from .options import Parser, count, field_options, from_fields, json_option, language_model_options
 
 
 def run(argv: list[str]) -> str:
@@ -24,8 +16,7 @@ def run(argv: list[str]) -> str:
                    "(llama-3.1-8b) or a config.json (or none with --layers --hidden --heads)")
     field_options(p, training_fields())
     json_option(p)
-    model_options(p)
-    gpt_options(p)
+    language_model_options(p)
     args = p.parse_args(argv)
     t = from_fields(TrainingSetup, training_fields(), args)
     from ..speed.setup import laid_out, train_layout
