@@ -62,9 +62,9 @@ def assign(tensors: Iterable[tuple[str, Shape]], ftype: str, hp: Hparams,
     out = []
     for name in names:
         shape = shapes[name]
-        have = source_type(name, shape, float_type)
+        have = source_type(name, shape, float_type, hp.arch)
         if default in FLOAT_TYPES:  # a float file: what converting at that type writes
-            new = have if have == "F32" else default
+            new = have if have in ("F32", "MXFP4") else default
         elif not allows_quantization(name, shape):
             new = have
         else:

@@ -85,9 +85,14 @@ def allows_quantization(name: str, shape: Shape) -> bool:
     return not any(key in name for key in _NOT_QUANTIZED)
 
 
-def source_type(name: str, shape: Shape, float_type: str) -> str:
+def source_type(name: str, shape: Shape, float_type: str, arch: str = "llama") -> str:
     """The type convert_hf_to_gguf.py writes: F32 for 1-D tensors, norms, routers and anything
-    not named '.weight'; float_type (F16, BF16) for the rest."""
+    not named '.weight' (conversion/base.py ModelBase.prepare_tensors, at ggml-org/llama.cpp
+    2bbcf7fc93a460f04d5709756a48b2408443eecb: gpt-oss's sinks and biases among them); MXFP4 for
+    gpt-oss's experts, which GptOssModel.repack_mxfp4 writes from OpenAI's MXFP4 blocks as they
+    are, at any --outtype (conversion/gpt_oss.py); float_type (F16, BF16) for the rest."""
+    if arch == "gpt-oss" and len(shape) == 3 and name.endswith("_exps.weight"):
+        return "MXFP4"
     if len(shape) <= 1 or name.endswith("_norm.weight") or "ffn_gate_inp" in name or \
             not name.endswith(".weight") or name in ("position_embd.weight",
                                                      "token_types.weight"):
