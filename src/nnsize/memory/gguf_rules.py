@@ -9,6 +9,17 @@ SECTIONS says which chain a tensor reads, with the counter it reads and advances
 llama.cpp's ``i_attention_wv``, ``i_ffn_down``... do.  Tensors it may not quantize (1-D
 tensors, norms, the MoE router ``ffn_gate_inp``) stay at the type the converter wrote them in:
 F32, as convert_hf_to_gguf.py writes every 1-D tensor, norm and router.
+
+The families gpt-oss, glm4, phimoe, stablelm and gemma3 have no branch of their own in
+``llama_tensor_get_type_impl`` at that commit (its only architecture tests are falcon's, the 70B
+type's and bailingmoe3's under MXFP4_MOE): the rules reach them by name and shape alone.
+``MXFP4_MOE`` gives a 3-D tensor of more than one expert (``tensor->ne[2] > 1``) MXFP4 and every
+other quantizable tensor Q8_0, the head and tied embeddings included (the OUTPUT and MXFP4
+chains below); gpt-oss's rows of 2,880 values and GLM-4's ffn_down rows of 13,696 are not whole
+256-value K blocks, so ``tensor_type_fallback`` turns their Q4_K, Q5_K, Q6_K into Q5_0, Q5_1,
+Q8_0 (gguf_types.fallback); gpt-oss's attention sinks and biases, 1-D or not named '...weight',
+and every router (``ffn_gate_inp``) are not quantized (``tensor_allows_quantization``) and stay
+F32 as the converter writes them; its experts come from the converter in MXFP4 (source_type).
 """
 
 from __future__ import annotations
