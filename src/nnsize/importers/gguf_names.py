@@ -51,9 +51,10 @@ image-text   (model.vision_tower., model.multi_modal_projector.) out of the text
              config's 262,208 rows; Gemma3Model.modify_tensors): nnsize keeps the config's rows,
              not reading the tokenizer (64 rows, under 0.01% of the file)
 
-Converter files: ggml-org/llama.cpp conversion/*.py at commit
-2bbcf7fc93a460f04d5709756a48b2408443eecb (gpt_oss.py, glm.py, phi.py, stablelm.py, gemma.py,
-base.py).
+Converter files (convert_hf_to_gguf.py's model classes, now in ggml-org/llama.cpp's conversion/
+package): gpt_oss.py, gemma.py and base.py at commit 2bbcf7fc93a460f04d5709756a48b2408443eecb;
+glm.py and phi.py at 7bca1fd9ca2a681b0182e16f24f832b7be1942af; stablelm.py (StableLMModel, which
+stacks StableLM 2 12B's per-head q / k norms) as vendored in llama-cpp-python 0.3.36's sdist.
 
 In a layer, the rule "post_attention_layernorm is post_attention_norm when the layer also has a
 pre_feedforward_layernorm or has no input_layernorm" is how gguf-py's per-architecture map reads
