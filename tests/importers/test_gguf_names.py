@@ -92,8 +92,10 @@ def test_what_the_converter_splits_and_transposes() -> None:
 
 def test_the_experts_as_each_converter_splits_them() -> None:
     """Expert names against gguf-py's map under the checkpoint's own names, and shapes against
-    llama.cpp's loader (src/llama-model.cpp: ffn_gate_exps {n_embd, n_ff_exp, n_expert}, torch's
-    (E, I, H); ffn_down_exps {n_ff_exp, n_embd, n_expert}, (E, H, I))."""
+    llama.cpp's loaders (src/models/openai-moe.cpp, phimoe.cpp, glm4.cpp, as vendored in
+    llama-cpp-python 0.3.36: ffn_gate_exps / ffn_up_exps {n_embd, n_ff_exp, n_expert}, torch's
+    (E, I, H); ffn_down_exps {n_ff_exp, n_embd, n_expert}, (E, H, I); their biases {n_ff_exp,
+    n_expert} and {n_embd, n_expert}; attn_sinks {n_head}; glm4's ffn_up {n_embd, n_ff * 2})."""
     gguf = pytest.importorskip("gguf")
     # gpt-oss-20b: experts stored (E, in, out): gate_up_proj (32, 2,880, 5,760), transposed and
     # split into gate and up (32, 2,880, 2,880) each; down_proj (32, 2,880 in, 2,880 out)
