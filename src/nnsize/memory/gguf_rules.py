@@ -42,7 +42,7 @@ class Hparams:
     n_head: int
     n_head_kv: int
     n_expert: int = 0
-    arch: str = "llama"  # llama.cpp's architecture where its rules differ: "falcon"
+    arch: str = "llama"  # llama.cpp's architecture where its rules differ: "falcon", "gpt-oss"
 
     @property
     def n_gqa(self) -> int:
@@ -51,8 +51,9 @@ class Hparams:
     @property
     def is_70b(self) -> bool:
         """LLM_TYPE_70B (llama-model.cpp): a llama of 80 layers with grouped keys, a qwen2 of
-        80 layers (all of them grouped); the names nnsize maps are of these families."""
-        return self.arch != "falcon" and self.n_layer == 80 and self.n_head != self.n_head_kv
+        80 layers (all of them grouped). arch "llama" stands for every family nnsize maps but
+        falcon and gpt-oss; of those, only Llama and Qwen 2 presets have 80 layers."""
+        return self.arch == "llama" and self.n_layer == 80 and self.n_head != self.n_head_kv
 
 
 def block_of(name: str) -> int:
