@@ -219,3 +219,113 @@ def test_tq_ternary_files_put_the_embeddings_at_q4_k() -> None:
     types = {t.name: t.ggml_type for t in gguf_mix.mix(report, "TQ1_0").tensors}
     assert types["token_embd.weight"] == "Q4_K" and types["output.weight"] == "Q6_K"
     assert types["blk.0.attn_q.weight"] == "TQ1_0"
+
+
+def _write(path: Path, arch: str, m: gguf_mix.Mix, keys: dict[str, int]) -> None:
+    """m's tensors at their types, written by the gguf package (zeros of each type's bytes)."""
+    gguf = pytest.importorskip("gguf")
+    np = pytest.importorskip("numpy")
+    writer = gguf.GGUFWriter(str(path), arch)
+    for key, value in keys.items():
+        writer.add_uint32(f"{arch}.{key}", value)
+    for t in m.tensors:
+        qtype = gguf.GGMLQuantizationType[t.ggml_type]
+        block, size = gguf.GGML_QUANT_SIZES[qtype]
+        byte_shape = (*t.shape[:-1], t.shape[-1] // block * size)
+        writer.add_tensor(t.name, np.zeros(byte_shape, dtype=np.uint8), raw_dtype=qtype)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+
+def test_memory_and_fit_on_a_glm4_gguf_read_back_to_the_byte(tmp_path: Path) -> None:
+    """A tiny GLM-4-0414 planned at Q4_K_M, written by the gguf package under llama.cpp's glm4
+    keys, read back: the same tensors and bytes, the KV cache and longest context from its keys."""
+    from nnsize.memory.fit import fit
+    from nnsize.memory.plan import plan
+    from nnsize.memory.setup import Setup
+
+    config = {"model_type": "glm4", "architectures": ["Glm4ForCausalLM"], "vocab_size": 1024,
+              "hidden_size": 256, "intermediate_size": 640, "num_hidden_layers": 8,
+              "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 64,
+              "attention_bias": True, "tie_word_embeddings": False,
+              "max_position_embeddings": 4096}
+    report = nnsize.count(config)
+    m = gguf_mix.mix(report, "Q4_K_M")
+    names = {t.name: t.ggml_type for t in m.tensors}
+    # the fused gate_up: ffn_up of 2 x 640 = 1,280 rows; the four norms a layer
+    assert next(t for t in m.tensors if t.name == "blk.0.ffn_up.weight").shape == (1280, 256)
+    assert {n for n in names if n.startswith("blk.0.") and "norm" in n} == {
+        "blk.0.attn_norm.weight", "blk.0.post_attention_norm.weight", "blk.0.ffn_norm.weight",
+        "blk.0.post_ffw_norm.weight"}
+    # ffn_down's rows hold 640 values: 640 % 256 = 128, Q4_K / Q6_K fall back to Q5_0 / Q8_0
+    assert {names[f"blk.{i}.ffn_down.weight"] for i in range(8)} == {"Q5_0", "Q8_0"}
+    path = tmp_path / "glm4-Q4_K_M.gguf"
+    _write(path, "glm4", m, {"context_length": 4096, "block_count": 8, "embedding_length": 256,
+                             "feed_forward_length": 640, "attention.head_count": 4,
+                             "attention.head_count_kv": 2, "attention.key_length": 64,
+                             "attention.value_length": 64})
+    stored = nnsize.count(str(path))
+    p = plan(stored, Setup(context=100, kv_dtype="fp16"))
+    assert p.lines[0].part == "stored_weights" and p.lines[0].bytes == m.tensor_bytes
+    gguf = pytest.importorskip("gguf")
+    reader = gguf.GGUFReader(str(path))
+    assert {t.name: (t.tensor_type.name, int(t.n_bytes)) for t in reader.tensors} == \
+        {t.name: (t.ggml_type, t.bytes) for t in m.tensors}
+    assert path.stat().st_size == reader.data_offset + m.padded_bytes()
+    # the same KV cache as the config's plan: 8 layers x 100 tokens x 2 heads x (64 + 64) x 2 B
+    kv = next(line for line in p.lines if line.part == "kv_cache")
+    assert kv.bytes == 8 * 100 * 2 * (64 + 64) * 2 == 409_600
+    ours = plan(report, Setup(dtype="Q4_K_M", context=100, kv_dtype="fp16"))
+    assert next(line for line in ours.lines if line.part == "kv_cache").bytes == kv.bytes
+    f = fit(stored, Setup(), 2**30)
+    assert f.longest_context == 4096 and f.positions_from == "GGUF glm4.context_length"
+
+
+def test_a_gpt_oss_mxfp4_moe_gguf_read_back_to_the_byte(tmp_path: Path) -> None:
+    """gpt-oss under MXFP4_MOE (llama-quant.cpp: 3-D tensors of more than one expert MXFP4, the
+    rest Q8_0; 1-D sinks, biases, norms and the router F32), written and read back."""
+    from nnsize.memory.plan import plan
+    from nnsize.memory.setup import Setup
+
+    config = {"model_type": "gpt_oss", "architectures": ["GptOssForCausalLM"],
+              "vocab_size": 1024, "hidden_size": 256, "intermediate_size": 256,
+              "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+              "head_dim": 64, "num_local_experts": 4, "num_experts_per_tok": 2,
+              "layer_types": ["sliding_attention", "full_attention"], "sliding_window": 128,
+              "attention_bias": True, "tie_word_embeddings": False,
+              "max_position_embeddings": 4096}
+    report = nnsize.count(config)
+    m = gguf_mix.mix(report, "MXFP4_MOE")
+    types = {t.name: t.ggml_type for t in m.tensors}
+    assert types["blk.0.ffn_gate_exps.weight"] == types["blk.1.ffn_down_exps.weight"] == "MXFP4"
+    assert types["blk.0.attn_q.weight"] == types["output.weight"] == \
+        types["token_embd.weight"] == "Q8_0"
+    assert types["blk.0.attn_sinks.weight"] == types["blk.0.ffn_gate_inp.weight"] == \
+        types["blk.0.ffn_up_exps.bias"] == types["blk.0.post_attention_norm.weight"] == "F32"
+    # ffn_gate_exps: 4 experts x 256 rows x 256 values in MXFP4 = 4 x 256 x 8 blocks x 17 B
+    assert next(t for t in m.tensors if t.name == "blk.0.ffn_gate_exps.weight").bytes == \
+        4 * 256 * 8 * 17 == 139_264
+    assert m.params == report.total_params
+    path = tmp_path / "gpt-oss-MXFP4_MOE.gguf"
+    _write(path, "gpt-oss", m, {"context_length": 4096})
+    p = plan(nnsize.count(str(path)), Setup())
+    assert p.lines[0].part == "stored_weights" and p.lines[0].bytes == m.tensor_bytes
+    # converting at F16 keeps the MXFP4 experts (GptOssModel.repack_mxfp4)
+    f16 = {t.name: t.ggml_type for t in gguf_mix.mix(report, "F16").tensors}
+    assert f16["blk.0.ffn_up_exps.weight"] == "MXFP4" and f16["blk.0.attn_q.weight"] == "F16"
+
+
+def test_gpt_oss_q4_k_m_rows_of_2880_fall_back() -> None:
+    """llama-quant.cpp's tensor_type_fallback: gpt-oss's rows of 2,880 values are not whole
+    256-value K blocks (2,880 = 11.25 x 256): Q4_K -> Q5_0, Q6_K -> Q8_0; the head Q8_0 (nx %
+    qk_k).  Published gpt-oss "Q4_K_M" files keep the experts MXFP4 by --tensor-type
+    overrides instead (bartowski's README): not this mix."""
+    types = {t.name: t.ggml_type for t in gguf_mix.mix(nnsize.count("gpt-oss-20b"),
+                                                        "Q4_K_M").tensors}
+    assert types["blk.5.ffn_gate_exps.weight"] == types["blk.5.ffn_up_exps.weight"] == "Q5_0"
+    assert types["blk.0.ffn_down_exps.weight"] == "Q8_0"  # use_more_bits: Q6_K -> Q8_0
+    # 24 layers: blk.4 is not among use_more_bits' (4 >= 3, 4 < 21, (4 - 3) % 3 == 1)
+    assert types["blk.4.ffn_down_exps.weight"] == "Q5_0"
+    assert types["output.weight"] == "Q8_0" and types["blk.0.attn_sinks.weight"] == "F32"

@@ -24,6 +24,37 @@ falcon       self_attention.query_key_value: attn_qkv; input_layernorm (7B) and 
 gpt2         Conv1D weights stored (in, out) are transposed to (out, in)
 gptneox,     renames only
 phi2
+gpt-oss      experts stored (E, in, out): gate_up_proj (E, H, 2I) transposed and split into
+             ffn_gate_exps and ffn_up_exps (E, I, H) (interleaved rows ::2 and 1::2), their bias
+             (E, 2I) into two (E, I); down_proj (E, I, H) transposed to ffn_down_exps (E, H, I);
+             self_attn.sinks: attn_sinks.weight (".weight" appended, 1-D); mlp.router:
+             ffn_gate_inp; post_attention_layernorm: post_attention_norm (GPT_OSS has no
+             ffn_norm); conversion/gpt_oss.py GptOssModel.  The converter repacks OpenAI's MXFP4
+             expert blocks as they are: a converted file's experts are MXFP4 at any --outtype
+glm4         (GLM-4-0414) gate_up_proj kept fused as ffn_up of 2I rows (llama.cpp's glm4 loads
+             ffn_up as {n_embd, 2 x n_ff}); post_self_attn_layernorm: post_attention_norm,
+             post_attention_layernorm: ffn_norm, post_mlp_layernorm: post_ffw_norm
+             (conversion/glm.py Glm4Model: renames only)
+phimoe       (Phi-3.5-MoE) the checkpoint's block_sparse_moe.experts.N.w1 / w2 / w3 stacked as
+             ffn_gate_exps / ffn_down_exps / ffn_up_exps (transformers' fused gate_up_proj
+             (E, 2I, H) split as for llama); the router (block_sparse_moe.gate, transformers'
+             mlp.router): ffn_gate_inp; LayerNorm and head biases kept (conversion/phi.py
+             PhiMoeModel); its LongRoPE factors are written as rope_factors_long / _short
+             (64 + 64 F32 values, 512 bytes, Phi3MiniModel.generate_extra_tensors): not counted
+stablelm     LayerNorm biases (attn_norm.bias, ffn_norm.bias, output_norm.bias): renames only
+             (conversion/stablelm.py; per-head q/k norms of StableLM 2 12B are not mapped)
+gemma3       (image-text) TextModel.filter_tensors leaves the vision tower and the projector
+image-text   (model.vision_tower., model.multi_modal_projector.) out of the text GGUF: llama.cpp
+             writes them to a separate mmproj file (convert_hf_to_gguf.py --mmproj); the
+             converter drops "language_model." from names (ModelBase.filter_tensors).  Gemma 3's
+             converter also cuts token_embd to the tokenizer's vocabulary (262,144 of the
+             config's 262,208 rows; Gemma3Model.modify_tensors): nnsize keeps the config's rows,
+             not reading the tokenizer (64 rows, under 0.01% of the file)
+
+Converter files (convert_hf_to_gguf.py's model classes, now in ggml-org/llama.cpp's conversion/
+package): gpt_oss.py, gemma.py and base.py at commit 2bbcf7fc93a460f04d5709756a48b2408443eecb;
+glm.py and phi.py at 7bca1fd9ca2a681b0182e16f24f832b7be1942af; stablelm.py (StableLMModel, which
+stacks StableLM 2 12B's per-head q / k norms) as vendored in llama-cpp-python 0.3.36's sdist.
 
 In a layer, the rule "post_attention_layernorm is post_attention_norm when the layer also has a
 pre_feedforward_layernorm or has no input_layernorm" is how gguf-py's per-architecture map reads
@@ -76,6 +107,13 @@ _LAYER_NAMES = {
     "mlp.shared_experts.gate_proj.weight": "ffn_gate_shexp.weight",
     "mlp.shared_experts.up_proj.weight": "ffn_up_shexp.weight",
     "mlp.shared_experts.down_proj.weight": "ffn_down_shexp.weight",
+    # gpt-oss (its experts are split by gguf_names below)
+    "self_attn.sinks": "attn_sinks.weight",
+    "mlp.router.weight": "ffn_gate_inp.weight", "mlp.router.bias": "ffn_gate_inp.bias",
+    "mlp.experts.down_proj_bias": "ffn_down_exps.bias",
+    # glm4 (GLM-4-0414): the norms after attention and after the feed-forward
+    "post_self_attn_layernorm.weight": "post_attention_norm.weight",
+    "post_mlp_layernorm.weight": "post_ffw_norm.weight",
     # phi2
     "self_attn.dense.weight": "attn_output.weight", "self_attn.dense.bias": "attn_output.bias",
     "mlp.fc1.weight": "ffn_up.weight", "mlp.fc1.bias": "ffn_up.bias",
@@ -102,6 +140,7 @@ _LAYER_NAMES = {
 _TOP_NAMES = {
     "model.embed_tokens.weight": "token_embd.weight", "lm_head.weight": "output.weight",
     "lm_head.bias": "output.bias", "model.norm.weight": "output_norm.weight",
+    "model.norm.bias": "output_norm.bias",
     "model.final_layernorm.weight": "output_norm.weight",
     "model.final_layernorm.bias": "output_norm.bias",
     "transformer.word_embeddings.weight": "token_embd.weight",
@@ -112,10 +151,14 @@ _TOP_NAMES = {
     "gpt_neox.final_layer_norm.bias": "output_norm.bias",
 }
 PERSISTENT = ".mlp.gate.e_score_correction_bias"  # a buffer saved in the checkpoint
+# what the converter leaves out of the text GGUF: an image-text model's vision tower and
+# projector, written to the separate mmproj file (TextModel.filter_tensors)
+MMPROJ = ("model.vision_tower.", "model.multi_modal_projector.")
 _BLOCKS = ("model.layers.", "transformer.h.", "gpt_neox.layers.")  # a decoder layer's prefix
 _CONV1D = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight")
-FAMILIES = ("Llama, Mistral, Mixtral, Qwen 2 / 3 and their MoE, Gemma 1 - 3, OLMo 2, Phi-2, "
-            "Phi-3, Phi-4, DeepSeek V2 / V3, Falcon, GPT-2, GPT-NeoX")
+FAMILIES = ("Llama, Mistral, Mixtral, Qwen 2 / 3 and their MoE, Gemma 1 - 3 (Gemma 3's image-text "
+            "models: the text GGUF), OLMo 2, Phi-2, Phi-3, Phi-3.5-MoE, Phi-4, DeepSeek V2 / V3, "
+            "GLM-4-0414, gpt-oss, StableLM 2, Falcon, GPT-2, GPT-NeoX")
 
 
 @dataclass(frozen=True)
@@ -125,11 +168,13 @@ class Layout:
     post_attention_norm: bool = False  # post_attention_layernorm follows attention (Gemma 2)
     heads: int = 0
     value_dim: int = 0
+    experts_in_out: bool = False  # experts stored (E, in, out), as gpt-oss's are
 
 
 def gguf_names(name: str, shape: Shape, layout: Layout = Layout()) -> list[tuple[str, Shape]]:
     """GGUF's tensors for one of transformers' (two for the fused experts.gate_up_proj and
     DeepSeek's kv_b_proj)."""
+    name = name.replace("language_model.", "", 1)  # as ModelBase.filter_tensors does
     if name in _TOP_NAMES:
         return [(_TOP_NAMES[name], shape)]
     for prefix in _BLOCKS:
@@ -140,8 +185,15 @@ def gguf_names(name: str, shape: Shape, layout: Layout = Layout()) -> list[tuple
             break
         blk = f"blk.{index}."
         if rest == "mlp.experts.gate_up_proj":  # (E, 2 x I, H): GGUF keeps gate and up apart
+            if layout.experts_in_out:  # gpt-oss: (E, H, 2 x I), transposed
+                shape = (shape[0], shape[2], shape[1])
             half = (shape[0], shape[1] // 2, *shape[2:])
             return [(blk + "ffn_gate_exps.weight", half), (blk + "ffn_up_exps.weight", half)]
+        if rest == "mlp.experts.gate_up_proj_bias":  # gpt-oss: (E, 2 x I), split likewise
+            half = (shape[0], shape[1] // 2)
+            return [(blk + "ffn_gate_exps.bias", half), (blk + "ffn_up_exps.bias", half)]
+        if rest == "mlp.experts.down_proj" and layout.experts_in_out:  # (E, I, H) -> (E, H, I)
+            return [(blk + "ffn_down_exps.weight", (shape[0], shape[2], shape[1]))]
         if rest == "mlp.shared_expert_gate.weight":  # llama.cpp loads it as {n_embd}
             return [(blk + _LAYER_NAMES[rest], shape[1:])]
         if rest == "self_attn.kv_b_proj.weight" and layout.heads:
@@ -161,15 +213,16 @@ def gguf_names(name: str, shape: Shape, layout: Layout = Layout()) -> list[tuple
 
 def layout(report: Report) -> Layout:
     """The layer facts the names need, read from the model's own tensors and decoder."""
-    names = {n for n, _ in report.named_tensors()}
+    names = {n.replace("language_model.", "", 1) for n, _ in report.named_tensors()}
     rests = {n.split(".", 3)[-1] for n in names if n.startswith("model.layers.0.")}
-    post = "pre_feedforward_layernorm.weight" in rests or (
+    gpt_oss = "self_attn.sinks" in rests  # GPT_OSS: post_attention_norm, no ffn_norm
+    post = gpt_oss or "pre_feedforward_layernorm.weight" in rests or (
         "post_attention_layernorm.weight" in rests and "input_layernorm.weight" not in rests)
     d = report.decoder
     heads = value_dim = 0
     if d is not None and d.layers and d.layers[0].latent_dim is not None:
         heads, value_dim = d.layers[0].heads, d.layers[0].value_dim
-    return Layout(post, heads, value_dim)
+    return Layout(post, heads, value_dim, gpt_oss)
 
 
 def report_tensors(report: Report) -> list[tuple[str, Shape]]:
@@ -179,18 +232,32 @@ def report_tensors(report: Report) -> list[tuple[str, Shape]]:
     how = layout(report)
     out: list[tuple[str, Shape]] = []
     for name, t in report.named_tensors():
-        if t.shared_with or (t.buffer and not name.endswith(PERSISTENT)):
+        if t.shared_with or (t.buffer and not name.endswith(PERSISTENT)) or \
+                name.startswith(MMPROJ):
             continue
         out += gguf_names(name, t.shape, how)
     return out
 
 
+def mmproj_tensors(report: Report) -> list[tuple[str, Shape]]:
+    """An image-text model's tensors the text GGUF leaves to its mmproj file (transformers'
+    names): the vision tower and the projector."""
+    return [(name, t.shape) for name, t in report.named_tensors()
+            if name.startswith(MMPROJ) and not t.buffer and not t.shared_with]
+
+
 def renamed(tensors: Iterable[tuple[str, Shape]], how: Layout) -> dict[str, Shape]:
-    """transformers' tensors (name, shape) under the names and shapes GGUF gives them."""
-    return {gguf: shape for name, s in tensors for gguf, shape in gguf_names(name, s, how)}
+    """transformers' tensors (name, shape) under the names and shapes GGUF gives them (the text
+    GGUF's: the mmproj file's vision tower and projector left out)."""
+    return {gguf: shape for name, s in tensors if not name.startswith(MMPROJ)
+            for gguf, shape in gguf_names(name, s, how)}
 
 
 def architecture(names: Iterable[str]) -> str:
-    """llama.cpp's architecture where its quantization rules differ by it (falcon), else
-    'llama' (the rules read only names and shapes for the rest)."""
+    """llama.cpp's architecture where its quantization rules (falcon) or its converter's types
+    (gpt-oss: MXFP4 experts) differ by it, else 'llama' (the rules read only names and shapes
+    for the rest)."""
+    names = list(names)
+    if any(n.endswith(".self_attn.sinks") for n in names):
+        return "gpt-oss"
     return "falcon" if any(".self_attention.query_key_value." in n for n in names) else "llama"

@@ -62,9 +62,9 @@ def assign(tensors: Iterable[tuple[str, Shape]], ftype: str, hp: Hparams,
     out = []
     for name in names:
         shape = shapes[name]
-        have = source_type(name, shape, float_type)
+        have = source_type(name, shape, float_type, hp.arch)
         if default in FLOAT_TYPES:  # a float file: what converting at that type writes
-            new = have if have == "F32" else default
+            new = have if have in ("F32", "MXFP4") else default
         elif not allows_quantization(name, shape):
             new = have
         else:
@@ -91,8 +91,12 @@ def hparams(report: Report) -> Hparams:
 
 @dataclass(frozen=True)
 class Mix:
+    """The text GGUF's tensors; mmproj: (tensors, values) of an image-text model's vision tower
+    and projector, which llama.cpp writes to a separate mmproj file, not to this one."""
+
     ftype: str
     tensors: tuple[GGUFTensor, ...]
+    mmproj: tuple[int, int] = (0, 0)
 
     @property
     def tensor_bytes(self) -> int:
@@ -123,6 +127,18 @@ class Mix:
 
 def mix(report: Report, ftype: str, imatrix: bool = False, float_type: str = "BF16") -> Mix:
     """The GGUF of a counted model under a named llama.cpp mix (Q4_K_M, Q8_0, IQ4_XS...)."""
+    from ..importers.gguf_names import mmproj_tensors
+
     key = find_ftype(ftype)
     hp = hparams(report)  # first: a network that is no language model is refused at once
-    return Mix(key, tuple(assign(report_tensors(report), key, hp, imatrix, float_type)))
+    vision = mmproj_tensors(report)
+    values = sum(_values(shape) for _, shape in vision)
+    return Mix(key, tuple(assign(report_tensors(report), key, hp, imatrix, float_type)),
+               (len(vision), values))
+
+
+def _values(shape: Shape) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n

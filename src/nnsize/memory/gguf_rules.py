@@ -9,6 +9,17 @@ SECTIONS says which chain a tensor reads, with the counter it reads and advances
 llama.cpp's ``i_attention_wv``, ``i_ffn_down``... do.  Tensors it may not quantize (1-D
 tensors, norms, the MoE router ``ffn_gate_inp``) stay at the type the converter wrote them in:
 F32, as convert_hf_to_gguf.py writes every 1-D tensor, norm and router.
+
+The families gpt-oss, glm4, phimoe, stablelm and gemma3 have no branch of their own in
+``llama_tensor_get_type_impl`` at that commit (its only architecture tests are falcon's, the 70B
+type's and bailingmoe3's under MXFP4_MOE): the rules reach them by name and shape alone.
+``MXFP4_MOE`` gives a 3-D tensor of more than one expert (``tensor->ne[2] > 1``) MXFP4 and every
+other quantizable tensor Q8_0, the head and tied embeddings included (the OUTPUT and MXFP4
+chains below); gpt-oss's rows of 2,880 values and GLM-4's ffn_down rows of 13,696 are not whole
+256-value K blocks, so ``tensor_type_fallback`` turns their Q4_K, Q5_K, Q6_K into Q5_0, Q5_1,
+Q8_0 (gguf_types.fallback); gpt-oss's attention sinks and biases, 1-D or not named '...weight',
+and every router (``ffn_gate_inp``) are not quantized (``tensor_allows_quantization``) and stay
+F32 as the converter writes them; its experts come from the converter in MXFP4 (source_type).
 """
 
 from __future__ import annotations
@@ -31,7 +42,7 @@ class Hparams:
     n_head: int
     n_head_kv: int
     n_expert: int = 0
-    arch: str = "llama"  # llama.cpp's architecture where its rules differ: "falcon"
+    arch: str = "llama"  # llama.cpp's architecture where its rules differ: "falcon", "gpt-oss"
 
     @property
     def n_gqa(self) -> int:
@@ -40,8 +51,9 @@ class Hparams:
     @property
     def is_70b(self) -> bool:
         """LLM_TYPE_70B (llama-model.cpp): a llama of 80 layers with grouped keys, a qwen2 of
-        80 layers (all of them grouped); the names nnsize maps are of these families."""
-        return self.arch != "falcon" and self.n_layer == 80 and self.n_head != self.n_head_kv
+        80 layers (all of them grouped). arch "llama" stands for every family nnsize maps but
+        falcon and gpt-oss; of those, only Llama and Qwen 2 presets have 80 layers."""
+        return self.arch == "llama" and self.n_layer == 80 and self.n_head != self.n_head_kv
 
 
 def block_of(name: str) -> int:
@@ -85,9 +97,14 @@ def allows_quantization(name: str, shape: Shape) -> bool:
     return not any(key in name for key in _NOT_QUANTIZED)
 
 
-def source_type(name: str, shape: Shape, float_type: str) -> str:
+def source_type(name: str, shape: Shape, float_type: str, arch: str = "llama") -> str:
     """The type convert_hf_to_gguf.py writes: F32 for 1-D tensors, norms, routers and anything
-    not named '.weight'; float_type (F16, BF16) for the rest."""
+    not named '.weight' (conversion/base.py ModelBase.prepare_tensors, at ggml-org/llama.cpp
+    2bbcf7fc93a460f04d5709756a48b2408443eecb: gpt-oss's sinks and biases among them); MXFP4 for
+    gpt-oss's experts, which GptOssModel.repack_mxfp4 writes from OpenAI's MXFP4 blocks as they
+    are, at any --outtype (conversion/gpt_oss.py); float_type (F16, BF16) for the rest."""
+    if arch == "gpt-oss" and len(shape) == 3 and name.endswith("_exps.weight"):
+        return "MXFP4"
     if len(shape) <= 1 or name.endswith("_norm.weight") or "ffn_gate_inp" in name or \
             not name.endswith(".weight") or name in ("position_embd.weight",
                                                      "token_types.weight"):

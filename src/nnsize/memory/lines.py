@@ -307,9 +307,15 @@ class LayerDtypesNote:
 
 @dataclass(frozen=True)
 class GgufFileNote:
+    """The file beyond its tensor data; an image-text model's vision tower and projector
+    (mmproj_params values in mmproj_tensors tensors), which llama.cpp writes to a separate
+    mmproj file, not the text GGUF the weights line counts."""
+
     KEY: ClassVar[str] = "gguf_file"
     padding: int
     tensors: int
+    mmproj_tensors: int = 0
+    mmproj_params: int = 0
 
 
 @dataclass(frozen=True)

@@ -208,7 +208,8 @@ def _infer(report: Report, s: Setup) -> Plan:
         m = gguf_mix(report, mix, s.imatrix)
         p.lines.append(Line(m.tensor_bytes, GgufWeightsTerms(
             mix, tuple(sorted((t, n, b) for t, (n, b) in m.by_type().items())))))
-        p.notes.append(Note(GgufFileNote(m.padded_bytes() - m.tensor_bytes, len(m.tensors))))
+        p.notes.append(Note(GgufFileNote(m.padded_bytes() - m.tensor_bytes, len(m.tensors),
+                                         *m.mmproj)))
     else:
         weights, terms = weight_bytes(report, precision, compute, s.keep)
         p.lines.append(Line(weights, terms))

@@ -299,7 +299,11 @@ def _gguf_file(t: GgufFileNote) -> str:
             f"llama.cpp loads them); the file also holds its header and metadata, the tokenizer "
             f"among them (a few MB)"
             + (f", and {t.padding:,} bytes of 32-byte alignment padding" if t.padding else "")
-            + ", not counted here")
+            + ", not counted here"
+            + (f". The vision tower and projector ({t.mmproj_params:,} values in "
+               f"{t.mmproj_tensors:,} tensors) are not in this file: llama.cpp's converter "
+               f"writes them to a separate mmproj GGUF (convert_hf_to_gguf.py --mmproj), loaded "
+               f"beside it for images" if t.mmproj_tensors else ""))
 
 
 def _training_setup(t: TrainingSetupNote) -> str:
