@@ -32,7 +32,7 @@ def _id(e: dict[str, Any]) -> str:
 def test_the_file_cites_every_log() -> None:
     entries = [e for key in ("vllm", "sglang", "llama.cpp") for e in DATA[key]]
     assert all(e["url"].startswith("https://github.com/") for e in entries)
-    assert len(DATA["vllm"]) + len(DATA["sglang"]) >= 11 and len(DATA["llama.cpp"]) >= 12
+    assert len(DATA["vllm"]) + len(DATA["sglang"]) >= 11 and len(DATA["llama.cpp"]) >= 18
     assert len(DATA["ngl_splits"]) >= 3
     # issue 23: at least 10 vLLM / SGLang logs predicted from the setup alone
     assert sum(e["end_to_end"] for e in DATA["vllm"] + DATA["sglang"]) >= 10
@@ -116,21 +116,41 @@ def test_sglang_share_is_of_the_memory_free_after_its_distributed_start(e: dict[
 
 
 def _cpp_setup(e: dict[str, Any], dtype: str = "Q4_K_M") -> Setup:
+    # the file's type changes neither the cache nor the compute buffer; an entry whose model
+    # has no llama-quantize mapping (gpt-oss's sinks) names the dtype it is planned at
     f = e["flags"]
+    cache = f.get("cache_type", "f16")
     return Setup(engine="llama.cpp", context=f["n_ctx"], dtype=dtype,
                  attention="sdpa" if f.get("flash_attn", True) else "eager",
-                 chunk=f.get("n_ubatch", 0))
+                 chunk=f.get("n_ubatch", 0), kv_dtype=None if cache == "f16" else cache)
+
+
+def _cpp_lines(e: dict[str, Any]) -> dict[str, Any]:
+    p = plan(nnsize.count(e["model"]), _cpp_setup(e, e.get("dtype", "Q4_K_M")))
+    return {line.part: line for line in p.lines}
 
 
 def _cpp_plan(e: dict[str, Any]) -> dict[str, int]:
-    return {line.part: line.bytes for line in plan(nnsize.count(e["model"]), _cpp_setup(e)).lines}
+    return {part: line.bytes for part, line in _cpp_lines(e).items()}
 
 
 @pytest.mark.parametrize("e", DATA["llama.cpp"], ids=_id)
 def test_llama_cpp_kv_cache_to_the_byte(e: dict[str, Any]) -> None:
     # f16 K and V for every layer and every cell of n_ctx: Qwen2.5-3B at 4,096 cells is
-    # 36 layers x 4,096 x 2 KV heads x 128 x 2 (K, V) x 2 bytes = 150,994,944 = 144.00 MiB
-    assert _cpp_plan(e)["kv_cache"] == int(e["logged"]["kv_mib"] * MiB)
+    # 36 layers x 4,096 x 2 KV heads x 128 x 2 (K, V) x 2 bytes = 150,994,944 = 144.00 MiB;
+    # q8_0 rows of 34 B a block of 32: Qwen2.5-32B at 32,768 cells 64 x 32,768 x 8 x 128 x
+    # 2 x 34/32 B = 4,352.00 MiB. The byte count is exact; the log prints it in MiB to 2
+    # places (DeepSeek-V3's q8_0 latent, 1,223,294,976 B = 1,166.625 MiB, printed 1166.62)
+    log, line = e["logged"], _cpp_lines(e)["kv_cache"]
+    if "kv_mib" in log:
+        assert abs(line.bytes / MiB - log["kv_mib"]) <= 0.005 + 1e-9  # half the last place
+    if "kv_swa_mib" in log:
+        # llama.cpp's SWA cache alone (its own log line): gpt-oss-20b's 12 windowed layers
+        # at GGML_PAD(min(4,096, 128 + 512), 256) = 768 cells x 8 x 64 x 2 x 2 B = 18.00 MiB
+        f = e["flags"]
+        swa = sum(n * tokens * per for n, tokens, per in line.terms.groups
+                  if tokens != f["n_ctx"])
+        assert swa * 2 == int(log["kv_swa_mib"] * MiB)
 
 
 CPP_COMPUTE = [pytest.param(e, marks=pytest.mark.xfail(strict=True,
