@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import nnsize
-from nnsize.memory.lines import KvPerTokenNote
+from nnsize.memory.lines import KvPerTokenNote, Line
 from nnsize.memory.plan import plan
 from nnsize.memory.serving import capacity
 from nnsize.memory.setup import Setup
@@ -125,7 +125,7 @@ def _cpp_setup(e: dict[str, Any], dtype: str = "Q4_K_M") -> Setup:
                  chunk=f.get("n_ubatch", 0), kv_dtype=None if cache == "f16" else cache)
 
 
-def _cpp_lines(e: dict[str, Any]) -> dict[str, Any]:
+def _cpp_lines(e: dict[str, Any]) -> dict[str, Line]:
     p = plan(nnsize.count(e["model"]), _cpp_setup(e, e.get("dtype", "Q4_K_M")))
     return {line.part: line for line in p.lines}
 
@@ -170,11 +170,35 @@ def test_llama_cpp_compute_buffer(e: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("e", DATA["ngl_splits"], ids=_id)
-def test_ngl_split_per_layer_bytes_and_layers(e: dict[str, Any]) -> None:
-    # A q4_0 Llama-3-70B layer: 855,638,016 weights x 4.5 bits / 8 + 2 x 8,192 x 4 B of f32 norms
-    # = 481,361,920 B; x 30 layers = 13,771.88 MiB, the log's CUDA0 buffer
-    from nnsize.cli import run as cli
+def test_ngl_split_buffers_to_the_byte(e: dict[str, Any]) -> None:
+    # -ngl N puts the last N layers on the GPU, each at its own types: the CUDA buffer is their
+    # weights to the byte (the log's 2 decimals), e.g. Qwen2.5-32B Q4_K_M's layers 19-63, 21 of
+    # them with Q6_K ffn_down and attn_v; a q4_0 Llama-3-70B layer is 855,638,016 weights x
+    # 4.5 bits / 8 + 2 x 8,192 x 4 B of f32 norms = 481,361,920 B, x 30 = 13,771.88 MiB
     from nnsize.memory.serving import offload
+
+    log = e["logged"]
+    report = nnsize.count(e["model"])
+    o = offload(report, _cpp_setup(e, e["dtype"]), 2**50)
+    assert o is not None
+    assert o.layers + 1 == log["layers"]  # llama.cpp counts the output layer as one more
+    # one layer's f16 K and V at n_ctx: Llama-3-70B 2,048 x 8 KV heads x 128 x 2 x 2 B =
+    # 8,388,608 B; Qwen2.5-32B at 4,096 cells 16,777,216 B; Qwen3-30B-A3B 4,096 x 4 x 128 x
+    # 2 x 2 B = 8,388,608 B
+    kv_layer = _cpp_plan(e)["kv_cache"] // o.layers
+    n = log["offloaded"]
+    weights = o.gpu_side(n) - n * kv_layer
+    assert weights / MiB == pytest.approx(log["cuda_model_buffer_mib"], abs=0.005)
+    if e["gpu"] is None:
+        # the CPU buffer is the rest of the file: Qwen3-30B-A3B Q4_K_M is 17,691.34 MiB of
+        # tensors, 10,750.86 of them on the GPU at -ngl 30 and 6,940.48 in RAM
+        total = _cpp_plan(e)["gguf_weights"]
+        assert (total - weights) / MiB == pytest.approx(log["cpu_model_buffer_mib"], abs=0.01)
+
+
+@pytest.mark.parametrize("e", [e for e in DATA["ngl_splits"] if e["gpu"]], ids=_id)
+def test_ngl_split_layers_fit_answers(e: dict[str, Any]) -> None:
+    from nnsize.cli import run as cli
 
     f, log = e["flags"], e["logged"]
     attention = "sdpa" if f.get("flash_attn", True) else "eager"
@@ -183,18 +207,8 @@ def test_ngl_split_per_layer_bytes_and_layers(e: dict[str, Any]) -> None:
                            "--attention", attention, "--json"]))
     off = data["offload"]
     assert off["layers"] + 1 == log["layers"]  # llama.cpp counts the output layer as one more
-    # one layer's f16 K and V at n_ctx: Llama-3-70B 2,048 x 8 KV heads x 128 x 2 x 2 B =
-    # 8,388,608 B; Qwen2.5-32B at 4,096 cells 16,777,216 B
     kv_layer = _cpp_plan(e)["kv_cache"] // off["layers"]
     assert kv_layer == f["n_ctx"] * 8 * 128 * 2 * 2
-    # -ngl N puts the last N layers on the GPU, each at its own types: the CUDA buffer is their
-    # weights to the byte (the log's 2 decimals), e.g. Qwen2.5-32B Q4_K_M's layers 19-63, 21 of
-    # them with Q6_K ffn_down and attn_v
-    o = offload(nnsize.count(e["model"]), _cpp_setup(e, e["dtype"]), 2**50)
-    assert o is not None
-    n = log["offloaded"]
-    weights = o.gpu_side(n) - n * kv_layer
-    assert weights / MiB == pytest.approx(log["cuda_model_buffer_mib"], abs=0.005)
     # The logged split fits in nnsize's usable memory, and nnsize's -ngl is the entry's stated
     # figure: Ollama's own estimate reserves more beside the layers, the gap the entry states
     assert log["offloaded"] <= data["gpu_layers"] == e["nnsize_gpu_layers"]
