@@ -153,6 +153,25 @@ def test_llama_cpp_kv_cache_to_the_byte(e: dict[str, Any]) -> None:
         assert swa * 2 == int(log["kv_swa_mib"] * MiB)
 
 
+def test_llama_cpp_swa_cache_cells() -> None:
+    # llama_kv_cache_iswa: GGML_PAD(min(n_ctx, n_swa + n_ubatch), 256) cells on the windowed
+    # layers (src/llama-kv-cache-iswa.cpp), every cell of n_ctx on the others. Gemma-3-27B at
+    # 8,192: 52 windowed layers x 1,536 cells x 16 KV heads x 128 x 2 x 2 B = 624 MiB + 10
+    # global layers x 8,192 cells x 8,192 B = 640 MiB; Gemma-3-1B's window of 512: 1,024
+    # cells; gpt-oss-20b at 640 cells: min(640, 128 + 512) = 640, padded to 768, more than
+    # the context (llama.cpp pads after the min)
+    from nnsize.memory.kv_cache import llama_cpp_swa_cells
+
+    assert llama_cpp_swa_cells(1024, 8192, 512) == 1536
+    assert llama_cpp_swa_cells(512, 4096, 512) == 1024
+    assert llama_cpp_swa_cells(128, 640, 512) == 768
+    assert llama_cpp_swa_cells(1024, 1000, 512) == 1024
+    e = {"model": "gemma-3-27b", "flags": {"n_ctx": 8192, "n_ubatch": 512}, "dtype": "bf16"}
+    kv = _cpp_lines(e)["kv_cache"]
+    assert sorted(kv.terms.groups) == [(10, 8192, 4096), (52, 1536, 4096)]
+    assert kv.bytes == (52 * 1536 + 10 * 8192) * 4096 * 2 == 1264 * MiB
+
+
 CPP_COMPUTE = [pytest.param(e, marks=pytest.mark.xfail(strict=True,
                                                       reason=e["compute_known_miss"]))
                if "compute_known_miss" in e else e

@@ -342,7 +342,7 @@ def note_words(t: NoteTerms) -> str:
         case SlidingWindowNote() if t.llama_cpp_cells:
             return (f"KV cache: {t.windowed} of {t.layers} layers attend through a sliding "
                     f"window; llama.cpp's SWA cache keeps the window and n_ubatch "
-                    f"({t.ubatch:,}) cells, padded to 256, at most the context: "
+                    f"({t.ubatch:,}) cells, at most the context, padded to 256: "
                     f"{t.llama_cpp_cells:,} cells a sequence")
         case SlidingWindowNote():
             return (f"KV cache: {t.windowed} of {t.layers} layers attend through a sliding "
