@@ -215,6 +215,20 @@ def test_ngl_split_buffers_to_the_byte(e: dict[str, Any]) -> None:
         assert (total - weights) / MiB == pytest.approx(log["cpu_model_buffer_mib"], abs=0.01)
 
 
+def test_ngl_split_takes_each_layers_own_cache() -> None:
+    # -ngl N moves the last N layers' own caches: gpt-oss-20b alternates windowed and global
+    # layers (layer 0 windowed), so at 4,096 cells a global layer holds 4,096 x 8 x 64 x 2 x
+    # 2 B = 8 MiB and a windowed one its 768 SWA cells, 1.5 MiB (the mean was 4.75 MiB each)
+    from nnsize.memory.serving import offload
+
+    e = {"model": "gpt-oss-20b", "flags": {"n_ctx": 4096, "n_ubatch": 512}}
+    o = offload(nnsize.count("gpt-oss-20b"), _cpp_setup(e, "mxfp4"), 2**50)
+    assert o is not None
+    assert o.layer_sizes[1] - o.layer_sizes[0] == (4096 - 768) * 8 * 64 * 2 * 2
+    assert o.gpu_side(24) - o.gpu_side(22) == o.layer_sizes[0] + o.layer_sizes[1]
+    assert sum(o.layer_sizes) - sum(o.layer_sizes[:1]) * 24 == 12 * (4096 - 768) * 2048
+
+
 @pytest.mark.parametrize("e", [e for e in DATA["ngl_splits"] if e["gpu"]], ids=_id)
 def test_ngl_split_layers_fit_answers(e: dict[str, Any]) -> None:
     from nnsize.cli import run as cli

@@ -130,3 +130,25 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
     terms = KvTerms(batch, kv, d.state_values,
                     tuple((n, tokens, per) for (tokens, per), n in groups.items()))
     return total, terms, notes
+
+
+def llama_cpp_layer_bytes(report: Report, batch: int, context: int, kv: Precision,
+                          ubatch: int, latent: bool = True) -> list[int]:
+    """Each decoder layer's KV cache in llama.cpp, first to last, as kv_cache counts it: a
+    windowed layer of a model that mixes windowed and global layers its SWA cells
+    (llama_cpp_swa_cells), the others every cell of the context; -ngl puts the last N layers'
+    own caches on the GPU (Gemma 3's global layers are every sixth, gpt-oss's every other)."""
+    d = report.decoder
+    if d is None:
+        return []
+    layers = list(d.layers)
+    unwindowed = bool(layers) and all(layer.window for layer in layers)
+    out = []
+    for layer in layers:
+        if layer.window and not unwindowed:
+            tokens = llama_cpp_swa_cells(layer.window, context, ubatch)
+        else:
+            tokens = context
+        out.append(to_bytes(batch * tokens * cached_values(layer, latent), kv.bits_per_value))
+    return out
+
