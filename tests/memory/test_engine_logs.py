@@ -32,7 +32,7 @@ def _id(e: dict[str, Any]) -> str:
 def test_the_file_cites_every_log() -> None:
     entries = [e for key in ("vllm", "sglang", "llama.cpp") for e in DATA[key]]
     assert all(e["url"].startswith("https://github.com/") for e in entries)
-    assert len(DATA["vllm"]) + len(DATA["sglang"]) >= 11 and len(DATA["llama.cpp"]) >= 18
+    assert len(DATA["vllm"]) + len(DATA["sglang"]) >= 11 and len(DATA["llama.cpp"]) >= 19
     assert len(DATA["ngl_splits"]) >= 3
     # issue 23: at least 10 vLLM / SGLang logs predicted from the setup alone
     assert sum(e["end_to_end"] for e in DATA["vllm"] + DATA["sglang"]) >= 10
@@ -122,7 +122,8 @@ def _cpp_setup(e: dict[str, Any], dtype: str = "Q4_K_M") -> Setup:
     cache = f.get("cache_type", "f16")
     return Setup(engine="llama.cpp", context=f["n_ctx"], dtype=dtype,
                  attention="sdpa" if f.get("flash_attn", True) else "eager",
-                 chunk=f.get("n_ubatch", 0), kv_dtype=None if cache == "f16" else cache)
+                 chunk=f.get("n_ubatch", 0), kv_dtype=None if cache == "f16" else cache,
+                 latent=f.get("mla", "latent") == "latent")
 
 
 def _cpp_lines(e: dict[str, Any]) -> dict[str, Line]:
