@@ -66,8 +66,8 @@ LLAMA_CPP_SWA_PAD = 256  # llama_kv_cache_iswa pads its SWA cache to 256 cells
 
 def llama_cpp_swa_cells(window: int, context: int, ubatch: int) -> int:
     """Cells a sequence's sliding-window cache holds in llama.cpp: the window and one micro-
-    batch, at most the context, then padded to 256 (so a context under 256 cells past a
-    multiple rounds up too): GGML_PAD(min(n_ctx, n_swa + n_ubatch), 256)
+    batch, at most the context, then padded to 256 (so the cells can exceed a context that is
+    not a multiple of 256): GGML_PAD(min(n_ctx, n_swa + n_ubatch), 256)
     (src/llama-kv-cache-iswa.cpp, ggml-org/llama.cpp 02c28f5:
     https://github.com/ggml-org/llama.cpp/blob/02c28f533ebba3e4ea944fc4a0719a012b3e7097/src/llama-kv-cache-iswa.cpp;
     the window and n_ubatch, not window - 1: the cache must hold the last n_swa tokens and the
@@ -151,4 +151,3 @@ def llama_cpp_layer_bytes(report: Report, batch: int, context: int, kv: Precisio
             tokens = context
         out.append(to_bytes(batch * tokens * cached_values(layer, latent), kv.bits_per_value))
     return out
-
