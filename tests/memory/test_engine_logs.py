@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import nnsize
-from nnsize.memory.lines import KvPerTokenNote
+from nnsize.memory.lines import KvPerTokenNote, Line
 from nnsize.memory.plan import plan
 from nnsize.memory.serving import capacity
 from nnsize.memory.setup import Setup
@@ -32,7 +32,7 @@ def _id(e: dict[str, Any]) -> str:
 def test_the_file_cites_every_log() -> None:
     entries = [e for key in ("vllm", "sglang", "llama.cpp") for e in DATA[key]]
     assert all(e["url"].startswith("https://github.com/") for e in entries)
-    assert len(DATA["vllm"]) + len(DATA["sglang"]) >= 11 and len(DATA["llama.cpp"]) >= 12
+    assert len(DATA["vllm"]) + len(DATA["sglang"]) >= 11 and len(DATA["llama.cpp"]) >= 20
     assert len(DATA["ngl_splits"]) >= 3
     # issue 23: at least 10 vLLM / SGLang logs predicted from the setup alone
     assert sum(e["end_to_end"] for e in DATA["vllm"] + DATA["sglang"]) >= 10
@@ -116,21 +116,61 @@ def test_sglang_share_is_of_the_memory_free_after_its_distributed_start(e: dict[
 
 
 def _cpp_setup(e: dict[str, Any], dtype: str = "Q4_K_M") -> Setup:
+    # the file's type changes neither the cache nor the compute buffer; an entry whose model
+    # has no llama-quantize mapping (gpt-oss's sinks) names the dtype it is planned at
     f = e["flags"]
+    cache = f.get("cache_type", "f16")
     return Setup(engine="llama.cpp", context=f["n_ctx"], dtype=dtype,
                  attention="sdpa" if f.get("flash_attn", True) else "eager",
-                 chunk=f.get("n_ubatch", 0))
+                 chunk=f.get("n_ubatch", 0), kv_dtype=None if cache == "f16" else cache,
+                 latent=f.get("mla", "latent") == "latent")
+
+
+def _cpp_lines(e: dict[str, Any]) -> dict[str, Line]:
+    p = plan(nnsize.count(e["model"]), _cpp_setup(e, e.get("dtype", "Q4_K_M")))
+    return {line.part: line for line in p.lines}
 
 
 def _cpp_plan(e: dict[str, Any]) -> dict[str, int]:
-    return {line.part: line.bytes for line in plan(nnsize.count(e["model"]), _cpp_setup(e)).lines}
+    return {part: line.bytes for part, line in _cpp_lines(e).items()}
 
 
 @pytest.mark.parametrize("e", DATA["llama.cpp"], ids=_id)
 def test_llama_cpp_kv_cache_to_the_byte(e: dict[str, Any]) -> None:
     # f16 K and V for every layer and every cell of n_ctx: Qwen2.5-3B at 4,096 cells is
-    # 36 layers x 4,096 x 2 KV heads x 128 x 2 (K, V) x 2 bytes = 150,994,944 = 144.00 MiB
-    assert _cpp_plan(e)["kv_cache"] == int(e["logged"]["kv_mib"] * MiB)
+    # 36 layers x 4,096 x 2 KV heads x 128 x 2 (K, V) x 2 bytes = 150,994,944 = 144.00 MiB;
+    # q8_0 rows of 34 B a block of 32: Qwen2.5-32B at 32,768 cells 64 x 32,768 x 8 x 128 x
+    # 2 x 34/32 B = 4,352.00 MiB. The byte count is exact; the log prints it in MiB to 2
+    # places (DeepSeek-V3's q8_0 latent, 1,223,294,976 B = 1,166.625 MiB, printed 1166.62)
+    log, line = e["logged"], _cpp_lines(e)["kv_cache"]
+    if "kv_mib" in log:
+        assert abs(line.bytes / MiB - log["kv_mib"]) <= 0.005 + 1e-9  # half the last place
+    if "kv_swa_mib" in log:
+        # llama.cpp's SWA cache alone (its own log line): gpt-oss-20b's 12 windowed layers
+        # at GGML_PAD(min(4,096, 128 + 512), 256) = 768 cells x 8 x 64 x 2 x 2 B = 18.00 MiB
+        f = e["flags"]
+        swa = sum(n * tokens * per for n, tokens, per in line.terms.groups
+                  if tokens != f["n_ctx"])
+        assert swa * 2 == int(log["kv_swa_mib"] * MiB)
+
+
+def test_llama_cpp_swa_cache_cells() -> None:
+    # llama_kv_cache_iswa: GGML_PAD(min(n_ctx, n_swa + n_ubatch), 256) cells on the windowed
+    # layers (src/llama-kv-cache-iswa.cpp), every cell of n_ctx on the others. Gemma-3-27B at
+    # 8,192: 52 windowed layers x 1,536 cells x 16 KV heads x 128 x 2 x 2 B = 624 MiB + 10
+    # global layers x 8,192 cells x 8,192 B = 640 MiB; Gemma-3-1B's window of 512: 1,024
+    # cells; gpt-oss-20b at 640 cells: min(640, 128 + 512) = 640, padded to 768, more than
+    # the context (llama.cpp pads after the min)
+    from nnsize.memory.kv_cache import llama_cpp_swa_cells
+
+    assert llama_cpp_swa_cells(1024, 8192, 512) == 1536
+    assert llama_cpp_swa_cells(512, 4096, 512) == 1024
+    assert llama_cpp_swa_cells(128, 640, 512) == 768
+    assert llama_cpp_swa_cells(1024, 1000, 512) == 1024
+    e = {"model": "gemma-3-27b", "flags": {"n_ctx": 8192, "n_ubatch": 512}, "dtype": "bf16"}
+    kv = _cpp_lines(e)["kv_cache"]
+    assert sorted(kv.terms.groups) == [(10, 8192, 4096), (52, 1536, 4096)]
+    assert kv.bytes == (52 * 1536 + 10 * 8192) * 4096 * 2 == 1264 * MiB
 
 
 CPP_COMPUTE = [pytest.param(e, marks=pytest.mark.xfail(strict=True,
@@ -150,11 +190,49 @@ def test_llama_cpp_compute_buffer(e: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("e", DATA["ngl_splits"], ids=_id)
-def test_ngl_split_per_layer_bytes_and_layers(e: dict[str, Any]) -> None:
-    # A q4_0 Llama-3-70B layer: 855,638,016 weights x 4.5 bits / 8 + 2 x 8,192 x 4 B of f32 norms
-    # = 481,361,920 B; x 30 layers = 13,771.88 MiB, the log's CUDA0 buffer
-    from nnsize.cli import run as cli
+def test_ngl_split_buffers_to_the_byte(e: dict[str, Any]) -> None:
+    # -ngl N puts the last N layers on the GPU, each at its own types: the CUDA buffer is their
+    # weights to the byte (the log's 2 decimals), e.g. Qwen2.5-32B Q4_K_M's layers 19-63, 21 of
+    # them with Q6_K ffn_down and attn_v; a q4_0 Llama-3-70B layer is 855,638,016 weights x
+    # 4.5 bits / 8 + 2 x 8,192 x 4 B of f32 norms = 481,361,920 B, x 30 = 13,771.88 MiB
     from nnsize.memory.serving import offload
+
+    log = e["logged"]
+    report = nnsize.count(e["model"])
+    o = offload(report, _cpp_setup(e, e["dtype"]), 2**50)
+    assert o is not None
+    assert o.layers + 1 == log["layers"]  # llama.cpp counts the output layer as one more
+    # one layer's f16 K and V at n_ctx: Llama-3-70B 2,048 x 8 KV heads x 128 x 2 x 2 B =
+    # 8,388,608 B; Qwen2.5-32B at 4,096 cells 16,777,216 B; Qwen3-30B-A3B 4,096 x 4 x 128 x
+    # 2 x 2 B = 8,388,608 B
+    kv_layer = _cpp_plan(e)["kv_cache"] // o.layers
+    n = log["offloaded"]
+    weights = o.gpu_side(n) - n * kv_layer
+    assert weights / MiB == pytest.approx(log["cuda_model_buffer_mib"], abs=0.005)
+    if e["gpu"] is None:
+        # the CPU buffer is the rest of the file: Qwen3-30B-A3B Q4_K_M is 17,691.34 MiB of
+        # tensors, 10,750.86 of them on the GPU at -ngl 30 and 6,940.48 in RAM
+        total = _cpp_plan(e)["gguf_weights"]
+        assert (total - weights) / MiB == pytest.approx(log["cpu_model_buffer_mib"], abs=0.01)
+
+
+def test_ngl_split_takes_each_layers_own_cache() -> None:
+    # -ngl N moves the last N layers' own caches: gpt-oss-20b alternates windowed and global
+    # layers (layer 0 windowed), so at 4,096 cells a global layer holds 4,096 x 8 x 64 x 2 x
+    # 2 B = 8 MiB and a windowed one its 768 SWA cells, 1.5 MiB (the mean was 4.75 MiB each)
+    from nnsize.memory.serving import offload
+
+    e = {"model": "gpt-oss-20b", "flags": {"n_ctx": 4096, "n_ubatch": 512}}
+    o = offload(nnsize.count("gpt-oss-20b"), _cpp_setup(e, "mxfp4"), 2**50)
+    assert o is not None
+    assert o.layer_sizes[1] - o.layer_sizes[0] == (4096 - 768) * 8 * 64 * 2 * 2
+    assert o.gpu_side(24) - o.gpu_side(22) == o.layer_sizes[0] + o.layer_sizes[1]
+    assert sum(o.layer_sizes) - sum(o.layer_sizes[:1]) * 24 == 12 * (4096 - 768) * 2048
+
+
+@pytest.mark.parametrize("e", [e for e in DATA["ngl_splits"] if e["gpu"]], ids=_id)
+def test_ngl_split_layers_fit_answers(e: dict[str, Any]) -> None:
+    from nnsize.cli import run as cli
 
     f, log = e["flags"], e["logged"]
     attention = "sdpa" if f.get("flash_attn", True) else "eager"
@@ -163,18 +241,8 @@ def test_ngl_split_per_layer_bytes_and_layers(e: dict[str, Any]) -> None:
                            "--attention", attention, "--json"]))
     off = data["offload"]
     assert off["layers"] + 1 == log["layers"]  # llama.cpp counts the output layer as one more
-    # one layer's f16 K and V at n_ctx: Llama-3-70B 2,048 x 8 KV heads x 128 x 2 x 2 B =
-    # 8,388,608 B; Qwen2.5-32B at 4,096 cells 16,777,216 B
     kv_layer = _cpp_plan(e)["kv_cache"] // off["layers"]
     assert kv_layer == f["n_ctx"] * 8 * 128 * 2 * 2
-    # -ngl N puts the last N layers on the GPU, each at its own types: the CUDA buffer is their
-    # weights to the byte (the log's 2 decimals), e.g. Qwen2.5-32B Q4_K_M's layers 19-63, 21 of
-    # them with Q6_K ffn_down and attn_v
-    o = offload(nnsize.count(e["model"]), _cpp_setup(e, e["dtype"]), 2**50)
-    assert o is not None
-    n = log["offloaded"]
-    weights = o.gpu_side(n) - n * kv_layer
-    assert weights / MiB == pytest.approx(log["cuda_model_buffer_mib"], abs=0.005)
     # The logged split fits in nnsize's usable memory, and nnsize's -ngl is the entry's stated
     # figure: Ollama's own estimate reserves more beside the layers, the gap the entry states
     assert log["offloaded"] <= data["gpu_layers"] == e["nnsize_gpu_layers"]

@@ -61,9 +61,25 @@ def kept_tokens(layer: AttentionLayer, context: int, transformers: bool = True) 
     return min(context, layer.window - 1)
 
 
+LLAMA_CPP_SWA_PAD = 256  # llama_kv_cache_iswa pads its SWA cache to 256 cells
+
+
+def llama_cpp_swa_cells(window: int, context: int, ubatch: int) -> int:
+    """Cells a sequence's sliding-window cache holds in llama.cpp: the window and one micro-
+    batch, at most the context, then padded to 256 (so the cells can exceed a context that is
+    not a multiple of 256): GGML_PAD(min(n_ctx, n_swa + n_ubatch), 256)
+    (src/llama-kv-cache-iswa.cpp, ggml-org/llama.cpp 02c28f5:
+    https://github.com/ggml-org/llama.cpp/blob/02c28f533ebba3e4ea944fc4a0719a012b3e7097/src/llama-kv-cache-iswa.cpp;
+    the window and n_ubatch, not window - 1: the cache must hold the last n_swa tokens and the
+    micro-batch being evaluated, ggerganov in https://github.com/ggml-org/llama.cpp/pull/13194).
+    gpt-oss (a window of 128) at n_ubatch 512: 640 -> 768 cells; Gemma 3 (1,024): 1,536."""
+    pad = LLAMA_CPP_SWA_PAD
+    return -(-min(context, window + ubatch) // pad) * pad
+
+
 def kv_cache(report: Report, batch: int, context: int, kv: Precision,
-             latent: bool = True, transformers: bool = True, llama_cpp: bool = False
-             ) -> tuple[int, KvTerms | None, list[NoteTerms]]:
+             latent: bool = True, transformers: bool = True, llama_cpp: bool = False,
+             ubatch: int = 0) -> tuple[int, KvTerms | None, list[NoteTerms]]:
     """(bytes, the terms of the arithmetic, notes as (key, terms)): batch x the sum over
     layers of tokens kept x values per token, at kv's bits; transformers: the cache as
     transformers keeps it (as_transformers of the engine); llama_cpp: a window on every
@@ -71,7 +87,10 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
     (Mistral-7B converts to its "llama" architecture, which reads no sliding window, and
     Phi-3's is disabled: src/llama-model.cpp load_hparams, ggml-org/llama.cpp a5410f0 and
     https://github.com/ggml-org/llama.cpp/pull/13676); models that mix windowed and global
-    layers (Gemma 2 and 3, gpt-oss) keep their windows."""
+    layers (Gemma 2 and 3, gpt-oss) keep their windows, in llama.cpp as its SWA cache sizes
+    them (llama_cpp_swa_cells, ubatch its n_ubatch; a sequence each, as with --no-kv-unified:
+    llama-server's unified cache shares n_swa x sequences + n_ubatch cells, fewer); without
+    ubatch (speed's cells read a step) the window - 1 past tokens."""
     from .lines import KvPerTokenNote, KvTerms, MlaExpandedNote, MlaLatentNote, SlidingWindowNote
 
     d = report.decoder
@@ -83,7 +102,10 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
     counts = d.layers.counts()  # each distinct layer once, with how many are like it
     unwindowed = llama_cpp and bool(counts) and all(layer.window for layer, _ in counts)
     for layer, n in counts:
-        tokens = context if unwindowed else kept_tokens(layer, context, transformers)
+        if llama_cpp and ubatch and layer.window and not unwindowed:
+            tokens = llama_cpp_swa_cells(layer.window, context, ubatch)
+        else:
+            tokens = context if unwindowed else kept_tokens(layer, context, transformers)
         per_token = cached_values(layer, latent)
         if per_token:
             groups[(tokens, per_token)] = groups.get((tokens, per_token), 0) + n
@@ -102,7 +124,30 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
                        not (layer.window_masks_only and transformers))
         masked = sum(n for layer, n in counts if layer.window and layer.window_masks_only and
                      transformers)
-        notes.append(SlidingWindowNote(windowed, len(d.layers), masked))
+        cells = next((llama_cpp_swa_cells(layer.window, context, ubatch) for layer, _ in counts
+                      if layer.window), 0) if llama_cpp and ubatch else 0
+        notes.append(SlidingWindowNote(windowed, len(d.layers), masked, cells, ubatch))
     terms = KvTerms(batch, kv, d.state_values,
                     tuple((n, tokens, per) for (tokens, per), n in groups.items()))
     return total, terms, notes
+
+
+def llama_cpp_layer_bytes(report: Report, batch: int, context: int, kv: Precision,
+                          ubatch: int, latent: bool = True) -> list[int]:
+    """Each decoder layer's KV cache in llama.cpp, first to last, as kv_cache counts it: a
+    windowed layer of a model that mixes windowed and global layers its SWA cells
+    (llama_cpp_swa_cells), the others every cell of the context; -ngl puts the last N layers'
+    own caches on the GPU (Gemma 3's global layers are every sixth, gpt-oss's every other)."""
+    d = report.decoder
+    if d is None:
+        return []
+    layers = list(d.layers)
+    unwindowed = bool(layers) and all(layer.window for layer in layers)
+    out = []
+    for layer in layers:
+        if layer.window and not unwindowed:
+            tokens = llama_cpp_swa_cells(layer.window, context, ubatch)
+        else:
+            tokens = context
+        out.append(to_bytes(batch * tokens * cached_values(layer, latent), kv.bits_per_value))
+    return out

@@ -249,6 +249,8 @@ class SlidingWindowNote:
     windowed: int
     layers: int
     masked: int = 0  # windowed layers whose cache keeps every token all the same (GPT-Neo's)
+    llama_cpp_cells: int = 0  # llama.cpp's SWA cache, cells a sequence (llama_cpp_swa_cells)
+    ubatch: int = 0  # the n_ubatch those cells hold beside the window
 
 
 @dataclass(frozen=True)

@@ -220,7 +220,8 @@ def _infer(report: Report, s: Setup) -> Plan:
             find("fp16") if e.kv_default == "f16" else compute
         context = paged(s.context, e.block_tokens)
         cache, kv_terms, notes = kv_cache(report, s.batch, context, kv, s.latent,
-                                          as_transformers(e.name), e.name == "llama.cpp")
+                                          as_transformers(e.name), e.name == "llama.cpp",
+                                          e.chunk or 0)
         if kv_terms is not None:
             p.lines.append(Line(cache, replace(kv_terms, block_tokens=e.block_tokens
                                                if context != s.context else 0)))

@@ -386,7 +386,9 @@ def offload(report: Report, s: Setup, usable: int) -> Offload | None:
     embed, output = _outside(report, p)
     per_layer = (weights - embed - output + kv) // layers
     m = _gguf_mix(report, s)
-    sizes = [w + kv // layers for w in _layer_weights(m, layers, weights - embed - output)]
+    caches = _layer_caches(report, s, lines.get("kv_cache"), layers, kv)
+    sizes = [w + c for w, c in zip(_layer_weights(m, layers, weights - embed - output),
+                                   caches, strict=True)]
     if m is not None:
         output = _mix_outside(m)[1]
     o = Offload(layers, 0, 0, 0, per_layer, output, compute, usable, tuple(sizes))
@@ -398,6 +400,23 @@ def offload(report: Report, s: Setup, usable: int) -> Offload | None:
     total = weights + kv
     return replace(o, gpu_layers=best, gpu_bytes=gpu,
                    cpu_bytes=total - (gpu - compute if best else 0))
+
+
+def _layer_caches(report: Report, s: Setup, line: Any, layers: int, kv: int) -> list[int]:
+    """Each layer's own KV cache, first to last (kv_cache.llama_cpp_layer_bytes: a windowed
+    layer of Gemma 3 or gpt-oss holds its SWA cells, a global one the whole context), where
+    they add up to the plan's cache; the mean otherwise."""
+    from .engines import engine
+    from .kv_cache import llama_cpp_layer_bytes
+    from .lines import KvTerms
+
+    if line is not None and isinstance(line.terms, KvTerms) and not line.terms.state:
+        e = engine(s.engine_name, s.chunk or None)
+        caches = llama_cpp_layer_bytes(report, line.terms.batch, s.context,
+                                       line.terms.precision, e.chunk or 0, s.latent)
+        if len(caches) == layers and sum(caches) == kv:
+            return caches
+    return [kv // layers] * layers
 
 
 def _gguf_mix(report: Report, s: Setup) -> Any:

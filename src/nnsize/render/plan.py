@@ -344,6 +344,11 @@ def note_words(t: NoteTerms) -> str:
         case SlidingWindowNote() if t.masked and not t.windowed:
             return (f"KV cache: {t.masked} of {t.layers} layers attend through a sliding "
                     f"window, but transformers' cache keeps every token on them")
+        case SlidingWindowNote() if t.llama_cpp_cells:
+            return (f"KV cache: {t.windowed} of {t.layers} layers attend through a sliding "
+                    f"window; llama.cpp's SWA cache keeps the window and n_ubatch "
+                    f"({t.ubatch:,}) cells, at most the context, padded to 256: "
+                    f"{t.llama_cpp_cells:,} cells a sequence")
         case SlidingWindowNote():
             return (f"KV cache: {t.windowed} of {t.layers} layers attend through a sliding "
                     f"window and keep window - 1 past tokens")
