@@ -160,6 +160,12 @@ def test_state_space_layers_are_grouped() -> None:
     text = dict(serving_lines(Serving(c)))["vLLM KV cache"]
     assert "not modelled" not in text
     assert "16 x cdiv(1,792 B, 16 x 128 B) = 16 tokens" in text and "(14.29%)" in text
+    from nnsize.render.json import serving_dict
+
+    groups = serving_dict(Serving(c))["kv_cache"]["groups"]  # type: ignore[index]
+    assert (groups["attention_block_tokens"], groups["state_bytes"],
+            groups["state_padding_percent"]) == (16, 1792, 14.29)
+    assert [x.get("state_bytes") for x in groups["groups"]] == [None, 1792]
 
 
 def _published(name: str) -> dict[str, Any]:

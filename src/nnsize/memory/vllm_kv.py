@@ -52,7 +52,8 @@ the rules from vllm-project/vllm at the commits named:
   one token's attention bytes), logged "Setting attention block size to N tokens"; the state
   page is padded to block x a token's bytes ("Padding mamba page size by X%").  Without
   prefix caching; with it (mamba_cache_mode "align") the block is a multiple of the mamba
-  chunk size instead: not modelled.
+  chunk size instead, and speculative decoding widens the conv state (num_spec): neither
+  modelled.
 - the state layers are one more kind in the groups above; the logged tokens divide the
   blocks by every group, the state groups too, times the smallest block size (the
   attention's: a state group's block is max_model_len tokens); a request takes one block of
