@@ -136,9 +136,11 @@ def test_mla_one_request_as_logged(e: dict[str, Any]) -> None:
     assert needed / GiB == pytest.approx(e["logged"]["kv_needed_gib"], abs=0.005)
 
 
-def test_state_space_layers_are_said_not_modelled() -> None:
-    # Jamba: 2 attention layers of 4 (attn_layer_period 2): vLLM pads each mamba layer's state
-    # to the attention page, not modelled; the text says so
+def test_state_space_layers_are_grouped() -> None:
+    # Jamba: 2 attention layers of 4 (attn_layer_period 2), 2 KV heads x 16 x 2 x 2 B = 128 B a
+    # token; a Mamba state conv 3 x 128 + SSM 128 x 4 = 896 values x 2 B = 1,792 B: block
+    # 16 x cdiv(1,792, 16 x 128) = 16, the state padded to 2,048 B (14.29%); 2 groups of 2,
+    # a request of 1,024 tokens cdiv(1,024, 16) + 1 = 65 blocks
     from nnsize.memory.serving import Serving
     from nnsize.render.plan import serving_lines
 
@@ -149,6 +151,117 @@ def test_state_space_layers_are_said_not_modelled() -> None:
              "architectures": ["JambaForCausalLM"]}
     c = capacity(nnsize.count(jamba), Setup(engine="vllm", context=1024), 80 * GiB,
                  "h100-80gb")
-    assert c is not None and c.terms["state_layers"] == 2 and c.groups is None
+    assert c is not None and c.terms["state_layers"] == 2 and c.groups is not None
+    g = c.groups
+    assert g.alignment is not None
+    assert (g.alignment.state, g.alignment.block_tokens, g.page) == (1792, 16, 2048)
+    assert (len(g.groups), g.group_size, g.request_blocks) == (2, 2, 65)
+    assert c.kv_cache_tokens == c.kv_bytes // 2048 // 2 // 2 * 16
     text = dict(serving_lines(Serving(c)))["vLLM KV cache"]
-    assert "not modelled: how vLLM keeps the state of the 2 state-space layers" in text
+    assert "not modelled" not in text
+    assert "16 x cdiv(1,792 B, 16 x 128 B) = 16 tokens" in text and "(14.29%)" in text
+    from nnsize.render.json import serving_dict
+
+    groups = serving_dict(Serving(c))["kv_cache"]["groups"]  # type: ignore[index]
+    assert (groups["attention_block_tokens"], groups["state_bytes"],
+            groups["state_padding_percent"]) == (16, 1792, 14.29)
+    assert [x.get("state_bytes") for x in groups["groups"]] == [None, 1792]
+
+
+def _published(name: str) -> dict[str, Any]:
+    import sys
+
+    sys.path.insert(0, str(paths.ROOT / "tests" / "architectures"))
+    from published import PUBLISHED as configs  # type: ignore[import-not-found]
+
+    return dict(configs[name][0])
+
+
+def _alignment(name: str, tp: int) -> Any:
+    from nnsize.memory.plan import plan
+
+    report = nnsize.count(_published(name))
+    s = Setup(engine="vllm", context=4096, tp=tp, gpus=tp, sharding="tp") if tp > 1 else \
+        Setup(engine="vllm", context=4096)
+    g = vllm_groups(report, plan(report, s), tp, 0, 4096, 2048)
+    assert g is not None and g.alignment is not None
+    return g.alignment
+
+
+@pytest.mark.parametrize("e", [e for e in DATA["vllm_groups"] if "attention_block_tokens"
+                               in e["logged"]], ids=lambda e: e["model"])
+def test_attention_block_and_padding_as_logged(e: dict[str, Any]) -> None:
+    # "Setting attention block size to N tokens" and "Padding mamba page size by X%", exact:
+    # Granite 4.0 H Small (Mamba-2: conv 3 x (8,192 + 2 x 1 x 128) x 2 B + SSM 128 x 64 x
+    # 128 x 2 B = 2,147,840 B; attention 2 x 8 x 128 x 2 B = 4,096 B a token): 16 x
+    # cdiv(2,147,840, 65,536) = 528 tokens, 2,162,688 B, 0.69%; Qwen3-Next-80B-A3B at tp 2
+    # (gated delta net: conv 3 x (2 x 16 x 128 + 32 x 128) / 2 x 2 B + recurrent 16 x 128 x
+    # 128 x 2 B = 548,864 B; attention 1 x 256 x 2 x 2 B = 1,024 B): 544 tokens, 1.49%
+    a = _alignment(e["model"], e["flags"].get("tensor_parallel_size", 1))
+    assert a.block_tokens == e["logged"]["attention_block_tokens"]
+    if "state_padding_percent" in e["logged"]:
+        assert round(a.padding_percent, 2) == e["logged"]["state_padding_percent"]
+
+
+def test_nemotron_h_block_as_vllm_says() -> None:
+    # vllm-project/vllm#24280: "672 tokens for nvidia/NVIDIA-Nemotron-Nano-9B-v2"; a state
+    # 3 x 12,288 x 2 B + 128 x 80 x 128 x 2 B = 2,695,168 B, 16 x cdiv(2,695,168, 65,536)
+    a = _alignment("nemotron-nano-9b-v2", 1)
+    assert (a.state, a.block_tokens) == (2_695_168, 672)
+
+
+@pytest.mark.parametrize("e", [e for e in DATA["vllm_groups"] if "kv_cache_gib" in e["logged"]
+                               and "attention_block_tokens" in e["logged"]],
+                         ids=lambda e: e["model"])
+def test_state_groups_tokens_from_the_logged_kv_memory(e: dict[str, Any]) -> None:
+    # Qwen3-Next-80B-A3B at tp 2, 44.59 GiB a rank: 12 attention + 36 gated delta net layers,
+    # group_size 12, 1 + 3 groups, page 544 x 1,024 = 557,056 B; 47,878,... B // 557,056 //
+    # 12 = 7,162 blocks, 7,162 // 4 x 544 = 973,760 tokens (the log's); a request of 262,144
+    # tokens takes cdiv(262,144, 544) + 3 = 485 blocks: 7,162 / 485 = 14.77x
+    from nnsize.memory.plan import plan
+
+    f, log = e["flags"], e["logged"]
+    tp = f["tensor_parallel_size"]
+    report = nnsize.count(_published(e["model"]))
+    s = Setup(engine="vllm", context=f["max_model_len"], tp=tp, gpus=tp, sharding="tp")
+    g = vllm_groups(report, plan(report, s), tp, int(log["kv_cache_gib"] * GiB),
+                    f["max_model_len"], f["max_num_batched_tokens"])
+    assert g is not None
+    assert g.tokens == pytest.approx(log["kv_cache_tokens"], rel=0.03)
+    assert g.max_concurrency == pytest.approx(log["max_concurrency"], rel=0.03)
+    assert (g.group_size, len(g.groups)) == (12, 4)
+
+
+@pytest.mark.parametrize("e", [e for e in DATA["vllm_groups"] if "kv_cache_gib" in e["logged"]
+                               and "attention_block_tokens" in e["logged"]],
+                         ids=lambda e: e["model"])
+def test_state_groups_from_the_setup_alone(e: dict[str, Any]) -> None:
+    # nnsize's own budget (the weights, the profile run, outside torch) on the card the log
+    # names: Qwen3-Next-80B-A3B on 2 x H200, 997,152 tokens against 973,760 (1.024)
+    f, log = e["flags"], e["logged"]
+    tp = f["tensor_parallel_size"]
+    from nnsize.gpus import find_gpu
+
+    gpu = find_gpu(e["gpu"])
+    assert gpu.cuda_bytes is not None
+    s = Setup(engine="vllm", context=f["max_model_len"], chunk=f["max_num_batched_tokens"],
+              tp=tp, gpus=tp, sharding="tp")
+    c = capacity(nnsize.count(_published(e["model"])), s, gpu.cuda_bytes, e["gpu"])
+    assert c is not None and c.groups is not None
+    assert c.kv_cache_tokens == pytest.approx(log["kv_cache_tokens"], rel=0.03)
+    assert c.max_concurrency == pytest.approx(log["max_concurrency"], rel=0.03)
+
+
+def test_state_shapes_by_kind() -> None:
+    # vLLM's MambaStateShapeCalculator: mamba1 (kernel - 1, I / tp), (I / tp, N); mamba2's
+    # groups grow to tp where they do not divide it (1 group at tp 2: 2); short_conv one conv
+    from nnsize.memory.vllm_kv import state_shapes
+    from nnsize.model import StateMixer
+
+    assert state_shapes(StateMixer("mamba1", 1, 8192, 4, 16), 2) == ((3, 4096), (4096, 16))
+    # (8,192 + 2 x 2 x 128) / 2 = 4,352
+    assert state_shapes(StateMixer("mamba2", 1, 8192, 4, 128, 128, 64, 1), 2) == \
+        ((3, 4352), (64, 64, 128))
+    assert state_shapes(StateMixer("short_conv", 1, 1024, 3), 1) == ((2, 1024),)
+    with pytest.raises(NnsizeError, match="cannot split"):
+        state_shapes(StateMixer("short_conv", 1, 1024, 3), 3)

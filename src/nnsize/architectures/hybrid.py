@@ -17,7 +17,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..errors import SpecError, shown
-from ..model import AttentionLayer, Decoder, Layers, Tensor
+from ..model import AttentionLayer, Decoder, Layers, StateMixer, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
 from .gpt import lm_head
@@ -124,7 +124,10 @@ def _decoder(c: Config, inter: int, attention: AttentionLayer, attention_layers:
     return Decoder(c.int("hidden_size"), inter, c.int("vocab_size"), Layers(runs), top_k,
                    expert_inter, state_values=mamba_layers * mixer.state(),
                    scan_values=mamba_layers * mixer.inner * mixer.n,
-                   state_layers=mamba_layers if own_blocks else 0)
+                   state_layers=mamba_layers if own_blocks else 0,
+                   mixer=StateMixer("mamba2", mamba_layers, mixer.inner, mixer.k, mixer.n,
+                                    mixer.heads, mixer.inner // mixer.heads, mixer.groups)
+                   if mamba_layers else None)
 
 
 def _finish(a: Assembly, c: Config, p: str, embed: str, final: str, base: bool,

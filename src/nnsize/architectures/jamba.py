@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from ..errors import SpecError
-from ..model import AttentionLayer, Decoder, Layers, Tensor
+from ..model import AttentionLayer, Decoder, Layers, StateMixer, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
 from .heads import decoder_heads
@@ -77,7 +77,9 @@ def jamba(family: str, c: Config, name: str, base: bool) -> Assembly:
                         top_k if sparse else 0, inter if sparse else 0,
                         state_values=(layers - attention_layers) * (inner * k + inner * n),
                         scan_values=(layers - attention_layers) * inner * n,
-                        state_layers=layers - attention_layers)
+                        state_layers=layers - attention_layers,
+                        mixer=StateMixer("mamba1", layers - attention_layers, inner, k, n)
+                        if layers > attention_layers else None)
     a.add("embeddings", "embedding", embedding(f"{p}embed_tokens", v, h))
     # any layer may differ from the one before (stack() refuses past MAX_RUNS runs)
     a.stack(f"{p}layers.", layers, layer, active={"experts": Fraction(top_k, experts)},

@@ -15,7 +15,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..errors import SpecError
-from ..model import AttentionLayer, Decoder, Layers, Tensor
+from ..model import AttentionLayer, Decoder, Layers, StateMixer, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
 from .gpt import lm_head
@@ -99,7 +99,9 @@ def _build(c: Config, name: str, base: bool, moe: bool) -> Assembly:
                         Layers((((AttentionLayer(heads, kv, d, d),), attention_layers),)
                                if attention_layers else ()),
                         top_k if sparse else 0, c.int("moe_intermediate_size") if sparse else 0,
-                        state_values=conv_layers * h * window)
+                        state_values=conv_layers * h * window,
+                        mixer=StateMixer("short_conv", conv_layers, h, window)
+                        if conv_layers else None)
     a.add("embeddings", "embedding", embedding(f"{p}embed_tokens", v, h))
     a.stack(f"{p}layers.", layers, layer, starts=range(layers),
             active={"experts": Fraction(top_k, experts) if experts else Fraction(0)})

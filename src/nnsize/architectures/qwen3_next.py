@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..model import AttentionLayer, Decoder, Layers, Tensor
+from ..model import AttentionLayer, Decoder, Layers, StateMixer, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
 from .gpt import lm_head
@@ -100,7 +100,10 @@ def qwen3_next(family: str, c: Config, name: str, base: bool) -> Assembly:
                         Layers((((AttentionLayer(heads, kv, d, d),), attention),)
                                if attention else ()),
                         top_k if any_sparse else 0, width if any_sparse else 0,
-                        state_values=linear_layers * (conv_dim * k + nv * dk * dv))
+                        state_values=linear_layers * (conv_dim * k + nv * dk * dv),
+                        mixer=StateMixer("gated_delta_net", linear_layers, value_dim, k,
+                                         heads=nv, head_dim=dv, key_heads=nk, key_dim=dk)
+                        if linear_layers else None)
     a.add("embeddings", "embedding", embedding(f"{p}embed_tokens", v, h))
     a.stack(f"{p}layers.", layers, layer, starts=range(layers),
             active={"experts": Fraction(top_k, experts) if experts else Fraction(0)})

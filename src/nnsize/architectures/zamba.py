@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 
 from ..errors import SpecError
-from ..model import AttentionLayer, Decoder, Layers, Tensor
+from ..model import AttentionLayer, Decoder, Layers, StateMixer, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
 from .gpt import lm_head
@@ -55,12 +55,13 @@ def _attention(h: int, wide: int, heads: int, kv: int, d: int) -> list[Tensor]:
 
 
 def _decoder(c: Config, inter: int, types: list[str], attention: AttentionLayer,
-             state: int, scan: int) -> Decoder:
+             state: int, scan: int, mixer: StateMixer | None = None) -> Decoder:
     hybrid = types.count("hybrid")
     return Decoder(c.int("hidden_size"), inter, c.int("vocab_size"),
                    Layers((((attention,), hybrid),) if hybrid else ()),
                    state_values=len(types) * state, scan_values=len(types) * scan,
-                   state_layers=types.count("linear_attention"))  # a hybrid block attends too
+                   state_layers=types.count("linear_attention"),  # a hybrid block attends too
+                   mixer=mixer)
 
 
 def _head(a: Assembly, c: Config, base: bool) -> None:
@@ -186,7 +187,9 @@ def zamba2(family: str, c: Config, name: str, base: bool) -> Assembly:
     # the cache keeps heads x (I // heads) x N of SSM state a layer
     ssm = mixer.heads * (mixer.inner // mixer.heads) * mixer.n
     a.decoder = _decoder(c, inter, types, AttentionLayer(heads, kv, d, d),
-                         (mixer.inner + 2 * mixer.groups * mixer.n) * mixer.k + ssm, ssm)
+                         (mixer.inner + 2 * mixer.groups * mixer.n) * mixer.k + ssm, ssm,
+                         StateMixer("mamba2", len(types), mixer.inner, mixer.k, mixer.n,
+                                    mixer.heads, mixer.inner // mixer.heads, mixer.groups))
     a.add("embeddings", "embedding", embedding(f"{p}embed_tokens", c.int("vocab_size"), h))
     a.stack(f"{p}layers.", len(types), layer, starts=range(len(types)))
     a.add("final norm", "norm", norm(f"{p}final_layernorm", h))

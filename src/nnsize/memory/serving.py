@@ -200,7 +200,7 @@ def capacity(report: Report, s: Setup, total: int, gpu_name: str = "",
         kv = budget - weights - activations - sampled - overhead
         page = per_token * VLLM_BLOCK
         blocks = max(kv, 0) // page
-        g = vllm_groups(report, p, tp, kv, s.context, tokens)
+        g = vllm_groups(report, p, tp, kv, s.context, tokens, act)
         return Capacity("vllm", total, fraction, budget, weights, activations, sampled,
                         overhead, kv, per_token, VLLM_BLOCK,
                         blocks * VLLM_BLOCK if g is None else g.tokens, s.context,
@@ -229,16 +229,18 @@ def capacity(report: Report, s: Setup, total: int, gpu_name: str = "",
 
 
 def vllm_groups(report: Report, p: Plan, tp: int, kv_bytes: int, max_model_len: int,
-                chunk: int) -> Groups | None:
-    """vLLM V1's KV cache groups for a model whose attention layers are not all of one kind
-    (sliding windows beside full attention: memory.vllm_kv), on one of tp ranks; None where
-    they are (one group: memory.serving's per-token path).  A layer's bytes a token: its
-    latent (MLA: one "head", on every rank) or its KV heads' keys and values, the heads split
-    over the ranks (at least one a rank), at the cache's precision; layers that read an
-    earlier layer's cache hold none."""
+                chunk: int, model_bytes: int = 2) -> Groups | None:
+    """vLLM V1's KV cache groups for a model whose layers are not all of one kind (sliding
+    windows beside full attention, state-space or linear-attention layers beside attention:
+    memory.vllm_kv), on one of tp ranks; None where they are (one group: memory.serving's
+    per-token path).  A layer's bytes a token: its latent (MLA: one "head", on every rank) or
+    its KV heads' keys and values, the heads split over the ranks (at least one a rank), at
+    the cache's precision; layers that read an earlier layer's cache hold none.  A state
+    layer's state at model_bytes a value (the model's dtype: vLLM's mamba cache dtypes
+    "auto"), the attention block raised till a page holds it."""
     from .bits import to_bytes
     from .lines import KvTerms
-    from .vllm_kv import Spec, groups, hybrid
+    from .vllm_kv import Spec, align, groups, hybrid, state_bytes
 
     d = report.decoder
     kv = next((line.terms for line in p.lines if isinstance(line.terms, KvTerms)), None)
@@ -254,9 +256,17 @@ def vllm_groups(report: Report, p: Plan, tp: int, kv_bytes: int, max_model_len: 
             values = max(1, layer.kv_heads // tp) * (layer.key_dim + layer.value_dim)
         window = None if layer.window_masks_only else layer.window
         counts.append((Spec(to_bytes(values, kv.precision.bits_per_value), window), n))
-    if not hybrid(counts):
-        return None
-    return groups(counts, kv_bytes, max_model_len, chunk, VLLM_BLOCK)
+    m = d.mixer
+    if m is None or not counts:
+        if not hybrid(counts):
+            return None
+        return groups(counts, kv_bytes, max_model_len, chunk, VLLM_BLOCK)
+    state = state_bytes(m, tp, model_bytes)
+    # HybridAttentionMambaModelConfig: the model's attention (its KV heads a rank, its head
+    # size) gives the token's bytes the block is raised for
+    a = align(state, max(spec.token_bytes for spec, _ in counts))
+    counts.append((Spec(0, state=state), m.layers))
+    return groups(counts, kv_bytes, max_model_len, chunk, a.block_tokens, a)
 
 
 def allocator_rounding(report: Report, bits: int | Fraction, tp: int) -> int | None:

@@ -29,13 +29,52 @@ The rules, from vllm-project/vllm 001cabc1be16a59a70d720ed61a13b678c060a18
 
 Gemma 3 27B: 52 sliding-window layers and 10 full, 16 KV heads x 128 x 2 x 2 B = 8,192 B a
 token a layer: group_size 10, groups 1 + cdiv(52, 10) = 7 (8 padding layers), page 131,072 B.
+
+State-space and linear-attention layers beside attention (Jamba, Zamba2, Bamba, Falcon-H1,
+Granite 4.0 H, Nemotron-H, LFM2, Qwen3-Next): each keeps one fixed state a request (MambaSpec),
+the rules from vllm-project/vllm at the commits named:
+
+- its shapes a rank of tp (MambaStateShapeCalculator, 02d710837549a368073552333f66d714477415d2
+  vllm/model_executor/layers/mamba/mamba_utils.py, the default "SD" conv layout): mamba1
+  conv (kernel - 1, inner / tp) and SSM (inner / tp, N); mamba2 conv (kernel - 1, (inner + 2 x
+  groups' x N) / tp) with groups' = groups, or tp where groups does not divide tp
+  (extra_groups_for_head_shards), SSM (heads / tp, head_dim, N); short_conv conv (kernel - 1,
+  inner / tp); gated delta net conv (kernel - 1, (2 x key_heads x key_dim + heads x
+  head_dim) / tp), recurrent (heads / tp, head_dim, key_dim).  A size that does not divide tp
+  is refused (vllm.distributed.divide asserts).  The conv state at mamba_cache_dtype, the
+  rest at mamba_ssm_cache_dtype, both "auto" by default: the model's dtype
+  (MambaStateDtypeCalculator), not the KV cache's.  page = the sum of the shapes' bytes
+  (MambaSpec.page_size_bytes, 001cabc1be16a59a70d720ed61a13b678c060a18
+  vllm/v1/kv_cache_interface.py).
+- the attention block grows till an attention page holds a state (HybridAttentionMambaModelConfig,
+  1936cf3841edb9781b06c50fc4daf4bac9d3b23e vllm/model_executor/models/config.py; later
+  Platform._align_hybrid_block_size, the same rule): block = 16 x cdiv(state page, 16 x
+  one token's attention bytes), logged "Setting attention block size to N tokens"; the state
+  page is padded to block x a token's bytes ("Padding mamba page size by X%").  Without
+  prefix caching; with it (mamba_cache_mode "align") the block is a multiple of the mamba
+  chunk size instead, and speculative decoding widens the conv state (num_spec): neither
+  modelled.
+- the state layers are one more kind in the groups above; the logged tokens divide the
+  blocks by every group, the state groups too, times the smallest block size (the
+  attention's: a state group's block is max_model_len tokens); a request takes one block of
+  each state group (MambaSpec.max_memory_usage_bytes, mamba_cache_mode "none").
+
+Nemotron-Nano-9B-v2 in bf16: a Mamba-2 state is conv 3 x (128 x 80 + 2 x 8 x 128) x 2 B +
+SSM 128 x 80 x 128 x 2 B = 73,728 + 2,621,440 = 2,695,168 B, a token of attention 2 x 8 x
+128 x 2 B = 4,096 B: block 16 x cdiv(2,695,168, 65,536) = 672 tokens (vllm-project/vllm#24280),
+page 2,752,512 B (padded 2.13%).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import prod
+from typing import TYPE_CHECKING
 
 from ..errors import NnsizeError
+
+if TYPE_CHECKING:
+    from ..model import StateMixer
 
 SPREAD = 1.5  # vllm-project/vllm#29303: group_size = the largest count where under 1.5 x
 
@@ -43,10 +82,75 @@ SPREAD = 1.5  # vllm-project/vllm#29303: group_size = the largest count where un
 @dataclass(frozen=True)
 class Spec:
     """One kind of layer as vLLM's KV cache manager sees it: bytes a token on one rank, and
-    its sliding window (None: full attention)."""
+    its sliding window (None: full attention); or, for a state-space or linear-attention
+    layer, state: the bytes of its state on one rank (token_bytes 0)."""
 
     token_bytes: int
     window: int | None = None
+    state: int = 0
+
+
+def _divide(size: int, tp: int, what: str) -> int:
+    if size % tp:
+        raise NnsizeError(f"vLLM cannot split {what} ({size:,}) over {tp} tensor-parallel "
+                          f"ranks (vllm.distributed.divide asserts it divides)")
+    return size // tp
+
+
+def state_shapes(m: StateMixer, tp: int) -> tuple[tuple[int, ...], ...]:
+    """One layer's state shapes on one of tp ranks, as vLLM's MambaStateShapeCalculator gives
+    them (conv first).
+
+    Nemotron-Nano-9B-v2 (mamba2, inner 10,240, 8 groups, 128 heads of 80, N 128, kernel 4) at
+    tp 1: (3, 12,288), (128, 80, 128)."""
+    conv = m.kernel - 1
+    if m.kind == "mamba1":
+        inner = _divide(m.inner, tp, "the Mamba inner size")
+        return (conv, inner), (inner, m.state)
+    if m.kind == "mamba2":
+        groups = m.groups + (0 if m.groups % tp == 0 else tp - m.groups)
+        return ((conv, _divide(m.inner + 2 * groups * m.state, tp, "the Mamba-2 conv size")),
+                (_divide(m.heads, tp, "the Mamba-2 heads"), m.head_dim, m.state))
+    if m.kind == "short_conv":
+        return ((conv, _divide(m.inner, tp, "the short convolution's channels")),)
+    if m.kind == "gated_delta_net":
+        width = 2 * m.key_heads * m.key_dim + m.heads * m.head_dim
+        return ((conv, _divide(width, tp, "the gated delta net's conv size")),
+                (_divide(m.heads, tp, "the gated delta net's value heads"), m.head_dim,
+                 m.key_dim))
+    raise NnsizeError(f"vLLM's state of a {m.kind!r} layer is not modelled")
+
+
+def state_bytes(m: StateMixer, tp: int, value_bytes: int) -> int:
+    """One layer's state bytes on one rank (MambaSpec.page_size_bytes before padding): every
+    shape at value_bytes (mamba_cache_dtype and mamba_ssm_cache_dtype "auto": the model's
+    dtype)."""
+    return sum(prod(shape) * value_bytes for shape in state_shapes(m, tp))
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """vLLM's attention block for a model with state layers: block tokens, a token's
+    attention bytes, the state's bytes and its padded page."""
+
+    block_tokens: int
+    token_bytes: int
+    state: int
+
+    @property
+    def page(self) -> int:
+        return self.block_tokens * self.token_bytes
+
+    @property
+    def padding_percent(self) -> float:
+        """vLLM's "Padding mamba page size by X%"."""
+        return 100 * (self.page - self.state) / self.state
+
+
+def align(state: int, token_bytes: int, alignment: int = 16) -> Alignment:
+    """The attention block that makes a page hold one state: alignment x cdiv(state,
+    alignment x token_bytes) tokens (HybridAttentionMambaModelConfig, no prefix caching)."""
+    return Alignment(alignment * _cdiv(state, alignment * token_bytes), token_bytes, state)
 
 
 @dataclass(frozen=True)
@@ -74,6 +178,8 @@ class Groups:
     max_model_len: int
     request_blocks: int  # blocks one request of max_model_len tokens takes over the groups
     chunk: int  # max_num_batched_tokens, for the sliding windows' share of a request
+    # state-space layers: vLLM's attention block for them (None: no state layers)
+    alignment: Alignment | None = None
 
     @property
     def max_concurrency(self) -> float:
@@ -86,10 +192,10 @@ def _cdiv(a: int, b: int) -> int:
 
 
 def hybrid(counts: list[tuple[Spec, int]]) -> bool:
-    """Whether vLLM puts these layers in several groups: more than one kind (full or a
-    window's length) of layer; one kind with different sizes is one group
+    """Whether vLLM puts these layers in several groups: more than one kind (full, a
+    window's length, a state) of layer; one kind with different sizes is one group
     (UniformTypeKVCacheSpecs)."""
-    return len({spec.window for spec, n in counts if n}) > 1
+    return len({(spec.window, spec.state > 0) for spec, n in counts if n}) > 1
 
 
 def group_size(layer_counts: list[int]) -> int:
@@ -99,9 +205,10 @@ def group_size(layer_counts: list[int]) -> int:
 
 
 def groups(counts: list[tuple[Spec, int]], kv_bytes: int, max_model_len: int,
-           chunk: int, block_tokens: int = 16) -> Groups:
+           chunk: int, block_tokens: int = 16, alignment: Alignment | None = None) -> Groups:
     """vLLM's groups, blocks, logged tokens and concurrency for layers of these specs (each
-    with how many layers have it) in kv_bytes.
+    with how many layers have it) in kv_bytes; block_tokens: the attention's block (for
+    state layers, alignment's).
 
     2 full + 4 sliding layers of equal pages in 2 x 32 pages (vLLM's own test,
     tests/v1/core/test_kv_cache_utils.py test_get_kv_cache_config_one_worker): group_size 2,
@@ -110,9 +217,18 @@ def groups(counts: list[tuple[Spec, int]], kv_bytes: int, max_model_len: int,
     for spec, n in counts:
         if n:
             specs[spec] = specs.get(spec, 0) + n
-    pages = {spec: block_tokens * spec.token_bytes for spec in specs}
+    pages = {spec: block_tokens * spec.token_bytes for spec in specs if not spec.state}
+    if not pages:
+        raise NnsizeError("vLLM's KV cache groups of state layers alone are not modelled")
     page = max(pages.values())
     blocks_of: dict[Spec, int] = {}
+    for spec in specs:
+        if spec.state:
+            if spec.state > page:
+                raise NnsizeError(
+                    f"a state of {spec.state:,} bytes does not fit an attention page of "
+                    f"{page:,} (vLLM raises the attention block till it does)")
+            blocks_of[spec] = max_model_len  # MambaSpec's block_size (mamba_block_size)
     for spec, p in pages.items():
         if page % p:
             raise NnsizeError(
@@ -133,9 +249,11 @@ def groups(counts: list[tuple[Spec, int]], kv_bytes: int, max_model_len: int,
     request = 0
     for g in out:
         b = g.block_tokens
-        if g.spec.window is None:
+        if g.spec.state:
+            request += 1  # one state a request (mamba_cache_mode "none")
+        elif g.spec.window is None:
             request += _cdiv(max_model_len, b)
         else:
             request += _cdiv(min(g.spec.window - 1 + chunk, max_model_len), b) + 1
     return Groups(tuple(out), size, page, padding, kv_bytes, blocks, tokens, max_model_len,
-                  request, chunk)
+                  request, chunk, alignment)

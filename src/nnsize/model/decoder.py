@@ -109,6 +109,30 @@ class Layers:
 
 
 @record
+class StateMixer:
+    """The sizes vLLM shapes one non-attention layer's state from (its
+    MambaStateShapeCalculator, memory.vllm_kv): every such layer of a model is alike.
+
+    kind      mamba1: conv (inner, kernel - 1), SSM (inner, state);
+              mamba2: conv (inner + 2 x groups x state, kernel - 1), SSM (heads, head_dim, state);
+              short_conv: conv (inner, kernel - 1) (LFM2: inner is the hidden size);
+              gated_delta_net: conv (2 x key_heads x key_dim + heads x head_dim, kernel - 1),
+              recurrent (heads, head_dim, key_dim) (Qwen3-Next: heads are the value heads)
+    """
+
+    kind: str
+    layers: int  # how many layers keep such a state
+    inner: int
+    kernel: int
+    state: int = 0
+    heads: int = 0
+    head_dim: int = 0
+    groups: int = 0
+    key_heads: int = 0
+    key_dim: int = 0
+
+
+@record
 class Decoder:
     """The shape of a decoder-only language model, for the memory and compute planner."""
 
@@ -131,6 +155,9 @@ class Decoder:
     # state-space layers, beside the attention layers in `layers` (Mamba: all of them; Jamba:
     # those that are not attention)
     state_layers: int = 0
+    # the non-attention layers' state as vLLM shapes it (memory.vllm_kv); None: none, or one
+    # nnsize does not describe (Zamba, whose Mamba vLLM does not run)
+    mixer: StateMixer | None = None
 
 
 @record

@@ -181,11 +181,16 @@ def fit_dict(result: Fit, gpu: GPU, engine: Serving | None = None,
 
 def _kv_groups(g: Groups) -> dict[str, object]:
     """vLLM's KV cache groups for a hybrid model (memory.vllm_kv)."""
+    a = g.alignment
     return {"groups": [{"layers": x.layers, "window": x.spec.window,
-                        "token_bytes": x.spec.token_bytes, "block_tokens": x.block_tokens}
+                        "token_bytes": x.spec.token_bytes, "block_tokens": x.block_tokens,
+                        **({"state_bytes": x.spec.state} if x.spec.state else {})}
                        for x in g.groups],
             "group_size": g.group_size, "padding_layers": g.padding, "page_bytes": g.page,
-            "blocks": g.blocks, "request_blocks": g.request_blocks}
+            "blocks": g.blocks, "request_blocks": g.request_blocks,
+            **({"attention_block_tokens": a.block_tokens, "state_bytes": a.state,
+                "state_padding_percent": round(a.padding_percent, 2)}
+               if a is not None else {})}
 
 
 def serving_dict(engine: Serving) -> dict[str, object]:

@@ -574,7 +574,8 @@ def serving_lines(engine: Serving | None) -> list[tuple[str, str]]:
                     f"{human(max(c.kv_bytes, 0), True)} at {n(c.per_token)} bytes a token")
             if c.groups is not None:
                 text = f"{text}{_groups(c.groups)}"
-            if c.terms.get("state_layers"):
+            if c.terms.get("state_layers") and (c.groups is None or
+                                                c.groups.alignment is None):
                 text = (f"{text}; not modelled: how vLLM keeps the state of the "
                         f"{n(c.terms['state_layers'])} state-space layers (it pads each to the "
                         f"attention page), counted here as attention layers' tokens only")
@@ -604,21 +605,29 @@ def serving_lines(engine: Serving | None) -> list[tuple[str, str]]:
 
 def _groups(g: Groups) -> str:
     """How vLLM's KV cache manager cut a hybrid model's cache (memory.vllm_kv)."""
-    kinds: dict[tuple[int | None, int], list[int]] = {}
+    kinds: dict[tuple[int | None, int, int], list[int]] = {}
     for group in g.groups:
-        kinds.setdefault((group.spec.window, group.spec.token_bytes), []).append(group.layers)
+        kinds.setdefault((group.spec.window, group.spec.token_bytes, group.spec.state),
+                         []).append(group.layers)
     parts = ", ".join(
-        f"{n(sum(layers))} {'full-attention' if w is None else f'sliding-window ({n(w)})'} "
-        f"layers at {n(b)} B a token in {len(layers)} groups"
-        for (w, b), layers in kinds.items())
+        (f"{n(sum(layers))} state layers of {n(s)} B a request" if s else
+         f"{n(sum(layers))} {'full-attention' if w is None else f'sliding-window ({n(w)})'} "
+         f"layers at {n(b)} B a token") + f" in {len(layers)} groups"
+        for (w, b, s), layers in kinds.items())
     pad = f", {n(g.padding)} padding layers" if g.padding else ""
+    a = g.alignment
+    aligned = "" if a is None else (
+        f"; the attention block raised to hold a state: 16 x cdiv({n(a.state)} B, 16 x "
+        f"{n(a.token_bytes)} B) = {n(a.block_tokens)} tokens (its log: Setting attention "
+        f"block size), the state padded to {n(a.page)} B ({a.padding_percent:.2f}%)")
+    state = "" if a is None else ", a state group one block"
     return (f"; not a token over every layer: vLLM groups the layers by kind ({parts}), "
             f"{len(g.groups)} groups of {n(g.group_size)} layers{pad}; blocks = "
             f"{n(max(g.kv_bytes, 0))} B // {n(g.page)} B a page // {n(g.group_size)} = "
             f"{n(g.blocks)}, tokens = {n(g.blocks)} // {len(g.groups)} groups x "
             f"{n(min(x.block_tokens for x in g.groups))} = {n(g.tokens)}; a request of "
             f"{n(g.max_model_len)} tokens takes {n(g.request_blocks)} blocks (a window's "
-            f"group only its window and one chunk of {n(g.chunk)} tokens)")
+            f"group only its window and one chunk of {n(g.chunk)} tokens{state}){aligned}")
 
 
 def _or(count: int, otherwise: str) -> str:

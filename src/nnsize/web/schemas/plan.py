@@ -54,6 +54,9 @@ class KvGroup(Schema):
                                                      "attention")
     token_bytes: Integer
     block_tokens: Integer
+    state_bytes: Integer | None = Field(None, description="a state-space or linear-attention "
+                                                          "layer's state on one rank (its "
+                                                          "group's block: one request)")
 
 
 class KvGroups(Schema):
@@ -64,6 +67,14 @@ class KvGroups(Schema):
     blocks: Integer
     request_blocks: Integer = Field(description="blocks one request of max_model_len tokens "
                                                 "takes over the groups")
+    attention_block_tokens: Integer | None = Field(
+        None, description="vLLM's attention block raised so a page holds one state "
+                          "(\"Setting attention block size to N tokens\")")
+    state_bytes: Integer | None = Field(None, description="one state layer's state on one "
+                                                          "rank, before padding")
+    state_padding_percent: float | None = Field(
+        None, description="the state padded to the attention page (\"Padding mamba page size "
+                          "by X%\")")
 
 
 class KvCache(Schema):
