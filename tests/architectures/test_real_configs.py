@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import paths
 import pytest
 from hf import compare
 
 import nnsize
 from nnsize.errors import SpecError
+
+import paths
 
 FOLDER = paths.DATA / "published_configs"
 SOURCES: dict[str, dict[str, Any]] = json.loads(
