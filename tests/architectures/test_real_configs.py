@@ -164,3 +164,30 @@ def test_kv_cache_by_hand(name: str, per_token: int, at_8192: int,
     out = capsys.readouterr().out
     assert f"KV cache per token (every layer): {per_token:,} bytes at bf16" in out
     assert f"{at_8192:,}" in out
+
+
+@pytest.mark.parametrize(("name", "active"), [
+    # before, every expert counted as used (active = total), and speed read all 62 GB of
+    # Qwen3-VL-30B-A3B's weights a token
+    ("Qwen--Qwen3-VL-30B-A3B-Instruct.json", 3_891_664_112),
+    ("google--gemma-4-26B-A4B.json", 4_395_322_672),  # "A4B"
+    ("moonshotai--Kimi-K2.5.json", 33_332_621_808),  # "32B activated" with its vision tower
+])
+def test_a_vlm_s_experts_are_its_language_model_s(name: str, active: int) -> None:
+    # the language model's rows are nnsize's own (its text_config's family): the parameters a
+    # token uses are the VLM's, less the text model's, plus what the text model uses of them
+    from nnsize.architectures import count_config
+    from nnsize.architectures.fallback import available
+
+    assert available()
+    config = load(name)
+    report = count_config(config)
+    import transformers
+
+    cfg = transformers.CONFIG_MAPPING[config["model_type"]].from_dict(
+        {k: v for k, v in config.items() if k != "auto_map"})
+    kind = cfg.get_text_config(decoder=True).model_type
+    text = count_config({**config["text_config"], "model_type": kind}, base=True)
+    assert report.active_params == \
+        report.total_params - text.total_params + text.active_params == active
+    assert report.stored["planned_as"] == f"its text_config, {kind}, as nnsize builds it"

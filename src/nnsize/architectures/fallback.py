@@ -141,10 +141,24 @@ def _native_text_decoder(report: Report, data: dict[str, Any], where: str) -> Re
     if native.decoder is None or native.total_params != built:
         return report
     from ..records import replace
-
+    # the language model's rows become nnsize's own, their tensors under transformers' names
+    # (model.language_model.*): the experts' rows say how many parameters a token uses
+    first = next(t.name for r in report.rows for t in r.tensors if "language_model." in t.name)
+    prefix = first[:first.index("language_model.") + len("language_model.")]
+    rows: list[Row] = []
+    for row in report.rows:
+        inside = [t.name.startswith(prefix) for t in row.tensors]
+        if any(inside) and not all(inside):
+            return report
+        if not any(inside):
+            rows.append(_typed(row))
+        elif not any(r.name.startswith(prefix) for r in rows):
+            rows += [replace(r, name=prefix + r.name, qualified=True,
+                             tensors=tuple(t.prefixed(prefix) for t in r.tensors))
+                     for r in native.rows]
     stored = {k: v for k, v in report.stored.items() if k != "planner_refused"}
     stored["planned_as"] = f"its text_config, {kind}, as nnsize builds it"
-    return replace(report, decoder=native.decoder, stored=stored)
+    return replace(report, rows=tuple(rows), decoder=native.decoder, stored=stored)
 
 
 def _same_head(model_type: str, arch: str) -> Any:
