@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import time
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import SpecError
@@ -62,10 +63,14 @@ def available() -> bool:
 
 
 def count_with_transformers(data: dict[str, Any], model_type: str, arch: str | None,
-                            where: str, base: bool, why: str) -> Report:
+                            where: str, base: bool, why: str,
+                            native: Callable[[dict[str, Any], str], Report | None] | None = None,
+                            ) -> Report:
     """The report of the class transformers builds from data (arch, or its base model).
 
-    why: what nnsize lacks, for the message when transformers is missing."""
+    why: what nnsize lacks, for the message when transformers is missing.  native: nnsize's own
+    count of a text_config (its base model; None where nnsize has no family for it or refuses
+    it), for a model that generates text through one (_native_text_decoder)."""
     if not available():
         raise SpecError(f"{where}: {why}; nnsize counts such models by building them with "
                         f"transformers on the meta device, which needs transformers and torch: "
@@ -103,10 +108,11 @@ def count_with_transformers(data: dict[str, Any], model_type: str, arch: str | N
     report: Report = child.run(_build, data, model_type, cls, where, memory=BUILD_MEMORY,
                                seconds=BUILD_SECONDS, wall=BUILD_WALL_SECONDS, warm=WARM,
                                what=f"{where}: building the model with transformers")
-    return _native_text_decoder(report, data, where)
+    return report if native is None else _native_text_decoder(report, data, native)
 
 
-def _native_text_decoder(report: Report, data: dict[str, Any], where: str) -> Report:
+def _native_text_decoder(report: Report, data: dict[str, Any],
+                         native_count: Callable[[dict[str, Any], str], Report | None]) -> Report:
     """report, planned from its language model where transformers built a model that generates
     text through one (its text_config) of a family nnsize builds (Qwen3-VL-30B-A3B's
     qwen3_vl_moe_text: experts and routing the planner reads only for nnsize's own families):
@@ -118,8 +124,6 @@ def _native_text_decoder(report: Report, data: dict[str, Any], where: str) -> Re
         return report
     import transformers
 
-    from . import _count_config, family_of
-
     try:  # the text config's model_type as transformers reads it (Kimi-K2.5's kimi_k2 is
         with warnings.catch_warnings():  # deepseek_v3 to Kimi_K25Config)
             warnings.simplefilter("ignore")
@@ -128,13 +132,11 @@ def _native_text_decoder(report: Report, data: dict[str, Any], where: str) -> Re
         kind = config.get_text_config(decoder=True).model_type
     except Exception:  # noqa: BLE001 (built once already: the child's error stands)
         return report
-    if not isinstance(kind, str) or family_of(kind) is None:
+    if not isinstance(kind, str):
         return report
-    try:
-        native = _count_config({**{k: v for k, v in text.items() if k != "architectures"},
-                                "model_type": kind},
-                               f"{where}: text_config", base=True, fallback=False)
-    except SpecError:
+    native = native_count({**{k: v for k, v in text.items() if k != "architectures"},
+                           "model_type": kind}, kind)
+    if native is None:
         return report
     built = sum(t.numel for r in report.rows for t in r.tensors
                 if "language_model." in t.name and not t.buffer and not t.shared_with)
