@@ -38,6 +38,16 @@ def _transformers_class(model_type: str, arch: Any) -> Any:
     PhiMoEForCausalLM is transformers' PhimoeForCausalLM) is that model_type's causal-LM class."""
     if arch and not hasattr(transformers, arch) and arch.endswith("ForCausalLM"):
         return lm_class(model_type)
+    if arch and not hasattr(transformers, arch) and "For" in arch:
+        # Kimi-K2.5's KimiK25ForConditionalGeneration: transformers' Kimi_K25ForConditional-
+        # Generation, the one class of its model_type in the auto tables with the same head
+        auto = transformers.models.auto.modeling_auto
+        head = arch[arch.find("For"):]
+        names = {str(t[model_type]) for n in dir(auto) if n.endswith("_MAPPING_NAMES")
+                 for t in [getattr(auto, n)] if isinstance(t, dict) and model_type in t
+                 and str(t[model_type]).endswith(head)}
+        if len(names) == 1:
+            return names.pop()
     return arch
 
 

@@ -174,4 +174,13 @@ def _fallback(data: dict[str, Any], model_type: str, arch: str | None, where: st
     if not allowed:
         raise SpecError(f"{where}: {why}; here only those are counted (the command line and "
                         f"the library count others by building them with transformers)")
-    return count_with_transformers(data, model_type, arch, where, base, why)
+    def native(text: dict[str, Any], kind: str) -> Report | None:
+        """nnsize's own count of a text_config (its base model), where it has its family."""
+        if family_of(kind) is None:
+            return None
+        try:
+            return _count_config(text, f"{where}: text_config", base=True, fallback=False)
+        except SpecError:
+            return None
+
+    return count_with_transformers(data, model_type, arch, where, base, why, native)

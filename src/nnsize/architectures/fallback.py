@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import time
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import SpecError
@@ -62,10 +63,14 @@ def available() -> bool:
 
 
 def count_with_transformers(data: dict[str, Any], model_type: str, arch: str | None,
-                            where: str, base: bool, why: str) -> Report:
+                            where: str, base: bool, why: str,
+                            native: Callable[[dict[str, Any], str], Report | None] | None = None,
+                            ) -> Report:
     """The report of the class transformers builds from data (arch, or its base model).
 
-    why: what nnsize lacks, for the message when transformers is missing."""
+    why: what nnsize lacks, for the message when transformers is missing.  native: nnsize's own
+    count of a text_config (its base model; None where nnsize has no family for it or refuses
+    it), for a model that generates text through one (_native_text_decoder)."""
     if not available():
         raise SpecError(f"{where}: {why}; nnsize counts such models by building them with "
                         f"transformers on the meta device, which needs transformers and torch: "
@@ -85,7 +90,7 @@ def count_with_transformers(data: dict[str, Any], model_type: str, arch: str | N
                         f"nnsize never runs it")
     _check_sizes(data, where)
     if arch and not base:
-        cls = getattr(transformers, arch, None)
+        cls = getattr(transformers, arch, None) or _same_head(model_type, arch)
         if cls is None:
             raise SpecError(f"{where}: transformers {transformers.__version__} has no class "
                             f"{arch!r} (it needs trust_remote_code, or a newer transformers)")
@@ -100,9 +105,81 @@ def count_with_transformers(data: dict[str, Any], model_type: str, arch: str | N
     transformers.CONFIG_MAPPING[model_type]  # imported here: the child shares what is imported
     from .. import child
 
-    return child.run(_build, data, model_type, cls, where, memory=BUILD_MEMORY,
-                     seconds=BUILD_SECONDS, wall=BUILD_WALL_SECONDS, warm=WARM,
-                     what=f"{where}: building the model with transformers")
+    report: Report = child.run(_build, data, model_type, cls, where, memory=BUILD_MEMORY,
+                               seconds=BUILD_SECONDS, wall=BUILD_WALL_SECONDS, warm=WARM,
+                               what=f"{where}: building the model with transformers")
+    return report if native is None else _native_text_decoder(report, data, native)
+
+
+def _native_text_decoder(report: Report, data: dict[str, Any],
+                         native_count: Callable[[dict[str, Any], str], Report | None]) -> Report:
+    """report, planned from its language model where transformers built a model that generates
+    text through one (its text_config) of a family nnsize builds (Qwen3-VL-30B-A3B's
+    qwen3_vl_moe_text: experts and routing the planner reads only for nnsize's own families):
+    the text_config counted by nnsize as its base model, which must hold exactly the
+    language_model.* tensors transformers built, else report as it was."""
+    text = data.get("text_config")
+    if report.decoder is not None or not isinstance(text, dict) or \
+            "language_model." not in "".join(t.name for r in report.rows for t in r.tensors):
+        return report
+    import transformers
+
+    try:  # the text config's model_type as transformers reads it (Kimi-K2.5's kimi_k2 is
+        with warnings.catch_warnings():  # deepseek_v3 to Kimi_K25Config)
+            warnings.simplefilter("ignore")
+            config = transformers.CONFIG_MAPPING[data["model_type"]].from_dict(
+                special_floats({k: v for k, v in data.items() if k != "auto_map"}))
+        kind = config.get_text_config(decoder=True).model_type
+    except Exception:  # noqa: BLE001 (built once already: the child's error stands)
+        return report
+    if not isinstance(kind, str):
+        return report
+    native = native_count({**{k: v for k, v in text.items() if k != "architectures"},
+                           "model_type": kind}, kind)
+    if native is None:
+        return report
+    built = sum(t.numel for r in report.rows for t in r.tensors
+                if "language_model." in t.name and not t.buffer and not t.shared_with)
+    if native.decoder is None or native.total_params != built:
+        return report
+    from ..records import replace
+    # the language model's rows become nnsize's own, their tensors under transformers' names
+    # (model.language_model.*): the experts' rows say how many parameters a token uses
+    first = next(t.name for r in report.rows for t in r.tensors if "language_model." in t.name)
+    prefix = first[:first.index("language_model.") + len("language_model.")]
+    rows: list[Row] = []
+    for row in report.rows:
+        inside = [t.name.startswith(prefix) for t in row.tensors]
+        if any(inside) and not all(inside):
+            return report
+        if not any(inside):
+            rows.append(_typed(row))
+        elif not any(r.name.startswith(prefix) for r in rows):
+            rows += [replace(r, name=prefix + r.name, qualified=True,
+                             tensors=tuple(t.prefixed(prefix) for t in r.tensors))
+                     for r in native.rows]
+    stored = {k: v for k, v in report.stored.items() if k != "planner_refused"}
+    stored["planned_as"] = f"its text_config, {kind}, as nnsize builds it"
+    return replace(report, rows=tuple(rows), decoder=native.decoder, stored=stored)
+
+
+def _same_head(model_type: str, arch: str) -> Any:
+    """transformers' class for model_type with arch's head, where a published file names its
+    repo's own spelling of a class transformers has under its own name (Kimi-K2.5's
+    KimiK25ForConditionalGeneration is transformers' Kimi_K25ForConditionalGeneration): the one
+    class of model_type's in transformers' auto tables whose name ends as arch's does (from
+    'For'), else None."""
+    import transformers
+    from transformers.models.auto import modeling_auto
+
+    head = arch[arch.find("For"):] if "For" in arch else ""
+    if not head:
+        return None
+    names = {name for table in dir(modeling_auto) if table.endswith("_MAPPING_NAMES")
+             for name in [getattr(modeling_auto, table).get(model_type)
+                          if isinstance(getattr(modeling_auto, table), dict) else None]
+             if isinstance(name, str) and name.endswith(head)}
+    return getattr(transformers, names.pop(), None) if len(names) == 1 else None
 
 
 def _build(data: dict[str, Any], model_type: str, cls: Any, where: str) -> Report:
@@ -130,16 +207,41 @@ def _build(data: dict[str, Any], model_type: str, cls: Any, where: str) -> Repor
                                               f"{transformers.__version__}",
                               "build_ms": elapsed_ms}
     decoder = None
-    if _is_causal_lm(model_type, cls.__name__, config):
+    planned = _planned(model_type, cls.__name__, config, tensors)
+    if planned is not None:
         from .fallback_decoder import decoder_of
 
         try:
-            decoder = decoder_of(config, tensors)
+            decoder = decoder_of(*planned)
         except SpecError as e:  # counted all the same; the planner says why it cannot plan
             stored["planner_refused"] = f"{where}: {e}"
         else:
             rows = [_typed(r) for r in rows]
     return Report(source, "pytorch", (), tuple(rows), stored=stored, decoder=decoder)
+
+
+def _planned(model_type: str, cls_name: str, config: Any,
+             tensors: list[Tensor]) -> tuple[Any, list[Tensor]] | None:
+    """The config and tensors the planner reads, or None for a model it does not plan: a
+    decoder-only language model's own, or, for a model that generates text from images (or
+    audio) through a language model of its own (its text_config: Qwen3-VL, Gemma 4, Llama 3.2
+    Vision), that language model's config and its tensors (language_model.*), whose keys and
+    values are the cache the model keeps."""
+    from transformers.models.auto import modeling_auto
+
+    text = config.get_text_config(decoder=True) if hasattr(config, "get_text_config") \
+        else config
+    if text is config:
+        return (config, tensors) if _is_causal_lm(model_type, cls_name, config) else None
+    generates = any(model_type in getattr(modeling_auto, table, {}) for table in _GENERATES)
+    if not generates or getattr(text, "is_encoder_decoder", False):
+        return None
+    return text, [t for t in tensors if "language_model." in t.name]
+
+
+# transformers' tables of the models that generate text (a language model inside)
+_GENERATES = ("MODEL_FOR_CAUSAL_LM_MAPPING_NAMES", "MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES",
+              "MODEL_FOR_MULTIMODAL_LM_MAPPING_NAMES", "MODEL_FOR_VISION_2_SEQ_MAPPING_NAMES")
 
 
 def _is_causal_lm(model_type: str, cls_name: str, config: Any) -> bool:

@@ -54,11 +54,11 @@ def decoder_of(config: Any, tensors: list[Tensor]) -> Decoder:
     key the planner would have to guess."""
     kind = type(config).__name__
     overrides = _overrides(config, kind)
-    values = {key: _whole(config, key, kind) for key in REQUIRED if key not in PER_LAYER}
-    for key in UNMODELLED:  # none is per layer: _overrides refused those
-        if getattr(config, key, None) not in (None, 0, False, [], ()):
+    for key in UNMODELLED:  # none is per layer: _overrides refused those; first, as the reason
+        if getattr(config, key, None) not in (None, 0, False, [], ()):  # a key is missing
             raise SpecError(f"{key} = {shown(getattr(config, key))}: the planner does not model "
                             f"it for {kind}, and does not plan such a model as another")
+    values = {key: _whole(config, key, kind) for key in REQUIRED if key not in PER_LAYER}
     for key, value in config.to_dict().items():
         if "expert" in key and isinstance(value, int) and not isinstance(value, bool) \
                 and value > 0:

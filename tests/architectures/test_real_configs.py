@@ -1,0 +1,193 @@
+"""Published config.json files nnsize had not seen (tests/data/published_configs/, each byte for
+byte as its source keeps it, the sources in tests/data/published_configs.json): each is counted
+as transformers builds it, tensor for tensor, or refused with one message naming why; each counted
+language model is planned (memory at 8,192 tokens, fit on an H100) with its KV cache, or the
+planner names the key it does not model."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hf import compare
+
+import nnsize
+from nnsize.errors import SpecError
+
+import paths
+
+FOLDER = paths.DATA / "published_configs"
+SOURCES: dict[str, dict[str, Any]] = json.loads(
+    (paths.DATA / "published_configs.json").read_text())["files"]
+
+
+def load(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((FOLDER / name).read_text())
+    return data
+
+
+# file: the parameters transformers 5.25 builds (sum(p.numel()), each tied tensor once)
+COUNTED = {
+    "MiniMaxAI--MiniMax-M2.5.json": 228_689_748_992,
+    "Qwen--Qwen3-Coder-480B-A35B-Instruct.json": 480_154_875_392,
+    "Qwen--Qwen3-VL-2B-Instruct.json": 2_127_532_032,
+    "Qwen--Qwen3-VL-30B-A3B-Instruct.json": 31_070_754_032,
+    "Qwen--Qwen3-VL-32B-Instruct.json": 33_357_390_064,
+    "Qwen--Qwen3-VL-8B-Instruct.json": 8_767_123_696,
+    "Qwen--Qwen3.5-122B-A10B.json": 122_562_817_776,
+    "Qwen--Qwen3.5-27B.json": 27_356_728_560,
+    "Qwen--Qwen3.5-35B-A3B.json": 35_107_181_936,
+    "Qwen--Qwen3.5-397B-A17B.json": 396_802_360_816,
+    "XiaomiMiMo--MiMo-V2-Flash.json": 308_778_768_832,
+    "deepseek-ai--DeepSeek-R1.json": 671_026_404_352,
+    "deepseek-ai--DeepSeek-V4-Flash.json": 284_332_230_231,
+    "google--gemma-4-26B-A4B.json": 25_805_933_872,
+    # the file names its repo's class, KimiK25ForConditionalGeneration: transformers' is
+    # Kimi_K25ForConditionalGeneration (before, refused: "transformers has no class")
+    "moonshotai--Kimi-K2.5.json": 1_026_879_353_328,
+    "nvidia--NVIDIA-Nemotron-3-Nano-30B-A3B-BF16.json": 31_577_937_344,
+    "nvidia--Nemotron-H-56B-Base-8K.json": 56_324_350_464,
+    "ome--e5_mistral_7b.json": 7_110_660_096,
+    "ome--exaone_7.8b.json": 7_818_448_896,
+    "ome--gte_qwen2_7b.json": 7_612_620_288,
+    "ome--llama3_2_11b_vision.json": 10_670_220_835,
+    "ome--llama3_2_90b_vision.json": 88_593_355_323,
+    "ome--qwen2.5_vl_7b.json": 8_292_166_656,
+    "ome--qwen2_vl_2b.json": 2_208_985_600,
+    "ome--qwen2_vl_7b.json": 8_291_375_616,
+    "ome--qwen3_embedding_8b.json": 8_188_515_328,
+    "ome--stablelm_3b.json": 2_795_443_200,
+    "openai--gpt-oss-120b.json": 116_829_156_672,
+    "zai-org--GLM-5.json": 743_911_199_232,
+}
+
+# file: what the one message says; each model_type is one only its repository's code defines
+# (or transformers 5.25 has no class of that name), and nnsize never runs it
+REFUSED = {
+    "MiniMaxAI--MiniMax-M3.json": "model_type 'minimax_m3' is not supported",
+    "XiaomiMiMo--MiMo-7B-Base.json": "model_type 'mimo' is not supported",
+    # kimi_k2 is a name only its repository's configuration_deepseek.py reads
+    "moonshotai--Kimi-K2-Instruct.json": "model_type 'kimi_k2' is not supported",
+    "moonshotai--Kimi-K3.json": "its auto_map points at 'configuration_kimi_k3.KimiK3Config'",
+    "nvidia--Llama-3_3-Nemotron-Super-49B-v1.json": "model_type 'nemotron-nas' is not supported",
+    "ome--internlm2_7b.json": "model_type 'internlm2' is not supported",
+    "ome--janus_1.3b.json": "model_type 'multi_modality' is a multimodal model",
+    "stepfun-ai--Step-3.7-Flash.json": "has no class 'Step3p7FlashForCausalLM'",
+}
+
+# file: the key the planner names, not modelling it (the count stands; memory and fit exit 2)
+NOT_PLANNED = {
+    "Qwen--Qwen3.5-122B-A10B.json": "linear_num_value_heads = 64",  # Gated DeltaNet layers
+    "Qwen--Qwen3.5-27B.json": "linear_num_value_heads = 48",
+    "Qwen--Qwen3.5-35B-A3B.json": "linear_num_value_heads = 32",
+    "Qwen--Qwen3.5-397B-A17B.json": "linear_num_value_heads = 64",
+    "XiaomiMiMo--MiMo-V2-Flash.json": "attention_chunk_size = 128",
+    "deepseek-ai--DeepSeek-V4-Flash.json": "q_lora_rank = 1024",
+    "ome--llama3_2_11b_vision.json": "cross_attention_layers = [3, 8, 13, 18, 23, 28, ...]",
+    "ome--llama3_2_90b_vision.json": "cross_attention_layers = [3, 8, 13, 18, 23, 28, ...]",
+    "zai-org--GLM-5.json": "kv_lora_rank = 512",  # its latent attention, as DeepSeek's
+}
+
+
+def test_every_file_has_its_source_and_an_outcome() -> None:
+    files = sorted(p.name for p in FOLDER.glob("*.json"))
+    assert files == sorted(SOURCES) == sorted({**COUNTED, **REFUSED})
+    for name, source in SOURCES.items():
+        assert (FOLDER / name).stat().st_size == source["bytes"]
+        assert source["source"].startswith("https://github.com/")
+        assert "/blob/" in source["source"]  # at a commit
+    assert len(files) >= 30
+
+
+@pytest.mark.parametrize("name", sorted(COUNTED))
+def test_counted_as_transformers_builds_it(name: str) -> None:
+    report = compare(load(name))
+    assert report.total_params == COUNTED[name]
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_refused_with_the_reason(name: str) -> None:
+    with pytest.raises(SpecError, match=".") as e:
+        nnsize.count(load(name))
+    assert REFUSED[name] in str(e.value)
+
+
+@pytest.mark.parametrize("name", sorted(COUNTED))
+def test_memory_and_fit_plan_it(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from nnsize.cli import main
+
+    path = str(FOLDER / name)
+    memory = main(["memory", path, "--context", "8192"])
+    out = capsys.readouterr()
+    fit = main(["fit", path, "--gpu", "h100-80gb"])
+    out_fit = capsys.readouterr()
+    if name in NOT_PLANNED:
+        assert (memory, fit) == (2, 2)
+        assert NOT_PLANNED[name] in out.err and NOT_PLANNED[name] in out_fit.err
+    else:
+        assert (memory, fit) == (0, 0), out.err + out_fit.err
+        assert "KV cache" in out.out
+        assert "Precisions:" in out_fit.out
+
+
+@pytest.mark.parametrize(("name", "per_token", "at_8192"), [
+    # Qwen3-VL-8B (a VLM transformers builds; its language model's cache): 36 layers x 8 kv
+    # heads x 128 x 2 (keys, values) x 2 bytes = 147,456; x 8,192 = 1,207,959,552.  Before, no
+    # KV cache at all: memory said 16.33 GiB at any context
+    ("Qwen--Qwen3-VL-8B-Instruct.json", 36 * 8 * 128 * 2 * 2, 36 * 8192 * 8 * 128 * 2 * 2),
+    # DeepSeek-R1's latent attention: 61 layers x (kv_lora_rank 512 + rope dims 64) x 2 bytes
+    # = 70,272 a token; 61 x 8,192 x 576 x 2 = 575,668,224
+    ("deepseek-ai--DeepSeek-R1.json", 61 * (512 + 64) * 2, 61 * 8192 * 576 * 2),
+    # gpt-oss-120b: 36 layers x 8 kv heads x 64 x 2 x 2 = 73,728 a token; at 8,192, the 18
+    # sliding layers keep 127 tokens (window 128): (18 x 127 + 18 x 8,192) x 1,024 x 2 =
+    # 306,671,616
+    ("openai--gpt-oss-120b.json", 36 * 8 * 64 * 2 * 2, (18 * 127 + 18 * 8192) * 1024 * 2),
+    # Gemma 4 26B-A4B (planned from its text_config, gemma4_text, as nnsize builds it): 25
+    # sliding layers x 8 kv heads x 256 x 2 = 4,096 values, 5 full layers x 2 kv heads x 512 x 2
+    # = 2,048 (attention_k_eq_v: values are the keys, kept twice as transformers keeps them):
+    # (25 x 4,096 + 5 x 2,048) x 2 = 225,280 a token; at 8,192, the sliding ones keep 1,023
+    # (window 1,024): (25 x 1,023 x 4,096 + 5 x 8,192 x 2,048) x 2 = 377,282,560
+    ("google--gemma-4-26B-A4B.json", (25 * 4096 + 5 * 2048) * 2,
+     (25 * 1023 * 4096 + 5 * 8192 * 2048) * 2),
+    # Kimi-K2.5's language model, DeepSeek-V3's latent attention: as DeepSeek-R1's
+    ("moonshotai--Kimi-K2.5.json", 61 * 576 * 2, 61 * 8192 * 576 * 2),
+])
+def test_kv_cache_by_hand(name: str, per_token: int, at_8192: int,
+                          capsys: pytest.CaptureFixture[str]) -> None:
+    from nnsize.cli import main
+    from nnsize.memory import kv_cache
+    from nnsize.precision import find
+
+    assert kv_cache(nnsize.count(load(name)), 1, 8192, find("bf16"))[0] == at_8192
+    assert main(["memory", str(FOLDER / name), "--context", "8192"]) == 0
+    out = capsys.readouterr().out
+    assert f"KV cache per token (every layer): {per_token:,} bytes at bf16" in out
+    assert f"{at_8192:,}" in out
+
+
+@pytest.mark.parametrize(("name", "active"), [
+    # before, every expert counted as used (active = total), and speed read all 62 GB of
+    # Qwen3-VL-30B-A3B's weights a token
+    ("Qwen--Qwen3-VL-30B-A3B-Instruct.json", 3_891_664_112),
+    ("google--gemma-4-26B-A4B.json", 4_395_322_672),  # "A4B"
+    ("moonshotai--Kimi-K2.5.json", 33_332_621_808),  # "32B activated" with its vision tower
+])
+def test_a_vlm_s_experts_are_its_language_model_s(name: str, active: int) -> None:
+    # the language model's rows are nnsize's own (its text_config's family): the parameters a
+    # token uses are the VLM's, less the text model's, plus what the text model uses of them
+    from nnsize.architectures import count_config
+    from nnsize.architectures.fallback import available
+
+    assert available()
+    config = load(name)
+    report = count_config(config)
+    import transformers
+
+    cfg = transformers.CONFIG_MAPPING[config["model_type"]].from_dict(
+        {k: v for k, v in config.items() if k != "auto_map"})
+    kind = cfg.get_text_config(decoder=True).model_type
+    text = count_config({**config["text_config"], "model_type": kind}, base=True)
+    assert report.active_params == \
+        report.total_params - text.total_params + text.active_params == active
+    assert report.stored["planned_as"] == f"its text_config, {kind}, as nnsize builds it"
