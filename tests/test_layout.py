@@ -39,6 +39,8 @@ TOPICS = {
                                        "architectures/t5.py"),
     "architectures/test_heads_more.py": ("architectures/heads.py",),
     "architectures/test_published.py": ("architectures/__init__.py",),
+    "architectures/test_real_configs.py": ("architectures/__init__.py", "architectures/fallback.py",
+                                           "architectures/fallback_decoder.py"),
     "architectures/test_saved_configs.py": ("architectures/config.py",),
     "architectures/test_windows.py": ("architectures/decoder_builder.py", "model/decoder.py"),
     "cli/test_cli.py": ("cli/__init__.py", "cli/count.py", "cli/compare.py"),
@@ -67,6 +69,7 @@ TOPICS = {
     "web/test_page_look.py": ("web/static/index.html", "web/static/style.css"),
     "web/test_page_third.py": ("web/static/index.html", "web/static/app.js"),
     "web/test_schema.py": ("web/app.py", "web/requests.py"),
+    "web/test_gpt_shape_api.py": ("web/requests.py", "web/answers.py"),
     "web/test_summary.py": ("importers/summary.py", "web/answers.py"),
 }
 

@@ -5,8 +5,6 @@ shape (issue 22's interface), counted as the config architectures.gpt_shape writ
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +12,6 @@ from nnsize.architectures.gpt_shape import config as gpt_config
 from nnsize.architectures.gpt_shape import report as gpt_report
 from nnsize.cli import main
 from nnsize.parallel.shape import from_report, gpt
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "architectures"))
 
 GPT3 = ("--layers", "96", "--hidden", "12288", "--heads", "96")
 
@@ -35,7 +31,7 @@ def test_the_config_is_the_papers_gpt() -> None:
 @pytest.mark.parametrize("numbers", [(2, 256, 8), (3, 384, 12, 4, 1000, 5000)])
 def test_transformers_builds_the_same_tensors(numbers: tuple[int, ...]) -> None:
     pytest.importorskip("transformers")
-    from hf import built  # type: ignore[import-not-found]
+    from hf import built
 
     config = gpt_config(*numbers)
     model = built(config)
