@@ -210,3 +210,24 @@ def test_a_vlm_s_experts_are_its_language_model_s(name: str, active: int) -> Non
     assert report.active_params == \
         report.total_params - text.total_params + text.active_params == active
     assert report.stored["planned_as"] == f"its text_config, {kind}, as nnsize builds it"
+
+
+@pytest.mark.parametrize(("name", "attention", "state", "block"), [
+    # Qwen3.5-27B under vLLM at tp 1 (bf16): a full-attention layer's token 4 KV heads x 256 x
+    # 2 x 2 B = 4,096 B; a gated DeltaNet layer's state (3 x 10,240 conv + 48 x 128 x 128) x
+    # 2 B = 1,634,304; the attention block 16 x cdiv(1,634,304, 16 x 4,096) = 16 x 25 = 400
+    ("Qwen--Qwen3.5-27B.json", 4 * 256 * 2 * 2, (3 * 10240 + 48 * 128 * 128) * 2, 400),
+    # 35B-A3B: 2 x 256 x 2 x 2 = 2,048; (3 x 8,192 + 32 x 128 x 128) x 2 = 1,097,728;
+    # 16 x cdiv(1,097,728, 16 x 2,048) = 16 x 34 = 544
+    ("Qwen--Qwen3.5-35B-A3B.json", 2 * 256 * 2 * 2, (3 * 8192 + 32 * 128 * 128) * 2, 544),
+])
+def test_vllm_groups_of_qwen3_5(name: str, attention: int, state: int, block: int,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    from nnsize.cli import main
+
+    assert main(["fit", str(FOLDER / name), "--engine", "vllm", "--gpu", "h100-80gb",
+                 "--json"]) == 0
+    groups = json.loads(capsys.readouterr().out)["kv_cache"]["groups"]
+    assert groups["groups"][0]["token_bytes"] == attention
+    assert groups["state_bytes"] == state
+    assert groups["attention_block_tokens"] == block
