@@ -151,10 +151,11 @@ def test_the_planner_commands(tmp_path: Any, family: str) -> None:
     assert main(["memory", str(path), "--train"]) == 2
 
 
-def test_the_cache_transformers_keeps() -> None:
+@pytest.mark.parametrize("family", FAMILIES)
+def test_the_cache_transformers_keeps(family: str) -> None:
     # batch 3 x 13 tokens: the attention layer's keys and values, the DeltaNet layer's conv
     # window and recurrent state
-    assert_cache_is_planned({"model_type": "qwen3_next", "hidden_size": 16,
+    assert_cache_is_planned({"model_type": family, "hidden_size": 16, "intermediate_size": 8,
                              "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 8,
                              "num_hidden_layers": 2, "full_attention_interval": 2,
                              "linear_num_key_heads": 1, "linear_key_head_dim": 4,
