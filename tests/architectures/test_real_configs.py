@@ -78,10 +78,6 @@ REFUSED = {
 
 # file: the key the planner names, not modelling it (the count stands; memory and fit exit 2)
 NOT_PLANNED = {
-    "Qwen--Qwen3.5-122B-A10B.json": "linear_num_value_heads = 64",  # Gated DeltaNet layers
-    "Qwen--Qwen3.5-27B.json": "linear_num_value_heads = 48",
-    "Qwen--Qwen3.5-35B-A3B.json": "linear_num_value_heads = 32",
-    "Qwen--Qwen3.5-397B-A17B.json": "linear_num_value_heads = 64",
     "XiaomiMiMo--MiMo-V2-Flash.json": "attention_chunk_size = 128",
     "deepseek-ai--DeepSeek-V4-Flash.json": "q_lora_rank = 1024",
     "ome--llama3_2_11b_vision.json": "cross_attention_layers = [3, 8, 13, 18, 23, 28, ...]",
@@ -152,6 +148,25 @@ def test_memory_and_fit_plan_it(name: str, capsys: pytest.CaptureFixture[str]) -
      (25 * 1023 * 4096 + 5 * 8192 * 2048) * 2),
     # Kimi-K2.5's language model, DeepSeek-V3's latent attention: as DeepSeek-R1's
     ("moonshotai--Kimi-K2.5.json", 61 * 576 * 2, 61 * 8192 * 576 * 2),
+    # Qwen3.5 (planned from its text_config, qwen3_5_text / qwen3_5_moe_text, as nnsize builds
+    # it; before, the planner refused linear_num_value_heads): only the full-attention layers
+    # (every 4th) keep keys and values, each gated DeltaNet layer its conv window and state
+    # (bf16, a sequence), not a token.  27B: 16 full layers x 4 KV heads x 256 x 2 x 2 B =
+    # 65,536 a token; 48 DeltaNet layers x (conv (2 x 16 x 128 + 48 x 128) x 4 = 40,960 +
+    # state 48 x 128 x 128 = 786,432) = 39,714,816 values
+    ("Qwen--Qwen3.5-27B.json", 16 * 4 * 256 * 2 * 2,
+     16 * 8192 * 4 * 256 * 2 * 2 + 48 * (10240 * 4 + 48 * 128 * 128) * 2),
+    # 35B-A3B: 10 full layers x 2 x 256 x 2 x 2 = 20,480; 30 x (8,192 x 4 + 32 x 128 x 128)
+    ("Qwen--Qwen3.5-35B-A3B.json", 10 * 2 * 256 * 2 * 2,
+     10 * 8192 * 2 * 256 * 2 * 2 + 30 * (8192 * 4 + 32 * 128 * 128) * 2),
+    # 122B-A10B: 12 full layers x 2 x 256 x 2 x 2 = 24,576; 36 x ((2 x 2,048 + 8,192) x 4 +
+    # 64 x 128 x 128)
+    ("Qwen--Qwen3.5-122B-A10B.json", 12 * 2 * 256 * 2 * 2,
+     12 * 8192 * 2 * 256 * 2 * 2 + 36 * (12288 * 4 + 64 * 128 * 128) * 2),
+    # 397B-A17B: 15 full layers x 2 x 256 x 2 x 2 = 30,720; 45 x ((2 x 2,048 + 8,192) x 4 +
+    # 64 x 128 x 128)
+    ("Qwen--Qwen3.5-397B-A17B.json", 15 * 2 * 256 * 2 * 2,
+     15 * 8192 * 2 * 256 * 2 * 2 + 45 * (12288 * 4 + 64 * 128 * 128) * 2),
 ])
 def test_kv_cache_by_hand(name: str, per_token: int, at_8192: int,
                           capsys: pytest.CaptureFixture[str]) -> None:
@@ -172,6 +187,10 @@ def test_kv_cache_by_hand(name: str, per_token: int, at_8192: int,
     ("Qwen--Qwen3-VL-30B-A3B-Instruct.json", 3_891_664_112),
     ("google--gemma-4-26B-A4B.json", 4_395_322_672),  # "A4B"
     ("moonshotai--Kimi-K2.5.json", 33_332_621_808),  # "32B activated" with its vision tower
+    # "A3B", "A10B", "A17B", each with its vision tower (all of it used)
+    ("Qwen--Qwen3.5-35B-A3B.json", 3_901_560_176),
+    ("Qwen--Qwen3.5-122B-A10B.json", 10_222_579_440),
+    ("Qwen--Qwen3.5-397B-A17B.json", 17_805_051_376),
 ])
 def test_a_vlm_s_experts_are_its_language_model_s(name: str, active: int) -> None:
     # the language model's rows are nnsize's own (its text_config's family): the parameters a
@@ -191,3 +210,24 @@ def test_a_vlm_s_experts_are_its_language_model_s(name: str, active: int) -> Non
     assert report.active_params == \
         report.total_params - text.total_params + text.active_params == active
     assert report.stored["planned_as"] == f"its text_config, {kind}, as nnsize builds it"
+
+
+@pytest.mark.parametrize(("name", "attention", "state", "block"), [
+    # Qwen3.5-27B under vLLM at tp 1 (bf16): a full-attention layer's token 4 KV heads x 256 x
+    # 2 x 2 B = 4,096 B; a gated DeltaNet layer's state (3 x 10,240 conv + 48 x 128 x 128) x
+    # 2 B = 1,634,304; the attention block 16 x cdiv(1,634,304, 16 x 4,096) = 16 x 25 = 400
+    ("Qwen--Qwen3.5-27B.json", 4 * 256 * 2 * 2, (3 * 10240 + 48 * 128 * 128) * 2, 400),
+    # 35B-A3B: 2 x 256 x 2 x 2 = 2,048; (3 x 8,192 + 32 x 128 x 128) x 2 = 1,097,728;
+    # 16 x cdiv(1,097,728, 16 x 2,048) = 16 x 34 = 544
+    ("Qwen--Qwen3.5-35B-A3B.json", 2 * 256 * 2 * 2, (3 * 8192 + 32 * 128 * 128) * 2, 544),
+])
+def test_vllm_groups_of_qwen3_5(name: str, attention: int, state: int, block: int,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    from nnsize.cli import main
+
+    assert main(["fit", str(FOLDER / name), "--engine", "vllm", "--gpu", "h100-80gb",
+                 "--json"]) == 0
+    groups = json.loads(capsys.readouterr().out)["kv_cache"]["groups"]
+    assert groups["groups"][0]["token_bytes"] == attention
+    assert groups["state_bytes"] == state
+    assert groups["attention_block_tokens"] == block
