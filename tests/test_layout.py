@@ -59,6 +59,7 @@ TOPICS = {
     "model/test_model.py": ("model/report.py", "model/row.py", "model/tensor.py"),
     "parallel/test_parallel.py": ("parallel/layout.py", "parallel/rank.py", "parallel/step.py",
                                   "parallel/search.py", "parallel/interconnect.py"),
+    "memory/test_engine_start.py": ("memory/serving.py", "render/plan.py"),
     "parallel/test_runs.py": ("parallel/rank.py", "parallel/step.py", "parallel/shape.py"),
     "render/test_render.py": ("render/report.py", "render/table.py", "render/numbers.py"),
     "speed/test_measurements.py": ("speed/__init__.py", "speed/fitting.py"),

@@ -129,6 +129,22 @@ class Capacity:
             return self.groups.max_concurrency
         return self.kv_cache_tokens / self.max_model_len
 
+    @property
+    def refusal(self) -> str:
+        """Why the engine stops at start-up with this cache ("" where it starts).  vLLM's
+        check_enough_kv_cache_memory (vllm/v1/core/kv_cache_utils.py) raises where the memory
+        left for the cache is none ("No available memory for the cache blocks") or holds less
+        than one request of max_model_len tokens; SGLang stops where max_total_num_tokens is
+        not positive (its model runner asks for a larger --mem-fraction-static)."""
+        if self.kv_cache_tokens <= 0:
+            return (f"{'vLLM' if self.engine == 'vllm' else 'SGLang'} stops at start-up: no "
+                    f"memory is left for its KV cache")
+        if self.engine == "vllm" and self.max_concurrency < 1:
+            return (f"vLLM stops at start-up: its KV cache holds {self.kv_cache_tokens:,} tokens, "
+                    f"less than one request of {self.max_model_len:,} (max_model_len: lower "
+                    f"--context or raise --gpu-memory-utilization)")
+        return ""
+
 
 def _weights(p: Plan) -> int:
     return sum(line.bytes for line in p.lines if line.part in WEIGHT_LINES)

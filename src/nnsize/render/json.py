@@ -155,13 +155,13 @@ def fit_dict(result: Fit, gpu: GPU, engine: Serving | None = None,
     """Will it fit on a GPU: the verdict, the largest batch and context, the fewest GPUs; with
     engine (memory.serving.Serving), the engine's own answers: kv_cache_tokens and
     max_concurrency (vLLM, SGLang), gpu_layers (llama.cpp)."""
-    from .plan import fit_lines, fit_verdict, serving_lines
+    from .plan import engine_refusal, fit_lines, fit_verdict, serving_lines
 
     return {"gpu": gpu.name, "gpu_bytes": gpu.bytes, "usable_bytes": result.usable,
             "usable_binary": human(result.usable, True),
             "usable_rule": _usable_rule(result, gpu),
-            "fits": result.fits,
-            "verdict": fit_verdict(result, gpu),
+            "fits": result.fits and not engine_refusal(engine),
+            "verdict": fit_verdict(result, gpu, engine),
             "lines": [list(line) for line in fit_lines(result)],
             "total_bytes": result.plan.total,
             "largest_batch": result.largest_batch,

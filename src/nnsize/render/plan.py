@@ -452,9 +452,19 @@ def _usable_why(gpu: GPU) -> str:
     return "after 1 GiB for the CUDA context and the allocator"
 
 
-def fit_verdict(result: Fit, gpu: GPU) -> str:
-    """One sentence: does the plan fit on the GPU, and what it needs."""
-    verdict = "fits" if result.fits else "does not fit"
+def engine_refusal(engine: Serving | None) -> str:
+    """Why a serving engine would not start with the cache its share leaves ("": it starts,
+    or no engine's own figures)."""
+    capacity = engine.capacity if engine is not None else None
+    return capacity.refusal if capacity is not None else ""
+
+
+def fit_verdict(result: Fit, gpu: GPU, engine: Serving | None = None) -> str:
+    """One sentence: does the plan fit on the GPU (and does its serving engine start with the
+    cache left), and what it needs."""
+    refusal = engine_refusal(engine)
+    verdict = f"does not fit ({refusal})" if refusal else \
+        "fits" if result.fits else "does not fit"
     return (f"On {gpu.name} ({n(gpu.bytes)} bytes = {human(gpu.bytes, True)}; usable "
             f"{human(result.usable, True)} " + (
                 _usable_why(gpu) if result.usable == gpu.usable else _share_why(result, gpu)) +
@@ -524,7 +534,7 @@ def split_line(o: Split) -> tuple[str, str]:
 def fit_text(result: Fit, gpu: GPU, engine: Serving | None = None,
              at_split: Speed | None = None) -> str:
     own = engine is not None and engine.capacity is not None  # the engine's own KV figure
-    out = [plan_text(result.plan), "", fit_verdict(result, gpu),
+    out = [plan_text(result.plan), "", fit_verdict(result, gpu, engine),
            *(f"{label}: {value}" for label, value in fit_lines(result)
              if not (own and label == KV_ROOM)),
            *(f"{label}: {value}" for label, value in serving_lines(engine)),
