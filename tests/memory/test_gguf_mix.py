@@ -112,7 +112,7 @@ def test_a_gguf_written_with_these_types_has_these_bytes(tmp_path: Path) -> None
     """A tiny Llama written by the gguf package with the Q4_K_M types: every tensor's bytes and
     the file's size, to the byte."""
     gguf = pytest.importorskip("gguf")
-    np = pytest.importorskip("numpy")
+    pytest.importorskip("numpy")
     config = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": 1000,
               "hidden_size": 256, "intermediate_size": 512, "num_hidden_layers": 16,
               "num_attention_heads": 4, "num_key_value_heads": 1, "max_position_embeddings": 512,
@@ -120,16 +120,7 @@ def test_a_gguf_written_with_these_types_has_these_bytes(tmp_path: Path) -> None
     report = nnsize.count(config)
     m = gguf_mix.mix(report, "Q4_K_M")
     path = tmp_path / "tiny-Q4_K_M.gguf"
-    writer = gguf.GGUFWriter(str(path), "llama")
-    for t in m.tensors:
-        qtype = gguf.GGMLQuantizationType[t.ggml_type]
-        block, size = gguf.GGML_QUANT_SIZES[qtype]
-        byte_shape = (*t.shape[:-1], t.shape[-1] // block * size)
-        writer.add_tensor(t.name, np.zeros(byte_shape, dtype=np.uint8), raw_dtype=qtype)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
+    _write(path, "llama", m, {})
     reader = gguf.GGUFReader(str(path))
     read = {t.name: (t.tensor_type.name, int(t.n_bytes)) for t in reader.tensors}
     assert read == {t.name: (t.ggml_type, t.bytes) for t in m.tensors}
