@@ -131,7 +131,7 @@ def _count_config(data: Any, where: str = "config.json", base: bool = False,
                f"({', '.join(multimodal)}), which nnsize has no builder for" if multimodal else
                f"model_type {shown(model_type)} is not supported"
                f"{suggest(model_type, list(families()))} by nnsize's builders (they build "
-               f"{', '.join(sorted(families()))})")
+               f"{len(families())} model types, listed in docs/models.md)")
         return _fallback(data, model_type, arch, where, base, why, fallback)
     name = str(data.get("_name_or_path") or arch or model_type)
     config = Config(data, model_type, family.defaults, family.aliases, where)
