@@ -107,3 +107,14 @@ def test_the_site_builds(tmp_path: Path) -> None:
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stderr[-4000:]
     assert (tmp_path / "site" / "api" / "index.html").read_text().count('id="nnsize.') > 10
+
+
+def test_the_models_page_names_every_family() -> None:
+    """docs/models.md states how many model types nnsize builds and names each: the error for an
+    unsupported model_type points there instead of listing them."""
+    from nnsize.architectures import families
+
+    text = (ROOT / "docs" / "models.md").read_text()
+    listed = text[text.index("families (`model_type`)"):text.index("Older configs")]
+    assert f"{len(families())} families (`model_type`)" in text
+    assert [f for f in sorted(families()) if not re.search(rf"\b{re.escape(f)}\b", listed)] == []
