@@ -365,7 +365,7 @@ def test_hbm_figures_that_are_binary() -> None:
 def test_runtime_totals_carry_their_source() -> None:
     # every card with a runtime total names the log, device query or spec file it was read from
     with_total = [g for g in GPUS.values() if g.cuda_bytes is not None]
-    assert len(with_total) >= 31
+    assert len(with_total) == 74  # the eighth pass (issue 23): 69 and 5 more
     assert all(g.cuda_source.startswith("https://github.com/") for g in with_total)
 
 
@@ -384,6 +384,24 @@ def test_what_cuda_reports_on_workstation_and_datacenter_cards() -> None:
     # usable = reported - 1 GiB: an L20's 44.53 x 1,073,741,824 = 47,813,723,422.72 bytes
     # less 1,073,741,824 = 46,739,981,598
     assert GPUS["l20"].usable == 46_739_981_598
+
+
+def test_what_the_runtime_reports_the_eighth_pass() -> None:
+    # NvBench prints cudaMemGetInfo's total in MiB rounded down: an RTX 3060 Ti and an RTX 3070
+    # Ti both 7973 MiB (R100001/Programming-Massively-Parallel-Processors), 7973 x 1,048,576
+    for name in ("rtx-3060-ti", "rtx-3070-ti"):
+        assert GPUS[name].reported == 7973 * 2**20 == 8_360_296_448 < GPUS[name].bytes
+    # usable = reported - 1 GiB: 8,360,296,448 - 1,073,741,824
+    assert GPUS["rtx-3060-ti"].usable == 7_286_554_624
+    # a Quadro GP100 with ECC off, NvBench's own example output: 16278 MiB
+    assert GPUS["quadro-gp100"].reported == 16278 * 2**20 == 17_068_720_128
+    # an RTX 5060 Ti's totalGlobalMem, 16,617,897,984 bytes: more than 8 GiB, so the 16 GB card
+    assert 8 * 2**30 < GPUS["rtx-5060-ti-16gb"].reported == 16_617_897_984 < 16 * 2**30
+    # an RX 6900 XT: amdgpu's mem_info_vram_total (LACT's snapshot), 16 MiB under 16 GiB, the
+    # 15.98 GiB torch reports for an RX 6800 XT and 6950 XT
+    assert GPUS["rx-6900-xt"].reported == 16 * 2**30 - 16 * 2**20 == 17_163_091_968
+    for name in ("rx-6800-xt", "rx-6950-xt"):
+        assert f"{GPUS[name].reported / 2**30:.2f}" == "15.98"
 
 
 # --- Metal's recommendedMaxWorkingSetSize as logs print it (tests/data/apple_working_sets.json)
