@@ -193,8 +193,15 @@ def test_llama_cpp_parallel_slots_kv_cache_to_the_byte(e: dict[str, Any], tmp_pa
     # holds 1,024 cells of the global layers and GGML_PAD(min(1,024, 512 + 512), 256) =
     # 1,024 of the windowed ones: 4 x 18 x 1,024 x 1,024 B = 72 MiB; at --parallel 8 a
     # stream of 512 cells caps the window's: 8 x 18 x 512 x 1,024 B = 72 MiB too
+    # nnsize's context is a sequence's, the cache holds parallel x context cells: split,
+    # llama.cpp gives a slot n_ctx_seq = GGML_PAD(n_ctx / n_seq_max, 256) cells
+    # (src/llama-context.cpp, ggml-org/llama.cpp 02c28f5), so -c 1024 over 3 slots is 3 x 512
+    # cells: 3 x 18 x 512 x 1,024 B = 27 MiB; unified, the slots share n_ctx
     f = e["flags"]
-    s = Setup(engine="llama.cpp", context=f["n_ctx"] // f["parallel"], batch=f["parallel"],
+    per_slot = f["n_ctx"] // f["parallel"]
+    if not f["kv_unified"]:
+        per_slot = -(-per_slot // 256) * 256
+    s = Setup(engine="llama.cpp", context=per_slot, batch=f["parallel"],
               kv_unified=f["kv_unified"], chunk=f["n_ubatch"], dtype="Q8_0")
     kv = {line.part: line for line in plan(_parallel_model(e, tmp_path), s).lines}["kv_cache"]
     assert abs(kv.bytes / MiB - e["logged"]["kv_mib"]) <= 0.005 + 1e-9
