@@ -296,6 +296,30 @@ def test_ngl_split_layers_hold_the_shared_cache() -> None:
     assert sum(caches) == _gemma_3_27b(4, True)["kv_cache"].bytes
 
 
+def test_fit_answers_with_the_shared_cache() -> None:
+    # fit's longest context and -ngl read the same plan: Gemma-3-27B Q4_K_M, 4 sequences in
+    # 20 GiB; the unified cache's windowed layers hold 4 x 1,024 + 512 cells, not 4 x 1,536,
+    # so its longest context is longer, and each answer is the largest that fits
+    from dataclasses import replace
+
+    from nnsize.memory.fit import fit
+    from nnsize.memory.serving import offload
+
+    report, usable = nnsize.count("gemma-3-27b"), 20 * GiB
+    s = Setup(engine="llama.cpp", context=8192, batch=4, chunk=512, dtype="Q4_K_M")
+    longest = {u: fit(report, replace(s, kv_unified=u), usable).longest_context
+               for u in (True, False)}
+    assert longest[True] > longest[False] > 0
+    for u, n in longest.items():
+        assert plan(report, replace(s, kv_unified=u, context=n)).total <= usable
+        assert plan(report, replace(s, kv_unified=u, context=n + 1)).total > usable
+    split = offload(report, replace(s, kv_unified=False), usable)
+    shared = offload(report, s, usable)
+    assert split is not None and shared is not None
+    assert sum(shared.layer_sizes) < sum(split.layer_sizes)
+    assert shared.gpu_layers >= split.gpu_layers
+
+
 CPP_COMPUTE = [pytest.param(e, marks=pytest.mark.xfail(strict=True,
                                                       reason=e["compute_known_miss"]))
                if "compute_known_miss" in e else e
