@@ -30,7 +30,8 @@ def _id(e: dict[str, Any]) -> str:
 
 
 def test_the_file_cites_every_log() -> None:
-    entries = [e for key in ("vllm", "sglang", "llama.cpp") for e in DATA[key]]
+    entries = [e for key in ("vllm", "sglang", "llama.cpp", "llama_cpp_parallel")
+               for e in DATA[key]]
     assert all(e["url"].startswith("https://github.com/") for e in entries)
     assert len(DATA["vllm"]) + len(DATA["sglang"]) >= 11 and len(DATA["llama.cpp"]) >= 20
     assert len(DATA["ngl_splits"]) >= 3
@@ -171,6 +172,152 @@ def test_llama_cpp_swa_cache_cells() -> None:
     kv = _cpp_lines(e)["kv_cache"]
     assert sorted(kv.terms.groups) == [(10, 8192, 4096), (52, 1536, 4096)]
     assert kv.bytes == (52 * 1536 + 10 * 8192) * 4096 * 2 == 1264 * MiB
+
+
+def _parallel_model(e: dict[str, Any], tmp_path: Any) -> Any:
+    # a model nnsize has no preset of: its published config (llama_cpp_parallel_configs)
+    config = DATA["llama_cpp_parallel_configs"].get(e["model"])
+    if config is None:
+        return nnsize.count(e["model"])
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({k: v for k, v in config.items() if not k.startswith("_")}))
+    return nnsize.count(str(path))
+
+
+@pytest.mark.parametrize("e", DATA["llama_cpp_parallel"], ids=lambda e: (
+    f"{e['model']}-c{e['flags']['n_ctx']}-np{e['flags']['parallel']}"))
+def test_llama_cpp_parallel_slots_kv_cache_to_the_byte(e: dict[str, Any], tmp_path: Any) -> None:
+    # llama-server -c n_ctx --parallel N: N sequences of n_ctx / N tokens. Gemma-3-270m (3
+    # global layers, 15 windowed of 512, 1 KV head of 256: 1,024 B a token a layer in f16),
+    # split (an explicit --parallel), a stream a slot: at -c 4096 --parallel 4 each stream
+    # holds 1,024 cells of the global layers and GGML_PAD(min(1,024, 512 + 512), 256) =
+    # 1,024 of the windowed ones: 4 x 18 x 1,024 x 1,024 B = 72 MiB; at --parallel 8 a
+    # stream of 512 cells caps the window's: 8 x 18 x 512 x 1,024 B = 72 MiB too
+    # nnsize's context is a sequence's, the cache holds parallel x context cells: split,
+    # llama.cpp gives a slot n_ctx_seq = GGML_PAD(n_ctx / n_seq_max, 256) cells
+    # (src/llama-context.cpp, ggml-org/llama.cpp 02c28f5), so -c 1024 over 3 slots is 3 x 512
+    # cells: 3 x 18 x 512 x 1,024 B = 27 MiB; unified, the slots share n_ctx
+    f = e["flags"]
+    per_slot = f["n_ctx"] // f["parallel"]
+    if not f["kv_unified"]:
+        per_slot = -(-per_slot // 256) * 256
+    s = Setup(engine="llama.cpp", context=per_slot, batch=f["parallel"],
+              kv_unified=f["kv_unified"], chunk=f["n_ubatch"], dtype="Q8_0")
+    kv = {line.part: line for line in plan(_parallel_model(e, tmp_path), s).lines}["kv_cache"]
+    assert abs(kv.bytes / MiB - e["logged"]["kv_mib"]) <= 0.005 + 1e-9
+
+
+def test_llama_cpp_streams_unified_or_split() -> None:
+    # llama_kv_cache: n_stream = unified ? 1 : n_seq_max, a stream of n_ctx_seq cells
+    # (unified: n_ctx; split: n_ctx / n_seq_max); the SWA cache of a stream
+    # GGML_PAD(min(n_ctx_seq, n_swa x (unified ? n_seq_max : 1) + n_ubatch), 256)
+    from nnsize.memory.kv_cache import llama_cpp_streams, llama_cpp_swa_cells
+
+    assert llama_cpp_streams(4, 8192, True) == (1, 4 * 8192, 4)  # -c 32768, 4 slots shared
+    assert llama_cpp_streams(4, 8192, False) == (4, 8192, 1)  # -c 32768 -np 4: 8,192 each
+    assert llama_cpp_streams(1, 8192, True) == llama_cpp_streams(1, 8192, False) == (1, 8192, 1)
+    # gpt-oss (a window of 128) shared by 4 sequences: 4 x 128 + 512 = 1,024 cells, where
+    # 4 streams hold 4 x GGML_PAD(128 + 512, 256) = 4 x 768 = 3,072
+    assert llama_cpp_swa_cells(128, 4 * 32768, 512, 4) == 4 * 128 + 512 == 1024
+    assert 4 * llama_cpp_swa_cells(128, 32768, 512) == 4 * 768
+    # Gemma 3 (1,024): 4 x 1,024 + 512 = 4,608 shared, 4 x 1,536 = 6,144 split; Gemma-3-270m
+    # (512) at -c 4096 -np 4 -kvu: GGML_PAD(4 x 512 + 512, 256) = 2,560
+    assert llama_cpp_swa_cells(1024, 4 * 8192, 512, 4) == 4 * 1024 + 512 == 4608
+    assert llama_cpp_swa_cells(512, 4096, 512, 4) == 2560
+    # a shared stream smaller than the windows: every cell of it (-c 1024 -np 4 -kvu)
+    assert llama_cpp_swa_cells(512, 1024, 512, 4) == 1024
+
+
+def _gemma_3_27b(batch: int, unified: bool, attention: str = "sdpa") -> dict[str, Line]:
+    s = Setup(engine="llama.cpp", context=8192, batch=batch, kv_unified=unified, chunk=512,
+              dtype="Q4_K_M", attention=attention)
+    return {line.part: line for line in plan(nnsize.count("gemma-3-27b"), s).lines}
+
+
+def test_llama_server_unified_cache_by_default() -> None:
+    # Gemma-3-27B (52 windowed layers of 1,024, 10 global; 16 KV heads of 128: 4,096 values
+    # a token a layer, 2 B each in f16), 4 sequences of 8,192 tokens: llama-server's default
+    # (4 slots, kv_unified) shares -c 32768: 52 x 4,608 + 10 x 32,768 cells; split (-c 32768
+    # -np 4) each of 4 streams holds 52 x 1,536 + 10 x 8,192; the global layers the same
+    assert Setup().kv_unified
+    unified, split = _gemma_3_27b(4, True)["kv_cache"], _gemma_3_27b(4, False)["kv_cache"]
+    assert unified.bytes == (52 * 4608 + 10 * 32768) * 4096 * 2 == 4_647_288_832
+    assert split.bytes == 4 * (52 * 1536 + 10 * 8192) * 4096 * 2 == 5_301_600_256
+    assert unified.terms.shared == 4 and unified.terms.batch == 1
+    assert split.terms.shared == 0 and split.terms.batch == 4
+    # one sequence: one stream either way, as llama-cli keeps it
+    one = _gemma_3_27b(1, True)["kv_cache"]
+    assert one == _gemma_3_27b(1, False)["kv_cache"]
+    assert one.bytes == (52 * 1536 + 10 * 8192) * 4096 * 2
+
+
+def test_llama_cpp_compute_buffer_reads_a_streams_cells() -> None:
+    # the KQ mask [n_kv, GGML_PAD(n_ubatch / n_stream, 64), 1, n_stream] (f32, and its f16
+    # cast under flash attention): unified 32,768 cells x 512 tokens x 6 B = 96 MiB; split
+    # 8,192 cells x 128 tokens x 4 streams x 6 B = 24 MiB; the rest of the buffer alike
+    unified = _gemma_3_27b(4, True)["decoder_workspace"]
+    split = _gemma_3_27b(4, False)["decoder_workspace"]
+    assert unified.terms.mask == 32768 * 512 * (4 + 2) == 96 * MiB
+    assert split.terms.mask == 8192 * 128 * 4 * (4 + 2) == 24 * MiB
+    assert unified.bytes - unified.terms.mask == split.bytes - split.terms.mask
+    # without flash attention a layer's scores: 512 tokens x 32 heads x the stream's cells x
+    # 4 B, 32,768 keys shared against 8,192 in each of 4 streams (128 tokens each)
+    assert _gemma_3_27b(4, True, "eager")["decoder_workspace"].terms.scores == \
+        512 * 32 * 32768 * 4
+    assert _gemma_3_27b(4, False, "eager")["decoder_workspace"].terms.scores == \
+        128 * 4 * 32 * 8192 * 4
+
+
+def test_the_plan_says_which_cache_llama_cpp_keeps() -> None:
+    from nnsize.render.plan import note_text
+
+    def notes(unified: bool) -> str:
+        s = Setup(engine="llama.cpp", context=8192, batch=4, kv_unified=unified,
+                  dtype="Q4_K_M")
+        return " ".join(note_text(n) for n in plan(nnsize.count("gemma-3-27b"), s).notes)
+
+    assert "llama-server's unified cache (its default" in notes(True)
+    assert "-c 32768 -np 4 -kvu" in notes(True)
+    assert "split: -c 32768 -np 4" in notes(False)
+    one = Setup(engine="llama.cpp", context=8192, dtype="Q4_K_M")
+    assert "unified" not in " ".join(note_text(n) for n in
+                                     plan(nnsize.count("gemma-3-27b"), one).notes)
+
+
+def test_ngl_split_layers_hold_the_shared_cache() -> None:
+    # -ngl's per-layer caches add up to the plan's unified cache: a windowed layer 4,608
+    # shared cells, a global one 32,768
+    from nnsize.memory.kv_cache import llama_cpp_layer_bytes
+    from nnsize.precision import find
+
+    report = nnsize.count("gemma-3-27b")
+    caches = llama_cpp_layer_bytes(report, 4, 8192, find("fp16"), 512, unified=True)
+    assert sorted(set(caches)) == [4608 * 4096 * 2, 32768 * 4096 * 2]
+    assert sum(caches) == _gemma_3_27b(4, True)["kv_cache"].bytes
+
+
+def test_fit_answers_with_the_shared_cache() -> None:
+    # fit's longest context and -ngl read the same plan: Gemma-3-27B Q4_K_M, 4 sequences in
+    # 20 GiB; the unified cache's windowed layers hold 4 x 1,024 + 512 cells, not 4 x 1,536,
+    # so its longest context is longer, and each answer is the largest that fits
+    from dataclasses import replace
+
+    from nnsize.memory.fit import fit
+    from nnsize.memory.serving import offload
+
+    report, usable = nnsize.count("gemma-3-27b"), 20 * GiB
+    s = Setup(engine="llama.cpp", context=8192, batch=4, chunk=512, dtype="Q4_K_M")
+    longest = {u: fit(report, replace(s, kv_unified=u), usable).longest_context
+               for u in (True, False)}
+    assert longest[True] > longest[False] > 0
+    for u, n in longest.items():
+        assert plan(report, replace(s, kv_unified=u, context=n)).total <= usable
+        assert plan(report, replace(s, kv_unified=u, context=n + 1)).total > usable
+    split = offload(report, replace(s, kv_unified=False), usable)
+    shared = offload(report, s, usable)
+    assert split is not None and shared is not None
+    assert sum(shared.layer_sizes) < sum(split.layer_sizes)
+    assert shared.gpu_layers >= split.gpu_layers
 
 
 CPP_COMPUTE = [pytest.param(e, marks=pytest.mark.xfail(strict=True,

@@ -277,6 +277,8 @@ def test_memory_and_fit() -> None:
     ({"train": True, "lora_rank": 8, "lora_targets": ["q_proj", "k_proj"]},
      ["--train", "--lora-rank", "8", "--lora-targets", "q_proj,k_proj"]),
     ({"latent": False, "context": 512}, ["--mla", "expanded", "--context", "512"]),
+    ({"engine": "llama.cpp", "batch": 4, "context": 512, "kv_unified": False},
+     ["--engine", "llama.cpp", "--batch", "4", "--context", "512", "--kv-sharing", "split"]),
 ])
 def test_memory_takes_every_setup_option_as_the_cli(setup: dict[str, Any],
                                                    argv: list[str]) -> None:

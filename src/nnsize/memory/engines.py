@@ -69,6 +69,7 @@ class DecoderWorkspaceTerms:
     mask: int = 0  # llama.cpp's KQ mask: keys x mask_tokens x mask_value_bytes
     mask_tokens: int = 0  # the micro-batch padded to GGML_KQ_MASK_PAD
     mask_value_bytes: int = 0  # 4 (f32), 6 (f32 and its f16 copy under flash attention)
+    mask_streams: int = 1  # llama.cpp's KV streams: a mask of mask_tokens rows each
 
 
 
@@ -132,7 +133,7 @@ def prefill_tokens(e: Engine, batch: int, context: int) -> int:
 
 
 def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermediate: int,
-                    heads: int, vocab: int, act_bytes: int
+                    heads: int, vocab: int, act_bytes: int, keys: int = 0, streams: int = 1
                     ) -> tuple[int, DecoderWorkspaceTerms]:
     """One forward pass's transient tensors at their largest, and the terms.
 
@@ -141,12 +142,15 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
     the norm's fp32 copy): 3 x i + 4 x h values at the activation precision (llama.cpp: fp32;
     measured for transformers' prefill on the CPU, tests/test_engines.py); without flash
     attention one layer's scores (heads x context fp32 per token); and the fp32 logits of the
-    rows sampled.
+    rows sampled.  llama.cpp's attention reads keys cells (a KV stream's,
+    kv_cache.llama_cpp_streams; default: the context), its tokens split over the streams.
     """
     tokens = prefill_tokens(e, batch, context)
+    keys = keys or context
     a = 4 if e.name == "llama.cpp" else act_bytes
     total = tokens * (3 * intermediate + 4 * hidden) * a
-    scores = 0 if e.flash_attention else tokens * heads * context * 4
+    # a stream's tokens attend to its own cells (build_attn_mha views q as n_stream parts)
+    scores = 0 if e.flash_attention else tokens // streams * streams * heads * keys * 4
     if e.name == "llama.cpp":
         # llama_context reserves its graph for a full micro-batch of outputs: n_ubatch rows of
         # fp32 logits (512 x 152,064 x 4 = 297 MiB for Qwen2.5), beside the last hidden
@@ -160,11 +164,12 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
         rows = tokens
         layer = max(total, scores + tokens * 4 * hidden * a) if scores else total
         output = rows * vocab * 4 + tokens * hidden * 4
-        padded, per_value = kq_mask(tokens, e.flash_attention)
-        mask = context * padded * per_value
+        # the mask is [n_kv, GGML_PAD(n_tokens / n_stream, GGML_KQ_MASK_PAD), 1, n_stream]
+        padded, per_value = kq_mask(tokens // streams, e.flash_attention)
+        mask = keys * padded * streams * per_value
         return max(layer, output) + mask, DecoderWorkspaceTerms(
-            tokens, intermediate, hidden, a, heads, context, scores, rows, vocab,
-            "output" if output > layer else "layer", mask, padded, per_value)
+            tokens, intermediate, hidden, a, heads, keys, scores, rows, vocab,
+            "output" if output > layer else "layer", mask, padded, per_value, streams)
     rows = batch if e.logits_rows is None else min(e.logits_rows, tokens)
     total += scores + rows * vocab * 4
     return total, DecoderWorkspaceTerms(tokens, intermediate, hidden, a, heads, context,

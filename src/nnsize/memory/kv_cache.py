@@ -64,22 +64,42 @@ def kept_tokens(layer: AttentionLayer, context: int, transformers: bool = True) 
 LLAMA_CPP_SWA_PAD = 256  # llama_kv_cache_iswa pads its SWA cache to 256 cells
 
 
-def llama_cpp_swa_cells(window: int, context: int, ubatch: int) -> int:
-    """Cells a sequence's sliding-window cache holds in llama.cpp: the window and one micro-
-    batch, at most the context, then padded to 256 (so the cells can exceed a context that is
-    not a multiple of 256): GGML_PAD(min(n_ctx, n_swa + n_ubatch), 256)
+def llama_cpp_swa_cells(window: int, cells: int, ubatch: int, sequences: int = 1) -> int:
+    """Cells a stream's sliding-window cache holds in llama.cpp: the window of every sequence
+    that shares the stream and one micro-batch, at most the stream's cells of the full cache,
+    then padded to 256 (so the cells can exceed a context that is not a multiple of 256):
+    GGML_PAD(min(n_ctx_seq, n_swa x (unified ? n_seq_max : 1) + n_ubatch), 256)
     (src/llama-kv-cache-iswa.cpp, ggml-org/llama.cpp 02c28f5:
     https://github.com/ggml-org/llama.cpp/blob/02c28f533ebba3e4ea944fc4a0719a012b3e7097/src/llama-kv-cache-iswa.cpp;
     the window and n_ubatch, not window - 1: the cache must hold the last n_swa tokens and the
     micro-batch being evaluated, ggerganov in https://github.com/ggml-org/llama.cpp/pull/13194).
-    gpt-oss (a window of 128) at n_ubatch 512: 640 -> 768 cells; Gemma 3 (1,024): 1,536."""
+    gpt-oss (a window of 128) at n_ubatch 512: 640 -> 768 cells; Gemma 3 (1,024): 1,536;
+    gpt-oss's unified cache of 4 sequences: 4 x 128 + 512 = 1,024."""
     pad = LLAMA_CPP_SWA_PAD
-    return -(-min(context, window + ubatch) // pad) * pad
+    return -(-min(cells, window * sequences + ubatch) // pad) * pad
+
+
+def llama_cpp_streams(sequences: int, context: int, unified: bool) -> tuple[int, int, int]:
+    """(streams, cells a stream, sequences a stream) of llama.cpp's KV cache for sequences of
+    context tokens each.  Unified (llama-server's default: --parallel auto gives 4 slots and
+    kv_unified = true): one stream of sequences x context cells that they share, each
+    free to take more than its share; split (--no-kv-unified, or an explicit --parallel
+    without -kvu): a stream of context cells a sequence.  llama_kv_cache's K and V are
+    [n_embd, kv_size, n_stream] with n_stream = unified ? 1 : n_seq_max, and a stream's
+    size n_ctx_seq = unified ? n_ctx : n_ctx / n_seq_max (src/llama-kv-cache.cpp and
+    src/llama-context.cpp, ggml-org/llama.cpp 02c28f5; the log prints a stream's cells:
+    "size = 1024.00 MiB (2048 cells, 32 layers, 4/4 seqs)" at -c 8192 -np 4).  So the cache
+    holds sequences x context cells of every full-attention layer either way; the sliding-
+    window cache and the compute buffer's keys differ.  One sequence is one stream."""
+    if unified and sequences > 1:
+        return 1, sequences * context, sequences
+    return sequences, context, 1
 
 
 def kv_cache(report: Report, batch: int, context: int, kv: Precision,
              latent: bool = True, transformers: bool = True, llama_cpp: bool = False,
-             ubatch: int = 0) -> tuple[int, KvTerms | None, list[NoteTerms]]:
+             ubatch: int = 0, unified: bool = False
+             ) -> tuple[int, KvTerms | None, list[NoteTerms]]:
     """(bytes, the terms of the arithmetic, notes as (key, terms)): batch x the sum over
     layers of tokens kept x values per token, at kv's bits; transformers: the cache as
     transformers keeps it (as_transformers of the engine); llama_cpp: a window on every
@@ -88,14 +108,17 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
     Phi-3's is disabled: src/llama-model.cpp load_hparams, ggml-org/llama.cpp a5410f0 and
     https://github.com/ggml-org/llama.cpp/pull/13676); models that mix windowed and global
     layers (Gemma 2 and 3, gpt-oss) keep their windows, in llama.cpp as its SWA cache sizes
-    them (llama_cpp_swa_cells, ubatch its n_ubatch; a sequence each, as with --no-kv-unified:
-    llama-server's unified cache shares n_swa x sequences + n_ubatch cells, fewer); without
-    ubatch (speed's cells read a step) the window - 1 past tokens."""
+    them (llama_cpp_swa_cells, ubatch its n_ubatch), in one stream a sequence or, unified,
+    one stream the batch shares (llama_cpp_streams: batch is then 1 and shared the
+    sequences, each still with its own state-space state); without ubatch (speed's cells
+    read a step) the window - 1 past tokens."""
     from .lines import KvPerTokenNote, KvTerms, MlaExpandedNote, MlaLatentNote, SlidingWindowNote
 
     d = report.decoder
     if d is None:
         return 0, None, []
+    streams, cells, sequences = llama_cpp_streams(batch, context, unified) if llama_cpp and \
+        ubatch else (batch, context, 1)
     values = 0
     notes: list[NoteTerms] = []
     groups: dict[tuple[int, int], int] = {}
@@ -103,15 +126,15 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
     unwindowed = llama_cpp and bool(counts) and all(layer.window for layer, _ in counts)
     for layer, n in counts:
         if llama_cpp and ubatch and layer.window and not unwindowed:
-            tokens = llama_cpp_swa_cells(layer.window, context, ubatch)
+            tokens = llama_cpp_swa_cells(layer.window, cells, ubatch, sequences)
         else:
-            tokens = context if unwindowed else kept_tokens(layer, context, transformers)
+            tokens = cells if unwindowed else kept_tokens(layer, cells, transformers)
         per_token = cached_values(layer, latent)
         if per_token:
             groups[(tokens, per_token)] = groups.get((tokens, per_token), 0) + n
         values += n * tokens * per_token
-    values += d.state_values  # a state-space model's fixed state, a sequence
-    total = to_bytes(batch * values, kv.bits_per_value)
+    # a state-space model's fixed state, one a sequence whether or not the streams are shared
+    total = to_bytes(streams * values + batch * d.state_values, kv.bits_per_value)
     per_token = sum(n * cached_values(layer, latent) for layer, n in counts)
     notes.append(KvPerTokenNote(to_bytes(per_token, kv.bits_per_value), kv))
     first = d.layers[0] if len(d.layers) else None
@@ -124,30 +147,36 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
                        not (layer.window_masks_only and transformers))
         masked = sum(n for layer, n in counts if layer.window and layer.window_masks_only and
                      transformers)
-        cells = next((llama_cpp_swa_cells(layer.window, context, ubatch) for layer, _ in counts
-                      if layer.window), 0) if llama_cpp and ubatch else 0
-        notes.append(SlidingWindowNote(windowed, len(d.layers), masked, cells, ubatch))
-    terms = KvTerms(batch, kv, d.state_values,
-                    tuple((n, tokens, per) for (tokens, per), n in groups.items()))
+        swa = next((llama_cpp_swa_cells(layer.window, cells, ubatch, sequences)
+                    for layer, _ in counts if layer.window), 0) if llama_cpp and ubatch else 0
+        notes.append(SlidingWindowNote(windowed, len(d.layers), masked, swa, ubatch,
+                                       sequences))
+    terms = KvTerms(streams, kv, d.state_values,
+                    tuple((n, tokens, per) for (tokens, per), n in groups.items()),
+                    shared=sequences if sequences > 1 else 0)
     return total, terms, notes
 
 
 def llama_cpp_layer_bytes(report: Report, batch: int, context: int, kv: Precision,
-                          ubatch: int, latent: bool = True) -> list[int]:
+                          ubatch: int, latent: bool = True, unified: bool = False
+                          ) -> list[int]:
     """Each decoder layer's KV cache in llama.cpp, first to last, as kv_cache counts it: a
     windowed layer of a model that mixes windowed and global layers its SWA cells
-    (llama_cpp_swa_cells), the others every cell of the context; -ngl puts the last N layers'
-    own caches on the GPU (Gemma 3's global layers are every sixth, gpt-oss's every other)."""
+    (llama_cpp_swa_cells), the others every cell of the context, in the streams of
+    llama_cpp_streams; -ngl puts the last N layers' own caches on the GPU (Gemma 3's global
+    layers are every sixth, gpt-oss's every other)."""
     d = report.decoder
     if d is None:
         return []
+    streams, cells, sequences = llama_cpp_streams(batch, context, unified)
     layers = list(d.layers)
     unwindowed = bool(layers) and all(layer.window for layer in layers)
     out = []
     for layer in layers:
         if layer.window and not unwindowed:
-            tokens = llama_cpp_swa_cells(layer.window, context, ubatch)
+            tokens = llama_cpp_swa_cells(layer.window, cells, ubatch, sequences)
         else:
-            tokens = context
-        out.append(to_bytes(batch * tokens * cached_values(layer, latent), kv.bits_per_value))
+            tokens = cells
+        out.append(to_bytes(streams * tokens * cached_values(layer, latent),
+                            kv.bits_per_value))
     return out

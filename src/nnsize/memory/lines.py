@@ -113,7 +113,9 @@ class AutocastTerms:
 @dataclass(frozen=True)
 class KvTerms:
     """batch x (groups of (layers, tokens, values a token) + state values) at precision;
-    block_tokens: an engine's whole blocks; rank_values / values: one rank's share."""
+    block_tokens: an engine's whole blocks; rank_values / values: one rank's share; shared:
+    the sequences that share llama.cpp's unified cache (batch is then its one stream, the
+    tokens the stream's cells, and the state is shared x state values)."""
 
     PART: ClassVar[str] = "kv_cache"
     batch: int
@@ -123,6 +125,7 @@ class KvTerms:
     block_tokens: int = 0
     rank_values: int | None = None
     values: int | None = None
+    shared: int = 0
 
 
 @dataclass(frozen=True)
@@ -249,8 +252,9 @@ class SlidingWindowNote:
     windowed: int
     layers: int
     masked: int = 0  # windowed layers whose cache keeps every token all the same (GPT-Neo's)
-    llama_cpp_cells: int = 0  # llama.cpp's SWA cache, cells a sequence (llama_cpp_swa_cells)
+    llama_cpp_cells: int = 0  # llama.cpp's SWA cache, cells a stream (llama_cpp_swa_cells)
     ubatch: int = 0  # the n_ubatch those cells hold beside the window
+    sequences: int = 1  # the sequences whose windows share those cells (a unified cache)
 
 
 @dataclass(frozen=True)
@@ -341,8 +345,25 @@ class DropoutMaskNote:
     mask_bytes: int | None
 
 
+@dataclass(frozen=True)
+class LlamaCppSlotsNote:
+    """llama.cpp serving several sequences of context tokens: in one unified cache of
+    sequences x context cells they share (llama-server's default), or a stream of context
+    cells each (split): kv_cache.llama_cpp_streams.  n_ctx: the -c that gives it."""
+
+    KEY: ClassVar[str] = "llama_cpp_slots"
+    sequences: int
+    context: int
+    unified: bool
+
+    @property
+    def n_ctx(self) -> int:
+        return self.sequences * self.context
+
+
 NoteTerms: TypeAlias = (LayoutNote | KvPerTokenNote | MlaLatentNote | MlaExpandedNote |
-                        SlidingWindowNote | ModelContextNote | PastPositionsNote |
+                        SlidingWindowNote | LlamaCppSlotsNote | ModelContextNote |
+                        PastPositionsNote |
                         EncoderDecoderNote | ImagesNote | EngineNote | NotPlannedNote |
                         LayerDtypesNote | GgufFileNote | TrainingSetupNote | DropoutMaskNote)
 

@@ -168,13 +168,14 @@ def _as_stored(dtypes: dict[str, DtypeTally]) -> Precision:
 
 
 def _infer(report: Report, s: Setup) -> Plan:
-    from .kv_cache import as_transformers, kv_cache
+    from .kv_cache import as_transformers, kv_cache, llama_cpp_streams
     from .lines import (
         EncoderDecoderNote,
         EngineNote,
         GgufFileNote,
         GgufWeightsTerms,
         Line,
+        LlamaCppSlotsNote,
         Note,
         NotPlannedNote,
         StoredWeightsTerms,
@@ -219,20 +220,26 @@ def _infer(report: Report, s: Setup) -> Plan:
         kv = find(s.kv_dtype) if s.kv_dtype else \
             find("fp16") if e.kv_default == "f16" else compute
         context = paged(s.context, e.block_tokens)
+        llama_cpp = e.name == "llama.cpp"
         cache, kv_terms, notes = kv_cache(report, s.batch, context, kv, s.latent,
-                                          as_transformers(e.name), e.name == "llama.cpp",
-                                          e.chunk or 0)
+                                          as_transformers(e.name), llama_cpp, e.chunk or 0,
+                                          s.kv_unified)
         if kv_terms is not None:
             p.lines.append(Line(cache, replace(kv_terms, block_tokens=e.block_tokens
                                                if context != s.context else 0)))
         p.notes += [Note(note) for note in notes]
+        if llama_cpp and s.batch > 1:
+            p.notes.append(Note(LlamaCppSlotsNote(s.batch, s.context, s.kv_unified)))
         d = report.decoder
         inter = max(d.intermediate, d.expert_intermediate * d.experts_per_token)
         act = 4 if compute.bits_per_value == 32 else 2
+        # llama.cpp's graph reads one stream's cells as keys, its streams side by side
+        streams, keys, _ = llama_cpp_streams(s.batch, s.context, s.kv_unified) if \
+            llama_cpp else (1, s.context, 1)
         workspace, work = workspace_bytes(e, s.batch, s.context, d.hidden, inter,
                                            max((layer.heads for layer, _ in d.layers.counts()),
                                                default=0),
-                                           d.vocab, act)
+                                           d.vocab, act, keys, streams)
         p.lines.append(Line(workspace, work, False))
     elif report.encoder_decoder is not None:
         from .kv_cache import encoder_decoder_cache

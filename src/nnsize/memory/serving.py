@@ -438,8 +438,8 @@ def _layer_caches(report: Report, s: Setup, line: Any, layers: int, kv: int) -> 
 
     if line is not None and isinstance(line.terms, KvTerms) and not line.terms.state:
         e = engine(s.engine_name, s.chunk or None)
-        caches = llama_cpp_layer_bytes(report, line.terms.batch, s.context,
-                                       line.terms.precision, e.chunk or 0, s.latent)
+        caches = llama_cpp_layer_bytes(report, s.batch, s.context, line.terms.precision,
+                                       e.chunk or 0, s.latent, s.kv_unified)
         if len(caches) == layers and sum(caches) == kv:
             return caches
     return [kv // layers] * layers

@@ -144,6 +144,13 @@ class Setup:
     chunk: int = field(default=0, metadata=_opt(
         "prompt tokens per forward pass: vLLM's max_num_batched_tokens, llama.cpp's "
         "--ubatch-size (0: the engine's default)", low=0, high=MAX_TOKENS))
+    kv_unified: bool = field(default=True, metadata=_opt(
+        "llama.cpp serving several sequences (batch above 1): one KV cache they share, as "
+        "llama-server keeps it by default (unified: --parallel auto, 4 slots with "
+        "kv_unified = true), or a cache a sequence (split: --no-kv-unified, or an explicit "
+        "--parallel without -kvu); each sequence can reach the context either way, the "
+        "sliding-window cache and the compute buffer differ (unified)",
+        flag="--kv-sharing", choices=("unified", "split")))
     gpu_memory_utilization: str = field(default="", metadata=_opt(
         "vLLM's share of the GPU (default 0.9)", max_length=20))
     beyond_context: bool = field(default=False, metadata=_opt(

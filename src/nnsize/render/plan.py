@@ -24,6 +24,7 @@ from ..memory.lines import (
     KvTerms,
     LayerDtypesNote,
     LayoutNote,
+    LlamaCppSlotsNote,
     LoraTerms,
     LossBackwardTerms,
     MasterWeightsTerms,
@@ -137,9 +138,15 @@ def _kv_name(t: KvTerms) -> str:
 def _kv(t: KvTerms) -> str:
     parts = [f"{layers} layers x {tokens:,} tokens x {per:,}" for layers, tokens, per in
              t.groups]
-    if t.state:  # a state-space model's fixed state, a sequence
-        parts.append(f"{t.state:,} state values")
-    how = f"{t.batch:,} x ({' + '.join(parts)}) values x {bits(t.precision)}"
+    if t.shared:  # llama.cpp's unified cache: one stream; a state is still one a sequence
+        how = f"one cache the {t.shared:,} sequences share ({' + '.join(parts)})"
+        if t.state:
+            how += f" + {t.shared:,} x {t.state:,} state values"
+        how += f" values x {bits(t.precision)}"
+    else:
+        if t.state:  # a state-space model's fixed state, a sequence
+            parts.append(f"{t.state:,} state values")
+        how = f"{t.batch:,} x ({' + '.join(parts)}) values x {bits(t.precision)}"
     if t.block_tokens:
         how += f" (whole blocks of {t.block_tokens} tokens)"
     if t.rank_values is not None:  # one rank of a parallel layout: its layers and KV heads
@@ -170,7 +177,9 @@ def _decoder_workspace(t: DecoderWorkspaceTerms) -> str:
         copies = "(4 + 2)" if t.mask_value_bytes == 6 else str(t.mask_value_bytes)
         return (f"the larger of a layer {layer} and the output {t.rows:,} x {t.vocab:,} "
                 f"fp32 logits + {t.tokens:,} x {t.hidden:,} x 4 B; + KQ mask {t.keys:,} keys "
-                f"x {t.mask_tokens:,} tokens x {copies} B")
+                f"x {t.mask_tokens:,} tokens" +
+                (f" x {t.mask_streams} streams" if t.mask_streams > 1 else "") +
+                f" x {copies} B")
     how = (f"{t.tokens:,} tokens x (3 x {t.intermediate:,} + 4 x {t.hidden:,}) x "
            f"{t.act_bytes} B")
     if t.scores:
@@ -344,11 +353,29 @@ def note_words(t: NoteTerms) -> str:
         case SlidingWindowNote() if t.masked and not t.windowed:
             return (f"KV cache: {t.masked} of {t.layers} layers attend through a sliding "
                     f"window, but transformers' cache keeps every token on them")
+        case SlidingWindowNote() if t.llama_cpp_cells and t.sequences > 1:
+            return (f"KV cache: {t.windowed} of {t.layers} layers attend through a sliding "
+                    f"window; llama.cpp's unified SWA cache keeps the window of each of the "
+                    f"{t.sequences:,} sequences and n_ubatch ({t.ubatch:,}) cells, at most the "
+                    f"full cache's, padded to 256: {t.llama_cpp_cells:,} cells they share")
         case SlidingWindowNote() if t.llama_cpp_cells:
             return (f"KV cache: {t.windowed} of {t.layers} layers attend through a sliding "
                     f"window; llama.cpp's SWA cache keeps the window and n_ubatch "
                     f"({t.ubatch:,}) cells, at most the context, padded to 256: "
                     f"{t.llama_cpp_cells:,} cells a sequence")
+        case LlamaCppSlotsNote() if t.unified:
+            return (f"KV cache: llama-server's unified cache (its default: --parallel auto, 4 "
+                    f"slots with kv_unified = true, ggml-org/llama.cpp#16736): the "
+                    f"{t.sequences:,} sequences share one cache of {t.sequences:,} x "
+                    f"{t.context:,} = {t.n_ctx:,} cells (-c {t.n_ctx} -np {t.sequences} -kvu), "
+                    f"each free to take more than its share (the KV sharing setting: split for "
+                    f"a cache a sequence)")
+        case LlamaCppSlotsNote():
+            return (f"KV cache: a cache of {t.context:,} cells for each of the "
+                    f"{t.sequences:,} sequences (split: -c {t.n_ctx} -np {t.sequences}, as "
+                    f"llama-server divides -c by an explicit --parallel without -kvu, or "
+                    f"--no-kv-unified; the KV sharing setting: unified for llama-server's "
+                    f"default, one cache they share)")
         case SlidingWindowNote():
             return (f"KV cache: {t.windowed} of {t.layers} layers attend through a sliding "
                     f"window and keep window - 1 past tokens")
