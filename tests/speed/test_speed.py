@@ -648,3 +648,15 @@ def test_tensorrt_llm_prefill_pays_its_cost_per_call() -> None:
     text = main_out(["speed", "llama-2-7b", "--gpu", "a100-80gb", "--dtype", "fp16",
                      "--engine", "tensorrt-llm", "--prompt", "128"])
     assert " a call" in text
+
+
+def test_ngl_all_layers_leaves_the_token_embeddings_in_ram() -> None:
+    # llama.cpp keeps tok_embd on the CPU even at -ngl 63 (Gemma 3 27B's 62 layers + the
+    # output): Q4_K_M stores it Q6_K, 262,144 x 5,376 / 256 blocks x 210 B = 1,156,055,040 B
+    pytest.importorskip("gguf")
+    text = main_out(["fit", "gemma-3-27b", "--dtype", "q4_k_m", "--gpu", "rtx-4090",
+                     "--engine", "llama.cpp", "--context", "8192"])
+    line = next(x for x in text.splitlines() if x.startswith("llama.cpp -ngl:"))
+    assert line.startswith("llama.cpp -ngl: 63 (all layers and the output on the GPU")
+    assert line.endswith(f"; {262_144 * 5_376 // 256 * 210 / 2**30:.2f} GiB of the token "
+                         f"embeddings in RAM)")

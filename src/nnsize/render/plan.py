@@ -633,10 +633,13 @@ def serving_lines(engine: Serving | None) -> list[tuple[str, str]]:
     if o is not None:
         where = "all layers and the output" if o.gpu_layers > o.layers else \
             f"{o.gpu_layers} of {o.layers} layers"
+        # with every layer on the GPU what stays in RAM is the token embeddings (llama.cpp
+        # keeps tok_embd on the CPU: a row lookup a token)
+        ram = "the token embeddings" if o.gpu_layers > o.layers else "weights and cache"
         out.append(("llama.cpp -ngl", (
             f"{o.gpu_layers} ({where} on the GPU: {human(o.gpu_bytes, True)} with the "
-            f"compute buffer {human(o.compute, True)}; {human(o.cpu_bytes, True)} of weights "
-            f"and cache in RAM)")))
+            f"compute buffer {human(o.compute, True)}; {human(o.cpu_bytes, True)} of {ram} "
+            f"in RAM)")))
     return out
 
 
