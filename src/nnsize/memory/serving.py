@@ -283,13 +283,13 @@ def vllm_groups(report: Report, p: Plan, tp: int, kv_bytes: int, max_model_len: 
     if m is None or not counts:
         if not hybrid(counts):
             return None
-        return groups(counts, kv_bytes, max_model_len, chunk, VLLM_BLOCK)
+        return groups(counts, kv_bytes, max_model_len, chunk, VLLM_BLOCK, caching=caching)
     state = state_bytes(m, tp, model_bytes)
     # HybridAttentionMambaModelConfig: the model's attention (its KV heads a rank, its head
     # size) gives the token's bytes the block is raised for
     a = align(state, max(spec.token_bytes for spec, _ in counts))
     counts.append((Spec(0, state=state), m.layers))
-    return groups(counts, kv_bytes, max_model_len, chunk, a.block_tokens, a)
+    return groups(counts, kv_bytes, max_model_len, chunk, a.block_tokens, a, caching)
 
 
 def allocator_rounding(report: Report, bits: int | Fraction, tp: int) -> int | None:

@@ -205,6 +205,8 @@ class Groups:
     chunk: int  # max_num_batched_tokens, for the sliding windows' share of a request
     # state-space layers: vLLM's attention block for them (None: no state layers)
     alignment: Alignment | None = None
+    # where vLLM's model of the family caches otherwise than transformers' (CACHING)
+    caching: Caching | None = None
 
     @property
     def max_concurrency(self) -> float:
@@ -230,7 +232,8 @@ def group_size(layer_counts: list[int]) -> int:
 
 
 def groups(counts: list[tuple[Spec, int]], kv_bytes: int, max_model_len: int,
-           chunk: int, block_tokens: int = 16, alignment: Alignment | None = None) -> Groups:
+           chunk: int, block_tokens: int = 16, alignment: Alignment | None = None,
+           caching: Caching | None = None) -> Groups:
     """vLLM's groups, blocks, logged tokens and concurrency for layers of these specs (each
     with how many layers have it) in kv_bytes; block_tokens: the attention's block (for
     state layers, alignment's).
@@ -281,4 +284,4 @@ def groups(counts: list[tuple[Spec, int]], kv_bytes: int, max_model_len: int,
         else:
             request += _cdiv(min(g.spec.window - 1 + chunk, max_model_len), b) + 1
     return Groups(tuple(out), size, page, padding, kv_bytes, blocks, tokens, max_model_len,
-                  request, chunk, alignment)
+                  request, chunk, alignment, caching)
