@@ -76,7 +76,10 @@ def test_published_config_active_parameters() -> None:
     experts = 47 * 256 * 3 * 2048 * 4096  # 47 MoE layers, gate + up + down of 2,048 x 4,096
     # a token uses 8 of the 256 experts: everything else, less 248 / 256 of the experts
     assert report.active_params == report.total_params - experts * 248 // 256
-    assert report.active_params == 15_445_924_288  # "15B activated" (Xiaomi's model card)
+    # "309B total parameters and 15B activated parameters" (SGLang's and Xiaomi's post):
+    #   lm-sys/lm-sys.github.io@6ce7873d90e671dcb20bf9f65b94c67d0dae08f9
+    #   blog/2025-12-15-mimo-v2-flash.md
+    assert report.active_params == 15_445_924_288
 
 
 def test_published_config_layers() -> None:
@@ -99,7 +102,9 @@ def test_kv_cache_at_262144_tokens(capsys: pytest.CaptureFixture[str]) -> None:
     full, sliding = 4 * (192 + 128) * 2, 8 * (192 + 128) * 2
     assert (full, sliding) == (2560, 5120)
     # at 262,144 tokens (max_position_embeddings) the sliding layers keep sliding_window_size
-    # = 128 past tokens (transformers' window 129, less the query), the full ones all:
+    # = 128 past tokens (transformers' window 129: DynamicSlidingWindowLayer.update keeps "the
+    # last `self.sliding_window - 1` tokens", transformers v5.25.0 src/transformers/
+    # cache_utils.py; vLLM's groups: tests/memory/test_vllm_kv.py), the full ones all:
     # 9 x 262,144 x 2,560 + 39 x 128 x 5,120 = 6,039,797,760 + 25,559,040 = 6,065,356,800
     at_262144 = 9 * 262144 * full + 39 * 128 * sliding
     assert at_262144 == 6_065_356_800
@@ -164,3 +169,15 @@ def test_a_null_window_is_refused() -> None:
     # its sliding layers have more KV heads and sinks: which layers slide needs a window
     with pytest.raises(SpecError, match="sliding_window is null"):
         nnsize.count(tiny(sliding_window=None, sliding_window_size=None))
+
+
+def test_a_config_transformers_saved_is_read_whole() -> None:
+    # every key MiMoV2FlashConfig.to_dict() writes (rope_parameters, layer_types, dtype, ...)
+    # is read or known to change nothing: none is refused
+    from hf import transformers
+
+    saved = transformers.MiMoV2FlashConfig(
+        num_hidden_layers=7, hidden_size=16, num_attention_heads=4, num_key_value_heads=1,
+        head_dim=6, v_head_dim=4, intermediate_size=12, vocab_size=32, n_routed_experts=4,
+        moe_intermediate_size=8, num_experts_per_tok=2).to_dict()
+    compare(saved)

@@ -188,11 +188,13 @@ TRAITS: dict[str, Traits] = {
     "sarvam_mla": Traits(attention="latent", moe=Moe(
         experts="n_routed_experts", layers="first_k_dense", shared_count="n_shared_experts",
         score_bias="gate.e_score_correction_bias")),
-    # issue 21: MiMo-V2-Flash as transformers 5.25 builds it (MiMoV2FlashForCausalLM,
-    # models/mimo_v2_flash/modeling_mimo_v2_flash.py): full attention at layer 0 and every 6th,
-    # the others a window of sliding_window_size + 1 with twice the KV heads and a sink logit a
-    # head; keys head_dim wide, values v_head_dim; layer 0 a dense MLP, the others DeepSeek-V3's
-    # router (a correction bias, no shared expert); Xiaomi's own keys must say the same
+    # issue 21: MiMo-V2-Flash as transformers 5.25.0 builds it (MiMoV2FlashForCausalLM in
+    # src/transformers/models/mimo_v2_flash/modeling_mimo_v2_flash.py, its layout filled in by
+    # MiMoV2FlashConfig.__post_init__, configuration_mimo_v2_flash.py): full attention at
+    # layer 0 and every 6th, the others a window of sliding_window_size + 1 with twice the KV
+    # heads and a sink logit a head; keys head_dim wide, values v_head_dim; layer 0 a dense
+    # MLP, the others DeepSeek-V3's router (a correction bias, no shared expert); Xiaomi's own
+    # keys must say the same (_MIMO_AGREE), and any key not read nor in _MIMO_KNOWN is refused
     "mimo_v2_flash": Traits(
         o_bias=False, value_dim="v_head_dim", sliding_kv=2, sinks="sliding", windows="periodic",
         window_period=6, window_first_full=True, window_attended="sliding_window_size",
