@@ -190,9 +190,6 @@ FACTS: dict[str, Callable[[Traits, Config, Dims, Windows], object]] = {
     "head_dim": lambda t, c, d, runs: d.head_dim,
     "value_dim": lambda t, c, d, runs: d.value_dim,
     "sliding_kv_heads": lambda t, c, d, runs: d.sliding_kv,
-    # attended before the query: the window less the query itself
-    "sliding_attended": lambda t, c, d, runs: next(
-        (w - 1 for block, _ in runs for w in block if w is not None), None),
     "sliding_layers": lambda t, c, d, runs: [int(_slides(runs, i)) for i in range(d.layers)],
     "sparse_layers": lambda t, c, d, runs: [
         int(t.moe is not None and is_sparse(t.moe, c, i, d.layers)) for i in range(d.layers)],
