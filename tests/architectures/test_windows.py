@@ -49,7 +49,8 @@ WINDOW_KEYS = ("sliding_window", "attention_chunk_size", "window_size")
 NO_NULL_WINDOW = {"cwm": StrictDataclassError, "exaone_moe": StrictDataclassError,
                   "gemma3n_text": StrictDataclassError, "gemma4_text": StrictDataclassError,
                   "exaone4": ZeroDivisionError,
-                  "kolibri1": StrictDataclassError}  # its sliding layers need a window
+                  "kolibri1": StrictDataclassError,  # its sliding layers need a window
+                  "mimo_v2_flash": StrictDataclassError}
 # GPT-Neo: window_size is the local layers' mask (modeling_gpt_neo.py), which a null breaks
 NO_NULL_WINDOW_IN_NNSIZE = {"gpt_neo"}
 # families nnsize counts without a decoder record of attention layers (encoders, vision and

@@ -265,3 +265,37 @@ def test_state_shapes_by_kind() -> None:
     assert state_shapes(StateMixer("short_conv", 1, 1024, 3), 1) == ((2, 1024),)
     with pytest.raises(NnsizeError, match="cannot split"):
         state_shapes(StateMixer("short_conv", 1, 1024, 3), 3)
+
+
+def test_mimo_v2_flash_as_vllms_model_caches_it(capsys: pytest.CaptureFixture[str]) -> None:
+    # vLLM's MiMoV2Attention pads values to head_dim and slides over sliding_window_size
+    # (vllm_kv.CACHING): a full layer's token 2 x 4 KV heads x 192 x 2 B = 3,072 B (transformers
+    # keeps 4 x (192 + 128) x 2 B = 2,560), a sliding one's 2 x 8 x 192 x 2 B = 6,144 B
+    # (5,120), window 128 (129).  9 full layers and 39 sliding: group_size 9 (39 is not under
+    # 1.5 x 9), 1 + cdiv(39, 9) = 6 groups with 6 padding layers; page 16 x 6,144 = 98,304 B,
+    # the full layers' block 32 tokens.  A request of 262,144 tokens (chunks of 8,192) takes
+    # 262,144 / 32 = 8,192 blocks of the full group, cdiv(127 + 8,192, 16) + 1 = 521 of each
+    # sliding one: 8,192 + 5 x 521 = 10,797
+    from nnsize.memory.plan import plan
+
+    report = nnsize.count(paths.DATA / "published_configs" / "XiaomiMiMo--MiMo-V2-Flash.json")
+    p = plan(report, Setup(engine="vllm", context=262144))
+    g = vllm_groups(report, p, 1, 80 * GiB, 262144, 8192)
+    assert g is not None
+    assert [(x.spec, x.layers, x.block_tokens) for x in g.groups] == \
+        [(Spec(2 * 4 * 192 * 2), 9, 32)] + [(Spec(2 * 8 * 192 * 2, window=128), 8, 16)] * 4 + \
+        [(Spec(2 * 8 * 192 * 2, window=128), 7, 16)]
+    assert (g.group_size, g.padding, g.page) == (9, 6, 16 * 6144)
+    assert g.blocks == 80 * GiB // 98_304 // 9
+    assert g.tokens == g.blocks // 6 * 16
+    assert g.request_blocks == 8192 + 5 * 521
+    # and the output says whose sizes these are
+    from nnsize.cli import main
+    from nnsize.memory.vllm_kv import CACHING
+
+    assert g.caching == CACHING["mimo_v2_flash"]
+    path = str(paths.DATA / "published_configs" / "XiaomiMiMo--MiMo-V2-Flash.json")
+    assert main(["fit", path, "--engine", "vllm", "--gpu", "h200", "--tp", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "as vLLM's model of the family caches them, not as transformers'" in out
+    assert "values padded to the keys' width, windows 1 token shorter" in out

@@ -26,12 +26,15 @@ class Config:
 
         self.data, self.family, self.defaults = special_floats(data), family, defaults
         self.where = where
+        self.read: set[str] = set()  # the keys asked for: a closed family refuses the others
+        self.aliases = aliases or {}
         for legacy, key in (aliases or {}).items():  # older key names: n_embd -> hidden_size
             if key not in data and legacy in data:
                 self.data = {**self.data, key: self.data[legacy]}
 
     def value(self, key: str, default: Any = MISSING) -> Any:
         """The config's value (null included), else the family's default, else default."""
+        self.read.add(key)
         if key in self.data:
             return self.data[key]
         if key in self.defaults:

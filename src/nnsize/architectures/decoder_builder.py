@@ -5,10 +5,12 @@ layout the family's config class fills in; and the registration of a family buil
 
 from __future__ import annotations
 
-from itertools import islice
+from collections.abc import Callable, Iterator
+from itertools import chain, islice
 
 from ..errors import SpecError, shown
 from ..model import AttentionLayer, Decoder, Layers, Tensor
+from ..records import replace
 from .assembly import MAX_RUNS, Assembly, check_runs, embedding, linear, norm
 from .config import Config
 from .decoder_layer import (
@@ -41,11 +43,11 @@ def windows(t: Traits, c: Config, layers: int) -> Windows:
             bad = next(x for x in types if not isinstance(x, str))
             raise SpecError(f"{c.where}: layer_types lists attention types by name, such as "
                             f"'sliding_attention', got {shown(bad)}")
-        window = _window(c) if "sliding_attention" in types else None
+        window = _window(t, c) if "sliding_attention" in types else None
         return tuple(((window if x == "sliding_attention" else None,), 1) for x in types)
     if t.windows == "qwen" and not c.value("use_sliding_window", False):
         return (((None,), layers),)  # Qwen's config class drops the window then
-    window = _window(c) if t.windows != "none" else None
+    window = _window(t, c) if t.windows != "none" else None
     if window is None:
         return (((None,), layers),)
     if t.windows == "alternate":  # local and global layers alternate, local first
@@ -71,10 +73,15 @@ def windows(t: Traits, c: Config, layers: int) -> Windows:
     return (((None,), layers),)
 
 
-def _window(c: Config) -> int | None:
+def _window(t: Traits, c: Config) -> int | None:
     """The config's sliding_window: null is no window (as transformers reads it: a cache layer
     of window w keeps w - 1 past tokens, so 0, a negative or a fraction means nothing), a
-    positive whole number is one; anything else is refused by name."""
+    positive whole number is one; anything else is refused by name.  A family whose
+    window_attended key is given: that + 1 (MiMoV2FlashConfig.__post_init__ in transformers
+    5.25: sliding_window = sliding_window_size + 1, the query with the tokens before it)."""
+    key = t.window_attended
+    if key is not None and c.value(key, None) is not None:
+        return c.int(key, least=0) + 1
     window = c.value("sliding_window", None)
     if window is None:
         return None
@@ -113,6 +120,8 @@ def _period_runs(t: Traits, c: Config, window: int, layers: int) -> Windows:
                             f"(global) letters, such as 'LLLG', got {shown(raw)}")
         return _periodic(tuple(window if x == "L" else None for x in raw), layers)
     period = c.int(key, t.window_period) if key else t.window_period
+    if t.window_first_full:
+        return _first_full(t, c, window, layers, period)
     sliding: tuple[tuple[int | None, ...], int] = ((window,), period - 1)
     full: tuple[tuple[int | None, ...], int] = ((None,), 1)
     period_runs = (full, sliding) if t.window_full == "first" else (sliding, full)
@@ -130,9 +139,95 @@ def _period_runs(t: Traits, c: Config, window: int, layers: int) -> Windows:
     return tuple(runs)
 
 
+def _first_full(t: Traits, c: Config, window: int, layers: int, period: int) -> Windows:
+    """MiMo-V2-Flash's layout (MiMoV2FlashConfig.__post_init__): full where i == 0 or
+    (i + 1) % period == 0, else sliding: the first period with its layer 0 full too, then the
+    plain periods (each period - 1 sliding layers, then a full one)."""
+    if layers <= period:
+        return tuple(((None if i in (0, period - 1) else window,), 1) for i in range(layers))
+    first: tuple[int | None, ...] = (None,) + (window,) * (period - 2) + (None,) \
+        if period > 1 else (None,)
+    rest = _period_runs(replace(t, window_first_full=False), c, window, layers - period)
+    return ((first, 1), *rest)
+
+
 def _periodic(block: tuple[int | None, ...], count: int) -> Windows:
     whole, rest = divmod(count, len(block))
     return tuple(run for run in ((block, whole), (block[:rest], 1)) if run[1] and run[0])
+
+
+def layer_windows(t: Traits, c: Config, layers: int) -> Windows:
+    """Each layer's sliding window or attention chunk (None: full), as runs."""
+    return windows(t, c, layers) if t.window_size_key == "sliding_window" else \
+        chunks(t, c, layers)
+
+
+def _window_starts(runs: Windows) -> Iterator[int]:
+    """The layers where a layer slides and the one before does not, or the other way."""
+    i, before = 0, object()
+    for block, n in runs:
+        for _ in range(n):
+            for w in block:
+                if (w is None) != before:
+                    yield i
+                before = w is None
+                i += 1
+
+
+def _slides(runs: Windows, i: int) -> bool:
+    """Whether layer i has a window, read from the runs (a handful: no list of every layer)."""
+    start = 0
+    for block, n in runs:
+        if i < start + len(block) * n:
+            return block[(i - start) % len(block)] is not None
+        start += len(block) * n
+    return False
+
+
+# what nnsize builds, as a publisher's key would say it (Traits.agree): key -> value
+FACTS: dict[str, Callable[[Traits, Config, Dims, Windows], object]] = {
+    "heads": lambda t, c, d, runs: d.heads,
+    "head_dim": lambda t, c, d, runs: d.head_dim,
+    "value_dim": lambda t, c, d, runs: d.value_dim,
+    "sliding_kv_heads": lambda t, c, d, runs: d.sliding_kv,
+    "sliding_layers": lambda t, c, d, runs: [int(_slides(runs, i)) for i in range(d.layers)],
+    "sparse_layers": lambda t, c, d, runs: [
+        int(t.moe is not None and is_sparse(t.moe, c, i, d.layers)) for i in range(d.layers)],
+    "sliding_sinks": lambda t, c, d, runs: t.sinks is True or t.sinks == "sliding",
+    "full_sinks": lambda t, c, d, runs: t.sinks is True,
+    "shared_experts": lambda t, c, d, runs: 0 if t.moe is None or not t.moe.shared_count
+    else c.int(t.moe.shared_count, least=0),
+}
+
+
+def _check_agreement(t: Traits, c: Config, d: Dims, runs: Windows) -> None:
+    """Refuse a config whose publisher's keys (Traits.agree) say another model than the one
+    built; null agrees with nothing built (no shared experts, no sinks)."""
+    for key, fact in t.agree:
+        if key not in c.data:
+            continue
+        c.read.add(key)
+        said, built = c.data[key], FACTS[fact](t, c, d, runs)
+        if said != built and not (said is None and not built):
+            raise SpecError(f"{c.where}: {key} = {shown(said)}, but transformers builds "
+                            f"{shown(built)} there for a {c.family} model (its config class "
+                            f"does not read {key}); nnsize does not guess which is meant")
+
+
+def _check_known(t: Traits, c: Config) -> None:
+    """A closed family (Traits.known): refuse a key neither read (nor one its defaults give,
+    read where it matters: moe_intermediate_size where a layer is experts) nor known to change
+    nothing."""
+    if t.known is None:
+        return
+    read = c.read | set(c.defaults)
+    read |= {old for old, key in c.aliases.items() if key in read}
+    unread = sorted(k for k in c.data if k not in read and k not in t.known)
+    if unread:
+        raise SpecError(f"{c.where}: {', '.join(unread)}: nnsize does not read "
+                        f"{'this key' if len(unread) == 1 else 'these keys'} of a {c.family} "
+                        f"model, and does not build it without knowing what "
+                        f"{'it changes' if len(unread) == 1 else 'they change'}")
 
 
 def decoder_shape(t: Traits, c: Config, d: Dims) -> Decoder:
@@ -143,10 +238,10 @@ def decoder_shape(t: Traits, c: Config, d: Dims) -> Decoder:
         def attention(w: int | None) -> AttentionLayer:
             return AttentionLayer(d.heads, d.heads, nope + rope, v, w, latent)
     else:
-        def attention(w: int | None) -> AttentionLayer:
-            return AttentionLayer(d.heads, d.kv, d.head_dim, d.head_dim, w)
-    runs = windows(t, c, d.layers) if t.window_size_key == "sliding_window" else \
-        chunks(t, c, d.layers)
+        def attention(w: int | None) -> AttentionLayer:  # MiMo: more KV heads where it slides
+            kv = d.kv if w is None else d.sliding_kv
+            return AttentionLayer(d.heads, kv, d.head_dim, d.value_dim, w)
+    runs = layer_windows(t, c, d.layers)
     layers = Layers(tuple((tuple(attention(w) for w in block), n) for block, n in runs))
     experts, expert_inter = 0, 0
     m = t.moe
@@ -185,8 +280,18 @@ def build_traits(t: Traits, c: Config, name: str, base: bool) -> Assembly:
         from fractions import Fraction  # a mixture of experts only: not a dense model's cost
 
         active["experts"] = Fraction(top_k, n) if n else Fraction(0)
-    a.stack(f"{prefix}layers.", d.layers, lambda i: layer_tensors(t, c, d, i), active=active,
-            starts=starts(t, c, d))
+    runs = layer_windows(t, c, d.layers)
+    if t.sinks == "sliding" or t.sliding_kv != 1:  # sliding layers built unlike full ones
+        if _window(t, c) is None:  # which layers those are is the window's to say
+            raise SpecError(f"{c.where}: sliding_window is null, and a {c.family} model's "
+                            f"sliding layers are built unlike its full ones: they need a "
+                            f"window (transformers' config class refuses a null too)")
+        a.stack(f"{prefix}layers.", d.layers,
+                lambda i: layer_tensors(t, c, d, i, _slides(runs, i)), active=active,
+                starts=chain(starts(t, c, d), _window_starts(runs)))
+    else:
+        a.stack(f"{prefix}layers.", d.layers, lambda i: layer_tensors(t, c, d, i),
+                active=active, starts=starts(t, c, d))
     if t.final_norm:
         final = norm(t.final_norm, d.hidden, flag(c, t.norm_bias))
         a.add("final norm", "norm", [w.prefixed(prefix) for w in final])
@@ -197,6 +302,8 @@ def build_traits(t: Traits, c: Config, name: str, base: bool) -> Assembly:
             head[0] = Tensor("lm_head.weight", head[0].shape, "embedding",
                              shared_with="model.embed_tokens.weight")
         a.add("head" + (" (tied to the embeddings)" if tied else ""), "head", head)
+    _check_agreement(t, c, d, runs)
+    _check_known(t, c)
     return a
 
 

@@ -25,6 +25,36 @@ _GLM4_MOE = Traits(o_bias=False, qk_norm="head", qk_norm_when="use_qk_norm", moe
     experts="n_routed_experts", layers="first_k_dense", shared_count="n_shared_experts",
     score_bias="gate.e_score_correction_bias"))
 
+# MiMo-V2-Flash's config.json as Xiaomi publishes it holds keys of its own code that
+# transformers 5.25's MiMoV2FlashConfig does not read (vLLM's reads them:
+#   vllm-project/vllm@91cf2f13c21862c4d7a239c9a33b9025911e27b1
+#   vllm/model_executor/models/mimo_v2_flash.py, MiMoV2FlashDecoderLayer):
+# each must say what transformers builds in their place
+_MIMO_AGREE = (
+    ("swa_num_attention_heads", "heads"), ("swa_head_dim", "head_dim"),
+    ("swa_v_head_dim", "value_dim"), ("swa_num_key_value_heads", "sliding_kv_heads"),
+    ("hybrid_layer_pattern", "sliding_layers"),  # 1: sliding, 0: full
+    ("moe_layer_freq", "sparse_layers"),  # 1: experts, 0: a dense MLP
+    ("add_swa_attention_sink_bias", "sliding_sinks"),
+    ("add_full_attention_sink_bias", "full_sinks"), ("n_shared_experts", "shared_experts"))
+# and keys known to change no tensor and no cache (intermediate_size: read where a layer is a
+# dense MLP, nothing where none is): the config's bookkeeping, the routing's and
+# the rotary embedding's numbers (no parameters: its inv_freq buffers are not persistent), the
+# norms' epsilon, the value scale (a constant), the dtype; sliding_window, which transformers
+# overwrites with sliding_window_size + 1; attention_chunk_size, which neither transformers nor
+# vLLM's mimo_v2_flash.py reads (vLLM builds each layer a plain Attention with
+# per_layer_sliding_window = sliding_window_size); quantization_config, the checkpoint's
+# storage (FP8 blocks of 128 x 128), which nnsize's count and plan do not read for any model
+_MIMO_KNOWN = (
+    "_name_or_path", "architectures", "model_type", "transformers_version", "torch_dtype",
+    "dtype", "use_cache", "intermediate_size", "bos_token_id", "eos_token_id", "pad_token_id",
+    "initializer_range", "output_router_logits", "max_position_embeddings", "rope_theta",
+    "swa_rope_theta", "partial_rotary_factor", "rope_parameters", "hidden_act", "rms_norm_eps",
+    "layernorm_epsilon", "attention_dropout", "attention_value_scale", "norm_topk_prob",
+    "scoring_func", "n_group", "topk_group", "topk_method", "routed_scaling_factor",
+    "sliding_window", "attention_chunk_size", "quantization_config", "chunk_size_feed_forward",
+    "id2label", "label2id", "is_encoder_decoder", "output_attentions", "output_hidden_states",
+    "problem_type", "return_dict")
 TRAITS: dict[str, Traits] = {
     "apertus": Traits(qk_norm="head", mlp="plain", act_params=True,
                       norms=("attention_layernorm", "feedforward_layernorm")),
@@ -158,6 +188,19 @@ TRAITS: dict[str, Traits] = {
     "sarvam_mla": Traits(attention="latent", moe=Moe(
         experts="n_routed_experts", layers="first_k_dense", shared_count="n_shared_experts",
         score_bias="gate.e_score_correction_bias")),
+    # issue 21: MiMo-V2-Flash as transformers 5.25.0 builds it (MiMoV2FlashForCausalLM in
+    # src/transformers/models/mimo_v2_flash/modeling_mimo_v2_flash.py, its layout filled in by
+    # MiMoV2FlashConfig.__post_init__, configuration_mimo_v2_flash.py): full attention at
+    # layer 0 and every 6th, the others a window of sliding_window_size + 1 with twice the KV
+    # heads and a sink logit a head; keys head_dim wide, values v_head_dim; layer 0 a dense
+    # MLP, the others DeepSeek-V3's router (a correction bias, no shared expert); Xiaomi's own
+    # keys must say the same (_MIMO_AGREE), and any key not read nor in _MIMO_KNOWN is refused
+    "mimo_v2_flash": Traits(
+        o_bias=False, value_dim="v_head_dim", sliding_kv=2, sinks="sliding", windows="periodic",
+        window_period=6, window_first_full=True, window_attended="sliding_window_size",
+        moe=Moe(experts="n_routed_experts", layers="types", types_else="first_dense",
+                score_bias="gate.e_score_correction_bias"),
+        agree=_MIMO_AGREE, known=_MIMO_KNOWN),
 }
 
 # transformers" config class defaults for the keys each family reads beyond the sizes
@@ -307,6 +350,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
                    "num_experts_per_tok": 8, "n_shared_experts": 1, "first_k_dense_replace": 1,
                    "q_lora_rank": None, "kv_lora_rank": 512, "qk_rope_head_dim": 64,
                    "qk_nope_head_dim": 128, "v_head_dim": 128},
+    "mimo_v2_flash": {"tie_word_embeddings": False, "num_key_value_heads": 4, "head_dim": 192,
+                      "v_head_dim": 128, "attention_bias": False, "n_routed_experts": 256,
+                      "moe_intermediate_size": 2048, "num_experts_per_tok": 8,
+                      "sliding_window": 129, "layer_types": None, "mlp_layer_types": None},
 }
 
 # attribute_map: the names a publisher may have written for a key
@@ -338,6 +385,7 @@ ALIASES: dict[str, dict[str, str]] = {
     "sarvam_moe": _SARVAM, "param2moe": _SARVAM,
     "ernie4_5_moe": {"num_experts": "moe_num_experts", "num_experts_per_tok": "moe_k",
                      "num_mtp_layers": "num_nextn_predict_layers"},
+    "mimo_v2_flash": {"num_local_experts": "n_routed_experts"},
     "sarvam_mla": {"num_local_experts": "n_routed_experts",
                    "num_mtp_layers": "num_nextn_predict_layers", "num_experts": "n_routed_experts",
                    "num_shared_experts": "n_shared_experts"},
@@ -382,6 +430,7 @@ CLASSES: dict[str, tuple[str, dict[str, Head]]] = {
     # configs of their own for GLM-4 MoE's and DeepSeek-V3's models (prefixes in MORE)
     "sarvam_moe": ("Glm4MoeModel", {}), "param2moe": ("Glm4MoeModel", {}),
     "sarvam_mla": ("DeepseekV3Model", {}),
+    "mimo_v2_flash": ("MiMoV2FlashModel", {}),
     # the language models of Qwen2-VL, Qwen2.5-VL, Qwen3-VL and Qwen3-VL-MoE on their own
     "qwen2_vl_text": ("Qwen2VLTextModel", {}), "qwen2_5_vl_text": ("Qwen2_5_VLTextModel", {}),
     "qwen3_vl_text": ("Qwen3VLTextModel", {}), "qwen3_vl_moe_text": ("Qwen3VLMoeTextModel", {}),

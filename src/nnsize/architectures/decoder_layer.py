@@ -32,6 +32,9 @@ class Dims:
         head_dim: Any = MISSING if "head_dim" in t.requires else None
         self.head_dim = (c.int("head_dim", head_dim) if t.head_dim else None) or \
             self.hidden // self.heads
+        # values as wide as keys, but where the family reads a width of their own (MiMo)
+        self.value_dim = c.int(t.value_dim) if t.value_dim else self.head_dim
+        self.sliding_kv = self.kv * t.sliding_kv  # a sliding-window layer's KV heads
         # read where a dense MLP needs it (a model of experts only may not give it)
         self._inter: Callable[[], int] = lambda: c.int(t.dense_width)
         self.vocab = c.int("vocab_size")
@@ -136,18 +139,22 @@ def experts_per_token(m: Moe, c: Config) -> int:
     return c.int(m.top_k, None) or 1
 
 
-def attention(t: Traits, c: Config, d: Dims) -> list[Tensor]:
-    h, q, kv = d.hidden, d.heads * d.head_dim, d.kv * d.head_dim
+def attention(t: Traits, c: Config, d: Dims, sliding: bool = False) -> list[Tensor]:
+    """A layer's attention; sliding: the layer has a sliding window (MiMo-V2-Flash builds
+    those with sliding_kv times the KV heads, and its sinks)."""
+    kv_heads = d.sliding_kv if sliding else d.kv
+    h, q, kv = d.hidden, d.heads * d.head_dim, kv_heads * d.head_dim
     if t.attention == "latent":
         return latent_attention(t, c, d)
     qkv_bias, o_bias = flag(c, t.qkv_bias), flag(c, t.o_bias)
-    out = linear(f"self_attn.{t.out_proj}", h, q, o_bias)
+    # q: heads x head_dim, k: kv x head_dim, v: kv x value_dim; o reads heads x value_dim
+    out = linear(f"self_attn.{t.out_proj}", h, d.heads * d.value_dim, o_bias)
     if t.attention == "fused":
         w = out + linear(f"self_attn.{t.qkv_name}", q + 2 * kv, h, qkv_bias)
     else:
         w = linear("self_attn.q_proj", q, h, qkv_bias) + \
             linear("self_attn.k_proj", kv, h, qkv_bias) + \
-            linear("self_attn.v_proj", kv, h, qkv_bias) + out
+            linear("self_attn.v_proj", kv_heads * d.value_dim, h, qkv_bias) + out
     if t.qk_norm and flag(c, t.qk_norm_when):
         qn, kn = t.qk_norm_names
         if t.qk_norm == "head":
@@ -162,7 +169,7 @@ def attention(t: Traits, c: Config, d: Dims) -> list[Tensor]:
         else:  # one norm per head, as one tensor (Cohere)
             w += [Tensor(f"self_attn.{qn}.weight", (d.heads, d.head_dim), "norm"),
                   Tensor(f"self_attn.{kn}.weight", (d.kv, d.head_dim), "norm")]
-    if t.sinks:
+    if t.sinks is True or t.sinks == "sliding" and sliding:
         w.append(Tensor("self_attn.sinks", (d.heads,), "other"))
     w += [Tensor(f"self_attn.{n}", (d.head_dim,), "other") for n in t.head_vectors]
     if t.sub_norms:
@@ -250,8 +257,8 @@ def _experts(m: Moe, n: int, hidden: int, inter: int) -> list[Tensor]:
     return w
 
 
-def layer_tensors(t: Traits, c: Config, d: Dims, i: int) -> Layer:
-    layer: Layer = {"attention": attention(t, c, d)}
+def layer_tensors(t: Traits, c: Config, d: Dims, i: int, sliding: bool = False) -> Layer:
+    layer: Layer = {"attention": attention(t, c, d, sliding)}
     h, m = d.hidden, t.moe
     if m is not None and is_sparse(m, c, i, d.layers):
         n, inter = c.int(m.experts), c.int(m.width)

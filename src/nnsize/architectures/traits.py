@@ -63,7 +63,14 @@ class Traits:
     qk_norm_when: Flag = True
     qk_norm_names: tuple[str, str] = ("q_norm", "k_norm")
     qk_norm_bias: bool = False
-    sinks: bool = False  # GPT-OSS: one learned attention-sink logit per head
+    # GPT-OSS: one learned attention-sink logit per head, in every layer (True) or in the
+    # sliding-window layers alone ("sliding": MiMo-V2-Flash)
+    sinks: bool | str = False
+    # a value head size other than head_dim: the config key that gives it (MiMo-V2-Flash's
+    # v_head_dim: keys 192 wide, values 128); v_proj and o_proj are built to it
+    value_dim: str | None = None
+    # the sliding-window layers' KV heads, num_key_value_heads times this (MiMo-V2-Flash: 2)
+    sliding_kv: int = 1
     sub_norms: bool = False  # BitNet: a norm after attention and inside the MLP
     act_params: bool = False  # Apertus: xIELU's two learned scalars, alpha_p and alpha_n
     # learned vectors head_dim long in self_attn (DiffLlama: lambda_q1, lambda_k1, ...)
@@ -94,6 +101,19 @@ class Traits:
     window_period: int = 4
     window_full: str = "last"
     window_key: str | None = None
+    # periodic: layer 0 full as well (MiMo-V2-Flash: full at 0 and every 6th, (i + 1) % 6 == 0)
+    window_first_full: bool = False
+    # a config key of the tokens a sliding layer attends before the query, which transformers'
+    # config class turns into sliding_window = that + 1 where given (MiMo-V2-Flash's
+    # sliding_window_size, as SGLang reads it)
+    window_attended: str | None = None
     # the config key of the window's length: Llama 4's chunked attention layers are cached as
     # sliding ones, attention_chunk_size long, the NoPE layers (no_rope_layers 0) full
     window_size_key: str = "sliding_window"
+    # keys of the publisher's own code that transformers' config class leaves unread, each with
+    # what nnsize (as transformers) builds in its place (decoder_builder.FACTS): a config that
+    # says otherwise describes another model, and is refused naming the key
+    agree: tuple[tuple[str, str], ...] = ()
+    # a closed family: the keys its config may hold beyond those the builder reads, known to
+    # change no tensor and no cache (None: open, every other family); any other key is refused
+    known: tuple[str, ...] | None = None

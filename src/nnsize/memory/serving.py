@@ -251,17 +251,21 @@ def vllm_groups(report: Report, p: Plan, tp: int, kv_bytes: int, max_model_len: 
     memory.vllm_kv), on one of tp ranks; None where they are (one group: memory.serving's
     per-token path).  A layer's bytes a token: its latent (MLA: one "head", on every rank) or
     its KV heads' keys and values, the heads split over the ranks (at least one a rank), at
-    the cache's precision; layers that read an earlier layer's cache hold none.  A state
+    the cache's precision (as vLLM's model of the family caches them, where it differs from
+    transformers': vllm_kv.CACHING); layers that read an earlier layer's cache hold none.  A state
     layer's state at model_bytes a value (the model's dtype: vLLM's mamba cache dtypes
     "auto"), the attention block raised till a page holds it."""
     from .bits import to_bytes
     from .lines import KvTerms
-    from .vllm_kv import Spec, align, groups, hybrid, state_bytes
+    from .vllm_kv import CACHING, Spec, align, groups, hybrid, state_bytes
 
     d = report.decoder
     kv = next((line.terms for line in p.lines if isinstance(line.terms, KvTerms)), None)
     if d is None or kv is None:
         return None
+    source = report.traceable or ("",)
+    caching = CACHING.get(str(source[1].get("model_type", ""))) if source[0] == "config" \
+        else None
     counts: list[tuple[Spec, int]] = []
     for layer, n in d.layers.counts():
         if layer.shared_kv:
@@ -269,20 +273,23 @@ def vllm_groups(report: Report, p: Plan, tp: int, kv_bytes: int, max_model_len: 
         if layer.latent_dim is not None:
             values = layer.latent_dim
         else:
-            values = max(1, layer.kv_heads // tp) * (layer.key_dim + layer.value_dim)
+            value_dim = layer.key_dim if caching and caching.values_as_keys else layer.value_dim
+            values = max(1, layer.kv_heads // tp) * (layer.key_dim + value_dim)
         window = None if layer.window_masks_only else layer.window
+        if caching and window is not None:  # vLLM's model gives its layers another window
+            window -= caching.window_less
         counts.append((Spec(to_bytes(values, kv.precision.bits_per_value), window), n))
     m = d.mixer
     if m is None or not counts:
         if not hybrid(counts):
             return None
-        return groups(counts, kv_bytes, max_model_len, chunk, VLLM_BLOCK)
+        return groups(counts, kv_bytes, max_model_len, chunk, VLLM_BLOCK, caching=caching)
     state = state_bytes(m, tp, model_bytes)
     # HybridAttentionMambaModelConfig: the model's attention (its KV heads a rank, its head
     # size) gives the token's bytes the block is raised for
     a = align(state, max(spec.token_bytes for spec, _ in counts))
     counts.append((Spec(0, state=state), m.layers))
-    return groups(counts, kv_bytes, max_model_len, chunk, a.block_tokens, a)
+    return groups(counts, kv_bytes, max_model_len, chunk, a.block_tokens, a, caching)
 
 
 def allocator_rounding(report: Report, bits: int | Fraction, tp: int) -> int | None:

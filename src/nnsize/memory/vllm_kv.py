@@ -80,6 +80,31 @@ SPREAD = 1.5  # vllm-project/vllm#29303: group_size = the largest count where un
 
 
 @dataclass(frozen=True)
+class Caching:
+    """How vLLM's model of a family caches a layer otherwise than transformers' model (the
+    planner's decoder record, memory.kv_cache): values padded to the keys' width, and a
+    sliding window shorter by window_less tokens."""
+
+    values_as_keys: bool
+    window_less: int
+    source: str
+
+
+# MiMo-V2-Flash: MiMoV2Attention pads each value head from v_head_dim (128) to head_dim (192)
+# before its Attention(head_dim), which caches keys and values head_dim wide, and gives it
+# per_layer_sliding_window = sliding_window_size (128), where transformers' MiMoV2FlashConfig
+# sets sliding_window = sliding_window_size + 1 (129): a full layer's token at bf16 is
+# 2 x 4 KV heads x 192 x 2 B = 3,072 B under vLLM, 4 x (192 + 128) x 2 B = 2,560 B under
+# transformers; a sliding layer's window is 128 under vLLM (a request's blocks: the rule for
+# SlidingWindowSpec above), 129 under transformers (128 tokens kept before the query)
+CACHING: dict[str, Caching] = {
+    "mimo_v2_flash": Caching(True, 1, "vllm-project/vllm@91cf2f13c21862c4d7a239c9a33b9025911e27b1"
+                                      " vllm/model_executor/models/mimo_v2_flash.py "
+                                      "(MiMoV2Attention, MiMoV2FlashDecoderLayer)"),
+}
+
+
+@dataclass(frozen=True)
 class Spec:
     """One kind of layer as vLLM's KV cache manager sees it: bytes a token on one rank, and
     its sliding window (None: full attention); or, for a state-space or linear-attention
@@ -180,6 +205,8 @@ class Groups:
     chunk: int  # max_num_batched_tokens, for the sliding windows' share of a request
     # state-space layers: vLLM's attention block for them (None: no state layers)
     alignment: Alignment | None = None
+    # where vLLM's model of the family caches otherwise than transformers' (CACHING)
+    caching: Caching | None = None
 
     @property
     def max_concurrency(self) -> float:
@@ -205,7 +232,8 @@ def group_size(layer_counts: list[int]) -> int:
 
 
 def groups(counts: list[tuple[Spec, int]], kv_bytes: int, max_model_len: int,
-           chunk: int, block_tokens: int = 16, alignment: Alignment | None = None) -> Groups:
+           chunk: int, block_tokens: int = 16, alignment: Alignment | None = None,
+           caching: Caching | None = None) -> Groups:
     """vLLM's groups, blocks, logged tokens and concurrency for layers of these specs (each
     with how many layers have it) in kv_bytes; block_tokens: the attention's block (for
     state layers, alignment's).
@@ -256,4 +284,4 @@ def groups(counts: list[tuple[Spec, int]], kv_bytes: int, max_model_len: int,
         else:
             request += _cdiv(min(g.spec.window - 1 + chunk, max_model_len), b) + 1
     return Groups(tuple(out), size, page, padding, kv_bytes, blocks, tokens, max_model_len,
-                  request, chunk, alignment)
+                  request, chunk, alignment, caching)

@@ -661,13 +661,20 @@ def _groups(g: Groups) -> str:
         f"{n(a.token_bytes)} B) = {n(a.block_tokens)} tokens (its log: Setting attention "
         f"block size), the state padded to {n(a.page)} B ({a.padding_percent:.2f}%)")
     state = "" if a is None else ", a state group one block"
+    c = g.caching
+    padded = "values padded to the keys' width, " if c is not None and c.values_as_keys else ""
+    model = "" if c is None else (
+        f"; as vLLM's model of the family caches them, not as transformers' (the lines above): "
+        f"{padded}windows "
+        f"{n(c.window_less)} token{'s' if c.window_less != 1 else ''} shorter ({c.source})")
     return (f"; not a token over every layer: vLLM groups the layers by kind ({parts}), "
             f"{len(g.groups)} groups of {n(g.group_size)} layers{pad}; blocks = "
             f"{n(max(g.kv_bytes, 0))} B // {n(g.page)} B a page // {n(g.group_size)} = "
             f"{n(g.blocks)}, tokens = {n(g.blocks)} // {len(g.groups)} groups x "
             f"{n(min(x.block_tokens for x in g.groups))} = {n(g.tokens)}; a request of "
             f"{n(g.max_model_len)} tokens takes {n(g.request_blocks)} blocks (a window's "
-            f"group only its window and one chunk of {n(g.chunk)} tokens{state}){aligned}")
+            f"group only its window and one chunk of {n(g.chunk)} tokens{state}){aligned}"
+            f"{model}")
 
 
 def _or(count: int, otherwise: str) -> str:

@@ -59,6 +59,13 @@ class KvGroup(Schema):
                                                           "group's block: one request)")
 
 
+class VllmModelCaching(Schema):
+    values_as_keys: bool = Field(description="values padded to the keys' width")
+    window_less: Integer = Field(description="vLLM's sliding window, this many tokens shorter "
+                                             "than transformers'")
+    source: str
+
+
 class KvGroups(Schema):
     groups: list[KvGroup]
     group_size: Integer
@@ -75,6 +82,9 @@ class KvGroups(Schema):
     state_padding_percent: float | None = Field(
         None, description="the state padded to the attention page (\"Padding mamba page size "
                           "by X%\")")
+    vllm_model_caching: VllmModelCaching | None = Field(
+        None, description="where vLLM's model of the family caches otherwise than "
+                          "transformers' (the plan's KV cache): the groups above are vLLM's")
 
 
 class KvCache(Schema):
