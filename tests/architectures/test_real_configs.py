@@ -80,8 +80,6 @@ REFUSED = {
 NOT_PLANNED = {
     "XiaomiMiMo--MiMo-V2-Flash.json": "attention_chunk_size = 128",
     "deepseek-ai--DeepSeek-V4-Flash.json": "q_lora_rank = 1024",
-    "ome--llama3_2_11b_vision.json": "cross_attention_layers = [3, 8, 13, 18, 23, 28, ...]",
-    "ome--llama3_2_90b_vision.json": "cross_attention_layers = [3, 8, 13, 18, 23, 28, ...]",
     "zai-org--GLM-5.json": "kv_lora_rank = 512",  # its latent attention, as DeepSeek's
 }
 

@@ -51,11 +51,16 @@ def as_transformers(engine: str) -> bool:
     return engine == "transformers" or find_engine(engine).allocation is None
 
 
-def kept_tokens(layer: AttentionLayer, context: int, transformers: bool = True) -> int:
+def kept_tokens(layer: AttentionLayer, context: int, transformers: bool = True,
+                images: int = 0) -> int:
     """Past tokens a layer keeps of context: window - 1 on a sliding window, except where the
     window only masks and transformers' cache keeps every token (GPT-Neo's local layers).
     Other engines keep what nnsize has for them (vLLM's registry has no GPT-Neo:
-    https://github.com/vllm-project/vllm/blob/bf8e76246223e2c5e9c4df0c72e24250e9f1db36/vllm/model_executor/models/registry.py)."""
+    https://github.com/vllm-project/vllm/blob/bf8e76246223e2c5e9c4df0c72e24250e9f1db36/vllm/model_executor/models/registry.py).
+    A cross-attention layer keeps the vision tokens of the sequence's images, whatever the
+    context: images x cross_tokens (none for text alone: MllamaTextModel skips the layer)."""
+    if layer.cross_tokens is not None:
+        return images * layer.cross_tokens
     if not layer.window or (layer.window_masks_only and transformers):
         return context
     return min(context, layer.window - 1)
@@ -79,7 +84,7 @@ def llama_cpp_swa_cells(window: int, context: int, ubatch: int) -> int:
 
 def kv_cache(report: Report, batch: int, context: int, kv: Precision,
              latent: bool = True, transformers: bool = True, llama_cpp: bool = False,
-             ubatch: int = 0) -> tuple[int, KvTerms | None, list[NoteTerms]]:
+             ubatch: int = 0, images: int = 0) -> tuple[int, KvTerms | None, list[NoteTerms]]:
     """(bytes, the terms of the arithmetic, notes as (key, terms)): batch x the sum over
     layers of tokens kept x values per token, at kv's bits; transformers: the cache as
     transformers keeps it (as_transformers of the engine); llama_cpp: a window on every
@@ -90,8 +95,17 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
     layers (Gemma 2 and 3, gpt-oss) keep their windows, in llama.cpp as its SWA cache sizes
     them (llama_cpp_swa_cells, ubatch its n_ubatch; a sequence each, as with --no-kv-unified:
     llama-server's unified cache shares n_swa x sequences + n_ubatch cells, fewer); without
-    ubatch (speed's cells read a step) the window - 1 past tokens."""
-    from .lines import KvPerTokenNote, KvTerms, MlaExpandedNote, MlaLatentNote, SlidingWindowNote
+    ubatch (speed's cells read a step) the window - 1 past tokens.  images: a sequence's, whose
+    vision tokens cross-attention layers cache (kept_tokens); their cache is no token's, so the
+    per-token note leaves them out."""
+    from .lines import (
+        CrossAttentionNote,
+        KvPerTokenNote,
+        KvTerms,
+        MlaExpandedNote,
+        MlaLatentNote,
+        SlidingWindowNote,
+    )
 
     d = report.decoder
     if d is None:
@@ -105,15 +119,18 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
         if llama_cpp and ubatch and layer.window and not unwindowed:
             tokens = llama_cpp_swa_cells(layer.window, context, ubatch)
         else:
-            tokens = context if unwindowed else kept_tokens(layer, context, transformers)
+            tokens = context if unwindowed and layer.cross_tokens is None else \
+                kept_tokens(layer, context, transformers, images)
         per_token = cached_values(layer, latent)
-        if per_token:
+        if per_token and tokens:  # (a cross-attention layer of a text-only request: none)
             groups[(tokens, per_token)] = groups.get((tokens, per_token), 0) + n
         values += n * tokens * per_token
     values += d.state_values  # a state-space model's fixed state, a sequence
     total = to_bytes(batch * values, kv.bits_per_value)
-    per_token = sum(n * cached_values(layer, latent) for layer, n in counts)
-    notes.append(KvPerTokenNote(to_bytes(per_token, kv.bits_per_value), kv))
+    per_token = sum(n * cached_values(layer, latent) for layer, n in counts
+                    if layer.cross_tokens is None)
+    crossing = sum(n for layer, n in counts if layer.cross_tokens is not None)
+    notes.append(KvPerTokenNote(to_bytes(per_token, kv.bits_per_value), kv, crossing > 0))
     first = d.layers[0] if len(d.layers) else None
     if first is not None and first.latent_dim is not None:
         expanded = to_bytes(batch * context * len(d.layers) * first.heads *
@@ -127,6 +144,11 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
         cells = next((llama_cpp_swa_cells(layer.window, context, ubatch) for layer, _ in counts
                       if layer.window), 0) if llama_cpp and ubatch else 0
         notes.append(SlidingWindowNote(windowed, len(d.layers), masked, cells, ubatch))
+    if crossing:
+        tile_tokens = next(layer.cross_tokens for layer, _ in counts
+                           if layer.cross_tokens is not None) // max(d.image_tiles, 1)
+        notes.append(CrossAttentionNote(crossing, len(d.layers), images, d.image_tiles,
+                                        tile_tokens, False))
     terms = KvTerms(batch, kv, d.state_values,
                     tuple((n, tokens, per) for (tokens, per), n in groups.items()))
     return total, terms, notes
