@@ -59,13 +59,14 @@ def _mllama_image(vision: Any) -> tuple[int, int]:
     """(tiles, tokens a tile) of one image in Llama 3.2 Vision's cross-attention cache.
 
     tiles       max_num_tiles: the processor pads every image to max_image_tiles tiles
-                (image_processing_mllama.py pack_images), the model's cache keeps them all
+                (image_processing_mllama.py pad_batches_and_tiles), the cache keeps them all
     a tile      (image_size / patch_size)^2 patches + a class token: MllamaVisionModel's
                 num_patches; its padding to a multiple of 8 is cut off before the projector,
                 whose output is reshaped to (-1, num_patches, hidden) and read by each
                 cross-attention layer's k_proj and v_proj as (batch, -1, kv heads, head_dim)
     (https://github.com/huggingface/transformers/blob/v5.25.0/src/transformers/models/mllama/modeling_mllama.py:
-    MllamaVisionModel.__init__ and forward, MllamaModel.forward, MllamaTextCrossAttention)
+    MllamaVisionModel.__init__ and forward, MllamaModel.forward, MllamaTextCrossAttention;
+    https://github.com/huggingface/transformers/blob/v5.25.0/src/transformers/models/mllama/image_processing_mllama.py)
     11B: 4 tiles x ((560 / 14)^2 + 1) = 4 x 1,601 = 6,404 tokens."""
     tiles = _whole(vision, "max_num_tiles", "MllamaVisionConfig")
     size = _whole(vision, "image_size", "MllamaVisionConfig")

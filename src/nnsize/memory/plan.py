@@ -97,7 +97,11 @@ CROSS_ENGINES = {
     # vLLM dropped its encoder-decoder runner, and Llama 3.2 Vision with it, after 0.10.2:
     # _PREVIOUSLY_SUPPORTED_MODELS["MllamaForConditionalGeneration"] = "0.10.2" in
     # vllm-project/vllm@0002bff0b6cb36a3c8a17364de3303664463c412:
-    # vllm/model_executor/models/registry.py (https://github.com/vllm-project/vllm/pull/24907)
+    # vllm/model_executor/models/registry.py (https://github.com/vllm-project/vllm/pull/24907).
+    # Before, its V0 runner cached only an image's own tiles, not max_num_tiles: the encoder
+    # prompt of input_processor_for_mllama, tiles x ((image_size // 14)^2 + 1) tokens
+    # (vllm-project/vllm@005ad95003ff57af6f921ac33a3507780ac756d2:
+    # vllm/model_executor/models/mllama.py)
     "vllm": "vLLM serves no MllamaForConditionalGeneration after 0.10.2 (its registry lists "
             "it among the models it supported until then); ",
 }
