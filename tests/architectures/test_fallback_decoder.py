@@ -195,3 +195,16 @@ def test_cross_attention_of_another_model_is_refused() -> None:
 
     with pytest.raises(SpecError, match="for mllama only"):
         _cross(Text(), Outer(), "FlamingoTextConfig")
+
+
+def test_compute_of_its_cross_attention(report: nnsize.Report) -> None:
+    from nnsize.compute import compute
+
+    # a layer's MACs a key: 4 heads x (16 + 16); 3 self-attention layers attend causally, the
+    # 2 cross-attention ones to the images' 10 vision tokens each, from every position
+    per_key = 4 * (16 + 16)
+    c = compute(report, 7, images=2)
+    assert c.attention_macs_decode == (3 * 8 + 2 * 2 * 10) * per_key
+    assert c.attention_macs_prefill == (3 * (7 * 8 // 2) + 2 * 7 * 2 * 10) * per_key
+    text = compute(report, 7)  # text alone: transformers skips the cross-attention layers
+    assert text.attention_macs_decode == 3 * 8 * per_key
