@@ -50,7 +50,7 @@ def image_context(report: Report, context: int, images: int) -> int:
     return context + images * d.image_tokens
 
 
-def compute(report: Report, context: int) -> Compute:
+def compute(report: Report, context: int, images: int = 0) -> Compute:
     """Multiply-accumulates of a language model, per token and over a prompt.
 
     Linear: the active parameters of every weight matrix except the embedding lookup (the head
@@ -58,7 +58,9 @@ def compute(report: Report, context: int) -> Compute:
     token) there too.  Scan: 2 x the SSM state elements (Decoder.scan_values) a token.
     Attention, causal: position t attends to t keys (or a sliding window's),
     q.k and a.v: heads x (key_dim + value_dim) MACs per key; a prompt of s tokens sums t = 1..s,
-    about half of the full s x s (the causal factor).
+    about half of the full s x s (the causal factor).  A cross-attention layer (Llama 3.2
+    Vision's) attends to the vision tokens of the sequence's images instead, every one from
+    every position: images x cross_tokens keys a token (none for text alone).
     """
     d = report.decoder
     if d is None:
@@ -89,6 +91,10 @@ def compute(report: Report, context: int) -> Compute:
     prefill = decode = 0
     for layer, n in d.layers.counts():  # each distinct layer once, n layers like it
         per_key = n * layer.heads * (layer.key_dim + layer.value_dim)
+        if layer.cross_tokens is not None:  # not causal: the image's tokens, from every token
+            prefill += context * images * layer.cross_tokens * per_key
+            decode += images * layer.cross_tokens * per_key
+            continue
         w = layer.window
         if w and w < context:  # sum(min(t, w) for t in 1..context), in closed form
             keys = w * (w + 1) // 2 + (context - w) * w

@@ -79,8 +79,6 @@ REFUSED = {
 # file: the key the planner names, not modelling it (the count stands; memory and fit exit 2)
 NOT_PLANNED = {
     "deepseek-ai--DeepSeek-V4-Flash.json": "q_lora_rank = 1024",
-    "ome--llama3_2_11b_vision.json": "cross_attention_layers = [3, 8, 13, 18, 23, 28, ...]",
-    "ome--llama3_2_90b_vision.json": "cross_attention_layers = [3, 8, 13, 18, 23, 28, ...]",
     "zai-org--GLM-5.json": "kv_lora_rank = 512",  # its latent attention, as DeepSeek's
 }
 

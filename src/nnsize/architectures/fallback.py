@@ -221,8 +221,9 @@ def _build(data: dict[str, Any], model_type: str, cls: Any, where: str) -> Repor
 
 
 def _planned(model_type: str, cls_name: str, config: Any,
-             tensors: list[Tensor]) -> tuple[Any, list[Tensor]] | None:
-    """The config and tensors the planner reads, or None for a model it does not plan: a
+             tensors: list[Tensor]) -> tuple[Any, list[Tensor], Any] | None:
+    """The config and tensors the planner reads, and the whole model's config where they are
+    its language model's (else None), or None for a model it does not plan: a
     decoder-only language model's own, or, for a model that generates text from images (or
     audio) through a language model of its own (its text_config: Qwen3-VL, Gemma 4, Llama 3.2
     Vision), that language model's config and its tensors (language_model.*), whose keys and
@@ -232,11 +233,11 @@ def _planned(model_type: str, cls_name: str, config: Any,
     text = config.get_text_config(decoder=True) if hasattr(config, "get_text_config") \
         else config
     if text is config:
-        return (config, tensors) if _is_causal_lm(model_type, cls_name, config) else None
+        return (config, tensors, None) if _is_causal_lm(model_type, cls_name, config) else None
     generates = any(model_type in getattr(modeling_auto, table, {}) for table in _GENERATES)
     if not generates or getattr(text, "is_encoder_decoder", False):
         return None
-    return text, [t for t in tensors if "language_model." in t.name]
+    return text, [t for t in tensors if "language_model." in t.name], config
 
 
 # transformers' tables of the models that generate text (a language model inside)

@@ -18,6 +18,11 @@ own head_dim and kv heads): heads, kv heads and head_dim are read layer by layer
 config.per_layer_config[i], each checked against that layer's own key projection; any other
 per-layer attribute (dots.llm3's kv_lora_rank) is refused by name.
 
+Cross-attention layers (Llama 3.2 Vision's cross_attention_layers): their keys and values are
+of the image's vision tokens, cached once a request whatever the context; how many tokens an
+image gives is read from the vision config of the model types in CROSS, and any other model
+with such a key is refused.
+
 Refused, by the key's name, whatever would change the KV cache or the compute in a way the
 planner does not model: mixture-of-experts keys, latent attention (kv_lora_rank), chunked or
 shared caches, other layer types (linear attention, state-space), layers that differ.  The count
@@ -31,6 +36,7 @@ from typing import Any
 
 from ..errors import SpecError, shown
 from ..model import AttentionLayer, Decoder, Layers, Tensor
+from ..records import replace
 
 REQUIRED = ("num_hidden_layers", "hidden_size", "num_attention_heads", "vocab_size",
             "intermediate_size")
@@ -39,7 +45,7 @@ PER_LAYER = ("num_attention_heads", "num_key_value_heads", "head_dim")
 # keys that change the cache or the compute beyond what Decoder says (a value that is unset,
 # 0, False or None leaves the model as the planner sees it)
 UNMODELLED = ("kv_lora_rank", "q_lora_rank", "attention_chunk_size", "num_kv_shared_layers",
-              "cross_attention_layers", "layers_block_type", "hybrid_override_pattern",
+              "layers_block_type", "hybrid_override_pattern",
               "attn_layer_period", "block_types", "linear_num_value_heads", "mamba_d_state",
               "ssm_cfg")
 LAYER_KINDS = ("full_attention", "sliding_attention")
@@ -49,11 +55,37 @@ _INDEXED = re.compile(r"\.layers?\.(\d+)\.")
 Overrides = tuple[tuple[str, Any], ...]  # a layer's values of the per-layer attributes
 
 
-def decoder_of(config: Any, tensors: list[Tensor]) -> Decoder:
+def _mllama_image(vision: Any) -> tuple[int, int]:
+    """(tiles, tokens a tile) of one image in Llama 3.2 Vision's cross-attention cache.
+
+    tiles       max_num_tiles: the processor pads every image to max_image_tiles tiles
+                (image_processing_mllama.py pad_batches_and_tiles), the cache keeps them all
+    a tile      (image_size / patch_size)^2 patches + a class token: MllamaVisionModel's
+                num_patches; its padding to a multiple of 8 is cut off before the projector,
+                whose output is reshaped to (-1, num_patches, hidden) and read by each
+                cross-attention layer's k_proj and v_proj as (batch, -1, kv heads, head_dim)
+    (https://github.com/huggingface/transformers/blob/v5.25.0/src/transformers/models/mllama/modeling_mllama.py:
+    MllamaVisionModel.__init__ and forward, MllamaModel.forward, MllamaTextCrossAttention;
+    https://github.com/huggingface/transformers/blob/v5.25.0/src/transformers/models/mllama/image_processing_mllama.py)
+    11B: 4 tiles x ((560 / 14)^2 + 1) = 4 x 1,601 = 6,404 tokens."""
+    tiles = _whole(vision, "max_num_tiles", "MllamaVisionConfig")
+    size = _whole(vision, "image_size", "MllamaVisionConfig")
+    patch = _whole(vision, "patch_size", "MllamaVisionConfig")
+    return tiles, (size // patch) ** 2 + 1
+
+
+# the models whose language model cross-attends to images, by their (outer) config's
+# model_type: one image's (tiles, tokens a tile), read from its vision_config
+CROSS = {"mllama": _mllama_image}
+
+
+def decoder_of(config: Any, tensors: list[Tensor], outer: Any = None) -> Decoder:
     """The Decoder of the model built from config (tensors: its own), or SpecError naming the
-    key the planner would have to guess."""
+    key the planner would have to guess.  outer: the whole model's config, where config is its
+    language model's (text_config): a cross-attention model's vision config is there."""
     kind = type(config).__name__
     overrides = _overrides(config, kind)
+    cross, tiles, tile_tokens = _cross(config, outer, kind)
     for key in UNMODELLED:  # none is per layer: _overrides refused those; first, as the reason
         if getattr(config, key, None) not in (None, 0, False, [], ()):  # a key is missing
             raise SpecError(f"{key} = {shown(getattr(config, key))}: the planner does not model "
@@ -73,11 +105,43 @@ def decoder_of(config: Any, tensors: list[Tensor]) -> Decoder:
         if own not in shapes:  # the first layer of each kind: the others are built alike
             layer = config.per_layer_config[i] if overrides else config
             shapes[own] = _attention(layer, hidden, key_rows.get(i), kind, i)
-    if _layers_differ(tensors, overrides):
+    if _layers_differ(tensors, overrides, cross):
         raise SpecError(f"{kind}'s layers are not all alike (attention and other kinds of "
                         f"layer?): the planner does not plan such a model")
     layers = _layers(config, [shapes[overrides.get(i, ())] for i in range(n)], kind)
-    return Decoder(hidden, values["intermediate_size"], values["vocab_size"], layers)
+    if cross:
+        if any(i >= n for i in cross):
+            raise SpecError(f"cross_attention_layers = {shown(sorted(cross))}: {kind} has "
+                            f"{n:,} layers")
+        layers = Layers.of(replace(layer, cross_tokens=tiles * tile_tokens) if i in cross
+                           else layer for i, layer in enumerate(layers))
+    # a cross-attention model's image is one token of the text (its <|image|>, which the
+    # processor does not expand: MllamaProcessor.replace_image_token)
+    return Decoder(hidden, values["intermediate_size"], values["vocab_size"], layers,
+                   image_tokens=1 if cross else 0, image_tiles=tiles)
+
+
+def _cross(config: Any, outer: Any, kind: str) -> tuple[frozenset[int], int, int]:
+    """(the cross-attention layers' indexes, tiles an image, tokens a tile); none, 0, 0 for a
+    model without."""
+    listed = getattr(config, "cross_attention_layers", None)
+    if listed in (None, [], ()):
+        return frozenset(), 0, 0
+    model_type = getattr(outer, "model_type", None)
+    read = CROSS.get(model_type) if isinstance(model_type, str) else None
+    if read is None:
+        raise SpecError(f"cross_attention_layers = {shown(listed)}: the planner reads the "
+                        f"tokens an image gives cross-attention for {', '.join(CROSS)} only, "
+                        f"not {kind}'s")
+    if not isinstance(listed, (list, tuple)) or any(
+            isinstance(i, bool) or not isinstance(i, int) or i < 0 for i in listed):
+        raise SpecError(f"cross_attention_layers must list layer indexes, got {shown(listed)}")
+    vision = getattr(outer, "vision_config", None)
+    if vision is None:
+        raise SpecError(f"cross_attention_layers = {shown(listed)}: the model has no "
+                        f"vision_config to read an image's tokens from")
+    tiles, tile_tokens = read(vision)
+    return frozenset(listed), tiles, tile_tokens
 
 
 def _overrides(config: Any, kind: str) -> dict[int, Overrides]:
@@ -146,17 +210,19 @@ def _key_rows(tensors: list[Tensor]) -> dict[int, int]:
     return out
 
 
-def _layers_differ(tensors: list[Tensor], overrides: dict[int, Overrides]) -> bool:
-    """Whether two layers that per_layer_config sets alike (all, without one) differ."""
+def _layers_differ(tensors: list[Tensor], overrides: dict[int, Overrides],
+                   cross: frozenset[int] = frozenset()) -> bool:
+    """Whether two layers that per_layer_config sets alike (all, without one) differ, the
+    cross-attention layers (cross) compared among themselves."""
     shapes: dict[int, list[tuple[str, tuple[int, ...]]]] = {}
     for t in tensors:
         m = _INDEXED.search(t.name)
         if m:
             rest = t.name[m.end():]
             shapes.setdefault(int(m.group(1)), []).append((rest, t.shape))
-    kinds: dict[Overrides, set[tuple[Any, ...]]] = {}
+    kinds: dict[tuple[Overrides, bool], set[tuple[Any, ...]]] = {}
     for i, v in shapes.items():
-        kinds.setdefault(overrides.get(i, ()), set()).add(tuple(v))
+        kinds.setdefault((overrides.get(i, ()), i in cross), set()).add(tuple(v))
     return any(len(v) > 1 for v in kinds.values())
 
 

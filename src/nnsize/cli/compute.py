@@ -28,7 +28,7 @@ def run(argv: list[str]) -> str:
         from ..memory.plan import settle
 
         context = settle(report, Setup()).context
-    c = compute(report, image_context(report, context, args.images))
+    c = compute(report, image_context(report, context, args.images), args.images)
     if args.json:
         from ..render.json import compute_dict, dumps
 

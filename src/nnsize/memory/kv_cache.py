@@ -51,11 +51,16 @@ def as_transformers(engine: str) -> bool:
     return engine == "transformers" or find_engine(engine).allocation is None
 
 
-def kept_tokens(layer: AttentionLayer, context: int, transformers: bool = True) -> int:
+def kept_tokens(layer: AttentionLayer, context: int, transformers: bool = True,
+                images: int = 0) -> int:
     """Past tokens a layer keeps of context: window - 1 on a sliding window, except where the
     window only masks and transformers' cache keeps every token (GPT-Neo's local layers).
     Other engines keep what nnsize has for them (vLLM's registry has no GPT-Neo:
-    https://github.com/vllm-project/vllm/blob/bf8e76246223e2c5e9c4df0c72e24250e9f1db36/vllm/model_executor/models/registry.py)."""
+    https://github.com/vllm-project/vllm/blob/bf8e76246223e2c5e9c4df0c72e24250e9f1db36/vllm/model_executor/models/registry.py).
+    A cross-attention layer keeps the vision tokens of the sequence's images, whatever the
+    context: images x cross_tokens (none for text alone: MllamaTextModel skips the layer)."""
+    if layer.cross_tokens is not None:
+        return images * layer.cross_tokens
     if not layer.window or (layer.window_masks_only and transformers):
         return context
     return min(context, layer.window - 1)
@@ -98,7 +103,7 @@ def llama_cpp_streams(sequences: int, context: int, unified: bool) -> tuple[int,
 
 def kv_cache(report: Report, batch: int, context: int, kv: Precision,
              latent: bool = True, transformers: bool = True, llama_cpp: bool = False,
-             ubatch: int = 0, unified: bool = False
+             ubatch: int = 0, unified: bool = False, images: int = 0
              ) -> tuple[int, KvTerms | None, list[NoteTerms]]:
     """(bytes, the terms of the arithmetic, notes as (key, terms)): batch x the sum over
     layers of tokens kept x values per token, at kv's bits; transformers: the cache as
@@ -111,8 +116,17 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
     them (llama_cpp_swa_cells, ubatch its n_ubatch), in one stream a sequence or, unified,
     one stream the batch shares (llama_cpp_streams: batch is then 1 and shared the
     sequences, each still with its own state-space state); without ubatch (speed's cells
-    read a step) the window - 1 past tokens."""
-    from .lines import KvPerTokenNote, KvTerms, MlaExpandedNote, MlaLatentNote, SlidingWindowNote
+    read a step) the window - 1 past tokens.  images: a sequence's, whose vision tokens
+    cross-attention layers cache (kept_tokens); their cache is no token's, so the per-token
+    note leaves them out."""
+    from .lines import (
+        CrossAttentionNote,
+        KvPerTokenNote,
+        KvTerms,
+        MlaExpandedNote,
+        MlaLatentNote,
+        SlidingWindowNote,
+    )
 
     d = report.decoder
     if d is None:
@@ -128,15 +142,18 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
         if llama_cpp and ubatch and layer.window and not unwindowed:
             tokens = llama_cpp_swa_cells(layer.window, cells, ubatch, sequences)
         else:
-            tokens = cells if unwindowed else kept_tokens(layer, cells, transformers)
+            tokens = cells if unwindowed and layer.cross_tokens is None else \
+                kept_tokens(layer, cells, transformers, images)
         per_token = cached_values(layer, latent)
-        if per_token:
+        if per_token and tokens:  # (a cross-attention layer of a text-only request: none)
             groups[(tokens, per_token)] = groups.get((tokens, per_token), 0) + n
         values += n * tokens * per_token
     # a state-space model's fixed state, one a sequence whether or not the streams are shared
     total = to_bytes(streams * values + batch * d.state_values, kv.bits_per_value)
-    per_token = sum(n * cached_values(layer, latent) for layer, n in counts)
-    notes.append(KvPerTokenNote(to_bytes(per_token, kv.bits_per_value), kv))
+    per_token = sum(n * cached_values(layer, latent) for layer, n in counts
+                    if layer.cross_tokens is None)
+    crossing = sum(n for layer, n in counts if layer.cross_tokens is not None)
+    notes.append(KvPerTokenNote(to_bytes(per_token, kv.bits_per_value), kv, crossing > 0))
     first = d.layers[0] if len(d.layers) else None
     if first is not None and first.latent_dim is not None:
         expanded = to_bytes(batch * context * len(d.layers) * first.heads *
@@ -151,6 +168,11 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
                     for layer, _ in counts if layer.window), 0) if llama_cpp and ubatch else 0
         notes.append(SlidingWindowNote(windowed, len(d.layers), masked, swa, ubatch,
                                        sequences))
+    if crossing:
+        tile_tokens = next(layer.cross_tokens for layer, _ in counts
+                           if layer.cross_tokens is not None) // max(d.image_tiles, 1)
+        notes.append(CrossAttentionNote(crossing, len(d.layers), images, d.image_tiles,
+                                        tile_tokens, False))
     terms = KvTerms(streams, kv, d.state_values,
                     tuple((n, tokens, per) for (tokens, per), n in groups.items()),
                     shared=sequences if sequences > 1 else 0)

@@ -233,6 +233,7 @@ class KvPerTokenNote:
     KEY: ClassVar[str] = "kv_per_token"
     bytes: int
     precision: Precision
+    self_only: bool = False  # cross-attention layers beside, whose cache is no token's
 
 
 @dataclass(frozen=True)
@@ -255,6 +256,20 @@ class SlidingWindowNote:
     llama_cpp_cells: int = 0  # llama.cpp's SWA cache, cells a stream (llama_cpp_swa_cells)
     ubatch: int = 0  # the n_ubatch those cells hold beside the window
     sequences: int = 1  # the sequences whose windows share those cells (a unified cache)
+
+
+@dataclass(frozen=True)
+class CrossAttentionNote:
+    """layers of all cross-attend to images a sequence, each tiles x tokens a tile, cached once
+    a request (kv_cache.kept_tokens); asked: images was asked, not the model's default."""
+
+    KEY: ClassVar[str] = "cross_attention"
+    layers: int
+    of: int
+    images: int
+    tiles: int
+    tile_tokens: int
+    asked: bool
 
 
 @dataclass(frozen=True)
@@ -362,10 +377,10 @@ class LlamaCppSlotsNote:
 
 
 NoteTerms: TypeAlias = (LayoutNote | KvPerTokenNote | MlaLatentNote | MlaExpandedNote |
-                        SlidingWindowNote | LlamaCppSlotsNote | ModelContextNote |
-                        PastPositionsNote |
-                        EncoderDecoderNote | ImagesNote | EngineNote | NotPlannedNote |
-                        LayerDtypesNote | GgufFileNote | TrainingSetupNote | DropoutMaskNote)
+                        SlidingWindowNote | CrossAttentionNote | LlamaCppSlotsNote |
+                        ModelContextNote | PastPositionsNote | EncoderDecoderNote | ImagesNote |
+                        EngineNote | NotPlannedNote | LayerDtypesNote | GgufFileNote |
+                        TrainingSetupNote | DropoutMaskNote)
 
 
 # --- another tool's figure (peers.as_tool) ------------------------------------------------------

@@ -44,6 +44,7 @@ class Plan:
 
 def plan(report: Report, s: Setup) -> Plan:
     from .lines import (
+        CrossAttentionNote,
         ImagesNote,
         Line,
         ModelContextNote,
@@ -58,7 +59,12 @@ def plan(report: Report, s: Setup) -> Plan:
     refused = report.stored.get("planner_refused")
     if refused:  # a language model transformers built, whose cache nnsize would have to guess
         raise NnsizeError(f"cannot plan it: {refused}")
-    text = s.context
+    if s.train and cross_attends(report):
+        raise NnsizeError("cannot plan its training: what the cross-attention layers (Llama 3.2 "
+                          "Vision) save for backward, queries over the image's vision tokens, "
+                          "is not modelled; nnsize plans its inference")
+    text, images_asked = s.context, s.images >= 0
+    s = replace(s, images=images_of(report, s))
     if s.images:
         from .compute import image_context
 
@@ -75,6 +81,8 @@ def plan(report: Report, s: Setup) -> Plan:
         p.notes.append(Note(terms))
     if s.images and report.decoder is not None:
         p.notes.append(Note(ImagesNote(s.images, report.decoder.image_tokens, text, s.context)))
+    p.notes = [Note(replace(n.terms, asked=images_asked))
+               if isinstance(n.terms, CrossAttentionNote) else n for n in p.notes]
     limit, source = model_context(report)
     if s.context_from and s.context_from != "default":  # the default, shortened to the model's
         p.notes.append(Note(ModelContextNote(s.context, s.context_from, report.source,
@@ -82,6 +90,37 @@ def plan(report: Report, s: Setup) -> Plan:
     if limit and s.context > limit:  # planned as asked, and said: the model stops at limit
         p.notes.append(Note(PastPositionsNote(limit, s.context, source)))
     return p
+
+
+# why an engine with an allocation of its own does not plan a cross-attention model
+CROSS_ENGINES = {
+    # vLLM dropped its encoder-decoder runner, and Llama 3.2 Vision with it, after 0.10.2:
+    # _PREVIOUSLY_SUPPORTED_MODELS["MllamaForConditionalGeneration"] = "0.10.2" in
+    # vllm-project/vllm@0002bff0b6cb36a3c8a17364de3303664463c412:
+    # vllm/model_executor/models/registry.py (https://github.com/vllm-project/vllm/pull/24907).
+    # Before, its V0 runner cached only an image's own tiles, not max_num_tiles: the encoder
+    # prompt of input_processor_for_mllama, tiles x ((image_size // 14)^2 + 1) tokens
+    # (vllm-project/vllm@005ad95003ff57af6f921ac33a3507780ac756d2:
+    # vllm/model_executor/models/mllama.py)
+    "vllm": "vLLM serves no MllamaForConditionalGeneration after 0.10.2 (its registry lists "
+            "it among the models it supported until then); ",
+}
+
+
+def cross_attends(report: Report) -> bool:
+    """Whether the model's cross-attention layers read images (Llama 3.2 Vision)."""
+    d = report.decoder
+    return d is not None and any(layer.cross_tokens is not None for layer, _ in d.layers.counts())
+
+
+def images_of(report: Report, s: Setup) -> int:
+    """Images in each sequence: as asked, else (-1) one for a model whose cross-attention
+    layers read an image (what it is for: its cache of the image is the plan's to show, and
+    --images 0 plans text alone), none for the others (their image tokens join the context,
+    which a plan asked for text alone would otherwise outgrow)."""
+    if s.images >= 0:
+        return s.images
+    return 1 if cross_attends(report) else 0
 
 
 def settle(report: Report, s: Setup) -> Setup:
@@ -221,9 +260,13 @@ def _infer(report: Report, s: Setup) -> Plan:
             find("fp16") if e.kv_default == "f16" else compute
         context = paged(s.context, e.block_tokens)
         llama_cpp = e.name == "llama.cpp"
+        if cross_attends(report) and not as_transformers(e.name):
+            raise NnsizeError(f"cannot plan it under {e.name}: {CROSS_ENGINES.get(e.name, '')}"
+                              f"nnsize plans the cache of its cross-attention layers (Llama 3.2 "
+                              f"Vision) as transformers keeps it, not as {e.name} does")
         cache, kv_terms, notes = kv_cache(report, s.batch, context, kv, s.latent,
                                           as_transformers(e.name), llama_cpp, e.chunk or 0,
-                                          s.kv_unified)
+                                          s.kv_unified, s.images)
         if kv_terms is not None:
             p.lines.append(Line(cache, replace(kv_terms, block_tokens=e.block_tokens
                                                if context != s.context else 0)))

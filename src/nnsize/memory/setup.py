@@ -60,9 +60,11 @@ class Setup:
         "an encoder-decoder's encoder tokens, cached by cross-attention (default: Whisper's "
         "1,500 frames for 30 s of audio; a text encoder as long as the context)", low=0,
         high=MAX_TOKENS))
-    images: int = field(default=0, metadata=_opt(
-        "images in each sequence: an image-text model's tokens per image join the context "
-        "(0)", low=0, high=MAX_TOKENS))
+    images: int = field(default=-1, metadata=_opt(
+        "images in each sequence: an image-text model's tokens per image join the context, "
+        "a cross-attention model's (Llama 3.2 Vision) vision tokens fill its cross-attention "
+        "layers' cache (default: 1 for a cross-attention model, else 0)", low=-1,
+        high=MAX_TOKENS))
     kv_dtype: str | None = field(default=None, metadata=_opt(
         "the KV cache's precision (default: the compute one)", max_length=40))
     latent: bool = field(default=True, metadata=_opt(

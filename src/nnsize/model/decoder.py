@@ -18,6 +18,8 @@ class AttentionLayer:
     kv_heads x (key_dim + value_dim) values a token, or, for multi-head latent attention
     (DeepSeek), latent_dim values (the compressed cache serving engines keep).  window: a sliding
     window's length (the cache holds window - 1 past tokens, as transformers keeps them).
+    cross_tokens: a cross-attention layer's (Llama 3.2 Vision's): it caches the keys and values
+    of the vision tokens an image gives, cross_tokens of them, once a request, not the context's.
     """
 
     heads: int
@@ -33,6 +35,8 @@ class AttentionLayer:
     # layers (its config has neither sliding_window nor layer_types, so DynamicCache gives each
     # layer a DynamicLayer; tests/architectures/test_windows.py measures the cache)
     window_masks_only: bool = False
+    # tokens one image gives a cross-attention layer's cache (None: a self-attention layer)
+    cross_tokens: int | None = None
 
 
 Run = tuple[tuple[AttentionLayer, ...], int]  # a block of consecutive layers, and its repeats
@@ -149,6 +153,9 @@ class Decoder:
     state_values: int = 0
     # feature tokens one image becomes in the context (image-text models; 0: text only)
     image_tokens: int = 0
+    # tiles an image is cut into for the cross-attention layers (Llama 3.2 Vision's
+    # max_num_tiles: each layer's cross_tokens are tiles x tokens a tile; 0: none)
+    image_tiles: int = 0
     # SSM state elements over all state-space layers (Mamba: inner x N a layer; Mamba-2:
     # heads x head_dim x N): a token updates each (h = dA h + dB x) and reads it (y = C h)
     scan_values: int = 0

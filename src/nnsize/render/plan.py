@@ -10,6 +10,7 @@ from ..memory.lines import (
     ActivationsTerms,
     AutocastTerms,
     BaseWeightsTerms,
+    CrossAttentionNote,
     DecoderActivationsTerms,
     DecoderWorkspaceTerms,
     DropoutMaskNote,
@@ -321,14 +322,27 @@ def _training_setup(t: TrainingSetupNote) -> str:
             f"{'on' if t.checkpointing else 'off'}: each a setting of its own")
 
 
+def _cross_attention(t: CrossAttentionNote) -> str:
+    layers = f"KV cache: {t.layers} of {t.of} layers cross-attend to the sequence's images"
+    if not t.images:
+        return layers + " and, with none (--images 0), cache nothing: text alone skips them"
+    per = t.tiles * t.tile_tokens
+    return (f"{layers}: {t.images:,} image{'s' if t.images > 1 else ''} a sequence "
+            f"({'as asked' if t.asked else 'assumed; --images 0 plans text alone'}) x "
+            f"{t.tiles} tiles (the config's max_num_tiles: transformers' processor pads every "
+            f"image to them) x {t.tile_tokens:,} vision tokens ({t.tile_tokens - 1:,} patches "
+            f"+ a class token) = {t.images * per:,} tokens each such layer caches once a "
+            f"request, whatever the context")
+
+
 def note_words(t: NoteTerms) -> str:
     """A note in words, by the type of its terms."""
     match t:
         case LayoutNote():
             return layout_note(t)
         case KvPerTokenNote():
-            return (f"KV cache per token (every layer): {t.bytes:,} bytes at "
-                    f"{t.precision.name}")
+            return (f"KV cache per token (every {'self-attention ' if t.self_only else ''}"
+                    f"layer): {t.bytes:,} bytes at {t.precision.name}")
         case MlaLatentNote():
             return ("KV cache: multi-head latent attention, the compressed latent per token (as "
                     "serving engines keep it); expanded keys and values, as transformers keeps "
@@ -379,6 +393,8 @@ def note_words(t: NoteTerms) -> str:
         case SlidingWindowNote():
             return (f"KV cache: {t.windowed} of {t.layers} layers attend through a sliding "
                     f"window and keep window - 1 past tokens")
+        case CrossAttentionNote():
+            return _cross_attention(t)
         case EncoderDecoderNote():
             return _encoder_decoder(t)
         case ImagesNote():
