@@ -82,7 +82,6 @@ NOT_PLANNED = {
     "deepseek-ai--DeepSeek-V4-Flash.json": "q_lora_rank = 1024",
     "ome--llama3_2_11b_vision.json": "cross_attention_layers = [3, 8, 13, 18, 23, 28, ...]",
     "ome--llama3_2_90b_vision.json": "cross_attention_layers = [3, 8, 13, 18, 23, 28, ...]",
-    "zai-org--GLM-5.json": "kv_lora_rank = 512",  # its latent attention, as DeepSeek's
 }
 
 
@@ -146,6 +145,11 @@ def test_memory_and_fit_plan_it(name: str, capsys: pytest.CaptureFixture[str]) -
     # (window 1,024): (25 x 1,023 x 4,096 + 5 x 8,192 x 2,048) x 2 = 377,282,560
     ("google--gemma-4-26B-A4B.json", (25 * 4096 + 5 * 2048) * 2,
      (25 * 1023 * 4096 + 5 * 8192 * 2048) * 2),
+    # GLM-5 (glm_moe_dsa: DeepSeek-V3.2's sparse attention): each of 78 layers keeps its latent
+    # (kv_lora_rank 512 + rope 64) and its indexer's key (index_head_dim 128), as transformers'
+    # DynamicIndexedLayer does: 78 x (512 + 64 + 128) x 2 B = 109,824 a token.  Before, the
+    # planner refused kv_lora_rank (a model transformers built)
+    ("zai-org--GLM-5.json", 78 * (512 + 64 + 128) * 2, 78 * 8192 * (512 + 64 + 128) * 2),
     # Kimi-K2.5's language model, DeepSeek-V3's latent attention: as DeepSeek-R1's
     ("moonshotai--Kimi-K2.5.json", 61 * 576 * 2, 61 * 8192 * 576 * 2),
     # Qwen3.5 (planned from its text_config, qwen3_5_text / qwen3_5_moe_text, as nnsize builds

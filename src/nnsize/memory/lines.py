@@ -244,6 +244,15 @@ class MlaExpandedNote:
 
 
 @dataclass(frozen=True)
+class DsaIndexerNote:
+    """DeepSeek Sparse Attention: layers that cache their indexer's key, values a token."""
+
+    KEY: ClassVar[str] = "dsa_indexer"
+    layers: int
+    values: int
+
+
+@dataclass(frozen=True)
 class SlidingWindowNote:
     KEY: ClassVar[str] = "sliding_window"
     windowed: int
@@ -342,7 +351,7 @@ class DropoutMaskNote:
 
 
 NoteTerms: TypeAlias = (LayoutNote | KvPerTokenNote | MlaLatentNote | MlaExpandedNote |
-                        SlidingWindowNote | ModelContextNote | PastPositionsNote |
+                        DsaIndexerNote | SlidingWindowNote | ModelContextNote | PastPositionsNote |
                         EncoderDecoderNote | ImagesNote | EngineNote | NotPlannedNote |
                         LayerDtypesNote | GgufFileNote | TrainingSetupNote | DropoutMaskNote)
 

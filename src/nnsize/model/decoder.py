@@ -33,6 +33,9 @@ class AttentionLayer:
     # layers (its config has neither sliding_window nor layer_types, so DynamicCache gives each
     # layer a DynamicLayer; tests/architectures/test_windows.py measures the cache)
     window_masks_only: bool = False
+    # DeepSeek Sparse Attention (DeepSeek-V3.2, GLM-5): the indexer's one key a token,
+    # index_head_dim values, cached beside the latent (transformers' DynamicIndexedLayer)
+    index_dim: int = 0
 
 
 Run = tuple[tuple[AttentionLayer, ...], int]  # a block of consecutive layers, and its repeats
