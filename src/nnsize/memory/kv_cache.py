@@ -38,8 +38,8 @@ def cached_values(layer: AttentionLayer, latent: bool) -> int:
 INDEXER_ENGINES = (
     "the KV cache of a model with a sparse-attention indexer (DeepSeek-V3.2, GLM-5) is planned "
     "as transformers keeps it; a serving engine keeps the indexer's keys its own way (vLLM: in "
-    "fp8 with an fp32 scale per 128 values, index_head_dim + 4 bytes a token for 128), which "
-    "nnsize does not model: plan it with --engine transformers")
+    "fp8 with an fp32 scale per 128 values, 132 bytes a token and layer for an index_head_dim "
+    "of 128), which nnsize does not model: plan it with --engine transformers")
 
 
 def encoder_decoder_cache(ed: EncoderDecoder, batch: int, context: int, encoder_tokens: int,
