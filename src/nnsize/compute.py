@@ -77,6 +77,10 @@ def compute(report: Report, context: int, images: int = 0) -> Compute:
                           f"not modelled")
     if not d.layers and not d.scan_values:
         raise NnsizeError(f"{report.source}: no attention or state-space layers to compute")
+    if any(layer.index_dim for layer, _ in d.layers.counts()):
+        raise NnsizeError(f"{report.source}: its sparse attention (DSA) attends to the "
+                          f"index_topk keys its indexer picks, after the indexer scores every "
+                          f"key, which nnsize's attention compute does not model")
     linear = 0
     for row in report.rows:
         if row.type in ("embedding", "vision"):  # image towers run once an image, not a token

@@ -175,8 +175,9 @@ def random_configs_test(families: list[str],
 
 def assert_cache_is_planned(config: dict[str, Any], batch: int = 3, tokens: int = 13) -> None:
     """Assert that the planner's KV cache and state (fp32) equal the bytes transformers' cache
-    holds after a forward pass of batch x tokens: attention layers' keys and values, and the
-    conv and recurrent states of the state-space and linear-attention layers."""
+    holds after a forward pass of batch x tokens: attention layers' keys and values (and a
+    sparse-attention indexer's keys: DynamicIndexedLayer), and the conv and recurrent states of
+    the state-space and linear-attention layers."""
     import nnsize
     from nnsize.memory import kv_cache
     from nnsize.precision import find
@@ -191,7 +192,7 @@ def assert_cache_is_planned(config: dict[str, Any], batch: int = 3, tokens: int 
                           use_cache=True).past_key_values
     measured = 0
     for layer in cache.layers:
-        for name in ("keys", "values", "conv_states", "recurrent_states"):
+        for name in ("keys", "values", "indexer_keys", "conv_states", "recurrent_states"):
             held = getattr(layer, name, None)
             for t in (held.values() if isinstance(held, dict) else
                       held if isinstance(held, list) else [held]):

@@ -23,7 +23,9 @@ ADDED = ["diffllama", "jais2", "minicpm3", "nanochat", "flex_olmo", "hy_v3", "mi
          "qwen3_vl_text", "qwen3_vl_moe_text",
          # a family added in one file (issue 25): Kolibri1Config()'s defaults, which
          # transformers documents as the Aleph-Alpha/Kolibri-1 checkpoint's
-         "kolibri1"]
+         "kolibri1",
+         # issue 21: GLM-5 (GlmMoeDsaConfig()'s defaults are GLM-5's sizes)
+         "glm_moe_dsa"]
 NAMED += ADDED
 
 

@@ -79,7 +79,6 @@ REFUSED = {
 # file: the key the planner names, not modelling it (the count stands; memory and fit exit 2)
 NOT_PLANNED = {
     "deepseek-ai--DeepSeek-V4-Flash.json": "q_lora_rank = 1024",
-    "zai-org--GLM-5.json": "kv_lora_rank = 512",  # its latent attention, as DeepSeek's
 }
 
 
@@ -148,6 +147,11 @@ def test_memory_and_fit_plan_it(name: str, capsys: pytest.CaptureFixture[str]) -
     # (192 + 128) x 2 B = 5,120: 222,720; at 8,192 the sliding ones keep 128 (window 129)
     ("XiaomiMiMo--MiMo-V2-Flash.json", 9 * 2560 + 39 * 5120,
      9 * 8192 * 4 * 320 * 2 + 39 * 128 * 8 * 320 * 2),
+    # GLM-5 (glm_moe_dsa: DeepSeek-V3.2's sparse attention): each of 78 layers keeps its latent
+    # (kv_lora_rank 512 + rope 64) and its indexer's key (index_head_dim 128), as transformers'
+    # DynamicIndexedLayer does: 78 x (512 + 64 + 128) x 2 B = 109,824 a token.  Before, the
+    # planner refused kv_lora_rank (a model transformers built)
+    ("zai-org--GLM-5.json", 78 * (512 + 64 + 128) * 2, 78 * 8192 * (512 + 64 + 128) * 2),
     # Kimi-K2.5's language model, DeepSeek-V3's latent attention: as DeepSeek-R1's
     ("moonshotai--Kimi-K2.5.json", 61 * 576 * 2, 61 * 8192 * 576 * 2),
     # Qwen3.5 (planned from its text_config, qwen3_5_text / qwen3_5_moe_text, as nnsize builds

@@ -48,7 +48,7 @@ def test_saved_configs_match_transformers(family: str, data: st.DataObject, diff
 TRAITS_ADDED = ["diffllama", "jais2", "minicpm3", "nanochat", "flex_olmo", "hy_v3", "mistral4",
                 "sarvam_moe", "param2moe", "sarvam_mla", "ernie4_5_moe", "persimmon",
                 "qwen2_vl_text", "qwen2_5_vl_text", "deepseek_v32", "qwen3_vl_text",
-                "qwen3_vl_moe_text", "mellum"]
+                "qwen3_vl_moe_text", "mellum", "glm_moe_dsa"]
 
 
 @pytest.mark.parametrize("family", TRAITS_ADDED)

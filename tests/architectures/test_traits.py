@@ -134,10 +134,11 @@ def test_defaults_and_aliases_are_transformers_own(family: str) -> None:
     assert ALIASES.get(family, {}) == expected
 
 
-def test_deepseek_v32s_indexer_is_counted_and_its_cache_refused() -> None:
+def test_deepseek_v32s_indexer_is_counted_its_cache_planned_and_its_compute_refused() -> None:
     from nnsize.architectures import count_config
     from nnsize.errors import NnsizeError
-    from nnsize.memory import Setup, compute, plan
+    from nnsize.memory import Setup, compute, kv_cache, plan
+    from nnsize.precision import find
 
     config = {"model_type": "deepseek_v32", "vocab_size": 16, "hidden_size": 8,
               "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2,
@@ -147,6 +148,9 @@ def test_deepseek_v32s_indexer_is_counted_and_its_cache_refused() -> None:
     # the indexer: wq_b 4 -> 2 heads x 4 (32), wk 8 -> 4 (32), k_norm 4 + 4, weights_proj 8 -> 2
     indexer = [t for row in report.rows for t in row.tensors if ".indexer." in t.name]
     assert sum(t.numel for t in indexer) == 32 + 32 + 8 + 16
-    for refuse in (lambda: plan(report, Setup()), lambda: compute(report, 64)):
-        with pytest.raises(NnsizeError, match="indexer key cache"):
-            refuse()
+    # its cache, a token: the latent (kv_lora_rank 4 + rope 2) and the indexer's key (4), 2 B
+    # each at bf16 (test_decoder_builder.py measures transformers' own)
+    assert kv_cache(report, 1, 1, find("bf16"))[0] == 1 * (4 + 2 + 4) * 2
+    assert plan(report, Setup(context=64)).total > 0
+    with pytest.raises(NnsizeError, match="index_topk keys its indexer picks"):
+        compute(report, 64)

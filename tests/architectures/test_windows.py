@@ -59,7 +59,7 @@ NO_NULL_WINDOW_IN_NNSIZE = {"gpt_neo"}
 NOT_DECODERS = {
     "albert", "bart", "beit", "bert", "blenderbot", "blenderbot-small", "camembert", "clip",
     "clip_text_model", "clip_vision_model", "convnext", "data2vec-text", "deberta-v2",
-    "deepseek_v32", "deit", "dinov2", "distilbert", "electra", "ernie", "esm", "falcon_mamba",
+    "deit", "dinov2", "distilbert", "electra", "ernie", "esm", "falcon_mamba",
     "glm4v", "glm4v_vision", "hubert", "ibert", "idefics3", "idefics3_vision", "internvl",
     "internvl_vision", "layoutlm", "llama4", "llava", "m2m_100", "mamba", "mamba2", "marian",
     "mbart", "megatron-bert", "mistral3", "modernbert", "mpnet", "mt5", "paligemma", "pegasus",
@@ -118,6 +118,7 @@ def transformers_windows(family: str, data: dict[str, Any]) -> list[int | None]:
     kept = {"sliding_attention": getattr(cfg, "sliding_window", None),
             "chunked_attention": getattr(cfg, "attention_chunk_size", None),
             "full_attention": None,
+            "indexed_attention": None,  # DeepSeek Sparse Attention (DynamicIndexedLayer)
             "hybrid": None}  # Falcon-H1's and Zamba's layers that attend (beside a Mamba mixer)
     types = getattr(cfg, "layer_types", None)
     if types is None:

@@ -15,6 +15,7 @@ from .assembly import MAX_RUNS, Assembly, check_runs, embedding, linear, norm
 from .config import Config
 from .decoder_layer import (
     Dims,
+    check_indexer_types,
     experts_per_token,
     flag,
     is_sparse,
@@ -234,9 +235,10 @@ def decoder_shape(t: Traits, c: Config, d: Dims) -> Decoder:
     if t.attention == "latent":
         nope, rope, v = c.int("qk_nope_head_dim"), c.int("qk_rope_head_dim"), v_head_dim(t, c, d)
         latent = c.int("kv_lora_rank") + rope
+        index = c.int("index_head_dim") if t.indexer else 0
 
         def attention(w: int | None) -> AttentionLayer:
-            return AttentionLayer(d.heads, d.heads, nope + rope, v, w, latent)
+            return AttentionLayer(d.heads, d.heads, nope + rope, v, w, latent, index_dim=index)
     else:
         def attention(w: int | None) -> AttentionLayer:  # MiMo: more KV heads where it slides
             kv = d.kv if w is None else d.sliding_kv
@@ -260,13 +262,9 @@ def build_traits(t: Traits, c: Config, name: str, base: bool) -> Assembly:
     """The model of a Llama-shaped family with traits t."""
     d = Dims(t, c)
     a = Assembly(name)
-    if t.indexer:  # no decoder record: the planner, compute and speed refuse it, saying why
-        a.planner_refused = (f"{c.where}: each layer of a {c.family} model keeps an indexer key "
-                             f"cache (index_head_dim values a token) beside its latent one and "
-                             f"attends to the index_topk keys its indexer picks, which nnsize's "
-                             f"KV cache and attention compute do not model")
-    else:
-        a.decoder = decoder_shape(t, c, d)
+    if t.indexer_types:
+        check_indexer_types(c, d.layers)
+    a.decoder = decoder_shape(t, c, d)
     prefix = "" if base else "model."
     a.add("embeddings", "embedding", embedding(f"{prefix}embed_tokens", d.vocab, d.hidden))
     active: dict[str, Fraction] = {}

@@ -185,6 +185,12 @@ TRAITS: dict[str, Traits] = {
     "deepseek_v32": Traits(attention="latent", mlp_bias=False, indexer=True, moe=Moe(
         experts="n_routed_experts", layers="types", types_else="first_k_dense",
         shared_count="n_shared_experts", score_bias="gate.e_score_correction_bias")),
+    # GLM-5: DeepSeek-V3.2's layout (latent attention, the indexer in every layer) under GLM's
+    # defaults; its config may make layers share an indexer's top-k, which nnsize refuses
+    "glm_moe_dsa": Traits(attention="latent", mlp_bias=False, indexer=True, indexer_types=True,
+                          moe=Moe(experts="n_routed_experts", layers="types",
+                                  types_else="first_k_dense", shared_count="n_shared_experts",
+                                  score_bias="gate.e_score_correction_bias")),
     "sarvam_mla": Traits(attention="latent", moe=Moe(
         experts="n_routed_experts", layers="first_k_dense", shared_count="n_shared_experts",
         score_bias="gate.e_score_correction_bias")),
@@ -345,6 +351,13 @@ DEFAULTS: dict[str, dict[str, Any]] = {
                      "q_lora_rank": 1536, "kv_lora_rank": 512, "qk_rope_head_dim": 64,
                      "qk_nope_head_dim": 128, "v_head_dim": 128, "index_n_heads": 64,
                      "index_head_dim": 128},
+    "glm_moe_dsa": {"tie_word_embeddings": False, "num_key_value_heads": 64,
+                    "attention_bias": False, "n_routed_experts": 256,
+                    "moe_intermediate_size": 2048, "num_experts_per_tok": 8,
+                    "n_shared_experts": 1, "mlp_layer_types": None, "first_k_dense_replace": 3,
+                    "q_lora_rank": 2048, "kv_lora_rank": 512, "qk_rope_head_dim": 64,
+                    "qk_nope_head_dim": 192, "v_head_dim": 256, "index_n_heads": 32,
+                    "index_head_dim": 128, "indexer_types": None},
     "sarvam_mla": {"tie_word_embeddings": False, "attention_bias": False,
                    "n_routed_experts": 128, "moe_intermediate_size": 2048,
                    "num_experts_per_tok": 8, "n_shared_experts": 1, "first_k_dense_replace": 1,
@@ -380,6 +393,7 @@ ALIASES: dict[str, dict[str, str]] = {
     "hy_v3": {"num_local_experts": "num_experts"},
     "mistral4": {"num_local_experts": "n_routed_experts"},
     "deepseek_v32": {"num_local_experts": "n_routed_experts"},
+    "glm_moe_dsa": {"num_local_experts": "n_routed_experts"},
     # saved as num_local_experts, the attribute_map's name for its num_experts field
     "qwen3_vl_moe_text": {"num_local_experts": "num_experts"},
     "sarvam_moe": _SARVAM, "param2moe": _SARVAM,
@@ -427,6 +441,7 @@ CLASSES: dict[str, tuple[str, dict[str, Head]]] = {
     "flex_olmo": ("FlexOlmoModel", {}), "hy_v3": ("HYV3Model", {}),
     "mistral4": ("Mistral4Model", _SEQ_TOKEN), "ernie4_5_moe": ("Ernie4_5_MoeModel", {}),
     "persimmon": ("PersimmonModel", _SEQ_TOKEN), "deepseek_v32": ("DeepseekV32Model", {}),
+    "glm_moe_dsa": ("GlmMoeDsaModel", {}),
     # configs of their own for GLM-4 MoE's and DeepSeek-V3's models (prefixes in MORE)
     "sarvam_moe": ("Glm4MoeModel", {}), "param2moe": ("Glm4MoeModel", {}),
     "sarvam_mla": ("DeepseekV3Model", {}),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from ..errors import SpecError
+from ..errors import SpecError, shown
 from ..model import Tensor
 from ..records import replace
 from .assembly import Layer, linear, norm
@@ -210,6 +210,38 @@ def latent_attention(t: Traits, c: Config, d: Dims) -> list[Tensor]:
             norm("self_attn.indexer.k_norm", dim, True) + \
             linear("self_attn.indexer.weights_proj", n, d.hidden)
     return w
+
+
+def check_indexer_types(c: Config, layers: int) -> None:
+    """Refuse, by key, a GLM-5 config that gives a layer no indexer of its own: as
+    GlmMoeDsaConfig.__post_init__ reads them (transformers 5.25), indexer_types, else
+    index_topk_pattern ("FSSF...": F full, S shared), else layer i is "full" where
+    max(i - index_skip_topk_offset + 1, 0) % index_topk_freq == 0 (offset 2, freq 1: all
+    full); a "shared" layer builds no indexer and caches no indexer keys."""
+    types, key = c.value("indexer_types", None), "indexer_types"
+    if types is None and c.value("index_topk_pattern", None) is not None:
+        raw, key = c.value("index_topk_pattern"), "index_topk_pattern"
+        types = ["full" if x == "F" else "shared" if x == "S" else x for x in raw] \
+            if isinstance(raw, str) else raw
+    if types is not None:
+        if not isinstance(types, list) or len(types) != layers or \
+                not all(x in ("full", "shared") for x in types):
+            raise SpecError(f"{c.where}: {key} must give each of the {layers:,} layers 'full' "
+                            f"(or F) or 'shared' (or S), got {shown(types)}")
+        shared = "shared" in types
+    else:
+        freq = max(c.int("index_topk_freq", 1, least=-(2**62)), 1)
+        offset = c.int("index_skip_topk_offset", 2, least=-(2**62))
+        key = f"index_topk_freq = {freq} with index_skip_topk_offset = {offset}"
+        # the values max(i - offset + 1, 0) over the layers are consecutive whole numbers,
+        # first to last: one that is not a multiple of freq is a shared layer
+        first, last = max(1 - offset, 0), max(layers - offset, 0)
+        shared = freq > 1 and (last > first or first % freq != 0)
+    if shared:
+        said = key if " = " in key else f"{key} = {shown(c.value(key))}"
+        raise SpecError(f"{c.where}: {said} makes some layers reuse the "
+                        f"previous layer's top-k (indexer_types 'shared': no indexer of their "
+                        f"own), which nnsize does not build")
 
 
 def dense_mlp(t: Traits, c: Config, d: Dims, inter: int, prefix: str = "mlp") -> list[Tensor]:

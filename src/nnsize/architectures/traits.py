@@ -77,9 +77,12 @@ class Traits:
     head_vectors: tuple[str, ...] = ()
     # latent attention: a null or absent v_head_dim is hidden / heads (MiniCPM3), else refused
     v_head_dim_from_hidden: bool = False
-    # DeepSeek-V3.2's sparse-attention indexer in every attention layer; the memory planner
-    # refuses such a model (the indexer's own key cache is not one it counts)
+    # DeepSeek-V3.2's sparse-attention indexer in every attention layer: its key cache is
+    # planned as transformers keeps it; compute and speed refuse its top-k attention
     indexer: bool = False
+    # GLM-5's config may give a layer no indexer of its own (indexer_types "shared": it reuses
+    # the previous layer's top-k); nnsize builds every layer's and refuses such a config by key
+    indexer_types: bool = False
     # gated: gate/up/down | fused: gate_up/down | plain: up/down | fc: fc1/fc2 | c_fc: c_fc/c_proj
     # | io: input_linear/output_linear | h_to_4h: dense_h_to_4h/dense_4h_to_h (Persimmon)
     mlp: str = "gated"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..errors import NnsizeError
 from ..model import AttentionLayer, EncoderDecoder, Report
 from ..precision import Precision
 from .bits import to_bytes
@@ -15,15 +16,30 @@ if TYPE_CHECKING:
 
 def cached_values(layer: AttentionLayer, latent: bool) -> int:
     """Values one layer caches per token: its latent (MLA, compressed), every head's key and
-    value (MLA expanded), or its key-value heads' keys and values; none where it reads another
-    layer's."""
+    value (MLA expanded), or its key-value heads' keys and values, and a sparse-attention
+    indexer's key beside them (DynamicIndexedLayer's indexer_keys, at the cache's dtype); none
+    where it reads another layer's.  GLM-5: 512 + 64 latent + 128 indexer = 704."""
     if layer.shared_kv:
         return 0
-    if layer.latent_dim is not None:
-        return layer.latent_dim if latent else layer.heads * (layer.key_dim + layer.value_dim)
-    return layer.kv_heads * (layer.key_dim + layer.value_dim)
+    if layer.latent_dim is not None:  # and a sparse-attention indexer's key (DSA), if any
+        attention = layer.latent_dim if latent else layer.heads * (layer.key_dim +
+                                                                   layer.value_dim)
+        return attention + layer.index_dim
+    return layer.kv_heads * (layer.key_dim + layer.value_dim) + layer.index_dim
 
 
+
+
+# a serving engine keeps a sparse-attention indexer's keys in a format of its own: vLLM in fp8
+# with an fp32 scale per 128 values, index_head_dim + index_head_dim / 128 x 4 bytes a token
+# and layer (132 for 128), whatever the cache's dtype (Indexer.__init__'s k_cache, a
+# DeepseekV32IndexerCache of uint8: vllm/model_executor/models/deepseek_v2.py at
+# vllm-project/vllm@002d6073aa034d4f5545d45021b0e56d1f3c3593)
+INDEXER_ENGINES = (
+    "the KV cache of a model with a sparse-attention indexer (DeepSeek-V3.2, GLM-5) is planned "
+    "as transformers keeps it; a serving engine keeps the indexer's keys its own way (vLLM: in "
+    "fp8 with an fp32 scale per 128 values, 132 bytes a token and layer for an index_head_dim "
+    "of 128), which nnsize does not model: plan it with --engine transformers")
 
 
 def encoder_decoder_cache(ed: EncoderDecoder, batch: int, context: int, encoder_tokens: int,
@@ -121,6 +137,7 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
     note leaves them out."""
     from .lines import (
         CrossAttentionNote,
+        DsaIndexerNote,
         KvPerTokenNote,
         KvTerms,
         MlaExpandedNote,
@@ -137,6 +154,9 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
     notes: list[NoteTerms] = []
     groups: dict[tuple[int, int], int] = {}
     counts = d.layers.counts()  # each distinct layer once, with how many are like it
+    indexed = sum(n for layer, n in counts if layer.index_dim and not layer.shared_kv)
+    if indexed and not transformers:
+        raise NnsizeError(INDEXER_ENGINES)
     unwindowed = llama_cpp and bool(counts) and all(layer.window for layer, _ in counts)
     for layer, n in counts:
         if llama_cpp and ubatch and layer.window and not unwindowed:
@@ -159,6 +179,8 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
         expanded = to_bytes(batch * context * len(d.layers) * first.heads *
                             (first.key_dim + first.value_dim), kv.bits_per_value)
         notes.append(MlaLatentNote(expanded) if latent else MlaExpandedNote())
+    if indexed:
+        notes.append(DsaIndexerNote(indexed, max(layer.index_dim for layer, _ in counts)))
     if any(layer.window for layer, _ in counts) and not unwindowed:
         windowed = sum(n for layer, n in counts if layer.window and not layer.shared_kv and
                        not (layer.window_masks_only and transformers))

@@ -248,6 +248,15 @@ class MlaExpandedNote:
 
 
 @dataclass(frozen=True)
+class DsaIndexerNote:
+    """DeepSeek Sparse Attention: layers that cache their indexer's key, values a token."""
+
+    KEY: ClassVar[str] = "dsa_indexer"
+    layers: int
+    values: int
+
+
+@dataclass(frozen=True)
 class SlidingWindowNote:
     KEY: ClassVar[str] = "sliding_window"
     windowed: int
@@ -378,9 +387,9 @@ class LlamaCppSlotsNote:
 
 NoteTerms: TypeAlias = (LayoutNote | KvPerTokenNote | MlaLatentNote | MlaExpandedNote |
                         SlidingWindowNote | CrossAttentionNote | LlamaCppSlotsNote |
-                        ModelContextNote | PastPositionsNote | EncoderDecoderNote | ImagesNote |
-                        EngineNote | NotPlannedNote | LayerDtypesNote | GgufFileNote |
-                        TrainingSetupNote | DropoutMaskNote)
+                        DsaIndexerNote | ModelContextNote | PastPositionsNote |
+                        EncoderDecoderNote | ImagesNote | EngineNote | NotPlannedNote |
+                        LayerDtypesNote | GgufFileNote | TrainingSetupNote | DropoutMaskNote)
 
 
 # --- another tool's figure (peers.as_tool) ------------------------------------------------------

@@ -37,6 +37,9 @@ class AttentionLayer:
     window_masks_only: bool = False
     # tokens one image gives a cross-attention layer's cache (None: a self-attention layer)
     cross_tokens: int | None = None
+    # DeepSeek Sparse Attention (DeepSeek-V3.2, GLM-5): the indexer's one key a token,
+    # index_head_dim values, cached beside the latent (transformers' DynamicIndexedLayer)
+    index_dim: int = 0
 
 
 Run = tuple[tuple[AttentionLayer, ...], int]  # a block of consecutive layers, and its repeats

@@ -37,7 +37,10 @@ class Shape:
     experts: int = 0
     experts_per_token: int = 0
     expert_ffn: int = 0
-    latent_dim: int = 0  # multi-head latent attention's cache (DeepSeek): on every tp rank
+    # multi-head latent attention's cache (DeepSeek), with a sparse-attention indexer's key
+    # (DeepSeek-V3.2, GLM-5: one key a token, which GlmMoeDsaConfig's tp plan does not
+    # split): on every tp rank
+    latent_dim: int = 0
     gated: bool = False  # a gated MLP (SwiGLU: gate and up projections), else GELU's one
     dropout: bool = False  # dropout after attention and MLP (the papers' GPT), masks kept
 
@@ -96,7 +99,8 @@ def from_report(report: Report) -> Shape:
                  first.key_dim, first.value_dim, d.intermediate, d.vocab, embedding, head,
                  sum(by.values()), replicated, experts, n_experts if experts else 0,
                  d.experts_per_token if experts else 0, d.expert_intermediate,
-                 first.latent_dim or 0, gated, dropout=bool(report.stored.get("gpt_shape")))
+                 first.latent_dim + first.index_dim if first.latent_dim else 0, gated,
+                 dropout=bool(report.stored.get("gpt_shape")))
 
 
 def gpt(layers: int, hidden: int, heads: int, kv_heads: int = 0, ffn: int = 0,

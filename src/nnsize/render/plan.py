@@ -14,6 +14,7 @@ from ..memory.lines import (
     DecoderActivationsTerms,
     DecoderWorkspaceTerms,
     DropoutMaskNote,
+    DsaIndexerNote,
     EncoderDecoderCacheTerms,
     EncoderDecoderNote,
     EngineNote,
@@ -350,6 +351,10 @@ def note_words(t: NoteTerms) -> str:
         case MlaExpandedNote():
             return ("KV cache: multi-head latent attention, expanded keys and values (as "
                     "transformers keeps them); the latent setting gives the compressed cache")
+        case DsaIndexerNote():
+            return (f"KV cache: sparse attention (DSA): each of the {t.layers:,} layers also "
+                    f"keeps its indexer's key, {t.values:,} values a token, as transformers' "
+                    f"DynamicIndexedLayer does")
         case ModelContextNote():
             return (f"Context {t.context:,}: {t.model}'s {t.source}. No context was asked: the "
                     f"default {t.default:,} stops at the model's own longest.")
