@@ -118,6 +118,8 @@ class StateMixer:
               short_conv: conv (inner, kernel - 1) (LFM2: inner is the hidden size);
               gated_delta_net: conv (2 x key_heads x key_dim + heads x head_dim, kernel - 1),
               recurrent (heads, head_dim, key_dim) (Qwen3-Next: heads are the value heads)
+    ssm_dtype the dtype its config fixes for the SSM or recurrent state (Qwen3.5's
+              mamba_ssm_dtype, which vLLM keeps that state at); "": none fixed
     """
 
     kind: str
@@ -130,6 +132,7 @@ class StateMixer:
     groups: int = 0
     key_heads: int = 0
     key_dim: int = 0
+    ssm_dtype: str = ""
 
 
 @record

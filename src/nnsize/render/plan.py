@@ -41,6 +41,7 @@ from ..memory.lines import (
     WeightsTerms,
     WorkspaceTerms,
 )
+from ..memory.vllm_kv import STATE_BLOCKS
 from .numbers import human, n
 from .parallel import layout_note, rank_line
 from .table import table
@@ -630,7 +631,12 @@ def _groups(g: Groups) -> str:
         f"; the attention block raised to hold a state: 16 x cdiv({n(a.state)} B, 16 x "
         f"{n(a.token_bytes)} B) = {n(a.block_tokens)} tokens (its log: Setting attention "
         f"block size), the state padded to {n(a.page)} B ({a.padding_percent:.2f}%)")
-    state = "" if a is None else ", a state group one block"
+    state = "" if a is None else (
+        f", a state group {STATE_BLOCKS[g.mamba_cache_mode]} "
+        f"block{'s' if STATE_BLOCKS[g.mamba_cache_mode] > 1 else ''}: mamba_cache_mode "
+        f"{g.mamba_cache_mode}, " + ("prefix caching off, as vllm serve leaves it for "
+                                      "hybrid models" if g.mamba_cache_mode == "none" else
+                                      "prefix caching on"))
     return (f"; not a token over every layer: vLLM groups the layers by kind ({parts}), "
             f"{len(g.groups)} groups of {n(g.group_size)} layers{pad}; blocks = "
             f"{n(max(g.kv_bytes, 0))} B // {n(g.page)} B a page // {n(g.group_size)} = "

@@ -75,6 +75,10 @@ class KvGroups(Schema):
     state_padding_percent: float | None = Field(
         None, description="the state padded to the attention page (\"Padding mamba page size "
                           "by X%\")")
+    mamba_cache_mode: str | None = Field(
+        None, description="how vLLM keeps the states: none (no prefix caching, vllm serve's "
+                          "default for hybrid models: one state block a request in each state "
+                          "group) or align (--enable-prefix-caching: two)")
 
 
 class KvCache(Schema):
