@@ -64,20 +64,24 @@ the rules from vllm-project/vllm at the commits named:
 
 Prefix caching (mamba_cache_mode, vllm/config/cache.py: "none", "align", "all"):
 
-- `vllm serve` leaves enable_prefix_caching unset and takes the model's
-  is_prefix_caching_supported, False for a hybrid (or attention-free) generative model
-  ("Hybrid models do not support prefix caching since the feature is still experimental":
-  stored vLLM ModelConfig text, find_string id 51980983567), so mode "none" is its default for
-  these models (vLLM 0.10.2 disabled prefix caching for them outright, the log in
-  tests/data/engine_logs.json; vllm-project/vllm#40691, vLLM 0.19.0 on Qwen3.5-27B without
-  the flag, logs 290,864 tokens and 33.04x: 1,487 blocks // 4 groups x 784 and 1,487 /
-  (cdiv(32,768, 784) + 3 x 1), one state block a request).  nnsize's vLLM profile assumes
-  "none": `vllm serve`'s default for hybrid models.
-- --enable-prefix-caching makes MambaModelConfig set "align" (a model without
-  supports_mamba_prefix_caching, Qwen3.5 and the gated delta nets) or "all" (the Mamba-2 models
-  of vllm-project/vllm#25752, merged 2025-10-04) and logs "Mamba cache mode is set to '...' for
-  ... by default when prefix caching is enabled" (stored vLLM text, find_string id
-  51780233634); "align" came with vllm-project/vllm#30877 (merged 2026-01-19).
+- `vllm serve` takes enable_prefix_caching's default from the model: off for hybrid models
+  from vllm-project/vllm#23716 (opened 2025-08-27; vLLM 0.10.2's log in
+  tests/data/engine_logs.json: "Hybrid or mamba-based model detected: disabling prefix
+  caching") to vLLM 0.27.x (arg_utils: is_prefix_caching_supported and not is_hybrid, "keep
+  it opt-in for now while the feature matures"; #29393, opened 2025-11-25, repaired that rule
+  where 0.11.2's development builds had turned it on); on from vLLM 0.28.0
+  (vllm-project/vllm#50991, opened 2026-08-04: "enable prefix cache for hybrid model by
+  default and change the default mode to align").  vllm-project/vllm#40691, vLLM 0.19.0 on
+  Qwen3.5-27B without the flag, logs 290,864 tokens and 33.04x: 1,487 blocks // 4 groups x
+  784 and 1,487 / (cdiv(32,768, 784) + 3 x 1), one state block a request.  nnsize's vLLM
+  profile (gpu_memory_utilization 0.9, max_num_batched_tokens 8,192 or 2,048: `vllm serve`
+  before 0.28.0) assumes "none", its default for hybrid models then.
+- with prefix caching on, MambaModelConfig sets "align" (a model without
+  supports_mamba_prefix_caching: Qwen3.5, as its logs show) or "all" (the Mamba-2 prefix
+  caching of vllm-project/vllm#25752) and logs "Mamba cache mode is set to '...' for ... by
+  default when prefix caching is enabled" (stored vLLM text, find_string id 51780233634);
+  "align" came with vllm-project/vllm#30877 (approved 2026-01-19); vLLM 0.28.0 picks "align"
+  for every hybrid model (#50991).
 - "align" keeps the block of "none" (vllm-project/vllm#40696: vLLM 0.19.1 with
   --enable-prefix-caching sets Qwen3.5-4B's block to 528 tokens, the "none" rule's) and makes a
   request take two state blocks a state group (MambaSpec.max_memory_usage_bytes: page x (2 +
@@ -109,7 +113,8 @@ if TYPE_CHECKING:
 
 SPREAD = 1.5  # vllm-project/vllm#29303: group_size = the largest count where under 1.5 x
 # state blocks a request takes in each state group, by mamba_cache_mode
-# (MambaSpec.max_memory_usage_bytes: page x 1 without prefix caching, page x 2 in "align")
+# (MambaSpec.max_memory_usage_bytes: page x 1 without prefix caching, page x 2 in "align");
+# "none" is nnsize's: `vllm serve`'s default for hybrid models before vLLM 0.28.0
 STATE_BLOCKS = {"none": 1, "align": 2}
 DTYPE_BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}  # vLLM's MambaDType
 
