@@ -183,12 +183,12 @@ def _published(name: str) -> dict[str, Any]:
     return dict(configs[name][0])
 
 
-def _alignment(name: str, tp: int) -> Any:
+def _alignment(name: str, tp: int, kv_dtype: str | None = None) -> Any:
     from nnsize.memory.plan import plan
 
     report = nnsize.count(_published(name))
-    s = Setup(engine="vllm", context=4096, tp=tp, gpus=tp, sharding="tp") if tp > 1 else \
-        Setup(engine="vllm", context=4096)
+    s = Setup(engine="vllm", context=4096, tp=tp, gpus=tp, sharding="tp", kv_dtype=kv_dtype) \
+        if tp > 1 else Setup(engine="vllm", context=4096, kv_dtype=kv_dtype)
     g = vllm_groups(report, plan(report, s), tp, 0, 4096, 2048)
     assert g is not None and g.alignment is not None
     return g.alignment
@@ -203,7 +203,10 @@ def test_attention_block_and_padding_as_logged(e: dict[str, Any]) -> None:
     # cdiv(2,147,840, 65,536) = 528 tokens, 2,162,688 B, 0.69%; Qwen3-Next-80B-A3B at tp 2
     # (gated delta net: conv 3 x (2 x 16 x 128 + 32 x 128) / 2 x 2 B + recurrent 16 x 128 x
     # 128 x 2 B = 548,864 B; attention 1 x 256 x 2 x 2 B = 1,024 B): 544 tokens, 1.49%
-    a = _alignment(e["model"], e["flags"].get("tensor_parallel_size", 1))
+    # Qwen3.6-35B-A3B (Qwen3.5-35B-A3B's shape) with an fp8 cache: 16 x cdiv(2,146,304, 16 x
+    # 1,024) = 2,096 tokens
+    a = _alignment(e["model"], e["flags"].get("tensor_parallel_size", 1),
+                   {"fp8_e4m3": "fp8"}.get(e["flags"].get("kv_cache_dtype", "")))
     assert a.block_tokens == e["logged"]["attention_block_tokens"]
     if "state_padding_percent" in e["logged"]:
         assert round(a.padding_percent, 2) == e["logged"]["state_padding_percent"]
@@ -344,7 +347,7 @@ def test_qwen3_5_without_prefix_caching_as_logged(e: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("e", [e for e in DATA["vllm_groups"]
-                               if e["flags"].get("mamba_cache_mode") == "align"],
+                               if "kv_cache_tokens_by_concurrency" in e["logged"]],
                          ids=lambda e: e["model"])
 def test_qwen3_5_with_prefix_caching_as_logged(e: dict[str, Any]) -> None:
     # mamba_cache_mode align (--enable-prefix-caching): the same 784-token block, and a
@@ -386,3 +389,32 @@ def test_mamba_cache_mode_all_is_not_modelled() -> None:
     with pytest.raises(NnsizeError, match="'all' is not modelled"):
         groups([(FULL, 1), (Spec(0, state=1024), 1)], PAGE * 32, 16, 2048, 16,
                mamba_cache_mode="all")
+
+
+@pytest.mark.parametrize("e", [e for e in DATA["vllm_groups"]
+                               if "kv_cache_gib_printed" in e["logged"]],
+                         ids=lambda e: e["model"])
+def test_align_mode_from_the_logged_kv_memory(e: dict[str, Any]) -> None:
+    # vLLM 0.20.0, Qwen3.6-35B-A3B (as Qwen3.5-35B-A3B) with an fp8 cache and prefix caching:
+    # 10 attention + 30 state layers, group_size 10, 4 groups, page 2,096 x 1,024 = 2,146,304 B.
+    # The log's 0.32 GiB has two decimals: from 0.315 GiB, int(0.315 x 2^30) // 2,146,304 // 10
+    # = 15 blocks: 15 // 4 x 2,096 = 6,288 tokens, and a request of 8,192 tokens takes
+    # cdiv(8,192, 2,096) = 4 + 3 state groups x 2 = 10 blocks: 1.50x (one state block: 2.14x)
+    from nnsize.memory.plan import plan
+
+    f, log = e["flags"], e["logged"]
+    report = nnsize.count(_published(e["model"]))
+    s = Setup(engine="vllm", context=f["max_model_len"], kv_dtype="fp8")
+    kv = int((log["kv_cache_gib_printed"] - 0.005) * GiB)
+    g = vllm_groups(report, plan(report, s), 1, kv, f["max_model_len"],
+                    f["max_num_batched_tokens"], mamba_cache_mode=f["mamba_cache_mode"])
+    assert g is not None and g.alignment is not None
+    assert (g.alignment.block_tokens, g.page, g.group_size, len(g.groups)) == \
+        (2096, 2096 * 1024, 10, 4)
+    assert g.blocks == kv // (2096 * 1024) // 10 == 15
+    assert g.tokens == log["kv_cache_tokens"] == 15 // 4 * 2096
+    assert g.request_blocks == 4 + 3 * 2
+    assert g.max_concurrency == pytest.approx(log["max_concurrency"], abs=0.005)
+    none = vllm_groups(report, plan(report, s), 1, kv, f["max_model_len"],
+                       f["max_num_batched_tokens"])
+    assert none is not None and none.max_concurrency == pytest.approx(15 / 7)
