@@ -213,10 +213,37 @@ def test_attention_block_and_padding_as_logged(e: dict[str, Any]) -> None:
 
 
 def test_nemotron_h_block_as_vllm_says() -> None:
-    # vllm-project/vllm#24280: "672 tokens for nvidia/NVIDIA-Nemotron-Nano-9B-v2"; a state
-    # 3 x 12,288 x 2 B + 128 x 80 x 128 x 2 B = 2,695,168 B, 16 x cdiv(2,695,168, 65,536)
+    # vllm-project/vllm#24280: "672 tokens for nvidia/NVIDIA-Nemotron-Nano-9B-v2", a vLLM that
+    # kept the SSM state at the model's bf16: 3 x 12,288 x 2 B + 128 x 80 x 128 x 2 B =
+    # 2,695,168 B, 16 x cdiv(2,695,168, 65,536) = 672.  Since vllm-project/vllm#39032 its
+    # config's mamba_ssm_cache_dtype, else float32 (this config names none): 73,728 + 128 x 80
+    # x 128 x 4 B = 5,316,608 B, 16 x cdiv(5,316,608, 65,536) = 16 x 82 = 1,312
+    from nnsize.memory.vllm_kv import align, state_bytes
+    from nnsize.records import replace
+
     a = _alignment("nemotron-nano-9b-v2", 1)
-    assert (a.state, a.block_tokens) == (2_695_168, 672)
+    assert (a.state, a.block_tokens) == (3 * 12_288 * 2 + 128 * 80 * 128 * 4, 16 * 82) == \
+        (5_316_608, 1312)
+    report = nnsize.count(_published("nemotron-nano-9b-v2"))
+    m = report.decoder.mixer if report.decoder else None
+    assert m is not None and m.ssm_dtype == "float32"
+    bf16 = state_bytes(replace(m, ssm_dtype=""), 1, 2)
+    assert (bf16, align(bf16, 2 * 8 * 128 * 2).block_tokens) == (2_695_168, 672)
+
+
+def test_nemotron_h_reads_its_mamba_ssm_cache_dtype() -> None:
+    # NVIDIA-Nemotron-3-Nano-30B-A3B's config says "float32"; a config saying "float16" keeps
+    # the SSM state at 2 B, one that vLLM does not know is refused by name
+    from nnsize.errors import SpecError
+
+    config = _published("nvidia--NVIDIA-Nemotron-3-Nano-30B-A3B-BF16.json")
+    assert config["mamba_ssm_cache_dtype"] == "float32"
+    d = nnsize.count(config).decoder
+    assert d is not None and d.mixer is not None and d.mixer.ssm_dtype == "float32"
+    d = nnsize.count({**config, "mamba_ssm_cache_dtype": "float16"}).decoder
+    assert d is not None and d.mixer is not None and d.mixer.ssm_dtype == "float16"
+    with pytest.raises(SpecError, match="mamba_ssm_cache_dtype = 'fp8'"):
+        nnsize.count({**config, "mamba_ssm_cache_dtype": "fp8"})
 
 
 @pytest.mark.parametrize("e", [e for e in DATA["vllm_groups"] if "kv_cache_gib" in e["logged"]

@@ -48,8 +48,12 @@ the rules from vllm-project/vllm at the commits named:
   config's mamba_ssm_dtype, "float32" in every published one, and its gated delta net then
   keeps the recurrent state at it (gated_delta_net_state_dtype passes mamba_ssm_cache_dtype on:
   stored vLLM text, find_string ids 51780233634 and 54709743432; the index names no commit).
-  A vLLM log proves it: Qwen3.5-27B's state, conv 3 x (2 x 16 x 128 + 48 x 128) x 2 B +
-  recurrent 48 x 128 x 128 x 4 B = 3,207,168 B, raises the block to 784 tokens (at 2 B, 400).
+  Nemotron-H (NemotronHForCausalLMConfig) from its config's mamba_ssm_cache_dtype, else
+  float32 (vllm-project/vllm#39032; float16, the same 2 bytes as bf16, from #29978 to it, and
+  the model's dtype before: vllm-project/vllm#24280's 672-token block for
+  Nemotron-Nano-9B-v2).  A vLLM log proves the Qwen3.5 rule: Qwen3.5-27B's state, conv 3 x
+  (2 x 16 x 128 + 48 x 128) x 2 B + recurrent 48 x 128 x 128 x 4 B = 3,207,168 B, raises the
+  block to 784 tokens (at 2 B, 400).
   page = the sum of the shapes' bytes (MambaSpec.page_size_bytes,
   001cabc1be16a59a70d720ed61a13b678c060a18 vllm/v1/kv_cache_interface.py).
 - the attention block grows till an attention page holds a state (HybridAttentionMambaModelConfig,
@@ -94,10 +98,11 @@ Prefix caching (mamba_cache_mode, vllm/config/cache.py: "none", "align", "all"):
   int(max concurrency x max_model_len) (vllm-project/vllm#38364, #40694 proposed it; stored
   vLLM text, find_string id 55240182351, has it).
 
-Nemotron-Nano-9B-v2 in bf16: a Mamba-2 state is conv 3 x (128 x 80 + 2 x 8 x 128) x 2 B +
-SSM 128 x 80 x 128 x 2 B = 73,728 + 2,621,440 = 2,695,168 B, a token of attention 2 x 8 x
-128 x 2 B = 4,096 B: block 16 x cdiv(2,695,168, 65,536) = 672 tokens (vllm-project/vllm#24280),
-page 2,752,512 B (padded 2.13%).
+Nemotron-Nano-9B-v2 in bf16, its SSM state at the model's dtype (the vLLM of
+vllm-project/vllm#24280): a Mamba-2 state is conv 3 x (128 x 80 + 2 x 8 x 128) x 2 B + SSM
+128 x 80 x 128 x 2 B = 73,728 + 2,621,440 = 2,695,168 B, a token of attention 2 x 8 x 128 x
+2 B = 4,096 B: block 16 x cdiv(2,695,168, 65,536) = 672 tokens, page 2,752,512 B (padded
+2.13%); with the float32 SSM state of later vLLMs, 16 x cdiv(5,316,608, 65,536) = 1,312.
 """
 
 from __future__ import annotations
