@@ -216,9 +216,12 @@ register(EngineProfile(
     "vllm",
     # gpu_memory_utilization 0.9 (docs.vllm.ai "Optimization and Tuning"); chunks of
     # max_num_batched_tokens and max_num_seqs logits rows by GPU (vllm/engine/arg_utils.py
-    # get_batch_defaults for `vllm serve`); blocks of 16 tokens
+    # get_batch_defaults for `vllm serve`); blocks of 16 tokens; a hybrid (state-space or
+    # linear-attention) model without prefix caching, mamba_cache_mode "none": `vllm serve`
+    # leaves prefix caching off for them (memory.vllm_kv)
     Allocation(2048, Fraction(9, 10), 16, 256, None, gpu_defaults=True,
-               source="vllm serve's defaults (vllm/engine/arg_utils.py)"),
+               source="vllm serve's defaults (vllm/engine/arg_utils.py); hybrid models "
+                      "without prefix caching (mamba_cache_mode none)"),
     VLLM, "vLLM"))
 register(EngineProfile(
     "sglang",

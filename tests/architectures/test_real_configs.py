@@ -220,12 +220,14 @@ def test_a_vlm_s_experts_are_its_language_model_s(name: str, active: int) -> Non
 
 @pytest.mark.parametrize(("name", "attention", "state", "block"), [
     # Qwen3.5-27B under vLLM at tp 1 (bf16): a full-attention layer's token 4 KV heads x 256 x
-    # 2 x 2 B = 4,096 B; a gated DeltaNet layer's state (3 x 10,240 conv + 48 x 128 x 128) x
-    # 2 B = 1,634,304; the attention block 16 x cdiv(1,634,304, 16 x 4,096) = 16 x 25 = 400
-    ("Qwen--Qwen3.5-27B.json", 4 * 256 * 2 * 2, (3 * 10240 + 48 * 128 * 128) * 2, 400),
-    # 35B-A3B: 2 x 256 x 2 x 2 = 2,048; (3 x 8,192 + 32 x 128 x 128) x 2 = 1,097,728;
-    # 16 x cdiv(1,097,728, 16 x 2,048) = 16 x 34 = 544
-    ("Qwen--Qwen3.5-35B-A3B.json", 2 * 256 * 2 * 2, (3 * 8192 + 32 * 128 * 128) * 2, 544),
+    # 2 x 2 B = 4,096 B; a gated DeltaNet layer's state: its conv 3 x 10,240 x 2 B and its
+    # recurrent state 48 x 128 x 128 at the config's mamba_ssm_dtype, float32 (vLLM's
+    # Qwen3_5ForConditionalGenerationConfig; memory.vllm_kv) = 3,207,168; the attention block
+    # 16 x cdiv(3,207,168, 16 x 4,096) = 16 x 49 = 784, the block vLLM logs for it
+    ("Qwen--Qwen3.5-27B.json", 4 * 256 * 2 * 2, 3 * 10240 * 2 + 48 * 128 * 128 * 4, 784),
+    # 35B-A3B: 2 x 256 x 2 x 2 = 2,048; 3 x 8,192 x 2 + 32 x 128 x 128 x 4 = 2,146,304;
+    # 16 x cdiv(2,146,304, 16 x 2,048) = 16 x 66 = 1,056
+    ("Qwen--Qwen3.5-35B-A3B.json", 2 * 256 * 2 * 2, 3 * 8192 * 2 + 32 * 128 * 128 * 4, 1056),
 ])
 def test_vllm_groups_of_qwen3_5(name: str, attention: int, state: int, block: int,
                                 capsys: pytest.CaptureFixture[str]) -> None:

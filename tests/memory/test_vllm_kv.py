@@ -160,29 +160,35 @@ def test_state_space_layers_are_grouped() -> None:
     text = dict(serving_lines(Serving(c)))["vLLM KV cache"]
     assert "not modelled" not in text
     assert "16 x cdiv(1,792 B, 16 x 128 B) = 16 tokens" in text and "(14.29%)" in text
+    # the mode nnsize assumes, said where the request's blocks are
+    assert "a state group 1 block: mamba_cache_mode none, prefix caching off" in text
     from nnsize.render.json import serving_dict
 
     groups = serving_dict(Serving(c))["kv_cache"]["groups"]  # type: ignore[index]
     assert (groups["attention_block_tokens"], groups["state_bytes"],
-            groups["state_padding_percent"]) == (16, 1792, 14.29)
+            groups["state_padding_percent"], groups["mamba_cache_mode"]) == \
+        (16, 1792, 14.29, "none")
     assert [x.get("state_bytes") for x in groups["groups"]] == [None, 1792]
 
 
 def _published(name: str) -> dict[str, Any]:
+    """A model of tests/architectures/published.py, or a file of tests/data/published_configs."""
     import sys
 
+    if name.endswith(".json"):
+        return dict(json.loads((paths.DATA / "published_configs" / name).read_text()))
     sys.path.insert(0, str(paths.ROOT / "tests" / "architectures"))
     from published import PUBLISHED as configs  # type: ignore[import-not-found]
 
     return dict(configs[name][0])
 
 
-def _alignment(name: str, tp: int) -> Any:
+def _alignment(name: str, tp: int, kv_dtype: str | None = None) -> Any:
     from nnsize.memory.plan import plan
 
     report = nnsize.count(_published(name))
-    s = Setup(engine="vllm", context=4096, tp=tp, gpus=tp, sharding="tp") if tp > 1 else \
-        Setup(engine="vllm", context=4096)
+    s = Setup(engine="vllm", context=4096, tp=tp, gpus=tp, sharding="tp", kv_dtype=kv_dtype) \
+        if tp > 1 else Setup(engine="vllm", context=4096, kv_dtype=kv_dtype)
     g = vllm_groups(report, plan(report, s), tp, 0, 4096, 2048)
     assert g is not None and g.alignment is not None
     return g.alignment
@@ -197,17 +203,47 @@ def test_attention_block_and_padding_as_logged(e: dict[str, Any]) -> None:
     # cdiv(2,147,840, 65,536) = 528 tokens, 2,162,688 B, 0.69%; Qwen3-Next-80B-A3B at tp 2
     # (gated delta net: conv 3 x (2 x 16 x 128 + 32 x 128) / 2 x 2 B + recurrent 16 x 128 x
     # 128 x 2 B = 548,864 B; attention 1 x 256 x 2 x 2 B = 1,024 B): 544 tokens, 1.49%
-    a = _alignment(e["model"], e["flags"].get("tensor_parallel_size", 1))
+    # Qwen3.6-35B-A3B (Qwen3.5-35B-A3B's shape) with an fp8 cache: 16 x cdiv(2,146,304, 16 x
+    # 1,024) = 2,096 tokens
+    a = _alignment(e["model"], e["flags"].get("tensor_parallel_size", 1),
+                   {"fp8_e4m3": "fp8"}.get(e["flags"].get("kv_cache_dtype", "")))
     assert a.block_tokens == e["logged"]["attention_block_tokens"]
     if "state_padding_percent" in e["logged"]:
         assert round(a.padding_percent, 2) == e["logged"]["state_padding_percent"]
 
 
 def test_nemotron_h_block_as_vllm_says() -> None:
-    # vllm-project/vllm#24280: "672 tokens for nvidia/NVIDIA-Nemotron-Nano-9B-v2"; a state
-    # 3 x 12,288 x 2 B + 128 x 80 x 128 x 2 B = 2,695,168 B, 16 x cdiv(2,695,168, 65,536)
+    # vllm-project/vllm#24280: "672 tokens for nvidia/NVIDIA-Nemotron-Nano-9B-v2", a vLLM that
+    # kept the SSM state at the model's bf16: 3 x 12,288 x 2 B + 128 x 80 x 128 x 2 B =
+    # 2,695,168 B, 16 x cdiv(2,695,168, 65,536) = 672.  Since vllm-project/vllm#39032 its
+    # config's mamba_ssm_cache_dtype, else float32 (this config names none): 73,728 + 128 x 80
+    # x 128 x 4 B = 5,316,608 B, 16 x cdiv(5,316,608, 65,536) = 16 x 82 = 1,312
+    from nnsize.memory.vllm_kv import align, state_bytes
+    from nnsize.records import replace
+
     a = _alignment("nemotron-nano-9b-v2", 1)
-    assert (a.state, a.block_tokens) == (2_695_168, 672)
+    assert (a.state, a.block_tokens) == (3 * 12_288 * 2 + 128 * 80 * 128 * 4, 16 * 82) == \
+        (5_316_608, 1312)
+    report = nnsize.count(_published("nemotron-nano-9b-v2"))
+    m = report.decoder.mixer if report.decoder else None
+    assert m is not None and m.ssm_dtype == "float32"
+    bf16 = state_bytes(replace(m, ssm_dtype=""), 1, 2)
+    assert (bf16, align(bf16, 2 * 8 * 128 * 2).block_tokens) == (2_695_168, 672)
+
+
+def test_nemotron_h_reads_its_mamba_ssm_cache_dtype() -> None:
+    # NVIDIA-Nemotron-3-Nano-30B-A3B's config says "float32"; a config saying "float16" keeps
+    # the SSM state at 2 B, one that vLLM does not know is refused by name
+    from nnsize.errors import SpecError
+
+    config = _published("nvidia--NVIDIA-Nemotron-3-Nano-30B-A3B-BF16.json")
+    assert config["mamba_ssm_cache_dtype"] == "float32"
+    d = nnsize.count(config).decoder
+    assert d is not None and d.mixer is not None and d.mixer.ssm_dtype == "float32"
+    d = nnsize.count({**config, "mamba_ssm_cache_dtype": "float16"}).decoder
+    assert d is not None and d.mixer is not None and d.mixer.ssm_dtype == "float16"
+    with pytest.raises(SpecError, match="mamba_ssm_cache_dtype = 'fp8'"):
+        nnsize.count({**config, "mamba_ssm_cache_dtype": "fp8"})
 
 
 @pytest.mark.parametrize("e", [e for e in DATA["vllm_groups"] if "kv_cache_gib" in e["logged"]
@@ -299,3 +335,147 @@ def test_mimo_v2_flash_as_vllms_model_caches_it(capsys: pytest.CaptureFixture[st
     out = capsys.readouterr().out
     assert "as vLLM's model of the family caches them, not as transformers'" in out
     assert "values padded to the keys' width, windows 1 token shorter" in out
+
+
+QWEN35_27B = "Qwen--Qwen3.5-27B.json"
+# Qwen3.5-27B's gated delta net (16 key heads, 48 value heads of 128, kernel 4) in bf16 with
+# its config's mamba_ssm_dtype float32: conv 3 x (2 x 16 x 128 + 48 x 128) x 2 B + recurrent
+# 48 x 128 x 128 x 4 B; an attention token 4 KV heads x 256 x 2 x 2 B
+QWEN35_27B_STATE = 3 * (2 * 16 * 128 + 48 * 128) * 2 + 48 * 128 * 128 * 4  # 3,207,168
+QWEN35_27B_TOKEN = 4 * 256 * 2 * 2  # 4,096
+
+
+def _qwen35_groups(kv_bytes: int, mode: str, max_model_len: int = 32_768) -> Any:
+    from nnsize.memory.plan import plan
+
+    report = nnsize.count(_published(QWEN35_27B))
+    s = Setup(engine="vllm", context=max_model_len)
+    return vllm_groups(report, plan(report, s), 1, kv_bytes, max_model_len, 8192,
+                       mamba_cache_mode=mode)
+
+
+def test_qwen3_5_keeps_its_recurrent_state_at_mamba_ssm_dtype() -> None:
+    # vLLM's Qwen3_5ForConditionalGenerationConfig sets mamba_ssm_cache_dtype from the
+    # config's mamba_ssm_dtype (float32); the conv state stays at the model's bf16:
+    # 61,440 + 3,145,728 = 3,207,168 B, block 16 x cdiv(3,207,168, 16 x 4,096) = 16 x 49 = 784
+    # (at bf16 it would be 61,440 + 1,572,864 = 1,634,304 B, 16 x 25 = 400 tokens)
+    from nnsize.memory.vllm_kv import align, state_bytes
+    from nnsize.records import replace
+
+    report = nnsize.count(_published(QWEN35_27B))
+    m = report.decoder.mixer if report.decoder else None
+    assert m is not None and m.ssm_dtype == "float32"
+    assert state_bytes(m, 1, 2) == QWEN35_27B_STATE == 3_207_168
+    assert align(QWEN35_27B_STATE, QWEN35_27B_TOKEN).block_tokens == 16 * 49 == 784
+    bf16 = state_bytes(replace(m, ssm_dtype=""), 1, 2)
+    assert bf16 == 3 * 10_240 * 2 + 48 * 128 * 128 * 2 == 1_634_304
+    assert align(bf16, QWEN35_27B_TOKEN).block_tokens == 16 * 25 == 400
+    # tensor parallel 2: each rank half the heads, the same dtypes
+    assert state_bytes(m, 2, 2) == QWEN35_27B_STATE // 2
+
+
+def test_a_mamba_ssm_dtype_vllm_does_not_know_is_refused() -> None:
+    from nnsize.errors import SpecError
+
+    # the language model's config (the image-text wrapper falls back to transformers' count)
+    text = {**_published(QWEN35_27B)["text_config"], "mamba_ssm_dtype": "float8"}
+    with pytest.raises(SpecError, match="mamba_ssm_dtype = 'float8'"):
+        nnsize.count(text)
+
+
+@pytest.mark.parametrize("e", [e for e in DATA["vllm_groups"]
+                               if e["flags"].get("mamba_cache_mode") == "none"],
+                         ids=lambda e: e["url"].rsplit("/", 1)[-1])
+def test_qwen3_5_without_prefix_caching_as_logged(e: dict[str, Any]) -> None:
+    # vllm-project/vllm#40691 (vLLM 0.19.0, no --enable-prefix-caching): 16 attention + 48
+    # state layers, group_size 16, 1 + 3 groups, page 784 x 4,096 = 3,211,264 B.  No KV memory
+    # is logged: the tokens say blocks // 4 = 290,864 / 784 = 371; the largest such count,
+    # 1,487 blocks, in 1,487 x 3,211,264 x 16 B.  A request of 32,768 tokens takes
+    # cdiv(32,768, 784) = 42 attention blocks + 3 state groups x 1 = 45: 1,487 / 45 = 33.04x
+    log = e["logged"]
+    page = 784 * QWEN35_27B_TOKEN
+    blocks = (log["kv_cache_tokens"] // 784) * 4 + 3
+    assert blocks == 1487
+    g = _qwen35_groups(blocks * page * 16, "none", e["flags"]["max_model_len"])
+    assert (g.alignment.block_tokens, g.page, g.group_size, len(g.groups)) == \
+        (784, page, 16, 4)
+    assert g.blocks == blocks and g.request_blocks == 42 + 3 * 1
+    assert g.tokens == log["kv_cache_tokens"] == 371 * 784
+    assert g.max_concurrency == pytest.approx(log["max_concurrency"], abs=0.005)
+    # prefix caching (align) takes two state blocks a request: 1,487 / 48 = 30.98x, not the log
+    assert _qwen35_groups(blocks * page * 16, "align").max_concurrency == \
+        pytest.approx(1487 / 48)
+
+
+@pytest.mark.parametrize("e", [e for e in DATA["vllm_groups"]
+                               if "kv_cache_tokens_by_concurrency" in e["logged"]],
+                         ids=lambda e: e["model"])
+def test_qwen3_5_with_prefix_caching_as_logged(e: dict[str, Any]) -> None:
+    # mamba_cache_mode align (--enable-prefix-caching): the same 784-token block, and a
+    # request of 32,768 tokens takes 42 attention blocks + 3 state groups x 2 = 48.  That vLLM
+    # logs int(max concurrency x max_model_len): 42.75x = 2,052 / 48 blocks, 42.75 x 32,768 =
+    # 1,400,832 tokens; nnsize's figure (blocks // groups x block, the earlier log) is
+    # 2,052 // 4 x 784 = 402,192
+    log = e["logged"]
+    page = 784 * QWEN35_27B_TOKEN
+    g = _qwen35_groups(2052 * page * 16, "align", e["flags"]["max_model_len"])
+    assert g.alignment.block_tokens == log["attention_block_tokens"] == 784
+    assert g.request_blocks == 42 + 3 * 2 == 48
+    assert g.max_concurrency == log["max_concurrency"] == 2052 / 48
+    assert g.tokens_by_concurrency == log["kv_cache_tokens_by_concurrency"] == 1_400_832
+    assert g.tokens == 2052 // 4 * 784 == 402_192
+    # one state block a request: no whole number of blocks is 42.75 x 45
+    assert not any(b / 45 == log["max_concurrency"] for b in range(1900, 1950))
+
+
+def test_align_mode_takes_a_state_block_more_a_group() -> None:
+    # Qwen3-Next-80B-A3B at tp 2 (the 0.10.2 log, tests/data/engine_logs.json): a request of
+    # 262,144 tokens takes cdiv(262,144, 544) = 482 attention blocks + 3 state groups: 485
+    # without prefix caching, 482 + 3 x 2 = 488 with it (align); the block and the logged
+    # tokens do not move
+    from nnsize.memory.plan import plan
+
+    report = nnsize.count(_published("qwen3-next-80b-a3b"))
+    s = Setup(engine="vllm", context=262_144, tp=2, gpus=2, sharding="tp")
+    p = plan(report, s)
+    none, aligned = (vllm_groups(report, p, 2, 47_878_000_000, 262_144, 8192,
+                                 mamba_cache_mode=mode) for mode in ("none", "align"))
+    assert none is not None and aligned is not None
+    assert (none.request_blocks, aligned.request_blocks) == (482 + 3, 482 + 3 * 2)
+    assert none.alignment == aligned.alignment and none.tokens == aligned.tokens
+    assert aligned.max_concurrency == pytest.approx(none.blocks / 488)
+
+
+def test_mamba_cache_mode_all_is_not_modelled() -> None:
+    with pytest.raises(NnsizeError, match="'all' is not modelled"):
+        groups([(FULL, 1), (Spec(0, state=1024), 1)], PAGE * 32, 16, 2048, 16,
+               mamba_cache_mode="all")
+
+
+@pytest.mark.parametrize("e", [e for e in DATA["vllm_groups"]
+                               if "kv_cache_gib_printed" in e["logged"]],
+                         ids=lambda e: e["model"])
+def test_align_mode_from_the_logged_kv_memory(e: dict[str, Any]) -> None:
+    # vLLM 0.20.0, Qwen3.6-35B-A3B (as Qwen3.5-35B-A3B) with an fp8 cache and prefix caching:
+    # 10 attention + 30 state layers, group_size 10, 4 groups, page 2,096 x 1,024 = 2,146,304 B.
+    # The log's 0.32 GiB has two decimals: from 0.315 GiB, int(0.315 x 2^30) // 2,146,304 // 10
+    # = 15 blocks: 15 // 4 x 2,096 = 6,288 tokens, and a request of 8,192 tokens takes
+    # cdiv(8,192, 2,096) = 4 + 3 state groups x 2 = 10 blocks: 1.50x (one state block: 2.14x)
+    from nnsize.memory.plan import plan
+
+    f, log = e["flags"], e["logged"]
+    report = nnsize.count(_published(e["model"]))
+    s = Setup(engine="vllm", context=f["max_model_len"], kv_dtype="fp8")
+    kv = int((log["kv_cache_gib_printed"] - 0.005) * GiB)
+    g = vllm_groups(report, plan(report, s), 1, kv, f["max_model_len"],
+                    f["max_num_batched_tokens"], mamba_cache_mode=f["mamba_cache_mode"])
+    assert g is not None and g.alignment is not None
+    assert (g.alignment.block_tokens, g.page, g.group_size, len(g.groups)) == \
+        (2096, 2096 * 1024, 10, 4)
+    assert g.blocks == kv // (2096 * 1024) // 10 == 15
+    assert g.tokens == log["kv_cache_tokens"] == 15 // 4 * 2096
+    assert g.request_blocks == 4 + 3 * 2
+    assert g.max_concurrency == pytest.approx(log["max_concurrency"], abs=0.005)
+    none = vllm_groups(report, plan(report, s), 1, kv, f["max_model_len"],
+                       f["max_num_batched_tokens"])
+    assert none is not None and none.max_concurrency == pytest.approx(15 / 7)

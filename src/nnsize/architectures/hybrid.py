@@ -115,7 +115,7 @@ def legacy_first(c: Config, names: dict[str, str]) -> Config:
 
 def _decoder(c: Config, inter: int, attention: AttentionLayer, attention_layers: int,
              mixer: Mixer, mamba_layers: int, top_k: int = 0, expert_inter: int = 0,
-             own_blocks: bool = True) -> Decoder:
+             own_blocks: bool = True, ssm_dtype: str = "") -> Decoder:
     """The planner's view: a KV cache for the attention layers alone, a fixed state for each
     Mamba-2 layer (its conv window and heads x head_dim x N of SSM state).  own_blocks: the
     Mamba-2 layers are blocks of their own beside the attention ones (speed runs both); false
@@ -126,7 +126,8 @@ def _decoder(c: Config, inter: int, attention: AttentionLayer, attention_layers:
                    scan_values=mamba_layers * mixer.inner * mixer.n,
                    state_layers=mamba_layers if own_blocks else 0,
                    mixer=StateMixer("mamba2", mamba_layers, mixer.inner, mixer.k, mixer.n,
-                                    mixer.heads, mixer.inner // mixer.heads, mixer.groups)
+                                    mixer.heads, mixer.inner // mixer.heads, mixer.groups,
+                                    ssm_dtype=ssm_dtype)
                    if mamba_layers else None)
 
 
@@ -303,6 +304,14 @@ def nemotron_h(family: str, c: Config, name: str, base: bool) -> Assembly:
     moe = "moe" in types
     top_k = c.int("num_experts_per_tok") if moe else 0
     head_dim = c.int("head_dim")
+    # vLLM keeps Nemotron-H's SSM state at the config's mamba_ssm_cache_dtype ("float32" in
+    # NVIDIA-Nemotron-3-Nano-30B-A3B's), else float32 (NemotronHForCausalLMConfig: the key read
+    # by vllm-project/vllm#29978, float16 without it; float32 by #39032, opened 2026-04-05);
+    # transformers' config class does not know the key
+    ssm_dtype = c.value("mamba_ssm_cache_dtype", "float32")
+    if ssm_dtype not in ("float32", "bfloat16", "float16"):
+        raise SpecError(f"{c.where}: mamba_ssm_cache_dtype = {shown(ssm_dtype)}: vLLM keeps the "
+                        f"SSM state at float32, bfloat16 or float16 (its MambaDType)")
 
     def layer(i: int) -> Layer:
         kind = types[i]
@@ -334,7 +343,8 @@ def nemotron_h(family: str, c: Config, name: str, base: bool) -> Assembly:
     attention = types.count("full_attention")
     dense = c.int("intermediate_size") if "mlp" in types else 0
     a.decoder = _decoder(c, dense, _cached(c, head_dim), attention, mixer,
-                         types.count("linear_attention"), top_k, width if moe else 0)
+                         types.count("linear_attention"), top_k, width if moe else 0,
+                         ssm_dtype=ssm_dtype)
     a.add("embeddings", "embedding", embedding(f"{p}embeddings", v, h))
     a.stack(f"{p}layers.", len(types), layer, starts=range(len(types)),
             active={"experts": Fraction(top_k, experts)})

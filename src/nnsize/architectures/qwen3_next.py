@@ -16,7 +16,10 @@ the checkpoint's mtp.* tensors are not loaded), and always the attention's outpu
 (attn_output_gate false is refused by name).
 
 Only the attention layers keep a KV cache; each linear-attention layer keeps its conv window
-and its recurrent state (value heads x key head size x value head size) a sequence.
+and its recurrent state (value heads x key head size x value head size) a sequence.  Qwen3.5's
+configs fix that state's dtype (mamba_ssm_dtype, "float32" in every published one): vLLM keeps
+the recurrent state at it (Qwen3_5ForConditionalGenerationConfig sets mamba_ssm_cache_dtype from
+it; memory.vllm_kv), so it is read here; transformers' config class does not know the key.
 """
 
 from __future__ import annotations
@@ -101,6 +104,10 @@ def qwen3_next(family: str, c: Config, name: str, base: bool) -> Assembly:
     key_dim, value_dim = nk * dk, nv * dv
     conv_dim = 2 * key_dim + value_dim
     experts = 0 if mlp == "dense" else c.int("num_experts", least=0)
+    ssm_dtype = "" if family == "qwen3_next" else c.value("mamba_ssm_dtype", "")
+    if ssm_dtype not in ("", "float32", "bfloat16", "float16"):
+        raise SpecError(f"{c.where}: mamba_ssm_dtype = {shown(ssm_dtype)}: vLLM keeps the "
+                        f"recurrent state at float32, bfloat16 or float16 (its MambaDType)")
     step = c.int("decoder_sparse_step") if mlp == "step" else 1
     dense_only = set(c.ints("mlp_only_layers") if mlp == "step" and
                      c.value("mlp_only_layers") is not None else [])
@@ -154,7 +161,8 @@ def qwen3_next(family: str, c: Config, name: str, base: bool) -> Assembly:
                         top_k if any_sparse else 0, width if any_sparse else 0,
                         state_values=linear_layers * (conv_dim * k + nv * dk * dv),
                         mixer=StateMixer("gated_delta_net", linear_layers, value_dim, k,
-                                         heads=nv, head_dim=dv, key_heads=nk, key_dim=dk)
+                                         heads=nv, head_dim=dv, key_heads=nk, key_dim=dk,
+                                         ssm_dtype=ssm_dtype)
                         if linear_layers else None)
     a.add("embeddings", "embedding", embedding(f"{p}embed_tokens", v, h))
     a.stack(f"{p}layers.", layers, layer, starts=range(layers),

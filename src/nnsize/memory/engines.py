@@ -7,7 +7,9 @@ vllm          takes gpu_memory_utilization of the GPU (default 0.9, docs.vllm.ai
               Tuning"); prefills in chunks of max_num_batched_tokens (vllm/engine/arg_utils.py
               get_batch_defaults for `vllm serve`: 8,192 on GPUs of 70 GiB or more other than the
               A100, 2,048 otherwise), samples up to max_num_seqs (256 or 1,024 there) rows of
-              logits in fp32, and gives the rest to the KV cache in blocks of 16 tokens.
+              logits in fp32, and gives the rest to the KV cache in blocks of 16 tokens
+              (a hybrid model's: mamba_cache_mode "none", no prefix caching, as `vllm serve`
+              leaves them; memory.vllm_kv models "align" too).
               The KV capacity (serving.py) also takes off what vLLM measures outside torch
               (NCCL, cuBLAS workspaces: by card, tensor parallel and version, from its logs);
               CUDA graphs' memory is not counted.

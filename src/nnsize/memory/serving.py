@@ -173,12 +173,15 @@ def non_torch(total: int, tp: int = 1, version: tuple[int, int] | None = None) -
 
 def capacity(report: Report, s: Setup, total: int, gpu_name: str = "",
              max_num_seqs: int | None = None, sampler: bool = True,
-             version: tuple[int, int] | None = None) -> Capacity | None:
+             version: tuple[int, int] | None = None,
+             mamba_cache_mode: str = "none") -> Capacity | None:
     """vLLM's or SGLang's KV capacity on a GPU whose runtime reports total bytes; None for
     the other engines, and for a model without a KV cache.  max_num_seqs overrides vLLM's
     default for the GPU; sampler=False leaves out the sampler's logits (vLLM 0.6.4's profile
     run, which samples no full batch of rows); version is vLLM's (major, minor), for what it
-    counts outside torch (None: a current vLLM)."""
+    counts outside torch (None: a current vLLM); mamba_cache_mode: how vLLM keeps a hybrid
+    model's states, "none" (`vllm serve`'s default for them: no prefix caching) or "align"
+    (--enable-prefix-caching; memory.vllm_kv)."""
     from .plan import plan
 
     if s.engine_name not in ("vllm", "sglang") or s.train or report.decoder is None:
@@ -216,7 +219,7 @@ def capacity(report: Report, s: Setup, total: int, gpu_name: str = "",
         kv = budget - weights - activations - sampled - overhead
         page = per_token * VLLM_BLOCK
         blocks = max(kv, 0) // page
-        g = vllm_groups(report, p, tp, kv, s.context, tokens, act)
+        g = vllm_groups(report, p, tp, kv, s.context, tokens, act, mamba_cache_mode)
         return Capacity("vllm", total, fraction, budget, weights, activations, sampled,
                         overhead, kv, per_token, VLLM_BLOCK,
                         blocks * VLLM_BLOCK if g is None else g.tokens, s.context,
@@ -245,7 +248,8 @@ def capacity(report: Report, s: Setup, total: int, gpu_name: str = "",
 
 
 def vllm_groups(report: Report, p: Plan, tp: int, kv_bytes: int, max_model_len: int,
-                chunk: int, model_bytes: int = 2) -> Groups | None:
+                chunk: int, model_bytes: int = 2, mamba_cache_mode: str = "none"
+                ) -> Groups | None:
     """vLLM V1's KV cache groups for a model whose layers are not all of one kind (sliding
     windows beside full attention, state-space or linear-attention layers beside attention:
     memory.vllm_kv), on one of tp ranks; None where they are (one group: memory.serving's
@@ -254,7 +258,9 @@ def vllm_groups(report: Report, p: Plan, tp: int, kv_bytes: int, max_model_len: 
     the cache's precision (as vLLM's model of the family caches them, where it differs from
     transformers': vllm_kv.CACHING); layers that read an earlier layer's cache hold none.  A state
     layer's state at model_bytes a value (the model's dtype: vLLM's mamba cache dtypes
-    "auto"), the attention block raised till a page holds it."""
+    "auto"; the SSM state at the dtype its config fixes, Qwen3.5's float32), the attention
+    block raised till a page holds it, and a request takes the state blocks of
+    mamba_cache_mode ("none": one, "align": two)."""
     from .bits import to_bytes
     from .lines import KvTerms
     from .vllm_kv import CACHING, Spec, align, groups, hybrid, state_bytes
@@ -283,13 +289,15 @@ def vllm_groups(report: Report, p: Plan, tp: int, kv_bytes: int, max_model_len: 
     if m is None or not counts:
         if not hybrid(counts):
             return None
-        return groups(counts, kv_bytes, max_model_len, chunk, VLLM_BLOCK, caching=caching)
+        return groups(counts, kv_bytes, max_model_len, chunk, VLLM_BLOCK, caching=caching,
+                      mamba_cache_mode=mamba_cache_mode)
     state = state_bytes(m, tp, model_bytes)
     # HybridAttentionMambaModelConfig: the model's attention (its KV heads a rank, its head
     # size) gives the token's bytes the block is raised for
     a = align(state, max(spec.token_bytes for spec, _ in counts))
     counts.append((Spec(0, state=state), m.layers))
-    return groups(counts, kv_bytes, max_model_len, chunk, a.block_tokens, a, caching)
+    return groups(counts, kv_bytes, max_model_len, chunk, a.block_tokens, a, caching,
+                  mamba_cache_mode)
 
 
 def allocator_rounding(report: Report, bits: int | Fraction, tp: int) -> int | None:

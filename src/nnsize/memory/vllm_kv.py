@@ -43,26 +43,66 @@ the rules from vllm-project/vllm at the commits named:
   head_dim) / tp), recurrent (heads / tp, head_dim, key_dim).  A size that does not divide tp
   is refused (vllm.distributed.divide asserts).  The conv state at mamba_cache_dtype, the
   rest at mamba_ssm_cache_dtype, both "auto" by default: the model's dtype
-  (MambaStateDtypeCalculator), not the KV cache's.  page = the sum of the shapes' bytes
-  (MambaSpec.page_size_bytes, 001cabc1be16a59a70d720ed61a13b678c060a18
-  vllm/v1/kv_cache_interface.py).
+  (MambaStateDtypeCalculator), not the KV cache's -- except where the model's config hook sets
+  mamba_ssm_cache_dtype: Qwen3.5 (Qwen3_5ForConditionalGenerationConfig, and its MoE) from its
+  config's mamba_ssm_dtype, "float32" in every published one, and its gated delta net then
+  keeps the recurrent state at it (gated_delta_net_state_dtype passes mamba_ssm_cache_dtype on:
+  stored vLLM text, find_string ids 51780233634 and 54709743432; the index names no commit).
+  Nemotron-H (NemotronHForCausalLMConfig) from its config's mamba_ssm_cache_dtype, else
+  float32 (vllm-project/vllm#39032; float16, the same 2 bytes as bf16, from #29978 to it, and
+  the model's dtype before: vllm-project/vllm#24280's 672-token block for
+  Nemotron-Nano-9B-v2).  A vLLM log proves the Qwen3.5 rule: Qwen3.5-27B's state, conv 3 x
+  (2 x 16 x 128 + 48 x 128) x 2 B + recurrent 48 x 128 x 128 x 4 B = 3,207,168 B, raises the
+  block to 784 tokens (at 2 B, 400).
+  page = the sum of the shapes' bytes (MambaSpec.page_size_bytes,
+  001cabc1be16a59a70d720ed61a13b678c060a18 vllm/v1/kv_cache_interface.py).
 - the attention block grows till an attention page holds a state (HybridAttentionMambaModelConfig,
   1936cf3841edb9781b06c50fc4daf4bac9d3b23e vllm/model_executor/models/config.py; later
-  Platform._align_hybrid_block_size, the same rule): block = 16 x cdiv(state page, 16 x
-  one token's attention bytes), logged "Setting attention block size to N tokens"; the state
-  page is padded to block x a token's bytes ("Padding mamba page size by X%").  Without
-  prefix caching; with it (mamba_cache_mode "align") the block is a multiple of the mamba
-  chunk size instead, and speculative decoding widens the conv state (num_spec): neither
-  modelled.
+  Platform._align_hybrid_block_size, the same rule for mamba_cache_mode "none" and "align"):
+  block = 16 x cdiv(state page, 16 x one token's attention bytes), logged "Setting attention
+  block size to N tokens"; the state page is padded to block x a token's bytes ("Padding mamba
+  page size by X%").  Speculative decoding widens the conv state (num_spec): not modelled.
 - the state layers are one more kind in the groups above; the logged tokens divide the
   blocks by every group, the state groups too, times the smallest block size (the
-  attention's: a state group's block is max_model_len tokens); a request takes one block of
-  each state group (MambaSpec.max_memory_usage_bytes, mamba_cache_mode "none").
+  attention's: a state group's block is max_model_len tokens).
 
-Nemotron-Nano-9B-v2 in bf16: a Mamba-2 state is conv 3 x (128 x 80 + 2 x 8 x 128) x 2 B +
-SSM 128 x 80 x 128 x 2 B = 73,728 + 2,621,440 = 2,695,168 B, a token of attention 2 x 8 x
-128 x 2 B = 4,096 B: block 16 x cdiv(2,695,168, 65,536) = 672 tokens (vllm-project/vllm#24280),
-page 2,752,512 B (padded 2.13%).
+Prefix caching (mamba_cache_mode, vllm/config/cache.py: "none", "align", "all"):
+
+- `vllm serve` takes enable_prefix_caching's default from the model: off for hybrid models
+  from vllm-project/vllm#23716 (opened 2025-08-27; vLLM 0.10.2's log in
+  tests/data/engine_logs.json: "Hybrid or mamba-based model detected: disabling prefix
+  caching") to vLLM 0.27.x (arg_utils: is_prefix_caching_supported and not is_hybrid, "keep
+  it opt-in for now while the feature matures"; #29393, opened 2025-11-25, repaired that rule
+  where 0.11.2's development builds had turned it on); on from vLLM 0.28.0
+  (vllm-project/vllm#50991, opened 2026-08-04: "enable prefix cache for hybrid model by
+  default and change the default mode to align").  vllm-project/vllm#40691, vLLM 0.19.0 on
+  Qwen3.5-27B without the flag, logs 290,864 tokens and 33.04x: 1,487 blocks // 4 groups x
+  784 and 1,487 / (cdiv(32,768, 784) + 3 x 1), one state block a request.  nnsize's vLLM
+  profile (gpu_memory_utilization 0.9, max_num_batched_tokens 8,192 or 2,048: `vllm serve`
+  before 0.28.0) assumes "none", its default for hybrid models then.
+- with prefix caching on, MambaModelConfig sets "align" (a model without
+  supports_mamba_prefix_caching: Qwen3.5, as its logs show) or "all" (the Mamba-2 prefix
+  caching of vllm-project/vllm#25752) and logs "Mamba cache mode is set to '...' for ... by
+  default when prefix caching is enabled" (stored vLLM text, find_string id 51780233634);
+  "align" came with vllm-project/vllm#30877 (approved 2026-01-19); vLLM 0.28.0 picks "align"
+  for every hybrid model (#50991).
+- "align" keeps the block of "none" (vllm-project/vllm#40696: vLLM 0.19.1 with
+  --enable-prefix-caching sets Qwen3.5-4B's block to 528 tokens, the "none" rule's) and makes a
+  request take two state blocks a state group (MambaSpec.max_memory_usage_bytes: page x (2 +
+  num_speculative_blocks), quoted in vllm-project/vllm#30877's review, and stored vLLM text,
+  find_string id 55641706): a request's blocks, and so the concurrency and the one-request
+  check at start-up, grow by a block a state group (vllm-project/vllm#46778: "turning on
+  prefix caching reduces the maximum servable context length").
+- "all" (a block a multiple of lcm(the Mamba-2 chunk size, the kernel's block) and a state
+  block per block of a request) is not modelled, nor vLLM's later "GPU KV cache size" of
+  int(max concurrency x max_model_len) (vllm-project/vllm#38364, #40694 proposed it; stored
+  vLLM text, find_string id 55240182351, has it).
+
+Nemotron-Nano-9B-v2 in bf16, its SSM state at the model's dtype (the vLLM of
+vllm-project/vllm#24280): a Mamba-2 state is conv 3 x (128 x 80 + 2 x 8 x 128) x 2 B + SSM
+128 x 80 x 128 x 2 B = 73,728 + 2,621,440 = 2,695,168 B, a token of attention 2 x 8 x 128 x
+2 B = 4,096 B: block 16 x cdiv(2,695,168, 65,536) = 672 tokens, page 2,752,512 B (padded
+2.13%); with the float32 SSM state of later vLLMs, 16 x cdiv(5,316,608, 65,536) = 1,312.
 """
 
 from __future__ import annotations
@@ -77,6 +117,11 @@ if TYPE_CHECKING:
     from ..model import StateMixer
 
 SPREAD = 1.5  # vllm-project/vllm#29303: group_size = the largest count where under 1.5 x
+# state blocks a request takes in each state group, by mamba_cache_mode
+# (MambaSpec.max_memory_usage_bytes: page x 1 without prefix caching, page x 2 in "align");
+# "none" is nnsize's: `vllm serve`'s default for hybrid models before vLLM 0.28.0
+STATE_BLOCKS = {"none": 1, "align": 2}
+DTYPE_BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}  # vLLM's MambaDType
 
 
 @dataclass(frozen=True)
@@ -147,10 +192,15 @@ def state_shapes(m: StateMixer, tp: int) -> tuple[tuple[int, ...], ...]:
 
 
 def state_bytes(m: StateMixer, tp: int, value_bytes: int) -> int:
-    """One layer's state bytes on one rank (MambaSpec.page_size_bytes before padding): every
-    shape at value_bytes (mamba_cache_dtype and mamba_ssm_cache_dtype "auto": the model's
-    dtype)."""
-    return sum(prod(shape) * value_bytes for shape in state_shapes(m, tp))
+    """One layer's state bytes on one rank (MambaSpec.page_size_bytes before padding): the conv
+    state at value_bytes (mamba_cache_dtype "auto": the model's dtype), the SSM or recurrent
+    state at the dtype the model's config fixes (Qwen3.5's mamba_ssm_dtype), else value_bytes.
+
+    Qwen3.5-27B (gated delta net, 16 key heads, 48 value heads of 128, kernel 4, float32) in
+    bf16 at tp 1: 3 x 10,240 x 2 B + 48 x 128 x 128 x 4 B = 3,207,168 B."""
+    conv, *rest = state_shapes(m, tp)
+    ssm_bytes = DTYPE_BYTES[m.ssm_dtype] if m.ssm_dtype else value_bytes
+    return prod(conv) * value_bytes + sum(prod(shape) * ssm_bytes for shape in rest)
 
 
 @dataclass(frozen=True)
@@ -174,7 +224,8 @@ class Alignment:
 
 def align(state: int, token_bytes: int, alignment: int = 16) -> Alignment:
     """The attention block that makes a page hold one state: alignment x cdiv(state,
-    alignment x token_bytes) tokens (HybridAttentionMambaModelConfig, no prefix caching)."""
+    alignment x token_bytes) tokens (HybridAttentionMambaModelConfig; mamba_cache_mode "none"
+    and "align" alike)."""
     return Alignment(alignment * _cdiv(state, alignment * token_bytes), token_bytes, state)
 
 
@@ -207,11 +258,18 @@ class Groups:
     alignment: Alignment | None = None
     # where vLLM's model of the family caches otherwise than transformers' (CACHING)
     caching: Caching | None = None
+    mamba_cache_mode: str = "none"  # "align": prefix caching on (two state blocks a request)
 
     @property
     def max_concurrency(self) -> float:
         """blocks / the blocks a request of max_model_len takes (vLLM's log)."""
         return self.blocks / self.request_blocks if self.request_blocks else 0.0
+
+    @property
+    def tokens_by_concurrency(self) -> int:
+        """The "GPU KV cache size" of a later vLLM: int(max concurrency x max_model_len)
+        (stored vLLM text, find_string id 55240182351; not nnsize's figure, `tokens` is)."""
+        return int(self.max_concurrency * self.max_model_len)
 
 
 def _cdiv(a: int, b: int) -> int:
@@ -233,14 +291,18 @@ def group_size(layer_counts: list[int]) -> int:
 
 def groups(counts: list[tuple[Spec, int]], kv_bytes: int, max_model_len: int,
            chunk: int, block_tokens: int = 16, alignment: Alignment | None = None,
-           caching: Caching | None = None) -> Groups:
+           caching: Caching | None = None, mamba_cache_mode: str = "none") -> Groups:
     """vLLM's groups, blocks, logged tokens and concurrency for layers of these specs (each
     with how many layers have it) in kv_bytes; block_tokens: the attention's block (for
-    state layers, alignment's).
+    state layers, alignment's); mamba_cache_mode: "none" (`vllm serve`'s default for hybrid
+    models) or "align" (--enable-prefix-caching), how many state blocks a request takes.
 
     2 full + 4 sliding layers of equal pages in 2 x 32 pages (vLLM's own test,
     tests/v1/core/test_kv_cache_utils.py test_get_kv_cache_config_one_worker): group_size 2,
     3 groups, 32 blocks."""
+    if mamba_cache_mode not in STATE_BLOCKS:
+        raise NnsizeError(f"vLLM's mamba_cache_mode {mamba_cache_mode!r} is not modelled "
+                          f"(nnsize knows {', '.join(map(repr, STATE_BLOCKS))})")
     specs: dict[Spec, int] = {}
     for spec, n in counts:
         if n:
@@ -278,10 +340,10 @@ def groups(counts: list[tuple[Spec, int]], kv_bytes: int, max_model_len: int,
     for g in out:
         b = g.block_tokens
         if g.spec.state:
-            request += 1  # one state a request (mamba_cache_mode "none")
+            request += STATE_BLOCKS[mamba_cache_mode]
         elif g.spec.window is None:
             request += _cdiv(max_model_len, b)
         else:
             request += _cdiv(min(g.spec.window - 1 + chunk, max_model_len), b) + 1
     return Groups(tuple(out), size, page, padding, kv_bytes, blocks, tokens, max_model_len,
-                  request, chunk, alignment, caching)
+                  request, chunk, alignment, caching, mamba_cache_mode)

@@ -44,6 +44,7 @@ from ..memory.lines import (
     WeightsTerms,
     WorkspaceTerms,
 )
+from ..memory.vllm_kv import STATE_BLOCKS
 from .numbers import human, n
 from .parallel import layout_note, rank_line
 from .table import table
@@ -681,7 +682,12 @@ def _groups(g: Groups) -> str:
         f"; the attention block raised to hold a state: 16 x cdiv({n(a.state)} B, 16 x "
         f"{n(a.token_bytes)} B) = {n(a.block_tokens)} tokens (its log: Setting attention "
         f"block size), the state padded to {n(a.page)} B ({a.padding_percent:.2f}%)")
-    state = "" if a is None else ", a state group one block"
+    state = "" if a is None else (
+        f", a state group {STATE_BLOCKS[g.mamba_cache_mode]} "
+        f"block{'s' if STATE_BLOCKS[g.mamba_cache_mode] > 1 else ''}: mamba_cache_mode "
+        f"{g.mamba_cache_mode}, " + ("prefix caching off, as vllm serve leaves it for "
+                                      "hybrid models" if g.mamba_cache_mode == "none" else
+                                      "prefix caching on"))
     c = g.caching
     padded = "values padded to the keys' width, " if c is not None and c.values_as_keys else ""
     model = "" if c is None else (

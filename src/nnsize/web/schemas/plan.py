@@ -85,6 +85,10 @@ class KvGroups(Schema):
     vllm_model_caching: VllmModelCaching | None = Field(
         None, description="where vLLM's model of the family caches otherwise than "
                           "transformers' (the plan's KV cache): the groups above are vLLM's")
+    mamba_cache_mode: str | None = Field(
+        None, description="how vLLM keeps the states: none (no prefix caching, vllm serve's "
+                          "default for hybrid models: one state block a request in each state "
+                          "group) or align (--enable-prefix-caching: two)")
 
 
 class KvCache(Schema):
