@@ -68,8 +68,9 @@ class Setup:
     kv_dtype: str | None = field(default=None, metadata=_opt(
         "the KV cache's precision (default: the compute one)", max_length=40))
     latent: bool = field(default=True, metadata=_opt(
-        "DeepSeek's latent attention cache: compressed (serving engines) or expanded "
-        "(transformers)", flag="--mla", choices=("latent", "expanded")))
+        "DeepSeek's latent attention cache: compressed (serving engines; transformers since "
+        "its #47761) or expanded (transformers before it, llama.cpp before April 2025)",
+        flag="--mla", choices=("latent", "expanded")))
     train: bool = field(default=False, metadata=_opt("training instead of inference"))
     optimizer: str = field(default="adamw", metadata=_opt("the optimizer (adamw)",
                                                           choices=OPTIMIZERS))

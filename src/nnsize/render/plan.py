@@ -347,11 +347,16 @@ def note_words(t: NoteTerms) -> str:
                     f"layer): {t.bytes:,} bytes at {t.precision.name}")
         case MlaLatentNote():
             return ("KV cache: multi-head latent attention, the compressed latent per token (as "
-                    "serving engines keep it); expanded keys and values, as transformers keeps "
-                    f"them, would take {t.expanded_bytes:,} bytes")
+                    "serving engines keep it, and transformers since "
+                    "huggingface/transformers#47761); "
+                    "expanded keys and values, as transformers kept them before it and llama.cpp "
+                    "before April 2025, would take "
+                    f"{t.expanded_bytes:,} bytes")
         case MlaExpandedNote():
             return ("KV cache: multi-head latent attention, expanded keys and values (as "
-                    "transformers keeps them); the latent setting gives the compressed cache")
+                    "transformers kept them before huggingface/transformers#47761, and llama.cpp "
+                    "before April 2025); the latent "
+                    "setting gives the compressed cache")
         case DsaIndexerNote():
             return (f"KV cache: sparse attention (DSA): each of the {t.layers:,} layers also "
                     f"keeps its indexer's key, {t.values:,} values a token, as transformers' "
