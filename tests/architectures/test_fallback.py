@@ -211,3 +211,18 @@ def test_nemotron_h_s_shared_expert_width_is_counted() -> None:
               "bos_token_id": 0, "eos_token_id": 0}
     report = compare(config)
     assert "counted_with" not in report.stored
+
+
+def test_a_language_model_nnsize_refuses_says_why_the_plan_cannot_be_made() -> None:
+    # Qwen3.5-27B's image-text wrapper is built by transformers and planned through its
+    # text_config, which nnsize builds; a text_config nnsize refuses (a mamba_ssm_dtype vLLM
+    # does not know) leaves the count standing and the plan refused for that key, not for the
+    # fallback planner's first unmodelled key (linear_num_value_heads)
+    pytest.importorskip("transformers")
+    import paths
+
+    data = json.loads((paths.DATA / "published_configs" / "Qwen--Qwen3.5-27B.json").read_text())
+    data["text_config"]["mamba_ssm_dtype"] = "float8"
+    report = count_config(data)
+    assert report.decoder is None
+    assert "mamba_ssm_dtype = 'float8'" in report.stored["planner_refused"]

@@ -174,13 +174,14 @@ def _fallback(data: dict[str, Any], model_type: str, arch: str | None, where: st
     if not allowed:
         raise SpecError(f"{where}: {why}; here only those are counted (the command line and "
                         f"the library count others by building them with transformers)")
-    def native(text: dict[str, Any], kind: str) -> Report | None:
-        """nnsize's own count of a text_config (its base model), where it has its family."""
+    def native(text: dict[str, Any], kind: str) -> Report | str | None:
+        """nnsize's own count of a text_config (its base model), where it has its family; its
+        refusal's message where it refuses it (a value it does not model names itself)."""
         if family_of(kind) is None:
             return None
         try:
             return _count_config(text, f"{where}: text_config", base=True, fallback=False)
-        except SpecError:
-            return None
+        except SpecError as e:
+            return str(e)
 
     return count_with_transformers(data, model_type, arch, where, base, why, native)

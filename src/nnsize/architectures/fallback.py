@@ -64,13 +64,15 @@ def available() -> bool:
 
 def count_with_transformers(data: dict[str, Any], model_type: str, arch: str | None,
                             where: str, base: bool, why: str,
-                            native: Callable[[dict[str, Any], str], Report | None] | None = None,
+                            native: Callable[[dict[str, Any], str], Report | str | None] | None
+                            = None,
                             ) -> Report:
     """The report of the class transformers builds from data (arch, or its base model).
 
     why: what nnsize lacks, for the message when transformers is missing.  native: nnsize's own
-    count of a text_config (its base model; None where nnsize has no family for it or refuses
-    it), for a model that generates text through one (_native_text_decoder)."""
+    count of a text_config (its base model; None where nnsize has no family for it, its
+    builder's message where it refuses it), for a model that generates text through one
+    (_native_text_decoder)."""
     if not available():
         raise SpecError(f"{where}: {why}; nnsize counts such models by building them with "
                         f"transformers on the meta device, which needs transformers and torch: "
@@ -112,7 +114,8 @@ def count_with_transformers(data: dict[str, Any], model_type: str, arch: str | N
 
 
 def _native_text_decoder(report: Report, data: dict[str, Any],
-                         native_count: Callable[[dict[str, Any], str], Report | None]) -> Report:
+                         native_count: Callable[[dict[str, Any], str], Report | str | None]
+                         ) -> Report:
     """report, planned from its language model where transformers built a model that generates
     text through one (its text_config) of a family nnsize builds (Qwen3-VL-30B-A3B's
     qwen3_vl_moe_text: experts and routing the planner reads only for nnsize's own families):
@@ -136,13 +139,19 @@ def _native_text_decoder(report: Report, data: dict[str, Any],
         return report
     native = native_count({**{k: v for k, v in text.items() if k != "architectures"},
                            "model_type": kind}, kind)
+    from ..records import replace
+
+    if isinstance(native, str):  # nnsize's builder refused the language model: its reason,
+        # which names the value, is why the plan cannot be made (not the fallback planner's)
+        refused = report.stored.get("planner_refused")
+        return report if refused is None else \
+            replace(report, stored={**report.stored, "planner_refused": native})
     if native is None:
         return report
     built = sum(t.numel for r in report.rows for t in r.tensors
                 if "language_model." in t.name and not t.buffer and not t.shared_with)
     if native.decoder is None or native.total_params != built:
         return report
-    from ..records import replace
     # the language model's rows become nnsize's own, their tensors under transformers' names
     # (model.language_model.*): the experts' rows say how many parameters a token uses
     first = next(t.name for r in report.rows for t in r.tensors if "language_model." in t.name)
