@@ -146,6 +146,12 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
     attention one layer's scores (heads x context fp32 per token); and the fp32 logits of the
     rows sampled.  llama.cpp's attention reads keys cells (a KV stream's,
     kv_cache.llama_cpp_streams; default: the context), its tokens split over the streams.
+    For a MoE layer i is the selected experts' together: llama.cpp's
+    build_moe_ffn computes them in one ggml_mul_mat_id, [n_ff, n_expert_used, n_tokens], and
+    joins gate and up with ggml_swiglu_split, which its allocator does not run in place, so all
+    three are live (src/llama-graph.cpp, ggml-org/llama.cpp 00395eb). Builds before
+    ggml-org/llama.cpp#6505 (April 2024) looped over the experts one at a time and are not
+    planned (tests/data/engine_logs.json: the Mixtral log of b1971).
     """
     tokens = prefill_tokens(e, batch, context)
     keys = keys or context
