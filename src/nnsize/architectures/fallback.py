@@ -273,7 +273,7 @@ def _once_an_input(model: Any, config: Any) -> dict[str, str]:
     model: "vision" where the model has no audio tower, else "multimodal" (both run once an
     input; which tower feeds it is not something transformers says).
     transformers 5.25.0: src/transformers/modeling_utils.py, PreTrainedModel.get_encoder and
-    get_decoder."""
+    get_decoder, EmbeddingAccessMixin.get_output_embeddings (PreTrainedModel inherits it)."""
     get_text = getattr(config, "get_text_config", None)
     if get_text is None or get_text(decoder=True) is config:
         return {}
