@@ -6,7 +6,7 @@ so that a count reaches it without loading the memory planner; memory.compute re
 from __future__ import annotations
 
 from .errors import NnsizeError
-from .model import Report
+from .model import ONCE_AN_INPUT, Report
 from .records import record
 
 
@@ -19,11 +19,14 @@ class Compute:
     # per token: a state-space model's scan, 2 MACs per state element (the update dA h + dB x
     # and the read-out C h); its discretization (exp, softplus), gates and norms not counted
     scan_macs: int = 0
+    # once a sequence, not a token: the cross-attention layers' k and v projections of its
+    # images' vision tokens (Llama 3.2 Vision's; cached, so no new token computes them again)
+    image_macs: int = 0
 
     @property
     def prefill_flops(self) -> int:
         return 2 * ((self.linear_macs + self.scan_macs) * self.context +
-                    self.attention_macs_prefill)
+                    self.attention_macs_prefill + self.image_macs)
 
     @property
     def decode_flops(self) -> int:
@@ -60,7 +63,11 @@ def compute(report: Report, context: int, images: int = 0) -> Compute:
     q.k and a.v: heads x (key_dim + value_dim) MACs per key; a prompt of s tokens sums t = 1..s,
     about half of the full s x s (the causal factor).  A cross-attention layer (Llama 3.2
     Vision's) attends to the vision tokens of the sequence's images instead, every one from
-    every position: images x cross_tokens keys a token (none for text alone).
+    every position: images x cross_tokens keys a token (none for text alone); its k and v
+    projections read those vision tokens, not the text's, so they are left out of the linear
+    MACs a token and counted once a sequence: images x cross_tokens x hidden x kv_heads x
+    (key_dim + value_dim) a layer (image_macs).  The rows of a vision tower (the component
+    "vision"; an audio tower's, "audio") run once an image, not a token: left out too.
     """
     d = report.decoder
     if d is None:
@@ -83,7 +90,7 @@ def compute(report: Report, context: int, images: int = 0) -> Compute:
                           f"key, which nnsize's attention compute does not model")
     linear = 0
     for row in report.rows:
-        if row.type in ("embedding", "vision"):  # image towers run once an image, not a token
+        if row.type == "embedding" or row.type in ONCE_AN_INPUT:  # towers: once an input
             continue
         weights = sum(t.numel for t in row.tensors
                       if not t.buffer and len(t.shape) >= 2 and t.role in ("weight", "embedding"))
@@ -92,12 +99,18 @@ def compute(report: Report, context: int, images: int = 0) -> Compute:
         # the active share, exactly: weights x active / params, rounded down
         linear += weights * row.active // row.params if row.params and row.active != row.params \
             else weights
-    prefill = decode = 0
+    prefill = decode = image = 0
     for layer, n in d.layers.counts():  # each distinct layer once, n layers like it
         per_key = n * layer.heads * (layer.key_dim + layer.value_dim)
         if layer.cross_tokens is not None:  # not causal: the image's tokens, from every token
             prefill += context * images * layer.cross_tokens * per_key
             decode += images * layer.cross_tokens * per_key
+            # k_proj, v_proj: hidden -> kv_heads x head_dim each, no bias, fed the projected
+            # vision tokens (transformers 5.25.0: src/transformers/models/mllama/
+            # modeling_mllama.py, MllamaTextCrossAttention.__init__ and forward)
+            kv = n * d.hidden * layer.kv_heads * (layer.key_dim + layer.value_dim)
+            linear -= kv
+            image += images * layer.cross_tokens * kv
             continue
         w = layer.window
         if w and w < context:  # sum(min(t, w) for t in 1..context), in closed form
@@ -106,7 +119,7 @@ def compute(report: Report, context: int, images: int = 0) -> Compute:
             keys = context * (context + 1) // 2
         prefill += keys * per_key
         decode += min(context + 1, w or context + 1) * per_key
-    return Compute(linear, prefill, decode, context, 2 * d.scan_values)
+    return Compute(linear, prefill, decode, context, 2 * d.scan_values, image)
 
 
 def token_macs(report: Report) -> int | None:

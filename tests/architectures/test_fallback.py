@@ -17,6 +17,8 @@ from nnsize.architectures import count_config
 from nnsize.architectures.config import Config
 from nnsize.errors import SpecError
 
+PUBLISHED = Path(__file__).parent.parent / "data" / "published_configs"
+
 # model types nnsize has no builder for (issue 14 made mamba, vit, whisper, mpnet, gemma3,
 # albert and bart native, issue 20 deit and paligemma; their peers here are still counted
 # through transformers)
@@ -226,3 +228,72 @@ def test_a_language_model_nnsize_refuses_says_why_the_plan_cannot_be_made() -> N
     report = count_config(data)
     assert report.decoder is None
     assert "mamba_ssm_dtype = 'float8'" in report.stored["planner_refused"]
+
+
+# a tiny Qwen3-VL (no builder of nnsize's: counted through transformers): 2 text layers of
+# 64 wide, 4 query heads and 2 KV heads of 16, an MLP of 96, 320 tokens, an untied head; a
+# vision tower of 2 blocks of 32 whose merger (and one deepstack merger) projects into the text
+QWEN3_VL = {"model_type": "qwen3_vl", "architectures": ["Qwen3VLForConditionalGeneration"],
+            "tie_word_embeddings": False,
+            "text_config": {"vocab_size": 320, "hidden_size": 64, "intermediate_size": 96,
+                            "num_hidden_layers": 2, "num_attention_heads": 4,
+                            "num_key_value_heads": 2, "head_dim": 16,
+                            "tie_word_embeddings": False,
+                            "rope_scaling": {"rope_type": "default", "mrope_section": [2, 3, 3],
+                                             "mrope_interleaved": True}},
+            "vision_config": {"depth": 2, "hidden_size": 32, "intermediate_size": 48,
+                              "num_heads": 2, "out_hidden_size": 64, "patch_size": 4,
+                              "spatial_merge_size": 2, "temporal_patch_size": 2,
+                              "num_position_embeddings": 16, "deepstack_visual_indexes": [0]}}
+
+
+def test_an_image_text_model_s_vision_rows_run_once_an_image() -> None:
+    """The rows transformers' get_encoder(modality="image") holds, and the projector beside it,
+    are of the component "vision", as nnsize's own image-text builders type them; compute a
+    token leaves them out, as a text-only forward never runs them (its multiplies, counted by
+    torch's FlopCounterMode on real tensors, are the language model's linear layers only)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from nnsize.compute import compute
+    from nnsize.speed.weights import weights_read
+
+    report = nnsize.count(QWEN3_VL)
+    vision = {r.name for r in report.rows if r.type == "vision"}
+    assert vision == {r.name for r in report.rows if r.name.startswith("model.visual.")}
+    assert not any(r.type == "vision" for r in report.rows if "language_model" in r.name)
+    # per token: each layer's q 64 x 64, k and v 64 x 32, o 64 x 64, gate, up, down 64 x 96;
+    # the head 320 x 64
+    layer = 64 * 64 + 2 * 64 * 32 + 64 * 64 + 3 * 64 * 96
+    c = compute(report, 5)
+    assert c.linear_macs == 2 * layer + 320 * 64  # 81,920
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        config = transformers.Qwen3VLConfig.from_dict(QWEN3_VL)
+        config._attn_implementation = "sdpa"  # attention is its own op, not an mm
+        model = transformers.Qwen3VLForConditionalGeneration(config).eval()
+    assert sum(p.numel() for p in model.model.visual.parameters()) == \
+        sum(r.params for r in report.rows if r.type == "vision")
+    torch.manual_seed(0)
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(input_ids=torch.randint(0, 300, (1, 5)))  # 5 text tokens, no image
+    # FlopCounterMode counts 2 FLOPs a multiply-accumulate: 2 x 5 tokens x 81,920 = 819,200
+    assert counter.get_flop_counts()["Global"][torch.ops.aten.mm] == 2 * 5 * c.linear_macs
+    # the decode step reads the language model and its head, not the vision tower
+    read = weights_read(report, "fp32").all
+    assert read == 4 * sum(r.params for r in report.rows if r.type not in ("vision", "embedding"))
+
+
+def test_qwen3_vl_8b_computes_its_language_model_only() -> None:
+    """Qwen3-VL-8B: 36 layers of 4,096 wide, 32 query heads and 8 KV heads of 128, an MLP of
+    12,288, 151,936 tokens, an untied head; its vision tower (model.visual, 576,388,336
+    parameters as transformers builds it) runs once an image."""
+    from nnsize.compute import compute
+
+    report = nnsize.count(str(PUBLISHED / "Qwen--Qwen3-VL-8B-Instruct.json"))
+    layer = 4096 * 4096 + 2 * 4096 * 8 * 128 + 4096 * 4096 + 3 * 4096 * 12288
+    assert compute(report, 1).linear_macs == 36 * layer + 151936 * 4096  # 7,568,097,280
+    vision = [r for r in report.rows if r.type == "vision"]
+    assert {r.name for r in vision} == {r.name for r in report.rows
+                                        if r.name.startswith("model.visual.")}
+    assert sum(r.params for r in vision) == 576_388_336

@@ -172,6 +172,17 @@ def test_llama_3_2_11b_vision() -> None:
     assert next(x.bytes for x in text.lines if x.part == "kv_cache") == 8192 * per_token
     assert [note_words(n.terms) for n in p.notes if n.key == "kv_per_token"] == [
         "KV cache per token (every self-attention layer): 131,072 bytes at bf16"]
+    from nnsize.compute import compute
+
+    # a token's linear MACs: the language model and head less the 8 cross-attention layers'
+    # k_proj and v_proj (4,096 -> 8 x 128 each), which run over the image's 6,404 vision tokens
+    kv = 8 * 4096 * 8 * 128 * 2
+    # each of the 40 layers: q, o 4,096 x 4,096, k, v 4,096 x 1,024, gate, up, down 4,096 x
+    # 14,336; the head 128,256 x 4,096
+    layer = 2 * 4096 * 4096 + 2 * 4096 * 1024 + 3 * 4096 * 14336
+    c = compute(report, 8192, images=1)
+    assert c.linear_macs == 40 * layer + 128256 * 4096 - kv == 9_182_380_032
+    assert c.image_macs == 4 * (40 * 40 + 1) * kv == 429_765_165_056
 
 
 def test_llama_3_2_90b_vision() -> None:
@@ -208,3 +219,45 @@ def test_compute_of_its_cross_attention(report: nnsize.Report) -> None:
     assert c.attention_macs_prefill == (3 * (7 * 8 // 2) + 2 * 7 * 2 * 10) * per_key
     text = compute(report, 7)  # text alone: transformers skips the cross-attention layers
     assert text.attention_macs_decode == 3 * 8 * per_key
+
+
+def test_its_cross_attention_keys_and_values_are_computed_once_an_image(
+        report: nnsize.Report) -> None:
+    """A cross-attention layer's q and o projections run for each text token, its k and v
+    projections for each vision token, once a sequence (cached after): transformers' forward
+    over real images, its multiplies counted by torch's FlopCounterMode, module by module."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from nnsize.compute import compute
+
+    # k_proj and v_proj: 64 wide -> 2 KV heads x 16 each, in 2 cross-attention layers
+    kv = 2 * 64 * 2 * (16 + 16)
+    language = sum(t.numel for r in report.rows if r.type != "embedding" and
+                   ("language_model." in r.name or r.type == "head")
+                   for t in r.tensors if len(t.shape) >= 2 and not t.buffer)
+    c = compute(report, 7, images=2)
+    assert c.linear_macs == language - kv
+    assert c.image_macs == 2 * 10 * kv  # 2 images x 10 vision tokens (2 tiles x 5)
+
+    config = tiny()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = transformers.MllamaForConditionalGeneration(config).eval()
+    from transformers.models.mllama.image_processing_pil_mllama import MllamaImageProcessorPil
+
+    processor = MllamaImageProcessorPil(size={"height": 28, "width": 28}, max_image_tiles=2)
+    pixels = processor(images=[images()], return_tensors="pt")
+    ids = torch.randint(3, 290, (1, 7))
+    ids[:, :2] = IMAGE
+    inputs = {k: pixels[k] for k in ("pixel_values", "aspect_ratio_ids", "aspect_ratio_mask")}
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(input_ids=ids, cross_attention_mask=torch.ones(1, 7, 2, 2, dtype=torch.long),
+              **inputs)
+    flops = counter.get_flop_counts()
+    cross = [f"layers.{i}.cross_attn." for i in TEXT["cross_attention_layers"]]
+    measured = {proj: sum(sum(v.values()) for name, v in flops.items()
+                          if any(name.endswith(f"{c}{proj}") for c in cross))
+                for proj in ("q_proj", "k_proj", "v_proj", "o_proj")}
+    # 2 FLOPs a MAC: k and v over the 2 images' 20 vision tokens, q and o over the 7 text ones
+    assert measured["k_proj"] + measured["v_proj"] == 2 * c.image_macs
+    assert measured["q_proj"] + measured["o_proj"] == 2 * 7 * 2 * (64 * 64 + 64 * 64)

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import SpecError
-from ..model import Report, Row, Tensor, sum_formula
+from ..model import ONCE_AN_INPUT, Report, Row, Tensor, sum_formula
 from ..spec import special_floats
 
 TYPE_CHECKING = False
@@ -211,7 +211,8 @@ def _build(data: dict[str, Any], model_type: str, cls: Any, where: str) -> Repor
                         f"({type(e).__name__}: {first})") from e
     tensors = _tensors(model)
     source = str(data.get("_name_or_path") or cls.__name__)
-    rows = _rows(tensors)
+    once = _once_an_input(model, config)
+    rows = [_component(r, once) for r in _rows(tensors)]
     stored: Contents = {"counted_with": f"{cls.__name__} with transformers "
                                               f"{transformers.__version__}",
                               "build_ms": elapsed_ms}
@@ -267,11 +268,70 @@ def _is_causal_lm(model_type: str, cls_name: str, config: Any) -> bool:
          or cls_name == MODEL_MAPPING_NAMES.get(model_type))
 
 
-def _typed(row: Row) -> Row:
-    """A decoder's rows as the planner reads them: a lookup table is an embedding (no
-    multiplies), the language-model head a head."""
+def _once_an_input(model: Any, config: Any) -> dict[str, str]:
+    """The module prefixes of a model that generates text from images (or audio) that run once
+    an image (or clip), not once a text token, and their component: "vision", "audio", or
+    "multimodal" where the rule cannot tell which; {} for any other model.
+
+    One rule, from what transformers says of the model: its language model is
+    get_decoder() and its head get_output_embeddings() (PreTrainedModel's own lookups); every
+    other top-level module of the base model is outside a text-only forward.  Those inside
+    get_encoder(modality="image") are the vision tower ("vision"), inside
+    get_encoder(modality="audio") the audio tower ("audio"); the rest (Llama 3.2 Vision's
+    multi_modal_projector, Gemma 4's embed_vision) map an encoder's output into the language
+    model: "vision" where the model has no audio tower, else "multimodal" (both run once an
+    input; which tower feeds it is not something transformers says).
+    transformers 5.25.0: src/transformers/modeling_utils.py, PreTrainedModel.get_encoder and
+    get_decoder, EmbeddingAccessMixin.get_output_embeddings (PreTrainedModel inherits it)."""
+    get_text = getattr(config, "get_text_config", None)
+    if get_text is None or get_text(decoder=True) is config:
+        return {}
+    names = {id(m): n for n, m in model.named_modules()}
+    decoder = names.get(id(model.get_decoder()))
+    if not decoder:  # no language model of its own that transformers can point at
+        return {}
+    text = {decoder}
+    head = model.get_output_embeddings()
+    if head is not None and names.get(id(head)):
+        text.add(names[id(head)])
+    towers: dict[str, str] = {}
+    for modality, component in (("image", "vision"), ("audio", "audio")):
+        name = names.get(id(model.get_encoder(modality=modality)))
+        if name and name not in text and id(model.get_encoder(modality=modality)) not in \
+                (id(model), id(model.base_model)):
+            towers[name] = component
+    if "vision" not in towers.values():
+        return {}
+    rest = "multimodal" if "audio" in towers.values() else "vision"
+    base = names.get(id(model.base_model), "")
+    once = dict(towers)
+    for child, module in model.base_model.named_children():
+        name = f"{base}.{child}" if base else child
+        if name not in text and name not in towers and \
+                any(True for _ in module.parameters()):
+            once[name] = rest
+    return once
+
+
+def _component(row: Row, once: dict[str, str]) -> Row:
+    """row, of the component its module runs as (_once_an_input: "vision" for a vision tower
+    and its projector, as nnsize's own builders type them), else as it was."""
     from ..records import replace
 
+    for prefix, component in once.items():
+        if row.tensors and all(t.name.startswith(prefix + ".") for t in row.tensors):
+            return replace(row, type=component)
+    return row
+
+
+def _typed(row: Row) -> Row:
+    """A decoder's rows as the planner reads them: a lookup table is an embedding (no
+    multiplies), the language-model head a head; a row of an image or audio tower keeps its
+    component (_component)."""
+    from ..records import replace
+
+    if row.type in ONCE_AN_INPUT:
+        return row
     if row.name == "lm_head":
         return replace(row, type="head")
     if row.tensors and all(t.role == "embedding" and not t.buffer for t in row.tensors):

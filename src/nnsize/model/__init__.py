@@ -17,17 +17,17 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .decoder import AttentionLayer, Decoder, EncoderDecoder, Layers, StateMixer
     from .report import Report
-    from .row import Row, Saves
+    from .row import ONCE_AN_INPUT, Row, Saves
     from .tensor import ROLES, Formula, Shape, Tensor, Term, numel, sum_formula
 
-__all__ = ["ROLES", "AttentionLayer", "Decoder", "EncoderDecoder", "Formula", "Layers",
-           "Report", "Row", "Saves", "Shape", "StateMixer", "Tensor", "Term", "numel",
+__all__ = ["ONCE_AN_INPUT", "ROLES", "AttentionLayer", "Decoder", "EncoderDecoder", "Formula",
+           "Layers", "Report", "Row", "Saves", "Shape", "StateMixer", "Tensor", "Term", "numel",
            "sum_formula"]
 
 # each imported when first used: a count of an MLP needs no language model's records
 __getattr__, __dir__ = exports(__name__, {
     **dict.fromkeys(("AttentionLayer", "Decoder", "EncoderDecoder", "Layers", "StateMixer"),
                    "decoder"),
-    "Report": "report", "Row": "row", "Saves": "row",
+    "Report": "report", "Row": "row", "Saves": "row", "ONCE_AN_INPUT": "row",
     **dict.fromkeys(("ROLES", "Formula", "Shape", "Tensor", "Term", "numel", "sum_formula"),
                     "tensor")})

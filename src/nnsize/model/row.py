@@ -12,6 +12,12 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+# the row types (components) of a model that generates text that run once an image or audio
+# clip, at the prompt, not once a text token: compute a token and the weights a decode step reads
+# leave them out (architectures' vlm, multimodal, qwen_vl and fallback type their rows so)
+ONCE_AN_INPUT = ("vision", "audio", "multimodal")
+
+
 @record
 class Saves:
     """What autograd keeps for backward, per sample, as a layer kind declares it."""

@@ -238,7 +238,7 @@ def split_dict(o: Split) -> dict[str, object]:
 def compute_dict(c: Compute) -> dict[str, object]:
     return {"context": c.context, "linear_macs_per_token": c.linear_macs,
             "attention_macs_prefill": c.attention_macs_prefill,
-            "scan_macs_per_token": c.scan_macs,
+            "scan_macs_per_token": c.scan_macs, "image_macs": c.image_macs,
             "prefill_flops": c.prefill_flops, "decode_flops": c.decode_flops,
             "training_flops_per_token": c.training_flops_per_token}
 

@@ -720,6 +720,9 @@ def compute_text(source: str, c: Compute) -> str:
         *([f"  per token, the state-space scan: {n(c.scan_macs)} MACs (2 per SSM state "
            f"element: update and read-out; exp, softplus, gates and norms not counted)"]
           if c.scan_macs else []),
+        *([f"  once a sequence, its images' vision tokens through the cross-attention layers' "
+           f"k and v projections: {n(c.image_macs)} MACs (in the prefill)"]
+          if c.image_macs else []),
         f"  prefill of {n(c.context)} tokens: {n(c.prefill_flops)} FLOPs, attention's QK^T and "
         f"AV included ({n(c.attention_macs_prefill)} MACs; causal: position t attends to t "
         f"keys, about half the full {n(c.context)} x {n(c.context)})",

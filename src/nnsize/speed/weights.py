@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..model import Report, Row
+from ..model import ONCE_AN_INPUT, Report, Row
 from .hardware import FLOATS
 
 
@@ -32,9 +32,12 @@ class Weights:
 
 def weights_read(report: Report, dtype: str, keep: tuple[str, ...] | None = None) -> Weights:
     """Every weight a forward pass reads at dtype (a weight-only format leaves `keep` at bf16),
-    less the input embedding table: a token reads one row of it.  A head tied to the embedding
-    reads the whole matrix, so then it counts.  A llama.cpp mix (Q4_K_M...) is read tensor by
-    tensor at the types memory's gguf_weights line counts (memory.gguf_mix, one source)."""
+    less the input embedding table: a token reads one row of it; less an image-text model's
+    vision tower and projector (an audio tower's too): they run once an image, at the prompt,
+    not at a step that generates a token (compute leaves them out of a token's MACs alike).
+    A head tied to the embedding reads the whole matrix, so then it counts.  A llama.cpp mix
+    (Q4_K_M...) is read tensor by tensor at the types memory's gguf_weights line counts
+    (memory.gguf_mix, one source)."""
     from ..memory import KEEP, weight_bytes
     from ..memory.plan import gguf_mix_name
     from ..precision import find
@@ -46,7 +49,8 @@ def weights_read(report: Report, dtype: str, keep: tuple[str, ...] | None = None
     compute = precision if precision.name in FLOATS else find("bf16")
     kept = KEEP if keep is None else keep
     tied = any(t.shared_with for r in report.rows if r.type == "head" for t in r.tensors)
-    read = [r for r in report.rows if r.type != "embedding" or tied]
+    read = [r for r in report.rows if r.type not in ONCE_AN_INPUT
+            and (r.type != "embedding" or tied)]
 
     def size(rows: list[Row]) -> int:
         sub = Report(report.source, report.convention, report.input_shape, tuple(rows))

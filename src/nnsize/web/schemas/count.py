@@ -139,6 +139,7 @@ class Compute(Schema):
     linear_macs_per_token: Integer
     attention_macs_prefill: Integer
     scan_macs_per_token: Integer
+    image_macs: Integer  # once a sequence: cross-attention's k and v of its images' tokens
     prefill_flops: Integer
     decode_flops: Integer
     training_flops_per_token: Integer
