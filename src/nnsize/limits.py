@@ -62,7 +62,7 @@ CLASS_LENGTHS: dict[str, int | dict[str, int]] = {
     "megatron-bert": 512, "mellum": 131072, "mimo_v2_flash": 131072, "minicpm3": 32768,
     "minimax_m2": 196608,
     "ministral": 131072, "ministral3": 262144, "mistral": 131072, "mistral3": 131072,
-    "mistral4": 1048576, "mixtral": 131072, "modernbert": 8192, "mpnet": 512,
+    "mistral4": 1048576, "mixtral": 131072, "mllama": 131072, "modernbert": 8192, "mpnet": 512,
     "mpt": {"max_seq_len": 2048}, "nanochat": 2048, "nemotron": 4096, "nemotron_h": 4096,
     "olmo": 2048, "olmo2": 2048, "olmo3": 2048, "olmoe": 4096,
     "openai-gpt": {"max_position_embeddings": 512, "n_positions": 512}, "opt": 2048,

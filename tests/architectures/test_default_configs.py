@@ -25,7 +25,9 @@ ADDED = ["diffllama", "jais2", "minicpm3", "nanochat", "flex_olmo", "hy_v3", "mi
          # transformers documents as the Aleph-Alpha/Kolibri-1 checkpoint's
          "kolibri1",
          # issue 21: GLM-5 (GlmMoeDsaConfig()'s defaults are GLM-5's sizes)
-         "glm_moe_dsa"]
+         "glm_moe_dsa",
+         # issue 21: Llama 3.2 Vision (MllamaConfig()'s defaults: the 11B's sizes but 448 px tiles)
+         "mllama"]
 NAMED += ADDED
 
 

@@ -437,3 +437,26 @@ def test_train_time_takes_the_layout_flags_as_the_command_does() -> None:
     assert r.json() == strings(cli)
     bad = client.post("/api/train-time", json={**body, "tp": 3})  # 3 divides neither 8 nor 32 heads
     assert bad.status_code == 400 and "3" in bad.json()["detail"], bad.text
+
+
+def test_memory_of_llama_3_2_vision_as_the_cli() -> None:
+    """Llama 3.2 Vision, built by nnsize itself (mllama.py; the API never builds with
+    transformers): the plan the CLI gives, its cross-attention layers caching one image's
+    4 tiles x 1,601 vision tokens."""
+    from pathlib import Path
+
+    from nnsize.cli import run
+    from nnsize.render.json import strings
+
+    path = Path(__file__).parent.parent / "data" / "published_configs" / \
+        "ome--llama3_2_11b_vision.json"
+    r = client.post("/api/memory", json={"config": json.loads(path.read_text()),
+                                         "context": 8192})
+    assert r.status_code == 200, r.text
+    cli = json.loads(run(["memory", str(path), "--json", "--context", "8192"]))
+    assert r.json()["plan"] == strings(cli)
+    kv = next(line for line in r.json()["plan"]["lines"] if line["name"].startswith("KV cache"))
+    # (8,192 text tokens + 1 <|image|>) x 32 self-attention layers x 8 KV heads x 128 x 2 x 2 B
+    # + 8 cross-attention layers x 4 x 1,601 vision tokens x 8 x 128 x 2 x 2 B
+    assert kv["bytes"] == str((8192 + 1) * 32 * 8 * 128 * 2 * 2 +
+                              8 * 4 * 1601 * 8 * 128 * 2 * 2)

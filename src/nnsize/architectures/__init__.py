@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 MODULES = ("decoder", "decoder_families", "gpt", "gpt_more", "encoder", "bert_like", "t5",
            "seq2seq", "whisper", "audio", "vision", "mamba", "jamba", "hybrid", "zamba",
            "lfm2", "qwen3_next", "gemma3n", "gemma4", "multimodal", "qwen_vl", "vision_more",
-           "audio_more", "vlm", "sam", "seamless", "esm")
+           "audio_more", "vlm", "sam", "seamless", "esm", "mllama")
 _loaded = False
 
 
