@@ -181,3 +181,20 @@ def test_names_are_told_apart_as_their_patterns_say(word: str) -> None:
     assert _is_name(word) == bool(re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", word))
     assert _is_dashed_network(word) == bool(re.match(r"-[0-9]+-", word))
     assert _shaped(word) == bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9._\-]*[A-Za-z0-9]", word))
+
+
+def test_compute_takes_memorys_images_and_bounds(capsys: pytest.CaptureFixture[str]) -> None:
+    # `compute` and `memory` agree on a cross-attention model's images: one by default (Llama
+    # 3.2 Vision's 4 tiles x 1,601 vision tokens through 8 layers' k and v, 4,096 -> 8 x 128
+    # each: 4 x 1,601 x 8 x 4,096 x 2 x 1,024 = 429,765,165,056 MACs once a sequence), and an
+    # image count below -1 (the default) is refused by the same setup check
+    import paths
+
+    config = str(paths.DATA / "published_configs" / "ome--llama3_2_11b_vision.json")
+    code, out, _ = run(capsys, "compute", config, "--json")
+    assert code == 0
+    assert json.loads(out)["image_macs"] == 4 * 1601 * 8 * 4096 * 2 * 1024 == 429_765_165_056
+    code, out, _ = run(capsys, "compute", config, "--images", "0", "--json")
+    assert json.loads(out)["image_macs"] == 0
+    code, _, err = run(capsys, "compute", "llama-3.1-8b", "--images", "-2")
+    assert code == 2 and "images must be 0 or more (-1: the default), got -2" in err

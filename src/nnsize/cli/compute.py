@@ -16,19 +16,23 @@ def run(argv: list[str]) -> str:
     p.add_argument("--context", type=int, default=0,
                    help="tokens (default: 2048, or the model's own longest context where it is "
                    "shorter, as memory plans it)")
-    p.add_argument("--images", type=int, default=0,
-                   help="images in the context: an image-text model's tokens per image join it")
+    p.add_argument("--images", type=int, default=-1,
+                   help="images in each sequence: an image-text model's tokens per image join "
+                   "the context (default: as memory plans it, one for a model whose "
+                   "cross-attention layers read an image, else none)")
     json_option(p)
     hub_options(p)
     args = p.parse_args(argv)
     report = sources.count(args.source)
-    context = args.context
-    if not context:  # the memory planner's default: 2,048 at most the model's own
-        from ..memory import Setup
-        from ..memory.plan import settle
+    from ..memory import Setup
+    from ..memory.plan import images_of, settle
 
-        context = settle(report, Setup()).context
-    c = compute(report, image_context(report, context, args.images), args.images)
+    # the memory planner's defaults: 2,048 tokens at most the model's own, its images
+    context = args.context or settle(report, Setup()).context
+    asked = Setup(context=context, images=args.images)
+    asked.check()  # the bounds memory's setup states: --images -1 (the default) or more
+    images = images_of(report, asked)
+    c = compute(report, image_context(report, context, images), images)
     if args.json:
         from ..render.json import compute_dict, dumps
 

@@ -255,6 +255,17 @@ class Setup:
                             ("the number of GPUs", self.gpus)):
             if value < 1:
                 raise NnsizeError(f"{name} must be at least 1, got {value}")
+        for f in fields(self):  # every other bound a field's metadata states (the API's too)
+            value, low, high = getattr(self, f.name), f.metadata.get("low"), \
+                f.metadata.get("high")
+            if not isinstance(value, int) or isinstance(value, bool):
+                continue
+            name = f.name.replace("_", " ")
+            if low is not None and value < low:
+                least = "0 or more (-1: the default)" if low == -1 else f"at least {low:,}"
+                raise NnsizeError(f"{name} must be {least}, got {value:,}")
+            if high is not None and value > high:
+                raise NnsizeError(f"{name} must be at most {high:,}, got {value:,}")
         if self.batch * self.context > MAX_TOKENS:
             raise NnsizeError(f"batch {self.batch:,} x context {self.context:,} tokens is "
                               f"beyond any machine (at most {MAX_TOKENS:,})")
