@@ -25,8 +25,14 @@ def test_defaults() -> None:
     assert vllm_batch_defaults(24 * GiB) == (2048, 256)
     assert vllm_batch_defaults(80 * GiB, "h100-80gb") == (8192, 1024)
     assert vllm_batch_defaults(80 * GiB, "a100-80gb") == (2048, 256)  # the A100 is excepted
+    # vLLM 0.28's tier for 160 GiB or more (a B200's 179 GiB); the A100 check is below it
+    assert vllm_batch_defaults(179 * GiB, "b200") == (16384, 1024)
+    assert vllm_batch_defaults(160 * GiB - 1, "h200") == (8192, 1024)
     v = engine("vllm", gpu_bytes=24 * GiB)
-    assert (v.chunk, v.memory_fraction, v.block_tokens) == (2048, Fraction(9, 10), 16)
+    # gpu_memory_utilization 0.92, vLLM 0.28's; hybrid models' prefix caching on ("align")
+    assert (v.chunk, v.memory_fraction, v.block_tokens) == (2048, Fraction(92, 100), 16)
+    assert v.mamba_cache_mode == "align" and v.defaults == "vLLM 0.28 defaults, vllm serve"
+    assert engine("vllm", mamba_cache_mode="none").mamba_cache_mode == "none"
     assert engine("llama.cpp").chunk == 512 and engine("llama.cpp").kv_default == "f16"
     assert engine("transformers").chunk is None
 
@@ -253,7 +259,7 @@ def test_fit_answers_the_engines_question(capsys: pytest.CaptureFixture[str]) ->
 
     from nnsize.cli import main
 
-    # vLLM on an H100 (79.22 GiB as CUDA reports it, x 0.9 = 71.30 GiB): Llama-3.1-8B's
+    # vLLM on an H100 (79.22 GiB as CUDA reports it, x 0.92 = 72.88 GiB): Llama-3.1-8B's
     # 131,072 bytes a token (32 layers x 8 KV heads x 128 x 2 x 2) in whole blocks of 16
     assert main(["fit", "llama-3.1-8b", "--gpu", "h100", "--engine", "vllm", "--context",
                  "8192", "--json"]) == 0
@@ -262,7 +268,7 @@ def test_fit_answers_the_engines_question(capsys: pytest.CaptureFixture[str]) ->
     assert kv["kv_bytes_per_token"] == 32 * 8 * 128 * 2 * 2
     assert out["kv_cache_tokens"] == kv["kv_bytes"] // (131_072 * 16) * 16
     assert out["max_concurrency"] == round(out["kv_cache_tokens"] / 8192, 2)
-    assert kv["budget_bytes"] == int(79.22 * 2**30) * 9 // 10
+    assert kv["budget_bytes"] == int(79.22 * 2**30) * 92 // 100
     # llama.cpp at 128k tokens of context on a 12 GiB card: only some layers fit
     assert main(["fit", "llama-3.1-8b", "--gpu", "rtx-3060", "--dtype", "q4_k_m", "--context",
                  "131072", "--json"]) == 0

@@ -37,6 +37,9 @@ class Allocation:
     gpu_defaults: bool = False  # chunk and logits rows follow `vllm serve`'s per-GPU defaults
     source: str = ""
     flash_attention: bool = True  # False: the attention's probabilities are materialised (eager)
+    defaults: str = ""  # whose defaults these are, where they change by version: "vLLM 0.28..."
+    # vLLM: how a hybrid model's states are cached by default (memory.vllm_kv.STATE_BLOCKS)
+    mamba_cache_mode: str = "none"
 
 
 @dataclass(frozen=True)
@@ -212,17 +215,30 @@ register(EngineProfile(
                       "torch.compile: the whole prompt in one pass"),
     TRANSFORMERS_COMPILE, "Hugging Face transformers' generate() with "
     "cache_implementation='static' and torch.compile, mode reduce-overhead (CUDA graphs), SDPA"))
-register(EngineProfile(
-    "vllm",
-    # gpu_memory_utilization 0.9 (docs.vllm.ai "Optimization and Tuning"); chunks of
+VLLM_VERSION = "0.28"  # the `vllm serve` whose defaults the vllm profile takes
+# the vLLM source the profile's defaults are read from: a main commit after
+# vllm-project/vllm#50991 ("[Mamba] enable prefix cache by default", opened 2026-08-04, merged; in
+# vLLM 0.28.0, vllm-project/vllm-metal#645 "Bump vLLM to 0.28.0")
+VLLM_SOURCE = "vllm-project/vllm@002f10e0cfa1373a19a0d2756598a34b700d20e5"
+# one source for vLLM's defaults: the memory planner, fit and the serving layouts
+# (parallel.serving) read this allocation
+VLLM_ALLOCATION = (
+    # gpu_memory_utilization 0.92 (vllm/config/cache.py CacheConfig: Field(default=0.92);
+    # 0.9 before: an older vllm-project/vllm@c1d86421174a87056edc90a41dc9942391509e84 has
+    # Field(default=0.9), and docs.vllm.ai v0.6.4 "default value of 0.9"); chunks of
     # max_num_batched_tokens and max_num_seqs logits rows by GPU (vllm/engine/arg_utils.py
-    # get_batch_defaults for `vllm serve`); blocks of 16 tokens; a hybrid (state-space or
-    # linear-attention) model without prefix caching, mamba_cache_mode "none": `vllm serve`
-    # leaves prefix caching off for them (memory.vllm_kv)
-    Allocation(2048, Fraction(9, 10), 16, 256, None, gpu_defaults=True,
-               source="vllm serve's defaults (vllm/engine/arg_utils.py); hybrid models "
-                      "without prefix caching (mamba_cache_mode none)"),
-    VLLM, "vLLM"))
+    # get_batch_defaults, OPENAI_API_SERVER: memory.engines.vllm_batch_defaults); blocks of 16
+    # tokens (CacheConfig.DEFAULT_BLOCK_SIZE); a hybrid (state-space or linear-attention)
+    # model with prefix caching on, mamba_cache_mode "align" (arg_utils
+    # _set_default_chunked_prefill_and_prefix_caching_args: is_prefix_caching_supported, hybrid
+    # or not; CacheConfig.mamba_cache_mode: "align" is the default when prefix caching is
+    # enabled; memory.vllm_kv)
+    Allocation(2048, Fraction(92, 100), 16, 256, None, gpu_defaults=True,
+               source=f"vllm serve's defaults in vLLM {VLLM_VERSION} ({VLLM_SOURCE} "
+                      "vllm/config/cache.py, vllm/engine/arg_utils.py); hybrid models with "
+                      "prefix caching (mamba_cache_mode align)",
+               defaults=f"vLLM {VLLM_VERSION} defaults, vllm serve", mamba_cache_mode="align"))
+register(EngineProfile("vllm", VLLM_ALLOCATION, VLLM, "vLLM"))
 register(EngineProfile(
     "sglang",
     # mem_fraction_static and chunked_prefill_size by the GPU's memory (ServerArgs,

@@ -140,7 +140,8 @@ def test_state_space_layers_are_grouped() -> None:
     # Jamba: 2 attention layers of 4 (attn_layer_period 2), 2 KV heads x 16 x 2 x 2 B = 128 B a
     # token; a Mamba state conv 3 x 128 + SSM 128 x 4 = 896 values x 2 B = 1,792 B: block
     # 16 x cdiv(1,792, 16 x 128) = 16, the state padded to 2,048 B (14.29%); 2 groups of 2,
-    # a request of 1,024 tokens cdiv(1,024, 16) + 1 = 65 blocks
+    # a request of 1,024 tokens cdiv(1,024, 16) + 1 = 65 blocks without prefix caching
+    # (--mamba-cache-mode none), cdiv(1,024, 16) + 2 = 66 with it (vLLM 0.28's default: align)
     from nnsize.memory.serving import Serving
     from nnsize.render.plan import serving_lines
 
@@ -149,8 +150,13 @@ def test_state_space_layers_are_grouped() -> None:
              "vocab_size": 256, "num_experts": 1, "attn_layer_period": 2, "attn_layer_offset": 1,
              "mamba_d_state": 4, "mamba_d_conv": 4, "mamba_expand": 2,
              "architectures": ["JambaForCausalLM"]}
-    c = capacity(nnsize.count(jamba), Setup(engine="vllm", context=1024), 80 * GiB,
-                 "h100-80gb")
+    default = capacity(nnsize.count(jamba), Setup(engine="vllm", context=1024), 80 * GiB,
+                       "h100-80gb")
+    assert default is not None and default.groups is not None
+    assert (default.groups.mamba_cache_mode, default.groups.request_blocks) == \
+        ("align", 1024 // 16 + 2)
+    c = capacity(nnsize.count(jamba), Setup(engine="vllm", context=1024,
+                                            mamba_cache_mode="none"), 80 * GiB, "h100-80gb")
     assert c is not None and c.terms["state_layers"] == 2 and c.groups is not None
     g = c.groups
     assert g.alignment is not None
@@ -161,7 +167,10 @@ def test_state_space_layers_are_grouped() -> None:
     assert "not modelled" not in text
     assert "16 x cdiv(1,792 B, 16 x 128 B) = 16 tokens" in text and "(14.29%)" in text
     # the mode nnsize assumes, said where the request's blocks are
-    assert "a state group 1 block: mamba_cache_mode none, prefix caching off" in text
+    assert "a state group 1 block: mamba_cache_mode none, prefix caching off, as vllm serve " \
+        "left it for hybrid models before 0.28.0" in text
+    assert "a state group 2 blocks: mamba_cache_mode align, prefix caching on, vllm serve's " \
+        "default from 0.28.0" in dict(serving_lines(Serving(default)))["vLLM KV cache"]
     from nnsize.render.json import serving_dict
 
     groups = serving_dict(Serving(c))["kv_cache"]["groups"]  # type: ignore[index]
@@ -280,8 +289,12 @@ def test_state_groups_from_the_setup_alone(e: dict[str, Any]) -> None:
 
     gpu = find_gpu(e["gpu"])
     assert gpu.cuda_bytes is not None
+    # the log's own flags: its vLLM's gpu_memory_utilization, and prefix caching off
+    # ("Hybrid or mamba-based model detected: disabling prefix caching"), not nnsize's defaults
+    mode = "none" if f.get("enable_prefix_caching") is False else f["mamba_cache_mode"]
     s = Setup(engine="vllm", context=f["max_model_len"], chunk=f["max_num_batched_tokens"],
-              tp=tp, gpus=tp, sharding="tp")
+              tp=tp, gpus=tp, sharding="tp", mamba_cache_mode=mode,
+              gpu_memory_utilization=str(f["gpu_memory_utilization"]))
     c = capacity(nnsize.count(_published(e["model"])), s, gpu.cuda_bytes, e["gpu"])
     assert c is not None and c.groups is not None
     assert c.kv_cache_tokens == pytest.approx(log["kv_cache_tokens"], rel=0.03)

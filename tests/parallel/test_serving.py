@@ -38,7 +38,7 @@ def test_every_plan_divides_fits_and_meets_the_target(layers: int, heads: int, w
         assert p.total_tokens_per_s >= goal  # meets the target...
         assert p.replicas == 1 or (p.replicas - 1) * p.tokens_per_s < goal  # ...with no spare
         assert p.batch * context <= p.kv_tokens  # the cache holds the sequences
-        assert p.memory_bytes <= 24 * GiB * 9 // 10
+        assert p.memory_bytes <= 24 * GiB * 92 // 100  # vLLM's gpu_memory_utilization
     assert [p.gpus for p in plans] == sorted(p.gpus for p in plans)  # fewest GPUs first
 
 

@@ -3,16 +3,20 @@
 transformers  generate(): the whole prompt in one forward pass (no chunking); the KV cache
               grows with the tokens; the logits of the last position only (logits_to_keep=1),
               in fp32.
-vllm          takes gpu_memory_utilization of the GPU (default 0.9, docs.vllm.ai "Optimization and
-              Tuning"); prefills in chunks of max_num_batched_tokens (vllm/engine/arg_utils.py
-              get_batch_defaults for `vllm serve`: 8,192 on GPUs of 70 GiB or more other than the
-              A100, 2,048 otherwise), samples up to max_num_seqs (256 or 1,024 there) rows of
-              logits in fp32, and gives the rest to the KV cache in blocks of 16 tokens
-              (a hybrid model's: mamba_cache_mode "none", no prefix caching, as `vllm serve`
-              leaves them; memory.vllm_kv models "align" too).
+vllm          `vllm serve`'s defaults of one release, nnsize.engines.VLLM_VERSION (0.28), read
+              from its source (nnsize.engines.VLLM_SOURCE): takes gpu_memory_utilization of
+              the GPU (0.92: vllm/config/cache.py; 0.9 in older releases, --gpu-memory-
+              utilization 0.9 gives them); prefills in chunks of max_num_batched_tokens
+              (vllm/engine/arg_utils.py get_batch_defaults for `vllm serve`: 16,384 on GPUs
+              of 160 GiB or more, 8,192 on those of 70 GiB or more other than the A100, 2,048
+              otherwise; --chunk gives another), samples up to max_num_seqs (1,024 or 256
+              there) rows of logits in fp32, and gives the rest to the KV cache in blocks of
+              16 tokens (a hybrid model's with prefix caching on, mamba_cache_mode "align", as
+              `vllm serve` turns it on from 0.28.0; --mamba-cache-mode none gives the earlier
+              releases' default; memory.vllm_kv).
               The KV capacity (serving.py) also takes off what vLLM measures outside torch
               (NCCL, cuBLAS workspaces: by card, tensor parallel and version, from its logs);
-              CUDA graphs' memory is not counted.
+              CUDA graphs' memory is not counted (docs/engines.md says why).
 llama.cpp     allocates the KV cache for the whole context at start-up at --cache-type-k/-v
               (f16 by default), prefills n_ubatch tokens at a time (512; common/common.h,
               ggml-org/llama.cpp 001d906), in fp32 intermediates; without flash attention a
@@ -34,6 +38,7 @@ from typing import ClassVar
 from ..engines import ENGINES as PROFILES
 from ..engines import find_engine
 from ..errors import NnsizeError
+from .vllm_kv import STATE_BLOCKS
 
 ENGINES = tuple(PROFILES)  # one registry (nnsize.engines): the names speed takes too
 
@@ -50,6 +55,8 @@ class Engine:
     flash_attention: bool = True
     kv_default: str | None = None  # the engine's own KV cache type, where it has one
     profiled: bool = True  # False: no published allocation; planned as transformers'
+    defaults: str = ""  # whose defaults, where they change by version ("vLLM 0.28 defaults...")
+    mamba_cache_mode: str = "none"  # vLLM: how a hybrid model's states are cached
 
 
 @dataclass(frozen=True)
@@ -76,7 +83,12 @@ class DecoderWorkspaceTerms:
 
 
 def vllm_batch_defaults(gpu_bytes: int | None, gpu_name: str = "") -> tuple[int, int]:
-    """(max_num_batched_tokens, max_num_seqs) of `vllm serve` on this GPU."""
+    """(max_num_batched_tokens, max_num_seqs) of `vllm serve` (OPENAI_API_SERVER) on this GPU:
+    EngineArgs.get_batch_defaults of nnsize.engines.VLLM_SOURCE (vLLM 0.28), 16,384 and 1,024
+    on 160 GiB or more (B200, B300: the tier vLLM 0.28.0 added), 8,192 and 1,024 on 70 GiB or
+    more other than the A100, 2,048 and 256 otherwise."""
+    if gpu_bytes is not None and gpu_bytes >= 160 * GiB:
+        return 16384, 1024
     if gpu_bytes is not None and gpu_bytes >= 70 * GiB and "a100" not in gpu_name.lower():
         return 8192, 1024
     return 2048, 256
@@ -103,11 +115,11 @@ def sglang_defaults(gpu_bytes: int, tp: int = 1) -> tuple[Fraction, int]:
 
 def engine(name: str, chunk: int | None = None, memory_fraction: Fraction | None = None,
            flash_attention: bool = True, gpu_bytes: int | None = None,
-           gpu_name: str = "") -> Engine:
-    """An engine's memory profile (nnsize.engines) with its defaults for this GPU; chunk and
-    memory_fraction override them.  An engine with no published allocation (mlc, exllama,
-    exllamav2, tensorrt-llm, roofline...) is planned as transformers allocates, and says so
-    (profiled=False)."""
+           gpu_name: str = "", mamba_cache_mode: str | None = None) -> Engine:
+    """An engine's memory profile (nnsize.engines) with its defaults for this GPU; chunk,
+    memory_fraction and mamba_cache_mode override them.  An engine with no published
+    allocation (mlc, exllama, exllamav2, tensorrt-llm, roofline...) is planned as transformers
+    allocates, and says so (profiled=False)."""
     profile = find_engine(name)
     if chunk is not None and chunk < 1:
         raise NnsizeError(f"the prefill chunk must be at least 1 token, got {chunk}")
@@ -123,9 +135,13 @@ def engine(name: str, chunk: int | None = None, memory_fraction: Fraction | None
             share, default_chunk = sglang_defaults(gpu_bytes)
     elif a.gpu_defaults:
         default_chunk, rows = vllm_batch_defaults(gpu_bytes, gpu_name)
+    if mamba_cache_mode and mamba_cache_mode not in STATE_BLOCKS:
+        raise NnsizeError(f"vLLM's mamba_cache_mode {mamba_cache_mode!r} is not modelled "
+                          f"(nnsize knows {', '.join(map(repr, STATE_BLOCKS))})")
     return Engine(profile.name, chunk or default_chunk, memory_fraction or share,
                   a.block_tokens, rows, flash_attention and a.flash_attention, a.kv_default,
-                  profile.allocation is not None)
+                  profile.allocation is not None, a.defaults,
+                  mamba_cache_mode or a.mamba_cache_mode)
 
 
 def prefill_tokens(e: Engine, batch: int, context: int) -> int:

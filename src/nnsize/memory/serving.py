@@ -174,14 +174,14 @@ def non_torch(total: int, tp: int = 1, version: tuple[int, int] | None = None) -
 def capacity(report: Report, s: Setup, total: int, gpu_name: str = "",
              max_num_seqs: int | None = None, sampler: bool = True,
              version: tuple[int, int] | None = None,
-             mamba_cache_mode: str = "none") -> Capacity | None:
+             mamba_cache_mode: str | None = None) -> Capacity | None:
     """vLLM's or SGLang's KV capacity on a GPU whose runtime reports total bytes; None for
     the other engines, and for a model without a KV cache.  max_num_seqs overrides vLLM's
     default for the GPU; sampler=False leaves out the sampler's logits (vLLM 0.6.4's profile
     run, which samples no full batch of rows); version is vLLM's (major, minor), for what it
     counts outside torch (None: a current vLLM); mamba_cache_mode: how vLLM keeps a hybrid
-    model's states, "none" (`vllm serve`'s default for them: no prefix caching) or "align"
-    (--enable-prefix-caching; memory.vllm_kv)."""
+    model's states, "align" (prefix caching on) or "none" (off; memory.vllm_kv); None: the
+    setup's (--mamba-cache-mode), else the profile's default (vLLM 0.28's, "align")."""
     from .plan import plan
 
     if s.engine_name not in ("vllm", "sglang") or s.train or report.decoder is None:
@@ -219,7 +219,8 @@ def capacity(report: Report, s: Setup, total: int, gpu_name: str = "",
         kv = budget - weights - activations - sampled - overhead
         page = per_token * VLLM_BLOCK
         blocks = max(kv, 0) // page
-        g = vllm_groups(report, p, tp, kv, s.context, tokens, act, mamba_cache_mode)
+        g = vllm_groups(report, p, tp, kv, s.context, tokens, act,
+                        mamba_cache_mode or e.mamba_cache_mode)
         return Capacity("vllm", total, fraction, budget, weights, activations, sampled,
                         overhead, kv, per_token, VLLM_BLOCK,
                         blocks * VLLM_BLOCK if g is None else g.tokens, s.context,

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from ..engines import VLLM_ALLOCATION as _VLLM  # its defaults, which its options' help names
+from ..engines import VLLM_VERSION
 from ..errors import NnsizeError
 from .engines import ENGINES, engine
 from .weights import KEEP
@@ -155,7 +157,13 @@ class Setup:
         "sliding-window cache and the compute buffer differ (unified)",
         flag="--kv-sharing", choices=("unified", "split")))
     gpu_memory_utilization: str = field(default="", metadata=_opt(
-        "vLLM's share of the GPU (default 0.9)", max_length=20))
+        f"vLLM's share of the GPU (default {float(_VLLM.memory_fraction):g}, vLLM "
+        f"{VLLM_VERSION}'s vllm serve; 0.9 before)", max_length=20))
+    mamba_cache_mode: str = field(default="", metadata=_opt(
+        "vLLM's prefix caching for a hybrid (state-space or linear-attention) model: align "
+        f"(on, two state blocks a request: vLLM {VLLM_VERSION}'s vllm serve, the default) or "
+        "none (off: vllm serve before 0.28.0, or --no-enable-prefix-caching)",
+        choices=("", "align", "none")))
     beyond_context: bool = field(default=False, metadata=_opt(
         "let fit's longest context go past the model's own maximum (max_position_embeddings, "
         "its rope scaling, a GGUF's context_length)"))
@@ -247,7 +255,7 @@ class Setup:
                 raise NnsizeError(f"GPU memory utilization {self.gpu_memory_utilization!r} "
                                   f"is not a number such as 0.9") from e
         return engine(self.engine_name, self.chunk or None, share, self.attention != "eager",
-                      gpu_bytes, gpu_name)
+                      gpu_bytes, gpu_name, self.mamba_cache_mode or None)
 
     def check(self) -> None:
         # Messages name the setting, not a command-line flag: the page and the API say them too.

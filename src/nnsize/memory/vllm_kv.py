@@ -78,8 +78,10 @@ Prefix caching (mamba_cache_mode, vllm/config/cache.py: "none", "align", "all"):
   default and change the default mode to align").  vllm-project/vllm#40691, vLLM 0.19.0 on
   Qwen3.5-27B without the flag, logs 290,864 tokens and 33.04x: 1,487 blocks // 4 groups x
   784 and 1,487 / (cdiv(32,768, 784) + 3 x 1), one state block a request.  nnsize's vLLM
-  profile (gpu_memory_utilization 0.9, max_num_batched_tokens 8,192 or 2,048: `vllm serve`
-  before 0.28.0) assumes "none", its default for hybrid models then.
+  profile takes vLLM 0.28's defaults (nnsize.engines.VLLM_ALLOCATION): "align", prefix
+  caching on (vllm/engine/arg_utils.py of nnsize.engines.VLLM_SOURCE:
+  default_prefix_caching = model_config.is_prefix_caching_supported, hybrid or not);
+  --mamba-cache-mode none gives the earlier releases' "none".
 - with prefix caching on, MambaModelConfig sets "align" (a model without
   supports_mamba_prefix_caching: Qwen3.5, as its logs show) or "all" (the Mamba-2 prefix
   caching of vllm-project/vllm#25752) and logs "Mamba cache mode is set to '...' for ... by
@@ -119,7 +121,7 @@ if TYPE_CHECKING:
 SPREAD = 1.5  # vllm-project/vllm#29303: group_size = the largest count where under 1.5 x
 # state blocks a request takes in each state group, by mamba_cache_mode
 # (MambaSpec.max_memory_usage_bytes: page x 1 without prefix caching, page x 2 in "align");
-# "none" is nnsize's: `vllm serve`'s default for hybrid models before vLLM 0.28.0
+# "none": `vllm serve`'s default for hybrid models before vLLM 0.28.0, "align" from it
 STATE_BLOCKS = {"none": 1, "align": 2}
 DTYPE_BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}  # vLLM's MambaDType
 
@@ -294,8 +296,9 @@ def groups(counts: list[tuple[Spec, int]], kv_bytes: int, max_model_len: int,
            caching: Caching | None = None, mamba_cache_mode: str = "none") -> Groups:
     """vLLM's groups, blocks, logged tokens and concurrency for layers of these specs (each
     with how many layers have it) in kv_bytes; block_tokens: the attention's block (for
-    state layers, alignment's); mamba_cache_mode: "none" (`vllm serve`'s default for hybrid
-    models) or "align" (--enable-prefix-caching), how many state blocks a request takes.
+    state layers, alignment's); mamba_cache_mode: "none" (no prefix caching: `vllm serve`'s
+    default for hybrid models before 0.28.0) or "align" (prefix caching on: its default from
+    0.28.0), how many state blocks a request takes.
 
     2 full + 4 sliding layers of equal pages in 2 x 32 pages (vLLM's own test,
     tests/v1/core/test_kv_cache_utils.py test_get_kv_cache_config_one_worker): group_size 2,

@@ -1,9 +1,9 @@
 """Serving layouts: tp x pp a replica, the rest of the GPUs replicas; each replica's KV cache
-(the room its busiest rank leaves, 16-bit weights and cache, 90% of the GPU as vLLM takes it)
-and its decode rate at that many sequences (the rank's weights and cache read at the card's
-bandwidth, plus 2 all-reduces a layer's latency and the pipeline's hops).  With a tokens/s
-target (`target`), the replicas a target needs, at the speed model's decode rate, fewest GPUs
-first."""
+(the room its busiest rank leaves, 16-bit weights and cache, SHARE of the GPU: vLLM's default,
+nnsize.engines) and its decode rate at that many sequences (the rank's weights and cache read
+at the card's bandwidth, plus 2 all-reduces a layer's latency and the pipeline's hops).  With
+a tokens/s target (`target`), the replicas a target needs, at the speed model's decode rate,
+fewest GPUs first."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ..engines import VLLM_ALLOCATION
 from .interconnect import CATALOGUE, Interconnect
 from .layout import Layout, LayoutError, check
 from .rank import serving
 from .search import divisors
 from .shape import Shape
 
-SHARE = Fraction(9, 10)  # vLLM's gpu_memory_utilization default
+SHARE = VLLM_ALLOCATION.memory_fraction  # vLLM's gpu_memory_utilization default
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Room:
     layout: Layout  # tp x pp, dp 1
     weight_bytes: int  # the busiest rank's weights
     kv_bytes_per_token: int  # the busiest rank's share of one token's cache
-    kv_tokens: int  # what its room holds (90% of the card, less its weights), in 16-token blocks
+    kv_tokens: int  # what its room holds (SHARE of the card, less its weights), in 16-token blocks
 
 
 def rooms(shape: Shape, gpus: int, gpu_bytes: int) -> Iterator[Room]:
@@ -86,7 +87,7 @@ class Plan:
     batch: int  # sequences a replica decodes together
     memory_bytes: int  # the busiest rank: its weights and the batch's KV cache
     weight_bytes: int
-    kv_tokens: int  # the cache a rank has room for (90% of the card, less its weights)
+    kv_tokens: int  # the cache a rank has room for (SHARE of the card, less its weights)
     tokens_per_s: float  # one replica's decode, as the rate function gives it
 
     @property

@@ -14,6 +14,7 @@ from ..parallel.rank import (
     RankWeightsTerms,
     state_bytes,
 )
+from ..parallel.serving import SHARE
 from .numbers import human
 
 if TYPE_CHECKING:
@@ -228,8 +229,8 @@ def serve_text(shape: Shape, found: list[Replica], gpus: int, gpu: str) -> str:
     return "\n".join([f"{shape.name} served on {gpus:,} x {gpu}, fastest decode first", "",
                       table(["layout", "KV tokens a replica", "sequences a replica",
                              "decode tokens/s, all"], rows, [False, True, True, True]),
-                      "", "Assumed: 16-bit weights and cache, 0.9 of each GPU (vLLM's "
-                      "default), decode bound by each rank's reads plus the all-reduces' "
+                      "", f"Assumed: 16-bit weights and cache, {float(SHARE):g} of each GPU "
+                      "(vLLM's default), decode bound by each rank's reads plus the all-reduces' "
                       "latency."])
 
 
@@ -273,10 +274,10 @@ def target_text(shape: Shape, found: list[Plan], t: TrainingSetup, gpu: str, eng
                        f"{nxt.total_tokens_per_s:,.0f} tokens/s.")
     else:
         out.append(f"Why: no other tp x pp replica reaches the target within {t.gpus:,} GPUs.")
-    out.append("Assumed: 16-bit weights and cache, 0.9 of each GPU (vLLM's default); memory/GPU "
-               "is the busiest rank's weights and its share of the sequences' cache; a "
-               "replica's rate is nnsize speed's decode at its tp (the engine's fitted "
-               "efficiency), pp stages keeping pp micro-batches in flight.")
+    out.append(f"Assumed: 16-bit weights and cache, {float(SHARE):g} of each GPU (vLLM's "
+               "default); memory/GPU is the busiest rank's weights and its share of the "
+               "sequences' cache; a replica's rate is nnsize speed's decode at its tp (the "
+               "engine's fitted efficiency), pp stages keeping pp micro-batches in flight.")
     return "\n".join(out)
 
 

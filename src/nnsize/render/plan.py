@@ -444,7 +444,8 @@ def engine_text(e: Engine) -> str:
 
     if not e.profiled:
         return NO_ALLOCATION.format(e.name)
-    parts = [f"{e.name}: " + (f"prefill in chunks of {e.chunk:,} tokens" if e.chunk else
+    named = f"{e.name} ({e.defaults})" if e.defaults else e.name
+    parts = [f"{named}: " + (f"prefill in chunks of {e.chunk:,} tokens" if e.chunk else
                               "the whole prompt in one pass")]
     if e.memory_fraction != 1:
         parts.append(f"{float(e.memory_fraction):g} of the GPU")
@@ -690,9 +691,10 @@ def _groups(g: Groups) -> str:
     state = "" if a is None else (
         f", a state group {STATE_BLOCKS[g.mamba_cache_mode]} "
         f"block{'s' if STATE_BLOCKS[g.mamba_cache_mode] > 1 else ''}: mamba_cache_mode "
-        f"{g.mamba_cache_mode}, " + ("prefix caching off, as vllm serve leaves it for "
-                                      "hybrid models" if g.mamba_cache_mode == "none" else
-                                      "prefix caching on"))
+        f"{g.mamba_cache_mode}, " + ("prefix caching off, as vllm serve left it for "
+                                      "hybrid models before 0.28.0" if g.mamba_cache_mode ==
+                                      "none" else "prefix caching on, vllm serve's default "
+                                      "from 0.28.0"))
     c = g.caching
     padded = "values padded to the keys' width, " if c is not None and c.values_as_keys else ""
     model = "" if c is None else (

@@ -73,7 +73,8 @@ class ServingReplicas(Schema):
     layout: ParallelLayout = Field(description="dp: the replicas")
     replicas: Integer
     kv_cache_tokens: Integer = Field(description="what a replica's busiest rank has room for "
-                                                 "(90% of the card less its weights), in "
+                                                 "(vLLM's default share of the card less "
+                                                 "its weights), in "
                                                  "16-token blocks")
     max_concurrency: Real = Field(description="sequences of the full context the cache holds "
                                               "at once")
