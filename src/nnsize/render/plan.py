@@ -36,6 +36,7 @@ from ..memory.lines import (
     NotPlannedNote,
     OptimizerTerms,
     PastPositionsNote,
+    RepricedNote,
     SlidingWindowNote,
     StoredWeightsTerms,
     TracedBackwardTerms,
@@ -256,7 +257,8 @@ def _line(t: LineTerms) -> tuple[str, str]:
         case GgufWeightsTerms():
             return f"weights (GGUF {t.ftype})", _gguf(t)
         case StoredWeightsTerms():
-            return "weights (as stored)", "the file's bytes: " + ", ".join(
+            return ("weights (as published)" if t.how else "weights (as stored)"), \
+                (f"{t.how}: " if t.how else "the file's bytes: ") + ", ".join(
                 f"{elements:,} x {dtype} = {size:,} B" for dtype, elements, size in t.dtypes)
         case AutocastTerms():
             return f"autocast weight copies ({t.precision.name})", _autocast(t)
@@ -419,6 +421,10 @@ def note_words(t: NoteTerms) -> str:
                     f"runs them, so the KV cache and the activation workspace cannot be given "
                     f"(a config.json beside it, or its directory or Hub repo, gives them); fit "
                     f"gives no batch or context answers for it")
+        case RepricedNote():
+            return (f"Weights at {t.dtype} as asked: not the stored form; its publisher stores "
+                    f"it quantized ({t.method}, its quantization_config), and without a dtype "
+                    f"it is planned as published")
         case LayerDtypesNote():
             return (f"Layer dtype arguments ({', '.join(t.dtypes)}) are not applied to a "
                     f"training plan: every parameter, gradient and optimizer state is counted "
