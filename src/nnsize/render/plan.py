@@ -191,6 +191,11 @@ def _decoder_workspace(t: DecoderWorkspaceTerms) -> str:
     return how + f" + {t.rows:,} x {t.vocab:,} fp32 logits"
 
 
+def _share(how: str, rank_share: float | None) -> str:
+    """A whole model's weights, and the part one rank of a parallel layout holds."""
+    return how if rank_share is None else f"({how}) x this rank's share {rank_share:.4g}"
+
+
 def _gguf(t: GgufWeightsTerms) -> str:
     return "llama.cpp's per-tensor types: " + ", ".join(f"{count} x {kind}" for kind, count, _
                                                         in t.types)
@@ -255,11 +260,12 @@ def _line(t: LineTerms) -> tuple[str, str]:
             return (f"KV cache: self- and cross-attention ({t.precision.name})",
                     _encoder_decoder_cache(t))
         case GgufWeightsTerms():
-            return f"weights (GGUF {t.ftype})", _gguf(t)
+            return f"weights (GGUF {t.ftype})", _share(_gguf(t), t.rank_share)
         case StoredWeightsTerms():
-            return ("weights (as published)" if t.how else "weights (as stored)"), \
+            return ("weights (as published)" if t.how else "weights (as stored)"), _share(
                 (f"{t.how}: " if t.how else "the file's bytes: ") + ", ".join(
-                f"{elements:,} x {dtype} = {size:,} B" for dtype, elements, size in t.dtypes)
+                    f"{elements:,} x {dtype} = {size:,} B" for dtype, elements, size in t.dtypes),
+                t.rank_share)
         case AutocastTerms():
             return f"autocast weight copies ({t.precision.name})", _autocast(t)
         case LossBackwardTerms():
