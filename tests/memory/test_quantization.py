@@ -84,6 +84,9 @@ def test_plan_takes_the_published_bytes() -> None:
     assert asked.lines[0].part == "weights"
     assert any(n.key == "repriced" for n in asked.notes)
     assert not any(n.key == "repriced" for n in p.notes)
+    # what stays unquantized is the publisher's: keep is not taken and dropped
+    with pytest.raises(NnsizeError, match="keep does not apply to deepseek-v3 as published"):
+        plan(report, Setup(keep=("embeddings",)))
 
 
 def test_fit_gpt_oss_20b_on_a_4090() -> None:

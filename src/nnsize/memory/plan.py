@@ -228,6 +228,10 @@ def _infer(report: Report, s: Setup) -> Plan:
     # a config whose quantization_config says how its publisher stores it: those tensors
     checkpoint = published(report) if not s.dtype and dtypes is None else None
     if checkpoint:
+        if tuple(s.keep) != KEEP:  # never a setting taken and silently dropped
+            raise NnsizeError(f"keep does not apply to {report.source} as published: its "
+                              f"quantization_config ({checkpoint.method}) says what is kept; "
+                              f"ask a --dtype to choose what keep keeps at bf16")
         dtypes = checkpoint.dtypes()
     mix = gguf_mix_name(s.dtype) if s.dtype else None
     precision = find("bf16") if mix else _as_stored(dtypes) if dtypes else \

@@ -10,7 +10,7 @@ planner takes their tally per dtype (plan.stored_dtypes' shape).  A quant_method
 is refused by name: never planned as if it were bf16.
 
 gpt-oss-20b as published: 24 layers x 423,014,400 B of MXFP4 expert blocks and scales
-+ 1,808,459,584 bf16 values x 2 B = 13,757,264,768 B (its index says 13,761,264,768).
++ 1,804,459,584 bf16 values x 2 B = 13,761,264,768 B, its index's total_size to the byte.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from ..model.contents import DtypeTally
     from ..model.tensor import Shape
 
-# https://github.com/huggingface/transformers/blob/v5.25.0/src/transformers/... is written TF
-TF = "transformers 5.25.0 src/transformers/"
+# "TF" in a docstring here: https://github.com/huggingface/transformers/blob/v5.25.0/
+# src/transformers/ (the pinned version, constraints.txt), read from its installed files
 # bytes per value of a safetensors dtype
 DTYPE_BYTES = {"F8_E4M3": 1, "U8": 1, "BF16": 2, "F16": 2, "F32": 4}
 # a config's torch_dtype -> the safetensors dtype the unquantized tensors are stored in
