@@ -46,6 +46,21 @@ def test_gpt_oss_20b_is_its_index_total_size() -> None:
     assert d["U8"]["tensors"] == 96
 
 
+def test_gpt_oss_120b_is_its_tensor_bytes() -> None:
+    data = json.loads((PUBLISHED / "openai--gpt-oss-120b.json").read_text())
+    c = published(count_config(data, "gpt-oss-120b"))
+    assert c is not None
+    d = c.dtypes()
+    # 36 layers of 128 experts, hidden 2,880, intermediate 2,880: (5,760 + 2,880) x 90 blocks
+    # x 17 B a row of each expert
+    assert d["U8"]["bytes"] == 36 * 128 * (5_760 + 2_880) * 90 * 17
+    # the bytes of the tensors of openai/gpt-oss-120b's 15 safetensors files
+    # (https://huggingface.co/openai/gpt-oss-120b), as two public projects that check a
+    # download against it write it: tensor_bytes 65248815744 (its 15 files 65,248,893,184 B
+    # with their headers)
+    assert sum(x["bytes"] for x in d.values()) == 65_248_815_744
+
+
 def test_gpt_oss_names_are_the_published_ones() -> None:
     """The weight_map of openai/gpt-oss-20b's index names each layer's experts so."""
     names = {t.name for t in _checkpoint("gpt-oss-20b").tensors if ".experts." in t.name}
@@ -84,6 +99,9 @@ def test_plan_takes_the_published_bytes() -> None:
     assert asked.lines[0].part == "weights"
     assert any(n.key == "repriced" for n in asked.notes)
     assert not any(n.key == "repriced" for n in p.notes)
+    # training is at a float dtype, and says it is not the published form
+    trained = plan(report, Setup(train=True))
+    assert any(n.key == "repriced" for n in trained.notes)
     # what stays unquantized is the publisher's: keep is not taken and dropped
     with pytest.raises(NnsizeError, match="keep does not apply to deepseek-v3 as published"):
         plan(report, Setup(keep=("embeddings",)))

@@ -333,8 +333,8 @@ class NotPlannedNote:
 
 @dataclass(frozen=True)
 class RepricedNote:
-    """A config whose quantization_config says how it is published, planned at another dtype
-    as asked."""
+    """A config whose quantization_config says how it is published, planned at another dtype:
+    as asked, or for training."""
 
     KEY: ClassVar[str] = "repriced"
     dtype: str

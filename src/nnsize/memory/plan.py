@@ -335,6 +335,7 @@ def _train(report: Report, s: Setup) -> Plan:
         LossBackwardTerms,
         MasterWeightsTerms,
         Note,
+        RepricedNote,
         TrainingSetupNote,
     )
     from .optimizers import optimizer_bytes, trainable_tensors
@@ -355,6 +356,12 @@ def _train(report: Report, s: Setup) -> Plan:
     shard = {"none": (1, 1, 1), "ddp": (1, 1, 1), "zero1": (1, 1, n), "zero2": (1, n, n),
              "zero3": (n, n, n), "fsdp": (n, n, n), "tp": (n, n, n)}[s.sharding]
     p = Plan(report.source, s, precision, master, mode)
+    from .quantization import quantization_config
+
+    quantized = quantization_config(report) if stored_dtypes(report) is None else None
+    if quantized:  # trained at a float dtype, not its published form: said
+        at = ("nf4-dq" if s.qlora else precision.name) if lora else param.name
+        p.notes.append(Note(RepricedNote(at, str(quantized[0].get("quant_method")))))
     given = sorted({v for r in report.rows for k, v in r.args if k == "dtype"})
     if given:
         p.notes.append(Note(LayerDtypesNote(tuple(given))))

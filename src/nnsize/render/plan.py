@@ -428,9 +428,9 @@ def note_words(t: NoteTerms) -> str:
                     f"(a config.json beside it, or its directory or Hub repo, gives them); fit "
                     f"gives no batch or context answers for it")
         case RepricedNote():
-            return (f"Weights at {t.dtype} as asked: not the stored form; its publisher stores "
-                    f"it quantized ({t.method}, its quantization_config), and without a dtype "
-                    f"it is planned as published")
+            return (f"Weights at {t.dtype}, not as stored: its publisher stores it quantized "
+                    f"({t.method}, its quantization_config); an inference plan without a dtype "
+                    f"plans it as published")
         case LayerDtypesNote():
             return (f"Layer dtype arguments ({', '.join(t.dtypes)}) are not applied to a "
                     f"training plan: every parameter, gradient and optimizer state is counted "
