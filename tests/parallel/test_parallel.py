@@ -165,9 +165,15 @@ def test_deepseek_v3_on_16_h100s_is_per_gpu() -> None:
     # at bf16 the weights alone are 671,026,404,352 x 2 / 16 = 78.11 GiB a GPU, of the 79.22 GiB
     # CUDA reports on an H100 80GB: the plan's per-GPU figure, not a fit
     d = _cli("fit", "deepseek-v3", "--gpu", "h100-80gb", "--gpus", "16", "--sharding", "tp",
-             "--json")
+             "--dtype", "bf16", "--json")
     assert not d["fits"] and d["layout"]["tp"] == 16
     assert 78 * 2**30 < d["total_bytes"] < 80 * 2**30
+    # without a dtype, as published (quantization.py): fp8 blocks with their fp32 scales,
+    # 673,150,611,808 B / 16 = 39.18 GiB a GPU
+    d = _cli("fit", "deepseek-v3", "--gpu", "h100-80gb", "--gpus", "16", "--sharding", "tp",
+             "--json")
+    assert d["fits"] and d["layout"]["tp"] == 16
+    assert 39 * 2**30 < d["total_bytes"] < 40 * 2**30
 
 
 def test_train_time_json_fields() -> None:

@@ -88,6 +88,14 @@ def fit(report: Report, s: Setup, usable: int) -> Fit:
             continue
         precisions.append((name, t, t <= usable))
     precisions.sort(key=lambda p: -p[1])  # largest first: a Q2_K file is smaller than Q3_K_M
+    if not s.train:  # a config its publisher stores quantized: that form first, as it loads
+        from .quantization import quantization_config
+
+        found = quantization_config(report)
+        as_published = plan(report, replace(s, dtype="")) if found else None
+        if as_published is not None and as_published.mode.startswith("its published"):
+            name = f"as published ({as_published.mode.removeprefix('its published ')})"
+            precisions.insert(0, (name, as_published.total, as_published.total <= usable))
     from .plan import model_context
 
     d = report.decoder

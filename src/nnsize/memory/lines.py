@@ -53,6 +53,8 @@ class StoredWeightsTerms:
     PART: ClassVar[str] = "stored_weights"
     dtypes: tuple[tuple[str, int, int], ...]
     rank_share: float | None = None
+    # a config's quantization_config, not a file: what its publisher stores (quantization.py)
+    how: str = ""
 
 
 @dataclass(frozen=True)
@@ -330,6 +332,16 @@ class NotPlannedNote:
 
 
 @dataclass(frozen=True)
+class RepricedNote:
+    """A config whose quantization_config says how it is published, planned at another dtype:
+    as asked, or for training."""
+
+    KEY: ClassVar[str] = "repriced"
+    dtype: str
+    method: str
+
+
+@dataclass(frozen=True)
 class LayerDtypesNote:
     KEY: ClassVar[str] = "layer_dtypes_ignored"
     dtypes: tuple[str, ...]
@@ -389,7 +401,8 @@ NoteTerms: TypeAlias = (LayoutNote | KvPerTokenNote | MlaLatentNote | MlaExpande
                         SlidingWindowNote | CrossAttentionNote | LlamaCppSlotsNote |
                         DsaIndexerNote | ModelContextNote | PastPositionsNote |
                         EncoderDecoderNote | ImagesNote | EngineNote | NotPlannedNote |
-                        LayerDtypesNote | GgufFileNote | TrainingSetupNote | DropoutMaskNote)
+                        RepricedNote | LayerDtypesNote | GgufFileNote | TrainingSetupNote |
+                        DropoutMaskNote)
 
 
 # --- another tool's figure (peers.as_tool) ------------------------------------------------------

@@ -217,23 +217,39 @@ def _infer(report: Report, s: Setup) -> Plan:
         LlamaCppSlotsNote,
         Note,
         NotPlannedNote,
+        RepricedNote,
         StoredWeightsTerms,
         WorkspaceTerms,
     )
+    from .quantization import published, quantization_config
     from .weights import weight_bytes
 
     dtypes = stored_dtypes(report) if not s.dtype else None
+    # a config whose quantization_config says how its publisher stores it: those tensors
+    checkpoint = published(report) if not s.dtype and dtypes is None else None
+    if checkpoint:
+        if tuple(s.keep) != KEEP:  # never a setting taken and silently dropped
+            raise NnsizeError(f"keep does not apply to {report.source} as published: its "
+                              f"quantization_config ({checkpoint.method}) says what is kept; "
+                              f"ask a --dtype to choose what keep keeps at bf16")
+        dtypes = checkpoint.dtypes()
     mix = gguf_mix_name(s.dtype) if s.dtype else None
     precision = find("bf16") if mix else _as_stored(dtypes) if dtypes else \
         find(s.dtype or "bf16")
     compute = precision if precision.name in FLOATS else find("bf16")
     e = s.serving()
-    p = Plan(report.source, s, precision, mode=mix or ("its stored dtypes" if dtypes else ""))
+    p = Plan(report.source, s, precision, mode=mix or (
+        f"its published {checkpoint.method}" if checkpoint else
+        "its stored dtypes" if dtypes else ""))
     p.notes.append(Note(EngineNote(e)))
+    quantized = quantization_config(report) if s.dtype and stored_dtypes(report) is None \
+        else None
+    if quantized:  # re-priced as asked: said, never taken for the checkpoint as published
+        p.notes.append(Note(RepricedNote(s.dtype, str(quantized[0].get("quant_method")))))
     if dtypes:  # the file's own bytes, dtype by dtype: what loading it takes
         p.lines.append(Line(sum(d["bytes"] for d in dtypes.values()), StoredWeightsTerms(
             tuple(sorted(((k, d["elements"], d["bytes"]) for k, d in dtypes.items()),
-                         key=lambda x: -x[2])))))
+                         key=lambda x: -x[2])), how=checkpoint.how if checkpoint else "")))
     elif mix:
         from .gguf_mix import mix as gguf_mix
 
@@ -319,6 +335,7 @@ def _train(report: Report, s: Setup) -> Plan:
         LossBackwardTerms,
         MasterWeightsTerms,
         Note,
+        RepricedNote,
         TrainingSetupNote,
     )
     from .optimizers import optimizer_bytes, trainable_tensors
@@ -339,6 +356,12 @@ def _train(report: Report, s: Setup) -> Plan:
     shard = {"none": (1, 1, 1), "ddp": (1, 1, 1), "zero1": (1, 1, n), "zero2": (1, n, n),
              "zero3": (n, n, n), "fsdp": (n, n, n), "tp": (n, n, n)}[s.sharding]
     p = Plan(report.source, s, precision, master, mode)
+    from .quantization import quantization_config
+
+    quantized = quantization_config(report) if stored_dtypes(report) is None else None
+    if quantized:  # trained at a float dtype, not its published form: said
+        at = ("nf4-dq" if s.qlora else precision.name) if lora else param.name
+        p.notes.append(Note(RepricedNote(at, str(quantized[0].get("quant_method")))))
     given = sorted({v for r in report.rows for k, v in r.args if k == "dtype"})
     if given:
         p.notes.append(Note(LayerDtypesNote(tuple(given))))

@@ -36,6 +36,7 @@ from ..memory.lines import (
     NotPlannedNote,
     OptimizerTerms,
     PastPositionsNote,
+    RepricedNote,
     SlidingWindowNote,
     StoredWeightsTerms,
     TracedBackwardTerms,
@@ -190,6 +191,11 @@ def _decoder_workspace(t: DecoderWorkspaceTerms) -> str:
     return how + f" + {t.rows:,} x {t.vocab:,} fp32 logits"
 
 
+def _share(how: str, rank_share: float | None) -> str:
+    """A whole model's weights, and the part one rank of a parallel layout holds."""
+    return how if rank_share is None else f"({how}) x this rank's share {rank_share:.4g}"
+
+
 def _gguf(t: GgufWeightsTerms) -> str:
     return "llama.cpp's per-tensor types: " + ", ".join(f"{count} x {kind}" for kind, count, _
                                                         in t.types)
@@ -254,10 +260,12 @@ def _line(t: LineTerms) -> tuple[str, str]:
             return (f"KV cache: self- and cross-attention ({t.precision.name})",
                     _encoder_decoder_cache(t))
         case GgufWeightsTerms():
-            return f"weights (GGUF {t.ftype})", _gguf(t)
+            return f"weights (GGUF {t.ftype})", _share(_gguf(t), t.rank_share)
         case StoredWeightsTerms():
-            return "weights (as stored)", "the file's bytes: " + ", ".join(
-                f"{elements:,} x {dtype} = {size:,} B" for dtype, elements, size in t.dtypes)
+            return ("weights (as published)" if t.how else "weights (as stored)"), _share(
+                (f"{t.how}: " if t.how else "the file's bytes: ") + ", ".join(
+                    f"{elements:,} x {dtype} = {size:,} B" for dtype, elements, size in t.dtypes),
+                t.rank_share)
         case AutocastTerms():
             return f"autocast weight copies ({t.precision.name})", _autocast(t)
         case LossBackwardTerms():
@@ -419,6 +427,10 @@ def note_words(t: NoteTerms) -> str:
                     f"runs them, so the KV cache and the activation workspace cannot be given "
                     f"(a config.json beside it, or its directory or Hub repo, gives them); fit "
                     f"gives no batch or context answers for it")
+        case RepricedNote():
+            return (f"Weights at {t.dtype}, not as stored: its publisher stores it quantized "
+                    f"({t.method}, its quantization_config); an inference plan without a dtype "
+                    f"plans it as published")
         case LayerDtypesNote():
             return (f"Layer dtype arguments ({', '.join(t.dtypes)}) are not applied to a "
                     f"training plan: every parameter, gradient and optimizer state is counted "

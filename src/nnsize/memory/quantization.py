@@ -1,0 +1,290 @@
+"""A config's quantization_config: the tensors its publisher's safetensors store, method by
+method, so that a config (or a preset) is planned at its stored bytes, as a file is.
+
+A published config.json that carries quantization_config describes a checkpoint whose weights
+are not at its torch_dtype: DeepSeek-V3's Linear weights are fp8 e4m3 with an fp32 scale per
+128 x 128 block, gpt-oss's experts MXFP4.  Each method is one function registered here (a new
+method is one function in this file); it names every tensor the checkpoint stores with its shape
+and safetensors dtype, from the rules transformers' quantizer for that method applies, and the
+planner takes their tally per dtype (plan.stored_dtypes' shape).  A quant_method not registered
+is refused by name: never planned as if it were bf16.
+
+gpt-oss-20b as published: 24 layers x 423,014,400 B of MXFP4 expert blocks and scales
++ 1,804,459,584 bf16 values x 2 B = 13,761,264,768 B, its index's total_size to the byte.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import NnsizeError
+from ..model import Report, numel
+
+if TYPE_CHECKING:
+    from ..model.contents import DtypeTally
+    from ..model.tensor import Shape
+
+# "TF" in a docstring here: https://github.com/huggingface/transformers/blob/v5.25.0/
+# src/transformers/ (the pinned version, constraints.txt), read from its installed files
+# bytes per value of a safetensors dtype
+DTYPE_BYTES = {"F8_E4M3": 1, "U8": 1, "BF16": 2, "F16": 2, "F32": 4}
+# a config's torch_dtype -> the safetensors dtype the unquantized tensors are stored in
+TORCH_DTYPES = {"bfloat16": "BF16", "float16": "F16", "float32": "F32"}
+# buffers a model keeps in fp32 whatever its dtype: DeepseekV3TopkRouter's
+# e_score_correction_bias is nn.Buffer(torch.zeros(n, dtype=torch.float32)), and
+# _keep_in_fp32_modules_strict names it (TF models/deepseek_v3/modeling_deepseek_v3.py)
+FP32_BUFFERS = ("e_score_correction_bias",)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """count tensors of one name pattern, shape and stored dtype ({i}: a layer, {e}: an
+    expert)."""
+
+    name: str
+    shape: Shape
+    dtype: str
+    count: int = 1
+
+    @property
+    def bytes(self) -> int:
+        return self.count * numel(self.shape) * DTYPE_BYTES[self.dtype]
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The tensors a quantized checkpoint stores, and what is stored, in words (the plan's How
+    column)."""
+
+    method: str
+    how: str
+    tensors: tuple[Stored, ...]
+
+    def dtypes(self) -> dict[str, DtypeTally]:
+        """Per stored dtype: tensors, elements, bytes (a file report's stored["dtypes"])."""
+        out: dict[str, DtypeTally] = {}
+        for t in self.tensors:
+            d = out.setdefault(t.dtype, {"tensors": 0, "elements": 0, "bytes": 0})
+            d["tensors"] += t.count
+            d["elements"] += t.count * numel(t.shape)
+            d["bytes"] += t.bytes
+        return out
+
+
+Method = Callable[[Report, dict[str, Any], str], Checkpoint]
+METHODS: dict[str, Method] = {}
+
+
+def register(name: str) -> Callable[[Method], Method]:
+    def add(method: Method) -> Method:
+        if name in METHODS:
+            raise ValueError(f"quant_method {name!r} is registered twice")
+        METHODS[name] = method
+        return method
+
+    return add
+
+
+def quantization_config(report: Report) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(quantization_config, the config that holds it) of a report counted from a config: the
+    config's own, or its text_config's (Kimi-K2.5); None without one."""
+    source = report.traceable or ("",)
+    if source[0] != "config" or not isinstance(source[1], dict):
+        return None
+    data: dict[str, Any] = source[1]
+    for config in (data, data.get("text_config")):
+        if isinstance(config, dict) and isinstance(config.get("quantization_config"), dict):
+            return config["quantization_config"], config
+    return None
+
+
+def published(report: Report) -> Checkpoint | None:
+    """The checkpoint a config's quantization_config describes; None where it has none."""
+    found = quantization_config(report)
+    if found is None:
+        return None
+    q, config = found
+    method = q.get("quant_method")
+    where = f"{report.source}: quantization_config.quant_method"
+    if method not in METHODS:
+        raise NnsizeError(f"{where} {method!r} is not a method nnsize plans (it plans "
+                          f"{', '.join(sorted(METHODS))}); the stored form is unknown, so it "
+                          f"is not planned as if it were {config.get('torch_dtype', 'bf16')}: "
+                          f"ask a --dtype to plan the model at that dtype")
+    return METHODS[method](report, q, where)
+
+
+# --- the tensors, one by one ------------------------------------------------------------------
+
+def _stored_dtype(report: Report, default: str | None = None) -> str:
+    """The safetensors dtype of what the method leaves unquantized: the config's torch_dtype
+    (dtype in transformers 5), or where it names none the method's published default."""
+    found = quantization_config(report)
+    config = found[1] if found else {}
+    name = config.get("torch_dtype") or config.get("dtype") or default
+    if name not in TORCH_DTYPES:
+        raise NnsizeError(f"{report.source}: a quantized config needs torch_dtype (one of "
+                          f"{', '.join(TORCH_DTYPES)}) for the tensors its method leaves "
+                          f"unquantized, got {name!r}")
+    return TORCH_DTYPES[name]
+
+
+def _skipped(module: str, patterns: list[str]) -> bool:
+    """transformers' should_convert_module, negated: a pattern matches the module's name from
+    its start up to a module boundary, as a regex ("model.layers.*.self_attn"), or as a suffix
+    ("lm_head") (TF quantizers/quantizers_utils.py)."""
+    boundary = r"(?:(?<=\.)|(?=\.|$))"
+    return any(re.match(rf"(?:{p}){boundary}", module) or module.endswith(p) for p in patterns)
+
+
+def _each(report: Report) -> list[tuple[str, Any, str, list[str]]]:
+    """(row type, tensor, its name pattern, the names it stands for) for every tensor the
+    checkpoint stores: not a tied copy (stored once), one name per layer it is repeated in."""
+    out = []
+    for row in report.rows:
+        for t in row.tensors:
+            if t.shared_with:
+                continue
+            names = [t.name.replace("{i}", str(t.start + i)) for i in range(t.copies)] \
+                if "{i}" in t.name else [t.name] * t.copies
+            out.append((row.type, t, t.name, names * row.repeat))
+    return out
+
+
+def _groups(names: list[str], quantized: Callable[[str], bool]) -> tuple[int, int]:
+    """(names quantized, names kept)."""
+    yes = sum(1 for n in names if quantized(n))
+    return yes, len(names) - yes
+
+
+def _module(name: str) -> str:
+    return name.rsplit(".", 1)[0]
+
+
+def _keep(kept: list[str], kind: str, t: Any) -> None:
+    """What stays at torch_dtype, in words: the rows whose weights do, then norms, biases."""
+    word = {"norm": "norms", "bias": "biases"}.get(t.role) if t.role in ("norm", "bias") else \
+        kind if t.role in ("weight", "embedding") and not t.buffer else None
+    if word and word not in kept:
+        kept.append(word)
+        kept.sort(key=lambda w: w in ("norms", "biases"))
+
+
+def _words(kept: list[str]) -> str:
+    return ", ".join(kept[:-1]) + " and " + kept[-1] if len(kept) > 1 else "".join(kept)
+
+
+def _cdiv(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+@register("fp8")
+def fp8(report: Report, q: dict[str, Any], where: str) -> Checkpoint:
+    """FineGrainedFP8: every nn.Linear's weight fp8 e4m3 (TF integrations/finegrained_fp8.py:
+    replace_with_fp8_linear, FP8Linear): out x in values, 1 B each, beside weight_scale_inv,
+    fp32, cdiv(out, 128) x cdiv(in, 128) for weight_block_size [128, 128] (one scalar without
+    blocks); the experts' projections (FP8Experts) likewise, each expert's gate, up and down
+    its own blocks, as the published checkpoints store them (experts.0.gate_proj.weight).
+    Not converted: the modules modules_to_not_convert names, or without that list the output
+    embedding (get_keys_to_not_convert: lm_head); embeddings, norms and the routers (a router
+    is not an nn.Linear in transformers 5: DeepseekV3TopkRouter); biases."""
+    for key, fine in (("fmt", ("e4m3", "float8_e4m3fn", None)),
+                      ("activation_scheme", ("dynamic", None)),
+                      ("expert_dtype", ("fp8", None)), ("scale_fmt", ("float", None))):
+        if q.get(key) not in fine:  # another stored form (DeepSeek-V4's fp4 experts, ue8m0)
+            raise NnsizeError(f"{where} fp8 with {key} {q.get(key)!r} stores tensors nnsize "
+                              f"does not plan (it plans {key} {fine[0]!r})")
+    block = q.get("weight_block_size")
+    if block is not None and not (isinstance(block, list) and len(block) == 2 and
+                                  all(isinstance(b, int) and b > 0 for b in block)):
+        raise NnsizeError(f"{where} fp8: weight_block_size must be two whole numbers, got "
+                          f"{block!r}")
+    if report.stored.get("counted_with"):  # rows without kinds: a router may be a Linear
+        raise NnsizeError(f"{where} fp8: {report.source} is counted by building it with "
+                          f"transformers, whose rows do not say which modules are nn.Linear "
+                          f"(those fp8 converts); ask a --dtype to plan it at that dtype")
+    listed = q.get("modules_to_not_convert")
+    skip: list[str] = listed if isinstance(listed, list) else ["lm_head"]
+    rest = _stored_dtype(report)
+    expert_i = report.decoder.expert_intermediate if report.decoder else 0
+    out: list[Stored] = []
+    kept: list[str] = []
+
+    def scales(out_f: int, in_f: int) -> Shape:
+        return (_cdiv(out_f, block[0]), _cdiv(in_f, block[1])) if block else ()
+
+    for kind, t, pattern, names in _each(report):
+        linear = len(t.shape) == 2 and t.role == "weight" and not t.buffer and \
+            kind not in ("embedding", "router") and pattern.endswith(".weight")
+        experts = len(t.shape) == 3 and t.role == "weight" and kind == "experts"
+        n, k = _groups(names, lambda name: not _skipped(_module(name), skip)) \
+            if linear or experts else (0, len(names))
+        if k:
+            dtype = "F32" if t.buffer and pattern.endswith(FP32_BUFFERS) else rest
+            out.append(Stored(pattern, t.shape, dtype, k))
+            _keep(kept, kind, t)
+        if not n:
+            continue
+        if linear:
+            out.append(Stored(pattern, t.shape, "F8_E4M3", n))
+            out.append(Stored(f"{_module(pattern)}.weight_scale_inv", scales(*t.shape), "F32",
+                              n))
+            continue
+        e, a, b = t.shape
+        if block and block[0] != block[1]:
+            raise NnsizeError(f"{where} fp8: the experts' blocks are planned square, not "
+                              f"{block[0]} x {block[1]}")
+        # a fused gate_up [E, 2I, H] (or [E, H, 2I]) is stored as each expert's gate and up,
+        # I x H apiece, each with its own blocks
+        fused = pattern.endswith("gate_up_proj") and expert_i and 2 * expert_i in (a, b)
+        parts = [(expert_i, b if a == 2 * expert_i else a)] * 2 if fused else [(a, b)]
+        for i, (out_f, in_f) in enumerate(parts):
+            proj = ("gate_proj", "up_proj")[i] if fused else pattern.rsplit(".", 1)[-1]
+            name = f"{_module(pattern)}.{{e}}.{proj}"
+            out.append(Stored(f"{name}.weight", (out_f, in_f), "F8_E4M3", n * e))
+            out.append(Stored(f"{name}.weight_scale_inv", scales(out_f, in_f), "F32", n * e))
+    blocks = f"blocks of {block[0]}x{block[1]}" if block else "one scale a tensor"
+    return Checkpoint("fp8", f"fp8 e4m3 {blocks} with fp32 scales, as published; "
+                             f"{_words(kept)} {rest.lower()}", tuple(out))
+
+
+@register("mxfp4")
+def mxfp4(report: Report, q: dict[str, Any], where: str) -> Checkpoint:
+    """MXFP4: gpt-oss's experts only (TF integrations/mxfp4.py: replace_with_mxfp4_linear
+    converts each GptOssMLP's experts unless modules_to_not_convert names {mlp}.experts;
+    Mxfp4GptOssExperts).  Each projection [E, in, out] is stored transposed as 4-bit values
+    two a byte in blocks of 32, {proj}_blocks U8 [E, out, in / 32, 16], with one U8 scale a
+    block, {proj}_scales [E, out, in / 32]; its bias and every other tensor at torch_dtype."""
+    source = report.traceable or ("", {})
+    model_type = source[1].get("model_type") if isinstance(source[1], dict) else None
+    if model_type != "gpt_oss":
+        raise NnsizeError(f"{where} mxfp4 is transformers' format for gpt-oss's experts; "
+                          f"nnsize does not plan it for model_type {model_type!r}")
+    listed = q.get("modules_to_not_convert")
+    skip: list[str] = listed if isinstance(listed, list) else ["lm_head"]
+    # gpt-oss's config names no torch_dtype; its checkpoints store the rest bf16 (at 2 B a
+    # value gpt-oss-20b comes to its index's total_size within 0.03%: tests/memory/
+    # test_quantization.py; at 4 B it would be 3.6 GB over)
+    rest = _stored_dtype(report, "bfloat16")
+    out: list[Stored] = []
+    kept: list[str] = []
+    for kind, t, pattern, names in _each(report):
+        experts = len(t.shape) == 3 and t.role == "weight" and kind == "experts"
+        n, k = _groups(names, lambda name: not _skipped(_module(name), skip)) if experts \
+            else (0, len(names))
+        if k:
+            out.append(Stored(pattern, t.shape, rest, k))
+            _keep(kept, kind, t)
+        if n:
+            e, in_f, out_f = t.shape
+            if in_f % 32:
+                raise NnsizeError(f"{where} mxfp4: {pattern} reads {in_f} values, not a "
+                                  f"whole number of blocks of 32")
+            out.append(Stored(f"{pattern}_blocks", (e, out_f, in_f // 32, 16), "U8", n))
+            out.append(Stored(f"{pattern}_scales", (e, out_f, in_f // 32), "U8", n))
+    return Checkpoint("mxfp4", f"MXFP4 experts (4-bit values in blocks of 32, a U8 scale "
+                               f"each), as published; {_words(kept)} {rest.lower()}",
+                      tuple(out))

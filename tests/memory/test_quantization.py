@@ -1,0 +1,223 @@
+"""A config's quantization_config planned at the bytes its publisher stores (memory/
+quantization.py): the tally by hand, against a published index, and differentially: a
+checkpoint written from nnsize's tensor list loads into transformers' own quantized model."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nnsize.architectures import count_config
+from nnsize.architectures.presets import config, find
+from nnsize.errors import NnsizeError
+from nnsize.memory.fit import fit
+from nnsize.memory.plan import plan
+from nnsize.memory.quantization import Checkpoint, published
+from nnsize.memory.setup import Setup
+
+PUBLISHED = Path(__file__).parent.parent / "data" / "published_configs"
+
+
+def _checkpoint(name: str) -> Checkpoint:
+    c = published(find(name).count())
+    assert c is not None
+    return c
+
+
+def test_gpt_oss_20b_is_its_index_total_size() -> None:
+    d = _checkpoint("gpt-oss-20b").dtypes()
+    # each layer's experts, 32 of them, hidden 2,880, intermediate 2,880, blocks of 32 values
+    # (16 bytes) and a U8 scale a block: gate_up 32 x 5,760 x 90 x (16 + 1), down 32 x 2,880 x 90
+    # x (16 + 1)
+    assert d["U8"]["bytes"] == 24 * (32 * 5_760 * 90 * 17 + 32 * 2_880 * 90 * 17)
+    # the rest, bf16: every parameter but the experts' two weights (24 x 32 x 2,880 x 5,760 and
+    # 24 x 32 x 2,880 x 2,880), of 20,914,757,184
+    assert d["BF16"]["elements"] == 20_914_757_184 - 24 * 32 * 2_880 * (5_760 + 2_880)
+    # the published index's metadata.total_size (the bytes of its tensors):
+    # https://huggingface.co/openai/gpt-oss-20b/blob/main/model.safetensors.index.json
+    # {"metadata": {"total_size": 13761264768}, ...}, read in two public copies of that file
+    # (its whole text quoted in a question on gpt-oss, and in a guide to model files)
+    assert sum(x["bytes"] for x in d.values()) == 13_761_264_768
+    # 96 = 24 layers x (gate_up, down) x (blocks, scales)
+    assert d["U8"]["tensors"] == 96
+
+
+def test_gpt_oss_120b_is_its_tensor_bytes() -> None:
+    data = json.loads((PUBLISHED / "openai--gpt-oss-120b.json").read_text())
+    c = published(count_config(data, "gpt-oss-120b"))
+    assert c is not None
+    d = c.dtypes()
+    # 36 layers of 128 experts, hidden 2,880, intermediate 2,880: (5,760 + 2,880) x 90 blocks
+    # x 17 B a row of each expert
+    assert d["U8"]["bytes"] == 36 * 128 * (5_760 + 2_880) * 90 * 17
+    # the bytes of the tensors of openai/gpt-oss-120b's 15 safetensors files
+    # (https://huggingface.co/openai/gpt-oss-120b), as two public projects that check a
+    # download against it write it: tensor_bytes 65248815744 (its 15 files 65,248,893,184 B
+    # with their headers)
+    assert sum(x["bytes"] for x in d.values()) == 65_248_815_744
+
+
+def test_gpt_oss_names_are_the_published_ones() -> None:
+    """The weight_map of openai/gpt-oss-20b's index names each layer's experts so."""
+    names = {t.name for t in _checkpoint("gpt-oss-20b").tensors if ".experts." in t.name}
+    assert names == {f"model.layers.{{i}}.mlp.experts.{p}_{k}" for p in ("gate_up_proj",
+                     "down_proj") for k in ("blocks", "scales", "bias")}
+
+
+def test_deepseek_v3_by_hand() -> None:
+    d = _checkpoint("deepseek-v3").dtypes()
+    # fp8: every Linear of 61 layers' attention (q_a 1,536 x 7,168, q_b 24,576 x 1,536,
+    # kv_a 576 x 7,168, kv_b 32,768 x 512, o 7,168 x 16,384), 3 dense MLPs (3 x 18,432 x 7,168),
+    # 58 MoE layers' shared expert (3 x 2,048 x 7,168) and 256 experts (256 x 3 x 2,048 x 7,168)
+    attention = 1_536 * 7_168 + 24_576 * 1_536 + 576 * 7_168 + 32_768 * 512 + 7_168 * 16_384
+    assert d["F8_E4M3"]["elements"] == 61 * attention + 3 * 3 * 18_432 * 7_168 + \
+        58 * (3 * 2_048 * 7_168 + 256 * 3 * 2_048 * 7_168)
+    # fp32: a scale per 128 x 128 block of each (cdiv(576, 128) = 5), and each MoE layer's
+    # e_score_correction_bias, 256 values
+    scales = 12 * 56 + 192 * 12 + 5 * 56 + 256 * 4 + 56 * 128
+    assert d["F32"]["elements"] == 61 * scales + 3 * 3 * 144 * 56 + \
+        58 * (3 * 16 * 56 + 256 * 3 * 16 * 56) + 58 * 256
+    # bf16: embeddings and head (2 x 129,280 x 7,168), the routers (58 x 256 x 7,168), norms
+    # (61 x (2 x 7,168 + 1,536 + 512) + 7,168)
+    assert d["BF16"]["elements"] == 2 * 129_280 * 7_168 + 58 * 256 * 7_168 + \
+        61 * (2 * 7_168 + 1_536 + 512) + 7_168
+
+
+def test_plan_takes_the_published_bytes() -> None:
+    report = find("deepseek-v3").count()
+    p = plan(report, Setup())
+    weights = p.lines[0]
+    assert weights.part == "stored_weights" and p.mode == "its published fp8"
+    assert weights.bytes == sum(x["bytes"] for x in _checkpoint("deepseek-v3").dtypes().values())
+    assert p.precision.name == "bf16"  # the KV cache and compute stay bf16
+    # --dtype re-prices it, and says so
+    asked = plan(report, Setup(dtype="bf16"))
+    assert asked.lines[0].part == "weights"
+    assert any(n.key == "repriced" for n in asked.notes)
+    assert not any(n.key == "repriced" for n in p.notes)
+    # training is at a float dtype, and says it is not the published form
+    trained = plan(report, Setup(train=True))
+    assert any(n.key == "repriced" for n in trained.notes)
+    # what stays unquantized is the publisher's: keep is not taken and dropped
+    with pytest.raises(NnsizeError, match="keep does not apply to deepseek-v3 as published"):
+        plan(report, Setup(keep=("embeddings",)))
+
+
+def test_fit_gpt_oss_20b_on_a_4090() -> None:
+    """gpt-oss-20b fits a 24 GiB card as published (13.76 GB of weights), not at bf16."""
+    usable = 24 * 2**30 - 2**30  # a 24 GiB card less 1 GiB for the CUDA context
+    f = fit(find("gpt-oss-20b").count(), Setup(), usable)
+    assert f.fits
+    name, total, fits = f.precisions[0]
+    assert name == "as published (mxfp4)" and fits and total == f.plan.total
+    assert {n: ok for n, _, ok in f.precisions}["bf16"] is False
+
+
+def test_an_unknown_method_is_refused_by_name() -> None:
+    data = json.loads((PUBLISHED / "moonshotai--Kimi-K2.5.json").read_text())
+    with pytest.raises(NnsizeError, match="quant_method 'compressed-tensors' is not a method"):
+        plan(count_config(data, "Kimi-K2.5"), Setup())
+    data = copy.deepcopy(config("deepseek-v3"))
+    data["quantization_config"]["quant_method"] = "awq"
+    with pytest.raises(NnsizeError, match="quantization_config.quant_method 'awq'"):
+        plan(count_config(data, "deepseek-v3"), Setup())
+    # asked at a dtype, it is planned at that dtype, and said
+    assert plan(count_config(data, "deepseek-v3"), Setup(dtype="bf16")).lines[0].part == \
+        "weights"
+
+
+@pytest.mark.parametrize(("change", "match"), [
+    ({"scale_fmt": "ue8m0"}, "scale_fmt 'ue8m0'"),
+    ({"expert_dtype": "fp4"}, "expert_dtype 'fp4'"),
+    ({"activation_scheme": "static"}, "activation_scheme 'static'"),
+])
+def test_fp8_forms_not_planned_are_refused(change: dict[str, Any], match: str) -> None:
+    data = copy.deepcopy(config("deepseek-v3"))
+    data["quantization_config"].update(change)
+    with pytest.raises(NnsizeError, match=match):
+        published(count_config(data, "deepseek-v3"))
+
+
+def _write(checkpoint: Checkpoint, layers: int, experts: int, path: Path) -> None:
+    """A safetensors file with every tensor of checkpoint, zeros, its names expanded."""
+    import torch
+    from safetensors.torch import save_file
+
+    dtypes = {"F8_E4M3": torch.float8_e4m3fn, "F32": torch.float32, "BF16": torch.bfloat16,
+              "U8": torch.uint8}
+    tensors = {}
+    for t in checkpoint.tensors:
+        for i in range(layers) if "{i}" in t.name else [0]:
+            for e in range(experts) if "{e}" in t.name else [0]:
+                name = t.name.replace("{i}", str(i)).replace("{e}", str(e))
+                tensors[name] = torch.zeros(t.shape, dtype=dtypes[t.dtype])
+    assert len(tensors) == sum(x["tensors"] for x in checkpoint.dtypes().values())
+    save_file(tensors, str(path / "model.safetensors"), metadata={"format": "pt"})
+
+
+def _load(path: Path, data: dict[str, Any], quantization: Any) -> dict[str, Any]:
+    from transformers import AutoModelForCausalLM
+
+    (path / "config.json").write_text(json.dumps(data))
+    _, info = AutoModelForCausalLM.from_pretrained(str(path), quantization_config=quantization,
+                                                   output_loading_info=True)
+    return {k: v for k, v in info.items() if v}
+
+
+def test_fp8_checkpoint_loads_into_transformers(tmp_path: Path) -> None:
+    """A tiny DeepSeek-V3 written tensor by tensor from nnsize's list (fp8 e4m3 weights, fp32
+    128 x 128 block scales, each expert's gate, up and down apart) loads into transformers'
+    FineGrainedFP8 model with no key missing, unexpected or mismatched."""
+    pytest.importorskip("transformers")
+    from transformers import FineGrainedFP8Config
+
+    data = {"architectures": ["DeepseekV3ForCausalLM"], "model_type": "deepseek_v3",
+            "hidden_size": 256, "intermediate_size": 384, "moe_intermediate_size": 128,
+            "num_hidden_layers": 2, "first_k_dense_replace": 1, "n_routed_experts": 4,
+            "n_shared_experts": 1, "num_experts_per_tok": 2, "n_group": 1, "topk_group": 1,
+            "num_attention_heads": 4, "num_key_value_heads": 4, "q_lora_rank": 128,
+            "kv_lora_rank": 128, "qk_rope_head_dim": 64, "qk_nope_head_dim": 64,
+            "v_head_dim": 64, "vocab_size": 512, "max_position_embeddings": 256,
+            "tie_word_embeddings": False, "torch_dtype": "bfloat16",
+            "quantization_config": {"quant_method": "fp8", "fmt": "e4m3",
+                                    "activation_scheme": "dynamic",
+                                    "weight_block_size": [128, 128]}}
+    c = published(count_config(data))
+    assert c is not None
+    _write(c, 2, 4, tmp_path)
+    # on a CPU transformers dequantizes a pre-quantized fp8 checkpoint as it loads it
+    assert _load(tmp_path, data, FineGrainedFP8Config(dequantize=True)) == {}
+
+
+def test_mxfp4_checkpoint_loads_into_transformers(tmp_path: Path) -> None:
+    """A tiny gpt-oss written from nnsize's list (each projection's _blocks and _scales, U8)
+    loads into transformers' Mxfp4 gpt-oss with no key missing, unexpected or mismatched."""
+    pytest.importorskip("transformers")
+    from transformers import Mxfp4Config
+
+    data = {"architectures": ["GptOssForCausalLM"], "model_type": "gpt_oss", "hidden_size": 64,
+            "intermediate_size": 64, "num_hidden_layers": 2, "num_local_experts": 4,
+            "num_experts_per_tok": 2, "experts_per_token": 2, "num_attention_heads": 4,
+            "num_key_value_heads": 2, "head_dim": 16, "vocab_size": 128,
+            "max_position_embeddings": 4096, "sliding_window": 8,
+            "layer_types": ["sliding_attention", "full_attention"],
+            "tie_word_embeddings": False,
+            "quantization_config": config("gpt-oss-20b")["quantization_config"]}
+    c = published(count_config(data))
+    assert c is not None
+    # 2 layers x 4 experts x (gate_up 128 x 64 + down 64 x 64) values, 4 bits each, and a U8
+    # scale per 32: (4 / 8 + 1 / 32) bytes a value
+    assert c.dtypes()["U8"]["bytes"] == 2 * 4 * (128 * 64 + 64 * 64) * 17 // 32
+    _write(c, 2, 1, tmp_path)
+    assert _load(tmp_path, data, Mxfp4Config(dequantize=True)) == {}
+
+
+def test_mxfp4_is_gpt_oss_only() -> None:
+    data = copy.deepcopy(config("deepseek-v3"))
+    data["quantization_config"] = {"quant_method": "mxfp4"}
+    with pytest.raises(NnsizeError, match="model_type 'deepseek_v3'"):
+        published(count_config(data, "deepseek-v3"))
