@@ -223,6 +223,8 @@ def test_speed_reads_the_state_beside_the_kv_cache(config: dict[str, Any], layer
     d = report.decoder
     assert d is not None
     s = speed(report, Hardware("card", 10**6, 10**7, "bf16"), context=10, engine="roofline")
-    assert s.state_bytes == d.state_values * 2
+    m = d.mixer  # as transformers keeps it: the conv window at 2 bytes, the SSM state at 4
+    assert m is not None and s.state_bytes == m.layers * (
+        (m.inner + 2 * m.groups * m.state) * m.kernel * 2 + m.heads * m.head_dim * m.state * 4)
     assert s.decode.cache_bytes == kv_cache(report, 1, 10, find("bf16"))[0]
     assert s.layers == layers

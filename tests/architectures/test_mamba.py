@@ -63,7 +63,8 @@ def test_the_planner_keeps_the_state_and_no_kv_cache() -> None:
                            "vocab_size": 50280})
     for context in (1, 4096):
         total, terms, _ = kv_cache(report, 2, context, find("bf16"))
-        assert total == 2 * 737_280 * 2  # batch 2 x values x 2 bytes
+        # batch 2 x 24 layers x (1,536 x 4 conv x 2 bytes + 1,536 x 16 SSM x 4 bytes, float32)
+        assert total == 2 * 24 * (1536 * 4 * 2 + 1536 * 16 * 4) == 5_308_416
         assert terms is not None and terms.state == 737_280
 
 

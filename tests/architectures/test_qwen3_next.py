@@ -112,8 +112,9 @@ def test_qwen3_5_state_and_cache() -> None:
     assert d is not None and d.state_values == 30 * (8192 * 4 + 32 * 128 * 128) == 16_711_680
     per_token = 10 * 2 * 256 * 2 * 2
     assert per_token == 20_480
+    # the state as transformers keeps it: the conv window at 2 bytes, the recurrent state at 4
     assert kv_cache(report, 1, 8192, find("bf16"))[0] == \
-        8192 * per_token + 16_711_680 * 2 == 201_195_520
+        8192 * per_token + 30 * (8192 * 4 * 2 + 32 * 128 * 128 * 4) == 232_652_800
 
 
 def test_the_state_and_the_cache() -> None:

@@ -409,8 +409,9 @@ def test_state_space_lines_are_named_ssm_state() -> None:
              "num_hidden_layers": 2, "expand": 2, "conv_kernel": 3}
     line = next(x for x in plan(nnsize.count(mamba), Setup()).lines if x.part == "kv_cache")
     assert line_name(line) == "SSM state (bf16)"
-    # one sequence: 2 layers x (32 x 3 conv window + 32 x 4 SSM) = 448 values x 2 B
-    assert line.bytes == 896
+    # one sequence as transformers keeps it: 2 layers x (32 x 3 conv window x 2 B + 32 x 4
+    # SSM x 4 B, its float32 state)
+    assert line.bytes == 2 * (32 * 3 * 2 + 32 * 4 * 4) == 1_408
 
 
 def test_images_join_the_context() -> None:

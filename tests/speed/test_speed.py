@@ -74,24 +74,24 @@ def test_dense_bytes_and_flops_by_hand() -> None:
     assert s.compute_bound_batch == 15
 
 
-@pytest.mark.parametrize("config, state", [
-    # a layer keeps its convolution's last 4 inputs (32 x 4) and its SSM state (32 x 4):
-    # 2 x (128 + 128) = 512 values
-    (MAMBA, 512),
+@pytest.mark.parametrize("config, conv, ssm", [
+    # a layer keeps its convolution's last 4 inputs (32 x 4) and its SSM state (32 x 4)
+    (MAMBA, 2 * 32 * 4, 2 * 32 * 4),
     # Mamba-2 convolves inner + 2 x groups x state = 40 channels (40 x 4) and keeps 4 heads x
-    # 8 x 4 of state: 2 x (160 + 128) = 576 values
-    (MAMBA2, 576),
+    # 8 x 4 of state
+    (MAMBA2, 2 * 40 * 4, 2 * 4 * 8 * 4),
 ])
-def test_a_state_space_model_reads_its_state_each_token(config: dict[str, Any],
-                                                        state: int) -> None:
+def test_a_state_space_model_reads_its_state_each_token(config: dict[str, Any], conv: int,
+                                                        ssm: int) -> None:
     from nnsize.memory import compute, kv_cache
     from nnsize.precision import find
 
     report = nnsize.count(config)
     for batch, context in ((1, 10), (3, 1000)):
         s = speed(report, CARD, "bf16", batch=batch, context=context, engine="roofline")
-        # the state, at 2 bytes a value, whatever the context: no KV cache grows
-        assert s.decode.cache_bytes == s.state_bytes == batch * state * 2
+        # the state as transformers keeps it (the roofline's plan), whatever the context: the
+        # conv window at the model's 2 bytes, the SSM state in float32; no KV cache grows
+        assert s.decode.cache_bytes == s.state_bytes == batch * (conv * 2 + ssm * 4)
         assert s.decode.cache_bytes == kv_cache(report, batch, context, find("bf16"))[0]
         assert s.layers == 2 and s.kv_heads == 0
         # the FLOPs compute counts: the matrices and the scan, 2 x 32 x 4 state values a
@@ -113,10 +113,11 @@ def test_jamba_reads_its_kv_cache_and_its_state_over_all_its_layers() -> None:
              "architectures": ["JambaForCausalLM"]}
     report = nnsize.count(jamba)
     s = speed(report, CARD, "bf16", context=10, engine="roofline")
-    # layers 1 and 3 attend: 2 x 10 tokens x 1 kv head x (8 + 8) = 320 values; layers 0 and
-    # 2 keep inner 32 x (4 of convolution + 4 of state) = 256 each: 320 + 512 values x 2 bytes
-    assert s.decode.cache_bytes == kv_cache(report, 1, 10, find("bf16"))[0] == (320 + 512) * 2
-    assert s.state_bytes == 512 * 2
+    # layers 1 and 3 attend: 2 x 10 tokens x 1 kv head x (8 + 8) = 320 values x 2 bytes;
+    # layers 0 and 2 keep inner 32 x 4 of convolution at 2 bytes and 32 x 4 of state at 4
+    state = 2 * (32 * 4 * 2 + 32 * 4 * 4)
+    assert s.decode.cache_bytes == kv_cache(report, 1, 10, find("bf16"))[0] == 320 * 2 + state
+    assert s.state_bytes == state == 1_536
     assert s.layers == 4  # the engine's cost per layer and the all-reduces: every block
 
 
@@ -413,7 +414,8 @@ def test_speed_command_shows_the_arithmetic(tmp_path: Path,
     path.write_text(json.dumps(MAMBA))
     assert main(["speed", str(path), "--gpu", "h100-80gb"]) == 0
     out = capsys.readouterr().out
-    assert "SSM state       1,024 bytes" in out and "in place of a KV cache" in out
+    # transformers' state: 2 layers x (32 x 4 conv x 2 B + 32 x 4 SSM x 4 B) = 1,536 bytes
+    assert "SSM state       1,536 bytes" in out and "in place of a KV cache" in out
     assert main(["speed", "--list-gpus"]) == 0
     assert "m2-ultra" in capsys.readouterr().out
     assert main(["speed", "--list-gpus", "--json"]) == 0

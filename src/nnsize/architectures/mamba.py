@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from ..errors import SpecError
-from ..model import Decoder, Layers, Tensor
+from ..model import Decoder, Layers, StateMixer, Tensor
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
 from .registry import register
@@ -77,6 +77,15 @@ def state_values(family: str, c: Config) -> int:
     return c.int("num_hidden_layers") * per_layer
 
 
+def _mixer(family: str, c: Config) -> StateMixer:
+    """Every layer's state as memory.state shapes it (the sizes state_values counts)."""
+    layers, n, k = c.int("num_hidden_layers"), c.int("state_size"), c.int("conv_kernel")
+    if family == "mamba2":
+        return StateMixer("mamba2", layers, _inner(c), k, n, c.int("num_heads"),
+                          c.int("head_dim"), c.int("n_groups"))
+    return StateMixer("mamba1", layers, _inner(c), k, n)
+
+
 def _build(family: str, c: Config, name: str, base: bool) -> Assembly:
     h, v, n, k = c.int("hidden_size"), c.int("vocab_size"), c.int("state_size"), \
         c.int("conv_kernel")
@@ -86,7 +95,7 @@ def _build(family: str, c: Config, name: str, base: bool) -> Assembly:
     ssm = c.int("num_heads") * c.int("head_dim") * n if family == "mamba2" else inner * n
     a.decoder = Decoder(h, inner, v, Layers(()), state_values=state_values(family, c),
                         scan_values=c.int("num_hidden_layers") * ssm,
-                        state_layers=c.int("num_hidden_layers"))
+                        state_layers=c.int("num_hidden_layers"), mixer=_mixer(family, c))
     a.add("embeddings", "embedding", embedding(f"{p}embeddings", v, h))
     if family == "mamba2":
         mixer = ssd("mixer", h, inner, c.int("num_heads"), c.int("n_groups"), n, k, bias, bias,

@@ -240,3 +240,9 @@ def default_engine(dtype: str = "", stored_format: str = "") -> str:
     if re.fullmatch(r"(i?q\d|tq\d)[a-z0-9_]*", key):
         return "llama.cpp"
     return DEFAULT
+
+
+def as_transformers(engine: str) -> bool:
+    """Whether engine keeps the cache as transformers does: transformers itself, and the
+    engines with no published allocation, which are planned as transformers allocates."""
+    return engine == "transformers" or find_engine(engine).allocation is None

@@ -9,6 +9,7 @@ from ..errors import NnsizeError
 from ..model import AttentionLayer, EncoderDecoder, Report
 from ..precision import Precision
 from .bits import to_bytes
+from .engines import as_transformers as as_transformers  # where the planner reads it
 
 if TYPE_CHECKING:
     from .lines import EncoderDecoderCacheTerms, KvTerms, NoteTerms
@@ -57,14 +58,6 @@ def encoder_decoder_cache(ed: EncoderDecoder, batch: int, context: int, encoder_
     return self_bytes + cross_bytes, EncoderDecoderCacheTerms(
         batch, ed.layers, ed.self_values, context, ed.cross_values, encoder_tokens, kv,
         self_bytes, cross_bytes)
-
-
-def as_transformers(engine: str) -> bool:
-    """Whether engine keeps the cache as transformers does: transformers itself, and the
-    engines with no published allocation, which are planned as transformers allocates."""
-    from ..engines import find_engine
-
-    return engine == "transformers" or find_engine(engine).allocation is None
 
 
 def kept_tokens(layer: AttentionLayer, context: int, transformers: bool = True,
@@ -119,7 +112,8 @@ def llama_cpp_streams(sequences: int, context: int, unified: bool) -> tuple[int,
 
 def kv_cache(report: Report, batch: int, context: int, kv: Precision,
              latent: bool = True, transformers: bool = True, llama_cpp: bool = False,
-             ubatch: int = 0, unified: bool = False, images: int = 0
+             ubatch: int = 0, unified: bool = False, images: int = 0,
+             engine: str = "transformers", model: Precision | None = None
              ) -> tuple[int, KvTerms | None, list[NoteTerms]]:
     """(bytes, the terms of the arithmetic, notes as (key, terms)): batch x the sum over
     layers of tokens kept x values per token, at kv's bits; transformers: the cache as
@@ -134,7 +128,8 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
     sequences, each still with its own state-space state); without ubatch (speed's cells
     read a step) the window - 1 past tokens.  images: a sequence's, whose vision tokens
     cross-attention layers cache (kept_tokens); their cache is no token's, so the per-token
-    note leaves them out."""
+    note leaves them out.  A state-space or linear-attention model's state, one a sequence,
+    is at the dtypes engine keeps it at (memory.state: model, the model's dtype; not kv's)."""
     from .lines import (
         CrossAttentionNote,
         DsaIndexerNote,
@@ -144,6 +139,7 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
         MlaLatentNote,
         SlidingWindowNote,
     )
+    from .state import state_parts
 
     d = report.decoder
     if d is None:
@@ -169,7 +165,9 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
             groups[(tokens, per_token)] = groups.get((tokens, per_token), 0) + n
         values += n * tokens * per_token
     # a state-space model's fixed state, one a sequence whether or not the streams are shared
-    total = to_bytes(streams * values + batch * d.state_values, kv.bits_per_value)
+    state = state_parts(d, engine, kv, model or kv)
+    total = to_bytes(streams * values, kv.bits_per_value) + \
+        batch * sum(part.state_bytes for part in state)
     per_token = sum(n * cached_values(layer, latent) for layer, n in counts
                     if layer.cross_tokens is None)
     crossing = sum(n for layer, n in counts if layer.cross_tokens is not None)
@@ -197,7 +195,7 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
                                         tile_tokens, False))
     terms = KvTerms(streams, kv, d.state_values,
                     tuple((n, tokens, per) for (tokens, per), n in groups.items()),
-                    shared=sequences if sequences > 1 else 0)
+                    shared=sequences if sequences > 1 else 0, state_parts=state)
     return total, terms, notes
 
 

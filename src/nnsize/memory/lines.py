@@ -13,6 +13,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, ClassVar, TypeAlias
 
 from ..precision import Precision
+from .bits import to_bytes
 from .engines import DecoderWorkspaceTerms as DecoderWorkspaceTerms  # one forward pass's
 from .engines import Engine
 
@@ -113,11 +114,28 @@ class AutocastTerms:
 
 
 @dataclass(frozen=True)
+class StatePart:
+    """One part of a sequence's state: layers x values a layer at precision.  name: "conv",
+    "SSM" (the recurrent state of a gated delta net too), or "state" (no StateMixer to split
+    it)."""
+
+    name: str
+    layers: int
+    values: int
+    precision: Precision
+
+    @property
+    def state_bytes(self) -> int:
+        return to_bytes(self.layers * self.values, self.precision.bits_per_value)
+
+
+@dataclass(frozen=True)
 class KvTerms:
     """batch x (groups of (layers, tokens, values a token) + state values) at precision;
     block_tokens: an engine's whole blocks; rank_values / values: one rank's share; shared:
     the sequences that share llama.cpp's unified cache (batch is then its one stream, the
-    tokens the stream's cells, and the state is shared x state values)."""
+    tokens the stream's cells, and the state is shared x state values); state_parts: a
+    sequence's state as the engine keeps it, each part at its own precision (memory.state)."""
 
     PART: ClassVar[str] = "kv_cache"
     batch: int
@@ -128,6 +146,7 @@ class KvTerms:
     rank_values: int | None = None
     values: int | None = None
     shared: int = 0
+    state_parts: tuple[StatePart, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -142,11 +142,18 @@ def _kv_name(t: KvTerms) -> str:
 def _kv(t: KvTerms) -> str:
     parts = [f"{layers} layers x {tokens:,} tokens x {per:,}" for layers, tokens, per in
              t.groups]
+    # a state at the cache's own precision (no StateMixer splits it) reads as more values of it
+    own = not t.state_parts or all(p.precision == t.precision for p in t.state_parts)
     if t.shared:  # llama.cpp's unified cache: one stream; a state is still one a sequence
         how = f"one cache the {t.shared:,} sequences share ({' + '.join(parts)})"
-        if t.state:
+        if t.state and own:
             how += f" + {t.shared:,} x {t.state:,} state values"
         how += f" values x {bits(t.precision)}"
+        if t.state and not own:
+            how += f" + {t.shared:,} x ({_state(t)})"
+    elif t.state and not own:  # each part of the state at the dtype the engine keeps it
+        cache = f"({' + '.join(parts)}) values x {bits(t.precision)} + " if parts else ""
+        how = f"{t.batch:,} x ({cache}{_state(t)})"
     else:
         if t.state:  # a state-space model's fixed state, a sequence
             parts.append(f"{t.state:,} state values")
@@ -156,6 +163,12 @@ def _kv(t: KvTerms) -> str:
     if t.rank_values is not None:  # one rank of a parallel layout: its layers and KV heads
         how += f" x {t.rank_values:,} / {t.values or 0:,} on this rank"
     return how
+
+
+def _state(t: KvTerms) -> str:
+    """'48 layers x 40,960 conv values x 16 bits + 48 layers x 786,432 SSM values x 32 bits'"""
+    return " + ".join(f"{p.layers} layers x {p.values:,} {p.name} values x {bits(p.precision)}"
+                      for p in t.state_parts)
 
 
 def _decoder_activations_name(t: DecoderActivationsTerms) -> str:

@@ -135,8 +135,8 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
           latent: bool = True, keep: tuple[str, ...] | None = None) -> Speed:
     """Decode at `context` tokens and prefill of a `prompt`-token prompt, `batch` sequences."""
     from ..memory import KEEP, compute, kv_cache
-    from ..memory.bits import to_bytes
     from ..memory.kv_cache import as_transformers
+    from ..memory.state import state_parts
     from ..precision import find
 
     d = report.decoder
@@ -158,7 +158,8 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
     eng = find_engine(engine, hw.gpu_class, weights_kind(dtype))
     mix = gguf_mix_name(dtype)
     precision = find("bf16") if mix else find(dtype)  # a mix computes at 16 bits
-    kv = find(kv_dtype) if kv_dtype else (precision if precision.name in FLOATS else find("bf16"))
+    model = precision if precision.name in FLOATS else find("bf16")  # the dtype it computes at
+    kv = find(kv_dtype) if kv_dtype else model
     g = hw.gpus
     layers = len(d.layers) + d.state_layers  # Mamba's blocks have no attention
     if layers == 0:
@@ -179,19 +180,22 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
     c = compute(report, context)
     full = as_transformers(eng.name)  # GPT-Neo's windows: transformers caches every token
     cpp = eng.name == "llama.cpp"  # a window on every layer: llama.cpp reads every cell
-    cache, _, _ = kv_cache(report, batch, context, kv, latent, full, cpp)
+    cache, _, _ = kv_cache(report, batch, context, kv, latent, full, cpp, engine=eng.name,
+                           model=model)
     decode = _step(hw, eng, layers, weights.read(batch) // g, cache // kv_split,
                    batch * c.decode_flops // g, _allreduce_bytes(batch, d.hidden, layers, g),
                    sequences=batch)
 
     # prefill: the whole prompt of every sequence at once, writing its KV cache
     p = compute(report, prompt)
-    written, _, _ = kv_cache(report, batch, prompt, kv, latent, full, cpp)
+    written, _, _ = kv_cache(report, batch, prompt, kv, latent, full, cpp, engine=eng.name,
+                             model=model)
     prefill = _step(hw, eng, layers, weights.read(batch * prompt) // g, written // kv_split,
                     batch * p.prefill_flops // g,
                     _allreduce_bytes(batch * prompt, d.hidden, layers, g), batch * prompt)
 
-    per_sequence, _, _ = kv_cache(report, 1, context, kv, latent, full, cpp)
+    per_sequence, _, _ = kv_cache(report, 1, context, kv, latent, full, cpp,
+                                  engine=eng.name, model=model)
     crossover = _compute_bound_batch(weights, per_sequence // kv_split, c.decode_flops, hw)
     quantized = precision.name not in FLOATS
     return Speed(report.source, hw, eng, mix or precision.name, kv.name, batch, context, prompt,
@@ -199,7 +203,7 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
                  kv_dtype is not None, d.experts_per_token if weights.experts else 0,
                  sum(b for b, _ in weights.experts), kv_split, first.kv_heads if first else 0,
                  first is not None and first.latent_dim is not None, bool(mix),
-                 to_bytes(batch * d.state_values, kv.bits_per_value),
+                 batch * sum(part.state_bytes for part in state_parts(d, eng.name, kv, model)),
                  head_read(report, mix or precision.name, kept) // g)
 
 
