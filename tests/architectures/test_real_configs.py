@@ -160,23 +160,24 @@ def test_memory_and_fit_plan_it(name: str, capsys: pytest.CaptureFixture[str]) -
     ("moonshotai--Kimi-K2.5.json", 61 * 576 * 2, 61 * 8192 * 576 * 2),
     # Qwen3.5 (planned from its text_config, qwen3_5_text / qwen3_5_moe_text, as nnsize builds
     # it; before, the planner refused linear_num_value_heads): only the full-attention layers
-    # (every 4th) keep keys and values, each gated DeltaNet layer its conv window and state
-    # (bf16, a sequence), not a token.  27B: 16 full layers x 4 KV heads x 256 x 2 x 2 B =
-    # 65,536 a token; 48 DeltaNet layers x (conv (2 x 16 x 128 + 48 x 128) x 4 = 40,960 +
-    # state 48 x 128 x 128 = 786,432) = 39,714,816 values
+    # (every 4th) keep keys and values, each gated DeltaNet layer its conv window and state (a
+    # sequence, not a token), as transformers keeps them (memory.state): the conv window at
+    # bf16, the recurrent state in float32.  27B: 16 full layers x 4 KV heads x 256 x 2 x 2 B =
+    # 65,536 a token; 48 DeltaNet layers x (conv (2 x 16 x 128 + 48 x 128) x 4 = 40,960 x 2 B
+    # + state 48 x 128 x 128 = 786,432 x 4 B) = 154,927,104 B
     ("Qwen--Qwen3.5-27B.json", 16 * 4 * 256 * 2 * 2,
-     16 * 8192 * 4 * 256 * 2 * 2 + 48 * (10240 * 4 + 48 * 128 * 128) * 2),
+     16 * 8192 * 4 * 256 * 2 * 2 + 48 * (10240 * 4 * 2 + 48 * 128 * 128 * 4)),
     # 35B-A3B: 10 full layers x 2 x 256 x 2 x 2 = 20,480; 30 x (8,192 x 4 + 32 x 128 x 128)
     ("Qwen--Qwen3.5-35B-A3B.json", 10 * 2 * 256 * 2 * 2,
-     10 * 8192 * 2 * 256 * 2 * 2 + 30 * (8192 * 4 + 32 * 128 * 128) * 2),
+     10 * 8192 * 2 * 256 * 2 * 2 + 30 * (8192 * 4 * 2 + 32 * 128 * 128 * 4)),
     # 122B-A10B: 12 full layers x 2 x 256 x 2 x 2 = 24,576; 36 x ((2 x 2,048 + 8,192) x 4 +
     # 64 x 128 x 128)
     ("Qwen--Qwen3.5-122B-A10B.json", 12 * 2 * 256 * 2 * 2,
-     12 * 8192 * 2 * 256 * 2 * 2 + 36 * (12288 * 4 + 64 * 128 * 128) * 2),
+     12 * 8192 * 2 * 256 * 2 * 2 + 36 * (12288 * 4 * 2 + 64 * 128 * 128 * 4)),
     # 397B-A17B: 15 full layers x 2 x 256 x 2 x 2 = 30,720; 45 x ((2 x 2,048 + 8,192) x 4 +
     # 64 x 128 x 128)
     ("Qwen--Qwen3.5-397B-A17B.json", 15 * 2 * 256 * 2 * 2,
-     15 * 8192 * 2 * 256 * 2 * 2 + 45 * (12288 * 4 + 64 * 128 * 128) * 2),
+     15 * 8192 * 2 * 256 * 2 * 2 + 45 * (12288 * 4 * 2 + 64 * 128 * 128 * 4)),
 ])
 def test_kv_cache_by_hand(name: str, per_token: int, at_8192: int,
                           capsys: pytest.CaptureFixture[str]) -> None:
