@@ -50,10 +50,6 @@ from .lines import StatePart
 if TYPE_CHECKING:
     from ..model import Decoder
 
-# vLLM's MambaDType names -> nnsize's precisions (StateMixer.ssm_dtype)
-DTYPES = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}
-
-
 def state_parts(d: Decoder, engine: str, kv: Precision, model: Precision
                 ) -> tuple[StatePart, ...]:
     """A sequence's state as engine keeps it: conv and SSM parts, each at its dtype; model: the
@@ -63,7 +59,7 @@ def state_parts(d: Decoder, engine: str, kv: Precision, model: Precision
     10,240, kernel 4, 48 value heads of 128 x 128): transformers 48 x (4 x 10,240 x 2 B +
     48 x 128 x 128 x 4 B); vLLM 48 x (3 x 10,240 x 2 B + 48 x 128 x 128 x 4 B) (its
     config's mamba_ssm_dtype); llama.cpp 48 x (3 x 10,240 + 48 x 128 x 128) x 4 B."""
-    from .vllm_kv import state_shapes
+    from .vllm_kv import MAMBA_DTYPES, state_shapes
 
     if not d.state_values:
         return ()
@@ -80,7 +76,7 @@ def state_parts(d: Decoder, engine: str, kv: Precision, model: Precision
         parts = [StatePart("conv", m.layers, conv[1] * m.kernel, model),
                  StatePart("SSM", m.layers, ssm, fp32)]
     else:  # vLLM, and SGLang by its rule
-        ssm_precision = find(DTYPES[m.ssm_dtype]) if m.ssm_dtype else model
+        ssm_precision = find(MAMBA_DTYPES[m.ssm_dtype]) if m.ssm_dtype else model
         parts = [StatePart("conv", m.layers, prod(conv), model),
                  StatePart("SSM", m.layers, ssm, ssm_precision)]
     return tuple(part for part in parts if part.values)

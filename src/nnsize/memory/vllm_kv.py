@@ -123,7 +123,8 @@ SPREAD = 1.5  # vllm-project/vllm#29303: group_size = the largest count where un
 # (MambaSpec.max_memory_usage_bytes: page x 1 without prefix caching, page x 2 in "align");
 # "none": `vllm serve`'s default for hybrid models before vLLM 0.28.0, "align" from it
 STATE_BLOCKS = {"none": 1, "align": 2}
-DTYPE_BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}  # vLLM's MambaDType
+# vLLM's MambaDType names -> nnsize's precisions (StateMixer.ssm_dtype; memory.state reads it too)
+MAMBA_DTYPES = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,10 @@ def state_bytes(m: StateMixer, tp: int, value_bytes: int) -> int:
     Qwen3.5-27B (gated delta net, 16 key heads, 48 value heads of 128, kernel 4, float32) in
     bf16 at tp 1: 3 x 10,240 x 2 B + 48 x 128 x 128 x 4 B = 3,207,168 B."""
     conv, *rest = state_shapes(m, tp)
-    ssm_bytes = DTYPE_BYTES[m.ssm_dtype] if m.ssm_dtype else value_bytes
+    from ..precision import find
+
+    ssm_bytes = find(MAMBA_DTYPES[m.ssm_dtype]).bits_per_value // 8 if m.ssm_dtype else \
+        value_bytes
     return prod(conv) * value_bytes + sum(prod(shape) * ssm_bytes for shape in rest)
 
 
