@@ -221,3 +221,11 @@ def test_mxfp4_is_gpt_oss_only() -> None:
     data["quantization_config"] = {"quant_method": "mxfp4"}
     with pytest.raises(NnsizeError, match="model_type 'deepseek_v3'"):
         published(count_config(data, "deepseek-v3"))
+
+
+def test_a_quantization_config_that_is_no_object_is_refused() -> None:
+    # a value nnsize cannot read must not leave the model planned at bf16 without a word
+    report = count_config({**config("llama-3.2-1b"), "quantization_config": "abc"})
+    with pytest.raises(NnsizeError, match="quantization_config is an object naming its "
+                                          "quant_method, got 'abc'"):
+        plan(report, Setup())

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import NnsizeError
+from ..errors import NnsizeError, SpecError, shown
 from ..model import Report, numel
 
 if TYPE_CHECKING:
@@ -96,8 +96,12 @@ def quantization_config(report: Report) -> tuple[dict[str, Any], dict[str, Any]]
         return None
     data: dict[str, Any] = source[1]
     for config in (data, data.get("text_config")):
-        if isinstance(config, dict) and isinstance(config.get("quantization_config"), dict):
-            return config["quantization_config"], config
+        if not isinstance(config, dict) or config.get("quantization_config") is None:
+            continue
+        if not isinstance(config["quantization_config"], dict):  # not silently bf16
+            raise SpecError(f"{report.source}: quantization_config is an object naming its "
+                            f"quant_method, got {shown(config['quantization_config'])}")
+        return config["quantization_config"], config
     return None
 
 
