@@ -38,7 +38,7 @@ from typing import ClassVar
 from ..engines import ENGINES as PROFILES
 from ..engines import find_engine
 from ..errors import NnsizeError
-from .vllm_kv import STATE_BLOCKS
+from .vllm_kv import MAMBA_CACHE_MODES
 
 ENGINES = tuple(PROFILES)  # one registry (nnsize.engines): the names speed takes too
 
@@ -135,9 +135,9 @@ def engine(name: str, chunk: int | None = None, memory_fraction: Fraction | None
             share, default_chunk = sglang_defaults(gpu_bytes)
     elif a.gpu_defaults:
         default_chunk, rows = vllm_batch_defaults(gpu_bytes, gpu_name)
-    if mamba_cache_mode and mamba_cache_mode not in STATE_BLOCKS:
+    if mamba_cache_mode and mamba_cache_mode not in MAMBA_CACHE_MODES:
         raise NnsizeError(f"vLLM's mamba_cache_mode {mamba_cache_mode!r} is not modelled "
-                          f"(nnsize knows {', '.join(map(repr, STATE_BLOCKS))})")
+                          f"(nnsize knows {', '.join(map(repr, MAMBA_CACHE_MODES))})")
     return Engine(profile.name, chunk or default_chunk, memory_fraction or share,
                   a.block_tokens, rows, flash_attention and a.flash_attention, a.kv_default,
                   profile.allocation is not None, a.defaults,
