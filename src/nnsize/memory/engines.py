@@ -13,10 +13,11 @@ vllm          `vllm serve`'s defaults of one release, nnsize.engines.VLLM_VERSIO
               there) rows of logits in fp32, and gives the rest to the KV cache in blocks of
               16 tokens (a hybrid model's with prefix caching on, mamba_cache_mode "align", as
               `vllm serve` turns it on from 0.28.0; --mamba-cache-mode none gives the earlier
-              releases' default; memory.vllm_kv).
+              releases' default, all a state a block; memory.vllm_kv).
               The KV capacity (serving.py) also takes off what vLLM measures outside torch
               (NCCL, cuBLAS workspaces: by card, tensor parallel and version, from its logs);
-              CUDA graphs' memory is not counted (docs/engines.md says why).
+              CUDA graphs' memory is not counted: vLLM 0.20 and later take off an estimate
+              measured on the card at start-up, which no formula gives (docs/engines.md).
 llama.cpp     allocates the KV cache for the whole context at start-up at --cache-type-k/-v
               (f16 by default), prefills n_ubatch tokens at a time (512; common/common.h,
               ggml-org/llama.cpp 001d906), in fp32 intermediates; without flash attention a

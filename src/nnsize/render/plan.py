@@ -661,7 +661,10 @@ def serving_lines(engine: Serving | None) -> list[tuple[str, str]]:
             text = (f"{n(c.kv_cache_tokens)} tokens (its log: GPU KV cache size); "
                     f"{human(c.total, True)} as the runtime reports it x {share} = "
                     f"{human(c.budget, True)} - weights {human(c.weights, True)}{other} = "
-                    f"{human(max(c.kv_bytes, 0), True)} at {n(c.per_token)} bytes a token")
+                    f"{human(max(c.kv_bytes, 0), True)} at {n(c.per_token)} bytes a token"
+                    " (not counted: the CUDA graphs' memory, which vLLM 0.20 and later measure "
+                    "on the card at start-up and take off too; this is its figure with "
+                    "VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=0 or --enforce-eager)")
             if c.groups is not None:
                 text = f"{text}{_groups(c.groups)}"
             if c.terms.get("state_layers") and (c.groups is None or
