@@ -459,10 +459,88 @@ def test_align_mode_takes_a_state_block_more_a_group() -> None:
     assert aligned.max_concurrency == pytest.approx(none.blocks / 488)
 
 
-def test_mamba_cache_mode_all_is_not_modelled() -> None:
-    with pytest.raises(NnsizeError, match="'all' is not modelled"):
+def test_a_mode_vllm_lacks_is_refused() -> None:
+    with pytest.raises(NnsizeError, match="'every' is not modelled"):
         groups([(FULL, 1), (Spec(0, state=1024), 1)], PAGE * 32, 16, 2048, 16,
-               mamba_cache_mode="all")
+               mamba_cache_mode="every")
+
+
+def test_all_mode_keeps_a_state_a_block() -> None:
+    # vLLM 0.28.0 (Platform._align_hybrid_block_size, MambaSpec.max_memory_usage_bytes):
+    # Nemotron-H-56B, chunk_size 128, bf16 at tp 1: a Mamba-2 state of conv 3 x (16,384 + 2 x
+    # 8 x 256) x 2 B + SSM 256 x 64 x 256 x 4 B (float32: NemotronHForCausalLMConfig) =
+    # 16,900,096 B, 4,126 tokens of attention at 8 KV heads x 128 x 2 x 2 B = 4,096 B: the
+    # block is 16 x cdiv(16,900,096, 16 x 4,096) = 4,128 tokens in none and align,
+    # 128 x cdiv(4,126, 128) = 4,224 in all; 10 attention and 54 state layers, 7 groups of
+    # 10; a request of 32,768 tokens takes cdiv(32,768, 4,224) = 8 attention blocks and 8 in
+    # each of the 6 state groups in all (56), 8 + 6 x 2 = 20 in align
+    from nnsize.memory.plan import plan
+    from nnsize.memory.vllm_kv import align, mamba_chunk
+
+    config = _published("nvidia--Nemotron-H-56B-Base-8K.json")
+    assert mamba_chunk(config) == 128
+    report = nnsize.count(config)
+    s = Setup(engine="vllm", context=32_768)
+    p = plan(report, s)
+    kv = 40 * GiB
+    every, aligned = (vllm_groups(report, p, 1, kv, 32_768, 8192, mamba_cache_mode=mode)
+                      for mode in ("all", "align"))
+    assert every is not None and aligned is not None
+    assert every.alignment is not None and aligned.alignment is not None
+    assert every.alignment.state == aligned.alignment.state == 16_900_096
+    assert (aligned.alignment.block_tokens, every.alignment.block_tokens) == (4128, 4224)
+    assert align(16_900_096, 4096, chunk=128).block_tokens == 128 * -(-4126 // 128)
+    assert (len(every.groups), every.group_size) == (7, 10)
+    assert every.page == 4224 * 4096 and every.blocks == kv // every.page // 10
+    assert [g.block_tokens for g in every.groups] == [4224] * 7
+    assert every.tokens == every.blocks // 7 * 4224
+    assert (every.request_blocks, aligned.request_blocks) == (8 + 6 * 8, 8 + 6 * 2)
+    assert every.mamba_cache_mode == "all" and not every.fell_back
+    # the setup's mode reaches the capacity, the text and the JSON
+    from nnsize.memory.serving import Serving
+    from nnsize.render.json import serving_dict
+    from nnsize.render.plan import serving_lines
+
+    c = capacity(report, Setup(engine="vllm", context=32_768, mamba_cache_mode="all"),
+                 int(139.8 * GiB), "h200")
+    assert c is not None and c.groups is not None and c.groups.request_blocks == 56
+    text = dict(serving_lines(Serving(c)))["vLLM KV cache"]
+    assert "a state group cdiv(32,768, 4,224) blocks: mamba_cache_mode all" in text
+    assert "4,224 tokens, the Mamba chunk's smallest multiple that holds " \
+        "cdiv(16,900,096 B, 4,096 B) tokens" in text
+    groups_json = serving_dict(Serving(c))["kv_cache"]["groups"]  # type: ignore[index]
+    assert groups_json["mamba_cache_mode"] == "all"
+    assert "mamba_cache_mode_fell_back" not in groups_json
+
+
+def test_all_mode_falls_back_to_align_where_vllm_does() -> None:
+    # Qwen3-Next's vLLM class has no SupportsMambaPrefixCaching: MambaModelConfig warns
+    # "falling back to 'align' mode", so "all" plans what align does
+    from nnsize.memory.plan import plan
+
+    report = nnsize.count(_published("qwen3-next-80b-a3b"))
+    s = Setup(engine="vllm", context=262_144, tp=2, gpus=2, sharding="tp")
+    p = plan(report, s)
+    every, aligned = (vllm_groups(report, p, 2, 47_878_000_000, 262_144, 8192,
+                                  mamba_cache_mode=mode) for mode in ("all", "align"))
+    assert every is not None and aligned is not None
+    assert every.fell_back and every.mamba_cache_mode == "align"
+    assert (every.alignment, every.request_blocks, every.tokens) == \
+        (aligned.alignment, aligned.request_blocks, aligned.tokens)
+
+
+@pytest.mark.parametrize(("cls", "model_type"), [
+    ("NemotronHConfig", "nemotron_h"), ("GraniteMoeHybridConfig", "granitemoehybrid"),
+    ("FalconH1Config", "falcon_h1"), ("Zamba2Config", "zamba2"), ("JambaConfig", "jamba")])
+def test_mamba_chunk_defaults_are_transformers(cls: str, model_type: str) -> None:
+    # a config file without mamba_chunk_size or chunk_size has its class's default, which
+    # vLLM's ModelConfig.get_mamba_chunk_size reads (2,048 where the class has neither)
+    transformers = pytest.importorskip("transformers")
+    from nnsize.memory.vllm_kv import mamba_chunk
+
+    c = getattr(transformers, cls)()
+    expected = getattr(c, "mamba_chunk_size", None) or getattr(c, "chunk_size", None) or 2048
+    assert mamba_chunk({"model_type": model_type}) == expected
 
 
 @pytest.mark.parametrize("e", [e for e in DATA["vllm_groups"]

@@ -13,10 +13,11 @@ vllm          `vllm serve`'s defaults of one release, nnsize.engines.VLLM_VERSIO
               there) rows of logits in fp32, and gives the rest to the KV cache in blocks of
               16 tokens (a hybrid model's with prefix caching on, mamba_cache_mode "align", as
               `vllm serve` turns it on from 0.28.0; --mamba-cache-mode none gives the earlier
-              releases' default; memory.vllm_kv).
+              releases' default, all a state a block; memory.vllm_kv).
               The KV capacity (serving.py) also takes off what vLLM measures outside torch
               (NCCL, cuBLAS workspaces: by card, tensor parallel and version, from its logs);
-              CUDA graphs' memory is not counted (docs/engines.md says why).
+              CUDA graphs' memory is not counted: vLLM 0.20 and later take off an estimate
+              measured on the card at start-up, which no formula gives (docs/engines.md).
 llama.cpp     allocates the KV cache for the whole context at start-up at --cache-type-k/-v
               (f16 by default), prefills n_ubatch tokens at a time (512; common/common.h,
               ggml-org/llama.cpp 001d906), in fp32 intermediates; without flash attention a
@@ -38,7 +39,7 @@ from typing import ClassVar
 from ..engines import ENGINES as PROFILES
 from ..engines import find_engine
 from ..errors import NnsizeError
-from .vllm_kv import STATE_BLOCKS
+from .vllm_kv import MAMBA_CACHE_MODES
 
 ENGINES = tuple(PROFILES)  # one registry (nnsize.engines): the names speed takes too
 
@@ -135,9 +136,9 @@ def engine(name: str, chunk: int | None = None, memory_fraction: Fraction | None
             share, default_chunk = sglang_defaults(gpu_bytes)
     elif a.gpu_defaults:
         default_chunk, rows = vllm_batch_defaults(gpu_bytes, gpu_name)
-    if mamba_cache_mode and mamba_cache_mode not in STATE_BLOCKS:
+    if mamba_cache_mode and mamba_cache_mode not in MAMBA_CACHE_MODES:
         raise NnsizeError(f"vLLM's mamba_cache_mode {mamba_cache_mode!r} is not modelled "
-                          f"(nnsize knows {', '.join(map(repr, STATE_BLOCKS))})")
+                          f"(nnsize knows {', '.join(map(repr, MAMBA_CACHE_MODES))})")
     return Engine(profile.name, chunk or default_chunk, memory_fraction or share,
                   a.block_tokens, rows, flash_attention and a.flash_attention, a.kv_default,
                   profile.allocation is not None, a.defaults,

@@ -75,6 +75,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
+from ..errors import NnsizeError
 from ..model import Report
 from .plan import Plan
 from .setup import Setup
@@ -261,10 +262,21 @@ def vllm_groups(report: Report, p: Plan, tp: int, kv_bytes: int, max_model_len: 
     layer's state at model_bytes a value (the model's dtype: vLLM's mamba cache dtypes
     "auto"; the SSM state at the dtype its config fixes, Qwen3.5's float32), the attention
     block raised till a page holds it, and a request takes the state blocks of
-    mamba_cache_mode ("none": one, "align": two)."""
+    mamba_cache_mode ("none": one, "align": two, "all": one a block of max_model_len, the
+    block a multiple of the model's Mamba chunk; "all" of a model whose vLLM class keeps no
+    state a block is vLLM's fallback, "align": vllm_kv.PREFIX_CACHING_ALL)."""
     from .bits import to_bytes
     from .lines import KvTerms
-    from .vllm_kv import CACHING, Spec, align, groups, hybrid, state_bytes
+    from .vllm_kv import (
+        CACHING,
+        PREFIX_CACHING_ALL,
+        Spec,
+        align,
+        groups,
+        hybrid,
+        mamba_chunk,
+        state_bytes,
+    )
 
     d = report.decoder
     kv = next((line.terms for line in p.lines if isinstance(line.terms, KvTerms)), None)
@@ -293,12 +305,22 @@ def vllm_groups(report: Report, p: Plan, tp: int, kv_bytes: int, max_model_len: 
         return groups(counts, kv_bytes, max_model_len, chunk, VLLM_BLOCK, caching=caching,
                       mamba_cache_mode=mamba_cache_mode)
     state = state_bytes(m, tp, model_bytes)
+    fell_back, mamba = False, 0
+    if mamba_cache_mode == "all":
+        if source[0] != "config":
+            raise NnsizeError("vLLM's mamba_cache_mode all needs the model's config (its Mamba "
+                              "chunk size, which sets the block); this model has none")
+        config = source[1]
+        if str(config.get("model_type", "")) in PREFIX_CACHING_ALL:
+            mamba = mamba_chunk(config)
+        else:  # MambaModelConfig: "falling back to 'align' mode"
+            mamba_cache_mode, fell_back = "align", True
     # HybridAttentionMambaModelConfig: the model's attention (its KV heads a rank, its head
     # size) gives the token's bytes the block is raised for
-    a = align(state, max(spec.token_bytes for spec, _ in counts))
+    a = align(state, max(spec.token_bytes for spec, _ in counts), chunk=mamba)
     counts.append((Spec(0, state=state), m.layers))
     return groups(counts, kv_bytes, max_model_len, chunk, a.block_tokens, a, caching,
-                  mamba_cache_mode)
+                  mamba_cache_mode, fell_back)
 
 
 def allocator_rounding(report: Report, bits: int | Fraction, tp: int) -> int | None:
@@ -308,7 +330,6 @@ def allocator_rounding(report: Report, bits: int | Fraction, tp: int) -> int | N
     Qwen2.5-32B in bf16 at tp 4, 225.5 MiB (its slices are not 2 MiB multiples), 2 MiB at
     tp 1.  None where the matrices are not laid out: packed formats with their scales (GPTQ,
     AWQ, GGUF), latent attention, state-space layers."""
-    from ..errors import NnsizeError
     from ..parallel.rank import engine_tensors
     from ..parallel.shape import from_report
     from .allocator import reserved

@@ -161,9 +161,11 @@ class Setup:
         f"{VLLM_VERSION}'s vllm serve; 0.9 before)", max_length=20))
     mamba_cache_mode: str = field(default="", metadata=_opt(
         "vLLM's prefix caching for a hybrid (state-space or linear-attention) model: align "
-        f"(on, two state blocks a request: vLLM {VLLM_VERSION}'s vllm serve, the default) or "
-        "none (off: vllm serve before 0.28.0, or --no-enable-prefix-caching)",
-        choices=("", "align", "none")))
+        f"(on, two state blocks a request: vLLM {VLLM_VERSION}'s vllm serve, the default), "
+        "none (off: vllm serve before 0.28.0, or --no-enable-prefix-caching) or all (a state "
+        "a block of a request, the block a multiple of the Mamba chunk; Nemotron-H, Jamba, "
+        "Zamba2, Granite 4.0 H, Falcon-H1, vLLM runs the others in align)",
+        choices=("", "align", "none", "all")))
     beyond_context: bool = field(default=False, metadata=_opt(
         "let fit's longest context go past the model's own maximum (max_position_embeddings, "
         "its rope scaling, a GGUF's context_length)"))

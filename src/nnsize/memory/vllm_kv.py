@@ -95,10 +95,23 @@ Prefix caching (mamba_cache_mode, vllm/config/cache.py: "none", "align", "all"):
   find_string id 55641706): a request's blocks, and so the concurrency and the one-request
   check at start-up, grow by a block a state group (vllm-project/vllm#46778: "turning on
   prefix caching reduces the maximum servable context length").
-- "all" (a block a multiple of lcm(the Mamba-2 chunk size, the kernel's block) and a state
-  block per block of a request) is not modelled, nor vLLM's later "GPU KV cache size" of
-  int(max concurrency x max_model_len) (vllm-project/vllm#38364, #40694 proposed it; stored
-  vLLM text, find_string id 55240182351, has it).
+- "all" (--mamba-cache-mode all, with prefix caching on; vLLM 0.28.0's source, the
+  vllm-0.28.0 wheel): a state kept at every block boundary of a request.
+  Platform._align_hybrid_block_size (vllm/platforms/interface.py) makes the block a multiple
+  of the model's Mamba chunk: chunk = lcm(mamba_block_size if set, else
+  ModelConfig.get_mamba_chunk_size() -- the config's mamba_chunk_size, else its chunk_size,
+  else 2,048 -- and the kernel's block, 16), block = chunk x cdiv(cdiv(state page, one
+  token's attention bytes), chunk), and mamba_block_size = that block; a request then takes
+  cdiv(max_model_len, block) state blocks in each state group (MambaSpec.
+  max_memory_usage_bytes: (cdiv(max_model_len, block_size) + num_speculative_blocks) x page,
+  vllm/v1/kv_cache_interface.py).  Only a model class with SupportsMambaPrefixCaching keeps
+  "all" (MambaModelConfig, vllm/model_executor/models/config.py: otherwise "falling back to
+  'align' mode"): of the hybrids, NemotronHForCausalLM, JambaForCausalLM,
+  Zamba2ForCausalLM, GraniteMoeHybridForCausalLM, FalconH1ForCausalLM (PREFIX_CACHING_ALL);
+  Bamba, LFM2, Qwen3-Next and Qwen3.5 fall back to "align".  vLLM's later "GPU KV cache
+  size" of int(max concurrency x max_model_len) (vllm-project/vllm#38364, #40694 proposed it;
+  stored vLLM text, find_string id 55240182351, has it; vLLM 0.28.0's get_kv_cache_capacity)
+  is not nnsize's figure (Groups.tokens_by_concurrency gives it).
 
 Nemotron-Nano-9B-v2 in bf16, its SSM state at the model's dtype (the vLLM of
 vllm-project/vllm#24280): a Mamba-2 state is conv 3 x (128 x 80 + 2 x 8 x 128) x 2 B + SSM
@@ -110,8 +123,8 @@ vllm-project/vllm#24280): a Mamba-2 state is conv 3 x (128 x 80 + 2 x 8 x 128) x
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import prod
-from typing import TYPE_CHECKING
+from math import lcm, prod
+from typing import TYPE_CHECKING, Any
 
 from ..errors import NnsizeError
 
@@ -123,6 +136,17 @@ SPREAD = 1.5  # vllm-project/vllm#29303: group_size = the largest count where un
 # (MambaSpec.max_memory_usage_bytes: page x 1 without prefix caching, page x 2 in "align");
 # "none": `vllm serve`'s default for hybrid models before vLLM 0.28.0, "align" from it
 STATE_BLOCKS = {"none": 1, "align": 2}
+# every mode of vLLM's CacheConfig.mamba_cache_mode; "all": a state block per block of a request
+MAMBA_CACHE_MODES = ("none", "align", "all")
+# the hybrid models (transformers' model_type) whose vLLM 0.28.0 class has
+# SupportsMambaPrefixCaching, so keep mamba_cache_mode "all"; vLLM runs the others in "align"
+PREFIX_CACHING_ALL = ("nemotron_h", "jamba", "zamba2", "granitemoehybrid", "falcon_h1")
+# ModelConfig.get_mamba_chunk_size reads the config's mamba_chunk_size, else chunk_size, else
+# 2,048 (Mamba-1 has no chunk); a config file without the key has its transformers class's
+# default (transformers 5.25: tests/memory/test_vllm_kv.py checks these)
+MAMBA_CHUNK_DEFAULTS = {"granitemoehybrid": 256, "falcon_h1": 256, "nemotron_h": 128,
+                        "zamba2": 256}
+MAMBA1_CHUNK = 2048
 # vLLM's MambaDType names -> nnsize's precisions (StateMixer.ssm_dtype; memory.state reads it too)
 MAMBA_DTYPES = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}
 
@@ -228,11 +252,27 @@ class Alignment:
         return 100 * (self.page - self.state) / self.state
 
 
-def align(state: int, token_bytes: int, alignment: int = 16) -> Alignment:
+def align(state: int, token_bytes: int, alignment: int = 16, chunk: int = 0) -> Alignment:
     """The attention block that makes a page hold one state: alignment x cdiv(state,
     alignment x token_bytes) tokens (HybridAttentionMambaModelConfig; mamba_cache_mode "none"
-    and "align" alike)."""
+    and "align" alike); with chunk (mamba_cache_mode "all": the model's Mamba chunk size),
+    c x cdiv(cdiv(state, token_bytes), c) with c = lcm(chunk, alignment)
+    (Platform._align_hybrid_block_size)."""
+    if chunk:
+        c = lcm(chunk, alignment)
+        return Alignment(c * _cdiv(_cdiv(state, token_bytes), c), token_bytes, state)
     return Alignment(alignment * _cdiv(state, alignment * token_bytes), token_bytes, state)
+
+
+def mamba_chunk(config: dict[str, Any]) -> int:
+    """ModelConfig.get_mamba_chunk_size for a model's config: its mamba_chunk_size, else its
+    chunk_size (where the file lacks both, its transformers class's default:
+    MAMBA_CHUNK_DEFAULTS), else 2,048."""
+    for key in ("mamba_chunk_size", "chunk_size"):
+        value = config.get(key)
+        if isinstance(value, int) and value > 0:
+            return value
+    return MAMBA_CHUNK_DEFAULTS.get(str(config.get("model_type", "")), MAMBA1_CHUNK)
 
 
 @dataclass(frozen=True)
@@ -265,6 +305,8 @@ class Groups:
     # where vLLM's model of the family caches otherwise than transformers' (CACHING)
     caching: Caching | None = None
     mamba_cache_mode: str = "none"  # "align": prefix caching on (two state blocks a request)
+    # "all" asked of a model whose vLLM class keeps no state a block: vLLM runs "align"
+    fell_back: bool = False
 
     @property
     def max_concurrency(self) -> float:
@@ -297,19 +339,21 @@ def group_size(layer_counts: list[int]) -> int:
 
 def groups(counts: list[tuple[Spec, int]], kv_bytes: int, max_model_len: int,
            chunk: int, block_tokens: int = 16, alignment: Alignment | None = None,
-           caching: Caching | None = None, mamba_cache_mode: str = "none") -> Groups:
+           caching: Caching | None = None, mamba_cache_mode: str = "none",
+           fell_back: bool = False) -> Groups:
     """vLLM's groups, blocks, logged tokens and concurrency for layers of these specs (each
     with how many layers have it) in kv_bytes; block_tokens: the attention's block (for
     state layers, alignment's); mamba_cache_mode: "none" (no prefix caching: `vllm serve`'s
     default for hybrid models before 0.28.0) or "align" (prefix caching on: its default from
-    0.28.0), how many state blocks a request takes.
+    0.28.0), how many state blocks a request takes, or "all" (a state block per block_tokens
+    of a request; block_tokens is then the Mamba chunk's multiple: align(chunk=)).
 
     2 full + 4 sliding layers of equal pages in 2 x 32 pages (vLLM's own test,
     tests/v1/core/test_kv_cache_utils.py test_get_kv_cache_config_one_worker): group_size 2,
     3 groups, 32 blocks."""
-    if mamba_cache_mode not in STATE_BLOCKS:
+    if mamba_cache_mode not in MAMBA_CACHE_MODES:
         raise NnsizeError(f"vLLM's mamba_cache_mode {mamba_cache_mode!r} is not modelled "
-                          f"(nnsize knows {', '.join(map(repr, STATE_BLOCKS))})")
+                          f"(nnsize knows {', '.join(map(repr, MAMBA_CACHE_MODES))})")
     specs: dict[Spec, int] = {}
     for spec, n in counts:
         if n:
@@ -325,7 +369,9 @@ def groups(counts: list[tuple[Spec, int]], kv_bytes: int, max_model_len: int,
                 raise NnsizeError(
                     f"a state of {spec.state:,} bytes does not fit an attention page of "
                     f"{page:,} (vLLM raises the attention block till it does)")
-            blocks_of[spec] = max_model_len  # MambaSpec's block_size (mamba_block_size)
+            # MambaSpec's block_size (mamba_block_size): max_model_len, or in "all" the
+            # attention's block
+            blocks_of[spec] = block_tokens if mamba_cache_mode == "all" else max_model_len
     for spec, p in pages.items():
         if page % p:
             raise NnsizeError(
@@ -347,10 +393,11 @@ def groups(counts: list[tuple[Spec, int]], kv_bytes: int, max_model_len: int,
     for g in out:
         b = g.block_tokens
         if g.spec.state:
-            request += STATE_BLOCKS[mamba_cache_mode]
+            request += _cdiv(max_model_len, b) if mamba_cache_mode == "all" else \
+                STATE_BLOCKS[mamba_cache_mode]
         elif g.spec.window is None:
             request += _cdiv(max_model_len, b)
         else:
             request += _cdiv(min(g.spec.window - 1 + chunk, max_model_len), b) + 1
     return Groups(tuple(out), size, page, padding, kv_bytes, blocks, tokens, max_model_len,
-                  request, chunk, alignment, caching, mamba_cache_mode)
+                  request, chunk, alignment, caching, mamba_cache_mode, fell_back)

@@ -190,7 +190,8 @@ def _kv_groups(g: Groups) -> dict[str, object]:
             "blocks": g.blocks, "request_blocks": g.request_blocks,
             **({"attention_block_tokens": a.block_tokens, "state_bytes": a.state,
                 "state_padding_percent": round(a.padding_percent, 2),
-                "mamba_cache_mode": g.mamba_cache_mode}
+                "mamba_cache_mode": g.mamba_cache_mode,
+                **({"mamba_cache_mode_fell_back": True} if g.fell_back else {})}
                if a is not None else {}),
             **({"vllm_model_caching": {"values_as_keys": c.values_as_keys,
                                        "window_less": c.window_less, "source": c.source}}

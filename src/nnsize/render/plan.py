@@ -661,7 +661,10 @@ def serving_lines(engine: Serving | None) -> list[tuple[str, str]]:
             text = (f"{n(c.kv_cache_tokens)} tokens (its log: GPU KV cache size); "
                     f"{human(c.total, True)} as the runtime reports it x {share} = "
                     f"{human(c.budget, True)} - weights {human(c.weights, True)}{other} = "
-                    f"{human(max(c.kv_bytes, 0), True)} at {n(c.per_token)} bytes a token")
+                    f"{human(max(c.kv_bytes, 0), True)} at {n(c.per_token)} bytes a token"
+                    " (not counted: the CUDA graphs' memory, which vLLM 0.20 and later measure "
+                    "on the card at start-up and take off too; this is its figure with "
+                    "VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=0 or --enforce-eager)")
             if c.groups is not None:
                 text = f"{text}{_groups(c.groups)}"
             if c.terms.get("state_layers") and (c.groups is None or
@@ -709,17 +712,26 @@ def _groups(g: Groups) -> str:
         for (w, b, s), layers in kinds.items())
     pad = f", {n(g.padding)} padding layers" if g.padding else ""
     a = g.alignment
+    every = g.mamba_cache_mode == "all"
+    rule = "" if a is None else (
+        f"{n(a.block_tokens)} tokens, the Mamba chunk's smallest multiple that holds "
+        f"cdiv({n(a.state)} B, {n(a.token_bytes)} B) tokens" if every else
+        f"16 x cdiv({n(a.state)} B, 16 x {n(a.token_bytes)} B) = {n(a.block_tokens)} tokens")
     aligned = "" if a is None else (
-        f"; the attention block raised to hold a state: 16 x cdiv({n(a.state)} B, 16 x "
-        f"{n(a.token_bytes)} B) = {n(a.block_tokens)} tokens (its log: Setting attention "
+        f"; the attention block raised to hold a state: {rule} (its log: Setting attention "
         f"block size), the state padded to {n(a.page)} B ({a.padding_percent:.2f}%)")
+    blocks = STATE_BLOCKS.get(g.mamba_cache_mode, 0)
     state = "" if a is None else (
-        f", a state group {STATE_BLOCKS[g.mamba_cache_mode]} "
-        f"block{'s' if STATE_BLOCKS[g.mamba_cache_mode] > 1 else ''}: mamba_cache_mode "
+        f", a state group cdiv({n(g.max_model_len)}, {n(a.block_tokens)}) blocks: "
+        f"mamba_cache_mode all, a state a block of the request (--mamba-cache-mode all)"
+        if every else
+        f", a state group {blocks} block{'s' if blocks > 1 else ''}: mamba_cache_mode "
         f"{g.mamba_cache_mode}, " + ("prefix caching off, as vllm serve left it for "
                                       "hybrid models before 0.28.0" if g.mamba_cache_mode ==
                                       "none" else "prefix caching on, vllm serve's default "
-                                      "from 0.28.0"))
+                                      "from 0.28.0") +
+        (" (all was asked: vLLM runs this model's class, which keeps no state a block, in "
+         "align)" if g.fell_back else ""))
     c = g.caching
     padded = "values padded to the keys' width, " if c is not None and c.values_as_keys else ""
     model = "" if c is None else (

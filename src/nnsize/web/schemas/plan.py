@@ -88,7 +88,11 @@ class KvGroups(Schema):
     mamba_cache_mode: str | None = Field(
         None, description="how vLLM keeps the states: none (no prefix caching, vllm serve's "
                           "default for hybrid models: one state block a request in each state "
-                          "group) or align (--enable-prefix-caching: two)")
+                          "group), align (--enable-prefix-caching: two) or all "
+                          "(--mamba-cache-mode all: one a block of the request)")
+    mamba_cache_mode_fell_back: bool | None = Field(
+        None, description="true where all was asked of a model whose vLLM class keeps no "
+                          "state a block: vLLM runs it in align")
 
 
 class KvCache(Schema):
