@@ -299,6 +299,8 @@ def _ct(**change: Any) -> dict[str, Any]:
     ({"sparsity_config": {"format": "sparse-24"}}, "sparsity_config"),
     ({"quantization_status": "frozen"}, "quantization_status 'frozen'"),
     ({"ignore": ["re:.*experts\\.1\\..*"]}, "ignore names some of"),
+    # a name the checkpoint has and nnsize does not (language_model.lm_head): not a guess
+    ({"ignore": ["language_model.lm_head", "lm_head"]}, "'language_model.lm_head'] name no"),
 ])
 def test_compressed_tensors_forms_not_planned_are_refused(change: dict[str, Any],
                                                           match: str) -> None:

@@ -3,7 +3,8 @@ method, so that a config (or a preset) is planned at its stored bytes, as a file
 
 A published config.json that carries quantization_config describes a checkpoint whose weights
 are not at its torch_dtype: DeepSeek-V3's Linear weights are fp8 e4m3 with an fp32 scale per
-128 x 128 block, gpt-oss's experts MXFP4.  Each method is one function registered here (a new
+128 x 128 block, gpt-oss's experts MXFP4, Kimi-K2.5's experts int4 (compressed-tensors'
+pack-quantized).  Each method is one function registered here (a new
 method is one function in this file); it names every tensor the checkpoint stores with its shape
 and safetensors dtype, from the rules transformers' quantizer for that method applies, and the
 planner takes their tally per dtype (plan.stored_dtypes' shape).  A quant_method not registered
@@ -356,10 +357,13 @@ def _ct_group(q: dict[str, Any], name: str, group: Any, rest: str,
     return w["num_bits"], w["strategy"], size if w["strategy"] == "group" else None, rest
 
 
-def _ct_ignored(name: str, ignore: list[str]) -> bool:
+def _ct_ignored(name: str, ignore: list[str], used: set[str]) -> bool:
     """CT utils/match.py match_name: an ignore entry is the module's whole name, or after
-    "re:" a regex matched at the start of it (re.match)."""
-    return any(re.match(i[3:], name) if i.startswith("re:") else i == name for i in ignore)
+    "re:" a regex matched at the start of it (re.match); used gathers the entries that
+    match."""
+    hits = {i for i in ignore if (re.match(i[3:], name) if i.startswith("re:") else i == name)}
+    used |= hits
+    return bool(hits)
 
 
 @register("compressed-tensors")
@@ -402,6 +406,7 @@ def compressed_tensors(report: Report, q: dict[str, Any], where: str) -> Checkpo
     ignore = q.get("ignore") or []
     if not (isinstance(ignore, list) and all(isinstance(i, str) for i in ignore)):
         raise _ct_refuse(where, "ignore", ignore, "a list of module names")
+    used: set[str] = set()
     expert_i = report.decoder.expert_intermediate if report.decoder else 0
     text_only = config is not (report.traceable or ("", None))[1]
     out: list[Stored] = []
@@ -424,18 +429,21 @@ def compressed_tensors(report: Report, q: dict[str, Any], where: str) -> Checkpo
         linear = targeted and len(t.shape) == 2 and kind not in ("embedding", "router")
         experts = targeted and len(t.shape) == 3 and kind == "experts"
         if linear:
-            n, k = _groups(names, lambda m: not _ct_ignored(_module(m), ignore))
+            n, k = _groups(names, lambda m: not _ct_ignored(_module(m), ignore, used))
         elif experts:
             # each expert's own Linears, by their own names
             tails = [p[len(_module(pattern)):].replace("{e}", str(e))
                      for p, _ in _experts(pattern, t.shape, expert_i) for e in range(t.shape[0])]
-            skipped = {_ct_ignored(_module(m) + tail, ignore) for m in names for tail in tails}
+            skipped = {_ct_ignored(_module(m) + tail, ignore, used) for m in names
+                       for tail in tails}
             if len(skipped) > 1:
                 raise NnsizeError(f"{where} compressed-tensors: ignore names some of "
                                   f"{pattern}'s experts, which nnsize does not plan apart")
             n, k = (0, len(names)) if skipped == {True} else (len(names), 0)
         else:
             n, k = 0, len(names)
+            for m in names:  # no Linear, but a module ignore may name
+                _ct_ignored(_module(m), ignore, used)
         if k:
             dtype = "F32" if t.buffer and pattern.endswith(FP32_BUFFERS) else rest
             out.append(Stored(pattern, t.shape, dtype, k))
@@ -445,6 +453,11 @@ def compressed_tensors(report: Report, q: dict[str, Any], where: str) -> Checkpo
         elif n:
             for part, (out_f, in_f) in _experts(pattern, t.shape, expert_i):
                 packed(part, out_f, in_f, n * t.shape[0])
+    if set(ignore) - used:
+        # names nnsize does not have are not the checkpoint's: the modules they keep are unknown
+        raise NnsizeError(f"{where} compressed-tensors: ignore entries "
+                          f"{sorted(set(ignore) - used)} name no module of {report.source} as "
+                          f"nnsize names them, so what they keep unquantized is not known")
     scheme = f"groups of {size}" if size else f"one scale a {strategy}".replace(
         "channel", "row")
     return Checkpoint("compressed-tensors",
