@@ -402,3 +402,19 @@ def test_compressed_tensors_is_what_the_library_writes() -> None:
     theirs = {n: (tuple(v.shape), v.dtype) for n, v in model.state_dict().items()}
     assert mine == theirs
     assert c.dtypes()["I64"]["tensors"] == 2 * 7  # one weight_shape a Linear
+
+
+def test_compressed_tensors_a_tied_head_ignored() -> None:
+    """llm-compressor's w4a16 configs ignore lm_head, which a tied model stores once, as its
+    embedding: the entry names a module nnsize has, and the embedding stays bf16."""
+    q = copy.deepcopy(_kimi()["text_config"]["quantization_config"])
+    q.update(ignore=["lm_head"], version="0.10.2")
+    data = {**config("llama-3.2-1b"), "quantization_config": q}
+    c = published(count_config(data))
+    assert c is not None
+    d = c.dtypes()
+    # 16 layers x 7 Linears, each a weight_shape of two I64
+    assert d["I64"] == {"tensors": 16 * 7, "elements": 16 * 7 * 2, "bytes": 16 * 7 * 16}
+    # the embedding (128,256 x 2,048) and the norms (33 x 2,048), bf16, beside the scales
+    linears = 16 * (2 * 2_048 * 2_048 + 2 * 512 * 2_048 + 3 * 8_192 * 2_048)
+    assert d["BF16"]["elements"] == 128_256 * 2_048 + 33 * 2_048 + linears // 32

@@ -378,9 +378,12 @@ def compressed_tensors(report: Report, q: dict[str, Any], where: str) -> Checkpo
     scheme being symmetric.  An experts tensor stands for each expert's own Linears
     (experts.0.gate_proj), as the checkpoint stores them.  Not targeted: what is no nn.Linear
     (embeddings, norms, routers: DeepseekV3TopkRouter), what ignore names, and where the
-    config sits in a text_config, the model's other towers (vision), which it does not
-    describe.  Anything else the config describes (another format, activations, a sparsity
-    or transform config, a KV cache scheme) is refused by name."""
+    config sits in a text_config, the model's other towers, which it does not describe (vLLM
+    builds Kimi-K2.5's vision tower and projector with no quant_config and loads their
+    weights as they are: https://github.com/vllm-project/vllm/blob/
+    009dff45c7165c77235e08edb3c8ebbd853dee06/vllm/model_executor/models/kimi_k25.py).
+    Anything else the config describes (another format, activations, a sparsity or transform
+    config, a KV cache scheme, several groups) is refused by name."""
     found = quantization_config(report)
     config = found[1] if found else {}
     rest = _stored_dtype(report)
@@ -453,6 +456,10 @@ def compressed_tensors(report: Report, q: dict[str, Any], where: str) -> Checkpo
         elif n:
             for part, (out_f, in_f) in _experts(pattern, t.shape, expert_i):
                 packed(part, out_f, in_f, n * t.shape[0])
+    for row in report.rows:  # a tied head is stored once, as the embedding, but is a module
+        for t in row.tensors:
+            if t.shared_with:
+                _ct_ignored(_module(t.name), ignore, used)
     if set(ignore) - used:
         # names nnsize does not have are not the checkpoint's: the modules they keep are unknown
         raise NnsizeError(f"{where} compressed-tensors: ignore entries "
