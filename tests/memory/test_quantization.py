@@ -418,3 +418,23 @@ def test_compressed_tensors_a_tied_head_ignored() -> None:
     # the embedding (128,256 x 2,048) and the norms (33 x 2,048), bf16, beside the scales
     linears = 16 * (2 * 2_048 * 2_048 + 2 * 512 * 2_048 + 3 * 8_192 * 2_048)
     assert d["BF16"]["elements"] == 128_256 * 2_048 + 33 * 2_048 + linears // 32
+
+
+def test_compressed_tensors_a_router_not_known_to_be_no_linear(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A router of a model type whose router class nnsize does not know (Llama4Router is an
+    nn.Linear, which "Linear" targets) is refused unless ignore names it."""
+    from nnsize.memory import quantization
+
+    monkeypatch.setattr(quantization, "CT_ROUTERS", ())
+    with pytest.raises(NnsizeError, match="mlp.gate.weight's module is an nn.Linear"):
+        published(count_config(_kimi(), "Kimi-K2.5"))
+    data = _kimi()
+    data["text_config"]["quantization_config"]["ignore"].append("re:.*mlp\\.gate$")
+    c = published(count_config(data, "Kimi-K2.5"))
+    assert c is not None and sum(x["bytes"] for x in c.dtypes().values()) == 595_148_192_736
+
+
+def test_compressed_tensors_an_ignore_entry_no_regex() -> None:
+    with pytest.raises(NnsizeError, match="an ignore entry is no regex"):
+        published(count_config(_ct(ignore=["re:(", "lm_head"]), "Kimi-K2.5"))

@@ -311,6 +311,13 @@ CT_WEIGHTS = {"num_bits": (4, 8, 2), "type": ("int",), "symmetric": (True,),
               "observer": None, "observer_kwargs": None, "group_size": None,
               "scale_dtype": None}
 CT_TORCH = {f"torch.{k}": v for k, v in TORCH_DTYPES.items()}
+# model types whose router transformers builds as no nn.Linear, so that "Linear" does not target
+# it (TF models/*/modeling_*.py: DeepseekV3TopkRouter, Qwen3MoeTopKRouter, Qwen2MoeTopKRouter,
+# MixtralTopKRouter, Glm4MoeTopkRouter, GptOssTopKRouter, each an nn.Module; kimi_k2 is read as
+# deepseek_v3); another's router (Llama4Router is an nn.Linear) is planned only where ignore
+# names it
+CT_ROUTERS = ("deepseek_v3", "kimi_k2", "qwen3_moe", "qwen2_moe", "mixtral", "glm4_moe",
+              "gpt_oss")
 
 
 def _ct_refuse(where: str, what: str, value: Any, plans: str) -> NnsizeError:
@@ -361,7 +368,11 @@ def _ct_ignored(name: str, ignore: list[str], used: set[str]) -> bool:
     """CT utils/match.py match_name: an ignore entry is the module's whole name, or after
     "re:" a regex matched at the start of it (re.match); used gathers the entries that
     match."""
-    hits = {i for i in ignore if (re.match(i[3:], name) if i.startswith("re:") else i == name)}
+    try:
+        hits = {i for i in ignore if (re.match(i[3:], name) if i.startswith("re:") else
+                                      i == name)}
+    except re.error as e:
+        raise NnsizeError(f"compressed-tensors: an ignore entry is no regex: {e}") from e
     used |= hits
     return bool(hits)
 
@@ -431,6 +442,13 @@ def compressed_tensors(report: Report, q: dict[str, Any], where: str) -> Checkpo
             ".weight" if len(t.shape) == 2 else "_proj") and not (text_only and kind == "vision")
         linear = targeted and len(t.shape) == 2 and kind not in ("embedding", "router")
         experts = targeted and len(t.shape) == 3 and kind == "experts"
+        if targeted and kind == "router" and len(t.shape) == 2 and \
+                config.get("model_type") not in CT_ROUTERS and \
+                not all(_ct_ignored(_module(m), ignore, used) for m in names):
+            raise NnsizeError(f"{where} compressed-tensors: whether {pattern}'s module is an "
+                              f"nn.Linear the config targets is not known for model_type "
+                              f"{config.get('model_type')!r} (nnsize knows it for "
+                              f"{', '.join(CT_ROUTERS)}), and ignore does not name it")
         if linear:
             n, k = _groups(names, lambda m: not _ct_ignored(_module(m), ignore, used))
         elif experts:
