@@ -356,7 +356,9 @@ def _ct_group(q: dict[str, Any], name: str, group: Any, rest: str,
         raise _ct_refuse(where, f"config_groups.{name}.weights.group_size", size,
                          "a whole number for strategy 'group' and none for another")
     # the scales are made at the weight's own dtype (CT quantization/lifecycle/initialize.py:
-    # scale_dtype = observed_dtype); a scale_dtype naming another is not the pack format's
+    # scale_dtype = observed_dtype; Kimi-K2-Thinking's are bf16: "the original scale is BF16",
+    # https://github.com/ggml-org/llama.cpp/pull/17083); a scale_dtype naming another is not the
+    # pack format's
     scale = w.get("scale_dtype")
     if scale is not None and CT_TORCH.get(scale) != rest:
         raise _ct_refuse(where, f"config_groups.{name}.weights.scale_dtype", scale,
