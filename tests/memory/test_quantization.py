@@ -118,9 +118,6 @@ def test_fit_gpt_oss_20b_on_a_4090() -> None:
 
 
 def test_an_unknown_method_is_refused_by_name() -> None:
-    data = json.loads((PUBLISHED / "moonshotai--Kimi-K2.5.json").read_text())
-    with pytest.raises(NnsizeError, match="quant_method 'compressed-tensors' is not a method"):
-        plan(count_config(data, "Kimi-K2.5"), Setup())
     data = copy.deepcopy(config("deepseek-v3"))
     data["quantization_config"]["quant_method"] = "awq"
     with pytest.raises(NnsizeError, match="quantization_config.quant_method 'awq'"):
@@ -163,8 +160,10 @@ def _load(path: Path, data: dict[str, Any], quantization: Any) -> dict[str, Any]
     from transformers import AutoModelForCausalLM
 
     (path / "config.json").write_text(json.dumps(data))
-    _, info = AutoModelForCausalLM.from_pretrained(str(path), quantization_config=quantization,
-                                                   output_loading_info=True)
+    # None: the config's own quantization_config as it is
+    asked = {"quantization_config": quantization} if quantization is not None else {}
+    _, info = AutoModelForCausalLM.from_pretrained(str(path), output_loading_info=True,
+                                                   **asked)
     return {k: v for k, v in info.items() if v}
 
 
@@ -229,3 +228,213 @@ def test_a_quantization_config_that_is_no_object_is_refused() -> None:
     with pytest.raises(NnsizeError, match="quantization_config is an object naming its "
                                           "quant_method, got 'abc'"):
         plan(report, Setup())
+
+
+# --- compressed-tensors -------------------------------------------------------------------------
+
+def _kimi() -> dict[str, Any]:
+    return json.loads((PUBLISHED / "moonshotai--Kimi-K2.5.json").read_text())
+
+
+def test_kimi_k2_5_by_hand() -> None:
+    c = published(count_config(_kimi(), "Kimi-K2.5"))
+    assert c is not None and c.method == "compressed-tensors"
+    d = c.dtypes()
+    # int4 experts only (ignore names attention, the shared experts, layer 0's dense MLP and the
+    # head): 60 MoE layers x 384 experts x (gate and up, 2,048 x 7,168 each, and down, 7,168 x
+    # 2,048), 8 values an I32 word, and each projection's weight_shape, two I32
+    experts = 60 * 384
+    assert d["I32"]["elements"] == experts * (2 * 2_048 * 7_168 + 7_168 * 2_048) // 8 + \
+        experts * 3 * 2
+    assert d["I32"]["tensors"] == experts * 3 * 2
+    # a bf16 scale per 32 values
+    scales = experts * 3 * 2_048 * 7_168 // 32
+    # the rest bf16: every parameter but the experts' weights, of the 1,026,879,353,328 the
+    # count reads (the fp32 biases are buffers, no parameters)
+    total = count_config(_kimi(), "Kimi-K2.5").total_params
+    assert total == 1_026_879_353_328
+    rest = total - experts * 3 * 2_048 * 7_168
+    assert d["BF16"]["elements"] == scales + rest
+    # e_score_correction_bias fp32, 384 a layer
+    assert d["F32"] == {"tensors": 60, "elements": 60 * 384, "bytes": 60 * 384 * 4}
+    assert sum(x["bytes"] for x in d.values()) == 595_148_192_736
+    names = {t.name for t in c.tensors if t.dtype == "I32"}
+    assert "model.language_model.layers.{i}.mlp.experts.{e}.down_proj.weight_packed" in names
+
+
+def test_kimi_k2_5_plan_and_fit() -> None:
+    report = count_config(_kimi(), "Kimi-K2.5")
+    p = plan(report, Setup())
+    assert p.lines[0].part == "stored_weights" and p.lines[0].bytes == 595_148_192_736
+    f = fit(report, Setup(), 8 * 80 * 10**9)
+    assert f.precisions[0][0] == "as published (compressed-tensors)"
+
+
+def _ct(**change: Any) -> dict[str, Any]:
+    data = _kimi()
+    q = data["text_config"]["quantization_config"]
+    for key, value in change.items():
+        target = q["config_groups"]["group_0"] if key in ("targets", "input_activations",
+                                                             "format") else q
+        if key.startswith("w_"):
+            target, key = q["config_groups"]["group_0"]["weights"], key[2:]
+        target[key] = value
+    return data
+
+
+@pytest.mark.parametrize(("change", "match"), [
+    ({"format": "float-quantized"}, "format 'float-quantized'"),
+    ({"format": "nvfp4-pack-quantized"}, "format 'nvfp4-pack-quantized'"),
+    ({"w_symmetric": False}, "weights.symmetric False"),
+    ({"w_type": "float"}, "weights.type 'float'"),
+    ({"w_actorder": "group"}, "weights.actorder 'group'"),
+    ({"w_num_bits": 3}, "weights.num_bits 3"),
+    ({"w_strategy": "block"}, "weights.strategy 'block'"),
+    ({"w_scale_dtype": "torch.float32"}, "scale_dtype 'torch.float32'"),
+    ({"w_group_size": None}, "group_size None"),
+    ({"w_mystery": 1}, "weights.mystery 1"),
+    ({"input_activations": {"num_bits": 8}}, "input_activations"),
+    ({"targets": ["Linear", "Embedding"]}, "targets"),
+    ({"kv_cache_scheme": {"num_bits": 8}}, "kv_cache_scheme"),
+    ({"sparsity_config": {"format": "sparse-24"}}, "sparsity_config"),
+    ({"quantization_status": "frozen"}, "quantization_status 'frozen'"),
+    ({"ignore": ["re:.*experts\\.1\\..*"]}, "ignore names some of"),
+    # a name the checkpoint has and nnsize does not (language_model.lm_head): not a guess
+    ({"ignore": ["language_model.lm_head", "lm_head"]}, "'language_model.lm_head'] name no"),
+])
+def test_compressed_tensors_forms_not_planned_are_refused(change: dict[str, Any],
+                                                          match: str) -> None:
+    with pytest.raises(NnsizeError, match=match):
+        published(count_config(_ct(**change), "Kimi-K2.5"))
+
+
+def test_compressed_tensors_two_groups_are_refused() -> None:
+    data = _kimi()
+    groups = data["text_config"]["quantization_config"]["config_groups"]
+    groups["group_1"] = copy.deepcopy(groups["group_0"])
+    with pytest.raises(NnsizeError, match="config_groups"):
+        published(count_config(data, "Kimi-K2.5"))
+
+
+# the tiny DeepSeek-V3 the fp8 check loads, quantized as Kimi's text_config says
+TINY_DEEPSEEK = {"architectures": ["DeepseekV3ForCausalLM"], "model_type": "deepseek_v3",
+                 "hidden_size": 256, "intermediate_size": 384, "moe_intermediate_size": 128,
+                 "num_hidden_layers": 2, "first_k_dense_replace": 1, "n_routed_experts": 4,
+                 "n_shared_experts": 1, "num_experts_per_tok": 2, "n_group": 1, "topk_group": 1,
+                 "num_attention_heads": 4, "num_key_value_heads": 4, "q_lora_rank": 128,
+                 "kv_lora_rank": 128, "qk_rope_head_dim": 64, "qk_nope_head_dim": 64,
+                 "v_head_dim": 64, "vocab_size": 512, "max_position_embeddings": 256,
+                 "tie_word_embeddings": False, "torch_dtype": "bfloat16"}
+
+
+def _ct_tensors(checkpoint: Checkpoint, layers: int, experts: int) -> dict[str, Any]:
+    """Every tensor of checkpoint, zeros, but each weight_shape its Linear's [out, in] (read
+    back from the packed rows and the scales' groups of 32), as the loader unpacks by it."""
+    import torch
+
+    dtypes = {"I32": torch.int32, "I64": torch.int64, "F32": torch.float32,
+              "BF16": torch.bfloat16}
+    tensors = {}
+    for t in checkpoint.tensors:
+        for i in range(layers) if "{i}" in t.name else [0]:
+            for e in range(experts) if "{e}" in t.name else [0]:
+                name = t.name.replace("{i}", str(i)).replace("{e}", str(e))
+                tensors[name] = torch.zeros(t.shape, dtype=dtypes[t.dtype])
+    for name, value in tensors.items():
+        if name.endswith(".weight_shape"):
+            base = name.removesuffix("weight_shape")
+            value[0] = tensors[base + "weight_packed"].shape[0]
+            value[1] = tensors[base + "weight_scale"].shape[1] * 32
+    assert len(tensors) == sum(x["tensors"] for x in checkpoint.dtypes().values())
+    return tensors
+
+
+def test_compressed_tensors_checkpoint_loads_into_transformers(tmp_path: Path) -> None:
+    """A tiny DeepSeek-V3 quantized as Kimi-K2.5 is, written tensor by tensor from nnsize's
+    list (each expert's weight_packed, weight_scale, weight_shape), loads into transformers'
+    compressed-tensors model with no key missing, unexpected or mismatched."""
+    pytest.importorskip("transformers")
+    pytest.importorskip("compressed_tensors")
+    from safetensors.torch import save_file
+
+    data = {**TINY_DEEPSEEK, "quantization_config": _kimi()["text_config"][
+        "quantization_config"]}
+    c = published(count_config(data))
+    assert c is not None
+    # 4 experts x (gate, up: 128 x 256; down: 256 x 128) int4, 8 a word
+    assert c.dtypes()["I32"]["elements"] == 4 * 3 * 128 * 256 // 8 + 4 * 3 * 2
+    save_file(_ct_tensors(c, 2, 4), str(tmp_path / "model.safetensors"),
+              metadata={"format": "pt"})
+    assert _load(tmp_path, data, None) == {}
+
+
+def test_compressed_tensors_is_what_the_library_writes() -> None:
+    """The names, shapes and dtypes of every tensor nnsize lists for a tiny Llama whose Linears
+    are int4 groups of 32 (the head ignored) are those compressed-tensors' own ModelCompressor
+    leaves in the model it compresses; a config it writes names its version, and its
+    weight_shape is int64."""
+    pytest.importorskip("transformers")
+    pytest.importorskip("compressed_tensors")
+    import torch
+    from compressed_tensors.compressors import ModelCompressor
+    from compressed_tensors.quantization import QuantizationConfig, apply_quantization_config
+    from transformers import AutoModelForCausalLM, LlamaConfig
+
+    q = copy.deepcopy(_kimi()["text_config"]["quantization_config"])
+    q.update(ignore=["lm_head"], version="0.20.0")
+    data = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 128,
+            "intermediate_size": 256, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "num_key_value_heads": 2, "vocab_size": 512, "tie_word_embeddings": False,
+            "torch_dtype": "bfloat16", "quantization_config": q}
+    c = published(count_config(data))
+    assert c is not None
+    mine = {n: (tuple(v.shape), v.dtype) for n, v in _ct_tensors(c, 2, 1).items()}
+
+    model = AutoModelForCausalLM.from_config(
+        LlamaConfig(**{k: v for k, v in data.items() if k not in ("architectures",
+                       "model_type", "quantization_config")}), dtype=torch.bfloat16)
+    config = QuantizationConfig.model_validate({**q, "quantization_status": "initialized"})
+    apply_quantization_config(model, config)
+    for module in model.modules():
+        if hasattr(module, "weight_scale"):
+            module.weight_scale.data.fill_(0.01)
+    ModelCompressor(quantization_config=config).compress_model(model)
+    theirs = {n: (tuple(v.shape), v.dtype) for n, v in model.state_dict().items()}
+    assert mine == theirs
+    assert c.dtypes()["I64"]["tensors"] == 2 * 7  # one weight_shape a Linear
+
+
+def test_compressed_tensors_a_tied_head_ignored() -> None:
+    """llm-compressor's w4a16 configs ignore lm_head, which a tied model stores once, as its
+    embedding: the entry names a module nnsize has, and the embedding stays bf16."""
+    q = copy.deepcopy(_kimi()["text_config"]["quantization_config"])
+    q.update(ignore=["lm_head"], version="0.10.2")
+    data = {**config("llama-3.2-1b"), "quantization_config": q}
+    c = published(count_config(data))
+    assert c is not None
+    d = c.dtypes()
+    # 16 layers x 7 Linears, each a weight_shape of two I64
+    assert d["I64"] == {"tensors": 16 * 7, "elements": 16 * 7 * 2, "bytes": 16 * 7 * 16}
+    # the embedding (128,256 x 2,048) and the norms (33 x 2,048), bf16, beside the scales
+    linears = 16 * (2 * 2_048 * 2_048 + 2 * 512 * 2_048 + 3 * 8_192 * 2_048)
+    assert d["BF16"]["elements"] == 128_256 * 2_048 + 33 * 2_048 + linears // 32
+
+
+def test_compressed_tensors_a_router_not_known_to_be_no_linear(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A router of a model type whose router class nnsize does not know (Llama4Router is an
+    nn.Linear, which "Linear" targets) is refused unless ignore names it."""
+    from nnsize.memory import quantization
+
+    monkeypatch.setattr(quantization, "CT_ROUTERS", ())
+    with pytest.raises(NnsizeError, match="mlp.gate.weight's module is an nn.Linear"):
+        published(count_config(_kimi(), "Kimi-K2.5"))
+    data = _kimi()
+    data["text_config"]["quantization_config"]["ignore"].append("re:.*mlp\\.gate$")
+    c = published(count_config(data, "Kimi-K2.5"))
+    assert c is not None and sum(x["bytes"] for x in c.dtypes().values()) == 595_148_192_736
+
+
+def test_compressed_tensors_an_ignore_entry_no_regex() -> None:
+    with pytest.raises(NnsizeError, match="an ignore entry is no regex"):
+        published(count_config(_ct(ignore=["re:(", "lm_head"]), "Kimi-K2.5"))

@@ -3,7 +3,8 @@ method, so that a config (or a preset) is planned at its stored bytes, as a file
 
 A published config.json that carries quantization_config describes a checkpoint whose weights
 are not at its torch_dtype: DeepSeek-V3's Linear weights are fp8 e4m3 with an fp32 scale per
-128 x 128 block, gpt-oss's experts MXFP4.  Each method is one function registered here (a new
+128 x 128 block, gpt-oss's experts MXFP4, Kimi-K2.5's experts int4 (compressed-tensors'
+pack-quantized).  Each method is one function registered here (a new
 method is one function in this file); it names every tensor the checkpoint stores with its shape
 and safetensors dtype, from the rules transformers' quantizer for that method applies, and the
 planner takes their tally per dtype (plan.stored_dtypes' shape).  A quant_method not registered
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 # "TF" in a docstring here: https://github.com/huggingface/transformers/blob/v5.25.0/
 # src/transformers/ (the pinned version, constraints.txt), read from its installed files
 # bytes per value of a safetensors dtype
-DTYPE_BYTES = {"F8_E4M3": 1, "U8": 1, "BF16": 2, "F16": 2, "F32": 4}
+DTYPE_BYTES = {"F8_E4M3": 1, "U8": 1, "BF16": 2, "F16": 2, "F32": 4, "I32": 4, "I64": 8}
 # a config's torch_dtype -> the safetensors dtype the unquantized tensors are stored in
 TORCH_DTYPES = {"bfloat16": "BF16", "float16": "F16", "float32": "F32"}
 # buffers a model keeps in fp32 whatever its dtype: DeepseekV3TopkRouter's
@@ -185,6 +186,18 @@ def _cdiv(a: int, b: int) -> int:
     return -(-a // b)
 
 
+def _experts(pattern: str, shape: Shape, expert_i: int) -> list[tuple[str, tuple[int, int]]]:
+    """(module name with {e}, (out, in)) of each expert's projections a fused experts tensor
+    [E, out, in] stands for, as published checkpoints store them (experts.0.gate_proj): a
+    fused gate_up [E, 2I, H] (or [E, H, 2I]) is each expert's gate and up, I x H apiece."""
+    _, a, b = shape
+    fused = pattern.endswith("gate_up_proj") and expert_i and 2 * expert_i in (a, b)
+    parts = [(expert_i, b if a == 2 * expert_i else a)] * 2 if fused else [(a, b)]
+    return [(f"{_module(pattern)}.{{e}}."
+             f"{('gate_proj', 'up_proj')[i] if fused else pattern.rsplit('.', 1)[-1]}", part)
+            for i, part in enumerate(parts)]
+
+
 @register("fp8")
 def fp8(report: Report, q: dict[str, Any], where: str) -> Checkpoint:
     """FineGrainedFP8: every nn.Linear's weight fp8 e4m3 (TF integrations/finegrained_fp8.py:
@@ -237,17 +250,11 @@ def fp8(report: Report, q: dict[str, Any], where: str) -> Checkpoint:
             out.append(Stored(f"{_module(pattern)}.weight_scale_inv", scales(*t.shape), "F32",
                               n))
             continue
-        e, a, b = t.shape
         if block and block[0] != block[1]:
             raise NnsizeError(f"{where} fp8: the experts' blocks are planned square, not "
                               f"{block[0]} x {block[1]}")
-        # a fused gate_up [E, 2I, H] (or [E, H, 2I]) is stored as each expert's gate and up,
-        # I x H apiece, each with its own blocks
-        fused = pattern.endswith("gate_up_proj") and expert_i and 2 * expert_i in (a, b)
-        parts = [(expert_i, b if a == 2 * expert_i else a)] * 2 if fused else [(a, b)]
-        for i, (out_f, in_f) in enumerate(parts):
-            proj = ("gate_proj", "up_proj")[i] if fused else pattern.rsplit(".", 1)[-1]
-            name = f"{_module(pattern)}.{{e}}.{proj}"
+        e = t.shape[0]
+        for name, (out_f, in_f) in _experts(pattern, t.shape, expert_i):
             out.append(Stored(f"{name}.weight", (out_f, in_f), "F8_E4M3", n * e))
             out.append(Stored(f"{name}.weight_scale_inv", scales(out_f, in_f), "F32", n * e))
     blocks = f"blocks of {block[0]}x{block[1]}" if block else "one scale a tensor"
@@ -292,3 +299,194 @@ def mxfp4(report: Report, q: dict[str, Any], where: str) -> Checkpoint:
     return Checkpoint("mxfp4", f"MXFP4 experts (4-bit values in blocks of 32, a U8 scale "
                                f"each), as published; {_words(kept)} {rest.lower()}",
                       tuple(out))
+
+
+# compressed-tensors ("CT" below: https://github.com/vllm-project/compressed-tensors at 0.12.2,
+# 2dd1b627950b4a068f2c1af19bc6f31b7fbb3316, src/compressed_tensors/, the release Kimi-K2-Thinking
+# was published under; its int4 rules are unchanged in 0.20.0, the pinned release)
+# the keys a config group's weights may carry, and the values nnsize plans for each
+CT_WEIGHTS = {"num_bits": (4, 8, 2), "type": ("int",), "symmetric": (True,),
+              "strategy": ("group", "channel", "tensor"), "dynamic": (False,),
+              "actorder": (None,), "block_structure": (None,), "zp_dtype": (None,),
+              "observer": None, "observer_kwargs": None, "group_size": None,
+              "scale_dtype": None}
+CT_TORCH = {f"torch.{k}": v for k, v in TORCH_DTYPES.items()}
+# model types whose router transformers builds as no nn.Linear, so that "Linear" does not target
+# it (TF models/*/modeling_*.py: DeepseekV3TopkRouter, Qwen3MoeTopKRouter, Qwen2MoeTopKRouter,
+# MixtralTopKRouter, Glm4MoeTopkRouter, GptOssTopKRouter, each an nn.Module; kimi_k2 is read as
+# deepseek_v3); another's router (Llama4Router is an nn.Linear) is planned only where ignore
+# names it
+CT_ROUTERS = ("deepseek_v3", "kimi_k2", "qwen3_moe", "qwen2_moe", "mixtral", "glm4_moe",
+              "gpt_oss")
+
+
+def _ct_refuse(where: str, what: str, value: Any, plans: str) -> NnsizeError:
+    return NnsizeError(f"{where} compressed-tensors with {what} {value!r} stores tensors nnsize "
+                       f"does not plan (it plans {plans})")
+
+
+def _ct_group(q: dict[str, Any], name: str, group: Any, rest: str,
+              where: str) -> tuple[int, str, int | None, str]:
+    """(num_bits, strategy, group_size, scale dtype) of one config group nnsize plans."""
+    if not isinstance(group, dict):
+        raise _ct_refuse(where, f"config_groups.{name}", group, "an object")
+    fmt = group.get("format", q.get("format"))
+    if fmt != "pack-quantized":  # float-quantized fp8, nvfp4/mxfp4-pack-quantized, sparse...
+        raise _ct_refuse(where, f"config_groups.{name} format", fmt, "'pack-quantized'")
+    if group.get("targets") != ["Linear"]:
+        raise _ct_refuse(where, f"config_groups.{name}.targets", group.get("targets"),
+                         "['Linear']")
+    for key in ("input_activations", "output_activations"):  # W4A16: weights only
+        if group.get(key) is not None:
+            raise _ct_refuse(where, f"config_groups.{name}.{key}", group[key], "None")
+    w = group.get("weights")
+    if not isinstance(w, dict):
+        raise _ct_refuse(where, f"config_groups.{name}.weights", w, "an object")
+    for key, value in w.items():
+        fine = CT_WEIGHTS.get(key, ())
+        if fine is not None and value not in fine:
+            raise _ct_refuse(where, f"config_groups.{name}.weights.{key}", value,
+                             f"{key} in {fine!r}" if fine else f"no {key}")
+    for key in ("num_bits", "strategy"):
+        if key not in w:
+            raise _ct_refuse(where, f"config_groups.{name}.weights without", key,
+                             f"a {key}")
+    size = w.get("group_size")
+    if (w["strategy"] == "group") != (isinstance(size, int) and size > 0):
+        raise _ct_refuse(where, f"config_groups.{name}.weights.group_size", size,
+                         "a whole number for strategy 'group' and none for another")
+    # the scales are made at the weight's own dtype (CT quantization/lifecycle/initialize.py:
+    # scale_dtype = observed_dtype; Kimi-K2-Thinking's are bf16: "the original scale is BF16",
+    # https://github.com/ggml-org/llama.cpp/pull/17083); a scale_dtype naming another is not the
+    # pack format's
+    scale = w.get("scale_dtype")
+    if scale is not None and CT_TORCH.get(scale) != rest:
+        raise _ct_refuse(where, f"config_groups.{name}.weights.scale_dtype", scale,
+                         f"the model's own dtype, {rest}")
+    return w["num_bits"], w["strategy"], size if w["strategy"] == "group" else None, rest
+
+
+def _ct_ignored(name: str, ignore: list[str], used: set[str]) -> bool:
+    """CT utils/match.py match_name: an ignore entry is the module's whole name, or after
+    "re:" a regex matched at the start of it (re.match); used gathers the entries that
+    match."""
+    try:
+        hits = {i for i in ignore if (re.match(i[3:], name) if i.startswith("re:") else
+                                      i == name)}
+    except re.error as e:
+        raise NnsizeError(f"compressed-tensors: an ignore entry is no regex: {e}") from e
+    used |= hits
+    return bool(hits)
+
+
+@register("compressed-tensors")
+def compressed_tensors(report: Report, q: dict[str, Any], where: str) -> Checkpoint:
+    """compressed-tensors' pack-quantized format (Kimi-K2-Thinking, Kimi-K2.5: int4 experts,
+    group 32, symmetric): every nn.Linear a config group targets ("Linear") and ignore does
+    not name is stored as weight_packed, I32 [out, in x bits / 32] (CT compressors/
+    quantized_compressors/pack_quantized.py: pack_to_int32, eight 4-bit values a word),
+    weight_scale at the model's dtype, [out, in / group_size] for strategy group, [out, 1]
+    for channel, [1] for tensor (CT quantization/lifecycle/initialize.py), and weight_shape
+    [2], I32 in Kimi's checkpoints, I64 as compressed-tensors writes it; no zero point, the
+    scheme being symmetric.  An experts tensor stands for each expert's own Linears
+    (experts.0.gate_proj), as the checkpoint stores them.  Not targeted: what is no nn.Linear
+    (embeddings, norms, routers: DeepseekV3TopkRouter), what ignore names, and where the
+    config sits in a text_config, the model's other towers, which it does not describe (vLLM
+    builds Kimi-K2.5's vision tower and projector with no quant_config and loads their
+    weights as they are: https://github.com/vllm-project/vllm/blob/
+    009dff45c7165c77235e08edb3c8ebbd853dee06/vllm/model_executor/models/kimi_k25.py).
+    Anything else the config describes (another format, activations, a sparsity or transform
+    config, a KV cache scheme, several groups) is refused by name."""
+    found = quantization_config(report)
+    config = found[1] if found else {}
+    rest = _stored_dtype(report)
+    status = q.get("quantization_status")
+    if status != "compressed":  # "frozen": a fake-quantized checkpoint, stored at its dtype
+        raise _ct_refuse(where, "quantization_status", status, "'compressed'")
+    # weight_shape's dtype is its writer's: compressed-tensors itself stores
+    # torch.tensor(weight.shape), int64 (CT pack_quantized.py compress_weight; a config it
+    # writes names its "version"), Moonshot's Kimi checkpoints, whose config names none, I32
+    # (the Hub lists Kimi-K2.6's tensor types as "F32 · I32 · BF16", no I64:
+    # https://news.barelyhuman.xyz/item/47837411)
+    shape_dtype = "I64" if q.get("version") else "I32"
+    for key in ("kv_cache_scheme", "sparsity_config", "transform_config",
+                "moe_sparsity_config"):
+        if q.get(key):
+            raise _ct_refuse(where, key, q[key], f"no {key}")
+    groups = q.get("config_groups")
+    if not isinstance(groups, dict) or len(groups) != 1:
+        # two groups split the Linears between two schemes by their targets
+        raise _ct_refuse(where, "config_groups", groups, "one config group")
+    name, group = next(iter(groups.items()))
+    bits, strategy, size, scale_dtype = _ct_group(q, name, group, rest, where)
+    ignore = q.get("ignore") or []
+    if not (isinstance(ignore, list) and all(isinstance(i, str) for i in ignore)):
+        raise _ct_refuse(where, "ignore", ignore, "a list of module names")
+    used: set[str] = set()
+    expert_i = report.decoder.expert_intermediate if report.decoder else 0
+    text_only = config is not (report.traceable or ("", None))[1]
+    out: list[Stored] = []
+    kept: list[str] = []
+
+    def packed(pattern: str, out_f: int, in_f: int, count: int) -> None:
+        if strategy == "group" and size and in_f % size:
+            raise NnsizeError(f"{where} compressed-tensors: {pattern} reads {in_f} values, "
+                              f"not a whole number of groups of {size}")
+        scales: Shape = (out_f, in_f // size) if size else (out_f, 1) \
+            if strategy == "channel" else (1,)
+        out.append(Stored(f"{pattern}.weight_packed", (out_f, _cdiv(in_f * bits, 32)), "I32",
+                          count))
+        out.append(Stored(f"{pattern}.weight_scale", scales, scale_dtype, count))
+        out.append(Stored(f"{pattern}.weight_shape", (2,), shape_dtype, count))
+
+    for kind, t, pattern, names in _each(report):
+        targeted = t.role == "weight" and not t.buffer and pattern.endswith(
+            ".weight" if len(t.shape) == 2 else "_proj") and not (text_only and kind == "vision")
+        linear = targeted and len(t.shape) == 2 and kind not in ("embedding", "router")
+        experts = targeted and len(t.shape) == 3 and kind == "experts"
+        if targeted and kind == "router" and len(t.shape) == 2 and \
+                config.get("model_type") not in CT_ROUTERS and \
+                not all(_ct_ignored(_module(m), ignore, used) for m in names):
+            raise NnsizeError(f"{where} compressed-tensors: whether {pattern}'s module is an "
+                              f"nn.Linear the config targets is not known for model_type "
+                              f"{config.get('model_type')!r} (nnsize knows it for "
+                              f"{', '.join(CT_ROUTERS)}), and ignore does not name it")
+        if linear:
+            n, k = _groups(names, lambda m: not _ct_ignored(_module(m), ignore, used))
+        elif experts:
+            # each expert's own Linears, by their own names
+            tails = [p[len(_module(pattern)):].replace("{e}", str(e))
+                     for p, _ in _experts(pattern, t.shape, expert_i) for e in range(t.shape[0])]
+            skipped = {_ct_ignored(_module(m) + tail, ignore, used) for m in names
+                       for tail in tails}
+            if len(skipped) > 1:
+                raise NnsizeError(f"{where} compressed-tensors: ignore names some of "
+                                  f"{pattern}'s experts, which nnsize does not plan apart")
+            n, k = (0, len(names)) if skipped == {True} else (len(names), 0)
+        else:
+            n, k = 0, len(names)
+            for m in names:  # no Linear, but a module ignore may name
+                _ct_ignored(_module(m), ignore, used)
+        if k:
+            dtype = "F32" if t.buffer and pattern.endswith(FP32_BUFFERS) else rest
+            out.append(Stored(pattern, t.shape, dtype, k))
+            _keep(kept, kind, t)
+        if n and linear:
+            packed(_module(pattern), t.shape[0], t.shape[1], n)
+        elif n:
+            for part, (out_f, in_f) in _experts(pattern, t.shape, expert_i):
+                packed(part, out_f, in_f, n * t.shape[0])
+    for row in report.rows:  # a tied head is stored once, as the embedding, but is a module
+        for t in row.tensors:
+            if t.shared_with:
+                _ct_ignored(_module(t.name), ignore, used)
+    if set(ignore) - used:
+        # names nnsize does not have are not the checkpoint's: the modules they keep are unknown
+        raise NnsizeError(f"{where} compressed-tensors: ignore entries "
+                          f"{sorted(set(ignore) - used)} name no module of {report.source} as "
+                          f"nnsize names them, so what they keep unquantized is not known")
+    scheme = f"groups of {size}" if size else f"one scale a {strategy}".replace(
+        "channel", "row")
+    return Checkpoint("compressed-tensors",
+                      f"int{bits} pack-quantized ({scheme}, {scale_dtype.lower()} scales), as "
+                      f"published; {_words(kept)} {rest.lower()}", tuple(out))
