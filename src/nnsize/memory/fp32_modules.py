@@ -95,7 +95,8 @@ class Fp32:
 def fp32_kept(report: Report, precision: Precision) -> Fp32 | None:
     """What transformers keeps in fp32 of a model counted from a config (its model_type, or
     its text_config's) when it loads it at precision; None where nothing is (fp32, a
-    weight-only format, a family without a list, a report not of a config)."""
+    weight-only format, a family without a list or none of its tensors, a report not of a
+    config)."""
     if precision.name not in ("bf16", "fp16"):
         return None
     source = report.traceable or ("",)
@@ -106,5 +107,7 @@ def fp32_kept(report: Report, precision: Precision) -> Fp32 | None:
         kept = KEPT.get(str(config.get("model_type", "")))
         if kept is not None:
             patterns = kept.always + (kept.fp16 if precision.name == "fp16" else ())
-            return Fp32(str(config["model_type"]), patterns) if patterns else None
+            found = Fp32(str(config["model_type"]), patterns)
+            named = any(found.matches(t.name) for r in report.rows for t in r.tensors)
+            return found if patterns and named else None
     return None
