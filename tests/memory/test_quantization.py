@@ -92,7 +92,11 @@ def test_plan_takes_the_published_bytes() -> None:
     p = plan(report, Setup())
     weights = p.lines[0]
     assert weights.part == "stored_weights" and p.mode == "its published fp8"
-    assert weights.bytes == sum(x["bytes"] for x in _checkpoint("deepseek-v3").dtypes().values())
+    stored = sum(x["bytes"] for x in _checkpoint("deepseek-v3").dtypes().values())
+    # vLLM holds the tensors as stored; transformers casts the router's bf16 gate.weight to
+    # fp32 on load (memory.fp32_modules): 58 MoE layers x 256 x 7,168 x 2 B more
+    assert plan(report, Setup(engine="vllm")).lines[0].bytes == stored
+    assert weights.bytes == stored + 58 * 256 * 7_168 * 2
     assert p.precision.name == "bf16"  # the KV cache and compute stay bf16
     # --dtype re-prices it, and says so
     asked = plan(report, Setup(dtype="bf16"))

@@ -194,6 +194,16 @@ def test_speed_without_a_context_is_the_planners_default() -> None:
         assert r.status_code == 200 and r.json()["context"] == context
 
 
+def test_speed_reads_a_published_checkpoint_as_memory_plans_it() -> None:
+    # no dtype: gpt-oss-20b as its quantization_config stores it (MXFP4 experts), as
+    # /api/memory plans it; a dtype re-prices it (speed.weights, tests/speed/test_weights.py)
+    body = {"preset": "gpt-oss-20b", "gpu": "rtx-4090"}
+    published = client.post("/api/speed", json=body).json()
+    assert published["dtype"] == "mxfp4" and "as nnsize memory plans them" in \
+        published["notes"][0]
+    assert client.post("/api/speed", json={**body, "dtype": "bf16"}).json()["dtype"] == "bf16"
+
+
 def test_a_traced_training_plan_answers_under_its_own_budget() -> None:
     # BERT's step is traced on fake tensors (memory/traced.py): torch and transformers alone pass
     # the counting child's 1 GiB of address space and its 10 s, so the plan is refused there

@@ -38,6 +38,8 @@ class WeightsTerms:
     gpus: int = 1
     rank_share: float | None = None
     quant_state: int = 0  # bitsandbytes' per-tensor codes and block rounding (nf4, nf4-dq)
+    fp32: int = 0  # values the engine keeps in float32 (fp32_modules), and whose they are
+    fp32_why: str = ""
 
 
 @dataclass(frozen=True)

@@ -207,6 +207,7 @@ def _as_stored(dtypes: dict[str, DtypeTally]) -> Precision:
 
 
 def _infer(report: Report, s: Setup) -> Plan:
+    from .fp32_modules import fp32_kept
     from .kv_cache import as_transformers, kv_cache, llama_cpp_streams
     from .lines import (
         EncoderDecoderNote,
@@ -238,6 +239,12 @@ def _infer(report: Report, s: Setup) -> Plan:
         find(s.dtype or "bf16")
     compute = precision if precision.name in FLOATS else find("bf16")
     e = s.serving()
+    # what transformers' loader keeps in float32 at this dtype (fp32_modules); other engines
+    # load with their own code
+    fp32 = fp32_kept(report, precision) if e.name == "transformers" and not mix else None
+    if checkpoint and fp32:  # the published tensors as transformers holds them once loaded
+        checkpoint = checkpoint.loaded(fp32)
+        dtypes = checkpoint.dtypes()
     p = Plan(report.source, s, precision, mode=mix or (
         f"its published {checkpoint.method}" if checkpoint else
         "its stored dtypes" if dtypes else ""))
@@ -267,7 +274,7 @@ def _infer(report: Report, s: Setup) -> Plan:
         p.notes.append(Note(GgufFileNote(m.padded_bytes() - m.tensor_bytes, len(m.tensors),
                                          *m.mmproj)))
     else:
-        weights, terms = weight_bytes(report, precision, compute, s.keep)
+        weights, terms = weight_bytes(report, precision, compute, s.keep, fp32=fp32)
         p.lines.append(Line(weights, terms))
     if report.decoder is not None:
         from .engines import paged, workspace_bytes

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import NnsizeError, SpecError, shown
@@ -27,6 +27,7 @@ from ..model import Report, numel
 if TYPE_CHECKING:
     from ..model.contents import DtypeTally
     from ..model.tensor import Shape
+    from .fp32_modules import Fp32
 
 # "TF" in a docstring here: https://github.com/huggingface/transformers/blob/v5.25.0/
 # src/transformers/ (the pinned version, constraints.txt), read from its installed files
@@ -63,6 +64,16 @@ class Checkpoint:
     method: str
     how: str
     tensors: tuple[Stored, ...]
+
+    def loaded(self, fp32: Fp32) -> Checkpoint:
+        """The tensors as an engine holds them that keeps what fp32 names in float32: those
+        stored at a float dtype cast to F32 (transformers casts a stored float tensor to its
+        dtype plan's: BaseQuantizer.get_new_dtype); quantized ones are left as stored."""
+        cast = tuple(replace(t, dtype="F32") if t.dtype in TORCH_DTYPES.values() and
+                     fp32.matches(t.name) else t for t in self.tensors)
+        if cast == self.tensors:
+            return self
+        return Checkpoint(self.method, f"{self.how}; {fp32.words()}", cast)
 
     def dtypes(self) -> dict[str, DtypeTally]:
         """Per stored dtype: tensors, elements, bytes (a file report's stored["dtypes"])."""

@@ -9,6 +9,7 @@ from ..precision import FLOATS, Precision, memory_table
 from .bits import to_bytes
 
 if TYPE_CHECKING:
+    from .fp32_modules import Fp32
     from .lines import WeightsTerms
 
 KEEP = ("norms", "biases", "embeddings", "head")  # what weight-only formats usually leave alone
@@ -34,22 +35,29 @@ def _kept(row_type: str, t: Tensor, keep: tuple[str, ...]) -> bool:
 
 def weight_bytes(report: Report, precision: Precision, keep: Precision,
                  kept_roles: tuple[str, ...] = KEEP,
-                 layer_dtypes: bool = True, record: type[WeightsTerms] | None = None
-                 ) -> tuple[int, WeightsTerms]:
+                 layer_dtypes: bool = True, record: type[WeightsTerms] | None = None,
+                 fp32: Fp32 | None = None) -> tuple[int, WeightsTerms]:
     """Bytes of every parameter (counted once) at precision; what a weight-only format leaves
     alone (kept_roles) stays at keep; with layer_dtypes, a layer's own dtype argument keeps its
-    parameters in that dtype under a float precision.  Returns (bytes, the terms)."""
+    parameters in that dtype under a float precision; what fp32 names (fp32_modules: what
+    transformers' loader keeps in float32, buffers too) at 4 B.  Returns (bytes, the terms)."""
     quantized = precision.name not in FLOATS
     method = library(precision.name) if report.decoder is not None and \
         tuple(kept_roles) == KEEP else None
-    main, kept, total, state = 0, 0, 0, 0
+    main, kept, total, state, upcast = 0, 0, 0, 0, 0
     own: dict[str, int] = {}  # a layer's own dtype argument -> parameters kept in it
     for row in report.rows:
         layer = None if quantized or not layer_dtypes else layer_precision(row)
         for t in row.tensors:
-            if t.buffer or t.shared_with:
+            if t.shared_with:
                 continue
             n = t.numel * row.repeat
+            if fp32 is not None and fp32.matches(t.name):  # a buffer too: the model's state
+                upcast += n
+                total += 4 * n
+                continue
+            if t.buffer:
+                continue
             if layer is not None and layer.name != precision.name:
                 own[layer.name] = own.get(layer.name, 0) + n
                 total += to_bytes(n, layer.bits_per_value)
@@ -78,7 +86,9 @@ def weight_bytes(report: Report, precision: Precision, keep: Precision,
     from .lines import WeightsTerms
 
     return total, (record or WeightsTerms)(main, precision, kept, keep, tuple(kept_roles), method,
-                                           tuple(sorted(own.items())), quant_state=state)
+                                           tuple(sorted(own.items())), quant_state=state,
+                                           fp32=upcast, fp32_why=fp32.words() if upcast and fp32
+                                           else "")
 
 
 def bnb_4bit_bytes(n: int, double: bool) -> int:

@@ -113,6 +113,8 @@ def _weights(t: WeightsTerms) -> str:
         how += f" + {t.kept:,} kept at {t.keep.name} ({bits(t.keep)}: {what})"
     for name, count in t.own:
         how += f" + {count:,} at {name} (the layers' own dtype argument)"
+    if t.fp32:  # what the engine's loader keeps in float32 (memory.fp32_modules)
+        how += f" + {t.fp32:,} x 32 bits ({t.fp32_why})"
     if t.rank_share is not None:  # one rank of a parallel layout
         how = f"({how}) x this rank's share {t.rank_share:.4g}"
     return how + _per(t.gpus)

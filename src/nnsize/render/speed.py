@@ -106,8 +106,12 @@ def speed_notes(s: Speed) -> list[str]:
     notes = [(f"weights read per step: every tensor of the {s.dtype} GGUF file but the input "
               f"embedding, each at the type llama.cpp gives it (as nnsize memory --dtype "
               f"{s.dtype.lower()} counts them; no importance matrix)" if s.gguf_mix else
+              f"weights read per step: every tensor but the input embedding at the bytes its "
+              f"quantization_config says the checkpoint stores ({s.published}), as nnsize "
+              f"memory plans them; --dtype re-prices them" if s.published else
               f"weights read per step: every matrix but the input embedding, at {s.dtype}"
-              + (f" ({', '.join(s.kept)} kept at bf16)" if s.kept else "")),
+              + (f" ({', '.join(s.kept)} kept at bf16)" if s.kept else ""))
+             + (f"; {s.fp32}, read at 4 B" if s.fp32 else ""),
              f"{_cache(s)} at {s.kv_dtype}" + ("" if s.kv_given else
                                               " (the compute precision; --kv-dtype changes it)")]
     if s.state_bytes:
@@ -154,7 +158,8 @@ def speed_text(s: Speed) -> str:
     hw = s.hardware
     cards = f"{hw.gpus} x {hw.name}" if hw.gpus > 1 else hw.name
     out = [f"{s.source} on {cards} ({_rate(hw.bandwidth, 'B/s')}, "
-           f"{_rate(hw.peak_flops, 'FLOP/s')} at {hw.compute}): weights {s.dtype}, "
+           f"{_rate(hw.peak_flops, 'FLOP/s')} at {hw.compute}): weights {s.dtype}"
+           f"{' as published' if s.published else ''}, "
            f"KV cache {s.kv_dtype}, engine {s.engine.name}", "",
            (f"Decode: one token for each of {_n(s.batch)} sequences" if s.batch > 1 else
             "Decode: one token") + f" at {_n(s.context)} tokens of context"]

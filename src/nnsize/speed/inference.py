@@ -81,6 +81,10 @@ class Speed:
     # every token in place of (Jamba: beside) a KV cache: its bytes for the whole batch
     state_bytes: int = 0
     head_bytes: int = 0  # of the weights read, the output layer's (-ngl's last layer)
+    # the weights as a config's quantization_config says they are stored (dtype is its
+    # method), in the memory plan's words; "" where dtype prices them
+    published: str = ""
+    fp32: str = ""  # what the engine keeps in float32 (memory.fp32_modules), in words
     offload: Split | None = None  # llama.cpp's -ngl split, where one was asked (speed.offload)
 
     @property
@@ -132,8 +136,11 @@ def _allreduce_bytes(tokens: int, hidden: int, layers: int, gpus: int) -> int:
 
 def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | None = None,
           batch: int = 1, context: int = 2048, prompt: int = 512, engine: str = "llama.cpp",
-          latent: bool = True, keep: tuple[str, ...] | None = None) -> Speed:
-    """Decode at `context` tokens and prefill of a `prompt`-token prompt, `batch` sequences."""
+          latent: bool = True, keep: tuple[str, ...] | None = None,
+          published: bool = False) -> Speed:
+    """Decode at `context` tokens and prefill of a `prompt`-token prompt, `batch` sequences;
+    published: the weights as the config's quantization_config stores them (dtype names its
+    method: fp8, mxfp4), tensor by tensor as memory plans them."""
     from ..memory import KEEP, compute, kv_cache
     from ..memory.kv_cache import as_transformers
     from ..memory.state import state_parts
@@ -174,7 +181,24 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
     if mix and tuple(kept) != KEEP:  # never a setting taken and silently dropped
         raise NnsizeError(f"--keep does not apply to the GGUF file {mix}: llama.cpp chooses "
                           f"each tensor's type itself ({mix.lower()}-block takes --keep)")
-    weights = weights_read(report, mix or precision.name, kept)
+    checkpoint = None
+    if published:
+        from ..memory.quantization import published as stored
+
+        checkpoint = stored(report)
+        if checkpoint is None or checkpoint.method != precision.name:
+            raise NnsizeError(f"{report.source}: no quantization_config stores it as "
+                              f"{precision.name}")
+        if tuple(kept) != KEEP:  # never a setting taken and silently dropped
+            raise NnsizeError(f"--keep does not apply to {report.source} as published: its "
+                              f"quantization_config ({checkpoint.method}) says what is kept; "
+                              f"ask a --dtype to choose what --keep keeps at bf16")
+    # what transformers' loader keeps in float32 is read at 4 B, as memory holds it
+    from ..memory.fp32_modules import fp32_kept
+
+    fp32 = fp32_kept(report, model if published else precision) \
+        if eng.name == "transformers" and not mix else None
+    weights = weights_read(report, mix or precision.name, kept, published, fp32)
 
     # decode: one token for each of `batch` sequences with `context` tokens in the cache
     c = compute(report, context)
@@ -199,12 +223,14 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
     crossover = _compute_bound_batch(weights, per_sequence // kv_split, c.decode_flops, hw)
     quantized = precision.name not in FLOATS
     return Speed(report.source, hw, eng, mix or precision.name, kv.name, batch, context, prompt,
-                 layers, decode, prefill, crossover, kept if quantized else (),
+                 layers, decode, prefill, crossover, kept if quantized and not published else (),
                  kv_dtype is not None, d.experts_per_token if weights.experts else 0,
                  sum(b for b, _ in weights.experts), kv_split, first.kv_heads if first else 0,
                  first is not None and first.latent_dim is not None, bool(mix),
                  batch * sum(part.state_bytes for part in state_parts(d, eng.name, kv, model)),
-                 head_read(report, mix or precision.name, kept) // g)
+                 head_read(report, mix or precision.name, kept, published, fp32) // g,
+                 published=checkpoint.how if checkpoint else "",
+                 fp32=fp32.words() if fp32 else "")
 
 
 def _compute_bound_batch(weights: Weights, cache_per_sequence: int, flops_per_token: int,

@@ -64,10 +64,12 @@ def fit_split(report: Any, gpu: Any, memory: Any, gpu_layers: int) -> Speed | No
 
     from .hardware import hardware
     from .inference import speed
+    from .setup import weights_dtype
 
     if not gpu.bandwidth or not gpu.peaks:
         return None
-    dtype = memory.dtype or "bf16"
+    dtype, published = weights_dtype(report, memory.dtype)  # as the plan took it
     s = speed(report, hardware(gpu, dtype), dtype, memory.kv_dtype, memory.batch,
-              memory.context, engine="llama.cpp", latent=memory.latent, keep=memory.keep)
+              memory.context, engine="llama.cpp", latent=memory.latent, keep=memory.keep,
+              published=published)
     return replace(s, offload=split(s, gpu_layers))

@@ -34,9 +34,10 @@ class SpeedSetup:
     bandwidth: str | None = field(default=None, metadata=option(
         "memory bandwidth of one card, e.g. 1008GB/s or 3.35TB/s", max_length=40))
     tflops: float | None = field(default=None, metadata=option(TFLOPS_HELP, high=10**9))
-    dtype: str = field(default="bf16", metadata=option(
-        "the weights' precision (default bf16): fp32, bf16, fp16, fp8, int8, gptq-int4, nf4, "
-        "the GGUF types (q4_0, q8_0...)", max_length=40))
+    dtype: str = field(default="", metadata=option(
+        "the weights' precision (default: as a config's quantization_config stores them, as "
+        "memory plans them; else bf16): fp32, bf16, fp16, fp8, int8, gptq-int4, nf4, the GGUF "
+        "types (q4_0, q8_0...)", max_length=40))
     kv_dtype: str | None = field(default=None, metadata=option(
         "the KV cache's precision (default: the compute one)", max_length=40))
     compute_dtype: str | None = field(default=None, metadata=option(
@@ -144,12 +145,25 @@ def _card(gpu: str | None, bandwidth: str | None, tflops: float | None) -> Any:
     return GPU("the card given", 0, "--bandwidth and --tflops")
 
 
-def speed_hardware(s: SpeedSetup) -> Hardware:
+def weights_dtype(report: Report, dtype: str) -> tuple[str, bool]:
+    """(the dtype the weights are read at, whether as published): the --dtype asked; without
+    one, the method of the config's quantization_config (fp8, mxfp4: the checkpoint's stored
+    bytes, memory.quantization.published, as memory plans them), else bf16."""
+    if dtype:
+        return dtype, False
+    from ..memory.quantization import published
+
+    checkpoint = published(report)
+    return (checkpoint.method, True) if checkpoint else ("bf16", False)
+
+
+def speed_hardware(s: SpeedSetup, dtype: str | None = None) -> Hardware:
+    """The card, its matmuls at the precision dtype (default: the setup's, else bf16) runs at."""
     from .hardware import hardware, parse_bandwidth
 
     band = parse_bandwidth(s.bandwidth) if s.bandwidth else None
-    hw = hardware(_card(s.gpu, s.bandwidth, s.tflops), s.dtype, s.gpus, band, s.tflops,
-                  s.compute_dtype)
+    hw = hardware(_card(s.gpu, s.bandwidth, s.tflops), dtype or s.dtype or "bf16", s.gpus,
+                  band, s.tflops, s.compute_dtype)
     if s.interconnect and s.gpus > 1:  # the link named, its bandwidth and its latency
         from dataclasses import replace
 
@@ -172,8 +186,9 @@ def estimate(report: Report, s: SpeedSetup) -> Speed:
     from ..memory.engines import default_engine
 
     engine = s.engine or default_engine(s.dtype, str(report.stored.get("format", "")))
-    result = speed(report, speed_hardware(s), s.dtype, s.kv_dtype, s.batch, context(report, s),
-                   s.prompt, engine, s.latent, s.keep)
+    dtype, published = weights_dtype(report, s.dtype)
+    result = speed(report, speed_hardware(s, dtype), dtype, s.kv_dtype, s.batch,
+                   context(report, s), s.prompt, engine, s.latent, s.keep, published)
     if s.cpu_bandwidth is not None and s.ngl is None:
         raise NnsizeError("--cpu-bandwidth is the CPU side of --ngl: give --ngl too")
     if s.ngl is None:
@@ -255,7 +270,7 @@ def planner_fit(report: Report, s: SpeedSetup) -> tuple[int, int] | None:
     gpu = find_gpu(s.gpu)
     if gpu.bytes == 0:
         return None
-    memory = resolve(Setup(dtype=s.dtype if s.dtype != "bf16" else "", kv_dtype=s.kv_dtype,
+    memory = resolve(Setup(dtype=s.dtype, kv_dtype=s.kv_dtype,
                            batch=s.batch, context=context(report, s), engine=s.engine,
                            gpus=s.gpus, latent=s.latent, keep=s.keep),
                      str(report.stored.get("format", "")))

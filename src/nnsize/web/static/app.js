@@ -523,11 +523,12 @@ async function updateSpeed(source, s, answer) {
     $("speed-notes").textContent = "Speed is estimated for inference: untick Training to see it.";
     return;
   }
-  // one setup: the planner's engine and precision (its default, bf16, for a model not from a
-  // file); the GPUs split the model only with tensor parallel, else each holds a whole copy
+  // one setup: the planner's engine and precision (its default: a file as stored, a config as
+  // its quantization_config publishes it, else bf16); the GPUs split the model only with
+  // tensor parallel, else each holds a whole copy
   const layout = fit && fit.layout, split = layout ? layout.tp !== "1" : s.sharding === "tp";
   const tp = layout ? layout.tp : split ? s.gpus : "1";
-  const body = {...model, gpu: s.gpu, gpus: tp, dtype: s.dtype || "bf16", batch: s.batch,
+  const body = {...model, gpu: s.gpu, gpus: tp, dtype: s.dtype, batch: s.batch,
                 context: s.context, engine: s.engine};
   if (s.kv_dtype) body.kv_dtype = s.kv_dtype;
   const link = planValue("plan-interconnect");

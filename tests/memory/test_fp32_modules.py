@@ -1,0 +1,138 @@
+"""What transformers keeps in float32 (memory.fp32_modules), against transformers itself: tiny
+models of every family in the table, written with save_pretrained and loaded back with
+from_pretrained at bf16 and at fp16 (the path that applies the keep lists), their parameters
+and saved buffers summed to the byte against nnsize's weights line under transformers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import nnsize
+from nnsize.architectures import families
+from nnsize.architectures.presets import find
+from nnsize.memory.fp32_modules import KEPT, fp32_kept
+from nnsize.memory.plan import plan
+from nnsize.memory.setup import Setup
+from nnsize.precision import find as precision
+
+SMALL = {"vocab_size": 128, "hidden_size": 64, "num_hidden_layers": 2,
+         "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 64}
+MLA = {"q_lora_rank": 32, "kv_lora_rank": 16, "qk_rope_head_dim": 8, "qk_nope_head_dim": 8,
+       "v_head_dim": 16}
+ROUTED = {"n_routed_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 32,
+          "n_group": 1, "topk_group": 1}
+MOE = {**ROUTED, "first_k_dense_replace": 1, "n_shared_experts": 1}
+EXPERTS = {"num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 32}
+INDEXER = {"index_n_heads": 2, "index_head_dim": 16, "index_topk": 4}
+# model_type -> a tiny config of it (every model_type of KEPT whose config class is its own)
+TINY: dict[str, dict[str, Any]] = {
+    "deepseek_v2": {**SMALL, **MLA, **MOE},
+    "deepseek_v3": {**SMALL, **MLA, **MOE},
+    "deepseek_v32": {**SMALL, **MLA, **MOE, **INDEXER},
+    "dots1": {**SMALL, **MOE},
+    "ernie4_5_moe": {**SMALL, "moe_num_experts": 4, "moe_k": 2, "moe_intermediate_size": 32,
+                     "moe_layer_start_index": 1},
+    "exaone_moe": {**SMALL, **EXPERTS, "first_k_dense_replace": 1},
+    "glm4_moe": {**SMALL, **MOE},
+    "glm4_moe_lite": {**SMALL, **MLA, **MOE},
+    "glm_moe_dsa": {**SMALL, **MLA, **MOE, **INDEXER},
+    "gpt_oss": {**SMALL, "num_local_experts": 4, "num_experts_per_tok": 2, "head_dim": 16},
+    "hy_v3": {**SMALL, **EXPERTS, "first_k_dense_replace": 1},
+    "kolibri1": {**SMALL, **MOE},
+    "lfm2_moe": {**SMALL, **EXPERTS, "num_dense_layers": 1,
+                 "layer_types": ["full_attention", "conv"]},
+    "mimo_v2_flash": {**SMALL, **ROUTED, "layer_types": ["full_attention", "sliding_attention"],
+                      "mlp_layer_types": ["dense", "sparse"]},
+    "nemotron_h": {**SMALL, **ROUTED, "hybrid_override_pattern": "*E"},
+    "solar_open": {**SMALL, **MOE},
+    "t5": {"vocab_size": 128, "d_model": 64, "d_kv": 16, "d_ff": 64, "num_layers": 2,
+           "num_heads": 4},
+    "mt5": {"vocab_size": 128, "d_model": 64, "d_kv": 16, "d_ff": 64, "num_layers": 2,
+            "num_heads": 4},
+    "umt5": {"vocab_size": 128, "d_model": 64, "d_kv": 16, "d_ff": 64, "num_layers": 2,
+             "num_heads": 4},
+    "zamba": {"num_hidden_layers": 4, "layers_block_type": ["mamba", "hybrid"] * 2,
+              "num_key_value_heads": 2, "hidden_size": 16, "num_attention_heads": 2,
+              "n_mamba_heads": 2, "mamba_d_state": 4, "intermediate_size": 8,
+              "vocab_size": 32, "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0,
+              "use_mamba_kernels": False},
+}
+SHARED = {"param2moe", "sarvam_moe", "sarvam_mla"}  # built with another family's class
+
+
+def _loaded(family: str) -> tuple[dict[str, Any], dict[str, tuple[int, set[str]]]]:
+    """(the config, {dtype: (bytes of parameters and saved buffers, the names not at it)}) of
+    the tiny model loaded back by from_pretrained at bf16 and at fp16."""
+    import tempfile
+    import warnings
+
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    cfg = transformers.CONFIG_MAPPING[family](**TINY[family])
+    auto = transformers.AutoModelForSeq2SeqLM if family.endswith("t5") else \
+        transformers.AutoModelForCausalLM
+    torch.manual_seed(0)
+    out = {}
+    with warnings.catch_warnings(), tempfile.TemporaryDirectory() as folder:
+        warnings.simplefilter("ignore")
+        auto.from_config(cfg).save_pretrained(folder)
+        for name, dtype in (("bf16", torch.bfloat16), ("fp16", torch.float16)):
+            model = auto.from_pretrained(folder, dtype=dtype)
+            saved = model.state_dict()
+            tensors = {id(t): (n, t) for n, t in [*model.named_parameters(),
+                                                  *model.named_buffers()] if n in saved}
+            out[name] = (sum(t.numel() * t.element_size() for _, t in tensors.values()),
+                         {n for n, t in tensors.values() if t.dtype != dtype})
+    return cfg.to_dict(), out
+
+
+@pytest.mark.parametrize("family", sorted(TINY))
+def test_the_weights_line_is_what_from_pretrained_holds(family: str) -> None:
+    config, loaded = _loaded(family)
+    report = nnsize.count(config)
+    for name, (measured, upcast) in loaded.items():
+        weights = plan(report, Setup(dtype=name, engine="transformers")).lines[0]
+        assert weights.bytes == measured, (name, sorted(upcast))
+        # and the line says so wherever transformers kept a tensor in fp32
+        assert ("in fp32" in str(weights.terms)) == bool(upcast)
+
+
+def test_the_table_is_transformers_own_lists() -> None:
+    # every family nnsize builds whose transformers class names a list has its entry; the
+    # strict list is in `always` (beside what the code creates in float32), the plain one
+    # is `fp16`
+    transformers = pytest.importorskip("transformers")
+    auto = transformers.models.auto.modeling_auto
+    for family in families():
+        name = auto.MODEL_FOR_CAUSAL_LM_MAPPING_NAMES.get(family) or \
+            auto.MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES.get(family)
+        cls = getattr(transformers, name, None) if name else None
+        strict = set(getattr(cls, "_keep_in_fp32_modules_strict", None) or ())
+        plain = set(getattr(cls, "_keep_in_fp32_modules", None) or ())
+        if not strict and not plain:
+            continue
+        assert family in KEPT, family
+        assert strict <= set(KEPT[family].always), family
+        assert plain == set(KEPT[family].fp16), family
+    assert set(KEPT) - set(TINY) == SHARED
+    assert all(not p.startswith("model.") for k in KEPT.values() for p in k.always + k.fp16)
+
+
+def test_deepseek_v3_under_transformers_by_hand() -> None:
+    report = find("deepseek-v3").count()
+    kept = fp32_kept(report, precision("bf16"))
+    assert kept is not None and kept.patterns == ("e_score_correction_bias", "gate.weight")
+    assert fp32_kept(report, precision("fp32")) is None  # nothing to keep at fp32
+    # as published (fp8): the router's 58 x 256 x 7,168 weights, stored bf16, held in fp32
+    # under transformers: 58 x 256 x 7,168 x (4 - 2) = 212,860,928 B more than vLLM holds
+    hf = plan(report, Setup(engine="transformers")).lines[0]
+    vllm = plan(report, Setup(engine="vllm")).lines[0]
+    assert hf.bytes - vllm.bytes == 58 * 256 * 7_168 * 2 == 212_860_928
+    assert "transformers keeps deepseek_v3's" in str(hf.terms)
+    assert "transformers keeps" not in str(vllm.terms)
+    # at --dtype bf16: the same weights, and the correction bias (a buffer, 58 x 256 x 4 B)
+    hf = plan(report, Setup(dtype="bf16", engine="transformers")).lines[0]
+    vllm = plan(report, Setup(dtype="bf16", engine="vllm")).lines[0]
+    assert hf.bytes - vllm.bytes == 212_860_928 + 58 * 256 * 4
