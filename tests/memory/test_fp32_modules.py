@@ -59,7 +59,8 @@ TINY: dict[str, dict[str, Any]] = {
               "vocab_size": 32, "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0,
               "use_mamba_kernels": False},
 }
-SHARED = {"param2moe", "sarvam_moe", "sarvam_mla"}  # built with another family's class
+SHARED = {"param2moe", "sarvam_moe", "sarvam_mla",  # built with another family's class
+          "kimi_k2"}  # Kimi-K2.5's text_config, which Kimi_K25Config makes deepseek_v3
 
 
 def _loaded(family: str) -> tuple[dict[str, Any], dict[str, tuple[int, set[str]]]]:
@@ -136,3 +137,40 @@ def test_deepseek_v3_under_transformers_by_hand() -> None:
     hf = plan(report, Setup(dtype="bf16", engine="transformers")).lines[0]
     vllm = plan(report, Setup(dtype="bf16", engine="vllm")).lines[0]
     assert hf.bytes - vllm.bytes == 212_860_928 + 58 * 256 * 4
+
+
+def test_a_composite_model_keeps_its_language_models_list() -> None:
+    """Kimi-K2.5: a kimi_k25 model whose text_config says kimi_k2 (a DeepseekV3Model to
+    transformers); the composite gathers its children's lists, so the router stays in fp32."""
+    import json
+    import tempfile
+    import warnings
+
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    cfg = transformers.CONFIG_MAPPING["kimi_k25"](
+        text_config={**SMALL, **MLA, **MOE, "model_type": "kimi_k2"},
+        vision_config={"hidden_size": 32, "intermediate_size": 32, "num_hidden_layers": 1,
+                       "num_attention_heads": 2, "pos_emb_height": 4, "pos_emb_width": 4},
+        projection_hidden_size=32)
+    auto = transformers.AutoModelForImageTextToText
+    with warnings.catch_warnings(), tempfile.TemporaryDirectory() as folder:
+        warnings.simplefilter("ignore")
+        auto.from_config(cfg).save_pretrained(folder)
+        model = auto.from_pretrained(folder, dtype=torch.bfloat16)
+        with open(f"{folder}/config.json") as f:
+            config = json.load(f)
+    saved = model.state_dict()
+    tensors = {id(t): (n, t) for n, t in [*model.named_parameters(), *model.named_buffers()]
+               if n in saved}
+    upcast = {n for n, t in tensors.values() if t.dtype == torch.float32}
+    # layer 1 is the MoE layer (first_k_dense_replace 1): its router's 4 x 64 weight and 4 biases
+    assert upcast == {"model.language_model.layers.1.mlp.gate.weight",
+                      "model.language_model.layers.1.mlp.gate.e_score_correction_bias"}
+    measured = sum(t.numel() * t.element_size() for _, t in tensors.values())
+    # save_pretrained writes the text_config as deepseek_v3; the published file says kimi_k2
+    published = {**config, "text_config": {**config["text_config"], "model_type": "kimi_k2"}}
+    for text_type, source in (("deepseek_v3", config), ("kimi_k2", published)):
+        weights = plan(nnsize.count(source), Setup(dtype="bf16", engine="transformers")).lines[0]
+        assert weights.bytes == measured
+        assert f"{text_type}'s e_score_correction_bias, gate.weight in fp32" in str(weights.terms)

@@ -74,6 +74,10 @@ KEPT: dict[str, Kept] = {
 }
 KEPT["param2moe"] = KEPT["sarvam_moe"] = KEPT["glm4_moe"]  # Glm4MoeForCausalLM
 KEPT["sarvam_mla"] = KEPT["deepseek_v3"]  # DeepseekV3ForCausalLM
+# Kimi-K2.5's text_config says kimi_k2, which Kimi_K25Config makes deepseek_v3 (v5.25.0 models/
+# kimi_k25/configuration_kimi_k25.py#L85-L86); the composite model gathers its children's lists
+# (PreTrainedModel.post_init, v5.25.0 src/transformers/modeling_utils.py#L1318-L1322)
+KEPT["kimi_k2"] = KEPT["deepseek_v3"]
 
 
 @dataclass(frozen=True)
