@@ -141,10 +141,37 @@ def compressing_layers(config: Any, tensors: list[Tensor]) -> Layers:
     return Layers.of(out)
 
 
+def _deepseek_v4(config: Any, tensors: list[Tensor]) -> Decoder:
+    """DeepSeek-V4's Decoder: its layers' caches (compressing_layers), and every layer's MLP a
+    mixture of experts (mlp_layer_types: the first num_hash_layers routed by the token's id,
+    hash_moe, the rest by score, moe), num_experts_per_tok routed experts of
+    moe_intermediate_size each beside n_shared_experts shared ones of the same size
+    (DeepseekV4SparseMoeBlock): the shared experts' width is its dense intermediate."""
+    kind = type(config).__name__
+    mlp = getattr(config, "mlp_layer_types", None)
+    if not isinstance(mlp, (list, tuple)) or any(t not in ("hash_moe", "moe") for t in mlp):
+        raise SpecError(f"mlp_layer_types = {shown(mlp)}: the planner knows {kind}'s "
+                        f"hash_moe and moe layers")
+    width = _whole(config, "moe_intermediate_size", kind)
+    return Decoder(_whole(config, "hidden_size", kind),
+                   width * _whole(config, "n_shared_experts", kind),
+                   _whole(config, "vocab_size", kind), compressing_layers(config, tensors),
+                   experts_per_token=_whole(config, "num_experts_per_tok", kind),
+                   expert_intermediate=width)
+
+
+# the model types whose layers compress their cache, and the reader of their Decoder (their
+# other keys, q_lora_rank and the experts', are read there, not refused)
+COMPRESSING = {"deepseek_v4": _deepseek_v4}
+
+
 def decoder_of(config: Any, tensors: list[Tensor], outer: Any = None) -> Decoder:
     """The Decoder of the model built from config (tensors: its own), or SpecError naming the
     key the planner would have to guess.  outer: the whole model's config, where config is its
     language model's (text_config): a cross-attention model's vision config is there."""
+    compressing = COMPRESSING.get(getattr(config, "model_type", None) or "")
+    if compressing is not None:
+        return compressing(config, tensors)
     kind = type(config).__name__
     overrides = _overrides(config, kind)
     cross, tiles, tile_tokens = _cross(config, outer, kind)

@@ -70,8 +70,12 @@ INDEXER_ENGINES = (
 # transformers keeps it
 COMPRESSING_ENGINES = (
     "the KV cache of a model whose layers compress it (DeepSeek-V4's CSA and HCA layers) is "
-    "planned as transformers keeps it; nnsize has not read how a serving engine (vLLM, "
-    "SGLang, llama.cpp) keeps it: plan it with --engine transformers")
+    "planned as transformers' DynamicCache keeps it (--engine transformers or "
+    "transformers-eager); nnsize has not read how a serving engine (vLLM, SGLang, llama.cpp) "
+    "keeps it, and transformers' static cache (transformers-compile) has no such layers")
+# the engines that keep it in transformers' DynamicCache (transformers' own, and those planned
+# as transformers allocates: as_transformers)
+DYNAMIC_CACHE = ("transformers", "transformers-eager")
 
 
 def encoder_decoder_cache(ed: EncoderDecoder, batch: int, context: int, encoder_tokens: int,
@@ -188,7 +192,7 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
         raise NnsizeError(INDEXER_ENGINES)
     compressing = [(layer, n) for layer, n in counts if layer.compress_ratio and
                    not layer.shared_kv]
-    if compressing and (not transformers or llama_cpp):
+    if compressing and not (transformers or engine in DYNAMIC_CACHE):
         raise NnsizeError(COMPRESSING_ENGINES)
     unwindowed = llama_cpp and bool(counts) and all(layer.window for layer, _ in counts)
     for layer, n in counts:
