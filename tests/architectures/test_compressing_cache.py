@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from nnsize.architectures.fallback_decoder import compressing_layers
+from nnsize.errors import NnsizeError
 from nnsize.memory import kv_cache
 from nnsize.model import Decoder, Report, Tensor
 from nnsize.precision import find
@@ -75,7 +76,8 @@ LOADED: dict[tuple[Path, str], Any] = {}
 def loaded(folder: Path, dtype: str) -> Any:
     """The tiny model as from_pretrained loads it at dtype (once a dtype)."""
     if (folder, dtype) not in LOADED:
-        torch_dtype = {"bf16": torch.bfloat16, "fp32": torch.float32}[dtype]
+        torch_dtype = {"bf16": torch.bfloat16, "fp32": torch.float32,
+                       "fp16": torch.float16}[dtype]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = transformers.DeepseekV4ForCausalLM.from_pretrained(folder, dtype=torch_dtype)
@@ -123,3 +125,16 @@ def test_arithmetic_at_17_tokens(saved: tuple[Any, Path]) -> None:
     # HCA (ratio 8): 160 + 2 entries x 16 x 2 + 1 pending x 32 x 2 = 160 + 64 + 64 = 288
     config, _ = saved
     assert planned(config, 1, 17, "bf16") == 320 + 2 * 1024 + 2 * 288 == 2944
+
+
+def test_fp16_is_refused_as_transformers_cannot_run_it(saved: tuple[Any, Path]) -> None:
+    # from_pretrained at fp16 keeps the compressors' kv_proj and gate_proj in float32
+    # (_keep_in_fp32_modules), and their F.linear meets fp16 activations
+    config, folder = saved
+    model = loaded(folder, "fp16")
+    assert model.model.layers[1].self_attn.compressor.kv_proj.weight.dtype == torch.float32
+    with pytest.raises(RuntimeError, match="same dtype"), torch.no_grad():
+        model(input_ids=torch.zeros((1, 4), dtype=torch.long),
+              cache=transformers.DynamicCache(config=config), use_cache=True)
+    with pytest.raises(NnsizeError, match="at fp16"):
+        planned(config, 1, 4, "fp16")

@@ -194,6 +194,15 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
                    not layer.shared_kv]
     if compressing and not (transformers or engine in DYNAMIC_CACHE):
         raise NnsizeError(COMPRESSING_ENGINES)
+    if compressing and (model or kv).name == "fp16":
+        # from_pretrained(dtype=float16) keeps _keep_in_fp32_modules in float32: the
+        # compressors' kv_proj and gate_proj, which then meet fp16 activations (F.linear:
+        # "expected m1 and m2 to have the same dtype"; tests/architectures/
+        # test_compressing_cache.py)
+        raise NnsizeError("transformers does not run DeepSeek-V4's compressing layers at fp16: "
+                          "from_pretrained keeps their compressors' projections in float32 "
+                          "(_keep_in_fp32_modules), which fp16 activations then meet; plan "
+                          "it at bf16 or fp32")
     unwindowed = llama_cpp and bool(counts) and all(layer.window for layer, _ in counts)
     for layer, n in counts:
         if llama_cpp and ubatch and layer.window and not unwindowed:
