@@ -32,6 +32,8 @@ TOPICS = {
     "layers/test_spelling.py": ("layers/registry.py",),  # Keras' spellings, translated there
     "architectures/test_classes.py": ("architectures/registry.py", "architectures/heads.py"),
     "architectures/test_default_configs.py": ("architectures/config.py",),
+    "architectures/test_compressing_cache.py": ("architectures/fallback_decoder.py",
+                                                "memory/kv_cache.py"),
     "architectures/test_fallback_planner.py": ("architectures/fallback.py", "memory/plan.py"),
     "architectures/test_fallback_types.py": ("architectures/fallback.py",
                                              "architectures/fallback_decoder.py"),

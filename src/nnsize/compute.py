@@ -84,6 +84,11 @@ def compute(report: Report, context: int, images: int = 0) -> Compute:
                           f"not modelled")
     if not d.layers and not d.scan_values:
         raise NnsizeError(f"{report.source}: no attention or state-space layers to compute")
+    if any(layer.compress_ratio for layer, _ in d.layers.counts()):
+        raise NnsizeError(f"{report.source}: its compressed attention (DeepSeek-V4's CSA and "
+                          f"HCA) attends to its window and to entries its compressors make "
+                          f"(on CSA layers those its indexer picks), which nnsize's attention "
+                          f"compute does not model")
     if any(layer.index_dim for layer, _ in d.layers.counts()):
         raise NnsizeError(f"{report.source}: its sparse attention (DSA) attends to the "
                           f"index_topk keys its indexer picks, after the indexer scores every "

@@ -78,7 +78,9 @@ REFUSED = {
 
 # file: the key the planner names, not modelling it (the count stands; memory and fit exit 2)
 NOT_PLANNED = {
-    "deepseek-ai--DeepSeek-V4-Flash.json": "q_lora_rank = 1024",
+    # as published: fp8 with ue8m0 scales (and fp4 experts); at an asked --dtype it is planned
+    # (test_deepseek_v4_flash_compressed_cache).  Before, the planner refused q_lora_rank
+    "deepseek-ai--DeepSeek-V4-Flash.json": "scale_fmt 'ue8m0'",
     # published quantized, in a form nnsize does not plan (memory/quantization.py): never as if
     # it were bf16.  MiniMax-M2.5's config names no torch_dtype for what fp8 leaves unquantized
     "MiniMaxAI--MiniMax-M2.5.json": "a quantized config needs torch_dtype",
@@ -245,3 +247,73 @@ def test_vllm_groups_of_qwen3_5(name: str, attention: int, state: int, block: in
     assert groups["groups"][0]["token_bytes"] == attention
     assert groups["state_bytes"] == state
     assert groups["attention_block_tokens"] == block
+
+
+# DeepSeek-V4-Flash's cache as transformers keeps it (fallback_decoder.compressing_layers, checked
+# to the byte against a tiny model in test_compressing_cache.py), at bf16: 43 layers, 2 sliding
+# (keys and values, 2 x 512), 21 CSA (ratio 4) and 20 HCA (ratio 128), whose window keeps its keys
+# once (512); each keeps the last 127 tokens (window 128): 2 x 127 x 1,024 + 41 x 127 x 512 =
+# 2,926,080 values.  A CSA entry is 512 + 128 (its indexer's) = 640 values, an HCA entry 512; a
+# CSA layer carries the last group's 4 x 640 values at bf16 and 4 x 640 gates in float32; at a
+# multiple of 128 nothing is pending.  A token adds 21 x 640 / 4 x 2 + 20 x 512 / 128 x 2 =
+# 6,720 + 160 = 6,880 bytes; the window and the carried groups are 2,926,080 x 2 + 21 x 4 x 640
+# x (2 + 4) = 6,174,720 bytes whatever the context.
+V4_FIXED = 2 * 127 * 1024 * 2 + 41 * 127 * 512 * 2 + 21 * 4 * 640 * (2 + 4)
+
+
+@pytest.mark.parametrize(("context", "cache"), [
+    # 8,192: 21 x 2,048 entries x 640 + 20 x 64 x 512 values at bf16: 62,535,680 bytes, 7,633 a
+    # token (the window's share is larger at a short context)
+    (8192, V4_FIXED + (21 * 2048 * 640 + 20 * 64 * 512) * 2),
+    # 128k: 6,880 x 131,072 + 6,174,720 = 907,950,080 bytes, 6,927 a token
+    (131072, 6880 * 131072 + V4_FIXED),
+    # 1M (its max_position_embeddings, 1,048,576): 7,220,377,600 bytes, 6,885 a token
+    (1048576, 6880 * 1048576 + V4_FIXED),
+    # 8,195: 3 tokens past a multiple of 128 and of 4: 3 pending on the HCA layers (2 x 512 a
+    # token: kv and gate) and the CSA layers (2 x (2 x 512 + 2 x 128) = 2,560 a token), 2,048
+    # CSA entries, 64 HCA ones
+    (8195, V4_FIXED + (21 * (2048 * 640 + 3 * 2560) + 20 * (64 * 512 + 3 * 1024)) * 2),
+])
+def test_deepseek_v4_flash_compressed_cache(context: int, cache: int,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from nnsize.cli import main
+    from nnsize.memory import kv_cache
+    from nnsize.precision import find
+
+    name = "deepseek-ai--DeepSeek-V4-Flash.json"
+    assert kv_cache(nnsize.count(load(name)), 1, context, find("bf16"))[0] == cache
+    assert main(["memory", str(FOLDER / name), "--context", str(context), "--dtype",
+                 "bf16"]) == 0
+    out = capsys.readouterr().out
+    assert f"{cache:,}" in out
+    assert f"at {context:,} tokens, {cache // context:,} bytes a token" in out
+
+
+def test_deepseek_v4_flash_fits_at_an_asked_dtype(capsys: pytest.CaptureFixture[str]) -> None:
+    # at fp8 over 4 H200s (tp 4: a quarter of its 285 GB of weights a GPU, the one KV head on
+    # every rank) its longest context is its own, 1,048,576 tokens (7.2 GB of cache); the
+    # tokens the rest would hold are not said: its cache has no fixed bytes a token
+    from nnsize.cli import main
+
+    name = "deepseek-ai--DeepSeek-V4-Flash.json"
+    assert main(["fit", str(FOLDER / name), "--gpu", "h200", "--dtype", "fp8", "--tp",
+                 "4"]) == 0
+    out = capsys.readouterr().out
+    assert "Longest context at this batch: 1,048,576 (the model's maximum" in out
+    assert "KV cache the rest holds" not in out
+    assert "Precisions:" in out
+    # its training is not planned, nor another engine's cache (a serving engine's, or
+    # transformers' static cache), nor its compute
+    for args in (["memory", "--train", "--dtype", "bf16"],
+                 ["memory", "--dtype", "bf16", "--engine", "vllm"],
+                 ["memory", "--dtype", "bf16", "--engine", "transformers-compile"],
+                 ["compute"]):
+        assert main([args[0], str(FOLDER / name), *args[1:]]) == 2
+    err = capsys.readouterr().err
+    assert "training saves of its compressed attention" in err
+    assert err.count("nnsize has not read how a serving engine") == 2
+    assert "attention compute does not model" in err
+    # transformers with eager attention keeps the same cache
+    assert main(["memory", str(FOLDER / name), "--dtype", "bf16", "--engine",
+                 "transformers-eager"]) == 0
+    assert "KV cache: 41 of 43 layers compress it" in capsys.readouterr().out

@@ -79,10 +79,99 @@ def _mllama_image(vision: Any) -> tuple[int, int]:
 CROSS = {"mllama": _mllama_image}
 
 
+def compressing_layers(config: Any, tensors: list[Tensor]) -> Layers:
+    """DeepSeek-V4's layers as transformers' DynamicCache keeps them: get_layer_types_and_kwargs
+    gives each entry of layer_types its cache class (cache_utils.py and
+    models/deepseek_v4/modeling_deepseek_v4.py, transformers v5.25.0):
+
+        sliding_attention             DynamicSlidingWindowLayer: keys and values of the last
+                                      sliding_window - 1 tokens, one KV head of head_dim each
+        compressed_sparse_attention   DeepseekV4CSACache: the window's keys, read as its
+                                      values (values = keys); an entry of head_dim +
+                                      index_head_dim every compress_rates[...] tokens; a
+                                      pending token's kv and gate projections, 2 x (2 x
+                                      head_dim + 2 x index_head_dim) (two overlapping series,
+                                      the compressor's and its indexer's); the last group's
+                                      first series carried, ratio x (head_dim + index_head_dim)
+                                      at the cache's dtype and its gate as many in float32
+        heavily_compressed_attention  DeepseekV4HCACache: the window's keys; an entry of
+                                      head_dim every compress_rates[...] tokens; a pending
+                                      token's 2 x head_dim; nothing carried
+
+    One KV head whatever num_key_value_heads says (DeepseekV4Attention.kv_proj projects to
+    head_dim): checked against layer 0's kv_proj."""
+    kind = type(config).__name__
+    n = _whole(config, "num_hidden_layers", kind)
+    heads = _whole(config, "num_attention_heads", kind)
+    head_dim = _whole(config, "head_dim", kind)
+    index = _whole(config, "index_head_dim", kind)
+    window = _whole(config, "sliding_window", kind)
+    rates = getattr(config, "compress_rates", None)
+    types = getattr(config, "layer_types", None)
+    if not isinstance(types, (list, tuple)) or len(types) != n:
+        raise SpecError(f"layer_types must list the {n:,} layers, got {shown(types)}")
+    rows = next((t.shape[0] for t in tensors if t.name.endswith("layers.0.self_attn.kv_proj"
+                                                                ".weight")), None)
+    if rows != head_dim:
+        raise SpecError(f"{kind}'s layer 0 has no kv_proj of head_dim = {head_dim} rows: the "
+                        f"planner does not know its cache")
+    out = []
+    for i, t in enumerate(types):
+        if t == "sliding_attention":
+            out.append(AttentionLayer(heads, 1, head_dim, head_dim, window))
+            continue
+        if t not in ("compressed_sparse_attention", "heavily_compressed_attention"):
+            raise SpecError(f"layer_types[{i}] = {shown(t)}: the planner knows "
+                            f"sliding_attention, compressed_sparse_attention and "
+                            f"heavily_compressed_attention for {kind}")
+        ratio = rates.get(t) if isinstance(rates, dict) else None
+        if isinstance(ratio, bool) or not isinstance(ratio, int) or ratio < 1:
+            raise SpecError(f"compress_rates[{t!r}] must be a positive whole number, got "
+                            f"{shown(ratio)}")
+        if t == "heavily_compressed_attention":
+            out.append(AttentionLayer(heads, 1, head_dim, head_dim, window, values_are_keys=True,
+                                      compress_ratio=ratio, compressed_dim=head_dim,
+                                      pending_dim=2 * head_dim))
+        else:
+            entry = head_dim + index
+            out.append(AttentionLayer(heads, 1, head_dim, head_dim, window, values_are_keys=True,
+                                      compress_ratio=ratio, compressed_dim=entry,
+                                      pending_dim=2 * 2 * entry, carry_dim=entry,
+                                      carry_float32_dim=entry))
+    return Layers.of(out)
+
+
+def _deepseek_v4(config: Any, tensors: list[Tensor]) -> Decoder:
+    """DeepSeek-V4's Decoder: its layers' caches (compressing_layers), and every layer's MLP a
+    mixture of experts (mlp_layer_types: the first num_hash_layers routed by the token's id,
+    hash_moe, the rest by score, moe), num_experts_per_tok routed experts of
+    moe_intermediate_size each beside n_shared_experts shared ones of the same size
+    (DeepseekV4SparseMoeBlock): the shared experts' width is its dense intermediate."""
+    kind = type(config).__name__
+    mlp = getattr(config, "mlp_layer_types", None)
+    if not isinstance(mlp, (list, tuple)) or any(t not in ("hash_moe", "moe") for t in mlp):
+        raise SpecError(f"mlp_layer_types = {shown(mlp)}: the planner knows {kind}'s "
+                        f"hash_moe and moe layers")
+    width = _whole(config, "moe_intermediate_size", kind)
+    return Decoder(_whole(config, "hidden_size", kind),
+                   width * _whole(config, "n_shared_experts", kind),
+                   _whole(config, "vocab_size", kind), compressing_layers(config, tensors),
+                   experts_per_token=_whole(config, "num_experts_per_tok", kind),
+                   expert_intermediate=width)
+
+
+# the model types whose layers compress their cache, and the reader of their Decoder (their
+# other keys, q_lora_rank and the experts', are read there, not refused)
+COMPRESSING = {"deepseek_v4": _deepseek_v4}
+
+
 def decoder_of(config: Any, tensors: list[Tensor], outer: Any = None) -> Decoder:
     """The Decoder of the model built from config (tensors: its own), or SpecError naming the
     key the planner would have to guess.  outer: the whole model's config, where config is its
     language model's (text_config): a cross-attention model's vision config is there."""
+    compressing = COMPRESSING.get(getattr(config, "model_type", None) or "")
+    if compressing is not None:
+        return compressing(config, tensors)
     kind = type(config).__name__
     overrides = _overrides(config, kind)
     cross, tiles, tile_tokens = _cross(config, outer, kind)

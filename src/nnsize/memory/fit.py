@@ -92,7 +92,10 @@ def fit(report: Report, s: Setup, usable: int) -> Fit:
         from .quantization import quantization_config
 
         found = quantization_config(report)
-        as_published = plan(report, replace(s, dtype="")) if found else None
+        try:  # a published form nnsize does not plan is left out, as the candidates' are
+            as_published = plan(report, replace(s, dtype="")) if found else None
+        except NnsizeError:
+            as_published = None
         if as_published is not None and as_published.mode.startswith("its published"):
             name = f"as published ({as_published.mode.removeprefix('its published ')})"
             precisions.insert(0, (name, as_published.total, as_published.total <= usable))
@@ -118,6 +121,10 @@ def kv_tokens(p: Plan, usable: int) -> int | None:
     KV cache."""
     line = next((line for line in p.lines if line.part == "kv_cache"), None)
     if line is None or not line.bytes or p.setup.train:
+        return None
+    from .lines import KvTerms
+
+    if isinstance(line.terms, KvTerms) and line.terms.compressed:  # no fixed bytes a token
         return None
     from .engines import paged
 

@@ -22,6 +22,8 @@ def cached_values(layer: AttentionLayer, latent: bool) -> int:
     where it reads another layer's.  GLM-5: 512 + 64 latent + 128 indexer = 704."""
     if layer.shared_kv:
         return 0
+    if layer.values_are_keys:
+        return layer.kv_heads * layer.key_dim + layer.index_dim
     if layer.latent_dim is not None:  # and a sparse-attention indexer's key (DSA), if any
         attention = layer.latent_dim if latent else layer.heads * (layer.key_dim +
                                                                    layer.value_dim)
@@ -29,6 +31,29 @@ def cached_values(layer: AttentionLayer, latent: bool) -> int:
     return layer.kv_heads * (layer.key_dim + layer.value_dim) + layer.index_dim
 
 
+def compressed_values(layer: AttentionLayer, context: int) -> tuple[int, int, int, int]:
+    """(entries, pending tokens, carried slots, values at the cache's dtype) a compressing
+    layer keeps of context tokens beside its window (AttentionLayer.compress_ratio; none for
+    any other): context // ratio entries, context % ratio pending tokens, and ratio carried
+    slots once a group has closed.  Its float32 values are carried x carry_float32_dim.
+
+    DeepSeek-V4 as transformers keeps it (DeepseekV4CSACache and DeepseekV4HCACache,
+    models/deepseek_v4/modeling_deepseek_v4.py at v5.25.0): compressed_kv, one entry per closed
+    group (the compressor's head_dim, and on a CSA layer its indexer's index_head_dim);
+    buffer_kv and buffer_gate, the projections of the tokens of the open group (HCA: head_dim
+    each; CSA: 2 x head_dim and 2 x index_head_dim each, its two overlapping series); on a CSA
+    layer, overlap_kv and overlap_gate, the last closed group's first series (ratio x (head_dim
+    + index_head_dim)), the gate in float32 (the gate plus the float32 position_bias, which
+    _keep_in_fp32_modules_strict keeps in float32).  V4-Flash's CSA layer at 10 tokens (ratio
+    4, 512 + 128): 2 entries x 640 + 2 pending x 2,560 + 4 carried x 640 = 8,960 values, and
+    4 x 640 = 2,560 in float32."""
+    ratio = layer.compress_ratio
+    if not ratio or layer.shared_kv:
+        return 0, 0, 0, 0
+    entries, pending = divmod(context, ratio)
+    carried = ratio if entries and (layer.carry_dim or layer.carry_float32_dim) else 0
+    return entries, pending, carried, \
+        entries * layer.compressed_dim + pending * layer.pending_dim + carried * layer.carry_dim
 
 
 # a serving engine keeps a sparse-attention indexer's keys in a format of its own: vLLM in fp8
@@ -41,6 +66,16 @@ INDEXER_ENGINES = (
     "as transformers keeps it; a serving engine keeps the indexer's keys its own way (vLLM: in "
     "fp8 with an fp32 scale per 128 values, 132 bytes a token and layer for an index_head_dim "
     "of 128), which nnsize does not model: plan it with --engine transformers")
+# a compressing cache (DeepSeek-V4's) as another engine keeps it: nnsize has it only as
+# transformers keeps it
+COMPRESSING_ENGINES = (
+    "the KV cache of a model whose layers compress it (DeepSeek-V4's CSA and HCA layers) is "
+    "planned as transformers' DynamicCache keeps it (--engine transformers or "
+    "transformers-eager); nnsize has not read how a serving engine (vLLM, SGLang, llama.cpp) "
+    "keeps it, and transformers' static cache (transformers-compile) has no such layers")
+# the engines that keep it in transformers' DynamicCache (transformers' own, and those planned
+# as transformers allocates: as_transformers)
+DYNAMIC_CACHE = ("transformers", "transformers-eager")
 
 
 def encoder_decoder_cache(ed: EncoderDecoder, batch: int, context: int, encoder_tokens: int,
@@ -131,6 +166,8 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
     note leaves them out.  A state-space or linear-attention model's state, one a sequence,
     is at the dtypes engine keeps it at (memory.state: model, the model's dtype; not kv's)."""
     from .lines import (
+        CompressedCacheNote,
+        CompressedPart,
         CrossAttentionNote,
         DsaIndexerNote,
         KvPerTokenNote,
@@ -153,6 +190,19 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
     indexed = sum(n for layer, n in counts if layer.index_dim and not layer.shared_kv)
     if indexed and not transformers:
         raise NnsizeError(INDEXER_ENGINES)
+    compressing = [(layer, n) for layer, n in counts if layer.compress_ratio and
+                   not layer.shared_kv]
+    if compressing and not (transformers or engine in DYNAMIC_CACHE):
+        raise NnsizeError(COMPRESSING_ENGINES)
+    if compressing and (model or kv).name == "fp16":
+        # from_pretrained(dtype=float16) keeps _keep_in_fp32_modules in float32: the
+        # compressors' kv_proj and gate_proj, which then meet fp16 activations (F.linear:
+        # "expected m1 and m2 to have the same dtype"; tests/architectures/
+        # test_compressing_cache.py)
+        raise NnsizeError("transformers does not run DeepSeek-V4's compressing layers at fp16: "
+                          "from_pretrained keeps their compressors' projections in float32 "
+                          "(_keep_in_fp32_modules), which fp16 activations then meet; plan "
+                          "it at bf16 or fp32")
     unwindowed = llama_cpp and bool(counts) and all(layer.window for layer, _ in counts)
     for layer, n in counts:
         if llama_cpp and ubatch and layer.window and not unwindowed:
@@ -164,14 +214,32 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
         if per_token and tokens:  # (a cross-attention layer of a text-only request: none)
             groups[(tokens, per_token)] = groups.get((tokens, per_token), 0) + n
         values += n * tokens * per_token
+    # a compressing cache's entries, pending tokens and carried group (compressed_values)
+    compressed = []
+    carried_float32 = 0
+    for layer, n in compressing:
+        entries, pending, carried, own = compressed_values(layer, cells)
+        values += n * own
+        carried_float32 += n * carried * layer.carry_float32_dim
+        compressed.append(CompressedPart(n, layer.compress_ratio, entries,
+                                         layer.compressed_dim, pending, layer.pending_dim,
+                                         carried, layer.carry_dim, layer.carry_float32_dim))
     # a state-space model's fixed state, one a sequence whether or not the streams are shared
     state = state_parts(d, engine, kv, model or kv)
     total = to_bytes(streams * values, kv.bits_per_value) + \
-        batch * sum(part.state_bytes for part in state)
+        batch * sum(part.state_bytes for part in state) + \
+        to_bytes(streams * carried_float32, 32)
     per_token = sum(n * cached_values(layer, latent) for layer, n in counts
                     if layer.cross_tokens is None)
     crossing = sum(n for layer, n in counts if layer.cross_tokens is not None)
-    notes.append(KvPerTokenNote(to_bytes(per_token, kv.bits_per_value), kv, crossing > 0))
+    if compressing:  # a token's share of the cache depends on the context
+        notes.append(CompressedCacheNote(
+            sum(n for _, n in compressing), len(d.layers),
+            tuple(sorted({layer.compress_ratio for layer, _ in compressing})),
+            max(layer.window or 0 for layer, _ in compressing), context,
+            total // max(batch * context, 1)))
+    else:
+        notes.append(KvPerTokenNote(to_bytes(per_token, kv.bits_per_value), kv, crossing > 0))
     first = d.layers[0] if len(d.layers) else None
     if first is not None and first.latent_dim is not None:
         expanded = to_bytes(batch * context * len(d.layers) * first.heads *
@@ -195,7 +263,8 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
                                         tile_tokens, False))
     terms = KvTerms(streams, kv, d.state_values,
                     tuple((n, tokens, per) for (tokens, per), n in groups.items()),
-                    shared=sequences if sequences > 1 else 0, state_parts=state)
+                    shared=sequences if sequences > 1 else 0, state_parts=state,
+                    compressed=tuple(compressed))
     return total, terms, notes
 
 

@@ -132,6 +132,23 @@ class StatePart:
 
 
 @dataclass(frozen=True)
+class CompressedPart:
+    """layers whose cache compresses (memory.kv_cache.compressed_values), each keeping entries
+    x entry values, pending tokens x pending values and carried slots x carry values at the
+    cache's precision, and carried slots x carry_float32 values in float32."""
+
+    layers: int
+    ratio: int
+    entries: int
+    entry: int
+    pending: int
+    pending_values: int
+    carried: int
+    carry: int
+    carry_float32: int
+
+
+@dataclass(frozen=True)
 class KvTerms:
     """batch x (groups of (layers, tokens, values a token) + state values) at precision;
     block_tokens: an engine's whole blocks; rank_values / values: one rank's share; shared:
@@ -149,6 +166,7 @@ class KvTerms:
     values: int | None = None
     shared: int = 0
     state_parts: tuple[StatePart, ...] = ()
+    compressed: tuple[CompressedPart, ...] = ()  # beside the groups' tokens (a window's)
 
 
 @dataclass(frozen=True)
@@ -277,6 +295,20 @@ class DsaIndexerNote:
     KEY: ClassVar[str] = "dsa_indexer"
     layers: int
     values: int
+
+
+@dataclass(frozen=True)
+class CompressedCacheNote:
+    """layers of all compress their cache (DeepSeek-V4's CSA and HCA layers): beside a window
+    of window - 1 tokens, an entry every ratio tokens; bytes a token of the batch at context."""
+
+    KEY: ClassVar[str] = "compressed_cache"
+    layers: int
+    of: int
+    ratios: tuple[int, ...]
+    window: int
+    context: int
+    per_token: int
 
 
 @dataclass(frozen=True)
@@ -420,7 +452,8 @@ class LlamaCppSlotsNote:
 
 NoteTerms: TypeAlias = (LayoutNote | KvPerTokenNote | MlaLatentNote | MlaExpandedNote |
                         SlidingWindowNote | CrossAttentionNote | LlamaCppSlotsNote |
-                        DsaIndexerNote | ModelContextNote | PastPositionsNote |
+                        DsaIndexerNote | CompressedCacheNote | ModelContextNote |
+                        PastPositionsNote |
                         EncoderDecoderNote | ImagesNote | EngineNote | NotPlannedNote |
                         RepricedNote | LayerDtypesNote | GgufFileNote | TrainingSetupNote |
                         DropoutMaskNote)

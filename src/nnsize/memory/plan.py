@@ -348,6 +348,11 @@ def _train(report: Report, s: Setup) -> Plan:
     from .optimizers import optimizer_bytes, trainable_tensors
     from .weights import weight_bytes
 
+    if report.decoder is not None and any(layer.compress_ratio for layer, _ in
+                                          report.decoder.layers.counts()):
+        raise NnsizeError(f"{report.source}: what training saves of its compressed attention "
+                          f"(DeepSeek-V4's CSA and HCA: compressors, indexer, hyper-"
+                          f"connections) is not modelled; nnsize plans its inference")
     precision = find(s.dtype or "bf16")
     if precision.name not in FLOATS:
         raise NnsizeError(f"training keeps weights in a float format (fp32, bf16, fp16), not "

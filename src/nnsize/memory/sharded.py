@@ -66,8 +66,11 @@ def rank_lines(report: Report, plan_lines: list[Line], setup: Setup, layout: Lay
             lines.append((int(line.bytes * share), replace(t, rank_share=float(share)),
                           line.exact))
         elif isinstance(t, KvTerms):
+            # a stage's share by its layers: a compressing cache's layers differ (DeepSeek-V4's
+            # sliding, CSA and HCA), so a stage's share of them is about its layers' share
             lines.append((line.bytes * rank_values // full,
-                          replace(t, rank_values=rank_values, values=full), line.exact))
+                          replace(t, rank_values=rank_values, values=full),
+                          line.exact and not (t.compressed and layout.pp > 1)))
         elif isinstance(t, DecoderWorkspaceTerms):
             split = replace(t, intermediate=t.intermediate // layout.tp,
                             scores=t.scores // layout.tp)

@@ -40,6 +40,19 @@ class AttentionLayer:
     # DeepSeek Sparse Attention (DeepSeek-V3.2, GLM-5): the indexer's one key a token,
     # index_head_dim values, cached beside the latent (transformers' DynamicIndexedLayer)
     index_dim: int = 0
+    # keeps its keys once and reads them as its values: kv_heads x key_dim values a token
+    # (DeepSeek-V4's compressing layers: DeepseekV4HCACache.update sets values = keys)
+    values_are_keys: bool = False
+    # a compressing cache beside the window (DeepSeek-V4's CSA and HCA layers): of a context of
+    # n tokens, n // compress_ratio entries of compressed_dim values; the n % compress_ratio
+    # tokens of the group not yet closed, pending_dim values each; once a group has closed, the
+    # last one carried, compress_ratio slots of carry_dim values at the cache's dtype and of
+    # carry_float32_dim in float32 (memory.kv_cache.compressed_values)
+    compress_ratio: int = 0
+    compressed_dim: int = 0
+    pending_dim: int = 0
+    carry_dim: int = 0
+    carry_float32_dim: int = 0
 
 
 Run = tuple[tuple[AttentionLayer, ...], int]  # a block of consecutive layers, and its repeats

@@ -10,6 +10,8 @@ from ..memory.lines import (
     ActivationsTerms,
     AutocastTerms,
     BaseWeightsTerms,
+    CompressedCacheNote,
+    CompressedPart,
     CrossAttentionNote,
     DecoderActivationsTerms,
     DecoderWorkspaceTerms,
@@ -143,7 +145,7 @@ def _kv_name(t: KvTerms) -> str:
 
 def _kv(t: KvTerms) -> str:
     parts = [f"{layers} layers x {tokens:,} tokens x {per:,}" for layers, tokens, per in
-             t.groups]
+             t.groups] + [_compressed(c) for c in t.compressed]
     # a state at the cache's own precision (no StateMixer splits it) reads as more values of it
     own = not t.state_parts or all(p.precision == t.precision for p in t.state_parts)
     if t.shared:  # llama.cpp's unified cache: one stream; a state is still one a sequence
@@ -160,11 +162,23 @@ def _kv(t: KvTerms) -> str:
         if t.state:  # a state-space model's fixed state, a sequence
             parts.append(f"{t.state:,} state values")
         how = f"{t.batch:,} x ({' + '.join(parts)}) values x {bits(t.precision)}"
+    carried = [c for c in t.compressed if c.carried and c.carry_float32]
+    if carried:  # a compressing layer's carried gates, in float32 whatever the cache's dtype
+        how += f" + {t.batch:,} x (" + " + ".join(
+            f"{c.layers} layers x {c.carried:,} carried x {c.carry_float32:,}"
+            for c in carried) + ") values x 32 bits"
     if t.block_tokens:
         how += f" (whole blocks of {t.block_tokens} tokens)"
     if t.rank_values is not None:  # one rank of a parallel layout: its layers and KV heads
         how += f" x {t.rank_values:,} / {t.values or 0:,} on this rank"
     return how
+
+
+def _compressed(c: CompressedPart) -> str:
+    """'21 layers x (2,048 entries x 640 + 0 pending x 2,560 + 4 carried x 640)'"""
+    return (f"{c.layers} layers x ({c.entries:,} entries x {c.entry:,} + {c.pending:,} "
+            f"pending x {c.pending_values:,}" +
+            (f" + {c.carried:,} carried x {c.carry:,}" if c.carried and c.carry else "") + ")")
 
 
 def _state(t: KvTerms) -> str:
@@ -380,6 +394,12 @@ def note_words(t: NoteTerms) -> str:
                     "transformers kept them before huggingface/transformers#47761, and llama.cpp "
                     "before April 2025); the latent "
                     "setting gives the compressed cache")
+        case CompressedCacheNote():
+            return (f"KV cache: {t.layers} of {t.of} layers compress it (DeepSeek-V4's CSA and "
+                    f"HCA, as transformers keeps them): beside the last {t.window - 1:,} "
+                    f"tokens, one entry every {' or '.join(str(r) for r in t.ratios)} tokens, "
+                    f"the tokens of the group not yet closed, and the last closed group "
+                    f"carried; at {t.context:,} tokens, {t.per_token:,} bytes a token")
         case DsaIndexerNote():
             return (f"KV cache: sparse attention (DSA): each of the {t.layers:,} layers also "
                     f"keeps its indexer's key, {t.values:,} values a token, as transformers' "
