@@ -365,7 +365,7 @@ def test_hbm_figures_that_are_binary() -> None:
 def test_runtime_totals_carry_their_source() -> None:
     # every card with a runtime total names the log, device query or spec file it was read from
     with_total = [g for g in GPUS.values() if g.cuda_bytes is not None]
-    assert len(with_total) == 88  # the ninth pass (issue 23): 74 and 14 AMD cards more
+    assert len(with_total) == 92  # the ninth pass (issue 23): 74 and 18 AMD cards more
     assert all(g.cuda_source.startswith("https://github.com/") for g in with_total)
 
 
@@ -408,19 +408,22 @@ def test_what_rocm_reports_on_radeon_and_instinct_cards() -> None:
     # the ninth pass (issue 23): rocminfo's coarse-grained GLOBAL pool of each GPU agent, in KB,
     # the pool HIP's total comes from; each card below shows 16 MiB under its GiB: an RX 7900 XT's
     # 20,955,136 KB x 1,024 = 21,458,059,264 bytes = 20 GiB - 16 MiB, 19.98 GiB
-    for name, gib in (("mi100", 32), ("rx-6600-xt", 8), ("rx-6650-xt", 8), ("rx-7600", 8),
-                      ("rx-6700-xt", 12), ("rx-6750-xt", 12), ("rx-7700-xt", 12),
+    for name, gib in (("mi100", 32), ("mi325x", 256), ("rx-6600-xt", 8), ("rx-6650-xt", 8),
+                      ("rx-7600", 8), ("radeon-pro-w7600", 8), ("rx-6700-xt", 12),
+                      ("rx-6750-xt", 12), ("rx-7700-xt", 12), ("rx-6800", 16),
                       ("rx-7600-xt", 16), ("rx-7800-xt", 16), ("rx-7900-gre", 16),
                       ("rx-7900-xt", 20)):
         g = GPUS[name]
         assert g.reported == gib * 2**30 - 16 * 2**20 and g.bytes == gib * 2**30, name
         assert g.cuda_source.startswith("https://github.com/ROCm/legacy-rocm-build/issues/"), name
     assert GPUS["rx-7900-xt"].reported == 20_955_136 * 1024 == 21_458_059_264
-    # an RX 9070 (RDNA 4): 16,695,296 KB, 80 MiB under 16 GiB, the 15.92 GiB an RX 9070 XT shows
-    assert GPUS["rx-9070"].reported == 16_695_296 * 1024 == 16 * 2**30 - 80 * 2**20
+    # an RX 9070 and an RX 9060 XT (RDNA 4): 16,695,296 KB, 80 MiB under 16 GiB, the 15.92 GiB
+    # an RX 9070 XT shows
+    for name in ("rx-9070", "rx-9060-xt"):
+        assert GPUS[name].reported == 16_695_296 * 1024 == 16 * 2**30 - 80 * 2**20, name
     assert f"{GPUS['rx-9070'].reported / 2**30:.2f}" == f"{GPUS['rx-9070-xt'].reported / 2**30:.2f}"
-    # the Radeon PRO cards show 1/16 less than their memory: a W7900's 47,169,536 KB is 45 GiB
-    # less 16 MiB, a W7800's 31,440,896 KB 30 GiB less 16 MiB
+    # a Radeon PRO W7900 and W7800 show 1/16 less than their memory (a W7600 does not): a W7900's
+    # 47,169,536 KB is 45 GiB less 16 MiB, a W7800's 31,440,896 KB 30 GiB less 16 MiB
     assert GPUS["radeon-pro-w7900"].reported == 47_169_536 * 1024 == 45 * 2**30 - 16 * 2**20
     assert GPUS["radeon-pro-w7800"].reported == 31_440_896 * 1024 == 30 * 2**30 - 16 * 2**20
     for name in ("radeon-pro-w7900", "radeon-pro-w7800"):
