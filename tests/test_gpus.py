@@ -365,7 +365,7 @@ def test_hbm_figures_that_are_binary() -> None:
 def test_runtime_totals_carry_their_source() -> None:
     # every card with a runtime total names the log, device query or spec file it was read from
     with_total = [g for g in GPUS.values() if g.cuda_bytes is not None]
-    assert len(with_total) == 92  # the ninth pass (issue 23): 74 and 18 AMD cards more
+    assert len(with_total) == 94  # the ninth pass (issue 23): 74, 19 AMD cards and an Intel one
     assert all(g.cuda_source.startswith("https://github.com/") for g in with_total)
 
 
@@ -417,6 +417,9 @@ def test_what_rocm_reports_on_radeon_and_instinct_cards() -> None:
         assert g.reported == gib * 2**30 - 16 * 2**20 and g.bytes == gib * 2**30, name
         assert g.cuda_source.startswith("https://github.com/ROCm/legacy-rocm-build/issues/"), name
     assert GPUS["rx-7900-xt"].reported == 20_955_136 * 1024 == 21_458_059_264
+    # an MI355X: 301,973,504 KB, 288 GiB less 16 MiB, the 287.98 GiB torch reports on gfx950
+    assert GPUS["mi355x"].reported == 301_973_504 * 1024 == 288 * 2**30 - 16 * 2**20
+    assert f"{GPUS['mi355x'].reported / 2**30:.2f}" == "287.98"
     # an RX 9070 and an RX 9060 XT (RDNA 4): 16,695,296 KB, 80 MiB under 16 GiB, the 15.92 GiB
     # an RX 9070 XT shows
     for name in ("rx-9070", "rx-9060-xt"):
@@ -431,6 +434,15 @@ def test_what_rocm_reports_on_radeon_and_instinct_cards() -> None:
         assert g.reported == g.bytes * 15 // 16 - 16 * 2**20, name
     # usable = reported - 1 GiB: a W7900's 48,301,604,864 less 1,073,741,824
     assert GPUS["radeon-pro-w7900"].usable == 47_227_863_040
+
+
+def test_what_sycl_reports_on_an_arc_pro_b50() -> None:
+    # llama.cpp's memory breakdown prints the SYCL total in MiB rounded down: an A770's global mem
+    # size of 16,225,243,136 bytes (15,473.6 MiB) shows as 15473; an Arc Pro B50 shows 15881, so
+    # 15881 x 2^20 = 16,652,435,456 bytes to within 1 MiB, 15.51 GiB of its 16 GB
+    assert GPUS["arc-a770"].reported // 2**20 == 15473
+    assert GPUS["arc-pro-b50"].reported == 15881 * 2**20 == 16_652_435_456
+    assert GPUS["arc-pro-b50"].cuda_source.startswith("https://github.com/ggml-org/llama.cpp/")
 
 
 # --- Metal's recommendedMaxWorkingSetSize as logs print it (tests/data/apple_working_sets.json)
