@@ -365,7 +365,7 @@ def test_hbm_figures_that_are_binary() -> None:
 def test_runtime_totals_carry_their_source() -> None:
     # every card with a runtime total names the log, device query or spec file it was read from
     with_total = [g for g in GPUS.values() if g.cuda_bytes is not None]
-    assert len(with_total) == 74  # the eighth pass (issue 23): 69 and 5 more
+    assert len(with_total) == 94  # the ninth pass (issue 23): 74, 19 AMD cards and an Intel one
     assert all(g.cuda_source.startswith("https://github.com/") for g in with_total)
 
 
@@ -402,6 +402,47 @@ def test_what_the_runtime_reports_the_eighth_pass() -> None:
     assert GPUS["rx-6900-xt"].reported == 16 * 2**30 - 16 * 2**20 == 17_163_091_968
     for name in ("rx-6800-xt", "rx-6950-xt"):
         assert f"{GPUS[name].reported / 2**30:.2f}" == "15.98"
+
+
+def test_what_rocm_reports_on_radeon_and_instinct_cards() -> None:
+    # the ninth pass (issue 23): rocminfo's coarse-grained GLOBAL pool of each GPU agent, in KB,
+    # the pool HIP's total comes from; each card below shows 16 MiB under its GiB: an RX 7900 XT's
+    # 20,955,136 KB x 1,024 = 21,458,059,264 bytes = 20 GiB - 16 MiB, 19.98 GiB
+    for name, gib in (("mi100", 32), ("mi325x", 256), ("rx-6600-xt", 8), ("rx-6650-xt", 8),
+                      ("rx-7600", 8), ("radeon-pro-w7600", 8), ("rx-6700-xt", 12),
+                      ("rx-6750-xt", 12), ("rx-7700-xt", 12), ("rx-6800", 16),
+                      ("rx-7600-xt", 16), ("rx-7800-xt", 16), ("rx-7900-gre", 16),
+                      ("rx-7900-xt", 20)):
+        g = GPUS[name]
+        assert g.reported == gib * 2**30 - 16 * 2**20 and g.bytes == gib * 2**30, name
+        assert g.cuda_source.startswith("https://github.com/ROCm/legacy-rocm-build/issues/"), name
+    assert GPUS["rx-7900-xt"].reported == 20_955_136 * 1024 == 21_458_059_264
+    # an MI355X: 301,973,504 KB, 288 GiB less 16 MiB, the 287.98 GiB torch reports on gfx950
+    assert GPUS["mi355x"].reported == 301_973_504 * 1024 == 288 * 2**30 - 16 * 2**20
+    assert f"{GPUS['mi355x'].reported / 2**30:.2f}" == "287.98"
+    # an RX 9070 and an RX 9060 XT (RDNA 4): 16,695,296 KB, 80 MiB under 16 GiB, the 15.92 GiB
+    # an RX 9070 XT shows
+    for name in ("rx-9070", "rx-9060-xt"):
+        assert GPUS[name].reported == 16_695_296 * 1024 == 16 * 2**30 - 80 * 2**20, name
+    assert f"{GPUS['rx-9070'].reported / 2**30:.2f}" == f"{GPUS['rx-9070-xt'].reported / 2**30:.2f}"
+    # a Radeon PRO W7900 and W7800 show 1/16 less than their memory (a W7600 does not): a W7900's
+    # 47,169,536 KB is 45 GiB less 16 MiB, a W7800's 31,440,896 KB 30 GiB less 16 MiB
+    assert GPUS["radeon-pro-w7900"].reported == 47_169_536 * 1024 == 45 * 2**30 - 16 * 2**20
+    assert GPUS["radeon-pro-w7800"].reported == 31_440_896 * 1024 == 30 * 2**30 - 16 * 2**20
+    for name in ("radeon-pro-w7900", "radeon-pro-w7800"):
+        g = GPUS[name]
+        assert g.reported == g.bytes * 15 // 16 - 16 * 2**20, name
+    # usable = reported - 1 GiB: a W7900's 48,301,604,864 less 1,073,741,824
+    assert GPUS["radeon-pro-w7900"].usable == 47_227_863_040
+
+
+def test_what_sycl_reports_on_an_arc_pro_b50() -> None:
+    # llama.cpp's memory breakdown prints the SYCL total in MiB rounded down: an A770's global mem
+    # size of 16,225,243,136 bytes (15,473.6 MiB) shows as 15473; an Arc Pro B50 shows 15881, so
+    # 15881 x 2^20 = 16,652,435,456 bytes to within 1 MiB, 15.51 GiB of its 16 GB
+    assert GPUS["arc-a770"].reported // 2**20 == 15473
+    assert GPUS["arc-pro-b50"].reported == 15881 * 2**20 == 16_652_435_456
+    assert GPUS["arc-pro-b50"].cuda_source.startswith("https://github.com/ggml-org/llama.cpp/")
 
 
 # --- Metal's recommendedMaxWorkingSetSize as logs print it (tests/data/apple_working_sets.json)
