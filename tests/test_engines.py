@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from fractions import Fraction
+from typing import Any
 
 import pytest
 
@@ -61,6 +62,42 @@ def test_chunked_prefill_bounds_the_workspace() -> None:
                                  128_256, 2)
     assert terms.mask == 8192 * 128 * 6
     assert how.scores
+    # an iSWA model's windowed layers read a second mask over the SWA cache's cells, padded
+    # and copied as the first: 768 cells x 512 tokens x (4 + 2) B for gpt-oss-20b
+    swa, both = workspace_bytes(engine("llama.cpp"), 1, 8192, 4096, 14_336, 32, 128_256, 2,
+                                swa_keys=768)
+    assert swa - flash == both.swa_mask == 768 * 512 * 6 and both.swa_keys == 768
+
+
+def _cpp_workspace(model: str, context: int, attention: str = "sdpa") -> Any:
+    p = plan(nnsize.count(model), Setup(engine="llama.cpp", context=context, dtype="Q4_K_M",
+                                        attention=attention))
+    return next(line for line in p.lines if line.part == "decoder_workspace")
+
+
+def test_llama_cpp_second_kq_mask_for_sliding_window_layers() -> None:
+    # llama_kv_cache_iswa: build_attn_inp_kv_iswa makes self_kq_mask over the base cache's
+    # cells and self_kq_mask_swa over the SWA cache's, GGML_PAD(min(n_ctx, n_swa + n_ubatch),
+    # 256) cells (src/llama-graph.cpp, ggml-org/llama.cpp 434f71a). Gemma-3-27B (a window of
+    # 1,024) at 8,192 cells: 1,536 x 512 x (4 + 2) B under flash attention; Gemma-2-9B (4,096)
+    # without it, f32 only: 4,608 x 512 x 4 B
+    from nnsize.render.plan import line_how
+
+    gemma3 = _cpp_workspace("gemma-3-27b", 8192)
+    assert (gemma3.terms.swa_keys, gemma3.terms.swa_mask) == (1536, 1536 * 512 * 6)
+    assert gemma3.terms.mask == 8192 * 512 * 6
+    gemma2 = _cpp_workspace("gemma-2-9b", 8192, "eager")
+    assert (gemma2.terms.swa_keys, gemma2.terms.swa_mask) == (4608, 4608 * 512 * 4)
+    # the How column names both masks
+    how = line_how(gemma3)
+    assert "KQ mask 8,192 keys x 512 tokens x (4 + 2) B" in how
+    assert "SWA layers' KQ mask 1,536 keys x 512 tokens x (4 + 2) B" in how
+    # a model without windows, or with one on every layer (llama.cpp runs Mistral-7B v0.1
+    # as "llama", without it), has the one mask
+    for model in ("llama-3.1-8b", "mistral-7b"):
+        line = _cpp_workspace(model, 8192)
+        assert line.terms.swa_mask == line.terms.swa_keys == 0
+        assert "SWA" not in line_how(line)
 
 
 def test_paged_blocks() -> None:

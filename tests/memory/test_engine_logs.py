@@ -254,12 +254,19 @@ def test_llama_server_unified_cache_by_default() -> None:
 def test_llama_cpp_compute_buffer_reads_a_streams_cells() -> None:
     # the KQ mask [n_kv, GGML_PAD(n_ubatch / n_stream, 64), 1, n_stream] (f32, and its f16
     # cast under flash attention): unified 32,768 cells x 512 tokens x 6 B = 96 MiB; split
-    # 8,192 cells x 128 tokens x 4 streams x 6 B = 24 MiB; the rest of the buffer alike
+    # 8,192 cells x 128 tokens x 4 streams x 6 B = 24 MiB; the windowed layers' own mask
+    # (build_attn_inp_kv_iswa's self_kq_mask_swa) over a stream's SWA cells, unified
+    # 4 x 1,024 + 512 = 4,608 cells x 512 tokens x 6 B, split 1,536 x 128 x 4 streams x 6 B;
+    # the rest of the buffer alike
     unified = _gemma_3_27b(4, True)["decoder_workspace"]
     split = _gemma_3_27b(4, False)["decoder_workspace"]
     assert unified.terms.mask == 32768 * 512 * (4 + 2) == 96 * MiB
     assert split.terms.mask == 8192 * 128 * 4 * (4 + 2) == 24 * MiB
-    assert unified.bytes - unified.terms.mask == split.bytes - split.terms.mask
+    assert unified.terms.swa_mask == 4608 * 512 * (4 + 2) == 13.5 * MiB
+    assert split.terms.swa_mask == 1536 * 128 * 4 * (4 + 2) == 4.5 * MiB
+    assert unified.terms.swa_keys == 4608 and split.terms.swa_keys == 1536
+    assert unified.bytes - unified.terms.mask - unified.terms.swa_mask == \
+        split.bytes - split.terms.mask - split.terms.swa_mask
     # without flash attention a layer's scores: 512 tokens x 32 heads x the stream's cells x
     # 4 B, 32,768 keys shared against 8,192 in each of 4 streams (128 tokens each)
     assert _gemma_3_27b(4, True, "eager")["decoder_workspace"].terms.scores == \
