@@ -202,9 +202,34 @@ def test_llama_cpp_parallel_slots_kv_cache_to_the_byte(e: dict[str, Any], tmp_pa
     if not f["kv_unified"]:
         per_slot = -(-per_slot // 256) * 256
     s = Setup(engine="llama.cpp", context=per_slot, batch=f["parallel"],
-              kv_unified=f["kv_unified"], chunk=f["n_ubatch"], dtype="Q8_0")
+              kv_unified=f["kv_unified"], chunk=f["n_ubatch"], dtype=e.get("dtype", "Q8_0"))
     kv = {line.part: line for line in plan(_parallel_model(e, tmp_path), s).lines}["kv_cache"]
     assert abs(kv.bytes / MiB - e["logged"]["kv_mib"]) <= 0.005 + 1e-9
+
+
+def test_llama_cpp_swa_mask_between_two_logs() -> None:
+    # gpt-oss-20b on the same Apple M5 (llama.cpp 8164 and 8198), flash attention, 131,072
+    # cells of the global layers either way: one sequence keeps 768 SWA cells, llama-server's
+    # 4 unified slots GGML_PAD(128 x 4 + 512, 256) = 1,024. Their compute buffers are known
+    # misses (the masks beside the logits), but they differ by the SWA layers' mask alone:
+    # 420.83 - 420.08 = 0.75 MiB on the device = 256 cells x 512 x (4 + 2) B, f32 and f16,
+    # and 269.27 - 268.77 = 0.50 MiB on the host = 256 x 512 x 4 B, the f32 input
+    one = next(e for e in DATA["llama.cpp"] if e["url"].endswith("gpt-oss-20b-GGUF-curl.md"))
+    four = next(e for e in DATA["llama_cpp_parallel"] if e["model"] == "gpt-oss-20b")
+    report = nnsize.count("gpt-oss-20b")
+
+    def workspace(batch: int) -> Any:
+        s = Setup(engine="llama.cpp", context=131072 // batch, batch=batch, kv_unified=True,
+                  chunk=512, dtype="mxfp4")
+        return next(line for line in plan(report, s).lines if line.part == "decoder_workspace")
+
+    single, shared = workspace(1), workspace(4)
+    assert (single.terms.swa_keys, shared.terms.swa_keys) == (768, 1024)
+    assert single.terms.keys == shared.terms.keys == 131072
+    logged = four["logged"]["compute_buffer_mib"] - one["logged"]["compute_buffer_mib"]
+    assert (shared.bytes - single.bytes) / MiB == 0.75 == pytest.approx(logged, abs=0.005)
+    host = four["logged"]["host_compute_buffer_mib"] - one["logged"]["host_compute_buffer_mib"]
+    assert 256 * 512 * 4 / MiB == pytest.approx(host, abs=0.005)
 
 
 def test_llama_cpp_streams_unified_or_split() -> None:
