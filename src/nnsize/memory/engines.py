@@ -21,10 +21,10 @@ llama.cpp     allocates the KV cache for the whole context at start-up at --cach
               (f16 by default), prefills n_ubatch tokens at a time (512; common/common.h,
               ggml-org/llama.cpp 001d906), in fp32 intermediates; without flash attention a
               layer's attention step (its scores, n_ubatch x context x heads fp32, beside four
-              hidden-sized tensors) can outgrow its MLP step; beside either phase, the KQ mask
-              (context x n_ubatch padded to 64, f32, and its f16 copy under flash attention;
-              src/llama-graph.cpp, 434f71a); a model with sliding-window layers has a second
-              one, over its SWA cache's cells.
+              hidden-sized tensors) can outgrow its MLP step; beside the layer phase, the KQ
+              mask (context x n_ubatch padded to 64, f32, and its f16 copy under flash
+              attention; src/llama-graph.cpp, 434f71a), and a model with sliding-window layers
+              a second one over its SWA cache's cells; the output phase reuses their space.
 
 Every workspace here is an estimate: one chunk's transient tensors, each at its largest.
 """
@@ -201,7 +201,13 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
         # cache's cells (build_attn_inp_kv_iswa's self_kq_mask_swa); their scores are smaller
         # than a global layer's, so the layer phase is still the global layers'
         swa_mask = swa_keys * padded * streams * per_value
-        return max(layer, output) + mask + swa_mask, DecoderWorkspaceTerms(
+        # the masks are the layers' inputs: live beside the layer phase, dead (and their space
+        # the logits') in the output phase: Gemma-3-4B at 131,072 cells prints 517 MiB, its
+        # logits and last hidden states alone, not the 388.50 MiB of masks beside them
+        # (tests/data/engine_logs.json; one log, Llama-3.1-8B's at 16,384 cells under
+        # Vulkan, holds both, 0.84x: the allocator's placement, not modelled)
+        layer += mask + swa_mask
+        return max(layer, output), DecoderWorkspaceTerms(
             tokens, intermediate, hidden, a, heads, keys, scores, rows, vocab,
             "output" if output > layer else "layer", mask, padded, per_value, streams,
             swa_mask, swa_keys)
@@ -221,8 +227,9 @@ def kq_mask(tokens: int, flash_attention: bool) -> tuple[int, int]:
     attention its f16 cast beside it
     (src/llama-graph.cpp build_attn_inp_kv_impl, ggml-org/llama.cpp 434f71a:
     https://github.com/ggml-org/llama.cpp/blob/434f71a5b4d1ff9c9c9b59e08326f0fe3d15193a/src/llama-graph.cpp).
-    Both stay allocated under every layer's attention, so the buffer holds them beside
-    the larger phase: 16,384 x 1,024 x (4 + 2) B = 96 MiB for Llama-3.1-8B at 16K with FA.
+    Both stay allocated under every layer's attention, so the buffer holds them beside the
+    layer phase (16,384 x 1,024 x (4 + 2) B = 96 MiB for Llama-3.1-8B at 16K with FA); after
+    the last layer they are dead, and the output phase's logits take their space.
     A model with sliding-window layers (llama_kv_cache_iswa) has two: build_attn_inp_kv_iswa
     makes self_kq_mask over the base cache's cells and self_kq_mask_swa over the SWA
     cache's, each [n_kv, GGML_PAD(n_tokens / n_stream, GGML_KQ_MASK_PAD), 1, n_stream] f32
