@@ -202,9 +202,34 @@ def test_llama_cpp_parallel_slots_kv_cache_to_the_byte(e: dict[str, Any], tmp_pa
     if not f["kv_unified"]:
         per_slot = -(-per_slot // 256) * 256
     s = Setup(engine="llama.cpp", context=per_slot, batch=f["parallel"],
-              kv_unified=f["kv_unified"], chunk=f["n_ubatch"], dtype="Q8_0")
+              kv_unified=f["kv_unified"], chunk=f["n_ubatch"], dtype=e.get("dtype", "Q8_0"))
     kv = {line.part: line for line in plan(_parallel_model(e, tmp_path), s).lines}["kv_cache"]
     assert abs(kv.bytes / MiB - e["logged"]["kv_mib"]) <= 0.005 + 1e-9
+
+
+def test_llama_cpp_swa_mask_between_two_logs() -> None:
+    # gpt-oss-20b on the same Apple M5 (llama.cpp 8164 and 8198), flash attention, 131,072
+    # cells of the global layers either way: one sequence keeps 768 SWA cells, llama-server's
+    # 4 unified slots GGML_PAD(128 x 4 + 512, 256) = 1,024. nnsize is 1.13x either way (the
+    # layer phase with the masks), and the two differ by the SWA layers' mask alone:
+    # 420.83 - 420.08 = 0.75 MiB on the device = 256 cells x 512 x (4 + 2) B, f32 and f16,
+    # and 269.27 - 268.77 = 0.50 MiB on the host = 256 x 512 x 4 B, the f32 input
+    one = next(e for e in DATA["llama.cpp"] if e["url"].endswith("gpt-oss-20b-GGUF-curl.md"))
+    four = next(e for e in DATA["llama_cpp_parallel"] if e["model"] == "gpt-oss-20b")
+    report = nnsize.count("gpt-oss-20b")
+
+    def workspace(batch: int) -> Any:
+        s = Setup(engine="llama.cpp", context=131072 // batch, batch=batch, kv_unified=True,
+                  chunk=512, dtype="mxfp4")
+        return next(line for line in plan(report, s).lines if line.part == "decoder_workspace")
+
+    single, shared = workspace(1), workspace(4)
+    assert (single.terms.swa_keys, shared.terms.swa_keys) == (768, 1024)
+    assert single.terms.keys == shared.terms.keys == 131072
+    logged = four["logged"]["compute_buffer_mib"] - one["logged"]["compute_buffer_mib"]
+    assert (shared.bytes - single.bytes) / MiB == 0.75 == pytest.approx(logged, abs=0.005)
+    host = four["logged"]["host_compute_buffer_mib"] - one["logged"]["host_compute_buffer_mib"]
+    assert 256 * 512 * 4 / MiB == pytest.approx(host, abs=0.005)
 
 
 def test_llama_cpp_streams_unified_or_split() -> None:
@@ -254,12 +279,21 @@ def test_llama_server_unified_cache_by_default() -> None:
 def test_llama_cpp_compute_buffer_reads_a_streams_cells() -> None:
     # the KQ mask [n_kv, GGML_PAD(n_ubatch / n_stream, 64), 1, n_stream] (f32, and its f16
     # cast under flash attention): unified 32,768 cells x 512 tokens x 6 B = 96 MiB; split
-    # 8,192 cells x 128 tokens x 4 streams x 6 B = 24 MiB; the rest of the buffer alike
+    # 8,192 cells x 128 tokens x 4 streams x 6 B = 24 MiB; the windowed layers' own mask
+    # (build_attn_inp_kv_iswa's self_kq_mask_swa) over a stream's SWA cells, unified
+    # 4 x 1,024 + 512 = 4,608 cells x 512 tokens x 6 B, split 1,536 x 128 x 4 streams x 6 B;
+    # the rest of the buffer alike
     unified = _gemma_3_27b(4, True)["decoder_workspace"]
     split = _gemma_3_27b(4, False)["decoder_workspace"]
     assert unified.terms.mask == 32768 * 512 * (4 + 2) == 96 * MiB
     assert split.terms.mask == 8192 * 128 * 4 * (4 + 2) == 24 * MiB
-    assert unified.bytes - unified.terms.mask == split.bytes - split.terms.mask
+    assert unified.terms.swa_mask == 4608 * 512 * (4 + 2) == 13.5 * MiB
+    assert split.terms.swa_mask == 1536 * 128 * 4 * (4 + 2) == 4.5 * MiB
+    assert unified.terms.swa_keys == 4608 and split.terms.swa_keys == 1536
+    # under flash attention the output phase is the larger either way, and the same: the
+    # masks are the layers', dead beside the logits
+    assert unified.terms.phase == split.terms.phase == "output"
+    assert unified.bytes == split.bytes
     # without flash attention a layer's scores: 512 tokens x 32 heads x the stream's cells x
     # 4 B, 32,768 keys shared against 8,192 in each of 4 streams (128 tokens each)
     assert _gemma_3_27b(4, True, "eager")["decoder_workspace"].terms.scores == \
@@ -329,9 +363,10 @@ CPP_COMPUTE = [pytest.param(e, marks=pytest.mark.xfail(strict=True,
 @pytest.mark.parametrize("e", CPP_COMPUTE, ids=_id)
 def test_llama_cpp_compute_buffer(e: dict[str, Any]) -> None:
     # a full n_ubatch of fp32 logits: Qwen2.5-3B 512 x 151,936 x 4 + 512 x 2,048 x 4 =
-    # 315,359,232 bytes = 300.75 MiB, + the KQ mask 4,096 x 512 x 4 = 8 MiB: 308.75 MiB,
-    # 1.027x the log; Llama-3.1-8B at 16K with flash attention: 1,024 x 128,256 x 4 +
-    # 1,024 x 4,096 x 4 + 16,384 x 1,024 x (4 + 2) = 613.00 MiB, the log's 613.01
+    # 315,359,232 bytes = 300.75 MiB, the log's figure (the KQ mask, 4,096 x 512 x 4 = 8 MiB,
+    # is the layers' input, dead beside the logits); Gemma-3-4B at 131,072 cells with flash
+    # attention: 512 x 262,208 x 4 + 512 x 2,560 x 4 = 517.13 MiB, the log's 517, where the
+    # masks beside the logits would make it 905.63
     got = _cpp_plan(e)["decoder_workspace"] / MiB
     assert got == pytest.approx(e["logged"]["compute_buffer_mib"], rel=0.15)
 

@@ -22,9 +22,10 @@ llama.cpp     allocates the KV cache for the whole context at start-up at --cach
               (f16 by default), prefills n_ubatch tokens at a time (512; common/common.h,
               ggml-org/llama.cpp 001d906), in fp32 intermediates; without flash attention a
               layer's attention step (its scores, n_ubatch x context x heads fp32, beside four
-              hidden-sized tensors) can outgrow its MLP step; beside either phase, the KQ mask
-              (context x n_ubatch padded to 64, f32, and its f16 copy under flash attention;
-              src/llama-graph.cpp, 434f71a).
+              hidden-sized tensors) can outgrow its MLP step; beside the layer phase, the KQ
+              mask (context x n_ubatch padded to 64, f32, and its f16 copy under flash
+              attention; src/llama-graph.cpp, 434f71a), and a model with sliding-window layers
+              a second one over its SWA cache's cells; the output phase reuses their space.
 
 Every workspace here is an estimate: one chunk's transient tensors, each at its largest.
 """
@@ -80,6 +81,8 @@ class DecoderWorkspaceTerms:
     mask_tokens: int = 0  # the micro-batch padded to GGML_KQ_MASK_PAD
     mask_value_bytes: int = 0  # 4 (f32), 6 (f32 and its f16 copy under flash attention)
     mask_streams: int = 1  # llama.cpp's KV streams: a mask of mask_tokens rows each
+    swa_mask: int = 0  # llama.cpp's second KQ mask, its SWA layers': swa_keys x the same rows
+    swa_keys: int = 0  # the SWA cache's cells a stream (kv_cache.llama_cpp_swa_cells); 0: none
 
 
 
@@ -152,8 +155,8 @@ def prefill_tokens(e: Engine, batch: int, context: int) -> int:
 
 
 def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermediate: int,
-                    heads: int, vocab: int, act_bytes: int, keys: int = 0, streams: int = 1
-                    ) -> tuple[int, DecoderWorkspaceTerms]:
+                    heads: int, vocab: int, act_bytes: int, keys: int = 0, streams: int = 1,
+                    swa_keys: int = 0) -> tuple[int, DecoderWorkspaceTerms]:
     """One forward pass's transient tensors at their largest, and the terms.
 
     Per token of the pass: at the MLP's activation, three intermediates alive at once (the
@@ -162,7 +165,10 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
     measured for transformers' prefill on the CPU, tests/test_engines.py); without flash
     attention one layer's scores (heads x context fp32 per token); and the fp32 logits of the
     rows sampled.  llama.cpp's attention reads keys cells (a KV stream's,
-    kv_cache.llama_cpp_streams; default: the context), its tokens split over the streams.
+    kv_cache.llama_cpp_streams; default: the context), its tokens split over the streams;
+    a model whose layers mix sliding windows and global attention (Gemma 2 and 3, gpt-oss)
+    has a second KQ mask for its windowed layers, over swa_keys cells (its SWA cache's a
+    stream, kv_cache.llama_cpp_swa_cells), beside the first (kq_mask).
     For a MoE layer i is the selected experts' together: llama.cpp's
     build_moe_ffn computes them in one ggml_mul_mat_id, [n_ff, n_expert_used, n_tokens], and
     joins gate and up with ggml_swiglu_split, which its allocator does not run in place, so all
@@ -192,9 +198,20 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
         # the mask is [n_kv, GGML_PAD(n_tokens / n_stream, GGML_KQ_MASK_PAD), 1, n_stream]
         padded, per_value = kq_mask(tokens // streams, e.flash_attention)
         mask = keys * padded * streams * per_value
-        return max(layer, output) + mask, DecoderWorkspaceTerms(
+        # the windowed layers of an iSWA model read a mask of their own, as wide over the SWA
+        # cache's cells (build_attn_inp_kv_iswa's self_kq_mask_swa); their scores are smaller
+        # than a global layer's, so the layer phase is still the global layers'
+        swa_mask = swa_keys * padded * streams * per_value
+        # the masks are the layers' inputs: live beside the layer phase, dead (and their space
+        # the logits') in the output phase: Gemma-3-4B at 131,072 cells prints 517 MiB, its
+        # logits and last hidden states alone, not the 388.50 MiB of masks beside them
+        # (tests/data/engine_logs.json; one log, Llama-3.1-8B's at 16,384 cells under
+        # Vulkan, holds both, 0.84x: the allocator's placement, not modelled)
+        layer += mask + swa_mask
+        return max(layer, output), DecoderWorkspaceTerms(
             tokens, intermediate, hidden, a, heads, keys, scores, rows, vocab,
-            "output" if output > layer else "layer", mask, padded, per_value, streams)
+            "output" if output > layer else "layer", mask, padded, per_value, streams,
+            swa_mask, swa_keys)
     rows = batch if e.logits_rows is None else min(e.logits_rows, tokens)
     total += scores + rows * vocab * 4
     return total, DecoderWorkspaceTerms(tokens, intermediate, hidden, a, heads, context,
@@ -211,8 +228,16 @@ def kq_mask(tokens: int, flash_attention: bool) -> tuple[int, int]:
     attention its f16 cast beside it
     (src/llama-graph.cpp build_attn_inp_kv_impl, ggml-org/llama.cpp 434f71a:
     https://github.com/ggml-org/llama.cpp/blob/434f71a5b4d1ff9c9c9b59e08326f0fe3d15193a/src/llama-graph.cpp).
-    Both stay allocated under every layer's attention, so the buffer holds them beside
-    the larger phase: 16,384 x 1,024 x (4 + 2) B = 96 MiB for Llama-3.1-8B at 16K with FA."""
+    Both stay allocated under every layer's attention, so the buffer holds them beside the
+    layer phase (16,384 x 1,024 x (4 + 2) B = 96 MiB for Llama-3.1-8B at 16K with FA); after
+    the last layer they are dead, and the output phase's logits take their space.
+    A model with sliding-window layers (llama_kv_cache_iswa) has two: build_attn_inp_kv_iswa
+    makes self_kq_mask over the base cache's cells and self_kq_mask_swa over the SWA
+    cache's, each [n_kv, GGML_PAD(n_tokens / n_stream, GGML_KQ_MASK_PAD), 1, n_stream] f32
+    with its f16 cast under flash attention.  The graph is reserved on init_full, whose
+    contexts take each cache's whole size as n_kv (llama_kv_cache_context: n_kv =
+    kv->get_size()), so the second mask's keys are the SWA cache's cells: gpt-oss-20b at
+    n_ubatch 512, 768 x 512 x (4 + 2) B = 2.25 MiB beside the global layers' mask."""
     return -(-tokens // KQ_MASK_PAD) * KQ_MASK_PAD, 4 + (2 if flash_attention else 0)
 
 

@@ -128,6 +128,22 @@ def llama_cpp_swa_cells(window: int, cells: int, ubatch: int, sequences: int = 1
     return -(-min(cells, window * sequences + ubatch) // pad) * pad
 
 
+def llama_cpp_swa_keys(report: Report, cells: int, ubatch: int, sequences: int = 1) -> int:
+    """Cells a stream of llama.cpp's SWA cache holds, the keys of the second KQ mask its
+    windowed layers read (engines.kq_mask); 0 where llama.cpp keeps no SWA cache: no layer
+    has a window, or every layer has one (run without it, as kv_cache keeps them).  One
+    n_swa a model in llama.cpp, so the windows coincide; the largest is taken if not.
+    gpt-oss-20b at n_ubatch 512: 768; Gemma 3 at 8,192 cells: 1,536."""
+    d = report.decoder
+    if d is None:
+        return 0
+    counts = d.layers.counts()
+    windows = {layer.window for layer, _ in counts if layer.window}
+    if not windows or all(layer.window for layer, _ in counts):
+        return 0
+    return max(llama_cpp_swa_cells(window, cells, ubatch, sequences) for window in windows)
+
+
 def llama_cpp_streams(sequences: int, context: int, unified: bool) -> tuple[int, int, int]:
     """(streams, cells a stream, sequences a stream) of llama.cpp's KV cache for sequences of
     context tokens each.  Unified (llama-server's default: --parallel auto gives 4 slots and

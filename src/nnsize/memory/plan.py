@@ -208,7 +208,7 @@ def _as_stored(dtypes: dict[str, DtypeTally]) -> Precision:
 
 def _infer(report: Report, s: Setup) -> Plan:
     from .fp32_modules import fp32_kept
-    from .kv_cache import as_transformers, kv_cache, llama_cpp_streams
+    from .kv_cache import as_transformers, kv_cache, llama_cpp_streams, llama_cpp_swa_keys
     from .lines import (
         EncoderDecoderNote,
         EngineNote,
@@ -300,12 +300,15 @@ def _infer(report: Report, s: Setup) -> Plan:
         inter = max(d.intermediate, d.expert_intermediate * d.experts_per_token)
         act = 4 if compute.bits_per_value == 32 else 2
         # llama.cpp's graph reads one stream's cells as keys, its streams side by side
-        streams, keys, _ = llama_cpp_streams(s.batch, s.context, s.kv_unified) if \
+        streams, keys, sequences = llama_cpp_streams(s.batch, s.context, s.kv_unified) if \
             llama_cpp else (1, s.context, 1)
+        # and the windowed layers' second mask, over a stream's SWA cells
+        swa_keys = llama_cpp_swa_keys(report, keys, e.chunk or 0, sequences) if \
+            llama_cpp and e.chunk else 0
         workspace, work = workspace_bytes(e, s.batch, s.context, d.hidden, inter,
                                            max((layer.heads for layer, _ in d.layers.counts()),
                                                default=0),
-                                           d.vocab, act, keys, streams)
+                                           d.vocab, act, keys, streams, swa_keys)
         p.lines.append(Line(workspace, work, False))
     elif report.encoder_decoder is not None:
         from .kv_cache import encoder_decoder_cache

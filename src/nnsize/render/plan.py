@@ -202,17 +202,18 @@ def _decoder_activations(t: DecoderActivationsTerms) -> str:
 
 
 def _decoder_workspace(t: DecoderWorkspaceTerms) -> str:
-    if t.phase:  # llama.cpp: the larger of its layer and output phases, beside the KQ mask
+    if t.phase:  # llama.cpp: the larger of its layer phase (with the KQ masks) and output phase
         layer = f"{t.tokens:,} x (3 x {t.intermediate:,} + 4 x {t.hidden:,}) x 4 B"
         if t.scores:
             layer = (f"max({layer}, (scores {t.tokens:,} x {t.heads} heads x {t.keys:,} keys "
                      f"+ 4 x {t.tokens:,} x {t.hidden:,}) x 4 B)")
         copies = "(4 + 2)" if t.mask_value_bytes == 6 else str(t.mask_value_bytes)
-        return (f"the larger of a layer {layer} and the output {t.rows:,} x {t.vocab:,} "
-                f"fp32 logits + {t.tokens:,} x {t.hidden:,} x 4 B; + KQ mask {t.keys:,} keys "
-                f"x {t.mask_tokens:,} tokens" +
-                (f" x {t.mask_streams} streams" if t.mask_streams > 1 else "") +
-                f" x {copies} B")
+        rows = f" x {t.mask_tokens:,} tokens" + \
+            (f" x {t.mask_streams} streams" if t.mask_streams > 1 else "") + f" x {copies} B"
+        return (f"the larger of a layer {layer} + KQ mask {t.keys:,} keys" + rows +
+                (f" + SWA layers' KQ mask {t.swa_keys:,} keys" + rows if t.swa_keys else "") +
+                f" and the output {t.rows:,} x {t.vocab:,} fp32 logits + {t.tokens:,} x "
+                f"{t.hidden:,} x 4 B")
     how = (f"{t.tokens:,} tokens x (3 x {t.intermediate:,} + 4 x {t.hidden:,}) x "
            f"{t.act_bytes} B")
     if t.scores:
