@@ -66,6 +66,20 @@ residual stream's precision) is kept; the peak during backward is the larger of 
 (the head's saved tensors and the logits' gradients) and one layer recomputed with its
 saved tensors and the gradients flowing through it (about a (2 i + h) per token; routed:
 the larger of that and 4 k h at the experts' precision + a h, the routed copies' gradients).
+Over LoRA's frozen base (dense MLPs; measured on the CPU with PEFT, tests/memory/test_lora.py,
+where a vocabulary of 64 makes the recompute the step's peak) the larger of two moments beyond
+the layer's saved tensors, s the residual stream's bytes:
+    the MLP's backward: the layer output's gradient and three gradients as wide as the MLP
+        (s h + 3 a i); with down_proj adapted, less what its adapter kept (freed by then)
+    down_proj adapted: its adapter's forward, the recompute's last step, with all the layer
+        saves alive: the output's gradient and its copy scaled for lora_B, the residual, the
+        MLP's input and down_proj's frozen output (5 s h), the product (a i, unless it is the
+        adapter's kept input) and under autocast PEFT's fp32 cast of the product (4 i) and,
+        with dropout, the fp32 dropped copy the bf16 matmul reads (4 i; CUDA's dropout makes
+        it as the CPU's).  The tiny Llama's all-linear under autocast, dropout 0.1, CPU noise,
+        per token: saved 10,776, beside them 2 x 256 + 3 x 256 + 688 + 2 x 4 x 344 = 4,720;
+        with the layer inputs 4,098,048 B against 4,185,352 measured (the rest: autocast's
+        bf16 copies of the adapters' weights made again, 69,888, and the rotary tables)
 """
 
 from __future__ import annotations
@@ -181,6 +195,34 @@ def _lora_layer(d: Decoder, layer: AttentionLayer, mode: str, attention: str, co
                 total -= 3 * base * d.intermediate
                 mlp -= 3 * base * d.intermediate
     return total + attn + (0 if first else norm), mlp
+
+
+def _lora_workspace(d: Decoder, mode: str, residual: int, lora: Lora) -> int:
+    """What a recomputed layer of a dense model holds at its peak beyond what it saves, per
+    token, over a frozen base (measured, tests/memory/test_lora.py): the larger of two moments.
+    The MLP's backward: the layer output's gradient (residual h) and three gradients as wide as
+    the MLP (3 base i: the product's, the activation's and up's; with down_proj adapted, the
+    frozen path's and the adapter's part of the product's and their sum, when down_proj's
+    adapter has freed what it keeps).  With down_proj adapted, its adapter's forward, the
+    recompute's last step, where everything the layer saves is alive: the output's gradient
+    and its copy scaled for lora_B (2 residual h), the residual, the MLP's input and
+    down_proj's frozen output (3 residual h; an fp32 stream's residual is the post-attention
+    norm's kept fp32 input, counted once), the product (base i; nothing more when it is the
+    adapter's kept input: no autocast, no dropout) and under autocast PEFT's fp32 cast of it
+    (4 i; none where it is fp32 already) and, with dropout, the fp32 dropped copy the bf16
+    matmul reads (4 i; CUDA's dropout makes it as the CPU's does)."""
+    a, autocast, h, i = _act_bytes(mode), mode == "autocast", d.hidden, d.intermediate
+    base = 4 if lora.fp32_base else a
+    backward = residual * h + 3 * base * i
+    if not lora.mlp_out:
+        return backward
+    c = 2 if autocast else a
+    mask = (DROPOUT_MASK or (4 if autocast else a)) if lora.dropout else 0
+    kept = (c + mask) * i + c * lora.rank  # down_proj's adapter: its input (and mask), B's
+    product = base * i if autocast or lora.dropout else 0
+    fp32 = 4 * i * ((autocast and base != 4) + (autocast and lora.dropout))
+    stream = 4 if residual == 4 else 5  # an fp32 residual is the post-attention norm's input
+    return max(backward - kept, stream * residual * h + product + fp32)
 
 
 def _act_bytes(mode: str) -> int:
@@ -301,6 +343,8 @@ def activations(d: Decoder, batch: int, context: int, mode: str = "autocast",
     # autocast) with the output's gradient; whichever is larger is the peak (measured on the
     # CPU: Mixtral's wide experts peak in the forward, Qwen2-MoE's narrow ones in the backward)
     workspace = (4 if lora is not None and lora.fp32_base else a) * (2 * inner + d.hidden)
+    if lora is not None and not routed:
+        workspace = _lora_workspace(d, mode, residual, lora)
     if routed and d.experts_per_token:
         e = 4 if mode == "autocast" else a
         if lora is not None:  # the experts at the frozen base's dtype (layer_bytes)
