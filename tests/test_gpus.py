@@ -365,7 +365,7 @@ def test_hbm_figures_that_are_binary() -> None:
 def test_runtime_totals_carry_their_source() -> None:
     # every card with a runtime total names the log, device query or spec file it was read from
     with_total = [g for g in GPUS.values() if g.cuda_bytes is not None]
-    assert len(with_total) == 74  # the eighth pass (issue 23): 69 and 5 more
+    assert len(with_total) == 75  # the eighth pass (issue 23): 69 and 5 more; the ninth: 1 more
     assert all(g.cuda_source.startswith("https://github.com/") for g in with_total)
 
 
@@ -402,6 +402,16 @@ def test_what_the_runtime_reports_the_eighth_pass() -> None:
     assert GPUS["rx-6900-xt"].reported == 16 * 2**30 - 16 * 2**20 == 17_163_091_968
     for name in ("rx-6800-xt", "rx-6950-xt"):
         assert f"{GPUS[name].reported / 2**30:.2f}" == "15.98"
+
+
+def test_what_the_runtime_reports_the_ninth_pass() -> None:
+    # a GTX 1060 6GB's deviceQuery, the card named beside an NVS 310 (The-DeadPixel/REU-GPU-Large-
+    # Data): 6078 MBytes, 6,373,572,608 bytes, 0.989 of its 6 GiB, no ECC
+    g = GPUS["gtx-1060-6gb"]
+    assert g.reported == 6_373_572_608 == g.cuda_bytes and 0.98 < g.reported / g.bytes < 0.99
+    assert 6078 * 2**20 <= g.reported < 6079 * 2**20
+    # usable = reported - 1 GiB: 6,373,572,608 - 1,073,741,824
+    assert g.usable == 5_299_830_784
 
 
 # --- Metal's recommendedMaxWorkingSetSize as logs print it (tests/data/apple_working_sets.json)
