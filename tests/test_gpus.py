@@ -365,7 +365,7 @@ def test_hbm_figures_that_are_binary() -> None:
 def test_runtime_totals_carry_their_source() -> None:
     # every card with a runtime total names the log, device query or spec file it was read from
     with_total = [g for g in GPUS.values() if g.cuda_bytes is not None]
-    assert len(with_total) == 75  # the eighth pass (issue 23): 69 and 5 more; the ninth: 1 more
+    assert len(with_total) == 80  # the eighth pass (issue 23): 69 and 5 more; the ninth: 6 more
     assert all(g.cuda_source.startswith("https://github.com/") for g in with_total)
 
 
@@ -412,6 +412,17 @@ def test_what_the_runtime_reports_the_ninth_pass() -> None:
     assert 6078 * 2**20 <= g.reported < 6079 * 2**20
     # usable = reported - 1 GiB: 6,373,572,608 - 1,073,741,824
     assert g.usable == 5_299_830_784
+    # Ultralytics prints torch's total_memory in MiB: an RTX 4070 12002 MiB and an RTX 3090 Ti
+    # 24214 MiB, both on Linux
+    assert GPUS["rtx-4070"].reported == 12002 * 2**20 == 12_585_009_152
+    assert GPUS["rtx-3090-ti"].reported == 24214 * 2**20 == 25_390_219_264
+    # TensorFlow 1.x logs totalMemory in GiB to two decimals: a GTX 1080 7.92 (the GTX 1070's
+    # 7.93 in a torch OOM), a Tesla P100 PCIe 16GB 15.90 (the SXM2's XLA spec 15.89), a Quadro
+    # RTX 6000 22.17, 0.924 of its 24 GiB
+    for name, gib in (("gtx-1080", "7.92"), ("p100-pcie-16gb", "15.90"),
+                      ("quadro-rtx-6000", "22.17")):
+        assert f"{GPUS[name].reported / 2**30:.2f}" == gib, name
+    assert _near(GPUS["quadro-rtx-6000"].reported / GPUS["quadro-rtx-6000"].bytes, 0.924, 0.001)
 
 
 # --- Metal's recommendedMaxWorkingSetSize as logs print it (tests/data/apple_working_sets.json)
