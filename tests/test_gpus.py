@@ -365,7 +365,7 @@ def test_hbm_figures_that_are_binary() -> None:
 def test_runtime_totals_carry_their_source() -> None:
     # every card with a runtime total names the log, device query or spec file it was read from
     with_total = [g for g in GPUS.values() if g.cuda_bytes is not None]
-    assert len(with_total) == 80  # the eighth pass (issue 23): 69 and 5 more; the ninth: 6 more
+    assert len(with_total) == 84  # the eighth pass (issue 23): 69 and 5 more; the ninth: 10 more
     assert all(g.cuda_source.startswith("https://github.com/") for g in with_total)
 
 
@@ -423,6 +423,12 @@ def test_what_the_runtime_reports_the_ninth_pass() -> None:
                       ("quadro-rtx-6000", "22.17")):
         assert f"{GPUS[name].reported / 2**30:.2f}" == gib, name
     assert _near(GPUS["quadro-rtx-6000"].reported / GPUS["quadro-rtx-6000"].bytes, 0.924, 0.001)
+    # TensorFlow 1.x on a Tesla P4 (7.43, the same in TensorFlow 2.4) and a Quadro P6000 (23.87);
+    # TensorFlow 2.x's deviceMemorySize on an RTX 2080 (7.79) and an A100 PCIe 40GB (39.59)
+    for name, gib in (("p4", "7.43"), ("quadro-p6000", "23.87"), ("rtx-2080", "7.79"),
+                      ("a100-40gb-pcie", "39.59")):
+        assert f"{GPUS[name].reported / 2**30:.2f}" == gib, name
+        assert GPUS[name].cuda_source.startswith("https://github.com/"), name
 
 
 # --- Metal's recommendedMaxWorkingSetSize as logs print it (tests/data/apple_working_sets.json)
