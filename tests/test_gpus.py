@@ -365,7 +365,7 @@ def test_hbm_figures_that_are_binary() -> None:
 def test_runtime_totals_carry_their_source() -> None:
     # every card with a runtime total names the log, device query or spec file it was read from
     with_total = [g for g in GPUS.values() if g.cuda_bytes is not None]
-    assert len(with_total) == 84  # the eighth pass (issue 23): 69 and 5 more; the ninth: 10 more
+    assert len(with_total) == 85  # the eighth pass (issue 23): 69 and 5 more; the ninth: 11 more
     assert all(g.cuda_source.startswith("https://github.com/") for g in with_total)
 
 
@@ -426,7 +426,7 @@ def test_what_the_runtime_reports_the_ninth_pass() -> None:
     # TensorFlow 1.x on a Tesla P4 (7.43, the same in TensorFlow 2.4) and a Quadro P6000 (23.87);
     # TensorFlow 2.x's deviceMemorySize on an RTX 2080 (7.79) and an A100 PCIe 40GB (39.59)
     for name, gib in (("p4", "7.43"), ("quadro-p6000", "23.87"), ("rtx-2080", "7.79"),
-                      ("a100-40gb-pcie", "39.59")):
+                      ("a100-40gb-pcie", "39.59"), ("rtx-2060-super", "7.79")):
         assert f"{GPUS[name].reported / 2**30:.2f}" == gib, name
         assert GPUS[name].cuda_source.startswith("https://github.com/"), name
 
