@@ -365,7 +365,7 @@ def test_hbm_figures_that_are_binary() -> None:
 def test_runtime_totals_carry_their_source() -> None:
     # every card with a runtime total names the log, device query or spec file it was read from
     with_total = [g for g in GPUS.values() if g.cuda_bytes is not None]
-    assert len(with_total) == 85  # the eighth pass (issue 23): 69 and 5 more; the ninth: 11 more
+    assert len(with_total) == 87  # the eighth pass (issue 23): 69 and 5 more; the ninth: 13 more
     assert all(g.cuda_source.startswith("https://github.com/") for g in with_total)
 
 
@@ -416,6 +416,10 @@ def test_what_the_runtime_reports_the_ninth_pass() -> None:
     # 24214 MiB, both on Linux
     assert GPUS["rtx-4070"].reported == 12002 * 2**20 == 12_585_009_152
     assert GPUS["rtx-3090-ti"].reported == 24214 * 2**20 == 25_390_219_264
+    # an RTX 4060 Ti 8GB 7806 MiB on Ubuntu 24.04 (the 16 GB card's totalGlobalMem is more than
+    # 8 GiB), an RTX 4090 D 24111 MiB in a Linux container
+    assert GPUS["rtx-4060-ti-8gb"].reported == 7806 * 2**20 < 8 * 2**30
+    assert GPUS["rtx-4090d"].reported == 24111 * 2**20 == 25_282_215_936
     # TensorFlow 1.x logs totalMemory in GiB to two decimals: a GTX 1080 7.92 (the GTX 1070's
     # 7.93 in a torch OOM), a Tesla P100 PCIe 16GB 15.90 (the SXM2's XLA spec 15.89), a Quadro
     # RTX 6000 22.17, 0.924 of its 24 GiB
