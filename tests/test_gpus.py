@@ -365,7 +365,7 @@ def test_hbm_figures_that_are_binary() -> None:
 def test_runtime_totals_carry_their_source() -> None:
     # every card with a runtime total names the log, device query or spec file it was read from
     with_total = [g for g in GPUS.values() if g.cuda_bytes is not None]
-    assert len(with_total) == 87  # the eighth pass (issue 23): 69 and 5 more; the ninth: 13 more
+    assert len(with_total) == 88  # the eighth pass (issue 23): 69 and 5 more; the ninth: 14 more
     assert all(g.cuda_source.startswith("https://github.com/") for g in with_total)
 
 
@@ -433,6 +433,11 @@ def test_what_the_runtime_reports_the_ninth_pass() -> None:
                       ("a100-40gb-pcie", "39.59"), ("rtx-2060-super", "7.79")):
         assert f"{GPUS[name].reported / 2**30:.2f}" == gib, name
         assert GPUS[name].cuda_source.startswith("https://github.com/"), name
+    # torch's _CudaDeviceProperties prints totalGlobalMem // 2^20: an RTX 4080's 16049 MB, 335
+    # MiB under 16 GiB (Windows shows 16376 MiB); a TITAN RTX's 23.62 GiB in TensorFlow 1.x,
+    # where WDDM's 24.00 stood before
+    assert 16049 * 2**20 == GPUS["rtx-4080"].reported < 16 * 2**30 - 300 * 2**20
+    assert f"{GPUS['titan-rtx'].reported / 2**30:.2f}" == "23.62"
 
 
 # --- Metal's recommendedMaxWorkingSetSize as logs print it (tests/data/apple_working_sets.json)
