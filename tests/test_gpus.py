@@ -365,7 +365,7 @@ def test_hbm_figures_that_are_binary() -> None:
 def test_runtime_totals_carry_their_source() -> None:
     # every card with a runtime total names the log, device query or spec file it was read from
     with_total = [g for g in GPUS.values() if g.cuda_bytes is not None]
-    assert len(with_total) == 88  # the eighth pass (issue 23): 69 and 5 more; the ninth: 14 more
+    assert len(with_total) == 91  # the eighth pass (issue 23): 69 and 5 more; the ninth: 17 more
     assert all(g.cuda_source.startswith("https://github.com/") for g in with_total)
 
 
@@ -438,6 +438,12 @@ def test_what_the_runtime_reports_the_ninth_pass() -> None:
     # where WDDM's 24.00 stood before
     assert 16049 * 2**20 == GPUS["rtx-4080"].reported < 16 * 2**30 - 300 * 2**20
     assert f"{GPUS['titan-rtx'].reported / 2**30:.2f}" == "23.62"
+    # Ultralytics and YOLOv5 on Linux: an RTX 4070 Ti SUPER 16069 MiB (nvidia-smi 16376 MiB), an
+    # RTX 3080 Ti 12054 MiB; YOLOv7 prints total_memory / 2^20 unrounded: an RTX 2080 SUPER's
+    # 7982.3125 MB, 7982.3125 x 1,048,576 = 8,370,061,312 bytes
+    assert GPUS["rtx-4070-ti-super"].reported == 16069 * 2**20 == 16_849_567_744
+    assert GPUS["rtx-3080-ti"].reported == 12054 * 2**20 == 12_639_535_104
+    assert GPUS["rtx-2080-super"].reported == 8_370_061_312 == int(7982.3125 * 2**20)
 
 
 # --- Metal's recommendedMaxWorkingSetSize as logs print it (tests/data/apple_working_sets.json)
