@@ -365,7 +365,7 @@ def test_hbm_figures_that_are_binary() -> None:
 def test_runtime_totals_carry_their_source() -> None:
     # every card with a runtime total names the log, device query or spec file it was read from
     with_total = [g for g in GPUS.values() if g.cuda_bytes is not None]
-    assert len(with_total) == 91  # the eighth pass (issue 23): 69 and 5 more; the ninth: 17 more
+    assert len(with_total) == 94  # the eighth pass (issue 23): 69 and 5 more; the ninth: 20 more
     assert all(g.cuda_source.startswith("https://github.com/") for g in with_total)
 
 
@@ -444,6 +444,11 @@ def test_what_the_runtime_reports_the_ninth_pass() -> None:
     assert GPUS["rtx-4070-ti-super"].reported == 16069 * 2**20 == 16_849_567_744
     assert GPUS["rtx-3080-ti"].reported == 12054 * 2**20 == 12_639_535_104
     assert GPUS["rtx-2080-super"].reported == 8_370_061_312 == int(7982.3125 * 2**20)
+    # workstation cards in Ultralytics' MiB on Linux, each 0.98 of its memory (ECC off): an RTX
+    # A2000 12GB 12017, an RTX A5500 24090, an RTX 4000 SFF Ada 20055
+    for name, mib in (("rtx-a2000", 12017), ("rtx-a5500", 24090), ("rtx-4000-sff-ada", 20055)):
+        g = GPUS[name]
+        assert g.reported == mib * 2**20 and 0.977 < g.reported / g.bytes < 0.981, name
 
 
 # --- Metal's recommendedMaxWorkingSetSize as logs print it (tests/data/apple_working_sets.json)
