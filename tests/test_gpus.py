@@ -365,7 +365,7 @@ def test_hbm_figures_that_are_binary() -> None:
 def test_runtime_totals_carry_their_source() -> None:
     # every card with a runtime total names the log, device query or spec file it was read from
     with_total = [g for g in GPUS.values() if g.cuda_bytes is not None]
-    assert len(with_total) == 94  # the eighth pass (issue 23): 69 and 5 more; the ninth: 20 more
+    assert len(with_total) == 95  # the eighth pass (issue 23): 69 and 5 more; the ninth: 21 more
     assert all(g.cuda_source.startswith("https://github.com/") for g in with_total)
 
 
@@ -449,6 +449,8 @@ def test_what_the_runtime_reports_the_ninth_pass() -> None:
     for name, mib in (("rtx-a2000", 12017), ("rtx-a5500", 24090), ("rtx-4000-sff-ada", 20055)):
         g = GPUS[name]
         assert g.reported == mib * 2**20 and 0.977 < g.reported / g.bytes < 0.981, name
+    # an A100 80GB PCIe on a Linux cluster: 81154 MiB, 0.991 of its 80 GiB (HBM2e)
+    assert GPUS["a100-80gb-pcie"].reported == 81154 * 2**20 == 85_096_136_704
 
 
 # --- Metal's recommendedMaxWorkingSetSize as logs print it (tests/data/apple_working_sets.json)
