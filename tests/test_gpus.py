@@ -365,7 +365,8 @@ def test_hbm_figures_that_are_binary() -> None:
 def test_runtime_totals_carry_their_source() -> None:
     # every card with a runtime total names the log, device query or spec file it was read from
     with_total = [g for g in GPUS.values() if g.cuda_bytes is not None]
-    assert len(with_total) == 94  # the ninth pass (issue 23): 74, 19 AMD cards and an Intel one
+    # the eighth pass (issue 23): 69 and 5 more; the ninth: 21 NVIDIA, 19 AMD and an Intel one
+    assert len(with_total) == 115
     assert all(g.cuda_source.startswith("https://github.com/") for g in with_total)
 
 
@@ -443,6 +444,53 @@ def test_what_sycl_reports_on_an_arc_pro_b50() -> None:
     assert GPUS["arc-a770"].reported // 2**20 == 15473
     assert GPUS["arc-pro-b50"].reported == 15881 * 2**20 == 16_652_435_456
     assert GPUS["arc-pro-b50"].cuda_source.startswith("https://github.com/ggml-org/llama.cpp/")
+def test_what_the_runtime_reports_the_ninth_pass() -> None:
+    # a GTX 1060 6GB's deviceQuery, the card named beside an NVS 310 (The-DeadPixel/REU-GPU-Large-
+    # Data): 6078 MBytes, 6,373,572,608 bytes, 0.989 of its 6 GiB, no ECC
+    g = GPUS["gtx-1060-6gb"]
+    assert g.reported == 6_373_572_608 == g.cuda_bytes and 0.98 < g.reported / g.bytes < 0.99
+    assert 6078 * 2**20 <= g.reported < 6079 * 2**20
+    # usable = reported - 1 GiB: 6,373,572,608 - 1,073,741,824
+    assert g.usable == 5_299_830_784
+    # Ultralytics prints torch's total_memory in MiB: an RTX 4070 12002 MiB and an RTX 3090 Ti
+    # 24214 MiB, both on Linux
+    assert GPUS["rtx-4070"].reported == 12002 * 2**20 == 12_585_009_152
+    assert GPUS["rtx-3090-ti"].reported == 24214 * 2**20 == 25_390_219_264
+    # an RTX 4060 Ti 8GB 7806 MiB on Ubuntu 24.04 (the 16 GB card's totalGlobalMem is more than
+    # 8 GiB), an RTX 4090 D 24111 MiB in a Linux container
+    assert GPUS["rtx-4060-ti-8gb"].reported == 7806 * 2**20 < 8 * 2**30
+    assert GPUS["rtx-4090d"].reported == 24111 * 2**20 == 25_282_215_936
+    # TensorFlow 1.x logs totalMemory in GiB to two decimals: a GTX 1080 7.92 (the GTX 1070's
+    # 7.93 in a torch OOM), a Tesla P100 PCIe 16GB 15.90 (the SXM2's XLA spec 15.89), a Quadro
+    # RTX 6000 22.17, 0.924 of its 24 GiB
+    for name, gib in (("gtx-1080", "7.92"), ("p100-pcie-16gb", "15.90"),
+                      ("quadro-rtx-6000", "22.17")):
+        assert f"{GPUS[name].reported / 2**30:.2f}" == gib, name
+    assert _near(GPUS["quadro-rtx-6000"].reported / GPUS["quadro-rtx-6000"].bytes, 0.924, 0.001)
+    # TensorFlow 1.x on a Tesla P4 (7.43, the same in TensorFlow 2.4) and a Quadro P6000 (23.87);
+    # TensorFlow 2.x's deviceMemorySize on an RTX 2080 (7.79) and an A100 PCIe 40GB (39.59)
+    for name, gib in (("p4", "7.43"), ("quadro-p6000", "23.87"), ("rtx-2080", "7.79"),
+                      ("a100-40gb-pcie", "39.59"), ("rtx-2060-super", "7.79")):
+        assert f"{GPUS[name].reported / 2**30:.2f}" == gib, name
+        assert GPUS[name].cuda_source.startswith("https://github.com/"), name
+    # torch's _CudaDeviceProperties prints totalGlobalMem // 2^20: an RTX 4080's 16049 MB, 335
+    # MiB under 16 GiB (Windows shows 16376 MiB); a TITAN RTX's 23.62 GiB in TensorFlow 1.x,
+    # where WDDM's 24.00 stood before
+    assert 16049 * 2**20 == GPUS["rtx-4080"].reported < 16 * 2**30 - 300 * 2**20
+    assert f"{GPUS['titan-rtx'].reported / 2**30:.2f}" == "23.62"
+    # Ultralytics and YOLOv5 on Linux: an RTX 4070 Ti SUPER 16069 MiB (nvidia-smi 16376 MiB), an
+    # RTX 3080 Ti 12054 MiB; YOLOv7 prints total_memory / 2^20 unrounded: an RTX 2080 SUPER's
+    # 7982.3125 MB, 7982.3125 x 1,048,576 = 8,370,061,312 bytes
+    assert GPUS["rtx-4070-ti-super"].reported == 16069 * 2**20 == 16_849_567_744
+    assert GPUS["rtx-3080-ti"].reported == 12054 * 2**20 == 12_639_535_104
+    assert GPUS["rtx-2080-super"].reported == 8_370_061_312 == int(7982.3125 * 2**20)
+    # workstation cards in Ultralytics' MiB on Linux, each 0.98 of its memory (ECC off): an RTX
+    # A2000 12GB 12017, an RTX A5500 24090, an RTX 4000 SFF Ada 20055
+    for name, mib in (("rtx-a2000", 12017), ("rtx-a5500", 24090), ("rtx-4000-sff-ada", 20055)):
+        g = GPUS[name]
+        assert g.reported == mib * 2**20 and 0.977 < g.reported / g.bytes < 0.981, name
+    # an A100 80GB PCIe on a Linux cluster: 81154 MiB, 0.991 of its 80 GiB (HBM2e)
+    assert GPUS["a100-80gb-pcie"].reported == 81154 * 2**20 == 85_096_136_704
 
 
 # --- Metal's recommendedMaxWorkingSetSize as logs print it (tests/data/apple_working_sets.json)
