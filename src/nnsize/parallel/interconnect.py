@@ -16,7 +16,7 @@ a hop) are an assumption of the same form, stated in every answer that uses them
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..errors import NnsizeError, suggest
 
@@ -108,12 +108,23 @@ class Links:
     network: Interconnect
 
 
+def _lanes(card_link: str) -> int:
+    """The lanes of a PCIe link gpus.py names ('PCIe 4.0 x8' -> 8); 16 for any other."""
+    head, _, lanes = card_link.rpartition(" x")
+    return int(lanes) if head.startswith("PCIe") and lanes.isdigit() else 16
+
+
 def links(card_link: str | None, override: str = "") -> Links:
     """The links of a card whose own link gpus.py names (card_link: 'NVLink 4 (900 GB/s...)'),
     or the one --interconnect names: a network link given is the one between nodes; a link
-    inside a node, the node's (its network then the board's usual one)."""
+    inside a node, the node's (its network then the board's usual one).  A card wired
+    narrower than x16 ('PCIe 4.0 x8') gets its generation's link at its lanes' share."""
     node = next((CATALOGUE[v] for k, v in BY_LINK.items()
                  if card_link and card_link.startswith(k)), CATALOGUE["pcie4"])
+    lanes = _lanes(card_link or "")
+    if lanes < 16 and card_link and node.name.startswith("pcie"):  # a card wired x8 or x4
+        node = replace(node, name=f"{node.name}x{lanes}", bandwidth=node.bandwidth * lanes // 16,
+                       source=node.source.replace("x 16 lanes", f"x {lanes} lanes"))
     network = CATALOGUE[NETWORK.get(node.name, "ethernet-100g")]
     if override:
         given = find_interconnect(override)
