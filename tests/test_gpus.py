@@ -645,3 +645,13 @@ def test_a_narrow_card_crosses_its_lanes_share_in_a_layout() -> None:
     assert links("PCIe 5.0 x16").node.name == "pcie5"
     # --interconnect still overrides the card's own
     assert links("PCIe 4.0 x8", "nvlink4").node.name == "nvlink4"
+
+
+def test_a_pcie3_card_crosses_pcie3_inside_its_node() -> None:
+    # a T4 (PCIe 3.0 x16): 1 GB/s a lane x 16 = 16 GB/s a way, not PCIe 4.0's 32
+    from nnsize.parallel.interconnect import links
+
+    t4 = GPUS["t4"]
+    assert t4.link is not None and t4.link.name.startswith("PCIe 3.0")
+    node = links(t4.link.name).node
+    assert (node.name, node.bandwidth) == ("pcie3", 16 * 10**9)

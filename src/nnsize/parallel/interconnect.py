@@ -68,6 +68,8 @@ CATALOGUE = {i.name: i for i in (
     Interconnect("nvlink3", 300 * GBps, NV.format("a100") + " (600 GB/s both ways)", True),
     Interconnect("nvlink4", 450 * GBps, NV.format("h100") + " (900 GB/s both ways)", True),
     Interconnect("nvlink5", 900 * GBps, NV.format("dgx-b200") + " (1.8 TB/s both ways)", True),
+    Interconnect("pcie3", 16 * GBps, "https://pcisig.com/specifications (8 GT/s x 16 lanes)",
+                 True),
     Interconnect("pcie4", 32 * GBps, "https://pcisig.com/specifications (16 GT/s x 16 lanes)",
                  True),
     Interconnect("pcie5", 64 * GBps, "https://pcisig.com/specifications (32 GT/s x 16 lanes)",
@@ -86,7 +88,8 @@ CATALOGUE = {i.name: i for i in (
 )}
 # the card's own link (gpus.py names it) -> this catalogue's; the network a board ships with
 BY_LINK = {"NVLink 2": "nvlink2", "NVLink 3": "nvlink3", "NVLink 4": "nvlink4",
-           "NVLink 5": "nvlink5", "PCIe 4.0": "pcie4", "PCIe 5.0": "pcie5",
+           "NVLink 5": "nvlink5", "PCIe 3.0": "pcie3", "PCIe 4.0": "pcie4",
+           "PCIe 5.0": "pcie5",
            "Infinity Fabric": "infinity-fabric"}
 NETWORK = {"nvlink3": "ib-hdr", "nvlink4": "ib-ndr", "nvlink5": "ib-ndr",
            "infinity-fabric": "ib-ndr"}
