@@ -64,7 +64,7 @@ def fit_split(report: Any, gpu: Any, memory: Any, gpu_layers: int) -> Speed | No
 
     from .hardware import hardware
     from .inference import speed
-    from .setup import weights_dtype
+    from .weights import weights_dtype
 
     if not gpu.bandwidth or not gpu.peaks:
         return None

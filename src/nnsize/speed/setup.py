@@ -145,18 +145,6 @@ def _card(gpu: str | None, bandwidth: str | None, tflops: float | None) -> Any:
     return GPU("the card given", 0, "--bandwidth and --tflops")
 
 
-def weights_dtype(report: Report, dtype: str) -> tuple[str, bool]:
-    """(the dtype the weights are read at, whether as published): the --dtype asked; without
-    one, the method of the config's quantization_config (fp8, mxfp4: the checkpoint's stored
-    bytes, memory.quantization.published, as memory plans them), else bf16."""
-    if dtype:
-        return dtype, False
-    from ..memory.quantization import published
-
-    checkpoint = published(report)
-    return (checkpoint.method, True) if checkpoint else ("bf16", False)
-
-
 def speed_hardware(s: SpeedSetup, dtype: str | None = None) -> Hardware:
     """The card, its matmuls at the precision dtype (default: the setup's, else bf16) runs at."""
     from .hardware import hardware, parse_bandwidth
@@ -179,6 +167,7 @@ def speed_hardware(s: SpeedSetup, dtype: str | None = None) -> Hardware:
 def estimate(report: Report, s: SpeedSetup) -> Speed:
     """inference.speed() for the setup: the card it names, its options."""
     from .inference import speed
+    from .weights import weights_dtype
 
     for role in s.keep:
         if role not in KEEP:

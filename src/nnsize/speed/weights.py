@@ -36,6 +36,18 @@ class Weights:
         return self.always + sum(b for b, _ in self.experts)
 
 
+def weights_dtype(report: Report, dtype: str) -> tuple[str, bool]:
+    """(the dtype the weights are read at, whether as published): the --dtype asked; without
+    one, the method of the config's quantization_config (fp8, mxfp4: the checkpoint's stored
+    bytes, memory.quantization.published, as memory plans them), else bf16."""
+    if dtype:
+        return dtype, False
+    from ..memory.quantization import published
+
+    checkpoint = published(report)
+    return (checkpoint.method, True) if checkpoint else ("bf16", False)
+
+
 def weights_read(report: Report, dtype: str, keep: tuple[str, ...] | None = None,
                  published: bool = False, fp32: Fp32 | None = None) -> Weights:
     """Every weight a forward pass reads at dtype (a weight-only format leaves `keep` at bf16),
