@@ -78,9 +78,10 @@ REFUSED = {
 
 # file: the key the planner names, not modelling it (the count stands; memory and fit exit 2)
 NOT_PLANNED = {
-    # as published: fp8 with ue8m0 scales (and fp4 experts); at an asked --dtype it is planned
-    # (test_deepseek_v4_flash_compressed_cache).  Before, the planner refused q_lora_rank
-    "deepseek-ai--DeepSeek-V4-Flash.json": "scale_fmt 'ue8m0'",
+    # as published: fp8 with fp4 experts (its config's expert_dtype) and ue8m0 scales, both
+    # named; at an asked --dtype it is planned (test_deepseek_v4_flash_compressed_cache).
+    # Before, the planner refused q_lora_rank
+    "deepseek-ai--DeepSeek-V4-Flash.json": "expert_dtype 'fp4' and scale_fmt 'ue8m0'",
     # published quantized, in a form nnsize does not plan (memory/quantization.py): never as if
     # it were bf16.  MiniMax-M2.5's config names no torch_dtype for what fp8 leaves unquantized
     "MiniMaxAI--MiniMax-M2.5.json": "a quantized config needs torch_dtype",
@@ -357,3 +358,29 @@ def test_deepseek_v4_flash_fits_at_an_asked_dtype(capsys: pytest.CaptureFixture[
     assert main(["memory", str(FOLDER / name), "--dtype", "bf16", "--engine",
                  "transformers-eager"]) == 0
     assert "KV cache: 41 of 43 layers compress it" in capsys.readouterr().out
+
+
+def test_deepseek_v4_flash_fit_over_a_cache_that_dips() -> None:
+    # room for everything at 256 tokens but the cache a token before it held (V4_PEAK more):
+    # a sequence that reaches 256 passes through 255, so 256 does not fit; the longest context
+    # is the last whose plan (the peak on the way, and the workspace) fits, 212.  The plans
+    # grow with the context, as fit's search reads them
+    from nnsize.memory import kv_cache
+    from nnsize.memory.fit import fit
+    from nnsize.memory.plan import plan
+    from nnsize.memory.setup import Setup
+    from nnsize.precision import find
+
+    report = nnsize.count(load("deepseek-ai--DeepSeek-V4-Flash.json"))
+
+    def total(n: int) -> int:
+        return plan(report, Setup(dtype="bf16", context=n)).total
+
+    dip = kv_cache(report, 1, 256, find("bf16"))[0]
+    usable = total(256) - (kv_cache(report, 1, 255, find("bf16"))[0] - dip)
+    assert usable == total(256) - V4_PEAK
+    f = fit(report, Setup(dtype="bf16", context=256), usable)
+    assert not f.fits
+    assert f.longest_context == 212
+    assert total(212) <= usable < total(213)
+    assert all(total(n) <= total(n + 1) for n in range(100, 300))
