@@ -16,6 +16,7 @@ import pytest
 from nnsize.architectures.fallback_decoder import compressing_layers
 from nnsize.errors import NnsizeError
 from nnsize.memory import kv_cache
+from nnsize.memory.kv_cache import peak_context
 from nnsize.model import Decoder, Report, Tensor
 from nnsize.precision import find
 
@@ -85,7 +86,7 @@ def loaded(folder: Path, dtype: str) -> Any:
     return LOADED[(folder, dtype)]
 
 
-def planned(config: Any, batch: int, tokens: int, dtype: str) -> int:
+def planned(config: Any, batch: int, tokens: int, dtype: str, peak: bool = False) -> int:
     model = transformers.DeepseekV4ForCausalLM
     with torch.device("meta"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -93,7 +94,7 @@ def planned(config: Any, batch: int, tokens: int, dtype: str) -> int:
     tensors = [Tensor(n, tuple(p.shape), "weight") for n, p in built.named_parameters()]
     layers = compressing_layers(config, tensors)
     report = Report("tiny", "pytorch", (), (), decoder=Decoder(32, 16, 64, layers))
-    return kv_cache(report, batch, tokens, find(dtype))[0]
+    return kv_cache(report, batch, tokens, find(dtype), peak=peak)[0]
 
 
 @pytest.mark.parametrize(("dtype", "batch", "steps"), [
@@ -138,3 +139,35 @@ def test_fp16_is_refused_as_transformers_cannot_run_it(saved: tuple[Any, Path]) 
               cache=transformers.DynamicCache(config=config), use_cache=True)
     with pytest.raises(NnsizeError, match="at fp16"):
         planned(config, 1, 4, "fp16")
+
+
+def test_the_peak_on_the_way_as_transformers_fills_it(saved: tuple[Any, Path]) -> None:
+    # a prompt of 1, then one token a step to 26: the largest cache any step held so far is
+    # the planned peak (kv_cache's peak, peak_context), at every step; once the window is
+    # full (6) the cache itself dips wherever a group of 2 closes, below the step before
+    config, folder = saved
+    model = loaded(folder, "bf16")
+    cache = transformers.DynamicCache(config=config)
+    held = []
+    with torch.no_grad():
+        for _ in range(26):
+            model(input_ids=torch.randint(0, 64, (1, 1)), cache=cache, use_cache=True)
+            held.append(cache_bytes(cache))
+    assert [n for n in range(2, 27) if held[n - 1] < held[n - 2]] == list(range(6, 27, 2))
+    for n in range(1, 27):
+        assert planned(config, 1, n, "bf16") == held[n - 1]
+        assert planned(config, 1, n, "bf16", peak=True) == max(held[:n])
+
+
+@pytest.mark.parametrize("ratios", [[2, 8], [3, 8], [5], [4, 6, 128]])
+def test_peak_context_is_the_largest_of_every_context_before(ratios: list[int]) -> None:
+    # a cache that grows with the context (a window, entries) beside each ratio's pending
+    # tokens: peak_context reads the last lcm(ratios) contexts and finds the largest of all,
+    # the latest where several tie
+    def cache(m: int) -> int:
+        return min(m, 7) * 100 + sum((m // r) * 3 + (m % r) * 40 for r in ratios)
+
+    for n in range(1, 400):
+        most = max(cache(m) for m in range(1, n + 1))
+        assert peak_context(ratios, n, cache) == \
+            max(m for m in range(1, n + 1) if cache(m) == most)

@@ -78,9 +78,10 @@ REFUSED = {
 
 # file: the key the planner names, not modelling it (the count stands; memory and fit exit 2)
 NOT_PLANNED = {
-    # as published: fp8 with ue8m0 scales (and fp4 experts); at an asked --dtype it is planned
-    # (test_deepseek_v4_flash_compressed_cache).  Before, the planner refused q_lora_rank
-    "deepseek-ai--DeepSeek-V4-Flash.json": "scale_fmt 'ue8m0'",
+    # as published: fp8 with fp4 experts (its config's expert_dtype) and ue8m0 scales, both
+    # named; at an asked --dtype it is planned (test_deepseek_v4_flash_compressed_cache).
+    # Before, the planner refused q_lora_rank
+    "deepseek-ai--DeepSeek-V4-Flash.json": "expert_dtype 'fp4' and scale_fmt 'ue8m0'",
     # published quantized, in a form nnsize does not plan (memory/quantization.py): never as if
     # it were bf16.  MiniMax-M2.5's config names no torch_dtype for what fp8 leaves unquantized
     "MiniMaxAI--MiniMax-M2.5.json": "a quantized config needs torch_dtype",
@@ -285,8 +286,48 @@ def test_deepseek_v4_flash_compressed_cache(context: int, cache: int,
     assert main(["memory", str(FOLDER / name), "--context", str(context), "--dtype",
                  "bf16"]) == 0
     out = capsys.readouterr().out
-    assert f"{cache:,}" in out
     assert f"at {context:,} tokens, {cache // context:,} bytes a token" in out
+    # the plan's line is the most the cache held on the way: one token before the last
+    # multiple of 128, where the group of 128 closes (V4_PEAK)
+    last = context // 128 * 128
+    peak = kv_cache(nnsize.count(load(name)), 1, last, find("bf16"))[0] + V4_PEAK
+    assert peak > cache
+    assert f"{peak:,}" in out
+    assert f"on the way to {context:,} tokens, at {last - 1:,}" in out
+
+
+# at a multiple of 128 the cache holds fewer bytes than a token before: each HCA layer's 127
+# pending tokens (kv and gate, 2 x 512) fold into one entry of 512, and each CSA layer's 3 (2 x
+# (2 x 512 + 2 x 128) = 2,560 each) into one of 640: (20 x (127 x 1,024 - 512) + 21 x (3 x
+# 2,560 - 640)) values x 2 B = (2,590,720 + 147,840) x 2 = 5,477,120 bytes a sequence
+V4_PEAK = (20 * (127 * 1024 - 512) + 21 * (3 * 2560 - 640)) * 2
+
+
+@pytest.mark.parametrize(("context", "peak"), [
+    (126, 126), (127, 127), (128, 127), (129, 127), (131, 127), (255, 255), (256, 255),
+    (259, 255), (8191, 8191), (8192, 8191), (8195, 8191), (1048576, 1048575)])
+def test_deepseek_v4_flash_peak_context(context: int, peak: int) -> None:
+    # past a multiple of 128, 3 tokens (3 pending on every layer, 131) hold 20 x 3 x 1,024 +
+    # 21 x 3 x 2,560 = 222,720 values more than at 128, far from V4_PEAK: the peak stays a
+    # token before the multiple until the next one
+    from nnsize.memory import kv_cache
+    from nnsize.memory.kv_cache import peak_context
+    from nnsize.precision import find
+
+    report = nnsize.count(load("deepseek-ai--DeepSeek-V4-Flash.json"))
+
+    def cache(m: int) -> int:
+        return kv_cache(report, 1, m, find("bf16"))[0]
+
+    assert V4_PEAK == 5_477_120
+    assert cache(127) - cache(128) == cache(8191) - cache(8192) == V4_PEAK
+    assert cache(131) - cache(128) == 222_720 * 2
+    assert peak_context([4, 128], context, cache) == peak
+    most, terms, _ = kv_cache(report, 1, context, find("bf16"), peak=True)
+    assert most == cache(peak) == max(cache(m) for m in range(max(context - 300, 1),
+                                                              context + 1))
+    assert terms is not None
+    assert (terms.peak, terms.context) == ((peak, context) if peak != context else (0, 0))
 
 
 def test_deepseek_v4_flash_fits_at_an_asked_dtype(capsys: pytest.CaptureFixture[str]) -> None:
@@ -317,3 +358,29 @@ def test_deepseek_v4_flash_fits_at_an_asked_dtype(capsys: pytest.CaptureFixture[
     assert main(["memory", str(FOLDER / name), "--dtype", "bf16", "--engine",
                  "transformers-eager"]) == 0
     assert "KV cache: 41 of 43 layers compress it" in capsys.readouterr().out
+
+
+def test_deepseek_v4_flash_fit_over_a_cache_that_dips() -> None:
+    # room for everything at 256 tokens but the cache a token before it held (V4_PEAK more):
+    # a sequence that reaches 256 passes through 255, so 256 does not fit; the longest context
+    # is the last whose plan (the peak on the way, and the workspace) fits, 212.  The plans
+    # grow with the context, as fit's search reads them
+    from nnsize.memory import kv_cache
+    from nnsize.memory.fit import fit
+    from nnsize.memory.plan import plan
+    from nnsize.memory.setup import Setup
+    from nnsize.precision import find
+
+    report = nnsize.count(load("deepseek-ai--DeepSeek-V4-Flash.json"))
+
+    def total(n: int) -> int:
+        return plan(report, Setup(dtype="bf16", context=n)).total
+
+    dip = kv_cache(report, 1, 256, find("bf16"))[0]
+    usable = total(256) - (kv_cache(report, 1, 255, find("bf16"))[0] - dip)
+    assert usable == total(256) - V4_PEAK
+    f = fit(report, Setup(dtype="bf16", context=256), usable)
+    assert not f.fits
+    assert f.longest_context == 212
+    assert total(212) <= usable < total(213)
+    assert all(total(n) <= total(n + 1) for n in range(100, 300))

@@ -143,6 +143,36 @@ def test_fp8_forms_not_planned_are_refused(change: dict[str, Any], match: str) -
         published(count_config(data, "deepseek-v3"))
 
 
+@pytest.mark.parametrize("scale_fmt", [None, "float", "ue8m0"])
+def test_fp8_a_config_s_own_expert_dtype_is_refused_by_name(scale_fmt: str | None) -> None:
+    # DeepSeek-V4-Flash names expert_dtype "fp4" beside its quantization_config, not in it
+    # (transformers' DeepseekV4Config folds it in): its experts are never priced as fp8,
+    # whatever scale_fmt says
+    data = copy.deepcopy(config("deepseek-v3"))
+    data["expert_dtype"] = "fp4"
+    data["quantization_config"].pop("scale_fmt", None)
+    if scale_fmt is not None:
+        data["quantization_config"]["scale_fmt"] = scale_fmt
+    with pytest.raises(NnsizeError, match="fp8 with expert_dtype 'fp4'") as e:
+        published(count_config(data, "deepseek-v3"))
+    assert ("scale_fmt 'ue8m0'" in str(e.value)) == (scale_fmt == "ue8m0")
+    # the quantization_config's own names it first, as transformers reads it
+    data["quantization_config"]["expert_dtype"] = "fp8"
+    if scale_fmt != "ue8m0":
+        assert published(count_config(data, "deepseek-v3")) is not None
+
+
+def test_deepseek_v4_flash_as_published_is_refused_by_name() -> None:
+    # fp4 experts and ue8m0 scales, both named; at an asked --dtype it is planned
+    # (tests/architectures/test_real_configs.py)
+    from nnsize.cli import main
+
+    name = str(PUBLISHED / "deepseek-ai--DeepSeek-V4-Flash.json")
+    with pytest.raises(NnsizeError, match="fp8 with expert_dtype 'fp4' and scale_fmt 'ue8m0'"):
+        plan(count_config(json.loads(Path(name).read_text()), name), Setup())
+    assert main(["memory", name]) == 2
+
+
 def _write(checkpoint: Checkpoint, layers: int, experts: int, path: Path) -> None:
     """A safetensors file with every tensor of checkpoint, zeros, its names expanded."""
     import torch

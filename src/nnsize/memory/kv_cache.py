@@ -3,6 +3,9 @@ window layers keep window - 1 past tokens; multi-head latent attention its laten
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..errors import NnsizeError
@@ -164,8 +167,8 @@ def llama_cpp_streams(sequences: int, context: int, unified: bool) -> tuple[int,
 def kv_cache(report: Report, batch: int, context: int, kv: Precision,
              latent: bool = True, transformers: bool = True, llama_cpp: bool = False,
              ubatch: int = 0, unified: bool = False, images: int = 0,
-             engine: str = "transformers", model: Precision | None = None
-             ) -> tuple[int, KvTerms | None, list[NoteTerms]]:
+             engine: str = "transformers", model: Precision | None = None,
+             peak: bool = False) -> tuple[int, KvTerms | None, list[NoteTerms]]:
     """(bytes, the terms of the arithmetic, notes as (key, terms)): batch x the sum over
     layers of tokens kept x values per token, at kv's bits; transformers: the cache as
     transformers keeps it (as_transformers of the engine); llama_cpp: a window on every
@@ -180,7 +183,10 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
     read a step) the window - 1 past tokens.  images: a sequence's, whose vision tokens
     cross-attention layers cache (kept_tokens); their cache is no token's, so the per-token
     note leaves them out.  A state-space or linear-attention model's state, one a sequence,
-    is at the dtypes engine keeps it at (memory.state: model, the model's dtype; not kv's)."""
+    is at the dtypes engine keeps it at (memory.state: model, the model's dtype; not kv's).
+    peak: the most the cache held on the way to context (peak_context), where a compressing
+    cache held more before it than at it (the memory a sequence that reaches context needs);
+    the terms then say at which context (KvTerms.peak)."""
     from .lines import (
         CompressedCacheNote,
         CompressedPart,
@@ -281,7 +287,42 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
                     tuple((n, tokens, per) for (tokens, per), n in groups.items()),
                     shared=sequences if sequences > 1 else 0, state_parts=state,
                     compressed=tuple(compressed))
+    if peak and compressing and not llama_cpp:
+        def at(m: int) -> tuple[int, KvTerms | None, list[NoteTerms]]:
+            return kv_cache(report, batch, m, kv, latent, transformers, llama_cpp, ubatch,
+                            unified, images, engine, model)
+
+        m = peak_context([layer.compress_ratio for layer, _ in compressing], context,
+                         lambda m: at(m)[0])
+        if m != context:  # the notes stay those of context; the line holds the peak's
+            most, most_terms, _ = at(m)
+            if most_terms is not None:
+                return most, replace(most_terms, peak=m, context=context), notes
     return total, terms, notes
+
+
+def peak_context(ratios: list[int], context: int, cache: Callable[[int], int]) -> int:
+    """The context m <= context at which cache(m) is largest (the latest where several tie, so
+    context itself where nothing before it held more): a compressing cache is not monotone in
+    the context, as each group of ratio tokens that closes folds its pending tokens into one
+    entry (DeepSeek-V4-Flash at bf16: 5,477,120 B a sequence fewer at 128 tokens than at
+    127), and a sequence that reaches context has passed through every m before it.
+
+    Beside the pending tokens (m % ratio, each layer's) everything the cache holds grows with
+    m (a window's tokens, the entries, the carried group), so cache(m + L) >= cache(m) for L
+    the ratios' least common multiple, and the largest is among the last L contexts: at
+    context, or just before a group closes (m + 1 a multiple of a ratio), where the pending
+    tokens are most.  V4-Flash (ratios 4 and 128): at 1,000 tokens the peak is at 895 (127
+    pending tokens of 128 and 3 of 4)."""
+    span = math.lcm(*ratios) if ratios else 1
+    ends = {q * r - 1 for r in ratios for q in range(max(context - span, 0) // r + 1,
+                                                       context // r + 1)}
+    best, most = context, cache(context)
+    for m in sorted((m for m in ends if 0 < m < context), reverse=True):
+        value = cache(m)
+        if value > most:
+            best, most = m, value
+    return best
 
 
 def llama_cpp_layer_bytes(report: Report, batch: int, context: int, kv: Precision,

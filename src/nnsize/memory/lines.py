@@ -167,6 +167,10 @@ class KvTerms:
     shared: int = 0
     state_parts: tuple[StatePart, ...] = ()
     compressed: tuple[CompressedPart, ...] = ()  # beside the groups' tokens (a window's)
+    # where a compressing cache held more on the way to context than at it: the context whose
+    # cache the terms are (kv_cache.peak_context), and the context asked; 0 and 0 otherwise
+    peak: int = 0
+    context: int = 0
 
 
 @dataclass(frozen=True)

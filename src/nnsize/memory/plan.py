@@ -289,7 +289,7 @@ def _infer(report: Report, s: Setup) -> Plan:
                               f"Vision) as transformers keeps it, not as {e.name} does")
         cache, kv_terms, notes = kv_cache(report, s.batch, context, kv, s.latent,
                                           as_transformers(e.name), llama_cpp, e.chunk or 0,
-                                          s.kv_unified, s.images, e.name, compute)
+                                          s.kv_unified, s.images, e.name, compute, peak=True)
         if kv_terms is not None:
             p.lines.append(Line(cache, replace(kv_terms, block_tokens=e.block_tokens
                                                if context != s.context else 0)))

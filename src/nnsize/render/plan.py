@@ -171,6 +171,9 @@ def _kv(t: KvTerms) -> str:
         how += f" (whole blocks of {t.block_tokens} tokens)"
     if t.rank_values is not None:  # one rank of a parallel layout: its layers and KV heads
         how += f" x {t.rank_values:,} / {t.values or 0:,} on this rank"
+    if t.peak:  # a compressing cache held more on the way to the context than at it
+        how = (f"the most it holds on the way to {t.context:,} tokens, at {t.peak:,} (its "
+               f"groups' pending tokens not yet folded into entries): {how}")
     return how
 
 
