@@ -435,6 +435,20 @@ class DropoutMaskNote:
 
 
 @dataclass(frozen=True)
+class FamilyEagerNote:
+    """Inference under transformers of a family it runs with eager attention by default
+    (memory.eager.EAGER): why, and what a score holds at the softmax (eager.score_peak)."""
+
+    KEY: ClassVar[str] = "family_eager"
+    family: str
+    reason: str
+    score_bytes: int
+    act_bytes: int
+    sink: int
+    measured: bool
+
+
+@dataclass(frozen=True)
 class LlamaCppSlotsNote:
     """llama.cpp serving several sequences of context tokens: in one unified cache of
     sequences x context cells they share (llama-server's default), or a stream of context
@@ -452,6 +466,7 @@ class LlamaCppSlotsNote:
 
 NoteTerms: TypeAlias = (LayoutNote | KvPerTokenNote | MlaLatentNote | MlaExpandedNote |
                         SlidingWindowNote | CrossAttentionNote | LlamaCppSlotsNote |
+                        FamilyEagerNote |
                         DsaIndexerNote | CompressedCacheNote | ModelContextNote |
                         PastPositionsNote |
                         EncoderDecoderNote | ImagesNote | EngineNote | NotPlannedNote |
