@@ -170,3 +170,21 @@ def test_transformers_eager_engine_on_llama(dtype: str) -> None:
     assert lines["decoder_workspace"].terms.masks == 1
     assert lines["decoder_workspace"].bytes + lines["kv_cache"].bytes == \
         pytest.approx(live.peak, rel=0.10)
+
+
+def test_compressed_or_sparse_keys_are_said_not_planned() -> None:
+    """DeepSeek-V4's eager scores are over a window and compressed entries, not the prompt:
+    the workspace leaves them out and the note says so, never a prompt x prompt guess."""
+    import json
+
+    from paths import DATA
+
+    config = json.loads((DATA / "published_configs" /
+                         "deepseek-ai--DeepSeek-V4-Flash.json").read_text())
+    p = plan(nnsize.count(config), Setup(dtype="bf16", context=1024))
+    work = next(line for line in p.lines if line.part == "decoder_workspace")
+    assert work.terms.scores == 0
+    from nnsize.render.plan import note_text
+
+    assert any("deepseek_v4 with eager attention" in note_text(n) and "does not count them" in
+               note_text(n) for n in p.notes)

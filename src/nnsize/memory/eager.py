@@ -42,6 +42,11 @@ EAGER: dict[str, str] = {
 #   the masked scores, the concatenation and its max-subtracted copy, then the softmax beside the
 #   first two: 3 copies of keys + 1 columns (the third's extra column the row max): 3 x 2 B a
 #   score at bf16, 3 x 4 B at fp32
+# families whose eager scores are not heads x prompt x prompt, whose workspace inference does not
+# plan them (the note says so): DeepSeek-V4 attends to a window and compressed entries its
+# compressor concatenates inside the attention block, HY-V4 to the keys its DSA indexer picks
+UNPLANNED = {"deepseek_v4": "its keys a window and compressed entries",
+             "hy_v4": "its keys those its sparse-attention indexer picks"}
 MEASURED: dict[str, str] = {"gemma2": "upcast", "vaultgemma": "upcast", "granite_swa": "upcast",
                             "granitemoe_swa": "upcast", "gpt_oss": "sinks"}
 

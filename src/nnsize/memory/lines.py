@@ -446,6 +446,7 @@ class FamilyEagerNote:
     act_bytes: int
     sink: int
     measured: bool
+    unplanned: str = ""  # why its eager scores are not planned (eager.UNPLANNED), where not
 
 
 @dataclass(frozen=True)

@@ -241,7 +241,9 @@ def _infer(report: Report, s: Setup) -> Plan:
     compute = precision if precision.name in FLOATS else find("bf16")
     e = s.serving()
     family = family_eager(report, s, e.name)
-    if family:  # transformers runs the family with eager attention: its scores are held
+    from .eager import UNPLANNED
+
+    if family and family not in UNPLANNED:  # transformers runs it eager: its scores are held
         e = replace(e, flash_attention=False)
     # what transformers' loader keeps in float32 at this dtype (fp32_modules); other engines
     # load with their own code
@@ -328,7 +330,7 @@ def _infer(report: Report, s: Setup) -> Plan:
             from .eager import reason
 
             p.notes.append(Note(FamilyEagerNote(family, reason(family), score_bytes, act, sink,
-                                                measured)))
+                                                measured, UNPLANNED.get(family, ""))))
         p.lines.append(Line(workspace, work, False))
     elif report.encoder_decoder is not None:
         from .kv_cache import encoder_decoder_cache

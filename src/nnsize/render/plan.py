@@ -487,6 +487,10 @@ def note_words(t: NoteTerms) -> str:
 def _family_eager(t: FamilyEagerNote) -> str:
     """Why the workspace holds eager attention's scores, and what a score holds."""
     why = f": {t.reason}" if t.reason else ""
+    if t.unplanned:
+        return (f"Attention: transformers runs {t.family} with eager attention{why} (its model "
+                f"class sets _supports_sdpa = False); its scores are not heads x prompt x "
+                f"prompt ({t.unplanned}) and the workspace does not count them")
     if t.sink:
         held = (f"{t.score_bytes} B a score: its softmax in the model dtype beside the scores and "
                 f"their copies with the sink concatenated (3 x {t.act_bytes} B, a column more)")
