@@ -62,11 +62,16 @@ def reason(model_type: str) -> str:
     return why[why.index("(") + 1:-1] if why.endswith(")") else ""
 
 
-def score_peak(model_type: str, act_bytes: int) -> tuple[int, int, bool]:
+def score_peak(model_type: str, act_bytes: int, fp16: bool = False) -> tuple[int, int, bool]:
     """(bytes a score, extra key columns, measured) at eager attention's peak in a prefill
     (MEASURED): gpt_oss's sinks 3 x act_bytes over keys + 1; llama's upcast form
     act_bytes + 4 + 4 at 16 bits, 8 at fp32, which every family not measured is planned at
-    (measured False: the note says so)."""
+    (measured False: the note says so).  fp16 on a GPU: aten's softmax runs its fp32 kernel
+    on the fp16 input itself (no copy: input_.is_cuda() and Half with dtype Float), so the
+    peak is the cast back, the fp16 scores, the fp32 softmax and its fp16 cast: 2 + 4 + 2 = 8
+    B (read from SoftMax.cpp; the CPU measures 10, as for bf16)."""
     if MEASURED.get(model_type) == "sinks":
         return 3 * act_bytes, 1, True
-    return (8 if act_bytes == 4 else act_bytes + 8), 0, model_type in MEASURED
+    if act_bytes == 4 or fp16:
+        return 8, 0, model_type in MEASURED
+    return act_bytes + 8, 0, model_type in MEASURED

@@ -317,7 +317,8 @@ def _infer(report: Report, s: Setup) -> Plan:
         if e.name in ("transformers", "transformers-eager") and not e.flash_attention:
             from .eager import score_peak
 
-            score_bytes, sink, measured = score_peak(model_type(report), act)
+            score_bytes, sink, measured = score_peak(model_type(report), act,
+                                                   compute.name == "fp16")
             masks = len({layer.window for layer, _ in d.layers.counts() if layer.heads})
         workspace, work = workspace_bytes(e, s.batch, s.context, d.hidden, inter,
                                            max((layer.heads for layer, _ in d.layers.counts()),

@@ -496,6 +496,9 @@ def _family_eager(t: FamilyEagerNote) -> str:
                 f"their copies with the sink concatenated (3 x {t.act_bytes} B, a column more)")
     elif t.act_bytes == 4:
         held = "8 B a score: the fp32 scores and their softmax"
+    elif t.score_bytes == 8:
+        held = ("8 B a score: the fp16 scores, their fp32 softmax (on a GPU aten's softmax reads "
+                "fp16 without a copy) and its fp16 cast (2 + 4 + 2)")
     else:
         held = (f"{t.score_bytes} B a score: the {8 * t.act_bytes}-bit scores, the fp32 copy "
                 f"softmax(dtype=float32) makes of them and its fp32 result "
