@@ -73,7 +73,7 @@ def rank_lines(report: Report, plan_lines: list[Line], setup: Setup, layout: Lay
                           line.exact and not (t.compressed and layout.pp > 1)))
         elif isinstance(t, DecoderWorkspaceTerms):
             split = replace(t, intermediate=t.intermediate // layout.tp,
-                            scores=t.scores // layout.tp)
+                            scores=t.scores // layout.tp, heads=t.heads // layout.tp)
             lines.append((_workspace(line.bytes, t, layout.tp), split, line.exact))
         else:
             lines.append((line.bytes, t, line.exact))
