@@ -201,7 +201,8 @@ register(EngineProfile(
     Allocation(None, Fraction(1), 1, None, None,
                source="transformers generate(): the whole prompt in one pass"),
     TRANSFORMERS, "Hugging Face transformers' generate() with the attention transformers picks, "
-    "SDPA, and no torch.compile (--engine transformers-eager, transformers-compile: the others)"))
+    "SDPA (eager for the families it cannot run: Gemma 2, gpt-oss...), and no torch.compile "
+    "(--engine transformers-eager, transformers-compile: the others)"))
 register(EngineProfile(
     "transformers-eager",
     Allocation(None, Fraction(1), 1, None, None, flash_attention=False,

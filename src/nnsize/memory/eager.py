@@ -19,15 +19,59 @@ EAGER: dict[str, str] = {
     "gpt_oss": _AT + "gpt_oss/modeling_gpt_oss.py#L378 (attention sinks)",
     "mimo_v2_flash": _AT + "mimo_v2_flash/modeling_mimo_v2_flash.py#L460 (attention sinks)",
     "flint": _AT + "flint/modeling_flint.py#L364 (attention sinks)",
-    "deepseek_v4": _AT + "deepseek_v4/modeling_deepseek_v4.py#L1224",
-    "granite_swa": _AT + "granite_swa/modeling_granite_swa.py#L309",
-    "granitemoe_swa": _AT + "granitemoe_swa/modeling_granitemoe_swa.py#L410",
-    "hy_v4": _AT + "hy_v4/modeling_hy_v4.py#L722",
-    "inkling2": _AT + "inkling2/modeling_inkling2.py#L1321",
-    "inkling2_text": _AT + "inkling2/modeling_inkling2.py#L1321",
+    "deepseek_v4": _AT + "deepseek_v4/modeling_deepseek_v4.py#L1224 (attention sinks)",
+    "granite_swa": _AT + "granite_swa/modeling_granite_swa.py#L309 (attention sinks)",
+    "granitemoe_swa": _AT + "granitemoe_swa/modeling_granitemoe_swa.py#L410 (attention sinks)",
+    "hy_v4": _AT + "hy_v4/modeling_hy_v4.py#L722 (attention sinks)",
+    "inkling2": _AT + "inkling2/modeling_inkling2.py#L1321 (attention sinks)",
+    "inkling2_text": _AT + "inkling2/modeling_inkling2.py#L1321 (attention sinks)",
 }
+# the reasons in brackets are the comments above those lines: deepseek_v4's ("torch's SDPA kernel
+# doesn't carry the per-head learnable sink term"), hy_v4's ("Combination of sinks and DSA"),
+# inkling2's ("per-token attention sinks"); granite_swa's eager_attention_forward
+# applies its sinks as "an extra softmax-denominator logit" (modeling_granite_swa.py#L109)
+
+# eager_attention_forward's peak, the bytes a score (a head x query x key) holds at once, as
+# measured in transformers 5.25 on the CPU (tests/memory/test_eager.py):
+# "upcast": llama's form, which gemma2, vaultgemma and granite_swa keep: the scores in the model
+#   dtype, then softmax(dtype=float32), which aten computes on an fp32 copy of its input
+#   (aten/src/ATen/native/SoftMax.cpp softmax: input.toType(dtype), except fp16 on CUDA), beside
+#   the fp32 result: 2 + 4 + 4 = 10 B a score at bf16 (fp16), 4 + 4 = 8 B at fp32 (the copy is
+#   the input itself; the matmul's result and its scaled copy are 8 B too)
+# "sinks": gpt_oss's, the softmax in the model dtype over the scores with the sink concatenated:
+#   the masked scores, the concatenation and its max-subtracted copy, then the softmax beside the
+#   first two: 3 copies of keys + 1 columns (the third's extra column the row max): 3 x 2 B a
+#   score at bf16, 3 x 4 B at fp32
+# families whose eager scores are not heads x prompt x prompt, whose workspace inference does not
+# plan them (the note says so): DeepSeek-V4 attends to a window and compressed entries its
+# compressor concatenates inside the attention block, HY-V4 to the keys its DSA indexer picks
+UNPLANNED = {"deepseek_v4": "its keys a window and compressed entries",
+             "hy_v4": "its keys those its sparse-attention indexer picks"}
+MEASURED: dict[str, str] = {"gemma2": "upcast", "vaultgemma": "upcast", "granite_swa": "upcast",
+                            "granitemoe_swa": "upcast", "gpt_oss": "sinks"}
 
 
 def default_attention(model_type: str) -> str:
     """eager for the families above, sdpa for every other."""
     return "eager" if model_type in EAGER else "sdpa"
+
+
+def reason(model_type: str) -> str:
+    """Why transformers runs the family with eager attention (softcapping, attention sinks)."""
+    why = EAGER.get(model_type, "")
+    return why[why.index("(") + 1:-1] if why.endswith(")") else ""
+
+
+def score_peak(model_type: str, act_bytes: int, fp16: bool = False) -> tuple[int, int, bool]:
+    """(bytes a score, extra key columns, measured) at eager attention's peak in a prefill
+    (MEASURED): gpt_oss's sinks 3 x act_bytes over keys + 1; llama's upcast form
+    act_bytes + 4 + 4 at 16 bits, 8 at fp32, which every family not measured is planned at
+    (measured False: the note says so).  fp16 on a GPU: aten's softmax runs its fp32 kernel
+    on the fp16 input itself (no copy: input_.is_cuda() and Half with dtype Float), so the
+    peak is the cast back, the fp16 scores, the fp32 softmax and its fp16 cast: 2 + 4 + 2 = 8
+    B (read from SoftMax.cpp; the CPU measures 10, as for bf16)."""
+    if MEASURED.get(model_type) == "sinks":
+        return 3 * act_bytes, 1, True
+    if act_bytes == 4 or fp16:
+        return 8, 0, model_type in MEASURED
+    return act_bytes + 8, 0, model_type in MEASURED

@@ -83,6 +83,16 @@ class DecoderWorkspaceTerms:
     mask_streams: int = 1  # llama.cpp's KV streams: a mask of mask_tokens rows each
     swa_mask: int = 0  # llama.cpp's second KQ mask, its SWA layers': swa_keys x the same rows
     swa_keys: int = 0  # the SWA cache's cells a stream (kv_cache.llama_cpp_swa_cells); 0: none
+    score_bytes: int = 4  # bytes a score at the attention's peak (transformers eager: eager.py)
+    sink: int = 0  # key columns beside the keys (gpt-oss's sink, and its row max)
+    masks: int = 0  # transformers eager: the float masks, one a layer type (full, a window)
+    family: str = ""  # the family transformers runs eager by default ("" where asked)
+    measured: bool = True  # False: the family's eager peak is planned at llama's form
+
+    @property
+    def mask_bytes(self) -> int:
+        """transformers' eager masks: tokens x keys in the model dtype, one a layer type."""
+        return self.masks * self.tokens * self.keys * self.act_bytes if not self.phase else 0
 
 
 
@@ -156,7 +166,8 @@ def prefill_tokens(e: Engine, batch: int, context: int) -> int:
 
 def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermediate: int,
                     heads: int, vocab: int, act_bytes: int, keys: int = 0, streams: int = 1,
-                    swa_keys: int = 0) -> tuple[int, DecoderWorkspaceTerms]:
+                    swa_keys: int = 0, score_bytes: int = 4, sink: int = 0,
+                    masks: int = 0) -> tuple[int, DecoderWorkspaceTerms]:
     """One forward pass's transient tensors at their largest, and the terms.
 
     Per token of the pass: at the MLP's activation, three intermediates alive at once (the
@@ -169,6 +180,11 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
     a model whose layers mix sliding windows and global attention (Gemma 2 and 3, gpt-oss)
     has a second KQ mask for its windowed layers, over swa_keys cells (its SWA cache's a
     stream, kv_cache.llama_cpp_swa_cells), beside the first (kq_mask).
+    transformers' eager attention holds score_bytes a score (heads x tokens x keys, and sink
+    columns more) at its peak, the softmax's (eager.score_peak), beside its float masks, one of
+    tokens x keys in the model dtype for each layer type (full attention, a window: a windowed
+    layer's eager scores are as wide as a full one's, the window a mask, not a narrower
+    matrix); tests/memory/test_eager.py measures both.
     For a MoE layer i is the selected experts' together: llama.cpp's
     build_moe_ffn computes them in one ggml_mul_mat_id, [n_ff, n_expert_used, n_tokens], and
     joins gate and up with ggml_swiglu_split, which its allocator does not run in place, so all
@@ -212,10 +228,14 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
             tokens, intermediate, hidden, a, heads, keys, scores, rows, vocab,
             "output" if output > layer else "layer", mask, padded, per_value, streams,
             swa_mask, swa_keys)
+    if not e.flash_attention:
+        scores = tokens * heads * (context + sink) * score_bytes
     rows = batch if e.logits_rows is None else min(e.logits_rows, tokens)
-    total += scores + rows * vocab * 4
-    return total, DecoderWorkspaceTerms(tokens, intermediate, hidden, a, heads, context,
-                                        scores, rows, vocab)
+    terms = DecoderWorkspaceTerms(tokens, intermediate, hidden, a, heads, context, scores, rows,
+                                  vocab, score_bytes=score_bytes, sink=sink,
+                                  masks=0 if e.flash_attention else masks)
+    total += scores + terms.mask_bytes + rows * vocab * 4
+    return total, terms
 
 
 KQ_MASK_PAD = 64  # ggml.h GGML_KQ_MASK_PAD (ggml-org/llama.cpp 434f71a)

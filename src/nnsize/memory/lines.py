@@ -439,6 +439,21 @@ class DropoutMaskNote:
 
 
 @dataclass(frozen=True)
+class FamilyEagerNote:
+    """Inference under transformers of a family it runs with eager attention by default
+    (memory.eager.EAGER): why, and what a score holds at the softmax (eager.score_peak)."""
+
+    KEY: ClassVar[str] = "family_eager"
+    family: str
+    reason: str
+    score_bytes: int
+    act_bytes: int
+    sink: int
+    measured: bool
+    unplanned: str = ""  # why its eager scores are not planned (eager.UNPLANNED), where not
+
+
+@dataclass(frozen=True)
 class LlamaCppSlotsNote:
     """llama.cpp serving several sequences of context tokens: in one unified cache of
     sequences x context cells they share (llama-server's default), or a stream of context
@@ -456,6 +471,7 @@ class LlamaCppSlotsNote:
 
 NoteTerms: TypeAlias = (LayoutNote | KvPerTokenNote | MlaLatentNote | MlaExpandedNote |
                         SlidingWindowNote | CrossAttentionNote | LlamaCppSlotsNote |
+                        FamilyEagerNote |
                         DsaIndexerNote | CompressedCacheNote | ModelContextNote |
                         PastPositionsNote |
                         EncoderDecoderNote | ImagesNote | EngineNote | NotPlannedNote |

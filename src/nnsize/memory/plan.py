@@ -212,6 +212,7 @@ def _infer(report: Report, s: Setup) -> Plan:
     from .lines import (
         EncoderDecoderNote,
         EngineNote,
+        FamilyEagerNote,
         GgufFileNote,
         GgufWeightsTerms,
         Line,
@@ -239,6 +240,11 @@ def _infer(report: Report, s: Setup) -> Plan:
         find(s.dtype or "bf16")
     compute = precision if precision.name in FLOATS else find("bf16")
     e = s.serving()
+    family = family_eager(report, s, e.name)
+    from .eager import UNPLANNED
+
+    if family and family not in UNPLANNED:  # transformers runs it eager: its scores are held
+        e = replace(e, flash_attention=False)
     # what transformers' loader keeps in float32 at this dtype (fp32_modules); other engines
     # load with their own code
     fp32 = fp32_kept(report, precision) if e.name == "transformers" and not mix else None
@@ -305,10 +311,27 @@ def _infer(report: Report, s: Setup) -> Plan:
         # and the windowed layers' second mask, over a stream's SWA cells
         swa_keys = llama_cpp_swa_keys(report, keys, e.chunk or 0, sequences) if \
             llama_cpp and e.chunk else 0
+        # transformers' eager attention: the softmax's peak a score, and a mask a layer type
+        score_bytes, sink, measured = 4, 0, True
+        masks = 0
+        if e.name in ("transformers", "transformers-eager") and not e.flash_attention:
+            from .eager import score_peak
+
+            score_bytes, sink, measured = score_peak(model_type(report), act,
+                                                   compute.name == "fp16")
+            masks = len({layer.window for layer, _ in d.layers.counts() if layer.heads})
         workspace, work = workspace_bytes(e, s.batch, s.context, d.hidden, inter,
                                            max((layer.heads for layer, _ in d.layers.counts()),
                                                default=0),
-                                           d.vocab, act, keys, streams, swa_keys)
+                                           d.vocab, act, keys, streams, swa_keys, score_bytes,
+                                           sink, masks)
+        if e.name in ("transformers", "transformers-eager") and not e.flash_attention:
+            work = replace(work, family=family, measured=measured)
+        if family:
+            from .eager import reason
+
+            p.notes.append(Note(FamilyEagerNote(family, reason(family), score_bytes, act, sink,
+                                                measured, UNPLANNED.get(family, ""))))
         p.lines.append(Line(workspace, work, False))
     elif report.encoder_decoder is not None:
         from .kv_cache import encoder_decoder_cache
@@ -478,6 +501,22 @@ def _traced_lines(p: Plan, report: Report, s: Setup, mode: str, tp: int,
         p.lines.append(Line(t.saved // tp, terms, False))
         p.lines.append(Line(max(t.peak - t.saved, 0) // tp, TracedBackwardTerms(**vars(terms)),
                             False))
+
+
+def model_type(report: Report) -> str:
+    """The config's model_type, where the report was counted from a config ("" otherwise)."""
+    source = report.traceable or ("",)
+    return str(source[1].get("model_type", "")) if source[0] == "config" else ""
+
+
+def family_eager(report: Report, s: Setup, engine_name: str) -> str:
+    """The model_type transformers runs with eager attention by default (eager.EAGER, the rule
+    training_attention takes), where inference under the transformers engine asked none; ""
+    otherwise.  Serving engines (vLLM, SGLang, llama.cpp) run kernels of their own."""
+    if engine_name != "transformers" or s.attention != "default" or report.decoder is None:
+        return ""
+    kind = model_type(report)
+    return kind if training_attention(report, "default") == "eager" else ""
 
 
 def training_attention(report: Report, asked: str) -> str:

@@ -73,7 +73,7 @@ def rank_lines(report: Report, plan_lines: list[Line], setup: Setup, layout: Lay
                           line.exact and not (t.compressed and layout.pp > 1)))
         elif isinstance(t, DecoderWorkspaceTerms):
             split = replace(t, intermediate=t.intermediate // layout.tp,
-                            scores=t.scores // layout.tp)
+                            scores=t.scores // layout.tp, heads=t.heads // layout.tp)
             lines.append((_workspace(line.bytes, t, layout.tp), split, line.exact))
         else:
             lines.append((line.bytes, t, line.exact))
@@ -87,7 +87,7 @@ def _workspace(size: int, t: DecoderWorkspaceTerms, tp: int) -> int:
         return size
     per = t.tokens * (3 * t.intermediate // tp + 4 * t.hidden) * t.act_bytes
     scores = t.scores // tp
-    return per + scores + t.rows * t.vocab * 4
+    return per + scores + t.mask_bytes + t.rows * t.vocab * 4
 
 
 def _note(shape: Any, layout: Layout, stage: str) -> LayoutNote:

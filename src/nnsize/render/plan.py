@@ -20,6 +20,7 @@ from ..memory.lines import (
     EncoderDecoderCacheTerms,
     EncoderDecoderNote,
     EngineNote,
+    FamilyEagerNote,
     GgufFileNote,
     GgufWeightsTerms,
     GradientsTerms,
@@ -220,7 +221,11 @@ def _decoder_workspace(t: DecoderWorkspaceTerms) -> str:
     how = (f"{t.tokens:,} tokens x (3 x {t.intermediate:,} + 4 x {t.hidden:,}) x "
            f"{t.act_bytes} B")
     if t.scores:
-        how += f" + scores {t.tokens:,} x {t.heads} heads x {t.keys:,} keys x 4 B"
+        keys = f"({t.keys:,} + {t.sink} sink) keys" if t.sink else f"{t.keys:,} keys"
+        how += f" + scores {t.tokens:,} x {t.heads} heads x {keys} x {t.score_bytes} B"
+    if t.masks:
+        how += (f" + {t.masks} mask{'s' if t.masks > 1 else ''} {t.tokens:,} x {t.keys:,} x "
+                f"{t.act_bytes} B")
     return how + f" + {t.rows:,} x {t.vocab:,} fp32 logits"
 
 
@@ -435,6 +440,8 @@ def note_words(t: NoteTerms) -> str:
                     f"window; llama.cpp's SWA cache keeps the window and n_ubatch "
                     f"({t.ubatch:,}) cells, at most the context, padded to 256: "
                     f"{t.llama_cpp_cells:,} cells a sequence")
+        case FamilyEagerNote():
+            return _family_eager(t)
         case LlamaCppSlotsNote() if t.unified:
             return (f"KV cache: llama-server's unified cache (its default: --parallel auto, 4 "
                     f"slots with kv_unified = true, ggml-org/llama.cpp#16736): the "
@@ -478,6 +485,33 @@ def note_words(t: NoteTerms) -> str:
         case GgufFileNote():
             return _gguf_file(t)
     return _training_setup(t)
+
+
+def _family_eager(t: FamilyEagerNote) -> str:
+    """Why the workspace holds eager attention's scores, and what a score holds."""
+    why = f": {t.reason}" if t.reason else ""
+    if t.unplanned:
+        return (f"Attention: transformers runs {t.family} with eager attention{why} (its model "
+                f"class sets _supports_sdpa = False); its scores are not heads x prompt x "
+                f"prompt ({t.unplanned}) and the workspace does not count them")
+    if t.sink:
+        held = (f"{t.score_bytes} B a score: its softmax in the model dtype beside the scores and "
+                f"their copies with the sink concatenated (3 x {t.act_bytes} B, a column more)")
+    elif t.act_bytes == 4:
+        held = "8 B a score: the fp32 scores and their softmax"
+    elif t.score_bytes == 8:
+        held = ("8 B a score: the fp16 scores, their fp32 softmax (on a GPU aten's softmax reads "
+                "fp16 without a copy) and its fp16 cast (2 + 4 + 2)")
+    else:
+        held = (f"{t.score_bytes} B a score: the {8 * t.act_bytes}-bit scores, the fp32 copy "
+                f"softmax(dtype=float32) makes of them and its fp32 result "
+                f"({t.act_bytes} + 4 + 4)")
+    return (f"Attention: transformers runs {t.family} with eager attention{why} (its model "
+            f"class sets _supports_sdpa = False), so a prefill holds one layer's scores, "
+            f"{held}" + ("" if t.measured else f", the peak of llama's eager_attention_forward, "
+                                                 f"{t.family}'s own not measured") +
+            ", and a float mask for each layer type (full, sliding window: eager attention "
+            "holds a windowed layer's scores as wide as a full one's)")
 
 
 def _attention(t: TrainingSetupNote) -> str:
