@@ -1,9 +1,11 @@
 """Any architecture transformers knows, for a model_type nnsize has no builder for: the class is
 built on the meta device (shapes only, no memory, no weights) and its tensors are listed.
 
-    with torch.device("meta"): model = ModelClass(config)
+    with torch.device("meta"): model = ModelClass(config)   (at bf16, as from_pretrained)
     named_parameters(remove_duplicate=False)   parameters; a tied one counted once
     persistent named_buffers                   buffers (what a checkpoint stores beside them)
+    the gathered keep lists, the tensors       what transformers keeps in fp32 once it loads
+    the code creates in float32                it at bf16 or fp16 (stored keeps_fp32)
 
 Exact (it is the model transformers builds), but it needs transformers and torch (the
 'transformers' extra), takes as long as building the model's modules does, and never runs a

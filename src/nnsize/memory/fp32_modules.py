@@ -15,7 +15,9 @@ Read from transformers 5.25.0 (the pinned version), one entry a model_type nnsiz
 the line that says so; a model_type transformers builds with another family's class (Param2MoE
 and Sarvam-MoE with Glm4MoeForCausalLM, Sarvam-MLA with DeepseekV3ForCausalLM) takes that
 class's entry.  The names are matched against nnsize's tensor names, which are transformers'
-less the base model's prefix ("model."): no pattern here names that prefix.
+less the base model's prefix ("model."): no pattern here names that prefix.  A model_type
+without an entry that nnsize counts by having transformers build it takes what that build
+recorded of the model itself (architectures.fallback: stored keeps_fp32), matched the same way.
 """
 
 from __future__ import annotations
