@@ -174,3 +174,102 @@ def test_a_composite_model_keeps_its_language_models_list() -> None:
         weights = plan(nnsize.count(source), Setup(dtype="bf16", engine="transformers")).lines[0]
         assert weights.bytes == measured
         assert f"{text_type}'s e_score_correction_bias, gate.weight in fp32" in str(weights.terms)
+
+
+# model_type -> (a tiny config, the class transformers builds of it) of families nnsize has no
+# builder for: transformers builds them (architectures.fallback), which records what it keeps
+# in fp32 (the strict and plain lists, the tensors the code creates in float32), for fp32_kept
+BUILT: dict[str, tuple[dict[str, Any], str]] = {
+    # the strict list (hyper-connections, norms, sinks, the router's bias) and, at fp16 only,
+    # the compressors' projections; tests/architectures/test_compressing_cache.py's config
+    "deepseek_v4": ({}, "DeepseekV4ForCausalLM"),
+    "udop": ({"vocab_size": 128, "d_model": 64, "d_kv": 16, "d_ff": 64, "num_layers": 2,
+              "num_heads": 4}, "UdopModel"),  # wo, at fp16 only
+    "openai_privacy_filter": ({**SMALL, "head_dim": 16, "pad_token_id": 0, "eos_token_id": 1},
+                              "OpenAIPrivacyFilterModel"),  # sinks, strict
+    # n_points_scale = nn.Buffer(torch.tensor(..., dtype=torch.float32)): no list, created so
+    "rt_detr_v2": ({"d_model": 32, "encoder_hidden_dim": 32, "encoder_ffn_dim": 32,
+                    "decoder_ffn_dim": 32, "decoder_layers": 2, "encoder_layers": 1,
+                    "num_queries": 10, "num_labels": 3,
+                    "backbone_config": {"model_type": "rt_detr_resnet", "embedding_size": 8,
+                                        "hidden_sizes": [8, 16, 16, 32], "depths": [1, 1, 1, 1],
+                                        "out_features": ["stage2", "stage3", "stage4"]}},
+                   "RTDetrV2Model"),
+}
+
+
+def _built(family: str, kwargs: dict[str, Any], name: str
+           ) -> tuple[dict[str, Any], dict[str, tuple[int, set[str]]]]:
+    """(the config as saved, {dtype: (bytes of parameters and saved fp32 buffers, the names
+    not at it)}) of the tiny model transformers built, loaded back by from_pretrained."""
+    import json
+    import tempfile
+    import warnings
+
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    if family == "deepseek_v4":
+        from tests.architectures.test_compressing_cache import CONFIG as kwargs
+    cls = getattr(transformers, name)
+    torch.manual_seed(0)
+    out = {}
+    with warnings.catch_warnings(), tempfile.TemporaryDirectory() as folder:
+        warnings.simplefilter("ignore")
+        cls(transformers.CONFIG_MAPPING[family](**kwargs)).save_pretrained(folder)
+        with open(f"{folder}/config.json") as f:
+            config = json.load(f)
+        for name, dtype in (("bf16", torch.bfloat16), ("fp16", torch.float16)):
+            model = cls.from_pretrained(folder, dtype=dtype)
+            saved = model.state_dict()
+            # the weights line counts a saved buffer where transformers keeps it in fp32, no
+            # other (RT-DETR's BatchNorm statistics, DeepSeek-V4's integer hash routing table
+            # tid2eid: the model's state, not its weights; weights.weight_bytes)
+            buffers = [(n, t) for n, t in model.named_buffers() if t.dtype == torch.float32]
+            tensors = {id(t): (n, t) for n, t in [*model.named_parameters(), *buffers]
+                       if n in saved}
+            out[name] = (sum(t.numel() * t.element_size() for _, t in tensors.values()),
+                         {n for n, t in tensors.values() if t.dtype != dtype})
+    return config, out
+
+
+@pytest.mark.parametrize("family", sorted(BUILT))
+def test_what_transformers_built_keeps_in_fp32(family: str) -> None:
+    assert family not in families() and family not in KEPT  # the fallback's record, not KEPT
+    config, loaded = _built(family, *BUILT[family])
+    report = nnsize.count(config)
+    assert "keeps_fp32" in report.stored
+    assert loaded["fp16"][1]  # something is kept in fp32 (at fp16 at least)
+    for name, (measured, upcast) in loaded.items():
+        if family == "deepseek_v4" and name == "fp16":  # transformers cannot run it at fp16
+            with pytest.raises(nnsize.NnsizeError, match="at fp16"):
+                plan(report, Setup(dtype=name, engine="transformers"))
+            continue
+        weights = plan(report, Setup(dtype=name, engine="transformers")).lines[0]
+        assert weights.bytes == measured, (name, sorted(upcast))
+        assert (f"transformers keeps {family}'s" in str(weights.terms)) == bool(upcast)
+
+
+# families transformers builds whose plan nnsize refuses today (a mixture of experts, or
+# attention, the planner models only for its own families): the record all the same
+RECORDED: dict[str, tuple[dict[str, Any], str]] = {
+    "afmoe": ({**SMALL, **EXPERTS, "num_dense_layers": 1, "head_dim": 16},
+              "AfmoeForCausalLM"),  # norms at fp16; expert_bias, strict and created so
+    "kimi_linear": ({**SMALL, "pad_token_id": 0, "bos_token_id": 1, "eos_token_id": 2,
+                     "head_dim": 16}, "KimiLinearForCausalLM"),  # dt_bias, the router
+    "longcat_flash": ({**SMALL, **MLA, "n_routed_experts": 4, "moe_topk": 2,
+                       "expert_ffn_hidden_size": 32, "ffn_hidden_size": 64, "num_layers": 2},
+                      "LongcatFlashForCausalLM"),  # classifier.weight, at fp16 only
+    "minicpm5_moe": ({**SMALL, **ROUTED, "first_k_dense_replace": 1},
+                     "MiniCPM5MoeForCausalLM"),  # the router
+}
+
+
+@pytest.mark.parametrize("family", sorted(RECORDED))
+def test_the_record_names_what_from_pretrained_keeps(family: str) -> None:
+    config, loaded = _built(family, *RECORDED[family])
+    report = nnsize.count(config)
+    assert "planner_refused" in report.stored and loaded["fp16"][1]
+    names = [n for r in report.rows for t in r.tensors for n in t.names()]
+    for name, (_, upcast) in loaded.items():
+        kept = fp32_kept(report, precision(name))
+        assert {n for n in names if kept is not None and kept.matches(n)} == upcast, name

@@ -1,9 +1,11 @@
 """Any architecture transformers knows, for a model_type nnsize has no builder for: the class is
 built on the meta device (shapes only, no memory, no weights) and its tensors are listed.
 
-    with torch.device("meta"): model = ModelClass(config)
+    with torch.device("meta"): model = ModelClass(config)   (at bf16, as from_pretrained)
     named_parameters(remove_duplicate=False)   parameters; a tied one counted once
     persistent named_buffers                   buffers (what a checkpoint stores beside them)
+    the gathered keep lists, the tensors       what transformers keeps in fp32 once it loads
+    the code creates in float32                it at bf16 or fp16 (stored keeps_fp32)
 
 Exact (it is the model transformers builds), but it needs transformers and torch (the
 'transformers' extra), takes as long as building the model's modules does, and never runs a
@@ -30,7 +32,7 @@ from ..spec import special_floats
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from ..model.contents import Contents
+    from ..model.contents import Contents, KeepsFp32
 
 INSTALL = "pip install 'nnsize[transformers]'"
 # transformers builds one module per layer (and, in some families, per expert): past this many,
@@ -52,6 +54,7 @@ WARM = ("torch", "transformers", "transformers.modeling_utils", "nnsize.architec
 _COUNT = re.compile(r"(?:^|_)(?:layers?|experts?|blocks?)(?:_per_[a-z]+)?$|"
                     r"^n(?:um)?_.*(?:layer|expert|block)")
 _WIDTH = ("_size", "_dim")
+_ANY_LAYER = re.compile(r"\.\d+\.")  # a layer's (or expert's) index inside a name
 _LAYER = re.compile(r"^(?P<prefix>.*?\.)(?P<i>\d+)\.(?P<rest>.+)$")
 
 
@@ -202,8 +205,13 @@ def _build(data: dict[str, Any], model_type: str, cls: Any, where: str) -> Repor
             config = transformers.CONFIG_MAPPING[model_type].from_dict(
                 special_floats({k: v for k, v in data.items() if k not in ("auto_map",)}))
             start = time.perf_counter()
-            with torch.device("meta"):
-                model = cls(config)
+            default = torch.get_default_dtype()
+            torch.set_default_dtype(torch.bfloat16)  # as from_pretrained builds it at bf16:
+            try:  # what the code creates in float32 stays float32 (_keeps_fp32)
+                with torch.device("meta"):
+                    model = cls(config)
+            finally:
+                torch.set_default_dtype(default)
             elapsed_ms = round((time.perf_counter() - start) * 1000)
     except Exception as e:  # transformers' own validation of the config: one line, not a trace
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
@@ -216,6 +224,9 @@ def _build(data: dict[str, Any], model_type: str, cls: Any, where: str) -> Repor
     stored: Contents = {"counted_with": f"{cls.__name__} with transformers "
                                               f"{transformers.__version__}",
                               "build_ms": elapsed_ms}
+    keeps = _keeps_fp32(model)
+    if keeps is not None:
+        stored["keeps_fp32"] = keeps
     decoder = None
     planned = _planned(model_type, cls.__name__, config, tensors)
     if planned is not None:
@@ -337,6 +348,39 @@ def _typed(row: Row) -> Row:
     if row.tensors and all(t.role == "embedding" and not t.buffer for t in row.tensors):
         return replace(row, type="embedding")
     return row
+
+
+def _keeps_fp32(model: Any) -> KeepsFp32 | None:
+    """What from_pretrained keeps in float32 of the model built at bf16 (None where nothing):
+    the lists post_init gathered from the model and its children (_keep_in_fp32_modules_strict,
+    kept at bf16 and fp16; _keep_in_fp32_modules, at fp16 only), which _get_dtype_plan makes its
+    dtype plan, and the parameters and saved buffers the code created in float32, which the
+    loader keeps so ("empty_param.dtype != _dtype"; transformers 5.25.0
+    src/transformers/modeling_utils.py PreTrainedModel.post_init and _get_dtype_plan,
+    src/transformers/core_model_loading.py).  Those created are named by patterns as the lists
+    are (memory.fp32_modules.Fp32): a layer's index as "*" where every layer's tensor of that
+    name was created so, else the tensor's own name."""
+    import torch
+
+    from ..memory.fp32_modules import Fp32
+
+    strict = sorted(getattr(model, "_keep_in_fp32_modules_strict", None) or ())
+    fp16 = sorted(set(getattr(model, "_keep_in_fp32_modules", None) or ()) - set(strict))
+    saved = model.state_dict(keep_vars=True)
+    listed = Fp32("", tuple(strict))
+    created = {n for n, t in saved.items() if t.dtype == torch.float32 and not listed.matches(n)}
+    patterns: list[str] = []
+    for general in sorted({_ANY_LAYER.sub(".*.", n) for n in created}):
+        same = sorted(n for n in created if _ANY_LAYER.sub(".*.", n) == general)
+        for pattern in [general] if len(same) > 1 else same:
+            if {n for n in saved if Fp32("", (pattern,)).matches(n)} <= created:
+                patterns.append(pattern)
+                break
+        else:  # no layer index to generalize, or a layer of that name not created so
+            patterns += [re.escape(n) for n in same]
+    if not (strict or fp16 or patterns):
+        return None
+    return {"strict": strict, "fp16": fp16, "created": patterns}
 
 
 def _check_sizes(data: Any, where: str, path: str = "") -> None:

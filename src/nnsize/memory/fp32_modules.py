@@ -15,7 +15,9 @@ Read from transformers 5.25.0 (the pinned version), one entry a model_type nnsiz
 the line that says so; a model_type transformers builds with another family's class (Param2MoE
 and Sarvam-MoE with Glm4MoeForCausalLM, Sarvam-MLA with DeepseekV3ForCausalLM) takes that
 class's entry.  The names are matched against nnsize's tensor names, which are transformers'
-less the base model's prefix ("model."): no pattern here names that prefix.
+less the base model's prefix ("model."): no pattern here names that prefix.  A model_type
+without an entry that nnsize counts by having transformers build it takes what that build
+recorded of the model itself (architectures.fallback: stored keeps_fp32), matched the same way.
 """
 
 from __future__ import annotations
@@ -100,18 +102,27 @@ def fp32_kept(report: Report, precision: Precision) -> Fp32 | None:
     """What transformers keeps in fp32 of a model counted from a config (its model_type, or
     its text_config's) when it loads it at precision; None where nothing is (fp32, a
     weight-only format, a family without a list or none of its tensors, a report not of a
-    config)."""
+    config).  A family the table has no entry for, which nnsize counted by having transformers
+    build it (architectures.fallback), takes what that build recorded (stored keeps_fp32)."""
     if precision.name not in ("bf16", "fp16"):
         return None
     source = report.traceable or ("",)
     if source[0] != "config" or not isinstance(source[1], dict):
         return None
     text = source[1].get("text_config")
+    found = None
     for config in (source[1], text if isinstance(text, dict) else {}):
         kept = KEPT.get(str(config.get("model_type", "")))
         if kept is not None:
             patterns = kept.always + (kept.fp16 if precision.name == "fp16" else ())
             found = Fp32(str(config["model_type"]), patterns)
-            named = any(found.matches(t.name) for r in report.rows for t in r.tensors)
-            return found if patterns and named else None
-    return None
+            break
+    built = report.stored.get("keeps_fp32")
+    if found is None and built is not None:
+        found = Fp32(str(source[1].get("model_type", "")), tuple(
+            built["strict"] + built["created"] + (built["fp16"] if precision.name == "fp16"
+                                                  else [])))
+    if found is None or not found.patterns:
+        return None
+    named = any(found.matches(t.name) for r in report.rows for t in r.tensors)
+    return found if named else None

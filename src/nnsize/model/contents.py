@@ -63,6 +63,15 @@ class Differences(TypedDict):
     quantized: bool
 
 
+class KeepsFp32(TypedDict):
+    """What transformers keeps in float32 when it loads a model it built at bf16 or fp16: each
+    a pattern searched in a tensor's name, "*" any run of characters and "." any character."""
+
+    strict: Meaning[list[str], "its _keep_in_fp32_modules_strict: at bf16 and fp16"]
+    fp16: Meaning[list[str], "its _keep_in_fp32_modules: at fp16 only"]
+    created: Meaning[list[str], "the tensors its code creates in float32: at bf16 and fp16"]
+
+
 class Contents(TypedDict, total=False):
     """What a file or a repo holds beside the count: each key where the source has it (a
     checkpoint's file, a Hub model or a model folder, a model transformers built)."""
@@ -90,5 +99,7 @@ class Contents(TypedDict, total=False):
     counted_with: Meaning[str, "the class and transformers version that built the model"]
     build_ms: Meaning[int, "milliseconds it took, on the meta device"]
     planner_refused: Meaning[str, "why the memory planner, compute and speed refuse it"]
+    keeps_fp32: Meaning[KeepsFp32, "what transformers keeps in float32 of the model it built, "
+                                   "loaded at bf16 or fp16"]
     gpt_shape: Meaning[dict[str, int], "a plain GPT of the papers (--layers --hidden --heads): "
                                        "its numbers; its layers keep dropout masks"]
