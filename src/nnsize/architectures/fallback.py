@@ -358,22 +358,22 @@ def _keeps_fp32(model: Any) -> KeepsFp32 | None:
     loader keeps so ("empty_param.dtype != _dtype"; transformers 5.25.0
     src/transformers/modeling_utils.py PreTrainedModel.post_init and _get_dtype_plan,
     src/transformers/core_model_loading.py).  Those created are named by patterns as the lists
-    are (memory.fp32_modules.Fp32): a layer's index as "*" where every layer's tensor of that
+    are (model.contents.kept_in_fp32): a layer's index as "*" where every layer's tensor of that
     name was created so, else the tensor's own name."""
     import torch
 
-    from ..memory.fp32_modules import Fp32
+    from ..model.contents import kept_in_fp32
 
     strict = sorted(getattr(model, "_keep_in_fp32_modules_strict", None) or ())
     fp16 = sorted(set(getattr(model, "_keep_in_fp32_modules", None) or ()) - set(strict))
     saved = model.state_dict(keep_vars=True)
-    listed = Fp32("", tuple(strict))
-    created = {n for n, t in saved.items() if t.dtype == torch.float32 and not listed.matches(n)}
+    created = {n for n, t in saved.items()
+               if t.dtype == torch.float32 and not kept_in_fp32(strict, n)}
     patterns: list[str] = []
     for general in sorted({_ANY_LAYER.sub(".*.", n) for n in created}):
         same = sorted(n for n in created if _ANY_LAYER.sub(".*.", n) == general)
         for pattern in [general] if len(same) > 1 else same:
-            if {n for n in saved if Fp32("", (pattern,)).matches(n)} <= created:
+            if {n for n in saved if kept_in_fp32((pattern,), n)} <= created:
                 patterns.append(pattern)
                 break
         else:  # no layer index to generalize, or a layer of that name not created so

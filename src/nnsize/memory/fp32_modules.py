@@ -22,9 +22,10 @@ recorded of the model itself (architectures.fallback: stored keeps_fp32), matche
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from ..model.contents import kept_in_fp32
 
 if TYPE_CHECKING:
     from ..model import Report
@@ -91,8 +92,7 @@ class Fp32:
 
     def matches(self, name: str) -> bool:
         """transformers' own test: any pattern searched in the name, "*" as ".*"."""
-        return bool(self.patterns) and re.search(
-            "|".join(f"(?:{p.replace('*', '.*')})" for p in self.patterns), name) is not None
+        return kept_in_fp32(self.patterns, name)
 
     def words(self) -> str:
         return f"transformers keeps {self.model_type}'s {', '.join(self.patterns)} in fp32"

@@ -11,6 +11,8 @@ web/schemas/ makes the API's answer models, and docs/json.md's tables, from thes
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Annotated as Meaning  # a key's type and what it means (docs/json.md)
 from typing import TypedDict
 
@@ -70,6 +72,13 @@ class KeepsFp32(TypedDict):
     strict: Meaning[list[str], "its _keep_in_fp32_modules_strict: at bf16 and fp16"]
     fp16: Meaning[list[str], "its _keep_in_fp32_modules: at fp16 only"]
     created: Meaning[list[str], "the tensors its code creates in float32: at bf16 and fp16"]
+
+
+def kept_in_fp32(patterns: Iterable[str], name: str) -> bool:
+    """transformers' own test of a keep pattern against a tensor's name: any pattern searched
+    in the name, "*" as ".*" (PreTrainedModel._get_dtype_plan's keys, matched by the loader)."""
+    joined = "|".join(f"(?:{p.replace('*', '.*')})" for p in patterns)
+    return bool(joined) and re.search(joined, name) is not None
 
 
 class Contents(TypedDict, total=False):
