@@ -408,7 +408,8 @@ def note_words(t: NoteTerms) -> str:
                     f"HCA, as transformers keeps them): beside the last {t.window - 1:,} "
                     f"tokens, one entry every {' or '.join(str(r) for r in t.ratios)} tokens, "
                     f"the tokens of the group not yet closed, and the last closed group "
-                    f"carried; at {t.context:,} tokens, {t.per_token:,} bytes a token")
+                    f"carried; the cache at {t.context:,} tokens itself, {t.per_token:,} "
+                    f"bytes a token")
         case DsaIndexerNote():
             return (f"KV cache: sparse attention (DSA): each of the {t.layers:,} layers also "
                     f"keeps its indexer's key, {t.values:,} values a token, as transformers' "
