@@ -175,11 +175,18 @@ def test_deepseek_v4_flash_as_published_is_refused_by_name() -> None:
 
 def _write(checkpoint: Checkpoint, layers: int, experts: int, path: Path) -> None:
     """A safetensors file with every tensor of checkpoint, zeros, its names expanded."""
-    import torch
     from safetensors.torch import save_file
 
+    save_file(_zeros(checkpoint, layers, experts), str(path / "model.safetensors"),
+              metadata={"format": "pt"})
+
+
+def _zeros(checkpoint: Checkpoint, layers: int, experts: int) -> dict[str, Any]:
+    """Every tensor of checkpoint as zeros of its dtype, its {i} and {e} names expanded."""
+    import torch
+
     dtypes = {"F8_E4M3": torch.float8_e4m3fn, "F32": torch.float32, "BF16": torch.bfloat16,
-              "U8": torch.uint8}
+              "U8": torch.uint8, "I32": torch.int32, "I64": torch.int64}
     tensors = {}
     for t in checkpoint.tensors:
         for i in range(layers) if "{i}" in t.name else [0]:
@@ -187,7 +194,7 @@ def _write(checkpoint: Checkpoint, layers: int, experts: int, path: Path) -> Non
                 name = t.name.replace("{i}", str(i)).replace("{e}", str(e))
                 tensors[name] = torch.zeros(t.shape, dtype=dtypes[t.dtype])
     assert len(tensors) == sum(x["tensors"] for x in checkpoint.dtypes().values())
-    save_file(tensors, str(path / "model.safetensors"), metadata={"format": "pt"})
+    return tensors
 
 
 def _load(path: Path, data: dict[str, Any], quantization: Any) -> dict[str, Any]:
@@ -370,22 +377,12 @@ TINY_DEEPSEEK = {"architectures": ["DeepseekV3ForCausalLM"], "model_type": "deep
 def _ct_tensors(checkpoint: Checkpoint, layers: int, experts: int) -> dict[str, Any]:
     """Every tensor of checkpoint, zeros, but each weight_shape its Linear's [out, in] (read
     back from the packed rows and the scales' groups of 32), as the loader unpacks by it."""
-    import torch
-
-    dtypes = {"I32": torch.int32, "I64": torch.int64, "F32": torch.float32,
-              "BF16": torch.bfloat16}
-    tensors = {}
-    for t in checkpoint.tensors:
-        for i in range(layers) if "{i}" in t.name else [0]:
-            for e in range(experts) if "{e}" in t.name else [0]:
-                name = t.name.replace("{i}", str(i)).replace("{e}", str(e))
-                tensors[name] = torch.zeros(t.shape, dtype=dtypes[t.dtype])
+    tensors = _zeros(checkpoint, layers, experts)
     for name, value in tensors.items():
         if name.endswith(".weight_shape"):
             base = name.removesuffix("weight_shape")
             value[0] = tensors[base + "weight_packed"].shape[0]
             value[1] = tensors[base + "weight_scale"].shape[1] * 32
-    assert len(tensors) == sum(x["tensors"] for x in checkpoint.dtypes().values())
     return tensors
 
 
