@@ -268,3 +268,17 @@ def test_inkling2_against_a_real_prefill(dtype: str, tokens: int) -> None:
     scores = 4 * tokens * (tokens + columns) * per_score
     repeat_kv = 2 * 4 * tokens * 16 * act
     assert measured and max(owns) == scores - 4 * tokens * 4 + repeat_kv
+
+
+def test_mimo_v2_flash_note_says_its_own_form(capsys: pytest.CaptureFixture[str]) -> None:
+    """The published MiMo-V2-Flash at 8,192 tokens: 64 heads x (8,192 + 1) keys x 2 x 2 B, and
+    the note names its own form, not llama's."""
+    from nnsize.cli import main
+
+    from paths import DATA
+
+    main(["memory", str(DATA / "published_configs" / "XiaomiMiMo--MiMo-V2-Flash.json"),
+          "--context", "8192"])
+    out = capsys.readouterr().out
+    assert "scores 8,192 x 64 heads x (8,192 + 1 sink) keys x 4 B" in out
+    assert "4 B a score: its softmax in the model dtype" in out and "not measured" not in out
