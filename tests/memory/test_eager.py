@@ -24,6 +24,18 @@ FAMILIES = {
     "gpt_oss": ("GptOssConfig", "GptOssForCausalLM", {
         "num_local_experts": 4, "num_experts_per_tok": 2, "intermediate_size": 64}),
     "granite_swa": ("GraniteSWAConfig", "GraniteSWAForCausalLM", {}),
+    "mimo_v2_flash": ("MiMoV2FlashConfig", "MiMoV2FlashForCausalLM", {
+        "v_head_dim": 16, "layer_types": ["full_attention", "sliding_attention"],
+        "mlp_layer_types": ["dense", "sparse"], "n_routed_experts": 4,
+        "moe_intermediate_size": 64, "num_experts_per_tok": 2}),
+    "flint": ("FlintConfig", "FlintForCausalLM", {
+        "layer_types": ["full_attention", "sliding_attention"], "mlp_only_layers": [0, 1]}),
+    "inkling2_text": ("Inkling2TextConfig", "Inkling2ForCausalLM", {
+        "layer_types": ["hybrid", "hybrid_sliding"], "swa_num_attention_heads": 4,
+        "swa_num_key_value_heads": 2, "swa_head_dim": 16, "sliding_window_size": 64,
+        "rel_extent": 64, "n_routed_experts": 4, "moe_intermediate_size": 64,
+        "num_experts_per_tok": 2, "unpadded_vocab_size": 1000,
+        "n_layers_per_attn_res_block": 1}),
 }
 
 
@@ -42,7 +54,15 @@ def test_the_scores_per_family() -> None:
     keys + 1 columns."""
     assert score_peak("gemma2", 2) == (10, 0, True) and score_peak("gemma2", 4) == (8, 0, True)
     assert score_peak("gpt_oss", 2) == (6, 1, True) and score_peak("gpt_oss", 4) == (12, 1, True)
-    assert score_peak("inkling2", 2) == (10, 0, False)  # llama's form, said to be unmeasured
+    assert score_peak("llama", 2) == (10, 0, False)  # llama's form, not a family of EAGER
+    # mimo_v2_flash's softmax in the model dtype: two copies over keys + 1
+    assert score_peak("mimo_v2_flash", 2) == (4, 1, True)
+    assert score_peak("mimo_v2_flash", 4) == (8, 1, True)
+    # flint's fp32 scores whatever the dtype: 4 + 4 + 4 over keys + 1
+    assert score_peak("flint", 2) == (12, 1, True) and score_peak("flint", 4) == (12, 1, True)
+    assert score_peak("flint", 2, fp16=True) == (12, 1, True)
+    # inkling2's scores with the sink cast to fp32: 2 + 4 + 4 + 2 at bf16, 4 + 4 + 4 at fp32
+    assert score_peak("inkling2", 2) == (12, 1, True) == score_peak("inkling2_text", 4)
     # fp16 on a GPU: softmax reads the fp16 scores without an fp32 copy (aten SoftMax.cpp),
     # the peak is its cast back: 2 + 4 + 2
     assert score_peak("gemma2", 2, fp16=True) == (8, 0, True)
@@ -113,6 +133,10 @@ def _measure(family: str, dtype: str, batch: int, tokens: int) -> tuple[int, lis
     torch.manual_seed(0)
     model = getattr(transformers, model_class)(hf).to(
         {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype]).eval()
+    keep = getattr(model, "_keep_in_fp32_modules_strict", None) or []  # as from_pretrained
+    for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
+        if any(part in name for part in keep) and tensor.is_floating_point():
+            tensor.data = tensor.data.float()
     assert model.config._attn_implementation == "eager"  # transformers' own choice
     live, owns, forward = Attention(list(model.parameters())), [], module.eager_attention_forward
 
@@ -192,3 +216,69 @@ def test_compressed_or_sparse_keys_are_said_not_planned() -> None:
 
     assert any("deepseek_v4 with eager attention" in note_text(n) and "does not count them" in
                note_text(n) for n in p.notes)
+
+
+@pytest.mark.parametrize("dtype,batch,tokens", [("bf16", 1, 512), ("fp32", 2, 256)])
+def test_mimo_v2_flash_against_a_real_prefill(dtype: str, batch: int, tokens: int) -> None:
+    """MiMo-V2-Flash's softmax in the model dtype, 2 x act over keys + 1 columns: at bf16,
+    1 x 4 heads x 512 x 513 x 4 B = 4,202,496.  Its full layer (no sinks, 2 KV heads repeated
+    to 4: repeat_kv 2 x 1 x 4 x 512 x 16 x 2 B = 131,072) peaks at the masked scores, the row
+    max and the max-subtracted copy, 2 x 512 + 1 columns: one row (batch x 4 x tokens x act)
+    under the form; its sliding layer (sinks, twice the KV heads: 4, repeat_kv copies nothing)
+    at the concatenation, the row max and its max-subtracted copy, 2 x 513 + 1: one row over.
+    The workspace and KV cache within 10% of the prefill's peak."""
+    peak, owns = _measure("mimo_v2_flash", dtype, batch, tokens)
+    act = 2 if dtype == "bf16" else 4
+    lines = _lines(_config("mimo_v2_flash"), dtype=dtype, batch=batch, context=tokens)
+    scores = lines["decoder_workspace"].terms.scores
+    assert scores == batch * 4 * tokens * (tokens + 1) * 2 * act
+    row = batch * 4 * tokens * act
+    assert owns == [scores + 2 * batch * 4 * tokens * 16 * act - row, scores + row]
+    assert lines["decoder_workspace"].bytes + lines["kv_cache"].bytes == \
+        pytest.approx(peak, rel=0.10)
+
+
+@pytest.mark.parametrize("dtype,batch,tokens", [("bf16", 1, 512), ("fp32", 2, 256)])
+def test_flint_against_a_real_prefill(dtype: str, batch: int, tokens: int) -> None:
+    """Flint's scores stay in fp32 at every dtype: the masked scores (4 B over keys) alive
+    beside the concatenation with the sink and its softmax (4 + 4 B over keys + 1): at bf16,
+    1 x 4 heads x 512 x (4 x 512 + 8 x 513) = 12,599,296, the form's 12 B over keys + 1 less
+    one 4 B row (1 x 4 x 512 x 4 = 8,192), beside repeat_kv's copies (2 x 4 x 512 x 16 x 2 B)
+    in both layers (a window is a mask).  The planner refuses a Flint (a mixture of experts
+    built by transformers), so the form is checked on its own, not the plan's peak."""
+    peak, owns = _measure("flint", dtype, batch, tokens)
+    act = 2 if dtype == "bf16" else 4
+    per_score, columns, measured = score_peak("flint", act)
+    scores = batch * 4 * tokens * (tokens + columns) * per_score
+    repeat_kv = 2 * batch * 4 * tokens * 16 * act
+    assert measured and owns == [scores - batch * 4 * tokens * 4 + repeat_kv] * 2
+
+
+@pytest.mark.parametrize("dtype,tokens", [("bf16", 512), ("fp32", 256)])
+def test_inkling2_against_a_real_prefill(dtype: str, tokens: int) -> None:
+    """Inkling 2's scores with the sink cast to fp32, at bf16 1 x 4 heads x 512 x (2 x 512 +
+    4 x 513 + 4 x 513 + 2 x 512) = 12,599,296 (at fp32 4 x 256 + 8 x 257 a row), the form's
+    12 B over keys + 1 less one 4 B row, beside repeat_kv's copies, in the one call of each
+    layer over the whole prompt (its other calls, over a window's blocks, hold far less).  The
+    planner refuses an Inkling 2 (a mixture of experts built by transformers), so the form is
+    checked on its own."""
+    _, owns = _measure("inkling2_text", dtype, 1, tokens)
+    act = 2 if dtype == "bf16" else 4
+    per_score, columns, measured = score_peak("inkling2_text", act)
+    scores = 4 * tokens * (tokens + columns) * per_score
+    repeat_kv = 2 * 4 * tokens * 16 * act
+    assert measured and max(owns) == scores - 4 * tokens * 4 + repeat_kv
+
+
+def test_mimo_v2_flash_note_says_its_own_form(capsys: pytest.CaptureFixture[str]) -> None:
+    """The published MiMo-V2-Flash at 8,192 tokens: 64 heads x (8,192 + 1) keys x 2 x 2 B, and
+    the note names its own form, not llama's."""
+    from nnsize.cli import main
+
+    from paths import DATA
+
+    main(["memory", str(DATA / "published_configs" / "XiaomiMiMo--MiMo-V2-Flash.json"),
+          "--context", "8192"])
+    out = capsys.readouterr().out
+    assert "scores 8,192 x 64 heads x (8,192 + 1 sink) keys x 4 B" in out
+    assert "4 B a score: its softmax in the model dtype" in out and "not measured" not in out

@@ -42,13 +42,30 @@ EAGER: dict[str, str] = {
 #   the masked scores, the concatenation and its max-subtracted copy, then the softmax beside the
 #   first two: 3 copies of keys + 1 columns (the third's extra column the row max): 3 x 2 B a
 #   score at bf16, 3 x 4 B at fp32
+# "model dtype": mimo_v2_flash's, the softmax in the model dtype (dtype=attn_weights.dtype,
+#   modeling_mimo_v2_flash.py#L323) over the max-subtracted scores: the concatenation with the
+#   sink (its sliding layers'), its max-subtracted copy beside it and the row max, then the
+#   softmax beside the second: 2 copies of keys + 1 columns, 2 x 2 B a score at bf16, 2 x 4 B
+#   at fp32 (the row max, one column more, is not counted: under 0.1% at 1,024 keys)
+# "fp32": flint's, whose scores and softmax stay in float32 whatever the model dtype
+#   (modeling_flint.py#L219: "QK-normed attention logits reach tens"): the masked fp32 scores
+#   stay alive through the statement that concatenates the sink and takes the softmax, so 3
+#   fp32 copies, 4 over keys and 8 over keys + 1 columns: 12 B a score over keys + 1 (one 4 B
+#   column more than the peak) at every dtype
+# "sinks upcast": inkling2's, the scores in the model dtype concatenated with the sink and cast
+#   to fp32 (modeling_inkling2.py#L582), the fp32 softmax beside them and the masked scores, then
+#   its cast back to the model dtype: 2 + 4 + 4 + 2 B at bf16 (its 16-bit columns over keys),
+#   4 + 4 + 4 at fp32 (the casts no copies): 12 B a score over keys + 1 at every dtype, one 4 B
+#   column more than the peak, as flint's
 # families whose eager scores are not heads x prompt x prompt, whose workspace inference does not
 # plan them (the note says so): DeepSeek-V4 attends to a window and compressed entries its
 # compressor concatenates inside the attention block, HY-V4 to the keys its DSA indexer picks
 UNPLANNED = {"deepseek_v4": "its keys a window and compressed entries",
              "hy_v4": "its keys those its sparse-attention indexer picks"}
 MEASURED: dict[str, str] = {"gemma2": "upcast", "vaultgemma": "upcast", "granite_swa": "upcast",
-                            "granitemoe_swa": "upcast", "gpt_oss": "sinks"}
+                            "granitemoe_swa": "upcast", "gpt_oss": "sinks",
+                            "mimo_v2_flash": "model dtype", "flint": "fp32",
+                            "inkling2": "sinks upcast", "inkling2_text": "sinks upcast"}
 
 
 def default_attention(model_type: str) -> str:
@@ -64,14 +81,19 @@ def reason(model_type: str) -> str:
 
 def score_peak(model_type: str, act_bytes: int, fp16: bool = False) -> tuple[int, int, bool]:
     """(bytes a score, extra key columns, measured) at eager attention's peak in a prefill
-    (MEASURED): gpt_oss's sinks 3 x act_bytes over keys + 1; llama's upcast form
-    act_bytes + 4 + 4 at 16 bits, 8 at fp32, which every family not measured is planned at
-    (measured False: the note says so).  fp16 on a GPU: aten's softmax runs its fp32 kernel
-    on the fp16 input itself (no copy: input_.is_cuda() and Half with dtype Float), so the
-    peak is the cast back, the fp16 scores, the fp32 softmax and its fp16 cast: 2 + 4 + 2 = 8
-    B (read from SoftMax.cpp; the CPU measures 10, as for bf16)."""
+    (MEASURED): gpt_oss's sinks 3 x act_bytes over keys + 1; mimo_v2_flash's softmax in the
+    model dtype 2 x act_bytes over keys + 1; flint's and inkling2's 12 over keys + 1; llama's
+    upcast form act_bytes + 4 + 4 at 16 bits, 8 at fp32, which every family not measured is
+    planned at (measured False: the note says so).  fp16 on a GPU: aten's softmax runs its
+    fp32 kernel on the fp16 input itself (no copy: input_.is_cuda() and Half with dtype
+    Float), so the peak is the cast back, the fp16 scores, the fp32 softmax and its fp16
+    cast: 2 + 4 + 2 = 8 B (read from SoftMax.cpp; the CPU measures 10, as for bf16)."""
     if MEASURED.get(model_type) == "sinks":
         return 3 * act_bytes, 1, True
+    if MEASURED.get(model_type) in ("fp32", "sinks upcast"):
+        return 12, 1, True
+    if MEASURED.get(model_type) == "model dtype":
+        return 2 * act_bytes, 1, True
     if act_bytes == 4 or fp16:
         return 8, 0, model_type in MEASURED
     return act_bytes + 8, 0, model_type in MEASURED

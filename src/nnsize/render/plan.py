@@ -5,6 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+from ..memory.eager import MEASURED
 from ..memory.lines import (
     AccelerateTerms,
     ActivationsTerms,
@@ -495,7 +496,20 @@ def _family_eager(t: FamilyEagerNote) -> str:
         return (f"Attention: transformers runs {t.family} with eager attention{why} (its model "
                 f"class sets _supports_sdpa = False); its scores are not heads x prompt x "
                 f"prompt ({t.unplanned}) and the workspace does not count them")
-    if t.sink:
+    form = MEASURED.get(t.family)
+    if form == "fp32":
+        held = (f"{t.score_bytes} B a score: its scores kept in fp32 at every dtype, their copy "
+                f"with the sink concatenated and its fp32 softmax (4 + 4 + 4 B, a column more)")
+    elif form == "sinks upcast":
+        held = (f"{t.score_bytes} B a score: its scores with the sink concatenated cast to fp32 "
+                f"and their fp32 softmax, beside the {8 * t.act_bytes}-bit scores and the "
+                f"softmax's cast back (4 + 4 + 2 + 2 B at 16 bits over keys, 4 + 4 + 4 at fp32, "
+                f"a column more)")
+    elif form == "model dtype":
+        held = (f"{t.score_bytes} B a score: its softmax in the model dtype beside the scores "
+                f"with the sink concatenated, less their row max (2 x {t.act_bytes} B, a column "
+                f"more)")
+    elif t.sink:
         held = (f"{t.score_bytes} B a score: its softmax in the model dtype beside the scores and "
                 f"their copies with the sink concatenated (3 x {t.act_bytes} B, a column more)")
     elif t.act_bytes == 4:
