@@ -208,6 +208,17 @@ def _load(path: Path, data: dict[str, Any], quantization: Any) -> dict[str, Any]
     return {k: v for k, v in info.items() if v}
 
 
+# a tiny DeepSeek-V3: the fp8 check loads it, and quantized as Kimi's text_config says
+TINY_DEEPSEEK = {"architectures": ["DeepseekV3ForCausalLM"], "model_type": "deepseek_v3",
+                 "hidden_size": 256, "intermediate_size": 384, "moe_intermediate_size": 128,
+                 "num_hidden_layers": 2, "first_k_dense_replace": 1, "n_routed_experts": 4,
+                 "n_shared_experts": 1, "num_experts_per_tok": 2, "n_group": 1, "topk_group": 1,
+                 "num_attention_heads": 4, "num_key_value_heads": 4, "q_lora_rank": 128,
+                 "kv_lora_rank": 128, "qk_rope_head_dim": 64, "qk_nope_head_dim": 64,
+                 "v_head_dim": 64, "vocab_size": 512, "max_position_embeddings": 256,
+                 "tie_word_embeddings": False, "torch_dtype": "bfloat16"}
+
+
 def test_fp8_checkpoint_loads_into_transformers(tmp_path: Path) -> None:
     """A tiny DeepSeek-V3 written tensor by tensor from nnsize's list (fp8 e4m3 weights, fp32
     128 x 128 block scales, each expert's gate, up and down apart) loads into transformers'
@@ -215,14 +226,7 @@ def test_fp8_checkpoint_loads_into_transformers(tmp_path: Path) -> None:
     pytest.importorskip("transformers")
     from transformers import FineGrainedFP8Config
 
-    data = {"architectures": ["DeepseekV3ForCausalLM"], "model_type": "deepseek_v3",
-            "hidden_size": 256, "intermediate_size": 384, "moe_intermediate_size": 128,
-            "num_hidden_layers": 2, "first_k_dense_replace": 1, "n_routed_experts": 4,
-            "n_shared_experts": 1, "num_experts_per_tok": 2, "n_group": 1, "topk_group": 1,
-            "num_attention_heads": 4, "num_key_value_heads": 4, "q_lora_rank": 128,
-            "kv_lora_rank": 128, "qk_rope_head_dim": 64, "qk_nope_head_dim": 64,
-            "v_head_dim": 64, "vocab_size": 512, "max_position_embeddings": 256,
-            "tie_word_embeddings": False, "torch_dtype": "bfloat16",
+    data = {**TINY_DEEPSEEK,
             "quantization_config": {"quant_method": "fp8", "fmt": "e4m3",
                                     "activation_scheme": "dynamic",
                                     "weight_block_size": [128, 128]}}
@@ -363,15 +367,6 @@ def test_compressed_tensors_two_groups_are_refused() -> None:
         published(count_config(data, "Kimi-K2.5"))
 
 
-# the tiny DeepSeek-V3 the fp8 check loads, quantized as Kimi's text_config says
-TINY_DEEPSEEK = {"architectures": ["DeepseekV3ForCausalLM"], "model_type": "deepseek_v3",
-                 "hidden_size": 256, "intermediate_size": 384, "moe_intermediate_size": 128,
-                 "num_hidden_layers": 2, "first_k_dense_replace": 1, "n_routed_experts": 4,
-                 "n_shared_experts": 1, "num_experts_per_tok": 2, "n_group": 1, "topk_group": 1,
-                 "num_attention_heads": 4, "num_key_value_heads": 4, "q_lora_rank": 128,
-                 "kv_lora_rank": 128, "qk_rope_head_dim": 64, "qk_nope_head_dim": 64,
-                 "v_head_dim": 64, "vocab_size": 512, "max_position_embeddings": 256,
-                 "tie_word_embeddings": False, "torch_dtype": "bfloat16"}
 
 
 def _ct_tensors(checkpoint: Checkpoint, layers: int, experts: int) -> dict[str, Any]:
