@@ -3,12 +3,13 @@ method, so that a config (or a preset) is planned at its stored bytes, as a file
 
 A published config.json that carries quantization_config describes a checkpoint whose weights
 are not at its torch_dtype: DeepSeek-V3's Linear weights are fp8 e4m3 with an fp32 scale per
-128 x 128 block, gpt-oss's experts MXFP4, Kimi-K2.5's experts int4 (compressed-tensors'
-pack-quantized).  Each method is one function registered here (a new
-method is one function in this file); it names every tensor the checkpoint stores with its shape
-and safetensors dtype, from the rules transformers' quantizer for that method applies, and the
-planner takes their tally per dtype (plan.stored_dtypes' shape).  A quant_method not registered
-is refused by name: never planned as if it were bf16.
+128 x 128 block, DeepSeek-V4-Flash's with a ue8m0 one and its experts fp4 (FP8_LAYOUTS),
+gpt-oss's experts MXFP4, Kimi-K2.5's experts int4 (compressed-tensors' pack-quantized).  Each
+method is one function registered here (a new method is one function in this file); it names
+every tensor the checkpoint stores with its shape and safetensors dtype, from the rules
+transformers' quantizer for that method applies, and the planner takes their tally per dtype
+(plan.stored_dtypes' shape).  A quant_method not registered is refused by name: never planned
+as if it were bf16.
 
 gpt-oss-20b as published: 24 layers x 423,014,400 B of MXFP4 expert blocks and scales
 + 1,804,459,584 bf16 values x 2 B = 13,761,264,768 B, its index's total_size to the byte.
