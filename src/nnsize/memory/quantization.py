@@ -252,9 +252,12 @@ class Fp8Layout:
 #   (dtype=torch.bfloat16 in DeepSeek's Indexer); the embeddings, the head ("lm_head in the
 #   checkpoint is stored in bf16"), the norms ("rmsnorm in the checkpoint is stored in bf16"),
 #   the routers' weights
-# - F32: what DeepSeek's code creates in float32 and says nothing of (the hyper-connections'
-#   fn, base and scale, attn_sink, the compressors' ape, the router's bias); I64: the hash
-#   layers' tid2eid (transformers' buffer is int64)
+# - F32: what DeepSeek's code creates in float32 and, unlike the norms and projections above,
+#   says nothing of (the hyper-connections' fn, base and scale, attn_sink, the compressors' ape,
+#   the router's bias; an inference from that code: at 2 B they would be 70.6 MB fewer); I64:
+#   the hash layers' tid2eid (transformers' buffer is int64, and ds4's converter from the
+#   published files "Handles I64→I32 conversion for tid2eid",
+#   https://github.com/antirez/ds4/pull/474)
 # An index of DeepSeek-V4-Flash-Base lists layers.2.attn.compressor.wkv.scale (https://github.com/
 # NVIDIA/TensorRT-LLM/blob/ea47a6347029a7d1b5b45b6cb24f09eb2cbe1b73/tests/unittest/auto_deploy/
 # singlegpu/models/fixtures/deepseek_v4_flash_base_safetensors_index_sample.json): that is the
