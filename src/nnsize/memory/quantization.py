@@ -42,6 +42,35 @@ FP32_BUFFERS = ("e_score_correction_bias",)
 
 
 @dataclass(frozen=True)
+class Fp8Published:
+    """What a publisher's fp8 checkpoints of one model_type store unquantized that its config
+    does not say: rest, the dtype of what fp8 leaves unquantized where the config names no
+    torch_dtype; f32, the tensors (name suffixes) stored float32 whatever torch_dtype says."""
+
+    rest: str
+    f32: tuple[str, ...]
+    source: str
+
+
+# MiniMax's minimax_m2 checkpoints: the routers' gate.weight F32 and the rest bf16, though
+# MiniMax-M2.5's config names no torch_dtype.  Read from MiniMax-M2's files (the same
+# architecture and shapes; M2.5 and M2.7 hold the same 96,103 tensors): a dump of its
+# safetensors (source below), 251 BF16 tensors (embeddings, head, norms), 47,988 F32 (the
+# 47,864 block scales, the 62 gates [256, 3,072] and 62 e_score_correction_bias), 47,864
+# F8_E4M3, no MTP layer; and the bytes its headers name, 230,121,630,720 (hf-mem's reading of
+# MiniMaxAI/MiniMax-M2: https://github.com/alvarobartt/hf-mem/blob/
+# e9946791d7798498a1775bfc826f02a0958cbd3d/README.md#L49-L51), this plan's to the byte
+# (tests/memory/test_quantization.py)
+FP8_PUBLISHED = {
+    "minimax_m2": Fp8Published(
+        "bfloat16", ("mlp.gate.weight",),
+        "https://github.com/whn09/neuronx-distributed-inference/blob/"
+        "e205de97c70355e717bf45b7562aed460dc163d9/examples/minimax_m2_misc/"
+        "model_precision_report.txt"),
+}
+
+
+@dataclass(frozen=True)
 class Stored:
     """count tensors of one name pattern, shape and stored dtype ({i}: a layer, {e}: an
     expert)."""
@@ -218,7 +247,8 @@ def fp8(report: Report, q: dict[str, Any], where: str) -> Checkpoint:
     its own blocks, as the published checkpoints store them (experts.0.gate_proj.weight).
     Not converted: the modules modules_to_not_convert names, or without that list the output
     embedding (get_keys_to_not_convert: lm_head); embeddings, norms and the routers (a router
-    is not an nn.Linear in transformers 5: DeepseekV3TopkRouter); biases."""
+    is not an nn.Linear in transformers 5: DeepseekV3TopkRouter); biases.  Those are stored at
+    torch_dtype, or as FP8_PUBLISHED says a publisher stores them (MiniMax's routers f32)."""
     # DeepSeek-V4-Flash as published (expert_dtype fp4, scale_fmt ue8m0) is refused, not
     # planned: transformers reads such a checkpoint (TF integrations/finegrained_fp8.py:
     # FP8Linear's weight_scale_inv float8_e8m0fnu, cdiv(out, 128) x cdiv(in, 128); FP8Experts'
@@ -257,10 +287,13 @@ def fp8(report: Report, q: dict[str, Any], where: str) -> Checkpoint:
                           f"(those fp8 converts); ask a --dtype to plan it at that dtype")
     listed = q.get("modules_to_not_convert")
     skip: list[str] = listed if isinstance(listed, list) else ["lm_head"]
-    rest = _stored_dtype(report)
+    known = FP8_PUBLISHED.get(str((found[1] if found else {}).get("model_type")))
+    rest = _stored_dtype(report, known.rest if known else None)
+    f32 = known.f32 if known else ()
     expert_i = report.decoder.expert_intermediate if report.decoder else 0
     out: list[Stored] = []
     kept: list[str] = []
+    kept_f32: list[str] = []
 
     def scales(out_f: int, in_f: int) -> Shape:
         return (_cdiv(out_f, block[0]), _cdiv(in_f, block[1])) if block else ()
@@ -272,9 +305,11 @@ def fp8(report: Report, q: dict[str, Any], where: str) -> Checkpoint:
         n, k = _groups(names, lambda name: not _skipped(_module(name), skip)) \
             if linear or experts else (0, len(names))
         if k:
-            dtype = "F32" if t.buffer and pattern.endswith(FP32_BUFFERS) else rest
+            stored_f32 = pattern.endswith(f32)
+            dtype = "F32" if stored_f32 or t.buffer and pattern.endswith(FP32_BUFFERS) \
+                else rest
             out.append(Stored(pattern, t.shape, dtype, k))
-            _keep(kept, kind, t)
+            _keep(kept_f32 if stored_f32 else kept, kind, t)
         if not n:
             continue
         if linear:
@@ -290,8 +325,9 @@ def fp8(report: Report, q: dict[str, Any], where: str) -> Checkpoint:
             out.append(Stored(f"{name}.weight", (out_f, in_f), "F8_E4M3", n * e))
             out.append(Stored(f"{name}.weight_scale_inv", scales(out_f, in_f), "F32", n * e))
     blocks = f"blocks of {block[0]}x{block[1]}" if block else "one scale a tensor"
+    also = f", {_words(kept_f32)} f32" if kept_f32 else ""
     return Checkpoint("fp8", f"fp8 e4m3 {blocks} with fp32 scales, as published; "
-                             f"{_words(kept)} {rest.lower()}", tuple(out))
+                             f"{_words(kept)} {rest.lower()}{also}", tuple(out))
 
 
 @register("mxfp4")
