@@ -87,6 +87,52 @@ def test_deepseek_v3_by_hand() -> None:
         61 * (2 * 7_168 + 1_536 + 512) + 7_168
 
 
+def test_minimax_m2_5_by_hand() -> None:
+    """MiniMax-M2.5's config names no torch_dtype; it is planned as MiniMax's minimax_m2
+    checkpoints store it (FP8_PUBLISHED), which is MiniMax-M2's headers to the byte."""
+    data = json.loads((PUBLISHED / "MiniMaxAI--MiniMax-M2.5.json").read_text())
+    assert "torch_dtype" not in data and "dtype" not in data
+    c = published(count_config(data, "MiniMax-M2.5"))
+    assert c is not None
+    d = c.dtypes()
+    # fp8: 62 layers' attention (q 6,144 x 3,072, k and v 1,024 x 3,072, o 3,072 x 6,144) and
+    # 256 experts (w1, w3 1,536 x 3,072, w2 3,072 x 1,536)
+    attention = 6_144 * 3_072 + 2 * 1_024 * 3_072 + 3_072 * 6_144
+    assert d["F8_E4M3"]["elements"] == 62 * (attention + 256 * 3 * 1_536 * 3_072)
+    assert d["F8_E4M3"]["tensors"] == 62 * (4 + 256 * 3) == 47_864
+    # fp32: a scale per 128 x 128 block (q 48 x 24, k and v 8 x 24, o 24 x 48; w1, w3 12 x 24,
+    # w2 24 x 12), each layer's router gate 256 x 3,072 and e_score_correction_bias, 256
+    scales = 48 * 24 + 2 * 8 * 24 + 24 * 48 + 256 * 3 * 12 * 24
+    assert d["F32"]["elements"] == 62 * (scales + 256 * 3_072 + 256)
+    # bf16: embeddings and head (2 x 200,064 x 3,072), norms (62 x (2 x 3,072 + 6,144 + 1,024)
+    # + 3,072)
+    assert d["BF16"]["elements"] == 2 * 200_064 * 3_072 + 62 * (2 * 3_072 + 6_144 + 1_024) + \
+        3_072
+    # MiniMax-M2's safetensors as dumped (FP8_PUBLISHED's source): 251 BF16, 47,988 F32 and
+    # 47,864 F8_E4M3 tensors, 96,103 in all (M2.5's and M2.7's too: huggingface.co/Ex0bit/
+    # MiniMax-SLURPY, a tensor-by-tensor merge of the two)
+    assert (d["BF16"]["tensors"], d["F32"]["tensors"]) == (251, 47_988)
+    # hf-mem's reading of MiniMaxAI/MiniMax-M2's headers: memory=230121630720
+    # (https://github.com/alvarobartt/hf-mem/blob/e9946791d7798498a1775bfc826f02a0958cbd3d/
+    # README.md#L49-L51): 227,410,968,576 + 62,654,720 x 4 + 1,230,021,632 x 2
+    assert sum(x["bytes"] for x in d.values()) == 230_121_630_720
+    assert c.how.endswith("embedding, head and norms bf16, router f32")
+
+
+def test_fp8_published_defaults_only_what_the_config_leaves_unsaid() -> None:
+    """A torch_dtype the config names is taken for the rest; MiniMax's gate stays f32, and a
+    model_type without an entry still needs torch_dtype."""
+    data = json.loads((PUBLISHED / "MiniMaxAI--MiniMax-M2.5.json").read_text())
+    c = published(count_config({**data, "torch_dtype": "float16"}, "MiniMax-M2.5"))
+    assert c is not None
+    assert set(c.dtypes()) == {"F16", "F32", "F8_E4M3"}
+    assert c.how.endswith("embedding, head and norms f16, router f32")
+    v3 = copy.deepcopy(config("deepseek-v3"))
+    del v3["torch_dtype"]
+    with pytest.raises(NnsizeError, match="a quantized config needs torch_dtype"):
+        published(count_config(v3, "deepseek-v3"))
+
+
 def test_plan_takes_the_published_bytes() -> None:
     report = find("deepseek-v3").count()
     p = plan(report, Setup())
@@ -342,6 +388,38 @@ def test_fp8_checkpoint_loads_into_transformers(tmp_path: Path) -> None:
     assert c is not None
     _write(c, 2, 4, tmp_path)
     # on a CPU transformers dequantizes a pre-quantized fp8 checkpoint as it loads it
+    assert _load(tmp_path, data, FineGrainedFP8Config(dequantize=True)) == {}
+
+
+def test_minimax_m2_fp8_checkpoint_loads_into_transformers(tmp_path: Path) -> None:
+    """A tiny MiniMax-M2 as its publisher's config says it (fp8, modules_to_not_convert gate,
+    e_score_correction_bias and lm_head, no torch_dtype), written from nnsize's list with the
+    gate f32, loads into transformers with no key missing, unexpected or mismatched."""
+    pytest.importorskip("transformers")
+    from transformers import FineGrainedFP8Config
+
+    published_config = json.loads((PUBLISHED / "MiniMaxAI--MiniMax-M2.5.json").read_text())
+    data = {**published_config, "hidden_size": 256, "intermediate_size": 128,
+            "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+            "head_dim": 64, "rotary_dim": 32, "num_local_experts": 4, "num_experts_per_tok": 2,
+            "vocab_size": 512, "max_position_embeddings": 256}
+    del data["auto_map"]  # transformers' own minimax_m2, not the repository's code
+    c = published(count_config(data))
+    assert c is not None
+    assert {t.name: t.dtype for t in c.tensors}["model.layers.{i}.mlp.gate.weight"] == "F32"
+    # under the names MiniMax publishes (block_sparse_moe.gate, experts.0.w1, w3 and w2), which
+    # transformers' conversion mapping (minimax_m2 as mixtral) renames and fuses as it loads
+    from safetensors.torch import save_file
+
+    published_names = (("mlp.experts.", "block_sparse_moe.experts."), ("gate_proj", "w1"),
+                       ("up_proj", "w3"), ("down_proj", "w2"), ("mlp.", "block_sparse_moe."))
+    tensors = {}
+    for name, tensor in _zeros(c, 2, 4).items():
+        for old, new in published_names:
+            name = name.replace(old, new)
+        tensors[name] = tensor
+    assert "model.layers.1.block_sparse_moe.experts.3.w2.weight_scale_inv" in tensors
+    save_file(tensors, str(tmp_path / "model.safetensors"), metadata={"format": "pt"})
     assert _load(tmp_path, data, FineGrainedFP8Config(dequantize=True)) == {}
 
 

@@ -44,6 +44,35 @@ FP32_BUFFERS = ("e_score_correction_bias",)
 
 
 @dataclass(frozen=True)
+class Fp8Published:
+    """What a publisher's fp8 checkpoints of one model_type store unquantized that its config
+    does not say: rest, the dtype of what fp8 leaves unquantized where the config names no
+    torch_dtype; f32, the tensors (name suffixes) stored float32 whatever torch_dtype says."""
+
+    rest: str
+    f32: tuple[str, ...]
+    source: str
+
+
+# MiniMax's minimax_m2 checkpoints: the routers' gate.weight F32 and the rest bf16, though
+# MiniMax-M2.5's config names no torch_dtype.  Read from MiniMax-M2's files (the same
+# architecture and shapes; M2.5 and M2.7 hold the same 96,103 tensors): a dump of its
+# safetensors (source below), 251 BF16 tensors (embeddings, head, norms), 47,988 F32 (the
+# 47,864 block scales, the 62 gates [256, 3,072] and 62 e_score_correction_bias), 47,864
+# F8_E4M3, no MTP layer; and the bytes its headers name, 230,121,630,720 (hf-mem's reading of
+# MiniMaxAI/MiniMax-M2: https://github.com/alvarobartt/hf-mem/blob/
+# e9946791d7798498a1775bfc826f02a0958cbd3d/README.md#L49-L51), this plan's to the byte
+# (tests/memory/test_quantization.py)
+FP8_PUBLISHED = {
+    "minimax_m2": Fp8Published(
+        "bfloat16", ("mlp.gate.weight",),
+        "https://github.com/whn09/neuronx-distributed-inference/blob/"
+        "e205de97c70355e717bf45b7562aed460dc163d9/examples/minimax_m2_misc/"
+        "model_precision_report.txt"),
+}
+
+
+@dataclass(frozen=True)
 class Stored:
     """count tensors of one name pattern, shape and stored dtype ({i}: a layer, from start,
     {e}: an expert)."""
@@ -315,8 +344,10 @@ def fp8(report: Report, q: dict[str, Any], where: str) -> Checkpoint:
     Not converted: the modules modules_to_not_convert names, or without that list the output
     embedding (get_keys_to_not_convert: lm_head), and the model's _keep_in_fp32_modules;
     embeddings, norms and the routers (a router is not an nn.Linear in transformers 5:
-    DeepseekV3TopkRouter); biases.  Another form (scale_fmt ue8m0, expert_dtype fp4) is planned
-    where FP8_LAYOUTS names it for the model (DeepSeek-V4-Flash), else refused by name."""
+    DeepseekV3TopkRouter); biases.  Those are stored at torch_dtype, or as FP8_PUBLISHED says a
+    publisher stores them (MiniMax's routers f32).  Another form (scale_fmt ue8m0, expert_dtype
+    fp4) is planned where FP8_LAYOUTS names it for the model (DeepSeek-V4-Flash), else refused
+    by name."""
     # expert_dtype: the quantization_config's, or the config's own beside it (DeepSeek-V4-
     # Flash's top-level "fp4", which DeepseekV4Config.__post_init__ folds into the
     # quantization_config: TF models/deepseek_v4/configuration_deepseek_v4.py), so that fp4
@@ -359,12 +390,15 @@ def fp8(report: Report, q: dict[str, Any], where: str) -> Checkpoint:
     keeps = report.stored.get("keeps_fp32")
     if keeps:  # transformers adds the model's _keep_in_fp32_modules (HfQuantizer.
         skip = skip + list(keeps["fp16"])  # get_modules_to_not_convert)
-    rest = _stored_dtype(report)
+    known = FP8_PUBLISHED.get(str(config.get("model_type")))
+    rest = _stored_dtype(report, known.rest if known else None)
+    f32 = known.f32 if known else ()
     expert_i = report.decoder.expert_intermediate if report.decoder else 0
     name = layout.name if layout else (lambda n: n)
     scale_dtype = layout.scales if layout else "F32"
     out: list[Stored] = []
     kept: list[str] = []
+    kept_f32: list[str] = []
 
     def scales(out_f: int, in_f: int) -> Shape:
         return (_cdiv(out_f, block[0]), _cdiv(in_f, block[1])) if block else ()
@@ -383,8 +417,10 @@ def fp8(report: Report, q: dict[str, Any], where: str) -> Checkpoint:
         n, k = _groups(names, lambda name: not _skipped(_module(name), skip)) \
             if linear or experts else (0, len(names))
         if k:
-            out.append(Stored(name(pattern), t.shape, as_stored(t, pattern), k, t.start))
-            _keep(kept, kind, t)
+            stored_f32 = bool(f32) and pattern.endswith(f32)
+            out.append(Stored(name(pattern), t.shape,
+                              "F32" if stored_f32 else as_stored(t, pattern), k, t.start))
+            _keep(kept_f32 if stored_f32 else kept, kind, t)
         if not n:
             continue
         if linear:
@@ -413,8 +449,9 @@ def fp8(report: Report, q: dict[str, Any], where: str) -> Checkpoint:
     if layout is not None:
         return Checkpoint("fp8", layout.how, tuple(out))
     blocks = f"blocks of {block[0]}x{block[1]}" if block else "one scale a tensor"
+    also = f", {_words(kept_f32)} f32" if kept_f32 else ""
     return Checkpoint("fp8", f"fp8 e4m3 {blocks} with fp32 scales, as published; "
-                             f"{_words(kept)} {rest.lower()}", tuple(out))
+                             f"{_words(kept)} {rest.lower()}{also}", tuple(out))
 
 
 @register("mxfp4")
