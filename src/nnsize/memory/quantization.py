@@ -450,6 +450,9 @@ def fp8(report: Report, q: dict[str, Any], where: str) -> Checkpoint:
         return Checkpoint("fp8", layout.how, tuple(out))
     blocks = f"blocks of {block[0]}x{block[1]}" if block else "one scale a tensor"
     also = f", {_words(kept_f32)} f32" if kept_f32 else ""
+    if known and not (config.get("torch_dtype") or config.get("dtype")):  # never unsaid
+        also += (f" (the config names no torch_dtype: as {config.get('model_type')}'s "
+                 f"published files store them)")
     return Checkpoint("fp8", f"fp8 e4m3 {blocks} with fp32 scales, as published; "
                              f"{_words(kept)} {rest.lower()}{also}", tuple(out))
 
