@@ -9,6 +9,7 @@ the compute buffer within 15%.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -174,6 +175,53 @@ def test_llama_cpp_swa_cache_cells() -> None:
     assert kv.bytes == (52 * 1536 + 10 * 8192) * 4096 * 2 == 1264 * MiB
 
 
+def test_llama_cpp_swa_full_keeps_a_full_size_swa_cache() -> None:
+    # --swa-full (llama_context_params.swa_full): llama_kv_cache_iswa sets size_swa =
+    # size_base, the stream's cells unpadded (src/llama-kv-cache-iswa.cpp, ggml-org/llama.cpp
+    # 02c28f5), so Gemma-3-27B at 8,192 cells keeps 8,192 on its 52 windowed layers too:
+    # 62 x 8,192 x 4,096 x 2 B = 3,968 MiB, where it keeps 52 x 1,536 + 10 x 8,192 without
+    from nnsize.memory.kv_cache import llama_cpp_layer_bytes, llama_cpp_swa_cells
+    from nnsize.precision import find
+
+    assert llama_cpp_swa_cells(1024, 8192, 512, full=True) == 8192
+    assert llama_cpp_swa_cells(128, 1000, 512, full=True) == 1000  # not padded to 256
+    assert llama_cpp_swa_cells(1024, 4 * 8192, 512, 4, full=True) == 4 * 8192  # unified
+    report = nnsize.count("gemma-3-27b")
+    s = Setup(engine="llama.cpp", context=8192, chunk=512, dtype="Q4_K_M", swa_full=True)
+    lines = {line.part: line for line in plan(report, s).lines}
+    kv, work = lines["kv_cache"], lines["decoder_workspace"]
+    assert sorted(kv.terms.groups) == [(62, 8192, 4096)]
+    assert kv.bytes == 62 * 8192 * 4096 * 2 == 3968 * MiB
+    # the windowed layers' KQ mask is as wide as the cache they read: 8,192 keys, not 1,536
+    assert work.terms.swa_keys == 8192
+    assert work.terms.swa_mask == work.terms.mask == 8192 * 512 * (4 + 2)
+    # split streams: each of 4 sequences a full stream of 8,192 cells on every layer
+    split = {line.part: line for line in plan(report, replace(
+        s, batch=4, kv_unified=False)).lines}["kv_cache"]
+    assert split.bytes == 4 * 62 * 8192 * 4096 * 2
+    # -ngl's per-layer caches read the same sizes
+    caches = llama_cpp_layer_bytes(report, 1, 8192, find("fp16"), 512, swa_full=True)
+    assert set(caches) == {8192 * 4096 * 2} and sum(caches) == kv.bytes
+    # a model without windowed layers is unchanged by it
+    llama = nnsize.count("llama-3.1-8b")
+    base = Setup(engine="llama.cpp", context=8192, dtype="Q4_K_M")
+    assert plan(llama, base).total == plan(llama, replace(base, swa_full=True)).total
+
+
+def test_swa_full_is_llama_cpps_alone() -> None:
+    # a setting no other engine has is refused by name, never dropped
+    from nnsize.errors import NnsizeError
+    from nnsize.render.plan import note_text
+
+    report = nnsize.count("gemma-3-27b")
+    for name in ("vllm", "sglang", "transformers"):
+        with pytest.raises(NnsizeError, match="--swa-full"):
+            plan(report, Setup(engine=name, context=8192, swa_full=True))
+    s = Setup(engine="llama.cpp", context=8192, dtype="Q4_K_M", swa_full=True)
+    words = " ".join(note_text(n) for n in plan(report, s).notes)
+    assert "--swa-full" in words and "8,192 cells a stream" in words
+
+
 def _parallel_model(e: dict[str, Any], tmp_path: Any) -> Any:
     # a model nnsize has no preset of: its published config (llama_cpp_parallel_configs)
     config = DATA["llama_cpp_parallel_configs"].get(e["model"])
@@ -334,7 +382,6 @@ def test_fit_answers_with_the_shared_cache() -> None:
     # fit's longest context and -ngl read the same plan: Gemma-3-27B Q4_K_M, 4 sequences in
     # 20 GiB; the unified cache's windowed layers hold 4 x 1,024 + 512 cells, not 4 x 1,536,
     # so its longest context is longer, and each answer is the largest that fits
-    from dataclasses import replace
 
     from nnsize.memory.fit import fit
     from nnsize.memory.serving import offload

@@ -59,6 +59,12 @@ class Engine:
     profiled: bool = True  # False: no published allocation; planned as transformers'
     defaults: str = ""  # whose defaults, where they change by version ("vLLM 0.28 defaults...")
     mamba_cache_mode: str = "none"  # vLLM: how a hybrid model's states are cached
+    swa_full: bool = False  # llama.cpp's --swa-full: its SWA layers keep a full-size cache
+
+
+# llama.cpp's --swa-full (common/arg.cpp; llama_context_params.swa_full): a setting of no other
+# engine, refused by name for them rather than dropped
+SWA_FULL_ENGINES = ("llama.cpp",)
 
 
 @dataclass(frozen=True)
@@ -129,9 +135,12 @@ def sglang_defaults(gpu_bytes: int, tp: int = 1) -> tuple[Fraction, int]:
 
 def engine(name: str, chunk: int | None = None, memory_fraction: Fraction | None = None,
            flash_attention: bool = True, gpu_bytes: int | None = None,
-           gpu_name: str = "", mamba_cache_mode: str | None = None) -> Engine:
+           gpu_name: str = "", mamba_cache_mode: str | None = None,
+           swa_full: bool = False) -> Engine:
     """An engine's memory profile (nnsize.engines) with its defaults for this GPU; chunk,
-    memory_fraction and mamba_cache_mode override them.  An engine with no published
+    memory_fraction and mamba_cache_mode override them; swa_full: llama.cpp's --swa-full (a
+    full-size cache on the sliding-window layers, kv_cache.llama_cpp_swa_cells), refused
+    for any other engine.  An engine with no published
     allocation (mlc, exllama, exllamav2, tensorrt-llm, roofline...) is planned as transformers
     allocates, and says so (profiled=False)."""
     profile = find_engine(name)
@@ -152,10 +161,14 @@ def engine(name: str, chunk: int | None = None, memory_fraction: Fraction | None
     if mamba_cache_mode and mamba_cache_mode not in MAMBA_CACHE_MODES:
         raise NnsizeError(f"vLLM's mamba_cache_mode {mamba_cache_mode!r} is not modelled "
                           f"(nnsize knows {', '.join(map(repr, MAMBA_CACHE_MODES))})")
+    if swa_full and profile.name not in SWA_FULL_ENGINES:
+        raise NnsizeError(f"swa full is llama.cpp's --swa-full (a full-size cache on the "
+                          f"sliding-window layers); {profile.name} has no such setting: plan "
+                          f"it with the llama.cpp engine, or without it")
     return Engine(profile.name, chunk or default_chunk, memory_fraction or share,
                   a.block_tokens, rows, flash_attention and a.flash_attention, a.kv_default,
                   profile.allocation is not None, a.defaults,
-                  mamba_cache_mode or a.mamba_cache_mode)
+                  mamba_cache_mode or a.mamba_cache_mode, swa_full)
 
 
 def prefill_tokens(e: Engine, batch: int, context: int) -> int:

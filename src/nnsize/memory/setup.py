@@ -156,6 +156,12 @@ class Setup:
         "--parallel without -kvu); each sequence can reach the context either way, the "
         "sliding-window cache and the compute buffer differ (unified)",
         flag="--kv-sharing", choices=("unified", "split")))
+    swa_full: bool = field(default=False, metadata=_opt(
+        "llama.cpp's --swa-full: the sliding-window layers (Gemma 2 and 3, gpt-oss) keep a "
+        "full-size cache, every cell of the context, not the window and n_ubatch (llama.cpp "
+        "only; llama_context_default_params() sets it, so programs on libllama such as "
+        "Ollama's runner before it ran llama-server keep it; llama-server and llama-cli "
+        "do not unless asked)"))
     gpu_memory_utilization: str = field(default="", metadata=_opt(
         f"vLLM's share of the GPU (default {float(_VLLM.memory_fraction):g}, vLLM "
         f"{VLLM_VERSION}'s vllm serve; 0.9 before)", max_length=20))
@@ -257,7 +263,7 @@ class Setup:
                 raise NnsizeError(f"GPU memory utilization {self.gpu_memory_utilization!r} "
                                   f"is not a number such as 0.9") from e
         return engine(self.engine_name, self.chunk or None, share, self.attention != "eager",
-                      gpu_bytes, gpu_name, self.mamba_cache_mode or None)
+                      gpu_bytes, gpu_name, self.mamba_cache_mode or None, self.swa_full)
 
     def check(self) -> None:
         # Messages name the setting, not a command-line flag: the page and the API say them too.
