@@ -120,12 +120,15 @@ def test_sglang_share_is_of_the_memory_free_after_its_distributed_start(e: dict[
 def _cpp_setup(e: dict[str, Any], dtype: str = "Q4_K_M") -> Setup:
     # the file's type changes neither the cache nor the compute buffer; an entry whose model
     # has no llama-quantize mapping (gpt-oss's sinks) names the dtype it is planned at
+    # every log here predates ggml-org/llama.cpp#23764 (May 2026): its flash attention kept an
+    # f32 KQ mask beside the f16 cast (kq_mask "f32+f16"); a later log says "kq_mask": "f16"
     f = e["flags"]
     cache = f.get("cache_type", "f16")
     return Setup(engine="llama.cpp", context=f["n_ctx"], dtype=dtype,
                  attention="sdpa" if f.get("flash_attn", True) else "eager",
                  chunk=f.get("n_ubatch", 0), kv_dtype=None if cache == "f16" else cache,
-                 latent=f.get("mla", "latent") == "latent")
+                 latent=f.get("mla", "latent") == "latent",
+                 kq_mask=f.get("kq_mask", "f32+f16"))
 
 
 def _cpp_lines(e: dict[str, Any]) -> dict[str, Line]:
@@ -194,7 +197,7 @@ def test_llama_cpp_swa_full_keeps_a_full_size_swa_cache() -> None:
     assert kv.bytes == 62 * 8192 * 4096 * 2 == 3968 * MiB
     # the windowed layers' KQ mask is as wide as the cache they read: 8,192 keys, not 1,536
     assert work.terms.swa_keys == 8192
-    assert work.terms.swa_mask == work.terms.mask == 8192 * 512 * (4 + 2)
+    assert work.terms.swa_mask == work.terms.mask == 8192 * 512 * 2
     # split streams: each of 4 sequences a full stream of 8,192 cells on every layer
     split = {line.part: line for line in plan(report, replace(
         s, batch=4, kv_unified=False)).lines}["kv_cache"]
@@ -261,14 +264,15 @@ def test_llama_cpp_swa_mask_between_two_logs() -> None:
     # 4 unified slots GGML_PAD(128 x 4 + 512, 256) = 1,024. nnsize is 1.13x either way (the
     # layer phase with the masks), and the two differ by the SWA layers' mask alone:
     # 420.83 - 420.08 = 0.75 MiB on the device = 256 cells x 512 x (4 + 2) B, f32 and f16,
-    # and 269.27 - 268.77 = 0.50 MiB on the host = 256 x 512 x 4 B, the f32 input
+    # and 269.27 - 268.77 = 0.50 MiB on the host = 256 x 512 x 4 B, the f32 input (both builds
+    # before ggml-org/llama.cpp#23764, which keeps the f16 mask alone: kq_mask "f32+f16")
     one = next(e for e in DATA["llama.cpp"] if e["url"].endswith("gpt-oss-20b-GGUF-curl.md"))
     four = next(e for e in DATA["llama_cpp_parallel"] if e["model"] == "gpt-oss-20b")
     report = nnsize.count("gpt-oss-20b")
 
     def workspace(batch: int) -> Any:
         s = Setup(engine="llama.cpp", context=131072 // batch, batch=batch, kv_unified=True,
-                  chunk=512, dtype="mxfp4")
+                  chunk=512, dtype="mxfp4", kq_mask="f32+f16")
         return next(line for line in plan(report, s).lines if line.part == "decoder_workspace")
 
     single, shared = workspace(1), workspace(4)
@@ -325,18 +329,18 @@ def test_llama_server_unified_cache_by_default() -> None:
 
 
 def test_llama_cpp_compute_buffer_reads_a_streams_cells() -> None:
-    # the KQ mask [n_kv, GGML_PAD(n_ubatch / n_stream, 64), 1, n_stream] (f32, and its f16
-    # cast under flash attention): unified 32,768 cells x 512 tokens x 6 B = 96 MiB; split
-    # 8,192 cells x 128 tokens x 4 streams x 6 B = 24 MiB; the windowed layers' own mask
+    # the KQ mask [n_kv, GGML_PAD(n_ubatch / n_stream, 64), 1, n_stream] (f16 alone under
+    # flash attention): unified 32,768 cells x 512 tokens x 2 B = 32 MiB; split 8,192 cells x
+    # 128 tokens x 4 streams x 2 B = 8 MiB; the windowed layers' own mask
     # (build_attn_inp_kv_iswa's self_kq_mask_swa) over a stream's SWA cells, unified
-    # 4 x 1,024 + 512 = 4,608 cells x 512 tokens x 6 B, split 1,536 x 128 x 4 streams x 6 B;
+    # 4 x 1,024 + 512 = 4,608 cells x 512 tokens x 2 B, split 1,536 x 128 x 4 streams x 2 B;
     # the rest of the buffer alike
     unified = _gemma_3_27b(4, True)["decoder_workspace"]
     split = _gemma_3_27b(4, False)["decoder_workspace"]
-    assert unified.terms.mask == 32768 * 512 * (4 + 2) == 96 * MiB
-    assert split.terms.mask == 8192 * 128 * 4 * (4 + 2) == 24 * MiB
-    assert unified.terms.swa_mask == 4608 * 512 * (4 + 2) == 13.5 * MiB
-    assert split.terms.swa_mask == 1536 * 128 * 4 * (4 + 2) == 4.5 * MiB
+    assert unified.terms.mask == 32768 * 512 * 2 == 32 * MiB
+    assert split.terms.mask == 8192 * 128 * 4 * 2 == 8 * MiB
+    assert unified.terms.swa_mask == 4608 * 512 * 2 == 4.5 * MiB
+    assert split.terms.swa_mask == 1536 * 128 * 4 * 2 == 1.5 * MiB
     assert unified.terms.swa_keys == 4608 and split.terms.swa_keys == 1536
     # under flash attention the output phase is the larger either way, and the same: the
     # masks are the layers', dead beside the logits

@@ -562,6 +562,8 @@ def engine_text(e: Engine) -> str:
         parts.append("attention scores materialized (no flash attention)")
     if e.swa_full:
         parts.append("a full-size SWA cache (--swa-full)")
+    if e.kq_mask != "f16" and e.flash_attention:
+        parts.append("an f32 KQ mask beside its f16 cast (builds before #23764)")
     return ", ".join(parts)
 
 
