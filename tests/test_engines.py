@@ -63,10 +63,14 @@ def test_chunked_prefill_bounds_the_workspace() -> None:
     _, old = workspace_bytes(engine("llama.cpp", kq_mask_type="f32+f16"), 1, 8192, 4096,
                              14_336, 32, 128_256, 2)
     assert old.mask == 8192 * 512 * (4 + 2) and old.mask_value_bytes == 6
-    # the micro-batch is padded to GGML_KQ_MASK_PAD (64) in the mask: 100 tokens hold 128 rows
+    # builds before #23764 padded the micro-batch to GGML_KQ_MASK_PAD (64) in the mask: 100
+    # tokens held 128 rows; the newest keep 100
     odd, terms = workspace_bytes(engine("llama.cpp", chunk=100), 1, 8192, 4096, 14_336, 32,
                                  128_256, 2)
-    assert terms.mask == 8192 * 128 * 2
+    assert terms.mask == 8192 * 100 * 2 and terms.mask_tokens == 100
+    _, padded = workspace_bytes(engine("llama.cpp", chunk=100, kq_mask_type="f32+f16"), 1,
+                                8192, 4096, 14_336, 32, 128_256, 2)
+    assert padded.mask == 8192 * 128 * 6 and padded.mask_tokens == 128
     assert how.scores
     # an iSWA model's windowed layers read a second mask over the SWA cache's cells, padded
     # and copied as the first, beside the layer phase: 768 cells x 512 tokens x (4 + 2) B for
@@ -122,6 +126,7 @@ def test_kq_mask_by_build_is_llama_cpps_alone() -> None:
 
     assert kq_mask(512, True) == (512, 2) and kq_mask(512, True, "f32+f16") == (512, 6)
     assert kq_mask(512, False) == kq_mask(512, False, "f32+f16") == (512, 4)
+    assert kq_mask(100, True) == (100, 2) and kq_mask(100, False, "f32+f16") == (128, 4)
     for name in ("vllm", "transformers"):
         with pytest.raises(NnsizeError, match="kq mask f32\\+f16 is llama.cpp's"):
             engine(name, kq_mask_type="f32+f16")

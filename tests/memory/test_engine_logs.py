@@ -211,6 +211,67 @@ def test_llama_cpp_swa_full_keeps_a_full_size_swa_cache() -> None:
     assert plan(llama, base).total == plan(llama, replace(base, swa_full=True)).total
 
 
+# A Gemma-3 shape small enough that the KQ masks outweigh the logits (vocabulary 1,024, 5 of
+# 6 layers a window of 512, 1 KV head of 64), as nnsize counts it from this config and as
+# llama.cpp 0c1e570 (Oct 2026, after ggml-org/llama.cpp#23764; the tree llama-cpp-python 0.3.36
+# vendors) reserved it on the CPU from a GGUF of that shape with zero weights, through
+# llama_init_from_model (flash attention on or off, swa_full, n_seq_max, kv_unified as given).
+# This run was made for nnsize, not copied from a thread: no later public log was found.
+TINY_GEMMA3 = {
+    "model_type": "gemma3_text", "architectures": ["Gemma3ForCausalLM"], "vocab_size": 1024,
+    "hidden_size": 256, "intermediate_size": 1024, "num_hidden_layers": 6,
+    "num_attention_heads": 4, "num_key_value_heads": 1, "head_dim": 64,
+    "sliding_window": 512, "max_position_embeddings": 32768, "rms_norm_eps": 1e-06,
+    "rope_theta": 1000000.0, "hidden_activation": "gelu_pytorch_tanh",
+    "tie_word_embeddings": True,
+    "layer_types": ["sliding_attention"] * 5 + ["full_attention"]}
+# (sequences, cells a sequence, n_ubatch, kv_unified, flash attention, swa_full):
+# (non-SWA KV MiB, SWA KV MiB, CPU compute buffer MiB), as 0c1e570 printed them
+TINY_GEMMA3_RUNS = {
+    (1, 32768, 512, False, True, False): (8.00, 1.25, 41.02),
+    (1, 32768, 512, False, True, True): (8.00, 40.00, 72.02),
+    (1, 32768, 512, False, False, False): (8.00, 1.25, 323.01),
+    (1, 32768, 512, False, False, True): (8.00, 40.00, 387.01),
+    (1, 32768, 100, False, True, False): (8.00, 0.94, 7.96),
+    (1, 32768, 100, False, True, True): (8.00, 40.00, 14.07),
+    (4, 8192, 512, True, True, False): (8.00, 3.12, 42.52),
+    (4, 8192, 512, False, True, False): (8.00, 5.00, 17.02),
+    (4, 8192, 512, False, True, True): (8.00, 40.00, 24.02),
+}
+
+
+@pytest.mark.parametrize("run", TINY_GEMMA3_RUNS, ids=lambda r: "-".join(map(str, r)))
+def test_a_build_after_23764_keeps_an_f16_mask(run: tuple[int, int, int, bool, bool, bool],
+                                               tmp_path: Any) -> None:
+    # KV to the byte (the log's 2 decimals), the compute buffer within 15%: under flash
+    # attention the masks are f16 alone, 32,768 x 512 x 2 B = 32 MiB, and at n_ubatch 100
+    # not padded to 64 rows; the f32 mask beside them that builds before #23764 held
+    # (--kq-mask f32+f16) would put 41.02 MiB at 107. nnsize is within 0.3% on every run
+    from nnsize.memory.kv_cache import llama_cpp_layer_bytes
+    from nnsize.precision import find
+
+    sequences, cells, ubatch, unified, flash, full = run
+    base, swa, compute = TINY_GEMMA3_RUNS[run]
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(TINY_GEMMA3))
+    report = nnsize.count(str(path))
+    s = Setup(engine="llama.cpp", context=cells, batch=sequences, kv_unified=unified,
+              chunk=ubatch, dtype="f32", attention="sdpa" if flash else "eager",
+              swa_full=full)
+    lines = {line.part: line for line in plan(report, s).lines}
+    assert abs(lines["kv_cache"].bytes / MiB - (base + swa)) <= 0.01 + 1e-9
+    # the SWA cache alone, its own log line: the five windowed layers' caches (-ngl's split)
+    layers = llama_cpp_layer_bytes(report, sequences, cells, find("fp16"), ubatch,
+                                   unified=unified, swa_full=full)
+    assert abs(sum(layers[:5]) / MiB - swa) <= 0.005 + 1e-9
+    got = lines["decoder_workspace"].bytes / MiB
+    assert got == pytest.approx(compute, rel=0.15)
+    if flash and not full and sequences == 1 and ubatch == 512:
+        older = plan(report, replace(s, kq_mask="f32+f16"))
+        work = next(line for line in older.lines if line.part == "decoder_workspace")
+        assert work.bytes / MiB == 107 != pytest.approx(compute, rel=0.15)
+
+
 def test_swa_full_is_llama_cpps_alone() -> None:
     # a setting no other engine has is refused by name, never dropped
     from nnsize.errors import NnsizeError

@@ -23,8 +23,8 @@ llama.cpp     allocates the KV cache for the whole context at start-up at --cach
               ggml-org/llama.cpp 001d906), in fp32 intermediates; without flash attention a
               layer's attention step (its scores, n_ubatch x context x heads fp32, beside four
               hidden-sized tensors) can outgrow its MLP step; beside the layer phase, the KQ
-              mask (context x n_ubatch padded to 64, f32, or f16 alone under flash attention
-              since ggml-org/llama.cpp#23764, its f32 and an f16 copy before: kq_mask), and a
+              mask (context x n_ubatch, f32, or f16 alone under flash attention since
+              ggml-org/llama.cpp#23764, its f32 and an f16 copy before: kq_mask), and a
               model with sliding-window layers a second one over its SWA cache's cells; the
               output phase reuses their space.
 
@@ -90,7 +90,7 @@ class DecoderWorkspaceTerms:
     vocab: int
     phase: str = ""
     mask: int = 0  # llama.cpp's KQ mask: keys x mask_tokens x mask_value_bytes
-    mask_tokens: int = 0  # the micro-batch padded to GGML_KQ_MASK_PAD
+    mask_tokens: int = 0  # the micro-batch's tokens a stream (padded to 64 before #23764)
     mask_value_bytes: int = 0  # 4 (f32); under flash attention 2 (f16), or 6 before #23764
     mask_streams: int = 1  # llama.cpp's KV streams: a mask of mask_tokens rows each
     swa_mask: int = 0  # llama.cpp's second KQ mask, its SWA layers': swa_keys x the same rows
@@ -238,7 +238,7 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
         rows = tokens
         layer = max(total, scores + tokens * 4 * hidden * a) if scores else total
         output = rows * vocab * 4 + tokens * hidden * 4
-        # the mask is [n_kv, GGML_PAD(n_tokens / n_stream, GGML_KQ_MASK_PAD), 1, n_stream]
+        # the mask is [n_kv, n_tokens / n_stream, 1, n_stream] (padded to 64 in older builds)
         padded, per_value = kq_mask(tokens // streams, e.flash_attention, e.kq_mask)
         mask = keys * padded * streams * per_value
         # the windowed layers of an iSWA model read a mask of their own, as wide over the SWA
@@ -288,13 +288,20 @@ def kq_mask(tokens: int, flash_attention: bool, kind: str = "f16") -> tuple[int,
     same type).  The graph is reserved on init_full, whose contexts take each cache's whole
     size as n_kv (llama_kv_cache_context: n_kv = kv->get_size()), so the second mask's keys
     are the SWA cache's cells: gpt-oss-20b at n_ubatch 512, 768 x 512 x 2 B = 0.75 MiB beside
-    the global layers' mask (2.25 MiB before #23764).  0c1e570 no longer pads the tokens to
-    64, which changes nothing at an n_ubatch that is a multiple of 64 (512, the default);
-    nnsize pads them as 434f71a did."""
+    the global layers' mask (2.25 MiB before #23764).  The newest builds no longer pad the
+    tokens to GGML_KQ_MASK_PAD (0c1e570's mask is [n_kv, n_tokens / n_stream, 1, n_stream];
+    the padding went in a build nnsize does not date, ggerganov's "ggml : remove KQ mask
+    padding", ggml-org/llama.cpp#16309, set out to), so "f16" keeps the micro-batch as it is
+    and "f32+f16" pads it as 434f71a did; the two agree at an n_ubatch that is a multiple of
+    64 (512, the default).  Checked on 0c1e570 (CPU, a zero-weight
+    Gemma-3-shaped GGUF: tests/memory/test_engine_logs.py): 32,768 cells at n_ubatch 100 under
+    flash attention, a 32,768 x 100 x 2 B mask."""
     if not flash_attention:
         per_value = 4
     else:
         per_value = 2 + (4 if kind == "f32+f16" else 0)
+    if kind == "f16":
+        return tokens, per_value
     return -(-tokens // KQ_MASK_PAD) * KQ_MASK_PAD, per_value
 
 
