@@ -165,8 +165,8 @@ class Setup:
     kq_mask: str = field(default="f16", metadata=_opt(
         "llama.cpp's KQ mask under flash attention: f16 alone (builds since "
         "ggml-org/llama.cpp#23764, May 2026: the default) or f32+f16, an f32 mask and its f16 "
-        "cast (the builds before); without flash attention it is f32 either way (llama.cpp "
-        "only)", choices=("f16", "f32+f16")))
+        "cast, its rows padded to 64 (the builds before); without flash attention it is f32 "
+        "either way (llama.cpp only)", choices=("f16", "f32+f16")))
     gpu_memory_utilization: str = field(default="", metadata=_opt(
         f"vLLM's share of the GPU (default {float(_VLLM.memory_fraction):g}, vLLM "
         f"{VLLM_VERSION}'s vllm serve; 0.9 before)", max_length=20))
