@@ -432,6 +432,11 @@ def note_words(t: NoteTerms) -> str:
         case SlidingWindowNote() if t.masked and not t.windowed:
             return (f"KV cache: {t.masked} of {t.layers} layers attend through a sliding "
                     f"window, but transformers' cache keeps every token on them")
+        case SlidingWindowNote() if t.llama_cpp_cells and t.swa_full:
+            return (f"KV cache: {t.windowed} of {t.layers} layers attend through a sliding "
+                    f"window; under llama.cpp's --swa-full their cache is full-size, "
+                    f"{t.llama_cpp_cells:,} cells a stream as on the other layers, not the "
+                    f"window and n_ubatch ({t.ubatch:,})")
         case SlidingWindowNote() if t.llama_cpp_cells and t.sequences > 1:
             return (f"KV cache: {t.windowed} of {t.layers} layers attend through a sliding "
                     f"window; llama.cpp's unified SWA cache keeps the window of each of the "
@@ -555,6 +560,10 @@ def engine_text(e: Engine) -> str:
         parts.append(f"an {e.kv_default} KV cache by default")
     if not e.flash_attention:
         parts.append("attention scores materialized (no flash attention)")
+    if e.swa_full:
+        parts.append("a full-size SWA cache (--swa-full)")
+    if e.kq_mask != "f16" and e.flash_attention:
+        parts.append("an f32 KQ mask beside its f16 cast (builds before #23764)")
     return ", ".join(parts)
 
 
