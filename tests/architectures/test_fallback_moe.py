@@ -1,0 +1,145 @@
+"""The mixtures of experts transformers builds whose routing the planner reads
+(fallback_decoder.ROUTED): on a tiny model of each, built by transformers on the CPU, the KV
+cache its DynamicCache holds after a prefill and decoding steps (to the byte), the active
+parameters a token uses and the linear multiplies a token (k of n routed experts, read from
+the model's own tensors); the weights line is checked against from_pretrained in
+tests/memory/test_fp32_modules.py (BUILT)."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import nnsize
+from nnsize.architectures import families
+from nnsize.cli import main
+from nnsize.compute import compute
+from nnsize.errors import NnsizeError
+from nnsize.memory import kv_cache
+from nnsize.precision import find
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+TINY = {"vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 4,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 8, "pad_token_id": 0,
+        "bos_token_id": 0, "eos_token_id": 0, "moe_intermediate_size": 16,
+        "num_experts_per_tok": 2}
+# model_type -> (its routing and layers, the class, (routed experts, top k)); each a dense
+# first layer, a sliding window of 5 where the family has one
+FAMILIES: dict[str, tuple[dict[str, Any], str, tuple[int, int]]] = {
+    # layers: sliding, full, sliding, full (global_attn_every_n_layers 2); 2 shared experts
+    "afmoe": ({"num_experts": 4, "num_shared_experts": 2, "num_dense_layers": 1,
+               "sliding_window": 5, "global_attn_every_n_layers": 2},
+              "AfmoeForCausalLM", (4, 2)),
+    "minicpm5_moe": ({"n_routed_experts": 4, "n_shared_experts": 1, "n_group": 1,
+                      "topk_group": 1, "first_k_dense_replace": 1},
+                     "MiniCPM5MoeForCausalLM", (4, 2)),
+    # layers: full, full, sliding, full (the first two, every fourth from 1 and the last)
+    "flint": ({"num_experts": 4, "shared_expert_intermediate_size": 24, "sliding_window": 5,
+               "mlp_only_layers": [0], "decoder_sparse_step": 1},
+              "FlintForCausalLM", (4, 2)),
+}
+
+
+def data(family: str) -> dict[str, Any]:
+    extra, name, _ = FAMILIES[family]
+    return {"model_type": family, "architectures": [name], **TINY, **extra}
+
+
+BUILT: dict[str, Any] = {}
+
+
+def built(family: str) -> Any:
+    """The tiny model transformers builds, at bf16, once a family."""
+    if family not in BUILT:
+        extra, name, _ = FAMILIES[family]
+        torch.manual_seed(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            config = transformers.CONFIG_MAPPING[family](**TINY, **extra)
+            BUILT[family] = getattr(transformers, name)(config).to(torch.bfloat16).eval()
+    return BUILT[family]
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+@pytest.mark.parametrize(("batch", "steps"), [(1, (3,)), (2, (13,)), (2, (4, 1, 1, 1))])
+def test_kv_cache_against_transformers(family: str, batch: int, steps: tuple[int, ...]) -> None:
+    assert family not in families()  # built by transformers, planned from ROUTED
+    model = built(family)
+    cache = transformers.DynamicCache(config=model.config)
+    with torch.no_grad():
+        for n in steps:
+            model(input_ids=torch.randint(1, 64, (batch, n)), cache=cache, use_cache=True)
+    held = sum(layer.keys.nbytes + layer.values.nbytes for layer in cache.layers)
+    report = nnsize.count(data(family))
+    assert "planner_refused" not in report.stored
+    assert kv_cache(report, batch, sum(steps), find("bf16"))[0] == held
+
+
+def test_kv_cache_arithmetic() -> None:
+    # afmoe, one sequence of 13 tokens at bf16, 2 kv heads x (8 + 8) = 32 values a token:
+    # 2 full layers x 13 tokens + 2 sliding layers x 4 (window 5 - 1) = 34 x 32 x 2 B = 2,176
+    report = nnsize.count(data("afmoe"))
+    assert kv_cache(report, 1, 13, find("bf16"))[0] == 34 * 32 * 2 == 2176
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_active_parameters_and_compute_count_k_of_n_experts(family: str) -> None:
+    model = built(family)
+    n, k = FAMILIES[family][2]
+    params = dict(model.named_parameters())
+    routed = sum(p.numel() for name, p in params.items() if ".mlp.experts." in name)
+    report = nnsize.count(data(family))
+    assert report.total_params == sum(p.numel() for p in params.values())
+    assert report.active_params == report.total_params - routed * (n - k) // n
+    assert report.decoder is not None and report.decoder.experts_per_token == k
+    assert report.decoder.expert_intermediate == 16
+    # a token multiplies every matrix (the head too, the router, the shared experts) but the
+    # embedding lookup and the experts it is not routed to
+    matrices = sum(p.numel() for name, p in params.items() if p.dim() >= 2
+                   and "embed_tokens" not in name and ".mlp.experts." not in name)
+    assert compute(report, 16).linear_macs == matrices + routed * k // n
+    rows = {r.type for r in report.rows}
+    assert {"experts", "shared experts"} <= rows
+
+
+def test_layers_the_config_says_route_must_hold_experts() -> None:
+    # afmoe says every layer from num_dense_layers on routes; a model whose config says
+    # otherwise than the tensors (here no experts at all) is refused by the planner
+    from nnsize.architectures.fallback import _tensors
+    from nnsize.architectures.fallback_decoder import decoder_of
+
+    model = built("afmoe")
+    tensors = [t for t in _tensors(model) if ".layers.3.mlp.experts." not in t.name]
+    with pytest.raises(NnsizeError, match="layer 3 routes"):
+        decoder_of(model.config, tensors)
+
+
+def test_an_expert_key_not_read_is_refused_by_name() -> None:
+    # a key with "expert" in it that afmoe's routing does not read still names itself
+    from nnsize.architectures.fallback import _tensors
+    from nnsize.architectures.fallback_decoder import decoder_of
+
+    model = built("afmoe")
+    config = model.config
+    config.num_expert_group = 2
+    try:
+        with pytest.raises(NnsizeError, match="num_expert_group = 2"):
+            decoder_of(config, _tensors(model))
+    finally:
+        del config.num_expert_group
+
+
+def test_memory_and_fit_plan_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for family in sorted(FAMILIES):
+        path = tmp_path / f"{family}.json"
+        path.write_text(json.dumps(data(family)))
+        for argv in (["memory", str(path), "--context", "64"],
+                     ["fit", str(path), "--gpu", "8GiB"],
+                     ["compute", str(path), "--context", "64"]):
+            assert main(argv) == 0, capsys.readouterr().err
