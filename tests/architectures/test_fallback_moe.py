@@ -121,18 +121,24 @@ def test_layers_the_config_says_route_must_hold_experts() -> None:
 
 
 def test_an_expert_key_not_read_is_refused_by_name() -> None:
-    # a key with "expert" in it that afmoe's routing does not read still names itself
+    # a key with "expert" in it that afmoe's routing does not read still names itself; Trinity's
+    # num_expert_groups, which no afmoe module reads, passes at 1 (one group) and no other
     from nnsize.architectures.fallback import _tensors
     from nnsize.architectures.fallback_decoder import decoder_of
 
     model = built("afmoe")
     config = model.config
-    config.num_expert_group = 2
-    try:
-        with pytest.raises(NnsizeError, match="num_expert_group = 2"):
-            decoder_of(config, _tensors(model))
-    finally:
-        del config.num_expert_group
+    for key, value, refused in (("num_expert_group", 1, True), ("num_expert_groups", 1, False),
+                                ("num_expert_groups", 2, True)):
+        setattr(config, key, value)
+        try:
+            if refused:
+                with pytest.raises(NnsizeError, match=f"{key} = {value}"):
+                    decoder_of(config, _tensors(model))
+            else:
+                assert decoder_of(config, _tensors(model)).experts_per_token == 2
+        finally:
+            delattr(config, key)
 
 
 def test_memory_and_fit_plan_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -29,8 +29,9 @@ expert tensors transformers built, their shapes against the keys (expert_rows sp
 rows of their own, so that a token's active parameters and compute count k of n experts).
 
 Refused, by the key's name, whatever would change the KV cache or the compute in a way the
-planner does not model: any other mixture-of-experts key, latent attention (kv_lora_rank), chunked or
-shared caches, other layer types (linear attention, state-space), layers that differ.  The count
+planner does not model: any other mixture-of-experts key, latent attention (kv_lora_rank),
+chunked or shared caches, other layer types (linear attention, state-space), layers that
+differ.  The count
 itself stands; only the planner refuses (fallback.py keeps the reason).
 """
 
@@ -182,6 +183,8 @@ class Routing:
         routes        which layers route, (config, layers) -> one bool a layer; the others
                       are dense, config.intermediate_size wide
         source        where that is read (transformers v5.25.0)
+        one_group     expert-group keys the family's transformers code never reads, accepted
+                      at 1 (one group restricts nothing), refused by name otherwise
 
     A layer's MLP module is `mlp`, its routed experts mlp.experts (gate_up_proj: experts x 2
     width x hidden, down_proj: experts x hidden x width), its shared ones mlp.<shared_name>."""
@@ -194,6 +197,7 @@ class Routing:
     shared: str = ""
     shared_width: str = ""
     shared_name: str = "shared_experts"
+    one_group: tuple[str, ...] = ()
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -243,11 +247,12 @@ ROUTED = {
     # AfmoeSparseMoeBlock: shared_experts = AfmoeMLP(moe_intermediate_size x
     # num_shared_experts), experts = AfmoeExperts (num_experts of moe_intermediate_size),
     # AfmoeTokenChoiceRouter's top num_experts_per_tok; AfmoeDecoderLayer: moe_enabled =
-    # layer_idx >= num_dense_layers
+    # layer_idx >= num_dense_layers; Arcee's Trinity configs also write num_expert_groups
+    # (1), which no afmoe module reads
     "afmoe": Routing("num_experts", "num_experts_per_tok", "moe_intermediate_size",
                      _after_dense("num_dense_layers"),
                      _TF + "afmoe/modeling_afmoe.py (AfmoeSparseMoeBlock, AfmoeDecoderLayer)",
-                     shared="num_shared_experts"),
+                     shared="num_shared_experts", one_group=("num_expert_groups",)),
     # MiniCPM5MoeMoE: experts = MiniCPM5MoeExperts (num_local_experts, which attribute_map
     # makes n_routed_experts, of moe_intermediate_size), shared_experts =
     # MiniCPM5MoeMLP(moe_intermediate_size x n_shared_experts), MiniCPM5MoeTopkRouter's top
@@ -274,7 +279,8 @@ _SHARED_GATE = re.compile(r"(?:^|\.)layers\.(\d+)\.mlp\.(\w+)\.gate_proj\.weight
 
 def _routed(config: Any, routing: Routing, tensors: list[Tensor], n: int, hidden: int,
             kind: str) -> tuple[int, int, bool]:
-    """(routed experts a token uses, an expert's width, whether some layer is dense), the
+    """(routed experts a token uses, an expert's width, whether some layer is dense; 0, 0, True
+    where no layer routes), the
     config's routing checked against the experts transformers built: the layers that route
     hold mlp.experts of experts x width, the others none; a shared expert, where there is
     one, shared x width (or shared_width) wide."""
@@ -313,6 +319,8 @@ def _routed(config: Any, routing: Routing, tensors: list[Tensor], n: int, hidden
         if sparse and gates.get(i, (0, hidden)) != (shared, hidden):
             raise SpecError(f"{kind}'s layer {i} has no shared expert {shared:,} wide, as its "
                             f"config says: the planner does not know its routing")
+    if not any(routes):  # every layer dense (Flint's mlp_only_layers may say so)
+        return 0, 0, True
     return k, width, not all(routes)
 
 
@@ -374,7 +382,8 @@ def decoder_of(config: Any, tensors: list[Tensor], outer: Any = None) -> Decoder
     values = {key: _whole(config, key, kind) for key in REQUIRED if key not in PER_LAYER}
     for key, value in config.to_dict().items():
         if "expert" in key and isinstance(value, int) and not isinstance(value, bool) \
-                and value > 0 and (routing is None or key not in routing.keys):
+                and value > 0 and (routing is None or key not in routing.keys and
+                                   not (key in routing.one_group and value == 1)):
             raise SpecError(f"{key} = {value}: a mixture of experts built by transformers; the "
                             f"planner needs its routing, which nnsize reads only for the "
                             f"families it builds")
