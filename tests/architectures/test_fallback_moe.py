@@ -141,11 +141,12 @@ def test_an_expert_key_not_read_is_refused_by_name() -> None:
             delattr(config, key)
 
 
-def test_memory_and_fit_plan_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_memory_fit_compute_and_speed_plan_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for family in sorted(FAMILIES):
         path = tmp_path / f"{family}.json"
         path.write_text(json.dumps(data(family)))
         for argv in (["memory", str(path), "--context", "64"],
                      ["fit", str(path), "--gpu", "8GiB"],
-                     ["compute", str(path), "--context", "64"]):
+                     ["compute", str(path), "--context", "64"],
+                     ["speed", str(path), "--gpu", "h100"]):
             assert main(argv) == 0, capsys.readouterr().err
