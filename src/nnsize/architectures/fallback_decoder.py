@@ -42,7 +42,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import SpecError, shown
-from ..model import AttentionLayer, Decoder, Layers, Row, Tensor, sum_formula
+from ..model import AttentionLayer, Decoder, Layers, Row, StateMixer, Tensor, sum_formula
 from ..records import record, replace
 
 REQUIRED = ("num_hidden_layers", "hidden_size", "num_attention_heads", "vocab_size",
@@ -270,6 +270,17 @@ ROUTED = {
                      _sparse_step, _TF + "flint/modeling_flint.py (FlintSparseMoeBlock, "
                      "FlintDecoderLayer)", shared_width="shared_expert_intermediate_size",
                      shared_name="shared_expert"),
+    # KimiLinearMoE: experts = KimiLinearExperts (num_local_experts, which attribute_map makes
+    # num_experts, of moe_intermediate_size), shared_experts = KimiLinearMLP(
+    # moe_intermediate_size x n_shared_experts, num_shared_experts by attribute_map),
+    # KimiLinearTopkRouter's top num_experts_per_tok (num_experts_per_token) within
+    # topk_group of n_group (num_expert_group) groups; KimiLinearDecoderLayer:
+    # mlp_layer_types[i] == 'sparse' (KimiLinearConfig.__post_init__ makes it from
+    # first_k_dense_replace)
+    "kimi_linear": Routing("num_experts", "num_experts_per_token", "moe_intermediate_size",
+                           _listed, _TF + "kimi_linear/modeling_kimi_linear.py "
+                           "(KimiLinearMoE, KimiLinearDecoderLayer)",
+                           shared="num_shared_experts", one_group=("num_expert_group",)),
 }
 # a layer's routed experts, and its shared expert's gate (the base model's names start at
 # layers., the causal LM's at model.layers.)
@@ -359,18 +370,81 @@ def expert_rows(config: Any, rows: list[Row]) -> list[Row]:
     return out
 
 
+def _kimi_linear(config: Any, tensors: list[Tensor]) -> Decoder:
+    """Kimi Linear's Decoder (models/kimi_linear/modeling_kimi_linear.py, transformers v5.25.0):
+    layer_types says which layers attend and which run its delta attention.
+
+        full_attention    KimiLinearAttention, DeepSeek's latent attention: transformers'
+                          cache keeps its latent, kv_lora_rank values, and the rope key,
+                          qk_rope_head_dim, a token (one head each), as nnsize's own
+                          DeepSeek-V3 plans it (AttentionLayer.latent_dim); q_lora_rank
+                          changes the queries' weights alone
+        linear_attention  KimiLinearDeltaAttention: a state a sequence, its conv1d over q, k
+                          and v (3 x linear_num_heads x linear_head_dim channels,
+                          linear_conv_kernel_dim wide) and its recurrent state
+                          (linear_num_heads, linear_head_dim, linear_head_dim) in float32
+                          (StateMixer kind "kda", memory.state)
+
+    Its MLPs as ROUTED reads them.  The latent and the conv are checked against layer i's
+    kv_a_proj_with_mqa and conv1d."""
+    kind = type(config).__name__
+    routing = ROUTED["kimi_linear"]
+    _expert_keys(config, routing)
+    n = _whole(config, "num_hidden_layers", kind)
+    hidden = _whole(config, "hidden_size", kind)
+    heads = _whole(config, "num_attention_heads", kind)
+    rank = _whole(config, "kv_lora_rank", kind)
+    rope = _whole(config, "qk_rope_head_dim", kind)
+    nope = _whole(config, "qk_nope_head_dim", kind)
+    value = _whole(config, "v_head_dim", kind)
+    linear_heads = _whole(config, "linear_num_heads", kind)
+    linear_dim = _whole(config, "linear_head_dim", kind)
+    kernel = _whole(config, "linear_conv_kernel_dim", kind)
+    types = getattr(config, "layer_types", None)
+    if not isinstance(types, (list, tuple)) or len(types) != n or \
+            any(t not in ("full_attention", "linear_attention") for t in types):
+        raise SpecError(f"layer_types must give each of the {n:,} layers full_attention or "
+                        f"linear_attention, got {shown(types)}")
+    shapes = {t.name: t.shape for t in tensors}
+    prefix = next((t.name[:t.name.index("layers.")] for t in tensors
+                   if t.name.startswith(("layers.", "model.layers."))), "")
+    for i, t in enumerate(types):
+        name, rows = (("self_attn.kv_a_proj_with_mqa.weight", (rank + rope, hidden))
+                      if t == "full_attention" else
+                      ("self_attn.conv1d.weight", (3 * linear_heads * linear_dim, 1, kernel)))
+        if shapes.get(f"{prefix}layers.{i}.{name}") != rows:
+            raise SpecError(f"{kind}'s layer {i} ({t}) has no {name} of {rows}, as its config "
+                            f"says: the planner does not know its cache")
+    linear = types.count("linear_attention")
+    k, width, dense = _routed(config, routing, tensors, n, hidden, kind)
+    latent = AttentionLayer(heads, heads, nope + rope, value, None, rank + rope)
+    state = 3 * linear_heads * linear_dim * kernel + linear_heads * linear_dim * linear_dim
+    return Decoder(hidden, _whole(config, "intermediate_size", kind) if dense else 0,
+                   _whole(config, "vocab_size", kind),
+                   Layers.periodic((latent,), types.count("full_attention")),
+                   experts_per_token=k, expert_intermediate=width,
+                   state_values=linear * state,
+                   mixer=StateMixer("kda", linear, 3 * linear_heads * linear_dim, kernel,
+                                    heads=linear_heads, head_dim=linear_dim,
+                                    key_heads=linear_heads, key_dim=linear_dim)
+                   if linear else None)
+
+
 # the model types whose layers compress their cache, and the reader of their Decoder (their
 # other keys, q_lora_rank and the experts', are read there, not refused)
 COMPRESSING = {"deepseek_v4": _deepseek_v4}
+# the model types whose Decoder a reader of its own makes: those, and Kimi Linear's (latent
+# attention beside delta attention)
+READERS = {**COMPRESSING, "kimi_linear": _kimi_linear}
 
 
 def decoder_of(config: Any, tensors: list[Tensor], outer: Any = None) -> Decoder:
     """The Decoder of the model built from config (tensors: its own), or SpecError naming the
     key the planner would have to guess.  outer: the whole model's config, where config is its
     language model's (text_config): a cross-attention model's vision config is there."""
-    compressing = COMPRESSING.get(getattr(config, "model_type", None) or "")
-    if compressing is not None:
-        return compressing(config, tensors)
+    reader = READERS.get(getattr(config, "model_type", None) or "")
+    if reader is not None:
+        return reader(config, tensors)
     kind = type(config).__name__
     routing = ROUTED.get(getattr(config, "model_type", None) or "")
     overrides = _overrides(config, kind)
@@ -380,13 +454,7 @@ def decoder_of(config: Any, tensors: list[Tensor], outer: Any = None) -> Decoder
             raise SpecError(f"{key} = {shown(getattr(config, key))}: the planner does not model "
                             f"it for {kind}, and does not plan such a model as another")
     values = {key: _whole(config, key, kind) for key in REQUIRED if key not in PER_LAYER}
-    for key, value in config.to_dict().items():
-        if "expert" in key and isinstance(value, int) and not isinstance(value, bool) \
-                and value > 0 and (routing is None or key not in routing.keys and
-                                   not (key in routing.one_group and value == 1)):
-            raise SpecError(f"{key} = {value}: a mixture of experts built by transformers; the "
-                            f"planner needs its routing, which nnsize reads only for the "
-                            f"families it builds")
+    _expert_keys(config, routing)
     n, hidden = values["num_hidden_layers"], values["hidden_size"]
     key_rows = _key_rows(tensors)
     shapes: dict[Overrides, tuple[int, int, int]] = {}  # (heads, kv heads, head_dim)
@@ -413,6 +481,18 @@ def decoder_of(config: Any, tensors: list[Tensor], outer: Any = None) -> Decoder
     # processor does not expand: MllamaProcessor.replace_image_token)
     return Decoder(hidden, values["intermediate_size"], values["vocab_size"], layers,
                    image_tokens=1 if cross else 0, image_tiles=tiles)
+
+
+def _expert_keys(config: Any, routing: Routing | None) -> None:
+    """Refuse, by name, a mixture-of-experts key (one with "expert" in its name, above 0) that
+    routing does not read: every one, for a model type not in ROUTED."""
+    for key, value in config.to_dict().items():
+        if "expert" in key and isinstance(value, int) and not isinstance(value, bool) \
+                and value > 0 and (routing is None or key not in routing.keys and
+                                   not (key in routing.one_group and value == 1)):
+            raise SpecError(f"{key} = {value}: a mixture of experts built by transformers; the "
+                            f"planner needs its routing, which nnsize reads only for the "
+                            f"families it builds and {', '.join(ROUTED)}")
 
 
 def _cross(config: Any, outer: Any, kind: str) -> tuple[frozenset[int], int, int]:
