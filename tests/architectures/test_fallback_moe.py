@@ -160,6 +160,10 @@ def test_layers_the_config_says_route_must_hold_experts() -> None:
     tensors = [t for t in _tensors(model) if ".layers.3.mlp.experts." not in t.name]
     with pytest.raises(NnsizeError, match="layer 3 routes"):
         decoder_of(model.config, tensors)
+    # and its dense layer 0 must have an MLP intermediate_size wide
+    tensors = [t for t in _tensors(model) if ".layers.0.mlp.gate_proj" not in t.name]
+    with pytest.raises(NnsizeError, match="dense layer 0"):
+        decoder_of(model.config, tensors)
 
 
 def test_an_expert_key_not_read_is_refused_by_name() -> None:

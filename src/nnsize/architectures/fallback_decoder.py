@@ -286,15 +286,16 @@ ROUTED = {
 # layers., the causal LM's at model.layers.)
 _EXPERTS = re.compile(r"(?:^|\.)layers\.(\d+)\.mlp\.experts\.(gate_up_proj|down_proj)$")
 _SHARED_GATE = re.compile(r"(?:^|\.)layers\.(\d+)\.mlp\.(\w+)\.gate_proj\.weight$")
+_DENSE_GATE = re.compile(r"(?:^|\.)layers\.(\d+)\.mlp\.gate_proj\.weight$")
 
 
 def _routed(config: Any, routing: Routing, tensors: list[Tensor], n: int, hidden: int,
             kind: str) -> tuple[int, int, bool]:
     """(routed experts a token uses, an expert's width, whether some layer is dense; 0, 0, True
-    where no layer routes), the
-    config's routing checked against the experts transformers built: the layers that route
-    hold mlp.experts of experts x width, the others none; a shared expert, where there is
-    one, shared x width (or shared_width) wide."""
+    where no layer routes), the config's routing checked against the experts transformers
+    built: the layers that route hold mlp.experts of experts x width, the others none but a
+    dense MLP intermediate_size wide (mlp.gate_proj); a shared expert, where there is one,
+    shared x width (or shared_width) wide."""
     experts = _whole(config, routing.experts, kind)
     k = _whole(config, routing.top_k, kind)
     width = _whole(config, routing.width, kind)
@@ -312,7 +313,11 @@ def _routed(config: Any, routing: Routing, tensors: list[Tensor], n: int, hidden
     routes = routing.routes(config, n)
     built: dict[int, dict[str, tuple[int, ...]]] = {}
     gates: dict[int, tuple[int, ...]] = {}
+    dense: dict[int, tuple[int, ...]] = {}
     for t in tensors:
+        m = _DENSE_GATE.search(t.name)
+        if m:
+            dense[int(m[1])] = t.shape
         m = _EXPERTS.search(t.name)
         if m:
             built.setdefault(int(m[1]), {})[m[2]] = t.shape
@@ -327,6 +332,9 @@ def _routed(config: Any, routing: Routing, tensors: list[Tensor], n: int, hidden
                             f"{experts:,}, {routing.width} = {width:,}), which the experts "
                             f"transformers built do not show: the planner does not know its "
                             f"routing")
+        if not sparse and dense.get(i) != (_whole(config, "intermediate_size", kind), hidden):
+            raise SpecError(f"{kind}'s dense layer {i} has no MLP of intermediate_size = "
+                            f"{config.intermediate_size}: the planner does not know its width")
         if sparse and gates.get(i, (0, hidden)) != (shared, hidden):
             raise SpecError(f"{kind}'s layer {i} has no shared expert {shared:,} wide, as its "
                             f"config says: the planner does not know its routing")
