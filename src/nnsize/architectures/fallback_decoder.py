@@ -185,6 +185,8 @@ class Routing:
         source        where that is read (transformers v5.25.0)
         one_group     expert-group keys the family's transformers code never reads, accepted
                       at 1 (one group restricts nothing), refused by name otherwise
+        dense_width   the dense layers' intermediate size, where the family has a key of its
+                      own for it and it is set (else intermediate_size)
 
     A layer's MLP module is `mlp`, its routed experts mlp.experts (gate_up_proj: experts x 2
     width x hidden, down_proj: experts x hidden x width), its shared ones mlp.<shared_name>."""
@@ -198,6 +200,12 @@ class Routing:
     shared_width: str = ""
     shared_name: str = "shared_experts"
     one_group: tuple[str, ...] = ()
+    dense_width: str = ""
+
+    def dense(self, config: Any, kind: str) -> int:
+        """The dense layers' intermediate size."""
+        own = self.dense_width and getattr(config, self.dense_width, None) is not None
+        return _whole(config, self.dense_width if own else "intermediate_size", kind)
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -242,7 +250,8 @@ def _sparse_step(config: Any, n: int) -> list[bool]:
 
 # the mixtures of experts whose routing the planner reads, by model_type; each read from its
 # modeling code (the classes named in source) and checked on a tiny model
-# (tests/architectures/test_fallback_moe.py)
+# (tests/architectures/test_fallback_moe.py); kimi_linear's Decoder is _kimi_linear's
+# (READERS), its MLPs read from here
 ROUTED = {
     # AfmoeSparseMoeBlock: shared_experts = AfmoeMLP(moe_intermediate_size x
     # num_shared_experts), experts = AfmoeExperts (num_experts of moe_intermediate_size),
@@ -270,6 +279,16 @@ ROUTED = {
                      _sparse_step, _TF + "flint/modeling_flint.py (FlintSparseMoeBlock, "
                      "FlintDecoderLayer)", shared_width="shared_expert_intermediate_size",
                      shared_name="shared_expert"),
+    # Cohere2MoeSparseMoeBlock: experts = Cohere2MoeExperts (num_experts of intermediate_size),
+    # shared_experts = Cohere2MoeMLP(intermediate_size x num_shared_experts) where
+    # num_shared_experts > 0, Cohere2MoeTopKRouter's top num_experts_per_tok;
+    # Cohere2MoeDecoderLayer: mlp_layer_types[i] == 'dense' is Cohere2MoeMLP of
+    # prefix_dense_intermediate_size (Cohere2MoeMLP: intermediate_size where that is None)
+    "cohere2_moe": Routing("num_experts", "num_experts_per_tok", "intermediate_size", _listed,
+                           _TF + "cohere2_moe/modeling_cohere2_moe.py "
+                           "(Cohere2MoeSparseMoeBlock, Cohere2MoeDecoderLayer, Cohere2MoeMLP)",
+                           shared="num_shared_experts",
+                           dense_width="prefix_dense_intermediate_size"),
     # KimiLinearMoE: experts = KimiLinearExperts (num_local_experts, which attribute_map makes
     # num_experts, of moe_intermediate_size), shared_experts = KimiLinearMLP(
     # moe_intermediate_size x n_shared_experts, num_shared_experts by attribute_map),
@@ -332,9 +351,10 @@ def _routed(config: Any, routing: Routing, tensors: list[Tensor], n: int, hidden
                             f"{experts:,}, {routing.width} = {width:,}), which the experts "
                             f"transformers built do not show: the planner does not know its "
                             f"routing")
-        if not sparse and dense.get(i) != (_whole(config, "intermediate_size", kind), hidden):
-            raise SpecError(f"{kind}'s dense layer {i} has no MLP of intermediate_size = "
-                            f"{config.intermediate_size}: the planner does not know its width")
+        if not sparse and dense.get(i) != (routing.dense(config, kind), hidden):
+            raise SpecError(f"{kind}'s dense layer {i} has no MLP "
+                            f"{routing.dense(config, kind):,} wide, as its config says: the "
+                            f"planner does not know its width")
         if sparse and gates.get(i, (0, hidden)) != (shared, hidden):
             raise SpecError(f"{kind}'s layer {i} has no shared expert {shared:,} wide, as its "
                             f"config says: the planner does not know its routing")
@@ -427,7 +447,7 @@ def _kimi_linear(config: Any, tensors: list[Tensor]) -> Decoder:
     k, width, dense = _routed(config, routing, tensors, n, hidden, kind)
     latent = AttentionLayer(heads, heads, nope + rope, value, None, rank + rope)
     state = 3 * linear_heads * linear_dim * kernel + linear_heads * linear_dim * linear_dim
-    return Decoder(hidden, _whole(config, "intermediate_size", kind) if dense else 0,
+    return Decoder(hidden, routing.dense(config, kind) if dense else 0,
                    _whole(config, "vocab_size", kind),
                    Layers.periodic((latent,), types.count("full_attention")),
                    experts_per_token=k, expert_intermediate=width,
@@ -483,7 +503,7 @@ def decoder_of(config: Any, tensors: list[Tensor], outer: Any = None) -> Decoder
                            else layer for i, layer in enumerate(layers))
     if routing is not None:
         k, width, dense = _routed(config, routing, tensors, n, hidden, kind)
-        return Decoder(hidden, values["intermediate_size"] if dense else 0, values["vocab_size"],
+        return Decoder(hidden, routing.dense(config, kind) if dense else 0, values["vocab_size"],
                        layers, experts_per_token=k, expert_intermediate=width)
     # a cross-attention model's image is one token of the text (its <|image|>, which the
     # processor does not expand: MllamaProcessor.replace_image_token)
