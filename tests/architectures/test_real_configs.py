@@ -78,13 +78,9 @@ REFUSED = {
 
 # file: the key the planner names, not modelling it (the count stands; memory and fit exit 2)
 NOT_PLANNED = {
-    # as published: fp8 with fp4 experts (its config's expert_dtype) and ue8m0 scales, both
-    # named; at an asked --dtype it is planned (test_deepseek_v4_flash_compressed_cache).
-    # Before, the planner refused q_lora_rank
-    "deepseek-ai--DeepSeek-V4-Flash.json": "expert_dtype 'fp4' and scale_fmt 'ue8m0'",
-    # published quantized, in a form nnsize does not plan (memory/quantization.py): never as if
-    # it were bf16.  MiniMax-M2.5's config names no torch_dtype for what fp8 leaves unquantized
-    "MiniMaxAI--MiniMax-M2.5.json": "a quantized config needs torch_dtype",
+    # (MiniMax-M2.5, whose config names no torch_dtype, is planned as MiniMax stores it since
+    # memory/quantization.py's FP8_PUBLISHED: tests/memory/test_quantization.py; DeepSeek-V4-
+    # Flash as published since FP8_LAYOUTS)
 }
 
 
