@@ -58,7 +58,7 @@ UNMODELLED = ("kv_lora_rank", "q_lora_rank", "attention_chunk_size", "num_kv_sha
 LAYER_KINDS = ("full_attention", "sliding_attention")
 # a layer's key projection, inside an attention module (an xLSTM's mLSTM has a 'k' too)
 _KEY = re.compile(r"^.*?\.(?P<i>\d+)\.(?:.*\.)?\w*att\w*\.(?:.*\.)?(?:k_proj|key|k)\.weight$")
-_INDEXED = re.compile(r"\.layers?\.(\d+)\.")
+_INDEXED = re.compile(r"(?:^|\.)layers?\.(\d+)\.")  # model.layers.3. or a base model's layers.3.
 Overrides = tuple[tuple[str, Any], ...]  # a layer's values of the per-layer attributes
 
 
