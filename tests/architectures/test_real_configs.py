@@ -46,6 +46,11 @@ COUNTED = {
     # the file names its repo's class, KimiK25ForConditionalGeneration: transformers' is
     # Kimi_K25ForConditionalGeneration (before, refused: "transformers has no class")
     "moonshotai--Kimi-K2.5.json": 1_026_879_353_328,
+    # model_type kimi_k2, counted as deepseek_v3 (AS_READ); the model card's "1T" total and "32B"
+    # activated (https://github.com/MoonshotAI/Kimi-K2/blob/11062d119a82873f7f786cd2733c57d42ee65b79/
+    # README.md, "Model Summary"): 61 layers, 1 dense, 384 experts of 2,048, 8 a token, 1 shared.
+    # Before, refused: "model_type 'kimi_k2' is not supported"
+    "moonshotai--Kimi-K2-Instruct.json": 1_026_408_209_408,
     "nvidia--NVIDIA-Nemotron-3-Nano-30B-A3B-BF16.json": 31_577_937_344,
     "nvidia--Nemotron-H-56B-Base-8K.json": 56_324_350_464,
     "ome--e5_mistral_7b.json": 7_110_660_096,
@@ -62,13 +67,17 @@ COUNTED = {
     "zai-org--GLM-5.json": 743_911_199_232,
 }
 
+# file: the model_type transformers 5.25 reads the file's as, where it has no class of the file's
+# own: Kimi_K25Config turns a kimi_k2 text_config into deepseek_v3 (configuration_kimi_k25.py,
+# https://github.com/huggingface/transformers/blob/v5.25.0/src/transformers/models/kimi_k25/
+# configuration_kimi_k25.py#L85-L86), and so does nnsize with a kimi_k2 config of its own
+AS_READ = {"moonshotai--Kimi-K2-Instruct.json": "deepseek_v3"}
+
 # file: what the one message says; each model_type is one only its repository's code defines
 # (or transformers 5.25 has no class of that name), and nnsize never runs it
 REFUSED = {
     "MiniMaxAI--MiniMax-M3.json": "model_type 'minimax_m3' is not supported",
     "XiaomiMiMo--MiMo-7B-Base.json": "model_type 'mimo' is not supported",
-    # kimi_k2 is a name only its repository's configuration_deepseek.py reads
-    "moonshotai--Kimi-K2-Instruct.json": "model_type 'kimi_k2' is not supported",
     "moonshotai--Kimi-K3.json": "its auto_map points at 'configuration_kimi_k3.KimiK3Config'",
     "nvidia--Llama-3_3-Nemotron-Super-49B-v1.json": "model_type 'nemotron-nas' is not supported",
     "ome--internlm2_7b.json": "model_type 'internlm2' is not supported",
@@ -100,8 +109,11 @@ def test_every_file_has_its_source_and_an_outcome() -> None:
 
 @pytest.mark.parametrize("name", sorted(COUNTED))
 def test_counted_as_transformers_builds_it(name: str) -> None:
-    report = compare(load(name))
+    config = load(name)
+    report = compare({**config, "model_type": AS_READ.get(name, config["model_type"])})
     assert report.total_params == COUNTED[name]
+    if name in AS_READ:  # the file as published: the same tensors
+        assert nnsize.count(config).rows == report.rows
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))
@@ -160,6 +172,8 @@ def test_memory_and_fit_plan_it(name: str, capsys: pytest.CaptureFixture[str]) -
     ("zai-org--GLM-5.json", 78 * (512 + 64 + 128) * 2, 78 * 8192 * (512 + 64 + 128) * 2),
     # Kimi-K2.5's language model, DeepSeek-V3's latent attention: as DeepSeek-R1's
     ("moonshotai--Kimi-K2.5.json", 61 * 576 * 2, 61 * 8192 * 576 * 2),
+    # Kimi-K2-Instruct (kimi_k2, read as deepseek_v3): the same latent, whatever its 64 KV heads
+    ("moonshotai--Kimi-K2-Instruct.json", 61 * 576 * 2, 61 * 8192 * 576 * 2),
     # Qwen3.5 (planned from its text_config, qwen3_5_text / qwen3_5_moe_text, as nnsize builds
     # it; before, the planner refused linear_num_value_heads): only the full-attention layers
     # (every 4th) keep keys and values, each gated DeltaNet layer its conv window and state (a
@@ -225,6 +239,14 @@ def test_a_vlm_s_experts_are_its_language_model_s(name: str, active: int) -> Non
     assert report.active_params == \
         report.total_params - text.total_params + text.active_params == active
     assert report.stored["planned_as"] == f"its text_config, {kind}, as nnsize builds it"
+
+
+def test_kimi_k2_active_parameters() -> None:
+    # "32B activated": of each of the 60 MoE layers' 384 experts (3 x 7,168 x 2,048 =
+    # 44,040,192 each) a token uses 8, so 376 x 60 x 44,040,192 = 993,546,731,520 are idle
+    report = nnsize.count(load("moonshotai--Kimi-K2-Instruct.json"))
+    idle = (384 - 8) * 60 * 3 * 7168 * 2048
+    assert report.active_params == 1_026_408_209_408 - idle == 32_861_477_888
 
 
 @pytest.mark.parametrize(("name", "attention", "state", "block"), [
