@@ -1,6 +1,7 @@
 """Published config.json files nnsize had not seen (tests/data/published_configs/, each byte for
 byte as its source keeps it, the sources in tests/data/published_configs.json): each is counted
-as transformers builds it, tensor for tensor, or refused with one message naming why; each counted
+as transformers builds it, tensor for tensor (or, for a model_type transformers has no class for,
+as its publisher's code builds it), or refused with one message naming why; each counted
 language model is planned (memory at 8,192 tokens, fit on an H100) with its KV cache, or the
 planner names the key it does not model."""
 
@@ -10,7 +11,7 @@ import json
 from typing import Any
 
 import pytest
-from hf import compare
+from hf import built, compare
 
 import nnsize
 from nnsize.errors import SpecError
@@ -67,6 +68,20 @@ COUNTED = {
     "zai-org--GLM-5.json": 743_911_199_232,
 }
 
+# file: the parameters its publisher's code builds (architectures.registry.Family.code), where
+# transformers 5.25 has no class for its model_type; before, each was refused ("model_type
+# '...' is not supported")
+OWN_CODE = {
+    # InternLM2-7B: 92,544 x 4,096 = 379,060,224 for tok_embeddings and as much for output;
+    # a layer: wqkv (32 + 2 x 8) x 128 = 6,144 x 4,096 = 25,165,824, wo 4,096 x 4,096 =
+    # 16,777,216, w1, w3 and w2 3 x 14,336 x 4,096 = 176,160,768, two norms 8,192: 218,112,000,
+    # x 32 = 6,979,584,000; the final norm 4,096.  bias false: no biases.  Its model card's
+    # "7B" (https://github.com/InternLM/InternLM/blob/03df728fa56324ad1b853d537e48cb37f6064dbe/
+    # model_cards/internlm2_7b.md); test_internlm2_is_llama_as_internlm_converts_it checks it
+    # tensor by tensor
+    "ome--internlm2_7b.json": 2 * 92544 * 4096 + 32 * 218_112_000 + 4096,
+}
+
 # file: the model_type transformers 5.25 reads the file's as, where it has no class of the file's
 # own: Kimi_K25Config turns a kimi_k2 text_config into deepseek_v3 (configuration_kimi_k25.py,
 # https://github.com/huggingface/transformers/blob/v5.25.0/src/transformers/models/kimi_k25/
@@ -80,7 +95,6 @@ REFUSED = {
     "XiaomiMiMo--MiMo-7B-Base.json": "model_type 'mimo' is not supported",
     "moonshotai--Kimi-K3.json": "its auto_map points at 'configuration_kimi_k3.KimiK3Config'",
     "nvidia--Llama-3_3-Nemotron-Super-49B-v1.json": "model_type 'nemotron-nas' is not supported",
-    "ome--internlm2_7b.json": "model_type 'internlm2' is not supported",
     "ome--janus_1.3b.json": "model_type 'multi_modality' is a multimodal model",
     "stepfun-ai--Step-3.7-Flash.json": "has no class 'Step3p7FlashForCausalLM'",
 }
@@ -99,7 +113,7 @@ NOT_PLANNED = {
 
 def test_every_file_has_its_source_and_an_outcome() -> None:
     files = sorted(p.name for p in FOLDER.glob("*.json"))
-    assert files == sorted(SOURCES) == sorted({**COUNTED, **REFUSED})
+    assert files == sorted(SOURCES) == sorted({**COUNTED, **OWN_CODE, **REFUSED})
     for name, source in SOURCES.items():
         assert (FOLDER / name).stat().st_size == source["bytes"]
         assert source["source"].startswith("https://github.com/")
@@ -116,6 +130,74 @@ def test_counted_as_transformers_builds_it(name: str) -> None:
         assert nnsize.count(config).rows == report.rows
 
 
+@pytest.mark.parametrize("name", sorted(OWN_CODE))
+def test_counted_as_its_code_builds_it(name: str) -> None:
+    import transformers
+
+    from nnsize.architectures import families
+
+    config = load(name)
+    assert config["model_type"] not in transformers.CONFIG_MAPPING
+    assert families()[config["model_type"]].code
+    assert nnsize.count(config).total_params == OWN_CODE[name]
+
+
+# InternLM's own converter of an InternLM2 checkpoint to Llama's (tools/convert2llama.py,
+# https://github.com/InternLM/InternLM/blob/2db5604288f7f3e9b6f75ab4df5549bc67b19aab/tools/
+# convert2llama.py): each tensor renamed, the first of these its name holds, in this order, and
+# wqkv split into q_proj, k_proj and v_proj; the config a LlamaConfig with bias as
+# attention_bias
+CONVERT2LLAMA = (("attention.wo", "self_attn.o_proj"), ("feed_forward.w1", "mlp.gate_proj"),
+                 ("feed_forward.w2", "mlp.down_proj"), ("feed_forward.w3", "mlp.up_proj"),
+                 ("attention_norm", "input_layernorm"),
+                 ("ffn_norm", "post_attention_layernorm"))
+
+
+# a small InternLM2 beside the published one: biases on wqkv and wo (bias, InternLM2Config's
+# default, left out; the converter refuses such a model, and its biases are split as its
+# weights are), one KV head a query head (num_key_value_heads left out: as many as
+# num_attention_heads), the head tied to the embeddings
+SMALL_INTERNLM2 = {"model_type": "internlm2", "architectures": ["InternLM2ForCausalLM"],
+                   "vocab_size": 96, "hidden_size": 64, "intermediate_size": 80,
+                   "num_hidden_layers": 3, "num_attention_heads": 4,
+                   "tie_word_embeddings": True}
+
+
+@pytest.mark.parametrize("config", [load("ome--internlm2_7b.json"), SMALL_INTERNLM2],
+                         ids=["internlm2_7b", "small"])
+def test_internlm2_is_llama_as_internlm_converts_it(config: dict[str, Any]) -> None:
+    bias = config.get("bias", True)
+    llama = {k: v for k, v in config.items() if k not in ("auto_map", "bias")}
+    llama.update(model_type="llama", architectures=["LlamaForCausalLM"],
+                 attention_bias=bias)
+    theirs = {name: shape for name, (_, shape) in built(llama).parameters.items()}
+    ours = {name: t.shape for row in nnsize.count(config).rows for t in row.tensors
+            for name in t.names()}
+    converted: dict[str, tuple[int, ...]] = {}
+    heads, hidden = config["num_attention_heads"], config["hidden_size"]
+    kv = config.get("num_key_value_heads") or heads
+    for name, shape in ours.items():
+        if "wqkv" in name:  # (h gs d) x dim: kv groups of heads / kv queries, a key, a value
+            prefix = name.split("attention")[0] + "self_attn."
+            leaf = name.rpartition(".")[2]  # weight, or bias
+            q, k, v = (theirs[f"{prefix}{p}_proj.{leaf}"] for p in "qkv")
+            assert q[0] + k[0] + v[0] == shape[0] and q[1:] == k[1:] == v[1:] == shape[1:]
+            assert (q[0], k[0]) == (hidden, kv * hidden // heads)
+            converted.update({f"{prefix}{p}_proj.{leaf}": s for p, s in zip("qkv", (q, k, v))})
+            continue
+        new = next((name.replace(a, b) for a, b in CONVERT2LLAMA if a in name), None)
+        if new is None:
+            new = "model.embed_tokens.weight" if "tok_embeddings" in name else \
+                "lm_head.weight" if "output" in name else name
+        converted[new] = shape
+    assert converted == theirs
+    if config is not SMALL_INTERNLM2:  # 227 tensors: 7 a layer, the norm, embeddings and head
+        assert len(ours) == 2 + 32 * 7 + 1
+    else:  # and the biases of wqkv and wo: 9 a layer
+        assert len(ours) == 2 + 3 * 9 + 1
+        assert any(n.endswith("attention.wqkv.bias") for n in ours)
+
+
 @pytest.mark.parametrize("name", sorted(REFUSED))
 def test_refused_with_the_reason(name: str) -> None:
     with pytest.raises(SpecError, match=".") as e:
@@ -123,7 +205,7 @@ def test_refused_with_the_reason(name: str) -> None:
     assert REFUSED[name] in str(e.value)
 
 
-@pytest.mark.parametrize("name", sorted(COUNTED))
+@pytest.mark.parametrize("name", sorted({**COUNTED, **OWN_CODE}))
 def test_memory_and_fit_plan_it(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     from nnsize.cli import main
 
@@ -172,6 +254,8 @@ def test_memory_and_fit_plan_it(name: str, capsys: pytest.CaptureFixture[str]) -
     ("zai-org--GLM-5.json", 78 * (512 + 64 + 128) * 2, 78 * 8192 * (512 + 64 + 128) * 2),
     # Kimi-K2.5's language model, DeepSeek-V3's latent attention: as DeepSeek-R1's
     ("moonshotai--Kimi-K2.5.json", 61 * 576 * 2, 61 * 8192 * 576 * 2),
+    # InternLM2-7B: 32 layers x 8 KV heads x 128 x 2 (keys, values) x 2 bytes = 131,072
+    ("ome--internlm2_7b.json", 32 * 8 * 128 * 2 * 2, 32 * 8192 * 8 * 128 * 2 * 2),
     # Kimi-K2-Instruct (kimi_k2, read as deepseek_v3): the same latent, whatever its 64 KV heads
     ("moonshotai--Kimi-K2-Instruct.json", 61 * 576 * 2, 61 * 8192 * 576 * 2),
     # Qwen3.5 (planned from its text_config, qwen3_5_text / qwen3_5_moe_text, as nnsize builds
