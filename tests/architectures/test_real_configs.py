@@ -8,6 +8,7 @@ planner names the key it does not model."""
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pytest
@@ -80,6 +81,14 @@ OWN_CODE = {
     # model_cards/internlm2_7b.md); test_internlm2_is_llama_as_internlm_converts_it checks it
     # tensor by tensor
     "ome--internlm2_7b.json": 2 * 92544 * 4096 + 32 * 218_112_000 + 4096,
+    # MiMo-7B-Base: Qwen2's model, 151,680 x 4,096 = 621,281,280 for the embeddings and as much
+    # for the head; a layer: q 4,096 x 4,096 + 4,096, k and v 1,024 x 4,096 + 1,024 each, o
+    # 4,096 x 4,096 (41,949,184), the MLP 3 x 11,008 x 4,096 = 135,266,304, two norms 8,192:
+    # 177,223,680, x 36 = 6,380,052,480; the final norm 4,096; its one MTP layer (num_nextn_
+    # predict_layers 1): a layer's 177,223,680, three norms 12,288 and input_proj 4,096 x 8,192
+    # = 33,554,432: 210,790,400.  test_mimo_is_qwen2_and_its_mtp_layers checks it tensor by
+    # tensor; no published total was found (its model card says "7B")
+    "XiaomiMiMo--MiMo-7B-Base.json": 2 * 621_281_280 + 36 * 177_223_680 + 4096 + 210_790_400,
 }
 
 # file: the model_type transformers 5.25 reads the file's as, where it has no class of the file's
@@ -92,7 +101,6 @@ AS_READ = {"moonshotai--Kimi-K2-Instruct.json": "deepseek_v3"}
 # (or transformers 5.25 has no class of that name), and nnsize never runs it
 REFUSED = {
     "MiniMaxAI--MiniMax-M3.json": "model_type 'minimax_m3' is not supported",
-    "XiaomiMiMo--MiMo-7B-Base.json": "model_type 'mimo' is not supported",
     "moonshotai--Kimi-K3.json": "its auto_map points at 'configuration_kimi_k3.KimiK3Config'",
     "nvidia--Llama-3_3-Nemotron-Super-49B-v1.json": "model_type 'nemotron-nas' is not supported",
     "ome--janus_1.3b.json": "model_type 'multi_modality' is a multimodal model",
@@ -198,6 +206,41 @@ def test_internlm2_is_llama_as_internlm_converts_it(config: dict[str, Any]) -> N
         assert any(n.endswith("attention.wqkv.bias") for n in ours)
 
 
+def test_mimo_is_qwen2_and_its_mtp_layers() -> None:
+    # vLLM's MiMoForCausalLM is its Qwen2ForCausalLM, the checkpoint's model.mtp_layers.* left
+    # to the draft model (mimo.py, vllm-project/vllm@055e47c28003156421365af985d676fc921cb075):
+    # every other tensor as transformers' Qwen2ForCausalLM builds it from the same config
+    config = load("XiaomiMiMo--MiMo-7B-Base.json")
+    qwen2 = {**config, "model_type": "qwen2", "architectures": ["Qwen2ForCausalLM"]}
+    theirs = {name: shape for name, (_, shape) in built(qwen2).parameters.items()}
+    report = nnsize.count(config)
+    ours = {name: t.shape for row in report.rows for t in row.tensors for name in t.names()}
+    mtp = {name: shape for name, shape in ours.items() if name.startswith("model.mtp_layers.")}
+    assert {k: v for k, v in ours.items() if k not in mtp} == theirs
+    # an MTP layer (mimo_mtp.py, vllm-project/vllm@0bb55d60cb667d2f4e263b55304a30b38fe2e55c,
+    # MiMoMultiTokenPredictorLayer): its four tensors, and a Qwen2 decoder layer's named
+    # directly under mtp_layers.{i} (map_model_name_to_mtp_param_name adds mtp_block.)
+    own = {"token_layernorm.weight": (4096,), "hidden_layernorm.weight": (4096,),
+           "input_proj.weight": (4096, 2 * 4096), "final_layernorm.weight": (4096,)}
+    block = {k[len("model.layers.0."):]: v for k, v in theirs.items()
+             if k.startswith("model.layers.0.")}
+    assert mtp == {f"model.mtp_layers.0.{k}": v for k, v in {**block, **own}.items()}
+    # used by the draft model alone: none of it a token of the model's own forward
+    assert report.total_params - report.active_params == sum(
+        math.prod(v) for v in mtp.values()) == 210_790_400
+
+
+def test_mimo_without_its_mtp_layers_key_is_refused() -> None:
+    # its config class (MiMoConfig, its repository's code) was not read: no default for it
+    config = {k: v for k, v in load("XiaomiMiMo--MiMo-7B-Base.json").items()
+              if k != "num_nextn_predict_layers"}
+    with pytest.raises(SpecError, match="missing 'num_nextn_predict_layers'"):
+        nnsize.count(config)
+    # two MTP layers: one run of two, mtp_layers.{i}
+    two = nnsize.count({**config, "num_nextn_predict_layers": 2})
+    assert two.total_params == OWN_CODE["XiaomiMiMo--MiMo-7B-Base.json"] + 210_790_400
+
+
 @pytest.mark.parametrize("name", sorted(REFUSED))
 def test_refused_with_the_reason(name: str) -> None:
     with pytest.raises(SpecError, match=".") as e:
@@ -254,6 +297,9 @@ def test_memory_and_fit_plan_it(name: str, capsys: pytest.CaptureFixture[str]) -
     ("zai-org--GLM-5.json", 78 * (512 + 64 + 128) * 2, 78 * 8192 * (512 + 64 + 128) * 2),
     # Kimi-K2.5's language model, DeepSeek-V3's latent attention: as DeepSeek-R1's
     ("moonshotai--Kimi-K2.5.json", 61 * 576 * 2, 61 * 8192 * 576 * 2),
+    # MiMo-7B-Base: its 36 layers x 8 KV heads x 128 x 2 x 2 = 147,456 (the MTP layer's cache
+    # is the draft model's)
+    ("XiaomiMiMo--MiMo-7B-Base.json", 36 * 8 * 128 * 2 * 2, 36 * 8192 * 8 * 128 * 2 * 2),
     # InternLM2-7B: 32 layers x 8 KV heads x 128 x 2 (keys, values) x 2 bytes = 131,072
     ("ome--internlm2_7b.json", 32 * 8 * 128 * 2 * 2, 32 * 8192 * 8 * 128 * 2 * 2),
     # Kimi-K2-Instruct (kimi_k2, read as deepseek_v3): the same latent, whatever its 64 KV heads

@@ -295,6 +295,8 @@ def build_traits(t: Traits, c: Config, name: str, base: bool) -> Assembly:
     if t.final_norm:
         final = norm(t.final_norm, d.hidden, flag(c, t.norm_bias))
         a.add("final norm", "norm", [w.prefixed(prefix) for w in final])
+    if t.mtp and c.int(t.mtp, least=0):
+        _mtp_layers(t, c, d, a, prefix)
     if not base:
         tied = c.bool("tie_word_embeddings")
         head = linear(_name(t, "lm_head"), d.vocab, d.hidden, bias=flag(c, t.head_bias))
@@ -305,6 +307,22 @@ def build_traits(t: Traits, c: Config, name: str, base: bool) -> Assembly:
     _check_agreement(t, c, d, runs)
     _check_known(t, c)
     return a
+
+
+def _mtp_layers(t: Traits, c: Config, d: Dims, a: Assembly, prefix: str) -> None:
+    """The multi-token-prediction layers (Traits.mtp) after the model's final norm, as its
+    checkpoint keeps them: a decoder layer's tensors (as layer 0's) and the four of the MTP
+    layer; none used a token (a draft model runs them)."""
+    def layer(i: int) -> Layer:
+        h = d.hidden
+        own = norm("token_layernorm", h) + norm("hidden_layernorm", h) + \
+            linear("input_proj", h, 2 * h) + norm("final_layernorm", h)
+        return {**_renamed(t, layer_tensors(t, c, d, 0)), "mtp": own}
+
+    from fractions import Fraction
+
+    a.stack(f"{prefix}mtp_layers.", c.int(t.mtp or "", least=0), layer, title="mtp layers",
+            active=dict.fromkeys(layer(0), Fraction(0)))
 
 
 def _name(t: Traits, module: str) -> str:

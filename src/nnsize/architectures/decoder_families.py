@@ -228,6 +228,15 @@ TRAITS: dict[str, Traits] = {
                                ("input_layernorm", "attention_norm"),
                                ("post_attention_layernorm", "ffn_norm"),
                                ("embed_tokens", "tok_embeddings"), ("lm_head", "output"))),
+    # MiMo (MiMo-7B), which transformers 5.25 has no class for: Qwen2's model (vLLM's
+    # MiMoForCausalLM is its Qwen2ForCausalLM, MIMO in MORE) and, beside it in the checkpoint,
+    # num_nextn_predict_layers multi-token-prediction layers under model.mtp_layers.{i}, which
+    # vLLM's main model skips and its draft model loads (mimo_mtp.py, MiMoMultiTokenPredictor-
+    # Layer: token_layernorm, hidden_layernorm, input_proj 2 x hidden -> hidden without a bias,
+    # final_layernorm, and a Qwen2 decoder layer, whose tensors the checkpoint names directly
+    # under mtp_layers.{i}: map_model_name_to_mtp_param_name adds mtp_block)
+    "mimo": replace(TRAITS_QWEN2, requires=("num_key_value_heads",),
+                    mtp="num_nextn_predict_layers"),
 }
 
 # transformers" config class defaults for the keys each family reads beyond the sizes
@@ -399,6 +408,11 @@ INTERNLM2 = ("https://github.com/InternLM/InternEvo-HFModels/blob/"
              "1a4733c400dbef80772e9f425bcc68227a94eb0d/huggingface_model/internlm/internlm2_7b/"
              "modeling_internlm2.py")
 
+# MiMo's model as vLLM builds it (MiMoForCausalLM, its checkpoint's MTP layers left to the draft
+# model MiMoMTP in mimo_mtp.py, vllm-project/vllm@0bb55d60cb667d2f4e263b55304a30b38fe2e55c)
+MIMO = ("https://github.com/vllm-project/vllm/blob/055e47c28003156421365af985d676fc921cb075/"
+        "vllm/model_executor/models/mimo.py")
+
 # attribute_map: the names a publisher may have written for a key
 _SARVAM = {"num_local_experts": "n_routed_experts", "num_mtp_layers": "num_nextn_predict_layers",
            "num_experts": "n_routed_experts", "num_shared_experts": "n_shared_experts",
@@ -478,6 +492,7 @@ CLASSES: dict[str, tuple[str, dict[str, Head]]] = {
     "mimo_v2_flash": ("MiMoV2FlashModel", {}),
     # its code's classes (InternLM2ForCausalLM: the prefix's causal LM)
     "internlm2": ("InternLM2Model", {}),
+    "mimo": ("MiMoModel", {}),
     # the language models of Qwen2-VL, Qwen2.5-VL, Qwen3-VL and Qwen3-VL-MoE on their own
     "qwen2_vl_text": ("Qwen2VLTextModel", {}), "qwen2_5_vl_text": ("Qwen2_5_VLTextModel", {}),
     "qwen3_vl_text": ("Qwen3VLTextModel", {}), "qwen3_vl_moe_text": ("Qwen3VLMoeTextModel", {}),
@@ -489,7 +504,8 @@ MORE: dict[str, dict[str, Any]] = {
     "exaone": {"prefix": "Exaone"}, "internlm3": {"prefix": "InternLM3"},
     "iquestcoder": {"prefix": "IQuestCoder"}, "llama4_text": {"lm_class": "Llama4ForCausalLM"},
     "sarvam_moe": {"prefix": "SarvamMoE"}, "param2moe": {"prefix": "Param2Moe"},
-    "sarvam_mla": {"prefix": "SarvamMLA"}, "internlm2": {"code": INTERNLM2}}
+    "sarvam_mla": {"prefix": "SarvamMLA"}, "internlm2": {"code": INTERNLM2},
+    "mimo": {"code": MIMO}}
 
 for _family, _traits in TRAITS.items():
     register_traits(_family, _traits, DEFAULTS.get(_family, {}), ALIASES.get(_family),
