@@ -18,8 +18,11 @@ from nnsize.architectures.decoder import DEFAULTS as DECODER_PY
 from nnsize.architectures.traits import Traits
 from nnsize.records import fields
 
+# each family transformers has a class for (one built from its publisher's code, Family.code,
+# is checked against that code's checkpoints: test_real_configs.py)
 TRAITS: dict[str, Traits] = {name: f.traits for name, f in families().items()
-                             if f.traits is not None and name not in DECODER_PY}
+                             if f.traits is not None and name not in DECODER_PY
+                             and f.code is None}
 DEFAULTS = {name: families()[name].defaults for name in TRAITS}
 ALIASES = {name: families()[name].aliases for name in TRAITS if families()[name].aliases}
 FAMILIES = sorted(TRAITS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from ..memory.eager import MEASURED
+from ..memory.eager import BY_CONFIG, MEASURED
 from ..memory.lines import (
     AccelerateTerms,
     ActivationsTerms,
@@ -526,8 +526,10 @@ def _family_eager(t: FamilyEagerNote) -> str:
         held = (f"{t.score_bytes} B a score: the {8 * t.act_bytes}-bit scores, the fp32 copy "
                 f"softmax(dtype=float32) makes of them and its fp32 result "
                 f"({t.act_bytes} + 4 + 4)")
-    return (f"Attention: transformers runs {t.family} with eager attention{why} (its model "
-            f"class sets _supports_sdpa = False), so a prefill holds one layer's scores, "
+    by = "its config class's default" if t.family in BY_CONFIG else \
+        "its model class sets _supports_sdpa = False"
+    return (f"Attention: transformers runs {t.family} with eager attention{why} ({by}), so a "
+            f"prefill holds one layer's scores, "
             f"{held}" + ("" if t.measured else f", the peak of llama's eager_attention_forward, "
                                                  f"{t.family}'s own not measured") +
             ", and a float mask for each layer type (full, sliding window: eager attention "
