@@ -237,6 +237,23 @@ def test_mimo_without_its_mtp_layers_key_is_refused() -> None:
     assert two.total_params == OWN_CODE["XiaomiMiMo--MiMo-7B-Base.json"] + 210_790_400
 
 
+@pytest.mark.parametrize(("name", "code"), [
+    ("ome--internlm2_7b.json", "InternLM/InternEvo-HFModels/blob/"),
+    ("XiaomiMiMo--MiMo-7B-Base.json", "vllm/model_executor/models/mimo.py"),
+])
+def test_a_model_built_from_its_publishers_code_says_whose(
+        name: str, code: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # transformers has no class for it: the count is the publisher's model, and says so
+    assert code in nnsize.count(load(name)).stored["built_from"]
+    from nnsize.cli import main
+
+    assert main([str(FOLDER / name)]) == 0
+    assert "Built as its publisher's code builds it (transformers has no class for it): " \
+           "https://github.com/" in capsys.readouterr().out
+    # a family transformers builds says nothing of the kind
+    assert "built_from" not in nnsize.count(load("ome--e5_mistral_7b.json")).stored
+
+
 @pytest.mark.parametrize("name", sorted(REFUSED))
 def test_refused_with_the_reason(name: str) -> None:
     with pytest.raises(SpecError, match=".") as e:
