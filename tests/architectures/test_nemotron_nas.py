@@ -102,7 +102,8 @@ def test_whole_llama_layers_are_transformers_llama() -> None:
 def test_no_op_and_linear_blocks() -> None:
     # no_op: neither the block nor its norm; replace_with_linear: the norm and one
     # hidden x hidden Linear without a bias (modeling_decilm.py's DeciLMLinearAttention and
-    # DeciLMLinearMLP), whatever attention_bias and mlp_bias say
+    # DeciLMLinearMLP), whatever attention_bias and mlp_bias say; the names those TensorRT-LLM's
+    # loader reads from a DeciLM checkpoint (nemotron_nas.CHECKPOINT_NAMES)
     config = small(block(4, 1.0), block(None, 2.0, attention="none"),
                    block(None, None, attention="linear", ffn="linear"),
                    block(8, None, ffn="none"), attention_bias=True, mlp_bias=True)

@@ -11,10 +11,14 @@ builds them, each layer by its own entry of block_configs.
         post_attention_layernorm and mlp.linear_mlp, hidden x hidden | no_op: nothing at all
 
 vLLM's DeciLMDecoderLayer (CODE) builds the layers, their widths and names so (it does not build
-replace_with_linear); NVIDIA's modeling_decilm.py (DECILM, a copy of the file its checkpoints
-ship) builds all three kinds, the linear ones without a bias.  The layers differ in their MLP's
-width and some have no attention, which nnsize's planner (model.Decoder: one MLP width, every
-layer attending) does not describe: the planner, compute and speed refuse it, the count stands.
+replace_with_linear); NVIDIA's modeling_decilm.py (DECILM: a third party's copy of the file the
+checkpoints ship, the only one found, which adds a Liger loss import) builds all three kinds,
+the linear ones without a bias.  The names are a checkpoint's: NVIDIA's TensorRT-LLM loads a
+DeciLM checkpoint's safetensors by them (CHECKPOINT_NAMES), the linear blocks' included; no
+published safetensors index of the model was found to check against.  The layers differ in
+their MLP's width and some have no attention, which nnsize's planner (model.Decoder: one MLP
+width, every layer attending) does not describe: the planner, compute and speed refuse it by
+name, the count stands.
 """
 
 from __future__ import annotations
@@ -34,16 +38,22 @@ if TYPE_CHECKING:
 # is no_op, LlamaAttention and LlamaMLP with attention_bias and mlp_bias)
 CODE = ("https://github.com/vllm-project/vllm/blob/00bd1493b3e82d6c13c68ee8a0e1c5a96707e190/"
         "vllm/model_executor/models/nemotron_nas.py")
-# NVIDIA's modeling_decilm.py as its checkpoints ship it, copied into this repository:
+# NVIDIA's modeling_decilm.py, as a third party's repository copies it (with a Liger import):
 # DeciLMDecoderLayer, DeciLMAttention (head_dim = hidden_size // num_heads, refusing a
 # hidden_size that is not a whole number of heads), DeciLMMLP, DeciLMLinearAttention and
 # DeciLMLinearMLP (nn.Linear(hidden_size, hidden_size, bias=False): linear_attn, linear_mlp)
 DECILM = ("https://github.com/DeltaVector1/Chat-Prompters/blob/"
           "760b19a6890e94fdd3406244b0ece74e73c8d9de/modeling_decilm.py")
+# NVIDIA's loader of a DeciLM checkpoint (load_model_weights: model.embed_tokens, lm_head,
+# model.norm; a layer's input_layernorm with self_attn.q/k/v/o_proj or self_attn.linear_attn,
+# post_attention_layernorm with mlp.gate/up/down_proj or mlp.linear_mlp; nothing of a no_op half)
+CHECKPOINT_NAMES = ("https://github.com/NVIDIA/TensorRT-LLM/blob/"
+                    "1069bc9d94ac51756f182b0ea60093e96343ec21/tensorrt_llm/models/deci/convert.py")
 
-# the keys of a block's attention and ffn entries (the BlockConfig dataclasses' fields, as the
-# published configs write them all out): the others change no tensor (sparsify: a backward
-# hook; windows and sinks: the attention mask); any key beyond them is refused
+# the keys of a block's attention and ffn entries, as Super-49B's config writes each out: those
+# beside no_op, replace_with_linear, n_heads_in_group and ffn_mult change no tensor in DECILM
+# (sparsify: a backward hook; the window and sink keys: the attention mask); any other key is
+# refused
 ATTENTION_KEYS = frozenset({"n_heads_in_group", "no_op", "replace_with_linear", "sparsify",
                             "num_sink_tokens", "unshifted_sink",
                             "use_prefill_window_in_sink_attention", "window_length"})
