@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 
 MODULES = ("decoder", "decoder_families", "gpt", "gpt_more", "encoder", "bert_like", "t5",
            "seq2seq", "whisper", "audio", "vision", "mamba", "jamba", "hybrid", "zamba",
-           "lfm2", "qwen3_next", "gemma3n", "gemma4", "multimodal", "qwen_vl", "vision_more",
-           "audio_more", "vlm", "sam", "seamless", "esm", "mllama")
+           "lfm2", "nemotron_nas", "qwen3_next", "gemma3n", "gemma4", "multimodal", "qwen_vl",
+           "vision_more", "audio_more", "vlm", "sam", "seamless", "esm", "mllama")
 _loaded = False
 
 
@@ -36,7 +36,7 @@ def families() -> dict[str, Family]:
 
 def family_of(model_type: str) -> Family | None:
     """The family registered as model_type, importing MODULES in order only until one
-    registers it (a Llama config loads the decoder modules, not the 27); None: no such family
+    registers it (a Llama config loads the decoder modules, not the 28); None: no such family
     (then every module has been imported)."""
     for module in MODULES:
         if model_type in FAMILIES:
