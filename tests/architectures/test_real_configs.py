@@ -264,7 +264,7 @@ def test_a_model_built_from_its_publishers_code_says_whose(
     from nnsize.cli import main
 
     assert main([str(FOLDER / name)]) == 0
-    assert "Built as its publisher's code builds it (transformers has no class for it): " \
+    assert "Built by nnsize as this code builds it (transformers has no class for it): " \
            "https://github.com/" in capsys.readouterr().out
     # a family transformers builds says nothing of the kind
     assert "built_from" not in nnsize.count(load("ome--e5_mistral_7b.json")).stored
