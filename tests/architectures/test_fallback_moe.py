@@ -293,3 +293,14 @@ def test_latent_attention_config_the_model_does_not_show_is_refused() -> None:
     finally:
         config.layer_types = types
     assert decoder_of(config, _tensors(model)).layers[0].latent_dim == 24
+
+
+def test_hy_v4_training_is_refused_by_its_hyper_connections() -> None:
+    # its hc_mult residual streams, mixed in float32 in every layer, are not in the activations
+    # estimate; A.X-K1 and A.X-K2 train as nnsize's DeepSeek-V3 and V3.2 do
+    from nnsize.memory import Setup, plan
+
+    with pytest.raises(NnsizeError, match="hyper-connections"):
+        plan(nnsize.count(data("hy_v4")), Setup(train=True))
+    for family in ("axk1", "axk2"):
+        assert plan(nnsize.count(data(family)), Setup(train=True)).lines
