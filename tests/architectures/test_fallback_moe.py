@@ -59,6 +59,13 @@ FAMILIES: dict[str, tuple[dict[str, Any], str, tuple[int, int]]] = {
                      "linear_head_dim": 8, "linear_conv_kernel_dim": 4,
                      "layer_types": ["linear_attention", "full_attention"] * 2},
                     "KimiLinearForCausalLM", (4, 2)),
+    # Ling's hybrid: delta attention, latent attention, twice (layer_group_size 2), as Kimi
+    # Linear (its linear heads num_attention_heads of head_dim)
+    "bailing_hybrid": ({"num_experts": 4, "num_shared_experts": 1, "first_k_dense_replace": 1,
+                        "num_key_value_heads": 4, "kv_lora_rank": 16, "qk_rope_head_dim": 8,
+                        "qk_nope_head_dim": 8, "v_head_dim": 16, "n_group": 1, "topk_group": 1,
+                        "short_conv_kernel_size": 4, "layer_group_size": 2},
+                       "BailingHybridForCausalLM", (4, 2)),
     # latent attention in every layer (fallback_decoder.LATENT), a dense first layer; HY-V4's
     # first two layers with an indexer of their own (indexer_types full, full, shared,
     # shared), two hyper-connection streams; A.X-K2's indexer in every layer
@@ -70,6 +77,8 @@ FAMILIES: dict[str, tuple[dict[str, Any], str, tuple[int, int]]] = {
 }
 # the families whose sparse attention (DSA) compute does not model
 INDEXED = {"hy_v4", "axk2"}
+# the families with delta-attention layers, whose state only transformers' engines plan
+DELTA = {"kimi_linear", "bailing_hybrid"}
 
 
 def data(family: str) -> dict[str, Any]:
@@ -127,18 +136,20 @@ def test_kimi_linear_cache_arithmetic() -> None:
     # one sequence of 13 tokens at bf16: 2 latent layers x 13 x (16 + 8) x 2 B = 1,248; 2 delta
     # layers x (conv 3 x 4 x 8 channels x 4 columns x 2 B + 4 x 8 x 8 x 4 B) = 2 x (768 +
     # 1,024) = 3,584
-    report = nnsize.count(data("kimi_linear"))
-    assert kv_cache(report, 1, 13, find("bf16"))[0] == 1248 + 3584
+    for family in sorted(DELTA):  # Ling's hybrid alike: 4 linear heads of head_dim 8
+        report = nnsize.count(data(family))
+        assert kv_cache(report, 1, 13, find("bf16"))[0] == 1248 + 3584
 
 
 def test_kimi_linear_state_is_transformers_alone(tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     from nnsize.memory import Setup, plan
 
-    report = nnsize.count(data("kimi_linear"))
-    for engine in ("vllm", "llama.cpp"):
-        with pytest.raises(NnsizeError, match="delta-attention state"):
-            plan(report, Setup(engine=engine))
+    for family in sorted(DELTA):
+        report = nnsize.count(data(family))
+        for engine in ("vllm", "llama.cpp"):
+            with pytest.raises(NnsizeError, match="delta-attention state"):
+                plan(report, Setup(engine=engine))
 
 
 def test_kv_cache_arithmetic() -> None:
@@ -165,7 +176,7 @@ def test_active_parameters_and_compute_count_k_of_n_experts(family: str) -> None
                    and "embed_tokens" not in name and ".mlp.experts." not in name)
     if model.config.tie_word_embeddings:
         matrices += 64 * 32
-    if family == "kimi_linear":  # its delta attention's work a token is not modelled
+    if family in DELTA:  # its delta attention's work a token is not modelled
         with pytest.raises(NnsizeError, match="compute of its state-space layers"):
             compute(report, 16)
     elif family in INDEXED:  # nor a sparse attention's (its indexer's picks)
@@ -237,7 +248,7 @@ def test_an_expert_key_not_read_is_refused_by_name() -> None:
 
 def test_memory_fit_compute_and_speed_plan_it(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    for family in sorted(set(FAMILIES) - {"kimi_linear"}):  # compute: its delta attention
+    for family in sorted(set(FAMILIES) - DELTA):  # compute: its delta attention
         path = tmp_path / f"{family}.json"
         path.write_text(json.dumps(data(family)))
         for argv in (["memory", str(path), "--context", "64"],

@@ -304,6 +304,17 @@ ROUTED = {
                            _listed, _TF + "kimi_linear/modeling_kimi_linear.py "
                            "(KimiLinearMoE, KimiLinearDecoderLayer)",
                            shared="num_shared_experts", one_group=("num_expert_group",)),
+    # BailingHybridMoE (DeepseekV3MoE): experts = BailingHybridExperts (num_experts, which
+    # attribute_map makes num_local_experts, of moe_intermediate_size), shared_experts =
+    # BailingHybridMLP(moe_intermediate_size x n_shared_experts, num_shared_experts by
+    # attribute_map), BailingHybridTopkRouter's top num_experts_per_tok (num_experts_per_token)
+    # within topk_group of n_group (num_expert_group) groups; BailingHybridDecoderLayer:
+    # mlp_layer_types[i] == 'sparse' (BailingHybridConfig.__post_init__ makes it from
+    # first_k_dense_replace); its Decoder is _kimi_linear's (the same two kinds of layer)
+    "bailing_hybrid": Routing("num_experts", "num_experts_per_token", "moe_intermediate_size",
+                              _listed, _TF + "bailing_hybrid/modeling_bailing_hybrid.py "
+                              "(BailingHybridMoE, BailingHybridDecoderLayer)",
+                              shared="num_shared_experts", one_group=("num_expert_group",)),
     # the latent-attention families (LATENT reads their Decoder): each a DeepSeek-V3 MoE block,
     # experts = (n_routed_experts, which attribute_map makes num_local_experts, of
     # moe_intermediate_size), shared_experts = an MLP of moe_intermediate_size x
@@ -433,9 +444,17 @@ def _kimi_linear(config: Any, tensors: list[Tensor]) -> Decoder:
                           (StateMixer kind "kda", memory.state)
 
     Its MLPs as ROUTED reads them.  The latent and the conv are checked against layer i's
-    kv_a_proj_with_mqa and conv1d."""
+    kv_a_proj_with_mqa and conv1d.
+
+    Ling's hybrid (bailing_hybrid, models/bailing_hybrid/modeling_bailing_hybrid.py) is read
+    alike: BailingHybridAttention is DeepseekV3Attention's latent attention and
+    BailingHybridDeltaAttention Kimi's delta attention (its q, k and v projected apart, then
+    one conv1d over the three; linear_num_heads, linear_head_dim and linear_conv_kernel_dim
+    set by BailingHybridConfig.__post_init__ from num_attention_heads, head_dim and
+    short_conv_kernel_size), its cache the same (its conv1d's weights kept in fp32, its conv
+    state at the model's dtype, as measured)."""
     kind = type(config).__name__
-    routing = ROUTED["kimi_linear"]
+    routing = ROUTED[config.model_type]
     _expert_keys(config, routing)
     n = _whole(config, "num_hidden_layers", kind)
     hidden = _whole(config, "hidden_size", kind)
@@ -572,9 +591,10 @@ def _latent(config: Any, tensors: list[Tensor]) -> Decoder:
 # the model types whose layers compress their cache, and the reader of their Decoder (their
 # other keys, q_lora_rank and the experts', are read there, not refused)
 COMPRESSING = {"deepseek_v4": _deepseek_v4}
-# the model types whose Decoder a reader of its own makes: those, Kimi Linear's (latent
-# attention beside delta attention) and the latent-attention families' (LATENT)
-READERS = {**COMPRESSING, "kimi_linear": _kimi_linear, **dict.fromkeys(LATENT, _latent)}
+# the model types whose Decoder a reader of its own makes: those, Kimi Linear's and Ling's
+# hybrid's (latent attention beside delta attention) and the latent-attention families' (LATENT)
+READERS = {**COMPRESSING, "kimi_linear": _kimi_linear, "bailing_hybrid": _kimi_linear,
+           **dict.fromkeys(LATENT, _latent)}
 
 
 def decoder_of(config: Any, tensors: list[Tensor], outer: Any = None) -> Decoder:
