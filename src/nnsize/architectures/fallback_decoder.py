@@ -30,7 +30,9 @@ rows of their own, so that a token's active parameters and compute count k of n 
 
 Latent attention (LATENT): the mixtures of experts with DeepSeek's latent attention in every
 layer, HY-V4, A.X-K1 and A.X-K2, read by _latent (the latent, the rope key and a sparse-attention
-indexer's key, each checked against the layer's projections), their MLPs from ROUTED.
+indexer's key, each checked against the layer's projections), their MLPs from ROUTED; Kimi
+Linear's and Ling's hybrid's (bailing_hybrid) latent attention beside delta attention, by
+_kimi_linear.
 
 Refused, by the key's name, whatever would change the KV cache or the compute in a way the
 planner does not model: any other mixture-of-experts key, other latent attention (kv_lora_rank),
