@@ -29,6 +29,9 @@ TINY = {"vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "num_hidde
         "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 8, "pad_token_id": 0,
         "bos_token_id": 0, "eos_token_id": 0, "moe_intermediate_size": 16,
         "num_experts_per_tok": 2}
+LATENT = {"n_routed_experts": 4, "n_shared_experts": 1, "num_key_value_heads": 4,
+          "q_lora_rank": 16, "kv_lora_rank": 16, "qk_rope_head_dim": 8, "qk_nope_head_dim": 8,
+          "v_head_dim": 16}
 # model_type -> (its routing and layers, the class, (routed experts, top k)); each a dense
 # first layer, a sliding window of 5 where the family has one
 FAMILIES: dict[str, tuple[dict[str, Any], str, tuple[int, int]]] = {
@@ -56,7 +59,26 @@ FAMILIES: dict[str, tuple[dict[str, Any], str, tuple[int, int]]] = {
                      "linear_head_dim": 8, "linear_conv_kernel_dim": 4,
                      "layer_types": ["linear_attention", "full_attention"] * 2},
                     "KimiLinearForCausalLM", (4, 2)),
+    # Ling's hybrid: delta attention, latent attention, twice (layer_group_size 2), as Kimi
+    # Linear (its linear heads num_attention_heads of head_dim)
+    "bailing_hybrid": ({"num_experts": 4, "num_shared_experts": 1, "first_k_dense_replace": 1,
+                        "num_key_value_heads": 4, "kv_lora_rank": 16, "qk_rope_head_dim": 8,
+                        "qk_nope_head_dim": 8, "v_head_dim": 16, "n_group": 1, "topk_group": 1,
+                        "short_conv_kernel_size": 4, "layer_group_size": 2},
+                       "BailingHybridForCausalLM", (4, 2)),
+    # latent attention in every layer (fallback_decoder.LATENT), a dense first layer; HY-V4's
+    # first two layers with an indexer of their own (indexer_types full, full, shared,
+    # shared), two hyper-connection streams; A.X-K2's indexer in every layer
+    "hy_v4": ({**LATENT, "index_head_dim": 16, "index_n_heads": 2, "index_topk": 4,
+               "hc_mult": 2}, "HYV4ForCausalLM", (4, 2)),
+    "axk1": ({**LATENT, "n_group": 1, "topk_group": 1}, "AXK1ForCausalLM", (4, 2)),
+    "axk2": ({**LATENT, "index_head_dim": 16, "index_n_heads": 2, "index_topk": 4,
+              "gated_norm_rank": 4}, "AXK2ForCausalLM", (4, 2)),
 }
+# the families whose sparse attention (DSA) compute does not model
+INDEXED = {"hy_v4", "axk2"}
+# the families with delta-attention layers, whose state only transformers' engines plan
+DELTA = {"kimi_linear", "bailing_hybrid"}
 
 
 def data(family: str) -> dict[str, Any]:
@@ -94,15 +116,18 @@ def test_kv_cache_against_transformers(family: str, batch: int, steps: tuple[int
 
 
 def cache_bytes(cache: Any) -> int:
-    """Every tensor the cache holds: an attention layer's keys and values (Kimi Linear's
-    latent and rope key), a linear-attention layer's conv and recurrent states (their
-    bookkeeping aside: a token counter)."""
+    """Every tensor the cache holds: an attention layer's keys and values (a latent
+    attention's latent and rope key) and its indexer's keys where it has an indexer of its
+    own, a linear-attention layer's conv and recurrent states (their bookkeeping aside: a
+    token counter)."""
     total = 0
     for layer in cache.layers:
         if hasattr(layer, "conv_states"):
             held = [*layer.conv_states.values(), *layer.recurrent_states.values()]
         else:
             held = [layer.keys, layer.values]
+            if getattr(layer, "indexer_keys", None) is not None:
+                held.append(layer.indexer_keys)
         total += sum(t.nbytes for t in held)
     return total
 
@@ -111,18 +136,20 @@ def test_kimi_linear_cache_arithmetic() -> None:
     # one sequence of 13 tokens at bf16: 2 latent layers x 13 x (16 + 8) x 2 B = 1,248; 2 delta
     # layers x (conv 3 x 4 x 8 channels x 4 columns x 2 B + 4 x 8 x 8 x 4 B) = 2 x (768 +
     # 1,024) = 3,584
-    report = nnsize.count(data("kimi_linear"))
-    assert kv_cache(report, 1, 13, find("bf16"))[0] == 1248 + 3584
+    for family in sorted(DELTA):  # Ling's hybrid alike: 4 linear heads of head_dim 8
+        report = nnsize.count(data(family))
+        assert kv_cache(report, 1, 13, find("bf16"))[0] == 1248 + 3584
 
 
 def test_kimi_linear_state_is_transformers_alone(tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     from nnsize.memory import Setup, plan
 
-    report = nnsize.count(data("kimi_linear"))
-    for engine in ("vllm", "llama.cpp"):
-        with pytest.raises(NnsizeError, match="delta-attention state"):
-            plan(report, Setup(engine=engine))
+    for family in sorted(DELTA):
+        report = nnsize.count(data(family))
+        for engine in ("vllm", "llama.cpp"):
+            with pytest.raises(NnsizeError, match="delta-attention state"):
+                plan(report, Setup(engine=engine))
 
 
 def test_kv_cache_arithmetic() -> None:
@@ -149,8 +176,11 @@ def test_active_parameters_and_compute_count_k_of_n_experts(family: str) -> None
                    and "embed_tokens" not in name and ".mlp.experts." not in name)
     if model.config.tie_word_embeddings:
         matrices += 64 * 32
-    if family == "kimi_linear":  # its delta attention's work a token is not modelled
+    if family in DELTA:  # its delta attention's work a token is not modelled
         with pytest.raises(NnsizeError, match="compute of its state-space layers"):
+            compute(report, 16)
+    elif family in INDEXED:  # nor a sparse attention's (its indexer's picks)
+        with pytest.raises(NnsizeError, match=r"sparse attention \(DSA\)"):
             compute(report, 16)
     else:
         assert compute(report, 16).linear_macs == matrices + routed * k // n
@@ -218,11 +248,70 @@ def test_an_expert_key_not_read_is_refused_by_name() -> None:
 
 def test_memory_fit_compute_and_speed_plan_it(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    for family in sorted(set(FAMILIES) - {"kimi_linear"}):  # compute: its delta attention
+    for family in sorted(set(FAMILIES) - DELTA):  # compute: its delta attention
         path = tmp_path / f"{family}.json"
         path.write_text(json.dumps(data(family)))
         for argv in (["memory", str(path), "--context", "64"],
                      ["fit", str(path), "--gpu", "8GiB"],
                      ["compute", str(path), "--context", "64"],
                      ["speed", str(path), "--gpu", "h100"]):
+            if family in INDEXED and argv[0] in ("compute", "speed"):  # refused, by its DSA
+                assert main(argv) == 2
+                assert "sparse attention (DSA)" in capsys.readouterr().err
+                continue
             assert main(argv) == 0, capsys.readouterr().err
+
+
+def test_latent_attention_cache_arithmetic() -> None:
+    # one sequence of 13 tokens at bf16, every layer's latent 16 + rope key 8 = 24 values a
+    # token: A.X-K1 4 x 13 x 24 x 2 B = 2,496; HY-V4's first two layers keep their indexer's
+    # key too (16 values), 2 x 13 x 16 x 2 B = 832 more; A.X-K2's all four, 1,664 more
+    for family, indexed in (("axk1", 0), ("hy_v4", 2), ("axk2", 4)):
+        report = nnsize.count(data(family))
+        assert kv_cache(report, 1, 13, find("bf16"))[0] == 2496 + indexed * 13 * 16 * 2
+
+
+def test_latent_attention_config_the_model_does_not_show_is_refused() -> None:
+    # a config whose latent or indexers are not what transformers built is refused by the key
+    from nnsize.architectures.fallback import _tensors
+    from nnsize.architectures.fallback_decoder import decoder_of
+
+    model = built("hy_v4")
+    config = model.config
+    kept = list(config.indexer_types)
+    config.indexer_types = ["full"] * 4  # layers 2 and 3 built no indexer
+    try:
+        with pytest.raises(NnsizeError, match="layer 2 an indexer key of 16 values"):
+            decoder_of(config, _tensors(model))
+        config.indexer_types = ["full", "full", "shared"]
+        with pytest.raises(NnsizeError, match="indexer_types must give each of the 4 layers"):
+            decoder_of(config, _tensors(model))
+    finally:
+        config.indexer_types = kept
+    model = built("axk1")
+    config = model.config
+    config.kv_lora_rank = 8
+    try:
+        with pytest.raises(NnsizeError, match="layer 0 has no kv_a_proj_with_mqa of 16 rows"):
+            decoder_of(config, _tensors(model))
+    finally:
+        config.kv_lora_rank = 16
+    types = getattr(config, "layer_types", None)
+    config.layer_types = ["full_attention"] * 4  # A.X-K1 has none
+    try:
+        with pytest.raises(NnsizeError, match="layer_types = "):
+            decoder_of(config, _tensors(model))
+    finally:
+        config.layer_types = types
+    assert decoder_of(config, _tensors(model)).layers[0].latent_dim == 24
+
+
+def test_hy_v4_training_is_refused_by_its_hyper_connections() -> None:
+    # its hc_mult residual streams, mixed in float32 in every layer, are not in the activations
+    # estimate; A.X-K1 and A.X-K2 train as nnsize's DeepSeek-V3 and V3.2 do
+    from nnsize.memory import Setup, plan
+
+    with pytest.raises(NnsizeError, match="hyper-connections"):
+        plan(nnsize.count(data("hy_v4")), Setup(train=True))
+    for family in ("axk1", "axk2"):
+        assert plan(nnsize.count(data(family)), Setup(train=True)).lines

@@ -36,6 +36,14 @@ FAMILIES = {
         "rel_extent": 64, "n_routed_experts": 4, "moe_intermediate_size": 64,
         "num_experts_per_tok": 2, "unpadded_vocab_size": 1000,
         "n_layers_per_attn_res_block": 1}),
+    # latent attention over 16 heads (no repeat_kv copies: a key and a value a head), a DSA
+    # indexer of its own in both layers (indexer_types full, full), 128 picked keys
+    "hy_v4": ("HYV4Config", "HYV4ForCausalLM", {
+        "num_attention_heads": 16, "num_key_value_heads": 16, "n_routed_experts": 4,
+        "n_shared_experts": 1, "moe_intermediate_size": 64, "num_experts_per_tok": 2,
+        "q_lora_rank": 32, "kv_lora_rank": 32, "qk_rope_head_dim": 16, "qk_nope_head_dim": 16,
+        "v_head_dim": 16, "index_head_dim": 16, "index_n_heads": 2, "index_topk": 128,
+        "hc_mult": 2, "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0}),
 }
 
 
@@ -285,3 +293,24 @@ def test_mimo_v2_flash_note_says_its_own_form(capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out
     assert "scores 8,192 x 64 heads x (8,192 + 1 sink) keys x 4 B" in out
     assert "4 B a score: its softmax in the model dtype" in out and "not measured" not in out
+
+
+@pytest.mark.parametrize("dtype,tokens", [("bf16", 1024), ("fp32", 256)])
+def test_hy_v4_against_a_real_prefill(dtype: str, tokens: int) -> None:
+    """HY-V4 (planned from fallback_decoder.LATENT) runs gpt_oss's eager_attention_forward over
+    every key, its DSA indexer's picks a mask: its sinks kept in fp32 make the concatenation
+    fp32, the sinks-upcast form, 12 B a score over keys + 1 (at bf16 one 4 B column less a
+    row, as Inkling 2's), 16 heads and no repeat_kv copies.  At bf16 the workspace and KV cache
+    within 10% of the prefill's peak (what is left out: the masked copy of the mask each layer
+    makes, the indexer's bool mask and its top-k indices)."""
+    peak, owns = _measure("hy_v4", dtype, 1, tokens)
+    act = 2 if dtype == "bf16" else 4
+    per_score, columns, measured = score_peak("hy_v4", act)
+    scores = 16 * tokens * (tokens + columns) * per_score
+    assert measured and (per_score, columns) == (12, 1)
+    assert owns == [scores - (16 * tokens * 4 if dtype == "bf16" else 0)] * 2
+    lines = _lines(_config("hy_v4"), dtype=dtype, context=tokens)
+    assert lines["decoder_workspace"].terms.scores == scores
+    if dtype == "bf16":
+        assert lines["decoder_workspace"].bytes + lines["kv_cache"].bytes == \
+            pytest.approx(peak, rel=0.10)

@@ -28,8 +28,14 @@ transformers modeling code, its keys in a Routing; the layers that route checked
 expert tensors transformers built, their shapes against the keys (expert_rows splits them into
 rows of their own, so that a token's active parameters and compute count k of n experts).
 
+Latent attention (LATENT): the mixtures of experts with DeepSeek's latent attention in every
+layer, HY-V4, A.X-K1 and A.X-K2, read by _latent (the latent, the rope key and a sparse-attention
+indexer's key, each checked against the layer's projections), their MLPs from ROUTED; Kimi
+Linear's and Ling's hybrid's (bailing_hybrid) latent attention beside delta attention, by
+_kimi_linear.
+
 Refused, by the key's name, whatever would change the KV cache or the compute in a way the
-planner does not model: any other mixture-of-experts key, latent attention (kv_lora_rank),
+planner does not model: any other mixture-of-experts key, other latent attention (kv_lora_rank),
 chunked or shared caches, other layer types (linear attention, state-space), layers that
 differ.  The count
 itself stands; only the planner refuses (fallback.py keeps the reason).
@@ -300,6 +306,32 @@ ROUTED = {
                            _listed, _TF + "kimi_linear/modeling_kimi_linear.py "
                            "(KimiLinearMoE, KimiLinearDecoderLayer)",
                            shared="num_shared_experts", one_group=("num_expert_group",)),
+    # BailingHybridMoE (DeepseekV3MoE): experts = BailingHybridExperts (num_experts, which
+    # attribute_map makes num_local_experts, of moe_intermediate_size), shared_experts =
+    # BailingHybridMLP(moe_intermediate_size x n_shared_experts, num_shared_experts by
+    # attribute_map), BailingHybridTopkRouter's top num_experts_per_tok (num_experts_per_token)
+    # within topk_group of n_group (num_expert_group) groups; BailingHybridDecoderLayer:
+    # mlp_layer_types[i] == 'sparse' (BailingHybridConfig.__post_init__ makes it from
+    # first_k_dense_replace); its Decoder is _kimi_linear's (the same two kinds of layer)
+    "bailing_hybrid": Routing("num_experts", "num_experts_per_token", "moe_intermediate_size",
+                              _listed, _TF + "bailing_hybrid/modeling_bailing_hybrid.py "
+                              "(BailingHybridMoE, BailingHybridDecoderLayer)",
+                              shared="num_shared_experts", one_group=("num_expert_group",)),
+    # the latent-attention families (LATENT reads their Decoder): each a DeepSeek-V3 MoE block,
+    # experts = (n_routed_experts, which attribute_map makes num_local_experts, of
+    # moe_intermediate_size), shared_experts = an MLP of moe_intermediate_size x
+    # n_shared_experts, the router's top num_experts_per_tok (within topk_group of n_group
+    # groups: k experts all the same); the decoder layer: mlp_layer_types[i] == 'sparse'
+    # (the config's __post_init__ makes it from first_k_dense_replace where none is given)
+    "hy_v4": Routing("n_routed_experts", "num_experts_per_tok", "moe_intermediate_size",
+                     _listed, _TF + "hy_v4/modeling_hy_v4.py (HYV4MoE, HYV4DecoderLayer)",
+                     shared="n_shared_experts"),
+    "axk1": Routing("n_routed_experts", "num_experts_per_tok", "moe_intermediate_size",
+                    _listed, _TF + "axk1/modeling_axk1.py (AXK1MoE, AXK1DecoderLayer)",
+                    shared="n_shared_experts"),
+    "axk2": Routing("n_routed_experts", "num_experts_per_tok", "moe_intermediate_size",
+                    _listed, _TF + "axk2/modeling_axk2.py (AXK2MoE, AXK2DecoderLayer)",
+                    shared="n_shared_experts"),
 }
 # a layer's routed experts, and its shared expert's gate (the base model's names start at
 # layers., the causal LM's at model.layers.)
@@ -414,9 +446,17 @@ def _kimi_linear(config: Any, tensors: list[Tensor]) -> Decoder:
                           (StateMixer kind "kda", memory.state)
 
     Its MLPs as ROUTED reads them.  The latent and the conv are checked against layer i's
-    kv_a_proj_with_mqa and conv1d."""
+    kv_a_proj_with_mqa and conv1d.
+
+    Ling's hybrid (bailing_hybrid, models/bailing_hybrid/modeling_bailing_hybrid.py) is read
+    alike: BailingHybridAttention is DeepseekV3Attention's latent attention and
+    BailingHybridDeltaAttention Kimi's delta attention (its q, k and v projected apart, then
+    one conv1d over the three; linear_num_heads, linear_head_dim and linear_conv_kernel_dim
+    set by BailingHybridConfig.__post_init__ from num_attention_heads, head_dim and
+    short_conv_kernel_size), its cache the same (its conv1d's weights kept in fp32, its conv
+    state at the model's dtype, as measured)."""
     kind = type(config).__name__
-    routing = ROUTED["kimi_linear"]
+    routing = ROUTED[config.model_type]
     _expert_keys(config, routing)
     n = _whole(config, "num_hidden_layers", kind)
     hidden = _whole(config, "hidden_size", kind)
@@ -458,12 +498,105 @@ def _kimi_linear(config: Any, tensors: list[Tensor]) -> Decoder:
                    if linear else None)
 
 
+def _indexed_all(config: Any, n: int) -> list[bool]:
+    """DeepSeek-V3.2's rule, A.X-K2's: every layer has an indexer of its own."""
+    return [True] * n
+
+
+def _indexer_types(config: Any, n: int) -> list[bool]:
+    """HY-V4's rule: indexer_types[i] == 'full' builds layer i an indexer of its own, 'shared'
+    reuses the last full layer's top-k and caches no indexer key (HYV4Config.__post_init__
+    makes the list where none is given: full at 0 and every fourth from 1)."""
+    types = getattr(config, "indexer_types", None)
+    if not isinstance(types, (list, tuple)) or len(types) != n or \
+            any(t not in ("full", "shared") for t in types):
+        raise SpecError(f"indexer_types must give each of the {n:,} layers 'full' or "
+                        f"'shared', got {shown(types)}")
+    return [t == "full" for t in types]
+
+
+# the latent-attention mixtures of experts (DeepSeek's MLA in every layer, routed as ROUTED
+# says): which layers have a sparse-attention indexer (None: no indexer, no layer_types),
+# each read from its modeling code and checked on a tiny model
+# (tests/architectures/test_fallback_moe.py)
+LATENT: dict[str, Callable[[Any, int], list[bool]] | None] = {
+    # HYV4Attention (GlmMoeDsaAttention's MLA, q through q_a_proj and q_b_proj, an output
+    # gate_proj and attention sinks): indexer = HYV4Indexer where indexer_types[i] == 'full';
+    # layer_types all indexed_attention (DynamicIndexedLayer)
+    "hy_v4": _indexer_types,
+    # AXK1Attention: DeepseekV3Attention, always with q_lora_rank; no indexer
+    "axk1": None,
+    # AXK2Attention: DeepseekV32Attention with a q_gate_proj; indexer = AXK2Indexer in every
+    # layer; layer_types all indexed_attention
+    "axk2": _indexed_all,
+}
+
+
+def _latent(config: Any, tensors: list[Tensor]) -> Decoder:
+    """The Decoder of a family of LATENT (models/<type>/modeling_<type>.py, transformers
+    v5.25.0): every layer DeepSeek's multi-head latent attention, whose cache transformers
+    keeps as nnsize's own DeepSeek-V3 plans it (AttentionLayer.latent_dim): the latent,
+    kv_lora_rank values, and the rope key, qk_rope_head_dim, a token; a layer with a
+    sparse-attention indexer of its own keeps its key too, index_head_dim values a token
+    (DynamicIndexedLayer's indexer_keys, AttentionLayer.index_dim); q_lora_rank changes the
+    queries' weights alone.  Checked against each layer's kv_a_proj_with_mqa
+    (kv_lora_rank + qk_rope_head_dim rows) and indexer.wk (index_head_dim rows, where the
+    config says the layer has an indexer, and none where it says not).  Its MLPs as ROUTED
+    reads them."""
+    model_type = config.model_type
+    kind = type(config).__name__
+    routing = ROUTED[model_type]
+    indexed = LATENT[model_type]
+    _expert_keys(config, routing)
+    n = _whole(config, "num_hidden_layers", kind)
+    hidden = _whole(config, "hidden_size", kind)
+    heads = _whole(config, "num_attention_heads", kind)
+    rank = _whole(config, "kv_lora_rank", kind)
+    rope = _whole(config, "qk_rope_head_dim", kind)
+    nope = _whole(config, "qk_nope_head_dim", kind)
+    value = _whole(config, "v_head_dim", kind)
+    types = getattr(config, "layer_types", None)
+    if indexed is None:
+        has = [False] * n
+        if types is not None:
+            raise SpecError(f"layer_types = {shown(types)}: {kind} has none; the planner does "
+                            f"not know its cache")
+    else:
+        has = indexed(config, n)
+        if not isinstance(types, (list, tuple)) or len(types) != n or \
+                any(t != "indexed_attention" for t in types):
+            raise SpecError(f"layer_types must give each of the {n:,} layers "
+                            f"indexed_attention, got {shown(types)}")
+    index = _whole(config, "index_head_dim", kind) if any(has) else 0
+    shapes = {t.name: t.shape for t in tensors}
+    prefix = next((t.name[:t.name.index("layers.")] for t in tensors
+                   if t.name.startswith(("layers.", "model.layers."))), "")
+    for i in range(n):
+        name = f"{prefix}layers.{i}.self_attn."
+        if shapes.get(name + "kv_a_proj_with_mqa.weight") != (rank + rope, hidden):
+            raise SpecError(f"{kind}'s layer {i} has no kv_a_proj_with_mqa of {rank + rope} "
+                            f"rows (kv_lora_rank + qk_rope_head_dim), as its config says: the "
+                            f"planner does not know its cache")
+        if shapes.get(name + "indexer.wk.weight") != ((index, hidden) if has[i] else None):
+            said = f"an indexer key of {index} values" if has[i] else "no indexer"
+            raise SpecError(f"{kind}'s config gives layer {i} {said}, which the model "
+                            f"transformers built does not show: the planner does not know its "
+                            f"cache")
+    k, width, dense = _routed(config, routing, tensors, n, hidden, kind)
+    layers = Layers.of(AttentionLayer(heads, heads, nope + rope, value, None, rank + rope,
+                                      index_dim=index if own else 0) for own in has)
+    return Decoder(hidden, routing.dense(config, kind) if dense else 0,
+                   _whole(config, "vocab_size", kind), layers,
+                   experts_per_token=k, expert_intermediate=width)
+
+
 # the model types whose layers compress their cache, and the reader of their Decoder (their
 # other keys, q_lora_rank and the experts', are read there, not refused)
 COMPRESSING = {"deepseek_v4": _deepseek_v4}
-# the model types whose Decoder a reader of its own makes: those, and Kimi Linear's (latent
-# attention beside delta attention)
-READERS = {**COMPRESSING, "kimi_linear": _kimi_linear}
+# the model types whose Decoder a reader of its own makes: those, Kimi Linear's and Ling's
+# hybrid's (latent attention beside delta attention) and the latent-attention families' (LATENT)
+READERS = {**COMPRESSING, "kimi_linear": _kimi_linear, "bailing_hybrid": _kimi_linear,
+           **dict.fromkeys(LATENT, _latent)}
 
 
 def decoder_of(config: Any, tensors: list[Tensor], outer: Any = None) -> Decoder:

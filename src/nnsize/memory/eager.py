@@ -67,15 +67,19 @@ BY_CONFIG = frozenset({"internlm2"})
 #   its cast back to the model dtype: 2 + 4 + 4 + 2 B at bf16 (its 16-bit columns over keys),
 #   4 + 4 + 4 at fp32 (the casts no copies): 12 B a score over keys + 1 at every dtype, one 4 B
 #   column more than the peak, as flint's
+#   HY-V4's too: gpt_oss's eager_attention_forward over every key (its DSA indexer's picks a
+#   mask, modeling_hy_v4.py HYV4Attention.forward: index_mask), its sinks kept in fp32
+#   (_keep_in_fp32_modules_strict), so that the concatenation is fp32: measured 12 B over keys +
+#   1 at fp32, one 4 B column less at bf16, as inkling2's (tests/memory/test_eager.py)
 # families whose eager scores are not heads x prompt x prompt, whose workspace inference does not
 # plan them (the note says so): DeepSeek-V4 attends to a window and compressed entries its
-# compressor concatenates inside the attention block, HY-V4 to the keys its DSA indexer picks
-UNPLANNED = {"deepseek_v4": "its keys a window and compressed entries",
-             "hy_v4": "its keys those its sparse-attention indexer picks"}
+# compressor concatenates inside the attention block
+UNPLANNED = {"deepseek_v4": "its keys a window and compressed entries"}
 MEASURED: dict[str, str] = {"gemma2": "upcast", "vaultgemma": "upcast", "granite_swa": "upcast",
                             "granitemoe_swa": "upcast", "gpt_oss": "sinks",
                             "mimo_v2_flash": "model dtype", "flint": "fp32",
-                            "inkling2": "sinks upcast", "inkling2_text": "sinks upcast"}
+                            "inkling2": "sinks upcast", "inkling2_text": "sinks upcast",
+                            "hy_v4": "sinks upcast"}
 
 
 def default_attention(model_type: str) -> str:

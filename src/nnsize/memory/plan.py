@@ -190,6 +190,11 @@ def gguf_mix_name(dtype: str) -> str | None:
 
 # a stored dtype (safetensors', GGUF's names) -> the planner's float precision
 STORED_FLOATS = {"F32": "fp32", "F16": "fp16", "BF16": "bf16", "F64": "fp64"}
+# the families whose training step keeps what the activations estimate leaves out, by
+# model_type: HY-V4's hyper-connections (HYV4HyperConnection: hc_mult residual streams, mixed
+# in float32, in every layer; https://github.com/huggingface/transformers/blob/v5.25.0/src/
+# transformers/models/hy_v4/modeling_hy_v4.py); inference is planned
+UNTRAINED = {"hy_v4": "its hyper-connections (hc_mult residual streams, mixed in float32)"}
 
 
 def stored_dtypes(report: Report) -> dict[str, DtypeTally] | None:
@@ -380,6 +385,10 @@ def _train(report: Report, s: Setup) -> Plan:
         raise NnsizeError(f"{report.source}: what training saves of its compressed attention "
                           f"(DeepSeek-V4's CSA and HCA: compressors, indexer, hyper-"
                           f"connections) is not modelled; nnsize plans its inference")
+    if model_type(report) in UNTRAINED:
+        raise NnsizeError(f"{report.source}: what training saves of "
+                          f"{UNTRAINED[model_type(report)]} is not modelled; nnsize plans its "
+                          f"inference")
     precision = find(s.dtype or "bf16")
     if precision.name not in FLOATS:
         raise NnsizeError(f"training keeps weights in a float format (fp32, bf16, fp16), not "
