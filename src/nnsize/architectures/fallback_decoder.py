@@ -189,8 +189,9 @@ class Routing:
         routes        which layers route, (config, layers) -> one bool a layer; the others
                       are dense, config.intermediate_size wide
         source        where that is read (transformers v5.25.0)
-        one_group     expert-group keys the family's transformers code never reads, accepted
-                      at 1 (one group restricts nothing), refused by name otherwise
+        groups        expert-group keys, accepted at any value: grouped top-k (DeepSeek-V3's
+                      n_group) picks which experts, never how many, and a key the family's
+                      transformers code never reads (Trinity's) builds nothing
         dense_width   the dense layers' intermediate size, where the family has a key of its
                       own for it and it is set (else intermediate_size)
 
@@ -205,7 +206,7 @@ class Routing:
     shared: str = ""
     shared_width: str = ""
     shared_name: str = "shared_experts"
-    one_group: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
     dense_width: str = ""
 
     def dense(self, config: Any, kind: str) -> int:
@@ -267,7 +268,7 @@ ROUTED = {
     "afmoe": Routing("num_experts", "num_experts_per_tok", "moe_intermediate_size",
                      _after_dense("num_dense_layers"),
                      _TF + "afmoe/modeling_afmoe.py (AfmoeSparseMoeBlock, AfmoeDecoderLayer)",
-                     shared="num_shared_experts", one_group=("num_expert_groups",)),
+                     shared="num_shared_experts", groups=("num_expert_groups",)),
     # MiniCPM5MoeMoE: experts = MiniCPM5MoeExperts (num_local_experts, which attribute_map
     # makes n_routed_experts, of moe_intermediate_size), shared_experts =
     # MiniCPM5MoeMLP(moe_intermediate_size x n_shared_experts), MiniCPM5MoeTopkRouter's top
@@ -305,7 +306,7 @@ ROUTED = {
     "kimi_linear": Routing("num_experts", "num_experts_per_token", "moe_intermediate_size",
                            _listed, _TF + "kimi_linear/modeling_kimi_linear.py "
                            "(KimiLinearMoE, KimiLinearDecoderLayer)",
-                           shared="num_shared_experts", one_group=("num_expert_group",)),
+                           shared="num_shared_experts", groups=("num_expert_group",)),
     # BailingHybridMoE (DeepseekV3MoE): experts = BailingHybridExperts (num_experts, which
     # attribute_map makes num_local_experts, of moe_intermediate_size), shared_experts =
     # BailingHybridMLP(moe_intermediate_size x n_shared_experts, num_shared_experts by
@@ -316,7 +317,7 @@ ROUTED = {
     "bailing_hybrid": Routing("num_experts", "num_experts_per_token", "moe_intermediate_size",
                               _listed, _TF + "bailing_hybrid/modeling_bailing_hybrid.py "
                               "(BailingHybridMoE, BailingHybridDecoderLayer)",
-                              shared="num_shared_experts", one_group=("num_expert_group",)),
+                              shared="num_shared_experts", groups=("num_expert_group",)),
     # the latent-attention families (LATENT reads their Decoder): each a DeepSeek-V3 MoE block,
     # experts = (n_routed_experts, which attribute_map makes num_local_experts, of
     # moe_intermediate_size), shared_experts = an MLP of moe_intermediate_size x
@@ -650,7 +651,7 @@ def _expert_keys(config: Any, routing: Routing | None) -> None:
     for key, value in config.to_dict().items():
         if "expert" in key and isinstance(value, int) and not isinstance(value, bool) \
                 and value > 0 and (routing is None or key not in routing.keys and
-                                   not (key in routing.one_group and value == 1)):
+                                   key not in routing.groups):
             raise SpecError(f"{key} = {value}: a mixture of experts built by transformers; the "
                             f"planner needs its routing, which nnsize reads only for the "
                             f"families it builds and {', '.join(ROUTED)}")
