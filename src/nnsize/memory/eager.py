@@ -11,6 +11,12 @@ attention sinks); every other family trains with SDPA by default.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..model.decoder import AttentionLayer
+
 _AT = "https://github.com/huggingface/transformers/blob/v5.25.0/src/transformers/models/"
 # model_type: the source line that makes it eager
 EAGER: dict[str, str] = {
@@ -97,3 +103,21 @@ def score_peak(model_type: str, act_bytes: int, fp16: bool = False) -> tuple[int
     if act_bytes == 4 or fp16:
         return 8, 0, model_type in MEASURED
     return act_bytes + 8, 0, model_type in MEASURED
+
+
+def kv_repeat_values(layers: Iterable[tuple[AttentionLayer, int]], heads: int) -> int:
+    """The values a key that repeat_kv writes beside the scores, in the layer whose scores are
+    the largest (of the most heads; of those, the largest copies): every family of EAGER, and
+    llama's eager_attention_forward that transformers-eager runs, begins with
+    key_states = repeat_kv(key, num_key_value_groups) and the same for the values, which
+    expands the keys and values to every head, reshape(expand(...)), a copy alive until the
+    function returns.  Not where num_key_value_groups is 1 (repeat_kv returns its input), nor
+    with one KV head: the expanded dimension merges with a dimension of 1, so the reshape is a
+    view (stride 0 over the heads), and only the matmuls copy it, each for itself, at steps
+    that hold less than the softmax (measured: tests/memory/test_eager.py).  So heads x
+    (key_dim + value_dim) values a key where 1 < KV heads < heads, 0 otherwise (a latent
+    layer's too: transformers expands DeepSeek's latent to a KV head per head before its
+    attention).  A cross-attention layer's keys are the image's, not the prompt's: left out."""
+    return max((layer.heads * (layer.key_dim + layer.value_dim) for layer, _ in layers
+                if layer.heads == heads and 1 < layer.kv_heads < layer.heads
+                and layer.cross_tokens is None), default=0)

@@ -221,9 +221,17 @@ def _decoder_workspace(t: DecoderWorkspaceTerms) -> str:
                 f"{t.hidden:,} x 4 B")
     how = (f"{t.tokens:,} tokens x (3 x {t.intermediate:,} + 4 x {t.hidden:,}) x "
            f"{t.act_bytes} B")
-    if t.scores:
+    if t.scores:  # transformers' eager attention: its step or the MLP's, the larger
         keys = f"({t.keys:,} + {t.sink} sink) keys" if t.sink else f"{t.keys:,} keys"
-        how += f" + scores {t.tokens:,} x {t.heads} heads x {keys} x {t.score_bytes} B"
+        attention = f"scores {t.tokens:,} x {t.heads} heads x {keys} x {t.score_bytes} B"
+        if t.kv_copies:
+            seqs = f"{t.sequences:,} x " if t.sequences > 1 else ""
+            attention += (f" + K and V repeated to every head (repeat_kv) {seqs}{t.keys:,} "
+                          f"keys x {t.heads} heads x {t.kv_repeat // t.heads:,} x "
+                          f"{t.act_bytes} B")
+        how = (f"{t.tokens:,} tokens x 4 x {t.hidden:,} x {t.act_bytes} B + the larger of the "
+               f"MLP's {t.tokens:,} x 3 x {t.intermediate:,} x {t.act_bytes} B and the "
+               f"attention's {attention}")
     if t.masks:
         how += (f" + {t.masks} mask{'s' if t.masks > 1 else ''} {t.tokens:,} x {t.keys:,} x "
                 f"{t.act_bytes} B")
@@ -525,8 +533,10 @@ def _family_eager(t: FamilyEagerNote) -> str:
             f"class sets _supports_sdpa = False), so a prefill holds one layer's scores, "
             f"{held}" + ("" if t.measured else f", the peak of llama's eager_attention_forward, "
                                                  f"{t.family}'s own not measured") +
-            ", and a float mask for each layer type (full, sliding window: eager attention "
-            "holds a windowed layer's scores as wide as a full one's)")
+            ", a float mask for each layer type (full, sliding window: eager attention "
+            "holds a windowed layer's scores as wide as a full one's), and where a layer has "
+            "fewer KV heads than heads (more than one), the keys and values repeat_kv copies "
+            "to every head")
 
 
 def _attention(t: TrainingSetupNote) -> str:
