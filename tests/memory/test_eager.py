@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import nnsize
-from nnsize.memory.eager import EAGER, reason, score_peak
+from nnsize.memory.eager import EAGER, reason, score_peak, score_traffic
 from nnsize.memory.plan import plan
 from nnsize.memory.setup import Setup
 
@@ -28,6 +28,7 @@ FAMILIES = {
         "v_head_dim": 16, "layer_types": ["full_attention", "sliding_attention"],
         "mlp_layer_types": ["dense", "sparse"], "n_routed_experts": 4,
         "moe_intermediate_size": 64, "num_experts_per_tok": 2}),
+    "llama": ("LlamaConfig", "LlamaForCausalLM", {"attn_implementation": "eager"}),
     "flint": ("FlintConfig", "FlintForCausalLM", {
         "layer_types": ["full_attention", "sliding_attention"], "mlp_only_layers": [0, 1]}),
     "inkling2_text": ("Inkling2TextConfig", "Inkling2ForCausalLM", {
@@ -128,13 +129,31 @@ def test_the_note_says_why(capsys: pytest.CaptureFixture[str]) -> None:
            "8,192 x 2 B" in out
 
 
+def _model(family: str, dtype: str, **shape: Any) -> tuple[Any, Any]:
+    """The tiny model of a family at a dtype, as from_pretrained keeps it, and its module."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    config_class, model_class, extra = FAMILIES[family]
+    hf = getattr(transformers, config_class)(**{**TINY, **extra, **shape})
+    module = importlib.import_module(getattr(transformers, model_class).__module__)
+    torch.manual_seed(0)
+    model = getattr(transformers, model_class)(hf).to(
+        {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype]).eval()
+    keep = getattr(model, "_keep_in_fp32_modules_strict", None) or []  # as from_pretrained
+    for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
+        if any(part in name for part in keep) and tensor.is_floating_point():
+            tensor.data = tensor.data.float()
+    assert model.config._attn_implementation == "eager"  # transformers' own (or as asked)
+    return model, module
+
+
 def _measure(family: str, dtype: str, batch: int, tokens: int,
              **shape: Any) -> tuple[int, list[int]]:
     """The peak of live storages in a prefill, and each layer's eager_attention_forward's
     own (what it makes beyond what was alive when it began); shape: the tiny config's sizes
     changed (heads, KV heads)."""
     torch = pytest.importorskip("torch")
-    transformers = pytest.importorskip("transformers")
+    pytest.importorskip("transformers")
     from measure import _Live
 
     class Attention(_Live):
@@ -148,17 +167,7 @@ def _measure(family: str, dtype: str, batch: int, tokens: int,
                 self.own = max(self.own, self.now - self.mark)
             return out
 
-    config_class, model_class, extra = FAMILIES[family]
-    hf = getattr(transformers, config_class)(**{**TINY, **extra, **shape})
-    module = importlib.import_module(getattr(transformers, model_class).__module__)
-    torch.manual_seed(0)
-    model = getattr(transformers, model_class)(hf).to(
-        {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype]).eval()
-    keep = getattr(model, "_keep_in_fp32_modules_strict", None) or []  # as from_pretrained
-    for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
-        if any(part in name for part in keep) and tensor.is_floating_point():
-            tensor.data = tensor.data.float()
-    assert model.config._attn_implementation == "eager"  # transformers' own choice
+    model, module = _model(family, dtype, **shape)
     live, owns, forward = Attention(list(model.parameters())), [], module.eager_attention_forward
 
     def measured(*args: Any, **kwargs: Any) -> Any:
@@ -330,3 +339,77 @@ def test_mimo_v2_flash_note_says_its_own_form(capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out
     assert "scores 8,192 x 64 heads x (8,192 + 1 sink) keys x 4 B" in out
     assert "4 B a score: its softmax in the model dtype" in out and "not measured" not in out
+
+
+def _traffic(family: str, dtype: str, tokens: int) -> list[int]:
+    """Each eager_attention_forward call's traffic over its scores in a prefill of 1 x
+    tokens: the bytes of every aten operation's inputs and outputs of at least tokens x
+    tokens values (the scores, heads x that; the mask once), views apart."""
+    torch = pytest.importorskip("torch")
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Traffic(TorchDispatchMode):
+        moved = 0
+
+        def __torch_dispatch__(self, func: Any, types: Any, args: Any = (),
+                               kwargs: Any = None) -> Any:
+            out = func(*args, **(kwargs or {}))
+            leaves = torch.utils._pytree.tree_leaves
+            ins = [t for t in leaves((args, kwargs)) if isinstance(t, torch.Tensor)]
+            outs = [t for t in leaves(out) if isinstance(t, torch.Tensor)]
+            read = {t.untyped_storage().data_ptr() for t in ins}
+            if any(t.untyped_storage().data_ptr() not in read for t in outs):  # not a view
+                self.moved += sum(t.numel() * t.element_size() for t in ins + outs
+                                  if t.numel() >= tokens * tokens)
+            return out
+
+    model, module = _model(family, dtype)
+    moved, forward = [], module.eager_attention_forward
+
+    def measured(*args: Any, **kwargs: Any) -> Any:
+        with Traffic() as traffic:
+            out = forward(*args, **kwargs)
+        moved.append(traffic.moved)
+        return out
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(module, "eager_attention_forward", measured)
+        with torch.no_grad():
+            model(input_ids=torch.randint(0, 1000, (1, tokens)), use_cache=True,
+                  logits_to_keep=1)
+    return moved
+
+
+@pytest.mark.parametrize("family,dtype", [
+    ("llama", "bf16"), ("llama", "fp32"), ("gemma2", "bf16"), ("gemma2", "fp32"),
+    ("gpt_oss", "bf16"), ("gpt_oss", "fp32"), ("granite_swa", "bf16"),
+    ("mimo_v2_flash", "bf16"), ("mimo_v2_flash", "fp32"), ("flint", "bf16"), ("flint", "fp32")])
+def test_the_traffic_over_the_scores(family: str, dtype: str) -> None:
+    """What speed charges eager attention's prefill, to the byte: each layer's steps over its
+    4 heads x 256 x 256 scores (and 256 x 257 where a sink is concatenated), and its mask read
+    once, 256 x 256 x the dtype's bytes.  llama at bf16, 32 B a score: 4 x 256 x 256 x 32 +
+    256 x 256 x 2 = 8,519,680; gemma2's soft-capping 3 x (2 + 2) more; mimo_v2_flash's full
+    layer (no sink) 11 x 2 B over the keys, its sliding layer gpt_oss's 7 x 2 B over the keys
+    and 6 x 2 B over keys + 1."""
+    act = 2 if dtype == "bf16" else 4
+    moved = _traffic(family, dtype, 256)
+    layers = ["full_attention", "sliding_attention"] if family == "mimo_v2_flash" else \
+        ["full_attention"] * 2
+    expected = []
+    for layer in layers:
+        steps = score_traffic(family, act, softcap=family == "gemma2",
+                              sink=layer == "sliding_attention")
+        assert steps is not None
+        keys, sink = sum(step[1] for step in steps), sum(step[2] for step in steps)
+        expected.append(4 * 256 * (256 * keys + 257 * sink) + 256 * 256 * act)
+    assert moved == expected
+    if family == "llama" and dtype == "bf16":
+        assert moved == [8_519_680] * 2
+
+
+def test_inkling2_traffic_is_not_charged() -> None:
+    """Inkling 2's sliding layers run eager attention over a window's blocks too: speed
+    charges no traffic for it (the planner refuses an Inkling 2 anyway), rather than a guess."""
+    assert score_traffic("inkling2", 2) is None
+    # fp16 on a GPU: the softmax reads the fp16 scores itself, 24 B a score (not measured)
+    assert sum(step[1] for step in score_traffic("llama", 2, fp16=True) or ()) == 24

@@ -121,3 +121,57 @@ def kv_repeat_values(layers: Iterable[tuple[AttentionLayer, int]], heads: int) -
     return max((layer.heads * (layer.key_dim + layer.value_dim) for layer, _ in layers
                 if layer.heads == heads and 1 < layer.kv_heads < layer.heads
                 and layer.cross_tokens is None), default=0)
+
+
+# Eager attention's traffic over its scores in a prefill, for speed: each step of
+# eager_attention_forward that reads or writes a heads x queries x keys tensor, the bytes it
+# moves a score, measured on the CPU in transformers 5.25 (tests/memory/test_eager.py counts
+# every aten operation's inputs and outputs of that size, views apart)
+Step = tuple[str, int, int]  # (what, bytes a score over the keys, over the sink's column)
+
+
+def score_traffic(model_type: str, act_bytes: int, fp16: bool = False, softcap: bool = False,
+                  sink: bool = True) -> tuple[Step, ...] | None:
+    """The steps of the family's eager_attention_forward over its scores, each with the bytes
+    it reads and writes a score (over the keys, and over the sink's column where it
+    concatenates one), or None where nnsize has not read them (inkling2's, whose sliding
+    layers run it over blocks of a window).  Beside them each layer reads its mask once,
+    queries x keys in the model dtype.  softcap: the config's attn_logit_softcapping (gemma2,
+    vaultgemma); sink: the layer has a sink (mimo_v2_flash: its sliding layers only).
+
+    llama's form (every family not measured, and transformers-eager's llama), at bf16: the
+    QK^T matmul writes 2, the scaling reads 2 and writes 2, the mask's add 2 + 2, the fp32 copy
+    softmax(dtype=float32) makes 2 + 4, the softmax 4 + 4, its cast back 4 + 2, the matmul with
+    V reads 2: 32 B a score; at fp32 no copies: 4 + 8 + 8 + 8 + 4 = 32 B; fp16 on a GPU, the
+    softmax reading fp16 itself (aten SoftMax.cpp, not measured): 2 + 4 + 4 + 6 + 6 + 2 = 24."""
+    a = act_bytes
+    form = MEASURED.get(model_type, "upcast")
+    if form == "sinks upcast":
+        return None
+    if form == "fp32":  # flint: the scores and softmax in fp32 whatever the dtype
+        steps: list[Step] = [("QK^T written in fp32", 4, 0), ("scaled", 8, 0), ("masked", 8, 0),
+                             ("the sink concatenated", 4, 4), ("softmax", 0, 8)]
+        if a != 4:
+            steps.append(("cast to the model dtype", 4 + a, 0))
+        return (*steps, ("read by the matmul with V", a, 0))
+    steps = [("QK^T written", a, 0), ("scaled", 2 * a, 0)]
+    if form in ("sinks", "model dtype"):  # gpt_oss, mimo_v2_flash: the softmax in the dtype
+        steps.append(("masked", 2 * a, 0))
+        if form == "sinks" or sink:
+            steps += [("the sink concatenated", a, a), ("row max", 0, a),
+                      ("max subtracted", 0, 2 * a), ("softmax", 0, 2 * a)]
+        else:
+            steps += [("row max", a, 0), ("max subtracted", 2 * a, 0), ("softmax", 2 * a, 0)]
+        return (*steps, ("read by the matmul with V", a, 0))
+    if softcap:  # gemma2, vaultgemma: / cap, tanh, x cap
+        steps.append(("soft-capped (/ cap, tanh, x cap)", 6 * a, 0))
+    steps.append(("masked", 2 * a, 0))
+    if model_type in ("granite_swa", "granitemoe_swa"):  # its sink as a scale
+        steps.append(("logsumexp read", a, 0))
+    if a == 4:
+        steps.append(("softmax", 8, 0))
+    elif fp16:
+        steps += [("softmax of the fp16 scores", a + 4, 0), ("cast back", 4 + a, 0)]
+    else:
+        steps += [("fp32 copy", a + 4, 0), ("softmax", 8, 0), ("cast back", 4 + a, 0)]
+    return (*steps, ("read by the matmul with V", a, 0))
