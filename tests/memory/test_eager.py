@@ -37,6 +37,28 @@ FAMILIES = {
         "rel_extent": 64, "n_routed_experts": 4, "moe_intermediate_size": 64,
         "num_experts_per_tok": 2, "unpadded_vocab_size": 1000,
         "n_layers_per_attn_res_block": 1}),
+    # tests/architectures/test_compressing_cache.py's tiny DeepSeek-V4: a sliding layer, two
+    # CSA (ratio 2) and two HCA layers (ratio 8), one KV head, its window 6
+    "deepseek_v4": ("DeepseekV4Config", "DeepseekV4ForCausalLM", {
+        "hidden_size": 32, "num_hidden_layers": 5, "num_attention_heads": 4,
+        "num_key_value_heads": 1, "head_dim": 16, "q_lora_rank": 16, "o_groups": 2,
+        "o_lora_rank": 8, "moe_intermediate_size": 16, "n_routed_experts": 4,
+        "num_experts_per_tok": 2, "n_shared_experts": 1, "index_head_dim": 8,
+        "index_n_heads": 2, "index_topk": 4, "sliding_window": 6, "hc_mult": 2,
+        "layer_types": ["sliding_attention", "compressed_sparse_attention",
+                        "heavily_compressed_attention", "compressed_sparse_attention",
+                        "heavily_compressed_attention"],
+        "compress_rates": {"compressed_sparse_attention": 2, "heavily_compressed_attention": 8},
+        "partial_rotary_factor": 0.5, "max_position_embeddings": 256,
+        "mlp_layer_types": ["hash_moe"] + ["moe"] * 4}),
+    # a tiny HY-V4: two indexed layers (the first with its indexer, the second sharing its
+    # picks), its latent expanded to 4 heads of 16 + 8
+    "hy_v4": ("HYV4Config", "HYV4ForCausalLM", {
+        "num_key_value_heads": 4, "q_lora_rank": 16, "kv_lora_rank": 16, "qk_nope_head_dim": 16,
+        "qk_rope_head_dim": 8, "v_head_dim": 16, "head_dim": 24, "index_topk": 8,
+        "index_head_dim": 8, "index_n_heads": 2, "layer_types": ["indexed_attention"] * 2,
+        "indexer_types": ["full", "shared"], "mlp_layer_types": ["dense", "dense"],
+        "pad_token_id": 0, "bos_token_id": 1, "eos_token_id": 2}),
 }
 
 
@@ -257,9 +279,32 @@ def test_transformers_eager_engine_on_llama(dtype: str) -> None:
         pytest.approx(live.peak, rel=0.10)
 
 
-def test_compressed_or_sparse_keys_are_said_not_planned() -> None:
-    """DeepSeek-V4's eager scores are over a window and compressed entries, not the prompt:
-    the workspace leaves them out and the note says so, never a prompt x prompt guess."""
+@pytest.mark.parametrize("dtype,tokens", [("bf16", 64), ("fp32", 48), ("bf16", 50)])
+def test_deepseek_v4_against_a_real_prefill(dtype: str, tokens: int) -> None:
+    """DeepSeek-V4's eager scores are over the prompt's keys and the entries its compressing
+    layers concatenate after them, tokens // ratio, with its fp32 sink: 12 B a score over keys
+    + 1 (at bf16 the masked 2 B scores, the fp32 logits the fp32 sink promotes and their fp32
+    softmax, and its 2 B cast: one 4 B row under the form), its one KV head copied by no
+    repeat_kv.  Its CSA layers (ratio 2) hold the most: at bf16 x 64 tokens, 4 heads x 64 x (64
+    + 32 + 1) x 12 B = 297,984, 1,024 more than measured; its sliding layer 4 x 64 x (64 + 1) x
+    12 B less a row, its HCA layers (ratio 8) 64 + 8 keys.  The tiny model's peak is not in
+    its attention (hyper-connections, compressors and the indexer's fp32 scores, which the
+    workspace does not plan), so only the scores are checked."""
+    _, owns = _measure("deepseek_v4", dtype, 1, tokens)
+    lines = _lines(_config("deepseek_v4"), dtype=dtype, context=tokens)
+    terms = lines["decoder_workspace"].terms
+    assert terms.compressed == tokens // 2 and terms.sink == 1 and terms.kv_copies == 0
+    assert terms.scores == 4 * tokens * (tokens + tokens // 2 + 1) * 12
+    row = 4 * tokens * 4 if dtype == "bf16" else 0
+    forms = [4 * tokens * (tokens + tokens // ratio + 1) * 12 - row if ratio else
+             4 * tokens * (tokens + 1) * 12 - row for ratio in (0, 2, 8, 2, 8)]
+    assert owns == forms and max(owns) == terms.scores - row
+
+
+def test_deepseek_v4_flash_plans_its_compressed_keys() -> None:
+    """DeepSeek-V4-Flash at bf16, 1,024 tokens: its CSA layers (ratio 4) concatenate 256
+    entries, so its scores are 1,024 x 64 heads x (1,024 + 256 + 1) x 12 B = 1,007,419,392,
+    and the note says why, with its own form."""
     import json
 
     from paths import DATA
@@ -268,11 +313,11 @@ def test_compressed_or_sparse_keys_are_said_not_planned() -> None:
                          "deepseek-ai--DeepSeek-V4-Flash.json").read_text())
     p = plan(nnsize.count(config), Setup(dtype="bf16", context=1024))
     work = next(line for line in p.lines if line.part == "decoder_workspace")
-    assert work.terms.scores == 0
+    assert work.terms.scores == 1024 * 64 * (1024 + 256 + 1) * 12 == 1_007_419_392
     from nnsize.render.plan import note_text
 
-    assert any("deepseek_v4 with eager attention" in note_text(n) and "does not count them" in
-               note_text(n) for n in p.notes)
+    assert any("deepseek_v4 with eager attention" in note_text(n) and "compress" in
+               note_text(n) and "not measured" not in note_text(n) for n in p.notes)
 
 
 @pytest.mark.parametrize("dtype,batch,tokens", [("bf16", 1, 512), ("fp32", 2, 256)])
@@ -413,3 +458,16 @@ def test_inkling2_traffic_is_not_charged() -> None:
     assert score_traffic("inkling2", 2) is None
     # fp16 on a GPU: the softmax reads the fp16 scores itself, 24 B a score (not measured)
     assert sum(step[1] for step in score_traffic("llama", 2, fp16=True) or ()) == 24
+
+
+@pytest.mark.parametrize("dtype,tokens", [("bf16", 64), ("fp32", 48)])
+def test_hy_v4_against_a_real_prefill(dtype: str, tokens: int) -> None:
+    """HY-V4's eager scores are over every prompt key (its indexer's top-k picks a mask, not a
+    narrower matrix), with its fp32 sink: 12 B a score over keys + 1, at bf16 1 x 4 heads x 64
+    x (4 x 64 + 8 x 65) = 198,656, the form less one 4 B row; its latent expanded to a KV head
+    a head, so repeat_kv copies nothing.  The planner refuses a HY-V4 (its kv_lora_rank), so
+    the form is checked on its own."""
+    _, owns = _measure("hy_v4", dtype, 1, tokens)
+    per_score, columns, measured = score_peak("hy_v4", 2 if dtype == "bf16" else 4)
+    row = 4 * tokens * 4 if dtype == "bf16" else 0
+    assert measured and owns == [4 * tokens * (tokens + columns) * per_score - row] * 2

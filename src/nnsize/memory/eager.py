@@ -63,15 +63,29 @@ EAGER: dict[str, str] = {
 #   its cast back to the model dtype: 2 + 4 + 4 + 2 B at bf16 (its 16-bit columns over keys),
 #   4 + 4 + 4 at fp32 (the casts no copies): 12 B a score over keys + 1 at every dtype, one 4 B
 #   column more than the peak, as flint's
-# families whose eager scores are not heads x prompt x prompt, whose workspace inference does not
-# plan them (the note says so): DeepSeek-V4 attends to a window and compressed entries its
-# compressor concatenates inside the attention block, HY-V4 to the keys its DSA indexer picks
-UNPLANNED = {"deepseek_v4": "its keys a window and compressed entries",
-             "hy_v4": "its keys those its sparse-attention indexer picks"}
+# deepseek_v4's: in a prefill its sliding cache returns every prompt token, and a compressing
+#   layer (CSA, HCA) concatenates its compressor's entries after them, prompt // compress_ratio
+#   a sequence (CSA's indexer picks among them by masking the rest, block_bias: it does not
+#   narrow the matrix), so its scores are heads x prompt x (prompt + prompt // ratio + 1 sink);
+#   its sinks are kept in float32 (_keep_in_fp32_modules_strict), so torch.cat with them
+#   promotes the logits to fp32: at bf16 the masked scores, the fp32 max-subtracted logits,
+#   their fp32 softmax and its bf16 cast, 2 + 4 + 4 + 2 B (inkling2's "sinks upcast" figures);
+#   at fp32 three copies over keys + 1; one KV head, so repeat_kv copies nothing (measured,
+#   tests/memory/test_eager.py, on test_compressing_cache's tiny DeepSeek-V4)
+# hy_v4's: the same figures (gpt_oss's code, its sinks kept in float32), over every prompt key:
+#   under eager (and sdpa) its DSA indexer's picks become a mask (index_mask masked_fill into
+#   the attention mask), the matrix stays heads x prompt x prompt; its latent expanded to a KV
+#   head per head, so repeat_kv copies nothing (measured on a tiny HY-V4; the planner refuses
+#   one, its kv_lora_rank not modelled)
+# families whose eager scores are not heads x prompt x prompt, whose workspace inference does
+# not plan them (the note says so): none now; DeepSeek-V4's compressed keys and HY-V4's
+# indexed ones are planned above
+UNPLANNED: dict[str, str] = {}
 MEASURED: dict[str, str] = {"gemma2": "upcast", "vaultgemma": "upcast", "granite_swa": "upcast",
                             "granitemoe_swa": "upcast", "gpt_oss": "sinks",
                             "mimo_v2_flash": "model dtype", "flint": "fp32",
-                            "inkling2": "sinks upcast", "inkling2_text": "sinks upcast"}
+                            "inkling2": "sinks upcast", "inkling2_text": "sinks upcast",
+                            "deepseek_v4": "sinks upcast", "hy_v4": "sinks upcast"}
 
 
 def default_attention(model_type: str) -> str:
@@ -135,7 +149,8 @@ def score_traffic(model_type: str, act_bytes: int, fp16: bool = False, softcap: 
     """The steps of the family's eager_attention_forward over its scores, each with the bytes
     it reads and writes a score (over the keys, and over the sink's column where it
     concatenates one), or None where nnsize has not read them (inkling2's, whose sliding
-    layers run it over blocks of a window).  Beside them each layer reads its mask once,
+    layers run it over blocks of a window; deepseek_v4's, over compressed keys, whose speed
+    nnsize does not estimate).  Beside them each layer reads its mask once,
     queries x keys in the model dtype.  softcap: the config's attn_logit_softcapping (gemma2,
     vaultgemma); sink: the layer has a sink (mimo_v2_flash: its sliding layers only).
 
@@ -175,3 +190,11 @@ def score_traffic(model_type: str, act_bytes: int, fp16: bool = False, softcap: 
     else:
         steps += [("fp32 copy", a + 4, 0), ("softmax", 8, 0), ("cast back", 4 + a, 0)]
     return (*steps, ("read by the matmul with V", a, 0))
+
+
+def compressed_keys(layers: Iterable[tuple[AttentionLayer, int]], context: int) -> int:
+    """Keys a sequence's eager scores have beyond the prompt in a prefill: DeepSeek-V4's
+    compressing layers concatenate their compressor's entries, context // compress_ratio, after
+    the prompt's own keys (the most of its layers: the smallest ratio); 0 for every other."""
+    return max((context // layer.compress_ratio for layer, _ in layers
+                if layer.compress_ratio), default=0)

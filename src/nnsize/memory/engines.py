@@ -91,6 +91,7 @@ class DecoderWorkspaceTerms:
     # transformers eager: the values a key repeat_kv writes, heads x (key_dim + value_dim), in
     # the layer whose attention peaks, where 1 < its KV heads < heads (0 otherwise)
     kv_repeat: int = 0
+    compressed: int = 0  # transformers eager: keys a sequence beyond the prompt (DeepSeek-V4)
 
     @property
     def mask_bytes(self) -> int:
@@ -182,7 +183,8 @@ def prefill_tokens(e: Engine, batch: int, context: int) -> int:
 def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermediate: int,
                     heads: int, vocab: int, act_bytes: int, keys: int = 0, streams: int = 1,
                     swa_keys: int = 0, score_bytes: int = 4, sink: int = 0,
-                    masks: int = 0, kv_repeat: int = 0) -> tuple[int, DecoderWorkspaceTerms]:
+                    masks: int = 0, kv_repeat: int = 0,
+                    compressed: int = 0) -> tuple[int, DecoderWorkspaceTerms]:
     """One forward pass's transient tensors at their largest, and the terms.
 
     Per token of the pass: at the MLP's activation, three intermediates alive at once (the
@@ -249,13 +251,14 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
             tokens, intermediate, hidden, a, heads, keys, scores, rows, vocab,
             "output" if output > layer else "layer", mask, padded, per_value, streams,
             swa_mask, swa_keys)
-    if not e.flash_attention:
-        scores = tokens * heads * (context + sink) * score_bytes
+    if not e.flash_attention:  # compressed: DeepSeek-V4's entries after the prompt's keys
+        scores = tokens * heads * (context + compressed + sink) * score_bytes
     rows = batch if e.logits_rows is None else min(e.logits_rows, tokens)
     terms = DecoderWorkspaceTerms(tokens, intermediate, hidden, a, heads, context, scores, rows,
                                   vocab, score_bytes=score_bytes, sink=sink,
                                   masks=0 if e.flash_attention else masks,
-                                  kv_repeat=0 if e.flash_attention else kv_repeat)
+                                  kv_repeat=0 if e.flash_attention else kv_repeat,
+                                  compressed=0 if e.flash_attention else compressed)
     # eager attention's scores and repeat_kv's copies are freed when the attention returns,
     # before the MLP makes its intermediates: the larger of the two steps, beside the four
     # hidden-sized tensors, the masks (every layer's inputs) and the logits

@@ -222,7 +222,9 @@ def _decoder_workspace(t: DecoderWorkspaceTerms) -> str:
     how = (f"{t.tokens:,} tokens x (3 x {t.intermediate:,} + 4 x {t.hidden:,}) x "
            f"{t.act_bytes} B")
     if t.scores:  # transformers' eager attention: its step or the MLP's, the larger
-        keys = f"({t.keys:,} + {t.sink} sink) keys" if t.sink else f"{t.keys:,} keys"
+        more = f" + {t.compressed:,} compressed" if t.compressed else ""
+        keys = f"({t.keys:,}{more} + {t.sink} sink) keys" if t.sink else \
+            f"({t.keys:,}{more}) keys" if more else f"{t.keys:,} keys"
         attention = f"scores {t.tokens:,} x {t.heads} heads x {keys} x {t.score_bytes} B"
         if t.kv_copies:
             seqs = f"{t.sequences:,} x " if t.sequences > 1 else ""
@@ -513,6 +515,13 @@ def _family_eager(t: FamilyEagerNote) -> str:
                 f"and their fp32 softmax, beside the {8 * t.act_bytes}-bit scores and the "
                 f"softmax's cast back (4 + 4 + 2 + 2 B at 16 bits over keys, 4 + 4 + 4 at fp32, "
                 f"a column more)")
+        if t.family == "deepseek_v4":
+            held += (" (its sinks, kept in fp32, promote the logits), over the prompt's keys "
+                     "and the entries its compressing layers concatenate after them, the "
+                     "prompt // their compress ratio")
+        elif t.family == "hy_v4":
+            held += (" (its sinks, kept in fp32, promote the logits), over every prompt key: "
+                     "its indexer's picks are a mask")
     elif form == "model dtype":
         held = (f"{t.score_bytes} B a score: its softmax in the model dtype beside the scores "
                 f"with the sink concatenated, less their row max (2 x {t.act_bytes} B, a column "

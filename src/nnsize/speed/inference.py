@@ -297,7 +297,9 @@ def eager_traffic(report: Report, engine: str, dtype: str, batch: int,
     config = inner if isinstance(inner, dict) else source
     softcap = bool(config.get("attn_logit_softcapping"))
     if kind in UNPLANNED or score_traffic(kind, act) is None:
-        why = UNPLANNED.get(kind, "its sliding layers run it over blocks of a window")
+        why = UNPLANNED.get(kind) or ("its steps over the compressed keys not read"
+                                      if kind == "deepseek_v4" else
+                                      "its sliding layers run it over blocks of a window")
         return EagerTraffic(family or kind, (), act, 0, 0, batch, prompt, 0, False, why)
     total, layers = 0, []  # each layer kind's (bytes, heads, steps)
     for layer, count in d.layers.counts():
