@@ -452,6 +452,28 @@ def test_the_traffic_over_the_scores(family: str, dtype: str) -> None:
         assert moved == [8_519_680] * 2
 
 
+@pytest.mark.parametrize("family,dtype", [
+    ("hy_v4", "bf16"), ("hy_v4", "fp32"), ("deepseek_v4", "bf16"), ("deepseek_v4", "fp32")])
+def test_the_traffic_over_promoted_scores(family: str, dtype: str) -> None:
+    """DeepSeek-V4's and HY-V4's steps, gpt_oss's with the fp32 sink promoting the logits: at
+    bf16 the QK^T 2, scaling 4, mask 4, the concatenation's read 2 and its cast back 4 + 2 and
+    the matmul's read 2 over the keys, 20 B, and 4 + 4 + 8 + 8 = 24 B over keys + 1 (HY-V4 at
+    256 tokens: 4 x 256 x (256 x 20 + 257 x 24) + the mask 256 x 256 x 2 = 11,689,984); at fp32
+    gpt_oss's own.  DeepSeek-V4's keys: the prompt's and its compressing layers' entries, 256 //
+    ratio."""
+    act = 2 if dtype == "bf16" else 4
+    moved = _traffic(family, dtype, 256)
+    steps = score_traffic(family, act)
+    assert steps is not None
+    over_keys, over_sink = sum(step[1] for step in steps), sum(step[2] for step in steps)
+    ratios = (0, 2, 8, 2, 8) if family == "deepseek_v4" else (0, 0)
+    keys = [256 + (256 // ratio if ratio else 0) for ratio in ratios]
+    assert moved == [4 * 256 * (n * over_keys + (n + 1) * over_sink) + 256 * n * act
+                     for n in keys]
+    if family == "hy_v4" and dtype == "bf16":
+        assert moved == [11_689_984] * 2
+
+
 def test_inkling2_traffic_is_not_charged() -> None:
     """Inkling 2's sliding layers run eager attention over a window's blocks too: speed
     charges no traffic for it (the planner refuses an Inkling 2 anyway), rather than a guess."""

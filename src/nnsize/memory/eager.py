@@ -149,8 +149,9 @@ def score_traffic(model_type: str, act_bytes: int, fp16: bool = False, softcap: 
     """The steps of the family's eager_attention_forward over its scores, each with the bytes
     it reads and writes a score (over the keys, and over the sink's column where it
     concatenates one), or None where nnsize has not read them (inkling2's, whose sliding
-    layers run it over blocks of a window; deepseek_v4's, over compressed keys, whose speed
-    nnsize does not estimate).  Beside them each layer reads its mask once,
+    layers run it over blocks of a window).  deepseek_v4's and hy_v4's: gpt_oss's steps, the
+    concatenation with their fp32 sink promoting the rest to fp32 (at bf16 20 B over the keys,
+    24 over keys + 1).  Beside them each layer reads its mask once,
     queries x keys in the model dtype.  softcap: the config's attn_logit_softcapping (gemma2,
     vaultgemma); sink: the layer has a sink (mimo_v2_flash: its sliding layers only).
 
@@ -161,10 +162,18 @@ def score_traffic(model_type: str, act_bytes: int, fp16: bool = False, softcap: 
     softmax reading fp16 itself (aten SoftMax.cpp, not measured): 2 + 4 + 4 + 6 + 6 + 2 = 24."""
     a = act_bytes
     form = MEASURED.get(model_type, "upcast")
+    steps: list[Step]
+    if model_type in ("deepseek_v4", "hy_v4"):  # gpt_oss's code, the fp32 sink promoting
+        steps = [("QK^T written", a, 0), ("scaled", 2 * a, 0), ("masked", 2 * a, 0),
+                 ("the fp32 sink concatenated", a, 4), ("row max", 0, 4),
+                 ("max subtracted", 0, 8), ("softmax", 0, 8)]
+        if a != 4:
+            steps.append(("cast back", 4 + a, 0))
+        return (*steps, ("read by the matmul with V", a, 0))
     if form == "sinks upcast":
         return None
     if form == "fp32":  # flint: the scores and softmax in fp32 whatever the dtype
-        steps: list[Step] = [("QK^T written in fp32", 4, 0), ("scaled", 8, 0), ("masked", 8, 0),
+        steps = [("QK^T written in fp32", 4, 0), ("scaled", 8, 0), ("masked", 8, 0),
                              ("the sink concatenated", 4, 4), ("softmax", 0, 8)]
         if a != 4:
             steps.append(("cast to the model dtype", 4 + a, 0))

@@ -249,8 +249,9 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
 class EagerTraffic:
     """Eager attention's prefill traffic over its scores, for the whole model (all cards):
     every attention layer's steps (memory.eager.score_traffic) over batch x heads x prompt x
-    prompt scores (and prompt x 1 more where a sink is concatenated), and its mask read once,
-    batch x prompt x prompt in the model dtype.  family: the model_type transformers runs
+    keys scores (and prompt x 1 more where a sink is concatenated), and its mask read once,
+    batch x prompt x keys in the model dtype; the keys the prompt's (DeepSeek-V4's compressing
+    layers: and prompt // ratio entries more).  family: the model_type transformers runs
     eager by default ("" under transformers-eager); measured: the family's own steps (False:
     llama's); unplanned: why none is charged (DeepSeek-V4's and HY-V4's keys, Inkling 2's)."""
 
@@ -297,9 +298,7 @@ def eager_traffic(report: Report, engine: str, dtype: str, batch: int,
     config = inner if isinstance(inner, dict) else source
     softcap = bool(config.get("attn_logit_softcapping"))
     if kind in UNPLANNED or score_traffic(kind, act) is None:
-        why = UNPLANNED.get(kind) or ("its steps over the compressed keys not read"
-                                      if kind == "deepseek_v4" else
-                                      "its sliding layers run it over blocks of a window")
+        why = UNPLANNED.get(kind) or "its sliding layers run it over blocks of a window"
         return EagerTraffic(family or kind, (), act, 0, 0, batch, prompt, 0, False, why)
     total, layers = 0, []  # each layer kind's (bytes, heads, steps)
     for layer, count in d.layers.counts():
@@ -309,8 +308,10 @@ def eager_traffic(report: Report, engine: str, dtype: str, batch: int,
         steps = score_traffic(kind, act, dtype == "fp16", softcap, layer.window is not None)
         assert steps is not None
         over_keys, over_sink = sum(s[1] for s in steps), sum(s[2] for s in steps)
-        one = batch * layer.heads * prompt * (prompt * over_keys + (prompt + 1) * over_sink) + \
-            batch * prompt * prompt * act
+        # DeepSeek-V4's compressing layers: their entries after the prompt's keys
+        keys = prompt + (prompt // layer.compress_ratio if layer.compress_ratio else 0)
+        one = batch * layer.heads * prompt * (keys * over_keys + (keys + 1) * over_sink) + \
+            batch * prompt * keys * act
         total += count * one
         layers.append((one, layer.heads, steps))
     if not layers:
