@@ -52,18 +52,25 @@ def test_chunked_prefill_bounds_the_workspace() -> None:
     # 121,634,816, and the attention step, 512 x 32 x 8,192 x 4 + 4 x 512 x 4,096 x 4 =
     # 570,425,344; it is larger than the output phase: 512 logits rows x 128,256 x 4 + 512 x
     # 4,096 x 4 = 271,056,896 (llama_context reserves a full n_ubatch of logits); beside it
-    # the KQ mask, a layer input, 8,192 x 512 x 4 = 16,777,216 (f32; flash attention adds
-    # its f16 copy)
+    # the KQ mask, a layer input, 8,192 x 512 x 4 = 16,777,216 (f32; under flash attention
+    # f16 alone since ggml-org/llama.cpp#23764, an f32 mask and its f16 copy before it)
     assert total == 512 * 32 * 8192 * 4 + 4 * 512 * 4096 * 4 + 8192 * 512 * 4 == 587_202_560
     flash, fa = workspace_bytes(engine("llama.cpp"), 1, 8192, 4096, 14_336, 32, 128_256, 2)
     # with flash attention the output phase is the larger, and the masks, dead after the
     # last layer, are not beside it: the logits and the last hidden states alone
     assert flash == 512 * 128_256 * 4 + 512 * 4096 * 4
-    assert fa.phase == "output" and fa.mask == 8192 * 512 * 6 and fa.mask_tokens == 512
-    # the micro-batch is padded to GGML_KQ_MASK_PAD (64) in the mask: 100 tokens hold 128 rows
+    assert fa.phase == "output" and fa.mask == 8192 * 512 * 2 and fa.mask_tokens == 512
+    _, old = workspace_bytes(engine("llama.cpp", kq_mask_type="f32+f16"), 1, 8192, 4096,
+                             14_336, 32, 128_256, 2)
+    assert old.mask == 8192 * 512 * (4 + 2) and old.mask_value_bytes == 6
+    # builds before #23764 padded the micro-batch to GGML_KQ_MASK_PAD (64) in the mask: 100
+    # tokens held 128 rows; the newest keep 100
     odd, terms = workspace_bytes(engine("llama.cpp", chunk=100), 1, 8192, 4096, 14_336, 32,
                                  128_256, 2)
-    assert terms.mask == 8192 * 128 * 6
+    assert terms.mask == 8192 * 100 * 2 and terms.mask_tokens == 100
+    _, padded = workspace_bytes(engine("llama.cpp", chunk=100, kq_mask_type="f32+f16"), 1,
+                                8192, 4096, 14_336, 32, 128_256, 2)
+    assert padded.mask == 8192 * 128 * 6 and padded.mask_tokens == 128
     assert how.scores
     # an iSWA model's windowed layers read a second mask over the SWA cache's cells, padded
     # and copied as the first, beside the layer phase: 768 cells x 512 tokens x (4 + 2) B for
@@ -73,35 +80,59 @@ def test_chunked_prefill_bounds_the_workspace() -> None:
     assert swa - total == both.swa_mask
 
 
-def _cpp_workspace(model: str, context: int, attention: str = "sdpa") -> Any:
+def _cpp_workspace(model: str, context: int, attention: str = "sdpa",
+                   kq_mask: str = "f16") -> Any:
     p = plan(nnsize.count(model), Setup(engine="llama.cpp", context=context, dtype="Q4_K_M",
-                                        attention=attention))
+                                        attention=attention, kq_mask=kq_mask))
     return next(line for line in p.lines if line.part == "decoder_workspace")
 
 
 def test_llama_cpp_second_kq_mask_for_sliding_window_layers() -> None:
     # llama_kv_cache_iswa: build_attn_inp_kv_iswa makes self_kq_mask over the base cache's
     # cells and self_kq_mask_swa over the SWA cache's, GGML_PAD(min(n_ctx, n_swa + n_ubatch),
-    # 256) cells (src/llama-graph.cpp, ggml-org/llama.cpp 434f71a). Gemma-3-27B (a window of
-    # 1,024) at 8,192 cells: 1,536 x 512 x (4 + 2) B under flash attention; Gemma-2-9B (4,096)
-    # without it, f32 only: 4,608 x 512 x 4 B
+    # 256) cells (src/llama-graph.cpp, ggml-org/llama.cpp 434f71a and 0c1e570, the same
+    # helper for both since). Gemma-3-27B (a window of 1,024) at 8,192 cells: 1,536 x 512 x
+    # 2 B under flash attention (f16 alone, ggml-org/llama.cpp#23764; x (4 + 2) B before it);
+    # Gemma-2-9B (4,096) without it, f32 only: 4,608 x 512 x 4 B
     from nnsize.render.plan import line_how
 
     gemma3 = _cpp_workspace("gemma-3-27b", 8192)
-    assert (gemma3.terms.swa_keys, gemma3.terms.swa_mask) == (1536, 1536 * 512 * 6)
-    assert gemma3.terms.mask == 8192 * 512 * 6
+    assert (gemma3.terms.swa_keys, gemma3.terms.swa_mask) == (1536, 1536 * 512 * 2)
+    assert gemma3.terms.mask == 8192 * 512 * 2
+    older = _cpp_workspace("gemma-3-27b", 8192, kq_mask="f32+f16")
+    assert (older.terms.mask, older.terms.swa_mask) == (8192 * 512 * 6, 1536 * 512 * 6)
     gemma2 = _cpp_workspace("gemma-2-9b", 8192, "eager")
     assert (gemma2.terms.swa_keys, gemma2.terms.swa_mask) == (4608, 4608 * 512 * 4)
+    assert _cpp_workspace("gemma-2-9b", 8192, "eager", "f32+f16").terms == gemma2.terms
     # the How column names both masks
     how = line_how(gemma3)
-    assert "KQ mask 8,192 keys x 512 tokens x (4 + 2) B" in how
-    assert "SWA layers' KQ mask 1,536 keys x 512 tokens x (4 + 2) B" in how
+    assert "KQ mask 8,192 keys x 512 tokens x 2 B" in how
+    assert "SWA layers' KQ mask 1,536 keys x 512 tokens x 2 B" in how
+    assert "KQ mask 8,192 keys x 512 tokens x (4 + 2) B" in line_how(older)
     # a model without windows, or with one on every layer (llama.cpp runs Mistral-7B v0.1
     # as "llama", without it), has the one mask
     for model in ("llama-3.1-8b", "mistral-7b"):
         line = _cpp_workspace(model, 8192)
         assert line.terms.swa_mask == line.terms.swa_keys == 0
         assert "SWA" not in line_how(line)
+
+
+def test_kq_mask_by_build_is_llama_cpps_alone() -> None:
+    # ggml-org/llama.cpp#23764 (May 2026): build_attn_inp_kq_mask reserves the mask in f16 under
+    # flash attention; the builds before held an f32 mask and its f16 cast ("f32+f16"); without
+    # flash attention f32 either way. A setting of llama.cpp's builds only: refused elsewhere
+    from nnsize.errors import NnsizeError
+    from nnsize.memory.engines import kq_mask
+
+    assert kq_mask(512, True) == (512, 2) and kq_mask(512, True, "f32+f16") == (512, 6)
+    assert kq_mask(512, False) == kq_mask(512, False, "f32+f16") == (512, 4)
+    assert kq_mask(100, True) == (100, 2) and kq_mask(100, False, "f32+f16") == (128, 4)
+    for name in ("vllm", "transformers"):
+        with pytest.raises(NnsizeError, match="kq mask f32\\+f16 is llama.cpp's"):
+            engine(name, kq_mask_type="f32+f16")
+    with pytest.raises(NnsizeError, match="not modelled"):
+        engine("llama.cpp", kq_mask_type="f32")
+    assert engine("vllm").kq_mask == "f16"  # the default is no setting taken
 
 
 def test_paged_blocks() -> None:

@@ -365,8 +365,9 @@ def test_hbm_figures_that_are_binary() -> None:
 def test_runtime_totals_carry_their_source() -> None:
     # every card with a runtime total names the log, device query or spec file it was read from
     with_total = [g for g in GPUS.values() if g.cuda_bytes is not None]
-    # the eighth pass (issue 23): 69 and 5 more; the ninth: 21 NVIDIA, 19 AMD and an Intel one
-    assert len(with_total) == 115
+    # the eighth pass (issue 23): 69 and 5 more; the ninth: 21 NVIDIA, 19 AMD and an Intel one;
+    # the tenth: 11 NVIDIA (deviceQuery's bytes and Ultralytics' MiB)
+    assert len(with_total) == 126
     assert all(g.cuda_source.startswith("https://github.com/") for g in with_total)
 
 
@@ -491,6 +492,38 @@ def test_what_the_runtime_reports_the_ninth_pass() -> None:
         assert g.reported == mib * 2**20 and 0.977 < g.reported / g.bytes < 0.981, name
     # an A100 80GB PCIe on a Linux cluster: 81154 MiB, 0.991 of its 80 GiB (HBM2e)
     assert GPUS["a100-80gb-pcie"].reported == 81154 * 2**20 == 85_096_136_704
+
+
+def test_what_the_runtime_reports_the_tenth_pass() -> None:
+    # deviceQuery prints totalGlobalMem in bytes: each total below is the bytes of a log that
+    # names the card (issue 23, the tenth pass)
+    for name, total in (("v100-pcie-32gb", 34_089_730_048), ("quadro-rtx-5000", 15_634_726_912),
+                        ("quadro-p2000", 5_295_898_624), ("quadro-p400", 2_097_479_680),
+                        ("rtx-3050-6gb", 6_085_214_208), ("p100-pcie-12gb", 12_790_923_264),
+                        ("gtx-1060-3gb", 3_160_276_992), ("gtx-1050", 2_097_479_680),
+                        ("rtx-2070", 8_370_061_312)):
+        g = GPUS[name]
+        assert g.reported == g.cuda_bytes == total, name
+        assert g.cuda_source.startswith("https://github.com/"), name
+    # the MBytes deviceQuery prints beside them are the bytes // 2^20: a V100 PCIe 32GB's 32510
+    # (YOLOv5's unrounded total_memory / 2^20 is 32510.5 on one), a Quadro RTX 5000's 14910
+    assert GPUS["v100-pcie-32gb"].reported / 2**20 == 32510.5
+    assert GPUS["quadro-rtx-5000"].reported // 2**20 == 14910
+    # a Quadro RTX 5000 is 14.56 GiB, 0.910 of its 16 GiB, the 14.56 a Tesla T4 (16 GiB) shows
+    # with ECC on
+    assert f"{GPUS['quadro-rtx-5000'].reported / 2**30:.2f}" == "14.56"
+    assert f"{GPUS['t4'].reported / 2**30:.2f}" == "14.56"
+    # an RTX 2070 shows the bytes of an RTX 2080 SUPER (both 8 GB GDDR6 Turing)
+    assert GPUS["rtx-2070"].reported == GPUS["rtx-2080-super"].reported
+    # a Quadro P400 and a GTX 1050 (both 2 GB GDDR5 Pascal): 2000 MBytes, 0.977 of 2 GiB
+    assert GPUS["quadro-p400"].reported == GPUS["gtx-1050"].reported == 2000 * 2**20 + 327_680
+    # Ultralytics prints torch's total_memory in MiB rounded: a V100S 32501 MiB (31.74 GiB, the
+    # 31.74 of a V100 SXM2 32GB), a GTX 1660 5928 MiB (Windows shows the whole 6144)
+    assert GPUS["v100s"].reported == 32501 * 2**20 == 34_079_768_576
+    assert f"{GPUS['v100s'].reported / 2**30:.2f}" == f"{GPUS['v100-32gb'].reported / 2**30:.2f}"
+    assert GPUS["gtx-1660"].reported == 5928 * 2**20 == 6_215_958_528 < 6144 * 2**20
+    # usable = reported - 1 GiB: a P100 PCIe 12GB's 12,790,923,264 less 1,073,741,824
+    assert GPUS["p100-pcie-12gb"].usable == 11_717_181_440
 
 
 # --- Metal's recommendedMaxWorkingSetSize as logs print it (tests/data/apple_working_sets.json)

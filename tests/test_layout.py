@@ -34,6 +34,8 @@ TOPICS = {
     "architectures/test_default_configs.py": ("architectures/config.py",),
     "architectures/test_compressing_cache.py": ("architectures/fallback_decoder.py",
                                                 "memory/kv_cache.py"),
+    "architectures/test_fallback_moe.py": ("architectures/fallback_decoder.py",
+                                           "architectures/fallback.py"),
     "architectures/test_fallback_planner.py": ("architectures/fallback.py", "memory/plan.py"),
     "architectures/test_fallback_types.py": ("architectures/fallback.py",
                                              "architectures/fallback_decoder.py"),

@@ -89,12 +89,21 @@ def test_the_class_defaults_are_transformers() -> None:
     from nnsize.limits import CLASS_LENGTHS, LENGTH_KEYS, _class_lengths
 
     for model_type in families():
+        if families()[model_type].code:  # no transformers class: its publisher's, below
+            continue
         text = transformers.AutoConfig.for_model(model_type).get_text_config()
         expected = {k: getattr(text, k) for k in LENGTH_KEYS
                     if isinstance(getattr(text, k, None), int)
                     and not isinstance(getattr(text, k), bool)}
         assert _class_lengths(model_type) == expected, model_type
     assert set(CLASS_LENGTHS) <= set(families())
+    # InternLM2Config's own default, max_position_embeddings=2048 (its configuration_internlm2.py,
+    # https://github.com/InternLM/InternEvo-HFModels/blob/4c80f4995e7d5682e5cfd81c3e85a60978648ab8/
+    # huggingface_model/internlm/internlm2_7b/configuration_internlm2.py)
+    assert _class_lengths("internlm2") == {"max_position_embeddings": 2048}
+    # MiMo's config class was not read: no default, a config without a length has none
+    assert _class_lengths("mimo") == {}
+    assert {f for f in families() if families()[f].code} == {"internlm2", "mimo"}
 
 
 def test_fit_stops_at_the_models_maximum_unless_told() -> None:

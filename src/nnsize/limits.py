@@ -77,6 +77,9 @@ CLASS_LENGTHS: dict[str, int | dict[str, int]] = {
     "solar_open": 131072, "stablelm": 4096, "starcoder2": 4096, "vaultgemma": 8192,
     "whisper": {"max_target_positions": 448}, "xglm": 2048, "xlm-roberta": 512,
     "xlm-roberta-xl": 514, "youtu": 131072, "zamba": 4096, "zamba2": 4096,
+    # a family transformers has no class for (Family.code): its publisher's config class's
+    # default, InternLM2Config's max_position_embeddings (architectures/decoder_families.py)
+    "internlm2": 2048,
 }
 
 

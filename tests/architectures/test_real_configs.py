@@ -1,16 +1,18 @@
 """Published config.json files nnsize had not seen (tests/data/published_configs/, each byte for
 byte as its source keeps it, the sources in tests/data/published_configs.json): each is counted
-as transformers builds it, tensor for tensor, or refused with one message naming why; each counted
+as transformers builds it, tensor for tensor (or, for a model_type transformers has no class for,
+as its publisher's code builds it), or refused with one message naming why; each counted
 language model is planned (memory at 8,192 tokens, fit on an H100) with its KV cache, or the
 planner names the key it does not model."""
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pytest
-from hf import compare
+from hf import built, compare
 
 import nnsize
 from nnsize.errors import SpecError
@@ -46,6 +48,11 @@ COUNTED = {
     # the file names its repo's class, KimiK25ForConditionalGeneration: transformers' is
     # Kimi_K25ForConditionalGeneration (before, refused: "transformers has no class")
     "moonshotai--Kimi-K2.5.json": 1_026_879_353_328,
+    # model_type kimi_k2, counted as deepseek_v3 (AS_READ); the model card's "1T" total and "32B"
+    # activated (https://github.com/MoonshotAI/Kimi-K2/blob/11062d119a82873f7f786cd2733c57d42ee65b79/
+    # README.md, "Model Summary"): 61 layers, 1 dense, 384 experts of 2,048, 8 a token, 1 shared.
+    # Before, refused: "model_type 'kimi_k2' is not supported"
+    "moonshotai--Kimi-K2-Instruct.json": 1_026_408_209_408,
     "nvidia--NVIDIA-Nemotron-3-Nano-30B-A3B-BF16.json": 31_577_937_344,
     "nvidia--Nemotron-H-56B-Base-8K.json": 56_324_350_464,
     "ome--e5_mistral_7b.json": 7_110_660_096,
@@ -62,35 +69,55 @@ COUNTED = {
     "zai-org--GLM-5.json": 743_911_199_232,
 }
 
+# file: the parameters its publisher's code builds (architectures.registry.Family.code), where
+# transformers 5.25 has no class for its model_type; before, each was refused ("model_type
+# '...' is not supported")
+OWN_CODE = {
+    # InternLM2-7B: 92,544 x 4,096 = 379,060,224 for tok_embeddings and as much for output;
+    # a layer: wqkv (32 + 2 x 8) x 128 = 6,144 x 4,096 = 25,165,824, wo 4,096 x 4,096 =
+    # 16,777,216, w1, w3 and w2 3 x 14,336 x 4,096 = 176,160,768, two norms 8,192: 218,112,000,
+    # x 32 = 6,979,584,000; the final norm 4,096.  bias false: no biases.  Its model card's
+    # "7B" (https://github.com/InternLM/InternLM/blob/03df728fa56324ad1b853d537e48cb37f6064dbe/
+    # model_cards/internlm2_7b.md); test_internlm2_is_llama_as_internlm_converts_it checks it
+    # tensor by tensor
+    "ome--internlm2_7b.json": 2 * 92544 * 4096 + 32 * 218_112_000 + 4096,
+    # MiMo-7B-Base: Qwen2's model, 151,680 x 4,096 = 621,281,280 for the embeddings and as much
+    # for the head; a layer: q 4,096 x 4,096 + 4,096, k and v 1,024 x 4,096 + 1,024 each, o
+    # 4,096 x 4,096 (41,949,184), the MLP 3 x 11,008 x 4,096 = 135,266,304, two norms 8,192:
+    # 177,223,680, x 36 = 6,380,052,480; the final norm 4,096; its one MTP layer (num_nextn_
+    # predict_layers 1): a layer's 177,223,680, three norms 12,288 and input_proj 4,096 x 8,192
+    # = 33,554,432: 210,790,400.  test_mimo_is_qwen2_and_its_mtp_layers checks it tensor by
+    # tensor; no published total was found (its model card says "7B")
+    "XiaomiMiMo--MiMo-7B-Base.json": 2 * 621_281_280 + 36 * 177_223_680 + 4096 + 210_790_400,
+}
+
+# file: the model_type transformers 5.25 reads the file's as, where it has no class of the file's
+# own: Kimi_K25Config turns a kimi_k2 text_config into deepseek_v3 (configuration_kimi_k25.py,
+# https://github.com/huggingface/transformers/blob/v5.25.0/src/transformers/models/kimi_k25/
+# configuration_kimi_k25.py#L85-L86), and so does nnsize with a kimi_k2 config of its own
+AS_READ = {"moonshotai--Kimi-K2-Instruct.json": "deepseek_v3"}
+
 # file: what the one message says; each model_type is one only its repository's code defines
 # (or transformers 5.25 has no class of that name), and nnsize never runs it
 REFUSED = {
     "MiniMaxAI--MiniMax-M3.json": "model_type 'minimax_m3' is not supported",
-    "XiaomiMiMo--MiMo-7B-Base.json": "model_type 'mimo' is not supported",
-    # kimi_k2 is a name only its repository's configuration_deepseek.py reads
-    "moonshotai--Kimi-K2-Instruct.json": "model_type 'kimi_k2' is not supported",
     "moonshotai--Kimi-K3.json": "its auto_map points at 'configuration_kimi_k3.KimiK3Config'",
     "nvidia--Llama-3_3-Nemotron-Super-49B-v1.json": "model_type 'nemotron-nas' is not supported",
-    "ome--internlm2_7b.json": "model_type 'internlm2' is not supported",
     "ome--janus_1.3b.json": "model_type 'multi_modality' is a multimodal model",
     "stepfun-ai--Step-3.7-Flash.json": "has no class 'Step3p7FlashForCausalLM'",
 }
 
 # file: the key the planner names, not modelling it (the count stands; memory and fit exit 2)
 NOT_PLANNED = {
-    # as published: fp8 with fp4 experts (its config's expert_dtype) and ue8m0 scales, both
-    # named; at an asked --dtype it is planned (test_deepseek_v4_flash_compressed_cache).
-    # Before, the planner refused q_lora_rank
-    "deepseek-ai--DeepSeek-V4-Flash.json": "expert_dtype 'fp4' and scale_fmt 'ue8m0'",
-    # published quantized, in a form nnsize does not plan (memory/quantization.py): never as if
-    # it were bf16.  MiniMax-M2.5's config names no torch_dtype for what fp8 leaves unquantized
-    "MiniMaxAI--MiniMax-M2.5.json": "a quantized config needs torch_dtype",
+    # (MiniMax-M2.5, whose config names no torch_dtype, is planned as MiniMax stores it since
+    # memory/quantization.py's FP8_PUBLISHED: tests/memory/test_quantization.py; DeepSeek-V4-
+    # Flash as published since FP8_LAYOUTS)
 }
 
 
 def test_every_file_has_its_source_and_an_outcome() -> None:
     files = sorted(p.name for p in FOLDER.glob("*.json"))
-    assert files == sorted(SOURCES) == sorted({**COUNTED, **REFUSED})
+    assert files == sorted(SOURCES) == sorted({**COUNTED, **OWN_CODE, **REFUSED})
     for name, source in SOURCES.items():
         assert (FOLDER / name).stat().st_size == source["bytes"]
         assert source["source"].startswith("https://github.com/")
@@ -100,8 +127,131 @@ def test_every_file_has_its_source_and_an_outcome() -> None:
 
 @pytest.mark.parametrize("name", sorted(COUNTED))
 def test_counted_as_transformers_builds_it(name: str) -> None:
-    report = compare(load(name))
+    config = load(name)
+    report = compare({**config, "model_type": AS_READ.get(name, config["model_type"])})
     assert report.total_params == COUNTED[name]
+    if name in AS_READ:  # the file as published: the same tensors
+        assert nnsize.count(config).rows == report.rows
+
+
+@pytest.mark.parametrize("name", sorted(OWN_CODE))
+def test_counted_as_its_code_builds_it(name: str) -> None:
+    import transformers
+
+    from nnsize.architectures import families
+
+    config = load(name)
+    assert config["model_type"] not in transformers.CONFIG_MAPPING
+    assert families()[config["model_type"]].code
+    assert nnsize.count(config).total_params == OWN_CODE[name]
+
+
+# InternLM's own converter of an InternLM2 checkpoint to Llama's (tools/convert2llama.py,
+# https://github.com/InternLM/InternLM/blob/2db5604288f7f3e9b6f75ab4df5549bc67b19aab/tools/
+# convert2llama.py): each tensor renamed, the first of these its name holds, in this order, and
+# wqkv split into q_proj, k_proj and v_proj; the config a LlamaConfig with bias as
+# attention_bias
+CONVERT2LLAMA = (("attention.wo", "self_attn.o_proj"), ("feed_forward.w1", "mlp.gate_proj"),
+                 ("feed_forward.w2", "mlp.down_proj"), ("feed_forward.w3", "mlp.up_proj"),
+                 ("attention_norm", "input_layernorm"),
+                 ("ffn_norm", "post_attention_layernorm"))
+
+
+# a small InternLM2 beside the published one: biases on wqkv and wo (bias, InternLM2Config's
+# default, left out; the converter refuses such a model, and its biases are split as its
+# weights are), one KV head a query head (num_key_value_heads left out: as many as
+# num_attention_heads), the head tied to the embeddings
+SMALL_INTERNLM2 = {"model_type": "internlm2", "architectures": ["InternLM2ForCausalLM"],
+                   "vocab_size": 96, "hidden_size": 64, "intermediate_size": 80,
+                   "num_hidden_layers": 3, "num_attention_heads": 4,
+                   "tie_word_embeddings": True}
+
+
+@pytest.mark.parametrize("config", [load("ome--internlm2_7b.json"), SMALL_INTERNLM2],
+                         ids=["internlm2_7b", "small"])
+def test_internlm2_is_llama_as_internlm_converts_it(config: dict[str, Any]) -> None:
+    bias = config.get("bias", True)
+    llama = {k: v for k, v in config.items() if k not in ("auto_map", "bias")}
+    llama.update(model_type="llama", architectures=["LlamaForCausalLM"],
+                 attention_bias=bias)
+    theirs = {name: shape for name, (_, shape) in built(llama).parameters.items()}
+    ours = {name: t.shape for row in nnsize.count(config).rows for t in row.tensors
+            for name in t.names()}
+    converted: dict[str, tuple[int, ...]] = {}
+    heads, hidden = config["num_attention_heads"], config["hidden_size"]
+    kv = config.get("num_key_value_heads") or heads
+    for name, shape in ours.items():
+        if "wqkv" in name:  # (h gs d) x dim: kv groups of heads / kv queries, a key, a value
+            prefix = name.split("attention")[0] + "self_attn."
+            leaf = name.rpartition(".")[2]  # weight, or bias
+            q, k, v = (theirs[f"{prefix}{p}_proj.{leaf}"] for p in "qkv")
+            assert q[0] + k[0] + v[0] == shape[0] and q[1:] == k[1:] == v[1:] == shape[1:]
+            assert (q[0], k[0]) == (hidden, kv * hidden // heads)
+            converted.update({f"{prefix}{p}_proj.{leaf}": s for p, s in zip("qkv", (q, k, v))})
+            continue
+        new = next((name.replace(a, b) for a, b in CONVERT2LLAMA if a in name), None)
+        if new is None:
+            new = "model.embed_tokens.weight" if "tok_embeddings" in name else \
+                "lm_head.weight" if "output" in name else name
+        converted[new] = shape
+    assert converted == theirs
+    if config is not SMALL_INTERNLM2:  # 227 tensors: 7 a layer, the norm, embeddings and head
+        assert len(ours) == 2 + 32 * 7 + 1
+    else:  # and the biases of wqkv and wo: 9 a layer
+        assert len(ours) == 2 + 3 * 9 + 1
+        assert any(n.endswith("attention.wqkv.bias") for n in ours)
+
+
+def test_mimo_is_qwen2_and_its_mtp_layers() -> None:
+    # vLLM's MiMoForCausalLM is its Qwen2ForCausalLM, the checkpoint's model.mtp_layers.* left
+    # to the draft model (mimo.py, vllm-project/vllm@055e47c28003156421365af985d676fc921cb075):
+    # every other tensor as transformers' Qwen2ForCausalLM builds it from the same config
+    config = load("XiaomiMiMo--MiMo-7B-Base.json")
+    qwen2 = {**config, "model_type": "qwen2", "architectures": ["Qwen2ForCausalLM"]}
+    theirs = {name: shape for name, (_, shape) in built(qwen2).parameters.items()}
+    report = nnsize.count(config)
+    ours = {name: t.shape for row in report.rows for t in row.tensors for name in t.names()}
+    mtp = {name: shape for name, shape in ours.items() if name.startswith("model.mtp_layers.")}
+    assert {k: v for k, v in ours.items() if k not in mtp} == theirs
+    # an MTP layer (mimo_mtp.py, vllm-project/vllm@0bb55d60cb667d2f4e263b55304a30b38fe2e55c,
+    # MiMoMultiTokenPredictorLayer): its four tensors, and a Qwen2 decoder layer's named
+    # directly under mtp_layers.{i} (map_model_name_to_mtp_param_name adds mtp_block.)
+    own = {"token_layernorm.weight": (4096,), "hidden_layernorm.weight": (4096,),
+           "input_proj.weight": (4096, 2 * 4096), "final_layernorm.weight": (4096,)}
+    block = {k[len("model.layers.0."):]: v for k, v in theirs.items()
+             if k.startswith("model.layers.0.")}
+    assert mtp == {f"model.mtp_layers.0.{k}": v for k, v in {**block, **own}.items()}
+    # used by the draft model alone: none of it a token of the model's own forward
+    assert report.total_params - report.active_params == sum(
+        math.prod(v) for v in mtp.values()) == 210_790_400
+
+
+def test_mimo_without_its_mtp_layers_key_is_refused() -> None:
+    # its config class (MiMoConfig, its repository's code) was not read: no default for it
+    config = {k: v for k, v in load("XiaomiMiMo--MiMo-7B-Base.json").items()
+              if k != "num_nextn_predict_layers"}
+    with pytest.raises(SpecError, match="missing 'num_nextn_predict_layers'"):
+        nnsize.count(config)
+    # two MTP layers: one run of two, mtp_layers.{i}
+    two = nnsize.count({**config, "num_nextn_predict_layers": 2})
+    assert two.total_params == OWN_CODE["XiaomiMiMo--MiMo-7B-Base.json"] + 210_790_400
+
+
+@pytest.mark.parametrize(("name", "code"), [
+    ("ome--internlm2_7b.json", "InternLM/InternEvo-HFModels/blob/"),
+    ("XiaomiMiMo--MiMo-7B-Base.json", "vllm/model_executor/models/mimo.py"),
+])
+def test_a_model_built_from_its_publishers_code_says_whose(
+        name: str, code: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # transformers has no class for it: the count is the publisher's model, and says so
+    assert code in nnsize.count(load(name)).stored["built_from"]
+    from nnsize.cli import main
+
+    assert main([str(FOLDER / name)]) == 0
+    assert "Built as its publisher's code builds it (transformers has no class for it): " \
+           "https://github.com/" in capsys.readouterr().out
+    # a family transformers builds says nothing of the kind
+    assert "built_from" not in nnsize.count(load("ome--e5_mistral_7b.json")).stored
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))
@@ -111,7 +261,7 @@ def test_refused_with_the_reason(name: str) -> None:
     assert REFUSED[name] in str(e.value)
 
 
-@pytest.mark.parametrize("name", sorted(COUNTED))
+@pytest.mark.parametrize("name", sorted({**COUNTED, **OWN_CODE}))
 def test_memory_and_fit_plan_it(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     from nnsize.cli import main
 
@@ -160,6 +310,13 @@ def test_memory_and_fit_plan_it(name: str, capsys: pytest.CaptureFixture[str]) -
     ("zai-org--GLM-5.json", 78 * (512 + 64 + 128) * 2, 78 * 8192 * (512 + 64 + 128) * 2),
     # Kimi-K2.5's language model, DeepSeek-V3's latent attention: as DeepSeek-R1's
     ("moonshotai--Kimi-K2.5.json", 61 * 576 * 2, 61 * 8192 * 576 * 2),
+    # MiMo-7B-Base: its 36 layers x 8 KV heads x 128 x 2 x 2 = 147,456 (the MTP layer's cache
+    # is the draft model's)
+    ("XiaomiMiMo--MiMo-7B-Base.json", 36 * 8 * 128 * 2 * 2, 36 * 8192 * 8 * 128 * 2 * 2),
+    # InternLM2-7B: 32 layers x 8 KV heads x 128 x 2 (keys, values) x 2 bytes = 131,072
+    ("ome--internlm2_7b.json", 32 * 8 * 128 * 2 * 2, 32 * 8192 * 8 * 128 * 2 * 2),
+    # Kimi-K2-Instruct (kimi_k2, read as deepseek_v3): the same latent, whatever its 64 KV heads
+    ("moonshotai--Kimi-K2-Instruct.json", 61 * 576 * 2, 61 * 8192 * 576 * 2),
     # Qwen3.5 (planned from its text_config, qwen3_5_text / qwen3_5_moe_text, as nnsize builds
     # it; before, the planner refused linear_num_value_heads): only the full-attention layers
     # (every 4th) keep keys and values, each gated DeltaNet layer its conv window and state (a
@@ -225,6 +382,14 @@ def test_a_vlm_s_experts_are_its_language_model_s(name: str, active: int) -> Non
     assert report.active_params == \
         report.total_params - text.total_params + text.active_params == active
     assert report.stored["planned_as"] == f"its text_config, {kind}, as nnsize builds it"
+
+
+def test_kimi_k2_active_parameters() -> None:
+    # "32B activated": of each of the 60 MoE layers' 384 experts (3 x 7,168 x 2,048 =
+    # 44,040,192 each) a token uses 8, so 376 x 60 x 44,040,192 = 993,546,731,520 are idle
+    report = nnsize.count(load("moonshotai--Kimi-K2-Instruct.json"))
+    idle = (384 - 8) * 60 * 3 * 7168 * 2048
+    assert report.active_params == 1_026_408_209_408 - idle == 32_861_477_888
 
 
 @pytest.mark.parametrize(("name", "attention", "state", "block"), [

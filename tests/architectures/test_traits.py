@@ -13,13 +13,18 @@ import pytest
 from hf import lm_class, random_configs_test, transformers
 from hypothesis import strategies as st
 
+import nnsize
 from nnsize.architectures import families
 from nnsize.architectures.decoder import DEFAULTS as DECODER_PY
 from nnsize.architectures.traits import Traits
+from nnsize.errors import SpecError
 from nnsize.records import fields
 
+# each family transformers has a class for (one built from its publisher's code, Family.code,
+# is checked against that code's checkpoints: test_real_configs.py)
 TRAITS: dict[str, Traits] = {name: f.traits for name, f in families().items()
-                             if f.traits is not None and name not in DECODER_PY}
+                             if f.traits is not None and name not in DECODER_PY
+                             and f.code is None}
 DEFAULTS = {name: families()[name].defaults for name in TRAITS}
 ALIASES = {name: families()[name].aliases for name in TRAITS if families()[name].aliases}
 FAMILIES = sorted(TRAITS)
@@ -154,3 +159,15 @@ def test_deepseek_v32s_indexer_is_counted_its_cache_planned_and_its_compute_refu
     assert plan(report, Setup(context=64)).total > 0
     with pytest.raises(NnsizeError, match="index_topk keys its indexer picks"):
         compute(report, 64)
+
+
+@pytest.mark.parametrize("model_type", ["stablelm", "persimmon", "internlm2"])
+def test_heads_that_do_not_split_hidden_are_refused(model_type: str) -> None:
+    # a family that reads no head_dim splits hidden_size into its heads, and its attention
+    # refuses a remainder (transformers' StableLmAttention and PersimmonAttention raise
+    # "hidden_size must be divisible by num_heads"; InternLM2's code likewise): 100 / 3 is
+    # not 33 heads' worth, never a silent 33
+    config = {"model_type": model_type, "hidden_size": 100, "num_attention_heads": 3,
+              "num_hidden_layers": 1, "intermediate_size": 8, "vocab_size": 10}
+    with pytest.raises(SpecError, match="hidden_size 100 is not a whole number of heads"):
+        nnsize.count(config)

@@ -346,14 +346,17 @@ def test_flint_against_a_real_prefill(dtype: str, batch: int, tokens: int) -> No
     beside the concatenation with the sink and its softmax (4 + 4 B over keys + 1): at bf16,
     1 x 4 heads x 512 x (4 x 512 + 8 x 513) = 12,599,296, the form's 12 B over keys + 1 less
     one 4 B row (1 x 4 x 512 x 4 = 8,192), beside repeat_kv's copies (2 x 4 x 512 x 16 x 2 B)
-    in both layers (a window is a mask).  The planner refuses a Flint (a mixture of experts
-    built by transformers), so the form is checked on its own, not the plan's peak."""
+    in both layers (a window is a mask).  The plan's workspace (its routing read from
+    fallback_decoder.ROUTED; both layers dense here) has those scores."""
     peak, owns = _measure("flint", dtype, batch, tokens)
     act = 2 if dtype == "bf16" else 4
     per_score, columns, measured = score_peak("flint", act)
     scores = batch * 4 * tokens * (tokens + columns) * per_score
     repeat_kv = 2 * batch * 4 * tokens * 16 * act
     assert measured and owns == [scores - batch * 4 * tokens * 4 + repeat_kv] * 2
+    lines = _lines(_config("flint"), dtype=dtype, batch=batch, context=tokens,
+                   engine="transformers-eager")
+    assert lines["decoder_workspace"].terms.scores == scores
 
 
 @pytest.mark.parametrize("dtype,tokens", [("bf16", 512), ("fp32", 256)])

@@ -9,6 +9,7 @@ the compute buffer within 15%.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -119,12 +120,15 @@ def test_sglang_share_is_of_the_memory_free_after_its_distributed_start(e: dict[
 def _cpp_setup(e: dict[str, Any], dtype: str = "Q4_K_M") -> Setup:
     # the file's type changes neither the cache nor the compute buffer; an entry whose model
     # has no llama-quantize mapping (gpt-oss's sinks) names the dtype it is planned at
+    # every log here predates ggml-org/llama.cpp#23764 (May 2026): its flash attention kept an
+    # f32 KQ mask beside the f16 cast (kq_mask "f32+f16"); a later log says "kq_mask": "f16"
     f = e["flags"]
     cache = f.get("cache_type", "f16")
     return Setup(engine="llama.cpp", context=f["n_ctx"], dtype=dtype,
                  attention="sdpa" if f.get("flash_attn", True) else "eager",
                  chunk=f.get("n_ubatch", 0), kv_dtype=None if cache == "f16" else cache,
-                 latent=f.get("mla", "latent") == "latent")
+                 latent=f.get("mla", "latent") == "latent",
+                 kq_mask=f.get("kq_mask", "f32+f16"))
 
 
 def _cpp_lines(e: dict[str, Any]) -> dict[str, Line]:
@@ -174,6 +178,114 @@ def test_llama_cpp_swa_cache_cells() -> None:
     assert kv.bytes == (52 * 1536 + 10 * 8192) * 4096 * 2 == 1264 * MiB
 
 
+def test_llama_cpp_swa_full_keeps_a_full_size_swa_cache() -> None:
+    # --swa-full (llama_context_params.swa_full): llama_kv_cache_iswa sets size_swa =
+    # size_base, the stream's cells unpadded (src/llama-kv-cache-iswa.cpp, ggml-org/llama.cpp
+    # 02c28f5), so Gemma-3-27B at 8,192 cells keeps 8,192 on its 52 windowed layers too:
+    # 62 x 8,192 x 4,096 x 2 B = 3,968 MiB, where it keeps 52 x 1,536 + 10 x 8,192 without
+    from nnsize.memory.kv_cache import llama_cpp_layer_bytes, llama_cpp_swa_cells
+    from nnsize.precision import find
+
+    assert llama_cpp_swa_cells(1024, 8192, 512, full=True) == 8192
+    assert llama_cpp_swa_cells(128, 1000, 512, full=True) == 1000  # not padded to 256
+    assert llama_cpp_swa_cells(1024, 4 * 8192, 512, 4, full=True) == 4 * 8192  # unified
+    report = nnsize.count("gemma-3-27b")
+    s = Setup(engine="llama.cpp", context=8192, chunk=512, dtype="Q4_K_M", swa_full=True)
+    lines = {line.part: line for line in plan(report, s).lines}
+    kv, work = lines["kv_cache"], lines["decoder_workspace"]
+    assert sorted(kv.terms.groups) == [(62, 8192, 4096)]
+    assert kv.bytes == 62 * 8192 * 4096 * 2 == 3968 * MiB
+    # the windowed layers' KQ mask is as wide as the cache they read: 8,192 keys, not 1,536
+    assert work.terms.swa_keys == 8192
+    assert work.terms.swa_mask == work.terms.mask == 8192 * 512 * 2
+    # split streams: each of 4 sequences a full stream of 8,192 cells on every layer
+    split = {line.part: line for line in plan(report, replace(
+        s, batch=4, kv_unified=False)).lines}["kv_cache"]
+    assert split.bytes == 4 * 62 * 8192 * 4096 * 2
+    # -ngl's per-layer caches read the same sizes
+    caches = llama_cpp_layer_bytes(report, 1, 8192, find("fp16"), 512, swa_full=True)
+    assert set(caches) == {8192 * 4096 * 2} and sum(caches) == kv.bytes
+    # a model without windowed layers is unchanged by it
+    llama = nnsize.count("llama-3.1-8b")
+    base = Setup(engine="llama.cpp", context=8192, dtype="Q4_K_M")
+    assert plan(llama, base).total == plan(llama, replace(base, swa_full=True)).total
+
+
+# A Gemma-3 shape small enough that the KQ masks outweigh the logits (vocabulary 1,024, 5 of
+# 6 layers a window of 512, 1 KV head of 64), as nnsize counts it from this config and as
+# llama.cpp 0c1e570 (Oct 2026, after ggml-org/llama.cpp#23764; the tree llama-cpp-python 0.3.36
+# vendors) reserved it on the CPU from a GGUF of that shape with zero weights, through
+# llama_init_from_model (flash attention on or off, swa_full, n_seq_max, kv_unified as given).
+# This run was made for nnsize, not copied from a thread: no later public log was found.
+TINY_GEMMA3 = {
+    "model_type": "gemma3_text", "architectures": ["Gemma3ForCausalLM"], "vocab_size": 1024,
+    "hidden_size": 256, "intermediate_size": 1024, "num_hidden_layers": 6,
+    "num_attention_heads": 4, "num_key_value_heads": 1, "head_dim": 64,
+    "sliding_window": 512, "max_position_embeddings": 32768, "rms_norm_eps": 1e-06,
+    "rope_theta": 1000000.0, "hidden_activation": "gelu_pytorch_tanh",
+    "tie_word_embeddings": True,
+    "layer_types": ["sliding_attention"] * 5 + ["full_attention"]}
+# (sequences, cells a sequence, n_ubatch, kv_unified, flash attention, swa_full):
+# (non-SWA KV MiB, SWA KV MiB, CPU compute buffer MiB), as 0c1e570 printed them
+TINY_GEMMA3_RUNS = {
+    (1, 32768, 512, False, True, False): (8.00, 1.25, 41.02),
+    (1, 32768, 512, False, True, True): (8.00, 40.00, 72.02),
+    (1, 32768, 512, False, False, False): (8.00, 1.25, 323.01),
+    (1, 32768, 512, False, False, True): (8.00, 40.00, 387.01),
+    (1, 32768, 100, False, True, False): (8.00, 0.94, 7.96),
+    (1, 32768, 100, False, True, True): (8.00, 40.00, 14.07),
+    (4, 8192, 512, True, True, False): (8.00, 3.12, 42.52),
+    (4, 8192, 512, False, True, False): (8.00, 5.00, 17.02),
+    (4, 8192, 512, False, True, True): (8.00, 40.00, 24.02),
+}
+
+
+@pytest.mark.parametrize("run", TINY_GEMMA3_RUNS, ids=lambda r: "-".join(map(str, r)))
+def test_a_build_after_23764_keeps_an_f16_mask(run: tuple[int, int, int, bool, bool, bool],
+                                               tmp_path: Any) -> None:
+    # KV to the byte (the log's 2 decimals), the compute buffer within 15%: under flash
+    # attention the masks are f16 alone, 32,768 x 512 x 2 B = 32 MiB, and at n_ubatch 100
+    # not padded to 64 rows; the f32 mask beside them that builds before #23764 held
+    # (--kq-mask f32+f16) would put 41.02 MiB at 107. nnsize is within 0.3% on every run
+    from nnsize.memory.kv_cache import llama_cpp_layer_bytes
+    from nnsize.precision import find
+
+    sequences, cells, ubatch, unified, flash, full = run
+    base, swa, compute = TINY_GEMMA3_RUNS[run]
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(TINY_GEMMA3))
+    report = nnsize.count(str(path))
+    s = Setup(engine="llama.cpp", context=cells, batch=sequences, kv_unified=unified,
+              chunk=ubatch, dtype="f32", attention="sdpa" if flash else "eager",
+              swa_full=full)
+    lines = {line.part: line for line in plan(report, s).lines}
+    assert abs(lines["kv_cache"].bytes / MiB - (base + swa)) <= 0.01 + 1e-9
+    # the SWA cache alone, its own log line: the five windowed layers' caches (-ngl's split)
+    layers = llama_cpp_layer_bytes(report, sequences, cells, find("fp16"), ubatch,
+                                   unified=unified, swa_full=full)
+    assert abs(sum(layers[:5]) / MiB - swa) <= 0.005 + 1e-9
+    got = lines["decoder_workspace"].bytes / MiB
+    assert got == pytest.approx(compute, rel=0.15)
+    if flash and not full and sequences == 1 and ubatch == 512:
+        older = plan(report, replace(s, kq_mask="f32+f16"))
+        work = next(line for line in older.lines if line.part == "decoder_workspace")
+        assert work.bytes / MiB == 107 != pytest.approx(compute, rel=0.15)
+
+
+def test_swa_full_is_llama_cpps_alone() -> None:
+    # a setting no other engine has is refused by name, never dropped
+    from nnsize.errors import NnsizeError
+    from nnsize.render.plan import note_text
+
+    report = nnsize.count("gemma-3-27b")
+    for name in ("vllm", "sglang", "transformers"):
+        with pytest.raises(NnsizeError, match="--swa-full"):
+            plan(report, Setup(engine=name, context=8192, swa_full=True))
+    s = Setup(engine="llama.cpp", context=8192, dtype="Q4_K_M", swa_full=True)
+    words = " ".join(note_text(n) for n in plan(report, s).notes)
+    assert "--swa-full" in words and "8,192 cells a stream" in words
+
+
 def _parallel_model(e: dict[str, Any], tmp_path: Any) -> Any:
     # a model nnsize has no preset of: its published config (llama_cpp_parallel_configs)
     config = DATA["llama_cpp_parallel_configs"].get(e["model"])
@@ -213,14 +325,15 @@ def test_llama_cpp_swa_mask_between_two_logs() -> None:
     # 4 unified slots GGML_PAD(128 x 4 + 512, 256) = 1,024. nnsize is 1.13x either way (the
     # layer phase with the masks), and the two differ by the SWA layers' mask alone:
     # 420.83 - 420.08 = 0.75 MiB on the device = 256 cells x 512 x (4 + 2) B, f32 and f16,
-    # and 269.27 - 268.77 = 0.50 MiB on the host = 256 x 512 x 4 B, the f32 input
+    # and 269.27 - 268.77 = 0.50 MiB on the host = 256 x 512 x 4 B, the f32 input (both builds
+    # before ggml-org/llama.cpp#23764, which keeps the f16 mask alone: kq_mask "f32+f16")
     one = next(e for e in DATA["llama.cpp"] if e["url"].endswith("gpt-oss-20b-GGUF-curl.md"))
     four = next(e for e in DATA["llama_cpp_parallel"] if e["model"] == "gpt-oss-20b")
     report = nnsize.count("gpt-oss-20b")
 
     def workspace(batch: int) -> Any:
         s = Setup(engine="llama.cpp", context=131072 // batch, batch=batch, kv_unified=True,
-                  chunk=512, dtype="mxfp4")
+                  chunk=512, dtype="mxfp4", kq_mask="f32+f16")
         return next(line for line in plan(report, s).lines if line.part == "decoder_workspace")
 
     single, shared = workspace(1), workspace(4)
@@ -277,18 +390,18 @@ def test_llama_server_unified_cache_by_default() -> None:
 
 
 def test_llama_cpp_compute_buffer_reads_a_streams_cells() -> None:
-    # the KQ mask [n_kv, GGML_PAD(n_ubatch / n_stream, 64), 1, n_stream] (f32, and its f16
-    # cast under flash attention): unified 32,768 cells x 512 tokens x 6 B = 96 MiB; split
-    # 8,192 cells x 128 tokens x 4 streams x 6 B = 24 MiB; the windowed layers' own mask
+    # the KQ mask [n_kv, GGML_PAD(n_ubatch / n_stream, 64), 1, n_stream] (f16 alone under
+    # flash attention): unified 32,768 cells x 512 tokens x 2 B = 32 MiB; split 8,192 cells x
+    # 128 tokens x 4 streams x 2 B = 8 MiB; the windowed layers' own mask
     # (build_attn_inp_kv_iswa's self_kq_mask_swa) over a stream's SWA cells, unified
-    # 4 x 1,024 + 512 = 4,608 cells x 512 tokens x 6 B, split 1,536 x 128 x 4 streams x 6 B;
+    # 4 x 1,024 + 512 = 4,608 cells x 512 tokens x 2 B, split 1,536 x 128 x 4 streams x 2 B;
     # the rest of the buffer alike
     unified = _gemma_3_27b(4, True)["decoder_workspace"]
     split = _gemma_3_27b(4, False)["decoder_workspace"]
-    assert unified.terms.mask == 32768 * 512 * (4 + 2) == 96 * MiB
-    assert split.terms.mask == 8192 * 128 * 4 * (4 + 2) == 24 * MiB
-    assert unified.terms.swa_mask == 4608 * 512 * (4 + 2) == 13.5 * MiB
-    assert split.terms.swa_mask == 1536 * 128 * 4 * (4 + 2) == 4.5 * MiB
+    assert unified.terms.mask == 32768 * 512 * 2 == 32 * MiB
+    assert split.terms.mask == 8192 * 128 * 4 * 2 == 8 * MiB
+    assert unified.terms.swa_mask == 4608 * 512 * 2 == 4.5 * MiB
+    assert split.terms.swa_mask == 1536 * 128 * 4 * 2 == 1.5 * MiB
     assert unified.terms.swa_keys == 4608 and split.terms.swa_keys == 1536
     # under flash attention the output phase is the larger either way, and the same: the
     # masks are the layers', dead beside the logits
@@ -334,7 +447,6 @@ def test_fit_answers_with_the_shared_cache() -> None:
     # fit's longest context and -ngl read the same plan: Gemma-3-27B Q4_K_M, 4 sequences in
     # 20 GiB; the unified cache's windowed layers hold 4 x 1,024 + 512 cells, not 4 x 1,536,
     # so its longest context is longer, and each answer is the largest that fits
-    from dataclasses import replace
 
     from nnsize.memory.fit import fit
     from nnsize.memory.serving import offload

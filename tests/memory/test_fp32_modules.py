@@ -183,6 +183,17 @@ BUILT: dict[str, tuple[dict[str, Any], str]] = {
     # the strict list (hyper-connections, norms, sinks, the router's bias) and, at fp16 only,
     # the compressors' projections; tests/architectures/test_compressing_cache.py's config
     "deepseek_v4": ({}, "DeepseekV4ForCausalLM"),
+    # mixtures of experts planned from their routing (fallback_decoder.ROUTED): the weights
+    # line of the plan, to the byte
+    "afmoe": ({**SMALL, **EXPERTS, "num_dense_layers": 1, "head_dim": 16},
+              "AfmoeForCausalLM"),  # norms at fp16; expert_bias, strict and created so
+    "minicpm5_moe": ({**SMALL, **ROUTED, "first_k_dense_replace": 1},
+                     "MiniCPM5MoeForCausalLM"),  # the router
+    "flint": ({**SMALL, **EXPERTS, "head_dim": 16, "mlp_only_layers": [0]},
+              "FlintForCausalLM"),  # the router and the sinks, created so
+    "kimi_linear": ({**SMALL, "pad_token_id": 0, "bos_token_id": 1, "eos_token_id": 2,
+                     "head_dim": 16, "layer_types": ["linear_attention", "full_attention"]},
+                    "KimiLinearForCausalLM"),  # dt_bias, the router
     "udop": ({"vocab_size": 128, "d_model": 64, "d_kv": 16, "d_ff": 64, "num_layers": 2,
               "num_heads": 4}, "UdopModel"),  # wo, at fp16 only
     "openai_privacy_filter": ({**SMALL, "head_dim": 16, "pad_token_id": 0, "eos_token_id": 1},
@@ -252,15 +263,9 @@ def test_what_transformers_built_keeps_in_fp32(family: str) -> None:
 # families transformers builds whose plan nnsize refuses today (a mixture of experts, or
 # attention, the planner models only for its own families): the record all the same
 RECORDED: dict[str, tuple[dict[str, Any], str]] = {
-    "afmoe": ({**SMALL, **EXPERTS, "num_dense_layers": 1, "head_dim": 16},
-              "AfmoeForCausalLM"),  # norms at fp16; expert_bias, strict and created so
-    "kimi_linear": ({**SMALL, "pad_token_id": 0, "bos_token_id": 1, "eos_token_id": 2,
-                     "head_dim": 16}, "KimiLinearForCausalLM"),  # dt_bias, the router
     "longcat_flash": ({**SMALL, **MLA, "n_routed_experts": 4, "moe_topk": 2,
                        "expert_ffn_hidden_size": 32, "ffn_hidden_size": 64, "num_layers": 2},
                       "LongcatFlashForCausalLM"),  # classifier.weight, at fp16 only
-    "minicpm5_moe": ({**SMALL, **ROUTED, "first_k_dense_replace": 1},
-                     "MiniCPM5MoeForCausalLM"),  # the router
 }
 
 

@@ -87,6 +87,53 @@ def test_deepseek_v3_by_hand() -> None:
         61 * (2 * 7_168 + 1_536 + 512) + 7_168
 
 
+def test_minimax_m2_5_by_hand() -> None:
+    """MiniMax-M2.5's config names no torch_dtype; it is planned as MiniMax's minimax_m2
+    checkpoints store it (FP8_PUBLISHED), which is MiniMax-M2's headers to the byte."""
+    data = json.loads((PUBLISHED / "MiniMaxAI--MiniMax-M2.5.json").read_text())
+    assert "torch_dtype" not in data and "dtype" not in data
+    c = published(count_config(data, "MiniMax-M2.5"))
+    assert c is not None
+    d = c.dtypes()
+    # fp8: 62 layers' attention (q 6,144 x 3,072, k and v 1,024 x 3,072, o 3,072 x 6,144) and
+    # 256 experts (w1, w3 1,536 x 3,072, w2 3,072 x 1,536)
+    attention = 6_144 * 3_072 + 2 * 1_024 * 3_072 + 3_072 * 6_144
+    assert d["F8_E4M3"]["elements"] == 62 * (attention + 256 * 3 * 1_536 * 3_072)
+    assert d["F8_E4M3"]["tensors"] == 62 * (4 + 256 * 3) == 47_864
+    # fp32: a scale per 128 x 128 block (q 48 x 24, k and v 8 x 24, o 24 x 48; w1, w3 12 x 24,
+    # w2 24 x 12), each layer's router gate 256 x 3,072 and e_score_correction_bias, 256
+    scales = 48 * 24 + 2 * 8 * 24 + 24 * 48 + 256 * 3 * 12 * 24
+    assert d["F32"]["elements"] == 62 * (scales + 256 * 3_072 + 256)
+    # bf16: embeddings and head (2 x 200,064 x 3,072), norms (62 x (2 x 3,072 + 6,144 + 1,024)
+    # + 3,072)
+    assert d["BF16"]["elements"] == 2 * 200_064 * 3_072 + 62 * (2 * 3_072 + 6_144 + 1_024) + \
+        3_072
+    # MiniMax-M2's safetensors as dumped (FP8_PUBLISHED's source): 251 BF16, 47,988 F32 and
+    # 47,864 F8_E4M3 tensors, 96,103 in all (M2.5's and M2.7's too: huggingface.co/Ex0bit/
+    # MiniMax-SLURPY, a tensor-by-tensor merge of the two)
+    assert (d["BF16"]["tensors"], d["F32"]["tensors"]) == (251, 47_988)
+    # hf-mem's reading of MiniMaxAI/MiniMax-M2's headers: memory=230121630720
+    # (https://github.com/alvarobartt/hf-mem/blob/e9946791d7798498a1775bfc826f02a0958cbd3d/
+    # README.md#L49-L51): 227,410,968,576 + 62,654,720 x 4 + 1,230,021,632 x 2
+    assert sum(x["bytes"] for x in d.values()) == 230_121_630_720
+    assert c.how.endswith("embedding, head and norms bf16, router f32 (the config names no "
+                          "torch_dtype: as minimax_m2's published files store them)")
+
+
+def test_fp8_published_defaults_only_what_the_config_leaves_unsaid() -> None:
+    """A torch_dtype the config names is taken for the rest; MiniMax's gate stays f32, and a
+    model_type without an entry still needs torch_dtype."""
+    data = json.loads((PUBLISHED / "MiniMaxAI--MiniMax-M2.5.json").read_text())
+    c = published(count_config({**data, "torch_dtype": "float16"}, "MiniMax-M2.5"))
+    assert c is not None
+    assert set(c.dtypes()) == {"F16", "F32", "F8_E4M3"}
+    assert c.how.endswith("embedding, head and norms f16, router f32")
+    v3 = copy.deepcopy(config("deepseek-v3"))
+    del v3["torch_dtype"]
+    with pytest.raises(NnsizeError, match="a quantized config needs torch_dtype"):
+        published(count_config(v3, "deepseek-v3"))
+
+
 def test_plan_takes_the_published_bytes() -> None:
     report = find("deepseek-v3").count()
     p = plan(report, Setup())
@@ -162,15 +209,120 @@ def test_fp8_a_config_s_own_expert_dtype_is_refused_by_name(scale_fmt: str | Non
         assert published(count_config(data, "deepseek-v3")) is not None
 
 
-def test_deepseek_v4_flash_as_published_is_refused_by_name() -> None:
-    # fp4 experts and ue8m0 scales, both named; at an asked --dtype it is planned
-    # (tests/architectures/test_real_configs.py)
+def _v4() -> dict[str, Any]:
+    return json.loads((PUBLISHED / "deepseek-ai--DeepSeek-V4-Flash.json").read_text())
+
+
+def test_deepseek_v4_flash_by_hand() -> None:
+    """DeepSeek-V4-Flash as published (memory/quantization.py FP8_LAYOUTS): 43 layers, 2 with
+    no compressor, 21 CSA (a compressor of ratio 4 and an indexer), 20 HCA (ratio 128)."""
+    c = published(count_config(_v4(), "DeepSeek-V4-Flash"))
+    assert c is not None and c.method == "fp8"
+    d = c.dtypes()
+    # fp4 experts, two values a byte: 43 layers x 256 experts x (w1, w3: 2,048 x 4,096; w2:
+    # 4,096 x 2,048) / 2
+    assert d["I8"]["elements"] == 43 * 256 * 3 * 2_048 * 4_096 // 2
+    assert d["I8"]["tensors"] == 43 * 256 * 3
+    # fp8: each layer's wq_a 1,024 x 4,096, wq_b 32,768 x 1,024, wkv 512 x 4,096, wo_a 8,192 x
+    # 4,096, wo_b 4,096 x 8,192 and shared expert (3 x 2,048 x 4,096); each CSA layer's indexer
+    # wq_b 8,192 x 1,024
+    attention = 1_024 * 4_096 + 32_768 * 1_024 + 512 * 4_096 + 8_192 * 4_096 + 4_096 * 8_192
+    assert d["F8_E4M3"]["elements"] == 43 * (attention + 3 * 2_048 * 4_096) + 21 * 8_192 * 1_024
+    # ue8m0 scales, a byte each: one per 128 x 128 block of those (wo_a [64, 32], as published),
+    # one per 32 values of an expert's row
+    blocks = 8 * 32 + 256 * 8 + 4 * 32 + 64 * 32 + 32 * 64 + 3 * 16 * 32
+    assert d["F8_E8M0"]["elements"] == 43 * (blocks + 256 * 3 * 2_048 * 4_096 // 32) + \
+        21 * 64 * 8
+    # bf16: embeddings and head (2 x 129,280 x 4,096), the routers (43 x 256 x 4,096), the norms
+    # (43 x (1,024 + 512 + 2 x 4,096) + 4,096), a CSA layer's compressor (wkv, wgate 1,024 x
+    # 4,096, its norm 512) and indexer (wkv, wgate 256 x 4,096, its norm 128, weights_proj 64 x
+    # 4,096), an HCA layer's compressor (512 x 4,096 twice, norm 512)
+    csa = 2 * 1_024 * 4_096 + 512 + 2 * 256 * 4_096 + 128 + 64 * 4_096
+    hca = 2 * 512 * 4_096 + 512
+    assert d["BF16"]["elements"] == 2 * 129_280 * 4_096 + 43 * 256 * 4_096 + \
+        43 * (1_024 + 512 + 2 * 4_096) + 4_096 + 21 * csa + 20 * hca
+    # fp32: the hyper-connections (43 x 2 x (24 x 16,384 + 24 + 3), the head's 4 x 16,384 + 4 +
+    # 1), the sinks (43 x 64), the compressors' ape (CSA 4 x 1,024 + 4 x 256, HCA 128 x 512), the
+    # routers' bias (40 x 256); I64: the 3 hash layers' tid2eid (129,280 x 6)
+    assert d["F32"]["elements"] == 43 * 2 * (24 * 16_384 + 27) + 4 * 16_384 + 5 + 43 * 64 + \
+        21 * (4 * 1_024 + 4 * 256) + 20 * 128 * 512 + 40 * 256
+    assert d["I64"] == {"tensors": 3, "elements": 3 * 129_280 * 6, "bytes": 3 * 129_280 * 48}
+    assert sum(x["bytes"] for x in d.values()) == 156_015_698_140
+    names = {t.name for t in c.tensors}
+    assert {"layers.{i}.ffn.experts.{e}.w1.weight", "layers.{i}.ffn.experts.{e}.w1.scale",
+            "layers.2.attn.compressor.wkv.weight", "layers.2.attn.indexer.wq_b.scale",
+            "embed.weight", "head.weight", "hc_head_fn"} <= names
+    assert "layers.2.attn.compressor.wkv.scale" not in names
+
+
+def test_deepseek_v4_flash_plan_and_cli() -> None:
     from nnsize.cli import main
 
-    name = str(PUBLISHED / "deepseek-ai--DeepSeek-V4-Flash.json")
-    with pytest.raises(NnsizeError, match="fp8 with expert_dtype 'fp4' and scale_fmt 'ue8m0'"):
-        plan(count_config(json.loads(Path(name).read_text()), name), Setup())
-    assert main(["memory", name]) == 2
+    report = count_config(_v4(), "DeepSeek-V4-Flash")
+    # (its compressing cache is planned for transformers only, so no vLLM plan, which would hold
+    # the tensors as stored); transformers keeps the norms (bf16 as stored) in fp32: 43 x (1,024
+    # + 512 + 2 x 4,096) + 4,096 + 21 x (512 + 128) + 20 x 512 values, 2 B more each
+    loaded = plan(report, Setup()).lines[0]
+    assert loaded.part == "stored_weights"
+    norms = 43 * (1_024 + 512 + 2 * 4_096) + 4_096 + 21 * (512 + 128) + 20 * 512
+    assert loaded.bytes == 156_015_698_140 + 2 * norms
+    assert main(["memory", str(PUBLISHED / "deepseek-ai--DeepSeek-V4-Flash.json")]) == 0
+
+
+def test_deepseek_v4_flash_is_transformers_quantized_model() -> None:
+    """The published config built as from_pretrained builds it for this checkpoint, on the meta
+    device: its nn.Linears swapped by replace_with_fp8_linear (fp8 weights and F8_E8M0 block
+    scales; FP8Experts' int8 fp4 experts and F8_E8M0 scales a 32), skipping lm_head and the
+    model's _keep_in_fp32_modules (HfQuantizer.get_modules_to_not_convert).  Its quantized
+    tensors come to nnsize's bytes per dtype; the rest, to nnsize's values."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    from transformers.integrations.finegrained_fp8 import replace_with_fp8_linear
+    from transformers.quantizers.base import HfQuantizer
+
+    data = _v4()
+    config = transformers.AutoConfig.for_model(**{k: v for k, v in data.items()
+                                                  if k != "architectures"})
+    q = transformers.FineGrainedFP8Config(**{k: v for k, v in config.quantization_config.items()
+                                             if k != "quant_method"})
+    assert (q.scale_fmt, q.expert_dtype) == ("ue8m0", "fp4")
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.bfloat16)
+    try:
+        with torch.device("meta"):
+            model = transformers.DeepseekV4ForCausalLM(config)
+    finally:
+        torch.set_default_dtype(default)
+    skip = HfQuantizer.get_modules_to_not_convert(model, None, model._keep_in_fp32_modules)
+    replace_with_fp8_linear(model, modules_to_not_convert=skip, quantization_config=q,
+                            pre_quantized=True)
+    theirs: dict[str, int] = {}
+    for t in model.state_dict().values():
+        key = {torch.float8_e4m3fn: "F8_E4M3", torch.float8_e8m0fnu: "F8_E8M0",
+               torch.int8: "I8"}.get(t.dtype, "values")
+        theirs[key] = theirs.get(key, 0) + t.numel()
+    c = published(count_config(data, "DeepSeek-V4-Flash"))
+    assert c is not None
+    d = c.dtypes()
+    assert theirs == {"F8_E4M3": d["F8_E4M3"]["elements"], "F8_E8M0": d["F8_E8M0"]["elements"],
+                      "I8": d["I8"]["elements"],
+                      "values": sum(d[k]["elements"] for k in ("BF16", "F32", "I64"))}
+
+
+@pytest.mark.parametrize(("change", "match"), [
+    # DeepSeek-V4-Flash-Base's form: ue8m0 with fp8 experts, whose scales are stored F32 there
+    ({"expert_dtype": "fp8"}, "scale_fmt 'ue8m0' stores tensors nnsize does not plan"),
+    ({"scale_fmt": "float"}, "expert_dtype 'fp4' stores tensors nnsize does not plan"),
+    ({"weight_block_size": [64, 64]}, "blocks of 128 x 128, not \\[64, 64\\]"),
+])
+def test_deepseek_v4_other_forms_are_refused(change: dict[str, Any], match: str) -> None:
+    data = _v4()
+    if "expert_dtype" in change:
+        data["expert_dtype"] = change["expert_dtype"]
+    else:
+        data["quantization_config"].update(change)
+    with pytest.raises(NnsizeError, match=match):
+        published(count_config(data, "DeepSeek-V4-Flash"))
 
 
 def _write(checkpoint: Checkpoint, layers: int, experts: int, path: Path) -> None:
@@ -185,11 +337,14 @@ def _zeros(checkpoint: Checkpoint, layers: int, experts: int) -> dict[str, Any]:
     """Every tensor of checkpoint as zeros of its dtype, its {i} and {e} names expanded."""
     import torch
 
-    dtypes = {"F8_E4M3": torch.float8_e4m3fn, "F32": torch.float32, "BF16": torch.bfloat16,
-              "U8": torch.uint8, "I32": torch.int32, "I64": torch.int64}
+    dtypes = {"F8_E4M3": torch.float8_e4m3fn, "F8_E8M0": torch.float8_e8m0fnu,
+              "F32": torch.float32, "BF16": torch.bfloat16, "U8": torch.uint8,
+              "I8": torch.int8, "I32": torch.int32, "I64": torch.int64}
     tensors = {}
     for t in checkpoint.tensors:
-        for i in range(layers) if "{i}" in t.name else [0]:
+        # {i}: the layers it stands for, from the first
+        count = t.count // (experts if "{e}" in t.name else 1)
+        for i in range(t.start, t.start + count) if "{i}" in t.name else [0]:
             for e in range(experts) if "{e}" in t.name else [0]:
                 name = t.name.replace("{i}", str(i)).replace("{e}", str(e))
                 tensors[name] = torch.zeros(t.shape, dtype=dtypes[t.dtype])
@@ -234,6 +389,38 @@ def test_fp8_checkpoint_loads_into_transformers(tmp_path: Path) -> None:
     assert c is not None
     _write(c, 2, 4, tmp_path)
     # on a CPU transformers dequantizes a pre-quantized fp8 checkpoint as it loads it
+    assert _load(tmp_path, data, FineGrainedFP8Config(dequantize=True)) == {}
+
+
+def test_minimax_m2_fp8_checkpoint_loads_into_transformers(tmp_path: Path) -> None:
+    """A tiny MiniMax-M2 as its publisher's config says it (fp8, modules_to_not_convert gate,
+    e_score_correction_bias and lm_head, no torch_dtype), written from nnsize's list with the
+    gate f32, loads into transformers with no key missing, unexpected or mismatched."""
+    pytest.importorskip("transformers")
+    from transformers import FineGrainedFP8Config
+
+    published_config = json.loads((PUBLISHED / "MiniMaxAI--MiniMax-M2.5.json").read_text())
+    data = {**published_config, "hidden_size": 256, "intermediate_size": 128,
+            "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+            "head_dim": 64, "rotary_dim": 32, "num_local_experts": 4, "num_experts_per_tok": 2,
+            "vocab_size": 512, "max_position_embeddings": 256}
+    del data["auto_map"]  # transformers' own minimax_m2, not the repository's code
+    c = published(count_config(data))
+    assert c is not None
+    assert {t.name: t.dtype for t in c.tensors}["model.layers.{i}.mlp.gate.weight"] == "F32"
+    # under the names MiniMax publishes (block_sparse_moe.gate, experts.0.w1, w3 and w2), which
+    # transformers' conversion mapping (minimax_m2 as mixtral) renames and fuses as it loads
+    from safetensors.torch import save_file
+
+    published_names = (("mlp.experts.", "block_sparse_moe.experts."), ("gate_proj", "w1"),
+                       ("up_proj", "w3"), ("down_proj", "w2"), ("mlp.", "block_sparse_moe."))
+    tensors = {}
+    for name, tensor in _zeros(c, 2, 4).items():
+        for old, new in published_names:
+            name = name.replace(old, new)
+        tensors[name] = tensor
+    assert "model.layers.1.block_sparse_moe.experts.3.w2.weight_scale_inv" in tensors
+    save_file(tensors, str(tmp_path / "model.safetensors"), metadata={"format": "pt"})
     assert _load(tmp_path, data, FineGrainedFP8Config(dequantize=True)) == {}
 
 
@@ -470,3 +657,36 @@ def test_compressed_tensors_a_router_not_known_to_be_no_linear(
 def test_compressed_tensors_an_ignore_entry_no_regex() -> None:
     with pytest.raises(NnsizeError, match="an ignore entry is no regex"):
         published(count_config(_ct(ignore=["re:(", "lm_head"]), "Kimi-K2.5"))
+
+
+# a tiny DeepSeek-V4-Flash: the published config's keys and quantization_config, at small sizes
+# (a sliding layer, a CSA and an HCA layer, a sliding one again; one hash layer)
+TINY_V4 = {"hidden_size": 128, "num_attention_heads": 4, "head_dim": 64, "qk_rope_head_dim": 16,
+           "q_lora_rank": 128, "o_groups": 2, "o_lora_rank": 64, "moe_intermediate_size": 64,
+           "n_routed_experts": 4, "num_experts_per_tok": 2, "index_n_heads": 2,
+           "index_head_dim": 32, "index_topk": 4, "vocab_size": 256, "num_hidden_layers": 4,
+           "num_hash_layers": 1, "compress_ratios": [0, 4, 128, 0],
+           "max_position_embeddings": 1024, "sliding_window": 8}
+
+
+def test_deepseek_v4_checkpoint_loads_into_transformers(tmp_path: Path) -> None:
+    """A tiny DeepSeek-V4-Flash written tensor by tensor from nnsize's list, under the published
+    files' names (layers.0.attn.wq_a.weight and .scale, F8_E4M3 and F8_E8M0; each expert's
+    w1, w2, w3 I8 with an F8_E8M0 scale a 32; the compressors' wkv and wgate bf16 with no scale)
+    loads into transformers' DeepseekV4ForCausalLM through its conversion mapping with no key
+    missing, unexpected or mismatched."""
+    pytest.importorskip("transformers")
+    from transformers import FineGrainedFP8Config
+
+    data = {**_v4(), **TINY_V4}
+    data["rope_scaling"] = {**data["rope_scaling"], "original_max_position_embeddings": 64}
+    c = published(count_config(data))
+    assert c is not None
+    # 4 layers x 4 experts x (w1, w3: 64 x 128; w2: 128 x 64), two a byte, a scale per 32
+    assert c.dtypes()["I8"]["elements"] == 4 * 4 * 3 * 64 * 128 // 2
+    assert c.dtypes()["F8_E8M0"]["elements"] > 4 * 4 * 3 * 64 * 128 // 32
+    _write(c, 4, 4, tmp_path)
+    q = {k: v for k, v in data["quantization_config"].items() if k != "quant_method"}
+    # on a CPU transformers dequantizes a pre-quantized fp8 checkpoint as it loads it
+    assert _load(tmp_path, data, FineGrainedFP8Config(**q, expert_dtype="fp4",
+                                                      dequantize=True)) == {}

@@ -142,8 +142,9 @@ def _count_config(data: Any, where: str = "config.json", base: bool = False,
         from .heads import WITH_LM_HEAD, build_head, labels
 
         lm = family.build(model_type, config, name, False) if head[1] in WITH_LM_HEAD else None
-        return build_head(model_type, config, family.build(model_type, config, name, True),
-                          arch, labels(config), lm).report()
+        return _built_from(family, build_head(
+            model_type, config, family.build(model_type, config, name, True), arch,
+            labels(config), lm).report())
     elif not base and not family.is_lm_class(arch):
         why = _not_built(family, arch)
         try:
@@ -152,7 +153,17 @@ def _count_config(data: Any, where: str = "config.json", base: bool = False,
             if why in str(e):
                 raise
             raise SpecError(f"{e}; {why}") from e
-    return family.build(model_type, config, name, base).report()
+    return _built_from(family, family.build(model_type, config, name, base).report())
+
+
+def _built_from(family: Family, report: Report) -> Report:
+    """The report, saying whose code its family follows where transformers has no class for it
+    (Family.code: a count is then the publisher's model, not one transformers checks)."""
+    if family.code is None:
+        return report
+    from ..records import replace
+
+    return replace(report, stored={**report.stored, "built_from": family.code})
 
 
 def _not_built(family: Family, arch: str) -> str:

@@ -133,9 +133,13 @@ CLASSES: dict[str, tuple[str, dict[str, Head]]] = {
 }
 
 # Gemma 3's text model: its causal LM is Gemma3ForCausalLM, and its first configs said gemma3
-# (without a text_config: that is the multimodal model)
+# (without a text_config: that is the multimodal model).  Kimi K2's configs say kimi_k2, a name
+# only its repository's code reads; transformers 5.25 reads it as deepseek_v3 (Kimi_K25Config
+# turns a kimi_k2 text_config into deepseek_v3: https://github.com/huggingface/transformers/
+# blob/v5.25.0/src/transformers/models/kimi_k25/configuration_kimi_k25.py#L85-L86)
 MORE: dict[str, dict[str, Any]] = {
-    "gemma3_text": {"lm_class": "Gemma3ForCausalLM", "legacy_types": ("gemma3",)}}
+    "gemma3_text": {"lm_class": "Gemma3ForCausalLM", "legacy_types": ("gemma3",)},
+    "deepseek_v3": {"legacy_types": ("kimi_k2",)}}
 
 
 for _family in DEFAULTS:

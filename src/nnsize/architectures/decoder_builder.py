@@ -11,7 +11,7 @@ from itertools import chain, islice
 from ..errors import SpecError, shown
 from ..model import AttentionLayer, Decoder, Layers, Tensor
 from ..records import replace
-from .assembly import MAX_RUNS, Assembly, check_runs, embedding, linear, norm
+from .assembly import MAX_RUNS, Assembly, Layer, check_runs, embedding, linear, norm
 from .config import Config
 from .decoder_layer import (
     Dims,
@@ -266,7 +266,8 @@ def build_traits(t: Traits, c: Config, name: str, base: bool) -> Assembly:
         check_indexer_types(c, d.layers)
     a.decoder = decoder_shape(t, c, d)
     prefix = "" if base else "model."
-    a.add("embeddings", "embedding", embedding(f"{prefix}embed_tokens", d.vocab, d.hidden))
+    embed = f"{prefix}{_name(t, 'embed_tokens')}"
+    a.add("embeddings", "embedding", embedding(embed, d.vocab, d.hidden))
     active: dict[str, Fraction] = {}
     if t.moe is not None:
         n = c.int(t.moe.experts, least=0)
@@ -285,30 +286,65 @@ def build_traits(t: Traits, c: Config, name: str, base: bool) -> Assembly:
                             f"sliding layers are built unlike its full ones: they need a "
                             f"window (transformers' config class refuses a null too)")
         a.stack(f"{prefix}layers.", d.layers,
-                lambda i: layer_tensors(t, c, d, i, _slides(runs, i)), active=active,
+                lambda i: _renamed(t, layer_tensors(t, c, d, i, _slides(runs, i))),
+                active=active,
                 starts=chain(starts(t, c, d), _window_starts(runs)))
     else:
-        a.stack(f"{prefix}layers.", d.layers, lambda i: layer_tensors(t, c, d, i),
+        a.stack(f"{prefix}layers.", d.layers, lambda i: _renamed(t, layer_tensors(t, c, d, i)),
                 active=active, starts=starts(t, c, d))
     if t.final_norm:
         final = norm(t.final_norm, d.hidden, flag(c, t.norm_bias))
         a.add("final norm", "norm", [w.prefixed(prefix) for w in final])
+    if t.mtp and c.int(t.mtp, least=0):
+        _mtp_layers(t, c, d, a, prefix)
     if not base:
         tied = c.bool("tie_word_embeddings")
-        head = linear("lm_head", d.vocab, d.hidden, bias=flag(c, t.head_bias))
+        head = linear(_name(t, "lm_head"), d.vocab, d.hidden, bias=flag(c, t.head_bias))
         if tied:
-            head[0] = Tensor("lm_head.weight", head[0].shape, "embedding",
-                             shared_with="model.embed_tokens.weight")
+            head[0] = Tensor(head[0].name, head[0].shape, "embedding",
+                             shared_with=f"{embed}.weight")
         a.add("head" + (" (tied to the embeddings)" if tied else ""), "head", head)
     _check_agreement(t, c, d, runs)
     _check_known(t, c)
     return a
 
 
+def _mtp_layers(t: Traits, c: Config, d: Dims, a: Assembly, prefix: str) -> None:
+    """The multi-token-prediction layers (Traits.mtp) after the model's final norm, as its
+    checkpoint keeps them: a decoder layer's tensors (as layer 0's) and the four of the MTP
+    layer; none used a token (a draft model runs them)."""
+    def layer(i: int) -> Layer:
+        h = d.hidden
+        own = norm("token_layernorm", h) + norm("hidden_layernorm", h) + \
+            linear("input_proj", h, 2 * h) + norm("final_layernorm", h)
+        return {**_renamed(t, layer_tensors(t, c, d, 0)), "mtp": own}
+
+    from fractions import Fraction
+
+    a.stack(f"{prefix}mtp_layers.", c.int(t.mtp or "", least=0), layer, title="mtp layers",
+            active=dict.fromkeys(layer(0), Fraction(0)))
+
+
+def _name(t: Traits, module: str) -> str:
+    """A module's path as the family's code names it (Traits.names), else as Llama's does."""
+    return next((own for llama, own in t.names if llama == module), module)
+
+
+def _renamed(t: Traits, layer: Layer) -> Layer:
+    """A layer's tensors under the family's own module names (Traits.names): each tensor's
+    module path, whole (self_attn.qkv_proj of self_attn.qkv_proj.weight), renamed."""
+    if not t.names:
+        return layer
+    return {part: [replace(w, name=f"{_name(t, w.name.rpartition('.')[0])}."
+                                   f"{w.name.rpartition('.')[2]}") for w in tensors]
+            for part, tensors in layer.items()}
+
+
 def register_traits(model_type: str, traits: Traits, defaults: dict[str, Any],
                     aliases: dict[str, str] | None = None, base_class: str | None = None,
                     heads: dict[str, Head] | None = None, prefix: str | None = None,
-                    lm_class: str | None = None, legacy_types: tuple[str, ...] = ()) -> None:
+                    lm_class: str | None = None, legacy_types: tuple[str, ...] = (),
+                    code: str | None = None) -> None:
     """Register a Llama-shaped family: its traits, its config class's defaults and aliases,
     AutoModel's class and the task heads transformers has for it (registry.register)."""
     def build(family: str, c: Config, name: str, base: bool) -> Assembly:
@@ -316,4 +352,4 @@ def register_traits(model_type: str, traits: Traits, defaults: dict[str, Any],
 
     register(model_type, defaults, causal=True, aliases=aliases, base_class=base_class,
              heads=heads, prefix=prefix, lm_class=lm_class, legacy_types=legacy_types,
-             traits=traits)(build)
+             traits=traits, code=code)(build)

@@ -207,6 +207,36 @@ TRAITS: dict[str, Traits] = {
         moe=Moe(experts="n_routed_experts", layers="types", types_else="first_dense",
                 score_bias="gate.e_score_correction_bias"),
         agree=_MIMO_AGREE, known=_MIMO_KNOWN),
+    # InternLM2, which transformers 5.25 has no class for (its configs name their repo's code):
+    # Llama's layout under its own names, as its publisher's code builds it (INTERNLM2, in
+    # MORE): one fused wqkv (num_heads + 2 x num_key_value_heads) x head_dim wide, laid out
+    # head group by head group (its queries, then one key and one value), and wo, both with a
+    # bias where bias says so (its default: true); w1, w3 (gate and up) and w2 (down) without;
+    # RMS norms attention_norm and ffn_norm; tok_embeddings, norm and the head, output.
+    # head_dim is hidden_size / num_attention_heads whatever the config says.  InternLM's own
+    # converter to Llama reads it so (tools/convert2llama.py, InternLM/InternLM@2db5604:
+    # wqkv split into q/k/v_proj of the same sizes, feed_forward.w1/w3/w2 to mlp.gate/up/down,
+    # attention_norm and ffn_norm to input_layernorm and post_attention_layernorm,
+    # tok_embeddings to embed_tokens, output to lm_head), and so does vLLM's internlm2.py
+    # (vllm-project/vllm@0531c2226a6a25cd96ccc856f3bda3f0bb4efb5f)
+    "internlm2": Traits(attention="fused", head_dim=False, qkv_bias="bias", o_bias="bias",
+                        names=(("self_attn.qkv_proj", "attention.wqkv"),
+                               ("self_attn.o_proj", "attention.wo"),
+                               ("mlp.gate_proj", "feed_forward.w1"),
+                               ("mlp.up_proj", "feed_forward.w3"),
+                               ("mlp.down_proj", "feed_forward.w2"),
+                               ("input_layernorm", "attention_norm"),
+                               ("post_attention_layernorm", "ffn_norm"),
+                               ("embed_tokens", "tok_embeddings"), ("lm_head", "output"))),
+    # MiMo (MiMo-7B), which transformers 5.25 has no class for: Qwen2's model (vLLM's
+    # MiMoForCausalLM is its Qwen2ForCausalLM, MIMO in MORE) and, beside it in the checkpoint,
+    # num_nextn_predict_layers multi-token-prediction layers under model.mtp_layers.{i}, which
+    # vLLM's main model skips and its draft model loads (mimo_mtp.py, MiMoMultiTokenPredictor-
+    # Layer: token_layernorm, hidden_layernorm, input_proj 2 x hidden -> hidden without a bias,
+    # final_layernorm, and a Qwen2 decoder layer, whose tensors the checkpoint names directly
+    # under mtp_layers.{i}: map_model_name_to_mtp_param_name adds mtp_block)
+    "mimo": replace(TRAITS_QWEN2, requires=("num_key_value_heads",),
+                    mtp="num_nextn_predict_layers"),
 }
 
 # transformers" config class defaults for the keys each family reads beyond the sizes
@@ -367,7 +397,21 @@ DEFAULTS: dict[str, dict[str, Any]] = {
                       "v_head_dim": 128, "attention_bias": False, "n_routed_experts": 256,
                       "moe_intermediate_size": 2048, "num_experts_per_tok": 8,
                       "sliding_window": 129, "layer_types": None, "mlp_layer_types": None},
+    # InternLM2Config's own (INTERNLM2's configuration_internlm2.py): num_key_value_heads None
+    # is num_attention_heads, as Dims reads it
+    "internlm2": {"tie_word_embeddings": False, "bias": True},
 }
+
+# InternLM2's code as InternLM publishes it (modeling_internlm2.py; its InternLM2Config in
+# configuration_internlm2.py beside it, InternLM/InternEvo-HFModels@4c80f49)
+INTERNLM2 = ("https://github.com/InternLM/InternEvo-HFModels/blob/"
+             "1a4733c400dbef80772e9f425bcc68227a94eb0d/huggingface_model/internlm/internlm2_7b/"
+             "modeling_internlm2.py")
+
+# MiMo's model as vLLM builds it (MiMoForCausalLM, its checkpoint's MTP layers left to the draft
+# model MiMoMTP in mimo_mtp.py, vllm-project/vllm@0bb55d60cb667d2f4e263b55304a30b38fe2e55c)
+MIMO = ("https://github.com/vllm-project/vllm/blob/055e47c28003156421365af985d676fc921cb075/"
+        "vllm/model_executor/models/mimo.py")
 
 # attribute_map: the names a publisher may have written for a key
 _SARVAM = {"num_local_experts": "n_routed_experts", "num_mtp_layers": "num_nextn_predict_layers",
@@ -446,6 +490,9 @@ CLASSES: dict[str, tuple[str, dict[str, Head]]] = {
     "sarvam_moe": ("Glm4MoeModel", {}), "param2moe": ("Glm4MoeModel", {}),
     "sarvam_mla": ("DeepseekV3Model", {}),
     "mimo_v2_flash": ("MiMoV2FlashModel", {}),
+    # its code's classes (InternLM2ForCausalLM: the prefix's causal LM)
+    "internlm2": ("InternLM2Model", {}),
+    "mimo": ("MiMoModel", {}),
     # the language models of Qwen2-VL, Qwen2.5-VL, Qwen3-VL and Qwen3-VL-MoE on their own
     "qwen2_vl_text": ("Qwen2VLTextModel", {}), "qwen2_5_vl_text": ("Qwen2_5_VLTextModel", {}),
     "qwen3_vl_text": ("Qwen3VLTextModel", {}), "qwen3_vl_moe_text": ("Qwen3VLMoeTextModel", {}),
@@ -457,7 +504,8 @@ MORE: dict[str, dict[str, Any]] = {
     "exaone": {"prefix": "Exaone"}, "internlm3": {"prefix": "InternLM3"},
     "iquestcoder": {"prefix": "IQuestCoder"}, "llama4_text": {"lm_class": "Llama4ForCausalLM"},
     "sarvam_moe": {"prefix": "SarvamMoE"}, "param2moe": {"prefix": "Param2Moe"},
-    "sarvam_mla": {"prefix": "SarvamMLA"}}
+    "sarvam_mla": {"prefix": "SarvamMLA"}, "internlm2": {"code": INTERNLM2},
+    "mimo": {"code": MIMO}}
 
 for _family, _traits in TRAITS.items():
     register_traits(_family, _traits, DEFAULTS.get(_family, {}), ALIASES.get(_family),

@@ -30,6 +30,9 @@ class Dims:
         kv: Any = MISSING if "num_key_value_heads" in t.requires else self.heads
         self.kv = c.int("num_key_value_heads", kv) if t.kv_heads else self.heads
         head_dim: Any = MISSING if "head_dim" in t.requires else None
+        if not t.head_dim and self.hidden % self.heads:  # its code splits hidden evenly
+            raise SpecError(f"{c.where}: hidden_size {self.hidden:,} is not a whole number of "
+                            f"heads of {c.family} ({self.heads:,}): its attention refuses it")
         self.head_dim = (c.int("head_dim", head_dim) if t.head_dim else None) or \
             self.hidden // self.heads
         # values as wide as keys, but where the family reads a width of their own (MiMo)

@@ -230,14 +230,14 @@ def _build(data: dict[str, Any], model_type: str, cls: Any, where: str) -> Repor
     decoder = None
     planned = _planned(model_type, cls.__name__, config, tensors)
     if planned is not None:
-        from .fallback_decoder import decoder_of
+        from .fallback_decoder import decoder_of, expert_rows
 
         try:
             decoder = decoder_of(*planned)
         except SpecError as e:  # counted all the same; the planner says why it cannot plan
             stored["planner_refused"] = f"{where}: {e}"
-        else:
-            rows = [_typed(r) for r in rows]
+        else:  # a mixture of experts' routed and shared experts in rows of their own
+            rows = expert_rows(planned[0], [_typed(r) for r in rows])
     return Report(source, "pytorch", (), tuple(rows), stored=stored, decoder=decoder)
 
 

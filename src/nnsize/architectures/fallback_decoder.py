@@ -23,20 +23,27 @@ of the image's vision tokens, cached once a request whatever the context; how ma
 image gives is read from the vision config of the model types in CROSS, and any other model
 with such a key is refused.
 
+Mixtures of experts (ROUTED): the model types whose routing is read here, each from its
+transformers modeling code, its keys in a Routing; the layers that route checked against the
+expert tensors transformers built, their shapes against the keys (expert_rows splits them into
+rows of their own, so that a token's active parameters and compute count k of n experts).
+
 Refused, by the key's name, whatever would change the KV cache or the compute in a way the
-planner does not model: mixture-of-experts keys, latent attention (kv_lora_rank), chunked or
-shared caches, other layer types (linear attention, state-space), layers that differ.  The count
+planner does not model: any other mixture-of-experts key, latent attention (kv_lora_rank),
+chunked or shared caches, other layer types (linear attention, state-space), layers that
+differ.  The count
 itself stands; only the planner refuses (fallback.py keeps the reason).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import SpecError, shown
-from ..model import AttentionLayer, Decoder, Layers, Tensor
-from ..records import replace
+from ..model import AttentionLayer, Decoder, Layers, Row, StateMixer, Tensor, sum_formula
+from ..records import record, replace
 
 REQUIRED = ("num_hidden_layers", "hidden_size", "num_attention_heads", "vocab_size",
             "intermediate_size")
@@ -51,7 +58,7 @@ UNMODELLED = ("kv_lora_rank", "q_lora_rank", "attention_chunk_size", "num_kv_sha
 LAYER_KINDS = ("full_attention", "sliding_attention")
 # a layer's key projection, inside an attention module (an xLSTM's mLSTM has a 'k' too)
 _KEY = re.compile(r"^.*?\.(?P<i>\d+)\.(?:.*\.)?\w*att\w*\.(?:.*\.)?(?:k_proj|key|k)\.weight$")
-_INDEXED = re.compile(r"\.layers?\.(\d+)\.")
+_INDEXED = re.compile(r"(?:^|\.)layers?\.(\d+)\.")  # model.layers.3. or a base model's layers.3.
 Overrides = tuple[tuple[str, Any], ...]  # a layer's values of the per-layer attributes
 
 
@@ -160,19 +167,314 @@ def _deepseek_v4(config: Any, tensors: list[Tensor]) -> Decoder:
                    expert_intermediate=width)
 
 
+_TF = "https://github.com/huggingface/transformers/blob/v5.25.0/src/transformers/models/"
+
+
+@record
+class Routing:
+    """How a mixture of experts transformers builds routes, by its config's keys.
+
+        experts       routed experts a MoE layer holds (the experts' 3-D tensors' first
+                      dimension)
+        top_k         routed experts a token uses
+        width         each routed expert's intermediate size
+        shared        shared experts, each `width` wide (a count key), or
+        shared_width  the one shared expert's intermediate size; neither: none
+        routes        which layers route, (config, layers) -> one bool a layer; the others
+                      are dense, config.intermediate_size wide
+        source        where that is read (transformers v5.25.0)
+        one_group     expert-group keys the family's transformers code never reads, accepted
+                      at 1 (one group restricts nothing), refused by name otherwise
+        dense_width   the dense layers' intermediate size, where the family has a key of its
+                      own for it and it is set (else intermediate_size)
+
+    A layer's MLP module is `mlp`, its routed experts mlp.experts (gate_up_proj: experts x 2
+    width x hidden, down_proj: experts x hidden x width), its shared ones mlp.<shared_name>."""
+
+    experts: str
+    top_k: str
+    width: str
+    routes: Callable[[Any, int], list[bool]]
+    source: str
+    shared: str = ""
+    shared_width: str = ""
+    shared_name: str = "shared_experts"
+    one_group: tuple[str, ...] = ()
+    dense_width: str = ""
+
+    def dense(self, config: Any, kind: str) -> int:
+        """The dense layers' intermediate size."""
+        own = self.dense_width and getattr(config, self.dense_width, None) is not None
+        return _whole(config, self.dense_width if own else "intermediate_size", kind)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The config keys read (an expert key not among them is refused)."""
+        return tuple(k for k in (self.experts, self.top_k, self.width, self.shared,
+                                 self.shared_width) if k)
+
+
+def _after_dense(key: str) -> Callable[[Any, int], list[bool]]:
+    """The layers from config.<key> on route (the first ones are dense)."""
+    def routes(config: Any, n: int) -> list[bool]:
+        first = getattr(config, key, None)
+        if isinstance(first, bool) or not isinstance(first, int) or first < 0:
+            raise SpecError(f"{key} must be a whole number of dense layers, got {shown(first)}")
+        return [i >= first for i in range(n)]
+    return routes
+
+
+def _listed(config: Any, n: int) -> list[bool]:
+    """mlp_layer_types: 'sparse' routes, 'dense' does not."""
+    types = getattr(config, "mlp_layer_types", None)
+    if not isinstance(types, (list, tuple)) or len(types) != n or \
+            any(t not in ("dense", "sparse") for t in types):
+        raise SpecError(f"mlp_layer_types must give each of the {n:,} layers 'dense' or "
+                        f"'sparse', got {shown(types)}")
+    return [t == "sparse" for t in types]
+
+
+def _sparse_step(config: Any, n: int) -> list[bool]:
+    """Qwen2-MoE's rule: a layer not in mlp_only_layers routes where num_experts > 0 and
+    (i + 1) % decoder_sparse_step == 0."""
+    step = getattr(config, "decoder_sparse_step", None)
+    only = getattr(config, "mlp_only_layers", None)
+    if isinstance(step, bool) or not isinstance(step, int) or step < 1:
+        raise SpecError(f"decoder_sparse_step must be a positive whole number, got "
+                        f"{shown(step)}")
+    if not isinstance(only, (list, tuple)) or \
+            any(isinstance(i, bool) or not isinstance(i, int) for i in only):
+        raise SpecError(f"mlp_only_layers must list layer indexes, got {shown(only)}")
+    return [i not in only and (i + 1) % step == 0 for i in range(n)]
+
+
+# the mixtures of experts whose routing the planner reads, by model_type; each read from its
+# modeling code (the classes named in source) and checked on a tiny model
+# (tests/architectures/test_fallback_moe.py); kimi_linear's Decoder is _kimi_linear's
+# (READERS), its MLPs read from here
+ROUTED = {
+    # AfmoeSparseMoeBlock: shared_experts = AfmoeMLP(moe_intermediate_size x
+    # num_shared_experts), experts = AfmoeExperts (num_experts of moe_intermediate_size),
+    # AfmoeTokenChoiceRouter's top num_experts_per_tok; AfmoeDecoderLayer: moe_enabled =
+    # layer_idx >= num_dense_layers; Arcee's Trinity configs also write num_expert_groups
+    # (1), which no afmoe module reads
+    "afmoe": Routing("num_experts", "num_experts_per_tok", "moe_intermediate_size",
+                     _after_dense("num_dense_layers"),
+                     _TF + "afmoe/modeling_afmoe.py (AfmoeSparseMoeBlock, AfmoeDecoderLayer)",
+                     shared="num_shared_experts", one_group=("num_expert_groups",)),
+    # MiniCPM5MoeMoE: experts = MiniCPM5MoeExperts (num_local_experts, which attribute_map
+    # makes n_routed_experts, of moe_intermediate_size), shared_experts =
+    # MiniCPM5MoeMLP(moe_intermediate_size x n_shared_experts), MiniCPM5MoeTopkRouter's top
+    # num_experts_per_tok; MiniCPM5MoeDecoderLayer: mlp_layer_types[i] == 'sparse'
+    # (MiniCPM5MoeConfig.__post_init__ makes it from first_k_dense_replace)
+    "minicpm5_moe": Routing("n_routed_experts", "num_experts_per_tok", "moe_intermediate_size",
+                            _listed, _TF + "minicpm5_moe/modeling_minicpm5_moe.py "
+                            "(MiniCPM5MoeMoE, MiniCPM5MoeDecoderLayer)",
+                            shared="n_shared_experts"),
+    # FlintSparseMoeBlock: experts = FlintExperts (num_experts of moe_intermediate_size),
+    # shared_expert = FlintMLP(shared_expert_intermediate_size), always added, FlintTopKRouter's
+    # top num_experts_per_tok; FlintDecoderLayer: routes where layer_idx not in mlp_only_layers
+    # and num_experts > 0 and (layer_idx + 1) % decoder_sparse_step == 0
+    "flint": Routing("num_experts", "num_experts_per_tok", "moe_intermediate_size",
+                     _sparse_step, _TF + "flint/modeling_flint.py (FlintSparseMoeBlock, "
+                     "FlintDecoderLayer)", shared_width="shared_expert_intermediate_size",
+                     shared_name="shared_expert"),
+    # Cohere2MoeSparseMoeBlock: experts = Cohere2MoeExperts (num_experts of intermediate_size),
+    # shared_experts = Cohere2MoeMLP(intermediate_size x num_shared_experts) where
+    # num_shared_experts > 0, Cohere2MoeTopKRouter's top num_experts_per_tok;
+    # Cohere2MoeDecoderLayer: mlp_layer_types[i] == 'dense' is Cohere2MoeMLP of
+    # prefix_dense_intermediate_size (Cohere2MoeMLP: intermediate_size where that is None)
+    "cohere2_moe": Routing("num_experts", "num_experts_per_tok", "intermediate_size", _listed,
+                           _TF + "cohere2_moe/modeling_cohere2_moe.py "
+                           "(Cohere2MoeSparseMoeBlock, Cohere2MoeDecoderLayer, Cohere2MoeMLP)",
+                           shared="num_shared_experts",
+                           dense_width="prefix_dense_intermediate_size"),
+    # KimiLinearMoE: experts = KimiLinearExperts (num_local_experts, which attribute_map makes
+    # num_experts, of moe_intermediate_size), shared_experts = KimiLinearMLP(
+    # moe_intermediate_size x n_shared_experts, num_shared_experts by attribute_map),
+    # KimiLinearTopkRouter's top num_experts_per_tok (num_experts_per_token) within
+    # topk_group of n_group (num_expert_group) groups; KimiLinearDecoderLayer:
+    # mlp_layer_types[i] == 'sparse' (KimiLinearConfig.__post_init__ makes it from
+    # first_k_dense_replace)
+    "kimi_linear": Routing("num_experts", "num_experts_per_token", "moe_intermediate_size",
+                           _listed, _TF + "kimi_linear/modeling_kimi_linear.py "
+                           "(KimiLinearMoE, KimiLinearDecoderLayer)",
+                           shared="num_shared_experts", one_group=("num_expert_group",)),
+}
+# a layer's routed experts, and its shared expert's gate (the base model's names start at
+# layers., the causal LM's at model.layers.)
+_EXPERTS = re.compile(r"(?:^|\.)layers\.(\d+)\.mlp\.experts\.(gate_up_proj|down_proj)$")
+_SHARED_GATE = re.compile(r"(?:^|\.)layers\.(\d+)\.mlp\.(\w+)\.gate_proj\.weight$")
+_DENSE_GATE = re.compile(r"(?:^|\.)layers\.(\d+)\.mlp\.gate_proj\.weight$")
+
+
+def _routed(config: Any, routing: Routing, tensors: list[Tensor], n: int, hidden: int,
+            kind: str) -> tuple[int, int, bool]:
+    """(routed experts a token uses, an expert's width, whether some layer is dense; 0, 0, True
+    where no layer routes), the config's routing checked against the experts transformers
+    built: the layers that route hold mlp.experts of experts x width, the others none but a
+    dense MLP intermediate_size wide (mlp.gate_proj); a shared expert, where there is one,
+    shared x width (or shared_width) wide."""
+    experts = _whole(config, routing.experts, kind)
+    k = _whole(config, routing.top_k, kind)
+    width = _whole(config, routing.width, kind)
+    if k > experts:
+        raise SpecError(f"{routing.top_k} = {k:,} is more than the {experts:,} experts "
+                        f"({routing.experts})")
+    shared = 0
+    if routing.shared:
+        count = getattr(config, routing.shared, None)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise SpecError(f"{routing.shared} must be a whole number, got {shown(count)}")
+        shared = count * width
+    elif routing.shared_width:
+        shared = _whole(config, routing.shared_width, kind)
+    routes = routing.routes(config, n)
+    built: dict[int, dict[str, tuple[int, ...]]] = {}
+    gates: dict[int, tuple[int, ...]] = {}
+    dense: dict[int, tuple[int, ...]] = {}
+    for t in tensors:
+        m = _DENSE_GATE.search(t.name)
+        if m:
+            dense[int(m[1])] = t.shape
+        m = _EXPERTS.search(t.name)
+        if m:
+            built.setdefault(int(m[1]), {})[m[2]] = t.shape
+        m = _SHARED_GATE.search(t.name)
+        if m and m[2] == routing.shared_name:
+            gates[int(m[1])] = t.shape
+    expected = {"gate_up_proj": (experts, 2 * width, hidden), "down_proj": (experts, hidden, width)}
+    for i, sparse in enumerate(routes):
+        if sparse and built.get(i) != expected or not sparse and i in built:
+            said = "routes" if sparse else "is dense"
+            raise SpecError(f"{kind}'s config says layer {i} {said} ({routing.experts} = "
+                            f"{experts:,}, {routing.width} = {width:,}), which the experts "
+                            f"transformers built do not show: the planner does not know its "
+                            f"routing")
+        if not sparse and dense.get(i) != (routing.dense(config, kind), hidden):
+            raise SpecError(f"{kind}'s dense layer {i} has no MLP "
+                            f"{routing.dense(config, kind):,} wide, as its config says: the "
+                            f"planner does not know its width")
+        if sparse and gates.get(i, (0, hidden)) != (shared, hidden):
+            raise SpecError(f"{kind}'s layer {i} has no shared expert {shared:,} wide, as its "
+                            f"config says: the planner does not know its routing")
+    if not any(routes):  # every layer dense (Flint's mlp_only_layers may say so)
+        return 0, 0, True
+    return k, width, not all(routes)
+
+
+def expert_rows(config: Any, rows: list[Row]) -> list[Row]:
+    """rows, each layer's routed experts (mlp.experts.*) and shared ones
+    (mlp.<shared_name>.*) in rows of their own, typed "experts" and "shared experts" as
+    nnsize's own builders type them (what memory and speed read a mixture of experts from):
+    a token uses k of the n routed experts, active_each = their parameters x k / n.  rows as
+    they were for a model not in ROUTED."""
+    routing = ROUTED.get(getattr(config, "model_type", None) or "")
+    if routing is None:
+        return rows
+    k, n = getattr(config, routing.top_k), getattr(config, routing.experts)
+    kinds = ((".mlp.experts.", "experts"), (f".mlp.{routing.shared_name}.", "shared experts"))
+    out: list[Row] = []
+    for row in rows:
+        rest = [t for t in row.tensors if not any(p in t.name for p, _ in kinds)]
+        if len(rest) == len(row.tensors):
+            out.append(replace(row, index=len(out)))
+            continue
+        out.append(replace(row, tensors=tuple(rest), formula=sum_formula(rest),
+                           index=len(out)))
+        for part, component in kinds:
+            ts = [t for t in row.tensors if part in t.name]
+            if not ts:
+                continue
+            active = None
+            if component == "experts":
+                total = sum(t.numel for t in ts if not t.buffer)
+                active = total * k // n
+            label = f"{row.label}: {component}"
+            out.append(Row(name=label, label=label, type=component, input_shape=(),
+                           output_shape=(), tensors=tuple(ts), macs_each=0,
+                           formula=sum_formula(ts), index=len(out), qualified=True,
+                           active_each=active))
+    return out
+
+
+def _kimi_linear(config: Any, tensors: list[Tensor]) -> Decoder:
+    """Kimi Linear's Decoder (models/kimi_linear/modeling_kimi_linear.py, transformers v5.25.0):
+    layer_types says which layers attend and which run its delta attention.
+
+        full_attention    KimiLinearAttention, DeepSeek's latent attention: transformers'
+                          cache keeps its latent, kv_lora_rank values, and the rope key,
+                          qk_rope_head_dim, a token (one head each), as nnsize's own
+                          DeepSeek-V3 plans it (AttentionLayer.latent_dim); q_lora_rank
+                          changes the queries' weights alone
+        linear_attention  KimiLinearDeltaAttention: a state a sequence, its conv1d over q, k
+                          and v (3 x linear_num_heads x linear_head_dim channels,
+                          linear_conv_kernel_dim wide) and its recurrent state
+                          (linear_num_heads, linear_head_dim, linear_head_dim) in float32
+                          (StateMixer kind "kda", memory.state)
+
+    Its MLPs as ROUTED reads them.  The latent and the conv are checked against layer i's
+    kv_a_proj_with_mqa and conv1d."""
+    kind = type(config).__name__
+    routing = ROUTED["kimi_linear"]
+    _expert_keys(config, routing)
+    n = _whole(config, "num_hidden_layers", kind)
+    hidden = _whole(config, "hidden_size", kind)
+    heads = _whole(config, "num_attention_heads", kind)
+    rank = _whole(config, "kv_lora_rank", kind)
+    rope = _whole(config, "qk_rope_head_dim", kind)
+    nope = _whole(config, "qk_nope_head_dim", kind)
+    value = _whole(config, "v_head_dim", kind)
+    linear_heads = _whole(config, "linear_num_heads", kind)
+    linear_dim = _whole(config, "linear_head_dim", kind)
+    kernel = _whole(config, "linear_conv_kernel_dim", kind)
+    types = getattr(config, "layer_types", None)
+    if not isinstance(types, (list, tuple)) or len(types) != n or \
+            any(t not in ("full_attention", "linear_attention") for t in types):
+        raise SpecError(f"layer_types must give each of the {n:,} layers full_attention or "
+                        f"linear_attention, got {shown(types)}")
+    shapes = {t.name: t.shape for t in tensors}
+    prefix = next((t.name[:t.name.index("layers.")] for t in tensors
+                   if t.name.startswith(("layers.", "model.layers."))), "")
+    for i, t in enumerate(types):
+        name, rows = (("self_attn.kv_a_proj_with_mqa.weight", (rank + rope, hidden))
+                      if t == "full_attention" else
+                      ("self_attn.conv1d.weight", (3 * linear_heads * linear_dim, 1, kernel)))
+        if shapes.get(f"{prefix}layers.{i}.{name}") != rows:
+            raise SpecError(f"{kind}'s layer {i} ({t}) has no {name} of {rows}, as its config "
+                            f"says: the planner does not know its cache")
+    linear = types.count("linear_attention")
+    k, width, dense = _routed(config, routing, tensors, n, hidden, kind)
+    latent = AttentionLayer(heads, heads, nope + rope, value, None, rank + rope)
+    state = 3 * linear_heads * linear_dim * kernel + linear_heads * linear_dim * linear_dim
+    return Decoder(hidden, routing.dense(config, kind) if dense else 0,
+                   _whole(config, "vocab_size", kind),
+                   Layers.periodic((latent,), types.count("full_attention")),
+                   experts_per_token=k, expert_intermediate=width,
+                   state_values=linear * state,
+                   mixer=StateMixer("kda", linear, 3 * linear_heads * linear_dim, kernel,
+                                    heads=linear_heads, head_dim=linear_dim,
+                                    key_heads=linear_heads, key_dim=linear_dim)
+                   if linear else None)
+
+
 # the model types whose layers compress their cache, and the reader of their Decoder (their
 # other keys, q_lora_rank and the experts', are read there, not refused)
 COMPRESSING = {"deepseek_v4": _deepseek_v4}
+# the model types whose Decoder a reader of its own makes: those, and Kimi Linear's (latent
+# attention beside delta attention)
+READERS = {**COMPRESSING, "kimi_linear": _kimi_linear}
 
 
 def decoder_of(config: Any, tensors: list[Tensor], outer: Any = None) -> Decoder:
     """The Decoder of the model built from config (tensors: its own), or SpecError naming the
     key the planner would have to guess.  outer: the whole model's config, where config is its
     language model's (text_config): a cross-attention model's vision config is there."""
-    compressing = COMPRESSING.get(getattr(config, "model_type", None) or "")
-    if compressing is not None:
-        return compressing(config, tensors)
+    reader = READERS.get(getattr(config, "model_type", None) or "")
+    if reader is not None:
+        return reader(config, tensors)
     kind = type(config).__name__
+    routing = ROUTED.get(getattr(config, "model_type", None) or "")
     overrides = _overrides(config, kind)
     cross, tiles, tile_tokens = _cross(config, outer, kind)
     for key in UNMODELLED:  # none is per layer: _overrides refused those; first, as the reason
@@ -180,12 +482,7 @@ def decoder_of(config: Any, tensors: list[Tensor], outer: Any = None) -> Decoder
             raise SpecError(f"{key} = {shown(getattr(config, key))}: the planner does not model "
                             f"it for {kind}, and does not plan such a model as another")
     values = {key: _whole(config, key, kind) for key in REQUIRED if key not in PER_LAYER}
-    for key, value in config.to_dict().items():
-        if "expert" in key and isinstance(value, int) and not isinstance(value, bool) \
-                and value > 0:
-            raise SpecError(f"{key} = {value}: a mixture of experts built by transformers; the "
-                            f"planner needs its routing, which nnsize reads only for the "
-                            f"families it builds")
+    _expert_keys(config, routing)
     n, hidden = values["num_hidden_layers"], values["hidden_size"]
     key_rows = _key_rows(tensors)
     shapes: dict[Overrides, tuple[int, int, int]] = {}  # (heads, kv heads, head_dim)
@@ -194,7 +491,7 @@ def decoder_of(config: Any, tensors: list[Tensor], outer: Any = None) -> Decoder
         if own not in shapes:  # the first layer of each kind: the others are built alike
             layer = config.per_layer_config[i] if overrides else config
             shapes[own] = _attention(layer, hidden, key_rows.get(i), kind, i)
-    if _layers_differ(tensors, overrides, cross):
+    if _layers_differ(tensors, overrides, cross, routing is not None):
         raise SpecError(f"{kind}'s layers are not all alike (attention and other kinds of "
                         f"layer?): the planner does not plan such a model")
     layers = _layers(config, [shapes[overrides.get(i, ())] for i in range(n)], kind)
@@ -204,10 +501,26 @@ def decoder_of(config: Any, tensors: list[Tensor], outer: Any = None) -> Decoder
                             f"{n:,} layers")
         layers = Layers.of(replace(layer, cross_tokens=tiles * tile_tokens) if i in cross
                            else layer for i, layer in enumerate(layers))
+    if routing is not None:
+        k, width, dense = _routed(config, routing, tensors, n, hidden, kind)
+        return Decoder(hidden, routing.dense(config, kind) if dense else 0, values["vocab_size"],
+                       layers, experts_per_token=k, expert_intermediate=width)
     # a cross-attention model's image is one token of the text (its <|image|>, which the
     # processor does not expand: MllamaProcessor.replace_image_token)
     return Decoder(hidden, values["intermediate_size"], values["vocab_size"], layers,
                    image_tokens=1 if cross else 0, image_tiles=tiles)
+
+
+def _expert_keys(config: Any, routing: Routing | None) -> None:
+    """Refuse, by name, a mixture-of-experts key (one with "expert" in its name, above 0) that
+    routing does not read: every one, for a model type not in ROUTED."""
+    for key, value in config.to_dict().items():
+        if "expert" in key and isinstance(value, int) and not isinstance(value, bool) \
+                and value > 0 and (routing is None or key not in routing.keys and
+                                   not (key in routing.one_group and value == 1)):
+            raise SpecError(f"{key} = {value}: a mixture of experts built by transformers; the "
+                            f"planner needs its routing, which nnsize reads only for the "
+                            f"families it builds and {', '.join(ROUTED)}")
 
 
 def _cross(config: Any, outer: Any, kind: str) -> tuple[frozenset[int], int, int]:
@@ -300,14 +613,17 @@ def _key_rows(tensors: list[Tensor]) -> dict[int, int]:
 
 
 def _layers_differ(tensors: list[Tensor], overrides: dict[int, Overrides],
-                   cross: frozenset[int] = frozenset()) -> bool:
+                   cross: frozenset[int] = frozenset(), routed: bool = False) -> bool:
     """Whether two layers that per_layer_config sets alike (all, without one) differ, the
-    cross-attention layers (cross) compared among themselves."""
+    cross-attention layers (cross) compared among themselves; routed: their MLPs (mlp.*,
+    dense or experts, which _routed checks) left out."""
     shapes: dict[int, list[tuple[str, tuple[int, ...]]]] = {}
     for t in tensors:
         m = _INDEXED.search(t.name)
         if m:
             rest = t.name[m.end():]
+            if routed and rest.startswith("mlp."):
+                continue
             shapes.setdefault(int(m.group(1)), []).append((rest, t.shape))
     kinds: dict[tuple[Overrides, bool], set[tuple[Any, ...]]] = {}
     for i, v in shapes.items():

@@ -51,6 +51,10 @@ class Family:
     # a Llama-shaped decoder's Traits (register_traits), which its builder reads: the tests
     # draw their random configs from them, wherever the family is registered
     traits: Traits | None = None
+    # where transformers has no class for the model_type (a remote-code model such as
+    # InternLM2): its publisher's modeling code, at a commit, which the builder follows; the
+    # tests check such a family against that code's published checkpoints, not transformers
+    code: str | None = None
 
     @property
     def class_prefix(self) -> str | None:
@@ -86,13 +90,14 @@ def register(model_type: str, defaults: dict[str, Any], causal: bool = True,
              aliases: dict[str, str] | None = None, base_class: str | None = None,
              heads: Mapping[str, Head] | None = None, prefix: str | None = None,
              lm_class: str | None = None, legacy_types: tuple[str, ...] = (),
-             traits: Traits | None = None) -> Callable[[Builder], Builder]:
+             traits: Traits | None = None,
+             code: str | None = None) -> Callable[[Builder], Builder]:
     """Register a family's builder (as a decorator), with all that nnsize knows of it."""
     def deco(fn: Builder) -> Builder:
         if model_type in FAMILIES:
             raise RuntimeError(f"model_type {model_type!r} registered twice")
         FAMILIES[model_type] = Family(model_type, defaults, fn, aliases or {}, causal,
                                       base_class, dict(heads or {}), prefix, lm_class,
-                                      legacy_types, traits)
+                                      legacy_types, traits, code)
         return fn
     return deco

@@ -120,3 +120,12 @@ class Traits:
     # a closed family: the keys its config may hold beyond those the builder reads, known to
     # change no tensor and no cache (None: open, every other family); any other key is refused
     known: tuple[str, ...] | None = None
+    # the family's own names of modules, where its code names them unlike transformers' Llama
+    # (InternLM2's attention.wqkv for self_attn.qkv_proj): (Llama's path, the family's), each
+    # path whole, in a layer or at the top of the model (embed_tokens, lm_head)
+    names: tuple[tuple[str, str], ...] = ()
+    # the config key of the multi-token-prediction layers a checkpoint keeps beside the model
+    # (MiMo's num_nextn_predict_layers): each a decoder layer with token_layernorm,
+    # hidden_layernorm, input_proj (hidden x 2 x hidden) and final_layernorm, under
+    # mtp_layers.{i}; a draft model runs them, not the model's forward: none used a token
+    mtp: str | None = None

@@ -31,7 +31,17 @@ EAGER: dict[str, str] = {
     "hy_v4": _AT + "hy_v4/modeling_hy_v4.py#L722 (attention sinks)",
     "inkling2": _AT + "inkling2/modeling_inkling2.py#L1321 (attention sinks)",
     "inkling2_text": _AT + "inkling2/modeling_inkling2.py#L1321 (attention sinks)",
+    # a family transformers has no class for (its publisher's code, Family.code): its
+    # InternLM2Config sets attn_implementation "eager" where none is given, and its eager
+    # InternLM2Attention is llama's form (scores in the model dtype, softmax in float32), not
+    # measured here
+    "internlm2": "https://github.com/InternLM/InternEvo-HFModels/blob/"
+                 "4c80f4995e7d5682e5cfd81c3e85a60978648ab8/huggingface_model/internlm/"
+                 "internlm2_7b/configuration_internlm2.py (attn_implementation 'eager' unless "
+                 "told)",
 }
+# the families of EAGER whose config class, not their model class, picks eager attention
+BY_CONFIG = frozenset({"internlm2"})
 # the reasons in brackets are the comments above those lines: deepseek_v4's ("torch's SDPA kernel
 # doesn't carry the per-head learnable sink term"), hy_v4's ("Combination of sinks and DSA"),
 # inkling2's ("per-token attention sinks"); granite_swa's eager_attention_forward

@@ -23,9 +23,10 @@ llama.cpp     allocates the KV cache for the whole context at start-up at --cach
               ggml-org/llama.cpp 001d906), in fp32 intermediates; without flash attention a
               layer's attention step (its scores, n_ubatch x context x heads fp32, beside four
               hidden-sized tensors) can outgrow its MLP step; beside the layer phase, the KQ
-              mask (context x n_ubatch padded to 64, f32, and its f16 copy under flash
-              attention; src/llama-graph.cpp, 434f71a), and a model with sliding-window layers
-              a second one over its SWA cache's cells; the output phase reuses their space.
+              mask (context x n_ubatch, f32, or f16 alone under flash attention since
+              ggml-org/llama.cpp#23764, its f32 and an f16 copy before: kq_mask), and a
+              model with sliding-window layers a second one over its SWA cache's cells; the
+              output phase reuses their space.
 
 Every workspace here is an estimate: one chunk's transient tensors, each at its largest.
 """
@@ -59,6 +60,17 @@ class Engine:
     profiled: bool = True  # False: no published allocation; planned as transformers'
     defaults: str = ""  # whose defaults, where they change by version ("vLLM 0.28 defaults...")
     mamba_cache_mode: str = "none"  # vLLM: how a hybrid model's states are cached
+    swa_full: bool = False  # llama.cpp's --swa-full: its SWA layers keep a full-size cache
+    kq_mask: str = "f16"  # llama.cpp's KQ mask under flash attention (KQ_MASKS)
+
+
+# llama.cpp's --swa-full (common/arg.cpp; llama_context_params.swa_full): a setting of no other
+# engine, refused by name for them rather than dropped
+SWA_FULL_ENGINES = ("llama.cpp",)
+# llama.cpp's KQ mask under flash attention, by build: "f16", the mask reserved in f16 alone
+# (builds since ggml-org/llama.cpp#23764, May 2026: the newest, the default), or "f32+f16", an
+# f32 mask and its f16 cast beside it (the builds before); without flash attention f32 either way
+KQ_MASKS = ("f16", "f32+f16")
 
 
 @dataclass(frozen=True)
@@ -78,8 +90,8 @@ class DecoderWorkspaceTerms:
     vocab: int
     phase: str = ""
     mask: int = 0  # llama.cpp's KQ mask: keys x mask_tokens x mask_value_bytes
-    mask_tokens: int = 0  # the micro-batch padded to GGML_KQ_MASK_PAD
-    mask_value_bytes: int = 0  # 4 (f32), 6 (f32 and its f16 copy under flash attention)
+    mask_tokens: int = 0  # the micro-batch's tokens a stream (padded to 64 before #23764)
+    mask_value_bytes: int = 0  # 4 (f32); under flash attention 2 (f16), or 6 before #23764
     mask_streams: int = 1  # llama.cpp's KV streams: a mask of mask_tokens rows each
     swa_mask: int = 0  # llama.cpp's second KQ mask, its SWA layers': swa_keys x the same rows
     swa_keys: int = 0  # the SWA cache's cells a stream (kv_cache.llama_cpp_swa_cells); 0: none
@@ -145,9 +157,13 @@ def sglang_defaults(gpu_bytes: int, tp: int = 1) -> tuple[Fraction, int]:
 
 def engine(name: str, chunk: int | None = None, memory_fraction: Fraction | None = None,
            flash_attention: bool = True, gpu_bytes: int | None = None,
-           gpu_name: str = "", mamba_cache_mode: str | None = None) -> Engine:
+           gpu_name: str = "", mamba_cache_mode: str | None = None,
+           swa_full: bool = False, kq_mask_type: str = "f16") -> Engine:
     """An engine's memory profile (nnsize.engines) with its defaults for this GPU; chunk,
-    memory_fraction and mamba_cache_mode override them.  An engine with no published
+    memory_fraction and mamba_cache_mode override them; swa_full: llama.cpp's --swa-full (a
+    full-size cache on the sliding-window layers, kv_cache.llama_cpp_swa_cells), and
+    kq_mask_type: llama.cpp's KQ mask by build (KQ_MASKS; f32+f16 for builds before #23764),
+    refused for any other engine.  An engine with no published
     allocation (mlc, exllama, exllamav2, tensorrt-llm, roofline...) is planned as transformers
     allocates, and says so (profiled=False)."""
     profile = find_engine(name)
@@ -168,10 +184,21 @@ def engine(name: str, chunk: int | None = None, memory_fraction: Fraction | None
     if mamba_cache_mode and mamba_cache_mode not in MAMBA_CACHE_MODES:
         raise NnsizeError(f"vLLM's mamba_cache_mode {mamba_cache_mode!r} is not modelled "
                           f"(nnsize knows {', '.join(map(repr, MAMBA_CACHE_MODES))})")
+    if swa_full and profile.name not in SWA_FULL_ENGINES:
+        raise NnsizeError(f"swa full is llama.cpp's --swa-full (a full-size cache on the "
+                          f"sliding-window layers); {profile.name} has no such setting: plan "
+                          f"it with the llama.cpp engine, or without it")
+    if kq_mask_type not in KQ_MASKS:
+        raise NnsizeError(f"llama.cpp's KQ mask {kq_mask_type!r} is not modelled (nnsize knows "
+                          f"{', '.join(map(repr, KQ_MASKS))})")
+    if kq_mask_type != "f16" and profile.name != "llama.cpp":
+        raise NnsizeError(f"kq mask {kq_mask_type} is llama.cpp's (its KQ mask before "
+                          f"ggml-org/llama.cpp#23764); {profile.name} has no such setting: "
+                          f"plan it with the llama.cpp engine, or without it")
     return Engine(profile.name, chunk or default_chunk, memory_fraction or share,
                   a.block_tokens, rows, flash_attention and a.flash_attention, a.kv_default,
                   profile.allocation is not None, a.defaults,
-                  mamba_cache_mode or a.mamba_cache_mode)
+                  mamba_cache_mode or a.mamba_cache_mode, swa_full, kq_mask_type)
 
 
 def prefill_tokens(e: Engine, batch: int, context: int) -> int:
@@ -234,8 +261,8 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
         rows = tokens
         layer = max(total, scores + tokens * 4 * hidden * a) if scores else total
         output = rows * vocab * 4 + tokens * hidden * 4
-        # the mask is [n_kv, GGML_PAD(n_tokens / n_stream, GGML_KQ_MASK_PAD), 1, n_stream]
-        padded, per_value = kq_mask(tokens // streams, e.flash_attention)
+        # the mask is [n_kv, n_tokens / n_stream, 1, n_stream] (padded to 64 in older builds)
+        padded, per_value = kq_mask(tokens // streams, e.flash_attention, e.kq_mask)
         mask = keys * padded * streams * per_value
         # the windowed layers of an iSWA model read a mask of their own, as wide over the SWA
         # cache's cells (build_attn_inp_kv_iswa's self_kq_mask_swa); their scores are smaller
@@ -271,24 +298,41 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
 KQ_MASK_PAD = 64  # ggml.h GGML_KQ_MASK_PAD (ggml-org/llama.cpp 434f71a)
 
 
-def kq_mask(tokens: int, flash_attention: bool) -> tuple[int, int]:
+def kq_mask(tokens: int, flash_attention: bool, kind: str = "f16") -> tuple[int, int]:
     """(padded tokens, bytes a value) of llama.cpp's KQ mask, a graph input in the compute
-    buffer: an f32 tensor of keys (the cache's cells, all of n_ctx when the graph is
-    reserved) x the micro-batch's tokens padded to GGML_KQ_MASK_PAD, and under flash
-    attention its f16 cast beside it
-    (src/llama-graph.cpp build_attn_inp_kv_impl, ggml-org/llama.cpp 434f71a:
-    https://github.com/ggml-org/llama.cpp/blob/434f71a5b4d1ff9c9c9b59e08326f0fe3d15193a/src/llama-graph.cpp).
-    Both stay allocated under every layer's attention, so the buffer holds them beside the
-    layer phase (16,384 x 1,024 x (4 + 2) B = 96 MiB for Llama-3.1-8B at 16K with FA); after
-    the last layer they are dead, and the output phase's logits take their space.
-    A model with sliding-window layers (llama_kv_cache_iswa) has two: build_attn_inp_kv_iswa
-    makes self_kq_mask over the base cache's cells and self_kq_mask_swa over the SWA
-    cache's, each [n_kv, GGML_PAD(n_tokens / n_stream, GGML_KQ_MASK_PAD), 1, n_stream] f32
-    with its f16 cast under flash attention.  The graph is reserved on init_full, whose
-    contexts take each cache's whole size as n_kv (llama_kv_cache_context: n_kv =
-    kv->get_size()), so the second mask's keys are the SWA cache's cells: gpt-oss-20b at
-    n_ubatch 512, 768 x 512 x (4 + 2) B = 2.25 MiB beside the global layers' mask."""
-    return -(-tokens // KQ_MASK_PAD) * KQ_MASK_PAD, 4 + (2 if flash_attention else 0)
+    buffer: keys (the cache's cells, all of n_ctx when the graph is reserved) x the
+    micro-batch's tokens padded to GGML_KQ_MASK_PAD, in f32 without flash attention and, under
+    it, in f16 alone: build_attn_inp_kq_mask reserves it as GGML_TYPE_F16 when
+    cparams.flash_attn (ggml-org/llama.cpp#23764, May 2026, "use f16 mask for FA to save VRAM";
+    src/llama-graph.cpp at 0c1e570, Oct 2026:
+    https://github.com/ggml-org/llama.cpp/blob/0c1e57098bba43ac29e6e3b677cdceebdd22334f/src/llama-graph.cpp).
+    Builds before it (kind "f32+f16") reserved an f32 mask and its f16 cast beside it
+    (build_attn_inp_kv_impl, ggml-org/llama.cpp 434f71a:
+    https://github.com/ggml-org/llama.cpp/blob/434f71a5b4d1ff9c9c9b59e08326f0fe3d15193a/src/llama-graph.cpp):
+    16,384 x 1,024 x (4 + 2) B = 96 MiB for Llama-3.1-8B at 16K with FA, 32 MiB in f16 alone.
+    The masks stay allocated under every layer's attention, so the buffer holds them beside the
+    layer phase; after the last layer they are dead, and the output phase's logits take their
+    space.  A model with sliding-window layers (llama_kv_cache_iswa) has two:
+    build_attn_inp_kv_iswa makes self_kq_mask over the base cache's cells and self_kq_mask_swa
+    over the SWA cache's, each [n_kv, n_tokens / n_stream, 1, n_stream] (the same helper, the
+    same type).  The graph is reserved on init_full, whose contexts take each cache's whole
+    size as n_kv (llama_kv_cache_context: n_kv = kv->get_size()), so the second mask's keys
+    are the SWA cache's cells: gpt-oss-20b at n_ubatch 512, 768 x 512 x 2 B = 0.75 MiB beside
+    the global layers' mask (2.25 MiB before #23764).  The newest builds no longer pad the
+    tokens to GGML_KQ_MASK_PAD (0c1e570's mask is [n_kv, n_tokens / n_stream, 1, n_stream];
+    the padding went in a build nnsize does not date, ggerganov's "ggml : remove KQ mask
+    padding", ggml-org/llama.cpp#16309, set out to), so "f16" keeps the micro-batch as it is
+    and "f32+f16" pads it as 434f71a did; the two agree at an n_ubatch that is a multiple of
+    64 (512, the default).  Checked on 0c1e570 (CPU, a zero-weight
+    Gemma-3-shaped GGUF: tests/memory/test_engine_logs.py): 32,768 cells at n_ubatch 100 under
+    flash attention, a 32,768 x 100 x 2 B mask."""
+    if not flash_attention:
+        per_value = 4
+    else:
+        per_value = 2 + (4 if kind == "f32+f16" else 0)
+    if kind == "f16":
+        return tokens, per_value
+    return -(-tokens // KQ_MASK_PAD) * KQ_MASK_PAD, per_value
 
 
 def paged(tokens: int, block_tokens: int) -> int:

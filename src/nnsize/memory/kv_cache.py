@@ -116,7 +116,8 @@ def kept_tokens(layer: AttentionLayer, context: int, transformers: bool = True,
 LLAMA_CPP_SWA_PAD = 256  # llama_kv_cache_iswa pads its SWA cache to 256 cells
 
 
-def llama_cpp_swa_cells(window: int, cells: int, ubatch: int, sequences: int = 1) -> int:
+def llama_cpp_swa_cells(window: int, cells: int, ubatch: int, sequences: int = 1,
+                        full: bool = False) -> int:
     """Cells a stream's sliding-window cache holds in llama.cpp: the window of every sequence
     that shares the stream and one micro-batch, at most the stream's cells of the full cache,
     then padded to 256 (so the cells can exceed a context that is not a multiple of 256):
@@ -126,17 +127,24 @@ def llama_cpp_swa_cells(window: int, cells: int, ubatch: int, sequences: int = 1
     the window and n_ubatch, not window - 1: the cache must hold the last n_swa tokens and the
     micro-batch being evaluated, ggerganov in https://github.com/ggml-org/llama.cpp/pull/13194).
     gpt-oss (a window of 128) at n_ubatch 512: 640 -> 768 cells; Gemma 3 (1,024): 1,536;
-    gpt-oss's unified cache of 4 sequences: 4 x 128 + 512 = 1,024."""
+    gpt-oss's unified cache of 4 sequences: 4 x 128 + 512 = 1,024.
+    full: --swa-full (llama_context_params.swa_full), where llama_kv_cache_iswa sets size_swa
+    = size_base, the stream's cells of the full cache, unpadded (the same file; its log says
+    "using full-size SWA cache"): Gemma 3 at 8,192 cells keeps 8,192 on every layer."""
+    if full:
+        return cells
     pad = LLAMA_CPP_SWA_PAD
     return -(-min(cells, window * sequences + ubatch) // pad) * pad
 
 
-def llama_cpp_swa_keys(report: Report, cells: int, ubatch: int, sequences: int = 1) -> int:
+def llama_cpp_swa_keys(report: Report, cells: int, ubatch: int, sequences: int = 1,
+                       full: bool = False) -> int:
     """Cells a stream of llama.cpp's SWA cache holds, the keys of the second KQ mask its
     windowed layers read (engines.kq_mask); 0 where llama.cpp keeps no SWA cache: no layer
     has a window, or every layer has one (run without it, as kv_cache keeps them).  One
     n_swa a model in llama.cpp, so the windows coincide; the largest is taken if not.
-    gpt-oss-20b at n_ubatch 512: 768; Gemma 3 at 8,192 cells: 1,536."""
+    gpt-oss-20b at n_ubatch 512: 768; Gemma 3 at 8,192 cells: 1,536, and under --swa-full
+    (full) the full cache's 8,192 (the mask is as wide as the SWA cache it reads)."""
     d = report.decoder
     if d is None:
         return 0
@@ -144,7 +152,8 @@ def llama_cpp_swa_keys(report: Report, cells: int, ubatch: int, sequences: int =
     windows = {layer.window for layer, _ in counts if layer.window}
     if not windows or all(layer.window for layer, _ in counts):
         return 0
-    return max(llama_cpp_swa_cells(window, cells, ubatch, sequences) for window in windows)
+    return max(llama_cpp_swa_cells(window, cells, ubatch, sequences, full)
+               for window in windows)
 
 
 def llama_cpp_streams(sequences: int, context: int, unified: bool) -> tuple[int, int, int]:
@@ -168,7 +177,8 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
              latent: bool = True, transformers: bool = True, llama_cpp: bool = False,
              ubatch: int = 0, unified: bool = False, images: int = 0,
              engine: str = "transformers", model: Precision | None = None,
-             peak: bool = False) -> tuple[int, KvTerms | None, list[NoteTerms]]:
+             peak: bool = False, swa_full: bool = False
+             ) -> tuple[int, KvTerms | None, list[NoteTerms]]:
     """(bytes, the terms of the arithmetic, notes as (key, terms)): batch x the sum over
     layers of tokens kept x values per token, at kv's bits; transformers: the cache as
     transformers keeps it (as_transformers of the engine); llama_cpp: a window on every
@@ -179,8 +189,9 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
     layers (Gemma 2 and 3, gpt-oss) keep their windows, in llama.cpp as its SWA cache sizes
     them (llama_cpp_swa_cells, ubatch its n_ubatch), in one stream a sequence or, unified,
     one stream the batch shares (llama_cpp_streams: batch is then 1 and shared the
-    sequences, each still with its own state-space state); without ubatch (speed's cells
-    read a step) the window - 1 past tokens.  images: a sequence's, whose vision tokens
+    sequences, each still with its own state-space state), or under --swa-full (swa_full)
+    every cell of the stream, as the global layers; without ubatch (speed's cells read a
+    step) the window - 1 past tokens.  images: a sequence's, whose vision tokens
     cross-attention layers cache (kept_tokens); their cache is no token's, so the per-token
     note leaves them out.  A state-space or linear-attention model's state, one a sequence,
     is at the dtypes engine keeps it at (memory.state: model, the model's dtype; not kv's).
@@ -228,7 +239,7 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
     unwindowed = llama_cpp and bool(counts) and all(layer.window for layer, _ in counts)
     for layer, n in counts:
         if llama_cpp and ubatch and layer.window and not unwindowed:
-            tokens = llama_cpp_swa_cells(layer.window, cells, ubatch, sequences)
+            tokens = llama_cpp_swa_cells(layer.window, cells, ubatch, sequences, swa_full)
         else:
             tokens = cells if unwindowed and layer.cross_tokens is None else \
                 kept_tokens(layer, cells, transformers, images)
@@ -274,10 +285,10 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
                        not (layer.window_masks_only and transformers))
         masked = sum(n for layer, n in counts if layer.window and layer.window_masks_only and
                      transformers)
-        swa = next((llama_cpp_swa_cells(layer.window, cells, ubatch, sequences)
+        swa = next((llama_cpp_swa_cells(layer.window, cells, ubatch, sequences, swa_full)
                     for layer, _ in counts if layer.window), 0) if llama_cpp and ubatch else 0
         notes.append(SlidingWindowNote(windowed, len(d.layers), masked, swa, ubatch,
-                                       sequences))
+                                       sequences, swa_full and bool(swa)))
     if crossing:
         tile_tokens = next(layer.cross_tokens for layer, _ in counts
                            if layer.cross_tokens is not None) // max(d.image_tiles, 1)
@@ -290,7 +301,7 @@ def kv_cache(report: Report, batch: int, context: int, kv: Precision,
     if peak and compressing and not llama_cpp:
         def at(m: int) -> tuple[int, KvTerms | None, list[NoteTerms]]:
             return kv_cache(report, batch, m, kv, latent, transformers, llama_cpp, ubatch,
-                            unified, images, engine, model)
+                            unified, images, engine, model, swa_full=swa_full)
 
         m = peak_context([layer.compress_ratio for layer, _ in compressing], context,
                          lambda m: at(m)[0])
@@ -326,13 +337,14 @@ def peak_context(ratios: list[int], context: int, cache: Callable[[int], int]) -
 
 
 def llama_cpp_layer_bytes(report: Report, batch: int, context: int, kv: Precision,
-                          ubatch: int, latent: bool = True, unified: bool = False
-                          ) -> list[int]:
+                          ubatch: int, latent: bool = True, unified: bool = False,
+                          swa_full: bool = False) -> list[int]:
     """Each decoder layer's KV cache in llama.cpp, first to last, as kv_cache counts it: a
     windowed layer of a model that mixes windowed and global layers its SWA cells
     (llama_cpp_swa_cells), the others every cell of the context, in the streams of
-    llama_cpp_streams; -ngl puts the last N layers' own caches on the GPU (Gemma 3's global
-    layers are every sixth, gpt-oss's every other)."""
+    llama_cpp_streams (swa_full: --swa-full, the windowed layers' as the others'); -ngl puts
+    the last N layers' own caches on the GPU (Gemma 3's global layers are every sixth,
+    gpt-oss's every other)."""
     d = report.decoder
     if d is None:
         return []
@@ -342,7 +354,7 @@ def llama_cpp_layer_bytes(report: Report, batch: int, context: int, kv: Precisio
     out = []
     for layer in layers:
         if layer.window and not unwindowed:
-            tokens = llama_cpp_swa_cells(layer.window, cells, ubatch, sequences)
+            tokens = llama_cpp_swa_cells(layer.window, cells, ubatch, sequences, swa_full)
         else:
             tokens = cells
         out.append(to_bytes(streams * tokens * cached_values(layer, latent),

@@ -324,6 +324,7 @@ class SlidingWindowNote:
     llama_cpp_cells: int = 0  # llama.cpp's SWA cache, cells a stream (llama_cpp_swa_cells)
     ubatch: int = 0  # the n_ubatch those cells hold beside the window
     sequences: int = 1  # the sequences whose windows share those cells (a unified cache)
+    swa_full: bool = False  # llama.cpp's --swa-full: those cells are the full cache's
 
 
 @dataclass(frozen=True)

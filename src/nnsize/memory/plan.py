@@ -295,7 +295,8 @@ def _infer(report: Report, s: Setup) -> Plan:
                               f"Vision) as transformers keeps it, not as {e.name} does")
         cache, kv_terms, notes = kv_cache(report, s.batch, context, kv, s.latent,
                                           as_transformers(e.name), llama_cpp, e.chunk or 0,
-                                          s.kv_unified, s.images, e.name, compute, peak=True)
+                                          s.kv_unified, s.images, e.name, compute, peak=True,
+                                          swa_full=e.swa_full)
         if kv_terms is not None:
             p.lines.append(Line(cache, replace(kv_terms, block_tokens=e.block_tokens
                                                if context != s.context else 0)))
@@ -309,7 +310,7 @@ def _infer(report: Report, s: Setup) -> Plan:
         streams, keys, sequences = llama_cpp_streams(s.batch, s.context, s.kv_unified) if \
             llama_cpp else (1, s.context, 1)
         # and the windowed layers' second mask, over a stream's SWA cells
-        swa_keys = llama_cpp_swa_keys(report, keys, e.chunk or 0, sequences) if \
+        swa_keys = llama_cpp_swa_keys(report, keys, e.chunk or 0, sequences, e.swa_full) if \
             llama_cpp and e.chunk else 0
         # transformers' eager attention: the softmax's peak a score, and a mask a layer type
         score_bytes, sink, measured = 4, 0, True

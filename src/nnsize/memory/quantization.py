@@ -3,12 +3,13 @@ method, so that a config (or a preset) is planned at its stored bytes, as a file
 
 A published config.json that carries quantization_config describes a checkpoint whose weights
 are not at its torch_dtype: DeepSeek-V3's Linear weights are fp8 e4m3 with an fp32 scale per
-128 x 128 block, gpt-oss's experts MXFP4, Kimi-K2.5's experts int4 (compressed-tensors'
-pack-quantized).  Each method is one function registered here (a new
-method is one function in this file); it names every tensor the checkpoint stores with its shape
-and safetensors dtype, from the rules transformers' quantizer for that method applies, and the
-planner takes their tally per dtype (plan.stored_dtypes' shape).  A quant_method not registered
-is refused by name: never planned as if it were bf16.
+128 x 128 block, DeepSeek-V4-Flash's with a ue8m0 one and its experts fp4 (FP8_LAYOUTS),
+gpt-oss's experts MXFP4, Kimi-K2.5's experts int4 (compressed-tensors' pack-quantized).  Each
+method is one function registered here (a new method is one function in this file); it names
+every tensor the checkpoint stores with its shape and safetensors dtype, from the rules
+transformers' quantizer for that method applies, and the planner takes their tally per dtype
+(plan.stored_dtypes' shape).  A quant_method not registered is refused by name: never planned
+as if it were bf16.
 
 gpt-oss-20b as published: 24 layers x 423,014,400 B of MXFP4 expert blocks and scales
 + 1,804,459,584 bf16 values x 2 B = 13,761,264,768 B, its index's total_size to the byte.
@@ -32,7 +33,8 @@ if TYPE_CHECKING:
 # "TF" in a docstring here: https://github.com/huggingface/transformers/blob/v5.25.0/
 # src/transformers/ (the pinned version, constraints.txt), read from its installed files
 # bytes per value of a safetensors dtype
-DTYPE_BYTES = {"F8_E4M3": 1, "U8": 1, "BF16": 2, "F16": 2, "F32": 4, "I32": 4, "I64": 8}
+DTYPE_BYTES = {"F8_E4M3": 1, "F8_E8M0": 1, "U8": 1, "I8": 1, "BF16": 2, "F16": 2, "F32": 4,
+               "I32": 4, "I64": 8}
 # a config's torch_dtype -> the safetensors dtype the unquantized tensors are stored in
 TORCH_DTYPES = {"bfloat16": "BF16", "float16": "F16", "float32": "F32"}
 # buffers a model keeps in fp32 whatever its dtype: DeepseekV3TopkRouter's
@@ -42,14 +44,44 @@ FP32_BUFFERS = ("e_score_correction_bias",)
 
 
 @dataclass(frozen=True)
+class Fp8Published:
+    """What a publisher's fp8 checkpoints of one model_type store unquantized that its config
+    does not say: rest, the dtype of what fp8 leaves unquantized where the config names no
+    torch_dtype; f32, the tensors (name suffixes) stored float32 whatever torch_dtype says."""
+
+    rest: str
+    f32: tuple[str, ...]
+    source: str
+
+
+# MiniMax's minimax_m2 checkpoints: the routers' gate.weight F32 and the rest bf16, though
+# MiniMax-M2.5's config names no torch_dtype.  Read from MiniMax-M2's files (the same
+# architecture and shapes; M2.5 and M2.7 hold the same 96,103 tensors): a dump of its
+# safetensors (source below), 251 BF16 tensors (embeddings, head, norms), 47,988 F32 (the
+# 47,864 block scales, the 62 gates [256, 3,072] and 62 e_score_correction_bias), 47,864
+# F8_E4M3, no MTP layer; and the bytes its headers name, 230,121,630,720 (hf-mem's reading of
+# MiniMaxAI/MiniMax-M2: https://github.com/alvarobartt/hf-mem/blob/
+# e9946791d7798498a1775bfc826f02a0958cbd3d/README.md#L49-L51), this plan's to the byte
+# (tests/memory/test_quantization.py)
+FP8_PUBLISHED = {
+    "minimax_m2": Fp8Published(
+        "bfloat16", ("mlp.gate.weight",),
+        "https://github.com/whn09/neuronx-distributed-inference/blob/"
+        "e205de97c70355e717bf45b7562aed460dc163d9/examples/minimax_m2_misc/"
+        "model_precision_report.txt"),
+}
+
+
+@dataclass(frozen=True)
 class Stored:
-    """count tensors of one name pattern, shape and stored dtype ({i}: a layer, {e}: an
-    expert)."""
+    """count tensors of one name pattern, shape and stored dtype ({i}: a layer, from start,
+    {e}: an expert)."""
 
     name: str
     shape: Shape
     dtype: str
     count: int = 1
+    start: int = 0
 
     @property
     def bytes(self) -> int:
@@ -209,6 +241,99 @@ def _experts(pattern: str, shape: Shape, expert_i: int) -> list[tuple[str, tuple
             for i, part in enumerate(parts)]
 
 
+@dataclass(frozen=True)
+class Fp8Layout:
+    """A model's published fp8 checkpoint where its quantization_config names a form beside
+    plain fp8 (scale_fmt, expert_dtype), and nnsize has the model counted by transformers,
+    whose rows do not say which modules are nn.Linear: what the layout stores, tensor by
+    tensor, from its publisher's reference code and transformers' loader for it."""
+
+    form: tuple[str, str]  # (scale_fmt, expert_dtype) of its quantization_config
+    scales: str  # the safetensors dtype of a Linear's 128 x 128 block scales
+    fp4_experts: bool  # each expert's weights e2m1, two a byte (I8), a scale per 32 (scales)
+    not_linear: tuple[str, ...]  # modules with a 2-D .weight that are no nn.Linear (routers)
+    stored: dict[str, tuple[str, ...]]  # a safetensors dtype -> the tensors stored at it
+    names: tuple[tuple[str, str], ...]  # transformers' names -> the published files' (re.sub)
+    how: str
+
+    def name(self, transformers_name: str) -> str:
+        for pattern, published_as in self.names:
+            transformers_name = re.sub(pattern, published_as, transformers_name)
+        return transformers_name
+
+
+# DeepSeek-V4-Flash (https://huggingface.co/deepseek-ai/DeepSeek-V4-Flash), as transformers 5.25
+# loads it (TF models/deepseek_v4/modeling_deepseek_v4.py, conversion_mapping.py "deepseek_v4",
+# integrations/finegrained_fp8.py: FP8Linear, FP8GroupedLinear, FP8Experts with expert_dtype
+# "fp4") and DeepSeek's own inference code reads it (inference/model.py of the release, read in
+# https://github.com/Nicooo-Wang/DeepSeek-V4-Pro-code/blob/0ec3a03c2fc34f29b2e72696ceaed9ae7a373aeb/
+# inference/model.py):
+# - every nn.Linear of attention, the indexer's wq_b and the shared expert: F8_E4M3 weights and a
+#   ue8m0 scale, F8_E8M0, per 128 x 128 block (its Linear: "float8_e8m0fnu" for an fp8 weight;
+#   wo_a [8192, 4096] with a [64, 32] scale, https://github.com/anthony-chaudhary/fak/issues/12639)
+# - each routed expert's w1, w2, w3: e2m1 values two a byte, I8 [out, in / 2], and an F8_E8M0
+#   scale per 32 of a row, [out, in / 32]: "w1.weight: [2048, 2048], I8 (FP4 packed 2-per-byte),
+#   w1.scale: [2048, 128], F8_E8M0" (https://github.com/NVIDIA-NeMo/Automodel/issues/2034, which
+#   says DeepSeek-V4-Flash-Base differs: all fp8, F32 scales)
+# - BF16, no scale: the compressors' and the indexer's wkv and wgate ("wkv and wgate in the
+#   checkpoint is stored in bf16", DeepSeek's Compressor; transformers' _keep_in_fp32_modules,
+#   "these projections ship in BF16 with no companion scale_inv") and the indexer's weights_proj
+#   (dtype=torch.bfloat16 in DeepSeek's Indexer); the embeddings, the head ("lm_head in the
+#   checkpoint is stored in bf16"), the norms ("rmsnorm in the checkpoint is stored in bf16"),
+#   the routers' weights
+# - F32: what DeepSeek's code creates in float32 and, unlike the norms and projections above,
+#   says nothing of (the hyper-connections' fn, base and scale, attn_sink, the compressors' ape,
+#   the router's bias; an inference from that code: at 2 B they would be 70.6 MB fewer); I64:
+#   the hash layers' tid2eid (transformers' buffer is int64, and ds4's converter from the
+#   published files "Handles I64→I32 conversion for tid2eid",
+#   https://github.com/antirez/ds4/pull/474)
+# An index of DeepSeek-V4-Flash-Base lists layers.2.attn.compressor.wkv.scale (https://github.com/
+# NVIDIA/TensorRT-LLM/blob/ea47a6347029a7d1b5b45b6cb24f09eb2cbe1b73/tests/unittest/auto_deploy/
+# singlegpu/models/fixtures/deepseek_v4_flash_base_safetensors_index_sample.json): that is the
+# Base model's all-fp8 layout (its quantization_config has no expert_dtype), not this one.
+# The names are the published files' (layers.2.attn.compressor.wkv.weight, .scale beside each
+# quantized weight): transformers' names mapped back through its conversion_mapping.
+# Not listed: the MTP layer (mtp.*), which the files store beside the model and transformers
+# drops on load (_keys_to_ignore_on_load_unexpected): the plan is of the model it loads.
+FP8_LAYOUTS: dict[str, Fp8Layout] = {
+    "deepseek_v4": Fp8Layout(
+        form=("ue8m0", "fp4"), scales="F8_E8M0", fp4_experts=True, not_linear=("mlp.gate",),
+        stored={"F32": (".attn_hc.fn", ".attn_hc.base", ".attn_hc.scale", ".ffn_hc.fn",
+                        ".ffn_hc.base", ".ffn_hc.scale", "hc_head.hc_fn", "hc_head.hc_base",
+                        "hc_head.hc_scale", ".sinks", ".position_bias",
+                        ".e_score_correction_bias"),
+                "I64": (".tid2eid",)},
+        names=((r"^model\.", ""), (r"^embed_tokens\.", "embed."), (r"^lm_head\.", "head."),
+               (r"^hc_head\.hc_", "hc_head_"),
+               (r"\.self_attn\.compressor\.indexer\.scorer\.weights_proj\.",
+                ".attn.indexer.weights_proj."),
+               (r"\.self_attn\.compressor\.indexer\.q_b_proj\.", ".attn.indexer.wq_b."),
+               (r"\.self_attn\.compressor\.indexer\.", ".attn.indexer.compressor."),
+               (r"\.self_attn\.", ".attn."), (r"\.mlp\.", ".ffn."),
+               (r"\.input_layernorm\.", ".attn_norm."),
+               (r"\.post_attention_layernorm\.", ".ffn_norm."),
+               (r"\.(attn|ffn)_hc\.(fn|base|scale)$", r".hc_\1_\2"), (r"\.sinks$", ".attn_sink"),
+               (r"\.compressor\.kv_norm\.", ".compressor.norm."),
+               (r"\.position_bias$", ".ape"), (r"\.q_a_proj\.", ".wq_a."),
+               (r"\.q_b_proj\.", ".wq_b."), (r"\.kv_proj\.", ".wkv."),
+               (r"\.compressor\.gate_proj\.", ".compressor.wgate."),
+               (r"\.o_a_proj\.", ".wo_a."), (r"\.o_b_proj\.", ".wo_b."),
+               (r"\.q_a_norm\.", ".q_norm."), (r"\.e_score_correction_bias$", ".bias"),
+               (r"\.gate_proj\.", ".w1."), (r"\.down_proj\.", ".w2."), (r"\.up_proj\.", ".w3."),
+               (r"\.weight_scale_inv$", ".scale")),
+        how="fp8 e4m3 blocks of 128x128 with ue8m0 (F8_E8M0) scales, the routed experts fp4 "
+            "(e2m1, two a byte) with a ue8m0 scale per 32, as published; the compressors' and "
+            "the indexer's projections, the embeddings, head, routers and norms bf16, the "
+            "hyper-connections, sinks, position biases and router biases fp32"),
+}
+# the forms of fp8 nnsize plans, (scale_fmt, expert_dtype): DeepSeek-V3's (fp32 scales, fp8
+# experts) for any model, another only where FP8_LAYOUTS names it for the model.  Refused: ue8m0
+# scales with fp8 experts, whose scales checkpoints store three ways (DeepSeek-V4-Flash-Base's
+# F32, per the issue above; F8_E8M0 as transformers' FP8Linear holds them; Inkling2's U8, TF
+# quantizers/quantizer_finegrained_fp8.py), and fp32 scales with fp4 experts, which none
+# publishes
+
+
 @register("fp8")
 def fp8(report: Report, q: dict[str, Any], where: str) -> Checkpoint:
     """FineGrainedFP8: every nn.Linear's weight fp8 e4m3 (TF integrations/finegrained_fp8.py:
@@ -217,81 +342,119 @@ def fp8(report: Report, q: dict[str, Any], where: str) -> Checkpoint:
     blocks); the experts' projections (FP8Experts) likewise, each expert's gate, up and down
     its own blocks, as the published checkpoints store them (experts.0.gate_proj.weight).
     Not converted: the modules modules_to_not_convert names, or without that list the output
-    embedding (get_keys_to_not_convert: lm_head); embeddings, norms and the routers (a router
-    is not an nn.Linear in transformers 5: DeepseekV3TopkRouter); biases."""
-    # DeepSeek-V4-Flash as published (expert_dtype fp4, scale_fmt ue8m0) is refused, not
-    # planned: transformers reads such a checkpoint (TF integrations/finegrained_fp8.py:
-    # FP8Linear's weight_scale_inv float8_e8m0fnu, cdiv(out, 128) x cdiv(in, 128); FP8Experts'
-    # fp4 weights int8 [E, out, in / 2] with a float8_e8m0fnu scale [E, out, in / 32]), but
-    # which projections the published files keep unquantized is not settled: transformers
-    # converts none of its _keep_in_fp32_modules (the compressors' and the indexer's kv_proj,
-    # gate_proj and weights_proj), while an index sample of DeepSeek-V4-Flash-Base lists
-    # layers.2.attn.compressor.wkv.scale (https://github.com/NVIDIA/TensorRT-LLM/blob/
-    # ea47a6347029a7d1b5b45b6cb24f09eb2cbe1b73/tests/unittest/auto_deploy/singlegpu/models/
-    # fixtures/deepseek_v4_flash_base_safetensors_index_sample.json), and no published
-    # total_size was found to check a tally against
+    embedding (get_keys_to_not_convert: lm_head), and the model's _keep_in_fp32_modules;
+    embeddings, norms and the routers (a router is not an nn.Linear in transformers 5:
+    DeepseekV3TopkRouter); biases.  Those are stored at torch_dtype, or as FP8_PUBLISHED says a
+    publisher stores them (MiniMax's routers f32).  Another form (scale_fmt ue8m0, expert_dtype
+    fp4) is planned where FP8_LAYOUTS names it for the model (DeepSeek-V4-Flash), else refused
+    by name."""
     # expert_dtype: the quantization_config's, or the config's own beside it (DeepSeek-V4-
     # Flash's top-level "fp4", which DeepseekV4Config.__post_init__ folds into the
     # quantization_config: TF models/deepseek_v4/configuration_deepseek_v4.py), so that fp4
     # experts are never priced as fp8 whatever scale_fmt says
     found = quantization_config(report)
-    expert_dtype = q.get("expert_dtype", (found[1] if found else {}).get("expert_dtype"))
+    config = found[1] if found else {}
+    expert_dtype = q.get("expert_dtype", config.get("expert_dtype"))
     forms = {**q, "expert_dtype": expert_dtype}
+    form = (forms.get("scale_fmt") or "float", expert_dtype or "fp8")
+    layout = FP8_LAYOUTS.get(str(config.get("model_type")))
+    if layout is not None and layout.form != form:
+        layout = None
     refused = [(key, fine) for key, fine in (
         ("expert_dtype", ("fp8", None)), ("scale_fmt", ("float", None)),
         ("fmt", ("e4m3", "float8_e4m3fn", None)), ("activation_scheme", ("dynamic", None)))
-        if forms.get(key) not in fine]
-    if refused:  # another stored form (DeepSeek-V4's fp4 experts, its ue8m0 scales)
+        if forms.get(key) not in fine and not (layout and key in ("expert_dtype", "scale_fmt"))]
+    if refused:  # another stored form (fp4 experts, ue8m0 scales) for a model nnsize has none
+        elsewhere = [m for m, lay in FP8_LAYOUTS.items() if lay.form == form]
         raise NnsizeError(
             f"{where} fp8 with " + " and ".join(f"{key} {forms.get(key)!r}" for key, _ in refused)
             + " stores tensors nnsize does not plan (it plans " +
-            ", ".join(f"{key} {fine[0]!r}" for key, fine in refused) + ")")
+            ", ".join(f"{key} {fine[0]!r}" for key, fine in refused) +
+            "".join(f"; that form only as model_type {m!r} publishes it" for m in elsewhere)
+            + ")")
     block = q.get("weight_block_size")
     if block is not None and not (isinstance(block, list) and len(block) == 2 and
                                   all(isinstance(b, int) and b > 0 for b in block)):
         raise NnsizeError(f"{where} fp8: weight_block_size must be two whole numbers, got "
                           f"{block!r}")
-    if report.stored.get("counted_with"):  # rows without kinds: a router may be a Linear
+    counted = bool(report.stored.get("counted_with"))
+    if counted and layout is None:  # rows without kinds: a router may be a Linear
         raise NnsizeError(f"{where} fp8: {report.source} is counted by building it with "
                           f"transformers, whose rows do not say which modules are nn.Linear "
                           f"(those fp8 converts); ask a --dtype to plan it at that dtype")
+    if layout is not None and block != [128, 128]:
+        raise NnsizeError(f"{where} fp8: {config.get('model_type')}'s published layout has "
+                          f"blocks of 128 x 128, not {block!r}")
     listed = q.get("modules_to_not_convert")
     skip: list[str] = listed if isinstance(listed, list) else ["lm_head"]
-    rest = _stored_dtype(report)
+    keeps = report.stored.get("keeps_fp32")
+    if keeps:  # transformers adds the model's _keep_in_fp32_modules (HfQuantizer.
+        skip = skip + list(keeps["fp16"])  # get_modules_to_not_convert)
+    known = FP8_PUBLISHED.get(str(config.get("model_type")))
+    rest = _stored_dtype(report, known.rest if known else None)
+    f32 = known.f32 if known else ()
     expert_i = report.decoder.expert_intermediate if report.decoder else 0
+    name = layout.name if layout else (lambda n: n)
+    scale_dtype = layout.scales if layout else "F32"
     out: list[Stored] = []
     kept: list[str] = []
+    kept_f32: list[str] = []
 
     def scales(out_f: int, in_f: int) -> Shape:
         return (_cdiv(out_f, block[0]), _cdiv(in_f, block[1])) if block else ()
 
+    def as_stored(t: Any, pattern: str) -> str:
+        if layout is not None:
+            return next((d for d, ends in layout.stored.items() if pattern.endswith(ends)), rest)
+        return "F32" if t.buffer and pattern.endswith(FP32_BUFFERS) else rest
+
     for kind, t, pattern, names in _each(report):
         linear = len(t.shape) == 2 and t.role == "weight" and not t.buffer and \
-            kind not in ("embedding", "router") and pattern.endswith(".weight")
-        experts = len(t.shape) == 3 and t.role == "weight" and kind == "experts"
+            kind not in ("embedding", "router") and pattern.endswith(".weight") and \
+            not (layout and _module(pattern).endswith(layout.not_linear))
+        experts = len(t.shape) == 3 and t.role == "weight" and not t.buffer and \
+            (kind == "experts" or (layout is not None and _module(pattern).endswith(".experts")))
         n, k = _groups(names, lambda name: not _skipped(_module(name), skip)) \
             if linear or experts else (0, len(names))
         if k:
-            dtype = "F32" if t.buffer and pattern.endswith(FP32_BUFFERS) else rest
-            out.append(Stored(pattern, t.shape, dtype, k))
-            _keep(kept, kind, t)
+            stored_f32 = bool(f32) and pattern.endswith(f32)
+            out.append(Stored(name(pattern), t.shape,
+                              "F32" if stored_f32 else as_stored(t, pattern), k, t.start))
+            _keep(kept_f32 if stored_f32 else kept, kind, t)
         if not n:
             continue
         if linear:
-            out.append(Stored(pattern, t.shape, "F8_E4M3", n))
-            out.append(Stored(f"{_module(pattern)}.weight_scale_inv", scales(*t.shape), "F32",
-                              n))
+            out.append(Stored(name(pattern), t.shape, "F8_E4M3", n, t.start))
+            out.append(Stored(name(f"{_module(pattern)}.weight_scale_inv"), scales(*t.shape),
+                              scale_dtype, n, t.start))
             continue
         if block and block[0] != block[1]:
             raise NnsizeError(f"{where} fp8: the experts' blocks are planned square, not "
                               f"{block[0]} x {block[1]}")
         e = t.shape[0]
-        for name, (out_f, in_f) in _experts(pattern, t.shape, expert_i):
-            out.append(Stored(f"{name}.weight", (out_f, in_f), "F8_E4M3", n * e))
-            out.append(Stored(f"{name}.weight_scale_inv", scales(out_f, in_f), "F32", n * e))
+        for part, (out_f, in_f) in _experts(pattern, t.shape, expert_i):
+            if layout is not None and layout.fp4_experts:
+                if in_f % 32:
+                    raise NnsizeError(f"{where} fp8: {pattern} reads {in_f} values, not a "
+                                      f"whole number of fp4 blocks of 32")
+                out.append(Stored(name(f"{part}.weight"), (out_f, in_f // 2), "I8", n * e,
+                                  t.start))
+                out.append(Stored(name(f"{part}.weight_scale_inv"), (out_f, in_f // 32),
+                                  scale_dtype, n * e, t.start))
+                continue
+            out.append(Stored(name(f"{part}.weight"), (out_f, in_f), "F8_E4M3", n * e,
+                              t.start))
+            out.append(Stored(name(f"{part}.weight_scale_inv"), scales(out_f, in_f),
+                              scale_dtype, n * e, t.start))
+    if layout is not None:
+        return Checkpoint("fp8", layout.how, tuple(out))
     blocks = f"blocks of {block[0]}x{block[1]}" if block else "one scale a tensor"
+    also = f", {_words(kept_f32)} f32" if kept_f32 else ""
+    if known and not (config.get("torch_dtype") or config.get("dtype")):  # never unsaid
+        also += (f" (the config names no torch_dtype: as {config.get('model_type')}'s "
+                 f"published files store them)")
     return Checkpoint("fp8", f"fp8 e4m3 {blocks} with fp32 scales, as published; "
-                             f"{_words(kept)} {rest.lower()}", tuple(out))
+                             f"{_words(kept)} {rest.lower()}{also}", tuple(out))
 
 
 @register("mxfp4")

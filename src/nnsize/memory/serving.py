@@ -474,9 +474,9 @@ def _layer_caches(report: Report, s: Setup, line: Any, layers: int, kv: int) -> 
     from .lines import KvTerms
 
     if line is not None and isinstance(line.terms, KvTerms) and not line.terms.state:
-        e = engine(s.engine_name, s.chunk or None)
+        e = engine(s.engine_name, s.chunk or None, swa_full=s.swa_full)
         caches = llama_cpp_layer_bytes(report, s.batch, s.context, line.terms.precision,
-                                       e.chunk or 0, s.latent, s.kv_unified)
+                                       e.chunk or 0, s.latent, s.kv_unified, e.swa_full)
         if len(caches) == layers and sum(caches) == kv:
             return caches
     return [kv // layers] * layers

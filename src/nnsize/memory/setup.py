@@ -156,6 +156,17 @@ class Setup:
         "--parallel without -kvu); each sequence can reach the context either way, the "
         "sliding-window cache and the compute buffer differ (unified)",
         flag="--kv-sharing", choices=("unified", "split")))
+    swa_full: bool = field(default=False, metadata=_opt(
+        "llama.cpp's --swa-full: the sliding-window layers (Gemma 2 and 3, gpt-oss) keep a "
+        "full-size cache, every cell of the context, not the window and n_ubatch (llama.cpp "
+        "only; llama_context_default_params() sets it, so programs on libllama such as "
+        "Ollama's runner before it ran llama-server keep it; llama-server and llama-cli "
+        "do not unless asked)"))
+    kq_mask: str = field(default="f16", metadata=_opt(
+        "llama.cpp's KQ mask under flash attention: f16 alone (builds since "
+        "ggml-org/llama.cpp#23764, May 2026: the default) or f32+f16, an f32 mask and its f16 "
+        "cast, its rows padded to 64 (the builds before); without flash attention it is f32 "
+        "either way (llama.cpp only)", choices=("f16", "f32+f16")))
     gpu_memory_utilization: str = field(default="", metadata=_opt(
         f"vLLM's share of the GPU (default {float(_VLLM.memory_fraction):g}, vLLM "
         f"{VLLM_VERSION}'s vllm serve; 0.9 before)", max_length=20))
@@ -257,7 +268,8 @@ class Setup:
                 raise NnsizeError(f"GPU memory utilization {self.gpu_memory_utilization!r} "
                                   f"is not a number such as 0.9") from e
         return engine(self.engine_name, self.chunk or None, share, self.attention != "eager",
-                      gpu_bytes, gpu_name, self.mamba_cache_mode or None)
+                      gpu_bytes, gpu_name, self.mamba_cache_mode or None, self.swa_full,
+                      self.kq_mask)
 
     def check(self) -> None:
         # Messages name the setting, not a command-line flag: the page and the API say them too.

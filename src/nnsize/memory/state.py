@@ -14,7 +14,11 @@ recurrent state -- at the dtype each engine keeps it, which is never the KV cach
   Measured on CPU, tiny models in bf16 (tests/memory/test_state.py): the conv state bf16
   (..., kernel), the recurrent state float32 for Mamba, Falcon-Mamba, Mamba-2, Jamba, Bamba,
   Zamba2, Falcon-H1, Granite 4.0 H, Nemotron-H, Qwen3-Next and Qwen3.5; LFM2's short
-  convolution bf16 (..., L_cache).
+  convolution bf16 (..., L_cache).  Kimi Linear's delta attention (StateMixer kind "kda",
+  planned for transformers alone): its conv state over q, k and v (3 x heads x head_dim,
+  kernel) at the model's dtype, its recurrent state (heads, head_dim, head_dim) in float32
+  (KimiLinearDeltaAttention.forward casts it: models/kimi_linear/modeling_kimi_linear.py,
+  transformers v5.25.0; tests/architectures/test_fallback_moe.py).
 - vLLM: vllm_kv.state_shapes (kernel - 1 columns), the conv state at the model's dtype
   (mamba_cache_dtype "auto"), the SSM / recurrent state at the dtype the model's config hook
   fixes (StateMixer.ssm_dtype), else the model's; --kv-cache-dtype never reaches it.
@@ -43,6 +47,7 @@ from __future__ import annotations
 from math import prod
 from typing import TYPE_CHECKING
 
+from ..errors import NnsizeError
 from ..precision import Precision, find
 from .engines import as_transformers
 from .lines import StatePart
@@ -66,9 +71,16 @@ def state_parts(d: Decoder, engine: str, kv: Precision, model: Precision
     m = d.mixer
     if m is None:
         return (StatePart("state", 1, d.state_values, kv),)
+    fp32 = find("fp32")
+    if m.kind == "kda":  # KimiLinearDeltaAttention's conv1d over q, k and v, and its state
+        if not as_transformers(engine):
+            raise NnsizeError(f"Kimi Linear's delta-attention state is planned as transformers "
+                              f"keeps it (--engine transformers); nnsize has not read how "
+                              f"{engine} keeps it")
+        return (StatePart("conv", m.layers, 3 * m.heads * m.head_dim * m.kernel, model),
+                StatePart("SSM", m.layers, m.heads * m.head_dim * m.head_dim, fp32))
     conv, *rest = state_shapes(m, 1)
     ssm = sum(prod(shape) for shape in rest)
-    fp32 = find("fp32")
     if engine == "llama.cpp":
         parts = [StatePart("conv", m.layers, prod(conv), fp32), StatePart("SSM", m.layers, ssm,
                                                                           fp32)]

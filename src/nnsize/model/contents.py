@@ -106,6 +106,8 @@ class Contents(TypedDict, total=False):
                                "checkpoint's)"]
     checkpoint: Meaning[str, "why there is no checkpoint to compare the config with"]
     counted_with: Meaning[str, "the class and transformers version that built the model"]
+    built_from: Meaning[str, "the publisher's modeling code nnsize's builder follows, where "
+                             "transformers has no class for the model_type"]
     build_ms: Meaning[int, "milliseconds it took, on the meta device"]
     planner_refused: Meaning[str, "why the memory planner, compute and speed refuse it"]
     keeps_fp32: Meaning[KeepsFp32, "what transformers keeps in float32 of the model it built, "

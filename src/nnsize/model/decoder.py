@@ -138,6 +138,9 @@ class StateMixer:
               short_conv: conv (inner, kernel - 1) (LFM2: inner is the hidden size);
               gated_delta_net: conv (2 x key_heads x key_dim + heads x head_dim, kernel - 1),
               recurrent (heads, head_dim, key_dim) (Qwen3-Next: heads are the value heads)
+              kda: Kimi Linear's delta attention, as transformers keeps it alone (memory.state):
+              conv (3 x heads x head_dim, kernel), recurrent (heads, head_dim, head_dim) in
+              float32; how vLLM shapes it is not read (vllm_kv refuses it)
     ssm_dtype the dtype vLLM keeps the SSM or recurrent state at where the model's config
               hook picks one (Qwen3.5: its config's mamba_ssm_dtype; Nemotron-H: its
               mamba_ssm_cache_dtype, else float32); "": the model's dtype

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from ..memory.eager import MEASURED
+from ..memory.eager import BY_CONFIG, MEASURED
 from ..memory.lines import (
     AccelerateTerms,
     ActivationsTerms,
@@ -442,6 +442,11 @@ def note_words(t: NoteTerms) -> str:
         case SlidingWindowNote() if t.masked and not t.windowed:
             return (f"KV cache: {t.masked} of {t.layers} layers attend through a sliding "
                     f"window, but transformers' cache keeps every token on them")
+        case SlidingWindowNote() if t.llama_cpp_cells and t.swa_full:
+            return (f"KV cache: {t.windowed} of {t.layers} layers attend through a sliding "
+                    f"window; under llama.cpp's --swa-full their cache is full-size, "
+                    f"{t.llama_cpp_cells:,} cells a stream as on the other layers, not the "
+                    f"window and n_ubatch ({t.ubatch:,})")
         case SlidingWindowNote() if t.llama_cpp_cells and t.sequences > 1:
             return (f"KV cache: {t.windowed} of {t.layers} layers attend through a sliding "
                     f"window; llama.cpp's unified SWA cache keeps the window of each of the "
@@ -538,8 +543,10 @@ def _family_eager(t: FamilyEagerNote) -> str:
         held = (f"{t.score_bytes} B a score: the {8 * t.act_bytes}-bit scores, the fp32 copy "
                 f"softmax(dtype=float32) makes of them and its fp32 result "
                 f"({t.act_bytes} + 4 + 4)")
-    return (f"Attention: transformers runs {t.family} with eager attention{why} (its model "
-            f"class sets _supports_sdpa = False), so a prefill holds one layer's scores, "
+    by = "its config class's default" if t.family in BY_CONFIG else \
+        "its model class sets _supports_sdpa = False"
+    return (f"Attention: transformers runs {t.family} with eager attention{why} ({by}), so a "
+            f"prefill holds one layer's scores, "
             f"{held}" + ("" if t.measured else f", the peak of llama's eager_attention_forward, "
                                                  f"{t.family}'s own not measured") +
             ", a float mask for each layer type (full, sliding window: eager attention "
@@ -574,6 +581,10 @@ def engine_text(e: Engine) -> str:
         parts.append(f"an {e.kv_default} KV cache by default")
     if not e.flash_attention:
         parts.append("attention scores materialized (no flash attention)")
+    if e.swa_full:
+        parts.append("a full-size SWA cache (--swa-full)")
+    if e.kq_mask != "f16" and e.flash_attention:
+        parts.append("an f32 KQ mask beside its f16 cast (builds before #23764)")
     return ", ".join(parts)
 
 

@@ -149,6 +149,9 @@ def stored_lines(stored: Contents) -> list[str]:
     if "counted_with" in stored:
         lines.append(f"Counted by building {stored['counted_with']} on the meta device (no "
                      f"memory allocated), in {stored['build_ms']:,} ms")
+    if "built_from" in stored:
+        lines.append(f"Built as its publisher's code builds it (transformers has no class for "
+                     f"it): {stored['built_from']}")
     if "planner_refused" in stored:
         lines.append(f"The memory planner, compute and speed refuse it: "
                      f"{stored['planner_refused']}")

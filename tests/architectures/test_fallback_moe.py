@@ -1,0 +1,228 @@
+"""The mixtures of experts transformers builds whose routing the planner reads
+(fallback_decoder.ROUTED): on a tiny model of each, built by transformers on the CPU, the KV
+cache its DynamicCache holds after a prefill and decoding steps (to the byte), the active
+parameters a token uses and the linear multiplies a token (k of n routed experts, read from
+the model's own tensors); the weights line is checked against from_pretrained in
+tests/memory/test_fp32_modules.py (BUILT)."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import nnsize
+from nnsize.architectures import families
+from nnsize.cli import main
+from nnsize.compute import compute
+from nnsize.errors import NnsizeError
+from nnsize.memory import kv_cache
+from nnsize.precision import find
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+TINY = {"vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 4,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 8, "pad_token_id": 0,
+        "bos_token_id": 0, "eos_token_id": 0, "moe_intermediate_size": 16,
+        "num_experts_per_tok": 2}
+# model_type -> (its routing and layers, the class, (routed experts, top k)); each a dense
+# first layer, a sliding window of 5 where the family has one
+FAMILIES: dict[str, tuple[dict[str, Any], str, tuple[int, int]]] = {
+    # layers: sliding, full, sliding, full (global_attn_every_n_layers 2); 2 shared experts
+    "afmoe": ({"num_experts": 4, "num_shared_experts": 2, "num_dense_layers": 1,
+               "sliding_window": 5, "global_attn_every_n_layers": 2},
+              "AfmoeForCausalLM", (4, 2)),
+    "minicpm5_moe": ({"n_routed_experts": 4, "n_shared_experts": 1, "n_group": 1,
+                      "topk_group": 1, "first_k_dense_replace": 1},
+                     "MiniCPM5MoeForCausalLM", (4, 2)),
+    # layers: full, full, sliding, full (the first two, every fourth from 1 and the last)
+    "flint": ({"num_experts": 4, "shared_expert_intermediate_size": 24, "sliding_window": 5,
+               "mlp_only_layers": [0], "decoder_sparse_step": 1},
+              "FlintForCausalLM", (4, 2)),
+    # 2 dense layers (32 wide), sliding then full; then sparse sliding, sparse full; the
+    # experts intermediate_size (48) wide, one shared expert as wide
+    "cohere2_moe": ({"num_experts": 4, "num_shared_experts": 1, "sliding_window": 5,
+                     "prefix_dense_intermediate_size": 40, "prefix_dense_sliding_window_pattern": 2,
+                     "sliding_window_pattern": 2, "first_k_dense_replace": 2},
+                    "Cohere2MoeForCausalLM", (4, 2)),
+    # delta attention, latent attention, twice; q through q_proj (no q_lora_rank)
+    "kimi_linear": ({"num_experts": 4, "num_shared_experts": 1, "first_k_dense_replace": 1,
+                     "num_key_value_heads": 4, "kv_lora_rank": 16, "qk_rope_head_dim": 8,
+                     "qk_nope_head_dim": 8, "v_head_dim": 16, "linear_num_heads": 4,
+                     "linear_head_dim": 8, "linear_conv_kernel_dim": 4,
+                     "layer_types": ["linear_attention", "full_attention"] * 2},
+                    "KimiLinearForCausalLM", (4, 2)),
+}
+
+
+def data(family: str) -> dict[str, Any]:
+    extra, name, _ = FAMILIES[family]
+    return {"model_type": family, "architectures": [name], **{**TINY, **extra}}
+
+
+BUILT: dict[str, Any] = {}
+
+
+def built(family: str) -> Any:
+    """The tiny model transformers builds, at bf16, once a family."""
+    if family not in BUILT:
+        extra, name, _ = FAMILIES[family]
+        torch.manual_seed(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            config = transformers.CONFIG_MAPPING[family](**{**TINY, **extra})
+            BUILT[family] = getattr(transformers, name)(config).to(torch.bfloat16).eval()
+    return BUILT[family]
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+@pytest.mark.parametrize(("batch", "steps"), [(1, (3,)), (2, (13,)), (2, (4, 1, 1, 1))])
+def test_kv_cache_against_transformers(family: str, batch: int, steps: tuple[int, ...]) -> None:
+    assert family not in families()  # built by transformers, planned from ROUTED
+    model = built(family)
+    cache = transformers.DynamicCache(config=model.config)
+    with torch.no_grad():
+        for n in steps:
+            model(input_ids=torch.randint(1, 64, (batch, n)), cache=cache, use_cache=True)
+    report = nnsize.count(data(family))
+    assert "planner_refused" not in report.stored
+    assert kv_cache(report, batch, sum(steps), find("bf16"))[0] == cache_bytes(cache)
+
+
+def cache_bytes(cache: Any) -> int:
+    """Every tensor the cache holds: an attention layer's keys and values (Kimi Linear's
+    latent and rope key), a linear-attention layer's conv and recurrent states (their
+    bookkeeping aside: a token counter)."""
+    total = 0
+    for layer in cache.layers:
+        if hasattr(layer, "conv_states"):
+            held = [*layer.conv_states.values(), *layer.recurrent_states.values()]
+        else:
+            held = [layer.keys, layer.values]
+        total += sum(t.nbytes for t in held)
+    return total
+
+
+def test_kimi_linear_cache_arithmetic() -> None:
+    # one sequence of 13 tokens at bf16: 2 latent layers x 13 x (16 + 8) x 2 B = 1,248; 2 delta
+    # layers x (conv 3 x 4 x 8 channels x 4 columns x 2 B + 4 x 8 x 8 x 4 B) = 2 x (768 +
+    # 1,024) = 3,584
+    report = nnsize.count(data("kimi_linear"))
+    assert kv_cache(report, 1, 13, find("bf16"))[0] == 1248 + 3584
+
+
+def test_kimi_linear_state_is_transformers_alone(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from nnsize.memory import Setup, plan
+
+    report = nnsize.count(data("kimi_linear"))
+    for engine in ("vllm", "llama.cpp"):
+        with pytest.raises(NnsizeError, match="delta-attention state"):
+            plan(report, Setup(engine=engine))
+
+
+def test_kv_cache_arithmetic() -> None:
+    # afmoe, one sequence of 13 tokens at bf16, 2 kv heads x (8 + 8) = 32 values a token:
+    # 2 full layers x 13 tokens + 2 sliding layers x 4 (window 5 - 1) = 34 x 32 x 2 B = 2,176
+    report = nnsize.count(data("afmoe"))
+    assert kv_cache(report, 1, 13, find("bf16"))[0] == 34 * 32 * 2 == 2176
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_active_parameters_and_compute_count_k_of_n_experts(family: str) -> None:
+    model = built(family)
+    n, k = FAMILIES[family][2]
+    params = dict(model.named_parameters())
+    routed = sum(p.numel() for name, p in params.items() if ".mlp.experts." in name)
+    report = nnsize.count(data(family))
+    assert report.total_params == sum(p.numel() for p in params.values())
+    assert report.active_params == report.total_params - routed * (n - k) // n
+    assert report.decoder is not None and report.decoder.experts_per_token == k
+    assert report.decoder.expert_intermediate == (48 if family == "cohere2_moe" else 16)
+    # a token multiplies every matrix (the head too, tied or not: Cohere's is; the router, the
+    # shared experts) but the embedding lookup and the experts it is not routed to
+    matrices = sum(p.numel() for name, p in params.items() if p.dim() >= 2
+                   and "embed_tokens" not in name and ".mlp.experts." not in name)
+    if model.config.tie_word_embeddings:
+        matrices += 64 * 32
+    if family == "kimi_linear":  # its delta attention's work a token is not modelled
+        with pytest.raises(NnsizeError, match="compute of its state-space layers"):
+            compute(report, 16)
+    else:
+        assert compute(report, 16).linear_macs == matrices + routed * k // n
+    rows = {r.type for r in report.rows}
+    assert {"experts", "shared experts"} <= rows
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_weights_line_against_from_pretrained(family: str, tmp_path: Path) -> None:
+    # the model saved and loaded back at bf16 as from_pretrained loads it (what it keeps in
+    # fp32 kept so): its parameters and saved fp32 buffers, to the byte (as
+    # tests/memory/test_fp32_modules.py's BUILT, which holds these families but Cohere2-MoE,
+    # which keeps nothing in fp32)
+    from nnsize.memory import Setup, plan
+
+    cls = type(built(family))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        built(family).save_pretrained(tmp_path)
+        model = cls.from_pretrained(tmp_path, dtype=torch.bfloat16)
+    saved = model.state_dict()
+    buffers = [(n, t) for n, t in model.named_buffers() if t.dtype == torch.float32]
+    tensors = {id(t): t for n, t in [*model.named_parameters(), *buffers] if n in saved}
+    measured = sum(t.numel() * t.element_size() for t in tensors.values())
+    report = nnsize.count(data(family))
+    assert plan(report, Setup(dtype="bf16", engine="transformers")).lines[0].bytes == measured
+
+
+def test_layers_the_config_says_route_must_hold_experts() -> None:
+    # afmoe says every layer from num_dense_layers on routes; a model whose config says
+    # otherwise than the tensors (here no experts at all) is refused by the planner
+    from nnsize.architectures.fallback import _tensors
+    from nnsize.architectures.fallback_decoder import decoder_of
+
+    model = built("afmoe")
+    tensors = [t for t in _tensors(model) if ".layers.3.mlp.experts." not in t.name]
+    with pytest.raises(NnsizeError, match="layer 3 routes"):
+        decoder_of(model.config, tensors)
+    # and its dense layer 0 must have an MLP intermediate_size wide
+    tensors = [t for t in _tensors(model) if ".layers.0.mlp.gate_proj" not in t.name]
+    with pytest.raises(NnsizeError, match="dense layer 0"):
+        decoder_of(model.config, tensors)
+
+
+def test_an_expert_key_not_read_is_refused_by_name() -> None:
+    # a key with "expert" in it that afmoe's routing does not read still names itself; Trinity's
+    # num_expert_groups, which no afmoe module reads, passes at 1 (one group) and no other
+    from nnsize.architectures.fallback import _tensors
+    from nnsize.architectures.fallback_decoder import decoder_of
+
+    model = built("afmoe")
+    config = model.config
+    for key, value, refused in (("num_expert_group", 1, True), ("num_expert_groups", 1, False),
+                                ("num_expert_groups", 2, True)):
+        setattr(config, key, value)
+        try:
+            if refused:
+                with pytest.raises(NnsizeError, match=f"{key} = {value}"):
+                    decoder_of(config, _tensors(model))
+            else:
+                assert decoder_of(config, _tensors(model)).experts_per_token == 2
+        finally:
+            delattr(config, key)
+
+
+def test_memory_fit_compute_and_speed_plan_it(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    for family in sorted(set(FAMILIES) - {"kimi_linear"}):  # compute: its delta attention
+        path = tmp_path / f"{family}.json"
+        path.write_text(json.dumps(data(family)))
+        for argv in (["memory", str(path), "--context", "64"],
+                     ["fit", str(path), "--gpu", "8GiB"],
+                     ["compute", str(path), "--context", "64"],
+                     ["speed", str(path), "--gpu", "h100"]):
+            assert main(argv) == 0, capsys.readouterr().err
