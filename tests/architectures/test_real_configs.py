@@ -513,15 +513,22 @@ def test_deepseek_v4_flash_peak_context(context: int, peak: int) -> None:
 
 def test_deepseek_v4_flash_fits_at_an_asked_dtype(capsys: pytest.CaptureFixture[str]) -> None:
     # at fp8 over 4 H200s (tp 4: a quarter of its 285 GB of weights a GPU, the one KV head on
-    # every rank) its longest context is its own, 1,048,576 tokens (7.2 GB of cache); the
-    # tokens the rest would hold are not said: its cache has no fixed bytes a token
+    # every rank) its cache alone lets its longest context be its own, 1,048,576 tokens (7.2
+    # GB of cache; --attention sdpa, which plans no scores); the tokens the rest would hold
+    # are not said: its cache has no fixed bytes a token.  transformers runs it with eager
+    # attention, whose prefill holds a layer's scores, 16 heads a rank x n x (n + n // 4 + 1)
+    # x 12 B: they bound it at 17,783 tokens
     from nnsize.cli import main
 
     name = "deepseek-ai--DeepSeek-V4-Flash.json"
+    assert main(["fit", str(FOLDER / name), "--gpu", "h200", "--dtype", "fp8", "--tp", "4",
+                 "--attention", "sdpa"]) == 0
+    assert "Longest context at this batch: 1,048,576 (the model's maximum" in \
+        capsys.readouterr().out
     assert main(["fit", str(FOLDER / name), "--gpu", "h200", "--dtype", "fp8", "--tp",
                  "4"]) == 0
     out = capsys.readouterr().out
-    assert "Longest context at this batch: 1,048,576 (the model's maximum" in out
+    assert "Longest context at this batch: 17,783" in out
     assert "KV cache the rest holds" not in out
     assert "Precisions:" in out
     # its training is not planned, nor another engine's cache (a serving engine's, or
@@ -544,7 +551,8 @@ def test_deepseek_v4_flash_fits_at_an_asked_dtype(capsys: pytest.CaptureFixture[
 def test_deepseek_v4_flash_fit_over_a_cache_that_dips() -> None:
     # room for everything at 256 tokens but the cache a token before it held (V4_PEAK more):
     # a sequence that reaches 256 passes through 255, so 256 does not fit; the longest context
-    # is the last whose plan (the peak on the way, and the workspace) fits, 212.  The plans
+    # is the last whose plan (the peak on the way, and the workspace, eager attention's
+    # scores growing as n x (n + n // 4 + 1)) fits, 246.  The plans
     # grow with the context, as fit's search reads them
     from nnsize.memory import kv_cache
     from nnsize.memory.fit import fit
@@ -562,6 +570,6 @@ def test_deepseek_v4_flash_fit_over_a_cache_that_dips() -> None:
     assert usable == total(256) - V4_PEAK
     f = fit(report, Setup(dtype="bf16", context=256), usable)
     assert not f.fits
-    assert f.longest_context == 212
-    assert total(212) <= usable < total(213)
+    assert f.longest_context == 246
+    assert total(246) <= usable < total(247)
     assert all(total(n) <= total(n + 1) for n in range(100, 300))

@@ -74,6 +74,44 @@ def test_dense_bytes_and_flops_by_hand() -> None:
     assert s.compute_bound_batch == 15
 
 
+def test_eager_attention_charges_its_scores_in_the_prefill() -> None:
+    """transformers-eager's prefill writes and reads the scores (llama's steps, 32 B a score at
+    bf16: tests/memory/test_eager.py measures them) and reads each layer's mask once: a prompt
+    of 10, 2 layers x (4 heads x 10 x 10 x 32 + 10 x 10 x 2) = 26,000 bytes, at 1 MB/s 26 ms
+    after the rest; SDPA (transformers for llama), a serving engine and decode charge none."""
+    report = nnsize.count(DENSE)
+    eager = speed(report, CARD, "bf16", context=10, prompt=10, engine="transformers-eager")
+    assert eager.prefill.attention_bytes == 2 * (4 * 10 * 10 * 32 + 10 * 10 * 2) == 26_000
+    assert eager.prefill.attention_s == pytest.approx(0.026)
+    assert eager.prefill.roofline_s == pytest.approx(
+        max(eager.prefill.memory_s, eager.prefill.compute_s) + 0.026)
+    assert eager.eager is not None and eager.eager.per_score == 32 and eager.eager.measured
+    assert eager.decode.attention_bytes == 0
+    for engine in ("transformers", "vllm", "roofline"):
+        s = speed(report, CARD, "bf16", context=10, prompt=10, engine=engine)
+        assert s.prefill.attention_bytes == 0 and s.eager is None
+    # fp32: no copies, 4 + 8 + 8 + 8 + 4 = 32 B a score, the mask 4 B; 2 cards split the heads
+    two = Hardware("two", 10**6, 10**7, "bf16", gpus=2)
+    fp32 = speed(report, two, "fp32", context=10, prompt=10, engine="transformers-eager")
+    assert fp32.prefill.attention_bytes == 2 * (4 * 10 * 10 * 32 + 10 * 10 * 4) // 2
+
+
+def test_a_family_transformers_runs_eager_pays_for_its_scores() -> None:
+    """Gemma 2 under transformers (its model class runs eager attention): llama's steps and its
+    soft-capping's three more, 44 B a score at bf16, over 16 heads x 512 x 512 in each of
+    gemma-2-9b's 42 layers, beside the mask read once a layer: 42 x (16 x 512 x 512 x 44 +
+    512 x 512 x 2) = 7,773,093,888 bytes, and the note shows the arithmetic."""
+    from nnsize.render.speed import speed_notes
+
+    s = speed(nnsize.count("gemma-2-9b"), CARD, "bf16", context=512, prompt=512,
+              engine="transformers")
+    assert s.prefill.attention_bytes == 42 * (16 * 512 * 512 * 44 + 512 * 512 * 2) == \
+        7_773_093_888
+    assert s.eager is not None and s.eager.family == "gemma2" and s.eager.per_score == 44
+    assert any("soft-capped (/ cap, tanh, x cap) 12" in note and "7,773,093,888 bytes" in note
+               for note in speed_notes(s))
+
+
 @pytest.mark.parametrize("config, conv, ssm", [
     # a layer keeps its convolution's last 4 inputs (32 x 4) and its SSM state (32 x 4)
     (MAMBA, 2 * 32 * 4, 2 * 32 * 4),

@@ -11,6 +11,12 @@ attention sinks); every other family trains with SDPA by default.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..model.decoder import AttentionLayer
+
 _AT = "https://github.com/huggingface/transformers/blob/v5.25.0/src/transformers/models/"
 # model_type: the source line that makes it eager
 EAGER: dict[str, str] = {
@@ -67,19 +73,29 @@ BY_CONFIG = frozenset({"internlm2"})
 #   its cast back to the model dtype: 2 + 4 + 4 + 2 B at bf16 (its 16-bit columns over keys),
 #   4 + 4 + 4 at fp32 (the casts no copies): 12 B a score over keys + 1 at every dtype, one 4 B
 #   column more than the peak, as flint's
-#   HY-V4's too: gpt_oss's eager_attention_forward over every key (its DSA indexer's picks a
-#   mask, modeling_hy_v4.py HYV4Attention.forward: index_mask), its sinks kept in fp32
-#   (_keep_in_fp32_modules_strict), so that the concatenation is fp32: measured 12 B over keys +
-#   1 at fp32, one 4 B column less at bf16, as inkling2's (tests/memory/test_eager.py)
-# families whose eager scores are not heads x prompt x prompt, whose workspace inference does not
-# plan them (the note says so): DeepSeek-V4 attends to a window and compressed entries its
-# compressor concatenates inside the attention block
-UNPLANNED = {"deepseek_v4": "its keys a window and compressed entries"}
+# deepseek_v4's: in a prefill its sliding cache returns every prompt token, and a compressing
+#   layer (CSA, HCA) concatenates its compressor's entries after them, prompt // compress_ratio
+#   a sequence (CSA's indexer picks among them by masking the rest, block_bias: it does not
+#   narrow the matrix), so its scores are heads x prompt x (prompt + prompt // ratio + 1 sink);
+#   its sinks are kept in float32 (_keep_in_fp32_modules_strict), so torch.cat with them
+#   promotes the logits to fp32: at bf16 the masked scores, the fp32 max-subtracted logits,
+#   their fp32 softmax and its bf16 cast, 2 + 4 + 4 + 2 B (inkling2's "sinks upcast" figures);
+#   at fp32 three copies over keys + 1; one KV head, so repeat_kv copies nothing (measured,
+#   tests/memory/test_eager.py, on test_compressing_cache's tiny DeepSeek-V4)
+# hy_v4's: the same figures (gpt_oss's code, its sinks kept in float32), over every prompt key:
+#   under eager (and sdpa) its DSA indexer's picks become a mask (index_mask masked_fill into
+#   the attention mask), the matrix stays heads x prompt x prompt; its latent expanded to a KV
+#   head per head, so repeat_kv copies nothing (measured on a tiny HY-V4, which the fallback
+#   planner now plans: tests/memory/test_eager.py)
+# families whose eager scores are not heads x prompt x prompt, whose workspace inference does
+# not plan them (the note says so): none now; DeepSeek-V4's compressed keys and HY-V4's
+# indexed ones are planned above
+UNPLANNED: dict[str, str] = {}
 MEASURED: dict[str, str] = {"gemma2": "upcast", "vaultgemma": "upcast", "granite_swa": "upcast",
                             "granitemoe_swa": "upcast", "gpt_oss": "sinks",
                             "mimo_v2_flash": "model dtype", "flint": "fp32",
                             "inkling2": "sinks upcast", "inkling2_text": "sinks upcast",
-                            "hy_v4": "sinks upcast"}
+                            "deepseek_v4": "sinks upcast", "hy_v4": "sinks upcast"}
 
 
 def default_attention(model_type: str) -> str:
@@ -111,3 +127,93 @@ def score_peak(model_type: str, act_bytes: int, fp16: bool = False) -> tuple[int
     if act_bytes == 4 or fp16:
         return 8, 0, model_type in MEASURED
     return act_bytes + 8, 0, model_type in MEASURED
+
+
+def kv_repeat_values(layers: Iterable[tuple[AttentionLayer, int]], heads: int) -> int:
+    """The values a key that repeat_kv writes beside the scores, in the layer whose scores are
+    the largest (of the most heads; of those, the largest copies): every family of EAGER, and
+    llama's eager_attention_forward that transformers-eager runs, begins with
+    key_states = repeat_kv(key, num_key_value_groups) and the same for the values, which
+    expands the keys and values to every head, reshape(expand(...)), a copy alive until the
+    function returns.  Not where num_key_value_groups is 1 (repeat_kv returns its input), nor
+    with one KV head: the expanded dimension merges with a dimension of 1, so the reshape is a
+    view (stride 0 over the heads), and only the matmuls copy it, each for itself, at steps
+    that hold less than the softmax (measured: tests/memory/test_eager.py).  So heads x
+    (key_dim + value_dim) values a key where 1 < KV heads < heads, 0 otherwise (a latent
+    layer's too: transformers expands DeepSeek's latent to a KV head per head before its
+    attention).  A cross-attention layer's keys are the image's, not the prompt's: left out."""
+    return max((layer.heads * (layer.key_dim + layer.value_dim) for layer, _ in layers
+                if layer.heads == heads and 1 < layer.kv_heads < layer.heads
+                and layer.cross_tokens is None), default=0)
+
+
+# Eager attention's traffic over its scores in a prefill, for speed: each step of
+# eager_attention_forward that reads or writes a heads x queries x keys tensor, the bytes it
+# moves a score, measured on the CPU in transformers 5.25 (tests/memory/test_eager.py counts
+# every aten operation's inputs and outputs of that size, views apart)
+Step = tuple[str, int, int]  # (what, bytes a score over the keys, over the sink's column)
+
+
+def score_traffic(model_type: str, act_bytes: int, fp16: bool = False, softcap: bool = False,
+                  sink: bool = True) -> tuple[Step, ...] | None:
+    """The steps of the family's eager_attention_forward over its scores, each with the bytes
+    it reads and writes a score (over the keys, and over the sink's column where it
+    concatenates one), or None where nnsize has not read them (inkling2's, whose sliding
+    layers run it over blocks of a window).  deepseek_v4's and hy_v4's: gpt_oss's steps, the
+    concatenation with their fp32 sink promoting the rest to fp32 (at bf16 20 B over the keys,
+    24 over keys + 1).  Beside them each layer reads its mask once,
+    queries x keys in the model dtype.  softcap: the config's attn_logit_softcapping (gemma2,
+    vaultgemma); sink: the layer has a sink (mimo_v2_flash: its sliding layers only).
+
+    llama's form (every family not measured, and transformers-eager's llama), at bf16: the
+    QK^T matmul writes 2, the scaling reads 2 and writes 2, the mask's add 2 + 2, the fp32 copy
+    softmax(dtype=float32) makes 2 + 4, the softmax 4 + 4, its cast back 4 + 2, the matmul with
+    V reads 2: 32 B a score; at fp32 no copies: 4 + 8 + 8 + 8 + 4 = 32 B; fp16 on a GPU, the
+    softmax reading fp16 itself (aten SoftMax.cpp, not measured): 2 + 4 + 4 + 6 + 6 + 2 = 24."""
+    a = act_bytes
+    form = MEASURED.get(model_type, "upcast")
+    steps: list[Step]
+    if model_type in ("deepseek_v4", "hy_v4"):  # gpt_oss's code, the fp32 sink promoting
+        steps = [("QK^T written", a, 0), ("scaled", 2 * a, 0), ("masked", 2 * a, 0),
+                 ("the fp32 sink concatenated", a, 4), ("row max", 0, 4),
+                 ("max subtracted", 0, 8), ("softmax", 0, 8)]
+        if a != 4:
+            steps.append(("cast back", 4 + a, 0))
+        return (*steps, ("read by the matmul with V", a, 0))
+    if form == "sinks upcast":
+        return None
+    if form == "fp32":  # flint: the scores and softmax in fp32 whatever the dtype
+        steps = [("QK^T written in fp32", 4, 0), ("scaled", 8, 0), ("masked", 8, 0),
+                             ("the sink concatenated", 4, 4), ("softmax", 0, 8)]
+        if a != 4:
+            steps.append(("cast to the model dtype", 4 + a, 0))
+        return (*steps, ("read by the matmul with V", a, 0))
+    steps = [("QK^T written", a, 0), ("scaled", 2 * a, 0)]
+    if form in ("sinks", "model dtype"):  # gpt_oss, mimo_v2_flash: the softmax in the dtype
+        steps.append(("masked", 2 * a, 0))
+        if form == "sinks" or sink:
+            steps += [("the sink concatenated", a, a), ("row max", 0, a),
+                      ("max subtracted", 0, 2 * a), ("softmax", 0, 2 * a)]
+        else:
+            steps += [("row max", a, 0), ("max subtracted", 2 * a, 0), ("softmax", 2 * a, 0)]
+        return (*steps, ("read by the matmul with V", a, 0))
+    if softcap:  # gemma2, vaultgemma: / cap, tanh, x cap
+        steps.append(("soft-capped (/ cap, tanh, x cap)", 6 * a, 0))
+    steps.append(("masked", 2 * a, 0))
+    if model_type in ("granite_swa", "granitemoe_swa"):  # its sink as a scale
+        steps.append(("logsumexp read", a, 0))
+    if a == 4:
+        steps.append(("softmax", 8, 0))
+    elif fp16:
+        steps += [("softmax of the fp16 scores", a + 4, 0), ("cast back", 4 + a, 0)]
+    else:
+        steps += [("fp32 copy", a + 4, 0), ("softmax", 8, 0), ("cast back", 4 + a, 0)]
+    return (*steps, ("read by the matmul with V", a, 0))
+
+
+def compressed_keys(layers: Iterable[tuple[AttentionLayer, int]], context: int) -> int:
+    """Keys a sequence's eager scores have beyond the prompt in a prefill: DeepSeek-V4's
+    compressing layers concatenate their compressor's entries, context // compress_ratio, after
+    the prompt's own keys (the most of its layers: the smallest ratio); 0 for every other."""
+    return max((context // layer.compress_ratio for layer, _ in layers
+                if layer.compress_ratio), default=0)

@@ -100,11 +100,27 @@ class DecoderWorkspaceTerms:
     masks: int = 0  # transformers eager: the float masks, one a layer type (full, a window)
     family: str = ""  # the family transformers runs eager by default ("" where asked)
     measured: bool = True  # False: the family's eager peak is planned at llama's form
+    # transformers eager: the values a key repeat_kv writes, heads x (key_dim + value_dim), in
+    # the layer whose attention peaks, where 1 < its KV heads < heads (0 otherwise)
+    kv_repeat: int = 0
+    compressed: int = 0  # transformers eager: keys a sequence beyond the prompt (DeepSeek-V4)
 
     @property
     def mask_bytes(self) -> int:
         """transformers' eager masks: tokens x keys in the model dtype, one a layer type."""
         return self.masks * self.tokens * self.keys * self.act_bytes if not self.phase else 0
+
+    @property
+    def sequences(self) -> int:
+        """The sequences the pass carries (the prompt whole: tokens / keys; a chunk: one)."""
+        return -(-self.tokens // self.keys) if self.keys else 0
+
+    @property
+    def kv_copies(self) -> int:
+        """transformers' eager attention's repeat_kv: the keys and values expanded to every
+        head, sequences x keys x heads x (key_dim + value_dim) in the model dtype."""
+        return self.sequences * self.keys * self.kv_repeat * self.act_bytes \
+            if not self.phase else 0
 
 
 
@@ -194,7 +210,8 @@ def prefill_tokens(e: Engine, batch: int, context: int) -> int:
 def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermediate: int,
                     heads: int, vocab: int, act_bytes: int, keys: int = 0, streams: int = 1,
                     swa_keys: int = 0, score_bytes: int = 4, sink: int = 0,
-                    masks: int = 0) -> tuple[int, DecoderWorkspaceTerms]:
+                    masks: int = 0, kv_repeat: int = 0,
+                    compressed: int = 0) -> tuple[int, DecoderWorkspaceTerms]:
     """One forward pass's transient tensors at their largest, and the terms.
 
     Per token of the pass: at the MLP's activation, three intermediates alive at once (the
@@ -207,11 +224,17 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
     a model whose layers mix sliding windows and global attention (Gemma 2 and 3, gpt-oss)
     has a second KQ mask for its windowed layers, over swa_keys cells (its SWA cache's a
     stream, kv_cache.llama_cpp_swa_cells), beside the first (kq_mask).
-    transformers' eager attention holds score_bytes a score (heads x tokens x keys, and sink
+    transformers' eager attention (its step the larger of it and the MLP's intermediates:
+    the attention's tensors are freed before the MLP runs, as llama.cpp's are) holds
+    score_bytes a score (heads x tokens x keys, and sink
     columns more) at its peak, the softmax's (eager.score_peak), beside its float masks, one of
     tokens x keys in the model dtype for each layer type (full attention, a window: a windowed
     layer's eager scores are as wide as a full one's, the window a mask, not a narrower
-    matrix); tests/memory/test_eager.py measures both.
+    matrix), and repeat_kv's copies of the layer's keys and values expanded to every head,
+    kv_repeat = heads x (key_dim + value_dim) values a key where the layer has more than one
+    KV head and fewer than heads (eager.kv_repeat_values: otherwise repeat_kv copies
+    nothing), alive from before the scores until the matmul with the values;
+    tests/memory/test_eager.py measures them all.
     For a MoE layer i is the selected experts' together: llama.cpp's
     build_moe_ffn computes them in one ggml_mul_mat_id, [n_ff, n_expert_used, n_tokens], and
     joins gate and up with ggml_swiglu_split, which its allocator does not run in place, so all
@@ -255,13 +278,20 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
             tokens, intermediate, hidden, a, heads, keys, scores, rows, vocab,
             "output" if output > layer else "layer", mask, padded, per_value, streams,
             swa_mask, swa_keys)
-    if not e.flash_attention:
-        scores = tokens * heads * (context + sink) * score_bytes
+    if not e.flash_attention:  # compressed: DeepSeek-V4's entries after the prompt's keys
+        scores = tokens * heads * (context + compressed + sink) * score_bytes
     rows = batch if e.logits_rows is None else min(e.logits_rows, tokens)
     terms = DecoderWorkspaceTerms(tokens, intermediate, hidden, a, heads, context, scores, rows,
                                   vocab, score_bytes=score_bytes, sink=sink,
-                                  masks=0 if e.flash_attention else masks)
-    total += scores + terms.mask_bytes + rows * vocab * 4
+                                  masks=0 if e.flash_attention else masks,
+                                  kv_repeat=0 if e.flash_attention else kv_repeat,
+                                  compressed=0 if e.flash_attention else compressed)
+    # eager attention's scores and repeat_kv's copies are freed when the attention returns,
+    # before the MLP makes its intermediates: the larger of the two steps, beside the four
+    # hidden-sized tensors, the masks (every layer's inputs) and the logits
+    attention = scores + terms.kv_copies
+    total += max(attention - tokens * 3 * intermediate * a, 0) + terms.mask_bytes + \
+        rows * vocab * 4
     return total, terms
 
 

@@ -319,18 +319,19 @@ def _infer(report: Report, s: Setup) -> Plan:
             llama_cpp and e.chunk else 0
         # transformers' eager attention: the softmax's peak a score, and a mask a layer type
         score_bytes, sink, measured = 4, 0, True
-        masks = 0
+        masks = kv_repeat = compressed = 0
+        heads = max((layer.heads for layer, _ in d.layers.counts()), default=0)
         if e.name in ("transformers", "transformers-eager") and not e.flash_attention:
-            from .eager import score_peak
+            from .eager import compressed_keys, kv_repeat_values, score_peak
 
             score_bytes, sink, measured = score_peak(model_type(report), act,
                                                    compute.name == "fp16")
             masks = len({layer.window for layer, _ in d.layers.counts() if layer.heads})
-        workspace, work = workspace_bytes(e, s.batch, s.context, d.hidden, inter,
-                                           max((layer.heads for layer, _ in d.layers.counts()),
-                                               default=0),
+            kv_repeat = kv_repeat_values(d.layers.counts(), heads)
+            compressed = compressed_keys(d.layers.counts(), s.context)
+        workspace, work = workspace_bytes(e, s.batch, s.context, d.hidden, inter, heads,
                                            d.vocab, act, keys, streams, swa_keys, score_bytes,
-                                           sink, masks)
+                                           sink, masks, kv_repeat, compressed)
         if e.name in ("transformers", "transformers-eager") and not e.flash_attention:
             work = replace(work, family=family, measured=measured)
         if family:

@@ -321,7 +321,9 @@ def _step_dict(step: Step, tokens: int) -> dict[str, object]:
     return {"weight_bytes": step.weight_bytes, "cache_bytes": step.cache_bytes,
             "bytes": step.bytes, "flops": step.flops, "allreduce_bytes": step.comm_bytes,
             "memory_s": step.memory_s, "compute_s": step.compute_s,
-            "allreduce_s": step.comm_s, "overhead_s": step.overhead_s, "bound": step.bound,
+            "allreduce_s": step.comm_s, "overhead_s": step.overhead_s,
+            "eager_scores_bytes": step.attention_bytes, "eager_scores_s": step.attention_s,
+            "bound": step.bound,
             "roofline_s": step.roofline_s, "expected_s": step.expected_s,
             "tokens_per_s": {"roofline": tokens / step.roofline_s,
                              "expected": tokens / step.expected_s}}

@@ -221,9 +221,19 @@ def _decoder_workspace(t: DecoderWorkspaceTerms) -> str:
                 f"{t.hidden:,} x 4 B")
     how = (f"{t.tokens:,} tokens x (3 x {t.intermediate:,} + 4 x {t.hidden:,}) x "
            f"{t.act_bytes} B")
-    if t.scores:
-        keys = f"({t.keys:,} + {t.sink} sink) keys" if t.sink else f"{t.keys:,} keys"
-        how += f" + scores {t.tokens:,} x {t.heads} heads x {keys} x {t.score_bytes} B"
+    if t.scores:  # transformers' eager attention: its step or the MLP's, the larger
+        more = f" + {t.compressed:,} compressed" if t.compressed else ""
+        keys = f"({t.keys:,}{more} + {t.sink} sink) keys" if t.sink else \
+            f"({t.keys:,}{more}) keys" if more else f"{t.keys:,} keys"
+        attention = f"scores {t.tokens:,} x {t.heads} heads x {keys} x {t.score_bytes} B"
+        if t.kv_copies:
+            seqs = f"{t.sequences:,} x " if t.sequences > 1 else ""
+            attention += (f" + K and V repeated to every head (repeat_kv) {seqs}{t.keys:,} "
+                          f"keys x {t.heads} heads x {t.kv_repeat // t.heads:,} x "
+                          f"{t.act_bytes} B")
+        how = (f"{t.tokens:,} tokens x 4 x {t.hidden:,} x {t.act_bytes} B + the larger of the "
+               f"MLP's {t.tokens:,} x 3 x {t.intermediate:,} x {t.act_bytes} B and the "
+               f"attention's {attention}")
     if t.masks:
         how += (f" + {t.masks} mask{'s' if t.masks > 1 else ''} {t.tokens:,} x {t.keys:,} x "
                 f"{t.act_bytes} B")
@@ -510,6 +520,13 @@ def _family_eager(t: FamilyEagerNote) -> str:
                 f"and their fp32 softmax, beside the {8 * t.act_bytes}-bit scores and the "
                 f"softmax's cast back (4 + 4 + 2 + 2 B at 16 bits over keys, 4 + 4 + 4 at fp32, "
                 f"a column more)")
+        if t.family == "deepseek_v4":
+            held += (" (its sinks, kept in fp32, promote the logits), over the prompt's keys "
+                     "and the entries its compressing layers concatenate after them, the "
+                     "prompt // their compress ratio")
+        elif t.family == "hy_v4":
+            held += (" (its sinks, kept in fp32, promote the logits), over every prompt key: "
+                     "its indexer's picks are a mask")
     elif form == "model dtype":
         held = (f"{t.score_bytes} B a score: its softmax in the model dtype beside the scores "
                 f"with the sink concatenated, less their row max (2 x {t.act_bytes} B, a column "
@@ -532,8 +549,10 @@ def _family_eager(t: FamilyEagerNote) -> str:
             f"prefill holds one layer's scores, "
             f"{held}" + ("" if t.measured else f", the peak of llama's eager_attention_forward, "
                                                  f"{t.family}'s own not measured") +
-            ", and a float mask for each layer type (full, sliding window: eager attention "
-            "holds a windowed layer's scores as wide as a full one's)")
+            ", a float mask for each layer type (full, sliding window: eager attention "
+            "holds a windowed layer's scores as wide as a full one's), and where a layer has "
+            "fewer KV heads than heads (more than one), the keys and values repeat_kv copies "
+            "to every head")
 
 
 def _attention(t: TrainingSetupNote) -> str:

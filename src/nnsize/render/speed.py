@@ -58,6 +58,10 @@ def _expected(step: Step, s: Speed) -> str:
     if step is s.decode and e.sequence_overhead_s and s.batch > 1:
         parts.append(f"{s.layers} layers x {_n(s.batch - 1)} more sequences x "
                      f"{_s(e.sequence_overhead_s)}")
+    if step.attention_s:
+        parts.append(f"{_s(step.attention_s)}" + (f" / {e.bandwidth_share:g}" if
+                                                  e.bandwidth_share != 1 else "") +
+                     " eager scores")
     return " + ".join(parts) + f" = {_s(step.expected_s)}"
 
 
@@ -84,7 +88,12 @@ def _step_lines(step: Step, s: Speed, tokens: int, sequences: int = 1) -> list[s
                      f"{2 * s.layers} x the link's latency over {hw.gpus} cards (fitted to "
                      f"gpt-fast's measured decode, parallel/interconnect.py) = "
                      f"{_s(step.comm_s)}")
-    lines.append(f"  roofline        {_s(step.roofline_s)}: {step.bound} binds -> "
+    if step.attention_bytes:
+        lines.append(f"  eager scores    {_n(step.attention_bytes)} bytes{per} / "
+                     f"{_rate(hw.bandwidth, 'B/s')} = {_s(step.attention_s)}, after the rest "
+                     f"(eager attention's own kernels)")
+    lines.append(f"  roofline        {_s(step.roofline_s)}: {step.bound} binds"
+                 + (" (+ the eager scores)" if step.attention_s else "") + " -> "
                  f"{_per(tokens, step.roofline_s, sequences)}")
     lines.append(f"  expected        {_expected(step, s)} -> "
                  f"{_per(tokens, step.expected_s, sequences)} ({s.engine.name}"
@@ -124,6 +133,8 @@ def speed_notes(s: Speed) -> list[str]:
         notes.append(f"mixture of experts: {s.experts_per_token} experts per token; a step of "
                      f"t tokens reads n (1 - (1 - k/n)^t) of n experts in expectation (uniform "
                      f"routing), all of them {_n(s.expert_bytes)} bytes")
+    if s.eager is not None:
+        notes.append(_eager(s))
     if hw.gpus > 1:
         link = hw.link.name if hw.link else "no link known"
         split = "the latent KV cache is not split: it has no heads" if s.latent_cache \
@@ -133,6 +144,31 @@ def speed_notes(s: Speed) -> list[str]:
                      + (f" at {_rate(hw.link.bandwidth, 'B/s')} each way" if hw.link else
                         " (not counted)"))
     return notes
+
+
+def _eager(s: Speed) -> str:
+    """Eager attention's prefill traffic over its scores, the arithmetic shown."""
+    t = s.eager
+    assert t is not None
+    who = (f"transformers runs {t.family} with eager attention" if t.family else
+           "eager attention (transformers-eager)")
+    if t.unplanned:
+        return (f"{who}: its scores are not heads x prompt x prompt ({t.unplanned}); the "
+                f"prefill charges no traffic for them")
+    keys = " + ".join(f"{what} {over}" for what, over, _ in t.steps if over)
+    sink = " + ".join(f"{what} {over}" for what, _, over in t.steps if over)
+    per = f"({keys}) = {t.per_score} B over the keys" + (
+        f" and ({sink}) = {t.per_sink} B over the keys + 1 sink column" if t.per_sink else "")
+    if t.forms > 1:
+        per += f" (its largest layer's; its {t.forms} kinds of layer each their own steps)"
+    form = "" if t.measured else ", llama's eager_attention_forward (the family's own not " \
+                                 "measured)"
+    return (f"{who}{form}: each layer writes and reads its scores in memory, "
+            f"{_n(t.batch)} x {t.heads} heads x {_n(t.prompt)} x {_n(t.prompt)}, a score {per}"
+            f", and reads its mask once, {_n(t.batch)} x {_n(t.prompt)} x {_n(t.prompt)} x "
+            f"{t.act_bytes} B; over {t.layers} layers {_n(t.bytes)} bytes, charged to the "
+            f"prefill at the card's bandwidth after its other work (measured on the CPU in "
+            f"transformers 5.25: tests/memory/test_eager.py)")
 
 
 def split_lines(o: Split, s: Speed) -> list[str]:

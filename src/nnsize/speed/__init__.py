@@ -16,6 +16,12 @@ Decode, one step for `batch` sequences at `context` tokens each:
 Prefill, a prompt of `prompt` tokens for each of `batch` sequences at once:
   FLOPs         batch x 2 x (linear MACs x prompt + causal attention over the prompt)
   bytes         the weights (the experts batch x prompt tokens touch) + the KV cache written
+  eager scores  where the engine runs eager attention (transformers-eager; transformers for
+                the families it runs eager, memory.eager.EAGER): each layer's steps over its
+                batch x heads x prompt x prompt scores, the bytes each reads and writes a
+                score (memory.eager.score_traffic: llama's 32 B at bf16, measured on the CPU),
+                and its mask read once; at the card's bandwidth, added after the rest: eager
+                attention runs them as kernels of their own, one after another
 Training, per token: 3 x the forward FLOPs (forward, then backward for inputs and for weights),
   which is 6 x the active parameters plus attention, at a stated model-FLOPs utilisation.
 Tensor parallel over g cards (Megatron-LM): weights, FLOPs and KV heads split g ways; each layer

@@ -33,6 +33,11 @@ class Step:
     comm_s: float  # comm_bytes / link bandwidth
     overhead_s: float  # the engine's layers x its cost per layer
     expected_s: float
+    # eager attention's prefill: the bytes its steps read and write over the scores (speed.
+    # eager_traffic), per card, and their time at the card's bandwidth: kernels of their own,
+    # one after another, added to the roofline and (at the engine's share) to the expected
+    attention_bytes: int = 0
+    attention_s: float = 0.0
 
     @property
     def bytes(self) -> int:
@@ -40,7 +45,7 @@ class Step:
 
     @property
     def roofline_s(self) -> float:
-        return max(self.memory_s, self.compute_s, self.comm_s)
+        return max(self.memory_s, self.compute_s, self.comm_s) + self.attention_s
 
     @property
     def bound(self) -> str:
@@ -86,6 +91,7 @@ class Speed:
     published: str = ""
     fp32: str = ""  # what the engine keeps in float32 (memory.fp32_modules), in words
     offload: Split | None = None  # llama.cpp's -ngl split, where one was asked (speed.offload)
+    eager: EagerTraffic | None = None  # eager attention's prefill traffic, where it runs
 
     @property
     def decode_tokens_per_s(self) -> tuple[float, float]:
@@ -104,10 +110,13 @@ class Speed:
 
 
 def _step(hw: Hardware, engine: Engine, layers: int, weight_bytes: int, cache_bytes: int,
-          flops: int, comm_bytes: int, tokens: int = 0, sequences: int = 1) -> Step:
+          flops: int, comm_bytes: int, tokens: int = 0, sequences: int = 1,
+          attention_bytes: int = 0) -> Step:
     """One step; tokens: a prefill's, each paying the engine's cost per token and layer, and
     the prefill its cost per call; sequences: a decode step's batch, each sequence beyond the
-    first paying the engine's cost per sequence and layer."""
+    first paying the engine's cost per sequence and layer; attention_bytes: eager attention's
+    traffic over its scores, at the card's bandwidth (the engine's share of it), after the
+    rest."""
     memory_s = (weight_bytes + cache_bytes) / hw.bandwidth
     compute_s = flops / hw.peak_flops
     comm_s = comm_bytes / hw.link.bandwidth if hw.link and comm_bytes else 0.0
@@ -120,10 +129,11 @@ def _step(hw: Hardware, engine: Engine, layers: int, weight_bytes: int, cache_by
         overhead_s += engine.call_overhead_s
     else:
         overhead_s += layers * (sequences - 1) * engine.sequence_overhead_s
+    attention_s = attention_bytes / hw.bandwidth
     expected = max(memory_s / engine.bandwidth_share, compute_s / engine.compute_share) + \
-        comm_s + overhead_s
+        comm_s + overhead_s + attention_s / engine.bandwidth_share
     return Step(weight_bytes, cache_bytes, flops, comm_bytes, memory_s, compute_s, comm_s,
-                overhead_s, expected)
+                overhead_s, expected, attention_bytes, attention_s)
 
 
 def _allreduce_bytes(tokens: int, hidden: int, layers: int, gpus: int) -> int:
@@ -214,9 +224,11 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
     p = compute(report, prompt)
     written, _, _ = kv_cache(report, batch, prompt, kv, latent, full, cpp, engine=eng.name,
                              model=model)
+    eager = eager_traffic(report, eng.name, model.name, batch, prompt)
     prefill = _step(hw, eng, layers, weights.read(batch * prompt) // g, written // kv_split,
                     batch * p.prefill_flops // g,
-                    _allreduce_bytes(batch * prompt, d.hidden, layers, g), batch * prompt)
+                    _allreduce_bytes(batch * prompt, d.hidden, layers, g), batch * prompt,
+                    attention_bytes=eager.bytes // g if eager else 0)
 
     per_sequence, _, _ = kv_cache(report, 1, context, kv, latent, full, cpp,
                                   engine=eng.name, model=model)
@@ -230,7 +242,86 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
                  batch * sum(part.state_bytes for part in state_parts(d, eng.name, kv, model)),
                  head_read(report, mix or precision.name, kept, published, fp32) // g,
                  published=checkpoint.how if checkpoint else "",
-                 fp32=fp32.words() if fp32 else "")
+                 fp32=fp32.words() if fp32 else "", eager=eager)
+
+
+@dataclass(frozen=True)
+class EagerTraffic:
+    """Eager attention's prefill traffic over its scores, for the whole model (all cards):
+    every attention layer's steps (memory.eager.score_traffic) over batch x heads x prompt x
+    keys scores (and prompt x 1 more where a sink is concatenated), and its mask read once,
+    batch x prompt x keys in the model dtype; the keys the prompt's (DeepSeek-V4's compressing
+    layers: and prompt // ratio entries more).  family: the model_type transformers runs
+    eager by default ("" under transformers-eager); measured: the family's own steps (False:
+    llama's); unplanned: why none is charged (DeepSeek-V4's and HY-V4's keys, Inkling 2's)."""
+
+    family: str
+    steps: tuple[tuple[str, int, int], ...]  # the largest layer's: (what, over keys, over sink)
+    act_bytes: int
+    heads: int
+    layers: int
+    batch: int
+    prompt: int
+    bytes: int
+    measured: bool = True
+    unplanned: str = ""
+    forms: int = 1  # the layers' different steps (mimo_v2_flash: its full and sliding layers)
+
+    @property
+    def per_score(self) -> int:
+        return sum(step[1] for step in self.steps)
+
+    @property
+    def per_sink(self) -> int:
+        return sum(step[2] for step in self.steps)
+
+
+def eager_traffic(report: Report, engine: str, dtype: str, batch: int,
+                  prompt: int) -> EagerTraffic | None:
+    """Eager attention's traffic over its scores in a prefill of batch x prompt tokens, where
+    the engine runs it: transformers-eager, and transformers for the families it runs eager
+    (memory.eager.EAGER); None elsewhere (SDPA, FlashAttention and the serving engines' own
+    kernels never write the scores to memory).  Each layer's steps, with its own heads and
+    sink; cross-attention layers (keys from an image) are left out."""
+    from ..memory.eager import MEASURED, UNPLANNED, default_attention, score_traffic
+    from ..memory.plan import model_type
+
+    d = report.decoder
+    kind = model_type(report)
+    family = kind if engine == "transformers" and default_attention(kind) == "eager" else ""
+    if d is None or not (family or engine == "transformers-eager"):
+        return None
+    act = 4 if dtype == "fp32" else 2
+    source = report.traceable[1] if report.traceable and report.traceable[0] == "config" \
+        else {}
+    inner = source.get("text_config")
+    config = inner if isinstance(inner, dict) else source
+    softcap = bool(config.get("attn_logit_softcapping"))
+    if kind in UNPLANNED or score_traffic(kind, act) is None:
+        why = UNPLANNED.get(kind) or "its sliding layers run it over blocks of a window"
+        return EagerTraffic(family or kind, (), act, 0, 0, batch, prompt, 0, False, why)
+    total, layers = 0, []  # each layer kind's (bytes, heads, steps)
+    for layer, count in d.layers.counts():
+        if not layer.heads or layer.cross_tokens is not None:
+            continue
+        # mimo_v2_flash concatenates a sink in its sliding layers only
+        steps = score_traffic(kind, act, dtype == "fp16", softcap, layer.window is not None)
+        assert steps is not None
+        over_keys, over_sink = sum(s[1] for s in steps), sum(s[2] for s in steps)
+        # DeepSeek-V4's compressing layers: their entries after the prompt's keys
+        keys = prompt + (prompt // layer.compress_ratio if layer.compress_ratio else 0)
+        one = batch * layer.heads * prompt * (keys * over_keys + (keys + 1) * over_sink) + \
+            batch * prompt * keys * act
+        total += count * one
+        layers.append((one, layer.heads, steps))
+    if not layers:
+        return None
+    _, heads, steps = max(layers, key=lambda kind_: kind_[0])  # the note shows the largest
+    return EagerTraffic(family, steps, act, heads, sum(n for layer, n in d.layers.counts()
+                                                       if layer.heads and
+                                                       layer.cross_tokens is None),
+                        batch, prompt, total, kind in MEASURED or kind == "llama",
+                        forms=len({steps for _, _, steps in layers}))
 
 
 def _compute_bound_batch(weights: Weights, cache_per_sequence: int, flops_per_token: int,

@@ -80,6 +80,10 @@ class Step(Schema):
     compute_s: Real
     allreduce_s: Real
     overhead_s: Real
+    eager_scores_bytes: Integer = Field(description="eager attention's prefill traffic over "
+                                                    "its scores, per card; 0: none")
+    eager_scores_s: Real = Field(description="eager_scores_bytes at the card's bandwidth, "
+                                             "added to the roofline and the expected time")
     bound: Literal["memory", "compute", "interconnect"]
     roofline_s: Real
     expected_s: Real
