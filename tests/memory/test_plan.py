@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -486,3 +487,40 @@ def test_the_default_context_is_said_where_the_model_shortens_it() -> None:
     # Llama at the default 2,048: no note (the title says the context)
     assert "model_context" not in [n.key for n in plan(nnsize.count("llama-3.1-8b"),
                                                        Setup()).notes]
+
+
+def test_layers_the_forward_never_calls_get_no_gradient_nor_state() -> None:
+    """MiMo's multi-token-prediction layers are in its checkpoint and its model, but its forward
+    never calls them (a draft model runs them): after backward their grad is None, and AdamW
+    keeps no state for them.  Checked on a tiny MiMo: transformers' Qwen2ForCausalLM (MiMo's
+    main model, tensor for tensor) with the MTP layer's tensors beside it, as nnsize lists
+    them, one training step."""
+    transformers = pytest.importorskip("transformers")
+    config = {"model_type": "mimo", "architectures": ["MiMoForCausalLM"], "vocab_size": 64,
+              "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2,
+              "num_attention_heads": 4, "num_key_value_heads": 2, "num_nextn_predict_layers": 1,
+              "max_position_embeddings": 64, "tie_word_embeddings": False}
+    report = nnsize.count(config)
+    mtp = {name: t.shape for row in report.rows if row.name.startswith("mtp")
+           for t in row.tensors for name in t.names()}
+    torch.manual_seed(0)
+    model = transformers.Qwen2ForCausalLM(transformers.Qwen2Config(
+        **{k: v for k, v in config.items() if k not in ("model_type", "architectures",
+                                                        "num_nextn_predict_layers")}))
+    unused = nn.ParameterList(nn.Parameter(torch.randn(shape)) for shape in mtp.values())
+    model.add_module("mtp", unused)  # in model.parameters(), never in the forward
+    optimizer = torch.optim.AdamW(model.parameters())
+    model(input_ids=torch.randint(0, 64, (1, 8)), labels=torch.randint(0, 64, (1, 8))
+          ).loss.backward()
+    optimizer.step()
+    lines = {line.part: line for line in plan(report, Setup(
+        dtype="fp32", train=True, mixed_precision=False, optimizer="adamw", context=8)).lines}
+    assert lines["weights"].bytes == sum(p.nbytes for p in model.parameters())
+    assert all(p.grad is None for p in unused)
+    assert lines["gradients"].bytes == sum(p.grad.nbytes for p in model.parameters()
+                                           if p.grad is not None)
+    # exp_avg, exp_avg_sq and a 4-byte step for each parameter the forward reached
+    assert lines["optimizer"].bytes == sum(
+        s.nbytes for state in optimizer.state.values() for s in state.values())
+    unreached = sum(math.prod(shape) for shape in mtp.values())
+    assert lines["gradients"].terms.params == report.trainable_params - unreached

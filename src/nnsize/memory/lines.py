@@ -378,6 +378,15 @@ class ImagesNote:
 
 
 @dataclass(frozen=True)
+class UnreachedNote:
+    """Trainable parameters in rows the forward never calls (MiMo's MTP layers): loaded, but
+    given no gradient and no optimizer state."""
+
+    KEY: ClassVar[str] = "unreached"
+    params: int
+
+
+@dataclass(frozen=True)
 class EngineNote:
     KEY: ClassVar[str] = "engine"
     engine: Engine
@@ -477,7 +486,7 @@ NoteTerms: TypeAlias = (LayoutNote | KvPerTokenNote | MlaLatentNote | MlaExpande
                         PastPositionsNote |
                         EncoderDecoderNote | ImagesNote | EngineNote | NotPlannedNote |
                         RepricedNote | LayerDtypesNote | GgufFileNote | TrainingSetupNote |
-                        DropoutMaskNote)
+                        DropoutMaskNote | UnreachedNote)
 
 
 # --- another tool's figure (peers.as_tool) ------------------------------------------------------

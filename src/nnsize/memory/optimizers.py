@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from ..errors import NnsizeError
-from ..model import Report, Tensor, numel
+from ..model import Report, Row, Tensor, numel
 from .bits import to_bytes
 from .setup import OPTIMIZERS
 
@@ -17,9 +17,23 @@ if TYPE_CHECKING:
 
 
 def trainable_tensors(report: Report) -> list[tuple[Tensor, int]]:
-    """(tensor, copies) of every trainable parameter, counted once."""
-    return [(t, t.copies * row.repeat) for row in report.rows for t in row.tensors
-            if not t.buffer and not t.shared_with and t.trainable]
+    """(tensor, copies) of every trainable parameter the forward reaches, counted once: a row
+    no token uses (MiMo's multi-token-prediction layers, which its forward never calls: its
+    active parameters 0) gets no gradient, and torch.optim keeps no state for a parameter
+    whose grad is None."""
+    return [(t, t.copies * row.repeat) for row in report.rows if reached(row)
+            for t in row.tensors if not t.buffer and not t.shared_with and t.trainable]
+
+
+def reached(row: Row) -> bool:
+    """Whether the forward uses the row's parameters (a row of them none a token uses is not)."""
+    return not (row.active_each == 0 and row.params > 0)
+
+
+def unreached_params(report: Report) -> int:
+    """Trainable parameters in rows the forward never uses (they get no gradient)."""
+    return sum(numel(t.shape) * t.copies * row.repeat for row in report.rows if not reached(row)
+               for t in row.tensors if not t.buffer and not t.shared_with and t.trainable)
 
 
 def optimizer_bytes(report: Report, optimizer: str, state_bits: int | Fraction,

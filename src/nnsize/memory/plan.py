@@ -377,8 +377,9 @@ def _train(report: Report, s: Setup) -> Plan:
         Note,
         RepricedNote,
         TrainingSetupNote,
+        UnreachedNote,
     )
-    from .optimizers import optimizer_bytes, trainable_tensors
+    from .optimizers import optimizer_bytes, trainable_tensors, unreached_params
     from .weights import weight_bytes
 
     if report.decoder is not None and any(layer.compress_ratio for layer, _ in
@@ -435,8 +436,10 @@ def _train(report: Report, s: Setup) -> Plan:
     else:
         weights, w = weight_bytes(report, param, param, layer_dtypes=False)
         p.lines.append(Line(weights // shard[0], replace(w, gpus=shard[0])))
-        trainable = report.trainable_params
-        trainable_list = trainable_tensors(report)
+        trainable_list = trainable_tensors(report)  # the forward's: no grad, no state beyond
+        trainable = sum(numel(t.shape) * copies for t, copies in trainable_list)
+        if unreached := unreached_params(report):
+            p.notes.append(Note(UnreachedNote(unreached)))
     p.lines.append(Line(to_bytes(trainable, param.bits_per_value) // shard[1],
                         GradientsTerms(trainable, param, shard[1])))
     if master:
@@ -590,10 +593,11 @@ def _autocast_copies(report: Report, checkpointing: bool
     checkpointing a layer's copies are made again when it is recomputed, one layer at a time
     (measured), and only the head's stay."""
     from .activations import autocast_weight_copies
+    from .optimizers import reached
 
     linear, in_layers = 0, 0
     for row in report.rows:
-        if row.type == "embedding":
+        if row.type == "embedding" or not reached(row):  # a row the forward never calls
             continue
         for t in row.tensors:
             if len(t.shape) == 2 and t.role in ("weight", "embedding") and not t.buffer:

@@ -46,6 +46,7 @@ from ..memory.lines import (
     TracedBackwardTerms,
     TracedTerms,
     TrainingSetupNote,
+    UnreachedNote,
     WeightsTerms,
     WorkspaceTerms,
 )
@@ -483,6 +484,10 @@ def note_words(t: NoteTerms) -> str:
             return (f"Images: {t.images:,} x {t.tokens:,} tokens each join the {t.text:,} text "
                     f"tokens: a context of {t.context:,} for the KV cache and compute (the "
                     f"vision tower's own work is not in them)")
+        case UnreachedNote():
+            return (f"Not trained: {t.params:,} parameters in layers the forward never calls "
+                    f"(no token uses them): in the weights, but with no gradient, optimizer "
+                    f"state or autocast copy (their grad stays None)")
         case EngineNote():
             return "Engine: " + engine_text(t.engine) + " (the engine and chunk settings)"
         case NotPlannedNote():
