@@ -459,13 +459,8 @@ def _kimi_linear(config: Any, tensors: list[Tensor]) -> Decoder:
     kind = type(config).__name__
     routing = ROUTED[config.model_type]
     _expert_keys(config, routing)
-    n = _whole(config, "num_hidden_layers", kind)
-    hidden = _whole(config, "hidden_size", kind)
-    heads = _whole(config, "num_attention_heads", kind)
-    rank = _whole(config, "kv_lora_rank", kind)
-    rope = _whole(config, "qk_rope_head_dim", kind)
-    nope = _whole(config, "qk_nope_head_dim", kind)
-    value = _whole(config, "v_head_dim", kind)
+    m = _mla(config, kind)
+    n, hidden, rank, rope = m.layers, m.hidden, m.rank, m.rope
     linear_heads = _whole(config, "linear_num_heads", kind)
     linear_dim = _whole(config, "linear_head_dim", kind)
     kernel = _whole(config, "linear_conv_kernel_dim", kind)
@@ -474,9 +469,7 @@ def _kimi_linear(config: Any, tensors: list[Tensor]) -> Decoder:
             any(t not in ("full_attention", "linear_attention") for t in types):
         raise SpecError(f"layer_types must give each of the {n:,} layers full_attention or "
                         f"linear_attention, got {shown(types)}")
-    shapes = {t.name: t.shape for t in tensors}
-    prefix = next((t.name[:t.name.index("layers.")] for t in tensors
-                   if t.name.startswith(("layers.", "model.layers."))), "")
+    shapes, prefix = _shapes(tensors)
     for i, t in enumerate(types):
         name, rows = (("self_attn.kv_a_proj_with_mqa.weight", (rank + rope, hidden))
                       if t == "full_attention" else
@@ -486,17 +479,48 @@ def _kimi_linear(config: Any, tensors: list[Tensor]) -> Decoder:
                             f"says: the planner does not know its cache")
     linear = types.count("linear_attention")
     k, width, dense = _routed(config, routing, tensors, n, hidden, kind)
-    latent = AttentionLayer(heads, heads, nope + rope, value, None, rank + rope)
     state = 3 * linear_heads * linear_dim * kernel + linear_heads * linear_dim * linear_dim
     return Decoder(hidden, routing.dense(config, kind) if dense else 0,
                    _whole(config, "vocab_size", kind),
-                   Layers.periodic((latent,), types.count("full_attention")),
+                   Layers.periodic((m.layer(),), types.count("full_attention")),
                    experts_per_token=k, expert_intermediate=width,
                    state_values=linear * state,
                    mixer=StateMixer("kda", linear, 3 * linear_heads * linear_dim, kernel,
                                     heads=linear_heads, head_dim=linear_dim,
                                     key_heads=linear_heads, key_dim=linear_dim)
                    if linear else None)
+
+
+@record
+class _Mla:
+    """The shape of DeepSeek's multi-head latent attention as a config gives it."""
+
+    layers: int
+    hidden: int
+    heads: int
+    rank: int  # kv_lora_rank
+    rope: int  # qk_rope_head_dim
+    nope: int  # qk_nope_head_dim
+    value: int  # v_head_dim
+
+    def layer(self, index: int = 0) -> AttentionLayer:
+        """A layer's cache as nnsize's DeepSeek-V3 plans it: the latent and the rope key a
+        token (latent_dim), an indexer's key beside them where the layer has one."""
+        return AttentionLayer(self.heads, self.heads, self.nope + self.rope, self.value, None,
+                              self.rank + self.rope, index_dim=index)
+
+
+def _mla(config: Any, kind: str) -> _Mla:
+    return _Mla(*(_whole(config, key, kind) for key in (
+        "num_hidden_layers", "hidden_size", "num_attention_heads", "kv_lora_rank",
+        "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim")))
+
+
+def _shapes(tensors: list[Tensor]) -> tuple[dict[str, tuple[int, ...]], str]:
+    """Each tensor's shape by name, and the prefix before its layers ('model.', or none)."""
+    prefix = next((t.name[:t.name.index("layers.")] for t in tensors
+                   if t.name.startswith(("layers.", "model.layers."))), "")
+    return {t.name: t.shape for t in tensors}, prefix
 
 
 def _indexed_all(config: Any, n: int) -> list[bool]:
@@ -549,13 +573,8 @@ def _latent(config: Any, tensors: list[Tensor]) -> Decoder:
     routing = ROUTED[model_type]
     indexed = LATENT[model_type]
     _expert_keys(config, routing)
-    n = _whole(config, "num_hidden_layers", kind)
-    hidden = _whole(config, "hidden_size", kind)
-    heads = _whole(config, "num_attention_heads", kind)
-    rank = _whole(config, "kv_lora_rank", kind)
-    rope = _whole(config, "qk_rope_head_dim", kind)
-    nope = _whole(config, "qk_nope_head_dim", kind)
-    value = _whole(config, "v_head_dim", kind)
+    m = _mla(config, kind)
+    n, hidden, rank, rope = m.layers, m.hidden, m.rank, m.rope
     types = getattr(config, "layer_types", None)
     if indexed is None:
         has = [False] * n
@@ -569,9 +588,7 @@ def _latent(config: Any, tensors: list[Tensor]) -> Decoder:
             raise SpecError(f"layer_types must give each of the {n:,} layers "
                             f"indexed_attention, got {shown(types)}")
     index = _whole(config, "index_head_dim", kind) if any(has) else 0
-    shapes = {t.name: t.shape for t in tensors}
-    prefix = next((t.name[:t.name.index("layers.")] for t in tensors
-                   if t.name.startswith(("layers.", "model.layers."))), "")
+    shapes, prefix = _shapes(tensors)
     for i in range(n):
         name = f"{prefix}layers.{i}.self_attn."
         if shapes.get(name + "kv_a_proj_with_mqa.weight") != (rank + rope, hidden):
@@ -584,8 +601,7 @@ def _latent(config: Any, tensors: list[Tensor]) -> Decoder:
                             f"transformers built does not show: the planner does not know its "
                             f"cache")
     k, width, dense = _routed(config, routing, tensors, n, hidden, kind)
-    layers = Layers.of(AttentionLayer(heads, heads, nope + rope, value, None, rank + rope,
-                                      index_dim=index if own else 0) for own in has)
+    layers = Layers.of(m.layer(index if own else 0) for own in has)
     return Decoder(hidden, routing.dense(config, kind) if dense else 0,
                    _whole(config, "vocab_size", kind), layers,
                    experts_per_token=k, expert_intermediate=width)
