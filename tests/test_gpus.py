@@ -366,8 +366,9 @@ def test_runtime_totals_carry_their_source() -> None:
     # every card with a runtime total names the log, device query or spec file it was read from
     with_total = [g for g in GPUS.values() if g.cuda_bytes is not None]
     # the eighth pass (issue 23): 69 and 5 more; the ninth: 21 NVIDIA, 19 AMD and an Intel one;
-    # the tenth: 11 NVIDIA (deviceQuery's bytes and Ultralytics' MiB)
-    assert len(with_total) == 126
+    # the tenth: 11 NVIDIA (deviceQuery's bytes and Ultralytics' MiB); the eleventh: 2 NVIDIA
+    # (torch's _CudaDeviceProperties repr)
+    assert len(with_total) == 128
     assert all(g.cuda_source.startswith("https://github.com/") for g in with_total)
 
 
@@ -524,6 +525,19 @@ def test_what_the_runtime_reports_the_tenth_pass() -> None:
     assert GPUS["gtx-1660"].reported == 5928 * 2**20 == 6_215_958_528 < 6144 * 2**20
     # usable = reported - 1 GiB: a P100 PCIe 12GB's 12,790,923,264 less 1,073,741,824
     assert GPUS["p100-pcie-12gb"].usable == 11_717_181_440
+
+
+def test_what_the_runtime_reports_the_eleventh_pass() -> None:
+    # torch's repr of get_device_properties prints total_memory as totalGlobalMem // 2^20 "MB"
+    # (issue 23, the eleventh pass): an H20's 97285MB, a Quadro P5000's 16278MB
+    for name, mib in (("h20", 97_285), ("quadro-p5000", 16_278)):
+        g = GPUS[name]
+        assert g.reported == g.cuda_bytes == mib * 2**20, name
+        assert g.cuda_source.startswith("https://github.com/") and f"{mib}MB" in g.cuda_source
+    # an H20 shows 95.00 GiB of its 96 (0.990), a Quadro P5000 15.90 GiB of its 16 (0.994)
+    assert f"{GPUS['h20'].reported / 2**30:.2f}" == "95.00"
+    assert f"{GPUS['quadro-p5000'].reported / 2**30:.2f}" == "15.90"
+    assert 0.98 < GPUS["h20"].reported / GPUS["h20"].bytes < 0.991
 
 
 # --- Metal's recommendedMaxWorkingSetSize as logs print it (tests/data/apple_working_sets.json)
