@@ -194,6 +194,9 @@ class Routing:
                       transformers code never reads (Trinity's) builds nothing
         dense_width   the dense layers' intermediate size, where the family has a key of its
                       own for it and it is set (else intermediate_size)
+        transposed    the experts' tensors stored (in, out), as Aria's checkpoints store them:
+                      gate_up_proj experts x hidden x 2 width, down_proj experts x width x
+                      hidden
 
     A layer's MLP module is `mlp`, its routed experts mlp.experts (gate_up_proj: experts x 2
     width x hidden, down_proj: experts x hidden x width), its shared ones mlp.<shared_name>."""
@@ -208,6 +211,7 @@ class Routing:
     shared_name: str = "shared_experts"
     groups: tuple[str, ...] = ()
     dense_width: str = ""
+    transposed: bool = False
 
     def dense(self, config: Any, kind: str) -> int:
         """The dense layers' intermediate size."""
@@ -229,6 +233,11 @@ def _after_dense(key: str) -> Callable[[Any, int], list[bool]]:
             raise SpecError(f"{key} must be a whole number of dense layers, got {shown(first)}")
         return [i >= first for i in range(n)]
     return routes
+
+
+def _every(config: Any, n: int) -> list[bool]:
+    """Every layer routes (no dense layer)."""
+    return [True] * n
 
 
 def _listed(config: Any, n: int) -> list[bool]:
@@ -318,6 +327,14 @@ ROUTED = {
                               _listed, _TF + "bailing_hybrid/modeling_bailing_hybrid.py "
                               "(BailingHybridMoE, BailingHybridDecoderLayer)",
                               shared="num_shared_experts", groups=("num_expert_group",)),
+    # AriaTextMoELayer, in every AriaTextDecoderLayer: experts = AriaExperts (moe_num_experts
+    # of intermediate_size, stored transposed: gate_up_proj experts x hidden x 2
+    # intermediate_size), shared_experts = AriaSharedExpertsMLP(intermediate_size x
+    # moe_num_shared_experts), AriaTextTopKRouter's top moe_topk
+    "aria_text": Routing("moe_num_experts", "moe_topk", "intermediate_size", _every,
+                         _TF + "aria/modeling_aria.py (AriaTextMoELayer, AriaExperts, "
+                         "AriaSharedExpertsMLP, AriaTextDecoderLayer)",
+                         shared="moe_num_shared_experts", transposed=True),
     # the latent-attention families (LATENT reads their Decoder): each a DeepSeek-V3 MoE block,
     # experts = (n_routed_experts, which attribute_map makes num_local_experts, of
     # moe_intermediate_size), shared_experts = an MLP of moe_intermediate_size x
@@ -377,6 +394,9 @@ def _routed(config: Any, routing: Routing, tensors: list[Tensor], n: int, hidden
         if m and m[2] == routing.shared_name:
             gates[int(m[1])] = t.shape
     expected = {"gate_up_proj": (experts, 2 * width, hidden), "down_proj": (experts, hidden, width)}
+    if routing.transposed:
+        expected = {"gate_up_proj": (experts, hidden, 2 * width),
+                    "down_proj": (experts, width, hidden)}
     for i, sparse in enumerate(routes):
         if sparse and built.get(i) != expected or not sparse and i in built:
             said = "routes" if sparse else "is dense"
