@@ -80,9 +80,22 @@ FAMILIES: dict[str, tuple[dict[str, Any], str, tuple[int, int]]] = {
     "aria_text": ({"moe_num_experts": 4, "moe_topk": 2, "moe_num_shared_experts": 2,
                    "moe_intermediate_size": None, "num_experts_per_tok": None},
                   "AriaTextForCausalLM", (4, 2)),
+    # MiniMax-M3's language model, its layers all full attention: a dense first layer (40
+    # wide), experts intermediate_size (48) wide, a shared expert 24 wide, the dense MLP's
+    # and the shared expert's gate and up one gate_up_proj; its rope over 4 of 8 values
+    "minimax_m3_vl_text": ({"num_local_experts": 4, "shared_intermediate_size": 24,
+                            "dense_intermediate_size": 40, "rotary_dim": 4,
+                            "mlp_layer_types": ["dense", "sparse", "sparse", "sparse"],
+                            "moe_intermediate_size": None},
+                           "MiniMaxM3VLForCausalLM", (4, 2)),
+    # Laguna: full, sliding, full, sliding, of 4, 8, 8 and 4 heads
+    # (num_attention_heads_per_layer); a dense first layer, a shared expert 24 wide
+    "laguna": ({"num_experts": 4, "shared_expert_intermediate_size": 24, "sliding_window": 5,
+                "layer_types": ["full_attention", "sliding_attention"] * 2,
+                "num_attention_heads_per_layer": [4, 8, 8, 4]}, "LagunaForCausalLM", (4, 2)),
 }
 # the families whose experts are intermediate_size wide (not moe_intermediate_size)
-WIDE = {"cohere2_moe", "aria_text"}
+WIDE = {"cohere2_moe", "aria_text", "minimax_m3_vl_text"}
 # the families whose sparse attention (DSA) compute does not model
 INDEXED = {"hy_v4", "axk2"}
 # the families with delta-attention layers, whose state only transformers' engines plan
@@ -354,3 +367,50 @@ def test_aria_experts_are_read_transposed() -> None:
                 delattr(config, key)
             else:
                 setattr(config, key, kept)
+
+
+def test_minimax_m3_fused_mlps_and_sparse_layers() -> None:
+    # MiniMax-M3's dense MLP and shared expert are one gate_up_proj each (2 x width rows), read
+    # so; its minimax_m3_sparse layers (a lightning indexer whose keys its cache keeps,
+    # MiniMaxM3VLSparseCacheLayer) are refused by their layer type
+    from nnsize.architectures.fallback import _tensors
+    from nnsize.architectures.fallback_decoder import decoder_of
+
+    model = built("minimax_m3_vl_text")
+    config = model.config
+    assert decoder_of(config, _tensors(model)).intermediate == 40
+    for key, value, match in (("dense_intermediate_size", 20, "dense layer 0 has no MLP 20"),
+                              ("shared_intermediate_size", 48, "no shared expert 48 wide")):
+        kept = getattr(config, key)
+        setattr(config, key, value)
+        try:
+            with pytest.raises(NnsizeError, match=match):
+                decoder_of(config, _tensors(model))
+        finally:
+            setattr(config, key, kept)
+    sparse = {**data("minimax_m3_vl_text"), "index_n_heads": 2, "index_head_dim": 8,
+              "layer_types": ["full_attention", "minimax_m3_sparse"] * 2}
+    report = nnsize.count(sparse)
+    assert "layer_types[1] = 'minimax_m3_sparse'" in report.stored["planner_refused"]
+
+
+def test_laguna_heads_layer_by_layer() -> None:
+    # each Laguna layer's attention has num_attention_heads_per_layer[i] heads, read so (its
+    # kv heads, and so its cache, the config's); a list the built layers do not show, or not
+    # one whole number a layer, is refused
+    from nnsize.architectures.fallback import _tensors
+    from nnsize.architectures.fallback_decoder import decoder_of
+
+    model = built("laguna")
+    config = model.config
+    decoder = decoder_of(config, _tensors(model))
+    assert [layer.heads for layer in decoder.layers] == [4, 8, 8, 4]
+    kept = list(config.num_attention_heads_per_layer)
+    for heads, match in (([4, 4, 4, 4], "not all alike"), ([4, 8, 8], "each of"),
+                         ([4, 8, 8, 0], "each of")):
+        config.num_attention_heads_per_layer = heads
+        try:
+            with pytest.raises(NnsizeError, match=match):
+                decoder_of(config, _tensors(model))
+        finally:
+            config.num_attention_heads_per_layer = kept
