@@ -74,16 +74,41 @@ FAMILIES: dict[str, tuple[dict[str, Any], str, tuple[int, int]]] = {
     "axk1": ({**LATENT, "n_group": 1, "topk_group": 1}, "AXK1ForCausalLM", (4, 2)),
     "axk2": ({**LATENT, "index_head_dim": 16, "index_n_heads": 2, "index_topk": 4,
               "gated_norm_rank": 4}, "AXK2ForCausalLM", (4, 2)),
+    # Aria's language model: every layer routes, its experts intermediate_size (48) wide and
+    # stored transposed, 2 shared experts as wide; its own keys for the experts (TINY's left
+    # out: None)
+    "aria_text": ({"moe_num_experts": 4, "moe_topk": 2, "moe_num_shared_experts": 2,
+                   "moe_intermediate_size": None, "num_experts_per_tok": None},
+                  "AriaTextForCausalLM", (4, 2)),
+    # MiniMax-M3's language model, its layers all full attention: a dense first layer (40
+    # wide), experts intermediate_size (48) wide, a shared expert 24 wide, the dense MLP's
+    # and the shared expert's gate and up one gate_up_proj; its rope over 4 of 8 values
+    "minimax_m3_vl_text": ({"num_local_experts": 4, "shared_intermediate_size": 24,
+                            "dense_intermediate_size": 40, "rotary_dim": 4,
+                            "mlp_layer_types": ["dense", "sparse", "sparse", "sparse"],
+                            "moe_intermediate_size": None},
+                           "MiniMaxM3VLForCausalLM", (4, 2)),
+    # Laguna: full, sliding, full, sliding, of 4, 8, 8 and 4 heads
+    # (num_attention_heads_per_layer); a dense first layer, a shared expert 24 wide
+    "laguna": ({"num_experts": 4, "shared_expert_intermediate_size": 24, "sliding_window": 5,
+                "layer_types": ["full_attention", "sliding_attention"] * 2,
+                "num_attention_heads_per_layer": [4, 8, 8, 4]}, "LagunaForCausalLM", (4, 2)),
 }
+# the families whose experts are intermediate_size wide (not moe_intermediate_size)
+WIDE = {"cohere2_moe", "aria_text", "minimax_m3_vl_text"}
 # the families whose sparse attention (DSA) compute does not model
 INDEXED = {"hy_v4", "axk2"}
 # the families with delta-attention layers, whose state only transformers' engines plan
 DELTA = {"kimi_linear", "bailing_hybrid"}
 
 
+def keys(family: str) -> dict[str, Any]:
+    """The tiny config's keys: TINY's, the family's own over them (None: left out)."""
+    return {k: v for k, v in {**TINY, **FAMILIES[family][0]}.items() if v is not None}
+
+
 def data(family: str) -> dict[str, Any]:
-    extra, name, _ = FAMILIES[family]
-    return {"model_type": family, "architectures": [name], **{**TINY, **extra}}
+    return {"model_type": family, "architectures": [FAMILIES[family][1]], **keys(family)}
 
 
 BUILT: dict[str, Any] = {}
@@ -92,11 +117,11 @@ BUILT: dict[str, Any] = {}
 def built(family: str) -> Any:
     """The tiny model transformers builds, at bf16, once a family."""
     if family not in BUILT:
-        extra, name, _ = FAMILIES[family]
+        name = FAMILIES[family][1]
         torch.manual_seed(0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            config = transformers.CONFIG_MAPPING[family](**{**TINY, **extra})
+            config = transformers.CONFIG_MAPPING[family](**keys(family))
             BUILT[family] = getattr(transformers, name)(config).to(torch.bfloat16).eval()
     return BUILT[family]
 
@@ -169,7 +194,7 @@ def test_active_parameters_and_compute_count_k_of_n_experts(family: str) -> None
     assert report.total_params == sum(p.numel() for p in params.values())
     assert report.active_params == report.total_params - routed * (n - k) // n
     assert report.decoder is not None and report.decoder.experts_per_token == k
-    assert report.decoder.expert_intermediate == (48 if family == "cohere2_moe" else 16)
+    assert report.decoder.expert_intermediate == (48 if family in WIDE else 16)
     # a token multiplies every matrix (the head too, tied or not: Cohere's is; the router, the
     # shared experts) but the embedding lookup and the experts it is not routed to
     matrices = sum(p.numel() for name, p in params.items() if p.dim() >= 2
@@ -316,3 +341,76 @@ def test_hy_v4_training_is_refused_by_its_hyper_connections() -> None:
         plan(nnsize.count(data("hy_v4")), Setup(train=True))
     for family in ("axk1", "axk2"):
         assert plan(nnsize.count(data(family)), Setup(train=True)).lines
+
+
+def test_aria_experts_are_read_transposed() -> None:
+    # Aria's experts stored (in, out): gate_up_proj experts x hidden x 2 width; a config
+    # whose experts or width the built tensors do not show is refused, and so is an expert key
+    # its routing does not read (num_experts_per_tok, which AriaTextTopKRouter never reads)
+    from nnsize.architectures.fallback import _tensors
+    from nnsize.architectures.fallback_decoder import decoder_of
+
+    model = built("aria_text")
+    config = model.config
+    assert decoder_of(config, _tensors(model)).expert_intermediate == 48
+    for key, value, match in (("moe_num_experts", 3, "layer 0 routes"),
+                              ("intermediate_size", 24, "layer 0 routes"),
+                              ("moe_num_shared_experts", 1, "layer 0 has no shared expert 48"),
+                              ("num_experts_per_tok", 2, "num_experts_per_tok = 2")):
+        kept = getattr(config, key, None)
+        setattr(config, key, value)
+        try:
+            with pytest.raises(NnsizeError, match=match):
+                decoder_of(config, _tensors(model))
+        finally:
+            if kept is None:
+                delattr(config, key)
+            else:
+                setattr(config, key, kept)
+
+
+def test_minimax_m3_fused_mlps_and_sparse_layers() -> None:
+    # MiniMax-M3's dense MLP and shared expert are one gate_up_proj each (2 x width rows), read
+    # so; its minimax_m3_sparse layers (a lightning indexer whose keys its cache keeps,
+    # MiniMaxM3VLSparseCacheLayer) are refused by their layer type
+    from nnsize.architectures.fallback import _tensors
+    from nnsize.architectures.fallback_decoder import decoder_of
+
+    model = built("minimax_m3_vl_text")
+    config = model.config
+    assert decoder_of(config, _tensors(model)).intermediate == 40
+    for key, value, match in (("dense_intermediate_size", 20, "dense layer 0 has no MLP 20"),
+                              ("shared_intermediate_size", 48, "no shared expert 48 wide")):
+        kept = getattr(config, key)
+        setattr(config, key, value)
+        try:
+            with pytest.raises(NnsizeError, match=match):
+                decoder_of(config, _tensors(model))
+        finally:
+            setattr(config, key, kept)
+    sparse = {**data("minimax_m3_vl_text"), "index_n_heads": 2, "index_head_dim": 8,
+              "layer_types": ["full_attention", "minimax_m3_sparse"] * 2}
+    report = nnsize.count(sparse)
+    assert "layer_types[1] = 'minimax_m3_sparse'" in report.stored["planner_refused"]
+
+
+def test_laguna_heads_layer_by_layer() -> None:
+    # each Laguna layer's attention has num_attention_heads_per_layer[i] heads, read so (its
+    # kv heads, and so its cache, the config's); a list the built layers do not show, or not
+    # one whole number a layer, is refused
+    from nnsize.architectures.fallback import _tensors
+    from nnsize.architectures.fallback_decoder import decoder_of
+
+    model = built("laguna")
+    config = model.config
+    decoder = decoder_of(config, _tensors(model))
+    assert [layer.heads for layer in decoder.layers] == [4, 8, 8, 4]
+    kept = list(config.num_attention_heads_per_layer)
+    for heads, match in (([4, 4, 4, 4], "not all alike"), ([4, 8, 8], "each of"),
+                         ([4, 8, 8, 0], "each of")):
+        config.num_attention_heads_per_layer = heads
+        try:
+            with pytest.raises(NnsizeError, match=match):
+                decoder_of(config, _tensors(model))
+        finally:
+            config.num_attention_heads_per_layer = kept

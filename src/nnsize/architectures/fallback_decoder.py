@@ -194,6 +194,11 @@ class Routing:
                       transformers code never reads (Trinity's) builds nothing
         dense_width   the dense layers' intermediate size, where the family has a key of its
                       own for it and it is set (else intermediate_size)
+        transposed    the experts' tensors stored (in, out), as Aria's checkpoints store them:
+                      gate_up_proj experts x hidden x 2 width, down_proj experts x width x
+                      hidden
+        fused         the dense MLPs' and shared experts' gate and up projections one
+                      gate_up_proj (2 x their width rows), as MiniMax-M3's
 
     A layer's MLP module is `mlp`, its routed experts mlp.experts (gate_up_proj: experts x 2
     width x hidden, down_proj: experts x hidden x width), its shared ones mlp.<shared_name>."""
@@ -208,6 +213,8 @@ class Routing:
     shared_name: str = "shared_experts"
     groups: tuple[str, ...] = ()
     dense_width: str = ""
+    transposed: bool = False
+    fused: bool = False
 
     def dense(self, config: Any, kind: str) -> int:
         """The dense layers' intermediate size."""
@@ -229,6 +236,11 @@ def _after_dense(key: str) -> Callable[[Any, int], list[bool]]:
             raise SpecError(f"{key} must be a whole number of dense layers, got {shown(first)}")
         return [i >= first for i in range(n)]
     return routes
+
+
+def _every(config: Any, n: int) -> list[bool]:
+    """Every layer routes (no dense layer)."""
+    return [True] * n
 
 
 def _listed(config: Any, n: int) -> list[bool]:
@@ -318,6 +330,36 @@ ROUTED = {
                               _listed, _TF + "bailing_hybrid/modeling_bailing_hybrid.py "
                               "(BailingHybridMoE, BailingHybridDecoderLayer)",
                               shared="num_shared_experts", groups=("num_expert_group",)),
+    # AriaTextMoELayer, in every AriaTextDecoderLayer: experts = AriaExperts (moe_num_experts
+    # of intermediate_size, stored transposed: gate_up_proj experts x hidden x 2
+    # intermediate_size), shared_experts = AriaSharedExpertsMLP(intermediate_size x
+    # moe_num_shared_experts), AriaTextTopKRouter's top moe_topk
+    "aria_text": Routing("moe_num_experts", "moe_topk", "intermediate_size", _every,
+                         _TF + "aria/modeling_aria.py (AriaTextMoELayer, AriaExperts, "
+                         "AriaSharedExpertsMLP, AriaTextDecoderLayer)",
+                         shared="moe_num_shared_experts", transposed=True),
+    # MiniMaxM3VLSparseMoeBlock: experts = MiniMaxM3VLExperts (num_local_experts, num_experts
+    # by attribute_map, of intermediate_size), shared_experts =
+    # MiniMaxM3VLDenseMLP(shared_intermediate_size, its gate and up one gate_up_proj),
+    # MiniMaxM3VLTopKRouter's top num_experts_per_tok; MiniMaxM3VLDecoderLayer:
+    # mlp_layer_types[i] == 'sparse', else MiniMaxM3VLDenseMLP(dense_intermediate_size); its
+    # minimax_m3_sparse layers (a lightning indexer's keys cached beside the layer's,
+    # MiniMaxM3VLSparseCacheLayer) are refused by their layer type
+    "minimax_m3_vl_text": Routing("num_local_experts", "num_experts_per_tok", "intermediate_size",
+                                  _listed, _TF + "minimax_m3_vl/modeling_minimax_m3_vl.py "
+                                  "(MiniMaxM3VLSparseMoeBlock, MiniMaxM3VLExperts, "
+                                  "MiniMaxM3VLDenseMLP, MiniMaxM3VLDecoderLayer)",
+                                  shared_width="shared_intermediate_size",
+                                  dense_width="dense_intermediate_size", fused=True),
+    # LagunaSparseMoeBlock: experts = LagunaExperts (num_experts of moe_intermediate_size),
+    # shared_experts = LagunaMLP(shared_expert_intermediate_size), LagunaTopKRouter's top
+    # num_experts_per_tok; LagunaDecoderLayer: mlp_layer_types[i] == 'sparse' (LagunaConfig:
+    # the first dense where not given), else LagunaMLP(intermediate_size); its attention
+    # num_attention_heads_per_layer[i] heads (HEADS_PER_LAYER)
+    "laguna": Routing("num_experts", "num_experts_per_tok", "moe_intermediate_size", _listed,
+                      _TF + "laguna/modeling_laguna.py (LagunaSparseMoeBlock, LagunaExperts, "
+                      "LagunaDecoderLayer, LagunaAttention)",
+                      shared_width="shared_expert_intermediate_size"),
     # the latent-attention families (LATENT reads their Decoder): each a DeepSeek-V3 MoE block,
     # experts = (n_routed_experts, which attribute_map makes num_local_experts, of
     # moe_intermediate_size), shared_experts = an MLP of moe_intermediate_size x
@@ -337,8 +379,9 @@ ROUTED = {
 # a layer's routed experts, and its shared expert's gate (the base model's names start at
 # layers., the causal LM's at model.layers.)
 _EXPERTS = re.compile(r"(?:^|\.)layers\.(\d+)\.mlp\.experts\.(gate_up_proj|down_proj)$")
-_SHARED_GATE = re.compile(r"(?:^|\.)layers\.(\d+)\.mlp\.(\w+)\.gate_proj\.weight$")
-_DENSE_GATE = re.compile(r"(?:^|\.)layers\.(\d+)\.mlp\.gate_proj\.weight$")
+_SHARED_GATE = re.compile(
+    r"(?:^|\.)layers\.(\d+)\.mlp\.(\w+)\.(gate_proj|gate_up_proj)\.weight$")
+_DENSE_GATE = re.compile(r"(?:^|\.)layers\.(\d+)\.mlp\.(gate_proj|gate_up_proj)\.weight$")
 
 
 def _routed(config: Any, routing: Routing, tensors: list[Tensor], n: int, hidden: int,
@@ -366,17 +409,21 @@ def _routed(config: Any, routing: Routing, tensors: list[Tensor], n: int, hidden
     built: dict[int, dict[str, tuple[int, ...]]] = {}
     gates: dict[int, tuple[int, ...]] = {}
     dense: dict[int, tuple[int, ...]] = {}
+    gate, rows = ("gate_up_proj", 2) if routing.fused else ("gate_proj", 1)
     for t in tensors:
         m = _DENSE_GATE.search(t.name)
-        if m:
+        if m and m[2] == gate:
             dense[int(m[1])] = t.shape
         m = _EXPERTS.search(t.name)
         if m:
             built.setdefault(int(m[1]), {})[m[2]] = t.shape
         m = _SHARED_GATE.search(t.name)
-        if m and m[2] == routing.shared_name:
+        if m and m[2] == routing.shared_name and m[3] == gate:
             gates[int(m[1])] = t.shape
     expected = {"gate_up_proj": (experts, 2 * width, hidden), "down_proj": (experts, hidden, width)}
+    if routing.transposed:
+        expected = {"gate_up_proj": (experts, hidden, 2 * width),
+                    "down_proj": (experts, width, hidden)}
     for i, sparse in enumerate(routes):
         if sparse and built.get(i) != expected or not sparse and i in built:
             said = "routes" if sparse else "is dense"
@@ -384,11 +431,11 @@ def _routed(config: Any, routing: Routing, tensors: list[Tensor], n: int, hidden
                             f"{experts:,}, {routing.width} = {width:,}), which the experts "
                             f"transformers built do not show: the planner does not know its "
                             f"routing")
-        if not sparse and dense.get(i) != (routing.dense(config, kind), hidden):
+        if not sparse and dense.get(i) != (rows * routing.dense(config, kind), hidden):
             raise SpecError(f"{kind}'s dense layer {i} has no MLP "
                             f"{routing.dense(config, kind):,} wide, as its config says: the "
                             f"planner does not know its width")
-        if sparse and gates.get(i, (0, hidden)) != (shared, hidden):
+        if sparse and gates.get(i, (0, hidden)) != (rows * shared, hidden):
             raise SpecError(f"{kind}'s layer {i} has no shared expert {shared:,} wide, as its "
                             f"config says: the planner does not know its routing")
     if not any(routes):  # every layer dense (Flint's mlp_only_layers may say so)
@@ -634,13 +681,22 @@ def decoder_of(config: Any, tensors: list[Tensor], outer: Any = None) -> Decoder
     values = {key: _whole(config, key, kind) for key in REQUIRED if key not in PER_LAYER}
     _expert_keys(config, routing)
     n, hidden = values["num_hidden_layers"], values["hidden_size"]
+    heads = _heads_per_layer(config, n, kind)
+    if heads and overrides:
+        raise SpecError(f"{kind} sets num_attention_heads_per_layer and a per_layer_config: the "
+                        f"planner reads one or the other")
     key_rows = _key_rows(tensors)
     shapes: dict[Overrides, tuple[int, int, int]] = {}  # (heads, kv heads, head_dim)
     for i in range(n):
         own = overrides.get(i, ())
+        if heads:
+            own = overrides[i] = (("num_attention_heads", heads[i]),)
         if own not in shapes:  # the first layer of each kind: the others are built alike
-            layer = config.per_layer_config[i] if overrides else config
+            layer = config.per_layer_config[i] if overrides and not heads else \
+                _Heads(config, heads[i]) if heads else config
             shapes[own] = _attention(layer, hidden, key_rows.get(i), kind, i)
+    if routing is not None:  # a layer of another kind by its name, before the tensors differ
+        _layer_kinds(config, kind)
     if _layers_differ(tensors, overrides, cross, routing is not None):
         raise SpecError(f"{kind}'s layers are not all alike (attention and other kinds of "
                         f"layer?): the planner does not plan such a model")
@@ -694,6 +750,36 @@ def _cross(config: Any, outer: Any, kind: str) -> tuple[frozenset[int], int, int
                         f"vision_config to read an image's tokens from")
     tiles, tile_tokens = read(vision)
     return frozenset(listed), tiles, tile_tokens
+
+
+# the model types whose num_attention_heads_per_layer transformers builds each layer's attention
+# with: Laguna's LagunaDecoderLayer gives LagunaAttention num_attention_heads_per_layer[i]
+# heads (its kv heads and head_dim the config's); LagunaConfig.__post_init__ fills it with
+# num_attention_heads where not given
+HEADS_PER_LAYER = ("laguna",)
+
+
+def _heads_per_layer(config: Any, n: int, kind: str) -> list[int]:
+    """Each layer's heads, where the model type builds them from num_attention_heads_per_layer
+    (HEADS_PER_LAYER); none for any other (its per-layer shapes, if any, refused as unlike)."""
+    if getattr(config, "model_type", None) not in HEADS_PER_LAYER:
+        return []
+    heads = getattr(config, "num_attention_heads_per_layer", None)
+    if not isinstance(heads, (list, tuple)) or len(heads) != n or any(
+            isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in heads):
+        raise SpecError(f"num_attention_heads_per_layer must give each of {kind}'s {n:,} layers "
+                        f"a positive whole number of heads, got {shown(heads)}")
+    return list(heads)
+
+
+class _Heads:
+    """config, as layer i of a HEADS_PER_LAYER model sees it: its own num_attention_heads."""
+
+    def __init__(self, config: Any, heads: int) -> None:
+        self._config, self.num_attention_heads = config, heads
+
+    def __getattr__(self, key: str) -> Any:
+        return getattr(self._config, key)
 
 
 def _overrides(config: Any, kind: str) -> dict[int, Overrides]:
@@ -779,6 +865,17 @@ def _layers_differ(tensors: list[Tensor], overrides: dict[int, Overrides],
     for i, v in shapes.items():
         kinds.setdefault((overrides.get(i, ()), i in cross), set()).add(tuple(v))
     return any(len(v) > 1 for v in kinds.values())
+
+
+def _layer_kinds(config: Any, kind: str) -> None:
+    """Refuse, by its name, a layer type of layer_types the planner does not know (MiniMax-M3's
+    minimax_m3_sparse, whose lightning indexer keeps keys of its own): a mixture of experts'
+    layers of another kind build other tensors, which would be refused only as unlike."""
+    types = getattr(config, "layer_types", None)
+    for i, t in enumerate(types if isinstance(types, (list, tuple)) else ()):
+        if t not in LAYER_KINDS:
+            raise SpecError(f"layer_types[{i}] = {shown(t)}: the planner knows "
+                            f"{', '.join(LAYER_KINDS)}, and does not plan {kind} as another")
 
 
 def _layers(config: Any, shapes: list[tuple[int, int, int]], kind: str) -> Layers:
