@@ -509,3 +509,27 @@ def test_inkling2_traffic_is_not_charged() -> None:
     assert score_traffic("inkling2", 2) is None
     # fp16 on a GPU: the softmax reads the fp16 scores itself, 24 B a score (not measured)
     assert sum(step[1] for step in score_traffic("llama", 2, fp16=True) or ()) == 24
+
+
+def test_sdpa_is_refused_where_transformers_refuses_it(capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    """A family whose model class sets _supports_sdpa = False cannot be built with sdpa:
+    transformers raises ("Gemma2ForCausalLM does not support an attention implementation
+    through torch.nn.functional.scaled_dot_product_attention yet"), so a plan at sdpa is
+    refused by name, in inference under transformers and in training; a serving engine runs
+    kernels of its own, and InternLM2's config class (not its model class) picks eager."""
+    transformers = pytest.importorskip("transformers")
+    from nnsize.cli import main
+
+    config = transformers.Gemma2Config(**{**TINY, **FAMILIES["gemma2"][2]})
+    with pytest.raises(ValueError, match="does not support an attention implementation"):
+        transformers.Gemma2ForCausalLM._from_config(config, attn_implementation="sdpa")
+    for args in (["gemma-2-9b"], ["gemma-2-9b", "--train"], ["gpt-oss-20b"]):
+        assert main(["memory", *args, "--attention", "sdpa"]) == 2
+        assert "_supports_sdpa = False" in capsys.readouterr().err
+    assert main(["memory", "gemma-2-9b", "--attention", "sdpa", "--engine", "vllm"]) == 0
+    assert main(["memory", "llama-3.1-8b", "--attention", "sdpa"]) == 0
+    internlm2 = {"model_type": "internlm2", "architectures": ["InternLM2ForCausalLM"],
+                 "hidden_size": 64, "num_attention_heads": 4, "num_key_value_heads": 2,
+                 "num_hidden_layers": 2, "intermediate_size": 128, "vocab_size": 1000}
+    assert plan(nnsize.count(internlm2), Setup(attention="sdpa")).lines

@@ -245,6 +245,8 @@ def _infer(report: Report, s: Setup) -> Plan:
         find(s.dtype or "bf16")
     compute = precision if precision.name in FLOATS else find("bf16")
     e = s.serving()
+    if e.name == "transformers":
+        refuse_sdpa(report, s.attention)
     family = family_eager(report, s, e.name)
     from .eager import UNPLANNED
 
@@ -415,6 +417,8 @@ def _train(report: Report, s: Setup) -> Plan:
     given = sorted({v for r in report.rows for k, v in r.args if k == "dtype"})
     if given:
         p.notes.append(Note(LayerDtypesNote(tuple(given))))
+    if s.layout() is None:  # with a layout, sdpa means the framework's flash attention
+        refuse_sdpa(report, s.attention)
     attention = training_attention(report, s.attention)
     p.notes.append(Note(TrainingSetupNote(
         mode, master, precision, attention, family_default=s.attention == "default",
@@ -531,6 +535,22 @@ def family_eager(report: Report, s: Setup, engine_name: str) -> str:
         return ""
     kind = model_type(report)
     return kind if training_attention(report, "default") == "eager" else ""
+
+
+def refuse_sdpa(report: Report, asked: str) -> None:
+    """NnsizeError where sdpa is asked of a family whose model class sets _supports_sdpa =
+    False (eager.EAGER, not BY_CONFIG): transformers refuses to build it so ("...does not
+    support an attention implementation through torch.nn.functional.scaled_dot_product_
+    attention yet"), and a plan at sdpa would be of a model nobody can run."""
+    from .eager import BY_CONFIG, EAGER, reason
+
+    kind = model_type(report)
+    if asked == "sdpa" and report.decoder is not None and kind in EAGER and \
+            kind not in BY_CONFIG:
+        raise NnsizeError(f"attention sdpa: transformers does not run {kind} with sdpa (its "
+                          f"model class sets _supports_sdpa = False: {reason(kind)}); it runs "
+                          f"eager attention, the default (or ask a serving engine, which runs "
+                          f"kernels of its own)")
 
 
 def training_attention(report: Report, asked: str) -> str:
