@@ -87,7 +87,7 @@ def _workspace(size: int, t: DecoderWorkspaceTerms, tp: int) -> int:
         return size
     per = t.tokens * (3 * t.intermediate // tp + 4 * t.hidden) * t.act_bytes
     scores = t.scores // tp
-    return per + scores + t.mask_bytes + t.rows * t.vocab * 4
+    return per + scores + t.family_bytes + t.mask_bytes + t.rows * t.vocab * 4
 
 
 def _note(shape: Any, layout: Layout, stage: str) -> LayoutNote:
