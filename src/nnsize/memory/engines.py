@@ -73,11 +73,6 @@ SWA_FULL_ENGINES = ("llama.cpp",)
 KQ_MASKS = ("f16", "f32+f16")
 
 
-# a family's own tensors (memory.eager.attention_terms): (what, its factors, the last the
-# bytes a value)
-FamilyTerms = tuple[tuple[str, tuple[int, ...]], ...]
-
-
 @dataclass(frozen=True)
 class DecoderWorkspaceTerms:
     """One forward pass's transient tensors (engines.workspace_bytes); phase: llama.cpp's
@@ -112,7 +107,7 @@ class DecoderWorkspaceTerms:
     # transformers eager: a family's own tensors beside its scores (eager.attention_terms)
     family_terms: tuple[tuple[str, tuple[int, ...]], ...] = ()
     # and in its MLP's step beyond 3 x intermediate a token (eager.mlp_terms)
-    mlp_terms: FamilyTerms = ()
+    mlp_terms: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
     @property
     def family_bytes(self) -> int:
@@ -228,7 +223,8 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
                     swa_keys: int = 0, score_bytes: int = 4, sink: int = 0,
                     masks: int = 0, kv_repeat: int = 0,
                     compressed: int = 0,
-                    family_terms: FamilyTerms = (), mlp_terms: FamilyTerms = ()
+                    family_terms: tuple[tuple[str, tuple[int, ...]], ...] = (),
+                    mlp_terms: tuple[tuple[str, tuple[int, ...]], ...] = ()
                     ) -> tuple[int, DecoderWorkspaceTerms]:
     """One forward pass's transient tensors at their largest, and the terms.
 
