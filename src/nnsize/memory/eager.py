@@ -264,11 +264,12 @@ def attention_terms(model_type: str, config: Mapping[str, Any], tokens: int, con
         return (streams, ("block_bias", (tokens, compressed + 1, act_bytes)),
                 ("the mask widened by it", (tokens, context + compressed, act_bytes)))
     nope, rope = int(c["qk_nope_head_dim"]), int(c["qk_rope_head_dim"])
-    latent = heads * (3 * (nope + rope) + nope + int(c["v_head_dim"]))
+    latent = 3 * (nope + rope) + nope + int(c["v_head_dim"])
     return (streams, ("the indexer's bool mask", (tokens, context, 1)),
             ("the masked copy of the mask", (tokens, context, act_bytes)),
             ("top-k indices", (min(layers, 2), tokens, min(int(c["index_topk"]), context), 4)),
-            ("the latent expanded", (tokens, latent, act_bytes)))
+            ("the latent expanded (queries twice, keys and values, keys)",
+             (tokens, heads, latent, act_bytes)))
 
 
 def mlp_terms(model_type: str, tokens: int, experts_per_token: int, expert_intermediate: int,
