@@ -11,7 +11,8 @@ attention sinks); every other family trains with SDPA by default.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -217,3 +218,79 @@ def compressed_keys(layers: Iterable[tuple[AttentionLayer, int]], context: int) 
     the prompt's own keys (the most of its layers: the smallest ratio); 0 for every other."""
     return max((context // layer.compress_ratio for layer, _ in layers
                 if layer.compress_ratio), default=0)
+
+
+# The tensors beside eager attention's scores at a prefill's peak that are a family's own,
+# measured in transformers 5.25 on the CPU (tests/memory/test_eager.py, every live storage at
+# the peak): (what, its factors, the last the bytes a value).  The config fields they read
+# default to transformers 5.25's (models/deepseek_v4/configuration_deepseek_v4.py: hc_mult 4;
+# models/hy_v4/configuration_hy_v4.py: hc_mult 4, index_topk 2048, qk_nope_head_dim 192,
+# qk_rope_head_dim 64, v_head_dim 256).
+Term = tuple[str, tuple[int, ...]]
+_DEFAULTS: dict[str, dict[str, int]] = {
+    "deepseek_v4": {"hc_mult": 4},
+    "hy_v4": {"hc_mult": 4, "index_topk": 2048, "qk_nope_head_dim": 192,
+              "qk_rope_head_dim": 64, "v_head_dim": 256}}
+
+
+def attention_terms(model_type: str, config: Mapping[str, Any], tokens: int, context: int,
+                    compressed: int, hidden: int, heads: int, act_bytes: int,
+                    layers: int) -> tuple[Term, ...]:
+    """A family's own tensors alive beside its eager scores at the prefill's peak (each term
+    what x its factors, the last the bytes a value); () for every family but these two.
+
+    Both carry hc_mult residual streams between layers (DeepseekV4HyperConnection,
+    HYV4HyperConnection): the layer's input streams, tokens x hc_mult x hidden in the model
+    dtype, are alive through its attention (mixed in float32, but the fp32 products are freed
+    before the attention runs).  deepseek_v4's compressing layers widen the mask: block_bias,
+    tokens x (compressed + 1) in the model dtype (the indexer's picks among the compressor's
+    entries, and the sink's column), and the mask concatenated with it, tokens x (context +
+    compressed); the compressors' and CSA indexer's fp32 scores are freed before the attention
+    (not alive at the peak).  hy_v4's DSA indexer: its picks scattered into a bool mask,
+    tokens x context x 1 B, and the attention mask's masked_fill copy, tokens x context in the
+    model dtype; its top-k indices, tokens x min(index_topk, context) int32, this layer's and
+    the previous layer's (passed on as prev_topk_indices); and its latent expanded before the
+    attention: q_b_proj's queries and their roped copy, heads x (nope + rope) each,
+    kv_b_proj's keys and values, heads x (nope + value), and the assembled keys, heads x
+    (nope + rope): heads x (3 x (nope + rope) + nope + value) a token."""
+    if model_type not in _DEFAULTS:
+        return ()
+    c = {**_DEFAULTS[model_type], **{k: v for k, v in config.items()
+                                     if k in _DEFAULTS[model_type] and v is not None}}
+    streams: Term = ("hyper-connection streams", (tokens, int(c["hc_mult"]), hidden, act_bytes))
+    if model_type == "deepseek_v4":
+        if not compressed:
+            return (streams,)
+        return (streams, ("block_bias", (tokens, compressed + 1, act_bytes)),
+                ("the mask widened by it", (tokens, context + compressed, act_bytes)))
+    nope, rope = int(c["qk_nope_head_dim"]), int(c["qk_rope_head_dim"])
+    latent = 3 * (nope + rope) + nope + int(c["v_head_dim"])
+    return (streams, ("the indexer's bool mask", (tokens, context, 1)),
+            ("the masked copy of the mask", (tokens, context, act_bytes)),
+            ("top-k indices", (min(layers, 2), tokens, min(int(c["index_topk"]), context), 4)),
+            ("the latent expanded (queries twice, keys and values, keys)",
+             (tokens, heads, latent, act_bytes)))
+
+
+def mlp_terms(model_type: str, tokens: int, experts_per_token: int, expert_intermediate: int,
+              act_bytes: int) -> tuple[Term, ...]:
+    """A family's own tensors in its MLP's step beyond the 3 x intermediate a token planned:
+    deepseek_v4's experts (grouped_mm) write gate and up packed, 2 x intermediate a routed
+    token, and _apply_gate clamps each into a copy (gate.clamp, up.clamp) before the SiLU and
+    the product: 6 x intermediate a routed token alive at once, 3 more than planned, tokens x
+    experts_per_token x 3 x intermediate in the model dtype; () for every other family."""
+    if model_type != "deepseek_v4" or not experts_per_token:
+        return ()
+    return (("the experts' packed gate_up and clamped copies",
+             (tokens, experts_per_token, 3, expert_intermediate, act_bytes)),)
+
+
+def term_bytes(terms: Iterable[Term]) -> int:
+    """The terms' bytes together: each the product of its factors."""
+    total = 0
+    for _, factors in terms:
+        product = 1
+        for factor in factors:
+            product *= factor
+        total += product
+    return total

@@ -104,6 +104,17 @@ class DecoderWorkspaceTerms:
     # the layer whose attention peaks, where 1 < its KV heads < heads (0 otherwise)
     kv_repeat: int = 0
     compressed: int = 0  # transformers eager: keys a sequence beyond the prompt (DeepSeek-V4)
+    # transformers eager: a family's own tensors beside its scores (eager.attention_terms)
+    family_terms: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    # and in its MLP's step beyond 3 x intermediate a token (eager.mlp_terms)
+    mlp_terms: tuple[tuple[str, tuple[int, ...]], ...] = ()
+
+    @property
+    def family_bytes(self) -> int:
+        """The family's own tensors at the attention's peak (eager.attention_terms)."""
+        from .eager import term_bytes
+
+        return term_bytes(self.family_terms) if not self.phase else 0
 
     @property
     def mask_bytes(self) -> int:
@@ -211,7 +222,10 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
                     heads: int, vocab: int, act_bytes: int, keys: int = 0, streams: int = 1,
                     swa_keys: int = 0, score_bytes: int = 4, sink: int = 0,
                     masks: int = 0, kv_repeat: int = 0,
-                    compressed: int = 0) -> tuple[int, DecoderWorkspaceTerms]:
+                    compressed: int = 0,
+                    family_terms: tuple[tuple[str, tuple[int, ...]], ...] = (),
+                    mlp_terms: tuple[tuple[str, tuple[int, ...]], ...] = ()
+                    ) -> tuple[int, DecoderWorkspaceTerms]:
     """One forward pass's transient tensors at their largest, and the terms.
 
     Per token of the pass: at the MLP's activation, three intermediates alive at once (the
@@ -233,8 +247,11 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
     matrix), and repeat_kv's copies of the layer's keys and values expanded to every head,
     kv_repeat = heads x (key_dim + value_dim) values a key where the layer has more than one
     KV head and fewer than heads (eager.kv_repeat_values: otherwise repeat_kv copies
-    nothing), alive from before the scores until the matmul with the values;
-    tests/memory/test_eager.py measures them all.
+    nothing), alive from before the scores until the matmul with the values, and the family's
+    own tensors beside them (family_terms, eager.attention_terms: DeepSeek-V4's and HY-V4's
+    hyper-connection streams, widened or indexed masks, top-k indices, expanded latent), and
+    beside the MLP's intermediates its own (mlp_terms, eager.mlp_terms: DeepSeek-V4's
+    experts' clamped copies); tests/memory/test_eager.py measures them all.
     For a MoE layer i is the selected experts' together: llama.cpp's
     build_moe_ffn computes them in one ggml_mul_mat_id, [n_ff, n_expert_used, n_tokens], and
     joins gate and up with ggml_swiglu_split, which its allocator does not run in place, so all
@@ -242,6 +259,8 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
     ggml-org/llama.cpp#6505 (April 2024) looped over the experts one at a time and are not
     planned (tests/data/engine_logs.json: the Mixtral log of b1971).
     """
+    from .eager import term_bytes
+
     tokens = prefill_tokens(e, batch, context)
     keys = keys or context
     a = 4 if e.name == "llama.cpp" else act_bytes
@@ -285,12 +304,15 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
                                   vocab, score_bytes=score_bytes, sink=sink,
                                   masks=0 if e.flash_attention else masks,
                                   kv_repeat=0 if e.flash_attention else kv_repeat,
-                                  compressed=0 if e.flash_attention else compressed)
+                                  compressed=0 if e.flash_attention else compressed,
+                                  family_terms=() if e.flash_attention else family_terms,
+                                  mlp_terms=() if e.flash_attention else mlp_terms)
     # eager attention's scores and repeat_kv's copies are freed when the attention returns,
     # before the MLP makes its intermediates: the larger of the two steps, beside the four
     # hidden-sized tensors, the masks (every layer's inputs) and the logits
-    attention = scores + terms.kv_copies
-    total += max(attention - tokens * 3 * intermediate * a, 0) + terms.mask_bytes + \
+    attention = scores + terms.kv_copies + terms.family_bytes
+    mlp = tokens * 3 * intermediate * a + term_bytes(terms.mlp_terms)
+    total += max(attention, mlp) - tokens * 3 * intermediate * a + terms.mask_bytes + \
         rows * vocab * 4
     return total, terms
 

@@ -290,7 +290,7 @@ def _infer(report: Report, s: Setup) -> Plan:
         weights, terms = weight_bytes(report, precision, compute, s.keep, fp32=fp32)
         p.lines.append(Line(weights, terms))
     if report.decoder is not None:
-        from .engines import paged, workspace_bytes
+        from .engines import paged, prefill_tokens, workspace_bytes
 
         kv = find(s.kv_dtype) if s.kv_dtype else \
             find("fp16") if e.kv_default == "f16" else compute
@@ -322,18 +322,34 @@ def _infer(report: Report, s: Setup) -> Plan:
         # transformers' eager attention: the softmax's peak a score, and a mask a layer type
         score_bytes, sink, measured = 4, 0, True
         masks = kv_repeat = compressed = 0
+        family_extra: tuple[tuple[str, tuple[int, ...]], ...] = ()
+        mlp_extra: tuple[tuple[str, tuple[int, ...]], ...] = ()
         heads = max((layer.heads for layer, _ in d.layers.counts()), default=0)
         if e.name in ("transformers", "transformers-eager") and not e.flash_attention:
-            from .eager import compressed_keys, kv_repeat_values, score_peak
+            from .eager import (
+                attention_terms,
+                compressed_keys,
+                kv_repeat_values,
+                mlp_terms,
+                score_peak,
+            )
 
             score_bytes, sink, measured = score_peak(model_type(report), act,
                                                    compute.name == "fp16")
             masks = len({layer.window for layer, _ in d.layers.counts() if layer.heads})
             kv_repeat = kv_repeat_values(d.layers.counts(), heads)
             compressed = compressed_keys(d.layers.counts(), s.context)
+            source = report.traceable or ("",)
+            family_extra = attention_terms(
+                model_type(report), source[1] if source[0] == "config" else {},
+                prefill_tokens(e, s.batch, s.context), s.context, compressed, d.hidden, heads,
+                act, sum(n for _, n in d.layers.counts()))
+            mlp_extra = mlp_terms(model_type(report), prefill_tokens(e, s.batch, s.context),
+                                  d.experts_per_token, d.expert_intermediate, act)
         workspace, work = workspace_bytes(e, s.batch, s.context, d.hidden, inter, heads,
                                            d.vocab, act, keys, streams, swa_keys, score_bytes,
-                                           sink, masks, kv_repeat, compressed)
+                                           sink, masks, kv_repeat, compressed, family_extra,
+                                           mlp_extra)
         if e.name in ("transformers", "transformers-eager") and not e.flash_attention:
             work = replace(work, family=family, measured=measured)
         if family:

@@ -82,12 +82,16 @@ def rank_lines(report: Report, plan_lines: list[Line], setup: Setup, layout: Lay
 
 def _workspace(size: int, t: DecoderWorkspaceTerms, tp: int) -> int:
     """The workspace with the MLP's intermediate and the heads split over tp ranks (the
-    arithmetic of engines.workspace_bytes, with the split)."""
+    arithmetic of engines.workspace_bytes, with the split; a family's own tensors beside the
+    scores, eager.attention_terms, whole on every rank, its MLP's split as the MLP is)."""
     if tp == 1:
         return size
-    per = t.tokens * (3 * t.intermediate // tp + 4 * t.hidden) * t.act_bytes
+    from .eager import term_bytes
+
+    per = t.tokens * (3 * t.intermediate // tp + 4 * t.hidden) * t.act_bytes + \
+        term_bytes(t.mlp_terms) // tp
     scores = t.scores // tp
-    return per + scores + t.mask_bytes + t.rows * t.vocab * 4
+    return per + scores + t.family_bytes + t.mask_bytes + t.rows * t.vocab * 4
 
 
 def _note(shape: Any, layout: Layout, stage: str) -> LayoutNote:

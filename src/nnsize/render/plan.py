@@ -232,9 +232,14 @@ def _decoder_workspace(t: DecoderWorkspaceTerms) -> str:
             attention += (f" + K and V repeated to every head (repeat_kv) {seqs}{t.keys:,} "
                           f"keys x {t.heads} heads x {t.kv_repeat // t.heads:,} x "
                           f"{t.act_bytes} B")
+        for what, factors in t.family_terms:
+            attention += (f" + {what} " + " x ".join(f"{f:,}" for f in factors[:-1]) +
+                          f" x {factors[-1]} B")
+        mlp = f"{t.tokens:,} x 3 x {t.intermediate:,} x {t.act_bytes} B" + "".join(
+            f" + {what} " + " x ".join(f"{f:,}" for f in factors[:-1]) + f" x {factors[-1]} B"
+            for what, factors in t.mlp_terms)
         how = (f"{t.tokens:,} tokens x 4 x {t.hidden:,} x {t.act_bytes} B + the larger of the "
-               f"MLP's {t.tokens:,} x 3 x {t.intermediate:,} x {t.act_bytes} B and the "
-               f"attention's {attention}")
+               f"MLP's {mlp} and the attention's {attention}")
     if t.masks:
         how += (f" + {t.masks} mask{'s' if t.masks > 1 else ''} {t.tokens:,} x {t.keys:,} x "
                 f"{t.act_bytes} B")
