@@ -84,14 +84,19 @@ def _workspace(size: int, t: DecoderWorkspaceTerms, tp: int) -> int:
     """The workspace with the MLP's intermediate and the heads split over tp ranks (the
     arithmetic of engines.workspace_bytes, with the split; a family's own tensors beside the
     scores, eager.attention_terms, whole on every rank, its MLP's split as the MLP is)."""
-    if tp == 1:
-        return size
+    return size if tp == 1 else split_workspace(t, tp)
+
+
+def split_workspace(t: DecoderWorkspaceTerms, tp: int) -> int:
+    """engines.workspace_bytes's transformers arithmetic with tp ranks (at tp 1, its own)."""
     from .eager import term_bytes
 
-    per = t.tokens * (3 * t.intermediate // tp + 4 * t.hidden) * t.act_bytes + \
-        term_bytes(t.mlp_terms) // tp
-    scores = t.scores // tp
-    return per + scores + t.family_bytes + t.mask_bytes + t.rows * t.vocab * 4
+    # as on one GPU: the attention's step and the MLP's are never alive together, so the
+    # larger of the two beside the four hidden-sized tensors, the masks and the logits
+    mlp = t.tokens * (3 * t.intermediate // tp) * t.act_bytes + term_bytes(t.mlp_terms) // tp
+    attention = (t.scores + t.kv_copies) // tp + t.family_bytes
+    return t.tokens * 4 * t.hidden * t.act_bytes + max(attention, mlp) + t.mask_bytes + \
+        t.rows * t.vocab * 4
 
 
 def _note(shape: Any, layout: Layout, stage: str) -> LayoutNote:
