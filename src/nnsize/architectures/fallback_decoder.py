@@ -245,12 +245,17 @@ def _every(config: Any, n: int) -> list[bool]:
 
 def _listed(config: Any, n: int) -> list[bool]:
     """mlp_layer_types: 'sparse' routes, 'dense' does not."""
-    types = getattr(config, "mlp_layer_types", None)
+    return [t == "sparse" for t in _each_layer(config, "mlp_layer_types", n, ("dense", "sparse"))]
+
+
+def _each_layer(config: Any, key: str, n: int, kinds: tuple[str, str]) -> list[str]:
+    """config's list under key, one of kinds for each of its n layers, or SpecError."""
+    types = getattr(config, key, None)
     if not isinstance(types, (list, tuple)) or len(types) != n or \
-            any(t not in ("dense", "sparse") for t in types):
-        raise SpecError(f"mlp_layer_types must give each of the {n:,} layers 'dense' or "
-                        f"'sparse', got {shown(types)}")
-    return [t == "sparse" for t in types]
+            any(t not in kinds for t in types):
+        raise SpecError(f"{key} must give each of the {n:,} layers {kinds[0]!r} or "
+                        f"{kinds[1]!r}, got {shown(types)}")
+    return list(types)
 
 
 def _sparse_step(config: Any, n: int) -> list[bool]:
@@ -579,12 +584,7 @@ def _indexer_types(config: Any, n: int) -> list[bool]:
     """HY-V4's rule: indexer_types[i] == 'full' builds layer i an indexer of its own, 'shared'
     reuses the last full layer's top-k and caches no indexer key (HYV4Config.__post_init__
     makes the list where none is given: full at 0 and every fourth from 1)."""
-    types = getattr(config, "indexer_types", None)
-    if not isinstance(types, (list, tuple)) or len(types) != n or \
-            any(t not in ("full", "shared") for t in types):
-        raise SpecError(f"indexer_types must give each of the {n:,} layers 'full' or "
-                        f"'shared', got {shown(types)}")
-    return [t == "full" for t in types]
+    return [t == "full" for t in _each_layer(config, "indexer_types", n, ("full", "shared"))]
 
 
 # the latent-attention mixtures of experts (DeepSeek's MLA in every layer, routed as ROUTED
