@@ -126,7 +126,7 @@ NOT_PLANNED = {
     "nvidia--Llama-3_3-Nemotron-Super-49B-v1.json": "a nemotron-nas model's block_configs",
     # (MiniMax-M2.5, whose config names no torch_dtype, is planned as MiniMax stores it since
     # memory/quantization.py's FP8_PUBLISHED: tests/memory/test_quantization.py; DeepSeek-V4-
-    # Flash as published since FP8_LAYOUTS)
+    # Flash as published since its FP8_PUBLISHED entry)
 }
 
 

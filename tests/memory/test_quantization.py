@@ -214,7 +214,7 @@ def _v4() -> dict[str, Any]:
 
 
 def test_deepseek_v4_flash_by_hand() -> None:
-    """DeepSeek-V4-Flash as published (memory/quantization.py FP8_LAYOUTS): 43 layers, 2 with
+    """DeepSeek-V4-Flash as published (memory/quantization.py FP8_PUBLISHED): 43 layers, 2 with
     no compressor, 21 CSA (a compressor of ratio 4 and an indexer), 20 HCA (ratio 128)."""
     c = published(count_config(_v4(), "DeepSeek-V4-Flash"))
     assert c is not None and c.method == "fp8"

@@ -3,7 +3,7 @@ method, so that a config (or a preset) is planned at its stored bytes, as a file
 
 A published config.json that carries quantization_config describes a checkpoint whose weights
 are not at its torch_dtype: DeepSeek-V3's Linear weights are fp8 e4m3 with an fp32 scale per
-128 x 128 block, DeepSeek-V4-Flash's with a ue8m0 one and its experts fp4 (FP8_LAYOUTS),
+128 x 128 block, DeepSeek-V4-Flash's with a ue8m0 one and its experts fp4 (FP8_PUBLISHED),
 gpt-oss's experts MXFP4, Kimi-K2.5's experts int4 (compressed-tensors' pack-quantized).  Each
 method is one function registered here (a new method is one function in this file); it names
 every tensor the checkpoint stores with its shape and safetensors dtype, from the rules
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import NnsizeError, SpecError, shown
@@ -45,13 +45,41 @@ FP32_BUFFERS = ("e_score_correction_bias",)
 
 @dataclass(frozen=True)
 class Fp8Published:
-    """What a publisher's fp8 checkpoints of one model_type store unquantized that its config
-    does not say: rest, the dtype of what fp8 leaves unquantized where the config names no
-    torch_dtype; f32, the tensors (name suffixes) stored float32 whatever torch_dtype says."""
+    """What one model_type's published fp8 checkpoints store that its config does not say, one
+    entry a model_type in FP8_PUBLISHED (a new publisher's layout is one entry there).
 
-    rest: str
-    f32: tuple[str, ...]
+    form         (scale_fmt, expert_dtype) of the quantization_config the entry is for; plain
+                 fp8, ("float", "fp8"), for any model, another form only where an entry names it
+    scales       the safetensors dtype of a Linear's block scales
+    fp4_experts  each expert's weights e2m1, two a byte (I8), a scale per 32 (at scales)
+    block        the weight_block_size the files have, where the entry holds only for it
+    not_linear   modules with a 2-D .weight that are no nn.Linear (routers): an entry that names
+                 them plans a model transformers built, whose rows do not say which are Linear
+    stored       a safetensors dtype -> the tensors (name suffixes) stored at it whatever
+                 torch_dtype says
+    rest         the dtype of what fp8 leaves unquantized where the config names no torch_dtype
+    names        transformers' names -> the published files' (re.sub, in order)
+    how          the plan's How column, where the entry says it whole"""
+
     source: str
+    form: tuple[str, str] = ("float", "fp8")
+    scales: str = "F32"
+    fp4_experts: bool = False
+    block: tuple[int, int] | None = None
+    not_linear: tuple[str, ...] = ()
+    stored: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    rest: str | None = None
+    names: tuple[tuple[str, str], ...] = ()
+    how: str | None = None
+
+    def name(self, transformers_name: str) -> str:
+        for pattern, published_as in self.names:
+            transformers_name = re.sub(pattern, published_as, transformers_name)
+        return transformers_name
+
+    def stored_as(self, pattern: str) -> str | None:
+        """The dtype the entry names for a tensor; None where it names none."""
+        return next((d for d, ends in self.stored.items() if pattern.endswith(ends)), None)
 
 
 # MiniMax's minimax_m2 checkpoints: the routers' gate.weight F32 and the rest bf16, though
@@ -63,13 +91,11 @@ class Fp8Published:
 # MiniMaxAI/MiniMax-M2: https://github.com/alvarobartt/hf-mem/blob/
 # e9946791d7798498a1775bfc826f02a0958cbd3d/README.md#L49-L51), this plan's to the byte
 # (tests/memory/test_quantization.py)
-FP8_PUBLISHED = {
-    "minimax_m2": Fp8Published(
-        "bfloat16", ("mlp.gate.weight",),
-        "https://github.com/whn09/neuronx-distributed-inference/blob/"
-        "e205de97c70355e717bf45b7562aed460dc163d9/examples/minimax_m2_misc/"
-        "model_precision_report.txt"),
-}
+MINIMAX_M2 = Fp8Published(
+    "https://github.com/whn09/neuronx-distributed-inference/blob/"
+    "e205de97c70355e717bf45b7562aed460dc163d9/examples/minimax_m2_misc/"
+    "model_precision_report.txt",
+    stored={"F32": ("mlp.gate.weight",)}, rest="bfloat16")
 
 
 @dataclass(frozen=True)
@@ -241,27 +267,6 @@ def _experts(pattern: str, shape: Shape, expert_i: int) -> list[tuple[str, tuple
             for i, part in enumerate(parts)]
 
 
-@dataclass(frozen=True)
-class Fp8Layout:
-    """A model's published fp8 checkpoint where its quantization_config names a form beside
-    plain fp8 (scale_fmt, expert_dtype), and nnsize has the model counted by transformers,
-    whose rows do not say which modules are nn.Linear: what the layout stores, tensor by
-    tensor, from its publisher's reference code and transformers' loader for it."""
-
-    form: tuple[str, str]  # (scale_fmt, expert_dtype) of its quantization_config
-    scales: str  # the safetensors dtype of a Linear's 128 x 128 block scales
-    fp4_experts: bool  # each expert's weights e2m1, two a byte (I8), a scale per 32 (scales)
-    not_linear: tuple[str, ...]  # modules with a 2-D .weight that are no nn.Linear (routers)
-    stored: dict[str, tuple[str, ...]]  # a safetensors dtype -> the tensors stored at it
-    names: tuple[tuple[str, str], ...]  # transformers' names -> the published files' (re.sub)
-    how: str
-
-    def name(self, transformers_name: str) -> str:
-        for pattern, published_as in self.names:
-            transformers_name = re.sub(pattern, published_as, transformers_name)
-        return transformers_name
-
-
 # DeepSeek-V4-Flash (https://huggingface.co/deepseek-ai/DeepSeek-V4-Flash), as transformers 5.25
 # loads it (TF models/deepseek_v4/modeling_deepseek_v4.py, conversion_mapping.py "deepseek_v4",
 # integrations/finegrained_fp8.py: FP8Linear, FP8GroupedLinear, FP8Experts with expert_dtype
@@ -295,39 +300,40 @@ class Fp8Layout:
 # quantized weight): transformers' names mapped back through its conversion_mapping.
 # Not listed: the MTP layer (mtp.*), which the files store beside the model and transformers
 # drops on load (_keys_to_ignore_on_load_unexpected): the plan is of the model it loads.
-FP8_LAYOUTS: dict[str, Fp8Layout] = {
-    "deepseek_v4": Fp8Layout(
-        form=("ue8m0", "fp4"), scales="F8_E8M0", fp4_experts=True, not_linear=("mlp.gate",),
-        stored={"F32": (".attn_hc.fn", ".attn_hc.base", ".attn_hc.scale", ".ffn_hc.fn",
-                        ".ffn_hc.base", ".ffn_hc.scale", "hc_head.hc_fn", "hc_head.hc_base",
-                        "hc_head.hc_scale", ".sinks", ".position_bias",
-                        ".e_score_correction_bias"),
-                "I64": (".tid2eid",)},
-        names=((r"^model\.", ""), (r"^embed_tokens\.", "embed."), (r"^lm_head\.", "head."),
-               (r"^hc_head\.hc_", "hc_head_"),
-               (r"\.self_attn\.compressor\.indexer\.scorer\.weights_proj\.",
-                ".attn.indexer.weights_proj."),
-               (r"\.self_attn\.compressor\.indexer\.q_b_proj\.", ".attn.indexer.wq_b."),
-               (r"\.self_attn\.compressor\.indexer\.", ".attn.indexer.compressor."),
-               (r"\.self_attn\.", ".attn."), (r"\.mlp\.", ".ffn."),
-               (r"\.input_layernorm\.", ".attn_norm."),
-               (r"\.post_attention_layernorm\.", ".ffn_norm."),
-               (r"\.(attn|ffn)_hc\.(fn|base|scale)$", r".hc_\1_\2"), (r"\.sinks$", ".attn_sink"),
-               (r"\.compressor\.kv_norm\.", ".compressor.norm."),
-               (r"\.position_bias$", ".ape"), (r"\.q_a_proj\.", ".wq_a."),
-               (r"\.q_b_proj\.", ".wq_b."), (r"\.kv_proj\.", ".wkv."),
-               (r"\.compressor\.gate_proj\.", ".compressor.wgate."),
-               (r"\.o_a_proj\.", ".wo_a."), (r"\.o_b_proj\.", ".wo_b."),
-               (r"\.q_a_norm\.", ".q_norm."), (r"\.e_score_correction_bias$", ".bias"),
-               (r"\.gate_proj\.", ".w1."), (r"\.down_proj\.", ".w2."), (r"\.up_proj\.", ".w3."),
-               (r"\.weight_scale_inv$", ".scale")),
-        how="fp8 e4m3 blocks of 128x128 with ue8m0 (F8_E8M0) scales, the routed experts fp4 "
-            "(e2m1, two a byte) with a ue8m0 scale per 32, as published; the compressors' and "
-            "the indexer's projections, the embeddings, head, routers and norms bf16, the "
-            "hyper-connections, sinks, position biases and router biases fp32"),
-}
+DEEPSEEK_V4 = Fp8Published(
+    "https://huggingface.co/deepseek-ai/DeepSeek-V4-Flash",
+    form=("ue8m0", "fp4"), scales="F8_E8M0", fp4_experts=True, block=(128, 128),
+    not_linear=("mlp.gate",),
+    stored={"F32": (".attn_hc.fn", ".attn_hc.base", ".attn_hc.scale", ".ffn_hc.fn",
+                    ".ffn_hc.base", ".ffn_hc.scale", "hc_head.hc_fn", "hc_head.hc_base",
+                    "hc_head.hc_scale", ".sinks", ".position_bias",
+                    ".e_score_correction_bias"),
+            "I64": (".tid2eid",)},
+    names=((r"^model\.", ""), (r"^embed_tokens\.", "embed."), (r"^lm_head\.", "head."),
+           (r"^hc_head\.hc_", "hc_head_"),
+           (r"\.self_attn\.compressor\.indexer\.scorer\.weights_proj\.",
+            ".attn.indexer.weights_proj."),
+           (r"\.self_attn\.compressor\.indexer\.q_b_proj\.", ".attn.indexer.wq_b."),
+           (r"\.self_attn\.compressor\.indexer\.", ".attn.indexer.compressor."),
+           (r"\.self_attn\.", ".attn."), (r"\.mlp\.", ".ffn."),
+           (r"\.input_layernorm\.", ".attn_norm."),
+           (r"\.post_attention_layernorm\.", ".ffn_norm."),
+           (r"\.(attn|ffn)_hc\.(fn|base|scale)$", r".hc_\1_\2"), (r"\.sinks$", ".attn_sink"),
+           (r"\.compressor\.kv_norm\.", ".compressor.norm."),
+           (r"\.position_bias$", ".ape"), (r"\.q_a_proj\.", ".wq_a."),
+           (r"\.q_b_proj\.", ".wq_b."), (r"\.kv_proj\.", ".wkv."),
+           (r"\.compressor\.gate_proj\.", ".compressor.wgate."),
+           (r"\.o_a_proj\.", ".wo_a."), (r"\.o_b_proj\.", ".wo_b."),
+           (r"\.q_a_norm\.", ".q_norm."), (r"\.e_score_correction_bias$", ".bias"),
+           (r"\.gate_proj\.", ".w1."), (r"\.down_proj\.", ".w2."), (r"\.up_proj\.", ".w3."),
+           (r"\.weight_scale_inv$", ".scale")),
+    how="fp8 e4m3 blocks of 128x128 with ue8m0 (F8_E8M0) scales, the routed experts fp4 "
+        "(e2m1, two a byte) with a ue8m0 scale per 32, as published; the compressors' and "
+        "the indexer's projections, the embeddings, head, routers and norms bf16, the "
+        "hyper-connections, sinks, position biases and router biases fp32")
+FP8_PUBLISHED = {"minimax_m2": MINIMAX_M2, "deepseek_v4": DEEPSEEK_V4}
 # the forms of fp8 nnsize plans, (scale_fmt, expert_dtype): DeepSeek-V3's (fp32 scales, fp8
-# experts) for any model, another only where FP8_LAYOUTS names it for the model.  Refused: ue8m0
+# experts) for any model, another only where FP8_PUBLISHED names it for the model.  Refused: ue8m0
 # scales with fp8 experts, whose scales checkpoints store three ways (DeepSeek-V4-Flash-Base's
 # F32, per the issue above; F8_E8M0 as transformers' FP8Linear holds them; Inkling2's U8, TF
 # quantizers/quantizer_finegrained_fp8.py), and fp32 scales with fp4 experts, which none
@@ -344,10 +350,10 @@ def fp8(report: Report, q: dict[str, Any], where: str) -> Checkpoint:
     Not converted: the modules modules_to_not_convert names, or without that list the output
     embedding (get_keys_to_not_convert: lm_head), and the model's _keep_in_fp32_modules;
     embeddings, norms and the routers (a router is not an nn.Linear in transformers 5:
-    DeepseekV3TopkRouter); biases.  Those are stored at torch_dtype, or as FP8_PUBLISHED says a
-    publisher stores them (MiniMax's routers f32).  Another form (scale_fmt ue8m0, expert_dtype
-    fp4) is planned where FP8_LAYOUTS names it for the model (DeepSeek-V4-Flash), else refused
-    by name."""
+    DeepseekV3TopkRouter); biases.  Those are stored at torch_dtype, or as FP8_PUBLISHED says
+    the model's publisher stores them (MiniMax's routers f32).  Another form (scale_fmt ue8m0,
+    expert_dtype fp4) is planned where FP8_PUBLISHED names it for the model (DeepSeek-V4-Flash),
+    else refused by name."""
     # expert_dtype: the quantization_config's, or the config's own beside it (DeepSeek-V4-
     # Flash's top-level "fp4", which DeepseekV4Config.__post_init__ folds into the
     # quantization_config: TF models/deepseek_v4/configuration_deepseek_v4.py), so that fp4
@@ -357,15 +363,15 @@ def fp8(report: Report, q: dict[str, Any], where: str) -> Checkpoint:
     expert_dtype = q.get("expert_dtype", config.get("expert_dtype"))
     forms = {**q, "expert_dtype": expert_dtype}
     form = (forms.get("scale_fmt") or "float", expert_dtype or "fp8")
-    layout = FP8_LAYOUTS.get(str(config.get("model_type")))
-    if layout is not None and layout.form != form:
-        layout = None
+    entry = FP8_PUBLISHED.get(str(config.get("model_type")))
+    if entry is not None and entry.form != form:
+        entry = None
     refused = [(key, fine) for key, fine in (
         ("expert_dtype", ("fp8", None)), ("scale_fmt", ("float", None)),
         ("fmt", ("e4m3", "float8_e4m3fn", None)), ("activation_scheme", ("dynamic", None)))
-        if forms.get(key) not in fine and not (layout and key in ("expert_dtype", "scale_fmt"))]
+        if forms.get(key) not in fine and not (entry and key in ("expert_dtype", "scale_fmt"))]
     if refused:  # another stored form (fp4 experts, ue8m0 scales) for a model nnsize has none
-        elsewhere = [m for m, lay in FP8_LAYOUTS.items() if lay.form == form]
+        elsewhere = [m for m, e in FP8_PUBLISHED.items() if e.form == form]
         raise NnsizeError(
             f"{where} fp8 with " + " and ".join(f"{key} {forms.get(key)!r}" for key, _ in refused)
             + " stores tensors nnsize does not plan (it plans " +
@@ -378,79 +384,71 @@ def fp8(report: Report, q: dict[str, Any], where: str) -> Checkpoint:
         raise NnsizeError(f"{where} fp8: weight_block_size must be two whole numbers, got "
                           f"{block!r}")
     counted = bool(report.stored.get("counted_with"))
-    if counted and layout is None:  # rows without kinds: a router may be a Linear
+    if counted and not (entry and entry.not_linear):  # rows without kinds: a router may be a Linear
         raise NnsizeError(f"{where} fp8: {report.source} is counted by building it with "
                           f"transformers, whose rows do not say which modules are nn.Linear "
                           f"(those fp8 converts); ask a --dtype to plan it at that dtype")
-    if layout is not None and block != [128, 128]:
+    if entry is not None and entry.block and block != list(entry.block):
         raise NnsizeError(f"{where} fp8: {config.get('model_type')}'s published layout has "
-                          f"blocks of 128 x 128, not {block!r}")
+                          f"blocks of {entry.block[0]} x {entry.block[1]}, not {block!r}")
     listed = q.get("modules_to_not_convert")
     skip: list[str] = listed if isinstance(listed, list) else ["lm_head"]
     keeps = report.stored.get("keeps_fp32")
     if keeps:  # transformers adds the model's _keep_in_fp32_modules (HfQuantizer.
         skip = skip + list(keeps["fp16"])  # get_modules_to_not_convert)
-    known = FP8_PUBLISHED.get(str(config.get("model_type")))
-    rest = _stored_dtype(report, known.rest if known else None)
-    f32 = known.f32 if known else ()
+    rest = _stored_dtype(report, entry.rest if entry else None)
     expert_i = report.decoder.expert_intermediate if report.decoder else 0
-    name = layout.name if layout else (lambda n: n)
-    scale_dtype = layout.scales if layout else "F32"
+    published = entry or Fp8Published("")
     out: list[Stored] = []
-    kept: list[str] = []
-    kept_f32: list[str] = []
+    kept: list[str] = []  # what stays at torch_dtype, and what the entry names (by dtype), in words
+    named: dict[str, list[str]] = {}
 
     def scales(out_f: int, in_f: int) -> Shape:
         return (_cdiv(out_f, block[0]), _cdiv(in_f, block[1])) if block else ()
 
-    def as_stored(t: Any, pattern: str) -> str:
-        if layout is not None:
-            return next((d for d, ends in layout.stored.items() if pattern.endswith(ends)), rest)
-        return "F32" if t.buffer and pattern.endswith(FP32_BUFFERS) else rest
-
     for kind, t, pattern, names in _each(report):
         linear = len(t.shape) == 2 and t.role == "weight" and not t.buffer and \
             kind not in ("embedding", "router") and pattern.endswith(".weight") and \
-            not (layout and _module(pattern).endswith(layout.not_linear))
+            not _module(pattern).endswith(published.not_linear)
         experts = len(t.shape) == 3 and t.role == "weight" and not t.buffer and \
-            (kind == "experts" or (layout is not None and _module(pattern).endswith(".experts")))
+            (kind == "experts" or (entry is not None and _module(pattern).endswith(".experts")))
         n, k = _groups(names, lambda name: not _skipped(_module(name), skip)) \
             if linear or experts else (0, len(names))
         if k:
-            stored_f32 = bool(f32) and pattern.endswith(f32)
-            out.append(Stored(name(pattern), t.shape,
-                              "F32" if stored_f32 else as_stored(t, pattern), k, t.start))
-            _keep(kept_f32 if stored_f32 else kept, kind, t)
+            said = published.stored_as(pattern)
+            out.append(Stored(published.name(pattern), t.shape, said or (
+                "F32" if t.buffer and pattern.endswith(FP32_BUFFERS) else rest), k, t.start))
+            _keep(named.setdefault(said, []) if said else kept, kind, t)
         if not n:
             continue
         if linear:
-            out.append(Stored(name(pattern), t.shape, "F8_E4M3", n, t.start))
-            out.append(Stored(name(f"{_module(pattern)}.weight_scale_inv"), scales(*t.shape),
-                              scale_dtype, n, t.start))
+            out.append(Stored(published.name(pattern), t.shape, "F8_E4M3", n, t.start))
+            out.append(Stored(published.name(f"{_module(pattern)}.weight_scale_inv"),
+                              scales(*t.shape), published.scales, n, t.start))
             continue
         if block and block[0] != block[1]:
             raise NnsizeError(f"{where} fp8: the experts' blocks are planned square, not "
                               f"{block[0]} x {block[1]}")
         e = t.shape[0]
         for part, (out_f, in_f) in _experts(pattern, t.shape, expert_i):
-            if layout is not None and layout.fp4_experts:
+            if published.fp4_experts:
                 if in_f % 32:
                     raise NnsizeError(f"{where} fp8: {pattern} reads {in_f} values, not a "
                                       f"whole number of fp4 blocks of 32")
-                out.append(Stored(name(f"{part}.weight"), (out_f, in_f // 2), "I8", n * e,
-                                  t.start))
-                out.append(Stored(name(f"{part}.weight_scale_inv"), (out_f, in_f // 32),
-                                  scale_dtype, n * e, t.start))
+                out.append(Stored(published.name(f"{part}.weight"), (out_f, in_f // 2), "I8",
+                                  n * e, t.start))
+                out.append(Stored(published.name(f"{part}.weight_scale_inv"),
+                                  (out_f, in_f // 32), published.scales, n * e, t.start))
                 continue
-            out.append(Stored(name(f"{part}.weight"), (out_f, in_f), "F8_E4M3", n * e,
-                              t.start))
-            out.append(Stored(name(f"{part}.weight_scale_inv"), scales(out_f, in_f),
-                              scale_dtype, n * e, t.start))
-    if layout is not None:
-        return Checkpoint("fp8", layout.how, tuple(out))
+            out.append(Stored(published.name(f"{part}.weight"), (out_f, in_f), "F8_E4M3",
+                              n * e, t.start))
+            out.append(Stored(published.name(f"{part}.weight_scale_inv"), scales(out_f, in_f),
+                              published.scales, n * e, t.start))
+    if published.how:
+        return Checkpoint("fp8", published.how, tuple(out))
     blocks = f"blocks of {block[0]}x{block[1]}" if block else "one scale a tensor"
-    also = f", {_words(kept_f32)} f32" if kept_f32 else ""
-    if known and not (config.get("torch_dtype") or config.get("dtype")):  # never unsaid
+    also = "".join(f", {_words(words)} {dtype.lower()}" for dtype, words in named.items())
+    if published.rest and not (config.get("torch_dtype") or config.get("dtype")):  # never unsaid
         also += (f" (the config names no torch_dtype: as {config.get('model_type')}'s "
                  f"published files store them)")
     return Checkpoint("fp8", f"fp8 e4m3 {blocks} with fp32 scales, as published; "
