@@ -397,6 +397,15 @@ def test_every_value_of_a_derived_preset_has_a_source_or_says_why_not(name: str)
         assert entry["why"], key
 
 
+@pytest.mark.parametrize("name", DERIVED_PRESETS)
+def test_a_derived_preset_says_where_its_published_file_was_looked_for(name: str) -> None:
+    # No copy of the file was found: the facts file lists where one was looked for (the places,
+    # the strings searched, and the near misses with why each is not the file), so a search is
+    # not repeated blind, and a copy found later replaces the derived file.
+    searched = _facts(name)["searched"]
+    assert searched and all(isinstance(line, str) and line for line in searched)
+
+
 def test_the_derived_presets_are_the_ones_marked_derived() -> None:
     marked = sorted(n for n, (_, _, copy) in LANGUAGE_MODELS.items() if copy.startswith(DERIVED))
     assert marked == DERIVED_PRESETS
