@@ -157,7 +157,9 @@ def swa_read(report: Report, hw: Hardware, context: int, swa_full: bool = False
     from ..memory.kv_cache import kept_tokens, llama_cpp_swa_cells
 
     d = report.decoder
-    counts = d.layers.counts() if d is not None else []
+    if d is None:
+        return 0, None
+    counts = d.layers.counts()
     windowed = [(layer, n) for layer, n in counts if layer.window]
     if not windowed or len(windowed) == len(counts):
         return 0, None
@@ -165,11 +167,12 @@ def swa_read(report: Report, hw: Hardware, context: int, swa_full: bool = False
     window = layer.window or 0
     skips = hw.gpu_class == "apple"
     ubatch = 0 if skips else planned_ubatch()
+
     def cells(full: bool) -> int:
         return kept_tokens(layer, context, False) if skips else \
             llama_cpp_swa_cells(window, context, ubatch, 1, full)
 
-    return ubatch, SwaRead(sum(n for _, n in windowed), len(d.layers) if d else 0, window,
+    return ubatch, SwaRead(sum(n for _, n in windowed), len(d.layers), window,
                            cells(swa_full), ubatch, swa_full, skips, cells(not swa_full))
 
 
@@ -312,7 +315,7 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
     p = compute(report, prompt, window=kernel_window(at_prompt, prompt))
     written, _, _ = kv_cache(report, batch, prompt, kv, latent, full, cpp,
                              planned_ubatch() if at_prompt else 0, engine=eng.name,
-                             model=model, swa_full=True)
+                             model=model, swa_full=at_prompt is not None)
     eager = eager_traffic(report, eng.name, model.name, batch, prompt)
     prefill = _step(hw, eng, layers, weights.read(batch * prompt) // g, written // kv_split,
                     batch * p.prefill_flops // g,
