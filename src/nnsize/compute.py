@@ -53,7 +53,8 @@ def image_context(report: Report, context: int, images: int) -> int:
     return context + images * d.image_tokens
 
 
-def compute(report: Report, context: int, images: int = 0) -> Compute:
+def compute(report: Report, context: int, images: int = 0, window: int | None = None
+            ) -> Compute:
     """Multiply-accumulates of a language model, per token and over a prompt.
 
     Linear: the active parameters of every weight matrix except the embedding lookup (the head
@@ -68,6 +69,9 @@ def compute(report: Report, context: int, images: int = 0) -> Compute:
     MACs a token and counted once a sequence: images x cross_tokens x hidden x kv_heads x
     (key_dim + value_dim) a layer (image_macs).  The rows of a vision tower (the component
     "vision"; an audio tower's, "audio") run once an image, not a token: left out too.
+    window: the keys a sliding-window layer's kernel computes over, in place of its window
+    (llama.cpp's CUDA kernels: every cell of its SWA cache, speed.inference.kernel_window);
+    beyond the context, a global layer's.
     """
     d = report.decoder
     if d is None:
@@ -117,7 +121,7 @@ def compute(report: Report, context: int, images: int = 0) -> Compute:
             linear -= kv
             image += images * layer.cross_tokens * kv
             continue
-        w = layer.window
+        w = window if layer.window and window else layer.window
         if w and w < context:  # sum(min(t, w) for t in 1..context), in closed form
             keys = w * (w + 1) // 2 + (context - w) * w
         else:

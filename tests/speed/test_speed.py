@@ -717,3 +717,125 @@ def test_a_card_wired_x8_all_reduces_over_its_eight_lanes(
     assert decode["allreduce_s"] == pytest.approx(524_288 / (16 * 10**9) + 64 * 16e-6)
     assert main(["speed", "llama-3.1-8b", "--gpu", "rtx-4060-ti-16gb", "--gpus", "2"]) == 0
     assert "over PCIe 4.0 x8 at 16 GB/s each way" in capsys.readouterr().out
+
+
+# gpt-oss-20b: 24 layers alternating a window of 128 and global attention, 8 key-value heads
+# of 64: K + V = 2 x 8 x 64 = 1,024 values, 2,048 B a token a layer at bf16
+GPT_OSS_TOKEN = 2 * 8 * 64 * 2
+APPLE = Hardware("test", bandwidth=10**6, peak_flops=10**7, compute="bf16", gpu_class="apple")
+
+
+def test_llama_cpp_decode_reads_every_cell_of_the_swa_cache() -> None:
+    # CUDA's flash_attn_ext_vec reads every cell to n_kv, those the window's mask hides too: the
+    # SWA cache is GGML_PAD(128 + n_ubatch 512, 256) = 768 cells, read whole a step
+    report = nnsize.count("gpt-oss-20b")
+    s = speed(report, CARD, "bf16", context=2048, engine="llama.cpp")
+    # 12 x 2,048 x 2,048 + 12 x 768 x 2,048 = 50,331,648 + 18,874,368
+    assert s.decode.cache_bytes == 12 * 2048 * GPT_OSS_TOKEN + 12 * 768 * GPT_OSS_TOKEN \
+        == 69_206_016
+    assert s.swa is not None and (s.swa.layers, s.swa.of, s.swa.window) == (12, 24, 128)
+    assert (s.swa.cells, s.swa.otherwise, s.swa.full, s.swa.skips) == (768, 2048, False, False)
+    # two sequences, a stream each: twice the bytes
+    two = speed(report, CARD, "bf16", batch=2, context=2048, engine="llama.cpp")
+    assert two.decode.cache_bytes == 2 * 69_206_016
+    # at 300 tokens the cache is not full: n_kv is the cells used padded to 256, 512
+    short = speed(report, CARD, "bf16", context=300, engine="llama.cpp")
+    assert short.decode.cache_bytes == 12 * 300 * GPT_OSS_TOKEN + 12 * 512 * GPT_OSS_TOKEN
+    # other engines read the window's 127 past tokens, as before: 12 x 127 x 2,048 = 3,121,152
+    vllm = speed(report, CARD, "bf16", context=2048, engine="vllm")
+    assert vllm.swa is None
+    assert vllm.decode.cache_bytes == 12 * 2048 * GPT_OSS_TOKEN + 12 * 127 * GPT_OSS_TOKEN
+
+
+def test_swa_full_decode_reads_the_sliding_layers_as_global_ones() -> None:
+    # --swa-full: the SWA cache holds the context's 2,048 cells, and CUDA reads them all:
+    # 24 x 2,048 x 2,048 = 100,663,296, the window's mask hiding all but 128 of each
+    report = nnsize.count("gpt-oss-20b")
+    s = speed(report, CARD, "bf16", context=2048, engine="llama.cpp", swa_full=True)
+    assert s.decode.cache_bytes == 24 * 2048 * GPT_OSS_TOKEN == 100_663_296
+    assert s.swa is not None and (s.swa.cells, s.swa.otherwise, s.swa.full) == (2048, 768, True)
+    off = speed(report, CARD, "bf16", context=2048, engine="llama.cpp")
+    # 12 x (2,048 - 768) x 2,048 = 31,457,280 more a step, and the weights the same
+    assert s.decode.cache_bytes - off.decode.cache_bytes == 31_457_280
+    assert s.decode.weight_bytes == off.decode.weight_bytes
+    assert s.decode.memory_s == pytest.approx(
+        (off.decode.weight_bytes + 100_663_296) / CARD.bandwidth)
+    # the prefill writes the same cache either way
+    assert s.prefill.cache_bytes == off.prefill.cache_bytes
+    # the crossover batch uses the same cache a sequence
+    assert s.compute_bound_batch is None or off.compute_bound_batch is None or \
+        s.compute_bound_batch >= off.compute_bound_batch
+
+
+def test_metal_skips_the_blocks_the_window_masks() -> None:
+    # kernel_flash_attn_ext_vec skips a block of cells wholly -inf in the mask: on Apple silicon
+    # a step reads the window's 127 past tokens, --swa-full or not: 12 x 2,048 x 2,048 +
+    # 12 x 127 x 2,048 = 50,331,648 + 3,121,152
+    report = nnsize.count("gpt-oss-20b")
+    for full in (False, True):
+        s = speed(report, APPLE, "bf16", context=2048, engine="llama.cpp", swa_full=full)
+        assert s.decode.cache_bytes == 53_452_800
+        assert s.swa is not None and s.swa.skips and s.swa.cells == 127
+
+
+def test_swa_full_is_refused_for_other_engines() -> None:
+    report = nnsize.count("gpt-oss-20b")
+    with pytest.raises(NnsizeError, match="vllm has no such setting"):
+        speed(report, CARD, "bf16", engine="vllm", swa_full=True)
+
+
+def test_speed_cli_takes_swa_full(capsys: pytest.CaptureFixture[str]) -> None:
+    from nnsize.cli import main
+
+    argv = ["speed", "gpt-oss-20b", "--gpu", "h100-80gb", "--engine", "llama.cpp",
+            "--dtype", "mxfp4", "--json"]
+    assert main(argv) == 0
+    off = json.loads(capsys.readouterr().out)
+    assert main([*argv, "--swa-full"]) == 0
+    on = json.loads(capsys.readouterr().out)
+    # 12 SWA layers x (2,048 - 768) cells x 2,048 B
+    assert on["decode"]["cache_bytes"] - off["decode"]["cache_bytes"] == 12 * 1280 * 2048
+    assert any("--swa-full keeps it full-size" in note for note in on["notes"])
+    assert any("768 a sequence" in note for note in off["notes"])
+    text = main_out(argv[:-1] + ["--swa-full"])
+    assert "every cell of their cache, 2,048 a sequence as a global layer's" in text
+    assert main(["speed", "gpt-oss-20b", "--gpu", "h100-80gb", "--engine", "vllm",
+                 "--swa-full"]) != 0
+    assert "--swa-full" in capsys.readouterr().err
+
+
+def test_fit_split_decodes_with_the_plans_swa_full() -> None:
+    # fit --engine llama.cpp --swa-full times its -ngl split with the same full-size cache
+    from nnsize.gpus import find_gpu
+    from nnsize.memory.setup import Setup
+    from nnsize.speed.offload import fit_split
+
+    report = nnsize.count("gpt-oss-20b")
+    gpu = find_gpu("rtx-4090")
+    base = Setup(engine="llama.cpp", context=2048, dtype="bf16")
+    off = fit_split(report, gpu, base, 25)
+    on = fit_split(report, gpu, Setup(engine="llama.cpp", context=2048, dtype="bf16",
+                                      swa_full=True), 25)
+    assert off is not None and on is not None and on.swa is not None and on.swa.full
+    assert on.decode.cache_bytes - off.decode.cache_bytes == 12 * 1280 * GPT_OSS_TOKEN
+
+
+def test_prefill_writes_every_token_and_scores_over_the_cache() -> None:
+    # a 4,096-token prompt: every token's K and V is written into the SWA cache too, 24 x 4,096
+    # x 2,048 B, with --swa-full or without; the scores of a SWA layer (64 heads x (64 + 64) =
+    # 8,192 MACs a key) run over every cell the cache holds: without --swa-full min(t, 768)
+    # keys, 768 x 769 / 2 + (4,096 - 768) x 768 = 2,851,200 over t = 1..4,096; with it t keys,
+    # 4,096 x 4,097 / 2 = 8,390,656, as a global layer; on Metal its window, min(t, 128):
+    # 128 x 129 / 2 + (4,096 - 128) x 128 = 516,160
+    report = nnsize.count("gpt-oss-20b")
+    off = speed(report, CARD, "bf16", prompt=4096, engine="llama.cpp")
+    on = speed(report, CARD, "bf16", prompt=4096, engine="llama.cpp", swa_full=True)
+    metal = speed(report, APPLE, "bf16", prompt=4096, engine="llama.cpp", swa_full=True)
+    assert off.prefill.cache_bytes == on.prefill.cache_bytes == metal.prefill.cache_bytes \
+        == 24 * 4096 * GPT_OSS_TOKEN
+    # 2 FLOPs a MAC x 12 SWA layers x 8,192 MACs a key x the keys' difference
+    assert on.prefill.flops - off.prefill.flops == 2 * 12 * 8192 * (8_390_656 - 2_851_200)
+    assert off.prefill.flops - metal.prefill.flops == 2 * 12 * 8192 * (2_851_200 - 516_160)
+    # vLLM runs the window: its scores as Metal's, its cache the window's 127 tokens
+    vllm = speed(report, CARD, "bf16", prompt=4096, engine="vllm")
+    assert vllm.prefill.flops == metal.prefill.flops

@@ -67,6 +67,16 @@ class Engine:
 # llama.cpp's --swa-full (common/arg.cpp; llama_context_params.swa_full): a setting of no other
 # engine, refused by name for them rather than dropped
 SWA_FULL_ENGINES = ("llama.cpp",)
+
+
+def refuse_swa_full(name: str) -> None:
+    """--swa-full is llama.cpp's alone: an error naming the engine for any other."""
+    if name not in SWA_FULL_ENGINES:
+        raise NnsizeError(f"swa full is llama.cpp's --swa-full (a full-size cache on the "
+                          f"sliding-window layers); {name} has no such setting: plan it with "
+                          f"the llama.cpp engine, or without it")
+
+
 # llama.cpp's KQ mask under flash attention, by build: "f16", the mask reserved in f16 alone
 # (builds since ggml-org/llama.cpp#23764, May 2026: the newest, the default), or "f32+f16", an
 # f32 mask and its f16 cast beside it (the builds before); without flash attention f32 either way
@@ -195,10 +205,8 @@ def engine(name: str, chunk: int | None = None, memory_fraction: Fraction | None
     if mamba_cache_mode and mamba_cache_mode not in MAMBA_CACHE_MODES:
         raise NnsizeError(f"vLLM's mamba_cache_mode {mamba_cache_mode!r} is not modelled "
                           f"(nnsize knows {', '.join(map(repr, MAMBA_CACHE_MODES))})")
-    if swa_full and profile.name not in SWA_FULL_ENGINES:
-        raise NnsizeError(f"swa full is llama.cpp's --swa-full (a full-size cache on the "
-                          f"sliding-window layers); {profile.name} has no such setting: plan "
-                          f"it with the llama.cpp engine, or without it")
+    if swa_full:
+        refuse_swa_full(profile.name)
     if kq_mask_type not in KQ_MASKS:
         raise NnsizeError(f"llama.cpp's KQ mask {kq_mask_type!r} is not modelled (nnsize knows "
                           f"{', '.join(map(repr, KQ_MASKS))})")

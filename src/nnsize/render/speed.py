@@ -135,6 +135,8 @@ def speed_notes(s: Speed) -> list[str]:
                      f"routing), all of them {_n(s.expert_bytes)} bytes")
     if s.eager is not None:
         notes.append(_eager(s))
+    if s.swa is not None:
+        notes.append(_swa(s))
     if hw.gpus > 1:
         link = hw.link.name if hw.link else "no link known"
         split = "the latent KV cache is not split: it has no heads" if s.latent_cache \
@@ -144,6 +146,31 @@ def speed_notes(s: Speed) -> list[str]:
                      + (f" at {_rate(hw.link.bandwidth, 'B/s')} each way" if hw.link else
                         " (not counted)"))
     return notes
+
+
+def _swa(s: Speed) -> str:
+    """What a decode step reads of llama.cpp's sliding-window layers (speed.swa_read)."""
+    w = s.swa
+    assert w is not None
+    head = (f"sliding-window layers: {w.layers} of {w.of}, a window of {_n(w.window)} tokens; "
+            f"a decode step reads ")
+    written = "; a prefill writes every token of the prompt into their cache"
+    if w.skips:
+        return head + (f"{_n(w.cells)} past tokens of each (the window - 1): Metal's flash "
+                       f"attention skips the blocks of cells the mask hides"
+                       + (", so --swa-full's full-size cache reads no more" if w.full else "")
+                       + written + ", and scores each token over its window")
+    if w.full:
+        return head + (f"every cell of their cache, {_n(w.cells)} a sequence as a global "
+                       f"layer's: --swa-full keeps it full-size and llama.cpp's CUDA kernels "
+                       f"read every cell to n_kv, those the mask hides too (without it "
+                       f"{_n(w.otherwise)})" + written + " and scores each token over every "
+                       "token before it, as a global layer")
+    return head + (f"every cell of llama.cpp's SWA cache, {_n(w.cells)} a sequence (the least "
+                   f"of the context and the window + n_ubatch {_n(w.ubatch)}, padded to 256): "
+                   f"its CUDA kernels read every cell to n_kv, those the mask hides too "
+                   f"(--swa-full: {_n(w.otherwise)})" + written + " and scores each token "
+                   "over every cell the cache holds (the decode's FLOPs too)")
 
 
 def _eager(s: Speed) -> str:

@@ -92,6 +92,7 @@ class Speed:
     fp32: str = ""  # what the engine keeps in float32 (memory.fp32_modules), in words
     offload: Split | None = None  # llama.cpp's -ngl split, where one was asked (speed.offload)
     eager: EagerTraffic | None = None  # eager attention's prefill traffic, where it runs
+    swa: SwaRead | None = None  # llama.cpp's sliding-window layers at decode, where it has any
 
     @property
     def decode_tokens_per_s(self) -> tuple[float, float]:
@@ -107,6 +108,85 @@ class Speed:
     def prefill_tokens_per_s(self) -> tuple[float, float]:
         tokens = self.batch * self.prompt
         return tokens / self.prefill.roofline_s, tokens / self.prefill.expected_s
+
+
+@dataclass(frozen=True)
+class SwaRead:
+    """What a decode step of llama.cpp reads of its sliding-window layers' cache (swa_read):
+    layers of a window of `window` tokens (of `of` layers), `cells` cells of a sequence's
+    cache each; full: under --swa-full; skips: the kernel skips blocks the mask hides
+    (Metal), so reads the window's cells, not every cell of the cache."""
+
+    layers: int
+    of: int
+    window: int
+    cells: int
+    ubatch: int
+    full: bool
+    skips: bool
+    otherwise: int = 0  # the cells a step reads with --swa-full the other way
+
+
+def planned_ubatch() -> int:
+    """llama.cpp's n_ubatch as memory plans it (512: memory.engines)."""
+    from ..memory.engines import engine
+
+    return engine("llama.cpp").chunk or 0
+
+
+def swa_read(report: Report, hw: Hardware, context: int, swa_full: bool = False
+             ) -> tuple[int, SwaRead | None]:
+    """(n_ubatch for kv_cache, what a decode step reads) of llama.cpp's sliding-window layers
+    at `context` tokens; (0, None) where it keeps no SWA cache (no layer has a window, or
+    every layer has one: kv_cache runs them without it).
+
+    A step attends over the cache's first n_kv cells, n_kv = the cells used, padded to 256, at
+    most the cache's size (llama_kv_cache::get_n_kv, src/llama-kv-cache.cpp at
+    ggml-org/llama.cpp 02c28f5), with a mask of -inf over the cells outside the window.  CUDA
+    reads every one of them: flash_attn_ext_vec (ggml/src/ggml-cuda/fattn-vec.cuh at 026f95b)
+    runs over K and V to KV_max, else to n_kv, and KV_max, computed only for a ubatch of 1,024
+    tokens or more or for several streams, trims only the fully masked tiles at the end
+    (flash_attn_mask_to_KV_max, fattn-common.cuh at 033efaf), never those before the window.
+    So a step reads the whole SWA cache as memory plans it (kv_cache.llama_cpp_swa_cells):
+    the window and n_ubatch padded to 256 (gpt-oss: 768 cells), or under --swa-full
+    (swa_full) every cell of the context, as a global layer.  Metal's kernel_flash_attn_ext_vec
+    skips a block of cells wholly -inf in the mask before it reads their K and V ("skip -INF
+    blocks", ggml/src/ggml-metal/ggml-metal.metal at 000a117), so on Apple silicon a step reads
+    the window's cells (window - 1 past tokens, to within a block at either end), --swa-full
+    or not."""
+    from ..memory.kv_cache import kept_tokens, llama_cpp_swa_cells
+
+    d = report.decoder
+    if d is None:
+        return 0, None
+    counts = d.layers.counts()
+    windowed = [(layer, n) for layer, n in counts if layer.window]
+    if not windowed or len(windowed) == len(counts):
+        return 0, None
+    layer = max((layer for layer, _ in windowed), key=lambda one: one.window or 0)
+    window = layer.window or 0
+    skips = hw.gpu_class == "apple"
+    ubatch = 0 if skips else planned_ubatch()
+
+    def cells(full: bool) -> int:
+        return kept_tokens(layer, context, False) if skips else \
+            llama_cpp_swa_cells(window, context, ubatch, 1, full)
+
+    return ubatch, SwaRead(sum(n for _, n in windowed), len(d.layers), window,
+                           cells(swa_full), ubatch, swa_full, skips, cells(not swa_full))
+
+
+def kernel_window(swa: SwaRead | None, tokens: int) -> int | None:
+    """The keys llama.cpp's kernels compute a sliding-window layer's scores over, as compute's
+    window, for a step at `tokens` (swa_read of that many): on CUDA every cell of its SWA
+    cache, as they read them (swa_read; the prefill's flash_attn_ext_f16 likewise bounds its
+    tiles by KV_max alone: ggml/src/ggml-cuda/fattn-mma-f16.cuh at 01c6842), under --swa-full
+    past the context (a global layer's); None: the layer's own window (Metal's kernels skip the
+    blocks the mask hides: kernel_flash_attn_ext_blk before a prefill, the skip of -INF blocks
+    at decode; the engines that are not llama.cpp)."""
+    if swa is None or swa.skips:
+        return None
+    return tokens + 1 if swa.full else swa.cells
 
 
 def _step(hw: Hardware, engine: Engine, layers: int, weight_bytes: int, cache_bytes: int,
@@ -147,10 +227,11 @@ def _allreduce_bytes(tokens: int, hidden: int, layers: int, gpus: int) -> int:
 def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | None = None,
           batch: int = 1, context: int = 2048, prompt: int = 512, engine: str = "llama.cpp",
           latent: bool = True, keep: tuple[str, ...] | None = None,
-          published: bool = False) -> Speed:
+          published: bool = False, swa_full: bool = False) -> Speed:
     """Decode at `context` tokens and prefill of a `prompt`-token prompt, `batch` sequences;
     published: the weights as the config's quantization_config stores them (dtype names its
-    method: fp8, mxfp4), tensor by tensor as memory plans them."""
+    method: fp8, mxfp4), tensor by tensor as memory plans them; swa_full: llama.cpp's
+    --swa-full, its sliding-window layers' cache at full size (swa_read)."""
     from ..memory import KEEP, compute, kv_cache
     from ..memory.kv_cache import as_transformers
     from ..memory.state import state_parts
@@ -173,6 +254,10 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
     from .hardware import weights_kind
 
     eng = find_engine(engine, hw.gpu_class, weights_kind(dtype))
+    if swa_full:
+        from ..memory.engines import refuse_swa_full
+
+        refuse_swa_full(eng.name)
     mix = gguf_mix_name(dtype)
     precision = find("bf16") if mix else find(dtype)  # a mix computes at 16 bits
     model = precision if precision.name in FLOATS else find("bf16")  # the dtype it computes at
@@ -211,27 +296,34 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
     weights = weights_read(report, mix or precision.name, kept, published, fp32)
 
     # decode: one token for each of `batch` sequences with `context` tokens in the cache
-    c = compute(report, context)
     full = as_transformers(eng.name)  # GPT-Neo's windows: transformers caches every token
     cpp = eng.name == "llama.cpp"  # a window on every layer: llama.cpp reads every cell
-    cache, _, _ = kv_cache(report, batch, context, kv, latent, full, cpp, engine=eng.name,
-                           model=model)
+    # llama.cpp's sliding-window layers: every cell of their cache a step (CUDA), or the
+    # window's (Metal): swa_read; their scores over the cells read (kernel_window)
+    ubatch, swa = swa_read(report, hw, context, swa_full) if cpp else (0, None)
+    c = compute(report, context, window=kernel_window(swa, context))
+    cache, _, _ = kv_cache(report, batch, context, kv, latent, full, cpp, ubatch,
+                           engine=eng.name, model=model, swa_full=swa_full)
     decode = _step(hw, eng, layers, weights.read(batch) // g, cache // kv_split,
                    batch * c.decode_flops // g, _allreduce_bytes(batch, d.hidden, layers, g),
                    sequences=batch)
 
     # prefill: the whole prompt of every sequence at once, writing its KV cache
-    p = compute(report, prompt)
-    written, _, _ = kv_cache(report, batch, prompt, kv, latent, full, cpp, engine=eng.name,
-                             model=model)
+    # llama.cpp writes every token of the prompt into its SWA cache too (a ring of cells
+    # where --swa-full is off): kv_cache's full-size SWA cache at the prompt's cells
+    _, at_prompt = swa_read(report, hw, prompt, swa_full) if cpp else (0, None)
+    p = compute(report, prompt, window=kernel_window(at_prompt, prompt))
+    written, _, _ = kv_cache(report, batch, prompt, kv, latent, full, cpp,
+                             planned_ubatch() if at_prompt else 0, engine=eng.name,
+                             model=model, swa_full=at_prompt is not None)
     eager = eager_traffic(report, eng.name, model.name, batch, prompt)
     prefill = _step(hw, eng, layers, weights.read(batch * prompt) // g, written // kv_split,
                     batch * p.prefill_flops // g,
                     _allreduce_bytes(batch * prompt, d.hidden, layers, g), batch * prompt,
                     attention_bytes=eager.bytes // g if eager else 0)
 
-    per_sequence, _, _ = kv_cache(report, 1, context, kv, latent, full, cpp,
-                                  engine=eng.name, model=model)
+    per_sequence, _, _ = kv_cache(report, 1, context, kv, latent, full, cpp, ubatch,
+                                  engine=eng.name, model=model, swa_full=swa_full)
     crossover = _compute_bound_batch(weights, per_sequence // kv_split, c.decode_flops, hw)
     quantized = precision.name not in FLOATS
     return Speed(report.source, hw, eng, mix or precision.name, kv.name, batch, context, prompt,
@@ -242,7 +334,7 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
                  batch * sum(part.state_bytes for part in state_parts(d, eng.name, kv, model)),
                  head_read(report, mix or precision.name, kept, published, fp32) // g,
                  published=checkpoint.how if checkpoint else "",
-                 fp32=fp32.words() if fp32 else "", eager=eager)
+                 fp32=fp32.words() if fp32 else "", eager=eager, swa=swa)
 
 
 @dataclass(frozen=True)

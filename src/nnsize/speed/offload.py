@@ -71,5 +71,5 @@ def fit_split(report: Any, gpu: Any, memory: Any, gpu_layers: int) -> Speed | No
     dtype, published = weights_dtype(report, memory.dtype)  # as the plan took it
     s = speed(report, hardware(gpu, dtype), dtype, memory.kv_dtype, memory.batch,
               memory.context, engine="llama.cpp", latent=memory.latent, keep=memory.keep,
-              published=published)
+              published=published, swa_full=memory.swa_full)
     return replace(s, offload=split(s, gpu_layers))

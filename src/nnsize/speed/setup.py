@@ -70,6 +70,10 @@ class SpeedSetup:
     cpu_bandwidth: str | None = field(default=None, metadata=option(
         "the CPU's RAM bandwidth for --ngl, e.g. 89.6GB/s (default: dual-channel DDR5-5600, "
         "89.6 GB/s)", max_length=40))
+    swa_full: bool = field(default=False, metadata=option(
+        "llama.cpp's --swa-full, as memory and fit take it: the sliding-window layers (Gemma 2 "
+        "and 3, gpt-oss) keep a full-size cache, and a decode step on CUDA reads every cell of "
+        "it, as a global layer's (Metal skips the cells the window hides either way)"))
 
 
 @dataclass(frozen=True)
@@ -177,7 +181,8 @@ def estimate(report: Report, s: SpeedSetup) -> Speed:
     engine = s.engine or default_engine(s.dtype, str(report.stored.get("format", "")))
     dtype, published = weights_dtype(report, s.dtype)
     result = speed(report, speed_hardware(s, dtype), dtype, s.kv_dtype, s.batch,
-                   context(report, s), s.prompt, engine, s.latent, s.keep, published)
+                   context(report, s), s.prompt, engine, s.latent, s.keep, published,
+                   s.swa_full)
     if s.cpu_bandwidth is not None and s.ngl is None:
         raise NnsizeError("--cpu-bandwidth is the CPU side of --ngl: give --ngl too")
     if s.ngl is None:
