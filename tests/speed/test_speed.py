@@ -839,3 +839,20 @@ def test_prefill_writes_every_token_and_scores_over_the_cache() -> None:
     # vLLM runs the window: its scores as Metal's, its cache the window's 127 tokens
     vllm = speed(report, CARD, "bf16", prompt=4096, engine="vllm")
     assert vllm.prefill.flops == metal.prefill.flops
+
+
+def test_llama_cpp_scores_a_model_windowed_on_every_layer_over_every_token() -> None:
+    # Mistral-7B v0.1's 4,096-token window is on all 32 layers: llama.cpp runs it without one
+    # (its "llama" architecture reads no window), caching and scoring every token, so at 8,192
+    # tokens a step's scores run over 8,192 keys, not 4,096; vLLM keeps the window.
+    # Scores and the weighted sum: 32 heads x (128 + 128) = 8,192 MACs a key a layer.
+    report = nnsize.count("mistral-7b")
+    cpp = speed(report, CARD, "bf16", context=8192, prompt=8192, engine="llama.cpp")
+    vllm = speed(report, CARD, "bf16", context=8192, prompt=8192, engine="vllm")
+    # a step's token attends to the 8,192 cached and itself, 8,193 keys, against the window's
+    # 4,096: 2 FLOPs a MAC x 32 layers x 8,192 MACs a key x (8,193 - 4,096) keys
+    assert cpp.decode.flops - vllm.decode.flops == 2 * 32 * 8192 * (8193 - 4096)
+    # over the prompt: sum of t for t = 1..8,192 against sum of min(t, 4,096):
+    # 8,192 x 8,193 / 2 = 33,558,528; 4,096 x 4,097 / 2 + 4,096 x 4,096 = 25,167,872
+    assert cpp.prefill.flops - vllm.prefill.flops == 2 * 32 * 8192 * (33_558_528 - 25_167_872)
+    assert cpp.swa is None

@@ -176,14 +176,18 @@ def swa_read(report: Report, hw: Hardware, context: int, swa_full: bool = False
                            cells(swa_full), ubatch, swa_full, skips, cells(not swa_full))
 
 
-def kernel_window(swa: SwaRead | None, tokens: int) -> int | None:
+def kernel_window(swa: SwaRead | None, tokens: int, unwindowed: bool = False) -> int | None:
     """The keys llama.cpp's kernels compute a sliding-window layer's scores over, as compute's
     window, for a step at `tokens` (swa_read of that many): on CUDA every cell of its SWA
     cache, as they read them (swa_read; the prefill's flash_attn_ext_f16 likewise bounds its
     tiles by KV_max alone: ggml/src/ggml-cuda/fattn-mma-f16.cuh at 01c6842), under --swa-full
     past the context (a global layer's); None: the layer's own window (Metal's kernels skip the
     blocks the mask hides: kernel_flash_attn_ext_blk before a prefill, the skip of -INF blocks
-    at decode; the engines that are not llama.cpp)."""
+    at decode; the engines that are not llama.cpp).  unwindowed: a window on every layer, which
+    llama.cpp runs without one (memory.kv_cache keeps every cell): a global layer's, past the
+    context."""
+    if unwindowed:
+        return tokens + 1
     if swa is None or swa.skips:
         return None
     return tokens + 1 if swa.full else swa.cells
@@ -297,11 +301,14 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
 
     # decode: one token for each of `batch` sequences with `context` tokens in the cache
     full = as_transformers(eng.name)  # GPT-Neo's windows: transformers caches every token
-    cpp = eng.name == "llama.cpp"  # a window on every layer: llama.cpp reads every cell
+    cpp = eng.name == "llama.cpp"
+    # a window on every layer: llama.cpp runs the model without one, reading and scoring
+    # every cell (kv_cache; kernel_window)
+    unwindowed = cpp and all(layer.window for layer, _ in d.layers.counts())
     # llama.cpp's sliding-window layers: every cell of their cache a step (CUDA), or the
     # window's (Metal): swa_read; their scores over the cells read (kernel_window)
     ubatch, swa = swa_read(report, hw, context, swa_full) if cpp else (0, None)
-    c = compute(report, context, window=kernel_window(swa, context))
+    c = compute(report, context, window=kernel_window(swa, context, unwindowed))
     cache, _, _ = kv_cache(report, batch, context, kv, latent, full, cpp, ubatch,
                            engine=eng.name, model=model, swa_full=swa_full)
     decode = _step(hw, eng, layers, weights.read(batch) // g, cache // kv_split,
@@ -312,7 +319,7 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
     # llama.cpp writes every token of the prompt into its SWA cache too (a ring of cells
     # where --swa-full is off): kv_cache's full-size SWA cache at the prompt's cells
     _, at_prompt = swa_read(report, hw, prompt, swa_full) if cpp else (0, None)
-    p = compute(report, prompt, window=kernel_window(at_prompt, prompt))
+    p = compute(report, prompt, window=kernel_window(at_prompt, prompt, unwindowed))
     written, _, _ = kv_cache(report, batch, prompt, kv, latent, full, cpp,
                              planned_ubatch() if at_prompt else 0, engine=eng.name,
                              model=model, swa_full=at_prompt is not None)
