@@ -154,9 +154,10 @@ GPT_FAST = Efficiency(
     ("datacenter", Efficiency(
         0.762, 0, 58.19e-6, fitted("gpt-fast", 3, 0, "datacenter"))),))
 VLLM = Efficiency(
-    0.949, 0, 80.527e-6, fitted("vllm", 4, 0), classes=(
+    1, 0, 135.242e-6, fitted("vllm", 20, 0),
+    sequence_overhead_s=2.349e-6, classes=(
     ("datacenter", Efficiency(
-        0.629, 0, 0.0, fitted("vllm", 3, 0, "datacenter"))),
+        0.957, 0, 133.137e-6, fitted("vllm", 19, 0, "datacenter"))),
     ("geforce", Efficiency(
         0.886, 0, 0.0, fitted("vllm", 1, 0, "geforce"))),))
 TRANSFORMERS = Efficiency(

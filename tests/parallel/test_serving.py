@@ -79,11 +79,11 @@ def test_text_says_why_the_best_wins() -> None:
     from nnsize.cli import run
 
     text = run(["layout", "llama-3.1-70b", "--serve", "--gpu", "h100-80gb", "--gpus", "16",
-                "--context", "4096", "--batch", "32", "--tokens-per-s", "5000"])
+                "--context", "4096", "--batch", "32", "--tokens-per-s", "3000"])
     assert "fewest GPUs first" in text and "Best: " in text and "Why: " in text
     # tp 4: the replica's rate is `nnsize speed --gpus 4 --engine vllm --batch 32`'s decode
     out = json.loads(run(["layout", "llama-3.1-70b", "--serve", "--gpu", "h100-80gb", "--gpus",
-                          "16", "--context", "4096", "--batch", "32", "--tokens-per-s", "5000",
+                          "16", "--context", "4096", "--batch", "32", "--tokens-per-s", "3000",
                           "--json"]))
     speed = json.loads(run(["speed", "llama-3.1-70b", "--gpu", "h100-80gb", "--gpus", "4",
                             "--engine", "vllm", "--batch", "32", "--context", "4096", "--json"]))
