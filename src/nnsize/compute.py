@@ -60,6 +60,9 @@ def compute(report: Report, context: int, images: int = 0, window: int | None = 
     Linear: the active parameters of every weight matrix except the embedding lookup (the head
     does multiply); a state-space layer's depthwise convolution counts its kernel (I x k MACs a
     token) there too.  Scan: 2 x the SSM state elements (Decoder.scan_values) a token.
+    MiniMax's lightning attention: its state as a scan (k^T v in, q read out: 2 x heads x
+    head_dim^2 a token), and over a prompt each block's scores within itself, heads x 2 x
+    head_dim x block^2 a layer and block (the last block as long as is left).
     Attention, causal: position t attends to t keys (or a sliding window's),
     q.k and a.v: heads x (key_dim + value_dim) MACs per key; a prompt of s tokens sums t = 1..s,
     about half of the full s x s (the causal factor).  A cross-attention layer (Llama 3.2
@@ -128,6 +131,15 @@ def compute(report: Report, context: int, images: int = 0, window: int | None = 
             keys = context * (context + 1) // 2
         prefill += keys * per_key
         decode += min(context + 1, w or context + 1) * per_key
+    m = d.mixer
+    if m is not None and m.kind == "lightning" and m.block:
+        # MiniMax's lightning attention runs a prompt in blocks of m.block tokens, each
+        # block's queries scored against its own keys whole (Q K^T, cb x cb x head_dim, the
+        # decay a mask), those scores times its values (as many), beside the state that
+        # scan_macs counts; a new token reads the state alone
+        # (MiniMaxLightningAttention.forward, transformers v5.25.0)
+        whole, rest = divmod(context, m.block)
+        prefill += m.layers * m.heads * 2 * m.head_dim * (whole * m.block ** 2 + rest ** 2)
     return Compute(linear, prefill, decode, context, 2 * d.scan_values, image)
 
 

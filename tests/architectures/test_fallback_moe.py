@@ -88,6 +88,11 @@ FAMILIES: dict[str, tuple[dict[str, Any], str, tuple[int, int]]] = {
                             "mlp_layer_types": ["dense", "sparse", "sparse", "sparse"],
                             "moe_intermediate_size": None},
                            "MiniMaxM3VLForCausalLM", (4, 2)),
+    # MiniMax-Text-01: lightning attention, softmax attention, twice; every layer routes, its
+    # experts intermediate_size (48) wide, no shared expert; a prompt in blocks of 4 tokens
+    "minimax": ({"num_local_experts": 4, "block_size": 4, "moe_intermediate_size": None,
+                 "layer_types": ["linear_attention", "full_attention"] * 2},
+                "MiniMaxForCausalLM", (4, 2)),
     # Laguna: full, sliding, full, sliding, of 4, 8, 8 and 4 heads
     # (num_attention_heads_per_layer); a dense first layer, a shared expert 24 wide
     "laguna": ({"num_experts": 4, "shared_expert_intermediate_size": 24, "sliding_window": 5,
@@ -95,11 +100,18 @@ FAMILIES: dict[str, tuple[dict[str, Any], str, tuple[int, int]]] = {
                 "num_attention_heads_per_layer": [4, 8, 8, 4]}, "LagunaForCausalLM", (4, 2)),
 }
 # the families whose experts are intermediate_size wide (not moe_intermediate_size)
-WIDE = {"cohere2_moe", "aria_text", "minimax_m3_vl_text"}
+WIDE = {"cohere2_moe", "aria_text", "minimax_m3_vl_text", "minimax"}
 # the families whose sparse attention (DSA) compute does not model
 INDEXED = {"hy_v4", "axk2"}
 # the families with delta-attention layers, whose state only transformers' engines plan
 DELTA = {"kimi_linear", "bailing_hybrid"}
+# the families whose state only transformers' engines plan (MiniMax's lightning attention too)
+TRANSFORMERS_ONLY = DELTA | {"minimax"}
+# the families without a shared expert
+NOT_SHARED = {"minimax": {"shared experts"}}
+# the families that make a cache of their own (MiniMaxCache: a DynamicCache and the lightning
+# layers' states), refusing a DynamicCache given them
+OWN_CACHE = {"minimax"}
 
 
 def keys(family: str) -> dict[str, Any]:
@@ -131,10 +143,11 @@ def built(family: str) -> Any:
 def test_kv_cache_against_transformers(family: str, batch: int, steps: tuple[int, ...]) -> None:
     assert family not in families()  # built by transformers, planned from ROUTED
     model = built(family)
-    cache = transformers.DynamicCache(config=model.config)
+    cache = None if family in OWN_CACHE else transformers.DynamicCache(config=model.config)
     with torch.no_grad():
         for n in steps:
-            model(input_ids=torch.randint(1, 64, (batch, n)), cache=cache, use_cache=True)
+            cache = model(input_ids=torch.randint(1, 64, (batch, n)), cache=cache,
+                          use_cache=True).cache
     report = nnsize.count(data(family))
     assert "planner_refused" not in report.stored
     assert kv_cache(report, batch, sum(steps), find("bf16"))[0] == cache_bytes(cache)
@@ -144,7 +157,9 @@ def cache_bytes(cache: Any) -> int:
     """Every tensor the cache holds: an attention layer's keys and values (a latent
     attention's latent and rope key) and its indexer's keys where it has an indexer of its
     own, a linear-attention layer's conv and recurrent states (their bookkeeping aside: a
-    token counter)."""
+    token counter); MiniMaxCache's lightning states beside its layers (linear_cache, [] for
+    a layer that attends, whose DynamicLayer holds its keys: the lightning layers' are
+    empty)."""
     total = 0
     for layer in cache.layers:
         if hasattr(layer, "conv_states"):
@@ -153,8 +168,9 @@ def cache_bytes(cache: Any) -> int:
             held = [layer.keys, layer.values]
             if getattr(layer, "indexer_keys", None) is not None:
                 held.append(layer.indexer_keys)
-        total += sum(t.nbytes for t in held)
-    return total
+        total += sum(t.nbytes for t in held if t is not None)
+    states = getattr(cache, "linear_cache", [])
+    return total + sum(t.nbytes for t in states if isinstance(t, torch.Tensor))
 
 
 def test_kimi_linear_cache_arithmetic() -> None:
@@ -210,7 +226,7 @@ def test_active_parameters_and_compute_count_k_of_n_experts(family: str) -> None
     else:
         assert compute(report, 16).linear_macs == matrices + routed * k // n
     rows = {r.type for r in report.rows}
-    assert {"experts", "shared experts"} <= rows
+    assert {"experts", "shared experts"} - NOT_SHARED.get(family, set()) <= rows
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
@@ -414,3 +430,77 @@ def test_laguna_heads_layer_by_layer() -> None:
                 decoder_of(config, _tensors(model))
         finally:
             config.num_attention_heads_per_layer = kept
+
+
+def test_minimax_cache_arithmetic() -> None:
+    # one sequence of 13 tokens at bf16: 2 softmax layers x 13 x 2 kv heads x (8 + 8) x 2 B =
+    # 1,664; 2 lightning layers' states, 4 heads x 8 x 8 x 2 B = 2 x 512 = 1,024, whatever the
+    # context
+    report = nnsize.count(data("minimax"))
+    assert kv_cache(report, 1, 13, find("bf16"))[0] == 1664 + 1024
+    assert kv_cache(report, 1, 1300, find("bf16"))[0] == 166_400 + 1024
+
+
+def test_minimax_state_is_transformers_alone() -> None:
+    from nnsize.memory import Setup, plan
+
+    report = nnsize.count(data("minimax"))
+    for engine in ("vllm", "sglang", "llama.cpp"):
+        with pytest.raises(NnsizeError, match="lightning-attention state"):
+            plan(report, Setup(engine=engine))
+
+
+@pytest.mark.parametrize("steps", [(13,), (8,), (5, 1, 1)])
+def test_minimax_lightning_compute_against_torch(steps: tuple[int, ...]) -> None:
+    # the matmul FLOPs torch counts in a lightning layer (layers.0.self_attn) beside its
+    # projections (qkv_proj, output_gate, out_proj: 3 matrices of 32 x 96, 32 x 32, 32 x 32),
+    # a prompt in blocks of 4 then decoding steps, against compute's scan and blocks: 13
+    # tokens, 4 heads, head_dim 8: scan 2 x 4 x 8 x 8 = 512 MACs a token x 13 = 6,656, blocks
+    # 4 x 2 x 8 x (3 x 4^2 + 1^2) = 3,136; a new token 512 MACs
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model = built("minimax")
+    report = nnsize.count(data("minimax"))
+    projections = 32 * 96 + 32 * 32 + 32 * 32
+    cache = None
+    prompt, *rest = steps
+    for i, n in enumerate(steps):
+        counter = FlopCounterMode(display=False)
+        with torch.no_grad(), counter:
+            cache = model(input_ids=torch.randint(1, 64, (1, n)), cache=cache,
+                          use_cache=True).cache
+        layer = counter.get_flop_counts()["MiniMaxForCausalLM.model.layers.0.self_attn"]
+        measured = sum(layer.values()) // 2 - n * projections
+        c = compute(report, prompt)
+        if i == 0:  # the prompt: 2 lightning layers' work, the scan's and the blocks'
+            softmax = prompt * (prompt + 1) // 2 * 4 * (8 + 8) * 2  # causal, 2 layers
+            assert 2 * measured == c.attention_macs_prefill - softmax + c.scan_macs * prompt
+        else:  # a new token reads the state alone: the scan's 2 x heads x head_dim^2
+            assert 2 * measured == n * c.scan_macs
+
+
+def test_minimax_config_the_model_does_not_show_is_refused() -> None:
+    from nnsize.architectures.fallback import _tensors
+    from nnsize.architectures.fallback_decoder import decoder_of
+
+    model = built("minimax")
+    config = model.config
+    decoder = decoder_of(config, _tensors(model))
+    assert decoder.state_layers == 2 and len(decoder.layers) == 2
+    kept = list(config.layer_types)
+    for types, match in ((["full_attention"] * 4, r"layer 0 \(full_attention\) has no "
+                          r"self_attn.k_proj.weight"),
+                         (kept[:3], "layer_types must give each of the 4 layers"),
+                         (["sliding_attention"] * 4, "layer_types must give")):
+        config.layer_types = types
+        try:
+            with pytest.raises(NnsizeError, match=match):
+                decoder_of(config, _tensors(model))
+        finally:
+            config.layer_types = kept
+    config.sliding_window = 5
+    try:
+        with pytest.raises(NnsizeError, match="sliding_window = 5"):
+            decoder_of(config, _tensors(model))
+    finally:
+        config.sliding_window = None

@@ -27,6 +27,8 @@ Mixtures of experts (ROUTED): the model types whose routing is read here, each f
 transformers modeling code, its keys in a Routing; the layers that route checked against the
 expert tensors transformers built, their shapes against the keys (expert_rows splits them into
 rows of their own, so that a token's active parameters and compute count k of n experts).
+MiniMax-Text-01 (minimax): softmax attention beside lightning attention, whose fixed state a
+sequence keeps, by _minimax; its MLPs from ROUTED.
 
 Latent attention (LATENT): the mixtures of experts with DeepSeek's latent attention in every
 layer, HY-V4, A.X-K1 and A.X-K2, read by _latent (the latent, the rope key and a sparse-attention
@@ -365,6 +367,13 @@ ROUTED = {
                       _TF + "laguna/modeling_laguna.py (LagunaSparseMoeBlock, LagunaExperts, "
                       "LagunaDecoderLayer, LagunaAttention)",
                       shared_width="shared_expert_intermediate_size"),
+    # MiniMaxSparseMoeBlock, in every MiniMaxDecoderLayer: experts = MiniMaxExperts
+    # (num_local_experts, num_experts by attribute_map, of intermediate_size),
+    # MiniMaxTopKRouter's top num_experts_per_tok, no shared expert; its Decoder is
+    # _minimax's (lightning attention beside softmax attention)
+    "minimax": Routing("num_local_experts", "num_experts_per_tok", "intermediate_size", _every,
+                       _TF + "minimax/modeling_minimax.py (MiniMaxSparseMoeBlock, "
+                       "MiniMaxExperts, MiniMaxTopKRouter, MiniMaxDecoderLayer)"),
     # the latent-attention families (LATENT reads their Decoder): each a DeepSeek-V3 MoE block,
     # experts = (n_routed_experts, which attribute_map makes num_local_experts, of
     # moe_intermediate_size), shared_experts = an MLP of moe_intermediate_size x
@@ -543,6 +552,62 @@ def _kimi_linear(config: Any, tensors: list[Tensor]) -> Decoder:
                    if linear else None)
 
 
+def _minimax(config: Any, tensors: list[Tensor]) -> Decoder:
+    """MiniMax-Text-01's Decoder (models/minimax/modeling_minimax.py, transformers v5.25.0):
+    layer_types says which layers attend and which run its lightning attention.
+
+        full_attention    MiniMaxAttention, softmax attention: keys and values of every token,
+                          num_key_value_heads x head_dim each (MiniMaxCache, a DynamicCache
+                          made without the config: every layer keeps every token)
+        linear_attention  MiniMaxLightningAttention: one state a sequence, K^T V summed with
+                          a decay, (num_attention_heads, head_dim, head_dim) at the dtype of
+                          its values, the model's (its decay buffers are the model's dtype
+                          too); MiniMaxCache.linear_cache (StateMixer kind "lightning",
+                          memory.state)
+
+    head_dim: the config's, else hidden_size / num_attention_heads (both attentions read it
+    so), checked against each layer's k_proj (kv heads x head_dim rows) or qkv_proj (3 x heads
+    x head_dim).  Compute: a token's lightning attention adds k^T v to the state and reads q
+    through it, heads x head_dim^2 MACs each (scan_values); a prompt runs in blocks of
+    block_size, each block's queries also scored against its own keys (compute.py).  Its
+    MLPs as ROUTED reads them.  A sliding_window, which transformers' mask would apply to the
+    full-attention layers while MiniMaxCache keeps every token, is refused."""
+    kind = type(config).__name__
+    routing = ROUTED[config.model_type]
+    _expert_keys(config, routing)
+    n = _whole(config, "num_hidden_layers", kind)
+    hidden = _whole(config, "hidden_size", kind)
+    heads = _whole(config, "num_attention_heads", kind)
+    kv = _whole(config, "num_key_value_heads", kind)
+    block = _whole(config, "block_size", kind)
+    window = getattr(config, "sliding_window", None)
+    if window is not None:
+        raise SpecError(f"sliding_window = {shown(window)}: the planner does not model it for "
+                        f"{kind} (its mask would slide, its cache keeps every token)")
+    head_dim = getattr(config, "head_dim", None) or hidden // heads
+    if isinstance(head_dim, bool) or not isinstance(head_dim, int) or head_dim < 1:
+        raise SpecError(f"head_dim must be a positive whole number, got {shown(head_dim)}")
+    types = _each_layer(config, "layer_types", n, ("full_attention", "linear_attention"))
+    shapes, prefix = _shapes(tensors)
+    for i, t in enumerate(types):
+        name, rows = (("self_attn.k_proj.weight", (kv * head_dim, hidden))
+                      if t == "full_attention" else
+                      ("self_attn.qkv_proj.weight", (3 * heads * head_dim, hidden)))
+        if shapes.get(f"{prefix}layers.{i}.{name}") != rows:
+            raise SpecError(f"{kind}'s layer {i} ({t}) has no {name} of {rows}, as its config "
+                            f"says: the planner does not know its cache")
+    linear = types.count("linear_attention")
+    k, width, _ = _routed(config, routing, tensors, n, hidden, kind)
+    state = linear * heads * head_dim * head_dim
+    return Decoder(hidden, 0, _whole(config, "vocab_size", kind),
+                   Layers.periodic((AttentionLayer(heads, kv, head_dim, head_dim),),
+                                   types.count("full_attention")),
+                   experts_per_token=k, expert_intermediate=width, state_values=state,
+                   scan_values=state, state_layers=linear,
+                   mixer=StateMixer("lightning", linear, heads * head_dim, 0, heads=heads,
+                                    head_dim=head_dim, block=block) if linear else None)
+
+
 @record
 class _Mla:
     """The shape of DeepSeek's multi-head latent attention as a config gives it."""
@@ -658,9 +723,10 @@ def _latent(config: Any, tensors: list[Tensor]) -> Decoder:
 # other keys, q_lora_rank and the experts', are read there, not refused)
 COMPRESSING = {"deepseek_v4": _deepseek_v4}
 # the model types whose Decoder a reader of its own makes: those, Kimi Linear's and Ling's
-# hybrid's (latent attention beside delta attention) and the latent-attention families' (LATENT)
+# hybrid's (latent attention beside delta attention), MiniMax-Text-01's (softmax attention
+# beside lightning attention) and the latent-attention families' (LATENT)
 READERS = {**COMPRESSING, "kimi_linear": _kimi_linear, "bailing_hybrid": _kimi_linear,
-           **dict.fromkeys(LATENT, _latent)}
+           "minimax": _minimax, **dict.fromkeys(LATENT, _latent)}
 
 
 def decoder_of(config: Any, tensors: list[Tensor], outer: Any = None) -> Decoder:

@@ -18,7 +18,11 @@ recurrent state -- at the dtype each engine keeps it, which is never the KV cach
   planned for transformers alone): its conv state over q, k and v (3 x heads x head_dim,
   kernel) at the model's dtype, its recurrent state (heads, head_dim, head_dim) in float32
   (KimiLinearDeltaAttention.forward casts it: models/kimi_linear/modeling_kimi_linear.py,
-  transformers v5.25.0; tests/architectures/test_fallback_moe.py).
+  transformers v5.25.0; tests/architectures/test_fallback_moe.py).  MiniMax's lightning
+  attention (kind "lightning", transformers alone): no conv, its state K^T V (heads,
+  head_dim, head_dim) at the dtype of its values, the model's, and so are its decay buffers
+  (MiniMaxLightningAttention.forward, models/minimax/modeling_minimax.py, transformers
+  v5.25.0; measured bf16 in tests/architectures/test_fallback_moe.py).
 - vLLM: vllm_kv.state_shapes (kernel - 1 columns), the conv state at the model's dtype
   (mamba_cache_dtype "auto"), the SSM / recurrent state at the dtype the model's config hook
   fixes (StateMixer.ssm_dtype), else the model's; --kv-cache-dtype never reaches it.
@@ -55,6 +59,11 @@ from .lines import StatePart
 if TYPE_CHECKING:
     from ..model import Decoder
 
+# the mixers whose state nnsize plans as transformers keeps it alone, and what to call it
+TRANSFORMERS_ONLY = {"kda": "Kimi Linear's delta-attention",
+                     "lightning": "MiniMax's lightning-attention"}
+
+
 def state_parts(d: Decoder, engine: str, kv: Precision, model: Precision
                 ) -> tuple[StatePart, ...]:
     """A sequence's state as engine keeps it: conv and SSM parts, each at its dtype; model: the
@@ -72,13 +81,15 @@ def state_parts(d: Decoder, engine: str, kv: Precision, model: Precision
     if m is None:
         return (StatePart("state", 1, d.state_values, kv),)
     fp32 = find("fp32")
+    if m.kind in TRANSFORMERS_ONLY and not as_transformers(engine):
+        raise NnsizeError(f"{TRANSFORMERS_ONLY[m.kind]} state is planned as transformers keeps "
+                          f"it (--engine transformers); nnsize has not read how {engine} keeps "
+                          f"it")
     if m.kind == "kda":  # KimiLinearDeltaAttention's conv1d over q, k and v, and its state
-        if not as_transformers(engine):
-            raise NnsizeError(f"Kimi Linear's delta-attention state is planned as transformers "
-                              f"keeps it (--engine transformers); nnsize has not read how "
-                              f"{engine} keeps it")
         return (StatePart("conv", m.layers, 3 * m.heads * m.head_dim * m.kernel, model),
                 StatePart("SSM", m.layers, m.heads * m.head_dim * m.head_dim, fp32))
+    if m.kind == "lightning":  # MiniMaxLightningAttention's K^T V, at its values' dtype
+        return (StatePart("SSM", m.layers, m.heads * m.head_dim * m.head_dim, model),)
     conv, *rest = state_shapes(m, 1)
     ssm = sum(prod(shape) for shape in rest)
     if engine == "llama.cpp":

@@ -141,6 +141,9 @@ class StateMixer:
               kda: Kimi Linear's delta attention, as transformers keeps it alone (memory.state):
               conv (3 x heads x head_dim, kernel), recurrent (heads, head_dim, head_dim) in
               float32; how vLLM shapes it is not read (vllm_kv refuses it)
+              lightning: MiniMax's lightning attention, as transformers keeps it alone: a
+              state (heads, head_dim, head_dim) at the model's dtype, no conv; a prompt runs
+              in blocks of `block` tokens (compute.py)
     ssm_dtype the dtype vLLM keeps the SSM or recurrent state at where the model's config
               hook picks one (Qwen3.5: its config's mamba_ssm_dtype; Nemotron-H: its
               mamba_ssm_cache_dtype, else float32); "": the model's dtype
@@ -157,6 +160,7 @@ class StateMixer:
     key_heads: int = 0
     key_dim: int = 0
     ssm_dtype: str = ""
+    block: int = 0  # lightning: the tokens of a prompt's block (MiniMax's block_size)
 
 
 @record
