@@ -11,6 +11,16 @@ if TYPE_CHECKING:
     from ..speed import Speed, Step, Training
     from ..speed.offload import Split
 
+# the fixed state a token reads and writes, by its layers' kind (model.StateMixer.kind)
+STATE_WORDS = {
+    "mamba1": "state-space layers: their convolution and SSM state",
+    "mamba2": "state-space layers: their convolution and SSM state",
+    "short_conv": "short-convolution layers: their convolution state",
+    "gated_delta_net": "delta-attention layers: their convolution and recurrent state",
+    "kda": "delta-attention layers: their convolution and recurrent state",
+    "lightning": "lightning-attention layers: their state",
+}
+
 
 def _s(seconds: float) -> str:
     """A duration in the unit that reads best: us, ms, s, h or days."""
@@ -124,7 +134,7 @@ def speed_notes(s: Speed) -> list[str]:
              f"{_cache(s)} at {s.kv_dtype}" + ("" if s.kv_given else
                                               " (the compute precision; --kv-dtype changes it)")]
     if s.state_bytes:
-        notes.append(f"state-space layers: their convolution and SSM state, "
+        notes.append(f"{STATE_WORDS.get(s.state_kind, STATE_WORDS['mamba1'])}, "
                      f"{_n(s.state_bytes)} bytes for the batch whatever the context, read and "
                      f"written every token "
                      + ("beside the KV cache" if s.kv_heads or s.latent_cache else

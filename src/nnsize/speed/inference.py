@@ -93,6 +93,7 @@ class Speed:
     offload: Split | None = None  # llama.cpp's -ngl split, where one was asked (speed.offload)
     eager: EagerTraffic | None = None  # eager attention's prefill traffic, where it runs
     swa: SwaRead | None = None  # llama.cpp's sliding-window layers at decode, where it has any
+    state_kind: str = ""  # what state_bytes is a state of (model.StateMixer.kind); "": Mamba
 
     @property
     def decode_tokens_per_s(self) -> tuple[float, float]:
@@ -341,7 +342,8 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
                  batch * sum(part.state_bytes for part in state_parts(d, eng.name, kv, model)),
                  head_read(report, mix or precision.name, kept, published, fp32) // g,
                  published=checkpoint.how if checkpoint else "",
-                 fp32=fp32.words() if fp32 else "", eager=eager, swa=swa)
+                 fp32=fp32.words() if fp32 else "", eager=eager, swa=swa,
+                 state_kind=d.mixer.kind if d.mixer else "")
 
 
 @dataclass(frozen=True)
