@@ -519,3 +519,19 @@ def test_jetmoe_prefill_workspace_against_a_real_forward(dtype: str, attention: 
         {"model_type": "jetmoe", "architectures": ["JetMoeForCausalLM"], **shape}),
         Setup(dtype=dtype, batch=2, context=256, engine=engine)).lines}
     assert lines["decoder_workspace"] + lines["kv_cache"] == pytest.approx(live.peak, rel=0.05)
+
+
+def test_jetmoe_defaults_arithmetic() -> None:
+    # JetMoeConfig's defaults (configuration_jetmoe.py, transformers v5.25.0): 12 layers,
+    # hidden 2,048, 16 kv heads x kv_channels 128 = 2,048, intermediate 5,632, 8 experts, 2 a
+    # token, 32,000 tokens, the head tied.  A layer: MLP experts 8 x (2 x 5,632 x 2,048 +
+    # 2,048 x 5,632) = 276,824,064, attention experts 8 x 2 x 2,048 x 2,048 = 67,108,864,
+    # always kv_proj 4,096 x 2,048 + 2 routers 8 x 2,048 + 2 biases and 2 norms of 2,048 =
+    # 8,429,568; the embedding 65,536,000 and the final norm 2,048
+    report = nnsize.count({"model_type": "jetmoe", "architectures": ["JetMoeForCausalLM"]})
+    assert report.total_params == 12 * (276824064 + 67108864 + 8429568) + 65536000 + 2048 \
+        == 4293888000
+    assert report.active_params == 12 * ((276824064 + 67108864) // 4 + 8429568) + 65538048 \
+        == 1198491648
+    # the cache: 12 layers x 2 x 16 x 128 = 49,152 values a token, 98,304 B at bf16
+    assert kv_cache(report, 1, 1, find("bf16"))[0] == 12 * 2 * 16 * 128 * 2 == 98304
