@@ -98,9 +98,27 @@ FAMILIES: dict[str, tuple[dict[str, Any], str, tuple[int, int]]] = {
     "laguna": ({"num_experts": 4, "shared_expert_intermediate_size": 24, "sliding_window": 5,
                 "layer_types": ["full_attention", "sliding_attention"] * 2,
                 "num_attention_heads_per_layer": [4, 8, 8, 4]}, "LagunaForCausalLM", (4, 2)),
+    # JetMoE: every layer's MLP and attention a mixture of 4 experts, 2 a token, no shared
+    # ones; an attention expert's queries 2 kv heads x head_dim 8 (kv_channels, by
+    # attribute_map), so 2 x 2 = 4 query heads (JetMoeConfig sets num_attention_heads so) over
+    # the 2 kv heads kv_proj gives; its MLP experts intermediate_size (48) wide
+    "jetmoe": ({"num_local_experts": 4, "num_attention_heads": None,
+                "moe_intermediate_size": None}, "JetMoeForCausalLM", (4, 2)),
 }
 # the families whose experts are intermediate_size wide (not moe_intermediate_size)
-WIDE = {"cohere2_moe", "aria_text", "minimax_m3_vl_text", "minimax"}
+WIDE = {"cohere2_moe", "aria_text", "minimax_m3_vl_text", "minimax", "jetmoe"}
+# the modules of each layer whose tensors are routed experts: mlp.experts, and JetMoE's MLP
+# experts and attention experts (its MoA's query and output projections)
+ROUTED_MODULES = {"jetmoe": (".mlp.input_linear.", ".mlp.output_linear.",
+                             ".self_attention.experts.input_linear.",
+                             ".self_attention.experts.output_linear.")}
+
+
+def routed(family: str, name: str) -> bool:
+    """Whether the parameter called name is one of the family's routed experts'."""
+    return any(m in name for m in ROUTED_MODULES.get(family, (".mlp.experts.",)))
+
+
 # the families whose sparse attention (DSA) compute does not model
 INDEXED = {"hy_v4", "axk2"}
 # the families with delta-attention layers, whose state only transformers' engines plan
@@ -108,7 +126,7 @@ DELTA = {"kimi_linear", "bailing_hybrid"}
 # the families whose state only transformers' engines plan (MiniMax's lightning attention too)
 TRANSFORMERS_ONLY = DELTA | {"minimax"}
 # the families without a shared expert
-NOT_SHARED = {"minimax": {"shared experts"}}
+NOT_SHARED = {"minimax": {"shared experts"}, "jetmoe": {"shared experts"}}
 # the families that make a cache of their own (MiniMaxCache: a DynamicCache and the lightning
 # layers' states), refusing a DynamicCache given them
 OWN_CACHE = {"minimax"}
@@ -205,16 +223,16 @@ def test_active_parameters_and_compute_count_k_of_n_experts(family: str) -> None
     model = built(family)
     n, k = FAMILIES[family][2]
     params = dict(model.named_parameters())
-    routed = sum(p.numel() for name, p in params.items() if ".mlp.experts." in name)
+    experts = sum(p.numel() for name, p in params.items() if routed(family, name))
     report = nnsize.count(data(family))
     assert report.total_params == sum(p.numel() for p in params.values())
-    assert report.active_params == report.total_params - routed * (n - k) // n
+    assert report.active_params == report.total_params - experts * (n - k) // n
     assert report.decoder is not None and report.decoder.experts_per_token == k
     assert report.decoder.expert_intermediate == (48 if family in WIDE else 16)
     # a token multiplies every matrix (the head too, tied or not: Cohere's is; the router, the
     # shared experts) but the embedding lookup and the experts it is not routed to
     matrices = sum(p.numel() for name, p in params.items() if p.dim() >= 2
-                   and "embed_tokens" not in name and ".mlp.experts." not in name)
+                   and "embed_tokens" not in name and not routed(family, name))
     if model.config.tie_word_embeddings:
         matrices += 64 * 32
     if family in DELTA:  # its delta attention's work a token is not modelled
@@ -224,7 +242,7 @@ def test_active_parameters_and_compute_count_k_of_n_experts(family: str) -> None
         with pytest.raises(NnsizeError, match=r"sparse attention \(DSA\)"):
             compute(report, 16)
     else:
-        assert compute(report, 16).linear_macs == matrices + routed * k // n
+        assert compute(report, 16).linear_macs == matrices + experts * k // n
     rows = {r.type for r in report.rows}
     assert {"experts", "shared experts"} - NOT_SHARED.get(family, set()) <= rows
 
@@ -504,3 +522,106 @@ def test_minimax_config_the_model_does_not_show_is_refused() -> None:
             decoder_of(config, _tensors(model))
     finally:
         config.sliding_window = None
+
+
+def test_jetmoe_mixture_of_attention() -> None:
+    # its cache: 2 kv heads x (8 + 8) = 32 values a token and layer (kv_proj's 2 x 2 x 8 = 32
+    # rows, chunked into keys and values), not the 4 query heads' 64: one sequence of 13
+    # tokens at bf16, 4 layers x 13 x 32 x 2 B = 3,328
+    report = nnsize.count(data("jetmoe"))
+    assert kv_cache(report, 1, 13, find("bf16"))[0] == 4 * 13 * 32 * 2 == 3328
+    layer = report.decoder.layers[0] if report.decoder else None
+    assert layer is not None and (layer.heads, layer.kv_heads, layer.key_dim) == (4, 2, 8)
+    # a token's attention after 15 others: 16 keys x 4 layers x 4 query heads x (8 + 8)
+    assert compute(report, 16).attention_macs_decode == 17 * 4 * 4 * 16
+    # active: per layer, of the attention experts 4 x (16 x 32 + 32 x 16) = 4,096, of the MLP
+    # experts 4 x (96 x 32 + 32 x 48) = 18,432, 2 of 4 of each: 4 x (4,096 + 18,432) / 2 =
+    # 45,056 of the 90,112 routed parameters
+    assert report.total_params - report.active_params == 4 * (4096 + 18432) // 2 == 45056
+    labels = [r.label for r in report.rows if r.type == "experts"]
+    assert labels == ["model.layers.0-3: experts", "model.layers.0-3: attention experts"]
+
+
+def test_jetmoe_config_the_model_does_not_show_is_refused() -> None:
+    from nnsize.architectures.fallback import _tensors
+    from nnsize.architectures.fallback_decoder import decoder_of
+
+    model = built("jetmoe")
+    config = model.config
+    for key, value, match in (
+            # the attention experts' queries are kv heads x kv_channels = 2 x 8 wide, built
+            ("kv_channels", 4, "layer 0 has no self_attention.experts.input_linear.weight"),
+            ("num_local_experts", 8, "layer 0 has no self_attention.experts.input_linear"),
+            # top_k x kv heads = 2 x 2 query heads, as JetMoeConfig.__post_init__ set them
+            ("num_attention_heads", 8, "num_attention_heads = 8 is not num_experts_per_tok"),
+            ("intermediate_size", 24, "layer 0 routes"),
+            ("sliding_window", 5, "sliding_window = 5"),
+            ("kv_lora_rank", 16, "kv_lora_rank = 16")):
+        kept = getattr(config, key, None)
+        setattr(config, key, value)
+        try:
+            with pytest.raises(NnsizeError, match=match):
+                decoder_of(config, _tensors(model))
+        finally:
+            setattr(config, key, kept)
+    assert decoder_of(config, _tensors(model)).experts_per_token == 2
+
+
+@pytest.mark.parametrize("engine", ["vllm", "sglang", "llama.cpp", "transformers-compile"])
+def test_jetmoe_is_planned_as_transformers_runs_it(engine: str) -> None:
+    # transformers (and its eager attention) alone: vLLM has no JetMoE model, its top-k gating
+    # does not compile; training's activations do not model its mixture of attention
+    from nnsize.memory import Setup, plan
+
+    report = nnsize.count(data("jetmoe"))
+    with pytest.raises(NnsizeError, match=f"cannot plan it under {engine}: JetMoE's mixture"):
+        plan(report, Setup(engine=engine))
+    with pytest.raises(NnsizeError, match="its mixture of attention"):
+        plan(report, Setup(train=True))
+    assert plan(report, Setup(engine="transformers-eager")).lines
+
+
+@pytest.mark.parametrize("dtype", ["bf16", "fp32"])
+@pytest.mark.parametrize("attention", ["sdpa", "eager"])
+def test_jetmoe_prefill_workspace_against_a_real_forward(dtype: str, attention: str) -> None:
+    """The peak of live storages in a prefill (no_grad, the last position's logits), less
+    the KV cache it fills, against the workspace line, within 5% (measured 0.98 to 0.99): at
+    its MLP step, 3 x k x intermediate + 4 x hidden a token as every MoE, and JetMoE's own,
+    each routed token's input copied (k x hidden) and its experts' gate and up written twice
+    (F.linear an expert, then torch.cat: k x intermediate more)."""
+    from measure import _Live
+
+    from nnsize.memory import Setup, plan
+
+    shape = {"vocab_size": 1000, "hidden_size": 128, "intermediate_size": 344,
+             "num_hidden_layers": 2, "num_key_value_heads": 2, "kv_channels": 32,
+             "num_local_experts": 4, "num_experts_per_tok": 2, "tie_word_embeddings": False}
+    config = transformers.JetMoeConfig(**shape)
+    config._attn_implementation = attention
+    torch.manual_seed(0)
+    model = transformers.JetMoeForCausalLM(config).to(
+        {"bf16": torch.bfloat16, "fp32": torch.float32}[dtype]).eval()
+    live = _Live(list(model.parameters()))
+    with torch.no_grad(), live:
+        model(input_ids=torch.randint(0, 1000, (2, 256)), use_cache=True, logits_to_keep=1)
+    engine = "transformers" if attention == "sdpa" else "transformers-eager"
+    lines = {line.part: line.bytes for line in plan(nnsize.count(
+        {"model_type": "jetmoe", "architectures": ["JetMoeForCausalLM"], **shape}),
+        Setup(dtype=dtype, batch=2, context=256, engine=engine)).lines}
+    assert lines["decoder_workspace"] + lines["kv_cache"] == pytest.approx(live.peak, rel=0.05)
+
+
+def test_jetmoe_defaults_arithmetic() -> None:
+    # JetMoeConfig's defaults (configuration_jetmoe.py, transformers v5.25.0): 12 layers,
+    # hidden 2,048, 16 kv heads x kv_channels 128 = 2,048, intermediate 5,632, 8 experts, 2 a
+    # token, 32,000 tokens, the head tied.  A layer: MLP experts 8 x (2 x 5,632 x 2,048 +
+    # 2,048 x 5,632) = 276,824,064, attention experts 8 x 2 x 2,048 x 2,048 = 67,108,864,
+    # always kv_proj 4,096 x 2,048 + 2 routers 8 x 2,048 + 2 biases and 2 norms of 2,048 =
+    # 8,429,568; the embedding 65,536,000 and the final norm 2,048
+    report = nnsize.count({"model_type": "jetmoe", "architectures": ["JetMoeForCausalLM"]})
+    assert report.total_params == 12 * (276824064 + 67108864 + 8429568) + 65536000 + 2048 \
+        == 4293888000
+    assert report.active_params == 12 * ((276824064 + 67108864) // 4 + 8429568) + 65538048 \
+        == 1198491648
+    # the cache: 12 layers x 2 x 16 x 128 = 49,152 values a token, 98,304 B at bf16
+    assert kv_cache(report, 1, 1, find("bf16"))[0] == 12 * 2 * 16 * 128 * 2 == 98304

@@ -29,6 +29,8 @@ expert tensors transformers built, their shapes against the keys (expert_rows sp
 rows of their own, so that a token's active parameters and compute count k of n experts).
 MiniMax-Text-01 (minimax): softmax attention beside lightning attention, whose fixed state a
 sequence keeps, by _minimax; its MLPs from ROUTED.
+A mixture of attention (Routing.attention, JetMoE's MoA) routes its attention experts' query
+and output projections alike, read by _mixed_attention.
 
 Latent attention (LATENT): the mixtures of experts with DeepSeek's latent attention in every
 layer, HY-V4, A.X-K1 and A.X-K2, read by _latent (the latent, the rope key and a sparse-attention
@@ -201,6 +203,14 @@ class Routing:
                       hidden
         fused         the dense MLPs' and shared experts' gate and up projections one
                       gate_up_proj (2 x their width rows), as MiniMax-M3's
+        tensors       the routed experts' (gate and up, down) tensors under the layer's mlp.
+                      (JetMoE's input_linear.weight and output_linear.weight); every tensor
+                      of the modules that hold them is a routed expert's
+        attention     a mixture of attention (JetMoE's MoA), routed k of n as the MLP: the
+                      tensors under the layer of its experts' query projections (experts x
+                      kv heads x head_dim x hidden), their output projections (experts x
+                      hidden x kv heads x head_dim) and the keys' and values' projection all
+                      share (2 x kv heads x head_dim rows); none: attention of one kind
 
     A layer's MLP module is `mlp`, its routed experts mlp.experts (gate_up_proj: experts x 2
     width x hidden, down_proj: experts x hidden x width), its shared ones mlp.<shared_name>."""
@@ -217,6 +227,8 @@ class Routing:
     dense_width: str = ""
     transposed: bool = False
     fused: bool = False
+    tensors: tuple[str, str] = ("experts.gate_up_proj", "experts.down_proj")
+    attention: tuple[str, str, str] | tuple[()] = ()
 
     def dense(self, config: Any, kind: str) -> int:
         """The dense layers' intermediate size."""
@@ -389,10 +401,25 @@ ROUTED = {
     "axk2": Routing("n_routed_experts", "num_experts_per_tok", "moe_intermediate_size",
                     _listed, _TF + "axk2/modeling_axk2.py (AXK2MoE, AXK2DecoderLayer)",
                     shared="n_shared_experts"),
+    # JetMoE, experts in every layer's MLP and attention alike (its Decoder _mixed_attention's):
+    # JetMoeMoE: input_linear = JetMoeParallelExperts(num_local_experts, hidden, 2 x
+    # intermediate_size) (weight experts x 2 width x hidden, chunked into gate and up),
+    # output_linear (experts x hidden x width), a bias of hidden values and its router always
+    # run; JetMoeMoA: input_linear (experts x kv_channels x num_key_value_heads x hidden), the
+    # queries, and output_linear back, routed by JetMoeTopKGating's top num_experts_per_tok
+    # of num_local_experts as the MLP's; JetMoeAttention: kv_proj, hidden -> 2 x
+    # kv_channels x num_key_value_heads, the keys and values every expert shares
+    "jetmoe": Routing("num_local_experts", "num_experts_per_tok", "intermediate_size", _every,
+                      _TF + "jetmoe/modeling_jetmoe.py (JetMoeMoE, JetMoeMoA, JetMoeAttention, "
+                      "JetMoeDecoderLayer)",
+                      tensors=("input_linear.weight", "output_linear.weight"),
+                      attention=("self_attention.experts.input_linear.weight",
+                                 "self_attention.experts.output_linear.weight",
+                                 "self_attention.kv_proj.weight")),
 }
 # a layer's routed experts, and its shared expert's gate (the base model's names start at
 # layers., the causal LM's at model.layers.)
-_EXPERTS = re.compile(r"(?:^|\.)layers\.(\d+)\.mlp\.experts\.(gate_up_proj|down_proj)$")
+_MLP = re.compile(r"(?:^|\.)layers\.(\d+)\.mlp\.(.+)$")
 _SHARED_GATE = re.compile(
     r"(?:^|\.)layers\.(\d+)\.mlp\.(\w+)\.(gate_proj|gate_up_proj)\.weight$")
 _DENSE_GATE = re.compile(r"(?:^|\.)layers\.(\d+)\.mlp\.(gate_proj|gate_up_proj)\.weight$")
@@ -428,9 +455,10 @@ def _routed(config: Any, routing: Routing, tensors: list[Tensor], n: int, hidden
         m = _DENSE_GATE.search(t.name)
         if m and m[2] == gate:
             dense[int(m[1])] = t.shape
-        m = _EXPERTS.search(t.name)
-        if m:
-            built.setdefault(int(m[1]), {})[m[2]] = t.shape
+        m = _MLP.search(t.name)
+        if m and m[2] in routing.tensors:
+            part = ("gate_up_proj", "down_proj")[routing.tensors.index(m[2])]
+            built.setdefault(int(m[1]), {})[part] = t.shape
         m = _SHARED_GATE.search(t.name)
         if m and m[2] == routing.shared_name and m[3] == gate:
             gates[int(m[1])] = t.shape
@@ -458,34 +486,47 @@ def _routed(config: Any, routing: Routing, tensors: list[Tensor], n: int, hidden
 
 
 def expert_rows(config: Any, rows: list[Row]) -> list[Row]:
-    """rows, each layer's routed experts (mlp.experts.*) and shared ones
-    (mlp.<shared_name>.*) in rows of their own, typed "experts" and "shared experts" as
-    nnsize's own builders type them (what memory and speed read a mixture of experts from):
-    a token uses k of the n routed experts, active_each = their parameters x k / n.  rows as
-    they were for a model not in ROUTED."""
+    """rows, each layer's routed experts (the modules of Routing.tensors: mlp.experts.*), its
+    attention experts where it has a mixture of attention (those of Routing.attention's query
+    and output projections) and its shared experts (mlp.<shared_name>.*) in rows of their own,
+    typed "experts" (routed, attention ones too) and "shared experts" as nnsize's own builders
+    type them (what memory and speed read a mixture of experts from): a token uses k of the n
+    routed experts, active_each = their parameters x k / n.  rows as they were for a model not
+    in ROUTED."""
     routing = ROUTED.get(getattr(config, "model_type", None) or "")
     if routing is None:
         return rows
+
+    def modules(names: tuple[str, ...], under: str) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f".{under}{name.rsplit('.', 1)[0]}." for name in names))
+
     k, n = getattr(config, routing.top_k), getattr(config, routing.experts)
-    kinds = ((".mlp.experts.", "experts"), (f".mlp.{routing.shared_name}.", "shared experts"))
+    # (the modules whose tensors a row holds, its component, its type, routed k of n)
+    kinds = ((modules(routing.tensors, "mlp."), "experts", "experts", True),
+             (modules(routing.attention[:2], ""), "attention experts", "experts", True),
+             ((f".mlp.{routing.shared_name}.",), "shared experts", "shared experts", False))
+
+    def held(name: str, parts: tuple[str, ...]) -> bool:
+        return any(p in name for p in parts)
+
     out: list[Row] = []
     for row in rows:
-        rest = [t for t in row.tensors if not any(p in t.name for p, _ in kinds)]
+        rest = [t for t in row.tensors if not any(held(t.name, p) for p, *_ in kinds)]
         if len(rest) == len(row.tensors):
             out.append(replace(row, index=len(out)))
             continue
         out.append(replace(row, tensors=tuple(rest), formula=sum_formula(rest),
                            index=len(out)))
-        for part, component in kinds:
-            ts = [t for t in row.tensors if part in t.name]
+        for parts, component, kind, routed in kinds:
+            ts = [t for t in row.tensors if held(t.name, parts)]
             if not ts:
                 continue
             active = None
-            if component == "experts":
+            if routed:
                 total = sum(t.numel for t in ts if not t.buffer)
                 active = total * k // n
             label = f"{row.label}: {component}"
-            out.append(Row(name=label, label=label, type=component, input_shape=(),
+            out.append(Row(name=label, label=label, type=kind, input_shape=(),
                            output_shape=(), tensors=tuple(ts), macs_each=0,
                            formula=sum_formula(ts), index=len(out), qualified=True,
                            active_each=active))
@@ -719,6 +760,48 @@ def _latent(config: Any, tensors: list[Tensor]) -> Decoder:
                    experts_per_token=k, expert_intermediate=width)
 
 
+def _mixed_attention(config: Any, tensors: list[Tensor]) -> Decoder:
+    """The Decoder of a family whose attention is a mixture of experts (Routing.attention:
+    JetMoE's MoA, models/jetmoe/modeling_jetmoe.py and configuration_jetmoe.py, transformers
+    v5.25.0).  Each token's top_k experts project its queries, num_key_value_heads heads of
+    head_dim (kv_channels) each, so its attention has top_k x num_key_value_heads query heads
+    (JetMoeConfig.__post_init__ sets num_attention_heads so) over the num_key_value_heads keys
+    and values one projection shared by the experts gives (kv_proj, chunked in two): those are
+    what DynamicCache keeps, before JetMoeAttention repeats them top_k times for the heads.
+
+        JetMoeConfig's defaults: 12 layers x 2 x 16 kv heads x 128 = 49,152 values a token
+
+    Each layer's projections checked against the config; its MLP as ROUTED reads it."""
+    kind = type(config).__name__
+    routing = ROUTED[config.model_type]
+    query, output, keys = routing.attention or ("", "", "")
+    _unmodelled(config, kind)
+    _expert_keys(config, routing)
+    for key in ("layer_types", "sliding_window"):  # its mask is always causal, full
+        if getattr(config, key, None) is not None:
+            raise SpecError(f"{key} = {shown(getattr(config, key))}: {kind}'s attention is "
+                            f"causal over every key; nnsize does not plan it with a window")
+    n, hidden, heads, kv, head_dim, experts, k = (_whole(config, key, kind) for key in (
+        "num_hidden_layers", "hidden_size", "num_attention_heads", "num_key_value_heads",
+        "head_dim", routing.experts, routing.top_k))
+    if heads != k * kv:
+        raise SpecError(f"num_attention_heads = {heads:,} is not {routing.top_k} x "
+                        f"num_key_value_heads = {k} x {kv}, the query heads {kind}'s experts "
+                        f"give a token: the planner does not know its attention")
+    width = kv * head_dim
+    shapes, prefix = _shapes(tensors)
+    for i in range(n):
+        for name, shape in ((query, (experts, width, hidden)), (output, (experts, hidden, width)),
+                            (keys, (2 * width, hidden))):
+            if shapes.get(f"{prefix}layers.{i}.{name}") != shape:
+                raise SpecError(f"{kind}'s layer {i} has no {name} of {shape}, as its config "
+                                f"says: the planner does not know its attention")
+    routed, intermediate, _ = _routed(config, routing, tensors, n, hidden, kind)
+    return Decoder(hidden, 0, _whole(config, "vocab_size", kind),
+                   Layers.periodic((AttentionLayer(heads, kv, head_dim, head_dim),), n),
+                   experts_per_token=routed, expert_intermediate=intermediate)
+
+
 # the model types whose layers compress their cache, and the reader of their Decoder (their
 # other keys, q_lora_rank and the experts', are read there, not refused)
 COMPRESSING = {"deepseek_v4": _deepseek_v4}
@@ -726,7 +809,8 @@ COMPRESSING = {"deepseek_v4": _deepseek_v4}
 # hybrid's (latent attention beside delta attention), MiniMax-Text-01's (softmax attention
 # beside lightning attention) and the latent-attention families' (LATENT)
 READERS = {**COMPRESSING, "kimi_linear": _kimi_linear, "bailing_hybrid": _kimi_linear,
-           "minimax": _minimax, **dict.fromkeys(LATENT, _latent)}
+           "minimax": _minimax, **dict.fromkeys(LATENT, _latent),
+           **{t: _mixed_attention for t, routing in ROUTED.items() if routing.attention}}
 
 
 def decoder_of(config: Any, tensors: list[Tensor], outer: Any = None) -> Decoder:
@@ -740,10 +824,7 @@ def decoder_of(config: Any, tensors: list[Tensor], outer: Any = None) -> Decoder
     routing = ROUTED.get(getattr(config, "model_type", None) or "")
     overrides = _overrides(config, kind)
     cross, tiles, tile_tokens = _cross(config, outer, kind)
-    for key in UNMODELLED:  # none is per layer: _overrides refused those; first, as the reason
-        if getattr(config, key, None) not in (None, 0, False, [], ()):  # a key is missing
-            raise SpecError(f"{key} = {shown(getattr(config, key))}: the planner does not model "
-                            f"it for {kind}, and does not plan such a model as another")
+    _unmodelled(config, kind)  # none is per layer: _overrides refused those; first, as the reason
     values = {key: _whole(config, key, kind) for key in REQUIRED if key not in PER_LAYER}
     _expert_keys(config, routing)
     n, hidden = values["num_hidden_layers"], values["hidden_size"]
@@ -781,6 +862,14 @@ def decoder_of(config: Any, tensors: list[Tensor], outer: Any = None) -> Decoder
     # processor does not expand: MllamaProcessor.replace_image_token)
     return Decoder(hidden, values["intermediate_size"], values["vocab_size"], layers,
                    image_tokens=1 if cross else 0, image_tiles=tiles)
+
+
+def _unmodelled(config: Any, kind: str) -> None:
+    """Refuse, by name, a key of UNMODELLED that is set."""
+    for key in UNMODELLED:
+        if getattr(config, key, None) not in (None, 0, False, [], ()):  # a key is missing
+            raise SpecError(f"{key} = {shown(getattr(config, key))}: the planner does not model "
+                            f"it for {kind}, and does not plan such a model as another")
 
 
 def _expert_keys(config: Any, routing: Routing | None) -> None:

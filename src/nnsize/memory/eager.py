@@ -273,16 +273,29 @@ def attention_terms(model_type: str, config: Mapping[str, Any], tokens: int, con
 
 
 def mlp_terms(model_type: str, tokens: int, experts_per_token: int, expert_intermediate: int,
-              act_bytes: int) -> tuple[Term, ...]:
-    """A family's own tensors in its MLP's step beyond the 3 x intermediate a token planned:
+              act_bytes: int, hidden: int = 0) -> tuple[Term, ...]:
+    """A family's own tensors in its MLP's step beyond the 3 x intermediate a token planned,
+    whatever its attention (its modeling code's, under transformers):
     deepseek_v4's experts (grouped_mm) write gate and up packed, 2 x intermediate a routed
     token, and _apply_gate clamps each into a copy (gate.clamp, up.clamp) before the SiLU and
     the product: 6 x intermediate a routed token alive at once, 3 more than planned, tokens x
-    experts_per_token x 3 x intermediate in the model dtype; () for every other family."""
-    if model_type != "deepseek_v4" or not experts_per_token:
+    experts_per_token x 3 x intermediate in the model dtype.
+    jetmoe's (JetMoeMoE, models/jetmoe/modeling_jetmoe.py, transformers v5.25.0): each routed
+    token's input copied (layer_input[batch_index], hidden values), and JetMoeParallelExperts
+    writes each expert's gate and up (F.linear) into a list, then torch.cat's copy of them: 4 x
+    intermediate a routed token alive at once, 1 more than planned, beside the copies
+    (measured on the CPU: tests/architectures/test_fallback_moe.py).
+    () for every other family."""
+    if not experts_per_token:
         return ()
-    return (("the experts' packed gate_up and clamped copies",
-             (tokens, experts_per_token, 3, expert_intermediate, act_bytes)),)
+    if model_type == "deepseek_v4":
+        return (("the experts' packed gate_up and clamped copies",
+                 (tokens, experts_per_token, 3, expert_intermediate, act_bytes)),)
+    if model_type == "jetmoe":
+        return (("the routed tokens' copies", (tokens, experts_per_token, hidden, act_bytes)),
+                ("the experts' gate and up concatenated (torch.cat)",
+                 (tokens, experts_per_token, expert_intermediate, act_bytes)))
+    return ()
 
 
 def term_bytes(terms: Iterable[Term]) -> int:

@@ -257,9 +257,10 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
     KV head and fewer than heads (eager.kv_repeat_values: otherwise repeat_kv copies
     nothing), alive from before the scores until the matmul with the values, and the family's
     own tensors beside them (family_terms, eager.attention_terms: DeepSeek-V4's and HY-V4's
-    hyper-connection streams, widened or indexed masks, top-k indices, expanded latent), and
-    beside the MLP's intermediates its own (mlp_terms, eager.mlp_terms: DeepSeek-V4's
-    experts' clamped copies); tests/memory/test_eager.py measures them all.
+    hyper-connection streams, widened or indexed masks, top-k indices, expanded latent);
+    tests/memory/test_eager.py measures them all.  Whatever the attention, a family's own
+    tensors beside the MLP's intermediates (mlp_terms, eager.mlp_terms: DeepSeek-V4's
+    experts' clamped copies, JetMoE's routed copies and concatenation).
     For a MoE layer i is the selected experts' together: llama.cpp's
     build_moe_ffn computes them in one ggml_mul_mat_id, [n_ff, n_expert_used, n_tokens], and
     joins gate and up with ggml_swiglu_split, which its allocator does not run in place, so all
@@ -314,7 +315,7 @@ def workspace_bytes(e: Engine, batch: int, context: int, hidden: int, intermedia
                                   kv_repeat=0 if e.flash_attention else kv_repeat,
                                   compressed=0 if e.flash_attention else compressed,
                                   family_terms=() if e.flash_attention else family_terms,
-                                  mlp_terms=() if e.flash_attention else mlp_terms)
+                                  mlp_terms=mlp_terms)
     # eager attention's scores and repeat_kv's copies are freed when the attention returns,
     # before the MLP makes its intermediates: the larger of the two steps, beside the four
     # hidden-sized tensors, the masks (every layer's inputs) and the logits

@@ -194,7 +194,26 @@ STORED_FLOATS = {"F32": "fp32", "F16": "fp16", "BF16": "bf16", "F64": "fp64"}
 # model_type: HY-V4's hyper-connections (HYV4HyperConnection: hc_mult residual streams, mixed
 # in float32, in every layer; https://github.com/huggingface/transformers/blob/v5.25.0/src/
 # transformers/models/hy_v4/modeling_hy_v4.py); inference is planned
-UNTRAINED = {"hy_v4": "its hyper-connections (hc_mult residual streams, mixed in float32)"}
+# JetMoE's mixture of attention (models/jetmoe/modeling_jetmoe.py: JetMoeMoA's routed queries,
+# its keys and values repeated top_k times before the attention) is not in it either
+UNTRAINED = {"hy_v4": "its hyper-connections (hc_mult residual streams, mixed in float32)",
+             "jetmoe": "its mixture of attention (each token's top-k experts' queries and "
+                       "outputs, its keys and values repeated for them)"}
+
+
+# the families planned only as transformers runs them (kv_cache.DYNAMIC_CACHE), by model_type:
+# why no other engine is.  JetMoE: vLLM has no model of it (vllm-project/vllm's
+# vllm/model_executor/models has no jetmoe.py; its requests for one,
+# https://github.com/vllm-project/vllm/issues/3995 and /7771, were closed as stale),
+# transformers marks it _can_compile_fullgraph = False (its top-k gating, modeling_jetmoe.py
+# v5.25.0), and nnsize has not read how another engine would run its mixture of attention
+TRANSFORMERS_ONLY = {
+    "jetmoe": "JetMoE's mixture of attention (each token's top-k experts' queries over the keys "
+              "and values they share) is planned as transformers' DynamicCache runs it "
+              "(--engine transformers or transformers-eager); vLLM has no JetMoE model, "
+              "transformers' static cache (transformers-compile) cannot compile its top-k "
+              "gating, and nnsize has not read how another engine would run it",
+}
 
 
 def stored_dtypes(report: Report) -> dict[str, DtypeTally] | None:
@@ -245,6 +264,7 @@ def _infer(report: Report, s: Setup) -> Plan:
         find(s.dtype or "bf16")
     compute = precision if precision.name in FLOATS else find("bf16")
     e = s.serving()
+    refuse_engine(report, e.name)
     if e.name == "transformers":
         refuse_sdpa(report, s.attention)
     family = family_eager(report, s, e.name)
@@ -330,7 +350,6 @@ def _infer(report: Report, s: Setup) -> Plan:
                 attention_terms,
                 compressed_keys,
                 kv_repeat_values,
-                mlp_terms,
                 score_peak,
             )
 
@@ -344,8 +363,11 @@ def _infer(report: Report, s: Setup) -> Plan:
                 model_type(report), source[1] if source[0] == "config" else {},
                 prefill_tokens(e, s.batch, s.context), s.context, compressed, d.hidden, heads,
                 act, sum(n for _, n in d.layers.counts()))
+        if e.name in ("transformers", "transformers-eager"):  # its modeling code's, any attention
+            from .eager import mlp_terms
+
             mlp_extra = mlp_terms(model_type(report), prefill_tokens(e, s.batch, s.context),
-                                  d.experts_per_token, d.expert_intermediate, act)
+                                  d.experts_per_token, d.expert_intermediate, act, d.hidden)
         workspace, work = workspace_bytes(e, s.batch, s.context, d.hidden, inter, heads,
                                            d.vocab, act, keys, streams, swa_keys, score_bytes,
                                            sink, masks, kv_repeat, compressed, family_extra,
@@ -551,6 +573,16 @@ def family_eager(report: Report, s: Setup, engine_name: str) -> str:
         return ""
     kind = model_type(report)
     return kind if training_attention(report, "default") == "eager" else ""
+
+
+def refuse_engine(report: Report, engine: str) -> None:
+    """NnsizeError where the family is planned only as transformers runs it
+    (TRANSFORMERS_ONLY) and engine is another."""
+    from .kv_cache import DYNAMIC_CACHE
+
+    only = TRANSFORMERS_ONLY.get(model_type(report))
+    if only and report.decoder is not None and engine not in DYNAMIC_CACHE:
+        raise NnsizeError(f"cannot plan it under {engine}: {only}")
 
 
 def refuse_sdpa(report: Report, asked: str) -> None:

@@ -220,8 +220,10 @@ def _decoder_workspace(t: DecoderWorkspaceTerms) -> str:
                 (f" + SWA layers' KQ mask {t.swa_keys:,} keys" + rows if t.swa_keys else "") +
                 f" and the output {t.rows:,} x {t.vocab:,} fp32 logits + {t.tokens:,} x "
                 f"{t.hidden:,} x 4 B")
+    more = "".join(f" + {what} " + " x ".join(f"{f:,}" for f in factors[:-1]) +
+                   f" x {factors[-1]} B" for what, factors in t.mlp_terms)
     how = (f"{t.tokens:,} tokens x (3 x {t.intermediate:,} + 4 x {t.hidden:,}) x "
-           f"{t.act_bytes} B")
+           f"{t.act_bytes} B" + more)
     if t.scores:  # transformers' eager attention: its step or the MLP's, the larger
         more = f" + {t.compressed:,} compressed" if t.compressed else ""
         keys = f"({t.keys:,}{more} + {t.sink} sink) keys" if t.sink else \
@@ -235,9 +237,7 @@ def _decoder_workspace(t: DecoderWorkspaceTerms) -> str:
         for what, factors in t.family_terms:
             attention += (f" + {what} " + " x ".join(f"{f:,}" for f in factors[:-1]) +
                           f" x {factors[-1]} B")
-        mlp = f"{t.tokens:,} x 3 x {t.intermediate:,} x {t.act_bytes} B" + "".join(
-            f" + {what} " + " x ".join(f"{f:,}" for f in factors[:-1]) + f" x {factors[-1]} B"
-            for what, factors in t.mlp_terms)
+        mlp = f"{t.tokens:,} x 3 x {t.intermediate:,} x {t.act_bytes} B" + more
         how = (f"{t.tokens:,} tokens x 4 x {t.hidden:,} x {t.act_bytes} B + the larger of the "
                f"MLP's {mlp} and the attention's {attention}")
     if t.masks:

@@ -255,7 +255,7 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
                               ("--prompt", prompt, MAX_TOKENS)):
         if value > most:
             raise NnsizeError(f"{name} {value:,} is beyond any machine (at most {most:,})")
-    from ..memory.plan import gguf_mix_name
+    from ..memory.plan import gguf_mix_name, refuse_engine
     from .hardware import weights_kind
 
     eng = find_engine(engine, hw.gpu_class, weights_kind(dtype))
@@ -263,6 +263,7 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
         from ..memory.engines import refuse_swa_full
 
         refuse_swa_full(eng.name)
+    refuse_engine(report, eng.name)
     mix = gguf_mix_name(dtype)
     precision = find("bf16") if mix else find(dtype)  # a mix computes at 16 bits
     model = precision if precision.name in FLOATS else find("bf16")  # the dtype it computes at
