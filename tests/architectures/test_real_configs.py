@@ -12,9 +12,10 @@ import math
 from typing import Any
 
 import pytest
-from hf import built, compare
+from hf import built, compare, transformers
 
 import nnsize
+from nnsize.architectures import count_config
 from nnsize.errors import SpecError
 
 import paths
@@ -32,6 +33,22 @@ def load(name: str) -> dict[str, Any]:
 # file: the parameters transformers 5.25 builds (sum(p.numel()), each tied tensor once)
 COUNTED = {
     "MiniMaxAI--MiniMax-M2.5.json": 228_689_748_992,
+    # model_type minimax_m3, counted as minimax_m3_vl_text (AS_READ), MiniMaxM3VLForCausalLM:
+    # 200,064 x 6,144 = 1,229,193,216 for the embeddings and as much for lm_head; a layer's
+    # attention q and o 8,192 x 6,144 = 50,331,648 each, k and v 512 x 6,144 = 3,145,728 each,
+    # q_norm and k_norm 128 each: 106,955,008; its two norms 12,288.  3 dense layers
+    # (moe_layer_freq 0): gate_up_proj 24,576 x 6,144 = 150,994,944, down_proj 6,144 x 12,288 =
+    # 75,497,472: 333,459,712 a layer.  57 MoE layers: their indexer (sparse_attention_freq 1)
+    # q_proj 512 x 6,144 = 3,145,728, k_proj 128 x 6,144 = 786,432, two norms 256; the router
+    # 128 x 6,144 = 786,432; 128 experts' gate_up_proj 128 x 6,144 x 6,144 = 4,831,838,208 and
+    # down_proj 128 x 6,144 x 3,072 = 2,415,919,104; the shared expert's 6,144 x 6,144 =
+    # 37,748,736 and 6,144 x 3,072 = 18,874,368: 7,416,066,560 a layer; the final norm 6,144.
+    # Its model card's "~428B" total and "~23B" activated (as copied at
+    # https://huggingface.co/unsloth/MiniMax-M3, "Model Details") are the multimodal
+    # checkpoint's: its vision tower and projector too, which this text config does not
+    # describe.  Before, refused: "model_type 'minimax_m3' is not supported"
+    "MiniMaxAI--MiniMax-M3.json":
+        2 * 1_229_193_216 + 3 * 333_459_712 + 57 * 7_416_066_560 + 6144,
     "Qwen--Qwen3-Coder-480B-A35B-Instruct.json": 480_154_875_392,
     "Qwen--Qwen3-VL-2B-Instruct.json": 2_127_532_032,
     "Qwen--Qwen3-VL-30B-A3B-Instruct.json": 31_070_754_032,
@@ -106,16 +123,28 @@ OWN_CODE = {
 # file: the model_type transformers 5.25 reads the file's as, where it has no class of the file's
 # own: Kimi_K25Config turns a kimi_k2 text_config into deepseek_v3 (configuration_kimi_k25.py,
 # https://github.com/huggingface/transformers/blob/v5.25.0/src/transformers/models/kimi_k25/
-# configuration_kimi_k25.py#L85-L86), and so does nnsize with a kimi_k2 config of its own
-AS_READ = {"moonshotai--Kimi-K2-Instruct.json": "deepseek_v3"}
+# configuration_kimi_k25.py#L85-L86), and so does nnsize with a kimi_k2 config of its own;
+# MiniMaxM3VLConfig reads MiniMax-M3's minimax_m3 text_config as MiniMaxM3VLTextConfig
+# (test_minimax_m3_is_read_as_its_checkpoint_reads_it), and so does nnsize (fallback.READ_AS)
+AS_READ = {"moonshotai--Kimi-K2-Instruct.json": "deepseek_v3",
+           "MiniMaxAI--MiniMax-M3.json": "minimax_m3_vl_text"}
 
 # file: what the one message says; each model_type is one only its repository's code defines
 # (or transformers 5.25 has no class of that name), and nnsize never runs it
 REFUSED = {
-    "MiniMaxAI--MiniMax-M3.json": "model_type 'minimax_m3' is not supported",
     "moonshotai--Kimi-K3.json": "its auto_map points at 'configuration_kimi_k3.KimiK3Config'",
     "ome--janus_1.3b.json": "model_type 'multi_modality' is a multimodal model",
-    "stepfun-ai--Step-3.7-Flash.json": "has no class 'Step3p7FlashForCausalLM'",
+    # the file's class and its flat keys are aiconfigurator's own: Step-3.7-Flash's checkpoint is
+    # a step3p7 Step3p7ForConditionalGeneration whose language model is a step3p5 text_config,
+    # its sliding layers 96 query heads (attention_other_setting), which this file lacks
+    # (aiconfigurator's test_step3p7.py, https://github.com/ai-dynamo/aiconfigurator/blob/
+    # 167a2168fd6e6a21946cf5a6988a79835f0258c5/tests/unit/sdk/models/test_step3p7.py,
+    # test_step3p7_parses_the_published_checkpoint_schema); transformers' Step3p7Config reads
+    # none of the keys at its top level
+    "stepfun-ai--Step-3.7-Flash.json":
+        "has no class 'Step3p7FlashForCausalLM' (its step3p7 is Step3p7ForConditionalGeneration "
+        "and Step3p7Model, a model whose language model is its text_config (Step3p7TextConfig), "
+        "which this file lacks",
 }
 
 # file: the key the planner names, not modelling it (the count stands; memory and fit exit 2)
@@ -124,6 +153,10 @@ NOT_PLANNED = {
     # which the planner's decoder does not describe (before, the count was refused too:
     # "model_type 'nemotron-nas' is not supported")
     "nvidia--Llama-3_3-Nemotron-Super-49B-v1.json": "a nemotron-nas model's block_configs",
+    # its MoE layers' one shared expert, whatever n_shared_experts says (MiniMaxM3VLTextConfig
+    # does not read the key; its 57 minimax_m3_sparse layers, whose indexer keeps keys of its
+    # own, the planner would refuse next)
+    "MiniMaxAI--MiniMax-M3.json": "n_shared_experts = 1: MiniMaxM3VLTextConfig does not read it",
     # (MiniMax-M2.5, whose config names no torch_dtype, is planned as MiniMax stores it since
     # memory/quantization.py's FP8_PUBLISHED: tests/memory/test_quantization.py; DeepSeek-V4-
     # Flash as published since its FP8_PUBLISHED entry)
@@ -159,6 +192,37 @@ def test_counted_as_its_code_builds_it(name: str) -> None:
     assert config["model_type"] not in transformers.CONFIG_MAPPING
     assert families()[config["model_type"]].code
     assert nnsize.count(config).total_params == OWN_CODE[name]
+
+
+def test_minimax_m3_is_read_as_its_checkpoint_reads_it() -> None:
+    # the file is the text_config of MiniMax-M3's checkpoint, a minimax_m3_vl model: transformers'
+    # MiniMaxM3VLConfig reads it as its MiniMaxM3VLTextConfig, whatever its model_type says, and
+    # MiniMaxM3SparseForConditionalGeneration builds its language model from it (the vision
+    # tower and projector beside it, of a vision_config this file lacks, left out here): the
+    # tensors nnsize counts, each under model.language_model. (lm_head as it is), as that
+    # composite model builds them
+    name = "MiniMaxAI--MiniMax-M3.json"
+    config = load(name)
+    read = transformers.MiniMaxM3VLConfig(text_config=config).text_config
+    assert type(read) is transformers.MiniMaxM3VLTextConfig
+    whole = built({"model_type": "minimax_m3_vl",
+                   "architectures": ["MiniMaxM3SparseForConditionalGeneration"],
+                   "text_config": config})
+    theirs = {n: shape for n, (_, shape) in whole.parameters.items()
+              if n.startswith("model.language_model.") or n == "lm_head.weight"}
+    ours = {n.replace("model.", "model.language_model.", 1): t.shape
+            for row in nnsize.count(config).rows for t in row.tensors if not t.buffer
+            for n in t.names()}
+    assert ours == theirs
+    # the embeddings and lm_head; 3 dense layers of 10 tensors (attention's 6, the MLP's 2, two
+    # norms), 57 MoE layers of 17 (the indexer's 4, the router's, the experts' 2 and the shared
+    # expert's 2 for the MLP's 2); the final norm
+    assert len(ours) == 2 + 3 * 10 + 57 * 17 + 1
+    assert sum(math.prod(s) for s in ours.values()) == COUNTED[name]
+    # where only nnsize's own builders count (a server's), the refusal says how it was read
+    with pytest.raises(SpecError, match="model_type 'minimax_m3', which transformers reads as "
+                                        "'minimax_m3_vl_text', is not supported by nnsize's"):
+        count_config(config, fallback=False)
 
 
 # InternLM's own converter of an InternLM2 checkpoint to Llama's (tools/convert2llama.py,

@@ -75,9 +75,14 @@ def _model_type(data: dict[str, Any], arch: str | None, where: str) -> str:
             return model_type  # gemma3 with a text_config is the multimodal model, not its text
         # the modules up to the family's own (a legacy name that is also a family's, gemma3
         # for gemma3_text, is registered as legacy in an earlier module: tests/test_tables.py)
-        loaded = FAMILIES if family_of(model_type) is not None else families()
+        known = family_of(model_type) is not None
+        loaded = FAMILIES if known else families()
         legacy = {old: f.model_type for f in loaded.values() for old in f.legacy_types}
-        return legacy.get(model_type, model_type)
+        if known or model_type in legacy:
+            return legacy.get(model_type, model_type)
+        from .fallback import READ_AS  # a name transformers reads as a family nnsize lacks
+
+        return READ_AS.get(model_type, model_type)
     derived = model_type_of(arch) if arch else None
     if derived:
         return derived
@@ -127,12 +132,19 @@ def _count_config(data: Any, where: str = "config.json", base: bool = False,
     family = family_of(model_type)
     multimodal = [k for k in MULTIMODAL_KEYS if isinstance(data.get(k), dict)]
     if family is None:
-        why = (f"model_type {shown(model_type)} is a multimodal model "
+        named = data.get("model_type")
+        read = shown(model_type) if named == model_type else \
+            f"{shown(named)}, which transformers reads as {shown(model_type)},"
+        why = (f"model_type {read} is a multimodal model "
                f"({', '.join(multimodal)}), which nnsize has no builder for" if multimodal else
-               f"model_type {shown(model_type)} is not supported"
-               f"{suggest(model_type, list(families()))} by nnsize's builders (they build "
+               f"model_type {read} is not supported"
+               f"{suggest(model_type, list(families())) if named == model_type else ''} by "
+               f"nnsize's builders (they build "
                f"{len(families())} model types, listed in docs/models.md)")
-        return _fallback(data, model_type, arch, where, base, why, fallback)
+        # a model_type transformers reads as another (fallback.READ_AS): built, and planned,
+        # as that one
+        return _fallback({**data, "model_type": model_type}, model_type, arch, where, base,
+                         why, fallback)
     name = str(data.get("_name_or_path") or arch or model_type)
     config = Config(data, model_type, family.defaults, family.aliases, where)
     head = family.head(arch) if arch and not base else None

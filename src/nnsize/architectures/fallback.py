@@ -56,6 +56,18 @@ _COUNT = re.compile(r"(?:^|_)(?:layers?|experts?|blocks?)(?:_per_[a-z]+)?$|"
 _WIDTH = ("_size", "_dim")
 _ANY_LAYER = re.compile(r"\.\d+\.")  # a layer's (or expert's) index inside a name
 _LAYER = re.compile(r"^(?P<prefix>.*?\.)(?P<i>\d+)\.(?P<rest>.+)$")
+# model_type names only a publisher's code defines that transformers reads as a family of its
+# own: where such a config is the text_config of a checkpoint transformers builds, it reads it as
+# its composite config's sub-config class, whatever its model_type says (create_subconfig looks
+# a sub-config's model_type up only where the spec names no class of its own, so that released
+# checkpoints with model types transformers lacks still load:
+# https://github.com/huggingface/transformers/blob/v5.25.0/src/transformers/configuration_utils.py
+# #L248-L256).  MiniMax-M3's checkpoint is minimax_m3_vl with a minimax_m3 text_config, which
+# MiniMaxM3VLConfig reads as MiniMaxM3VLTextConfig, model_type minimax_m3_vl_text (its
+# sub_configs_defaults, https://github.com/huggingface/transformers/blob/v5.25.0/src/
+# transformers/models/minimax_m3_vl/configuration_minimax_m3_vl.py#L183-L188), whose causal LM is
+# MiniMaxM3VLForCausalLM.  (A native family's such names are its legacy_types: kimi_k2.)
+READ_AS = {"minimax_m3": "minimax_m3_vl_text"}
 
 
 def available() -> bool:
@@ -98,7 +110,7 @@ def count_with_transformers(data: dict[str, Any], model_type: str, arch: str | N
         cls = getattr(transformers, arch, None) or _same_head(model_type, arch)
         if cls is None:
             raise SpecError(f"{where}: transformers {transformers.__version__} has no class "
-                            f"{arch!r} (it needs trust_remote_code, or a newer transformers)")
+                            f"{arch!r} ({_no_class(model_type, data)})")
     else:
         name = MODEL_MAPPING_NAMES.get(model_type)
         if isinstance(name, (tuple, list)) and name:  # FunnelModel, FunnelBaseModel: as
@@ -173,6 +185,28 @@ def _native_text_decoder(report: Report, data: dict[str, Any],
     stored = {k: v for k, v in report.stored.items() if k != "planner_refused"}
     stored["planned_as"] = f"its text_config, {kind}, as nnsize builds it"
     return replace(report, rows=tuple(rows), decoder=native.decoder, stored=stored)
+
+
+def _no_class(model_type: str, data: dict[str, Any]) -> str:
+    """Why transformers has no class of a name for model_type: where its model_type is a model
+    whose language model is its text_config and the file has none (Step-3.7-Flash's keys as a
+    step3p7 file's own, a config its config class does not read), that; else, that the class is
+    a repo's own, or a newer transformers'."""
+    import transformers
+    from transformers.models.auto import modeling_auto
+
+    config_class = transformers.CONFIG_MAPPING[model_type]
+    text = getattr(config_class, "sub_configs", {}).get("text_config")
+    if text is None or "text_config" in data:
+        return "it needs trust_remote_code, or a newer transformers"
+    names = sorted({name for table in dir(modeling_auto)
+                    if table.startswith("MODEL_") and table.endswith("_MAPPING_NAMES")
+                    for name in [getattr(modeling_auto, table).get(model_type)
+                                 if isinstance(getattr(modeling_auto, table), dict) else None]
+                    if isinstance(name, str)})
+    return (f"its {model_type} is {' and '.join(names)}, a model whose language model is "
+            f"its text_config ({text.__name__}), which this file lacks: "
+            f"{config_class.__name__} does not read a language model's keys at its top level")
 
 
 def _same_head(model_type: str, arch: str) -> Any:

@@ -874,11 +874,17 @@ def _unmodelled(config: Any, kind: str) -> None:
 
 def _expert_keys(config: Any, routing: Routing | None) -> None:
     """Refuse, by name, a mixture-of-experts key (one with "expert" in its name, above 0) that
-    routing does not read: every one, for a model type not in ROUTED."""
+    routing does not read: every one, for a model type not in ROUTED; for one in it, a key its
+    transformers code does not read either (MiniMax-M3's n_shared_experts: it builds one shared
+    expert whatever the key says)."""
     for key, value in config.to_dict().items():
         if "expert" in key and isinstance(value, int) and not isinstance(value, bool) \
                 and value > 0 and (routing is None or key not in routing.keys and
                                    key not in routing.groups):
+            if routing is not None:
+                raise SpecError(f"{key} = {value}: {type(config).__name__} does not read it "
+                                f"(its experts: {', '.join(routing.keys)}), and the planner "
+                                f"does not guess what it would change")
             raise SpecError(f"{key} = {value}: a mixture of experts built by transformers; the "
                             f"planner needs its routing, which nnsize reads only for the "
                             f"families it builds and {', '.join(ROUTED)}")
