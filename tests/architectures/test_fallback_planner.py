@@ -87,7 +87,7 @@ def test_the_planner_and_compute_take_a_fallback_model(tmp_path: Path,
     # a fused query_key_value: hidden / heads not confirmed
     ("gpt_neox_japanese", {}, "head_dim"),
     ("xlstm", {}, "head_dim"),  # recurrent: its 'k' is no attention's
-    ("minimax", {}, "num_experts_per_tok"),  # lightning attention beside softmax attention
+    ("doge", {}, "num_experts"),  # a mixture of experts whose routing nnsize does not read
     ("longcat_flash", {}, "kv_lora_rank"),  # latent attention
     ("olmo_hybrid", {}, "linear_num_value_heads"),  # linear-attention layers beside attention
     ("mistral", {"sliding_window": 5}, None),  # native: planned as it is, no refusal
