@@ -239,3 +239,102 @@ def test_the_cli_plans_bert_base_without_a_context() -> None:
     text = out.getvalue()
     assert "batch 1, context 512" in text.splitlines()[0]
     assert "Context 512: bert-base's learned positions (max_position_embeddings)." in text
+
+
+# Kimi Linear's and Ling's hybrid (tests/architectures/test_fallback_moe.py's tiny models): delta
+# attention, latent attention, twice; a dense first layer, then 4 routed experts (2 a token)
+# that transformers runs through torch._grouped_mm
+DELTA = {"vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 4,
+         "num_attention_heads": 4, "num_key_value_heads": 4, "pad_token_id": 0,
+         "bos_token_id": 0, "eos_token_id": 0, "moe_intermediate_size": 16,
+         "num_experts_per_tok": 2, "num_experts": 4, "num_shared_experts": 1,
+         "first_k_dense_replace": 1, "kv_lora_rank": 16, "qk_rope_head_dim": 8,
+         "qk_nope_head_dim": 8, "v_head_dim": 16}
+KIMI = {"model_type": "kimi_linear", "architectures": ["KimiLinearForCausalLM"], **DELTA,
+        "head_dim": 8, "linear_num_heads": 4, "linear_head_dim": 8, "linear_conv_kernel_dim": 4,
+        "layer_types": ["linear_attention", "full_attention"] * 2}
+BAILING = {"model_type": "bailing_hybrid", "architectures": ["BailingHybridForCausalLM"], **DELTA,
+           "head_dim": 8, "n_group": 1, "topk_group": 1, "short_conv_kernel_size": 4,
+           "layer_group_size": 2}
+
+
+@pytest.mark.parametrize("config", [KIMI, BAILING], ids=["kimi_linear", "bailing_hybrid"])
+def test_a_routed_delta_model_against_a_real_step(config: dict[str, Any]) -> None:
+    """Issue 21: their training step was refused ("Expected inputs of BF16 type", torch's fake
+    kernel of _grouped_mm).  Under autocast the experts multiply fp32 (autocast does not cast
+    _grouped_mm), which the CPU's kernel runs: traced, within 2% of the real step's saved
+    bytes and 4% of its peak (batch 2 x 64 tokens, one chunk of the delta rule)."""
+    traced = _trace_config(config, BATCH, CONTEXT, 0, "", "autocast", False)
+    measured = _measured(config, "autocast")
+    assert traced.saved == pytest.approx(measured.saved, rel=0.02)
+    assert traced.peak == pytest.approx(measured.peak - measured.casts, rel=0.04)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
+def test_grouped_mm_on_fake_tensors_as_the_cpu_runs_it(dtype: str) -> None:
+    """torch's fake kernel of _grouped_mm checks CUDA's dtypes (bf16 only); the CPU's kernel
+    multiplies fp32 and fp16 too.  On fake tensors the trace gives what the CPU's kernel
+    gives: its dtype, sizes and strides; and the CPU's own refusal of strides that are no
+    whole 16 bytes is kept (30 fp32 values a row: 120 B)."""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    from nnsize.memory.traced import _cpu_op
+
+    kind = getattr(torch, dtype)
+    offs = torch.tensor([2, 5, 7, 10], dtype=torch.int32)
+    op = torch.ops.aten._grouped_mm.default
+    real = op(torch.randn(10, 32, dtype=kind), torch.randn(4, 32, 16, dtype=kind), offs)
+    with FakeTensorMode() as fake:
+        a, b, o = fake.from_tensor(torch.empty(10, 32, dtype=kind)), \
+            fake.from_tensor(torch.empty(4, 32, 16, dtype=kind)), fake.from_tensor(offs)
+        out = _cpu_op(op, (a, b, o), {})
+        assert (out.dtype, out.shape, out.stride()) == (real.dtype, real.shape, real.stride())
+        odd = fake.from_tensor(torch.empty(10, 30, dtype=kind))
+        with pytest.raises(RuntimeError):
+            _cpu_op(op, (odd, fake.from_tensor(torch.empty(4, 30, 16, dtype=kind)), o), {})
+    with pytest.raises(RuntimeError, match="16 bytes"):
+        op(torch.randn(10, 30, dtype=kind), torch.randn(4, 30, 16, dtype=kind), offs)
+
+
+def test_a_delta_scan_is_carried_over_whole_chunks() -> None:
+    """Kimi Linear's delta rule runs in chunks of 64 tokens (CODE_CHUNKS: its function's
+    default), padding the sequence to whole chunks: traced at 16 to 64 tokens (one chunk each)
+    the bytes were carried to 2,048 as if it were one chunk.  Traced at 256, 320, 384 and 448
+    tokens instead (4 to 7 chunks: the first chunks are off the polynomial), and carried to
+    512 the bytes are the traced ones, to the byte."""
+    from nnsize.memory.traced import CODE_CHUNKS, carry, scan_points
+
+    kimi = {**KIMI, "num_hidden_layers": 2, "layer_types": ["linear_attention", "full_attention"],
+            "first_k_dense_replace": 0}
+    chunk = CODE_CHUNKS["kda"]
+    report = nnsize.count(kimi)
+    assert report.decoder is not None and report.decoder.mixer is not None
+    assert report.decoder.mixer.kind == "kda"
+    points = scan_points(kimi, 512, chunk)
+    assert points == (256, 320, 384, 448)
+    assert scan_points(kimi, 448, chunk) == ()  # short enough to trace itself
+    assert scan_points(kimi, 2_000, chunk) == ()  # 31.25 chunks: traced itself
+    traced = [_trace_config(kimi, 1, c, 0, "", "autocast", False) for c in points]
+    direct = _trace_config(kimi, 1, 512, 0, "", "autocast", False)
+    carried = carry(points, traced, 512)
+    assert carried is not None
+    assert (carried.saved, carried.peak, carried.parts) == \
+        (direct.saved, direct.peak, direct.parts)
+
+
+def test_the_delta_chunk_is_transformers_own() -> None:
+    """CODE_CHUNKS is the default chunk_size of transformers' own functions, which the model
+    calls without one."""
+    import inspect
+
+    from transformers.models.bailing_hybrid import modeling_bailing_hybrid
+    from transformers.models.kimi_linear import modeling_kimi_linear
+
+    from nnsize.memory.traced import CODE_CHUNKS
+
+    for module, layer in ((modeling_kimi_linear, "KimiLinearDeltaAttention"),
+                          (modeling_bailing_hybrid, "BailingHybridDeltaAttention")):
+        kernel = module.chunk_kimi_delta_attention  # a module calling the function (hub kernels)
+        function = getattr(kernel, "forward", kernel)
+        assert inspect.signature(function).parameters["chunk_size"].default == CODE_CHUNKS["kda"]
+        assert "chunk_size" not in inspect.getsource(getattr(module, layer).forward)

@@ -538,15 +538,20 @@ def _traced_lines(p: Plan, report: Report, s: Setup, mode: str, tp: int,
     tensors (traced.py).  Without checkpointing: what autograd keeps, and beside it what the
     backward holds at its peak beyond that; with checkpointing, the step's peak."""
     from .lines import Line, TracedBackwardTerms, TracedTerms
-    from .traced import trace_config, trace_module
+    from .traced import CODE_CHUNKS, trace_config, trace_module
 
     source = report.traceable or ("",)
+    if s.lora_rank or s.qlora:  # the trace runs the model as built: every weight trained
+        raise NnsizeError(f"{report.source}: its training activations are traced from a step of "
+                          f"full fine-tuning; what LoRA's step keeps over a frozen base is not "
+                          f"modelled for it (no per-layer formulas); plan it without LoRA")
     if source[0] == "config":
         ed = report.encoder_decoder
         encoder = s.encoder_length or (ed.encoder_length if ed else 0)
         asked = "" if s.attention == "default" else s.attention  # transformers' own choice
+        mixer = report.decoder.mixer if report.decoder else None
         t = trace_config(source[1], s.batch, s.context, encoder, asked, mode,
-                         s.checkpointing, scan)
+                         s.checkpointing, scan, CODE_CHUNKS.get(mixer.kind, 0) if mixer else 0)
     else:
         t = trace_module(source[1], source[2], source[3], s.batch, mode, s.checkpointing)
     terms = TracedTerms(t.what, mode, t.attention, t.loss, s.checkpointing, t.saved, t.peak,

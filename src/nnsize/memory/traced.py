@@ -169,7 +169,7 @@ def trace(build: Callable[[Any], tuple[Any, dict[str, Any], str]], mode: str,
 
         def __torch_dispatch__(self, func: Any, types: Any, args: Any = (),
                                kwargs: Any = None) -> Any:
-            out = func(*args, **(kwargs or {}))
+            out = _cpu_op(func, args, kwargs or {})
             cast = func is torch.ops.aten._to_copy.default and \
                 isinstance(args[0], torch.Tensor) and _storage_key(args[0]) in weights
             outs = out if isinstance(out, (tuple, list)) else (out,)
@@ -239,6 +239,39 @@ def trace(build: Callable[[Any], tuple[Any, dict[str, Any], str]], mode: str,
     return Traced(saved=sum(size for size, _ in kept.values()), parts=tuple(by_part.items()),
                   peak=live.peak, loss=loss_name, attention=attention,
                   what=getattr(model, "traced_name", type(model).__name__))
+
+
+def _cpu_op(func: Any, args: Any, kwargs: dict[str, Any]) -> Any:
+    """func on fake tensors as the CPU's kernel runs it.  Where torch's fake (meta) kernel of
+    an op checks CUDA's dtypes and the CPU's kernel runs others (CPU_DTYPES), the fake kernel
+    is run on bf16 stand-ins of the same sizes and strides (its shape and stride checks, the
+    CPU's too) and its result given the dtype the CPU's kernel returns, the inputs'."""
+    import torch
+
+    if func not in _cpu_dtype_ops():
+        return func(*args, **kwargs)
+    dtype = next((a.dtype for a in args if isinstance(a, torch.Tensor)), None)
+    if dtype is None or dtype == torch.bfloat16 or not dtype.is_floating_point:
+        return func(*args, **kwargs)
+
+    def bf16(t: Any) -> Any:
+        if isinstance(t, torch.Tensor) and t.dtype == dtype:
+            return torch.empty_strided(t.size(), t.stride(), dtype=torch.bfloat16)
+        return t
+
+    shaped = func(*[bf16(a) for a in args], **kwargs)
+    return torch.empty_strided(shaped.size(), shaped.stride(), dtype=dtype)
+
+
+def _cpu_dtype_ops() -> tuple[Any, ...]:
+    """The ops whose fake kernel refuses a dtype their CPU kernel runs: torch._grouped_mm (the
+    grouped experts of transformers' MoE layers, experts_implementation grouped_mm), whose meta
+    function repeats CUDA's bf16-only check while the CPU's kernel multiplies fp32 and fp16 too
+    (torch 2.13: torch/_meta_registrations.py, _meta_grouped_mm_common); under autocast, which
+    does not cast it, and in fp32 or fp16 training its inputs are the weights' dtype."""
+    import torch
+
+    return (torch.ops.aten._grouped_mm.default,)
 
 
 def _first_line(e: Exception) -> str:
@@ -488,7 +521,7 @@ def _trace_configs(data: dict[str, Any], batch: int, contexts: tuple[int, ...],
 
 def trace_config(data: dict[str, Any], batch: int, context: int, encoder_length: int = 0,
                  attention: str = "", mode: str = "autocast", checkpointing: bool = False,
-                 scan: bool = False) -> Traced:
+                 scan: bool = False, chunk: int = 0) -> Traced:
     """A training step of the model a config builds, traced in a child process under limits
     (child.py): attention '' is transformers' own default for the family.
 
@@ -496,7 +529,8 @@ def trace_config(data: dict[str, Any], batch: int, context: int, encoder_length:
     runs without its CUDA kernels as a loop over the tokens (or over chunks of chunk_size
     tokens): op by op on fake tensors, 2,048 tokens pass the time limit.  Such a step is
     traced at four short contexts instead and the bytes carried to the context asked, where
-    they are a quadratic in the context to the byte (scan_points)."""
+    they are a quadratic in the context to the byte (scan_points); chunk: the chunk its code
+    scans at where no config key names it (CODE_CHUNKS)."""
     if not available():
         raise NnsizeError(f"the training activations of this model are traced by running a "
                           f"step on fake tensors, which needs torch and transformers: {INSTALL}")
@@ -504,7 +538,7 @@ def trace_config(data: dict[str, Any], batch: int, context: int, encoder_length:
         raise Deferred("a training step to trace, under a budget of its own")
     from .. import child
 
-    points = scan_points(data, context) if scan else ()
+    points = scan_points(data, context, chunk) if scan else ()
     contexts = points or (context,)
     traced = child.run(_trace_configs, data, batch, contexts, encoder_length, attention, mode,
                        checkpointing, memory=TRACE_MEMORY, seconds=TRACE_SECONDS,
@@ -521,20 +555,37 @@ def trace_config(data: dict[str, Any], batch: int, context: int, encoder_length:
 
 
 SCAN_STEP = 16  # tokens between the contexts a scan is traced at (or its chunk_size)
+# the chunk transformers' torch reference of a layer scans at where no config key sets it, by the
+# layer's StateMixer kind: the default of the function's chunk_size, which the model's code
+# leaves as it is (transformers 5.x, modeling_kimi_linear.py and modeling_bailing_hybrid.py:
+# chunk_kimi_delta_attention(..., chunk_size=64), called without one); it pads the sequence to
+# whole chunks of it (pad_size = (chunk_size - sequence_length % chunk_size) % chunk_size)
+CODE_CHUNKS = {"kda": 64}
 
 
-def scan_points(data: dict[str, Any], context: int) -> tuple[int, ...]:
+def scan_points(data: dict[str, Any], context: int, chunk: int = 0) -> tuple[int, ...]:
     """The four contexts a scanning model is traced at: a, 2a, 3a, 4a with a = 16 tokens, or
-    the config's chunk_size (a chunked scan pads the sequence to whole chunks, so only whole
-    chunks give a polynomial); none where the context is short enough to trace itself, or not
-    a whole number of chunks."""
+    the chunk the scan runs at, the config's chunk_size; or, where the code sets the chunk
+    (chunk, CODE_CHUNKS), 4a to 7a.  A chunked scan pads the sequence to whole chunks, so only
+    whole chunks give a polynomial (traced at 16 to 64 tokens, Kimi Linear's chunks of 64 were
+    one chunk each, carried to a context of many as one); and its first chunks are off the
+    polynomial the later ones are on (a tiny Kimi Linear's delta layer saves 3,418,224 B at one
+    chunk, then 3,419,136 B more at two and 3,415,040 B more a chunk after; its step's peak
+    rises 4,896,128 B, 4,900,736 B, then 4,888,448 B a chunk from four chunks to eight).  None
+    where the context is short enough to trace itself, or not a whole number of chunks."""
     config = data.get("text_config") if isinstance(data.get("text_config"), dict) else data
-    chunk = config.get("chunk_size") if isinstance(config, dict) else None
-    step = chunk if isinstance(chunk, int) and not isinstance(chunk, bool) and chunk > 0 \
-        else SCAN_STEP
-    if context <= 4 * step or (step != SCAN_STEP and context % step):
+    named = config.get("chunk_size") if isinstance(config, dict) else None
+    first = 1
+    if isinstance(named, int) and not isinstance(named, bool) and named > 0:
+        step = named
+    elif chunk:
+        step, first = chunk, 4
+    else:
+        step = SCAN_STEP
+    points = tuple(n * step for n in range(first, first + 4))
+    if context <= points[-1] or (step != SCAN_STEP and context % step):
         return ()
-    return (step, 2 * step, 3 * step, 4 * step)
+    return points
 
 
 def _quadratic(points: tuple[int, ...], values: list[int], at: int) -> int | None:
