@@ -159,5 +159,5 @@ def token_macs(report: Report) -> int | None:
 def layer_count(report: Report) -> int:
     """The model's layers: a language model's decoder layers, else the count's last position."""
     if report.decoder is not None and len(report.decoder.layers):
-        return len(report.decoder.layers)
+        return len(report.decoder.layers) + report.decoder.bare_layers
     return report.rows[-1].last_position + 1 if report.rows else 0

@@ -1,16 +1,19 @@
 """nemotron-nas (Llama-3.3-Nemotron-Super-49B, DeciLMForCausalLM): each layer built by its own
 block_configs entry, as vLLM's nemotron_nas.py and NVIDIA's modeling_decilm.py build it
 (architectures/nemotron_nas.py); where every block is a whole Llama layer, the model is
-transformers' LlamaForCausalLM tensor for tensor; the planner refuses it by name."""
+transformers' LlamaForCausalLM tensor for tensor.  The planner keeps a KV cache on the layers
+that attend alone, each MLP its own width: checked against the same stack of transformers' Llama
+modules (the cache they fill, the FLOPs torch counts)."""
 
 from __future__ import annotations
 
 import json
 import math
+import warnings
 from typing import Any
 
 import pytest
-from hf import built
+from hf import built, torch, transformers
 
 import nnsize
 from nnsize.architectures.nemotron_nas import ffn_width
@@ -165,17 +168,172 @@ def test_head_dim_as_built_is_accepted() -> None:
         nnsize.count(small(block(4, 1.0))).total_params
 
 
-def test_the_planner_refuses_it_by_name() -> None:
+def test_super_49b_is_planned_layer_by_layer() -> None:
+    # the planner's decoder: a KV cache of 8 KV heads of 128 on the 49 attending layers, the 31
+    # no_op ones bare; each MLP its own width, the widest 28,672 (ffn_mult 5.25)
+    d = nnsize.count(SUPER).decoder
+    assert d is not None
+    assert [(layer.kv_heads, layer.key_dim, layer.value_dim, n) for layer, n in
+            d.layers.counts()] == [(8, 128, 128, 49)]
+    assert (d.bare_layers, d.depth, d.intermediate) == (31, 80, 28672)
+    # ffn_mult 5.25 on 49 layers, 3.28125 on 1, 2.625 on 6, 1.3125 on 10, 1.0 on 8, 0.5 on 6
+    assert d.mlp_widths == ((28672, 49), (17920, 1), (14336, 6), (7168, 10), (5632, 8),
+                            (2816, 6))
+    assert d.varied == "31 of its 80 layers without attention, MLPs 2,816 to 28,672 wide"
+
+
+def _mixed() -> dict[str, Any]:
+    # 8 heads of 8 (hidden 64): 2, -, 4, -, 1 and 8 KV heads; MLPs int(2 x m x 64 / 3) rounded
+    # up to 256 (all 256 wide), a linear and a no_op ffn among them
+    return small(block(4, 1.0), block(None, 2.0, attention="none"), block(2, 3.0),
+                 block(None, None, attention="linear", ffn="linear"),
+                 block(8, None, ffn="none"), block(1, 1.0))
+
+
+def _reference(config: dict[str, Any]) -> Any:
+    """The stack as DECILM builds it, of transformers' Llama modules (DeciLMAttention and
+    DeciLMMLP are Llama's with their own KV heads and width; the linear blocks nn.Linear
+    without bias), named as nnsize names them."""
+    from torch import nn
+    from transformers.models.llama import modeling_llama as llama
+
+    def cfg(kv: int = 8, width: int = 256) -> Any:
+        return transformers.LlamaConfig(vocab_size=96, hidden_size=64, num_attention_heads=8,
+                                        num_key_value_heads=kv, intermediate_size=width,
+                                        num_hidden_layers=1)
+
+    def layer(i: int, entry: dict[str, Any]) -> Any:
+        out, att, ffn = nn.Module(), entry["attention"], entry["ffn"]
+        if not att["no_op"]:
+            out.input_layernorm = llama.LlamaRMSNorm(64)
+            if att["replace_with_linear"]:
+                out.self_attn = nn.Module()
+                out.self_attn.linear_attn = nn.Linear(64, 64, bias=False)
+            else:
+                out.self_attn = llama.LlamaAttention(cfg(8 // att["n_heads_in_group"]), i)
+        if not ffn["no_op"]:
+            out.post_attention_layernorm = llama.LlamaRMSNorm(64)
+            if ffn["replace_with_linear"]:
+                out.mlp = nn.Module()
+                out.mlp.linear_mlp = nn.Linear(64, 64, bias=False)
+            else:
+                out.mlp = llama.LlamaMLP(cfg(width=ffn_width(ffn["ffn_mult"], 64)))
+        return out
+
+    model = nn.Module()
+    model.model = nn.Module()
+    model.model.embed_tokens = nn.Embedding(96, 64)
+    model.model.layers = nn.ModuleList(layer(i, e) for i, e in
+                                       enumerate(config["block_configs"]))
+    model.model.norm = llama.LlamaRMSNorm(64)
+    model.lm_head = nn.Linear(64, 96, bias=False)
+    model.rope = llama.LlamaRotaryEmbedding(cfg())
+    return model.to(torch.bfloat16).eval()
+
+
+def _forward(model: Any, tokens: int) -> tuple[Any, dict[str, int]]:
+    """DeciLMDecoderLayer.forward over tokens hidden states (no_op halves skipped, a linear
+    half applied to its norm's output): the DynamicCache each attending layer updates at its
+    own index, and the FLOPs torch's FlopCounterMode counts, by op."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    cache = transformers.DynamicCache()
+    h = torch.randn(1, tokens, 64, dtype=torch.bfloat16)
+    rope = model.rope(h, torch.arange(tokens)[None])
+    with torch.no_grad(), warnings.catch_warnings(), FlopCounterMode(display=False) as flops:
+        warnings.simplefilter("ignore")
+        for layer in model.model.layers:
+            if hasattr(layer, "self_attn"):
+                x = layer.input_layernorm(h)
+                h = h + (layer.self_attn.linear_attn(x) if hasattr(layer.self_attn, "linear_attn")
+                         else layer.self_attn(x, rope, None, past_key_values=cache)[0])
+            if hasattr(layer, "mlp"):
+                mlp = getattr(layer.mlp, "linear_mlp", layer.mlp)
+                h = h + mlp(layer.post_attention_layernorm(h))
+        model.lm_head(model.model.norm(h))
+    return cache, {str(op): n for op, n in flops.get_flop_counts()["Global"].items()}
+
+
+def test_a_mixed_stack_against_transformers_modules() -> None:
+    from nnsize.memory import Setup, compute, kv_cache, plan
+    from nnsize.precision import find
+
+    config = _mixed()
+    report = nnsize.count(config)
+    model = _reference(config)
+    # the same tensors, and the weights line to the byte: 265,920 parameters x 2 B
+    theirs = {n: tuple(p.shape) for n, p in model.named_parameters() if not n.startswith("rope")}
+    assert tensors(config) == theirs
+    stored = sum(p.numel() * p.element_size() for n, p in model.named_parameters())
+    assert plan(report, Setup(dtype="bf16", context=5)).lines[0].bytes == stored == 531_840
+    # the KV cache: the 4 attending layers alone, (2 + 4 + 1 + 8) KV heads x 8 x 2 (keys,
+    # values) x 5 tokens x 2 B = 2,400; the others keep nothing
+    cache, flops = _forward(model, 5)
+    kept = [tuple(layer.keys.shape) if layer.keys is not None else None for layer in cache.layers]
+    assert kept == [(1, 2, 5, 8), None, (1, 4, 5, 8), None, (1, 1, 5, 8), (1, 8, 5, 8)]
+    measured = sum(layer.keys.nbytes + layer.values.nbytes for layer in cache.layers
+                   if layer.keys is not None)
+    assert kv_cache(report, 1, 5, find("bf16"))[0] == measured == (2 + 4 + 1 + 8) * 8 * 2 * 5 * 2
+    # compute: the matmuls with weights, summed layer by layer (q and o 64 x 64, k and v kv x 8
+    # x 64 each; MLPs 3 x 256 x 64; the linear blocks 64 x 64 each; the head 96 x 64), a token:
+    # attention 4 x 2 x 4,096 + (2 + 4 + 1 + 8) x 2 x 512 = 48,128; MLPs 4 x 49,152 = 196,608;
+    # linear 2 x 4,096; head 6,144: 259,072 MACs, FlopCounterMode's mm over 5 tokens / 2
+    c = compute(report, 5)
+    assert c.linear_macs == 48_128 + 196_608 + 8_192 + 6_144 == flops["aten.mm"] // 2 // 5
+    # attention: 4 layers x 8 heads x (8 + 8) a key; the reference's bmm, unmasked, 5 x 5 keys,
+    # nnsize's causal 1 + 2 + ... + 5 = 15
+    assert flops["aten.bmm"] // 2 == 4 * 8 * 16 * 5 * 5
+    assert c.attention_macs_prefill == 4 * 8 * 16 * 15
+
+
+def test_the_workspace_is_the_widest_layer_s() -> None:
+    # vLLM's forward pass: a chunk of 2,048 tokens x (3 x the widest MLP, 28,672, + 4 x 8,192)
     from nnsize.memory import Setup, plan
 
+    lines = plan(nnsize.count(SUPER), Setup(engine="vllm", context=8192)).lines
+    work = next(line for line in lines if line.part == "decoder_workspace")
+    assert work.terms.intermediate == 28672
+    assert work.bytes >= 2048 * (3 * 28672 + 4 * 8192) * 2
+
+
+@pytest.mark.parametrize(("setup", "message"), [
+    ({"train": True}, r"what training saves of layers that differ \(2 of its 6 layers without "
+                      r"attention, 4 MLPs 256 wide and the others none or one matrix\)"),
+    ({"dtype": "q4_k_m"}, "a GGUF mix of a model whose layers differ"),
+    ({"tp": 2, "gpus": 2}, "how layers that differ .* split over tensor- and pipeline-parallel"),
+])
+def test_what_takes_every_layer_alike_is_refused_by_name(setup: dict[str, Any],
+                                                         message: str) -> None:
+    # training's activations, llama-quantize's choices by layer index and the parallel
+    # layouts each take one layer for all: refused by name, inference on one GPU planned
+    from nnsize.memory import Setup, plan
+
+    with pytest.raises(NnsizeError, match=message):
+        plan(nnsize.count(_mixed()), Setup(**setup))
+
+
+def test_speed_on_one_card() -> None:
+    from nnsize.gpus import GPUS
+    from nnsize.speed import hardware, speed
+
     report = nnsize.count(SUPER)
-    assert report.decoder is None
-    refused = report.stored["planner_refused"]
-    assert refused.startswith("a nemotron-nas model's block_configs give each layer its own")
-    assert "31 of its 80 layers without attention, MLPs 2,816 to 28,672 wide" in refused
-    with pytest.raises(NnsizeError, match="cannot plan it: a nemotron-nas model's"):
+    one = speed(report, hardware(GPUS["h100-80gb"], "bf16"), engine="vllm")
+    assert one.layers == 80  # each layer's launches, the bare ones' too
+    with pytest.raises(NnsizeError, match="tensor parallelism of layers that differ"):
+        speed(report, hardware(GPUS["h100-80gb"], "bf16", gpus=2), engine="vllm")
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("window_length", 4), ("num_sink_tokens", 2), ("unshifted_sink", True),
+    ("use_prefill_window_in_sink_attention", True)])
+def test_a_window_or_sinks_are_counted_not_planned(key: str, value: Any) -> None:
+    # DeciLMDecoderLayer masks a window and sink tokens, which its VariableCache keeps its own
+    # way: the count stands, the planner refuses the key by name
+    from nnsize.memory import Setup, plan
+
+    config = small(block(4, 1.0), block(4, 1.0))
+    config["block_configs"][1]["attention"][key] = value
+    report = nnsize.count(config)
+    assert report.total_params == nnsize.count(small(block(4, 1.0), block(4, 1.0))).total_params
+    with pytest.raises(NnsizeError, match=rf"cannot plan it: block_configs\[1\]\.attention\.{key}"):
         plan(report, Setup())
-    # layers all alike are refused too (DeciLM's own attention is not measured), with what
-    # they are
-    alike = nnsize.count(small(block(2, 3.0), block(4, 3.0))).stored["planner_refused"]
-    assert "(all 2 layers attending, MLPs 256 wide, 2 to 4 KV heads)" in alike

@@ -148,18 +148,17 @@ REFUSED = {
 }
 
 # file: the key the planner names, not modelling it (the count stands; memory and fit exit 2)
-NOT_PLANNED = {
-    # its layers differ in their MLP's width and 31 of 80 have no attention (block_configs),
-    # which the planner's decoder does not describe (before, the count was refused too:
-    # "model_type 'nemotron-nas' is not supported")
-    "nvidia--Llama-3_3-Nemotron-Super-49B-v1.json": "a nemotron-nas model's block_configs",
+NOT_PLANNED: dict[str, str] = {
     # its MoE layers' one shared expert, whatever n_shared_experts says (MiniMaxM3VLTextConfig
     # does not read the key; its 57 minimax_m3_sparse layers, whose indexer keeps keys of its
     # own, the planner would refuse next)
     "MiniMaxAI--MiniMax-M3.json": "n_shared_experts = 1: MiniMaxM3VLTextConfig does not read it",
-    # (MiniMax-M2.5, whose config names no torch_dtype, is planned as MiniMax stores it since
-    # memory/quantization.py's FP8_PUBLISHED: tests/memory/test_quantization.py; DeepSeek-V4-
-    # Flash as published since its FP8_PUBLISHED entry)
+    # (Llama-3.3-Nemotron-Super-49B-v1, whose layers differ in their MLP's width and 31 of 80
+    # have no attention, is planned since model.Decoder's bare_layers and mlp_widths:
+    # test_kv_cache_by_hand; MiniMax-M2.5, whose config names no torch_dtype, is planned as
+    # MiniMax stores it since memory/quantization.py's FP8_PUBLISHED:
+    # tests/memory/test_quantization.py; DeepSeek-V4-Flash as published since its
+    # FP8_PUBLISHED entry)
 }
 
 
@@ -393,6 +392,11 @@ def test_memory_and_fit_plan_it(name: str, capsys: pytest.CaptureFixture[str]) -
     # MiMo-7B-Base: its 36 layers x 8 KV heads x 128 x 2 x 2 = 147,456 (the MTP layer's cache
     # is the draft model's)
     ("XiaomiMiMo--MiMo-7B-Base.json", 36 * 8 * 128 * 2 * 2, 36 * 8192 * 8 * 128 * 2 * 2),
+    # Llama-3.3-Nemotron-Super-49B-v1 (nemotron-nas; before, the planner refused its
+    # block_configs): the 49 layers that attend x 8 KV heads (64 / n_heads_in_group 8) x 128 x
+    # 2 (keys, values) x 2 bytes = 200,704; the 31 no_op ones keep nothing
+    ("nvidia--Llama-3_3-Nemotron-Super-49B-v1.json", 49 * 8 * 128 * 2 * 2,
+     49 * 8192 * 8 * 128 * 2 * 2),
     # InternLM2-7B: 32 layers x 8 KV heads x 128 x 2 (keys, values) x 2 bytes = 131,072
     ("ome--internlm2_7b.json", 32 * 8 * 128 * 2 * 2, 32 * 8192 * 8 * 128 * 2 * 2),
     # Kimi-K2-Instruct (kimi_k2, read as deepseek_v3): the same latent, whatever its 64 KV heads

@@ -77,6 +77,14 @@ REQUESTS: list[tuple[str, str, str, Any]] = [
                                  "engine": "vllm", "gpu": "24GiB"}),
     ("post", "/api/memory", "", {"preset": "llama-3.1-8b", "dtype": "q4_k_m",
                                  "engine": "llama.cpp", "gpu": "rtx-4090"}),
+    # nemotron-nas, a layer without attention: llama.cpp's -ngl split refused (offload_refused)
+    ("post", "/api/memory", "", {"engine": "llama.cpp", "gpu": "rtx-4090", "config": {
+        "model_type": "nemotron-nas", "vocab_size": 96, "hidden_size": 64,
+        "num_attention_heads": 8, "num_hidden_layers": 2, "block_configs": [
+            {"attention": {"n_heads_in_group": 4, "no_op": False, "replace_with_linear": False},
+             "ffn": {"ffn_mult": 1.0, "no_op": False, "replace_with_linear": False}},
+            {"attention": {"no_op": True, "replace_with_linear": False},
+             "ffn": {"ffn_mult": 2.0, "no_op": False, "replace_with_linear": False}}]}}),
     ("post", "/api/memory", "", {"checkpoint": {"format": "safetensors",
                                                 "file_size": len(TINY) + 4_000_000,
                                                 "header": HEADER}}),

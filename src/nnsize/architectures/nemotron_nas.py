@@ -9,21 +9,24 @@ builds them, each layer by its own entry of block_configs.
     layer i, ffn: post_attention_layernorm and mlp.gate/up/down_proj, int(2 x ffn_mult x
         hidden / 3) wide rounded up to a multiple of 256 | replace_with_linear:
         post_attention_layernorm and mlp.linear_mlp, hidden x hidden | no_op: nothing at all
+    planner: a KV cache on the attending layers alone, each of its own KV heads; the others
+        bare layers (model.Decoder.bare_layers); each MLP its own width (Decoder.mlp_widths)
 
 vLLM's DeciLMDecoderLayer (CODE) builds the layers, their widths and names so (it does not build
 replace_with_linear); NVIDIA's modeling_decilm.py (DECILM: a third party's copy of the file the
 checkpoints ship, the only one found, which adds a Liger loss import) builds all three kinds,
 the linear ones without a bias.  The names are a checkpoint's: NVIDIA's TensorRT-LLM loads a
 DeciLM checkpoint's safetensors by them (CHECKPOINT_NAMES), the linear blocks' included; no
-published safetensors index of the model was found to check against.  The layers differ in
-their MLP's width and some have no attention, which nnsize's planner (model.Decoder: one MLP
-width, every layer attending) does not describe: the planner, compute and speed refuse it by
-name, the count stands.
+published safetensors index of the model was found to check against.  A layer that attends
+through a window or to sink tokens (window_length, num_sink_tokens) is counted, not planned.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+
 from ..errors import SpecError, shown
+from ..model import AttentionLayer, Decoder, Layers
 from .assembly import Assembly, Layer, embedding, linear, norm
 from .config import Config
 from .gpt import lm_head
@@ -161,22 +164,38 @@ def layer_of(block: Block, hidden: int, heads: int, head_dim: int, attention_bia
     return out
 
 
-def _refused(built: list[Block]) -> str:
-    """Why the planner refuses the model, by what sets its layers apart from one another."""
-    layers = len(built)
-    attending = sum(b[0][0] == "full" for b in built)
-    widths = sorted({b[1][1] for b in built if b[1][0] == "full"})
-    kv = sorted({b[0][1] for b in built if b[0][0] == "full"})
-    said = [f"{layers - attending:,} of its {layers:,} layers without attention"
-            if attending < layers else f"all {layers:,} layers attending"]
-    if widths:
-        said.append(f"MLPs {widths[0]:,} to {widths[-1]:,} wide" if len(widths) > 1
-                    else f"MLPs {widths[0]:,} wide")
-    if len(kv) > 1:
-        said.append(f"{kv[0]:,} to {kv[-1]:,} KV heads")
-    return (f"a nemotron-nas model's block_configs give each layer its own attention and MLP "
-            f"({', '.join(said)}), and nnsize's planner models a decoder whose layers attend "
-            f"alike with one MLP width; the count stands")
+# an attention entry's keys that make its layer attend through a window or to sink tokens
+# (DECILM: DeciLMDecoderLayer's _gemma2_window_mask and _unshifted_sink_mask), with the value
+# that makes none: the cache such a layer keeps (the publisher's VariableCache) is not read
+WINDOW_KEYS = {"window_length": None, "num_sink_tokens": None, "unshifted_sink": False,
+               "use_prefill_window_in_sink_attention": False}
+
+
+def decoder(c: Config, built: list[Block], hidden: int, heads: int, head_dim: int) -> Decoder:
+    """The planner's view: a KV cache of num_attention_heads / n_heads_in_group heads on each
+    layer that attends, none on the others (bare layers: a no_op or linear attention), and each
+    layer's MLP its own width (Decoder.mlp_widths; intermediate the widest)."""
+    cached = [AttentionLayer(heads, kv, head_dim, head_dim)
+              for (attention, kv), _ in built if attention == "full"]
+    widths = Counter(width for _, (ffn, width) in built if ffn == "full")
+    varied = len(widths) > 1 or sum(widths.values()) < len(built)
+    return Decoder(hidden, max(widths, default=0), c.int("vocab_size"), Layers.of(cached),
+                   bare_layers=len(built) - len(cached),
+                   mlp_widths=tuple(sorted(widths.items(), reverse=True)) if varied else ())
+
+
+def _windowed(c: Config) -> str | None:
+    """Why the planner refuses a model whose attention has a window or sinks, else None."""
+    for i, entry in enumerate(c.value("block_configs")):
+        att = entry["attention"]
+        if att["no_op"] or att["replace_with_linear"]:
+            continue
+        for key, none in WINDOW_KEYS.items():
+            if att.get(key, none) != none:
+                return (f"block_configs[{i}].attention.{key} = {shown(att[key])}: a window or "
+                        f"sink tokens, which change what its cache keeps (the publisher's "
+                        f"VariableCache) in a way nnsize has not read; the count stands")
+    return None
 
 
 @register("nemotron-nas", {"tie_word_embeddings": False, "attention_bias": False,
@@ -205,5 +224,6 @@ def nemotron_nas(family: str, c: Config, name: str, base: bool) -> Assembly:
     a.add("final norm", "norm", norm(f"{p}norm", h))
     if not base:
         lm_head(a, c, v, h, "model.embed_tokens.weight")
-    a.planner_refused = _refused(built)
+    a.decoder = decoder(c, built, h, heads, head_dim)
+    a.planner_refused = _windowed(c)
     return a

@@ -40,6 +40,13 @@ EAGER: dict[str, str] = {
                  "4c80f4995e7d5682e5cfd81c3e85a60978648ab8/huggingface_model/internlm/"
                  "internlm2_7b/configuration_internlm2.py (attn_implementation 'eager' unless "
                  "told)",
+    # a family transformers has no class for: its publisher's DeciLMPreTrainedModel sets
+    # _supports_sdpa = False (DECILM_ATTENTION_CLASSES: eager and flash_attention_2 alone), and
+    # its eager DeciLMAttention is llama's form (repeat_kv, scores in the model dtype, softmax in
+    # float32), not measured here
+    "nemotron-nas": "https://github.com/DeltaVector1/Chat-Prompters/blob/"
+                    "760b19a6890e94fdd3406244b0ece74e73c8d9de/modeling_decilm.py "
+                    "(DECILM_ATTENTION_CLASSES: eager and flash_attention_2 alone)",
 }
 # the families of EAGER whose config class, not their model class, picks eager attention
 BY_CONFIG = frozenset({"internlm2"})

@@ -29,6 +29,9 @@ class Fit:
     positions_from: str = ""  # where that comes from: "learned positions", a config key...
     kv_cache_tokens: int | None = None  # serving: the KV cache the room holds, per replica
     max_concurrency: float | None = None  # kv_cache_tokens / context
+    # inference: fewest_gpus is the plan split evenly over them, where no tp x pp layout
+    # describes the model (state-space layers; layers that differ: Decoder.varied)
+    evenly: bool = False
 
 
 def on_gpu(s: Setup, gpu_bytes: int, gpu_name: str, usable: int) -> tuple[Setup, int]:
@@ -112,7 +115,14 @@ def fit(report: Report, s: Setup, usable: int) -> Fit:
     return Fit(p, usable, p.total <= usable,
                None if bare else largest("batch", MAX_TOKENS // s.context),
                longest, fewest, precisions, cap, source, tokens,
-               None if tokens is None else tokens / s.context)
+               None if tokens is None else tokens / s.context,
+               not s.train and d is not None and _evenly(report))
+
+
+def _evenly(report: Report) -> bool:
+    """Whether fewest_gpus splits the plan evenly rather than searching tp x pp layouts."""
+    d = report.decoder
+    return d is None or not len(d.layers) or bool(d.state_layers) or bool(d.varied)
 
 
 def kv_tokens(p: Plan, usable: int) -> int | None:
@@ -158,7 +168,7 @@ def fewest_gpus(report: Report, s: Setup, usable: int, most: int = 4096) -> int:
         from ..least import least
 
         return least(holds, 0, most)  # the plan shrinks as the GPUs grow
-    if report.decoder is None or not len(report.decoder.layers) or report.decoder.state_layers:
+    if _evenly(report):
         whole = plan(report, replace(s, gpus=1, sharding="none")).total
         return next((g for g in range(1, most + 1) if -(-whole // g) <= usable), 0)
     from ..parallel.layout import Layout, LayoutError, check

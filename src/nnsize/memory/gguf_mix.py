@@ -80,6 +80,9 @@ def hparams(report: Report) -> Hparams:
     if not d.layers or d.state_values:
         raise NnsizeError(f"{report.source}: a GGUF mix of a model with state-space layers is "
                           f"not modelled")
+    if d.varied:  # llama-quantize's choices go by the layer's index among n_layer
+        raise NnsizeError(f"{report.source}: a GGUF mix of a model whose layers differ "
+                          f"({d.varied}) is not modelled")
     first = d.layers[0]
     experts = max((t.shape[0] for row in report.rows for t in row.tensors
                    if row.type == "experts" and len(t.shape) == 3), default=0)

@@ -427,6 +427,12 @@ def _train(report: Report, s: Setup) -> Plan:
         raise NnsizeError(f"{report.source}: what training saves of its compressed attention "
                           f"(DeepSeek-V4's CSA and HCA: compressors, indexer, hyper-"
                           f"connections) is not modelled; nnsize plans its inference")
+    if report.decoder is not None and report.decoder.varied:
+        # activations.py's per-layer record has one MLP width and attention on every layer
+        raise NnsizeError(f"{report.source}: what training saves of layers that differ "
+                          f"({report.decoder.varied}) is not modelled: nnsize's activations "
+                          f"are those of a layer with attention and one MLP width; nnsize plans "
+                          f"its inference")
     if model_type(report) in UNTRAINED:
         raise NnsizeError(f"{report.source}: what training saves of "
                           f"{UNTRAINED[model_type(report)]} is not modelled; nnsize plans its "

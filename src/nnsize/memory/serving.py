@@ -438,6 +438,9 @@ def offload(report: Report, s: Setup, usable: int) -> Offload | None:
 
     if s.engine_name != "llama.cpp" or s.train or report.decoder is None:
         return None
+    refused = offload_refused(report)
+    if refused:
+        raise NnsizeError(f"{report.source}: {refused}")
     p = plan(report, s)
     layers = len(report.decoder.layers)
     if layers == 0:
@@ -463,6 +466,16 @@ def offload(report: Report, s: Setup, usable: int) -> Offload | None:
     total = weights + kv
     return replace(o, gpu_layers=best, gpu_bytes=gpu,
                    cpu_bytes=total - (gpu - compute if best else 0))
+
+
+def offload_refused(report: Report) -> str:
+    """Why llama.cpp's -ngl split is not given ("" where it is): offload weighs the last N
+    layers by each one's share, which it takes alike where the layers differ."""
+    d = report.decoder
+    if d is None or not d.varied:
+        return ""
+    return (f"llama.cpp's -ngl split of layers that differ ({d.varied}) is not modelled: "
+            f"nnsize weighs each layer alike")
 
 
 def _layer_caches(report: Report, s: Setup, line: Any, layers: int, kv: int) -> list[int]:
@@ -547,6 +560,7 @@ class Serving:
 
     capacity: Capacity | None = None
     offload: Offload | None = None
+    offload_refused: str = ""  # why llama.cpp's -ngl split is not given (offload_refused)
 
 
 def serving(report: Report, s: Setup, gpu: Any) -> Serving:
@@ -556,5 +570,6 @@ def serving(report: Report, s: Setup, gpu: Any) -> Serving:
     from .setup import resolve
 
     s = settle(report, resolve(s, str(report.stored.get("format", ""))))
+    refused = offload_refused(report) if s.engine_name == "llama.cpp" else ""
     return Serving(capacity(report, s, gpu.reported, gpu.name),
-                   offload(report, s, gpu.usable))
+                   None if refused else offload(report, s, gpu.usable), refused)

@@ -192,6 +192,35 @@ class Decoder:
     # the non-attention layers' state as vLLM shapes it (memory.vllm_kv); None: none, or one
     # nnsize does not describe (Zamba, whose Mamba vLLM does not run)
     mixer: StateMixer | None = None
+    # layers beside those in `layers` and the state layers that keep no cache and no state:
+    # an MLP alone, or an attention that is one hidden x hidden matrix (Nemotron-NAS's no_op and
+    # replace_with_linear attention); the model's depth is len(layers) + state_layers + these
+    bare_layers: int = 0
+    # (width, layers) of each gated MLP width where the layers' MLPs differ (Nemotron-NAS's
+    # ffn_mult a layer), widest first; intermediate is then the widest (one layer's step, the
+    # workspace's); (): every layer's MLP is intermediate wide.  Layers whose MLP is none or one
+    # hidden x hidden matrix are in no entry.
+    mlp_widths: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def depth(self) -> int:
+        """The decoder's layers: those that attend, keep a state, or neither."""
+        return len(self.layers) + self.state_layers + self.bare_layers
+
+    @property
+    def varied(self) -> str:
+        """What sets its layers apart where nnsize's models of a layer (training's activations,
+        parallel layouts, llama.cpp's offload and GGUF mixes) take one layer for all: "" where
+        nothing does."""
+        said = []
+        if self.bare_layers:
+            said.append(f"{self.bare_layers:,} of its {self.depth:,} layers without attention")
+        if self.mlp_widths:
+            widths = [w for w, _ in self.mlp_widths]
+            said.append(f"MLPs {min(widths):,} to {max(widths):,} wide" if len(widths) > 1
+                        else f"{sum(n for _, n in self.mlp_widths):,} MLPs {widths[0]:,} "
+                             f"wide and the others none or one matrix")
+        return ", ".join(said)
 
 
 @record

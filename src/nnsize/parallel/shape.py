@@ -83,6 +83,10 @@ def from_report(report: Report) -> Shape:
     if d.state_layers:
         raise NnsizeError(f"{report.source}: how a state-space model's scan splits over "
                           f"tensor-parallel ranks is not modelled; give a transformer")
+    if d.varied:
+        raise NnsizeError(f"{report.source}: how layers that differ ({d.varied}) split over "
+                          f"tensor- and pipeline-parallel ranks is not modelled; nnsize's "
+                          f"layouts take every layer alike")
     first = d.layers[0]
     by: dict[str, int] = {}
     for row in report.rows:

@@ -218,6 +218,8 @@ def serving_dict(engine: Serving) -> dict[str, object]:
                                  **({"groups": _kv_groups(c.groups)}
                                     if c.groups is not None else {})}})
     o = engine.offload
+    if engine.offload_refused:
+        out["offload_refused"] = engine.offload_refused
     if o is not None:
         out.update({"gpu_layers": o.gpu_layers,
                     "offload": {"layers": o.layers, "gpu_bytes": o.gpu_bytes,

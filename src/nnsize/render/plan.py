@@ -702,6 +702,8 @@ def fit_lines(result: Fit) -> list[tuple[str, str]]:
     lines.append(("Fewest such GPUs that hold it", _or(result.fewest_gpus, "more than 4,096")
                   + (" (sharded with FSDP / ZeRO-3; any count, not powers of two)"
                      if result.plan.setup.train else
+                     " (the plan split evenly over them: nnsize's tensor x pipeline layouts "
+                     "do not describe its layers)" if result.evenly else
                      " (tensor x pipeline parallel: tp dividing the attention and KV heads, "
                      "pp the layers)")))
     if result.kv_cache_tokens is not None:
@@ -801,6 +803,8 @@ def serving_lines(engine: Serving | None) -> list[tuple[str, str]]:
         out.append(("Maximum concurrency", (
             f"{c.max_concurrency:.2f}x for {n(c.max_model_len)} tokens per request")))
     o = engine.offload if engine is not None else None
+    if engine is not None and engine.offload_refused:
+        out.append(("llama.cpp -ngl", f"not given: {engine.offload_refused}"))
     if o is not None:
         where = "all layers and the output" if o.gpu_layers > o.layers else \
             f"{o.gpu_layers} of {o.layers} layers"

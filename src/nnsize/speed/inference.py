@@ -269,7 +269,7 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
     model = precision if precision.name in FLOATS else find("bf16")  # the dtype it computes at
     kv = find(kv_dtype) if kv_dtype else model
     g = hw.gpus
-    layers = len(d.layers) + d.state_layers  # Mamba's blocks have no attention
+    layers = d.depth  # Mamba's blocks have no attention, nor Nemotron-NAS's bare layers
     if layers == 0:
         raise NnsizeError(f"{report.source}: no attention or state-space layers to run")
     first = d.layers[0] if len(d.layers) else None
@@ -277,6 +277,10 @@ def speed(report: Report, hw: Hardware, dtype: str = "bf16", kv_dtype: str | Non
         raise NnsizeError(f"{report.source}: tensor parallelism of a state-space model (how "
                           f"its state and scan split over {g} cards) is not modelled; give one "
                           f"card")
+    if d.varied and g > 1:  # as memory's parallel layouts (parallel.shape) refuse it
+        raise NnsizeError(f"{report.source}: tensor parallelism of layers that differ "
+                          f"({d.varied}: each its own all-reduces and KV heads to split) is not "
+                          f"modelled; give one card")
     kv_split = 1 if first is None or first.latent_dim is not None else min(g, first.kv_heads)
     kept = KEEP if keep is None else keep
     if mix and tuple(kept) != KEEP:  # never a setting taken and silently dropped

@@ -166,6 +166,8 @@ class Fit(Schema):
     kv_cache: KvCache | None = Field(None, description="vLLM's, SGLang's start-up figures")
     gpu_layers: Integer | None = Field(None, description="llama.cpp's")
     offload: Offload | None = None
+    offload_refused: str | None = Field(None, description="why llama.cpp's -ngl split is not "
+                                        "given (a model whose layers differ)")
     engine_lines: list[list[str]] | None = None
     gpu_layers_decode: Split | None = None
 
