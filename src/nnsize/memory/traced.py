@@ -546,15 +546,22 @@ def trace_config(data: dict[str, Any], batch: int, context: int, encoder_length:
     if not points:
         return traced[0]
     carried = carry(points, traced, context)
-    if carried is None:
+    # a step's peak holds every tensor it saves; a carry whose peak is below them extrapolates
+    # what the points do not show (a scan's chunk longer than the points, Granite 4's
+    # mamba_chunk_size of 256 by default): never planned
+    if carried is None or carried.peak < carried.saved:
         raise NnsizeError(f"the training step of {traced[0].what} scans its tokens one by one "
                           f"on the CPU, and its bytes at {', '.join(map(str, points))} tokens "
-                          f"are not a quadratic in the context, so they cannot be carried to "
-                          f"{context:,}; plan a context of at most {points[-1]:,}")
+                          f"do not carry to {context:,} (no quadratic in the context through "
+                          f"them, or one whose peak falls below what the step saves); plan a "
+                          f"context of at most {points[-1]:,}")
     return carried
 
 
 SCAN_STEP = 16  # tokens between the contexts a scan is traced at (or its chunk_size)
+# the config keys that name the chunk a scan runs at: Mamba-2's and Nemotron-H's chunk_size,
+# and the Mamba-2 hybrids' (Bamba, Falcon-H1, Granite 4) mamba_chunk_size, 256 by default
+CHUNK_KEYS = ("chunk_size", "mamba_chunk_size")
 # the chunk transformers' torch reference of a layer scans at where no config key sets it, by the
 # layer's StateMixer kind: the default of the function's chunk_size, which the model's code
 # leaves as it is (transformers 5.x, modeling_kimi_linear.py and modeling_bailing_hybrid.py:
@@ -574,7 +581,8 @@ def scan_points(data: dict[str, Any], context: int, chunk: int = 0) -> tuple[int
     rises 4,896,128 B, 4,900,736 B, then 4,888,448 B a chunk from four chunks to eight).  None
     where the context is short enough to trace itself, or not a whole number of chunks."""
     config = data.get("text_config") if isinstance(data.get("text_config"), dict) else data
-    named = config.get("chunk_size") if isinstance(config, dict) else None
+    named = next((config[key] for key in CHUNK_KEYS if config.get(key) is not None), None) \
+        if isinstance(config, dict) else None
     first = 1
     if isinstance(named, int) and not isinstance(named, bool) and named > 0:
         step = named
